@@ -1,0 +1,191 @@
+// The encrypted local replica: one SQLCipher file per salesperson's device.
+//
+// It holds the records the user may see, the change log of local edits not yet
+// accepted by the server, the server revisions pulled so far (so history works
+// offline), open conflicts, and a little metadata (device id, clock, server,
+// token, pull cursor, code leases).
+//
+// Every edit runs in one transaction that writes the record's new state and a
+// change-log entry (change id, base rev, fields old -> new, op, hybrid-clock time,
+// device, author). A change-log entry not yet confirmed by the server *is* the
+// record's pending local revision: history() shows it as "pending".
+//
+// Thread-safety: a Replica is used by one thread at a time. Several processes may
+// open the same file; SQLite's locking (WAL mode) serialises their writes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kehu/record.h"
+#include "kehu/schema.h"
+
+namespace kehu {
+
+namespace db {
+class Database;
+}
+
+// Schema versions of the replica file, one value per migration (see migrations.cc).
+enum class ReplicaVersion : int {
+  v1_initial = 1,
+  current = v1_initial,
+};
+
+// (field key or Chinese/English label, raw text as typed). Order matters only for
+// error messages: the first bad field is reported.
+using FieldInputs = std::vector<std::pair<std::string, std::string>>;
+
+struct ListQuery {
+  std::string collection = "customers";
+  std::vector<std::pair<std::string, std::string>> where;  // FIELD=VALUE, value as typed
+  std::string search;      // substring of name, contact, need, notes, code, phone
+  std::string parent;      // child records of this customer id
+  bool deleted = false;    // list the recycle bin instead of live records
+  std::string sort;        // field key; "-key" for descending; default: code / date
+  std::size_t limit = 0;   // 0 = all
+};
+
+// A change-log entry and where it stands.
+struct LoggedChange {
+  std::int64_t seq = 0;     // local order (also the device_seq sent to the server)
+  Change change;
+  std::string state;        // "pending" | "acked" | "rejected"
+  std::string reason;       // why the server refused it
+  std::string at;           // local time it was made
+};
+
+// A record as the server sent it on pull.
+struct PulledRecord {
+  std::string id, collection, code, parent;
+  std::int64_t rev = 0;
+  bool deleted = false;
+  json fields = json::object();
+  std::vector<std::string> old_codes;  // provisional / replaced codes that still find it
+};
+
+struct OpenConflict {
+  std::int64_t id = 0;
+  std::string record_id;
+  std::string code;  // the customer code (of the record or its parent)
+  std::int64_t rev = 0;
+  Conflict conflict;
+};
+
+struct ReplicaStatus {
+  std::string path;
+  int schema_version = 0;
+  std::string device_id;
+  std::string author;
+  std::string server, user, last_sync;
+  std::int64_t pending = 0, rejected = 0, conflicts = 0;
+  std::int64_t customers = 0, deleted_customers = 0;
+};
+
+class Replica {
+ public:
+  // Creates a new encrypted replica. Throws Error(exists) if the file exists.
+  static std::unique_ptr<Replica> create(const std::string& path, std::string_view passphrase);
+  // Opens an existing replica, migrating an older schema version in place.
+  // Throws Error(not_found) if missing, Error(wrong_passphrase) if the key is wrong
+  // (nothing in the file is changed in that case).
+  static std::unique_ptr<Replica> open(const std::string& path, std::string_view passphrase);
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  const std::string& path() const;
+  int schema_version() const;
+  std::string device_id() const;
+  // The name stamped on local edits (the logged-in user; "local" before login).
+  std::string author() const;
+
+  // ---- Edits. Each validates everything first (Error(validation), nothing
+  // written), then commits atomically. Inside batch() they join its transaction.
+
+  // Adds a record. For child collections `parent_code` names the customer (code or
+  // id). Customers get a new code unless one is given in `inputs`.
+  Record add(std::string_view collection, const FieldInputs& inputs,
+             std::string_view parent_code = {});
+  // Sets fields; empty text clears a field. Returns the new state.
+  Record edit(std::string_view id_or_code, const FieldInputs& inputs);
+  // Same with already-normalised values (import, conflict resolution, revert).
+  Record edit_values(std::string_view id_or_code, const json& values);
+  Record add_values(std::string_view collection, json values, std::string_view parent_code = {});
+  // Moves a record to the recycle bin / brings it back. Both are revisions.
+  Record remove(std::string_view id_or_code);
+  Record restore(std::string_view id_or_code);
+
+  // Runs fn inside one transaction: all edits in it commit together or not at all.
+  void batch(const std::function<void()>& fn);
+
+  // ---- Reads.
+  std::optional<Record> get(std::string_view id) const;
+  // A customer by code, by a former (provisional) code, or by id.
+  std::optional<Record> find_customer(std::string_view code_or_id) const;
+  // Like find_customer/get but throws Error(not_found) naming what was asked.
+  Record require(std::string_view id_or_code) const;
+  std::vector<Record> list(const ListQuery& q) const;
+  // Revisions of a record, newest first: unconfirmed local changes first (rev 0,
+  // state pending/rejected), then server revisions. With `field`, only those that
+  // changed it (key or label).
+  struct HistoryEntry {
+    Revision revision;
+    std::string state;  // "server" | "pending" | "acked" | "rejected"
+    std::string reason;
+  };
+  std::vector<HistoryEntry> history(std::string_view id_or_code, std::string_view field = {}) const;
+  ReplicaStatus status() const;
+
+  // ---- Maintenance.
+  // A consistent encrypted copy with the same passphrase, safe while others write.
+  void backup(const std::string& dest_path);
+  void rekey(std::string_view new_passphrase);
+  // Moves the WAL into the main file (tests scan the file for plaintext after it).
+  void checkpoint();
+
+  // ---- Metadata (server URL, token, user, cursor, ...).
+  std::string meta(std::string_view key) const;
+  void set_meta(std::string_view key, std::string_view value);
+
+  // ---- Sync gateway: used by kehu_sync, never by the CLI directly.
+  // Pending changes in local order, after `after_seq`, at most `limit`.
+  std::vector<LoggedChange> pending_changes(std::int64_t after_seq, std::size_t limit) const;
+  // All change-log entries in a state ("pending", "rejected"), for status output.
+  std::vector<LoggedChange> changes_in_state(std::string_view state) const;
+  // Records the server's answer to one pushed change. `final_code` replaces a
+  // provisional customer code (the old one stays findable).
+  void mark_accepted(const std::string& change_id, std::int64_t rev,
+                     const std::string& final_code);
+  void mark_rejected(const std::string& change_id, const std::string& reason);
+  // Applies one pulled page in one transaction: records (replacing local copies
+  // without pending changes, re-applying pending edits on top of the others),
+  // their revisions (conflicts become open conflicts) and the new cursor.
+  void apply_pulled(const std::vector<PulledRecord>& records,
+                    const std::vector<Revision>& revisions, const std::string& cursor);
+  // Customer-code serials leased from the server for month "YYYYMM": [first, last].
+  void add_code_lease(const std::string& month, std::int64_t first, std::int64_t last);
+  std::int64_t leased_codes_left(const std::string& month) const;
+  // Feeds a server clock reading into the hybrid clock.
+  void observe_clock(std::int64_t hlc);
+
+  // ---- Conflicts.
+  std::vector<OpenConflict> open_conflicts() const;
+  // Keeps one side of the newest open conflict on (customer, field): "mine" is the
+  // side made on this device, "theirs" the other. Writes an edit when the kept
+  // value differs from the current one. Throws Error(not_found) if none is open.
+  void resolve_conflict(std::string_view code, std::string_view field, std::string_view keep);
+
+ private:
+  struct Impl;
+  explicit Replica(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kehu

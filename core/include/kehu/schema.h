@@ -1,0 +1,106 @@
+// The field schema: collections, their fields, and each field's validation.
+//
+// The schema is data. Built-in collections come from the seed sheets
+// (客户信息记录标准模板 and friends); every field has a canonical key
+// ("phone"), a Chinese label ("联系电话"), an English label, a type and rules.
+//
+// Stored values (the JSON each record keeps per field):
+//   text, phone, email, reference  -> string (phone normalised: "13800138000")
+//   integer                        -> integer
+//   money                          -> integer number of fen (never floating point)
+//   date                           -> "YYYY-MM-DD"
+//   datetime                       -> "YYYY-MM-DDTHH:MM:SSZ"
+//   enum                           -> the key ("intention"), never the label
+//   tags                           -> sorted array of unique strings
+// An absent field and an empty input are the same thing: JSON null / missing.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kehu {
+
+enum class FieldType { text, integer, money, date, datetime, enumeration, tags, phone, email, reference };
+
+const char* field_type_name(FieldType t) noexcept;
+
+struct EnumValue {
+  std::string key;  // canonical key stored in records: "intention"
+  std::string zh;   // 意向客户
+  std::string en;   // Intention
+};
+
+enum class Lang { zh, en };
+
+struct FieldDef {
+  std::string key;
+  std::string zh;
+  std::string en;
+  FieldType type = FieldType::text;
+  bool required = false;
+  bool restricted = false;  // never leaves the server for roles that may not read it
+  bool derived = false;     // computed by the replica (created_at, last_followup_at); not user-set
+  std::vector<EnumValue> values;  // for enumeration
+  std::string ref;                // for reference: the target collection
+
+  const std::string& label(Lang lang) const { return lang == Lang::zh ? zh : en; }
+  // Finds an enum value by key, Chinese or English label (case-insensitive for English).
+  const EnumValue* find_value(std::string_view key_or_label) const;
+};
+
+struct CollectionDef {
+  std::string name;  // "customers"
+  std::string zh;    // 客户
+  std::string en;
+  std::string parent_field;  // "customer" for child collections, empty for customers
+  std::vector<FieldDef> fields;
+
+  // Looks a field up by canonical key, Chinese label or English label. nullptr if none.
+  const FieldDef* find(std::string_view key_or_label) const;
+  // Like find(), but throws Error(validation) naming the collection and the field.
+  const FieldDef& field(std::string_view key_or_label) const;
+};
+
+class Schema {
+ public:
+  // The built-in schema. Thread-safe; lives for the whole program.
+  static const Schema& builtin();
+
+  const std::vector<CollectionDef>& collections() const { return collections_; }
+  // nullptr if no such collection.
+  const CollectionDef* find(std::string_view name) const;
+  // Throws Error(usage) for an unknown collection.
+  const CollectionDef& collection(std::string_view name) const;
+
+  explicit Schema(std::vector<CollectionDef> collections) : collections_(std::move(collections)) {}
+
+ private:
+  std::vector<CollectionDef> collections_;
+};
+
+// Validates and normalises one user-typed value for `field`.
+// Empty (after trimming) input yields JSON null. Throws Error(validation) with a message
+// that names the field (label and key), the value and the rule, e.g.
+//   联系电话 (phone): "1395678" is not a phone number: expected a CN mobile (11 digits
+//   starting with 1, optional +86) or a landline with area code
+nlohmann::json normalize_value(const FieldDef& field, std::string_view input);
+
+// Checks that an already-normalised JSON value has the stored shape of `field`
+// (used for values arriving from sync or from a JSON API). Throws Error(validation).
+void check_stored_value(const FieldDef& field, const nlohmann::json& value);
+
+// Throws Error(validation) naming the first required field of `coll` that is missing
+// or null in `fields` (an object keyed by canonical field keys).
+void check_required(const CollectionDef& coll, const nlohmann::json& fields);
+
+// Human display of a stored value: enum -> label in `lang`, money -> "1234.50",
+// tags -> "a;b", null -> "". Inverse of normalize_value for import/export round trips.
+std::string display_value(const FieldDef& field, const nlohmann::json& value, Lang lang);
+
+// Normalises a phone number: strips spaces, dashes, +86 / 0086. Returns empty if the
+// result is not a valid CN mobile or landline.
+std::string normalize_phone(std::string_view input);
+
+}  // namespace kehu

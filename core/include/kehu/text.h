@@ -1,0 +1,68 @@
+// Text utilities: encodings, CSV, and terminal display width.
+//
+// Everything inside Kehu is UTF-8. Sheets saved by Excel on Chinese Windows are
+// GB18030/GBK; decode_sheet_bytes() turns either into UTF-8.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kehu {
+
+enum class SourceEncoding { utf8, utf8_bom, gb18030 };
+
+struct DecodedText {
+  std::string utf8;          // the text, UTF-8, without BOM
+  SourceEncoding encoding;   // what it was
+};
+
+// Decodes the bytes of a sheet: a UTF-8 BOM is stripped; valid UTF-8 is kept;
+// anything else is decoded as GB18030 (a superset of GBK/GB2312) with iconv.
+// Throws Error(validation) if the bytes are neither valid UTF-8 nor GB18030,
+// naming the byte offset.
+DecodedText decode_sheet_bytes(std::string_view bytes);
+
+// True if `s` is well-formed UTF-8.
+bool is_valid_utf8(std::string_view s);
+
+// One parsed CSV row with the 1-based physical line number where it starts
+// (quoted fields may span lines, so this is not the row index).
+struct CsvRow {
+  std::size_t line = 0;
+  std::vector<std::string> cells;
+};
+
+// RFC 4180 CSV: comma separated, double-quote quoting with "" escapes, CRLF or LF,
+// quoted fields may contain commas and newlines. Blank lines are skipped.
+// Throws Error(validation) on an unterminated quote, naming the line.
+std::vector<CsvRow> parse_csv(std::string_view utf8_text);
+
+// Quotes a cell when it contains a comma, quote, CR or LF (RFC 4180).
+std::string csv_escape(std::string_view cell);
+
+// Columns a string occupies on a terminal: East Asian wide and fullwidth
+// characters (CJK, Hangul, fullwidth forms, most emoji) count 2, combining marks 0,
+// others 1. Invalid UTF-8 bytes count 1 each.
+std::size_t display_width(std::string_view utf8);
+
+// Pads `s` with spaces on the right to `width` display columns (no truncation).
+std::string pad_right(std::string_view s, std::size_t width);
+
+// Cuts `s` to at most `width` display columns, ending with "…" when cut; never
+// splits a UTF-8 sequence.
+std::string truncate_display(std::string_view s, std::size_t width);
+
+// Renders an aligned text table: a header row, a separator of dashes, then rows.
+// Columns are separated by two spaces and aligned by display width, so Chinese
+// text lines up. Cells wider than max_cell_width are truncated with "…"
+// (0 = no limit). Each line ends with '\n'; no trailing spaces.
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows,
+                         std::size_t max_cell_width = 0);
+
+// Trims ASCII whitespace and the ideographic space U+3000 from both ends.
+std::string trim(std::string_view s);
+
+}  // namespace kehu

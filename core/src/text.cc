@@ -1,0 +1,449 @@
+// Text utilities; the contracts are in kehu/text.h.
+
+#include "kehu/text.h"
+
+#include <iconv.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "kehu/error.h"
+
+namespace kehu {
+namespace {
+
+constexpr std::size_t kNone = std::string_view::npos;
+
+// ---------------------------------------------------------------------------
+// UTF-8
+
+// Decodes the UTF-8 sequence at s[i] into *cp and returns its length, or returns 0
+// when the bytes there are malformed. Overlong forms, surrogates and values above
+// U+10FFFF are malformed too (RFC 3629): accepting them would let two different
+// byte strings compare unequal yet display the same.
+std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t* cp) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) {
+    *cp = b0;
+    return 1;
+  }
+  std::size_t len;
+  char32_t min;
+  char32_t c;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, min = 0x80, c = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, min = 0x800, c = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000, c = b0 & 0x07;
+  } else {
+    return 0;  // a continuation byte or 0xF8..0xFF cannot start a sequence
+  }
+  if (s.size() - i < len) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (b & 0x3F);
+  }
+  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+  *cp = c;
+  return len;
+}
+
+// Offset of the first byte that does not start a well-formed sequence, or kNone.
+std::size_t first_invalid_utf8(std::string_view s) {
+  char32_t cp;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = decode_utf8(s, i, &cp);
+    if (len == 0) return i;
+    i += len;
+  }
+  return kNone;
+}
+
+// ---------------------------------------------------------------------------
+// GB18030
+
+// Owns an iconv descriptor so that every exit path closes it.
+class IconvHandle {
+ public:
+  IconvHandle(const char* to, const char* from) : cd_(iconv_open(to, from)) {
+    if (cd_ == kInvalid) {
+      // Not the user's fault: the C library lacks the converter (e.g. a trimmed
+      // container image without gconv modules).
+      throw Error(Errc::internal, std::string("iconv cannot convert ") + from + " to " + to +
+                                      ": " + std::strerror(errno));
+    }
+  }
+  ~IconvHandle() { iconv_close(cd_); }
+  IconvHandle(const IconvHandle&) = delete;
+  IconvHandle& operator=(const IconvHandle&) = delete;
+
+  iconv_t get() const { return cd_; }
+
+ private:
+  static inline const iconv_t kInvalid = reinterpret_cast<iconv_t>(std::intptr_t{-1});
+  iconv_t cd_;
+};
+
+std::string gb18030_to_utf8(std::string_view bytes) {
+  IconvHandle cd("UTF-8", "GB18030");
+  // A GB18030 character of n bytes becomes at most 1.5n bytes of UTF-8 (two bytes
+  // become three for the BMP; four stay four), so this is enough in one go. The
+  // E2BIG branch below is only a safety net.
+  std::string out(bytes.size() * 2 + 4, '\0');
+  // iconv's prototype is not const-correct; it never writes through the input.
+  char* in = const_cast<char*>(bytes.data());
+  std::size_t in_left = bytes.size();
+  std::size_t used = 0;
+  while (in_left > 0) {
+    char* dst = out.data() + used;
+    std::size_t dst_left = out.size() - used;
+    const std::size_t rc = iconv(cd.get(), &in, &in_left, &dst, &dst_left);
+    used = out.size() - dst_left;
+    if (rc != static_cast<std::size_t>(-1)) break;
+    if (errno == E2BIG) {
+      out.resize(out.size() * 2);
+      continue;
+    }
+    const std::size_t at = static_cast<std::size_t>(in - bytes.data());
+    throw Error(Errc::validation,
+                "byte " + std::to_string(at) + ": not valid UTF-8 or GB18030" +
+                    (errno == EINVAL ? " (incomplete character at end of input)" : ""));
+  }
+  // GB18030 is stateless, so there is no shift state left to flush.
+  out.resize(used);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// CSV
+
+// Reading position in the CSV text. `line` is the 1-based physical line at `pos`.
+struct Cursor {
+  std::string_view s;
+  std::size_t pos = 0;
+  std::size_t line = 1;
+
+  bool at_end() const { return pos >= s.size(); }
+  char peek() const { return s[pos]; }
+};
+
+// Consumes one line break (LF, CRLF, or a lone CR as old Mac Excel wrote) if the
+// cursor is on one.
+bool consume_line_break(Cursor& c) {
+  if (c.at_end()) return false;
+  if (c.peek() == '\n') {
+    ++c.pos;
+  } else if (c.peek() == '\r') {
+    ++c.pos;
+    if (!c.at_end() && c.peek() == '\n') ++c.pos;
+  } else {
+    return false;
+  }
+  ++c.line;
+  return true;
+}
+
+// Line breaks inside a quoted cell, counted the same way consume_line_break does.
+std::size_t count_line_breaks(std::string_view s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'))) ++n;
+  }
+  return n;
+}
+
+// Skips a line that holds nothing or only spaces/tabs. Such lines are editing
+// debris, not records; a line of only commas is not blank (it is a row of
+// empty cells, which the importer should see and report).
+bool skip_blank_line(Cursor& c) {
+  std::size_t p = c.pos;
+  while (p < c.s.size() && (c.s[p] == ' ' || c.s[p] == '\t')) ++p;
+  if (p < c.s.size() && c.s[p] != '\n' && c.s[p] != '\r') return false;
+  c.pos = p;
+  consume_line_break(c);
+  return true;
+}
+
+// Appends text up to the next comma or line break. A quote here is literal:
+// RFC 4180 forbids it, but Excel reads it that way and rejecting the whole sheet
+// for it helps nobody.
+void read_unquoted(Cursor& c, std::string& cell) {
+  std::size_t end = c.pos;
+  while (end < c.s.size()) {
+    const char ch = c.s[end];
+    if (ch == ',' || ch == '\n' || ch == '\r') break;
+    ++end;
+  }
+  cell.append(c.s.data() + c.pos, end - c.pos);
+  c.pos = end;
+}
+
+// Reads a quoted cell; the cursor is on the opening quote. Text between quotes is
+// copied in whole chunks rather than char by char, which keeps large sheets fast.
+void read_quoted(Cursor& c, std::string& cell) {
+  const std::size_t open_line = c.line;
+  ++c.pos;
+  for (;;) {
+    const std::size_t q = c.s.find('"', c.pos);
+    if (q == kNone) {
+      throw Error(Errc::validation,
+                  "line " + std::to_string(open_line) + ": unterminated quoted field");
+    }
+    const std::string_view chunk = c.s.substr(c.pos, q - c.pos);
+    c.line += count_line_breaks(chunk);
+    cell.append(chunk);
+    c.pos = q + 1;
+    if (c.at_end() || c.peek() != '"') break;
+    cell.push_back('"');  // "" is an escaped quote
+    ++c.pos;
+  }
+  // Anything between the closing quote and the delimiter is kept, as Excel does.
+  read_unquoted(c, cell);
+}
+
+// Reads one record, including its line break. `width_hint` is the previous row's
+// cell count, so the cell vector is allocated once.
+CsvRow read_row(Cursor& c, std::size_t width_hint) {
+  CsvRow row;
+  row.line = c.line;
+  row.cells.reserve(width_hint);
+  for (;;) {
+    std::string& cell = row.cells.emplace_back();
+    if (!c.at_end() && c.peek() == '"') {
+      read_quoted(c, cell);
+    } else {
+      read_unquoted(c, cell);
+    }
+    if (c.at_end() || c.peek() != ',') break;
+    ++c.pos;
+  }
+  consume_line_break(c);
+  return row;
+}
+
+// ---------------------------------------------------------------------------
+// Display width
+
+struct Range {
+  char32_t first;
+  char32_t last;
+};
+
+// East Asian Wide (W) and Fullwidth (F) blocks. U+3000, the ideographic space,
+// falls in the second range.
+constexpr Range kWide[] = {
+    {0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},
+    {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},
+    {0xFE30, 0xFE4F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F},
+    {0x1F680, 0x1F6FF}, {0x1F900, 0x1F9FF}, {0x1FA70, 0x1FAFF}, {0x20000, 0x2FFFD},
+    {0x30000, 0x3FFFD},
+};
+
+// Combining marks, zero-width spaces/joiners and variation selectors: they attach
+// to the previous character and take no column of their own.
+constexpr Range kZeroWidth[] = {
+    {0x0300, 0x036F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF},   {0x200B, 0x200F},
+    {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},   {0xE0100, 0xE01EF},
+};
+
+template <std::size_t N>
+bool in_ranges(const Range (&table)[N], char32_t cp) {
+  return std::any_of(table, table + N,
+                     [cp](const Range& r) { return cp >= r.first && cp <= r.last; });
+}
+
+std::size_t code_point_width(char32_t cp) {
+  if (cp < 0x300) return 1;  // ASCII and Latin-1: most text, no table lookup
+  if (in_ranges(kZeroWidth, cp)) return 0;
+  if (in_ranges(kWide, cp)) return 2;
+  return 1;
+}
+
+// Byte length of the character at s[i] and, in *width, its columns. A malformed
+// byte is a one-byte, one-column unit, so display code never throws on bad input.
+std::size_t next_display_unit(std::string_view s, std::size_t i, std::size_t* width) {
+  char32_t cp;
+  const std::size_t len = decode_utf8(s, i, &cp);
+  if (len == 0) {
+    *width = 1;
+    return 1;
+  }
+  *width = code_point_width(cp);
+  return len;
+}
+
+// ---------------------------------------------------------------------------
+// Tables
+
+// A cell as it goes into a one-line table: line breaks and tabs would break the
+// alignment of every later column, so they become spaces.
+std::string table_cell(std::string_view cell, std::size_t max_width) {
+  std::string out(cell);
+  std::replace_if(
+      out.begin(), out.end(), [](char ch) { return ch == '\n' || ch == '\r' || ch == '\t'; },
+      ' ');
+  return max_width == 0 ? out : truncate_display(out, max_width);
+}
+
+// Appends one table line. The last column is not padded and trailing spaces are
+// dropped, so an empty last cell does not leave blanks behind.
+void append_line(std::string& out, const std::vector<std::string>& cells,
+                 const std::vector<std::size_t>& widths) {
+  const std::size_t line_start = out.size();
+  for (std::size_t j = 0; j < widths.size(); ++j) {
+    if (j > 0) out += "  ";
+    const std::string_view cell = j < cells.size() ? std::string_view(cells[j]) : "";
+    out += cell;
+    if (j + 1 < widths.size()) out.append(widths[j] - display_width(cell), ' ');
+  }
+  while (out.size() > line_start && out.back() == ' ') out.pop_back();
+  out += '\n';
+}
+
+bool is_ascii_space(char ch) {
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+constexpr std::string_view kIdeographicSpace = "\xE3\x80\x80";  // U+3000
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) { return first_invalid_utf8(s) == kNone; }
+
+DecodedText decode_sheet_bytes(std::string_view bytes) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (bytes.starts_with(kBom)) {
+    // The BOM declares UTF-8, so bad bytes after it are an error, not a hint to
+    // try GB18030.
+    const std::string_view body = bytes.substr(kBom.size());
+    if (const std::size_t bad = first_invalid_utf8(body); bad != kNone) {
+      throw Error(Errc::validation, "byte " + std::to_string(bad + kBom.size()) +
+                                        ": not valid UTF-8 (the file starts with a UTF-8 BOM)");
+    }
+    return {std::string(body), SourceEncoding::utf8_bom};
+  }
+  if (is_valid_utf8(bytes)) return {std::string(bytes), SourceEncoding::utf8};
+  return {gb18030_to_utf8(bytes), SourceEncoding::gb18030};
+}
+
+std::vector<CsvRow> parse_csv(std::string_view utf8_text) {
+  std::vector<CsvRow> rows;
+  // One cheap pass for an upper bound on the row count saves the regrowth copies.
+  rows.reserve(static_cast<std::size_t>(std::count(utf8_text.begin(), utf8_text.end(), '\n')) +
+               1);
+  Cursor c{utf8_text};
+  std::size_t width_hint = 0;
+  while (!c.at_end()) {
+    if (skip_blank_line(c)) continue;
+    rows.push_back(read_row(c, width_hint));
+    width_hint = rows.back().cells.size();
+  }
+  return rows;
+}
+
+std::string csv_escape(std::string_view cell) {
+  if (cell.find_first_of(",\"\r\n") == kNone) return std::string(cell);
+  std::string out;
+  out.reserve(cell.size() + 2);
+  out += '"';
+  for (const char ch : cell) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  out += '"';
+  return out;
+}
+
+std::size_t display_width(std::string_view utf8) {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < utf8.size();) {
+    std::size_t w;
+    i += next_display_unit(utf8, i, &w);
+    total += w;
+  }
+  return total;
+}
+
+std::string pad_right(std::string_view s, std::size_t width) {
+  std::string out(s);
+  const std::size_t w = display_width(s);
+  if (w < width) out.append(width - w, ' ');
+  return out;
+}
+
+std::string truncate_display(std::string_view s, std::size_t width) {
+  if (display_width(s) <= width) return std::string(s);
+  if (width == 0) return {};
+  const std::size_t budget = width - 1;  // one column is kept for the ellipsis
+  std::size_t used = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t w;
+    const std::size_t len = next_display_unit(s, i, &w);
+    if (used + w > budget) break;
+    used += w;
+    i += len;
+  }
+  return std::string(s.substr(0, i)) + "…";
+}
+
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows,
+                         std::size_t max_cell_width) {
+  std::size_t ncols = header.size();
+  for (const auto& row : rows) ncols = std::max(ncols, row.size());
+
+  // Fit every cell first: the column widths depend on the fitted text.
+  std::vector<std::vector<std::string>> grid;
+  grid.reserve(rows.size() + 1);
+  for (std::size_t r = 0; r <= rows.size(); ++r) {
+    const std::vector<std::string>& src = r == 0 ? header : rows[r - 1];
+    std::vector<std::string>& line = grid.emplace_back();
+    line.reserve(src.size());
+    for (const auto& cell : src) line.push_back(table_cell(cell, max_cell_width));
+  }
+  std::vector<std::size_t> widths(ncols, 0);
+  for (const auto& line : grid) {
+    for (std::size_t j = 0; j < line.size(); ++j) {
+      widths[j] = std::max(widths[j], display_width(line[j]));
+    }
+  }
+
+  std::vector<std::string> dashes;
+  dashes.reserve(ncols);
+  for (const std::size_t w : widths) dashes.emplace_back(w, '-');
+
+  std::string out;
+  append_line(out, grid[0], widths);
+  append_line(out, dashes, widths);
+  for (std::size_t r = 1; r < grid.size(); ++r) append_line(out, grid[r], widths);
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  for (;;) {
+    if (!s.empty() && is_ascii_space(s.front())) {
+      s.remove_prefix(1);
+    } else if (s.starts_with(kIdeographicSpace)) {
+      s.remove_prefix(kIdeographicSpace.size());
+    } else {
+      break;
+    }
+  }
+  for (;;) {
+    if (!s.empty() && is_ascii_space(s.back())) {
+      s.remove_suffix(1);
+    } else if (s.ends_with(kIdeographicSpace)) {
+      s.remove_suffix(kIdeographicSpace.size());
+    } else {
+      break;
+    }
+  }
+  return std::string(s);
+}
+
+}  // namespace kehu
