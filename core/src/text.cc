@@ -73,8 +73,8 @@ class IconvHandle {
     if (cd_ == kInvalid) {
       // Not the user's fault: the C library lacks the converter (e.g. a trimmed
       // container image without gconv modules).
-      throw Error(Errc::internal, std::string("iconv cannot convert ") + from + " to " + to +
-                                      ": " + std::strerror(errno));
+      throw Error(Errc::internal, std::string("iconv cannot convert ") + from + " to " + to + ": " +
+                                      std::strerror(errno));
     }
   }
   ~IconvHandle() { iconv_close(cd_); }
@@ -246,8 +246,8 @@ constexpr Range kWide[] = {
 // Combining marks, zero-width spaces/joiners and variation selectors: they attach
 // to the previous character and take no column of their own.
 constexpr Range kZeroWidth[] = {
-    {0x0300, 0x036F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF},   {0x200B, 0x200F},
-    {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},   {0xE0100, 0xE01EF},
+    {0x0300, 0x036F}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},
+    {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xE0100, 0xE01EF},
 };
 
 template <std::size_t N>
@@ -284,8 +284,7 @@ std::size_t next_display_unit(std::string_view s, std::size_t i, std::size_t* wi
 std::string table_cell(std::string_view cell, std::size_t max_width) {
   std::string out(cell);
   std::replace_if(
-      out.begin(), out.end(), [](char ch) { return ch == '\n' || ch == '\r' || ch == '\t'; },
-      ' ');
+      out.begin(), out.end(), [](char ch) { return ch == '\n' || ch == '\r' || ch == '\t'; }, ' ');
   return max_width == 0 ? out : truncate_display(out, max_width);
 }
 
@@ -332,9 +331,8 @@ DecodedText decode_sheet_bytes(std::string_view bytes) {
 
 std::vector<CsvRow> parse_csv(std::string_view utf8_text) {
   std::vector<CsvRow> rows;
-  // One cheap pass for an upper bound on the row count saves the regrowth copies.
-  rows.reserve(static_cast<std::size_t>(std::count(utf8_text.begin(), utf8_text.end(), '\n')) +
-               1);
+  // Counting LFs is a cheap pass that sizes the vector once for LF/CRLF files.
+  rows.reserve(static_cast<std::size_t>(std::count(utf8_text.begin(), utf8_text.end(), '\n')) + 1);
   Cursor c{utf8_text};
   std::size_t width_hint = 0;
   while (!c.at_end()) {

@@ -1,0 +1,48 @@
+// The `kehu` subcommands. Each returns the process exit code; errors are thrown
+// as kehu::Error and turned into messages and exit codes in main.cc only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "context.h"
+
+namespace kehu::cli {
+
+struct SetArgs {
+  std::vector<std::string> sets;  // "FIELD=VALUE"
+};
+
+int cmd_init(Context& ctx);
+int cmd_record_add(Context& ctx, const std::string& collection, const std::string& customer,
+                   const std::vector<std::string>& sets);
+int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<std::string>& sets);
+int cmd_customer_show(Context& ctx, const std::string& code);
+struct ListArgs {
+  std::vector<std::string> where;
+  std::string search, sort;
+  std::size_t limit = 0;
+  bool deleted = false;
+};
+int cmd_customer_list(Context& ctx, const ListArgs& args);
+int cmd_customer_delete(Context& ctx, const std::string& code, bool restore);
+int cmd_child_list(Context& ctx, const std::string& collection, const std::string& code);
+int cmd_history(Context& ctx, const std::string& code, const std::string& field);
+int cmd_import(Context& ctx, const std::string& file, bool dry_run, bool skip_bad);
+int cmd_export(Context& ctx, const std::string& file);
+int cmd_status(Context& ctx);
+int cmd_backup(Context& ctx, const std::string& file);
+int cmd_rekey(Context& ctx);
+
+struct NetArgs {
+  std::string ca_file;
+  bool insecure = false;
+};
+int cmd_login(Context& ctx, const std::string& server, const std::string& user, const NetArgs& net);
+int cmd_logout(Context& ctx);
+int cmd_sync(Context& ctx, const NetArgs& net);
+int cmd_conflicts(Context& ctx);
+int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
+                         const std::string& keep);
+
+}  // namespace kehu::cli

@@ -1,0 +1,34 @@
+// What every `kehu` subcommand needs: the replica, the output mode, the language.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kehu/replica.h"
+#include "kehu/schema.h"
+
+namespace kehu::cli {
+
+struct Context {
+  std::string db_path;    // --db, KEHU_DB, or ~/.kehu/replica.db
+  std::string key_file;   // --key-file
+  bool json = false;      // --json
+  Lang lang = Lang::en;   // KEHU_LANG, else the locale
+
+  // Opens the replica once (asking for the passphrase if needed) and returns it.
+  Replica& replica();
+  // The passphrase: KEHU_PASSPHRASE, the key file, or a prompt without echo.
+  std::string passphrase(const char* prompt, bool confirm = false) const;
+
+ private:
+  std::unique_ptr<Replica> replica_;
+};
+
+// Resolves the defaults from the environment (KEHU_DB, KEHU_LANG, LANG/LC_ALL).
+void apply_environment(Context& ctx);
+
+// Reads a line from the terminal without echo (termios). Throws Error(usage)
+// when there is no terminal to ask on.
+std::string prompt_secret(const char* prompt);
+
+}  // namespace kehu::cli

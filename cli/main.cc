@@ -1,0 +1,158 @@
+// `kehu`: the command line over core + sync. The only place that includes CLI11
+// (a heavy header) and the only place that turns kehu::Error into an exit code.
+#include <CLI/CLI.hpp>
+#include <clocale>
+#include <functional>
+#include <iostream>
+
+#include "commands.h"
+#include "kehu/error.h"
+
+using namespace kehu;
+using namespace kehu::cli;
+
+namespace {
+
+// Adds "SUB --set FIELD=VALUE ..." commands for a child collection of customers.
+void add_child_commands(CLI::App& app, Context& ctx, std::function<int()>& action,
+                        const char* name, const char* collection, const char* what) {
+  auto* cmd = app.add_subcommand(name, what);
+  cmd->require_subcommand(1);
+  auto* add = cmd->add_subcommand("add", std::string("add a ") + name + " to a customer");
+  auto code = std::make_shared<std::string>();
+  auto sets = std::make_shared<std::vector<std::string>>();
+  add->add_option("CODE", *code, "customer code")->required();
+  add->add_option("--set", *sets, "FIELD=VALUE (key or Chinese label)")->required();
+  add->callback([&, code, sets, collection] {
+    action = [&, code, sets, collection] { return cmd_record_add(ctx, collection, *code, *sets); };
+  });
+  auto* list = cmd->add_subcommand("list", std::string("list a customer's ") + name + "s");
+  auto lcode = std::make_shared<std::string>();
+  list->add_option("CODE", *lcode, "customer code")->required();
+  list->callback([&, lcode, collection] {
+    action = [&, lcode, collection] { return cmd_child_list(ctx, collection, *lcode); };
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setlocale(LC_CTYPE, "");
+  CLI::App app{"kehu: offline-first customer table (encrypted local replica, field-level sync)"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  Context ctx;
+  app.add_option("--db", ctx.db_path, "replica file (default: KEHU_DB or ~/.kehu/replica.db)");
+  app.add_option("--key-file", ctx.key_file, "read the passphrase from this file's first line");
+  app.add_flag("--json", ctx.json, "print data as JSON");
+  std::function<int()> action;
+
+  app.add_subcommand("init", "create a new encrypted replica")->callback([&] {
+    action = [&] { return cmd_init(ctx); };
+  });
+
+  auto* customer = app.add_subcommand("customer", "add, edit, show, list, delete customers");
+  customer->require_subcommand(1);
+  std::string code, field, keep;
+  std::vector<std::string> sets;
+  auto* cadd = customer->add_subcommand("add", "add a customer; prints its new code");
+  cadd->add_option("--set", sets, "FIELD=VALUE (key or Chinese label)")->required();
+  cadd->callback([&] { action = [&] { return cmd_record_add(ctx, "customers", "", sets); }; });
+  auto* cedit = customer->add_subcommand("edit", "change fields of a customer");
+  cedit->add_option("CODE", code, "customer code")->required();
+  cedit->add_option("--set", sets, "FIELD=VALUE; an empty VALUE clears the field")->required();
+  cedit->callback([&] { action = [&] { return cmd_customer_edit(ctx, code, sets); }; });
+  auto* cshow = customer->add_subcommand("show", "show one customer");
+  cshow->add_option("CODE", code, "customer code")->required();
+  cshow->callback([&] { action = [&] { return cmd_customer_show(ctx, code); }; });
+  ListArgs list_args;
+  auto* clist = customer->add_subcommand("list", "list customers");
+  clist->add_option("--where", list_args.where, "FIELD=VALUE filter (repeatable)");
+  clist->add_option("--search", list_args.search, "text in code, name, contact, phone, need or notes");
+  clist->add_option("--sort", list_args.sort, "field to sort by; -FIELD for descending");
+  clist->add_option("--limit", list_args.limit, "at most this many");
+  clist->add_flag("--deleted", list_args.deleted, "list the recycle bin");
+  clist->callback([&] { action = [&] { return cmd_customer_list(ctx, list_args); }; });
+  auto* cdel = customer->add_subcommand("delete", "move a customer to the recycle bin");
+  cdel->add_option("CODE", code, "customer code")->required();
+  cdel->callback([&] { action = [&] { return cmd_customer_delete(ctx, code, false); }; });
+  auto* crest = customer->add_subcommand("restore", "bring a customer back from the recycle bin");
+  crest->add_option("CODE", code, "customer code")->required();
+  crest->callback([&] { action = [&] { return cmd_customer_delete(ctx, code, true); }; });
+
+  add_child_commands(app, ctx, action, "followup", "followups", "follow-ups of a customer");
+  add_child_commands(app, ctx, action, "order", "orders", "orders of a customer");
+  add_child_commands(app, ctx, action, "contact", "contacts", "contacts of a customer");
+
+  auto* history = app.add_subcommand("history", "revisions of a customer, newest first");
+  history->add_option("CODE", code, "customer code")->required();
+  history->add_option("--field", field, "only revisions that changed this field");
+  history->callback([&] { action = [&] { return cmd_history(ctx, code, field); }; });
+
+  std::string file;
+  bool dry_run = false, skip_bad = false;
+  auto* imp = app.add_subcommand("import", "import a CSV sheet (UTF-8 or GB18030)");
+  imp->add_option("FILE", file, "the sheet")->required();
+  imp->add_flag("--dry-run", dry_run, "validate and report, write nothing");
+  imp->add_flag("--skip-bad", skip_bad, "import the good rows even if some are bad");
+  imp->callback([&] { action = [&] { return cmd_import(ctx, file, dry_run, skip_bad); }; });
+  auto* exp = app.add_subcommand("export", "export customers as CSV (UTF-8 with BOM)");
+  exp->add_option("FILE", file, "output file")->required();
+  exp->callback([&] { action = [&] { return cmd_export(ctx, file); }; });
+
+  app.add_subcommand("status", "replica, sync and pending-change status")->callback([&] {
+    action = [&] { return cmd_status(ctx); };
+  });
+  auto* backup = app.add_subcommand("backup", "write a consistent encrypted copy");
+  backup->add_option("FILE", file, "destination")->required();
+  backup->callback([&] { action = [&] { return cmd_backup(ctx, file); }; });
+  app.add_subcommand("rekey", "change the passphrase")->callback([&] {
+    action = [&] { return cmd_rekey(ctx); };
+  });
+
+  NetArgs net;
+  std::string server, user;
+  auto* login = app.add_subcommand("login", "log in to the team's server");
+  login->add_option("--server", server, "server URL, e.g. https://kehu.example.com")->required();
+  login->add_option("--user", user, "user name")->required();
+  login->add_option("--ca-file", net.ca_file, "trust this CA bundle");
+  login->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
+  login->callback([&] { action = [&] { return cmd_login(ctx, server, user, net); }; });
+  app.add_subcommand("logout", "forget the session token")->callback([&] {
+    action = [&] { return cmd_logout(ctx); };
+  });
+  auto* sync = app.add_subcommand("sync", "push local changes, then pull the team's");
+  sync->add_option("--ca-file", net.ca_file, "trust this CA bundle");
+  sync->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
+  sync->callback([&] { action = [&] { return cmd_sync(ctx, net); }; });
+  auto* conflicts = app.add_subcommand("conflicts", "list open conflicts");
+  conflicts->callback([&] {
+    if (!action) action = [&] { return cmd_conflicts(ctx); };
+  });
+  auto* resolve = conflicts->add_subcommand("resolve", "keep one side of a conflict");
+  resolve->add_option("CODE", code, "customer code")->required();
+  resolve->add_option("FIELD", field, "field key or label")->required();
+  resolve->add_option("--keep", keep, "theirs|mine")->required();
+  resolve->callback([&] { action = [&] { return cmd_conflict_resolve(ctx, code, field, keep); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    apply_environment(ctx);
+    return action ? action() : 2;
+  } catch (const Error& e) {
+    std::cerr << "kehu: " << e.what() << '\n';
+    return exit_code(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "kehu: internal error: " << e.what() << '\n';
+    return 1;
+  }
+}

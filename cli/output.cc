@@ -1,0 +1,155 @@
+#include "output.h"
+
+#include <ostream>
+
+#include "kehu/hlc.h"
+#include "kehu/text.h"
+
+namespace kehu::cli {
+namespace {
+
+// The columns a list shows per collection: what a salesperson scans the sheet for.
+std::vector<std::string> list_columns(const std::string& collection) {
+  if (collection == "customers") {
+    return {"name", "type", "stage", "contact", "phone", "province", "city", "owner", "last_followup_at"};
+  }
+  if (collection == "followups") return {"date", "person", "method", "content", "feedback", "next_date"};
+  if (collection == "orders") return {"order_no", "date", "product", "quantity", "amount", "status"};
+  std::vector<std::string> keys;
+  for (const auto& f : Schema::builtin().collection(collection).fields) keys.push_back(f.key);
+  return keys;
+}
+
+std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
+                       const json& v) {
+  if (key == kDeletedField) return v == true ? "yes" : (v.is_null() ? "" : "no");
+  const CollectionDef* coll = Schema::builtin().find(collection);
+  const FieldDef* f = coll ? coll->find(key) : nullptr;
+  if (!f) return v.is_string() ? v.get<std::string>() : (v.is_null() ? "" : v.dump());
+  return display_value(*f, v, ctx.lang);
+}
+
+}  // namespace
+
+std::string label_of(const Context& ctx, const std::string& collection, const std::string& key) {
+  if (key == kDeletedField) return ctx.lang == Lang::zh ? "已删除" : "Deleted";
+  const CollectionDef* coll = Schema::builtin().find(collection);
+  const FieldDef* f = coll ? coll->find(key) : nullptr;
+  return f ? f->label(ctx.lang) : key;
+}
+
+json record_json(const Record& r) {
+  json j = r.fields;
+  j["id"] = r.id;
+  if (!r.code.empty()) j["code"] = r.code;
+  if (!r.parent.empty()) j["parent"] = r.parent;
+  j["rev"] = r.rev;
+  j["deleted"] = r.deleted;
+  j["pending"] = r.pending;
+  return j;
+}
+
+void print_json(const json& j, std::ostream& out) {
+  out << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+void print_record(const Context& ctx, const Record& r, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows;
+  bool zh = ctx.lang == Lang::zh;
+  if (!r.code.empty()) rows.push_back({zh ? "客户编号" : "Code", r.code});
+  for (const auto& f : Schema::builtin().collection(r.collection).fields) {
+    if (f.key == "code" || f.key == "customer") continue;
+    auto it = r.fields.find(f.key);
+    if (it == r.fields.end()) continue;
+    rows.push_back({f.label(ctx.lang), display_value(f, *it, ctx.lang)});
+  }
+  rows.push_back({zh ? "版本" : "Rev", std::to_string(r.rev) + (r.pending ? (zh ? " (有未同步修改)" : " (pending changes)") : "")});
+  if (r.deleted) rows.push_back({zh ? "状态" : "State", zh ? "在回收站" : "in the recycle bin"});
+  out << render_table({zh ? "字段" : "Field", zh ? "值" : "Value"}, rows);
+}
+
+void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out) {
+  if (records.empty()) {
+    out << (ctx.lang == Lang::zh ? "（无记录）\n" : "(no records)\n");
+    return;
+  }
+  const std::string& collection = records.front().collection;
+  std::vector<std::string> keys = list_columns(collection);
+  std::vector<std::string> header;
+  bool coded = collection == "customers";
+  if (coded) header.push_back(ctx.lang == Lang::zh ? "客户编号" : "Code");
+  for (const auto& k : keys) header.push_back(label_of(ctx, collection, k));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : records) {
+    std::vector<std::string> row;
+    if (coded) row.push_back(r.code + (r.pending ? "*" : ""));
+    for (const auto& k : keys) row.push_back(show_value(ctx, collection, k, r.fields.value(k, json())));
+    rows.push_back(std::move(row));
+  }
+  out << render_table(header, rows, 40);
+  out << records.size() << (ctx.lang == Lang::zh ? " 条记录" : " records")
+      << (coded ? (ctx.lang == Lang::zh ? "（* 有未同步修改）" : " (* = pending changes)") : "") << '\n';
+}
+
+void print_history(const Context& ctx, const Record& r,
+                   const std::vector<Replica::HistoryEntry>& entries, std::ostream& out) {
+  if (ctx.json) {
+    json arr = json::array();
+    for (const auto& e : entries) {
+      json j;
+      if (e.state == "server") {
+        j["rev"] = e.revision.rev;
+      } else {
+        j["rev"] = e.state;  // "pending" / "acked" / "rejected": not yet a server revision
+      }
+      j["state"] = e.state;
+      j["op"] = op_name(e.revision.op);
+      j["author"] = e.revision.author;
+      j["device"] = e.revision.device;
+      j["at"] = e.revision.at;
+      j["hlc"] = e.revision.hlc;
+      j["changes"] = field_changes_to_json(e.revision.changes);
+      json conflicts = json::array();
+      for (const auto& c : e.revision.conflicts) conflicts.push_back(to_json(c));
+      j["conflicts"] = conflicts;
+      if (!e.reason.empty()) j["reason"] = e.reason;
+      arr.push_back(j);
+    }
+    print_json(arr, out);
+    return;
+  }
+  bool zh = ctx.lang == Lang::zh;
+  if (entries.empty()) {
+    out << (zh ? "（无历史）\n" : "(no history)\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : entries) {
+    std::string rev = e.state == "server" ? std::to_string(e.revision.rev) : e.state;
+    std::string who = e.revision.author + "@" + e.revision.device.substr(0, 8);
+    bool first = true;
+    auto add = [&](const std::string& field, const std::string& change) {
+      rows.push_back({first ? rev : "", first ? e.revision.at : "", first ? who : "",
+                      first ? op_name(e.revision.op) : "", field, change});
+      first = false;
+    };
+    for (const auto& [key, fc] : e.revision.changes) {
+      add(label_of(ctx, r.collection, key),
+          show_value(ctx, r.collection, key, fc.old_value) + " → " +
+              show_value(ctx, r.collection, key, fc.new_value));
+    }
+    for (const auto& c : e.revision.conflicts) {
+      add(label_of(ctx, r.collection, c.field),
+          (zh ? "冲突: 保留 " : "conflict: kept ") + show_value(ctx, r.collection, c.field, c.kept) +
+              " (" + c.kept_author + ")" + (zh ? ", 落选 " : ", lost ") +
+              show_value(ctx, r.collection, c.field, c.lost) + " (" + c.lost_author + ")");
+    }
+    if (first) add("", "");
+    if (!e.reason.empty()) rows.back()[5] += (zh ? "  [被拒: " : "  [rejected: ") + e.reason + "]";
+  }
+  std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "时间", "作者", "操作", "字段", "旧值 → 新值"}
+                                       : std::vector<std::string>{"Rev", "At", "Author", "Op", "Field", "Old → New"};
+  out << render_table(header, rows, 60);
+}
+
+}  // namespace kehu::cli

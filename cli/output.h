@@ -1,0 +1,27 @@
+// Printing records, lists and history: aligned tables for people (display width,
+// so Chinese lines up), JSON for programs (--json).
+#pragma once
+
+#include <iosfwd>
+#include <vector>
+
+#include "context.h"
+#include "kehu/record.h"
+#include "kehu/replica.h"
+
+namespace kehu::cli {
+
+// {canonical field keys..., "id", "code", "rev", "deleted", "pending"}.
+json record_json(const Record& r);
+
+void print_record(const Context& ctx, const Record& r, std::ostream& out);
+void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out);
+void print_history(const Context& ctx, const Record& r,
+                   const std::vector<Replica::HistoryEntry>& entries, std::ostream& out);
+// Writes j as pretty JSON with non-ASCII kept as UTF-8.
+void print_json(const json& j, std::ostream& out);
+
+// A field's label in the context's language (the key for unknown fields).
+std::string label_of(const Context& ctx, const std::string& collection, const std::string& key);
+
+}  // namespace kehu::cli

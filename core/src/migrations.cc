@@ -1,0 +1,98 @@
+// Replica schema versions and their migrations.
+//
+// PRAGMA user_version holds the ReplicaVersion of the file. Each migration moves
+// exactly one version up and runs in the same transaction as the version bump, so
+// a crash leaves the file at one version or the next, never between.
+#include <string>
+
+#include "kehu/error.h"
+#include "replica_impl.h"
+
+namespace kehu {
+namespace {
+
+// Version 1: records (view + last server state), change log, server revisions,
+// conflicts, code aliases and leases, metadata.
+const char* const kV1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE records(
+  id TEXT PRIMARY KEY,
+  collection TEXT NOT NULL,
+  code TEXT UNIQUE,
+  parent TEXT,
+  rev INTEGER NOT NULL DEFAULT 0,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  fields TEXT NOT NULL,
+  server_fields TEXT,
+  server_deleted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX records_collection ON records(collection, deleted);
+CREATE INDEX records_parent ON records(parent, collection);
+CREATE TABLE code_aliases(alias TEXT PRIMARY KEY, record_id TEXT NOT NULL);
+CREATE TABLE code_leases(month TEXT NOT NULL, next INTEGER NOT NULL, last INTEGER NOT NULL);
+CREATE TABLE changes(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  change_id TEXT NOT NULL UNIQUE,
+  record_id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  reason TEXT,
+  at TEXT NOT NULL,
+  rev INTEGER);
+CREATE INDEX changes_record ON changes(record_id, state);
+CREATE INDEX changes_state ON changes(state, seq);
+CREATE TABLE revisions(
+  record_id TEXT NOT NULL,
+  rev INTEGER NOT NULL,
+  seq INTEGER,
+  change_id TEXT,
+  body TEXT NOT NULL,
+  PRIMARY KEY(record_id, rev));
+CREATE TABLE conflicts(
+  id INTEGER PRIMARY KEY,
+  record_id TEXT NOT NULL,
+  rev INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  body TEXT NOT NULL,
+  resolved INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(record_id, rev, field));
+)sql";
+
+struct Migration {
+  ReplicaVersion to;
+  const char* sql;
+};
+
+// One entry per ReplicaVersion after 0 (an empty file), in order.
+const Migration kMigrations[] = {
+    {ReplicaVersion::v1_initial, kV1},
+};
+
+}  // namespace
+
+int read_schema_version(db::Database& db) {
+  auto& st = db.cached("PRAGMA user_version");
+  st.step();
+  int v = static_cast<int>(st.int64(0));
+  st.reset();
+  return v;
+}
+
+void migrate(db::Database& db) {
+  int version = read_schema_version(db);
+  if (version > static_cast<int>(ReplicaVersion::current)) {
+    throw Error(Errc::storage, "replica " + db.path() + " has schema version " +
+                                   std::to_string(version) + ", newer than this kehu (" +
+                                   std::to_string(static_cast<int>(ReplicaVersion::current)) +
+                                   "): upgrade kehu");
+  }
+  for (const auto& m : kMigrations) {
+    if (static_cast<int>(m.to) <= version) continue;
+    db::Transaction tx(db);
+    db.exec(m.sql);
+    db.exec(("PRAGMA user_version = " + std::to_string(static_cast<int>(m.to))).c_str());
+    tx.commit();
+    version = static_cast<int>(m.to);
+  }
+}
+
+}  // namespace kehu

@@ -1,0 +1,170 @@
+// Opening, creating and maintaining the encrypted replica file.
+#include "kehu/replica.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "kehu/error.h"
+#include "replica_impl.h"
+
+namespace kehu {
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// WAL lets a backup or a second `kehu` process read while one writes.
+void configure(db::Database& db) {
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+}
+
+std::string default_author() {
+  for (const char* var : {"KEHU_USER", "USER", "LOGNAME"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return v;
+  }
+  return "local";
+}
+
+}  // namespace
+
+Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Replica::~Replica() = default;
+
+std::unique_ptr<Replica> Replica::create(const std::string& path, std::string_view passphrase) {
+  if (passphrase.empty()) throw Error(Errc::usage, "the passphrase must not be empty");
+  if (file_exists(path)) {
+    throw Error(Errc::exists, "replica " + path + " already exists; use it, or remove it first");
+  }
+  try {
+    db::Database db(path, /*create=*/true);
+    db.key(passphrase);
+    configure(db);
+    migrate(db);
+    auto impl = std::make_unique<Impl>(std::move(db), std::string(passphrase));
+    impl->device_id = new_uuid();
+    impl->in_tx([&] {
+      impl->set_meta("device_id", impl->device_id);
+      impl->set_meta("author", default_author());
+      impl->set_meta("created_at", now_iso8601());
+    });
+    return std::unique_ptr<Replica>(new Replica(std::move(impl)));
+  } catch (...) {
+    // Never leave a half-made replica behind: the next `kehu init` must work.
+    ::unlink(path.c_str());
+    ::unlink((path + "-wal").c_str());
+    ::unlink((path + "-shm").c_str());
+    throw;
+  }
+}
+
+std::unique_ptr<Replica> Replica::open(const std::string& path, std::string_view passphrase) {
+  if (!file_exists(path)) {
+    throw Error(Errc::not_found, "no replica at " + path + " (run `kehu init` first)");
+  }
+  db::Database db(path, /*create=*/false);
+  db.key(passphrase);  // throws wrong_passphrase before anything is written
+  configure(db);
+  migrate(db);
+  auto impl = std::make_unique<Impl>(std::move(db), std::string(passphrase));
+  impl->device_id = impl->meta("device_id");
+  std::string hlc = impl->meta("hlc");
+  impl->clock = HybridClock(hlc.empty() ? 0 : std::stoll(hlc));
+  return std::unique_ptr<Replica>(new Replica(std::move(impl)));
+}
+
+const std::string& Replica::path() const { return impl_->db.path(); }
+int Replica::schema_version() const { return read_schema_version(impl_->db); }
+std::string Replica::device_id() const { return impl_->device_id; }
+
+std::string Replica::author() const {
+  std::string user = impl_->meta("user");
+  return user.empty() ? impl_->meta("author") : user;
+}
+
+std::string Replica::meta(std::string_view key) const { return impl_->meta(key); }
+void Replica::set_meta(std::string_view key, std::string_view value) {
+  impl_->in_tx([&] { impl_->set_meta(key, value); });
+}
+
+std::string Replica::Impl::meta(std::string_view key) {
+  auto& st = db.cached("SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  return st.step() ? st.text(0) : std::string();
+}
+
+void Replica::Impl::set_meta(std::string_view key, std::string_view value) {
+  db.cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").bind(1, key).bind(2, value).run();
+}
+
+void Replica::batch(const std::function<void()>& fn) { impl_->in_tx(fn); }
+
+void Replica::checkpoint() { impl_->db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+void Replica::backup(const std::string& dest_path) {
+  if (file_exists(dest_path)) throw Error(Errc::exists, dest_path + " already exists");
+  auto& db = impl_->db;
+  // The copy gets the same cipher settings and key. sqlcipher_export() runs inside
+  // one read transaction, so the copy is consistent even while others write.
+  db.exec("PRAGMA cipher_default_page_size = 4096; PRAGMA cipher_default_kdf_iter = 256000;");
+  db.prepare("ATTACH DATABASE ? AS backup KEY ?")
+      .bind(1, dest_path)
+      .bind(2, impl_->passphrase)
+      .run();
+  try {
+    db.exec("BEGIN; SELECT sqlcipher_export('backup'); COMMIT;");
+    db.exec(("PRAGMA backup.user_version = " + std::to_string(schema_version())).c_str());
+    db.exec("DETACH DATABASE backup");
+  } catch (...) {
+    db.exec("ROLLBACK");
+    try {
+      db.exec("DETACH DATABASE backup");
+    } catch (...) {
+    }
+    ::unlink(dest_path.c_str());
+    throw;
+  }
+}
+
+void Replica::rekey(std::string_view new_passphrase) {
+  if (new_passphrase.empty()) throw Error(Errc::usage, "the new passphrase must not be empty");
+  auto& db = impl_->db;
+  // SQLCipher rekeys page by page through the rollback journal, not the WAL.
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;");
+  std::string pragma = "PRAGMA rekey = '";
+  for (char c : new_passphrase) pragma += (c == '\'') ? std::string("''") : std::string(1, c);
+  pragma += "'";
+  db.exec(pragma.c_str());
+  db.exec("PRAGMA journal_mode = WAL");
+  impl_->passphrase = std::string(new_passphrase);
+}
+
+ReplicaStatus Replica::status() const {
+  auto& d = impl_->db;
+  ReplicaStatus s;
+  s.path = path();
+  s.schema_version = schema_version();
+  s.device_id = device_id();
+  s.author = author();
+  s.server = meta("server");
+  s.user = meta("user");
+  s.last_sync = meta("last_sync");
+  auto count = [&](const char* sql) {
+    auto& st = d.cached(sql);
+    st.step();
+    return st.int64(0);
+  };
+  s.pending = count("SELECT count(*) FROM changes WHERE state = 'pending'");
+  s.rejected = count("SELECT count(*) FROM changes WHERE state = 'rejected'");
+  s.conflicts = count("SELECT count(*) FROM conflicts WHERE resolved = 0");
+  s.customers = count("SELECT count(*) FROM records WHERE collection = 'customers' AND deleted = 0");
+  s.deleted_customers =
+      count("SELECT count(*) FROM records WHERE collection = 'customers' AND deleted = 1");
+  return s;
+}
+
+}  // namespace kehu

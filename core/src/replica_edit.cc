@@ -1,0 +1,262 @@
+// Local edits: validation, the record's new state and its change-log entry, in
+// one transaction.
+#include <cstdio>
+#include <set>
+
+#include "kehu/error.h"
+#include "replica_impl.h"
+
+namespace kehu {
+namespace {
+
+constexpr const char* kCustomers = "customers";
+
+// Fields the replica computes; nobody sets them, and they never sync.
+bool is_computed(const FieldDef& f) { return f.key == "last_followup_at"; }
+
+// Fields that may be given when a record is created (import keeps them) but are
+// never edited afterwards.
+bool is_set_once(const FieldDef& f) { return f.key == "code" || f.key == "created_at"; }
+
+// Validates typed inputs into stored values {key: value-or-null}.
+json parse_inputs(const CollectionDef& coll, const FieldInputs& inputs, bool creating) {
+  json values = json::object();
+  for (const auto& [name, text] : inputs) {
+    const FieldDef& f = coll.field(name);
+    if (is_computed(f) || f.key == coll.parent_field || (is_set_once(f) && !creating) ||
+        (f.derived && !is_set_once(f))) {
+      throw Error(Errc::validation, f.zh + " (" + f.key + ") cannot be set: " +
+                                        (is_set_once(f) ? "it is fixed when the record is created"
+                                                        : "it is derived by Kehu"));
+    }
+    values[f.key] = normalize_value(f, text);
+  }
+  return values;
+}
+
+// Checks values that arrive already normalised (import, revert, conflict resolution).
+void check_values(const CollectionDef& coll, const json& values) {
+  for (const auto& [key, v] : values.items()) {
+    const FieldDef& f = coll.field(key);
+    if (!v.is_null()) check_stored_value(f, v);
+  }
+}
+
+void apply_values(json& fields, const json& values) {
+  for (const auto& [key, v] : values.items()) {
+    if (v.is_null()) {
+      fields.erase(key);
+    } else {
+      fields[key] = v;
+    }
+  }
+}
+
+std::string month_of_today() {
+  std::string d = today_local();  // YYYY-MM-DD
+  return d.substr(0, 4) + d.substr(5, 2);
+}
+
+std::string format_code(const std::string& month, std::int64_t serial) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "C%s%03lld", month.c_str(), static_cast<long long>(serial));
+  return buf;
+}
+
+}  // namespace
+
+std::string Replica::Impl::allocate_code() {
+  const std::string month = month_of_today();
+  for (;;) {
+    std::string code;
+    if (meta("server").empty()) {
+      // Standalone replica: nobody else hands out codes, so the next serial is ours.
+      auto& st = db.cached(
+          "SELECT max(CAST(substr(code, 8) AS INTEGER)) FROM records "
+          "WHERE code LIKE ? AND length(code) >= 10");
+      st.bind(1, "C" + month + "%");
+      std::int64_t max = st.step() ? st.int64(0) : 0;
+      code = format_code(month, max + 1);
+    } else {
+      auto& st = db.cached(
+          "SELECT rowid, next FROM code_leases WHERE month = ? AND next <= last ORDER BY next "
+          "LIMIT 1");
+      st.bind(1, month);
+      if (st.step()) {
+        std::int64_t rowid = st.int64(0), next = st.int64(1);
+        st.reset();
+        db.cached("UPDATE code_leases SET next = next + 1 WHERE rowid = ?").bind(1, rowid).run();
+        code = format_code(month, next);
+      } else {
+        // Offline with no lease left: a provisional code that the server replaces at
+        // first push. The device prefix keeps two devices' provisional codes apart.
+        std::string n = meta("provisional_seq");
+        std::int64_t seq = (n.empty() ? 0 : std::stoll(n)) + 1;
+        set_meta("provisional_seq", std::to_string(seq));
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "P%s-%s-%03lld", month.c_str(),
+                      device_id.substr(0, 4).c_str(), static_cast<long long>(seq));
+        code = buf;
+      }
+    }
+    if (!resolve(code)) return code;  // an imported code may already hold this serial
+  }
+}
+
+Record Replica::Impl::write_change(const std::optional<Record>& before, Record after, Op op) {
+  Change c;
+  c.record_id = after.id;
+  c.collection = after.collection;
+  c.parent = after.parent;
+  c.code = after.code;
+  c.op = op;
+  c.base_rev = before ? before->rev : 0;
+  const json empty = json::object();
+  const json& old_fields = before ? before->fields : empty;
+  std::set<std::string> keys;
+  for (const auto& [k, v] : old_fields.items()) keys.insert(k);
+  for (const auto& [k, v] : after.fields.items()) keys.insert(k);
+  for (const auto& k : keys) {
+    json o = old_fields.value(k, json()), n = after.fields.value(k, json());
+    if (o != n) c.fields[k] = FieldChange{o, n};
+  }
+  bool was_deleted = before && before->deleted;
+  if (was_deleted != after.deleted) c.fields[kDeletedField] = FieldChange{was_deleted, after.deleted};
+  if (c.fields.empty() && op == Op::update) return *before;
+
+  c.change_id = new_uuid();
+  c.hlc = clock.now();
+  c.device = device_id;
+  std::string user = meta("user");
+  c.author = user.empty() ? meta("author") : user;
+
+  after.pending = true;
+  store(after);
+  json body = to_json(c);
+  body.erase("device_seq");  // the change log's own seq column is the device order
+  db.cached("INSERT INTO changes(change_id, record_id, body, state, at) VALUES (?, ?, ?, 'pending', ?)")
+      .bind(1, c.change_id)
+      .bind(2, c.record_id)
+      .bind(3, body.dump())
+      .bind(4, now_iso8601())
+      .run();
+  set_meta("hlc", std::to_string(clock.last()));
+  if (after.collection == "followups" && !after.parent.empty()) refresh_derived(after.parent);
+  return after;
+}
+
+void Replica::Impl::refresh_derived(const std::string& customer_id) {
+  auto& st = db.cached(
+      "SELECT fields FROM records WHERE parent = ? AND collection = 'followups' AND deleted = 0");
+  st.bind(1, customer_id);
+  std::string latest;
+  while (st.step()) {
+    json f = json::parse(st.text(0));
+    std::string d = f.value("date", "");
+    if (d > latest) latest = d;
+  }
+  st.reset();
+  auto customer = load(customer_id);
+  if (!customer) return;
+  json before = customer->fields.value("last_followup_at", json());
+  json now = latest.empty() ? json() : json(latest);
+  if (before == now) return;
+  if (now.is_null()) {
+    customer->fields.erase("last_followup_at");
+  } else {
+    customer->fields["last_followup_at"] = now;
+  }
+  db.cached("UPDATE records SET fields = ? WHERE id = ?")
+      .bind(1, customer->fields.dump())
+      .bind(2, customer_id)
+      .run();
+}
+
+Record Replica::add(std::string_view collection, const FieldInputs& inputs,
+                    std::string_view parent_code) {
+  const CollectionDef& coll = Schema::builtin().collection(collection);
+  return add_values(collection, parse_inputs(coll, inputs, /*creating=*/true), parent_code);
+}
+
+Record Replica::add_values(std::string_view collection, json values, std::string_view parent_code) {
+  const CollectionDef& coll = Schema::builtin().collection(collection);
+  check_values(coll, values);
+  return impl_->in_tx([&] {
+    Record r;
+    r.id = new_uuid();
+    r.collection = coll.name;
+    if (!coll.parent_field.empty()) {
+      if (parent_code.empty()) {
+        throw Error(Errc::usage, coll.name + " belong to a customer: name its code");
+      }
+      Record parent = require(parent_code);
+      if (parent.collection != kCustomers) {
+        throw Error(Errc::usage, std::string(parent_code) + " is not a customer");
+      }
+      r.parent = parent.id;
+    }
+    if (coll.name == kCustomers) {
+      std::string code = values.value("code", "");
+      values.erase("code");
+      if (code.empty()) {
+        code = impl_->allocate_code();
+      } else if (auto other = impl_->resolve(code)) {
+        throw Error(Errc::validation, "客户编号 (code): \"" + code + "\" is already used by " +
+                                          other->fields.value("name", other->id));
+      }
+      r.code = code;
+      if (!values.contains("created_at") || values["created_at"].is_null()) {
+        values["created_at"] = today_local();
+      }
+    }
+    apply_values(r.fields, values);
+    check_required(coll, r.fields);
+    return impl_->write_change(std::nullopt, std::move(r), Op::create);
+  });
+}
+
+Record Replica::edit(std::string_view id_or_code, const FieldInputs& inputs) {
+  Record before = require(id_or_code);
+  const CollectionDef& coll = Schema::builtin().collection(before.collection);
+  return edit_values(before.id, parse_inputs(coll, inputs, /*creating=*/false));
+}
+
+Record Replica::edit_values(std::string_view id_or_code, const json& values) {
+  return impl_->in_tx([&] {
+    Record before = require(id_or_code);
+    const CollectionDef& coll = Schema::builtin().collection(before.collection);
+    check_values(coll, values);
+    Record after = before;
+    apply_values(after.fields, values);
+    check_required(coll, after.fields);
+    return impl_->write_change(before, std::move(after), Op::update);
+  });
+}
+
+Record Replica::remove(std::string_view id_or_code) {
+  return impl_->in_tx([&] {
+    Record before = require(id_or_code);
+    if (before.deleted) {
+      throw Error(Errc::validation, (before.code.empty() ? before.id : before.code) +
+                                        " is already in the recycle bin");
+    }
+    Record after = before;
+    after.deleted = true;
+    return impl_->write_change(before, std::move(after), Op::remove);
+  });
+}
+
+Record Replica::restore(std::string_view id_or_code) {
+  return impl_->in_tx([&] {
+    Record before = require(id_or_code);
+    if (!before.deleted) {
+      throw Error(Errc::validation,
+                  (before.code.empty() ? before.id : before.code) + " is not in the recycle bin");
+    }
+    Record after = before;
+    after.deleted = false;
+    return impl_->write_change(before, std::move(after), Op::restore);
+  });
+}
+
+}  // namespace kehu

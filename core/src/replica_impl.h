@@ -1,0 +1,74 @@
+// Internal state of a Replica, shared by the replica_*.cc files. Not installed.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "kehu/hlc.h"
+#include "kehu/replica.h"
+#include "kehu/sqlite.h"
+
+namespace kehu {
+
+struct Replica::Impl {
+  db::Database db;
+  std::string passphrase;  // kept for backup(): the copy is keyed like the original
+  std::string device_id;
+  HybridClock clock;
+  int tx_depth = 0;  // > 0 while inside batch(): edits join the open transaction
+
+  Impl(db::Database d, std::string pass) : db(std::move(d)), passphrase(std::move(pass)) {}
+
+  // Runs fn in a transaction, or inside the one batch() opened.
+  template <typename Fn>
+  auto in_tx(Fn&& fn) {
+    if (tx_depth > 0) return fn();
+    db::Transaction tx(db);
+    ++tx_depth;
+    struct Depth {
+      int& d;
+      ~Depth() { --d; }
+    } guard{tx_depth};
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      tx.commit();
+    } else {
+      auto result = fn();
+      tx.commit();
+      return result;
+    }
+  }
+
+  std::string meta(std::string_view key);
+  void set_meta(std::string_view key, std::string_view value);
+
+  // Row access.
+  std::optional<Record> load(std::string_view id);
+  std::optional<Record> load_by_code(std::string_view code);
+  std::optional<Record> resolve(std::string_view id_or_code);  // id, code, or alias
+  void store(const Record& r);  // INSERT OR REPLACE of the view columns
+
+  // Writes one local change: the record's new state and its change-log entry.
+  // `before` is the state the user saw (nullopt for a create). No-op (returns
+  // `before`) when an update changes nothing.
+  Record write_change(const std::optional<Record>& before, Record after, Op op);
+
+  // Recomputes derived fields of a customer (last_followup_at) from its follow-ups.
+  void refresh_derived(const std::string& customer_id);
+  // A new customer code for today's month: leased, local, or provisional.
+  std::string allocate_code();
+  // Rebuilds a record's view from its server state plus its pending changes.
+  void rebuild_view(const std::string& record_id);
+};
+
+// Record <-> JSON of the stored columns.
+Record record_from_row(db::Statement& st);  // columns: see kRecordColumns
+inline constexpr const char* kRecordColumns =
+    "id, collection, code, parent, rev, deleted, fields, "
+    "EXISTS(SELECT 1 FROM changes c WHERE c.record_id = records.id AND c.state = 'pending')";
+
+// Creates or upgrades the replica's tables to ReplicaVersion::current.
+void migrate(db::Database& db);
+int read_schema_version(db::Database& db);
+
+}  // namespace kehu

@@ -1,0 +1,225 @@
+// Reading the replica: records, lists with filters, history.
+#include <algorithm>
+#include <cstdio>
+
+#include "kehu/error.h"
+#include "kehu/text.h"
+#include "replica_impl.h"
+
+namespace kehu {
+
+Record record_from_row(db::Statement& st) {
+  Record r;
+  r.id = st.text(0);
+  r.collection = st.text(1);
+  r.code = st.text(2);
+  r.parent = st.text(3);
+  r.rev = st.int64(4);
+  r.deleted = st.int64(5) != 0;
+  r.fields = json::parse(st.text(6));
+  r.pending = st.int64(7) != 0;
+  return r;
+}
+
+std::optional<Record> Replica::Impl::load(std::string_view id) {
+  auto& st = db.cached(std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  Record r = record_from_row(st);
+  st.reset();
+  return r;
+}
+
+std::optional<Record> Replica::Impl::load_by_code(std::string_view code) {
+  auto& st = db.cached(std::string("SELECT ") + kRecordColumns + " FROM records WHERE code = ?");
+  st.bind(1, code);
+  if (!st.step()) return std::nullopt;
+  Record r = record_from_row(st);
+  st.reset();
+  return r;
+}
+
+std::optional<Record> Replica::Impl::resolve(std::string_view id_or_code) {
+  if (auto r = load_by_code(id_or_code)) return r;
+  auto& st = db.cached("SELECT record_id FROM code_aliases WHERE alias = ?");
+  st.bind(1, id_or_code);
+  if (st.step()) {
+    std::string id = st.text(0);
+    st.reset();
+    return load(id);
+  }
+  return load(id_or_code);
+}
+
+void Replica::Impl::store(const Record& r) {
+  db.cached("UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ? WHERE id = ?")
+      .bind_text_or_null(1, r.code)
+      .bind_text_or_null(2, r.parent)
+      .bind(3, r.rev)
+      .bind(4, r.deleted ? 1 : 0)
+      .bind(5, r.fields.dump())
+      .bind(6, r.id)
+      .run();
+  if (db.changes() > 0) return;
+  db.cached(
+        "INSERT INTO records(id, collection, code, parent, rev, deleted, fields) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, r.id)
+      .bind(2, r.collection)
+      .bind_text_or_null(3, r.code)
+      .bind_text_or_null(4, r.parent)
+      .bind(5, r.rev)
+      .bind(6, r.deleted ? 1 : 0)
+      .bind(7, r.fields.dump())
+      .run();
+}
+
+std::optional<Record> Replica::get(std::string_view id) const { return impl_->load(id); }
+
+std::optional<Record> Replica::find_customer(std::string_view code_or_id) const {
+  auto r = impl_->resolve(code_or_id);
+  if (r && r->collection != "customers") return std::nullopt;
+  return r;
+}
+
+Record Replica::require(std::string_view id_or_code) const {
+  if (auto r = impl_->resolve(id_or_code)) return *r;
+  throw Error(Errc::not_found, "no customer or record \"" + std::string(id_or_code) + "\"");
+}
+
+namespace {
+
+struct Filter {
+  const FieldDef* field;
+  json value;
+};
+
+bool matches(const Record& r, const std::vector<Filter>& filters, const std::string& search) {
+  for (const auto& f : filters) {
+    const json& have = f.field->key == "code" ? json(r.code) : r.fields.value(f.field->key, json());
+    if (f.field->type == FieldType::tags && f.value.is_array()) {
+      // --where tags=X: every listed tag is on the record.
+      if (!have.is_array()) return false;
+      for (const auto& t : f.value) {
+        if (std::find(have.begin(), have.end(), t) == have.end()) return false;
+      }
+    } else if (have != f.value) {
+      return false;
+    }
+  }
+  if (search.empty()) return true;
+  if (r.code.find(search) != std::string::npos) return true;
+  for (const char* key : {"name", "contact", "need", "notes", "phone", "content", "product"}) {
+    auto it = r.fields.find(key);
+    if (it != r.fields.end() && it->is_string() &&
+        it->get_ref<const std::string&>().find(search) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string sort_value(const Record& r, const std::string& key) {
+  if (key == "code") return r.code;
+  auto it = r.fields.find(key);
+  if (it == r.fields.end()) return std::string();
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) {
+    // Zero-padded so integers sort numerically as text (negative values first).
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%+020lld", static_cast<long long>(it->get<std::int64_t>()));
+    return buf;
+  }
+  return it->dump();
+}
+
+}  // namespace
+
+std::vector<Record> Replica::list(const ListQuery& q) const {
+  const CollectionDef& coll = Schema::builtin().collection(q.collection);
+  std::vector<Filter> filters;
+  for (const auto& [name, text] : q.where) {
+    const FieldDef& f = coll.field(name);
+    json v = f.key == "code" ? json(trim(text)) : normalize_value(f, text);
+    if (v.is_null()) throw Error(Errc::usage, "--where " + name + "= needs a value");
+    filters.push_back({&f, std::move(v)});
+  }
+  std::string sql = std::string("SELECT ") + kRecordColumns +
+                    " FROM records WHERE collection = ? AND deleted = ?";
+  if (!q.parent.empty()) sql += " AND parent = ?";
+  // Cheap pre-filter on the stored JSON text; matches() decides exactly.
+  if (!q.search.empty()) sql += " AND (instr(fields, ?) > 0 OR instr(code, ?) > 0)";
+  auto st = impl_->db.prepare(sql);
+  int i = 1;
+  st.bind(i++, coll.name);
+  st.bind(i++, q.deleted ? 1 : 0);
+  if (!q.parent.empty()) st.bind(i++, q.parent);
+  if (!q.search.empty()) {
+    st.bind(i++, q.search);
+    st.bind(i++, q.search);
+  }
+  std::vector<Record> out;
+  while (st.step()) {
+    Record r = record_from_row(st);
+    if (matches(r, filters, q.search)) out.push_back(std::move(r));
+  }
+  std::string key = q.sort, dir;
+  bool desc = !key.empty() && key[0] == '-';
+  if (desc) key.erase(0, 1);
+  if (key.empty()) key = coll.name == "customers" ? "code" : "date";
+  if (key != "code") key = coll.field(key).key;
+  std::stable_sort(out.begin(), out.end(), [&](const Record& a, const Record& b) {
+    std::string x = sort_value(a, key), y = sort_value(b, key);
+    return desc ? x > y : x < y;
+  });
+  if (q.limit && out.size() > q.limit) out.resize(q.limit);
+  return out;
+}
+
+std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
+                                                    std::string_view field) const {
+  Record r = require(id_or_code);
+  std::string key;
+  if (!field.empty()) {
+    key = field == kDeletedField ? std::string(kDeletedField)
+                                 : Schema::builtin().collection(r.collection).field(field).key;
+  }
+  std::vector<HistoryEntry> out;
+  auto keep = [&](const std::map<std::string, FieldChange>& changes) {
+    return key.empty() || changes.count(key) > 0;
+  };
+  // Local changes the server has not confirmed in a pulled revision, newest first.
+  auto& lc = impl_->db.cached(
+      "SELECT seq, body, state, reason, at, rev FROM changes WHERE record_id = ? ORDER BY seq DESC");
+  lc.bind(1, r.id);
+  while (lc.step()) {
+    Change c = change_from_json(json::parse(lc.text(1)));
+    if (!keep(c.fields)) continue;
+    HistoryEntry e;
+    e.revision.record_id = c.record_id;
+    e.revision.collection = c.collection;
+    e.revision.rev = lc.int64(5);
+    e.revision.change_id = c.change_id;
+    e.revision.op = c.op;
+    e.revision.author = c.author;
+    e.revision.device = c.device;
+    e.revision.at = lc.text(4);
+    e.revision.hlc = c.hlc;
+    e.revision.changes = std::move(c.fields);
+    e.state = lc.text(2);
+    e.reason = lc.text(3);
+    out.push_back(std::move(e));
+  }
+  lc.reset();
+  auto& sr = impl_->db.cached("SELECT body FROM revisions WHERE record_id = ? ORDER BY rev DESC");
+  sr.bind(1, r.id);
+  while (sr.step()) {
+    Revision rev = revision_from_json(json::parse(sr.text(0)));
+    if (!keep(rev.changes)) continue;
+    out.push_back(HistoryEntry{std::move(rev), "server", ""});
+  }
+  sr.reset();
+  return out;
+}
+
+}  // namespace kehu

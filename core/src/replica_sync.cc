@@ -1,0 +1,280 @@
+// The replica's sync gateway: what kehu_sync reads from and writes to the
+// replica. Each call is one transaction, so an interrupted sync leaves either the
+// state before a page or the state after it.
+#include "kehu/error.h"
+#include "replica_impl.h"
+
+namespace kehu {
+namespace {
+
+LoggedChange logged_from_row(db::Statement& st) {
+  // columns: seq, body, state, reason, at
+  LoggedChange lc;
+  lc.seq = st.int64(0);
+  lc.change = change_from_json(json::parse(st.text(1)));
+  lc.change.device_seq = lc.seq;
+  lc.state = st.text(2);
+  lc.reason = st.text(3);
+  lc.at = st.text(4);
+  return lc;
+}
+
+bool is_tags_field(const std::string& collection, const std::string& key) {
+  const CollectionDef* coll = Schema::builtin().find(collection);
+  const FieldDef* f = coll ? coll->find(key) : nullptr;
+  return f && f->type == FieldType::tags;
+}
+
+}  // namespace
+
+std::vector<LoggedChange> Replica::pending_changes(std::int64_t after_seq, std::size_t limit) const {
+  auto& st = impl_->db.cached(
+      "SELECT seq, body, state, reason, at FROM changes WHERE state = 'pending' AND seq > ? "
+      "ORDER BY seq LIMIT ?");
+  st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<LoggedChange> out;
+  while (st.step()) out.push_back(logged_from_row(st));
+  st.reset();
+  return out;
+}
+
+std::vector<LoggedChange> Replica::changes_in_state(std::string_view state) const {
+  auto& st = impl_->db.cached(
+      "SELECT seq, body, state, reason, at FROM changes WHERE state = ? ORDER BY seq");
+  st.bind(1, state);
+  std::vector<LoggedChange> out;
+  while (st.step()) out.push_back(logged_from_row(st));
+  st.reset();
+  return out;
+}
+
+void Replica::mark_accepted(const std::string& change_id, std::int64_t rev,
+                            const std::string& final_code) {
+  impl_->in_tx([&] {
+    auto& db = impl_->db;
+    db.cached("UPDATE changes SET state = 'acked', rev = ?, reason = NULL WHERE change_id = ?")
+        .bind(1, rev)
+        .bind(2, change_id)
+        .run();
+    if (final_code.empty()) return;
+    auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ?");
+    st.bind(1, change_id);
+    if (!st.step()) return;
+    std::string record_id = st.text(0);
+    st.reset();
+    auto rec = impl_->load(record_id);
+    if (!rec || rec->code == final_code) return;
+    // The server replaced a provisional or colliding code: the old one keeps
+    // finding the customer.
+    if (!rec->code.empty()) {
+      db.cached("INSERT OR REPLACE INTO code_aliases(alias, record_id) VALUES (?, ?)")
+          .bind(1, rec->code)
+          .bind(2, record_id)
+          .run();
+    }
+    if (auto other = impl_->load_by_code(final_code); other && other->id != record_id) {
+      // A local record still holds that code (made offline from a stale lease); it
+      // gets a provisional one until its own create is answered.
+      db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other->id).run();
+      other->code = impl_->allocate_code();
+      impl_->store(*other);
+    }
+    rec->code = final_code;
+    impl_->store(*rec);
+  });
+}
+
+void Replica::mark_rejected(const std::string& change_id, const std::string& reason) {
+  impl_->in_tx([&] {
+    auto& db = impl_->db;
+    db.cached("UPDATE changes SET state = 'rejected', reason = ? WHERE change_id = ?")
+        .bind(1, reason)
+        .bind(2, change_id)
+        .run();
+    auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ?");
+    st.bind(1, change_id);
+    if (!st.step()) return;
+    std::string record_id = st.text(0);
+    st.reset();
+    impl_->rebuild_view(record_id);
+  });
+}
+
+void Replica::Impl::rebuild_view(const std::string& record_id) {
+  auto& st = db.cached("SELECT server_fields, server_deleted, rev FROM records WHERE id = ?");
+  st.bind(1, record_id);
+  if (!st.step() || st.is_null(0)) return;  // never on the server: the local view is all there is
+  json fields = json::parse(st.text(0));
+  bool deleted = st.int64(1) != 0;
+  st.reset();
+  auto rec = load(record_id);
+  if (!rec) return;
+  auto& pc = db.cached(
+      "SELECT body FROM changes WHERE record_id = ? AND state = 'pending' ORDER BY seq");
+  pc.bind(1, record_id);
+  while (pc.step()) {
+    Change c = change_from_json(json::parse(pc.text(0)));
+    fields = overlay_change(fields, c, [&](const std::string& k) {
+      return is_tags_field(rec->collection, k);
+    });
+    if (auto it = c.fields.find(kDeletedField); it != c.fields.end()) {
+      deleted = it->second.new_value == true;
+    }
+  }
+  pc.reset();
+  // Derived fields are the replica's own; keep them across the rebuild.
+  if (auto it = rec->fields.find("last_followup_at"); it != rec->fields.end()) {
+    fields["last_followup_at"] = *it;
+  }
+  rec->fields = std::move(fields);
+  rec->deleted = deleted;
+  store(*rec);
+}
+
+void Replica::apply_pulled(const std::vector<PulledRecord>& records,
+                           const std::vector<Revision>& revisions, const std::string& cursor) {
+  impl_->in_tx([&] {
+    auto& db = impl_->db;
+    for (const Revision& rev : revisions) {
+      json body = to_json(rev);
+      db.cached("INSERT OR REPLACE INTO revisions(record_id, rev, seq, change_id, body) "
+                "VALUES (?, ?, ?, ?, ?)")
+          .bind(1, rev.record_id)
+          .bind(2, rev.rev)
+          .bind(3, rev.seq)
+          .bind(4, rev.change_id)
+          .bind(5, body.dump())
+          .run();
+      // The server has this change now (even if its push answer was lost): it
+      // leaves the change log and lives on as a server revision.
+      db.cached("DELETE FROM changes WHERE change_id = ? AND state IN ('pending', 'acked')")
+          .bind(1, rev.change_id)
+          .run();
+      for (const Conflict& c : rev.conflicts) {
+        db.cached("INSERT OR IGNORE INTO conflicts(record_id, rev, field, body) VALUES (?, ?, ?, ?)")
+            .bind(1, rev.record_id)
+            .bind(2, rev.rev)
+            .bind(3, c.field)
+            .bind(4, to_json(c).dump())
+            .run();
+      }
+    }
+    std::vector<std::string> customers_to_refresh;
+    for (const PulledRecord& p : records) {
+      if (!p.code.empty()) {
+        if (auto other = impl_->load_by_code(p.code); other && other->id != p.id) {
+          // Our local record made offline holds a code the server gave to another
+          // customer: ours takes a provisional code and is re-coded at its push.
+          db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other->id).run();
+          other->code = impl_->allocate_code();
+          impl_->store(*other);
+        }
+      }
+      Record r = impl_->load(p.id).value_or(Record{});
+      r.id = p.id;
+      r.collection = p.collection;
+      r.code = p.code;
+      r.parent = p.parent;
+      r.rev = p.rev;
+      r.deleted = p.deleted;
+      r.fields = p.fields;
+      impl_->store(r);
+      db.cached("UPDATE records SET server_fields = ?, server_deleted = ? WHERE id = ?")
+          .bind(1, p.fields.dump())
+          .bind(2, p.deleted ? 1 : 0)
+          .bind(3, p.id)
+          .run();
+      impl_->rebuild_view(p.id);
+      for (const auto& alias : p.old_codes) {
+        db.cached("INSERT OR REPLACE INTO code_aliases(alias, record_id) VALUES (?, ?)")
+            .bind(1, alias)
+            .bind(2, p.id)
+            .run();
+      }
+      if (p.collection == "customers") customers_to_refresh.push_back(p.id);
+      if (p.collection == "followups" && !p.parent.empty()) customers_to_refresh.push_back(p.parent);
+    }
+    for (const auto& id : customers_to_refresh) impl_->refresh_derived(id);
+    impl_->set_meta("cursor", cursor);
+  });
+}
+
+void Replica::add_code_lease(const std::string& month, std::int64_t first, std::int64_t last) {
+  impl_->in_tx([&] {
+    impl_->db.cached("INSERT INTO code_leases(month, next, last) VALUES (?, ?, ?)")
+        .bind(1, month)
+        .bind(2, first)
+        .bind(3, last)
+        .run();
+  });
+}
+
+std::int64_t Replica::leased_codes_left(const std::string& month) const {
+  auto& st = impl_->db.cached(
+      "SELECT coalesce(sum(last - next + 1), 0) FROM code_leases WHERE month = ? AND next <= last");
+  st.bind(1, month);
+  st.step();
+  std::int64_t n = st.int64(0);
+  st.reset();
+  return n;
+}
+
+void Replica::observe_clock(std::int64_t hlc) {
+  impl_->clock.observe(hlc);
+  set_meta("hlc", std::to_string(impl_->clock.last()));
+}
+
+std::vector<OpenConflict> Replica::open_conflicts() const {
+  auto& st = impl_->db.cached(
+      "SELECT c.id, c.record_id, c.rev, c.body, r.code, p.code FROM conflicts c "
+      "LEFT JOIN records r ON r.id = c.record_id LEFT JOIN records p ON p.id = r.parent "
+      "WHERE c.resolved = 0 ORDER BY c.id");
+  std::vector<OpenConflict> out;
+  while (st.step()) {
+    OpenConflict oc;
+    oc.id = st.int64(0);
+    oc.record_id = st.text(1);
+    oc.rev = st.int64(2);
+    oc.conflict = conflict_from_json(json::parse(st.text(3)));
+    oc.code = st.is_null(4) ? st.text(5) : st.text(4);
+    out.push_back(std::move(oc));
+  }
+  st.reset();
+  return out;
+}
+
+void Replica::resolve_conflict(std::string_view code, std::string_view field,
+                               std::string_view keep) {
+  if (keep != "mine" && keep != "theirs") {
+    throw Error(Errc::usage, "--keep must be \"mine\" or \"theirs\", not \"" + std::string(keep) + "\"");
+  }
+  Record rec = require(code);
+  std::string key = field == kDeletedField
+                        ? std::string(kDeletedField)
+                        : Schema::builtin().collection(rec.collection).field(field).key;
+  const OpenConflict* found = nullptr;
+  auto open = open_conflicts();
+  for (const auto& oc : open) {
+    if (oc.record_id == rec.id && oc.conflict.field == key) found = &oc;  // newest wins
+  }
+  if (!found) {
+    throw Error(Errc::not_found, "no open conflict on " + std::string(code) + " " + key);
+  }
+  const Conflict& c = found->conflict;
+  bool kept_is_mine = c.kept_device == device_id();
+  bool want_kept = (keep == "mine") == kept_is_mine;
+  if (!kept_is_mine && c.lost_device != device_id() && keep == "mine") {
+    throw Error(Errc::usage, "neither side of this conflict was made on this device; "
+                             "use --keep theirs to accept the kept value");
+  }
+  impl_->in_tx([&] {
+    if (!want_kept && key != kDeletedField) {
+      edit_values(rec.id, json{{key, c.lost}});
+    } else if (!want_kept && key == kDeletedField && rec.deleted) {
+      restore(rec.id);
+    }
+    impl_->db.cached("UPDATE conflicts SET resolved = 1 WHERE id = ?").bind(1, found->id).run();
+  });
+}
+
+}  // namespace kehu

@@ -1,0 +1,704 @@
+// Field validation: user-typed text -> stored JSON, stored JSON checks, display.
+//
+// Every rejection throws Error(validation) with a message of the form
+//   中文标签 (key): "value" <what is wrong and what is expected>
+// so that an importer can show it next to a sheet line as is.
+//
+// Numbers are parsed as text and kept as integers: money is whole fen and never
+// passes through floating point, so 0.29 yuan is exactly 29 fen.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kehu/error.h"
+#include "kehu/schema.h"
+
+namespace kehu {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxTextBytes = 2000;
+constexpr std::size_t kMaxTagBytes = 50;
+constexpr std::size_t kMaxEmailBytes = 254;  // RFC 5321 path limit
+constexpr std::size_t kMaxCodeChars = 32;
+constexpr std::size_t kMaxQuotedBytes = 80;  // longer values are cut in messages
+constexpr int kMinYear = 1900;
+constexpr int kMaxYear = 2200;
+
+constexpr std::string_view kIdeographicSpace = "\u3000";
+
+// ---------------------------------------------------------------------------
+// Small text helpers (kehu::trim lives in text.cc; this module stays standalone).
+
+bool is_ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
+
+// Trims ASCII whitespace and U+3000 (what Chinese IMEs type as a "full-width space").
+std::string_view trim_space(std::string_view s) {
+  for (;;) {
+    if (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
+    else if (s.starts_with(kIdeographicSpace)) s.remove_prefix(kIdeographicSpace.size());
+    else break;
+  }
+  for (;;) {
+    if (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);
+    else if (s.ends_with(kIdeographicSpace)) s.remove_suffix(kIdeographicSpace.size());
+    else break;
+  }
+  return s;
+}
+
+bool consume_prefix(std::string_view& s, std::string_view prefix) {
+  if (!s.starts_with(prefix)) return false;
+  s.remove_prefix(prefix.size());
+  return true;
+}
+
+bool consume_suffix(std::string_view& s, std::string_view suffix) {
+  if (!s.ends_with(suffix)) return false;
+  s.remove_suffix(suffix.size());
+  return true;
+}
+
+char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower_ascii(x) == lower_ascii(y); });
+}
+
+std::string two_digits(int v) { return {static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10)}; }
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
+// surrogates, at most U+10FFFF), or 0 if the bytes there are malformed.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
+  else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return len;
+}
+
+bool is_valid_utf8_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// C0 controls except those in `allowed`, DEL, and the C1 controls U+0080..U+009F
+// (encoded C2 80..C2 9F), which turn up when cp1252 text was mis-decoded.
+bool has_control(std::string_view s, std::string_view allowed) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if ((b < 0x20 && allowed.find(s[i]) == std::string_view::npos) || b == 0x7F) return true;
+    if (b == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Messages.
+
+void append_hex_escape(std::string& out, unsigned char b) {
+  static const char* hex = "0123456789abcdef";
+  out += "\\x";
+  out += hex[b >> 4];
+  out += hex[b & 0xF];
+}
+
+// The value as it appears in a message: double-quoted, control characters and
+// invalid bytes escaped (the message may go to a terminal), long values cut
+// after kMaxQuotedBytes on a character boundary.
+std::string quote_value(std::string_view v) {
+  std::string out = "\"";
+  std::size_t i = 0;
+  while (i < v.size()) {
+    if (i >= kMaxQuotedBytes) {
+      out += "…";
+      break;
+    }
+    const auto b = static_cast<unsigned char>(v[i]);
+    const std::size_t n = utf8_sequence_length(v, i);
+    if (b == '\n') out += "\\n";
+    else if (b == '\t') out += "\\t";
+    else if (b == '\r') out += "\\r";
+    else if (b == '"' || b == '\\') (out += '\\') += static_cast<char>(b);
+    else if (n == 0 || b < 0x20 || b == 0x7F) append_hex_escape(out, b);
+    else out.append(v.substr(i, n));
+    i += (n == 0 ? 1 : n);
+  }
+  return out + "\"";
+}
+
+std::string field_name(const FieldDef& f) { return f.zh + " (" + f.key + ")"; }
+
+[[noreturn]] void reject(const FieldDef& f, std::string_view value, const std::string& rule) {
+  throw Error(Errc::validation, field_name(f) + ": " + quote_value(value) + " " + rule);
+}
+
+// Stored values that are not strings are quoted in their JSON spelling.
+[[noreturn]] void reject_stored(const FieldDef& f, const json& value, const std::string& rule) {
+  reject(f, value.is_string() ? value.get_ref<const std::string&>() : value.dump(), rule);
+}
+
+// ---------------------------------------------------------------------------
+// Text.
+
+// Text that is valid UTF-8 without control characters other than `allowed`.
+// Also used for tags and references, so the rule is checked in one place.
+void check_clean_text(const FieldDef& f, std::string_view s, std::string_view allowed, const char* allowed_desc) {
+  if (!is_valid_utf8_text(s)) reject(f, s, "is not valid UTF-8 text");
+  if (has_control(s, allowed)) reject(f, s, std::string("contains a control character (") + allowed_desc + ")");
+}
+
+// A customer code: C + yyyymm + serial (C202405001), or a provisional code the
+// server replaces later; both fit [A-Za-z0-9-]{1,32}, so that is what is checked.
+void check_customer_code(const FieldDef& f, std::string_view s) {
+  const bool ok = s.size() <= kMaxCodeChars && std::all_of(s.begin(), s.end(), [](char c) {
+                    return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-';
+                  });
+  if (!ok)
+    reject(f, s,
+           "is not a customer code: expected C + yyyymm + serial (e.g. C202405001) or a provisional code of up "
+           "to 32 letters, digits and dashes");
+}
+
+// A target period: YYYY, YYYY-MM or YYYY-Qn. Normalises "2024-5" -> "2024-05"
+// and "2024-q2" -> "2024-Q2".
+std::string normalize_period(const FieldDef& f, std::string_view s) {
+  auto bad = [&]() -> std::string {
+    reject(f, s, "is not a period: expected YYYY, YYYY-MM or YYYY-Qn (e.g. 2024, 2024-05, 2024-Q2)");
+  };
+  if (s.size() < 4 || !all_digits(s.substr(0, 4))) return bad();
+  const std::string_view year = s.substr(0, 4);
+  const int y = std::stoi(std::string(year));
+  if (y < kMinYear || y > kMaxYear) return bad();
+  if (s.size() == 4) return std::string(year);
+  std::string_view rest = s.substr(4);
+  if (!consume_prefix(rest, "-")) return bad();
+  if (rest.size() == 2 && (rest[0] == 'Q' || rest[0] == 'q') && rest[1] >= '1' && rest[1] <= '4')
+    return std::string(year) + "-Q" + rest[1];
+  if ((rest.size() == 1 || rest.size() == 2) && all_digits(rest)) {
+    const int m = std::stoi(std::string(rest));
+    if (m >= 1 && m <= 12) return std::string(year) + "-" + two_digits(m);
+  }
+  return bad();
+}
+
+// A few built-in text fields carry a format. The schema has no slot for a
+// per-field pattern, so they are recognised by key; custom fields should not
+// reuse these keys.
+enum class TextFormat { plain, customer_code, period };
+
+TextFormat text_format(const FieldDef& f) {
+  if (f.key == "code") return TextFormat::customer_code;
+  if (f.key == "period") return TextFormat::period;
+  return TextFormat::plain;
+}
+
+json normalize_text(const FieldDef& f, std::string_view s) {
+  // Windows line ends from sheets become plain newlines; a lone CR stays a control.
+  std::string t;
+  t.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (!(s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')) t += s[i];
+
+  check_clean_text(f, t, "\t\n", "only tab and newline are allowed");
+  switch (text_format(f)) {
+    case TextFormat::customer_code: check_customer_code(f, t); return t;
+    case TextFormat::period: return normalize_period(f, t);
+    case TextFormat::plain: break;
+  }
+  if (t.size() > kMaxTextBytes)
+    reject(f, t, "is too long: " + std::to_string(t.size()) + " bytes, at most " + std::to_string(kMaxTextBytes) +
+                     " bytes of UTF-8 are allowed");
+  return t;
+}
+
+json normalize_reference(const FieldDef& f, std::string_view s) {
+  check_clean_text(f, s, "", "record ids have none");
+  if (s.size() > kMaxTextBytes) reject(f, s, "is not a record id: too long");
+  return std::string(s);
+}
+
+// ---------------------------------------------------------------------------
+// Integers and money.
+
+enum class NumParse { ok, bad, overflow };
+
+// Digits with optional thousands commas ("1,234,567"), as an unsigned magnitude
+// that must not exceed `limit`.
+NumParse parse_grouped_digits(std::string_view s, std::uint64_t limit, std::uint64_t& out) {
+  if (s.empty()) return NumParse::bad;
+  if (const std::size_t first = s.find(','); first != std::string_view::npos) {
+    // Commas must really be thousands separators: 1-3 digits, then ",ddd" groups.
+    if (first == 0 || first > 3) return NumParse::bad;
+    const std::string_view groups = s.substr(first);
+    if (groups.size() % 4 != 0) return NumParse::bad;
+    for (std::size_t i = 0; i < groups.size(); ++i)
+      if ((groups[i] == ',') != (i % 4 == 0)) return NumParse::bad;
+  }
+  out = 0;
+  for (char c : s) {
+    if (c == ',') continue;
+    if (!is_digit(c)) return NumParse::bad;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (out > (limit - d) / 10) return NumParse::overflow;
+    out = out * 10 + d;
+  }
+  return NumParse::ok;
+}
+
+constexpr std::uint64_t kInt64Max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+// Applies the sign to a magnitude already checked against kInt64Max (+1 if negative).
+std::int64_t apply_sign(std::uint64_t magnitude, bool negative) {
+  if (!negative) return static_cast<std::int64_t>(magnitude);
+  if (magnitude == kInt64Max + 1) return std::numeric_limits<std::int64_t>::min();
+  return -static_cast<std::int64_t>(magnitude);
+}
+
+json normalize_integer(const FieldDef& f, std::string_view s) {
+  std::string_view digits = s;
+  const bool negative = consume_prefix(digits, "-");
+  if (!negative) consume_prefix(digits, "+");
+  std::uint64_t magnitude = 0;
+  switch (parse_grouped_digits(digits, kInt64Max + (negative ? 1 : 0), magnitude)) {
+    case NumParse::ok: return apply_sign(magnitude, negative);
+    case NumParse::overflow: reject(f, s, "is too large: integers must fit in 64 bits");
+    case NumParse::bad: break;
+  }
+  reject(f, s, "is not an integer: expected digits with an optional sign and thousands commas (e.g. 1,200)");
+}
+
+json normalize_money(const FieldDef& f, std::string_view s) {
+  auto bad = [&]() -> json {
+    reject(f, s, "is not an amount of money: expected yuan with at most 2 decimals (e.g. ¥1,234.50 or -12.5元)");
+  };
+  // Accepted spellings: "-¥1,234.50", "¥-1,234.50", "1234.5元", "-0.29".
+  std::string_view v = s;
+  consume_suffix(v, "元");
+  v = trim_space(v);
+  bool negative = consume_prefix(v, "-");
+  if (consume_prefix(v, "¥") || consume_prefix(v, "￥")) {
+    v = trim_space(v);
+    if (!negative) negative = consume_prefix(v, "-");
+  }
+
+  std::string_view yuan = v, fraction;
+  if (const std::size_t dot = v.find('.'); dot != std::string_view::npos) {
+    yuan = v.substr(0, dot);
+    fraction = v.substr(dot + 1);
+    if (!all_digits(fraction)) return bad();
+    if (fraction.size() > 2)
+      reject(f, s, "has more than 2 decimals: money is kept in whole fen (0.01 yuan)");
+  }
+  std::uint64_t fen = 0;
+  for (std::size_t i = 0; i < 2; ++i) fen = fen * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+
+  const std::uint64_t limit = kInt64Max + (negative ? 1 : 0);
+  std::uint64_t whole = 0;
+  switch (parse_grouped_digits(yuan, limit, whole)) {
+    case NumParse::bad: return bad();
+    case NumParse::overflow: break;
+    case NumParse::ok:
+      if (whole <= (limit - fen) / 100) return apply_sign(whole * 100 + fen, negative);
+      break;
+  }
+  reject(f, s, "is too large: amounts must fit in 64 bits of fen");
+}
+
+// ---------------------------------------------------------------------------
+// Dates and times.
+
+struct Ymd {
+  int y, m, d;
+};
+
+bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int days_in_month(int y, int m) {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return (m == 2 && is_leap(y)) ? 29 : days[m - 1];
+}
+
+// YYYY-MM-DD, YYYY/MM/DD or YYYY.MM.DD (one separator throughout), month and day
+// with one or two digits. Checks the calendar; the year range is checked by callers.
+std::optional<Ymd> parse_date(std::string_view s) {
+  if (s.size() < 8 || !all_digits(s.substr(0, 4))) return std::nullopt;
+  const char sep = s[4];
+  if (sep != '-' && sep != '/' && sep != '.') return std::nullopt;
+  const std::string_view rest = s.substr(5);
+  const std::size_t sep2 = rest.find(sep);
+  if (sep2 == std::string_view::npos) return std::nullopt;
+  const std::string_view mm = rest.substr(0, sep2), dd = rest.substr(sep2 + 1);
+  if (mm.size() > 2 || dd.size() > 2 || !all_digits(mm) || !all_digits(dd)) return std::nullopt;
+  const Ymd date{std::stoi(std::string(s.substr(0, 4))), std::stoi(std::string(mm)), std::stoi(std::string(dd))};
+  if (date.m < 1 || date.m > 12 || date.d < 1 || date.d > days_in_month(date.y, date.m)) return std::nullopt;
+  return date;
+}
+
+std::string format_date(const Ymd& d) {
+  return std::to_string(d.y) + "-" + two_digits(d.m) + "-" + two_digits(d.d);
+}
+
+void check_year(const FieldDef& f, std::string_view s, const Ymd& d) {
+  if (d.y < kMinYear || d.y > kMaxYear)
+    reject(f, s,
+           "is out of range: the year must be between " + std::to_string(kMinYear) + " and " +
+               std::to_string(kMaxYear));
+}
+
+json normalize_date(const FieldDef& f, std::string_view s) {
+  const std::optional<Ymd> d = parse_date(s);
+  if (!d) reject(f, s, "is not a valid date (YYYY-MM-DD)");
+  check_year(f, s, *d);
+  return format_date(*d);
+}
+
+// HH:MM or HH:MM:SS, two digits each. Returns "HH:MM:SS" or nullopt.
+std::optional<std::string> parse_time(std::string_view s, bool seconds_required) {
+  if (s.size() != 5 && s.size() != 8) return std::nullopt;
+  if (seconds_required && s.size() != 8) return std::nullopt;
+  int parts[3] = {0, 0, 0};
+  for (std::size_t i = 0; i * 3 < s.size(); ++i) {
+    const std::string_view p = s.substr(i * 3, 2);
+    if (!all_digits(p) || (i * 3 + 2 < s.size() && s[i * 3 + 2] != ':')) return std::nullopt;
+    parts[i] = (p[0] - '0') * 10 + (p[1] - '0');
+  }
+  if (parts[0] > 23 || parts[1] > 59 || parts[2] > 59) return std::nullopt;
+  return two_digits(parts[0]) + ":" + two_digits(parts[1]) + ":" + two_digits(parts[2]);
+}
+
+// "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DD HH:MM[:SS]". The second form has no zone;
+// it is stored as given (the caller decides what clock a user typed in).
+json normalize_datetime(const FieldDef& f, std::string_view s) {
+  auto bad = [&]() -> json {
+    reject(f, s, "is not a valid date and time (YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DDTHH:MM:SSZ)");
+  };
+  const std::size_t sep = s.find_first_of("T ");
+  if (sep == std::string_view::npos) return bad();
+  const std::optional<Ymd> date = parse_date(s.substr(0, sep));
+  std::string_view time = s.substr(sep + 1);
+  const bool iso = s[sep] == 'T';
+  if (iso && !consume_suffix(time, "Z")) return bad();
+  const std::optional<std::string> hms = parse_time(time, iso);
+  if (!date || !hms) return bad();
+  check_year(f, s, *date);
+  return format_date(*date) + "T" + *hms + "Z";
+}
+
+// ---------------------------------------------------------------------------
+// Enums and tags.
+
+std::string enum_choices(const FieldDef& f) {
+  std::string out;
+  for (const EnumValue& v : f.values) out += (out.empty() ? "" : ", ") + v.zh + "/" + v.key;
+  return out;
+}
+
+json normalize_enum(const FieldDef& f, std::string_view s) {
+  if (const EnumValue* v = f.find_value(s)) return v->key;
+  reject(f, s, "is not one of: " + enum_choices(f));
+}
+
+constexpr std::string_view kTagSeparators[] = {";", "；", ",", "，", "、", "|"};
+
+std::size_t separator_length_at(std::string_view s, std::size_t i) {
+  for (std::string_view sep : kTagSeparators)
+    if (s.substr(i).starts_with(sep)) return sep.size();
+  return 0;
+}
+
+std::vector<std::string> split_tags(std::string_view s) {
+  std::vector<std::string> tags;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size();) {
+    const std::size_t sep = i < s.size() ? separator_length_at(s, i) : 1;
+    if (sep == 0) {
+      ++i;
+      continue;
+    }
+    if (std::string_view tag = trim_space(s.substr(start, i - start)); !tag.empty()) tags.emplace_back(tag);
+    i += sep;
+    start = i;
+  }
+  return tags;
+}
+
+json normalize_tags(const FieldDef& f, std::string_view s) {
+  std::vector<std::string> tags = split_tags(s);
+  for (const std::string& tag : tags) {
+    check_clean_text(f, tag, "", "tags cannot contain tabs or newlines");
+    if (tag.size() > kMaxTagBytes)
+      reject(f, s,
+             "has a tag of " + std::to_string(tag.size()) + " bytes, " + quote_value(tag) + ": each tag may have at most " +
+                 std::to_string(kMaxTagBytes) + " bytes of UTF-8");
+  }
+  if (tags.empty()) return nullptr;  // only separators: the same as no tags
+  // std::string compares through char_traits<char>, i.e. as unsigned bytes.
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  return tags;
+}
+
+// ---------------------------------------------------------------------------
+// Phone numbers and email.
+
+constexpr const char* kPhoneRule =
+    "is not a phone number: expected a CN mobile (11 digits starting with 1, optional +86/0086) or a landline "
+    "with area code (e.g. 010-12345678)";
+
+bool is_mobile(std::string_view d) { return d.size() == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9'; }
+
+// Length of the area code a landline number starts with: 010 and 02X are three
+// digits, every other area code (03XX..09XX) four. 0 if it cannot be one.
+std::size_t area_code_length(std::string_view d) {
+  if (d.size() < 3 || d[0] != '0') return 0;
+  if (d.starts_with("010") || d[1] == '2') return 3;
+  return (d[1] >= '3' && d[1] <= '9') ? 4 : 0;
+}
+
+// Digits of a landline (area code + 7-8 digit number) -> "0755-12345678"; "" if not one.
+std::string format_landline(std::string_view d) {
+  const std::size_t area = area_code_length(d);
+  if (area == 0) return {};
+  const std::size_t rest = d.size() - area;
+  if (rest < 7 || rest > 8) return {};
+  return std::string(d.substr(0, area)) + "-" + std::string(d.substr(area));
+}
+
+// Number without extension, spaces, dashes and parentheses removed: digits only,
+// possibly after "+86". Returns the canonical form or "".
+std::string normalize_phone_digits(std::string_view p) {
+  bool international = consume_prefix(p, "+86") || consume_prefix(p, "0086");
+  if (!international && p.size() == 13 && p.starts_with("861")) {
+    p.remove_prefix(2);
+    international = true;
+  }
+  if (!all_digits(p)) return {};
+  if (is_mobile(p)) return std::string(p);
+  if (p.size() == 10 && (p.starts_with("400") || p.starts_with("800"))) return std::string(p);
+  if (international && !p.starts_with("0")) return format_landline("0" + std::string(p));  // +86 10 ... drops the 0
+  return format_landline(p);
+}
+
+std::string strip_phone_punctuation(std::string_view s, bool keep_dashes) {
+  std::string out;
+  for (char c : s)
+    if (!is_ascii_space(c) && c != '(' && c != ')' && (keep_dashes || c != '-')) out += c;
+  for (std::size_t pos; (pos = out.find(kIdeographicSpace)) != std::string::npos;)
+    out.erase(pos, kIdeographicSpace.size());
+  return out;
+}
+
+bool is_extension(std::string_view e) { return all_digits(e) && e.size() <= 6; }
+
+std::string normalize_email(std::string_view s) {
+  if (s.size() > kMaxEmailBytes) return {};
+  const std::size_t at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return {};
+  const std::string_view local = s.substr(0, at), domain = s.substr(at + 1);
+  if (!is_valid_utf8_text(local) || has_control(local, "")) return {};
+  if (std::any_of(local.begin(), local.end(), is_ascii_space)) return {};
+  if (domain.find('.') == std::string_view::npos) return {};
+  std::string lowered;
+  std::size_t label_len = 0;
+  for (char c : domain) {
+    if (c == '.') {
+      if (label_len == 0) return {};
+      label_len = 0;
+    } else if (is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-') {
+      ++label_len;
+    } else {
+      return {};
+    }
+    lowered += lower_ascii(c);
+  }
+  if (label_len == 0) return {};
+  return std::string(local) + "@" + lowered;
+}
+
+json normalize_by_type(const FieldDef& f, std::string_view s) {
+  switch (f.type) {
+    case FieldType::text: return normalize_text(f, s);
+    case FieldType::integer: return normalize_integer(f, s);
+    case FieldType::money: return normalize_money(f, s);
+    case FieldType::date: return normalize_date(f, s);
+    case FieldType::datetime: return normalize_datetime(f, s);
+    case FieldType::enumeration: return normalize_enum(f, s);
+    case FieldType::tags: return normalize_tags(f, s);
+    case FieldType::reference: return normalize_reference(f, s);
+    case FieldType::phone: {
+      std::string p = normalize_phone(s);
+      if (p.empty()) reject(f, s, kPhoneRule);
+      return p;
+    }
+    case FieldType::email: {
+      std::string e = normalize_email(s);
+      if (e.empty()) reject(f, s, "is not an email address");
+      return e;
+    }
+  }
+  throw Error(Errc::internal, field_name(f) + ": unknown field type");
+}
+
+// Integer and money are stored as JSON integers that fit int64.
+void check_stored_integer(const FieldDef& f, const json& value) {
+  const bool fits = value.is_number_integer() &&
+                    (!value.is_number_unsigned() || value.get<std::uint64_t>() <= kInt64Max);
+  if (!fits)
+    reject_stored(f, value,
+                  f.type == FieldType::money ? "is not a stored amount: expected an integer number of fen"
+                                             : "is not a stored integer: expected a 64-bit JSON integer");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public API.
+
+const EnumValue* FieldDef::find_value(std::string_view key_or_label) const {
+  // Exact key and Chinese label first; then English labels and keys ignoring ASCII
+  // case, so "Intention", "INTENTION" and "intention" all work from a sheet.
+  for (const EnumValue& v : values)
+    if (v.key == key_or_label || v.zh == key_or_label) return &v;
+  for (const EnumValue& v : values)
+    if (iequals_ascii(v.en, key_or_label) || iequals_ascii(v.key, key_or_label)) return &v;
+  return nullptr;
+}
+
+json normalize_value(const FieldDef& field, std::string_view input) {
+  const std::string_view s = trim_space(input);
+  if (s.empty()) return nullptr;
+  return normalize_by_type(field, s);
+}
+
+void check_stored_value(const FieldDef& field, const json& value) {
+  if (value.is_null()) return;  // absent; required-ness is check_required's business
+  switch (field.type) {
+    case FieldType::integer:
+    case FieldType::money: check_stored_integer(field, value); return;
+    case FieldType::tags: {
+      if (!value.is_array() || !std::all_of(value.begin(), value.end(), [](const json& t) { return t.is_string(); }))
+        reject_stored(field, value, "is not a stored tag set: expected an array of strings");
+      if (value.empty()) return;  // an emptied set (after merges) is fine
+      std::string joined;
+      for (const json& t : value) joined += (joined.empty() ? "" : ";") + t.get<std::string>();
+      // The canonical form is what normalisation of the joined tags produces.
+      if (normalize_value(field, joined) != value)
+        reject_stored(field, value, "is not a stored tag set: tags must be trimmed, unique and sorted");
+      return;
+    }
+    default: break;
+  }
+  // Every other type is stored as a string in its normalised form: a stored value
+  // must be a fixed point of normalize_value (which also explains what is wrong).
+  if (!value.is_string()) reject_stored(field, value, std::string("is not a ") + field_type_name(field.type) + " string");
+  const std::string& s = value.get_ref<const std::string&>();
+  const json normalized = normalize_value(field, s);
+  if (normalized != value) {
+    const std::string expected = normalized.is_string() ? normalized.get<std::string>() : normalized.dump();
+    reject(field, s, "is not in stored form: expected " + quote_value(expected));
+  }
+}
+
+void check_required(const CollectionDef& coll, const json& fields) {
+  if (!fields.is_object())
+    throw Error(Errc::validation, coll.zh + " (" + coll.name + "): fields must be a JSON object");
+  for (const FieldDef& f : coll.fields) {
+    if (!f.required || f.derived) continue;
+    const auto it = fields.find(f.key);
+    const bool missing = it == fields.end() || it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty()) ||
+                         (it->is_array() && it->empty());
+    if (missing) throw Error(Errc::validation, field_name(f) + " is required");
+  }
+}
+
+std::string display_value(const FieldDef& field, const json& value, Lang lang) {
+  if (value.is_null()) return "";
+  switch (field.type) {
+    case FieldType::enumeration:
+      if (value.is_string()) {
+        const std::string& key = value.get_ref<const std::string&>();
+        for (const EnumValue& v : field.values)
+          if (v.key == key) return lang == Lang::zh ? v.zh : v.en;
+        return key;  // a key this schema does not know (yet): show it as is
+      }
+      break;
+    case FieldType::money:
+      // Parsed JSON keeps non-negative numbers as unsigned; both kinds are fen.
+      if (value.is_number_integer() && (!value.is_number_unsigned() || value.get<std::uint64_t>() <= kInt64Max)) {
+        const auto fen = value.get<std::int64_t>();
+        // Magnitude in unsigned arithmetic so that INT64_MIN does not overflow.
+        const std::uint64_t mag = fen < 0 ? 0 - static_cast<std::uint64_t>(fen) : static_cast<std::uint64_t>(fen);
+        return (fen < 0 ? "-" : "") + std::to_string(mag / 100) + "." + two_digits(static_cast<int>(mag % 100));
+      }
+      break;
+    case FieldType::tags:
+      if (value.is_array()) {
+        std::string out;
+        for (const json& t : value) out += (out.empty() ? "" : ";") + (t.is_string() ? t.get<std::string>() : t.dump());
+        return out;
+      }
+      break;
+    default: break;
+  }
+  // Integers print in decimal through dump(); strings as themselves.
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+std::string normalize_phone(std::string_view input) {
+  const std::string_view s = trim_space(input);
+  // "转" always introduces an extension.
+  if (const std::size_t zhuan = s.find("转"); zhuan != std::string_view::npos) {
+    const std::string ext = strip_phone_punctuation(s.substr(zhuan + std::string_view("转").size()), false);
+    const std::string main = normalize_phone_digits(strip_phone_punctuation(s.substr(0, zhuan), false));
+    if (!is_extension(ext) || main.find('-') == std::string::npos) return {};  // only landlines have extensions
+    return main + "-" + ext;
+  }
+  // Dashes are usually just grouping ("138-0013-8000", "0755-1234-5678"); only when
+  // the whole is not a number is a last "-NNNN" group taken as an extension.
+  const std::string with_dashes = strip_phone_punctuation(s, true);
+  if (std::string whole = normalize_phone_digits(strip_phone_punctuation(s, false)); !whole.empty()) return whole;
+  const std::size_t dash = with_dashes.rfind('-');
+  if (dash == std::string::npos) return {};
+  const std::string ext = with_dashes.substr(dash + 1);
+  const std::string main = normalize_phone_digits(strip_phone_punctuation(with_dashes.substr(0, dash), false));
+  if (!is_extension(ext) || main.find('-') == std::string::npos) return {};
+  return main + "-" + ext;
+}
+
+}  // namespace kehu

@@ -1,0 +1,69 @@
+#include "chain_verifier.h"
+
+#include "hash_chain.h"
+
+namespace kehu::server {
+
+namespace {
+
+// The first column that disagrees with the hashed body, or empty.
+std::string column_mismatch(const StoredRevision& r, const json& body, std::string& expected,
+                            std::string& stored) {
+  auto differs = [&](const char* key, const json& column) {
+    auto it = body.find(key);
+    if (it != body.end() && *it == column) return false;
+    expected = it == body.end() ? "(missing)" : it->dump();
+    stored = column.dump();
+    return true;
+  };
+  if (differs("seq", r.seq)) return "its seq column differs from the hashed revision";
+  if (differs("record_id", r.record_id)) return "its record_id column differs from the hashed revision";
+  if (differs("rev", r.rev)) return "its rev column differs from the hashed revision";
+  if (differs("change_id", r.change_id)) return "its change_id column differs from the hashed revision";
+  return {};
+}
+
+}  // namespace
+
+ChainReport ChainVerifier::verify() {
+  ChainReport report;
+  std::string prev = kGenesisHash;
+  auto txn = store_.begin(TxnMode::read);
+  txn->for_each_revision([&](const StoredRevision& r) {
+    // Returns false to stop at the first broken link.
+    auto broken = [&](std::string problem, std::string expected, std::string stored) {
+      report.ok = false;
+      report.seq = r.seq;
+      report.record_id = r.record_id;
+      report.problem = std::move(problem);
+      report.expected = std::move(expected);
+      report.stored = std::move(stored);
+      return false;
+    };
+    if (r.prev_hash != prev) {
+      return broken("its prev_hash is not the hash of the revision before it (one was removed, "
+                    "inserted or reordered)",
+                    prev, r.prev_hash);
+    }
+    json body;
+    try {
+      body = json::parse(r.body);
+    } catch (const json::exception&) {
+      return broken("its stored body is not JSON", r.hash, "(unparseable)");
+    }
+    if (!body.is_object()) return broken("its stored body is not a JSON object", r.hash, r.body);
+    const std::string recomputed = chain_hash(prev, canonical_body(body));
+    if (recomputed != r.hash) {
+      return broken("its content does not match its hash (the revision was edited)", recomputed, r.hash);
+    }
+    std::string expected, stored;
+    std::string problem = column_mismatch(r, body, expected, stored);
+    if (!problem.empty()) return broken(problem, expected, stored);
+    prev = r.hash;
+    ++report.checked;
+    return true;
+  });
+  return report;
+}
+
+}  // namespace kehu::server

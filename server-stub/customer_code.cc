@@ -1,0 +1,66 @@
+#include "customer_code.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace kehu::server {
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Serials beyond 9 digits would only come from garbage; refusing them keeps the
+// arithmetic far from overflow.
+constexpr std::size_t kMaxSerialDigits = 9;
+
+}  // namespace
+
+bool is_code_month(std::string_view m) {
+  if (m.size() != 6 || !all_digits(m)) return false;
+  const int year = std::stoi(std::string(m.substr(0, 4)));
+  const int month = std::stoi(std::string(m.substr(4, 2)));
+  return year >= 2000 && year <= 2999 && month >= 1 && month <= 12;
+}
+
+std::optional<CustomerCode> parse_customer_code(std::string_view code) {
+  if (code.size() < 1 + 6 + 3 || code.size() > 1 + 6 + kMaxSerialDigits || code[0] != 'C') {
+    return std::nullopt;
+  }
+  std::string_view month = code.substr(1, 6), serial = code.substr(7);
+  if (!is_code_month(month) || !all_digits(serial)) return std::nullopt;
+  CustomerCode out{std::string(month), std::stoll(std::string(serial))};
+  // A serial of more than 3 digits must not have leading zeros, so every serial
+  // has exactly one spelling and "C2026110001" cannot shadow "C202611001".
+  if (out.serial < 1 || format_customer_code(out.month, out.serial) != code) return std::nullopt;
+  return out;
+}
+
+std::string format_customer_code(std::string_view month, std::int64_t serial) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%03lld", static_cast<long long>(serial));
+  return "C" + std::string(month) + buf;
+}
+
+std::optional<std::string> code_month(std::string_view code) {
+  if (code.size() < 7 || (code[0] != 'C' && code[0] != 'P')) return std::nullopt;
+  std::string_view month = code.substr(1, 6);
+  if (!is_code_month(month)) return std::nullopt;
+  return std::string(month);
+}
+
+std::string current_code_month() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y%m", &tm);
+  return buf;
+}
+
+}  // namespace kehu::server

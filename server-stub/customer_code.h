@@ -1,0 +1,36 @@
+// Customer codes: "C" + YYYYMM + serial, the serial at least 3 digits
+// (C202611001 ... C202611999, then C2026111000). A device that has no leased
+// serial left uses a provisional code starting with "P" (by convention
+// "P" + YYYYMM + "-" + device tag + "-" + counter) until its first push.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kehu::server {
+
+struct CustomerCode {
+  std::string month;      // "202611"
+  std::int64_t serial = 0;  // >= 1
+};
+
+// True for "YYYYMM" with a month 01-12 and a year 2000-2999.
+bool is_code_month(std::string_view yyyymm);
+
+// The parts of a well-formed code; nullopt for anything else (including
+// provisional codes and serial 0).
+std::optional<CustomerCode> parse_customer_code(std::string_view code);
+
+// "C" + month + serial, zero-padded to 3 digits.
+std::string format_customer_code(std::string_view month, std::int64_t serial);
+
+// The month a code was made in: its YYYYMM after the leading "C" or "P" if that
+// is a valid month, else nullopt.
+std::optional<std::string> code_month(std::string_view code);
+
+// This month in the server's local time zone, "YYYYMM" (the team's calendar).
+std::string current_code_month();
+
+}  // namespace kehu::server

@@ -1,0 +1,46 @@
+#include "hash_chain.h"
+
+#include "crypto.h"
+#include "kehu/error.h"
+
+namespace kehu::server {
+
+std::string canonical_body(json revision) {
+  revision.erase("hash");
+  revision.erase("prev_hash");
+  return revision.dump();
+}
+
+std::string chain_hash(std::string_view prev_hash, std::string_view body) {
+  std::string input;
+  input.reserve(prev_hash.size() + 1 + body.size());
+  input.append(prev_hash).append("\n").append(body);
+  return crypto::sha256_hex(input);
+}
+
+StoredRevision seal_revision(const Revision& r, const std::string& prev_hash) {
+  StoredRevision out;
+  out.seq = r.seq;
+  out.record_id = r.record_id;
+  out.rev = r.rev;
+  out.change_id = r.change_id;
+  out.body = canonical_body(to_json(r));
+  out.prev_hash = prev_hash;
+  out.hash = chain_hash(prev_hash, out.body);
+  return out;
+}
+
+json wire_revision(const StoredRevision& r) {
+  json j;
+  try {
+    j = json::parse(r.body);
+  } catch (const json::exception& e) {
+    throw Error(Errc::storage, "revision " + std::to_string(r.seq) + " is damaged: " + e.what());
+  }
+  if (!j.is_object()) throw Error(Errc::storage, "revision " + std::to_string(r.seq) + " is damaged");
+  j["prev_hash"] = r.prev_hash;
+  j["hash"] = r.hash;
+  return j;
+}
+
+}  // namespace kehu::server

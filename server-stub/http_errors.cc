@@ -1,0 +1,69 @@
+#include "http_errors.h"
+
+#include <httplib.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace kehu::server {
+
+HttpError too_large(const std::string& message) { return HttpError(413, "too_large", message); }
+
+int http_status(Errc code) noexcept {
+  switch (code) {
+    case Errc::usage:
+    case Errc::validation:
+    case Errc::protocol: return 400;
+    case Errc::unauthorized: return 401;
+    case Errc::forbidden: return 403;
+    case Errc::not_found: return 404;
+    case Errc::exists: return 409;
+    case Errc::storage: return 503;
+    case Errc::wrong_passphrase:
+    case Errc::io:
+    case Errc::network:
+    case Errc::server:
+    case Errc::internal: return 500;
+  }
+  return 500;
+}
+
+void write_error(httplib::Response& res, int status, std::string_view code, std::string_view message) {
+  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  res.status = status;
+  // Replace, so a message with bytes that are not UTF-8 cannot make dump() throw here.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+void respond_with_exception(std::exception_ptr error, httplib::Response& res) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const HttpError& e) {
+    write_error(res, e.status(), e.code(), e.what());
+  } catch (const Error& e) {
+    const int status = http_status(e.code());
+    if (status >= 500) {
+      std::fprintf(stderr, "error: %s: %s\n", errc_name(e.code()), e.what());
+      // Storage problems are worth telling the client (it retries later); the
+      // text of an internal error is for the log, not for the device.
+      write_error(res, status, status == 503 ? "storage" : "internal",
+                  status == 503 ? "the store is busy or failing; retry later"
+                                : "internal error; the server log has the details");
+    } else {
+      write_error(res, status, errc_name(e.code()), e.what());
+    }
+  } catch (const nlohmann::json::exception& e) {
+    // Only request bodies are read as untrusted JSON, so a JSON error is the
+    // request's shape being wrong.
+    write_error(res, 400, "protocol", std::string("malformed request: ") + e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal: %s\n", e.what());
+    write_error(res, 500, "internal", "internal error; the server log has the details");
+  } catch (...) {
+    std::fprintf(stderr, "error: internal: unknown exception\n");
+    write_error(res, 500, "internal", "internal error; the server log has the details");
+  }
+}
+
+}  // namespace kehu::server

@@ -1,0 +1,215 @@
+#include "http_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "http_errors.h"
+#include "kehu/error.h"
+#include "server_config.h"
+
+namespace kehu::server {
+
+namespace {
+
+// What the per-request log line needs that httplib's Request does not carry. A
+// request is served start to end on one worker thread, so thread_local is the
+// request's own.
+struct RequestLog {
+  std::chrono::steady_clock::time_point start{};
+  bool started = false;
+  std::string user;
+};
+thread_local RequestLog t_log;
+
+void log_request(const httplib::Request& req, const httplib::Response& res) {
+  std::string duration = "-";
+  if (t_log.started) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                    t_log.start);
+    duration = std::to_string(ms.count()) + "ms";
+  }
+  const std::string line = now_iso8601() + " " + req.method + " " + req.path + " " +
+                           std::to_string(res.status) + " user=" +
+                           (t_log.user.empty() ? std::string("-") : t_log.user) + " " + duration + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);  // one write, so lines never interleave
+  t_log = RequestLog{};
+}
+
+// The body as a JSON object, or Error(protocol).
+json parse_body(const httplib::Request& req) {
+  if (req.body.empty()) throw Error(Errc::protocol, "empty body: expected a JSON object");
+  json j;
+  try {
+    j = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    throw Error(Errc::protocol, std::string("body is not JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw Error(Errc::protocol, "body must be a JSON object");
+  return j;
+}
+
+const std::string& string_member(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_string()) {
+    throw Error(Errc::protocol, std::string("missing string member \"") + key + "\"");
+  }
+  return it->get_ref<const std::string&>();
+}
+
+void write_json(httplib::Response& res, const json& body) {
+  res.status = 200;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+std::string iso_from_unix(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The single catch-all of the request path: every exception a handler lets out
+// becomes a JSON error here (http_errors.h).
+template <typename F>
+void guarded(httplib::Response& res, F&& fn) {
+  try {
+    fn();
+  } catch (...) {
+    respond_with_exception(std::current_exception(), res);
+  }
+}
+
+// A JSON body for errors httplib produces itself (no route, body too large,
+// unparseable HTTP), which come without one.
+void fill_library_error(const httplib::Request& req, httplib::Response& res) {
+  if (!res.body.empty()) return;
+  switch (res.status) {
+    case 404: write_error(res, 404, "not_found", "no endpoint " + req.method + " " + req.path); break;
+    case 413:
+      write_error(res, 413, "too_large",
+                  "request body above " + std::to_string(config::kMaxBodyBytes / (1024 * 1024)) + " MiB");
+      break;
+    case 400: write_error(res, 400, "protocol", "malformed HTTP request"); break;
+    default:
+      write_error(res, res.status, res.status >= 500 ? "internal" : "protocol",
+                  "HTTP status " + std::to_string(res.status));
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options)
+    : options_(std::move(options)),
+      clock_(clock),
+      auth_(store),
+      push_(store, clock),
+      pull_(store),
+      leases_(store) {
+  if (options_.tls_cert.empty() != options_.tls_key.empty()) {
+    throw Error(Errc::usage, "--tls-cert and --tls-key go together");
+  }
+  if (options_.tls_cert.empty()) {
+    http_ = std::make_unique<httplib::Server>();
+  } else {
+    http_ = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str());
+    if (!http_->is_valid()) {
+      throw Error(Errc::io, "cannot load TLS certificate " + options_.tls_cert + " / key " + options_.tls_key);
+    }
+  }
+  http_->set_payload_max_length(config::kMaxBodyBytes);
+  http_->set_read_timeout(config::kReadTimeoutSeconds);
+  http_->set_write_timeout(config::kWriteTimeoutSeconds);
+  http_->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    t_log = RequestLog{std::chrono::steady_clock::now(), true, {}};
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  http_->set_error_handler(fill_library_error);
+  http_->set_logger(log_request);
+  install_routes();
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::install_routes() {
+  http_->Post("/v1/login", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_login(req, res);
+  });
+  http_->Post("/v1/push", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
+      json body = parse_body(r);
+      if (auto it = body.find("changes");
+          it != body.end() && it->is_array() && it->size() > config::kMaxChangesPerPush) {
+        throw too_large(std::to_string(it->size()) + " changes in one push; at most " +
+                        std::to_string(config::kMaxChangesPerPush));
+      }
+      return push_.push(s, body);
+    });
+  });
+  http_->Post("/v1/pull", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
+      return pull_.pull(s, r.body.empty() ? json::object() : parse_body(r));
+    });
+  });
+  http_->Get(R"(/v1/records/([^/]+)/history)", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
+      return pull_.history(s, r.matches[1].str());
+    });
+  });
+  http_->Post("/v1/leases", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
+      return leases_.lease(s, parse_body(r));
+    });
+  });
+}
+
+void HttpServer::handle_authenticated(const httplib::Request& req, httplib::Response& res,
+                                      const Route& route) {
+  guarded(res, [&] {
+    const Session session = auth_.authenticate(req.get_header_value("Authorization"));
+    t_log.user = session.user;
+    json out = route(session, req);
+    out["server_hlc"] = clock_.now();
+    write_json(res, out);
+  });
+}
+
+void HttpServer::handle_login(const httplib::Request& req, httplib::Response& res) {
+  guarded(res, [&] {
+    const json body = parse_body(req);
+    const std::string& user = string_member(body, "user");
+    const std::string& password = string_member(body, "password");
+    std::string device;
+    if (auto it = body.find("device"); it != body.end() && it->is_string()) device = it->get<std::string>();
+    LoginResult r = auth_.login(user, password, device);
+    t_log.user = r.session.user;
+    write_json(res, {{"token", r.token},
+                     {"expires_at", iso_from_unix(r.expires_at)},
+                     {"user", r.session.user},
+                     {"role", role_name(r.session.role)},
+                     {"server_hlc", clock_.now()}});
+  });
+}
+
+int HttpServer::bind() {
+  if (options_.port == 0) {
+    int port = http_->bind_to_any_port(options_.host);
+    if (port < 0) throw Error(Errc::io, "cannot listen on " + options_.host + " (any port)");
+    return port;
+  }
+  if (!http_->bind_to_port(options_.host, options_.port)) {
+    throw Error(Errc::io, "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                              " (in use, or not an address of this machine)");
+  }
+  return options_.port;
+}
+
+bool HttpServer::run() { return http_->listen_after_bind(); }
+
+void HttpServer::stop() { http_->stop(); }
+
+}  // namespace kehu::server

@@ -1,0 +1,77 @@
+// kehu-server's HTTP(S) front: the /v1/ routes of docs/protocol.md over
+// cpp-httplib, with bearer-token authentication, JSON errors and one log line
+// per request on stderr:
+//
+//   2026-11-27T11:04:17Z POST /v1/push 200 user=wang 12ms
+//
+// Every route but POST /v1/login needs a valid token (Authenticator). Bodies are
+// limited to config::kMaxBodyBytes (413), JSON only (400 otherwise). gzip and
+// brotli request bodies are inflated and responses compressed when the client
+// sends Accept-Encoding (cpp-httplib does both). Exceptions from the services are
+// answered in one place, http_errors.h.
+//
+// Thread-safety: run() serves on cpp-httplib's worker pool; stop() may be called
+// from any other thread (not from a signal handler).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "auth.h"
+#include "lease_service.h"
+#include "pull_service.h"
+#include "push_service.h"
+#include "server_clock.h"
+#include "store.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace kehu::server {
+
+struct ListenOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;          // 0: pick a free port
+  std::string tls_cert;     // PEM files; both set -> HTTPS, both empty -> HTTP
+  std::string tls_key;
+};
+
+class HttpServer {
+ public:
+  // REQUIRES: store and clock outlive the server.
+  // Throws Error(usage) if only one of tls_cert / tls_key is given, Error(io) if
+  // they cannot be loaded.
+  HttpServer(Store& store, ServerClock& clock, ListenOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the listening socket and returns its port (the chosen one for port 0).
+  // Throws Error(io) if the address cannot be bound.
+  int bind();
+  // Serves until stop(). REQUIRES: bind() succeeded. Returns false if the
+  // server failed rather than was stopped.
+  bool run();
+  // Makes run() return after the requests in flight are answered.
+  void stop();
+
+ private:
+  using Route = std::function<json(const Session&, const httplib::Request&)>;
+  // Wraps a route: authenticates, runs it, adds server_hlc, answers errors.
+  void handle_authenticated(const httplib::Request& req, httplib::Response& res, const Route& route);
+  void handle_login(const httplib::Request& req, httplib::Response& res);
+  void install_routes();
+
+  ListenOptions options_;
+  ServerClock& clock_;
+  Authenticator auth_;
+  PushService push_;
+  PullService pull_;
+  LeaseService leases_;
+  std::unique_ptr<httplib::Server> http_;
+};
+
+}  // namespace kehu::server

@@ -1,0 +1,237 @@
+// kehu-server: the team's sync server and its admin commands.
+//
+//   kehu-server init --data DIR
+//   kehu-server user add NAME --role admin|manager|sales|auditor --data DIR
+//   kehu-server user passwd NAME --data DIR
+//   kehu-server user role NAME ROLE --data DIR
+//   kehu-server user disable|enable NAME --data DIR
+//   kehu-server user list --data DIR
+//   kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]
+//   kehu-server audit verify --data DIR
+//   kehu-server backup --data DIR FILE
+//
+// Exit codes: 0 ok, 2 usage or validation error (the message names the
+// problem), 1 anything else. The store is DIR/kehu-server.db.
+#include <pthread.h>
+#include <signal.h>
+
+#include <csignal>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "chain_verifier.h"
+#include "command_line.h"
+#include "http_server.h"
+#include "kehu/error.h"
+#include "password_prompt.h"
+#include "server_config.h"
+#include "sqlite_store.h"
+#include "user_admin.h"
+
+namespace kehu::server {
+namespace {
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  kehu-server init --data DIR\n"
+    "  kehu-server user add NAME --role admin|manager|sales|auditor --data DIR\n"
+    "  kehu-server user passwd NAME --data DIR\n"
+    "  kehu-server user role NAME ROLE --data DIR\n"
+    "  kehu-server user disable|enable NAME --data DIR\n"
+    "  kehu-server user list --data DIR\n"
+    "  kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]\n"
+    "  kehu-server audit verify --data DIR\n"
+    "  kehu-server backup --data DIR FILE\n"
+    "The password for user add/passwd comes from KEHU_PASSWORD, a prompt, or stdin.\n";
+
+std::string store_path(const CommandLine& cl) {
+  return (std::filesystem::path(cl.required("data")) / config::kStoreFileName).string();
+}
+
+Role role_arg(const std::string& name) {
+  auto role = parse_role(name);
+  if (!role) throw Error(Errc::usage, "unknown role \"" + name + "\": expected admin, manager, sales or auditor");
+  return *role;
+}
+
+int cmd_init(const CommandLine& cl) {
+  cl.expect({"data"}, 1);
+  std::filesystem::path dir = cl.required("data");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
+  const std::string path = store_path(cl);
+  if (SqliteStore::initialise(path)) {
+    std::printf("initialised %s\n", path.c_str());
+  } else {
+    std::printf("%s is already initialised\n", path.c_str());
+  }
+  return 0;
+}
+
+int cmd_user(const CommandLine& cl) {
+  const std::string& verb = cl.word(1, "user subcommand (add, passwd, role, disable, enable, list)");
+  if (verb == "list") {
+    cl.expect({"data"}, 2);
+    SqliteStore store(store_path(cl));
+    for (const User& u : UserAdmin(store).list()) {
+      std::printf("%s\t%s%s\n", u.name.c_str(), role_name(u.role), u.disabled ? "\tdisabled" : "");
+    }
+    return 0;
+  }
+  const std::string& name = cl.word(2, "user name");
+  if (verb == "add") {
+    cl.expect({"data", "role"}, 3);
+    Role role = role_arg(cl.required("role"));
+    SqliteStore store(store_path(cl));
+    UserAdmin(store).add(name, role, read_new_password(name));
+    std::printf("added user %s (%s)\n", name.c_str(), role_name(role));
+  } else if (verb == "passwd") {
+    cl.expect({"data"}, 3);
+    SqliteStore store(store_path(cl));
+    UserAdmin(store).set_password(name, read_new_password(name));
+    std::printf("changed the password of %s; their tokens are revoked\n", name.c_str());
+  } else if (verb == "role") {
+    cl.expect({"data"}, 4);
+    Role role = role_arg(cl.word(3, "role"));
+    SqliteStore store(store_path(cl));
+    UserAdmin(store).set_role(name, role);
+    std::printf("%s is now %s\n", name.c_str(), role_name(role));
+  } else if (verb == "disable" || verb == "enable") {
+    cl.expect({"data"}, 3);
+    SqliteStore store(store_path(cl));
+    UserAdmin(store).set_disabled(name, verb == "disable");
+    std::printf("%s %sd\n", name.c_str(), verb.c_str());
+  } else {
+    throw Error(Errc::usage, "unknown user subcommand \"" + verb + "\"");
+  }
+  return 0;
+}
+
+ListenOptions listen_options(const CommandLine& cl) {
+  ListenOptions o;
+  std::string listen = cl.option("listen").value_or("127.0.0.1:8080");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    throw Error(Errc::usage, "--listen \"" + listen + "\" is not HOST:PORT");
+  }
+  o.host = listen.substr(0, colon);
+  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') o.host = o.host.substr(1, o.host.size() - 2);
+  try {
+    std::size_t used = 0;
+    o.port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || o.port < 0 || o.port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    throw Error(Errc::usage, "--listen \"" + listen + "\": port must be 0-65535");
+  }
+  o.tls_cert = cl.option("tls-cert").value_or("");
+  o.tls_key = cl.option("tls-key").value_or("");
+  return o;
+}
+
+int cmd_serve(const CommandLine& cl) {
+  cl.expect({"data", "listen", "tls-cert", "tls-key"}, 1);
+  // SIGINT/SIGTERM are taken by one thread with sigwait, because stop() is not
+  // async-signal-safe. They must be blocked before any other thread starts, so
+  // every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
+
+  ListenOptions options = listen_options(cl);
+  SqliteStore store(store_path(cl));
+  ServerClock clock;
+  HttpServer server(store, clock, options);
+  const int port = server.bind();
+  std::printf("listening on %s:%d\n", options.host.c_str(), port);
+  std::fflush(stdout);
+
+  std::atomic<bool> finished{false}, signalled{false};
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (finished) return;  // woken by main below: the server stopped by itself
+    signalled = true;
+    std::fprintf(stderr, "received %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    // stop() is a no-op until run() is listening; repeat until run() has returned.
+    while (!finished) {
+      server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  const bool ok = server.run();
+  finished = true;
+  if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  if (!ok) throw Error(Errc::io, "the server stopped listening unexpectedly");
+  std::fprintf(stderr, "stopped\n");
+  return 0;
+}
+
+int cmd_audit(const CommandLine& cl) {
+  const std::string& verb = cl.word(1, "audit subcommand (verify)");
+  if (verb != "verify") throw Error(Errc::usage, "unknown audit subcommand \"" + verb + "\"");
+  cl.expect({"data"}, 2);
+  SqliteStore store(store_path(cl));
+  ChainReport r = ChainVerifier(store).verify();
+  if (r.ok) {
+    std::printf("ok: %lld revisions\n", static_cast<long long>(r.checked));
+    return 0;
+  }
+  std::printf("broken: revision seq %lld (record %s): %s\n  expected: %s\n  stored:   %s\n"
+              "%lld revisions before it are intact\n",
+              static_cast<long long>(r.seq), r.record_id.c_str(), r.problem.c_str(), r.expected.c_str(),
+              r.stored.c_str(), static_cast<long long>(r.checked));
+  return 1;
+}
+
+int cmd_backup(const CommandLine& cl) {
+  cl.expect({"data"}, 2);
+  const std::string& dest = cl.word(1, "backup file");
+  SqliteStore store(store_path(cl));
+  store.backup_to(dest);
+  std::printf("backup of %s written to %s\n", store.path().c_str(), dest.c_str());
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  CommandLine cl(argc, argv);
+  if (cl.words().empty() || cl.flag("help") || cl.words()[0] == "help") {
+    std::fputs(kUsage, cl.words().empty() && !cl.flag("help") ? stderr : stdout);
+    return cl.words().empty() && !cl.flag("help") ? 2 : 0;
+  }
+  const std::string& command = cl.words()[0];
+  if (command == "init") return cmd_init(cl);
+  if (command == "user") return cmd_user(cl);
+  if (command == "serve") return cmd_serve(cl);
+  if (command == "audit") return cmd_audit(cl);
+  if (command == "backup") return cmd_backup(cl);
+  throw Error(Errc::usage, "unknown command \"" + command + "\"");
+}
+
+}  // namespace
+}  // namespace kehu::server
+
+int main(int argc, char** argv) {
+  // The store holds password and token hashes: files this process creates
+  // (store, WAL, backups) are for the server's account only.
+  umask(077);
+  try {
+    return kehu::server::run(argc, argv);
+  } catch (const kehu::Error& e) {
+    std::fprintf(stderr, "kehu-server: %s\n", e.what());
+    if (e.code() == kehu::Errc::usage) std::fputs(kehu::server::kUsage, stderr);
+    return kehu::exit_code(e.code());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kehu-server: %s\n", e.what());
+    return 1;
+  }
+}

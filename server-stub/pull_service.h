@@ -1,0 +1,40 @@
+// POST /v1/pull and GET /v1/records/{id}/history (docs/protocol.md).
+//
+// Pull pages through the revision log by seq: the revisions after the cursor,
+// oldest first, at most `limit`, plus the current state of every record they
+// touch. The cursor is the decimal seq of the last revision sent; clients treat
+// it as opaque. All of a page is read in one snapshot, so records and revisions
+// agree.
+//
+// What a role may not read is cut out (AccessPolicy).
+//
+// Thread-safety: one PullService serves all request threads.
+#pragma once
+
+#include <string_view>
+
+#include "kehu/record.h"
+#include "session.h"
+#include "store.h"
+
+namespace kehu::server {
+
+class PullService {
+ public:
+  explicit PullService(Store& store) : store_(store) {}
+
+  // `body` is {"cursor": "1180", "limit": 500}, both optional. Returns
+  // {"records", "revisions", "next_cursor", "more"}. Throws Error(protocol) for
+  // a cursor that is not one this server made or a limit that is not a positive
+  // integer; a limit above the maximum is lowered to it.
+  json pull(const Session& session, const json& body);
+
+  // {"revisions": [...]} of one record, newest first.
+  // Throws Error(not_found) for an unknown record.
+  json history(const Session& session, std::string_view record_id);
+
+ private:
+  Store& store_;
+};
+
+}  // namespace kehu::server

@@ -1,0 +1,167 @@
+#include "push_service.h"
+
+#include "access_policy.h"
+#include "change_validator.h"
+#include "code_assigner.h"
+#include "hash_chain.h"
+#include "kehu/error.h"
+#include "kehu/sync/merge.h"
+
+namespace kehu::server {
+
+namespace {
+
+// Refusals that are final: the client keeps the change with the reason and does
+// not retry, so the answer is remembered.
+bool is_refusal(Errc code) {
+  return code == Errc::validation || code == Errc::forbidden || code == Errc::not_found ||
+         code == Errc::protocol;
+}
+
+json rejected(const std::string& change_id, const Error& e) {
+  return {{"change_id", change_id},
+          {"status", "rejected"},
+          {"error", {{"code", errc_name(e.code())}, {"message", e.what()}}}};
+}
+
+json conflicts_json(const std::vector<Conflict>& conflicts) {
+  json out = json::array();
+  for (const auto& c : conflicts) out.push_back(to_json(c));
+  return out;
+}
+
+// A child record (follow-up, order, ...) must name an existing parent customer.
+void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c) {
+  if (coll.parent_field.empty()) return;
+  if (c.parent.empty()) {
+    throw Error(Errc::validation, coll.zh + " (" + coll.name + ") record " + c.record_id +
+                                      " needs a parent customer");
+  }
+  sync::RecordState parent = txn.load_record(c.parent);
+  if (!parent.exists() || parent.collection != "customers") {
+    throw Error(Errc::not_found, "parent customer " + c.parent + " of " + c.record_id + " not found");
+  }
+}
+
+}  // namespace
+
+json PushService::push(const Session& session, const json& body) {
+  auto it = body.find("changes");
+  if (it == body.end() || !it->is_array()) {
+    throw Error(Errc::protocol, "push needs a \"changes\" array");
+  }
+  std::string device = session.device;
+  if (auto d = body.find("device"); d != body.end() && d->is_string()) device = d->get<std::string>();
+  json results = json::array();
+  for (const auto& change : *it) results.push_back(apply(session, change, device));
+  return {{"results", std::move(results)}};
+}
+
+json PushService::apply(const Session& session, const json& raw, const std::string& batch_device) {
+  Change change;
+  try {
+    change = change_from_json(raw);
+  } catch (const Error& e) {
+    // Without a well-formed change there may be no id to remember the answer by.
+    std::string id = raw.is_object() && raw.value("change_id", json()).is_string()
+                         ? raw["change_id"].get<std::string>()
+                         : std::string();
+    return rejected(id, e);
+  }
+  if (change.device.empty()) change.device = batch_device;
+  change.author = session.user;  // never the payload's (DESIGN.md)
+  const std::int64_t client_hlc = change.hlc;
+  change.hlc = clock_.clamp(change.hlc);
+
+  try {
+    auto txn = store_.begin(TxnMode::write);
+    if (auto earlier = txn->find_result(change.change_id)) {
+      (*earlier)["duplicate"] = true;
+      return *earlier;
+    }
+    json result = apply_new(*txn, session, change, client_hlc);
+    txn->put_result(change.change_id, result);
+    txn->commit();
+    clock_.observe(change.hlc);
+    return result;
+  } catch (const Error& e) {
+    if (!is_refusal(e.code())) throw;
+    // The transaction has rolled back whatever it had begun; remember the refusal
+    // in a fresh one.
+    return store_rejection(change, e);
+  }
+}
+
+json PushService::store_rejection(const Change& change, const Error& error) {
+  auto txn = store_.begin(TxnMode::write);
+  if (auto earlier = txn->find_result(change.change_id)) {
+    (*earlier)["duplicate"] = true;
+    return *earlier;
+  }
+  json result = rejected(change.change_id, error);
+  txn->put_result(change.change_id, result);
+  txn->commit();
+  return result;
+}
+
+json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
+                            std::int64_t client_hlc) {
+  const CollectionDef& coll = ChangeValidator::check(c, session);
+  const sync::RecordState current = txn.load_record(c.record_id);
+  if (!current.exists()) {
+    if (c.op != Op::create) {
+      throw Error(Errc::not_found, "record " + c.record_id + " does not exist (" + op_name(c.op) + ")");
+    }
+    check_parent(txn, coll, c);
+  } else if (current.collection != c.collection) {
+    throw Error(Errc::validation, "record " + c.record_id + " is in " + current.collection +
+                                      ", not in " + c.collection);
+  }
+
+  sync::MergeResult merged = sync::apply_change(current, c, coll);
+  sync::RecordState& state = merged.state;
+  if (!current.exists()) check_required(coll, state.values());
+
+  // Identity and code are the server's, whatever the merge copied from the change.
+  state.id = c.record_id;
+  state.collection = c.collection;
+  state.parent = current.exists() ? current.parent : c.parent;
+  state.code = current.code;
+  std::string alias;
+  if (!current.exists() && coll.name == "customers") {
+    CodeAssignment a = CodeAssigner(txn).assign(c.record_id, c.code);
+    state.code = a.code;
+    alias = a.alias;
+  }
+  // A device may also carry the code as the derived field "code"; it must never
+  // disagree with the record's code.
+  if (auto f = state.fields.find("code"); f != state.fields.end() && !state.code.empty()) {
+    f->second.value = state.code;
+    if (auto a = merged.applied.find("code"); a != merged.applied.end()) a->second.new_value = state.code;
+  }
+
+  Revision r;
+  r.record_id = c.record_id;
+  r.collection = c.collection;
+  r.rev = state.rev;
+  r.seq = txn.next_seq();
+  r.change_id = c.change_id;
+  r.op = c.op;
+  r.author = session.user;
+  r.device = c.device;
+  r.at = now_iso8601();
+  r.hlc = c.hlc;
+  r.client_hlc = client_hlc;
+  r.changes = merged.applied;
+  r.conflicts = merged.conflicts;
+  txn.append_revision(seal_revision(r, txn.last_hash()));
+  txn.save_record(state, r.seq);
+  if (!alias.empty()) txn.add_code_alias(alias, c.record_id);
+
+  json conflicts = conflicts_json(merged.conflicts);
+  AccessPolicy::redact_conflicts(session.role, coll, conflicts);
+  return {{"change_id", c.change_id}, {"status", "applied"}, {"rev", state.rev},
+          {"seq", r.seq},             {"code", state.code},  {"conflicts", std::move(conflicts)}};
+}
+
+}  // namespace kehu::server

@@ -1,0 +1,22 @@
+// How a store keeps a record's field versions: a JSON object
+//
+//   {"phone": {"value": "13900139000", "rev": 4, "hlc": 117893412393254912,
+//              "device": "dev-a", "device_seq": 42, "author": "wang"}, ...}
+//
+// one member per field that was ever set, "deleted" included. The merge rules
+// need every one of these members (merge.h); the record's id, collection, parent,
+// code and rev live in the store's columns, not here.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "kehu/sync/merge.h"
+
+namespace kehu::server {
+
+json encode_field_versions(const std::map<std::string, sync::FieldVersion>& fields);
+// Throws Error(storage) when the stored JSON does not have the shape above.
+std::map<std::string, sync::FieldVersion> decode_field_versions(const json& j);
+
+}  // namespace kehu::server

@@ -1,0 +1,64 @@
+// Tuning constants of kehu-server, together in one place, each with its reason
+// (the model is LiteCore's ReplicatorTuning.hh). Change them here, nowhere else.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kehu::server::config {
+
+// Name of the store file inside --data DIR.
+inline constexpr const char* kStoreFileName = "kehu-server.db";
+
+// A token lives 30 days (docs/protocol.md): long enough that a salesperson who
+// syncs weekly from the road is not asked for a password every trip, short enough
+// that a lost laptop's token dies on its own.
+inline constexpr std::int64_t kTokenLifetimeSeconds = 30LL * 24 * 3600;
+
+// 256 random bits per token (docs/protocol.md): unguessable; only the SHA-256 is stored.
+inline constexpr std::size_t kTokenBytes = 32;
+
+// PBKDF2-HMAC-SHA256 work factor for new passwords: OWASP's 2023 floor is 600k for
+// SHA-256, but logins here are rare (one per 30 days per device) and the server is a
+// small box; 120k keeps a login near 50 ms. Stored per hash, so it can be raised
+// later without invalidating existing passwords.
+inline constexpr int kPbkdf2Iterations = 120000;
+inline constexpr std::size_t kSaltBytes = 16;
+// NIST SP 800-63B's floor for a memorised secret chosen by the user.
+inline constexpr std::size_t kMinPasswordLength = 8;
+inline constexpr std::size_t kPasswordHashBytes = 32;
+
+// Request bodies above 32 MiB are refused with 413 (docs/protocol.md). A push of
+// 1000 changes with long notes is well under 2 MiB; the limit only stops abuse.
+inline constexpr std::size_t kMaxBodyBytes = 32u * 1024 * 1024;
+
+// At most 1000 changes per push (docs/protocol.md): each change is its own
+// transaction, so a batch this size still answers within a few seconds.
+inline constexpr std::size_t kMaxChangesPerPush = 1000;
+
+// Pull page size: the default keeps a page (records + revisions) around 1 MiB; the
+// cap bounds the memory one request can make the server allocate.
+inline constexpr std::int64_t kDefaultPullLimit = 500;
+inline constexpr std::int64_t kMaxPullLimit = 5000;
+
+// A change's hybrid clock may run at most 5 minutes ahead of the server's clock
+// (docs/protocol.md): more than honest clock drift, less than would let a device
+// with a wrong clock win every conflict for long.
+inline constexpr std::int64_t kClockToleranceMs = 5LL * 60 * 1000;
+
+// One lease hands out at most this many customer-code serials: enough for a
+// week offline, and small enough that a burst of leases cannot exhaust a month's
+// 3-digit serial space by accident.
+inline constexpr std::int64_t kMaxLeaseCount = 100;
+
+// SQLite waits this long for another writer before failing with "database is
+// locked". Writes are single-change transactions of a few ms, so 10 s means the
+// server is overloaded, not merely busy.
+inline constexpr int kBusyTimeoutMs = 10000;
+
+// Idle keep-alive and socket timeouts: a device on a slow mobile link uploading a
+// large batch must not be cut off, but a dead client must not hold a worker forever.
+inline constexpr int kReadTimeoutSeconds = 60;
+inline constexpr int kWriteTimeoutSeconds = 60;
+
+}  // namespace kehu::server::config

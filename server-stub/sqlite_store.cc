@@ -1,0 +1,156 @@
+#include "sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "kehu/error.h"
+#include "kehu/sqlite.h"
+#include "server_config.h"
+#include "sqlite_store_txn.h"
+
+namespace kehu::server {
+
+namespace {
+
+// Layout v1. The revisions table is append-only: the triggers stop a bug (or a
+// careless admin with the sqlite shell) from rewriting history in place; a
+// deliberate tamperer can drop them, which is what the hash chain is for.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE users(
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+CREATE TABLE tokens(
+  hash TEXT PRIMARY KEY, user TEXT NOT NULL, device TEXT NOT NULL,
+  expires_at INTEGER NOT NULL);
+CREATE INDEX tokens_by_expiry ON tokens(expires_at);
+CREATE TABLE results(change_id TEXT PRIMARY KEY, result TEXT NOT NULL);
+CREATE TABLE records(
+  id TEXT PRIMARY KEY, collection TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',
+  code TEXT UNIQUE, rev INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL, fields TEXT NOT NULL, updated_seq INTEGER NOT NULL);
+CREATE INDEX records_by_parent ON records(parent);
+CREATE TABLE revisions(
+  seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, rev INTEGER NOT NULL,
+  change_id TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX revisions_by_record ON revisions(record_id, seq);
+CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions
+  BEGIN SELECT RAISE(ABORT, 'revisions are append-only'); END;
+CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions
+  BEGIN SELECT RAISE(ABORT, 'revisions are append-only'); END;
+CREATE TABLE code_aliases(alias TEXT PRIMARY KEY, record_id TEXT NOT NULL);
+CREATE INDEX code_aliases_by_record ON code_aliases(record_id);
+CREATE TABLE code_serials(month TEXT PRIMARY KEY, next INTEGER NOT NULL);
+)sql";
+
+// The file's layout version: 0 for an empty file. Throws Error(storage) for a
+// file with tables but no Kehu metadata.
+int stored_version(db::Database& db) {
+  db::Statement tables = db.prepare("SELECT count(*) FROM sqlite_master");
+  tables.step();
+  if (tables.int64(0) == 0) return 0;
+  db::Statement meta = db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
+  meta.step();
+  if (meta.int64(0) == 0) {
+    throw Error(Errc::storage, db.path() + " is an SQLite file but not a kehu-server store");
+  }
+  db::Statement v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+  if (!v.step()) throw Error(Errc::storage, db.path() + " has no schema_version");
+  return std::stoi(v.text(0));
+}
+
+void configure(db::Database& db) {
+  // synchronous=NORMAL is safe in WAL mode (no corruption on power loss) and
+  // avoids an fsync per commit.
+  db.exec("PRAGMA synchronous = NORMAL");
+  std::string busy = "PRAGMA busy_timeout = " + std::to_string(config::kBusyTimeoutMs);
+  db.exec(busy.c_str());
+}
+
+// Owns a raw sqlite3 handle for the backup destination (db::Database would
+// apply settings the destination must not get before the copy).
+struct Sqlite3Closer {
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+using RawDb = std::unique_ptr<sqlite3, Sqlite3Closer>;
+
+}  // namespace
+
+bool SqliteStore::initialise(const std::string& path) {
+  db::Database db(path, /*create=*/true);
+  configure(db);
+  int version = stored_version(db);
+  if (version > static_cast<int>(StoreVersion::current)) {
+    throw Error(Errc::storage, path + " has layout v" + std::to_string(version) +
+                                   ", newer than this kehu-server (v" +
+                                   std::to_string(static_cast<int>(StoreVersion::current)) + ")");
+  }
+  if (version == static_cast<int>(StoreVersion::current)) return false;
+  // WAL is a property of the file: set once here, every later connection uses it.
+  db.exec("PRAGMA journal_mode = WAL");
+  db::Transaction txn(db);
+  if (version < static_cast<int>(StoreVersion::v1_initial)) {
+    db.exec(kSchemaV1);
+  }
+  // Later migrations go here, one `if (version < vN)` block each.
+  db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");
+  set.bind(1, std::to_string(static_cast<int>(StoreVersion::current))).run();
+  txn.commit();
+  return true;
+}
+
+SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
+  if (!std::filesystem::exists(path_)) {
+    throw Error(Errc::not_found, "no store at " + path_ + ": run `kehu-server init` first");
+  }
+  int version = stored_version(connection());
+  if (version != static_cast<int>(StoreVersion::current)) {
+    throw Error(Errc::storage, path_ + " has layout v" + std::to_string(version) + ", expected v" +
+                                   std::to_string(static_cast<int>(StoreVersion::current)) +
+                                   ": run `kehu-server init` to migrate it");
+  }
+}
+
+SqliteStore::~SqliteStore() = default;
+
+db::Database& SqliteStore::connection() {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = connections_[std::this_thread::get_id()];
+  if (!slot) {
+    auto db = std::make_unique<db::Database>(path_, /*create=*/false);
+    configure(*db);
+    slot = std::move(db);
+  }
+  return *slot;
+}
+
+std::unique_ptr<StoreTxn> SqliteStore::begin(TxnMode mode) {
+  return std::make_unique<SqliteStoreTxn>(connection(), mode);
+}
+
+void SqliteStore::backup_to(const std::string& dest) {
+  db::Database& src = connection();
+  const std::string tmp = dest + ".tmp";
+  std::filesystem::remove(tmp);
+  {
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    RawDb out(raw);
+    db::check_sqlite(rc, raw, ("cannot create " + tmp).c_str());
+    sqlite3_backup* b = sqlite3_backup_init(out.get(), "main", src.handle(), "main");
+    if (!b) db::check_sqlite(sqlite3_errcode(out.get()), out.get(), "backup");
+    // One step of -1 pages copies everything under a single read snapshot, so the
+    // copy is consistent even while writers commit (WAL readers don't block them).
+    rc = sqlite3_backup_step(b, -1);
+    int finish = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) db::check_sqlite(rc, out.get(), "backup");
+    db::check_sqlite(finish, out.get(), "backup");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, dest, ec);
+  if (ec) throw Error(Errc::io, "cannot move " + tmp + " to " + dest + ": " + ec.message());
+}
+
+}  // namespace kehu::server

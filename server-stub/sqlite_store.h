@@ -1,0 +1,69 @@
+// The SQLite implementation of Store: one file, DIR/kehu-server.db, opened
+// through SQLCipher's library without a key (the server's disk is the server's;
+// SQLCipher is linked only because it and libsqlite3 cannot both be).
+//
+// WAL mode, synchronous=NORMAL: readers never block the single writer, and a
+// commit is durable once the WAL is synced at checkpoint (a power cut loses at
+// most the last few commits, never the file's consistency). Writes are
+// serialised by BEGIN IMMEDIATE.
+//
+// Thread-safety: one connection per thread that calls begin(), kept for the
+// store's lifetime (the HTTP server's worker pool is fixed, so this is bounded).
+// A db::Database is never shared between threads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "store.h"
+
+namespace kehu::db {
+class Database;
+}
+
+namespace kehu::server {
+
+// The layout version of the store file, one value per migration.
+enum class StoreVersion : int {
+  v1_initial = 1,
+  current = v1_initial,
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Creates the file and its tables, or migrates an older file to the current
+  // layout. Returns false if the file was already current.
+  // Throws Error(storage) for a file that is not a kehu-server store or is newer
+  // than this program; Error(not_found) if the directory does not exist.
+  static bool initialise(const std::string& path);
+
+  // Opens an initialised store. Throws Error(not_found) when there is no file
+  // (message says to run `kehu-server init`), Error(storage) when its layout
+  // version is not the current one.
+  explicit SqliteStore(std::string path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  std::unique_ptr<StoreTxn> begin(TxnMode mode) override;
+
+  // Writes a consistent copy of the store to `dest` while other threads and
+  // processes keep reading and writing (SQLite's online backup API; the copy is
+  // one read snapshot). Writes dest + ".tmp" and renames, so `dest` is either the
+  // old file or a complete copy. Throws Error(storage) or Error(io).
+  void backup_to(const std::string& dest);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  db::Database& connection();
+
+  std::string path_;
+  std::mutex mu_;  // guards connections_
+  std::map<std::thread::id, std::unique_ptr<db::Database>> connections_;
+};
+
+}  // namespace kehu::server

@@ -1,0 +1,328 @@
+#include "sqlite_store_txn.h"
+
+#include "kehu/error.h"
+#include "record_state_codec.h"
+
+namespace kehu::server {
+
+namespace {
+
+// Borrows a cached statement and resets it when the scope ends. A statement left
+// mid-result would keep this connection's WAL read snapshot alive after COMMIT,
+// and the next transaction on the thread would read stale data (LiteCore's
+// UsingStatement solves the same problem).
+class Using {
+ public:
+  Using(db::Database& db, const char* sql) : st_(db.cached(sql)) {}
+  ~Using() { st_.reset(); }
+  Using(const Using&) = delete;
+  Using& operator=(const Using&) = delete;
+  db::Statement* operator->() { return &st_; }
+  db::Statement& operator*() { return st_; }
+
+ private:
+  db::Statement& st_;
+};
+
+json parse_stored(const std::string& text, const char* what) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(Errc::storage, std::string("stored ") + what + " is not JSON: " + e.what());
+  }
+}
+
+User read_user(db::Statement& st) {
+  User u;
+  u.name = st.text(0);
+  auto role = parse_role(st.text(1));
+  if (!role) throw Error(Errc::storage, "user " + u.name + " has an unknown role \"" + st.text(1) + "\"");
+  u.role = *role;
+  u.password_hash = st.text(2);
+  u.disabled = st.int64(3) != 0;
+  u.created_at = st.text(4);
+  return u;
+}
+
+constexpr const char* kRevisionColumns = "seq, record_id, rev, change_id, body, prev_hash, hash";
+
+StoredRevision read_revision(db::Statement& st) {
+  return StoredRevision{st.int64(0), st.text(1), st.int64(2), st.text(3),
+                        st.text(4),  st.text(5), st.text(6)};
+}
+
+std::string revision_query(const char* tail) {
+  return std::string("SELECT ") + kRevisionColumns + " FROM revisions " + tail;
+}
+
+}  // namespace
+
+SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode) : db_(db), mode_(mode) {
+  if (mode == TxnMode::write) {
+    write_.emplace(db_);
+  } else {
+    db_.exec("BEGIN");
+  }
+}
+
+SqliteStoreTxn::~SqliteStoreTxn() {
+  // A write transaction rolls itself back (db::Transaction); a read one only has
+  // a snapshot to release.
+  if (open_ && mode_ == TxnMode::read) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (const Error&) {
+      // Nothing to undo; the connection is reset on its next BEGIN.
+    }
+  }
+}
+
+void SqliteStoreTxn::commit() {
+  if (!open_) throw Error(Errc::internal, "transaction committed twice");
+  if (write_) {
+    write_->commit();
+  } else {
+    db_.exec("COMMIT");
+  }
+  open_ = false;
+}
+
+void SqliteStoreTxn::require_write(const char* what) const {
+  if (mode_ != TxnMode::write) {
+    throw Error(Errc::internal, std::string(what) + " called in a read transaction");
+  }
+}
+
+// --- users ---
+
+void SqliteStoreTxn::add_user(const User& user) {
+  require_write("add_user");
+  if (find_user(user.name)) throw Error(Errc::exists, "user \"" + user.name + "\" exists already");
+  Using st(db_, "INSERT INTO users(name, role, password, disabled, created_at) VALUES(?,?,?,?,?)");
+  st->bind(1, user.name).bind(2, role_name(user.role)).bind(3, user.password_hash);
+  st->bind(4, user.disabled ? 1 : 0).bind(5, user.created_at).run();
+}
+
+std::optional<User> SqliteStoreTxn::find_user(std::string_view name) {
+  Using st(db_, "SELECT name, role, password, disabled, created_at FROM users WHERE name = ?");
+  st->bind(1, name);
+  if (!st->step()) return std::nullopt;
+  return read_user(*st);
+}
+
+void SqliteStoreTxn::update_user(const User& user) {
+  require_write("update_user");
+  Using st(db_, "UPDATE users SET role = ?, password = ?, disabled = ? WHERE name = ?");
+  st->bind(1, role_name(user.role)).bind(2, user.password_hash).bind(3, user.disabled ? 1 : 0);
+  st->bind(4, user.name).run();
+  if (db_.changes() == 0) throw Error(Errc::not_found, "no user \"" + user.name + "\"");
+}
+
+std::vector<User> SqliteStoreTxn::list_users() {
+  Using st(db_, "SELECT name, role, password, disabled, created_at FROM users ORDER BY name");
+  std::vector<User> out;
+  while (st->step()) out.push_back(read_user(*st));
+  return out;
+}
+
+// --- tokens ---
+
+void SqliteStoreTxn::put_token(const Token& token) {
+  require_write("put_token");
+  Using st(db_, "INSERT INTO tokens(hash, user, device, expires_at) VALUES(?,?,?,?)");
+  st->bind(1, token.hash).bind(2, token.user).bind(3, token.device).bind(4, token.expires_at).run();
+}
+
+std::optional<Token> SqliteStoreTxn::find_token(std::string_view hash) {
+  Using st(db_, "SELECT hash, user, device, expires_at FROM tokens WHERE hash = ?");
+  st->bind(1, hash);
+  if (!st->step()) return std::nullopt;
+  return Token{st->text(0), st->text(1), st->text(2), st->int64(3)};
+}
+
+void SqliteStoreTxn::delete_token(std::string_view hash) {
+  require_write("delete_token");
+  Using st(db_, "DELETE FROM tokens WHERE hash = ?");
+  st->bind(1, hash).run();
+}
+
+void SqliteStoreTxn::delete_expired_tokens(std::int64_t now) {
+  require_write("delete_expired_tokens");
+  Using st(db_, "DELETE FROM tokens WHERE expires_at <= ?");
+  st->bind(1, now).run();
+}
+
+void SqliteStoreTxn::delete_user_tokens(std::string_view user) {
+  require_write("delete_user_tokens");
+  Using st(db_, "DELETE FROM tokens WHERE user = ?");
+  st->bind(1, user).run();
+}
+
+// --- results ---
+
+std::optional<json> SqliteStoreTxn::find_result(std::string_view change_id) {
+  Using st(db_, "SELECT result FROM results WHERE change_id = ?");
+  st->bind(1, change_id);
+  if (!st->step()) return std::nullopt;
+  return parse_stored(st->text(0), "change result");
+}
+
+void SqliteStoreTxn::put_result(std::string_view change_id, const json& result) {
+  require_write("put_result");
+  Using st(db_, "INSERT INTO results(change_id, result) VALUES(?,?)");
+  st->bind(1, change_id).bind(2, result.dump()).run();
+}
+
+// --- records ---
+
+sync::RecordState SqliteStoreTxn::load_record(std::string_view id) {
+  sync::RecordState s;
+  s.id = std::string(id);
+  Using st(db_, "SELECT collection, parent, code, rev, state FROM records WHERE id = ?");
+  st->bind(1, id);
+  if (!st->step()) return s;
+  s.collection = st->text(0);
+  s.parent = st->text(1);
+  s.code = st->text(2);
+  s.rev = st->int64(3);
+  s.fields = decode_field_versions(parse_stored(st->text(4), "record state"));
+  return s;
+}
+
+std::optional<RecordView> SqliteStoreTxn::find_record_view(std::string_view id) {
+  RecordView v;
+  {
+    Using st(db_, "SELECT collection, parent, code, rev, deleted, fields FROM records WHERE id = ?");
+    st->bind(1, id);
+    if (!st->step()) return std::nullopt;
+    v.id = std::string(id);
+    v.collection = st->text(0);
+    v.parent = st->text(1);
+    v.code = st->text(2);
+    v.rev = st->int64(3);
+    v.deleted = st->int64(4) != 0;
+    v.fields = parse_stored(st->text(5), "record fields");
+  }
+  v.old_codes = code_aliases(id);
+  return v;
+}
+
+void SqliteStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq) {
+  require_write("save_record");
+  // REPLACE is SQLite 3.15's upsert (no ON CONFLICT DO UPDATE before 3.24); the
+  // row has no dependants, so delete-then-insert is harmless.
+  Using st(db_,
+           "INSERT OR REPLACE INTO records(id, collection, parent, code, rev, deleted, state, fields, "
+           "updated_seq) VALUES(?,?,?,?,?,?,?,?,?)");
+  st->bind(1, s.id).bind(2, s.collection).bind(3, s.parent).bind_text_or_null(4, s.code);
+  st->bind(5, s.rev).bind(6, s.deleted() ? 1 : 0).bind(7, encode_field_versions(s.fields).dump());
+  st->bind(8, s.values().dump()).bind(9, seq).run();
+}
+
+// --- revisions ---
+
+std::int64_t SqliteStoreTxn::next_seq() {
+  Using st(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM revisions");
+  st->step();
+  return st->int64(0);
+}
+
+std::string SqliteStoreTxn::last_hash() {
+  Using st(db_, "SELECT hash FROM revisions ORDER BY seq DESC LIMIT 1");
+  if (!st->step()) return std::string(64, '0');
+  return st->text(0);
+}
+
+void SqliteStoreTxn::append_revision(const StoredRevision& r) {
+  require_write("append_revision");
+  Using st(db_,
+           "INSERT INTO revisions(seq, record_id, rev, change_id, body, prev_hash, hash) "
+           "VALUES(?,?,?,?,?,?,?)");
+  st->bind(1, r.seq).bind(2, r.record_id).bind(3, r.rev).bind(4, r.change_id);
+  st->bind(5, r.body).bind(6, r.prev_hash).bind(7, r.hash).run();
+}
+
+std::vector<StoredRevision> SqliteStoreTxn::revisions_of(std::string_view record_id) {
+  static const std::string sql = revision_query("WHERE record_id = ? ORDER BY seq DESC");
+  Using st(db_, sql.c_str());
+  st->bind(1, record_id);
+  std::vector<StoredRevision> out;
+  while (st->step()) out.push_back(read_revision(*st));
+  return out;
+}
+
+std::vector<StoredRevision> SqliteStoreTxn::revisions_since(std::int64_t after, std::int64_t limit) {
+  static const std::string sql = revision_query("WHERE seq > ? ORDER BY seq LIMIT ?");
+  Using st(db_, sql.c_str());
+  st->bind(1, after).bind(2, limit);
+  std::vector<StoredRevision> out;
+  while (st->step()) out.push_back(read_revision(*st));
+  return out;
+}
+
+void SqliteStoreTxn::for_each_revision(const std::function<bool(const StoredRevision&)>& fn) {
+  // Its own statement, not a cached one: fn may use this transaction meanwhile.
+  db::Statement st = db_.prepare(revision_query("ORDER BY seq"));
+  while (st.step()) {
+    if (!fn(read_revision(st))) break;
+  }
+}
+
+// --- customer codes ---
+
+std::optional<std::string> SqliteStoreTxn::code_holder(std::string_view code) {
+  {
+    Using st(db_, "SELECT id FROM records WHERE code = ?");
+    st->bind(1, code);
+    if (st->step()) return st->text(0);
+  }
+  Using st(db_, "SELECT record_id FROM code_aliases WHERE alias = ?");
+  st->bind(1, code);
+  if (st->step()) return st->text(0);
+  return std::nullopt;
+}
+
+void SqliteStoreTxn::add_code_alias(std::string_view alias, std::string_view record_id) {
+  require_write("add_code_alias");
+  Using st(db_, "INSERT INTO code_aliases(alias, record_id) VALUES(?,?)");
+  st->bind(1, alias).bind(2, record_id).run();
+}
+
+std::vector<std::string> SqliteStoreTxn::code_aliases(std::string_view record_id) {
+  Using st(db_, "SELECT alias FROM code_aliases WHERE record_id = ? ORDER BY rowid");
+  st->bind(1, record_id);
+  std::vector<std::string> out;
+  while (st->step()) out.push_back(st->text(0));
+  return out;
+}
+
+std::int64_t SqliteStoreTxn::reserve_serials(std::string_view month, std::int64_t count) {
+  require_write("reserve_serials");
+  if (count < 1) throw Error(Errc::internal, "reserve_serials needs a positive count");
+  {
+    Using st(db_, "INSERT OR IGNORE INTO code_serials(month, next) VALUES(?, 1)");
+    st->bind(1, month).run();
+  }
+  std::int64_t first = 0;
+  {
+    Using st(db_, "SELECT next FROM code_serials WHERE month = ?");
+    st->bind(1, month);
+    st->step();
+    first = st->int64(0);
+  }
+  Using st(db_, "UPDATE code_serials SET next = ? WHERE month = ?");
+  st->bind(1, first + count).bind(2, month).run();
+  return first;
+}
+
+void SqliteStoreTxn::advance_serials_past(std::string_view month, std::int64_t serial) {
+  require_write("advance_serials_past");
+  {
+    Using st(db_, "INSERT OR IGNORE INTO code_serials(month, next) VALUES(?, 1)");
+    st->bind(1, month).run();
+  }
+  Using st(db_, "UPDATE code_serials SET next = MAX(next, ?) WHERE month = ?");
+  st->bind(1, serial + 1).bind(2, month).run();
+}
+
+}  // namespace kehu::server

@@ -1,0 +1,63 @@
+// SqliteStore's transaction: the StoreTxn operations as SQL. Only sqlite_store.cc
+// creates it. See store.h for the contract of each call and sqlite_store.cc for
+// the tables.
+#pragma once
+
+#include <optional>
+
+#include "kehu/sqlite.h"
+#include "store.h"
+
+namespace kehu::server {
+
+class SqliteStoreTxn final : public StoreTxn {
+ public:
+  // Begins: BEGIN IMMEDIATE for write (waits for other writers up to the busy
+  // timeout), a deferred BEGIN for read (a snapshot from the first read on).
+  SqliteStoreTxn(db::Database& db, TxnMode mode);
+  ~SqliteStoreTxn() override;
+
+  void commit() override;
+
+  void add_user(const User& user) override;
+  std::optional<User> find_user(std::string_view name) override;
+  void update_user(const User& user) override;
+  std::vector<User> list_users() override;
+
+  void put_token(const Token& token) override;
+  std::optional<Token> find_token(std::string_view hash) override;
+  void delete_token(std::string_view hash) override;
+  void delete_expired_tokens(std::int64_t now) override;
+  void delete_user_tokens(std::string_view user) override;
+
+  std::optional<json> find_result(std::string_view change_id) override;
+  void put_result(std::string_view change_id, const json& result) override;
+
+  sync::RecordState load_record(std::string_view id) override;
+  std::optional<RecordView> find_record_view(std::string_view id) override;
+  void save_record(const sync::RecordState& state, std::int64_t seq) override;
+
+  std::int64_t next_seq() override;
+  std::string last_hash() override;
+  void append_revision(const StoredRevision& rev) override;
+  std::vector<StoredRevision> revisions_of(std::string_view record_id) override;
+  std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) override;
+  void for_each_revision(const std::function<bool(const StoredRevision&)>& fn) override;
+
+  std::optional<std::string> code_holder(std::string_view code) override;
+  void add_code_alias(std::string_view alias, std::string_view record_id) override;
+  std::vector<std::string> code_aliases(std::string_view record_id) override;
+  std::int64_t reserve_serials(std::string_view month, std::int64_t count) override;
+  void advance_serials_past(std::string_view month, std::int64_t serial) override;
+
+ private:
+  // Throws Error(internal) unless this is a write transaction.
+  void require_write(const char* what) const;
+
+  db::Database& db_;
+  TxnMode mode_;
+  std::optional<db::Transaction> write_;  // set for TxnMode::write
+  bool open_ = true;
+};
+
+}  // namespace kehu::server

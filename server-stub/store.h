@@ -1,0 +1,155 @@
+// The server's store, seen through a narrow interface so that the merge and
+// protocol code never sees SQL, and a PostgreSQL store can be added later
+// (DESIGN.md "Where it scales") without touching them.
+//
+// Everything goes through a StoreTxn: one snapshot for reads, one atomic unit for
+// writes. SqliteStore (sqlite_store.h) is the implementation used today.
+//
+// Data kept (one row or object per item):
+//   users        name, role, password hash (see password.h), disabled flag
+//   tokens       SHA-256 of a bearer token, its user, device and expiry
+//   results      the JSON result the server answered for a change_id (idempotency)
+//   records      a record's id, collection, parent, code, rev, per-field versions
+//                (sync::RecordState) and its flat values for pull
+//   revisions    the hash-chained log of accepted changes, ordered by seq
+//   code aliases old customer codes (provisional or replaced) -> record id
+//   code serials per month YYYYMM, the next customer-code serial to hand out
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kehu/record.h"
+#include "kehu/sync/merge.h"
+#include "role.h"
+
+namespace kehu::server {
+
+struct User {
+  std::string name;
+  Role role = Role::sales;
+  std::string password_hash;  // encoded as password.h describes; never the password
+  bool disabled = false;
+  std::string created_at;     // ISO 8601 UTC
+};
+
+struct Token {
+  std::string hash;             // hex SHA-256 of the bearer token
+  std::string user;
+  std::string device;
+  std::int64_t expires_at = 0;  // Unix seconds
+};
+
+// The current state of a record as pull shows it.
+struct RecordView {
+  std::string id, collection, parent, code;
+  std::int64_t rev = 0;
+  bool deleted = false;
+  json fields = json::object();       // flat values, nulls omitted, no "deleted"
+  std::vector<std::string> old_codes;  // aliases, oldest first
+};
+
+// One link of the revision log as stored. `body` is the canonical JSON of the
+// revision without "hash" and "prev_hash" (hash_chain.h says how it is hashed).
+struct StoredRevision {
+  std::int64_t seq = 0;
+  std::string record_id;
+  std::int64_t rev = 0;
+  std::string change_id;
+  std::string body;
+  std::string prev_hash;
+  std::string hash;
+};
+
+enum class TxnMode {
+  read,   // a consistent snapshot; write calls throw Error(internal)
+  write,  // exclusive among writers; readers keep their snapshots
+};
+
+// One transaction. Rolls back on destruction unless commit() was called, so an
+// exception anywhere leaves nothing half-written.
+//
+// Every call may throw Error(storage) when the underlying database fails.
+// Thread-safety: a StoreTxn belongs to the thread that began it.
+class StoreTxn {
+ public:
+  virtual ~StoreTxn() = default;
+  // Makes the writes durable. The transaction may not be used afterwards.
+  virtual void commit() = 0;
+
+  // --- users ---
+  // Throws Error(exists) if the name is taken.
+  virtual void add_user(const User& user) = 0;
+  virtual std::optional<User> find_user(std::string_view name) = 0;
+  // Replaces role, password hash and disabled flag. Throws Error(not_found).
+  virtual void update_user(const User& user) = 0;
+  virtual std::vector<User> list_users() = 0;
+
+  // --- tokens ---
+  virtual void put_token(const Token& token) = 0;
+  virtual std::optional<Token> find_token(std::string_view hash) = 0;
+  virtual void delete_token(std::string_view hash) = 0;
+  // Deletes every token whose expires_at <= now (Unix seconds).
+  virtual void delete_expired_tokens(std::int64_t now) = 0;
+  // Deletes every token of `user` (password change, disable).
+  virtual void delete_user_tokens(std::string_view user) = 0;
+
+  // --- change results (idempotency) ---
+  virtual std::optional<json> find_result(std::string_view change_id) = 0;
+  // Throws Error(storage) if a result for change_id exists already.
+  virtual void put_result(std::string_view change_id, const json& result) = 0;
+
+  // --- records ---
+  // The record's state; a state with rev 0 (exists() == false) if there is none.
+  virtual sync::RecordState load_record(std::string_view id) = 0;
+  virtual std::optional<RecordView> find_record_view(std::string_view id) = 0;
+  // Inserts or replaces the record, including its code (which must be free:
+  // Error(storage) otherwise) and its flat values. `seq` is the revision that
+  // produced this state.
+  virtual void save_record(const sync::RecordState& state, std::int64_t seq) = 0;
+
+  // --- revisions ---
+  // The seq the next appended revision must carry: 1 + the greatest so far.
+  virtual std::int64_t next_seq() = 0;
+  // The hash of the revision with the greatest seq; 64 zeros if there is none.
+  virtual std::string last_hash() = 0;
+  virtual void append_revision(const StoredRevision& rev) = 0;
+  // All revisions of one record, newest first.
+  virtual std::vector<StoredRevision> revisions_of(std::string_view record_id) = 0;
+  // Revisions with seq > after, oldest first, at most `limit`.
+  virtual std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) = 0;
+  // Calls fn for every revision in seq order, one at a time (constant memory),
+  // until fn returns false.
+  virtual void for_each_revision(const std::function<bool(const StoredRevision&)>& fn) = 0;
+
+  // --- customer codes ---
+  // The id of the record holding `code` as its code or as an alias, if any.
+  virtual std::optional<std::string> code_holder(std::string_view code) = 0;
+  // Makes `alias` find `record_id`. Throws Error(storage) if the alias is held.
+  virtual void add_code_alias(std::string_view alias, std::string_view record_id) = 0;
+  // Aliases of a record, oldest first.
+  virtual std::vector<std::string> code_aliases(std::string_view record_id) = 0;
+  // Reserves `count` consecutive serials of `month` (YYYYMM) never handed out
+  // before and returns the first. Serials start at 1.
+  virtual std::int64_t reserve_serials(std::string_view month, std::int64_t count) = 0;
+  // Makes sure reserve_serials(month, ...) never returns `serial` or below.
+  virtual void advance_serials_past(std::string_view month, std::int64_t serial) = 0;
+};
+
+// A store: a factory of transactions.
+// Thread-safety: begin() may be called from any number of threads at once; each
+// transaction is then confined to its thread. Writers are serialised.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Starts a transaction. A write transaction waits for other writers (bounded by a
+  // busy timeout, then Error(storage)).
+  virtual std::unique_ptr<StoreTxn> begin(TxnMode mode) = 0;
+};
+
+}  // namespace kehu::server

@@ -1,0 +1,69 @@
+#include "user_admin.h"
+
+#include <functional>
+
+#include "kehu/error.h"
+#include "kehu/record.h"
+#include "password.h"
+
+namespace kehu::server {
+
+namespace {
+
+constexpr std::size_t kMaxUserName = 64;
+
+// Loads a user, lets `edit` change it, writes it back; one transaction.
+void modify(Store& store, std::string_view name, bool revoke_tokens,
+            const std::function<void(User&)>& edit) {
+  auto txn = store.begin(TxnMode::write);
+  auto user = txn->find_user(name);
+  if (!user) throw Error(Errc::not_found, "no user \"" + std::string(name) + "\"");
+  edit(*user);
+  txn->update_user(*user);
+  if (revoke_tokens) txn->delete_user_tokens(name);
+  txn->commit();
+}
+
+}  // namespace
+
+void check_user_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxUserName) {
+    throw Error(Errc::validation, "user name must be 1 to 64 bytes long");
+  }
+  for (unsigned char c : name) {
+    if (c <= 0x20 || c == 0x7f || c == ':' || c == '/') {
+      throw Error(Errc::validation, "user name \"" + std::string(name) +
+                                        "\" contains a space, control character, ':' or '/'");
+    }
+  }
+}
+
+void UserAdmin::add(std::string_view name, Role role, std::string_view password) {
+  check_user_name(name);
+  check_password_policy(password);
+  User user{std::string(name), role, hash_password(password), false, now_iso8601()};
+  auto txn = store_.begin(TxnMode::write);
+  txn->add_user(user);
+  txn->commit();
+}
+
+void UserAdmin::set_password(std::string_view name, std::string_view password) {
+  check_password_policy(password);
+  const std::string hash = hash_password(password);
+  modify(store_, name, true, [&](User& u) { u.password_hash = hash; });
+}
+
+void UserAdmin::set_role(std::string_view name, Role role) {
+  modify(store_, name, false, [&](User& u) { u.role = role; });
+}
+
+void UserAdmin::set_disabled(std::string_view name, bool disabled) {
+  modify(store_, name, disabled, [&](User& u) { u.disabled = disabled; });
+}
+
+std::vector<User> UserAdmin::list() {
+  auto txn = store_.begin(TxnMode::read);
+  return txn->list_users();
+}
+
+}  // namespace kehu::server

@@ -1,0 +1,40 @@
+// The admin operations on users behind `kehu-server user ...`.
+//
+// User names: 1-64 bytes of UTF-8 without whitespace, control characters, ':' or
+// '/' (they appear in logs, revision authors and URLs). Changing a password or
+// disabling a user revokes the user's tokens, so the change takes effect at once.
+//
+// Thread-safety: each call is one store transaction; calls may run concurrently.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "role.h"
+#include "store.h"
+
+namespace kehu::server {
+
+class UserAdmin {
+ public:
+  explicit UserAdmin(Store& store) : store_(store) {}
+
+  // Throws Error(validation) for a bad name or a password breaking the policy
+  // (password.h), Error(exists) if the name is taken.
+  void add(std::string_view name, Role role, std::string_view password);
+  // Each throws Error(not_found) for an unknown user; set_password also
+  // Error(validation) for a password breaking the policy.
+  void set_password(std::string_view name, std::string_view password);
+  void set_role(std::string_view name, Role role);
+  void set_disabled(std::string_view name, bool disabled);
+  std::vector<User> list();
+
+ private:
+  Store& store_;
+};
+
+// Throws Error(validation) naming the rule if `name` is not a valid user name.
+void check_user_name(std::string_view name);
+
+}  // namespace kehu::server

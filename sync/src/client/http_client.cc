@@ -1,0 +1,117 @@
+#include "kehu/sync/http_client.h"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include "kehu/error.h"
+
+namespace kehu::sync {
+namespace {
+
+void check_curl(CURLcode code, const char* what) {
+  if (code != CURLE_OK) throw Error(Errc::internal, std::string(what) + ": " + curl_easy_strerror(code));
+}
+
+size_t append_body(char* ptr, size_t size, size_t n, void* userdata) {
+  static_cast<std::string*>(userdata)->append(ptr, size * n);
+  return size * n;
+}
+
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+}  // namespace
+
+struct HttpClient::Curl {
+  CURL* handle = nullptr;
+  Curl() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    handle = curl_easy_init();
+    if (!handle) throw Error(Errc::internal, "curl_easy_init failed");
+  }
+  ~Curl() { curl_easy_cleanup(handle); }
+};
+
+HttpClient::HttpClient(std::string base_url, HttpOptions opts)
+    : curl_(std::make_unique<Curl>()), base_url_(std::move(base_url)), opts_(std::move(opts)) {
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  if (base_url_.rfind("http://", 0) != 0 && base_url_.rfind("https://", 0) != 0) {
+    throw Error(Errc::usage, "server URL \"" + base_url_ + "\" must start with http:// or https://");
+  }
+  CURL* h = curl_->handle;
+  check_curl(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L), "NOSIGNAL");
+  check_curl(curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""), "ACCEPT_ENCODING");  // gzip etc.
+  check_curl(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s), "CONNECTTIMEOUT");
+  check_curl(curl_easy_setopt(h, CURLOPT_TIMEOUT, opts_.timeout_s), "TIMEOUT");
+  check_curl(curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L), "TCP_KEEPALIVE");
+  check_curl(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body), "WRITEFUNCTION");
+  check_curl(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts_.insecure ? 0L : 1L), "VERIFYPEER");
+  check_curl(curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts_.insecure ? 0L : 2L), "VERIFYHOST");
+  if (!opts_.ca_file.empty()) {
+    check_curl(curl_easy_setopt(h, CURLOPT_CAINFO, opts_.ca_file.c_str()), "CAINFO");
+  }
+}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::post(const std::string& path, const json& body) {
+  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return perform(path, &text);
+}
+
+HttpResponse HttpClient::get(const std::string& path) { return perform(path, nullptr); }
+
+HttpResponse HttpClient::perform(const std::string& path, const std::string* body) {
+  CURL* h = curl_->handle;
+  std::string url = base_url_ + path;
+  std::string received;
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  auto add_header = [&](const std::string& line) {
+    curl_slist* l = curl_slist_append(headers.get(), line.c_str());
+    if (!l) throw Error(Errc::internal, "curl_slist_append failed");
+    headers.release();
+    headers.reset(l);
+  };
+  add_header("Content-Type: application/json");
+  add_header("Accept: application/json");
+  if (!token_.empty()) add_header("Authorization: Bearer " + token_);
+  check_curl(curl_easy_setopt(h, CURLOPT_URL, url.c_str()), "URL");
+  check_curl(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()), "HTTPHEADER");
+  check_curl(curl_easy_setopt(h, CURLOPT_WRITEDATA, &received), "WRITEDATA");
+  if (body) {
+    check_curl(curl_easy_setopt(h, CURLOPT_POST, 1L), "POST");
+    check_curl(curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data()), "POSTFIELDS");
+    check_curl(curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size())),
+               "POSTFIELDSIZE");
+  } else {
+    check_curl(curl_easy_setopt(h, CURLOPT_HTTPGET, 1L), "HTTPGET");
+  }
+  CURLcode rc = curl_easy_perform(h);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);  // the list dies with this call
+  if (rc != CURLE_OK) {
+    std::string why = curl_easy_strerror(rc);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+        rc == CURLE_SSL_CONNECT_ERROR) {
+      why += " (the server's TLS certificate is not trusted for this host; use --ca-file)";
+    }
+    throw Error(Errc::network, "cannot reach " + base_url_ + ": " + why);
+  }
+  HttpResponse resp;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+  if (!received.empty()) {
+    resp.body = json::parse(received, nullptr, /*allow_exceptions=*/false);
+    if (resp.body.is_discarded()) {
+      if (resp.status >= 500) {
+        resp.body = json();
+        return resp;  // a proxy's HTML error page: treat as a 5xx, retryable
+      }
+      throw Error(Errc::protocol, url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
+    }
+  }
+  return resp;
+}
+
+}  // namespace kehu::sync

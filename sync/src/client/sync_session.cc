@@ -1,0 +1,200 @@
+#include "kehu/sync/sync_session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "kehu/error.h"
+#include "kehu/replica.h"
+
+namespace kehu::sync {
+namespace {
+
+// Customer-code serials a device asks for at a time, and the low-water mark at
+// which it asks again: enough to create customers for a week offline.
+constexpr std::int64_t kLeaseBlock = 20;
+constexpr std::int64_t kLeaseLowWater = 5;
+
+std::string error_message(const HttpResponse& r) {
+  if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
+    return r.body["error"].value("message", "") + " (" + r.body["error"].value("code", "") + ")";
+  }
+  return "HTTP " + std::to_string(r.status);
+}
+
+// Turns a non-2xx answer that retrying cannot fix into an Error.
+void raise_for_status(const HttpResponse& r, const std::string& what) {
+  if (r.status >= 200 && r.status < 300) return;
+  std::string msg = what + ": " + error_message(r);
+  if (r.status == 401) {
+    throw Error(Errc::unauthorized, msg + "; log in again with `kehu login`");
+  }
+  if (r.status == 403) throw Error(Errc::forbidden, msg);
+  if (r.status >= 500) throw Error(Errc::server, msg);
+  throw Error(Errc::protocol, msg);
+}
+
+class Session {
+ public:
+  Session(Replica& rep, const SyncOptions& opts)
+      : rep_(rep), opts_(opts), http_(rep.meta("server"), opts.http) {
+    std::string token = rep.meta("token");
+    if (rep.meta("server").empty() || token.empty()) {
+      throw Error(Errc::unauthorized, "not logged in: run `kehu login --server URL --user NAME`");
+    }
+    http_.set_token(token);
+  }
+
+  void lease_codes() {
+    std::string today = today_local();
+    std::string month = today.substr(0, 4) + today.substr(5, 2);
+    if (rep_.leased_codes_left(month) >= kLeaseLowWater) return;
+    HttpResponse r = call("/v1/leases", {{"month", month}, {"count", kLeaseBlock}});
+    raise_for_status(r, "lease of customer codes");
+    rep_.add_code_lease(month, r.body.at("first").get<std::int64_t>(), r.body.at("last").get<std::int64_t>());
+  }
+
+  void push(SyncReport& report) {
+    std::int64_t after = 0;
+    for (;;) {
+      auto batch = rep_.pending_changes(after, opts_.push_page);
+      if (batch.empty()) return;
+      json changes = json::array();
+      for (const auto& lc : batch) changes.push_back(to_json(lc.change));
+      progress("pushing " + std::to_string(report.pushed + batch.size()) + " changes…");
+      HttpResponse r = call("/v1/push", {{"device", rep_.device_id()}, {"changes", changes}});
+      raise_for_status(r, "push");
+      observe(r.body);
+      report.pushed += batch.size();
+      for (const auto& res : r.body.value("results", json::array())) {
+        std::string id = res.value("change_id", "");
+        if (res.value("status", "") == "applied") {
+          rep_.mark_accepted(id, res.value("rev", std::int64_t{0}), res.value("code", ""));
+          ++report.applied;
+        } else {
+          std::string why = res.contains("error") ? res["error"].value("message", "refused")
+                                                  : std::string("refused");
+          rep_.mark_rejected(id, why);
+          ++report.rejected;
+          report.rejections.push_back(id + ": " + why);
+        }
+      }
+      after = batch.back().seq;
+    }
+  }
+
+  void pull(SyncReport& report) {
+    std::string cursor = rep_.meta("cursor");
+    if (cursor.empty()) cursor = "0";
+    for (;;) {
+      HttpResponse r = call("/v1/pull", {{"cursor", cursor}, {"limit", opts_.pull_page}});
+      raise_for_status(r, "pull");
+      std::vector<PulledRecord> records;
+      for (const auto& j : r.body.value("records", json::array())) {
+        PulledRecord p;
+        p.id = j.at("id").get<std::string>();
+        p.collection = j.at("collection").get<std::string>();
+        p.code = j.value("code", "");
+        p.parent = j.value("parent", "");
+        p.rev = j.value("rev", std::int64_t{0});
+        p.deleted = j.value("deleted", false);
+        p.fields = j.value("fields", json::object());
+        p.old_codes = j.value("old_codes", std::vector<std::string>{});
+        if (auto local = rep_.get(p.id); local && local->pending) ++report.merged;
+        records.push_back(std::move(p));
+      }
+      std::vector<Revision> revisions;
+      for (const auto& j : r.body.value("revisions", json::array())) {
+        revisions.push_back(revision_from_json(j));
+        report.conflicts += revisions.back().conflicts.size();
+      }
+      std::string next = r.body.value("next_cursor", cursor);
+      rep_.apply_pulled(records, revisions, next);
+      observe(r.body);
+      report.pulled_records += records.size();
+      report.pulled_revisions += revisions.size();
+      progress("pulled " + std::to_string(report.pulled_revisions) + " revisions…");
+      if (!r.body.value("more", false) || next == cursor) return;
+      cursor = next;
+    }
+  }
+
+ private:
+  // POSTs with retries: network errors and 5xx are retried with capped
+  // exponential backoff; anything else is answered at once.
+  HttpResponse call(const std::string& path, const json& body) {
+    int delay = opts_.backoff_initial_ms;
+    for (int attempt = 1;; ++attempt) {
+      std::string failure;
+      Errc code = Errc::network;
+      try {
+        HttpResponse r = http_.post(path, body);
+        if (r.status < 500) return r;
+        failure = error_message(r);
+        code = Errc::server;
+      } catch (const Error& e) {
+        if (e.code() != Errc::network) throw;
+        failure = e.what();
+      }
+      if (attempt >= opts_.max_attempts) {
+        throw Error(code, path + " failed after " + std::to_string(attempt) + " attempts: " +
+                              failure + ". Nothing was lost; run `kehu sync` again.");
+      }
+      progress("retrying " + path + " in " + std::to_string(delay) + " ms (" + failure + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      delay = std::min(delay * 2, opts_.backoff_max_ms);
+    }
+  }
+
+  void observe(const json& body) {
+    if (body.contains("server_hlc")) rep_.observe_clock(body["server_hlc"].get<std::int64_t>());
+  }
+
+  void progress(const std::string& line) {
+    if (opts_.progress) opts_.progress(line);
+  }
+
+  Replica& rep_;
+  const SyncOptions& opts_;
+  HttpClient http_;
+};
+
+}  // namespace
+
+void login(Replica& replica, const std::string& server_url, const std::string& user,
+           const std::string& password, const SyncOptions& opts) {
+  HttpClient http(server_url, opts.http);
+  HttpResponse r = http.post("/v1/login", {{"user", user}, {"password", password},
+                                            {"device", replica.device_id()}});
+  raise_for_status(r, "login as " + user);
+  std::string url = server_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  replica.batch([&] {
+    if (replica.meta("server") != url) replica.set_meta("cursor", "0");  // a new server: pull it all
+    replica.set_meta("server", url);
+    replica.set_meta("user", user);
+    replica.set_meta("role", r.body.value("role", ""));
+    replica.set_meta("token", r.body.at("token").get<std::string>());
+    replica.set_meta("token_expires", r.body.value("expires_at", ""));
+  });
+  if (r.body.contains("server_hlc")) replica.observe_clock(r.body["server_hlc"].get<std::int64_t>());
+}
+
+void logout(Replica& replica) {
+  replica.batch([&] {
+    replica.set_meta("token", "");
+    replica.set_meta("token_expires", "");
+  });
+}
+
+SyncReport sync(Replica& replica, const SyncOptions& opts) {
+  Session s(replica, opts);
+  SyncReport report;
+  s.lease_codes();
+  s.push(report);
+  s.pull(report);
+  replica.set_meta("last_sync", now_iso8601());
+  return report;
+}
+
+}  // namespace kehu::sync
