@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds Kehu with warnings as errors and runs every test (ctest runs each Catch2
+# test case on its own; [.slow] cases are skipped).
+#   scripts/test.sh             the normal build (build-test/)
+#   scripts/test.sh --sanitize  the same under ASan + UBSan (build-asan/)
+#   scripts/test.sh --slow      only the slow [.slow] cases, normal build
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+mode="${1:-}"
+case "$mode" in
+  ""|--slow) build="$root/build-test"; flags=(-DKEHU_WERROR=ON) ;;
+  --sanitize) build="$root/build-asan"; flags=(-DKEHU_WERROR=ON -DKEHU_SANITIZE=ON) ;;
+  *) echo "usage: scripts/test.sh [--sanitize|--slow]" >&2; exit 2 ;;
+esac
+BUILD_DIR="$build" bash "$root/scripts/build.sh" "${flags[@]}"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+if [ "$mode" = "--slow" ]; then
+  "$build/tests/kehu_tests" "[.slow]"
+else
+  ctest --test-dir "$build" --output-on-failure -j"${JOBS:-2}"
+fi
