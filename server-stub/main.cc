@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
     return kehu::server::run(argc, argv);
   } catch (const kehu::Error& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());
-    if (e.code() == kehu::Errc::usage) std::fputs(kehu::server::kUsage, stderr);
+    if (e.code() == kehu::Errc::usage) std::fputs("run `kehu-server --help` for usage\n", stderr);
     return kehu::exit_code(e.code());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());

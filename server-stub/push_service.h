@@ -22,6 +22,7 @@
 
 #include <string>
 
+#include "kehu/error.h"
 #include "kehu/record.h"
 #include "server_clock.h"
 #include "session.h"

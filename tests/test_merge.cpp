@@ -549,13 +549,10 @@ TEST_CASE("no delete_edit flag when one side had seen the other", "[merge]") {
 TEST_CASE("a delete and a concurrent restore are decided by the clock", "[merge]") {
   RecordState deleted = apply(created(), delete_change(1, 20, "dev-z")).state;  // rev 2
   Change back = restore_change(2, 30, "dev-a");
-  Change again = delete_change(2, 40, "dev-b");
-  again.fields[kehu::kDeletedField] = FieldChange{true, true};  // already deleted on dev-b: no-op
 
   SECTION("restore then a later delete: deleted") {
-    // dev-b restored and deleted again locally: its delete is a real write.
+    // dev-b restored and deleted again locally: its delete (false -> true) is a real write.
     Change del = delete_change(2, 40, "dev-b");
-    del.fields[kehu::kDeletedField] = FieldChange{false, true};
     RecordState s = apply(deleted, back).state;
     CHECK_FALSE(s.deleted());
     MergeResult r = apply(s, del);
@@ -568,6 +565,9 @@ TEST_CASE("a delete and a concurrent restore are decided by the clock", "[merge]
     CHECK(r.conflicts[0].lost_device == "dev-a");
   }
   SECTION("a delete that changes nothing does not undo the restore") {
+    // dev-b still had the record deleted: it carries deleted true -> true.
+    Change again = delete_change(2, 40, "dev-b");
+    again.fields[kehu::kDeletedField] = FieldChange{true, true};
     RecordState s = apply(deleted, back).state;
     MergeResult r = apply(s, again);
     CHECK_FALSE(r.state.deleted());

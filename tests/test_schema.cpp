@@ -38,7 +38,8 @@ std::optional<std::string> rejection(const FieldDef& f, std::string_view input) 
   try {
     (void)normalize_value(f, input);
   } catch (const Error& e) {
-    if (e.code() != Errc::validation) return std::string("wrong error code: ") + errc_name(e.code());
+    if (e.code() != Errc::validation)
+      return std::string("wrong error code: ") + errc_name(e.code());
     return std::string(e.what());
   }
   return std::nullopt;
@@ -48,7 +49,8 @@ std::optional<std::string> stored_rejection(const FieldDef& f, const json& value
   try {
     check_stored_value(f, value);
   } catch (const Error& e) {
-    if (e.code() != Errc::validation) return std::string("wrong error code: ") + errc_name(e.code());
+    if (e.code() != Errc::validation)
+      return std::string("wrong error code: ") + errc_name(e.code());
     return std::string(e.what());
   }
   return std::nullopt;
@@ -62,7 +64,8 @@ void check_rejects(const FieldDef& f, std::string_view input, const std::string&
   const std::optional<std::string> msg = rejection(f, input);
   REQUIRE(msg);
   CHECK_THAT(*msg, Contains(f.zh + " (" + f.key + "): ") &&
-                       Contains("\"" + shown.value_or(std::string(input)) + "\"") && Contains(rule));
+                       Contains("\"" + shown.value_or(std::string(input)) + "\"") &&
+                       Contains(rule));
 }
 
 void check_accepts(const FieldDef& f, std::string_view input, const json& expected) {
@@ -100,8 +103,8 @@ TEST_CASE("built-in collections, parents and customer field order", "[schema]") 
   const Schema& s = Schema::builtin();
   std::vector<std::string> names;
   for (const CollectionDef& c : s.collections()) names.push_back(c.name);
-  CHECK(names == std::vector<std::string>{"customers", "followups", "orders", "contacts", "services", "activities",
-                                          "targets"});
+  CHECK(names == std::vector<std::string>{"customers", "followups", "orders", "contacts",
+                                          "services", "activities", "targets"});
   CHECK(&Schema::builtin() == &s);  // one static instance
 
   for (const CollectionDef& c : s.collections()) {
@@ -118,20 +121,27 @@ TEST_CASE("built-in collections, parents and customer field order", "[schema]") 
   }
 
   CHECK(keys_of(s.collection("customers")) ==
-        std::vector<std::string>{"code",      "name",     "industry", "type",        "stage",        "contact",
-                                 "title",     "phone",    "email",    "wechat",      "source",       "province",
-                                 "city",      "address",  "need",     "owner",       "status",       "next_plan",
-                                 "next_date", "tags",     "birthday", "notes",       "credit_rating", "annual_spend",
-                                 "credit_limit", "created_at", "last_followup_at"});
+        std::vector<std::string>{"code",         "name",          "industry",
+                                 "type",         "stage",         "contact",
+                                 "title",        "phone",         "email",
+                                 "wechat",       "source",        "province",
+                                 "city",         "address",       "need",
+                                 "owner",        "status",        "next_plan",
+                                 "next_date",    "tags",          "birthday",
+                                 "notes",        "credit_rating", "annual_spend",
+                                 "credit_limit", "created_at",    "last_followup_at"});
   CHECK(keys_of(s.collection("followups")) ==
-        std::vector<std::string>{"customer", "date", "person", "method", "content", "feedback", "next_plan",
-                                 "next_date"});
-  CHECK(keys_of(s.collection("orders")) ==
-        std::vector<std::string>{"customer", "order_no", "date", "product", "quantity", "amount", "status"});
-  CHECK(keys_of(s.collection("contacts")) ==
-        std::vector<std::string>{"customer", "name", "title", "phone", "email", "wechat", "is_primary", "notes"});
-  CHECK(keys_of(s.collection("services")) ==
-        std::vector<std::string>{"customer", "date", "kind", "content", "handler", "status", "resolution"});
+        std::vector<std::string>{"customer", "date", "person", "method", "content", "feedback",
+                                 "next_plan", "next_date"});
+  CHECK(keys_of(s.collection("orders")) == std::vector<std::string>{"customer", "order_no", "date",
+                                                                    "product", "quantity", "amount",
+                                                                    "status"});
+  CHECK(keys_of(s.collection("contacts")) == std::vector<std::string>{"customer", "name", "title",
+                                                                      "phone", "email", "wechat",
+                                                                      "is_primary", "notes"});
+  CHECK(keys_of(s.collection("services")) == std::vector<std::string>{"customer", "date", "kind",
+                                                                      "content", "handler",
+                                                                      "status", "resolution"});
   CHECK(keys_of(s.collection("activities")) ==
         std::vector<std::string>{"customer", "name", "date", "kind", "result", "cost"});
   CHECK(keys_of(s.collection("targets")) ==
@@ -148,7 +158,8 @@ TEST_CASE("built-in field types and flags", "[schema]") {
   CHECK(customer("created_at").derived);
   CHECK(customer("last_followup_at").derived);
   CHECK(customer("created_at").type == FieldType::date);
-  for (const char* key : {"credit_rating", "annual_spend", "credit_limit"}) CHECK(customer(key).restricted);
+  for (const char* key : {"credit_rating", "annual_spend", "credit_limit"})
+    CHECK(customer(key).restricted);
   CHECK_FALSE(customer("name").restricted);
   CHECK(customer("annual_spend").type == FieldType::money);
   CHECK(customer("tags").type == FieldType::tags);
@@ -233,10 +244,10 @@ TEST_CASE("every customer column of the sample sheet resolves to a customers fie
   // First line of /work/shared/data/customers-sample.csv without 序号 and the
   // follow-up columns (跟进日期, 跟进人, 跟进方式, 跟进内容, 客户反馈).
   const std::vector<std::string> headers = {
-      "客户编号", "客户名称", "所属行业", "客户类型",     "销售阶段", "联系人",   "联系人职位",
-      "联系电话", "邮箱",     "微信",     "客户来源",     "省份",     "城市",     "地址",
-      "核心需求", "合作状态", "下次跟进计划", "下次跟进日期", "标签", "生日", "创建日期",
-      "最后跟进日期", "备注"};
+      "客户编号",   "客户名称", "所属行业", "客户类型",     "销售阶段",     "联系人",
+      "联系人职位", "联系电话", "邮箱",     "微信",         "客户来源",     "省份",
+      "城市",       "地址",     "核心需求", "合作状态",     "下次跟进计划", "下次跟进日期",
+      "标签",       "生日",     "创建日期", "最后跟进日期", "备注"};
   const CollectionDef& c = Schema::builtin().collection("customers");
   std::set<const FieldDef*> seen;
   for (const std::string& h : headers) {
@@ -270,12 +281,11 @@ TEST_CASE("field_type_name", "[schema]") {
 // normalize_value, type by type.
 
 TEST_CASE("empty input is null for every type", "[schema]") {
-  const std::vector<const FieldDef*> fields = {&customer("name"),       &fld("orders", "quantity"),
-                                               &customer("annual_spend"), &customer("birthday"),
-                                               &customer("type"),        &customer("tags"),
-                                               &customer("phone"),       &customer("email"),
-                                               &fld("orders", "customer"), &fld("targets", "period"),
-                                               &customer("code")};
+  const std::vector<const FieldDef*> fields = {
+      &customer("name"),         &fld("orders", "quantity"), &customer("annual_spend"),
+      &customer("birthday"),     &customer("type"),          &customer("tags"),
+      &customer("phone"),        &customer("email"),         &fld("orders", "customer"),
+      &fld("targets", "period"), &customer("code")};
   const FieldDef dt = datetime_field();
   for (const FieldDef* f : fields) {
     INFO(f->key);
@@ -291,10 +301,10 @@ TEST_CASE("text: trimmed, no control characters, at most 2000 bytes", "[schema]"
   check_accepts(notes, "  需经董事会审批\u3000", "需经董事会审批");
   check_accepts(notes, "line one\nline\ttwo", "line one\nline\ttwo");
   check_accepts(notes, "line one\r\nline two", "line one\nline two");  // Windows line ends
-  check_accepts(notes, "a  b", "a  b");                                  // inner spaces kept
+  check_accepts(notes, "a  b", "a  b");                                // inner spaces kept
 
-  check_rejects(notes, "bell\x07here", "contains a control character (only tab and newline are allowed)",
-                "bell\\x07here");
+  check_rejects(notes, "bell\x07here",
+                "contains a control character (only tab and newline are allowed)", "bell\\x07here");
   check_rejects(notes, "a\rb", "contains a control character", "a\\rb");
   check_rejects(notes, "del\x7f", "contains a control character", "del\\x7f");
   check_rejects(notes, "c1\xc2\x85", "contains a control character", "c1\xc2\x85");
@@ -333,8 +343,8 @@ TEST_CASE("target period: YYYY, YYYY-MM or YYYY-Qn", "[schema]") {
   check_accepts(period, "2024-Q2", "2024-Q2");
   check_accepts(period, "2024-q4", "2024-Q4");
   const std::string rule = "is not a period: expected YYYY, YYYY-MM or YYYY-Qn";
-  for (const char* bad : {"24", "2024-13", "2024-00", "2024-Q5", "2024-Q0", "2024Q1", "2024/05", "2024-05-01",
-                          "1899", "2201-01", "二〇二四", "2024-"})
+  for (const char* bad : {"24", "2024-13", "2024-00", "2024-Q5", "2024-Q0", "2024Q1", "2024/05",
+                          "2024-05-01", "1899", "2201-01", "二〇二四", "2024-"})
     check_rejects(period, bad, rule);
 }
 
@@ -350,9 +360,10 @@ TEST_CASE("integer: sign, digits, thousands commas, int64", "[schema]") {
   check_accepts(qty, "9223372036854775807", std::numeric_limits<std::int64_t>::max());
   check_accepts(qty, "-9,223,372,036,854,775,808", std::numeric_limits<std::int64_t>::min());
 
-  const std::string rule = "is not an integer: expected digits with an optional sign and thousands commas";
-  for (const char* bad : {"abc", "1.5", "1,20", "12,34,567", ",100", "1,,200", "1,200,", "1 200", "--1", "+-1",
-                          "-", "１２", "1e3", "0x10"})
+  const std::string rule =
+      "is not an integer: expected digits with an optional sign and thousands commas";
+  for (const char* bad : {"abc", "1.5", "1,20", "12,34,567", ",100", "1,,200", "1,200,", "1 200",
+                          "--1", "+-1", "-", "１２", "1e3", "0x10"})
     check_rejects(qty, bad, rule);
   check_rejects(qty, "9223372036854775808", "is too large: integers must fit in 64 bits");
   check_rejects(qty, "-9223372036854775809", "is too large");
@@ -381,8 +392,8 @@ TEST_CASE("money: yuan text to integer fen, never through floating point", "[sch
   check_rejects(spend, "1.005", "has more than 2 decimals");
   check_rejects(spend, "0.290", "has more than 2 decimals");
   const std::string rule = "is not an amount of money: expected yuan with at most 2 decimals";
-  for (const char* bad : {"abc", "1.", ".5", "1.2.3", "1,23.00", "$12", "12 34", "1e3", "--1", "-", "¥", "1.-5",
-                          "五千"})
+  for (const char* bad : {"abc", "1.", ".5", "1.2.3", "1,23.00", "$12", "12 34", "1e3", "--1", "-",
+                          "¥", "1.-5", "五千"})
     check_rejects(spend, bad, rule);
   check_rejects(spend, "92233720368547758.08", "is too large");
   check_rejects(spend, "100000000000000000000", "is too large");
@@ -401,9 +412,9 @@ TEST_CASE("date: YYYY-MM-DD and common sheet spellings, real calendar dates", "[
   check_accepts(birthday, "2200-12-31", "2200-12-31");
 
   const std::string rule = "is not a valid date (YYYY-MM-DD)";
-  for (const char* bad : {"2024-13-45", "2023-02-29", "1900-02-29", "2024-04-31", "2024-00-10", "2024-01-00",
-                          "2024-05/08", "24-05-08", "2024-005-08", "2024-05-08 10:00", "20240508", "May 8 2024",
-                          "2024年5月8日", "2024-05-"})
+  for (const char* bad : {"2024-13-45", "2023-02-29", "1900-02-29", "2024-04-31", "2024-00-10",
+                          "2024-01-00", "2024-05/08", "24-05-08", "2024-005-08", "2024-05-08 10:00",
+                          "20240508", "May 8 2024", "2024年5月8日", "2024-05-"})
     check_rejects(birthday, bad, rule);
   check_rejects(birthday, "1899-12-31", "is out of range: the year must be between 1900 and 2200");
   check_rejects(birthday, "2201-01-01", "is out of range");
@@ -416,10 +427,11 @@ TEST_CASE("datetime: ISO UTC or date with HH:MM[:SS]", "[schema]") {
   check_accepts(dt, "2024-05-08 23:59:59", "2024-05-08T23:59:59Z");
   check_accepts(dt, "2024/5/8 00:00", "2024-05-08T00:00:00Z");
 
-  const std::string rule = "is not a valid date and time (YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DDTHH:MM:SSZ)";
-  for (const char* bad : {"2024-05-08", "2024-05-08T09:30:00", "2024-05-08T09:30Z", "2024-05-08 24:00",
-                          "2024-05-08 12:60", "2024-05-08 12:00:60", "2024-05-08 9:30", "2024-02-30 10:00",
-                          "2024-05-08 10:00Z", "10:00"})
+  const std::string rule =
+      "is not a valid date and time (YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DDTHH:MM:SSZ)";
+  for (const char* bad : {"2024-05-08", "2024-05-08T09:30:00", "2024-05-08T09:30Z",
+                          "2024-05-08 24:00", "2024-05-08 12:60", "2024-05-08 12:00:60",
+                          "2024-05-08 9:30", "2024-02-30 10:00", "2024-05-08 10:00Z", "10:00"})
     check_rejects(dt, bad, rule);
   check_rejects(dt, "1800-01-01 10:00", "is out of range");
 }
@@ -441,7 +453,9 @@ TEST_CASE("enum: key, Chinese label or English label (any case) to the key", "[s
   check_accepts(fld("followups", "feedback"), "犹豫", "hesitant");
   check_accepts(fld("contacts", "is_primary"), "是", "yes");
 
-  check_rejects(type, "大客户", "is not one of: 潜在客户/potential, 意向客户/intention, 成交客户/deal, 流失客户/lost");
+  check_rejects(
+      type, "大客户",
+      "is not one of: 潜在客户/potential, 意向客户/intention, 成交客户/deal, 流失客户/lost");
   check_rejects(type, "意向", "is not one of:");
   check_rejects(customer("stage"), "签约", "is not one of: 潜在客户/potential, 初步接触/contact");
 
@@ -461,7 +475,8 @@ TEST_CASE("tags: split on six separators, trimmed, unique, sorted", "[schema]") 
   check_accepts(tags, ";；,", nullptr);  // only separators: no tags
   check_accepts(tags, std::string(50, 't'), json{std::string(50, 't')});
 
-  check_rejects(tags, "ok;" + std::string(51, 't'), "has a tag of 51 bytes", "ok;" + std::string(51, 't'));
+  check_rejects(tags, "ok;" + std::string(51, 't'), "has a tag of 51 bytes",
+                "ok;" + std::string(51, 't'));
   std::string long_cn;
   for (int i = 0; i < 17; ++i) long_cn += "标";  // 51 bytes
   check_rejects(tags, long_cn, "each tag may have at most 50 bytes");
@@ -497,12 +512,14 @@ TEST_CASE("phone: CN mobiles, landlines with area code, 400/800", "[schema]") {
   check_accepts(phone, "400-123-4567", "4001234567");
   check_accepts(phone, "800 123 4567", "8001234567");
 
-  for (const char* bad : {"1395678", "12345678901", "10012345678", "138001380001", "1380013800", "12345678",
-                          "010-123456", "010-123456789", "0155-1234567", "86138001380", "+1 415 555 0100",
-                          "13800138000-123", "13800138000转1", "010-12345678转", "010-12345678转abc",
-                          "400-123-456", "tel:13800138000", "１３８００１３８０００", "+8613800138000x"})
+  for (const char* bad :
+       {"1395678", "12345678901", "10012345678", "138001380001", "1380013800", "12345678",
+        "010-123456", "010-123456789", "0155-1234567", "86138001380", "+1 415 555 0100",
+        "13800138000-123", "13800138000转1", "010-12345678转", "010-12345678转abc", "400-123-456",
+        "tel:13800138000", "１３８００１３８０００", "+8613800138000x"})
     check_rejects(phone, bad,
-                  "is not a phone number: expected a CN mobile (11 digits starting with 1, optional +86/0086) or a "
+                  "is not a phone number: expected a CN mobile (11 digits starting with 1, "
+                  "optional +86/0086) or a "
                   "landline with area code (e.g. 010-12345678)");
 
   CHECK(normalize_phone(" 138 0013 8000 ") == "13800138000");
@@ -517,9 +534,9 @@ TEST_CASE("email: one @, local part, dotted domain, domain lower-cased", "[schem
   check_accepts(email, " Zhang.San+crm@Example.COM ", "Zhang.San+crm@example.com");
   check_accepts(email, "wang@mail.sub-domain.example.cn", "wang@mail.sub-domain.example.cn");
   check_accepts(email, "用户@example.com", "用户@example.com");
-  for (const char* bad : {"not-an-email", "@example.com", "a@b@example.com", "a b@example.com", "a@example",
-                          "a@.example.com", "a@example..com", "a@example.com.", "a@exa_mple.com", "a@例子.com",
-                          "a@", "a@exa mple.com"})
+  for (const char* bad : {"not-an-email", "@example.com", "a@b@example.com", "a b@example.com",
+                          "a@example", "a@.example.com", "a@example..com", "a@example.com.",
+                          "a@exa_mple.com", "a@例子.com", "a@", "a@exa mple.com"})
     check_rejects(email, bad, "is not an email address");
   check_rejects(email, std::string(250, 'a') + "@example.com", "is not an email address",
                 std::string(80, 'a') + "…");  // quoted value is cut for long input
@@ -527,16 +544,19 @@ TEST_CASE("email: one @, local part, dotted domain, domain lower-cased", "[schem
 
 TEST_CASE("reference: a non-empty record id", "[schema]") {
   const FieldDef& ref = fld("orders", "customer");
-  check_accepts(ref, " 7d9f0c2e-1b2a-4c3d-9e8f-0a1b2c3d4e5f ", "7d9f0c2e-1b2a-4c3d-9e8f-0a1b2c3d4e5f");
+  check_accepts(ref, " 7d9f0c2e-1b2a-4c3d-9e8f-0a1b2c3d4e5f ",
+                "7d9f0c2e-1b2a-4c3d-9e8f-0a1b2c3d4e5f");
   check_rejects(ref, "id\nwith newline", "contains a control character", "id\\nwith newline");
 }
 
 TEST_CASE("the five bad values of the sample sheet get exact messages", "[schema]") {
   CHECK(rejection(customer("phone"), "1395678") ==
-        "联系电话 (phone): \"1395678\" is not a phone number: expected a CN mobile (11 digits starting with 1, "
+        "联系电话 (phone): \"1395678\" is not a phone number: expected a CN mobile (11 digits "
+        "starting with 1, "
         "optional +86/0086) or a landline with area code (e.g. 010-12345678)");
 
-  json row = {{"name", nullptr}, {"contact", "无名"}, {"phone", "13956781234"}, {"need", "办公用品"}};
+  json row = {
+      {"name", nullptr}, {"contact", "无名"}, {"phone", "13956781234"}, {"need", "办公用品"}};
   try {
     check_required(Schema::builtin().collection("customers"), row);
     FAIL("missing 客户名称 accepted");
@@ -546,16 +566,22 @@ TEST_CASE("the five bad values of the sample sheet get exact messages", "[schema
   }
 
   CHECK(rejection(customer("type"), "大客户") ==
-        "客户类型 (type): \"大客户\" is not one of: 潜在客户/potential, 意向客户/intention, 成交客户/deal, "
+        "客户类型 (type): \"大客户\" is not one of: 潜在客户/potential, 意向客户/intention, "
+        "成交客户/deal, "
         "流失客户/lost");
   CHECK(rejection(fld("followups", "date"), "2024-13-45") ==
         "跟进日期 (date): \"2024-13-45\" is not a valid date (YYYY-MM-DD)");
-  CHECK(rejection(customer("email"), "not-an-email") == "邮箱 (email): \"not-an-email\" is not an email address");
+  CHECK(rejection(customer("email"), "not-an-email") ==
+        "邮箱 (email): \"not-an-email\" is not an email address");
 }
 
-TEST_CASE("check_required names the first missing required field and skips derived ones", "[schema]") {
+TEST_CASE("check_required names the first missing required field and skips derived ones",
+          "[schema]") {
   const CollectionDef& customers = Schema::builtin().collection("customers");
-  json full = {{"name", "明达医疗器械有限公司"}, {"contact", "高敏"}, {"phone", "15908301661"}, {"need", "门店装修设计"}};
+  json full = {{"name", "明达医疗器械有限公司"},
+               {"contact", "高敏"},
+               {"phone", "15908301661"},
+               {"need", "门店装修设计"}};
   CHECK_NOTHROW(check_required(customers, full));  // code/created_at are derived
 
   auto message = [&](const CollectionDef& c, const json& fields) -> std::string {
@@ -573,13 +599,16 @@ TEST_CASE("check_required names the first missing required field and skips deriv
   json empty_phone = full;
   empty_phone["phone"] = "";
   CHECK(message(customers, empty_phone) == "联系电话 (phone) is required");
-  CHECK(message(customers, json::object()) == "客户名称 (name) is required");  // first in field order
+  CHECK(message(customers, json::object()) ==
+        "客户名称 (name) is required");  // first in field order
   CHECK_THAT(message(customers, json::array()), Contains("客户 (customers)"));
 
   // Child collections: the derived customer reference is not the user's to give.
   const CollectionDef& followups = Schema::builtin().collection("followups");
-  CHECK_NOTHROW(check_required(followups, {{"date", "2024-05-08"}, {"person", "张三"}, {"content", "电话回访"}}));
-  CHECK(message(followups, {{"date", "2024-05-08"}, {"person", "张三"}}) == "跟进内容 (content) is required");
+  CHECK_NOTHROW(check_required(
+      followups, {{"date", "2024-05-08"}, {"person", "张三"}, {"content", "电话回访"}}));
+  CHECK(message(followups, {{"date", "2024-05-08"}, {"person", "张三"}}) ==
+        "跟进内容 (content) is required");
   CHECK(message(Schema::builtin().collection("targets"), {{"owner", "张三"}, {"period", "2024"}}) ==
         "目标金额 (amount) is required");
 }
@@ -591,7 +620,8 @@ TEST_CASE("check_stored_value accepts stored shapes", "[schema]") {
   CHECK_NOTHROW(check_stored_value(customer("name"), "明达医疗器械有限公司"));
   CHECK_NOTHROW(check_stored_value(customer("name"), nullptr));
   CHECK_NOTHROW(check_stored_value(fld("orders", "quantity"), -3));
-  CHECK_NOTHROW(check_stored_value(customer("annual_spend"), json::parse("123450")));  // unsigned after parse
+  CHECK_NOTHROW(
+      check_stored_value(customer("annual_spend"), json::parse("123450")));  // unsigned after parse
   CHECK_NOTHROW(check_stored_value(customer("birthday"), "1968-10-19"));
   CHECK_NOTHROW(check_stored_value(datetime_field(), "2024-05-08T09:30:00Z"));
   CHECK_NOTHROW(check_stored_value(customer("type"), "intention"));
@@ -612,29 +642,37 @@ TEST_CASE("check_stored_value rejects wrong shapes and non-normalised values", "
   check_stored_rejects(customer("notes"), "bell\x07", "contains a control character");
   check_stored_rejects(fld("orders", "quantity"), "12", "is not a stored integer");
   check_stored_rejects(fld("orders", "quantity"), 1.5, "is not a stored integer");
-  check_stored_rejects(fld("orders", "quantity"), json::parse("18446744073709551615"), "is not a stored integer");
-  check_stored_rejects(customer("annual_spend"), 12.5, "is not a stored amount: expected an integer number of fen");
+  check_stored_rejects(fld("orders", "quantity"), json::parse("18446744073709551615"),
+                       "is not a stored integer");
+  check_stored_rejects(customer("annual_spend"), 12.5,
+                       "is not a stored amount: expected an integer number of fen");
   check_stored_rejects(customer("annual_spend"), "1234.50", "is not a stored amount");
-  check_stored_rejects(customer("birthday"), "2024/05/08", "is not in stored form: expected \"2024-05-08\"");
+  check_stored_rejects(customer("birthday"), "2024/05/08",
+                       "is not in stored form: expected \"2024-05-08\"");
   check_stored_rejects(customer("birthday"), "2024-13-45", "is not a valid date (YYYY-MM-DD)");
   check_stored_rejects(customer("birthday"), 20240508, "is not a date string");
   check_stored_rejects(datetime_field(), "2024-05-08 09:30", "is not in stored form");
-  check_stored_rejects(customer("type"), "意向客户", "is not in stored form: expected \"intention\"");
+  check_stored_rejects(customer("type"), "意向客户",
+                       "is not in stored form: expected \"intention\"");
   check_stored_rejects(customer("type"), "大客户", "is not one of:");
   check_stored_rejects(customer("type"), "Intention", "is not in stored form");
-  check_stored_rejects(customer("tags"), "a;b", "is not a stored tag set: expected an array of strings");
+  check_stored_rejects(customer("tags"), "a;b",
+                       "is not a stored tag set: expected an array of strings");
   check_stored_rejects(customer("tags"), json{"a", 1}, "expected an array of strings");
   check_stored_rejects(customer("tags"), json{"b", "a"}, "tags must be trimmed, unique and sorted");
   check_stored_rejects(customer("tags"), json{"a", "a"}, "tags must be trimmed, unique and sorted");
   check_stored_rejects(customer("tags"), json{" a"}, "tags must be trimmed, unique and sorted");
   check_stored_rejects(customer("tags"), json{"a;b"}, "tags must be trimmed, unique and sorted");
   check_stored_rejects(customer("tags"), json{""}, "tags must be trimmed, unique and sorted");
-  check_stored_rejects(customer("phone"), "138-0013-8000", "is not in stored form: expected \"13800138000\"");
+  check_stored_rejects(customer("phone"), "138-0013-8000",
+                       "is not in stored form: expected \"13800138000\"");
   check_stored_rejects(customer("phone"), "1395678", "is not a phone number");
-  check_stored_rejects(customer("email"), "a@Example.com", "is not in stored form: expected \"a@example.com\"");
+  check_stored_rejects(customer("email"), "a@Example.com",
+                       "is not in stored form: expected \"a@example.com\"");
   check_stored_rejects(customer("email"), "not-an-email", "is not an email address");
   check_stored_rejects(fld("orders", "customer"), 17, "is not a reference string");
-  check_stored_rejects(fld("targets", "period"), "2024-q2", "is not in stored form: expected \"2024-Q2\"");
+  check_stored_rejects(fld("targets", "period"), "2024-q2",
+                       "is not in stored form: expected \"2024-Q2\"");
 
   // Non-string stored values are quoted in their JSON spelling.
   CHECK(stored_rejection(fld("orders", "quantity"), 1.5) ==
@@ -653,15 +691,18 @@ TEST_CASE("display_value per type and language", "[schema]") {
   CHECK(display_value(customer("annual_spend"), 0, Lang::zh) == "0.00");
   CHECK(display_value(customer("annual_spend"), -5, Lang::zh) == "-0.05");
   CHECK(display_value(customer("annual_spend"), -123456, Lang::zh) == "-1234.56");
-  CHECK(display_value(customer("annual_spend"), json::parse("1999999999"), Lang::en) == "19999999.99");
-  CHECK(display_value(customer("annual_spend"), std::numeric_limits<std::int64_t>::min(), Lang::zh) ==
-        "-92233720368547758.08");
-  CHECK(display_value(customer("tags"), json{"华东地区", "需要演示"}, Lang::zh) == "华东地区;需要演示");
+  CHECK(display_value(customer("annual_spend"), json::parse("1999999999"), Lang::en) ==
+        "19999999.99");
+  CHECK(display_value(customer("annual_spend"), std::numeric_limits<std::int64_t>::min(),
+                      Lang::zh) == "-92233720368547758.08");
+  CHECK(display_value(customer("tags"), json{"华东地区", "需要演示"}, Lang::zh) ==
+        "华东地区;需要演示");
   CHECK(display_value(customer("tags"), json::array(), Lang::zh) == "");
   CHECK(display_value(fld("orders", "quantity"), -1200, Lang::zh) == "-1200");
   CHECK(display_value(customer("birthday"), "1968-10-19", Lang::en) == "1968-10-19");
   CHECK(display_value(customer("phone"), "010-12345678", Lang::zh) == "010-12345678");
-  for (const FieldDef* f : {&customer("name"), &customer("type"), &customer("annual_spend"), &customer("tags")})
+  for (const FieldDef* f :
+       {&customer("name"), &customer("type"), &customer("annual_spend"), &customer("tags")})
     CHECK(display_value(*f, nullptr, Lang::zh) == "");
 }
 
@@ -676,14 +717,17 @@ TEST_CASE("normalize_value(display_value(v)) gives back v for every type", "[sch
       {&customer("code"), {"C202405001", "P-7f3a-0001"}},
       {&fld("targets", "period"), {"2024", "2024-05", "2024-Q3"}},
       {&fld("orders", "quantity"),
-       {0, 1, -1, 1200, std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()}},
+       {0, 1, -1, 1200, std::numeric_limits<std::int64_t>::max(),
+        std::numeric_limits<std::int64_t>::min()}},
       {&customer("annual_spend"),
        {0, 1, 29, -5, 10, 123450, 1999999999, -123456, std::numeric_limits<std::int64_t>::max(),
         std::numeric_limits<std::int64_t>::min(), json::parse("123450")}},
       {&customer("birthday"), {"1968-10-19", "2024-02-29", "1900-01-01", "2200-12-31"}},
       {&dt, {"2024-05-08T09:30:00Z", "1999-12-31T23:59:59Z"}},
-      {&customer("tags"), {json{"华东地区", "需要演示"}, json{"Beta", "Zeta", "alpha"}, json{"单个"}}},
-      {&customer("phone"), {"13800138000", "010-12345678", "0755-1234567", "010-12345678-8001", "4001234567"}},
+      {&customer("tags"),
+       {json{"华东地区", "需要演示"}, json{"Beta", "Zeta", "alpha"}, json{"单个"}}},
+      {&customer("phone"),
+       {"13800138000", "010-12345678", "0755-1234567", "010-12345678-8001", "4001234567"}},
       {&customer("email"), {"hcrnbs@example.com", "Zhang.San+crm@example.com"}},
       {&fld("orders", "customer"), {"7d9f0c2e-1b2a-4c3d-9e8f-0a1b2c3d4e5f"}},
   };
@@ -705,6 +749,7 @@ TEST_CASE("normalize_value(display_value(v)) gives back v for every type", "[sch
           CHECK(normalize_value(f, display_value(f, v.key, lang)) == v.key);
         }
   // null displays as "" which normalises back to null.
-  CHECK(normalize_value(customer("annual_spend"), display_value(customer("annual_spend"), nullptr, Lang::zh))
+  CHECK(normalize_value(customer("annual_spend"),
+                        display_value(customer("annual_spend"), nullptr, Lang::zh))
             .is_null());
 }

@@ -17,7 +17,9 @@ namespace {
 bool iequals_ascii(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+    auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
@@ -26,7 +28,8 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
 // Flags for the compact field table below.
 enum : unsigned { kRequired = 1, kRestricted = 2, kDerived = 4 };
 
-FieldDef make_field(const char* key, const char* zh, const char* en, FieldType type, unsigned flags = 0) {
+FieldDef make_field(const char* key, const char* zh, const char* en, FieldType type,
+                    unsigned flags = 0) {
   FieldDef f;
   f.key = key;
   f.zh = zh;
@@ -59,7 +62,10 @@ FieldDef customer_ref() {
 
 CollectionDef customers() {
   using T = FieldType;
-  return {"customers", "客户", "Customers", "",
+  return {"customers",
+          "客户",
+          "Customers",
+          "",
           {
               // Derived: the replica assigns C + yyyymm + serial (or a provisional code).
               text("code", "客户编号", "Code", kDerived),
@@ -120,7 +126,10 @@ CollectionDef customers() {
 
 CollectionDef followups() {
   using T = FieldType;
-  return {"followups", "跟进记录", "Follow-ups", "customer",
+  return {"followups",
+          "跟进记录",
+          "Follow-ups",
+          "customer",
           {
               customer_ref(),
               make_field("date", "跟进日期", "Date", T::date, kRequired),
@@ -143,7 +152,10 @@ CollectionDef followups() {
 
 CollectionDef orders() {
   using T = FieldType;
-  return {"orders", "订单", "Orders", "customer",
+  return {"orders",
+          "订单",
+          "Orders",
+          "customer",
           {
               customer_ref(),
               text("order_no", "订单编号", "Order number"),
@@ -162,7 +174,10 @@ CollectionDef orders() {
 
 CollectionDef contacts() {
   using T = FieldType;
-  return {"contacts", "联系人", "Contacts", "customer",
+  return {"contacts",
+          "联系人",
+          "Contacts",
+          "customer",
           {
               customer_ref(),
               text("name", "姓名", "Name", kRequired),
@@ -178,7 +193,10 @@ CollectionDef contacts() {
 
 CollectionDef services() {
   using T = FieldType;
-  return {"services", "服务记录", "Service records", "customer",
+  return {"services",
+          "服务记录",
+          "Service records",
+          "customer",
           {
               customer_ref(),
               make_field("date", "日期", "Date", T::date, kRequired),
@@ -199,7 +217,10 @@ CollectionDef services() {
 
 CollectionDef activities() {
   using T = FieldType;
-  return {"activities", "市场活动", "Marketing activities", "customer",
+  return {"activities",
+          "市场活动",
+          "Marketing activities",
+          "customer",
           {
               customer_ref(),
               text("name", "活动名称", "Activity", kRequired),
@@ -217,7 +238,10 @@ CollectionDef activities() {
 
 CollectionDef targets() {
   using T = FieldType;
-  return {"targets", "销售目标", "Sales targets", "",
+  return {"targets",
+          "销售目标",
+          "Sales targets",
+          "",
           {
               text("owner", "负责人", "Owner", kRequired),
               // Text with a format rule (YYYY, YYYY-MM or YYYY-Qn), see validate.cc.
@@ -232,16 +256,26 @@ CollectionDef targets() {
 
 const char* field_type_name(FieldType t) noexcept {
   switch (t) {
-    case FieldType::text: return "text";
-    case FieldType::integer: return "integer";
-    case FieldType::money: return "money";
-    case FieldType::date: return "date";
-    case FieldType::datetime: return "datetime";
-    case FieldType::enumeration: return "enum";
-    case FieldType::tags: return "tags";
-    case FieldType::phone: return "phone";
-    case FieldType::email: return "email";
-    case FieldType::reference: return "reference";
+    case FieldType::text:
+      return "text";
+    case FieldType::integer:
+      return "integer";
+    case FieldType::money:
+      return "money";
+    case FieldType::date:
+      return "date";
+    case FieldType::datetime:
+      return "datetime";
+    case FieldType::enumeration:
+      return "enum";
+    case FieldType::tags:
+      return "tags";
+    case FieldType::phone:
+      return "phone";
+    case FieldType::email:
+      return "email";
+    case FieldType::reference:
+      return "reference";
   }
   return "text";
 }
@@ -260,13 +294,14 @@ const FieldDef* CollectionDef::find(std::string_view key_or_label) const {
 
 const FieldDef& CollectionDef::field(std::string_view key_or_label) const {
   if (const FieldDef* f = find(key_or_label)) return *f;
-  throw Error(Errc::validation, zh + " (" + name + ") has no field \"" + std::string(key_or_label) + "\"");
+  throw Error(Errc::validation,
+              zh + " (" + name + ") has no field \"" + std::string(key_or_label) + "\"");
 }
 
 const Schema& Schema::builtin() {
   // Function-local static: initialised once, thread-safe, never destroyed early.
-  static const Schema schema({customers(), followups(), orders(), contacts(), services(), activities(),
-                              targets()});
+  static const Schema schema(
+      {customers(), followups(), orders(), contacts(), services(), activities(), targets()});
   return schema;
 }
 
@@ -280,7 +315,8 @@ const CollectionDef& Schema::collection(std::string_view name) const {
   if (const CollectionDef* c = find(name)) return *c;
   std::string known;
   for (const CollectionDef& c : collections_) known += (known.empty() ? "" : ", ") + c.name;
-  throw Error(Errc::usage, "unknown collection \"" + std::string(name) + "\": expected one of " + known);
+  throw Error(Errc::usage,
+              "unknown collection \"" + std::string(name) + "\": expected one of " + known);
 }
 
 }  // namespace kehu

@@ -43,19 +43,27 @@ bool is_ascii_space(char c) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool all_digits(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_digit); }
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+}
 
 // Trims ASCII whitespace and U+3000 (what Chinese IMEs type as a "full-width space").
 std::string_view trim_space(std::string_view s) {
   for (;;) {
-    if (!s.empty() && is_ascii_space(s.front())) s.remove_prefix(1);
-    else if (s.starts_with(kIdeographicSpace)) s.remove_prefix(kIdeographicSpace.size());
-    else break;
+    if (!s.empty() && is_ascii_space(s.front()))
+      s.remove_prefix(1);
+    else if (s.starts_with(kIdeographicSpace))
+      s.remove_prefix(kIdeographicSpace.size());
+    else
+      break;
   }
   for (;;) {
-    if (!s.empty() && is_ascii_space(s.back())) s.remove_suffix(1);
-    else if (s.ends_with(kIdeographicSpace)) s.remove_suffix(kIdeographicSpace.size());
-    else break;
+    if (!s.empty() && is_ascii_space(s.back()))
+      s.remove_suffix(1);
+    else if (s.ends_with(kIdeographicSpace))
+      s.remove_suffix(kIdeographicSpace.size());
+    else
+      break;
   }
   return s;
 }
@@ -75,11 +83,14 @@ bool consume_suffix(std::string_view& s, std::string_view suffix) {
 char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals_ascii(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower_ascii(x) == lower_ascii(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return lower_ascii(x) == lower_ascii(y);
+         });
 }
 
-std::string two_digits(int v) { return {static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10)}; }
+std::string two_digits(int v) {
+  return {static_cast<char>('0' + v / 10), static_cast<char>('0' + v % 10)};
+}
 
 // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no
 // surrogates, at most U+10FFFF), or 0 if the bytes there are malformed.
@@ -89,7 +100,8 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   if (b0 < 0x80) return 1;
   std::size_t len;
   unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) len = 2;
+  if (b0 >= 0xC2 && b0 <= 0xDF)
+    len = 2;
   else if (b0 >= 0xE0 && b0 <= 0xEF) {
     len = 3;
     if (b0 == 0xE0) lo = 0xA0;
@@ -151,12 +163,18 @@ std::string quote_value(std::string_view v) {
     }
     const auto b = static_cast<unsigned char>(v[i]);
     const std::size_t n = utf8_sequence_length(v, i);
-    if (b == '\n') out += "\\n";
-    else if (b == '\t') out += "\\t";
-    else if (b == '\r') out += "\\r";
-    else if (b == '"' || b == '\\') (out += '\\') += static_cast<char>(b);
-    else if (n == 0 || b < 0x20 || b == 0x7F) append_hex_escape(out, b);
-    else out.append(v.substr(i, n));
+    if (b == '\n')
+      out += "\\n";
+    else if (b == '\t')
+      out += "\\t";
+    else if (b == '\r')
+      out += "\\r";
+    else if (b == '"' || b == '\\')
+      (out += '\\') += static_cast<char>(b);
+    else if (n == 0 || b < 0x20 || b == 0x7F)
+      append_hex_escape(out, b);
+    else
+      out.append(v.substr(i, n));
     i += (n == 0 ? 1 : n);
   }
   return out + "\"";
@@ -178,20 +196,24 @@ std::string field_name(const FieldDef& f) { return f.zh + " (" + f.key + ")"; }
 
 // Text that is valid UTF-8 without control characters other than `allowed`.
 // Also used for tags and references, so the rule is checked in one place.
-void check_clean_text(const FieldDef& f, std::string_view s, std::string_view allowed, const char* allowed_desc) {
+void check_clean_text(const FieldDef& f, std::string_view s, std::string_view allowed,
+                      const char* allowed_desc) {
   if (!is_valid_utf8_text(s)) reject(f, s, "is not valid UTF-8 text");
-  if (has_control(s, allowed)) reject(f, s, std::string("contains a control character (") + allowed_desc + ")");
+  if (has_control(s, allowed))
+    reject(f, s, std::string("contains a control character (") + allowed_desc + ")");
 }
 
 // A customer code: C + yyyymm + serial (C202405001), or a provisional code the
 // server replaces later; both fit [A-Za-z0-9-]{1,32}, so that is what is checked.
 void check_customer_code(const FieldDef& f, std::string_view s) {
-  const bool ok = s.size() <= kMaxCodeChars && std::all_of(s.begin(), s.end(), [](char c) {
-                    return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-';
-                  });
+  const bool ok =
+      s.size() <= kMaxCodeChars && std::all_of(s.begin(), s.end(), [](char c) {
+        return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-';
+      });
   if (!ok)
     reject(f, s,
-           "is not a customer code: expected C + yyyymm + serial (e.g. C202405001) or a provisional code of up "
+           "is not a customer code: expected C + yyyymm + serial (e.g. C202405001) or a "
+           "provisional code of up "
            "to 32 letters, digits and dashes");
 }
 
@@ -199,7 +221,8 @@ void check_customer_code(const FieldDef& f, std::string_view s) {
 // and "2024-q2" -> "2024-Q2".
 std::string normalize_period(const FieldDef& f, std::string_view s) {
   auto bad = [&]() -> std::string {
-    reject(f, s, "is not a period: expected YYYY, YYYY-MM or YYYY-Qn (e.g. 2024, 2024-05, 2024-Q2)");
+    reject(f, s,
+           "is not a period: expected YYYY, YYYY-MM or YYYY-Qn (e.g. 2024, 2024-05, 2024-Q2)");
   };
   if (s.size() < 4 || !all_digits(s.substr(0, 4))) return bad();
   const std::string_view year = s.substr(0, 4);
@@ -237,13 +260,18 @@ json normalize_text(const FieldDef& f, std::string_view s) {
 
   check_clean_text(f, t, "\t\n", "only tab and newline are allowed");
   switch (text_format(f)) {
-    case TextFormat::customer_code: check_customer_code(f, t); return t;
-    case TextFormat::period: return normalize_period(f, t);
-    case TextFormat::plain: break;
+    case TextFormat::customer_code:
+      check_customer_code(f, t);
+      return t;
+    case TextFormat::period:
+      return normalize_period(f, t);
+    case TextFormat::plain:
+      break;
   }
   if (t.size() > kMaxTextBytes)
-    reject(f, t, "is too long: " + std::to_string(t.size()) + " bytes, at most " + std::to_string(kMaxTextBytes) +
-                     " bytes of UTF-8 are allowed");
+    reject(f, t,
+           "is too long: " + std::to_string(t.size()) + " bytes, at most " +
+               std::to_string(kMaxTextBytes) + " bytes of UTF-8 are allowed");
   return t;
 }
 
@@ -281,7 +309,8 @@ NumParse parse_grouped_digits(std::string_view s, std::uint64_t limit, std::uint
   return NumParse::ok;
 }
 
-constexpr std::uint64_t kInt64Max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+constexpr std::uint64_t kInt64Max =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
 // Applies the sign to a magnitude already checked against kInt64Max (+1 if negative).
 std::int64_t apply_sign(std::uint64_t magnitude, bool negative) {
@@ -296,16 +325,23 @@ json normalize_integer(const FieldDef& f, std::string_view s) {
   if (!negative) consume_prefix(digits, "+");
   std::uint64_t magnitude = 0;
   switch (parse_grouped_digits(digits, kInt64Max + (negative ? 1 : 0), magnitude)) {
-    case NumParse::ok: return apply_sign(magnitude, negative);
-    case NumParse::overflow: reject(f, s, "is too large: integers must fit in 64 bits");
-    case NumParse::bad: break;
+    case NumParse::ok:
+      return apply_sign(magnitude, negative);
+    case NumParse::overflow:
+      reject(f, s, "is too large: integers must fit in 64 bits");
+    case NumParse::bad:
+      break;
   }
-  reject(f, s, "is not an integer: expected digits with an optional sign and thousands commas (e.g. 1,200)");
+  reject(
+      f, s,
+      "is not an integer: expected digits with an optional sign and thousands commas (e.g. 1,200)");
 }
 
 json normalize_money(const FieldDef& f, std::string_view s) {
   auto bad = [&]() -> json {
-    reject(f, s, "is not an amount of money: expected yuan with at most 2 decimals (e.g. ¥1,234.50 or -12.5元)");
+    reject(f, s,
+           "is not an amount of money: expected yuan with at most 2 decimals (e.g. ¥1,234.50 or "
+           "-12.5元)");
   };
   // Accepted spellings: "-¥1,234.50", "¥-1,234.50", "1234.5元", "-0.29".
   std::string_view v = s;
@@ -326,13 +362,16 @@ json normalize_money(const FieldDef& f, std::string_view s) {
       reject(f, s, "has more than 2 decimals: money is kept in whole fen (0.01 yuan)");
   }
   std::uint64_t fen = 0;
-  for (std::size_t i = 0; i < 2; ++i) fen = fen * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
+  for (std::size_t i = 0; i < 2; ++i)
+    fen = fen * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
 
   const std::uint64_t limit = kInt64Max + (negative ? 1 : 0);
   std::uint64_t whole = 0;
   switch (parse_grouped_digits(yuan, limit, whole)) {
-    case NumParse::bad: return bad();
-    case NumParse::overflow: break;
+    case NumParse::bad:
+      return bad();
+    case NumParse::overflow:
+      break;
     case NumParse::ok:
       if (whole <= (limit - fen) / 100) return apply_sign(whole * 100 + fen, negative);
       break;
@@ -365,8 +404,10 @@ std::optional<Ymd> parse_date(std::string_view s) {
   if (sep2 == std::string_view::npos) return std::nullopt;
   const std::string_view mm = rest.substr(0, sep2), dd = rest.substr(sep2 + 1);
   if (mm.size() > 2 || dd.size() > 2 || !all_digits(mm) || !all_digits(dd)) return std::nullopt;
-  const Ymd date{std::stoi(std::string(s.substr(0, 4))), std::stoi(std::string(mm)), std::stoi(std::string(dd))};
-  if (date.m < 1 || date.m > 12 || date.d < 1 || date.d > days_in_month(date.y, date.m)) return std::nullopt;
+  const Ymd date{std::stoi(std::string(s.substr(0, 4))), std::stoi(std::string(mm)),
+                 std::stoi(std::string(dd))};
+  if (date.m < 1 || date.m > 12 || date.d < 1 || date.d > days_in_month(date.y, date.m))
+    return std::nullopt;
   return date;
 }
 
@@ -451,7 +492,8 @@ std::vector<std::string> split_tags(std::string_view s) {
       ++i;
       continue;
     }
-    if (std::string_view tag = trim_space(s.substr(start, i - start)); !tag.empty()) tags.emplace_back(tag);
+    if (std::string_view tag = trim_space(s.substr(start, i - start)); !tag.empty())
+      tags.emplace_back(tag);
     i += sep;
     start = i;
   }
@@ -464,8 +506,8 @@ json normalize_tags(const FieldDef& f, std::string_view s) {
     check_clean_text(f, tag, "", "tags cannot contain tabs or newlines");
     if (tag.size() > kMaxTagBytes)
       reject(f, s,
-             "has a tag of " + std::to_string(tag.size()) + " bytes, " + quote_value(tag) + ": each tag may have at most " +
-                 std::to_string(kMaxTagBytes) + " bytes of UTF-8");
+             "has a tag of " + std::to_string(tag.size()) + " bytes, " + quote_value(tag) +
+                 ": each tag may have at most " + std::to_string(kMaxTagBytes) + " bytes of UTF-8");
   }
   if (tags.empty()) return nullptr;  // only separators: the same as no tags
   // std::string compares through char_traits<char>, i.e. as unsigned bytes.
@@ -478,10 +520,13 @@ json normalize_tags(const FieldDef& f, std::string_view s) {
 // Phone numbers and email.
 
 constexpr const char* kPhoneRule =
-    "is not a phone number: expected a CN mobile (11 digits starting with 1, optional +86/0086) or a landline "
+    "is not a phone number: expected a CN mobile (11 digits starting with 1, optional +86/0086) or "
+    "a landline "
     "with area code (e.g. 010-12345678)";
 
-bool is_mobile(std::string_view d) { return d.size() == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9'; }
+bool is_mobile(std::string_view d) {
+  return d.size() == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
+}
 
 // Length of the area code a landline number starts with: 010 and 02X are three
 // digits, every other area code (03XX..09XX) four. 0 if it cannot be one.
@@ -511,7 +556,8 @@ std::string normalize_phone_digits(std::string_view p) {
   if (!all_digits(p)) return {};
   if (is_mobile(p)) return std::string(p);
   if (p.size() == 10 && (p.starts_with("400") || p.starts_with("800"))) return std::string(p);
-  if (international && !p.starts_with("0")) return format_landline("0" + std::string(p));  // +86 10 ... drops the 0
+  if (international && !p.starts_with("0"))
+    return format_landline("0" + std::string(p));  // +86 10 ... drops the 0
   return format_landline(p);
 }
 
@@ -526,10 +572,19 @@ std::string strip_phone_punctuation(std::string_view s, bool keep_dashes) {
 
 bool is_extension(std::string_view e) { return all_digits(e) && e.size() <= 6; }
 
+// "0755-12345678-801": only landlines have extensions. "" if either part is bad.
+std::string landline_with_extension(std::string_view number, std::string_view extension) {
+  const std::string ext = strip_phone_punctuation(extension, false);
+  const std::string main = normalize_phone_digits(strip_phone_punctuation(number, false));
+  if (!is_extension(ext) || main.find('-') == std::string::npos) return {};
+  return main + "-" + ext;
+}
+
 std::string normalize_email(std::string_view s) {
   if (s.size() > kMaxEmailBytes) return {};
   const std::size_t at = s.find('@');
-  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return {};
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos)
+    return {};
   const std::string_view local = s.substr(0, at), domain = s.substr(at + 1);
   if (!is_valid_utf8_text(local) || has_control(local, "")) return {};
   if (std::any_of(local.begin(), local.end(), is_ascii_space)) return {};
@@ -553,14 +608,22 @@ std::string normalize_email(std::string_view s) {
 
 json normalize_by_type(const FieldDef& f, std::string_view s) {
   switch (f.type) {
-    case FieldType::text: return normalize_text(f, s);
-    case FieldType::integer: return normalize_integer(f, s);
-    case FieldType::money: return normalize_money(f, s);
-    case FieldType::date: return normalize_date(f, s);
-    case FieldType::datetime: return normalize_datetime(f, s);
-    case FieldType::enumeration: return normalize_enum(f, s);
-    case FieldType::tags: return normalize_tags(f, s);
-    case FieldType::reference: return normalize_reference(f, s);
+    case FieldType::text:
+      return normalize_text(f, s);
+    case FieldType::integer:
+      return normalize_integer(f, s);
+    case FieldType::money:
+      return normalize_money(f, s);
+    case FieldType::date:
+      return normalize_date(f, s);
+    case FieldType::datetime:
+      return normalize_datetime(f, s);
+    case FieldType::enumeration:
+      return normalize_enum(f, s);
+    case FieldType::tags:
+      return normalize_tags(f, s);
+    case FieldType::reference:
+      return normalize_reference(f, s);
     case FieldType::phone: {
       std::string p = normalize_phone(s);
       if (p.empty()) reject(f, s, kPhoneRule);
@@ -581,8 +644,9 @@ void check_stored_integer(const FieldDef& f, const json& value) {
                     (!value.is_number_unsigned() || value.get<std::uint64_t>() <= kInt64Max);
   if (!fits)
     reject_stored(f, value,
-                  f.type == FieldType::money ? "is not a stored amount: expected an integer number of fen"
-                                             : "is not a stored integer: expected a 64-bit JSON integer");
+                  f.type == FieldType::money
+                      ? "is not a stored amount: expected an integer number of fen"
+                      : "is not a stored integer: expected a 64-bit JSON integer");
 }
 
 }  // namespace
@@ -610,27 +674,34 @@ void check_stored_value(const FieldDef& field, const json& value) {
   if (value.is_null()) return;  // absent; required-ness is check_required's business
   switch (field.type) {
     case FieldType::integer:
-    case FieldType::money: check_stored_integer(field, value); return;
+    case FieldType::money:
+      check_stored_integer(field, value);
+      return;
     case FieldType::tags: {
-      if (!value.is_array() || !std::all_of(value.begin(), value.end(), [](const json& t) { return t.is_string(); }))
+      if (!value.is_array() ||
+          !std::all_of(value.begin(), value.end(), [](const json& t) { return t.is_string(); }))
         reject_stored(field, value, "is not a stored tag set: expected an array of strings");
       if (value.empty()) return;  // an emptied set (after merges) is fine
       std::string joined;
       for (const json& t : value) joined += (joined.empty() ? "" : ";") + t.get<std::string>();
       // The canonical form is what normalisation of the joined tags produces.
       if (normalize_value(field, joined) != value)
-        reject_stored(field, value, "is not a stored tag set: tags must be trimmed, unique and sorted");
+        reject_stored(field, value,
+                      "is not a stored tag set: tags must be trimmed, unique and sorted");
       return;
     }
-    default: break;
+    default:
+      break;
   }
   // Every other type is stored as a string in its normalised form: a stored value
   // must be a fixed point of normalize_value (which also explains what is wrong).
-  if (!value.is_string()) reject_stored(field, value, std::string("is not a ") + field_type_name(field.type) + " string");
+  if (!value.is_string())
+    reject_stored(field, value, std::string("is not a ") + field_type_name(field.type) + " string");
   const std::string& s = value.get_ref<const std::string&>();
   const json normalized = normalize_value(field, s);
   if (normalized != value) {
-    const std::string expected = normalized.is_string() ? normalized.get<std::string>() : normalized.dump();
+    const std::string expected =
+        normalized.is_string() ? normalized.get<std::string>() : normalized.dump();
     reject(field, s, "is not in stored form: expected " + quote_value(expected));
   }
 }
@@ -641,7 +712,8 @@ void check_required(const CollectionDef& coll, const json& fields) {
   for (const FieldDef& f : coll.fields) {
     if (!f.required || f.derived) continue;
     const auto it = fields.find(f.key);
-    const bool missing = it == fields.end() || it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty()) ||
+    const bool missing = it == fields.end() || it->is_null() ||
+                         (it->is_string() && it->get_ref<const std::string&>().empty()) ||
                          (it->is_array() && it->empty());
     if (missing) throw Error(Errc::validation, field_name(f) + " is required");
   }
@@ -660,21 +732,26 @@ std::string display_value(const FieldDef& field, const json& value, Lang lang) {
       break;
     case FieldType::money:
       // Parsed JSON keeps non-negative numbers as unsigned; both kinds are fen.
-      if (value.is_number_integer() && (!value.is_number_unsigned() || value.get<std::uint64_t>() <= kInt64Max)) {
+      if (value.is_number_integer() &&
+          (!value.is_number_unsigned() || value.get<std::uint64_t>() <= kInt64Max)) {
         const auto fen = value.get<std::int64_t>();
         // Magnitude in unsigned arithmetic so that INT64_MIN does not overflow.
-        const std::uint64_t mag = fen < 0 ? 0 - static_cast<std::uint64_t>(fen) : static_cast<std::uint64_t>(fen);
-        return (fen < 0 ? "-" : "") + std::to_string(mag / 100) + "." + two_digits(static_cast<int>(mag % 100));
+        const std::uint64_t mag =
+            fen < 0 ? 0 - static_cast<std::uint64_t>(fen) : static_cast<std::uint64_t>(fen);
+        return (fen < 0 ? "-" : "") + std::to_string(mag / 100) + "." +
+               two_digits(static_cast<int>(mag % 100));
       }
       break;
     case FieldType::tags:
       if (value.is_array()) {
         std::string out;
-        for (const json& t : value) out += (out.empty() ? "" : ";") + (t.is_string() ? t.get<std::string>() : t.dump());
+        for (const json& t : value)
+          out += (out.empty() ? "" : ";") + (t.is_string() ? t.get<std::string>() : t.dump());
         return out;
       }
       break;
-    default: break;
+    default:
+      break;
   }
   // Integers print in decimal through dump(); strings as themselves.
   return value.is_string() ? value.get<std::string>() : value.dump();
@@ -683,22 +760,18 @@ std::string display_value(const FieldDef& field, const json& value, Lang lang) {
 std::string normalize_phone(std::string_view input) {
   const std::string_view s = trim_space(input);
   // "转" always introduces an extension.
-  if (const std::size_t zhuan = s.find("转"); zhuan != std::string_view::npos) {
-    const std::string ext = strip_phone_punctuation(s.substr(zhuan + std::string_view("转").size()), false);
-    const std::string main = normalize_phone_digits(strip_phone_punctuation(s.substr(0, zhuan), false));
-    if (!is_extension(ext) || main.find('-') == std::string::npos) return {};  // only landlines have extensions
-    return main + "-" + ext;
-  }
+  if (const std::size_t zhuan = s.find("转"); zhuan != std::string_view::npos)
+    return landline_with_extension(s.substr(0, zhuan),
+                                   s.substr(zhuan + std::string_view("转").size()));
   // Dashes are usually just grouping ("138-0013-8000", "0755-1234-5678"); only when
   // the whole is not a number is a last "-NNNN" group taken as an extension.
+  if (std::string whole = normalize_phone_digits(strip_phone_punctuation(s, false)); !whole.empty())
+    return whole;
   const std::string with_dashes = strip_phone_punctuation(s, true);
-  if (std::string whole = normalize_phone_digits(strip_phone_punctuation(s, false)); !whole.empty()) return whole;
   const std::size_t dash = with_dashes.rfind('-');
   if (dash == std::string::npos) return {};
-  const std::string ext = with_dashes.substr(dash + 1);
-  const std::string main = normalize_phone_digits(strip_phone_punctuation(with_dashes.substr(0, dash), false));
-  if (!is_extension(ext) || main.find('-') == std::string::npos) return {};
-  return main + "-" + ext;
+  return landline_with_extension(std::string_view(with_dashes).substr(0, dash),
+                                 std::string_view(with_dashes).substr(dash + 1));
 }
 
 }  // namespace kehu

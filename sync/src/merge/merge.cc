@@ -3,14 +3,16 @@
 // Each field of a server record is a last-writer-wins register that also knows
 // which record rev wrote it, so a change can tell a value it had seen (apply)
 // from one written behind its back (concurrent: later hybrid clock wins).
-// Two choices keep the outcome independent of the order concurrent changes
-// arrive in, which is what makes every replica's view predictable:
-//   * a field cleared to null keeps its version (a tombstone with a null value)
-//     instead of disappearing; otherwise a concurrent write arriving after the
-//     clear would find "no writer" and win whatever its clock said;
+// Three choices keep the outcome independent of the order concurrent changes
+// arrive in (tests/test_merge.cpp checks this on random changes):
+//   * a field cleared to null keeps its version (a tombstone with a null value,
+//     which values() omits) instead of disappearing; otherwise a concurrent write
+//     arriving after the clear would find "no writer" and win whatever its clock;
 //   * a concurrent write of the value the field already holds takes over the
 //     field's clock when it is later, so the field carries the latest time that
-//     value was written and a third, earlier write cannot beat it.
+//     value was written and a third, earlier write cannot beat it;
+//   * a field a change carries with old == new is no write: the device did not
+//     change it, so it must not beat (or be beaten by) a real concurrent edit.
 #include "kehu/sync/merge.h"
 
 #include <tuple>
@@ -173,9 +175,7 @@ void merge_concurrent(Merge& m, const std::string& key, FieldVersion& fv, const 
 }
 
 void merge_field(Merge& m, const std::string& key, const FieldChange& fc) {
-  // old == new: the device did not change this field, so it is no write at all;
-  // treating it as one would let an untouched field beat a real concurrent edit.
-  if (fc.old_value == fc.new_value) return;
+  if (fc.old_value == fc.new_value) return;  // untouched on the device: no write
   const FieldDef* def = find_field(m.collection, key);
   if (def && def->type == FieldType::tags) {
     // Sets merge: both sides' adds and removes apply, so there is nothing to lose.
