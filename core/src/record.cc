@@ -169,7 +169,9 @@ json merge_tags(const json& current, const json& old_value, const json& new_valu
   for (const auto& t : before) {
     if (!after.count(t)) result.erase(t);
   }
-  for (const auto& t : after) result.insert(t);
+  for (const auto& t : after) {
+    if (!before.count(t)) result.insert(t);  // only what this change added
+  }
   if (result.empty()) return json();
   return json(std::vector<std::string>(result.begin(), result.end()));
 }

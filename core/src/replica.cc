@@ -1,10 +1,13 @@
 // Opening, creating and maintaining the encrypted replica file.
 #include "kehu/replica.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "kehu/error.h"
 #include "replica_impl.h"
@@ -94,7 +97,11 @@ void Replica::set_meta(std::string_view key, std::string_view value) {
 std::string Replica::Impl::meta(std::string_view key) {
   auto& st = db.cached("SELECT value FROM meta WHERE key = ?");
   st.bind(1, key);
-  return st.step() ? st.text(0) : std::string();
+  std::string value = st.step() ? st.text(0) : std::string();
+  // A statement left on a row keeps a read transaction open, which makes later
+  // checkpoints, journal-mode changes (rekey) and backups fail with "locked".
+  st.reset();
+  return value;
 }
 
 void Replica::Impl::set_meta(std::string_view key, std::string_view value) {
@@ -106,24 +113,36 @@ void Replica::batch(const std::function<void()>& fn) { impl_->in_tx(fn); }
 void Replica::checkpoint() { impl_->db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
 void Replica::backup(const std::string& dest_path) {
-  if (file_exists(dest_path)) throw Error(Errc::exists, dest_path + " already exists");
+  // ATTACH opens files with the main connection's flags, which lack
+  // SQLITE_OPEN_CREATE for an opened (not created) replica, so the destination is
+  // made here first: empty (SQLite reads a 0-byte file as an empty database),
+  // owner-only, and exclusively, so an existing file is never overwritten.
+  int fd = ::open(dest_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) throw Error(Errc::exists, dest_path + " already exists");
+    throw Error(Errc::io, "cannot create " + dest_path + ": " + std::strerror(errno));
+  }
+  ::close(fd);
   auto& db = impl_->db;
   // The copy gets the same cipher settings and key. sqlcipher_export() runs inside
   // one read transaction, so the copy is consistent even while others write.
-  db.exec("PRAGMA cipher_default_page_size = 4096; PRAGMA cipher_default_kdf_iter = 256000;");
-  db.prepare("ATTACH DATABASE ? AS backup KEY ?")
-      .bind(1, dest_path)
-      .bind(2, impl_->passphrase)
-      .run();
   try {
+    db.exec("PRAGMA cipher_default_page_size = 4096; PRAGMA cipher_default_kdf_iter = 256000;");
+    db.prepare("ATTACH DATABASE ? AS backup KEY ?")
+        .bind(1, dest_path)
+        .bind(2, impl_->passphrase)
+        .run();
     db.exec("BEGIN; SELECT sqlcipher_export('backup'); COMMIT;");
     db.exec(("PRAGMA backup.user_version = " + std::to_string(schema_version())).c_str());
     db.exec("DETACH DATABASE backup");
   } catch (...) {
-    db.exec("ROLLBACK");
-    try {
-      db.exec("DETACH DATABASE backup");
-    } catch (...) {
+    // Best effort: whichever step failed, leave no transaction, attachment or
+    // partial copy behind, and report the original error.
+    for (const char* undo : {"ROLLBACK", "DETACH DATABASE backup"}) {
+      try {
+        db.exec(undo);
+      } catch (...) {
+      }
     }
     ::unlink(dest_path.c_str());
     throw;
@@ -156,7 +175,9 @@ ReplicaStatus Replica::status() const {
   auto count = [&](const char* sql) {
     auto& st = d.cached(sql);
     st.step();
-    return st.int64(0);
+    std::int64_t n = st.int64(0);
+    st.reset();
+    return n;
   };
   s.pending = count("SELECT count(*) FROM changes WHERE state = 'pending'");
   s.rejected = count("SELECT count(*) FROM changes WHERE state = 'rejected'");

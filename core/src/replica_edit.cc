@@ -76,6 +76,7 @@ std::string Replica::Impl::allocate_code() {
           "WHERE code LIKE ? AND length(code) >= 10");
       st.bind(1, "C" + month + "%");
       std::int64_t max = st.step() ? st.int64(0) : 0;
+      st.reset();
       code = format_code(month, max + 1);
     } else {
       auto& st = db.cached(

@@ -103,7 +103,10 @@ void Replica::mark_rejected(const std::string& change_id, const std::string& rea
 void Replica::Impl::rebuild_view(const std::string& record_id) {
   auto& st = db.cached("SELECT server_fields, server_deleted, rev FROM records WHERE id = ?");
   st.bind(1, record_id);
-  if (!st.step() || st.is_null(0)) return;  // never on the server: the local view is all there is
+  if (!st.step() || st.is_null(0)) {
+    st.reset();
+    return;  // never on the server: the local view is all there is
+  }
   json fields = json::parse(st.text(0));
   bool deleted = st.int64(1) != 0;
   st.reset();

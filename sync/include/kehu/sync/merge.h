@@ -12,7 +12,11 @@
 //     old - new) are applied to the current set, never a conflict;
 //   * "deleted" is a field like the others, so a delete and a concurrent edit both
 //     apply: the record ends in the recycle bin carrying the edit, and a
-//     "delete_edit" conflict flags it for review.
+//     "delete_edit" conflict flags it for review;
+//   * a cleared field keeps its version (value null), and a concurrent write of
+//     the value a field already holds takes over the field's clock when later, so
+//     every order of arrival converges to the same state;
+//   * a field sent with old == new was not changed by the device and is skipped.
 #pragma once
 
 #include <cstdint>
