@@ -10,8 +10,8 @@
 //     "deleted" is true, false or null; every other new value has its field's
 //     stored shape (kehu::check_stored_value) and a required field is not cleared,
 //     else Error(validation) naming the field;
-//   * the role may write every field it sets (restricted fields), else
-//     Error(forbidden).
+//   * the role may write every field it changes (restricted fields), else
+//     Error(forbidden). A field carried with old == new is not a change.
 // Checks that need the stored record (does it exist, its parent, required fields
 // after the merge) are PushService's.
 //

@@ -58,7 +58,9 @@ void UserAdmin::set_role(std::string_view name, Role role) {
 }
 
 void UserAdmin::set_disabled(std::string_view name, bool disabled) {
-  modify(store_, name, disabled, [&](User& u) { u.disabled = disabled; });
+  // Tokens are kept: a disabled user's requests get 403 (docs/protocol.md), and
+  // enabling the user again restores the devices' sessions.
+  modify(store_, name, false, [&](User& u) { u.disabled = disabled; });
 }
 
 std::vector<User> UserAdmin::list() {

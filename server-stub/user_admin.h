@@ -1,8 +1,9 @@
 // The admin operations on users behind `kehu-server user ...`.
 //
 // User names: 1-64 bytes of UTF-8 without whitespace, control characters, ':' or
-// '/' (they appear in logs, revision authors and URLs). Changing a password or
-// disabling a user revokes the user's tokens, so the change takes effect at once.
+// '/' (they appear in logs, revision authors and URLs). Changing a password
+// revokes the user's tokens. Disabling a user keeps them, but every request with
+// them is refused (403) until the user is enabled again.
 //
 // Thread-safety: each call is one store transaction; calls may run concurrently.
 #pragma once

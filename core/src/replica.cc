@@ -152,8 +152,23 @@ void Replica::backup(const std::string& dest_path) {
 void Replica::rekey(std::string_view new_passphrase) {
   if (new_passphrase.empty()) throw Error(Errc::usage, "the new passphrase must not be empty");
   auto& db = impl_->db;
-  // SQLCipher rekeys page by page through the rollback journal, not the WAL.
-  db.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;");
+  // SQLCipher rekeys page by page through the rollback journal, not the WAL, and
+  // only the file's single connection may leave WAL mode: while another process
+  // has the replica open this fails, before anything is rewritten.
+  std::string mode, why = "journal mode stayed WAL";
+  try {
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    auto st = db.prepare("PRAGMA journal_mode = DELETE");
+    if (st.step()) mode = st.text(0);
+  } catch (const Error& e) {
+    if (e.code() != Errc::storage) throw;
+    why = e.what();
+  }
+  if (mode != "delete") {
+    throw Error(Errc::storage, "cannot change the passphrase of " + path() +
+                                   " while another program has it open (" + why +
+                                   "); close it and try again");
+  }
   std::string pragma = "PRAGMA rekey = '";
   for (char c : new_passphrase) pragma += (c == '\'') ? std::string("''") : std::string(1, c);
   pragma += "'";

@@ -1,10 +1,32 @@
 #include "kehu/sqlite.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "kehu/error.h"
 
 namespace kehu::db {
+namespace {
+
+// Kehu's cipher settings, applied right after the key on every connection. Page
+// size 4096 is about 3x faster than SQLCipher 3's default 1024 here; the KDF
+// iteration count makes brute-forcing a stolen laptop's replica expensive.
+constexpr const char* kCipherSettings = "PRAGMA cipher_page_size = 4096; PRAGMA kdf_iter = 256000;";
+
+// Keys `db` and reads the schema, which decrypts page 1. Returns the SQLite code
+// of the first failure: SQLITE_NOTADB when the key is wrong; SQLITE_ROW on success.
+int key_and_read(sqlite3* db, std::string_view passphrase) {
+  int rc = sqlite3_key(db, passphrase.data(), static_cast<int>(passphrase.size()));
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, kCipherSettings, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_stmt* st = nullptr;
+  rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+}  // namespace
 
 void check_sqlite(int rc, sqlite3* db, const char* what) {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
@@ -101,19 +123,27 @@ Database::~Database() {
 }
 
 void Database::key(std::string_view passphrase) {
-  check_sqlite(sqlite3_key(db_, passphrase.data(), static_cast<int>(passphrase.size())), db_, "key");
-  // Page size 4096 is about 3x faster than SQLCipher 3's default 1024 here; the KDF
-  // iteration count makes brute-forcing a stolen laptop's replica expensive.
-  exec("PRAGMA cipher_page_size = 4096; PRAGMA kdf_iter = 256000;");
+  const std::string wrong_key = "cannot open replica " + path_ +
+                                ": wrong passphrase, or the file is not a Kehu replica";
+  // A WAL left behind by a process that died with the file open is checkpointed
+  // into the file and deleted by a read-write connection when it closes, even one
+  // that could not decrypt a single page (SQLite 3.15 has no
+  // SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE). A wrong key must change nothing, so when
+  // there is a WAL the key is first tried on a read-only connection, which
+  // cannot write. Any other outcome there is left to the real connection below.
+  if (::access((path_ + "-wal").c_str(), F_OK) == 0) {
+    sqlite3* ro = nullptr;
+    int rc = sqlite3_open_v2(path_.c_str(), &ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc == SQLITE_OK) rc = key_and_read(ro, passphrase);
+    sqlite3_close(ro);
+    if ((rc & 0xff) == SQLITE_NOTADB) throw Error(Errc::wrong_passphrase, wrong_key);
+  }
   // The first read decrypts page 1: a wrong key fails here, before anything is written.
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  int rc = key_and_read(db_, passphrase);
   if (rc != SQLITE_ROW) {
-    throw Error(Errc::wrong_passphrase,
-                "cannot open replica " + path_ +
-                    ": wrong passphrase, or the file is not a Kehu replica");
+    if ((rc & 0xff) == SQLITE_NOTADB) throw Error(Errc::wrong_passphrase, wrong_key);
+    check_sqlite(rc, db_, "open");
   }
 }
 

@@ -1,0 +1,233 @@
+#include "server_fixture.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace kehu::test {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// execv wants char* const[]; the strings must outlive the call.
+[[noreturn]] void exec_server(const std::vector<std::string>& args) {
+  std::vector<std::string> all{server_binary()};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(argv[0], argv.data());
+  std::perror("execv kehu-server");
+  _exit(127);
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+Reply to_reply(const httplib::Result& r) {
+  Reply out;
+  if (!r) return out;  // status 0: no answer (connection error)
+  out.status = r->status;
+  out.body = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  if (out.body.is_discarded()) out.body = json();
+  return out;
+}
+
+httplib::Headers auth_headers(const std::string& token) {
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  return h;
+}
+
+}  // namespace
+
+std::string server_binary() {
+  if (const char* env = std::getenv("KEHU_SERVER_BIN")) return env;
+#ifdef KEHU_SERVER_BIN_PATH
+  return KEHU_SERVER_BIN_PATH;
+#else
+  return "kehu-server";
+#endif
+}
+
+CommandResult run_server_command(const std::vector<std::string>& args,
+                                 const std::map<std::string, std::string>& env) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, STDIN_FILENO);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    exec_server(args);
+  }
+  close(fds[1]);
+  CommandResult out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.output.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  out.exit_code = decode_status(status);
+  return out;
+}
+
+const std::map<std::string, std::string>& ServerFixture::users() {
+  static const std::map<std::string, std::string> u = {
+      {"root", "admin"}, {"zhao", "manager"}, {"wang", "sales"}, {"li", "sales"}, {"audit", "auditor"}};
+  return u;
+}
+
+ServerFixture::ServerFixture() {
+  char tmpl[] = "/tmp/kehu-server-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  dir_ = tmpl;
+  auto init = run_server_command({"init", "--data", dir_});
+  INFO(init.output);
+  REQUIRE(init.exit_code == 0);
+  for (const auto& [name, role] : users()) {
+    auto add = run_server_command({"user", "add", name, "--role", role, "--data", dir_},
+                                  {{"KEHU_PASSWORD", kPassword}});
+    INFO(add.output);
+    REQUIRE(add.exit_code == 0);
+  }
+  start();
+}
+
+ServerFixture::~ServerFixture() {
+  if (running()) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void ServerFixture::start() {
+  REQUIRE_FALSE(running());
+  const std::string out_path = dir_ + "/server.out";
+  std::filesystem::remove(out_path);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open((dir_ + "/server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    exec_server({"serve", "--data", dir_, "--listen", "127.0.0.1:0"});
+  }
+  pid_ = pid;
+  const std::string prefix = "listening on 127.0.0.1:";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = read_file(out_path);
+    if (auto at = text.find(prefix); at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      port_ = std::stoi(text.substr(at + prefix.size()));
+      return;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL("kehu-server serve exited with " << decode_status(status) << ":\n" << log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL("kehu-server serve did not print its port within 10 s:\n" << log());
+}
+
+int ServerFixture::stop(int sig) {
+  REQUIRE(running());
+  kill(pid_, sig);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+      FAIL("kehu-server did not stop within 10 s of signal " << sig);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  return decode_status(status);
+}
+
+std::string ServerFixture::log() const { return read_file(dir_ + "/server.log"); }
+
+httplib::Client ServerFixture::client() const {
+  httplib::Client c("127.0.0.1", port_);
+  c.set_connection_timeout(5);
+  c.set_read_timeout(30);
+  c.set_write_timeout(30);
+  return c;
+}
+
+std::string ServerFixture::login(const std::string& user, const std::string& device) {
+  Reply r = post("/v1/login", {{"user", user}, {"password", kPassword}, {"device", device}});
+  INFO(r.body.dump());
+  REQUIRE(r.status == 200);
+  return r.body.at("token").get<std::string>();
+}
+
+Reply ServerFixture::post(const std::string& path, const json& body, const std::string& token) {
+  return post_raw(path, body.dump(), token);
+}
+
+Reply ServerFixture::post_raw(const std::string& path, const std::string& body, const std::string& token) {
+  return to_reply(client().Post(path.c_str(), auth_headers(token), body, "application/json"));
+}
+
+Reply ServerFixture::get(const std::string& path, const std::string& token) {
+  return to_reply(client().Get(path.c_str(), auth_headers(token)));
+}
+
+std::int64_t hlc_now(std::int64_t ms_ahead) {
+  using namespace std::chrono;
+  const std::int64_t ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  return (ms + ms_ahead) << 16;
+}
+
+json make_change(const std::string& change_id, const std::string& record_id, const std::string& op,
+                 std::int64_t base_rev, std::int64_t hlc, const std::string& device,
+                 std::int64_t device_seq, const json& fields, const std::string& collection,
+                 const std::string& code, const std::string& parent) {
+  return {{"change_id", change_id}, {"record_id", record_id}, {"collection", collection},
+          {"parent", parent},       {"code", code},           {"op", op},
+          {"base_rev", base_rev},   {"hlc", hlc},             {"device", device},
+          {"device_seq", device_seq}, {"fields", fields}};
+}
+
+json new_customer_fields(const std::string& name) {
+  return {{"name", {{"old", nullptr}, {"new", name}}},
+          {"contact", {{"old", nullptr}, {"new", "张三"}}},
+          {"phone", {{"old", nullptr}, {"new", "13800138000"}}},
+          {"need", {{"old", nullptr}, {"new", "CT 设备"}}}};
+}
+
+}  // namespace kehu::test

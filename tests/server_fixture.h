@@ -1,0 +1,101 @@
+// Integration-test fixture: a real kehu-server process on 127.0.0.1 with a free
+// port and a fresh data directory.
+//
+// The binary is $KEHU_SERVER_BIN if set, else KEHU_SERVER_BIN_PATH (set by
+// tests/CMakeLists.txt to $<TARGET_FILE:kehu-server>). The fixture runs
+// `kehu-server init` and `user add` for each of its users, exactly as an admin
+// would, then `serve --listen 127.0.0.1:0` and reads the port from the line
+// "listening on 127.0.0.1:PORT" the server prints on stdout. The server's stderr
+// (one line per request) goes to DIR/server.log, shown when the server fails
+// to start and readable with log().
+//
+// Not thread-safe; one fixture per test case.
+#pragma once
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <csignal>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace kehu::test {
+
+using json = nlohmann::json;
+
+// The path of the kehu-server binary under test.
+std::string server_binary();
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs kehu-server with `args` (and extra environment variables), waits for it.
+CommandResult run_server_command(const std::vector<std::string>& args,
+                                 const std::map<std::string, std::string>& env = {});
+
+// A JSON answer: HTTP status and body (null when the body is not JSON).
+struct Reply {
+  int status = 0;
+  json body;
+};
+
+class ServerFixture {
+ public:
+  static constexpr const char* kPassword = "correct horse 42";
+
+  // Users made by the constructor: name -> role.
+  static const std::map<std::string, std::string>& users();
+
+  // Creates the data directory and the users, and starts the server.
+  // Fails the test (Catch2 FAIL) if any step does.
+  ServerFixture();
+  // Stops the server (SIGTERM) if it runs and removes the data directory.
+  ~ServerFixture();
+  ServerFixture(const ServerFixture&) = delete;
+  ServerFixture& operator=(const ServerFixture&) = delete;
+
+  // Starts `kehu-server serve` on a free port. REQUIRES: not running.
+  void start();
+  // Sends `sig`, waits for the process and returns its exit code (128 + signal
+  // number if a signal killed it). REQUIRES: running.
+  int stop(int sig = SIGTERM);
+  bool running() const { return pid_ > 0; }
+
+  const std::string& data_dir() const { return dir_; }
+  std::string store_path() const { return dir_ + "/kehu-server.db"; }
+  int port() const { return port_; }
+  // The server's request log so far.
+  std::string log() const;
+
+  httplib::Client client() const;
+  // Logs `user` in with kPassword and returns the token (REQUIRE 200).
+  std::string login(const std::string& user, const std::string& device = "dev-test");
+  Reply post(const std::string& path, const json& body, const std::string& token = {});
+  Reply post_raw(const std::string& path, const std::string& body, const std::string& token = {});
+  Reply get(const std::string& path, const std::string& token = {});
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// Hybrid clock value for "now" plus `ms_ahead` milliseconds (counter 0).
+std::int64_t hlc_now(std::int64_t ms_ahead = 0);
+
+// A change as the protocol's push carries it. `fields` maps key -> {old, new}.
+json make_change(const std::string& change_id, const std::string& record_id, const std::string& op,
+                 std::int64_t base_rev, std::int64_t hlc, const std::string& device,
+                 std::int64_t device_seq, const json& fields,
+                 const std::string& collection = "customers", const std::string& code = {},
+                 const std::string& parent = {});
+
+// The fields of a valid new customer named `name` ({key: {old: null, new: v}}).
+json new_customer_fields(const std::string& name);
+
+}  // namespace kehu::test

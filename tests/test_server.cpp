@@ -1,0 +1,604 @@
+// Integration tests of kehu-server: a real server process on 127.0.0.1 (see
+// server_fixture.h), driven over HTTP exactly as docs/protocol.md describes.
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "kehu/sqlite.h"
+#include "server_fixture.h"
+
+using kehu::test::hlc_now;
+using kehu::test::json;
+using kehu::test::make_change;
+using kehu::test::new_customer_fields;
+using kehu::test::Reply;
+using kehu::test::run_server_command;
+using kehu::test::ServerFixture;
+
+namespace {
+
+Reply push(ServerFixture& s, const std::string& token, const std::string& device, const json& changes) {
+  return s.post("/v1/push", {{"device", device}, {"changes", changes}}, token);
+}
+
+// Pushes one change and returns its result (REQUIRE 200).
+json push_one(ServerFixture& s, const std::string& token, const json& change) {
+  Reply r = push(s, token, change.value("device", "dev-test"), json::array({change}));
+  INFO(r.body.dump());
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["results"].size() == 1);
+  return r.body["results"][0];
+}
+
+// Creates a customer as `token`'s user; returns the result.
+json create_customer(ServerFixture& s, const std::string& token, const std::string& id,
+                     const std::string& device = "dev-a", std::int64_t device_seq = 1,
+                     const std::string& code = {}) {
+  json r = push_one(s, token,
+                    make_change("create-" + id, id, "create", 0, hlc_now(), device, device_seq,
+                                new_customer_fields("客户 " + id), "customers", code));
+  INFO(r.dump());
+  REQUIRE(r["status"] == "applied");
+  return r;
+}
+
+json field(const json& old_value, const json& new_value) { return {{"old", old_value}, {"new", new_value}}; }
+
+json pull_all(ServerFixture& s, const std::string& token) {
+  Reply r = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, token);
+  REQUIRE(r.status == 200);
+  return r.body;
+}
+
+// A copy of the pulled record with `id`, or null.
+json find_record(const json& pull, const std::string& id) {
+  for (const auto& rec : pull["records"]) {
+    if (rec["id"] == id) return rec;
+  }
+  return nullptr;
+}
+
+void require_error(const Reply& r, int status, const std::string& code) {
+  INFO(r.body.dump());
+  REQUIRE(r.status == status);
+  REQUIRE(r.body.is_object());
+  CHECK(r.body["error"]["code"] == code);
+  CHECK_FALSE(r.body["error"]["message"].get<std::string>().empty());
+}
+
+bool is_hex64(const json& v) {
+  if (!v.is_string() || v.get<std::string>().size() != 64) return false;
+  return v.get<std::string>().find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("server: every endpoint but login needs a valid token", "[server]") {
+  ServerFixture s;
+  const std::string bogus(64, 'a');
+  for (const std::string& token : {std::string(), bogus, std::string("short")}) {
+    require_error(s.post("/v1/push", {{"changes", json::array()}}, token), 401, "unauthorized");
+    require_error(s.post("/v1/pull", json::object(), token), 401, "unauthorized");
+    require_error(s.post("/v1/leases", {{"month", "203001"}, {"count", 1}}, token), 401, "unauthorized");
+    require_error(s.get("/v1/records/any/history", token), 401, "unauthorized");
+  }
+  require_error(s.get("/v1/no/such/endpoint", s.login("wang")), 404, "not_found");
+}
+
+TEST_CASE("server: login", "[server]") {
+  ServerFixture s;
+  SECTION("wrong password and unknown user get the same 401") {
+    Reply wrong = s.post("/v1/login", {{"user", "wang"}, {"password", "not it at all"}});
+    Reply unknown = s.post("/v1/login", {{"user", "nobody"}, {"password", "not it at all"}});
+    require_error(wrong, 401, "unauthorized");
+    require_error(unknown, 401, "unauthorized");
+    CHECK(wrong.body["error"]["message"] == unknown.body["error"]["message"]);
+  }
+  SECTION("a good login returns a token, the role and the server clock") {
+    Reply r = s.post("/v1/login", {{"user", "wang"}, {"password", ServerFixture::kPassword}, {"device", "d1"}});
+    REQUIRE(r.status == 200);
+    CHECK(is_hex64(r.body["token"]));
+    CHECK(r.body["user"] == "wang");
+    CHECK(r.body["role"] == "sales");
+    CHECK(r.body["server_hlc"].get<std::int64_t>() >= hlc_now(-60000));
+    CHECK(r.body["expires_at"].get<std::string>().size() == 20);
+    Reply pulled = s.post("/v1/pull", json::object(), r.body["token"]);
+    CHECK(pulled.status == 200);
+  }
+  SECTION("missing members are a protocol error") {
+    require_error(s.post("/v1/login", {{"user", "wang"}}), 400, "protocol");
+  }
+  SECTION("a disabled user cannot log in, and its tokens stop working") {
+    const std::string token = s.login("li");
+    auto off = run_server_command({"user", "disable", "li", "--data", s.data_dir()});
+    INFO(off.output);
+    REQUIRE(off.exit_code == 0);
+    require_error(s.post("/v1/login", {{"user", "li"}, {"password", ServerFixture::kPassword}}), 403,
+                  "forbidden");
+    require_error(s.post("/v1/pull", json::object(), token), 403, "forbidden");
+    REQUIRE(run_server_command({"user", "enable", "li", "--data", s.data_dir()}).exit_code == 0);
+    CHECK(s.post("/v1/pull", json::object(), token).status == 200);
+  }
+}
+
+TEST_CASE("server: malformed, unknown and oversized requests", "[server]") {
+  ServerFixture s;
+  const std::string token = s.login("wang");
+  require_error(s.post_raw("/v1/push", "{\"changes\": [", token), 400, "protocol");
+  require_error(s.post_raw("/v1/login", "not json", {}), 400, "protocol");
+  require_error(s.post_raw("/v1/push", "[1, 2]", token), 400, "protocol");
+  require_error(s.post("/v1/push", {{"device", "d"}}, token), 400, "protocol");
+  require_error(s.post("/v1/pull", {{"cursor", "abc"}}, token), 400, "protocol");
+  require_error(s.post("/v1/pull", {{"limit", -3}}, token), 400, "protocol");
+
+  SECTION("a body above 32 MiB is refused with 413") {
+    std::string big = "{\"device\":\"d\",\"changes\":[],\"pad\":\"" + std::string(33u << 20, 'x') + "\"}";
+    require_error(s.post_raw("/v1/push", big, token), 413, "too_large");
+  }
+  SECTION("more than 1000 changes in one push are refused with 413") {
+    json changes = json::array();
+    for (int i = 0; i < 1001; ++i) {
+      changes.push_back(make_change("c" + std::to_string(i), "r", "update", 0, hlc_now(), "d", i, json::object()));
+    }
+    require_error(push(s, token, "d", changes), 413, "too_large");
+  }
+  // The server is still there after all that.
+  CHECK(s.post("/v1/pull", json::object(), token).status == 200);
+}
+
+TEST_CASE("server: push a create, pull it back with the session user as author", "[server]") {
+  ServerFixture s;
+  const std::string token = s.login("wang", "dev-a");
+  json change = make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1,
+                            new_customer_fields("明达医疗器械有限公司"), "customers", "P203001-deva-001");
+  change["author"] = "mallory";  // ignored: the author is the authenticated user
+  Reply r = push(s, token, "dev-a", json::array({change}));
+  INFO(r.body.dump());
+  REQUIRE(r.status == 200);
+  CHECK(r.body["server_hlc"].is_number_integer());
+  json result = r.body["results"][0];
+  CHECK(result["status"] == "applied");
+  CHECK(result["rev"] == 1);
+  CHECK(result["seq"] == 1);
+  CHECK(result["code"] == "C203001001");
+  CHECK(result["conflicts"] == json::array());
+
+  json pulled = pull_all(s, s.login("li"));
+  CHECK(pulled["next_cursor"] == "1");
+  CHECK(pulled["more"] == false);
+  REQUIRE(pulled["records"].size() == 1);
+  const json& rec = pulled["records"][0];
+  CHECK(rec["id"] == "rec-1");
+  CHECK(rec["collection"] == "customers");
+  CHECK(rec["code"] == "C203001001");
+  CHECK(rec["rev"] == 1);
+  CHECK(rec["deleted"] == false);
+  CHECK(rec["fields"]["name"] == "明达医疗器械有限公司");
+  CHECK(rec["fields"]["phone"] == "13800138000");
+  REQUIRE(pulled["revisions"].size() == 1);
+  const json& rev = pulled["revisions"][0];
+  CHECK(rev["author"] == "wang");
+  CHECK(rev["device"] == "dev-a");
+  CHECK(rev["op"] == "create");
+  CHECK(rev["seq"] == 1);
+  CHECK(rev["rev"] == 1);
+  CHECK(rev["change_id"] == "c-1");
+  CHECK(rev["changes"]["name"] == field(nullptr, "明达医疗器械有限公司"));
+  CHECK(rev["prev_hash"] == std::string(64, '0'));
+  CHECK(is_hex64(rev["hash"]));
+  CHECK(rev["hlc"] == change["hlc"]);
+  CHECK(rev["client_hlc"] == change["hlc"]);
+}
+
+TEST_CASE("server: the same change pushed twice is applied once", "[server]") {
+  ServerFixture s;
+  const std::string token = s.login("wang");
+  json change = make_change("dup-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1, new_customer_fields("甲"));
+  json first = push_one(s, token, change);
+  json second = push_one(s, token, change);
+  CHECK(first["status"] == "applied");
+  CHECK_FALSE(first.contains("duplicate"));
+  CHECK(second["duplicate"] == true);
+  CHECK(second["status"] == "applied");
+  CHECK(second["rev"] == first["rev"]);
+  CHECK(second["seq"] == first["seq"]);
+  CHECK(second["code"] == first["code"]);
+  CHECK(pull_all(s, token)["revisions"].size() == 1);
+
+  // A refusal is remembered too: the retry gets the same answer.
+  json bad = make_change("bad-1", "rec-1", "update", 1, hlc_now(), "dev-a", 2,
+                         {{"phone", field("13800138000", "1395678")}});
+  json refused = push_one(s, token, bad);
+  json again = push_one(s, token, bad);
+  CHECK(refused["status"] == "rejected");
+  CHECK(refused["error"]["code"] == "validation");
+  CHECK(again["duplicate"] == true);
+  CHECK(again["error"] == refused["error"]);
+}
+
+TEST_CASE("server: two users editing different fields of one record both keep their edits", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a"), li = s.login("li", "dev-b");
+  create_customer(s, wang, "rec-1");
+  json a = push_one(s, wang, make_change("a-2", "rec-1", "update", 1, hlc_now(), "dev-a", 2,
+                                          {{"phone", field("13800138000", "13900139000")}}));
+  json b = push_one(s, li, make_change("b-1", "rec-1", "update", 1, hlc_now(), "dev-b", 1,
+                                        {{"need", field("CT 设备", "MRI 设备")}}));
+  CHECK(a["status"] == "applied");
+  CHECK(b["status"] == "applied");
+  CHECK(a["conflicts"].empty());
+  CHECK(b["conflicts"].empty());
+  CHECK(b["rev"] == 3);
+  const json rec = find_record(pull_all(s, wang), "rec-1");
+  REQUIRE(rec.is_object());
+  CHECK(rec["fields"]["phone"] == "13900139000");
+  CHECK(rec["fields"]["need"] == "MRI 设备");
+  CHECK(rec["rev"] == 3);
+}
+
+TEST_CASE("server: two users editing one field: the later clock wins, the loser is a conflict", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a"), li = s.login("li", "dev-b");
+  create_customer(s, wang, "rec-1");
+  const std::int64_t earlier = hlc_now(1000), later = hlc_now(2000);
+  // li's edit is later in time but arrives first; wang's earlier edit arrives second.
+  json b = push_one(s, li, make_change("b-1", "rec-1", "update", 1, later, "dev-b", 1,
+                                        {{"phone", field("13800138000", "13700137000")}}));
+  json a = push_one(s, wang, make_change("a-2", "rec-1", "update", 1, earlier, "dev-a", 2,
+                                          {{"phone", field("13800138000", "13900139000")}}));
+  CHECK(b["conflicts"].empty());
+  REQUIRE(a["status"] == "applied");
+  REQUIRE(a["conflicts"].size() == 1);
+  const json& c = a["conflicts"][0];
+  CHECK(c["field"] == "phone");
+  CHECK(c["kept"] == "13700137000");
+  CHECK(c["lost"] == "13900139000");
+  CHECK(c["kept_author"] == "li");
+  CHECK(c["lost_author"] == "wang");
+
+  json pulled = pull_all(s, wang);
+  CHECK(find_record(pulled, "rec-1")["fields"]["phone"] == "13700137000");
+  Reply history = s.get("/v1/records/rec-1/history", wang);
+  REQUIRE(history.status == 200);
+  const json& newest = history.body["revisions"][0];
+  CHECK(newest["author"] == "wang");
+  REQUIRE(newest["conflicts"].size() == 1);
+  CHECK(newest["conflicts"][0]["kept_author"] == "li");
+  CHECK(newest["conflicts"][0]["lost_author"] == "wang");
+}
+
+TEST_CASE("server: a clock far in the future is clamped to the server's", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a"), li = s.login("li", "dev-b");
+  create_customer(s, wang, "rec-1");
+  const std::int64_t a_day_ahead = hlc_now(24LL * 3600 * 1000);
+  Reply r = push(s, wang, "dev-a",
+                 json::array({make_change("future", "rec-1", "update", 1, a_day_ahead, "dev-a", 2,
+                                          {{"phone", field("13800138000", "13900139000")}})}));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["results"][0]["status"] == "applied");
+  const Reply history = s.get("/v1/records/rec-1/history", wang);
+  const json rev = history.body["revisions"][0];
+  CHECK(rev["client_hlc"] == a_day_ahead);
+  CHECK(rev["hlc"].get<std::int64_t>() < hlc_now(60000));
+  CHECK(rev["hlc"].get<std::int64_t>() <= r.body["server_hlc"].get<std::int64_t>());
+
+  // So an honest concurrent edit made a moment later still wins.
+  json b = push_one(s, li, make_change("honest", "rec-1", "update", 1, hlc_now(2000), "dev-b", 1,
+                                        {{"phone", field("13800138000", "13700137000")}}));
+  REQUIRE(b["conflicts"].size() == 1);
+  CHECK(b["conflicts"][0]["kept_author"] == "li");
+  CHECK(find_record(pull_all(s, wang), "rec-1")["fields"]["phone"] == "13700137000");
+}
+
+TEST_CASE("server: customer codes", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a"), li = s.login("li", "dev-b");
+  SECTION("a provisional code is replaced and stays findable as an old code") {
+    json r = create_customer(s, wang, "p-1", "dev-a", 1, "P203001-deva-001");
+    CHECK(r["code"] == "C203001001");
+    const json rec = find_record(pull_all(s, wang), "p-1");
+    CHECK(rec["code"] == "C203001001");
+    CHECK(rec["old_codes"] == json::array({"P203001-deva-001"}));
+  }
+  SECTION("a free well-formed code is kept; a taken one is replaced") {
+    CHECK(create_customer(s, wang, "k-1", "dev-a", 1, "C203001050")["code"] == "C203001050");
+    // The month's counter moved past 50.
+    CHECK(create_customer(s, wang, "k-2", "dev-a", 2, "P203001-deva-002")["code"] == "C203001051");
+    json taken = create_customer(s, li, "k-3", "dev-b", 1, "C203001050");
+    CHECK(taken["code"] == "C203001052");
+    const json pulled = pull_all(s, wang);
+    CHECK(find_record(pulled, "k-1")["code"] == "C203001050");
+    CHECK(find_record(pulled, "k-3")["old_codes"].empty());  // 050 is k-1's, not an alias of k-3
+    std::set<std::string> codes;
+    for (const auto& rec : pulled["records"]) codes.insert(rec["code"].get<std::string>());
+    CHECK(codes.size() == pulled["records"].size());
+  }
+  SECTION("leased serials are never given to pushed customers") {
+    Reply lease = s.post("/v1/leases", {{"month", "203001"}, {"count", 5}}, wang);
+    REQUIRE(lease.status == 200);
+    CHECK(lease.body["first"] == 1);
+    CHECK(lease.body["last"] == 5);
+    CHECK(create_customer(s, li, "l-1", "dev-b", 1, "P203001-devb-001")["code"] == "C203001006");
+    CHECK(create_customer(s, wang, "l-2", "dev-a", 1, "C203001003")["code"] == "C203001003");
+  }
+}
+
+TEST_CASE("server: leases never overlap", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang"), li = s.login("li");
+  require_error(s.post("/v1/leases", {{"month", "203013"}, {"count", 5}}, wang), 400, "validation");
+  require_error(s.post("/v1/leases", {{"month", "203001"}, {"count", 0}}, wang), 400, "validation");
+  require_error(s.post("/v1/leases", {{"month", "203001"}}, wang), 400, "protocol");
+  require_error(s.post("/v1/leases", {{"month", "203001"}, {"count", 5}}, s.login("audit")), 403, "forbidden");
+
+  // Many devices lease at once.
+  std::vector<std::pair<std::int64_t, std::int64_t>> blocks;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        Reply r = s.post("/v1/leases", {{"month", "203002"}, {"count", 3}}, t % 2 ? wang : li);
+        std::lock_guard<std::mutex> lock(mu);
+        if (r.status == 200) blocks.emplace_back(r.body["first"], r.body["last"]);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(blocks.size() == 30);
+  std::sort(blocks.begin(), blocks.end());
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    CHECK(blocks[i].second - blocks[i].first == 2);
+    if (i > 0) CHECK(blocks[i].first == blocks[i - 1].second + 1);
+  }
+  CHECK(blocks.front().first == 1);
+  CHECK(blocks.back().second == 90);
+}
+
+TEST_CASE("server: record history, newest first", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  create_customer(s, wang, "rec-1");
+  push_one(s, wang, make_change("u-2", "rec-1", "update", 1, hlc_now(), "dev-a", 2,
+                                {{"phone", field("13800138000", "13900139000")}}));
+  push_one(s, wang, make_change("u-3", "rec-1", "delete", 2, hlc_now(), "dev-a", 3,
+                                {{"deleted", field(false, true)}}));
+  create_customer(s, wang, "rec-other");
+  Reply h = s.get("/v1/records/rec-1/history", wang);
+  REQUIRE(h.status == 200);
+  const json& revs = h.body["revisions"];
+  REQUIRE(revs.size() == 3);
+  CHECK(revs[0]["rev"] == 3);
+  CHECK(revs[0]["op"] == "delete");
+  CHECK(revs[0]["changes"]["deleted"] == field(false, true));
+  CHECK(revs[1]["rev"] == 2);
+  CHECK(revs[1]["changes"]["phone"] == field("13800138000", "13900139000"));
+  CHECK(revs[2]["rev"] == 1);
+  CHECK(revs[0]["prev_hash"] == revs[1]["hash"]);
+  CHECK(find_record(pull_all(s, wang), "rec-1")["deleted"] == true);
+  require_error(s.get("/v1/records/no-such-record/history", wang), 404, "not_found");
+}
+
+TEST_CASE("server: refused changes name the reason and change nothing", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  create_customer(s, wang, "rec-1");
+  json changes = json::array({
+      make_change("v-1", "rec-1", "update", 1, hlc_now(), "dev-a", 2, {{"phone", field("13800138000", "1395678")}}),
+      make_change("v-2", "rec-2", "create", 0, hlc_now(), "dev-a", 3, {{"name", field(nullptr, "缺少字段")}}),
+      make_change("v-3", "rec-1", "update", 1, hlc_now(), "dev-a", 4, {{"no_such_field", field(nullptr, "x")}}),
+      make_change("v-4", "rec-9", "update", 1, hlc_now(), "dev-a", 5, {{"need", field(nullptr, "x")}}),
+      make_change("v-5", "fu-1", "create", 0, hlc_now(), "dev-a", 6,
+                  {{"date", field(nullptr, "2026-11-27")}, {"person", field(nullptr, "王")},
+                   {"content", field(nullptr, "电话")}},
+                  "followups", "", "no-such-customer"),
+      make_change("v-6", "rec-1", "update", 1, hlc_now(), "dev-a", 7, {{"credit_rating", field(nullptr, "A")}}),
+      make_change("v-7", "fu-2", "create", 0, hlc_now(), "dev-a", 8,
+                  {{"date", field(nullptr, "2026-11-27")}, {"person", field(nullptr, "王")},
+                   {"content", field(nullptr, "电话")}},
+                  "followups", "", "rec-1"),
+  });
+  Reply r = push(s, wang, "dev-a", changes);
+  REQUIRE(r.status == 200);
+  const json& res = r.body["results"];
+  REQUIRE(res.size() == 7);
+  CHECK(res[0]["error"]["code"] == "validation");
+  CHECK_THAT(res[0]["error"]["message"].get<std::string>(), Catch::Contains("phone") && Catch::Contains("1395678"));
+  CHECK(res[1]["error"]["code"] == "validation");
+  CHECK_THAT(res[1]["error"]["message"].get<std::string>(), Catch::Contains("contact"));
+  CHECK(res[2]["error"]["code"] == "validation");
+  CHECK_THAT(res[2]["error"]["message"].get<std::string>(), Catch::Contains("no_such_field"));
+  CHECK(res[3]["error"]["code"] == "not_found");
+  CHECK(res[4]["error"]["code"] == "not_found");
+  CHECK(res[5]["error"]["code"] == "forbidden");  // sales may not touch restricted fields
+  CHECK(res[6]["status"] == "applied");           // one bad change does not stop the others
+  json pulled = pull_all(s, wang);
+  CHECK(pulled["revisions"].size() == 2);
+  CHECK(find_record(pulled, "rec-1")["fields"]["phone"] == "13800138000");
+}
+
+TEST_CASE("server: roles", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a"), zhao = s.login("zhao", "dev-m");
+  const std::string auditor = s.login("audit", "dev-x");
+  create_customer(s, wang, "rec-1");
+  SECTION("an auditor may read but not write") {
+    json r = push_one(s, auditor, make_change("x-1", "rec-1", "update", 1, hlc_now(), "dev-x", 1,
+                                              {{"need", field(nullptr, "x")}}));
+    CHECK(r["status"] == "rejected");
+    CHECK(r["error"]["code"] == "forbidden");
+    CHECK(pull_all(s, auditor)["revisions"].size() == 1);
+  }
+  SECTION("restricted fields never reach a sales user") {
+    json r = push_one(s, zhao, make_change("m-1", "rec-1", "update", 1, hlc_now(), "dev-m", 1,
+                                           {{"credit_rating", field(nullptr, "A")},
+                                            {"annual_spend", field(nullptr, 1234500)}}));
+    REQUIRE(r["status"] == "applied");
+    json as_manager = pull_all(s, zhao);
+    CHECK(find_record(as_manager, "rec-1")["fields"]["credit_rating"] == "A");
+    CHECK(pull_all(s, auditor)["revisions"][1]["changes"].contains("annual_spend"));
+    json as_sales = pull_all(s, wang);
+    CHECK_FALSE(find_record(as_sales, "rec-1")["fields"].contains("credit_rating"));
+    CHECK_FALSE(find_record(as_sales, "rec-1")["fields"].contains("annual_spend"));
+    CHECK(as_sales["revisions"][1]["changes"] == json::object());
+    Reply h = s.get("/v1/records/rec-1/history", wang);
+    CHECK(h.body.dump().find("1234500") == std::string::npos);
+  }
+}
+
+TEST_CASE("server: pull pages through the log by cursor", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  for (int i = 1; i <= 5; ++i) create_customer(s, wang, "rec-" + std::to_string(i), "dev-a", i);
+  std::string cursor = "0";
+  std::vector<std::int64_t> seqs;
+  int pages = 0;
+  for (bool more = true; more; ++pages) {
+    Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 2}}, wang);
+    REQUIRE(r.status == 200);
+    for (const auto& rev : r.body["revisions"]) seqs.push_back(rev["seq"]);
+    CHECK(r.body["records"].size() == r.body["revisions"].size());
+    more = r.body["more"];
+    cursor = r.body["next_cursor"];
+    REQUIRE(pages < 10);
+  }
+  CHECK(pages == 3);
+  CHECK(seqs == std::vector<std::int64_t>{1, 2, 3, 4, 5});
+  Reply empty = s.post("/v1/pull", {{"cursor", cursor}}, wang);
+  CHECK(empty.body["revisions"].empty());
+  CHECK(empty.body["next_cursor"] == cursor);
+  CHECK(empty.body["more"] == false);
+}
+
+TEST_CASE("server: compressed requests and responses", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  httplib::Client c = s.client();
+  c.set_compress(true);  // gzip the request body
+  json body = {{"device", "dev-a"},
+               {"changes", json::array({make_change("z-1", "rec-z", "create", 0, hlc_now(), "dev-a", 1,
+                                                    new_customer_fields("压缩"))})}};
+  auto r = c.Post("/v1/push", {{"Authorization", "Bearer " + wang}}, body.dump(), "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  auto p = c.Post("/v1/pull", {{"Authorization", "Bearer " + wang}, {"Accept-Encoding", "gzip"}}, "{}",
+                  "application/json");
+  REQUIRE(p);
+  CHECK(p->get_header_value("Content-Encoding") == "gzip");
+  CHECK(json::parse(p->body)["records"][0]["fields"]["name"] == "压缩");
+}
+
+TEST_CASE("server: audit verify names a tampered revision", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  create_customer(s, wang, "rec-1");
+  push_one(s, wang, make_change("u-2", "rec-1", "update", 1, hlc_now(), "dev-a", 2,
+                                {{"phone", field("13800138000", "13900139000")}}));
+  create_customer(s, wang, "rec-2", "dev-a", 3);
+  REQUIRE(s.stop() == 0);
+
+  auto ok = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.output, Catch::Contains("ok: 3 revisions"));
+
+  {
+    // What someone with the sqlite shell could do: drop the guard, rewrite history.
+    kehu::db::Database db(s.store_path(), false);
+    db.exec("DROP TRIGGER revisions_no_update");
+    db.exec("UPDATE revisions SET body = replace(body, '13900139000', '13911112222') WHERE seq = 2");
+    REQUIRE(db.changes() == 1);
+  }
+  auto broken = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(broken.output);
+  CHECK(broken.exit_code == 1);
+  CHECK_THAT(broken.output, Catch::Contains("seq 2") && Catch::Contains("rec-1"));
+}
+
+TEST_CASE("server: a backup taken while serving restores to a verifiable store", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  for (int i = 1; i <= 20; ++i) create_customer(s, wang, "rec-" + std::to_string(i), "dev-a", i);
+
+  // Keep writing while the backup runs.
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 21; !stop && i < 400; ++i) {
+      push(s, wang, "dev-a",
+           json::array({make_change("w-" + std::to_string(i), "rec-" + std::to_string(i), "create", 0,
+                                    hlc_now(), "dev-a", i, new_customer_fields("并发"))}));
+    }
+  });
+  const std::string file = s.data_dir() + "/backup.db";
+  auto backup = run_server_command({"backup", "--data", s.data_dir(), file});
+  stop = true;
+  writer.join();
+  INFO(backup.output);
+  REQUIRE(backup.exit_code == 0);
+
+  const std::string restored = s.data_dir() + "/restored";
+  std::filesystem::create_directories(restored);
+  std::filesystem::copy_file(file, restored + "/kehu-server.db");
+  auto verify = run_server_command({"audit", "verify", "--data", restored});
+  INFO(verify.output);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.output, Catch::StartsWith("ok: "));
+  const long n = std::stol(verify.output.substr(4));
+  CHECK(n >= 20);
+  CHECK(n <= static_cast<long>(pull_all(s, wang)["revisions"].size()));
+}
+
+TEST_CASE("server: SIGTERM and SIGINT stop it cleanly", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang");
+  create_customer(s, wang, "rec-1");
+  CHECK(s.stop(SIGTERM) == 0);
+  s.start();  // the same store serves again
+  CHECK(pull_all(s, wang)["records"].size() == 1);
+  CHECK(s.stop(SIGINT) == 0);
+  // One log line per request: method, path, status, user, duration.
+  CHECK_THAT(s.log(), Catch::Contains("POST /v1/login 200 user=wang") && Catch::Contains("POST /v1/push 200 user=wang"));
+}
+
+TEST_CASE("server: concurrent pushes are serialised into one chain", "[server]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a"), li = s.login("li", "dev-b");
+  create_customer(s, wang, "rec-1");
+  constexpr int kThreads = 6, kEach = 10;
+  std::vector<json> results;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string device = "dev-" + std::to_string(t);
+      for (int i = 1; i <= kEach; ++i) {
+        json change = make_change(device + "-" + std::to_string(i), "rec-1", "update", 1, hlc_now(), device, i,
+                                  {{"notes", field(nullptr, device + " #" + std::to_string(i))}});
+        Reply r = push(s, t % 2 ? wang : li, device, json::array({change}));
+        std::lock_guard<std::mutex> lock(mu);
+        results.push_back(r.status == 200 ? r.body["results"][0] : r.body);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> seqs, revs;
+  for (const auto& r : results) {
+    INFO(r.dump());
+    REQUIRE(r["status"] == "applied");
+    seqs.insert(r["seq"].get<std::int64_t>());
+    revs.insert(r["rev"].get<std::int64_t>());
+  }
+  CHECK(seqs.size() == kThreads * kEach);
+  CHECK(revs.size() == kThreads * kEach);
+  CHECK(find_record(pull_all(s, wang), "rec-1")["rev"] == 1 + kThreads * kEach);
+  auto verify = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(verify.output);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.output, Catch::Contains("ok: " + std::to_string(1 + kThreads * kEach) + " revisions"));
+}
