@@ -128,9 +128,15 @@ int cmd_import(Context& ctx, const std::string& file, bool dry_run, bool skip_ba
     for (const auto& c : r.unknown_columns) std::cerr << file << ": column \"" << c << "\" matches no field; not imported\n";
     for (const auto& i : r.issues) std::cerr << file << ":" << i.line << ": " << i.reason << '\n';
     std::cout << file << " (" << encoding_name(r.encoding) << "): " << r.rows << " rows, "
-              << r.bad_rows << " bad; " << (r.written ? "" : (dry_run ? "dry run: would be " : "nothing written: would be "))
-              << r.created << " created, " << r.updated << " updated, " << r.unchanged
-              << " unchanged, " << r.followups << " follow-ups\n";
+              << r.bad_rows << " bad; ";
+    if (stopped) {
+      // import_csv stops before counting what the good rows would do.
+      std::cout << "nothing written\n";
+    } else {
+      std::cout << (r.written ? "" : "dry run: would be ") << r.created << " created, "
+                << r.updated << " updated, " << r.unchanged << " unchanged, " << r.followups
+                << " follow-ups\n";
+    }
     if (stopped) std::cerr << "fix the bad rows, or import the good ones with --skip-bad\n";
   }
   return stopped ? 2 : 0;

@@ -1,5 +1,6 @@
 #include "output.h"
 
+#include <algorithm>
 #include <ostream>
 
 #include "kehu/hlc.h"
@@ -27,6 +28,23 @@ std::string show_value(const Context& ctx, const std::string& collection, const 
   const FieldDef* f = coll ? coll->find(key) : nullptr;
   if (!f) return v.is_string() ? v.get<std::string>() : (v.is_null() ? "" : v.dump());
   return display_value(*f, v, ctx.lang);
+}
+
+// The changed fields in the order the sheet shows them (schema order), then any
+// the schema does not know, then the recycle-bin flag.
+std::vector<std::string> in_schema_order(const std::string& collection,
+                                         const std::map<std::string, FieldChange>& changes) {
+  std::vector<std::string> keys;
+  if (const CollectionDef* coll = Schema::builtin().find(collection)) {
+    for (const auto& f : coll->fields) {
+      if (changes.count(f.key)) keys.push_back(f.key);
+    }
+  }
+  for (const auto& [key, fc] : changes) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end() && key != kDeletedField) keys.push_back(key);
+  }
+  if (changes.count(kDeletedField)) keys.push_back(kDeletedField);
+  return keys;
 }
 
 }  // namespace
@@ -133,7 +151,8 @@ void print_history(const Context& ctx, const Record& r,
                       first ? op_name(e.revision.op) : "", field, change});
       first = false;
     };
-    for (const auto& [key, fc] : e.revision.changes) {
+    for (const std::string& key : in_schema_order(r.collection, e.revision.changes)) {
+      const FieldChange& fc = e.revision.changes.at(key);
       add(label_of(ctx, r.collection, key),
           show_value(ctx, r.collection, key, fc.old_value) + " → " +
               show_value(ctx, r.collection, key, fc.new_value));

@@ -5,7 +5,7 @@
 # the conflict and the history with both authors.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-bash "$root/scripts/build.sh"
+BUILD_DIR="${BUILD_DIR:-$root/build}" bash "$root/scripts/build.sh" -DKEHU_TESTS=OFF
 bin="${BUILD_DIR:-$root/build}"
 kehu="$bin/cli/kehu"
 server="$bin/server-stub/kehu-server"
@@ -19,8 +19,8 @@ export KEHU_LANG=zh
 
 step "The team's server: kehu-server on 127.0.0.1 with a SQLite store in $work/server"
 "$server" init --data "$work/server"
-KEHU_PASSWORD=wang-pass "$server" user add 王五 --role sales --data "$work/server"
-KEHU_PASSWORD=li-pass "$server" user add 李四 --role sales --data "$work/server"
+KEHU_PASSWORD=wang-password "$server" user add 王五 --role sales --data "$work/server"
+KEHU_PASSWORD=li-password "$server" user add 李四 --role sales --data "$work/server"
 "$server" serve --data "$work/server" --listen 127.0.0.1:0 >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
@@ -32,13 +32,13 @@ li() { KEHU_PASSPHRASE=li-replica-key "$kehu" --db "$work/li.db" "$@"; }
 
 step "王五: an encrypted replica, log in, import the team's sheet (the 5 bad rows are reported and skipped), sync"
 wang init
-KEHU_PASSWORD=wang-pass wang login --server "$url" --user 王五
+KEHU_PASSWORD=wang-password wang login --server "$url" --user 王五
 wang import --skip-bad "$sample" || true
 wang sync
 
 step "李四: an encrypted replica of his own, log in, first sync pulls the team's customers"
 li init
-KEHU_PASSWORD=li-pass li login --server "$url" --user 李四
+KEHU_PASSWORD=li-password li login --server "$url" --user 李四
 li sync
 li status
 

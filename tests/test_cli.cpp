@@ -402,6 +402,9 @@ TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
     CHECK_THAT(r.err, Contains("\"2024-13-45\""));
     CHECK_THAT(r.err, Contains("\"not-an-email\""));
     CHECK_THAT(r.err, Contains("--skip-bad"));
+    // It says nothing was written, and does not claim counts it never made.
+    CHECK_THAT(r.out, Contains("305 rows, 5 bad; nothing written"));
+    CHECK_THAT(r.out, !Contains("0 created"));
     json st = k.status();
     CHECK(st["customers"] == 0);
     CHECK(st["pending"] == 0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "kehu/error.h"
@@ -68,11 +69,20 @@ class Session {
       raise_for_status(r, "push");
       observe(r.body);
       report.pushed += batch.size();
+      std::map<std::string, const Change*> sent;
+      for (const auto& lc : batch) sent[lc.change.change_id] = &lc.change;
       for (const auto& res : r.body.value("results", json::array())) {
         std::string id = res.value("change_id", "");
         if (res.value("status", "") == "applied") {
-          rep_.mark_accepted(id, res.value("rev", std::int64_t{0}), res.value("code", ""));
+          std::int64_t rev = res.value("rev", std::int64_t{0});
+          rep_.mark_accepted(id, rev, res.value("code", ""));
           ++report.applied;
+          // Someone else changed the record since this device saw it: the server
+          // merged the two field by field.
+          auto it = sent.find(id);
+          if (it != sent.end() && it->second->op != Op::create && rev > it->second->base_rev + 1) {
+            ++report.merged;
+          }
         } else {
           std::string why = res.contains("error") ? res["error"].value("message", "refused")
                                                   : std::string("refused");

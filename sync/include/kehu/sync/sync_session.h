@@ -34,7 +34,8 @@ struct SyncReport {
   std::size_t rejected = 0;      // refused by the server, kept on the device
   std::size_t pulled_records = 0;
   std::size_t pulled_revisions = 0;
-  std::size_t merged = 0;        // pulled records that had local pending edits
+  std::size_t merged = 0;        // pushed changes merged with others' concurrent edits,
+                                 // plus pulled records shown with local pending edits
   std::size_t conflicts = 0;     // conflicts in pulled revisions
   std::vector<std::string> rejections;  // "CODE: reason"
 };
