@@ -69,6 +69,7 @@ std::string Context::passphrase(const char* prompt, bool confirm) const {
     if (!in) throw Error(Errc::usage, "--key-file " + key_file + ": cannot read it");
     std::string key;
     std::getline(in, key);
+    if (!key.empty() && key.back() == '\r') key.pop_back();  // saved on Windows
     if (key.empty()) throw Error(Errc::usage, "--key-file " + key_file + ": the first line is empty");
     return key;
   }

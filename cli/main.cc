@@ -1,5 +1,7 @@
 // `kehu`: the command line over core + sync. The only place that includes CLI11
 // (a heavy header) and the only place that turns kehu::Error into an exit code.
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <clocale>
 #include <functional>
@@ -38,6 +40,8 @@ void add_child_commands(CLI::App& app, Context& ctx, std::function<int()>& actio
 
 int main(int argc, char** argv) {
   std::setlocale(LC_CTYPE, "");
+  // The replica is encrypted, but its name, size and side files are nobody else's business.
+  ::umask(077);
   CLI::App app{"kehu: offline-first customer table (encrypted local replica, field-level sync)"};
   app.require_subcommand(1);
   app.fallthrough();

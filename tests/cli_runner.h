@@ -41,8 +41,8 @@ using EnvChanges = std::map<std::string, std::optional<std::string>>;
 
 struct RunOptions {
   EnvChanges env;
-  std::string stdin_data;        // written to the child's stdin, then closed
-  int timeout_seconds = 300;     // hang guard only: the child is killed (SIGKILL) after it
+  std::string stdin_data;     // written to the child's stdin, then closed
+  int timeout_seconds = 300;  // hang guard only: the child is killed (SIGKILL) after it
 };
 
 // Runs `program` (an absolute path) with `args` (argv[1..]). Never throws for a

@@ -15,14 +15,14 @@
 #include "kehu/replica.h"
 #include "kehu/text.h"
 
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using kehu::test::CliResult;
 using kehu::test::EnvChanges;
 using kehu::test::read_bytes;
 using kehu::test::run_kehu;
 using kehu::test::ScratchDir;
 using kehu::test::write_bytes;
-using Catch::Matchers::Contains;
-using Catch::Matchers::StartsWith;
 using json = nlohmann::json;
 
 namespace {
@@ -59,8 +59,8 @@ class Kehu {
 
   CliResult run(const std::vector<std::string>& args, const EnvChanges& extra = {}) const {
     kehu::test::RunOptions o;
-    o.env = {{"KEHU_DB", db},        {"KEHU_PASSPHRASE", kPass}, {"HOME", dir.path()},
-             {"KEHU_LANG", "en"},    {"LANG", "C.UTF-8"},        {"LC_ALL", std::nullopt}};
+    o.env = {{"KEHU_DB", db},     {"KEHU_PASSPHRASE", kPass}, {"HOME", dir.path()},
+             {"KEHU_LANG", "en"}, {"LANG", "C.UTF-8"},        {"LC_ALL", std::nullopt}};
     for (const auto& [k, v] : extra) o.env[k] = v;
     return run_kehu(args, o);
   }
@@ -79,7 +79,7 @@ class Kehu {
   // Adds a valid customer; returns its code.
   std::string add_customer(const std::string& name, const std::string& phone = "13800138000",
                            const std::vector<std::string>& more = {}) const {
-    std::vector<std::string> args = {"customer", "add",  "--set", "name=" + name,
+    std::vector<std::string> args = {"customer", "add",          "--set", "name=" + name,
                                      "--set",    "contact=张三", "--set", "phone=" + phone,
                                      "--set",    "need=办公用品"};
     for (const auto& m : more) {
@@ -152,8 +152,8 @@ TEST_CASE("a wrong passphrase is refused and changes nothing", "[cli]") {
          "--set", "need=z"},
         {"customer", "delete", code},
         {"rekey"}}) {
-    CliResult r = k.run(args, {{"KEHU_PASSPHRASE", "not the passphrase"},
-                               {"KEHU_NEW_PASSPHRASE", "another"}});
+    CliResult r = k.run(
+        args, {{"KEHU_PASSPHRASE", "not the passphrase"}, {"KEHU_NEW_PASSPHRASE", "another"}});
     INFO(args[0] << ": " << r.describe());
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Contains("passphrase"));
@@ -169,8 +169,9 @@ TEST_CASE("a wrong passphrase is refused and changes nothing", "[cli]") {
   kehu::test::run_then_kill([&] {
     // Released, not closed: the process dies with the replica open.
     auto* holder = kehu::Replica::open(k.db, kPass).release();
-    holder->add("customers", {{"name", "崩溃前写入"}, {"contact", "王五"},
-                              {"phone", "13800000009"}, {"need", "x"}});
+    holder->add(
+        "customers",
+        {{"name", "崩溃前写入"}, {"contact", "王五"}, {"phone", "13800000009"}, {"need", "x"}});
   });
   const std::vector<std::string> data_files = {"replica.db", "replica.db-wal",
                                                "replica.db-journal"};
@@ -192,7 +193,7 @@ TEST_CASE("a wrong passphrase is refused and changes nothing", "[cli]") {
   CHECK(k.status()["customers"] == 2);
 }
 
-TEST_CASE("--key-file supplies the passphrase", "[cli]") {
+TEST_CASE("a --key-file supplies the passphrase", "[cli]") {
   ScratchDir dir{"kehu-keyfile"};
   const std::string db = dir.file("r.db"), key = dir.file("key"), bad = dir.file("bad");
   write_bytes(key, kPass + "\n");
@@ -281,8 +282,7 @@ TEST_CASE("every validation rule is enforced through the CLI and writes nothing"
   const std::vector<Case> cases = {
       {with("phone=1395678"), {"联系电话 (phone)", "\"1395678\"", "not a phone number"}},
       {with("联系电话=0123"), {"联系电话 (phone)", "\"0123\"", "not a phone number"}},
-      {add({"contact=张三", "phone=13800138000", "need=办公"}),
-       {"客户名称 (name)", "is required"}},
+      {add({"contact=张三", "phone=13800138000", "need=办公"}), {"客户名称 (name)", "is required"}},
       {with("name= "), {"客户名称 (name)", "is required"}},
       {with("type=大客户"), {"客户类型 (type)", "\"大客户\"", "is not one of", "意向客户"}},
       {with("客户来源=地推"), {"客户来源 (source)", "\"地推\"", "is not one of"}},
@@ -290,7 +290,8 @@ TEST_CASE("every validation rule is enforced through the CLI and writes nothing"
       {with("下次跟进日期=2023-02-29"),
        {"下次跟进日期 (next_date)", "\"2023-02-29\"", "not a valid date"}},
       {with("email=not-an-email"), {"邮箱 (email)", "\"not-an-email\"", "not an email address"}},
-      {with("annual_spend=12.345"), {"年消费额 (annual_spend)", "\"12.345\"", "more than 2 decimals"}},
+      {with("annual_spend=12.345"),
+       {"年消费额 (annual_spend)", "\"12.345\"", "more than 2 decimals"}},
       {with("nosuchfield=1"), {"nosuchfield", "no field"}},
       {with("last_followup_at=2024-01-01"), {"最后跟进日期 (last_followup_at)", "cannot be set"}},
       {with("code=" + code), {"客户编号 (code)", code, "already used"}},
@@ -326,9 +327,9 @@ TEST_CASE("fields by key or Chinese label, enums by key or label", "[cli]") {
   Kehu k;
   std::string a = k.add_customer("按键名", "13800138000", {"type=intention", "source=referral"});
   CliResult r = k.run({"customer", "add", "--set", "客户名称=按中文标签", "--set", "联系人=李四",
-                       "--set", "联系电话=+86 138-0013-8001", "--set", "核心需求=仓储",
-                       "--set", "客户类型=意向客户", "--set", "客户来源=客户转介绍",
-                       "--set", "标签=华东；高预算", "--set", "年消费额=¥1,234.50"});
+                       "--set", "联系电话=+86 138-0013-8001", "--set", "核心需求=仓储", "--set",
+                       "客户类型=意向客户", "--set", "客户来源=客户转介绍", "--set",
+                       "标签=华东；高预算", "--set", "年消费额=¥1,234.50"});
   INFO(r.describe());
   REQUIRE(r.exit_code == 0);
   std::string b = chomp(r.out);
@@ -441,9 +442,10 @@ TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
     CHECK(st["pending"] == 600);
     auto got = by_code(k.list());
     REQUIRE(got.size() == 300);
-    const std::map<std::string, std::string> type_keys = {
-        {"潜在客户", "potential"}, {"意向客户", "intention"}, {"成交客户", "deal"},
-        {"流失客户", "lost"}};
+    const std::map<std::string, std::string> type_keys = {{"潜在客户", "potential"},
+                                                          {"意向客户", "intention"},
+                                                          {"成交客户", "deal"},
+                                                          {"流失客户", "lost"}};
     for (std::size_t line : {2, 3, 150, 301}) {
       auto row = cells(line);
       INFO("sheet line " << line);
@@ -467,7 +469,8 @@ TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
     CHECK(got["C202411001"]["name"] == "明达医疗器械有限公司");
     CHECK(got["C202411001"]["phone"] == "15908301661");
     // None of the bad rows' codes got in.
-    for (std::size_t line = 302; line <= 306; ++line) CHECK(got.count(cells(line)[col("客户编号")]) == 0);
+    for (std::size_t line = 302; line <= 306; ++line)
+      CHECK(got.count(cells(line)[col("客户编号")]) == 0);
   }
 }
 
@@ -510,7 +513,8 @@ TEST_CASE("export and import round-trip every customer", "[cli]") {
   json ex = a.run_json({"export", csv});
   CHECK(ex["customers"] == 301);
   std::string bytes = read_bytes(csv).value();
-  CHECK_THAT(bytes, StartsWith("\xEF\xBB\xBF序号,客户编号,客户名称,所属行业,客户类型,销售阶段,联系人"));
+  CHECK_THAT(bytes,
+             StartsWith("\xEF\xBB\xBF序号,客户编号,客户名称,所属行业,客户类型,销售阶段,联系人"));
 
   Kehu b;
   json rep = b.run_json({"import", csv});
@@ -589,7 +593,7 @@ TEST_CASE("history after add, edit, delete and restore", "[cli]") {
   CHECK(k.run({"history", "C209912999"}).exit_code == 1);
 }
 
-TEST_CASE("delete moves a customer to the recycle bin; restore brings it back", "[cli]") {
+TEST_CASE("delete moves a customer to the recycle bin and restore brings it back", "[cli]") {
   Kehu k;
   std::string keep = k.add_customer("留下的客户");
   std::string gone = k.add_customer("删除的客户");
@@ -649,12 +653,12 @@ TEST_CASE("follow-ups, last follow-up date and orders in fen", "[cli]") {
   }
   CHECK(dates == std::set<std::string>{"2024-05-01", "2024-06-15"});
   CHECK(k.show(code)["last_followup_at"] == "2024-06-15");
-  CHECK(k.run({"followup", "add", code, "--set", "date=2024-07-02", "--set", "person=王五",
-               "--set", "content=回访"})
+  CHECK(k.run({"followup", "add", code, "--set", "date=2024-07-02", "--set", "person=王五", "--set",
+               "content=回访"})
             .exit_code == 0);
   CHECK(k.show(code)["last_followup_at"] == "2024-07-02");
-  CHECK(k.run({"followup", "add", "C209912999", "--set", "date=2024-07-02", "--set",
-               "person=王五", "--set", "content=回访"})
+  CHECK(k.run({"followup", "add", "C209912999", "--set", "date=2024-07-02", "--set", "person=王五",
+               "--set", "content=回访"})
             .exit_code == 1);
 
   json order = k.run_json({"order", "add", code, "--set", "product=礼盒", "--set",
@@ -730,7 +734,8 @@ TEST_CASE("customer list lines up Chinese text by display width", "[cli]") {
       {"甲", "欧阳娜娜", "13800000001", "意向客户"},
       {"测试ABC有限公司", "李", "13800000002", ""},
       {"ＡＢＣ全角公司", "Tom Lee", "13800000003", "潜在客户"},
-      {"独特测试客户甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥", "诸葛亮", "13800000004", "成交客户"},
+      {"独特测试客户甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥", "诸葛亮", "13800000004",
+       "成交客户"},
       {"Acme Trading", "张三丰", "13800000005", ""},
   };
   std::map<std::string, Row> by_code_rows;
@@ -752,7 +757,8 @@ TEST_CASE("customer list lines up Chinese text by display width", "[cli]") {
   std::vector<std::size_t> starts, widths;
   for (std::size_t i = 0; i < sep.size(); ++i) {
     if (sep[i] == '-' && (i == 0 || sep[i - 1] == ' ')) starts.push_back(i);
-    if (sep[i] == '-' && (i + 1 == sep.size() || sep[i + 1] == ' ')) widths.push_back(i + 1 - starts.back());
+    if (sep[i] == '-' && (i + 1 == sep.size() || sep[i + 1] == ' '))
+      widths.push_back(i + 1 - starts.back());
   }
   REQUIRE(sep.find_first_not_of("- ") == std::string::npos);
   REQUIRE(starts.size() == 10);
@@ -764,13 +770,15 @@ TEST_CASE("customer list lines up Chinese text by display width", "[cli]") {
   CHECK(header[2] == "客户类型");
   CHECK(header[4] == "联系人");
   CHECK(header[5] == "联系电话");
-  for (std::size_t j = 0; j < header.size(); ++j) CHECK(kehu::display_width(header[j]) <= widths[j]);
+  for (std::size_t j = 0; j < header.size(); ++j)
+    CHECK(kehu::display_width(header[j]) <= widths[j]);
 
   std::set<std::string> seen;
   for (std::size_t i = 2; i < lines.size() - 1; ++i) {
     auto cells = cut(lines[i], starts);
     INFO("line: " << lines[i]);
-    for (std::size_t j = 0; j < cells.size(); ++j) CHECK(kehu::display_width(cells[j]) <= widths[j]);
+    for (std::size_t j = 0; j < cells.size(); ++j)
+      CHECK(kehu::display_width(cells[j]) <= widths[j]);
     std::string code = cells[0];
     if (!code.empty() && code.back() == '*') code.pop_back();  // pending mark
     REQUIRE(by_code_rows.count(code) == 1);
@@ -813,13 +821,15 @@ TEST_CASE("status shows pending changes and the schema version", "[cli]") {
   REQUIRE(t.exit_code == 0);
   auto value_of = [&](const std::string& label) {
     for (const auto& line : lines_of(t.out)) {
-      if (line.rfind(label + " ", 0) == 0) return chomp(line.substr(line.find_first_not_of(' ', label.size())));
+      if (line.rfind(label + " ", 0) == 0)
+        return chomp(line.substr(line.find_first_not_of(' ', label.size())));
     }
     FAIL("no line " << label << " in:\n" << t.out);
     return std::string();
   };
   CHECK(value_of("pending changes") == "3");
-  CHECK(value_of("schema version") == std::to_string(static_cast<int>(kehu::ReplicaVersion::current)));
+  CHECK(value_of("schema version") ==
+        std::to_string(static_cast<int>(kehu::ReplicaVersion::current)));
   CliResult zh = k.run({"status"}, {{"KEHU_LANG", "zh"}});
   CHECK_THAT(zh.out, Contains("待同步修改"));
 }
@@ -830,8 +840,9 @@ TEST_CASE("backup while another process has the replica open", "[cli]") {
   {
     // This process keeps the replica open and writes to it (the edits sit in the WAL).
     auto open = kehu::Replica::open(k.db, kPass);
-    open->add("customers", {{"name", "打开中添加"}, {"contact", "王五"}, {"phone", "13800000009"},
-                            {"need", "x"}});
+    open->add(
+        "customers",
+        {{"name", "打开中添加"}, {"contact", "王五"}, {"phone", "13800000009"}, {"need", "x"}});
     const std::string copy = k.dir.file("backup.db");
     CliResult b = k.run({"backup", copy});
     INFO(b.describe());

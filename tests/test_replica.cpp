@@ -18,10 +18,10 @@
 #include "kehu/sheet.h"
 
 using namespace kehu;
+using Catch::Matchers::Contains;
 using kehu::test::read_bytes;
 using kehu::test::ScratchDir;
 using kehu::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -103,8 +103,8 @@ std::vector<std::vector<std::string>> read_sample(const std::string& path, bool 
     std::size_t start = 0;
     for (;;) {
       std::size_t comma = line.find(',', start);
-      cells.push_back(line.substr(start, comma == std::string::npos ? std::string::npos
-                                                                    : comma - start));
+      cells.push_back(
+          line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
@@ -132,8 +132,10 @@ void check_imported(const Replica& rep, const std::vector<std::vector<std::strin
   std::map<std::string, Record> by_code;
   for (auto& r : recs) by_code[r.code] = r;
   // Enum labels as the template's dropdowns spell them.
-  const std::map<std::string, std::string> types = {
-      {"潜在客户", "potential"}, {"意向客户", "intention"}, {"成交客户", "deal"}, {"流失客户", "lost"}};
+  const std::map<std::string, std::string> types = {{"潜在客户", "potential"},
+                                                    {"意向客户", "intention"},
+                                                    {"成交客户", "deal"},
+                                                    {"流失客户", "lost"}};
   for (std::size_t i = 1; i <= good_rows; ++i) {
     const auto& row = sheet[i];
     INFO("sheet line " << i + 1);
@@ -261,8 +263,7 @@ TEST_CASE("a failed edit writes nothing", "[replica]") {
   CHECK(all_pending(rep).empty());
 
   Record r = rep.add("customers", customer_inputs("好客户"));
-  CHECK(error_code_of([&] { rep.edit(r.code, {{"email", "not-an-email"}}); }) ==
-        Errc::validation);
+  CHECK(error_code_of([&] { rep.edit(r.code, {{"email", "not-an-email"}}); }) == Errc::validation);
   CHECK(error_code_of([&] { rep.edit(r.code, {{"name", ""}}); }) == Errc::validation);
   CHECK(all_pending(rep).size() == 1);
   CHECK(rep.require(r.code).fields == r.fields);
@@ -302,8 +303,7 @@ TEST_CASE("a validation failure inside batch() rolls back everything", "[replica
   // The replica is still usable, and a good batch commits all of it.
   rep.batch([&] {
     Record a = rep.add("customers", customer_inputs("批量一"));
-    rep.add("followups", {{"date", "2024-05-01"}, {"person", "李四"}, {"content", "电话"}},
-            a.code);
+    rep.add("followups", {{"date", "2024-05-01"}, {"person", "李四"}, {"content", "电话"}}, a.code);
   });
   CHECK(customers(rep).size() == 2);
   CHECK(all_of(rep, "followups").size() == 1);
@@ -338,8 +338,8 @@ TEST_CASE("apply_pulled shows server state plus pending edits", "[replica]") {
     r.changes[field] = FieldChange{std::move(old_value), std::move(new_value)};
     return r;
   };
-  json v1 = {{"name", "服务器客户"}, {"contact", "王五"},   {"phone", "13800000001"},
-             {"need", "仓储系统"},   {"city", "上海"},     {"tags", json::array({"华东"})}};
+  json v1 = {{"name", "服务器客户"}, {"contact", "王五"}, {"phone", "13800000001"},
+             {"need", "仓储系统"},   {"city", "上海"},    {"tags", json::array({"华东"})}};
   rep.apply_pulled({pulled(1, v1)}, {revision(1, new_uuid(), "name", nullptr, "服务器客户")}, "1");
   Record r1 = rep.require("C202401001");
   CHECK(r1.rev == 1);
@@ -382,8 +382,8 @@ TEST_CASE("apply_pulled shows server state plus pending edits", "[replica]") {
     json v3 = v2;
     v3["phone"] = "13911112222";
     v3["tags"] = json::array({"华东", "需要演示", "高预算"});
-    rep.apply_pulled({pulled(3, v3)}, {revision(3, my_change, "phone", "13800000001", "13911112222")},
-                     "3");
+    rep.apply_pulled({pulled(3, v3)},
+                     {revision(3, my_change, "phone", "13800000001", "13911112222")}, "3");
     Record r3 = rep.require("C202401001");
     CHECK(r3.rev == 3);
     CHECK_FALSE(r3.pending);
@@ -526,7 +526,8 @@ TEST_CASE("opening with a wrong passphrase fails and changes nothing", "[replica
   REQUIRE(wal_before.size > 0);
   CHECK(error_code_of([&] { Replica::open(fx.path, "wrong passphrase"); }) ==
         Errc::wrong_passphrase);
-  for (auto [name, was] : {std::pair{fx.path, db_before}, std::pair{fx.path + "-wal", wal_before}}) {
+  for (auto [name, was] :
+       {std::pair{fx.path, db_before}, std::pair{fx.path + "-wal", wal_before}}) {
     INFO(name);
     REQUIRE(exists(name));
     FileState now = file_state(name);
@@ -537,8 +538,7 @@ TEST_CASE("opening with a wrong passphrase fails and changes nothing", "[replica
   }
 
   CHECK(error_code_of([&] { Replica::create(fx.path, kPass); }) == Errc::exists);
-  CHECK(error_code_of([&] { Replica::open(fx.dir.file("missing.db"), kPass); }) ==
-        Errc::not_found);
+  CHECK(error_code_of([&] { Replica::open(fx.dir.file("missing.db"), kPass); }) == Errc::not_found);
   fx.reopen();
   CHECK(customers(*fx.rep).size() == 2);  // the crashed process's write survived
 }
@@ -596,9 +596,11 @@ TEST_CASE("import_csv of the UTF-8 sample sheet", "[replica]") {
   // Each bad row is named by its line and the column that is wrong.
   std::set<std::pair<std::size_t, std::string>> issues;
   for (const auto& i : stop.issues) issues.insert({i.line, i.field});
-  CHECK(issues == std::set<std::pair<std::size_t, std::string>>{
-                      {302, "联系电话"}, {303, "客户名称"}, {304, "客户类型"},
-                      {305, "跟进日期"}, {306, "邮箱"}});
+  CHECK(issues == std::set<std::pair<std::size_t, std::string>>{{302, "联系电话"},
+                                                                {303, "客户名称"},
+                                                                {304, "客户类型"},
+                                                                {305, "跟进日期"},
+                                                                {306, "邮箱"}});
   for (const auto& i : stop.issues) {
     INFO("line " << i.line << ": " << i.reason);
     CHECK_THAT(i.reason, Contains(i.field));
@@ -668,7 +670,9 @@ TEST_CASE("export_csv and import_csv round-trip awkward values", "[replica]") {
           {{"date", "2024-03-01"}, {"person", "李四"}, {"content", "早"}, {"method", "phone"}},
           a.code);
   rep.add("followups",
-          {{"date", "2024-04-01"}, {"person", "王五"}, {"content", "晚,\"带引号\""},
+          {{"date", "2024-04-01"},
+           {"person", "王五"},
+           {"content", "晚,\"带引号\""},
            {"feedback", "积极"}},
           a.code);
   rep.add("customers", customer_inputs("普通客户"));

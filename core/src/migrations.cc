@@ -57,14 +57,37 @@ CREATE TABLE conflicts(
   UNIQUE(record_id, rev, field));
 )sql";
 
+// Version 2: derived fields (last_followup_at) get a column of their own, so a
+// pulled server state can replace `fields` without losing what the replica
+// computed, and without re-reading every customer's follow-ups.
+const char* const kV2 = "ALTER TABLE records ADD COLUMN last_followup_at TEXT;";
+
+// Moves last_followup_at out of each customer's fields JSON into the new column
+// (SQLite 3.15 has no JSON1, so this step is C++).
+void move_derived_to_column(db::Database& db) {
+  auto sel = db.prepare("SELECT id, fields FROM records WHERE collection = 'customers'");
+  auto upd = db.prepare("UPDATE records SET fields = ?, last_followup_at = ? WHERE id = ?");
+  while (sel.step()) {
+    json fields = json::parse(sel.text(1));
+    auto it = fields.find("last_followup_at");
+    if (it == fields.end()) continue;
+    std::string date = it->is_string() ? it->get<std::string>() : std::string();
+    fields.erase(it);
+    upd.reset();
+    upd.bind(1, fields.dump()).bind_text_or_null(2, date).bind(3, sel.text(0)).run();
+  }
+}
+
 struct Migration {
   ReplicaVersion to;
   const char* sql;
+  void (*data_step)(db::Database&);  // runs after sql, in the same transaction; may be null
 };
 
 // One entry per ReplicaVersion after 0 (an empty file), in order.
 const Migration kMigrations[] = {
-    {ReplicaVersion::v1_initial, kV1},
+    {ReplicaVersion::v1_initial, kV1, nullptr},
+    {ReplicaVersion::v2_derived_column, kV2, move_derived_to_column},
 };
 
 }  // namespace
@@ -77,7 +100,7 @@ int read_schema_version(db::Database& db) {
   return v;
 }
 
-void migrate(db::Database& db) {
+void migrate(db::Database& db, ReplicaVersion target) {
   int version = read_schema_version(db);
   if (version > static_cast<int>(ReplicaVersion::current)) {
     throw Error(Errc::storage, "replica " + db.path() + " has schema version " +
@@ -87,8 +110,10 @@ void migrate(db::Database& db) {
   }
   for (const auto& m : kMigrations) {
     if (static_cast<int>(m.to) <= version) continue;
+    if (static_cast<int>(m.to) > static_cast<int>(target)) break;
     db::Transaction tx(db);
     db.exec(m.sql);
+    if (m.data_step) m.data_step(db);
     db.exec(("PRAGMA user_version = " + std::to_string(static_cast<int>(m.to))).c_str());
     tx.commit();
     version = static_cast<int>(m.to);

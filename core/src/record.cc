@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <set>
+#include <type_traits>
 
 #include "kehu/error.h"
 
@@ -37,6 +38,13 @@ template <typename T>
 T member(const json& j, const char* key, T fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
+  // get<integer>() would truncate 1.5 to 1, and a float beyond the range is
+  // undefined behaviour: an integer member must be a JSON integer.
+  if constexpr (std::is_integral_v<T>) {
+    if (!it->is_number_integer()) {
+      throw Error(Errc::protocol, std::string("member \"") + key + "\" must be an integer");
+    }
+  }
   try {
     return it->get<T>();
   } catch (const json::exception&) {

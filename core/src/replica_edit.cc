@@ -157,18 +157,8 @@ void Replica::Impl::refresh_derived(const std::string& customer_id) {
     if (d > latest) latest = d;
   }
   st.reset();
-  auto customer = load(customer_id);
-  if (!customer) return;
-  json before = customer->fields.value("last_followup_at", json());
-  json now = latest.empty() ? json() : json(latest);
-  if (before == now) return;
-  if (now.is_null()) {
-    customer->fields.erase("last_followup_at");
-  } else {
-    customer->fields["last_followup_at"] = now;
-  }
-  db.cached("UPDATE records SET fields = ? WHERE id = ?")
-      .bind(1, customer->fields.dump())
+  db.cached("UPDATE records SET last_followup_at = ? WHERE id = ?")
+      .bind_text_or_null(1, latest)
       .bind(2, customer_id)
       .run();
 }

@@ -46,7 +46,8 @@ struct Replica::Impl {
   std::optional<Record> load(std::string_view id);
   std::optional<Record> load_by_code(std::string_view code);
   std::optional<Record> resolve(std::string_view id_or_code);  // id, code, or alias
-  void store(const Record& r);  // INSERT OR REPLACE of the view columns
+  void store(const Record& r);  // the view columns (derived fields are not stored here)
+  bool has_pending(const std::string& record_id);
 
   // Writes one local change: the record's new state and its change-log entry.
   // `before` is the state the user saw (nullopt for a create). No-op (returns
@@ -57,18 +58,26 @@ struct Replica::Impl {
   void refresh_derived(const std::string& customer_id);
   // A new customer code for today's month: leased, local, or provisional.
   std::string allocate_code();
+  // Frees `code` for `record_id`: another local record holding it gets a new one.
+  void take_code(const std::string& code, const std::string& record_id);
   // Rebuilds a record's view from its server state plus its pending changes.
   void rebuild_view(const std::string& record_id);
 };
 
-// Record <-> JSON of the stored columns.
+// The derived field kept in its own column (never synced, never in `fields`).
+inline constexpr const char* kLastFollowupField = "last_followup_at";
+
+// Record <-> JSON of the stored columns. The derived column is folded into
+// Record::fields, so callers see one set of fields.
 Record record_from_row(db::Statement& st);  // columns: see kRecordColumns
 inline constexpr const char* kRecordColumns =
     "id, collection, code, parent, rev, deleted, fields, "
-    "EXISTS(SELECT 1 FROM changes c WHERE c.record_id = records.id AND c.state = 'pending')";
+    "EXISTS(SELECT 1 FROM changes c WHERE c.record_id = records.id AND c.state = 'pending'), "
+    "last_followup_at";
 
-// Creates or upgrades the replica's tables to ReplicaVersion::current.
-void migrate(db::Database& db);
+// Creates or upgrades the replica's tables to `target` (tests stop at an older
+// version to make a replica as an older kehu would have).
+void migrate(db::Database& db, ReplicaVersion target = ReplicaVersion::current);
 int read_schema_version(db::Database& db);
 
 }  // namespace kehu

@@ -18,7 +18,24 @@ Record record_from_row(db::Statement& st) {
   r.deleted = st.int64(5) != 0;
   r.fields = json::parse(st.text(6));
   r.pending = st.int64(7) != 0;
+  if (!st.is_null(8)) r.fields[kLastFollowupField] = st.text(8);
   return r;
+}
+
+// The stored form of a record's fields: without what the replica derives.
+static std::string stored_fields(const json& fields) {
+  if (!fields.contains(kLastFollowupField)) return fields.dump();
+  json copy = fields;
+  copy.erase(kLastFollowupField);
+  return copy.dump();
+}
+
+bool Replica::Impl::has_pending(const std::string& record_id) {
+  auto& st = db.cached("SELECT 1 FROM changes WHERE record_id = ? AND state = 'pending' LIMIT 1");
+  st.bind(1, record_id);
+  bool found = st.step();
+  st.reset();
+  return found;
 }
 
 std::optional<Record> Replica::Impl::load(std::string_view id) {
@@ -57,7 +74,7 @@ void Replica::Impl::store(const Record& r) {
       .bind_text_or_null(2, r.parent)
       .bind(3, r.rev)
       .bind(4, r.deleted ? 1 : 0)
-      .bind(5, r.fields.dump())
+      .bind(5, stored_fields(r.fields))
       .bind(6, r.id)
       .run();
   if (db.changes() > 0) return;
@@ -70,7 +87,7 @@ void Replica::Impl::store(const Record& r) {
       .bind_text_or_null(4, r.parent)
       .bind(5, r.rev)
       .bind(6, r.deleted ? 1 : 0)
-      .bind(7, r.fields.dump())
+      .bind(7, stored_fields(r.fields))
       .run();
 }
 

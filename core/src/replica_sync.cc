@@ -1,6 +1,8 @@
 // The replica's sync gateway: what kehu_sync reads from and writes to the
 // replica. Each call is one transaction, so an interrupted sync leaves either the
 // state before a page or the state after it.
+#include <set>
+
 #include "kehu/error.h"
 #include "replica_impl.h"
 
@@ -72,13 +74,7 @@ void Replica::mark_accepted(const std::string& change_id, std::int64_t rev,
           .bind(2, record_id)
           .run();
     }
-    if (auto other = impl_->load_by_code(final_code); other && other->id != record_id) {
-      // A local record still holds that code (made offline from a stale lease); it
-      // gets a provisional one until its own create is answered.
-      db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other->id).run();
-      other->code = impl_->allocate_code();
-      impl_->store(*other);
-    }
+    impl_->take_code(final_code, record_id);
     rec->code = final_code;
     impl_->store(*rec);
   });
@@ -125,17 +121,14 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
     }
   }
   pc.reset();
-  // Derived fields are the replica's own; keep them across the rebuild.
-  if (auto it = rec->fields.find("last_followup_at"); it != rec->fields.end()) {
-    fields["last_followup_at"] = *it;
-  }
   rec->fields = std::move(fields);
   rec->deleted = deleted;
   store(*rec);
 }
 
-void Replica::apply_pulled(const std::vector<PulledRecord>& records,
+std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
                            const std::vector<Revision>& revisions, const std::string& cursor) {
+  std::size_t merged = 0;
   impl_->in_tx([&] {
     auto& db = impl_->db;
     for (const Revision& rev : revisions) {
@@ -162,44 +155,41 @@ void Replica::apply_pulled(const std::vector<PulledRecord>& records,
             .run();
       }
     }
-    std::vector<std::string> customers_to_refresh;
+    std::set<std::string> customers_to_refresh;
     for (const PulledRecord& p : records) {
-      if (!p.code.empty()) {
-        if (auto other = impl_->load_by_code(p.code); other && other->id != p.id) {
-          // Our local record made offline holds a code the server gave to another
-          // customer: ours takes a provisional code and is re-coded at its push.
-          db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other->id).run();
-          other->code = impl_->allocate_code();
-          impl_->store(*other);
-        }
+      impl_->take_code(p.code, p.id);
+      std::string fields = p.fields.dump();
+      // The server's state is stored as sent; the view is the same text unless
+      // local edits are still pending on top of it (rebuilt below).
+      auto& up = db.cached(
+          "UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ?, "
+          "server_fields = ?, server_deleted = ? WHERE id = ?");
+      up.bind_text_or_null(1, p.code).bind_text_or_null(2, p.parent).bind(3, p.rev);
+      up.bind(4, p.deleted ? 1 : 0).bind(5, fields).bind(6, fields).bind(7, p.deleted ? 1 : 0);
+      up.bind(8, p.id).run();
+      if (db.changes() == 0) {
+        auto& ins = db.cached(
+            "INSERT INTO records(id, collection, code, parent, rev, deleted, fields, server_fields, "
+            "server_deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        ins.bind(1, p.id).bind(2, p.collection).bind_text_or_null(3, p.code);
+        ins.bind_text_or_null(4, p.parent).bind(5, p.rev).bind(6, p.deleted ? 1 : 0);
+        ins.bind(7, fields).bind(8, fields).bind(9, p.deleted ? 1 : 0).run();
+      } else if (impl_->has_pending(p.id)) {
+        impl_->rebuild_view(p.id);
+        ++merged;
       }
-      Record r = impl_->load(p.id).value_or(Record{});
-      r.id = p.id;
-      r.collection = p.collection;
-      r.code = p.code;
-      r.parent = p.parent;
-      r.rev = p.rev;
-      r.deleted = p.deleted;
-      r.fields = p.fields;
-      impl_->store(r);
-      db.cached("UPDATE records SET server_fields = ?, server_deleted = ? WHERE id = ?")
-          .bind(1, p.fields.dump())
-          .bind(2, p.deleted ? 1 : 0)
-          .bind(3, p.id)
-          .run();
-      impl_->rebuild_view(p.id);
       for (const auto& alias : p.old_codes) {
         db.cached("INSERT OR REPLACE INTO code_aliases(alias, record_id) VALUES (?, ?)")
             .bind(1, alias)
             .bind(2, p.id)
             .run();
       }
-      if (p.collection == "customers") customers_to_refresh.push_back(p.id);
-      if (p.collection == "followups" && !p.parent.empty()) customers_to_refresh.push_back(p.parent);
+      if (p.collection == "followups" && !p.parent.empty()) customers_to_refresh.insert(p.parent);
     }
     for (const auto& id : customers_to_refresh) impl_->refresh_derived(id);
     impl_->set_meta("cursor", cursor);
   });
+  return merged;
 }
 
 void Replica::add_code_lease(const std::string& month, std::int64_t first, std::int64_t last) {
@@ -278,6 +268,24 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
     }
     impl_->db.cached("UPDATE conflicts SET resolved = 1 WHERE id = ?").bind(1, found->id).run();
   });
+}
+
+}  // namespace kehu
+
+namespace kehu {
+
+void Replica::Impl::take_code(const std::string& code, const std::string& record_id) {
+  if (code.empty()) return;
+  auto& st = db.cached("SELECT id FROM records WHERE code = ?");
+  st.bind(1, code);
+  if (!st.step()) return;
+  std::string other = st.text(0);
+  st.reset();
+  if (other == record_id) return;
+  // A local record made offline holds a code the server gave to another record:
+  // it takes a provisional code, and the server re-codes it at its own push.
+  db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other).run();
+  db.cached("UPDATE records SET code = ? WHERE id = ?").bind(1, allocate_code()).bind(2, other).run();
 }
 
 }  // namespace kehu

@@ -35,7 +35,8 @@ class Database;
 // Schema versions of the replica file, one value per migration (see migrations.cc).
 enum class ReplicaVersion : int {
   v1_initial = 1,
-  current = v1_initial,
+  v2_derived_column = 2,  // last_followup_at moves out of the synced fields JSON
+  current = v2_derived_column,
 };
 
 // (field key or Chinese/English label, raw text as typed). Order matters only for
@@ -167,7 +168,8 @@ class Replica {
   // Applies one pulled page in one transaction: records (replacing local copies
   // without pending changes, re-applying pending edits on top of the others),
   // their revisions (conflicts become open conflicts) and the new cursor.
-  void apply_pulled(const std::vector<PulledRecord>& records,
+  // Returns how many records are shown with local pending edits on top.
+  std::size_t apply_pulled(const std::vector<PulledRecord>& records,
                     const std::vector<Revision>& revisions, const std::string& cursor);
   // Customer-code serials leased from the server for month "YYYYMM": [first, last].
   void add_code_lease(const std::string& month, std::int64_t first, std::int64_t last);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -33,6 +34,19 @@ void raise_for_status(const HttpResponse& r, const std::string& what) {
   if (r.status == 403) throw Error(Errc::forbidden, msg);
   if (r.status >= 500) throw Error(Errc::server, msg);
   throw Error(Errc::protocol, msg);
+}
+
+PulledRecord pulled_record(const json& j) {
+  PulledRecord p;
+  p.id = j.at("id").get<std::string>();
+  p.collection = j.at("collection").get<std::string>();
+  p.code = j.value("code", "");
+  p.parent = j.value("parent", "");
+  p.rev = j.value("rev", std::int64_t{0});
+  p.deleted = j.value("deleted", false);
+  p.fields = j.value("fields", json::object());
+  p.old_codes = j.value("old_codes", std::vector<std::string>{});
+  return p;
 }
 
 class Session {
@@ -95,38 +109,35 @@ class Session {
     }
   }
 
+  // Pages are pipelined: the next page is fetched while this one is stored, so
+  // the server's and the client's work overlap. At most two pages are in memory.
   void pull(SyncReport& report) {
     std::string cursor = rep_.meta("cursor");
     if (cursor.empty()) cursor = "0";
-    for (;;) {
-      HttpResponse r = call("/v1/pull", {{"cursor", cursor}, {"limit", opts_.pull_page}});
+    auto fetch = [this](std::string from) {
+      HttpResponse r = call("/v1/pull", {{"cursor", from}, {"limit", opts_.pull_page}});
       raise_for_status(r, "pull");
+      return r;
+    };
+    std::future<HttpResponse> next_page = std::async(std::launch::async, fetch, cursor);
+    for (;;) {
+      HttpResponse r = next_page.get();
+      std::string next = r.body.value("next_cursor", cursor);
+      bool more = r.body.value("more", false) && next != cursor;
+      if (more) next_page = std::async(std::launch::async, fetch, next);
       std::vector<PulledRecord> records;
-      for (const auto& j : r.body.value("records", json::array())) {
-        PulledRecord p;
-        p.id = j.at("id").get<std::string>();
-        p.collection = j.at("collection").get<std::string>();
-        p.code = j.value("code", "");
-        p.parent = j.value("parent", "");
-        p.rev = j.value("rev", std::int64_t{0});
-        p.deleted = j.value("deleted", false);
-        p.fields = j.value("fields", json::object());
-        p.old_codes = j.value("old_codes", std::vector<std::string>{});
-        if (auto local = rep_.get(p.id); local && local->pending) ++report.merged;
-        records.push_back(std::move(p));
-      }
+      for (const auto& j : r.body.value("records", json::array())) records.push_back(pulled_record(j));
       std::vector<Revision> revisions;
       for (const auto& j : r.body.value("revisions", json::array())) {
         revisions.push_back(revision_from_json(j));
         report.conflicts += revisions.back().conflicts.size();
       }
-      std::string next = r.body.value("next_cursor", cursor);
-      rep_.apply_pulled(records, revisions, next);
+      report.merged += rep_.apply_pulled(records, revisions, next);
       observe(r.body);
       report.pulled_records += records.size();
       report.pulled_revisions += revisions.size();
       progress("pulled " + std::to_string(report.pulled_revisions) + " revisions…");
-      if (!r.body.value("more", false) || next == cursor) return;
+      if (!more) return;
       cursor = next;
     }
   }
