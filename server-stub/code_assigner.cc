@@ -1,5 +1,7 @@
 #include "code_assigner.h"
 
+#include "kehu/record.h"
+
 #include "customer_code.h"
 
 namespace kehu::server {
@@ -14,7 +16,7 @@ CodeAssignment CodeAssigner::assign(std::string_view record_id, std::string_view
     txn_.advance_serials_past(parsed->month, parsed->serial);
     return {std::string(requested), {}};
   }
-  const std::string month = code_month(requested).value_or(current_code_month());
+  const std::string month = code_month(requested).value_or(this_month_local());
   // The counter only moves forward and kept codes move it past themselves, so the
   // first candidate is free; the loop guards against codes that arrived as aliases.
   std::string code;

@@ -54,13 +54,4 @@ std::optional<std::string> code_month(std::string_view code) {
   return std::string(month);
 }
 
-std::string current_code_month() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y%m", &tm);
-  return buf;
-}
-
 }  // namespace kehu::server

@@ -30,7 +30,4 @@ std::string format_customer_code(std::string_view month, std::int64_t serial);
 // is a valid month, else nullopt.
 std::optional<std::string> code_month(std::string_view code);
 
-// This month in the server's local time zone, "YYYYMM" (the team's calendar).
-std::string current_code_month();
-
 }  // namespace kehu::server

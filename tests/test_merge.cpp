@@ -14,6 +14,7 @@
 
 #include "kehu/error.h"
 #include "kehu/sync/merge.h"
+#include "test_support.h"
 
 using kehu::Change;
 using kehu::CollectionDef;
@@ -111,18 +112,6 @@ RecordState apply_all(RecordState state, const std::vector<Change>& changes) {
   return state;
 }
 
-// Runs `fn`, which must throw kehu::Error(validation), and returns its message.
-template <typename Fn>
-std::string validation_message(Fn fn) {
-  try {
-    fn();
-  } catch (const kehu::Error& e) {
-    CHECK(e.code() == kehu::Errc::validation);
-    return e.what();
-  }
-  FAIL("expected kehu::Error(validation)");
-  return "";
-}
 
 }  // namespace
 
@@ -608,27 +597,27 @@ TEST_CASE("a change to a record the server does not have is refused", "[merge]")
     INFO(kehu::op_name(op));
     Change c = change(op, 1, 20, "dev-a");
     c.fields["name"] = FieldChange{"x", "y"};
-    std::string msg = validation_message([&] { apply(RecordState{}, c); });
+    std::string msg = kehu::test::validation_message([&] { apply(RecordState{}, c); });
     CHECK(msg == std::string("record ") + kId + " does not exist on the server");
   }
 }
 
 TEST_CASE("a change naming a field the collection lacks is refused", "[merge]") {
   Change c = edit(1, 20, "dev-a", "fax", nullptr, "010-12345678");
-  std::string msg = validation_message([&] { apply(created(), c); });
+  std::string msg = kehu::test::validation_message([&] { apply(created(), c); });
   CHECK(msg == "customers has no field \"fax\"");
 
   Change create = change(Op::create, 0, 20, "dev-a");
   create.fields["name"] = FieldChange{nullptr, "x"};
   create.fields["联系电话"] = FieldChange{nullptr, "13800138000"};  // labels are not keys
-  msg = validation_message([&] { apply(RecordState{}, create); });
+  msg = kehu::test::validation_message([&] { apply(RecordState{}, create); });
   CHECK(msg == "customers has no field \"联系电话\"");
 }
 
 TEST_CASE("a change naming another collection than the record's is refused", "[merge]") {
   Change c = edit(1, 20, "dev-a", "name", "明达医疗器械有限公司", "x");
   c.collection = "followups";
-  std::string msg = validation_message([&] { apply(created(), c); });
+  std::string msg = kehu::test::validation_message([&] { apply(created(), c); });
   CHECK(msg.find("customers") != std::string::npos);
   CHECK(msg.find("followups") != std::string::npos);
 }

@@ -12,6 +12,7 @@
 
 #include "kehu/error.h"
 #include "kehu/text.h"
+#include "test_support.h"
 
 using kehu::CsvRow;
 using kehu::SourceEncoding;
@@ -21,18 +22,6 @@ namespace {
 // "客户名称" as GB18030 (the same bytes as GBK for these characters).
 const std::string kGbCustomerName = "\xBF\xCD\xBB\xA7\xC3\xFB\xB3\xC6";
 
-// Runs `fn`, which must throw kehu::Error(validation), and returns its message.
-template <typename Fn>
-std::string validation_message(Fn fn) {
-  try {
-    fn();
-  } catch (const kehu::Error& e) {
-    CHECK(e.code() == kehu::Errc::validation);
-    return e.what();
-  }
-  FAIL("expected kehu::Error(validation)");
-  return "";
-}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -123,12 +112,12 @@ TEST_CASE("decode_sheet_bytes decodes GB18030", "[text]") {
 TEST_CASE("decode_sheet_bytes names the offset of bytes it cannot decode", "[text]") {
   // 0xFF is neither UTF-8 nor GB18030.
   const std::string bad = "ab" + kGbCustomerName + "\xFF" + "cd";
-  CHECK(validation_message([&] { kehu::decode_sheet_bytes(bad); }) ==
+  CHECK(kehu::test::validation_message([&] { kehu::decode_sheet_bytes(bad); }) ==
         "byte 10: not valid UTF-8 or GB18030");
 
   // A lead byte with nothing after it.
   const std::string cut = kGbCustomerName + "\x81";
-  CHECK_THAT(validation_message([&] { kehu::decode_sheet_bytes(cut); }),
+  CHECK_THAT(kehu::test::validation_message([&] { kehu::decode_sheet_bytes(cut); }),
              Catch::StartsWith("byte 8: not valid UTF-8 or GB18030"));
 
   // A BOM promises UTF-8, so GB18030 bytes after it are an error.
@@ -136,7 +125,7 @@ TEST_CASE("decode_sheet_bytes names the offset of bytes it cannot decode", "[tex
       "\xEF\xBB\xBF"
       "ab" +
       kGbCustomerName;
-  CHECK_THAT(validation_message([&] { kehu::decode_sheet_bytes(bom_then_gb); }),
+  CHECK_THAT(kehu::test::validation_message([&] { kehu::decode_sheet_bytes(bom_then_gb); }),
              Catch::StartsWith("byte 5: not valid UTF-8"));
 }
 
@@ -196,9 +185,9 @@ TEST_CASE("parse_csv skips blank lines but keeps rows of empty cells", "[text]")
 }
 
 TEST_CASE("parse_csv names the line of an unterminated quote", "[text]") {
-  CHECK(validation_message([] { kehu::parse_csv("a,b\n1,2\n3,\"open\nmore\n"); }) ==
+  CHECK(kehu::test::validation_message([] { kehu::parse_csv("a,b\n1,2\n3,\"open\nmore\n"); }) ==
         "line 3: unterminated quoted field");
-  CHECK(validation_message([] { kehu::parse_csv("\"x"); }) == "line 1: unterminated quoted field");
+  CHECK(kehu::test::validation_message([] { kehu::parse_csv("\"x"); }) == "line 1: unterminated quoted field");
 }
 
 TEST_CASE("csv_escape quotes only when needed and round-trips", "[text]") {

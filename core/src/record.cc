@@ -231,4 +231,9 @@ std::string today_local() {
   return buf;
 }
 
+std::string this_month_local() {
+  std::string d = today_local();
+  return d.substr(0, 4) + d.substr(5, 2);
+}
+
 }  // namespace kehu

@@ -52,11 +52,6 @@ void apply_values(json& fields, const json& values) {
   }
 }
 
-std::string month_of_today() {
-  std::string d = today_local();  // YYYY-MM-DD
-  return d.substr(0, 4) + d.substr(5, 2);
-}
-
 std::string format_code(const std::string& month, std::int64_t serial) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "C%s%03lld", month.c_str(), static_cast<long long>(serial));
@@ -66,7 +61,7 @@ std::string format_code(const std::string& month, std::int64_t serial) {
 }  // namespace
 
 std::string Replica::Impl::allocate_code() {
-  const std::string month = month_of_today();
+  const std::string month = this_month_local();
   for (;;) {
     std::string code;
     if (meta("server").empty()) {

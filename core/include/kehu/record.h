@@ -118,5 +118,7 @@ std::string new_uuid();
 // as "YYYY-MM-DD" (sales teams date follow-ups by their own calendar).
 std::string now_iso8601();
 std::string today_local();
+// The month of today_local() as "YYYYMM": the month part of customer codes.
+std::string this_month_local();
 
 }  // namespace kehu

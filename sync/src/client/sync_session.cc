@@ -61,8 +61,7 @@ class Session {
   }
 
   void lease_codes() {
-    std::string today = today_local();
-    std::string month = today.substr(0, 4) + today.substr(5, 2);
+    std::string month = this_month_local();
     if (rep_.leased_codes_left(month) >= kLeaseLowWater) return;
     HttpResponse r = call("/v1/leases", {{"month", month}, {"count", kLeaseBlock}});
     // A role that may not create customers gets no lease; its sync goes on.
