@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <string_view>
 
 #include "http_errors.h"
 #include "kehu/error.h"
@@ -38,9 +39,37 @@ void log_request(const httplib::Request& req, const httplib::Response& res) {
   t_log = RequestLog{};
 }
 
+// Whether `text` nests arrays/objects deeper than `limit` (brackets inside
+// strings do not count). Checked before parsing: see config::kMaxJsonDepth.
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // The body as a JSON object, or Error(protocol).
 json parse_body(const httplib::Request& req) {
   if (req.body.empty()) throw Error(Errc::protocol, "empty body: expected a JSON object");
+  if (nests_deeper_than(req.body, config::kMaxJsonDepth)) {
+    throw Error(Errc::protocol, "body nests JSON deeper than " + std::to_string(config::kMaxJsonDepth) + " levels");
+  }
   json j;
   try {
     j = json::parse(req.body);

@@ -36,6 +36,13 @@ inline constexpr std::size_t kMaxBodyBytes = 32u * 1024 * 1024;
 // transaction, so a batch this size still answers within a few seconds.
 inline constexpr std::size_t kMaxChangesPerPush = 1000;
 
+// JSON request bodies may nest arrays and objects at most this deep; deeper is
+// 400 protocol. The protocol needs 7 levels (push > changes > change > fields >
+// field > old/new > tags). nlohmann::json copies, compares and dumps values
+// recursively, so one authenticated push nesting a field value 100000 deep
+// overflowed a worker's stack and killed the server.
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
 // Pull page size: the default keeps a page (records + revisions) around 1 MiB; the
 // cap bounds the memory one request can make the server allocate.
 inline constexpr std::int64_t kDefaultPullLimit = 500;

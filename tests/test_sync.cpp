@@ -17,6 +17,7 @@
 #include "kehu/replica.h"
 #include "kehu/sync/sync_session.h"
 #include "server_fixture.h"
+#include "sync_test_util.h"
 
 using kehu::json;
 using kehu::Record;
@@ -24,6 +25,8 @@ using kehu::Replica;
 using kehu::test::ScratchDir;
 using kehu::test::ServerFixture;
 using kehu::test::run_server_command;
+using kehu::test::new_customer;
+using kehu::test::snapshot;
 
 namespace {
 
@@ -62,28 +65,6 @@ struct Device {
     return kehu::test::run_kehu(full, o);
   }
 };
-
-kehu::FieldInputs new_customer(const std::string& name) {
-  return {{"name", name}, {"contact", "张三"}, {"phone", "13800138000"}, {"need", "办公家具"},
-          {"type", "intention"}, {"tags", "华东地区;重点客户"}};
-}
-
-// Record views without local bookkeeping, keyed by id: what "equal" means.
-std::map<std::string, json> snapshot(Replica& r) {
-  std::map<std::string, json> out;
-  for (const char* coll : {"customers", "followups"}) {
-    for (bool deleted : {false, true}) {
-      kehu::ListQuery q;
-      q.collection = coll;
-      q.deleted = deleted;
-      for (const Record& rec : r.list(q)) {
-        out[rec.id] = {{"code", rec.code}, {"deleted", rec.deleted}, {"fields", rec.fields},
-                       {"parent", rec.parent}, {"rev", rec.rev}};
-      }
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -377,39 +358,13 @@ void run_property(std::uint32_t seed, int ops, int devices) {
   for (int i = 0; i < devices; ++i) {
     devs.push_back(std::make_unique<Device>(dir, server, users[i % 3], true, "dev" + std::to_string(i)));
   }
-  const std::vector<std::string> cities = {"南京", "苏州", "杭州", "广州", "成都"};
-  const std::vector<std::string> stages = {"potential", "contact", "needs", "proposal", "contract", "won"};
-  const std::vector<std::string> tags = {"重点客户", "高预算", "价格敏感", "需要演示"};
   std::vector<Typed> typed;
   std::size_t changes_made = 0;
 
   for (int op = 0; op < ops; ++op) {
     Device& d = *devs[pick(devs.size())];
-    auto customers = d.replica->list(kehu::ListQuery{});
-    kehu::ListQuery bin;
-    bin.deleted = true;
-    auto deleted = d.replica->list(bin);
-    std::size_t kind = customers.empty() ? 0 : pick(10);
     auto before = d.replica->pending_changes(0, 1000000).size();
-    if (kind == 0) {
-      d.replica->add("customers", new_customer("客户" + std::to_string(op)));
-    } else if (kind <= 3) {
-      const Record& c = customers[pick(customers.size())];
-      std::string city = cities[pick(cities.size())], stage = stages[pick(stages.size())];
-      d.replica->edit(c.id, {{"city", city}, {"stage", stage}});
-    } else if (kind == 4) {
-      const Record& c = customers[pick(customers.size())];
-      std::string t = tags[pick(tags.size())] + ";" + tags[pick(tags.size())];
-      d.replica->edit(c.id, {{"tags", t}});
-    } else if (kind == 5) {
-      d.replica->remove(customers[pick(customers.size())].id);
-    } else if (kind == 6 && !deleted.empty()) {
-      d.replica->restore(deleted[pick(deleted.size())].id);
-    } else if (kind == 7) {
-      d.replica->add("followups", {{"date", "2026-11-" + std::to_string(10 + pick(18))},
-                                   {"person", d.user}, {"content", "回访 " + std::to_string(op)}},
-                     customers[pick(customers.size())].code);
-    } else {
+    if (!kehu::test::random_edit(*d.replica, rng, d.user, op)) {
       d.sync();
       continue;
     }

@@ -102,15 +102,20 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
   }
   HttpResponse resp;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
-  if (!received.empty()) {
-    resp.body = json::parse(received, nullptr, /*allow_exceptions=*/false);
-    if (resp.body.is_discarded()) {
-      if (resp.status >= 500) {
-        resp.body = json();
-        return resp;  // a proxy's HTML error page: treat as a 5xx, retryable
-      }
-      throw Error(Errc::protocol, url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
+  if (received.empty()) {
+    // Every answer of the protocol has a JSON body. libcurl reports a connection
+    // cut in the middle of the headers as a complete answer with no body (no
+    // Content-Length seen, so the close "ends" it): that is a lost answer.
+    throw Error(Errc::network, "cannot reach " + base_url_ + ": the answer (HTTP " +
+                                   std::to_string(resp.status) + ") was cut off before its body");
+  }
+  resp.body = json::parse(received, nullptr, /*allow_exceptions=*/false);
+  if (resp.body.is_discarded()) {
+    if (resp.status >= 500) {
+      resp.body = json();
+      return resp;  // a proxy's HTML error page: treat as a 5xx, retryable
     }
+    throw Error(Errc::protocol, url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
   }
   return resp;
 }

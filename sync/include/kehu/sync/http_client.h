@@ -34,8 +34,8 @@ class HttpClient {
 
   // Sends `body` as JSON. Returns the status and the parsed body for any HTTP
   // answer (4xx/5xx included). Throws Error(network) when no answer arrived
-  // (connect failure, timeout, TLS failure — the message says which), and
-  // Error(protocol) when the answer is not JSON.
+  // (connect failure, timeout, TLS failure, an answer cut off — the message says
+  // which), and Error(protocol) when the answer is not JSON.
   HttpResponse post(const std::string& path, const json& body);
   HttpResponse get(const std::string& path);
 

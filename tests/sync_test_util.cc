@@ -1,0 +1,62 @@
+#include "sync_test_util.h"
+
+#include <vector>
+
+namespace kehu::test {
+
+kehu::FieldInputs new_customer(const std::string& name) {
+  return {{"name", name}, {"contact", "张三"}, {"phone", "13800138000"}, {"need", "办公家具"},
+          {"type", "intention"}, {"tags", "华东地区;重点客户"}};
+}
+
+std::map<std::string, kehu::json> snapshot(const kehu::Replica& r) {
+  std::map<std::string, kehu::json> out;
+  for (const char* coll : {"customers", "followups"}) {
+    for (bool deleted : {false, true}) {
+      kehu::ListQuery q;
+      q.collection = coll;
+      q.deleted = deleted;
+      for (const kehu::Record& rec : r.list(q)) {
+        out[rec.id] = {{"code", rec.code}, {"deleted", rec.deleted}, {"fields", rec.fields},
+                       {"parent", rec.parent}, {"rev", rec.rev}};
+      }
+    }
+  }
+  return out;
+}
+
+bool random_edit(kehu::Replica& r, std::mt19937& rng, const std::string& user, int op) {
+  static const std::vector<std::string> cities = {"南京", "苏州", "杭州", "广州", "成都"};
+  static const std::vector<std::string> stages = {"potential", "contact", "needs", "proposal", "contract", "won"};
+  static const std::vector<std::string> tags = {"重点客户", "高预算", "价格敏感", "需要演示"};
+  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  auto customers = r.list(kehu::ListQuery{});
+  kehu::ListQuery bin;
+  bin.deleted = true;
+  auto deleted = r.list(bin);
+  std::size_t kind = customers.empty() ? 0 : pick(10);
+  if (kind == 0) {
+    r.add("customers", new_customer("客户" + std::to_string(op)));
+  } else if (kind <= 3) {
+    const kehu::Record& c = customers[pick(customers.size())];
+    std::string city = cities[pick(cities.size())], stage = stages[pick(stages.size())];
+    r.edit(c.id, {{"city", city}, {"stage", stage}});
+  } else if (kind == 4) {
+    const kehu::Record& c = customers[pick(customers.size())];
+    std::string t = tags[pick(tags.size())] + ";" + tags[pick(tags.size())];
+    r.edit(c.id, {{"tags", t}});
+  } else if (kind == 5) {
+    r.remove(customers[pick(customers.size())].id);
+  } else if (kind == 6 && !deleted.empty()) {
+    r.restore(deleted[pick(deleted.size())].id);
+  } else if (kind == 7) {
+    r.add("followups", {{"date", "2026-11-" + std::to_string(10 + pick(18))},
+                        {"person", user}, {"content", "回访 " + std::to_string(op)}},
+          customers[pick(customers.size())].code);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace kehu::test
