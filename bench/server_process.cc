@@ -1,0 +1,145 @@
+#include "server_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "child_process.h"
+#include "kehu/error.h"
+
+namespace kehu::bench {
+namespace {
+
+std::string server_binary() { return KEHU_SERVER_BIN_PATH; }
+
+void run_admin(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+               const std::string& dir) {
+  ChildSpec spec{server_binary(), args, env, dir + "/admin.out", dir + "/admin.err"};
+  ChildResult r = run_child(spec, 60);
+  if (r.exit_code != 0) {
+    throw Error(Errc::internal, "kehu-server " + args.at(0) + " failed: " + r.describe());
+  }
+}
+
+// "2026-11-27T11:04:17Z POST /v1/push 200 user=wang 123ms"
+bool parse_log_line(const std::string& line, RequestLogLine& out) {
+  std::istringstream in(line);
+  std::string at, status, user, ms;
+  if (!(in >> at >> out.method >> out.path >> status >> user >> ms)) return false;
+  out.status = std::atoi(status.c_str());
+  out.user = user.rfind("user=", 0) == 0 ? user.substr(5) : user;
+  out.ms = ms == "-" ? 0 : std::atof(ms.c_str());
+  return true;
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess(std::string dir) : dir_(std::move(dir)) {
+  std::filesystem::create_directories(dir_);
+  run_admin({"init", "--data", dir_}, {}, dir_);
+}
+
+ServerProcess::~ServerProcess() {
+  try {
+    stop();
+  } catch (...) {
+    // A destructor must not throw; the child dies with us anyway (PDEATHSIG).
+  }
+}
+
+void ServerProcess::add_user(const std::string& name, const std::string& role) {
+  run_admin({"user", "add", name, "--role", role, "--data", dir_}, {{"KEHU_PASSWORD", kPassword}},
+            dir_);
+}
+
+void ServerProcess::start() {
+  if (running()) return;
+  const std::string out_path = dir_ + "/server.out";
+  pid_ = start_child({server_binary(),
+                      {"serve", "--data", dir_, "--listen", "127.0.0.1:0"},
+                      {},
+                      out_path,
+                      dir_ + "/server.log"});
+  const std::string prefix = "listening on 127.0.0.1:";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = read_text_file(out_path);
+    if (auto at = text.find(prefix);
+        at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      port_ = std::stoi(text.substr(at + prefix.size()));
+      return;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw Error(Errc::internal, "kehu-server serve exited with " +
+                                      std::to_string(decode_wait_status(status)) + ": " +
+                                      read_text_file(dir_ + "/server.log"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop();
+  throw Error(Errc::internal, "kehu-server serve did not print its port within 10 s");
+}
+
+void ServerProcess::stop() {
+  if (!running()) return;
+  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+}
+
+long ServerProcess::vm_hwm_kb() const { return running() ? status_kb(pid_, "VmHWM:") : 0; }
+
+double ServerProcess::cpu_seconds() const {
+  if (!running()) return 0;
+  // /proc/PID/stat: the command may contain spaces, so count fields after its ')'.
+  std::string stat = read_text_file("/proc/" + std::to_string(pid_) + "/stat");
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {  // fields 14 and 15 (1-based)
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::uintmax_t ServerProcess::log_mark() const {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(dir_ + "/server.log", ec);
+  return ec ? 0 : size;
+}
+
+std::vector<RequestLogLine> ServerProcess::requests_since(std::uintmax_t mark) const {
+  std::ifstream in(dir_ + "/server.log", std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(mark));
+  std::vector<RequestLogLine> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    RequestLogLine l;
+    if (parse_log_line(line, l)) out.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace kehu::bench
