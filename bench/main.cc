@@ -23,6 +23,7 @@
 #include <sstream>
 
 #include "benches.h"
+#include "kehu/record.h"
 #include "stats.h"
 
 namespace kehu::bench {
@@ -72,15 +73,6 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-std::string today() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -91,7 +83,7 @@ int run(int argc, char** argv) {
       {"B1", bench_b1_edits},      {"B2", bench_b2_cli_edit},   {"B9", bench_b9_list},
       {"B3", bench_b3_import},     {"B5", bench_b5_push},       {"B4", bench_b4_first_sync},
       {"B6", bench_b6_round_trip}, {"B7", bench_b7_concurrent}, {"B8", bench_b8_memory}};
-  RunInfo info{today(), sysconf(_SC_NPROCESSORS_ONLN), args.scale, 0};
+  RunInfo info{kehu::today_local(), sysconf(_SC_NPROCESSORS_ONLN), args.scale, 0};
   std::vector<Figure> figures;
   bool all_ran = true;
   const auto t0 = Clock::now();

@@ -72,13 +72,7 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   q.limit = args.limit;
   q.deleted = args.deleted;
   auto records = ctx.replica().list(q);
-  if (ctx.json) {
-    json arr = json::array();
-    for (const auto& r : records) arr.push_back(record_json(r));
-    print_json(arr, std::cout);
-  } else {
-    print_records(ctx, records, std::cout);
-  }
+  print_list(ctx, records, std::cout);
   return 0;
 }
 
@@ -104,13 +98,7 @@ int cmd_child_list(Context& ctx, const std::string& collection, const std::strin
   q.collection = collection;
   q.parent = customer->id;
   auto records = rep.list(q);
-  if (ctx.json) {
-    json arr = json::array();
-    for (const auto& r : records) arr.push_back(record_json(r));
-    print_json(arr, std::cout);
-  } else {
-    print_records(ctx, records, std::cout);
-  }
+  print_list(ctx, records, std::cout);
   return 0;
 }
 

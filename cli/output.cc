@@ -109,6 +109,16 @@ void print_records(const Context& ctx, const std::vector<Record>& records, std::
       << (coded ? (ctx.lang == Lang::zh ? "（* 有未同步修改）" : " (* = pending changes)") : "") << '\n';
 }
 
+void print_list(const Context& ctx, const std::vector<Record>& records, std::ostream& out) {
+  if (!ctx.json) {
+    print_records(ctx, records, out);
+    return;
+  }
+  json arr = json::array();
+  for (const auto& r : records) arr.push_back(record_json(r));
+  print_json(arr, out);
+}
+
 void print_history(const Context& ctx, const Record& r,
                    const std::vector<Replica::HistoryEntry>& entries, std::ostream& out) {
   if (ctx.json) {

@@ -16,6 +16,8 @@ json record_json(const Record& r);
 
 void print_record(const Context& ctx, const Record& r, std::ostream& out);
 void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out);
+// A list as a table, or as a JSON array of record_json() with --json.
+void print_list(const Context& ctx, const std::vector<Record>& records, std::ostream& out);
 void print_history(const Context& ctx, const Record& r,
                    const std::vector<Replica::HistoryEntry>& entries, std::ostream& out);
 // Writes j as pretty JSON with non-ASCII kept as UTF-8.
