@@ -148,6 +148,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   r.change_id = c.change_id;
   r.op = c.op;
   r.author = session.user;
+  r.cause = c.cause;
   r.device = c.device;
   r.at = now_iso8601();
   r.hlc = c.hlc;

@@ -82,11 +82,13 @@ std::map<std::string, FieldChange> field_changes_from_json(const json& j) {
 }
 
 json to_json(const Change& c) {
-  return {{"change_id", c.change_id}, {"record_id", c.record_id}, {"collection", c.collection},
+  json j = {{"change_id", c.change_id}, {"record_id", c.record_id}, {"collection", c.collection},
           {"parent", c.parent},       {"code", c.code},           {"op", op_name(c.op)},
           {"base_rev", c.base_rev},   {"hlc", c.hlc},             {"device", c.device},
           {"device_seq", c.device_seq}, {"author", c.author},
           {"fields", field_changes_to_json(c.fields)}};
+  if (!c.cause.empty()) j["cause"] = c.cause;
+  return j;
 }
 
 Change change_from_json(const json& j) {
@@ -106,6 +108,7 @@ Change change_from_json(const json& j) {
   c.device = member<std::string>(j, "device", "");
   c.device_seq = member<std::int64_t>(j, "device_seq", 0);
   c.author = member<std::string>(j, "author", "");
+  c.cause = member<std::string>(j, "cause", "");
   c.fields = field_changes_from_json(j.value("fields", json()));
   return c;
 }
@@ -141,6 +144,9 @@ json to_json(const Revision& r) {
             {"author", r.author},       {"device", r.device},         {"at", r.at},
             {"hlc", r.hlc},             {"client_hlc", r.client_hlc}, {"changes", field_changes_to_json(r.changes)},
             {"conflicts", conflicts}};
+  // Only when set, so revisions without them hash exactly as before.
+  if (!r.cause.empty()) j["cause"] = r.cause;
+  if (!r.approved_by.empty()) j["approved_by"] = r.approved_by;
   if (!r.hash.empty()) {
     j["hash"] = r.hash;
     j["prev_hash"] = r.prev_hash;
@@ -166,6 +172,8 @@ Revision revision_from_json(const json& j) {
   if (auto it = j.find("conflicts"); it != j.end() && it->is_array()) {
     for (const auto& c : *it) r.conflicts.push_back(conflict_from_json(c));
   }
+  r.cause = member<std::string>(j, "cause", "");
+  r.approved_by = member<std::string>(j, "approved_by", "");
   r.hash = member<std::string>(j, "hash", "");
   r.prev_hash = member<std::string>(j, "prev_hash", "");
   return r;

@@ -57,6 +57,7 @@ struct Change {
   std::string device;
   std::int64_t device_seq = 0;  // the device's own order of its changes (strictly increasing)
   std::string author;           // who typed it (the server replaces this by the session user)
+  std::string cause;            // why, when not typed by hand: "revert to rev 3", "pool recycle", ...
   std::map<std::string, FieldChange> fields;
 };
 
@@ -87,6 +88,8 @@ struct Revision {
   std::int64_t client_hlc = 0;   // the device's own clock reading, before clamping
   std::map<std::string, FieldChange> changes;
   std::vector<Conflict> conflicts;
+  std::string cause;             // what made it, when not a hand edit (claim, release, revert, rule)
+  std::string approved_by;       // the manager who approved a protected-field change request
   std::string hash;              // server: SHA-256 chain link (hex); empty locally
   std::string prev_hash;
 };
