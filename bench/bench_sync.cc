@@ -277,7 +277,11 @@ Figure bench_b7_concurrent(Workspace& ws) {
   // A server of its own, so its peak memory (B8) is B7's alone.
   ServerProcess srv(ws.path("server-b7"));
   srv.add_user("b7-seed", "admin");
-  for (int k = 1; k <= kReplicas; ++k) srv.add_user("b7-" + std::to_string(k), "sales");
+  // Eight salespeople whose territories all cover the shared customers.
+  for (int k = 1; k <= kReplicas; ++k) {
+    srv.add_user("b7-" + std::to_string(k), "sales");
+    srv.set_regions("b7-" + std::to_string(k), all_provinces());
+  }
   srv.start();
 
   // The shared customers: created by one device, pulled by all eight.

@@ -61,6 +61,16 @@ const std::vector<Province> kProvinces = {{"江苏", {"南京", "苏州", "无�
                                           {"重庆", {"重庆"}},
                                           {"安徽", {"合肥", "芜湖"}},
                                           {"辽宁", {"沈阳", "大连"}}};
+
+}  // namespace
+
+std::string all_provinces() {
+  std::string out;
+  for (const auto& p : kProvinces) out += (out.empty() ? "" : ",") + p.name;
+  return out;
+}
+
+namespace {
 const Pool kDistrict = {"朝阳区", "南山区",   "高新区", "鼓楼区",
                         "江宁区", "浦东新区", "天河区", "西湖区"};
 const Pool kRoad = {"人民路", "解放路",   "中山路", "建设路",

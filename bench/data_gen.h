@@ -73,4 +73,8 @@ void write_sheet_csv(const std::string& path, const std::string& header_line, st
 // The first line of a file (with its BOM, without the line end). Throws Error(io).
 std::string read_first_line(const std::string& path);
 
+// Every province the generator uses, comma-separated: a territory that covers
+// all generated customers (`kehu-server user set-regions`).
+std::string all_provinces();
+
 }  // namespace kehu::bench

@@ -60,6 +60,10 @@ void ServerProcess::add_user(const std::string& name, const std::string& role) {
             dir_);
 }
 
+void ServerProcess::set_regions(const std::string& name, const std::string& regions) {
+  run_admin({"user", "set-regions", name, regions, "--data", dir_}, {}, dir_);
+}
+
 void ServerProcess::start() {
   if (running()) return;
   const std::string out_path = dir_ + "/server.out";

@@ -36,6 +36,8 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   void add_user(const std::string& name, const std::string& role);
+  // `kehu-server user set-regions NAME REGIONS` (comma-separated).
+  void set_regions(const std::string& name, const std::string& regions);
   // Starts serving; returns once the port is known (10 s at most, else throws).
   void start();
   void stop();

@@ -2,6 +2,7 @@
 // as kehu::Error and turned into messages and exit codes in main.cc only.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,10 +40,26 @@ struct NetArgs {
   bool insecure = false;
 };
 int cmd_login(Context& ctx, const std::string& server, const std::string& user, const NetArgs& net);
-int cmd_logout(Context& ctx);
+int cmd_logout(Context& ctx, const NetArgs& net);
+int cmd_passwd(Context& ctx, const NetArgs& net);
 int cmd_sync(Context& ctx, const NetArgs& net);
 int cmd_conflicts(Context& ctx);
 int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
                          const std::string& keep);
+
+// commands_audit.cc
+struct AuditArgs {
+  std::string user, since, until, customer;  // filters; empty: not given
+  std::int64_t limit = 100;                  // revisions to show at most
+};
+int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net);
+int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const std::string& field);
+
+// Team commands (commands_team.cc): online, then a sync.
+int cmd_claim(Context& ctx, const std::string& code);
+int cmd_release(Context& ctx, const std::string& code, const std::string& reason);
+int cmd_reassign(Context& ctx, const std::string& code, const std::string& owner, const std::string& reason);
+int cmd_approvals(Context& ctx, bool all);
+int cmd_decide(Context& ctx, const std::string& id, bool approve, const std::string& reason);
 
 }  // namespace kehu::cli

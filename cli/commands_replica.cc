@@ -37,12 +37,16 @@ int cmd_status(Context& ctx) {
   auto& rep = ctx.replica();
   ReplicaStatus s = rep.status();
   auto rejected = rep.changes_in_state("rejected");
-  if (ctx.json) {
-    json rj = json::array();
-    for (const auto& c : rejected) {
-      rj.push_back({{"change_id", c.change.change_id}, {"record_id", c.change.record_id},
-                    {"code", c.change.code}, {"reason", c.reason}});
+  auto awaiting = rep.changes_in_state("awaiting");
+  auto brief = [](const std::vector<LoggedChange>& changes) {
+    json out = json::array();
+    for (const auto& c : changes) {
+      out.push_back({{"change_id", c.change.change_id}, {"record_id", c.change.record_id},
+                     {"code", c.change.code}, {"reason", c.reason}});
     }
+    return out;
+  };
+  if (ctx.json) {
     print_json({{"path", s.path},
                 {"schema_version", s.schema_version},
                 {"device_id", s.device_id},
@@ -52,7 +56,9 @@ int cmd_status(Context& ctx) {
                 {"last_sync", s.last_sync},
                 {"pending", s.pending},
                 {"rejected", s.rejected},
-                {"rejected_changes", rj},
+                {"rejected_changes", brief(rejected)},
+                {"awaiting_approval", s.awaiting},
+                {"awaiting_changes", brief(awaiting)},
                 {"conflicts", s.conflicts},
                 {"customers", s.customers},
                 {"deleted_customers", s.deleted_customers}},
@@ -70,15 +76,20 @@ int cmd_status(Context& ctx) {
       {zh ? "上次同步" : "last sync", s.last_sync.empty() ? (zh ? "从未" : "never") : s.last_sync},
       {zh ? "待同步修改" : "pending changes", std::to_string(s.pending)},
       {zh ? "被拒修改" : "rejected changes", std::to_string(s.rejected)},
+      {zh ? "待审批修改" : "awaiting approval", std::to_string(s.awaiting)},
       {zh ? "未解决冲突" : "open conflicts", std::to_string(s.conflicts)},
       {zh ? "客户" : "customers", std::to_string(s.customers)},
       {zh ? "回收站" : "in recycle bin", std::to_string(s.deleted_customers)},
   };
   std::cout << render_table({zh ? "项目" : "item", zh ? "值" : "value"}, rows);
-  for (const auto& c : rejected) {
-    std::cout << (zh ? "被拒: " : "rejected: ") << (c.change.code.empty() ? c.change.record_id : c.change.code)
-              << " " << op_name(c.change.op) << ": " << c.reason << '\n';
-  }
+  auto list = [&](const std::vector<LoggedChange>& changes, const char* label) {
+    for (const auto& c : changes) {
+      std::cout << label << (c.change.code.empty() ? c.change.record_id : c.change.code) << " "
+                << op_name(c.change.op) << ": " << c.reason << '\n';
+    }
+  };
+  list(rejected, zh ? "被拒: " : "rejected: ");
+  list(awaiting, zh ? "待审批: " : "awaiting: ");
   return 0;
 }
 

@@ -1,8 +1,13 @@
-// login / logout / sync / conflicts subcommands.
+// login / logout / passwd / sync / conflicts subcommands.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "commands.h"
 #include "kehu/error.h"
@@ -14,10 +19,53 @@
 namespace kehu::cli {
 namespace {
 
-sync::SyncOptions sync_options(const NetArgs& net) {
+// Throws `code` naming `what` if `path` cannot be read or holds no PEM
+// certificate: checked before any network traffic, so a typo is named as such
+// and not reported as an untrusted server.
+void check_ca_file(const std::string& path, Errc code, const std::string& what, const std::string& fix) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(code, what + " " + path + ": cannot read it (" + std::strerror(errno) + ")" + fix);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    throw Error(code, what + " " + path + ": no PEM certificate in it (expected \"-----BEGIN CERTIFICATE-----\")" + fix);
+  }
+}
+
+// A secret from the environment variable `var`, else from a prompt without echo.
+std::string secret(const char* var, const std::string& prompt) {
+  if (const char* v = std::getenv(var); v && *v) return v;
+  try {
+    return prompt_secret(prompt.c_str());
+  } catch (const Error& e) {
+    if (e.code() != Errc::usage) throw;
+    throw Error(Errc::usage, "no terminal to ask for the " + prompt + ": set " + var);
+  }
+}
+
+// The client options for `net`: --ca-file (checked, made absolute) or else, but
+// not for login, the CA file remembered at login; --insecure (with a warning on
+// stderr). Throws Error(usage) for an unreadable or non-PEM --ca-file,
+// Error(io) for a remembered one that is gone.
+sync::SyncOptions net_options(Context& ctx, const NetArgs& net, bool login = false) {
   sync::SyncOptions o;
-  o.http.ca_file = net.ca_file;
+  if (!net.ca_file.empty()) {
+    // Absolute, because login remembers it for later commands run from elsewhere.
+    o.http.ca_file = std::filesystem::absolute(net.ca_file).lexically_normal().string();
+    check_ca_file(o.http.ca_file, Errc::usage, "--ca-file", "");
+  } else if (!login) {
+    if (std::string remembered = ctx.replica().meta("ca_file"); !remembered.empty()) {
+      check_ca_file(remembered, Errc::io, "the CA file remembered at login,",
+                    "; put it back, or log in again with --ca-file");
+      o.http.ca_file = remembered;
+    }
+  }
   o.http.insecure = net.insecure;
+  if (net.insecure) {
+    std::cerr << (ctx.lang == Lang::zh ? "kehu: 警告: --insecure 不检查服务器证书，网络上的任何人都能读取和篡改本次会话；仅用于开发\n"
+                                       : "kehu: warning: --insecure: the server's certificate is not checked, so anyone "
+                                         "on the network path can read and change this session; for development only\n");
+  }
   if (::isatty(STDERR_FILENO)) {
     o.progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << std::flush; };
   }
@@ -28,25 +76,46 @@ sync::SyncOptions sync_options(const NetArgs& net) {
 
 int cmd_login(Context& ctx, const std::string& server, const std::string& user, const NetArgs& net) {
   auto& rep = ctx.replica();
-  std::string password;
-  if (const char* v = std::getenv("KEHU_PASSWORD"); v && *v) {
-    password = v;
-  } else {
-    password = prompt_secret(("Password for " + user).c_str());
-  }
-  sync::login(rep, server, user, password, sync_options(net));
+  auto opts = net_options(ctx, net, /*login=*/true);
+  const std::string password = secret("KEHU_PASSWORD", "password for " + user);
+  sync::login(rep, server, user, password, opts);
   std::cout << (ctx.lang == Lang::zh ? "已登录 " : "logged in to ") << server << " as " << user << '\n';
   return 0;
 }
 
-int cmd_logout(Context& ctx) {
-  sync::logout(ctx.replica());
-  std::cout << (ctx.lang == Lang::zh ? "已退出登录\n" : "logged out\n");
+int cmd_logout(Context& ctx, const NetArgs& net) {
+  const std::string note = sync::logout(ctx.replica(), net_options(ctx, net));
+  bool zh = ctx.lang == Lang::zh;
+  if (!note.empty()) std::cerr << (zh ? "kehu: 注意: " : "kehu: note: ") << note << '\n';
+  std::cout << (zh ? "已退出登录\n" : "logged out\n");
+  return 0;
+}
+
+int cmd_passwd(Context& ctx, const NetArgs& net) {
+  auto& rep = ctx.replica();
+  const std::string user = rep.meta("user");
+  if (user.empty() || rep.meta("token").empty()) {
+    throw Error(Errc::unauthorized, "not logged in: run `kehu login --server URL --user NAME` first");
+  }
+  auto opts = net_options(ctx, net);
+  const std::string current = secret("KEHU_PASSWORD", "current password of " + user);
+  std::string next;
+  if (const char* v = std::getenv("KEHU_NEW_PASSWORD"); v && *v) {
+    next = v;
+  } else {
+    next = secret("KEHU_NEW_PASSWORD", "new password of " + user);
+    if (secret("KEHU_NEW_PASSWORD", "new password again") != next) {
+      throw Error(Errc::usage, "the two new passwords differ; nothing was changed");
+    }
+  }
+  sync::change_password(rep, current, next, opts);
+  std::cout << (ctx.lang == Lang::zh ? "已修改 " + user + " 的密码；其他设备需要重新登录\n"
+                                     : "changed the password of " + user + "; other devices must log in again\n");
   return 0;
 }
 
 int cmd_sync(Context& ctx, const NetArgs& net) {
-  auto opts = sync_options(net);
+  auto opts = net_options(ctx, net);
   sync::SyncReport r = sync::sync(ctx.replica(), opts);
   if (opts.progress) std::cerr << "\r\033[K";
   if (ctx.json) {

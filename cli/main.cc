@@ -84,6 +84,33 @@ int main(int argc, char** argv) {
   crest->add_option("CODE", code, "customer code")->required();
   crest->callback([&] { action = [&] { return cmd_customer_delete(ctx, code, true); }; });
 
+  std::string reason, owner;
+  auto* cclaim = customer->add_subcommand("claim", "take a customer from the public pool (公海)");
+  cclaim->add_option("CODE", code, "customer code")->required();
+  cclaim->callback([&] { action = [&] { return cmd_claim(ctx, code); }; });
+  auto* crelease = customer->add_subcommand("release", "return your customer to the public pool (公海)");
+  crelease->add_option("CODE", code, "customer code")->required();
+  crelease->add_option("--reason", reason, "why it goes back to the pool")->required();
+  crelease->callback([&] { action = [&] { return cmd_release(ctx, code, reason); }; });
+  auto* creassign = customer->add_subcommand("reassign", "give a customer to another user (managers)");
+  creassign->add_option("CODE", code, "customer code")->required();
+  creassign->add_option("USER", owner, "the new owner")->required();
+  creassign->add_option("--reason", reason, "why");
+  creassign->callback([&] { action = [&] { return cmd_reassign(ctx, code, owner, reason); }; });
+
+  bool all_requests = false;
+  auto* approvals = app.add_subcommand("approvals", "change requests of protected fields");
+  approvals->add_flag("--all", all_requests, "decided ones too");
+  approvals->callback([&] { action = [&] { return cmd_approvals(ctx, all_requests); }; });
+  std::string request_id;
+  auto* approve = app.add_subcommand("approve", "approve a change request (managers)");
+  approve->add_option("ID", request_id, "request id (see `kehu approvals`)")->required();
+  approve->callback([&] { action = [&] { return cmd_decide(ctx, request_id, true, ""); }; });
+  auto* reject = app.add_subcommand("reject", "reject a change request (managers)");
+  reject->add_option("ID", request_id, "request id (see `kehu approvals`)")->required();
+  reject->add_option("--reason", reason, "why")->required();
+  reject->callback([&] { action = [&] { return cmd_decide(ctx, request_id, false, reason); }; });
+
   add_child_commands(app, ctx, action, "followup", "followups", "follow-ups of a customer");
   add_child_commands(app, ctx, action, "order", "orders", "orders of a customer");
   add_child_commands(app, ctx, action, "contact", "contacts", "contacts of a customer");
@@ -122,9 +149,15 @@ int main(int argc, char** argv) {
   login->add_option("--ca-file", net.ca_file, "trust this CA bundle");
   login->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
   login->callback([&] { action = [&] { return cmd_login(ctx, server, user, net); }; });
-  app.add_subcommand("logout", "forget the session token")->callback([&] {
-    action = [&] { return cmd_logout(ctx); };
-  });
+  auto* logout = app.add_subcommand("logout", "revoke the session token on the server and forget it here");
+  logout->add_option("--ca-file", net.ca_file, "trust this CA bundle");
+  logout->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
+  logout->callback([&] { action = [&] { return cmd_logout(ctx, net); }; });
+  auto* passwd = app.add_subcommand(
+      "passwd", "change your password on the server (KEHU_PASSWORD / KEHU_NEW_PASSWORD or prompts)");
+  passwd->add_option("--ca-file", net.ca_file, "trust this CA bundle");
+  passwd->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
+  passwd->callback([&] { action = [&] { return cmd_passwd(ctx, net); }; });
   auto* sync = app.add_subcommand("sync", "push local changes, then pull the team's");
   sync->add_option("--ca-file", net.ca_file, "trust this CA bundle");
   sync->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
@@ -138,6 +171,23 @@ int main(int argc, char** argv) {
   resolve->add_option("FIELD", field, "field key or label")->required();
   resolve->add_option("--keep", keep, "theirs|mine")->required();
   resolve->callback([&] { action = [&] { return cmd_conflict_resolve(ctx, code, field, keep); }; });
+
+  AuditArgs audit_args;
+  auto* audit = app.add_subcommand("audit", "revisions on the server by user, date and customer (newest first)");
+  audit->add_option("--user", audit_args.user, "only this user's revisions");
+  audit->add_option("--since", audit_args.since, "from this day (YYYY-MM-DD, local; or today) or UTC time");
+  audit->add_option("--until", audit_args.until, "up to this day, included (YYYY-MM-DD, local; or today)");
+  audit->add_option("--customer", audit_args.customer, "a customer (code or old code) and its child records");
+  audit->add_option("--limit", audit_args.limit, "show at most this many (default 100)");
+  audit->add_option("--ca-file", net.ca_file, "trust this CA bundle");
+  audit->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
+  audit->callback([&] { action = [&] { return cmd_audit(ctx, audit_args, net); }; });
+  std::int64_t to_rev = 0;
+  auto* revert = app.add_subcommand("revert", "restore a customer's fields as they were at a revision");
+  revert->add_option("CODE", code, "customer code (or a record id)")->required();
+  revert->add_option("--to-rev", to_rev, "the server revision to go back to")->required();
+  revert->add_option("--field", field, "only this field");
+  revert->callback([&] { action = [&] { return cmd_revert(ctx, code, to_rev, field); }; });
 
   try {
     app.parse(argc, argv);

@@ -21,6 +21,8 @@ std::vector<std::string> list_columns(const std::string& collection) {
   return keys;
 }
 
+}  // namespace
+
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v) {
   if (key == kDeletedField) return v == true ? "yes" : (v.is_null() ? "" : "no");
@@ -30,8 +32,6 @@ std::string show_value(const Context& ctx, const std::string& collection, const 
   return display_value(*f, v, ctx.lang);
 }
 
-// The changed fields in the order the sheet shows them (schema order), then any
-// the schema does not know, then the recycle-bin flag.
 std::vector<std::string> in_schema_order(const std::string& collection,
                                          const std::map<std::string, FieldChange>& changes) {
   std::vector<std::string> keys;
@@ -46,8 +46,6 @@ std::vector<std::string> in_schema_order(const std::string& collection,
   if (changes.count(kDeletedField)) keys.push_back(kDeletedField);
   return keys;
 }
-
-}  // namespace
 
 std::string label_of(const Context& ctx, const std::string& collection, const std::string& key) {
   if (key == kDeletedField) return ctx.lang == Lang::zh ? "已删除" : "Deleted";
@@ -137,6 +135,8 @@ void print_history(const Context& ctx, const Record& r,
       j["at"] = e.revision.at;
       j["hlc"] = e.revision.hlc;
       j["changes"] = field_changes_to_json(e.revision.changes);
+      if (!e.revision.cause.empty()) j["cause"] = e.revision.cause;
+      if (!e.revision.approved_by.empty()) j["approved_by"] = e.revision.approved_by;
       json conflicts = json::array();
       for (const auto& c : e.revision.conflicts) conflicts.push_back(to_json(c));
       j["conflicts"] = conflicts;
@@ -155,10 +155,11 @@ void print_history(const Context& ctx, const Record& r,
   for (const auto& e : entries) {
     std::string rev = e.state == "server" ? std::to_string(e.revision.rev) : e.state;
     std::string who = e.revision.author + "@" + e.revision.device.substr(0, 8);
+    const std::string cause = e.revision.cause.empty() ? "" : " (" + e.revision.cause + ")";
     bool first = true;
     auto add = [&](const std::string& field, const std::string& change) {
       rows.push_back({first ? rev : "", first ? e.revision.at : "", first ? who : "",
-                      first ? op_name(e.revision.op) : "", field, change});
+                      first ? op_name(e.revision.op) + cause : "", field, change});
       first = false;
     };
     for (const std::string& key : in_schema_order(r.collection, e.revision.changes)) {

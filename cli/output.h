@@ -3,6 +3,8 @@
 #pragma once
 
 #include <iosfwd>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "context.h"
@@ -25,5 +27,12 @@ void print_json(const json& j, std::ostream& out);
 
 // A field's label in the context's language (the key for unknown fields).
 std::string label_of(const Context& ctx, const std::string& collection, const std::string& key);
+// A stored value as the sheet shows it (enum labels, money in yuan, tags a;b).
+std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
+                       const json& v);
+// The changed fields in the order the sheet shows them (schema order), then any
+// the schema does not know, then the recycle-bin flag.
+std::vector<std::string> in_schema_order(const std::string& collection,
+                                         const std::map<std::string, FieldChange>& changes);
 
 }  // namespace kehu::cli

@@ -1,5 +1,7 @@
 #include "access_policy.h"
 
+#include "kehu/text.h"
+
 namespace kehu::server {
 
 namespace {
@@ -9,7 +11,42 @@ bool readable(Role role, const CollectionDef& coll, const std::string& key) {
   return f == nullptr || f->key != key || AccessPolicy::may_read_field(role, *f);
 }
 
+bool maskable(const CollectionDef& coll, const std::string& key) {
+  const FieldDef* f = coll.find(key);
+  return f != nullptr && f->key == key && (f->type == FieldType::phone || key == "wechat");
+}
+
+std::string text_of(const json& values, const char* key) {
+  auto it = values.find(key);
+  return it != values.end() && it->is_string() ? trim(it->get<std::string>()) : std::string();
+}
+
+bool covered_by_any(const std::vector<std::string>& regions, const json& customer) {
+  const std::string province = text_of(customer, "province"), city = text_of(customer, "city");
+  for (const auto& r : regions) {
+    if (AccessPolicy::region_covers(r, province, city)) return true;
+  }
+  return false;
+}
+
+void mask_json(json& v) {
+  if (v.is_string()) v = mask_value(v.get<std::string>());
+}
+
 }  // namespace
+
+std::string mask_value(const std::string& value) {
+  if (value.empty()) return value;
+  bool digits = value.size() >= 7;
+  for (char c : value) digits = digits && c >= '0' && c <= '9';
+  if (digits) return value.substr(0, 3) + "****" + value.substr(value.size() - 4);
+  // Keep the first and last byte only if they are ASCII, so UTF-8 is never cut.
+  std::string out;
+  if (static_cast<unsigned char>(value.front()) < 0x80) out += value.front();
+  out += "****";
+  if (value.size() > 1 && static_cast<unsigned char>(value.back()) < 0x80) out += value.back();
+  return out;
+}
 
 bool AccessPolicy::may_write(Role role) { return role != Role::auditor; }
 
@@ -19,6 +56,34 @@ bool AccessPolicy::may_read_field(Role role, const FieldDef& field) {
 
 bool AccessPolicy::may_write_field(Role role, const FieldDef& field) {
   return may_write(role) && may_read_field(role, field);
+}
+
+bool AccessPolicy::may_reassign(Role role) { return role == Role::admin || role == Role::manager; }
+
+bool AccessPolicy::in_pool(const json& customer) { return text_of(customer, "owner").empty(); }
+
+bool AccessPolicy::region_covers(const std::string& region, const std::string& province,
+                                 const std::string& city) {
+  if (region.empty() || province.empty()) return false;
+  const auto slash = region.find('/');
+  if (slash == std::string::npos) return region == province;
+  return region.compare(0, slash, province) == 0 && slash == province.size() &&
+         region.substr(slash + 1) == city;
+}
+
+Access AccessPolicy::customer_access(const Session& s, const json& customer) {
+  switch (s.role) {
+    case Role::admin: return Access::write;
+    case Role::auditor: return Access::read;
+    case Role::manager:
+      if (text_of(customer, "owner") == s.user || covered_by_any(s.regions, customer)) return Access::write;
+      return Access::none;
+    case Role::sales:
+      if (in_pool(customer)) return Access::masked;
+      if (text_of(customer, "owner") == s.user || covered_by_any(s.regions, customer)) return Access::write;
+      return Access::none;
+  }
+  return Access::none;
 }
 
 void AccessPolicy::redact_fields(Role role, const CollectionDef& coll, json& fields) {
@@ -32,6 +97,13 @@ void AccessPolicy::redact_fields(Role role, const CollectionDef& coll, json& fie
   }
 }
 
+void AccessPolicy::mask_fields(const CollectionDef& coll, json& fields) {
+  if (!fields.is_object()) return;
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    if (maskable(coll, it.key())) mask_json(it.value());
+  }
+}
+
 void AccessPolicy::redact_conflicts(Role role, const CollectionDef& coll, json& conflicts) {
   if (!conflicts.is_array()) return;
   json kept = json::array();
@@ -41,12 +113,30 @@ void AccessPolicy::redact_conflicts(Role role, const CollectionDef& coll, json& 
   conflicts = std::move(kept);
 }
 
-void AccessPolicy::redact_revision(Role role, json& revision) {
-  if (role != Role::sales) return;  // the only role with unreadable fields today
+void AccessPolicy::redact_revision(Role role, Access access, json& revision) {
+  if (role != Role::sales) return;  // the only role with unreadable or masked fields
   const CollectionDef* coll = Schema::builtin().find(revision.value("collection", std::string()));
   if (coll == nullptr) return;
-  if (auto it = revision.find("changes"); it != revision.end()) redact_fields(role, *coll, *it);
-  if (auto it = revision.find("conflicts"); it != revision.end()) redact_conflicts(role, *coll, *it);
+  if (auto it = revision.find("changes"); it != revision.end()) {
+    redact_fields(role, *coll, *it);
+    if (access == Access::masked && it->is_object()) {
+      for (auto f = it->begin(); f != it->end(); ++f) {
+        if (!maskable(*coll, f.key()) || !f->is_object()) continue;
+        if (auto o = f->find("old"); o != f->end()) mask_json(*o);
+        if (auto n = f->find("new"); n != f->end()) mask_json(*n);
+      }
+    }
+  }
+  if (auto it = revision.find("conflicts"); it != revision.end()) {
+    redact_conflicts(role, *coll, *it);
+    if (access == Access::masked && it->is_array()) {
+      for (auto& c : *it) {
+        if (!maskable(*coll, c.value("field", std::string()))) continue;
+        if (auto k = c.find("kept"); k != c.end()) mask_json(*k);
+        if (auto l = c.find("lost"); l != c.end()) mask_json(*l);
+      }
+    }
+  }
 }
 
 }  // namespace kehu::server

@@ -1,14 +1,21 @@
-// What a role may do (DESIGN.md "Users and access"), in one place, so the deeper
-// scopes still to come (a manager's regions, a salesperson's own customers and
-// territory) are added here and nowhere else.
+// What a user may read and write (DESIGN.md "Users and access"), in one place.
 //
-// Today:
-//   * admin, manager and sales may write records and lease codes; auditor may not;
-//   * restricted fields (FieldDef::restricted: credit rating, annual spend, ...)
-//     are readable and writable by admin, manager and auditor (read only), and
-//     never leave the server for sales: they are cut from pulled records, from
-//     revisions' changes and conflicts, and from push results;
-//   * every role reads every record.
+// Roles:
+//   * admin: everything. auditor: reads everything, writes nothing.
+//   * manager: customers in their regions (User::regions: "江苏" matches every
+//     city of the province, "江苏/南京" one city) or owned by them; reads and
+//     writes restricted fields; reassigns owners.
+//   * sales: customers they own or in their territory (User::regions), read and
+//     write; customers in the public pool (公海: no owner) read only, with phone
+//     and WeChat masked, until claimed; never restricted fields.
+// Follow-ups, orders, contacts and the other child records follow their
+// customer. Scope is decided on the customer's current state, so reassigning
+// a customer or changing a territory moves the customer and its children
+// between devices at their next pull (pull_service.h).
+//
+// Restricted fields (FieldDef::restricted: credit rating, annual spend, credit
+// limit) are cut from pulled records, from revisions' changes and conflicts,
+// and from push results for roles that may not read them.
 //
 // Note: a redacted revision keeps its original hash, so a device cannot verify
 // the chain over revisions it received redacted. Only the server verifies it.
@@ -16,26 +23,64 @@
 // Stateless; all functions are thread-safe.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "kehu/record.h"
 #include "kehu/schema.h"
 #include "role.h"
+#include "session.h"
 
 namespace kehu::server {
+
+// How a session may use one customer and its child records.
+enum class Access {
+  none,    // invisible: never pulled, every write refused
+  masked,  // a pool customer for sales: readable with contact numbers masked
+  read,    // readable in full (auditor)
+  write,   // readable and writable
+};
 
 class AccessPolicy {
  public:
   static bool may_write(Role role);
   static bool may_read_field(Role role, const FieldDef& field);
   static bool may_write_field(Role role, const FieldDef& field);
+  // Whether the role may change a customer's owner by editing it (sales may
+  // not: they claim and release through the pool).
+  static bool may_reassign(Role role);
+  // Whether every customer is in scope for the role (no per-customer checks needed).
+  static bool sees_everything(Role role) { return role == Role::admin || role == Role::auditor; }
+
+  // The session's access to a customer whose current values are `customer`
+  // (owner, province, city are read from it).
+  static Access customer_access(const Session& session, const json& customer);
+  // Whether "省" or "省/市" `region` covers a customer in province/city.
+  static bool region_covers(const std::string& region, const std::string& province,
+                            const std::string& city);
+  // A customer without owner is in the public pool.
+  static bool in_pool(const json& customer);
+  // Which revision fields can move a customer between scopes.
+  static bool is_scope_field(const std::string& key) {
+    return key == "owner" || key == "province" || key == "city";
+  }
 
   // Removes the members of `fields` (an object keyed by field key) that `role`
   // may not read. Unknown keys are kept (they are not restricted by definition).
   static void redact_fields(Role role, const CollectionDef& coll, json& fields);
-  // Removes unreadable fields from a revision's or push result's "changes" and
-  // "conflicts". `collection` is looked up in the built-in schema.
-  static void redact_revision(Role role, json& revision);
+  // Masks phone numbers and WeChat ids in `fields` (values keyed by field key):
+  // "13812345678" -> "138****5678".
+  static void mask_fields(const CollectionDef& coll, json& fields);
+  // Cuts unreadable fields from a revision's or push result's "changes" and
+  // "conflicts", and masks them when `access` is masked. `collection` is looked
+  // up in the built-in schema.
+  static void redact_revision(Role role, Access access, json& revision);
   // Removes conflicts about unreadable fields from an array of conflicts.
   static void redact_conflicts(Role role, const CollectionDef& coll, json& conflicts);
 };
+
+// "138****5678" for a phone number, the first and last characters around ****
+// for anything else.
+std::string mask_value(const std::string& value);
 
 }  // namespace kehu::server

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "crypto.h"
+#include "http_errors.h"
 #include "kehu/error.h"
 #include "password.h"
 #include "server_config.h"
@@ -25,36 +26,8 @@ const std::string& decoy_hash() {
 
 constexpr std::string_view kBearer = "Bearer ";
 
-}  // namespace
-
-Authenticator::Authenticator(Store& store, UnixClock now)
-    : store_(store), now_(now ? std::move(now) : UnixClock(system_unix_seconds)) {}
-
-LoginResult Authenticator::login(std::string_view user, std::string_view password,
-                                 std::string_view device) {
-  std::optional<User> found;
-  {
-    auto txn = store_.begin(TxnMode::read);
-    found = txn->find_user(user);
-  }
-  const bool ok = verify_password(password, found ? found->password_hash : decoy_hash());
-  if (!found || !ok) throw Error(Errc::unauthorized, "wrong user or password");
-  if (found->disabled) throw Error(Errc::forbidden, "user \"" + found->name + "\" is disabled");
-
-  LoginResult out;
-  out.token = crypto::to_hex(crypto::random_bytes(config::kTokenBytes));
-  const std::int64_t now = now_();
-  out.expires_at = now + config::kTokenLifetimeSeconds;
-  out.session = Session{found->name, found->role, std::string(device)};
-
-  auto txn = store_.begin(TxnMode::write);
-  txn->delete_expired_tokens(now);  // housekeeping, so the table only holds live tokens
-  txn->put_token(Token{crypto::sha256_hex(out.token), found->name, std::string(device), out.expires_at});
-  txn->commit();
-  return out;
-}
-
-Session Authenticator::authenticate(std::string_view authorization) {
+// The token of an "Authorization" header value, or Error(unauthorized).
+std::string_view bearer_token(std::string_view authorization) {
   if (authorization.substr(0, kBearer.size()) != kBearer) {
     throw Error(Errc::unauthorized, "missing or expired token: send \"Authorization: Bearer <token>\"");
   }
@@ -62,17 +35,114 @@ Session Authenticator::authenticate(std::string_view authorization) {
   if (token.size() != config::kTokenBytes * 2) {
     throw Error(Errc::unauthorized, "missing or expired token: malformed token");
   }
+  return token;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(Store& store, UnixClock now, AuthSettings settings)
+    : store_(store),
+      now_(now ? std::move(now) : UnixClock(system_unix_seconds)),
+      token_lifetime_(settings.token_lifetime_seconds),
+      throttle_(settings.throttle, now_) {}
+
+void Authenticator::check_throttle(std::string_view user, std::string_view address) {
+  if (auto lock = throttle_.locked(user, address)) throw throttled(lock->message(), lock->retry_after);
+}
+
+LoginResult Authenticator::issue_token(StoreTxn& txn, const Session& session, std::int64_t now) {
+  LoginResult out;
+  out.token = crypto::to_hex(crypto::random_bytes(config::kTokenBytes));
+  out.expires_at = now + token_lifetime_;
+  out.session = session;
+  txn.put_token(Token{crypto::sha256_hex(out.token), session.user, session.device, out.expires_at});
+  return out;
+}
+
+LoginResult Authenticator::login(std::string_view user, std::string_view password,
+                                 std::string_view device, std::string_view address) {
+  // Checked before the password, so a locked name answers the same whether or
+  // not the guess was right.
+  check_throttle(user, address);
+  std::optional<User> found;
+  {
+    auto txn = store_.begin(TxnMode::read);
+    found = txn->find_user(user);
+  }
+  const bool ok = verify_password(password, found ? found->password_hash : decoy_hash());
+  if (!found || !ok) {
+    throttle_.record_failure(user, address);
+    throw Error(Errc::unauthorized, "wrong user or password");
+  }
+  throttle_.record_success(found->name);
+  if (found->disabled) throw Error(Errc::forbidden, "user \"" + found->name + "\" is disabled");
+
+  const std::int64_t now = now_();
+  auto txn = store_.begin(TxnMode::write);
+  txn->delete_expired_tokens(now);  // housekeeping, so the table only holds live tokens
+  LoginResult out = issue_token(
+      *txn, Session{found->name, found->role, std::string(device), found->regions, found->scope_version}, now);
+  txn->commit();
+  return out;
+}
+
+std::optional<std::string> Authenticator::logout(std::string_view authorization) {
+  const std::string hash = crypto::sha256_hex(bearer_token(authorization));
+  auto txn = store_.begin(TxnMode::write);
+  auto stored = txn->find_token(hash);
+  if (!stored) return std::nullopt;
+  txn->delete_token(hash);
+  txn->commit();
+  return stored->user;
+}
+
+LoginResult Authenticator::change_password(std::string_view authorization, std::string_view current,
+                                           std::string_view next, std::string_view address) {
+  const Session session = authenticate(authorization);
+  check_throttle(session.user, address);
+  std::optional<User> user;
+  {
+    auto txn = store_.begin(TxnMode::read);
+    user = txn->find_user(session.user);
+  }
+  if (!user || !verify_password(current, user->password_hash)) {
+    throttle_.record_failure(session.user, address);
+    throw Error(Errc::forbidden, "the current password is wrong");
+  }
+  throttle_.record_success(session.user);
+  check_password_policy(next);
+  if (next == current) throw Error(Errc::validation, "the new password must differ from the current one");
+  const std::string hash = hash_password(next);
+
+  const std::int64_t now = now_();
+  auto txn = store_.begin(TxnMode::write);
+  auto fresh = txn->find_user(session.user);  // as of this transaction, not of the check
+  if (!fresh) throw Error(Errc::unauthorized, "missing or expired token: the user no longer exists");
+  fresh->password_hash = hash;
+  txn->update_user(*fresh);
+  txn->delete_user_tokens(session.user);  // every device, this one included ...
+  LoginResult out = issue_token(*txn, session, now);  // ... which gets a fresh token
+  txn->commit();
+  return out;
+}
+
+Session Authenticator::authenticate(std::string_view authorization) {
+  const std::string_view token = bearer_token(authorization);
   auto txn = store_.begin(TxnMode::read);
   // Looking up the hash, not the token, means a timing leak in the index lookup
   // reveals nothing about any valid token.
   auto stored = txn->find_token(crypto::sha256_hex(token));
-  if (!stored || stored->expires_at <= now_()) {
-    throw Error(Errc::unauthorized, "missing or expired token: log in again");
+  if (!stored) {
+    throw Error(Errc::unauthorized,
+                "unknown token (logged out, revoked by a password change, or never issued): log in again");
+  }
+  if (stored->expires_at <= now_()) {
+    throw Error(Errc::unauthorized, "the token expired at " + iso_utc(stored->expires_at) + ": log in again");
   }
   auto user = txn->find_user(stored->user);
   if (!user) throw Error(Errc::unauthorized, "missing or expired token: the user no longer exists");
   if (user->disabled) throw Error(Errc::forbidden, "user \"" + user->name + "\" is disabled");
-  return Session{user->name, user->role, stored->device};
+  return Session{user->name, user->role, stored->device, user->regions, user->scope_version};
 }
 
 }  // namespace kehu::server

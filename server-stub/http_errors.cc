@@ -9,6 +9,10 @@ namespace kehu::server {
 
 HttpError too_large(const std::string& message) { return HttpError(413, "too_large", message); }
 
+HttpError throttled(const std::string& message, long retry_after_seconds) {
+  return HttpError(429, "throttled", message, retry_after_seconds);
+}
+
 int http_status(Errc code) noexcept {
   switch (code) {
     case Errc::usage:
@@ -41,6 +45,7 @@ void respond_with_exception(std::exception_ptr error, httplib::Response& res) {
     std::rethrow_exception(error);
   } catch (const HttpError& e) {
     write_error(res, e.status(), e.code(), e.what());
+    if (e.retry_after() > 0) res.set_header("Retry-After", std::to_string(e.retry_after()));
   } catch (const Error& e) {
     const int status = http_status(e.code());
     if (status >= 500) {

@@ -2,8 +2,8 @@
 //
 // Code below the HTTP layer throws kehu::Error; respond_with_exception() maps its
 // Errc to a status and writes {"error": {"code", "message"}}. A refusal that has
-// no Errc (413 too_large) is an HttpError. Anything else is a bug: 500 internal,
-// logged with its message, and the server keeps serving.
+// no Errc (413 too_large, 429 throttled) is an HttpError. Anything else is a bug:
+// 500 internal, logged with its message, and the server keeps serving.
 #pragma once
 
 #include <exception>
@@ -22,18 +22,24 @@ namespace kehu::server {
 // A refusal made by the HTTP layer itself, with its own status and code.
 class HttpError : public std::runtime_error {
  public:
-  HttpError(int status, std::string code, const std::string& message)
-      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  HttpError(int status, std::string code, const std::string& message, long retry_after_seconds = 0)
+      : std::runtime_error(message), status_(status), code_(std::move(code)), retry_after_(retry_after_seconds) {}
   int status() const noexcept { return status_; }
   const std::string& code() const noexcept { return code_; }
+  // Seconds for a "Retry-After" header; 0: none.
+  long retry_after() const noexcept { return retry_after_; }
 
  private:
   int status_;
   std::string code_;
+  long retry_after_;
 };
 
 // 413 too_large, for a body or a batch over the limit.
 HttpError too_large(const std::string& message);
+
+// 429 throttled, with Retry-After: too many failed logins (login_throttle.h).
+HttpError throttled(const std::string& message, long retry_after_seconds);
 
 // The HTTP status for an error code: validation/protocol/usage 400,
 // unauthorized 401, forbidden 403, not_found 404, exists 409, storage 503

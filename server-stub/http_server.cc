@@ -10,6 +10,7 @@
 #include "http_errors.h"
 #include "kehu/error.h"
 #include "server_config.h"
+#include "tls_files.h"
 
 namespace kehu::server {
 
@@ -102,6 +103,15 @@ std::string iso_from_unix(std::int64_t seconds) {
   return buf;
 }
 
+// The answer to a login or a password change: the new token and who it is for.
+json login_answer(const LoginResult& r, std::int64_t server_hlc) {
+  return {{"token", r.token},
+          {"expires_at", iso_from_unix(r.expires_at)},
+          {"user", r.session.user},
+          {"role", role_name(r.session.role)},
+          {"server_hlc", server_hlc}};
+}
+
 // The single catch-all of the request path: every exception a handler lets out
 // becomes a JSON error here (http_errors.h).
 template <typename F>
@@ -132,19 +142,23 @@ void fill_library_error(const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
-HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options)
+HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, AuthSettings auth)
     : options_(std::move(options)),
       clock_(clock),
-      auth_(store),
+      auth_(store, nullptr, std::move(auth)),
       push_(store, clock),
       pull_(store),
-      leases_(store) {
+      leases_(store),
+      audit_(store),
+      team_(store, push_) {
   if (options_.tls_cert.empty() != options_.tls_key.empty()) {
     throw Error(Errc::usage, "--tls-cert and --tls-key go together");
   }
   if (options_.tls_cert.empty()) {
     http_ = std::make_unique<httplib::Server>();
   } else {
+    const std::string warning = check_tls_files(options_.tls_cert, options_.tls_key);
+    if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
     http_ = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str());
     if (!http_->is_valid()) {
       throw Error(Errc::io, "cannot load TLS certificate " + options_.tls_cert + " / key " + options_.tls_key);
@@ -179,6 +193,23 @@ void HttpServer::install_routes() {
   http_->Post("/v1/login", [this](const httplib::Request& req, httplib::Response& res) {
     handle_login(req, res);
   });
+  // Not handle_authenticated: logging out a token that is already gone succeeds.
+  http_->Post("/v1/logout", [this](const httplib::Request& req, httplib::Response& res) {
+    guarded(res, [&] {
+      auto user = auth_.logout(req.get_header_value("Authorization"));
+      if (user) t_log.user = *user;
+      write_json(res, {{"revoked", user.has_value()}, {"server_hlc", clock_.now()}});
+    });
+  });
+  http_->Post("/v1/passwd", [this](const httplib::Request& req, httplib::Response& res) {
+    guarded(res, [&] {
+      const json body = parse_body(req);
+      LoginResult r = auth_.change_password(req.get_header_value("Authorization"), string_member(body, "password"),
+                                            string_member(body, "new_password"), req.remote_addr);
+      t_log.user = r.session.user;
+      write_json(res, login_answer(r, clock_.now()));
+    });
+  });
   http_->Post("/v1/push", [this](const httplib::Request& req, httplib::Response& res) {
     handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
       json body = parse_body(r);
@@ -205,6 +236,72 @@ void HttpServer::install_routes() {
       return leases_.lease(s, parse_body(r));
     });
   });
+  install_team_routes();
+  http_->Post("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
+      return audit_.query(s, r.body.empty() ? json::object() : parse_body(r));
+    });
+  });
+}
+
+void HttpServer::post(const char* pattern, Route route) {
+  http_->Post(pattern, [this, route = std::move(route)](const httplib::Request& req, httplib::Response& res) {
+    handle_authenticated(req, res, route);
+  });
+}
+
+namespace {
+
+// The optional body of a team action as an object ({} when empty).
+json optional_body(const httplib::Request& req) { return req.body.empty() ? json::object() : parse_body(req); }
+
+std::string optional_string(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return {};
+  if (!it->is_string()) throw Error(Errc::protocol, std::string("\"") + key + "\" must be a string");
+  return it->get<std::string>();
+}
+
+std::int64_t request_id(const httplib::Request& req) {
+  try {
+    return std::stoll(req.matches[1].str());
+  } catch (const std::exception&) {
+    throw Error(Errc::not_found, "no change request " + req.matches[1].str());
+  }
+}
+
+}  // namespace
+
+void HttpServer::install_team_routes() {
+  post(R"(/v1/customers/([^/]+)/claim)", [this](const Session& s, const httplib::Request& r) {
+    return team_.claim(s, r.matches[1].str());
+  });
+  post(R"(/v1/customers/([^/]+)/release)", [this](const Session& s, const httplib::Request& r) {
+    return team_.release(s, r.matches[1].str(), optional_string(optional_body(r), "reason"));
+  });
+  post(R"(/v1/customers/([^/]+)/reassign)", [this](const Session& s, const httplib::Request& r) {
+    json body = optional_body(r);
+    return team_.reassign(s, r.matches[1].str(), optional_string(body, "owner"), optional_string(body, "reason"));
+  });
+  post("/v1/approvals", [this](const Session& s, const httplib::Request& r) {
+    json body = optional_body(r);
+    std::vector<std::int64_t> ids;
+    if (auto it = body.find("ids"); it != body.end()) {
+      if (!it->is_array()) throw Error(Errc::protocol, "\"ids\" must be an array of integers");
+      for (const auto& id : *it) {
+        if (!id.is_number_integer()) throw Error(Errc::protocol, "\"ids\" must be an array of integers");
+        ids.push_back(id.get<std::int64_t>());
+      }
+    }
+    std::string status = body.contains("status") ? optional_string(body, "status") : std::string("pending");
+    return team_.list_requests(s, ids, status == "all" ? std::string() : status);
+  });
+  post(R"(/v1/approvals/(\d+)/approve)", [this](const Session& s, const httplib::Request& r) {
+    return team_.approve(s, request_id(r));
+  });
+  post(R"(/v1/approvals/(\d+)/reject)", [this](const Session& s, const httplib::Request& r) {
+    return team_.reject(s, request_id(r), optional_string(optional_body(r), "reason"));
+  });
 }
 
 void HttpServer::handle_authenticated(const httplib::Request& req, httplib::Response& res,
@@ -225,13 +322,9 @@ void HttpServer::handle_login(const httplib::Request& req, httplib::Response& re
     const std::string& password = string_member(body, "password");
     std::string device;
     if (auto it = body.find("device"); it != body.end() && it->is_string()) device = it->get<std::string>();
-    LoginResult r = auth_.login(user, password, device);
+    LoginResult r = auth_.login(user, password, device, req.remote_addr);
     t_log.user = r.session.user;
-    write_json(res, {{"token", r.token},
-                     {"expires_at", iso_from_unix(r.expires_at)},
-                     {"user", r.session.user},
-                     {"role", role_name(r.session.role)},
-                     {"server_hlc", clock_.now()}});
+    write_json(res, login_answer(r, clock_.now()));
   });
 }
 

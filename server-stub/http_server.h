@@ -4,7 +4,8 @@
 //
 //   2026-11-27T11:04:17Z POST /v1/push 200 user=wang 12ms
 //
-// Every route but POST /v1/login needs a valid token (Authenticator). Bodies are
+// Every route but POST /v1/login and /v1/logout needs a valid token
+// (Authenticator; logout needs only a well-formed one, see docs). Bodies are
 // limited to config::kMaxBodyBytes (413), JSON only (400 otherwise). gzip and
 // brotli request bodies are inflated and responses compressed when the client
 // sends Accept-Encoding (cpp-httplib does both). Exceptions from the services are
@@ -17,12 +18,14 @@
 #include <memory>
 #include <string>
 
+#include "audit_service.h"
 #include "auth.h"
 #include "lease_service.h"
 #include "pull_service.h"
 #include "push_service.h"
 #include "server_clock.h"
 #include "store.h"
+#include "team_service.h"
 
 namespace httplib {
 class Server;
@@ -43,8 +46,9 @@ class HttpServer {
  public:
   // REQUIRES: store and clock outlive the server.
   // Throws Error(usage) if only one of tls_cert / tls_key is given, Error(io) if
-  // they cannot be loaded.
-  HttpServer(Store& store, ServerClock& clock, ListenOptions options);
+  // they cannot be loaded (naming the file and the problem, tls_files.h).
+  // `auth`: token lifetime and login throttling (auth_settings.h).
+  HttpServer(Store& store, ServerClock& clock, ListenOptions options, AuthSettings auth = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -64,6 +68,9 @@ class HttpServer {
   void handle_authenticated(const httplib::Request& req, httplib::Response& res, const Route& route);
   void handle_login(const httplib::Request& req, httplib::Response& res);
   void install_routes();
+  void install_team_routes();
+  // POST `pattern` through handle_authenticated.
+  void post(const char* pattern, Route route);
 
   ListenOptions options_;
   ServerClock& clock_;
@@ -71,6 +78,8 @@ class HttpServer {
   PushService push_;
   PullService pull_;
   LeaseService leases_;
+  AuditService audit_;
+  TeamService team_;
   std::unique_ptr<httplib::Server> http_;
 };
 

@@ -6,8 +6,14 @@
 //   kehu-server user role NAME ROLE --data DIR
 //   kehu-server user disable|enable NAME --data DIR
 //   kehu-server user list --data DIR
+//   kehu-server user set-regions NAME REGION[,REGION...] --data DIR
+//   kehu-server customer reassign CODE USER --data DIR [--reason TEXT]
+//   kehu-server pool set-cap N --data DIR
+//   kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR
+//   kehu-server schema show --data DIR
 //   kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]
 //   kehu-server audit verify --data DIR
+//   kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv
 //   kehu-server backup --data DIR FILE
 //
 // Exit codes: 0 ok, 2 usage or validation error (the message names the
@@ -24,12 +30,16 @@
 #include <filesystem>
 #include <thread>
 
+#include "audit_export.h"
 #include "chain_verifier.h"
 #include "command_line.h"
+#include "auth_settings.h"
 #include "http_server.h"
 #include "kehu/error.h"
 #include "password_prompt.h"
 #include "server_config.h"
+#include "settings.h"
+#include "team_service.h"
 #include "sqlite_store.h"
 #include "user_admin.h"
 
@@ -44,13 +54,35 @@ constexpr const char* kUsage =
     "  kehu-server user role NAME ROLE --data DIR\n"
     "  kehu-server user disable|enable NAME --data DIR\n"
     "  kehu-server user list --data DIR\n"
+    "  kehu-server user set-role NAME ROLE --data DIR         (same as user role)\n"
+    "  kehu-server user set-regions NAME REGION[,REGION...] --data DIR   (省 or 省/市; \"\" clears)\n"
+    "  kehu-server customer reassign CODE USER --data DIR [--reason TEXT]\n"
+    "  kehu-server pool set-cap N --data DIR                  (pool claims per user per day)\n"
+    "  kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR   (\"\" clears)\n"
+    "  kehu-server schema show --data DIR\n"
     "  kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]\n"
     "  kehu-server audit verify --data DIR\n"
+    "  kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv\n"
     "  kehu-server backup --data DIR FILE\n"
-    "The password for user add/passwd comes from KEHU_PASSWORD, a prompt, or stdin.\n";
+    "The password for user add/passwd comes from KEHU_PASSWORD, a prompt, or stdin.\n"
+    "audit export: DATE is YYYY-MM-DD (a UTC day, --until included) or YYYY-MM-DDTHH:MM:SSZ;\n"
+    "one CSV row per changed field, UTF-8 with BOM, written to FILE.csv.tmp then renamed.\n";
 
 std::string store_path(const CommandLine& cl) {
   return (std::filesystem::path(cl.required("data")) / config::kStoreFileName).string();
+}
+
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 Role role_arg(const std::string& name) {
@@ -75,12 +107,15 @@ int cmd_init(const CommandLine& cl) {
 }
 
 int cmd_user(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "user subcommand (add, passwd, role, disable, enable, list)");
+  const std::string& verb = cl.word(1, "user subcommand (add, passwd, role, set-role, set-regions, disable, enable, list)");
   if (verb == "list") {
     cl.expect({"data"}, 2);
     SqliteStore store(store_path(cl));
     for (const User& u : UserAdmin(store).list()) {
-      std::printf("%s\t%s%s\n", u.name.c_str(), role_name(u.role), u.disabled ? "\tdisabled" : "");
+      std::string regions;
+      for (const auto& r : u.regions) regions += (regions.empty() ? "" : ",") + r;
+      std::printf("%s\t%s\t%s%s\n", u.name.c_str(), role_name(u.role), regions.empty() ? "-" : regions.c_str(),
+                  u.disabled ? "\tdisabled" : "");
     }
     return 0;
   }
@@ -96,7 +131,14 @@ int cmd_user(const CommandLine& cl) {
     SqliteStore store(store_path(cl));
     UserAdmin(store).set_password(name, read_new_password(name));
     std::printf("changed the password of %s; their tokens are revoked\n", name.c_str());
-  } else if (verb == "role") {
+  } else if (verb == "set-regions") {
+    cl.expect({"data"}, 4);
+    const std::string& list = cl.word(3, "regions (comma-separated, e.g. 江苏,浙江/杭州)");
+    SqliteStore store(store_path(cl));
+    auto regions = UserAdmin(store).set_regions(name, split_list(list));
+    std::printf("%s now covers %s; their devices re-pull their customers at the next sync\n", name.c_str(),
+                regions.empty() ? "no regions" : list.c_str());
+  } else if (verb == "role" || verb == "set-role") {
     cl.expect({"data"}, 4);
     Role role = role_arg(cl.word(3, "role"));
     SqliteStore store(store_path(cl));
@@ -147,9 +189,11 @@ int cmd_serve(const CommandLine& cl) {
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
 
   ListenOptions options = listen_options(cl);
+  const AuthSettings auth = auth_settings_from_env();
+  if (std::string note = describe_overrides(auth); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
   SqliteStore store(store_path(cl));
   ServerClock clock;
-  HttpServer server(store, clock, options);
+  HttpServer server(store, clock, options, auth);
   const int port = server.bind();
   std::printf("listening on %s:%d\n", options.host.c_str(), port);
   std::fflush(stdout);
@@ -176,8 +220,89 @@ int cmd_serve(const CommandLine& cl) {
   return 0;
 }
 
+int cmd_customer(const CommandLine& cl) {
+  const std::string& verb = cl.word(1, "customer subcommand (reassign)");
+  if (verb != "reassign") throw Error(Errc::usage, "unknown customer subcommand \"" + verb + "\"");
+  cl.expect({"data", "reason"}, 4);
+  const std::string& code = cl.word(2, "customer code");
+  const std::string& owner = cl.word(3, "new owner (user name)");
+  SqliteStore store(store_path(cl));
+  ServerClock clock;
+  PushService push(store, clock);
+  // The console acts as an admin; the revision's author says where it came from.
+  const Session console{"kehu-server", Role::admin, "server", {}, 0};
+  json r = TeamService(store, push).reassign(console, code, owner, cl.option("reason").value_or(""));
+  std::printf("%s now belongs to %s (revision %lld)\n", code.c_str(), owner.c_str(),
+              static_cast<long long>(r.value("seq", std::int64_t{0})));
+  return 0;
+}
+
+int cmd_pool(const CommandLine& cl) {
+  const std::string& verb = cl.word(1, "pool subcommand (set-cap)");
+  if (verb != "set-cap") throw Error(Errc::usage, "unknown pool subcommand \"" + verb + "\"");
+  cl.expect({"data"}, 3);
+  const std::string& n = cl.word(2, "claims per user per day");
+  std::int64_t cap = 0;
+  try {
+    std::size_t used = 0;
+    cap = std::stoll(n, &used);
+    if (used != n.size()) throw std::invalid_argument(n);
+  } catch (const std::exception&) {
+    throw Error(Errc::validation, "claim cap \"" + n + "\" is not a whole number");
+  }
+  SqliteStore store(store_path(cl));
+  auto txn = store.begin(TxnMode::write);
+  settings::set_claim_cap(*txn, cap);
+  txn->commit();
+  std::printf("each user may claim %lld pool customers per day\n", static_cast<long long>(cap));
+  return 0;
+}
+
+int cmd_schema(const CommandLine& cl) {
+  const std::string& verb = cl.word(1, "schema subcommand (protect, show)");
+  SqliteStore store(store_path(cl));
+  if (verb == "show") {
+    cl.expect({"data"}, 2);
+    auto txn = store.begin(TxnMode::read);
+    for (const auto& coll : Schema::builtin().collections()) {
+      std::string fields;
+      for (const auto& f : settings::protected_fields(*txn, coll.name)) fields += (fields.empty() ? "" : ",") + f;
+      std::printf("%s\tprotected: %s\n", coll.name.c_str(), fields.empty() ? "-" : fields.c_str());
+    }
+    std::printf("claim cap: %lld per user per day\n", static_cast<long long>(settings::claim_cap(*txn)));
+    return 0;
+  }
+  if (verb != "protect") throw Error(Errc::usage, "unknown schema subcommand \"" + verb + "\"");
+  cl.expect({"data"}, 4);
+  const std::string& collection = cl.word(2, "collection (customers, orders, ...)");
+  const std::string& list = cl.word(3, "fields (comma-separated keys or labels)");
+  auto txn = store.begin(TxnMode::write);
+  auto keys = settings::set_protected_fields(*txn, collection, split_list(list));
+  txn->commit();
+  std::string shown;
+  for (const auto& k : keys) shown += (shown.empty() ? "" : ",") + k;
+  std::printf("protected fields of %s: %s (a sales user's edit of them waits for a manager)\n",
+              collection.c_str(), shown.empty() ? "none" : shown.c_str());
+  return 0;
+}
+
+int cmd_audit_export(const CommandLine& cl) {
+  cl.expect({"data", "since", "until"}, 3);
+  const std::string& file = cl.word(2, "output file (FILE.csv)");
+  AuditFilter filter;
+  filter.since = parse_time_bound("--since", cl.required("since"), TimeBound::start);
+  if (auto until = cl.option("until")) filter.until = parse_time_bound("--until", *until, TimeBound::end);
+  filter.check();
+  SqliteStore store(store_path(cl));
+  ExportReport r = AuditExport(store).write(filter, file);
+  std::printf("exported %lld revisions (%lld rows) to %s\n", static_cast<long long>(r.revisions),
+              static_cast<long long>(r.rows), file.c_str());
+  return 0;
+}
+
 int cmd_audit(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "audit subcommand (verify)");
+  const std::string& verb = cl.word(1, "audit subcommand (verify, export)");
+  if (verb == "export") return cmd_audit_export(cl);
   if (verb != "verify") throw Error(Errc::usage, "unknown audit subcommand \"" + verb + "\"");
   cl.expect({"data"}, 2);
   SqliteStore store(store_path(cl));
@@ -213,6 +338,9 @@ int run(int argc, char** argv) {
   if (command == "user") return cmd_user(cl);
   if (command == "serve") return cmd_serve(cl);
   if (command == "audit") return cmd_audit(cl);
+  if (command == "customer") return cmd_customer(cl);
+  if (command == "pool") return cmd_pool(cl);
+  if (command == "schema") return cmd_schema(cl);
   if (command == "backup") return cmd_backup(cl);
   throw Error(Errc::usage, "unknown command \"" + command + "\"");
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "access_policy.h"
@@ -13,21 +15,33 @@ namespace kehu::server {
 
 namespace {
 
-std::int64_t parse_cursor(const json& body) {
+// The cursor: "SEQ" or "SEQ.SCOPE", the seq of the last revision sent and the
+// user's scope version it was sent under (absent = 0).
+struct Cursor {
+  std::int64_t seq = 0;
+  std::int64_t scope = 0;
+};
+
+bool parse_number(std::string_view s, std::int64_t& out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size() && out >= 0;
+}
+
+Cursor parse_cursor(const json& body) {
   auto it = body.find("cursor");
-  if (it == body.end() || it->is_null()) return 0;
+  if (it == body.end() || it->is_null()) return {};
   // The protocol sends it as a string; accept the integer a careless client
   // might send, since it cannot mean anything else.
-  if (it->is_number_integer()) return std::max<std::int64_t>(0, it->get<std::int64_t>());
+  if (it->is_number_integer()) return {std::max<std::int64_t>(0, it->get<std::int64_t>()), 0};
   if (!it->is_string()) throw Error(Errc::protocol, "\"cursor\" must be a string");
   const std::string s = it->get<std::string>();
-  if (s.empty()) return 0;
-  std::int64_t seq = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seq);
-  if (ec != std::errc() || end != s.data() + s.size() || seq < 0) {
-    throw Error(Errc::protocol, "\"cursor\" \"" + s + "\" is not a cursor this server made");
-  }
-  return seq;
+  if (s.empty()) return {};
+  Cursor c;
+  const auto dot = s.find('.');
+  const bool ok = parse_number(std::string_view(s).substr(0, dot), c.seq) &&
+                  (dot == std::string::npos || parse_number(std::string_view(s).substr(dot + 1), c.scope));
+  if (!ok) throw Error(Errc::protocol, "\"cursor\" \"" + s + "\" is not a cursor this server made");
+  return c;
 }
 
 std::int64_t parse_limit(const json& body) {
@@ -39,46 +53,126 @@ std::int64_t parse_limit(const json& body) {
   return std::min(it->get<std::int64_t>(), config::kMaxPullLimit);
 }
 
-json record_json(const RecordView& v, Role role) {
+json record_json(const RecordView& v, Role role, Access access) {
   json fields = v.fields;
   if (const CollectionDef* coll = Schema::builtin().find(v.collection)) {
     AccessPolicy::redact_fields(role, *coll, fields);
+    if (access == Access::masked) AccessPolicy::mask_fields(*coll, fields);
   }
   return {{"id", v.id},     {"collection", v.collection}, {"code", v.code},
           {"parent", v.parent}, {"rev", v.rev},           {"deleted", v.deleted},
           {"old_codes", v.old_codes}, {"fields", std::move(fields)}};
 }
 
-json revision_json(const StoredRevision& r, Role role) {
+json revision_json(const StoredRevision& r, Role role, Access access) {
   json j = wire_revision(r);
-  AccessPolicy::redact_revision(role, j);
+  AccessPolicy::redact_revision(role, access, j);
   return j;
 }
+
+// Whether a revision changed a field that decides a customer's scope.
+bool moves_scope(const json& revision) {
+  if (revision.value("collection", std::string()) != "customers") return false;
+  auto it = revision.find("changes");
+  if (it == revision.end() || !it->is_object()) return false;
+  for (auto f = it->begin(); f != it->end(); ++f) {
+    if (AccessPolicy::is_scope_field(f.key())) return true;
+  }
+  return false;
+}
+
+// Scope decisions for one pull page, on the records' current state, each
+// customer looked up once.
+class ScopeView {
+ public:
+  ScopeView(StoreTxn& txn, const Session& session) : txn_(txn), session_(session) {}
+
+  const std::optional<RecordView>& record(const std::string& id) {
+    auto it = records_.find(id);
+    if (it == records_.end()) it = records_.emplace(id, txn_.find_record_view(id)).first;
+    return it->second;
+  }
+
+  // The customer a record belongs to: itself, or its parent.
+  std::string customer_of(const RecordView& v) const {
+    return v.collection == "customers" ? v.id : v.parent;
+  }
+
+  Access access_to_customer(const std::string& customer_id) {
+    if (AccessPolicy::sees_everything(session_.role)) {
+      return session_.role == Role::admin ? Access::write : Access::read;
+    }
+    auto it = access_.find(customer_id);
+    if (it != access_.end()) return it->second;
+    const auto& c = record(customer_id);
+    Access a = c ? AccessPolicy::customer_access(session_, c->fields) : Access::none;
+    access_.emplace(customer_id, a);
+    return a;
+  }
+
+ private:
+  StoreTxn& txn_;
+  const Session& session_;
+  std::map<std::string, std::optional<RecordView>> records_;
+  std::map<std::string, Access> access_;
+};
 
 }  // namespace
 
 json PullService::pull(const Session& session, const json& body) {
-  const std::int64_t cursor = parse_cursor(body);
+  Cursor cursor = parse_cursor(body);
   const std::int64_t limit = parse_limit(body);
+  // The user's role or regions changed since this cursor was made: what the
+  // device holds may no longer be its scope. Send the scope again from the start
+  // and tell the device to drop what it has first.
+  const bool reset = cursor.seq > 0 && cursor.scope != session.scope_version;
+  if (reset) cursor.seq = 0;
 
   auto txn = store_.begin(TxnMode::read);
   // One more than asked for tells whether another page follows.
-  std::vector<StoredRevision> page = txn->revisions_since(cursor, limit + 1);
+  std::vector<StoredRevision> page = txn->revisions_since(cursor.seq, limit + 1);
   const bool more = static_cast<std::int64_t>(page.size()) > limit;
   if (more) page.pop_back();
 
-  json revisions = json::array(), records = json::array();
-  std::set<std::string> seen;
+  ScopeView scope(*txn, session);
+  json revisions = json::array(), records = json::array(), removed = json::array();
+  std::set<std::string> sent, gone;
+  auto send_record = [&](const RecordView& v, Access access) {
+    if (sent.insert(v.id).second) records.push_back(record_json(v, session.role, access));
+  };
   for (const auto& r : page) {
-    revisions.push_back(revision_json(r, session.role));
-    if (!seen.insert(r.record_id).second) continue;
-    if (auto view = txn->find_record_view(r.record_id)) records.push_back(record_json(*view, session.role));
+    const auto& view = scope.record(r.record_id);
+    if (!view) continue;  // cannot happen: a revision always saves its record
+    const std::string customer = scope.customer_of(*view);
+    const Access access = scope.access_to_customer(customer);
+    json wire = wire_revision(r);
+    const bool moved = moves_scope(wire);
+    if (access == Access::none) {
+      // The device may hold the customer from before this change: tell it to drop it.
+      if (moved && gone.insert(customer).second) removed.push_back(customer);
+      continue;
+    }
+    AccessPolicy::redact_revision(session.role, access, wire);
+    revisions.push_back(std::move(wire));
+    send_record(*view, access);
+    if (moved && !AccessPolicy::sees_everything(session.role)) {
+      // It may have just entered the scope: bring its children along, whose own
+      // revisions may all lie before the cursor.
+      for (const auto& child : txn->child_ids(customer)) {
+        if (const auto& c = scope.record(child)) send_record(*c, access);
+      }
+    }
   }
-  const std::int64_t next = page.empty() ? cursor : page.back().seq;
-  return {{"records", std::move(records)},
-          {"revisions", std::move(revisions)},
-          {"next_cursor", std::to_string(next)},
-          {"more", more}};
+  const std::int64_t next = page.empty() ? cursor.seq : page.back().seq;
+  std::string next_cursor = std::to_string(next);
+  if (session.scope_version != 0) next_cursor += "." + std::to_string(session.scope_version);
+  json out = {{"records", std::move(records)},
+              {"revisions", std::move(revisions)},
+              {"removed", std::move(removed)},
+              {"next_cursor", std::move(next_cursor)},
+              {"more", more}};
+  if (reset) out["reset"] = true;
+  return out;
 }
 
 json PullService::history(const Session& session, std::string_view record_id) {
@@ -87,8 +181,15 @@ json PullService::history(const Session& session, std::string_view record_id) {
   if (revs.empty() && !txn->find_record_view(record_id)) {
     throw Error(Errc::not_found, "no record " + std::string(record_id));
   }
+  ScopeView scope(*txn, session);
+  const auto& view = scope.record(std::string(record_id));
+  const Access access = view ? scope.access_to_customer(scope.customer_of(*view)) : Access::none;
+  if (access == Access::none) {
+    // The same answer as for a record that does not exist: scope is not probeable.
+    throw Error(Errc::not_found, "no record " + std::string(record_id));
+  }
   json out = json::array();
-  for (const auto& r : revs) out.push_back(revision_json(r, session.role));
+  for (const auto& r : revs) out.push_back(revision_json(r, session.role, access));
   return {{"revisions", std::move(out)}};
 }
 

@@ -1,11 +1,16 @@
 #include "push_service.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "access_policy.h"
+#include "kehu/schema.h"
 #include "change_validator.h"
 #include "code_assigner.h"
 #include "hash_chain.h"
 #include "kehu/error.h"
 #include "kehu/sync/merge.h"
+#include "settings.h"
 
 namespace kehu::server {
 
@@ -43,6 +48,78 @@ void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c) {
   }
 }
 
+std::string customer_label(const sync::RecordState& customer) {
+  return "customer " + (customer.code.empty() ? customer.id : customer.code);
+}
+
+// Refuses a change the session may not make to a customer it sees with `access`.
+void require_write_access(Access access, const sync::RecordState& customer, const Session& session) {
+  if (access == Access::write) return;
+  if (access == Access::masked) {
+    throw Error(Errc::forbidden, customer_label(customer) +
+                                     " is in the public pool (公海): claim it first with `kehu customer claim " +
+                                     customer.code + "`");
+  }
+  throw Error(Errc::forbidden, customer_label(customer) + " is not in the scope of " + session.user + " (" +
+                                   role_name(session.role) +
+                                   (session.role == Role::sales ? ": customers you own or in your territory)"
+                                                                : ": customers in your regions)"));
+}
+
+// Scope rules of access_policy.h for one change, before the merge. A sales
+// user's new customer without an owner is theirs: the owner is added to the change.
+void check_scope(StoreTxn& txn, const Session& session, const sync::RecordState& current, Change& c) {
+  if (AccessPolicy::sees_everything(session.role)) return;
+  if (c.collection != "customers") {
+    const std::string parent_id = current.exists() ? current.parent : c.parent;
+    const sync::RecordState parent = txn.load_record(parent_id);
+    if (!parent.exists()) return;  // check_parent names the problem
+    require_write_access(AccessPolicy::customer_access(session, parent.values()), parent, session);
+    return;
+  }
+  auto owner = c.fields.find("owner");
+  const bool changes_owner = owner != c.fields.end() && owner->second.old_value != owner->second.new_value;
+  if (!current.exists()) {
+    if (!changes_owner || owner->second.new_value.is_null()) {
+      c.fields["owner"] = FieldChange{json(), session.user};
+    } else if (owner->second.new_value != session.user && !AccessPolicy::may_reassign(session.role)) {
+      throw Error(Errc::forbidden, std::string("负责人 (owner): ") + role_name(session.role) + " " + session.user +
+                                       " may only create customers they own, not " + owner->second.new_value.dump());
+    }
+    return;  // the new state's scope is checked after the merge
+  }
+  require_write_access(AccessPolicy::customer_access(session, current.values()), current, session);
+  if (changes_owner && !AccessPolicy::may_reassign(session.role)) {
+    throw Error(Errc::forbidden, "负责人 (owner) of " + customer_label(current) +
+                                     ": only a manager reassigns customers; release it to the pool with "
+                                     "`kehu customer release " + current.code + "`");
+  }
+}
+
+// An update by a sales user that changes a protected field becomes a change
+// request as a whole (team_service.h); returns its id. nullopt when the change
+// applies directly.
+std::optional<std::int64_t> protected_request(StoreTxn& txn, const Session& session,
+                                              const sync::RecordState& current, const Change& c) {
+  if (session.role != Role::sales || !current.exists() || c.op != Op::update) return std::nullopt;
+  const auto guarded = settings::protected_fields(txn, c.collection);
+  const bool touches = std::any_of(c.fields.begin(), c.fields.end(), [&](const auto& f) {
+    return f.second.old_value != f.second.new_value &&
+           std::find(guarded.begin(), guarded.end(), f.first) != guarded.end();
+  });
+  if (!touches) return std::nullopt;
+  ChangeRequest r;
+  r.change_id = c.change_id;
+  r.record_id = c.record_id;
+  r.collection = c.collection;
+  r.requester = session.user;
+  r.device = c.device;
+  r.base_rev = c.base_rev;
+  r.fields = field_changes_to_json(c.fields);
+  r.created_at = now_iso8601();
+  return txn.add_request(r);
+}
+
 }  // namespace
 
 json PushService::push(const Session& session, const json& body) {
@@ -70,6 +147,7 @@ json PushService::apply(const Session& session, const json& raw, const std::stri
   }
   if (change.device.empty()) change.device = batch_device;
   change.author = session.user;  // never the payload's (DESIGN.md)
+  change.approved_by.clear();    // only the server approves
   const std::int64_t client_hlc = change.hlc;
   change.hlc = clock_.clamp(change.hlc);
 
@@ -79,7 +157,7 @@ json PushService::apply(const Session& session, const json& raw, const std::stri
       (*earlier)["duplicate"] = true;
       return *earlier;
     }
-    json result = apply_new(*txn, session, change, client_hlc);
+    json result = apply_new(*txn, session, change, client_hlc, /*trusted=*/false);
     txn->put_result(change.change_id, result);
     txn->commit();
     clock_.observe(change.hlc);
@@ -90,6 +168,16 @@ json PushService::apply(const Session& session, const json& raw, const std::stri
     // in a fresh one.
     return store_rejection(change, e);
   }
+}
+
+json PushService::apply_server_change(StoreTxn& txn, const Session& author, Change change) {
+  if (change.change_id.empty()) change.change_id = new_uuid();
+  change.author = author.user;
+  change.device = "server";
+  change.hlc = clock_.now();
+  json result = apply_new(txn, author, change, change.hlc, /*trusted=*/true);
+  txn.put_result(change.change_id, result);
+  return result;
 }
 
 json PushService::store_rejection(const Change& change, const Error& error) {
@@ -105,7 +193,7 @@ json PushService::store_rejection(const Change& change, const Error& error) {
 }
 
 json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
-                            std::int64_t client_hlc) {
+                            std::int64_t client_hlc, bool trusted) {
   const CollectionDef& coll = ChangeValidator::check(c, session);
   const sync::RecordState current = txn.load_record(c.record_id);
   if (!current.exists()) {
@@ -118,9 +206,21 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
                                       ", not in " + c.collection);
   }
 
+  if (!trusted) check_scope(txn, session, current, c);
+  if (!trusted) {
+    if (auto request = protected_request(txn, session, current, c)) {
+      return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", *request}};
+    }
+  }
+
   sync::MergeResult merged = sync::apply_change(current, c, coll);
   sync::RecordState& state = merged.state;
   if (!current.exists()) check_required(coll, state.values());
+  if (!trusted && !current.exists() && c.collection == "customers" &&
+      !AccessPolicy::sees_everything(session.role)) {
+    state.code = c.code;
+    require_write_access(AccessPolicy::customer_access(session, state.values()), state, session);
+  }
 
   // Identity and code are the server's, whatever the merge copied from the change.
   state.id = c.record_id;
@@ -149,6 +249,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   r.op = c.op;
   r.author = session.user;
   r.cause = c.cause;
+  r.approved_by = c.approved_by;
   r.device = c.device;
   r.at = now_iso8601();
   r.hlc = c.hlc;

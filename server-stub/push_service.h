@@ -42,9 +42,20 @@ class PushService {
   // The result of one change (a JSON object as docs/protocol.md shows).
   json apply(const Session& session, const json& change, const std::string& batch_device);
 
+  // Applies a change the server makes itself (a claim, a release, a
+  // reassignment, an approved request) inside the caller's transaction, after
+  // the caller's own authorisation: scope checks are skipped, field rules and the
+  // merge are not. The revision's author is `author`, its device "server", its
+  // hlc the server clock; the change's cause is kept. Returns the "applied"
+  // result. Throws Error for a change the rules refuse.
+  json apply_server_change(StoreTxn& txn, const Session& author, Change change);
+
  private:
   // Steps 2-6 inside `txn`; returns the "applied" result. Throws Error for refusals.
-  json apply_new(StoreTxn& txn, const Session& session, Change& change, std::int64_t client_hlc);
+  // `trusted` skips the scope checks, for changes the server makes itself after
+  // its own authorisation (apply_server_change).
+  json apply_new(StoreTxn& txn, const Session& session, Change& change, std::int64_t client_hlc,
+                 bool trusted);
   // Stores and returns a "rejected" result, unless another request answered the
   // same change_id meanwhile.
   json store_rejection(const Change& change, const Error& error);

@@ -12,7 +12,8 @@ inline constexpr const char* kStoreFileName = "kehu-server.db";
 
 // A token lives 30 days (docs/protocol.md): long enough that a salesperson who
 // syncs weekly from the road is not asked for a password every trip, short enough
-// that a lost laptop's token dies on its own.
+// that a lost laptop's token dies on its own. `serve` reads an override from
+// KEHU_TOKEN_TTL_SECONDS (auth_settings.h), so tests can see a token expire.
 inline constexpr std::int64_t kTokenLifetimeSeconds = 30LL * 24 * 3600;
 
 // 256 random bits per token (docs/protocol.md): unguessable; only the SHA-256 is stored.
@@ -27,6 +28,21 @@ inline constexpr std::size_t kSaltBytes = 16;
 // NIST SP 800-63B's floor for a memorised secret chosen by the user.
 inline constexpr std::size_t kMinPasswordLength = 8;
 inline constexpr std::size_t kPasswordHashBytes = 32;
+
+// Login throttling (login_throttle.h, docs/protocol.md "429 throttled"). Five wrong
+// passwords for one name within 15 minutes lock the name for 15 minutes, then 30,
+// 60, ... at most 4 hours: a guesser gets a few dozen tries a day, a person who
+// mistypes a few times is not locked. An address gets 20 (an office behind one
+// NAT address shares it). The table holds at most 10000 names and addresses
+// (about 2 MB). `serve` reads overrides from KEHU_LOGIN_MAX_FAILURES,
+// KEHU_LOGIN_MAX_ADDRESS_FAILURES, KEHU_LOGIN_WINDOW_SECONDS and
+// KEHU_LOGIN_LOCK_SECONDS (auth_settings.h), so tests need not wait 15 minutes.
+inline constexpr int kLoginMaxUserFailures = 5;
+inline constexpr int kLoginMaxAddressFailures = 20;
+inline constexpr std::int64_t kLoginFailureWindowSeconds = 15 * 60;
+inline constexpr std::int64_t kLoginLockSeconds = 15 * 60;
+inline constexpr std::int64_t kLoginMaxLockSeconds = 4 * 3600;
+inline constexpr std::size_t kLoginThrottleMaxEntries = 10000;
 
 // Request bodies above 32 MiB are refused with 413 (docs/protocol.md). A push of
 // 1000 changes with long notes is well under 2 MiB; the limit only stops abuse.
@@ -48,6 +64,11 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 inline constexpr std::int64_t kDefaultPullLimit = 500;
 inline constexpr std::int64_t kMaxPullLimit = 5000;
 
+// Audit page size (POST /v1/audit): a page is read by a person or fetched by
+// `kehu audit --limit N`; the cap bounds what one query holds in memory.
+inline constexpr std::int64_t kDefaultAuditLimit = 100;
+inline constexpr std::int64_t kMaxAuditLimit = 1000;
+
 // A change's hybrid clock may run at most 5 minutes ahead of the server's clock
 // (docs/protocol.md): more than honest clock drift, less than would let a device
 // with a wrong clock win every conflict for long.
@@ -67,5 +88,9 @@ inline constexpr int kBusyTimeoutMs = 10000;
 // large batch must not be cut off, but a dead client must not hold a worker forever.
 inline constexpr int kReadTimeoutSeconds = 60;
 inline constexpr int kWriteTimeoutSeconds = 60;
+
+// Public pool (公海): customers one user may claim per day unless an admin sets
+// another cap (`kehu-server pool set-cap N`, setting "claim_cap").
+inline constexpr std::int64_t kDefaultClaimCap = 10;
 
 }  // namespace kehu::server::config

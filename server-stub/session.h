@@ -3,7 +3,9 @@
 // revision is the session user).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "role.h"
 
@@ -13,6 +15,8 @@ struct Session {
   std::string user;
   Role role = Role::auditor;
   std::string device;  // the device named at login
+  std::vector<std::string> regions;  // territory / regions (User::regions)
+  std::int64_t scope_version = 0;    // User::scope_version
 };
 
 }  // namespace kehu::server

@@ -45,6 +45,22 @@ CREATE INDEX code_aliases_by_record ON code_aliases(record_id);
 CREATE TABLE code_serials(month TEXT PRIMARY KEY, next INTEGER NOT NULL);
 )sql";
 
+// Layout v2: scopes (regions per user, a scope version that forces a fresh pull
+// when they change), admin settings, pool claims and change requests.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE users ADD COLUMN regions TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN scope_version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE claims(user TEXT NOT NULL, day TEXT NOT NULL, record_id TEXT NOT NULL);
+CREATE INDEX claims_by_user_day ON claims(user, day);
+CREATE TABLE change_requests(
+  id INTEGER PRIMARY KEY, change_id TEXT NOT NULL UNIQUE, record_id TEXT NOT NULL,
+  collection TEXT NOT NULL, requester TEXT NOT NULL, device TEXT NOT NULL,
+  base_rev INTEGER NOT NULL, fields TEXT NOT NULL, status TEXT NOT NULL,
+  created_at TEXT NOT NULL, decided_by TEXT, decided_at TEXT, reason TEXT, seq INTEGER);
+CREATE INDEX change_requests_by_status ON change_requests(status, id);
+)sql";
+
 // The file's layout version: 0 for an empty file. Throws Error(storage) for a
 // file with tables but no Kehu metadata.
 int stored_version(db::Database& db) {
@@ -93,6 +109,9 @@ bool SqliteStore::initialise(const std::string& path) {
   db::Transaction txn(db);
   if (version < static_cast<int>(StoreVersion::v1_initial)) {
     db.exec(kSchemaV1);
+  }
+  if (version < static_cast<int>(StoreVersion::v2_scopes)) {
+    db.exec(kSchemaV2);
   }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");

@@ -29,7 +29,8 @@ namespace kehu::server {
 // The layout version of the store file, one value per migration.
 enum class StoreVersion : int {
   v1_initial = 1,
-  current = v1_initial,
+  v2_scopes = 2,  // user regions and scope versions, settings, claims, change requests
+  current = v2_scopes,
 };
 
 class SqliteStore final : public Store {

@@ -32,6 +32,29 @@ json parse_stored(const std::string& text, const char* what) {
   }
 }
 
+constexpr const char* kUserColumns = "name, role, password, disabled, created_at, regions, scope_version";
+
+std::vector<std::string> split_regions(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string join_regions(const std::vector<std::string>& regions) {
+  std::string out;
+  for (const auto& r : regions) {
+    if (!out.empty()) out += '\n';
+    out += r;
+  }
+  return out;
+}
+
 User read_user(db::Statement& st) {
   User u;
   u.name = st.text(0);
@@ -41,8 +64,16 @@ User read_user(db::Statement& st) {
   u.password_hash = st.text(2);
   u.disabled = st.int64(3) != 0;
   u.created_at = st.text(4);
+  u.regions = split_regions(st.text(5));
+  u.scope_version = st.int64(6);
   return u;
 }
+
+std::string user_query(const char* tail) { return std::string("SELECT ") + kUserColumns + " FROM users " + tail; }
+
+constexpr const char* kRequestColumns =
+    "id, change_id, record_id, collection, requester, device, base_rev, fields, status, created_at, "
+    "COALESCE(decided_by, ''), COALESCE(decided_at, ''), COALESCE(reason, ''), COALESCE(seq, 0)";
 
 constexpr const char* kRevisionColumns = "seq, record_id, rev, change_id, body, prev_hash, hash";
 
@@ -98,13 +129,17 @@ void SqliteStoreTxn::require_write(const char* what) const {
 void SqliteStoreTxn::add_user(const User& user) {
   require_write("add_user");
   if (find_user(user.name)) throw Error(Errc::exists, "user \"" + user.name + "\" exists already");
-  Using st(db_, "INSERT INTO users(name, role, password, disabled, created_at) VALUES(?,?,?,?,?)");
+  Using st(db_,
+           "INSERT INTO users(name, role, password, disabled, created_at, regions, scope_version) "
+           "VALUES(?,?,?,?,?,?,?)");
   st->bind(1, user.name).bind(2, role_name(user.role)).bind(3, user.password_hash);
-  st->bind(4, user.disabled ? 1 : 0).bind(5, user.created_at).run();
+  st->bind(4, user.disabled ? 1 : 0).bind(5, user.created_at).bind(6, join_regions(user.regions));
+  st->bind(7, user.scope_version).run();
 }
 
 std::optional<User> SqliteStoreTxn::find_user(std::string_view name) {
-  Using st(db_, "SELECT name, role, password, disabled, created_at FROM users WHERE name = ?");
+  static const std::string sql = user_query("WHERE name = ?");
+  Using st(db_, sql.c_str());
   st->bind(1, name);
   if (!st->step()) return std::nullopt;
   return read_user(*st);
@@ -112,14 +147,17 @@ std::optional<User> SqliteStoreTxn::find_user(std::string_view name) {
 
 void SqliteStoreTxn::update_user(const User& user) {
   require_write("update_user");
-  Using st(db_, "UPDATE users SET role = ?, password = ?, disabled = ? WHERE name = ?");
+  Using st(db_,
+           "UPDATE users SET role = ?, password = ?, disabled = ?, regions = ?, scope_version = ? "
+           "WHERE name = ?");
   st->bind(1, role_name(user.role)).bind(2, user.password_hash).bind(3, user.disabled ? 1 : 0);
-  st->bind(4, user.name).run();
+  st->bind(4, join_regions(user.regions)).bind(5, user.scope_version).bind(6, user.name).run();
   if (db_.changes() == 0) throw Error(Errc::not_found, "no user \"" + user.name + "\"");
 }
 
 std::vector<User> SqliteStoreTxn::list_users() {
-  Using st(db_, "SELECT name, role, password, disabled, created_at FROM users ORDER BY name");
+  static const std::string sql = user_query("ORDER BY name");
+  Using st(db_, sql.c_str());
   std::vector<User> out;
   while (st->step()) out.push_back(read_user(*st));
   return out;
@@ -323,6 +361,113 @@ void SqliteStoreTxn::advance_serials_past(std::string_view month, std::int64_t s
   }
   Using st(db_, "UPDATE code_serials SET next = MAX(next, ?) WHERE month = ?");
   st->bind(1, serial + 1).bind(2, month).run();
+}
+
+// --- children ---
+
+std::vector<std::string> SqliteStoreTxn::child_ids(std::string_view parent_id) {
+  Using st(db_, "SELECT id FROM records WHERE parent = ? ORDER BY rowid");
+  st->bind(1, parent_id);
+  std::vector<std::string> out;
+  while (st->step()) out.push_back(st->text(0));
+  return out;
+}
+
+// --- settings ---
+
+std::optional<json> SqliteStoreTxn::get_setting(std::string_view key) {
+  Using st(db_, "SELECT value FROM settings WHERE key = ?");
+  st->bind(1, key);
+  if (!st->step()) return std::nullopt;
+  return parse_stored(st->text(0), "setting");
+}
+
+void SqliteStoreTxn::put_setting(std::string_view key, const json& value) {
+  require_write("put_setting");
+  Using st(db_, "INSERT OR REPLACE INTO settings(key, value) VALUES(?,?)");
+  st->bind(1, key).bind(2, value.dump()).run();
+}
+
+// --- claims ---
+
+void SqliteStoreTxn::add_claim(std::string_view user, std::string_view day, std::string_view record_id) {
+  require_write("add_claim");
+  Using st(db_, "INSERT INTO claims(user, day, record_id) VALUES(?,?,?)");
+  st->bind(1, user).bind(2, day).bind(3, record_id).run();
+}
+
+std::int64_t SqliteStoreTxn::count_claims(std::string_view user, std::string_view day) {
+  Using st(db_, "SELECT count(*) FROM claims WHERE user = ? AND day = ?");
+  st->bind(1, user).bind(2, day);
+  st->step();
+  return st->int64(0);
+}
+
+// --- change requests ---
+
+namespace {
+
+ChangeRequest read_request(db::Statement& st) {
+  ChangeRequest r;
+  r.id = st.int64(0);
+  r.change_id = st.text(1);
+  r.record_id = st.text(2);
+  r.collection = st.text(3);
+  r.requester = st.text(4);
+  r.device = st.text(5);
+  r.base_rev = st.int64(6);
+  r.fields = parse_stored(st.text(7), "change request fields");
+  r.status = st.text(8);
+  r.created_at = st.text(9);
+  r.decided_by = st.text(10);
+  r.decided_at = st.text(11);
+  r.reason = st.text(12);
+  r.seq = st.int64(13);
+  return r;
+}
+
+std::string request_query(const char* tail) {
+  return std::string("SELECT ") + kRequestColumns + " FROM change_requests " + tail;
+}
+
+}  // namespace
+
+std::int64_t SqliteStoreTxn::add_request(const ChangeRequest& r) {
+  require_write("add_request");
+  Using st(db_,
+           "INSERT INTO change_requests(change_id, record_id, collection, requester, device, base_rev, "
+           "fields, status, created_at) VALUES(?,?,?,?,?,?,?,?,?)");
+  st->bind(1, r.change_id).bind(2, r.record_id).bind(3, r.collection).bind(4, r.requester);
+  st->bind(5, r.device).bind(6, r.base_rev).bind(7, r.fields.dump()).bind(8, r.status);
+  st->bind(9, r.created_at).run();
+  return db_.last_insert_rowid();
+}
+
+std::optional<ChangeRequest> SqliteStoreTxn::find_request(std::int64_t id) {
+  static const std::string sql = request_query("WHERE id = ?");
+  Using st(db_, sql.c_str());
+  st->bind(1, id);
+  if (!st->step()) return std::nullopt;
+  return read_request(*st);
+}
+
+std::vector<ChangeRequest> SqliteStoreTxn::list_requests(std::string_view status) {
+  static const std::string sql = request_query("WHERE ? = '' OR status = ? ORDER BY id");
+  Using st(db_, sql.c_str());
+  st->bind(1, status).bind(2, status);
+  std::vector<ChangeRequest> out;
+  while (st->step()) out.push_back(read_request(*st));
+  return out;
+}
+
+void SqliteStoreTxn::update_request(const ChangeRequest& r) {
+  require_write("update_request");
+  Using st(db_,
+           "UPDATE change_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, seq = ? "
+           "WHERE id = ?");
+  st->bind(1, r.status).bind(2, r.decided_by).bind(3, r.decided_at).bind(4, r.reason);
+  st->bind(5, r.seq).bind(6, r.id).run();
+  if (db_.changes() == 0) throw Error(Errc::not_found, "no change request #" + std::to_string(r.id));
 }
 
 }  // namespace kehu::server

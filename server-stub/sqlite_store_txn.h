@@ -50,6 +50,19 @@ class SqliteStoreTxn final : public StoreTxn {
   std::int64_t reserve_serials(std::string_view month, std::int64_t count) override;
   void advance_serials_past(std::string_view month, std::int64_t serial) override;
 
+  std::vector<std::string> child_ids(std::string_view parent_id) override;
+
+  std::optional<json> get_setting(std::string_view key) override;
+  void put_setting(std::string_view key, const json& value) override;
+
+  void add_claim(std::string_view user, std::string_view day, std::string_view record_id) override;
+  std::int64_t count_claims(std::string_view user, std::string_view day) override;
+
+  std::int64_t add_request(const ChangeRequest& request) override;
+  std::optional<ChangeRequest> find_request(std::int64_t id) override;
+  std::vector<ChangeRequest> list_requests(std::string_view status) override;
+  void update_request(const ChangeRequest& request) override;
+
  private:
   // Throws Error(internal) unless this is a write transaction.
   void require_write(const char* what) const;

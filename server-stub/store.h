@@ -14,6 +14,9 @@
 //   revisions    the hash-chained log of accepted changes, ordered by seq
 //   code aliases old customer codes (provisional or replaced) -> record id
 //   code serials per month YYYYMM, the next customer-code serial to hand out
+//   settings     admin settings by key (claim cap, protected fields), JSON text
+//   claims       who claimed which pool customer on which day (the daily cap)
+//   requests     change requests: protected-field edits awaiting a manager
 #pragma once
 
 #include <cstdint>
@@ -36,6 +39,27 @@ struct User {
   std::string password_hash;  // encoded as password.h describes; never the password
   bool disabled = false;
   std::string created_at;     // ISO 8601 UTC
+  // Territory (sales) or regions (manager): "省" or "省/市", e.g. "江苏", "浙江/杭州".
+  std::vector<std::string> regions;
+  // Bumped whenever role or regions change, so a device's next pull re-sends its
+  // scope from scratch (pull_service.h).
+  std::int64_t scope_version = 0;
+};
+
+// A protected-field edit by a sales user, waiting for a manager (approval_service.h).
+struct ChangeRequest {
+  std::int64_t id = 0;
+  std::string change_id;    // of the pushed change it came from
+  std::string record_id;
+  std::string collection;
+  std::string requester;
+  std::string device;
+  std::int64_t base_rev = 0;
+  json fields = json::object();  // {field: {"old": ..., "new": ...}} (field_changes_to_json)
+  std::string status = "pending";  // "pending" | "approved" | "rejected"
+  std::string created_at;
+  std::string decided_by, decided_at, reason;
+  std::int64_t seq = 0;     // the revision that applied it, once approved
 };
 
 struct Token {
@@ -86,7 +110,8 @@ class StoreTxn {
   // Throws Error(exists) if the name is taken.
   virtual void add_user(const User& user) = 0;
   virtual std::optional<User> find_user(std::string_view name) = 0;
-  // Replaces role, password hash and disabled flag. Throws Error(not_found).
+  // Replaces role, password hash, disabled flag, regions and scope version.
+  // Throws Error(not_found).
   virtual void update_user(const User& user) = 0;
   virtual std::vector<User> list_users() = 0;
 
@@ -121,6 +146,8 @@ class StoreTxn {
   virtual void append_revision(const StoredRevision& rev) = 0;
   // All revisions of one record, newest first.
   virtual std::vector<StoredRevision> revisions_of(std::string_view record_id) = 0;
+  // Ids of the records whose parent is `parent_id` (a customer's follow-ups, ...).
+  virtual std::vector<std::string> child_ids(std::string_view parent_id) = 0;
   // Revisions with seq > after, oldest first, at most `limit`.
   virtual std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) = 0;
   // Calls fn for every revision in seq order, one at a time (constant memory),
@@ -139,6 +166,24 @@ class StoreTxn {
   virtual std::int64_t reserve_serials(std::string_view month, std::int64_t count) = 0;
   // Makes sure reserve_serials(month, ...) never returns `serial` or below.
   virtual void advance_serials_past(std::string_view month, std::int64_t serial) = 0;
+
+  // --- settings ---
+  virtual std::optional<json> get_setting(std::string_view key) = 0;
+  virtual void put_setting(std::string_view key, const json& value) = 0;
+
+  // --- public-pool claims ---
+  virtual void add_claim(std::string_view user, std::string_view day, std::string_view record_id) = 0;
+  // How many customers `user` claimed on `day` ("YYYY-MM-DD").
+  virtual std::int64_t count_claims(std::string_view user, std::string_view day) = 0;
+
+  // --- change requests ---
+  // Stores a new request and returns its id (ignores request.id).
+  virtual std::int64_t add_request(const ChangeRequest& request) = 0;
+  virtual std::optional<ChangeRequest> find_request(std::int64_t id) = 0;
+  // Requests in `status` ("" = any), oldest first.
+  virtual std::vector<ChangeRequest> list_requests(std::string_view status) = 0;
+  // Replaces status, decided_by, decided_at, reason and seq. Throws Error(not_found).
+  virtual void update_request(const ChangeRequest& request) = 0;
 };
 
 // A store: a factory of transactions.

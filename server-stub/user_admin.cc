@@ -4,6 +4,7 @@
 
 #include "kehu/error.h"
 #include "kehu/record.h"
+#include "kehu/text.h"
 #include "password.h"
 
 namespace kehu::server {
@@ -41,7 +42,7 @@ void check_user_name(std::string_view name) {
 void UserAdmin::add(std::string_view name, Role role, std::string_view password) {
   check_user_name(name);
   check_password_policy(password);
-  User user{std::string(name), role, hash_password(password), false, now_iso8601()};
+  User user{std::string(name), role, hash_password(password), false, now_iso8601(), {}, 0};
   auto txn = store_.begin(TxnMode::write);
   txn->add_user(user);
   txn->commit();
@@ -54,7 +55,29 @@ void UserAdmin::set_password(std::string_view name, std::string_view password) {
 }
 
 void UserAdmin::set_role(std::string_view name, Role role) {
-  modify(store_, name, false, [&](User& u) { u.role = role; });
+  modify(store_, name, false, [&](User& u) {
+    if (u.role != role) ++u.scope_version;  // devices re-pull their scope
+    u.role = role;
+  });
+}
+
+std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std::vector<std::string>& regions) {
+  std::vector<std::string> clean;
+  for (const auto& r : regions) {
+    const std::string t = trim(r);
+    if (t.empty()) continue;
+    const auto slash = t.find('/');
+    if (t.find_first_of(",\n") != std::string::npos || slash == 0 || slash + 1 == t.size() ||
+        (slash != std::string::npos && t.find('/', slash + 1) != std::string::npos)) {
+      throw Error(Errc::validation, "region \"" + t + "\" is not 省 or 省/市 (for example 江苏 or 浙江/杭州)");
+    }
+    clean.push_back(t);
+  }
+  modify(store_, name, false, [&](User& u) {
+    if (u.regions != clean) ++u.scope_version;  // devices re-pull their scope
+    u.regions = clean;
+  });
+  return clean;
 }
 
 void UserAdmin::set_disabled(std::string_view name, bool disabled) {

@@ -27,7 +27,12 @@ class UserAdmin {
   // Each throws Error(not_found) for an unknown user; set_password also
   // Error(validation) for a password breaking the policy.
   void set_password(std::string_view name, std::string_view password);
+  // A new role or new regions change what the user's devices may hold: both
+  // bump the user's scope version, so each device's next pull starts over.
   void set_role(std::string_view name, Role role);
+  // Regions are "省" or "省/市"; empty entries are dropped. Throws
+  // Error(validation) naming a malformed one. Returns the regions stored.
+  std::vector<std::string> set_regions(std::string_view name, const std::vector<std::string>& regions);
   void set_disabled(std::string_view name, bool disabled);
   std::vector<User> list();
 

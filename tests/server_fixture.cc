@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -98,11 +99,20 @@ CommandResult run_server_command(const std::vector<std::string>& args,
 
 const std::map<std::string, std::string>& ServerFixture::users() {
   static const std::map<std::string, std::string> u = {
-      {"root", "admin"}, {"zhao", "manager"}, {"wang", "sales"}, {"li", "sales"}, {"audit", "auditor"}};
+      {"root", "admin"}, {"zhao", "manager"}, {"wang", "sales"}, {"li", "sales"}, {"audit", "auditor"},
+      // Two more admins: sync tests about merging need writers who all see every record.
+      {"qian", "admin"}, {"sun", "admin"}};
   return u;
 }
 
-ServerFixture::ServerFixture() {
+const std::map<std::string, std::string>& ServerFixture::user_regions() {
+  static const std::map<std::string, std::string> r = {{"zhao", "江苏"}, {"wang", "江苏"}, {"li", "江苏"}};
+  return r;
+}
+
+ServerFixture::ServerFixture() : ServerFixture(ServeOptions{}) {}
+
+ServerFixture::ServerFixture(ServeOptions serve) : serve_(std::move(serve)) {
   char tmpl[] = "/tmp/kehu-server-test-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   dir_ = tmpl;
@@ -114,6 +124,11 @@ ServerFixture::ServerFixture() {
                                   {{"KEHU_PASSWORD", kPassword}});
     INFO(add.output);
     REQUIRE(add.exit_code == 0);
+  }
+  for (const auto& [name, regions] : user_regions()) {
+    auto set = run_server_command({"user", "set-regions", name, regions, "--data", dir_});
+    INFO(set.output);
+    REQUIRE(set.exit_code == 0);
   }
   start();
 }
@@ -139,7 +154,10 @@ void ServerFixture::start() {
     int err = open((dir_ + "/server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
-    exec_server({"serve", "--data", dir_, "--listen", "127.0.0.1:0"});
+    for (const auto& [k, v] : serve_.env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<std::string> args{"serve", "--data", dir_, "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), serve_.args.begin(), serve_.args.end());
+    exec_server(args);
   }
   pid_ = pid;
   const std::string prefix = "listening on 127.0.0.1:";
@@ -180,8 +198,17 @@ int ServerFixture::stop(int sig) {
 
 std::string ServerFixture::log() const { return read_file(dir_ + "/server.log"); }
 
+bool ServerFixture::tls() const {
+  return std::find(serve_.args.begin(), serve_.args.end(), "--tls-cert") != serve_.args.end();
+}
+
+std::string ServerFixture::base_url() const {
+  return std::string(tls() ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+}
+
 httplib::Client ServerFixture::client() const {
-  httplib::Client c("127.0.0.1", port_);
+  httplib::Client c(base_url());
+  if (tls()) c.enable_server_certificate_verification(false);
   c.set_connection_timeout(5);
   c.set_read_timeout(30);
   c.set_write_timeout(30);
@@ -227,7 +254,8 @@ json new_customer_fields(const std::string& name) {
   return {{"name", {{"old", nullptr}, {"new", name}}},
           {"contact", {{"old", nullptr}, {"new", "张三"}}},
           {"phone", {{"old", nullptr}, {"new", "13800138000"}}},
-          {"need", {{"old", nullptr}, {"new", "CT 设备"}}}};
+          {"need", {{"old", nullptr}, {"new", "CT 设备"}}},
+          {"province", {{"old", nullptr}, {"new", "江苏"}}}};
 }
 
 }  // namespace kehu::test

@@ -7,7 +7,9 @@
 // would, then `serve --listen 127.0.0.1:0` and reads the port from the line
 // "listening on 127.0.0.1:PORT" the server prints on stdout. The server's stderr
 // (one line per request) goes to DIR/server.log, shown when the server fails
-// to start and readable with log().
+// to start and readable with log(). ServeOptions add arguments (--tls-cert and
+// --tls-key make it an HTTPS server, base_url() then says https://) and
+// environment variables (KEHU_LOGIN_*, KEHU_TOKEN_TTL_SECONDS) to `serve`.
 //
 // Not thread-safe; one fixture per test case.
 #pragma once
@@ -44,16 +46,26 @@ struct Reply {
   json body;
 };
 
+// Extra arguments and environment for `kehu-server serve`.
+struct ServeOptions {
+  std::vector<std::string> args;              // appended after --listen
+  std::map<std::string, std::string> env;     // set in the server's environment
+};
+
 class ServerFixture {
  public:
   static constexpr const char* kPassword = "correct horse 42";
 
   // Users made by the constructor: name -> role.
   static const std::map<std::string, std::string>& users();
+  // Regions set by the constructor: zhao manages 江苏, where wang and li sell;
+  // customers elsewhere (浙江, ...) are outside every non-admin's scope.
+  static const std::map<std::string, std::string>& user_regions();
 
   // Creates the data directory and the users, and starts the server.
   // Fails the test (Catch2 FAIL) if any step does.
   ServerFixture();
+  explicit ServerFixture(ServeOptions serve);
   // Stops the server (SIGTERM) if it runs and removes the data directory.
   ~ServerFixture();
   ServerFixture(const ServerFixture&) = delete;
@@ -69,9 +81,15 @@ class ServerFixture {
   const std::string& data_dir() const { return dir_; }
   std::string store_path() const { return dir_ + "/kehu-server.db"; }
   int port() const { return port_; }
+  // Whether serve was given --tls-cert.
+  bool tls() const;
+  // "http://127.0.0.1:PORT", or https:// for a TLS server.
+  std::string base_url() const;
   // The server's request log so far.
   std::string log() const;
 
+  // A client of base_url(); for a TLS server it does not check the certificate
+  // (the tests of certificate checks use the kehu client).
   httplib::Client client() const;
   // Logs `user` in with kPassword and returns the token (REQUIRE 200).
   std::string login(const std::string& user, const std::string& device = "dev-test");
@@ -81,6 +99,7 @@ class ServerFixture {
 
  private:
   std::string dir_;
+  ServeOptions serve_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
@@ -95,7 +114,7 @@ json make_change(const std::string& change_id, const std::string& record_id, con
                  const std::string& collection = "customers", const std::string& code = {},
                  const std::string& parent = {});
 
-// The fields of a valid new customer named `name` ({key: {old: null, new: v}}).
+// The fields of a valid new customer named `name` in 江苏 ({key: {old: null, new: v}}).
 json new_customer_fields(const std::string& name);
 
 }  // namespace kehu::test

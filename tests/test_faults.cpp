@@ -152,7 +152,7 @@ void sync_through_faults(std::uint32_t seed, int ops, int devices, double fault_
   ServerFixture server;
   ScratchDir dir;
   FaultProxy proxy(server.port(), seed);  // no faults while the devices log in
-  const std::vector<std::string> users = {"wang", "li", "zhao"};
+  const std::vector<std::string> users = {"qian", "sun", "root"};  // writers who see every record
   std::vector<std::unique_ptr<Device>> devs;
   for (int i = 0; i < devices; ++i) {
     devs.push_back(std::make_unique<Device>(dir, proxy.url(), users[i % 3], "dev" + std::to_string(i)));

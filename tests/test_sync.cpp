@@ -71,47 +71,47 @@ struct Device {
 TEST_CASE("sync: edits to different fields on two offline replicas are both kept", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang"), li(dir, server, "li");
-  std::string code = wang.replica->add("customers", new_customer("明达医疗器械有限公司")).code;
-  wang.sync();
-  li.sync();
-  REQUIRE(li.customer(code).fields["name"] == "明达医疗器械有限公司");
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  std::string code = qian.replica->add("customers", new_customer("明达医疗器械有限公司")).code;
+  qian.sync();
+  sun.sync();
+  REQUIRE(sun.customer(code).fields["name"] == "明达医疗器械有限公司");
 
-  wang.replica->edit(code, {{"phone", "13912345678"}});
-  li.replica->edit(code, {{"stage", "方案制定"}});
-  wang.sync();
-  auto report = li.sync();
+  qian.replica->edit(code, {{"phone", "13912345678"}});
+  sun.replica->edit(code, {{"stage", "方案制定"}});
+  qian.sync();
+  auto report = sun.sync();
   CHECK(report.conflicts == 0);
-  wang.sync();
-  for (Device* d : {&wang, &li}) {
+  qian.sync();
+  for (Device* d : {&qian, &sun}) {
     Record c = d->customer(code);
     CHECK(c.fields["phone"] == "13912345678");
     CHECK(c.fields["stage"] == "proposal");
     CHECK_FALSE(c.pending);
   }
-  CHECK(snapshot(*wang.replica) == snapshot(*li.replica));
+  CHECK(snapshot(*qian.replica) == snapshot(*sun.replica));
 }
 
 TEST_CASE("sync: the same field on both: the later edit wins, the other is a conflict", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang"), li(dir, server, "li");
-  std::string code = wang.replica->add("customers", new_customer("东方服饰有限公司")).code;
-  wang.sync();
-  li.sync();
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  std::string code = qian.replica->add("customers", new_customer("东方服饰有限公司")).code;
+  qian.sync();
+  sun.sync();
 
-  wang.replica->edit(code, {{"stage", "needs"}});
-  // A few milliseconds apart, so li's hybrid clock is the later one (within one
+  qian.replica->edit(code, {{"stage", "needs"}});
+  // A few milliseconds apart, so sun's hybrid clock is the later one (within one
   // millisecond the tie goes to the greater device id, which is random here).
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  li.replica->edit(code, {{"stage", "contract"}});  // later hybrid clock: wins
-  li.sync();
-  wang.sync();
-  li.sync();
-  for (Device* d : {&wang, &li}) CHECK(d->customer(code).fields["stage"] == "contract");
+  sun.replica->edit(code, {{"stage", "contract"}});  // later hybrid clock: wins
+  sun.sync();
+  qian.sync();
+  sun.sync();
+  for (Device* d : {&qian, &sun}) CHECK(d->customer(code).fields["stage"] == "contract");
 
   // Both replicas list the conflict with both authors.
-  for (Device* d : {&wang, &li}) {
+  for (Device* d : {&qian, &sun}) {
     auto res = d->kehu({"--json", "conflicts"});
     INFO(res.describe());
     REQUIRE(res.exit_code == 0);
@@ -121,22 +121,22 @@ TEST_CASE("sync: the same field on both: the later edit wins, the other is a con
     CHECK(list[0]["field"] == "stage");
     CHECK(list[0]["kept"] == "contract");
     CHECK(list[0]["lost"] == "needs");
-    CHECK(list[0]["kept_author"] == "li");
-    CHECK(list[0]["lost_author"] == "wang");
+    CHECK(list[0]["kept_author"] == "sun");
+    CHECK(list[0]["lost_author"] == "qian");
   }
 
-  // wang keeps his own value: a new edit that wins everywhere after the next syncs.
-  auto res = wang.kehu({"conflicts", "resolve", code, "stage", "--keep", "mine"});
+  // qian keeps his own value: a new edit that wins everywhere after the next syncs.
+  auto res = qian.kehu({"conflicts", "resolve", code, "stage", "--keep", "mine"});
   INFO(res.describe());
   REQUIRE(res.exit_code == 0);
-  CHECK(json::parse(wang.kehu({"--json", "conflicts"}).out).empty());
-  wang.sync();
-  li.sync();
-  for (Device* d : {&wang, &li}) CHECK(d->customer(code).fields["stage"] == "needs");
-  CHECK(snapshot(*wang.replica) == snapshot(*li.replica));
+  CHECK(json::parse(qian.kehu({"--json", "conflicts"}).out).empty());
+  qian.sync();
+  sun.sync();
+  for (Device* d : {&qian, &sun}) CHECK(d->customer(code).fields["stage"] == "needs");
+  CHECK(snapshot(*qian.replica) == snapshot(*sun.replica));
 
   // A conflict that is gone cannot be resolved again: a clear error, exit 1.
-  auto again = wang.kehu({"conflicts", "resolve", code, "stage", "--keep", "theirs"});
+  auto again = qian.kehu({"conflicts", "resolve", code, "stage", "--keep", "theirs"});
   CHECK(again.exit_code == 1);
   CHECK(again.err.find("no open conflict") != std::string::npos);
 }
@@ -144,30 +144,30 @@ TEST_CASE("sync: the same field on both: the later edit wins, the other is a con
 TEST_CASE("sync: delete on one replica, edit on the other", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang"), li(dir, server, "li");
-  std::string code = wang.replica->add("customers", new_customer("正泰贸易有限公司")).code;
-  wang.sync();
-  li.sync();
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  std::string code = qian.replica->add("customers", new_customer("正泰贸易有限公司")).code;
+  qian.sync();
+  sun.sync();
 
-  wang.replica->remove(code);
-  li.replica->edit(code, {{"notes", "客户要求周五回电"}});
-  wang.sync();
-  auto report = li.sync();
-  wang.sync();
-  for (Device* d : {&wang, &li}) {
+  qian.replica->remove(code);
+  sun.replica->edit(code, {{"notes", "客户要求周五回电"}});
+  qian.sync();
+  auto report = sun.sync();
+  qian.sync();
+  for (Device* d : {&qian, &sun}) {
     Record c = d->customer(code);
     CHECK(c.deleted);                                   // deleted…
     CHECK(c.fields["notes"] == "客户要求周五回电");      // …carrying the edit
   }
   CHECK(report.conflicts >= 1);  // flagged
   bool flagged = false;
-  for (const auto& oc : li.replica->open_conflicts()) flagged |= oc.conflict.kind == "delete_edit";
+  for (const auto& oc : sun.replica->open_conflicts()) flagged |= oc.conflict.kind == "delete_edit";
   CHECK(flagged);
 
-  li.replica->restore(code);  // restorable, with the edit
-  li.sync();
-  wang.sync();
-  for (Device* d : {&wang, &li}) {
+  sun.replica->restore(code);  // restorable, with the edit
+  sun.sync();
+  qian.sync();
+  for (Device* d : {&qian, &sun}) {
     Record c = d->customer(code);
     CHECK_FALSE(c.deleted);
     CHECK(c.fields["notes"] == "客户要求周五回电");
@@ -177,19 +177,19 @@ TEST_CASE("sync: delete on one replica, edit on the other", "[sync]") {
 TEST_CASE("sync: tag adds and removes from both sides merge", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang"), li(dir, server, "li");
-  std::string code = wang.replica->add("customers", new_customer("安和食品股份有限公司")).code;
-  wang.sync();
-  li.sync();
-  // Base {华东地区, 重点客户}. wang drops 华东地区 and adds 高预算; li drops 重点客户
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  std::string code = qian.replica->add("customers", new_customer("安和食品股份有限公司")).code;
+  qian.sync();
+  sun.sync();
+  // Base {华东地区, 重点客户}. qian drops 华东地区 and adds 高预算; sun drops 重点客户
   // and adds 需要演示.
-  wang.replica->edit(code, {{"tags", "重点客户;高预算"}});
-  li.replica->edit(code, {{"tags", "华东地区;需要演示"}});
-  wang.sync();
-  auto report = li.sync();
+  qian.replica->edit(code, {{"tags", "重点客户;高预算"}});
+  sun.replica->edit(code, {{"tags", "华东地区;需要演示"}});
+  qian.sync();
+  auto report = sun.sync();
   CHECK(report.conflicts == 0);
-  wang.sync();
-  for (Device* d : {&wang, &li}) {
+  qian.sync();
+  for (Device* d : {&qian, &sun}) {
     CHECK(d->customer(code).fields["tags"] == json({"需要演示", "高预算"}));
   }
 }
@@ -197,60 +197,60 @@ TEST_CASE("sync: tag adds and removes from both sides merge", "[sync]") {
 TEST_CASE("sync: a push whose response was lost is applied once", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang");
-  std::string code = wang.replica->add("customers", new_customer("瑞丰教育咨询有限公司")).code;
-  wang.sync();
-  wang.replica->edit(code, {{"phone", "13700137000"}});
+  Device qian(dir, server, "qian");
+  std::string code = qian.replica->add("customers", new_customer("瑞丰教育咨询有限公司")).code;
+  qian.sync();
+  qian.replica->edit(code, {{"phone", "13700137000"}});
 
   // The push reaches the server, but its answer never reaches the device: we send
   // the change log ourselves and drop the response.
-  auto pending = wang.replica->pending_changes(0, 100);
+  auto pending = qian.replica->pending_changes(0, 100);
   REQUIRE(pending.size() == 1);
-  std::string token = wang.replica->meta("token");
+  std::string token = qian.replica->meta("token");
   json changes = json::array({kehu::to_json(pending[0].change)});
-  auto lost = server.post("/v1/push", {{"device", wang.replica->device_id()}, {"changes", changes}}, token);
+  auto lost = server.post("/v1/push", {{"device", qian.replica->device_id()}, {"changes", changes}}, token);
   REQUIRE(lost.status == 200);
-  REQUIRE(wang.replica->status().pending == 1);  // the device still thinks it is pending
+  REQUIRE(qian.replica->status().pending == 1);  // the device still thinks it is pending
 
-  auto report = wang.sync();  // retries the same change_id
+  auto report = qian.sync();  // retries the same change_id
   CHECK(report.pushed == 1);
   CHECK(report.applied == 1);
-  CHECK(wang.replica->status().pending == 0);
+  CHECK(qian.replica->status().pending == 0);
 
-  std::string id = wang.customer(code).id;
+  std::string id = qian.customer(code).id;
   auto hist = server.get("/v1/records/" + id + "/history", token);
   REQUIRE(hist.status == 200);
   int with_change = 0;
   for (const auto& rev : hist.body["revisions"]) with_change += rev["change_id"] == pending[0].change.change_id;
   CHECK(with_change == 1);
   CHECK(hist.body["revisions"].size() == 2);  // create + one edit, not two
-  CHECK(wang.customer(code).fields["phone"] == "13700137000");
+  CHECK(qian.customer(code).fields["phone"] == "13700137000");
 }
 
 TEST_CASE("sync: customers created offline on two devices get distinct codes", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang", false), li(dir, server, "li", false);
+  Device qian(dir, server, "qian", false), sun(dir, server, "sun", false);
   // Never synced: no lease yet, so both get provisional codes the server replaces.
-  std::string w1 = wang.replica->add("customers", new_customer("甲公司")).code;
-  std::string l1 = li.replica->add("customers", new_customer("乙公司")).code;
+  std::string w1 = qian.replica->add("customers", new_customer("甲公司")).code;
+  std::string l1 = sun.replica->add("customers", new_customer("乙公司")).code;
   CHECK(w1.front() == 'P');
   CHECK(l1.front() == 'P');
-  wang.sync();
-  li.sync();
+  qian.sync();
+  sun.sync();
   // Leased now: codes made offline come from disjoint blocks.
   std::vector<std::string> leased;
   for (int i = 0; i < 3; ++i) {
-    leased.push_back(wang.replica->add("customers", new_customer("丙公司" + std::to_string(i))).code);
-    leased.push_back(li.replica->add("customers", new_customer("丁公司" + std::to_string(i))).code);
+    leased.push_back(qian.replica->add("customers", new_customer("丙公司" + std::to_string(i))).code);
+    leased.push_back(sun.replica->add("customers", new_customer("丁公司" + std::to_string(i))).code);
   }
   for (const auto& c : leased) CHECK(c.front() == 'C');
-  wang.sync();
-  li.sync();
-  wang.sync();
+  qian.sync();
+  sun.sync();
+  qian.sync();
 
   std::set<std::string> codes;
-  auto all = wang.replica->list(kehu::ListQuery{});
+  auto all = qian.replica->list(kehu::ListQuery{});
   REQUIRE(all.size() == 8);
   for (const auto& r : all) {
     CHECK(r.code.front() == 'C');
@@ -258,9 +258,9 @@ TEST_CASE("sync: customers created offline on two devices get distinct codes", "
     codes.insert(r.code);
   }
   CHECK(codes.size() == 8);
-  CHECK(snapshot(*wang.replica) == snapshot(*li.replica));
+  CHECK(snapshot(*qian.replica) == snapshot(*sun.replica));
   // The provisional code still finds the customer on the device that made it.
-  auto found = wang.replica->find_customer(w1);
+  auto found = qian.replica->find_customer(w1);
   REQUIRE(found);
   CHECK(found->fields["name"] == "甲公司");
   CHECK(found->code != w1);
@@ -269,29 +269,29 @@ TEST_CASE("sync: customers created offline on two devices get distinct codes", "
 TEST_CASE("sync: history on every replica names the right author", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang"), li(dir, server, "li");
-  std::string code = wang.replica->add("customers", new_customer("万嘉医疗器械有限公司")).code;
-  wang.sync();
-  li.sync();
-  li.replica->edit(code, {{"city", "苏州"}});
-  li.sync();
-  wang.replica->edit(code, {{"province", "江苏"}});
-  wang.sync();
-  li.sync();
-  for (Device* d : {&wang, &li}) {
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  std::string code = qian.replica->add("customers", new_customer("万嘉医疗器械有限公司")).code;
+  qian.sync();
+  sun.sync();
+  sun.replica->edit(code, {{"city", "苏州"}});
+  sun.sync();
+  qian.replica->edit(code, {{"province", "江苏"}});
+  qian.sync();
+  sun.sync();
+  for (Device* d : {&qian, &sun}) {
     auto res = d->kehu({"--json", "history", code});
     INFO(res.describe());
     REQUIRE(res.exit_code == 0);
     json h = json::parse(res.out);
     REQUIRE(h.size() == 3);  // newest first
     CHECK(h[0]["rev"] == 3);
-    CHECK(h[0]["author"] == "wang");
+    CHECK(h[0]["author"] == "qian");
     CHECK(h[0]["changes"]["province"]["new"] == "江苏");
     CHECK(h[1]["rev"] == 2);
-    CHECK(h[1]["author"] == "li");
+    CHECK(h[1]["author"] == "sun");
     CHECK(h[1]["changes"]["city"]["new"] == "苏州");
     CHECK(h[2]["rev"] == 1);
-    CHECK(h[2]["author"] == "wang");
+    CHECK(h[2]["author"] == "qian");
     CHECK(h[2]["changes"]["name"]["new"] == "万嘉医疗器械有限公司");
   }
 }
@@ -317,24 +317,24 @@ TEST_CASE("sync: a change the server refuses stays on the device with the reason
 TEST_CASE("sync: with the server down, sync fails clearly and loses nothing", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang");
-  std::string code = wang.replica->add("customers", new_customer("断网测试公司")).code;
+  Device qian(dir, server, "qian");
+  std::string code = qian.replica->add("customers", new_customer("断网测试公司")).code;
   server.stop();
   auto opts = Device::options();
   opts.max_attempts = 2;
   try {
-    kehu::sync::sync(*wang.replica, opts);
+    kehu::sync::sync(*qian.replica, opts);
     FAIL("sync succeeded without a server");
   } catch (const kehu::Error& e) {
     CHECK(e.code() == kehu::Errc::network);
     CHECK(std::string(e.what()).find("run `kehu sync` again") != std::string::npos);
   }
-  CHECK(wang.replica->status().pending == 1);
+  CHECK(qian.replica->status().pending == 1);
   server.start();
-  kehu::sync::login(*wang.replica, Device::url(server), "wang", ServerFixture::kPassword, opts);
-  wang.sync();
-  CHECK(wang.replica->status().pending == 0);
-  CHECK_FALSE(wang.customer(code).pending);
+  kehu::sync::login(*qian.replica, Device::url(server), "qian", ServerFixture::kPassword, opts);
+  qian.sync();
+  CHECK(qian.replica->status().pending == 0);
+  CHECK_FALSE(qian.customer(code).pending);
 }
 
 // Random operations on several replicas with random sync orders. At the end every
@@ -353,7 +353,7 @@ void run_property(std::uint32_t seed, int ops, int devices) {
   auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
   ServerFixture server;
   ScratchDir dir;
-  const std::vector<std::string> users = {"wang", "li", "zhao"};
+  const std::vector<std::string> users = {"qian", "sun", "root"};
   std::vector<std::unique_ptr<Device>> devs;
   for (int i = 0; i < devices; ++i) {
     devs.push_back(std::make_unique<Device>(dir, server, users[i % 3], true, "dev" + std::to_string(i)));
@@ -458,28 +458,28 @@ void kill_during_sync(std::uint32_t seed, int customers, int kills) {
   std::mt19937 rng(seed);
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang");
-  wang.replica->batch([&] {
-    for (int i = 0; i < customers; ++i) wang.replica->add("customers", new_customer("批量客户" + std::to_string(i)));
+  Device qian(dir, server, "qian");
+  qian.replica->batch([&] {
+    for (int i = 0; i < customers; ++i) qian.replica->add("customers", new_customer("批量客户" + std::to_string(i)));
   });
   for (int i = 0; i < 5; ++i) {  // the customers get follow-ups too, so pages mix collections
-    auto list = wang.replica->list(kehu::ListQuery{});
-    wang.replica->add("followups", {{"date", "2026-11-20"}, {"person", "wang"}, {"content", "电话回访"}},
+    auto list = qian.replica->list(kehu::ListQuery{});
+    qian.replica->add("followups", {{"date", "2026-11-20"}, {"person", "qian"}, {"content", "电话回访"}},
                       list[i].code);
   }
-  const auto made = wang.replica->status().pending;
+  const auto made = qian.replica->status().pending;
   for (int k = 0; k < kills; ++k) {
-    pid_t pid = spawn_kehu_sync(wang.path, "pass-wang");
+    pid_t pid = spawn_kehu_sync(qian.path, "pass-qian");
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(rng)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
   }
   // Run to completion now, through the real binary.
-  auto res = wang.kehu({"sync"});
+  auto res = qian.kehu({"sync"});
   INFO(res.describe());
   REQUIRE(res.exit_code == 0);
-  CHECK(wang.replica->status().pending == 0);
+  CHECK(qian.replica->status().pending == 0);
 
   Device fresh(dir, server, "root");
   auto all = fresh.replica->list(kehu::ListQuery{});
@@ -492,7 +492,7 @@ void kill_during_sync(std::uint32_t seed, int customers, int kills) {
   }
   CHECK(codes.size() == all.size());
   CHECK(names.size() == all.size());
-  CHECK(snapshot(*fresh.replica) == snapshot(*wang.replica));
+  CHECK(snapshot(*fresh.replica) == snapshot(*qian.replica));
   // Every change made is a server revision, exactly once.
   std::size_t revisions = 0;
   for (const auto& [id, rec] : snapshot(*fresh.replica)) revisions += fresh.replica->history(id).size();

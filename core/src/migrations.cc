@@ -62,6 +62,9 @@ CREATE TABLE conflicts(
 // computed, and without re-reading every customer's follow-ups.
 const char* const kV2 = "ALTER TABLE records ADD COLUMN last_followup_at TEXT;";
 
+// Version 3: a change awaiting a manager's approval remembers its request id.
+const char* const kV3 = "ALTER TABLE changes ADD COLUMN request INTEGER;";
+
 // Moves last_followup_at out of each customer's fields JSON into the new column
 // (SQLite 3.15 has no JSON1, so this step is C++).
 void move_derived_to_column(db::Database& db) {
@@ -88,6 +91,7 @@ struct Migration {
 const Migration kMigrations[] = {
     {ReplicaVersion::v1_initial, kV1, nullptr},
     {ReplicaVersion::v2_derived_column, kV2, move_derived_to_column},
+    {ReplicaVersion::v3_change_requests, kV3, nullptr},
 };
 
 }  // namespace

@@ -88,6 +88,7 @@ json to_json(const Change& c) {
           {"device_seq", c.device_seq}, {"author", c.author},
           {"fields", field_changes_to_json(c.fields)}};
   if (!c.cause.empty()) j["cause"] = c.cause;
+  if (!c.approved_by.empty()) j["approved_by"] = c.approved_by;
   return j;
 }
 
@@ -109,6 +110,7 @@ Change change_from_json(const json& j) {
   c.device_seq = member<std::int64_t>(j, "device_seq", 0);
   c.author = member<std::string>(j, "author", "");
   c.cause = member<std::string>(j, "cause", "");
+  c.approved_by = member<std::string>(j, "approved_by", "");
   c.fields = field_changes_from_json(j.value("fields", json()));
   return c;
 }

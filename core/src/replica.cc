@@ -196,6 +196,7 @@ ReplicaStatus Replica::status() const {
   };
   s.pending = count("SELECT count(*) FROM changes WHERE state = 'pending'");
   s.rejected = count("SELECT count(*) FROM changes WHERE state = 'rejected'");
+  s.awaiting = count("SELECT count(*) FROM changes WHERE state = 'awaiting'");
   s.conflicts = count("SELECT count(*) FROM conflicts WHERE resolved = 0");
   s.customers = count("SELECT count(*) FROM records WHERE collection = 'customers' AND deleted = 0");
   s.deleted_customers =

@@ -99,7 +99,8 @@ std::string Replica::Impl::allocate_code() {
   }
 }
 
-Record Replica::Impl::write_change(const std::optional<Record>& before, Record after, Op op) {
+Record Replica::Impl::write_change(const std::optional<Record>& before, Record after, Op op,
+                                   std::string_view cause) {
   Change c;
   c.record_id = after.id;
   c.collection = after.collection;
@@ -125,6 +126,7 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
   c.device = device_id;
   std::string user = meta("user");
   c.author = user.empty() ? meta("author") : user;
+  c.cause = std::string(cause);
 
   after.pending = true;
   store(after);
@@ -207,7 +209,7 @@ Record Replica::edit(std::string_view id_or_code, const FieldInputs& inputs) {
   return edit_values(before.id, parse_inputs(coll, inputs, /*creating=*/false));
 }
 
-Record Replica::edit_values(std::string_view id_or_code, const json& values) {
+Record Replica::edit_values(std::string_view id_or_code, const json& values, std::string_view cause) {
   return impl_->in_tx([&] {
     Record before = require(id_or_code);
     const CollectionDef& coll = Schema::builtin().collection(before.collection);
@@ -215,7 +217,7 @@ Record Replica::edit_values(std::string_view id_or_code, const json& values) {
     Record after = before;
     apply_values(after.fields, values);
     check_required(coll, after.fields);
-    return impl_->write_change(before, std::move(after), Op::update);
+    return impl_->write_change(before, std::move(after), Op::update, cause);
   });
 }
 

@@ -51,8 +51,9 @@ struct Replica::Impl {
 
   // Writes one local change: the record's new state and its change-log entry.
   // `before` is the state the user saw (nullopt for a create). No-op (returns
-  // `before`) when an update changes nothing.
-  Record write_change(const std::optional<Record>& before, Record after, Op op);
+  // `before`) when an update changes nothing. `cause`: Change::cause.
+  Record write_change(const std::optional<Record>& before, Record after, Op op,
+                      std::string_view cause = {});
 
   // Recomputes derived fields of a customer (last_followup_at) from its follow-ups.
   void refresh_derived(const std::string& customer_id);
@@ -62,6 +63,11 @@ struct Replica::Impl {
   void take_code(const std::string& code, const std::string& record_id);
   // Rebuilds a record's view from its server state plus its pending changes.
   void rebuild_view(const std::string& record_id);
+  // Drops customers that left the user's scope, with their child records and
+  // everything pulled about them (apply_pulled).
+  void drop_customers(const std::vector<std::string>& customer_ids);
+  // Drops every pulled record without pending local edits (a scope reset).
+  void drop_everything_pulled();
 };
 
 // The derived field kept in its own column (never synced, never in `fields`).

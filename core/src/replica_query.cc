@@ -222,6 +222,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
     e.revision.device = c.device;
     e.revision.at = lc.text(4);
     e.revision.hlc = c.hlc;
+    e.revision.cause = std::move(c.cause);
     e.revision.changes = std::move(c.fields);
     e.state = lc.text(2);
     e.reason = lc.text(3);

@@ -96,6 +96,65 @@ void Replica::mark_rejected(const std::string& change_id, const std::string& rea
   });
 }
 
+void Replica::mark_awaiting(const std::string& change_id, std::int64_t request_id) {
+  impl_->in_tx([&] {
+    auto& db = impl_->db;
+    db.cached("UPDATE changes SET state = 'awaiting', request = ?, reason = ? WHERE change_id = ?")
+        .bind(1, request_id)
+        .bind(2, "awaiting approval (request #" + std::to_string(request_id) + ")")
+        .bind(3, change_id)
+        .run();
+    auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ?");
+    st.bind(1, change_id);
+    if (!st.step()) return;
+    std::string record_id = st.text(0);
+    st.reset();
+    impl_->rebuild_view(record_id);
+  });
+}
+
+std::vector<std::pair<std::string, std::int64_t>> Replica::awaiting_requests() const {
+  auto& st = impl_->db.cached("SELECT change_id, request FROM changes WHERE state = 'awaiting' ORDER BY seq");
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (st.step()) out.emplace_back(st.text(0), st.int64(1));
+  st.reset();
+  return out;
+}
+
+void Replica::mark_decided(const std::string& change_id, bool approved, const std::string& reason) {
+  if (approved) {
+    impl_->in_tx([&] {
+      impl_->db.cached("DELETE FROM changes WHERE change_id = ? AND state = 'awaiting'").bind(1, change_id).run();
+    });
+  } else {
+    mark_rejected(change_id, reason);
+  }
+}
+
+void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids) {
+  for (const auto& id : customer_ids) {
+    // The customer's own rows, then its children's (by parent).
+    for (const char* sql : {"DELETE FROM revisions WHERE record_id = ?1 OR record_id IN "
+                            "(SELECT id FROM records WHERE parent = ?1)",
+                            "DELETE FROM conflicts WHERE record_id = ?1 OR record_id IN "
+                            "(SELECT id FROM records WHERE parent = ?1)",
+                            "DELETE FROM code_aliases WHERE record_id = ?1",
+                            "DELETE FROM records WHERE id = ?1 OR parent = ?1"}) {
+      db.cached(sql).bind(1, id).run();
+    }
+  }
+}
+
+void Replica::Impl::drop_everything_pulled() {
+  // Records with local edits not yet pushed stay: they were made here, and the
+  // next push either lands them or has them refused and kept in the log.
+  db.exec(
+      "DELETE FROM records WHERE id NOT IN (SELECT record_id FROM changes WHERE state = 'pending');"
+      "DELETE FROM revisions WHERE record_id NOT IN (SELECT id FROM records);"
+      "DELETE FROM conflicts WHERE record_id NOT IN (SELECT id FROM records);"
+      "DELETE FROM code_aliases WHERE record_id NOT IN (SELECT id FROM records);");
+}
+
 void Replica::Impl::rebuild_view(const std::string& record_id) {
   auto& st = db.cached("SELECT server_fields, server_deleted, rev FROM records WHERE id = ?");
   st.bind(1, record_id);
@@ -127,10 +186,13 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
 }
 
 std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
-                           const std::vector<Revision>& revisions, const std::string& cursor) {
+                                  const std::vector<Revision>& revisions, const std::string& cursor,
+                                  const std::vector<std::string>& removed, bool reset) {
   std::size_t merged = 0;
   impl_->in_tx([&] {
     auto& db = impl_->db;
+    if (reset) impl_->drop_everything_pulled();
+    impl_->drop_customers(removed);
     for (const Revision& rev : revisions) {
       json body = to_json(rev);
       db.cached("INSERT OR REPLACE INTO revisions(record_id, rev, seq, change_id, body) "

@@ -58,6 +58,7 @@ struct Change {
   std::int64_t device_seq = 0;  // the device's own order of its changes (strictly increasing)
   std::string author;           // who typed it (the server replaces this by the session user)
   std::string cause;            // why, when not typed by hand: "revert to rev 3", "pool recycle", ...
+  std::string approved_by;      // server-made only: the manager who approved a change request
   std::map<std::string, FieldChange> fields;
 };
 

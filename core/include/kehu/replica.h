@@ -36,7 +36,8 @@ class Database;
 enum class ReplicaVersion : int {
   v1_initial = 1,
   v2_derived_column = 2,  // last_followup_at moves out of the synced fields JSON
-  current = v2_derived_column,
+  v3_change_requests = 3,  // changes.request: the approval request of an awaiting change
+  current = v3_change_requests,
 };
 
 // (field key or Chinese/English label, raw text as typed). Order matters only for
@@ -57,7 +58,7 @@ struct ListQuery {
 struct LoggedChange {
   std::int64_t seq = 0;     // local order (also the device_seq sent to the server)
   Change change;
-  std::string state;        // "pending" | "acked" | "rejected"
+  std::string state;        // "pending" | "acked" | "rejected" | "awaiting" (approval)
   std::string reason;       // why the server refused it
   std::string at;           // local time it was made
 };
@@ -85,7 +86,7 @@ struct ReplicaStatus {
   std::string device_id;
   std::string author;
   std::string server, user, last_sync;
-  std::int64_t pending = 0, rejected = 0, conflicts = 0;
+  std::int64_t pending = 0, rejected = 0, awaiting = 0, conflicts = 0;
   std::int64_t customers = 0, deleted_customers = 0;
 };
 
@@ -117,7 +118,9 @@ class Replica {
   // Sets fields; empty text clears a field. Returns the new state.
   Record edit(std::string_view id_or_code, const FieldInputs& inputs);
   // Same with already-normalised values (import, conflict resolution, revert).
-  Record edit_values(std::string_view id_or_code, const json& values);
+  // `cause` says why, when the edit was not typed by hand ("revert to rev 3"); it
+  // travels with the change and the server copies it into the revision.
+  Record edit_values(std::string_view id_or_code, const json& values, std::string_view cause = {});
   Record add_values(std::string_view collection, json values, std::string_view parent_code = {});
   // Moves a record to the recycle bin / brings it back. Both are revisions.
   Record remove(std::string_view id_or_code);
@@ -165,12 +168,27 @@ class Replica {
   void mark_accepted(const std::string& change_id, std::int64_t rev,
                      const std::string& final_code);
   void mark_rejected(const std::string& change_id, const std::string& reason);
+  // The server made the change a request for a manager's approval (protected
+  // fields): it leaves the record's view until approved.
+  void mark_awaiting(const std::string& change_id, std::int64_t request_id);
+  // (change_id, request id) of every change awaiting approval.
+  std::vector<std::pair<std::string, std::int64_t>> awaiting_requests() const;
+  // A manager decided: an approved change leaves the log (the server's revision,
+  // pulled next, records it with requester and approver); a rejected one is kept
+  // as rejected with `reason`.
+  void mark_decided(const std::string& change_id, bool approved, const std::string& reason);
   // Applies one pulled page in one transaction: records (replacing local copies
   // without pending changes, re-applying pending edits on top of the others),
   // their revisions (conflicts become open conflicts) and the new cursor.
+  // Before them, in the same transaction: with `reset`, every record and
+  // revision held so far is dropped (the user's scope changed; the server sends
+  // it again from the start); the customers in `removed` left the user's scope
+  // and are dropped with their child records, revisions and conflicts. Local
+  // changes stay in the change log either way: nothing typed is lost.
   // Returns how many records are shown with local pending edits on top.
   std::size_t apply_pulled(const std::vector<PulledRecord>& records,
-                    const std::vector<Revision>& revisions, const std::string& cursor);
+                           const std::vector<Revision>& revisions, const std::string& cursor,
+                           const std::vector<std::string>& removed = {}, bool reset = false);
   // Customer-code serials leased from the server for month "YYYYMM": [first, last].
   void add_code_lease(const std::string& month, std::int64_t first, std::int64_t last);
   std::int64_t leased_codes_left(const std::string& month) const;

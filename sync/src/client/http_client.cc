@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "kehu/error.h"
+#include "tls_peer.h"
 
 namespace kehu::sync {
 namespace {
@@ -18,6 +19,14 @@ size_t append_body(char* ptr, size_t size, size_t n, void* userdata) {
   return size * n;
 }
 
+// The host of "scheme://host[:port][/...]", without brackets for IPv6.
+std::string url_host(const std::string& url) {
+  std::string rest = url.substr(url.find("://") + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') - 1);
+  return rest.substr(0, rest.find(':'));
+}
+
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
@@ -26,6 +35,8 @@ struct SlistDeleter {
 
 struct HttpClient::Curl {
   CURL* handle = nullptr;
+  char error[CURL_ERROR_SIZE] = {};  // libcurl's detail of the last failure
+  TlsPeer tls;
   Curl() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -54,6 +65,8 @@ HttpClient::HttpClient(std::string base_url, HttpOptions opts)
   if (!opts_.ca_file.empty()) {
     check_curl(curl_easy_setopt(h, CURLOPT_CAINFO, opts_.ca_file.c_str()), "CAINFO");
   }
+  check_curl(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_->error), "ERRORBUFFER");
+  if (base_url_.rfind("https://", 0) == 0) curl_->tls.install(h);  // only explains failures; optional
 }
 
 HttpClient::~HttpClient() = default;
@@ -82,6 +95,8 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
   check_curl(curl_easy_setopt(h, CURLOPT_URL, url.c_str()), "URL");
   check_curl(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()), "HTTPHEADER");
   check_curl(curl_easy_setopt(h, CURLOPT_WRITEDATA, &received), "WRITEDATA");
+  curl_->error[0] = '\0';
+  curl_->tls.reset();
   if (body) {
     check_curl(curl_easy_setopt(h, CURLOPT_POST, 1L), "POST");
     check_curl(curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data()), "POSTFIELDS");
@@ -93,10 +108,18 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
   CURLcode rc = curl_easy_perform(h);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);  // the list dies with this call
   if (rc != CURLE_OK) {
-    std::string why = curl_easy_strerror(rc);
-    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-        rc == CURLE_SSL_CONNECT_ERROR) {
-      why += " (the server's TLS certificate is not trusted for this host; use --ca-file)";
+    const TlsPeer& tls = curl_->tls;
+    const std::string tls_why = tls.describe(rc, curl_->error, url_host(base_url_), opts_.ca_file);
+    const bool refused = !tls.seen.untrusted.empty() || tls.seen.host_mismatch;
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
+        (rc == CURLE_SSL_CONNECT_ERROR && refused)) {
+      throw TlsError("refused " + base_url_ + ": " + tls_why);
+    }
+    // A handshake cut off may be the network's fault: retryable, like any other.
+    if (rc == CURLE_SSL_CONNECT_ERROR) throw Error(Errc::network, "cannot reach " + base_url_ + ": " + tls_why);
+    std::string why = curl_->error[0] ? curl_->error : curl_easy_strerror(rc);
+    if (rc == CURLE_GOT_NOTHING && base_url_.rfind("http://", 0) == 0) {
+      why += " (if the server uses TLS, its URL starts with https://)";
     }
     throw Error(Errc::network, "cannot reach " + base_url_ + ": " + why);
   }

@@ -29,10 +29,17 @@ void raise_for_status(const HttpResponse& r, const std::string& what) {
   if (r.status >= 200 && r.status < 300) return;
   std::string msg = what + ": " + error_message(r);
   if (r.status == 401) {
-    throw Error(Errc::unauthorized, msg + "; log in again with `kehu login`");
+    throw Error(Errc::unauthorized, msg + "; run `kehu login` for a new token");
   }
   if (r.status == 403) throw Error(Errc::forbidden, msg);
+  // Too many failed logins: the server's message says when to try again.
+  if (r.status == 429) throw Error(Errc::forbidden, msg);
   if (r.status >= 500) throw Error(Errc::server, msg);
+  const std::string code = r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()
+                               ? r.body["error"].value("code", "")
+                               : std::string();
+  if (code == "validation") throw Error(Errc::validation, msg);
+  if (code == "not_found") throw Error(Errc::not_found, msg);
   throw Error(Errc::protocol, msg);
 }
 
@@ -49,15 +56,26 @@ PulledRecord pulled_record(const json& j) {
   return p;
 }
 
+// The server the replica is logged in to, or Error(unauthorized).
+std::string logged_in_server(const Replica& rep) {
+  std::string server = rep.meta("server");
+  if (server.empty() || rep.meta("token").empty()) {
+    throw Error(Errc::unauthorized, "not logged in: run `kehu login --server URL --user NAME`");
+  }
+  return server;
+}
+
+// `http` with the CA file remembered at login unless the caller gives one.
+HttpOptions with_remembered_ca(const Replica& rep, HttpOptions http) {
+  if (http.ca_file.empty()) http.ca_file = rep.meta("ca_file");
+  return http;
+}
+
 class Session {
  public:
   Session(Replica& rep, const SyncOptions& opts)
-      : rep_(rep), opts_(opts), http_(rep.meta("server"), opts.http) {
-    std::string token = rep.meta("token");
-    if (rep.meta("server").empty() || token.empty()) {
-      throw Error(Errc::unauthorized, "not logged in: run `kehu login --server URL --user NAME`");
-    }
-    http_.set_token(token);
+      : rep_(rep), opts_(opts), http_(logged_in_server(rep), with_remembered_ca(rep, opts.http)) {
+    http_.set_token(rep.meta("token"));
   }
 
   void lease_codes() {
@@ -86,7 +104,13 @@ class Session {
       for (const auto& lc : batch) sent[lc.change.change_id] = &lc.change;
       for (const auto& res : r.body.value("results", json::array())) {
         std::string id = res.value("change_id", "");
-        if (res.value("status", "") == "applied") {
+        const std::string status = res.value("status", "");
+        if (status == "pending_approval") {
+          rep_.mark_awaiting(id, res.value("request", std::int64_t{0}));
+          ++report.awaiting;
+          continue;
+        }
+        if (status == "applied") {
           std::int64_t rev = res.value("rev", std::int64_t{0});
           rep_.mark_accepted(id, rev, res.value("code", ""));
           ++report.applied;
@@ -105,6 +129,68 @@ class Session {
         }
       }
       after = batch.back().seq;
+    }
+  }
+
+  // POSTs with retries: network errors and 5xx are retried with capped
+  // exponential backoff; anything else is answered at once.
+  HttpResponse call(const std::string& path, const json& body) {
+    int delay = opts_.backoff_initial_ms;
+    for (int attempt = 1;; ++attempt) {
+      std::string failure;
+      Errc code = Errc::network;
+      try {
+        HttpResponse r = http_.post(path, body);
+        if (r.status < 500) return r;
+        failure = error_message(r);
+        code = Errc::server;
+      } catch (const TlsError&) {
+        throw;  // a refused certificate stays refused: no retries
+      } catch (const Error& e) {
+        if (e.code() != Errc::network) throw;
+        failure = e.what();
+      }
+      if (attempt >= opts_.max_attempts) {
+        throw Error(code, path + " failed after " + std::to_string(attempt) + " attempts: " +
+                              failure + ". Nothing was lost; run `kehu sync` again.");
+      }
+      progress("retrying " + path + " in " + std::to_string(delay) + " ms (" + failure + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      delay = std::min(delay * 2, opts_.backoff_max_ms);
+    }
+  }
+
+  void observe(const json& body) {
+    if (body.contains("server_hlc")) rep_.observe_clock(body["server_hlc"].get<std::int64_t>());
+  }
+
+  // Asks about the changes waiting for a manager's approval; decided ones leave
+  // the waiting state (approved: the server's revision comes with the pull).
+  void check_approvals(SyncReport& report) {
+    auto waiting = rep_.awaiting_requests();
+    if (waiting.empty()) return;
+    json ids = json::array();
+    for (const auto& w : waiting) ids.push_back(w.second);
+    HttpResponse r = call("/v1/approvals", {{"ids", ids}});
+    raise_for_status(r, "approval status");
+    std::map<std::int64_t, json> by_id;
+    for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
+    for (const auto& [change_id, request] : waiting) {
+      auto it = by_id.find(request);
+      if (it == by_id.end()) continue;
+      const std::string status = it->second.value("status", "");
+      if (status == "pending") continue;
+      const std::string by = it->second.value("decided_by", "");
+      if (status == "approved") {
+        rep_.mark_decided(change_id, true, "");
+        ++report.approved;
+      } else {
+        std::string why = "request #" + std::to_string(request) + " rejected by " + by + ": " +
+                          it->second.value("reason", "");
+        rep_.mark_decided(change_id, false, why);
+        ++report.rejected;
+        report.rejections.push_back(change_id + ": " + why);
+      }
     }
   }
 
@@ -131,7 +217,9 @@ class Session {
         revisions.push_back(revision_from_json(j));
         report.conflicts += revisions.back().conflicts.size();
       }
-      report.merged += rep_.apply_pulled(records, revisions, next);
+      std::vector<std::string> removed = r.body.value("removed", std::vector<std::string>{});
+      report.removed += removed.size();
+      report.merged += rep_.apply_pulled(records, revisions, next, removed, r.body.value("reset", false));
       observe(r.body);
       report.pulled_records += records.size();
       report.pulled_revisions += revisions.size();
@@ -142,36 +230,6 @@ class Session {
   }
 
  private:
-  // POSTs with retries: network errors and 5xx are retried with capped
-  // exponential backoff; anything else is answered at once.
-  HttpResponse call(const std::string& path, const json& body) {
-    int delay = opts_.backoff_initial_ms;
-    for (int attempt = 1;; ++attempt) {
-      std::string failure;
-      Errc code = Errc::network;
-      try {
-        HttpResponse r = http_.post(path, body);
-        if (r.status < 500) return r;
-        failure = error_message(r);
-        code = Errc::server;
-      } catch (const Error& e) {
-        if (e.code() != Errc::network) throw;
-        failure = e.what();
-      }
-      if (attempt >= opts_.max_attempts) {
-        throw Error(code, path + " failed after " + std::to_string(attempt) + " attempts: " +
-                              failure + ". Nothing was lost; run `kehu sync` again.");
-      }
-      progress("retrying " + path + " in " + std::to_string(delay) + " ms (" + failure + ")");
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-      delay = std::min(delay * 2, opts_.backoff_max_ms);
-    }
-  }
-
-  void observe(const json& body) {
-    if (body.contains("server_hlc")) rep_.observe_clock(body["server_hlc"].get<std::int64_t>());
-  }
-
   void progress(const std::string& line) {
     if (opts_.progress) opts_.progress(line);
   }
@@ -198,15 +256,56 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
     replica.set_meta("role", r.body.value("role", ""));
     replica.set_meta("token", r.body.at("token").get<std::string>());
     replica.set_meta("token_expires", r.body.value("expires_at", ""));
+    replica.set_meta("ca_file", opts.http.ca_file);  // a login without one forgets the old one
   });
   if (r.body.contains("server_hlc")) replica.observe_clock(r.body["server_hlc"].get<std::int64_t>());
 }
 
-void logout(Replica& replica) {
+std::string logout(Replica& replica, const SyncOptions& opts) {
+  const std::string server = replica.meta("server"), token = replica.meta("token");
+  std::string note;
+  if (token.empty()) {
+    note = "not logged in";
+  } else {
+    // One attempt, no retries: logging out must not hang on a server that is gone.
+    try {
+      HttpClient http(server, with_remembered_ca(replica, opts.http));
+      http.set_token(token);
+      HttpResponse r = http.post("/v1/logout", json::object());
+      raise_for_status(r, "logout");
+    } catch (const Error& e) {
+      note = std::string("the server could not revoke the token (") + e.what() +
+             "); it is forgotten here and expires on the server at " +
+             (replica.meta("token_expires").empty() ? std::string("its expiry") : replica.meta("token_expires"));
+    }
+  }
   replica.batch([&] {
     replica.set_meta("token", "");
     replica.set_meta("token_expires", "");
   });
+  return note;
+}
+
+void change_password(Replica& replica, const std::string& current, const std::string& next,
+                     const SyncOptions& opts) {
+  HttpClient http(logged_in_server(replica), with_remembered_ca(replica, opts.http));
+  http.set_token(replica.meta("token"));
+  HttpResponse r = http.post("/v1/passwd", {{"password", current}, {"new_password", next}});
+  raise_for_status(r, "password change for " + replica.meta("user"));
+  replica.batch([&] {
+    replica.set_meta("token", r.body.at("token").get<std::string>());
+    replica.set_meta("token_expires", r.body.value("expires_at", ""));
+  });
+  if (r.body.contains("server_hlc")) replica.observe_clock(r.body["server_hlc"].get<std::int64_t>());
+}
+
+json request(Replica& replica, const SyncOptions& opts, const std::string& path, const json& body,
+             const std::string& what) {
+  Session s(replica, opts);
+  HttpResponse r = s.call(path, body);
+  raise_for_status(r, what);
+  s.observe(r.body);
+  return r.body;
 }
 
 SyncReport sync(Replica& replica, const SyncOptions& opts) {
@@ -214,6 +313,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   SyncReport report;
   s.lease_codes();
   s.push(report);
+  s.check_approvals(report);
   s.pull(report);
   replica.set_meta("last_sync", now_iso8601());
   return report;

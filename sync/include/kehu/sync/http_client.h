@@ -1,5 +1,6 @@
 // A small JSON-over-HTTP client on libcurl: one reused easy handle (keep-alive),
-// gzip, timeouts, TLS verification on by default.
+// gzip, timeouts, TLS verification on by default (the server's certificate must
+// chain to the system's CAs or to HttpOptions::ca_file, and name the URL's host).
 //
 // Not thread-safe: one HttpClient per thread.
 #pragma once
@@ -7,9 +8,19 @@
 #include <memory>
 #include <string>
 
+#include "kehu/error.h"
 #include "kehu/record.h"
 
 namespace kehu::sync {
+
+// The server's TLS certificate was refused (not trusted, wrong host, unusable
+// CA file) or the handshake failed. Errc::network, but retrying cannot help, so
+// callers that retry network errors give up at once on this one. The message
+// says what is wrong and what to do ("pass --ca-file ...").
+class TlsError : public Error {
+ public:
+  explicit TlsError(const std::string& message) : Error(Errc::network, message) {}
+};
 
 struct HttpOptions {
   std::string ca_file;          // extra CA bundle to trust (self-signed team servers)
@@ -33,9 +44,10 @@ class HttpClient {
   void set_token(std::string token) { token_ = std::move(token); }
 
   // Sends `body` as JSON. Returns the status and the parsed body for any HTTP
-  // answer (4xx/5xx included). Throws Error(network) when no answer arrived
-  // (connect failure, timeout, TLS failure, an answer cut off — the message says
-  // which), and Error(protocol) when the answer is not JSON.
+  // answer (4xx/5xx included). Throws TlsError when the server's certificate is
+  // refused, Error(network) when no answer arrived (connect failure, timeout, an
+  // answer cut off — the message says which), and Error(protocol) when the
+  // answer is not JSON.
   HttpResponse post(const std::string& path, const json& body);
   HttpResponse get(const std::string& path);
 

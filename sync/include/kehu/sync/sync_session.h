@@ -37,20 +37,45 @@ struct SyncReport {
   std::size_t merged = 0;        // pushed changes merged with others' concurrent edits,
                                  // plus pulled records shown with local pending edits
   std::size_t conflicts = 0;     // conflicts in pulled revisions
+  std::size_t awaiting = 0;      // pushed changes the server holds for a manager's approval
+  std::size_t approved = 0;      // changes that were awaiting approval and are approved now
+  std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> rejections;  // "CODE: reason"
 };
 
-// Logs in with a password and stores server URL, user, role and token in the
-// replica. Throws Error(unauthorized) for a wrong user or password.
+// Logs in with a password and stores server URL, user, role, token and
+// opts.http.ca_file (as given; later requests use it when their options name no
+// CA file) in the replica. Throws Error(unauthorized) for a wrong user or
+// password, Error(forbidden) while the server throttles the user (429), TlsError
+// for a refused certificate; the replica is unchanged then.
 void login(Replica& replica, const std::string& server_url, const std::string& user,
            const std::string& password, const SyncOptions& opts);
 
-// Forgets the token (kept: server URL, user, data).
-void logout(Replica& replica);
+// Revokes the token on the server (POST /v1/logout, one attempt), then forgets
+// it here whatever happened (kept: server URL, user, CA file, data). Returns ""
+// if the server revoked it, else a note saying why not (server unreachable, not
+// logged in): the token is forgotten here all the same.
+std::string logout(Replica& replica, const SyncOptions& opts);
+
+// Changes the logged-in user's password (POST /v1/passwd) and stores the fresh
+// token the server returns; the server revokes the user's other tokens. Throws
+// Error(forbidden) for a wrong current password or while throttled,
+// Error(validation) for a new password the server's policy refuses,
+// Error(unauthorized) when not logged in or the token is refused.
+void change_password(Replica& replica, const std::string& current, const std::string& next,
+                     const SyncOptions& opts);
 
 // Pushes every pending change, then pulls everything new since the cursor.
 // Network errors and 5xx are retried with capped exponential backoff; after
 // max_attempts it throws Error(network/server) and the replica is consistent.
 SyncReport sync(Replica& replica, const SyncOptions& opts);
+
+// One request of an online command (claim, release, approvals, ...) as the
+// replica's logged-in user, with the same retries as sync. Returns the answer's
+// body. Throws Error(unauthorized) when not logged in or the token is refused,
+// and Error with the server's message (validation, not_found, forbidden, ...)
+// when the server refuses; `what` names the action in that message.
+json request(Replica& replica, const SyncOptions& opts, const std::string& path, const json& body,
+             const std::string& what);
 
 }  // namespace kehu::sync

@@ -1,0 +1,104 @@
+// Team commands that need the server at once (docs/protocol.md "Teams"): the
+// public pool (claim, release), reassignment, and change requests (approvals,
+// approve, reject). Each asks the server, then syncs, so the replica shows the
+// result straight away.
+#include <iostream>
+
+#include "commands.h"
+#include "kehu/error.h"
+#include "kehu/sync/sync_session.h"
+#include "kehu/text.h"
+#include "output.h"
+
+namespace kehu::cli {
+namespace {
+
+sync::SyncOptions options() { return sync::SyncOptions{}; }
+
+// Runs one server action, syncs, and prints `done` (or the answer with --json).
+int act(Context& ctx, const std::string& path, const json& body, const std::string& what,
+        const std::string& done) {
+  auto& rep = ctx.replica();
+  json answer = sync::request(rep, options(), path, body, what);
+  sync::sync(rep, options());
+  if (ctx.json) {
+    print_json(answer, std::cout);
+  } else {
+    std::cout << done << '\n';
+  }
+  return 0;
+}
+
+std::string show_fields(const Context& ctx, const std::string& collection, const json& fields) {
+  std::string out;
+  for (const auto& [key, fc] : field_changes_from_json(fields)) {
+    if (!out.empty()) out += "; ";
+    out += label_of(ctx, collection, key) + ": " + show_value(ctx, collection, key, fc.old_value) + " → " +
+           show_value(ctx, collection, key, fc.new_value);
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_claim(Context& ctx, const std::string& code) {
+  const bool zh = ctx.lang == Lang::zh;
+  return act(ctx, "/v1/customers/" + code + "/claim", json::object(), "claim " + code,
+             zh ? "已从公海领取 " + code : "claimed " + code + " from the public pool");
+}
+
+int cmd_release(Context& ctx, const std::string& code, const std::string& reason) {
+  const bool zh = ctx.lang == Lang::zh;
+  return act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}}, "release " + code,
+             zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
+}
+
+int cmd_reassign(Context& ctx, const std::string& code, const std::string& owner, const std::string& reason) {
+  const bool zh = ctx.lang == Lang::zh;
+  return act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
+             "reassign " + code, zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
+}
+
+int cmd_approvals(Context& ctx, bool all) {
+  json answer = sync::request(ctx.replica(), options(), "/v1/approvals",
+                              {{"status", all ? "all" : "pending"}}, "list change requests");
+  const json& requests = answer["requests"];
+  if (ctx.json) {
+    print_json(requests, std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  if (requests.empty()) {
+    std::cout << (zh ? "没有待审批的修改\n" : "no change requests\n");
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : requests) {
+    const std::string collection = r.value("collection", "customers");
+    std::string status = r.value("status", "");
+    if (!r.value("decided_by", "").empty()) status += " (" + r.value("decided_by", "") + ")";
+    rows.push_back({std::to_string(r.value("id", 0)), r.value("customer", ""), r.value("requester", ""),
+                    show_fields(ctx, collection, r.value("fields", json::object())), status,
+                    r.value("created_at", ""), r.value("reason", "")});
+  }
+  std::cout << render_table(zh ? std::vector<std::string>{"编号", "客户", "申请人", "修改", "状态", "提交时间", "原因"}
+                               : std::vector<std::string>{"ID", "Customer", "Requester", "Change", "Status",
+                                                          "Requested", "Reason"},
+                            rows, 60);
+  return 0;
+}
+
+int cmd_decide(Context& ctx, const std::string& id, bool approve, const std::string& reason) {
+  const bool zh = ctx.lang == Lang::zh;
+  if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
+    throw Error(Errc::usage, "change request id \"" + id + "\" is not a number (see `kehu approvals`)");
+  }
+  if (approve) {
+    return act(ctx, "/v1/approvals/" + id + "/approve", json::object(), "approve request #" + id,
+               zh ? "已批准 #" + id : "approved request #" + id);
+  }
+  return act(ctx, "/v1/approvals/" + id + "/reject", {{"reason", reason}}, "reject request #" + id,
+             zh ? "已驳回 #" + id : "rejected request #" + id);
+}
+
+}  // namespace kehu::cli

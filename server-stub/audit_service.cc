@@ -1,0 +1,173 @@
+#include "audit_service.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <vector>
+
+#include "access_policy.h"
+#include "audit_filter.h"
+#include "hash_chain.h"
+#include "kehu/error.h"
+#include "revision_customers.h"
+#include "server_config.h"
+
+namespace kehu::server {
+
+namespace {
+
+constexpr const char* kMembers[] = {"user", "since", "until", "customer", "limit", "cursor"};
+
+// DESIGN.md "Users and access": history is read by those who answer for a team
+// (manager), check it (auditor) or run it (admin); a salesperson reads the
+// history of their own customers on their device (`kehu history`).
+bool may_audit(Role role) { return role == Role::manager || role == Role::auditor || role == Role::admin; }
+
+void check_members(const json& body) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (std::find_if(std::begin(kMembers), std::end(kMembers),
+                     [&](const char* m) { return it.key() == m; }) == std::end(kMembers)) {
+      throw Error(Errc::validation, "unknown filter \"" + it.key() +
+                                        "\": expected user, since, until, customer, limit or cursor");
+    }
+  }
+}
+
+// A string filter, or "" when absent or null.
+std::string text_member(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return {};
+  if (!it->is_string()) {
+    throw Error(Errc::validation, std::string("\"") + key + "\": " + it->dump() + " is not a string");
+  }
+  if (it->get_ref<const std::string&>().empty()) {
+    throw Error(Errc::validation, std::string("\"") + key + "\": \"\" is empty: leave the filter out instead");
+  }
+  return it->get<std::string>();
+}
+
+std::int64_t parse_limit(const json& body) {
+  auto it = body.find("limit");
+  if (it == body.end() || it->is_null()) return config::kDefaultAuditLimit;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
+    throw Error(Errc::validation, "\"limit\": " + it->dump() + " is not a positive integer (at most " +
+                                      std::to_string(config::kMaxAuditLimit) + " are sent per page)");
+  }
+  return std::min(it->get<std::int64_t>(), config::kMaxAuditLimit);
+}
+
+// The seq below which this page starts; 0: from the newest revision.
+std::int64_t parse_cursor(const json& body) {
+  auto it = body.find("cursor");
+  if (it == body.end() || it->is_null()) return 0;
+  if (it->is_number_integer()) return std::max<std::int64_t>(0, it->get<std::int64_t>());
+  if (!it->is_string()) throw Error(Errc::protocol, "\"cursor\" must be a string");
+  const std::string s = it->get<std::string>();
+  if (s.empty()) return 0;
+  std::int64_t seq = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seq);
+  if (ec != std::errc() || end != s.data() + s.size() || seq < 0) {
+    throw Error(Errc::protocol, "\"cursor\" \"" + s + "\" is not a cursor this server made");
+  }
+  return seq;
+}
+
+Access access_to(const Session& session, const CustomerOfRecord& customer) {
+  if (AccessPolicy::sees_everything(session.role)) {
+    return session.role == Role::admin ? Access::write : Access::read;
+  }
+  if (customer.id.empty()) return Access::none;
+  return AccessPolicy::customer_access(session, customer.fields);
+}
+
+// Calls fn for the revisions with seq < before (every one for 0), newest first,
+// until fn returns false. Reads kScanChunk revisions per store call by primary
+// key: revisions_since(lo, hi - lo) returns every seq in (lo, hi] (there are at
+// most hi - lo of them, and they come first), plus later ones when seqs have
+// gaps, which are skipped.
+void scan_newest_first(StoreTxn& txn, std::int64_t before,
+                       const std::function<bool(const StoredRevision&)>& fn) {
+  std::int64_t hi = (before > 0 ? before : txn.next_seq()) - 1;
+  while (hi >= 1) {
+    const std::int64_t lo = std::max<std::int64_t>(0, hi - AuditService::kScanChunk);
+    const std::vector<StoredRevision> chunk = txn.revisions_since(lo, hi - lo);
+    for (auto it = chunk.rbegin(); it != chunk.rend(); ++it) {
+      if (it->seq <= hi && !fn(*it)) return;
+    }
+    hi = lo;
+  }
+}
+
+}  // namespace
+
+json AuditService::query(const Session& session, const json& body) {
+  if (!may_audit(session.role)) {
+    throw Error(Errc::forbidden, "the audit log is for managers, auditors and admins; " + session.user +
+                                     " is " + role_name(session.role));
+  }
+  check_members(body);
+  AuditFilter filter;
+  filter.user = text_member(body, "user");
+  if (std::string s = text_member(body, "since"); !s.empty()) {
+    filter.since = parse_time_bound("since", s, TimeBound::start);
+  }
+  if (std::string u = text_member(body, "until"); !u.empty()) {
+    filter.until = parse_time_bound("until", u, TimeBound::end);
+  }
+  filter.check();
+  const std::string customer = text_member(body, "customer");
+  const std::int64_t limit = parse_limit(body);
+  const std::int64_t before = parse_cursor(body);
+
+  auto txn = store_.begin(TxnMode::read);
+  if (!filter.user.empty() && !txn->find_user(filter.user)) {
+    throw Error(Errc::validation, "\"user\": \"" + filter.user + "\" is not a user of this server");
+  }
+  RevisionCustomers customers(*txn);
+  json out = json::array();
+  // Keeps one more than asked for: it tells whether another page follows.
+  auto offer = [&](const StoredRevision& r) {
+    if (before > 0 && r.seq >= before) return true;
+    if (!filter.may_match(r.body)) return true;
+    json j = wire_revision(r);
+    if (!filter.matches(j)) return true;
+    const CustomerOfRecord& c = customers.of(r.record_id);
+    const Access access = access_to(session, c);
+    if (access == Access::none) return true;
+    AccessPolicy::redact_revision(session.role, access, j);
+    j["code"] = c.code;
+    out.push_back(std::move(j));
+    return static_cast<std::int64_t>(out.size()) <= limit;
+  };
+
+  if (!customer.empty()) {
+    const auto holder = txn->code_holder(customer);
+    const auto view = holder ? txn->find_record_view(*holder) : std::nullopt;
+    if (!view || view->collection != "customers" ||
+        access_to(session, CustomerOfRecord{view->id, view->code, view->fields}) == Access::none) {
+      throw Error(Errc::not_found, "\"customer\": no customer \"" + customer + "\"" +
+                                       (AccessPolicy::sees_everything(session.role) ? "" : " in your scope"));
+    }
+    filter.records.insert(view->id);
+    for (auto& id : txn->child_ids(view->id)) filter.records.insert(std::move(id));
+    std::vector<StoredRevision> revs;
+    for (const auto& id : filter.records) {
+      for (auto& r : txn->revisions_of(id)) {
+        if (before == 0 || r.seq < before) revs.push_back(std::move(r));
+      }
+    }
+    std::sort(revs.begin(), revs.end(), [](const StoredRevision& a, const StoredRevision& b) { return a.seq > b.seq; });
+    for (const auto& r : revs) {
+      if (!offer(r)) break;
+    }
+  } else {
+    scan_newest_first(*txn, before, offer);
+  }
+
+  const bool more = static_cast<std::int64_t>(out.size()) > limit;
+  if (more) out.erase(out.size() - 1);
+  const std::string next = out.empty() ? std::to_string(before) : std::to_string(out.back()["seq"].get<std::int64_t>());
+  return {{"revisions", std::move(out)}, {"next_cursor", next}, {"more", more}};
+}
+
+}  // namespace kehu::server

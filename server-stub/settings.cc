@@ -1,0 +1,45 @@
+#include "settings.h"
+
+#include "kehu/error.h"
+#include "kehu/schema.h"
+#include "server_config.h"
+
+namespace kehu::server::settings {
+
+std::int64_t claim_cap(StoreTxn& txn) {
+  auto v = txn.get_setting("claim_cap");
+  return v && v->is_number_integer() ? v->get<std::int64_t>() : config::kDefaultClaimCap;
+}
+
+void set_claim_cap(StoreTxn& txn, std::int64_t cap) {
+  if (cap < 0) throw Error(Errc::validation, "claim cap " + std::to_string(cap) + " must be 0 or more");
+  txn.put_setting("claim_cap", cap);
+}
+
+std::vector<std::string> protected_fields(StoreTxn& txn, const std::string& collection) {
+  auto v = txn.get_setting("protected_fields");
+  if (!v || !v->is_object()) return {};
+  auto it = v->find(collection);
+  if (it == v->end() || !it->is_array()) return {};
+  return it->get<std::vector<std::string>>();
+}
+
+std::vector<std::string> set_protected_fields(StoreTxn& txn, const std::string& collection,
+                                              const std::vector<std::string>& fields) {
+  const CollectionDef& coll = Schema::builtin().collection(collection);
+  std::vector<std::string> keys;
+  for (const auto& f : fields) {
+    const FieldDef& def = coll.field(f);  // throws naming the unknown field
+    if (def.derived) {
+      throw Error(Errc::validation, def.zh + " (" + def.key + ") is derived by Kehu and cannot be protected");
+    }
+    keys.push_back(def.key);
+  }
+  json all = txn.get_setting("protected_fields").value_or(json::object());
+  if (!all.is_object()) all = json::object();
+  all[collection] = keys;
+  txn.put_setting("protected_fields", all);
+  return keys;
+}
+
+}  // namespace kehu::server::settings

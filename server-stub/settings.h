@@ -1,0 +1,27 @@
+// Admin settings kept in the store (StoreTxn::get_setting / put_setting), read
+// and written through these functions only, so each key has one meaning:
+//
+//   "claim_cap"         integer: pool customers one user may claim per day
+//   "protected_fields"  {"customers": ["type", "status", ...]}: fields whose
+//                       edit by a sales user needs a manager's approval
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store.h"
+
+namespace kehu::server::settings {
+
+std::int64_t claim_cap(StoreTxn& txn);
+// Throws Error(validation) for a negative cap.
+void set_claim_cap(StoreTxn& txn, std::int64_t cap);
+
+std::vector<std::string> protected_fields(StoreTxn& txn, const std::string& collection);
+// Replaces the protected fields of `collection`; keys or labels, each checked
+// against the schema (Error(validation) naming the unknown one). Returns the keys.
+std::vector<std::string> set_protected_fields(StoreTxn& txn, const std::string& collection,
+                                              const std::vector<std::string>& fields);
+
+}  // namespace kehu::server::settings

@@ -1,0 +1,229 @@
+#include "team_service.h"
+
+#include <algorithm>
+
+#include "access_policy.h"
+#include "kehu/error.h"
+#include "settings.h"
+
+namespace kehu::server {
+
+namespace {
+
+std::string owner_of(const sync::RecordState& customer) {
+  json values = customer.values();
+  auto it = values.find("owner");
+  return it != values.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The customer with `code` (or an old code) the session may see; the same
+// not_found for an invisible one as for one that does not exist.
+sync::RecordState visible_customer(StoreTxn& txn, const Session& session, const std::string& code,
+                                   Access& access) {
+  auto id = txn.code_holder(code);
+  sync::RecordState c = id ? txn.load_record(*id) : sync::RecordState{};
+  access = c.exists() && c.collection == "customers" ? AccessPolicy::customer_access(session, c.values())
+                                                     : Access::none;
+  if (access == Access::none || c.deleted()) throw Error(Errc::not_found, "no customer " + code);
+  return c;
+}
+
+Change owner_change(const sync::RecordState& customer, const json& old_owner, const json& new_owner,
+                    std::string cause) {
+  Change c;
+  c.record_id = customer.id;
+  c.collection = "customers";
+  c.code = customer.code;
+  c.op = Op::update;
+  c.base_rev = customer.rev;
+  c.fields["owner"] = FieldChange{old_owner, new_owner};
+  c.cause = std::move(cause);
+  return c;
+}
+
+void require_manager(const Session& session, const char* what) {
+  if (!AccessPolicy::may_reassign(session.role)) {
+    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not " + what +
+                                     "; a manager or an admin may");
+  }
+}
+
+std::string customer_code_of(StoreTxn& txn, const ChangeRequest& r) {
+  auto rec = txn.find_record_view(r.record_id);
+  if (!rec) return {};
+  if (rec->collection == "customers") return rec->code;
+  auto parent = txn.find_record_view(rec->parent);
+  return parent ? parent->code : std::string();
+}
+
+// The session's access to the customer a request is about.
+Access request_access(StoreTxn& txn, const Session& session, const ChangeRequest& r) {
+  if (AccessPolicy::sees_everything(session.role)) return Access::read;
+  sync::RecordState rec = txn.load_record(r.record_id);
+  if (!rec.exists()) return Access::none;
+  sync::RecordState customer = rec.collection == "customers" ? rec : txn.load_record(rec.parent);
+  return AccessPolicy::customer_access(session, customer.values());
+}
+
+bool may_see_request(StoreTxn& txn, const Session& session, const ChangeRequest& r) {
+  if (session.role == Role::sales) return r.requester == session.user;
+  return request_access(txn, session, r) != Access::none;
+}
+
+ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_t id) {
+  auto r = txn.find_request(id);
+  if (!r || !may_see_request(txn, session, *r)) {
+    throw Error(Errc::not_found, "no change request #" + std::to_string(id));
+  }
+  if (r->status != "pending") {
+    throw Error(Errc::validation, "change request #" + std::to_string(id) + " is already " + r->status +
+                                      (r->decided_by.empty() ? "" : " by " + r->decided_by));
+  }
+  return *r;
+}
+
+}  // namespace
+
+json request_json(const ChangeRequest& r, const std::string& customer_code) {
+  return {{"id", r.id},           {"change_id", r.change_id},   {"record_id", r.record_id},
+          {"collection", r.collection}, {"customer", customer_code}, {"requester", r.requester},
+          {"fields", r.fields},   {"status", r.status},         {"created_at", r.created_at},
+          {"decided_by", r.decided_by}, {"decided_at", r.decided_at}, {"reason", r.reason},
+          {"seq", r.seq}};
+}
+
+json TeamService::claim(const Session& session, const std::string& code) {
+  if (!AccessPolicy::may_write(session.role)) {
+    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not claim customers");
+  }
+  auto txn = store_.begin(TxnMode::write);
+  Access access = Access::none;
+  sync::RecordState customer = visible_customer(*txn, session, code, access);
+  const std::string owner = owner_of(customer);
+  if (!owner.empty()) {
+    throw Error(Errc::validation, "customer " + code + " is not in the public pool (公海): its owner is " + owner);
+  }
+  const std::string day = today_local();
+  const std::int64_t cap = settings::claim_cap(*txn);
+  const std::int64_t claimed = txn->count_claims(session.user, day);
+  if (claimed >= cap) {
+    throw Error(Errc::forbidden, "claim cap reached: " + session.user + " has claimed " + std::to_string(claimed) +
+                                     " of " + std::to_string(cap) +
+                                     " customers allowed per day; an admin can raise it with "
+                                     "`kehu-server pool set-cap N`");
+  }
+  json result = push_.apply_server_change(
+      *txn, session, owner_change(customer, json(), session.user, "claim from the public pool (公海)"));
+  txn->add_claim(session.user, day, customer.id);
+  txn->commit();
+  return result;
+}
+
+json TeamService::release(const Session& session, const std::string& code, const std::string& reason) {
+  if (reason.empty()) throw Error(Errc::validation, "release of " + code + " needs a reason (--reason)");
+  auto txn = store_.begin(TxnMode::write);
+  Access access = Access::none;
+  sync::RecordState customer = visible_customer(*txn, session, code, access);
+  const std::string owner = owner_of(customer);
+  if (owner.empty()) throw Error(Errc::validation, "customer " + code + " is already in the public pool (公海)");
+  if (access != Access::write || (owner != session.user && !AccessPolicy::may_reassign(session.role))) {
+    throw Error(Errc::forbidden, "customer " + code + " belongs to " + owner + "; only its owner or a manager may release it");
+  }
+  json result = push_.apply_server_change(
+      *txn, session, owner_change(customer, owner, json(), "release to the public pool (公海): " + reason));
+  txn->commit();
+  return result;
+}
+
+json TeamService::reassign(const Session& session, const std::string& code, const std::string& new_owner,
+                           const std::string& reason) {
+  require_manager(session, "reassign customers");
+  auto txn = store_.begin(TxnMode::write);
+  Access access = Access::none;
+  sync::RecordState customer = visible_customer(*txn, session, code, access);
+  if (access != Access::write) throw Error(Errc::forbidden, "customer " + code + " is not in your regions");
+  auto user = txn->find_user(new_owner);
+  if (!user || user->disabled) {
+    throw Error(Errc::validation, "负责人 (owner): \"" + new_owner + "\" is not an active user of this server");
+  }
+  const std::string owner = owner_of(customer);
+  if (owner == new_owner) throw Error(Errc::validation, "customer " + code + " already belongs to " + new_owner);
+  std::string cause = "reassign from " + (owner.empty() ? std::string("the public pool") : owner) + " to " + new_owner;
+  if (!reason.empty()) cause += ": " + reason;
+  json result = push_.apply_server_change(
+      *txn, session, owner_change(customer, owner.empty() ? json() : json(owner), new_owner, cause));
+  txn->commit();
+  return result;
+}
+
+json TeamService::list_requests(const Session& session, const std::vector<std::int64_t>& ids,
+                                const std::string& status) {
+  auto txn = store_.begin(TxnMode::read);
+  json out = json::array();
+  auto add = [&](const ChangeRequest& r) {
+    if (may_see_request(*txn, session, r)) out.push_back(request_json(r, customer_code_of(*txn, r)));
+  };
+  if (!ids.empty()) {
+    for (std::int64_t id : ids) {
+      if (auto r = txn->find_request(id)) add(*r);
+    }
+  } else {
+    for (const auto& r : txn->list_requests(status)) add(r);
+  }
+  return {{"requests", std::move(out)}};
+}
+
+json TeamService::approve(const Session& session, std::int64_t id) {
+  require_manager(session, "decide change requests");
+  auto txn = store_.begin(TxnMode::write);
+  ChangeRequest r = pending_request(*txn, session, id);
+  if (request_access(*txn, session, r) != Access::write) {
+    throw Error(Errc::forbidden, "change request #" + std::to_string(id) + " is about a customer outside your regions");
+  }
+  const sync::RecordState current = txn->load_record(r.record_id);
+  const json values = current.values();
+  Change c;
+  c.record_id = r.record_id;
+  c.collection = r.collection;
+  c.parent = current.parent;
+  c.code = current.code;
+  c.op = Op::update;
+  c.base_rev = current.rev;
+  // Applied on the record as it is now: the requested values replace today's.
+  for (const auto& [key, fc] : field_changes_from_json(r.fields)) {
+    auto it = values.find(key);
+    c.fields[key] = FieldChange{it == values.end() ? json() : *it, fc.new_value};
+  }
+  c.cause = "approved change request #" + std::to_string(id);
+  c.approved_by = session.user;
+  const Session requester{r.requester, Role::sales, r.device, {}, 0};
+  json result = push_.apply_server_change(*txn, requester, c);
+  r.status = "approved";
+  r.decided_by = session.user;
+  r.decided_at = now_iso8601();
+  r.seq = result.value("seq", std::int64_t{0});
+  txn->update_request(r);
+  txn->commit();
+  return {{"request", request_json(r, current.collection == "customers" ? current.code : std::string())},
+          {"result", result}};
+}
+
+json TeamService::reject(const Session& session, std::int64_t id, const std::string& reason) {
+  require_manager(session, "decide change requests");
+  if (reason.empty()) throw Error(Errc::validation, "rejecting request #" + std::to_string(id) + " needs a reason (--reason)");
+  auto txn = store_.begin(TxnMode::write);
+  ChangeRequest r = pending_request(*txn, session, id);
+  if (request_access(*txn, session, r) != Access::write) {
+    throw Error(Errc::forbidden, "change request #" + std::to_string(id) + " is about a customer outside your regions");
+  }
+  r.status = "rejected";
+  r.decided_by = session.user;
+  r.decided_at = now_iso8601();
+  r.reason = reason;
+  txn->update_request(r);
+  json out = request_json(r, customer_code_of(*txn, r));
+  txn->commit();
+  return {{"request", std::move(out)}};
+}
+
+}  // namespace kehu::server

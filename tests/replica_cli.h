@@ -1,0 +1,57 @@
+// One user's replica driven through the real `kehu` binary, for the tests of
+// login, TLS and accounts: `kehu init` in a fresh directory, then every command
+// pointed at it (KEHU_DB, KEHU_PASSPHRASE, HOME, English messages) with the
+// fixture's password in KEHU_PASSWORD unless the caller overrides it.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli_runner.h"
+#include "kehu/replica.h"
+#include "server_fixture.h"
+
+namespace kehu::test {
+
+class ReplicaCli {
+ public:
+  static constexpr const char* kPassphrase = "replica pass 1";
+
+  ReplicaCli() {
+    CliResult r = run({"init"});
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+  }
+
+  ScratchDir dir{"kehu-replica"};
+  std::string db = dir.file("replica.db");
+
+  CliResult run(const std::vector<std::string>& args, const EnvChanges& extra = {}) const {
+    RunOptions o;
+    o.env = {{"KEHU_DB", db},
+             {"KEHU_PASSPHRASE", kPassphrase},
+             {"KEHU_PASSWORD", ServerFixture::kPassword},
+             {"HOME", dir.path()},
+             {"KEHU_LANG", "en"},
+             {"LANG", "C.UTF-8"},
+             {"LC_ALL", std::nullopt}};
+    for (const auto& [k, v] : extra) o.env[k] = v;
+    return run_kehu(args, o);
+  }
+
+  // Runs and requires exit code 0.
+  CliResult ok(const std::vector<std::string>& args, const EnvChanges& extra = {}) const {
+    CliResult r = run(args, extra);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    return r;
+  }
+
+  // A metadata value of the replica ("server", "token", "ca_file", ...), read
+  // with the library while no kehu process runs.
+  std::string meta(const std::string& key) const { return Replica::open(db, kPassphrase)->meta(key); }
+};
+
+}  // namespace kehu::test

@@ -1,0 +1,226 @@
+// Accounts end to end through the real server and the real `kehu` binary:
+// `kehu passwd` (POST /v1/passwd), `kehu logout` revoking its token (POST
+// /v1/logout), disabled users and expired tokens, and login throttling (429).
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "cli_runner.h"
+#include "replica_cli.h"
+#include "server_fixture.h"
+
+using Catch::Matchers::Contains;
+using kehu::test::CliResult;
+using kehu::test::json;
+using kehu::test::ReplicaCli;
+using kehu::test::Reply;
+using kehu::test::run_server_command;
+using kehu::test::ServeOptions;
+using kehu::test::ServerFixture;
+
+namespace {
+
+constexpr const char* kNewPassword = "a much newer secret";
+
+Reply login(ServerFixture& s, const std::string& user, const std::string& password,
+            const std::string& device = "dev-test") {
+  return s.post("/v1/login", {{"user", user}, {"password", password}, {"device", device}});
+}
+
+Reply pull(ServerFixture& s, const std::string& token) { return s.post("/v1/pull", json::object(), token); }
+
+std::string error_message(const Reply& r) {
+  return r.body.is_object() ? r.body["error"].value("message", "") : std::string();
+}
+
+void require_error(const Reply& r, int status, const std::string& code) {
+  INFO(r.body.dump());
+  REQUIRE(r.status == status);
+  CHECK(r.body["error"]["code"] == code);
+}
+
+// Logs a replica in as `user` to `s`.
+void log_in(const ReplicaCli& r, ServerFixture& s, const std::string& user) {
+  r.ok({"login", "--server", s.base_url(), "--user", user});
+}
+
+}  // namespace
+
+TEST_CASE("account: passwd changes the password and signs out every other device", "[account]") {
+  ServerFixture s;
+  const std::string other_device = s.login("wang", "dev-other");
+  ReplicaCli r;
+  log_in(r, s, "wang");
+  const std::string old_token = r.meta("token");
+
+  SECTION("a wrong current password changes nothing") {
+    CliResult bad = r.run({"passwd"}, {{"KEHU_PASSWORD", "not the password"}, {"KEHU_NEW_PASSWORD", kNewPassword}});
+    INFO(bad.describe());
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.err, Contains("current password is wrong"));
+    CHECK(pull(s, other_device).status == 200);
+    CHECK(login(s, "wang", ServerFixture::kPassword).status == 200);
+  }
+  SECTION("a new password below the server's minimum is a validation error") {
+    CliResult bad = r.run({"passwd"}, {{"KEHU_NEW_PASSWORD", "short"}});
+    INFO(bad.describe());
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.err, Contains("at least 8"));
+    CHECK(pull(s, other_device).status == 200);
+  }
+  SECTION("a good change") {
+    CliResult ok = r.ok({"passwd"}, {{"KEHU_NEW_PASSWORD", kNewPassword}});
+    CHECK_THAT(ok.out, Contains("changed the password of wang"));
+
+    // This device got a fresh token and goes on syncing; every other token is gone.
+    CHECK(r.meta("token") != old_token);
+    r.ok({"sync"});
+    Reply other = pull(s, other_device);
+    require_error(other, 401, "unauthorized");
+    CHECK_THAT(error_message(other), Contains("log in again"));
+    require_error(pull(s, old_token), 401, "unauthorized");
+
+    require_error(login(s, "wang", ServerFixture::kPassword), 401, "unauthorized");
+    CHECK(login(s, "wang", kNewPassword).status == 200);
+  }
+}
+
+TEST_CASE("account: logout revokes the token on the server", "[account]") {
+  ServerFixture s;
+  ReplicaCli r;
+  log_in(r, s, "wang");
+  const std::string token = r.meta("token");
+  REQUIRE(pull(s, token).status == 200);
+
+  CliResult out = r.ok({"logout"});
+  CHECK_THAT(out.out, Contains("logged out"));
+  CHECK(out.err.empty());
+  CHECK(r.meta("token").empty());
+  Reply after = pull(s, token);
+  require_error(after, 401, "unauthorized");
+  CHECK_THAT(error_message(after), Contains("log in again"));
+
+  // Idempotent: the same token again is answered 200, revoking nothing.
+  Reply again = s.post("/v1/logout", json::object(), token);
+  REQUIRE(again.status == 200);
+  CHECK(again.body["revoked"] == false);
+  // But it needs a token to name.
+  require_error(s.post("/v1/logout", json::object()), 401, "unauthorized");
+
+  CliResult sync = r.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 1);
+  CHECK_THAT(sync.err, Contains("not logged in"));
+}
+
+TEST_CASE("account: logout with the server unreachable forgets the token and says so", "[account]") {
+  ServerFixture s;
+  ReplicaCli r;
+  log_in(r, s, "wang");
+  s.stop();
+  CliResult out = r.ok({"logout"});
+  CHECK_THAT(out.out, Contains("logged out"));
+  CHECK_THAT(out.err, Contains("note:") && Contains("could not revoke the token") && Contains("expires on the server"));
+  CHECK(r.meta("token").empty());
+  CHECK_FALSE(r.meta("server").empty());  // kept, for the next login
+}
+
+TEST_CASE("account: a disabled user's token is refused at once", "[account]") {
+  ServerFixture s;
+  ReplicaCli r;
+  log_in(r, s, "li");
+  const std::string token = r.meta("token");
+  auto off = run_server_command({"user", "disable", "li", "--data", s.data_dir()});
+  INFO(off.output);
+  REQUIRE(off.exit_code == 0);
+  require_error(pull(s, token), 403, "forbidden");
+  CliResult sync = r.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 1);
+  CHECK_THAT(sync.err, Contains("user \"li\" is disabled"));
+}
+
+TEST_CASE("account: an expired token is refused with a message to log in again", "[account]") {
+  ServerFixture s(ServeOptions{{}, {{"KEHU_TOKEN_TTL_SECONDS", "1"}}});
+  ReplicaCli r;
+  log_in(r, s, "wang");
+  const std::string token = r.meta("token");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));  // past the 1 s lifetime, whole seconds
+
+  Reply expired = pull(s, token);
+  require_error(expired, 401, "unauthorized");
+  CHECK_THAT(error_message(expired), Contains("expired") && Contains("log in again"));
+  CliResult sync = r.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 1);
+  CHECK_THAT(sync.err, Contains("token expired at") && Contains("kehu login"));
+  CHECK_THAT(s.log(), Contains("token_ttl_seconds=1"));
+
+  log_in(r, s, "wang");  // and logging in again works
+}
+
+TEST_CASE("throttle: failed logins lock the user for a while, whatever the password", "[throttle][account]") {
+  ServerFixture s(ServeOptions{{}, {{"KEHU_LOGIN_MAX_FAILURES", "3"}, {"KEHU_LOGIN_LOCK_SECONDS", "2"}}});
+  for (int i = 0; i < 3; ++i) require_error(login(s, "wang", "wrong password " + std::to_string(i)), 401, "unauthorized");
+
+  // Locked: the right password is refused too, with when to retry.
+  auto res = s.client().Post("/v1/login", json{{"user", "wang"}, {"password", ServerFixture::kPassword}}.dump(),
+                             "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 429);
+  CHECK_FALSE(res->get_header_value("Retry-After").empty());
+  json body = json::parse(res->body);
+  CHECK(body["error"]["code"] == "throttled");
+  CHECK_THAT(body["error"]["message"].get<std::string>(),
+             Contains("too many failed logins for \"wang\"") && Contains("try again in"));
+
+  // The client shows the server's message.
+  ReplicaCli r;
+  CliResult cli = r.run({"login", "--server", s.base_url(), "--user", "wang"});
+  INFO(cli.describe());
+  CHECK(cli.exit_code == 1);
+  CHECK_THAT(cli.err, Contains("too many failed logins") && Contains("try again in") && Contains("throttled"));
+  CHECK(r.meta("token").empty());
+
+  // Only that name is locked; the address has more room.
+  CHECK(login(s, "li", ServerFixture::kPassword).status == 200);
+
+  // Each failure and the lock are logged with user, address and count.
+  const std::string log = s.log();
+  CHECK_THAT(log, Contains("login failed: user=wang address=127.0.0.1 failures=3 (user)"));
+  CHECK_THAT(log, Contains("login locked: user=wang address=127.0.0.1 locked=user failures=3"));
+
+  // Once the lock is over the right password works again, and resets the count.
+  Reply after;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    after = login(s, "wang", ServerFixture::kPassword);
+  } while (after.status == 429 && std::chrono::steady_clock::now() < deadline);
+  REQUIRE(after.status == 200);
+  const std::string token = after.body["token"];
+  for (int i = 0; i < 2; ++i) require_error(login(s, "wang", "wrong again"), 401, "unauthorized");
+  CHECK(login(s, "wang", ServerFixture::kPassword).status == 200);
+
+  // A wrong current password in POST /v1/passwd counts too.
+  for (int i = 0; i < 3; ++i) {
+    require_error(s.post("/v1/passwd", {{"password", "not it"}, {"new_password", kNewPassword}}, token), 403,
+                  "forbidden");
+  }
+  require_error(s.post("/v1/passwd", {{"password", ServerFixture::kPassword}, {"new_password", kNewPassword}}, token),
+                429, "throttled");
+}
+
+TEST_CASE("throttle: a bad override in the environment stops serve with a usage error", "[throttle]") {
+  ServerFixture s;
+  s.stop();
+  kehu::test::RunOptions o;
+  o.env["KEHU_LOGIN_MAX_FAILURES"] = "many";
+  o.timeout_seconds = 60;
+  CliResult r = kehu::test::run_program(kehu::test::server_binary(),
+                                        {"serve", "--data", s.data_dir(), "--listen", "127.0.0.1:0"}, o);
+  INFO(r.describe());
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("KEHU_LOGIN_MAX_FAILURES=\"many\"") && Contains("whole number"));
+}
