@@ -1,0 +1,353 @@
+// Teams: roles and scopes enforced by the real server, partial replication
+// checked in the raw pull JSON, scope changes moving records between real
+// replicas, the public pool, reassignment and protected-field approvals.
+//
+// The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
+// and li sales in 江苏, audit auditor. Customers in 浙江 are outside every
+// non-admin's scope unless owned.
+#include <catch2/catch.hpp>
+#include <set>
+#include <string>
+
+#include "device.h"
+#include "kehu/error.h"
+#include "server_fixture.h"
+#include "sync_test_util.h"
+
+using kehu::json;
+using kehu::test::Device;
+using kehu::test::new_customer;
+using kehu::test::Reply;
+using kehu::test::run_server_command;
+using kehu::test::ScratchDir;
+using kehu::test::ServerFixture;
+
+namespace {
+
+json pull_all(ServerFixture& s, const std::string& token, const std::string& cursor = "0") {
+  Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, token);
+  INFO(r.body.dump());
+  REQUIRE(r.status == 200);
+  return r.body;
+}
+
+// Customer codes and child-record counts in a pull answer.
+std::set<std::string> customer_codes(const json& pull) {
+  std::set<std::string> out;
+  for (const auto& r : pull["records"]) {
+    if (r["collection"] == "customers") out.insert(r["code"].get<std::string>());
+  }
+  return out;
+}
+
+const json& record_by_code(const json& pull, const std::string& code) {
+  for (const auto& r : pull["records"]) {
+    if (r["code"] == code) return r;
+  }
+  FAIL("no record " << code << " in the pull");
+  static const json none;
+  return none;
+}
+
+std::size_t children_of(const json& pull, const std::string& customer_id) {
+  std::size_t n = 0;
+  for (const auto& r : pull["records"]) n += r["parent"] == customer_id ? 1 : 0;
+  return n;
+}
+
+kehu::FieldInputs customer_in(const std::string& name, const std::string& province, const std::string& owner) {
+  kehu::FieldInputs in = new_customer(name);
+  in.emplace_back("province", province);
+  if (!owner.empty()) in.emplace_back("owner", owner);
+  return in;
+}
+
+void server_admin(ServerFixture& s, const std::vector<std::string>& args) {
+  std::vector<std::string> full = args;
+  full.insert(full.end(), {"--data", s.data_dir()});
+  auto r = run_server_command(full);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+}
+
+// The team's customers, made by the admin: A and B in 江苏 owned by wang and li,
+// C in 浙江 owned by zhou (no account here), D in the pool in 浙江. Each has one
+// follow-up; A has restricted credit data.
+struct Team {
+  ServerFixture server;
+  ScratchDir dir;
+  Device root{dir, server, "root"};
+  std::string a, b, c, d;
+
+  Team() {
+    root.replica->batch([&] {
+      auto add = [&](const std::string& name, const std::string& province, const std::string& owner) {
+        kehu::Record r = root.replica->add("customers", customer_in(name, province, owner));
+        root.replica->add("followups", {{"date", "2026-11-20"}, {"person", "root"}, {"content", "首次拜访 " + name}},
+                          r.code);
+        return r.code;
+      };
+      a = add("江苏甲公司", "江苏", "wang");
+      b = add("江苏乙公司", "江苏", "li");
+      c = add("浙江丙公司", "浙江", "zhou");
+      d = add("浙江丁公司", "浙江", "");
+    });
+    root.replica->edit(a, {{"credit_rating", "A"}, {"annual_spend", "12345.67"}});
+    root.sync();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("teams: each role pulls exactly its scope, and only the fields it may read", "[teams]") {
+  Team t;
+  ServerFixture& s = t.server;
+
+  SECTION("admin and auditor see everything, restricted fields included") {
+    for (const char* who : {"root", "audit"}) {
+      json p = pull_all(s, s.login(who));
+      CHECK(customer_codes(p) == std::set<std::string>{t.a, t.b, t.c, t.d});
+      CHECK(p["records"].size() == 8);
+      CHECK(record_by_code(p, t.a)["fields"]["credit_rating"] == "A");
+      CHECK(record_by_code(p, t.d)["fields"]["phone"] == "13800138000");
+    }
+  }
+  SECTION("a manager sees the customers of their regions with their follow-ups") {
+    json p = pull_all(s, s.login("zhao"));
+    CHECK(customer_codes(p) == std::set<std::string>{t.a, t.b});
+    CHECK(p["records"].size() == 4);
+    const json& a = record_by_code(p, t.a);
+    CHECK(children_of(p, a["id"].get<std::string>()) == 1);
+    CHECK(a["fields"]["annual_spend"] == 1234567);
+    // No revision of C or D (or their follow-ups) reaches the manager either.
+    for (const auto& r : p["revisions"]) {
+      CHECK(r.dump().find("浙江") == std::string::npos);
+    }
+  }
+  SECTION("sales see their territory and the pool, never restricted fields, pool phones masked") {
+    const std::string token = s.login("wang");
+    json p = pull_all(s, token);
+    CHECK(customer_codes(p) == std::set<std::string>{t.a, t.b, t.d});
+    CHECK(p["records"].size() == 6);
+    const std::string raw = p.dump();
+    CHECK(raw.find("credit_rating") == std::string::npos);
+    CHECK(raw.find("annual_spend") == std::string::npos);
+    CHECK(raw.find("1234567") == std::string::npos);
+    CHECK(raw.find("浙江丙公司") == std::string::npos);
+    const json& d = record_by_code(p, t.d);
+    CHECK(d["fields"]["phone"] == "138****8000");
+    CHECK(record_by_code(p, t.a)["fields"]["phone"] == "13800138000");
+    // The exact fields of A as a salesperson receives them.
+    std::set<std::string> keys;
+    for (const auto& [k, v] : record_by_code(p, t.a)["fields"].items()) keys.insert(k);
+    CHECK(keys == std::set<std::string>{"name", "contact", "phone", "need", "type", "tags", "province", "owner",
+                                        "created_at"});
+    // History of an out-of-scope record is the same 404 as an unknown one.
+    json root_pull = pull_all(s, s.login("root"));
+    const std::string c_id = record_by_code(root_pull, t.c)["id"];
+    CHECK(s.get("/v1/records/" + c_id + "/history", token).status == 404);
+    CHECK(s.get("/v1/records/" + record_by_code(p, t.a)["id"].get<std::string>() + "/history", token).status ==
+          200);
+  }
+}
+
+TEST_CASE("teams: pushes outside the scope are refused per change, with the reason kept", "[teams]") {
+  Team t;
+  Device wang(t.dir, t.server, "wang");
+  CHECK(wang.replica->find_customer(t.c) == std::nullopt);
+  // In scope: applied.
+  wang.replica->edit(t.a, {{"need", "MRI 设备"}});
+  // A pool customer: read only until claimed.
+  wang.replica->edit(t.d, {{"need", "想改公海客户"}});
+  // Reassigning by editing the owner is a manager's power.
+  wang.replica->edit(t.b, {{"owner", "wang"}});
+  // A new customer without owner is the creator's.
+  std::string mine = wang.replica->add("customers", customer_in("王的新客户", "浙江", "")).code;
+  auto report = wang.sync();
+  CHECK(report.applied == 2);
+  CHECK(report.rejected == 2);
+  auto rejected = wang.replica->changes_in_state("rejected");
+  REQUIRE(rejected.size() == 2);
+  std::string reasons = rejected[0].reason + "\n" + rejected[1].reason;
+  CHECK(reasons.find("public pool") != std::string::npos);
+  CHECK(reasons.find("kehu customer claim") != std::string::npos);
+  CHECK(reasons.find("only a manager reassigns") != std::string::npos);
+  // The refused values stay in the change log; the records show the server's.
+  CHECK(rejected[0].change.fields.size() == 1);
+  CHECK(wang.customer(t.d).fields["need"] == "办公家具");
+  CHECK(wang.customer(t.b).fields["owner"] == "li");
+  CHECK(wang.customer(t.a).fields["need"] == "MRI 设备");
+  CHECK(wang.customer(mine).fields["owner"] == "wang");
+  // The manager of 江苏 does not see wang's customer in 浙江; the admin does.
+  t.root.sync();
+  CHECK(t.root.customer(mine).fields["owner"] == "wang");
+  Device zhao(t.dir, t.server, "zhao");
+  CHECK(zhao.replica->find_customer(mine) == std::nullopt);
+  CHECK(zhao.replica->find_customer(t.a).has_value());
+  // An auditor writes nothing.
+  Device audit(t.dir, t.server, "audit");
+  audit.replica->edit(t.a, {{"need", "审计员不能改"}});
+  CHECK(audit.sync().rejected == 1);
+}
+
+TEST_CASE("teams: reassignment and territory changes move records between devices", "[teams]") {
+  Team t;
+  Device wang(t.dir, t.server, "wang"), li(t.dir, t.server, "li");
+  // wang's own customer in 浙江, with a follow-up: only wang (and admins) hold it.
+  std::string x = wang.replica->add("customers", customer_in("浙江戊公司", "浙江", "")).code;
+  wang.replica->add("followups", {{"date", "2026-11-21"}, {"person", "wang"}, {"content", "电话"}}, x);
+  wang.sync();
+  x = wang.replica->find_customer(x)->code;  // the final code
+  li.sync();
+  CHECK(li.replica->find_customer(x) == std::nullopt);
+
+  // wang edits offline while the admin gives the customer to li.
+  wang.replica->edit(x, {{"need", "离线时写的需求"}});
+  server_admin(t.server, {"customer", "reassign", x, "li", "--reason", "wang 调岗"});
+
+  auto wr = wang.sync();
+  CHECK(wr.rejected == 1);  // the pending edit is refused and kept, never lost
+  auto kept = wang.replica->changes_in_state("rejected");
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].change.fields.at("need").new_value == "离线时写的需求");
+  CHECK(kept[0].reason.find("not in the scope of wang") != std::string::npos);
+  CHECK(wr.removed == 1);
+  CHECK(wang.replica->find_customer(x) == std::nullopt);
+  kehu::ListQuery followups;
+  followups.collection = "followups";
+  CHECK(wang.replica->list(followups).size() == 3);  // A's, B's and D's, not x's
+
+  li.sync();
+  REQUIRE(li.replica->find_customer(x).has_value());
+  CHECK(li.customer(x).fields["owner"] == "li");
+  kehu::ListQuery q;
+  q.collection = "followups";
+  q.parent = li.customer(x).id;
+  CHECK(li.replica->list(q).size() == 1);  // the follow-up came along
+  auto h = li.replica->history(x, "owner");
+  REQUIRE_FALSE(h.empty());
+  CHECK(h[0].revision.cause == "reassign from wang to li: wang 调岗");
+  CHECK(h[0].revision.author == "kehu-server");
+
+  // li moves to 浙江: 江苏 customers not hers leave, 浙江 ones arrive.
+  server_admin(t.server, {"user", "set-regions", "li", "浙江"});
+  li.sync();
+  CHECK(li.replica->find_customer(t.a) == std::nullopt);  // wang's, in 江苏
+  CHECK(li.replica->find_customer(t.b).has_value());      // her own
+  CHECK(li.replica->find_customer(t.c).has_value());      // zhou's, in 浙江
+  CHECK(li.customer(t.c).fields["name"] == "浙江丙公司");
+  CHECK(li.replica->find_customer(x).has_value());
+  // Every record li holds is one the server would send her from scratch.
+  Device li2(t.dir, t.server, "li", true, "li-second-device");
+  CHECK(kehu::test::snapshot(*li.replica) == kehu::test::snapshot(*li2.replica));
+}
+
+TEST_CASE("teams: the public pool: release with a reason, masked until claimed, a daily cap", "[teams]") {
+  Team t;
+  Device wang(t.dir, t.server, "wang"), li(t.dir, t.server, "li");
+  server_admin(t.server, {"pool", "set-cap", "1"});
+
+  SECTION("release needs a reason; only the owner or a manager may release") {
+    CHECK(li.kehu({"customer", "release", t.a}).exit_code == 2);  // --reason is required
+    auto r = li.kehu({"customer", "release", t.a, "--reason", "不是我的"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("belongs to wang") != std::string::npos);
+  }
+  SECTION("release, claim, cap") {
+    auto r = wang.kehu({"customer", "release", t.a, "--reason", "客户无预算"});
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    wang.replica = kehu::Replica::open(wang.path, "pass-wang");
+    CHECK(wang.customer(t.a).fields.count("owner") == 0);
+    CHECK(wang.customer(t.a).fields["phone"] == "138****8000");
+    auto h = wang.replica->history(t.a, "owner");
+    REQUIRE_FALSE(h.empty());
+    CHECK(h[0].revision.cause == "release to the public pool (公海): 客户无预算");
+    CHECK(h[0].revision.author == "wang");
+
+    li.sync();
+    CHECK(li.customer(t.a).fields["phone"] == "138****8000");
+    auto claim = li.kehu({"customer", "claim", t.a});
+    INFO(claim.describe());
+    REQUIRE(claim.exit_code == 0);
+    li.replica = kehu::Replica::open(li.path, "pass-li");
+    CHECK(li.customer(t.a).fields["owner"] == "li");
+    CHECK(li.customer(t.a).fields["phone"] == "13800138000");  // unmasked once claimed
+    CHECK(li.replica->history(t.a, "owner")[0].revision.cause == "claim from the public pool (公海)");
+
+    // A customer with an owner cannot be claimed; the cap of 1 is used up.
+    auto taken = wang.kehu({"customer", "claim", t.b});
+    CHECK(taken.exit_code == 2);
+    CHECK(taken.err.find("not in the public pool") != std::string::npos);
+    auto capped = li.kehu({"customer", "claim", t.d});
+    CHECK(capped.exit_code == 1);
+    CHECK(capped.err.find("claim cap reached") != std::string::npos);
+    // wang has not claimed today, so he still may.
+    auto other = wang.kehu({"customer", "claim", t.d});
+    INFO(other.describe());
+    CHECK(other.exit_code == 0);
+    auto verify = run_server_command({"audit", "verify", "--data", t.server.data_dir()});
+    CHECK(verify.exit_code == 0);
+  }
+}
+
+TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval", "[teams]") {
+  Team t;
+  server_admin(t.server, {"schema", "protect", "customers", "type,合作状态"});
+  Device wang(t.dir, t.server, "wang"), zhao(t.dir, t.server, "zhao");
+
+  wang.replica->edit(t.a, {{"type", "成交客户"}});
+  auto report = wang.sync();
+  CHECK(report.awaiting == 1);
+  CHECK(wang.replica->status().awaiting == 1);
+  CHECK(wang.customer(t.a).fields["type"] == "intention");  // not applied yet
+  auto status = wang.kehu({"status"});
+  CHECK(status.out.find("awaiting approval (request #1)") != std::string::npos);
+
+  // A manager's own edit of a protected field applies directly.
+  zhao.replica->edit(t.b, {{"status", "已签约"}});
+  CHECK(zhao.sync().awaiting == 0);
+  // A sales user may not decide requests.
+  auto refused = wang.kehu({"approve", "1"});
+  CHECK(refused.exit_code == 1);
+
+  auto listed = zhao.kehu({"approvals", "--json"});
+  INFO(listed.describe());
+  REQUIRE(listed.exit_code == 0);
+  json requests = json::parse(listed.out);
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0]["requester"] == "wang");
+  CHECK(requests[0]["customer"] == t.a);
+  CHECK(requests[0]["fields"]["type"]["new"] == "deal");
+
+  auto approved = zhao.kehu({"approve", "1"});
+  INFO(approved.describe());
+  REQUIRE(approved.exit_code == 0);
+  wang.sync();
+  CHECK(wang.replica->status().awaiting == 0);
+  CHECK(wang.customer(t.a).fields["type"] == "deal");
+  auto h = wang.replica->history(t.a, "type");
+  REQUIRE_FALSE(h.empty());
+  CHECK(h[0].revision.author == "wang");
+  CHECK(h[0].revision.approved_by == "zhao");
+  CHECK(h[0].revision.cause == "approved change request #1");
+  CHECK(zhao.kehu({"approve", "1"}).exit_code == 2);  // already decided
+
+  // A rejected request comes back to the device as a rejected change, reason kept.
+  wang.replica->edit(t.a, {{"type", "流失客户"}});
+  wang.sync();
+  auto rej = zhao.kehu({"reject", "2", "--reason", "客户仍在合作"});
+  INFO(rej.describe());
+  REQUIRE(rej.exit_code == 0);
+  auto r2 = wang.sync();
+  CHECK(r2.rejected == 1);
+  auto kept = wang.replica->changes_in_state("rejected");
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].reason == "request #2 rejected by zhao: 客户仍在合作");
+  CHECK(kept[0].change.fields.at("type").new_value == "lost");
+  CHECK(wang.customer(t.a).fields["type"] == "deal");
+  // Unprotected fields still apply at once.
+  wang.replica->edit(t.a, {{"need", "扩容"}});
+  CHECK(wang.sync().awaiting == 0);
+  CHECK(wang.customer(t.a).fields["need"] == "扩容");
+}
