@@ -21,6 +21,9 @@ step "The team's server: kehu-server on 127.0.0.1 with a SQLite store in $work/s
 "$server" init --data "$work/server"
 KEHU_PASSWORD=wang-password "$server" user add 王五 --role sales --data "$work/server"
 KEHU_PASSWORD=li-password "$server" user add 李四 --role sales --data "$work/server"
+echo "王五 and 李四 both sell in 江苏 (their territory); each also sees the customers they own."
+"$server" user set-regions 王五 江苏 --data "$work/server"
+"$server" user set-regions 李四 江苏 --data "$work/server"
 "$server" serve --data "$work/server" --listen 127.0.0.1:0 >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
@@ -36,7 +39,7 @@ KEHU_PASSWORD=wang-password wang login --server "$url" --user 王五
 wang import --skip-bad "$sample" || true
 wang sync
 
-step "李四: an encrypted replica of his own, log in, first sync pulls the team's customers"
+step "李四: an encrypted replica of his own, log in, first sync pulls only his scope: the 江苏 customers"
 li init
 KEHU_PASSWORD=li-password li login --server "$url" --user 李四
 li sync
