@@ -39,9 +39,11 @@ std::string time_bound(const char* option, const std::string& text, bool end_of_
   int y = 0, m = 0, d = 0;
   char tail = 0;
   std::tm tm{};
-  bool ok = day.size() == 10 && day[4] == '-' && day[7] == '-' &&
-            std::all_of(day.begin(), day.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '-'; }) &&
-            std::sscanf(day.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3;
+  bool ok =
+      day.size() == 10 && day[4] == '-' && day[7] == '-' &&
+      std::all_of(day.begin(), day.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '-'; }) &&
+      std::sscanf(day.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3;
   if (ok) {
     tm.tm_year = y - 1900;
     tm.tm_mon = m - 1;
@@ -52,12 +54,14 @@ std::string time_bound(const char* option, const std::string& text, bool end_of_
     tm.tm_isdst = -1;
     const std::time_t t = std::mktime(&tm);
     // mktime moves a day that does not exist (02-30) to one that does.
-    ok = t != static_cast<std::time_t>(-1) && tm.tm_year == y - 1900 && tm.tm_mon == m - 1 && tm.tm_mday == d;
+    ok = t != static_cast<std::time_t>(-1) && tm.tm_year == y - 1900 && tm.tm_mon == m - 1 &&
+         tm.tm_mday == d;
     if (ok) return utc_iso(t);
   }
-  throw Error(Errc::validation, std::string(option) + " \"" + text +
-                                    "\" is not a date: expected YYYY-MM-DD (a local day that exists), "
-                                    "today, or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+  throw Error(Errc::validation,
+              std::string(option) + " \"" + text +
+                  "\" is not a date: expected YYYY-MM-DD (a local day that exists), "
+                  "today, or YYYY-MM-DDTHH:MM:SSZ (UTC)");
 }
 
 // --ca-file, else the CA file remembered at login (meta "ca_file"); --insecure.
@@ -86,7 +90,8 @@ std::string cause_cell(const Context& ctx, const json& rev) {
   std::string out = rev.value("cause", "");
   const std::string by = rev.value("approved_by", "");
   if (!by.empty()) {
-    out += (out.empty() ? "" : "; ") + std::string(ctx.lang == Lang::zh ? "批准: " : "approved by ") + by;
+    out += (out.empty() ? "" : "; ") +
+           std::string(ctx.lang == Lang::zh ? "批准: " : "approved by ") + by;
   }
   return out;
 }
@@ -103,26 +108,31 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
     bool first = true;
     auto add = [&](const std::string& field, const std::string& change) {
       rows.push_back({first ? r.at : "", first ? r.author : "", first ? rev.value("code", "") : "",
-                      first ? record_cell(ctx, rev) : "", field, change, first ? cause_cell(ctx, rev) : ""});
+                      first ? record_cell(ctx, rev) : "", field, change,
+                      first ? cause_cell(ctx, rev) : ""});
       first = false;
     };
     for (const std::string& key : in_schema_order(r.collection, r.changes)) {
       const FieldChange& fc = r.changes.at(key);
-      add(label_of(ctx, r.collection, key), show_value(ctx, r.collection, key, fc.old_value) + " → " +
+      add(label_of(ctx, r.collection, key), show_value(ctx, r.collection, key, fc.old_value) +
+                                                " → " +
                                                 show_value(ctx, r.collection, key, fc.new_value));
     }
     if (first) add("", op_name(r.op));
   }
   const std::vector<std::string> header =
-      zh ? std::vector<std::string>{"时间", "用户", "客户", "记录", "字段", "旧值 → 新值", "原因/批准"}
-         : std::vector<std::string>{"Time", "User", "Customer", "Record", "Field", "Old → New", "Cause/approver"};
+      zh ? std::vector<std::string>{"时间", "用户",        "客户",     "记录",
+                                    "字段", "旧值 → 新值", "原因/批准"}
+         : std::vector<std::string>{"Time",  "User",      "Customer",      "Record",
+                                    "Field", "Old → New", "Cause/approver"};
   out << render_table(header, rows, 40);
 }
 
 // A server revision's number as --to-rev names it in messages.
 std::string rev_range(const std::string& what, std::int64_t first, std::int64_t last) {
-  return first == last ? what + " has only revision " + std::to_string(first)
-                       : what + " has revisions " + std::to_string(first) + " to " + std::to_string(last);
+  return first == last
+             ? what + " has only revision " + std::to_string(first)
+             : what + " has revisions " + std::to_string(first) + " to " + std::to_string(last);
 }
 
 // Fields a revert leaves alone: fixed at creation, derived by Kehu, or the link
@@ -142,7 +152,8 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
   if (!args.until.empty()) filter["until"] = time_bound("--until", args.until, true);
   if (!args.customer.empty()) filter["customer"] = args.customer;
   if (args.limit < 1) {
-    throw Error(Errc::validation, "--limit " + std::to_string(args.limit) + ": expected a positive number");
+    throw Error(Errc::validation,
+                "--limit " + std::to_string(args.limit) + ": expected a positive number");
   }
   auto& rep = ctx.replica();
   const auto opts = online_options(rep, net);
@@ -164,12 +175,14 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
   print_audit(ctx, revisions, std::cout);
   const bool zh = ctx.lang == Lang::zh;
   std::cout << revisions.size() << (zh ? " 个修改" : " revisions");
-  if (more) std::cout << (zh ? "（还有更早的：加大 --limit）" : " (older ones follow: raise --limit)");
+  if (more)
+    std::cout << (zh ? "（还有更早的：加大 --limit）" : " (older ones follow: raise --limit)");
   std::cout << '\n';
   return 0;
 }
 
-int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const std::string& field) {
+int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev,
+               const std::string& field) {
   auto& rep = ctx.replica();
   const Record now = rep.require(code);
   const CollectionDef& coll = Schema::builtin().collection(now.collection);
@@ -189,7 +202,8 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const
   const std::int64_t last = revs.back().rev;
   if (to_rev < 1 || to_rev > last) {
     throw Error(Errc::validation, "--to-rev " + std::to_string(to_rev) + ": no revision " +
-                                      std::to_string(to_rev) + " of " + name + "; " + rev_range(name, 1, last));
+                                      std::to_string(to_rev) + " of " + name + "; " +
+                                      rev_range(name, 1, last));
   }
   // The values at rev N are the creation's values with every change up to N
   // applied; that needs every revision from 1 to N.
@@ -198,8 +212,8 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const
   for (const Revision& r : revs) {
     if (r.rev > to_rev) break;
     if (r.rev != expected) {
-      throw Error(Errc::not_found, "this replica lacks revision " + std::to_string(expected) + " of " + name +
-                                       "; run `kehu sync` and try again");
+      throw Error(Errc::not_found, "this replica lacks revision " + std::to_string(expected) +
+                                       " of " + name + "; run `kehu sync` and try again");
     }
     ++expected;
     for (const auto& [key, fc] : r.changes) {
@@ -226,14 +240,19 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const
   const bool zh = ctx.lang == Lang::zh;
   if (values.empty()) {
     if (ctx.json) {
-      print_json({{"code", now.code}, {"id", now.id}, {"to_rev", to_rev}, {"changes", json::object()}}, std::cout);
+      print_json(
+          {{"code", now.code}, {"id", now.id}, {"to_rev", to_rev}, {"changes", json::object()}},
+          std::cout);
     } else {
       const std::string rev = std::to_string(to_rev);
       const std::string label = only.empty() ? "" : label_of(ctx, now.collection, only);
       if (zh) {
-        std::cout << name << (label.empty() ? "" : " 的" + label) << "已与版本 " << rev << " 相同，未作修改\n";
+        std::cout << name << (label.empty() ? "" : " 的" + label) << "已与版本 " << rev
+                  << " 相同，未作修改\n";
       } else {
-        std::cout << name << (label.empty() ? " already has the values" : ": " + label + " already has its value")
+        std::cout << name
+                  << (label.empty() ? " already has the values"
+                                    : ": " + label + " already has its value")
                   << " of rev " << rev << ": nothing to revert\n";
       }
     }
@@ -250,11 +269,13 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const
   std::vector<std::vector<std::string>> rows;
   for (const std::string& key : in_schema_order(now.collection, reverted)) {
     const FieldChange& fc = reverted.at(key);
-    rows.push_back({label_of(ctx, now.collection, key), show_value(ctx, now.collection, key, fc.old_value) +
-                                                            " → " + show_value(ctx, now.collection, key, fc.new_value)});
+    rows.push_back({label_of(ctx, now.collection, key),
+                    show_value(ctx, now.collection, key, fc.old_value) + " → " +
+                        show_value(ctx, now.collection, key, fc.new_value)});
   }
   std::cout << (zh ? "已将 " + name + " 恢复到版本 " + std::to_string(to_rev) + "（同步后生效）:\n"
-                   : "reverted " + name + " to rev " + std::to_string(to_rev) + " (shared at the next sync):\n");
+                   : "reverted " + name + " to rev " + std::to_string(to_rev) +
+                         " (shared at the next sync):\n");
   std::cout << render_table(zh ? std::vector<std::string>{"字段", "当前 → 恢复为"}
                                : std::vector<std::string>{"Field", "Now → Reverted to"},
                             rows, 60);

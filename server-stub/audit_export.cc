@@ -18,9 +18,9 @@ namespace kehu::server {
 namespace {
 
 const std::vector<std::string>& header() {
-  static const std::vector<std::string> h = {"序号", "时间", "用户", "设备", "客户编号", "集合",
-                                             "记录ID", "版本", "操作", "字段", "字段名称", "旧值",
-                                             "新值", "原因", "批准人", "哈希"};
+  static const std::vector<std::string> h = {"序号",   "时间", "用户",   "设备", "客户编号", "集合",
+                                             "记录ID", "版本", "操作",   "字段", "字段名称", "旧值",
+                                             "新值",   "原因", "批准人", "哈希"};
   return h;
 }
 
@@ -40,7 +40,8 @@ std::string shown(const CollectionDef* coll, const std::string& key, const json&
 
 // The changed fields in the sheet's order (schema order), then any the schema
 // does not know, then the recycle-bin flag.
-std::vector<std::string> field_order(const CollectionDef* coll, const std::map<std::string, FieldChange>& changes) {
+std::vector<std::string> field_order(const CollectionDef* coll,
+                                     const std::map<std::string, FieldChange>& changes) {
   std::vector<std::string> keys;
   if (coll) {
     for (const auto& f : coll->fields) {
@@ -48,7 +49,8 @@ std::vector<std::string> field_order(const CollectionDef* coll, const std::map<s
     }
   }
   for (const auto& [key, fc] : changes) {
-    if (key != kDeletedField && (!coll || !coll->find(key) || coll->find(key)->key != key)) keys.push_back(key);
+    if (key != kDeletedField && (!coll || !coll->find(key) || coll->find(key)->key != key))
+      keys.push_back(key);
   }
   if (changes.count(kDeletedField)) keys.push_back(kDeletedField);
   return keys;
@@ -80,12 +82,22 @@ ExportReport AuditExport::write(const AuditFilter& filter, const std::string& pa
       if (!filter.matches(j)) return true;
       const Revision rev = revision_from_json(j);
       const CollectionDef* coll = Schema::builtin().find(rev.collection);
-      std::vector<std::string> cells = {std::to_string(rev.seq),  rev.at,          rev.author,
-                                        rev.device,               customers.of(rev.record_id).code,
-                                        rev.collection,           rev.record_id,   std::to_string(rev.rev),
-                                        op_name(rev.op),          "",              "",
-                                        "",                       "",              rev.cause,
-                                        rev.approved_by,          r.hash};
+      std::vector<std::string> cells = {std::to_string(rev.seq),
+                                        rev.at,
+                                        rev.author,
+                                        rev.device,
+                                        customers.of(rev.record_id).code,
+                                        rev.collection,
+                                        rev.record_id,
+                                        std::to_string(rev.rev),
+                                        op_name(rev.op),
+                                        "",
+                                        "",
+                                        "",
+                                        "",
+                                        rev.cause,
+                                        rev.approved_by,
+                                        r.hash};
       auto put = [&](const std::string& key, const FieldChange& fc) {
         cells[9] = key;
         cells[10] = label_of(coll, key);

@@ -21,14 +21,17 @@ constexpr const char* kMembers[] = {"user", "since", "until", "customer", "limit
 // DESIGN.md "Users and access": history is read by those who answer for a team
 // (manager), check it (auditor) or run it (admin); a salesperson reads the
 // history of their own customers on their device (`kehu history`).
-bool may_audit(Role role) { return role == Role::manager || role == Role::auditor || role == Role::admin; }
+bool may_audit(Role role) {
+  return role == Role::manager || role == Role::auditor || role == Role::admin;
+}
 
 void check_members(const json& body) {
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (std::find_if(std::begin(kMembers), std::end(kMembers),
                      [&](const char* m) { return it.key() == m; }) == std::end(kMembers)) {
-      throw Error(Errc::validation, "unknown filter \"" + it.key() +
-                                        "\": expected user, since, until, customer, limit or cursor");
+      throw Error(Errc::validation,
+                  "unknown filter \"" + it.key() +
+                      "\": expected user, since, until, customer, limit or cursor");
     }
   }
 }
@@ -38,10 +41,12 @@ std::string text_member(const json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return {};
   if (!it->is_string()) {
-    throw Error(Errc::validation, std::string("\"") + key + "\": " + it->dump() + " is not a string");
+    throw Error(Errc::validation,
+                std::string("\"") + key + "\": " + it->dump() + " is not a string");
   }
   if (it->get_ref<const std::string&>().empty()) {
-    throw Error(Errc::validation, std::string("\"") + key + "\": \"\" is empty: leave the filter out instead");
+    throw Error(Errc::validation,
+                std::string("\"") + key + "\": \"\" is empty: leave the filter out instead");
   }
   return it->get<std::string>();
 }
@@ -50,8 +55,9 @@ std::int64_t parse_limit(const json& body) {
   auto it = body.find("limit");
   if (it == body.end() || it->is_null()) return config::kDefaultAuditLimit;
   if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
-    throw Error(Errc::validation, "\"limit\": " + it->dump() + " is not a positive integer (at most " +
-                                      std::to_string(config::kMaxAuditLimit) + " are sent per page)");
+    throw Error(Errc::validation,
+                "\"limit\": " + it->dump() + " is not a positive integer (at most " +
+                    std::to_string(config::kMaxAuditLimit) + " are sent per page)");
   }
   return std::min(it->get<std::int64_t>(), config::kMaxAuditLimit);
 }
@@ -102,8 +108,8 @@ void scan_newest_first(StoreTxn& txn, std::int64_t before,
 
 json AuditService::query(const Session& session, const json& body) {
   if (!may_audit(session.role)) {
-    throw Error(Errc::forbidden, "the audit log is for managers, auditors and admins; " + session.user +
-                                     " is " + role_name(session.role));
+    throw Error(Errc::forbidden, "the audit log is for managers, auditors and admins; " +
+                                     session.user + " is " + role_name(session.role));
   }
   check_members(body);
   AuditFilter filter;
@@ -145,8 +151,9 @@ json AuditService::query(const Session& session, const json& body) {
     const auto view = holder ? txn->find_record_view(*holder) : std::nullopt;
     if (!view || view->collection != "customers" ||
         access_to(session, CustomerOfRecord{view->id, view->code, view->fields}) == Access::none) {
-      throw Error(Errc::not_found, "\"customer\": no customer \"" + customer + "\"" +
-                                       (AccessPolicy::sees_everything(session.role) ? "" : " in your scope"));
+      throw Error(Errc::not_found,
+                  "\"customer\": no customer \"" + customer + "\"" +
+                      (AccessPolicy::sees_everything(session.role) ? "" : " in your scope"));
     }
     filter.records.insert(view->id);
     for (auto& id : txn->child_ids(view->id)) filter.records.insert(std::move(id));
@@ -156,7 +163,8 @@ json AuditService::query(const Session& session, const json& body) {
         if (before == 0 || r.seq < before) revs.push_back(std::move(r));
       }
     }
-    std::sort(revs.begin(), revs.end(), [](const StoredRevision& a, const StoredRevision& b) { return a.seq > b.seq; });
+    std::sort(revs.begin(), revs.end(),
+              [](const StoredRevision& a, const StoredRevision& b) { return a.seq > b.seq; });
     for (const auto& r : revs) {
       if (!offer(r)) break;
     }
@@ -166,7 +174,8 @@ json AuditService::query(const Session& session, const json& body) {
 
   const bool more = static_cast<std::int64_t>(out.size()) > limit;
   if (more) out.erase(out.size() - 1);
-  const std::string next = out.empty() ? std::to_string(before) : std::to_string(out.back()["seq"].get<std::int64_t>());
+  const std::string next =
+      out.empty() ? std::to_string(before) : std::to_string(out.back()["seq"].get<std::int64_t>());
   return {{"revisions", std::move(out)}, {"next_cursor", next}, {"more", more}};
 }
 

@@ -18,8 +18,8 @@
 namespace kehu::server {
 
 struct CustomerOfRecord {
-  std::string id;    // the customer's record id; empty if the store has no such record
-  std::string code;  // its current code
+  std::string id;                // the customer's record id; empty if the store has no such record
+  std::string code;              // its current code
   json fields = json::object();  // its current values (AccessPolicy decides scope on them)
 };
 

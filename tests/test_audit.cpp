@@ -9,8 +9,8 @@
 #include <set>
 
 #include "cli_runner.h"
+#include "device.h"
 #include "kehu/replica.h"
-#include "kehu/sync/sync_session.h"
 #include "kehu/text.h"
 #include "server_fixture.h"
 #include "sync_test_util.h"
@@ -18,6 +18,7 @@
 using kehu::json;
 using kehu::Replica;
 using kehu::test::CliResult;
+using kehu::test::Device;
 using kehu::test::new_customer;
 using kehu::test::Reply;
 using kehu::test::run_server_command;
@@ -26,50 +27,22 @@ using kehu::test::ServerFixture;
 
 namespace {
 
-// One user's device: an encrypted replica logged in to the fixture's server.
-struct Device {
-  std::string path, user;
-  std::unique_ptr<Replica> replica;
+// Syncs and requires that the server refused nothing.
+void sync_ok(Device& d) {
+  auto report = d.sync();
+  INFO(d.user << ": " << json(report.rejections).dump());
+  REQUIRE(report.rejected == 0);
+}
 
-  // `first_sync` leases customer codes, as `kehu login` + `kehu sync` would;
-  // without it new customers get provisional codes until their first push.
-  Device(const ScratchDir& dir, ServerFixture& server, const std::string& who, bool first_sync = true,
-         const std::string& file = {})
-      : path(dir.file((file.empty() ? who : file) + ".db")), user(who) {
-    replica = Replica::create(path, "pass-" + who);
-    kehu::sync::login(*replica, "http://127.0.0.1:" + std::to_string(server.port()), who,
-                      ServerFixture::kPassword, options());
-    if (first_sync) sync();
-  }
-  static kehu::sync::SyncOptions options() {
-    kehu::sync::SyncOptions o;
-    o.backoff_initial_ms = 10;
-    return o;
-  }
-  void sync() {
-    auto report = kehu::sync::sync(*replica, options());
-    INFO(user << ": " << json(report.rejections).dump());
-    REQUIRE(report.rejected == 0);
-  }
-  // Runs the kehu binary on this replica (English output).
-  CliResult kehu(const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"--db", path};
-    full.insert(full.end(), args.begin(), args.end());
-    kehu::test::RunOptions o;
-    o.env["KEHU_PASSPHRASE"] = "pass-" + user;
-    o.env["KEHU_LANG"] = "en";
-    return kehu::test::run_kehu(full, o);
-  }
-  // `kehu --json ARGS`, which must succeed, parsed.
-  json kehu_json(const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"--json"};
-    full.insert(full.end(), args.begin(), args.end());
-    CliResult r = kehu(full);
-    INFO(r.describe());
-    REQUIRE(r.exit_code == 0);
-    return json::parse(r.out);
-  }
-};
+// `kehu --json ARGS` on the device, which must succeed, parsed.
+json kehu_json(Device& d, const std::vector<std::string>& args) {
+  std::vector<std::string> full = {"--json"};
+  full.insert(full.end(), args.begin(), args.end());
+  CliResult r = d.kehu(full);
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
 
 // Every revision on the server, newest first, as the auditor sees them.
 json all_revisions(ServerFixture& s) {
@@ -106,18 +79,27 @@ struct TeamDay {
     a = wang.replica->add("customers", new_customer("明达医疗器械有限公司")).code;
     wang.replica->edit(a, {{"phone", "13912345678"}});
     b = wang.replica->add("customers", new_customer("东方服饰有限公司")).code;
-    wang.sync();
-    a_followups.push_back(wang.replica->add("followups", {{"date", "2026-11-02"}, {"person", "王五"}, {"content", "电话沟通"}}, a).id);
-    a_followups.push_back(wang.replica->add("followups", {{"date", "2026-11-09"}, {"person", "王五"}, {"content", "上门拜访"}}, a).id);
-    wang.replica->add("followups", {{"date", "2026-11-03"}, {"person", "王五"}, {"content", "报价"}}, b);
-    wang.sync();
+    sync_ok(wang);
+    a_followups.push_back(
+        wang.replica
+            ->add("followups",
+                  {{"date", "2026-11-02"}, {"person", "王五"}, {"content", "电话沟通"}}, a)
+            .id);
+    a_followups.push_back(
+        wang.replica
+            ->add("followups",
+                  {{"date", "2026-11-09"}, {"person", "王五"}, {"content", "上门拜访"}}, a)
+            .id);
+    wang.replica->add("followups",
+                      {{"date", "2026-11-03"}, {"person", "王五"}, {"content", "报价"}}, b);
+    sync_ok(wang);
     c = li.replica->add("customers", new_customer("华新建材有限公司")).code;
     li.replica->edit(c, {{"stage", "needs"}});
-    li.sync();
-    root.sync();
+    sync_ok(li);
+    sync_ok(root);
     root.replica->edit(a, {{"need", "手术室设备"}});
-    root.sync();
-    wang.sync();
+    sync_ok(root);
+    sync_ok(wang);
   }
 };
 
@@ -128,11 +110,11 @@ TEST_CASE("audit: by user returns exactly that user's revisions", "[audit]") {
   const json all = all_revisions(t.server);
   REQUIRE(all.size() == 9);
   check_newest_first(all);
-  CHECK(authors(all) == std::multiset<std::string>{"wang", "wang", "wang", "wang", "wang", "wang", "li",
-                                                   "li", "root"});
+  CHECK(authors(all) == std::multiset<std::string>{"wang", "wang", "wang", "wang", "wang", "wang",
+                                                   "li", "li", "root"});
 
   for (const std::string user : {"wang", "li", "root"}) {
-    json mine = t.auditor.kehu_json({"audit", "--user", user});
+    json mine = kehu_json(t.auditor, {"audit", "--user", user});
     INFO(user);
     CHECK(mine.size() == authors(all).count(user));
     check_newest_first(mine);
@@ -143,8 +125,9 @@ TEST_CASE("audit: by user returns exactly that user's revisions", "[audit]") {
   CliResult table = t.auditor.kehu({"audit", "--user", "li"});
   INFO(table.describe());
   REQUIRE(table.exit_code == 0);
-  CHECK_THAT(table.out, Catch::Contains(t.c) && Catch::Contains("li") && Catch::Contains("Sales stage") &&
-                            Catch::Contains("→") && Catch::Contains("2 revisions"));
+  CHECK_THAT(table.out, Catch::Contains(t.c) && Catch::Contains("li") &&
+                            Catch::Contains("Sales stage") && Catch::Contains("→") &&
+                            Catch::Contains("2 revisions"));
   CHECK_THAT(table.out, !Catch::Contains(t.a));
 
   // A user the server does not know is a validation error, not an empty answer.
@@ -157,11 +140,11 @@ TEST_CASE("audit: by date range", "[audit]") {
   TeamDay t;
   const std::size_t total = all_revisions(t.server).size();
 
-  json today = t.auditor.kehu_json({"audit", "--since", "today", "--until", "today"});
+  json today = kehu_json(t.auditor, {"audit", "--since", "today", "--until", "today"});
   CHECK(today.size() == total);
-  json since = t.auditor.kehu_json({"audit", "--since", "today", "--user", "li"});
+  json since = kehu_json(t.auditor, {"audit", "--since", "today", "--user", "li"});
   CHECK(since.size() == 2);
-  json past = t.auditor.kehu_json({"audit", "--since", "2020-01-01", "--until", "2020-12-31"});
+  json past = kehu_json(t.auditor, {"audit", "--since", "2020-01-01", "--until", "2020-12-31"});
   CHECK(past.empty());
   CliResult none = t.auditor.kehu({"audit", "--since", "2020-01-01", "--until", "2020-12-31"});
   CHECK(none.exit_code == 0);
@@ -179,7 +162,8 @@ TEST_CASE("audit: by date range", "[audit]") {
     CHECK(bad.body["error"]["code"] == "validation");
     CHECK_THAT(bad.body["error"]["message"].get<std::string>(),
                Catch::Contains("until") && Catch::Contains("2026-13-01"));
-    Reply reversed = t.server.post("/v1/audit", {{"since", "2026-11-02"}, {"until", "2026-11-01"}}, token);
+    Reply reversed =
+        t.server.post("/v1/audit", {{"since", "2026-11-02"}, {"until", "2026-11-01"}}, token);
     CHECK(reversed.status == 400);
     CHECK(reversed.body["error"]["code"] == "validation");
     Reply typo = t.server.post("/v1/audit", {{"usr", "wang"}}, token);
@@ -201,7 +185,7 @@ TEST_CASE("audit: by customer includes its follow-ups and no other customer", "[
   std::set<std::string> a_records(t.a_followups.begin(), t.a_followups.end());
   a_records.insert(a_id);
 
-  json revs = t.auditor.kehu_json({"audit", "--customer", t.a});
+  json revs = kehu_json(t.auditor, {"audit", "--customer", t.a});
   // create, phone, root's need, and the two follow-ups.
   CHECK(revs.size() == 5);
   check_newest_first(revs);
@@ -217,19 +201,21 @@ TEST_CASE("audit: by customer includes its follow-ups and no other customer", "[
   CHECK(followups == 2);
 
   // Combined with a user: root's one edit of it.
-  json by_root = t.auditor.kehu_json({"audit", "--customer", t.a, "--user", "root"});
+  json by_root = kehu_json(t.auditor, {"audit", "--customer", t.a, "--user", "root"});
   REQUIRE(by_root.size() == 1);
   CHECK(by_root[0]["changes"]["need"]["new"] == "手术室设备");
 
   SECTION("an old (provisional) code finds the customer too") {
-    Device li2(t.dir, t.server, "li", /*first_sync=*/false, "li-2");  // li's second device, no lease
-    const std::string provisional = li2.replica->add("customers", new_customer("远航物流有限公司")).code;
+    Device li2(t.dir, t.server, "li", /*first_sync=*/false,
+               "li-2");  // li's second device, no lease
+    const std::string provisional =
+        li2.replica->add("customers", new_customer("远航物流有限公司")).code;
     REQUIRE(provisional[0] == 'P');
-    li2.sync();
+    sync_ok(li2);
     const std::string final_code = li2.replica->require(provisional).code;
     REQUIRE(final_code[0] == 'C');
-    json by_old = t.auditor.kehu_json({"audit", "--customer", provisional});
-    json by_new = t.auditor.kehu_json({"audit", "--customer", final_code});
+    json by_old = kehu_json(t.auditor, {"audit", "--customer", provisional});
+    json by_new = kehu_json(t.auditor, {"audit", "--customer", final_code});
     REQUIRE(by_old.size() == 1);
     CHECK(by_old == by_new);
     CHECK(by_old[0]["code"] == final_code);
@@ -245,7 +231,8 @@ TEST_CASE("audit: sales is refused; auditor and manager may query; pages newest 
   TeamDay t;
   CliResult sales = t.wang.kehu({"audit", "--user", "wang"});
   CHECK(sales.exit_code == 1);
-  CHECK_THAT(sales.err, Catch::Contains("managers, auditors and admins") && Catch::Contains("forbidden"));
+  CHECK_THAT(sales.err,
+             Catch::Contains("managers, auditors and admins") && Catch::Contains("forbidden"));
   Reply refused = t.server.post("/v1/audit", json::object(), t.server.login("li", "dev-li"));
   CHECK(refused.status == 403);
   CHECK(refused.body["error"]["code"] == "forbidden");
@@ -279,21 +266,22 @@ TEST_CASE("revert restores a customer's values as of a revision", "[audit]") {
   ServerFixture server;
   ScratchDir dir;
   Device wang(dir, server, "wang"), root(dir, server, "root");
-  const std::string code = wang.replica->add("customers", new_customer("明达医疗器械有限公司")).code;
-  wang.sync();                                                                         // rev 1
+  const std::string code =
+      wang.replica->add("customers", new_customer("明达医疗器械有限公司")).code;
+  sync_ok(wang);  // rev 1
   wang.replica->edit(code, {{"phone", "13912345678"}, {"stage", "contract"}});
-  wang.sync();                                                                         // rev 2
-  root.sync();
+  sync_ok(wang);  // rev 2
+  sync_ok(root);
   root.replica->edit(code, {{"need", "手术室设备"}, {"city", "南京"}});
-  root.sync();                                                                         // rev 3
-  wang.sync();
+  sync_ok(root);  // rev 3
+  sync_ok(wang);
   const std::string id = wang.replica->require(code).id;
 
   CliResult r = wang.kehu({"revert", code, "--to-rev", "1"});
   INFO(r.describe());
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("reverted " + code + " to rev 1"));
-  json shown = wang.kehu_json({"customer", "show", code});
+  json shown = kehu_json(wang, {"customer", "show", code});
   CHECK(shown["phone"] == "13800138000");
   CHECK(shown["need"] == "办公家具");
   CHECK_FALSE(shown.contains("stage"));
@@ -301,7 +289,7 @@ TEST_CASE("revert restores a customer's values as of a revision", "[audit]") {
   CHECK(shown["name"] == "明达医疗器械有限公司");
   CHECK(shown["pending"] == true);
 
-  wang.sync();                                                                         // rev 4
+  sync_ok(wang);  // rev 4
   Reply h = server.get("/v1/records/" + id + "/history", server.login("audit", "dev-x"));
   REQUIRE(h.status == 200);
   const json newest = h.body["revisions"][0];
@@ -311,8 +299,8 @@ TEST_CASE("revert restores a customer's values as of a revision", "[audit]") {
   CHECK(newest["changes"].size() == 4);  // phone, stage, need, city
   CHECK(newest["changes"]["need"]["new"] == "办公家具");
   // The pulled revision keeps its cause on the device, too.
-  CHECK(wang.kehu_json({"history", code})[0]["cause"] == "revert to rev 1");
-  root.sync();
+  CHECK(kehu_json(wang, {"history", code})[0]["cause"] == "revert to rev 1");
+  sync_ok(root);
   CHECK(root.replica->require(code).fields["phone"] == "13800138000");
 
   SECTION("reverting to values it already has writes nothing") {
@@ -320,19 +308,19 @@ TEST_CASE("revert restores a customer's values as of a revision", "[audit]") {
     INFO(same.describe());
     CHECK(same.exit_code == 0);
     CHECK_THAT(same.out, Catch::Contains("nothing to revert"));
-    CHECK(wang.kehu_json({"customer", "show", code})["pending"] == false);
+    CHECK(kehu_json(wang, {"customer", "show", code})["pending"] == false);
   }
   SECTION("--field reverts only that field") {
     wang.replica->edit(code, {{"phone", "13700001111"}, {"city", "苏州"}});
-    wang.sync();                                                                       // rev 5
+    sync_ok(wang);  // rev 5
     CliResult one = wang.kehu({"revert", code, "--to-rev", "2", "--field", "联系电话"});
     INFO(one.describe());
     REQUIRE(one.exit_code == 0);
-    json after = wang.kehu_json({"customer", "show", code});
+    json after = kehu_json(wang, {"customer", "show", code});
     CHECK(after["phone"] == "13912345678");
     CHECK(after["city"] == "苏州");
     CHECK_FALSE(after.contains("stage"));  // differs from rev 2, but was not asked for
-    json pending = wang.kehu_json({"history", code})[0];
+    json pending = kehu_json(wang, {"history", code})[0];
     CHECK(pending["rev"] == "pending");
     CHECK(pending["cause"] == "revert to rev 2");
     CHECK(pending["changes"].size() == 1);
@@ -347,25 +335,28 @@ TEST_CASE("revert restores a customer's values as of a revision", "[audit]") {
     }
     CHECK(wang.kehu({"revert", code, "--to-rev", "2", "--field", "no_such_field"}).exit_code == 2);
     CHECK(wang.kehu({"revert", "C209912999", "--to-rev", "1"}).exit_code == 1);
-    CHECK(wang.kehu_json({"customer", "show", code})["pending"] == false);
+    CHECK(kehu_json(wang, {"customer", "show", code})["pending"] == false);
   }
 }
 
-TEST_CASE("audit export writes one CSV row per changed field; audit verify passes after reverts", "[audit]") {
+TEST_CASE("audit export writes one CSV row per changed field; audit verify passes after reverts",
+          "[audit]") {
   TeamDay t;
   // A revert in the log, so a revision with a cause is exported.
   REQUIRE(t.wang.kehu({"revert", t.a, "--to-rev", "1"}).exit_code == 0);
-  t.wang.sync();
+  sync_ok(t.wang);
   const json all = all_revisions(t.server);
   std::size_t expected_rows = 0;
   for (const auto& r : all) expected_rows += std::max<std::size_t>(1, r["changes"].size());
 
   const std::string file = t.dir.file("audit.csv");
-  auto exported = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since", "2000-01-01", file});
+  auto exported = run_server_command(
+      {"audit", "export", "--data", t.server.data_dir(), "--since", "2000-01-01", file});
   INFO(exported.output);
   REQUIRE(exported.exit_code == 0);
-  CHECK_THAT(exported.output, Catch::Contains("exported " + std::to_string(all.size()) + " revisions (" +
-                                              std::to_string(expected_rows) + " rows)"));
+  CHECK_THAT(exported.output,
+             Catch::Contains("exported " + std::to_string(all.size()) + " revisions (" +
+                             std::to_string(expected_rows) + " rows)"));
   CHECK_FALSE(std::filesystem::exists(file + ".tmp"));
   const auto bytes = kehu::test::read_bytes(file);
   REQUIRE(bytes);
@@ -381,29 +372,33 @@ TEST_CASE("audit export writes one CSV row per changed field; audit verify passe
     const auto& cells = rows[i].cells;
     REQUIRE(cells.size() == 16);
     phone_label = phone_label || (cells[9] == "phone" && cells[10] == "联系电话");
-    stage_label = stage_label || (cells[9] == "stage" && cells[10] == "销售阶段" && cells[12] == "需求分析");
-    revert_cause = revert_cause || (cells[13] == "revert to rev 1" && cells[4] == t.a && cells[2] == "wang");
+    stage_label =
+        stage_label || (cells[9] == "stage" && cells[10] == "销售阶段" && cells[12] == "需求分析");
+    revert_cause =
+        revert_cause || (cells[13] == "revert to rev 1" && cells[4] == t.a && cells[2] == "wang");
   }
   CHECK(phone_label);
   CHECK(stage_label);
   CHECK(revert_cause);
 
   SECTION("a range with nothing in it writes only the header") {
-    auto none = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since", "2001-01-01",
-                                    "--until", "2001-12-31", file});
+    auto none = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since",
+                                    "2001-01-01", "--until", "2001-12-31", file});
     INFO(none.output);
     CHECK(none.exit_code == 0);
     CHECK_THAT(none.output, Catch::Contains("exported 0 revisions (0 rows)"));
     CHECK(kehu::parse_csv(kehu::test::read_bytes(file)->substr(3)).size() == 1);
   }
   SECTION("bad dates and unwritable files fail clearly and leave no file") {
-    auto bad = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since", "2026-02-30", file});
+    auto bad = run_server_command(
+        {"audit", "export", "--data", t.server.data_dir(), "--since", "2026-02-30", file});
     CHECK(bad.exit_code == 2);
     CHECK_THAT(bad.output, Catch::Contains("--since") && Catch::Contains("2026-02-30"));
     auto missing = run_server_command({"audit", "export", "--data", t.server.data_dir(), file});
     CHECK(missing.exit_code == 2);
     const std::string nowhere = t.dir.file("no/such/dir/audit.csv");
-    auto unwritable = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since", "2000-01-01", nowhere});
+    auto unwritable = run_server_command(
+        {"audit", "export", "--data", t.server.data_dir(), "--since", "2000-01-01", nowhere});
     CHECK(unwritable.exit_code == 1);
     CHECK_FALSE(std::filesystem::exists(nowhere));
     CHECK_FALSE(std::filesystem::exists(nowhere + ".tmp"));
