@@ -9,6 +9,7 @@
 //   kehu-server user set-regions NAME REGION[,REGION...] --data DIR
 //   kehu-server customer reassign CODE USER --data DIR [--reason TEXT]
 //   kehu-server pool set-cap N --data DIR
+//   kehu-server pool recycle --days N --data DIR [--as-of DATE] [--dry-run]
 //   kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR
 //   kehu-server schema show --data DIR
 //   kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]
@@ -58,6 +59,8 @@ constexpr const char* kUsage =
     "  kehu-server user set-regions NAME REGION[,REGION...] --data DIR   (省 or 省/市; \"\" clears)\n"
     "  kehu-server customer reassign CODE USER --data DIR [--reason TEXT]\n"
     "  kehu-server pool set-cap N --data DIR                  (pool claims per user per day)\n"
+    "  kehu-server pool recycle --days N --data DIR [--as-of YYYY-MM-DD] [--dry-run]\n"
+    "                                     (no follow-up for N days before today or --as-of: back to the pool)\n"
     "  kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR   (\"\" clears)\n"
     "  kehu-server schema show --data DIR\n"
     "  kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]\n"
@@ -237,8 +240,34 @@ int cmd_customer(const CommandLine& cl) {
   return 0;
 }
 
+int cmd_pool_recycle(const CommandLine& cl) {
+  cl.expect({"data", "days", "dry-run", "as-of"}, 2);
+  const std::string days_text = cl.required("days");
+  int days = 0;
+  try {
+    std::size_t used = 0;
+    days = std::stoi(days_text, &used);
+    if (used != days_text.size()) throw std::invalid_argument(days_text);
+  } catch (const std::exception&) {
+    throw Error(Errc::validation, "--days \"" + days_text + "\" is not a whole number");
+  }
+  SqliteStore store(store_path(cl));
+  ServerClock clock;
+  PushService push(store, clock);
+  const Session console{"kehu-server", Role::admin, "server", {}, 0};
+  const bool dry_run = cl.flag("dry-run");
+  json moved = TeamService(store, push).recycle(console, days, cl.option("as-of").value_or(today_local()), dry_run);
+  for (const auto& m : moved) {
+    std::printf("%s\t%s\tlast follow-up %s\n", m["code"].get<std::string>().c_str(),
+                m["owner"].get<std::string>().c_str(), m["last"].get<std::string>().c_str());
+  }
+  std::printf("%zu customers %s the public pool\n", moved.size(), dry_run ? "would go back to" : "went back to");
+  return 0;
+}
+
 int cmd_pool(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "pool subcommand (set-cap)");
+  const std::string& verb = cl.word(1, "pool subcommand (set-cap, recycle)");
+  if (verb == "recycle") return cmd_pool_recycle(cl);
   if (verb != "set-cap") throw Error(Errc::usage, "unknown pool subcommand \"" + verb + "\"");
   cl.expect({"data"}, 3);
   const std::string& n = cl.word(2, "claims per user per day");
@@ -328,7 +357,7 @@ int cmd_backup(const CommandLine& cl) {
 }
 
 int run(int argc, char** argv) {
-  CommandLine cl(argc, argv);
+  CommandLine cl(argc, argv, {"help", "dry-run"});
   if (cl.words().empty() || cl.flag("help") || cl.words()[0] == "help") {
     std::fputs(kUsage, cl.words().empty() && !cl.flag("help") ? stderr : stdout);
     return cl.words().empty() && !cl.flag("help") ? 2 : 0;

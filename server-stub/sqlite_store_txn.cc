@@ -365,6 +365,14 @@ void SqliteStoreTxn::advance_serials_past(std::string_view month, std::int64_t s
 
 // --- children ---
 
+std::vector<std::string> SqliteStoreTxn::record_ids(std::string_view collection) {
+  Using st(db_, "SELECT id FROM records WHERE collection = ? ORDER BY rowid");
+  st->bind(1, collection);
+  std::vector<std::string> out;
+  while (st->step()) out.push_back(st->text(0));
+  return out;
+}
+
 std::vector<std::string> SqliteStoreTxn::child_ids(std::string_view parent_id) {
   Using st(db_, "SELECT id FROM records WHERE parent = ? ORDER BY rowid");
   st->bind(1, parent_id);

@@ -50,6 +50,7 @@ class SqliteStoreTxn final : public StoreTxn {
   std::int64_t reserve_serials(std::string_view month, std::int64_t count) override;
   void advance_serials_past(std::string_view month, std::int64_t serial) override;
 
+  std::vector<std::string> record_ids(std::string_view collection) override;
   std::vector<std::string> child_ids(std::string_view parent_id) override;
 
   std::optional<json> get_setting(std::string_view key) override;

@@ -146,6 +146,8 @@ class StoreTxn {
   virtual void append_revision(const StoredRevision& rev) = 0;
   // All revisions of one record, newest first.
   virtual std::vector<StoredRevision> revisions_of(std::string_view record_id) = 0;
+  // Ids of the records of `collection`, in insertion order.
+  virtual std::vector<std::string> record_ids(std::string_view collection) = 0;
   // Ids of the records whose parent is `parent_id` (a customer's follow-ups, ...).
   virtual std::vector<std::string> child_ids(std::string_view parent_id) = 0;
   // Revisions with seq > after, oldest first, at most `limit`.

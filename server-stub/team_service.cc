@@ -1,6 +1,7 @@
 #include "team_service.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "access_policy.h"
 #include "kehu/error.h"
@@ -82,6 +83,20 @@ ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_
   return *r;
 }
 
+// "YYYY-MM-DD" `days` days before `date`. Throws Error(validation) for a bad date.
+std::string date_minus_days(const std::string& date, int days) {
+  std::tm tm{};
+  if (date.size() != 10 || strptime(date.c_str(), "%Y-%m-%d", &tm) == nullptr) {
+    throw Error(Errc::validation, "date \"" + date + "\" is not YYYY-MM-DD");
+  }
+  tm.tm_mday -= days;
+  tm.tm_hour = 12;  // away from DST edges
+  std::mktime(&tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
 }  // namespace
 
 json request_json(const ChangeRequest& r, const std::string& customer_code) {
@@ -154,6 +169,34 @@ json TeamService::reassign(const Session& session, const std::string& code, cons
       *txn, session, owner_change(customer, owner.empty() ? json() : json(owner), new_owner, cause));
   txn->commit();
   return result;
+}
+
+json TeamService::recycle(const Session& session, int days, const std::string& today, bool dry_run) {
+  if (days < 1) throw Error(Errc::validation, "--days " + std::to_string(days) + " must be 1 or more");
+  const std::string cutoff = date_minus_days(today, days);
+  auto txn = store_.begin(TxnMode::write);
+  json out = json::array();
+  for (const auto& id : txn->record_ids("customers")) {
+    const sync::RecordState customer = txn->load_record(id);
+    const std::string owner = owner_of(customer);
+    if (owner.empty() || customer.deleted()) continue;
+    const json values = customer.values();
+    std::string last = values.value("created_at", std::string());
+    for (const auto& child : txn->child_ids(id)) {
+      auto f = txn->find_record_view(child);
+      if (!f || f->deleted || f->collection != "followups") continue;
+      last = std::max(last, f->fields.value("date", std::string()));
+    }
+    if (last.empty() || last >= cutoff) continue;
+    out.push_back({{"code", customer.code}, {"owner", owner}, {"last", last}});
+    if (dry_run) continue;
+    push_.apply_server_change(*txn, session,
+                              owner_change(customer, owner, json(),
+                                           "pool recycle: no follow-up for " + std::to_string(days) +
+                                               " days (last " + last + ")"));
+  }
+  if (!dry_run) txn->commit();
+  return out;
 }
 
 json TeamService::list_requests(const Session& session, const std::vector<std::int64_t>& ids,

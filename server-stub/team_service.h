@@ -41,6 +41,13 @@ class TeamService {
   json reassign(const Session& session, const std::string& code, const std::string& new_owner,
                 const std::string& reason);
 
+  // The pool's recycle rule (公海回收): every owned, live customer whose latest
+  // follow-up (or, without one, its creation date) is more than `days` days
+  // before `today` ("YYYY-MM-DD") goes back to the pool, each as a revision by
+  // `session` with cause "pool recycle: no follow-up for N days (last DATE)".
+  // With `dry_run` nothing is written. Returns [{"code", "owner", "last"}].
+  json recycle(const Session& session, int days, const std::string& today, bool dry_run);
+
   // {"requests": [...]}: with `ids`, those of them the session may see; else the
   // requests in `status` ("" = all) the session may decide (managers, admins:
   // their scope) or made (sales).

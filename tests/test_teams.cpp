@@ -6,6 +6,7 @@
 // and li sales in 江苏, audit auditor. Customers in 浙江 are outside every
 // non-admin's scope unless owned.
 #include <catch2/catch.hpp>
+#include <ctime>
 #include <set>
 #include <string>
 
@@ -289,6 +290,38 @@ TEST_CASE("teams: the public pool: release with a reason, masked until claimed, 
     auto verify = run_server_command({"audit", "verify", "--data", t.server.data_dir()});
     CHECK(verify.exit_code == 0);
   }
+}
+
+TEST_CASE("teams: the pool's recycle rule returns neglected customers as revisions with their cause", "[teams]") {
+  Team t;
+  // As of 40 days from now, every owned customer (created today, followed up
+  // 2026-11-20) has gone more than 30 days without a follow-up; D has no owner.
+  std::time_t later = std::time(nullptr) + 40 * 24 * 3600;
+  char as_of[16];
+  std::strftime(as_of, sizeof as_of, "%Y-%m-%d", std::localtime(&later));
+  auto dry = run_server_command({"pool", "recycle", "--days", "30", "--as-of", as_of, "--dry-run", "--data",
+                                 t.server.data_dir()});
+  INFO(dry.output);
+  REQUIRE(dry.exit_code == 0);
+  CHECK(dry.output.find("3 customers would go back to the public pool") != std::string::npos);
+  CHECK(dry.output.find(t.d) == std::string::npos);
+  t.root.sync();
+  CHECK(t.root.customer(t.a).fields["owner"] == "wang");  // a dry run writes nothing
+
+  auto none = run_server_command({"pool", "recycle", "--days", "30", "--data", t.server.data_dir()});
+  CHECK(none.output.find("0 customers went back") != std::string::npos);
+  auto bad = run_server_command({"pool", "recycle", "--days", "soon", "--data", t.server.data_dir()});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.find("--days \"soon\" is not a whole number") != std::string::npos);
+
+  server_admin(t.server, {"pool", "recycle", "--days", "30", "--as-of", as_of});
+  Device wang(t.dir, t.server, "wang");
+  CHECK(wang.customer(t.a).fields.count("owner") == 0);
+  CHECK(wang.customer(t.a).fields["phone"] == "138****8000");  // pool: masked
+  auto h = wang.replica->history(t.a, "owner");
+  REQUIRE_FALSE(h.empty());
+  CHECK(h[0].revision.cause.rfind("pool recycle: no follow-up for 30 days (last ", 0) == 0);
+  CHECK(run_server_command({"audit", "verify", "--data", t.server.data_dir()}).exit_code == 0);
 }
 
 TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval", "[teams]") {
