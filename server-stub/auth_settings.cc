@@ -19,13 +19,14 @@ void read_positive(const char* name, T& out, T max = std::numeric_limits<T>::max
   try {
     std::size_t used = 0;
     const long long n = std::stoll(text, &used);
-    if (used != text.size() || n < 1 || static_cast<unsigned long long>(n) > static_cast<unsigned long long>(max)) {
+    if (used != text.size() || n < 1 ||
+        static_cast<unsigned long long>(n) > static_cast<unsigned long long>(max)) {
       throw std::out_of_range(name);
     }
     out = static_cast<T>(n);
   } catch (const std::exception&) {
-    throw Error(Errc::usage, std::string(name) + "=\"" + text + "\": expected a whole number from 1 to " +
-                                 std::to_string(max));
+    throw Error(Errc::usage, std::string(name) + "=\"" + text +
+                                 "\": expected a whole number from 1 to " + std::to_string(max));
   }
 }
 
@@ -34,11 +35,14 @@ void read_positive(const char* name, T& out, T max = std::numeric_limits<T>::max
 AuthSettings auth_settings_from_env() {
   AuthSettings s;
   // Ten years: far beyond any sensible lifetime, well inside Unix seconds.
-  read_positive<std::int64_t>("KEHU_TOKEN_TTL_SECONDS", s.token_lifetime_seconds, 10LL * 366 * 24 * 3600);
+  read_positive<std::int64_t>("KEHU_TOKEN_TTL_SECONDS", s.token_lifetime_seconds,
+                              10LL * 366 * 24 * 3600);
   read_positive<int>("KEHU_LOGIN_MAX_FAILURES", s.throttle.max_user_failures, 1000000);
   read_positive<int>("KEHU_LOGIN_MAX_ADDRESS_FAILURES", s.throttle.max_address_failures, 1000000);
-  read_positive<std::int64_t>("KEHU_LOGIN_WINDOW_SECONDS", s.throttle.window_seconds, 366LL * 24 * 3600);
-  read_positive<std::int64_t>("KEHU_LOGIN_LOCK_SECONDS", s.throttle.lock_seconds, 366LL * 24 * 3600);
+  read_positive<std::int64_t>("KEHU_LOGIN_WINDOW_SECONDS", s.throttle.window_seconds,
+                              366LL * 24 * 3600);
+  read_positive<std::int64_t>("KEHU_LOGIN_LOCK_SECONDS", s.throttle.lock_seconds,
+                              366LL * 24 * 3600);
   s.throttle.max_lock_seconds = std::max(s.throttle.max_lock_seconds, s.throttle.lock_seconds);
   return s;
 }
@@ -47,11 +51,13 @@ std::string describe_overrides(const AuthSettings& s) {
   const AuthSettings d;
   std::string out;
   auto add = [&](const char* what, long long value, long long standard) {
-    if (value != standard) out += std::string(out.empty() ? "" : ", ") + what + "=" + std::to_string(value);
+    if (value != standard)
+      out += std::string(out.empty() ? "" : ", ") + what + "=" + std::to_string(value);
   };
   add("token_ttl_seconds", s.token_lifetime_seconds, d.token_lifetime_seconds);
   add("login_max_failures", s.throttle.max_user_failures, d.throttle.max_user_failures);
-  add("login_max_address_failures", s.throttle.max_address_failures, d.throttle.max_address_failures);
+  add("login_max_address_failures", s.throttle.max_address_failures,
+      d.throttle.max_address_failures);
   add("login_window_seconds", s.throttle.window_seconds, d.throttle.window_seconds);
   add("login_lock_seconds", s.throttle.lock_seconds, d.throttle.lock_seconds);
   return out.empty() ? out : "settings from the environment: " + out;

@@ -35,7 +35,9 @@ std::string printable(std::string_view s) {
   return out.empty() ? "-" : out;
 }
 
-std::string user_key(std::string_view user) { return "u:" + std::string(user.substr(0, kMaxKeyBytes)); }
+std::string user_key(std::string_view user) {
+  return "u:" + std::string(user.substr(0, kMaxKeyBytes));
+}
 std::string address_key(std::string_view address) {
   return "a:" + std::string(address.substr(0, kMaxKeyBytes));
 }
@@ -61,8 +63,9 @@ std::string iso_utc(std::int64_t unix_seconds) {
 }
 
 std::string LoginLock::message() const {
-  return std::string("too many failed logins ") + (by_address ? "from " + subject : "for \"" + subject + "\"") +
-         "; try again in " + human_duration(retry_after) + " (after " + iso_utc(until) + ")";
+  return std::string("too many failed logins ") +
+         (by_address ? "from " + subject : "for \"" + subject + "\"") + "; try again in " +
+         human_duration(retry_after) + " (after " + iso_utc(until) + ")";
 }
 
 LoginThrottle::LoginThrottle(ThrottleLimits limits, UnixClock now, LogSink log)
@@ -86,7 +89,8 @@ std::optional<LoginLock> LoginThrottle::locked(std::string_view user, std::strin
     auto it = entries_.find(key);
     if (it == entries_.end() || it->second.locked_until <= now) return;
     if (out && out->until >= it->second.locked_until) return;
-    out = LoginLock{by_address, printable(subject), it->second.locked_until, it->second.locked_until - now};
+    out = LoginLock{by_address, printable(subject), it->second.locked_until,
+                    it->second.locked_until - now};
   };
   consider(user_key(user), false, user);
   if (!address.empty()) consider(address_key(address), true, address);
@@ -98,8 +102,8 @@ std::size_t LoginThrottle::add_failure(const std::string& key, int max_failures,
   Entry& e = entries_[key];
   e.last_seen = now;
   const std::int64_t cutoff = now - limits_.window_seconds;
-  e.failures.erase(e.failures.begin(),
-                   std::find_if(e.failures.begin(), e.failures.end(), [&](std::int64_t t) { return t > cutoff; }));
+  e.failures.erase(e.failures.begin(), std::find_if(e.failures.begin(), e.failures.end(),
+                                                    [&](std::int64_t t) { return t > cutoff; }));
   e.failures.push_back(now);
   const std::size_t count = e.failures.size();
   if (count >= static_cast<std::size_t>(max_failures)) {
@@ -118,22 +122,25 @@ void LoginThrottle::record_failure(std::string_view user, std::string_view addre
   std::vector<std::string> lines;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (entries_.size() + 2 > limits_.max_entries || now - last_prune_ >= limits_.window_seconds) prune(now);
+    if (entries_.size() + 2 > limits_.max_entries || now - last_prune_ >= limits_.window_seconds)
+      prune(now);
     std::int64_t user_lock = 0, address_lock = 0;
     const std::string ukey = user_key(user);
     const std::size_t user_count = add_failure(ukey, limits_.max_user_failures, now, user_lock);
     std::size_t address_count = 0;
     if (!address.empty()) {
-      address_count = add_failure(address_key(address), limits_.max_address_failures, now, address_lock);
+      address_count =
+          add_failure(address_key(address), limits_.max_address_failures, now, address_lock);
     }
     const std::string who = "user=" + printable(user) + " address=" + printable(address);
     const std::string at = iso_utc(now);
-    lines.push_back(at + " login failed: " + who + " failures=" + std::to_string(user_count) + " (user), " +
-                    std::to_string(address_count) + " (address)");
-    auto lock_line = [&](const char* what, std::size_t count, std::int64_t seconds, const std::string& key) {
-      lines.push_back(at + " login locked: " + who + " locked=" + what + " failures=" + std::to_string(count) +
-                      " lock=" + std::to_string(entries_[key].locks) + " for=" + std::to_string(seconds) +
-                      "s until=" + iso_utc(now + seconds));
+    lines.push_back(at + " login failed: " + who + " failures=" + std::to_string(user_count) +
+                    " (user), " + std::to_string(address_count) + " (address)");
+    auto lock_line = [&](const char* what, std::size_t count, std::int64_t seconds,
+                         const std::string& key) {
+      lines.push_back(at + " login locked: " + who + " locked=" + what + " failures=" +
+                      std::to_string(count) + " lock=" + std::to_string(entries_[key].locks) +
+                      " for=" + std::to_string(seconds) + "s until=" + iso_utc(now + seconds));
     };
     if (user_lock > 0) lock_line("user", user_count, user_lock, ukey);
     if (address_lock > 0) lock_line("address", address_count, address_lock, address_key(address));

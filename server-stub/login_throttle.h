@@ -21,8 +21,9 @@
 // Every failure and every lock is logged as one line (log sink, stderr by
 // default):
 //
-//   2026-11-27T11:04:17Z login failed: user=wang address=10.0.0.7 failures=3 (user), 3 (address)
-//   2026-11-27T11:04:19Z login locked: user=wang failures=5 for 900 s (until 2026-11-27T11:19:19Z, lock 1)
+//   2026-11-27T11:04:19Z login failed: user=wang address=10.0.0.7 failures=5 (user), 5 (address)
+//   2026-11-27T11:04:19Z login locked: user=wang address=10.0.0.7 locked=user failures=5 lock=1
+//                        for=900s until=2026-11-27T11:19:19Z          (one line)
 //
 // Thread-safety: all members may be called concurrently.
 #pragma once
@@ -45,8 +46,8 @@ struct ThrottleLimits {
   int max_user_failures = config::kLoginMaxUserFailures;
   int max_address_failures = config::kLoginMaxAddressFailures;
   std::int64_t window_seconds = config::kLoginFailureWindowSeconds;
-  std::int64_t lock_seconds = config::kLoginLockSeconds;          // the first lock
-  std::int64_t max_lock_seconds = config::kLoginMaxLockSeconds;   // the longest lock
+  std::int64_t lock_seconds = config::kLoginLockSeconds;         // the first lock
+  std::int64_t max_lock_seconds = config::kLoginMaxLockSeconds;  // the longest lock
   std::size_t max_entries = config::kLoginThrottleMaxEntries;
 };
 
@@ -55,9 +56,9 @@ std::string iso_utc(std::int64_t unix_seconds);
 
 // Why and until when attempts are refused.
 struct LoginLock {
-  bool by_address = false;    // the address is locked (else the user name)
-  std::string subject;        // the user name or the address
-  std::int64_t until = 0;     // Unix seconds
+  bool by_address = false;       // the address is locked (else the user name)
+  std::string subject;           // the user name or the address
+  std::int64_t until = 0;        // Unix seconds
   std::int64_t retry_after = 0;  // seconds from now, >= 1
   // "too many failed logins for \"wang\"; try again in 15 min (after 2026-...Z)"
   std::string message() const;
@@ -65,10 +66,11 @@ struct LoginLock {
 
 class LoginThrottle {
  public:
-  using UnixClock = std::function<std::int64_t()>;        // seconds; swappable in tests
+  using UnixClock = std::function<std::int64_t()>;          // seconds; swappable in tests
   using LogSink = std::function<void(const std::string&)>;  // one line, without '\n'
 
-  explicit LoginThrottle(ThrottleLimits limits = {}, UnixClock now = nullptr, LogSink log = nullptr);
+  explicit LoginThrottle(ThrottleLimits limits = {}, UnixClock now = nullptr,
+                         LogSink log = nullptr);
 
   // The lock that refuses an attempt for `user` from `address` now, if any
   // (the one that ends last when both are locked). An empty address is not tracked.
@@ -90,7 +92,7 @@ class LoginThrottle {
     std::vector<std::int64_t> failures;  // within the window, oldest first
     int locks = 0;                       // locks so far; each doubles the next
     std::int64_t locked_until = 0;
-    std::int64_t last_seen = 0;          // time of the last failure
+    std::int64_t last_seen = 0;  // time of the last failure
   };
 
   // Adds a failure to `key`'s entry; returns the failures in the window, and

@@ -33,7 +33,9 @@ int no_passphrase(char*, int, int, void*) { return 0; }
 std::unique_ptr<BIO, BioDeleter> open_pem(const std::string& path, const char* option) {
   // fopen first, for errno: OpenSSL's own message for a missing file is obscure.
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(Errc::io, std::string(option) + " " + path + ": cannot read it: " + std::strerror(errno));
+  if (!f)
+    throw Error(Errc::io,
+                std::string(option) + " " + path + ": cannot read it: " + std::strerror(errno));
   std::fclose(f);
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_file(path.c_str(), "rb"));
   if (!bio) throw Error(Errc::io, std::string(option) + " " + path + ": cannot read it");
@@ -44,24 +46,30 @@ std::unique_ptr<BIO, BioDeleter> open_pem(const std::string& path, const char* o
 
 std::string check_tls_files(const std::string& cert_path, const std::string& key_path) {
   auto cert_bio = open_pem(cert_path, "--tls-cert");
-  std::unique_ptr<X509, X509Deleter> cert(PEM_read_bio_X509(cert_bio.get(), nullptr, no_passphrase, nullptr));
+  std::unique_ptr<X509, X509Deleter> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, no_passphrase, nullptr));
   if (!cert) {
     ERR_clear_error();
-    throw Error(Errc::io, "--tls-cert " + cert_path +
-                              ": no PEM certificate in it (expected \"-----BEGIN CERTIFICATE-----\")");
+    throw Error(Errc::io,
+                "--tls-cert " + cert_path +
+                    ": no PEM certificate in it (expected \"-----BEGIN CERTIFICATE-----\")");
   }
   auto key_bio = open_pem(key_path, "--tls-key");
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr));
   if (!key) {
     ERR_clear_error();
-    throw Error(Errc::io, "--tls-key " + key_path +
-                              ": no unencrypted PEM private key in it (an encrypted key needs its passphrase "
-                              "removed: `openssl pkey -in KEY -out KEY.plain`)");
+    throw Error(Errc::io,
+                "--tls-key " + key_path +
+                    ": no unencrypted PEM private key in it (an encrypted key needs its passphrase "
+                    "removed: `openssl pkey -in KEY -out KEY.plain`)");
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
-    throw Error(Errc::io, "--tls-key " + key_path + " does not belong to the certificate in --tls-cert " +
-                              cert_path + " (their public keys differ); give the key the certificate was made for");
+    throw Error(Errc::io,
+                "--tls-key " + key_path + " does not belong to the certificate in --tls-cert " +
+                    cert_path +
+                    " (their public keys differ); give the key the certificate was made for");
   }
   if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
     return "warning: the certificate in " + cert_path + " has expired; clients will refuse it";

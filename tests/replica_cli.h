@@ -51,7 +51,9 @@ class ReplicaCli {
 
   // A metadata value of the replica ("server", "token", "ca_file", ...), read
   // with the library while no kehu process runs.
-  std::string meta(const std::string& key) const { return Replica::open(db, kPassphrase)->meta(key); }
+  std::string meta(const std::string& key) const {
+    return Replica::open(db, kPassphrase)->meta(key);
+  }
 };
 
 }  // namespace kehu::test

@@ -28,7 +28,9 @@ Reply login(ServerFixture& s, const std::string& user, const std::string& passwo
   return s.post("/v1/login", {{"user", user}, {"password", password}, {"device", device}});
 }
 
-Reply pull(ServerFixture& s, const std::string& token) { return s.post("/v1/pull", json::object(), token); }
+Reply pull(ServerFixture& s, const std::string& token) {
+  return s.post("/v1/pull", json::object(), token);
+}
 
 std::string error_message(const Reply& r) {
   return r.body.is_object() ? r.body["error"].value("message", "") : std::string();
@@ -55,7 +57,8 @@ TEST_CASE("account: passwd changes the password and signs out every other device
   const std::string old_token = r.meta("token");
 
   SECTION("a wrong current password changes nothing") {
-    CliResult bad = r.run({"passwd"}, {{"KEHU_PASSWORD", "not the password"}, {"KEHU_NEW_PASSWORD", kNewPassword}});
+    CliResult bad = r.run(
+        {"passwd"}, {{"KEHU_PASSWORD", "not the password"}, {"KEHU_NEW_PASSWORD", kNewPassword}});
     INFO(bad.describe());
     CHECK(bad.exit_code == 1);
     CHECK_THAT(bad.err, Contains("current password is wrong"));
@@ -114,14 +117,16 @@ TEST_CASE("account: logout revokes the token on the server", "[account]") {
   CHECK_THAT(sync.err, Contains("not logged in"));
 }
 
-TEST_CASE("account: logout with the server unreachable forgets the token and says so", "[account]") {
+TEST_CASE("account: logout with the server unreachable forgets the token and says so",
+          "[account]") {
   ServerFixture s;
   ReplicaCli r;
   log_in(r, s, "wang");
   s.stop();
   CliResult out = r.ok({"logout"});
   CHECK_THAT(out.out, Contains("logged out"));
-  CHECK_THAT(out.err, Contains("note:") && Contains("could not revoke the token") && Contains("expires on the server"));
+  CHECK_THAT(out.err, Contains("note:") && Contains("could not revoke the token") &&
+                          Contains("expires on the server"));
   CHECK(r.meta("token").empty());
   CHECK_FALSE(r.meta("server").empty());  // kept, for the next login
 }
@@ -146,7 +151,8 @@ TEST_CASE("account: an expired token is refused with a message to log in again",
   ReplicaCli r;
   log_in(r, s, "wang");
   const std::string token = r.meta("token");
-  std::this_thread::sleep_for(std::chrono::milliseconds(2200));  // past the 1 s lifetime, whole seconds
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(2200));  // past the 1 s lifetime, whole seconds
 
   Reply expired = pull(s, token);
   require_error(expired, 401, "unauthorized");
@@ -160,12 +166,16 @@ TEST_CASE("account: an expired token is refused with a message to log in again",
   log_in(r, s, "wang");  // and logging in again works
 }
 
-TEST_CASE("throttle: failed logins lock the user for a while, whatever the password", "[throttle][account]") {
-  ServerFixture s(ServeOptions{{}, {{"KEHU_LOGIN_MAX_FAILURES", "3"}, {"KEHU_LOGIN_LOCK_SECONDS", "2"}}});
-  for (int i = 0; i < 3; ++i) require_error(login(s, "wang", "wrong password " + std::to_string(i)), 401, "unauthorized");
+TEST_CASE("throttle: failed logins lock the user for a while, whatever the password",
+          "[throttle][account]") {
+  ServerFixture s(
+      ServeOptions{{}, {{"KEHU_LOGIN_MAX_FAILURES", "3"}, {"KEHU_LOGIN_LOCK_SECONDS", "2"}}});
+  for (int i = 0; i < 3; ++i)
+    require_error(login(s, "wang", "wrong password " + std::to_string(i)), 401, "unauthorized");
 
   // Locked: the right password is refused too, with when to retry.
-  auto res = s.client().Post("/v1/login", json{{"user", "wang"}, {"password", ServerFixture::kPassword}}.dump(),
+  auto res = s.client().Post("/v1/login",
+                             json{{"user", "wang"}, {"password", ServerFixture::kPassword}}.dump(),
                              "application/json");
   REQUIRE(res);
   CHECK(res->status == 429);
@@ -180,7 +190,8 @@ TEST_CASE("throttle: failed logins lock the user for a while, whatever the passw
   CliResult cli = r.run({"login", "--server", s.base_url(), "--user", "wang"});
   INFO(cli.describe());
   CHECK(cli.exit_code == 1);
-  CHECK_THAT(cli.err, Contains("too many failed logins") && Contains("try again in") && Contains("throttled"));
+  CHECK_THAT(cli.err, Contains("too many failed logins") && Contains("try again in") &&
+                          Contains("throttled"));
   CHECK(r.meta("token").empty());
 
   // Only that name is locked; the address has more room.
@@ -205,21 +216,25 @@ TEST_CASE("throttle: failed logins lock the user for a while, whatever the passw
 
   // A wrong current password in POST /v1/passwd counts too.
   for (int i = 0; i < 3; ++i) {
-    require_error(s.post("/v1/passwd", {{"password", "not it"}, {"new_password", kNewPassword}}, token), 403,
-                  "forbidden");
+    require_error(
+        s.post("/v1/passwd", {{"password", "not it"}, {"new_password", kNewPassword}}, token), 403,
+        "forbidden");
   }
-  require_error(s.post("/v1/passwd", {{"password", ServerFixture::kPassword}, {"new_password", kNewPassword}}, token),
-                429, "throttled");
+  require_error(
+      s.post("/v1/passwd", {{"password", ServerFixture::kPassword}, {"new_password", kNewPassword}},
+             token),
+      429, "throttled");
 }
 
-TEST_CASE("throttle: a bad override in the environment stops serve with a usage error", "[throttle]") {
+TEST_CASE("throttle: a bad override in the environment stops serve with a usage error",
+          "[throttle]") {
   ServerFixture s;
   s.stop();
   kehu::test::RunOptions o;
   o.env["KEHU_LOGIN_MAX_FAILURES"] = "many";
   o.timeout_seconds = 60;
-  CliResult r = kehu::test::run_program(kehu::test::server_binary(),
-                                        {"serve", "--data", s.data_dir(), "--listen", "127.0.0.1:0"}, o);
+  CliResult r = kehu::test::run_program(
+      kehu::test::server_binary(), {"serve", "--data", s.data_dir(), "--listen", "127.0.0.1:0"}, o);
   INFO(r.describe());
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("KEHU_LOGIN_MAX_FAILURES=\"many\"") && Contains("whole number"));

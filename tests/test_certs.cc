@@ -43,7 +43,8 @@ struct TestCert::Impl {
 
   // A certificate for `common_name` valid from an hour ago for a day, signed
   // by `issuer` (itself when null).
-  Impl(const std::string& common_name, const Impl* issuer, bool ca, const std::vector<std::string>& names) {
+  Impl(const std::string& common_name, const Impl* issuer, bool ca,
+       const std::vector<std::string>& names) {
     key.reset(EVP_EC_gen("P-256"));
     if (!key) FAIL("OpenSSL: EVP_EC_gen failed");
     cert.reset(X509_new());
@@ -59,7 +60,8 @@ struct TestCert::Impl {
     X509_gmtime_adj(X509_getm_notAfter(c), 24 * 3600);
     X509_NAME* name = X509_get_subject_name(c);
     check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0),
+                                     reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                                     -1, -1, 0),
           "X509_NAME_add_entry_by_txt");
     X509* signer = issuer ? issuer->cert.get() : c;
     check(X509_set_issuer_name(c, X509_get_subject_name(signer)), "X509_set_issuer_name");
@@ -91,7 +93,8 @@ TestCert TestCert::authority(const std::string& common_name) {
   return TestCert(std::make_unique<Impl>(common_name, nullptr, true, std::vector<std::string>{}));
 }
 
-TestCert TestCert::self_signed(const std::string& common_name, const std::vector<std::string>& names) {
+TestCert TestCert::self_signed(const std::string& common_name,
+                               const std::vector<std::string>& names) {
   return TestCert(std::make_unique<Impl>(common_name, nullptr, false, names));
 }
 
@@ -108,7 +111,8 @@ void TestCert::write(const std::string& cert_path, const std::string& key_path) 
   f = std::fopen(key_path.c_str(), "wb");
   REQUIRE(f != nullptr);
   ::chmod(key_path.c_str(), 0600);
-  check(PEM_write_PrivateKey(f, impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr), "PEM_write_PrivateKey");
+  check(PEM_write_PrivateKey(f, impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr),
+        "PEM_write_PrivateKey");
   std::fclose(f);
 }
 

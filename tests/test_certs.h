@@ -16,7 +16,8 @@ class TestCert {
   // A CA certificate (basicConstraints CA:TRUE) named `common_name`.
   static TestCert authority(const std::string& common_name);
   // A self-signed server certificate for `names` ("IP:127.0.0.1", "DNS:localhost").
-  static TestCert self_signed(const std::string& common_name, const std::vector<std::string>& names);
+  static TestCert self_signed(const std::string& common_name,
+                              const std::vector<std::string>& names);
   // A server certificate for `names` signed by `ca`.
   static TestCert issued_by(const TestCert& ca, const std::string& common_name,
                             const std::vector<std::string>& names);

@@ -19,7 +19,9 @@ struct Fixture {
   LoginThrottle throttle;
 
   explicit Fixture(ThrottleLimits limits)
-      : throttle(limits, [this] { return now; }, [this](const std::string& line) { log.push_back(line); }) {}
+      : throttle(
+            limits, [this] { return now; },
+            [this](const std::string& line) { log.push_back(line); }) {}
 
   void fail(const std::string& user, const std::string& address, int times = 1) {
     for (int i = 0; i < times; ++i) throttle.record_failure(user, address);
@@ -130,7 +132,8 @@ TEST_CASE("throttle: the table stays bounded and old entries are pruned", "[thro
   limits.max_entries = 50;
   Fixture f(limits);
   for (int i = 0; i < 500; ++i) {
-    f.fail("user" + std::to_string(i), "10.1." + std::to_string(i / 200) + "." + std::to_string(i % 200));
+    f.fail("user" + std::to_string(i),
+           "10.1." + std::to_string(i / 200) + "." + std::to_string(i % 200));
     REQUIRE(f.throttle.size() <= 50);
   }
   // Entries idle longer than the window and the longest lock go at the next prune.

@@ -38,7 +38,8 @@ struct CertFiles {
     return {"--tls-cert", dir.file(name + ".pem"), "--tls-key", dir.file(name + ".key")};
   }
   std::vector<std::string> good_server_args() const {
-    return serve_args(TestCert::issued_by(ca, "127.0.0.1", {"IP:127.0.0.1", "DNS:localhost"}), "server");
+    return serve_args(TestCert::issued_by(ca, "127.0.0.1", {"IP:127.0.0.1", "DNS:localhost"}),
+                      "server");
   }
 };
 
@@ -92,7 +93,8 @@ TEST_CASE("tls: login and sync over https with --ca-file, which login remembers"
     CliResult r = b.run({"sync"});
     INFO(r.describe());
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Contains(remembered) && Contains("remembered at login") && Contains("--ca-file"));
+    CHECK_THAT(r.err,
+               Contains(remembered) && Contains("remembered at login") && Contains("--ca-file"));
   }
   SECTION("a --ca-file given to sync is used for that sync") {
     std::filesystem::remove(copy);
@@ -103,7 +105,9 @@ TEST_CASE("tls: login and sync over https with --ca-file, which login remembers"
 TEST_CASE("tls: an untrusted certificate is refused with what to do; nothing is stored", "[tls]") {
   CertFiles certs;
   ServerFixture s(ServeOptions{
-      certs.serve_args(TestCert::self_signed("127.0.0.1", {"IP:127.0.0.1", "DNS:localhost"}), "self"), {}});
+      certs.serve_args(TestCert::self_signed("127.0.0.1", {"IP:127.0.0.1", "DNS:localhost"}),
+                       "self"),
+      {}});
   ReplicaCli r;
 
   CliResult plain = r.run({"login", "--server", s.base_url(), "--user", "wang"});
@@ -115,7 +119,8 @@ TEST_CASE("tls: an untrusted certificate is refused with what to do; nothing is 
   CHECK(r.meta("token").empty());
   CHECK(r.meta("server").empty());
 
-  CliResult wrong_ca = r.run({"login", "--server", s.base_url(), "--user", "wang", "--ca-file", certs.ca_pem});
+  CliResult wrong_ca =
+      r.run({"login", "--server", s.base_url(), "--user", "wang", "--ca-file", certs.ca_pem});
   INFO(wrong_ca.describe());
   CHECK(wrong_ca.exit_code == 1);
   CHECK_THAT(wrong_ca.err, Contains("not trusted") && Contains(certs.ca_pem + " did not sign it"));
@@ -128,7 +133,8 @@ TEST_CASE("tls: an untrusted certificate is refused with what to do; nothing is 
     CliResult in = r.run({"login", "--server", s.base_url(), "--user", "wang", "--insecure"});
     INFO(in.describe());
     REQUIRE(in.exit_code == 0);
-    CHECK_THAT(in.err, Contains("warning") && Contains("--insecure") && Contains("development only"));
+    CHECK_THAT(in.err,
+               Contains("warning") && Contains("--insecure") && Contains("development only"));
     CliResult synced = r.run({"sync", "--insecure"});
     INFO(synced.describe());
     CHECK(synced.exit_code == 0);
@@ -143,9 +149,12 @@ TEST_CASE("tls: an untrusted certificate is refused with what to do; nothing is 
 TEST_CASE("tls: a certificate for another host name is refused, naming both hosts", "[tls]") {
   CertFiles certs;
   ServerFixture s(ServeOptions{
-      certs.serve_args(TestCert::issued_by(certs.ca, "kehu.example.com", {"DNS:kehu.example.com"}), "other"), {}});
+      certs.serve_args(TestCert::issued_by(certs.ca, "kehu.example.com", {"DNS:kehu.example.com"}),
+                       "other"),
+      {}});
   ReplicaCli r;
-  CliResult login = r.run({"login", "--server", s.base_url(), "--user", "wang", "--ca-file", certs.ca_pem});
+  CliResult login =
+      r.run({"login", "--server", s.base_url(), "--user", "wang", "--ca-file", certs.ca_pem});
   INFO(login.describe());
   CHECK(login.exit_code == 1);
   CHECK_THAT(login.err, Contains("certificate is for host kehu.example.com, not 127.0.0.1"));
@@ -156,14 +165,16 @@ TEST_CASE("tls: --ca-file must be a readable PEM file", "[tls]") {
   ScratchDir dir{"kehu-tls"};
   ReplicaCli r;
   const std::string missing = dir.file("no-such-ca.pem");
-  CliResult gone = r.run({"login", "--server", "https://127.0.0.1:9", "--user", "wang", "--ca-file", missing});
+  CliResult gone =
+      r.run({"login", "--server", "https://127.0.0.1:9", "--user", "wang", "--ca-file", missing});
   INFO(gone.describe());
   CHECK(gone.exit_code == 2);
   CHECK_THAT(gone.err, Contains("--ca-file " + missing + ": cannot read it"));
 
   const std::string junk = dir.file("junk.pem");
   kehu::test::write_bytes(junk, "this is not a certificate\n");
-  CliResult bad = r.run({"login", "--server", "https://127.0.0.1:9", "--user", "wang", "--ca-file", junk});
+  CliResult bad =
+      r.run({"login", "--server", "https://127.0.0.1:9", "--user", "wang", "--ca-file", junk});
   INFO(bad.describe());
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Contains(junk) && Contains("no PEM certificate"));
@@ -174,14 +185,17 @@ TEST_CASE("tls: the server refuses to start with bad certificate files", "[tls]"
   CertFiles certs;
   ServerFixture s;
   s.stop();
-  auto first = certs.serve_args(TestCert::issued_by(certs.ca, "127.0.0.1", {"IP:127.0.0.1"}), "first");
-  auto second = certs.serve_args(TestCert::issued_by(certs.ca, "127.0.0.1", {"IP:127.0.0.1"}), "second");
+  auto first =
+      certs.serve_args(TestCert::issued_by(certs.ca, "127.0.0.1", {"IP:127.0.0.1"}), "first");
+  auto second =
+      certs.serve_args(TestCert::issued_by(certs.ca, "127.0.0.1", {"IP:127.0.0.1"}), "second");
 
   SECTION("a key that is not the certificate's") {
     CliResult r = serve_once(s, {"--tls-cert", first[1], "--tls-key", second[3]});
     INFO(r.describe());
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Contains(second[3] + " does not belong to the certificate") && Contains(first[1]));
+    CHECK_THAT(r.err,
+               Contains(second[3] + " does not belong to the certificate") && Contains(first[1]));
   }
   SECTION("a certificate file that does not exist") {
     const std::string missing = certs.dir.file("missing.pem");

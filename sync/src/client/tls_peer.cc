@@ -53,7 +53,8 @@ std::vector<std::string> certificate_names(X509* cert) {
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
     const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans.get(), i);
     if (g->type == GEN_DNS) {
-      names.push_back(printable(ASN1_STRING_get0_data(g->d.dNSName), ASN1_STRING_length(g->d.dNSName)));
+      names.push_back(
+          printable(ASN1_STRING_get0_data(g->d.dNSName), ASN1_STRING_length(g->d.dNSName)));
     } else if (g->type == GEN_IPADD) {
       names.push_back(ip_text(g->d.iPAddress));
     }
@@ -66,8 +67,10 @@ std::vector<std::string> certificate_names(X509* cert) {
 }
 
 int watch_verify(int preverify_ok, X509_STORE_CTX* store) {
-  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* peer = ssl ? static_cast<TlsPeer*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index())) : nullptr;
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* peer =
+      ssl ? static_cast<TlsPeer*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index())) : nullptr;
   if (!peer) return preverify_ok;
   if (!preverify_ok) {
     const int err = X509_STORE_CTX_get_error(store);
@@ -86,7 +89,8 @@ int watch_verify(int preverify_ok, X509_STORE_CTX* store) {
       if (peer->seen.issuer.empty()) {
         char buf[256] = {};
         X509_NAME_oneline(issuer, buf, sizeof buf);
-        peer->seen.issuer = printable(reinterpret_cast<const unsigned char*>(buf), static_cast<int>(std::strlen(buf)));
+        peer->seen.issuer = printable(reinterpret_cast<const unsigned char*>(buf),
+                                      static_cast<int>(std::strlen(buf)));
       }
     }
   }
@@ -123,22 +127,28 @@ std::string TlsPeer::describe(CURLcode code, const std::string& curl_error, cons
                               const std::string& ca_file) const {
   const std::string detail = curl_error.empty() ? curl_easy_strerror(code) : curl_error;
   if (code == CURLE_SSL_CACERT_BADFILE) {
-    return "cannot use the CA file " + (ca_file.empty() ? std::string("(system bundle)") : ca_file) + " (" +
-           detail + "); pass --ca-file with your team's CA certificate in PEM form";
+    return "cannot use the CA file " +
+           (ca_file.empty() ? std::string("(system bundle)") : ca_file) + " (" + detail +
+           "); pass --ca-file with your team's CA certificate in PEM form";
   }
   if (!seen.untrusted.empty()) {
-    std::string about = seen.leaf ? "; certificate for " + joined(seen.names) + ", issued by " + seen.issuer : "";
+    std::string about =
+        seen.leaf ? "; certificate for " + joined(seen.names) + ", issued by " + seen.issuer : "";
     return "the server's certificate is not trusted (" + seen.untrusted + about + "); " +
            (ca_file.empty() ? "pass --ca-file with your team's CA certificate"
-                            : "the CA in " + ca_file + " did not sign it: pass --ca-file with the CA that did") +
+                            : "the CA in " + ca_file +
+                                  " did not sign it: pass --ca-file with the CA that did") +
            " (or ask your admin for it)";
   }
   if (code == CURLE_PEER_FAILED_VERIFICATION && (seen.leaf || seen.host_mismatch)) {
     return "the server's certificate is for host " + joined(seen.names) + ", not " + host +
-           "; connect with a name the certificate holds, or ask your admin for a certificate that names " + host;
+           "; connect with a name the certificate holds, or ask your admin for a certificate that "
+           "names " +
+           host;
   }
   if (code == CURLE_PEER_FAILED_VERIFICATION) {
-    return "the server's certificate was refused (" + detail + "); pass --ca-file with your team's CA certificate";
+    return "the server's certificate was refused (" + detail +
+           "); pass --ca-file with your team's CA certificate";
   }
   return "the TLS handshake failed (" + detail + "); is the server serving HTTPS at this address?";
 }

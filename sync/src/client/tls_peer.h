@@ -36,14 +36,15 @@ class TlsPeer {
 
   // Filled in by the verify callback.
   struct Seen {
-    bool leaf = false;                // the leaf certificate was seen
-    std::string untrusted;            // OpenSSL's reason the chain was refused ("" if none)
-    bool host_mismatch = false;       // OpenSSL itself refused the host name
-    std::vector<std::string> names;   // the leaf's DNS and IP subject alt names, else its CN
-    std::string issuer;               // the leaf issuer's CN (else the whole name)
+    bool leaf = false;               // the leaf certificate was seen
+    std::string untrusted;           // OpenSSL's reason the chain was refused ("" if none)
+    bool host_mismatch = false;      // OpenSSL itself refused the host name
+    std::vector<std::string> names;  // the leaf's DNS and IP subject alt names, else its CN
+    std::string issuer;              // the leaf issuer's CN (else the whole name)
   };
   Seen seen;
-  int (*previous_verify)(int, x509_store_ctx_st*) = nullptr;  // a verify callback libcurl set, chained to
+  int (*previous_verify)(int, x509_store_ctx_st*) =
+      nullptr;  // a verify callback libcurl set, chained to
 };
 
 }  // namespace kehu::sync
