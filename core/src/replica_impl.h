@@ -63,6 +63,8 @@ struct Replica::Impl {
   void take_code(const std::string& code, const std::string& record_id);
   // Rebuilds a record's view from its server state plus its pending changes.
   void rebuild_view(const std::string& record_id);
+  // The record a change-log entry is about, if the entry exists.
+  std::optional<std::string> record_of_change(const std::string& change_id);
   // Drops customers that left the user's scope, with their child records and
   // everything pulled about them (apply_pulled).
   void drop_customers(const std::vector<std::string>& customer_ids);

@@ -59,11 +59,9 @@ void Replica::mark_accepted(const std::string& change_id, std::int64_t rev,
         .bind(2, change_id)
         .run();
     if (final_code.empty()) return;
-    auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ?");
-    st.bind(1, change_id);
-    if (!st.step()) return;
-    std::string record_id = st.text(0);
-    st.reset();
+    auto found = impl_->record_of_change(change_id);
+    if (!found) return;
+    const std::string& record_id = *found;
     auto rec = impl_->load(record_id);
     if (!rec || rec->code == final_code) return;
     // The server replaced a provisional or colliding code: the old one keeps
@@ -87,12 +85,7 @@ void Replica::mark_rejected(const std::string& change_id, const std::string& rea
         .bind(1, reason)
         .bind(2, change_id)
         .run();
-    auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ?");
-    st.bind(1, change_id);
-    if (!st.step()) return;
-    std::string record_id = st.text(0);
-    st.reset();
-    impl_->rebuild_view(record_id);
+    if (auto record_id = impl_->record_of_change(change_id)) impl_->rebuild_view(*record_id);
   });
 }
 
@@ -104,12 +97,7 @@ void Replica::mark_awaiting(const std::string& change_id, std::int64_t request_i
         .bind(2, "awaiting approval (request #" + std::to_string(request_id) + ")")
         .bind(3, change_id)
         .run();
-    auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ?");
-    st.bind(1, change_id);
-    if (!st.step()) return;
-    std::string record_id = st.text(0);
-    st.reset();
-    impl_->rebuild_view(record_id);
+    if (auto record_id = impl_->record_of_change(change_id)) impl_->rebuild_view(*record_id);
   });
 }
 
@@ -129,6 +117,15 @@ void Replica::mark_decided(const std::string& change_id, bool approved, const st
   } else {
     mark_rejected(change_id, reason);
   }
+}
+
+std::optional<std::string> Replica::Impl::record_of_change(const std::string& change_id) {
+  auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ?");
+  st.bind(1, change_id);
+  std::optional<std::string> out;
+  if (st.step()) out = st.text(0);
+  st.reset();
+  return out;
 }
 
 void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids) {
