@@ -262,6 +262,42 @@ TEST_CASE("audit: sales is refused; auditor and manager may query; pages newest 
   CHECK(t.auditor.kehu({"audit", "--limit", "0"}).exit_code == 2);
 }
 
+TEST_CASE("audit: a manager sees only the customers in their scope", "[audit]") {
+  // zhao manages 江苏 (server_fixture.h); a customer in 浙江 owned by root is outside.
+  ServerFixture server;
+  ScratchDir dir;
+  Device root(dir, server, "root");
+  auto in = [](const std::string& name, const std::string& province) {
+    kehu::FieldInputs f = new_customer(name);
+    f.emplace_back("province", province);
+    f.emplace_back("owner", "root");
+    return f;
+  };
+  const kehu::Record js = root.replica->add("customers", in("苏州精密机械有限公司", "江苏"));
+  const kehu::Record zj = root.replica->add("customers", in("杭州丝绸有限公司", "浙江"));
+  root.replica->add("followups", {{"date", "2026-11-02"}, {"person", "王五"}, {"content", "拜访"}},
+                    zj.code);
+  sync_ok(root);
+  const std::string js_code = root.replica->require(js.id).code;
+  const std::string zj_code = root.replica->require(zj.id).code;
+
+  const std::string zhao = server.login("zhao", "dev-m");
+  Reply mine = server.post("/v1/audit", json::object(), zhao);
+  REQUIRE(mine.status == 200);
+  REQUIRE(mine.body["revisions"].size() == 1);
+  CHECK(mine.body["revisions"][0]["record_id"] == js.id);
+  CHECK(mine.body["revisions"][0]["code"] == js_code);
+  CHECK(all_revisions(server).size() == 3);  // the auditor sees everything
+
+  Reply outside = server.post("/v1/audit", {{"customer", zj_code}}, zhao);
+  CHECK(outside.status == 404);
+  CHECK_THAT(outside.body["error"]["message"].get<std::string>(),
+             Catch::Contains(zj_code) && Catch::Contains("in your scope"));
+  Reply inside = server.post("/v1/audit", {{"customer", js_code}}, zhao);
+  REQUIRE(inside.status == 200);
+  CHECK(inside.body["revisions"].size() == 1);
+}
+
 TEST_CASE("revert restores a customer's values as of a revision", "[audit]") {
   ServerFixture server;
   ScratchDir dir;
