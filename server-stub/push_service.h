@@ -1,21 +1,23 @@
-// POST /v1/push (docs/protocol.md): applies a batch of changes, each in its own
-// store transaction, and answers one result per change in the batch's order.
+// POST /v1/push (docs/protocol.md): applies a batch of changes in one store
+// transaction and answers one result per change in the batch's order.
 //
-// For one change, in one write transaction:
+// For each change, in the batch's write transaction:
 //   1. idempotency: a change_id answered before gets that answer again, with
 //      "duplicate": true, and nothing else happens;
-//   2. authorise and validate (ChangeValidator), check the record exists for
-//      update/delete/restore (else not_found) and a child's parent exists;
+//   2. authorise and validate (ChangeValidator, scope), check the record exists
+//      for update/delete/restore (else not_found) and a child's parent exists;
+//      a sales edit of a protected field becomes a change request instead;
 //   3. clamp the hlc (ServerClock), set the author to the session user;
 //   4. merge (kehu::sync::apply_change), check required fields of a new record;
 //   5. give a new customer its final code (CodeAssigner);
 //   6. append the hash-chained revision (hash_chain.h), save the record, store
-//      the result under the change_id, commit.
-// A change refused for validation, forbidden, not_found or a malformed member is
-// answered "rejected" with the reason, and that answer is stored too (if the
-// change had an id), so a retry gets the same answer. A failure a retry may fix
-// (storage busy, a bug) is not stored: it propagates, and the results of the
-// changes before it in the batch are already committed.
+//      the result under the change_id.
+// Every refusal (validation, forbidden, not_found, a malformed member) is found
+// in steps 1-4, before the change writes anything; it is answered "rejected"
+// with the reason, and that answer is stored too (if the change had an id), so a
+// retry gets the same answer. A failure a retry may fix (storage busy, a bug)
+// propagates and rolls the whole batch back; the client sends it again, and the
+// changes answered before are applied once (idempotency).
 //
 // Thread-safety: one PushService serves all request threads.
 #pragma once
@@ -39,8 +41,6 @@ class PushService {
   // enforces the batch-size limit. Throws Error(storage) / Error(internal) as above.
   json push(const Session& session, const json& body);
 
-  // The result of one change (a JSON object as docs/protocol.md shows).
-  json apply(const Session& session, const json& change, const std::string& batch_device);
 
   // Applies a change the server makes itself (a claim, a release, a
   // reassignment, an approved request) inside the caller's transaction, after
@@ -56,9 +56,11 @@ class PushService {
   // its own authorisation (apply_server_change).
   json apply_new(StoreTxn& txn, const Session& session, Change& change, std::int64_t client_hlc,
                  bool trusted);
-  // Stores and returns a "rejected" result, unless another request answered the
-  // same change_id meanwhile.
-  json store_rejection(const Change& change, const Error& error);
+  // The result of one change of a batch (a JSON object as docs/protocol.md
+  // shows), stored under its change_id in `txn`; raises `latest_hlc` to the
+  // change's clock when it applies.
+  json apply(StoreTxn& txn, const Session& session, const json& change, const std::string& batch_device,
+             std::int64_t& latest_hlc);
 
   Store& store_;
   ServerClock& clock_;
