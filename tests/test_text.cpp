@@ -209,6 +209,27 @@ TEST_CASE("csv_escape quotes only when needed and round-trips", "[text]") {
   CHECK(rows[0].cells == cells);
 }
 
+TEST_CASE("csv_escape keeps formulas from running in a spreadsheet, and the round trip keeps the value", "[text]") {
+  CHECK(kehu::csv_escape("=HYPERLINK(\"http://x\",\"点我\")") == "\"'=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\"");
+  CHECK(kehu::csv_escape("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(kehu::csv_escape("+cmd|' /C calc'!A0") == "'+cmd|' /C calc'!A0");
+  CHECK(kehu::csv_escape("-") == "'-");
+  // Plain numbers are data.
+  CHECK(kehu::csv_escape("-123.45") == "-123.45");
+  CHECK(kehu::csv_escape("+8613800138000") == "+8613800138000");
+  CHECK(kehu::csv_escape("'quoted already") == "'quoted already");
+
+  const std::vector<std::string> cells = {"=1+1", "@x", "-", "-12.5", "+86", "'text", "'", "\tTAB"};
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) line += ',';
+    line += kehu::csv_escape(cells[i]);
+  }
+  const auto rows = kehu::parse_csv(line + "\n");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].cells == cells);
+}
+
 // Speed is measured in bench/, not here; this checks a large sheet parses right.
 TEST_CASE("parse_csv handles a large sheet", "[text][.slow]") {
   std::string text = "序号,客户名称,备注\n";

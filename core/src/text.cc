@@ -339,11 +339,43 @@ std::vector<CsvRow> parse_csv(std::string_view utf8_text) {
     if (skip_blank_line(c)) continue;
     rows.push_back(read_row(c, width_hint));
     width_hint = rows.back().cells.size();
+    for (auto& cell : rows.back().cells) {
+      if (cell.size() > 1 && cell[0] == '\'' && std::string_view("=+-@\t\r").find(cell[1]) != kNone) {
+        cell.erase(0, 1);
+      }
+    }
   }
   return rows;
 }
 
-std::string csv_escape(std::string_view cell) {
+namespace {
+
+// A cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "@SUM(...)"):
+// it starts with = + - @ or a tab/CR, and is not a plain number like "-12.5".
+bool is_formula_trigger(std::string_view cell) {
+  if (cell.empty() || std::string_view("=+-@\t\r").find(cell[0]) == kNone) return false;
+  std::size_t i = (cell[0] == '+' || cell[0] == '-') ? 1 : 0;
+  bool digits = false, dot = false;
+  for (; i < cell.size(); ++i) {
+    if (cell[i] >= '0' && cell[i] <= '9') {
+      digits = true;
+    } else if (cell[i] == '.' && !dot) {
+      dot = true;
+    } else {
+      return true;
+    }
+  }
+  return !digits;
+}
+
+}  // namespace
+
+std::string csv_escape(std::string_view raw) {
+  // OWASP's CSV-injection defence: a leading apostrophe makes Excel/WPS show the
+  // cell as text. parse_csv takes it off again, so a round trip keeps the value.
+  std::string neutral;
+  if (is_formula_trigger(raw)) neutral = "'" + std::string(raw);
+  std::string_view cell = neutral.empty() ? raw : std::string_view(neutral);
   if (cell.find_first_of(",\"\r\n") == kNone) return std::string(cell);
   std::string out;
   out.reserve(cell.size() + 2);

@@ -36,10 +36,13 @@ struct CsvRow {
 
 // RFC 4180 CSV: comma separated, double-quote quoting with "" escapes, CRLF or LF,
 // quoted fields may contain commas and newlines. Blank lines are skipped.
-// Throws Error(validation) on an unterminated quote, naming the line.
+// Throws Error(validation) on an unterminated quote, naming the line. A leading
+// apostrophe before = + - @ (csv_escape's formula guard) is removed.
 std::vector<CsvRow> parse_csv(std::string_view utf8_text);
 
-// Quotes a cell when it contains a comma, quote, CR or LF (RFC 4180).
+// Quotes a cell when it contains a comma, quote, CR or LF (RFC 4180). A cell a
+// spreadsheet would run as a formula (starting with = + - @ tab or CR, and not a
+// plain number) gets a leading apostrophe, which parse_csv removes again.
 std::string csv_escape(std::string_view cell);
 
 // Columns a string occupies on a terminal: East Asian wide and fullwidth
