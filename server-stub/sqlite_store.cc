@@ -146,7 +146,9 @@ db::Database& SqliteStore::connection() {
 }
 
 std::unique_ptr<StoreTxn> SqliteStore::begin(TxnMode mode) {
-  return std::make_unique<SqliteStoreTxn>(connection(), mode);
+  std::unique_lock<std::mutex> writer;
+  if (mode == TxnMode::write) writer = std::unique_lock<std::mutex>(write_mu_);
+  return std::make_unique<SqliteStoreTxn>(connection(), mode, std::move(writer));
 }
 
 void SqliteStore::backup_to(const std::string& dest) {

@@ -88,7 +88,8 @@ std::string revision_query(const char* tail) {
 
 }  // namespace
 
-SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode) : db_(db), mode_(mode) {
+SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::mutex> writer)
+    : db_(db), mode_(mode), writer_(std::move(writer)) {
   if (mode == TxnMode::write) {
     write_.emplace(db_);
   } else {
@@ -112,6 +113,7 @@ void SqliteStoreTxn::commit() {
   if (!open_) throw Error(Errc::internal, "transaction committed twice");
   if (write_) {
     write_->commit();
+    if (writer_.owns_lock()) writer_.unlock();
   } else {
     db_.exec("COMMIT");
   }

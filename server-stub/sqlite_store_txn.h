@@ -3,6 +3,7 @@
 // the tables.
 #pragma once
 
+#include <mutex>
 #include <optional>
 
 #include "kehu/sqlite.h"
@@ -14,7 +15,8 @@ class SqliteStoreTxn final : public StoreTxn {
  public:
   // Begins: BEGIN IMMEDIATE for write (waits for other writers up to the busy
   // timeout), a deferred BEGIN for read (a snapshot from the first read on).
-  SqliteStoreTxn(db::Database& db, TxnMode mode);
+  // `writer` is held until the transaction ends (SqliteStore's writer queue).
+  SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::mutex> writer = {});
   ~SqliteStoreTxn() override;
 
   void commit() override;
@@ -70,6 +72,9 @@ class SqliteStoreTxn final : public StoreTxn {
 
   db::Database& db_;
   TxnMode mode_;
+  // Declared before write_, so a transaction that rolls back on destruction does
+  // so before the next writer may begin.
+  std::unique_lock<std::mutex> writer_;
   std::optional<db::Transaction> write_;  // set for TxnMode::write
   bool open_ = true;
 };
