@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct ListArgs {
   std::string search, sort;
   std::size_t limit = 0;
   bool deleted = false;
+  std::vector<std::string> tags;                // --tag (repeatable)
+  std::optional<std::string> region, owner, stage;
+  std::optional<std::int64_t> stale_days;       // --stale DAYS
 };
 int cmd_customer_list(Context& ctx, const ListArgs& args);
 int cmd_customer_delete(Context& ctx, const std::string& code, bool restore);
@@ -54,6 +58,14 @@ struct AuditArgs {
 };
 int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net);
 int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const std::string& field);
+
+// Reminders and rules (commands_due.cc).
+// Today's date: KEHU_TODAY (YYYY-MM-DD, checked: Error(usage)) or the local calendar day.
+std::string cli_today();
+int cmd_due(Context& ctx, std::int64_t days);
+int cmd_rules_show(Context& ctx);
+int cmd_rules_set(Context& ctx, const std::string& name, const std::string& value);
+int cmd_rules_apply_churn(Context& ctx, bool dry_run);
 
 // Team commands (commands_team.cc): online, then a sync.
 int cmd_claim(Context& ctx, const std::string& code);

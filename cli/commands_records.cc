@@ -71,6 +71,12 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   q.sort = args.sort;
   q.limit = args.limit;
   q.deleted = args.deleted;
+  q.tags = args.tags;
+  q.region = args.region;
+  q.owner = args.owner;
+  q.stage = args.stage;
+  q.stale_days = args.stale_days;
+  if (q.stale_days) q.today = cli_today();
   auto records = ctx.replica().list(q);
   print_list(ctx, records, std::cout);
   return 0;

@@ -76,6 +76,11 @@ int main(int argc, char** argv) {
   clist->add_option("--sort", list_args.sort, "field to sort by; -FIELD for descending");
   clist->add_option("--limit", list_args.limit, "at most this many");
   clist->add_flag("--deleted", list_args.deleted, "list the recycle bin");
+  clist->add_option("--tag", list_args.tags, "customers with this tag (repeatable: all must be on it)");
+  clist->add_option("--region", list_args.region, "PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京");
+  clist->add_option("--owner", list_args.owner, "customers of this owner (负责人)");
+  clist->add_option("--stage", list_args.stage, "sales stage (销售阶段): key or Chinese label");
+  clist->add_option("--stale", list_args.stale_days, "not followed up in DAYS days (never followed up counts)");
   clist->callback([&] { action = [&] { return cmd_customer_list(ctx, list_args); }; });
   auto* cdel = customer->add_subcommand("delete", "move a customer to the recycle bin");
   cdel->add_option("CODE", code, "customer code")->required();
@@ -188,6 +193,23 @@ int main(int argc, char** argv) {
   revert->add_option("--to-rev", to_rev, "the server revision to go back to")->required();
   revert->add_option("--field", field, "only this field");
   revert->callback([&] { action = [&] { return cmd_revert(ctx, code, to_rev, field); }; });
+
+  std::int64_t due_days = 7;
+  auto* due = app.add_subcommand("due", "follow-ups due, birthdays, quiet intention customers, churn candidates");
+  due->add_option("--days", due_days, "look this many days ahead (default 7)");
+  due->callback([&] { action = [&] { return cmd_due(ctx, due_days); }; });
+  auto* rules = app.add_subcommand("rules", "the reminder rules; an admin sets churn-days");
+  rules->callback([&] {
+    if (!action) action = [&] { return cmd_rules_show(ctx); };
+  });
+  std::string rule_name, rule_value;
+  auto* rset = rules->add_subcommand("set", "set a rule for the whole team (admin): churn-days N");
+  rset->add_option("NAME", rule_name, "churn-days")->required();
+  rset->add_option("VALUE", rule_value, "number of days")->required();
+  rset->callback([&] { action = [&] { return cmd_rules_set(ctx, rule_name, rule_value); }; });
+  auto* rchurn = rules->add_subcommand("apply-churn", "set deal customers quiet for churn-days to lost");
+  rchurn->add_flag("--dry-run", dry_run, "list them, change nothing");
+  rchurn->callback([&] { action = [&] { return cmd_rules_apply_churn(ctx, dry_run); }; });
 
   try {
     app.parse(argc, argv);

@@ -150,7 +150,8 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
       pull_(store),
       leases_(store),
       audit_(store),
-      team_(store, push_) {
+      team_(store, push_),
+      rules_(store) {
   if (options_.tls_cert.empty() != options_.tls_key.empty()) {
     throw Error(Errc::usage, "--tls-cert and --tls-key go together");
   }
@@ -237,6 +238,9 @@ void HttpServer::install_routes() {
     });
   });
   install_team_routes();
+  post("/v1/settings", [this](const Session& s, const httplib::Request& r) {
+    return rules_.settings(s, r.body.empty() ? json::object() : parse_body(r));
+  });
   http_->Post("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
     handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
       return audit_.query(s, r.body.empty() ? json::object() : parse_body(r));

@@ -23,6 +23,7 @@
 #include "lease_service.h"
 #include "pull_service.h"
 #include "push_service.h"
+#include "rules_service.h"
 #include "server_clock.h"
 #include "store.h"
 #include "team_service.h"
@@ -80,6 +81,7 @@ class HttpServer {
   LeaseService leases_;
   AuditService audit_;
   TeamService team_;
+  RulesService rules_;
   std::unique_ptr<httplib::Server> http_;
 };
 

@@ -84,6 +84,13 @@ inline constexpr std::int64_t kMaxLeaseCount = 100;
 // server is overloaded, not merely busy.
 inline constexpr int kBusyTimeoutMs = 10000;
 
+// The PostgreSQL store (postgres_store.h) waits as long for the writer lock
+// (lock_timeout) and for a pooled connection. Each server process opens at most
+// this many connections: PostgreSQL's default max_connections is 100, so eight
+// server processes and the admin's tools fit; writers are serialised anyway, so
+// more connections would only let more readers run at once.
+inline constexpr std::size_t kPostgresMaxConnections = 10;
+
 // Idle keep-alive and socket timeouts: a device on a slow mobile link uploading a
 // large batch must not be cut off, but a dead client must not hold a worker forever.
 inline constexpr int kReadTimeoutSeconds = 60;

@@ -58,6 +58,33 @@ httplib::Headers auth_headers(const std::string& token) {
   return h;
 }
 
+// Data directory -> URL of the live fixtures on PostgreSQL (run_server_command).
+std::map<std::string, std::string>& postgres_dirs() {
+  static std::map<std::string, std::string> dirs;
+  return dirs;
+}
+
+std::vector<std::string> with_store(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--data" && i + 1 < args.size()) {
+      if (auto it = postgres_dirs().find(args[i + 1]); it != postgres_dirs().end()) {
+        out.insert(out.end(), {"--store", it->second});
+        ++i;
+        continue;
+      }
+    }
+    out.push_back(args[i]);
+  }
+  return out;
+}
+
+std::string make_data_dir() {
+  char tmpl[] = "/tmp/kehu-server-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  return tmpl;
+}
+
 }  // namespace
 
 std::string server_binary() {
@@ -83,7 +110,7 @@ CommandResult run_server_command(const std::vector<std::string>& args,
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, STDIN_FILENO);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    exec_server(args);
+    exec_server(with_store(args));
   }
   close(fds[1]);
   CommandResult out;
@@ -113,9 +140,13 @@ const std::map<std::string, std::string>& ServerFixture::user_regions() {
 ServerFixture::ServerFixture() : ServerFixture(ServeOptions{}) {}
 
 ServerFixture::ServerFixture(ServeOptions serve) : serve_(std::move(serve)) {
-  char tmpl[] = "/tmp/kehu-server-test-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  dir_ = tmpl;
+  dir_ = make_data_dir();
+  if (serve_.store == TestStore::postgresql ||
+      (serve_.store == TestStore::from_environment && postgres_selected())) {
+    db_ = std::make_shared<PostgresDatabase>();
+    store_url_ = db_->url();
+    postgres_dirs()[dir_] = store_url_;
+  }
   auto init = run_server_command({"init", "--data", dir_});
   INFO(init.output);
   REQUIRE(init.exit_code == 0);
@@ -133,14 +164,27 @@ ServerFixture::ServerFixture(ServeOptions serve) : serve_(std::move(serve)) {
   start();
 }
 
+ServerFixture::ServerFixture(const ServerFixture& first, ServeOptions serve)
+    : dir_(make_data_dir()), serve_(std::move(serve)), db_(first.db_), store_url_(first.store_url_) {
+  REQUIRE(first.on_postgres());
+  postgres_dirs()[dir_] = store_url_;
+  start();
+}
+
 ServerFixture::~ServerFixture() {
   if (running()) {
     kill(pid_, SIGTERM);
     int status = 0;
     waitpid(pid_, &status, 0);
   }
+  postgres_dirs().erase(dir_);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+}
+
+std::vector<std::string> ServerFixture::store_args() const {
+  if (on_postgres()) return {"--store", store_url_};
+  return {"--data", dir_};
 }
 
 void ServerFixture::start() {
@@ -155,7 +199,9 @@ void ServerFixture::start() {
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
     for (const auto& [k, v] : serve_.env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<std::string> args{"serve", "--data", dir_, "--listen", "127.0.0.1:0"};
+    std::vector<std::string> args{"serve"};
+    for (const auto& a : store_args()) args.push_back(a);
+    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
     args.insert(args.end(), serve_.args.begin(), serve_.args.end());
     exec_server(args);
   }

@@ -11,6 +11,10 @@
 // --tls-key make it an HTTPS server, base_url() then says https://) and
 // environment variables (KEHU_LOGIN_*, KEHU_TOKEN_TTL_SECONDS) to `serve`.
 //
+// The store is SQLite in the data directory, or a fresh PostgreSQL database
+// (postgres_fixture.h) when KEHU_TEST_STORE=postgresql or ServeOptions::store
+// says so; the admin commands then get --store URL instead of --data DIR.
+//
 // Not thread-safe; one fixture per test case.
 #pragma once
 
@@ -20,9 +24,12 @@
 #include <csignal>
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "postgres_fixture.h"
 
 namespace kehu::test {
 
@@ -37,6 +44,7 @@ struct CommandResult {
 };
 
 // Runs kehu-server with `args` (and extra environment variables), waits for it.
+// "--data DIR" of a live fixture on PostgreSQL becomes "--store URL".
 CommandResult run_server_command(const std::vector<std::string>& args,
                                  const std::map<std::string, std::string>& env = {});
 
@@ -46,10 +54,18 @@ struct Reply {
   json body;
 };
 
+// Which store the fixture's server runs on.
+enum class TestStore {
+  from_environment,  // PostgreSQL when KEHU_TEST_STORE=postgresql, else SQLite
+  sqlite,
+  postgresql,
+};
+
 // Extra arguments and environment for `kehu-server serve`.
 struct ServeOptions {
   std::vector<std::string> args;              // appended after --listen
   std::map<std::string, std::string> env;     // set in the server's environment
+  TestStore store = TestStore::from_environment;
 };
 
 class ServerFixture {
@@ -66,6 +82,10 @@ class ServerFixture {
   // Fails the test (Catch2 FAIL) if any step does.
   ServerFixture();
   explicit ServerFixture(ServeOptions serve);
+  // Another `serve` process on `first`'s PostgreSQL store (users and data are
+  // first's), with a data directory of its own for its log. REQUIRES: first
+  // runs on PostgreSQL and outlives this.
+  ServerFixture(const ServerFixture& first, ServeOptions serve);
   // Stops the server (SIGTERM) if it runs and removes the data directory.
   ~ServerFixture();
   ServerFixture(const ServerFixture&) = delete;
@@ -78,8 +98,16 @@ class ServerFixture {
   int stop(int sig = SIGTERM);
   bool running() const { return pid_ > 0; }
 
+  // The server's own folder (logs; and the SQLite store when on_postgres() is
+  // false). run_server_command() replaces "--data" data_dir() by store_args(),
+  // so admin commands written for SQLite work on either store.
   const std::string& data_dir() const { return dir_; }
   std::string store_path() const { return dir_ + "/kehu-server.db"; }
+  bool on_postgres() const { return !store_url_.empty(); }
+  // {"--data", DIR} or {"--store", URL}: what every admin command is given.
+  std::vector<std::string> store_args() const;
+  // The PostgreSQL database's URL; "" on SQLite.
+  const std::string& store_url() const { return store_url_; }
   int port() const { return port_; }
   // Whether serve was given --tls-cert.
   bool tls() const;
@@ -100,6 +128,8 @@ class ServerFixture {
  private:
   std::string dir_;
   ServeOptions serve_;
+  std::shared_ptr<PostgresDatabase> db_;  // shared with the other processes on it
+  std::string store_url_;
   pid_t pid_ = -1;
   int port_ = 0;
 };

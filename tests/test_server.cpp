@@ -494,7 +494,9 @@ TEST_CASE("server: compressed requests and responses", "[server]") {
   CHECK(json::parse(p->body)["records"][0]["fields"]["name"] == "压缩");
 }
 
-TEST_CASE("server: audit verify names a tampered revision", "[server]") {
+// SQLite only: it tampers with the store file through SQLite; test_postgres.cpp
+// tampers with a PostgreSQL store through psql.
+TEST_CASE("server: audit verify names a tampered revision (SQLite file)", "[server][sqlite-only]") {
   ServerFixture s;
   const std::string wang = s.login("wang", "dev-a");
   create_customer(s, wang, "rec-1");
@@ -521,7 +523,10 @@ TEST_CASE("server: audit verify names a tampered revision", "[server]") {
   CHECK_THAT(broken.output, Catch::Contains("seq 2") && Catch::Contains("rec-1"));
 }
 
-TEST_CASE("server: a backup taken while serving restores to a verifiable store", "[server]") {
+// SQLite only: `kehu-server backup` copies the SQLite file; a PostgreSQL store is
+// backed up with pg_dump (backup --store is refused, test_postgres.cpp).
+TEST_CASE("server: a backup taken while serving restores to a verifiable store (SQLite file)",
+          "[server][sqlite-only]") {
   ServerFixture s;
   const std::string wang = s.login("wang", "dev-a");
   for (int i = 1; i <= 20; ++i) create_customer(s, wang, "rec-" + std::to_string(i), "dev-a", i);

@@ -5,6 +5,7 @@
 // a crash leaves the file at one version or the next, never between.
 #include <string>
 
+#include "customer_index.h"
 #include "kehu/error.h"
 #include "replica_impl.h"
 
@@ -65,6 +66,28 @@ const char* const kV2 = "ALTER TABLE records ADD COLUMN last_followup_at TEXT;";
 // Version 3: a change awaiting a manager's approval remembers its request id.
 const char* const kV3 = "ALTER TABLE changes ADD COLUMN request INTEGER;";
 
+// Version 4: the customer index for list filters, --search and reminders
+// (customer_index.h describes the tables). Filled from `records` by its data step.
+const char* const kV4 = R"sql(
+CREATE TABLE customer_index(
+  docid INTEGER PRIMARY KEY,
+  record_id TEXT NOT NULL UNIQUE,
+  in_bin INTEGER NOT NULL DEFAULT 0,
+  next_date TEXT,
+  birthday TEXT,
+  created_at TEXT,
+  last_followup_at TEXT,
+  facets TEXT NOT NULL DEFAULT '');
+CREATE TABLE customer_facets(
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  docid INTEGER NOT NULL,
+  PRIMARY KEY(field, value, docid)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE customer_text USING fts4(text, grams, notindexed=text);
+)sql";
+
+void index_customers(db::Database& db) { CustomerIndex(db).rebuild(); }
+
 // Moves last_followup_at out of each customer's fields JSON into the new column
 // (SQLite 3.15 has no JSON1, so this step is C++).
 void move_derived_to_column(db::Database& db) {
@@ -92,6 +115,7 @@ const Migration kMigrations[] = {
     {ReplicaVersion::v1_initial, kV1, nullptr},
     {ReplicaVersion::v2_derived_column, kV2, move_derived_to_column},
     {ReplicaVersion::v3_change_requests, kV3, nullptr},
+    {ReplicaVersion::v4_customer_index, kV4, index_customers},
 };
 
 }  // namespace

@@ -20,14 +20,14 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// WAL lets a backup or a second `kehu` process read while one writes. A 16 MiB
+// WAL lets a backup or a second `kehu` process read while one writes. An 8 MiB
 // page cache (SQLite's default is 2 MiB) keeps the random-UUID indexes of a
 // large replica in memory instead of re-reading and re-decrypting their pages
 // on every write (bench B1, B3, B4); B8 keeps the client under 64 MB.
 void configure(db::Database& db) {
   db.exec(
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
-      "PRAGMA cache_size = -16384;");
+      "PRAGMA cache_size = -8192;");
 }
 
 std::string default_author() {

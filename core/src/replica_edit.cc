@@ -158,6 +158,7 @@ void Replica::Impl::refresh_derived(const std::string& customer_id) {
       .bind_text_or_null(1, latest)
       .bind(2, customer_id)
       .run();
+  index.set_last_followup(customer_id, latest);
 }
 
 Record Replica::add(std::string_view collection, const FieldInputs& inputs,

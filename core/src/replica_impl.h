@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "customer_index.h"
 #include "kehu/hlc.h"
 #include "kehu/replica.h"
 #include "kehu/sqlite.h"
@@ -12,6 +13,7 @@ namespace kehu {
 
 struct Replica::Impl {
   db::Database db;
+  CustomerIndex index{db};  // derived from `records`: see customer_index.h for who keeps it current
   std::string passphrase;  // kept for backup(): the copy is keyed like the original
   std::string device_id;
   HybridClock clock;
@@ -46,7 +48,9 @@ struct Replica::Impl {
   std::optional<Record> load(std::string_view id);
   std::optional<Record> load_by_code(std::string_view code);
   std::optional<Record> resolve(std::string_view id_or_code);  // id, code, or alias
-  void store(const Record& r);  // the view columns (derived fields are not stored here)
+  // The view columns (derived fields are not stored here); a customer's index
+  // rows follow (customer_index.h).
+  void store(const Record& r);
   bool has_pending(const std::string& record_id);
 
   // Writes one local change: the record's new state and its change-log entry.

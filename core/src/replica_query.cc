@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "customer_filter.h"
 #include "kehu/error.h"
 #include "kehu/text.h"
 #include "replica_impl.h"
@@ -77,18 +78,20 @@ void Replica::Impl::store(const Record& r) {
       .bind(5, stored_fields(r.fields))
       .bind(6, r.id)
       .run();
-  if (db.changes() > 0) return;
-  db.cached(
-        "INSERT INTO records(id, collection, code, parent, rev, deleted, fields) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, r.id)
-      .bind(2, r.collection)
-      .bind_text_or_null(3, r.code)
-      .bind_text_or_null(4, r.parent)
-      .bind(5, r.rev)
-      .bind(6, r.deleted ? 1 : 0)
-      .bind(7, stored_fields(r.fields))
-      .run();
+  if (db.changes() == 0) {
+    db.cached(
+          "INSERT INTO records(id, collection, code, parent, rev, deleted, fields) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, r.id)
+        .bind(2, r.collection)
+        .bind_text_or_null(3, r.code)
+        .bind_text_or_null(4, r.parent)
+        .bind(5, r.rev)
+        .bind(6, r.deleted ? 1 : 0)
+        .bind(7, stored_fields(r.fields))
+        .run();
+  }
+  if (r.collection == "customers") index.put(r.id, r.code, r.deleted, r.fields);
 }
 
 std::optional<Record> Replica::get(std::string_view id) const { return impl_->load(id); }
@@ -106,26 +109,12 @@ Record Replica::require(std::string_view id_or_code) const {
 
 namespace {
 
-struct Filter {
-  const FieldDef* field;
-  json value;
-};
+constexpr const char* kCustomers = "customers";
 
-bool matches(const Record& r, const std::vector<Filter>& filters, const std::string& search) {
-  for (const auto& f : filters) {
-    const json& have = f.field->key == "code" ? json(r.code) : r.fields.value(f.field->key, json());
-    if (f.field->type == FieldType::tags && f.value.is_array()) {
-      // --where tags=X: every listed tag is on the record.
-      if (!have.is_array()) return false;
-      for (const auto& t : f.value) {
-        if (std::find(have.begin(), have.end(), t) == have.end()) return false;
-      }
-    } else if (have != f.value) {
-      return false;
-    }
-  }
+// Other collections' --search: a substring of their text fields (child lists are
+// a handful of rows under one customer, so no index).
+bool child_search_matches(const Record& r, const std::string& search) {
   if (search.empty()) return true;
-  if (r.code.find(search) != std::string::npos) return true;
   for (const char* key : {"name", "contact", "need", "notes", "phone", "content", "product"}) {
     auto it = r.fields.find(key);
     if (it != r.fields.end() && it->is_string() &&
@@ -134,6 +123,10 @@ bool matches(const Record& r, const std::vector<Filter>& filters, const std::str
     }
   }
   return false;
+}
+
+bool has_customer_filters(const ListQuery& q) {
+  return !q.tags.empty() || q.region || q.owner || q.stage || q.stale_days;
 }
 
 std::string sort_value(const Record& r, const std::string& key) {
@@ -154,31 +147,53 @@ std::string sort_value(const Record& r, const std::string& key) {
 
 std::vector<Record> Replica::list(const ListQuery& q) const {
   const CollectionDef& coll = Schema::builtin().collection(q.collection);
-  std::vector<Filter> filters;
-  for (const auto& [name, text] : q.where) {
-    const FieldDef& f = coll.field(name);
-    json v = f.key == "code" ? json(trim(text)) : normalize_value(f, text);
-    if (v.is_null()) throw Error(Errc::usage, "--where " + name + "= needs a value");
-    filters.push_back({&f, std::move(v)});
-  }
-  std::string sql = std::string("SELECT ") + kRecordColumns +
-                    " FROM records WHERE collection = ? AND deleted = ?";
-  if (!q.parent.empty()) sql += " AND parent = ?";
-  // Cheap pre-filter on the stored JSON text; matches() decides exactly.
-  if (!q.search.empty()) sql += " AND (instr(fields, ?) > 0 OR instr(code, ?) > 0)";
-  auto st = impl_->db.prepare(sql);
-  int i = 1;
-  st.bind(i++, coll.name);
-  st.bind(i++, q.deleted ? 1 : 0);
-  if (!q.parent.empty()) st.bind(i++, q.parent);
-  if (!q.search.empty()) {
-    st.bind(i++, q.search);
-    st.bind(i++, q.search);
-  }
   std::vector<Record> out;
-  while (st.step()) {
-    Record r = record_from_row(st);
-    if (matches(r, filters, q.search)) out.push_back(std::move(r));
+  auto& db = impl_->db;
+  if (coll.name == kCustomers && q.parent.empty()) {
+    const CustomerFilter filter(q);
+    if (auto docids = filter.candidates(impl_->index)) {
+      // The index narrowed the list: read only those customers.
+      auto& st = db.cached(std::string("SELECT ") + kRecordColumns +
+                           " FROM records WHERE id = "
+                           "(SELECT record_id FROM customer_index WHERE docid = ? AND in_bin = ?)");
+      for (std::int64_t docid : *docids) {
+        st.bind(1, docid).bind(2, q.deleted ? 1 : 0);
+        if (st.step()) {
+          Record r = record_from_row(st);
+          if (r.deleted == q.deleted && filter.matches(r)) out.push_back(std::move(r));
+        }
+        st.reset();
+      }
+    } else {
+      auto& st = db.cached(std::string("SELECT ") + kRecordColumns +
+                           " FROM records WHERE collection = 'customers' AND deleted = ?");
+      st.bind(1, q.deleted ? 1 : 0);
+      while (st.step()) {
+        Record r = record_from_row(st);
+        if (filter.matches(r)) out.push_back(std::move(r));
+      }
+      st.reset();
+    }
+  } else {
+    if (has_customer_filters(q)) {
+      throw Error(Errc::usage, "--tag, --region, --owner, --stage and --stale filter customers, not " + coll.name);
+    }
+    const std::vector<FieldFilter> filters = parse_where(coll, q.where);
+    std::string sql = std::string("SELECT ") + kRecordColumns +
+                      " FROM records WHERE collection = ? AND deleted = ?";
+    if (!q.parent.empty()) sql += " AND parent = ?";
+    // Cheap pre-filter on the stored JSON text; the C++ checks decide exactly.
+    if (!q.search.empty()) sql += " AND instr(fields, ?) > 0";
+    auto st = db.prepare(sql);
+    int i = 1;
+    st.bind(i++, coll.name);
+    st.bind(i++, q.deleted ? 1 : 0);
+    if (!q.parent.empty()) st.bind(i++, q.parent);
+    if (!q.search.empty()) st.bind(i++, q.search);
+    while (st.step()) {
+      Record r = record_from_row(st);
+      if (where_matches(r, filters) && child_search_matches(r, q.search)) out.push_back(std::move(r));
+    }
   }
   std::string key = q.sort, dir;
   bool desc = !key.empty() && key[0] == '-';

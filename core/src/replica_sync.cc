@@ -130,6 +130,7 @@ std::optional<std::string> Replica::Impl::record_of_change(const std::string& ch
 
 void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids) {
   for (const auto& id : customer_ids) {
+    index.erase(id);
     // The customer's own rows, then its children's (by parent).
     for (const char* sql : {"DELETE FROM revisions WHERE record_id = ?1 OR record_id IN "
                             "(SELECT id FROM records WHERE parent = ?1)",
@@ -150,6 +151,13 @@ void Replica::Impl::drop_everything_pulled() {
       "DELETE FROM revisions WHERE record_id NOT IN (SELECT id FROM records);"
       "DELETE FROM conflicts WHERE record_id NOT IN (SELECT id FROM records);"
       "DELETE FROM code_aliases WHERE record_id NOT IN (SELECT id FROM records);");
+  index.erase_orphans();
+  // A customer kept for its pending edits may have lost pulled follow-ups.
+  std::vector<std::string> kept;
+  auto st = db.prepare("SELECT id FROM records WHERE collection = 'customers'");
+  while (st.step()) kept.push_back(st.text(0));
+  st.reset();
+  for (const auto& id : kept) refresh_derived(id);
 }
 
 void Replica::Impl::rebuild_view(const std::string& record_id) {
@@ -180,6 +188,8 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
   rec->fields = std::move(fields);
   rec->deleted = deleted;
   store(*rec);
+  // A follow-up that comes back (a refused delete) or goes counts again.
+  if (rec->collection == "followups" && !rec->parent.empty()) refresh_derived(rec->parent);
 }
 
 std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
@@ -233,9 +243,17 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
         ins.bind(1, p.id).bind(2, p.collection).bind_text_or_null(3, p.code);
         ins.bind_text_or_null(4, p.parent).bind(5, p.rev).bind(6, p.deleted ? 1 : 0);
         ins.bind(7, fields).bind(8, fields).bind(9, p.deleted ? 1 : 0).run();
+        if (p.collection == "customers") {
+          impl_->index.put(p.id, p.code, p.deleted, p.fields);
+          // Its follow-ups may have come first (an earlier page, or before a
+          // scope change brought the customer back).
+          customers_to_refresh.insert(p.id);
+        }
       } else if (impl_->has_pending(p.id)) {
         impl_->rebuild_view(p.id);
         ++merged;
+      } else if (p.collection == "customers") {
+        impl_->index.put(p.id, p.code, p.deleted, p.fields);
       }
       for (const auto& alias : p.old_codes) {
         db.cached("INSERT OR REPLACE INTO code_aliases(alias, record_id) VALUES (?, ?)")
@@ -345,6 +363,9 @@ void Replica::Impl::take_code(const std::string& code, const std::string& record
   // it takes a provisional code, and the server re-codes it at its own push.
   db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other).run();
   db.cached("UPDATE records SET code = ? WHERE id = ?").bind(1, allocate_code()).bind(2, other).run();
+  if (auto moved = load(other); moved && moved->collection == "customers") {
+    index.put(moved->id, moved->code, moved->deleted, moved->fields);
+  }
 }
 
 }  // namespace kehu

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "kehu/record.h"
+#include "kehu/reminders.h"
 #include "kehu/schema.h"
 
 namespace kehu {
@@ -37,7 +38,8 @@ enum class ReplicaVersion : int {
   v1_initial = 1,
   v2_derived_column = 2,  // last_followup_at moves out of the synced fields JSON
   v3_change_requests = 3,  // changes.request: the approval request of an awaiting change
-  current = v3_change_requests,
+  v4_customer_index = 4,   // customer_index, customer_facets, customer_text (FTS4 pairs)
+  current = v4_customer_index,
 };
 
 // (field key or Chinese/English label, raw text as typed). Order matters only for
@@ -52,6 +54,14 @@ struct ListQuery {
   bool deleted = false;    // list the recycle bin instead of live records
   std::string sort;        // field key; "-key" for descending; default: code / date
   std::size_t limit = 0;   // 0 = all
+  // Customers only (Error(usage) for other collections). Values are validated:
+  // Error(usage) naming the flag, the value and what is allowed.
+  std::vector<std::string> tags;      // --tag: every one of these tags is on the customer
+  std::optional<std::string> region;  // --region: "PROVINCE" or "PROVINCE/CITY"
+  std::optional<std::string> owner;   // --owner: 负责人, exactly
+  std::optional<std::string> stage;   // --stage: 销售阶段, key or label
+  std::optional<std::int64_t> stale_days;  // --stale: last follow-up this many days ago or more, or never
+  std::string today;  // "YYYY-MM-DD" that --stale counts from; empty: today_local()
 };
 
 // A change-log entry and where it stands.
@@ -146,6 +156,20 @@ class Replica {
   };
   std::vector<HistoryEntry> history(std::string_view id_or_code, std::string_view field = {}) const;
   ReplicaStatus status() const;
+
+  // ---- Reminders and rules (reminders.h; replica_due.cc). `today` is
+  // "YYYY-MM-DD" (Error(usage) otherwise); `days` 0..kMaxRuleDays.
+  DueReport due(std::string_view today, std::int64_t days) const;
+  std::vector<DueItem> churn_candidates(std::string_view today) const;
+  // Sets type = lost on every churn candidate, each as one edit whose change
+  // carries churn_cause(); all in one transaction. Returns the candidates with
+  // their new state.
+  std::vector<DueItem> apply_churn(std::string_view today);
+  // The churn threshold in days: the admin's setting as last synced, or
+  // kDefaultChurnDays. set_churn_days() checks the range only (Error(validation));
+  // who may change it is decided by the caller (the CLI, the server).
+  std::int64_t churn_days() const;
+  void set_churn_days(std::int64_t days);
 
   // ---- Maintenance.
   // A consistent encrypted copy with the same passphrase, safe while others write.
