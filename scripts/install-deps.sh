@@ -7,6 +7,7 @@ PKGS=(
   libsqlcipher-dev libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev catch2 libcpp-httplib-dev
   sqlcipher
+  postgresql libpq-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do
