@@ -158,14 +158,15 @@ PostgresStore::PostgresStore(std::string url)
 PostgresStore::~PostgresStore() = default;
 
 std::unique_ptr<StoreTxn> PostgresStore::begin(TxnMode mode) {
-  // An idle pooled connection may have died (the database restarted, a network
-  // blip): one retry on a fresh connection hides that from the request.
-  for (int attempt = 0;; ++attempt) {
+  // Idle pooled connections may have died (the database restarted, a network
+  // blip): each is closed and the next tried, up to a fresh one, so the request
+  // never sees it.
+  for (std::size_t attempt = 0;; ++attempt) {
     pg::Lease lease = pool_.acquire();
     try {
       PostgresStoreTxn::start(*lease, mode);
     } catch (const pg::PgError& e) {
-      if (lease->broken() && attempt == 0) continue;  // the lease closes it
+      if (lease->broken() && attempt < config::kPostgresMaxConnections) continue;  // the lease closes it
       if (!lease->broken()) PostgresStoreTxn::abandon(lease);
       if (e.sqlstate() == pg::kLockNotAvailable) {
         throw Error(Errc::storage, "another writer held the store for " +

@@ -321,14 +321,20 @@ void PostgresStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq)
 
 // --- revisions ---
 
+// Both are read once per transaction and then follow append_revision: nobody
+// else appends meanwhile (a writer holds the lock; a reader has its snapshot),
+// and each saved query is a round trip per pushed change.
 std::int64_t PostgresStoreTxn::next_seq() {
-  return run("SELECT COALESCE(MAX(seq), 0) + 1 FROM revisions", {}, "next_seq").int64(0, 0);
+  if (!next_seq_) next_seq_ = run("SELECT COALESCE(MAX(seq), 0) + 1 FROM revisions", {}, "next_seq").int64(0, 0);
+  return *next_seq_;
 }
 
 std::string PostgresStoreTxn::last_hash() {
-  pg::Result r = run("SELECT hash FROM revisions ORDER BY seq DESC LIMIT 1", {}, "last_hash");
-  if (r.rows() == 0) return std::string(64, '0');
-  return r.text(0, 0);
+  if (!last_hash_) {
+    pg::Result r = run("SELECT hash FROM revisions ORDER BY seq DESC LIMIT 1", {}, "last_hash");
+    last_hash_ = r.rows() == 0 ? std::string(64, '0') : r.text(0, 0);
+  }
+  return *last_hash_;
 }
 
 void PostgresStoreTxn::append_revision(const StoredRevision& rev) {
@@ -337,6 +343,8 @@ void PostgresStoreTxn::append_revision(const StoredRevision& rev) {
   p.int64(rev.seq).text(rev.record_id).int64(rev.rev).text(rev.change_id);
   p.text(rev.body).text(rev.prev_hash).text(rev.hash);
   run("INSERT INTO revisions(" KEHU_REVISION_COLUMNS ") VALUES($1, $2, $3, $4, $5, $6, $7)", p, "append_revision");
+  next_seq_ = rev.seq + 1;
+  last_hash_ = rev.hash;
 }
 
 std::vector<StoredRevision> PostgresStoreTxn::revisions_of(std::string_view record_id) {

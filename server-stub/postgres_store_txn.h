@@ -10,6 +10,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "postgres_pool.h"
 #include "store.h"
@@ -88,6 +89,9 @@ class PostgresStoreTxn final : public StoreTxn {
   pg::Lease lease_;
   TxnMode mode_;
   bool open_ = true;
+  // next_seq() and last_hash() once read (see the .cc).
+  std::optional<std::int64_t> next_seq_;
+  std::optional<std::string> last_hash_;
 };
 
 }  // namespace kehu::server

@@ -189,6 +189,28 @@ TEST_CASE("postgres: revisions are append-only, and audit verify names a tampere
   CHECK_THAT(broken.output, Catch::Contains("seq 2") && Catch::Contains("rec-1"));
 }
 
+TEST_CASE("postgres: connections the database dropped are replaced without failing a request", "[pg]") {
+  ServerFixture s(on_postgres());
+  const std::string wang = s.login("wang", "dev-a");
+  // Several pooled connections, all idle afterwards.
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i) readers.emplace_back([&] { s.post("/v1/pull", {{"cursor", "0"}}, wang); });
+  for (auto& t : readers) t.join();
+  const std::string db = s.store_url().substr(s.store_url().rfind('/') + 1);
+  auto killed = PostgresCluster::shared().psql(
+      db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+          "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  INFO(killed.output);
+  REQUIRE(killed.exit_code == 0);
+  CHECK(std::stoi(killed.output) >= 1);
+  json created = push_change(s, wang, make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1,
+                                                  new_customer_fields("断线重连")));
+  CHECK(created["status"] == "applied");
+  Reply pulled = s.post("/v1/pull", {{"cursor", "0"}}, wang);
+  CHECK(pulled.status == 200);
+  CHECK(pulled.body["revisions"].size() == 1);
+}
+
 // Writers in two processes racing: one record, one change_id, one month's code
 // serials; a reader paging through both processes meanwhile.
 TEST_CASE("postgres: two processes pushing to one record at once keep rev, seq, codes and the chain", "[pg]") {
