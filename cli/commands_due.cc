@@ -1,0 +1,231 @@
+// `kehu due` and `kehu rules`: reminders and the churn rule (kehu/reminders.h),
+// offline on the replica. The churn threshold is an admin setting kept on the
+// server (POST /v1/settings, docs/protocol.md) and copied to each replica by
+// `kehu sync`.
+#include <cstdlib>
+#include <iostream>
+
+#include "commands.h"
+#include "kehu/calendar.h"
+#include "kehu/error.h"
+#include "kehu/sync/sync_session.h"
+#include "kehu/text.h"
+#include "output.h"
+
+namespace kehu::cli {
+namespace {
+
+enum class Section { followups, birthdays, intentions, churn };
+
+// The reason in the user's language (the core's is English).
+std::string reason_text(const Context& ctx, Section s, const DueItem& item) {
+  if (ctx.lang != Lang::zh) return item.reason;
+  const std::string n = std::to_string(item.days < 0 ? -item.days : item.days);
+  switch (s) {
+    case Section::followups: {
+      std::string out = item.days > 0    ? "逾期 " + n + " 天"
+                        : item.days == 0 ? "今天到期"
+                                         : n + " 天后到期";
+      const std::string plan = item.customer.fields.value("next_plan", "");
+      return plan.empty() ? out : out + "：" + plan;
+    }
+    case Section::birthdays:
+      return item.days == 0 ? "今天生日" : item.date.substr(5) + " 生日（" + n + " 天后）";
+    case Section::intentions:
+      return item.date.empty() ? "从未跟进" : "已 " + n + " 天未跟进（最后 " + item.date + "）";
+    case Section::churn:
+      if (item.date.empty()) return "无订单或跟进记录";
+      return item.by_creation ? "自 " + item.date + " 添加以来无订单或跟进（" + n + " 天）"
+                              : "自 " + item.date + " 起无订单或跟进（" + n + " 天）";
+  }
+  return item.reason;
+}
+
+json item_json(const DueItem& item) {
+  const json& f = item.customer.fields;
+  return {{"code", item.customer.code},
+          {"name", f.value("name", "")},
+          {"owner", f.value("owner", "")},
+          {"date", item.date.empty() ? json() : json(item.date)},
+          {"days", item.days},
+          {"reason", item.reason}};
+}
+
+json items_json(const std::vector<DueItem>& items) {
+  json arr = json::array();
+  for (const auto& item : items) arr.push_back(item_json(item));
+  return arr;
+}
+
+void print_section(const Context& ctx, Section s, const std::string& title,
+                   const std::vector<DueItem>& items, std::ostream& out) {
+  const bool zh = ctx.lang == Lang::zh;
+  const std::string count = std::to_string(items.size());
+  out << title << (zh ? "（" + count + "）\n" : " (" + count + ")\n");
+  if (items.empty()) {
+    out << (zh ? "  （无）\n" : "  (none)\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : items) {
+    const json& f = item.customer.fields;
+    rows.push_back({item.customer.code, f.value("name", ""), f.value("owner", ""), item.date,
+                    reason_text(ctx, s, item)});
+  }
+  const std::vector<std::string> header =
+      zh ? std::vector<std::string>{"客户编号", "客户名称", "负责人", "日期", "原因"}
+         : std::vector<std::string>{"Code", "Name", "Owner", "Date", "Reason"};
+  out << render_table(header, rows, 60);
+}
+
+std::string churn_title(const Context& ctx, std::int64_t churn_days) {
+  const std::string n = std::to_string(churn_days);
+  return ctx.lang == Lang::zh
+             ? "流失预警（成交客户 " + n + " 天无订单或跟进）"
+             : "Churn candidates (deal customers with no order or follow-up for " + n + " days)";
+}
+
+// The setting names `kehu rules set` knows.
+constexpr const char* kChurnDaysName = "churn-days";
+
+std::int64_t parse_days(const std::string& name, const std::string& text) {
+  std::size_t used = 0;
+  std::int64_t n = -1;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || n < 1 || n > kMaxRuleDays) {
+    throw Error(Errc::usage, name + " \"" + text +
+                                 "\": expected a whole number of days from 1 to " +
+                                 std::to_string(kMaxRuleDays));
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string cli_today() {
+  const char* v = std::getenv("KEHU_TODAY");
+  if (v && *v) return checked_today(v, "KEHU_TODAY");
+  return today_local();
+}
+
+int cmd_due(Context& ctx, std::int64_t days) {
+  const std::string today = cli_today();
+  DueReport r = ctx.replica().due(today, days);
+  if (ctx.json) {
+    print_json({{"today", r.today},
+                {"days", r.days},
+                {"churn_days", r.churn_days},
+                {"followups", items_json(r.followups)},
+                {"birthdays", items_json(r.birthdays)},
+                {"intentions", items_json(r.intentions)},
+                {"churn", items_json(r.churn)}},
+               std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  const std::string n = std::to_string(r.days);
+  const std::string quiet = std::to_string(kIntentionStaleDays);
+  std::cout << (zh ? "今天 " : "Today ") << r.today << "\n\n";
+  print_section(ctx, Section::followups,
+                zh ? "待跟进（" + n + " 天内到期或已逾期）"
+                   : "Follow-ups due within " + n + " days or overdue",
+                r.followups, std::cout);
+  std::cout << '\n';
+  print_section(ctx, Section::birthdays,
+                zh ? n + " 天内生日" : "Birthdays in the next " + n + " days", r.birthdays,
+                std::cout);
+  std::cout << '\n';
+  print_section(ctx, Section::intentions,
+                zh ? "意向客户 " + quiet + " 天未跟进"
+                   : "Intention customers not followed up in " + quiet + " days",
+                r.intentions, std::cout);
+  std::cout << '\n';
+  print_section(ctx, Section::churn, churn_title(ctx, r.churn_days), r.churn, std::cout);
+  return 0;
+}
+
+int cmd_rules_show(Context& ctx) {
+  auto& rep = ctx.replica();
+  const bool set = !rep.meta(kChurnDaysMeta).empty();
+  if (ctx.json) {
+    print_json({{"churn_days", rep.churn_days()}, {"intention_days", kIntentionStaleDays}},
+               std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  std::vector<std::vector<std::string>> rows = {
+      {kChurnDaysName, std::to_string(rep.churn_days()),
+       zh ? (set ? "管理员设置（同步）" : "默认") : (set ? "set by an admin (synced)" : "default")},
+      {"intention-days", std::to_string(kIntentionStaleDays), zh ? "固定" : "fixed"}};
+  std::cout << render_table(zh ? std::vector<std::string>{"规则", "天数", "来源"}
+                               : std::vector<std::string>{"Rule", "Days", "Source"},
+                            rows);
+  return 0;
+}
+
+int cmd_rules_set(Context& ctx, const std::string& name, const std::string& value) {
+  if (name != kChurnDaysName) {
+    throw Error(Errc::usage, "kehu rules set " + name +
+                                 ": unknown rule; the rule an admin sets is " + kChurnDaysName);
+  }
+  const std::int64_t days = parse_days(name, value);
+  auto& rep = ctx.replica();
+  const std::string role = rep.meta("role");
+  if (role != "admin") {
+    const std::string user = rep.meta("user");
+    throw Error(Errc::forbidden,
+                "only an admin may change the rules: this replica is " +
+                    (user.empty() ? std::string("not logged in")
+                                  : "logged in as " + user + " (role " +
+                                        (role.empty() ? std::string("unknown") : role) + ")") +
+                    "; ask an admin, or `kehu login` as one");
+  }
+  // The server keeps the team's value; every device copies it at `kehu sync`.
+  json answer = sync::request(rep, sync::SyncOptions{}, "/v1/settings", {{"churn_days", days}},
+                              "setting churn-days");
+  rep.set_churn_days(answer.value("churn_days", days));
+  if (ctx.json) {
+    print_json({{"churn_days", rep.churn_days()}}, std::cout);
+  } else if (ctx.lang == Lang::zh) {
+    std::cout << "流失规则：成交客户 " << rep.churn_days()
+              << " 天无订单或跟进即提示流失（其他设备同步后生效）\n";
+  } else {
+    std::cout << "churn-days is now " << rep.churn_days()
+              << " (other devices get it at their next sync)\n";
+  }
+  return 0;
+}
+
+int cmd_rules_apply_churn(Context& ctx, bool dry_run) {
+  auto& rep = ctx.replica();
+  const std::string today = cli_today();
+  std::vector<DueItem> items = dry_run ? rep.churn_candidates(today) : rep.apply_churn(today);
+  const std::string cause = churn_cause(rep.churn_days());
+  if (ctx.json) {
+    json arr = items_json(items);
+    for (auto& j : arr) j["applied"] = !dry_run;
+    print_json({{"churn_days", rep.churn_days()},
+                {"cause", cause},
+                {"dry_run", dry_run},
+                {"customers", arr}},
+               std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  print_section(ctx, Section::churn, churn_title(ctx, rep.churn_days()), items, std::cout);
+  if (dry_run) {
+    std::cout << (zh ? "预演：未做任何修改\n" : "dry run: nothing was changed\n");
+  } else if (!items.empty()) {
+    std::cout << (zh ? std::to_string(items.size()) + " 个客户已设为流失客户（原因：" + cause +
+                           "）；kehu sync 后提交\n"
+                     : std::to_string(items.size()) + " customers set to lost (cause: \"" + cause +
+                           "\"); `kehu sync` sends the changes\n");
+  }
+  return 0;
+}
+
+}  // namespace kehu::cli

@@ -1,0 +1,181 @@
+#include "customer_filter.h"
+
+#include <algorithm>
+
+#include "kehu/calendar.h"
+#include "kehu/error.h"
+#include "kehu/text.h"
+#include "search_grams.h"
+
+namespace kehu {
+namespace {
+
+const std::string& text_of(const json& fields, const char* key) {
+  static const std::string kEmpty;
+  auto it = fields.find(key);
+  return it != fields.end() && it->is_string() ? it->get_ref<const std::string&>() : kEmpty;
+}
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+// --stale beyond 100 years is a typo, not a question.
+constexpr std::int64_t kMaxDays = 36500;
+
+std::string choices(const FieldDef& f) {
+  std::string out;
+  for (const EnumValue& v : f.values) out += (out.empty() ? "" : ", ") + v.key + " (" + v.zh + ")";
+  return out;
+}
+
+}  // namespace
+
+std::vector<FieldFilter> parse_where(
+    const CollectionDef& coll, const std::vector<std::pair<std::string, std::string>>& where) {
+  std::vector<FieldFilter> out;
+  for (const auto& [name, text] : where) {
+    const FieldDef& f = coll.field(name);
+    json v;
+    try {
+      v = f.key == "code" ? json(trim(text)) : normalize_value(f, text);
+    } catch (const Error& e) {
+      if (e.code() != Errc::validation) throw;
+      throw Error(Errc::validation, "--where " + name + "=" + text + ": " + e.what());
+    }
+    if (v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty())) {
+      throw Error(Errc::usage, "--where " + name + "= needs a value");
+    }
+    out.push_back({&f, std::move(v)});
+  }
+  return out;
+}
+
+bool where_matches(const Record& r, const std::vector<FieldFilter>& filters) {
+  for (const auto& f : filters) {
+    const json& have = f.field->key == "code" ? json(r.code) : r.fields.value(f.field->key, json());
+    if (f.field->type == FieldType::tags && f.value.is_array()) {
+      if (!have.is_array()) return false;
+      for (const auto& t : f.value) {
+        if (std::find(have.begin(), have.end(), t) == have.end()) return false;
+      }
+    } else if (have != f.value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+CustomerFilter::CustomerFilter(const ListQuery& q) {
+  const CollectionDef& coll = Schema::builtin().collection("customers");
+  where_ = parse_where(coll, q.where);
+  for (const auto& f : where_) {
+    if (!CustomerIndex::is_facet(f.field->key)) continue;
+    if (f.value.is_array()) {
+      for (const auto& t : f.value) facets_.emplace_back(f.field->key, t.get<std::string>());
+    } else if (f.value.is_string()) {
+      facets_.emplace_back(f.field->key, f.value.get<std::string>());
+    }
+  }
+
+  for (const auto& raw : q.tags) {
+    json t = normalize_value(coll.field("tags"), raw);
+    if (t.is_null()) throw Error(Errc::usage, "--tag needs a tag, e.g. --tag 重点客户");
+    if (t.size() != 1) {
+      throw Error(Errc::usage,
+                  "--tag " + quoted(raw) +
+                      " names several tags: give --tag once per tag (all must be on the customer)");
+    }
+    tags_.push_back(t[0].get<std::string>());
+    facets_.emplace_back("tags", tags_.back());
+  }
+
+  if (q.region) {
+    const std::string region = trim(*q.region);
+    const auto slash = region.find('/');
+    province_ = trim(region.substr(0, slash));
+    city_ = slash == std::string::npos ? std::string() : trim(region.substr(slash + 1));
+    if (province_.empty() || (slash != std::string::npos && city_.empty()) ||
+        city_.find('/') != std::string::npos) {
+      throw Error(
+          Errc::usage,
+          "--region " + quoted(*q.region) +
+              " is not a region: expected PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京");
+    }
+    facets_.emplace_back("province", province_);
+    if (!city_.empty()) facets_.emplace_back("city", city_);
+  }
+
+  if (q.owner) {
+    owner_ = trim(*q.owner);
+    if (owner_.empty()) throw Error(Errc::usage, "--owner needs a name, e.g. --owner 王五");
+    facets_.emplace_back("owner", owner_);
+  }
+
+  if (q.stage) {
+    const FieldDef& f = coll.field("stage");
+    const EnumValue* v = f.find_value(trim(*q.stage));
+    if (!v) {
+      throw Error(Errc::usage, "--stage " + quoted(*q.stage) + " is not a sales stage (" + f.zh +
+                                   "): expected one of " + choices(f));
+    }
+    stage_ = v->key;
+    facets_.emplace_back("stage", stage_);
+  }
+
+  if (q.stale_days) {
+    if (*q.stale_days < 0 || *q.stale_days > kMaxDays) {
+      throw Error(Errc::usage, "--stale " + std::to_string(*q.stale_days) +
+                                   ": expected a number of days from 0 to " +
+                                   std::to_string(kMaxDays));
+    }
+    const std::string today = q.today.empty() ? today_local() : checked_today(q.today, "today");
+    // "Not followed up in N days": the last follow-up was N or more days ago.
+    stale_before_ = add_days(today, 1 - *q.stale_days);
+  }
+
+  if (!q.search.empty()) search_ = fold_search_text(q.search);
+}
+
+std::optional<std::vector<std::int64_t>> CustomerFilter::candidates(CustomerIndex& index) const {
+  std::optional<std::vector<std::int64_t>> out;
+  auto narrow = [&](std::vector<std::int64_t> ids) {
+    out = out ? intersect_sorted(*out, ids) : std::move(ids);
+  };
+  for (const auto& [field, value] : facets_) {
+    narrow(index.with_facet(field, value));
+    if (out->empty()) return out;
+  }
+  if (!search_.empty()) narrow(index.containing(search_));
+  // Alone, --stale keeps most customers: a scan reads them faster than lookups.
+  if (stale_before_ && out) narrow(index.followed_up_before(*stale_before_));
+  return out;
+}
+
+bool CustomerFilter::matches(const Record& r) const {
+  if (!where_matches(r, where_)) return false;
+  const json& f = r.fields;
+  if (!province_.empty() && text_of(f, "province") != province_) return false;
+  if (!city_.empty() && text_of(f, "city") != city_) return false;
+  if (!owner_.empty() && text_of(f, "owner") != owner_) return false;
+  if (!stage_.empty() && text_of(f, "stage") != stage_) return false;
+  if (!tags_.empty()) {
+    auto it = f.find("tags");
+    if (it == f.end() || !it->is_array()) return false;
+    for (const auto& t : tags_) {
+      if (std::find(it->begin(), it->end(), t) == it->end()) return false;
+    }
+  }
+  if (stale_before_) {
+    const std::string& last = text_of(f, "last_followup_at");
+    if (!last.empty() && last >= *stale_before_) return false;
+  }
+  if (!search_.empty()) {
+    if (fold_search_text(r.code).find(search_) != std::string::npos) return true;
+    for (const char* key : {"name", "contact", "phone", "need", "notes"}) {
+      if (fold_search_text(text_of(f, key)).find(search_) != std::string::npos) return true;
+    }
+    return false;
+  }
+  return true;
+}
+
+}  // namespace kehu

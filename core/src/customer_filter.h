@@ -1,0 +1,54 @@
+// A list query compiled against the schema (Replica::list, replica_query.cc):
+// every filter value validated and normalised once, then used twice: to ask the
+// customer index for candidates, and to check each loaded record exactly. The
+// index only ever narrows; matches() alone decides what is listed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "customer_index.h"
+#include "kehu/replica.h"
+#include "kehu/schema.h"
+
+namespace kehu {
+
+// One --where FIELD=VALUE, the value in its stored shape.
+struct FieldFilter {
+  const FieldDef* field;
+  json value;
+};
+
+// Parses --where filters of `coll`. Throws Error(validation) naming the flag,
+// the field, the value and the rule; Error(usage) for an empty value.
+std::vector<FieldFilter> parse_where(const CollectionDef& coll,
+                                     const std::vector<std::pair<std::string, std::string>>& where);
+// True if the record holds every filter's value (tags: every listed tag is on it).
+bool where_matches(const Record& r, const std::vector<FieldFilter>& filters);
+
+class CustomerFilter {
+ public:
+  // Validates every customer filter of `q`: Error(usage) or Error(validation)
+  // naming the flag, the value and what is allowed. --stale counts from q.today
+  // (today_local() when empty).
+  explicit CustomerFilter(const ListQuery& q);
+
+  // Sorted docids that may match, from the customer index; nullopt when no
+  // filter of the query is indexed (the caller scans every customer).
+  std::optional<std::vector<std::int64_t>> candidates(CustomerIndex& index) const;
+  // The exact test, deleted flag aside.
+  bool matches(const Record& r) const;
+
+ private:
+  std::vector<FieldFilter> where_;
+  std::vector<std::pair<std::string, std::string>> facets_;  // (field, stored value): all must hold
+  std::string province_, city_, owner_, stage_;
+  std::vector<std::string> tags_;
+  std::string search_;                       // folded
+  std::optional<std::string> stale_before_;  // last follow-up before this day, or never
+};
+
+}  // namespace kehu

@@ -1,0 +1,89 @@
+// The replica's customer index: what makes `customer list` filters, `--search`
+// and `kehu due` fast on 100,000 customers without reading every record.
+// Internal to kehu_core; the tables are made by migration v4 (migrations.cc).
+//
+//   customer_index   one row per customer record (live or in the recycle bin):
+//                    docid (INTEGER PRIMARY KEY, the key of the other two
+//                    tables), record_id, in_bin, the dates the reminder rules
+//                    read (next_date, birthday, created_at, last_followup_at) and
+//                    the customer's facets, serialised, to diff them on change.
+//   customer_facets  (field, value, docid), WITHOUT ROWID: one row per value of
+//                    each facet field (type, stage, status, source, province,
+//                    city, owner; one per tag), so an equality filter is one
+//                    range scan of sorted docids.
+//   customer_text    FTS4, docid = customer_index.docid: `text` (not indexed)
+//                    holds code, name, contact, phone, need and notes, folded and
+//                    one per line; `grams` holds their character pairs as tokens
+//                    (search_grams.h). A search of two or more characters
+//                    intersects the postings of its pairs, then checks `text`.
+//
+// The index is derived data: it is rebuilt from `records` by rebuild(), and
+// every write of a customer row in `records` must be followed, in the same
+// transaction, by put() (or erase() when the row goes). Replica::Impl does this
+// in store(), apply_pulled(), take_code(), drop_customers() and
+// drop_everything_pulled(); refresh_derived() calls set_last_followup().
+//
+// Not thread-safe: it shares the replica's connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kehu/record.h"
+#include "kehu/sqlite.h"
+
+namespace kehu {
+
+class CustomerIndex {
+ public:
+  explicit CustomerIndex(db::Database& db) : db_(db) {}
+
+  // The fields whose values are facets: an equality filter on them uses the index.
+  static bool is_facet(std::string_view key);
+
+  // Brings the rows of one customer up to date with its stored state (the view:
+  // server state plus pending edits). `fields` may hold derived fields; they are
+  // ignored (last_followup_at comes from set_last_followup()).
+  void put(const std::string& record_id, const std::string& code, bool deleted, const json& fields);
+  void set_last_followup(const std::string& record_id, const std::string& date);
+  // Forgets one customer / every customer whose record is gone.
+  void erase(const std::string& record_id);
+  void erase_orphans();
+  // Drops everything and indexes every customer in `records` again.
+  void rebuild();
+
+  // ---- Queries. Each returns sorted docids.
+  std::vector<std::int64_t> with_facet(std::string_view field, std::string_view value);
+  // Customers whose text holds `folded` (fold_search_text), exactly: pairs from
+  // the FTS index for two or more characters, a scan of the text for one.
+  std::vector<std::int64_t> containing(std::string_view folded);
+  // Customers last followed up before `date` (YYYY-MM-DD), or never.
+  std::vector<std::int64_t> followed_up_before(std::string_view date);
+
+  // One row of customer_index, for the reminder rules.
+  struct Dates {
+    std::string record_id;
+    std::string next_date, birthday, created_at, last_followup_at;  // "" when unset
+  };
+  // Live customers (not in the recycle bin) with a next_date on or before
+  // `until`, earliest first.
+  std::vector<Dates> next_date_until(std::string_view until);
+  // Live customers with a birthday.
+  std::vector<Dates> with_birthday();
+  // Live customers with facet (field, value) last followed up before `date` or never.
+  std::vector<Dates> facet_followed_up_before(std::string_view field, std::string_view value,
+                                              std::string_view date);
+
+ private:
+  std::vector<Dates> dates(db::Statement& st);
+
+  db::Database& db_;
+};
+
+// Intersection of two sorted docid lists.
+std::vector<std::int64_t> intersect_sorted(const std::vector<std::int64_t>& a,
+                                           const std::vector<std::int64_t>& b);
+
+}  // namespace kehu
