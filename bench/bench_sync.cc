@@ -270,12 +270,19 @@ Figure bench_b6_round_trip(Workspace& ws) {
 }
 
 Figure bench_b7_concurrent(Workspace& ws) {
-  Figure f("B7", "8 replicas push concurrently into one server", "changes/s");
+  const bool pg = !ws.b7_store.empty();
+  const int n_servers = ws.b7_servers;
+  Figure f("B7",
+           !pg ? std::string("8 replicas push concurrently into one server")
+               : "8 replicas push concurrently into " + std::to_string(n_servers) + " server process" +
+                     (n_servers > 1 ? "es" : "") + " on PostgreSQL",
+           "changes/s");
   constexpr int kReplicas = 8;
   const std::int64_t pool = ws.scaled(5000, 20);
   const std::int64_t edits_each = ws.scaled(12'500, 10);
-  // A server of its own, so its peak memory (B8) is B7's alone.
-  ServerProcess srv(ws.path("server-b7"));
+  // A server of its own, so its peak memory (B8) is B7's alone. With --store its
+  // store is that PostgreSQL database, and --servers N processes share it.
+  ServerProcess srv(ws.path("server-b7"), ws.b7_store);
   srv.add_user("b7-seed", "admin");
   // Eight salespeople whose territories all cover the shared customers.
   for (int k = 1; k <= kReplicas; ++k) {
@@ -283,6 +290,13 @@ Figure bench_b7_concurrent(Workspace& ws) {
     srv.set_regions("b7-" + std::to_string(k), all_provinces());
   }
   srv.start();
+  std::vector<std::unique_ptr<ServerProcess>> more;
+  for (int i = 1; i < n_servers; ++i) {
+    more.push_back(std::make_unique<ServerProcess>(ws.path("server-b7-" + std::to_string(i + 1)), srv));
+    more.back()->start();
+  }
+  std::vector<ServerProcess*> procs{&srv};
+  for (auto& p : more) procs.push_back(p.get());
 
   // The shared customers: created by one device, pulled by all eight.
   auto seed = Replica::create(ws.path("b7-seed.kehu"), kPassphrase);
@@ -302,7 +316,9 @@ Figure bench_b7_concurrent(Workspace& ws) {
   std::int64_t total = 0;
   for (int k = 1; k <= kReplicas; ++k) {
     auto rep = Replica::create(ws.path("b7-" + std::to_string(k) + ".kehu"), kPassphrase);
-    sync::login(*rep, srv.url(), "b7-" + std::to_string(k), ServerProcess::kPassword, {});
+    // Spread over the processes, as a load balancer would.
+    const ServerProcess& home = *procs[static_cast<std::size_t>(k - 1) % procs.size()];
+    sync::login(*rep, home.url(), "b7-" + std::to_string(k), ServerProcess::kPassword, {});
     sync::sync(*rep, {});
     // Offline edits on random shared customers: every customer is edited by
     // several devices from the same base rev, so the server merges and finds
@@ -321,8 +337,12 @@ Figure bench_b7_concurrent(Workspace& ws) {
     reps.push_back(std::move(rep));
   }
 
-  const auto mark = srv.log_mark();
-  const double cpu0 = srv.cpu_seconds();
+  std::vector<std::uintmax_t> marks;
+  double cpu0 = 0;
+  for (auto* p : procs) {
+    marks.push_back(p->log_mark());
+    cpu0 += p->cpu_seconds();
+  }
   std::latch ready(kReplicas + 1);
   std::mutex mu;
   std::vector<std::string> failures;
@@ -353,11 +373,15 @@ Figure bench_b7_concurrent(Workspace& ws) {
   for (auto& t : threads) t.join();
   const double wall =
       std::chrono::duration<double>(*std::max_element(ends.begin(), ends.end()) - t0).count();
-  const double server_cpu_s = srv.cpu_seconds() - cpu0;
+  double server_cpu_s = -cpu0;
+  std::vector<RequestLogLine> log;
+  for (std::size_t i = 0; i < procs.size(); ++i) {
+    server_cpu_s += procs[i]->cpu_seconds();
+    for (auto& line : procs[i]->requests_since(marks[i])) log.push_back(std::move(line));
+  }
   std::int64_t left = 0;
   for (auto& rep : reps) left += rep->status().pending;
   const std::int64_t pushed = total - left;
-  const auto log = srv.requests_since(mark);
   const LogSummary push = summarise(log, "/v1/push");
 
   // Evidence that merging happened: conflicts among the first revisions after the seed.
@@ -381,6 +405,7 @@ Figure bench_b7_concurrent(Workspace& ws) {
     }
   }
   ws.server_peak_rss_kb = srv.vm_hwm_kb();
+  for (auto& p : more) p->stop();
   srv.stop();
 
   f.value = static_cast<double>(pushed) / wall;
@@ -394,6 +419,11 @@ Figure bench_b7_concurrent(Workspace& ws) {
            seconds_text(push.ms / 1000) + " summed over requests, server CPU " +
            seconds_text(server_cpu_s) + "); " + std::to_string(conflicts) + " of the first " +
            std::to_string(sampled) + " revisions carry conflicts";
+  if (pg) {
+    f.note += "; store PostgreSQL, " + std::to_string(n_servers) + " server process" +
+              (n_servers > 1 ? "es (replica k syncs with process k mod " + std::to_string(n_servers) + ")" : "") +
+              ", server CPU summed over them (PostgreSQL's own CPU not included)";
+  }
   for (const auto& why : failures) f.note += "; FAILED " + why;
   f.extra = {{"replicas", kReplicas},
              {"pool_customers", pool},
@@ -410,6 +440,8 @@ Figure bench_b7_concurrent(Workspace& ws) {
              {"revisions_with_conflicts", conflicts},
              {"server_cpu_seconds", server_cpu_s},
              {"server_peak_rss_mb", static_cast<double>(*ws.server_peak_rss_kb) / 1024},
+             {"store", pg ? "postgresql" : "sqlite"},
+             {"server_processes", n_servers},
              {"failures", failures}};
   return f;
 }

@@ -1,6 +1,11 @@
 // kehu-bench: measures Kehu against the physical limits of its machine.
 //
-//   kehu-bench [--scale F] [--only B1,B4] [--json FILE]
+//   kehu-bench [--scale F] [--only B1,B4] [--json FILE] [--store URL [--servers N]]
+//
+// --store runs B7 on a PostgreSQL store (the URL of an empty database; B7 runs
+// `kehu-server init --store URL` and adds its users) and --servers N spreads
+// B7's replicas over N serve processes on it (1-8). Other benchmarks keep their
+// SQLite server.
 //
 // --scale multiplies every size (1.0 = 100,000 customers; the smoke test uses
 // 0.005). Prints a table (id, what, figure, baseline, ratio, target, PASS/MISS)
@@ -33,11 +38,14 @@ struct Args {
   double scale = 1.0;
   std::set<std::string> only;  // empty = all
   std::string json_path;
+  std::string store;  // B7's PostgreSQL URL, "" = SQLite
+  int servers = 1;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "kehu-bench: " << why
-            << "\nusage: kehu-bench [--scale F] [--only B1,B4,...] [--json FILE]\n";
+            << "\nusage: kehu-bench [--scale F] [--only B1,B4,...] [--json FILE] [--store postgresql://... "
+               "[--servers N]]\n";
   std::exit(2);
 }
 
@@ -64,12 +72,21 @@ Args parse_args(int argc, char** argv) {
       }
     } else if (arg == "--json") {
       a.json_path = value();
+    } else if (arg == "--store") {
+      a.store = value();
+      if (a.store.rfind("postgresql://", 0) != 0 && a.store.rfind("postgres://", 0) != 0)
+        usage("--store wants a postgresql:// URL");
+    } else if (arg == "--servers") {
+      const std::string v = value();
+      if (v.size() != 1 || v[0] < '1' || v[0] > '8') usage("--servers wants a number from 1 to 8");
+      a.servers = v[0] - '0';
     } else if (arg == "-h" || arg == "--help") {
       usage("measures Kehu against its targets");
     } else {
       usage("unknown argument \"" + arg + "\"");
     }
   }
+  if (a.servers > 1 && a.store.empty()) usage("--servers needs --store (processes share a PostgreSQL store)");
   return a;
 }
 
@@ -89,6 +106,8 @@ int run(int argc, char** argv) {
   const auto t0 = Clock::now();
   {
     Workspace ws(args.scale);
+    ws.b7_store = args.store;
+    ws.b7_servers = args.servers;
     for (const auto& [id, bench] : order) {
       if (!args.only.empty() && !args.only.count(id)) continue;
       std::cerr << "kehu-bench: " << id << "…" << std::flush;

@@ -42,9 +42,23 @@ bool parse_log_line(const std::string& line, RequestLogLine& out) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(std::string dir) : dir_(std::move(dir)) {
+ServerProcess::ServerProcess(std::string dir, std::string store_url)
+    : dir_(std::move(dir)), store_url_(std::move(store_url)) {
   std::filesystem::create_directories(dir_);
-  run_admin({"init", "--data", dir_}, {}, dir_);
+  std::vector<std::string> args{"init"};
+  for (auto& a : store_args()) args.push_back(a);
+  run_admin(args, {}, dir_);
+}
+
+ServerProcess::ServerProcess(std::string dir, const ServerProcess& first)
+    : dir_(std::move(dir)), store_url_(first.store_url_) {
+  if (store_url_.empty()) throw Error(Errc::internal, "a second server process needs a PostgreSQL store");
+  std::filesystem::create_directories(dir_);
+}
+
+std::vector<std::string> ServerProcess::store_args() const {
+  if (store_url_.empty()) return {"--data", dir_};
+  return {"--store", store_url_};
 }
 
 ServerProcess::~ServerProcess() {
@@ -56,19 +70,25 @@ ServerProcess::~ServerProcess() {
 }
 
 void ServerProcess::add_user(const std::string& name, const std::string& role) {
-  run_admin({"user", "add", name, "--role", role, "--data", dir_}, {{"KEHU_PASSWORD", kPassword}},
-            dir_);
+  std::vector<std::string> args{"user", "add", name, "--role", role};
+  for (auto& a : store_args()) args.push_back(a);
+  run_admin(args, {{"KEHU_PASSWORD", kPassword}}, dir_);
 }
 
 void ServerProcess::set_regions(const std::string& name, const std::string& regions) {
-  run_admin({"user", "set-regions", name, regions, "--data", dir_}, {}, dir_);
+  std::vector<std::string> args{"user", "set-regions", name, regions};
+  for (auto& a : store_args()) args.push_back(a);
+  run_admin(args, {}, dir_);
 }
 
 void ServerProcess::start() {
   if (running()) return;
   const std::string out_path = dir_ + "/server.out";
+  std::vector<std::string> args{"serve"};
+  for (auto& a : store_args()) args.push_back(a);
+  args.insert(args.end(), {"--listen", "127.0.0.1:0"});
   pid_ = start_child({server_binary(),
-                      {"serve", "--data", dir_, "--listen", "127.0.0.1:0"},
+                      args,
                       {},
                       out_path,
                       dir_ + "/server.log"});

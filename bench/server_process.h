@@ -29,8 +29,13 @@ class ServerProcess {
   // Every user the bench makes has this password (≥ 8 characters).
   static constexpr const char* kPassword = "bench-password-42";
 
-  // Runs `kehu-server init --data dir`. Throws Error(internal) if it fails.
-  explicit ServerProcess(std::string dir);
+  // Runs `kehu-server init --data dir`, or `init --store store_url` when a
+  // PostgreSQL URL is given (dir then only holds the logs). Throws
+  // Error(internal) if it fails.
+  explicit ServerProcess(std::string dir, std::string store_url = {});
+  // Another serve process on `first`'s PostgreSQL store (no init, no users of
+  // its own), logging to `dir`. REQUIRES: first has a store URL.
+  ServerProcess(std::string dir, const ServerProcess& first);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -57,7 +62,11 @@ class ServerProcess {
   std::vector<RequestLogLine> requests_since(std::uintmax_t mark) const;
 
  private:
+  // {"--data", dir} or {"--store", URL}.
+  std::vector<std::string> store_args() const;
+
   std::string dir_;
+  std::string store_url_;  // "" for the SQLite store in dir_
   pid_t pid_ = -1;
   int port_ = 0;
 };

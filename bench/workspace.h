@@ -54,6 +54,12 @@ class Workspace {
   // B1's baseline (raw SQLCipher inserts, rows/s), which B3 compares with too.
   std::optional<double> raw_insert_rate;
 
+  // B7's store: "" for SQLite in the workspace, else a PostgreSQL URL of an
+  // empty database (kehu-bench --store), served by b7_servers processes with
+  // the replicas spread over them (--servers).
+  std::string b7_store;
+  int b7_servers = 1;
+
   // Handed from B4 and B7 to B8.
   std::optional<long> client_peak_rss_kb;  // ru_maxrss of `kehu sync` in B4
   std::optional<long> server_peak_rss_kb;  // VmHWM of the B7 server after B7
