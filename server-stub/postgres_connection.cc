@@ -42,7 +42,8 @@ std::string redact_url(std::string_view url) {
     }
   }
   // ?password=... or &password=...
-  for (std::size_t at = out.find("password="); at != std::string::npos; at = out.find("password=", at + 1)) {
+  for (std::size_t at = out.find("password="); at != std::string::npos;
+       at = out.find("password=", at + 1)) {
     if (at == 0 || (out[at - 1] != '?' && out[at - 1] != '&')) continue;
     const auto value = at + std::strlen("password=");
     auto end = out.find('&', value);
@@ -64,7 +65,8 @@ bool Result::is_null(int row, int col) const { return PQgetisnull(res_.get(), ro
 
 std::string Result::text(int row, int col) const {
   if (is_null(row, col)) return {};
-  return std::string(PQgetvalue(res_.get(), row, col), static_cast<std::size_t>(PQgetlength(res_.get(), row, col)));
+  return std::string(PQgetvalue(res_.get(), row, col),
+                     static_cast<std::size_t>(PQgetlength(res_.get(), row, col)));
 }
 
 std::int64_t Result::int64(int row, int col) const {
@@ -74,7 +76,8 @@ std::int64_t Result::int64(int row, int col) const {
   std::int64_t out = 0;
   auto [ptr, ec] = std::from_chars(v, end, out);
   if (ec != std::errc() || ptr != end) {
-    throw Error(Errc::storage, std::string("PostgreSQL returned \"") + v + "\" where an integer was expected");
+    throw Error(Errc::storage,
+                std::string("PostgreSQL returned \"") + v + "\" where an integer was expected");
   }
   return out;
 }
@@ -94,7 +97,8 @@ std::string Result::status() const { return res_ ? PQcmdStatus(res_.get()) : "";
 
 Params& Params::text(std::string_view v) {
   if (v.find('\0') != std::string_view::npos) {
-    throw Error(Errc::validation, "a value holds a NUL character, which the PostgreSQL store cannot keep");
+    throw Error(Errc::validation,
+                "a value holds a NUL character, which the PostgreSQL store cannot keep");
   }
   values_.emplace_back(v);
   null_.push_back(false);
@@ -123,7 +127,8 @@ Params& Params::boolean(bool v) {
 std::vector<const char*> Params::pointers() const {
   std::vector<const char*> out;
   out.reserve(values_.size());
-  for (std::size_t i = 0; i < values_.size(); ++i) out.push_back(null_[i] ? nullptr : values_[i].c_str());
+  for (std::size_t i = 0; i < values_.size(); ++i)
+    out.push_back(null_[i] ? nullptr : values_[i].c_str());
   return out;
 }
 
@@ -134,12 +139,14 @@ void Connection::Finish::operator()(pg_conn* c) const { PQfinish(c); }
 Connection::Connection(const std::string& url) : display_url_(redact_url(url)) {
   // connect_timeout comes before the URL so the URL's own value wins; the
   // encoding comes after it, so nothing overrides UTF8 (every string in Kehu is).
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", nullptr};
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding",
+                        nullptr};
   const char* values[] = {"10", "kehu-server", url.c_str(), "UTF8", nullptr};
   conn_.reset(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!conn_) throw PgError("", "cannot connect to " + display_url_ + ": out of memory");
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
-    throw PgError("", "cannot connect to " + display_url_ + ": " + trimmed(PQerrorMessage(conn_.get())));
+    throw PgError(
+        "", "cannot connect to " + display_url_ + ": " + trimmed(PQerrorMessage(conn_.get())));
   }
 }
 
@@ -157,16 +164,20 @@ Result Connection::check(pg_result* raw, const char* what) {
   const ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return r;
   if (!raw) {
-    throw PgError("", std::string(what) + ": " + trimmed(PQerrorMessage(conn_.get())) + " (" + display_url_ + ")");
+    throw PgError("", std::string(what) + ": " + trimmed(PQerrorMessage(conn_.get())) + " (" +
+                          display_url_ + ")");
   }
   std::string message = field(raw, PG_DIAG_MESSAGE_PRIMARY);
   if (message.empty()) message = trimmed(PQresultErrorMessage(raw));
-  if (std::string detail = field(raw, PG_DIAG_MESSAGE_DETAIL); !detail.empty()) message += " (" + detail + ")";
+  if (std::string detail = field(raw, PG_DIAG_MESSAGE_DETAIL); !detail.empty())
+    message += " (" + detail + ")";
   if (broken()) message += "; the connection to " + display_url_ + " is lost";
   throw PgError(field(raw, PG_DIAG_SQLSTATE), std::string(what) + ": PostgreSQL: " + message);
 }
 
-Result Connection::exec(const char* sql, const char* what) { return check(PQexec(conn_.get(), sql), what); }
+Result Connection::exec(const char* sql, const char* what) {
+  return check(PQexec(conn_.get(), sql), what);
+}
 
 Result Connection::run(const char* sql, const Params& params, const char* what) {
   auto it = prepared_.find(sql);
@@ -178,7 +189,8 @@ Result Connection::run(const char* sql, const Params& params, const char* what) 
     it = prepared_.emplace(sql, std::move(name)).first;
   }
   const std::vector<const char*> values = params.pointers();
-  return check(PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(), nullptr, nullptr,
+  return check(PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(),
+                              nullptr, nullptr,
                               /*resultFormat=*/0),
                what);
 }

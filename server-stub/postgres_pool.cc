@@ -20,8 +20,8 @@ void Lease::release() {
 
 void Lease::discard() {
   if (pool_ && conn_) {
-    conn_.reset();                // closes it
-    pool_->give_back(nullptr);    // frees its slot
+    conn_.reset();              // closes it
+    pool_->give_back(nullptr);  // frees its slot
   }
 }
 
@@ -34,9 +34,11 @@ Lease ConnectionPool::acquire() {
     std::unique_lock<std::mutex> lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms_);
     while (idle_.empty() && open_ >= max_) {
-      if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= max_) {
-        throw Error(Errc::storage, "all " + std::to_string(max_) + " connections to " + redact_url(url_) +
-                                       " stayed busy for " + std::to_string(wait_ms_ / 1000) + " s");
+      if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= max_) {
+        throw Error(Errc::storage, "all " + std::to_string(max_) + " connections to " +
+                                       redact_url(url_) + " stayed busy for " +
+                                       std::to_string(wait_ms_ / 1000) + " s");
       }
     }
     if (!idle_.empty()) {

@@ -71,13 +71,15 @@ constexpr int kMinServerVersion = 110000;
 
 void check_server(pg::Connection& c) {
   if (c.server_version() < kMinServerVersion) {
-    throw Error(Errc::storage, c.display_url() + " runs PostgreSQL " + std::to_string(c.server_version() / 10000) +
+    throw Error(Errc::storage, c.display_url() + " runs PostgreSQL " +
+                                   std::to_string(c.server_version() / 10000) +
                                    "; kehu-server needs 11 or later");
   }
   pg::Result enc = c.exec("SHOW server_encoding", "read the database encoding");
   if (enc.text(0, 0) != "UTF8") {
-    throw Error(Errc::storage, c.display_url() + " has encoding " + enc.text(0, 0) +
-                                   "; kehu-server needs a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8')");
+    throw Error(Errc::storage,
+                c.display_url() + " has encoding " + enc.text(0, 0) +
+                    "; kehu-server needs a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8')");
   }
 }
 
@@ -92,7 +94,8 @@ int stored_version(pg::Connection& c) {
   if (tables.int64(0, 1) == 0) {
     throw Error(Errc::storage, c.display_url() + " holds tables but is not a kehu-server store");
   }
-  pg::Result v = c.run("SELECT value FROM meta WHERE key = 'schema_version'", {}, "read the layout version");
+  pg::Result v =
+      c.run("SELECT value FROM meta WHERE key = 'schema_version'", {}, "read the layout version");
   if (v.rows() == 0) throw Error(Errc::storage, c.display_url() + " has no schema_version");
   return std::stoi(v.text(0, 0));
 }
@@ -127,20 +130,24 @@ bool PostgresStore::initialise(const std::string& url) {
     return false;
   }
   if (version < static_cast<int>(StoreVersion::v1_initial)) c.exec(kSchemaV1, "create layout v1");
-  if (version < static_cast<int>(StoreVersion::v2_scopes)) c.exec(kSchemaV2, "migrate to layout v2");
+  if (version < static_cast<int>(StoreVersion::v2_scopes))
+    c.exec(kSchemaV2, "migrate to layout v2");
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;
   p.text(std::to_string(static_cast<int>(StoreVersion::current)));
-  c.run("INSERT INTO meta(key, value) VALUES('schema_version', $1) "
-        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-        p, "record the layout version");
+  c.run(
+      "INSERT INTO meta(key, value) VALUES('schema_version', $1) "
+      "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+      p, "record the layout version");
   pg::Result done = c.exec("COMMIT", "commit init");
-  if (done.status() != "COMMIT") throw Error(Errc::storage, "init of " + c.display_url() + " was rolled back");
+  if (done.status() != "COMMIT")
+    throw Error(Errc::storage, "init of " + c.display_url() + " was rolled back");
   return true;
 }
 
 PostgresStore::PostgresStore(std::string url)
-    : pool_(std::move(url), config::kPostgresMaxConnections, config::kBusyTimeoutMs, setup_session) {
+    : pool_(std::move(url), config::kPostgresMaxConnections, config::kBusyTimeoutMs,
+            setup_session) {
   pg::Lease c = pool_.acquire();
   check_server(*c);
   const int version = stored_version(*c);
@@ -149,7 +156,8 @@ PostgresStore::PostgresStore(std::string url)
                                      ": run `kehu-server init --store URL` first");
   }
   if (version != static_cast<int>(StoreVersion::current)) {
-    throw Error(Errc::storage, c->display_url() + " has layout " + version_text(version) + ", expected " +
+    throw Error(Errc::storage, c->display_url() + " has layout " + version_text(version) +
+                                   ", expected " +
                                    version_text(static_cast<int>(StoreVersion::current)) +
                                    ": run `kehu-server init --store URL` to migrate it");
   }
@@ -166,11 +174,13 @@ std::unique_ptr<StoreTxn> PostgresStore::begin(TxnMode mode) {
     try {
       PostgresStoreTxn::start(*lease, mode);
     } catch (const pg::PgError& e) {
-      if (lease->broken() && attempt < config::kPostgresMaxConnections) continue;  // the lease closes it
+      if (lease->broken() && attempt < config::kPostgresMaxConnections)
+        continue;  // the lease closes it
       if (!lease->broken()) PostgresStoreTxn::abandon(lease);
       if (e.sqlstate() == pg::kLockNotAvailable) {
         throw Error(Errc::storage, "another writer held the store for " +
-                                       std::to_string(config::kBusyTimeoutMs / 1000) + " s (" + e.what() + ")");
+                                       std::to_string(config::kBusyTimeoutMs / 1000) + " s (" +
+                                       e.what() + ")");
       }
       throw;
     }

@@ -52,15 +52,18 @@ std::string join_regions(const std::vector<std::string>& regions) {
 // constant string (the prepared-statement cache is keyed by it).
 #define KEHU_USER_COLUMNS "name, role, password, disabled, created_at, regions, scope_version"
 #define KEHU_REVISION_COLUMNS "seq, record_id, rev, change_id, body, prev_hash, hash"
-#define KEHU_REQUEST_COLUMNS                                                                    \
-  "id, change_id, record_id, collection, requester, device, base_rev, fields, status, created_at, " \
-  "COALESCE(decided_by, ''), COALESCE(decided_at, ''), COALESCE(reason, ''), COALESCE(seq, 0)"
+#define KEHU_REQUEST_COLUMNS                                                               \
+  "id, change_id, record_id, collection, requester, device, base_rev, fields, status, "    \
+  "created_at, COALESCE(decided_by, ''), COALESCE(decided_at, ''), COALESCE(reason, ''), " \
+  "COALESCE(seq, 0)"
 
 User read_user(const pg::Result& r, int row) {
   User u;
   u.name = r.text(row, 0);
   auto role = parse_role(r.text(row, 1));
-  if (!role) throw Error(Errc::storage, "user " + u.name + " has an unknown role \"" + r.text(row, 1) + "\"");
+  if (!role)
+    throw Error(Errc::storage,
+                "user " + u.name + " has an unknown role \"" + r.text(row, 1) + "\"");
   u.role = *role;
   u.password_hash = r.text(row, 2);
   u.disabled = r.boolean(row, 3);
@@ -106,7 +109,8 @@ ChangeRequest read_request(const pg::Result& r, int row) {
 // --- transaction ---
 
 void PostgresStoreTxn::start(pg::Connection& c, TxnMode mode) {
-  c.exec(mode == TxnMode::write ? kBeginWrite : kBeginRead, mode == TxnMode::write ? "begin a write" : "begin a read");
+  c.exec(mode == TxnMode::write ? kBeginWrite : kBeginRead,
+         mode == TxnMode::write ? "begin a write" : "begin a read");
 }
 
 void PostgresStoreTxn::abandon(pg::Lease& lease) noexcept {
@@ -151,7 +155,8 @@ pg::Result PostgresStoreTxn::run(const char* sql, const pg::Params& params, cons
   return lease_->run(sql, params, what);
 }
 
-std::vector<std::string> PostgresStoreTxn::column(const char* sql, const pg::Params& params, const char* what) {
+std::vector<std::string> PostgresStoreTxn::column(const char* sql, const pg::Params& params,
+                                                  const char* what) {
   pg::Result r = run(sql, params, what);
   std::vector<std::string> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
@@ -193,7 +198,8 @@ void PostgresStoreTxn::update_user(const User& user) {
 
 std::vector<User> PostgresStoreTxn::list_users() {
   // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-  pg::Result r = run("SELECT " KEHU_USER_COLUMNS " FROM users ORDER BY name COLLATE \"C\"", {}, "list_users");
+  pg::Result r =
+      run("SELECT " KEHU_USER_COLUMNS " FROM users ORDER BY name COLLATE \"C\"", {}, "list_users");
   std::vector<User> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_user(r, i));
   return out;
@@ -205,17 +211,19 @@ void PostgresStoreTxn::put_token(const Token& token) {
   require_write("put_token");
   pg::Params p;
   p.text(token.hash).text(token.user).text(token.device).int64(token.expires_at);
-  pg::Result r = run(
-      "INSERT INTO tokens(hash, \"user\", device, expires_at) VALUES($1, $2, $3, $4) "
-      "ON CONFLICT (hash) DO NOTHING",
-      p, "put_token");
-  if (r.affected() == 0) throw Error(Errc::storage, "put_token: a token with this hash exists already");
+  pg::Result r =
+      run("INSERT INTO tokens(hash, \"user\", device, expires_at) VALUES($1, $2, $3, $4) "
+          "ON CONFLICT (hash) DO NOTHING",
+          p, "put_token");
+  if (r.affected() == 0)
+    throw Error(Errc::storage, "put_token: a token with this hash exists already");
 }
 
 std::optional<Token> PostgresStoreTxn::find_token(std::string_view hash) {
   pg::Params p;
   p.text(hash);
-  pg::Result r = run("SELECT hash, \"user\", device, expires_at FROM tokens WHERE hash = $1", p, "find_token");
+  pg::Result r =
+      run("SELECT hash, \"user\", device, expires_at FROM tokens WHERE hash = $1", p, "find_token");
   if (r.rows() == 0) return std::nullopt;
   return Token{r.text(0, 0), r.text(0, 1), r.text(0, 2), r.int64(0, 3)};
 }
@@ -255,10 +263,12 @@ void PostgresStoreTxn::put_result(std::string_view change_id, const json& result
   require_write("put_result");
   pg::Params p;
   p.text(change_id).text(result.dump());
-  pg::Result r = run("INSERT INTO results(change_id, result) VALUES($1, $2) ON CONFLICT (change_id) DO NOTHING", p,
-                     "put_result");
+  pg::Result r = run(
+      "INSERT INTO results(change_id, result) VALUES($1, $2) ON CONFLICT (change_id) DO NOTHING", p,
+      "put_result");
   if (r.affected() == 0) {
-    throw Error(Errc::storage, "put_result: a result for change " + std::string(change_id) + " exists already");
+    throw Error(Errc::storage,
+                "put_result: a result for change " + std::string(change_id) + " exists already");
   }
 }
 
@@ -269,7 +279,8 @@ sync::RecordState PostgresStoreTxn::load_record(std::string_view id) {
   s.id = std::string(id);
   pg::Params p;
   p.text(id);
-  pg::Result r = run("SELECT collection, parent, code, rev, state FROM records WHERE id = $1", p, "load_record");
+  pg::Result r = run("SELECT collection, parent, code, rev, state FROM records WHERE id = $1", p,
+                     "load_record");
   if (r.rows() == 0) return s;
   s.collection = r.text(0, 0);
   s.parent = r.text(0, 1);
@@ -283,7 +294,8 @@ std::optional<RecordView> PostgresStoreTxn::find_record_view(std::string_view id
   pg::Params p;
   p.text(id);
   pg::Result r =
-      run("SELECT collection, parent, code, rev, deleted, fields FROM records WHERE id = $1", p, "find_record_view");
+      run("SELECT collection, parent, code, rev, deleted, fields FROM records WHERE id = $1", p,
+          "find_record_view");
   if (r.rows() == 0) return std::nullopt;
   RecordView v;
   v.id = std::string(id);
@@ -304,16 +316,23 @@ void PostgresStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq)
     p.text(s.code).text(s.id);
     pg::Result other = run("SELECT id FROM records WHERE code = $1 AND id <> $2", p, "save_record");
     if (other.rows() > 0) {
-      throw Error(Errc::storage, "save_record: code " + s.code + " is held by record " + other.text(0, 0));
+      throw Error(Errc::storage,
+                  "save_record: code " + s.code + " is held by record " + other.text(0, 0));
     }
   }
   pg::Params p;
-  p.text(s.id).text(s.collection).text(s.parent).text_or_null(s.code).int64(s.rev).boolean(s.deleted());
+  p.text(s.id)
+      .text(s.collection)
+      .text(s.parent)
+      .text_or_null(s.code)
+      .int64(s.rev)
+      .boolean(s.deleted());
   p.text(encode_field_versions(s.fields).dump()).text(s.values().dump()).int64(seq);
   // An upsert keeps the row's pos, so record_ids() stays in insertion order.
   run("INSERT INTO records(id, collection, parent, code, rev, deleted, state, fields, updated_seq) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET "
-      "collection = EXCLUDED.collection, parent = EXCLUDED.parent, code = EXCLUDED.code, rev = EXCLUDED.rev, "
+      "collection = EXCLUDED.collection, parent = EXCLUDED.parent, code = EXCLUDED.code, rev = "
+      "EXCLUDED.rev, "
       "deleted = EXCLUDED.deleted, state = EXCLUDED.state, fields = EXCLUDED.fields, "
       "updated_seq = EXCLUDED.updated_seq",
       p, "save_record");
@@ -325,7 +344,8 @@ void PostgresStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq)
 // else appends meanwhile (a writer holds the lock; a reader has its snapshot),
 // and each saved query is a round trip per pushed change.
 std::int64_t PostgresStoreTxn::next_seq() {
-  if (!next_seq_) next_seq_ = run("SELECT COALESCE(MAX(seq), 0) + 1 FROM revisions", {}, "next_seq").int64(0, 0);
+  if (!next_seq_)
+    next_seq_ = run("SELECT COALESCE(MAX(seq), 0) + 1 FROM revisions", {}, "next_seq").int64(0, 0);
   return *next_seq_;
 }
 
@@ -342,7 +362,8 @@ void PostgresStoreTxn::append_revision(const StoredRevision& rev) {
   pg::Params p;
   p.int64(rev.seq).text(rev.record_id).int64(rev.rev).text(rev.change_id);
   p.text(rev.body).text(rev.prev_hash).text(rev.hash);
-  run("INSERT INTO revisions(" KEHU_REVISION_COLUMNS ") VALUES($1, $2, $3, $4, $5, $6, $7)", p, "append_revision");
+  run("INSERT INTO revisions(" KEHU_REVISION_COLUMNS ") VALUES($1, $2, $3, $4, $5, $6, $7)", p,
+      "append_revision");
   next_seq_ = rev.seq + 1;
   last_hash_ = rev.hash;
 }
@@ -350,17 +371,18 @@ void PostgresStoreTxn::append_revision(const StoredRevision& rev) {
 std::vector<StoredRevision> PostgresStoreTxn::revisions_of(std::string_view record_id) {
   pg::Params p;
   p.text(record_id);
-  return read_revisions(
-      run("SELECT " KEHU_REVISION_COLUMNS " FROM revisions WHERE record_id = $1 ORDER BY seq DESC", p,
-          "revisions_of"));
+  return read_revisions(run("SELECT " KEHU_REVISION_COLUMNS
+                            " FROM revisions WHERE record_id = $1 ORDER BY seq DESC",
+                            p, "revisions_of"));
 }
 
-std::vector<StoredRevision> PostgresStoreTxn::revisions_since(std::int64_t after, std::int64_t limit) {
+std::vector<StoredRevision> PostgresStoreTxn::revisions_since(std::int64_t after,
+                                                              std::int64_t limit) {
   pg::Params p;
   p.int64(after).int64(limit);
-  return read_revisions(
-      run("SELECT " KEHU_REVISION_COLUMNS " FROM revisions WHERE seq > $1 ORDER BY seq LIMIT $2", p,
-          "revisions_since"));
+  return read_revisions(run("SELECT " KEHU_REVISION_COLUMNS
+                            " FROM revisions WHERE seq > $1 ORDER BY seq LIMIT $2",
+                            p, "revisions_since"));
 }
 
 void PostgresStoreTxn::for_each_revision(const std::function<bool(const StoredRevision&)>& fn) {
@@ -394,16 +416,18 @@ void PostgresStoreTxn::add_code_alias(std::string_view alias, std::string_view r
   require_write("add_code_alias");
   pg::Params p;
   p.text(alias).text(record_id);
-  pg::Result r =
-      run("INSERT INTO code_aliases(alias, record_id) VALUES($1, $2) ON CONFLICT (alias) DO NOTHING", p,
-          "add_code_alias");
-  if (r.affected() == 0) throw Error(Errc::storage, "add_code_alias: alias " + std::string(alias) + " is held");
+  pg::Result r = run(
+      "INSERT INTO code_aliases(alias, record_id) VALUES($1, $2) ON CONFLICT (alias) DO NOTHING", p,
+      "add_code_alias");
+  if (r.affected() == 0)
+    throw Error(Errc::storage, "add_code_alias: alias " + std::string(alias) + " is held");
 }
 
 std::vector<std::string> PostgresStoreTxn::code_aliases(std::string_view record_id) {
   pg::Params p;
   p.text(record_id);
-  return column("SELECT alias FROM code_aliases WHERE record_id = $1 ORDER BY pos", p, "code_aliases");
+  return column("SELECT alias FROM code_aliases WHERE record_id = $1 ORDER BY pos", p,
+                "code_aliases");
 }
 
 std::int64_t PostgresStoreTxn::reserve_serials(std::string_view month, std::int64_t count) {
@@ -456,13 +480,15 @@ void PostgresStoreTxn::put_setting(std::string_view key, const json& value) {
   require_write("put_setting");
   pg::Params p;
   p.text(key).text(value.dump());
-  run("INSERT INTO settings(key, value) VALUES($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", p,
-      "put_setting");
+  run("INSERT INTO settings(key, value) VALUES($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
+      "EXCLUDED.value",
+      p, "put_setting");
 }
 
 // --- claims ---
 
-void PostgresStoreTxn::add_claim(std::string_view user, std::string_view day, std::string_view record_id) {
+void PostgresStoreTxn::add_claim(std::string_view user, std::string_view day,
+                                 std::string_view record_id) {
   require_write("add_claim");
   pg::Params p;
   p.text(user).text(day).text(record_id);
@@ -472,7 +498,8 @@ void PostgresStoreTxn::add_claim(std::string_view user, std::string_view day, st
 std::int64_t PostgresStoreTxn::count_claims(std::string_view user, std::string_view day) {
   pg::Params p;
   p.text(user).text(day);
-  return run("SELECT count(*) FROM claims WHERE \"user\" = $1 AND day = $2", p, "count_claims").int64(0, 0);
+  return run("SELECT count(*) FROM claims WHERE \"user\" = $1 AND day = $2", p, "count_claims")
+      .int64(0, 0);
 }
 
 // --- change requests ---
@@ -483,13 +510,15 @@ std::int64_t PostgresStoreTxn::add_request(const ChangeRequest& c) {
   p.text(c.change_id).text(c.record_id).text(c.collection).text(c.requester).text(c.device);
   p.int64(c.base_rev).text(c.fields.dump()).text(c.status).text(c.created_at);
   // max + 1 under the writer lock: no gaps, as SQLite's INTEGER PRIMARY KEY.
-  pg::Result r = run(
-      "INSERT INTO change_requests(id, change_id, record_id, collection, requester, device, base_rev, fields, "
-      "status, created_at) VALUES((SELECT COALESCE(MAX(id), 0) + 1 FROM change_requests), "
-      "$1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (change_id) DO NOTHING RETURNING id",
-      p, "add_request");
+  pg::Result r =
+      run("INSERT INTO change_requests(id, change_id, record_id, collection, requester, device, "
+          "base_rev, fields, "
+          "status, created_at) VALUES((SELECT COALESCE(MAX(id), 0) + 1 FROM change_requests), "
+          "$1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (change_id) DO NOTHING RETURNING id",
+          p, "add_request");
   if (r.rows() == 0) {
-    throw Error(Errc::storage, "add_request: a request for change " + c.change_id + " exists already");
+    throw Error(Errc::storage,
+                "add_request: a request for change " + c.change_id + " exists already");
   }
   return r.int64(0, 0);
 }
@@ -497,7 +526,8 @@ std::int64_t PostgresStoreTxn::add_request(const ChangeRequest& c) {
 std::optional<ChangeRequest> PostgresStoreTxn::find_request(std::int64_t id) {
   pg::Params p;
   p.int64(id);
-  pg::Result r = run("SELECT " KEHU_REQUEST_COLUMNS " FROM change_requests WHERE id = $1", p, "find_request");
+  pg::Result r =
+      run("SELECT " KEHU_REQUEST_COLUMNS " FROM change_requests WHERE id = $1", p, "find_request");
   if (r.rows() == 0) return std::nullopt;
   return read_request(r, 0);
 }
@@ -505,7 +535,8 @@ std::optional<ChangeRequest> PostgresStoreTxn::find_request(std::int64_t id) {
 std::vector<ChangeRequest> PostgresStoreTxn::list_requests(std::string_view status) {
   pg::Params p;
   p.text(status);
-  pg::Result r = run("SELECT " KEHU_REQUEST_COLUMNS " FROM change_requests WHERE $1::text = '' OR status = $1 "
+  pg::Result r = run("SELECT " KEHU_REQUEST_COLUMNS
+                     " FROM change_requests WHERE $1::text = '' OR status = $1 "
                      "ORDER BY id",
                      p, "list_requests");
   std::vector<ChangeRequest> out;
@@ -517,10 +548,11 @@ void PostgresStoreTxn::update_request(const ChangeRequest& c) {
   require_write("update_request");
   pg::Params p;
   p.text(c.status).text(c.decided_by).text(c.decided_at).text(c.reason).int64(c.seq).int64(c.id);
-  pg::Result r = run(
-      "UPDATE change_requests SET status = $1, decided_by = $2, decided_at = $3, reason = $4, seq = $5 "
-      "WHERE id = $6",
-      p, "update_request");
+  pg::Result r =
+      run("UPDATE change_requests SET status = $1, decided_by = $2, decided_at = $3, reason = $4, "
+          "seq = $5 "
+          "WHERE id = $6",
+          p, "update_request");
   if (r.affected() == 0) throw Error(Errc::not_found, "no change request #" + std::to_string(c.id));
 }
 

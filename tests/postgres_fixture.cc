@@ -56,8 +56,10 @@ std::string find_bindir() {
     }
   }
   if (found.empty()) {
-    FAIL("PostgreSQL's initdb and pg_ctl are not in /usr/lib/postgresql/*/bin: install the `postgresql` "
-         "package (scripts/install-deps.sh) or set KEHU_PG_BINDIR");
+    FAIL(
+        "PostgreSQL's initdb and pg_ctl are not in /usr/lib/postgresql/*/bin: install the "
+        "`postgresql` "
+        "package (scripts/install-deps.sh) or set KEHU_PG_BINDIR");
   }
   std::sort(found.begin(), found.end());
   return found.back().second;
@@ -104,11 +106,13 @@ PgCommandResult run(std::vector<std::string> args, bool as_postgres = false) {
   close(fds[1]);
   char buf[4096];
   ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.output.append(buf, static_cast<std::size_t>(n));
+  while ((n = read(fds[0], buf, sizeof buf)) > 0)
+    out.output.append(buf, static_cast<std::size_t>(n));
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  out.exit_code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   return out;
 }
 
@@ -135,7 +139,8 @@ int free_port() {
 }
 
 bool answers(int port) {
-  return run({bindir() + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port), "-t", "5"})
+  return run({bindir() + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+              "5"})
              .exit_code == 0;
 }
 
@@ -149,14 +154,15 @@ std::unique_ptr<PostgresCluster> start_cluster(bool owned) {
     const passwd* pw = getpwnam(kPostgresUser);
     if (pw == nullptr) {
       fs::remove_all(dir);
-      FAIL("the tests run as root, and there is no `" << kPostgresUser
-                                                       << "` user to run PostgreSQL as (initdb refuses root): "
-                                                          "install the `postgresql` package");
+      FAIL("the tests run as root, and there is no `"
+           << kPostgresUser
+           << "` user to run PostgreSQL as (initdb refuses root): "
+              "install the `postgresql` package");
     }
     REQUIRE(chown(dir.c_str(), pw->pw_uid, pw->pw_gid) == 0);
   }
-  auto init = run({bin + "/initdb", "-D", dir + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                   "--locale=C", "--no-sync"},
+  auto init = run({bin + "/initdb", "-D", dir + "/data", "-U", "postgres", "--auth=trust", "-E",
+                   "UTF8", "--locale=C", "--no-sync"},
                   /*as_postgres=*/true);
   if (init.exit_code != 0) {
     fs::remove_all(dir);
@@ -169,8 +175,8 @@ std::unique_ptr<PostgresCluster> start_cluster(bool owned) {
                                 " -c unix_socket_directories=" + dir +
                                 " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                                 " -c max_connections=300 -c shared_buffers=32MB";
-    auto start = run({bin + "/pg_ctl", "-D", dir + "/data", "-l", dir + "/postgres.log", "-w", "-t", "60", "-o",
-                      options, "start"},
+    auto start = run({bin + "/pg_ctl", "-D", dir + "/data", "-l", dir + "/postgres.log", "-w", "-t",
+                      "60", "-o", options, "start"},
                      /*as_postgres=*/true);
     if (start.exit_code == 0) return std::make_unique<PostgresCluster>(dir, port, owned);
     if (attempt == 2) {
@@ -185,7 +191,8 @@ std::unique_ptr<PostgresCluster> start_cluster(bool owned) {
 }
 
 void stop_cluster(const std::string& dir) {
-  run({bindir() + "/pg_ctl", "-D", dir + "/data", "-m", "fast", "-w", "-t", "30", "stop"}, /*as_postgres=*/true);
+  run({bindir() + "/pg_ctl", "-D", dir + "/data", "-m", "fast", "-w", "-t", "30", "stop"},
+      /*as_postgres=*/true);
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
@@ -257,15 +264,15 @@ std::string PostgresCluster::url(const std::string& db) const {
 }
 
 PgCommandResult PostgresCluster::psql(const std::string& db, const std::string& sql) const {
-  return run({bindir() + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
-              std::to_string(port_), "-U", "postgres", "-d", db, "-c", sql});
+  return run({bindir() + "/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
+              "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", "-d", db, "-c", sql});
 }
 
 std::string PostgresCluster::create_database() {
   static std::mt19937 rng(std::random_device{}());
   static int counter = 0;
-  const std::string name = "kehu_" + std::to_string(getpid()) + "_" + std::to_string(++counter) + "_" +
-                           std::to_string(std::uniform_int_distribution<int>(0, 999999)(rng));
+  const std::string name = "kehu_" + std::to_string(getpid()) + "_" + std::to_string(++counter) +
+                           "_" + std::to_string(std::uniform_int_distribution<int>(0, 999999)(rng));
   auto r = psql("postgres", "CREATE DATABASE " + name + " ENCODING 'UTF8' TEMPLATE template0");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);

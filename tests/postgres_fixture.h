@@ -56,13 +56,14 @@ class PostgresCluster {
   // columns split by '|'): for tests that act as a DBA.
   PgCommandResult psql(const std::string& db, const std::string& sql) const;
 
-  PostgresCluster(std::string dir, int port, bool owned) : dir_(std::move(dir)), port_(port), owned_(owned) {}
+  PostgresCluster(std::string dir, int port, bool owned)
+      : dir_(std::move(dir)), port_(port), owned_(owned) {}
   ~PostgresCluster();
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
 
  private:
-  std::string dir_;    // holds data/ and postgres.log
+  std::string dir_;  // holds data/ and postgres.log
   int port_ = 0;
   bool owned_ = false;  // started by this process: stopped by its destructor
 };

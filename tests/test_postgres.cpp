@@ -52,7 +52,8 @@ ServeOptions on_postgres() {
 // `first` plus n - 1 more serve processes on its database.
 struct Servers {
   explicit Servers(int n) {
-    for (int i = 1; i < n; ++i) more.push_back(std::make_unique<ServerFixture>(first, ServeOptions{}));
+    for (int i = 1; i < n; ++i)
+      more.push_back(std::make_unique<ServerFixture>(first, ServeOptions{}));
   }
   ServerFixture& operator[](std::size_t i) { return i == 0 ? first : *more[i - 1]; }
   std::size_t size() const { return 1 + more.size(); }
@@ -94,22 +95,27 @@ void require_verified(const ServerFixture& s, std::int64_t revisions) {
 }
 
 json push_change(ServerFixture& s, const std::string& token, const json& change) {
-  Reply r = s.post("/v1/push", {{"device", change["device"]}, {"changes", json::array({change})}}, token);
+  Reply r =
+      s.post("/v1/push", {{"device", change["device"]}, {"changes", json::array({change})}}, token);
   if (r.status != 200) return {{"status", "http " + std::to_string(r.status)}, {"body", r.body}};
   return r.body["results"][0];
 }
 
-json field(const json& old_value, const json& new_value) { return {{"old", old_value}, {"new", new_value}}; }
+json field(const json& old_value, const json& new_value) {
+  return {{"old", old_value}, {"new", new_value}};
+}
 
 }  // namespace
 
-TEST_CASE("postgres: init creates the tables once, and every admin command takes --store URL", "[pg]") {
+TEST_CASE("postgres: init creates the tables once, and every admin command takes --store URL",
+          "[pg]") {
   ServerFixture s(on_postgres());
   REQUIRE(s.on_postgres());
   auto again = run_server_command({"init", "--store", s.store_url()});
   CHECK(again.exit_code == 0);
   CHECK_THAT(again.output, Catch::Contains("already initialised"));
-  CHECK(sql_rows(s, "SELECT value FROM meta WHERE key = 'schema_version'") == std::vector<std::string>{"2"});
+  CHECK(sql_rows(s, "SELECT value FROM meta WHERE key = 'schema_version'") ==
+        std::vector<std::string>{"2"});
 
   auto list = run_server_command({"user", "list", "--store", s.store_url()});
   CHECK(list.exit_code == 0);
@@ -120,14 +126,16 @@ TEST_CASE("postgres: init creates the tables once, and every admin command takes
 
   SECTION("usage errors exit 2 and name the problem") {
     // (Not data_dir(): run_server_command would turn it into --store.)
-    auto both = run_server_command({"user", "list", "--store", s.store_url(), "--data", "/srv/kehu"});
+    auto both =
+        run_server_command({"user", "list", "--store", s.store_url(), "--data", "/srv/kehu"});
     CHECK(both.exit_code == 2);
     CHECK_THAT(both.output, Catch::Contains("either --data DIR or --store URL"));
     auto neither = run_server_command({"user", "list"});
     CHECK(neither.exit_code == 2);
     auto not_url = run_server_command({"audit", "verify", "--store", "mysql://db/kehu"});
     CHECK(not_url.exit_code == 2);
-    CHECK_THAT(not_url.output, Catch::Contains("mysql://db/kehu") && Catch::Contains("postgresql://"));
+    CHECK_THAT(not_url.output,
+               Catch::Contains("mysql://db/kehu") && Catch::Contains("postgresql://"));
     auto backup = run_server_command({"backup", "--store", s.store_url(), s.data_dir() + "/b.db"});
     CHECK(backup.exit_code == 2);
     CHECK_THAT(backup.output, Catch::Contains("pg_dump"));
@@ -137,9 +145,11 @@ TEST_CASE("postgres: init creates the tables once, and every admin command takes
     auto down = run_server_command(
         {"audit", "verify", "--store", "postgresql://kehu:s3cret@127.0.0.1:1/kehu?password=other"});
     CHECK(down.exit_code == 1);
-    CHECK_THAT(down.output, Catch::Contains("cannot connect to postgresql://kehu:***@127.0.0.1:1/kehu"));
+    CHECK_THAT(down.output,
+               Catch::Contains("cannot connect to postgresql://kehu:***@127.0.0.1:1/kehu"));
     CHECK_THAT(down.output, !Catch::Contains("s3cret") && !Catch::Contains("other"));
-    const std::string no_db = "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/no_such_db";
+    const std::string no_db =
+        "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/no_such_db";
     auto missing = run_server_command({"serve", "--store", no_db, "--listen", "127.0.0.1:0"});
     CHECK(missing.exit_code == 1);
     CHECK_THAT(missing.output, Catch::Contains(no_db) && Catch::Contains("no_such_db"));
@@ -161,27 +171,30 @@ TEST_CASE("postgres: init creates the tables once, and every admin command takes
 TEST_CASE("postgres: revisions are append-only, and audit verify names a tampered one", "[pg]") {
   ServerFixture s(on_postgres());
   const std::string wang = s.login("wang", "dev-a");
-  json created = push_change(s, wang, make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1,
-                                                  new_customer_fields("篡改测试")));
+  json created = push_change(s, wang,
+                             make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1,
+                                         new_customer_fields("篡改测试")));
   REQUIRE(created["status"] == "applied");
-  json edited = push_change(s, wang, make_change("u-1", "rec-1", "update", 1, hlc_now(), "dev-a", 2,
-                                                 {{"phone", field("13800138000", "13900139000")}}));
+  json edited = push_change(s, wang,
+                            make_change("u-1", "rec-1", "update", 1, hlc_now(), "dev-a", 2,
+                                        {{"phone", field("13800138000", "13900139000")}}));
   REQUIRE(edited["status"] == "applied");
   require_verified(s, 2);
 
   const std::string db = s.store_url().substr(s.store_url().rfind('/') + 1);
   PostgresCluster& c = PostgresCluster::shared();
-  for (const char* sql : {"UPDATE revisions SET body = body WHERE seq = 1", "DELETE FROM revisions WHERE seq = 2",
-                          "TRUNCATE revisions"}) {
+  for (const char* sql : {"UPDATE revisions SET body = body WHERE seq = 1",
+                          "DELETE FROM revisions WHERE seq = 2", "TRUNCATE revisions"}) {
     auto refused = c.psql(db, sql);
     INFO(sql);
     CHECK(refused.exit_code != 0);
     CHECK_THAT(refused.output, Catch::Contains("revisions are append-only"));
   }
   // What a DBA could still do on purpose: the hash chain catches it.
-  auto tamper = c.psql(db,
-                       "ALTER TABLE revisions DISABLE TRIGGER revisions_no_update; "
-                       "UPDATE revisions SET body = replace(body, '13900139000', '13911112222') WHERE seq = 2");
+  auto tamper = c.psql(
+      db,
+      "ALTER TABLE revisions DISABLE TRIGGER revisions_no_update; "
+      "UPDATE revisions SET body = replace(body, '13900139000', '13911112222') WHERE seq = 2");
   INFO(tamper.output);
   REQUIRE(tamper.exit_code == 0);
   auto broken = run_server_command({"audit", "verify", "--store", s.store_url()});
@@ -189,22 +202,26 @@ TEST_CASE("postgres: revisions are append-only, and audit verify names a tampere
   CHECK_THAT(broken.output, Catch::Contains("seq 2") && Catch::Contains("rec-1"));
 }
 
-TEST_CASE("postgres: connections the database dropped are replaced without failing a request", "[pg]") {
+TEST_CASE("postgres: connections the database dropped are replaced without failing a request",
+          "[pg]") {
   ServerFixture s(on_postgres());
   const std::string wang = s.login("wang", "dev-a");
   // Several pooled connections, all idle afterwards.
   std::vector<std::thread> readers;
-  for (int i = 0; i < 4; ++i) readers.emplace_back([&] { s.post("/v1/pull", {{"cursor", "0"}}, wang); });
+  for (int i = 0; i < 4; ++i)
+    readers.emplace_back([&] { s.post("/v1/pull", {{"cursor", "0"}}, wang); });
   for (auto& t : readers) t.join();
   const std::string db = s.store_url().substr(s.store_url().rfind('/') + 1);
   auto killed = PostgresCluster::shared().psql(
-      db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-          "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+      db,
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   INFO(killed.output);
   REQUIRE(killed.exit_code == 0);
   CHECK(std::stoi(killed.output) >= 1);
-  json created = push_change(s, wang, make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1,
-                                                  new_customer_fields("断线重连")));
+  json created = push_change(s, wang,
+                             make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1,
+                                         new_customer_fields("断线重连")));
   CHECK(created["status"] == "applied");
   Reply pulled = s.post("/v1/pull", {{"cursor", "0"}}, wang);
   CHECK(pulled.status == 200);
@@ -213,13 +230,16 @@ TEST_CASE("postgres: connections the database dropped are replaced without faili
 
 // Writers in two processes racing: one record, one change_id, one month's code
 // serials; a reader paging through both processes meanwhile.
-TEST_CASE("postgres: two processes pushing to one record at once keep rev, seq, codes and the chain", "[pg]") {
+TEST_CASE(
+    "postgres: two processes pushing to one record at once keep rev, seq, codes and the chain",
+    "[pg]") {
   Servers servers(2);
   ServerFixture& a = servers[0];
   ServerFixture& b = servers[1];
   const std::string root_a = a.login("root", "dev-root"), root_b = b.login("root", "dev-root2");
-  REQUIRE(push_change(a, root_a, make_change("create-hot", "hot", "create", 0, hlc_now(), "dev-root", 1,
-                                             new_customer_fields("热点客户")))["status"] == "applied");
+  REQUIRE(push_change(a, root_a,
+                      make_change("create-hot", "hot", "create", 0, hlc_now(), "dev-root", 1,
+                                  new_customer_fields("热点客户")))["status"] == "applied");
 
   constexpr int kThreads = 6, kEach = 8;
   std::mutex mu;
@@ -232,14 +252,17 @@ TEST_CASE("postgres: two processes pushing to one record at once keep rev, seq, 
       const std::string& token = t % 2 ? root_b : root_a;
       const std::string device = "dev-" + std::to_string(t);
       for (int i = 1; i <= kEach; ++i) {
-        json edit = make_change(device + "-" + std::to_string(i), "hot", "update", 1, hlc_now(), device, 3 * i,
-                                {{"notes", field(nullptr, device + " #" + std::to_string(i))}});
+        json edit =
+            make_change(device + "-" + std::to_string(i), "hot", "update", 1, hlc_now(), device,
+                        3 * i, {{"notes", field(nullptr, device + " #" + std::to_string(i))}});
         // The same change_id through both processes at once: applied once.
-        json twice = make_change("twice-" + std::to_string(t) + "-" + std::to_string(i), "hot", "update", 1,
-                                 hlc_now(), device, 3 * i + 1, {{"stage", field(nullptr, "needs")}});
-        json created = make_change(device + "-new-" + std::to_string(i), device + "-c" + std::to_string(i),
-                                   "create", 0, hlc_now(), device, 3 * i + 2, new_customer_fields("新客户"),
-                                   "customers", "P203003-" + device + "-00" + std::to_string(i));
+        json twice =
+            make_change("twice-" + std::to_string(t) + "-" + std::to_string(i), "hot", "update", 1,
+                        hlc_now(), device, 3 * i + 1, {{"stage", field(nullptr, "needs")}});
+        json created =
+            make_change(device + "-new-" + std::to_string(i), device + "-c" + std::to_string(i),
+                        "create", 0, hlc_now(), device, 3 * i + 2, new_customer_fields("新客户"),
+                        "customers", "P203003-" + device + "-00" + std::to_string(i));
         json r1 = push_change(s, token, edit);
         json r2 = push_change(a, root_a, twice), r3 = push_change(b, root_b, twice);
         json r4 = push_change(s, token, created);
@@ -310,9 +333,11 @@ TEST_CASE("postgres: two processes pushing to one record at once keep rev, seq, 
     blocks.emplace_back(l["first"], l["last"]);
   }
   std::sort(blocks.begin(), blocks.end());
-  for (std::size_t i = 1; i < blocks.size(); ++i) CHECK(blocks[i].first == blocks[i - 1].second + 1);
+  for (std::size_t i = 1; i < blocks.size(); ++i)
+    CHECK(blocks[i].first == blocks[i - 1].second + 1);
 
-  const std::int64_t total = 1 + edits + kThreads * kEach;  // the create, the edits, the new customers
+  const std::int64_t total =
+      1 + edits + kThreads * kEach;  // the create, the edits, the new customers
   std::vector<std::int64_t> expected(static_cast<std::size_t>(total));
   for (std::int64_t i = 0; i < total; ++i) expected[static_cast<std::size_t>(i)] = i + 1;
   CHECK(pulled == expected);
@@ -327,11 +352,14 @@ TEST_CASE("postgres: two processes pushing to one record at once keep rev, seq, 
 namespace {
 
 void run_spread(std::uint32_t seed, int n_servers, int devices, int ops) {
-  INFO("seed " << seed << ", " << n_servers << " server processes (rerun: this seed reproduces it)");
+  INFO("seed " << seed << ", " << n_servers
+               << " server processes (rerun: this seed reproduces it)");
   Servers servers(n_servers);
   ScratchDir dir;
   std::mt19937 rng(seed);
-  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
   auto url_of = [&](std::size_t i) { return Device::url(servers[i]); };
   const std::vector<std::string> users = {"qian", "sun", "root"};
   std::vector<std::unique_ptr<Device>> devs;
@@ -354,7 +382,8 @@ void run_spread(std::uint32_t seed, int n_servers, int devices, int ops) {
             continue;
           }
           // The load balancer sends this sync to any process.
-          dev.replica->set_meta("server", url_of(std::uniform_int_distribution<std::size_t>(0, servers.size() - 1)(local)));
+          dev.replica->set_meta("server", url_of(std::uniform_int_distribution<std::size_t>(
+                                              0, servers.size() - 1)(local)));
           dev.sync();
         }
       } catch (const std::exception& e) {
@@ -401,9 +430,12 @@ TEST_CASE("postgres: replicas spread over two server processes converge", "[pg][
   for (std::uint32_t seed : {11u, 12u}) run_spread(seed, 2, 3, 30);
 }
 
-TEST_CASE("postgres: replicas spread over four server processes converge", "[pg][sync]") { run_spread(13, 4, 5, 30); }
+TEST_CASE("postgres: replicas spread over four server processes converge", "[pg][sync]") {
+  run_spread(13, 4, 5, 30);
+}
 
-TEST_CASE("postgres: replicas spread over two and four server processes converge (many seeds)", "[pg][sync][.slow]") {
+TEST_CASE("postgres: replicas spread over two and four server processes converge (many seeds)",
+          "[pg][sync][.slow]") {
   for (std::uint32_t seed = 300; seed < 310; ++seed) run_spread(seed, seed % 2 ? 4 : 2, 6, 150);
 }
 
@@ -438,7 +470,8 @@ void kill_mid_push(std::uint32_t seed, int customers, int kills) {
         error = e.what();
       }
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 300)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 300)(rng)));
     CHECK(victim.stop(SIGKILL) == 128 + SIGKILL);
     pusher.join();
     if (!error.empty()) ++interrupted;
@@ -448,7 +481,8 @@ void kill_mid_push(std::uint32_t seed, int customers, int kills) {
     opts.push_page = 3;
     int pages = 0;
     opts.progress = [&pages](const std::string& line) {
-      if (line.rfind("pushing", 0) == 0 && ++pages == 2) throw std::runtime_error("stop after one push page");
+      if (line.rfind("pushing", 0) == 0 && ++pages == 2)
+        throw std::runtime_error("stop after one push page");
     };
     try {
       kehu::sync::sync(*qian.replica, opts);
@@ -477,7 +511,9 @@ void kill_mid_push(std::uint32_t seed, int customers, int kills) {
 
 }  // namespace
 
-TEST_CASE("postgres: a server process killed mid-push, the client retries on another, nothing is lost", "[pg][crash]") {
+TEST_CASE(
+    "postgres: a server process killed mid-push, the client retries on another, nothing is lost",
+    "[pg][crash]") {
   kill_mid_push(21, 300, 3);
 }
 
