@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -144,9 +145,33 @@ bool answers(int port) {
              .exit_code == 0;
 }
 
+void stop_cluster(const std::string& dir) {
+  run({bindir() + "/pg_ctl", "-D", dir + "/data", "-m", "fast", "-w", "-t", "30", "stop"},
+      /*as_postgres=*/true);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// A cluster a test process started for itself records that process in
+// DIR/owner. One left behind by a process that died without its destructor
+// (Ctrl-C, a kill by ctest's timeout) is stopped by the next one that starts.
+constexpr const char* kOwnerFile = "owner";
+
+void stop_orphans() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+    if (entry.path().filename().string().rfind("kehu-pg-", 0) != 0) continue;
+    std::ifstream in(entry.path() / kOwnerFile);
+    pid_t owner = 0;
+    if (!(in >> owner) || owner <= 0) continue;
+    if (kill(owner, 0) != 0 && errno == ESRCH) stop_cluster(entry.path().string());
+  }
+}
+
 // Starts a new cluster; returns it. FAILs with what initdb or the server said.
 std::unique_ptr<PostgresCluster> start_cluster(bool owned) {
   const std::string bin = bindir();
+  stop_orphans();
   char tmpl[] = "/tmp/kehu-pg-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   const std::string dir = tmpl;
@@ -178,7 +203,10 @@ std::unique_ptr<PostgresCluster> start_cluster(bool owned) {
     auto start = run({bin + "/pg_ctl", "-D", dir + "/data", "-l", dir + "/postgres.log", "-w", "-t",
                       "60", "-o", options, "start"},
                      /*as_postgres=*/true);
-    if (start.exit_code == 0) return std::make_unique<PostgresCluster>(dir, port, owned);
+    if (start.exit_code == 0) {
+      if (owned) std::ofstream(dir + "/" + kOwnerFile) << getpid() << '\n';
+      return std::make_unique<PostgresCluster>(dir, port, owned);
+    }
     if (attempt == 2) {
       const std::string log = read_file(dir + "/postgres.log");
       fs::remove_all(dir);
@@ -188,13 +216,6 @@ std::unique_ptr<PostgresCluster> start_cluster(bool owned) {
     }
   }
   return nullptr;
-}
-
-void stop_cluster(const std::string& dir) {
-  run({bindir() + "/pg_ctl", "-D", dir + "/data", "-m", "fast", "-w", "-t", "30", "stop"},
-      /*as_postgres=*/true);
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 std::unique_ptr<PostgresCluster>& instance() {
