@@ -227,7 +227,7 @@ TEST_CASE("audit: by customer includes its follow-ups and no other customer", "[
   }
 }
 
-TEST_CASE("audit: sales is refused; auditor and manager may query; pages newest first", "[audit]") {
+TEST_CASE("audit: sales is refused, auditor and manager may query, pages newest first", "[audit]") {
   TeamDay t;
   CliResult sales = t.wang.kehu({"audit", "--user", "wang"});
   CHECK(sales.exit_code == 1);
@@ -375,7 +375,7 @@ TEST_CASE("revert restores a customer's values as of a revision", "[audit]") {
   }
 }
 
-TEST_CASE("audit export writes one CSV row per changed field; audit verify passes after reverts",
+TEST_CASE("audit export writes one CSV row per changed field, and audit verify passes after reverts",
           "[audit]") {
   TeamDay t;
   // A revert in the log, so a revision with a cause is exported.

@@ -881,7 +881,7 @@ TEST_CASE("kehu customer list: new filters, and a bad value exits 2 naming flag 
 }
 
 TEST_CASE(
-    "kehu rules: only an admin sets churn-days; apply-churn writes edits with the rule as cause",
+    "kehu rules: only an admin sets churn-days, apply-churn writes edits with the rule as cause",
     "[due][cli]") {
   Cli k;
   const std::string quiet = k.add({"name=恒通机械", "type=成交客户", "created_at=2025-06-01"});
@@ -915,7 +915,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "churn-days set by an admin reaches the team at sync; the churn edit's cause reaches the "
+    "churn-days set by an admin reaches the team at sync, the churn edit's cause reaches the "
     "server",
     "[due][cli][server]") {
   kehu::test::ServerFixture server;

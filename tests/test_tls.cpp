@@ -102,7 +102,7 @@ TEST_CASE("tls: login and sync over https with --ca-file, which login remembers"
   }
 }
 
-TEST_CASE("tls: an untrusted certificate is refused with what to do; nothing is stored", "[tls]") {
+TEST_CASE("tls: an untrusted certificate is refused with what to do, and nothing is stored", "[tls]") {
   CertFiles certs;
   ServerFixture s(ServeOptions{
       certs.serve_args(TestCert::self_signed("127.0.0.1", {"IP:127.0.0.1", "DNS:localhost"}),
