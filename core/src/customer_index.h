@@ -2,26 +2,33 @@
 // and `kehu due` fast on 100,000 customers without reading every record.
 // Internal to kehu_core; the tables are made by migration v4 (migrations.cc).
 //
-//   customer_index   one row per customer record (live or in the recycle bin):
-//                    docid (INTEGER PRIMARY KEY, the key of the other two
-//                    tables), record_id, in_bin, the dates the reminder rules
-//                    read (next_date, birthday, created_at, last_followup_at) and
-//                    the customer's facets, serialised, to diff them on change.
+// Every table is keyed by the customer's docid, which is the rowid of its row
+// in `records`: the records primary-key index already maps a record id to it,
+// and a docid reads its record without another index. That rowid is stable
+// because Kehu never VACUUMs, never REPLACEs a records row, and
+// sqlcipher_export (backup) copies rowids as they are. Whoever deletes customer
+// rows from `records` must erase() them first, or call erase_orphans() before
+// inserting again in the same transaction (a freed rowid may be reused).
+//
+//   customer_index   one row per customer (live or in the recycle bin): in_bin,
+//                    the dates the reminder rules read (next_date, birthday,
+//                    created_at, last_followup_at) and the customer's facets,
+//                    serialised, to diff them on change.
 //   customer_facets  (field, value, docid), WITHOUT ROWID: one row per value of
 //                    each facet field (type, stage, status, source, province,
 //                    city, owner; one per tag), so an equality filter is one
 //                    range scan of sorted docids.
-//   customer_text    FTS4, docid = customer_index.docid: `text` (not indexed)
-//                    holds code, name, contact, phone, need and notes, folded and
-//                    one per line; `grams` holds their character pairs as tokens
-//                    (search_grams.h). A search of two or more characters
-//                    intersects the postings of its pairs, then checks `text`.
+//   customer_text    FTS4: `text` (not indexed) holds code, name, contact, phone,
+//                    need and notes, folded and one per line; `grams` holds
+//                    their character pairs as tokens (search_grams.h). A search
+//                    of two or more characters intersects the postings of its
+//                    pairs, then checks `text`.
 //
 // The index is derived data: it is rebuilt from `records` by rebuild(), and
 // every write of a customer row in `records` must be followed, in the same
-// transaction, by put() (or erase() when the row goes). Replica::Impl does this
-// in store(), apply_pulled(), take_code(), drop_customers() and
-// drop_everything_pulled(); refresh_derived() calls set_last_followup().
+// transaction, by put(). Replica::Impl does this in store(), apply_pulled(),
+// take_code(), drop_customers() and drop_everything_pulled(); refresh_derived()
+// calls set_last_followup().
 //
 // Not thread-safe: it shares the replica's connection.
 #pragma once
@@ -45,26 +52,30 @@ class CustomerIndex {
 
   // Brings the rows of one customer up to date with its stored state (the view:
   // server state plus pending edits). `fields` may hold derived fields; they are
-  // ignored (last_followup_at comes from set_last_followup()).
-  void put(const std::string& record_id, const std::string& code, bool deleted, const json& fields);
-  void set_last_followup(const std::string& record_id, const std::string& date);
-  // Forgets one customer / every customer whose record is gone.
-  void erase(const std::string& record_id);
+  // ignored (last_followup_at comes from set_last_followup()). `fresh`: the
+  // records row was just inserted, so there is nothing to compare with.
+  void put(std::int64_t docid, const std::string& code, bool deleted, const json& fields,
+           bool fresh = false);
+  void set_last_followup(std::int64_t docid, const std::string& date);
+  // Forgets one customer / every customer whose records row is gone.
+  void erase(std::int64_t docid);
   void erase_orphans();
   // Drops everything and indexes every customer in `records` again.
   void rebuild();
 
   // ---- Queries. Each returns sorted docids.
   std::vector<std::int64_t> with_facet(std::string_view field, std::string_view value);
-  // Customers whose text holds `folded` (fold_search_text), exactly: pairs from
-  // the FTS index for two or more characters, a scan of the text for one.
+  // Customers whose text holds `folded` (fold_search_text): a scan of the text
+  // for one character; for two, the pair's postings (exact unless the text holds
+  // private-use characters, search_grams.h); for more, the postings of all
+  // pairs, checked against the text.
   std::vector<std::int64_t> containing(std::string_view folded);
   // Customers last followed up before `date` (YYYY-MM-DD), or never.
   std::vector<std::int64_t> followed_up_before(std::string_view date);
 
   // One row of customer_index, for the reminder rules.
   struct Dates {
-    std::string record_id;
+    std::int64_t docid = 0;
     std::string next_date, birthday, created_at, last_followup_at;  // "" when unset
   };
   // Live customers (not in the recycle bin) with a next_date on or before

@@ -71,7 +71,6 @@ const char* const kV3 = "ALTER TABLE changes ADD COLUMN request INTEGER;";
 const char* const kV4 = R"sql(
 CREATE TABLE customer_index(
   docid INTEGER PRIMARY KEY,
-  record_id TEXT NOT NULL UNIQUE,
   in_bin INTEGER NOT NULL DEFAULT 0,
   next_date TEXT,
   birthday TEXT,

@@ -59,10 +59,12 @@ std::vector<DueItem> Replica::churn_candidates(std::string_view today_text) cons
   auto& idx = impl_->index;
   std::vector<DueItem> out;
   for (const auto& row : idx.facet_followed_up_before("type", "deal", cutoff)) {
+    auto customer = impl_->load_customer_docid(row.docid);
+    if (!customer) continue;
     std::string last_order;
     auto& orders = impl_->db.cached(
         "SELECT fields FROM records WHERE parent = ? AND collection = 'orders' AND deleted = 0");
-    orders.bind(1, row.record_id);
+    orders.bind(1, customer->id);
     while (orders.step()) {
       const json f = json::parse(orders.text(0));
       auto it = f.find("date");
@@ -75,8 +77,6 @@ std::vector<DueItem> Replica::churn_candidates(std::string_view today_text) cons
     const bool by_creation = activity.empty();
     const std::string since = by_creation ? row.created_at : activity;
     if (!since.empty() && (!day_number(since) || since >= cutoff)) continue;
-    auto customer = impl_->load(row.record_id);
-    if (!customer) continue;
     DueItem item;
     item.customer = std::move(*customer);
     item.date = since;
@@ -106,7 +106,7 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
   auto& idx = impl_->index;
 
   for (const auto& row : idx.next_date_until(add_days(today, days))) {
-    auto customer = impl_->load(row.record_id);
+    auto customer = impl_->load_customer_docid(row.docid);
     if (!customer) continue;
     DueItem item;
     item.date = row.next_date;
@@ -125,7 +125,7 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
     if (!next) continue;
     const std::int64_t until = days_between(today, *next);
     if (until > days) continue;
-    auto customer = impl_->load(row.record_id);
+    auto customer = impl_->load_customer_docid(row.docid);
     if (!customer) continue;
     DueItem item;
     item.customer = std::move(*customer);
@@ -141,7 +141,7 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
 
   const std::string quiet_since = add_days(today, 1 - kIntentionStaleDays);
   for (const auto& row : idx.facet_followed_up_before("type", "intention", quiet_since)) {
-    auto customer = impl_->load(row.record_id);
+    auto customer = impl_->load_customer_docid(row.docid);
     if (!customer) continue;
     DueItem item;
     item.customer = std::move(*customer);

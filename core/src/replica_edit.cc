@@ -158,7 +158,7 @@ void Replica::Impl::refresh_derived(const std::string& customer_id) {
       .bind_text_or_null(1, latest)
       .bind(2, customer_id)
       .run();
-  index.set_last_followup(customer_id, latest);
+  if (std::int64_t docid = rowid_of(customer_id)) index.set_last_followup(docid, latest);
 }
 
 Record Replica::add(std::string_view collection, const FieldInputs& inputs,

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "customer_index.h"
 #include "kehu/hlc.h"
@@ -48,6 +49,14 @@ struct Replica::Impl {
   std::optional<Record> load(std::string_view id);
   std::optional<Record> load_by_code(std::string_view code);
   std::optional<Record> resolve(std::string_view id_or_code);  // id, code, or alias
+  // The rowid of a record in `records` (the customer index's docid); 0 if none.
+  std::int64_t rowid_of(std::string_view id);
+  // A customer by its docid (customer_index.h); nullopt if that row is no customer.
+  // With `pending` (ids of records with pending changes, from pending_ids()) the
+  // flag comes from the set instead of one change-log lookup per record.
+  std::optional<Record> load_customer_docid(std::int64_t docid,
+                                            const std::unordered_set<std::string>* pending = nullptr);
+  std::unordered_set<std::string> pending_ids();
   // The view columns (derived fields are not stored here); a customer's index
   // rows follow (customer_index.h).
   void store(const Record& r);

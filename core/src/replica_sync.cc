@@ -130,7 +130,7 @@ std::optional<std::string> Replica::Impl::record_of_change(const std::string& ch
 
 void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids) {
   for (const auto& id : customer_ids) {
-    index.erase(id);
+    if (std::int64_t docid = rowid_of(id)) index.erase(docid);
     // The customer's own rows, then its children's (by parent).
     for (const char* sql : {"DELETE FROM revisions WHERE record_id = ?1 OR record_id IN "
                             "(SELECT id FROM records WHERE parent = ?1)",
@@ -244,7 +244,7 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
         ins.bind_text_or_null(4, p.parent).bind(5, p.rev).bind(6, p.deleted ? 1 : 0);
         ins.bind(7, fields).bind(8, fields).bind(9, p.deleted ? 1 : 0).run();
         if (p.collection == "customers") {
-          impl_->index.put(p.id, p.code, p.deleted, p.fields);
+          impl_->index.put(db.last_insert_rowid(), p.code, p.deleted, p.fields, /*fresh=*/true);
           // Its follow-ups may have come first (an earlier page, or before a
           // scope change brought the customer back).
           customers_to_refresh.insert(p.id);
@@ -253,7 +253,7 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
         impl_->rebuild_view(p.id);
         ++merged;
       } else if (p.collection == "customers") {
-        impl_->index.put(p.id, p.code, p.deleted, p.fields);
+        impl_->index.put(impl_->rowid_of(p.id), p.code, p.deleted, p.fields);
       }
       for (const auto& alias : p.old_codes) {
         db.cached("INSERT OR REPLACE INTO code_aliases(alias, record_id) VALUES (?, ?)")
@@ -364,7 +364,7 @@ void Replica::Impl::take_code(const std::string& code, const std::string& record
   db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other).run();
   db.cached("UPDATE records SET code = ? WHERE id = ?").bind(1, allocate_code()).bind(2, other).run();
   if (auto moved = load(other); moved && moved->collection == "customers") {
-    index.put(moved->id, moved->code, moved->deleted, moved->fields);
+    index.put(rowid_of(moved->id), moved->code, moved->deleted, moved->fields);
   }
 }
 
