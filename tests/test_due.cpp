@@ -631,6 +631,15 @@ TEST_CASE("customer list filters: tags, region, owner, stage, stale, where, toge
           q.sort = "-code";
           q.limit = 1;
         }) == V{hz});
+  // Facet values are matched exactly, whatever their characters or case.
+  const std::string li = add_customer(rep, "英文名", {{"owner", "Li Si"}, {"tags", "A-1 (VIP)"}});
+  const std::string li2 = add_customer(rep, "小写", {{"owner", "li si"}, {"tags", "a-1 (vip)"}});
+  CHECK(run([](ListQuery& q) { q.owner = "Li Si"; }) == V{li});
+  CHECK(run([](ListQuery& q) { q.owner = "li si"; }) == V{li2});
+  CHECK(run([](ListQuery& q) { q.tags = {"A-1 (VIP)"}; }) == V{li});
+  CHECK(run([](ListQuery& q) { q.owner = "Li"; }).empty());
+  rep.remove(li);
+  rep.remove(li2);
   // Index rows follow edits and the recycle bin.
   rep.edit(sz, {{"owner", "王五"}, {"tags", ""}});
   CHECK(run([](ListQuery& q) { q.owner = "王五"; }) == V{nj, sz, hz});

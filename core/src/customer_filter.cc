@@ -70,9 +70,10 @@ CustomerFilter::CustomerFilter(const ListQuery& q) {
   for (const auto& f : where_) {
     if (!CustomerIndex::is_facet(f.field->key)) continue;
     if (f.value.is_array()) {
-      for (const auto& t : f.value) facets_.emplace_back(f.field->key, t.get<std::string>());
+      for (const auto& t : f.value)
+        terms_.push_back(CustomerIndex::facet_term(f.field->key, t.get<std::string>()));
     } else if (f.value.is_string()) {
-      facets_.emplace_back(f.field->key, f.value.get<std::string>());
+      terms_.push_back(CustomerIndex::facet_term(f.field->key, f.value.get<std::string>()));
     }
   }
 
@@ -85,7 +86,7 @@ CustomerFilter::CustomerFilter(const ListQuery& q) {
                       " names several tags: give --tag once per tag (all must be on the customer)");
     }
     tags_.push_back(t[0].get<std::string>());
-    facets_.emplace_back("tags", tags_.back());
+    terms_.push_back(CustomerIndex::facet_term("tags", tags_.back()));
   }
 
   if (q.region) {
@@ -100,14 +101,14 @@ CustomerFilter::CustomerFilter(const ListQuery& q) {
           "--region " + quoted(*q.region) +
               " is not a region: expected PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京");
     }
-    facets_.emplace_back("province", province_);
-    if (!city_.empty()) facets_.emplace_back("city", city_);
+    terms_.push_back(CustomerIndex::facet_term("province", province_));
+    if (!city_.empty()) terms_.push_back(CustomerIndex::facet_term("city", city_));
   }
 
   if (q.owner) {
     owner_ = trim(*q.owner);
     if (owner_.empty()) throw Error(Errc::usage, "--owner needs a name, e.g. --owner 王五");
-    facets_.emplace_back("owner", owner_);
+    terms_.push_back(CustomerIndex::facet_term("owner", owner_));
   }
 
   if (q.stage) {
@@ -118,7 +119,7 @@ CustomerFilter::CustomerFilter(const ListQuery& q) {
                                    "): expected one of " + choices(f));
     }
     stage_ = v->key;
-    facets_.emplace_back("stage", stage_);
+    terms_.push_back(CustomerIndex::facet_term("stage", stage_));
   }
 
   if (q.stale_days) {
@@ -132,21 +133,20 @@ CustomerFilter::CustomerFilter(const ListQuery& q) {
     stale_before_ = add_days(today, 1 - *q.stale_days);
   }
 
-  if (!q.search.empty()) search_ = fold_search_text(q.search);
+  if (!q.search.empty()) {
+    search_ = fold_search_text(q.search);
+    // One character has no pair: it is checked on each record (a scan unless
+    // another filter narrows the list).
+    for (auto& t : pair_tokens(search_)) terms_.push_back(std::move(t));
+  }
 }
 
 std::optional<std::vector<std::int64_t>> CustomerFilter::candidates(CustomerIndex& index) const {
-  std::optional<std::vector<std::int64_t>> out;
-  auto narrow = [&](std::vector<std::int64_t> ids) {
-    out = out ? intersect_sorted(*out, ids) : std::move(ids);
-  };
-  for (const auto& [field, value] : facets_) {
-    narrow(index.with_facet(field, value));
-    if (out->empty()) return out;
-  }
-  if (!search_.empty()) narrow(index.containing(search_));
+  if (terms_.empty()) return std::nullopt;
+  std::vector<std::int64_t> out = index.with_terms(terms_);
   // Alone, --stale keeps most customers: a scan reads them faster than lookups.
-  if (stale_before_ && out) narrow(index.followed_up_before(*stale_before_));
+  if (stale_before_ && !out.empty())
+    out = intersect_sorted(out, index.followed_up_before(*stale_before_));
   return out;
 }
 

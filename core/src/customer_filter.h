@@ -44,7 +44,7 @@ class CustomerFilter {
 
  private:
   std::vector<FieldFilter> where_;
-  std::vector<std::pair<std::string, std::string>> facets_;  // (field, stored value): all must hold
+  std::vector<std::string> terms_;  // facet terms and search pairs: all must be there
   std::string province_, city_, owner_, stage_;
   std::vector<std::string> tags_;
   std::string search_;                       // folded

@@ -2,7 +2,7 @@
 // and `kehu due` fast on 100,000 customers without reading every record.
 // Internal to kehu_core; the tables are made by migration v4 (migrations.cc).
 //
-// Every table is keyed by the customer's docid, which is the rowid of its row
+// Both tables are keyed by the customer's docid, which is the rowid of its row
 // in `records`: the records primary-key index already maps a record id to it,
 // and a docid reads its record without another index. That rowid is stable
 // because Kehu never VACUUMs, never REPLACEs a records row, and
@@ -10,19 +10,18 @@
 // rows from `records` must erase() them first, or call erase_orphans() before
 // inserting again in the same transaction (a freed rowid may be reused).
 //
-//   customer_index   one row per customer (live or in the recycle bin): in_bin,
-//                    the dates the reminder rules read (next_date, birthday,
-//                    created_at, last_followup_at) and the customer's facets,
-//                    serialised, to diff them on change.
-//   customer_facets  (field, value, docid), WITHOUT ROWID: one row per value of
-//                    each facet field (type, stage, status, source, province,
-//                    city, owner; one per tag), so an equality filter is one
-//                    range scan of sorted docids.
-//   customer_text    FTS4: `text` (not indexed) holds code, name, contact, phone,
-//                    need and notes, folded and one per line; `grams` holds
-//                    their character pairs as tokens (search_grams.h). A search
-//                    of two or more characters intersects the postings of its
-//                    pairs, then checks `text`.
+//   customer_index  one row per customer (live or in the recycle bin): in_bin
+//                   and the dates the reminder rules read (next_date, birthday,
+//                   created_at, last_followup_at).
+//   customer_terms  FTS4, one column `terms`: the character pairs of the code,
+//                   name, contact, phone, need and notes (search_grams.h), and
+//                   one facet term per value of the facet fields (type, stage,
+//                   status, source, province, city, owner; one per tag). A filter
+//                   on facets and a search of two or more characters are one
+//                   MATCH of all their terms: FTS4 intersects the postings.
+//
+// Terms only narrow: a facet term folds ASCII case and a search's pairs may sit
+// apart, so callers check each candidate record (CustomerFilter::matches).
 //
 // The index is derived data: it is rebuilt from `records` by rebuild(), and
 // every write of a customer row in `records` must be followed, in the same
@@ -49,6 +48,8 @@ class CustomerIndex {
 
   // The fields whose values are facets: an equality filter on them uses the index.
   static bool is_facet(std::string_view key);
+  // The term of one facet value (see search_grams.h for the token alphabet).
+  static std::string facet_term(std::string_view field, std::string_view value);
 
   // Brings the rows of one customer up to date with its stored state (the view:
   // server state plus pending edits). `fields` may hold derived fields; they are
@@ -63,14 +64,11 @@ class CustomerIndex {
   // Drops everything and indexes every customer in `records` again.
   void rebuild();
 
-  // ---- Queries. Each returns sorted docids.
-  std::vector<std::int64_t> with_facet(std::string_view field, std::string_view value);
-  // Customers whose text holds `folded` (fold_search_text): a scan of the text
-  // for one character; for two, the pair's postings (exact unless the text holds
-  // private-use characters, search_grams.h); for more, the postings of all
-  // pairs, checked against the text.
-  std::vector<std::int64_t> containing(std::string_view folded);
-  // Customers last followed up before `date` (YYYY-MM-DD), or never.
+  // ---- Queries.
+  // Sorted docids of the customers that have every term (facet_term(),
+  // pair_tokens()). REQUIRES: terms not empty.
+  std::vector<std::int64_t> with_terms(const std::vector<std::string>& terms);
+  // Sorted docids of the customers last followed up before `date` (YYYY-MM-DD), or never.
   std::vector<std::int64_t> followed_up_before(std::string_view date);
 
   // One row of customer_index, for the reminder rules.
@@ -83,7 +81,8 @@ class CustomerIndex {
   std::vector<Dates> next_date_until(std::string_view until);
   // Live customers with a birthday.
   std::vector<Dates> with_birthday();
-  // Live customers with facet (field, value) last followed up before `date` or never.
+  // Live customers with facet (field, value) last followed up before `date` or
+  // never (candidates: the facet term folds ASCII case).
   std::vector<Dates> facet_followed_up_before(std::string_view field, std::string_view value,
                                               std::string_view date);
 

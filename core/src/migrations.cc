@@ -75,14 +75,8 @@ CREATE TABLE customer_index(
   next_date TEXT,
   birthday TEXT,
   created_at TEXT,
-  last_followup_at TEXT,
-  facets TEXT NOT NULL DEFAULT '');
-CREATE TABLE customer_facets(
-  field TEXT NOT NULL,
-  value TEXT NOT NULL,
-  docid INTEGER NOT NULL,
-  PRIMARY KEY(field, value, docid)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE customer_text USING fts4(text, grams, notindexed=text);
+  last_followup_at TEXT);
+CREATE VIRTUAL TABLE customer_terms USING fts4(terms);
 )sql";
 
 void index_customers(db::Database& db) { CustomerIndex(db).rebuild(); }

@@ -77,4 +77,10 @@ std::vector<std::string> pair_tokens(std::string_view folded) {
   return out;
 }
 
+std::string encode_term_text(std::string_view folded) {
+  std::string out;
+  for (std::string_view ch : characters(folded)) append_encoded(out, ch);
+  return out;
+}
+
 }  // namespace kehu

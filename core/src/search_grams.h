@@ -36,4 +36,8 @@ std::size_t code_points(std::string_view text);
 // of fewer than two characters has none.
 std::vector<std::string> pair_tokens(std::string_view folded);
 
+// Every character of `folded` in the token alphabet above, concatenated (the
+// value part of a facet term, customer_index.h).
+std::string encode_term_text(std::string_view folded);
+
 }  // namespace kehu
