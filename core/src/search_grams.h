@@ -14,8 +14,9 @@
 //     query syntax ("-", "*", quotes, AND/OR) can never appear in a query.
 //
 // Two different pairs may share a token only through a private-use character
-// typed in the text itself: a search then checks the candidate's text (see
-// fold_search_text), so a shared token can only cost time, never a wrong answer.
+// typed in the text itself, and a search's pairs may sit apart in the text: the
+// index only proposes candidates, and each is checked against the customer's
+// own fields (CustomerFilter::matches), so this costs time, never a wrong answer.
 #pragma once
 
 #include <cstddef>
