@@ -70,15 +70,22 @@ CustomerFilter::CustomerFilter(const ListQuery& q) {
   for (const auto& f : where_) {
     if (!CustomerIndex::is_facet(f.field->key)) continue;
     if (f.value.is_array()) {
-      for (const auto& t : f.value)
+      for (const auto& t : f.value) {
         terms_.push_back(CustomerIndex::facet_term(f.field->key, t.get<std::string>()));
+      }
     } else if (f.value.is_string()) {
       terms_.push_back(CustomerIndex::facet_term(f.field->key, f.value.get<std::string>()));
     }
   }
 
   for (const auto& raw : q.tags) {
-    json t = normalize_value(coll.field("tags"), raw);
+    json t;
+    try {
+      t = normalize_value(coll.field("tags"), raw);
+    } catch (const Error& e) {
+      if (e.code() != Errc::validation) throw;
+      throw Error(Errc::validation, "--tag " + quoted(raw) + ": " + e.what());
+    }
     if (t.is_null()) throw Error(Errc::usage, "--tag needs a tag, e.g. --tag 重点客户");
     if (t.size() != 1) {
       throw Error(Errc::usage,
@@ -145,8 +152,9 @@ std::optional<std::vector<std::int64_t>> CustomerFilter::candidates(CustomerInde
   if (terms_.empty()) return std::nullopt;
   std::vector<std::int64_t> out = index.with_terms(terms_);
   // Alone, --stale keeps most customers: a scan reads them faster than lookups.
-  if (stale_before_ && !out.empty())
+  if (stale_before_ && !out.empty()) {
     out = intersect_sorted(out, index.followed_up_before(*stale_before_));
+  }
   return out;
 }
 
