@@ -43,6 +43,17 @@ struct NetArgs {
   std::string ca_file;
   bool insecure = false;
 };
+}  // namespace kehu::cli
+namespace kehu::sync {
+struct SyncOptions;
+}
+namespace kehu::cli {
+// The client options for `net` (commands_sync.cc): --ca-file (checked, made
+// absolute) or else, but not for login, the CA file remembered at login
+// (checked); --insecure (with a warning on stderr); a progress line on a terminal.
+// Throws Error(usage) for an unreadable or non-PEM --ca-file, Error(io) for a
+// remembered one that is gone.
+sync::SyncOptions net_options(Context& ctx, const NetArgs& net, bool login = false);
 int cmd_login(Context& ctx, const std::string& server, const std::string& user, const NetArgs& net);
 int cmd_logout(Context& ctx, const NetArgs& net);
 int cmd_passwd(Context& ctx, const NetArgs& net);

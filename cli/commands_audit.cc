@@ -64,19 +64,6 @@ std::string time_bound(const char* option, const std::string& text, bool end_of_
                   "today, or YYYY-MM-DDTHH:MM:SSZ (UTC)");
 }
 
-// --ca-file, else the CA file remembered at login (meta "ca_file"); --insecure.
-// TODO: share one helper with commands_sync.cc's net_options (which also checks
-// the file before any traffic) once both have landed.
-sync::SyncOptions online_options(Replica& rep, const NetArgs& net) {
-  sync::SyncOptions o;
-  o.http.ca_file = net.ca_file.empty() ? rep.meta("ca_file") : net.ca_file;
-  o.http.insecure = net.insecure;
-  if (::isatty(STDERR_FILENO)) {
-    o.progress = [](const std::string& line) { std::cerr << "\r\033[K" << line << '\n'; };
-  }
-  return o;
-}
-
 // The "Record" column: what the revision was about within its customer.
 std::string record_cell(const Context& ctx, const json& rev) {
   const std::string collection = rev.value("collection", "");
@@ -156,7 +143,7 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
                 "--limit " + std::to_string(args.limit) + ": expected a positive number");
   }
   auto& rep = ctx.replica();
-  const auto opts = online_options(rep, net);
+  const auto opts = net_options(ctx, net);
   json revisions = json::array();
   bool more = true;
   std::string cursor = "0";

@@ -43,11 +43,13 @@ std::string secret(const char* var, const std::string& prompt) {
   }
 }
 
+}  // namespace
+
 // The client options for `net`: --ca-file (checked, made absolute) or else, but
 // not for login, the CA file remembered at login; --insecure (with a warning on
 // stderr). Throws Error(usage) for an unreadable or non-PEM --ca-file,
 // Error(io) for a remembered one that is gone.
-sync::SyncOptions net_options(Context& ctx, const NetArgs& net, bool login = false) {
+sync::SyncOptions net_options(Context& ctx, const NetArgs& net, bool login) {
   sync::SyncOptions o;
   if (!net.ca_file.empty()) {
     // Absolute, because login remembers it for later commands run from elsewhere.
@@ -72,7 +74,6 @@ sync::SyncOptions net_options(Context& ctx, const NetArgs& net, bool login = fal
   return o;
 }
 
-}  // namespace
 
 int cmd_login(Context& ctx, const std::string& server, const std::string& user, const NetArgs& net) {
   auto& rep = ctx.replica();

@@ -13,14 +13,14 @@
 namespace kehu::cli {
 namespace {
 
-sync::SyncOptions options() { return sync::SyncOptions{}; }
 
 // Runs one server action, syncs, and prints `done` (or the answer with --json).
 int act(Context& ctx, const std::string& path, const json& body, const std::string& what,
         const std::string& done) {
   auto& rep = ctx.replica();
-  json answer = sync::request(rep, options(), path, body, what);
-  sync::sync(rep, options());
+  const sync::SyncOptions opts = net_options(ctx, NetArgs{});
+  json answer = sync::request(rep, opts, path, body, what);
+  sync::sync(rep, opts);
   if (ctx.json) {
     print_json(answer, std::cout);
   } else {
@@ -60,7 +60,7 @@ int cmd_reassign(Context& ctx, const std::string& code, const std::string& owner
 }
 
 int cmd_approvals(Context& ctx, bool all) {
-  json answer = sync::request(ctx.replica(), options(), "/v1/approvals",
+  json answer = sync::request(ctx.replica(), net_options(ctx, NetArgs{}), "/v1/approvals",
                               {{"status", all ? "all" : "pending"}}, "list change requests");
   const json& requests = answer["requests"];
   if (ctx.json) {

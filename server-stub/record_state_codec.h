@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "kehu/sync/merge.h"
 
@@ -18,5 +19,12 @@ namespace kehu::server {
 json encode_field_versions(const std::map<std::string, sync::FieldVersion>& fields);
 // Throws Error(storage) when the stored JSON does not have the shape above.
 std::map<std::string, sync::FieldVersion> decode_field_versions(const json& j);
+
+// Both stores also share these column encodings:
+// JSON text kept in a column; Error(storage) naming `what` when it is not JSON.
+json parse_stored(const std::string& text, const char* what);
+// User::regions in one text column, one region per line.
+std::vector<std::string> split_regions(const std::string& text);
+std::string join_regions(const std::vector<std::string>& regions);
 
 }  // namespace kehu::server

@@ -24,36 +24,9 @@ class Using {
   db::Statement& st_;
 };
 
-json parse_stored(const std::string& text, const char* what) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(Errc::storage, std::string("stored ") + what + " is not JSON: " + e.what());
-  }
-}
 
 constexpr const char* kUserColumns = "name, role, password, disabled, created_at, regions, scope_version";
 
-std::vector<std::string> split_regions(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string join_regions(const std::vector<std::string>& regions) {
-  std::string out;
-  for (const auto& r : regions) {
-    if (!out.empty()) out += '\n';
-    out += r;
-  }
-  return out;
-}
 
 User read_user(db::Statement& st) {
   User u;
