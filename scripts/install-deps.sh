@@ -8,6 +8,8 @@ PKGS=(
   nlohmann-json3-dev libcli11-dev catch2 libcpp-httplib-dev
   sqlcipher
   postgresql libpq-dev
+  libxlsxwriter-dev libzip-dev libexpat1-dev
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

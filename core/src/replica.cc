@@ -86,6 +86,8 @@ std::unique_ptr<Replica> Replica::open(const std::string& path, std::string_view
 }
 
 const std::string& Replica::path() const { return impl_->db.path(); }
+const Schema& Replica::schema() const { return Schema::builtin(); }
+
 int Replica::schema_version() const { return read_schema_version(impl_->db); }
 std::string Replica::device_id() const { return impl_->device_id; }
 

@@ -117,6 +117,9 @@ class Replica {
   std::string device_id() const;
   // The name stamped on local edits (the logged-in user; "local" before login).
   std::string author() const;
+  // The field schema this replica validates and displays with: the built-in
+  // collections plus the custom fields the team's admin added (synced).
+  const Schema& schema() const;
 
   // ---- Edits. Each validates everything first (Error(validation), nothing
   // written), then commits atomically. Inside batch() they join its transaction.
