@@ -14,6 +14,9 @@ Figure bench_b2_cli_edit(Workspace& ws);  // one Replica::edit, p50/p99
 Figure bench_b3_import(Workspace& ws);    // import_csv of a template-layout sheet
 Figure bench_b9_list(Workspace& ws);      // Replica::list --where / --search
 
+// Reports (bench_reports.cc): on the big replica.
+Figure bench_r1_report_funnel(Workspace& ws);  // report_funnel, plain and --by owner
+
 // Sync (bench_sync.cc): the real server on 127.0.0.1.
 Figure bench_b5_push(Workspace& ws);        // one replica pushes every pending change
 Figure bench_b4_first_sync(Workspace& ws);  // `kehu sync` into an empty replica vs bare libcurl

@@ -75,7 +75,22 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const
 std::string cli_today();
 int cmd_due(Context& ctx, std::int64_t days);
 int cmd_rules_show(Context& ctx);
-int cmd_rules_set(Context& ctx, const std::string& name, const std::string& value);
+// `rules set NAME VALUE...`: churn-days N, stage-probability STAGE=P,..., target
+// OWNER PERIOD AMOUNT; `rules unset target OWNER PERIOD`.
+int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::string>& values);
+int cmd_rules_unset(Context& ctx, const std::string& name, const std::vector<std::string>& values);
+
+// Reports (commands_report.cc, kehu/reports.h).
+struct ReportArgs {
+  std::string kind;    // funnel | sources | churn | sum | targets | forecast | value
+  std::string target;  // sum: COLLECTION.FIELD
+  std::string by;
+  std::optional<int> year;
+  std::size_t limit = 20;
+  std::vector<std::string> where;  // sum: FIELD=VALUE
+  std::string csv, xlsx;           // files to write besides the output
+};
+int cmd_report(Context& ctx, const ReportArgs& args);
 int cmd_rules_apply_churn(Context& ctx, bool dry_run);
 
 // Team commands (commands_team.cc): online, then a sync.

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "kehu/calendar.h"
 #include "kehu/error.h"
+#include "kehu/reports.h"
 #include "kehu/sync/sync_session.h"
 #include "kehu/text.h"
 #include "output.h"
@@ -151,51 +152,165 @@ int cmd_due(Context& ctx, std::int64_t days) {
 int cmd_rules_show(Context& ctx) {
   auto& rep = ctx.replica();
   const bool set = !rep.meta(kChurnDaysMeta).empty();
+  const bool probs_set = !rep.meta(kStageProbabilityMeta).empty();
+  const StageProbabilities probs = stage_probabilities(rep);
+  const std::vector<SalesTarget> targets = sales_targets(rep);
   if (ctx.json) {
-    print_json({{"churn_days", rep.churn_days()}, {"intention_days", kIntentionStaleDays}},
+    json p = json::object();
+    for (const auto& [k, v] : probs) p[k] = v;
+    print_json({{"churn_days", rep.churn_days()},
+                {"intention_days", kIntentionStaleDays},
+                {"stage_probability", p},
+                {"targets", targets_to_json(targets)}},
                std::cout);
     return 0;
   }
   const bool zh = ctx.lang == Lang::zh;
+  const std::string synced = zh ? "管理员设置（同步）" : "set by an admin (synced)";
   std::vector<std::vector<std::string>> rows = {
-      {kChurnDaysName, std::to_string(rep.churn_days()),
-       zh ? (set ? "管理员设置（同步）" : "默认") : (set ? "set by an admin (synced)" : "default")},
+      {kChurnDaysName, std::to_string(rep.churn_days()), set ? synced : (zh ? "默认" : "default")},
       {"intention-days", std::to_string(kIntentionStaleDays), zh ? "固定" : "fixed"}};
-  std::cout << render_table(zh ? std::vector<std::string>{"规则", "天数", "来源"}
-                               : std::vector<std::string>{"Rule", "Days", "Source"},
+  for (const auto& stage : probability_stages()) {
+    auto it = probs.find(stage);
+    rows.push_back({"stage-probability " + stage,
+                    std::to_string(it == probs.end() ? 0 : it->second) + "%",
+                    probs_set ? synced : (zh ? "默认" : "default")});
+  }
+  for (const auto& t : targets) {
+    rows.push_back({"target " + t.owner + " " + t.period, cell_text(Cell::of_money(t.amount)), synced});
+  }
+  std::cout << render_table(zh ? std::vector<std::string>{"规则", "值", "来源"}
+                               : std::vector<std::string>{"Rule", "Value", "Source"},
                             rows);
   return 0;
 }
 
-int cmd_rules_set(Context& ctx, const std::string& name, const std::string& value) {
-  if (name != kChurnDaysName) {
-    throw Error(Errc::usage, "kehu rules set " + name +
-                                 ": unknown rule; the rule an admin sets is " + kChurnDaysName);
-  }
-  const std::int64_t days = parse_days(name, value);
-  auto& rep = ctx.replica();
+namespace {
+
+void require_admin(const Replica& rep) {
   const std::string role = rep.meta("role");
-  if (role != "admin") {
-    const std::string user = rep.meta("user");
-    throw Error(Errc::forbidden,
-                "only an admin may change the rules: this replica is " +
-                    (user.empty() ? std::string("not logged in")
-                                  : "logged in as " + user + " (role " +
-                                        (role.empty() ? std::string("unknown") : role) + ")") +
-                    "; ask an admin, or `kehu login` as one");
+  if (role == "admin") return;
+  const std::string user = rep.meta("user");
+  throw Error(Errc::forbidden,
+              "only an admin may change the rules: this replica is " +
+                  (user.empty() ? std::string("not logged in")
+                                : "logged in as " + user + " (role " +
+                                      (role.empty() ? std::string("unknown") : role) + ")") +
+                  "; ask an admin, or `kehu login` as one");
+}
+
+void expect_values(const std::string& what, const std::vector<std::string>& values, std::size_t n,
+                   const char* shape) {
+  if (values.size() != n) {
+    throw Error(Errc::usage, "kehu rules " + what + ": expected " + shape);
   }
-  // The server keeps the team's value; every device copies it at `kehu sync`.
-  json answer = sync::request(rep, sync::SyncOptions{}, "/v1/settings", {{"churn_days", days}},
-                              "setting churn-days");
-  rep.set_churn_days(answer.value("churn_days", days));
+}
+
+// Stores what the server answered: every rule it sent.
+void store_answer(Replica& rep, const json& answer) {
+  if (answer.contains("churn_days") && answer["churn_days"].is_number_integer()) {
+    rep.set_churn_days(answer["churn_days"].get<std::int64_t>());
+  }
+  if (answer.contains("stage_probability")) store_stage_probabilities(rep, answer["stage_probability"]);
+  if (answer.contains("targets")) store_sales_targets(rep, answer["targets"]);
+}
+
+json post_settings(Replica& rep, const json& body, const std::string& what) {
+  json answer = sync::request(rep, sync::SyncOptions{}, "/v1/settings", body, what);
+  store_answer(rep, answer);
+  return answer;
+}
+
+SalesTarget target_of(const std::vector<std::string>& values) {
+  SalesTarget t;
+  t.owner = trim(values[0]);
+  if (t.owner.empty()) throw Error(Errc::validation, "负责人 (owner) \"\": an owner is required");
+  t.period = checked_period(trim(values[1]));
+  return t;
+}
+
+}  // namespace
+
+int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::string>& values) {
+  const bool zh = ctx.lang == Lang::zh;
+  if (name == kChurnDaysName) {
+    expect_values("set churn-days", values, 1, "churn-days N");
+    const std::int64_t days = parse_days(name, values[0]);
+    auto& rep = ctx.replica();
+    require_admin(rep);
+    // The server keeps the team's value; every device copies it at `kehu sync`.
+    post_settings(rep, {{"churn_days", days}}, "setting churn-days");
+    if (ctx.json) {
+      print_json({{"churn_days", rep.churn_days()}}, std::cout);
+    } else if (zh) {
+      std::cout << "流失规则：成交客户 " << rep.churn_days()
+                << " 天无订单或跟进即提示流失（其他设备同步后生效）\n";
+    } else {
+      std::cout << "churn-days is now " << rep.churn_days()
+                << " (other devices get it at their next sync)\n";
+    }
+    return 0;
+  }
+  if (name == "stage-probability") {
+    expect_values("set stage-probability", values, 1, "stage-probability contact=10,needs=25,...");
+    const StageProbabilities p = parse_stage_probabilities(values[0]);
+    auto& rep = ctx.replica();
+    require_admin(rep);
+    json body = json::object();
+    for (const auto& [k, v] : p) body[k] = v;
+    json answer = post_settings(rep, {{"stage_probability", body}}, "setting stage-probability");
+    if (ctx.json) {
+      print_json({{"stage_probability", answer.value("stage_probability", json::object())}}, std::cout);
+      return 0;
+    }
+    std::string text;
+    for (const auto& [k, v] : stage_probabilities(rep)) text += (text.empty() ? "" : ", ") + k + " " + std::to_string(v) + "%";
+    std::cout << (zh ? "阶段概率：" : "stage probabilities: ") << text
+              << (zh ? "（其他设备同步后生效）\n" : " (other devices get them at their next sync)\n");
+    return 0;
+  }
+  if (name == "target") {
+    expect_values("set target", values, 3, "target OWNER PERIOD AMOUNT (yuan)");
+    SalesTarget t = target_of(values);
+    const FieldDef& amount_def = Schema::builtin().collection("targets").field("amount");
+    const json fen = normalize_value(amount_def, values[2]);
+    if (!fen.is_number_integer() || fen.get<std::int64_t>() < 0) {
+      throw Error(Errc::validation, amount_def.zh + " (amount) \"" + values[2] +
+                                        "\": expected an amount in yuan of 0 or more");
+    }
+    t.amount = fen.get<std::int64_t>();
+    auto& rep = ctx.replica();
+    require_admin(rep);
+    post_settings(rep, {{"target", {{"owner", t.owner}, {"period", t.period}, {"amount", t.amount}}}},
+                  "setting a target");
+    if (ctx.json) {
+      print_json({{"owner", t.owner}, {"period", t.period}, {"amount", t.amount}}, std::cout);
+    } else {
+      std::cout << (zh ? "目标：" : "target: ") << t.owner << " " << t.period << " "
+                << cell_text(Cell::of_money(t.amount))
+                << (zh ? "（其他设备同步后生效）\n" : " (other devices get it at their next sync)\n");
+    }
+    return 0;
+  }
+  throw Error(Errc::usage, "kehu rules set " + name +
+                               ": unknown rule; an admin sets churn-days, stage-probability or target");
+}
+
+int cmd_rules_unset(Context& ctx, const std::string& name, const std::vector<std::string>& values) {
+  if (name != "target") {
+    throw Error(Errc::usage, "kehu rules unset " + name + ": only a target can be removed");
+  }
+  expect_values("unset target", values, 2, "target OWNER PERIOD");
+  const SalesTarget t = target_of(values);
+  auto& rep = ctx.replica();
+  require_admin(rep);
+  post_settings(rep, {{"target", {{"owner", t.owner}, {"period", t.period}, {"amount", nullptr}}}},
+                "removing a target");
   if (ctx.json) {
-    print_json({{"churn_days", rep.churn_days()}}, std::cout);
-  } else if (ctx.lang == Lang::zh) {
-    std::cout << "流失规则：成交客户 " << rep.churn_days()
-              << " 天无订单或跟进即提示流失（其他设备同步后生效）\n";
+    print_json({{"owner", t.owner}, {"period", t.period}, {"removed", true}}, std::cout);
   } else {
-    std::cout << "churn-days is now " << rep.churn_days()
-              << " (other devices get it at their next sync)\n";
+    std::cout << (ctx.lang == Lang::zh ? "已删除目标：" : "target removed: ") << t.owner << " "
+              << t.period << '\n';
   }
   return 0;
 }

@@ -202,14 +202,50 @@ int main(int argc, char** argv) {
   rules->callback([&] {
     if (!action) action = [&] { return cmd_rules_show(ctx); };
   });
-  std::string rule_name, rule_value;
-  auto* rset = rules->add_subcommand("set", "set a rule for the whole team (admin): churn-days N");
-  rset->add_option("NAME", rule_name, "churn-days")->required();
-  rset->add_option("VALUE", rule_value, "number of days")->required();
-  rset->callback([&] { action = [&] { return cmd_rules_set(ctx, rule_name, rule_value); }; });
+  std::string rule_name;
+  std::vector<std::string> rule_values;
+  auto* rset = rules->add_subcommand(
+      "set", "set a rule for the whole team (admin): churn-days N | stage-probability "
+             "contact=10,needs=25,... | target OWNER PERIOD AMOUNT");
+  rset->add_option("NAME", rule_name, "churn-days, stage-probability or target")->required();
+  rset->add_option("VALUE", rule_values, "days | STAGE=PERCENT,... | OWNER PERIOD(YYYY, YYYY-MM, YYYY-Qn) YUAN")
+      ->required();
+  rset->callback([&] { action = [&] { return cmd_rules_set(ctx, rule_name, rule_values); }; });
+  auto* runset = rules->add_subcommand("unset", "remove a team target (admin): target OWNER PERIOD");
+  runset->add_option("NAME", rule_name, "target")->required();
+  runset->add_option("VALUE", rule_values, "OWNER PERIOD")->required();
+  runset->callback([&] { action = [&] { return cmd_rules_unset(ctx, rule_name, rule_values); }; });
   auto* rchurn = rules->add_subcommand("apply-churn", "set deal customers quiet for churn-days to lost");
   rchurn->add_flag("--dry-run", dry_run, "list them, change nothing");
   rchurn->callback([&] { action = [&] { return cmd_rules_apply_churn(ctx, dry_run); }; });
+
+  // Reports (commands_report.cc): offline on the replica.
+  ReportArgs report_args;
+  auto* report = app.add_subcommand("report", "funnel, sources, churn, sum, targets, forecast, value (RFM)");
+  report->require_subcommand(1);
+  auto add_report = [&](const char* kind, const char* what) {
+    auto* sub = report->add_subcommand(kind, what);
+    sub->add_option("--csv", report_args.csv, "also write the table to this CSV file");
+    sub->add_option("--xlsx", report_args.xlsx, "also write an Excel workbook with a chart");
+    sub->callback([&, kind] {
+      report_args.kind = kind;
+      action = [&] { return cmd_report(ctx, report_args); };
+    });
+    return sub;
+  };
+  add_report("funnel", "customers per sales stage and conversion between stages")
+      ->add_option("--by", report_args.by, "owner, region (province) or city");
+  add_report("sources", "customers and conversion per source, per quarter")
+      ->add_option("--year", report_args.year, "only this year");
+  add_report("churn", "lost customers per year and reason");
+  auto* rsum = add_report("sum", "sum of a field: orders.amount --by customer|owner|region|month");
+  rsum->add_option("FIELD", report_args.target, "COLLECTION.FIELD, e.g. orders.amount")->required();
+  rsum->add_option("--by", report_args.by, "customer, owner, region or month")->required();
+  rsum->add_option("--where", report_args.where, "FIELD=VALUE (repeatable), e.g. status=delivered");
+  add_report("targets", "targets against delivered order amounts, per owner and period");
+  add_report("forecast", "open pipeline weighted by stage probability, per owner and month");
+  add_report("value", "customer value by recency, frequency and amount (RFM)")
+      ->add_option("--limit", report_args.limit, "customers listed per segment (default 20, 0 = all)");
 
   try {
     app.parse(argc, argv);

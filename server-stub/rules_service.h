@@ -5,6 +5,10 @@
 //
 //   "churn_days"  integer 1..3650: a deal customer with no order or follow-up for
 //                 this many days is proposed as lost (default 90, reminders.h)
+//   "stage_probability"  {"contact": 10, ...}: win percent per open sales stage
+//                 (defaults in reports.h), for `kehu report forecast`
+//   "targets"     [{"owner", "period", "amount" (fen)}]: sales targets, for
+//                 `kehu report targets` and `forecast`
 //
 // Thread-safety: stateless over the Store; one call per request thread.
 #pragma once
@@ -19,9 +23,12 @@ class RulesService {
  public:
   explicit RulesService(Store& store) : store_(store) {}
 
-  // `body` {} reads; {"churn_days": N} sets (admin only: Error(forbidden) for
-  // other roles, Error(validation) for a value out of range). Answers
-  // {"churn_days": N} with the value in force.
+  // `body` {} reads; {"churn_days": N}, {"stage_probability": {STAGE: P, ...}}
+  // (merged into the values in force) and {"target": {"owner", "period",
+  // "amount"}} (amount null: removes that owner's target for the period) set,
+  // together in one transaction (admin only: Error(forbidden) for other roles,
+  // Error(validation) for a bad value, nothing written). Answers every rule in
+  // force: {"churn_days", "stage_probability", "targets"}.
   json settings(const Session& session, const json& body);
 
  private:

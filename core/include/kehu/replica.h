@@ -159,6 +159,16 @@ class Replica {
   };
   std::vector<HistoryEntry> history(std::string_view id_or_code, std::string_view field = {}) const;
   ReplicaStatus status() const;
+  // Streaming reads for reports (reports.h; replica_scan.cc): one query, one row
+  // at a time. Every live record of `collection` (derived fields folded in, no
+  // pending flag), in storage order.
+  void for_each_record(std::string_view collection,
+                       const std::function<void(const Record&)>& fn) const;
+  // Revisions of `collection`'s records whose stored JSON contains `contains`
+  // (a cheap pre-filter; empty: all): pulled server revisions, then local
+  // change-log entries not rejected (as revisions with rev 0, `at` local).
+  void for_each_revision(std::string_view collection, std::string_view contains,
+                         const std::function<void(const Revision&)>& fn) const;
 
   // ---- Reminders and rules (reminders.h; replica_due.cc). `today` is
   // "YYYY-MM-DD" (Error(usage) otherwise); `days` 0..kMaxRuleDays.

@@ -8,6 +8,7 @@
 
 #include "kehu/error.h"
 #include "kehu/replica.h"
+#include "kehu/reports.h"
 
 namespace kehu::sync {
 namespace {
@@ -324,6 +325,13 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   auto it = rules.body.find("churn_days");
   if (rules.status == 200 && it != rules.body.end() && it->is_number_integer()) {
     replica.set_churn_days(it->get<std::int64_t>());
+  }
+  // Stage probabilities and targets (reports.h); an older server sends neither.
+  if (rules.status == 200 && rules.body.contains("stage_probability")) {
+    store_stage_probabilities(replica, rules.body["stage_probability"]);
+  }
+  if (rules.status == 200 && rules.body.contains("targets")) {
+    store_sales_targets(replica, rules.body["targets"]);
   }
   replica.set_meta("last_sync", now_iso8601());
   return report;

@@ -1,0 +1,75 @@
+// `kehu report ...`: the reports of kehu/reports.h, offline on the replica, as an
+// aligned table, JSON (--json), CSV (--csv FILE) or an Excel workbook with a
+// native chart (--xlsx FILE).
+#include <iostream>
+
+#include "commands.h"
+#include "kehu/error.h"
+#include "kehu/reports.h"
+#include "kehu/text.h"
+#include "output.h"
+
+namespace kehu::cli {
+
+int cmd_report(Context& ctx, const ReportArgs& args) {
+  ReportOptions opts;
+  opts.today = cli_today();
+  opts.lang = ctx.lang;
+  opts.by = args.by;
+  opts.year = args.year;
+  opts.limit = args.limit;
+  for (const auto& w : args.where) {
+    const auto eq = w.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(Errc::usage, "--where \"" + w + "\": expected FIELD=VALUE");
+    }
+    opts.where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
+  }
+  if (args.kind != "sum" && !args.where.empty()) {
+    throw Error(Errc::usage, "--where filters `report sum`, not report " + args.kind);
+  }
+  const Replica& rep = ctx.replica();
+  Report report;
+  if (args.kind == "funnel")
+    report = report_funnel(rep, opts);
+  else if (args.kind == "sources")
+    report = report_sources(rep, opts);
+  else if (args.kind == "churn")
+    report = report_churn(rep, opts);
+  else if (args.kind == "sum")
+    report = report_sum(rep, args.target, opts);
+  else if (args.kind == "targets")
+    report = report_targets(rep, opts);
+  else if (args.kind == "forecast")
+    report = report_forecast(rep, opts);
+  else if (args.kind == "value")
+    report = report_value(rep, opts);
+  else
+    throw Error(Errc::usage, "unknown report \"" + args.kind + "\"");
+
+  if (!args.csv.empty()) write_report_csv(report, ctx.lang, args.csv);
+  if (!args.xlsx.empty()) write_report_xlsx(report, ctx.lang, args.xlsx);
+  if (ctx.json) {
+    print_json(report_json(report), std::cout);
+    return 0;
+  }
+  std::cout << report.title << "\n";
+  for (const auto& t : report.tables) {
+    std::vector<std::string> header;
+    for (const auto& c : t.columns) header.push_back(c.label(ctx.lang));
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& row : t.rows) {
+      std::vector<std::string> cells;
+      for (const auto& c : row) cells.push_back(cell_text(c));
+      rows.push_back(std::move(cells));
+    }
+    std::cout << '\n' << render_table(header, rows, 60);
+  }
+  for (const auto& n : report.notes) std::cout << n << '\n';
+  const bool zh = ctx.lang == Lang::zh;
+  if (!args.csv.empty()) std::cout << (zh ? "已写入 " : "written to ") << args.csv << '\n';
+  if (!args.xlsx.empty()) std::cout << (zh ? "已写入 " : "written to ") << args.xlsx << '\n';
+  return 0;
+}
+
+}  // namespace kehu::cli
