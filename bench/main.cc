@@ -66,7 +66,7 @@ Args parse_args(int argc, char** argv) {
     } else if (arg == "--only") {
       std::stringstream ss(value());
       for (std::string id; std::getline(ss, id, ',');) {
-        if (id.size() != 2 || id[0] != 'B' || id[1] < '1' || id[1] > '9')
+        if (id.size() != 2 || (id[0] != 'B' && id[0] != 'R') || id[1] < '1' || id[1] > '9')
           usage("unknown benchmark \"" + id + "\"");
         a.only.insert(id);
       }
