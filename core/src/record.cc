@@ -124,6 +124,7 @@ json to_json(const Conflict& c) {
 }
 
 Conflict conflict_from_json(const json& j) {
+  if (!j.is_object()) throw Error(Errc::protocol, "a conflict must be a JSON object");
   Conflict c;
   c.field = member<std::string>(j, "field", "");
   c.kind = member<std::string>(j, "kind", "field");
