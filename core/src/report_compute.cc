@@ -63,13 +63,17 @@ struct CustomerInfo {
 
 std::unordered_map<std::string, CustomerInfo> customer_infos(const Replica& rep) {
   std::unordered_map<std::string, CustomerInfo> out;
-  rep.for_each_record("customers", [&](const Record& r) {
-    const json& f = r.fields;
-    out.emplace(r.id, CustomerInfo{r.code, str(f, "name"), str(f, "owner"), str(f, "province"),
-                                   str(f, "stage"), str(f, "type")});
-  });
+  rep.for_each_record(
+      "customers", {"name", "owner", "province", "stage", "type"}, [&](const Record& r) {
+        const json& f = r.fields;
+        out.emplace(r.id, CustomerInfo{r.code, str(f, "name"), str(f, "owner"), str(f, "province"),
+                                       str(f, "stage"), str(f, "type")});
+      });
   return out;
 }
+
+// The order fields the reports read.
+const std::vector<std::string> kOrderKeys = {"status", "date", "amount"};
 
 std::string lang_text(Lang lang, const char* zh, const std::string& en) {
   return lang == Lang::zh ? std::string(zh) : en;
@@ -99,25 +103,26 @@ Report report_funnel(const Replica& rep, const ReportOptions& opts) {
   std::unordered_map<std::string, std::size_t> stage_index;
   for (std::size_t i = 0; i < n_stages; ++i) stage_index[stage_def.values[i].key] = i;
   if (by.empty()) groups[""].at.assign(n_stages, 0);
-  rep.for_each_record("customers", [&](const Record& r) {
-    const json& f = r.fields;
-    std::string group;
-    if (by == "owner")
-      group = or_none(str(f, "owner"));
-    else if (!by.empty())
-      group = region_of(f, by == "city");
-    Counts& c = groups[group];
-    if (c.at.empty()) c.at.assign(n_stages, 0);
-    if (str(f, "type") == "lost") {
-      ++c.lost;
-      return;
-    }
-    auto it = stage_index.find(str(f, "stage"));
-    if (it == stage_index.end())
-      ++c.none;
-    else
-      ++c.at[it->second];
-  });
+  rep.for_each_record("customers", {"type", "stage", "owner", "province", "city"},
+                      [&](const Record& r) {
+                        const json& f = r.fields;
+                        std::string group;
+                        if (by == "owner")
+                          group = or_none(str(f, "owner"));
+                        else if (!by.empty())
+                          group = region_of(f, by == "city");
+                        Counts& c = groups[group];
+                        if (c.at.empty()) c.at.assign(n_stages, 0);
+                        if (str(f, "type") == "lost") {
+                          ++c.lost;
+                          return;
+                        }
+                        auto it = stage_index.find(str(f, "stage"));
+                        if (it == stage_index.end())
+                          ++c.none;
+                        else
+                          ++c.at[it->second];
+                      });
 
   Report report;
   report.name = "funnel";
@@ -190,7 +195,7 @@ Report report_sources(const Replica& rep, const ReportOptions& opts) {
   for (std::size_t i = 0; i < source_def.values.size(); ++i) order[source_def.values[i].key] = i;
   const std::size_t none_index = source_def.values.size();
   std::int64_t undated = 0;
-  rep.for_each_record("customers", [&](const Record& r) {
+  rep.for_each_record("customers", {"created_at", "source", "type", "stage"}, [&](const Record& r) {
     const json& f = r.fields;
     const std::string& created = str(f, "created_at");
     if (!is_date(created)) {
@@ -261,7 +266,7 @@ Report report_churn(const Replica& rep, const ReportOptions& opts) {
   });
   std::map<std::string, std::map<std::string, std::int64_t>> years;
   std::int64_t total = 0;
-  rep.for_each_record("customers", [&](const Record& r) {
+  rep.for_each_record("customers", {"type", "created_at", "notes"}, [&](const Record& r) {
     const json& f = r.fields;
     if (str(f, "type") != "lost") return;
     ++total;
@@ -334,6 +339,8 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
                   "report sum " + target + " --by month: " + coll.name + " has no date field");
     }
   }
+  std::vector<std::string> keys = {field.key, date_key, "owner", "province", "name"};
+  for (const auto& f : filters) keys.push_back(f.field->key);
   std::unordered_map<std::string, CustomerInfo> customers;
   if (!is_customers && by != "month") customers = customer_infos(rep);
   struct Sum {
@@ -342,7 +349,7 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
   };
   std::map<std::string, Sum> sums;
   std::int64_t all_records = 0, all_total = 0;
-  rep.for_each_record(coll.name, [&](const Record& r) {
+  rep.for_each_record(coll.name, keys, [&](const Record& r) {
     if (!where_matches(r, filters)) return;
     const json& f = r.fields;
     std::string key, name;
@@ -444,7 +451,7 @@ Report report_targets(const Replica& rep, const ReportOptions& opts) {
   std::unordered_map<std::string, std::vector<std::size_t>> by_owner;
   for (std::size_t i = 0; i < targets.size(); ++i) by_owner[targets[i].owner].push_back(i);
   std::vector<std::int64_t> delivered(targets.size(), 0);
-  rep.for_each_record("orders", [&](const Record& r) {
+  rep.for_each_record("orders", kOrderKeys, [&](const Record& r) {
     const json& f = r.fields;
     if (str(f, "status") != "delivered") return;
     const std::string& date = str(f, "date");
@@ -501,7 +508,7 @@ Report report_forecast(const Replica& rep, const ReportOptions& opts) {
       cells[{t.owner, t.period}].target = t.amount;
     }
   }
-  rep.for_each_record("orders", [&](const Record& r) {
+  rep.for_each_record("orders", kOrderKeys, [&](const Record& r) {
     const json& f = r.fields;
     const std::string& status = str(f, "status");
     if (status == "delivered" || status == "cancelled") return;
@@ -559,7 +566,7 @@ Report report_value(const Replica& rep, const ReportOptions& opts) {
     std::int64_t frequency = 0, monetary = 0;
   };
   std::unordered_map<std::string, Rfm> per_customer;
-  rep.for_each_record("orders", [&](const Record& r) {
+  rep.for_each_record("orders", kOrderKeys, [&](const Record& r) {
     const json& f = r.fields;
     if (str(f, "status") == "cancelled") return;
     const std::string& date = str(f, "date");

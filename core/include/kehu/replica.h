@@ -164,6 +164,10 @@ class Replica {
   // pending flag), in storage order.
   void for_each_record(std::string_view collection,
                        const std::function<void(const Record&)>& fn) const;
+  // The same with only the fields in `keys` parsed into Record::fields (the rest
+  // of the stored JSON is skipped unparsed: reports read a few fields of each).
+  void for_each_record(std::string_view collection, const std::vector<std::string>& keys,
+                       const std::function<void(const Record&)>& fn) const;
   // Revisions of `collection`'s records whose stored JSON contains `contains`
   // (a cheap pre-filter; empty: all): pulled server revisions, then local
   // change-log entries not rejected (as revisions with rev 0, `at` local).
