@@ -33,7 +33,13 @@ int cmd_customer_list(Context& ctx, const ListArgs& args);
 int cmd_customer_delete(Context& ctx, const std::string& code, bool restore);
 int cmd_child_list(Context& ctx, const std::string& collection, const std::string& code);
 int cmd_history(Context& ctx, const std::string& code, const std::string& field);
-int cmd_import(Context& ctx, const std::string& file, bool dry_run, bool skip_bad);
+// import / export: .csv or .xlsx by the file's extension (commands_replica.cc).
+struct ImportArgs {
+  bool dry_run = false, skip_bad = false;
+  std::string sheet;              // --sheet NAME (xlsx)
+  std::vector<std::string> maps;  // --map "列名=field" (repeatable)
+};
+int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args);
 int cmd_export(Context& ctx, const std::string& file);
 int cmd_status(Context& ctx);
 int cmd_backup(Context& ctx, const std::string& file);

@@ -113,40 +113,98 @@ int cmd_rekey(Context& ctx) {
   return 0;
 }
 
-int cmd_import(Context& ctx, const std::string& file, bool dry_run, bool skip_bad) {
+int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
+  ImportOptions opts;
+  opts.dry_run = args.dry_run;
+  opts.skip_bad = args.skip_bad;
+  opts.sheet = args.sheet;
+  for (const auto& m : args.maps) {
+    auto eq = m.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+      throw Error(Errc::usage, "--map \"" + m + "\": expected 列名=FIELD (a column header, a field key or label)");
+    }
+    opts.map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  sheet_format(file);  // an unknown extension is a usage error before the replica is opened
   auto& rep = ctx.replica();
-  ImportReport r = import_csv(rep, file, ImportOptions{dry_run, skip_bad});
-  bool stopped = r.bad_rows > 0 && !skip_bad;
+  ImportReport r = import_sheet(rep, file, opts);
+  bool stopped = r.bad_rows > 0 && !opts.skip_bad;
   if (ctx.json) {
     json issues = json::array();
     for (const auto& i : r.issues) {
       issues.push_back({{"line", i.line}, {"field", i.field}, {"value", i.value}, {"reason", i.reason}});
     }
+    json changes = json::array();
+    for (const auto& c : r.changes) {
+      json fields = json::array();
+      for (const auto& f : c.fields) {
+        fields.push_back({{"field", f.field}, {"before", f.before}, {"after", f.after}, {"pending", f.pending}});
+      }
+      changes.push_back({{"line", c.line}, {"code", c.code}, {"kind", c.kind}, {"fields", fields}});
+    }
+    json map = json::object();
+    for (const auto& [h, k] : r.column_map) map[h] = k;
     print_json({{"file", file},
+                {"format", r.format},
+                {"sheet", r.sheet},
                 {"encoding", encoding_name(r.encoding)},
                 {"rows", r.rows},
                 {"created", r.created},
                 {"updated", r.updated},
                 {"unchanged", r.unchanged},
                 {"followups", r.followups},
+                {"conflicts", r.conflicts},
+                {"skipped_deleted", r.skipped_deleted},
                 {"bad_rows", r.bad_rows},
                 {"written", r.written},
-                {"dry_run", dry_run},
+                {"dry_run", opts.dry_run},
                 {"issues", issues},
+                {"changes", changes},
+                {"column_map", map},
+                {"map_remembered", r.map_remembered},
                 {"unknown_columns", r.unknown_columns}},
                std::cout);
   } else {
-    for (const auto& c : r.unknown_columns) std::cerr << file << ": column \"" << c << "\" matches no field; not imported\n";
+    if (!r.column_map.empty()) {
+      std::cout << (r.map_remembered ? "using the column map remembered for these headers:"
+                                     : (opts.dry_run ? "column map:" : "column map (remembered for these headers):"));
+      for (const auto& [h, k] : r.column_map) std::cout << " --map \"" << h << "=" << k << "\"";
+      std::cout << '\n';
+    }
+    for (const auto& c : r.unknown_columns) std::cerr << file << ": column \"" << c << "\" matches no field; not imported (name its field with --map \"" << c << "=FIELD\")\n";
     for (const auto& i : r.issues) std::cerr << file << ":" << i.line << ": " << i.reason << '\n';
-    std::cout << file << " (" << encoding_name(r.encoding) << "): " << r.rows << " rows, "
-              << r.bad_rows << " bad; ";
+    // A dry run lists every update; a real run the rows that need a look.
+    for (const auto& c : r.changes) {
+      if (!opts.dry_run && c.kind == "update") continue;
+      std::ostream& os = opts.dry_run ? std::cout : std::cerr;
+      os << file << ":" << c.line << ": " << c.code << ": ";
+      if (c.kind == "deleted") {
+        os << "in the recycle bin; row skipped (restore the customer to update it)\n";
+        continue;
+      }
+      os << (c.kind == "conflict" ? "conflict: overwrites a local change not yet synced\n" : "update\n");
+      for (const auto& f : c.fields) {
+        os << "    " << f.field << ": \"" << f.before << "\" -> \"" << f.after << "\""
+           << (f.pending ? " (local change not yet synced)" : "") << '\n';
+      }
+    }
+    std::cout << file << " (";
+    if (r.format == "xlsx") {
+      std::cout << "xlsx, sheet \"" << r.sheet << "\"";
+    } else {
+      std::cout << encoding_name(r.encoding);
+    }
+    std::cout << "): " << r.rows << " rows, " << r.bad_rows << " bad; ";
     if (stopped) {
-      // import_csv stops before counting what the good rows would do.
+      // import stops before counting what the good rows would do.
       std::cout << "nothing written\n";
     } else {
       std::cout << (r.written ? "" : "dry run: would be ") << r.created << " created, "
                 << r.updated << " updated, " << r.unchanged << " unchanged, " << r.followups
-                << " follow-ups\n";
+                << " follow-ups";
+      if (r.conflicts) std::cout << ", " << r.conflicts << " conflicts";
+      if (r.skipped_deleted) std::cout << ", " << r.skipped_deleted << " in the recycle bin (skipped)";
+      std::cout << '\n';
     }
     if (stopped) std::cerr << "fix the bad rows, or import the good ones with --skip-bad\n";
   }
@@ -154,7 +212,8 @@ int cmd_import(Context& ctx, const std::string& file, bool dry_run, bool skip_ba
 }
 
 int cmd_export(Context& ctx, const std::string& file) {
-  std::size_t n = export_csv(ctx.replica(), file);
+  sheet_format(file);  // an unknown extension is a usage error before anything is written
+  std::size_t n = export_sheet(ctx.replica(), file);
   if (ctx.json) {
     print_json({{"file", file}, {"customers", n}}, std::cout);
   } else {

@@ -126,13 +126,16 @@ int main(int argc, char** argv) {
   history->callback([&] { action = [&] { return cmd_history(ctx, code, field); }; });
 
   std::string file;
-  bool dry_run = false, skip_bad = false;
-  auto* imp = app.add_subcommand("import", "import a CSV sheet (UTF-8 or GB18030)");
+  bool dry_run = false;
+  ImportArgs import_args;
+  auto* imp = app.add_subcommand("import", "import a sheet: .csv (UTF-8 or GB18030) or .xlsx");
   imp->add_option("FILE", file, "the sheet")->required();
-  imp->add_flag("--dry-run", dry_run, "validate and report, write nothing");
-  imp->add_flag("--skip-bad", skip_bad, "import the good rows even if some are bad");
-  imp->callback([&] { action = [&] { return cmd_import(ctx, file, dry_run, skip_bad); }; });
-  auto* exp = app.add_subcommand("export", "export customers as CSV (UTF-8 with BOM)");
+  imp->add_flag("--dry-run", import_args.dry_run, "validate and report creates, updates and conflicts; write nothing");
+  imp->add_flag("--skip-bad", import_args.skip_bad, "import the good rows even if some are bad");
+  imp->add_option("--sheet", import_args.sheet, "the worksheet of an .xlsx workbook (default: the first)");
+  imp->add_option("--map", import_args.maps, "\"列名=field\": the column 列名 fills field (repeatable; remembered for these headers)");
+  imp->callback([&] { action = [&] { return cmd_import(ctx, file, import_args); }; });
+  auto* exp = app.add_subcommand("export", "export customers: .csv (UTF-8 with BOM) or .xlsx (Excel)");
   exp->add_option("FILE", file, "output file")->required();
   exp->callback([&] { action = [&] { return cmd_export(ctx, file); }; });
 

@@ -1,13 +1,17 @@
+// The sheet pipeline (sheet_internal.h) and its CSV ends: import_csv, export_csv.
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "kehu/error.h"
 #include "kehu/replica.h"
 #include "kehu/schema.h"
 #include "kehu/sheet.h"
+#include "sheet_internal.h"
 
 namespace kehu {
 namespace {
@@ -43,20 +47,32 @@ struct Column {
   bool ignored = false;                // 序号 and derived columns: known, not imported
 };
 
-std::vector<Column> map_columns(const std::vector<std::string>& header,
+// `map`: header -> the field name (key or label) it stands for (--map).
+std::vector<Column> map_columns(const Schema& schema, const std::vector<std::string>& header,
+                                const std::map<std::string, std::string>& map,
                                 std::vector<std::string>& unknown) {
-  const auto& schema = Schema::builtin();
   const CollectionDef& cust = schema.collection(kCustomers);
   const CollectionDef& fu = schema.collection(kFollowups);
   std::vector<Column> cols;
   for (const auto& raw : header) {
     Column c;
     c.header = trim(raw);
-    if (auto it = followup_columns().find(c.header); it != followup_columns().end()) {
+    std::string name = c.header;
+    if (auto m = map.find(c.header); m != map.end()) {
+      // A mapped column fills the customer field of that name, else the follow-up's.
+      if (const FieldDef* f = cust.find(m->second)) {
+        name = f->zh;
+      } else if (const FieldDef* g = fu.find(m->second)) {
+        for (const auto& [label, key] : followup_columns()) {
+          if (key == g->key) name = label;
+        }
+      }
+    }
+    if (auto it = followup_columns().find(name); it != followup_columns().end()) {
       c.followup = fu.find(it->second);
-    } else if (c.header == "序号" || c.header == "最后跟进日期" || c.header == "last_followup_at") {
+    } else if (name == "序号" || name == "最后跟进日期" || name == "last_followup_at") {
       c.ignored = true;
-    } else if ((c.customer = cust.find(c.header)) != nullptr) {
+    } else if ((c.customer = cust.find(name)) != nullptr) {
       if (c.customer->key == "next_plan" || c.customer->key == "next_date") {
         c.followup = fu.find(c.customer->key);
       }
@@ -79,8 +95,7 @@ struct ParsedRow {
 };
 
 // Validates one row into stored values; collects every bad field.
-ParsedRow parse_row(const CsvRow& row, const std::vector<Column>& cols) {
-  const auto& schema = Schema::builtin();
+ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<Column>& cols) {
   ParsedRow out;
   out.line = row.line;
   bool has_followup = false;
@@ -154,25 +169,111 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// The meta key a column map is remembered under: the sorted set of headers.
+std::string map_meta_key(const std::vector<std::string>& header) {
+  std::vector<std::string> names;
+  for (const auto& h : header) {
+    std::string t = trim(h);
+    if (!t.empty()) names.push_back(t);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (const auto& n : names) {
+    for (unsigned char c : n + '\n') {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("sheet_map:") + buf;
+}
+
+// Checks --map against the schema and the header; returns header -> field key.
+std::vector<std::pair<std::string, std::string>> check_map(
+    const Schema& schema, const std::vector<std::string>& header,
+    const std::vector<std::pair<std::string, std::string>>& given) {
+  const CollectionDef& cust = schema.collection(kCustomers);
+  const CollectionDef& fu = schema.collection(kFollowups);
+  std::set<std::string> have;
+  for (const auto& h : header) have.insert(trim(h));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [col, target] : given) {
+    std::string c = trim(col), t = trim(target);
+    const FieldDef* f = cust.find(t);
+    bool followup_only = false;
+    if (!f) {
+      f = fu.find(t);
+      followup_only = f != nullptr;
+    }
+    if (!f || f->key == "customer" || (f->derived && f->key != "code" && f->key != "created_at")) {
+      throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": no field \"" + t +
+                                   "\" (give a customer field key or label, e.g. name or 客户名称)");
+    }
+    if (followup_only && followup_columns().end() ==
+                             std::find_if(followup_columns().begin(), followup_columns().end(),
+                                          [&](const auto& kv) { return kv.second == f->key; })) {
+      throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": no field \"" + t + "\"");
+    }
+    if (!have.count(c)) {
+      throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": the sheet has no column \"" + c + "\"");
+    }
+    out.emplace_back(c, f->key);
+  }
+  return out;
+}
+
+std::string display_of(const FieldDef& f, const json& v) {
+  return display_value(f, v, Lang::zh);
+}
+
 }  // namespace
 
-ImportReport import_csv(Replica& replica, const std::string& path, const ImportOptions& opts) {
-  DecodedText text = decode_sheet_bytes(read_file(path));
-  std::vector<CsvRow> rows = parse_csv(text.utf8);
+namespace sheet {
+
+ImportReport import_rows(Replica& replica, const std::string& path, const std::vector<CsvRow>& rows,
+                         const ImportOptions& opts, ImportReport report) {
   if (rows.empty()) throw Error(Errc::validation, path + ": the sheet is empty (no header row)");
-  ImportReport report;
-  report.encoding = text.encoding;
-  std::vector<Column> cols = map_columns(rows[0].cells, report.unknown_columns);
+  const Schema& schema = replica.schema();
+  const CollectionDef& cust_def = schema.collection(kCustomers);
+  const std::vector<std::string>& header = rows[0].cells;
+
+  // The column map: given now (remembered unless dry run), or remembered before.
+  const std::string map_key = map_meta_key(header);
+  if (!opts.map.empty()) {
+    report.column_map = check_map(schema, header, opts.map);
+  } else if (std::string saved = replica.meta(map_key); !saved.empty()) {
+    json j = json::parse(saved, nullptr, false);
+    if (j.is_object()) {
+      std::vector<std::pair<std::string, std::string>> given;
+      for (const auto& [k, v] : j.items()) {
+        if (v.is_string()) given.emplace_back(k, v.get<std::string>());
+      }
+      try {
+        report.column_map = check_map(schema, header, given);
+        report.map_remembered = true;
+      } catch (const Error&) {
+        report.column_map.clear();  // the schema changed since: ignore the stale map
+      }
+    }
+  }
+  std::map<std::string, std::string> map(report.column_map.begin(), report.column_map.end());
+
+  std::vector<Column> cols = map_columns(schema, header, map, report.unknown_columns);
   bool any = false;
   for (const auto& c : cols) any |= (c.customer != nullptr);
   if (!any) {
-    throw Error(Errc::validation, path + ": no column maps to a customer field (header: " +
-                                      (rows[0].cells.empty() ? "" : rows[0].cells[0]) + " …)");
+    throw Error(Errc::validation,
+                path + ": no column maps to a customer field (header: " +
+                    (header.empty() ? "" : header[0]) +
+                    " …); name them with --map \"列名=field\"");
   }
   std::vector<ParsedRow> good;
+  good.reserve(rows.size());
   for (std::size_t i = 1; i < rows.size(); ++i) {
     ++report.rows;
-    ParsedRow pr = parse_row(rows[i], cols);
+    ParsedRow pr = parse_row(schema, rows[i], cols);
     if (pr.issues.empty()) {
       good.push_back(std::move(pr));
     } else {
@@ -181,6 +282,50 @@ ImportReport import_csv(Replica& replica, const std::string& path, const ImportO
     }
   }
   if (report.bad_rows > 0 && !opts.skip_bad) return report;
+
+  // Fields with a local change not yet synced, by record id (read once, lazily).
+  std::optional<std::unordered_map<std::string, std::set<std::string>>> pending;
+  auto pending_fields = [&](const Record& r) -> const std::set<std::string>* {
+    if (!r.pending) return nullptr;
+    if (!pending) {
+      pending.emplace();
+      for (const auto& lc : replica.changes_in_state("pending")) {
+        auto& s = (*pending)[lc.change.record_id];
+        for (const auto& [k, fc] : lc.change.fields) s.insert(k);
+      }
+    }
+    auto it = pending->find(r.id);
+    return it == pending->end() ? nullptr : &it->second;
+  };
+  // Describes an update of `have` to the report; returns false for a deleted code.
+  auto describe = [&](const ParsedRow& pr, const Record& have, const json& diff) {
+    RowChange rc;
+    rc.line = pr.line;
+    rc.code = have.code;
+    if (have.deleted) {
+      rc.kind = "deleted";
+      ++report.skipped_deleted;
+      report.changes.push_back(std::move(rc));
+      return false;
+    }
+    if (diff.empty()) return true;
+    const std::set<std::string>* pend = pending_fields(have);
+    rc.kind = "update";
+    for (const auto& [k, v] : diff.items()) {
+      const FieldDef* f = cust_def.find(k);
+      if (!f) continue;
+      FieldChangeText ft;
+      ft.field = f->zh + " (" + f->key + ")";
+      ft.before = display_of(*f, have.fields.value(k, json()));
+      ft.after = display_of(*f, v);
+      ft.pending = pend && pend->count(k);
+      if (ft.pending) rc.kind = "conflict";
+      rc.fields.push_back(std::move(ft));
+    }
+    if (rc.kind == "conflict") ++report.conflicts;
+    report.changes.push_back(std::move(rc));
+    return true;
+  };
 
   // Codes seen earlier in this file count as existing, so a dry run reports the
   // same creates and updates as the real run.
@@ -193,10 +338,12 @@ ImportReport import_csv(Replica& replica, const std::string& path, const ImportO
         bool exists = have || seen_codes.count(code);
         if (!exists) {
           ++report.created;
-        } else if (!have || !changed_fields(*have, pr.customer).empty()) {
-          ++report.updated;
+        } else if (have) {
+          json diff = changed_fields(*have, pr.customer);
+          if (!describe(pr, *have, diff)) continue;
+          ++(diff.empty() ? report.unchanged : report.updated);
         } else {
-          ++report.unchanged;
+          ++report.updated;
         }
         if (!pr.followup.empty() && !(have && has_same_followup(replica, *have, pr.followup))) {
           ++report.followups;
@@ -210,6 +357,7 @@ ImportReport import_csv(Replica& replica, const std::string& path, const ImportO
         ++report.created;
       } else {
         json diff = changed_fields(*have, pr.customer);
+        if (!describe(pr, *have, diff)) continue;
         if (diff.empty()) {
           cust = *have;
           ++report.unchanged;
@@ -227,22 +375,112 @@ ImportReport import_csv(Replica& replica, const std::string& path, const ImportO
   if (opts.dry_run) {
     run();
   } else {
-    replica.batch(run);
+    replica.batch([&] {
+      run();
+      if (!opts.map.empty()) {
+        json j = json::object();
+        for (const auto& [h, k] : report.column_map) j[h] = k;
+        replica.set_meta(map_key, j.dump());
+      }
+    });
     report.written = true;
   }
   return report;
 }
 
-std::size_t export_csv(const Replica& replica, const std::string& path) {
-  const auto& schema = Schema::builtin();
+ExportTable build_export(const Replica& replica) {
+  const auto& schema = replica.schema();
   const CollectionDef& cust = schema.collection(kCustomers);
   const CollectionDef& fu = schema.collection(kFollowups);
+  ExportTable t;
   // Columns: the template's, then every other customer field in schema order.
   std::vector<std::string> header = template_columns();
   std::set<std::string> in_template(header.begin(), header.end());
   for (const auto& f : cust.fields) {
     if (!in_template.count(f.zh)) header.push_back(f.zh);
   }
+  for (const auto& h : header) {
+    ExportColumn c;
+    c.header = h;
+    if (h == "序号") {
+      c.kind = ExportColumn::Kind::serial;
+    } else if (h == "客户编号") {
+      c.kind = ExportColumn::Kind::code;
+    } else if (auto it = followup_columns().find(h); it != followup_columns().end()) {
+      c.kind = ExportColumn::Kind::followup;
+      c.field = fu.find(it->second);
+    } else {
+      c.field = cust.find(h);
+    }
+    t.columns.push_back(c);
+  }
+  // Each customer's latest follow-up: one query for all, newest first.
+  std::unordered_map<std::string, Record> latest;
+  ListQuery fq;
+  fq.collection = kFollowups;
+  fq.sort = "-date";
+  for (auto& r : replica.list(fq)) latest.emplace(r.parent, std::move(r));
+  std::size_t n = 0;
+  for (const Record& c : replica.list(ListQuery{})) {
+    auto lf = latest.find(c.id);
+    std::vector<json> row;
+    row.reserve(t.columns.size());
+    for (const auto& col : t.columns) {
+      switch (col.kind) {
+        case ExportColumn::Kind::serial: row.emplace_back(n + 1); break;
+        case ExportColumn::Kind::code: row.emplace_back(c.code); break;
+        case ExportColumn::Kind::followup:
+          row.push_back(lf == latest.end() ? json() : lf->second.fields.value(col.field->key, json()));
+          break;
+        case ExportColumn::Kind::customer:
+          row.push_back(col.field ? c.fields.value(col.field->key, json()) : json());
+          break;
+      }
+    }
+    t.rows.push_back(std::move(row));
+    ++n;
+  }
+  return t;
+}
+
+}  // namespace sheet
+
+SheetFormat sheet_format(const std::string& path) {
+  std::size_t slash = path.find_last_of('/');
+  std::size_t dot = path.find_last_of('.');
+  std::string ext = (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+                        ? std::string()
+                        : path.substr(dot);
+  std::string lower = ext;
+  for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+  if (lower == ".csv") return SheetFormat::csv;
+  if (lower == ".xlsx") return SheetFormat::xlsx;
+  throw Error(Errc::usage, path + ": unsupported extension \"" + ext +
+                               "\": sheets are .csv (UTF-8 or GB18030) or .xlsx (Excel)");
+}
+
+ImportReport import_sheet(Replica& replica, const std::string& path, const ImportOptions& opts) {
+  if (sheet_format(path) == SheetFormat::xlsx) return import_xlsx(replica, path, opts);
+  if (!opts.sheet.empty()) throw Error(Errc::usage, "--sheet is for .xlsx workbooks, not CSV");
+  return import_csv(replica, path, opts);
+}
+
+std::size_t export_sheet(const Replica& replica, const std::string& path) {
+  if (sheet_format(path) == SheetFormat::xlsx) return export_xlsx(replica, path);
+  return export_csv(replica, path);
+}
+
+ImportReport import_csv(Replica& replica, const std::string& path, const ImportOptions& opts) {
+  DecodedText text = decode_sheet_bytes(read_file(path));
+  std::vector<CsvRow> rows = parse_csv(text.utf8);
+  ImportReport report;
+  report.encoding = text.encoding;
+  report.format = "csv";
+  return sheet::import_rows(replica, path, rows, opts, std::move(report));
+}
+
+std::size_t export_csv(const Replica& replica, const std::string& path) {
+  sheet::ExportTable t = sheet::build_export(replica);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw Error(Errc::io, "cannot write " + path);
   out << "\xEF\xBB\xBF";
@@ -253,37 +491,28 @@ std::size_t export_csv(const Replica& replica, const std::string& path) {
     }
     out << "\r\n";
   };
+  std::vector<std::string> header;
+  for (const auto& c : t.columns) header.push_back(c.header);
   write_row(header);
-  std::size_t n = 0;
-  for (const Record& c : replica.list(ListQuery{})) {
-    ListQuery fq;
-    fq.collection = kFollowups;
-    fq.parent = c.id;
-    fq.sort = "-date";
-    fq.limit = 1;
-    auto latest = replica.list(fq);
+  for (const auto& row : t.rows) {
     std::vector<std::string> cells;
-    for (const auto& h : header) {
-      if (h == "序号") {
-        cells.push_back(std::to_string(n + 1));
-      } else if (auto it = followup_columns().find(h); it != followup_columns().end()) {
-        cells.push_back(latest.empty() ? std::string()
-                                       : display_value(*fu.find(it->second),
-                                                       latest[0].fields.value(it->second, json()),
-                                                       Lang::zh));
-      } else if (h == "客户编号") {
-        cells.push_back(c.code);
+    cells.reserve(row.size());
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const auto& col = t.columns[i];
+      const json& v = row[i];
+      if (col.kind == sheet::ExportColumn::Kind::serial) {
+        cells.push_back(std::to_string(v.get<std::size_t>()));
+      } else if (col.kind == sheet::ExportColumn::Kind::code) {
+        cells.push_back(v.get<std::string>());
       } else {
-        const FieldDef* f = cust.find(h);
-        cells.push_back(f ? display_value(*f, c.fields.value(f->key, json()), Lang::zh) : "");
+        cells.push_back(col.field ? display_value(*col.field, v, Lang::zh) : "");
       }
     }
     write_row(cells);
-    ++n;
   }
   out.flush();
   if (!out) throw Error(Errc::io, "cannot write " + path);
-  return n;
+  return t.rows.size();
 }
 
 }  // namespace kehu

@@ -1,13 +1,20 @@
-// Sheets in and out: the CSV layout of the seed template 客户信息记录标准模板.
+// Sheets in and out: the layout of the seed template 客户信息记录标准模板, as CSV
+// or as an Excel workbook (.xlsx; the format is chosen by the file's extension).
 //
 // Import maps Chinese headers (or canonical keys) to fields by themselves: one row
 // is one customer, and the follow-up columns (跟进日期, 跟进人, 跟进方式, 跟进内容,
 // 客户反馈) become a follow-up record of it. Codes in the file are kept; a code the
 // replica already has updates that customer instead of duplicating it.
+//
+// CSV and xlsx share one pipeline: a reader yields the header and the rows as
+// text with their physical row numbers; mapping, validation and the report are
+// the same for both. Export builds typed columns once and writes either format.
+// Fields come from replica.schema(), so custom fields are columns too.
 #pragma once
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kehu/text.h"
@@ -17,8 +24,36 @@ namespace kehu {
 class Replica;
 
 struct ImportOptions {
+  ImportOptions() = default;
+  ImportOptions(bool dry, bool skip) : dry_run(dry), skip_bad(skip) {}
   bool dry_run = false;   // validate and count, write nothing
   bool skip_bad = false;  // import the good rows even if some rows are bad
+  std::string sheet;      // xlsx: the worksheet to read; empty: the first one
+  // --map "列名=field": the column headed 列名 fills `field` (a customer or
+  // follow-up field: key, Chinese or English label). Given maps are remembered in
+  // the replica for this set of headers (not on a dry run); without any, a
+  // remembered map for the same headers is used.
+  std::vector<std::pair<std::string, std::string>> map;
+};
+
+// One field a row would change on an existing customer, as displayed text.
+struct FieldChangeText {
+  std::string field;  // "联系电话 (phone)"
+  std::string before, after;
+  bool pending = false;  // the customer has an unsynced local change of this field
+};
+
+// What a row does to an existing customer (the report lists every update).
+struct RowChange {
+  std::size_t line = 0;
+  std::string code;
+  // "update": fields change. "conflict": at least one changed field has a local
+  // change not yet synced, which the sheet overwrites (it is still applied: the
+  // overwritten value stays in `kehu history`; the dry run is where to look).
+  // "deleted": the code is in the recycle bin; the row is skipped (restore it
+  // first), neither restored nor duplicated.
+  std::string kind;
+  std::vector<FieldChangeText> fields;
 };
 
 struct ImportIssue {
@@ -39,7 +74,40 @@ struct ImportReport {
   bool written = false;        // false on dry run, or when bad rows stopped the import
   std::vector<ImportIssue> issues;               // every bad field of every bad row
   std::vector<std::string> unknown_columns;      // headers that map to no field
+  std::string format = "csv";                    // "csv" | "xlsx"
+  std::string sheet;                             // xlsx: the worksheet read
+  std::size_t conflicts = 0;                     // rows of kind "conflict"
+  std::size_t skipped_deleted = 0;               // rows of kind "deleted"
+  std::vector<RowChange> changes;                // every update, conflict and deleted code
+  // The --map applied (header -> field key), and whether it was remembered from
+  // an earlier import rather than given now.
+  std::vector<std::pair<std::string, std::string>> column_map;
+  bool map_remembered = false;
 };
+
+enum class SheetFormat { csv, xlsx };
+
+// The format by the file's extension (.csv / .xlsx, any case). Throws
+// Error(usage) naming the extension otherwise.
+SheetFormat sheet_format(const std::string& path);
+
+// Imports a CSV or xlsx sheet by its extension (see import_csv / import_xlsx).
+ImportReport import_sheet(Replica& replica, const std::string& path, const ImportOptions& opts);
+
+// Imports the first worksheet (or opts.sheet) of an .xlsx workbook; otherwise
+// exactly like import_csv. Throws Error(validation) for a damaged or hostile
+// file (naming the file and the part) or an unknown sheet (listing the sheets).
+ImportReport import_xlsx(Replica& replica, const std::string& path, const ImportOptions& opts);
+
+// Writes all live customers as an Excel workbook with the columns of
+// export_csv: bold frozen header, widths by display width, codes and phones as
+// text, dates as dates, money in yuan with a money format, enum columns with a
+// dropdown of their Chinese labels, and colours: 合作状态 已签约 green / 洽谈中
+// yellow, 下次跟进日期 before TODAY() red. import_xlsx reads it back unchanged.
+std::size_t export_xlsx(const Replica& replica, const std::string& path);
+
+// Writes CSV or xlsx by the file's extension.
+std::size_t export_sheet(const Replica& replica, const std::string& path);
 
 // Imports a CSV sheet (UTF-8 with or without BOM, or GB18030). All rows are
 // written in one transaction, or none: with bad rows and without skip_bad nothing

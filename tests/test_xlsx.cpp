@@ -1,0 +1,697 @@
+// Excel sheets in and out (core/src/xlsx_reader.cc, sheet_xlsx.cc, the shared
+// import in sheet_csv.cc): the reader on hand-built odd workbooks (made here with
+// libzip) and hostile files, the writer read back cell by cell, and the real
+// `kehu` binary: export -> import round trip, re-import reporting updates and
+// conflicts, --map and the remembered map, bad files and their exit codes.
+#include <zip.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli_runner.h"
+#include "kehu/error.h"
+#include "kehu/replica.h"
+#include "kehu/sheet.h"
+#include "kehu/xlsx.h"
+
+using namespace kehu;
+using Catch::Matchers::Contains;
+using kehu::test::CliResult;
+using kehu::test::EnvChanges;
+using kehu::test::read_bytes;
+using kehu::test::ScratchDir;
+using kehu::test::write_bytes;
+
+namespace {
+
+using Parts = std::vector<std::pair<std::string, std::string>>;
+
+// A zip archive holding `parts` (name, bytes), written with libzip to `path`.
+void write_zip(const std::string& path, const Parts& parts) {
+  int err = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+  REQUIRE(z != nullptr);
+  for (const auto& [name, bytes] : parts) {
+    zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
+    REQUIRE(src != nullptr);
+    REQUIRE(zip_file_add(z, name.c_str(), src, ZIP_FL_ENC_UTF_8) >= 0);
+  }
+  REQUIRE(zip_close(z) == 0);
+}
+
+std::string zip_bytes(const ScratchDir& dir, const Parts& parts) {
+  const std::string path = dir.file("tmp.zip");
+  write_zip(path, parts);
+  return read_bytes(path).value();
+}
+
+// The text of one part of a zip archive on disk.
+std::string read_part(const std::string& path, const std::string& part) {
+  int err = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_RDONLY, &err);
+  REQUIRE(z != nullptr);
+  zip_stat_t st;
+  REQUIRE(zip_stat(z, part.c_str(), 0, &st) == 0);
+  zip_file_t* f = zip_fopen(z, part.c_str(), 0);
+  REQUIRE(f != nullptr);
+  std::string out(st.size, '\0');
+  REQUIRE(zip_fread(f, out.data(), st.size) == static_cast<zip_int64_t>(st.size));
+  zip_fclose(f);
+  zip_discard(z);
+  return out;
+}
+
+const char* kNs =
+    "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+    "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"";
+
+std::string workbook_xml(const std::vector<std::string>& sheets, bool date1904 = false) {
+  std::string s = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook ") + kNs + ">";
+  if (date1904) s += "<workbookPr date1904=\"1\"/>";
+  s += "<sheets>";
+  for (std::size_t i = 0; i < sheets.size(); ++i) {
+    std::string n = std::to_string(i + 1);
+    s += "<sheet name=\"" + sheets[i] + "\" sheetId=\"" + n + "\" r:id=\"rId" + n + "\"/>";
+  }
+  return s + "</sheets></workbook>";
+}
+
+std::string rels_xml(std::size_t nsheets) {
+  std::string s =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships "
+      "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">";
+  for (std::size_t i = 0; i < nsheets; ++i) {
+    std::string n = std::to_string(i + 1);
+    s +=
+        "<Relationship Id=\"rId" + n +
+        "\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" "
+        "Target=\"worksheets/sheet" +
+        n + ".xml\"/>";
+  }
+  return s + "</Relationships>";
+}
+
+std::string sheet_xml(const std::string& rows) {
+  return std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet ") + kNs +
+         "><sheetData>" + rows + "</sheetData></worksheet>";
+}
+
+// A workbook of one sheet "Sheet1" with inline-string rows.
+Parts one_sheet(const std::string& rows) {
+  return {{"xl/workbook.xml", workbook_xml({"Sheet1"})},
+          {"xl/_rels/workbook.xml.rels", rels_xml(1)},
+          {"xl/worksheets/sheet1.xml", sheet_xml(rows)}};
+}
+
+std::string istr(const std::string& ref, const std::string& text) {
+  return "<c r=\"" + ref + "\" t=\"inlineStr\"><is><t>" + text + "</t></is></c>";
+}
+
+// Runs `fn`, requires Error(validation), returns its message.
+template <typename Fn>
+std::string validation_error(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::validation);
+    return e.what();
+  }
+  FAIL("no kehu::Error thrown");
+  return {};
+}
+
+const std::string kPass = "xlsx 测试 pass";
+
+// One replica driven through the real `kehu` binary.
+class Kehu {
+ public:
+  Kehu() {
+    CliResult r = run({"init"});
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+  }
+  ScratchDir dir{"kehu-xlsx"};
+  std::string db = dir.file("replica.db");
+
+  CliResult run(const std::vector<std::string>& args) const {
+    kehu::test::RunOptions o;
+    o.env = {{"KEHU_DB", db},     {"KEHU_PASSPHRASE", kPass}, {"HOME", dir.path()},
+             {"KEHU_LANG", "en"}, {"LANG", "C.UTF-8"},        {"LC_ALL", std::nullopt}};
+    return kehu::test::run_kehu(args, o);
+  }
+  nlohmann::json run_json(std::vector<std::string> args) const {
+    args.insert(args.begin(), "--json");
+    CliResult r = run(args);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    nlohmann::json j;
+    REQUIRE_NOTHROW(j = nlohmann::json::parse(r.out));
+    return j;
+  }
+  std::map<std::string, nlohmann::json> customers() const {
+    std::map<std::string, nlohmann::json> out;
+    for (auto c : run_json({"customer", "list"})) {
+      c.erase("id");  // made by each replica
+      out[c["code"].get<std::string>()] = c;
+    }
+    return out;
+  }
+};
+
+std::string sample(const char* name) { return std::string(KEHU_SHARED_DATA_DIR) + "/" + name; }
+
+// Column index of `header` in the first row of a table.
+std::size_t col(const XlsxTable& t, const std::string& header) {
+  const auto& h = t.rows.at(0).cells;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    if (h[i] == header) return i;
+  }
+  FAIL("no column " << header);
+  return 0;
+}
+
+std::string cell(const CsvRow& row, std::size_t i) {
+  return i < row.cells.size() ? row.cells[i] : "";
+}
+
+}  // namespace
+
+TEST_CASE("xlsx reader: shared strings with rich runs, inline strings, gaps, dates and numbers",
+          "[xlsx]") {
+  ScratchDir dir{"kehu-xlsx"};
+  const std::string sst =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst "
+      "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"3\" "
+      "uniqueCount=\"3\">"
+      "<si><t>客户名称</t></si>"
+      "<si><r><t>明达</t></r><r><rPr><b/></rPr><t xml:space=\"preserve\">医疗 </t></r>"
+      "<rPh sb=\"0\" eb=\"2\"><t>ミンダ</t></rPh></si>"
+      "<si><t>a&amp;b &lt;c&gt;</t></si></sst>";
+  const std::string styles =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><styleSheet "
+      "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+      "<numFmts count=\"3\"><numFmt numFmtId=\"164\" "
+      "formatCode=\"yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;\"/>"
+      "<numFmt numFmtId=\"165\" formatCode=\"h:mm:ss\"/>"
+      "<numFmt numFmtId=\"166\" formatCode=\"[$¥-804]#,##0.00\"/></numFmts>"
+      "<cellStyleXfs count=\"1\"><xf numFmtId=\"14\"/></cellStyleXfs>"
+      "<cellXfs count=\"5\"><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/><xf numFmtId=\"164\"/>"
+      "<xf numFmtId=\"165\"/><xf numFmtId=\"166\"/></cellXfs></styleSheet>";
+  const std::string rows =
+      "<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>" +
+      istr("C1", "<r><t>富</t></r><r><t>文本</t></r>") +
+      "</row>"
+      // Row 2 is missing; row 3 has gaps and every cell type.
+      "<row r=\"3\"><c r=\"A3\" t=\"s\"><v>1</v></c><c r=\"B3\"><v>13800138000</v></c>"
+      "<c r=\"D3\" s=\"1\"><v>45000</v></c><c r=\"E3\" s=\"2\"><v>60</v></c>"
+      "<c r=\"F3\" s=\"3\"><v>0.5</v></c><c r=\"G3\" s=\"4\"><v>1234.5</v></c>"
+      "<c r=\"H3\" t=\"b\"><v>1</v></c><c r=\"I3\" t=\"e\"><v>#N/A</v></c>"
+      "<c r=\"J3\" t=\"str\"><f>A3&amp;\"x\"</f><v>明达x</v></c><c r=\"K3\"><v>1.5E-3</v></c>"
+      "<c r=\"L3\" t=\"s\"><v>2</v></c><c r=\"M3\" s=\"1\"><v>45000.75</v></c></row>"
+      // No r attributes: the row after 3, cells from column A on.
+      "<row><c t=\"inlineStr\"><is><t>甲</t></is></c><c><v>-0</v></c><c r=\"E4\"><v>7</v></c></row>"
+      "<row r=\"6\"><c r=\"A6\" s=\"1\"/></row>";  // an empty row is no row
+  Parts parts = {
+      {"xl/workbook.xml", workbook_xml({"客户", "数据"})},
+      {"xl/_rels/workbook.xml.rels", rels_xml(2)},
+      {"xl/sharedStrings.xml", sst},
+      {"xl/styles.xml", styles},
+      {"xl/worksheets/sheet1.xml", sheet_xml(rows)},
+      {"xl/worksheets/sheet2.xml", sheet_xml("<row r=\"2\">" + istr("B2", "第二张") + "</row>")}};
+  const std::string path = dir.file("odd.xlsx");
+  write_zip(path, parts);
+
+  XlsxTable t = read_xlsx(path, "");
+  CHECK(t.sheets == std::vector<std::string>{"客户", "数据"});
+  CHECK(t.sheet == "客户");
+  REQUIRE(t.rows.size() == 3);
+  CHECK(t.rows[0].line == 1);
+  CHECK(t.rows[0].cells == std::vector<std::string>{"客户名称", "", "富文本"});
+  const CsvRow& r3 = t.rows[1];
+  CHECK(r3.line == 3);
+  CHECK(cell(r3, 0) == "明达医疗 ");  // runs joined, the phonetic guide left out
+  CHECK(cell(r3, 1) == "13800138000");
+  CHECK(cell(r3, 2) == "");
+  CHECK(cell(r3, 3) == "2023-03-15");
+  CHECK(cell(r3, 4) == "1900-02-29");  // Excel's phantom leap day, as Excel shows it
+  CHECK(cell(r3, 5) == "0.5");         // a time-only style is not a date
+  CHECK(cell(r3, 6) == "1234.5");
+  CHECK(cell(r3, 7) == "TRUE");
+  CHECK(cell(r3, 8) == "#N/A");
+  CHECK(cell(r3, 9) == "明达x");
+  CHECK(cell(r3, 10) == "0.0015");
+  CHECK(cell(r3, 11) == "a&b <c>");
+  CHECK(cell(r3, 12) == "2023-03-15 18:00:00");
+  const CsvRow& r4 = t.rows[2];
+  CHECK(r4.line == 4);
+  CHECK(r4.cells == std::vector<std::string>{"甲", "0", "", "", "7"});
+
+  XlsxTable second = read_xlsx_bytes(read_bytes(path).value(), "数据", "mem.xlsx");
+  CHECK(second.sheet == "数据");
+  REQUIRE(second.rows.size() == 1);
+  CHECK(second.rows[0].line == 2);
+  CHECK(second.rows[0].cells == std::vector<std::string>{"", "第二张"});
+
+  std::string msg = validation_error([&] { read_xlsx(path, "没有"); });
+  CHECK_THAT(msg, Contains(path));
+  CHECK_THAT(msg, Contains("\"没有\""));
+  CHECK_THAT(msg, Contains("\"客户\", \"数据\""));
+}
+
+TEST_CASE("xlsx reader: Excel serial dates in the 1900 and 1904 systems, and date formats",
+          "[xlsx]") {
+  CHECK(excel_serial_to_date(1, false) == "1900-01-01");
+  CHECK(excel_serial_to_date(59, false) == "1900-02-28");
+  CHECK(excel_serial_to_date(60, false) == "1900-02-29");
+  CHECK(excel_serial_to_date(61, false) == "1900-03-01");
+  CHECK(excel_serial_to_date(45658, false) == "2025-01-01");
+  CHECK(excel_serial_to_date(45658.5, false) == "2025-01-01 12:00:00");
+  CHECK(excel_serial_to_date(2958465, false) == "9999-12-31");
+  CHECK(excel_serial_to_date(2958466, false).empty());
+  CHECK(excel_serial_to_date(0.25, false).empty());
+  CHECK(excel_serial_to_date(0, true) == "1904-01-01");
+  CHECK(excel_serial_to_date(44196, true) == "2025-01-01");
+
+  CHECK(is_date_format(14, ""));
+  CHECK(is_date_format(22, ""));
+  CHECK(is_date_format(31, ""));  // zh-CN built-in yyyy"年"m"月"d"日"
+  CHECK_FALSE(is_date_format(0, ""));
+  CHECK_FALSE(is_date_format(4, ""));
+  CHECK(is_date_format(164, "yyyy-mm-dd"));
+  CHECK(is_date_format(164, "m/d"));
+  CHECK(is_date_format(164, "[$-804]yyyy\"年\"m\"月\""));
+  CHECK_FALSE(is_date_format(164, "h:mm:ss"));
+  CHECK_FALSE(is_date_format(164, "[h]:mm"));
+  CHECK_FALSE(is_date_format(164, "#,##0.00\"元\""));
+  CHECK_FALSE(is_date_format(164, "[Red]0.00"));
+
+  // A 1904 workbook read end to end.
+  ScratchDir dir{"kehu-xlsx"};
+  Parts parts = {{"xl/workbook.xml", workbook_xml({"S"}, true)},
+                 {"xl/_rels/workbook.xml.rels", rels_xml(1)},
+                 {"xl/styles.xml",
+                  "<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+                  "<cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/></cellXfs></styleSheet>"},
+                 {"xl/worksheets/sheet1.xml",
+                  sheet_xml("<row r=\"1\"><c r=\"A1\" s=\"1\"><v>44196</v></c></row>")}};
+  XlsxTable t = read_xlsx_bytes(zip_bytes(dir, parts), "", "d1904.xlsx");
+  REQUIRE(t.rows.size() == 1);
+  CHECK(t.rows[0].cells == std::vector<std::string>{"2025-01-01"});
+}
+
+TEST_CASE("xlsx reader: hostile and broken files are a clear Error naming the file and the part",
+          "[xlsx][hostile]") {
+  ScratchDir dir{"kehu-xlsx"};
+  auto read = [&](const Parts& parts, XlsxLimits limits = {}) {
+    return read_xlsx_bytes(zip_bytes(dir, parts), "", "bad.xlsx", limits);
+  };
+  SECTION("not a zip") {
+    std::string msg =
+        validation_error([&] { read_xlsx_bytes("序号,客户名称\n1,甲\n", "", "csv.xlsx"); });
+    CHECK_THAT(msg, Contains("csv.xlsx"));
+    CHECK_THAT(msg, Contains("not an xlsx file"));
+    validation_error([&] { read_xlsx_bytes("", "", "empty.xlsx"); });
+  }
+  SECTION("missing parts") {
+    std::string msg = validation_error([&] { read({{"hello.txt", "hi"}}); });
+    CHECK_THAT(msg, Contains("bad.xlsx: xl/workbook.xml: missing part"));
+    Parts p = one_sheet("");
+    p.pop_back();  // the worksheet
+    msg = validation_error([&] { read(p); });
+    CHECK_THAT(msg, Contains("xl/worksheets/sheet1.xml: missing part"));
+  }
+  SECTION("bad XML names the part and the line") {
+    Parts p = one_sheet("<row r=\"1\">\n<c r=\"A1\"><v>1</c></row>");
+    std::string msg = validation_error([&] { read(p); });
+    CHECK_THAT(msg, Contains("bad.xlsx: xl/worksheets/sheet1.xml: bad XML at line 2"));
+  }
+  SECTION("a DTD (entity expansion) is refused") {
+    Parts p = one_sheet("");
+    p[2].second =
+        "<?xml version=\"1.0\"?><!DOCTYPE lol [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+        "\"&a;&a;&a;&a;&a;\">]>"
+        "<worksheet><sheetData><row r=\"1\"><c r=\"A1\" "
+        "t=\"inlineStr\"><is><t>&b;</t></is></c></row>"
+        "</sheetData></worksheet>";
+    CHECK_THAT(validation_error([&] { read(p); }), Contains("DOCTYPE"));
+  }
+  SECTION("deep nesting") {
+    std::string deep;
+    for (int i = 0; i < 1000; ++i) deep += "<x>";
+    for (int i = 0; i < 1000; ++i) deep += "</x>";
+    Parts p = one_sheet(deep);
+    CHECK_THAT(validation_error([&] { read(p); }), Contains("nested deeper than 256"));
+  }
+  SECTION("a zip bomb stops at the byte limit") {
+    std::string big(4u << 20, ' ');  // 4 MiB of spaces compresses to a few KiB
+    Parts p = one_sheet("<row r=\"1\">" + istr("A1", "x") + "</row>" + big);
+    XlsxLimits small;
+    small.max_uncompressed_bytes = 1u << 20;
+    std::string msg = validation_error([&] { read(p, small); });
+    CHECK_THAT(msg, Contains("xl/worksheets/sheet1.xml"));
+    CHECK_THAT(msg, Contains("zip bomb"));
+    CHECK(read(p).rows.size() == 1);  // within the default limit it reads
+  }
+  SECTION("the cell limit counts the empty cells of gaps") {
+    Parts p = one_sheet("<row r=\"1\">" + istr("XFD1", "far") + "</row><row r=\"2\">" +
+                        istr("XFD2", "far") + "</row>");
+    XlsxLimits small;
+    small.max_cells = 20000;
+    CHECK_THAT(validation_error([&] { read(p, small); }), Contains("more than 20000 cells"));
+  }
+  SECTION("bad references and indexes") {
+    CHECK_THAT(
+        validation_error([&] { read(one_sheet("<row r=\"1\">" + istr("XFE1", "x") + "</row>")); }),
+        Contains("cell reference \"XFE1\""));
+    CHECK_THAT(validation_error([&] { read(one_sheet("<row r=\"1048577\"></row>")); }),
+               Contains("row number"));
+    std::string msg = validation_error(
+        [&] { read(one_sheet("<row r=\"1\"><c r=\"B1\" t=\"s\"><v>7</v></c></row>")); });
+    CHECK_THAT(
+        msg,
+        Contains("bad.xlsx: xl/worksheets/sheet1.xml: cell B1: shared string 7 does not exist"));
+    CHECK_THAT(validation_error(
+                   [&] { read(one_sheet("<row r=\"1\"><c r=\"A1\"><v>1e999</v></c></row>")); }),
+               Contains("\"1e999\" is not a number"));
+  }
+  SECTION("truncated and bit-flipped copies of a valid file never crash") {
+    std::string good =
+        zip_bytes(dir, one_sheet("<row r=\"1\">" + istr("A1", "客户名称") + "</row>"));
+    REQUIRE(read_xlsx_bytes(good, "", "good.xlsx").rows.size() == 1);
+    int errors = 0;
+    for (std::size_t cut = 0; cut < good.size(); cut += 7) {
+      try {
+        read_xlsx_bytes(good.substr(0, cut), "", "cut.xlsx");
+      } catch (const Error&) {
+        ++errors;
+      }
+    }
+    for (std::size_t i = 0; i < good.size(); i += 5) {
+      std::string flipped = good;
+      flipped[i] = static_cast<char>(flipped[i] ^ 0x5A);
+      try {
+        read_xlsx_bytes(flipped, "", "flipped.xlsx");
+      } catch (const Error&) {
+        ++errors;
+      }
+    }
+    CHECK(errors > 0);
+  }
+}
+
+TEST_CASE("xlsx writer: the export read back cell by cell, with formats, dropdowns and colours",
+          "[xlsx]") {
+  ScratchDir dir{"kehu-xlsx"};
+  auto rep = Replica::create(dir.file("a.db"), kPass);
+  ImportOptions skip;
+  skip.skip_bad = true;
+  ImportReport in = import_csv(*rep, sample("customers-sample.csv"), skip);
+  REQUIRE(in.created > 100);
+  std::string odd = rep->add("customers", {{"name", "=公式,引号\"公司"},
+                                           {"contact", "张三"},
+                                           {"phone", "010-87654321"},
+                                           {"need", "第一行\n第二行"},
+                                           {"annual_spend", "1234.5"},
+                                           {"credit_limit", "98765432.1"},
+                                           {"next_date", "2026-01-02"},
+                                           {"status", "已签约"},
+                                           {"tags", "甲;乙"}})
+                        .code;
+  const std::string path = dir.file("export.xlsx");
+  std::size_t n = export_xlsx(*rep, path);
+  CHECK(n == in.created + 1);
+
+  XlsxTable t = read_xlsx(path, "");
+  CHECK(t.sheets == std::vector<std::string>{"客户"});
+  REQUIRE(t.rows.size() == n + 1);
+  const std::vector<std::string> head = {"序号",     "客户编号", "客户名称", "所属行业",
+                                         "客户类型", "销售阶段", "联系人",   "联系人职位",
+                                         "联系电话", "邮箱"};
+  CHECK(std::vector<std::string>(t.rows[0].cells.begin(), t.rows[0].cells.begin() + 10) == head);
+  // Every customer's cells are its values as shown (labels, dates, yuan).
+  std::map<std::string, const CsvRow*> by_code;
+  for (std::size_t i = 1; i < t.rows.size(); ++i)
+    by_code[cell(t.rows[i], col(t, "客户编号"))] = &t.rows[i];
+  REQUIRE(by_code.size() == n);
+  REQUIRE(by_code.count("C202411001") == 1);
+  const CsvRow& first = *by_code["C202411001"];
+  CHECK(cell(first, col(t, "客户名称")) == "明达医疗器械有限公司");
+  CHECK(cell(first, col(t, "联系电话")) == "15908301661");
+  CHECK(cell(first, col(t, "客户类型")) == "潜在客户");
+  CHECK(cell(first, col(t, "创建日期")) == "2024-11-27");
+  CHECK(cell(first, col(t, "下次跟进日期")) == "2025-01-17");
+  CHECK(cell(first, col(t, "跟进日期")) == "2024-12-25");
+  CHECK(cell(first, col(t, "跟进内容")) == "客户反馈礼盒设计需增加企业LOGO，预计下周确认方案");
+  CHECK(cell(first, col(t, "标签")) == "老客户转介绍;需要演示");
+  const CsvRow& o = *by_code[odd];
+  CHECK(cell(o, col(t, "客户名称")) == "=公式,引号\"公司");
+  CHECK(cell(o, col(t, "联系电话")) == "010-87654321");
+  CHECK(cell(o, col(t, "核心需求")) == "第一行\n第二行");
+  CHECK(cell(o, col(t, "年消费额")) == "1234.5");
+  CHECK(cell(o, col(t, "信用额度")) == "98765432.1");
+  CHECK(cell(o, col(t, "合作状态")) == "已签约");
+
+  // The formats themselves, in the workbook's XML.
+  const std::string sheet = read_part(path, "xl/worksheets/sheet1.xml");
+  const std::string styles = read_part(path, "xl/styles.xml");
+  CHECK_THAT(
+      sheet,
+      Contains(
+          "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"));
+  CHECK_THAT(sheet, Contains("<dataValidation type=\"list\""));
+  CHECK_THAT(sheet, Contains("<formula1>\"潜在客户,意向客户,成交客户,流失客户\"</formula1>"));
+  CHECK_THAT(sheet, Contains("<formula1>\"洽谈中,已签约,暂停合作,已终止\"</formula1>"));
+  CHECK_THAT(sheet, Contains("<formula>\"已签约\"</formula>"));
+  CHECK_THAT(sheet, Contains("<formula>\"洽谈中\"</formula>"));
+  CHECK_THAT(sheet, Contains("&lt;TODAY()"));
+  CHECK_THAT(sheet, Contains("<col "));
+  CHECK_THAT(styles, Contains("formatCode=\"yyyy-mm-dd\""));
+  CHECK_THAT(styles, Contains("formatCode=\"¥#,##0.00\""));
+  CHECK_THAT(styles, Contains("formatCode=\"@\""));  // text for codes and phones
+  // The phone is a string cell, not a number Excel would show as 1.59E+10.
+  CHECK(sheet.find("<v>15908301661</v>") == std::string::npos);
+
+  // Imported into another replica, every customer is the same.
+  auto other = Replica::create(dir.file("b.db"), kPass);
+  ImportReport back = import_xlsx(*other, path, {});
+  CHECK(back.bad_rows == 0);
+  CHECK(back.format == "xlsx");
+  CHECK(back.sheet == "客户");
+  CHECK(back.created == n);
+  for (const Record& c : rep->list(ListQuery{})) {
+    INFO(c.code);
+    auto b = other->find_customer(c.code);
+    REQUIRE(b.has_value());
+    CHECK(b->fields == c.fields);
+  }
+}
+
+TEST_CASE("kehu export and import of xlsx round-trip every customer, and re-import changes nothing",
+          "[xlsx]") {
+  Kehu a;
+  REQUIRE(a.run({"import", "--skip-bad", sample("customers-sample.csv")}).exit_code == 0);
+  const std::string file = a.dir.file("客户.xlsx");
+  nlohmann::json ex = a.run_json({"export", file});
+  auto x = a.customers();
+  CHECK(ex["customers"] == x.size());
+  REQUIRE(x.size() > 100);
+  XlsxTable t = read_xlsx(file, "");
+  CHECK(t.rows.size() == x.size() + 1);
+
+  Kehu b;
+  nlohmann::json rep = b.run_json({"import", file});
+  CHECK(rep["format"] == "xlsx");
+  CHECK(rep["sheet"] == "客户");
+  CHECK(rep["bad_rows"] == 0);
+  CHECK(rep["created"] == x.size());
+  CHECK(rep["followups"] == x.size());
+  auto y = b.customers();
+  REQUIRE(y.size() == x.size());
+  for (const auto& [code, cx] : x) {
+    INFO(code);
+    REQUIRE(y.count(code) == 1);
+    CHECK(y[code] == cx);
+  }
+  // The same file again, into the replica it came from: nothing new.
+  nlohmann::json again = a.run_json({"import", file});
+  CHECK(again["unchanged"] == x.size());
+  CHECK(again["created"] == 0);
+  CHECK(again["updated"] == 0);
+  CHECK(again["followups"] == 0);
+  CHECK(again["changes"].empty());
+  CHECK(a.customers().size() == x.size());
+}
+
+TEST_CASE("kehu import --dry-run of an older export reports updates, conflicts and recycled codes",
+          "[xlsx]") {
+  Kehu k;
+  REQUIRE(k.run({"import", "--skip-bad", sample("customers-sample.csv")}).exit_code == 0);
+  const std::string file = k.dir.file("old.xlsx");
+  REQUIRE(k.run({"export", file}).exit_code == 0);
+  const std::size_t total = k.customers().size();
+  REQUIRE(k.customers().count("C202411001") == 1);
+  REQUIRE(k.customers().count("C202404001") == 1);
+  REQUIRE(k.customers().count("C202503001") == 1);
+  // Synced since (as a server would acknowledge them): nothing pending.
+  REQUIRE(k.run({"customer", "edit", "C202404001", "--set", "city=苏州"}).exit_code == 0);
+  {
+    auto rep = Replica::open(k.db, kPass);
+    std::int64_t rev = 1;
+    for (const auto& lc : rep->changes_in_state("pending"))
+      rep->mark_accepted(lc.change.change_id, rev++, "");
+    REQUIRE(rep->changes_in_state("pending").empty());
+  }
+  // Then a local edit not yet synced, and a customer moved to the recycle bin.
+  REQUIRE(k.run({"customer", "edit", "C202411001", "--set", "phone=13900139000"}).exit_code == 0);
+  REQUIRE(k.run({"customer", "delete", "C202503001"}).exit_code == 0);
+
+  nlohmann::json dry = k.run_json({"import", "--dry-run", file});
+  CHECK(dry["written"] == false);
+  CHECK(dry["created"] == 0);
+  CHECK(dry["updated"] == 2);
+  CHECK(dry["conflicts"] == 1);
+  CHECK(dry["skipped_deleted"] == 1);
+  CHECK(dry["unchanged"] == total - 3);
+  std::map<std::string, nlohmann::json> changes;
+  for (const auto& c : dry["changes"]) changes[c["code"].get<std::string>()] = c;
+  REQUIRE(changes.size() == 3);
+  CHECK(changes["C202404001"]["kind"] == "update");
+  REQUIRE(changes["C202404001"]["fields"].size() == 1);
+  CHECK(changes["C202404001"]["fields"][0]["field"] == "城市 (city)");
+  CHECK(changes["C202404001"]["fields"][0]["before"] == "苏州");
+  CHECK(changes["C202404001"]["fields"][0]["after"] == "广州");
+  CHECK(changes["C202404001"]["fields"][0]["pending"] == false);
+  CHECK(changes["C202411001"]["kind"] == "conflict");
+  REQUIRE(changes["C202411001"]["fields"].size() == 1);
+  CHECK(changes["C202411001"]["fields"][0]["before"] == "13900139000");
+  CHECK(changes["C202411001"]["fields"][0]["after"] == "15908301661");
+  CHECK(changes["C202411001"]["fields"][0]["pending"] == true);
+  CHECK(changes["C202503001"]["kind"] == "deleted");
+  // The text report says the same, line by line; nothing was written.
+  CliResult text = k.run({"import", "--dry-run", file});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Contains(": C202404001: update"));
+  CHECK_THAT(text.out, Contains("城市 (city): \"苏州\" -> \"广州\""));
+  CHECK_THAT(text.out, Contains(": C202411001: conflict"));
+  CHECK_THAT(text.out, Contains("(local change not yet synced)"));
+  CHECK_THAT(text.out, Contains(": C202503001: in the recycle bin"));
+  CHECK_THAT(text.out, Contains("dry run: would be 0 created, 2 updated"));
+  CHECK(k.customers()["C202404001"]["city"] == "苏州");
+
+  // The real import: updates by code, the recycled customer stays there.
+  nlohmann::json real = k.run_json({"import", file});
+  CHECK(real["updated"] == 2);
+  CHECK(real["created"] == 0);
+  auto after = k.customers();
+  CHECK(after.size() == total - 1);
+  CHECK(after["C202404001"]["city"] == "广州");
+  CHECK(after["C202411001"]["phone"] == "15908301661");
+  CHECK(after.count("C202503001") == 0);
+}
+
+TEST_CASE("kehu import --map names odd headers, and the map is remembered per header set",
+          "[xlsx]") {
+  Kehu k;
+  const std::string csv = k.dir.file("odd.csv");
+  write_bytes(csv, "公司,联系,手机,需求,备注\n甲公司,张三,13800138000,办公用品,老客户\n");
+  CliResult none = k.run({"import", csv});
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.err, Contains("--map"));
+
+  CliResult unknown = k.run({"import", csv, "--map", "公司=没有这个字段"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Contains("没有这个字段"));
+  CliResult nocol = k.run({"import", csv, "--map", "单位=name"});
+  CHECK(nocol.exit_code == 2);
+  CHECK_THAT(nocol.err, Contains("no column \"单位\""));
+  CHECK(k.run({"import", csv, "--map", "公司"}).exit_code == 2);
+
+  // A dry run with the map does not remember it.
+  const std::vector<std::string> maps = {"--map", "公司=name",  "--map", "联系=联系人",
+                                         "--map", "手机=phone", "--map", "需求=need"};
+  std::vector<std::string> dry = {"import", "--dry-run", csv};
+  dry.insert(dry.end(), maps.begin(), maps.end());
+  CHECK(k.run_json(dry)["created"] == 1);
+  CHECK(k.run({"import", "--dry-run", csv}).exit_code == 2);
+
+  std::vector<std::string> args = {"import", csv};
+  args.insert(args.end(), maps.begin(), maps.end());
+  CliResult first = k.run(args);
+  INFO(first.describe());
+  REQUIRE(first.exit_code == 0);
+  CHECK_THAT(first.out, Contains("column map (remembered for these headers): --map \"公司=name\""));
+  CHECK_THAT(first.out, Contains("--map \"联系=contact\""));
+  CHECK_THAT(first.out, Contains("1 created"));
+
+  // An xlsx with the same headers in another order: the remembered map is used and printed.
+  const std::string xlsx = k.dir.file("odd.xlsx");
+  write_zip(xlsx,
+            one_sheet("<row r=\"1\">" + istr("A1", "手机") + istr("B1", "公司") +
+                      istr("C1", "需求") + istr("D1", "联系") + istr("E1", "备注") +
+                      "</row><row r=\"2\">" + "<c r=\"A2\"><v>13900139000</v></c>" +
+                      istr("B2", "乙公司") + istr("C2", "打印机") + istr("D2", "李四") + "</row>"));
+  CliResult second = k.run({"import", xlsx});
+  INFO(second.describe());
+  REQUIRE(second.exit_code == 0);
+  CHECK_THAT(second.out, Contains("using the column map remembered for these headers:"));
+  CHECK_THAT(second.out, Contains("--map \"手机=phone\""));
+  CHECK_THAT(second.out, Contains("(xlsx, sheet \"Sheet1\"): 1 rows, 0 bad; 1 created"));
+  auto got = k.customers();
+  REQUIRE(got.size() == 2);
+  std::set<std::string> names;
+  for (const auto& [code, c] : got) names.insert(c["name"].get<std::string>());
+  CHECK(names == std::set<std::string>{"甲公司", "乙公司"});
+  for (const auto& [code, c] : got) {
+    if (c["name"] == "乙公司") {
+      CHECK(c["phone"] == "13900139000");
+      CHECK(c["contact"] == "李四");
+      CHECK(c["need"] == "打印机");
+    } else {
+      CHECK(c["notes"] == "老客户");
+    }
+  }
+}
+
+TEST_CASE("kehu import and export refuse bad files with clear messages and exit codes",
+          "[xlsx][hostile]") {
+  Kehu k;
+  const std::string fake = k.dir.file("fake.xlsx");
+  write_bytes(fake, "序号,客户名称\n1,甲\n");
+  CliResult r = k.run({"import", fake});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains(fake));
+  CHECK_THAT(r.err, Contains("not an xlsx file"));
+
+  const std::string two = k.dir.file("two.xlsx");
+  Parts p = {{"xl/workbook.xml", workbook_xml({"客户", "订单"})},
+             {"xl/_rels/workbook.xml.rels", rels_xml(2)},
+             {"xl/worksheets/sheet1.xml", sheet_xml("")},
+             {"xl/worksheets/sheet2.xml", sheet_xml("")}};
+  write_zip(two, p);
+  CliResult nosheet = k.run({"import", two, "--sheet", "联系人"});
+  CHECK(nosheet.exit_code == 2);
+  CHECK_THAT(nosheet.err, Contains("no sheet named \"联系人\"; the sheets are \"客户\", \"订单\""));
+  CliResult empty = k.run({"import", two, "--sheet", "订单"});
+  CHECK(empty.exit_code == 2);
+  CHECK_THAT(empty.err, Contains("sheet \"订单\" is empty"));
+
+  CliResult ext = k.run({"import", k.dir.file("customers.txt")});
+  CHECK(ext.exit_code == 2);
+  CHECK_THAT(ext.err, Contains("unsupported extension \".txt\""));
+  CliResult xext = k.run({"export", k.dir.file("out.xls")});
+  CHECK(xext.exit_code == 2);
+  CHECK_THAT(xext.err, Contains("\".xls\""));
+  CHECK_FALSE(read_bytes(k.dir.file("out.xls")).has_value());
+  CliResult missing = k.run({"import", k.dir.file("missing.xlsx")});
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Contains("cannot read"));
+  CliResult sheet_csv = k.run({"import", sample("customers-sample.csv"), "--sheet", "x"});
+  CHECK(sheet_csv.exit_code == 2);
+  CHECK_THAT(sheet_csv.err, Contains("--sheet"));
+  CHECK(k.customers().empty());
+}
