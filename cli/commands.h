@@ -38,6 +38,7 @@ struct ImportArgs {
   bool dry_run = false, skip_bad = false;
   std::string sheet;              // --sheet NAME (xlsx)
   std::vector<std::string> maps;  // --map "列名=field" (repeatable)
+  bool force = false;             // --force: import likely duplicates too (duplicates.h)
 };
 int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args);
 int cmd_export(Context& ctx, const std::string& file);
@@ -98,6 +99,23 @@ struct ReportArgs {
 };
 int cmd_report(Context& ctx, const ReportArgs& args);
 int cmd_rules_apply_churn(Context& ctx, bool dry_run);
+
+// Custom fields (commands_schema.cc). add-field is online (admin); list reads the
+// replica's schema (built-in plus the custom fields synced so far).
+struct AddFieldArgs {
+  std::string collection, key, type, label, label_en, values;
+  bool required = false, restricted = false;
+};
+int cmd_schema_add_field(Context& ctx, const AddFieldArgs& args, const NetArgs& net);
+int cmd_schema_list(Context& ctx, const std::string& collection);
+
+// 查重 (commands_dups.cc, kehu/duplicates.h). customer add refuses a likely
+// duplicate (exit 2) unless `force`.
+int cmd_customer_add(Context& ctx, const std::vector<std::string>& sets, bool force);
+int cmd_customer_duplicates(Context& ctx);
+int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string& other, bool dry_run);
+// The sync report's possible-duplicate lines (the first 20, then a count).
+void print_possible_duplicates(const std::vector<std::string>& lines, bool zh, std::ostream& out);
 
 // Team commands (commands_team.cc): online, then a sync.
 int cmd_claim(Context& ctx, const std::string& code);

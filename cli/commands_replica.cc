@@ -118,6 +118,7 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
   opts.dry_run = args.dry_run;
   opts.skip_bad = args.skip_bad;
   opts.sheet = args.sheet;
+  opts.check_duplicates = !args.force;
   for (const auto& m : args.maps) {
     auto eq = m.rfind('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {

@@ -127,7 +127,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"pulled_revisions", r.pulled_revisions},
                 {"merged", r.merged},
                 {"conflicts", r.conflicts},
-                {"rejections", r.rejections}},
+                {"rejections", r.rejections},
+                {"possible_duplicates", r.possible_duplicates}},
                std::cout);
     return 0;
   }
@@ -142,6 +143,7 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
               << " revisions; merged " << r.merged << "; conflicts " << r.conflicts << '\n';
   }
   for (const auto& why : r.rejections) std::cout << (zh ? "被拒: " : "rejected: ") << why << '\n';
+  print_possible_duplicates(r.possible_duplicates, zh, std::cout);
   if (r.conflicts) {
     std::cout << (zh ? "用 `kehu conflicts` 查看冲突\n" : "see them with `kehu conflicts`\n");
   }

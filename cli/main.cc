@@ -59,9 +59,11 @@ int main(int argc, char** argv) {
   customer->require_subcommand(1);
   std::string code, field, keep;
   std::vector<std::string> sets;
+  bool force = false;
   auto* cadd = customer->add_subcommand("add", "add a customer; prints its new code");
   cadd->add_option("--set", sets, "FIELD=VALUE (key or Chinese label)")->required();
-  cadd->callback([&] { action = [&] { return cmd_record_add(ctx, "customers", "", sets); }; });
+  cadd->add_flag("--force", force, "add even if it looks like a duplicate (same phone, WeChat or name)");
+  cadd->callback([&] { action = [&] { return cmd_customer_add(ctx, sets, force); }; });
   auto* cedit = customer->add_subcommand("edit", "change fields of a customer");
   cedit->add_option("CODE", code, "customer code")->required();
   cedit->add_option("--set", sets, "FIELD=VALUE; an empty VALUE clears the field")->required();
@@ -88,6 +90,15 @@ int main(int argc, char** argv) {
   auto* crest = customer->add_subcommand("restore", "bring a customer back from the recycle bin");
   crest->add_option("CODE", code, "customer code")->required();
   crest->callback([&] { action = [&] { return cmd_customer_delete(ctx, code, true); }; });
+  customer->add_subcommand("duplicates", "likely duplicates: customers sharing a phone, WeChat or name")
+      ->callback([&] { action = [&] { return cmd_customer_duplicates(ctx); }; });
+  std::string merge_other;
+  bool merge_dry_run = false;
+  auto* cmerge = customer->add_subcommand("merge", "merge OTHER into KEEP (children move, OTHER to the recycle bin)");
+  cmerge->add_option("KEEP", code, "the customer that stays")->required();
+  cmerge->add_option("OTHER", merge_other, "the customer merged into it")->required();
+  cmerge->add_flag("--dry-run", merge_dry_run, "show what would happen, write nothing");
+  cmerge->callback([&] { action = [&] { return cmd_customer_merge(ctx, code, merge_other, merge_dry_run); }; });
 
   std::string reason, owner;
   auto* cclaim = customer->add_subcommand("claim", "take a customer from the public pool (公海)");
@@ -134,6 +145,7 @@ int main(int argc, char** argv) {
   imp->add_flag("--skip-bad", import_args.skip_bad, "import the good rows even if some are bad");
   imp->add_option("--sheet", import_args.sheet, "the worksheet of an .xlsx workbook (default: the first)");
   imp->add_option("--map", import_args.maps, "\"列名=field\": the column 列名 fills field (repeatable; remembered for these headers)");
+  imp->add_flag("--force", import_args.force, "import rows that look like duplicates of other customers");
   imp->callback([&] { action = [&] { return cmd_import(ctx, file, import_args); }; });
   auto* exp = app.add_subcommand("export", "export customers: .csv (UTF-8 with BOM) or .xlsx (Excel)");
   exp->add_option("FILE", file, "output file")->required();

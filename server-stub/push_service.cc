@@ -96,6 +96,30 @@ void check_scope(StoreTxn& txn, const Session& session, const sync::RecordState&
   }
 }
 
+// A child record moved to another customer (kehu customer merge) changes its
+// parent field from the old customer's id to the new one's. The new customer
+// must exist and, for a user who does not see everything, be writable by them
+// (check_scope already checked the old one). Returns the new parent's id, or ""
+// when the change moves nothing.
+std::string moved_parent(StoreTxn& txn, const Session& session, const CollectionDef& coll,
+                         const sync::RecordState& current, const Change& c, bool trusted) {
+  if (coll.parent_field.empty() || !current.exists()) return {};
+  auto f = c.fields.find(coll.parent_field);
+  if (f == c.fields.end() || f->second.new_value == f->second.old_value) return {};
+  if (!f->second.new_value.is_string() || f->second.new_value.get<std::string>().empty()) {
+    throw Error(Errc::validation, coll.zh + " (" + coll.name + ") record " + c.record_id +
+                                      " cannot leave its customer without a new one");
+  }
+  Change probe = c;
+  probe.parent = f->second.new_value.get<std::string>();
+  check_parent(txn, coll, probe);
+  if (!trusted && !AccessPolicy::sees_everything(session.role)) {
+    const sync::RecordState target = txn.load_record(probe.parent);
+    require_write_access(AccessPolicy::customer_access(session, target.values()), target, session);
+  }
+  return probe.parent;
+}
+
 // An update by a sales user that changes a protected field becomes a change
 // request as a whole (team_service.h); returns its id. nullopt when the change
 // applies directly.
@@ -200,6 +224,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   }
 
   if (!trusted) check_scope(txn, session, current, c);
+  const std::string moved_to = moved_parent(txn, session, coll, current, c, trusted);
   if (!trusted) {
     if (auto request = protected_request(txn, session, current, c)) {
       return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", *request}};
@@ -218,7 +243,9 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   // Identity and code are the server's, whatever the merge copied from the change.
   state.id = c.record_id;
   state.collection = c.collection;
-  state.parent = current.exists() ? current.parent : c.parent;
+  state.parent = !moved_to.empty() ? moved_to : current.exists() ? current.parent : c.parent;
+  // The parent field only carries a move (above); the parent is the record's own.
+  if (!coll.parent_field.empty()) state.fields.erase(coll.parent_field);
   state.code = current.code;
   std::string alias;
   if (!current.exists() && coll.name == "customers") {

@@ -361,6 +361,8 @@ TEST_CASE("fields by key or Chinese label, enums by key or label", "[cli]") {
 TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
   Kehu k;
   const std::string file = sample("customers-sample.csv");
+  // The sample repeats company names under different codes: these tests import
+  // them as they are (--force); the duplicate check has its own tests ([dups]).
   // The expected values come from the sheet itself (no quoted cells in it).
   std::string text = read_bytes(file).value();
   REQUIRE(text.rfind("\xEF\xBB\xBF", 0) == 0);
@@ -388,7 +390,7 @@ TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
   };
 
   SECTION("bad rows stop the import and are named by line and field") {
-    CliResult r = k.run({"import", file});
+    CliResult r = k.run({"import", "--force", file});
     INFO(r.describe());
     CHECK(r.exit_code == 2);
     const std::map<int, std::string> bad = {
@@ -413,7 +415,7 @@ TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
   }
 
   SECTION("--dry-run writes nothing") {
-    json rep = k.run_json({"import", "--dry-run", "--skip-bad", file});
+    json rep = k.run_json({"import", "--force", "--dry-run", "--skip-bad", file});
     CHECK(rep["dry_run"] == true);
     CHECK(rep["written"] == false);
     CHECK(rep["created"] == 300);
@@ -424,7 +426,7 @@ TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
   }
 
   SECTION("--skip-bad imports exactly the good rows, keeping their codes") {
-    json rep = k.run_json({"import", "--skip-bad", file});
+    json rep = k.run_json({"import", "--force", "--skip-bad", file});
     CHECK(rep["rows"] == 305);
     CHECK(rep["created"] == 300);
     CHECK(rep["updated"] == 0);
@@ -477,7 +479,7 @@ TEST_CASE("import of the UTF-8 sample sheet", "[cli]") {
 TEST_CASE("import of the GB18030 sample sheet", "[cli]") {
   Kehu k;
   const std::string file = sample("customers-sample-gbk.csv");
-  CliResult r = k.run({"import", file});
+  CliResult r = k.run({"import", "--force", file});
   INFO(r.describe());
   CHECK(r.exit_code == 2);
   for (int line = 62; line <= 66; ++line) {
@@ -487,7 +489,7 @@ TEST_CASE("import of the GB18030 sample sheet", "[cli]") {
   CHECK_THAT(r.err, Contains(file + ":66: 邮箱"));
   CHECK(k.status()["customers"] == 0);
 
-  json rep = k.run_json({"import", "--skip-bad", file});
+  json rep = k.run_json({"import", "--force", "--skip-bad", file});
   CHECK(rep["encoding"] == "GB18030");
   CHECK(rep["created"] == 60);
   CHECK(rep["followups"] == 60);
@@ -505,7 +507,7 @@ TEST_CASE("import of the GB18030 sample sheet", "[cli]") {
 
 TEST_CASE("export and import round-trip every customer", "[cli]") {
   Kehu a;
-  REQUIRE(a.run({"import", "--skip-bad", sample("customers-sample.csv")}).exit_code == 0);
+  REQUIRE(a.run({"import", "--force", "--skip-bad", sample("customers-sample.csv")}).exit_code == 0);
   // A few values that need CSV quoting, on top of the sheet's.
   std::string odd = a.add_customer("逗号,引号\"公司", "010-87654321",
                                    {"notes=第一行\n第二行", "annual_spend=1234.5", "tags=甲;乙"});
@@ -517,7 +519,7 @@ TEST_CASE("export and import round-trip every customer", "[cli]") {
              StartsWith("\xEF\xBB\xBF序号,客户编号,客户名称,所属行业,客户类型,销售阶段,联系人"));
 
   Kehu b;
-  json rep = b.run_json({"import", csv});
+  json rep = b.run_json({"import", "--force", csv});
   CHECK(rep["bad_rows"] == 0);
   CHECK(rep["created"] == 301);
   auto x = by_code(a.list()), y = by_code(b.list());

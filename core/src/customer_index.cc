@@ -82,6 +82,7 @@ std::string CustomerIndex::facet_term(std::string_view field, std::string_view v
 
 void CustomerIndex::put(std::int64_t docid, const std::string& code, bool deleted,
                         const json& fields, bool fresh) {
+  if (with_keys_) keys_.put(docid, deleted, fields, fresh);
   const Described now = describe(code, fields);
   auto& sel = db_.cached(
       "SELECT in_bin, next_date, birthday, created_at FROM customer_index WHERE docid = ?");
@@ -144,6 +145,7 @@ void CustomerIndex::set_last_followup(std::int64_t docid, const std::string& dat
 }
 
 void CustomerIndex::erase(std::int64_t docid) {
+  if (with_keys_) keys_.erase(docid);
   db_.cached("DELETE FROM customer_terms WHERE docid = ?").bind(1, docid).run();
   db_.cached("DELETE FROM customer_index WHERE docid = ?").bind(1, docid).run();
 }
@@ -156,10 +158,12 @@ void CustomerIndex::erase_orphans() {
   while (st.step()) gone.push_back(st.int64(0));
   st.reset();
   for (std::int64_t docid : gone) erase(docid);
+  if (with_keys_) keys_.erase_orphans();
 }
 
 void CustomerIndex::rebuild() {
   db_.exec("DELETE FROM customer_terms; DELETE FROM customer_index;");
+  if (with_keys_) db_.exec("DELETE FROM customer_keys");
   auto st = db_.prepare(
       "SELECT rowid, code, deleted, fields, last_followup_at FROM records "
       "WHERE collection = 'customers' ORDER BY rowid");

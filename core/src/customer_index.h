@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "duplicate_index.h"
 #include "kehu/record.h"
 #include "kehu/sqlite.h"
 
@@ -44,7 +45,12 @@ namespace kehu {
 
 class CustomerIndex {
  public:
-  explicit CustomerIndex(db::Database& db) : db_(db) {}
+  // `with_keys`: also keep the duplicate keys (duplicate_index.h) current; off
+  // only for migration v4, which runs before their table exists.
+  explicit CustomerIndex(db::Database& db, bool with_keys = true)
+      : db_(db), keys_(db), with_keys_(with_keys) {}
+
+  DuplicateIndex& keys() { return keys_; }
 
   // The fields whose values are facets: an equality filter on them uses the index.
   static bool is_facet(std::string_view key);
@@ -90,6 +96,8 @@ class CustomerIndex {
   std::vector<Dates> dates(db::Statement& st);
 
   db::Database& db_;
+  DuplicateIndex keys_;
+  bool with_keys_ = true;
 };
 
 // Intersection of two sorted docid lists.

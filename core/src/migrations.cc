@@ -79,7 +79,22 @@ CREATE TABLE customer_index(
 CREATE VIRTUAL TABLE customer_terms USING fts4(terms);
 )sql";
 
-void index_customers(db::Database& db) { CustomerIndex(db).rebuild(); }
+// Version 5: the duplicate keys of live customers (duplicate_index.h), filled
+// from `records` by its data step.
+const char* const kV5 = R"sql(
+CREATE TABLE customer_keys(
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  docid INTEGER NOT NULL,
+  region TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(kind, key, docid)) WITHOUT ROWID;
+CREATE INDEX customer_keys_docid ON customer_keys(docid);
+)sql";
+
+// v4 runs before customer_keys exists.
+void index_customers(db::Database& db) { CustomerIndex(db, /*with_keys=*/false).rebuild(); }
+
+void index_duplicate_keys(db::Database& db) { DuplicateIndex(db).rebuild(); }
 
 // Moves last_followup_at out of each customer's fields JSON into the new column
 // (SQLite 3.15 has no JSON1, so this step is C++).
@@ -109,6 +124,7 @@ const Migration kMigrations[] = {
     {ReplicaVersion::v2_derived_column, kV2, move_derived_to_column},
     {ReplicaVersion::v3_change_requests, kV3, nullptr},
     {ReplicaVersion::v4_customer_index, kV4, index_customers},
+    {ReplicaVersion::v5_duplicate_keys, kV5, index_duplicate_keys},
 };
 
 }  // namespace

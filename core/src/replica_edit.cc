@@ -117,6 +117,12 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
     json o = old_fields.value(k, json()), n = after.fields.value(k, json());
     if (o != n) c.fields[k] = FieldChange{o, n};
   }
+  // A child moved to another customer (merge): the parent travels as the parent
+  // field's change, so the server moves it too and history shows it.
+  if (before && before->parent != after.parent) {
+    c.fields[Schema::builtin().collection(after.collection).parent_field] =
+        FieldChange{before->parent, after.parent};
+  }
   bool was_deleted = before && before->deleted;
   if (was_deleted != after.deleted) c.fields[kDeletedField] = FieldChange{was_deleted, after.deleted};
   if (c.fields.empty() && op == Op::update) return *before;

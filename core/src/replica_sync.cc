@@ -178,10 +178,16 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
   while (pc.step()) {
     Change c = change_from_json(json::parse(pc.text(0)));
     fields = overlay_change(fields, c, [&](const std::string& k) {
-      return is_tags_field(rec->collection, k);
+      return is_tags_field(schema(), rec->collection, k);
     });
     if (auto it = c.fields.find(kDeletedField); it != c.fields.end()) {
       deleted = it->second.new_value == true;
+    }
+    // A pending move to another customer (merge): the parent, not a field.
+    const std::string& parent_field = Schema::builtin().collection(rec->collection).parent_field;
+    if (auto it = c.fields.find(parent_field); !parent_field.empty() && it != c.fields.end()) {
+      if (it->second.new_value.is_string()) rec->parent = it->second.new_value.get<std::string>();
+      fields.erase(parent_field);
     }
   }
   pc.reset();

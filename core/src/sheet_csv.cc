@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "kehu/duplicates.h"
 #include "kehu/error.h"
 #include "kehu/replica.h"
 #include "kehu/schema.h"
@@ -271,9 +272,11 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   }
   std::vector<ParsedRow> good;
   good.reserve(rows.size());
+  ImportDuplicateCheck duplicates(replica);  // 查重 (duplicates.h)
   for (std::size_t i = 1; i < rows.size(); ++i) {
     ++report.rows;
     ParsedRow pr = parse_row(schema, rows[i], cols);
+    if (pr.issues.empty() && opts.check_duplicates) pr.issues = duplicates.check(pr.line, pr.customer);
     if (pr.issues.empty()) {
       good.push_back(std::move(pr));
     } else {

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "kehu/duplicates.h"
 #include "kehu/record.h"
 #include "kehu/reminders.h"
 #include "kehu/schema.h"
@@ -39,7 +40,8 @@ enum class ReplicaVersion : int {
   v2_derived_column = 2,  // last_followup_at moves out of the synced fields JSON
   v3_change_requests = 3,  // changes.request: the approval request of an awaiting change
   v4_customer_index = 4,   // customer_index, customer_facets, customer_text (FTS4 pairs)
-  current = v4_customer_index,
+  v5_duplicate_keys = 5,   // customer_keys: phone / WeChat / name keys of live customers (duplicates.h)
+  current = v5_duplicate_keys,
 };
 
 // (field key or Chinese/English label, raw text as typed). Order matters only for
@@ -173,6 +175,22 @@ class Replica {
   // change-log entries not rejected (as revisions with rev 0, `at` local).
   void for_each_revision(std::string_view collection, std::string_view contains,
                          const std::function<void(const Revision&)>& fn) const;
+
+  // ---- Duplicate check and merge (duplicates.h; replica_dups.cc).
+  // Live customers other than `except_id` that share a phone, WeChat or name
+  // key with `fields` (stored values), one entry per (customer, key), by code.
+  std::vector<DuplicateMatch> find_duplicates(const json& fields, std::string_view except_id = {}) const;
+  // Every key shared by two live customers or more (one pass over the index).
+  std::vector<DuplicateGroup> duplicate_groups() const;
+  // Pairs of live customers sharing a key where one of them is in `ids`.
+  std::vector<DuplicatePair> duplicates_involving(const std::vector<std::string>& ids) const;
+  // Ids of the customers whose create is still in the change log (pending).
+  std::vector<std::string> pending_customer_creates() const;
+  // Merges OTHER into KEEP in one transaction (see duplicates.h, MergeReport):
+  // children re-pointed, empty fields filled, tags united, OTHER to the recycle
+  // bin. Error(validation) for a customer into itself, a deleted one, or a
+  // record that is no customer. `dry_run`: the report only, nothing written.
+  MergeReport merge_customers(std::string_view keep, std::string_view other, bool dry_run = false);
 
   // ---- Reminders and rules (reminders.h; replica_due.cc). `today` is
   // "YYYY-MM-DD" (Error(usage) otherwise); `days` 0..kMaxRuleDays.

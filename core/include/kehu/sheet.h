@@ -34,6 +34,10 @@ struct ImportOptions {
   // the replica for this set of headers (not on a dry run); without any, a
   // remembered map for the same headers is used.
   std::vector<std::pair<std::string, std::string>> map;
+  // 查重: rows that look like duplicates of a customer with another code or of
+  // an earlier row (duplicates.h) are bad rows. `kehu import` turns it on
+  // unless --force; library callers choose.
+  bool check_duplicates = false;
 };
 
 // One field a row would change on an existing customer, as displayed text.

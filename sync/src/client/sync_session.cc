@@ -79,6 +79,8 @@ class Session {
     http_.set_token(rep.meta("token"));
   }
 
+  std::vector<std::string> arrived;  // ids of the customers pulled (duplicate check)
+
   void lease_codes() {
     std::string month = this_month_local();
     if (rep_.leased_codes_left(month) >= kLeaseLowWater) return;
@@ -213,10 +215,15 @@ class Session {
     for (;;) {
       HttpResponse r = next_page.get();
       std::string next = r.body.value("next_cursor", cursor);
+      if (auto v = r.body.find("schema_version"); v != r.body.end() && v->is_number_integer()) {
+        schema_version_ = v->get<std::int64_t>();
+      }
       bool more = r.body.value("more", false) && next != cursor;
       if (more) next_page = std::async(std::launch::async, fetch, next);
       std::vector<PulledRecord> records;
       for (const auto& j : r.body.value("records", json::array())) records.push_back(pulled_record(j));
+      for (const auto& p : records)
+        if (p.collection == "customers") arrived.push_back(p.id);
       std::vector<Revision> revisions;
       for (const auto& j : r.body.value("revisions", json::array())) {
         revisions.push_back(revision_from_json(j));
@@ -317,9 +324,16 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   Session s(replica, opts);
   SyncReport report;
   s.lease_codes();
+  std::vector<std::string> created_here = replica.pending_customer_creates();
   s.push(report);
   s.check_approvals(report);
   s.pull(report);
+  // 查重 across devices: what arrived and what was made here since the last sync.
+  created_here.insert(created_here.end(), s.arrived.begin(), s.arrived.end());
+  for (const auto& p : replica.duplicates_involving(created_here)) {
+    report.possible_duplicates.push_back(describe_pair(p));
+  }
+  s.refresh_schema();
   // The team's rules (kehu rules set, admin); a server without them keeps ours.
   HttpResponse rules = s.call("/v1/settings", json::object());
   auto it = rules.body.find("churn_days");

@@ -41,6 +41,9 @@ struct SyncReport {
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
   std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> rejections;  // "CODE: reason"
+  // Customers pulled or created here since the last sync that share a phone,
+  // WeChat or name key with another live customer (duplicates.h describe_pair()).
+  std::vector<std::string> possible_duplicates;
 };
 
 // Logs in with a password and stores server URL, user, role, token and

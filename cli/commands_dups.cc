@@ -1,0 +1,173 @@
+// 查重: customer add with the duplicate check, customer duplicates, customer
+// merge, and the sync report's possible-duplicate lines (kehu/duplicates.h).
+#include <iostream>
+
+#include "commands.h"
+#include "kehu/duplicates.h"
+#include "kehu/error.h"
+#include "output.h"
+
+namespace kehu::cli {
+namespace {
+
+// Sync lines shown before "… and N more".
+constexpr std::size_t kSyncLinesShown = 20;
+
+FieldInputs parse_sets(const std::vector<std::string>& sets) {
+  FieldInputs out;
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(Errc::usage, "--set \"" + s + "\": expected FIELD=VALUE");
+    }
+    out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return out;
+}
+
+json match_json(const DuplicateMatch& m) {
+  return {{"code", m.customer.code},
+          {"name", m.customer.fields.value("name", "")},
+          {"owner", m.customer.fields.value("owner", "")},
+          {"key", m.kind},
+          {"value", m.value}};
+}
+
+std::string short_label(const Record& r) {
+  return (r.code.empty() ? r.id : r.code) + " " + r.fields.value("name", "");
+}
+
+}  // namespace
+
+int cmd_customer_add(Context& ctx, const std::vector<std::string>& sets, bool force) {
+  if (sets.empty()) throw Error(Errc::usage, "nothing to add: give fields with --set FIELD=VALUE");
+  auto& rep = ctx.replica();
+  Record added;
+  std::vector<DuplicateMatch> dups;
+  // Added and checked in one transaction: a refused add leaves nothing behind
+  // (not even a used code).
+  rep.batch([&] {
+    added = rep.add("customers", parse_sets(sets));
+    dups = rep.find_duplicates(added.fields, added.id);
+    if (!dups.empty() && !force) {
+      std::string msg = "possible duplicate of an existing customer:";
+      for (const auto& m : dups) msg += "\n  " + describe_match(m);
+      msg += "\nuse --force to add anyway";
+      throw Error(Errc::validation, msg);
+    }
+  });
+  for (const auto& m : dups) {
+    std::cerr << "kehu: warning: added although it may duplicate " << describe_match(m) << '\n';
+  }
+  if (ctx.json) {
+    json j = record_json(added);
+    json arr = json::array();
+    for (const auto& m : dups) arr.push_back(match_json(m));
+    j["possible_duplicates"] = arr;
+    print_json(j, std::cout);
+  } else {
+    std::cout << added.code << '\n';
+  }
+  return 0;
+}
+
+int cmd_customer_duplicates(Context& ctx) {
+  auto groups = ctx.replica().duplicate_groups();
+  if (ctx.json) {
+    json arr = json::array();
+    for (const auto& g : groups) {
+      json customers = json::array();
+      for (const auto& c : g.customers) {
+        customers.push_back({{"code", c.code},
+                             {"name", c.fields.value("name", "")},
+                             {"owner", c.fields.value("owner", "")},
+                             {"phone", c.fields.value("phone", "")},
+                             {"wechat", c.fields.value("wechat", "")}});
+      }
+      arr.push_back({{"key", g.kind}, {"value", g.key}, {"customers", customers}});
+    }
+    print_json(arr, std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  if (groups.empty()) {
+    std::cout << (zh ? "没有疑似重复的客户\n" : "no likely duplicates\n");
+    return 0;
+  }
+  for (const auto& g : groups) {
+    std::cout << (g.kind == "name" ? (zh ? "名称相近 " : "similar name ")
+                                   : (zh ? (g.kind == "phone" ? "同一电话 " : "同一微信 ")
+                                         : "same " + g.kind + " "))
+              << g.key << ":\n";
+    for (const auto& c : g.customers) {
+      std::string owner = c.fields.value("owner", "");
+      std::cout << "  " << short_label(c) << (owner.empty() ? "" : "  (" + owner + ")") << '\n';
+    }
+  }
+  std::cout << (zh ? "用 `kehu customer merge 保留编号 合并编号` 合并\n"
+                   : "merge two with `kehu customer merge KEEP OTHER`\n");
+  return 0;
+}
+
+int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string& other,
+                       bool dry_run) {
+  MergeReport r = ctx.replica().merge_customers(keep, other, dry_run);
+  if (ctx.json) {
+    json moved = json::object();
+    for (const auto& [c, n] : r.moved) moved[c] = n;
+    print_json({{"keep", record_json(r.keep)},
+                {"other", record_json(r.other)},
+                {"moved", moved},
+                {"filled", r.filled},
+                {"differing", r.differing},
+                {"tags_added", r.tags_added},
+                {"dry_run", r.dry_run}},
+               std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  std::cout << (dry_run ? (zh ? "（试运行，未写入）" : "(dry run, nothing written) ") : "")
+            << (zh ? "合并 " : "merged ") << short_label(r.other) << (zh ? " 到 " : " into ")
+            << short_label(r.keep) << '\n';
+  for (const auto& [c, n] : r.moved) {
+    std::cout << (zh ? "  移入 " : "  moved ") << n << " " << c << '\n';
+  }
+  auto list = [&](const char* what, const std::vector<std::string>& keys) {
+    if (keys.empty()) return;
+    std::cout << "  " << what;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      std::cout << (i ? ", " : "") << label_of(ctx, "customers", keys[i]) << " (" << keys[i] << ")";
+    }
+    std::cout << '\n';
+  };
+  list(zh ? "补全的字段: " : "filled from the other: ", r.filled);
+  list(zh ? "保留本客户的值（另一方的值已记入备注）: "
+          : "kept this customer's value (the other's is added to the notes): ",
+       r.differing);
+  if (!r.tags_added.empty()) {
+    std::cout << (zh ? "  新增标签: " : "  tags added: ");
+    for (std::size_t i = 0; i < r.tags_added.size(); ++i)
+      std::cout << (i ? ", " : "") << r.tags_added[i];
+    std::cout << '\n';
+  }
+  if (!dry_run) {
+    std::cout << "  " << (r.other.code.empty() ? r.other.id : r.other.code)
+              << (zh ? " 已移入回收站（可用 kehu customer restore 恢复）\n"
+                     : " is in the recycle bin (kehu customer restore brings it back)\n");
+  }
+  return 0;
+}
+
+void print_possible_duplicates(const std::vector<std::string>& lines, bool zh, std::ostream& out) {
+  for (std::size_t i = 0; i < lines.size() && i < kSyncLinesShown; ++i) out << lines[i] << '\n';
+  if (lines.size() > kSyncLinesShown) {
+    out << "… " << (zh ? "还有 " : "and ") << lines.size() - kSyncLinesShown
+        << (zh ? " 对" : " more") << '\n';
+  }
+  if (!lines.empty()) {
+    out << (zh ? "用 `kehu customer duplicates` 查看，`kehu customer merge` 合并\n"
+               : "see `kehu customer duplicates`; merge with `kehu customer merge KEEP OTHER`\n");
+  }
+}
+
+}  // namespace kehu::cli
