@@ -172,7 +172,7 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev,
                const std::string& field) {
   auto& rep = ctx.replica();
   const Record now = rep.require(code);
-  const CollectionDef& coll = Schema::builtin().collection(now.collection);
+  const CollectionDef& coll = rep.schema().collection(now.collection);
   const std::string only = field.empty() ? std::string() : coll.field(field).key;
   const std::string name = now.code.empty() ? now.id : now.code;
 

@@ -177,7 +177,7 @@ int cmd_conflicts(Context& ctx) {
     const Conflict& c = oc.conflict;
     auto rec = rep.get(oc.record_id);
     std::string coll = rec ? rec->collection : "customers";
-    const CollectionDef* cd = Schema::builtin().find(coll);
+    const CollectionDef* cd = rep.schema().find(coll);
     const FieldDef* f = cd ? cd->find(c.field) : nullptr;
     auto show = [&](const json& v) {
       return f ? display_value(*f, v, ctx.lang) : (v.is_null() ? "" : v.dump());

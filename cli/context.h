@@ -17,6 +17,9 @@ struct Context {
 
   // Opens the replica once (asking for the passphrase if needed) and returns it.
   Replica& replica();
+  // The open replica's schema (built-in plus its custom fields); the built-in
+  // one while no replica is open.
+  const Schema& schema() const { return replica_ ? replica_->schema() : Schema::builtin(); }
   // The passphrase: KEHU_PASSPHRASE, the key file, or a prompt without echo.
   std::string passphrase(const char* prompt, bool confirm = false) const;
 

@@ -262,6 +262,27 @@ int main(int argc, char** argv) {
   add_report("value", "customer value by recency, frequency and amount (RFM)")
       ->add_option("--limit", report_args.limit, "customers listed per segment (default 20, 0 = all)");
 
+  AddFieldArgs field_args;
+  std::string schema_collection;
+  auto* schema = app.add_subcommand("schema", "the fields of each collection; an admin adds custom fields");
+  schema->require_subcommand(1);
+  auto* sadd = schema->add_subcommand("add-field", "add a custom field for the whole team (admin, online)");
+  sadd->add_option("COLLECTION", field_args.collection, "customers, followups, orders, ...")->required();
+  sadd->add_option("KEY", field_args.key, "canonical key: [a-z][a-z0-9_]{0,31}")->required();
+  sadd->add_option("--type", field_args.type, "text, integer, money, date, datetime, enum, tags, phone, email")
+      ->required();
+  sadd->add_option("--label", field_args.label, "Chinese label, e.g. 会员等级")->required();
+  sadd->add_option("--label-en", field_args.label_en, "English label (default: the Chinese one)");
+  sadd->add_option("--values", field_args.values, "enum values: \"金卡,银卡\" or \"gold:金卡,silver:银卡\"");
+  sadd->add_flag("--required", field_args.required, "new records must have it");
+  sadd->add_flag("--restricted", field_args.restricted, "never sent to sales users (like 信用等级)");
+  sadd->add_option("--ca-file", net.ca_file, "trust this CA bundle");
+  sadd->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
+  sadd->callback([&] { action = [&] { return cmd_schema_add_field(ctx, field_args, net); }; });
+  auto* slist = schema->add_subcommand("list", "built-in and custom fields, with type, label and rules");
+  slist->add_option("COLLECTION", schema_collection, "only this collection");
+  slist->callback([&] { action = [&] { return cmd_schema_list(ctx, schema_collection); }; });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -10,14 +10,20 @@ namespace kehu::cli {
 namespace {
 
 // The columns a list shows per collection: what a salesperson scans the sheet for.
-std::vector<std::string> list_columns(const std::string& collection) {
-  if (collection == "customers") {
-    return {"name", "type", "stage", "contact", "phone", "province", "city", "owner", "last_followup_at"};
-  }
-  if (collection == "followups") return {"date", "person", "method", "content", "feedback", "next_date"};
-  if (collection == "orders") return {"order_no", "date", "product", "quantity", "amount", "status"};
+// Custom fields (custom_fields.h) follow the built-in columns.
+std::vector<std::string> list_columns(const Schema& schema, const std::string& collection) {
   std::vector<std::string> keys;
-  for (const auto& f : Schema::builtin().collection(collection).fields) keys.push_back(f.key);
+  if (collection == "customers") {
+    keys = {"name", "type", "stage", "contact", "phone", "province", "city", "owner", "last_followup_at"};
+  } else if (collection == "followups") {
+    keys = {"date", "person", "method", "content", "feedback", "next_date"};
+  } else if (collection == "orders") {
+    keys = {"order_no", "date", "product", "quantity", "amount", "status"};
+  }
+  const bool all = keys.empty();
+  for (const auto& f : schema.collection(collection).fields) {
+    if (all || f.custom) keys.push_back(f.key);
+  }
   return keys;
 }
 
@@ -26,7 +32,7 @@ std::vector<std::string> list_columns(const std::string& collection) {
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v) {
   if (key == kDeletedField) return v == true ? "yes" : (v.is_null() ? "" : "no");
-  const CollectionDef* coll = Schema::builtin().find(collection);
+  const CollectionDef* coll = ctx.schema().find(collection);
   const FieldDef* f = coll ? coll->find(key) : nullptr;
   if (!f) return v.is_string() ? v.get<std::string>() : (v.is_null() ? "" : v.dump());
   return display_value(*f, v, ctx.lang);
@@ -35,6 +41,7 @@ std::string show_value(const Context& ctx, const std::string& collection, const 
 std::vector<std::string> in_schema_order(const std::string& collection,
                                          const std::map<std::string, FieldChange>& changes) {
   std::vector<std::string> keys;
+  // Custom fields come after the built-in ones in the schema, as they do here.
   if (const CollectionDef* coll = Schema::builtin().find(collection)) {
     for (const auto& f : coll->fields) {
       if (changes.count(f.key)) keys.push_back(f.key);
@@ -49,7 +56,7 @@ std::vector<std::string> in_schema_order(const std::string& collection,
 
 std::string label_of(const Context& ctx, const std::string& collection, const std::string& key) {
   if (key == kDeletedField) return ctx.lang == Lang::zh ? "已删除" : "Deleted";
-  const CollectionDef* coll = Schema::builtin().find(collection);
+  const CollectionDef* coll = ctx.schema().find(collection);
   const FieldDef* f = coll ? coll->find(key) : nullptr;
   return f ? f->label(ctx.lang) : key;
 }
@@ -73,7 +80,7 @@ void print_record(const Context& ctx, const Record& r, std::ostream& out) {
   std::vector<std::vector<std::string>> rows;
   bool zh = ctx.lang == Lang::zh;
   if (!r.code.empty()) rows.push_back({zh ? "客户编号" : "Code", r.code});
-  for (const auto& f : Schema::builtin().collection(r.collection).fields) {
+  for (const auto& f : ctx.schema().collection(r.collection).fields) {
     if (f.key == "code" || f.key == "customer") continue;
     auto it = r.fields.find(f.key);
     if (it == r.fields.end()) continue;
@@ -90,7 +97,7 @@ void print_records(const Context& ctx, const std::vector<Record>& records, std::
     return;
   }
   const std::string& collection = records.front().collection;
-  std::vector<std::string> keys = list_columns(collection);
+  std::vector<std::string> keys = list_columns(ctx.schema(), collection);
   std::vector<std::string> header;
   bool coded = collection == "customers";
   if (coded) header.push_back(ctx.lang == Lang::zh ? "客户编号" : "Code");

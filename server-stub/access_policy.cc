@@ -113,9 +113,9 @@ void AccessPolicy::redact_conflicts(Role role, const CollectionDef& coll, json& 
   conflicts = std::move(kept);
 }
 
-void AccessPolicy::redact_revision(Role role, Access access, json& revision) {
+void AccessPolicy::redact_revision(Role role, Access access, json& revision, const Schema& schema) {
   if (role != Role::sales) return;  // the only role with unreadable or masked fields
-  const CollectionDef* coll = Schema::builtin().find(revision.value("collection", std::string()));
+  const CollectionDef* coll = schema.find(revision.value("collection", std::string()));
   if (coll == nullptr) return;
   if (auto it = revision.find("changes"); it != revision.end()) {
     redact_fields(role, *coll, *it);

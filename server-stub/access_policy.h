@@ -73,8 +73,9 @@ class AccessPolicy {
   static void mask_fields(const CollectionDef& coll, json& fields);
   // Cuts unreadable fields from a revision's or push result's "changes" and
   // "conflicts", and masks them when `access` is masked. `collection` is looked
-  // up in the built-in schema.
-  static void redact_revision(Role role, Access access, json& revision);
+  // up in `schema` (the store's: built-in plus custom fields, schema_service.h).
+  static void redact_revision(Role role, Access access, json& revision,
+                              const Schema& schema = Schema::builtin());
   // Removes conflicts about unreadable fields from an array of conflicts.
   static void redact_conflicts(Role role, const CollectionDef& coll, json& conflicts);
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "access_policy.h"
+#include "schema_service.h"
 #include "audit_filter.h"
 #include "hash_chain.h"
 #include "kehu/error.h"
@@ -130,6 +131,7 @@ json AuditService::query(const Session& session, const json& body) {
     throw Error(Errc::validation, "\"user\": \"" + filter.user + "\" is not a user of this server");
   }
   RevisionCustomers customers(*txn);
+  const auto schema = store_schema(*txn);
   json out = json::array();
   // Keeps one more than asked for: it tells whether another page follows.
   auto offer = [&](const StoredRevision& r) {
@@ -140,7 +142,7 @@ json AuditService::query(const Session& session, const json& body) {
     const CustomerOfRecord& c = customers.of(r.record_id);
     const Access access = access_to(session, c);
     if (access == Access::none) return true;
-    AccessPolicy::redact_revision(session.role, access, j);
+    AccessPolicy::redact_revision(session.role, access, j, *schema);
     j["code"] = c.code;
     out.push_back(std::move(j));
     return static_cast<std::int64_t>(out.size()) <= limit;

@@ -41,11 +41,12 @@ void check_field(const CollectionDef& coll, const std::string& key, const FieldC
 
 }  // namespace
 
-const CollectionDef& ChangeValidator::check(const Change& change, const Session& session) {
+const CollectionDef& ChangeValidator::check(const Change& change, const Session& session,
+                                            const Schema& schema) {
   if (!AccessPolicy::may_write(session.role)) {
     throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not change records");
   }
-  const CollectionDef* coll = Schema::builtin().find(change.collection);
+  const CollectionDef* coll = schema.find(change.collection);
   if (coll == nullptr) throw Error(Errc::validation, "unknown collection \"" + change.collection + "\"");
   if (change.hlc <= 0) {
     throw Error(Errc::validation, "change " + change.change_id + " has no hybrid clock time (hlc)");

@@ -27,7 +27,9 @@ namespace kehu::server {
 class ChangeValidator {
  public:
   // Returns the change's collection. Throws as described above.
-  static const CollectionDef& check(const Change& change, const Session& session);
+  // `schema`: the store's (built-in plus custom fields, schema_service.h).
+  static const CollectionDef& check(const Change& change, const Session& session,
+                                    const Schema& schema = Schema::builtin());
 };
 
 }  // namespace kehu::server

@@ -151,7 +151,8 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
       leases_(store),
       audit_(store),
       team_(store, push_),
-      rules_(store) {
+      rules_(store),
+      schema_(store) {
   if (options_.tls_cert.empty() != options_.tls_key.empty()) {
     throw Error(Errc::usage, "--tls-cert and --tls-key go together");
   }
@@ -240,6 +241,14 @@ void HttpServer::install_routes() {
   install_team_routes();
   post("/v1/settings", [this](const Session& s, const httplib::Request& r) {
     return rules_.settings(s, r.body.empty() ? json::object() : parse_body(r));
+  });
+  // The team's custom fields: POST like the other reads (the client posts), GET for people.
+  post("/v1/schema", [this](const Session& s, const httplib::Request&) { return schema_.get(s); });
+  http_->Get("/v1/schema", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_authenticated(req, res, [this](const Session& s, const httplib::Request&) { return schema_.get(s); });
+  });
+  post("/v1/schema/fields", [this](const Session& s, const httplib::Request& r) {
+    return schema_.add_field(s, parse_body(r));
   });
   http_->Post("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
     handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {

@@ -24,6 +24,7 @@
 #include "pull_service.h"
 #include "push_service.h"
 #include "rules_service.h"
+#include "schema_service.h"
 #include "server_clock.h"
 #include "store.h"
 #include "team_service.h"
@@ -82,6 +83,7 @@ class HttpServer {
   AuditService audit_;
   TeamService team_;
   RulesService rules_;
+  SchemaService schema_;
   std::unique_ptr<httplib::Server> http_;
 };
 

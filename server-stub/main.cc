@@ -12,6 +12,8 @@
 //   kehu-server pool recycle --days N --data DIR [--as-of DATE] [--dry-run]
 //   kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR
 //   kehu-server schema show --data DIR
+//   kehu-server schema add-field COLLECTION KEY --type TYPE --label 标签 [--label-en L]
+//               [--values a,b] [--required] [--restricted] --data DIR
 //   kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]
 //   kehu-server audit verify --data DIR
 //   kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv
@@ -44,6 +46,7 @@
 #include "http_server.h"
 #include "kehu/error.h"
 #include "password_prompt.h"
+#include "schema_service.h"
 #include "server_config.h"
 #include "settings.h"
 #include "team_service.h"
@@ -70,6 +73,8 @@ constexpr const char* kUsage =
     "                                     (no follow-up for N days before today or --as-of: back to the pool)\n"
     "  kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR   (\"\" clears)\n"
     "  kehu-server schema show --data DIR\n"
+    "  kehu-server schema add-field COLLECTION KEY --type TYPE --label 标签 [--label-en L] [--values a,b]\n"
+    "              [--required] [--restricted] --data DIR\n"
     "  kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM]\n"
     "  kehu-server audit verify --data DIR\n"
     "  kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv\n"
@@ -328,7 +333,7 @@ int cmd_pool(const CommandLine& cl) {
 }
 
 int cmd_schema(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "schema subcommand (protect, show)");
+  const std::string& verb = cl.word(1, "schema subcommand (protect, show, add-field)");
   std::unique_ptr<Store> store = open_store(cl);
   if (verb == "show") {
     cl.expect({"data", "store"}, 2);
@@ -338,7 +343,35 @@ int cmd_schema(const CommandLine& cl) {
       for (const auto& f : settings::protected_fields(*txn, coll.name)) fields += (fields.empty() ? "" : ",") + f;
       std::printf("%s\tprotected: %s\n", coll.name.c_str(), fields.empty() ? "-" : fields.c_str());
     }
+    const json list = custom_field_list(*txn);
+    std::printf("custom fields (version %lld):%s\n", static_cast<long long>(list["version"].get<std::int64_t>()),
+                list["fields"].empty() ? " none" : "");
+    for (const auto& f : list["fields"]) {
+      std::printf("  %s.%s\t%s\t%s%s%s\tadded by %s at %s\n", f.value("collection", "").c_str(),
+                  f.value("key", "").c_str(), f.value("label", "").c_str(), f.value("type", "").c_str(),
+                  f.value("required", false) ? ", required" : "", f.value("restricted", false) ? ", restricted" : "",
+                  f.value("added_by", "").c_str(), f.value("added_at", "").c_str());
+    }
     std::printf("claim cap: %lld per user per day\n", static_cast<long long>(settings::claim_cap(*txn)));
+    return 0;
+  }
+  if (verb == "add-field") {
+    cl.expect({"data", "store", "type", "label", "label-en", "values", "required", "restricted"}, 4);
+    const json definition = {{"collection", cl.word(2, "collection (customers, orders, ...)")},
+                             {"key", cl.word(3, "key ([a-z][a-z0-9_]{0,31})")},
+                             {"type", cl.required("type")},
+                             {"label", cl.required("label")},
+                             {"label_en", cl.option("label-en").value_or("")},
+                             {"values", cl.option("values").value_or("")},
+                             {"required", cl.flag("required")},
+                             {"restricted", cl.flag("restricted")}};
+    auto txn = store->begin(TxnMode::write);
+    const json added = add_custom_field(*txn, definition, "server-admin");
+    txn->commit();
+    const json& f = added["field"];
+    std::printf("added field %s.%s (%s, %s), schema version %lld; devices get it at their next sync\n",
+                f.value("collection", "").c_str(), f.value("key", "").c_str(), f.value("label", "").c_str(),
+                f.value("type", "").c_str(), static_cast<long long>(added["version"].get<std::int64_t>()));
     return 0;
   }
   if (verb != "protect") throw Error(Errc::usage, "unknown schema subcommand \"" + verb + "\"");
@@ -402,7 +435,7 @@ int cmd_backup(const CommandLine& cl) {
 }
 
 int run(int argc, char** argv) {
-  CommandLine cl(argc, argv, {"help", "dry-run"});
+  CommandLine cl(argc, argv, {"help", "dry-run", "required", "restricted"});
   if (cl.words().empty() || cl.flag("help") || cl.words()[0] == "help") {
     std::fputs(kUsage, cl.words().empty() && !cl.flag("help") ? stderr : stdout);
     return cl.words().empty() && !cl.flag("help") ? 2 : 0;

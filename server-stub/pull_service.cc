@@ -8,6 +8,7 @@
 
 #include "access_policy.h"
 #include "hash_chain.h"
+#include "schema_service.h"
 #include "kehu/error.h"
 #include "server_config.h"
 
@@ -53,9 +54,9 @@ std::int64_t parse_limit(const json& body) {
   return std::min(it->get<std::int64_t>(), config::kMaxPullLimit);
 }
 
-json record_json(const RecordView& v, Role role, Access access) {
+json record_json(const RecordView& v, Role role, Access access, const Schema& schema) {
   json fields = v.fields;
-  if (const CollectionDef* coll = Schema::builtin().find(v.collection)) {
+  if (const CollectionDef* coll = schema.find(v.collection)) {
     AccessPolicy::redact_fields(role, *coll, fields);
     if (access == Access::masked) AccessPolicy::mask_fields(*coll, fields);
   }
@@ -64,9 +65,9 @@ json record_json(const RecordView& v, Role role, Access access) {
           {"old_codes", v.old_codes}, {"fields", std::move(fields)}};
 }
 
-json revision_json(const StoredRevision& r, Role role, Access access) {
+json revision_json(const StoredRevision& r, Role role, Access access, const Schema& schema) {
   json j = wire_revision(r);
-  AccessPolicy::redact_revision(role, access, j);
+  AccessPolicy::redact_revision(role, access, j, schema);
   return j;
 }
 
@@ -135,10 +136,12 @@ json PullService::pull(const Session& session, const json& body) {
   if (more) page.pop_back();
 
   ScopeView scope(*txn, session);
+  const json custom_fields = custom_field_list(*txn);
+  const auto schema = store_schema(*txn);
   json revisions = json::array(), records = json::array(), removed = json::array();
   std::set<std::string> sent, gone;
   auto send_record = [&](const RecordView& v, Access access) {
-    if (sent.insert(v.id).second) records.push_back(record_json(v, session.role, access));
+    if (sent.insert(v.id).second) records.push_back(record_json(v, session.role, access, *schema));
   };
   for (const auto& r : page) {
     const auto& view = scope.record(r.record_id);
@@ -152,7 +155,7 @@ json PullService::pull(const Session& session, const json& body) {
       if (moved && gone.insert(customer).second) removed.push_back(customer);
       continue;
     }
-    AccessPolicy::redact_revision(session.role, access, wire);
+    AccessPolicy::redact_revision(session.role, access, wire, *schema);
     revisions.push_back(std::move(wire));
     send_record(*view, access);
     if (moved && !AccessPolicy::sees_everything(session.role)) {
@@ -170,7 +173,8 @@ json PullService::pull(const Session& session, const json& body) {
               {"revisions", std::move(revisions)},
               {"removed", std::move(removed)},
               {"next_cursor", std::move(next_cursor)},
-              {"more", more}};
+              {"more", more},
+              {"schema_version", custom_fields["version"]}};
   if (reset) out["reset"] = true;
   return out;
 }
@@ -182,6 +186,7 @@ json PullService::history(const Session& session, std::string_view record_id) {
     throw Error(Errc::not_found, "no record " + std::string(record_id));
   }
   ScopeView scope(*txn, session);
+  const auto schema = store_schema(*txn);
   const auto& view = scope.record(std::string(record_id));
   const Access access = view ? scope.access_to_customer(scope.customer_of(*view)) : Access::none;
   if (access == Access::none) {
@@ -189,7 +194,7 @@ json PullService::history(const Session& session, std::string_view record_id) {
     throw Error(Errc::not_found, "no record " + std::string(record_id));
   }
   json out = json::array();
-  for (const auto& r : revs) out.push_back(revision_json(r, session.role, access));
+  for (const auto& r : revs) out.push_back(revision_json(r, session.role, access, *schema));
   return {{"revisions", std::move(out)}};
 }
 

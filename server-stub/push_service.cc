@@ -10,6 +10,7 @@
 #include "hash_chain.h"
 #include "kehu/error.h"
 #include "kehu/sync/merge.h"
+#include "schema_service.h"
 #include "settings.h"
 
 namespace kehu::server {
@@ -211,7 +212,8 @@ json PushService::apply_server_change(StoreTxn& txn, const Session& author, Chan
 
 json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
                             std::int64_t client_hlc, bool trusted) {
-  const CollectionDef& coll = ChangeValidator::check(c, session);
+  const auto schema = store_schema(txn);  // kept alive for `coll`
+  const CollectionDef& coll = ChangeValidator::check(c, session, *schema);
   const sync::RecordState current = txn.load_record(c.record_id);
   if (!current.exists()) {
     if (c.op != Op::create) {

@@ -2,6 +2,7 @@
 
 #include "kehu/error.h"
 #include "kehu/schema.h"
+#include "schema_service.h"
 #include "server_config.h"
 
 namespace kehu::server::settings {
@@ -26,7 +27,8 @@ std::vector<std::string> protected_fields(StoreTxn& txn, const std::string& coll
 
 std::vector<std::string> set_protected_fields(StoreTxn& txn, const std::string& collection,
                                               const std::vector<std::string>& fields) {
-  const CollectionDef& coll = Schema::builtin().collection(collection);
+  const auto schema = store_schema(txn);
+  const CollectionDef& coll = schema->collection(collection);
   std::vector<std::string> keys;
   for (const auto& f : fields) {
     const FieldDef& def = coll.field(f);  // throws naming the unknown field

@@ -64,8 +64,7 @@ bool where_matches(const Record& r, const std::vector<FieldFilter>& filters) {
   return true;
 }
 
-CustomerFilter::CustomerFilter(const ListQuery& q) {
-  const CollectionDef& coll = Schema::builtin().collection("customers");
+CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
   where_ = parse_where(coll, q.where);
   for (const auto& f : where_) {
     if (!CustomerIndex::is_facet(f.field->key)) continue;

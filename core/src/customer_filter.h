@@ -34,7 +34,8 @@ class CustomerFilter {
   // Validates every customer filter of `q`: Error(usage) or Error(validation)
   // naming the flag, the value and what is allowed. --stale counts from q.today
   // (today_local() when empty).
-  explicit CustomerFilter(const ListQuery& q);
+  // `coll`: the customers collection of the replica's schema (custom fields for --where).
+  CustomerFilter(const ListQuery& q, const CollectionDef& coll);
 
   // Sorted docids that may match, from the customer index; nullopt when no
   // filter of the query is indexed (the caller scans every customer).

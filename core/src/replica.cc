@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kehu/custom_fields.h"
 #include "kehu/error.h"
 #include "replica_impl.h"
 
@@ -86,7 +87,17 @@ std::unique_ptr<Replica> Replica::open(const std::string& path, std::string_view
 }
 
 const std::string& Replica::path() const { return impl_->db.path(); }
-const Schema& Replica::schema() const { return Schema::builtin(); }
+const Schema& Replica::schema() const { return impl_->schema(); }
+
+const Schema& Replica::Impl::schema() {
+  if (schema_stale || schemas.empty()) {
+    const std::string list = meta(kCustomFieldsMeta);
+    json parsed = list.empty() ? json() : json::parse(list, nullptr, /*allow_exceptions=*/false);
+    schemas.push_back(schema_with_custom_fields(parsed));
+    schema_stale = false;
+  }
+  return *schemas.back();
+}
 
 int Replica::schema_version() const { return read_schema_version(impl_->db); }
 std::string Replica::device_id() const { return impl_->device_id; }
@@ -113,6 +124,7 @@ std::string Replica::Impl::meta(std::string_view key) {
 
 void Replica::Impl::set_meta(std::string_view key, std::string_view value) {
   db.cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").bind(1, key).bind(2, value).run();
+  if (key == kCustomFieldsMeta) schema_stale = true;
 }
 
 void Replica::batch(const std::function<void()>& fn) { impl_->in_tx(fn); }

@@ -52,6 +52,16 @@ void apply_values(json& fields, const json& values) {
   }
 }
 
+// check_required for an edit: a required custom field added after the record
+// was made is required from its first value on, so older records stay editable.
+void check_required_after_edit(const CollectionDef& coll, const json& before, const json& after) {
+  json checked = after;
+  for (const FieldDef& f : coll.fields) {
+    if (f.custom && f.required && !before.contains(f.key) && !checked.contains(f.key)) checked[f.key] = true;
+  }
+  check_required(coll, checked);
+}
+
 std::string format_code(const std::string& month, std::int64_t serial) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "C%s%03lld", month.c_str(), static_cast<long long>(serial));
@@ -169,12 +179,12 @@ void Replica::Impl::refresh_derived(const std::string& customer_id) {
 
 Record Replica::add(std::string_view collection, const FieldInputs& inputs,
                     std::string_view parent_code) {
-  const CollectionDef& coll = Schema::builtin().collection(collection);
+  const CollectionDef& coll = impl_->schema().collection(collection);
   return add_values(collection, parse_inputs(coll, inputs, /*creating=*/true), parent_code);
 }
 
 Record Replica::add_values(std::string_view collection, json values, std::string_view parent_code) {
-  const CollectionDef& coll = Schema::builtin().collection(collection);
+  const CollectionDef& coll = impl_->schema().collection(collection);
   check_values(coll, values);
   return impl_->in_tx([&] {
     Record r;
@@ -212,18 +222,18 @@ Record Replica::add_values(std::string_view collection, json values, std::string
 
 Record Replica::edit(std::string_view id_or_code, const FieldInputs& inputs) {
   Record before = require(id_or_code);
-  const CollectionDef& coll = Schema::builtin().collection(before.collection);
+  const CollectionDef& coll = impl_->schema().collection(before.collection);
   return edit_values(before.id, parse_inputs(coll, inputs, /*creating=*/false));
 }
 
 Record Replica::edit_values(std::string_view id_or_code, const json& values, std::string_view cause) {
   return impl_->in_tx([&] {
     Record before = require(id_or_code);
-    const CollectionDef& coll = Schema::builtin().collection(before.collection);
+    const CollectionDef& coll = impl_->schema().collection(before.collection);
     check_values(coll, values);
     Record after = before;
     apply_values(after.fields, values);
-    check_required(coll, after.fields);
+    check_required_after_edit(coll, before.fields, after.fields);
     return impl_->write_change(before, std::move(after), Op::update, cause);
   });
 }

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <memory>
+#include <vector>
 
 #include "customer_index.h"
 #include "kehu/hlc.h"
@@ -44,6 +46,13 @@ struct Replica::Impl {
 
   std::string meta(std::string_view key);
   void set_meta(std::string_view key, std::string_view value);
+
+  // The built-in schema plus this replica's custom fields (custom_fields.h), built
+  // on first use and again after the synced list changes (set_meta). Earlier
+  // ones stay alive, so a reference handed out never dangles.
+  const Schema& schema();
+  std::vector<std::shared_ptr<const Schema>> schemas;
+  bool schema_stale = true;
 
   // Row access.
   std::optional<Record> load(std::string_view id);

@@ -190,11 +190,11 @@ std::string sort_value(const Record& r, const std::string& key) {
 }  // namespace
 
 std::vector<Record> Replica::list(const ListQuery& q) const {
-  const CollectionDef& coll = Schema::builtin().collection(q.collection);
+  const CollectionDef& coll = impl_->schema().collection(q.collection);
   std::vector<Record> out;
   auto& db = impl_->db;
   if (coll.name == kCustomers && q.parent.empty()) {
-    const CustomerFilter filter(q);
+    const CustomerFilter filter(q, coll);
     if (auto docids = filter.candidates(impl_->index)) {
       // The index narrowed the list: read only those customers.
       // Past a few thousand records, one pass over the change log's index is
@@ -259,7 +259,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
   std::string key;
   if (!field.empty()) {
     key = field == kDeletedField ? std::string(kDeletedField)
-                                 : Schema::builtin().collection(r.collection).field(field).key;
+                                 : impl_->schema().collection(r.collection).field(field).key;
   }
   std::vector<HistoryEntry> out;
   auto keep = [&](const std::map<std::string, FieldChange>& changes) {

@@ -21,8 +21,8 @@ LoggedChange logged_from_row(db::Statement& st) {
   return lc;
 }
 
-bool is_tags_field(const std::string& collection, const std::string& key) {
-  const CollectionDef* coll = Schema::builtin().find(collection);
+bool is_tags_field(const Schema& schema, const std::string& collection, const std::string& key) {
+  const CollectionDef* coll = schema.find(collection);
   const FieldDef* f = coll ? coll->find(key) : nullptr;
   return f && f->type == FieldType::tags;
 }
@@ -327,7 +327,7 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
   Record rec = require(code);
   std::string key = field == kDeletedField
                         ? std::string(kDeletedField)
-                        : Schema::builtin().collection(rec.collection).field(field).key;
+                        : impl_->schema().collection(rec.collection).field(field).key;
   const OpenConflict* found = nullptr;
   auto open = open_conflicts();
   for (const auto& oc : open) {

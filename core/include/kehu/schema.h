@@ -42,6 +42,7 @@ struct FieldDef {
   bool required = false;
   bool restricted = false;  // never leaves the server for roles that may not read it
   bool derived = false;     // computed by the replica (created_at, last_followup_at); not user-set
+  bool custom = false;      // added by an admin (custom_fields.h), not built in
   std::vector<EnumValue> values;  // for enumeration
   std::string ref;                // for reference: the target collection
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "kehu/custom_fields.h"
 #include "kehu/error.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
@@ -241,6 +242,20 @@ class Session {
     }
   }
 
+  // Copies the team's custom fields (custom_fields.h) when the pull said the
+  // server's list is newer than ours. A server without custom fields says nothing.
+  void refresh_schema() {
+    if (schema_version_ < 0) return;
+    const std::string mine = rep_.meta(kCustomFieldsMeta);
+    const json local = mine.empty() ? json() : json::parse(mine, nullptr, /*allow_exceptions=*/false);
+    if (custom_fields_version(local) == schema_version_) return;
+    HttpResponse r = call("/v1/schema", json::object());
+    raise_for_status(r, "schema");
+    rep_.set_meta(kCustomFieldsMeta, json{{"version", r.body.value("version", std::int64_t{0})},
+                                          {"fields", r.body.value("fields", json::array())}}
+                                         .dump());
+  }
+
  private:
   void progress(const std::string& line) {
     if (opts_.progress) opts_.progress(line);
@@ -249,6 +264,7 @@ class Session {
   Replica& rep_;
   const SyncOptions& opts_;
   HttpClient http_;
+  std::int64_t schema_version_ = -1;  // the server's custom-field list version; -1: not told
 };
 
 }  // namespace
