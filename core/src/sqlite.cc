@@ -1,7 +1,10 @@
 #include "kehu/sqlite.h"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include "kehu/error.h"
 
@@ -26,12 +29,44 @@ int key_and_read(sqlite3* db, std::string_view passphrase) {
   return rc;
 }
 
+bool on_read_only_file_system(const std::string& file) {
+  struct statvfs st {};
+  const std::string dir = std::filesystem::path(file).parent_path().string();
+  return statvfs(dir.empty() ? "." : dir.c_str(), &st) == 0 && (st.f_flag & ST_RDONLY) != 0;
+}
+
+// What the user can do about the errors a disk causes, naming the file; "" for
+// the others. SQLite rolls the statement's transaction back on each of them, so
+// nothing of the operation is kept.
+std::string disk_advice(int rc, sqlite3* db) {
+  const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
+  const std::string file = name && *name ? name : "";
+  const std::string where = file.empty() ? std::string("the database") : file;
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return "the disk holding " + where + " is full: nothing of this operation was written; free some space and try again";
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+      if (!file.empty() && on_read_only_file_system(file)) {
+        return where + " is on a read-only file system: kehu writes its journal next to it even to read; "
+                       "remount it read-write or copy the replica to a writable place (nothing was changed)";
+      }
+      if ((rc & 0xff) == SQLITE_READONLY) return where + " cannot be written (read-only file); nothing was changed";
+      return "";
+    case SQLITE_IOERR:
+      return "the disk reported an I/O error on " + where + "; the operation was rolled back";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 void check_sqlite(int rc, sqlite3* db, const char* what) {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   if ((rc & 0xff) == SQLITE_NOTADB) throw Error(Errc::wrong_passphrase, msg);
+  if (std::string advice = disk_advice(rc, db); !advice.empty()) throw Error(Errc::io, advice + " (" + msg + ")");
   throw Error(Errc::storage, msg);
 }
 
