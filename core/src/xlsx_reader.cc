@@ -692,7 +692,8 @@ XlsxTable read_xlsx_bytes(std::string_view bytes, const std::string& sheet_name,
 
   // Shared strings and styles: where the relationships say, else the usual place.
   std::string sst_part = "xl/sharedStrings.xml", styles_part = "xl/styles.xml";
-  for (const auto& [id, r] : rels.rels) {
+  for (const auto& entry : rels.rels) {
+    const auto& r = entry.second;  // not a structured binding: clang 14 cannot capture one
     auto ends = [&](const char* suffix) {
       std::size_t n = std::strlen(suffix);
       return r.type.size() >= n && r.type.compare(r.type.size() - n, n, suffix) == 0;
