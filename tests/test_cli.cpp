@@ -79,7 +79,9 @@ class Kehu {
   // Adds a valid customer; returns its code.
   std::string add_customer(const std::string& name, const std::string& phone = "13800138000",
                            const std::vector<std::string>& more = {}) const {
-    std::vector<std::string> args = {"customer", "add",          "--set", "name=" + name,
+    // --force: these customers share a phone on purpose; the duplicate check has
+    // its own tests (test_duplicates.cpp).
+    std::vector<std::string> args = {"customer", "add", "--force", "--set", "name=" + name,
                                      "--set",    "contact=张三", "--set", "phone=" + phone,
                                      "--set",    "need=办公用品"};
     for (const auto& m : more) {
