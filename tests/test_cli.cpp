@@ -894,7 +894,7 @@ TEST_CASE("rekey changes the passphrase", "[cli]") {
   CHECK(k.run_json({"customer", "list"}, {{"KEHU_PASSPHRASE", next}}) == before);
   // Writable under the new key.
   CHECK(k.run({"customer", "add", "--set", "name=新钥客户", "--set", "contact=x", "--set",
-               "phone=13800138000", "--set", "need=y"},
+               "phone=13900139000", "--set", "need=y"},
               {{"KEHU_PASSPHRASE", next}})
             .exit_code == 0);
   CHECK(k.run_json({"status"}, {{"KEHU_PASSPHRASE", next}})["customers"] == 3);
