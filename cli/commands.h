@@ -11,6 +11,9 @@
 
 namespace kehu::cli {
 
+// "FIELD=VALUE" --set arguments as field inputs; Error(usage) for one without "=".
+FieldInputs parse_sets(const std::vector<std::string>& sets);
+
 struct SetArgs {
   std::vector<std::string> sets;  // "FIELD=VALUE"
 };

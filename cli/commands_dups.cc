@@ -13,18 +13,6 @@ namespace {
 // Sync lines shown before "… and N more".
 constexpr std::size_t kSyncLinesShown = 20;
 
-FieldInputs parse_sets(const std::vector<std::string>& sets) {
-  FieldInputs out;
-  for (const auto& s : sets) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw Error(Errc::usage, "--set \"" + s + "\": expected FIELD=VALUE");
-    }
-    out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-  }
-  return out;
-}
-
 json match_json(const DuplicateMatch& m) {
   return {{"code", m.customer.code},
           {"name", m.customer.fields.value("name", "")},

@@ -6,8 +6,6 @@
 #include "output.h"
 
 namespace kehu::cli {
-namespace {
-
 FieldInputs parse_sets(const std::vector<std::string>& sets) {
   FieldInputs out;
   for (const auto& s : sets) {
@@ -19,6 +17,8 @@ FieldInputs parse_sets(const std::vector<std::string>& sets) {
   }
   return out;
 }
+
+namespace {
 
 }  // namespace
 
