@@ -154,7 +154,7 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
       .bind(3, body.dump())
       .bind(4, now_iso8601())
       .run();
-  set_meta("hlc", std::to_string(clock.last()));
+  clock_dirty = true;
   if (after.collection == "followups" && !after.parent.empty()) refresh_derived(after.parent);
   return after;
 }

@@ -36,12 +36,22 @@ struct Replica::Impl {
     } guard{tx_depth};
     if constexpr (std::is_void_v<decltype(fn())>) {
       fn();
+      save_clock();
       tx.commit();
     } else {
       auto result = fn();
+      save_clock();
       tx.commit();
       return result;
     }
+  }
+
+  // The hybrid clock's last value is persisted once per transaction that used
+  // it (write_change marks it), so a restart never issues an older HLC.
+  bool clock_dirty = false;
+  void save_clock() {
+    if (clock_dirty) set_meta("hlc", std::to_string(clock.last()));
+    clock_dirty = false;
   }
 
   std::string meta(std::string_view key);

@@ -245,12 +245,18 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
   if (desc) key.erase(0, 1);
   if (key.empty()) key = coll.name == "customers" ? "code" : "date";
   if (key != "code") key = coll.field(key).key;
-  std::stable_sort(out.begin(), out.end(), [&](const Record& a, const Record& b) {
-    std::string x = sort_value(a, key), y = sort_value(b, key);
-    return desc ? x > y : x < y;
+  // Each record's sort key is computed once, not once per comparison.
+  std::vector<std::pair<std::string, std::size_t>> order;
+  order.reserve(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) order.emplace_back(sort_value(out[i], key), i);
+  std::stable_sort(order.begin(), order.end(), [desc](const auto& a, const auto& b) {
+    return desc ? a.first > b.first : a.first < b.first;
   });
-  if (q.limit && out.size() > q.limit) out.resize(q.limit);
-  return out;
+  const std::size_t n = q.limit ? std::min<std::size_t>(q.limit, order.size()) : order.size();
+  std::vector<Record> sorted;
+  sorted.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) sorted.push_back(std::move(out[order[i].second]));
+  return sorted;
 }
 
 std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,

@@ -116,7 +116,7 @@ json merge_tags(const json& current, const json& old_value, const json& new_valu
 json overlay_change(const json& values, const Change& change,
                     const std::function<bool(const std::string&)>& is_tags);
 
-// New random UUID v4 (OpenSSL RAND_bytes), lower-case.
+// New UUID v7, lower-case: time-ordered (creation order within a process), 62 random bits.
 std::string new_uuid();
 // Current UTC time as "YYYY-MM-DDTHH:MM:SSZ"; today's date in the local time zone
 // as "YYYY-MM-DD" (sales teams date follow-ups by their own calendar).
