@@ -4,7 +4,9 @@
 #include <iconv.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -176,6 +178,27 @@ bool exists(const std::string& path) {
 }
 
 }  // namespace
+
+TEST_CASE("record and change ids are UUIDv7: unique, in creation order", "[replica]") {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(new_uuid());  // several per millisecond
+  std::set<std::string> distinct(ids.begin(), ids.end());
+  CHECK(distinct.size() == ids.size());
+  CHECK(std::is_sorted(ids.begin(), ids.end()));
+  for (const auto& id : {ids.front(), ids.back()}) {
+    REQUIRE(id.size() == 36);
+    CHECK(id[8] == '-');
+    CHECK(id[14] == '7');  // version 7
+    CHECK(std::string("89ab").find(id[19]) != std::string::npos);  // RFC 9562 variant
+  }
+  // The first 48 bits are the Unix time in milliseconds.
+  const long long ms = std::stoll(ids.back().substr(0, 8) + ids.back().substr(9, 4), nullptr, 16);
+  const long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  CHECK(ms <= now + 1000);
+  CHECK(ms > now - 60'000);
+}
 
 TEST_CASE("add, edit, remove and restore each log exactly one change", "[replica]") {
   ReplicaFixture fx;
