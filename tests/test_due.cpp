@@ -746,6 +746,60 @@ TEST_CASE("the customer index agrees with a plain scan after many edits", "[due]
   }
 }
 
+TEST_CASE("a --limit page in code order is the first rows of the whole list", "[due]") {
+  // Enough customers that a page walks the code index (more than 1,000 candidates)
+  // as well as reading candidates directly (fewer).
+  Fixture fx;
+  Replica& rep = *fx.rep;
+  const std::vector<std::string> names = {"明达科技", "安和商贸", "华信物流", "远景科技园"};
+  const std::vector<std::string> types = {"potential", "intention", "deal"};
+  rep.batch([&] {
+    for (int i = 0; i < 2500; ++i) {
+      add_customer(rep, names[static_cast<std::size_t>(i * 7 % 4)] + std::to_string(i),
+                   {{"type", types[static_cast<std::size_t>(i % 3)]},
+                    {"province", i % 5 == 0 ? "浙江" : "江苏"}});
+    }
+  });
+  const std::vector<std::string> all = codes(rep.list(ListQuery{}));
+  for (std::size_t i = 0; i < all.size(); i += 97) rep.remove(all[i]);
+  struct Case {
+    const char* what;
+    ListQuery q;
+  };
+  std::vector<Case> cases(7);
+  cases[0].what = "no filter";
+  cases[1].what = "search, many candidates";
+  cases[1].q.search = "科技";
+  cases[2].what = "search and where, few candidates";
+  cases[2].q.search = "科技园";
+  cases[2].q.where = {{"type", "deal"}};
+  cases[2].q.region = "浙江";
+  cases[3].what = "descending";
+  cases[3].q.search = "科技";
+  cases[3].q.sort = "-code";
+  cases[4].what = "recycle bin";
+  cases[4].q.deleted = true;
+  cases[5].what = "no match";
+  cases[5].q.search = "不存在的词";
+  cases[6].what = "a one-character search (no index term)";
+  cases[6].q.search = "达";
+  for (auto& c : cases) {
+    const std::vector<std::string> whole = codes(rep.list(c.q));
+    for (std::size_t limit : {1, 50, 3000}) {
+      ListQuery page = c.q;
+      page.limit = limit;
+      std::vector<std::string> expected(whole.begin(),
+                                        whole.begin() + static_cast<std::ptrdiff_t>(std::min(limit, whole.size())));
+      INFO(c.what << ", --limit " << limit << ", " << whole.size() << " in all");
+      CHECK(codes(rep.list(page)) == expected);
+    }
+  }
+  // The cases above really reach both paths and both ends.
+  CHECK(codes(rep.list(cases[1].q)).size() > 1000);
+  CHECK(codes(rep.list(cases[2].q)).size() < 1000);
+  CHECK(codes(rep.list(cases[4].q)).size() == 26);
+}
+
 // ---------------------------------------------------------------------------
 // The real `kehu` binary.
 
