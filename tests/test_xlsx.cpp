@@ -179,6 +179,45 @@ std::string cell(const CsvRow& row, std::size_t i) {
   return i < row.cells.size() ? row.cells[i] : "";
 }
 
+// Text of the row's cells, trailing empty cells dropped.
+std::vector<std::string> cells(const CsvRow& row) {
+  std::vector<std::string> c = row.cells;
+  while (!c.empty() && c.back().empty()) c.pop_back();
+  return c;
+}
+
+// The value of attribute `name` in the first tag of `xml` from `from` on.
+std::string attr(const std::string& xml, std::size_t from, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  std::size_t a = xml.find(key, from);
+  if (a == std::string::npos || a > xml.find('>', from)) return {};
+  a += key.size();
+  return xml.substr(a, xml.find('"', a) - a);
+}
+
+// The conditional format a worksheet gives cells equal to "VALUE": the range it
+// covers and its fill colour (the bgColor of its dxf in styles.xml).
+struct ValueColour {
+  std::string range;
+  std::string fill;
+};
+ValueColour value_colour(const std::string& sheet, const std::string& styles,
+                         const std::string& value) {
+  const std::size_t f = sheet.find("<formula>\"" + value + "\"</formula>");
+  if (f == std::string::npos) return {};
+  ValueColour out;
+  out.range = attr(sheet, sheet.rfind("<conditionalFormatting ", f), "sqref");
+  const std::string dxf_id = attr(sheet, sheet.rfind("<cfRule ", f), "dxfId");
+  if (dxf_id.empty()) return out;
+  std::size_t d = styles.find("<dxfs ");
+  for (int i = 0; i <= std::stoi(dxf_id) && d != std::string::npos; ++i)
+    d = styles.find("<dxf>", d + 1);
+  if (d == std::string::npos) return out;
+  const std::size_t bg = styles.find("<bgColor ", d);
+  if (bg < styles.find("</dxf>", d)) out.fill = attr(styles, bg, "rgb");
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("xlsx reader: shared strings with rich runs, inline strings, gaps, dates and numbers",
@@ -364,6 +403,34 @@ TEST_CASE("xlsx reader: hostile and broken files are a clear Error naming the fi
     small.max_cells = 20000;
     CHECK_THAT(validation_error([&] { read(p, small); }), Contains("more than 20000 cells"));
   }
+  SECTION("a long shared string repeated in many cells stops at the text limit") {
+    // 1 MiB of text, compressed to a few KiB, in 600 cells: 600 MiB if copied.
+    Parts p = one_sheet("");
+    std::string rows;
+    for (int r = 1; r <= 20; ++r) {
+      rows += "<row r=\"" + std::to_string(r) + "\">";
+      for (int c = 0; c < 30; ++c) rows += "<c t=\"s\"><v>0</v></c>";
+      rows += "</row>";
+    }
+    p[2].second = sheet_xml(rows);
+    p.emplace_back("xl/sharedStrings.xml", std::string("<sst ") + kNs + "><si><t>" +
+                                               std::string(1u << 20, 'a') + "</t></si></sst>");
+    XlsxLimits small;
+    small.max_cell_text_bytes = 64u << 20;
+    std::string msg = validation_error([&] { read(p, small); });
+    // The 65th cell (30 a row) passes 64 MiB.
+    CHECK_THAT(
+        msg, Contains("bad.xlsx: xl/worksheets/sheet1.xml: row 3: more than 64 MiB of cell text"));
+    small.max_cell_text_bytes = 1024;
+    CHECK_THAT(validation_error([&] { read(p, small); }), Contains("more than 1024 bytes"));
+    // A short shared string in the same cells is fine.
+    p.back().second = std::string("<sst ") + kNs + "><si><t>甲</t></si></sst>";
+    small.max_cell_text_bytes = 600 * 3;  // 甲 is 3 bytes of UTF-8: exactly at the limit
+    XlsxTable t = read(p, small);
+    REQUIRE(t.rows.size() == 20);
+    CHECK(t.rows[19].cells.size() == 30);
+    CHECK(t.rows[19].cells[29] == "甲");
+  }
   SECTION("bad references and indexes") {
     CHECK_THAT(
         validation_error([&] { read(one_sheet("<row r=\"1\">" + istr("XFE1", "x") + "</row>")); }),
@@ -427,7 +494,7 @@ TEST_CASE("xlsx writer: the export read back cell by cell, with formats, dropdow
   CHECK(n == in.created + 1);
 
   XlsxTable t = read_xlsx(path, "");
-  CHECK(t.sheets == std::vector<std::string>{"客户"});
+  CHECK(t.sheets == std::vector<std::string>{"客户", "跟进记录", "订单"});
   REQUIRE(t.rows.size() == n + 1);
   const std::vector<std::string> head = {"序号",     "客户编号", "客户名称", "所属行业",
                                          "客户类型", "销售阶段", "联系人",   "联系人职位",
@@ -489,6 +556,156 @@ TEST_CASE("xlsx writer: the export read back cell by cell, with formats, dropdow
     REQUIRE(b.has_value());
     CHECK(b->fields == c.fields);
   }
+}
+
+TEST_CASE(
+    "xlsx writer: the 跟进记录 and 订单 sheets list every follow-up and order, typed and coloured",
+    "[xlsx]") {
+  ScratchDir dir{"kehu-xlsx"};
+  auto rep = Replica::create(dir.file("a.db"), kPass);
+  auto customer = [&](const char* code, const char* name, const char* phone) {
+    rep->add("customers", {{"code", code},
+                           {"name", name},
+                           {"contact", "联系人"},
+                           {"phone", phone},
+                           {"need", "礼盒"},
+                           {"status", "洽谈中"}});
+  };
+  // Added out of code order; the sheets sort by code.
+  customer("C202601002", "乙贸易公司", "13900000002");
+  customer("C202601001", "甲科技有限公司", "13900000001");
+  customer("C202601003", "丙回收站", "13900000003");
+  auto followup = [&](const char* code, FieldInputs in) { rep->add("followups", in, code); };
+  followup("C202601002", {{"date", "2026-03-05"},
+                          {"person", "王五"},
+                          {"method", "现场拜访"},
+                          {"content", "现场演示样品，客户满意"},
+                          {"feedback", "积极"}});
+  followup("C202601001", {{"date", "2026-02-01"},
+                          {"person", "李四"},
+                          {"method", "微信沟通"},
+                          {"content", "发送报价单，客户要求再降5%"},
+                          {"feedback", "犹豫"},
+                          {"next_plan", "申请折扣后回电"},
+                          {"next_date", "2026-02-08"}});
+  followup("C202601002", {{"date", "2026-01-10"},
+                          {"person", "王五"},
+                          {"method", "电话沟通"},
+                          {"content", "首次电话，约定拜访"}});
+  followup("C202601003", {{"date", "2026-01-05"}, {"person", "赵六"}, {"content", "不会出现"}});
+  auto order = [&](const char* code, FieldInputs in) { rep->add("orders", in, code); };
+  order("C202601001", {{"order_no", "D-002"},
+                       {"date", "2026-04-01"},
+                       {"product", "定制礼盒"},
+                       {"quantity", "200"},
+                       {"amount", "5000"},
+                       {"status", "生产中"}});
+  order("C202601002", {{"order_no", "D-003"},
+                       {"date", "2026-01-20"},
+                       {"product", "茶叶礼盒"},
+                       {"amount", "999.5"},
+                       {"status", "已取消"}});
+  order("C202601001", {{"order_no", "D-001"},
+                       {"date", "2026-02-03"},
+                       {"product", "企业LOGO礼盒"},
+                       {"quantity", "100"},
+                       {"amount", "12345.67"},
+                       {"status", "已交付"}});
+  order("C202601002", {{"order_no", "D-004"},
+                       {"date", "2026-03-01"},
+                       {"product", "月饼礼盒"},
+                       {"amount", "1234567.8"},
+                       {"status", "已发货"}});
+  order("C202601003", {{"order_no", "D-999"}, {"product", "不会出现"}, {"status", "已下单"}});
+  // A customer in the recycle bin takes its follow-ups and orders off the sheets.
+  rep->remove("C202601003");
+
+  const std::string path = dir.file("export.xlsx");
+  CHECK(export_xlsx(*rep, path) == 2);
+
+  XlsxTable f = read_xlsx(path, "跟进记录");
+  CHECK(f.sheets == std::vector<std::string>{"客户", "跟进记录", "订单"});
+  CHECK(f.sheet == "跟进记录");
+  REQUIRE(f.rows.size() == 4);
+  CHECK(cells(f.rows[0]) == std::vector<std::string>{"客户编号", "客户名称", "跟进日期", "跟进人",
+                                                     "跟进方式", "跟进内容", "客户反馈",
+                                                     "下次跟进计划", "下次跟进日期"});
+  CHECK(cells(f.rows[1]) == std::vector<std::string>{"C202601001", "甲科技有限公司", "2026-02-01",
+                                                     "李四", "微信沟通",
+                                                     "发送报价单，客户要求再降5%", "犹豫",
+                                                     "申请折扣后回电", "2026-02-08"});
+  CHECK(cells(f.rows[2]) == std::vector<std::string>{"C202601002", "乙贸易公司", "2026-01-10",
+                                                     "王五", "电话沟通", "首次电话，约定拜访"});
+  CHECK(cells(f.rows[3]) == std::vector<std::string>{"C202601002", "乙贸易公司", "2026-03-05",
+                                                     "王五", "现场拜访", "现场演示样品，客户满意",
+                                                     "积极"});
+
+  XlsxTable o = read_xlsx(path, "订单");
+  REQUIRE(o.rows.size() == 5);
+  CHECK(cells(o.rows[0]) == std::vector<std::string>{"客户编号", "客户名称", "订单编号", "下单日期",
+                                                     "产品", "数量", "金额", "订单状态"});
+  CHECK(cells(o.rows[1]) == std::vector<std::string>{"C202601001", "甲科技有限公司", "D-001",
+                                                     "2026-02-03", "企业LOGO礼盒", "100",
+                                                     "12345.67", "已交付"});
+  CHECK(cells(o.rows[2]) == std::vector<std::string>{"C202601001", "甲科技有限公司", "D-002",
+                                                     "2026-04-01", "定制礼盒", "200", "5000",
+                                                     "生产中"});
+  CHECK(cells(o.rows[3]) == std::vector<std::string>{"C202601002", "乙贸易公司", "D-003",
+                                                     "2026-01-20", "茶叶礼盒", "", "999.5",
+                                                     "已取消"});
+  CHECK(cells(o.rows[4]) == std::vector<std::string>{"C202601002", "乙贸易公司", "D-004",
+                                                     "2026-03-01", "月饼礼盒", "", "1234567.8",
+                                                     "已发货"});
+
+  // The XML: dates and amounts are numbers (serials, yuan), not text; frozen
+  // headers, dropdowns, and the order status colours in the shared palette.
+  const std::string customers_xml = read_part(path, "xl/worksheets/sheet1.xml");
+  const std::string followups_xml = read_part(path, "xl/worksheets/sheet2.xml");
+  const std::string orders_xml = read_part(path, "xl/worksheets/sheet3.xml");
+  const std::string styles = read_part(path, "xl/styles.xml");
+  const std::string frozen =
+      "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>";
+  CHECK_THAT(followups_xml, Contains(frozen));
+  CHECK_THAT(orders_xml, Contains(frozen));
+  CHECK_THAT(followups_xml, Contains("<col "));
+  CHECK_THAT(orders_xml, Contains("<col "));
+  CHECK_THAT(followups_xml, Contains("<v>46054</v>"));  // 2026-02-01
+  CHECK(followups_xml.find("2026-02-01") == std::string::npos);
+  CHECK_THAT(orders_xml, Contains("<v>46056</v>"));  // 2026-02-03
+  CHECK_THAT(orders_xml, Contains("<v>12345.67</v>"));
+  CHECK(orders_xml.find("2026-02-03") == std::string::npos);
+  CHECK_THAT(followups_xml,
+             Contains("<formula1>\"电话沟通,现场拜访,邮件发送,微信沟通,其他\"</formula1>"));
+  CHECK_THAT(followups_xml, Contains("<formula1>\"积极,犹豫,消极\"</formula1>"));
+  CHECK_THAT(orders_xml, Contains("<formula1>\"已下单,生产中,已发货,已交付,已取消\"</formula1>"));
+  // A follow-up's next date is history: no overdue colour on that sheet.
+  CHECK(followups_xml.find("<conditionalFormatting") == std::string::npos);
+
+  const std::string green = "FFC6EFCE", yellow = "FFFFEB9C", red = "FFFFC7CE";
+  const std::string status_col = "H2:H1048576";  // 订单状态, and the rows added below
+  const std::vector<std::pair<std::string, std::string>> expected = {{"已交付", green},
+                                                                     {"已下单", yellow},
+                                                                     {"生产中", yellow},
+                                                                     {"已发货", yellow},
+                                                                     {"已取消", red}};
+  for (const auto& [value, fill] : expected) {
+    INFO(value);
+    ValueColour c = value_colour(orders_xml, styles, value);
+    CHECK(c.range == status_col);
+    CHECK(c.fill == fill);
+  }
+  // The customer sheet keeps its 合作状态 colours, in the same palette.
+  CHECK(value_colour(customers_xml, styles, "已签约").fill == green);
+  CHECK(value_colour(customers_xml, styles, "洽谈中").fill == yellow);
+
+  // Import still reads the customer sheet by default.
+  auto other = Replica::create(dir.file("b.db"), kPass);
+  ImportReport back = import_xlsx(*other, path, {});
+  CHECK(back.sheet == "客户");
+  CHECK(back.bad_rows == 0);
+  CHECK(back.created == 2);
+  REQUIRE(other->find_customer("C202601001").has_value());
+  CHECK(other->find_customer("C202601001")->fields.value("name", "") == "甲科技有限公司");
 }
 
 TEST_CASE("kehu export and import of xlsx round-trip every customer, and re-import changes nothing",

@@ -436,6 +436,7 @@ ExportTable build_export(const Replica& replica) {
           row.push_back(lf == latest.end() ? json() : lf->second.fields.value(col.field->key, json()));
           break;
         case ExportColumn::Kind::customer:
+        case ExportColumn::Kind::child:  // the row's own record is the customer
           row.push_back(col.field ? c.fields.value(col.field->key, json()) : json());
           break;
       }

@@ -13,15 +13,18 @@ namespace kehu::sheet {
 
 // One column of an export, typed once for both writers.
 struct ExportColumn {
-  enum class Kind { serial, code, customer, followup };
+  // customer: a field of the row's customer; followup: of the customer's latest
+  // follow-up (customer sheet); child: of the row's own record (child sheets).
+  enum class Kind { serial, code, customer, followup, child };
   std::string header;  // the Chinese header
   Kind kind = Kind::customer;
-  const FieldDef* field = nullptr;  // customer or follow-up field (not for serial/code)
+  const FieldDef* field = nullptr;  // the field (not for serial/code)
 };
 
-// The export as stored values: rows[i][j] is column j of customer i (serial: its
-// 1-based number, code: the code string, fields: the stored JSON, null if unset).
+// The export as stored values: rows[i][j] is column j of record i (serial: its
+// 1-based number, code: the customer's code, fields: the stored JSON, null if unset).
 struct ExportTable {
+  std::string collection = "customers";  // whose records the rows are
   std::vector<ExportColumn> columns;
   std::vector<std::vector<json>> rows;
 };
@@ -29,6 +32,11 @@ struct ExportTable {
 // The template's columns, then every other customer field of replica.schema();
 // the follow-up columns hold each customer's latest follow-up.
 ExportTable build_export(const Replica& replica);
+
+// Every live record of a child collection ("followups", "orders") whose customer
+// is live: 客户编号 and 客户名称, then the collection's fields in schema order.
+// Rows are sorted by customer code, then date, keeping storage order on ties.
+ExportTable build_child_export(const Replica& replica, const std::string& collection);
 
 // The import pipeline: rows[0] is the header, the others are data rows with their
 // physical row numbers. `path` names the file in messages. Fills and returns

@@ -1,5 +1,9 @@
 // The xlsx ends of the sheet pipeline: export_xlsx (libxlsxwriter) and
 // import_xlsx (xlsx_reader.cc + the shared import in sheet_csv.cc).
+//
+// The export is three worksheets: 客户 (one row per customer, with its latest
+// follow-up; first, so that import reads it by default), 跟进记录 (every
+// follow-up) and 订单 (every order), each led by the customer's code and name.
 #include <xlsxwriter.h>
 
 #include <algorithm>
@@ -78,41 +82,154 @@ bool parse_date(const std::string& s, lxw_datetime& dt) {
   return true;
 }
 
-}  // namespace
+// The cell formats every sheet of the export shares.
+struct Formats {
+  lxw_format* header = nullptr;
+  lxw_format* text = nullptr;
+  lxw_format* date = nullptr;
+  lxw_format* money = nullptr;
+  lxw_format* good = nullptr;     // green
+  lxw_format* neutral = nullptr;  // yellow
+  lxw_format* bad = nullptr;      // red
+};
 
-std::size_t export_xlsx(const Replica& replica, const std::string& path) {
-  ExportTable t = sheet::build_export(replica);
+lxw_format* tone_format(lxw_workbook* wb, lxw_color_t fill, lxw_color_t text) {
+  lxw_format* f = workbook_add_format(wb);
+  format_set_bg_color(f, fill);
+  format_set_font_color(f, text);
+  return f;
+}
+
+Formats add_formats(lxw_workbook* wb) {
+  Formats f;
+  f.header = workbook_add_format(wb);
+  format_set_bold(f.header);
+  format_set_bg_color(f.header, 0xD9E1F2);
+  format_set_border(f.header, LXW_BORDER_THIN);
+  f.text = workbook_add_format(wb);
+  format_set_num_format(f.text, "@");
+  f.date = workbook_add_format(wb);
+  format_set_num_format(f.date, "yyyy-mm-dd");
+  f.money = workbook_add_format(wb);
+  format_set_num_format(f.money, "¥#,##0.00");
+  f.good = tone_format(wb, kGreenFill, kGreenText);
+  f.neutral = tone_format(wb, kYellowFill, kYellowText);
+  f.bad = tone_format(wb, kRedFill, kRedText);
+  return f;
+}
+
+// Status colours: which enum values of which field are done (green), under way
+// (yellow) or lost (red). Values not listed stay uncoloured.
+enum class Tone { good, neutral, bad };
+struct ValueTone {
+  const char* value;  // enum key
+  Tone tone;
+};
+struct ToneRule {
+  const char* collection;
+  const char* field;
+  std::vector<ValueTone> values;
+};
+
+const std::vector<ToneRule>& tone_rules() {
+  static const std::vector<ToneRule> rules = {
+      {"customers", "status", {{"signed", Tone::good}, {"negotiating", Tone::neutral}}},
+      // An order is done when delivered; placed, in production and shipped are
+      // still under way (shipped is not yet received); cancelled is lost.
+      {"orders",
+       "status",
+       {{"delivered", Tone::good},
+        {"placed", Tone::neutral},
+        {"producing", Tone::neutral},
+        {"shipped", Tone::neutral},
+        {"cancelled", Tone::bad}}},
+  };
+  return rules;
+}
+
+lxw_format* tone_of(const Formats& fmt, Tone t) {
+  switch (t) {
+    case Tone::good:
+      return fmt.good;
+    case Tone::neutral:
+      return fmt.neutral;
+    case Tone::bad:
+      return fmt.bad;
+  }
+  return nullptr;
+}
+
+// The collection a column's field belongs to.
+std::string column_collection(const ExportTable& t, const ExportColumn& c) {
+  switch (c.kind) {
+    case ExportColumn::Kind::customer:
+      return "customers";
+    case ExportColumn::Kind::followup:
+      return "followups";
+    default:
+      return t.collection;
+  }
+}
+
+// The rows there are and the rows a user adds below them.
+constexpr lxw_row_t kLastRow = LXW_ROW_MAX - 1;
+
+// A dropdown of the Chinese labels of enum field `f` on column `c`.
+void add_dropdown(lxw_worksheet* ws, lxw_col_t c, const FieldDef& f, const std::string& path) {
+  std::vector<const char*> list;
+  for (const auto& ev : f.values) list.push_back(ev.zh.c_str());
+  list.push_back(nullptr);
+  lxw_data_validation dv{};
+  dv.validate = LXW_VALIDATION_TYPE_LIST;
+  dv.value_list = const_cast<char**>(list.data());
+  dv.ignore_blank = LXW_VALIDATION_ON;
+  dv.error_type = LXW_VALIDATION_ERROR_TYPE_STOP;
+  std::string title = f.zh;
+  std::string message = "请从下拉列表中选择" + f.zh;
+  dv.error_title = title.data();
+  dv.error_message = message.data();
+  check(worksheet_data_validation_range(ws, 1, c, kLastRow, c, &dv), path, "dropdown");
+}
+
+// One conditional format per coloured value of `f` on column `c` (cells equal to
+// the value's Chinese label).
+void add_status_colours(lxw_worksheet* ws, lxw_col_t c, const FieldDef& f, const ToneRule& rule,
+                        const Formats& fmt, const std::string& path) {
+  for (const ValueTone& vt : rule.values) {
+    const EnumValue* ev = f.find_value(vt.value);
+    if (!ev) continue;
+    std::string value = "\"" + ev->zh + "\"";
+    lxw_conditional_format cf{};
+    cf.type = LXW_CONDITIONAL_TYPE_CELL;
+    cf.criteria = LXW_CONDITIONAL_CRITERIA_EQUAL_TO;
+    cf.value_string = value.data();
+    cf.format = tone_of(fmt, vt.tone);
+    check(worksheet_conditional_format_range(ws, 1, c, kLastRow, c, &cf), path, "status colours");
+  }
+}
+
+// Red when the date in column `c` is before TODAY().
+void add_overdue_colour(lxw_worksheet* ws, lxw_col_t c, const Formats& fmt,
+                        const std::string& path) {
+  std::string cell = "$" + col_letters(c) + "2";
+  std::string formula = "=AND(" + cell + "<>\"\"," + cell + "<TODAY())";
+  lxw_conditional_format cf{};
+  cf.type = LXW_CONDITIONAL_TYPE_FORMULA;
+  cf.value_string = formula.data();
+  cf.format = fmt.bad;
+  check(worksheet_conditional_format_range(ws, 1, c, kLastRow, c, &cf), path, "overdue colour");
+}
+
+// One worksheet `name` holding table `t`: bold, frozen header row with autofilter,
+// column widths by display width, typed cells, dropdowns and colours.
+void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const Formats& fmt,
+                 const std::string& path) {
   const std::size_t ncols = t.columns.size();
   const std::size_t nrows = t.rows.size();
   if (nrows + 1 > LXW_ROW_MAX)
-    throw Error(Errc::io, "cannot write " + path + ": too many rows for Excel");
-
-  lxw_workbook_options options{};
-  options.constant_memory = LXW_TRUE;  // rows go to a temporary file as they are written
-  std::unique_ptr<lxw_workbook, WorkbookCloser> wb(workbook_new_opt(path.c_str(), &options));
-  if (!wb) throw Error(Errc::io, "cannot write " + path + ": cannot create the workbook");
-  lxw_worksheet* ws = workbook_add_worksheet(wb.get(), "客户");
-  if (!ws) throw Error(Errc::io, "cannot write " + path + ": cannot add a worksheet");
-
-  lxw_format* header_fmt = workbook_add_format(wb.get());
-  format_set_bold(header_fmt);
-  format_set_bg_color(header_fmt, 0xD9E1F2);
-  format_set_border(header_fmt, LXW_BORDER_THIN);
-  lxw_format* text_fmt = workbook_add_format(wb.get());
-  format_set_num_format(text_fmt, "@");
-  lxw_format* date_fmt = workbook_add_format(wb.get());
-  format_set_num_format(date_fmt, "yyyy-mm-dd");
-  lxw_format* money_fmt = workbook_add_format(wb.get());
-  format_set_num_format(money_fmt, "¥#,##0.00");
-  lxw_format* green = workbook_add_format(wb.get());
-  format_set_bg_color(green, kGreenFill);
-  format_set_font_color(green, kGreenText);
-  lxw_format* yellow = workbook_add_format(wb.get());
-  format_set_bg_color(yellow, kYellowFill);
-  format_set_font_color(yellow, kYellowText);
-  lxw_format* red = workbook_add_format(wb.get());
-  format_set_bg_color(red, kRedFill);
-  format_set_font_color(red, kRedText);
+    throw Error(Errc::io, "cannot write " + path + ": too many rows for Excel in " + name);
+  lxw_worksheet* ws = workbook_add_worksheet(wb, name);
+  if (!ws) throw Error(Errc::io, "cannot write " + path + ": cannot add the worksheet " + name);
 
   std::vector<CellKind> kinds;
   std::vector<double> widths;
@@ -132,11 +249,11 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path) {
   auto col_format = [&](std::size_t j) -> lxw_format* {
     switch (kinds[j]) {
       case CellKind::text:
-        return text_fmt;
+        return fmt.text;
       case CellKind::date:
-        return date_fmt;
+        return fmt.date;
       case CellKind::money:
-        return money_fmt;
+        return fmt.money;
       case CellKind::number:
         return nullptr;
     }
@@ -149,7 +266,7 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path) {
 
   for (std::size_t j = 0; j < ncols; ++j) {
     check(worksheet_write_string(ws, 0, static_cast<lxw_col_t>(j), t.columns[j].header.c_str(),
-                                 header_fmt),
+                                 fmt.header),
           path, "header");
   }
   for (std::size_t i = 0; i < nrows; ++i) {
@@ -161,16 +278,16 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path) {
       lxw_datetime dt{};
       lxw_error err = LXW_NO_ERROR;
       if (kinds[j] == CellKind::date && v.is_string() && parse_date(v.get<std::string>(), dt)) {
-        err = worksheet_write_datetime(ws, r, c, &dt, date_fmt);
+        err = worksheet_write_datetime(ws, r, c, &dt, fmt.date);
       } else if (kinds[j] == CellKind::money && v.is_number_integer()) {
         err = worksheet_write_number(ws, r, c, static_cast<double>(v.get<std::int64_t>()) / 100.0,
-                                     money_fmt);
+                                     fmt.money);
       } else if (kinds[j] == CellKind::number && v.is_number()) {
         err = worksheet_write_number(ws, r, c, v.get<double>(), nullptr);
       } else {
         std::string s = cell_text(t.columns[j], v);
         if (s.empty()) continue;
-        err = worksheet_write_string(ws, r, c, s.c_str(), text_fmt);
+        err = worksheet_write_string(ws, r, c, s.c_str(), fmt.text);
       }
       check(err, path, "a cell");
     }
@@ -182,62 +299,43 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path) {
                                static_cast<lxw_col_t>(ncols - 1)),
           path, "autofilter");
   }
-  // Dropdowns of the Chinese labels on enum columns, for the rows there are and
-  // the rows a user adds below them.
-  const lxw_row_t last_row = LXW_ROW_MAX - 1;
   for (std::size_t j = 0; j < ncols; ++j) {
-    const FieldDef* f = t.columns[j].field;
-    if (!f || f->type != FieldType::enumeration || f->values.empty()) continue;
-    std::vector<std::string> labels;
-    for (const auto& ev : f->values) labels.push_back(ev.zh);
-    std::vector<const char*> list;
-    for (const auto& l : labels) list.push_back(l.c_str());
-    list.push_back(nullptr);
-    lxw_data_validation dv{};
-    dv.validate = LXW_VALIDATION_TYPE_LIST;
-    dv.value_list = const_cast<char**>(list.data());
-    dv.ignore_blank = LXW_VALIDATION_ON;
-    dv.error_type = LXW_VALIDATION_ERROR_TYPE_STOP;
-    std::string title = f->zh;
-    std::string message = "请从下拉列表中选择" + f->zh;
-    dv.error_title = title.data();
-    dv.error_message = message.data();
+    const ExportColumn& col = t.columns[j];
+    const FieldDef* f = col.field;
+    if (!f) continue;
     auto c = static_cast<lxw_col_t>(j);
-    check(worksheet_data_validation_range(ws, 1, c, last_row, c, &dv), path, "dropdown");
-  }
-  // Colours: cooperation status done / in progress, and overdue next follow-up dates.
-  for (std::size_t j = 0; j < ncols; ++j) {
-    const FieldDef* f = t.columns[j].field;
-    if (!f || t.columns[j].kind != ExportColumn::Kind::customer) continue;
-    auto c = static_cast<lxw_col_t>(j);
-    if (f->key == "status") {
-      const std::pair<const char*, lxw_format*> rules[] = {{"signed", green},
-                                                           {"negotiating", yellow}};
-      for (const auto& [key, fmt] : rules) {
-        const EnumValue* ev = f->find_value(key);
-        if (!ev) continue;
-        std::string value = "\"" + ev->zh + "\"";
-        lxw_conditional_format cf{};
-        cf.type = LXW_CONDITIONAL_TYPE_CELL;
-        cf.criteria = LXW_CONDITIONAL_CRITERIA_EQUAL_TO;
-        cf.value_string = value.data();
-        cf.format = fmt;
-        check(worksheet_conditional_format_range(ws, 1, c, last_row, c, &cf), path,
-              "status colours");
-      }
-    } else if (f->key == "next_date") {
-      std::string cell = "$" + col_letters(j) + "2";
-      std::string formula = "=AND(" + cell + "<>\"\"," + cell + "<TODAY())";
-      lxw_conditional_format cf{};
-      cf.type = LXW_CONDITIONAL_TYPE_FORMULA;
-      cf.value_string = formula.data();
-      cf.format = red;
-      check(worksheet_conditional_format_range(ws, 1, c, last_row, c, &cf), path, "overdue colour");
+    if (f->type == FieldType::enumeration && !f->values.empty()) add_dropdown(ws, c, *f, path);
+    const std::string coll = column_collection(t, col);
+    for (const ToneRule& rule : tone_rules()) {
+      if (coll == rule.collection && f->key == rule.field)
+        add_status_colours(ws, c, *f, rule, fmt, path);
     }
+    // Only the customer's own next date is a to-do; a follow-up's is history.
+    if (t.collection == "customers" && col.kind == ExportColumn::Kind::customer &&
+        f->key == "next_date")
+      add_overdue_colour(ws, c, fmt, path);
   }
+}
+
+}  // namespace
+
+std::size_t export_xlsx(const Replica& replica, const std::string& path) {
+  const ExportTable customers = sheet::build_export(replica);
+  const ExportTable followups = sheet::build_child_export(replica, "followups");
+  const ExportTable orders = sheet::build_child_export(replica, "orders");
+
+  lxw_workbook_options options{};
+  options.constant_memory = LXW_TRUE;  // rows go to a temporary file as they are written
+  std::unique_ptr<lxw_workbook, WorkbookCloser> wb(workbook_new_opt(path.c_str(), &options));
+  if (!wb) throw Error(Errc::io, "cannot write " + path + ": cannot create the workbook");
+  const Formats fmt = add_formats(wb.get());
+  // The customers first: import reads the first sheet, so an export re-imports.
+  write_sheet(wb.get(), "客户", customers, fmt, path);
+  write_sheet(wb.get(), "跟进记录", followups, fmt, path);
+  write_sheet(wb.get(), "订单", orders, fmt, path);
   lxw_error err = workbook_close(wb.release());
   if (err != LXW_NO_ERROR) throw Error(Errc::io, "cannot write " + path + ": " + lxw_strerror(err));
-  return nrows;
+  return customers.rows.size();
 }
 
 ImportReport import_xlsx(Replica& replica, const std::string& path, const ImportOptions& opts) {

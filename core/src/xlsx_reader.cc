@@ -414,8 +414,12 @@ std::string col_name(std::size_t col) {
 class SheetHandler : public PartHandler {
  public:
   SheetHandler(const std::vector<std::string>& sst, const std::vector<bool>& dates, bool date1904,
-               std::size_t max_cells)
-      : sst_(sst), dates_(dates), date1904_(date1904), max_cells_(max_cells) {}
+               const XlsxLimits& limits)
+      : sst_(sst),
+        dates_(dates),
+        date1904_(date1904),
+        max_cells_(limits.max_cells),
+        max_text_(limits.max_cell_text_bytes) {}
 
   std::vector<CsvRow> rows;
 
@@ -480,6 +484,13 @@ class SheetHandler : public PartHandler {
       std::string value = cell_value();
       in_cell_ = false;
       if (!value.empty()) {
+        text_bytes_ += value.size();
+        if (text_bytes_ > max_text_) {
+          bad("more than " +
+              (max_text_ >= (1u << 20) ? std::to_string(max_text_ >> 20) + " MiB"
+                                       : std::to_string(max_text_) + " bytes") +
+              " of cell text (one long shared string in many cells?)");
+        }
         if (cur_.cells.size() <= col_) {
           cells_ += col_ + 1 - cur_.cells.size();
           if (cells_ > max_cells_) bad("more than " + std::to_string(max_cells_) + " cells");
@@ -545,7 +556,9 @@ class SheetHandler : public PartHandler {
   const std::vector<bool>& dates_;
   bool date1904_;
   std::size_t max_cells_;
+  std::uint64_t max_text_;
   std::size_t cells_ = 0;
+  std::uint64_t text_bytes_ = 0;  // of the cells kept (a value replaced counts twice: harmless)
   std::size_t row_no_ = 0, col_ = 0, next_col_ = 0;
   bool in_row_ = false, in_cell_ = false, in_v_ = false, in_is_ = false, style_date_ = false;
   std::string type_, v_;
@@ -707,7 +720,7 @@ XlsxTable read_xlsx_bytes(std::string_view bytes, const std::string& sheet_name,
   if (pkg.has(styles_part)) parse(styles_part, styles);
   std::vector<bool> dates = styles.date_styles();
 
-  SheetHandler sheet(sst.strings, dates, wb.date1904, limits.max_cells);
+  SheetHandler sheet(sst.strings, dates, wb.date1904, limits);
   parse(sheet_part, sheet);
   out.rows = std::move(sheet.rows);
   return out;

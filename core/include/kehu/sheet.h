@@ -103,11 +103,15 @@ ImportReport import_sheet(Replica& replica, const std::string& path, const Impor
 // file (naming the file and the part) or an unknown sheet (listing the sheets).
 ImportReport import_xlsx(Replica& replica, const std::string& path, const ImportOptions& opts);
 
-// Writes all live customers as an Excel workbook with the columns of
-// export_csv: bold frozen header, widths by display width, codes and phones as
-// text, dates as dates, money in yuan with a money format, enum columns with a
-// dropdown of their Chinese labels, and colours: 合作状态 已签约 green / 洽谈中
-// yellow, 下次跟进日期 before TODAY() red. import_xlsx reads it back unchanged.
+// Writes all live customers as an Excel workbook. Its first worksheet 客户 has
+// the columns of export_csv; 跟进记录 lists every follow-up and 订单 every order of
+// those customers (客户编号 and 客户名称 first, sorted by code, then date). Every
+// sheet: bold frozen header, widths by display width, codes and phones as text,
+// dates as dates, money in yuan with a money format, enum columns with a
+// dropdown of their Chinese labels. Colours: 合作状态 已签约 green / 洽谈中 yellow,
+// 下次跟进日期 before TODAY() red; 订单状态 已交付 green / 已下单, 生产中, 已发货
+// yellow / 已取消 red. import_xlsx reads the first sheet back unchanged.
+// Returns the number of customers.
 std::size_t export_xlsx(const Replica& replica, const std::string& path);
 
 // Writes CSV or xlsx by the file's extension.

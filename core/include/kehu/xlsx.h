@@ -14,7 +14,7 @@
 // Missing cells and rows (gaps in r="C12" references) are empty.
 //
 // Hostile files fail with Error(validation) naming the file and the part: not a
-// zip, a missing part, bad XML, a DTD, nesting deeper than kMaxXmlDepth, a cell
+// zip, a missing part, bad XML, a DTD, nesting deeper than max_xml_depth, a cell
 // reference out of Excel's range, more than the limits below. Nothing crashes and
 // nothing grows without bound. Thread-safe (no shared state).
 #pragma once
@@ -32,6 +32,9 @@ namespace kehu {
 struct XlsxLimits {
   std::uint64_t max_uncompressed_bytes = 512ull << 20;  // all parts read, together
   std::size_t max_cells = 8u << 20;  // cells kept, counting the empty ones of gaps
+  // Text of the cells kept, together. A shared string counts each time a cell
+  // uses it, so a long one repeated in many cells cannot multiply memory.
+  std::uint64_t max_cell_text_bytes = 512ull << 20;
   std::size_t max_xml_depth = 256;
 };
 
