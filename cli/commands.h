@@ -118,7 +118,8 @@ int cmd_customer_add(Context& ctx, const std::vector<std::string>& sets, bool fo
 int cmd_customer_duplicates(Context& ctx);
 int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string& other, bool dry_run);
 // The sync report's possible-duplicate lines (the first 20, then a count).
-void print_possible_duplicates(const std::vector<std::string>& lines, bool zh, std::ostream& out);
+void print_possible_duplicates(const std::vector<std::string>& lines, bool more, bool zh,
+                               std::ostream& out);
 
 // Team commands (commands_team.cc): online, then a sync.
 int cmd_claim(Context& ctx, const std::string& code);

@@ -146,11 +146,13 @@ int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string&
   return 0;
 }
 
-void print_possible_duplicates(const std::vector<std::string>& lines, bool zh, std::ostream& out) {
+void print_possible_duplicates(const std::vector<std::string>& lines, bool more, bool zh,
+                               std::ostream& out) {
   for (std::size_t i = 0; i < lines.size() && i < kSyncLinesShown; ++i) out << lines[i] << '\n';
-  if (lines.size() > kSyncLinesShown) {
-    out << "… " << (zh ? "还有 " : "and ") << lines.size() - kSyncLinesShown
-        << (zh ? " 对" : " more") << '\n';
+  if (lines.size() > kSyncLinesShown || more) {
+    const std::size_t rest = lines.size() > kSyncLinesShown ? lines.size() - kSyncLinesShown : 0;
+    out << "… " << (zh ? "还有 " : "and ") << rest << (more ? "+" : "") << (zh ? " 对" : " more")
+        << '\n';
   }
   if (!lines.empty()) {
     out << (zh ? "用 `kehu customer duplicates` 查看，`kehu customer merge` 合并\n"

@@ -128,7 +128,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"merged", r.merged},
                 {"conflicts", r.conflicts},
                 {"rejections", r.rejections},
-                {"possible_duplicates", r.possible_duplicates}},
+                {"possible_duplicates", r.possible_duplicates},
+                {"more_possible_duplicates", r.more_possible_duplicates}},
                std::cout);
     return 0;
   }
@@ -143,7 +144,7 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
               << " revisions; merged " << r.merged << "; conflicts " << r.conflicts << '\n';
   }
   for (const auto& why : r.rejections) std::cout << (zh ? "被拒: " : "rejected: ") << why << '\n';
-  print_possible_duplicates(r.possible_duplicates, zh, std::cout);
+  print_possible_duplicates(r.possible_duplicates, r.more_possible_duplicates, zh, std::cout);
   if (r.conflicts) {
     std::cout << (zh ? "用 `kehu conflicts` 查看冲突\n" : "see them with `kehu conflicts`\n");
   }

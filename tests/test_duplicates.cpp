@@ -207,6 +207,47 @@ TEST_CASE("dups: the replica finds live duplicates through its key index", "[dup
   for (const auto& g : groups) CHECK(g.key != "明达科技");
 }
 
+TEST_CASE("dups: pairs from a key many customers share are bounded by the limit", "[dups]") {
+  // 60 customers with one name make 1,770 pairs; sync asks for a bounded number
+  // (a first sync of a large team pulls thousands of customers with common names).
+  ScratchDir dir("kehu-dups-many");
+  auto rep = Replica::create(dir.file("r.db"), "pw");
+  std::vector<std::string> ids;
+  rep->batch([&] {
+    for (int i = 0; i < 60; ++i) {
+      char phone[16];
+      std::snprintf(phone, sizeof phone, "139%08d", i);
+      ids.push_back(rep->add("customers", customer("华信电子有限公司", phone)).id);
+    }
+  });
+  bool truncated = true;
+  CHECK(rep->duplicates_involving(ids, 0, &truncated).size() == 1770);
+  CHECK_FALSE(truncated);
+  CHECK(rep->duplicates_involving(ids, 2000, &truncated).size() == 1770);
+  CHECK_FALSE(truncated);
+  auto some = rep->duplicates_involving(ids, 50, &truncated);
+  CHECK(some.size() == 50);
+  CHECK(truncated);
+  for (const auto& p : some) CHECK(p.kinds == std::vector<std::string>{"name"});
+  // One customer's pairs (the lookup path, fewer ids than the scan threshold).
+  CHECK(rep->duplicates_involving({ids[7]}, 10, &truncated).size() == 10);
+  CHECK(truncated);
+  CHECK(rep->duplicates_involving({ids[7]}, 59, &truncated).size() == 59);
+  CHECK_FALSE(truncated);
+  // More than 500 ids: one pass over every shared key (the scan path).
+  rep->batch([&] {
+    for (int i = 0; i < 500; ++i) {
+      char phone[16];
+      std::snprintf(phone, sizeof phone, "137%08d", i);
+      ids.push_back(rep->add("customers", customer("远景物流" + std::to_string(i) + "号", phone)).id);
+    }
+  });
+  CHECK(rep->duplicates_involving(ids, 0, &truncated).size() == 1770);
+  CHECK_FALSE(truncated);
+  CHECK(rep->duplicates_involving(ids, 3, &truncated).size() == 3);
+  CHECK(truncated);
+}
+
 TEST_CASE("dups: migration v5 builds the keys of an older replica, live customers only", "[dups]") {
   ScratchDir dir("kehu-dups-mig");
   const std::string path = dir.file("old.db");

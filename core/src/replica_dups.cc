@@ -112,8 +112,8 @@ std::vector<DuplicateGroup> Replica::duplicate_groups() const {
   return out;
 }
 
-std::vector<DuplicatePair> Replica::duplicates_involving(
-    const std::vector<std::string>& ids) const {
+std::vector<DuplicatePair> Replica::duplicates_involving(const std::vector<std::string>& ids,
+                                                         std::size_t limit, bool* truncated) const {
   auto& keys = impl_->index.keys();
   std::set<std::int64_t> wanted;
   for (const auto& id : ids) {
@@ -121,28 +121,35 @@ std::vector<DuplicatePair> Replica::duplicates_involving(
   }
   // (smaller docid, larger docid) -> kinds
   std::map<std::pair<std::int64_t, std::int64_t>, std::set<std::string>> pairs;
+  bool full = false;  // a pair beyond `limit` was found: stop looking
   auto add = [&](std::int64_t a, std::int64_t b, const std::string& kind) {
     if (a == b) return;
-    pairs[{std::min(a, b), std::max(a, b)}].insert(kind);
+    const std::pair<std::int64_t, std::int64_t> ab{std::min(a, b), std::max(a, b)};
+    if (limit && pairs.size() >= limit && !pairs.count(ab)) {
+      full = true;
+      return;
+    }
+    pairs[ab].insert(kind);
   };
   if (wanted.size() > kScanAbove) {
     const auto hits = keys.shared_keys();
-    for (std::size_t i = 0; i < hits.size();) {
+    for (std::size_t i = 0; i < hits.size() && !full;) {
       std::size_t j = i;
       while (j < hits.size() && hits[j].kind == hits[i].kind && hits[j].key == hits[i].key) ++j;
       for (const auto& group : split_by_region(hits, i, j)) {
-        for (std::int64_t a : group) {
-          if (!wanted.count(a)) continue;
-          for (std::int64_t b : group) add(a, b, hits[i].kind);
+        for (std::size_t x = 0; x < group.size() && !full; ++x) {
+          if (!wanted.count(group[x])) continue;
+          for (std::size_t y = 0; y < group.size() && !full; ++y) add(group[x], group[y], hits[i].kind);
         }
       }
       i = j;
     }
   } else {
-    for (std::int64_t d : wanted) {
-      for (const auto& hit : keys.lookup(keys.keys_of(d))) add(d, hit.docid, hit.kind);
+    for (auto d = wanted.begin(); d != wanted.end() && !full; ++d) {
+      for (const auto& hit : keys.lookup(keys.keys_of(*d))) add(*d, hit.docid, hit.kind);
     }
   }
+  if (truncated) *truncated = full;
   std::vector<DuplicatePair> out;
   for (const auto& [ab, kinds] : pairs) {
     auto a = impl_->load_customer_docid(ab.first);

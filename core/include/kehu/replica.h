@@ -182,8 +182,13 @@ class Replica {
   std::vector<DuplicateMatch> find_duplicates(const json& fields, std::string_view except_id = {}) const;
   // Every key shared by two live customers or more (one pass over the index).
   std::vector<DuplicateGroup> duplicate_groups() const;
-  // Pairs of live customers sharing a key where one of them is in `ids`.
-  std::vector<DuplicatePair> duplicates_involving(const std::vector<std::string>& ids) const;
+  // Pairs of live customers sharing a key where one of them is in `ids`: at most
+  // `limit` (0: all), by code; `*truncated` (if given) tells whether there were
+  // more. A key held by n customers makes n(n-1)/2 pairs, so callers that only
+  // show a few (sync) bound the work and the memory with `limit`.
+  std::vector<DuplicatePair> duplicates_involving(const std::vector<std::string>& ids,
+                                                  std::size_t limit = 0,
+                                                  bool* truncated = nullptr) const;
   // Ids of the customers whose create is still in the change log (pending).
   std::vector<std::string> pending_customer_creates() const;
   // Merges OTHER into KEEP in one transaction (see duplicates.h, MergeReport):

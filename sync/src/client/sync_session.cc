@@ -346,7 +346,8 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.pull(report);
   // 查重 across devices: what arrived and what was made here since the last sync.
   created_here.insert(created_here.end(), s.arrived.begin(), s.arrived.end());
-  for (const auto& p : replica.duplicates_involving(created_here)) {
+  for (const auto& p : replica.duplicates_involving(created_here, SyncReport::kDuplicatesReported,
+                                                    &report.more_possible_duplicates)) {
     report.possible_duplicates.push_back(describe_pair(p));
   }
   s.refresh_schema();

@@ -44,6 +44,9 @@ struct SyncReport {
   // Customers pulled or created here since the last sync that share a phone,
   // WeChat or name key with another live customer (duplicates.h describe_pair()).
   std::vector<std::string> possible_duplicates;
+  // More pairs than kDuplicatesReported exist (kehu customer duplicates lists all).
+  bool more_possible_duplicates = false;
+  static constexpr std::size_t kDuplicatesReported = 200;
 };
 
 // Logs in with a password and stores server URL, user, role, token and
