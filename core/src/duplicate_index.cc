@@ -65,15 +65,22 @@ std::vector<DuplicateIndex::Hit> DuplicateIndex::lookup(const std::vector<DupKey
   return out;
 }
 
-std::vector<DuplicateIndex::Hit> DuplicateIndex::shared_keys() {
-  auto st = db_.prepare(
-      "SELECT k.kind, k.key, k.docid, k.region FROM customer_keys k JOIN "
-      "(SELECT kind, key FROM customer_keys GROUP BY kind, key HAVING count(*) > 1) d "
-      "ON d.kind = k.kind AND d.key = k.key ORDER BY k.kind, k.key, k.docid");
-  std::vector<Hit> out;
-  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(3), st.int64(2)});
-  st.reset();
-  return out;
+void DuplicateIndex::for_each_shared_key(const std::function<bool(const std::vector<Hit>&)>& fn) {
+  // The primary key (kind, key, docid) gives the order; a key with one holder
+  // is skipped as its run ends.
+  auto st = db_.prepare("SELECT kind, key, docid, region FROM customer_keys ORDER BY kind, key, docid");
+  std::vector<Hit> run;
+  auto flush = [&] {
+    const bool go_on = run.size() < 2 || fn(run);
+    run.clear();
+    return go_on;
+  };
+  while (st.step()) {
+    Hit h{st.text(0), st.text(1), st.text(3), st.int64(2)};
+    if (!run.empty() && (run.front().kind != h.kind || run.front().key != h.key) && !flush()) return;
+    run.push_back(std::move(h));
+  }
+  flush();
 }
 
 }  // namespace kehu

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,10 @@ class DuplicateIndex {
   };
   // Live customers holding one of `keys` (name keys: region-compatible).
   std::vector<Hit> lookup(const std::vector<DupKey>& keys);
-  // Every key held by two customers or more, with its holders, by (kind, key, docid).
-  std::vector<Hit> shared_keys();
+  // Each key held by two customers or more, with its holders by docid, one key at
+  // a time in (kind, key) order, without holding the others in memory; stops
+  // when fn returns false.
+  void for_each_shared_key(const std::function<bool(const std::vector<Hit>&)>& fn);
   // The keys one customer holds.
   std::vector<DupKey> keys_of(std::int64_t docid);
 

@@ -84,15 +84,12 @@ std::vector<DuplicateMatch> Replica::find_duplicates(const json& fields,
 }
 
 std::vector<DuplicateGroup> Replica::duplicate_groups() const {
-  const auto hits = impl_->index.keys().shared_keys();
   std::vector<DuplicateGroup> out;
-  for (std::size_t i = 0; i < hits.size();) {
-    std::size_t j = i;
-    while (j < hits.size() && hits[j].kind == hits[i].kind && hits[j].key == hits[i].key) ++j;
-    for (const auto& docids : split_by_region(hits, i, j)) {
+  impl_->index.keys().for_each_shared_key([&](const std::vector<DuplicateIndex::Hit>& hits) {
+    for (const auto& docids : split_by_region(hits, 0, hits.size())) {
       DuplicateGroup g;
-      g.kind = hits[i].kind;
-      g.key = hits[i].key;
+      g.kind = hits[0].kind;
+      g.key = hits[0].key;
       for (std::int64_t d : docids) {
         if (auto r = impl_->load_customer_docid(d); r && !r->deleted)
           g.customers.push_back(std::move(*r));
@@ -101,8 +98,8 @@ std::vector<DuplicateGroup> Replica::duplicate_groups() const {
       std::sort(g.customers.begin(), g.customers.end(), by_code);
       out.push_back(std::move(g));
     }
-    i = j;
-  }
+    return true;
+  });
   // Phone first (the surest), then WeChat, then names; each by its first code.
   auto rank = [](const std::string& k) { return k == "phone" ? 0 : k == "wechat" ? 1 : 2; };
   std::stable_sort(out.begin(), out.end(), [&](const DuplicateGroup& a, const DuplicateGroup& b) {
@@ -132,18 +129,15 @@ std::vector<DuplicatePair> Replica::duplicates_involving(const std::vector<std::
     pairs[ab].insert(kind);
   };
   if (wanted.size() > kScanAbove) {
-    const auto hits = keys.shared_keys();
-    for (std::size_t i = 0; i < hits.size() && !full;) {
-      std::size_t j = i;
-      while (j < hits.size() && hits[j].kind == hits[i].kind && hits[j].key == hits[i].key) ++j;
-      for (const auto& group : split_by_region(hits, i, j)) {
+    keys.for_each_shared_key([&](const std::vector<DuplicateIndex::Hit>& hits) {
+      for (const auto& group : split_by_region(hits, 0, hits.size())) {
         for (std::size_t x = 0; x < group.size() && !full; ++x) {
           if (!wanted.count(group[x])) continue;
-          for (std::size_t y = 0; y < group.size() && !full; ++y) add(group[x], group[y], hits[i].kind);
+          for (std::size_t y = 0; y < group.size() && !full; ++y) add(group[x], group[y], hits[0].kind);
         }
       }
-      i = j;
-    }
+      return !full;
+    });
   } else {
     for (auto d = wanted.begin(); d != wanted.end() && !full; ++d) {
       for (const auto& hit : keys.lookup(keys.keys_of(*d))) add(*d, hit.docid, hit.kind);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -345,7 +346,9 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.check_approvals(report);
   s.pull(report);
   // 查重 across devices: what arrived and what was made here since the last sync.
-  created_here.insert(created_here.end(), s.arrived.begin(), s.arrived.end());
+  created_here.insert(created_here.end(), std::make_move_iterator(s.arrived.begin()),
+                      std::make_move_iterator(s.arrived.end()));
+  std::vector<std::string>().swap(s.arrived);
   for (const auto& p : replica.duplicates_involving(created_here, SyncReport::kDuplicatesReported,
                                                     &report.more_possible_duplicates)) {
     report.possible_duplicates.push_back(describe_pair(p));
