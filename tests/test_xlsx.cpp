@@ -706,6 +706,22 @@ TEST_CASE(
   CHECK(back.created == 2);
   REQUIRE(other->find_customer("C202601001").has_value());
   CHECK(other->find_customer("C202601001")->fields.value("name", "") == "甲科技有限公司");
+  // The child sheets are refused by name, before any row is read as a customer.
+  for (const char* sheet : {"跟进记录", "订单"}) {
+    INFO(sheet);
+    ImportOptions o;
+    o.sheet = sheet;
+    o.dry_run = true;
+    try {
+      import_xlsx(*other, path, o);
+      FAIL("importing the child sheet should fail");
+    } catch (const Error& e) {
+      CHECK(e.code() == Errc::validation);
+      CHECK_THAT(e.what(), Contains(std::string("sheet \"") + sheet + "\" lists") &&
+                               Contains("does not import"));
+    }
+  }
+  CHECK(other->list(ListQuery{}).size() == 2);
 }
 
 TEST_CASE("kehu export and import of xlsx round-trip every customer, and re-import changes nothing",

@@ -347,6 +347,16 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
     throw Error(Errc::validation,
                 path + ": sheet \"" + table.sheet + "\" is empty (no header row)");
   }
+  // The export's 跟进记录 and 订单 sheets list child records, one per row; read as
+  // customer rows they would only produce confusing "required" errors.
+  for (const CollectionDef& c : replica.schema().collections()) {
+    if (c.name != "customers" && c.zh == table.sheet) {
+      throw Error(Errc::validation,
+                  path + ": sheet \"" + table.sheet + "\" lists " + c.zh + " (" + c.name +
+                      "), one per row; kehu import reads customer rows (the sheet 客户 of an "
+                      "export) and does not import " + c.name + " from their own sheet");
+    }
+  }
   return sheet::import_rows(replica, path, table.rows, opts, std::move(report));
 }
 
