@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -599,6 +600,42 @@ TEST_CASE("backup and rekey", "[replica]") {
   auto reopened = Replica::open(fx.path, "new 'quoted' passphrase");
   CHECK(customers(*reopened).size() == 3);
   CHECK(reopened->pending_changes(0, 100).size() == 4);
+}
+
+TEST_CASE("import: a row with a known code updates it from only the columns the sheet has",
+          "[replica]") {
+  ReplicaFixture fx;
+  Replica& rep = *fx.rep;
+  const std::string code = rep.add("customers", customer_inputs("明达科技", "13800138000")).code;
+  const std::string file = fx.dir.file("owners.csv");
+  {
+    std::ofstream out(file, std::ios::binary);
+    // Reassigning owners: code and the changed column only. The second row's code
+    // is unknown, so it creates a customer and needs every required field; the
+    // third creates one and the fourth updates that one from the same file.
+    out << "客户编号,负责人,客户名称,联系人,联系电话,核心需求\n"
+        << code << ",王五,,,,\n"
+        << "C209901001,李四,,,,\n"
+        << "C209901002,赵六,华信物流,钱七,13900139000,运输\n"
+        << "C209901002,孙八,,,,\n";
+  }
+  ImportReport dry = import_csv(rep, file, {/*dry_run=*/true, /*skip_bad=*/false});
+  REQUIRE(dry.bad_rows == 1);
+  std::set<std::string> missing;
+  for (const auto& is : dry.issues) {
+    CHECK(is.line == 3);
+    missing.insert(is.reason);
+  }
+  CHECK(missing == std::set<std::string>{"客户名称 (name) is required", "联系人 (contact) is required",
+                                         "联系电话 (phone) is required", "核心需求 (need) is required"});
+  ImportReport done = import_csv(rep, file, {/*dry_run=*/false, /*skip_bad=*/true});
+  CHECK(done.written);
+  CHECK(done.created == 1);
+  CHECK(done.updated == 2);
+  CHECK(rep.require(code).fields.value("owner", "") == "王五");
+  CHECK(rep.require(code).fields.value("name", "") == "明达科技");  // empty cells change nothing
+  CHECK(rep.require("C209901002").fields.value("owner", "") == "孙八");
+  CHECK_FALSE(rep.find_customer("C209901001").has_value());
 }
 
 TEST_CASE("import_csv of the UTF-8 sample sheet", "[replica]") {

@@ -1,6 +1,7 @@
 // The sheet pipeline (sheet_internal.h) and its CSV ends: import_csv, export_csv.
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -95,8 +96,11 @@ struct ParsedRow {
   std::vector<ImportIssue> issues;
 };
 
-// Validates one row into stored values; collects every bad field.
-ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<Column>& cols) {
+// Validates one row into stored values; collects every bad field. A row whose
+// code `is_update` knows updates that customer: it needs only the code and the
+// cells it changes, so required fields are checked only for new customers.
+ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<Column>& cols,
+                    const std::function<bool(const std::string&)>& is_update) {
   ParsedRow out;
   out.line = row.line;
   bool has_followup = false;
@@ -121,19 +125,24 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
     }
   }
   if (!has_followup) out.followup = json::object();
-  auto required = [&](const CollectionDef& coll, const json& values) {
+  auto missing = [&](const CollectionDef& coll, const json& values) {
+    std::vector<ImportIssue> found;
     for (const auto& f : coll.fields) {
       if (!f.required || f.derived) continue;
       if (values.contains(f.key)) continue;
       bool already = false;  // a bad value is reported once, not again as missing
       for (const auto& is : out.issues) already |= (is.field == f.zh || is.field == f.key);
-      if (!already) {
-        out.issues.push_back({row.line, f.zh, "", f.zh + " (" + f.key + ") is required"});
-      }
+      if (!already) found.push_back({row.line, f.zh, "", f.zh + " (" + f.key + ") is required"});
     }
+    return found;
   };
-  required(schema.collection(kCustomers), out.customer);
-  if (!out.followup.empty()) required(schema.collection(kFollowups), out.followup);
+  std::vector<ImportIssue> absent = missing(schema.collection(kCustomers), out.customer);
+  const std::string code = out.customer.value("code", "");
+  if (!absent.empty() && !code.empty() && is_update(code)) absent.clear();
+  if (!out.followup.empty()) {
+    for (auto& is : missing(schema.collection(kFollowups), out.followup)) absent.push_back(std::move(is));
+  }
+  for (auto& is : absent) out.issues.push_back(std::move(is));
   return out;
 }
 
@@ -272,12 +281,18 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   }
   std::vector<ParsedRow> good;
   good.reserve(rows.size());
+  // Codes of the replica's customers, and of rows above that create one.
+  std::set<std::string> codes_above;
+  auto is_update = [&](const std::string& code) {
+    return codes_above.count(code) > 0 || replica.find_customer(code).has_value();
+  };
   ImportDuplicateCheck duplicates(replica);  // 查重 (duplicates.h)
   for (std::size_t i = 1; i < rows.size(); ++i) {
     ++report.rows;
-    ParsedRow pr = parse_row(schema, rows[i], cols);
+    ParsedRow pr = parse_row(schema, rows[i], cols, is_update);
     if (pr.issues.empty() && opts.check_duplicates) pr.issues = duplicates.check(pr.line, pr.customer);
     if (pr.issues.empty()) {
+      if (pr.customer.contains("code")) codes_above.insert(pr.customer["code"].get<std::string>());
       good.push_back(std::move(pr));
     } else {
       ++report.bad_rows;
