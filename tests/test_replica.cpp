@@ -201,6 +201,22 @@ TEST_CASE("record and change ids are UUIDv7: unique, in creation order", "[repli
   CHECK(ms > now - 60'000);
 }
 
+TEST_CASE("device ids are random (v4): their prefix tells devices made together apart",
+          "[replica]") {
+  // The first characters of a device id label it in history ("王五@1a2b3c4d") and
+  // in provisional codes; a time-ordered id would share them across devices.
+  ScratchDir dir{"kehu-device-ids"};
+  std::set<std::string> prefixes;
+  for (int i = 0; i < 4; ++i) {
+    auto rep = Replica::create(dir.file("r" + std::to_string(i) + ".db"), kPass);
+    const std::string id = rep->meta("device_id");
+    REQUIRE(id.size() == 36);
+    CHECK(id[14] == '4');
+    prefixes.insert(id.substr(0, 8));
+  }
+  CHECK(prefixes.size() == 4);  // 32 random bits each: equal with chance ~1e-9
+}
+
 TEST_CASE("add, edit, remove and restore each log exactly one change", "[replica]") {
   ReplicaFixture fx;
   Replica& rep = *fx.rep;

@@ -59,7 +59,7 @@ std::unique_ptr<Replica> Replica::create(const std::string& path, std::string_vi
     configure(db);
     migrate(db);
     auto impl = std::make_unique<Impl>(std::move(db), std::string(passphrase));
-    impl->device_id = new_uuid();
+    impl->device_id = new_random_uuid();  // its prefix labels the device: random, not time
     impl->in_tx([&] {
       impl->set_meta("device_id", impl->device_id);
       impl->set_meta("author", default_author());

@@ -117,7 +117,11 @@ json overlay_change(const json& values, const Change& change,
                     const std::function<bool(const std::string&)>& is_tags);
 
 // New UUID v7, lower-case: time-ordered (creation order within a process), 62 random bits.
+// For record and change ids, which indexes keep in order.
 std::string new_uuid();
+// New random UUID v4, lower-case: for ids whose prefix must tell them apart (a
+// device id's first characters label it in history and in provisional codes).
+std::string new_random_uuid();
 // Current UTC time as "YYYY-MM-DDTHH:MM:SSZ"; today's date in the local time zone
 // as "YYYY-MM-DD" (sales teams date follow-ups by their own calendar).
 std::string now_iso8601();
