@@ -788,8 +788,9 @@ TEST_CASE("a --limit page in code order is the first rows of the whole list", "[
     for (std::size_t limit : {1, 50, 3000}) {
       ListQuery page = c.q;
       page.limit = limit;
-      std::vector<std::string> expected(whole.begin(),
-                                        whole.begin() + static_cast<std::ptrdiff_t>(std::min(limit, whole.size())));
+      std::vector<std::string> expected(
+          whole.begin(),
+          whole.begin() + static_cast<std::ptrdiff_t>(std::min(limit, whole.size())));
       INFO(c.what << ", --limit " << limit << ", " << whole.size() << " in all");
       CHECK(codes(rep.list(page)) == expected);
     }

@@ -239,7 +239,8 @@ TEST_CASE("dups: pairs from a key many customers share are bounded by the limit"
     for (int i = 0; i < 500; ++i) {
       char phone[16];
       std::snprintf(phone, sizeof phone, "137%08d", i);
-      ids.push_back(rep->add("customers", customer("远景物流" + std::to_string(i) + "号", phone)).id);
+      ids.push_back(
+          rep->add("customers", customer("远景物流" + std::to_string(i) + "号", phone)).id);
     }
   });
   CHECK(rep->duplicates_involving(ids, 0, &truncated).size() == 1770);

@@ -189,7 +189,7 @@ TEST_CASE("record and change ids are UUIDv7: unique, in creation order", "[repli
   for (const auto& id : {ids.front(), ids.back()}) {
     REQUIRE(id.size() == 36);
     CHECK(id[8] == '-');
-    CHECK(id[14] == '7');  // version 7
+    CHECK(id[14] == '7');                                          // version 7
     CHECK(std::string("89ab").find(id[19]) != std::string::npos);  // RFC 9562 variant
   }
   // The first 48 bits are the Unix time in milliseconds.
@@ -642,8 +642,9 @@ TEST_CASE("import: a row with a known code updates it from only the columns the 
     CHECK(is.line == 3);
     missing.insert(is.reason);
   }
-  CHECK(missing == std::set<std::string>{"客户名称 (name) is required", "联系人 (contact) is required",
-                                         "联系电话 (phone) is required", "核心需求 (need) is required"});
+  CHECK(missing ==
+        std::set<std::string>{"客户名称 (name) is required", "联系人 (contact) is required",
+                              "联系电话 (phone) is required", "核心需求 (need) is required"});
   ImportReport done = import_csv(rep, file, {/*dry_run=*/false, /*skip_bad=*/true});
   CHECK(done.written);
   CHECK(done.created == 1);

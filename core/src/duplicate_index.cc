@@ -68,7 +68,8 @@ std::vector<DuplicateIndex::Hit> DuplicateIndex::lookup(const std::vector<DupKey
 void DuplicateIndex::for_each_shared_key(const std::function<bool(const std::vector<Hit>&)>& fn) {
   // The primary key (kind, key, docid) gives the order; a key with one holder
   // is skipped as its run ends.
-  auto st = db_.prepare("SELECT kind, key, docid, region FROM customer_keys ORDER BY kind, key, docid");
+  auto st =
+      db_.prepare("SELECT kind, key, docid, region FROM customer_keys ORDER BY kind, key, docid");
   std::vector<Hit> run;
   auto flush = [&] {
     const bool go_on = run.size() < 2 || fn(run);
@@ -77,7 +78,8 @@ void DuplicateIndex::for_each_shared_key(const std::function<bool(const std::vec
   };
   while (st.step()) {
     Hit h{st.text(0), st.text(1), st.text(3), st.int64(2)};
-    if (!run.empty() && (run.front().kind != h.kind || run.front().key != h.key) && !flush()) return;
+    if (!run.empty() && (run.front().kind != h.kind || run.front().key != h.key) && !flush())
+      return;
     run.push_back(std::move(h));
   }
   flush();

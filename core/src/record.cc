@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 #include <set>
 #include <type_traits>
 
@@ -246,9 +246,10 @@ std::string new_uuid() {
   static std::uint32_t counter = 0;
   unsigned char b[16];
   if (RAND_bytes(b, sizeof b) != 1) throw Error(Errc::internal, "RAND_bytes failed");
-  std::uint64_t ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                    std::chrono::system_clock::now().time_since_epoch())
-                                                    .count());
+  std::uint64_t ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   {
     std::lock_guard<std::mutex> lock(mu);
     if (ms > last_ms) {

@@ -133,7 +133,8 @@ std::vector<DuplicatePair> Replica::duplicates_involving(const std::vector<std::
       for (const auto& group : split_by_region(hits, 0, hits.size())) {
         for (std::size_t x = 0; x < group.size() && !full; ++x) {
           if (!wanted.count(group[x])) continue;
-          for (std::size_t y = 0; y < group.size() && !full; ++y) add(group[x], group[y], hits[0].kind);
+          for (std::size_t y = 0; y < group.size() && !full; ++y)
+            add(group[x], group[y], hits[0].kind);
         }
       }
       return !full;

@@ -211,8 +211,9 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
       // The first page in code order: walk the code index (code -> rowid, no
       // record read) and read and check only the customers it passes until the
       // page is full, instead of reading and parsing every match (bench B9).
-      auto st = db.prepare(std::string("SELECT rowid FROM records WHERE code IS NOT NULL ORDER BY code") +
-                           (desc ? " DESC" : ""));
+      auto st =
+          db.prepare(std::string("SELECT rowid FROM records WHERE code IS NOT NULL ORDER BY code") +
+                     (desc ? " DESC" : ""));
       while (out.size() < q.limit && st.step()) {
         const std::int64_t docid = st.int64(0);
         if (docids && !std::binary_search(docids->begin(), docids->end(), docid)) continue;

@@ -140,7 +140,8 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
   const std::string code = out.customer.value("code", "");
   if (!absent.empty() && !code.empty() && is_update(code)) absent.clear();
   if (!out.followup.empty()) {
-    for (auto& is : missing(schema.collection(kFollowups), out.followup)) absent.push_back(std::move(is));
+    for (auto& is : missing(schema.collection(kFollowups), out.followup))
+      absent.push_back(std::move(is));
   }
   for (auto& is : absent) out.issues.push_back(std::move(is));
   return out;

@@ -354,7 +354,8 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
       throw Error(Errc::validation,
                   path + ": sheet \"" + table.sheet + "\" lists " + c.zh + " (" + c.name +
                       "), one per row; kehu import reads customer rows (the sheet 客户 of an "
-                      "export) and does not import " + c.name + " from their own sheet");
+                      "export) and does not import " +
+                      c.name + " from their own sheet");
     }
   }
   return sheet::import_rows(replica, path, table.rows, opts, std::move(report));
