@@ -159,7 +159,7 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
   return after;
 }
 
-void Replica::Impl::refresh_derived(const std::string& customer_id) {
+void Replica::Impl::refresh_derived(const std::string& customer_id, bool unset) {
   auto& st = db.cached(
       "SELECT fields FROM records WHERE parent = ? AND collection = 'followups' AND deleted = 0");
   st.bind(1, customer_id);
@@ -170,6 +170,7 @@ void Replica::Impl::refresh_derived(const std::string& customer_id) {
     if (d > latest) latest = d;
   }
   st.reset();
+  if (unset && latest.empty()) return;
   db.cached("UPDATE records SET last_followup_at = ? WHERE id = ?")
       .bind_text_or_null(1, latest)
       .bind(2, customer_id)

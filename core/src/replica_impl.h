@@ -88,7 +88,9 @@ struct Replica::Impl {
                       std::string_view cause = {});
 
   // Recomputes derived fields of a customer (last_followup_at) from its follow-ups.
-  void refresh_derived(const std::string& customer_id);
+  // `unset`: the customer's derived columns are known to be empty still (just
+  // inserted), so a customer without follow-ups needs no write.
+  void refresh_derived(const std::string& customer_id, bool unset = false);
   // A new customer code for today's month: leased, local, or provisional.
   std::string allocate_code();
   // Frees `code` for `record_id`: another local record holding it gets a new one.

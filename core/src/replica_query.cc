@@ -107,30 +107,27 @@ std::unordered_set<std::string> Replica::Impl::pending_ids() {
 }
 
 void Replica::Impl::store(const Record& r) {
-  db.cached("UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ? WHERE id = ?")
-      .bind_text_or_null(1, r.code)
+  // Looked up first: an UPDATE that matches nothing costs several times this
+  // SELECT in SQLCipher (B1, B4 measured), and every create would pay it.
+  const std::int64_t existing = rowid_of(r.id);
+  auto& st = existing == 0
+                 ? db.cached(
+                       "INSERT INTO records(code, parent, rev, deleted, fields, id, collection) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)")
+                 : db.cached(
+                       "UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ? "
+                       "WHERE id = ?");
+  st.bind_text_or_null(1, r.code)
       .bind_text_or_null(2, r.parent)
       .bind(3, r.rev)
       .bind(4, r.deleted ? 1 : 0)
       .bind(5, stored_fields(r.fields))
-      .bind(6, r.id)
-      .run();
-  const bool fresh = db.changes() == 0;
-  if (fresh) {
-    db.cached(
-          "INSERT INTO records(id, collection, code, parent, rev, deleted, fields) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, r.id)
-        .bind(2, r.collection)
-        .bind_text_or_null(3, r.code)
-        .bind_text_or_null(4, r.parent)
-        .bind(5, r.rev)
-        .bind(6, r.deleted ? 1 : 0)
-        .bind(7, stored_fields(r.fields))
-        .run();
-  }
+      .bind(6, r.id);
+  if (existing == 0) st.bind(7, r.collection);
+  st.run();
   if (r.collection == "customers") {
-    index.put(fresh ? db.last_insert_rowid() : rowid_of(r.id), r.code, r.deleted, r.fields, fresh);
+    const bool fresh = existing == 0;
+    index.put(fresh ? db.last_insert_rowid() : existing, r.code, r.deleted, r.fields, fresh);
   }
 }
 

@@ -230,19 +230,14 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
             .run();
       }
     }
-    std::set<std::string> customers_to_refresh;
+    std::set<std::string> customers_to_refresh, new_customers;
     for (const PulledRecord& p : records) {
       impl_->take_code(p.code, p.id);
       std::string fields = p.fields.dump();
       // The server's state is stored as sent; the view is the same text unless
       // local edits are still pending on top of it (rebuilt below).
-      auto& up = db.cached(
-          "UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ?, "
-          "server_fields = ?, server_deleted = ? WHERE id = ?");
-      up.bind_text_or_null(1, p.code).bind_text_or_null(2, p.parent).bind(3, p.rev);
-      up.bind(4, p.deleted ? 1 : 0).bind(5, fields).bind(6, fields).bind(7, p.deleted ? 1 : 0);
-      up.bind(8, p.id).run();
-      if (db.changes() == 0) {
+      const std::int64_t rowid = impl_->rowid_of(p.id);
+      if (rowid == 0) {
         auto& ins = db.cached(
             "INSERT INTO records(id, collection, code, parent, rev, deleted, fields, server_fields, "
             "server_deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -253,13 +248,21 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
           impl_->index.put(db.last_insert_rowid(), p.code, p.deleted, p.fields, /*fresh=*/true);
           // Its follow-ups may have come first (an earlier page, or before a
           // scope change brought the customer back).
-          customers_to_refresh.insert(p.id);
+          new_customers.insert(p.id);
         }
-      } else if (impl_->has_pending(p.id)) {
-        impl_->rebuild_view(p.id);
-        ++merged;
-      } else if (p.collection == "customers") {
-        impl_->index.put(impl_->rowid_of(p.id), p.code, p.deleted, p.fields);
+      } else {
+        auto& up = db.cached(
+            "UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ?, "
+            "server_fields = ?, server_deleted = ? WHERE rowid = ?");
+        up.bind_text_or_null(1, p.code).bind_text_or_null(2, p.parent).bind(3, p.rev);
+        up.bind(4, p.deleted ? 1 : 0).bind(5, fields).bind(6, fields).bind(7, p.deleted ? 1 : 0);
+        up.bind(8, rowid).run();
+        if (impl_->has_pending(p.id)) {
+          impl_->rebuild_view(p.id);
+          ++merged;
+        } else if (p.collection == "customers") {
+          impl_->index.put(rowid, p.code, p.deleted, p.fields);
+        }
       }
       for (const auto& alias : p.old_codes) {
         db.cached("INSERT OR REPLACE INTO code_aliases(alias, record_id) VALUES (?, ?)")
@@ -270,6 +273,9 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
       if (p.collection == "followups" && !p.parent.empty()) customers_to_refresh.insert(p.parent);
     }
     for (const auto& id : customers_to_refresh) impl_->refresh_derived(id);
+    for (const auto& id : new_customers) {
+      if (!customers_to_refresh.count(id)) impl_->refresh_derived(id, /*unset=*/true);
+    }
     impl_->set_meta("cursor", cursor);
   });
   return merged;
