@@ -223,9 +223,13 @@ void HttpServer::install_routes() {
       return push_.push(s, body);
     });
   });
+  // Not a Route: the answer is built as text (PullService::pull says why).
   http_->Post("/v1/pull", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
-      return pull_.pull(s, r.body.empty() ? json::object() : parse_body(r));
+    guarded(res, [&] {
+      const Session session = authenticate(req);
+      const json body = req.body.empty() ? json::object() : parse_body(req);
+      res.status = 200;
+      res.set_content(pull_.pull(session, body, clock_.now()), "application/json");
     });
   });
   http_->Get(R"(/v1/records/([^/]+)/history)", [this](const httplib::Request& req, httplib::Response& res) {
@@ -317,11 +321,16 @@ void HttpServer::install_team_routes() {
   });
 }
 
+Session HttpServer::authenticate(const httplib::Request& req) {
+  Session session = auth_.authenticate(req.get_header_value("Authorization"));
+  t_log.user = session.user;
+  return session;
+}
+
 void HttpServer::handle_authenticated(const httplib::Request& req, httplib::Response& res,
                                       const Route& route) {
   guarded(res, [&] {
-    const Session session = auth_.authenticate(req.get_header_value("Authorization"));
-    t_log.user = session.user;
+    const Session session = authenticate(req);
     json out = route(session, req);
     out["server_hlc"] = clock_.now();
     write_json(res, out);

@@ -68,6 +68,8 @@ class HttpServer {
   using Route = std::function<json(const Session&, const httplib::Request&)>;
   // Wraps a route: authenticates, runs it, adds server_hlc, answers errors.
   void handle_authenticated(const httplib::Request& req, httplib::Response& res, const Route& route);
+  // The session of the request's bearer token (throws Error(auth)); logged.
+  Session authenticate(const httplib::Request& req);
   void handle_login(const httplib::Request& req, httplib::Response& res);
   void install_routes();
   void install_team_routes();

@@ -1,5 +1,7 @@
 #include "postgres_store_txn.h"
 
+#include <utility>
+
 #include "kehu/error.h"
 #include "postgres_store.h"
 #include "record_state_codec.h"
@@ -262,7 +264,7 @@ sync::RecordState PostgresStoreTxn::load_record(std::string_view id) {
   return s;
 }
 
-std::optional<RecordView> PostgresStoreTxn::find_record_view(std::string_view id) {
+std::optional<RecordView> PostgresStoreTxn::find_record_text(std::string_view id) {
   pg::Params p;
   p.text(id);
   pg::Result r =
@@ -276,8 +278,14 @@ std::optional<RecordView> PostgresStoreTxn::find_record_view(std::string_view id
   v.code = r.text(0, 2);
   v.rev = r.int64(0, 3);
   v.deleted = r.boolean(0, 4);
-  v.fields = parse_stored(r.text(0, 5), "record fields");
+  v.fields_text = r.text(0, 5);
   v.old_codes = code_aliases(id);
+  return v;
+}
+
+std::optional<RecordView> PostgresStoreTxn::find_record_view(std::string_view id) {
+  auto v = find_record_text(id);
+  if (v) v->fields = parse_stored(std::exchange(v->fields_text, {}), "record fields");
   return v;
 }
 

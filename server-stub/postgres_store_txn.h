@@ -50,6 +50,7 @@ class PostgresStoreTxn final : public StoreTxn {
 
   sync::RecordState load_record(std::string_view id) override;
   std::optional<RecordView> find_record_view(std::string_view id) override;
+  std::optional<RecordView> find_record_text(std::string_view id) override;
   void save_record(const sync::RecordState& state, std::int64_t seq) override;
 
   std::int64_t next_seq() override;

@@ -10,6 +10,7 @@
 #include "hash_chain.h"
 #include "schema_service.h"
 #include "kehu/error.h"
+#include "record_state_codec.h"
 #include "server_config.h"
 
 namespace kehu::server {
@@ -54,15 +55,34 @@ std::int64_t parse_limit(const json& body) {
   return std::min(it->get<std::int64_t>(), config::kMaxPullLimit);
 }
 
-json record_json(const RecordView& v, Role role, Access access, const Schema& schema) {
-  json fields = v.fields;
-  if (const CollectionDef* coll = schema.find(v.collection)) {
-    AccessPolicy::redact_fields(role, *coll, fields);
-    if (access == Access::masked) AccessPolicy::mask_fields(*coll, fields);
+// A record as pull sends it. Its values go out as stored, unparsed, unless the
+// role and access cut or mask some of them.
+std::string record_text(const RecordView& v, Role role, Access access, const Schema& schema) {
+  std::string fields = v.fields_text;
+  const CollectionDef* coll = schema.find(v.collection);
+  if (coll != nullptr && AccessPolicy::redacts(role, access)) {
+    json parsed = parse_stored(fields, "record fields");
+    AccessPolicy::redact_fields(role, *coll, parsed);
+    if (access == Access::masked) AccessPolicy::mask_fields(*coll, parsed);
+    fields = parsed.dump(-1, ' ', false, json::error_handler_t::replace);
   }
-  return {{"id", v.id},     {"collection", v.collection}, {"code", v.code},
-          {"parent", v.parent}, {"rev", v.rev},           {"deleted", v.deleted},
-          {"old_codes", v.old_codes}, {"fields", std::move(fields)}};
+  std::string out = R"({"id":)" + json(v.id).dump() + R"(,"collection":)" + json(v.collection).dump() +
+                    R"(,"code":)" + json(v.code).dump() + R"(,"parent":)" + json(v.parent).dump() +
+                    R"(,"rev":)" + std::to_string(v.rev) + R"(,"deleted":)" +
+                    (v.deleted ? "true" : "false") + R"(,"old_codes":)" + json(v.old_codes).dump() +
+                    R"(,"fields":)" + fields + "}";
+  return out;
+}
+
+// A revision as pull sends it: its stored canonical text with the chain's two
+// hashes added, without a parse when nothing of it is cut for the role.
+std::string revision_text(const StoredRevision& r) {
+  const std::string& body = r.body;
+  if (body.size() < 3 || body.front() != '{' || body.back() != '}') {
+    return wire_revision(r).dump(-1, ' ', false, json::error_handler_t::replace);  // throws if damaged
+  }
+  return body.substr(0, body.size() - 1) + R"(,"prev_hash":)" + json(r.prev_hash).dump() +
+         R"(,"hash":)" + json(r.hash).dump() + "}";
 }
 
 json revision_json(const StoredRevision& r, Role role, Access access, const Schema& schema) {
@@ -88,9 +108,10 @@ class ScopeView {
  public:
   ScopeView(StoreTxn& txn, const Session& session) : txn_(txn), session_(session) {}
 
+  // The record with its values as stored text (RecordView::fields_text).
   const std::optional<RecordView>& record(const std::string& id) {
     auto it = records_.find(id);
-    if (it == records_.end()) it = records_.emplace(id, txn_.find_record_view(id)).first;
+    if (it == records_.end()) it = records_.emplace(id, txn_.find_record_text(id)).first;
     return it->second;
   }
 
@@ -106,7 +127,8 @@ class ScopeView {
     auto it = access_.find(customer_id);
     if (it != access_.end()) return it->second;
     const auto& c = record(customer_id);
-    Access a = c ? AccessPolicy::customer_access(session_, c->fields) : Access::none;
+    Access a = c ? AccessPolicy::customer_access(session_, parse_stored(c->fields_text, "record fields"))
+                 : Access::none;
     access_.emplace(customer_id, a);
     return a;
   }
@@ -120,7 +142,7 @@ class ScopeView {
 
 }  // namespace
 
-json PullService::pull(const Session& session, const json& body) {
+std::string PullService::pull(const Session& session, const json& body, std::int64_t server_hlc) {
   Cursor cursor = parse_cursor(body);
   const std::int64_t limit = parse_limit(body);
   // The user's role or regions changed since this cursor was made: what the
@@ -138,16 +160,30 @@ json PullService::pull(const Session& session, const json& body) {
   ScopeView scope(*txn, session);
   const json custom_fields = custom_field_list(*txn);
   const auto schema = store_schema(*txn);
-  json revisions = json::array(), records = json::array(), removed = json::array();
+  // Built as text: the stored values and revisions go out without a parse
+  // unless the role needs some of them cut (AccessPolicy::redacts) or scope
+  // decisions read them.
+  const bool per_customer = !AccessPolicy::sees_everything(session.role);
+  std::string records, revisions;
+  json removed = json::array();
   std::set<std::string> sent, gone;
+  auto append = [](std::string& list, const std::string& item) {
+    if (!list.empty()) list += ',';
+    list += item;
+  };
   auto send_record = [&](const RecordView& v, Access access) {
-    if (sent.insert(v.id).second) records.push_back(record_json(v, session.role, access, *schema));
+    if (sent.insert(v.id).second) append(records, record_text(v, session.role, access, *schema));
   };
   for (const auto& r : page) {
     const auto& view = scope.record(r.record_id);
     if (!view) continue;  // cannot happen: a revision always saves its record
     const std::string customer = scope.customer_of(*view);
     const Access access = scope.access_to_customer(customer);
+    if (!per_customer && !AccessPolicy::redacts(session.role, access)) {
+      append(revisions, revision_text(r));
+      send_record(*view, access);
+      continue;
+    }
     json wire = wire_revision(r);
     const bool moved = moves_scope(wire);
     if (access == Access::none) {
@@ -156,9 +192,9 @@ json PullService::pull(const Session& session, const json& body) {
       continue;
     }
     AccessPolicy::redact_revision(session.role, access, wire, *schema);
-    revisions.push_back(std::move(wire));
+    append(revisions, wire.dump(-1, ' ', false, json::error_handler_t::replace));
     send_record(*view, access);
-    if (moved && !AccessPolicy::sees_everything(session.role)) {
+    if (moved && per_customer) {
       // It may have just entered the scope: bring its children along, whose own
       // revisions may all lie before the cursor.
       for (const auto& child : txn->child_ids(customer)) {
@@ -169,13 +205,12 @@ json PullService::pull(const Session& session, const json& body) {
   const std::int64_t next = page.empty() ? cursor.seq : page.back().seq;
   std::string next_cursor = std::to_string(next);
   if (session.scope_version != 0) next_cursor += "." + std::to_string(session.scope_version);
-  json out = {{"records", std::move(records)},
-              {"revisions", std::move(revisions)},
-              {"removed", std::move(removed)},
-              {"next_cursor", std::move(next_cursor)},
-              {"more", more},
-              {"schema_version", custom_fields["version"]}};
-  if (reset) out["reset"] = true;
+  std::string out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions +
+                    R"(],"removed":)" + removed.dump() + R"(,"next_cursor":)" + json(next_cursor).dump() +
+                    R"(,"more":)" + (more ? "true" : "false") +
+                    R"(,"schema_version":)" + custom_fields["version"].dump();
+  if (reset) out += R"(,"reset":true)";
+  out += R"(,"server_hlc":)" + std::to_string(server_hlc) + "}";
   return out;
 }
 

@@ -11,6 +11,8 @@
 // Thread-safety: one PullService serves all request threads.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "kehu/record.h"
@@ -23,11 +25,13 @@ class PullService {
  public:
   explicit PullService(Store& store) : store_(store) {}
 
-  // `body` is {"cursor": "1180", "limit": 500}, both optional. Returns
-  // {"records", "revisions", "next_cursor", "more"}. Throws Error(protocol) for
+  // `body` is {"cursor": "1180", "limit": 500}, both optional. Returns the
+  // answer's JSON text: {"records", "revisions", "removed", "next_cursor",
+  // "more", "schema_version", "server_hlc"} (built as text, so stored values
+  // are not parsed and printed again). Throws Error(protocol) for
   // a cursor that is not one this server made or a limit that is not a positive
   // integer; a limit above the maximum is lowered to it.
-  json pull(const Session& session, const json& body);
+  std::string pull(const Session& session, const json& body, std::int64_t server_hlc);
 
   // {"revisions": [...]} of one record, newest first.
   // Throws Error(not_found) for an unknown record.

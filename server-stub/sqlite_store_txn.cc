@@ -1,5 +1,7 @@
 #include "sqlite_store_txn.h"
 
+#include <utility>
+
 #include "kehu/error.h"
 #include "record_state_codec.h"
 
@@ -202,7 +204,7 @@ sync::RecordState SqliteStoreTxn::load_record(std::string_view id) {
   return s;
 }
 
-std::optional<RecordView> SqliteStoreTxn::find_record_view(std::string_view id) {
+std::optional<RecordView> SqliteStoreTxn::find_record_text(std::string_view id) {
   RecordView v;
   {
     Using st(db_, "SELECT collection, parent, code, rev, deleted, fields FROM records WHERE id = ?");
@@ -214,9 +216,15 @@ std::optional<RecordView> SqliteStoreTxn::find_record_view(std::string_view id) 
     v.code = st->text(2);
     v.rev = st->int64(3);
     v.deleted = st->int64(4) != 0;
-    v.fields = parse_stored(st->text(5), "record fields");
+    v.fields_text = st->text(5);
   }
   v.old_codes = code_aliases(id);
+  return v;
+}
+
+std::optional<RecordView> SqliteStoreTxn::find_record_view(std::string_view id) {
+  auto v = find_record_text(id);
+  if (v) v->fields = parse_stored(std::exchange(v->fields_text, {}), "record fields");
   return v;
 }
 

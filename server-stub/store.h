@@ -75,6 +75,9 @@ struct RecordView {
   std::int64_t rev = 0;
   bool deleted = false;
   json fields = json::object();       // flat values, nulls omitted, no "deleted"
+  // The same values as stored JSON text; set only by find_record_text, which
+  // leaves `fields` empty.
+  std::string fields_text;
   std::vector<std::string> old_codes;  // aliases, oldest first
 };
 
@@ -133,6 +136,9 @@ class StoreTxn {
   // The record's state; a state with rev 0 (exists() == false) if there is none.
   virtual sync::RecordState load_record(std::string_view id) = 0;
   virtual std::optional<RecordView> find_record_view(std::string_view id) = 0;
+  // The same, with the values left as their stored text (`fields_text`) and not
+  // parsed: for a caller that passes them on unchanged (pull).
+  virtual std::optional<RecordView> find_record_text(std::string_view id) = 0;
   // Inserts or replaces the record, including its code (which must be free:
   // Error(storage) otherwise) and its flat values. `seq` is the revision that
   // produced this state.
