@@ -5,6 +5,7 @@
 #include <future>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "kehu/custom_fields.h"
@@ -46,7 +47,17 @@ void raise_for_status(const HttpResponse& r, const std::string& what) {
   throw Error(Errc::protocol, msg);
 }
 
-PulledRecord pulled_record(const json& j) {
+// Moves the array `key` out of a pull answer: an empty one if it is missing (an
+// older server), a protocol error if it is not an array.
+json take_array(json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return json::array();
+  if (!it->is_array()) throw Error(Errc::protocol, std::string("pull answer: \"") + key + "\" is not an array");
+  return std::move(*it);
+}
+
+// Takes the record's values out of `j` rather than copying them.
+PulledRecord pulled_record(json&& j) {
   PulledRecord p;
   p.id = j.at("id").get<std::string>();
   p.collection = j.at("collection").get<std::string>();
@@ -54,7 +65,7 @@ PulledRecord pulled_record(const json& j) {
   p.parent = j.value("parent", "");
   p.rev = j.value("rev", std::int64_t{0});
   p.deleted = j.value("deleted", false);
-  p.fields = j.value("fields", json::object());
+  if (auto it = j.find("fields"); it != j.end() && it->is_object()) p.fields = std::move(*it);
   p.old_codes = j.value("old_codes", std::vector<std::string>{});
   return p;
 }
@@ -203,43 +214,63 @@ class Session {
     }
   }
 
-  // Pages are pipelined: the next page is fetched while this one is stored, so
-  // the server's and the client's work overlap. At most two pages are in memory.
+  // One pull answer, decoded.
+  struct PulledPage {
+    std::vector<PulledRecord> records;
+    std::vector<Revision> revisions;
+    std::vector<std::string> removed;
+    std::string next_cursor;
+    bool more = false, reset = false;
+    std::int64_t schema_version = -1;  // -1: not told
+    std::optional<std::int64_t> server_hlc;
+  };
+
+  // Fetches and decodes the page after `cursor`. Runs on the prefetch thread,
+  // so it touches nothing but its own connection.
+  PulledPage fetch_page(const std::string& cursor) {
+    HttpResponse r = call("/v1/pull", {{"cursor", cursor}, {"limit", opts_.pull_page}});
+    raise_for_status(r, "pull");
+    json& body = r.body;
+    PulledPage page;
+    page.next_cursor = body.value("next_cursor", cursor);
+    page.more = body.value("more", false) && page.next_cursor != cursor;
+    page.reset = body.value("reset", false);
+    if (auto v = body.find("schema_version"); v != body.end() && v->is_number_integer()) {
+      page.schema_version = v->get<std::int64_t>();
+    }
+    if (auto v = body.find("server_hlc"); v != body.end() && v->is_number_integer()) {
+      page.server_hlc = v->get<std::int64_t>();
+    }
+    for (auto& j : take_array(body, "records")) page.records.push_back(pulled_record(std::move(j)));
+    for (const auto& j : take_array(body, "revisions")) page.revisions.push_back(revision_from_json(j));
+    page.removed = body.value("removed", std::vector<std::string>{});
+    return page;
+  }
+
+  // Pages are pipelined: the next page is fetched and decoded while this one is
+  // stored, so the server's work, the decoding and the writes overlap. At most
+  // two pages are in memory.
   void pull(SyncReport& report) {
     std::string cursor = rep_.meta("cursor");
     if (cursor.empty()) cursor = "0";
-    auto fetch = [this](std::string from) {
-      HttpResponse r = call("/v1/pull", {{"cursor", from}, {"limit", opts_.pull_page}});
-      raise_for_status(r, "pull");
-      return r;
-    };
-    std::future<HttpResponse> next_page = std::async(std::launch::async, fetch, cursor);
+    auto fetch = [this](std::string from) { return fetch_page(from); };
+    std::future<PulledPage> next_page = std::async(std::launch::async, fetch, cursor);
     for (;;) {
-      HttpResponse r = next_page.get();
-      std::string next = r.body.value("next_cursor", cursor);
-      if (auto v = r.body.find("schema_version"); v != r.body.end() && v->is_number_integer()) {
-        schema_version_ = v->get<std::int64_t>();
-      }
-      bool more = r.body.value("more", false) && next != cursor;
-      if (more) next_page = std::async(std::launch::async, fetch, next);
-      std::vector<PulledRecord> records;
-      for (const auto& j : r.body.value("records", json::array())) records.push_back(pulled_record(j));
-      for (const auto& p : records)
+      PulledPage page = next_page.get();
+      if (page.schema_version >= 0) schema_version_ = page.schema_version;
+      if (page.more) next_page = std::async(std::launch::async, fetch, page.next_cursor);
+      for (const auto& p : page.records)
         if (p.collection == "customers") arrived.push_back(p.id);
-      std::vector<Revision> revisions;
-      for (const auto& j : r.body.value("revisions", json::array())) {
-        revisions.push_back(revision_from_json(j));
-        report.conflicts += revisions.back().conflicts.size();
-      }
-      std::vector<std::string> removed = r.body.value("removed", std::vector<std::string>{});
-      report.removed += removed.size();
-      report.merged += rep_.apply_pulled(records, revisions, next, removed, r.body.value("reset", false));
-      observe(r.body);
-      report.pulled_records += records.size();
-      report.pulled_revisions += revisions.size();
+      for (const auto& rev : page.revisions) report.conflicts += rev.conflicts.size();
+      report.removed += page.removed.size();
+      report.merged +=
+          rep_.apply_pulled(page.records, page.revisions, page.next_cursor, page.removed, page.reset);
+      if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
+      report.pulled_records += page.records.size();
+      report.pulled_revisions += page.revisions.size();
       progress("pulled " + std::to_string(report.pulled_revisions) + " revisions…");
-      if (!more) return;
-      cursor = next;
+      if (!page.more) return;
+      cursor = page.next_cursor;
     }
   }
 
