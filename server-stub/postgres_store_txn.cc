@@ -307,7 +307,7 @@ void PostgresStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq)
       .text_or_null(s.code)
       .int64(s.rev)
       .boolean(s.deleted());
-  p.text(encode_field_versions(s.fields).dump()).text(s.values().dump()).int64(seq);
+  p.text(encode_field_versions(s.fields)).text(s.values().dump()).int64(seq);
   // An upsert keeps the row's pos, so record_ids() stays in insertion order.
   run("INSERT INTO records(id, collection, parent, code, rev, deleted, state, fields, updated_seq) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET "

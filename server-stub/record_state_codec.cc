@@ -4,12 +4,25 @@
 
 namespace kehu::server {
 
-json encode_field_versions(const std::map<std::string, sync::FieldVersion>& fields) {
-  json out = json::object();
+namespace {
+
+void append_quoted(std::string& out, const std::string& s) { out += json(s).dump(); }
+
+}  // namespace
+
+std::string encode_field_versions(const std::map<std::string, sync::FieldVersion>& fields) {
+  std::string out = "{";
   for (const auto& [key, fv] : fields) {
-    out[key] = {{"value", fv.value}, {"rev", fv.rev},       {"hlc", fv.hlc},
-                {"device", fv.device}, {"device_seq", fv.device_seq}, {"author", fv.author}};
+    if (out.size() > 1) out += ',';
+    append_quoted(out, key);
+    out += R"(:{"author":)";
+    append_quoted(out, fv.author);
+    out += R"(,"device":)";
+    append_quoted(out, fv.device);
+    out += R"(,"device_seq":)" + std::to_string(fv.device_seq) + R"(,"hlc":)" + std::to_string(fv.hlc) +
+           R"(,"rev":)" + std::to_string(fv.rev) + R"(,"value":)" + fv.value.dump() + "}";
   }
+  out += '}';
   return out;
 }
 

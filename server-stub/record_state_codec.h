@@ -16,7 +16,10 @@
 
 namespace kehu::server {
 
-json encode_field_versions(const std::map<std::string, sync::FieldVersion>& fields);
+// The JSON text of the object above, written directly rather than through a
+// json tree (a third of a pushed create's server time went to the tree and
+// its dump: bench B5).
+std::string encode_field_versions(const std::map<std::string, sync::FieldVersion>& fields);
 // Throws Error(storage) when the stored JSON does not have the shape above.
 std::map<std::string, sync::FieldVersion> decode_field_versions(const json& j);
 

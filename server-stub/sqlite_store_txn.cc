@@ -236,7 +236,7 @@ void SqliteStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq) {
            "INSERT OR REPLACE INTO records(id, collection, parent, code, rev, deleted, state, fields, "
            "updated_seq) VALUES(?,?,?,?,?,?,?,?,?)");
   st->bind(1, s.id).bind(2, s.collection).bind(3, s.parent).bind_text_or_null(4, s.code);
-  st->bind(5, s.rev).bind(6, s.deleted() ? 1 : 0).bind(7, encode_field_versions(s.fields).dump());
+  st->bind(5, s.rev).bind(6, s.deleted() ? 1 : 0).bind(7, encode_field_versions(s.fields));
   st->bind(8, s.values().dump()).bind(9, seq).run();
 }
 
