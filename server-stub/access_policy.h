@@ -53,7 +53,9 @@ class AccessPolicy {
   static bool sees_everything(Role role) { return role == Role::admin || role == Role::auditor; }
   // Whether any field of a record or revision may be cut or masked for the role
   // with this access (redact_fields, mask_fields, redact_revision).
-  static bool redacts(Role role, Access access) { return role == Role::sales || access == Access::masked; }
+  static bool redacts(Role role, Access access) {
+    return role == Role::sales || access == Access::masked;
+  }
 
   // The session's access to a customer whose current values are `customer`
   // (owner, province, city are read from it).

@@ -8,9 +8,9 @@
 
 #include "access_policy.h"
 #include "hash_chain.h"
-#include "schema_service.h"
 #include "kehu/error.h"
 #include "record_state_codec.h"
+#include "schema_service.h"
 #include "server_config.h"
 
 namespace kehu::server {
@@ -66,11 +66,11 @@ std::string record_text(const RecordView& v, Role role, Access access, const Sch
     if (access == Access::masked) AccessPolicy::mask_fields(*coll, parsed);
     fields = parsed.dump(-1, ' ', false, json::error_handler_t::replace);
   }
-  std::string out = R"({"id":)" + json(v.id).dump() + R"(,"collection":)" + json(v.collection).dump() +
-                    R"(,"code":)" + json(v.code).dump() + R"(,"parent":)" + json(v.parent).dump() +
-                    R"(,"rev":)" + std::to_string(v.rev) + R"(,"deleted":)" +
-                    (v.deleted ? "true" : "false") + R"(,"old_codes":)" + json(v.old_codes).dump() +
-                    R"(,"fields":)" + fields + "}";
+  std::string out = R"({"id":)" + json(v.id).dump() + R"(,"collection":)" +
+                    json(v.collection).dump() + R"(,"code":)" + json(v.code).dump() +
+                    R"(,"parent":)" + json(v.parent).dump() + R"(,"rev":)" + std::to_string(v.rev) +
+                    R"(,"deleted":)" + (v.deleted ? "true" : "false") + R"(,"old_codes":)" +
+                    json(v.old_codes).dump() + R"(,"fields":)" + fields + "}";
   return out;
 }
 
@@ -79,7 +79,8 @@ std::string record_text(const RecordView& v, Role role, Access access, const Sch
 std::string revision_text(const StoredRevision& r) {
   const std::string& body = r.body;
   if (body.size() < 3 || body.front() != '{' || body.back() != '}') {
-    return wire_revision(r).dump(-1, ' ', false, json::error_handler_t::replace);  // throws if damaged
+    // Not the text of an object: the parse names the damage (Error(storage)).
+    return wire_revision(r).dump(-1, ' ', false, json::error_handler_t::replace);
   }
   return body.substr(0, body.size() - 1) + R"(,"prev_hash":)" + json(r.prev_hash).dump() +
          R"(,"hash":)" + json(r.hash).dump() + "}";
@@ -127,8 +128,9 @@ class ScopeView {
     auto it = access_.find(customer_id);
     if (it != access_.end()) return it->second;
     const auto& c = record(customer_id);
-    Access a = c ? AccessPolicy::customer_access(session_, parse_stored(c->fields_text, "record fields"))
-                 : Access::none;
+    Access a =
+        c ? AccessPolicy::customer_access(session_, parse_stored(c->fields_text, "record fields"))
+          : Access::none;
     access_.emplace(customer_id, a);
     return a;
   }
@@ -206,8 +208,8 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   std::string next_cursor = std::to_string(next);
   if (session.scope_version != 0) next_cursor += "." + std::to_string(session.scope_version);
   std::string out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions +
-                    R"(],"removed":)" + removed.dump() + R"(,"next_cursor":)" + json(next_cursor).dump() +
-                    R"(,"more":)" + (more ? "true" : "false") +
+                    R"(],"removed":)" + removed.dump() + R"(,"next_cursor":)" +
+                    json(next_cursor).dump() + R"(,"more":)" + (more ? "true" : "false") +
                     R"(,"schema_version":)" + custom_fields["version"].dump();
   if (reset) out += R"(,"reset":true)";
   out += R"(,"server_hlc":)" + std::to_string(server_hlc) + "}";

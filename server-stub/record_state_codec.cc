@@ -19,8 +19,9 @@ std::string encode_field_versions(const std::map<std::string, sync::FieldVersion
     append_quoted(out, fv.author);
     out += R"(,"device":)";
     append_quoted(out, fv.device);
-    out += R"(,"device_seq":)" + std::to_string(fv.device_seq) + R"(,"hlc":)" + std::to_string(fv.hlc) +
-           R"(,"rev":)" + std::to_string(fv.rev) + R"(,"value":)" + fv.value.dump() + "}";
+    out += R"(,"device_seq":)" + std::to_string(fv.device_seq) + R"(,"hlc":)" +
+           std::to_string(fv.hlc) + R"(,"rev":)" + std::to_string(fv.rev) + R"(,"value":)" +
+           fv.value.dump() + "}";
   }
   out += '}';
   return out;

@@ -530,6 +530,19 @@ TEST_CASE(
   json groups = json::parse(wang.kehu({"--json", "customer", "duplicates"}).out);
   REQUIRE(groups.size() == 2);  // phone and name
 
+  // An edit that leaves name, phone and WeChat alone does not name the pair again;
+  // one that changes the name does.
+  li.replica->edit(lc, {{"need", "机床配件"}});
+  li.sync();
+  auto quiet = wang.sync();
+  CHECK(quiet.pulled_revisions == 1);
+  CHECK(quiet.possible_duplicates.empty());
+  li.replica->edit(lc, {{"name", "恒通机械（南京）有限公司"}});
+  li.sync();
+  auto renamed = wang.sync();
+  REQUIRE(renamed.possible_duplicates.size() == 1);
+  CHECK_THAT(renamed.possible_duplicates[0], Contains(wc) && Contains(lc));
+
   // wang merges li's into his; the server accepts the moves; li sees them.
   CliResult merged = wang.kehu({"customer", "merge", wc, lc});
   INFO(merged.describe());

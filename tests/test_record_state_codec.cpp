@@ -62,8 +62,9 @@ TEST_CASE("record state: field versions written as text read back exactly", "[co
   // The same JSON as a tree of the documented shape would give.
   json tree = json::object();
   for (const auto& [key, fv] : fields) {
-    tree[key] = {{"value", fv.value}, {"rev", fv.rev},       {"hlc", fv.hlc},
-                 {"device", fv.device}, {"device_seq", fv.device_seq}, {"author", fv.author}};
+    tree[key] = {
+        {"value", fv.value},           {"rev", fv.rev},      {"hlc", fv.hlc}, {"device", fv.device},
+        {"device_seq", fv.device_seq}, {"author", fv.author}};
   }
   CHECK(json::parse(text) == tree);
 }

@@ -47,12 +47,28 @@ void raise_for_status(const HttpResponse& r, const std::string& what) {
   throw Error(Errc::protocol, msg);
 }
 
+// Whether a pulled revision may have made its customer a duplicate of another:
+// it created the customer, brought it back from the recycle bin or into this
+// device's scope, or changed what its duplicate keys are made of (duplicates.h).
+// An edit of anything else leaves the pairs the last check reported as they were,
+// so they are not reported again on every sync that touches the customer.
+bool may_add_duplicates(const Revision& r) {
+  if (r.collection != "customers") return false;
+  if (r.op == Op::create || r.op == Op::restore) return true;
+  for (const char* field : {"name", "phone", "wechat", "province", "city", "owner", kDeletedField}) {
+    if (r.changes.count(field)) return true;
+  }
+  return false;
+}
+
 // Moves the array `key` out of a pull answer: an empty one if it is missing (an
 // older server), a protocol error if it is not an array.
 json take_array(json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return json::array();
-  if (!it->is_array()) throw Error(Errc::protocol, std::string("pull answer: \"") + key + "\" is not an array");
+  if (!it->is_array()) {
+    throw Error(Errc::protocol, std::string("pull answer: \"") + key + "\" is not an array");
+  }
   return std::move(*it);
 }
 
@@ -92,7 +108,8 @@ class Session {
     http_.set_token(rep.meta("token"));
   }
 
-  std::vector<std::string> arrived;  // ids of the customers pulled (duplicate check)
+  // Customers a pulled revision may have made duplicates of others (duplicate check).
+  std::vector<std::string> arrived;
 
   void lease_codes() {
     std::string month = this_month_local();
@@ -139,7 +156,8 @@ class Session {
 
   // The server's answers to one pushed page, in one replica transaction: a
   // commit per change was a third of the client's push time (bench B5).
-  void store_push_results(const std::vector<LoggedChange>& batch, const json& answer, SyncReport& report) {
+  void store_push_results(const std::vector<LoggedChange>& batch, const json& answer,
+                          SyncReport& report) {
     std::map<std::string, const Change*> sent;
     for (const auto& lc : batch) sent[lc.change.change_id] = &lc.change;
     rep_.batch([&] {
@@ -262,7 +280,9 @@ class Session {
       page.server_hlc = v->get<std::int64_t>();
     }
     for (auto& j : take_array(body, "records")) page.records.push_back(pulled_record(std::move(j)));
-    for (const auto& j : take_array(body, "revisions")) page.revisions.push_back(revision_from_json(j));
+    for (const auto& j : take_array(body, "revisions")) {
+      page.revisions.push_back(revision_from_json(j));
+    }
     page.removed = body.value("removed", std::vector<std::string>{});
     return page;
   }
@@ -279,12 +299,13 @@ class Session {
       PulledPage page = next_page.get();
       if (page.schema_version >= 0) schema_version_ = page.schema_version;
       if (page.more) next_page = std::async(std::launch::async, fetch, page.next_cursor);
-      for (const auto& p : page.records)
-        if (p.collection == "customers") arrived.push_back(p.id);
-      for (const auto& rev : page.revisions) report.conflicts += rev.conflicts.size();
+      for (const auto& rev : page.revisions) {
+        report.conflicts += rev.conflicts.size();
+        if (may_add_duplicates(rev)) arrived.push_back(rev.record_id);
+      }
       report.removed += page.removed.size();
-      report.merged +=
-          rep_.apply_pulled(page.records, page.revisions, page.next_cursor, page.removed, page.reset);
+      report.merged += rep_.apply_pulled(page.records, page.revisions, page.next_cursor,
+                                         page.removed, page.reset);
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
       report.pulled_records += page.records.size();
       report.pulled_revisions += page.revisions.size();
