@@ -55,6 +55,12 @@ std::int64_t parse_limit(const json& body) {
   return std::min(it->get<std::int64_t>(), config::kMaxPullLimit);
 }
 
+// JSON text of a value; invalid UTF-8 (only a damaged store could hold it) is
+// replaced, as in every other answer (http_server.cc write_json).
+std::string text_of(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // A record as pull sends it. Its values go out as stored, unparsed, unless the
 // role and access cut or mask some of them.
 std::string record_text(const RecordView& v, Role role, Access access, const Schema& schema) {
@@ -64,14 +70,12 @@ std::string record_text(const RecordView& v, Role role, Access access, const Sch
     json parsed = parse_stored(fields, "record fields");
     AccessPolicy::redact_fields(role, *coll, parsed);
     if (access == Access::masked) AccessPolicy::mask_fields(*coll, parsed);
-    fields = parsed.dump(-1, ' ', false, json::error_handler_t::replace);
+    fields = text_of(parsed);
   }
-  std::string out = R"({"id":)" + json(v.id).dump() + R"(,"collection":)" +
-                    json(v.collection).dump() + R"(,"code":)" + json(v.code).dump() +
-                    R"(,"parent":)" + json(v.parent).dump() + R"(,"rev":)" + std::to_string(v.rev) +
-                    R"(,"deleted":)" + (v.deleted ? "true" : "false") + R"(,"old_codes":)" +
-                    json(v.old_codes).dump() + R"(,"fields":)" + fields + "}";
-  return out;
+  return R"({"id":)" + text_of(v.id) + R"(,"collection":)" + text_of(v.collection) + R"(,"code":)" +
+         text_of(v.code) + R"(,"parent":)" + text_of(v.parent) + R"(,"rev":)" +
+         std::to_string(v.rev) + R"(,"deleted":)" + (v.deleted ? "true" : "false") +
+         R"(,"old_codes":)" + text_of(v.old_codes) + R"(,"fields":)" + fields + "}";
 }
 
 // A revision as pull sends it: its stored canonical text with the chain's two
@@ -80,10 +84,10 @@ std::string revision_text(const StoredRevision& r) {
   const std::string& body = r.body;
   if (body.size() < 3 || body.front() != '{' || body.back() != '}') {
     // Not the text of an object: the parse names the damage (Error(storage)).
-    return wire_revision(r).dump(-1, ' ', false, json::error_handler_t::replace);
+    return text_of(wire_revision(r));
   }
-  return body.substr(0, body.size() - 1) + R"(,"prev_hash":)" + json(r.prev_hash).dump() +
-         R"(,"hash":)" + json(r.hash).dump() + "}";
+  return body.substr(0, body.size() - 1) + R"(,"prev_hash":)" + text_of(r.prev_hash) +
+         R"(,"hash":)" + text_of(r.hash) + "}";
 }
 
 json revision_json(const StoredRevision& r, Role role, Access access, const Schema& schema) {
@@ -194,7 +198,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
       continue;
     }
     AccessPolicy::redact_revision(session.role, access, wire, *schema);
-    append(revisions, wire.dump(-1, ' ', false, json::error_handler_t::replace));
+    append(revisions, text_of(wire));
     send_record(*view, access);
     if (moved && per_customer) {
       // It may have just entered the scope: bring its children along, whose own
@@ -208,9 +212,9 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   std::string next_cursor = std::to_string(next);
   if (session.scope_version != 0) next_cursor += "." + std::to_string(session.scope_version);
   std::string out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions +
-                    R"(],"removed":)" + removed.dump() + R"(,"next_cursor":)" +
-                    json(next_cursor).dump() + R"(,"more":)" + (more ? "true" : "false") +
-                    R"(,"schema_version":)" + custom_fields["version"].dump();
+                    R"(],"removed":)" + text_of(removed) + R"(,"next_cursor":)" +
+                    text_of(next_cursor) + R"(,"more":)" + (more ? "true" : "false") +
+                    R"(,"schema_version":)" + text_of(custom_fields["version"]);
   if (reset) out += R"(,"reset":true)";
   out += R"(,"server_hlc":)" + std::to_string(server_hlc) + "}";
   return out;
