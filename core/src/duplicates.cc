@@ -301,6 +301,10 @@ bool DupKey::operator==(const DupKey& o) const {
   return kind == o.kind && key == o.key && region == o.region;
 }
 
+bool is_duplicate_key_field(std::string_view field) {
+  return field == "name" || field == "phone" || field == "wechat";
+}
+
 std::vector<DupKey> duplicate_keys(const json& fields) {
   std::vector<DupKey> out;
   auto text = [&](const char* key) {

@@ -116,14 +116,17 @@ void Replica::Impl::store(const Record& r) {
                        "VALUES (?, ?, ?, ?, ?, ?, ?)")
                  : db.cached(
                        "UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ? "
-                       "WHERE id = ?");
+                       "WHERE rowid = ?");
   st.bind_text_or_null(1, r.code)
       .bind_text_or_null(2, r.parent)
       .bind(3, r.rev)
       .bind(4, r.deleted ? 1 : 0)
-      .bind(5, stored_fields(r.fields))
-      .bind(6, r.id);
-  if (existing == 0) st.bind(7, r.collection);
+      .bind(5, stored_fields(r.fields));
+  if (existing == 0) {
+    st.bind(6, r.id).bind(7, r.collection);
+  } else {
+    st.bind(6, existing);
+  }
   st.run();
   if (r.collection == "customers") {
     const bool fresh = existing == 0;

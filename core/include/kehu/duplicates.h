@@ -79,6 +79,9 @@ struct DupKey {
 };
 // The keys of a customer's stored fields, sorted, without repeats.
 std::vector<DupKey> duplicate_keys(const json& customer_fields);
+// Whether duplicate_keys() reads `field` (name, phone, wechat): a change to any
+// other field leaves a customer's keys as they were.
+bool is_duplicate_key_field(std::string_view field);
 
 // The field a key kind comes from: "联系电话 (phone)", "微信 (wechat)", "客户名称 (name)".
 std::string dup_kind_label(std::string_view kind);
