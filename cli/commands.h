@@ -81,8 +81,6 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net);
 int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const std::string& field);
 
 // Reminders and rules (commands_due.cc).
-// Today's date: KEHU_TODAY (YYYY-MM-DD, checked: Error(usage)) or the local calendar day.
-std::string cli_today();
 int cmd_due(Context& ctx, std::int64_t days);
 int cmd_rules_show(Context& ctx);
 // `rules set NAME VALUE...`: churn-days N, stage-probability STAGE=P,..., target

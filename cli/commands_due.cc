@@ -107,14 +107,8 @@ std::int64_t parse_days(const std::string& name, const std::string& text) {
 
 }  // namespace
 
-std::string cli_today() {
-  const char* v = std::getenv("KEHU_TODAY");
-  if (v && *v) return checked_today(v, "KEHU_TODAY");
-  return today_local();
-}
-
 int cmd_due(Context& ctx, std::int64_t days) {
-  const std::string today = cli_today();
+  const std::string today = today_local();
   DueReport r = ctx.replica().due(today, days);
   if (ctx.json) {
     print_json({{"today", r.today},
@@ -317,7 +311,7 @@ int cmd_rules_unset(Context& ctx, const std::string& name, const std::vector<std
 
 int cmd_rules_apply_churn(Context& ctx, bool dry_run) {
   auto& rep = ctx.replica();
-  const std::string today = cli_today();
+  const std::string today = today_local();
   std::vector<DueItem> items = dry_run ? rep.churn_candidates(today) : rep.apply_churn(today);
   const std::string cause = churn_cause(rep.churn_days());
   if (ctx.json) {

@@ -76,7 +76,7 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   q.owner = args.owner;
   q.stage = args.stage;
   q.stale_days = args.stale_days;
-  if (q.stale_days) q.today = cli_today();
+  if (q.stale_days) q.today = today_local();
   auto records = ctx.replica().list(q);
   print_list(ctx, records, std::cout);
   return 0;

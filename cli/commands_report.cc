@@ -13,7 +13,7 @@ namespace kehu::cli {
 
 int cmd_report(Context& ctx, const ReportArgs& args) {
   ReportOptions opts;
-  opts.today = cli_today();
+  opts.today = today_local();
   opts.lang = ctx.lang;
   opts.by = args.by;
   opts.year = args.year;

@@ -294,6 +294,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    set_today_from_env();
     apply_environment(ctx);
     return action ? action() : 2;
   } catch (const Error& e) {

@@ -45,6 +45,7 @@
 #include "auth_settings.h"
 #include "http_server.h"
 #include "kehu/error.h"
+#include "kehu/record.h"
 #include "password_prompt.h"
 #include "schema_service.h"
 #include "server_config.h"
@@ -460,6 +461,7 @@ int main(int argc, char** argv) {
   // (store, WAL, backups) are for the server's account only.
   umask(077);
   try {
+    kehu::set_today_from_env();
     return kehu::server::run(argc, argv);
   } catch (const kehu::Error& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());

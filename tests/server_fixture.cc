@@ -187,7 +187,7 @@ std::vector<std::string> ServerFixture::store_args() const {
   return {"--data", dir_};
 }
 
-void ServerFixture::start() {
+void ServerFixture::start(int port) {
   REQUIRE_FALSE(running());
   const std::string out_path = dir_ + "/server.out";
   std::filesystem::remove(out_path);
@@ -201,7 +201,7 @@ void ServerFixture::start() {
     for (const auto& [k, v] : serve_.env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<std::string> args{"serve"};
     for (const auto& a : store_args()) args.push_back(a);
-    args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    args.insert(args.end(), {"--listen", "127.0.0.1:" + std::to_string(port)});
     args.insert(args.end(), serve_.args.begin(), serve_.args.end());
     exec_server(args);
   }

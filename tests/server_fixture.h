@@ -91,8 +91,11 @@ class ServerFixture {
   ServerFixture(const ServerFixture&) = delete;
   ServerFixture& operator=(const ServerFixture&) = delete;
 
-  // Starts `kehu-server serve` on a free port. REQUIRES: not running.
-  void start();
+  // Starts `kehu-server serve` on `port`, or on a free port when 0 (a restart
+  // on port() keeps the address the replicas have). REQUIRES: not running.
+  void start(int port = 0);
+  // What the next start() passes to `serve` (e.g. another KEHU_TODAY).
+  ServeOptions& serve_options() { return serve_; }
   // Sends `sig`, waits for the process and returns its exit code (128 + signal
   // number if a signal killed it). REQUIRES: running.
   int stop(int sig = SIGTERM);

@@ -19,6 +19,7 @@
 #include "replica_impl.h"  // kehu::migrate(db, target): a replica as kehu v3 made it
 #include "search_grams.h"
 #include "server_fixture.h"
+#include "test_support.h"
 
 using namespace kehu;
 using Catch::Matchers::Contains;
@@ -32,6 +33,7 @@ constexpr const char* kPass = "due tests";
 const std::string kToday = "2026-11-27";
 
 struct Fixture {
+  kehu::test::ScopedToday today{kToday};
   ScratchDir dir{"kehu-due"};
   std::string path = dir.file("replica.db");
   std::unique_ptr<Replica> rep = Replica::create(path, kPass);

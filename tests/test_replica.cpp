@@ -19,10 +19,12 @@
 #include "kehu/record.h"
 #include "kehu/replica.h"
 #include "kehu/sheet.h"
+#include "test_support.h"
 
 using namespace kehu;
 using Catch::Matchers::Contains;
 using kehu::test::read_bytes;
+using kehu::test::ScopedToday;
 using kehu::test::ScratchDir;
 using kehu::test::write_bytes;
 
@@ -348,6 +350,98 @@ TEST_CASE("a validation failure inside batch() rolls back everything", "[replica
   CHECK(customers(rep).size() == 2);
   CHECK(all_of(rep, "followups").size() == 1);
   CHECK(all_pending(rep).size() == 3);
+}
+
+// A customer the server has, as a pull brings it.
+PulledRecord pulled_customer(const std::string& code, const std::string& name) {
+  PulledRecord p;
+  p.id = new_uuid();
+  p.collection = "customers";
+  p.code = code;
+  p.rev = 1;
+  p.fields = {{"name", name}, {"contact", "李四"}, {"phone", "13900139000"}, {"need", "打印纸"}};
+  return p;
+}
+
+// Every customer's code, each once: the replica's UNIQUE index would refuse a
+// repeat, so this also checks that nothing was lost on the way.
+std::set<std::string> all_codes(const Replica& rep) {
+  std::set<std::string> out;
+  for (const auto& r : customers(rep)) out.insert(r.code);
+  return out;
+}
+
+TEST_CASE("customer codes across a month boundary: a code being taken is never handed out again",
+          "[replica][codes]") {
+  ReplicaFixture fx;
+  Replica& rep = *fx.rep;
+  ScopedToday today("2026-11-30");
+
+  SECTION("standalone: codes of the new month start at 001; a pulled code moves its holder") {
+    const std::string nov = rep.add("customers", customer_inputs("十一月商贸", "13800000001")).code;
+    CHECK(nov == "C202611001");
+    today.set("2026-12-01");
+    const Record dec = rep.add("customers", customer_inputs("十二月商贸", "13800000002"));
+    CHECK(dec.code == "C202612001");
+    // The server gave December's first code to another customer (the bug of
+    // issue 20: the holder was handed the very code being taken).
+    rep.apply_pulled({pulled_customer("C202612001", "华信商贸")}, {}, "1");
+    const std::string moved = rep.get(dec.id)->code;
+    CHECK(moved == "C202612002");
+    CHECK(rep.require("C202612001").fields.at("name") == "华信商贸");
+    // November's code taken in December: its holder moves into December.
+    const std::string nov_id = rep.require(nov).id;
+    rep.apply_pulled({pulled_customer(nov, "远景物流")}, {}, "2");
+    CHECK(rep.get(nov_id)->code == "C202612003");
+    CHECK(all_codes(rep) == std::set<std::string>{"C202611001", "C202612001", "C202612002", "C202612003"});
+    // A code that only an alias still holds is not handed out either: the server
+    // re-codes the moved customer, and its December code stays an alias.
+    std::string nov_change;
+    for (const auto& lc : all_pending(rep)) {
+      if (lc.change.record_id == nov_id) nov_change = lc.change.change_id;
+    }
+    REQUIRE(!nov_change.empty());
+    rep.mark_accepted(nov_change, 1, "C202611077");
+    CHECK(rep.get(nov_id)->code == "C202611077");
+    CHECK(rep.require("C202612003").id == nov_id);  // the alias finds it
+    CHECK(rep.add("customers", customer_inputs("新客户", "13800000004")).code == "C202612004");
+  }
+
+  SECTION("standalone: the last day of a year, then the first of the next") {
+    today.set("2026-12-31");
+    const Record dec = rep.add("customers", customer_inputs("年末商贸", "13800000001"));
+    CHECK(dec.code == "C202612001");
+    CHECK(dec.fields.at("created_at") == "2026-12-31");
+    today.set("2027-01-01");
+    const Record jan = rep.add("customers", customer_inputs("新年商贸", "13800000002"));
+    CHECK(jan.code == "C202701001");
+    CHECK(jan.fields.at("created_at") == "2027-01-01");
+    rep.apply_pulled({pulled_customer("C202701001", "华信商贸")}, {}, "1");
+    CHECK(rep.get(jan.id)->code == "C202701002");
+  }
+
+  SECTION("leased: each month's lease; a taken code moves its holder to the next leased one") {
+    rep.set_meta("server", "http://127.0.0.1:9");
+    rep.add_code_lease("202611", 1, 2);
+    rep.add_code_lease("202612", 1, 3);
+    CHECK(rep.add("customers", customer_inputs("十一月商贸", "13800000001")).code == "C202611001");
+    today.set("2026-12-01");
+    const Record dec = rep.add("customers", customer_inputs("十二月商贸", "13800000002"));
+    CHECK(dec.code == "C202612001");
+    rep.apply_pulled({pulled_customer("C202612001", "华信商贸")}, {}, "1");
+    CHECK(rep.get(dec.id)->code == "C202612002");
+    // A leased serial the server gave elsewhere is skipped, not handed out.
+    rep.apply_pulled({pulled_customer("C202612003", "远景物流")}, {}, "2");
+    const Record next = rep.add("customers", customer_inputs("后来的客户", "13800000003"));
+    CHECK(next.code.rfind("P202612-", 0) == 0);  // lease used up: provisional
+    CHECK(rep.leased_codes_left("202612") == 0);
+    // A provisional holder of a taken code gets the next provisional one.
+    rep.apply_pulled({pulled_customer(next.code, "冒名商贸")}, {}, "3");
+    const std::string again = rep.get(next.id)->code;
+    CHECK(again.rfind("P202612-", 0) == 0);
+    CHECK(again != next.code);
+    CHECK(all_codes(rep).size() == 6);
+  }
 }
 
 TEST_CASE("apply_pulled shows server state plus pending edits", "[replica]") {

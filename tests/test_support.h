@@ -3,8 +3,10 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <string_view>
 
 #include "kehu/error.h"
+#include "kehu/record.h"
 
 namespace kehu::test {
 
@@ -20,5 +22,18 @@ std::string validation_message(Fn fn) {
   FAIL("expected kehu::Error(validation)");
   return "";
 }
+
+// Fixes today_local() and this_month_local() (kehu::set_today) for its scope,
+// then gives the calendar back: a test whose outcome depends on the date says
+// which date. Binaries run by a test get KEHU_TODAY instead.
+class ScopedToday {
+ public:
+  explicit ScopedToday(std::string_view ymd) { kehu::set_today(ymd); }
+  ~ScopedToday() { kehu::set_today(""); }
+  ScopedToday(const ScopedToday&) = delete;
+  ScopedToday& operator=(const ScopedToday&) = delete;
+  // Moves the fixed day on (to the next day, the next month, ...).
+  void set(std::string_view ymd) { kehu::set_today(ymd); }
+};
 
 }  // namespace kehu::test

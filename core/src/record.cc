@@ -3,14 +3,17 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
 #include <set>
 #include <type_traits>
 
+#include "kehu/calendar.h"
 #include "kehu/error.h"
 
 namespace kehu {
@@ -277,7 +280,26 @@ std::string now_iso8601() {
   return buf;
 }
 
+namespace {
+// The fixed day as a day number (calendar.h), or INT64_MIN for the calendar.
+std::atomic<std::int64_t> fixed_day{INT64_MIN};
+}  // namespace
+
+void set_today(std::string_view ymd, std::string_view what) {
+  if (ymd.empty()) {
+    fixed_day = INT64_MIN;
+    return;
+  }
+  fixed_day = *day_number(checked_today(ymd, what));
+}
+
+void set_today_from_env() {
+  const char* v = std::getenv("KEHU_TODAY");
+  if (v && *v) set_today(v, "KEHU_TODAY");
+}
+
 std::string today_local() {
+  if (const std::int64_t fixed = fixed_day; fixed != INT64_MIN) return date_of_day(fixed);
   std::time_t t = std::time(nullptr);
   std::tm tm{};
   localtime_r(&t, &tm);

@@ -72,40 +72,46 @@ std::string format_code(const std::string& month, std::int64_t serial) {
 
 std::string Replica::Impl::allocate_code() {
   const std::string month = this_month_local();
+  // Every path loops past a code some record or alias still holds: an imported
+  // code may already hold the next serial, and take_code() allocates while the
+  // code being taken is still held, so that code is never handed out again.
+  if (meta("server").empty()) {
+    // Standalone replica: nobody else hands out codes, so the next serial is ours.
+    auto& st = db.cached(
+        "SELECT max(CAST(substr(code, 8) AS INTEGER)) FROM records "
+        "WHERE code LIKE ? AND length(code) >= 10");
+    st.bind(1, "C" + month + "%");
+    std::int64_t serial = st.step() ? st.int64(0) : 0;
+    st.reset();
+    for (;;) {
+      std::string code = format_code(month, ++serial);
+      if (!resolve(code)) return code;
+    }
+  }
   for (;;) {
     std::string code;
-    if (meta("server").empty()) {
-      // Standalone replica: nobody else hands out codes, so the next serial is ours.
-      auto& st = db.cached(
-          "SELECT max(CAST(substr(code, 8) AS INTEGER)) FROM records "
-          "WHERE code LIKE ? AND length(code) >= 10");
-      st.bind(1, "C" + month + "%");
-      std::int64_t max = st.step() ? st.int64(0) : 0;
+    auto& st = db.cached(
+        "SELECT rowid, next FROM code_leases WHERE month = ? AND next <= last ORDER BY next "
+        "LIMIT 1");
+    st.bind(1, month);
+    if (st.step()) {
+      std::int64_t rowid = st.int64(0), next = st.int64(1);
       st.reset();
-      code = format_code(month, max + 1);
+      db.cached("UPDATE code_leases SET next = next + 1 WHERE rowid = ?").bind(1, rowid).run();
+      code = format_code(month, next);
     } else {
-      auto& st = db.cached(
-          "SELECT rowid, next FROM code_leases WHERE month = ? AND next <= last ORDER BY next "
-          "LIMIT 1");
-      st.bind(1, month);
-      if (st.step()) {
-        std::int64_t rowid = st.int64(0), next = st.int64(1);
-        st.reset();
-        db.cached("UPDATE code_leases SET next = next + 1 WHERE rowid = ?").bind(1, rowid).run();
-        code = format_code(month, next);
-      } else {
-        // Offline with no lease left: a provisional code that the server replaces at
-        // first push. The device prefix keeps two devices' provisional codes apart.
-        std::string n = meta("provisional_seq");
-        std::int64_t seq = (n.empty() ? 0 : std::stoll(n)) + 1;
-        set_meta("provisional_seq", std::to_string(seq));
-        char buf[48];
-        std::snprintf(buf, sizeof buf, "P%s-%s-%03lld", month.c_str(),
-                      device_id.substr(0, 4).c_str(), static_cast<long long>(seq));
-        code = buf;
-      }
+      st.reset();
+      // Offline with no lease left: a provisional code that the server replaces at
+      // first push. The device prefix keeps two devices' provisional codes apart.
+      std::string n = meta("provisional_seq");
+      std::int64_t seq = (n.empty() ? 0 : std::stoll(n)) + 1;
+      set_meta("provisional_seq", std::to_string(seq));
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "P%s-%s-%03lld", month.c_str(),
+                    device_id.substr(0, 4).c_str(), static_cast<long long>(seq));
+      code = buf;
     }
-    if (!resolve(code)) return code;  // an imported code may already hold this serial
+    if (!resolve(code)) return code;
   }
 }
 

@@ -89,6 +89,14 @@ void Replica::mark_rejected(const std::string& change_id, const std::string& rea
   });
 }
 
+void Replica::mark_unchanged(const std::string& change_id) {
+  impl_->in_tx([&] {
+    auto record_id = impl_->record_of_change(change_id);
+    impl_->db.cached("DELETE FROM changes WHERE change_id = ?").bind(1, change_id).run();
+    if (record_id) impl_->rebuild_view(*record_id);
+  });
+}
+
 void Replica::mark_awaiting(const std::string& change_id, std::int64_t request_id) {
   impl_->in_tx([&] {
     auto& db = impl_->db;
@@ -373,8 +381,9 @@ void Replica::Impl::take_code(const std::string& code, const std::string& record
   if (other == record_id) return;
   // A local record made offline holds a code the server gave to another record:
   // it takes a provisional code, and the server re-codes it at its own push.
-  db.cached("UPDATE records SET code = NULL WHERE id = ?").bind(1, other).run();
-  db.cached("UPDATE records SET code = ? WHERE id = ?").bind(1, allocate_code()).bind(2, other).run();
+  // The new code is allocated while `other` still holds `code`, so it differs.
+  const std::string fresh = allocate_code();
+  db.cached("UPDATE records SET code = ? WHERE id = ?").bind(1, fresh).bind(2, other).run();
   if (auto moved = load(other); moved && moved->collection == "customers") {
     index.put(rowid_of(moved->id), moved->code, moved->deleted, moved->fields);
   }

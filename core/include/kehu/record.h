@@ -128,5 +128,13 @@ std::string now_iso8601();
 std::string today_local();
 // The month of today_local() as "YYYYMM": the month part of customer codes.
 std::string this_month_local();
+// Fixes the day today_local() and this_month_local() answer for this process:
+// KEHU_TODAY in the binaries, ScopedToday in tests, so nothing that depends on
+// the date (codes, created_at, reminders) depends on the wall clock. An empty
+// day goes back to the calendar. Error(usage) unless `ymd` is a real
+// "YYYY-MM-DD" day; `what` names its source in that message. Thread-safe.
+void set_today(std::string_view ymd, std::string_view what = "today");
+// Applies KEHU_TODAY if it is set and not empty (the binaries call this first).
+void set_today_from_env();
 
 }  // namespace kehu

@@ -232,6 +232,9 @@ class Replica {
   void mark_accepted(const std::string& change_id, std::int64_t rev,
                      const std::string& final_code);
   void mark_rejected(const std::string& change_id, const std::string& reason);
+  // The server had every value of the change already ("noop": no revision will
+  // ever carry it): it leaves the change log now.
+  void mark_unchanged(const std::string& change_id);
   // The server made the change a request for a manager's approval (protected
   // fields): it leaves the record's view until approved.
   void mark_awaiting(const std::string& change_id, std::int64_t request_id);
