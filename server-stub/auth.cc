@@ -1,5 +1,6 @@
 #include "auth.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "crypto.h"
@@ -22,6 +23,23 @@ std::int64_t system_unix_seconds() {
 const std::string& decoy_hash() {
   static const std::string hash = hash_password(crypto::to_hex(crypto::random_bytes(16)));
   return hash;
+}
+
+// The device a token is issued to: the replica's device id as the client sends
+// it at login. Every change pushed with the token carries it (push_service.cc),
+// so it must be a plain id, and never "server", the device of the server's own
+// changes. A login without one (a script) gets a fresh id of its own.
+std::string session_device(std::string_view device) {
+  if (device.empty()) return "web-" + crypto::to_hex(crypto::random_bytes(6));
+  const bool plain = device.size() <= 64 && std::all_of(device.begin(), device.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_' || c == '.';
+  });
+  if (!plain || device == "server") {
+    throw Error(Errc::validation,
+                "device: expected an id of 1-64 letters, digits, '-', '_' or '.' (not \"server\")");
+  }
+  return std::string(device);
 }
 
 constexpr std::string_view kBearer = "Bearer ";
@@ -61,6 +79,7 @@ LoginResult Authenticator::issue_token(StoreTxn& txn, const Session& session, st
 
 LoginResult Authenticator::login(std::string_view user, std::string_view password,
                                  std::string_view device, std::string_view address) {
+  const std::string session_dev = session_device(device);
   // Checked before the password, so a locked name answers the same whether or
   // not the guess was right.
   check_throttle(user, address);
@@ -80,8 +99,9 @@ LoginResult Authenticator::login(std::string_view user, std::string_view passwor
   const std::int64_t now = now_();
   auto txn = store_.begin(TxnMode::write);
   txn->delete_expired_tokens(now);  // housekeeping, so the table only holds live tokens
+  txn->delete_expired_results(now);
   LoginResult out = issue_token(
-      *txn, Session{found->name, found->role, std::string(device), found->regions, found->scope_version}, now);
+      *txn, Session{found->name, found->role, session_dev, found->regions, found->scope_version}, now);
   txn->commit();
   return out;
 }

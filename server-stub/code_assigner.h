@@ -1,12 +1,18 @@
 // Gives a newly pushed customer its final code (docs/protocol.md "Customer
 // codes"), inside the push's store transaction:
 //
-//   * a well-formed code no other record holds (as code or alias) is kept, and
-//     its month's serial counter moves past it so no later lease hands it out;
-//   * a provisional code ("P..."), a malformed one, an empty one or one another
-//     customer holds is replaced by the next free serial of the code's month
-//     (or this month, if the code names none); the replaced code becomes an
-//     alias of the record unless another record holds it.
+//   * a well-formed code of a usable month (customer_code.h) that no other
+//     record holds (as code or alias) is kept if the sender may have it: a
+//     serial of a lease the server gave the sender's device, or, for a manager
+//     or an admin (who import sheets with their codes), any serial up to
+//     config::kMaxChosenSerial; its month's serial counter moves past it so no
+//     later lease hands it out;
+//   * anything else (a provisional code "P...", a malformed, empty or held one,
+//     a serial of somebody else's lease) is replaced by the next free serial of
+//     the code's month (this month, if the code names no usable one). The
+//     replaced code becomes an alias of the record if nobody holds it and it is
+//     the sender's to give up: a manager's or admin's, or the device's own
+//     provisional code (its device tag). A sales user never takes another's code.
 //
 // Never two records with one code: the store's UNIQUE constraint backs this up.
 #pragma once
@@ -14,9 +20,17 @@
 #include <string>
 #include <string_view>
 
+#include "customer_code.h"
 #include "store.h"
 
 namespace kehu::server {
+
+// Who creates the customer: the session's user and device, and whether the role
+// may choose codes outside its leases (manager, admin).
+struct CodeSender {
+  std::string_view user, device;
+  bool may_choose = false;
+};
 
 struct CodeAssignment {
   std::string code;   // the final code
@@ -31,10 +45,12 @@ class CodeAssigner {
   // Decides the code of record `record_id`, created with `requested`, and advances
   // the serial counter. Does not write the record or the alias (the caller saves
   // both with the record). Throws Error(storage).
-  CodeAssignment assign(std::string_view record_id, std::string_view requested);
+  CodeAssignment assign(std::string_view record_id, std::string_view requested, const CodeSender& sender);
 
  private:
   bool held_by_other(std::string_view code, std::string_view record_id);
+  bool may_keep(const CustomerCode& code, const CodeSender& sender);
+  bool may_alias(std::string_view code, const CodeSender& sender);
 
   StoreTxn& txn_;
 };

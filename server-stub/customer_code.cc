@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "kehu/record.h"
+
 namespace kehu::server {
 
 namespace {
@@ -26,6 +28,19 @@ bool is_code_month(std::string_view m) {
   const int year = std::stoi(std::string(m.substr(0, 4)));
   const int month = std::stoi(std::string(m.substr(4, 2)));
   return year >= 2000 && year <= 2999 && month >= 1 && month <= 12;
+}
+
+bool is_usable_code_month(std::string_view m) {
+  if (!is_code_month(m)) return false;
+  const std::string now = this_month_local();
+  int year = std::stoi(now.substr(0, 4)), month = std::stoi(now.substr(4, 2)) + 1;
+  if (month == 13) {
+    month = 1;
+    ++year;
+  }
+  char next[32];
+  std::snprintf(next, sizeof next, "%04d%02d", year, month);
+  return m <= std::string_view(next);
 }
 
 std::optional<CustomerCode> parse_customer_code(std::string_view code) {

@@ -26,6 +26,11 @@ std::optional<CustomerCode> parse_customer_code(std::string_view code);
 // "C" + month + serial, zero-padded to 3 digits.
 std::string format_customer_code(std::string_view month, std::int64_t serial);
 
+// True for a code month from 2000-01 up to the month after today's
+// (this_month_local(): a device's calendar may run a little ahead). Codes and
+// leases of later months are refused: they would only waste the counters.
+bool is_usable_code_month(std::string_view yyyymm);
+
 // The month a code was made in: its YYYYMM after the leading "C" or "P" if that
 // is a valid month, else nullopt.
 std::optional<std::string> code_month(std::string_view code);

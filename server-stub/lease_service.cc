@@ -3,6 +3,7 @@
 #include "access_policy.h"
 #include "customer_code.h"
 #include "kehu/error.h"
+#include "kehu/record.h"
 #include "server_config.h"
 
 namespace kehu::server {
@@ -20,13 +21,18 @@ json LeaseService::lease(const Session& session, const json& body) {
   }
   const std::string m = month->get<std::string>();
   const std::int64_t n = count->get<std::int64_t>();
-  if (!is_code_month(m)) throw Error(Errc::validation, "month \"" + m + "\" is not YYYYMM");
+  if (!is_usable_code_month(m)) {
+    throw Error(Errc::validation, "month \"" + m + "\" is not YYYYMM from 200001 to next month (" +
+                                      this_month_local() + " is this month)");
+  }
   if (n < 1 || n > config::kMaxLeaseCount) {
     throw Error(Errc::validation, "count " + std::to_string(n) + " is outside 1.." +
                                       std::to_string(config::kMaxLeaseCount));
   }
   auto txn = store_.begin(TxnMode::write);
   const std::int64_t first = txn->reserve_serials(m, n);
+  // The serials are this device's: a create that uses one keeps it (code_assigner.h).
+  txn->add_lease(m, first, first + n - 1, session.user, session.device);
   txn->commit();
   return {{"month", m}, {"first", first}, {"last", first + n - 1}};
 }

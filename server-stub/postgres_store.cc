@@ -66,6 +66,17 @@ CREATE TABLE change_requests(
 CREATE INDEX change_requests_by_status ON change_requests(status, id);
 )sql";
 
+// Layout v3 (as in SQLite): result senders and expiry, code leases.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE results ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+ALTER TABLE results ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX results_by_expiry ON results(expires_at) WHERE expires_at > 0;
+CREATE TABLE code_leases(
+  month TEXT NOT NULL, first BIGINT NOT NULL, last BIGINT NOT NULL,
+  holder TEXT NOT NULL, device TEXT NOT NULL);
+CREATE INDEX code_leases_by_holder ON code_leases(holder, device, month);
+)sql";
+
 // PostgreSQL 11 brought EXECUTE FUNCTION in triggers; 10 identity columns.
 constexpr int kMinServerVersion = 110000;
 
@@ -132,6 +143,8 @@ bool PostgresStore::initialise(const std::string& url) {
   if (version < static_cast<int>(StoreVersion::v1_initial)) c.exec(kSchemaV1, "create layout v1");
   if (version < static_cast<int>(StoreVersion::v2_scopes))
     c.exec(kSchemaV2, "migrate to layout v2");
+  if (version < static_cast<int>(StoreVersion::v3_result_sender))
+    c.exec(kSchemaV3, "migrate to layout v3");
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;
   p.text(std::to_string(static_cast<int>(StoreVersion::current)));

@@ -225,21 +225,30 @@ void PostgresStoreTxn::delete_user_tokens(std::string_view user) {
 
 // --- results ---
 
-std::optional<json> PostgresStoreTxn::find_result(std::string_view change_id) {
+std::optional<StoredResult> PostgresStoreTxn::find_result(std::string_view change_id) {
   pg::Params p;
   p.text(change_id);
-  pg::Result r = run("SELECT result FROM results WHERE change_id = $1", p, "find_result");
+  pg::Result r = run("SELECT sender, result FROM results WHERE change_id = $1", p, "find_result");
   if (r.rows() == 0) return std::nullopt;
-  return parse_stored(r.text(0, 0), "change result");
+  return StoredResult{r.text(0, 0), parse_stored(r.text(0, 1), "change result")};
 }
 
-void PostgresStoreTxn::put_result(std::string_view change_id, const json& result) {
+void PostgresStoreTxn::delete_expired_results(std::int64_t now) {
+  require_write("delete_expired_results");
+  pg::Params p;
+  p.int64(now);
+  run("DELETE FROM results WHERE expires_at > 0 AND expires_at <= $1", p, "delete_expired_results");
+}
+
+void PostgresStoreTxn::put_result(std::string_view change_id, std::string_view sender,
+                                  std::int64_t expires_at, const json& result) {
   require_write("put_result");
   pg::Params p;
-  p.text(change_id).text(result.dump());
+  p.text(change_id).text(result.dump()).text(sender).int64(expires_at);
   pg::Result r = run(
-      "INSERT INTO results(change_id, result) VALUES($1, $2) ON CONFLICT (change_id) DO NOTHING", p,
-      "put_result");
+      "INSERT INTO results(change_id, result, sender, expires_at) VALUES($1, $2, $3, $4) "
+      "ON CONFLICT (change_id) DO NOTHING",
+      p, "put_result");
   if (r.affected() == 0) {
     throw Error(Errc::storage,
                 "put_result: a result for change " + std::string(change_id) + " exists already");
@@ -430,6 +439,25 @@ void PostgresStoreTxn::advance_serials_past(std::string_view month, std::int64_t
   run("INSERT INTO code_serials(month, next) VALUES($1, GREATEST(1, $2::bigint + 1)) "
       "ON CONFLICT (month) DO UPDATE SET next = GREATEST(code_serials.next, EXCLUDED.next)",
       p, "advance_serials_past");
+}
+
+void PostgresStoreTxn::add_lease(std::string_view month, std::int64_t first, std::int64_t last,
+                                 std::string_view holder, std::string_view device) {
+  require_write("add_lease");
+  pg::Params p;
+  p.text(month).int64(first).int64(last).text(holder).text(device);
+  run("INSERT INTO code_leases(month, first, last, holder, device) VALUES($1, $2, $3, $4, $5)", p,
+      "add_lease");
+}
+
+bool PostgresStoreTxn::holds_lease(std::string_view month, std::int64_t serial, std::string_view holder,
+                                   std::string_view device) {
+  pg::Params p;
+  p.text(holder).text(device).text(month).int64(serial);
+  return run("SELECT 1 FROM code_leases WHERE holder = $1 AND device = $2 AND month = $3 "
+             "AND first <= $4 AND last >= $4 LIMIT 1",
+             p, "holds_lease")
+             .rows() > 0;
 }
 
 // --- children ---

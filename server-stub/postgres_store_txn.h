@@ -45,8 +45,10 @@ class PostgresStoreTxn final : public StoreTxn {
   void delete_expired_tokens(std::int64_t now) override;
   void delete_user_tokens(std::string_view user) override;
 
-  std::optional<json> find_result(std::string_view change_id) override;
-  void put_result(std::string_view change_id, const json& result) override;
+  std::optional<StoredResult> find_result(std::string_view change_id) override;
+  void put_result(std::string_view change_id, std::string_view sender, std::int64_t expires_at,
+                  const json& result) override;
+  void delete_expired_results(std::int64_t now) override;
 
   sync::RecordState load_record(std::string_view id) override;
   std::optional<RecordView> find_record_view(std::string_view id) override;
@@ -65,6 +67,10 @@ class PostgresStoreTxn final : public StoreTxn {
   std::vector<std::string> code_aliases(std::string_view record_id) override;
   std::int64_t reserve_serials(std::string_view month, std::int64_t count) override;
   void advance_serials_past(std::string_view month, std::int64_t serial) override;
+  void add_lease(std::string_view month, std::int64_t first, std::int64_t last, std::string_view holder,
+                 std::string_view device) override;
+  bool holds_lease(std::string_view month, std::int64_t serial, std::string_view holder,
+                   std::string_view device) override;
 
   std::vector<std::string> record_ids(std::string_view collection) override;
   std::vector<std::string> child_ids(std::string_view parent_id) override;

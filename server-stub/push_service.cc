@@ -1,9 +1,11 @@
 #include "push_service.h"
 
 #include <algorithm>
+#include <ctime>
 #include <optional>
 
 #include "access_policy.h"
+#include "kehu/calendar.h"
 #include "kehu/schema.h"
 #include "change_validator.h"
 #include "code_assigner.h"
@@ -11,6 +13,7 @@
 #include "kehu/error.h"
 #include "kehu/sync/merge.h"
 #include "schema_service.h"
+#include "server_config.h"
 #include "settings.h"
 
 namespace kehu::server {
@@ -46,6 +49,84 @@ void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c) {
   sync::RecordState parent = txn.load_record(c.parent);
   if (!parent.exists() || parent.collection != "customers") {
     throw Error(Errc::not_found, "parent customer " + c.parent + " of " + c.record_id + " not found");
+  }
+}
+
+// Who sent the change a stored result answers. Results stored before layout v3
+// carry no sender: an applied one names its revision, whose author sent it; any
+// other is nobody's (a replay is refused, which only costs a stray retry).
+std::string sender_of(StoreTxn& txn, const StoredResult& stored) {
+  if (!stored.sender.empty()) return stored.sender;
+  const std::int64_t seq = stored.result.value("seq", std::int64_t{0});
+  if (seq <= 0) return {};
+  for (const StoredRevision& rev : txn.revisions_since(seq - 1, 1)) {
+    if (rev.seq != seq) break;
+    const json body = json::parse(rev.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_object()) return body.value("author", std::string());
+  }
+  return {};
+}
+
+// A device may give a cause only to the automatic changes it makes itself, in
+// the words the replica and the CLI use (core/src/replica_due.cc,
+// replica_dups.cc, cli/commands_audit.cc): the churn rule, a customer merge
+// ("merged OTHER into KEEP", "merged into KEEP") and a revert. Every other cause (an approval, a claim, a
+// reassignment, the pool recycle) is the server's, and free text is nobody's:
+// an audit trail that a device could write "approved change request #1" into
+// would prove nothing.
+bool is_code_token(std::string_view s) {
+  if (s.empty() || s.size() > 40) return false;
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '-';
+  });
+}
+
+void check_device_cause(std::string_view cause) {
+  if (cause.empty()) return;
+  constexpr std::string_view churn = "churn rule: no order or follow-up for ", merged = "merged ",
+                             into = " into ", revert = "revert to rev ";
+  // A number of 1 to `most` digits, then exactly `tail`.
+  auto number_then = [](std::string_view s, std::size_t most, std::string_view tail) {
+    const std::size_t digits = std::min(s.find_first_not_of("0123456789"), s.size());
+    return digits >= 1 && digits <= most && s.substr(digits) == tail;
+  };
+  if (cause.substr(0, churn.size()) == churn) {
+    if (number_then(cause.substr(churn.size()), 4, " days")) return;
+  } else if (cause.substr(0, revert.size()) == revert) {
+    if (number_then(cause.substr(revert.size()), 18, "")) return;
+  } else if (cause.substr(0, merged.size()) == merged) {
+    // "merged OTHER into KEEP" on what moves and on KEEP, "merged into KEEP" on OTHER.
+    std::string_view rest = cause.substr(merged.size() - 1);
+    const std::size_t at = rest.find(into);
+    if (at != std::string_view::npos && (at == 0 || is_code_token(rest.substr(1, at - 1))) &&
+        is_code_token(rest.substr(at + into.size()))) {
+      return;
+    }
+  }
+  throw Error(Errc::validation, "cause \"" + std::string(cause.substr(0, 80)) +
+                                    "\": a device may only give the churn rule, a customer merge or a "
+                                    "revert as cause; the other causes are the server's");
+}
+
+// Derived fields are the server's or the replica's to set (schema.h): the
+// follow-up date is computed and never synced; the code and the creation date
+// are set once, when the record is created, and the creation date cannot lie
+// ahead (a date in 2099 would keep a customer out of the pool recycle forever).
+void check_derived(const CollectionDef& coll, const Change& c, bool creating) {
+  for (const auto& [key, fc] : c.fields) {
+    const FieldDef* f = coll.find(key);
+    // The parent field carries a move (moved_parent checks it); the code is the
+    // record's own (CodeAssigner).
+    if (!f || !f->derived || fc.old_value == fc.new_value || key == "code" || key == coll.parent_field) continue;
+    const std::string what = f->zh + " (" + f->key + ")";
+    if (key != "created_at" || !creating) {
+      throw Error(Errc::validation, what + " is derived by Kehu and cannot be changed");
+    }
+    const std::string latest = add_days(today_local(), 1);  // a device's calendar may be a day ahead
+    if (fc.new_value.is_string() && fc.new_value.get<std::string>() > latest) {
+      throw Error(Errc::validation, what + " " + fc.new_value.get<std::string>() + " lies after today (" +
+                                        today_local() + "): it is the day the record was created");
+    }
   }
 }
 
@@ -121,16 +202,19 @@ std::string moved_parent(StoreTxn& txn, const Session& session, const Collection
   return probe.parent;
 }
 
-// An update by a sales user that changes a protected field becomes a change
-// request as a whole (team_service.h); returns its id. nullopt when the change
-// applies directly.
+// A change by a sales user whose merge writes a protected field of an existing
+// record becomes a change request as a whole (team_service.h); returns its id.
+// nullopt when the change applies directly. `applied` is what the merge would
+// write, so every op (update, create of an id that exists, delete, restore, a
+// move by merge, a revert) meets the same rule, whatever old values the change
+// claims. A new record's first values are its creator's.
 std::optional<std::int64_t> protected_request(StoreTxn& txn, const Session& session,
-                                              const sync::RecordState& current, const Change& c) {
-  if (session.role != Role::sales || !current.exists() || c.op != Op::update) return std::nullopt;
+                                              const sync::RecordState& current, const Change& c,
+                                              const std::map<std::string, FieldChange>& applied) {
+  if (session.role != Role::sales || !current.exists()) return std::nullopt;
   const auto guarded = settings::protected_fields(txn, c.collection);
-  const bool touches = std::any_of(c.fields.begin(), c.fields.end(), [&](const auto& f) {
-    return f.second.old_value != f.second.new_value &&
-           std::find(guarded.begin(), guarded.end(), f.first) != guarded.end();
+  const bool touches = std::any_of(applied.begin(), applied.end(), [&](const auto& f) {
+    return std::find(guarded.begin(), guarded.end(), f.first) != guarded.end();
   });
   if (!touches) return std::nullopt;
   ChangeRequest r;
@@ -152,22 +236,19 @@ json PushService::push(const Session& session, const json& body) {
   if (it == body.end() || !it->is_array()) {
     throw Error(Errc::protocol, "push needs a \"changes\" array");
   }
-  std::string device = session.device;
-  if (auto d = body.find("device"); d != body.end() && d->is_string()) device = d->get<std::string>();
   // One write transaction for the whole batch: a commit per change cost more than
   // the changes themselves (bench B5). Refusals are found before a change writes
   // anything (apply_new), so a refused change leaves nothing behind in it.
   auto txn = store_.begin(TxnMode::write);
   std::int64_t latest = 0;
   json results = json::array();
-  for (const auto& change : *it) results.push_back(apply(*txn, session, change, device, latest));
+  for (const auto& change : *it) results.push_back(apply(*txn, session, change, latest));
   txn->commit();
   if (latest != 0) clock_.observe(latest);
   return {{"results", std::move(results)}};
 }
 
-json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, const std::string& batch_device,
-                        std::int64_t& latest_hlc) {
+json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, std::int64_t& latest_hlc) {
   Change change;
   try {
     change = change_from_json(raw);
@@ -178,25 +259,41 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
                          : std::string();
     return rejected(id, e);
   }
-  if (change.device.empty()) change.device = batch_device;
-  change.author = session.user;  // never the payload's (DESIGN.md)
-  change.approved_by.clear();    // only the server approves
+  // Who, on which device and why are the server's to say, never the payload's
+  // (DESIGN.md): the device is the one the token was issued to at login.
+  change.author = session.user;
+  change.device = session.device;
+  change.approved_by.clear();  // only the server approves
   const std::int64_t client_hlc = change.hlc;
   change.hlc = clock_.clamp(change.hlc);
 
   if (auto earlier = txn.find_result(change.change_id)) {
-    (*earlier)["duplicate"] = true;
-    return *earlier;
+    // A change id belongs to the user who sent it first: anyone else's replay
+    // (ids are visible in pulled revisions) learns nothing of the stored answer,
+    // which may hold values their role may not see. Not stored: the id is taken.
+    if (sender_of(txn, *earlier) != session.user) {
+      return rejected(change.change_id,
+                      Error(Errc::forbidden, "change id " + change.change_id +
+                                                 " is already used; every change needs a new id"));
+    }
+    earlier->result["duplicate"] = true;
+    return std::move(earlier->result);
   }
   json result;
+  std::int64_t expires_at = 0;  // an applied change is answered the same for good
   try {
+    check_device_cause(change.cause);
     result = apply_new(txn, session, change, client_hlc, /*trusted=*/false);
     latest_hlc = std::max(latest_hlc, change.hlc);
   } catch (const Error& e) {
     if (!is_refusal(e.code())) throw;
     result = rejected(change.change_id, e);
+    // A role that may not write at all gets the same refusal again without a
+    // record of it; any other refusal is remembered as long as a retry may come.
+    if (!AccessPolicy::may_write(session.role)) return result;
+    expires_at = std::time(nullptr) + config::kRefusalMemorySeconds;
   }
-  txn.put_result(change.change_id, result);
+  txn.put_result(change.change_id, session.user, expires_at, result);
   return result;
 }
 
@@ -206,7 +303,7 @@ json PushService::apply_server_change(StoreTxn& txn, const Session& author, Chan
   change.device = "server";
   change.hlc = clock_.now();
   json result = apply_new(txn, author, change, change.hlc, /*trusted=*/true);
-  txn.put_result(change.change_id, result);
+  txn.put_result(change.change_id, author.user, /*expires_at=*/0, result);
   return result;
 }
 
@@ -225,15 +322,28 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
                                       ", not in " + c.collection);
   }
 
-  if (!trusted) check_scope(txn, session, current, c);
-  const std::string moved_to = moved_parent(txn, session, coll, current, c, trusted);
   if (!trusted) {
-    if (auto request = protected_request(txn, session, current, c)) {
-      return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", *request}};
-    }
+    check_derived(coll, c, !current.exists());
+    check_scope(txn, session, current, c);
+  }
+  const std::string moved_to = moved_parent(txn, session, coll, current, c, trusted);
+  // An update that changes no field (every old value equals its new one) is
+  // nobody's edit: it appends no revision, so history holds edits, not attempts.
+  // (An edit whose values the record already holds is still one: a user typed
+  // it, and every sync order must store the same clocks, merge.cc.)
+  if (c.op == Op::update && std::all_of(c.fields.begin(), c.fields.end(), [](const auto& f) {
+        return f.second.old_value == f.second.new_value;
+      })) {
+    return {{"change_id", c.change_id}, {"status", "applied"}, {"rev", current.rev},
+            {"code", current.code},      {"conflicts", json::array()}, {"noop", true}};
   }
 
   sync::MergeResult merged = sync::apply_change(current, c, coll);
+  if (!trusted) {
+    if (auto request = protected_request(txn, session, current, c, merged.applied)) {
+      return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", *request}};
+    }
+  }
   sync::RecordState& state = merged.state;
   if (!current.exists()) check_required(coll, state.values());
   if (!trusted && !current.exists() && c.collection == "customers" &&
@@ -251,7 +361,8 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   state.code = current.code;
   std::string alias;
   if (!current.exists() && coll.name == "customers") {
-    CodeAssignment a = CodeAssigner(txn).assign(c.record_id, c.code);
+    const CodeSender sender{session.user, c.device, trusted || AccessPolicy::may_reassign(session.role)};
+    CodeAssignment a = CodeAssigner(txn).assign(c.record_id, c.code, sender);
     state.code = a.code;
     alias = a.alias;
   }

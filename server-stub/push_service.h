@@ -3,12 +3,14 @@
 //
 // For each change, in the batch's write transaction:
 //   1. idempotency: a change_id answered before gets that answer again, with
-//      "duplicate": true, and nothing else happens;
+//      "duplicate": true, and nothing else happens; a change id belongs to the
+//      user who sent it first, and anyone else's replay is refused;
 //   2. authorise and validate (ChangeValidator, scope), check the record exists
 //      for update/delete/restore (else not_found) and a child's parent exists;
-//      a sales edit of a protected field becomes a change request instead;
 //   3. clamp the hlc (ServerClock), set the author to the session user;
 //   4. merge (kehu::sync::apply_change), check required fields of a new record;
+//      a sales change whose merge writes a protected field of an existing
+//      record, whatever its op, becomes a change request instead;
 //   5. give a new customer its final code (CodeAssigner);
 //   6. append the hash-chained revision (hash_chain.h), save the record, store
 //      the result under the change_id.
@@ -59,8 +61,7 @@ class PushService {
   // The result of one change of a batch (a JSON object as docs/protocol.md
   // shows), stored under its change_id in `txn`; raises `latest_hlc` to the
   // change's clock when it applies.
-  json apply(StoreTxn& txn, const Session& session, const json& change, const std::string& batch_device,
-             std::int64_t& latest_hlc);
+  json apply(StoreTxn& txn, const Session& session, const json& change, std::int64_t& latest_hlc);
 
   Store& store_;
   ServerClock& clock_;

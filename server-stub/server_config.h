@@ -79,6 +79,20 @@ inline constexpr std::int64_t kClockToleranceMs = 5LL * 60 * 1000;
 // 3-digit serial space by accident.
 inline constexpr std::int64_t kMaxLeaseCount = 100;
 
+// A manager or admin may keep a code of their own choosing (a sheet imported
+// with its codes) up to this serial: 100,000 customers a month is more than any
+// team's sheet; a code beyond it would push the month's counter out of reach of
+// ordinary codes (C202612999999999 once moved it to a billion).
+inline constexpr std::int64_t kMaxChosenSerial = 99999;
+
+// A refused change's answer is kept 30 days, then forgotten (login does the
+// housekeeping): a client that lost the answer retries at its next sync, hours
+// or days later, well inside the window, and a refusal wrote nothing, so a retry
+// after it is only judged again. Applied changes are answered the same for good
+// (one row per revision). Without the window every refused push, an auditor's
+// spam included, stayed forever.
+inline constexpr std::int64_t kRefusalMemorySeconds = 30LL * 24 * 3600;
+
 // SQLite waits this long for another writer before failing with "database is
 // locked". Writes are single-change transactions of a few ms, so 10 s means the
 // server is overloaded, not merely busy.

@@ -61,6 +61,18 @@ CREATE TABLE change_requests(
 CREATE INDEX change_requests_by_status ON change_requests(status, id);
 )sql";
 
+// Layout v3: the user a change id belongs to, when its result may be
+// forgotten, and who holds which leased code serials.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE results ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+ALTER TABLE results ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX results_by_expiry ON results(expires_at) WHERE expires_at > 0;
+CREATE TABLE code_leases(
+  month TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+  holder TEXT NOT NULL, device TEXT NOT NULL);
+CREATE INDEX code_leases_by_holder ON code_leases(holder, device, month);
+)sql";
+
 // The file's layout version: 0 for an empty file. Throws Error(storage) for a
 // file with tables but no Kehu metadata.
 int stored_version(db::Database& db) {
@@ -112,6 +124,9 @@ bool SqliteStore::initialise(const std::string& path) {
   }
   if (version < static_cast<int>(StoreVersion::v2_scopes)) {
     db.exec(kSchemaV2);
+  }
+  if (version < static_cast<int>(StoreVersion::v3_result_sender)) {
+    db.exec(kSchemaV3);
   }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");

@@ -175,17 +175,24 @@ void SqliteStoreTxn::delete_user_tokens(std::string_view user) {
 
 // --- results ---
 
-std::optional<json> SqliteStoreTxn::find_result(std::string_view change_id) {
-  Using st(db_, "SELECT result FROM results WHERE change_id = ?");
+std::optional<StoredResult> SqliteStoreTxn::find_result(std::string_view change_id) {
+  Using st(db_, "SELECT sender, result FROM results WHERE change_id = ?");
   st->bind(1, change_id);
   if (!st->step()) return std::nullopt;
-  return parse_stored(st->text(0), "change result");
+  return StoredResult{st->text(0), parse_stored(st->text(1), "change result")};
 }
 
-void SqliteStoreTxn::put_result(std::string_view change_id, const json& result) {
+void SqliteStoreTxn::put_result(std::string_view change_id, std::string_view sender,
+                                std::int64_t expires_at, const json& result) {
   require_write("put_result");
-  Using st(db_, "INSERT INTO results(change_id, result) VALUES(?,?)");
-  st->bind(1, change_id).bind(2, result.dump()).run();
+  Using st(db_, "INSERT INTO results(change_id, result, sender, expires_at) VALUES(?,?,?,?)");
+  st->bind(1, change_id).bind(2, result.dump()).bind(3, sender).bind(4, expires_at).run();
+}
+
+void SqliteStoreTxn::delete_expired_results(std::int64_t now) {
+  require_write("delete_expired_results");
+  Using st(db_, "DELETE FROM results WHERE expires_at > 0 AND expires_at <= ?");
+  st->bind(1, now).run();
 }
 
 // --- records ---
@@ -344,6 +351,22 @@ void SqliteStoreTxn::advance_serials_past(std::string_view month, std::int64_t s
   }
   Using st(db_, "UPDATE code_serials SET next = MAX(next, ?) WHERE month = ?");
   st->bind(1, serial + 1).bind(2, month).run();
+}
+
+void SqliteStoreTxn::add_lease(std::string_view month, std::int64_t first, std::int64_t last,
+                               std::string_view holder, std::string_view device) {
+  require_write("add_lease");
+  Using st(db_, "INSERT INTO code_leases(month, first, last, holder, device) VALUES(?,?,?,?,?)");
+  st->bind(1, month).bind(2, first).bind(3, last).bind(4, holder).bind(5, device).run();
+}
+
+bool SqliteStoreTxn::holds_lease(std::string_view month, std::int64_t serial, std::string_view holder,
+                                 std::string_view device) {
+  Using st(db_,
+           "SELECT 1 FROM code_leases WHERE holder = ? AND device = ? AND month = ? AND first <= ? "
+           "AND last >= ? LIMIT 1");
+  st->bind(1, holder).bind(2, device).bind(3, month).bind(4, serial).bind(5, serial);
+  return st->step();
 }
 
 // --- children ---

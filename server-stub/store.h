@@ -93,6 +93,14 @@ struct StoredRevision {
   std::string hash;
 };
 
+// The answer the server gave to a change, and the user who sent it: a change id
+// belongs to that user, and a replay by anyone else is refused (push_service.cc).
+// `sender` is empty for results stored before layout v3.
+struct StoredResult {
+  std::string sender;
+  json result;
+};
+
 enum class TxnMode {
   read,   // a consistent snapshot; write calls throw Error(internal)
   write,  // exclusive among writers; readers keep their snapshots
@@ -128,9 +136,14 @@ class StoreTxn {
   virtual void delete_user_tokens(std::string_view user) = 0;
 
   // --- change results (idempotency) ---
-  virtual std::optional<json> find_result(std::string_view change_id) = 0;
-  // Throws Error(storage) if a result for change_id exists already.
-  virtual void put_result(std::string_view change_id, const json& result) = 0;
+  virtual std::optional<StoredResult> find_result(std::string_view change_id) = 0;
+  // Stores what the server answered `sender` for change_id, to be forgotten at
+  // `expires_at` (Unix seconds; 0: never). Throws Error(storage) if a result for
+  // change_id exists already.
+  virtual void put_result(std::string_view change_id, std::string_view sender, std::int64_t expires_at,
+                          const json& result) = 0;
+  // Forgets every result whose expires_at is in (0, now].
+  virtual void delete_expired_results(std::int64_t now) = 0;
 
   // --- records ---
   // The record's state; a state with rev 0 (exists() == false) if there is none.
@@ -174,6 +187,12 @@ class StoreTxn {
   virtual std::int64_t reserve_serials(std::string_view month, std::int64_t count) = 0;
   // Makes sure reserve_serials(month, ...) never returns `serial` or below.
   virtual void advance_serials_past(std::string_view month, std::int64_t serial) = 0;
+  // Records that serials first..last of `month` were leased to `holder`'s `device`.
+  virtual void add_lease(std::string_view month, std::int64_t first, std::int64_t last,
+                         std::string_view holder, std::string_view device) = 0;
+  // Whether serial of `month` lies in a lease of `holder`'s `device`.
+  virtual bool holds_lease(std::string_view month, std::int64_t serial, std::string_view holder,
+                           std::string_view device) = 0;
 
   // --- settings ---
   virtual std::optional<json> get_setting(std::string_view key) = 0;

@@ -9,7 +9,9 @@ namespace kehu::server {
 enum class StoreVersion : int {
   v1_initial = 1,
   v2_scopes = 2,  // user regions and scope versions, settings, claims, change requests
-  current = v2_scopes,
+  v3_result_sender = 3,  // results.sender and results.at: a change id belongs to its sender;
+                         // code_leases: who holds which serials
+  current = v3_result_sender,
 };
 
 }  // namespace kehu::server

@@ -548,8 +548,8 @@ TEST_CASE(
   INFO(merged.describe());
   REQUIRE(merged.exit_code == 0);
   auto pushed = wang.sync();
+  for (const auto& why : pushed.rejections) UNSCOPED_INFO(why);
   CHECK(pushed.rejected == 0);
-  INFO(pushed.rejections.size());
   li.sync();
   const Record keep_on_li = li.replica->require(wc);
   ListQuery fq;

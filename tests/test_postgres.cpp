@@ -262,11 +262,11 @@ TEST_CASE(
         json created =
             make_change(device + "-new-" + std::to_string(i), device + "-c" + std::to_string(i),
                         "create", 0, hlc_now(), device, 3 * i + 2, new_customer_fields("新客户"),
-                        "customers", "P203003-" + device + "-00" + std::to_string(i));
+                        "customers", "P" + kehu::this_month_local() + "-" + device + "-00" + std::to_string(i));
         json r1 = push_change(s, token, edit);
         json r2 = push_change(a, root_a, twice), r3 = push_change(b, root_b, twice);
         json r4 = push_change(s, token, created);
-        Reply lease = s.post("/v1/leases", {{"month", "203004"}, {"count", 2}}, token);
+        Reply lease = s.post("/v1/leases", {{"month", kehu::this_month_local()}, {"count", 2}}, token);
         std::lock_guard<std::mutex> lock(mu);
         results.insert(results.end(), {r1, r2, r3});
         codes.push_back(r4);

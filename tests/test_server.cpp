@@ -18,6 +18,7 @@ using kehu::test::make_change;
 using kehu::test::new_customer_fields;
 using kehu::test::Reply;
 using kehu::test::run_server_command;
+using kehu::test::ServeOptions;
 using kehu::test::ServerFixture;
 
 namespace {
@@ -152,7 +153,8 @@ TEST_CASE("server: malformed, unknown and oversized requests", "[server]") {
 }
 
 TEST_CASE("server: push a create, pull it back with the session user as author", "[server]") {
-  ServerFixture s;
+  // The server's day is fixed: a provisional code is re-coded in its month.
+  ServerFixture s(ServeOptions{{}, {{"KEHU_TODAY", "2030-01-15"}}});
   const std::string token = s.login("wang", "dev-a");
   json change = make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1,
                             new_customer_fields("明达医疗器械有限公司"), "customers", "P203001-deva-001");
@@ -297,24 +299,36 @@ TEST_CASE("server: a clock far in the future is clamped to the server's", "[serv
 }
 
 TEST_CASE("server: customer codes", "[server]") {
-  ServerFixture s;
-  const std::string wang = s.login("wang", "dev-a"), li = s.login("li", "dev-b");
+  // The server's day is fixed (codes of months up to the next one are kept).
+  // Device ids start with the tags their provisional codes carry.
+  ServerFixture s(ServeOptions{{}, {{"KEHU_TODAY", "2030-01-15"}}});
+  const std::string wang = s.login("wang", "deva-1"), li = s.login("li", "devb-1"), root = s.login("root", "root-1");
   SECTION("a provisional code is replaced and stays findable as an old code") {
-    json r = create_customer(s, wang, "p-1", "dev-a", 1, "P203001-deva-001");
+    json r = create_customer(s, wang, "p-1", "deva-1", 1, "P203001-deva-001");
     CHECK(r["code"] == "C203001001");
     const json rec = find_record(pull_all(s, wang), "p-1");
     CHECK(rec["code"] == "C203001001");
     CHECK(rec["old_codes"] == json::array({"P203001-deva-001"}));
+    // Another device's provisional code is replaced, and is not taken as an alias.
+    json other = create_customer(s, wang, "p-2", "deva-1", 2, "P203001-devb-001");
+    CHECK(other["code"] == "C203001002");
+    CHECK(find_record(pull_all(s, wang), "p-2")["old_codes"].empty());
   }
-  SECTION("a free well-formed code is kept; a taken one is replaced") {
-    CHECK(create_customer(s, wang, "k-1", "dev-a", 1, "C203001050")["code"] == "C203001050");
-    // The month's counter moved past 50.
-    CHECK(create_customer(s, wang, "k-2", "dev-a", 2, "P203001-deva-002")["code"] == "C203001051");
-    json taken = create_customer(s, li, "k-3", "dev-b", 1, "C203001050");
-    CHECK(taken["code"] == "C203001052");
-    const json pulled = pull_all(s, wang);
-    CHECK(find_record(pulled, "k-1")["code"] == "C203001050");
-    CHECK(find_record(pulled, "k-3")["old_codes"].empty());  // 050 is k-1's, not an alias of k-3
+  SECTION("a leased code is its device's; a manager's or admin's own code is kept") {
+    Reply lease = s.post("/v1/leases", {{"month", "203001"}, {"count", 5}}, wang);
+    REQUIRE(lease.status == 200);
+    CHECK(create_customer(s, wang, "k-1", "deva-1", 1, "C203001003")["code"] == "C203001003");
+    // Taken, or in wang's lease: li's create is re-coded, and takes no alias.
+    CHECK(create_customer(s, li, "k-2", "devb-1", 1, "C203001003")["code"] == "C203001006");
+    CHECK(create_customer(s, li, "k-3", "devb-1", 2, "C203001004")["code"] == "C203001007");
+    // An admin imports a sheet with its own codes: kept, and the counter moves past.
+    CHECK(create_customer(s, root, "k-4", "root-1", 1, "C203001050")["code"] == "C203001050");
+    CHECK(create_customer(s, li, "k-5", "devb-1", 3, "P203001-devb-002")["code"] == "C203001051");
+    CHECK(create_customer(s, wang, "k-6", "deva-1", 2, "C203001004")["code"] == "C203001004");
+    const json pulled = pull_all(s, root);
+    CHECK(find_record(pulled, "k-2")["old_codes"].empty());
+    CHECK(find_record(pulled, "k-3")["old_codes"].empty());
+    CHECK(find_record(pulled, "k-5")["old_codes"] == json::array({"P203001-devb-002"}));
     std::set<std::string> codes;
     for (const auto& rec : pulled["records"]) codes.insert(rec["code"].get<std::string>());
     CHECK(codes.size() == pulled["records"].size());
@@ -324,13 +338,14 @@ TEST_CASE("server: customer codes", "[server]") {
     REQUIRE(lease.status == 200);
     CHECK(lease.body["first"] == 1);
     CHECK(lease.body["last"] == 5);
-    CHECK(create_customer(s, li, "l-1", "dev-b", 1, "P203001-devb-001")["code"] == "C203001006");
-    CHECK(create_customer(s, wang, "l-2", "dev-a", 1, "C203001003")["code"] == "C203001003");
+    CHECK(create_customer(s, li, "l-1", "devb-1", 1, "P203001-devb-001")["code"] == "C203001006");
+    CHECK(create_customer(s, wang, "l-2", "deva-1", 1, "C203001003")["code"] == "C203001003");
   }
 }
 
 TEST_CASE("server: leases never overlap", "[server]") {
-  ServerFixture s;
+  // The server's day is fixed: months up to the next one are leased.
+  ServerFixture s(ServeOptions{{}, {{"KEHU_TODAY", "2030-01-15"}}});
   const std::string wang = s.login("wang"), li = s.login("li");
   require_error(s.post("/v1/leases", {{"month", "203013"}, {"count", 5}}, wang), 400, "validation");
   require_error(s.post("/v1/leases", {{"month", "203001"}, {"count", 0}}, wang), 400, "validation");

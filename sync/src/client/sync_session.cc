@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "kehu/custom_fields.h"
+#include "kehu/duplicates.h"
 #include "kehu/error.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
@@ -48,15 +49,19 @@ void raise_for_status(const HttpResponse& r, const std::string& what) {
 }
 
 // Whether a pulled revision may have made its customer a duplicate of another:
-// it created the customer, brought it back from the recycle bin or into this
-// device's scope, or changed what its duplicate keys are made of (duplicates.h).
-// An edit of anything else leaves the pairs the last check reported as they were,
-// so they are not reported again on every sync that touches the customer.
+// it created the customer, brought it back from the recycle bin, changed what
+// its duplicate keys are made of (duplicates.h), or changed owner or region,
+// which may have brought it into this device's scope. An edit of anything else
+// leaves the pairs the last check reported as they were, so they are not
+// reported again on every sync that touches the customer.
 bool may_add_duplicates(const Revision& r) {
   if (r.collection != "customers") return false;
   if (r.op == Op::create || r.op == Op::restore) return true;
-  for (const char* field : {"name", "phone", "wechat", "province", "city", "owner", kDeletedField}) {
-    if (r.changes.count(field)) return true;
+  for (const auto& [field, change] : r.changes) {
+    if (is_duplicate_key_field(field) || field == "owner" || field == "province" ||
+        field == "city" || field == kDeletedField) {
+      return true;
+    }
   }
   return false;
 }
@@ -115,8 +120,13 @@ class Session {
     std::string month = this_month_local();
     if (rep_.leased_codes_left(month) >= kLeaseLowWater) return;
     HttpResponse r = call("/v1/leases", {{"month", month}, {"count", kLeaseBlock}});
-    // A role that may not create customers gets no lease; its sync goes on.
-    if (r.status == 403) return;
+    // A role that may not create customers gets no lease, nor does a device whose
+    // calendar runs months ahead of the server's (400 validation): its sync goes
+    // on, and its new customers get provisional codes that the server re-codes.
+    if (r.status == 403 || (r.status == 400 && r.body.is_object() && r.body.contains("error") &&
+                            r.body["error"].value("code", "") == "validation")) {
+      return;
+    }
     raise_for_status(r, "lease of customer codes");
     rep_.add_code_lease(month, r.body.at("first").get<std::int64_t>(), r.body.at("last").get<std::int64_t>());
   }
@@ -167,6 +177,12 @@ class Session {
         if (status == "pending_approval") {
           rep_.mark_awaiting(id, res.value("request", std::int64_t{0}));
           ++report.awaiting;
+          continue;
+        }
+        if (status == "applied" && res.value("noop", false)) {
+          rep_.mark_unchanged(id);
+          ++report.applied;
+          ++report.unchanged;
           continue;
         }
         if (status == "applied") {
@@ -293,12 +309,14 @@ class Session {
   void pull(SyncReport& report) {
     std::string cursor = rep_.meta("cursor");
     if (cursor.empty()) cursor = "0";
-    auto fetch = [this](std::string from) { return fetch_page(from); };
-    std::future<PulledPage> next_page = std::async(std::launch::async, fetch, cursor);
+    std::future<PulledPage> next_page =
+        std::async(std::launch::async, &Session::fetch_page, this, cursor);
     for (;;) {
       PulledPage page = next_page.get();
       if (page.schema_version >= 0) schema_version_ = page.schema_version;
-      if (page.more) next_page = std::async(std::launch::async, fetch, page.next_cursor);
+      if (page.more) {
+        next_page = std::async(std::launch::async, &Session::fetch_page, this, page.next_cursor);
+      }
       for (const auto& rev : page.revisions) {
         report.conflicts += rev.conflicts.size();
         if (may_add_duplicates(rev)) arrived.push_back(rev.record_id);

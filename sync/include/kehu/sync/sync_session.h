@@ -31,6 +31,8 @@ struct SyncOptions {
 struct SyncReport {
   std::size_t pushed = 0;        // changes sent
   std::size_t applied = 0;       // accepted (first time or duplicate)
+  std::size_t unchanged = 0;     // of those, changes the server had every value of
+                                 // already ("noop": no revision carries them)
   std::size_t rejected = 0;      // refused by the server, kept on the device
   std::size_t pulled_records = 0;
   std::size_t pulled_revisions = 0;

@@ -1,0 +1,278 @@
+// The push path probed as an attacker would (issue 21): raw HTTP requests to a
+// real kehu-server on loopback, with other users' change ids and every op that
+// can write a protected field. Each test failed against the server before its fix.
+//
+// The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
+// and li sales in 江苏, audit auditor.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "kehu/sqlite.h"
+#include "server_fixture.h"
+
+using kehu::test::hlc_now;
+using kehu::test::make_change;
+using kehu::test::new_customer_fields;
+using kehu::test::Reply;
+using kehu::test::run_server_command;
+using kehu::test::ServerFixture;
+using json = nlohmann::json;
+
+namespace {
+
+// Pushes one change as `token`'s user and returns its result.
+json push_one(ServerFixture& s, const std::string& token, const json& change) {
+  Reply r = s.post("/v1/push", {{"device", change.value("device", "")}, {"changes", json::array({change})}},
+                   token);
+  INFO(r.body.dump());
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["results"].size() == 1);
+  return r.body["results"][0];
+}
+
+// The record as `token`'s user pulls it.
+json pulled_record(ServerFixture& s, const std::string& token, const std::string& record_id) {
+  Reply r = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, token);
+  REQUIRE(r.status == 200);
+  for (const auto& rec : r.body["records"]) {
+    if (rec["id"] == record_id) return rec;
+  }
+  FAIL("record " << record_id << " not pulled");
+  return json();
+}
+
+}  // namespace
+
+TEST_CASE("security: a change id belongs to its sender; another user's replay learns nothing",
+          "[server][security]") {
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
+  // The admin creates a customer with restricted credit data; then edits it
+  // concurrently with an older clock, so the stored answer holds a conflict.
+  const std::string id = "7d3b2c1e-0000-4000-8000-00000000a001";
+  json fields = new_customer_fields("明达医疗器械");
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  fields["credit_rating"] = {{"old", nullptr}, {"new", "A"}};
+  fields["credit_limit"] = {{"old", nullptr}, {"new", 5000000}};
+  const std::string create_id = "11111111-2222-4333-8444-555555555501";
+  json created = push_one(s, root, make_change(create_id, id, "create", 0, hlc_now(), "dev-root", 1, fields));
+  REQUIRE(created["status"] == "applied");
+  const std::string code = created["code"];
+  push_one(s, root,
+           make_change("11111111-2222-4333-8444-555555555502", id, "update", 1, hlc_now(10), "dev-root", 2,
+                       {{"credit_limit", {{"old", 5000000}, {"new", 8000000}}}}));
+  const std::string edit_id = "11111111-2222-4333-8444-555555555503";
+  json edited = push_one(s, root,
+                         make_change(edit_id, id, "update", 1, hlc_now(-60000), "dev-root-2", 1,
+                                     {{"credit_limit", {{"old", 5000000}, {"new", 9000000}}}}));
+  REQUIRE(edited["status"] == "applied");
+  REQUIRE(edited["conflicts"].size() == 1);
+
+  // Wang saw the change ids in pulled revisions and replays them with his token.
+  for (const auto& [replayed, op] : {std::pair{create_id, "create"}, std::pair{edit_id, "update"}}) {
+    json replay = push_one(s, wang,
+                           make_change(replayed, id, op, 1, hlc_now(), "dev-wang", 1,
+                                       {{"need", {{"old", nullptr}, {"new", "扫描仪"}}}}));
+    INFO(replay.dump());
+    CHECK(replay["status"] == "rejected");
+    CHECK(replay["error"]["code"] == "forbidden");
+    CHECK_FALSE(replay.contains("duplicate"));
+    CHECK_FALSE(replay.contains("conflicts"));
+    CHECK_FALSE(replay.contains("rev"));
+    const std::string text = replay.dump();
+    CHECK(text.find(code) == std::string::npos);
+    CHECK(text.find("9000000") == std::string::npos);
+    CHECK(text.find("8000000") == std::string::npos);
+  }
+  // Nothing was applied for wang, and the admin's own retry still gets its answer.
+  CHECK(pulled_record(s, root, id)["fields"].value("need", "") == "CT 设备");
+  json again = push_one(s, root,
+                        make_change(edit_id, id, "update", 1, hlc_now(-60000), "dev-root-2", 1,
+                                    {{"credit_limit", {{"old", 5000000}, {"new", 9000000}}}}));
+  CHECK(again["duplicate"] == true);
+  CHECK(again["status"] == "applied");
+  CHECK(again["conflicts"].size() == 1);
+}
+
+TEST_CASE("security: a protected field needs approval whatever op writes it", "[server][security]") {
+  ServerFixture s;
+  {
+    auto r = run_server_command({"schema", "protect", "customers", "type,credit_limit", "--data", s.data_dir()});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+  }
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
+  const std::string id = "7d3b2c1e-0000-4000-8000-00000000b001";
+  json fields = new_customer_fields("安和商贸");
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  fields["type"] = {{"old", nullptr}, {"new", "intention"}};
+  REQUIRE(push_one(s, root, make_change("22222222-2222-4333-8444-555555555500", id, "create", 0, hlc_now(),
+                                        "dev-root", 1, fields))["status"] == "applied");
+
+  std::int64_t seq = 0;
+  auto attempt = [&](const std::string& op, const json& changed) {
+    ++seq;
+    json c = make_change("22222222-2222-4333-8444-5555555555" + std::to_string(10 + seq), id, op,
+                         op == "create" ? 0 : 1, hlc_now(seq), "dev-wang", seq, changed);
+    return push_one(s, wang, c);
+  };
+  const json to_deal = {{"type", {{"old", nullptr}, {"new", "deal"}}}};
+  SECTION("create of an id that exists") { CHECK(attempt("create", to_deal)["status"] == "pending_approval"); }
+  SECTION("restore") { CHECK(attempt("restore", to_deal)["status"] == "pending_approval"); }
+  SECTION("delete") {
+    json del = to_deal;
+    del["deleted"] = {{"old", false}, {"new", true}};
+    CHECK(attempt("delete", del)["status"] == "pending_approval");
+  }
+  SECTION("update claiming the old value is already the new one changes nothing") {
+    json same = {{"type", {{"old", "deal"}, {"new", "deal"}}}};
+    CHECK(attempt("update", same)["status"] == "applied");
+  }
+  SECTION("update") {
+    CHECK(attempt("update", {{"credit_limit", {{"old", nullptr}, {"new", 100}}}})["status"] == "rejected");
+    CHECK(attempt("update", {{"type", {{"old", "lost"}, {"new", "deal"}}}})["status"] == "pending_approval");
+  }
+  // Whatever the op, the value waits for a manager.
+  const json rec = pulled_record(s, root, id);
+  CHECK(rec["fields"]["type"] == "intention");
+  CHECK(rec["deleted"] == false);
+}
+
+TEST_CASE("security: the device, the cause and the derived fields are not the client's to choose",
+          "[server][security]") {
+  ServerFixture s;
+  // A device id is a plain id and never the server's.
+  for (const char* device : {"server", "dev\nx", "a/b"}) {
+    Reply r = s.post("/v1/login", {{"user", "wang"}, {"password", ServerFixture::kPassword}, {"device", device}});
+    INFO(device << ": " << r.body.dump());
+    CHECK(r.status == 400);
+    CHECK(r.body["error"]["code"] == "validation");
+  }
+  const std::string wang = s.login("wang", "dev-wang");
+  const std::string id = "7d3b2c1e-0000-4000-8000-00000000c001";
+  json create = make_change("33333333-2222-4333-8444-555555555501", id, "create", 0, hlc_now(), "server", 1,
+                            new_customer_fields("恒通机械"));
+  Reply pushed = s.post("/v1/push", {{"device", "server"}, {"changes", json::array({create})}}, wang);
+  REQUIRE(pushed.status == 200);
+  REQUIRE(pushed.body["results"][0]["status"] == "applied");
+  std::int64_t seq = 1;
+  auto push = [&](const json& fields, const std::string& op = "update", const std::string& cause = "") {
+    ++seq;
+    json c = make_change("33333333-2222-4333-8444-5555555555" + std::to_string(10 + seq), id, op,
+                         op == "create" ? 0 : 1, hlc_now(seq), "dev-li", seq, fields);
+    if (!cause.empty()) c["cause"] = cause;
+    return push_one(s, wang, c);
+  };
+  const json need = {{"need", {{"old", "CT 设备"}, {"new", "打印机"}}}};
+  SECTION("the device is the token's") {
+    Reply pulled = s.post("/v1/pull", {{"cursor", "0"}}, wang);
+    REQUIRE(pulled.body["revisions"].size() == 1);
+    CHECK(pulled.body["revisions"][0]["device"] == "dev-wang");
+  }
+  SECTION("causes of the server's own changes cannot be claimed") {
+    for (const char* cause : {"approved change request #1", "claim from the public pool (公海)",
+                              "revert to rev 1; approved", "merged C1 into C2 by the boss"}) {
+      json r = push(need, "update", cause);
+      INFO(cause << ": " << r.dump());
+      CHECK(r["status"] == "rejected");
+      CHECK(r["error"]["code"] == "validation");
+    }
+    CHECK(push(need, "update", "revert to rev 1")["status"] == "applied");
+  }
+  SECTION("derived fields") {
+    json future = new_customer_fields("远景物流");
+    future["created_at"] = {{"old", nullptr}, {"new", "2099-01-01"}};
+    json r = push_one(s, wang,
+                      make_change("33333333-2222-4333-8444-555555555599", "7d3b2c1e-0000-4000-8000-00000000c002",
+                                  "create", 0, hlc_now(), "dev-wang", 50, future));
+    CHECK(r["status"] == "rejected");
+    CHECK_THAT(r["error"]["message"].get<std::string>(), Catch::Contains("created_at"));
+    CHECK(push({{"created_at", {{"old", nullptr}, {"new", "2020-01-01"}}}})["status"] == "rejected");
+    CHECK(push({{"last_followup_at", {{"old", nullptr}, {"new", "2099-01-01"}}}})["status"] == "rejected");
+  }
+  SECTION("a change that changes nothing appends no revision") {
+    json r = push({{"need", {{"old", "CT 设备"}, {"new", "CT 设备"}}}, {"name", {{"old", "恒通机械"}, {"new", "恒通机械"}}}});
+    CHECK(r["status"] == "applied");
+    CHECK(r["noop"] == true);
+    CHECK(r["rev"] == 1);
+    Reply pulled = s.post("/v1/pull", {{"cursor", "0"}}, wang);
+    CHECK(pulled.body["revisions"].size() == 1);
+  }
+}
+
+TEST_CASE("security: a sales user keeps only codes of its own device's lease", "[server][security]") {
+  // The server's day is fixed, so are the months that are usable.
+  ServerFixture s(kehu::test::ServeOptions{{}, {{"KEHU_TODAY", "2026-12-04"}}});
+  const std::string wang = s.login("wang", "dev-wang"), li = s.login("li", "dev-li"),
+                    root = s.login("root", "dev-root");
+  Reply lease = s.post("/v1/leases", {{"month", "202612"}, {"count", 10}}, li);
+  REQUIRE(lease.status == 200);
+  const std::int64_t li_first = lease.body["first"];
+  CHECK(s.post("/v1/leases", {{"month", "299912"}, {"count", 10}}, wang).status == 400);
+  lease = s.post("/v1/leases", {{"month", "202612"}, {"count", 10}}, wang);
+  REQUIRE(lease.status == 200);
+  const std::int64_t wang_first = lease.body["first"];
+  int n = 0;
+  auto create = [&](const std::string& token, const std::string& code) {
+    ++n;
+    json c = make_change("44444444-2222-4333-8444-5555555555" + std::to_string(10 + n),
+                         "7d3b2c1e-0000-4000-8000-0000000d00" + std::to_string(10 + n), "create", 0, hlc_now(n),
+                         "dev", n, new_customer_fields("客户" + std::to_string(n)), "customers", code);
+    json r = push_one(s, token, c);
+    INFO(r.dump());
+    REQUIRE(r["status"] == "applied");
+    return r["code"].get<std::string>();
+  };
+  auto code_of = [](std::int64_t serial) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "C202612%03lld", static_cast<long long>(serial));
+    return std::string(buf);
+  };
+  // Wang's own leased serial is kept.
+  CHECK(create(wang, code_of(wang_first)) == code_of(wang_first));
+  // Li's serial, a serial nobody was leased, a far future month, a huge serial:
+  // each is re-coded into the month's next serial, never kept.
+  const std::string taken = create(wang, code_of(li_first + 1));
+  CHECK(taken != code_of(li_first + 1));
+  const std::string huge = create(wang, "C202612999999999");
+  CHECK(huge != "C202612999999999");
+  const std::string future = create(wang, "C299912001");
+  CHECK_THAT(future, Catch::StartsWith("C202612"));
+  // Li's serial is still li's to use, and the counter did not jump.
+  CHECK(create(li, code_of(li_first + 1)) == code_of(li_first + 1));
+  lease = s.post("/v1/leases", {{"month", "202612"}, {"count", 1}}, wang);
+  REQUIRE(lease.status == 200);
+  CHECK(lease.body["first"].get<std::int64_t>() < 100);
+  // An admin imports a sheet with its codes: kept, within reason.
+  CHECK(create(root, "C202504001") == "C202504001");
+  CHECK(create(root, "C202612999999999") != "C202612999999999");
+}
+
+TEST_CASE("security: refusals are forgotten after their window; an auditor's are not stored",
+          "[server][security][sqlite-only]") {
+  ServerFixture s;
+  const std::string audit = s.login("audit", "dev-audit"), wang = s.login("wang", "dev-wang");
+  const std::string change_id = "55555555-2222-4333-8444-555555555501";
+  json c = make_change(change_id, "7d3b2c1e-0000-4000-8000-00000000e001", "create", 0, hlc_now(), "dev", 1,
+                       new_customer_fields("瑞丰电子"));
+  CHECK(push_one(s, audit, c)["status"] == "rejected");
+  // Nothing was kept of it: the id is still free for whoever sends a change with it.
+  CHECK(push_one(s, wang, c)["status"] == "applied");
+  json bad = make_change("55555555-2222-4333-8444-555555555502", "7d3b2c1e-0000-4000-8000-00000000e002", "create",
+                         0, hlc_now(), "dev", 2, {{"name", {{"old", nullptr}, {"new", "缺少字段"}}}});
+  CHECK(push_one(s, wang, bad)["status"] == "rejected");
+  REQUIRE(s.stop() == 0);
+  kehu::db::Database db(s.store_path(), false);
+  auto st = db.prepare("SELECT change_id, expires_at FROM results ORDER BY change_id");
+  REQUIRE(st.step());
+  CHECK(st.text(0) == change_id);
+  CHECK(st.int64(1) == 0);  // applied: answered the same for good
+  REQUIRE(st.step());
+  const std::int64_t now = std::time(nullptr);
+  CHECK(st.int64(1) > now + 29LL * 24 * 3600);
+  CHECK(st.int64(1) <= now + 30LL * 24 * 3600);
+  CHECK_FALSE(st.step());
+}
