@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "kehu/error.h"
+#include "kehu/secret_rules.h"
 #include "kehu/sheet.h"
 #include "output.h"
 
@@ -21,7 +22,9 @@ const char* encoding_name(SourceEncoding e) {
 }  // namespace
 
 int cmd_init(Context& ctx) {
-  auto rep = Replica::create(ctx.db_path, ctx.passphrase("New replica passphrase", /*confirm=*/true));
+  const std::string passphrase = ctx.passphrase("New replica passphrase", /*confirm=*/true);
+  check_new_secret(passphrase, ctx.lang == Lang::zh ? "副本密码" : "the replica passphrase", "", ctx.lang);
+  auto rep = Replica::create(ctx.db_path, passphrase);
   if (ctx.json) {
     print_json({{"path", rep->path()}, {"device_id", rep->device_id()},
                 {"schema_version", rep->schema_version()}},
@@ -108,6 +111,7 @@ int cmd_rekey(Context& ctx) {
     next = prompt_secret("New passphrase");
     if (prompt_secret("Repeat new passphrase") != next) throw Error(Errc::usage, "the two passphrases differ");
   }
+  check_new_secret(next, ctx.lang == Lang::zh ? "新的副本密码" : "the new replica passphrase", "", ctx.lang);
   rep.rekey(next);
   std::cout << (ctx.lang == Lang::zh ? "密码已更换\n" : "passphrase changed\n");
   return 0;

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "kehu/error.h"
 #include "kehu/hlc.h"
+#include "kehu/secret_rules.h"
 #include "kehu/text.h"
 #include "kehu/sync/sync_session.h"
 #include "output.h"
@@ -109,6 +110,9 @@ int cmd_passwd(Context& ctx, const NetArgs& net) {
       throw Error(Errc::usage, "the two new passwords differ; nothing was changed");
     }
   }
+  // The server checks it too; checking here first saves a round trip and answers
+  // in the user's language.
+  check_new_secret(next, ctx.lang == Lang::zh ? "新密码" : "the new password", user, ctx.lang);
   sync::change_password(rep, current, next, opts);
   std::cout << (ctx.lang == Lang::zh ? "已修改 " + user + " 的密码；其他设备需要重新登录\n"
                                      : "changed the password of " + user + "; other devices must log in again\n");

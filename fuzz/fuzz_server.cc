@@ -7,6 +7,10 @@
 // request id) the text up to the first newline is that parameter; the rest is
 // the body, sent as is.
 //
+// The corpus has pushes that move customers out of the salesperson's scope
+// (push-admin-scope-moves) and a pull from a cursor after them
+// (pull-sales-from-cursor): the "removed" decision replays their scope.
+//
 // The contract checked: every request is answered, and never with a 5xx. A
 // hostile body is a 4xx with a JSON error; a crash, a hang, a sanitizer report
 // or an "internal" error is a finding.

@@ -113,6 +113,12 @@ void AccessPolicy::redact_conflicts(Role role, const CollectionDef& coll, json& 
   conflicts = std::move(kept);
 }
 
+void AccessPolicy::strip_chain(Role role, json& revision) {
+  if (receives_chain(role) || !revision.is_object()) return;
+  revision.erase("prev_hash");
+  revision.erase("hash");
+}
+
 void AccessPolicy::redact_revision(Role role, Access access, json& revision, const Schema& schema) {
   if (role != Role::sales) return;  // the only role with unreadable or masked fields
   const CollectionDef* coll = schema.find(revision.value("collection", std::string()));

@@ -17,8 +17,13 @@
 // limit) are cut from pulled records, from revisions' changes and conflicts,
 // and from push results for roles that may not read them.
 //
-// Note: a redacted revision keeps its original hash, so a device cannot verify
-// the chain over revisions it received redacted. Only the server verifies it.
+// The hash chain (prev_hash, hash) goes only to roles that read every revision
+// in full (admin, auditor: receives_chain). A hash over a revision with a cut or
+// masked value would let its reader find the value by guessing (a masked phone
+// in 10^4 tries, a credit rating in a few), and a prev_hash is the hash of a
+// revision the reader may not see, so managers and salespeople get neither and
+// rely on the server's and the auditor's verification (docs/protocol.md
+// "Revisions and the hash chain").
 //
 // Stateless; all functions are thread-safe.
 #pragma once
@@ -56,6 +61,11 @@ class AccessPolicy {
   static bool redacts(Role role, Access access) {
     return role == Role::sales || access == Access::masked;
   }
+
+  // Whether revisions sent to the role carry "prev_hash" and "hash".
+  static bool receives_chain(Role role) { return sees_everything(role); }
+  // Removes "prev_hash" and "hash" from a revision unless receives_chain(role).
+  static void strip_chain(Role role, json& revision);
 
   // The session's access to a customer whose current values are `customer`
   // (owner, province, city are read from it).

@@ -143,6 +143,7 @@ json AuditService::query(const Session& session, const json& body) {
     const Access access = access_to(session, c);
     if (access == Access::none) return true;
     AccessPolicy::redact_revision(session.role, access, j, *schema);
+    AccessPolicy::strip_chain(session.role, j);
     j["code"] = c.code;
     out.push_back(std::move(j));
     return static_cast<std::int64_t>(out.size()) <= limit;

@@ -130,7 +130,7 @@ LoginResult Authenticator::change_password(std::string_view authorization, std::
     throw Error(Errc::forbidden, "the current password is wrong");
   }
   throttle_.record_success(session.user);
-  check_password_policy(next);
+  check_password_policy(next, session.user, "new_password");
   if (next == current) throw Error(Errc::validation, "the new password must differ from the current one");
   const std::string hash = hash_password(next);
 

@@ -5,6 +5,7 @@
 
 #include "crypto.h"
 #include "kehu/error.h"
+#include "kehu/secret_rules.h"
 #include "server_config.h"
 
 namespace kehu::server {
@@ -27,11 +28,9 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 }  // namespace
 
-void check_password_policy(std::string_view password) {
-  if (password.size() < config::kMinPasswordLength) {
-    throw Error(Errc::validation, "password too short: at least " +
-                                      std::to_string(config::kMinPasswordLength) + " characters");
-  }
+void check_password_policy(std::string_view password, std::string_view user, std::string_view field) {
+  static_assert(config::kMinPasswordLength == kMinSecretChars, "one rule for server and CLI");
+  check_new_secret(password, field, user, Lang::en);
 }
 
 std::string hash_password(std::string_view password) {

@@ -11,8 +11,13 @@
 
 namespace kehu::server {
 
-// Throws Error(validation) for a password shorter than config::kMinPasswordLength.
-void check_password_policy(std::string_view password);
+// Throws Error(validation) for a new password of `user` that breaks the rules of
+// kehu/secret_rules.h (at least config::kMinPasswordLength characters, not a
+// common password, not the user's name). `field` names it in the message
+// ("password", or "new_password" for POST /v1/passwd); the message never holds
+// the password.
+void check_password_policy(std::string_view password, std::string_view user,
+                           std::string_view field = "password");
 
 // A fresh hash of `password` with a new salt and config::kPbkdf2Iterations.
 std::string hash_password(std::string_view password);

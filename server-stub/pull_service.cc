@@ -93,6 +93,7 @@ std::string revision_text(const StoredRevision& r) {
 json revision_json(const StoredRevision& r, Role role, Access access, const Schema& schema) {
   json j = wire_revision(r);
   AccessPolicy::redact_revision(role, access, j, schema);
+  AccessPolicy::strip_chain(role, j);
   return j;
 }
 
@@ -139,11 +140,50 @@ class ScopeView {
     return a;
   }
 
+  // Whether a customer the session cannot see now was in its scope at some
+  // moment after `cursor`: at the cursor or right after a later revision. Only
+  // then may the device hold it (pull sent it or could have), so only then does
+  // "removed" name it; the id of a customer that was never in scope is not the
+  // device's to learn. Exact: replays owner, province and city back from their
+  // current values through the customer's revisions after the cursor (one index
+  // read per such customer, and only for customers a page moves out of sight).
+  bool in_scope_since(const std::string& customer_id, std::int64_t cursor) {
+    auto it = in_scope_since_.find(customer_id);
+    if (it != in_scope_since_.end()) return it->second;
+    bool seen = false;
+    if (const auto& c = record(customer_id)) {
+      const json current = parse_stored(c->fields_text, "record fields");
+      json state = json::object();
+      for (const char* key : {"owner", "province", "city"}) {
+        if (auto f = current.find(key); f != current.end()) state[key] = *f;
+      }
+      for (const auto& r : txn_.revisions_of(customer_id)) {  // newest first
+        if (r.seq <= cursor) break;
+        const json rev = parse_stored(r.body, "revision");
+        if (rev.value("op", std::string()) == "create") break;  // before it, nothing to hold
+        if (auto ch = rev.find("changes"); ch != rev.end() && ch->is_object()) {
+          for (auto f = ch->begin(); f != ch->end(); ++f) {
+            if (!AccessPolicy::is_scope_field(f.key()) || !f->is_object()) continue;
+            auto old = f->find("old");
+            state[f.key()] = old == f->end() ? json() : *old;
+          }
+        }
+        if (AccessPolicy::customer_access(session_, state) != Access::none) {
+          seen = true;
+          break;
+        }
+      }
+    }
+    in_scope_since_.emplace(customer_id, seen);
+    return seen;
+  }
+
  private:
   StoreTxn& txn_;
   const Session& session_;
   std::map<std::string, std::optional<RecordView>> records_;
   std::map<std::string, Access> access_;
+  std::map<std::string, bool> in_scope_since_;
 };
 
 }  // namespace
@@ -194,10 +234,13 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     const bool moved = moves_scope(wire);
     if (access == Access::none) {
       // The device may hold the customer from before this change: tell it to drop it.
-      if (moved && gone.insert(customer).second) removed.push_back(customer);
+      if (moved && gone.insert(customer).second && scope.in_scope_since(customer, cursor.seq)) {
+        removed.push_back(customer);
+      }
       continue;
     }
     AccessPolicy::redact_revision(session.role, access, wire, *schema);
+    AccessPolicy::strip_chain(session.role, wire);
     append(revisions, text_of(wire));
     send_record(*view, access);
     if (moved && per_customer) {

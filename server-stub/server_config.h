@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kehu/secret_rules.h"
+
 namespace kehu::server::config {
 
 // Name of the store file inside --data DIR.
@@ -25,8 +27,10 @@ inline constexpr std::size_t kTokenBytes = 32;
 // later without invalidating existing passwords.
 inline constexpr int kPbkdf2Iterations = 120000;
 inline constexpr std::size_t kSaltBytes = 16;
-// NIST SP 800-63B's floor for a memorised secret chosen by the user.
-inline constexpr std::size_t kMinPasswordLength = 8;
+// NIST SP 800-63B's floor for a memorised secret chosen by the user, counted in
+// characters (UTF-8 code points), not bytes; the rule itself, with its list of
+// common passwords, is core's (kehu/secret_rules.h), shared with the CLI.
+inline constexpr std::size_t kMinPasswordLength = kehu::kMinSecretChars;
 inline constexpr std::size_t kPasswordHashBytes = 32;
 
 // Login throttling (login_throttle.h, docs/protocol.md "429 throttled"). Five wrong

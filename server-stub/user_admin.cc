@@ -41,7 +41,7 @@ void check_user_name(std::string_view name) {
 
 void UserAdmin::add(std::string_view name, Role role, std::string_view password) {
   check_user_name(name);
-  check_password_policy(password);
+  check_password_policy(password, name);
   User user{std::string(name), role, hash_password(password), false, now_iso8601(), {}, 0};
   auto txn = store_.begin(TxnMode::write);
   txn->add_user(user);
@@ -49,7 +49,7 @@ void UserAdmin::add(std::string_view name, Role role, std::string_view password)
 }
 
 void UserAdmin::set_password(std::string_view name, std::string_view password) {
-  check_password_policy(password);
+  check_password_policy(password, name);
   const std::string hash = hash_password(password);
   modify(store_, name, true, [&](User& u) { u.password_hash = hash; });
 }
