@@ -157,7 +157,8 @@ void fill_library_error(const httplib::Request& req, httplib::Response& res) {
     case 404: write_error(res, 404, "not_found", "no endpoint " + req.method + " " + req.path); break;
     case 413:
       write_error(res, 413, "too_large",
-                  "request body above " + std::to_string(config::kMaxBodyBytes / (1024 * 1024)) + " MiB");
+                  "request body above " + std::to_string(config::kMaxBodyBytes / (1024 * 1024)) +
+                      " MiB (form-encoded: 8 KiB)");
       break;
     case 400: write_error(res, 400, "protocol", "malformed HTTP request"); break;
     default:

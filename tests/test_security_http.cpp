@@ -269,15 +269,17 @@ TEST_CASE("a body that trickles below the minimum rate is cut at its deadline", 
   send_all(fd, "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
                    "\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{");
   const auto start = Clock::now();
-  bool closed = false;
+  std::atomic<bool> done{false};
   std::thread trickle([&] {
-    for (int i = 0; i < 40 && !closed; ++i) {  // 10 bytes every 250 ms: 40 B/s
+    for (int i = 0; i < 40 && !done; ++i) {  // 10 bytes every 250 ms: 40 B/s
       send_all(fd, "          ");
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   });
+  bool closed = false;
   read_until_close(fd, 9.0, &closed);
   const double took = seconds_since(start);
+  done = true;
   trickle.join();
   ::close(fd);
   CHECK(closed);
