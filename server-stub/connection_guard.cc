@@ -214,6 +214,21 @@ void refuse(int sock, bool tls, const std::string& address, int max) {
   if (::send(sock, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) return;
 }
 
+// After a refusal sent before the body was read: reads and drops what the client
+// still sends, for at most 2 s and 64 MiB, so that a client writing its body
+// reads the answer instead of a reset (SIGPIPE/EPIPE). Bounded, so it cannot be
+// used to hold the worker.
+void linger(httplib::Stream& stream) {
+  t_conn.in_body = false;
+  t_conn.header_deadline = Clock::now() + std::chrono::seconds(2);
+  char buf[64 * 1024];
+  for (std::size_t dropped = 0; dropped < (64u << 20);) {
+    const ssize_t n = stream.read(buf, sizeof buf);
+    if (n <= 0) break;
+    dropped += static_cast<std::size_t>(n);
+  }
+}
+
 }  // namespace
 
 bool PeerCounter::acquire(const std::string& address) {
@@ -266,6 +281,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
       served = process(*stream, left == 1, closed);
       if (!served || closed || t_conn.expired || t_conn.close_after) break;
     }
+    if (stream && t_conn.close_after && !t_conn.expired) linger(*stream);
     if (ssl && !t_conn.expired) SSL_shutdown(ssl.get());
     t_conn = ConnectionState{};
     peers.release(address);
