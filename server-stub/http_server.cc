@@ -5,8 +5,12 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string_view>
 
+#include "body_decoder.h"
+#include "connection_guard.h"
+#include "guarded_server.h"
 #include "http_errors.h"
 #include "kehu/error.h"
 #include "server_config.h"
@@ -25,6 +29,26 @@ struct RequestLog {
   std::string user;
 };
 thread_local RequestLog t_log;
+// The session the pre-routing handler authenticated, for the route to reuse.
+thread_local std::optional<Session> t_session;
+
+// Where the pre-routing handler puts the request's Content-Encoding, so that
+// httplib stores the body as sent and decode_request_body() inflates it under a
+// cap. A client's own header of this name is dropped first.
+constexpr const char* kSentEncoding = "X-Kehu-Sent-Content-Encoding";
+
+// The cap on a request's body, inflated or not: before login nobody is known.
+std::size_t body_limit(const httplib::Request& req) {
+  return req.path == "/v1/login" || req.path == "/v1/logout" ? config::kMaxLoginBodyBytes : config::kMaxBodyBytes;
+}
+
+// Replaces the body as sent by its inflated form (body_decoder.h). Throws
+// HttpError 413/415 or Error(protocol).
+void decode_request_body(const httplib::Request& req) {
+  const std::string sent = req.get_header_value(kSentEncoding);
+  auto& r = const_cast<httplib::Request&>(req);  // the server's own object; the API is just const
+  r.body = decode_body(r.body, body_encoding(sent), body_limit(req));
+}
 
 void log_request(const httplib::Request& req, const httplib::Response& res) {
   std::string duration = "-";
@@ -38,6 +62,7 @@ void log_request(const httplib::Request& req, const httplib::Response& res) {
                            (t_log.user.empty() ? std::string("-") : t_log.user) + " " + duration + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);  // one write, so lines never interleave
   t_log = RequestLog{};
+  t_session.reset();
 }
 
 // Whether `text` nests arrays/objects deeper than `limit` (brackets inside
@@ -113,10 +138,11 @@ json login_answer(const LoginResult& r, std::int64_t server_hlc) {
 }
 
 // The single catch-all of the request path: every exception a handler lets out
-// becomes a JSON error here (http_errors.h).
+// becomes a JSON error here (http_errors.h). The body is inflated first.
 template <typename F>
-void guarded(httplib::Response& res, F&& fn) {
+void guarded(const httplib::Request& req, httplib::Response& res, F&& fn) {
   try {
+    decode_request_body(req);
     fn();
   } catch (...) {
     respond_with_exception(std::current_exception(), res);
@@ -131,7 +157,8 @@ void fill_library_error(const httplib::Request& req, httplib::Response& res) {
     case 404: write_error(res, 404, "not_found", "no endpoint " + req.method + " " + req.path); break;
     case 413:
       write_error(res, 413, "too_large",
-                  "request body above " + std::to_string(config::kMaxBodyBytes / (1024 * 1024)) + " MiB");
+                  "request body above " + std::to_string(config::kMaxBodyBytes / (1024 * 1024)) +
+                      " MiB (form-encoded: 8 KiB)");
       break;
     case 400: write_error(res, 400, "protocol", "malformed HTTP request"); break;
     default:
@@ -157,11 +184,12 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
     throw Error(Errc::usage, "--tls-cert and --tls-key go together");
   }
   if (options_.tls_cert.empty()) {
-    http_ = std::make_unique<httplib::Server>();
+    http_ = std::make_unique<GuardedServer<httplib::Server>>(options_.limits);
   } else {
     const std::string warning = check_tls_files(options_.tls_cert, options_.tls_key);
     if (!warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
-    http_ = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str());
+    http_ = std::make_unique<GuardedServer<httplib::SSLServer>>(options_.limits, options_.tls_cert.c_str(),
+                                                                 options_.tls_key.c_str());
     if (!http_->is_valid()) {
       throw Error(Errc::io, "cannot load TLS certificate " + options_.tls_cert + " / key " + options_.tls_key);
     }
@@ -172,8 +200,10 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
   http_->set_tcp_nodelay(true);
   http_->set_read_timeout(config::kReadTimeoutSeconds);
   http_->set_write_timeout(config::kWriteTimeoutSeconds);
-  http_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+  http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_log = RequestLog{std::chrono::steady_clock::now(), true, {}};
+    t_session.reset();
+    if (refuse_before_body(req, res)) return httplib::Server::HandlerResponse::Handled;
     // cpp-httplib 0.11 prefers brotli when a client offers it, at quality 11: about
     // 1 s of CPU per 800 KB pull page, against ~20 ms for gzip. Offer only gzip.
     // The Request is the server's own mutable object; the handler API is just const.
@@ -197,14 +227,14 @@ void HttpServer::install_routes() {
   });
   // Not handle_authenticated: logging out a token that is already gone succeeds.
   http_->Post("/v1/logout", [this](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] {
+    guarded(req, res, [&] {
       auto user = auth_.logout(req.get_header_value("Authorization"));
       if (user) t_log.user = *user;
       write_json(res, {{"revoked", user.has_value()}, {"server_hlc", clock_.now()}});
     });
   });
   http_->Post("/v1/passwd", [this](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] {
+    guarded(req, res, [&] {
       const json body = parse_body(req);
       LoginResult r = auth_.change_password(req.get_header_value("Authorization"), string_member(body, "password"),
                                             string_member(body, "new_password"), req.remote_addr);
@@ -225,7 +255,7 @@ void HttpServer::install_routes() {
   });
   // Not a Route: the answer is built as text (PullService::pull says why).
   http_->Post("/v1/pull", [this](const httplib::Request& req, httplib::Response& res) {
-    guarded(res, [&] {
+    guarded(req, res, [&] {
       const Session session = authenticate(req);
       const json body = req.body.empty() ? json::object() : parse_body(req);
       res.status = 200;
@@ -321,7 +351,55 @@ void HttpServer::install_team_routes() {
   });
 }
 
+bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Response& res) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;  // see the pre-routing handler
+  headers.erase(kSentEncoding);
+  try {
+    // A body must say its length: httplib reads a body without one until the
+    // client closes, and a chunked one without any limit.
+    if (req.has_header("Transfer-Encoding")) {
+      throw HttpError(411, "length_required", "chunked request bodies are not accepted; send Content-Length");
+    }
+    const bool has_length = req.has_header("Content-Length");
+    if (!has_length && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
+      throw HttpError(411, "length_required", "a request body needs a Content-Length");
+    }
+    if (has_length) {
+      const std::string text = req.get_header_value("Content-Length");
+      const std::size_t limit = body_limit(req);
+      if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoull(text) > limit) {
+        throw too_large("request body above " + std::to_string(limit) + " bytes");
+      }
+    }
+    // httplib would inflate without limit: keep the bytes as sent (body_decoder.h).
+    if (req.has_header("Content-Encoding")) {
+      const std::string encoding = req.get_header_value("Content-Encoding");
+      headers.erase("Content-Encoding");
+      if (body_encoding(encoding) == BodyEncoding::unsupported) {
+        throw HttpError(415, "unsupported_encoding",
+                        "Content-Encoding \"" + encoding + "\" is not one of gzip, deflate, br");
+      }
+      headers.emplace(kSentEncoding, encoding);
+    }
+    // Authenticate from the headers, so nobody without a token makes the server
+    // read a body. Logout needs only a well-formed token (its route checks).
+    if (req.path.rfind("/v1/", 0) == 0 && req.path != "/v1/login" && req.path != "/v1/logout") {
+      t_session = authenticate(req);
+    }
+  } catch (...) {
+    respond_with_exception(std::current_exception(), res);
+    // The body, if any, is unread: it must not be parsed as the next request.
+    close_after_response();
+    res.set_header("Connection", "close");
+    return true;
+  }
+  begin_body();
+  return false;
+}
+
 Session HttpServer::authenticate(const httplib::Request& req) {
+  if (t_session) return *t_session;
   Session session = auth_.authenticate(req.get_header_value("Authorization"));
   t_log.user = session.user;
   return session;
@@ -329,7 +407,7 @@ Session HttpServer::authenticate(const httplib::Request& req) {
 
 void HttpServer::handle_authenticated(const httplib::Request& req, httplib::Response& res,
                                       const Route& route) {
-  guarded(res, [&] {
+  guarded(req, res, [&] {
     const Session session = authenticate(req);
     json out = route(session, req);
     out["server_hlc"] = clock_.now();
@@ -338,7 +416,7 @@ void HttpServer::handle_authenticated(const httplib::Request& req, httplib::Resp
 }
 
 void HttpServer::handle_login(const httplib::Request& req, httplib::Response& res) {
-  guarded(res, [&] {
+  guarded(req, res, [&] {
     const json body = parse_body(req);
     const std::string& user = string_member(body, "user");
     const std::string& password = string_member(body, "password");

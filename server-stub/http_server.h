@@ -5,13 +5,16 @@
 //   2026-11-27T11:04:17Z POST /v1/push 200 user=wang 12ms
 //
 // Every route but POST /v1/login and /v1/logout needs a valid token
-// (Authenticator; logout needs only a well-formed one, see docs). Bodies are
-// limited to config::kMaxBodyBytes (413), JSON only (400 otherwise). gzip and
-// brotli request bodies are inflated and responses compressed when the client
-// sends Accept-Encoding (cpp-httplib does both). Exceptions from the services are
-// answered in one place, http_errors.h.
+// (Authenticator; logout needs only a well-formed one, see docs), checked from
+// the headers before the body is read. Bodies need a Content-Length (411) and
+// are limited to config::kMaxBodyBytes (413) as sent and again once inflated
+// (gzip, deflate, br; others 415; body_decoder.h); a login body to
+// config::kMaxLoginBodyBytes. JSON only (400 otherwise). Responses are
+// compressed when the client sends Accept-Encoding (cpp-httplib). Slow and idle
+// connections are bounded by connection_guard.h. Exceptions from the services
+// are answered in one place, http_errors.h.
 //
-// Thread-safety: run() serves on cpp-httplib's worker pool; stop() may be called
+// Thread-safety: run() serves on an ElasticPool of workers, one per connection; stop() may be called
 // from any other thread (not from a signal handler).
 #pragma once
 
@@ -20,6 +23,7 @@
 
 #include "audit_service.h"
 #include "auth.h"
+#include "http_limits.h"
 #include "lease_service.h"
 #include "pull_service.h"
 #include "push_service.h"
@@ -42,6 +46,7 @@ struct ListenOptions {
   int port = 8080;          // 0: pick a free port
   std::string tls_cert;     // PEM files; both set -> HTTPS, both empty -> HTTP
   std::string tls_key;
+  HttpLimits limits;        // deadlines, per-address cap, workers (http_limits.h)
 };
 
 class HttpServer {
@@ -66,6 +71,9 @@ class HttpServer {
 
  private:
   using Route = std::function<json(const Session&, const httplib::Request&)>;
+  // Before the body is read: encodings, lengths, the token. Sets the answer and
+  // returns true if the request is refused.
+  bool refuse_before_body(const httplib::Request& req, httplib::Response& res);
   // Wraps a route: authenticates, runs it, adds server_hlc, answers errors.
   void handle_authenticated(const httplib::Request& req, httplib::Response& res, const Route& route);
   // The session of the request's bearer token (throws Error(auth)); logged.

@@ -240,6 +240,8 @@ int cmd_serve(const CommandLine& cl) {
   ListenOptions options = listen_options(cl);
   const AuthSettings auth = auth_settings_from_env();
   if (std::string note = describe_overrides(auth); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
+  options.limits = http_limits_from_env();
+  if (std::string note = describe_overrides(options.limits); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
   std::unique_ptr<Store> store = open_store(cl);
   ServerClock clock;
   HttpServer server(*store, clock, options, auth);

@@ -50,6 +50,8 @@ inline constexpr std::size_t kLoginThrottleMaxEntries = 10000;
 
 // Request bodies above 32 MiB are refused with 413 (docs/protocol.md). A push of
 // 1000 changes with long notes is well under 2 MiB; the limit only stops abuse.
+// It holds for the bytes sent and again for the inflated bytes of a gzip,
+// deflate or br body (body_decoder.h): a 199 KB gzip body inflates to 200 MiB.
 inline constexpr std::size_t kMaxBodyBytes = 32u * 1024 * 1024;
 
 // At most 1000 changes per push (docs/protocol.md): each change is its own
@@ -109,10 +111,51 @@ inline constexpr int kBusyTimeoutMs = 10000;
 // more connections would only let more readers run at once.
 inline constexpr std::size_t kPostgresMaxConnections = 10;
 
-// Idle keep-alive and socket timeouts: a device on a slow mobile link uploading a
-// large batch must not be cut off, but a dead client must not hold a worker forever.
+// Socket timeouts of one send() or recv() (httplib's own; SO_RCVTIMEO/SO_SNDTIMEO).
+// They reset with every byte, so a trickle never hits them: the deadlines below
+// are what bounds a slow client. The write timeout still bounds a client that
+// stops reading an answer.
 inline constexpr int kReadTimeoutSeconds = 60;
 inline constexpr int kWriteTimeoutSeconds = 60;
+
+// Per-connection read deadlines (connection_guard.h, docs/protocol.md
+// "Connections"). A connection closes when a request's line and headers have
+// not all arrived 10 s after the server began to wait for them; the wait
+// includes keep-alive idle time, so an idle connection closes after 10 s too (the
+// client reconnects). Headers are under 2 KB: a 2G link sends them in well under
+// a second. Twenty connections that each sent one header line every few seconds
+// used to hold every worker for 30 s and more.
+inline constexpr int kHeaderDeadlineSeconds = 10;
+
+// The body must arrive at an average of at least 16 KiB/s after a 10 s grace: its
+// deadline is 10 s + (bytes received so far) / 16 KiB/s from the end of the
+// headers. A 1 MiB push from a poor mobile link (~50 KB/s up) is not cut; a
+// client that declares 32 MiB and trickles is cut within seconds of falling
+// below the rate. No deadline while a handler runs.
+inline constexpr int kBodyDeadlineSeconds = 10;
+inline constexpr std::size_t kBodyMinBytesPerSecond = 16 * 1024;
+
+// Connections open at once from one client address; more are refused (503
+// too_many_connections) at once. The app keeps one sync connection per device;
+// 64 leaves room for an office of 64 devices behind one NAT address (raise it,
+// KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS, for larger sites) and stops one address
+// from taking the whole worker pool.
+inline constexpr int kMaxConnectionsPerAddress = 64;
+
+// Worker threads (elastic_pool.h): each open connection holds one for its whole
+// keep-alive life, so the pool grows on demand up to 512 (a team of 200 devices
+// each keeping a sync connection, twice over) and idle workers above 8 exit after
+// 60 s. A thread costs its stack's touched pages (tens of KB), not the 8 MB
+// reserved. Past 512 connections wait for a worker in accept order.
+inline constexpr std::size_t kMinWorkers = 8;
+inline constexpr std::size_t kMaxWorkers = 512;
+inline constexpr int kWorkerIdleSeconds = 60;
+
+// A login body is a name, a password and a device id: well under 1 KB. Before
+// login nobody is known, so the body (raw and inflated) is capped at 16 KiB
+// rather than kMaxBodyBytes; every other route is authenticated from its
+// headers before its body is read.
+inline constexpr std::size_t kMaxLoginBodyBytes = 16 * 1024;
 
 // Public pool (公海): customers one user may claim per day unless an admin sets
 // another cap (`kehu-server pool set-cap N`, setting "claim_cap").

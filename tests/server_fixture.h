@@ -112,6 +112,8 @@ class ServerFixture {
   // The PostgreSQL database's URL; "" on SQLite.
   const std::string& store_url() const { return store_url_; }
   int port() const { return port_; }
+  // The server process (for /proc/PID/status). REQUIRES: running.
+  pid_t pid() const { return pid_; }
   // Whether serve was given --tls-cert.
   bool tls() const;
   // "http://127.0.0.1:PORT", or https:// for a TLS server.

@@ -1,0 +1,115 @@
+#include "body_decoder.h"
+
+#include <brotli/decode.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "http_errors.h"
+#include "kehu/error.h"
+
+namespace kehu::server {
+
+namespace {
+
+constexpr std::size_t kChunk = 64 * 1024;
+
+HttpError inflated_too_large(std::size_t limit) {
+  return too_large("request body inflates to more than " + std::to_string(limit) + " bytes");
+}
+
+void append_capped(std::string& out, const char* data, std::size_t n, std::size_t limit) {
+  if (n > limit - out.size()) throw inflated_too_large(limit);
+  out.append(data, n);
+}
+
+struct ZStream {
+  z_stream z{};
+  ZStream() {
+    // 15 + 32: zlib or gzip header, detected (HTTP's "deflate" is zlib-wrapped).
+    if (inflateInit2(&z, 15 + 32) != Z_OK) throw Error(Errc::internal, "zlib inflateInit2 failed");
+  }
+  ~ZStream() { inflateEnd(&z); }
+  ZStream(const ZStream&) = delete;
+  ZStream& operator=(const ZStream&) = delete;
+};
+
+std::string inflate_zlib(std::string_view data, std::size_t limit, const char* name) {
+  ZStream s;
+  std::string out;
+  char buf[kChunk];
+  s.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  // Bodies are at most config::kMaxBodyBytes, far below uInt's range.
+  s.z.avail_in = static_cast<uInt>(std::min<std::size_t>(data.size(), 0xFFFFFFFFu));
+  for (;;) {
+    s.z.next_out = reinterpret_cast<Bytef*>(buf);
+    s.z.avail_out = sizeof buf;
+    const int rc = inflate(&s.z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+      throw Error(Errc::protocol, std::string("body is not valid ") + name + " data");
+    }
+    append_capped(out, buf, sizeof buf - s.z.avail_out, limit);
+    if (rc == Z_STREAM_END) break;
+    if (rc == Z_BUF_ERROR || (s.z.avail_in == 0 && s.z.avail_out != 0)) {
+      throw Error(Errc::protocol, std::string("body ends inside its ") + name + " stream");
+    }
+  }
+  if (s.z.avail_in != 0) throw Error(Errc::protocol, std::string("bytes after the end of the ") + name + " body");
+  return out;
+}
+
+struct BrotliFree {
+  void operator()(BrotliDecoderState* s) const { BrotliDecoderDestroyInstance(s); }
+};
+
+std::string inflate_brotli(std::string_view data, std::size_t limit) {
+  std::unique_ptr<BrotliDecoderState, BrotliFree> state(BrotliDecoderCreateInstance(nullptr, nullptr, nullptr));
+  if (!state) throw Error(Errc::internal, "BrotliDecoderCreateInstance failed");
+  std::string out;
+  char buf[kChunk];
+  const auto* in = reinterpret_cast<const uint8_t*>(data.data());
+  std::size_t in_left = data.size();
+  for (;;) {
+    auto* next_out = reinterpret_cast<uint8_t*>(buf);
+    std::size_t out_left = sizeof buf;
+    const BrotliDecoderResult rc =
+        BrotliDecoderDecompressStream(state.get(), &in_left, &in, &out_left, &next_out, nullptr);
+    if (rc == BROTLI_DECODER_RESULT_ERROR) throw Error(Errc::protocol, "body is not valid br data");
+    append_capped(out, buf, sizeof buf - out_left, limit);
+    if (rc == BROTLI_DECODER_RESULT_SUCCESS) break;
+    if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) throw Error(Errc::protocol, "body ends inside its br stream");
+  }
+  if (in_left != 0) throw Error(Errc::protocol, "bytes after the end of the br body");
+  return out;
+}
+
+}  // namespace
+
+BodyEncoding body_encoding(std::string_view value) {
+  std::string v;
+  for (char c : value) {
+    if (c != ' ' && c != '\t') v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (v.empty() || v == "identity") return BodyEncoding::identity;
+  if (v == "gzip" || v == "x-gzip") return BodyEncoding::gzip;
+  if (v == "deflate") return BodyEncoding::deflate;
+  if (v == "br") return BodyEncoding::brotli;
+  return BodyEncoding::unsupported;
+}
+
+std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit) {
+  switch (encoding) {
+    case BodyEncoding::identity:
+      if (data.size() > limit) throw too_large("request body above " + std::to_string(limit) + " bytes");
+      return std::string(data);
+    case BodyEncoding::gzip: return inflate_zlib(data, limit, "gzip");
+    case BodyEncoding::deflate: return inflate_zlib(data, limit, "deflate");
+    case BodyEncoding::brotli: return inflate_brotli(data, limit);
+    case BodyEncoding::unsupported: break;
+  }
+  throw HttpError(415, "unsupported_encoding", "unsupported Content-Encoding");
+}
+
+}  // namespace kehu::server

@@ -1,0 +1,303 @@
+#include "connection_guard.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "kehu/record.h"
+
+namespace kehu::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The deadlines of the connection this thread serves.
+struct ConnectionState {
+  const HttpLimits* limits = nullptr;  // null: this thread serves no connection
+  Clock::time_point header_deadline{};
+  bool in_body = false;
+  Clock::time_point body_start{};
+  std::size_t body_bytes = 0;
+  bool expired = false;      // a deadline passed: close, answer nothing more
+  bool close_after = false;  // close_after_response()
+};
+thread_local ConnectionState t_conn;
+
+Clock::time_point read_deadline() {
+  if (!t_conn.in_body) return t_conn.header_deadline;
+  const auto& l = *t_conn.limits;
+  const auto earned = std::chrono::milliseconds(t_conn.body_bytes * 1000 / l.body_min_bytes_per_second);
+  return t_conn.body_start + std::chrono::seconds(l.body_deadline_seconds) + earned;
+}
+
+// Waits until `sock` has `events` or `deadline` passes. 1 ready, 0 deadline, -1 error.
+int wait_for(int sock, short events, Clock::time_point deadline) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return 0;
+    pollfd p{sock, events, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (n > 0) return 1;
+    if (n < 0 && errno != EINTR) return -1;
+  }
+}
+
+// Reads wait for the current deadline; past it the connection is expired.
+int wait_to_read(int sock) {
+  const int r = wait_for(sock, POLLIN, read_deadline());
+  if (r == 0) t_conn.expired = true;
+  return r;
+}
+
+Clock::time_point write_deadline() { return Clock::now() + std::chrono::seconds(config::kWriteTimeoutSeconds); }
+
+void count_read(ssize_t n) {
+  if (n > 0 && t_conn.in_body) t_conn.body_bytes += static_cast<std::size_t>(n);
+}
+
+void address_of(int sock, bool peer, std::string& ip, int& port) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  const int rc = peer ? getpeername(sock, reinterpret_cast<sockaddr*>(&addr), &len)
+                      : getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len);
+  ip.clear();
+  port = 0;
+  if (rc != 0) return;
+  char host[NI_MAXHOST], serv[NI_MAXSERV];
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, serv, sizeof serv,
+                  NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+    ip = host;
+    port = std::atoi(serv);
+  }
+}
+
+class PlainStream : public httplib::Stream {
+ public:
+  explicit PlainStream(int sock) : sock_(sock) {}
+  bool is_readable() const override { return wait_to_read(sock_) > 0; }
+  bool is_writable() const override { return wait_for(sock_, POLLOUT, write_deadline()) > 0; }
+  ssize_t read(char* ptr, size_t size) override {
+    if (wait_to_read(sock_) <= 0) return -1;
+    ssize_t n;
+    do {
+      n = ::recv(sock_, ptr, size, 0);
+    } while (n < 0 && errno == EINTR);
+    count_read(n);
+    return n;
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    ssize_t n;
+    do {
+      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(sock_, true, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(sock_, false, ip, port); }
+  int socket() const override { return sock_; }
+
+ private:
+  int sock_;
+};
+
+struct SslFree {
+  void operator()(SSL* s) const { SSL_free(s); }
+};
+using SslPtr = std::unique_ptr<SSL, SslFree>;
+
+// TLS over a non-blocking socket: OpenSSL never blocks inside a record, so the
+// deadlines hold for a client that trickles a TLS record too.
+class TlsStream : public httplib::Stream {
+ public:
+  TlsStream(int sock, SSL* ssl) : sock_(sock), ssl_(ssl) {}
+  bool is_readable() const override { return SSL_pending(ssl_) > 0 || wait_to_read(sock_) > 0; }
+  bool is_writable() const override { return wait_for(sock_, POLLOUT, write_deadline()) > 0; }
+  ssize_t read(char* ptr, size_t size) override {
+    const int want = static_cast<int>(std::min<size_t>(size, 1 << 30));
+    for (;;) {
+      const int n = SSL_read(ssl_, ptr, want);
+      if (n > 0) {
+        count_read(n);
+        return n;
+      }
+      const int err = SSL_get_error(ssl_, n);
+      if (err == SSL_ERROR_ZERO_RETURN) return 0;
+      if (err == SSL_ERROR_WANT_READ) {
+        if (wait_to_read(sock_) <= 0) return -1;
+      } else if (err == SSL_ERROR_WANT_WRITE) {
+        if (wait_for(sock_, POLLOUT, read_deadline()) <= 0) return -1;
+      } else {
+        ERR_clear_error();
+        return -1;
+      }
+    }
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    const int want = static_cast<int>(std::min<size_t>(size, 1 << 30));
+    const auto deadline = write_deadline();
+    for (;;) {
+      const int n = SSL_write(ssl_, ptr, want);
+      if (n > 0) return n;
+      const int err = SSL_get_error(ssl_, n);
+      const short ev = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+      if (ev == 0) {
+        ERR_clear_error();
+        return -1;
+      }
+      if (wait_for(sock_, ev, deadline) <= 0) return -1;
+    }
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(sock_, true, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(sock_, false, ip, port); }
+  int socket() const override { return sock_; }
+
+ private:
+  int sock_;
+  SSL* ssl_;
+};
+
+// The TLS handshake within the header deadline.
+bool tls_accept(int sock, SSL* ssl) {
+  for (;;) {
+    const int rc = SSL_accept(ssl);
+    if (rc == 1) return true;
+    const int err = SSL_get_error(ssl, rc);
+    const short ev = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+    if (ev == 0 || wait_for(sock, ev, t_conn.header_deadline) <= 0) {
+      ERR_clear_error();
+      return false;
+    }
+  }
+}
+
+// Waits until a request starts (or TLS has bytes buffered). false: the header
+// deadline passed, the client closed, or the server stops.
+bool wait_for_request(int sock, SSL* ssl, const std::atomic<int>& listening) {
+  if (ssl && SSL_pending(ssl) > 0) return true;
+  while (listening.load() != -1) {
+    const auto slice = std::min(t_conn.header_deadline, Clock::now() + std::chrono::milliseconds(100));
+    const int r = wait_for(sock, POLLIN, slice);
+    if (r != 0) return r > 0;
+    if (Clock::now() >= t_conn.header_deadline) return false;
+  }
+  return false;
+}
+
+// Refuses a connection over the per-address cap. Plain HTTP gets a JSON 503 (the
+// client may not read it: the unread request makes the close a reset); TLS is
+// closed without a handshake, which would cost the server more than the answer.
+void refuse(int sock, bool tls, const std::string& address, int max) {
+  const std::string line = now_iso8601() + " refused connection from " + address + ": " + std::to_string(max) +
+                           " open already\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  if (tls) return;
+  const std::string body = R"({"error":{"code":"too_many_connections","message":"more than )" +
+                           std::to_string(max) + R"( connections open from )" + address + R"("}})";
+  const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                             "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body;
+  if (::send(sock, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) return;
+}
+
+// After a refusal sent before the body was read: reads and drops what the client
+// still sends, for at most 2 s and 64 MiB, so that a client writing its body
+// reads the answer instead of a reset (SIGPIPE/EPIPE). Bounded, so it cannot be
+// used to hold the worker.
+void linger(httplib::Stream& stream) {
+  t_conn.in_body = false;
+  t_conn.header_deadline = Clock::now() + std::chrono::seconds(2);
+  char buf[64 * 1024];
+  for (std::size_t dropped = 0; dropped < (64u << 20);) {
+    const ssize_t n = stream.read(buf, sizeof buf);
+    if (n <= 0) break;
+    dropped += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+bool PeerCounter::acquire(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int& n = open_[address];
+  if (n >= max_) {
+    if (n == 0) open_.erase(address);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void PeerCounter::release(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = open_.find(address);
+  if (it != open_.end() && --it->second <= 0) open_.erase(it);
+}
+
+bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCounter& peers,
+                      const std::atomic<int>& listening, std::size_t max_requests, const ProcessRequest& process) {
+  std::string address;
+  int port = 0;
+  address_of(sock, true, address, port);
+  bool served = false;
+  if (!peers.acquire(address)) {
+    refuse(sock, tls != nullptr, address, limits.max_connections_per_address);
+  } else {
+    t_conn = ConnectionState{};
+    t_conn.limits = &limits;
+    t_conn.header_deadline = Clock::now() + std::chrono::seconds(limits.header_deadline_seconds);
+    SslPtr ssl;
+    std::unique_ptr<httplib::Stream> stream;
+    if (tls) {
+      ::fcntl(sock, F_SETFL, ::fcntl(sock, F_GETFL) | O_NONBLOCK);
+      ssl.reset(SSL_new(tls));
+      if (ssl && SSL_set_fd(ssl.get(), sock) == 1 && tls_accept(sock, ssl.get())) {
+        stream = std::make_unique<TlsStream>(sock, ssl.get());
+      }
+    } else {
+      stream = std::make_unique<PlainStream>(sock);
+    }
+    for (std::size_t left = max_requests; stream && left > 0; --left) {
+      // Each request's headers get their own deadline, counted from here.
+      t_conn.in_body = false;
+      t_conn.body_bytes = 0;
+      t_conn.header_deadline = Clock::now() + std::chrono::seconds(limits.header_deadline_seconds);
+      if (!wait_for_request(sock, ssl.get(), listening)) break;
+      bool closed = false;
+      served = process(*stream, left == 1, closed);
+      if (!served || closed || t_conn.expired || t_conn.close_after) break;
+    }
+    if (stream && t_conn.close_after && !t_conn.expired) linger(*stream);
+    if (ssl && !t_conn.expired) SSL_shutdown(ssl.get());
+    t_conn = ConnectionState{};
+    peers.release(address);
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+  return served;
+}
+
+void begin_body() {
+  if (!t_conn.limits) return;
+  t_conn.in_body = true;
+  t_conn.body_start = Clock::now();
+  t_conn.body_bytes = 0;
+}
+
+void close_after_response() { t_conn.close_after = true; }
+
+}  // namespace kehu::server

@@ -1,0 +1,34 @@
+// The limits that keep slow or idle clients from starving kehu-server's HTTP
+// workers (connection_guard.h), with their defaults from server_config.h. `serve`
+// reads overrides from its environment, for tests and for operators:
+//
+//   KEHU_HTTP_HEADER_DEADLINE_SECONDS      request line + headers, keep-alive idle included (10)
+//   KEHU_HTTP_BODY_DEADLINE_SECONDS        grace before the body's minimum rate applies (10)
+//   KEHU_HTTP_BODY_MIN_BYTES_PER_SECOND    the body's minimum average rate (16384)
+//   KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections per client address (64)
+//   KEHU_HTTP_MAX_WORKERS                  worker threads at most (512)
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "server_config.h"
+
+namespace kehu::server {
+
+struct HttpLimits {
+  int header_deadline_seconds = config::kHeaderDeadlineSeconds;
+  int body_deadline_seconds = config::kBodyDeadlineSeconds;
+  std::size_t body_min_bytes_per_second = config::kBodyMinBytesPerSecond;
+  int max_connections_per_address = config::kMaxConnectionsPerAddress;
+  std::size_t max_workers = config::kMaxWorkers;
+};
+
+// The defaults with the environment's overrides. Throws Error(usage) naming the
+// variable when one is set but not a positive integer in range.
+HttpLimits http_limits_from_env();
+
+// One line for the server's log naming the overrides in force ("" if none).
+std::string describe_overrides(const HttpLimits& limits);
+
+}  // namespace kehu::server

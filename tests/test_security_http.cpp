@@ -1,0 +1,395 @@
+// The HTTP layer under attack, from raw sockets on loopback against a real
+// kehu-server: slow and idle connections (connection_guard.h) and compressed or
+// oversized bodies (body_decoder.h, the pre-routing checks of http_server.cc).
+// Deadlines are shortened through the KEHU_HTTP_* environment (http_limits.h) so
+// each case takes a few seconds; time bounds are generous (a noisy 2-core box).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server_fixture.h"
+
+using kehu::test::hlc_now;
+using kehu::test::json;
+using kehu::test::make_change;
+using kehu::test::new_customer_fields;
+using kehu::test::ServeOptions;
+using kehu::test::ServerFixture;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A TCP connection to 127.0.0.1:port, from `from` (any 127.x.y.z) if given.
+int connect_to(int port, const char* from = nullptr) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  if (from) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &local.sin_addr);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+void send_all(int fd, const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;  // the server may close first; what it answered is checked
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+// What the server sends until it closes the connection or `limit_s` passes.
+// `closed` says whether it closed (EOF or reset).
+std::string read_until_close(int fd, double limit_s, bool* closed = nullptr) {
+  std::string out;
+  const auto start = Clock::now();
+  if (closed) *closed = false;
+  for (;;) {
+    const double left = limit_s - seconds_since(start);
+    if (left <= 0) return out;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left * 1000) + 1) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      if (closed) *closed = true;
+      return out;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// The status code of a raw HTTP answer, 0 if there is none.
+int status_of(const std::string& answer) {
+  if (answer.rfind("HTTP/1.1 ", 0) != 0 || answer.size() < 12) return 0;
+  return std::atoi(answer.substr(9, 3).c_str());
+}
+
+// Connections that send a request's headers one line at a time, one line per
+// `every` to each, until stopped: the slow-headers attack.
+class SlowClients {
+ public:
+  SlowClients(int port, const std::vector<std::string>& sources, std::chrono::milliseconds every) {
+    for (const auto& from : sources) {
+      const int fd = connect_to(port, from.empty() ? nullptr : from.c_str());
+      send_all(fd, "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      fds_.push_back(fd);
+    }
+    trickler_ = std::thread([this, every] {
+      int line = 0;
+      while (!stop_) {
+        for (int fd : fds_) send_all(fd, "X-Slow-" + std::to_string(line) + ": x\r\n");
+        ++line;
+        for (auto waited = std::chrono::milliseconds(0); waited < every && !stop_; waited += std::chrono::milliseconds(50)) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    });
+  }
+  ~SlowClients() {
+    stop();
+    for (int fd : fds_) ::close(fd);
+  }
+  void stop() {
+    stop_ = true;
+    if (trickler_.joinable()) trickler_.join();
+  }
+  // How many of the connections the server has closed, waiting at most `limit_s`.
+  std::size_t closed_by_server(double limit_s) {
+    const auto start = Clock::now();
+    std::size_t closed = 0;
+    for (int fd : fds_) {
+      bool c = false;
+      read_until_close(fd, std::max(0.05, limit_s - seconds_since(start)), &c);
+      if (c) ++closed;
+    }
+    return closed;
+  }
+  std::size_t size() const { return fds_.size(); }
+
+ private:
+  std::vector<int> fds_;
+  std::atomic<bool> stop_{false};
+  std::thread trickler_;
+};
+
+// One sync's worth of HTTP from a fresh connection: login, push one new
+// customer, pull. Returns the seconds it took; REQUIREs every answer is 200.
+double timed_sync(ServerFixture& s, const std::string& id) {
+  const auto start = Clock::now();
+  httplib::Client c("127.0.0.1", s.port());
+  c.set_connection_timeout(20);
+  c.set_read_timeout(20);
+  auto login = c.Post("/v1/login", json{{"user", "wang"}, {"password", ServerFixture::kPassword}}.dump(),
+                      "application/json");
+  REQUIRE(login);
+  REQUIRE(login->status == 200);
+  const std::string token = json::parse(login->body)["token"];
+  httplib::Headers auth{{"Authorization", "Bearer " + token}};
+  const json change = make_change("create-" + id, id, "create", 0, hlc_now(), "dev-sec", 1,
+                                  new_customer_fields("客户 " + id));
+  auto pushed = c.Post("/v1/push", auth, json{{"device", "dev-sec"}, {"changes", {change}}}.dump(),
+                       "application/json");
+  REQUIRE(pushed);
+  REQUIRE(pushed->status == 200);
+  auto pulled = c.Post("/v1/pull", auth, json{{"cursor", "0"}}.dump(), "application/json");
+  REQUIRE(pulled);
+  REQUIRE(pulled->status == 200);
+  return seconds_since(start);
+}
+
+// The server's peak resident memory (VmHWM) in kB.
+long peak_rss_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+// `size` zero bytes, gzip-compressed (about size / 1030 bytes).
+std::string gzip_zeros(std::size_t size) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+  const std::string zeros(1 << 20, '\0');
+  std::string out;
+  char buf[1 << 16];
+  std::size_t left = size;
+  do {
+    const std::size_t n = std::min(left, zeros.size());
+    left -= n;
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+    z.avail_in = static_cast<uInt>(n);
+    const int flush = left == 0 ? Z_FINISH : Z_NO_FLUSH;
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof buf;
+      deflate(&z, flush);
+      out.append(buf, sizeof buf - z.avail_out);
+    } while (z.avail_out == 0);
+  } while (left > 0);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string request(const std::string& method, const std::string& path, const std::string& headers,
+                    const std::string& body) {
+  return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+ServeOptions short_deadlines(std::map<std::string, std::string> extra = {}) {
+  ServeOptions o;
+  o.env = {{"KEHU_HTTP_HEADER_DEADLINE_SECONDS", "2"},
+           {"KEHU_HTTP_BODY_DEADLINE_SECONDS", "2"},
+           {"KEHU_HTTP_BODY_MIN_BYTES_PER_SECOND", "1024"}};
+  for (auto& [k, v] : extra) o.env[k] = v;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("a sync is not delayed by 20 connections that trickle their headers", "[server][security]") {
+  ServerFixture s(short_deadlines());
+  SlowClients slow(s.port(), std::vector<std::string>(20), std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all 20 are being served
+  const double took = timed_sync(s, "slow-20");
+  std::printf("sync with 20 slow connections open: %.3f s\n", took);
+  CHECK(took < 10.0);  // the attack held every sync for as long as it trickled
+  // The header deadline (2 s here) closes every trickling connection.
+  CHECK(slow.closed_by_server(6.0) == slow.size());
+}
+
+TEST_CASE("a sync is not delayed by 200 slow connections from 200 addresses", "[server][security]") {
+  ServerFixture s(short_deadlines());
+  std::vector<std::string> sources;
+  for (int i = 2; i <= 201; ++i) sources.push_back("127.0.0." + std::to_string(i));
+  SlowClients slow(s.port(), sources, std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double took = timed_sync(s, "slow-200");
+  std::printf("sync with 200 slow connections open: %.3f s\n", took);
+  CHECK(took < 10.0);
+  CHECK(slow.closed_by_server(8.0) == slow.size());
+}
+
+TEST_CASE("connections over the per-address cap are refused at once", "[server][security]") {
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_HEADER_DEADLINE_SECONDS", "20"},
+                                   {"KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "4"}}));
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) held.push_back(connect_to(s.port(), "127.0.0.1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int extra = connect_to(s.port(), "127.0.0.1");
+  const auto start = Clock::now();
+  bool closed = false;
+  const std::string answer = read_until_close(extra, 3.0, &closed);
+  INFO(answer);
+  CHECK(closed);
+  CHECK(seconds_since(start) < 2.0);
+  CHECK((answer.empty() || status_of(answer) == 503));
+  ::close(extra);
+  // Another address is not affected.
+  const int other = connect_to(s.port(), "127.0.0.9");
+  send_all(other, request("POST", "/v1/login", "", R"({"user":"wang","password":"x"})"));
+  const std::string other_answer = read_until_close(other, 5.0);
+  CHECK(status_of(other_answer) == 401);
+  ::close(other);
+  for (int fd : held) ::close(fd);
+}
+
+TEST_CASE("a body that trickles below the minimum rate is cut at its deadline", "[server][security]") {
+  ServerFixture s(short_deadlines());
+  const std::string token = s.login("wang");
+  const int fd = connect_to(s.port());
+  send_all(fd, "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                   "\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{");
+  const auto start = Clock::now();
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    for (int i = 0; i < 40 && !done; ++i) {  // 10 bytes every 250 ms: 40 B/s
+      send_all(fd, "          ");
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
+  bool closed = false;
+  read_until_close(fd, 9.0, &closed);
+  const double took = seconds_since(start);
+  done = true;
+  trickle.join();
+  ::close(fd);
+  CHECK(closed);
+  CHECK(took < 8.0);  // deadline 2 s + 40 B / 1 KiB/s; a socket timeout would wait 60 s per byte
+}
+
+TEST_CASE("a body without Content-Length is refused, not read until the client closes", "[server][security]") {
+  ServerFixture s(short_deadlines());
+  const int fd = connect_to(s.port());
+  send_all(fd, "POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n{\"user\":");
+  bool closed = false;
+  const std::string answer = read_until_close(fd, 4.0, &closed);
+  ::close(fd);
+  INFO(answer);
+  CHECK(status_of(answer) == 411);
+  CHECK(answer.find("length_required") != std::string::npos);
+}
+
+TEST_CASE("a gzip bomb is refused with 413 without being inflated", "[server][security]") {
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "30"}}));
+  const std::string token = s.login("wang");
+  const long rss_before = peak_rss_kb(s.pid());
+
+  SECTION("the 199 KB login bomb: refused from its headers") {
+    const std::string bomb = gzip_zeros(200u << 20);
+    const int fd = connect_to(s.port());
+    const auto start = Clock::now();
+    send_all(fd, "POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Encoding: gzip\r\nContent-Length: " + std::to_string(bomb.size()) + "\r\n\r\n");
+    bool closed = false;
+    const std::string answer = read_until_close(fd, 5.0, &closed);
+    ::close(fd);
+    INFO(answer);
+    CHECK(status_of(answer) == 413);
+    CHECK(answer.find("too_large") != std::string::npos);
+    CHECK(closed);  // its body is never read as a next request
+    CHECK(seconds_since(start) < 3.0);
+  }
+  SECTION("a 10 KB login body that inflates to 10 MiB") {
+    const std::string bomb = gzip_zeros(10u << 20);
+    REQUIRE(bomb.size() < 16 * 1024);
+    const int fd = connect_to(s.port());
+    send_all(fd, request("POST", "/v1/login", "Content-Type: application/json\r\nContent-Encoding: gzip\r\n", bomb));
+    const std::string answer = read_until_close(fd, 5.0);
+    ::close(fd);
+    INFO(answer);
+    CHECK(status_of(answer) == 413);
+    CHECK(answer.find("too_large") != std::string::npos);
+  }
+  SECTION("an authenticated push that inflates to 200 MiB") {
+    const std::string bomb = gzip_zeros(200u << 20);
+    const int fd = connect_to(s.port());
+    const auto start = Clock::now();
+    send_all(fd, request("POST", "/v1/push",
+                         "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
+                                                            "Content-Encoding: gzip\r\n",
+                         bomb));
+    const std::string answer = read_until_close(fd, 15.0);
+    ::close(fd);
+    const long rss_after = peak_rss_kb(s.pid());
+    std::printf("gzip bomb (200 MiB in %zu bytes) to /v1/push: %.3f s, server VmHWM %ld kB -> %ld kB\n",
+                bomb.size(), seconds_since(start), rss_before, rss_after);
+    INFO(answer);
+    CHECK(status_of(answer) == 413);
+    CHECK(answer.find("too_large") != std::string::npos);
+    CHECK(rss_after < rss_before + 100 * 1024);  // the bomb made it grow past 800 MB
+  }
+}
+
+TEST_CASE("bodies are checked before they are read: token, encoding, length", "[server][security]") {
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "30"}}));
+  SECTION("no token: 401 from the headers, the 30 MiB body is never awaited") {
+    const int fd = connect_to(s.port());
+    send_all(fd, "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 31457280\r\n\r\n");
+    bool closed = false;
+    const std::string answer = read_until_close(fd, 5.0, &closed);
+    ::close(fd);
+    INFO(answer);
+    CHECK(status_of(answer) == 401);
+    CHECK(closed);
+  }
+  SECTION("an unknown Content-Encoding is 415") {
+    const std::string token = s.login("wang");
+    const int fd = connect_to(s.port());
+    send_all(fd, request("POST", "/v1/pull",
+                         "Authorization: Bearer " + token + "\r\nContent-Encoding: compress\r\n", "{}"));
+    const std::string answer = read_until_close(fd, 5.0);
+    ::close(fd);
+    INFO(answer);
+    CHECK(status_of(answer) == 415);
+    CHECK(answer.find("unsupported_encoding") != std::string::npos);
+  }
+  SECTION("a chunked body is 411") {
+    const std::string token = s.login("wang");
+    const int fd = connect_to(s.port());
+    send_all(fd, "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                     "\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+    const std::string answer = read_until_close(fd, 5.0);
+    ::close(fd);
+    INFO(answer);
+    CHECK(status_of(answer) == 411);
+  }
+  SECTION("an honest gzip body is still accepted") {
+    const std::string token = s.login("wang");
+    httplib::Client c("127.0.0.1", s.port());
+    c.set_compress(true);
+    auto r = c.Post("/v1/pull", httplib::Headers{{"Authorization", "Bearer " + token}},
+                    json{{"cursor", "0"}, {"limit", 10}}.dump(), "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+}
