@@ -39,15 +39,29 @@ json conflicts_json(const std::vector<Conflict>& conflicts) {
   return out;
 }
 
-// A child record (follow-up, order, ...) must name an existing parent customer.
-void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c) {
+// Whether `record` (a customer, or a child of one) is outside everything
+// `session` may see. What a session may not see must look as if it did not exist
+// (docs/security.md): a change to it gets the answer an unknown id gets, with no
+// code, name or owner in it. Trusted changes (the server's own) pass nullptr.
+bool hidden_from(StoreTxn& txn, const Session* session, const sync::RecordState& record) {
+  if (!session || !record.exists() || AccessPolicy::sees_everything(session->role)) return false;
+  if (record.collection == "customers") {
+    return AccessPolicy::customer_access(*session, record.values()) == Access::none;
+  }
+  const sync::RecordState customer = txn.load_record(record.parent);
+  return customer.exists() && AccessPolicy::customer_access(*session, customer.values()) == Access::none;
+}
+
+// A child record (follow-up, order, ...) must name an existing parent customer,
+// one the session (nullptr: the server itself) may see.
+void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c, const Session* session) {
   if (coll.parent_field.empty()) return;
   if (c.parent.empty()) {
     throw Error(Errc::validation, coll.zh + " (" + coll.name + ") record " + c.record_id +
                                       " needs a parent customer");
   }
   sync::RecordState parent = txn.load_record(c.parent);
-  if (!parent.exists() || parent.collection != "customers") {
+  if (!parent.exists() || parent.collection != "customers" || hidden_from(txn, session, parent)) {
     throw Error(Errc::not_found, "parent customer " + c.parent + " of " + c.record_id + " not found");
   }
 }
@@ -194,7 +208,7 @@ std::string moved_parent(StoreTxn& txn, const Session& session, const Collection
   }
   Change probe = c;
   probe.parent = f->second.new_value.get<std::string>();
-  check_parent(txn, coll, probe);
+  check_parent(txn, coll, probe, trusted ? nullptr : &session);
   if (!trusted && !AccessPolicy::sees_everything(session.role)) {
     const sync::RecordState target = txn.load_record(probe.parent);
     require_write_access(AccessPolicy::customer_access(session, target.values()), target, session);
@@ -312,11 +326,15 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   const auto schema = store_schema(txn);  // kept alive for `coll`
   const CollectionDef& coll = ChangeValidator::check(c, session, *schema);
   const sync::RecordState current = txn.load_record(c.record_id);
-  if (!current.exists()) {
+  const Session* viewer = trusted ? nullptr : &session;
+  if (!current.exists() || hidden_from(txn, viewer, current)) {
     if (c.op != Op::create) {
       throw Error(Errc::not_found, "record " + c.record_id + " does not exist (" + op_name(c.op) + ")");
     }
-    check_parent(txn, coll, c);
+    if (current.exists()) {
+      throw Error(Errc::validation, "record id " + c.record_id + " is taken: a new record needs a new id");
+    }
+    check_parent(txn, coll, c, viewer);
   } else if (current.collection != c.collection) {
     throw Error(Errc::validation, "record " + c.record_id + " is in " + current.collection +
                                       ", not in " + c.collection);

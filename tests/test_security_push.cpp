@@ -276,3 +276,85 @@ TEST_CASE("security: refusals are forgotten after their window; an auditor's are
   CHECK(st.int64(1) <= now + 30LL * 24 * 3600);
   CHECK_FALSE(st.step());
 }
+
+TEST_CASE("security: a push to a customer out of scope answers as one to an unknown id", "[server][security]") {
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
+  // A customer in 浙江, owned by somebody else: outside wang's scope.
+  const std::string hidden = "7d3b2c1e-0000-4000-8000-00000000f001", unknown = "7d3b2c1e-0000-4000-8000-00000000f0ff";
+  json fields = new_customer_fields("华信商贸");
+  fields["province"] = {{"old", nullptr}, {"new", "浙江"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "zhou"}};
+  json made = push_one(s, root, make_change("66666666-2222-4333-8444-555555555500", hidden, "create", 0, hlc_now(),
+                                            "dev-root", 1, fields));
+  REQUIRE(made["status"] == "applied");
+  const std::string code = made["code"];
+  // Wang's own customer, to move a follow-up from.
+  const std::string mine = "7d3b2c1e-0000-4000-8000-00000000f002", fu = "7d3b2c1e-0000-4000-8000-00000000f003";
+  REQUIRE(push_one(s, wang, make_change("66666666-2222-4333-8444-555555555501", mine, "create", 0, hlc_now(),
+                                        "dev-wang", 1, new_customer_fields("明达科技")))["status"] == "applied");
+  const json fu_fields = {{"date", {{"old", nullptr}, {"new", "2026-11-27"}}},
+                          {"person", {{"old", nullptr}, {"new", "王五"}}},
+                          {"content", {{"old", nullptr}, {"new", "电话"}}}};
+  REQUIRE(push_one(s, wang, make_change("66666666-2222-4333-8444-555555555502", fu, "create", 0, hlc_now(),
+                                        "dev-wang", 2, fu_fields, "followups", "", mine))["status"] == "applied");
+
+  int n = 10;
+  // The answer to a change, with the id it named replaced, so two answers compare.
+  auto answer = [&](const std::string& target, auto make) {
+    json c = make(target);
+    c["change_id"] = "66666666-2222-4333-8444-5555555555" + std::to_string(++n);
+    json r = push_one(s, wang, c);
+    r.erase("change_id");
+    std::string text = r.dump();
+    for (std::size_t at; (at = text.find(target)) != std::string::npos;) text.replace(at, target.size(), "ID");
+    INFO(text);
+    CHECK(text.find(code) == std::string::npos);
+    CHECK(text.find("华信") == std::string::npos);
+    CHECK(text.find("zhou") == std::string::npos);
+    return text;
+  };
+  auto same = [&](auto make) { CHECK(answer(hidden, make) == answer(unknown, make)); };
+  same([](const std::string& id) {
+    return make_change("", id, "update", 1, hlc_now(), "dev-wang", 9, {{"need", {{"old", nullptr}, {"new", "x"}}}});
+  });
+  same([](const std::string& id) {
+    return make_change("", id, "delete", 1, hlc_now(), "dev-wang", 9, {{"deleted", {{"old", false}, {"new", true}}}});
+  });
+  same([&](const std::string& id) {
+    return make_change("", id, "update", 1, hlc_now(), "dev-wang", 9, {{"need", {{"old", nullptr}, {"new", "x"}}}},
+                       "followups");
+  });
+  same([&](const std::string& id) {
+    return make_change("", "7d3b2c1e-0000-4000-8000-00000000f0aa", "create", 0, hlc_now(), "dev-wang", 9, fu_fields,
+                       "followups", "", id);
+  });
+  same([&](const std::string& id) {
+    return make_change("", fu, "update", 1, hlc_now(), "dev-wang", 9, {{"customer", {{"old", mine}, {"new", id}}}},
+                       "followups", "", id);
+  });
+}
+
+TEST_CASE("security: a result stored before layout v3 belongs to its revision's author",
+          "[server][security][sqlite-only]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-wang");
+  const std::string id = "7d3b2c1e-0000-4000-8000-00000000a101", change_id = "77777777-2222-4333-8444-555555555501";
+  json c = make_change(change_id, id, "create", 0, hlc_now(), "dev-wang", 1, new_customer_fields("安和商贸"));
+  REQUIRE(push_one(s, wang, c)["status"] == "applied");
+  REQUIRE(s.stop() == 0);
+  {
+    // What a v2 store holds: no sender.
+    kehu::db::Database db(s.store_path(), false);
+    db.exec("UPDATE results SET sender = ''");
+    REQUIRE(db.changes() == 1);
+  }
+  s.start();
+  const std::string li = s.login("li", "dev-li"), wang_again = s.login("wang", "dev-wang");
+  json replay = push_one(s, li, c);
+  CHECK(replay["status"] == "rejected");
+  CHECK_FALSE(replay.contains("duplicate"));
+  json retry = push_one(s, wang_again, c);
+  CHECK(retry["status"] == "applied");
+  CHECK(retry["duplicate"] == true);
+}
