@@ -4,33 +4,10 @@
 #include <cstdlib>
 #include <limits>
 
+#include "env_setting.h"
 #include "kehu/error.h"
 
 namespace kehu::server {
-
-namespace {
-
-// The variable's value, if set: a positive integer up to `max`, else Error(usage).
-template <typename T>
-void read_positive(const char* name, T& out, T max = std::numeric_limits<T>::max()) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return;
-  const std::string text = v;
-  try {
-    std::size_t used = 0;
-    const long long n = std::stoll(text, &used);
-    if (used != text.size() || n < 1 ||
-        static_cast<unsigned long long>(n) > static_cast<unsigned long long>(max)) {
-      throw std::out_of_range(name);
-    }
-    out = static_cast<T>(n);
-  } catch (const std::exception&) {
-    throw Error(Errc::usage, std::string(name) + "=\"" + text +
-                                 "\": expected a whole number from 1 to " + std::to_string(max));
-  }
-}
-
-}  // namespace
 
 AuthSettings auth_settings_from_env() {
   AuthSettings s;

@@ -3,38 +3,17 @@
 #include <cstdlib>
 #include <stdexcept>
 
-#include "kehu/error.h"
+#include "env_setting.h"
 
 namespace kehu::server {
 
-namespace {
-
-// The variable's value, if set: a whole number from 1 to `max`, else Error(usage).
-template <typename T>
-void read_limit(const char* name, T& out, long long max) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return;
-  const std::string text = v;
-  try {
-    std::size_t used = 0;
-    const long long n = std::stoll(text, &used);
-    if (used != text.size() || n < 1 || n > max) throw std::out_of_range(name);
-    out = static_cast<T>(n);
-  } catch (const std::exception&) {
-    throw Error(Errc::usage, std::string(name) + "=\"" + text + "\": expected a whole number from 1 to " +
-                                 std::to_string(max));
-  }
-}
-
-}  // namespace
-
 HttpLimits http_limits_from_env() {
   HttpLimits l;
-  read_limit("KEHU_HTTP_HEADER_DEADLINE_SECONDS", l.header_deadline_seconds, 3600);
-  read_limit("KEHU_HTTP_BODY_DEADLINE_SECONDS", l.body_deadline_seconds, 3600);
-  read_limit("KEHU_HTTP_BODY_MIN_BYTES_PER_SECOND", l.body_min_bytes_per_second, 1LL << 30);
-  read_limit("KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", l.max_connections_per_address, 100000);
-  read_limit("KEHU_HTTP_MAX_WORKERS", l.max_workers, 10000);
+  read_positive("KEHU_HTTP_HEADER_DEADLINE_SECONDS", l.header_deadline_seconds, 3600);
+  read_positive("KEHU_HTTP_BODY_DEADLINE_SECONDS", l.body_deadline_seconds, 3600);
+  read_positive<std::size_t>("KEHU_HTTP_BODY_MIN_BYTES_PER_SECOND", l.body_min_bytes_per_second, 1 << 30);
+  read_positive("KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", l.max_connections_per_address, 100000);
+  read_positive<std::size_t>("KEHU_HTTP_MAX_WORKERS", l.max_workers, 10000);
   return l;
 }
 

@@ -81,13 +81,7 @@ std::string sender_of(StoreTxn& txn, const StoredResult& stored) {
   return {};
 }
 
-// A device may give a cause only to the automatic changes it makes itself, in
-// the words the replica and the CLI use (core/src/replica_due.cc,
-// replica_dups.cc, cli/commands_audit.cc): the churn rule, a customer merge
-// ("merged OTHER into KEEP", "merged into KEEP") and a revert. Every other cause (an approval, a claim, a
-// reassignment, the pool recycle) is the server's, and free text is nobody's:
-// an audit trail that a device could write "approved change request #1" into
-// would prove nothing.
+// A customer code or record id, as a cause names it.
 bool is_code_token(std::string_view s) {
   if (s.empty() || s.size() > 40) return false;
   return std::all_of(s.begin(), s.end(), [](char ch) {
@@ -95,6 +89,13 @@ bool is_code_token(std::string_view s) {
   });
 }
 
+// A device may give a cause only to the automatic changes it makes itself, in
+// the words the replica and the CLI use (core/src/replica_due.cc,
+// replica_dups.cc, cli/commands_audit.cc): the churn rule, a customer merge
+// ("merged OTHER into KEEP", "merged into KEEP") and a revert. Every other
+// cause (an approval, a claim, a reassignment, the pool recycle) is the
+// server's, and free text is nobody's: an audit trail that a device could write
+// "approved change request #1" into would prove nothing.
 void check_device_cause(std::string_view cause) {
   if (cause.empty()) return;
   constexpr std::string_view churn = "churn rule: no order or follow-up for ", merged = "merged ",
