@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_protocol fuzz_csv fuzz_xlsx fuzz_server)
+((${#targets[@]})) || targets=(fuzz_protocol fuzz_csv fuzz_xlsx fuzz_server fuzz_inflate)
 build="$root/build-fuzz"
 bash "$root/scripts/install-deps.sh"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DKEHU_FUZZ=ON -DKEHU_TESTS=OFF \
