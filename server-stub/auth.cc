@@ -35,7 +35,9 @@ std::string session_device(std::string_view device) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
            c == '_' || c == '.';
   });
-  if (!plain || device == "server") {
+  std::string lower(device);
+  for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+  if (!plain || lower == "server") {
     throw Error(Errc::validation,
                 "device: expected an id of 1-64 letters, digits, '-', '_' or '.' (not \"server\")");
   }

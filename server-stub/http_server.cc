@@ -360,6 +360,13 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
     if (req.has_header("Transfer-Encoding")) {
       throw HttpError(411, "length_required", "chunked request bodies are not accepted; send Content-Length");
     }
+    // One length and one encoding: with two, a proxy in front and this server
+    // could each read another body (request smuggling, RFC 9112 6.3).
+    for (const char* name : {"Content-Length", "Content-Encoding"}) {
+      if (req.get_header_value_count(name) > 1) {
+        throw HttpError(400, "protocol", std::string("more than one ") + name + " header");
+      }
+    }
     const bool has_length = req.has_header("Content-Length");
     if (!has_length && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
       throw HttpError(411, "length_required", "a request body needs a Content-Length");

@@ -62,7 +62,8 @@ void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c, con
   }
   sync::RecordState parent = txn.load_record(c.parent);
   if (!parent.exists() || parent.collection != "customers" || hidden_from(txn, session, parent)) {
-    throw Error(Errc::not_found, "parent customer " + c.parent + " of " + c.record_id + " not found");
+    throw Error(Errc::not_found, "parent customer " + c.parent + " of " + c.record_id +
+                                     " does not exist or is not in your scope");
   }
 }
 
@@ -130,10 +131,17 @@ void check_device_cause(std::string_view cause) {
 void check_derived(const CollectionDef& coll, const Change& c, bool creating) {
   for (const auto& [key, fc] : c.fields) {
     const FieldDef* f = coll.find(key);
-    // The parent field carries a move (moved_parent checks it); the code is the
-    // record's own (CodeAssigner).
-    if (!f || !f->derived || fc.old_value == fc.new_value || key == "code" || key == coll.parent_field) continue;
+    if (!f || !f->derived || fc.old_value == fc.new_value) continue;
     const std::string what = f->zh + " (" + f->key + ")";
+    // The parent field carries a move (moved_parent checks it); a new child
+    // names no other customer than its parent.
+    if (key == coll.parent_field) {
+      if (creating && fc.new_value != json(c.parent)) {
+        throw Error(Errc::validation, what + " of a new record must be its parent " + c.parent);
+      }
+      continue;
+    }
+    if (key == "code" && creating) continue;  // the record's own: CodeAssigner decides
     if (key != "created_at" || !creating) {
       throw Error(Errc::validation, what + " is derived by Kehu and cannot be changed");
     }
@@ -239,7 +247,13 @@ std::optional<std::int64_t> protected_request(StoreTxn& txn, const Session& sess
   r.requester = session.user;
   r.device = c.device;
   r.base_rev = c.base_rev;
-  r.fields = field_changes_to_json(c.fields);
+  // Only what the user changed: a field sent with old == new wrote nothing and
+  // passed no check, so it must not be written when the request is approved.
+  std::map<std::string, FieldChange> asked;
+  for (const auto& [key, fc] : c.fields) {
+    if (fc.old_value != fc.new_value) asked.emplace(key, fc);
+  }
+  r.fields = field_changes_to_json(asked);
   r.created_at = now_iso8601();
   return txn.add_request(r);
 }
@@ -273,6 +287,11 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
                          ? raw["change_id"].get<std::string>()
                          : std::string();
     return rejected(id, e);
+  }
+  if (change.change_id.size() > config::kMaxIdBytes) {
+    return rejected(change.change_id.substr(0, 64) + "…",
+                    Error(Errc::validation, "change_id is longer than " + std::to_string(config::kMaxIdBytes) +
+                                                " bytes (a UUID is 36)"));
   }
   // Who, on which device and why are the server's to say, never the payload's
   // (DESIGN.md): the device is the one the token was issued to at login.
@@ -330,7 +349,8 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   const Session* viewer = trusted ? nullptr : &session;
   if (!current.exists() || hidden_from(txn, viewer, current)) {
     if (c.op != Op::create) {
-      throw Error(Errc::not_found, "record " + c.record_id + " does not exist (" + op_name(c.op) + ")");
+      throw Error(Errc::not_found, "record " + c.record_id + " does not exist or is not in the scope of " +
+                                       session.user + " (" + op_name(c.op) + ")");
     }
     if (current.exists()) {
       throw Error(Errc::validation, "record id " + c.record_id + " is taken: a new record needs a new id");
@@ -339,6 +359,11 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   } else if (current.collection != c.collection) {
     throw Error(Errc::validation, "record " + c.record_id + " is in " + current.collection +
                                       ", not in " + c.collection);
+  } else if (c.op != Op::create && c.base_rev > current.rev) {
+    // A base the record never had would count every concurrent write as seen
+    // and overwrite it without a conflict.
+    throw Error(Errc::validation, "base_rev " + std::to_string(c.base_rev) + " of record " + c.record_id +
+                                      " is ahead of its rev " + std::to_string(current.rev));
   }
 
   if (!trusted) {

@@ -91,6 +91,10 @@ inline constexpr std::int64_t kMaxLeaseCount = 100;
 // ordinary codes (C202612999999999 once moved it to a billion).
 inline constexpr std::int64_t kMaxChosenSerial = 99999;
 
+// Change and record ids are UUIDs (36 characters); anything longer than this
+// is refused, so a client cannot store megabytes under one id.
+inline constexpr std::size_t kMaxIdBytes = 128;
+
 // A refused change's answer is kept 30 days, then forgotten (login does the
 // housekeeping): a client that lost the answer retries at its next sync, hours
 // or days later, well inside the window, and a refusal wrote nothing, so a retry

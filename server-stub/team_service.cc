@@ -5,6 +5,7 @@
 
 #include "access_policy.h"
 #include "kehu/error.h"
+#include "schema_service.h"
 #include "settings.h"
 
 namespace kehu::server {
@@ -161,6 +162,10 @@ json TeamService::reassign(const Session& session, const std::string& code, cons
   if (!user || user->disabled) {
     throw Error(Errc::validation, "负责人 (owner): \"" + new_owner + "\" is not an active user of this server");
   }
+  if (!AccessPolicy::may_write(user->role)) {
+    throw Error(Errc::validation, "负责人 (owner): \"" + new_owner + "\" is " + role_name(user->role) +
+                                      ", a role that may not change customers");
+  }
   const std::string owner = owner_of(customer);
   if (owner == new_owner) throw Error(Errc::validation, "customer " + code + " already belongs to " + new_owner);
   std::string cause = "reassign from " + (owner.empty() ? std::string("the public pool") : owner) + " to " + new_owner;
@@ -233,7 +238,13 @@ json TeamService::approve(const Session& session, std::int64_t id) {
   c.op = Op::update;
   c.base_rev = current.rev;
   // Applied on the record as it is now: the requested values replace today's.
+  // Never a derived field or the owner, whatever an older request holds: those
+  // are not a salesperson's to ask for (push_service.cc checks them at push).
+  const auto schema = store_schema(*txn);
+  const CollectionDef& coll = schema->collection(r.collection);
   for (const auto& [key, fc] : field_changes_from_json(r.fields)) {
+    const FieldDef* def = coll.find(key);
+    if (key == "owner" || (def && def->derived)) continue;
     auto it = values.find(key);
     c.fields[key] = FieldChange{it == values.end() ? json() : *it, fc.new_value};
   }

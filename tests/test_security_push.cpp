@@ -358,3 +358,88 @@ TEST_CASE("security: a result stored before layout v3 belongs to its revision's 
   CHECK(retry["status"] == "applied");
   CHECK(retry["duplicate"] == true);
 }
+
+TEST_CASE("security: what the attacker's review found, closed", "[server][security]") {
+  ServerFixture s;
+  {
+    auto r = run_server_command({"schema", "protect", "customers", "name", "--data", s.data_dir()});
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+  }
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang"),
+                    li = s.login("li", "dev-li"), zhao = s.login("zhao", "dev-zhao");
+  const std::string a = "7d3b2c1e-0000-4000-8000-00000000aa01";
+  json fields = new_customer_fields("甲公司");
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  REQUIRE(push_one(s, root, make_change("88888888-2222-4333-8444-555555555500", a, "create", 0, hlc_now(), "x", 1,
+                                        fields))["status"] == "applied");
+  int n = 0;
+  auto change = [&](const std::string& op, std::int64_t base, const json& f, std::int64_t hlc = 0,
+                    std::int64_t device_seq = 0) {
+    ++n;
+    return make_change("88888888-2222-4333-8444-5555555555" + std::to_string(10 + n), a, op, base,
+                       hlc ? hlc : hlc_now(n), "x", device_seq ? device_seq : n, f);
+  };
+
+  SECTION("an approved request writes only what the salesperson changed") {
+    json asked = change("update", 1,
+                        {{"name", {{"old", "甲公司"}, {"new", "甲公司(新)"}}},
+                         {"created_at", {{"old", "2099-01-01"}, {"new", "2099-01-01"}}},
+                         {"owner", {{"old", "li"}, {"new", "li"}}}});
+    json r = push_one(s, wang, asked);
+    REQUIRE(r["status"] == "pending_approval");
+    Reply approved = s.post("/v1/approvals/" + std::to_string(r["request"].get<std::int64_t>()) + "/approve",
+                            json::object(), zhao);
+    INFO(approved.body.dump());
+    REQUIRE(approved.status == 200);
+    const json rec = pulled_record(s, root, a);
+    CHECK(rec["fields"]["name"] == "甲公司(新)");
+    CHECK(rec["fields"]["owner"] == "wang");
+    CHECK(rec["fields"].value("created_at", "") != "2099-01-01");
+  }
+  SECTION("a base_rev ahead of the record is refused") {
+    json r = push_one(s, wang, change("update", 1LL << 62, {{"need", {{"old", nullptr}, {"new", "x"}}}}));
+    CHECK(r["status"] == "rejected");
+    CHECK(r["error"]["code"] == "validation");
+  }
+  SECTION("claiming another user's device id wins nothing") {
+    CHECK(s.post("/v1/login", {{"user", "wang"}, {"password", ServerFixture::kPassword}, {"device", "SERVER"}})
+              .status == 400);
+    REQUIRE(push_one(s, li, change("update", 1, {{"need", {{"old", "CT 设备"}, {"new", "li 的需求"}}}}))["status"] ==
+            "applied");
+    const std::string posing = s.login("wang", "dev-li");
+    json r = push_one(s, posing,
+                      change("update", 1, {{"need", {{"old", "CT 设备"}, {"new", "wang 的需求"}}}}, 65536,
+                             1000000000000000LL));
+    CHECK(r["status"] == "applied");
+    // Not taken as a later write of li's device: a conflict that keeps li's value.
+    REQUIRE(r["conflicts"].size() == 1);
+    CHECK(r["conflicts"][0]["kept"] == "li 的需求");
+    CHECK(pulled_record(s, root, a)["fields"]["need"] == "li 的需求");
+  }
+  SECTION("a new child names no other customer than its parent; a code is not edited") {
+    const std::string other = "7d3b2c1e-0000-4000-8000-00000000aa02";
+    json fu = make_change("88888888-2222-4333-8444-555555555590", "7d3b2c1e-0000-4000-8000-00000000aa03", "create",
+                          0, hlc_now(), "x", 90,
+                          {{"date", {{"old", nullptr}, {"new", "2026-11-27"}}},
+                           {"person", {{"old", nullptr}, {"new", "王五"}}},
+                           {"content", {{"old", nullptr}, {"new", "电话"}}},
+                           {"customer", {{"old", nullptr}, {"new", other}}}},
+                          "followups", "", a);
+    CHECK(push_one(s, wang, fu)["status"] == "rejected");
+    json code = push_one(s, wang, change("update", 1, {{"code", {{"old", nullptr}, {"new", "C202612099"}}}}));
+    CHECK(code["status"] == "rejected");
+  }
+  SECTION("ids have a length limit") {
+    json c = change("update", 1, {{"need", {{"old", nullptr}, {"new", "x"}}}});
+    c["change_id"] = std::string(100000, 'a');
+    json r = push_one(s, wang, c);
+    CHECK(r["status"] == "rejected");
+    CHECK(r["change_id"].get<std::string>().size() < 100);
+  }
+  SECTION("a customer is reassigned only to a user who may change it") {
+    Reply r = s.post("/v1/customers/" + pulled_record(s, root, a)["code"].get<std::string>() + "/reassign",
+                     {{"owner", "audit"}}, zhao);
+    CHECK(r.status == 400);
+  }
+}

@@ -94,10 +94,12 @@ json value_of(const RecordState& state, const std::string& key) {
   return key == kDeletedField ? json(false) : json();
 }
 
-// Whether the change's author could see the field's last write when typing.
+// Whether the change's author could see the field's last write when typing: it
+// is at or below the change's base, or an earlier write of the same author on
+// the same device (a device id alone is no proof: anyone may claim one).
 bool seen(const FieldVersion& fv, const Merge& m) {
-  return fv.rev <= m.base_rev ||
-         (fv.device == m.change.device && fv.device_seq < m.change.device_seq);
+  return fv.rev <= m.base_rev || (fv.device == m.change.device && fv.author == m.change.author &&
+                                  fv.device_seq < m.change.device_seq);
 }
 
 // Later hybrid clock wins; equal clocks go to the greater device id, so every
