@@ -127,9 +127,10 @@ void check_device_cause(std::string_view cause) {
 // Derived fields are the server's or the replica's to set (schema.h): the
 // follow-up date is computed and never synced; the code and the creation date
 // are set once, when the record is created, and the creation date cannot lie
-// ahead (a date in 2099 would keep a customer out of the pool recycle forever).
-void check_derived(const CollectionDef& coll, const Change& c, bool creating) {
-  for (const auto& [key, fc] : c.fields) {
+// ahead (a date in 2099 would keep a customer out of the pool recycle forever):
+// one after tomorrow becomes today, so the customer itself is not refused.
+void check_derived(const CollectionDef& coll, Change& c, bool creating) {
+  for (auto& [key, fc] : c.fields) {
     const FieldDef* f = coll.find(key);
     if (!f || !f->derived || fc.old_value == fc.new_value) continue;
     const std::string what = f->zh + " (" + f->key + ")";
@@ -146,10 +147,7 @@ void check_derived(const CollectionDef& coll, const Change& c, bool creating) {
       throw Error(Errc::validation, what + " is derived by Kehu and cannot be changed");
     }
     const std::string latest = add_days(today_local(), 1);  // a device's calendar may be a day ahead
-    if (fc.new_value.is_string() && fc.new_value.get<std::string>() > latest) {
-      throw Error(Errc::validation, what + " " + fc.new_value.get<std::string>() + " lies after today (" +
-                                        today_local() + "): it is the day the record was created");
-    }
+    if (fc.new_value.is_string() && fc.new_value.get<std::string>() > latest) fc.new_value = today_local();
   }
 }
 
