@@ -12,7 +12,9 @@
 //     the code's month (this month, if the code names no usable one). The
 //     replaced code becomes an alias of the record if nobody holds it and it is
 //     the sender's to give up: a manager's or admin's, or the device's own
-//     provisional code (its device tag). A sales user never takes another's code.
+//     provisional code (its device tag: the first 4 characters of the device
+//     id, which another device id may share). A sales user never keeps
+//     another's serial.
 //
 // Never two records with one code: the store's UNIQUE constraint backs this up.
 #pragma once
