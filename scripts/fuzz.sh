@@ -13,6 +13,7 @@ targets=("$@")
 ((${#targets[@]})) || targets=(fuzz_protocol fuzz_csv fuzz_xlsx fuzz_server fuzz_inflate)
 build="$root/build-fuzz"
 bash "$root/scripts/install-deps.sh"
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DKEHU_FUZZ=ON -DKEHU_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]}"
