@@ -25,6 +25,10 @@
 #include "stats.h"
 
 namespace kehu::bench {
+
+using launch::ChildResult;
+using launch::run_child;
+
 namespace {
 
 constexpr std::int64_t kBatch = 1000;

@@ -1,7 +1,6 @@
 #include "server_process.h"
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,12 +9,18 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <thread>
 
 #include "child_process.h"
 #include "kehu/error.h"
 
 namespace kehu::bench {
+
+using launch::ChildResult;
+using launch::ChildSpec;
+using launch::read_text_file;
+using launch::run_child;
+using launch::status_kb;
+
 namespace {
 
 std::string server_binary() { return KEHU_SERVER_BIN_PATH; }
@@ -83,50 +88,18 @@ void ServerProcess::set_regions(const std::string& name, const std::string& regi
 
 void ServerProcess::start() {
   if (running()) return;
-  const std::string out_path = dir_ + "/server.out";
   std::vector<std::string> args{"serve"};
   for (auto& a : store_args()) args.push_back(a);
   args.insert(args.end(), {"--listen", "127.0.0.1:0"});
-  pid_ = start_child({server_binary(),
-                      args,
-                      {},
-                      out_path,
-                      dir_ + "/server.log"});
-  const std::string prefix = "listening on 127.0.0.1:";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::string text = read_text_file(out_path);
-    if (auto at = text.find(prefix);
-        at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      port_ = std::stoi(text.substr(at + prefix.size()));
-      return;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      throw Error(Errc::internal, "kehu-server serve exited with " +
-                                      std::to_string(decode_wait_status(status)) + ": " +
-                                      read_text_file(dir_ + "/server.log"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  stop();
-  throw Error(Errc::internal, "kehu-server serve did not print its port within 10 s");
+  const launch::StartedServer started =
+      launch::start_server({server_binary(), args, {}, dir_ + "/server.out", dir_ + "/server.log"});
+  pid_ = started.pid;
+  port_ = started.port;
 }
 
 void ServerProcess::stop() {
   if (!running()) return;
-  kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  launch::stop_child(pid_, SIGTERM, std::chrono::seconds(10));
   pid_ = -1;
 }
 

@@ -1,4 +1,4 @@
-// The server's bounded inflater (server-stub/body_decoder.h), which reads request
+// The server's bounded inflater (server-stub/http/body_decoder.h), which reads request
 // bodies before anyone is authenticated (POST /v1/login).
 //
 // Input: byte 0 picks the Content-Encoding (gzip, deflate, br, identity) and the

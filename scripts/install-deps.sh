@@ -10,6 +10,7 @@ PKGS=(
   postgresql libpq-dev
   libxlsxwriter-dev libzip-dev libexpat1-dev
   clang libclang-rt-14-dev
+  python3
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -11,23 +11,11 @@
 #include <vector>
 
 #include "customer_index.h"
+#include "kehu/field_filter.h"
 #include "kehu/replica.h"
 #include "kehu/schema.h"
 
 namespace kehu {
-
-// One --where FIELD=VALUE, the value in its stored shape.
-struct FieldFilter {
-  const FieldDef* field;
-  json value;
-};
-
-// Parses --where filters of `coll`. Throws Error(validation) naming the flag,
-// the field, the value and the rule; Error(usage) for an empty value.
-std::vector<FieldFilter> parse_where(const CollectionDef& coll,
-                                     const std::vector<std::pair<std::string, std::string>>& where);
-// True if the record holds every filter's value (tags: every listed tag is on it).
-bool where_matches(const Record& r, const std::vector<FieldFilter>& filters);
 
 class CustomerFilter {
  public:

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "replica_impl.h"
 
@@ -62,12 +63,6 @@ void check_required_after_edit(const CollectionDef& coll, const json& before, co
   check_required(coll, checked);
 }
 
-std::string format_code(const std::string& month, std::int64_t serial) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "C%s%03lld", month.c_str(), static_cast<long long>(serial));
-  return buf;
-}
-
 }  // namespace
 
 std::string Replica::Impl::allocate_code() {
@@ -84,7 +79,7 @@ std::string Replica::Impl::allocate_code() {
     std::int64_t serial = st.step() ? st.int64(0) : 0;
     st.reset();
     for (;;) {
-      std::string code = format_code(month, ++serial);
+      std::string code = format_customer_code(month, ++serial);
       if (!resolve(code)) return code;
     }
   }
@@ -98,7 +93,7 @@ std::string Replica::Impl::allocate_code() {
       std::int64_t rowid = st.int64(0), next = st.int64(1);
       st.reset();
       db.cached("UPDATE code_leases SET next = next + 1 WHERE rowid = ?").bind(1, rowid).run();
-      code = format_code(month, next);
+      code = format_customer_code(month, next);
     } else {
       st.reset();
       // Offline with no lease left: a provisional code that the server replaces at

@@ -4,9 +4,9 @@
 #include <array>
 #include <unordered_map>
 
-#include "customer_filter.h"
 #include "kehu/calendar.h"
 #include "kehu/error.h"
+#include "kehu/field_filter.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
 

@@ -17,6 +17,7 @@
 
 #include "kehu/error.h"
 #include "kehu/schema.h"
+#include "kehu/text.h"
 
 namespace kehu {
 
@@ -35,7 +36,7 @@ constexpr int kMaxYear = 2200;
 constexpr std::string_view kIdeographicSpace = "\u3000";
 
 // ---------------------------------------------------------------------------
-// Small text helpers (kehu::trim lives in text.cc; this module stays standalone).
+// Small text helpers (trimming is kehu::trim_view, text.h).
 
 bool is_ascii_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -45,27 +46,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
-}
-
-// Trims ASCII whitespace and U+3000 (what Chinese IMEs type as a "full-width space").
-std::string_view trim_space(std::string_view s) {
-  for (;;) {
-    if (!s.empty() && is_ascii_space(s.front()))
-      s.remove_prefix(1);
-    else if (s.starts_with(kIdeographicSpace))
-      s.remove_prefix(kIdeographicSpace.size());
-    else
-      break;
-  }
-  for (;;) {
-    if (!s.empty() && is_ascii_space(s.back()))
-      s.remove_suffix(1);
-    else if (s.ends_with(kIdeographicSpace))
-      s.remove_suffix(kIdeographicSpace.size());
-    else
-      break;
-  }
-  return s;
 }
 
 bool consume_prefix(std::string_view& s, std::string_view prefix) {
@@ -346,10 +326,10 @@ json normalize_money(const FieldDef& f, std::string_view s) {
   // Accepted spellings: "-¥1,234.50", "¥-1,234.50", "1234.5元", "-0.29".
   std::string_view v = s;
   consume_suffix(v, "元");
-  v = trim_space(v);
+  v = trim_view(v);
   bool negative = consume_prefix(v, "-");
   if (consume_prefix(v, "¥") || consume_prefix(v, "￥")) {
-    v = trim_space(v);
+    v = trim_view(v);
     if (!negative) negative = consume_prefix(v, "-");
   }
 
@@ -492,7 +472,7 @@ std::vector<std::string> split_tags(std::string_view s) {
       ++i;
       continue;
     }
-    if (std::string_view tag = trim_space(s.substr(start, i - start)); !tag.empty())
+    if (std::string_view tag = trim_view(s.substr(start, i - start)); !tag.empty())
       tags.emplace_back(tag);
     i += sep;
     start = i;
@@ -665,7 +645,7 @@ const EnumValue* FieldDef::find_value(std::string_view key_or_label) const {
 }
 
 json normalize_value(const FieldDef& field, std::string_view input) {
-  const std::string_view s = trim_space(input);
+  const std::string_view s = trim_view(input);
   if (s.empty()) return nullptr;
   return normalize_by_type(field, s);
 }
@@ -758,7 +738,7 @@ std::string display_value(const FieldDef& field, const json& value, Lang lang) {
 }
 
 std::string normalize_phone(std::string_view input) {
-  const std::string_view s = trim_space(input);
+  const std::string_view s = trim_view(input);
   // "转" always introduces an extension.
   if (const std::size_t zhuan = s.find("转"); zhuan != std::string_view::npos)
     return landline_with_extension(s.substr(0, zhuan),

@@ -8,11 +8,11 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "kehu/duplicates.h"
 #include "kehu/error.h"
 #include "kehu/replica.h"
 #include "kehu/schema.h"
 #include "kehu/sheet.h"
+#include "import_duplicates.h"
 #include "sheet_internal.h"
 
 namespace kehu {

@@ -454,7 +454,7 @@ std::string render_table(const std::vector<std::string>& header,
   return out;
 }
 
-std::string trim(std::string_view s) {
+std::string_view trim_view(std::string_view s) {
   for (;;) {
     if (!s.empty() && is_ascii_space(s.front())) {
       s.remove_prefix(1);
@@ -473,7 +473,7 @@ std::string trim(std::string_view s) {
       break;
     }
   }
-  return std::string(s);
+  return s;
 }
 
 }  // namespace kehu

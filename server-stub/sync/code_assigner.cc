@@ -2,7 +2,7 @@
 
 #include "kehu/record.h"
 
-#include "customer_code.h"
+#include "kehu/customer_code.h"
 #include "server_config.h"
 
 namespace kehu::server {

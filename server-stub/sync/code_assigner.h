@@ -1,7 +1,7 @@
 // Gives a newly pushed customer its final code (docs/protocol.md "Customer
 // codes"), inside the push's store transaction:
 //
-//   * a well-formed code of a usable month (customer_code.h) that no other
+//   * a well-formed code of a usable month (kehu/customer_code.h) that no other
 //     record holds (as code or alias) is kept if the sender may have it: a
 //     serial of a lease the server gave the sender's device, or, for a manager
 //     or an admin (who import sheets with their codes), any serial up to
@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "customer_code.h"
+#include "kehu/customer_code.h"
 #include "store.h"
 
 namespace kehu::server {

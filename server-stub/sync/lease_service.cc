@@ -1,7 +1,7 @@
 #include "lease_service.h"
 
 #include "access_policy.h"
-#include "customer_code.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/record.h"
 #include "server_config.h"

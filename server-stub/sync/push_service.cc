@@ -91,7 +91,7 @@ bool is_code_token(std::string_view s) {
 }
 
 // A device may give a cause only to the automatic changes it makes itself, in
-// the words the replica and the CLI use (core/src/replica_due.cc,
+// the words the replica and the CLI use (core/replica/replica_due.cc,
 // replica_dups.cc, cli/commands_audit.cc): the churn rule, a customer merge
 // ("merged OTHER into KEEP", "merged into KEEP") and a revert. Every other
 // cause (an approval, a claim, a reassignment, the pool recycle) is the

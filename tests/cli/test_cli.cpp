@@ -1,5 +1,5 @@
 // End-to-end tests of the `kehu` command line: the real binary, run with
-// fork/execve (tests/cli_runner.h), against real SQLCipher replica files in a
+// fork/execve (tests/support/cli_runner.h), against real SQLCipher replica files in a
 // fresh temporary directory per test.
 #include <sys/stat.h>
 

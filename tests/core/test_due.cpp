@@ -1,5 +1,5 @@
 // Reminders, the churn rule, the derived last_followup_at, the customer index
-// behind `customer list` filters and the n-gram search (core/src/replica_due.cc,
+// behind `customer list` filters and the n-gram search (core/replica/replica_due.cc,
 // customer_index.cc, customer_filter.cc, search_grams.cc), on real SQLCipher
 // replicas with fixed dates. The CLI tests run the real `kehu` binary; the last
 // one a real kehu-server too.

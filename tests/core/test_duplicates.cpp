@@ -1,4 +1,4 @@
-// 查重 and merge (kehu/duplicates.h, core/src/duplicates.cc, duplicate_index.cc,
+// 查重 and merge (kehu/duplicates.h, core/replica/duplicates.cc, duplicate_index.cc,
 // replica_dups.cc, cli/commands_dups.cc): the normaliser on real-looking company
 // names, the replica's key index (v5 migration, edits, recycle bin, pulls), the
 // real `kehu` binary (add, import, duplicates, merge) and two devices on a real

@@ -1,5 +1,5 @@
 // Library-level tests of kehu::Replica (core/src/replica*.cc) and of the sheet
-// import/export (core/src/sheet_csv.cc), on real SQLCipher files in a fresh
+// import/export (core/sheet/sheet_csv.cc), on real SQLCipher files in a fresh
 // temporary directory per test.
 #include <iconv.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-// Excel sheets in and out (core/src/xlsx_reader.cc, sheet_xlsx.cc, the shared
+// Excel sheets in and out (core/sheet/xlsx_reader.cc, sheet_xlsx.cc, the shared
 // import in sheet_csv.cc): the reader on hand-built odd workbooks (made here with
 // libzip) and hostile files, the writer read back cell by cell, and the real
 // `kehu` binary: export -> import round trip, re-import reporting updates and

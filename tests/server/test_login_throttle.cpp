@@ -1,10 +1,10 @@
-// Unit tests of the server's login throttle (server-stub/login_throttle.h) with a
+// Unit tests of the server's login throttle (server-stub/accounts/login_throttle.h) with a
 // fake clock; test_accounts.cpp drives it through the real server.
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "../server-stub/login_throttle.h"  // the server's own source, compiled into the tests
+#include "login_throttle.h"  // the server's own code (server-stub/accounts/)
 
 using kehu::server::LoginThrottle;
 using kehu::server::ThrottleLimits;

@@ -14,16 +14,12 @@
 #include <sstream>
 #include <thread>
 
+#include "child_process.h"
+#include "kehu/error.h"
+
 namespace kehu::test {
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // execv wants char* const[]; the strings must outlive the call.
 [[noreturn]] void exec_server(const std::vector<std::string>& args) {
@@ -35,12 +31,6 @@ std::string read_file(const std::string& path) {
   execv(argv[0], argv.data());
   std::perror("execv kehu-server");
   _exit(127);
-}
-
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
 }
 
 Reply to_reply(const httplib::Result& r) {
@@ -120,7 +110,7 @@ CommandResult run_server_command(const std::vector<std::string>& args,
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  out.exit_code = decode_status(status);
+  out.exit_code = launch::decode_wait_status(status);
   return out;
 }
 
@@ -172,11 +162,7 @@ ServerFixture::ServerFixture(const ServerFixture& first, ServeOptions serve)
 }
 
 ServerFixture::~ServerFixture() {
-  if (running()) {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
+  if (running()) launch::stop_child(pid_, SIGTERM, std::chrono::seconds(30));
   postgres_dirs().erase(dir_);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
@@ -189,60 +175,31 @@ std::vector<std::string> ServerFixture::store_args() const {
 
 void ServerFixture::start(int port) {
   REQUIRE_FALSE(running());
-  const std::string out_path = dir_ + "/server.out";
-  std::filesystem::remove(out_path);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open((dir_ + "/server.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    for (const auto& [k, v] : serve_.env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<std::string> args{"serve"};
-    for (const auto& a : store_args()) args.push_back(a);
-    args.insert(args.end(), {"--listen", "127.0.0.1:" + std::to_string(port)});
-    args.insert(args.end(), serve_.args.begin(), serve_.args.end());
-    exec_server(args);
+  std::vector<std::string> args{"serve"};
+  for (const auto& a : store_args()) args.push_back(a);
+  args.insert(args.end(), {"--listen", "127.0.0.1:" + std::to_string(port)});
+  args.insert(args.end(), serve_.args.begin(), serve_.args.end());
+  launch::ChildSpec spec{server_binary(), args, serve_.env, dir_ + "/server.out", dir_ + "/server.log",
+                         /*keep_kehu_env=*/true};
+  try {
+    const launch::StartedServer started = launch::start_server(spec);
+    pid_ = started.pid;
+    port_ = started.port;
+  } catch (const Error& e) {
+    FAIL(e.what());
   }
-  pid_ = pid;
-  const std::string prefix = "listening on 127.0.0.1:";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::string text = read_file(out_path);
-    if (auto at = text.find(prefix); at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      port_ = std::stoi(text.substr(at + prefix.size()));
-      return;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      FAIL("kehu-server serve exited with " << decode_status(status) << ":\n" << log());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL("kehu-server serve did not print its port within 10 s:\n" << log());
 }
 
 int ServerFixture::stop(int sig) {
   REQUIRE(running());
-  kill(pid_, sig);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
-      FAIL("kehu-server did not stop within 10 s of signal " << sig);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  bool killed = false;
+  const int code = launch::stop_child(pid_, sig, std::chrono::seconds(10), &killed);
   pid_ = -1;
-  return decode_status(status);
+  if (killed) FAIL("kehu-server did not stop within 10 s of signal " << sig);
+  return code;
 }
 
-std::string ServerFixture::log() const { return read_file(dir_ + "/server.log"); }
+std::string ServerFixture::log() const { return launch::read_text_file(dir_ + "/server.log"); }
 
 bool ServerFixture::tls() const {
   return std::find(serve_.args.begin(), serve_.args.end(), "--tls-cert") != serve_.args.end();

@@ -1,11 +1,11 @@
 // Unit tests of how the server's stores keep a record's field versions
-// (server-stub/record_state_codec.h): the text writer must give back exactly
+// (server-stub/store/record_state_codec.h): the text writer must give back exactly
 // what it was given, whatever the values hold.
 #include <catch2/catch.hpp>
 #include <map>
 #include <string>
 
-#include "../server-stub/record_state_codec.h"  // the server's own source, compiled into the tests
+#include "record_state_codec.h"  // the server's own code (server-stub/store/)
 #include "kehu/error.h"
 
 using kehu::json;

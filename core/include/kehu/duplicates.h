@@ -49,7 +49,6 @@
 #include <vector>
 
 #include "kehu/record.h"
-#include "kehu/sheet.h"
 
 namespace kehu {
 
@@ -94,6 +93,8 @@ struct DuplicateMatch {
 };
 // "C202611001 明达科技有限公司 (owner 张三): same phone 13800138000"
 std::string describe_match(const DuplicateMatch& m);
+// Why a key matched: "same phone 13800138000", "similar name (明达科技)".
+std::string same_what(std::string_view kind, const std::string& value);
 
 // Live customers that share one key (kehu customer duplicates).
 struct DuplicateGroup {
@@ -117,26 +118,6 @@ struct MergeReport {
   std::vector<std::string> differing;  // fields both had with different values (kept KEEP's)
   std::vector<std::string> tags_added;
   bool dry_run = false;
-};
-
-// Import: the rows of one sheet checked against the replica and each other.
-// Rows whose code the replica has are updates: only keys they add are checked,
-// so re-importing an export flags nothing. Rows are checked in file order; a
-// row is remembered for later rows only when check() found nothing wrong.
-class ImportDuplicateCheck {
- public:
-  explicit ImportDuplicateCheck(const Replica& replica) : replica_(replica) {}
-  // Issues for one good row (stored values), naming the other customer or line.
-  std::vector<ImportIssue> check(std::size_t line, const json& customer);
-
- private:
-  struct Seen {
-    std::string region;
-    std::size_t line;
-    std::string code, name;
-  };
-  const Replica& replica_;
-  std::multimap<std::pair<std::string, std::string>, Seen> seen_;  // (kind, key) -> row
 };
 
 }  // namespace kehu

@@ -2,7 +2,7 @@
 //
 // Code inside core/, sync/ and the server throws kehu::Error. The edges convert
 // it exactly once: the CLI maps Errc to an exit code (exit_code()), the server
-// maps it to an HTTP status (see server-stub/http_errors.cc).
+// maps it to an HTTP status (see server-stub/base/http_errors.cc).
 #pragma once
 
 #include <stdexcept>

@@ -65,7 +65,9 @@ std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows,
                          std::size_t max_cell_width = 0);
 
-// Trims ASCII whitespace and the ideographic space U+3000 from both ends.
-std::string trim(std::string_view s);
+// Trims ASCII whitespace and the ideographic space U+3000 (what Chinese input
+// methods type as a "full-width space") from both ends.
+std::string_view trim_view(std::string_view s);
+inline std::string trim(std::string_view s) { return std::string(trim_view(s)); }
 
 }  // namespace kehu

@@ -4,7 +4,7 @@
 // which record rev wrote it, so a change can tell a value it had seen (apply)
 // from one written behind its back (concurrent: later hybrid clock wins).
 // Three choices keep the outcome independent of the order concurrent changes
-// arrive in (tests/test_merge.cpp checks this on random changes):
+// arrive in (tests/sync/test_merge.cpp checks this on random changes):
 //   * a field cleared to null keeps its version (a tombstone with a null value,
 //     which values() omits) instead of disappearing; otherwise a concurrent write
 //     arriving after the clear would find "no writer" and win whatever its clock;

@@ -1,5 +1,5 @@
 // The merge rules: one pure function, called by the server for every pushed
-// change and unit-tested without any network (tests/test_merge.cpp).
+// change and unit-tested without any network (tests/sync/test_merge.cpp).
 //
 // Per field of an incoming change:
 //   * if the field's last change is at or below the change's base_rev (the device

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -23,16 +24,16 @@
 
 extern char** environ;
 
-namespace kehu::bench {
+namespace kehu::launch {
 namespace {
 
-std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra) {
+std::vector<std::string> child_environment(const ChildSpec& spec) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
-    if (std::strncmp(*e, "KEHU_", 5) == 0) continue;
+    if (!spec.keep_kehu_env && std::strncmp(*e, "KEHU_", 5) == 0) continue;
     env.emplace_back(*e);
   }
-  for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
   return env;
 }
 
@@ -41,7 +42,7 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
 struct PreparedExec {
   std::vector<std::string> argv_s, env_s;
   std::vector<char*> argv, envp;
-  explicit PreparedExec(const ChildSpec& spec) : env_s(child_environment(spec.env)) {
+  explicit PreparedExec(const ChildSpec& spec) : env_s(child_environment(spec)) {
     argv_s.push_back(spec.program);
     argv_s.insert(argv_s.end(), spec.args.begin(), spec.args.end());
     for (auto& a : argv_s) argv.push_back(a.data());
@@ -158,4 +159,48 @@ ChildResult run_child(const ChildSpec& spec, int timeout_s) {
   return r;
 }
 
-}  // namespace kehu::bench
+int stop_child(pid_t pid, int sig, std::chrono::milliseconds grace, bool* killed) {
+  if (killed) *killed = false;
+  kill(pid, sig);
+  const auto deadline = Clock::now() + grace;
+  int status = 0;
+  pid_t done;
+  while ((done = waitpid(pid, &status, WNOHANG)) == 0) {
+    if (Clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      if (killed) *killed = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done < 0 ? -1 : decode_wait_status(status);
+}
+
+StartedServer start_server(const ChildSpec& spec, std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  std::filesystem::remove(spec.stdout_path, ec);
+  StartedServer out;
+  out.pid = start_child(spec);
+  const std::string prefix = "listening on 127.0.0.1:";
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    const std::string text = read_text_file(spec.stdout_path);
+    if (auto at = text.find(prefix); at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      out.port = std::stoi(text.substr(at + prefix.size()));
+      return out;
+    }
+    int status = 0;
+    if (waitpid(out.pid, &status, WNOHANG) == out.pid) {
+      throw Error(Errc::internal, "kehu-server serve exited with " + std::to_string(decode_wait_status(status)) +
+                                      ":\n" + read_text_file(spec.stderr_path));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop_child(out.pid, SIGKILL, std::chrono::seconds(10));
+  throw Error(Errc::internal, "kehu-server serve did not print its port within " +
+                                  std::to_string(timeout.count()) + " ms:\n" + read_text_file(spec.stderr_path));
+}
+
+}  // namespace kehu::launch

@@ -1,11 +1,11 @@
-#include "customer_code.h"
+#include "kehu/customer_code.h"
 
 #include <cstdio>
 #include <ctime>
 
 #include "kehu/record.h"
 
-namespace kehu::server {
+namespace kehu {
 
 namespace {
 
@@ -69,4 +69,4 @@ std::optional<std::string> code_month(std::string_view code) {
   return std::string(month);
 }
 
-}  // namespace kehu::server
+}  // namespace kehu

@@ -1,10 +1,11 @@
-// Runs the real kehu / kehu-server binaries as child processes, the way a user's
-// shell would but without a shell: fork + execve with an explicit argv and
-// environment, so a benchmark measures exactly one process.
+// The launcher the benchmarks (bench/) and the tests (tests/support/) share:
+// runs the real kehu / kehu-server binaries as child processes, the way a
+// user's shell would but without a shell: fork + execve with an explicit argv
+// and environment, so a benchmark measures exactly one process.
 //
 // The child gets this process's environment minus every KEHU_* variable (a
-// developer's KEHU_DB must never point a benchmark at a real replica), plus the
-// caller's variables. stdin is /dev/null; stdout and stderr go to files. The
+// developer's KEHU_DB must never point a benchmark at a real replica) unless
+// the spec keeps them, plus the caller's variables. stdin is /dev/null; stdout and stderr go to files. The
 // child asks the kernel for SIGKILL if the bench dies first (PR_SET_PDEATHSIG),
 // so an interrupted run leaves no server behind.
 //
@@ -13,11 +14,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
 
-namespace kehu::bench {
+namespace kehu::launch {
 
 struct ChildSpec {
   std::string program;  // absolute path
@@ -25,6 +27,7 @@ struct ChildSpec {
   std::map<std::string, std::string> env;
   std::string stdout_path;  // created/truncated; "" = /dev/null
   std::string stderr_path;  // appended to; "" = /dev/null
+  bool keep_kehu_env = false;  // pass this process's KEHU_* variables on
 };
 
 struct ChildResult {
@@ -51,6 +54,23 @@ pid_t start_child(const ChildSpec& spec);
 // time and peak RSS.
 ChildResult run_child(const ChildSpec& spec, int timeout_s);
 
+// Sends `sig` to the child, waits up to `grace` for it to end, then SIGKILLs
+// it. Returns its exit code (as ChildResult::exit_code); *killed tells whether
+// SIGKILL was needed.
+int stop_child(pid_t pid, int sig, std::chrono::milliseconds grace, bool* killed = nullptr);
+
+// A `kehu-server serve ... --listen 127.0.0.1:PORT` child, once it listens.
+struct StartedServer {
+  pid_t pid = -1;
+  int port = 0;
+};
+// Starts `spec` (stdout_path required) and waits up to `timeout` for the line
+// "listening on 127.0.0.1:PORT" the server prints on stdout. Throws
+// Error(internal) with the exit code and what it wrote to stderr_path if it
+// exits first, or if it names no port in time (it is then killed).
+StartedServer start_server(const ChildSpec& spec,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 // Exit code from a wait status, as ChildResult::exit_code.
 int decode_wait_status(int status);
 
@@ -60,4 +80,4 @@ long status_kb(pid_t pid, const char* field);
 // Whole file, "" if it cannot be read.
 std::string read_text_file(const std::string& path);
 
-}  // namespace kehu::bench
+}  // namespace kehu::launch

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace kehu::server {
+namespace kehu {
 
 struct CustomerCode {
   std::string month;      // "202611"
@@ -35,4 +35,4 @@ bool is_usable_code_month(std::string_view yyyymm);
 // is a valid month, else nullopt.
 std::optional<std::string> code_month(std::string_view code);
 
-}  // namespace kehu::server
+}  // namespace kehu

@@ -1,0 +1,45 @@
+#include "kehu/field_filter.h"
+
+#include <algorithm>
+
+#include "kehu/error.h"
+#include "kehu/text.h"
+
+namespace kehu {
+
+std::vector<FieldFilter> parse_where(
+    const CollectionDef& coll, const std::vector<std::pair<std::string, std::string>>& where) {
+  std::vector<FieldFilter> out;
+  for (const auto& [name, text] : where) {
+    const FieldDef& f = coll.field(name);
+    json v;
+    try {
+      v = f.key == "code" ? json(trim(text)) : normalize_value(f, text);
+    } catch (const Error& e) {
+      if (e.code() != Errc::validation) throw;
+      throw Error(Errc::validation, "--where " + name + "=" + text + ": " + e.what());
+    }
+    if (v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty())) {
+      throw Error(Errc::usage, "--where " + name + "= needs a value");
+    }
+    out.push_back({&f, std::move(v)});
+  }
+  return out;
+}
+
+bool where_matches(const Record& r, const std::vector<FieldFilter>& filters) {
+  for (const auto& f : filters) {
+    const json& have = f.field->key == "code" ? json(r.code) : r.fields.value(f.field->key, json());
+    if (f.field->type == FieldType::tags && f.value.is_array()) {
+      if (!have.is_array()) return false;
+      for (const auto& t : f.value) {
+        if (std::find(have.begin(), have.end(), t) == have.end()) return false;
+      }
+    } else if (have != f.value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace kehu
