@@ -13,11 +13,6 @@ namespace kehu::server {
 
 namespace {
 
-std::int64_t system_unix_seconds() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
 // A hash of a password nobody knows, checked when the user does not exist so a
 // wrong name costs the same PBKDF2 time as a wrong password.
 const std::string& decoy_hash() {

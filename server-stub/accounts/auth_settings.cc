@@ -26,18 +26,13 @@ AuthSettings auth_settings_from_env() {
 
 std::string describe_overrides(const AuthSettings& s) {
   const AuthSettings d;
-  std::string out;
-  auto add = [&](const char* what, long long value, long long standard) {
-    if (value != standard)
-      out += std::string(out.empty() ? "" : ", ") + what + "=" + std::to_string(value);
-  };
-  add("token_ttl_seconds", s.token_lifetime_seconds, d.token_lifetime_seconds);
-  add("login_max_failures", s.throttle.max_user_failures, d.throttle.max_user_failures);
-  add("login_max_address_failures", s.throttle.max_address_failures,
-      d.throttle.max_address_failures);
-  add("login_window_seconds", s.throttle.window_seconds, d.throttle.window_seconds);
-  add("login_lock_seconds", s.throttle.lock_seconds, d.throttle.lock_seconds);
-  return out.empty() ? out : "settings from the environment: " + out;
+  OverrideNotes notes("settings from the environment");
+  notes.add("token_ttl_seconds", s.token_lifetime_seconds, d.token_lifetime_seconds);
+  notes.add("login_max_failures", s.throttle.max_user_failures, d.throttle.max_user_failures);
+  notes.add("login_max_address_failures", s.throttle.max_address_failures, d.throttle.max_address_failures);
+  notes.add("login_window_seconds", s.throttle.window_seconds, d.throttle.window_seconds);
+  notes.add("login_lock_seconds", s.throttle.lock_seconds, d.throttle.lock_seconds);
+  return notes.str();
 }
 
 }  // namespace kehu::server

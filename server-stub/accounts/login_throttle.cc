@@ -14,11 +14,6 @@ namespace {
 // cut to 65 bytes: still wrong, still counted, and a huge name costs no memory.
 constexpr std::size_t kMaxKeyBytes = 65;
 
-std::int64_t system_unix_seconds() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
 void write_stderr(const std::string& line) {
   const std::string text = line + "\n";
   std::fwrite(text.data(), 1, text.size(), stderr);  // one write, so lines never interleave
@@ -52,6 +47,11 @@ std::string human_duration(std::int64_t seconds) {
 }
 
 }  // namespace
+
+std::int64_t system_unix_seconds() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
 
 std::string iso_utc(std::int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);

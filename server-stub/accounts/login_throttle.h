@@ -64,6 +64,10 @@ struct LoginLock {
   std::string message() const;
 };
 
+// Seconds since the epoch by the system clock: the default UnixClock of the
+// throttle and of the Authenticator (auth.h).
+std::int64_t system_unix_seconds();
+
 class LoginThrottle {
  public:
   using UnixClock = std::function<std::int64_t()>;          // seconds; swappable in tests

@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "kehu/error.h"
 
@@ -31,5 +32,21 @@ void read_positive(const char* name, T& out, T max = std::numeric_limits<T>::max
                                  "\": expected a whole number from 1 to " + std::to_string(max));
   }
 }
+
+// The settings that differ from their defaults, for the one line the server
+// logs at start: "HEADING: what=value, what=value", or "" when none differs.
+class OverrideNotes {
+ public:
+  explicit OverrideNotes(std::string heading) : heading_(std::move(heading)) {}
+  template <typename T>
+  void add(const char* what, T value, T standard) {
+    if (value == standard) return;
+    items_ += (items_.empty() ? "" : ", ") + std::string(what) + "=" + std::to_string(value);
+  }
+  std::string str() const { return items_.empty() ? items_ : heading_ + ": " + items_; }
+
+ private:
+  std::string heading_, items_;
+};
 
 }  // namespace kehu::server

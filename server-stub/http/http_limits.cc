@@ -19,18 +19,13 @@ HttpLimits http_limits_from_env() {
 
 std::string describe_overrides(const HttpLimits& l) {
   const HttpLimits d;
-  std::string out;
-  auto note = [&out](const char* what, long long value, long long def) {
-    if (value == def) return;
-    out += (out.empty() ? "HTTP limits overridden: " : ", ") + std::string(what) + "=" + std::to_string(value);
-  };
-  note("header deadline s", l.header_deadline_seconds, d.header_deadline_seconds);
-  note("body deadline s", l.body_deadline_seconds, d.body_deadline_seconds);
-  note("body min B/s", static_cast<long long>(l.body_min_bytes_per_second),
-       static_cast<long long>(d.body_min_bytes_per_second));
-  note("connections per address", l.max_connections_per_address, d.max_connections_per_address);
-  note("max workers", static_cast<long long>(l.max_workers), static_cast<long long>(d.max_workers));
-  return out;
+  OverrideNotes notes("HTTP limits overridden");
+  notes.add("header deadline s", l.header_deadline_seconds, d.header_deadline_seconds);
+  notes.add("body deadline s", l.body_deadline_seconds, d.body_deadline_seconds);
+  notes.add("body min B/s", l.body_min_bytes_per_second, d.body_min_bytes_per_second);
+  notes.add("connections per address", l.max_connections_per_address, d.max_connections_per_address);
+  notes.add("max workers", l.max_workers, d.max_workers);
+  return notes.str();
 }
 
 }  // namespace kehu::server
