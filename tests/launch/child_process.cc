@@ -31,6 +31,8 @@ std::vector<std::string> child_environment(const ChildSpec& spec) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     if (!spec.keep_kehu_env && std::strncmp(*e, "KEHU_", 5) == 0) continue;
+    const char* eq = std::strchr(*e, '=');
+    if (eq && spec.env.count(std::string(*e, static_cast<std::size_t>(eq - *e)))) continue;  // the spec's value wins
     env.emplace_back(*e);
   }
   for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
