@@ -199,8 +199,13 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
   std::string key = q.sort;
   const bool desc = !key.empty() && key[0] == '-';
   if (desc) key.erase(0, 1);
-  if (key.empty()) key = coll.name == kCustomers ? "code" : "date";
-  if (key != "code") key = coll.field(key).key;
+  if (key.empty()) {
+    // Customers by code; dated records (follow-ups, orders, ...) by date;
+    // others (contacts) by name, else as stored.
+    key = coll.name == kCustomers ? "code" : coll.find("date") ? "date" : coll.find("name") ? "name" : "";
+  } else if (key != "code") {
+    key = coll.field(key).key;
+  }
   std::vector<Record> out;
   auto& db = impl_->db;
   if (coll.name == kCustomers && q.parent.empty()) {
@@ -290,8 +295,22 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
                                  : impl_->schema().collection(r.collection).field(field).key;
   }
   std::vector<HistoryEntry> out;
-  auto keep = [&](const std::map<std::string, FieldChange>& changes) {
-    return key.empty() || changes.count(key) > 0;
+  // With a field: the entries that changed it or had a conflict on it, showing
+  // that field alone (a create sets every field at once).
+  auto keep = [&](std::map<std::string, FieldChange>& changes, std::vector<Conflict>* conflicts) {
+    if (key.empty()) return true;
+    if (conflicts) {
+      std::erase_if(*conflicts, [&](const Conflict& c) { return c.field != key; });
+    }
+    auto it = changes.find(key);
+    if (it == changes.end()) {
+      changes.clear();
+      return conflicts && !conflicts->empty();
+    }
+    std::map<std::string, FieldChange> only;
+    only.insert(changes.extract(it));
+    changes = std::move(only);
+    return true;
   };
   // Local changes the server has not confirmed in a pulled revision, newest first.
   auto& lc = impl_->db.cached(
@@ -299,7 +318,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
   lc.bind(1, r.id);
   while (lc.step()) {
     Change c = change_from_json(json::parse(lc.text(1)));
-    if (!keep(c.fields)) continue;
+    if (!keep(c.fields, nullptr)) continue;
     HistoryEntry e;
     e.revision.record_id = c.record_id;
     e.revision.collection = c.collection;
@@ -321,7 +340,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
   sr.bind(1, r.id);
   while (sr.step()) {
     Revision rev = revision_from_json(json::parse(sr.text(0)));
-    if (!keep(rev.changes)) continue;
+    if (!keep(rev.changes, &rev.conflicts)) continue;
     out.push_back(HistoryEntry{std::move(rev), "server", ""});
   }
   sr.reset();

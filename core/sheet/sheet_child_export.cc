@@ -1,4 +1,4 @@
-// build_child_export: the follow-up and order sheets of the xlsx export
+// build_child_export: the follow-up, order and contact sheets of the xlsx export
 // (sheet_internal.h). One row per child record, led by its customer's code and name.
 #include <algorithm>
 #include <string>
@@ -43,13 +43,13 @@ ExportTable build_child_export(const Replica& replica, const std::string& collec
     customers.emplace(std::move(id), std::move(c));
   }
   ListQuery q;
-  q.collection = coll.name;  // sorted by date (list()'s default), stable on ties
+  q.collection = coll.name;  // list()'s order: by date (contacts: by name), stable on ties
   std::vector<std::pair<const Record*, Record>> rows;
   for (Record& r : replica.list(q)) {
     auto it = customers.find(r.parent);
     if (it != customers.end()) rows.emplace_back(&it->second, std::move(r));
   }
-  // By code, keeping list()'s date order within a customer.
+  // By code, keeping list()'s order within a customer.
   std::stable_sort(rows.begin(), rows.end(),
                    [](const auto& a, const auto& b) { return a.first->code < b.first->code; });
 

@@ -323,6 +323,7 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path) {
   const ExportTable customers = sheet::build_export(replica);
   const ExportTable followups = sheet::build_child_export(replica, "followups");
   const ExportTable orders = sheet::build_child_export(replica, "orders");
+  const ExportTable contacts = sheet::build_child_export(replica, "contacts");
 
   lxw_workbook_options options{};
   options.constant_memory = LXW_TRUE;  // rows go to a temporary file as they are written
@@ -333,6 +334,7 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path) {
   write_sheet(wb.get(), "客户", customers, fmt, path);
   write_sheet(wb.get(), "跟进记录", followups, fmt, path);
   write_sheet(wb.get(), "订单", orders, fmt, path);
+  write_sheet(wb.get(), "联系人", contacts, fmt, path);
   lxw_error err = workbook_close(wb.release());
   if (err != LXW_NO_ERROR) throw Error(Errc::io, "cannot write " + path + ": " + lxw_strerror(err));
   return customers.rows.size();
@@ -347,7 +349,7 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
     throw Error(Errc::validation,
                 path + ": sheet \"" + table.sheet + "\" is empty (no header row)");
   }
-  // The export's 跟进记录 and 订单 sheets list child records, one per row; read as
+  // The export's 跟进记录, 订单 and 联系人 sheets list child records, one per row; read as
   // customer rows they would only produce confusing "required" errors.
   for (const CollectionDef& c : replica.schema().collections()) {
     if (c.name != "customers" && c.zh == table.sheet) {

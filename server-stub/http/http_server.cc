@@ -194,6 +194,14 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
       throw Error(Errc::io, "cannot load TLS certificate " + options_.tls_cert + " / key " + options_.tls_key);
     }
   }
+  // cpp-httplib's own socket options add SO_REUSEPORT, with which a second
+  // server on the same port starts, says "listening" and takes half the
+  // connections. SO_REUSEADDR alone still lets a restart bind at once.
+  http_->set_socket_options([reuse_port = options_.reuse_port](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (reuse_port) setsockopt(sock, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes);
+  });
   http_->set_payload_max_length(config::kMaxBodyBytes);
   // Without it Nagle's algorithm meets the client's delayed ACK and every small
   // answer waits ~40 ms (bench B6: p50 45.8 ms -> 2.4 ms).
@@ -443,7 +451,8 @@ int HttpServer::bind() {
   }
   if (!http_->bind_to_port(options_.host, options_.port)) {
     throw Error(Errc::io, "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                              " (in use, or not an address of this machine)");
+                              ": the port is in use (another kehu-server?) or the address is not one "
+                              "of this machine's; --reuse-port lets several servers share a port");
   }
   return options_.port;
 }

@@ -47,6 +47,9 @@ struct ListenOptions {
   std::string tls_cert;     // PEM files; both set -> HTTPS, both empty -> HTTP
   std::string tls_key;
   HttpLimits limits;        // deadlines, per-address cap, workers (http_limits.h)
+  // SO_REUSEPORT: several processes share the port (the kernel spreads the
+  // connections). Off by default, so a second server on a port in use fails.
+  bool reuse_port = false;
 };
 
 class HttpServer {

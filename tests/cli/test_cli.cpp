@@ -586,7 +586,15 @@ TEST_CASE("history after add, edit, delete and restore", "[cli]") {
     REQUIRE(hp.size() == 2);
     CHECK(hp[0]["op"] == "update");
     CHECK(hp[1]["op"] == "create");
+    // That field alone: the create set the name and every other field too.
+    for (const json& e : hp) {
+      CHECK(e["changes"].size() == 1);
+      CHECK(e["changes"].contains("phone"));
+    }
   }
+  CliResult phone_table = k.run({"history", code, "--field", "phone"});
+  CHECK(phone_table.exit_code == 0);
+  CHECK_THAT(phone_table.out, !Contains("历史客户"));
   CHECK(k.run_json({"history", code, "--field", "city"}).size() == 1);
 
   // The table for people shows the same, with old → new.
@@ -679,6 +687,37 @@ TEST_CASE("follow-ups, last follow-up date and orders in fen", "[cli]") {
   CHECK(amounts == std::set<long long>{29, 123450});
   // The table shows yuan.
   CHECK_THAT(k.run({"order", "list", code}).out, Contains("1234.50"));
+}
+
+TEST_CASE("contacts are added and listed back, by name, for a customer with none too", "[cli]") {
+  Kehu k;
+  std::string code = k.add_customer("联系人客户");
+  std::string none = k.add_customer("无联系人客户", "13800138001");
+  // Before the fix every contact list failed: contacts have no 日期 to sort by.
+  json empty = k.run_json({"contact", "list", none});
+  CHECK(empty == json::array());
+  CliResult empty_table = k.run({"contact", "list", none});
+  INFO(empty_table.describe());
+  CHECK(empty_table.exit_code == 0);
+
+  for (const auto& [name, title] : std::vector<std::pair<std::string, std::string>>{
+           {"周八", "经理"}, {"吴九", "采购"}}) {
+    CliResult r = k.run({"contact", "add", code, "--set", "姓名=" + name, "--set", "title=" + title,
+                         "--set", "phone=13900000033"});
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+  }
+  json list = k.run_json({"contact", "list", code});
+  REQUIRE(list.size() == 2);
+  CHECK(list[0]["name"] == "吴九");
+  CHECK(list[1]["name"] == "周八");
+  CHECK(list[1]["title"] == "经理");
+  CliResult table = k.run({"contact", "list", code});
+  INFO(table.describe());
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.out, Contains("周八") && Contains("吴九") && Contains("采购"));
+  CHECK(k.run_json({"contact", "list", none}) == json::array());
+  CHECK(k.run({"contact", "list", "C209912999"}).exit_code == 1);
 }
 
 namespace {

@@ -494,7 +494,7 @@ TEST_CASE("xlsx writer: the export read back cell by cell, with formats, dropdow
   CHECK(n == in.created + 1);
 
   XlsxTable t = read_xlsx(path, "");
-  CHECK(t.sheets == std::vector<std::string>{"客户", "跟进记录", "订单"});
+  CHECK(t.sheets == std::vector<std::string>{"客户", "跟进记录", "订单", "联系人"});
   REQUIRE(t.rows.size() == n + 1);
   const std::vector<std::string> head = {"序号",     "客户编号", "客户名称", "所属行业",
                                          "客户类型", "销售阶段", "联系人",   "联系人职位",
@@ -559,7 +559,8 @@ TEST_CASE("xlsx writer: the export read back cell by cell, with formats, dropdow
 }
 
 TEST_CASE(
-    "xlsx writer: the 跟进记录 and 订单 sheets list every follow-up and order, typed and coloured",
+    "xlsx writer: the 跟进记录, 订单 and 联系人 sheets list every follow-up, order and contact, typed "
+    "and coloured",
     "[xlsx]") {
   ScratchDir dir{"kehu-xlsx"};
   auto rep = Replica::create(dir.file("a.db"), kPass);
@@ -617,14 +618,19 @@ TEST_CASE(
                        {"amount", "1234567.8"},
                        {"status", "已发货"}});
   order("C202601003", {{"order_no", "D-999"}, {"product", "不会出现"}, {"status", "已下单"}});
-  // A customer in the recycle bin takes its follow-ups and orders off the sheets.
+  auto contact = [&](const char* code, FieldInputs in) { rep->add("contacts", in, code); };
+  contact("C202601002", {{"name", "孙七"}, {"title", "采购"}, {"phone", "13900000022"}});
+  contact("C202601001", {{"name", "周八"}, {"title", "经理"}, {"is_primary", "是"}});
+  contact("C202601001", {{"name", "吴九"}, {"email", "wu@example.com"}});
+  contact("C202601003", {{"name", "不会出现"}});
+  // A customer in the recycle bin takes its follow-ups, orders and contacts off the sheets.
   rep->remove("C202601003");
 
   const std::string path = dir.file("export.xlsx");
   CHECK(export_xlsx(*rep, path) == 2);
 
   XlsxTable f = read_xlsx(path, "跟进记录");
-  CHECK(f.sheets == std::vector<std::string>{"客户", "跟进记录", "订单"});
+  CHECK(f.sheets == std::vector<std::string>{"客户", "跟进记录", "订单", "联系人"});
   CHECK(f.sheet == "跟进记录");
   REQUIRE(f.rows.size() == 4);
   CHECK(cells(f.rows[0]) == std::vector<std::string>{"客户编号", "客户名称", "跟进日期", "跟进人",
@@ -656,6 +662,18 @@ TEST_CASE(
   CHECK(cells(o.rows[4]) == std::vector<std::string>{"C202601002", "乙贸易公司", "D-004",
                                                      "2026-03-01", "月饼礼盒", "", "1234567.8",
                                                      "已发货"});
+
+  // Contacts by customer code, then by name (they have no date).
+  XlsxTable ct = read_xlsx(path, "联系人");
+  REQUIRE(ct.rows.size() == 4);
+  CHECK(cells(ct.rows[0]) == std::vector<std::string>{"客户编号", "客户名称", "姓名", "职位", "电话",
+                                                      "邮箱", "微信", "主要联系人", "备注"});
+  CHECK(cells(ct.rows[1]) == std::vector<std::string>{"C202601001", "甲科技有限公司", "吴九", "", "",
+                                                      "wu@example.com"});
+  CHECK(cells(ct.rows[2]) == std::vector<std::string>{"C202601001", "甲科技有限公司", "周八", "经理",
+                                                      "", "", "", "是"});
+  CHECK(cells(ct.rows[3]) == std::vector<std::string>{"C202601002", "乙贸易公司", "孙七", "采购",
+                                                      "13900000022"});
 
   // The XML: dates and amounts are numbers (serials, yuan), not text; frozen
   // headers, dropdowns, and the order status colours in the shared palette.
@@ -707,7 +725,7 @@ TEST_CASE(
   REQUIRE(other->find_customer("C202601001").has_value());
   CHECK(other->find_customer("C202601001")->fields.value("name", "") == "甲科技有限公司");
   // The child sheets are refused by name, before any row is read as a customer.
-  for (const char* sheet : {"跟进记录", "订单"}) {
+  for (const char* sheet : {"跟进记录", "订单", "联系人"}) {
     INFO(sheet);
     ImportOptions o;
     o.sheet = sheet;

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "child_process.h"
 #include "kehu/sqlite.h"
 #include "server_fixture.h"
 
@@ -628,4 +629,36 @@ TEST_CASE("server: concurrent pushes are serialised into one chain", "[server]")
   INFO(verify.output);
   CHECK(verify.exit_code == 0);
   CHECK_THAT(verify.output, Catch::Contains("ok: " + std::to_string(1 + kThreads * kEach) + " revisions"));
+}
+
+TEST_CASE("server: a second server on a port in use fails, unless --reuse-port asks to share it",
+          "[server][sqlite-only]") {
+  ServerFixture first;
+  const std::string dir = first.data_dir() + "-second";
+  std::filesystem::create_directories(dir);
+  auto init = run_server_command({"init", "--data", dir});
+  INFO(init.output);
+  REQUIRE(init.exit_code == 0);
+  const std::string listen = "127.0.0.1:" + std::to_string(first.port());
+  kehu::launch::ChildSpec spec{kehu::test::server_binary(), {"serve", "--data", dir, "--listen", listen},
+                               {}, dir + "/serve.out", dir + "/serve.err"};
+
+  // Before the fix cpp-httplib's SO_REUSEPORT let this start and say "listening".
+  const kehu::launch::ChildResult refused = kehu::launch::run_child(spec, 20);
+  INFO(refused.describe());
+  CHECK_FALSE(refused.timed_out);
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("cannot listen on " + listen + ": the port is in use") != std::string::npos);
+  CHECK(refused.out.find("listening") == std::string::npos);
+  CHECK_FALSE(first.login("root").empty());  // the first server still answers
+
+  // Asked for, two servers share the port. Each then answers on it.
+  ServerFixture shared(ServeOptions{{"--reuse-port"}, {}});
+  std::filesystem::remove(dir + "/serve.out");
+  spec.args = {"serve", "--data", dir, "--listen", "127.0.0.1:" + std::to_string(shared.port()), "--reuse-port"};
+  kehu::launch::StartedServer second{};
+  REQUIRE_NOTHROW(second = kehu::launch::start_server(spec));
+  CHECK(second.port == shared.port());
+  CHECK(kehu::launch::stop_child(second.pid, SIGTERM, std::chrono::seconds(10)) == 0);
+  std::filesystem::remove_all(dir);
 }
