@@ -160,6 +160,30 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
   return after;
 }
 
+void Replica::Impl::carry_next_followup(const Record& followup) {
+  const std::string next = followup.fields.value("next_date", "");
+  if (next.empty()) return;
+  const std::string date = followup.fields.value("date", "");
+  auto& st = db.cached(
+      "SELECT fields FROM records WHERE parent = ? AND collection = 'followups' AND deleted = 0 "
+      "AND id <> ?");
+  st.bind(1, followup.parent).bind(2, followup.id);
+  bool latest = true;
+  while (latest && st.step()) latest = json::parse(st.text(0)).value("date", "") <= date;
+  st.reset();
+  if (!latest) return;  // a back-dated follow-up does not replace a later plan
+  std::optional<Record> customer = load(followup.parent);
+  if (!customer || customer->deleted) return;
+  Record after = *customer;
+  after.fields["next_date"] = next;
+  if (auto plan = followup.fields.find("next_plan"); plan != followup.fields.end()) {
+    after.fields["next_plan"] = *plan;
+  } else {
+    after.fields.erase("next_plan");  // the old plan was for the old date
+  }
+  if (after.fields != customer->fields) write_change(customer, std::move(after), Op::update);
+}
+
 void Replica::Impl::refresh_derived(const std::string& customer_id, bool unset) {
   auto& st = db.cached(
       "SELECT fields FROM records WHERE parent = ? AND collection = 'followups' AND deleted = 0");
@@ -218,7 +242,9 @@ Record Replica::add_values(std::string_view collection, json values, std::string
     }
     apply_values(r.fields, values);
     check_required(coll, r.fields);
-    return impl_->write_change(std::nullopt, std::move(r), Op::create);
+    Record written = impl_->write_change(std::nullopt, std::move(r), Op::create);
+    if (written.collection == "followups") impl_->carry_next_followup(written);
+    return written;
   });
 }
 

@@ -87,6 +87,10 @@ struct Replica::Impl {
   Record write_change(const std::optional<Record>& before, Record after, Op op,
                       std::string_view cause = {});
 
+  // A new follow-up that is the customer's latest and plans the next one
+  // (下次跟进日期) carries its next_date and next_plan to the customer, as an
+  // edit of the same user: `kehu due` reminds from the customer's next_date.
+  void carry_next_followup(const Record& followup);
   // Recomputes derived fields of a customer (last_followup_at) from its follow-ups.
   // `unset`: the customer's derived columns are known to be empty still (just
   // inserted), so a customer without follow-ups needs no write.

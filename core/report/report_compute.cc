@@ -599,10 +599,12 @@ Report report_value(const Replica& rep, const ReportOptions& opts) {
     std::sort(v.begin(), v.end());
     return v;
   };
-  const auto rs = sorted_of([](const Scored& s) { return s.recency; });
   const auto fs = sorted_of([](const Scored& s) { return s.frequency; });
   const auto ms = sorted_of([](const Scored& s) { return s.monetary; });
   auto score = [&](std::int64_t below) { return static_cast<int>(1 + (5 * below) / n); };
+  auto recency_score = [](std::int64_t days) {
+    return days <= 30 ? 5 : days <= 60 ? 4 : days <= 90 ? 3 : days <= 180 ? 2 : 1;
+  };
   double median = 0;
   if (n > 0) {
     median = n % 2 ? static_cast<double>(ms[n / 2])
@@ -614,11 +616,9 @@ Report report_value(const Replica& rep, const ReportOptions& opts) {
   static const char* kSegEn[] = {"Key", "At risk", "Growing", "Ordinary"};
   std::array<std::int64_t, 4> seg_count{}, seg_amount{};
   for (auto& s : scored) {
-    // Worse recency = more days: those after it in ascending order.
-    const auto r_below = rs.end() - std::upper_bound(rs.begin(), rs.end(), s.recency);
     const auto f_below = std::lower_bound(fs.begin(), fs.end(), s.frequency) - fs.begin();
     const auto m_below = std::lower_bound(ms.begin(), ms.end(), s.monetary) - ms.begin();
-    s.r = score(r_below);
+    s.r = recency_score(s.recency);
     s.f = score(f_below);
     s.m = score(m_below);
     if (s.r >= 4 && s.f >= 4 && s.m >= 4)

@@ -689,6 +689,45 @@ TEST_CASE("follow-ups, last follow-up date and orders in fen", "[cli]") {
   CHECK_THAT(k.run({"order", "list", code}).out, Contains("1234.50"));
 }
 
+TEST_CASE("a follow-up's next date becomes the customer's, and kehu due reminds of it", "[cli][due]") {
+  Kehu k;
+  const EnvChanges today = {{"KEHU_TODAY", "2026-12-01"}};
+  std::string code = k.add_customer("回访客户");
+  auto followup = [&](const std::string& date, std::vector<std::string> more) {
+    std::vector<std::string> args = {"followup", "add", code, "--set", "date=" + date, "--set", "person=李四",
+                                     "--set", "content=拜访"};
+    for (auto& m : more) args.insert(args.end(), {"--set", m});
+    CliResult r = k.run(args, today);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+  };
+  // "Next visit on the 8th": before the fix it reached neither the customer nor due.
+  followup("2026-12-01", {"下次跟进日期=2026-12-08", "next_plan=送样品"});
+  json c = k.show(code);
+  CHECK(c["next_date"] == "2026-12-08");
+  CHECK(c["next_plan"] == "送样品");
+  json due = k.run_json({"due", "--days", "7"}, today);
+  REQUIRE(due["followups"].size() == 1);
+  CHECK(due["followups"][0]["code"] == code);
+  CHECK(due["followups"][0]["date"] == "2026-12-08");
+  CHECK_THAT(due["followups"][0]["reason"].get<std::string>(), Contains("送样品"));
+  // The customer's edit is the user's own, pending like the follow-up.
+  json h = k.run_json({"history", code, "--field", "next_date"});
+  REQUIRE(h.size() == 1);
+  CHECK(h[0]["rev"] == "pending");
+
+  // A back-dated follow-up does not replace the later plan.
+  followup("2026-11-20", {"next_date=2026-11-25"});
+  CHECK(k.show(code)["next_date"] == "2026-12-08");
+  // A newer one without a plan of its own keeps the date it names, and no stale plan.
+  followup("2026-12-02", {"next_date=2026-12-20"});
+  c = k.show(code);
+  CHECK(c["next_date"] == "2026-12-20");
+  CHECK_FALSE(c.contains("next_plan"));
+  CHECK(k.run_json({"due", "--days", "7"}, today)["followups"].empty());
+  CHECK(k.run_json({"due", "--days", "30"}, today)["followups"].size() == 1);
+}
+
 TEST_CASE("contacts are added and listed back, by name, for a customer with none too", "[cli]") {
   Kehu k;
   std::string code = k.add_customer("联系人客户");

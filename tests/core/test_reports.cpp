@@ -307,24 +307,27 @@ TEST_CASE("report forecast: open orders of open customers weighted by stage prob
   }
 }
 
-TEST_CASE("report value: RFM quintile scores and segments as of a fixed today", "[reports]") {
+TEST_CASE("report value: RFM scores and segments as of a fixed today", "[reports]") {
   Fixture fx;
   Report r = report_value(*fx.rep, fx.opts());
   // Scored: B (17 days, 2 orders, 1500), C (7, 2, 500), E (22, 1, 10000: the
   // 2025-11-01 order is outside the 365 days), F (16, 1, 900), H (2, 3, 9000).
   // D's only dated orders are cancelled or after today. Median M = 1500.
-  CHECK(lines(r, 0) == Lines{"key|1|20.0%|9000.00", "at-risk|1|20.0%|10000.00",
-                             "growing|1|20.0%|500.00", "ordinary|2|40.0%|2400.00"});
+  // R: every one ordered within 30 days: 5. F ranks (1,1,2,2,3): H 5, B and C 3,
+  // E and F 1. M ranks (500,900,1500,9000,10000): E 5, H 4, B 3, F 2, C 1.
+  // H is key; C and F (R 5, M below the median) growing; E and B ordinary.
+  CHECK(lines(r, 0) == Lines{"key|1|20.0%|9000.00", "at-risk|0|0.0%|0.00",
+                             "growing|2|40.0%|1400.00", "ordinary|2|40.0%|11500.00"});
   const auto& c = fx.codes;
   CHECK(lines(r, 1) == Lines{c.at("H") + "|客户H|王五|key|2026-11-25|2|3|9000.00|554",
-                             c.at("E") + "|客户E|王五|at-risk|2026-11-05|22|1|10000.00|115",
-                             c.at("C") + "|客户C|李四|growing|2026-11-20|7|2|500.00|431",
-                             c.at("B") + "|客户B|王五|ordinary|2026-11-10|17|2|1500.00|233",
-                             c.at("F") + "|客户F|李四|ordinary|2026-11-11|16|1|900.00|312"});
+                             c.at("F") + "|客户F|李四|growing|2026-11-11|16|1|900.00|512",
+                             c.at("C") + "|客户C|李四|growing|2026-11-20|7|2|500.00|531",
+                             c.at("E") + "|客户E|王五|ordinary|2026-11-05|22|1|10000.00|515",
+                             c.at("B") + "|客户B|王五|ordinary|2026-11-10|17|2|1500.00|533"});
   CHECK_THAT(r.notes.at(0), Contains("3 customers without orders"));
   ReportOptions o = fx.opts();
   o.limit = 1;
-  CHECK(report_value(*fx.rep, o).tables[1].rows.size() == 4);
+  CHECK(report_value(*fx.rep, o).tables[1].rows.size() == 3);  // one per segment that has any
   // Another today moves recency: on 2027-06-01 the window drops every 2026-05
   // order and H's recency is 188 days.
   o.today = "2027-06-01";
@@ -487,6 +490,48 @@ TEST_CASE("kehu report through the binary: table, --json, --csv and --xlsx with 
   CHECK(v["tables"][0]["rows"][0]["customers"] == 1);
   CHECK(v["tables"][1]["rows"][0]["rfm"] == "554");
   CHECK(zip_member(value, "xl/worksheets/sheet2.xml"));
+}
+
+TEST_CASE("report value through kehu: a recent, frequent, big customer is key, never at risk",
+          "[reports][cli]") {
+  // Hand-computed, as of 2026-12-04. A ordered 2 days ago, 3 times, ¥160,000.50;
+  // B, C, D once yesterday (5,000, 6,000, 7,000); E once 200 days ago (50,000).
+  // R by days: A, B, C, D 5 (≤ 30), E 1 (> 180). F ranks (1,1,1,1,3): A 5, others 1.
+  // M ranks: A 5, E 4, D 3, C 2, B 1. Median M 7,000.
+  // A key (5,5,5); E at risk (M 4, R 1); B and C growing (R 5, M below the
+  // median); D ordinary. Before the fix R was a rank: A (2 days, more than B, C
+  // and D's 1) scored R 2 and came out at risk.
+  kehu::test::ReplicaCli cli;
+  const kehu::test::EnvChanges today = {{"KEHU_TODAY", "2026-12-04"}};
+  std::map<std::string, std::string> code;
+  int phone = 0;
+  for (const char* name : {"A", "B", "C", "D", "E"}) {
+    CliResult r = cli.ok({"--json", "customer", "add", "--set", std::string("name=客户") + name, "--set", "contact=张三",
+                          "--set", "phone=1380000000" + std::to_string(++phone), "--set", "need=x"},
+                         today);
+    code[name] = json::parse(r.out)["code"];
+  }
+  auto order = [&](const char* who, const char* date, const char* amount) {
+    cli.ok({"order", "add", code[who], "--set", "product=礼盒", "--set", std::string("date=") + date, "--set",
+            std::string("amount=") + amount, "--set", "status=已交付"},
+           today);
+  };
+  order("A", "2026-12-02", "100000.50");
+  order("A", "2026-10-01", "40000");
+  order("A", "2026-06-01", "20000");
+  order("B", "2026-12-03", "5000");
+  order("C", "2026-12-03", "6000");
+  order("D", "2026-12-03", "7000");
+  order("E", "2026-05-18", "50000");
+  json v = json::parse(cli.ok({"--json", "report", "value"}, today).out);
+  std::map<std::string, std::pair<std::string, std::string>> got;  // code -> (segment, rfm)
+  for (const auto& row : v["tables"][1]["rows"]) got[row["code"]] = {row["segment"], row["rfm"]};
+  CHECK(got[code["A"]] == std::make_pair(std::string("key"), std::string("555")));
+  CHECK(got[code["E"]] == std::make_pair(std::string("at-risk"), std::string("114")));
+  CHECK(got[code["B"]] == std::make_pair(std::string("growing"), std::string("511")));
+  CHECK(got[code["C"]] == std::make_pair(std::string("growing"), std::string("512")));
+  CHECK(got[code["D"]] == std::make_pair(std::string("ordinary"), std::string("513")));
+  CHECK(v["tables"][1]["rows"][0]["code"] == code["A"]);
 }
 
 TEST_CASE("targets and stage probabilities set by an admin reach a sales replica at sync",

@@ -46,10 +46,14 @@
 //   value     RFM per live customer with at least one live, not cancelled order
 //             dated on or before today: recency R = days since the latest such
 //             order, frequency F = such orders in the 365 days up to today
-//             (today - 364 .. today), monetary M = their amount. Scores 1..5 by
-//             rank among the scored customers: score = 1 + floor(5 × below / n),
-//             `below` = customers with a strictly worse value (R: more days;
-//             F, M: less), so ties share a score. Segments, first that holds:
+//             (today - 364 .. today), monetary M = their amount. R scores by
+//             days, the same for any team size: 5 up to 30 days, 4 up to 60,
+//             3 up to 90, 2 up to 180, else 1 (a rank would call a customer
+//             who ordered 2 days ago stale when others ordered yesterday).
+//             F and M score 1..5 by rank among the scored customers:
+//             score = 1 + floor(5 × below / n), `below` = customers with a
+//             strictly smaller value, so ties share a score. Segments, first
+//             that holds:
 //               key      R ≥ 4, F ≥ 4 and M ≥ 4
 //               at-risk  M ≥ 4 and R ≤ 2
 //               growing  R ≥ 4 and M below the median M
