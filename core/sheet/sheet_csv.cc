@@ -49,6 +49,13 @@ struct Column {
   bool ignored = false;                // 序号 and derived columns: known, not imported
 };
 
+// A custom follow-up field named `name` (key or label), when no customer field
+// has that name: its column fills the row's follow-up, like 跟进人.
+const FieldDef* custom_followup_field(const Schema& schema, const std::string& name) {
+  const FieldDef* f = schema.collection(kFollowups).find(name);
+  return f && f->custom && !schema.collection(kCustomers).find(name) ? f : nullptr;
+}
+
 // `map`: header -> the field name (key or label) it stands for (--map).
 std::vector<Column> map_columns(const Schema& schema, const std::vector<std::string>& header,
                                 const std::map<std::string, std::string>& map,
@@ -65,6 +72,7 @@ std::vector<Column> map_columns(const Schema& schema, const std::vector<std::str
       if (const FieldDef* f = cust.find(m->second)) {
         name = f->zh;
       } else if (const FieldDef* g = fu.find(m->second)) {
+        name = g->zh;
         for (const auto& [label, key] : followup_columns()) {
           if (key == g->key) name = label;
         }
@@ -72,6 +80,8 @@ std::vector<Column> map_columns(const Schema& schema, const std::vector<std::str
     }
     if (auto it = followup_columns().find(name); it != followup_columns().end()) {
       c.followup = fu.find(it->second);
+    } else if (const FieldDef* g = custom_followup_field(schema, name)) {
+      c.followup = g;
     } else if (name == "序号" || name == "最后跟进日期" || name == "last_followup_at") {
       c.ignored = true;
     } else if ((c.customer = cust.find(name)) != nullptr) {
@@ -222,9 +232,9 @@ std::vector<std::pair<std::string, std::string>> check_map(
       throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": no field \"" + t +
                                    "\" (give a customer field key or label, e.g. name or 客户名称)");
     }
-    if (followup_only && followup_columns().end() ==
-                             std::find_if(followup_columns().begin(), followup_columns().end(),
-                                          [&](const auto& kv) { return kv.second == f->key; })) {
+    if (followup_only && !f->custom &&
+        followup_columns().end() == std::find_if(followup_columns().begin(), followup_columns().end(),
+                                                 [&](const auto& kv) { return kv.second == f->key; })) {
       throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": no field \"" + t + "\"");
     }
     if (!have.count(c)) {

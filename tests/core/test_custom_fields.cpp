@@ -3,6 +3,7 @@
 // the server, every device copies it at sync, a restricted one never reaches
 // sales, and a device that does not know a field keeps its values untouched.
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -518,4 +519,53 @@ TEST_CASE("fields: a custom value survives edits by a replica that does not know
     // The sync copied the list again (the server's version is newer than none).
     CHECK(wang.replica->schema().collection("customers").find("vip_level") != nullptr);
   }
+}
+
+TEST_CASE("fields: a required custom follow-up field imports from its column, by label or --map",
+          "[fields][cli]") {
+  ServerFixture s;
+  ScratchDir dir;
+  Device root(dir, s, "root");
+  root.replica.reset();
+  CliResult added = root.kehu({"schema", "add-field", "followups", "visit_no", "--type", "integer", "--label",
+                               "拜访序号", "--required"});
+  INFO(added.describe());
+  REQUIRE(added.exit_code == 0);
+  auto sheet = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir.file(name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  };
+  auto visit_of = [&](const std::string& customer) -> json {
+    json list = json::parse(root.kehu({"--json", "customer", "list", "--search", customer}).out);
+    REQUIRE(list.size() == 1);
+    json fus = json::parse(root.kehu({"--json", "followup", "list", list[0]["code"]}).out);
+    REQUIRE(fus.size() == 1);
+    return fus[0].value("visit_no", json());
+  };
+  const std::string head = "客户名称,联系人,联系电话,核心需求,跟进日期,跟进人,跟进内容";
+  // By its label; a row without follow-up cells needs no 拜访序号. Before the fix
+  // every row failed with "拜访序号 (visit_no) is required".
+  const std::string by_label = sheet("label.csv", head + ",拜访序号\n"
+                                                         "甲科技公司,张三,13800000001,礼盒,2026-11-01,李四,电话,1\n"
+                                                         "乙贸易公司,王五,13800000002,茶叶,,,,\n");
+  CliResult imp = root.kehu({"import", by_label});
+  INFO(imp.describe());
+  REQUIRE(imp.exit_code == 0);
+  CHECK(visit_of("甲科技公司") == 1);
+  CHECK(json::parse(root.kehu({"--json", "customer", "list", "--search", "乙贸易公司"}).out).size() == 1);
+
+  // Under another header, with --map (before the fix: "no field visit_no").
+  const std::string mapped = sheet("mapped.csv", head + ",第几次\n丙回收站,赵六,13800000003,纸箱,2026-11-02,李四,上门,2\n");
+  CliResult imp2 = root.kehu({"import", mapped, "--map", "第几次=visit_no"});
+  INFO(imp2.describe());
+  REQUIRE(imp2.exit_code == 0);
+  CHECK(visit_of("丙回收站") == 2);
+
+  // A follow-up without it is refused, naming the field; nothing is written.
+  const std::string missing = sheet("missing.csv", head + "\n丁商行,钱七,13800000004,文具,2026-11-03,李四,微信\n");
+  CliResult bad = root.kehu({"import", missing});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err + bad.out, Catch::Matchers::Contains("拜访序号 (visit_no) is required"));
+  CHECK(json::parse(root.kehu({"--json", "customer", "list", "--search", "丁商行"}).out).empty());
 }
