@@ -398,8 +398,9 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
       headers.emplace(kSentEncoding, encoding);
     }
     // Authenticate from the headers, so nobody without a token makes the server
-    // read a body. Logout needs only a well-formed token (its route checks).
-    if (req.path.rfind("/v1/", 0) == 0 && req.path != "/v1/login" && req.path != "/v1/logout") {
+    // read a body, on any path (an unknown one too). Login and logout bodies are
+    // capped at 16 KiB; logout needs only a well-formed token (its route checks).
+    if (req.path != "/v1/login" && req.path != "/v1/logout") {
       t_session = authenticate(req);
     }
   } catch (...) {

@@ -39,6 +39,25 @@ json conflicts_json(const std::vector<Conflict>& conflicts) {
   return out;
 }
 
+// 1 to kMaxIdBytes of [A-Za-z0-9._:-]: what replicas make (UUIDs), and nothing
+// that could break a line, a terminal or a URL.
+bool is_plain_id(std::string_view id) {
+  return !id.empty() && id.size() <= config::kMaxIdBytes &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+                  c == '_' || c == ':' || c == '-';
+         });
+}
+
+// At most 64 bytes of `s`, control characters as '?', for a message.
+std::string printable_prefix(std::string_view s) {
+  std::string out(s.substr(0, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return s.size() > 64 ? out + "…" : out;
+}
+
 // Whether `record` (a customer, or a child of one) is outside everything
 // `session` may see. What a session may not see must look as if it did not exist
 // (docs/security.md): a change to it gets the answer an unknown id gets, with no
@@ -291,6 +310,15 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
                     Error(Errc::validation, "change_id is longer than " + std::to_string(config::kMaxIdBytes) +
                                                 " bytes (a UUID is 36)"));
   }
+  // Record ids end up in every pull, history, audit and URL: a plain id only.
+  auto not_an_id = [&](const char* what, const std::string& id) {
+    return rejected(change.change_id,
+                    Error(Errc::validation, std::string(what) + " \"" + printable_prefix(id) +
+                                                "\" is not a record id: 1 to " + std::to_string(config::kMaxIdBytes) +
+                                                " of A-Z a-z 0-9 . _ : - (a UUID is 36)"));
+  };
+  if (!is_plain_id(change.record_id)) return not_an_id("record_id", change.record_id);
+  if (!change.parent.empty() && !is_plain_id(change.parent)) return not_an_id("parent", change.parent);
   // Who, on which device and why are the server's to say, never the payload's
   // (DESIGN.md): the device is the one the token was issued to at login.
   change.author = session.user;

@@ -362,6 +362,22 @@ TEST_CASE("bodies are checked before they are read: token, encoding, length", "[
     CHECK(status_of(answer) == 401);
     CHECK(closed);
   }
+  SECTION("no token on a path outside /v1/: 401 from the headers too, the body never read") {
+    // The attacker's review: /nope, / and //v1/push read 32 MiB bodies before a 404.
+    for (const char* path : {"/nope", "/", "//v1/push", "/V1/push"}) {
+      INFO(path);
+      const int fd = connect_to(s.port());
+      send_all(fd, std::string("POST ") + path +
+                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 31457280\r\n\r\n");
+      bool closed = false;
+      const std::string answer = read_until_close(fd, 5.0, &closed);
+      ::close(fd);
+      INFO(answer);
+      CHECK(status_of(answer) == 401);
+      CHECK(closed);
+    }
+  }
   SECTION("an unknown Content-Encoding is 415") {
     const std::string token = s.login("wang");
     const int fd = connect_to(s.port());

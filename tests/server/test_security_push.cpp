@@ -400,6 +400,33 @@ TEST_CASE("security: what the attacker's review found, closed", "[server][securi
     CHECK(rec["fields"]["owner"] == "wang");
     CHECK(rec["fields"].value("created_at", "") != "2099-01-01");
   }
+  SECTION("a record id is a plain id: huge, control characters, spaces and slashes are refused") {
+    // The review stored a 20 MiB record id, which then went into every pull.
+    const std::string huge(200000, 'R');
+    int k = 0;
+    for (const std::string& id : {huge, std::string("\x1b[2J\x1b[31mPWNED\n"), std::string("x\u200b"),
+                                  std::string("../x"), std::string("a/b"), std::string("id ")}) {
+      INFO(id.substr(0, 40));
+      ++k;
+      json c = make_change("99999999-2222-4333-8444-55555555550" + std::to_string(k), id, "create", 0, hlc_now(),
+                           "x", 100 + k, new_customer_fields("乙公司"));
+      json r = push_one(s, wang, c);
+      CHECK(r["status"] == "rejected");
+      CHECK_THAT(r.dump(), Catch::Matchers::Contains("is not a record id"));
+      CHECK(r.dump().size() < 2000);  // the answer does not echo the id back whole
+    }
+    json child = make_change("99999999-2222-4333-8444-555555555599", "fu-1", "create", 0, hlc_now(), "x", 200,
+                             {{"date", {{"old", nullptr}, {"new", "2026-11-01"}}},
+                              {"person", {{"old", nullptr}, {"new", "王五"}}},
+                              {"content", {{"old", nullptr}, {"new", "x"}}},
+                              {"customer", {{"old", nullptr}, {"new", "a/../b"}}}},
+                             "followups", "", "a/../b");
+    CHECK(push_one(s, wang, child)["status"] == "rejected");
+    // A UUID still goes through.
+    CHECK(push_one(s, root, make_change("99999999-2222-4333-8444-555555555598", "7d3b2c1e-0000-4000-8000-00000000aa02",
+                                        "create", 0, hlc_now(), "x", 201, new_customer_fields("丙公司")))["status"] ==
+          "applied");
+  }
   SECTION("a base_rev ahead of the record is refused") {
     json r = push_one(s, wang, change("update", 1LL << 62, {{"need", {{"old", nullptr}, {"new", "x"}}}}));
     CHECK(r["status"] == "rejected");
