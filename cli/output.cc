@@ -22,7 +22,8 @@ std::vector<std::string> list_columns(const Schema& schema, const std::string& c
   }
   const bool all = keys.empty();
   for (const auto& f : schema.collection(collection).fields) {
-    if (all || f.custom) keys.push_back(f.key);
+    // A child list is of one customer's records: no column for the customer.
+    if ((all && f.type != FieldType::reference) || f.custom) keys.push_back(f.key);
   }
   return keys;
 }

@@ -755,6 +755,8 @@ TEST_CASE("contacts are added and listed back, by name, for a customer with none
   INFO(table.describe());
   CHECK(table.exit_code == 0);
   CHECK_THAT(table.out, Contains("周八") && Contains("吴九") && Contains("采购"));
+  // No empty 客户 column: the list is of one customer's contacts.
+  CHECK(table.out.find("Customer") == std::string::npos);
   CHECK(k.run_json({"contact", "list", none}) == json::array());
   CHECK(k.run({"contact", "list", "C209912999"}).exit_code == 1);
 }
