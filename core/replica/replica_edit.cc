@@ -163,17 +163,12 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
 void Replica::Impl::carry_next_followup(const Record& followup) {
   const std::string next = followup.fields.value("next_date", "");
   if (next.empty()) return;
-  const std::string date = followup.fields.value("date", "");
-  auto& st = db.cached(
-      "SELECT fields FROM records WHERE parent = ? AND collection = 'followups' AND deleted = 0 "
-      "AND id <> ?");
-  st.bind(1, followup.parent).bind(2, followup.id);
-  bool latest = true;
-  while (latest && st.step()) latest = json::parse(st.text(0)).value("date", "") <= date;
-  st.reset();
-  if (!latest) return;  // a back-dated follow-up does not replace a later plan
+  // write_change() has just recomputed the customer's last_followup_at from
+  // every follow-up: this one is the latest when that is its date. A
+  // back-dated follow-up does not replace a later plan.
   std::optional<Record> customer = load(followup.parent);
   if (!customer || customer->deleted) return;
+  if (customer->fields.value(kLastFollowupField, "") != followup.fields.value("date", "")) return;
   Record after = *customer;
   after.fields["next_date"] = next;
   if (auto plan = followup.fields.find("next_plan"); plan != followup.fields.end()) {
