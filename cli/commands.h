@@ -72,6 +72,12 @@ int cmd_conflicts(Context& ctx);
 int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
                          const std::string& keep);
 
+// commands_rejected.cc
+int cmd_rejected(Context& ctx);
+int cmd_rejected_retry(Context& ctx, std::int64_t seq, const std::vector<std::string>& sets,
+                       const std::vector<std::string>& drop);
+int cmd_rejected_dismiss(Context& ctx, std::int64_t seq);
+
 // commands_audit.cc
 struct AuditArgs {
   std::string user, since, until, customer;  // filters; empty: not given

@@ -94,7 +94,7 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
     const Revision r = revision_from_json(rev);
     bool first = true;
     auto add = [&](const std::string& field, const std::string& change) {
-      rows.push_back({first ? r.at : "", first ? r.author : "", first ? rev.value("code", "") : "",
+      rows.push_back({first ? show_time(ctx, r.at) : "", first ? r.author : "", first ? rev.value("code", "") : "",
                       first ? record_cell(ctx, rev) : "", field, change,
                       first ? cause_cell(ctx, rev) : ""});
       first = false;

@@ -76,7 +76,7 @@ int cmd_status(Context& ctx) {
       {zh ? "作者" : "author", s.author},
       {zh ? "服务器" : "server", s.server.empty() ? (zh ? "（未登录）" : "(not logged in)") : s.server},
       {zh ? "用户" : "user", s.user},
-      {zh ? "上次同步" : "last sync", s.last_sync.empty() ? (zh ? "从未" : "never") : s.last_sync},
+      {zh ? "上次同步" : "last sync", s.last_sync.empty() ? (zh ? "从未" : "never") : show_time(ctx, s.last_sync)},
       {zh ? "待同步修改" : "pending changes", std::to_string(s.pending)},
       {zh ? "被拒修改" : "rejected changes", std::to_string(s.rejected)},
       {zh ? "待审批修改" : "awaiting approval", std::to_string(s.awaiting)},

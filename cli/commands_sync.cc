@@ -119,6 +119,35 @@ int cmd_passwd(Context& ctx, const NetArgs& net) {
   return 0;
 }
 
+namespace {
+
+json refusals_json(const std::vector<sync::SyncReport::Refusal>& list) {
+  json out = json::array();
+  for (const auto& x : list) {
+    json j = {{"seq", x.seq}, {"code", x.code}, {"collection", x.collection}, {"fields", x.fields},
+              {"reason", x.reason}};
+    if (x.request) j["request"] = x.request;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// "C202612001 信用等级 (credit_rating): reason", the fields in the user's language.
+std::string describe_refusal(const Context& ctx, const sync::SyncReport::Refusal& x) {
+  std::string fields;
+  const CollectionDef* coll = ctx.schema().find(x.collection);
+  for (const auto& key : x.fields) {
+    const FieldDef* f = coll ? coll->find(key) : nullptr;
+    std::string name = f && f->key == key ? (ctx.lang == Lang::zh ? f->zh : f->en) + " (" + key + ")" : key;
+    fields += (fields.empty() ? "" : ", ") + name;
+  }
+  std::string out = x.code.empty() ? "#" + std::to_string(x.seq) : x.code;
+  if (!fields.empty()) out += " " + fields;
+  return out + ": " + x.reason;
+}
+
+}  // namespace
+
 int cmd_sync(Context& ctx, const NetArgs& net) {
   auto opts = net_options(ctx, net);
   sync::SyncReport r = sync::sync(ctx.replica(), opts);
@@ -131,7 +160,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"pulled_revisions", r.pulled_revisions},
                 {"merged", r.merged},
                 {"conflicts", r.conflicts},
-                {"rejections", r.rejections},
+                {"rejections", refusals_json(r.rejections)},
+                {"awaiting_approval", refusals_json(r.held)},
                 {"possible_duplicates", r.possible_duplicates},
                 {"more_possible_duplicates", r.more_possible_duplicates}},
                std::cout);
@@ -147,7 +177,19 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
               << " rejected); pulled " << r.pulled_records << " records, " << r.pulled_revisions
               << " revisions; merged " << r.merged << "; conflicts " << r.conflicts << '\n';
   }
-  for (const auto& why : r.rejections) std::cout << (zh ? "被拒: " : "rejected: ") << why << '\n';
+  for (const auto& x : r.rejections) {
+    std::cout << (zh ? "被拒: " : "rejected: ") << describe_refusal(ctx, x) << '\n';
+  }
+  if (!r.rejections.empty()) {
+    std::cout << (zh ? "被拒的修改保存在本机：用 `kehu rejected` 查看、改后重新提交或放弃\n"
+                     : "refused edits are kept on this device: `kehu rejected` lists them to re-apply or dismiss\n");
+  }
+  if (!r.held.empty()) {
+    std::cout << (zh ? std::to_string(r.held.size()) + " 条修改等待经理审批\n"
+                     : std::to_string(r.held.size()) + (r.held.size() == 1 ? " change awaits" : " changes await") +
+                           " a manager's approval\n");
+    for (const auto& x : r.held) std::cout << "  " << describe_refusal(ctx, x) << '\n';
+  }
   print_possible_duplicates(r.possible_duplicates, r.more_possible_duplicates, zh, std::cout);
   if (r.conflicts) {
     std::cout << (zh ? "用 `kehu conflicts` 查看冲突\n" : "see them with `kehu conflicts`\n");
@@ -188,8 +230,8 @@ int cmd_conflicts(Context& ctx) {
       return f ? display_value(*f, v, ctx.lang) : (v.is_null() ? "" : v.dump());
     };
     rows.push_back({oc.code, label_of(ctx, coll, c.field), c.kind, show(c.kept),
-                    c.kept_author + " " + hlc_to_iso(c.kept_hlc), show(c.lost),
-                    c.lost_author + " " + hlc_to_iso(c.lost_hlc)});
+                    c.kept_author + " " + show_hlc_time(ctx, c.kept_hlc), show(c.lost),
+                    c.lost_author + " " + show_hlc_time(ctx, c.lost_hlc)});
   }
   std::vector<std::string> header =
       zh ? std::vector<std::string>{"客户", "字段", "类型", "保留值", "保留方", "落选值", "落选方"}

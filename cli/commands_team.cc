@@ -29,12 +29,12 @@ int act(Context& ctx, const std::string& path, const json& body, const std::stri
   return 0;
 }
 
-std::string show_fields(const Context& ctx, const std::string& collection, const json& fields) {
-  std::string out;
+// One line per field ("电话 (phone): old → new"), so a long change is shown whole.
+std::vector<std::string> show_fields(const Context& ctx, const std::string& collection, const json& fields) {
+  std::vector<std::string> out;
   for (const auto& [key, fc] : field_changes_from_json(fields)) {
-    if (!out.empty()) out += "; ";
-    out += label_of(ctx, collection, key) + ": " + show_value(ctx, collection, key, fc.old_value) + " → " +
-           show_value(ctx, collection, key, fc.new_value);
+    out.push_back(label_of(ctx, collection, key) + ": " + show_value(ctx, collection, key, fc.old_value) + " → " +
+                  show_value(ctx, collection, key, fc.new_value));
   }
   return out;
 }
@@ -77,14 +77,19 @@ int cmd_approvals(Context& ctx, bool all) {
     const std::string collection = r.value("collection", "customers");
     std::string status = r.value("status", "");
     if (!r.value("decided_by", "").empty()) status += " (" + r.value("decided_by", "") + ")";
-    rows.push_back({std::to_string(r.value("id", 0)), r.value("customer", ""), r.value("requester", ""),
-                    show_fields(ctx, collection, r.value("fields", json::object())), status,
-                    r.value("created_at", ""), r.value("reason", "")});
+    std::vector<std::string> lines = show_fields(ctx, collection, r.value("fields", json::object()));
+    if (lines.empty()) lines.emplace_back();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const bool first = i == 0;
+      rows.push_back({first ? std::to_string(r.value("id", 0)) : "", first ? r.value("customer", "") : "",
+                      first ? r.value("requester", "") : "", lines[i], first ? status : "",
+                      first ? show_time(ctx, r.value("created_at", "")) : "", first ? r.value("reason", "") : ""});
+    }
   }
   std::cout << render_table(zh ? std::vector<std::string>{"编号", "客户", "申请人", "修改", "状态", "提交时间", "原因"}
                                : std::vector<std::string>{"ID", "Customer", "Requester", "Change", "Status",
                                                           "Requested", "Reason"},
-                            rows, 60);
+                            rows, 200);
   return 0;
 }
 

@@ -13,6 +13,7 @@ struct Context {
   std::string db_path;    // --db, KEHU_DB, or ~/.kehu/replica.db
   std::string key_file;   // --key-file
   bool json = false;      // --json
+  bool utc = false;       // --utc: times in UTC instead of the local time zone
   Lang lang = Lang::en;   // KEHU_LANG, else the locale
 
   // Opens the replica once (asking for the passphrase if needed) and returns it.

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   app.add_option("--db", ctx.db_path, "replica file (default: KEHU_DB or ~/.kehu/replica.db)");
   app.add_option("--key-file", ctx.key_file, "read the passphrase from this file's first line");
   app.add_flag("--json", ctx.json, "print data as JSON");
+  app.add_flag("--utc", ctx.utc, "show times in UTC, not in the local time zone (--json is always UTC)");
   std::function<int()> action;
 
   app.add_subcommand("init", "create a new encrypted replica")->callback([&] {
@@ -191,6 +192,21 @@ int main(int argc, char** argv) {
   resolve->add_option("FIELD", field, "field key or label")->required();
   resolve->add_option("--keep", keep, "theirs|mine")->required();
   resolve->callback([&] { action = [&] { return cmd_conflict_resolve(ctx, code, field, keep); }; });
+
+  std::int64_t seq = 0;
+  std::vector<std::string> drops;
+  auto* rejected = app.add_subcommand("rejected", "edits the server refused, kept with what was typed");
+  rejected->callback([&] {
+    if (!action) action = [&] { return cmd_rejected(ctx); };
+  });
+  auto* retry = rejected->add_subcommand("retry", "re-apply a refused edit, changed with --set / --drop");
+  retry->add_option("NUMBER", seq, "the # that `kehu rejected` shows")->required();
+  retry->add_option("--set", sets, "FIELD=VALUE to apply instead of what was typed");
+  retry->add_option("--drop", drops, "a field of the edit to leave out");
+  retry->callback([&] { action = [&] { return cmd_rejected_retry(ctx, seq, sets, drops); }; });
+  auto* dismiss = rejected->add_subcommand("dismiss", "forget a refused edit");
+  dismiss->add_option("NUMBER", seq, "the # that `kehu rejected` shows")->required();
+  dismiss->callback([&] { action = [&] { return cmd_rejected_dismiss(ctx, seq); }; });
 
   AuditArgs audit_args;
   auto* audit = app.add_subcommand("audit", "revisions on the server by user, date and customer (newest first)");

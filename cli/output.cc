@@ -1,6 +1,8 @@
 #include "output.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <ostream>
 
 #include "kehu/hlc.h"
@@ -140,11 +142,13 @@ void print_history(const Context& ctx, const Record& r,
       j["op"] = op_name(e.revision.op);
       j["author"] = e.revision.author;
       j["device"] = e.revision.device;
-      j["at"] = e.revision.at;
+      j["at"] = e.revision.at;  // when the server took it (or the device logged it)
+      j["edited_at"] = hlc_to_iso(e.revision.client_hlc ? e.revision.client_hlc : e.revision.hlc);
       j["hlc"] = e.revision.hlc;
       j["changes"] = field_changes_to_json(e.revision.changes);
       if (!e.revision.cause.empty()) j["cause"] = e.revision.cause;
       if (!e.revision.approved_by.empty()) j["approved_by"] = e.revision.approved_by;
+      if (!e.revision.resolves.empty()) j["resolves"] = resolves_to_json(e.revision.resolves);
       json conflicts = json::array();
       for (const auto& c : e.revision.conflicts) conflicts.push_back(to_json(c));
       j["conflicts"] = conflicts;
@@ -163,10 +167,18 @@ void print_history(const Context& ctx, const Record& r,
   for (const auto& e : entries) {
     std::string rev = e.state == "server" ? std::to_string(e.revision.rev) : e.state;
     std::string who = e.revision.author + "@" + e.revision.device.substr(0, 8);
-    const std::string cause = e.revision.cause.empty() ? "" : " (" + e.revision.cause + ")";
+    // When the edit was made, by the device's clock: an edit made offline at
+    // 11:31 and synced at 11:33 shows 11:31 (--json has both).
+    const std::string edited =
+        show_hlc_time(ctx, e.revision.client_hlc ? e.revision.client_hlc : e.revision.hlc);
+    std::string cause = e.revision.cause;
+    if (!e.revision.approved_by.empty()) {
+      cause += (cause.empty() ? "" : "; ") + std::string(zh ? "批准: " : "approved by ") + e.revision.approved_by;
+    }
+    if (!cause.empty()) cause = " (" + cause + ")";
     bool first = true;
     auto add = [&](const std::string& field, const std::string& change) {
-      rows.push_back({first ? rev : "", first ? e.revision.at : "", first ? who : "",
+      rows.push_back({first ? rev : "", first ? edited : "", first ? who : "",
                       first ? op_name(e.revision.op) + cause : "", field, change});
       first = false;
     };
@@ -182,12 +194,42 @@ void print_history(const Context& ctx, const Record& r,
               " (" + c.kept_author + ")" + (zh ? ", 落选 " : ", lost ") +
               show_value(ctx, r.collection, c.field, c.lost) + " (" + c.lost_author + ")");
     }
+    for (const auto& ref : e.revision.resolves) {
+      add(label_of(ctx, r.collection, ref.field),
+          (zh ? "解决了第 " : "settled the conflict of rev ") + std::to_string(ref.rev) +
+              (zh ? " 版的冲突" : ""));
+    }
     if (first) add("", "");
     if (!e.reason.empty()) rows.back()[5] += (zh ? "  [被拒: " : "  [rejected: ") + e.reason + "]";
   }
-  std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "时间", "作者", "操作", "字段", "旧值 → 新值"}
-                                       : std::vector<std::string>{"Rev", "At", "Author", "Op", "Field", "Old → New"};
+  std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "修改时间", "作者", "操作", "字段", "旧值 → 新值"}
+                                       : std::vector<std::string>{"Rev", "Edited", "Author", "Op", "Field", "Old → New"};
   out << render_table(header, rows, 60);
+}
+
+std::string show_time(const Context& ctx, const std::string& iso) {
+  std::tm tm{};
+  char z = 0;
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z') {
+    return iso;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t t = timegm(&tm);
+  std::tm shown{};
+  if (ctx.utc) {
+    gmtime_r(&t, &shown);
+  } else {
+    localtime_r(&t, &shown);
+  }
+  char buf[40];
+  std::strftime(buf, sizeof buf, ctx.utc ? "%Y-%m-%d %H:%M UTC" : "%Y-%m-%d %H:%M", &shown);
+  return buf;
+}
+
+std::string show_hlc_time(const Context& ctx, std::int64_t hlc) {
+  return hlc == 0 ? std::string() : show_time(ctx, hlc_to_iso(hlc));
 }
 
 }  // namespace kehu::cli

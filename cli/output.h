@@ -30,6 +30,13 @@ std::string label_of(const Context& ctx, const std::string& collection, const st
 // A stored value as the sheet shows it (enum labels, money in yuan, tags a;b).
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v);
+// A time for people: "2026-12-04 19:31" in the local time zone, or
+// "2026-12-04 11:31 UTC" with --utc. `iso` is YYYY-MM-DDTHH:MM:SSZ (as the server
+// and the log keep it); anything else is shown as it is.
+std::string show_time(const Context& ctx, const std::string& iso);
+// The wall-clock time of a hybrid clock reading (when a device made an edit).
+std::string show_hlc_time(const Context& ctx, std::int64_t hlc);
+
 // The changed fields in the order the sheet shows them (schema order), then any
 // the schema does not know, then the recycle-bin flag.
 std::vector<std::string> in_schema_order(const std::string& collection,

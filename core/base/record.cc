@@ -70,6 +70,27 @@ std::set<std::string> tag_set(const json& v) {
 
 }  // namespace
 
+json resolves_to_json(const std::vector<ConflictRef>& refs) {
+  json out = json::array();
+  for (const auto& r : refs) out.push_back({{"rev", r.rev}, {"field", r.field}});
+  return out;
+}
+
+std::vector<ConflictRef> resolves_from_json(const json& j) {
+  std::vector<ConflictRef> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) throw Error(Errc::protocol, "\"resolves\" must be an array of {rev, field}");
+  for (const auto& e : j) {
+    if (!e.is_object()) throw Error(Errc::protocol, "each of \"resolves\" must be {rev, field}");
+    ConflictRef r{member<std::int64_t>(e, "rev", 0), member<std::string>(e, "field", "")};
+    if (r.rev <= 0 || r.field.empty()) {
+      throw Error(Errc::protocol, "each of \"resolves\" needs a rev above 0 and a field");
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 json field_changes_to_json(const std::map<std::string, FieldChange>& m) {
   json out = json::object();
   for (const auto& [k, fc] : m) out[k] = {{"old", fc.old_value}, {"new", fc.new_value}};
@@ -95,6 +116,7 @@ json to_json(const Change& c) {
           {"fields", field_changes_to_json(c.fields)}};
   if (!c.cause.empty()) j["cause"] = c.cause;
   if (!c.approved_by.empty()) j["approved_by"] = c.approved_by;
+  if (!c.resolves.empty()) j["resolves"] = resolves_to_json(c.resolves);
   return j;
 }
 
@@ -118,6 +140,7 @@ Change change_from_json(const json& j) {
   c.cause = member<std::string>(j, "cause", "");
   c.approved_by = member<std::string>(j, "approved_by", "");
   c.fields = field_changes_from_json(j.value("fields", json()));
+  c.resolves = resolves_from_json(j.value("resolves", json()));
   return c;
 }
 
@@ -156,6 +179,7 @@ json to_json(const Revision& r) {
   // Only when set, so revisions without them hash exactly as before.
   if (!r.cause.empty()) j["cause"] = r.cause;
   if (!r.approved_by.empty()) j["approved_by"] = r.approved_by;
+  if (!r.resolves.empty()) j["resolves"] = resolves_to_json(r.resolves);
   if (!r.hash.empty()) {
     j["hash"] = r.hash;
     j["prev_hash"] = r.prev_hash;
@@ -183,6 +207,7 @@ Revision revision_from_json(const json& j) {
   }
   r.cause = member<std::string>(j, "cause", "");
   r.approved_by = member<std::string>(j, "approved_by", "");
+  r.resolves = resolves_from_json(j.value("resolves", json()));
   r.hash = member<std::string>(j, "hash", "");
   r.prev_hash = member<std::string>(j, "prev_hash", "");
   return r;

@@ -111,7 +111,7 @@ std::string Replica::Impl::allocate_code() {
 }
 
 Record Replica::Impl::write_change(const std::optional<Record>& before, Record after, Op op,
-                                   std::string_view cause) {
+                                   std::string_view cause, std::vector<ConflictRef> resolves) {
   Change c;
   c.record_id = after.id;
   c.collection = after.collection;
@@ -136,7 +136,9 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
   }
   bool was_deleted = before && before->deleted;
   if (was_deleted != after.deleted) c.fields[kDeletedField] = FieldChange{was_deleted, after.deleted};
-  if (c.fields.empty() && op == Op::update) return *before;
+  if (c.fields.empty() && op == Op::update && resolves.empty()) return *before;
+  check_local_policy(before, after, c);
+  c.resolves = std::move(resolves);
 
   c.change_id = new_uuid();
   c.hlc = clock.now();

@@ -84,8 +84,10 @@ struct Replica::Impl {
   // Writes one local change: the record's new state and its change-log entry.
   // `before` is the state the user saw (nullopt for a create). No-op (returns
   // `before`) when an update changes nothing. `cause`: Change::cause.
+  // `resolves`: the conflicts the change settles; such a change is written even
+  // when it changes no value (kehu conflicts resolve --keep for the kept side).
   Record write_change(const std::optional<Record>& before, Record after, Op op,
-                      std::string_view cause = {});
+                      std::string_view cause = {}, std::vector<ConflictRef> resolves = {});
 
   // A new follow-up that is the customer's latest and plans the next one
   // (下次跟进日期) carries its next_date and next_plan to the customer, as an
@@ -95,6 +97,12 @@ struct Replica::Impl {
   // `unset`: the customer's derived columns are known to be empty still (just
   // inserted), so a customer without follow-ups needs no write.
   void refresh_derived(const std::string& customer_id, bool unset = false);
+  // Refuses at once, with the reason, an edit the server would refuse from this
+  // device's user and role as of the last login (replica_policy.cc).
+  void check_local_policy(const std::optional<Record>& before, const Record& after, const Change& c);
+  // Marks the conflicts `refs` names on `record_id` (and the field's older ones)
+  // settled, or open again (a refused settling).
+  void settle_conflicts(const std::string& record_id, const std::vector<ConflictRef>& refs, bool settled);
   // A new customer code for today's month: leased, local, or provisional.
   std::string allocate_code();
   // Frees `code` for `record_id`: another local record holding it gets a new one.

@@ -297,15 +297,17 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
   std::vector<HistoryEntry> out;
   // With a field: the entries that changed it or had a conflict on it, showing
   // that field alone (a create sets every field at once).
-  auto keep = [&](std::map<std::string, FieldChange>& changes, std::vector<Conflict>* conflicts) {
+  auto keep = [&](std::map<std::string, FieldChange>& changes, std::vector<Conflict>* conflicts,
+                  std::vector<ConflictRef>& resolves) {
     if (key.empty()) return true;
     if (conflicts) {
       std::erase_if(*conflicts, [&](const Conflict& c) { return c.field != key; });
     }
+    std::erase_if(resolves, [&](const ConflictRef& c) { return c.field != key; });
     auto it = changes.find(key);
     if (it == changes.end()) {
       changes.clear();
-      return conflicts && !conflicts->empty();
+      return (conflicts && !conflicts->empty()) || !resolves.empty();
     }
     std::map<std::string, FieldChange> only;
     only.insert(changes.extract(it));
@@ -318,7 +320,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
   lc.bind(1, r.id);
   while (lc.step()) {
     Change c = change_from_json(json::parse(lc.text(1)));
-    if (!keep(c.fields, nullptr)) continue;
+    if (!keep(c.fields, nullptr, c.resolves)) continue;
     HistoryEntry e;
     e.revision.record_id = c.record_id;
     e.revision.collection = c.collection;
@@ -331,6 +333,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
     e.revision.hlc = c.hlc;
     e.revision.cause = std::move(c.cause);
     e.revision.changes = std::move(c.fields);
+    e.revision.resolves = std::move(c.resolves);
     e.state = lc.text(2);
     e.reason = lc.text(3);
     out.push_back(std::move(e));
@@ -340,7 +343,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
   sr.bind(1, r.id);
   while (sr.step()) {
     Revision rev = revision_from_json(json::parse(sr.text(0)));
-    if (!keep(rev.changes, &rev.conflicts)) continue;
+    if (!keep(rev.changes, &rev.conflicts, rev.resolves)) continue;
     out.push_back(HistoryEntry{std::move(rev), "server", ""});
   }
   sr.reset();

@@ -10,7 +10,7 @@ namespace kehu {
 namespace {
 
 LoggedChange logged_from_row(db::Statement& st) {
-  // columns: seq, body, state, reason, at
+  // columns: seq, body, state, reason, at, request
   LoggedChange lc;
   lc.seq = st.int64(0);
   lc.change = change_from_json(json::parse(st.text(1)));
@@ -18,6 +18,7 @@ LoggedChange logged_from_row(db::Statement& st) {
   lc.state = st.text(2);
   lc.reason = st.text(3);
   lc.at = st.text(4);
+  lc.request = st.is_null(5) ? 0 : st.int64(5);
   return lc;
 }
 
@@ -31,7 +32,7 @@ bool is_tags_field(const Schema& schema, const std::string& collection, const st
 
 std::vector<LoggedChange> Replica::pending_changes(std::int64_t after_seq, std::size_t limit) const {
   auto& st = impl_->db.cached(
-      "SELECT seq, body, state, reason, at FROM changes WHERE state = 'pending' AND seq > ? "
+      "SELECT seq, body, state, reason, at, request FROM changes WHERE state = 'pending' AND seq > ? "
       "ORDER BY seq LIMIT ?");
   st.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
   std::vector<LoggedChange> out;
@@ -42,7 +43,7 @@ std::vector<LoggedChange> Replica::pending_changes(std::int64_t after_seq, std::
 
 std::vector<LoggedChange> Replica::changes_in_state(std::string_view state) const {
   auto& st = impl_->db.cached(
-      "SELECT seq, body, state, reason, at FROM changes WHERE state = ? ORDER BY seq");
+      "SELECT seq, body, state, reason, at, request FROM changes WHERE state = ? ORDER BY seq");
   st.bind(1, state);
   std::vector<LoggedChange> out;
   while (st.step()) out.push_back(logged_from_row(st));
@@ -85,6 +86,17 @@ void Replica::mark_rejected(const std::string& change_id, const std::string& rea
         .bind(1, reason)
         .bind(2, change_id)
         .run();
+    // A refused settling leaves its conflicts open again.
+    auto& st = db.cached("SELECT record_id, body FROM changes WHERE change_id = ?");
+    st.bind(1, change_id);
+    if (st.step()) {
+      std::string record_id = st.text(0);
+      Change c = change_from_json(json::parse(st.text(1)));
+      st.reset();
+      impl_->settle_conflicts(record_id, c.resolves, false);
+    } else {
+      st.reset();
+    }
     if (auto record_id = impl_->record_of_change(change_id)) impl_->rebuild_view(*record_id);
   });
 }
@@ -109,12 +121,38 @@ void Replica::mark_awaiting(const std::string& change_id, std::int64_t request_i
   });
 }
 
-std::vector<std::pair<std::string, std::int64_t>> Replica::awaiting_requests() const {
-  auto& st = impl_->db.cached("SELECT change_id, request FROM changes WHERE state = 'awaiting' ORDER BY seq");
-  std::vector<std::pair<std::string, std::int64_t>> out;
-  while (st.step()) out.emplace_back(st.text(0), st.int64(1));
-  st.reset();
-  return out;
+void Replica::hold_for_approval(const std::string& change_id, std::int64_t request_id,
+                                const std::vector<std::string>& fields) {
+  impl_->in_tx([&] {
+    auto& st = impl_->db.cached("SELECT record_id, body FROM changes WHERE change_id = ?");
+    st.bind(1, change_id);
+    if (!st.step()) {
+      st.reset();
+      return;
+    }
+    const std::string record_id = st.text(0);
+    Change held = change_from_json(json::parse(st.text(1)));
+    st.reset();
+    std::map<std::string, FieldChange> kept;
+    for (const auto& key : fields) {
+      if (auto it = held.fields.find(key); it != held.fields.end()) kept.insert(*it);
+    }
+    if (kept.empty()) return;
+    held.fields = std::move(kept);
+    held.resolves.clear();
+    held.change_id = new_uuid();
+    json body = to_json(held);
+    body.erase("device_seq");
+    impl_->db.cached("INSERT INTO changes(change_id, record_id, body, state, at, request, reason) "
+                     "SELECT ?, ?, ?, 'awaiting', at, ?, ? FROM changes WHERE change_id = ?")
+        .bind(1, held.change_id)
+        .bind(2, record_id)
+        .bind(3, body.dump())
+        .bind(4, request_id)
+        .bind(5, "awaiting approval (request #" + std::to_string(request_id) + ")")
+        .bind(6, change_id)
+        .run();
+  });
 }
 
 void Replica::mark_decided(const std::string& change_id, bool approved, const std::string& reason) {
@@ -125,6 +163,96 @@ void Replica::mark_decided(const std::string& change_id, bool approved, const st
   } else {
     mark_rejected(change_id, reason);
   }
+}
+
+void Replica::Impl::settle_conflicts(const std::string& record_id,
+                                     const std::vector<ConflictRef>& refs, bool settled) {
+  for (const ConflictRef& ref : refs) {
+    // Settling covers the field's older conflicts; reopening only the one named.
+    db.cached(settled ? "UPDATE conflicts SET resolved = 1 WHERE record_id = ? AND field = ? AND rev <= ?"
+                      : "UPDATE conflicts SET resolved = 0 WHERE record_id = ? AND field = ? AND rev = ?")
+        .bind(1, record_id)
+        .bind(2, ref.field)
+        .bind(3, ref.rev)
+        .run();
+  }
+}
+
+namespace {
+
+LoggedChange rejected_change(db::Database& db, std::int64_t seq) {
+  auto& st = db.cached(
+      "SELECT seq, body, state, reason, at, request FROM changes WHERE seq = ? AND state = 'rejected'");
+  st.bind(1, seq);
+  if (!st.step()) {
+    st.reset();
+    throw Error(Errc::not_found, "no refused edit #" + std::to_string(seq) + " (see `kehu rejected`)");
+  }
+  LoggedChange lc = logged_from_row(st);
+  st.reset();
+  return lc;
+}
+
+}  // namespace
+
+Record Replica::reapply_rejected(std::int64_t seq, const FieldInputs& replace,
+                                 const std::vector<std::string>& drop) {
+  return impl_->in_tx([&] {
+    const LoggedChange lc = rejected_change(impl_->db, seq);
+    const Change& c = lc.change;
+    Record rec = require(c.record_id);
+    const CollectionDef& coll = impl_->schema().collection(rec.collection);
+    json values = json::object();
+    for (const auto& [key, fc] : c.fields) {
+      if (key == kDeletedField || key == coll.parent_field || fc.old_value == fc.new_value) continue;
+      values[key] = fc.new_value;
+    }
+    for (const auto& name : drop) {
+      const std::string key = coll.field(name).key;
+      if (!values.contains(key)) {
+        throw Error(Errc::usage, "--drop " + name + ": refused edit #" + std::to_string(seq) + " did not set " +
+                                     coll.field(name).zh + " (" + key + ")");
+      }
+      values.erase(key);
+    }
+    for (const auto& [name, text] : replace) {
+      const FieldDef& f = coll.field(name);
+      if (f.derived || f.key == coll.parent_field) {
+        throw Error(Errc::validation, f.zh + " (" + f.key + ") cannot be set: it is derived by Kehu");
+      }
+      values[f.key] = normalize_value(f, text);
+    }
+    impl_->db.cached("DELETE FROM changes WHERE seq = ?").bind(1, seq).run();
+    if (c.op == Op::remove) return remove(rec.id);
+    if (c.op == Op::restore) return restore(rec.id);
+    if (c.op == Op::create && rec.rev == 0) {
+      // Never on the server: the whole record goes again as a new create.
+      Record after = rec;
+      for (const auto& [key, v] : values.items()) after.fields[key] = v;
+      check_required(coll, after.fields);
+      return impl_->write_change(std::nullopt, std::move(after), Op::create);
+    }
+    if (values.empty()) {
+      throw Error(Errc::usage, "refused edit #" + std::to_string(seq) + " has nothing left to apply; "
+                               "use `kehu rejected dismiss " + std::to_string(seq) + "` to forget it");
+    }
+    return edit_values(rec.id, values);
+  });
+}
+
+void Replica::dismiss_rejected(std::int64_t seq) {
+  impl_->in_tx([&] {
+    const LoggedChange lc = rejected_change(impl_->db, seq);
+    impl_->db.cached("DELETE FROM changes WHERE seq = ?").bind(1, seq).run();
+    // A never-synced record whose create is forgotten leaves with it.
+    if (lc.change.op == Op::create) {
+      if (auto rec = impl_->load(lc.change.record_id); rec && rec->rev == 0 && !impl_->has_pending(rec->id)) {
+        impl_->drop_customers({rec->id});
+      }
+    } else {
+      impl_->rebuild_view(lc.change.record_id);
+    }
+  });
 }
 
 std::optional<std::string> Replica::Impl::record_of_change(const std::string& change_id) {
@@ -237,6 +365,7 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
             .bind(4, to_json(c).dump())
             .run();
       }
+      impl_->settle_conflicts(rev.record_id, rev.resolves, true);
     }
     std::set<std::string> customers_to_refresh, new_customers;
     for (const PulledRecord& p : records) {
@@ -338,32 +467,45 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
   if (keep != "mine" && keep != "theirs") {
     throw Error(Errc::usage, "--keep must be \"mine\" or \"theirs\", not \"" + std::string(keep) + "\"");
   }
-  Record rec = require(code);
-  std::string key = field == kDeletedField
-                        ? std::string(kDeletedField)
-                        : impl_->schema().collection(rec.collection).field(field).key;
-  const OpenConflict* found = nullptr;
-  auto open = open_conflicts();
-  for (const auto& oc : open) {
-    if (oc.record_id == rec.id && oc.conflict.field == key) found = &oc;  // newest wins
-  }
-  if (!found) {
-    throw Error(Errc::not_found, "no open conflict on " + std::string(code) + " " + key);
-  }
-  const Conflict& c = found->conflict;
-  bool kept_is_mine = c.kept_device == device_id();
-  bool want_kept = (keep == "mine") == kept_is_mine;
-  if (!kept_is_mine && c.lost_device != device_id() && keep == "mine") {
-    throw Error(Errc::usage, "neither side of this conflict was made on this device; "
-                             "use --keep theirs to accept the kept value");
-  }
   impl_->in_tx([&] {
-    if (!want_kept && key != kDeletedField) {
-      edit_values(rec.id, json{{key, c.lost}});
-    } else if (!want_kept && key == kDeletedField && rec.deleted) {
-      restore(rec.id);
+    Record rec = require(code);
+    const CollectionDef& coll = impl_->schema().collection(rec.collection);
+    const std::string key = field == kDeletedField ? std::string(kDeletedField) : coll.field(field).key;
+    // The newest open conflict on the field decides what "mine" is; settling the
+    // field settles its older open conflicts too.
+    std::vector<OpenConflict> on_field;
+    for (auto& oc : open_conflicts()) {
+      if (oc.record_id == rec.id && oc.conflict.field == key) on_field.push_back(std::move(oc));
     }
-    impl_->db.cached("UPDATE conflicts SET resolved = 1 WHERE id = ?").bind(1, found->id).run();
+    if (on_field.empty()) {
+      throw Error(Errc::not_found, "no open conflict on " + std::string(code) + " " + key);
+    }
+    const Conflict& c = on_field.back().conflict;
+    const bool kept_is_mine = c.kept_device == device_id();
+    if (!kept_is_mine && c.lost_device != device_id() && keep == "mine") {
+      throw Error(Errc::usage, "neither side of this conflict was made on this device; "
+                               "use --keep theirs to accept the kept value");
+    }
+    const bool want_kept = (keep == "mine") == kept_is_mine;
+    std::vector<ConflictRef> settles;
+    for (const auto& oc : on_field) settles.push_back({oc.rev, key});
+    // One change carries the chosen value (when it is the side that lost) and
+    // the settling, so every device closes the conflict when it pulls it.
+    Record after = rec;
+    Op op = Op::update;
+    if (!want_kept && key == kDeletedField) {
+      if (rec.deleted) {
+        after.deleted = false;
+        op = Op::restore;
+      }
+    } else if (!want_kept) {
+      if (!c.lost.is_null()) check_stored_value(coll.field(key), c.lost);
+      if (c.lost.is_null()) after.fields.erase(key); else after.fields[key] = c.lost;
+    }
+    impl_->write_change(rec, std::move(after), op, {}, std::move(settles));
+    for (const auto& oc : on_field) {
+      impl_->db.cached("UPDATE conflicts SET resolved = 1 WHERE id = ?").bind(1, oc.id).run();
+    }
   });
 }
 

@@ -133,6 +133,8 @@ void AccessPolicy::redact_revision(Role role, Access access, json& revision, con
       }
     }
   }
+  // Settled conflicts name their field like conflicts do.
+  if (auto it = revision.find("resolves"); it != revision.end()) redact_conflicts(role, *coll, *it);
   if (auto it = revision.find("conflicts"); it != revision.end()) {
     redact_conflicts(role, *coll, *it);
     if (access == Access::masked && it->is_array()) {

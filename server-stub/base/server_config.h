@@ -95,6 +95,10 @@ inline constexpr std::int64_t kMaxChosenSerial = 99999;
 // is refused, so a client cannot store megabytes under one id.
 inline constexpr std::size_t kMaxIdBytes = 128;
 
+// The most conflicts one change may settle ("resolves"): `kehu conflicts
+// resolve` settles one field's open conflicts, a handful at most.
+inline constexpr std::size_t kMaxResolvesPerChange = 100;
+
 // A refused change's answer is kept 30 days, then forgotten (login does the
 // housekeeping): a client that lost the answer retries at its next sync, hours
 // or days later, well inside the window, and a refusal wrote nothing, so a retry

@@ -242,21 +242,68 @@ std::string moved_parent(StoreTxn& txn, const Session& session, const Collection
   return probe.parent;
 }
 
+// A change that settles conflicts (kehu conflicts resolve) names them by the
+// rev whose revision recorded each one and the field: every one must be a
+// conflict of this record on a field the user may read. A conflict settled
+// twice (two devices at once) is no error: each settling is kept as a revision.
+void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& coll,
+                    const sync::RecordState& current, const Change& c) {
+  if (c.resolves.empty()) return;
+  if (c.resolves.size() > config::kMaxResolvesPerChange) {
+    throw Error(Errc::validation, "a change settles at most " + std::to_string(config::kMaxResolvesPerChange) +
+                                      " conflicts, not " + std::to_string(c.resolves.size()));
+  }
+  std::map<std::int64_t, json> conflicts_at;  // rev -> that revision's conflicts
+  for (const StoredRevision& r : txn.revisions_of(c.record_id)) {
+    json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_object() && body.contains("conflicts")) conflicts_at[r.rev] = body["conflicts"];
+  }
+  for (const ConflictRef& ref : c.resolves) {
+    const FieldDef* f = ref.field == kDeletedField ? nullptr : coll.find(ref.field);
+    if (ref.field != kDeletedField && (f == nullptr || f->key != ref.field || !AccessPolicy::may_read_field(session.role, *f))) {
+      throw Error(Errc::validation, "resolves: " + coll.name + " has no field \"" + printable_prefix(ref.field) +
+                                        "\" that " + session.user + " may read");
+    }
+    bool found = false;
+    if (ref.rev <= current.rev) {
+      auto it = conflicts_at.find(ref.rev);
+      if (it != conflicts_at.end() && it->second.is_array()) {
+        for (const auto& k : it->second) found = found || k.value("field", std::string()) == ref.field;
+      }
+    }
+    if (!found) {
+      throw Error(Errc::validation, "resolves: rev " + std::to_string(ref.rev) + " of record " + c.record_id +
+                                        " recorded no conflict on \"" + ref.field + "\"");
+    }
+  }
+}
+
 // A change by a sales user whose merge writes a protected field of an existing
-// record becomes a change request as a whole (team_service.h); returns its id.
-// nullopt when the change applies directly. `applied` is what the merge would
+// record asks a manager (team_service.h). `applied` is what the merge would
 // write, so every op (update, create of an id that exists, delete, restore, a
 // move by merge, a revert) meets the same rule, whatever old values the change
 // claims. A new record's first values are its creator's.
+// An update that also sets unprotected fields is split: the protected ones go
+// into the request and leave `c`, the rest applies now. Anything else waits as
+// a whole. Returns the request's id, or nullopt when nothing needs approval.
 std::optional<std::int64_t> protected_request(StoreTxn& txn, const Session& session,
-                                              const sync::RecordState& current, const Change& c,
+                                              const sync::RecordState& current, Change& c,
                                               const std::map<std::string, FieldChange>& applied) {
   if (session.role != Role::sales || !current.exists()) return std::nullopt;
   const auto guarded = settings::protected_fields(txn, c.collection);
-  const bool touches = std::any_of(applied.begin(), applied.end(), [&](const auto& f) {
-    return std::find(guarded.begin(), guarded.end(), f.first) != guarded.end();
-  });
-  if (!touches) return std::nullopt;
+  auto is_guarded = [&](const std::string& key) {
+    return std::find(guarded.begin(), guarded.end(), key) != guarded.end();
+  };
+  if (std::none_of(applied.begin(), applied.end(), [&](const auto& f) { return is_guarded(f.first); })) {
+    return std::nullopt;
+  }
+  // Only what the user changed: a field sent with old == new wrote nothing and
+  // passed no check, so it must not be written when the request is approved.
+  std::map<std::string, FieldChange> asked, rest;
+  for (const auto& [key, fc] : c.fields) {
+    if (fc.old_value == fc.new_value) continue;
+    (c.op == Op::update && !is_guarded(key) ? rest : asked).emplace(key, fc);
+  }
   ChangeRequest r;
   r.change_id = c.change_id;
   r.record_id = c.record_id;
@@ -264,13 +311,8 @@ std::optional<std::int64_t> protected_request(StoreTxn& txn, const Session& sess
   r.requester = session.user;
   r.device = c.device;
   r.base_rev = c.base_rev;
-  // Only what the user changed: a field sent with old == new wrote nothing and
-  // passed no check, so it must not be written when the request is approved.
-  std::map<std::string, FieldChange> asked;
-  for (const auto& [key, fc] : c.fields) {
-    if (fc.old_value != fc.new_value) asked.emplace(key, fc);
-  }
   r.fields = field_changes_to_json(asked);
+  if (!rest.empty()) c.fields = std::move(rest);
   r.created_at = now_iso8601();
   return txn.add_request(r);
 }
@@ -397,11 +439,14 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
     check_scope(txn, session, current, c);
   }
   const std::string moved_to = moved_parent(txn, session, coll, current, c, trusted);
+  check_resolves(txn, session, coll, current, c);
   // An update that changes no field (every old value equals its new one) is
   // nobody's edit: it appends no revision, so history holds edits, not attempts.
   // (An edit whose values the record already holds is still one: a user typed
   // it, and every sync order must store the same clocks, merge.cc.)
-  if (c.op == Op::update && std::all_of(c.fields.begin(), c.fields.end(), [](const auto& f) {
+  // A change that settles a conflict is kept even when it keeps the value as it
+  // is: the settling is the edit, and every device closes the conflict by it.
+  if (c.op == Op::update && c.resolves.empty() && std::all_of(c.fields.begin(), c.fields.end(), [](const auto& f) {
         return f.second.old_value == f.second.new_value;
       })) {
     return {{"change_id", c.change_id}, {"status", "applied"}, {"rev", current.rev},
@@ -409,9 +454,19 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   }
 
   sync::MergeResult merged = sync::apply_change(current, c, coll);
+  std::optional<std::int64_t> held;  // the request holding the protected part
+  std::vector<std::string> held_fields;
   if (!trusted) {
-    if (auto request = protected_request(txn, session, current, c, merged.applied)) {
-      return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", *request}};
+    const auto before_split = c.fields;
+    held = protected_request(txn, session, current, c, merged.applied);
+    if (held && c.fields.size() == before_split.size()) {
+      return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", *held}};
+    }
+    if (held) {
+      for (const auto& [key, fc] : before_split) {
+        if (!c.fields.count(key) && fc.old_value != fc.new_value) held_fields.push_back(key);
+      }
+      merged = sync::apply_change(current, c, coll);
     }
   }
   sync::RecordState& state = merged.state;
@@ -459,14 +514,20 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   r.client_hlc = client_hlc;
   r.changes = merged.applied;
   r.conflicts = merged.conflicts;
+  r.resolves = c.resolves;
   txn.append_revision(seal_revision(r, txn.last_hash()));
   txn.save_record(state, r.seq);
   if (!alias.empty()) txn.add_code_alias(alias, c.record_id);
 
   json conflicts = conflicts_json(merged.conflicts);
   AccessPolicy::redact_conflicts(session.role, coll, conflicts);
-  return {{"change_id", c.change_id}, {"status", "applied"}, {"rev", state.rev},
-          {"seq", r.seq},             {"code", state.code},  {"conflicts", std::move(conflicts)}};
+  json result = {{"change_id", c.change_id}, {"status", "applied"}, {"rev", state.rev},
+                 {"seq", r.seq},             {"code", state.code},  {"conflicts", std::move(conflicts)}};
+  if (held) {
+    result["request"] = *held;
+    result["held"] = held_fields;
+  }
+  return result;
 }
 
 }  // namespace kehu::server

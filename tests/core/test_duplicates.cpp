@@ -548,7 +548,7 @@ TEST_CASE(
   INFO(merged.describe());
   REQUIRE(merged.exit_code == 0);
   auto pushed = wang.sync();
-  for (const auto& why : pushed.rejections) UNSCOPED_INFO(why);
+  for (const auto& x : pushed.rejections) UNSCOPED_INFO(x.code << ": " << x.reason);
   CHECK(pushed.rejected == 0);
   li.sync();
   const Record keep_on_li = li.replica->require(wc);

@@ -473,3 +473,57 @@ TEST_CASE("security: what the attacker's review found, closed", "[server][securi
     CHECK(r.status == 400);
   }
 }
+
+TEST_CASE("security: a change settles only real conflicts of its record on fields its user may read",
+          "[server][security][conflicts]") {
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
+  const std::string id = "7d3b2c1e-0000-4000-8000-00000000c001";
+  json fields = new_customer_fields("远景光电");
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  REQUIRE(push_one(s, root, make_change("c1000000-0000-4000-8000-000000000001", id, "create", 0, hlc_now(),
+                                        "dev-root", 1, fields))["status"] == "applied");
+  // Two concurrent writes of credit_rating (unreadable for sales) and of need.
+  for (const char* key : {"credit_rating", "need"}) {
+    const json v1 = std::string(key) == "need" ? json("A 型") : json("A");
+    const json v2 = std::string(key) == "need" ? json("B 型") : json("B");
+    push_one(s, root, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(10), "dev-root", 2,
+                                  {{key, {{"old", nullptr}, {"new", v1}}}}));
+    json lost = push_one(s, root, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(-60000), "dev-root-2", 1,
+                                              {{key, {{"old", nullptr}, {"new", v2}}}}));
+    REQUIRE(lost["conflicts"].size() == 1);
+  }
+  // revs: 1 create, 2 credit_rating, 3 its conflict, 4 need, 5 its conflict.
+  auto settle = [&](const std::string& token, const std::string& device, std::int64_t rev, const std::string& field) {
+    json c = make_change(kehu::new_uuid(), id, "update", 5, hlc_now(), device, 9, json::object());
+    c["resolves"] = json::array({{{"rev", rev}, {"field", field}}});
+    return push_one(s, token, c);
+  };
+  // No conflict there: refused, nothing written.
+  json none = settle(root, "dev-root", 2, "need");
+  CHECK(none["status"] == "rejected");
+  CHECK(none["error"]["message"].get<std::string>().find("recorded no conflict") != std::string::npos);
+  CHECK(settle(root, "dev-root", 99, "need")["status"] == "rejected");
+  // A sales user cannot settle a conflict on a field hidden from him.
+  json hidden = settle(wang, "dev-wang", 3, "credit_rating");
+  CHECK(hidden["status"] == "rejected");
+  CHECK(hidden["error"]["message"].get<std::string>().find("may read") != std::string::npos);
+  // Malformed: a protocol refusal.
+  json bad = make_change(kehu::new_uuid(), id, "update", 5, hlc_now(), "dev-wang", 10, json::object());
+  bad["resolves"] = "all";
+  CHECK(push_one(s, wang, bad)["status"] == "rejected");
+  // The real one is kept as a revision even though no value changes, and the
+  // sales user's pull shows the settling of `need` but never names credit_rating.
+  json ok = settle(wang, "dev-wang", 5, "need");
+  INFO(ok.dump());
+  REQUIRE(ok["status"] == "applied");
+  CHECK(ok["rev"] == 6);
+  Reply pulled = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, wang);
+  REQUIRE(pulled.status == 200);
+  bool seen = false;
+  for (const auto& rev : pulled.body["revisions"]) {
+    if (rev["record_id"] == id && rev["rev"] == 6) seen = rev["resolves"][0]["field"] == "need";
+    CHECK(rev.dump().find("credit_rating") == std::string::npos);
+  }
+  CHECK(seen);
+}

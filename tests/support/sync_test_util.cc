@@ -53,6 +53,13 @@ bool random_edit(kehu::Replica& r, std::mt19937& rng, const std::string& user, i
     r.add("followups", {{"date", "2026-11-" + std::to_string(10 + pick(18))},
                         {"person", user}, {"content", "回访 " + std::to_string(op)}},
           customers[pick(customers.size())].code);
+  } else if (kind == 8) {
+    // Settling a conflict is an edit that syncs like any other (issue 15).
+    auto open = r.open_conflicts();
+    if (open.empty()) return false;
+    const kehu::OpenConflict& oc = open[pick(open.size())];
+    const bool made_here = oc.conflict.kept_device == r.device_id() || oc.conflict.lost_device == r.device_id();
+    r.resolve_conflict(oc.record_id, oc.conflict.field, made_here && pick(2) ? "mine" : "theirs");
   } else {
     return false;
   }

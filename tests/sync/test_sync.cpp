@@ -483,3 +483,65 @@ TEST_CASE("sync: kehu killed mid-sync loses and duplicates nothing (a few kills)
 TEST_CASE("sync: kehu killed mid-sync loses and duplicates nothing (many kills)", "[sync][crash][.slow]") {
   for (std::uint32_t seed = 200; seed < 210; ++seed) kill_during_sync(seed, 1500, 20);
 }
+
+TEST_CASE("sync: a conflict settled on one device is closed on every device, a fresh one too",
+          "[sync][conflicts]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  std::string code = qian.replica->add("customers", new_customer("华信仪表有限公司")).code;
+  qian.sync();
+  sun.sync();
+  qian.replica->edit(code, {{"stage", "needs"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  sun.replica->edit(code, {{"stage", "contract"}});  // later: kept
+  sun.sync();
+  qian.sync();
+  sun.sync();
+  for (Device* d : {&qian, &sun}) REQUIRE(json::parse(d->kehu({"--json", "conflicts"}).out).size() == 1);
+
+  // sun keeps the kept value: nothing changes, yet the settling is an edit that syncs.
+  auto res = sun.kehu({"conflicts", "resolve", code, "stage", "--keep", "mine"});
+  INFO(res.describe());
+  REQUIRE(res.exit_code == 0);
+  sun.sync();
+  qian.sync();
+  for (Device* d : {&qian, &sun}) {
+    INFO(d->user);
+    CHECK(json::parse(d->kehu({"--json", "conflicts"}).out).empty());
+    CHECK(d->customer(code).fields["stage"] == "contract");
+  }
+  // A device that starts from nothing pulls the conflict and its settling.
+  Device fresh(dir, server, "qian", true, "qian-new-phone");
+  CHECK(json::parse(fresh.kehu({"--json", "conflicts"}).out).empty());
+  // History names who settled it, on every device.
+  auto hist = qian.kehu({"history", code, "--field", "stage"});
+  INFO(hist.describe());
+  CHECK(hist.out.find("settled the conflict of rev") != std::string::npos);
+  auto hist_json = json::parse(fresh.kehu({"--json", "history", code}).out);
+  bool settled_by_sun = false;
+  for (const auto& e : hist_json) {
+    if (e.contains("resolves") && e["author"] == "sun") settled_by_sun = e["resolves"][0]["field"] == "stage";
+  }
+  CHECK(settled_by_sun);
+  CHECK(snapshot(*qian.replica) == snapshot(*sun.replica));
+
+  // The losing side settles a second conflict for its own value: the value and
+  // the settling travel together.
+  qian.replica->edit(code, {{"stage", "proposal"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  sun.replica->edit(code, {{"stage", "won"}});
+  sun.sync();
+  qian.sync();
+  sun.sync();
+  REQUIRE(json::parse(sun.kehu({"--json", "conflicts"}).out).size() == 1);
+  REQUIRE(qian.kehu({"conflicts", "resolve", code, "stage", "--keep", "mine"}).exit_code == 0);
+  qian.sync();
+  sun.sync();
+  fresh.sync();
+  for (Device* d : {&qian, &sun, &fresh}) {
+    INFO(d->path);
+    CHECK(json::parse(d->kehu({"--json", "conflicts"}).out).empty());
+    CHECK(d->customer(code).fields["stage"] == "proposal");
+  }
+}

@@ -44,6 +44,13 @@ struct FieldChange {
   json new_value;
 };
 
+// A conflict that a change settles: the record rev whose revision recorded it
+// and the field. Settling a field settles its older open conflicts too.
+struct ConflictRef {
+  std::int64_t rev = 0;
+  std::string field;
+};
+
 // One local edit, as kept in the change log and pushed to the server.
 struct Change {
   std::string change_id;   // UUID; the idempotency key
@@ -60,6 +67,7 @@ struct Change {
   std::string cause;            // why, when not typed by hand: "revert to rev 3", "pool recycle", ...
   std::string approved_by;      // server-made only: the manager who approved a change request
   std::map<std::string, FieldChange> fields;
+  std::vector<ConflictRef> resolves;  // conflicts this change settles (kehu conflicts resolve)
 };
 
 // The losing side of a concurrent edit of one field, or a delete that met an edit.
@@ -91,6 +99,7 @@ struct Revision {
   std::vector<Conflict> conflicts;
   std::string cause;             // what made it, when not a hand edit (claim, release, revert, rule)
   std::string approved_by;       // the manager who approved a protected-field change request
+  std::vector<ConflictRef> resolves;  // conflicts of this record it settles, for every device
   std::string hash;              // server: SHA-256 chain link (hex); empty locally
   std::string prev_hash;
 };
@@ -104,6 +113,8 @@ json to_json(const Revision& r);
 Revision revision_from_json(const json& j);
 json field_changes_to_json(const std::map<std::string, FieldChange>& m);
 std::map<std::string, FieldChange> field_changes_from_json(const json& j);
+json resolves_to_json(const std::vector<ConflictRef>& refs);
+std::vector<ConflictRef> resolves_from_json(const json& j);  // throws Error(protocol)
 
 // Tags merge as sets: applies what a change added (new - old) and removed
 // (old - new) to `current`. Returns a sorted array without duplicates.

@@ -73,6 +73,7 @@ struct LoggedChange {
   std::string state;        // "pending" | "acked" | "rejected" | "awaiting" (approval)
   std::string reason;       // why the server refused it
   std::string at;           // local time it was made
+  std::int64_t request = 0; // "awaiting": the server's change request that holds it
 };
 
 // A record as the server sent it on pull.
@@ -238,12 +239,25 @@ class Replica {
   // The server made the change a request for a manager's approval (protected
   // fields): it leaves the record's view until approved.
   void mark_awaiting(const std::string& change_id, std::int64_t request_id);
-  // (change_id, request id) of every change awaiting approval.
-  std::vector<std::pair<std::string, std::int64_t>> awaiting_requests() const;
   // A manager decided: an approved change leaves the log (the server's revision,
   // pulled next, records it with requester and approver); a rejected one is kept
   // as rejected with `reason`.
+  // The server applied `change_id` but holds its protected `fields` for a
+  // manager's approval (request `request_id`): they stay in the log as a change
+  // of their own, awaiting, while the rest is accepted.
+  void hold_for_approval(const std::string& change_id, std::int64_t request_id,
+                         const std::vector<std::string>& fields);
   void mark_decided(const std::string& change_id, bool approved, const std::string& reason);
+
+  // ---- Refused edits (kehu rejected): kept with what was typed until the user
+  // re-applies them in another form or dismisses them.
+  // Writes the refused change `seq` again as a new edit of the record as it is
+  // now: its typed values, without the fields in `drop`, with `replace` typed
+  // instead. The refused entry leaves the log in the same transaction.
+  // Error(not_found) when `seq` is not a refused change.
+  Record reapply_rejected(std::int64_t seq, const FieldInputs& replace, const std::vector<std::string>& drop);
+  // Forgets the refused change `seq`: what it typed is gone from this device.
+  void dismiss_rejected(std::int64_t seq);
   // Applies one pulled page in one transaction: records (replacing local copies
   // without pending changes, re-applying pending edits on top of the others),
   // their revisions (conflicts become open conflicts) and the new cursor.

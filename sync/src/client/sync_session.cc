@@ -169,7 +169,11 @@ class Session {
   void store_push_results(const std::vector<LoggedChange>& batch, const json& answer,
                           SyncReport& report) {
     std::map<std::string, const Change*> sent;
-    for (const auto& lc : batch) sent[lc.change.change_id] = &lc.change;
+    std::map<std::string, const LoggedChange*> logged;
+    for (const auto& lc : batch) {
+      sent[lc.change.change_id] = &lc.change;
+      logged[lc.change.change_id] = &lc;
+    }
     rep_.batch([&] {
       for (const auto& res : answer.value("results", json::array())) {
         std::string id = res.value("change_id", "");
@@ -189,6 +193,16 @@ class Session {
           std::int64_t rev = res.value("rev", std::int64_t{0});
           rep_.mark_accepted(id, rev, res.value("code", ""));
           ++report.applied;
+          // Applied except its protected fields, which wait for a manager.
+          const json held = res.value("held", json());
+          if (res.contains("request") && held.is_array()) {
+            std::vector<std::string> keys;
+            for (const auto& k : held) {
+              if (k.is_string()) keys.push_back(k.get<std::string>());
+            }
+            rep_.hold_for_approval(id, res.value("request", std::int64_t{0}), keys);
+            ++report.awaiting;
+          }
           // Someone else changed the record since this device saw it: the server
           // merged the two field by field.
           auto it = sent.find(id);
@@ -200,7 +214,7 @@ class Session {
                                                   : std::string("refused");
           rep_.mark_rejected(id, why);
           ++report.rejected;
-          report.rejections.push_back(id + ": " + why);
+          if (auto lc = logged.find(id); lc != logged.end()) report.rejections.push_back(refusal_of(*lc->second, why));
         }
       }
     });
@@ -241,31 +255,59 @@ class Session {
   // Asks about the changes waiting for a manager's approval; decided ones leave
   // the waiting state (approved: the server's revision comes with the pull).
   void check_approvals(SyncReport& report) {
-    auto waiting = rep_.awaiting_requests();
+    auto waiting = rep_.changes_in_state("awaiting");
     if (waiting.empty()) return;
     json ids = json::array();
-    for (const auto& w : waiting) ids.push_back(w.second);
+    for (const auto& w : waiting) ids.push_back(w.request);
     HttpResponse r = call("/v1/approvals", {{"ids", ids}});
     raise_for_status(r, "approval status");
     std::map<std::int64_t, json> by_id;
     for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
-    for (const auto& [change_id, request] : waiting) {
-      auto it = by_id.find(request);
+    for (const LoggedChange& w : waiting) {
+      auto it = by_id.find(w.request);
       if (it == by_id.end()) continue;
       const std::string status = it->second.value("status", "");
       if (status == "pending") continue;
       const std::string by = it->second.value("decided_by", "");
       if (status == "approved") {
-        rep_.mark_decided(change_id, true, "");
+        rep_.mark_decided(w.change.change_id, true, "");
         ++report.approved;
       } else {
-        std::string why = "request #" + std::to_string(request) + " rejected by " + by + ": " +
+        std::string why = "request #" + std::to_string(w.request) + " rejected by " + by + ": " +
                           it->second.value("reason", "");
-        rep_.mark_decided(change_id, false, why);
+        rep_.mark_decided(w.change.change_id, false, why);
         ++report.rejected;
-        report.rejections.push_back(change_id + ": " + why);
+        report.rejections.push_back(refusal_of(w, why));
       }
     }
+  }
+
+  // What the user needs to find a refused or held change again: the customer's
+  // code, the fields it set, and why.
+  SyncReport::Refusal refusal_of(const LoggedChange& lc, const std::string& why) {
+    SyncReport::Refusal out;
+    out.seq = lc.seq;
+    out.reason = why;
+    out.request = lc.request;
+    const Change& c = lc.change;
+    out.code = c.code;
+    out.collection = c.collection;
+    if (auto rec = rep_.get(c.record_id)) {
+      if (rec->collection == "customers") {
+        out.code = rec->code;
+      } else if (auto parent = rep_.get(rec->parent)) {
+        out.code = parent->code;
+      }
+    }
+    for (const auto& [key, fc] : c.fields) {
+      if (fc.old_value != fc.new_value) out.fields.push_back(key);
+    }
+    return out;
+  }
+
+  // The changes the server holds for a manager's approval now.
+  void list_held(SyncReport& report) {
+    for (const LoggedChange& lc : rep_.changes_in_state("awaiting")) report.held.push_back(refusal_of(lc, lc.reason));
   }
 
   // One pull answer, decoded.
@@ -443,6 +485,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
                                                     &report.more_possible_duplicates)) {
     report.possible_duplicates.push_back(describe_pair(p));
   }
+  s.list_held(report);
   s.refresh_schema();
   // The team's rules (kehu rules set, admin); a server without them keeps ours.
   HttpResponse rules = s.call("/v1/settings", json::object());

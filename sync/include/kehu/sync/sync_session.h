@@ -42,7 +42,18 @@ struct SyncReport {
   std::size_t awaiting = 0;      // pushed changes the server holds for a manager's approval
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
   std::size_t removed = 0;       // customers that left the user's scope and left the device
-  std::vector<std::string> rejections;  // "CODE: reason"
+  // A change the server refused (kept on the device: `kehu rejected`) or holds
+  // for a manager's approval: which customer, which fields, and why.
+  struct Refusal {
+    std::int64_t seq = 0;          // the change's number in the device's log
+    std::string code;              // the customer's code (a child's: its customer's)
+    std::string collection;        // the changed record's collection
+    std::vector<std::string> fields;  // the fields the change set
+    std::string reason;            // the server's words, or "awaiting approval (request #N)"
+    std::int64_t request = 0;      // the change request holding it, 0 when refused
+  };
+  std::vector<Refusal> rejections;
+  std::vector<Refusal> held;       // pushed changes awaiting approval now
   // Customers pulled or created here since the last sync that share a phone,
   // WeChat or name key with another live customer (duplicates.h describe_pair()).
   std::vector<std::string> possible_duplicates;

@@ -1,0 +1,93 @@
+// `kehu rejected`: edits the server refused (or a manager turned down), kept on
+// the device with what was typed, to re-apply in another form or to dismiss.
+#include <iostream>
+
+#include "commands.h"
+#include "kehu/error.h"
+#include "kehu/text.h"
+#include "output.h"
+
+namespace kehu::cli {
+namespace {
+
+// The customer a logged change is about: its own code, or its parent's.
+std::string customer_code(const Replica& rep, const Change& c) {
+  auto rec = rep.get(c.record_id);
+  if (!rec) return c.code;
+  if (rec->collection == "customers") return rec->code;
+  auto parent = rep.get(rec->parent);
+  return parent ? parent->code : std::string();
+}
+
+}  // namespace
+
+int cmd_rejected(Context& ctx) {
+  auto& rep = ctx.replica();
+  const auto refused = rep.changes_in_state("rejected");
+  if (ctx.json) {
+    json arr = json::array();
+    for (const auto& lc : refused) {
+      json fields = json::object();
+      for (const auto& [key, fc] : lc.change.fields) {
+        if (fc.old_value != fc.new_value) fields[key] = fc.new_value;
+      }
+      arr.push_back({{"seq", lc.seq},
+                     {"code", customer_code(rep, lc.change)},
+                     {"collection", lc.change.collection},
+                     {"op", op_name(lc.change.op)},
+                     {"typed", fields},
+                     {"reason", lc.reason},
+                     {"at", lc.at}});
+    }
+    print_json(arr, std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  if (refused.empty()) {
+    std::cout << (zh ? "（没有被拒的修改）\n" : "(no refused edits)\n");
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& lc : refused) {
+    const Change& c = lc.change;
+    bool first = true;
+    auto add = [&](const std::string& field, const std::string& typed) {
+      rows.push_back({first ? std::to_string(lc.seq) : "", first ? customer_code(rep, c) : "",
+                      first ? show_time(ctx, lc.at) : "", field, typed, first ? lc.reason : ""});
+      first = false;
+    };
+    for (const std::string& key : in_schema_order(c.collection, c.fields)) {
+      const FieldChange& fc = c.fields.at(key);
+      if (fc.old_value == fc.new_value || key == kDeletedField) continue;
+      add(label_of(ctx, c.collection, key), show_value(ctx, c.collection, key, fc.new_value));
+    }
+    if (first) add("", op_name(c.op));
+  }
+  const std::vector<std::string> header =
+      zh ? std::vector<std::string>{"编号", "客户", "时间", "字段", "输入的值", "被拒原因"}
+         : std::vector<std::string>{"#", "Customer", "At", "Field", "Typed", "Why refused"};
+  std::cout << render_table(header, rows, 50);
+  std::cout << (zh ? "改后重新提交: kehu rejected retry 编号 [--set 字段=值] [--drop 字段]；放弃: kehu rejected dismiss 编号\n"
+                   : "re-apply: kehu rejected retry # [--set FIELD=VALUE] [--drop FIELD]; forget: kehu rejected dismiss #\n");
+  return 0;
+}
+
+int cmd_rejected_retry(Context& ctx, std::int64_t seq, const std::vector<std::string>& sets,
+                       const std::vector<std::string>& drop) {
+  Record r = ctx.replica().reapply_rejected(seq, parse_sets(sets), drop);
+  if (ctx.json) {
+    print_json(record_json(r), std::cout);
+    return 0;
+  }
+  std::cout << (ctx.lang == Lang::zh ? "已重新提交被拒的修改 #" : "re-applied refused edit #") << seq
+            << (ctx.lang == Lang::zh ? "；下次同步时推送\n" : "; it goes to the server at the next sync\n");
+  return 0;
+}
+
+int cmd_rejected_dismiss(Context& ctx, std::int64_t seq) {
+  ctx.replica().dismiss_rejected(seq);
+  std::cout << (ctx.lang == Lang::zh ? "已放弃被拒的修改 #" : "dismissed refused edit #") << seq << '\n';
+  return 0;
+}
+
+}  // namespace kehu::cli

@@ -1,0 +1,57 @@
+// What the server would refuse, refused on the device at once (issue 15:
+// nothing typed is lost silently). The device knows its user and role from its
+// last login; the server stays the authority and checks everything again, so
+// this is only about telling the user now instead of after the next sync.
+#include "kehu/error.h"
+#include "replica_impl.h"
+
+namespace kehu {
+namespace {
+
+std::string label(const Record& customer) {
+  return customer.code.empty() ? customer.id : customer.code;
+}
+
+}  // namespace
+
+void Replica::Impl::check_local_policy(const std::optional<Record>& before, const Record& after,
+                                       const Change& c) {
+  const std::string role = meta("role"), user = meta("user");
+  if (role.empty() || user.empty()) return;  // never logged in: a standalone replica
+  if (role == "auditor") {
+    throw Error(Errc::forbidden, user + " is an auditor (role from the last login): an auditor reads and "
+                                        "audits but edits nothing; nothing was changed");
+  }
+  if (role != "sales") return;
+  const CollectionDef& coll = schema().collection(after.collection);
+  for (const auto& [key, fc] : c.fields) {
+    const FieldDef* f = coll.find(key);
+    if (f == nullptr || f->key != key || !f->restricted || fc.old_value == fc.new_value) continue;
+    throw Error(Errc::forbidden, f->zh + " (" + f->key + ") is restricted: a salesperson (" + user +
+                                     ", role sales) may not change it; ask a manager. Nothing was changed");
+  }
+  // The customer the edit is about: the record itself or its parent.
+  std::optional<Record> customer;
+  if (after.collection == "customers") {
+    customer = before;  // a new customer has no owner to check yet
+  } else if (!after.parent.empty()) {
+    customer = load(after.parent);
+  }
+  if (!customer || customer->collection != "customers") return;
+  const std::string owner = customer->fields.value("owner", "");
+  if (owner.empty()) {
+    throw Error(Errc::forbidden, label(*customer) + " is in the customer pool (公海): claim it first with "
+                                     "`kehu customer claim " + label(*customer) +
+                                     "` (needs the network); nothing was changed");
+  }
+  if (after.collection == "customers") {
+    auto it = c.fields.find("owner");
+    if (it != c.fields.end() && it->second.old_value != it->second.new_value) {
+      throw Error(Errc::forbidden, "负责人 (owner) of " + label(*customer) +
+                                       ": only a manager reassigns customers; release it to the pool with "
+                                       "`kehu customer release " + label(*customer) + " --reason …`");
+    }
+  }
+}
+
+}  // namespace kehu
