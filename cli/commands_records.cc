@@ -47,7 +47,9 @@ constexpr std::size_t kMinShortId = 6;
 // with its creation time and ids made close together share their start).
 // Recycle-bin records are found too (restore). Error(not_found) for none,
 // Error(usage) for a short id that more than one record ends with.
-Record find_child(Replica& rep, const std::string& collection, const std::string& id) {
+Record find_child(Replica& rep, const std::string& collection, std::string id) {
+  // Copied from a list with its "pending changes" mark.
+  if (!id.empty() && id.back() == '*') id.pop_back();
   const std::string noun = child_noun(collection);
   if (auto r = rep.get(id)) {
     if (r->collection == collection) return *r;

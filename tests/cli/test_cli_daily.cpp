@@ -109,10 +109,13 @@ TEST_CASE("daily: follow-ups, orders and contacts are edited and deleted by the 
   CHECK(orders[0]["status"] == "delivered");
   CHECK(orders[0]["amount"] == 12000);
   k.ok({"followup", "edit", f, "--set", "content=上门拜访", "--set", "feedback=positive"});
+  // As copied from the list, with its "pending changes" mark.
+  k.ok({"followup", "edit", last8(f) + "*", "--set", "method=visit"});
   json fl = k.ok_json({"followup", "list", code});
   REQUIRE(fl.size() == 1);
   CHECK(fl[0]["content"] == "上门拜访");
   CHECK(fl[0]["feedback"] == "positive");
+  CHECK(fl[0]["method"] == "visit");
 
   // A bad value is refused with the field named, exit 2, nothing written.
   CliResult bad = k.run({"order", "edit", last8(o), "--set", "status=lost"});
