@@ -87,7 +87,6 @@ std::string parent_code(Replica& rep, const Record& r) {
 
 }  // namespace
 
-
 int cmd_record_add(Context& ctx, const std::string& collection, const std::string& customer,
                    const std::vector<std::string>& sets) {
   if (sets.empty()) throw Error(Errc::usage, "nothing to add: give fields with --set FIELD=VALUE");
