@@ -1,5 +1,6 @@
 // customer / followup / order / history subcommands.
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "kehu/error.h"
@@ -224,7 +225,21 @@ int cmd_child_delete(Context& ctx, const std::string& collection, const std::str
 
 int cmd_history(Context& ctx, const std::string& code, const std::string& field) {
   auto& rep = ctx.replica();
-  Record r = rep.require(code);
+  std::optional<Record> found = rep.find_customer(code);
+  if (!found) found = rep.get(code);
+  if (!found) {
+    // A child record's short id, as its list shows it: the collection that has it.
+    for (const CollectionDef& coll : rep.schema().collections()) {
+      if (coll.parent_field.empty()) continue;
+      try {
+        found = find_child(rep, coll.name, code);
+        break;
+      } catch (const Error& e) {
+        if (e.code() != Errc::not_found) throw;
+      }
+    }
+  }
+  const Record r = found ? *found : rep.require(code);
   print_history(ctx, r, rep.history(r.id, field), std::cout);
   return 0;
 }

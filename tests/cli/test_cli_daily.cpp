@@ -150,6 +150,8 @@ TEST_CASE("daily: follow-ups, orders and contacts are edited and deleted by the 
   json h = k.ok_json({"history", o});
   REQUIRE(h.size() == 2);
   CHECK(h[0]["state"] == "pending");
+  CHECK(k.ok_json({"history", last8(o)}) == h);  // by the short id too
+  CHECK(k.run({"history", "zzzzzzzz"}).exit_code == 1);
 }
 
 TEST_CASE("daily: editing the latest follow-up's next date moves the customer's", "[cli][daily]") {
