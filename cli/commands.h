@@ -34,7 +34,18 @@ struct ListArgs {
 };
 int cmd_customer_list(Context& ctx, const ListArgs& args);
 int cmd_customer_delete(Context& ctx, const std::string& code, bool restore);
-int cmd_child_list(Context& ctx, const std::string& collection, const std::string& code);
+// A customer's records of a child collection (followups, orders, contacts,
+// services, activities); `deleted`: those in the recycle bin.
+int cmd_child_list(Context& ctx, const std::string& collection, const std::string& code,
+                   bool deleted = false);
+// Edit / move to the recycle bin / restore one child record by ID: its full id
+// or the short id lists show (the id's last 8 characters; 6 or more accepted).
+// Error(not_found) for no such record of `collection`, Error(usage) for a short
+// id that several records end with. Each is a change that syncs like a
+// customer's.
+int cmd_child_edit(Context& ctx, const std::string& collection, const std::string& id,
+                   const std::vector<std::string>& sets);
+int cmd_child_delete(Context& ctx, const std::string& collection, const std::string& id, bool restore);
 int cmd_history(Context& ctx, const std::string& code, const std::string& field);
 // import / export: .csv or .xlsx by the file's extension (commands_replica.cc).
 struct ImportArgs {
@@ -87,7 +98,9 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net);
 int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev, const std::string& field);
 
 // Reminders and rules (commands_due.cc).
-int cmd_due(Context& ctx, std::int64_t days);
+// `limit`: at most this many reminders per list (per group of follow-ups:
+// overdue, today, later in the window); 0 for all; Error(usage) if negative.
+int cmd_due(Context& ctx, std::int64_t days, std::int64_t limit = 0);
 int cmd_rules_show(Context& ctx);
 // `rules set NAME VALUE...`: churn-days N, stage-probability STAGE=P,..., target
 // OWNER PERIOD AMOUNT; `rules unset target OWNER PERIOD`.

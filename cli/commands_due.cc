@@ -42,6 +42,11 @@ std::string reason_text(const Context& ctx, Section s, const DueItem& item) {
   return item.reason;
 }
 
+// The follow-ups' group: "overdue", "today" or "upcoming" (later in the window).
+const char* followup_group(const DueItem& item) {
+  return item.days > 0 ? "overdue" : item.days == 0 ? "today" : "upcoming";
+}
+
 json item_json(const DueItem& item) {
   const json& f = item.customer.fields;
   return {{"code", item.customer.code},
@@ -52,21 +57,20 @@ json item_json(const DueItem& item) {
           {"reason", item.reason}};
 }
 
-json items_json(const std::vector<DueItem>& items) {
+// The first `limit` items (0: all) as JSON; follow-ups carry their group.
+json items_json(const std::vector<DueItem>& items, std::size_t limit, bool followups = false) {
   json arr = json::array();
-  for (const auto& item : items) arr.push_back(item_json(item));
+  for (const auto& item : items) {
+    if (limit && arr.size() == limit) break;
+    arr.push_back(item_json(item));
+    if (followups) arr.back()["group"] = followup_group(item);
+  }
   return arr;
 }
 
-void print_section(const Context& ctx, Section s, const std::string& title,
-                   const std::vector<DueItem>& items, std::ostream& out) {
+// The rows of one table of reminders.
+void print_items(const Context& ctx, Section s, const std::vector<DueItem>& items, std::ostream& out) {
   const bool zh = ctx.lang == Lang::zh;
-  const std::string count = std::to_string(items.size());
-  out << title << (zh ? "（" + count + "）\n" : " (" + count + ")\n");
-  if (items.empty()) {
-    out << (zh ? "  （无）\n" : "  (none)\n");
-    return;
-  }
   std::vector<std::vector<std::string>> rows;
   for (const auto& item : items) {
     const json& f = item.customer.fields;
@@ -77,6 +81,62 @@ void print_section(const Context& ctx, Section s, const std::string& title,
       zh ? std::vector<std::string>{"客户编号", "客户名称", "负责人", "日期", "原因"}
          : std::vector<std::string>{"Code", "Name", "Owner", "Date", "Reason"};
   out << render_table(header, rows, 60);
+}
+
+// "… and 3 more" under a list cut by --limit.
+void print_more(const Context& ctx, std::size_t more, std::ostream& out) {
+  if (more == 0) return;
+  out << (ctx.lang == Lang::zh ? "  ……另有 " + std::to_string(more) + " 条（--limit）\n"
+                               : "  ... and " + std::to_string(more) + " more (--limit)\n");
+}
+
+// The first `limit` items (0: all).
+std::vector<DueItem> first(const std::vector<DueItem>& items, std::size_t limit) {
+  if (limit == 0 || items.size() <= limit) return items;
+  return {items.begin(), items.begin() + static_cast<std::ptrdiff_t>(limit)};
+}
+
+void print_section(const Context& ctx, Section s, const std::string& title,
+                   const std::vector<DueItem>& items, std::size_t limit, std::ostream& out) {
+  const bool zh = ctx.lang == Lang::zh;
+  const std::string count = std::to_string(items.size());
+  out << title << (zh ? "（" + count + "）\n" : " (" + count + ")\n");
+  if (items.empty()) {
+    out << (zh ? "  （无）\n" : "  (none)\n");
+    return;
+  }
+  print_items(ctx, s, first(items, limit), out);
+  print_more(ctx, limit && items.size() > limit ? items.size() - limit : 0, out);
+}
+
+// Follow-ups due, in three groups: overdue, due today, later in the window;
+// `limit` applies to each group.
+void print_followups(const Context& ctx, const std::string& title, const std::vector<DueItem>& items,
+                     std::int64_t days, std::size_t limit, std::ostream& out) {
+  const bool zh = ctx.lang == Lang::zh;
+  const std::string count = std::to_string(items.size());
+  out << title << (zh ? "（" + count + "）\n" : " (" + count + ")\n");
+  if (items.empty()) {
+    out << (zh ? "  （无）\n" : "  (none)\n");
+    return;
+  }
+  const std::string n = std::to_string(days);
+  const std::pair<const char*, std::string> groups[] = {
+      {"overdue", zh ? "已逾期" : "Overdue"},
+      {"today", zh ? "今天到期" : "Due today"},
+      {"upcoming", days == 7 ? (zh ? "本周内到期" : "Due this week")
+                             : (zh ? n + " 天内到期" : "Due in the next " + n + " days")}};
+  for (const auto& [key, name] : groups) {
+    std::vector<DueItem> group;
+    for (const auto& item : items) {
+      if (std::string(followup_group(item)) == key) group.push_back(item);
+    }
+    if (group.empty()) continue;
+    const std::string c = std::to_string(group.size());
+    out << (zh ? "  " + name + "（" + c + "）\n" : "  " + name + " (" + c + ")\n");
+    print_items(ctx, Section::followups, first(group, limit), out);
+    print_more(ctx, limit && group.size() > limit ? group.size() - limit : 0, out);
+  }
 }
 
 std::string churn_title(const Context& ctx, std::int64_t churn_days) {
@@ -107,39 +167,52 @@ std::int64_t parse_days(const std::string& name, const std::string& text) {
 
 }  // namespace
 
-int cmd_due(Context& ctx, std::int64_t days) {
+int cmd_due(Context& ctx, std::int64_t days, std::int64_t limit_arg) {
+  if (limit_arg < 0) {
+    throw Error(Errc::usage, "--limit " + std::to_string(limit_arg) +
+                                 ": expected a whole number of reminders per list, 0 for all");
+  }
+  const auto limit = static_cast<std::size_t>(limit_arg);
   const std::string today = today_local();
   DueReport r = ctx.replica().due(today, days);
   if (ctx.json) {
-    print_json({{"today", r.today},
-                {"days", r.days},
-                {"churn_days", r.churn_days},
-                {"followups", items_json(r.followups)},
-                {"birthdays", items_json(r.birthdays)},
-                {"intentions", items_json(r.intentions)},
-                {"churn", items_json(r.churn)}},
-               std::cout);
+    // With --limit, "total" says how many each list had before the cut.
+    json j = {{"today", r.today},
+              {"days", r.days},
+              {"churn_days", r.churn_days},
+              {"followups", items_json(r.followups, limit, true)},
+              {"birthdays", items_json(r.birthdays, limit)},
+              {"intentions", items_json(r.intentions, limit)},
+              {"churn", items_json(r.churn, limit)}};
+    if (limit) {
+      j["limit"] = limit;
+      j["total"] = {{"followups", r.followups.size()},
+                    {"birthdays", r.birthdays.size()},
+                    {"intentions", r.intentions.size()},
+                    {"churn", r.churn.size()}};
+    }
+    print_json(j, std::cout);
     return 0;
   }
   const bool zh = ctx.lang == Lang::zh;
   const std::string n = std::to_string(r.days);
   const std::string quiet = std::to_string(kIntentionStaleDays);
   std::cout << (zh ? "今天 " : "Today ") << r.today << "\n\n";
-  print_section(ctx, Section::followups,
-                zh ? "待跟进（" + n + " 天内到期或已逾期）"
-                   : "Follow-ups due within " + n + " days or overdue",
-                r.followups, std::cout);
+  print_followups(ctx,
+                  zh ? "待跟进（" + n + " 天内到期或已逾期）"
+                     : "Follow-ups due within " + n + " days or overdue",
+                  r.followups, r.days, limit, std::cout);
   std::cout << '\n';
   print_section(ctx, Section::birthdays,
                 zh ? n + " 天内生日" : "Birthdays in the next " + n + " days", r.birthdays,
-                std::cout);
+                limit, std::cout);
   std::cout << '\n';
   print_section(ctx, Section::intentions,
                 zh ? "意向客户 " + quiet + " 天未跟进"
                    : "Intention customers not followed up in " + quiet + " days",
-                r.intentions, std::cout);
+                r.intentions, limit, std::cout);
   std::cout << '\n';
-  print_section(ctx, Section::churn, churn_title(ctx, r.churn_days), r.churn, std::cout);
+  print_section(ctx, Section::churn, churn_title(ctx, r.churn_days), r.churn, limit, std::cout);
   return 0;
 }
 
@@ -315,7 +388,7 @@ int cmd_rules_apply_churn(Context& ctx, bool dry_run) {
   std::vector<DueItem> items = dry_run ? rep.churn_candidates(today) : rep.apply_churn(today);
   const std::string cause = churn_cause(rep.churn_days());
   if (ctx.json) {
-    json arr = items_json(items);
+    json arr = items_json(items, 0);
     for (auto& j : arr) j["applied"] = !dry_run;
     print_json({{"churn_days", rep.churn_days()},
                 {"cause", cause},
@@ -325,7 +398,7 @@ int cmd_rules_apply_churn(Context& ctx, bool dry_run) {
     return 0;
   }
   const bool zh = ctx.lang == Lang::zh;
-  print_section(ctx, Section::churn, churn_title(ctx, rep.churn_days()), items, std::cout);
+  print_section(ctx, Section::churn, churn_title(ctx, rep.churn_days()), items, 0, std::cout);
   if (dry_run) {
     std::cout << (zh ? "预演：未做任何修改\n" : "dry run: nothing was changed\n");
   } else if (!items.empty()) {

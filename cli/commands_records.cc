@@ -1,5 +1,6 @@
 // customer / followup / order / history subcommands.
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "kehu/error.h"
@@ -19,6 +20,71 @@ FieldInputs parse_sets(const std::vector<std::string>& sets) {
 }
 
 namespace {
+
+// What a record of a child collection is called in messages ("follow-up").
+std::string child_noun(const std::string& collection) {
+  if (collection == "followups") return "follow-up";
+  if (collection == "orders") return "order";
+  if (collection == "contacts") return "contact";
+  if (collection == "services") return "service record";
+  if (collection == "activities") return "activity";
+  return collection;
+}
+
+// The subcommand of a child collection ("followup").
+std::string command_of(const std::string& collection) {
+  if (collection == "followups") return "followup";
+  if (collection == "services") return "service";
+  if (collection == "activities") return "activity";
+  return child_noun(collection);
+}
+
+// The shortest id text `find_child` accepts: the short ids that lists show are
+// 8 characters; fewer would often match several records.
+constexpr std::size_t kMinShortId = 6;
+
+// The record of `collection` with this id, or the one whose id ends with it
+// (the short id lists show: the random end of the id, since a UUIDv7 starts
+// with its creation time and ids made close together share their start).
+// Recycle-bin records are found too (restore). Error(not_found) for none,
+// Error(usage) for a short id that more than one record ends with.
+Record find_child(Replica& rep, const std::string& collection, std::string id) {
+  // Copied from a list with its "pending changes" mark.
+  if (!id.empty() && id.back() == '*') id.pop_back();
+  const std::string noun = child_noun(collection);
+  if (auto r = rep.get(id)) {
+    if (r->collection == collection) return *r;
+    throw Error(Errc::not_found, id + " is not a " + noun + " (it is in " + r->collection + ")");
+  }
+  if (id.size() < kMinShortId) {
+    throw Error(Errc::not_found, "no " + noun + " " + id + " (give the ID that `kehu " +
+                                     command_of(collection) + " list CODE` shows)");
+  }
+  std::vector<Record> found;
+  for (bool deleted : {false, true}) {
+    ListQuery q;
+    q.collection = collection;
+    q.deleted = deleted;
+    for (auto& r : rep.list(q)) {
+      if (r.id.size() >= id.size() && r.id.compare(r.id.size() - id.size(), id.size(), id) == 0) {
+        found.push_back(std::move(r));
+      }
+    }
+  }
+  if (found.empty()) throw Error(Errc::not_found, "no " + noun + " " + id);
+  if (found.size() > 1) {
+    throw Error(Errc::usage, "\"" + id + "\" matches " + std::to_string(found.size()) + " " +
+                                 collection + ": give more of the id (" + found[0].id + ", " +
+                                 found[1].id + ")");
+  }
+  return found.front();
+}
+
+// The record's customer code for messages ("" if it has none any more).
+std::string parent_code(Replica& rep, const Record& r) {
+  auto customer = r.parent.empty() ? std::nullopt : rep.get(r.parent);
+  return customer ? customer->code : std::string();
+}
 
 }  // namespace
 
@@ -48,12 +114,27 @@ int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<s
 }
 
 int cmd_customer_show(Context& ctx, const std::string& code) {
-  auto r = ctx.replica().find_customer(code);
+  auto& rep = ctx.replica();
+  auto r = rep.find_customer(code);
   if (!r) throw Error(Errc::not_found, "no customer " + code);
   if (ctx.json) {
     print_json(record_json(*r), std::cout);
-  } else {
-    print_record(ctx, *r, std::cout);
+    return 0;
+  }
+  print_record(ctx, *r, std::cout);
+  // Under the fields, the customer's child records, one table per collection
+  // that has any: what a salesperson reads before a call.
+  const bool zh = ctx.lang == Lang::zh;
+  for (const CollectionDef& coll : rep.schema().collections()) {
+    if (coll.parent_field.empty()) continue;
+    ListQuery q;
+    q.collection = coll.name;
+    q.parent = r->id;
+    const std::vector<Record> children = rep.list(q);
+    if (children.empty()) continue;
+    const std::string n = std::to_string(children.size());
+    std::cout << '\n' << (zh ? coll.zh + "（" + n + "）" : coll.en + " (" + n + ")") << '\n';
+    print_records(ctx, children, std::cout);
   }
   return 0;
 }
@@ -96,21 +177,69 @@ int cmd_customer_delete(Context& ctx, const std::string& code, bool restore) {
   return 0;
 }
 
-int cmd_child_list(Context& ctx, const std::string& collection, const std::string& code) {
+int cmd_child_list(Context& ctx, const std::string& collection, const std::string& code,
+                   bool deleted) {
   auto& rep = ctx.replica();
   auto customer = rep.find_customer(code);
   if (!customer) throw Error(Errc::not_found, "no customer " + code);
   ListQuery q;
   q.collection = collection;
   q.parent = customer->id;
+  q.deleted = deleted;
   auto records = rep.list(q);
   print_list(ctx, records, std::cout);
   return 0;
 }
 
+int cmd_child_edit(Context& ctx, const std::string& collection, const std::string& id,
+                   const std::vector<std::string>& sets) {
+  if (sets.empty()) throw Error(Errc::usage, "nothing to change: give fields with --set FIELD=VALUE");
+  auto& rep = ctx.replica();
+  const Record before = find_child(rep, collection, id);
+  Record r = rep.edit(before.id, parse_sets(sets));
+  if (ctx.json) {
+    print_json(record_json(r), std::cout);
+  } else {
+    print_record(ctx, r, std::cout);
+  }
+  return 0;
+}
+
+int cmd_child_delete(Context& ctx, const std::string& collection, const std::string& id, bool restore) {
+  auto& rep = ctx.replica();
+  const Record before = find_child(rep, collection, id);
+  Record r = restore ? rep.restore(before.id) : rep.remove(before.id);
+  if (ctx.json) {
+    print_json(record_json(r), std::cout);
+    return 0;
+  }
+  const bool zh = ctx.lang == Lang::zh;
+  const std::string code = parent_code(rep, r);
+  const CollectionDef& coll = rep.schema().collection(collection);
+  std::cout << (zh ? coll.zh : child_noun(collection)) << ' ' << short_id(r.id)
+            << (code.empty() ? "" : (zh ? "（客户 " + code + "）" : " of " + code))
+            << (restore ? (zh ? " 已恢复\n" : " restored\n")
+                        : (zh ? " 已移入回收站\n" : " moved to the recycle bin\n"));
+  return 0;
+}
+
 int cmd_history(Context& ctx, const std::string& code, const std::string& field) {
   auto& rep = ctx.replica();
-  Record r = rep.require(code);
+  std::optional<Record> found = rep.find_customer(code);
+  if (!found) found = rep.get(code);
+  if (!found) {
+    // A child record's short id, as its list shows it: the collection that has it.
+    for (const CollectionDef& coll : rep.schema().collections()) {
+      if (coll.parent_field.empty()) continue;
+      try {
+        found = find_child(rep, coll.name, code);
+        break;
+      } catch (const Error& e) {
+        if (e.code() != Errc::not_found) throw;
+      }
+    }
+  }
+  const Record r = found ? *found : rep.require(code);
   print_history(ctx, r, rep.history(r.id, field), std::cout);
   return 0;
 }

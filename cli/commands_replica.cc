@@ -39,6 +39,7 @@ int cmd_init(Context& ctx) {
 int cmd_status(Context& ctx) {
   auto& rep = ctx.replica();
   ReplicaStatus s = rep.status();
+  if (rep.meta("token").empty()) s.user.clear();  // logged out, or never logged in
   auto rejected = rep.changes_in_state("rejected");
   auto awaiting = rep.changes_in_state("awaiting");
   auto brief = [](const std::vector<LoggedChange>& changes) {
@@ -75,7 +76,7 @@ int cmd_status(Context& ctx) {
       {zh ? "设备" : "device", s.device_id},
       {zh ? "作者" : "author", s.author},
       {zh ? "服务器" : "server", s.server.empty() ? (zh ? "（未登录）" : "(not logged in)") : s.server},
-      {zh ? "用户" : "user", s.user},
+      {zh ? "用户" : "user", s.user.empty() ? (zh ? "（未登录）" : "(not logged in)") : s.user},
       {zh ? "上次同步" : "last sync", s.last_sync.empty() ? (zh ? "从未" : "never") : show_time(ctx, s.last_sync)},
       {zh ? "待同步修改" : "pending changes", std::to_string(s.pending)},
       {zh ? "被拒修改" : "rejected changes", std::to_string(s.rejected)},

@@ -16,6 +16,7 @@
 #include "kehu/text.h"
 #include "kehu/sync/sync_session.h"
 #include "output.h"
+#include "progress_line.h"
 
 namespace kehu::cli {
 namespace {
@@ -86,7 +87,14 @@ int cmd_login(Context& ctx, const std::string& server, const std::string& user, 
 }
 
 int cmd_logout(Context& ctx, const NetArgs& net) {
-  const std::string note = sync::logout(ctx.replica(), net_options(ctx, net));
+  auto& rep = ctx.replica();
+  const std::string note = sync::logout(rep, net_options(ctx, net));
+  // Nobody is logged in any more: status shows no user, and edits made before
+  // the next login are the device's (the server stamps the user who pushes them).
+  rep.batch([&] {
+    rep.set_meta("user", "");
+    rep.set_meta("role", "");
+  });
   bool zh = ctx.lang == Lang::zh;
   if (!note.empty()) std::cerr << (zh ? "kehu: 注意: " : "kehu: note: ") << note << '\n';
   std::cout << (zh ? "已退出登录\n" : "logged out\n");
@@ -150,6 +158,17 @@ std::string describe_refusal(const Context& ctx, const sync::SyncReport::Refusal
 
 int cmd_sync(Context& ctx, const NetArgs& net) {
   auto opts = net_options(ctx, net);
+  const bool zh_progress = ctx.lang == Lang::zh;
+  ProgressLine push(ProgressKind::push_changes, zh_progress), pull(ProgressKind::pull_revisions, zh_progress);
+  if (push.enabled()) {
+    opts.counts = [&](ProgressKind kind, std::size_t done, std::size_t total) {
+      if (kind == ProgressKind::push_changes) {
+        push.update(done, total);
+      } else {
+        pull.update(done, total);
+      }
+    };
+  }
   sync::SyncReport r = sync::sync(ctx.replica(), opts);
   if (opts.progress) std::cerr << "\r\033[K";
   if (ctx.json) {

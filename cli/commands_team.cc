@@ -19,7 +19,17 @@ int act(Context& ctx, const std::string& path, const json& body, const std::stri
         const std::string& done) {
   auto& rep = ctx.replica();
   const sync::SyncOptions opts = net_options(ctx, NetArgs{});
-  json answer = sync::request(rep, opts, path, body, what);
+  json answer;
+  try {
+    answer = sync::request(rep, opts, path, body, what);
+  } catch (const Error& e) {
+    // The server decides these at once (two people may claim the same customer):
+    // unlike an edit, they cannot wait offline for the next sync.
+    if (e.code() != Errc::network) throw;
+    throw Error(Errc::network, what + " needs the network: the server decides it at once, so it " +
+                                   "cannot wait for the next sync; try again when online (" +
+                                   e.what() + ")");
+  }
   sync::sync(rep, opts);
   if (ctx.json) {
     print_json(answer, std::cout);

@@ -15,7 +15,7 @@ using namespace kehu::cli;
 
 namespace {
 
-// Adds "SUB --set FIELD=VALUE ..." commands for a child collection of customers.
+// Adds "SUB add|list|edit|delete|restore" commands for a child collection of customers.
 void add_child_commands(CLI::App& app, Context& ctx, std::function<int()>& action,
                         const char* name, const char* collection, const char* what) {
   auto* cmd = app.add_subcommand(name, what);
@@ -23,17 +23,33 @@ void add_child_commands(CLI::App& app, Context& ctx, std::function<int()>& actio
   auto* add = cmd->add_subcommand("add", std::string("add a ") + name + " to a customer");
   auto code = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
+  auto deleted = std::make_shared<bool>(false);
   add->add_option("CODE", *code, "customer code")->required();
   add->add_option("--set", *sets, "FIELD=VALUE (key or Chinese label)")->required();
   add->callback([&, code, sets, collection] {
     action = [&, code, sets, collection] { return cmd_record_add(ctx, collection, *code, *sets); };
   });
-  auto* list = cmd->add_subcommand("list", std::string("list a customer's ") + name + "s");
-  auto lcode = std::make_shared<std::string>();
-  list->add_option("CODE", *lcode, "customer code")->required();
-  list->callback([&, lcode, collection] {
-    action = [&, lcode, collection] { return cmd_child_list(ctx, collection, *lcode); };
+  auto* list = cmd->add_subcommand("list", std::string("list a customer's ") + collection + ", with their IDs");
+  list->add_option("CODE", *code, "customer code")->required();
+  list->add_flag("--deleted", *deleted, "list the recycle bin");
+  list->callback([&, code, deleted, collection] {
+    action = [&, code, deleted, collection] { return cmd_child_list(ctx, collection, *code, *deleted); };
   });
+  auto* edit = cmd->add_subcommand("edit", std::string("change fields of a ") + name);
+  edit->add_option("ID", *code, std::string("the ID `") + name + " list` shows")->required();
+  edit->add_option("--set", *sets, "FIELD=VALUE; an empty VALUE clears the field")->required();
+  edit->callback([&, code, sets, collection] {
+    action = [&, code, sets, collection] { return cmd_child_edit(ctx, collection, *code, *sets); };
+  });
+  for (bool restore : {false, true}) {
+    auto* del = cmd->add_subcommand(restore ? "restore" : "delete",
+                                    std::string(restore ? "bring a " : "move a ") + name +
+                                        (restore ? " back from the recycle bin" : " to the recycle bin"));
+    del->add_option("ID", *code, std::string("the ID `") + name + " list` shows")->required();
+    del->callback([&, code, collection, restore] {
+      action = [&, code, collection, restore] { return cmd_child_delete(ctx, collection, *code, restore); };
+    });
+  }
 }
 
 }  // namespace
@@ -131,6 +147,8 @@ int main(int argc, char** argv) {
   add_child_commands(app, ctx, action, "followup", "followups", "follow-ups of a customer");
   add_child_commands(app, ctx, action, "order", "orders", "orders of a customer");
   add_child_commands(app, ctx, action, "contact", "contacts", "contacts of a customer");
+  add_child_commands(app, ctx, action, "service", "services", "service records of a customer (咨询, 投诉, 反馈)");
+  add_child_commands(app, ctx, action, "activity", "activities", "marketing activities a customer took part in");
 
   auto* history = app.add_subcommand("history", "revisions of a customer, newest first");
   history->add_option("CODE", code, "customer code")->required();
@@ -227,8 +245,10 @@ int main(int argc, char** argv) {
 
   std::int64_t due_days = 7;
   auto* due = app.add_subcommand("due", "follow-ups due, birthdays, quiet intention customers, churn candidates");
+  std::int64_t due_limit = 0;
   due->add_option("--days", due_days, "look this many days ahead (default 7)");
-  due->callback([&] { action = [&] { return cmd_due(ctx, due_days); }; });
+  due->add_option("--limit", due_limit, "at most this many per list (0 = all)");
+  due->callback([&] { action = [&] { return cmd_due(ctx, due_days, due_limit); }; });
   auto* rules = app.add_subcommand("rules", "the reminder rules; an admin sets churn-days");
   rules->callback([&] {
     if (!action) action = [&] { return cmd_rules_show(ctx); };

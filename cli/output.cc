@@ -64,6 +64,10 @@ std::string label_of(const Context& ctx, const std::string& collection, const st
   return f ? f->label(ctx.lang) : key;
 }
 
+std::string short_id(const std::string& id) {
+  return id.size() > 8 ? id.substr(id.size() - 8) : id;
+}
+
 json record_json(const Record& r) {
   json j = r.fields;
   j["id"] = r.id;
@@ -83,6 +87,7 @@ void print_record(const Context& ctx, const Record& r, std::ostream& out) {
   std::vector<std::vector<std::string>> rows;
   bool zh = ctx.lang == Lang::zh;
   if (!r.code.empty()) rows.push_back({zh ? "客户编号" : "Code", r.code});
+  if (r.code.empty()) rows.push_back({"ID", r.id});
   for (const auto& f : ctx.schema().collection(r.collection).fields) {
     if (f.key == "code" || f.key == "customer") continue;
     auto it = r.fields.find(f.key);
@@ -104,17 +109,20 @@ void print_records(const Context& ctx, const std::vector<Record>& records, std::
   std::vector<std::string> header;
   bool coded = collection == "customers";
   if (coded) header.push_back(ctx.lang == Lang::zh ? "客户编号" : "Code");
+  // Child records have no code: their short id is what `edit ID` / `delete ID` take.
+  if (!coded) header.push_back("ID");
   for (const auto& k : keys) header.push_back(label_of(ctx, collection, k));
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : records) {
     std::vector<std::string> row;
     if (coded) row.push_back(r.code + (r.pending ? "*" : ""));
+    if (!coded) row.push_back(short_id(r.id) + (r.pending ? "*" : ""));
     for (const auto& k : keys) row.push_back(show_value(ctx, collection, k, r.fields.value(k, json())));
     rows.push_back(std::move(row));
   }
   out << render_table(header, rows, 40);
   out << records.size() << (ctx.lang == Lang::zh ? " 条记录" : " records")
-      << (coded ? (ctx.lang == Lang::zh ? "（* 有未同步修改）" : " (* = pending changes)") : "") << '\n';
+      << (ctx.lang == Lang::zh ? "（* 有未同步修改）" : " (* = pending changes)") << '\n';
 }
 
 void print_list(const Context& ctx, const std::vector<Record>& records, std::ostream& out) {

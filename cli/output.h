@@ -16,6 +16,10 @@ namespace kehu::cli {
 // {canonical field keys..., "id", "code", "rev", "deleted", "pending"}.
 json record_json(const Record& r);
 
+// The short id lists show for a child record: the last 8 characters of its id
+// (a UUIDv7 starts with its creation time; its end is random).
+std::string short_id(const std::string& id);
+
 void print_record(const Context& ctx, const Record& r, std::ostream& out);
 void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out);
 // A list as a table, or as a JSON array of record_json() with --json.

@@ -259,7 +259,14 @@ Record Replica::edit_values(std::string_view id_or_code, const json& values, std
     Record after = before;
     apply_values(after.fields, values);
     check_required_after_edit(coll, before.fields, after.fields);
-    return impl_->write_change(before, std::move(after), Op::update, cause);
+    const bool replans = coll.name == "followups" && !before.deleted &&
+                         (values.contains("next_date") || values.contains("next_plan") ||
+                          values.contains("date"));
+    Record written = impl_->write_change(before, std::move(after), Op::update, cause);
+    // A corrected plan on the customer's latest follow-up is the customer's plan,
+    // as it is when the follow-up is added.
+    if (replans) impl_->carry_next_followup(written);
+    return written;
   });
 }
 

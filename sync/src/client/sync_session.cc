@@ -22,19 +22,25 @@ namespace {
 constexpr std::int64_t kLeaseBlock = 20;
 constexpr std::int64_t kLeaseLowWater = 5;
 
+// The server's message for a person: its error kind ("validation", ...) is for
+// programs and decides the Errc below, never shown.
 std::string error_message(const HttpResponse& r) {
   if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
-    return r.body["error"].value("message", "") + " (" + r.body["error"].value("code", "") + ")";
+    return r.body["error"].value("message", "");
   }
   return "HTTP " + std::to_string(r.status);
 }
 
 // Turns a non-2xx answer that retrying cannot fix into an Error.
-void raise_for_status(const HttpResponse& r, const std::string& what) {
+// `credentials`: the request itself sent a password (login, password change),
+// so a 401 is about that password, and a new login is no remedy.
+void raise_for_status(const HttpResponse& r, const std::string& what, bool credentials = false) {
   if (r.status >= 200 && r.status < 300) return;
   std::string msg = what + ": " + error_message(r);
   if (r.status == 401) {
-    throw Error(Errc::unauthorized, msg + "; run `kehu login` for a new token");
+    throw Error(Errc::unauthorized,
+                msg + (credentials ? "; check the user name and password"
+                                   : "; run `kehu login` for a new token"));
   }
   if (r.status == 403) throw Error(Errc::forbidden, msg);
   // Too many failed logins: the server's message says when to try again.
@@ -147,15 +153,22 @@ class Session {
     };
     auto batch = rep_.pending_changes(0, opts_.push_page);
     if (batch.empty()) return;
-    progress("pushing " + std::to_string(batch.size()) + " changes…");
+    const std::size_t total =
+        opts_.counts ? static_cast<std::size_t>(rep_.status().pending) : std::size_t{0};
+    if (opts_.counts) {
+      opts_.counts(ProgressKind::push_changes, 0, total);
+    } else {
+      progress("pushing " + std::to_string(batch.size()) + " changes…");
+    }
     std::future<HttpResponse> in_flight = std::async(std::launch::async, send, request_of(batch));
     for (;;) {
       HttpResponse r = in_flight.get();
       observe(r.body);
       report.pushed += batch.size();
+      if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
       auto next = rep_.pending_changes(batch.back().seq, opts_.push_page);
       if (!next.empty()) {
-        progress("pushing " + std::to_string(report.pushed + next.size()) + " changes…");
+        if (!opts_.counts) progress("pushing " + std::to_string(report.pushed + next.size()) + " changes…");
         in_flight = std::async(std::launch::async, send, request_of(next));
       }
       store_push_results(batch, r.body, report);
@@ -369,7 +382,11 @@ class Session {
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
       report.pulled_records += page.records.size();
       report.pulled_revisions += page.revisions.size();
-      progress("pulled " + std::to_string(report.pulled_revisions) + " revisions…");
+      if (opts_.counts) {
+        opts_.counts(ProgressKind::pull_revisions, report.pulled_revisions, 0);
+      } else {
+        progress("pulled " + std::to_string(report.pulled_revisions) + " revisions…");
+      }
       if (!page.more) return;
       cursor = page.next_cursor;
     }
@@ -407,7 +424,7 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
   HttpClient http(server_url, opts.http);
   HttpResponse r = http.post("/v1/login", {{"user", user}, {"password", password},
                                             {"device", replica.device_id()}});
-  raise_for_status(r, "login as " + user);
+  raise_for_status(r, "login as " + user, /*credentials=*/true);
   std::string url = server_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   replica.batch([&] {

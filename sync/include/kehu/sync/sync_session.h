@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kehu/progress.h"
 #include "kehu/sync/http_client.h"
 
 namespace kehu {
@@ -26,6 +27,11 @@ struct SyncOptions {
   int backoff_initial_ms = 200;  // doubled per attempt, capped at backoff_max_ms
   int backoff_max_ms = 5000;
   std::function<void(const std::string&)> progress;  // one status line; may be empty
+  // Counts for a progress line (kehu/progress.h): changes pushed of those
+  // pending when the push began, after each page; revisions pulled (total 0:
+  // unknown), after each page. May be empty; when set, `progress` gets only
+  // the other lines (retries).
+  std::function<void(ProgressKind kind, std::size_t done, std::size_t total)> counts;
 };
 
 struct SyncReport {
