@@ -37,7 +37,9 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
   } else if (!after.parent.empty()) {
     customer = load(after.parent);
   }
-  if (!customer || customer->collection != "customers") return;
+  // A customer made here and not yet synced has no owner yet: the server makes
+  // its sender the owner. Only one the server has can be in the pool.
+  if (!customer || customer->collection != "customers" || customer->rev == 0) return;
   const std::string owner = customer->fields.value("owner", "");
   if (owner.empty()) {
     throw Error(Errc::forbidden, label(*customer) + " is in the customer pool (公海): claim it first with "
