@@ -515,7 +515,7 @@ void check_year(const FieldDef& f, std::string_view s, const Ymd& d) {
 // Excel keeps a date as a serial day number (1 = 1900-01-01 in the default 1900
 // date system); a sheet shows it when a date column is formatted as a number,
 // and a CSV saved from such a column holds it. A whole number of exactly five
-// digits, 10000-99999 (1927-05-18 to 2173-10-14), is taken as one; fewer digits
+// digits, 10000-99999 (1927-05-18 to 2173-10-13), is taken as one; fewer digits
 // look like a year or a count, more like 20261201, and both are refused. The
 // 1904 system of old Mac workbooks cannot be told from the number: xlsx cells
 // in a date style are converted by the reader (xlsx.h), which knows the system.
