@@ -13,6 +13,7 @@
 #include <set>
 
 #include "commands.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/sync/sync_session.h"
 #include "kehu/text.h"
@@ -137,7 +138,7 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
   if (!args.user.empty()) filter["user"] = args.user;
   if (!args.since.empty()) filter["since"] = time_bound("--since", args.since, false);
   if (!args.until.empty()) filter["until"] = time_bound("--until", args.until, true);
-  if (!args.customer.empty()) filter["customer"] = args.customer;
+  if (!args.customer.empty()) filter["customer"] = canonical_code(fold_fullwidth(trim(args.customer)));
   if (args.limit < 1) {
     throw Error(Errc::validation,
                 "--limit " + std::to_string(args.limit) + ": expected a positive number");

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/sync/sync_session.h"
 #include "kehu/text.h"
@@ -13,6 +14,13 @@
 namespace kehu::cli {
 namespace {
 
+// The code to send the server for a typed one (c202611001, a full-width or an
+// old provisional code): the replica's when it has the customer, else the
+// canonical spelling (a pool customer may not be in the replica yet).
+std::string server_code(Context& ctx, const std::string& typed) {
+  if (auto r = ctx.replica().find_customer(typed); r && !r->code.empty()) return r->code;
+  return canonical_code(fold_fullwidth(trim(typed)));
+}
 
 // Runs one server action, syncs, and prints `done` (or the answer with --json).
 int act(Context& ctx, const std::string& path, const json& body, const std::string& what,
@@ -51,19 +59,23 @@ std::vector<std::string> show_fields(const Context& ctx, const std::string& coll
 
 }  // namespace
 
-int cmd_claim(Context& ctx, const std::string& code) {
+int cmd_claim(Context& ctx, const std::string& typed) {
+  const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
   return act(ctx, "/v1/customers/" + code + "/claim", json::object(), "claim " + code,
              zh ? "已从公海领取 " + code : "claimed " + code + " from the public pool");
 }
 
-int cmd_release(Context& ctx, const std::string& code, const std::string& reason) {
+int cmd_release(Context& ctx, const std::string& typed, const std::string& reason) {
+  const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
   return act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}}, "release " + code,
              zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
 }
 
-int cmd_reassign(Context& ctx, const std::string& code, const std::string& owner, const std::string& reason) {
+int cmd_reassign(Context& ctx, const std::string& typed, const std::string& owner,
+                 const std::string& reason) {
+  const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
   return act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
              "reassign " + code, zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);

@@ -62,6 +62,19 @@ std::string format_customer_code(std::string_view month, std::int64_t serial) {
   return "C" + std::string(month) + buf;
 }
 
+std::string canonical_code(std::string_view typed) {
+  std::string upper(typed);
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (parse_customer_code(upper)) return upper;
+  std::string out(typed);
+  if (out.size() > 8 && out[0] == 'p' && out[7] == '-' && is_code_month(out.substr(1, 6))) {
+    out[0] = 'P';
+  }
+  return out;
+}
+
 std::optional<std::string> code_month(std::string_view code) {
   if (code.size() < 7 || (code[0] != 'C' && code[0] != 'P')) return std::nullopt;
   std::string_view month = code.substr(1, 6);

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "customer_filter.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/text.h"
 #include "replica_impl.h"
@@ -58,15 +59,24 @@ std::optional<Record> Replica::Impl::load_by_code(std::string_view code) {
 }
 
 std::optional<Record> Replica::Impl::resolve(std::string_view id_or_code) {
-  if (auto r = load_by_code(id_or_code)) return r;
-  auto& st = db.cached("SELECT record_id FROM code_aliases WHERE alias = ?");
-  st.bind(1, id_or_code);
-  if (st.step()) {
-    std::string id = st.text(0);
-    st.reset();
-    return load(id);
-  }
-  return load(id_or_code);
+  auto exact = [&](std::string_view key) -> std::optional<Record> {
+    if (auto r = load_by_code(key)) return r;
+    auto& st = db.cached("SELECT record_id FROM code_aliases WHERE alias = ?");
+    st.bind(1, key);
+    if (st.step()) {
+      std::string id = st.text(0);
+      st.reset();
+      return load(id);
+    }
+    return load(key);
+  };
+  if (auto r = exact(id_or_code)) return r;
+  // Every command that takes a code comes through here: a code typed in lower
+  // case or in full-width forms ("c202611001", "Ｃ２０２６１１００１") is the
+  // code. Tried second, so an exact id, code or alias always wins.
+  const std::string typed = canonical_code(fold_fullwidth(trim_view(id_or_code)));
+  if (typed == id_or_code) return std::nullopt;
+  return exact(typed);
 }
 
 std::int64_t Replica::Impl::rowid_of(std::string_view id) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/text.h"
 
@@ -14,7 +15,8 @@ std::vector<FieldFilter> parse_where(
     const FieldDef& f = coll.field(name);
     json v;
     try {
-      v = f.key == "code" ? json(trim(text)) : normalize_value(f, text);
+      v = f.key == "code" ? json(canonical_code(fold_fullwidth(trim(text))))
+                          : normalize_value(f, text);
     } catch (const Error& e) {
       if (e.code() != Errc::validation) throw;
       throw Error(Errc::validation, "--where " + name + "=" + text + ": " + e.what());

@@ -6,8 +6,17 @@
 //
 // Numbers are parsed as text and kept as integers: money is whole fen and never
 // passes through floating point, so 0.29 yuan is exactly 29 fen.
+//
+// What Chinese users type is accepted where it cannot be misread: full-width
+// digits and punctuation in numbers, dates, money, phones, codes and email
+// (folded to ASCII, text.h fold_fullwidth; names and notes keep what was typed),
+// 2026年12月1日 / 2026/12/1 / 2026.12.1 dates and Excel serial day numbers,
+// 1.2万 and 3亿 amounts, and customer codes in any case. A date whose day and
+// month could be swapped (12/1/2026) is refused rather than guessed.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kehu/calendar.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/schema.h"
 #include "kehu/text.h"
@@ -242,7 +253,7 @@ json normalize_text(const FieldDef& f, std::string_view s) {
   switch (text_format(f)) {
     case TextFormat::customer_code:
       check_customer_code(f, t);
-      return t;
+      return canonical_code(t);  // c202611001 is C202611001
     case TextFormat::period:
       return normalize_period(f, t);
     case TextFormat::plain:
@@ -264,7 +275,7 @@ json normalize_reference(const FieldDef& f, std::string_view s) {
 // ---------------------------------------------------------------------------
 // Integers and money.
 
-enum class NumParse { ok, bad, overflow };
+enum class NumParse { ok, bad, overflow, too_precise };
 
 // Digits with optional thousands commas ("1,234,567"), as an unsigned magnitude
 // that must not exceed `limit`.
@@ -289,6 +300,39 @@ NumParse parse_grouped_digits(std::string_view s, std::uint64_t limit, std::uint
   return NumParse::ok;
 }
 
+// A decimal ("1,234.5") times 10^exp as a whole number no larger than `limit`:
+// grouped digits, then at most `exp` decimals (too_precise if there are more).
+// exp is at most 10, so 10^exp and the scaled fraction fit easily.
+NumParse parse_scaled_decimal(std::string_view s, int exp, std::uint64_t limit,
+                              std::uint64_t& out) {
+  std::string_view whole = s, fraction;
+  if (const std::size_t dot = s.find('.'); dot != std::string_view::npos) {
+    whole = s.substr(0, dot);
+    fraction = s.substr(dot + 1);
+    if (!all_digits(fraction)) return NumParse::bad;
+    if (fraction.size() > static_cast<std::size_t>(exp)) return NumParse::too_precise;
+  }
+  std::uint64_t scale = 1, frac = 0;
+  for (int i = 0; i < exp; ++i) {
+    scale *= 10;
+    const auto k = static_cast<std::size_t>(i);
+    frac = frac * 10 + static_cast<std::uint64_t>(k < fraction.size() ? fraction[k] - '0' : 0);
+  }
+  std::uint64_t w = 0;
+  if (const NumParse p = parse_grouped_digits(whole, limit, w); p != NumParse::ok) return p;
+  if (w > (limit - frac) / scale) return NumParse::overflow;
+  out = w * scale + frac;
+  return NumParse::ok;
+}
+
+// The Chinese units of large numbers: 1.2万 is 12,000 and 3亿 300,000,000.
+// Strips one from the end of `v` and returns its power of ten, or 0.
+int consume_cn_unit(std::string_view& v) {
+  if (consume_suffix(v, "万")) return 4;
+  if (consume_suffix(v, "亿")) return 8;
+  return 0;
+}
+
 constexpr std::uint64_t kInt64Max =
     static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
@@ -303,60 +347,57 @@ json normalize_integer(const FieldDef& f, std::string_view s) {
   std::string_view digits = s;
   const bool negative = consume_prefix(digits, "-");
   if (!negative) consume_prefix(digits, "+");
+  const int unit = consume_cn_unit(digits);  // 1.2万 = 12000
   std::uint64_t magnitude = 0;
-  switch (parse_grouped_digits(digits, kInt64Max + (negative ? 1 : 0), magnitude)) {
+  switch (parse_scaled_decimal(digits, unit, kInt64Max + (negative ? 1 : 0), magnitude)) {
     case NumParse::ok:
       return apply_sign(magnitude, negative);
     case NumParse::overflow:
       reject(f, s, "is too large: integers must fit in 64 bits");
+    case NumParse::too_precise:
+      if (unit > 0)
+        reject(f, s,
+               "is not a whole number: at most " + std::to_string(unit) + " decimals with " +
+                   (unit == 4 ? "万" : "亿"));
+      break;
     case NumParse::bad:
       break;
   }
-  reject(
-      f, s,
-      "is not an integer: expected digits with an optional sign and thousands commas (e.g. 1,200)");
+  reject(f, s,
+         "is not an integer: expected digits with an optional sign and thousands commas (e.g. "
+         "1,200 or 1.2万)");
 }
 
 json normalize_money(const FieldDef& f, std::string_view s) {
-  auto bad = [&]() -> json {
-    reject(f, s,
-           "is not an amount of money: expected yuan with at most 2 decimals (e.g. ¥1,234.50 or "
-           "-12.5元)");
-  };
-  // Accepted spellings: "-¥1,234.50", "¥-1,234.50", "1234.5元", "-0.29".
+  // Accepted spellings: "-¥1,234.50", "¥-1,234.50", "1234.5元", "-0.29", "1.2万",
+  // "¥1.2万元", "3亿".
   std::string_view v = s;
   consume_suffix(v, "元");
+  v = trim_view(v);
+  const int unit = consume_cn_unit(v);
   v = trim_view(v);
   bool negative = consume_prefix(v, "-");
   if (consume_prefix(v, "¥") || consume_prefix(v, "￥")) {
     v = trim_view(v);
     if (!negative) negative = consume_prefix(v, "-");
   }
-
-  std::string_view yuan = v, fraction;
-  if (const std::size_t dot = v.find('.'); dot != std::string_view::npos) {
-    yuan = v.substr(0, dot);
-    fraction = v.substr(dot + 1);
-    if (!all_digits(fraction)) return bad();
-    if (fraction.size() > 2)
-      reject(f, s, "has more than 2 decimals: money is kept in whole fen (0.01 yuan)");
-  }
+  const int exp = 2 + unit;  // fen per yuan, times the unit
   std::uint64_t fen = 0;
-  for (std::size_t i = 0; i < 2; ++i)
-    fen = fen * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
-
-  const std::uint64_t limit = kInt64Max + (negative ? 1 : 0);
-  std::uint64_t whole = 0;
-  switch (parse_grouped_digits(yuan, limit, whole)) {
-    case NumParse::bad:
-      return bad();
-    case NumParse::overflow:
-      break;
+  switch (parse_scaled_decimal(v, exp, kInt64Max + (negative ? 1 : 0), fen)) {
     case NumParse::ok:
-      if (whole <= (limit - fen) / 100) return apply_sign(whole * 100 + fen, negative);
+      return apply_sign(fen, negative);
+    case NumParse::overflow:
+      reject(f, s, "is too large: amounts must fit in 64 bits of fen");
+    case NumParse::too_precise:
+      reject(f, s,
+             "has more than " + std::to_string(exp) +
+                 " decimals: money is kept in whole fen (0.01 yuan)");
+    case NumParse::bad:
       break;
   }
-  reject(f, s, "is too large: amounts must fit in 64 bits of fen");
+  reject(f, s,
+         "is not an amount of money: expected yuan with at most 2 decimals (e.g. ¥1,234.50, "
+         "-12.5元 or 1.2万)");
 }
 
 // ---------------------------------------------------------------------------
@@ -373,26 +414,95 @@ int days_in_month(int y, int m) {
   return (m == 2 && is_leap(y)) ? 29 : days[m - 1];
 }
 
-// YYYY-MM-DD, YYYY/MM/DD or YYYY.MM.DD (one separator throughout), month and day
-// with one or two digits. Checks the calendar; the year range is checked by callers.
-std::optional<Ymd> parse_date(std::string_view s) {
-  if (s.size() < 8 || !all_digits(s.substr(0, 4))) return std::nullopt;
-  const char sep = s[4];
-  if (sep != '-' && sep != '/' && sep != '.') return std::nullopt;
-  const std::string_view rest = s.substr(5);
-  const std::size_t sep2 = rest.find(sep);
-  if (sep2 == std::string_view::npos) return std::nullopt;
-  const std::string_view mm = rest.substr(0, sep2), dd = rest.substr(sep2 + 1);
-  if (mm.size() > 2 || dd.size() > 2 || !all_digits(mm) || !all_digits(dd)) return std::nullopt;
-  const Ymd date{std::stoi(std::string(s.substr(0, 4))), std::stoi(std::string(mm)),
-                 std::stoi(std::string(dd))};
-  if (date.m < 1 || date.m > 12 || date.d < 1 || date.d > days_in_month(date.y, date.m))
-    return std::nullopt;
-  return date;
+// Digits already checked by the caller, at most 5 of them.
+int small_number(std::string_view digits) { return std::stoi(std::string(digits)); }
+
+std::optional<Ymd> calendar_date(int y, int m, int d) {
+  if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return std::nullopt;
+  return Ymd{y, m, d};
 }
 
 std::string format_date(const Ymd& d) {
   return std::to_string(d.y) + "-" + two_digits(d.m) + "-" + two_digits(d.d);
+}
+
+constexpr const char* kDateForms = "YYYY-MM-DD, YYYY/M/D, YYYY.M.D or YYYY年M月D日";
+
+enum class DateParse { ok, bad, ambiguous };
+
+struct TypedDate {
+  DateParse result = DateParse::bad;
+  Ymd date{};
+  Ymd other{};  // when ambiguous: the day-first reading (date is month-first)
+};
+
+// "a<sep>b<sep>c" with one separator throughout, one of - / .
+bool split_numeric_date(std::string_view s, std::string_view& a, std::string_view& b,
+                        std::string_view& c) {
+  const std::size_t p1 = s.find_first_of("-/.");
+  if (p1 == std::string_view::npos) return false;
+  const std::size_t p2 = s.find(s[p1], p1 + 1);
+  if (p2 == std::string_view::npos) return false;
+  a = s.substr(0, p1);
+  b = s.substr(p1 + 1, p2 - p1 - 1);
+  c = s.substr(p2 + 1);
+  return true;
+}
+
+// "2026年12月1日" (or ...1号, or ...1 without either).
+bool split_chinese_date(std::string_view s, std::string_view& y, std::string_view& m,
+                        std::string_view& d) {
+  const std::size_t nian = s.find("年");
+  if (nian == std::string_view::npos) return false;
+  std::string_view rest = s.substr(nian + std::string_view("年").size());
+  const std::size_t yue = rest.find("月");
+  if (yue == std::string_view::npos) return false;
+  y = s.substr(0, nian);
+  m = rest.substr(0, yue);
+  d = rest.substr(yue + std::string_view("月").size());
+  if (!consume_suffix(d, "日")) consume_suffix(d, "号");
+  return true;
+}
+
+// A date as people write it. The year comes first (2026-12-1, 2026/12/1,
+// 2026.12.1, 2026年12月1日) or last (25/12/2026, 12/25/2026); with the year last
+// the order of day and month is unknown, so such a date is taken only when one
+// reading is a real date or both give the same day (5/5/2026), and is
+// `ambiguous` otherwise (12/1/2026: 1 December or 12 January). Checks the
+// calendar; the year range is checked by callers.
+TypedDate parse_typed_date(std::string_view s) {
+  TypedDate out;
+  std::string_view a, b, c;
+  const bool chinese = split_chinese_date(s, a, b, c);
+  if (!chinese && !split_numeric_date(s, a, b, c)) return out;
+  auto short_part = [](std::string_view p) { return p.size() <= 2 && all_digits(p); };
+  auto year_part = [](std::string_view p) { return p.size() == 4 && all_digits(p); };
+  if (year_part(a) && short_part(b) && short_part(c)) {
+    if (auto d = calendar_date(small_number(a), small_number(b), small_number(c))) {
+      out.result = DateParse::ok;
+      out.date = *d;
+    }
+    return out;
+  }
+  if (chinese || !short_part(a) || !short_part(b) || !year_part(c)) return out;
+  const int y = small_number(c), first = small_number(a), second = small_number(b);
+  const std::optional<Ymd> month_first = calendar_date(y, first, second);
+  const std::optional<Ymd> day_first = calendar_date(y, second, first);
+  if (month_first && day_first && first != second) {
+    out.result = DateParse::ambiguous;
+    out.date = *month_first;
+    out.other = *day_first;
+  } else if (month_first || day_first) {
+    out.result = DateParse::ok;
+    out.date = month_first ? *month_first : *day_first;
+  }
+  return out;
+}
+
+[[noreturn]] void reject_ambiguous(const FieldDef& f, std::string_view s, const TypedDate& t) {
+  reject(f, s,
+         "is ambiguous: the order of day and month is unknown (" + format_date(t.date) + " or " +
+             format_date(t.other) + "); write the year first: " + kDateForms);
 }
 
 void check_year(const FieldDef& f, std::string_view s, const Ymd& d) {
@@ -402,11 +512,53 @@ void check_year(const FieldDef& f, std::string_view s, const Ymd& d) {
                std::to_string(kMaxYear));
 }
 
+// Excel keeps a date as a serial day number (1 = 1900-01-01 in the default 1900
+// date system); a sheet shows it when a date column is formatted as a number,
+// and a CSV saved from such a column holds it. A whole number of exactly five
+// digits, 10000-99999 (1927-05-18 to 2173-10-13), is taken as one; fewer digits
+// look like a year or a count, more like 20261201, and both are refused. The
+// 1904 system of old Mac workbooks cannot be told from the number: xlsx cells
+// in a date style are converted by the reader (xlsx.h), which knows the system.
+// With `allow_fraction` (datetime) a fraction is the time of day, written to
+// *time_of_day as HH:MM:SS.
+std::optional<std::string> excel_serial(std::string_view s, bool allow_fraction,
+                                        std::string* time_of_day) {
+  std::string_view whole = s, fraction;
+  if (const std::size_t dot = s.find('.'); allow_fraction && dot != std::string_view::npos) {
+    whole = s.substr(0, dot);
+    fraction = s.substr(dot + 1);
+    if (!all_digits(fraction)) return std::nullopt;
+  }
+  if (whole.size() != 5 || !all_digits(whole) || whole[0] == '0') return std::nullopt;
+  // Serial 25569 is 1970-01-01, and every five-digit serial is after Excel's
+  // phantom 1900-02-29 (serial 60), so the offset is the same for all of them.
+  std::int64_t day = small_number(whole) - 25569;
+  long long secs = 0;
+  if (!fraction.empty()) {
+    // A time of day to the second: rounding the fraction as Excel does.
+    secs = std::llround(std::strtod(("0." + std::string(fraction)).c_str(), nullptr) * 86400.0);
+    if (secs >= 86400) {
+      ++day;
+      secs = 0;
+    }
+  }
+  if (time_of_day)
+    *time_of_day = two_digits(static_cast<int>(secs / 3600)) + ":" +
+                   two_digits(static_cast<int>(secs / 60 % 60)) + ":" +
+                   two_digits(static_cast<int>(secs % 60));
+  return date_of_day(day);
+}
+
 json normalize_date(const FieldDef& f, std::string_view s) {
-  const std::optional<Ymd> d = parse_date(s);
-  if (!d) reject(f, s, "is not a valid date (YYYY-MM-DD)");
-  check_year(f, s, *d);
-  return format_date(*d);
+  if (std::optional<std::string> serial = excel_serial(s, false, nullptr)) return *serial;
+  const TypedDate t = parse_typed_date(s);
+  if (t.result == DateParse::ambiguous) reject_ambiguous(f, s, t);
+  if (t.result == DateParse::bad)
+    reject(f, s,
+           std::string("is not a valid date: expected ") + kDateForms +
+               " (or an Excel serial day number)");
+  check_year(f, s, t.date);
+  return format_date(t.date);
 }
 
 // HH:MM or HH:MM:SS, two digits each. Returns "HH:MM:SS" or nullopt.
@@ -423,22 +575,38 @@ std::optional<std::string> parse_time(std::string_view s, bool seconds_required)
   return two_digits(parts[0]) + ":" + two_digits(parts[1]) + ":" + two_digits(parts[2]);
 }
 
-// "YYYY-MM-DDTHH:MM:SSZ" or "YYYY-MM-DD HH:MM[:SS]". The second form has no zone;
-// it is stored as given (the caller decides what clock a user typed in).
+// "YYYY-MM-DDTHH:MM:SSZ", or a date in any form normalize_date takes (but a
+// serial) followed by HH:MM[:SS] ("2026/12/1 09:30", "2026年12月1日 09:30"), or an
+// Excel serial with the time as its fraction (46357.375). Only the first form
+// has a zone; the others are stored as given (the caller decides what clock a
+// user typed in).
 json normalize_datetime(const FieldDef& f, std::string_view s) {
   auto bad = [&]() -> json {
-    reject(f, s, "is not a valid date and time (YYYY-MM-DD HH:MM[:SS] or YYYY-MM-DDTHH:MM:SSZ)");
+    reject(f, s,
+           std::string("is not a valid date and time (a date as ") + kDateForms +
+               ", then HH:MM[:SS]; or YYYY-MM-DDTHH:MM:SSZ)");
   };
-  const std::size_t sep = s.find_first_of("T ");
-  if (sep == std::string_view::npos) return bad();
-  const std::optional<Ymd> date = parse_date(s.substr(0, sep));
-  std::string_view time = s.substr(sep + 1);
-  const bool iso = s[sep] == 'T';
+  std::string serial_time;
+  if (std::optional<std::string> day = excel_serial(s, true, &serial_time))
+    return *day + "T" + serial_time + "Z";
+  std::size_t sep = s.find_first_of("T ");
+  const bool iso = sep != std::string_view::npos && s[sep] == 'T';
+  std::size_t time_at = sep + 1;
+  if (sep == std::string_view::npos) {
+    // 2026年12月1日09:30: the 日 ends the date.
+    sep = s.find("日");
+    if (sep == std::string_view::npos) return bad();
+    sep += std::string_view("日").size();
+    time_at = sep;
+  }
+  const TypedDate date = parse_typed_date(s.substr(0, sep));
+  std::string_view time = trim_view(s.substr(time_at));
   if (iso && !consume_suffix(time, "Z")) return bad();
+  if (date.result == DateParse::ambiguous) reject_ambiguous(f, s, date);
   const std::optional<std::string> hms = parse_time(time, iso);
-  if (!date || !hms) return bad();
-  check_year(f, s, *date);
-  return format_date(*date) + "T" + *hms + "Z";
+  if (date.result != DateParse::ok || !hms) return bad();
+  check_year(f, s, date.date);
+  return format_date(date.date) + "T" + *hms + "Z";
 }
 
 // ---------------------------------------------------------------------------
@@ -452,6 +620,7 @@ std::string enum_choices(const FieldDef& f) {
 
 json normalize_enum(const FieldDef& f, std::string_view s) {
   if (const EnumValue* v = f.find_value(s)) return v->key;
+  if (const EnumValue* v = f.find_value(fold_fullwidth(s))) return v->key;  // Ａ级 is A级
   reject(f, s, "is not one of: " + enum_choices(f));
 }
 
@@ -618,6 +787,41 @@ json normalize_by_type(const FieldDef& f, std::string_view s) {
   throw Error(Errc::internal, field_name(f) + ": unknown field type");
 }
 
+// Values that are ASCII by nature, where a full-width input method's forms
+// (１３９, ２０２６／１２／１, ｃ２０２６１１００１) mean the same as ASCII. Free text
+// (names, notes, tags, references) keeps what was typed; enums try both.
+bool folds_fullwidth(const FieldDef& f) {
+  switch (f.type) {
+    case FieldType::integer:
+    case FieldType::money:
+    case FieldType::date:
+    case FieldType::datetime:
+    case FieldType::phone:
+    case FieldType::email:
+      return true;
+    case FieldType::text:
+      return text_format(f) != TextFormat::plain;
+    default:
+      return false;
+  }
+}
+
+// normalize_by_type on the folded value; a rejection quotes the value as it was
+// typed, not as folded, so that the user finds it in their sheet.
+json normalize_folded(const FieldDef& f, std::string_view typed) {
+  const std::string folded = fold_fullwidth(typed);
+  if (folded == typed) return normalize_by_type(f, typed);
+  try {
+    return normalize_by_type(f, folded);
+  } catch (const Error& e) {
+    const std::string as_folded = field_name(f) + ": " + quote_value(folded);
+    const std::string msg = e.what();
+    if (e.code() != Errc::validation || msg.compare(0, as_folded.size(), as_folded) != 0) throw;
+    throw Error(Errc::validation,
+                field_name(f) + ": " + quote_value(typed) + msg.substr(as_folded.size()));
+  }
+}
+
 // Integer and money are stored as JSON integers that fit int64.
 void check_stored_integer(const FieldDef& f, const json& value) {
   const bool fits = value.is_number_integer() &&
@@ -647,7 +851,7 @@ const EnumValue* FieldDef::find_value(std::string_view key_or_label) const {
 json normalize_value(const FieldDef& field, std::string_view input) {
   const std::string_view s = trim_view(input);
   if (s.empty()) return nullptr;
-  return normalize_by_type(field, s);
+  return folds_fullwidth(field) ? normalize_folded(field, s) : normalize_by_type(field, s);
 }
 
 void check_stored_value(const FieldDef& field, const json& value) {
@@ -689,14 +893,20 @@ void check_stored_value(const FieldDef& field, const json& value) {
 void check_required(const CollectionDef& coll, const json& fields) {
   if (!fields.is_object())
     throw Error(Errc::validation, coll.zh + " (" + coll.name + "): fields must be a JSON object");
+  // Every missing field in one message, so a form or a sheet row is fixed at once.
+  std::string missing;
+  std::size_t count = 0;
   for (const FieldDef& f : coll.fields) {
     if (!f.required || f.derived) continue;
     const auto it = fields.find(f.key);
-    const bool missing = it == fields.end() || it->is_null() ||
-                         (it->is_string() && it->get_ref<const std::string&>().empty()) ||
-                         (it->is_array() && it->empty());
-    if (missing) throw Error(Errc::validation, field_name(f) + " is required");
+    if (it == fields.end() || it->is_null() ||
+        (it->is_string() && it->get_ref<const std::string&>().empty()) ||
+        (it->is_array() && it->empty())) {
+      missing += (count++ == 0 ? "" : ", ") + field_name(f);
+    }
   }
+  if (count > 0)
+    throw Error(Errc::validation, missing + (count == 1 ? " is required" : " are required"));
 }
 
 std::string display_value(const FieldDef& field, const json& value, Lang lang) {
@@ -738,7 +948,8 @@ std::string display_value(const FieldDef& field, const json& value, Lang lang) {
 }
 
 std::string normalize_phone(std::string_view input) {
-  const std::string_view s = trim_view(input);
+  const std::string folded = fold_fullwidth(input);  // １３９… and （０１０）
+  const std::string_view s = trim_view(folded);
   // "转" always introduces an extension.
   if (const std::size_t zhuan = s.find("转"); zhuan != std::string_view::npos)
     return landline_with_extension(s.substr(0, zhuan),

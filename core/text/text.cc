@@ -476,4 +476,31 @@ std::string_view trim_view(std::string_view s) {
   return s;
 }
 
+std::string fold_fullwidth(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 == 0xEF || b0 == 0xE3) {
+      char32_t cp = 0;
+      const std::size_t len = decode_utf8(s, i, &cp);
+      if (len == 3) {
+        if (cp >= 0xFF01 && cp <= 0xFF5E) {
+          out += static_cast<char>(cp - 0xFF01 + 0x21);
+          i += len;
+          continue;
+        }
+        if (cp == 0x3000 || cp == 0x3002) {
+          out += cp == 0x3000 ? ' ' : '.';
+          i += len;
+          continue;
+        }
+      }
+    }
+    out += s[i];
+    ++i;
+  }
+  return out;
+}
+
 }  // namespace kehu

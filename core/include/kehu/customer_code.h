@@ -31,6 +31,12 @@ std::string format_customer_code(std::string_view month, std::int64_t serial);
 // leases of later months are refused: they would only waste the counters.
 bool is_usable_code_month(std::string_view yyyymm);
 
+// The spelling of a code as a person typed it: a customer code in any case
+// ("c202611001") is upper-cased ("C202611001"), and a provisional code's
+// leading "p" ("p202611-3fa9-001") becomes "P" (its device tag is lower-case
+// hex, so the rest is left alone). Anything else comes back unchanged.
+std::string canonical_code(std::string_view typed);
+
 // The month a code was made in: its YYYYMM after the leading "C" or "P" if that
 // is a valid month, else nullopt.
 std::optional<std::string> code_month(std::string_view code);

@@ -82,7 +82,12 @@ class Schema {
 };
 
 // Validates and normalises one user-typed value for `field`.
-// Empty (after trimming) input yields JSON null. Throws Error(validation) with a message
+// Empty (after trimming) input yields JSON null. Full-width forms are folded to
+// ASCII for numbers, money, dates, phones, email and codes (not for free text);
+// dates may be 2026-12-1, 2026/12/1, 2026.12.1, 2026年12月1日 or an Excel serial
+// day number of five digits, and a year-last date whose day and month could be
+// swapped (12/1/2026) is refused; money may be "¥12,000.50", "1.2万" or "3亿元";
+// customer codes are upper-cased ("c202611001" -> "C202611001"). Throws Error(validation) with a message
 // that names the field (label and key), the value and the rule, e.g.
 //   联系电话 (phone): "1395678" is not a phone number: expected a CN mobile (11 digits
 //   starting with 1, optional +86) or a landline with area code
@@ -92,15 +97,16 @@ nlohmann::json normalize_value(const FieldDef& field, std::string_view input);
 // (used for values arriving from sync or from a JSON API). Throws Error(validation).
 void check_stored_value(const FieldDef& field, const nlohmann::json& value);
 
-// Throws Error(validation) naming the first required field of `coll` that is missing
-// or null in `fields` (an object keyed by canonical field keys).
+// Throws Error(validation) naming every required field of `coll` that is missing,
+// null or empty in `fields` (an object keyed by canonical field keys), in field
+// order: "客户名称 (name), 负责人 (owner) are required" (one: "... is required").
 void check_required(const CollectionDef& coll, const nlohmann::json& fields);
 
 // Human display of a stored value: enum -> label in `lang`, money -> "1234.50",
 // tags -> "a;b", null -> "". Inverse of normalize_value for import/export round trips.
 std::string display_value(const FieldDef& field, const nlohmann::json& value, Lang lang);
 
-// Normalises a phone number: strips spaces, dashes, +86 / 0086. Returns empty if the
+// Normalises a phone number: folds full-width digits, strips spaces, dashes, +86 / 0086. Returns empty if the
 // result is not a valid CN mobile or landline.
 std::string normalize_phone(std::string_view input);
 

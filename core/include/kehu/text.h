@@ -70,4 +70,13 @@ std::string render_table(const std::vector<std::string>& header,
 std::string_view trim_view(std::string_view s);
 inline std::string trim(std::string_view s) { return std::string(trim_view(s)); }
 
+// Folds what a Chinese input method types in full-width mode to ASCII:
+// U+FF01..U+FF5E become U+0021..U+007E (１ -> 1, ，-> ",", ．-> ".", ：-> ":",
+// －-> "-", ＠-> "@", ｃ -> c), the ideographic space U+3000 a space and the
+// ideographic full stop 。(U+3002, what the "." key types in Chinese
+// punctuation mode) a ".". Everything else, invalid UTF-8 included, is copied
+// as is. For values that are numbers, dates, money, phones, codes and email
+// addresses; names and notes keep what was typed.
+std::string fold_fullwidth(std::string_view s);
+
 }  // namespace kehu
