@@ -154,6 +154,15 @@ bool blank_row(const CsvRow& row) {
   return true;
 }
 
+// A data row with nothing in it but its 序号: templates number empty rows ahead.
+bool empty_data_row(const CsvRow& row, const std::vector<Column>& cols) {
+  for (std::size_t i = 0; i < row.cells.size(); ++i) {
+    if (i < cols.size() && cols[i].header == "序号") continue;
+    if (!trim(row.cells[i]).empty()) return false;
+  }
+  return true;
+}
+
 // The index in `rows` of the header row: the one opts.header_row names, else
 // the first that looks like a header in the first rows, else the first.
 std::size_t find_header(const Schema& schema, const std::vector<CsvRow>& rows,
@@ -474,9 +483,11 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   // Rows below the header: totals rows at the bottom and rows without any cell
   // are skipped.
   std::size_t end = rows.size();
-  while (end > head + 1 && (blank_row(rows[end - 1]) || is_totals_row(rows[end - 1], cols))) {
+  while (end > head + 1 &&
+         (empty_data_row(rows[end - 1], cols) || is_totals_row(rows[end - 1], cols))) {
     --end;
-    if (!blank_row(rows[end])) report.totals_rows.insert(report.totals_rows.begin(), rows[end].line);
+    if (!empty_data_row(rows[end], cols))
+      report.totals_rows.insert(report.totals_rows.begin(), rows[end].line);
   }
   std::vector<ParsedRow> good;
   good.reserve(rows.size());
@@ -487,7 +498,7 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   };
   ImportDuplicateCheck duplicates(replica);  // 查重 (duplicates.h)
   for (std::size_t i = head + 1; i < rows.size(); ++i) {
-    if (blank_row(rows[i])) {
+    if (empty_data_row(rows[i], cols)) {
       ++report.blank_rows;
       continue;
     }

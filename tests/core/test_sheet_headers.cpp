@@ -96,3 +96,13 @@ TEST_CASE("sheet headers: totals words at the bottom", "[sheets]") {
   CHECK(named_row.totals_rows.empty());
   CHECK(named_row.bad_rows == 1);
 }
+
+TEST_CASE("sheet headers: rows with nothing but a 序号 are skipped, not refused", "[sheets]") {
+  // Templates number their rows ahead: 3, 4, 5 are empty rows of the form.
+  kehu::ImportReport r =
+      import_text("序号," + kHeader + "1," + kRow + "2,乙公司,李四,13800138001,软件\n3,,,,\n4,,,,\n,,,,\n");
+  CHECK(r.rows == 2);
+  CHECK(r.bad_rows == 0);
+  CHECK(r.blank_rows == 3);
+  CHECK(r.created == 2);
+}

@@ -110,7 +110,7 @@ struct ImportReport {
   // Columns recognised by a header alias (header -> field key, schema.h aliases).
   std::vector<std::pair<std::string, std::string>> aliased_columns;
   std::vector<std::size_t> totals_rows;  // lines of the 合计 rows skipped at the bottom
-  std::size_t blank_rows = 0;            // data rows without any cell, skipped
+  std::size_t blank_rows = 0;            // data rows without any cell (but 序号), skipped
   // Other things the user should know about the sheet, one sentence each
   // (a column not imported because another fills its field, follow-ups made
   // from a 跟进日期 column alone).
@@ -159,7 +159,7 @@ std::size_t export_sheet(const Replica& replica, const std::string& path);
 // in which at least 2 cells name known fields (a key, label or alias, a --map
 // column) and one of them names 客户名称 or 客户编号; rows above it (a merged
 // title, blank rows) are skipped, and if no row qualifies the first row is the
-// header. Rows without any cell are skipped. Totals rows at the bottom (the
+// header. Rows without any cell but their 序号 are skipped. Totals rows at the bottom (the
 // first non-empty cell 合计 / 总计 / 小计 / Total, no code or name of their own)
 // are skipped and listed. A sheet with a 跟进日期 column but no 跟进人 or no 跟进内容
 // column still makes follow-ups, with the missing field filled (跟进人: the
