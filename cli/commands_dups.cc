@@ -160,7 +160,8 @@ void print_possible_duplicates(const std::vector<std::string>& lines, bool more,
         << '\n';
   }
   out << (zh ? "用 `kehu customer duplicates` 查看全部，`kehu customer merge` 合并\n"
-             : "see them all with `kehu customer duplicates`; merge with `kehu customer merge KEEP OTHER`\n");
+             : "see them all with `kehu customer duplicates`; merge with `kehu customer merge KEEP "
+               "OTHER`\n");
 }
 
 }  // namespace kehu::cli

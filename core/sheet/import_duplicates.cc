@@ -58,8 +58,8 @@ std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const jso
       if (k.kind == "name" && !regions_compatible(s.region, k.region)) continue;
       if (!code.empty() && s.code == code) continue;  // the same customer twice
       if (!code.empty() && !s.code.empty()) {
-        possible.push_back({line, code, name, k.kind, k.kind == "name" ? name : k.key, s.line,
-                            s.code, s.name});
+        possible.push_back(
+            {line, code, name, k.kind, k.kind == "name" ? name : k.key, s.line, s.code, s.name});
         break;
       }
       issue(k, "line " + std::to_string(s.line) + " " + (s.code.empty() ? "" : s.code + " ") +
@@ -87,8 +87,8 @@ void write_possible_duplicates_csv(const std::vector<PossibleDuplicate>& dups,
        "疑似重复客户名称"});
   for (const auto& d : dups) {
     const char* why = d.key == "phone" ? "同一电话" : d.key == "wechat" ? "同一微信" : "名称相近";
-    row({std::to_string(d.line), d.code, d.name, why, d.value,
-         std::to_string(d.other_line), d.other_code, d.other_name});
+    row({std::to_string(d.line), d.code, d.name, why, d.value, std::to_string(d.other_line),
+         d.other_code, d.other_name});
   }
   out.flush();
   if (!out) throw Error(Errc::io, "cannot write " + path);

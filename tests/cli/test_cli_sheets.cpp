@@ -89,7 +89,7 @@ TEST_CASE("sheets: the header row is found under a title and a blank row, and sa
   auto got = customers(k);
   REQUIRE(got.size() == 3);
   const json& a = got.at("C202601001");
-  CHECK(a["name"] == "华东机电有限公司");   // 公司名称
+  CHECK(a["name"] == "华东机电有限公司");  // 公司名称
   CHECK(a["phone"] == "13800138001");      // 手机
   CHECK(a["owner"] == "王五");             // 业务员
   CHECK(a["province"] == "华东");          // 区域
@@ -194,7 +194,8 @@ TEST_CASE("sheets: --header-row overrides the search; a bad value is a usage err
   CliResult far = k.run({"import", "--header-row", "9", csv});
   INFO(far.describe());
   CHECK(far.exit_code == 2);
-  CHECK_THAT(far.err, Contains("--header-row 9") && Contains("no row 9") && Contains("last row is 3"));
+  CHECK_THAT(far.err,
+             Contains("--header-row 9") && Contains("no row 9") && Contains("last row is 3"));
   CHECK(customers(k).size() == 1);  // only the good run wrote
 }
 
@@ -235,8 +236,8 @@ TEST_CASE("sheets: a 合计 row only counts at the bottom", "[cli][sheets]") {
   const std::string csv = k.dir.file("totals.csv");
   write_bytes(csv,
               "客户名称,联系人,联系电话,核心需求,年消费额\n"
-              "合计甲,张三,13800138001,配件,100\n"     // a name that starts like one: a customer
-              "合计,,,,500\n"                          // in the middle: a bad row
+              "合计甲,张三,13800138001,配件,100\n"  // a name that starts like one: a customer
+              "合计,,,,500\n"                       // in the middle: a bad row
               "乙公司,李四,13800138002,配件,400\n"
               "小 计,,,,500\n"
               "总计：,,,,500\n"
@@ -267,7 +268,8 @@ TEST_CASE("sheets: an xlsx with a merged title, a blank row and a totals row", "
     format_set_align(title, LXW_ALIGN_CENTER);
     REQUIRE(worksheet_merge_range(ws, 0, 0, 0, 5, "2026年华东区客户管理表", title) == LXW_NO_ERROR);
     // Row 2 is left blank; the header is row 3.
-    const std::vector<std::string> header = {"序号", "单位名称", "联系人", "手机号", "核心需求", "销售"};
+    const std::vector<std::string> header = {"序号",   "单位名称", "联系人",
+                                             "手机号", "核心需求", "销售"};
     for (std::size_t j = 0; j < header.size(); ++j)
       worksheet_write_string(ws, 2, static_cast<lxw_col_t>(j), header[j].c_str(), nullptr);
     const std::vector<std::vector<std::string>> rows = {

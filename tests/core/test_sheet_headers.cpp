@@ -68,14 +68,16 @@ TEST_CASE("sheet headers: one known column, or two without 客户名称/客户�
 }
 
 TEST_CASE("sheet headers: totals words at the bottom", "[sheets]") {
-  for (const std::string word : {"合计", "合 计", "合\xE3\x80\x80计", "总计：", "小计(2家)", "Total", "TOTAL:"}) {
+  for (const std::string word :
+       {"合计", "合 计", "合\xE3\x80\x80计", "总计：", "小计(2家)", "Total", "TOTAL:"}) {
     INFO(word);
     kehu::ImportReport r = import_text(kHeader + kRow + word + ",,,\n");
     CHECK(r.totals_rows == std::vector<std::size_t>{3});
     CHECK(r.bad_rows == 0);
   }
   // A company whose name starts like one is a customer.
-  kehu::ImportReport named = import_text(kHeader + kRow + "Total Solutions,李四,13800138001,软件\n");
+  kehu::ImportReport named =
+      import_text(kHeader + kRow + "Total Solutions,李四,13800138001,软件\n");
   CHECK(named.totals_rows.empty());
   CHECK(named.created == 2);
   // A totals word with a code of its own is a row like any other.
@@ -99,8 +101,8 @@ TEST_CASE("sheet headers: totals words at the bottom", "[sheets]") {
 
 TEST_CASE("sheet headers: rows with nothing but a 序号 are skipped, not refused", "[sheets]") {
   // Templates number their rows ahead: 3, 4, 5 are empty rows of the form.
-  kehu::ImportReport r =
-      import_text("序号," + kHeader + "1," + kRow + "2,乙公司,李四,13800138001,软件\n3,,,,\n4,,,,\n,,,,\n");
+  kehu::ImportReport r = import_text("序号," + kHeader + "1," + kRow +
+                                     "2,乙公司,李四,13800138001,软件\n3,,,,\n4,,,,\n,,,,\n");
   CHECK(r.rows == 2);
   CHECK(r.bad_rows == 0);
   CHECK(r.blank_rows == 3);
