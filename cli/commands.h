@@ -53,6 +53,8 @@ struct ImportArgs {
   std::string sheet;              // --sheet NAME (xlsx)
   std::vector<std::string> maps;  // --map "列名=field" (repeatable)
   bool force = false;             // --force: import likely duplicates too (duplicates.h)
+  std::string header_row;         // --header-row N (1-based sheet row); empty: find it
+  std::string duplicates_csv;     // --duplicates-csv FILE; empty: next to the sheet
 };
 int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args);
 int cmd_export(Context& ctx, const std::string& file);

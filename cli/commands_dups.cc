@@ -10,8 +10,8 @@
 namespace kehu::cli {
 namespace {
 
-// Sync lines shown before "… and N more".
-constexpr std::size_t kSyncLinesShown = 20;
+// Sync lines shown after the count, before "… and N more".
+constexpr std::size_t kSyncLinesShown = 5;
 
 json match_json(const DuplicateMatch& m) {
   return {{"code", m.customer.code},
@@ -148,16 +148,20 @@ int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string&
 
 void print_possible_duplicates(const std::vector<std::string>& lines, bool more, bool zh,
                                std::ostream& out) {
+  if (lines.empty()) return;
+  // The count, then the first few: a first sync after importing a team's sheet
+  // can name hundreds of pairs, which `kehu customer duplicates` lists.
+  const std::string count = std::to_string(lines.size()) + (more ? "+" : "");
+  out << (zh ? "疑似重复: " + count + " 对" : count + " possible duplicates") << '\n';
   for (std::size_t i = 0; i < lines.size() && i < kSyncLinesShown; ++i) out << lines[i] << '\n';
   if (lines.size() > kSyncLinesShown || more) {
     const std::size_t rest = lines.size() > kSyncLinesShown ? lines.size() - kSyncLinesShown : 0;
     out << "… " << (zh ? "还有 " : "and ") << rest << (more ? "+" : "") << (zh ? " 对" : " more")
         << '\n';
   }
-  if (!lines.empty()) {
-    out << (zh ? "用 `kehu customer duplicates` 查看，`kehu customer merge` 合并\n"
-               : "see `kehu customer duplicates`; merge with `kehu customer merge KEEP OTHER`\n");
-  }
+  out << (zh ? "用 `kehu customer duplicates` 查看全部，`kehu customer merge` 合并\n"
+             : "see them all with `kehu customer duplicates`; merge with `kehu customer merge KEEP "
+               "OTHER`\n");
 }
 
 }  // namespace kehu::cli

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "kehu/error.h"
+#include "kehu/schema.h"
 #include "kehu/secret_rules.h"
 #include "kehu/sheet.h"
 #include "output.h"
@@ -17,6 +18,43 @@ const char* encoding_name(SourceEncoding e) {
     case SourceEncoding::gb18030: return "GB18030";
   }
   return "?";
+}
+
+// Possible duplicates shown in the import summary; the CSV has them all.
+constexpr std::size_t kImportDuplicatesShown = 10;
+
+// --header-row N: a sheet row number, 1-based.
+std::size_t parse_header_row(const std::string& v) {
+  std::size_t n = 0;
+  bool ok = !v.empty() && v.size() <= 7;
+  for (char c : v) {
+    ok &= c >= '0' && c <= '9';
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (!ok || n == 0) {
+    throw Error(Errc::usage, "--header-row \"" + v +
+                                 "\": expected the number of the sheet row that holds the column "
+                                 "headers (1, 2, …, as Excel numbers rows)");
+  }
+  return n;
+}
+
+// SHEET.duplicates.csv beside the sheet: "客户表.xlsx" -> "客户表.duplicates.csv".
+std::string default_duplicates_csv(const std::string& sheet) {
+  std::size_t slash = sheet.find_last_of('/');
+  std::size_t dot = sheet.find_last_of('.');
+  std::string stem = (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+                         ? sheet
+                         : sheet.substr(0, dot);
+  return stem + ".duplicates.csv";
+}
+
+std::string dup_line(const PossibleDuplicate& d) {
+  std::string why = d.key == "phone" ? "same phone " + d.value
+                    : d.key == "wechat" ? "same WeChat " + d.value
+                                        : "similar name";
+  return "line " + std::to_string(d.line) + " " + d.code + " " + d.name + " ~ line " +
+         std::to_string(d.other_line) + " " + d.other_code + " " + d.other_name + " (" + why + ")";
 }
 
 }  // namespace
@@ -124,6 +162,12 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
   opts.skip_bad = args.skip_bad;
   opts.sheet = args.sheet;
   opts.check_duplicates = !args.force;
+  if (!args.header_row.empty()) opts.header_row = parse_header_row(args.header_row);
+  const std::string dup_csv =
+      args.duplicates_csv.empty() ? default_duplicates_csv(file) : args.duplicates_csv;
+  if (dup_csv == file) {
+    throw Error(Errc::usage, "--duplicates-csv " + dup_csv + ": that is the sheet being imported");
+  }
   for (const auto& m : args.maps) {
     auto eq = m.rfind('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
@@ -135,6 +179,16 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
   auto& rep = ctx.replica();
   ImportReport r = import_sheet(rep, file, opts);
   bool stopped = r.bad_rows > 0 && !opts.skip_bad;
+  // The possible duplicates within the sheet, for review, once they are in.
+  std::string dup_written, dup_error;
+  if (r.written && !r.possible_duplicates.empty()) {
+    try {
+      write_possible_duplicates_csv(r.possible_duplicates, dup_csv);
+      dup_written = dup_csv;
+    } catch (const Error& e) {
+      dup_error = e.what();
+    }
+  }
   if (ctx.json) {
     json issues = json::array();
     for (const auto& i : r.issues) {
@@ -150,6 +204,14 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
     }
     json map = json::object();
     for (const auto& [h, k] : r.column_map) map[h] = k;
+    json aliased = json::object();
+    for (const auto& [h, k] : r.aliased_columns) aliased[h] = k;
+    json dups = json::array();
+    for (const auto& d : r.possible_duplicates) {
+      dups.push_back({{"line", d.line}, {"code", d.code}, {"name", d.name}, {"key", d.key},
+                      {"value", d.value}, {"other_line", d.other_line},
+                      {"other_code", d.other_code}, {"other_name", d.other_name}});
+    }
     print_json({{"file", file},
                 {"format", r.format},
                 {"sheet", r.sheet},
@@ -168,8 +230,18 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
                 {"changes", changes},
                 {"column_map", map},
                 {"map_remembered", r.map_remembered},
-                {"unknown_columns", r.unknown_columns}},
+                {"unknown_columns", r.unknown_columns},
+                {"header_row", r.header_row},
+                {"header_row_given", r.header_row_given},
+                {"above_header", r.above_header},
+                {"aliased_columns", aliased},
+                {"totals_rows", r.totals_rows},
+                {"blank_rows", r.blank_rows},
+                {"notes", r.notes},
+                {"possible_duplicates", dups},
+                {"duplicates_csv", dup_written.empty() ? json() : json(dup_written)}},
                std::cout);
+    if (!dup_error.empty()) std::cerr << "kehu: warning: " << dup_error << '\n';
   } else {
     if (!r.column_map.empty()) {
       std::cout << (r.map_remembered ? "using the column map remembered for these headers:"
@@ -177,6 +249,31 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
       for (const auto& [h, k] : r.column_map) std::cout << " --map \"" << h << "=" << k << "\"";
       std::cout << '\n';
     }
+    // Which row is the header, and what was skipped around the table.
+    std::cout << "header row " << r.header_row << " (行 " << r.header_row << ")"
+              << (r.header_row_given ? ", as --header-row gave" : "");
+    if (!r.above_header.empty()) {
+      std::cout << "; skipped above it:";
+      for (std::size_t i = 0; i < r.above_header.size(); ++i) {
+        std::cout << (i ? "," : "") << " "
+                  << (r.above_header[i].empty() ? "a blank row" : "\"" + r.above_header[i] + "\"");
+      }
+    }
+    std::cout << '\n';
+    if (!r.aliased_columns.empty()) {
+      const CollectionDef& cust = rep.schema().collection("customers");
+      std::cout << "columns read by their common names:";
+      for (const auto& [h, k] : r.aliased_columns) {
+        const FieldDef* f = cust.find(k);
+        std::cout << " " << h << " -> " << (f ? f->zh + " (" + k + ")" : k) << ";";
+      }
+      std::cout << '\n';
+    }
+    for (std::size_t line : r.totals_rows) {
+      std::cout << "row " << line << " is a totals row (合计), not a customer: skipped\n";
+    }
+    if (r.blank_rows) std::cout << r.blank_rows << " blank rows skipped\n";
+    for (const auto& n : r.notes) std::cout << "note: " << n << '\n';
     for (const auto& c : r.unknown_columns) std::cerr << file << ": column \"" << c << "\" matches no field; not imported (name its field with --map \"" << c << "=FIELD\")\n";
     for (const auto& i : r.issues) std::cerr << file << ":" << i.line << ": " << i.reason << '\n';
     // A dry run lists every update; a real run the rows that need a look.
@@ -213,6 +310,21 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
       std::cout << '\n';
     }
     if (stopped) std::cerr << "fix the bad rows, or import the good ones with --skip-bad\n";
+    if (!stopped && !r.possible_duplicates.empty()) {
+      const auto& d = r.possible_duplicates;
+      std::cout << d.size() << " possible duplicates within the sheet (rows with their own distinct "
+                << "codes), " << (r.written ? "imported" : "would be imported") << "; review them";
+      if (!dup_written.empty()) std::cout << " in " << dup_written << " or";
+      std::cout << " with `kehu customer duplicates`:\n";
+      for (std::size_t i = 0; i < d.size() && i < kImportDuplicatesShown; ++i) {
+        std::cout << "  " << dup_line(d[i]) << '\n';
+      }
+      if (d.size() > kImportDuplicatesShown) {
+        std::cout << "  … and " << d.size() - kImportDuplicatesShown << " more"
+                  << (dup_written.empty() ? "" : " in " + dup_written) << '\n';
+      }
+    }
+    if (!dup_error.empty()) std::cerr << "kehu: warning: " << dup_error << "; the list is above\n";
   }
   return stopped ? 2 : 0;
 }

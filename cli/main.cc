@@ -165,6 +165,8 @@ int main(int argc, char** argv) {
   imp->add_option("--sheet", import_args.sheet, "the worksheet of an .xlsx workbook (default: the first)");
   imp->add_option("--map", import_args.maps, "\"列名=field\": the column 列名 fills field (repeatable; remembered for these headers)");
   imp->add_flag("--force", import_args.force, "import rows that look like duplicates of other customers");
+  imp->add_option("--header-row", import_args.header_row, "the sheet row (1-based) holding the column headers (default: found among the first 10 rows)");
+  imp->add_option("--duplicates-csv", import_args.duplicates_csv, "where to write the possible duplicates found within the sheet (default: SHEET.duplicates.csv beside it)");
   imp->callback([&] { action = [&] { return cmd_import(ctx, file, import_args); }; });
   auto* exp = app.add_subcommand("export", "export customers: .csv (UTF-8 with BOM) or .xlsx (Excel)");
   exp->add_option("FILE", file, "output file")->required();

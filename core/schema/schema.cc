@@ -45,6 +45,11 @@ FieldDef text(const char* key, const char* zh, const char* en, unsigned flags = 
   return make_field(key, zh, en, FieldType::text, flags);
 }
 
+FieldDef with_aliases(FieldDef f, std::vector<std::string> aliases) {
+  f.aliases = std::move(aliases);
+  return f;
+}
+
 FieldDef enumeration(const char* key, const char* zh, const char* en, std::vector<EnumValue> values,
                      unsigned flags = 0) {
   FieldDef f = make_field(key, zh, en, FieldType::enumeration, flags);
@@ -69,7 +74,10 @@ CollectionDef customers() {
           {
               // Derived: the replica assigns C + yyyymm + serial (or a provisional code).
               text("code", "客户编号", "Code", kDerived),
-              text("name", "客户名称", "Name", kRequired),
+              // The aliases are the headers of the common Chinese templates
+              // (客户动态管理表格, 区域客户管理表格, …); README "Sheets as people save them".
+              with_aliases(text("name", "客户名称", "Name", kRequired),
+                           {"公司名称", "单位名称", "客户", "客户名", "企业名称", "公司"}),
               text("industry", "所属行业", "Industry"),
               enumeration("type", "客户类型", "Customer type",
                           {{"potential", "潜在客户", "Potential"},
@@ -85,7 +93,8 @@ CollectionDef customers() {
                            {"won", "成交", "Won"}}),
               text("contact", "联系人", "Contact", kRequired),
               text("title", "联系人职位", "Contact title"),
-              make_field("phone", "联系电话", "Phone", T::phone, kRequired),
+              with_aliases(make_field("phone", "联系电话", "Phone", T::phone, kRequired),
+                           {"手机", "手机号", "手机号码", "电话", "联系方式", "电话号码"}),
               make_field("email", "邮箱", "Email", T::email),
               text("wechat", "微信", "WeChat"),
               enumeration("source", "客户来源", "Source",
@@ -96,11 +105,13 @@ CollectionDef customers() {
                            {"website", "官网咨询", "Website inquiry"},
                            {"repeat", "老客户复购", "Repeat purchase"},
                            {"other", "其他", "Other"}}),
-              text("province", "省份", "Province"),
+              // The region a sheet names (华东, 江苏, …): kept as the province, which
+              // --region filters on.
+              with_aliases(text("province", "省份", "Province"), {"地区", "区域", "所属区域", "省"}),
               text("city", "城市", "City"),
               text("address", "地址", "Address"),
               text("need", "核心需求", "Core need", kRequired),
-              text("owner", "负责人", "Owner"),
+              with_aliases(text("owner", "负责人", "Owner"), {"业务员", "销售", "销售员", "客户经理"}),
               enumeration("status", "合作状态", "Cooperation status",
                           {{"negotiating", "洽谈中", "Negotiating"},
                            {"signed", "已签约", "Signed"},
@@ -289,6 +300,14 @@ const FieldDef* CollectionDef::find(std::string_view key_or_label) const {
     if (f.zh == key_or_label) return &f;
   for (const FieldDef& f : fields)
     if (iequals_ascii(f.en, key_or_label)) return &f;
+  return nullptr;
+}
+
+const FieldDef* CollectionDef::find_header(std::string_view header) const {
+  if (const FieldDef* f = find(header)) return f;
+  for (const FieldDef& f : fields)
+    for (const auto& a : f.aliases)
+      if (a == header) return &f;
   return nullptr;
 }
 

@@ -3,11 +3,17 @@
 #include <algorithm>
 #include <optional>
 
+#include <fstream>
+
+#include "kehu/duplicates.h"
+#include "kehu/error.h"
 #include "kehu/replica.h"
+#include "kehu/text.h"
 
 namespace kehu {
 
-std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const json& customer) {
+std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const json& customer,
+                                                     std::vector<PossibleDuplicate>& possible) {
   std::vector<ImportIssue> issues;
   const std::string code = customer.value("code", "");
   std::optional<Record> existing = code.empty() ? std::nullopt : replica_.find_customer(code);
@@ -51,6 +57,11 @@ std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const jso
       const Seen& s = it->second;
       if (k.kind == "name" && !regions_compatible(s.region, k.region)) continue;
       if (!code.empty() && s.code == code) continue;  // the same customer twice
+      if (!code.empty() && !s.code.empty()) {
+        possible.push_back(
+            {line, code, name, k.kind, k.kind == "name" ? name : k.key, s.line, s.code, s.name});
+        break;
+      }
       issue(k, "line " + std::to_string(s.line) + " " + (s.code.empty() ? "" : s.code + " ") +
                    s.name + ": " + same_what(k.kind, k.kind == "name" ? s.name : k.key));
       break;
@@ -61,6 +72,26 @@ std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const jso
       seen_.emplace(std::make_pair(k.kind, k.key), Seen{k.region, line, code, name});
   }
   return issues;
+}
+
+void write_possible_duplicates_csv(const std::vector<PossibleDuplicate>& dups,
+                                   const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(Errc::io, "cannot write " + path);
+  out << "\xEF\xBB\xBF";  // so that Excel reads UTF-8
+  auto row = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_escape(cells[i]);
+    out << "\r\n";
+  };
+  row({"行号", "客户编号", "客户名称", "重复依据", "相同的值", "疑似重复行号", "疑似重复客户编号",
+       "疑似重复客户名称"});
+  for (const auto& d : dups) {
+    const char* why = d.key == "phone" ? "同一电话" : d.key == "wechat" ? "同一微信" : "名称相近";
+    row({std::to_string(d.line), d.code, d.name, why, d.value, std::to_string(d.other_line),
+         d.other_code, d.other_name});
+  }
+  out.flush();
+  if (!out) throw Error(Errc::io, "cannot write " + path);
 }
 
 }  // namespace kehu

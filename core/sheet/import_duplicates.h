@@ -16,11 +16,16 @@ namespace kehu {
 // Rows whose code the replica has are updates: only keys they add are checked,
 // so re-importing an export flags nothing. Rows are checked in file order; a
 // row is remembered for later rows only when check() found nothing wrong.
+// Two rows that both carry their own code, and different ones, are distinct
+// customers by the sheet's word: a match between them is no issue but a
+// PossibleDuplicate (imported, listed for review).
 class ImportDuplicateCheck {
  public:
   explicit ImportDuplicateCheck(const Replica& replica) : replica_(replica) {}
   // Issues for one good row (stored values), naming the other customer or line.
-  std::vector<ImportIssue> check(std::size_t line, const json& customer);
+  // Matches with earlier rows of distinct own codes go to `possible`.
+  std::vector<ImportIssue> check(std::size_t line, const json& customer,
+                                 std::vector<PossibleDuplicate>& possible);
 
  private:
   struct Seen {

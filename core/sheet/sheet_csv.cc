@@ -20,6 +20,9 @@ namespace {
 
 constexpr const char* kCustomers = "customers";
 constexpr const char* kFollowups = "followups";
+// What a follow-up made from a lone 跟进日期 holds where the sheet has no column.
+constexpr const char* kFollowupPersonUnknown = "未填写";
+constexpr const char* kFollowupDateOnly = "表格导入（原表只有跟进日期）";
 
 // The template's columns in its order. Follow-up columns belong to the follow-up
 // record the row carries; 下次跟进计划/日期 fill both the customer and it.
@@ -47,6 +50,8 @@ struct Column {
   const FieldDef* customer = nullptr;  // customer field it fills
   const FieldDef* followup = nullptr;  // follow-up field it fills
   bool ignored = false;                // 序号 and derived columns: known, not imported
+  bool unknown = false;                // a header that names no field
+  bool alias = false;                  // named by an alias of `customer` (schema.h)
 };
 
 // A custom follow-up field named `name` (key or label), when no customer field
@@ -56,47 +61,189 @@ const FieldDef* custom_followup_field(const Schema& schema, const std::string& n
   return f && f->custom && !schema.collection(kCustomers).find(name) ? f : nullptr;
 }
 
-// `map`: header -> the field name (key or label) it stands for (--map).
-std::vector<Column> map_columns(const Schema& schema, const std::vector<std::string>& header,
-                                const std::map<std::string, std::string>& map,
-                                std::vector<std::string>& unknown) {
+// One header cell; `map`: header -> the field name (key or label) it stands for (--map).
+Column resolve_column(const Schema& schema, const std::string& raw,
+                      const std::map<std::string, std::string>& map) {
   const CollectionDef& cust = schema.collection(kCustomers);
   const CollectionDef& fu = schema.collection(kFollowups);
+  Column c;
+  c.header = trim(raw);
+  std::string name = c.header;
+  if (auto m = map.find(c.header); m != map.end()) {
+    // A mapped column fills the customer field of that name, else the follow-up's.
+    if (const FieldDef* f = cust.find(m->second)) {
+      name = f->zh;
+    } else if (const FieldDef* g = fu.find(m->second)) {
+      name = g->zh;
+      for (const auto& [label, key] : followup_columns()) {
+        if (key == g->key) name = label;
+      }
+    }
+  }
+  if (auto it = followup_columns().find(name); it != followup_columns().end()) {
+    c.followup = fu.find(it->second);
+  } else if (const FieldDef* g = custom_followup_field(schema, name)) {
+    c.followup = g;
+  } else if (name == "序号" || name == "最后跟进日期" || name == "last_followup_at") {
+    c.ignored = true;
+  } else if ((c.customer = cust.find(name)) != nullptr ||
+             (c.customer = cust.find_header(name)) != nullptr) {
+    c.alias = cust.find(name) == nullptr;
+    if (c.customer->key == "next_plan" || c.customer->key == "next_date") {
+      c.followup = fu.find(c.customer->key);
+    }
+  } else {
+    c.unknown = !c.header.empty();
+    c.ignored = true;
+  }
+  return c;
+}
+
+std::vector<Column> map_columns(const Schema& schema, const std::vector<std::string>& header,
+                                const std::map<std::string, std::string>& map,
+                                ImportReport& report) {
   std::vector<Column> cols;
-  for (const auto& raw : header) {
-    Column c;
-    c.header = trim(raw);
-    std::string name = c.header;
-    if (auto m = map.find(c.header); m != map.end()) {
-      // A mapped column fills the customer field of that name, else the follow-up's.
-      if (const FieldDef* f = cust.find(m->second)) {
-        name = f->zh;
-      } else if (const FieldDef* g = fu.find(m->second)) {
-        name = g->zh;
-        for (const auto& [label, key] : followup_columns()) {
-          if (key == g->key) name = label;
-        }
-      }
+  for (const auto& raw : header) cols.push_back(resolve_column(schema, raw, map));
+  // A field two columns name (联系电话 and 手机): the column headed by its key or
+  // label fills it, else the first; the other is reported, not imported.
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    Column& c = cols[i];
+    if (!c.alias || !c.customer) continue;
+    const Column* winner = nullptr;
+    for (std::size_t j = 0; j < cols.size() && !winner; ++j) {
+      const Column& o = cols[j];
+      if (j != i && o.customer == c.customer && (!o.alias || j < i)) winner = &o;
     }
-    if (auto it = followup_columns().find(name); it != followup_columns().end()) {
-      c.followup = fu.find(it->second);
-    } else if (const FieldDef* g = custom_followup_field(schema, name)) {
-      c.followup = g;
-    } else if (name == "序号" || name == "最后跟进日期" || name == "last_followup_at") {
-      c.ignored = true;
-    } else if ((c.customer = cust.find(name)) != nullptr) {
-      if (c.customer->key == "next_plan" || c.customer->key == "next_date") {
-        c.followup = fu.find(c.customer->key);
-      }
-    } else if (!c.header.empty()) {
-      unknown.push_back(c.header);
-      c.ignored = true;
-    } else {
+    if (winner) {
+      report.notes.push_back("column \"" + c.header + "\" not imported: " + c.customer->zh + " (" +
+                             c.customer->key + ") comes from column \"" + winner->header + "\"");
+      c.customer = nullptr;
+      c.followup = nullptr;
+      c.alias = false;
       c.ignored = true;
     }
-    cols.push_back(c);
+  }
+  for (const auto& c : cols) {
+    if (c.unknown) report.unknown_columns.push_back(c.header);
+    if (c.alias) report.aliased_columns.emplace_back(c.header, c.customer->key);
   }
   return cols;
+}
+
+// How many rows from the top may sit above the header (titles, notes, blanks).
+constexpr std::size_t kHeaderSearchRows = 10;
+
+// Whether `cells` look like the header: at least 2 cells name known fields,
+// and one of them is 客户名称 or 客户编号 (by key, label or alias).
+bool looks_like_header(const Schema& schema, const std::vector<std::string>& cells,
+                       const std::map<std::string, std::string>& map) {
+  std::size_t known = 0;
+  bool anchor = false;
+  for (const auto& cell : cells) {
+    Column c = resolve_column(schema, cell, map);
+    if (c.header.empty() || c.unknown) continue;
+    ++known;
+    anchor |= c.customer && (c.customer->key == "name" || c.customer->key == "code");
+  }
+  return known >= 2 && anchor;
+}
+
+bool blank_row(const CsvRow& row) {
+  for (const auto& c : row.cells)
+    if (!trim(c).empty()) return false;
+  return true;
+}
+
+// A data row with nothing in it but its 序号: templates number empty rows ahead.
+bool empty_data_row(const CsvRow& row, const std::vector<Column>& cols) {
+  for (std::size_t i = 0; i < row.cells.size(); ++i) {
+    if (i < cols.size() && cols[i].header == "序号") continue;
+    if (!trim(row.cells[i]).empty()) return false;
+  }
+  return true;
+}
+
+// The index in `rows` of the header row: the one opts.header_row names, else
+// the first that looks like a header in the first rows, else the first.
+std::size_t find_header(const Schema& schema, const std::vector<CsvRow>& rows,
+                        const std::map<std::string, std::string>& map, const ImportOptions& opts,
+                        const std::string& path) {
+  if (opts.header_row > 0) {
+    const std::string given = "--header-row " + std::to_string(opts.header_row);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].line != opts.header_row) continue;
+      if (blank_row(rows[i])) break;
+      return i;
+    }
+    if (opts.header_row > rows.back().line) {
+      throw Error(Errc::usage, given + ": " + path + " has no row " +
+                                   std::to_string(opts.header_row) + " (its last row is " +
+                                   std::to_string(rows.back().line) + ")");
+    }
+    throw Error(Errc::usage, given + ": row " + std::to_string(opts.header_row) + " of " + path +
+                                 " is empty; give the row that holds the column headers");
+  }
+  for (std::size_t i = 0; i < rows.size() && i < kHeaderSearchRows; ++i) {
+    if (looks_like_header(schema, rows[i].cells, map)) return i;
+  }
+  return 0;
+}
+
+// "合计", "合 计", "总计：", "Total", "小计(3家)": the first non-empty cell of a totals row.
+bool is_totals_word(std::string cell) {
+  std::string s;
+  for (std::size_t i = 0; i < cell.size(); ++i) {
+    if (cell[i] == ' ' || cell[i] == '\t') continue;
+    if (cell.compare(i, 3, "\xE3\x80\x80") == 0) {  // U+3000, the full-width space
+      i += 2;
+      continue;
+    }
+    s += static_cast<char>(cell[i] >= 'A' && cell[i] <= 'Z' ? cell[i] - 'A' + 'a' : cell[i]);
+  }
+  for (const char* word : {"合计", "总计", "小计", "total"}) {
+    const std::string w = word;
+    if (s.compare(0, w.size(), w) != 0) continue;
+    std::string rest = s.substr(w.size());
+    if (rest.empty() || rest[0] == ':' || rest[0] == '(' || (rest[0] >= '0' && rest[0] <= '9') ||
+        rest.compare(0, 3, "\xEF\xBC\x9A") == 0 ||  // ：
+        rest.compare(0, 3, "\xEF\xBC\x88") == 0) {  // （
+      return true;
+    }
+  }
+  return false;
+}
+
+// "3", "1,024", "12家", "5 户": a count a totals row puts in the name column.
+bool is_count(const std::string& cell) {
+  std::string s = cell;
+  for (const char* unit : {"家", "个", "户", "位", "条"}) {
+    const std::string u = unit;
+    if (s.size() > u.size() && s.compare(s.size() - u.size(), u.size(), u) == 0) {
+      s = trim(s.substr(0, s.size() - u.size()));
+      break;
+    }
+  }
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || c == ',' || c == '.')) return false;
+  return true;
+}
+
+// A totals row: its first non-empty cell is a totals word, and it has no code
+// or name of its own (a count in the name column is no name).
+bool is_totals_row(const CsvRow& row, const std::vector<Column>& cols) {
+  std::size_t first = row.cells.size();
+  for (std::size_t i = 0; i < row.cells.size() && first == row.cells.size(); ++i) {
+    if (!trim(row.cells[i]).empty()) first = i;
+  }
+  if (first == row.cells.size() || !is_totals_word(trim(row.cells[first]))) return false;
+  for (std::size_t i = 0; i < cols.size() && i < row.cells.size(); ++i) {
+    const FieldDef* f = cols[i].customer;
+    if (i == first || !f || (f->key != "code" && f->key != "name")) continue;
+    const std::string cell = trim(row.cells[i]);
+    if (!cell.empty() && !(f->key == "name" && is_count(cell))) return false;
+  }
+  return true;
 }
 
 struct ParsedRow {
@@ -109,8 +256,10 @@ struct ParsedRow {
 // Validates one row into stored values; collects every bad field. A row whose
 // code `is_update` knows updates that customer: it needs only the code and the
 // cells it changes, so required fields are checked only for new customers.
+// `fill`: follow-up fields the sheet has no column for, set on every follow-up
+// the row makes (person: the row's owner when it has one).
 ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<Column>& cols,
-                    const std::function<bool(const std::string&)>& is_update) {
+                    const std::function<bool(const std::string&)>& is_update, const json& fill) {
   ParsedRow out;
   out.line = row.line;
   bool has_followup = false;
@@ -134,7 +283,14 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
       out.issues.push_back({row.line, c.header, cell, e.what()});
     }
   }
-  if (!has_followup) out.followup = json::object();
+  if (!has_followup) {
+    out.followup = json::object();
+  } else {
+    for (const auto& [k, v] : fill.items()) {
+      if (out.followup.contains(k)) continue;
+      out.followup[k] = k == "person" && out.customer.contains("owner") ? out.customer["owner"] : v;
+    }
+  }
   auto missing = [&](const CollectionDef& coll, const json& values) {
     std::vector<ImportIssue> found;
     for (const auto& f : coll.fields) {
@@ -258,7 +414,21 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   if (rows.empty()) throw Error(Errc::validation, path + ": the sheet is empty (no header row)");
   const Schema& schema = replica.schema();
   const CollectionDef& cust_def = schema.collection(kCustomers);
-  const std::vector<std::string>& header = rows[0].cells;
+  // The column map given now picks the header row too: its columns are known.
+  std::map<std::string, std::string> given_map;
+  for (const auto& [h, f] : opts.map) given_map[trim(h)] = trim(f);
+  const std::size_t head = find_header(schema, rows, given_map, opts, path);
+  report.header_row = rows[head].line;
+  report.header_row_given = opts.header_row > 0;
+  for (std::size_t i = 0; i < head; ++i) {
+    std::string text;
+    for (const auto& c : rows[i].cells) {
+      std::string t = trim(c);
+      if (!t.empty()) text += (text.empty() ? "" : " ") + t;
+    }
+    report.above_header.push_back(text);
+  }
+  const std::vector<std::string>& header = rows[head].cells;
 
   // The column map: given now (remembered unless dry run), or remembered before.
   const std::string map_key = map_meta_key(header);
@@ -281,7 +451,7 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   }
   std::map<std::string, std::string> map(report.column_map.begin(), report.column_map.end());
 
-  std::vector<Column> cols = map_columns(schema, header, map, report.unknown_columns);
+  std::vector<Column> cols = map_columns(schema, header, map, report);
   bool any = false;
   for (const auto& c : cols) any |= (c.customer != nullptr);
   if (!any) {
@@ -289,6 +459,35 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
                 path + ": no column maps to a customer field (header: " +
                     (header.empty() ? "" : header[0]) +
                     " …); name them with --map \"列名=field\"");
+  }
+  // A 跟进日期 column without 跟进人 or 跟进内容 beside it: the follow-up each date
+  // makes gets the missing fields, so that the date is the customer's last
+  // follow-up date instead of every row being refused.
+  json fill = json::object();
+  {
+    std::set<std::string> fu_keys;
+    for (const auto& c : cols)
+      if (c.followup && !c.customer) fu_keys.insert(c.followup->key);
+    if (fu_keys.count("date") && !(fu_keys.count("person") && fu_keys.count("content"))) {
+      if (!fu_keys.count("person")) fill["person"] = kFollowupPersonUnknown;
+      if (!fu_keys.count("content")) fill["content"] = kFollowupDateOnly;
+      const char* missing = fu_keys.count("person")    ? "跟进内容"
+                            : fu_keys.count("content") ? "跟进人"
+                                                       : "跟进人 or 跟进内容";
+      report.notes.push_back(std::string("跟进日期 without a ") + missing +
+                             " column: each date becomes a follow-up (跟进人: the row's 负责人, else " +
+                             kFollowupPersonUnknown + "; 跟进内容: " + kFollowupDateOnly +
+                             "), the customer's last follow-up date");
+    }
+  }
+  // Rows below the header: totals rows at the bottom and rows without any cell
+  // are skipped.
+  std::size_t end = rows.size();
+  while (end > head + 1 &&
+         (empty_data_row(rows[end - 1], cols) || is_totals_row(rows[end - 1], cols))) {
+    --end;
+    if (!empty_data_row(rows[end], cols))
+      report.totals_rows.insert(report.totals_rows.begin(), rows[end].line);
   }
   std::vector<ParsedRow> good;
   good.reserve(rows.size());
@@ -298,11 +497,19 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
     return codes_above.count(code) > 0 || replica.find_customer(code).has_value();
   };
   ImportDuplicateCheck duplicates(replica);  // 查重 (duplicates.h)
-  for (std::size_t i = 1; i < rows.size(); ++i) {
+  for (std::size_t i = head + 1; i < rows.size(); ++i) {
+    if (empty_data_row(rows[i], cols)) {
+      ++report.blank_rows;
+      continue;
+    }
+    if (i >= end) continue;  // a totals row
     ++report.rows;
-    ParsedRow pr = parse_row(schema, rows[i], cols, is_update);
-    if (pr.issues.empty() && opts.check_duplicates) pr.issues = duplicates.check(pr.line, pr.customer);
+    ParsedRow pr = parse_row(schema, rows[i], cols, is_update, fill);
+    std::vector<PossibleDuplicate> possible;
+    if (pr.issues.empty() && opts.check_duplicates)
+      pr.issues = duplicates.check(pr.line, pr.customer, possible);
     if (pr.issues.empty()) {
+      for (auto& p : possible) report.possible_duplicates.push_back(std::move(p));
       if (pr.customer.contains("code")) codes_above.insert(pr.customer["code"].get<std::string>());
       good.push_back(std::move(pr));
     } else {

@@ -45,6 +45,10 @@ struct FieldDef {
   bool custom = false;      // added by an admin (custom_fields.h), not built in
   std::vector<EnumValue> values;  // for enumeration
   std::string ref;                // for reference: the target collection
+  // Other column headers that name this field in the sheets people keep
+  // (公司名称 for 客户名称). Sheet import only (CollectionDef::find_header); a
+  // key or label of any field of the collection wins over an alias.
+  std::vector<std::string> aliases;
 
   const std::string& label(Lang lang) const { return lang == Lang::zh ? zh : en; }
   // Finds an enum value by key, Chinese or English label (case-insensitive for English).
@@ -60,6 +64,9 @@ struct CollectionDef {
 
   // Looks a field up by canonical key, Chinese label or English label. nullptr if none.
   const FieldDef* find(std::string_view key_or_label) const;
+  // A sheet's column header: find(), else the field with `header` among its
+  // aliases. nullptr if none.
+  const FieldDef* find_header(std::string_view header) const;
   // Like find(), but throws Error(validation) naming the collection and the field.
   const FieldDef& field(std::string_view key_or_label) const;
 };

@@ -38,6 +38,21 @@ struct ImportOptions {
   // an earlier row (duplicates.h) are bad rows. `kehu import` turns it on
   // unless --force; library callers choose.
   bool check_duplicates = false;
+  // The sheet row (1-based, as Excel numbers it; a CSV's physical line) that
+  // holds the column headers; 0: find it (see import_csv). A row the sheet does
+  // not have is Error(usage) naming the value.
+  std::size_t header_row = 0;
+};
+
+// Two rows of one sheet that share a phone, WeChat or name key (duplicates.h)
+// but carry distinct codes of their own: both are imported, and listed for review.
+struct PossibleDuplicate {
+  std::size_t line = 0;  // the later row
+  std::string code, name;
+  std::string key;       // "name" | "phone" | "wechat"
+  std::string value;     // the shared phone / WeChat, or the later row's name
+  std::size_t other_line = 0;  // the earlier row
+  std::string other_code, other_name;
 };
 
 // One field a row would change on an existing customer, as displayed text.
@@ -87,7 +102,28 @@ struct ImportReport {
   // an earlier import rather than given now.
   std::vector<std::pair<std::string, std::string>> column_map;
   bool map_remembered = false;
+  // The row taken as the header (1-based sheet row) and whether --header-row
+  // chose it; the text of the rows above it (a title, or "" for a blank row).
+  std::size_t header_row = 1;
+  bool header_row_given = false;
+  std::vector<std::string> above_header;
+  // Columns recognised by a header alias (header -> field key, schema.h aliases).
+  std::vector<std::pair<std::string, std::string>> aliased_columns;
+  std::vector<std::size_t> totals_rows;  // lines of the 合计 rows skipped at the bottom
+  std::size_t blank_rows = 0;            // data rows without any cell (but 序号), skipped
+  // Other things the user should know about the sheet, one sentence each
+  // (a column not imported because another fills its field, follow-ups made
+  // from a 跟进日期 column alone).
+  std::vector<std::string> notes;
+  // Rows with their own distinct codes that look like each other (imported).
+  std::vector<PossibleDuplicate> possible_duplicates;
 };
+
+// Writes `dups` as a CSV a spreadsheet opens (UTF-8 with BOM, Chinese headers:
+// 行号, 客户编号, 客户名称, 重复依据, 相同的值, 疑似重复行号, 疑似重复客户编号,
+// 疑似重复客户名称). Throws Error(io).
+void write_possible_duplicates_csv(const std::vector<PossibleDuplicate>& dups,
+                                   const std::string& path);
 
 enum class SheetFormat { csv, xlsx };
 
@@ -117,7 +153,20 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path);
 // Writes CSV or xlsx by the file's extension.
 std::size_t export_sheet(const Replica& replica, const std::string& path);
 
-// Imports a CSV sheet (UTF-8 with or without BOM, or GB18030). All rows are
+// Imports a CSV sheet (UTF-8 with or without BOM, or GB18030).
+//
+// Sheets as people save them: the header row is the first of the first 10 rows
+// in which at least 2 cells name known fields (a key, label or alias, a --map
+// column) and one of them names 客户名称 or 客户编号; rows above it (a merged
+// title, blank rows) are skipped, and if no row qualifies the first row is the
+// header. Rows without any cell but their 序号 are skipped. Totals rows at the bottom (the
+// first non-empty cell 合计 / 总计 / 小计 / Total, no code or name of their own)
+// are skipped and listed. A sheet with a 跟进日期 column but no 跟进人 or no 跟进内容
+// column still makes follow-ups, with the missing field filled (跟进人: the
+// row's 负责人, else 未填写; 跟进内容: 表格导入（原表只有跟进日期）), so the
+// date becomes the customer's last follow-up date.
+//
+// All rows are
 // written in one transaction, or none: with bad rows and without skip_bad nothing
 // is written. Throws Error(io) if the file cannot be read, Error(validation) if it
 // has no header or no column maps to a customer field.
