@@ -439,11 +439,20 @@ TEST_CASE("fields: a restricted custom field never reaches sales", "[fields]") {
   const kehu::FieldDef* f = wang.replica->schema().collection("customers").find("margin_rate");
   REQUIRE(f != nullptr);
   CHECK(f->restricted);
-  wang.replica->edit(a.code, {{"margin_rate", "50"}});
-  wang.sync();
-  auto rejected = wang.replica->changes_in_state("rejected");
-  REQUIRE(rejected.size() == 1);
-  CHECK_THAT(rejected[0].reason, Catch::Contains("毛利率 (margin_rate) is a restricted field"));
+  // The device refuses it at once (its role is known from the login)…
+  CHECK_THROWS_WITH(wang.replica->edit(a.code, {{"margin_rate", "50"}}),
+                    Catch::Contains("毛利率 (margin_rate) is restricted"));
+  CHECK(wang.replica->pending_changes(0, 10).empty());
+  // …and the server refuses it from any client.
+  Reply pushed = s.post("/v1/push",
+                        {{"changes", json::array({kehu::test::make_change(
+                             kehu::new_uuid(), wang.customer(a.code).id, "update", wang.customer(a.code).rev,
+                             kehu::test::hlc_now(), "dev-wang", 1, {{"margin_rate", {{"old", nullptr}, {"new", 50}}}})})}},
+                        s.login("wang"));
+  REQUIRE(pushed.status == 200);
+  CHECK(pushed.body["results"][0]["status"] == "rejected");
+  CHECK_THAT(pushed.body["results"][0]["error"]["message"].get<std::string>(),
+             Catch::Contains("毛利率 (margin_rate) is a restricted field"));
   root.sync();
   CHECK(root.customer(a.code).fields["margin_rate"] == 37);
 }

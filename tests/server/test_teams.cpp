@@ -156,6 +156,12 @@ TEST_CASE("teams: pushes outside the scope are refused per change, with the reas
   Team t;
   Device wang(t.dir, t.server, "wang");
   CHECK(wang.replica->find_customer(t.c) == std::nullopt);
+  // The device knows wang's role from the login and refuses these at once
+  // (test_refusals.cpp); the server refuses them from a device that does not
+  // know its role (a login older than the role in the replica) all the same.
+  CHECK_THROWS_WITH(wang.replica->edit(t.d, {{"need", "想改公海客户"}}), Catch::Contains("customer pool"));
+  CHECK_THROWS_WITH(wang.replica->edit(t.b, {{"owner", "wang"}}), Catch::Contains("only a manager reassigns"));
+  wang.replica->set_meta("role", "");
   // In scope: applied.
   wang.replica->edit(t.a, {{"need", "MRI 设备"}});
   // A pool customer: read only until claimed.
@@ -187,6 +193,8 @@ TEST_CASE("teams: pushes outside the scope are refused per change, with the reas
   CHECK(zhao.replica->find_customer(t.a).has_value());
   // An auditor writes nothing.
   Device audit(t.dir, t.server, "audit");
+  CHECK_THROWS_WITH(audit.replica->edit(t.a, {{"need", "审计员不能改"}}), Catch::Contains("auditor"));
+  audit.replica->set_meta("role", "");
   audit.replica->edit(t.a, {{"need", "审计员不能改"}});
   CHECK(audit.sync().rejected == 1);
 }
