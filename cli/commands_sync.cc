@@ -262,8 +262,10 @@ int cmd_conflicts(Context& ctx) {
 int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
                          const std::string& keep) {
   ctx.replica().resolve_conflict(code, field, keep);
-  std::cout << (ctx.lang == Lang::zh ? "冲突已解决: " : "resolved: ") << code << " " << field
-            << " (" << keep << ")\n";
+  std::cout << (ctx.lang == Lang::zh ? "冲突已解决: " : "resolved: ") << code << " " << field << " ("
+            << keep << ")"
+            << (ctx.lang == Lang::zh ? "；下次同步后，所有设备上的这个冲突都会关闭\n"
+                                     : "; the next sync closes it on every device\n");
   return 0;
 }
 
