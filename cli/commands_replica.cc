@@ -7,6 +7,7 @@
 #include "kehu/secret_rules.h"
 #include "kehu/sheet.h"
 #include "output.h"
+#include "progress_line.h"
 
 namespace kehu::cli {
 namespace {
@@ -177,7 +178,12 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
   }
   sheet_format(file);  // an unknown extension is a usage error before the replica is opened
   auto& rep = ctx.replica();
-  ImportReport r = import_sheet(rep, file, opts);
+  ImportReport r;
+  {
+    ProgressLine line(ProgressKind::import_rows, ctx.lang == Lang::zh);
+    if (line.enabled()) opts.progress = [&](std::size_t done, std::size_t total) { line.update(done, total); };
+    r = import_sheet(rep, file, opts);
+  }
   bool stopped = r.bad_rows > 0 && !opts.skip_bad;
   // The possible duplicates within the sheet, for review, once they are in.
   std::string dup_written, dup_error;
@@ -331,7 +337,13 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
 
 int cmd_export(Context& ctx, const std::string& file) {
   sheet_format(file);  // an unknown extension is a usage error before anything is written
-  std::size_t n = export_sheet(ctx.replica(), file);
+  std::size_t n = 0;
+  {
+    ProgressLine line(ProgressKind::export_customers, ctx.lang == Lang::zh);
+    RowProgress progress;
+    if (line.enabled()) progress = [&](std::size_t done, std::size_t total) { line.update(done, total); };
+    n = export_sheet(ctx.replica(), file, progress);
+  }
   if (ctx.json) {
     print_json({{"file", file}, {"customers", n}}, std::cout);
   } else {

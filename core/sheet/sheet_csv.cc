@@ -566,8 +566,11 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   // Codes seen earlier in this file count as existing, so a dry run reports the
   // same creates and updates as the real run.
   std::set<std::string> seen_codes;
+  std::size_t done = 0;
   auto run = [&] {
     for (const ParsedRow& pr : good) {
+      if (!opts.dry_run && opts.progress && done > 0) opts.progress(done, good.size());
+      ++done;
       std::string code = pr.customer.value("code", "");
       std::optional<Record> have = code.empty() ? std::nullopt : replica.find_customer(code);
       if (opts.dry_run) {
@@ -613,6 +616,7 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   } else {
     replica.batch([&] {
       run();
+      if (opts.progress && done > 0) opts.progress(done, good.size());
       if (!opts.map.empty()) {
         json j = json::object();
         for (const auto& [h, k] : report.column_map) j[h] = k;
@@ -702,9 +706,9 @@ ImportReport import_sheet(Replica& replica, const std::string& path, const Impor
   return import_csv(replica, path, opts);
 }
 
-std::size_t export_sheet(const Replica& replica, const std::string& path) {
-  if (sheet_format(path) == SheetFormat::xlsx) return export_xlsx(replica, path);
-  return export_csv(replica, path);
+std::size_t export_sheet(const Replica& replica, const std::string& path, const RowProgress& progress) {
+  if (sheet_format(path) == SheetFormat::xlsx) return export_xlsx(replica, path, progress);
+  return export_csv(replica, path, progress);
 }
 
 ImportReport import_csv(Replica& replica, const std::string& path, const ImportOptions& opts) {
@@ -716,7 +720,7 @@ ImportReport import_csv(Replica& replica, const std::string& path, const ImportO
   return sheet::import_rows(replica, path, rows, opts, std::move(report));
 }
 
-std::size_t export_csv(const Replica& replica, const std::string& path) {
+std::size_t export_csv(const Replica& replica, const std::string& path, const RowProgress& progress) {
   sheet::ExportTable t = sheet::build_export(replica);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw Error(Errc::io, "cannot write " + path);
@@ -731,6 +735,7 @@ std::size_t export_csv(const Replica& replica, const std::string& path) {
   std::vector<std::string> header;
   for (const auto& c : t.columns) header.push_back(c.header);
   write_row(header);
+  std::size_t written = 0;
   for (const auto& row : t.rows) {
     std::vector<std::string> cells;
     cells.reserve(row.size());
@@ -746,6 +751,7 @@ std::size_t export_csv(const Replica& replica, const std::string& path) {
       }
     }
     write_row(cells);
+    if (progress) progress(++written, t.rows.size());
   }
   out.flush();
   if (!out) throw Error(Errc::io, "cannot write " + path);

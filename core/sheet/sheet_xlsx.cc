@@ -223,7 +223,7 @@ void add_overdue_colour(lxw_worksheet* ws, lxw_col_t c, const Formats& fmt,
 // One worksheet `name` holding table `t`: bold, frozen header row with autofilter,
 // column widths by display width, typed cells, dropdowns and colours.
 void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const Formats& fmt,
-                 const std::string& path) {
+                 const std::string& path, const RowProgress* progress = nullptr) {
   const std::size_t ncols = t.columns.size();
   const std::size_t nrows = t.rows.size();
   if (nrows + 1 > LXW_ROW_MAX)
@@ -270,6 +270,7 @@ void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const
           path, "header");
   }
   for (std::size_t i = 0; i < nrows; ++i) {
+    if (progress && *progress && i > 0) (*progress)(i, nrows);
     auto r = static_cast<lxw_row_t>(i + 1);
     for (std::size_t j = 0; j < ncols; ++j) {
       const json& v = t.rows[i][j];
@@ -319,7 +320,7 @@ void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const
 
 }  // namespace
 
-std::size_t export_xlsx(const Replica& replica, const std::string& path) {
+std::size_t export_xlsx(const Replica& replica, const std::string& path, const RowProgress& progress) {
   const ExportTable customers = sheet::build_export(replica);
   const ExportTable followups = sheet::build_child_export(replica, "followups");
   const ExportTable orders = sheet::build_child_export(replica, "orders");
@@ -331,12 +332,13 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path) {
   if (!wb) throw Error(Errc::io, "cannot write " + path + ": cannot create the workbook");
   const Formats fmt = add_formats(wb.get());
   // The customers first: import reads the first sheet, so an export re-imports.
-  write_sheet(wb.get(), "客户", customers, fmt, path);
+  write_sheet(wb.get(), "客户", customers, fmt, path, &progress);
   write_sheet(wb.get(), "跟进记录", followups, fmt, path);
   write_sheet(wb.get(), "订单", orders, fmt, path);
   write_sheet(wb.get(), "联系人", contacts, fmt, path);
   lxw_error err = workbook_close(wb.release());
   if (err != LXW_NO_ERROR) throw Error(Errc::io, "cannot write " + path + ": " + lxw_strerror(err));
+  if (progress) progress(customers.rows.size(), customers.rows.size());
   return customers.rows.size();
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,9 @@
 namespace kehu {
 
 class Replica;
+
+// Progress of long sheet work: rows done of total, called as each one is done.
+using RowProgress = std::function<void(std::size_t done, std::size_t total)>;
 
 struct ImportOptions {
   ImportOptions() = default;
@@ -42,6 +46,7 @@ struct ImportOptions {
   // holds the column headers; 0: find it (see import_csv). A row the sheet does
   // not have is Error(usage) naming the value.
   std::size_t header_row = 0;
+  RowProgress progress;  // after each good row is written (not on a dry run)
 };
 
 // Two rows of one sheet that share a phone, WeChat or name key (duplicates.h)
@@ -148,10 +153,10 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
 // 下次跟进日期 before TODAY() red; 订单状态 已交付 green / 已下单, 生产中, 已发货
 // yellow / 已取消 red. import_xlsx reads the first sheet back unchanged.
 // Returns the number of customers.
-std::size_t export_xlsx(const Replica& replica, const std::string& path);
+std::size_t export_xlsx(const Replica& replica, const std::string& path, const RowProgress& progress = {});
 
 // Writes CSV or xlsx by the file's extension.
-std::size_t export_sheet(const Replica& replica, const std::string& path);
+std::size_t export_sheet(const Replica& replica, const std::string& path, const RowProgress& progress = {});
 
 // Imports a CSV sheet (UTF-8 with or without BOM, or GB18030).
 //
@@ -176,6 +181,6 @@ ImportReport import_csv(Replica& replica, const std::string& path, const ImportO
 // template's Chinese headers first, then the other fields; the follow-up columns
 // hold each customer's latest follow-up. import_csv reads it back unchanged.
 // Returns the number of customers written. Throws Error(io).
-std::size_t export_csv(const Replica& replica, const std::string& path);
+std::size_t export_csv(const Replica& replica, const std::string& path, const RowProgress& progress = {});
 
 }  // namespace kehu
