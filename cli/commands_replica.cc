@@ -249,26 +249,31 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
                std::cout);
     if (!dup_error.empty()) std::cerr << "kehu: warning: " << dup_error << '\n';
   } else {
+    const bool zh = ctx.lang == Lang::zh;
+    auto t = [zh](const char* en, const char* cn) { return zh ? cn : en; };
     if (!r.column_map.empty()) {
-      std::cout << (r.map_remembered ? "using the column map remembered for these headers:"
-                                     : (opts.dry_run ? "column map:" : "column map (remembered for these headers):"));
+      std::cout << (r.map_remembered ? t("using the column map remembered for these headers:", "沿用为这些表头记住的列对应:")
+                                     : (opts.dry_run ? t("column map:", "列对应:")
+                                                     : t("column map (remembered for these headers):",
+                                                         "列对应（已为这些表头记住）:")));
       for (const auto& [h, k] : r.column_map) std::cout << " --map \"" << h << "=" << k << "\"";
       std::cout << '\n';
     }
     // Which row is the header, and what was skipped around the table.
-    std::cout << "header row " << r.header_row << " (行 " << r.header_row << ")"
-              << (r.header_row_given ? ", as --header-row gave" : "");
+    std::cout << (zh ? "表头在第 " + std::to_string(r.header_row) + " 行"
+                     : "header row " + std::to_string(r.header_row) + " (行 " + std::to_string(r.header_row) + ")")
+              << (r.header_row_given ? t(", as --header-row gave", "（由 --header-row 指定）") : "");
     if (!r.above_header.empty()) {
-      std::cout << "; skipped above it:";
+      std::cout << t("; skipped above it:", "；跳过其上方:");
       for (std::size_t i = 0; i < r.above_header.size(); ++i) {
         std::cout << (i ? "," : "") << " "
-                  << (r.above_header[i].empty() ? "a blank row" : "\"" + r.above_header[i] + "\"");
+                  << (r.above_header[i].empty() ? std::string(t("a blank row", "空行")) : "\"" + r.above_header[i] + "\"");
       }
     }
     std::cout << '\n';
     if (!r.aliased_columns.empty()) {
       const CollectionDef& cust = rep.schema().collection("customers");
-      std::cout << "columns read by their common names:";
+      std::cout << t("columns read by their common names:", "按常见列名识别的列:");
       for (const auto& [h, k] : r.aliased_columns) {
         const FieldDef* f = cust.find(k);
         std::cout << " " << h << " -> " << (f ? f->zh + " (" + k + ")" : k) << ";";
@@ -276,11 +281,16 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
       std::cout << '\n';
     }
     for (std::size_t line : r.totals_rows) {
-      std::cout << "row " << line << " is a totals row (合计), not a customer: skipped\n";
+      std::cout << (zh ? "第 " + std::to_string(line) + " 行是合计行，不是客户：已跳过\n"
+                       : "row " + std::to_string(line) + " is a totals row (合计), not a customer: skipped\n");
     }
-    if (r.blank_rows) std::cout << r.blank_rows << " blank rows skipped\n";
-    for (const auto& n : r.notes) std::cout << "note: " << n << '\n';
-    for (const auto& c : r.unknown_columns) std::cerr << file << ": column \"" << c << "\" matches no field; not imported (name its field with --map \"" << c << "=FIELD\")\n";
+    if (r.blank_rows) std::cout << r.blank_rows << t(" blank rows skipped\n", " 个空行已跳过\n");
+    for (const auto& n : r.notes) std::cout << t("note: ", "注意: ") << n << '\n';
+    for (const auto& c : r.unknown_columns) {
+      std::cerr << file << (zh ? ": 列 \"" + c + "\" 对应不到任何字段，未导入（用 --map \"" + c + "=字段\" 指定）\n"
+                               : ": column \"" + c + "\" matches no field; not imported (name its field with --map \"" + c +
+                                     "=FIELD\")\n");
+    }
     for (const auto& i : r.issues) std::cerr << file << ":" << i.line << ": " << i.reason << '\n';
     // A dry run lists every update; a real run the rows that need a look.
     for (const auto& c : r.changes) {
@@ -288,25 +298,37 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
       std::ostream& os = opts.dry_run ? std::cout : std::cerr;
       os << file << ":" << c.line << ": " << c.code << ": ";
       if (c.kind == "deleted") {
-        os << "in the recycle bin; row skipped (restore the customer to update it)\n";
+        os << t("in the recycle bin; row skipped (restore the customer to update it)\n",
+                "在回收站中，此行已跳过（恢复该客户后才能更新）\n");
         continue;
       }
-      os << (c.kind == "conflict" ? "conflict: overwrites a local change not yet synced\n" : "update\n");
+      os << (c.kind == "conflict" ? t("conflict: overwrites a local change not yet synced\n", "冲突：会覆盖尚未同步的本地修改\n")
+                                  : t("update\n", "更新\n"));
       for (const auto& f : c.fields) {
         os << "    " << f.field << ": \"" << f.before << "\" -> \"" << f.after << "\""
-           << (f.pending ? " (local change not yet synced)" : "") << '\n';
+           << (f.pending ? t(" (local change not yet synced)", "（本地修改尚未同步）") : "") << '\n';
       }
     }
     std::cout << file << " (";
     if (r.format == "xlsx") {
-      std::cout << "xlsx, sheet \"" << r.sheet << "\"";
+      std::cout << (zh ? "xlsx，工作表 \"" : "xlsx, sheet \"") << r.sheet << "\"";
     } else {
       std::cout << encoding_name(r.encoding);
     }
-    std::cout << "): " << r.rows << " rows, " << r.bad_rows << " bad; ";
+    if (zh) {
+      std::cout << "): " << r.rows << " 行，" << r.bad_rows << " 行有错；";
+    } else {
+      std::cout << "): " << r.rows << " rows, " << r.bad_rows << " bad; ";
+    }
     if (stopped) {
       // import stops before counting what the good rows would do.
-      std::cout << "nothing written\n";
+      std::cout << t("nothing written\n", "什么都没有写入\n");
+    } else if (zh) {
+      std::cout << (r.written ? "" : "试运行，将会：") << "新建 " << r.created << "，更新 " << r.updated << "，不变 "
+                << r.unchanged << "，跟进记录 " << r.followups;
+      if (r.conflicts) std::cout << "，冲突 " << r.conflicts;
+      if (r.skipped_deleted) std::cout << "，在回收站中（跳过）" << r.skipped_deleted;
+      std::cout << '\n';
     } else {
       std::cout << (r.written ? "" : "dry run: would be ") << r.created << " created, "
                 << r.updated << " updated, " << r.unchanged << " unchanged, " << r.followups
@@ -315,22 +337,34 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
       if (r.skipped_deleted) std::cout << ", " << r.skipped_deleted << " in the recycle bin (skipped)";
       std::cout << '\n';
     }
-    if (stopped) std::cerr << "fix the bad rows, or import the good ones with --skip-bad\n";
+    if (stopped) {
+      std::cerr << t("fix the bad rows, or import the good ones with --skip-bad\n",
+                     "请改正有错的行，或用 --skip-bad 只导入正确的行\n");
+    }
     if (!stopped && !r.possible_duplicates.empty()) {
       const auto& d = r.possible_duplicates;
-      std::cout << d.size() << " possible duplicates within the sheet (rows with their own distinct "
-                << "codes), " << (r.written ? "imported" : "would be imported") << "; review them";
-      if (!dup_written.empty()) std::cout << " in " << dup_written << " or";
-      std::cout << " with `kehu customer duplicates`:\n";
+      if (zh) {
+        std::cout << "表内有 " << d.size() << " 对可能重复的客户（各有自己的客户编号），"
+                  << (r.written ? "已导入" : "将会导入") << "；请核对";
+        if (!dup_written.empty()) std::cout << " " << dup_written << " 或";
+        std::cout << "用 `kehu customer duplicates` 查看:\n";
+      } else {
+        std::cout << d.size() << " possible duplicates within the sheet (rows with their own distinct "
+                  << "codes), " << (r.written ? "imported" : "would be imported") << "; review them";
+        if (!dup_written.empty()) std::cout << " in " << dup_written << " or";
+        std::cout << " with `kehu customer duplicates`:\n";
+      }
       for (std::size_t i = 0; i < d.size() && i < kImportDuplicatesShown; ++i) {
         std::cout << "  " << dup_line(d[i]) << '\n';
       }
       if (d.size() > kImportDuplicatesShown) {
-        std::cout << "  … and " << d.size() - kImportDuplicatesShown << " more"
-                  << (dup_written.empty() ? "" : " in " + dup_written) << '\n';
+        std::cout << (zh ? "  … 另有 " : "  … and ") << d.size() - kImportDuplicatesShown << t(" more", " 对")
+                  << (dup_written.empty() ? "" : (zh ? "，见 " : " in ") + dup_written) << '\n';
       }
     }
-    if (!dup_error.empty()) std::cerr << "kehu: warning: " << dup_error << "; the list is above\n";
+    if (!dup_error.empty()) {
+      std::cerr << (zh ? "kehu: 警告: " : "kehu: warning: ") << dup_error << t("; the list is above\n", "；清单见上方\n");
+    }
   }
   return stopped ? 2 : 0;
 }

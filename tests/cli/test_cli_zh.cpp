@@ -1,0 +1,34 @@
+// KEHU_LANG=zh: what `kehu import` reports is in Chinese, through the real binary.
+#include <catch2/catch.hpp>
+
+#include "replica_cli.h"
+
+using Catch::Contains;
+using kehu::test::ReplicaCli;
+using kehu::test::write_bytes;
+
+TEST_CASE("zh: the import summary, its notes and its refusals are in Chinese", "[cli][zh]") {
+  ReplicaCli k;
+  const std::string sheet = k.dir.file("客户表.csv");
+  write_bytes(sheet,
+              "2026年华东区客户管理表,,,\n"
+              "客户名称,联系人,手机,核心需求\n"
+              "甲公司,张三,13800138000,配件\n"
+              "乙公司,李四,13900139000,耗材\n"
+              "合计,,,\n");
+  auto zh = k.ok({"import", sheet}, {{"KEHU_LANG", "zh"}});
+  INFO(zh.describe());
+  CHECK_THAT(zh.out, Contains("表头在第 2 行") && Contains("跳过其上方") && Contains("按常见列名识别的列") &&
+                         Contains("第 5 行是合计行") && Contains("2 行，0 行有错") && Contains("新建 2"));
+  CHECK_THAT(zh.out, !Contains("rows,") && !Contains("created") && !Contains("header row"));
+  // A bad row: the advice is in Chinese too, and nothing is written.
+  const std::string bad = k.dir.file("bad.csv");
+  write_bytes(bad, "客户名称,联系人,联系电话,核心需求\n丙公司,王五,12345,配件\n");
+  auto refused = k.run({"import", bad}, {{"KEHU_LANG", "zh"}});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.out, Contains("什么都没有写入"));
+  CHECK_THAT(refused.err, Contains("--skip-bad 只导入正确的行"));
+  // The same sheet in English says it in English.
+  auto en = k.ok({"import", "--dry-run", "--force", sheet}, {{"KEHU_LANG", "en"}});
+  CHECK_THAT(en.out, Contains("header row 2") && Contains("dry run: would be"));
+}
