@@ -28,6 +28,7 @@ struct ListArgs {
   std::string search, sort;
   std::size_t limit = 0;
   bool deleted = false;
+  bool pinyin = false;                          // --pinyin: text sorts in pinyin order
   std::vector<std::string> tags;                // --tag (repeatable)
   std::optional<std::string> region, owner, stage;
   std::optional<std::int64_t> stale_days;       // --stale DAYS

@@ -150,6 +150,7 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   }
   q.search = args.search;
   q.sort = args.sort;
+  q.pinyin = args.pinyin;
   q.limit = args.limit;
   q.deleted = args.deleted;
   q.tags = args.tags;

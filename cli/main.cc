@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   clist->add_option("--where", list_args.where, "FIELD=VALUE filter (repeatable)");
   clist->add_option("--search", list_args.search, "text in code, name, contact, phone, need or notes");
   clist->add_option("--sort", list_args.sort, "field to sort by; -FIELD for descending");
+  clist->add_flag("--pinyin", list_args.pinyin, "sort text by pinyin (安 < 北 < 张), e.g. --sort name --pinyin");
   clist->add_option("--limit", list_args.limit, "at most this many");
   clist->add_flag("--deleted", list_args.deleted, "list the recycle bin");
   clist->add_option("--tag", list_args.tags, "customers with this tag (repeatable: all must be on it)");

@@ -8,7 +8,7 @@ PKGS=(
   nlohmann-json3-dev libcli11-dev catch2 libcpp-httplib-dev
   sqlcipher
   postgresql libpq-dev
-  libxlsxwriter-dev libzip-dev libexpat1-dev
+  libxlsxwriter-dev libzip-dev libexpat1-dev libicu-dev
   clang libclang-rt-14-dev
   python3
 )

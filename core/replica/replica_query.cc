@@ -4,6 +4,7 @@
 
 #include "customer_filter.h"
 #include "kehu/customer_code.h"
+#include "kehu/collate.h"
 #include "kehu/error.h"
 #include "kehu/text.h"
 #include "replica_impl.h"
@@ -188,11 +189,11 @@ bool has_customer_filters(const ListQuery& q) {
   return !q.tags.empty() || q.region || q.owner || q.stage || q.stale_days;
 }
 
-std::string sort_value(const Record& r, const std::string& key) {
+std::string sort_value(const Record& r, const std::string& key, bool pinyin) {
   if (key == "code") return r.code;
   auto it = r.fields.find(key);
   if (it == r.fields.end()) return std::string();
-  if (it->is_string()) return it->get<std::string>();
+  if (it->is_string()) return pinyin ? pinyin_sort_key(it->get_ref<const std::string&>()) : it->get<std::string>();
   if (it->is_number_integer()) {
     // Zero-padded so integers sort numerically as text (negative values first).
     char buf[32];
@@ -285,7 +286,7 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
   // Each record's sort key is computed once, not once per comparison.
   std::vector<std::pair<std::string, std::size_t>> order;
   order.reserve(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) order.emplace_back(sort_value(out[i], key), i);
+  for (std::size_t i = 0; i < out.size(); ++i) order.emplace_back(sort_value(out[i], key, q.pinyin), i);
   std::stable_sort(order.begin(), order.end(), [desc](const auto& a, const auto& b) {
     return desc ? a.first > b.first : a.first < b.first;
   });

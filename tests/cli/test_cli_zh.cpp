@@ -1,6 +1,7 @@
 // KEHU_LANG=zh: what `kehu import` reports is in Chinese, through the real binary.
 #include <catch2/catch.hpp>
 
+#include "kehu/record.h"
 #include "replica_cli.h"
 
 using Catch::Contains;
@@ -31,4 +32,24 @@ TEST_CASE("zh: the import summary, its notes and its refusals are in Chinese", "
   // The same sheet in English says it in English.
   auto en = k.ok({"import", "--dry-run", "--force", sheet}, {{"KEHU_LANG", "en"}});
   CHECK_THAT(en.out, Contains("header row 2") && Contains("dry run: would be"));
+}
+
+TEST_CASE("zh: customer list --sort name --pinyin orders names by pinyin", "[cli][zh]") {
+  ReplicaCli k;
+  // Code-point order of these four is 北 安 张 李 (U+5317 U+5B89 U+5F20 U+674E);
+  // pinyin order is 安 an, 北 bei, 李 li, 张 zhang.
+  int n = 0;
+  for (const char* name : {"张氏贸易", "李记五金", "安达物流", "北方重工"}) {
+    k.ok({"customer", "add", "--set", std::string("name=") + name, "--set", "contact=王", "--set",
+          "phone=1380013800" + std::to_string(n++), "--set", "need=配件"});
+  }
+  auto names = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--json", "customer", "list", "--sort", "name"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<std::string> out;
+    for (const auto& c : kehu::json::parse(k.ok(args).out)) out.push_back(c["name"].get<std::string>());
+    return out;
+  };
+  CHECK(names({"--pinyin"}) == std::vector<std::string>{"安达物流", "北方重工", "李记五金", "张氏贸易"});
+  CHECK(names({}) == std::vector<std::string>{"北方重工", "安达物流", "张氏贸易", "李记五金"});
 }

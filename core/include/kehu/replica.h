@@ -55,6 +55,7 @@ struct ListQuery {
   std::string parent;      // child records of this customer id
   bool deleted = false;    // list the recycle bin instead of live records
   std::string sort;        // field key; "-key" for descending; default: code / date
+  bool pinyin = false;     // text sorts in pinyin order (安 < 北 < 张), not by code point
   std::size_t limit = 0;   // 0 = all
   // Customers only (Error(usage) for other collections). Values are validated:
   // Error(usage) naming the flag, the value and what is allowed.
