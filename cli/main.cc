@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "suggest.h"
 #include "kehu/error.h"
 
 using namespace kehu;
@@ -329,6 +330,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // A mistyped command or option: name it and suggest the nearest.
+    if (auto said = explain_unknown(app, argc, argv, language_from_environment(/*warn=*/false) == Lang::zh)) {
+      std::cerr << "kehu: " << *said << '\n';
+      return 2;
+    }
     app.exit(e);
     return 2;
   }

@@ -1,0 +1,117 @@
+#include "suggest.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <vector>
+
+namespace kehu::cli {
+namespace {
+
+// The candidate nearest to `word`, if near enough to be a typo: at most 2 edits,
+// and fewer than half of the word.
+std::optional<std::string> nearest(const std::string& word, const std::vector<std::string>& names) {
+  std::optional<std::string> best;
+  std::size_t best_d = 0;
+  for (const auto& n : names) {
+    const std::size_t d = edit_distance(word, n);
+    if (!best || d < best_d) {
+      best = n;
+      best_d = d;
+    }
+  }
+  if (best && best_d <= 2 && best_d * 2 < std::max<std::size_t>(word.size(), 2)) return best;
+  return std::nullopt;
+}
+
+std::vector<std::string> subcommand_names(CLI::App& app) {
+  std::vector<std::string> out;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) out.push_back(sub->get_name());
+  return out;
+}
+
+// The option `name` ("--set") at `level` or any level above it.
+const CLI::Option* find_option(const CLI::App* level, const std::string& name) {
+  for (; level != nullptr; level = level->get_parent()) {
+    if (const CLI::Option* o = level->get_option_no_throw(name)) return o;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> option_names(const CLI::App* level) {
+  std::vector<std::string> out;
+  for (; level != nullptr; level = level->get_parent()) {
+    for (const CLI::Option* o : level->get_options()) {
+      for (const auto& l : o->get_lnames()) out.push_back("--" + l);
+    }
+  }
+  return out;
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  // Optimal string alignment: insertions, deletions, substitutions and swaps of
+  // two neighbours (shwo → show) each cost 1.
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* const* argv, bool zh) {
+  CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return std::nullopt;
+    if (arg.rfind("--", 0) == 0) {
+      const std::string name = arg.substr(0, arg.find('='));
+      const CLI::Option* o = find_option(level, name);
+      if (o == nullptr) {
+        const auto near = nearest(name, option_names(level));
+        std::string path = level == &app ? "kehu" : "kehu " + level->get_name();
+        if (zh) {
+          return "未知选项 '" + name + "'" + (near ? "；您是不是要输入 '" + *near + "'？" : "") + "（见 " + path +
+                 " --help）";
+        }
+        return "unknown option '" + name + "'" + (near ? "; did you mean '" + *near + "'?" : "") + " (see " + path +
+               " --help)";
+      }
+      // Its value is the next word, unless given with '=' or the option is a flag.
+      if (arg.find('=') == std::string::npos && o->get_expected_min() > 0) ++i;
+      continue;
+    }
+    if (arg.rfind('-', 0) == 0) continue;  // a short option: CLI11's message says enough
+    const std::vector<std::string> subs = subcommand_names(*level);
+    if (subs.empty()) return std::nullopt;  // a positional argument of a command
+    if (std::find(subs.begin(), subs.end(), arg) != subs.end()) {
+      level = level->get_subcommand(arg);
+      continue;
+    }
+    // A level with positional arguments of its own may take this word as one.
+    if (!level->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) {
+      return std::nullopt;
+    }
+    const auto near = nearest(arg, subs);
+    if (zh) {
+      return "未知命令 '" + arg + "'" + (near ? "；您是不是要输入 '" + *near + "'？" : "；可用的命令: " + quoted_list(subs));
+    }
+    return "unknown command '" + arg + "'" + (near ? "; did you mean '" + *near + "'?" : "; the commands are: " + quoted_list(subs));
+  }
+  return std::nullopt;
+}
+
+}  // namespace kehu::cli

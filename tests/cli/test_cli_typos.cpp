@@ -1,0 +1,42 @@
+// A mistyped command says what it did not know and suggests the nearest; an
+// unsupported KEHU_LANG says so. Through the real `kehu` binary.
+#include <catch2/catch.hpp>
+
+#include "replica_cli.h"
+
+using Catch::Contains;
+using kehu::test::ReplicaCli;
+
+TEST_CASE("typos: unknown commands and options are named, with the nearest suggested", "[cli][typos]") {
+  ReplicaCli k;
+  auto top = k.run({"custmer", "list"});
+  CHECK(top.exit_code == 2);
+  CHECK_THAT(top.err, Contains("unknown command 'custmer'; did you mean 'customer'?"));
+  auto sub = k.run({"customer", "shwo", "C202612001"});
+  CHECK(sub.exit_code == 2);
+  CHECK_THAT(sub.err, Contains("unknown command 'shwo'; did you mean 'show'?"));
+  auto deep = k.run({"conflicts", "reslove", "C1", "phone", "--keep", "mine"});
+  CHECK(deep.exit_code == 2);
+  CHECK_THAT(deep.err, Contains("did you mean 'resolve'?"));
+  auto opt = k.run({"customer", "list", "--sortt", "name"});
+  CHECK(opt.exit_code == 2);
+  CHECK_THAT(opt.err, Contains("unknown option '--sortt'; did you mean '--sort'?"));
+  // Nothing near: the commands of that level are listed.
+  auto far = k.run({"xyzzy"});
+  CHECK(far.exit_code == 2);
+  CHECK_THAT(far.err, Contains("unknown command 'xyzzy'; the commands are: ") && Contains("customer"));
+  // In Chinese with KEHU_LANG=zh; a correct command still runs.
+  auto zh = k.run({"sycn"}, {{"KEHU_LANG", "zh"}});
+  CHECK_THAT(zh.err, Contains("未知命令 'sycn'；您是不是要输入 'sync'？"));
+  CHECK(k.run({"customer", "list"}).exit_code == 0);
+}
+
+TEST_CASE("typos: an unsupported KEHU_LANG is said, not silently replaced", "[cli][typos]") {
+  ReplicaCli k;
+  auto fr = k.run({"status"}, {{"KEHU_LANG", "fr"}, {"LANG", "C"}, {"LC_ALL", ""}});
+  INFO(fr.describe());
+  CHECK(fr.exit_code == 0);
+  CHECK_THAT(fr.err, Contains("KEHU_LANG=\"fr\" is not supported (zh or en)"));
+  auto en = k.run({"status"}, {{"KEHU_LANG", "en"}});
+  CHECK_THAT(en.err, !Contains("not supported"));
+}
