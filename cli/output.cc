@@ -30,6 +30,29 @@ std::vector<std::string> list_columns(const Schema& schema, const std::string& c
   return keys;
 }
 
+// "1234567.50" → "1,234,567.50": money in tables is read at a glance (sheets,
+// --json and exports keep the plain number).
+std::string group_thousands(const std::string& number) {
+  std::size_t start = !number.empty() && number[0] == '-' ? 1 : 0;
+  std::size_t end = number.find('.');
+  if (end == std::string::npos) end = number.size();
+  for (std::size_t i = start; i < end; ++i) {
+    if (number[i] < '0' || number[i] > '9') return number;  // not a plain number: as it is
+  }
+  std::string out = number.substr(0, start);
+  for (std::size_t i = start; i < end; ++i) {
+    if (i > start && (end - i) % 3 == 0) out += ',';
+    out += number[i];
+  }
+  return out + number.substr(end);
+}
+
+// A stored value as a person reads it in a table.
+std::string shown(const Context& ctx, const FieldDef& f, const json& v) {
+  std::string text = display_value(f, v, ctx.lang);
+  return f.type == FieldType::money ? group_thousands(text) : text;
+}
+
 }  // namespace
 
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
@@ -38,7 +61,7 @@ std::string show_value(const Context& ctx, const std::string& collection, const 
   const CollectionDef* coll = ctx.schema().find(collection);
   const FieldDef* f = coll ? coll->find(key) : nullptr;
   if (!f) return v.is_string() ? v.get<std::string>() : (v.is_null() ? "" : v.dump());
-  return display_value(*f, v, ctx.lang);
+  return shown(ctx, *f, v);
 }
 
 std::vector<std::string> in_schema_order(const std::string& collection,
@@ -92,7 +115,7 @@ void print_record(const Context& ctx, const Record& r, std::ostream& out) {
     if (f.key == "code" || f.key == "customer") continue;
     auto it = r.fields.find(f.key);
     if (it == r.fields.end()) continue;
-    rows.push_back({f.label(ctx.lang), display_value(f, *it, ctx.lang)});
+    rows.push_back({f.label(ctx.lang), shown(ctx, f, *it)});
   }
   rows.push_back({zh ? "版本" : "Rev", std::to_string(r.rev) + (r.pending ? (zh ? " (有未同步修改)" : " (pending changes)") : "")});
   if (r.deleted) rows.push_back({zh ? "状态" : "State", zh ? "在回收站" : "in the recycle bin"});

@@ -686,7 +686,7 @@ TEST_CASE("follow-ups, last follow-up date and orders in fen", "[cli]") {
   for (json o : orders) amounts.insert(o["amount"].get<long long>());
   CHECK(amounts == std::set<long long>{29, 123450});
   // The table shows yuan.
-  CHECK_THAT(k.run({"order", "list", code}).out, Contains("1234.50"));
+  CHECK_THAT(k.run({"order", "list", code}).out, Contains("1,234.50"));
 }
 
 TEST_CASE("a follow-up's next date becomes the customer's, and kehu due reminds of it", "[cli][due]") {

@@ -53,3 +53,18 @@ TEST_CASE("zh: customer list --sort name --pinyin orders names by pinyin", "[cli
   CHECK(names({"--pinyin"}) == std::vector<std::string>{"安达物流", "北方重工", "李记五金", "张氏贸易"});
   CHECK(names({}) == std::vector<std::string>{"北方重工", "安达物流", "张氏贸易", "李记五金"});
 }
+
+TEST_CASE("display: money in tables has thousands separators; --json keeps the number", "[cli][display]") {
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "name=甲公司", "--set", "contact=王", "--set",
+                                 "phone=13800138000", "--set", "need=配件", "--set", "annual_spend=1234567.5"})
+                               .out.substr(0, 10);
+  auto shown = k.ok({"customer", "show", code});
+  INFO(shown.describe());
+  CHECK_THAT(shown.out, Contains("1,234,567.50"));
+  k.ok({"order", "add", code, "--set", "date=2026-12-01", "--set", "amount=12000.5", "--set",
+                      "product=扫描仪"});
+  CHECK_THAT(k.ok({"order", "list", code}).out, Contains("12,000.50"));
+  auto j = kehu::json::parse(k.ok({"--json", "customer", "show", code}).out);
+  CHECK(j["annual_spend"].dump().find(',') == std::string::npos);
+}
