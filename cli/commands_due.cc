@@ -96,15 +96,18 @@ std::vector<DueItem> first(const std::vector<DueItem>& items, std::size_t limit)
   return {items.begin(), items.begin() + static_cast<std::ptrdiff_t>(limit)};
 }
 
+// "Title (N)", then "(none)" when there is nothing; false then.
+bool print_heading(const Context& ctx, const std::string& title, std::size_t n, std::ostream& out) {
+  const bool zh = ctx.lang == Lang::zh;
+  const std::string count = std::to_string(n);
+  out << title << (zh ? "（" + count + "）\n" : " (" + count + ")\n");
+  if (n == 0) out << (zh ? "  （无）\n" : "  (none)\n");
+  return n > 0;
+}
+
 void print_section(const Context& ctx, Section s, const std::string& title,
                    const std::vector<DueItem>& items, std::size_t limit, std::ostream& out) {
-  const bool zh = ctx.lang == Lang::zh;
-  const std::string count = std::to_string(items.size());
-  out << title << (zh ? "（" + count + "）\n" : " (" + count + ")\n");
-  if (items.empty()) {
-    out << (zh ? "  （无）\n" : "  (none)\n");
-    return;
-  }
+  if (!print_heading(ctx, title, items.size(), out)) return;
   print_items(ctx, s, first(items, limit), out);
   print_more(ctx, limit && items.size() > limit ? items.size() - limit : 0, out);
 }
@@ -114,12 +117,7 @@ void print_section(const Context& ctx, Section s, const std::string& title,
 void print_followups(const Context& ctx, const std::string& title, const std::vector<DueItem>& items,
                      std::int64_t days, std::size_t limit, std::ostream& out) {
   const bool zh = ctx.lang == Lang::zh;
-  const std::string count = std::to_string(items.size());
-  out << title << (zh ? "（" + count + "）\n" : " (" + count + ")\n");
-  if (items.empty()) {
-    out << (zh ? "  （无）\n" : "  (none)\n");
-    return;
-  }
+  if (!print_heading(ctx, title, items.size(), out)) return;
   const std::string n = std::to_string(days);
   const std::pair<const char*, std::string> groups[] = {
       {"overdue", zh ? "已逾期" : "Overdue"},

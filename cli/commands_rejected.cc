@@ -8,18 +8,6 @@
 #include "output.h"
 
 namespace kehu::cli {
-namespace {
-
-// The customer a logged change is about: its own code, or its parent's.
-std::string customer_code(const Replica& rep, const Change& c) {
-  auto rec = rep.get(c.record_id);
-  if (!rec) return c.code;
-  if (rec->collection == "customers") return rec->code;
-  auto parent = rep.get(rec->parent);
-  return parent ? parent->code : std::string();
-}
-
-}  // namespace
 
 int cmd_rejected(Context& ctx) {
   auto& rep = ctx.replica();
@@ -32,7 +20,7 @@ int cmd_rejected(Context& ctx) {
         if (fc.old_value != fc.new_value) fields[key] = fc.new_value;
       }
       arr.push_back({{"seq", lc.seq},
-                     {"code", customer_code(rep, lc.change)},
+                     {"code", rep.customer_code_of(lc.change.record_id)},
                      {"collection", lc.change.collection},
                      {"op", op_name(lc.change.op)},
                      {"typed", fields},
@@ -52,7 +40,7 @@ int cmd_rejected(Context& ctx) {
     const Change& c = lc.change;
     bool first = true;
     auto add = [&](const std::string& field, const std::string& typed) {
-      rows.push_back({first ? std::to_string(lc.seq) : "", first ? customer_code(rep, c) : "",
+      rows.push_back({first ? std::to_string(lc.seq) : "", first ? rep.customer_code_of(c.record_id) : "",
                       first ? show_time(ctx, lc.at) : "", field, typed, first ? lc.reason : ""});
       first = false;
     };

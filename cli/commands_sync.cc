@@ -143,11 +143,8 @@ json refusals_json(const std::vector<sync::SyncReport::Refusal>& list) {
 // "C202612001 信用等级 (credit_rating): reason", the fields in the user's language.
 std::string describe_refusal(const Context& ctx, const sync::SyncReport::Refusal& x) {
   std::string fields;
-  const CollectionDef* coll = ctx.schema().find(x.collection);
   for (const auto& key : x.fields) {
-    const FieldDef* f = coll ? coll->find(key) : nullptr;
-    std::string name = f && f->key == key ? (ctx.lang == Lang::zh ? f->zh : f->en) + " (" + key + ")" : key;
-    fields += (fields.empty() ? "" : ", ") + name;
+    fields += (fields.empty() ? "" : ", ") + label_of(ctx, x.collection, key) + " (" + key + ")";
   }
   std::string out = x.code.empty() ? "#" + std::to_string(x.seq) : x.code;
   if (!fields.empty()) out += " " + fields;

@@ -153,6 +153,12 @@ std::optional<Record> Replica::find_customer(std::string_view code_or_id) const 
   return r;
 }
 
+std::string Replica::customer_code_of(std::string_view record_id) const {
+  auto rec = impl_->load(record_id);
+  if (rec && rec->collection != "customers") rec = impl_->load(rec->parent);
+  return rec ? rec->code : std::string();
+}
+
 Record Replica::require(std::string_view id_or_code) const {
   if (auto r = impl_->resolve(id_or_code)) return *r;
   throw Error(Errc::not_found, "no customer or record \"" + std::string(id_or_code) + "\"");

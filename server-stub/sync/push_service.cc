@@ -253,10 +253,13 @@ void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& 
     throw Error(Errc::validation, "a change settles at most " + std::to_string(config::kMaxResolvesPerChange) +
                                       " conflicts, not " + std::to_string(c.resolves.size()));
   }
-  std::map<std::int64_t, json> conflicts_at;  // rev -> that revision's conflicts
+  std::map<std::int64_t, json> conflicts_at;  // rev -> that revision's conflicts, for the revs named
+  for (const ConflictRef& ref : c.resolves) conflicts_at.emplace(ref.rev, json());
   for (const StoredRevision& r : txn.revisions_of(c.record_id)) {
+    auto named = conflicts_at.find(r.rev);
+    if (named == conflicts_at.end()) continue;
     json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_object() && body.contains("conflicts")) conflicts_at[r.rev] = body["conflicts"];
+    if (body.is_object() && body.contains("conflicts")) named->second = body["conflicts"];
   }
   for (const ConflictRef& ref : c.resolves) {
     const FieldDef* f = ref.field == kDeletedField ? nullptr : coll.find(ref.field);
@@ -284,11 +287,16 @@ void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& 
 // move by merge, a revert) meets the same rule, whatever old values the change
 // claims. A new record's first values are its creator's.
 // An update that also sets unprotected fields is split: the protected ones go
-// into the request and leave `c`, the rest applies now. Anything else waits as
-// a whole. Returns the request's id, or nullopt when nothing needs approval.
-std::optional<std::int64_t> protected_request(StoreTxn& txn, const Session& session,
-                                              const sync::RecordState& current, Change& c,
-                                              const std::map<std::string, FieldChange>& applied) {
+// into the request and leave `c`, the rest applies now (`held` names them).
+// Anything else waits as a whole (`held` empty).
+struct HeldForApproval {
+  std::int64_t request = 0;
+  std::vector<std::string> held;
+};
+
+std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& session,
+                                                 const sync::RecordState& current, Change& c,
+                                                 const std::map<std::string, FieldChange>& applied) {
   if (session.role != Role::sales || !current.exists()) return std::nullopt;
   const auto guarded = settings::protected_fields(txn, c.collection);
   auto is_guarded = [&](const std::string& key) {
@@ -312,9 +320,13 @@ std::optional<std::int64_t> protected_request(StoreTxn& txn, const Session& sess
   r.device = c.device;
   r.base_rev = c.base_rev;
   r.fields = field_changes_to_json(asked);
-  if (!rest.empty()) c.fields = std::move(rest);
   r.created_at = now_iso8601();
-  return txn.add_request(r);
+  HeldForApproval out{txn.add_request(r), {}};
+  if (!rest.empty()) {
+    for (const auto& [key, fc] : asked) out.held.push_back(key);
+    c.fields = std::move(rest);
+  }
+  return out;
 }
 
 }  // namespace
@@ -454,20 +466,13 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   }
 
   sync::MergeResult merged = sync::apply_change(current, c, coll);
-  std::optional<std::int64_t> held;  // the request holding the protected part
-  std::vector<std::string> held_fields;
+  std::optional<HeldForApproval> held;  // the request holding the protected part
   if (!trusted) {
-    const auto before_split = c.fields;
     held = protected_request(txn, session, current, c, merged.applied);
-    if (held && c.fields.size() == before_split.size()) {
-      return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", *held}};
+    if (held && held->held.empty()) {
+      return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", held->request}};
     }
-    if (held) {
-      for (const auto& [key, fc] : before_split) {
-        if (!c.fields.count(key) && fc.old_value != fc.new_value) held_fields.push_back(key);
-      }
-      merged = sync::apply_change(current, c, coll);
-    }
+    if (held) merged = sync::apply_change(current, c, coll);  // the unprotected rest
   }
   sync::RecordState& state = merged.state;
   if (!current.exists()) check_required(coll, state.values());
@@ -524,8 +529,8 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   json result = {{"change_id", c.change_id}, {"status", "applied"}, {"rev", state.rev},
                  {"seq", r.seq},             {"code", state.code},  {"conflicts", std::move(conflicts)}};
   if (held) {
-    result["request"] = *held;
-    result["held"] = held_fields;
+    result["request"] = held->request;
+    result["held"] = held->held;
   }
   return result;
 }

@@ -152,6 +152,9 @@ class Replica {
   std::optional<Record> find_customer(std::string_view code_or_id) const;
   // Like find_customer/get but throws Error(not_found) naming what was asked.
   Record require(std::string_view id_or_code) const;
+  // The code of the customer a record is about: its own, or its parent's; empty
+  // for a record this replica does not hold.
+  std::string customer_code_of(std::string_view record_id) const;
   std::vector<Record> list(const ListQuery& q) const;
   // Revisions of a record, newest first: unconfirmed local changes first (rev 0,
   // state pending/rejected), then server revisions. With `field`, only those that

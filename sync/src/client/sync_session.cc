@@ -303,15 +303,9 @@ class Session {
     out.reason = why;
     out.request = lc.request;
     const Change& c = lc.change;
-    out.code = c.code;
     out.collection = c.collection;
-    if (auto rec = rep_.get(c.record_id)) {
-      if (rec->collection == "customers") {
-        out.code = rec->code;
-      } else if (auto parent = rep_.get(rec->parent)) {
-        out.code = parent->code;
-      }
-    }
+    out.code = rep_.customer_code_of(c.record_id);
+    if (out.code.empty()) out.code = c.code;
     for (const auto& [key, fc] : c.fields) {
       if (fc.old_value != fc.new_value) out.fields.push_back(key);
     }
