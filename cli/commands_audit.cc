@@ -113,7 +113,7 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
                                     "字段", "旧值 → 新值", "原因/批准"}
          : std::vector<std::string>{"Time",  "User",      "Customer",      "Record",
                                     "Field", "Old → New", "Cause/approver"};
-  out << render_table(header, rows, 40);
+  out << table(ctx, header, rows, 40);
 }
 
 // A server revision's number as --to-rev names it in messages.
@@ -264,7 +264,7 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev,
   std::cout << (zh ? "已将 " + name + " 恢复到版本 " + std::to_string(to_rev) + "（同步后生效）:\n"
                    : "reverted " + name + " to rev " + std::to_string(to_rev) +
                          " (shared at the next sync):\n");
-  std::cout << render_table(zh ? std::vector<std::string>{"字段", "当前 → 恢复为"}
+  std::cout << table(ctx, zh ? std::vector<std::string>{"字段", "当前 → 恢复为"}
                                : std::vector<std::string>{"Field", "Now → Reverted to"},
                             rows, 60);
   return 0;

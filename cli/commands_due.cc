@@ -80,7 +80,7 @@ void print_items(const Context& ctx, Section s, const std::vector<DueItem>& item
   const std::vector<std::string> header =
       zh ? std::vector<std::string>{"客户编号", "客户名称", "负责人", "日期", "原因"}
          : std::vector<std::string>{"Code", "Name", "Owner", "Date", "Reason"};
-  out << render_table(header, rows, 60);
+  out << table(ctx, header, rows, 60);
 }
 
 // "… and 3 more" under a list cut by --limit.
@@ -244,7 +244,7 @@ int cmd_rules_show(Context& ctx) {
   for (const auto& t : targets) {
     rows.push_back({"target " + t.owner + " " + t.period, cell_text(Cell::of_money(t.amount)), synced});
   }
-  std::cout << render_table(zh ? std::vector<std::string>{"规则", "值", "来源"}
+  std::cout << table(ctx, zh ? std::vector<std::string>{"规则", "值", "来源"}
                                : std::vector<std::string>{"Rule", "Value", "Source"},
                             rows);
   return 0;

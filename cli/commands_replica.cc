@@ -124,7 +124,7 @@ int cmd_status(Context& ctx) {
       {zh ? "客户" : "customers", std::to_string(s.customers)},
       {zh ? "回收站" : "in recycle bin", std::to_string(s.deleted_customers)},
   };
-  std::cout << render_table({zh ? "项目" : "item", zh ? "值" : "value"}, rows);
+  std::cout << table(ctx, {zh ? "项目" : "item", zh ? "值" : "value"}, rows);
   auto list = [&](const std::vector<LoggedChange>& changes, const char* label) {
     for (const auto& c : changes) {
       std::cout << label << (c.change.code.empty() ? c.change.record_id : c.change.code) << " "

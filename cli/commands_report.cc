@@ -63,7 +63,7 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
       for (const auto& c : row) cells.push_back(cell_text(c));
       rows.push_back(std::move(cells));
     }
-    std::cout << '\n' << render_table(header, rows, 60);
+    std::cout << '\n' << table(ctx, header, rows, 60);
   }
   for (const auto& n : report.notes) std::cout << n << '\n';
   const bool zh = ctx.lang == Lang::zh;

@@ -112,7 +112,7 @@ int cmd_schema_list(Context& ctx, const std::string& collection) {
                       zh ? (f.custom ? "自定义" : "内置") : (f.custom ? "custom" : "built-in"), values_text(f)});
     }
   }
-  std::cout << render_table(zh ? std::vector<std::string>{"集合", "键", "标签", "类型", "规则", "来源", "取值"}
+  std::cout << table(ctx, zh ? std::vector<std::string>{"集合", "键", "标签", "类型", "规则", "来源", "取值"}
                                : std::vector<std::string>{"Collection", "Key", "Label", "Type", "Rules", "Source",
                                                           "Values"},
                             rows, 60);

@@ -252,7 +252,7 @@ int cmd_conflicts(Context& ctx) {
   std::vector<std::string> header =
       zh ? std::vector<std::string>{"客户", "字段", "类型", "保留值", "保留方", "落选值", "落选方"}
          : std::vector<std::string>{"Customer", "Field", "Kind", "Kept", "Kept by", "Lost", "Lost by"};
-  std::cout << render_table(header, rows, 40);
+  std::cout << table(ctx, header, rows, 40);
   return 0;
 }
 

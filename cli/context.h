@@ -14,6 +14,7 @@ struct Context {
   std::string key_file;   // --key-file
   bool json = false;      // --json
   bool utc = false;       // --utc: times in UTC instead of the local time zone
+  bool wide = false;      // --wide: tables show every cell whole, whatever the terminal's width
   Lang lang = Lang::en;   // KEHU_LANG, else the locale
 
   // Opens the replica once (asking for the passphrase if needed) and returns it.

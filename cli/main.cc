@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   app.add_option("--db", ctx.db_path, "replica file (default: KEHU_DB or ~/.kehu/replica.db)");
   app.add_option("--key-file", ctx.key_file, "read the passphrase from this file's first line");
   app.add_flag("--json", ctx.json, "print data as JSON");
+  app.add_flag("--wide", ctx.wide, "tables show every cell whole instead of fitting the terminal's width");
   app.add_flag("--utc", ctx.utc, "show times in UTC, not in the local time zone (--json is always UTC)");
   std::function<int()> action;
 

@@ -1,6 +1,10 @@
 #include "output.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <ostream>
@@ -102,6 +106,30 @@ json record_json(const Record& r) {
   return j;
 }
 
+std::size_t terminal_columns() {
+  if (const char* env = std::getenv("COLUMNS"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(env, &end, 10);
+    if (*end == '\0' && n > 0 && n < 100000) return n;
+  }
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 0;
+}
+
+std::string table(const Context& ctx, const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width) {
+  if (ctx.wide) return render_table(header, rows);
+  std::size_t hidden = 0;
+  std::string out = render_table(header, rows, max_cell_width, terminal_columns(), &hidden);
+  if (hidden > 0) {
+    out += ctx.lang == Lang::zh ? "（另有 " + std::to_string(hidden) + " 列未显示，--wide 显示全部）\n"
+                                : "(" + std::to_string(hidden) + " more column" + (hidden == 1 ? "" : "s") +
+                                      " not shown: --wide shows them all)\n";
+  }
+  return out;
+}
+
 void print_json(const json& j, std::ostream& out) {
   out << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
@@ -143,8 +171,8 @@ void print_records(const Context& ctx, const std::vector<Record>& records, std::
     for (const auto& k : keys) row.push_back(show_value(ctx, collection, k, r.fields.value(k, json())));
     rows.push_back(std::move(row));
   }
-  out << render_table(header, rows, 40);
-  out << records.size() << (ctx.lang == Lang::zh ? " 条记录" : " records")
+  out << table(ctx, header, rows, 40);
+  out << records.size() << (ctx.lang == Lang::zh ? " 条记录" : records.size() == 1 ? " record" : " records")
       << (ctx.lang == Lang::zh ? "（* 有未同步修改）" : " (* = pending changes)") << '\n';
 }
 
@@ -235,7 +263,7 @@ void print_history(const Context& ctx, const Record& r,
   }
   std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "修改时间", "作者", "操作", "字段", "旧值 → 新值"}
                                        : std::vector<std::string>{"Rev", "Edited", "Author", "Op", "Field", "Old → New"};
-  out << render_table(header, rows, 60);
+  out << table(ctx, header, rows, 60);
 }
 
 std::string show_time(const Context& ctx, const std::string& iso) {

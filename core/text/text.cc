@@ -421,9 +421,38 @@ std::string truncate_display(std::string_view s, std::size_t width) {
   return std::string(s.substr(0, i)) + "…";
 }
 
+namespace {
+
+// Narrows `widths` so that the columns and their two-space gaps fit in
+// `line_width`. The first column (the code or ID a row is known by) keeps its
+// width; the others may go down to 6 columns each (their own width when less).
+// When even that does not fit, columns are left off from the right. Then a cap
+// on the others is lowered from the widest down until the line fits, so the
+// widest columns give up the most. Returns how many columns are shown.
+std::size_t fit_widths(std::vector<std::size_t>& widths, std::size_t line_width) {
+  constexpr std::size_t kNarrowest = 6;
+  std::vector<std::size_t> floor(widths.size());
+  for (std::size_t j = 0; j < widths.size(); ++j) floor[j] = j == 0 ? widths[0] : std::min(widths[j], kNarrowest);
+  auto line_at = [&](std::size_t n, std::size_t cap) {
+    std::size_t total = 2 * (n - 1);
+    for (std::size_t j = 0; j < n; ++j) total += std::max(floor[j], std::min(widths[j], cap));
+    return total;
+  };
+  std::size_t shown = widths.size();
+  while (shown > 1 && line_at(shown, 0) > line_width) --shown;
+  widths.resize(shown);
+  std::size_t cap = *std::max_element(widths.begin(), widths.end());
+  while (cap > 0 && line_at(shown, cap) > line_width) --cap;
+  for (std::size_t j = 0; j < shown; ++j) widths[j] = std::max(floor[j], std::min(widths[j], cap));
+  return shown;
+}
+
+}  // namespace
+
 std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows,
-                         std::size_t max_cell_width) {
+                         std::size_t max_cell_width, std::size_t max_line_width,
+                         std::size_t* hidden_columns) {
   std::size_t ncols = header.size();
   for (const auto& row : rows) ncols = std::max(ncols, row.size());
 
@@ -437,9 +466,40 @@ std::string render_table(const std::vector<std::string>& header,
     for (const auto& cell : src) line.push_back(table_cell(cell, max_cell_width));
   }
   std::vector<std::size_t> widths(ncols, 0);
-  for (const auto& line : grid) {
-    for (std::size_t j = 0; j < line.size(); ++j) {
-      widths[j] = std::max(widths[j], display_width(line[j]));
+  std::vector<bool> filled(ncols, false);  // a row has something in the column
+  for (std::size_t r = 0; r < grid.size(); ++r) {
+    for (std::size_t j = 0; j < grid[r].size(); ++j) {
+      widths[j] = std::max(widths[j], display_width(grid[r][j]));
+      if (r > 0 && !grid[r][j].empty()) filled[j] = true;
+    }
+  }
+  auto line_width = [&] {
+    std::size_t line = widths.empty() ? 0 : 2 * (widths.size() - 1);
+    for (const std::size_t w : widths) line += w;
+    return line;
+  };
+  if (hidden_columns != nullptr) *hidden_columns = 0;
+  if (max_line_width > 0 && !widths.empty() && line_width() > max_line_width) {
+    // Columns no row fills say nothing here: they go first.
+    std::vector<std::size_t> keep{0};
+    for (std::size_t j = 1; j < ncols; ++j) {
+      if (filled[j] || rows.empty()) keep.push_back(j);
+    }
+    const std::size_t shown = [&] {
+      std::vector<std::size_t> kept;
+      for (const std::size_t j : keep) kept.push_back(widths[j]);
+      widths = std::move(kept);
+      return fit_widths(widths, max_line_width);
+    }();
+    keep.resize(shown);
+    if (hidden_columns != nullptr) *hidden_columns = ncols - shown;
+    ncols = shown;
+    for (auto& cells : grid) {
+      std::vector<std::string> fitted;
+      for (std::size_t k = 0; k < shown; ++k) {
+        fitted.push_back(keep[k] < cells.size() ? truncate_display(cells[keep[k]], widths[k]) : "");
+      }
+      cells = std::move(fitted);
     }
   }
 

@@ -338,6 +338,31 @@ TEST_CASE("render_table separator, short rows and truncation", "[text]") {
   CHECK(lines[3] == "甲");  // missing cells render empty, without trailing spaces
 }
 
+TEST_CASE("render_table fits a line width by narrowing the widest columns first", "[text]") {
+  const std::vector<std::string> header{"编号", "名称", "备注"};
+  const std::vector<std::vector<std::string>> rows{
+      {"C202612001", "上海某某科技有限公司", "first visit went well, call back next week"}, {"C2", "甲", "ok"}};
+  std::size_t hidden = 99;
+  const auto lines = split_lines(kehu::render_table(header, rows, 0, 36, &hidden));
+  REQUIRE(lines.size() == 4);
+  CHECK(hidden == 0);
+  for (const auto& line : lines) CHECK(kehu::display_width(line) <= 36);
+  // The notes column was the widest, so it gave up the most; the first column
+  // (what a row is known by) stays whole.
+  CHECK(lines[2] == "C202612001  上海某某科…  first visi…");
+  CHECK(lines[3] == "C2          甲           ok");
+  // Wide enough: nothing is cut, the same as no limit.
+  CHECK(kehu::render_table(header, rows, 0, 200, &hidden) == kehu::render_table(header, rows));
+  CHECK(hidden == 0);
+  // Too narrow for 6 columns each: columns are left off from the right, and
+  // how many is told.
+  const auto tight = split_lines(kehu::render_table(header, rows, 0, 20, &hidden));
+  CHECK(hidden == 1);
+  CHECK(tight[0] == "编号        名称");
+  CHECK(tight[2] == "C202612001  上海某…");
+  for (const auto& line : tight) CHECK(kehu::display_width(line) <= 20);
+}
+
 TEST_CASE("render_table with no rows prints header and separator", "[text]") {
   CHECK(kehu::render_table({"a", "客户"}, {}) == "a  客户\n-  ----\n");
 }

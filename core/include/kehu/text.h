@@ -60,10 +60,15 @@ std::string truncate_display(std::string_view s, std::size_t width);
 // Renders an aligned text table: a header row, a separator of dashes, then rows.
 // Columns are separated by two spaces and aligned by display width, so Chinese
 // text lines up. Cells wider than max_cell_width are truncated with "…"
-// (0 = no limit). Each line ends with '\n'; no trailing spaces.
+// (0 = no limit). When a line would be wider than max_line_width (0 = no limit),
+// the first column (what a row is known by) stays whole, the widest others are
+// narrowed first, each to no less than 6 columns, and cells cut to fit end with
+// "…"; when even that is too wide, columns are left off from the right and their
+// number goes to *hidden_columns. Each line ends with '\n'; no trailing spaces.
 std::string render_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows,
-                         std::size_t max_cell_width = 0);
+                         std::size_t max_cell_width = 0, std::size_t max_line_width = 0,
+                         std::size_t* hidden_columns = nullptr);
 
 // Trims ASCII whitespace and the ideographic space U+3000 (what Chinese input
 // methods type as a "full-width space") from both ends.
