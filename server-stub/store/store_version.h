@@ -11,7 +11,8 @@ enum class StoreVersion : int {
   v2_scopes = 2,  // user regions and scope versions, settings, claims, change requests
   v3_result_sender = 3,  // results.sender and results.at: a change id belongs to its sender;
                          // code_leases: who holds which serials
-  current = v3_result_sender,
+  v4_request_resolves = 4,  // change_requests.resolves: the conflicts a held change settles
+  current = v4_request_resolves,
 };
 
 }  // namespace kehu::server

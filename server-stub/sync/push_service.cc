@@ -288,7 +288,9 @@ void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& 
 // claims. A new record's first values are its creator's.
 // An update that also sets unprotected fields is split: the protected ones go
 // into the request and leave `c`, the rest applies now (`held` names them).
-// Anything else waits as a whole (`held` empty).
+// Anything else waits as a whole (`held` empty). The conflicts the change
+// settles go with the values that settle them: those of held fields (all of
+// them when the whole change waits) are settled when the request is approved.
 struct HeldForApproval {
   std::int64_t request = 0;
   std::vector<std::string> held;
@@ -321,6 +323,11 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   r.base_rev = c.base_rev;
   r.fields = field_changes_to_json(asked);
   r.created_at = now_iso8601();
+  std::vector<ConflictRef> settled_now;
+  for (ConflictRef& ref : c.resolves) {
+    (rest.empty() || asked.count(ref.field) ? r.resolves : settled_now).push_back(std::move(ref));
+  }
+  c.resolves = std::move(settled_now);
   HeldForApproval out{txn.add_request(r), {}};
   if (!rest.empty()) {
     for (const auto& [key, fc] : asked) out.held.push_back(key);

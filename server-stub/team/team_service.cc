@@ -105,7 +105,7 @@ json request_json(const ChangeRequest& r, const std::string& customer_code) {
           {"collection", r.collection}, {"customer", customer_code}, {"requester", r.requester},
           {"fields", r.fields},   {"status", r.status},         {"created_at", r.created_at},
           {"decided_by", r.decided_by}, {"decided_at", r.decided_at}, {"reason", r.reason},
-          {"seq", r.seq}};
+          {"seq", r.seq}, {"resolves", resolves_to_json(r.resolves)}};
 }
 
 json TeamService::claim(const Session& session, const std::string& code) {
@@ -248,6 +248,7 @@ json TeamService::approve(const Session& session, std::int64_t id) {
     auto it = values.find(key);
     c.fields[key] = FieldChange{it == values.end() ? json() : *it, fc.new_value};
   }
+  c.resolves = r.resolves;
   c.cause = "approved change request #" + std::to_string(id);
   c.approved_by = session.user;
   const Session requester{r.requester, Role::sales, r.device, {}, 0};

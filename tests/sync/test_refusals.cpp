@@ -4,6 +4,8 @@
 // waits for approval without holding back the rest of its edit. Real
 // kehu-server, real replicas, the real `kehu` binary.
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 
 #include "device.h"
 #include "server_fixture.h"
@@ -156,4 +158,45 @@ TEST_CASE("refusals: a refused edit re-applied in another form goes through", "[
   auto hist = wang.kehu({"history", s.owned, "--field", "stage"});
   INFO(hist.describe());
   CHECK(hist.out.find("approved by zhao") != std::string::npos);
+}
+
+TEST_CASE("refusals: a settling that waits for approval closes the conflict everywhere once approved",
+          "[sync][refusals][conflicts]") {
+  Shop s;
+  Device wang(s.dir, s.server, "wang");
+  // wang and the admin set the stage at once; the admin's later edit is kept.
+  wang.replica->edit(s.owned, {{"stage", "needs"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  s.root.replica->edit(s.owned, {{"stage", "contract"}});
+  s.root.sync();
+  wang.sync();
+  s.root.sync();
+  for (Device* d : {&wang, &s.root}) REQUIRE(json::parse(d->kehu({"--json", "conflicts"}).out).size() == 1);
+
+  // The stage becomes protected; wang settles the conflict for his own value,
+  // so the whole settling waits for a manager.
+  REQUIRE(run_server_command({"schema", "protect", "customers", "stage", "--data", s.server.data_dir()}).exit_code == 0);
+  auto res = wang.kehu({"conflicts", "resolve", s.owned, "stage", "--keep", "mine"});
+  INFO(res.describe());
+  REQUIRE(res.exit_code == 0);
+  auto first = wang.kehu({"sync"});
+  INFO(first.describe());
+  CHECK(first.out.find("1 change awaits a manager's approval") != std::string::npos);
+  s.root.sync();
+  CHECK(json::parse(s.root.kehu({"--json", "conflicts"}).out).size() == 1);  // not settled yet
+  CHECK(s.root.customer(s.owned).fields["stage"] == "contract");
+
+  Device zhao(s.dir, s.server, "zhao");
+  json requests = json::parse(zhao.kehu({"--json", "approvals"}).out);
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0]["resolves"][0]["field"] == "stage");
+  REQUIRE(zhao.kehu({"approve", requests[0]["id"].dump()}).exit_code == 0);
+  wang.sync();
+  s.root.sync();
+  Device fresh(s.dir, s.server, "root", true, "root-new-phone");
+  for (Device* d : {&wang, &s.root, &fresh}) {
+    INFO(d->path);
+    CHECK(json::parse(d->kehu({"--json", "conflicts"}).out).empty());
+    CHECK(d->customer(s.owned).fields["stage"] == "needs");
+  }
 }

@@ -77,6 +77,11 @@ CREATE TABLE code_leases(
 CREATE INDEX code_leases_by_holder ON code_leases(holder, device, month);
 )sql";
 
+// Layout v4 (as in SQLite): the conflicts a change held for approval settles.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE change_requests ADD COLUMN resolves TEXT NOT NULL DEFAULT '[]';
+)sql";
+
 // PostgreSQL 11 brought EXECUTE FUNCTION in triggers; 10 identity columns.
 constexpr int kMinServerVersion = 110000;
 
@@ -145,6 +150,8 @@ bool PostgresStore::initialise(const std::string& url) {
     c.exec(kSchemaV2, "migrate to layout v2");
   if (version < static_cast<int>(StoreVersion::v3_result_sender))
     c.exec(kSchemaV3, "migrate to layout v3");
+  if (version < static_cast<int>(StoreVersion::v4_request_resolves))
+    c.exec(kSchemaV4, "migrate to layout v4");
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;
   p.text(std::to_string(static_cast<int>(StoreVersion::current)));

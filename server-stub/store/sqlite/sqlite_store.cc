@@ -73,6 +73,12 @@ CREATE TABLE code_leases(
 CREATE INDEX code_leases_by_holder ON code_leases(holder, device, month);
 )sql";
 
+// Layout v4: the conflicts a change held for approval settles (JSON array of
+// {"rev", "field"}), written with its values when it is approved.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE change_requests ADD COLUMN resolves TEXT NOT NULL DEFAULT '[]';
+)sql";
+
 // The file's layout version: 0 for an empty file. Throws Error(storage) for a
 // file with tables but no Kehu metadata.
 int stored_version(db::Database& db) {
@@ -127,6 +133,9 @@ bool SqliteStore::initialise(const std::string& path) {
   }
   if (version < static_cast<int>(StoreVersion::v3_result_sender)) {
     db.exec(kSchemaV3);
+  }
+  if (version < static_cast<int>(StoreVersion::v4_request_resolves)) {
+    db.exec(kSchemaV4);
   }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");
