@@ -268,11 +268,18 @@ void print_history(const Context& ctx, const Record& r,
 
 std::string show_time(const Context& ctx, const std::string& iso) {
   std::tm tm{};
-  char z = 0;
-  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z') {
+  int end = 0;
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &end) != 6) {
     return iso;
   }
+  // Whole seconds, or a fraction (a device's clock: 01:55:26.923Z); then Z.
+  std::size_t rest = static_cast<std::size_t>(end);
+  if (rest < iso.size() && iso[rest] == '.') {
+    ++rest;
+    while (rest < iso.size() && iso[rest] >= '0' && iso[rest] <= '9') ++rest;
+  }
+  if (rest + 1 != iso.size() || iso[rest] != 'Z') return iso;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   const std::time_t t = timegm(&tm);

@@ -45,8 +45,8 @@ std::string label_of(const Context& ctx, const std::string& collection, const st
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v);
 // A time for people: "2026-12-04 19:31" in the local time zone, or
-// "2026-12-04 11:31 UTC" with --utc. `iso` is YYYY-MM-DDTHH:MM:SSZ (as the server
-// and the log keep it); anything else is shown as it is.
+// "2026-12-04 11:31 UTC" with --utc. `iso` is YYYY-MM-DDTHH:MM:SS[.fff]Z (as the
+// server, the log and a device's clock keep it); anything else is shown as it is.
 std::string show_time(const Context& ctx, const std::string& iso);
 // The wall-clock time of a hybrid clock reading (when a device made an edit).
 std::string show_hlc_time(const Context& ctx, std::int64_t hlc);
