@@ -34,6 +34,7 @@ void apply_environment(Context& ctx) {
     ctx.db_path = dir + "/replica.db";
   }
   ctx.lang = language_from_environment(/*warn=*/true);
+  set_message_lang(ctx.lang);
 }
 
 Lang language_from_environment(bool warn) {

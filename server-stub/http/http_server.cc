@@ -13,6 +13,7 @@
 #include "guarded_server.h"
 #include "http_errors.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "server_config.h"
 #include "tls_files.h"
 
@@ -211,6 +212,8 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_log = RequestLog{std::chrono::steady_clock::now(), true, {}};
     t_session.reset();
+    // Messages for people in this request's answer are in the language it asks for.
+    set_message_lang(lang_from_accept_language(req.get_header_value("Accept-Language")));
     if (refuse_before_body(req, res)) return httplib::Server::HandlerResponse::Handled;
     // cpp-httplib 0.11 prefers brotli when a client offers it, at quality 11: about
     // 1 s of CPU per 800 KB pull page, against ~20 ms for gzip. Offer only gzip.

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kehu/lang.h"
+
 namespace kehu {
 
 enum class FieldType { text, integer, money, date, datetime, enumeration, tags, phone, email, reference };
@@ -31,8 +33,6 @@ struct EnumValue {
   std::string zh;   // 意向客户
   std::string en;   // Intention
 };
-
-enum class Lang { zh, en };
 
 struct FieldDef {
   std::string key;

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "tls_peer.h"
 
 namespace kehu::sync {
@@ -91,6 +92,8 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
   };
   add_header("Content-Type: application/json");
   add_header("Accept: application/json");
+  // The server's messages (refusals, errors) come back in the user's language.
+  add_header(message_lang() == Lang::zh ? "Accept-Language: zh-CN, en;q=0.5" : "Accept-Language: en");
   if (!token_.empty()) add_header("Authorization: Bearer " + token_);
   check_curl(curl_easy_setopt(h, CURLOPT_URL, url.c_str()), "URL");
   check_curl(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()), "HTTPHEADER");

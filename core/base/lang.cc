@@ -1,0 +1,58 @@
+#include "kehu/lang.h"
+
+#include <cstdlib>
+#include <string_view>
+
+namespace kehu {
+namespace {
+
+thread_local Lang t_lang = Lang::en;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+// The q-value of one Accept-Language item ("zh-CN;q=0.8"), 1 when absent.
+double quality(std::string_view params) {
+  auto at = params.find("q=");
+  if (at == std::string_view::npos) return 1.0;
+  std::string q(params.substr(at + 2));
+  char* end = nullptr;
+  double v = std::strtod(q.c_str(), &end);
+  return (end == q.c_str() || v < 0 || v > 1) ? 0.0 : v;
+}
+
+}  // namespace
+
+Lang message_lang() noexcept { return t_lang; }
+void set_message_lang(Lang lang) noexcept { t_lang = lang; }
+
+Lang lang_from_accept_language(const std::string& header) {
+  double zh = -1, en = -1;
+  std::string_view rest(header);
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    auto semi = item.find(';');
+    std::string_view tag = trim(item.substr(0, semi));
+    double q = semi == std::string_view::npos ? 1.0 : quality(item.substr(semi + 1));
+    if (starts_with_nocase(tag, "zh") && q > zh) zh = q;
+    if (starts_with_nocase(tag, "en") && q > en) en = q;
+  }
+  return zh > 0 && zh >= en ? Lang::zh : Lang::en;
+}
+
+}  // namespace kehu
