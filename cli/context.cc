@@ -20,8 +20,6 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
-bool starts_with_zh(const std::string& s) { return s.rfind("zh", 0) == 0; }
-
 }  // namespace
 
 void apply_environment(Context& ctx) {
@@ -33,26 +31,8 @@ void apply_environment(Context& ctx) {
     ::mkdir(dir.c_str(), 0700);
     ctx.db_path = dir + "/replica.db";
   }
-  ctx.lang = language_from_environment(/*warn=*/true);
+  ctx.lang = lang_from_environment(/*warn=*/true);
   set_message_lang(ctx.lang);
-}
-
-Lang language_from_environment(bool warn) {
-  std::string locale = env("LC_ALL");
-  if (locale.empty()) locale = env("LC_MESSAGES");
-  if (locale.empty()) locale = env("LANG");
-  const Lang from_locale = starts_with_zh(locale) ? Lang::zh : Lang::en;
-  const std::string chosen = env("KEHU_LANG");
-  if (chosen.empty()) return from_locale;
-  if (starts_with_zh(chosen)) return Lang::zh;
-  if (chosen.rfind("en", 0) == 0) return Lang::en;
-  // Said, not silently ignored: the user asked for a language Kehu does not have.
-  if (warn) {
-    std::cerr << (from_locale == Lang::zh
-                      ? "kehu: 不支持 KEHU_LANG=\"" + chosen + "\"（只支持 zh 或 en）；按系统语言显示中文\n"
-                      : "kehu: KEHU_LANG=\"" + chosen + "\" is not supported (zh or en); showing English, as the locale says\n");
-  }
-  return from_locale;
 }
 
 std::string prompt_secret(const char* prompt) {

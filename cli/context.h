@@ -29,11 +29,9 @@ struct Context {
   std::unique_ptr<Replica> replica_;
 };
 
-// Resolves the defaults from the environment (KEHU_DB, KEHU_LANG, LANG/LC_ALL).
+// Resolves the defaults from the environment (KEHU_DB; the language by
+// lang_from_environment, which also becomes the message language).
 void apply_environment(Context& ctx);
-// KEHU_LANG (zh or en), else the locale's language. A KEHU_LANG that is neither
-// falls back to the locale, with a warning on stderr when `warn`.
-Lang language_from_environment(bool warn);
 
 // Reads a line from the terminal without echo (termios). Throws Error(usage)
 // when there is no terminal to ask on.

@@ -332,7 +332,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // A mistyped command or option: name it and suggest the nearest.
-    if (auto said = explain_unknown(app, argc, argv, language_from_environment(/*warn=*/false) == Lang::zh)) {
+    if (auto said = explain_unknown(app, argc, argv, lang_from_environment(/*warn=*/false) == Lang::zh)) {
       std::cerr << "kehu: " << *said << '\n';
       return 2;
     }

@@ -45,6 +45,7 @@
 #include "auth_settings.h"
 #include "http_server.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/record.h"
 #include "password_prompt.h"
 #include "schema_service.h"
@@ -465,6 +466,9 @@ int main(int argc, char** argv) {
   umask(077);
   try {
     kehu::set_today_from_env();
+    // The operator's language for this command's messages; `serve` answers each
+    // request in the language that request asks for.
+    kehu::set_message_lang(kehu::lang_from_environment(/*warn=*/true));
     return kehu::server::run(argc, argv);
   } catch (const kehu::Error& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());

@@ -1,6 +1,7 @@
 #include "kehu/lang.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <string_view>
 
 namespace kehu {
@@ -34,7 +35,31 @@ double quality(std::string_view params) {
   return (end == q.c_str() || v < 0 || v > 1) ? 0.0 : v;
 }
 
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+bool starts_with_zh(const std::string& s) { return s.rfind("zh", 0) == 0; }
+
 }  // namespace
+
+Lang lang_from_environment(bool warn) {
+  std::string locale = env("LC_ALL");
+  if (locale.empty()) locale = env("LC_MESSAGES");
+  if (locale.empty()) locale = env("LANG");
+  const Lang from_locale = starts_with_zh(locale) ? Lang::zh : Lang::en;
+  const std::string chosen = env("KEHU_LANG");
+  if (chosen.empty()) return from_locale;
+  if (starts_with_zh(chosen)) return Lang::zh;
+  if (chosen.rfind("en", 0) == 0) return Lang::en;
+  if (warn) {
+    std::cerr << (from_locale == Lang::zh
+                      ? "kehu: 不支持 KEHU_LANG=\"" + chosen + "\"（只支持 zh 或 en）；按系统语言显示中文\n"
+                      : "kehu: KEHU_LANG=\"" + chosen + "\" is not supported (zh or en); showing English, as the locale says\n");
+  }
+  return from_locale;
+}
 
 Lang message_lang() noexcept { return t_lang; }
 void set_message_lang(Lang lang) noexcept { t_lang = lang; }

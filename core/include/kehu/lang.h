@@ -37,6 +37,11 @@ class MessageLangScope {
   Lang old_;
 };
 
+// The language of a program run by a person: KEHU_LANG (zh or en), else the
+// locale's (LC_ALL, LC_MESSAGES, LANG). A KEHU_LANG that is neither falls back
+// to the locale and is said on stderr when `warn`, not silently ignored.
+Lang lang_from_environment(bool warn);
+
 // The language an HTTP Accept-Language header asks for: zh when Chinese is
 // asked for at least as strongly as English (by q-value), else en.
 Lang lang_from_accept_language(const std::string& header);
