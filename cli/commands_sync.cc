@@ -26,11 +26,16 @@ namespace {
 // and not reported as an untrusted server.
 void check_ca_file(const std::string& path, Errc code, const std::string& what, const std::string& fix) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(code, what + " " + path + ": cannot read it (" + std::strerror(errno) + ")" + fix);
+  if (!in) {
+    const std::string why = std::strerror(errno);
+    throw Error(code, tr(what + " " + path + ": cannot read it (" + why + ")" + fix,
+                         what + " " + path + "：无法读取（" + why + "）" + fix));
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (text.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    throw Error(code, what + " " + path + ": no PEM certificate in it (expected \"-----BEGIN CERTIFICATE-----\")" + fix);
+    throw Error(code, tr(what + " " + path + ": no PEM certificate in it (expected \"-----BEGIN CERTIFICATE-----\")" + fix,
+                         what + " " + path + "：里面没有 PEM 证书（应有“-----BEGIN CERTIFICATE-----”）" + fix));
   }
 }
 
@@ -38,10 +43,11 @@ void check_ca_file(const std::string& path, Errc code, const std::string& what, 
 std::string secret(const char* var, const std::string& prompt) {
   if (const char* v = std::getenv(var); v && *v) return v;
   try {
-    return prompt_secret(prompt.c_str());
+    return prompt_secret(prompt);
   } catch (const Error& e) {
     if (e.code() != Errc::usage) throw;
-    throw Error(Errc::usage, "no terminal to ask for the " + prompt + ": set " + var);
+    throw Error(Errc::usage, tr("no terminal to ask for the " + prompt + ": set " + var,
+                                "没有终端可以输入" + prompt + "：请设置 " + var));
   }
 }
 
@@ -59,8 +65,8 @@ sync::SyncOptions net_options(Context& ctx, const NetArgs& net, bool login) {
     check_ca_file(o.http.ca_file, Errc::usage, "--ca-file", "");
   } else if (!login) {
     if (std::string remembered = ctx.replica().meta("ca_file"); !remembered.empty()) {
-      check_ca_file(remembered, Errc::io, "the CA file remembered at login,",
-                    "; put it back, or log in again with --ca-file");
+      check_ca_file(remembered, Errc::io, tr("the CA file remembered at login,", "登录时记下的 CA 文件"),
+                    tr("; put it back, or log in again with --ca-file", "；请把它放回原处，或用 --ca-file 重新登录"));
       o.http.ca_file = remembered;
     }
   }
@@ -80,9 +86,9 @@ sync::SyncOptions net_options(Context& ctx, const NetArgs& net, bool login) {
 int cmd_login(Context& ctx, const std::string& server, const std::string& user, const NetArgs& net) {
   auto& rep = ctx.replica();
   auto opts = net_options(ctx, net, /*login=*/true);
-  const std::string password = secret("KEHU_PASSWORD", "password for " + user);
+  const std::string password = secret("KEHU_PASSWORD", tr("password for " + user, user + " 的密码"));
   sync::login(rep, server, user, password, opts);
-  std::cout << (ctx.lang == Lang::zh ? "已登录 " : "logged in to ") << server << " as " << user << '\n';
+  std::cout << tr("logged in to " + server + " as " + user, "已用 " + user + " 登录 " + server) << '\n';
   return 0;
 }
 
@@ -105,17 +111,18 @@ int cmd_passwd(Context& ctx, const NetArgs& net) {
   auto& rep = ctx.replica();
   const std::string user = rep.meta("user");
   if (user.empty() || rep.meta("token").empty()) {
-    throw Error(Errc::unauthorized, "not logged in: run `kehu login --server URL --user NAME` first");
+    throw Error(Errc::unauthorized, tr("not logged in: run `kehu login --server URL --user NAME` first",
+                                       "还没有登录：请先运行 `kehu login --server URL --user NAME`"));
   }
   auto opts = net_options(ctx, net);
-  const std::string current = secret("KEHU_PASSWORD", "current password of " + user);
+  const std::string current = secret("KEHU_PASSWORD", tr("current password of " + user, user + " 的当前密码"));
   std::string next;
   if (const char* v = std::getenv("KEHU_NEW_PASSWORD"); v && *v) {
     next = v;
   } else {
-    next = secret("KEHU_NEW_PASSWORD", "new password of " + user);
-    if (secret("KEHU_NEW_PASSWORD", "new password again") != next) {
-      throw Error(Errc::usage, "the two new passwords differ; nothing was changed");
+    next = secret("KEHU_NEW_PASSWORD", tr("new password of " + user, user + " 的新密码"));
+    if (secret("KEHU_NEW_PASSWORD", tr("new password again", "再输入一次新密码")) != next) {
+      throw Error(Errc::usage, tr("the two new passwords differ; nothing was changed", "两次输入的新密码不一样；密码没有修改"));
     }
   }
   // The server checks it too; checking here first saves a round trip and answers
@@ -148,7 +155,7 @@ std::string describe_refusal(const Context& ctx, const sync::SyncReport::Refusal
   }
   std::string out = x.code.empty() ? "#" + std::to_string(x.seq) : x.code;
   if (!fields.empty()) out += " " + fields;
-  return out + ": " + x.reason;
+  return out + tr(": ", "：") + x.reason;
 }
 
 }  // namespace
@@ -245,7 +252,9 @@ int cmd_conflicts(Context& ctx) {
     auto show = [&](const json& v) {
       return f ? display_value(*f, v, ctx.lang) : (v.is_null() ? "" : v.dump());
     };
-    rows.push_back({oc.code, label_of(ctx, coll, c.field), c.kind, show(c.kept),
+    const std::string kind = c.kind == "delete_edit" ? tr("deleted while edited", "删除与修改冲突")
+                                                      : tr("both edited", "双方都修改了");
+    rows.push_back({oc.code, label_of(ctx, coll, c.field), kind, show(c.kept),
                     c.kept_author + " " + show_hlc_time(ctx, c.kept_hlc), show(c.lost),
                     c.lost_author + " " + show_hlc_time(ctx, c.lost_hlc)});
   }
@@ -259,7 +268,7 @@ int cmd_conflicts(Context& ctx) {
 int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
                          const std::string& keep) {
   ctx.replica().resolve_conflict(code, field, keep);
-  std::cout << (ctx.lang == Lang::zh ? "冲突已解决: " : "resolved: ") << code << " " << field << " ("
+  std::cout << (ctx.lang == Lang::zh ? "冲突已解决：" : "resolved: ") << code << " " << field << " ("
             << keep << ")"
             << (ctx.lang == Lang::zh ? "；下次同步后，所有设备上的这个冲突都会关闭\n"
                                      : "; the next sync closes it on every device\n");

@@ -34,9 +34,10 @@ int act(Context& ctx, const std::string& path, const json& body, const std::stri
     // The server decides these at once (two people may claim the same customer):
     // unlike an edit, they cannot wait offline for the next sync.
     if (e.code() != Errc::network) throw;
-    throw Error(Errc::network, what + " needs the network: the server decides it at once, so it " +
-                                   "cannot wait for the next sync; try again when online (" +
-                                   e.what() + ")");
+    throw Error(Errc::network, tr(what + " needs the network: the server decides it at once, so it " +
+                                      "cannot wait for the next sync; try again when online (" + e.what() + ")",
+                                  what + "需要联网：这由服务器当场决定，不能等到下次同步；请联网后再试（" +
+                                      e.what() + "）"));
   }
   sync::sync(rep, opts);
   if (ctx.json) {
@@ -62,14 +63,14 @@ std::vector<std::string> show_fields(const Context& ctx, const std::string& coll
 int cmd_claim(Context& ctx, const std::string& typed) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  return act(ctx, "/v1/customers/" + code + "/claim", json::object(), "claim " + code,
+  return act(ctx, "/v1/customers/" + code + "/claim", json::object(), tr("claim " + code, "领取 " + code),
              zh ? "已从公海领取 " + code : "claimed " + code + " from the public pool");
 }
 
 int cmd_release(Context& ctx, const std::string& typed, const std::string& reason) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  return act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}}, "release " + code,
+  return act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}}, tr("release " + code, "退回 " + code),
              zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
 }
 
@@ -78,12 +79,12 @@ int cmd_reassign(Context& ctx, const std::string& typed, const std::string& owne
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
   return act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
-             "reassign " + code, zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
+             tr("reassign " + code, "转交 " + code), zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
 }
 
 int cmd_approvals(Context& ctx, bool all) {
   json answer = sync::request(ctx.replica(), net_options(ctx, NetArgs{}), "/v1/approvals",
-                              {{"status", all ? "all" : "pending"}}, "list change requests");
+                              {{"status", all ? "all" : "pending"}}, tr("list change requests", "列出修改申请"));
   const json& requests = answer["requests"];
   if (ctx.json) {
     print_json(requests, std::cout);
@@ -98,6 +99,9 @@ int cmd_approvals(Context& ctx, bool all) {
   for (const auto& r : requests) {
     const std::string collection = r.value("collection", "customers");
     std::string status = r.value("status", "");
+    if (zh) {
+      status = status == "pending" ? "待审批" : status == "approved" ? "已批准" : status == "rejected" ? "已驳回" : status;
+    }
     if (!r.value("decided_by", "").empty()) status += " (" + r.value("decided_by", "") + ")";
     std::vector<std::string> lines = show_fields(ctx, collection, r.value("fields", json::object()));
     if (lines.empty()) lines.emplace_back();
@@ -118,13 +122,14 @@ int cmd_approvals(Context& ctx, bool all) {
 int cmd_decide(Context& ctx, const std::string& id, bool approve, const std::string& reason) {
   const bool zh = ctx.lang == Lang::zh;
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
-    throw Error(Errc::usage, "change request id \"" + id + "\" is not a number (see `kehu approvals`)");
+    throw Error(Errc::usage, tr("change request id \"" + id + "\" is not a number (see `kehu approvals`)",
+                                "修改申请编号“" + id + "”不是数字（见 `kehu approvals`）"));
   }
   if (approve) {
-    return act(ctx, "/v1/approvals/" + id + "/approve", json::object(), "approve request #" + id,
+    return act(ctx, "/v1/approvals/" + id + "/approve", json::object(), tr("approve request #" + id, "批准申请 #" + id),
                zh ? "已批准 #" + id : "approved request #" + id);
   }
-  return act(ctx, "/v1/approvals/" + id + "/reject", {{"reason", reason}}, "reject request #" + id,
+  return act(ctx, "/v1/approvals/" + id + "/reject", {{"reason", reason}}, tr("reject request #" + id, "驳回申请 #" + id),
              zh ? "已驳回 #" + id : "rejected request #" + id);
 }
 

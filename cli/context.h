@@ -23,7 +23,7 @@ struct Context {
   // one while no replica is open.
   const Schema& schema() const { return replica_ ? replica_->schema() : Schema::builtin(); }
   // The passphrase: KEHU_PASSPHRASE, the key file, or a prompt without echo.
-  std::string passphrase(const char* prompt, bool confirm = false) const;
+  std::string passphrase(const std::string& prompt, bool confirm = false) const;
 
  private:
   std::unique_ptr<Replica> replica_;
@@ -35,6 +35,6 @@ void apply_environment(Context& ctx);
 
 // Reads a line from the terminal without echo (termios). Throws Error(usage)
 // when there is no terminal to ask on.
-std::string prompt_secret(const char* prompt);
+std::string prompt_secret(const std::string& prompt);
 
 }  // namespace kehu::cli

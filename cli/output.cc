@@ -224,7 +224,7 @@ void print_history(const Context& ctx, const Record& r,
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : entries) {
-    std::string rev = e.state == "server" ? std::to_string(e.revision.rev) : e.state;
+    std::string rev = e.state == "server" ? std::to_string(e.revision.rev) : show_word(ctx, e.state);
     std::string who = e.revision.author + "@" + e.revision.device.substr(0, 8);
     // When the edit was made, by the device's clock: an edit made offline at
     // 11:31 and synced at 11:33 shows 11:31 (--json has both).
@@ -232,13 +232,13 @@ void print_history(const Context& ctx, const Record& r,
         show_hlc_time(ctx, e.revision.client_hlc ? e.revision.client_hlc : e.revision.hlc);
     std::string cause = e.revision.cause;
     if (!e.revision.approved_by.empty()) {
-      cause += (cause.empty() ? "" : "; ") + std::string(zh ? "批准: " : "approved by ") + e.revision.approved_by;
+      cause += (cause.empty() ? "" : "; ") + std::string(zh ? "批准：" : "approved by ") + e.revision.approved_by;
     }
     if (!cause.empty()) cause = " (" + cause + ")";
     bool first = true;
     auto add = [&](const std::string& field, const std::string& change) {
       rows.push_back({first ? rev : "", first ? edited : "", first ? who : "",
-                      first ? op_name(e.revision.op) + cause : "", field, change});
+                      first ? show_word(ctx, op_name(e.revision.op)) + cause : "", field, change});
       first = false;
     };
     for (const std::string& key : in_schema_order(r.collection, e.revision.changes)) {
@@ -249,8 +249,8 @@ void print_history(const Context& ctx, const Record& r,
     }
     for (const auto& c : e.revision.conflicts) {
       add(label_of(ctx, r.collection, c.field),
-          (zh ? "冲突: 保留 " : "conflict: kept ") + show_value(ctx, r.collection, c.field, c.kept) +
-              " (" + c.kept_author + ")" + (zh ? ", 落选 " : ", lost ") +
+          (zh ? "冲突：保留 " : "conflict: kept ") + show_value(ctx, r.collection, c.field, c.kept) +
+              " (" + c.kept_author + ")" + (zh ? "，落选 " : ", lost ") +
               show_value(ctx, r.collection, c.field, c.lost) + " (" + c.lost_author + ")");
     }
     for (const auto& ref : e.revision.resolves) {
@@ -259,11 +259,22 @@ void print_history(const Context& ctx, const Record& r,
               (zh ? " 版的冲突" : ""));
     }
     if (first) add("", "");
-    if (!e.reason.empty()) rows.back()[5] += (zh ? "  [被拒: " : "  [rejected: ") + e.reason + "]";
+    if (!e.reason.empty()) rows.back()[5] += (zh ? "  [被拒：" : "  [rejected: ") + e.reason + "]";
   }
   std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "修改时间", "作者", "操作", "字段", "旧值 → 新值"}
                                        : std::vector<std::string>{"Rev", "Edited", "Author", "Op", "Field", "Old → New"};
   out << table(ctx, header, rows, 60);
+}
+
+std::string show_word(const Context& ctx, const std::string& word) {
+  if (ctx.lang != Lang::zh) return word;
+  static const std::map<std::string, std::string> zh = {
+      {"create", "新建"},         {"update", "修改"},     {"delete", "删除"},   {"restore", "恢复"},
+      {"pending", "待同步"},      {"acked", "已送达"},    {"rejected", "被拒"}, {"approved", "已批准"},
+      {"open", "未解决"},         {"resolved", "已解决"},
+  };
+  auto it = zh.find(word);
+  return it == zh.end() ? word : it->second;
 }
 
 std::string show_time(const Context& ctx, const std::string& iso) {

@@ -44,6 +44,9 @@ std::string label_of(const Context& ctx, const std::string& collection, const st
 // A stored value as the sheet shows it (enum labels, money in yuan, tags a;b).
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v);
+// A word the product keeps in English (an op, a state, a request's status) in
+// the context's language: "update" is 修改 in Chinese; an unknown word as it is.
+std::string show_word(const Context& ctx, const std::string& word);
 // A time for people: "2026-12-04 19:31" in the local time zone, or
 // "2026-12-04 11:31 UTC" with --utc. `iso` is YYYY-MM-DDTHH:MM:SS[.fff]Z (as the
 // server, the log and a device's clock keep it); anything else is shown as it is.
