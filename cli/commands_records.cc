@@ -12,7 +12,7 @@ FieldInputs parse_sets(const std::vector<std::string>& sets) {
   for (const auto& s : sets) {
     auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw Error(Errc::usage, "--set \"" + s + "\": expected FIELD=VALUE");
+      throw Error(Errc::usage, tr("--set \"" + s + "\": expected FIELD=VALUE", "--set “" + s + "”：应为 字段=值"));
     }
     out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
@@ -21,8 +21,17 @@ FieldInputs parse_sets(const std::vector<std::string>& sets) {
 
 namespace {
 
-// What a record of a child collection is called in messages ("follow-up").
+std::string nothing_to_change() {
+  return tr("nothing to change: give fields with --set FIELD=VALUE", "没有要修改的内容：请用 --set 字段=值 给出字段");
+}
+
+std::string no_customer(const std::string& code) { return tr("no customer " + code, "没有客户 " + code); }
+
+// What a record of a child collection is called in messages ("follow-up", 跟进记录).
 std::string child_noun(const std::string& collection) {
+  if (message_lang() == Lang::zh) {
+    if (const CollectionDef* c = Schema::builtin().find(collection)) return c->zh;
+  }
   if (collection == "followups") return "follow-up";
   if (collection == "orders") return "order";
   if (collection == "contacts") return "contact";
@@ -36,7 +45,7 @@ std::string command_of(const std::string& collection) {
   if (collection == "followups") return "followup";
   if (collection == "services") return "service";
   if (collection == "activities") return "activity";
-  return child_noun(collection);
+  return collection.substr(0, collection.size() - 1);  // orders -> order
 }
 
 // The shortest id text `find_child` accepts: the short ids that lists show are
@@ -54,11 +63,14 @@ Record find_child(Replica& rep, const std::string& collection, std::string id) {
   const std::string noun = child_noun(collection);
   if (auto r = rep.get(id)) {
     if (r->collection == collection) return *r;
-    throw Error(Errc::not_found, id + " is not a " + noun + " (it is in " + r->collection + ")");
+    throw Error(Errc::not_found, tr(id + " is not a " + noun + " (it is in " + r->collection + ")",
+                                    id + " 不是" + noun + "（它在 " + r->collection + " 里）"));
   }
   if (id.size() < kMinShortId) {
-    throw Error(Errc::not_found, "no " + noun + " " + id + " (give the ID that `kehu " +
-                                     command_of(collection) + " list CODE` shows)");
+    throw Error(Errc::not_found, tr("no " + noun + " " + id + " (give the ID that `kehu " +
+                                        command_of(collection) + " list CODE` shows)",
+                                    "没有" + noun + " " + id + "（请给出 `kehu " + command_of(collection) +
+                                        " list 客户编号` 显示的编号）"));
   }
   std::vector<Record> found;
   for (bool deleted : {false, true}) {
@@ -71,11 +83,11 @@ Record find_child(Replica& rep, const std::string& collection, std::string id) {
       }
     }
   }
-  if (found.empty()) throw Error(Errc::not_found, "no " + noun + " " + id);
+  if (found.empty()) throw Error(Errc::not_found, tr("no " + noun + " " + id, "没有" + noun + " " + id));
   if (found.size() > 1) {
-    throw Error(Errc::usage, "\"" + id + "\" matches " + std::to_string(found.size()) + " " +
-                                 collection + ": give more of the id (" + found[0].id + ", " +
-                                 found[1].id + ")");
+    const std::string n = std::to_string(found.size()), ids = found[0].id + ", " + found[1].id;
+    throw Error(Errc::usage, tr("\"" + id + "\" matches " + n + " " + collection + ": give more of the id (" + ids + ")",
+                                "“" + id + "”对应 " + n + " 条" + noun + "：请多给出几位编号（" + ids + "）"));
   }
   return found.front();
 }
@@ -90,7 +102,7 @@ std::string parent_code(Replica& rep, const Record& r) {
 
 int cmd_record_add(Context& ctx, const std::string& collection, const std::string& customer,
                    const std::vector<std::string>& sets) {
-  if (sets.empty()) throw Error(Errc::usage, "nothing to add: give fields with --set FIELD=VALUE");
+  if (sets.empty()) throw Error(Errc::usage, tr("nothing to add: give fields with --set FIELD=VALUE", "没有要添加的内容：请用 --set 字段=值 给出字段"));
   Record r = ctx.replica().add(collection, parse_sets(sets), customer);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
@@ -103,7 +115,7 @@ int cmd_record_add(Context& ctx, const std::string& collection, const std::strin
 }
 
 int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<std::string>& sets) {
-  if (sets.empty()) throw Error(Errc::usage, "nothing to change: give fields with --set FIELD=VALUE");
+  if (sets.empty()) throw Error(Errc::usage, nothing_to_change());
   Record r = ctx.replica().edit(code, parse_sets(sets));
   if (ctx.json) {
     print_json(record_json(r), std::cout);
@@ -116,7 +128,7 @@ int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<s
 int cmd_customer_show(Context& ctx, const std::string& code) {
   auto& rep = ctx.replica();
   auto r = rep.find_customer(code);
-  if (!r) throw Error(Errc::not_found, "no customer " + code);
+  if (!r) throw Error(Errc::not_found, no_customer(code));
   if (ctx.json) {
     print_json(record_json(*r), std::cout);
     return 0;
@@ -144,7 +156,7 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   for (const auto& w : args.where) {
     auto eq = w.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw Error(Errc::usage, "--where \"" + w + "\": expected FIELD=VALUE");
+      throw Error(Errc::usage, tr("--where \"" + w + "\": expected FIELD=VALUE", "--where “" + w + "”：应为 字段=值"));
     }
     q.where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
   }
@@ -166,7 +178,7 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
 
 int cmd_customer_delete(Context& ctx, const std::string& code, bool restore) {
   auto& rep = ctx.replica();
-  if (!rep.find_customer(code)) throw Error(Errc::not_found, "no customer " + code);
+  if (!rep.find_customer(code)) throw Error(Errc::not_found, no_customer(code));
   Record r = restore ? rep.restore(code) : rep.remove(code);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
@@ -182,7 +194,7 @@ int cmd_child_list(Context& ctx, const std::string& collection, const std::strin
                    bool deleted) {
   auto& rep = ctx.replica();
   auto customer = rep.find_customer(code);
-  if (!customer) throw Error(Errc::not_found, "no customer " + code);
+  if (!customer) throw Error(Errc::not_found, no_customer(code));
   ListQuery q;
   q.collection = collection;
   q.parent = customer->id;
@@ -194,7 +206,7 @@ int cmd_child_list(Context& ctx, const std::string& collection, const std::strin
 
 int cmd_child_edit(Context& ctx, const std::string& collection, const std::string& id,
                    const std::vector<std::string>& sets) {
-  if (sets.empty()) throw Error(Errc::usage, "nothing to change: give fields with --set FIELD=VALUE");
+  if (sets.empty()) throw Error(Errc::usage, nothing_to_change());
   auto& rep = ctx.replica();
   const Record before = find_child(rep, collection, id);
   Record r = rep.edit(before.id, parse_sets(sets));
@@ -216,8 +228,7 @@ int cmd_child_delete(Context& ctx, const std::string& collection, const std::str
   }
   const bool zh = ctx.lang == Lang::zh;
   const std::string code = parent_code(rep, r);
-  const CollectionDef& coll = rep.schema().collection(collection);
-  std::cout << (zh ? coll.zh : child_noun(collection)) << ' ' << short_id(r.id)
+  std::cout << child_noun(collection) << ' ' << short_id(r.id)
             << (code.empty() ? "" : (zh ? "（客户 " + code + "）" : " of " + code))
             << (restore ? (zh ? " 已恢复\n" : " restored\n")
                         : (zh ? " 已移入回收站\n" : " moved to the recycle bin\n"));

@@ -32,8 +32,9 @@ json field_json(const FieldDef& f) {
 
 std::string role_description(const Replica& rep) {
   const std::string user = rep.meta("user"), role = rep.meta("role");
-  return user.empty() ? std::string("not logged in")
-                      : "logged in as " + user + " (role " + (role.empty() ? std::string("unknown") : role) + ")";
+  if (user.empty()) return tr("not logged in", "未登录");
+  return tr("logged in as " + user + " (role " + (role.empty() ? std::string("unknown") : role) + ")",
+            "以 " + user + " 登录（角色 " + (role.empty() ? std::string("未知") : role) + "）");
 }
 
 }  // namespace
@@ -48,14 +49,17 @@ int cmd_schema_add_field(Context& ctx, const AddFieldArgs& args, const NetArgs& 
                      {"required", args.required},     {"restricted", args.restricted}};
   json checked = check_custom_field(rep.schema(), definition);
   if (rep.meta("role") != "admin") {
-    throw Error(Errc::forbidden, "only an admin may add fields: this replica is " + role_description(rep) +
-                                     "; ask an admin, or `kehu login` as one");
+    throw Error(Errc::forbidden, tr("only an admin may add fields: this replica is " + role_description(rep) +
+                                        "; ask an admin, or `kehu login` as one",
+                                    "只有管理员可以添加字段：这个本地副本" + role_description(rep) +
+                                        "；请找管理员，或用管理员账号 `kehu login`"));
   }
   const auto opts = net_options(ctx, net);
   json answer = sync::request(rep, opts, "/v1/schema/fields", checked,
-                              "adding field " + checked.value("collection", "") + "." + checked.value("key", ""));
+                              tr("adding field ", "添加字段 ") + checked.value("collection", "") + "." +
+                                  checked.value("key", ""));
   // This device knows the field at once; the others at their next `kehu sync`.
-  json list = sync::request(rep, opts, "/v1/schema", json::object(), "reading the schema");
+  json list = sync::request(rep, opts, "/v1/schema", json::object(), tr("reading the schema", "读取字段定义"));
   rep.set_meta(kCustomFieldsMeta, json{{"version", list.value("version", std::int64_t{0})},
                                        {"fields", list.value("fields", json::array())}}
                                       .dump());
@@ -66,8 +70,8 @@ int cmd_schema_add_field(Context& ctx, const AddFieldArgs& args, const NetArgs& 
   }
   const std::string where = field.value("collection", "") + "." + field.value("key", "");
   if (ctx.lang == Lang::zh) {
-    std::cout << "已添加字段 " << field.value("label", "") << " (" << where << ", " << field.value("type", "")
-              << ")，架构版本 " << answer.value("version", std::int64_t{0}) << "；其他设备同步后可用\n";
+    std::cout << "已添加字段 " << field.value("label", "") << "（" << where << "，" << show_word(ctx, field.value("type", ""))
+              << "），字段定义版本 " << answer.value("version", std::int64_t{0}) << "；其他设备同步后可用\n";
   } else {
     std::cout << "added field " << field.value("label", "") << " (" << where << ", " << field.value("type", "")
               << "), schema version " << answer.value("version", std::int64_t{0})
@@ -108,7 +112,7 @@ int cmd_schema_list(Context& ctx, const std::string& collection) {
       add(f.required, "必填", "required");
       add(f.restricted, "受限", "restricted");
       add(f.derived, "自动", "derived");
-      rows.push_back({c->name, f.key, f.label(ctx.lang), field_type_name(f.type), rules,
+      rows.push_back({zh ? c->zh : c->name, f.key, f.label(ctx.lang), show_word(ctx, field_type_name(f.type)), rules,
                       zh ? (f.custom ? "自定义" : "内置") : (f.custom ? "custom" : "built-in"), values_text(f)});
     }
   }

@@ -272,6 +272,10 @@ std::string show_word(const Context& ctx, const std::string& word) {
       {"create", "新建"},         {"update", "修改"},     {"delete", "删除"},   {"restore", "恢复"},
       {"pending", "待同步"},      {"acked", "已送达"},    {"rejected", "被拒"}, {"approved", "已批准"},
       {"open", "未解决"},         {"resolved", "已解决"},
+      // field types
+      {"text", "文本"},           {"integer", "整数"},    {"money", "金额"},    {"date", "日期"},
+      {"datetime", "日期时间"},   {"enum", "枚举"},       {"tags", "标签"},     {"phone", "电话"},
+      {"email", "邮箱"},
   };
   auto it = zh.find(word);
   return it == zh.end() ? word : it->second;
