@@ -60,9 +60,11 @@ std::string time_bound(const char* option, const std::string& text, bool end_of_
     if (ok) return utc_iso(t);
   }
   throw Error(Errc::validation,
-              std::string(option) + " \"" + text +
-                  "\" is not a date: expected YYYY-MM-DD (a local day that exists), "
-                  "today, or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+              tr(std::string(option) + " \"" + text +
+                     "\" is not a date: expected YYYY-MM-DD (a local day that exists), "
+                     "today, or YYYY-MM-DDTHH:MM:SSZ (UTC)",
+                 std::string(option) + " “" + text +
+                     "”不是日期：应为 YYYY-MM-DD（本地时区里存在的一天）、today，或 YYYY-MM-DDTHH:MM:SSZ（UTC）"));
 }
 
 // The "Record" column: what the revision was about within its customer.
@@ -106,7 +108,7 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
                                                 " → " +
                                                 show_value(ctx, r.collection, key, fc.new_value));
     }
-    if (first) add("", op_name(r.op));
+    if (first) add("", show_word(ctx, op_name(r.op)));
   }
   const std::vector<std::string> header =
       zh ? std::vector<std::string>{"时间", "用户",        "客户",     "记录",
@@ -118,9 +120,9 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
 
 // A server revision's number as --to-rev names it in messages.
 std::string rev_range(const std::string& what, std::int64_t first, std::int64_t last) {
-  return first == last
-             ? what + " has only revision " + std::to_string(first)
-             : what + " has revisions " + std::to_string(first) + " to " + std::to_string(last);
+  const std::string a = std::to_string(first), b = std::to_string(last);
+  return first == last ? tr(what + " has only revision " + a, what + " 只有版本 " + a)
+                       : tr(what + " has revisions " + a + " to " + b, what + " 有版本 " + a + " 到 " + b);
 }
 
 // Fields a revert leaves alone: fixed at creation, derived by Kehu, or the link
@@ -140,8 +142,8 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
   if (!args.until.empty()) filter["until"] = time_bound("--until", args.until, true);
   if (!args.customer.empty()) filter["customer"] = canonical_code(fold_fullwidth(trim(args.customer)));
   if (args.limit < 1) {
-    throw Error(Errc::validation,
-                "--limit " + std::to_string(args.limit) + ": expected a positive number");
+    throw Error(Errc::validation, tr("--limit " + std::to_string(args.limit) + ": expected a positive number",
+                                     "--limit " + std::to_string(args.limit) + "：应为正整数"));
   }
   auto& rep = ctx.replica();
   const auto opts = net_options(ctx, net);
@@ -184,13 +186,16 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev,
   }
   std::reverse(revs.begin(), revs.end());
   if (revs.empty()) {
-    throw Error(Errc::validation, "--to-rev " + std::to_string(to_rev) + ": " + name +
-                                      " has no server revisions yet; run `kehu sync` first");
+    throw Error(Errc::validation, tr("--to-rev " + std::to_string(to_rev) + ": " + name +
+                                         " has no server revisions yet; run `kehu sync` first",
+                                     "--to-rev " + std::to_string(to_rev) + "：" + name +
+                                         " 还没有服务器版本；请先运行 `kehu sync`"));
   }
   const std::int64_t last = revs.back().rev;
   if (to_rev < 1 || to_rev > last) {
-    throw Error(Errc::validation, "--to-rev " + std::to_string(to_rev) + ": no revision " +
-                                      std::to_string(to_rev) + " of " + name + "; " +
+    const std::string n = std::to_string(to_rev);
+    throw Error(Errc::validation, tr("--to-rev " + n + ": no revision " + n + " of " + name + "; ",
+                                     "--to-rev " + n + "：" + name + " 没有版本 " + n + "；") +
                                       rev_range(name, 1, last));
   }
   // The values at rev N are the creation's values with every change up to N
@@ -200,8 +205,10 @@ int cmd_revert(Context& ctx, const std::string& code, std::int64_t to_rev,
   for (const Revision& r : revs) {
     if (r.rev > to_rev) break;
     if (r.rev != expected) {
-      throw Error(Errc::not_found, "this replica lacks revision " + std::to_string(expected) +
-                                       " of " + name + "; run `kehu sync` and try again");
+      const std::string n = std::to_string(expected);
+      throw Error(Errc::not_found, tr("this replica lacks revision " + n + " of " + name +
+                                          "; run `kehu sync` and try again",
+                                      "本地副本缺少 " + name + " 的版本 " + n + "；请运行 `kehu sync` 后再试"));
     }
     ++expected;
     for (const auto& [key, fc] : r.changes) {

@@ -156,9 +156,9 @@ std::int64_t parse_days(const std::string& name, const std::string& text) {
     used = 0;
   }
   if (used != text.size() || text.empty() || n < 1 || n > kMaxRuleDays) {
-    throw Error(Errc::usage, name + " \"" + text +
-                                 "\": expected a whole number of days from 1 to " +
-                                 std::to_string(kMaxRuleDays));
+    const std::string max = std::to_string(kMaxRuleDays);
+    throw Error(Errc::usage, tr(name + " \"" + text + "\": expected a whole number of days from 1 to " + max,
+                                name + " “" + text + "”：应为 1 到 " + max + " 之间的整数天数"));
   }
   return n;
 }
@@ -167,8 +167,9 @@ std::int64_t parse_days(const std::string& name, const std::string& text) {
 
 int cmd_due(Context& ctx, std::int64_t days, std::int64_t limit_arg) {
   if (limit_arg < 0) {
-    throw Error(Errc::usage, "--limit " + std::to_string(limit_arg) +
-                                 ": expected a whole number of reminders per list, 0 for all");
+    const std::string n = std::to_string(limit_arg);
+    throw Error(Errc::usage, tr("--limit " + n + ": expected a whole number of reminders per list, 0 for all",
+                                "--limit " + n + "：应为每个列表显示的提醒条数（整数），0 表示全部"));
   }
   const auto limit = static_cast<std::size_t>(limit_arg);
   const std::string today = today_local();
@@ -256,18 +257,21 @@ void require_admin(const Replica& rep) {
   const std::string role = rep.meta("role");
   if (role == "admin") return;
   const std::string user = rep.meta("user");
+  const std::string shown_role = role.empty() ? tr("unknown", "未知") : role;
   throw Error(Errc::forbidden,
-              "only an admin may change the rules: this replica is " +
-                  (user.empty() ? std::string("not logged in")
-                                : "logged in as " + user + " (role " +
-                                      (role.empty() ? std::string("unknown") : role) + ")") +
-                  "; ask an admin, or `kehu login` as one");
+              tr("only an admin may change the rules: this replica is " +
+                     (user.empty() ? std::string("not logged in") : "logged in as " + user + " (role " + shown_role + ")") +
+                     "; ask an admin, or `kehu login` as one",
+                 "只有管理员可以修改规则：这个本地副本" +
+                     (user.empty() ? std::string("未登录") : "以 " + user + " 登录（角色 " + shown_role + "）") +
+                     "；请找管理员，或用管理员账号 `kehu login`"));
 }
 
 void expect_values(const std::string& what, const std::vector<std::string>& values, std::size_t n,
                    const char* shape) {
   if (values.size() != n) {
-    throw Error(Errc::usage, "kehu rules " + what + ": expected " + shape);
+    throw Error(Errc::usage, tr("kehu rules " + what + ": expected " + shape,
+                                "kehu rules " + what + "：参数应为 " + shape));
   }
 }
 
@@ -289,7 +293,9 @@ json post_settings(Replica& rep, const json& body, const std::string& what) {
 SalesTarget target_of(const std::vector<std::string>& values) {
   SalesTarget t;
   t.owner = trim(values[0]);
-  if (t.owner.empty()) throw Error(Errc::validation, "负责人 (owner) \"\": an owner is required");
+  if (t.owner.empty()) {
+    throw Error(Errc::validation, tr("负责人 (owner) \"\": an owner is required", "负责人 (owner)：必须填写负责人"));
+  }
   t.period = checked_period(trim(values[1]));
   return t;
 }
@@ -304,7 +310,7 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
     auto& rep = ctx.replica();
     require_admin(rep);
     // The server keeps the team's value; every device copies it at `kehu sync`.
-    post_settings(rep, {{"churn_days", days}}, "setting churn-days");
+    post_settings(rep, {{"churn_days", days}}, tr("setting churn-days", "设置 churn-days"));
     if (ctx.json) {
       print_json({{"churn_days", rep.churn_days()}}, std::cout);
     } else if (zh) {
@@ -323,7 +329,7 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
     require_admin(rep);
     json body = json::object();
     for (const auto& [k, v] : p) body[k] = v;
-    json answer = post_settings(rep, {{"stage_probability", body}}, "setting stage-probability");
+    json answer = post_settings(rep, {{"stage_probability", body}}, tr("setting stage-probability", "设置 stage-probability"));
     if (ctx.json) {
       print_json({{"stage_probability", answer.value("stage_probability", json::object())}}, std::cout);
       return 0;
@@ -340,14 +346,15 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
     const FieldDef& amount_def = Schema::builtin().collection("targets").field("amount");
     const json fen = normalize_value(amount_def, values[2]);
     if (!fen.is_number_integer() || fen.get<std::int64_t>() < 0) {
-      throw Error(Errc::validation, amount_def.zh + " (amount) \"" + values[2] +
-                                        "\": expected an amount in yuan of 0 or more");
+      throw Error(Errc::validation, tr(amount_def.zh + " (amount) \"" + values[2] +
+                                           "\": expected an amount in yuan of 0 or more",
+                                       amount_def.zh + " (amount)：“" + values[2] + "”应为不小于 0 的金额（元）"));
     }
     t.amount = fen.get<std::int64_t>();
     auto& rep = ctx.replica();
     require_admin(rep);
     post_settings(rep, {{"target", {{"owner", t.owner}, {"period", t.period}, {"amount", t.amount}}}},
-                  "setting a target");
+                  tr("setting a target", "设置目标"));
     if (ctx.json) {
       print_json({{"owner", t.owner}, {"period", t.period}, {"amount", t.amount}}, std::cout);
     } else {
@@ -357,20 +364,22 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
     }
     return 0;
   }
-  throw Error(Errc::usage, "kehu rules set " + name +
-                               ": unknown rule; an admin sets churn-days, stage-probability or target");
+  throw Error(Errc::usage, tr("kehu rules set " + name +
+                                  ": unknown rule; an admin sets churn-days, stage-probability or target",
+                              "kehu rules set " + name + "：没有这条规则；管理员可设置 churn-days、stage-probability 或 target"));
 }
 
 int cmd_rules_unset(Context& ctx, const std::string& name, const std::vector<std::string>& values) {
   if (name != "target") {
-    throw Error(Errc::usage, "kehu rules unset " + name + ": only a target can be removed");
+    throw Error(Errc::usage, tr("kehu rules unset " + name + ": only a target can be removed",
+                                "kehu rules unset " + name + "：只有目标（target）可以删除"));
   }
   expect_values("unset target", values, 2, "target OWNER PERIOD");
   const SalesTarget t = target_of(values);
   auto& rep = ctx.replica();
   require_admin(rep);
   post_settings(rep, {{"target", {{"owner", t.owner}, {"period", t.period}, {"amount", nullptr}}}},
-                "removing a target");
+                tr("removing a target", "删除目标"));
   if (ctx.json) {
     print_json({{"owner", t.owner}, {"period", t.period}, {"removed", true}}, std::cout);
   } else {
