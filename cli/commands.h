@@ -13,6 +13,9 @@ namespace kehu::cli {
 
 // "FIELD=VALUE" --set arguments as field inputs; Error(usage) for one without "=".
 FieldInputs parse_sets(const std::vector<std::string>& sets);
+// FIELD=VALUE pairs of `option` (--set, --where): Error(usage) naming the one
+// that has no '=' or no field.
+FieldInputs parse_pairs(const std::string& option, const std::vector<std::string>& pairs);
 
 struct SetArgs {
   std::vector<std::string> sets;  // "FIELD=VALUE"

@@ -28,7 +28,9 @@ std::string short_label(const Record& r) {
 }  // namespace
 
 int cmd_customer_add(Context& ctx, const std::vector<std::string>& sets, bool force) {
-  if (sets.empty()) throw Error(Errc::usage, "nothing to add: give fields with --set FIELD=VALUE");
+  if (sets.empty()) {
+    throw Error(Errc::usage, tr("nothing to add: give fields with --set FIELD=VALUE", "没有要添加的内容：请用 --set 字段=值 给出字段"));
+  }
   auto& rep = ctx.replica();
   Record added;
   std::vector<DuplicateMatch> dups;
@@ -38,14 +40,15 @@ int cmd_customer_add(Context& ctx, const std::vector<std::string>& sets, bool fo
     added = rep.add("customers", parse_sets(sets));
     dups = rep.find_duplicates(added.fields, added.id);
     if (!dups.empty() && !force) {
-      std::string msg = "possible duplicate of an existing customer:";
+      std::string msg = tr("possible duplicate of an existing customer:", "可能与已有客户重复：");
       for (const auto& m : dups) msg += "\n  " + describe_match(m);
-      msg += "\nuse --force to add anyway";
+      msg += tr("\nuse --force to add anyway", "\n确认要添加，请加 --force");
       throw Error(Errc::validation, msg);
     }
   });
   for (const auto& m : dups) {
-    std::cerr << "kehu: warning: added although it may duplicate " << describe_match(m) << '\n';
+    std::cerr << tr("kehu: warning: added although it may duplicate ", "kehu: 警告：已添加，但可能与它重复：")
+              << describe_match(m) << '\n';
   }
   if (ctx.json) {
     json j = record_json(added);

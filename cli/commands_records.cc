@@ -7,17 +7,19 @@
 #include "output.h"
 
 namespace kehu::cli {
-FieldInputs parse_sets(const std::vector<std::string>& sets) {
+FieldInputs parse_pairs(const std::string& option, const std::vector<std::string>& pairs) {
   FieldInputs out;
-  for (const auto& s : sets) {
+  for (const auto& s : pairs) {
     auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw Error(Errc::usage, tr("--set \"" + s + "\": expected FIELD=VALUE", "--set “" + s + "”：应为 字段=值"));
+      throw Error(Errc::usage, tr(option + " \"" + s + "\": expected FIELD=VALUE", option + " “" + s + "”：应为 字段=值"));
     }
     out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
   return out;
 }
+
+FieldInputs parse_sets(const std::vector<std::string>& sets) { return parse_pairs("--set", sets); }
 
 namespace {
 
@@ -153,13 +155,7 @@ int cmd_customer_show(Context& ctx, const std::string& code) {
 
 int cmd_customer_list(Context& ctx, const ListArgs& args) {
   ListQuery q;
-  for (const auto& w : args.where) {
-    auto eq = w.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw Error(Errc::usage, tr("--where \"" + w + "\": expected FIELD=VALUE", "--where “" + w + "”：应为 字段=值"));
-    }
-    q.where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
-  }
+  q.where = parse_pairs("--where", args.where);
   q.search = args.search;
   q.sort = args.sort;
   q.pinyin = args.pinyin;

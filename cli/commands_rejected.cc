@@ -49,7 +49,7 @@ int cmd_rejected(Context& ctx) {
       if (fc.old_value == fc.new_value || key == kDeletedField) continue;
       add(label_of(ctx, c.collection, key), show_value(ctx, c.collection, key, fc.new_value));
     }
-    if (first) add("", op_name(c.op));
+    if (first) add("", show_word(ctx, op_name(c.op)));
   }
   const std::vector<std::string> header =
       zh ? std::vector<std::string>{"编号", "客户", "时间", "字段", "输入的值", "被拒原因"}

@@ -33,9 +33,10 @@ std::size_t parse_header_row(const std::string& v) {
     n = n * 10 + static_cast<std::size_t>(c - '0');
   }
   if (!ok || n == 0) {
-    throw Error(Errc::usage, "--header-row \"" + v +
-                                 "\": expected the number of the sheet row that holds the column "
-                                 "headers (1, 2, …, as Excel numbers rows)");
+    throw Error(Errc::usage, tr("--header-row \"" + v +
+                                    "\": expected the number of the sheet row that holds the column "
+                                    "headers (1, 2, …, as Excel numbers rows)",
+                                "--header-row “" + v + "”：应为表头所在行的行号（1、2、…，与 Excel 的行号一致）"));
   }
   return n;
 }
@@ -51,17 +52,20 @@ std::string default_duplicates_csv(const std::string& sheet) {
 }
 
 std::string dup_line(const PossibleDuplicate& d) {
-  std::string why = d.key == "phone" ? "same phone " + d.value
-                    : d.key == "wechat" ? "same WeChat " + d.value
-                                        : "similar name";
-  return "line " + std::to_string(d.line) + " " + d.code + " " + d.name + " ~ line " +
-         std::to_string(d.other_line) + " " + d.other_code + " " + d.other_name + " (" + why + ")";
+  std::string why = d.key == "phone"    ? tr("same phone ", "电话相同 ") + d.value
+                    : d.key == "wechat" ? tr("same WeChat ", "微信相同 ") + d.value
+                                        : tr("similar name", "名称相近");
+  const std::string a = std::to_string(d.line), b = std::to_string(d.other_line);
+  return tr("line " + a + " " + d.code + " " + d.name + " ~ line " + b + " " + d.other_code + " " + d.other_name +
+                " (" + why + ")",
+            "第 " + a + " 行 " + d.code + " " + d.name + " ~ 第 " + b + " 行 " + d.other_code + " " +
+                d.other_name + "（" + why + "）");
 }
 
 }  // namespace
 
 int cmd_init(Context& ctx) {
-  const std::string passphrase = ctx.passphrase("New replica passphrase", /*confirm=*/true);
+  const std::string passphrase = ctx.passphrase(tr("New replica passphrase", "新本地副本的口令"), /*confirm=*/true);
   check_new_secret(passphrase, ctx.lang == Lang::zh ? "副本密码" : "the replica passphrase", "", ctx.lang);
   auto rep = Replica::create(ctx.db_path, passphrase);
   if (ctx.json) {
@@ -69,8 +73,9 @@ int cmd_init(Context& ctx) {
                 {"schema_version", rep->schema_version()}},
                std::cout);
   } else {
-    std::cout << "created encrypted replica " << rep->path() << " (device " << rep->device_id()
-              << ")\n";
+    std::cout << tr("created encrypted replica " + rep->path() + " (device " + rep->device_id() + ")",
+                    "已创建加密的本地副本 " + rep->path() + "（设备 " + rep->device_id() + "）")
+              << '\n';
   }
   return 0;
 }
@@ -128,11 +133,11 @@ int cmd_status(Context& ctx) {
   auto list = [&](const std::vector<LoggedChange>& changes, const char* label) {
     for (const auto& c : changes) {
       std::cout << label << (c.change.code.empty() ? c.change.record_id : c.change.code) << " "
-                << op_name(c.change.op) << ": " << c.reason << '\n';
+                << show_word(ctx, op_name(c.change.op)) << (zh ? "：" : ": ") << c.reason << '\n';
     }
   };
-  list(rejected, zh ? "被拒: " : "rejected: ");
-  list(awaiting, zh ? "待审批: " : "awaiting: ");
+  list(rejected, zh ? "被拒：" : "rejected: ");
+  list(awaiting, zh ? "待审批：" : "awaiting: ");
   return 0;
 }
 
@@ -148,8 +153,10 @@ int cmd_rekey(Context& ctx) {
   if (const char* v = std::getenv("KEHU_NEW_PASSPHRASE"); v && *v) {
     next = v;
   } else {
-    next = prompt_secret("New passphrase");
-    if (prompt_secret("Repeat new passphrase") != next) throw Error(Errc::usage, "the two passphrases differ");
+    next = prompt_secret(tr("New passphrase", "新口令"));
+    if (prompt_secret(tr("Repeat new passphrase", "再输入一次新口令")) != next) {
+      throw Error(Errc::usage, tr("the two passphrases differ", "两次输入的口令不一样"));
+    }
   }
   check_new_secret(next, ctx.lang == Lang::zh ? "新的副本密码" : "the new replica passphrase", "", ctx.lang);
   rep.rekey(next);
@@ -167,12 +174,14 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
   const std::string dup_csv =
       args.duplicates_csv.empty() ? default_duplicates_csv(file) : args.duplicates_csv;
   if (dup_csv == file) {
-    throw Error(Errc::usage, "--duplicates-csv " + dup_csv + ": that is the sheet being imported");
+    throw Error(Errc::usage, tr("--duplicates-csv " + dup_csv + ": that is the sheet being imported",
+                                "--duplicates-csv " + dup_csv + "：这就是正在导入的表格"));
   }
   for (const auto& m : args.maps) {
     auto eq = m.rfind('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
-      throw Error(Errc::usage, "--map \"" + m + "\": expected 列名=FIELD (a column header, a field key or label)");
+      throw Error(Errc::usage, tr("--map \"" + m + "\": expected 列名=FIELD (a column header, a field key or label)",
+                                  "--map “" + m + "”：应为 列名=字段（表头列名=字段键或字段名）"));
     }
     opts.map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
   }
@@ -247,7 +256,7 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
                 {"possible_duplicates", dups},
                 {"duplicates_csv", dup_written.empty() ? json() : json(dup_written)}},
                std::cout);
-    if (!dup_error.empty()) std::cerr << "kehu: warning: " << dup_error << '\n';
+    if (!dup_error.empty()) std::cerr << tr("kehu: warning: ", "kehu: 警告：") << dup_error << '\n';
   } else {
     const bool zh = ctx.lang == Lang::zh;
     auto t = [zh](const char* en, const char* cn) { return zh ? cn : en; };
@@ -261,7 +270,7 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
     }
     // Which row is the header, and what was skipped around the table.
     std::cout << (zh ? "表头在第 " + std::to_string(r.header_row) + " 行"
-                     : "header row " + std::to_string(r.header_row) + " (行 " + std::to_string(r.header_row) + ")")
+                     : "header row " + std::to_string(r.header_row))
               << (r.header_row_given ? t(", as --header-row gave", "（由 --header-row 指定）") : "");
     if (!r.above_header.empty()) {
       std::cout << t("; skipped above it:", "；跳过其上方:");

@@ -18,15 +18,10 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
   opts.by = args.by;
   opts.year = args.year;
   opts.limit = args.limit;
-  for (const auto& w : args.where) {
-    const auto eq = w.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw Error(Errc::usage, "--where \"" + w + "\": expected FIELD=VALUE");
-    }
-    opts.where.emplace_back(w.substr(0, eq), w.substr(eq + 1));
-  }
+  opts.where = parse_pairs("--where", args.where);
   if (args.kind != "sum" && !args.where.empty()) {
-    throw Error(Errc::usage, "--where filters `report sum`, not report " + args.kind);
+    throw Error(Errc::usage, tr("--where filters `report sum`, not report " + args.kind,
+                                "--where 只用于 `report sum`，不能用于 report " + args.kind));
   }
   const Replica& rep = ctx.replica();
   Report report;
@@ -45,7 +40,7 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
   else if (args.kind == "value")
     report = report_value(rep, opts);
   else
-    throw Error(Errc::usage, "unknown report \"" + args.kind + "\"");
+    throw Error(Errc::usage, tr("unknown report \"" + args.kind + "\"", "没有“" + args.kind + "”这种报表"));
 
   if (!args.csv.empty()) write_report_csv(report, ctx.lang, args.csv);
   if (!args.xlsx.empty()) write_report_xlsx(report, ctx.lang, args.xlsx);
