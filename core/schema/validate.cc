@@ -174,7 +174,7 @@ std::string quote_value(std::string_view v) {
 std::string field_name(const FieldDef& f) { return f.zh + " (" + f.key + ")"; }
 
 [[noreturn]] void reject(const FieldDef& f, std::string_view value, const std::string& rule) {
-  throw Error(Errc::validation, field_name(f) + ": " + quote_value(value) + " " + rule);
+  throw Error(Errc::validation, field_name(f) + tr(": ", "：") + quote_value(value) + " " + rule);
 }
 
 // Stored values that are not strings are quoted in their JSON spelling.
@@ -187,11 +187,16 @@ std::string field_name(const FieldDef& f) { return f.zh + " (" + f.key + ")"; }
 
 // Text that is valid UTF-8 without control characters other than `allowed`.
 // Also used for tags and references, so the rule is checked in one place.
-void check_clean_text(const FieldDef& f, std::string_view s, std::string_view allowed,
-                      const char* allowed_desc) {
-  if (!is_valid_utf8_text(s)) reject(f, s, "is not valid UTF-8 text");
+struct Said {
+  const char* en;
+  const char* zh;
+};
+
+void check_clean_text(const FieldDef& f, std::string_view s, std::string_view allowed, Said allowed_desc) {
+  if (!is_valid_utf8_text(s)) reject(f, s, tr("is not valid UTF-8 text", "不是有效的 UTF-8 文本"));
   if (has_control(s, allowed))
-    reject(f, s, std::string("contains a control character (") + allowed_desc + ")");
+    reject(f, s, tr(std::string("contains a control character (") + allowed_desc.en + ")",
+                    std::string("含有控制字符（") + allowed_desc.zh + "）"));
 }
 
 // A customer code: C + yyyymm + serial (C202405001), or a provisional code the
@@ -203,9 +208,9 @@ void check_customer_code(const FieldDef& f, std::string_view s) {
       });
   if (!ok)
     reject(f, s,
-           "is not a customer code: expected C + yyyymm + serial (e.g. C202405001) or a "
-           "provisional code of up "
-           "to 32 letters, digits and dashes");
+           tr("is not a customer code: expected C + yyyymm + serial (e.g. C202405001) or a "
+              "provisional code of up to 32 letters, digits and dashes",
+              "不是客户编号：应为 C + 年月 + 序号（如 C202405001），或最多 32 个字母、数字和连字符的临时编号"));
 }
 
 // A target period: YYYY, YYYY-MM or YYYY-Qn. Normalises "2024-5" -> "2024-05"
@@ -213,7 +218,8 @@ void check_customer_code(const FieldDef& f, std::string_view s) {
 std::string normalize_period(const FieldDef& f, std::string_view s) {
   auto bad = [&]() -> std::string {
     reject(f, s,
-           "is not a period: expected YYYY, YYYY-MM or YYYY-Qn (e.g. 2024, 2024-05, 2024-Q2)");
+           tr("is not a period: expected YYYY, YYYY-MM or YYYY-Qn (e.g. 2024, 2024-05, 2024-Q2)",
+              "不是期间：应为 YYYY、YYYY-MM 或 YYYY-Qn（如 2024、2024-05、2024-Q2）"));
   };
   if (s.size() < 4 || !all_digits(s.substr(0, 4))) return bad();
   const std::string_view year = s.substr(0, 4);
@@ -249,7 +255,7 @@ json normalize_text(const FieldDef& f, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i)
     if (!(s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n')) t += s[i];
 
-  check_clean_text(f, t, "\t\n", "only tab and newline are allowed");
+  check_clean_text(f, t, "\t\n", {"only tab and newline are allowed", "只允许制表符和换行"});
   switch (text_format(f)) {
     case TextFormat::customer_code:
       check_customer_code(f, t);
@@ -261,14 +267,16 @@ json normalize_text(const FieldDef& f, std::string_view s) {
   }
   if (t.size() > kMaxTextBytes)
     reject(f, t,
-           "is too long: " + std::to_string(t.size()) + " bytes, at most " +
-               std::to_string(kMaxTextBytes) + " bytes of UTF-8 are allowed");
+           tr("is too long: " + std::to_string(t.size()) + " bytes, at most " + std::to_string(kMaxTextBytes) +
+                  " bytes of UTF-8 are allowed",
+              "太长：" + std::to_string(t.size()) + " 字节，最多允许 " + std::to_string(kMaxTextBytes) +
+                  " 字节（UTF-8）"));
   return t;
 }
 
 json normalize_reference(const FieldDef& f, std::string_view s) {
-  check_clean_text(f, s, "", "record ids have none");
-  if (s.size() > kMaxTextBytes) reject(f, s, "is not a record id: too long");
+  check_clean_text(f, s, "", {"record ids have none", "记录编号里不能有"});
+  if (s.size() > kMaxTextBytes) reject(f, s, tr("is not a record id: too long", "不是记录编号：太长"));
   return std::string(s);
 }
 
@@ -353,19 +361,22 @@ json normalize_integer(const FieldDef& f, std::string_view s) {
     case NumParse::ok:
       return apply_sign(magnitude, negative);
     case NumParse::overflow:
-      reject(f, s, "is too large: integers must fit in 64 bits");
+      reject(f, s, tr("is too large: integers must fit in 64 bits", "太大：整数必须在 64 位范围内"));
     case NumParse::too_precise:
       if (unit > 0)
         reject(f, s,
-               "is not a whole number: at most " + std::to_string(unit) + " decimals with " +
-                   (unit == 4 ? "万" : "亿"));
+               tr("is not a whole number: at most " + std::to_string(unit) + " decimals with " +
+                      (unit == 4 ? "万" : "亿"),
+                  std::string("不是整数：带“") + (unit == 4 ? "万" : "亿") + "”时最多 " + std::to_string(unit) +
+                      " 位小数"));
       break;
     case NumParse::bad:
       break;
   }
   reject(f, s,
-         "is not an integer: expected digits with an optional sign and thousands commas (e.g. "
-         "1,200 or 1.2万)");
+         tr("is not an integer: expected digits with an optional sign and thousands commas (e.g. "
+            "1,200 or 1.2万)",
+            "不是整数：应为数字，可带正负号和千位逗号（如 1,200 或 1.2万）"));
 }
 
 json normalize_money(const FieldDef& f, std::string_view s) {
@@ -387,17 +398,18 @@ json normalize_money(const FieldDef& f, std::string_view s) {
     case NumParse::ok:
       return apply_sign(fen, negative);
     case NumParse::overflow:
-      reject(f, s, "is too large: amounts must fit in 64 bits of fen");
+      reject(f, s, tr("is too large: amounts must fit in 64 bits of fen", "太大：金额超出范围"));
     case NumParse::too_precise:
       reject(f, s,
-             "has more than " + std::to_string(exp) +
-                 " decimals: money is kept in whole fen (0.01 yuan)");
+             tr("has more than " + std::to_string(exp) + " decimals: money is kept in whole fen (0.01 yuan)",
+                "小数超过 " + std::to_string(exp) + " 位：金额只精确到分（0.01 元）"));
     case NumParse::bad:
       break;
   }
   reject(f, s,
-         "is not an amount of money: expected yuan with at most 2 decimals (e.g. ¥1,234.50, "
-         "-12.5元 or 1.2万)");
+         tr("is not an amount of money: expected yuan with at most 2 decimals (e.g. ¥1,234.50, "
+            "-12.5元 or 1.2万)",
+            "不是金额：应为以元计、最多 2 位小数的数（如 ¥1,234.50、-12.5元 或 1.2万）"));
 }
 
 // ---------------------------------------------------------------------------
@@ -500,16 +512,19 @@ TypedDate parse_typed_date(std::string_view s) {
 }
 
 [[noreturn]] void reject_ambiguous(const FieldDef& f, std::string_view s, const TypedDate& t) {
+  const std::string a = format_date(t.date), b = format_date(t.other);
   reject(f, s,
-         "is ambiguous: the order of day and month is unknown (" + format_date(t.date) + " or " +
-             format_date(t.other) + "); write the year first: " + kDateForms);
+         tr("is ambiguous: the order of day and month is unknown (" + a + " or " + b +
+                "); write the year first: " + kDateForms,
+            "有歧义：看不出哪个是月、哪个是日（" + a + " 还是 " + b + "）；请把年份写在前面：" + kDateForms));
 }
 
 void check_year(const FieldDef& f, std::string_view s, const Ymd& d) {
   if (d.y < kMinYear || d.y > kMaxYear)
     reject(f, s,
-           "is out of range: the year must be between " + std::to_string(kMinYear) + " and " +
-               std::to_string(kMaxYear));
+           tr("is out of range: the year must be between " + std::to_string(kMinYear) + " and " +
+                  std::to_string(kMaxYear),
+              "超出范围：年份必须在 " + std::to_string(kMinYear) + " 到 " + std::to_string(kMaxYear) + " 之间"));
 }
 
 // Excel keeps a date as a serial day number (1 = 1900-01-01 in the default 1900
@@ -555,8 +570,8 @@ json normalize_date(const FieldDef& f, std::string_view s) {
   if (t.result == DateParse::ambiguous) reject_ambiguous(f, s, t);
   if (t.result == DateParse::bad)
     reject(f, s,
-           std::string("is not a valid date: expected ") + kDateForms +
-               " (or an Excel serial day number)");
+           tr(std::string("is not a valid date: expected ") + kDateForms + " (or an Excel serial day number)",
+              std::string("不是有效日期：应为 ") + kDateForms + "（或 Excel 日期序号）"));
   check_year(f, s, t.date);
   return format_date(t.date);
 }
@@ -583,8 +598,10 @@ std::optional<std::string> parse_time(std::string_view s, bool seconds_required)
 json normalize_datetime(const FieldDef& f, std::string_view s) {
   auto bad = [&]() -> json {
     reject(f, s,
-           std::string("is not a valid date and time (a date as ") + kDateForms +
-               ", then HH:MM[:SS]; or YYYY-MM-DDTHH:MM:SSZ)");
+           tr(std::string("is not a valid date and time (a date as ") + kDateForms +
+                  ", then HH:MM[:SS]; or YYYY-MM-DDTHH:MM:SSZ)",
+              std::string("不是有效的日期时间（日期写作 ") + kDateForms +
+                  "，后接 HH:MM[:SS]；或 YYYY-MM-DDTHH:MM:SSZ）"));
   };
   std::string serial_time;
   if (std::optional<std::string> day = excel_serial(s, true, &serial_time))
@@ -621,7 +638,7 @@ std::string enum_choices(const FieldDef& f) {
 json normalize_enum(const FieldDef& f, std::string_view s) {
   if (const EnumValue* v = f.find_value(s)) return v->key;
   if (const EnumValue* v = f.find_value(fold_fullwidth(s))) return v->key;  // Ａ级 is A级
-  reject(f, s, "is not one of: " + enum_choices(f));
+  reject(f, s, tr("is not one of: ", "不是可选值之一：") + enum_choices(f));
 }
 
 constexpr std::string_view kTagSeparators[] = {";", "；", ",", "，", "、", "|"};
@@ -652,11 +669,14 @@ std::vector<std::string> split_tags(std::string_view s) {
 json normalize_tags(const FieldDef& f, std::string_view s) {
   std::vector<std::string> tags = split_tags(s);
   for (const std::string& tag : tags) {
-    check_clean_text(f, tag, "", "tags cannot contain tabs or newlines");
-    if (tag.size() > kMaxTagBytes)
+    check_clean_text(f, tag, "", {"tags cannot contain tabs or newlines", "标签里不能有制表符或换行"});
+    if (tag.size() > kMaxTagBytes) {
+      const std::string n = std::to_string(tag.size()), max = std::to_string(kMaxTagBytes);
       reject(f, s,
-             "has a tag of " + std::to_string(tag.size()) + " bytes, " + quote_value(tag) +
-                 ": each tag may have at most " + std::to_string(kMaxTagBytes) + " bytes of UTF-8");
+             tr("has a tag of " + n + " bytes, " + quote_value(tag) + ": each tag may have at most " + max +
+                    " bytes of UTF-8",
+                "有一个标签 " + quote_value(tag) + " 长 " + n + " 字节：每个标签最多 " + max + " 字节（UTF-8）"));
+    }
   }
   if (tags.empty()) return nullptr;  // only separators: the same as no tags
   // std::string compares through char_traits<char>, i.e. as unsigned bytes.
@@ -672,6 +692,8 @@ constexpr const char* kPhoneRule =
     "is not a phone number: expected a CN mobile (11 digits starting with 1, optional +86/0086) or "
     "a landline "
     "with area code (e.g. 010-12345678)";
+constexpr const char* kPhoneRuleZh =
+    "不是电话号码：应为中国大陆手机号（1 开头的 11 位数字，可带 +86/0086）或带区号的座机（如 010-12345678）";
 
 bool is_mobile(std::string_view d) {
   return d.size() == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
@@ -775,12 +797,12 @@ json normalize_by_type(const FieldDef& f, std::string_view s) {
       return normalize_reference(f, s);
     case FieldType::phone: {
       std::string p = normalize_phone(s);
-      if (p.empty()) reject(f, s, kPhoneRule);
+      if (p.empty()) reject(f, s, tr(kPhoneRule, kPhoneRuleZh));
       return p;
     }
     case FieldType::email: {
       std::string e = normalize_email(s);
-      if (e.empty()) reject(f, s, "is not an email address");
+      if (e.empty()) reject(f, s, tr("is not an email address", "不是电子邮箱地址"));
       return e;
     }
   }
@@ -814,11 +836,11 @@ json normalize_folded(const FieldDef& f, std::string_view typed) {
   try {
     return normalize_by_type(f, folded);
   } catch (const Error& e) {
-    const std::string as_folded = field_name(f) + ": " + quote_value(folded);
+    const std::string as_folded = field_name(f) + tr(": ", "：") + quote_value(folded);
     const std::string msg = e.what();
     if (e.code() != Errc::validation || msg.compare(0, as_folded.size(), as_folded) != 0) throw;
     throw Error(Errc::validation,
-                field_name(f) + ": " + quote_value(typed) + msg.substr(as_folded.size()));
+                field_name(f) + tr(": ", "：") + quote_value(typed) + msg.substr(as_folded.size()));
   }
 }
 
@@ -829,8 +851,8 @@ void check_stored_integer(const FieldDef& f, const json& value) {
   if (!fits)
     reject_stored(f, value,
                   f.type == FieldType::money
-                      ? "is not a stored amount: expected an integer number of fen"
-                      : "is not a stored integer: expected a 64-bit JSON integer");
+                      ? tr("is not a stored amount: expected an integer number of fen", "不是存储格式的金额：应为以分计的整数")
+                      : tr("is not a stored integer: expected a 64-bit JSON integer", "不是存储格式的整数：应为 64 位 JSON 整数"));
 }
 
 }  // namespace
@@ -864,14 +886,15 @@ void check_stored_value(const FieldDef& field, const json& value) {
     case FieldType::tags: {
       if (!value.is_array() ||
           !std::all_of(value.begin(), value.end(), [](const json& t) { return t.is_string(); }))
-        reject_stored(field, value, "is not a stored tag set: expected an array of strings");
+        reject_stored(field, value, tr("is not a stored tag set: expected an array of strings",
+                                       "不是存储格式的标签：应为字符串数组"));
       if (value.empty()) return;  // an emptied set (after merges) is fine
       std::string joined;
       for (const json& t : value) joined += (joined.empty() ? "" : ";") + t.get<std::string>();
       // The canonical form is what normalisation of the joined tags produces.
       if (normalize_value(field, joined) != value)
-        reject_stored(field, value,
-                      "is not a stored tag set: tags must be trimmed, unique and sorted");
+        reject_stored(field, value, tr("is not a stored tag set: tags must be trimmed, unique and sorted",
+                                       "不是存储格式的标签：标签须去掉首尾空白、不重复并排好序"));
       return;
     }
     default:
@@ -880,19 +903,21 @@ void check_stored_value(const FieldDef& field, const json& value) {
   // Every other type is stored as a string in its normalised form: a stored value
   // must be a fixed point of normalize_value (which also explains what is wrong).
   if (!value.is_string())
-    reject_stored(field, value, std::string("is not a ") + field_type_name(field.type) + " string");
+    reject_stored(field, value, tr(std::string("is not a ") + field_type_name(field.type) + " string",
+                                   std::string("不是 ") + field_type_name(field.type) + " 类型的字符串"));
   const std::string& s = value.get_ref<const std::string&>();
   const json normalized = normalize_value(field, s);
   if (normalized != value) {
     const std::string expected =
         normalized.is_string() ? normalized.get<std::string>() : normalized.dump();
-    reject(field, s, "is not in stored form: expected " + quote_value(expected));
+    reject(field, s, tr("is not in stored form: expected ", "不是存储格式：应为 ") + quote_value(expected));
   }
 }
 
 void check_required(const CollectionDef& coll, const json& fields) {
   if (!fields.is_object())
-    throw Error(Errc::validation, coll.zh + " (" + coll.name + "): fields must be a JSON object");
+    throw Error(Errc::validation, coll.zh + " (" + coll.name + ")" +
+                                      tr(": fields must be a JSON object", "：字段必须是 JSON 对象"));
   // Every missing field in one message, so a form or a sheet row is fixed at once.
   std::string missing;
   std::size_t count = 0;
@@ -906,7 +931,7 @@ void check_required(const CollectionDef& coll, const json& fields) {
     }
   }
   if (count > 0)
-    throw Error(Errc::validation, missing + (count == 1 ? " is required" : " are required"));
+    throw Error(Errc::validation, tr(missing + (count == 1 ? " is required" : " are required"), "必须填写：" + missing));
 }
 
 std::string display_value(const FieldDef& field, const json& value, Lang lang) {
