@@ -26,9 +26,11 @@ json parse_inputs(const CollectionDef& coll, const FieldInputs& inputs, bool cre
     const FieldDef& f = coll.field(name);
     if (is_computed(f) || f.key == coll.parent_field || (is_set_once(f) && !creating) ||
         (f.derived && !is_set_once(f))) {
-      throw Error(Errc::validation, f.zh + " (" + f.key + ") cannot be set: " +
-                                        (is_set_once(f) ? "it is fixed when the record is created"
-                                                        : "it is derived by Kehu"));
+      throw Error(Errc::validation, f.zh + " (" + f.key + ")" +
+                                        (is_set_once(f) ? tr(" cannot be set: it is fixed when the record is created",
+                                                             " 不能修改：记录创建时就已固定")
+                                                        : tr(" cannot be set: it is derived by Kehu",
+                                                             " 不能修改：它由 Kehu 自动计算")));
     }
     values[f.key] = normalize_value(f, text);
   }
@@ -215,11 +217,12 @@ Record Replica::add_values(std::string_view collection, json values, std::string
     r.collection = coll.name;
     if (!coll.parent_field.empty()) {
       if (parent_code.empty()) {
-        throw Error(Errc::usage, coll.name + " belong to a customer: name its code");
+        throw Error(Errc::usage, tr(coll.name + " belong to a customer: name its code",
+                                    coll.zh + "属于某个客户：请给出客户编号"));
       }
       Record parent = require(parent_code);
       if (parent.collection != kCustomers) {
-        throw Error(Errc::usage, std::string(parent_code) + " is not a customer");
+        throw Error(Errc::usage, std::string(parent_code) + tr(" is not a customer", " 不是客户"));
       }
       r.parent = parent.id;
     }
@@ -229,8 +232,9 @@ Record Replica::add_values(std::string_view collection, json values, std::string
       if (code.empty()) {
         code = impl_->allocate_code();
       } else if (auto other = impl_->resolve(code)) {
-        throw Error(Errc::validation, "客户编号 (code): \"" + code + "\" is already used by " +
-                                          other->fields.value("name", other->id));
+        const std::string by = other->fields.value("name", other->id);
+        throw Error(Errc::validation, tr("客户编号 (code): \"" + code + "\" is already used by " + by,
+                                         "客户编号 (code)：“" + code + "”已被 " + by + " 使用"));
       }
       r.code = code;
       if (!values.contains("created_at") || values["created_at"].is_null()) {
@@ -275,7 +279,7 @@ Record Replica::remove(std::string_view id_or_code) {
     Record before = require(id_or_code);
     if (before.deleted) {
       throw Error(Errc::validation, (before.code.empty() ? before.id : before.code) +
-                                        " is already in the recycle bin");
+                                        tr(" is already in the recycle bin", " 已经在回收站里"));
     }
     Record after = before;
     after.deleted = true;
@@ -288,7 +292,7 @@ Record Replica::restore(std::string_view id_or_code) {
     Record before = require(id_or_code);
     if (!before.deleted) {
       throw Error(Errc::validation,
-                  (before.code.empty() ? before.id : before.code) + " is not in the recycle bin");
+                  (before.code.empty() ? before.id : before.code) + tr(" is not in the recycle bin", " 不在回收站里"));
     }
     Record after = before;
     after.deleted = false;

@@ -19,16 +19,19 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
   const std::string role = meta("role"), user = meta("user");
   if (role.empty() || user.empty()) return;  // never logged in: a standalone replica
   if (role == "auditor") {
-    throw Error(Errc::forbidden, user + " is an auditor (role from the last login): an auditor reads and "
-                                        "audits but edits nothing; nothing was changed");
+    throw Error(Errc::forbidden, tr(user + " is an auditor (role from the last login): an auditor reads and "
+                                           "audits but edits nothing; nothing was changed",
+                                    user + " 是审计员（上次登录时的角色）：审计员只能查看和审计，不能修改；什么都没有改"));
   }
   if (role != "sales") return;
   const CollectionDef& coll = schema().collection(after.collection);
   for (const auto& [key, fc] : c.fields) {
     const FieldDef* f = coll.find(key);
     if (f == nullptr || f->key != key || !f->restricted || fc.old_value == fc.new_value) continue;
-    throw Error(Errc::forbidden, f->zh + " (" + f->key + ") is restricted: a salesperson (" + user +
-                                     ", role sales) may not change it; ask a manager. Nothing was changed");
+    throw Error(Errc::forbidden, tr(f->zh + " (" + f->key + ") is restricted: a salesperson (" + user +
+                                        ", role sales) may not change it; ask a manager. Nothing was changed",
+                                    f->zh + " (" + f->key + ") 是受限字段：销售（" + user +
+                                        "）不能修改；请找经理。什么都没有改"));
   }
   // The customer the edit is about: the record itself or its parent.
   std::optional<Record> customer;
@@ -42,16 +45,21 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
   if (!customer || customer->collection != "customers" || customer->rev == 0) return;
   const std::string owner = customer->fields.value("owner", "");
   if (owner.empty()) {
-    throw Error(Errc::forbidden, label(*customer) + " is in the customer pool (公海): claim it first with "
-                                     "`kehu customer claim " + label(*customer) +
-                                     "` (needs the network); nothing was changed");
+    const std::string who = label(*customer);
+    throw Error(Errc::forbidden, tr(who + " is in the customer pool (公海): claim it first with "
+                                          "`kehu customer claim " + who + "` (needs the network); nothing was changed",
+                                    who + " 在公海里：请先用 `kehu customer claim " + who +
+                                        "` 认领（需要联网）；什么都没有改"));
   }
   if (after.collection == "customers") {
     auto it = c.fields.find("owner");
     if (it != c.fields.end() && it->second.old_value != it->second.new_value) {
-      throw Error(Errc::forbidden, "负责人 (owner) of " + label(*customer) +
-                                       ": only a manager reassigns customers; release it to the pool with "
-                                       "`kehu customer release " + label(*customer) + " --reason …`");
+      const std::string who = label(*customer);
+      throw Error(Errc::forbidden, tr("负责人 (owner) of " + who +
+                                          ": only a manager reassigns customers; release it to the pool with "
+                                          "`kehu customer release " + who + " --reason …`",
+                                      who + " 的负责人 (owner)：只有经理能转交客户；可以用 `kehu customer release " +
+                                          who + " --reason …` 退回公海"));
     }
   }
 }
