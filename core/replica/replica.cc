@@ -49,9 +49,10 @@ Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Replica::~Replica() = default;
 
 std::unique_ptr<Replica> Replica::create(const std::string& path, std::string_view passphrase) {
-  if (passphrase.empty()) throw Error(Errc::usage, "the passphrase must not be empty");
+  if (passphrase.empty()) throw Error(Errc::usage, tr("the passphrase must not be empty", "口令不能为空"));
   if (file_exists(path)) {
-    throw Error(Errc::exists, "replica " + path + " already exists; use it, or remove it first");
+    throw Error(Errc::exists, tr("replica " + path + " already exists; use it, or remove it first",
+                                 "本地副本 " + path + " 已经存在；请直接使用，或先删除它"));
   }
   try {
     db::Database db(path, /*create=*/true);
@@ -77,7 +78,8 @@ std::unique_ptr<Replica> Replica::create(const std::string& path, std::string_vi
 
 std::unique_ptr<Replica> Replica::open(const std::string& path, std::string_view passphrase) {
   if (!file_exists(path)) {
-    throw Error(Errc::not_found, "no replica at " + path + " (run `kehu init` first)");
+    throw Error(Errc::not_found, tr("no replica at " + path + " (run `kehu init` first)",
+                                    path + " 没有本地副本（请先运行 `kehu init`）"));
   }
   db::Database db(path, /*create=*/false);
   db.key(passphrase);  // throws wrong_passphrase before anything is written
@@ -142,8 +144,9 @@ void Replica::backup(const std::string& dest_path) {
   // owner-only, and exclusively, so an existing file is never overwritten.
   int fd = ::open(dest_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) throw Error(Errc::exists, dest_path + " already exists");
-    throw Error(Errc::io, "cannot create " + dest_path + ": " + std::strerror(errno));
+    if (errno == EEXIST) throw Error(Errc::exists, dest_path + tr(" already exists", " 已经存在"));
+    const std::string why = std::strerror(errno);
+    throw Error(Errc::io, tr("cannot create " + dest_path + ": " + why, "无法创建 " + dest_path + "：" + why));
   }
   ::close(fd);
   auto& db = impl_->db;
@@ -173,7 +176,7 @@ void Replica::backup(const std::string& dest_path) {
 }
 
 void Replica::rekey(std::string_view new_passphrase) {
-  if (new_passphrase.empty()) throw Error(Errc::usage, "the new passphrase must not be empty");
+  if (new_passphrase.empty()) throw Error(Errc::usage, tr("the new passphrase must not be empty", "新口令不能为空"));
   auto& db = impl_->db;
   // SQLCipher rekeys page by page through the rollback journal, not the WAL, and
   // only the file's single connection may leave WAL mode: while another process
@@ -188,9 +191,9 @@ void Replica::rekey(std::string_view new_passphrase) {
     why = e.what();
   }
   if (mode != "delete") {
-    throw Error(Errc::storage, "cannot change the passphrase of " + path() +
-                                   " while another program has it open (" + why +
-                                   "); close it and try again");
+    throw Error(Errc::storage, tr("cannot change the passphrase of " + path() + " while another program has it open (" +
+                                      why + "); close it and try again",
+                                  "无法更换 " + path() + " 的口令：另一个程序正打开着它（" + why + "）；请关闭后再试"));
   }
   std::string pragma = "PRAGMA rekey = '";
   for (char c : new_passphrase) pragma += (c == '\'') ? std::string("''") : std::string(1, c);

@@ -313,8 +313,9 @@ const FieldDef* CollectionDef::find_header(std::string_view header) const {
 
 const FieldDef& CollectionDef::field(std::string_view key_or_label) const {
   if (const FieldDef* f = find(key_or_label)) return *f;
-  throw Error(Errc::validation,
-              zh + " (" + name + ") has no field \"" + std::string(key_or_label) + "\"");
+  const std::string typed(key_or_label);
+  throw Error(Errc::validation, tr(zh + " (" + name + ") has no field \"" + typed + "\"",
+                                   zh + " (" + name + ") 没有“" + typed + "”这个字段"));
 }
 
 const Schema& Schema::builtin() {
@@ -334,8 +335,8 @@ const CollectionDef& Schema::collection(std::string_view name) const {
   if (const CollectionDef* c = find(name)) return *c;
   std::string known;
   for (const CollectionDef& c : collections_) known += (known.empty() ? "" : ", ") + c.name;
-  throw Error(Errc::usage,
-              "unknown collection \"" + std::string(name) + "\": expected one of " + known);
+  throw Error(Errc::usage, tr("unknown collection \"" + std::string(name) + "\": expected one of " + known,
+                              "没有“" + std::string(name) + "”这个表：应为 " + known + " 之一"));
 }
 
 }  // namespace kehu

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::db {
 namespace {
@@ -41,20 +42,26 @@ bool on_read_only_file_system(const std::string& file) {
 std::string disk_advice(int rc, sqlite3* db) {
   const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
   const std::string file = name && *name ? name : "";
-  const std::string where = file.empty() ? std::string("the database") : file;
+  const std::string where = file.empty() ? tr("the database", "数据库") : file;
   switch (rc & 0xff) {
     case SQLITE_FULL:
-      return "the disk holding " + where + " is full: nothing of this operation was written; free some space and try again";
+      return tr("the disk holding " + where + " is full: nothing of this operation was written; free some space and try again",
+                "存放 " + where + " 的磁盘满了：这次操作什么都没有写入；请腾出空间后再试");
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
       if (!file.empty() && on_read_only_file_system(file)) {
-        return where + " is on a read-only file system: kehu writes its journal next to it even to read; "
-                       "remount it read-write or copy the replica to a writable place (nothing was changed)";
+        return tr(where + " is on a read-only file system: kehu writes its journal next to it even to read; "
+                          "remount it read-write or copy the replica to a writable place (nothing was changed)",
+                  where + " 在只读文件系统上：kehu 即使只读也要在旁边写日志文件；"
+                          "请以读写方式重新挂载，或把本地副本复制到可写的位置（什么都没有改）");
       }
-      if ((rc & 0xff) == SQLITE_READONLY) return where + " cannot be written (read-only file); nothing was changed";
+      if ((rc & 0xff) == SQLITE_READONLY) {
+        return tr(where + " cannot be written (read-only file); nothing was changed", where + " 无法写入（只读文件）；什么都没有改");
+      }
       return "";
     case SQLITE_IOERR:
-      return "the disk reported an I/O error on " + where + "; the operation was rolled back";
+      return tr("the disk reported an I/O error on " + where + "; the operation was rolled back",
+                "磁盘在 " + where + " 上报告了读写错误；这次操作已撤销");
     default:
       return "";
   }
@@ -158,8 +165,8 @@ Database::~Database() {
 }
 
 void Database::key(std::string_view passphrase) {
-  const std::string wrong_key = "cannot open replica " + path_ +
-                                ": wrong passphrase, or the file is not a Kehu replica";
+  const std::string wrong_key = tr("cannot open replica " + path_ + ": wrong passphrase, or the file is not a Kehu replica",
+                                   "无法打开本地副本 " + path_ + "：口令不对，或者这个文件不是 Kehu 本地副本");
   // A WAL left behind by a process that died with the file open is checkpointed
   // into the file and deleted by a read-write connection when it closes, even one
   // that could not decrypt a single page (SQLite 3.15 has no
