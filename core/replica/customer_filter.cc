@@ -48,13 +48,13 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
       t = normalize_value(coll.field("tags"), raw);
     } catch (const Error& e) {
       if (e.code() != Errc::validation) throw;
-      throw Error(Errc::validation, "--tag " + quoted(raw) + ": " + e.what());
+      throw Error(Errc::validation, "--tag " + quoted(raw) + tr(": ", "：") + e.what());
     }
-    if (t.is_null()) throw Error(Errc::usage, "--tag needs a tag, e.g. --tag 重点客户");
+    if (t.is_null()) throw Error(Errc::usage, tr("--tag needs a tag, e.g. --tag 重点客户", "--tag 后面要有标签，如 --tag 重点客户"));
     if (t.size() != 1) {
       throw Error(Errc::usage,
-                  "--tag " + quoted(raw) +
-                      " names several tags: give --tag once per tag (all must be on the customer)");
+                  tr("--tag " + quoted(raw) + " names several tags: give --tag once per tag (all must be on the customer)",
+                     "--tag " + quoted(raw) + " 含有多个标签：每个标签写一次 --tag（客户须带有全部标签）"));
     }
     tags_.push_back(t[0].get<std::string>());
     terms_.push_back(CustomerIndex::facet_term("tags", tags_.back()));
@@ -67,10 +67,10 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
     city_ = slash == std::string::npos ? std::string() : trim(region.substr(slash + 1));
     if (province_.empty() || (slash != std::string::npos && city_.empty()) ||
         city_.find('/') != std::string::npos) {
-      throw Error(
-          Errc::usage,
-          "--region " + quoted(*q.region) +
-              " is not a region: expected PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京");
+      throw Error(Errc::usage,
+                  tr("--region " + quoted(*q.region) +
+                         " is not a region: expected PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京",
+                     "--region " + quoted(*q.region) + " 不是地区：应为 省 或 省/市，如 江苏 或 江苏/南京"));
     }
     terms_.push_back(CustomerIndex::facet_term("province", province_));
     if (!city_.empty()) terms_.push_back(CustomerIndex::facet_term("city", city_));
@@ -78,7 +78,7 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
 
   if (q.owner) {
     owner_ = trim(*q.owner);
-    if (owner_.empty()) throw Error(Errc::usage, "--owner needs a name, e.g. --owner 王五");
+    if (owner_.empty()) throw Error(Errc::usage, tr("--owner needs a name, e.g. --owner 王五", "--owner 后面要有姓名，如 --owner 王五"));
     terms_.push_back(CustomerIndex::facet_term("owner", owner_));
   }
 
@@ -86,8 +86,10 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
     const FieldDef& f = coll.field("stage");
     const EnumValue* v = f.find_value(trim(*q.stage));
     if (!v) {
-      throw Error(Errc::usage, "--stage " + quoted(*q.stage) + " is not a sales stage (" + f.zh +
-                                   "): expected one of " + choices(f));
+      throw Error(Errc::usage, tr("--stage " + quoted(*q.stage) + " is not a sales stage (" + f.zh +
+                                      "): expected one of " + choices(f),
+                                  "--stage " + quoted(*q.stage) + " 不是销售阶段（" + f.zh + "）：应为 " + choices(f) +
+                                      " 之一"));
     }
     stage_ = v->key;
     terms_.push_back(CustomerIndex::facet_term("stage", stage_));
@@ -95,9 +97,9 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
 
   if (q.stale_days) {
     if (*q.stale_days < 0 || *q.stale_days > kMaxDays) {
-      throw Error(Errc::usage, "--stale " + std::to_string(*q.stale_days) +
-                                   ": expected a number of days from 0 to " +
-                                   std::to_string(kMaxDays));
+      const std::string n = std::to_string(*q.stale_days), max = std::to_string(kMaxDays);
+      throw Error(Errc::usage, tr("--stale " + n + ": expected a number of days from 0 to " + max,
+                                  "--stale " + n + "：应为 0 到 " + max + " 之间的天数"));
     }
     const std::string today = q.today.empty() ? today_local() : checked_today(q.today, "today");
     // "Not followed up in N days": the last follow-up was N or more days ago.

@@ -186,7 +186,9 @@ LoggedChange rejected_change(db::Database& db, std::int64_t seq) {
   st.bind(1, seq);
   if (!st.step()) {
     st.reset();
-    throw Error(Errc::not_found, "no refused edit #" + std::to_string(seq) + " (see `kehu rejected`)");
+    const std::string n = std::to_string(seq);
+    throw Error(Errc::not_found, tr("no refused edit #" + n + " (see `kehu rejected`)",
+                                    "没有编号为 #" + n + " 的被拒修改（见 `kehu rejected`）"));
   }
   LoggedChange lc = logged_from_row(st);
   st.reset();
@@ -210,15 +212,17 @@ Record Replica::reapply_rejected(std::int64_t seq, const FieldInputs& replace,
     for (const auto& name : drop) {
       const std::string key = coll.field(name).key;
       if (!values.contains(key)) {
-        throw Error(Errc::usage, "--drop " + name + ": refused edit #" + std::to_string(seq) + " did not set " +
-                                     coll.field(name).zh + " (" + key + ")");
+        const std::string n = std::to_string(seq), field = coll.field(name).zh + " (" + key + ")";
+        throw Error(Errc::usage, tr("--drop " + name + ": refused edit #" + n + " did not set " + field,
+                                    "--drop " + name + "：被拒修改 #" + n + " 没有改 " + field));
       }
       values.erase(key);
     }
     for (const auto& [name, text] : replace) {
       const FieldDef& f = coll.field(name);
       if (f.derived || f.key == coll.parent_field) {
-        throw Error(Errc::validation, f.zh + " (" + f.key + ") cannot be set: it is derived by Kehu");
+        throw Error(Errc::validation, f.zh + " (" + f.key + ")" +
+                                          tr(" cannot be set: it is derived by Kehu", " 不能修改：它由 Kehu 自动计算"));
       }
       values[f.key] = normalize_value(f, text);
     }
@@ -233,8 +237,10 @@ Record Replica::reapply_rejected(std::int64_t seq, const FieldInputs& replace,
       return impl_->write_change(std::nullopt, std::move(after), Op::create);
     }
     if (values.empty()) {
-      throw Error(Errc::usage, "refused edit #" + std::to_string(seq) + " has nothing left to apply; "
-                               "use `kehu rejected dismiss " + std::to_string(seq) + "` to forget it");
+      const std::string n = std::to_string(seq);
+      throw Error(Errc::usage, tr("refused edit #" + n + " has nothing left to apply; use `kehu rejected dismiss " + n +
+                                      "` to forget it",
+                                  "被拒修改 #" + n + " 已没有可提交的内容；用 `kehu rejected dismiss " + n + "` 放弃它"));
     }
     return edit_values(rec.id, values);
   });
@@ -465,7 +471,8 @@ std::vector<OpenConflict> Replica::open_conflicts() const {
 void Replica::resolve_conflict(std::string_view code, std::string_view field,
                                std::string_view keep) {
   if (keep != "mine" && keep != "theirs") {
-    throw Error(Errc::usage, "--keep must be \"mine\" or \"theirs\", not \"" + std::string(keep) + "\"");
+    throw Error(Errc::usage, tr("--keep must be \"mine\" or \"theirs\", not \"" + std::string(keep) + "\"",
+                                "--keep 应为 mine（我的）或 theirs（对方的），不能是“" + std::string(keep) + "”"));
   }
   impl_->in_tx([&] {
     Record rec = require(code);
@@ -478,13 +485,15 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
       if (oc.record_id == rec.id && oc.conflict.field == key) on_field.push_back(std::move(oc));
     }
     if (on_field.empty()) {
-      throw Error(Errc::not_found, "no open conflict on " + std::string(code) + " " + key);
+      throw Error(Errc::not_found, tr("no open conflict on " + std::string(code) + " " + key,
+                                      std::string(code) + " " + key + " 上没有未解决的冲突"));
     }
     const Conflict& c = on_field.back().conflict;
     const bool kept_is_mine = c.kept_device == device_id();
     if (!kept_is_mine && c.lost_device != device_id() && keep == "mine") {
-      throw Error(Errc::usage, "neither side of this conflict was made on this device; "
-                               "use --keep theirs to accept the kept value");
+      throw Error(Errc::usage, tr("neither side of this conflict was made on this device; "
+                                  "use --keep theirs to accept the kept value",
+                                  "这个冲突的双方都不是在本设备上改的；用 --keep theirs 接受保留的值"));
     }
     const bool want_kept = (keep == "mine") == kept_is_mine;
     std::vector<ConflictRef> settles;

@@ -19,10 +19,10 @@ std::vector<FieldFilter> parse_where(
                           : normalize_value(f, text);
     } catch (const Error& e) {
       if (e.code() != Errc::validation) throw;
-      throw Error(Errc::validation, "--where " + name + "=" + text + ": " + e.what());
+      throw Error(Errc::validation, "--where " + name + "=" + text + tr(": ", "：") + e.what());
     }
     if (v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty())) {
-      throw Error(Errc::usage, "--where " + name + "= needs a value");
+      throw Error(Errc::usage, tr("--where " + name + "= needs a value", "--where " + name + "= 后面要有值"));
     }
     out.push_back({&f, std::move(v)});
   }
