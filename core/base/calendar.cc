@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu {
 namespace {
@@ -94,9 +95,9 @@ std::optional<std::string> next_anniversary(std::string_view birthday, std::stri
 
 std::string checked_today(std::string_view ymd, std::string_view what) {
   if (!day_number(ymd)) {
-    throw Error(Errc::usage,
-                std::string(what) + " \"" + std::string(ymd) +
-                    "\" is not a date: expected YYYY-MM-DD, a real day (e.g. 2026-11-27)");
+    const std::string typed(ymd), name(what);
+    throw Error(Errc::usage, tr(name + " \"" + typed + "\" is not a date: expected YYYY-MM-DD, a real day (e.g. 2026-11-27)",
+                                name + " “" + typed + "”不是日期：应为 YYYY-MM-DD，且是真实存在的一天（如 2026-11-27）"));
   }
   return std::string(ymd);
 }

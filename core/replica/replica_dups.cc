@@ -188,17 +188,18 @@ MergeReport Replica::merge_customers(std::string_view keep_arg, std::string_view
     Record other = require(other_arg);
     for (const Record* r : {&keep, &other}) {
       if (r->collection != kCustomers) {
-        throw Error(Errc::validation, label(*r) + " is a " + r->collection +
-                                          " record, not a customer: merge joins two customers");
+        throw Error(Errc::validation, tr(label(*r) + " is a " + r->collection +
+                                             " record, not a customer: merge joins two customers",
+                                         label(*r) + " 是 " + r->collection + " 记录，不是客户：只能合并两个客户"));
       }
       if (r->deleted) {
         throw Error(Errc::validation,
-                    label(*r) + " is in the recycle bin: restore it first (kehu customer restore " +
-                        label(*r) + ")");
+                    tr(label(*r) + " is in the recycle bin: restore it first (kehu customer restore " + label(*r) + ")",
+                       label(*r) + " 在回收站里：请先恢复（kehu customer restore " + label(*r) + "）"));
       }
     }
     if (keep.id == other.id) {
-      throw Error(Errc::validation, "cannot merge " + label(keep) + " into itself");
+      throw Error(Errc::validation, tr("cannot merge " + label(keep) + " into itself", "不能把 " + label(keep) + " 合并到它自己"));
     }
     const CollectionDef& coll = Schema::builtin().collection(kCustomers);
     MergeReport report;
@@ -243,10 +244,12 @@ MergeReport Replica::merge_customers(std::string_view keep_arg, std::string_view
       try {
         check_stored_value(nf, notes);
       } catch (const Error& e) {
+        const std::string a = label(other), b = label(keep), notes_field = nf.zh + " (" + nf.key + ")";
         throw Error(Errc::validation,
-                    "cannot merge " + label(other) + " into " + label(keep) + ": " + label(other) +
-                        "'s differing values do not fit into " + label(keep) + "'s " + nf.zh +
-                        " (" + nf.key + "): " + e.what() + "; shorten the notes first");
+                    tr("cannot merge " + a + " into " + b + ": " + a + "'s differing values do not fit into " + b + "'s " +
+                           notes_field + ": " + e.what() + "; shorten the notes first",
+                       "无法把 " + a + " 合并到 " + b + "：" + a + " 不同的值放不进 " + b + " 的" + notes_field + "：" +
+                           e.what() + "；请先缩短备注"));
       }
       values["notes"] = notes;
     }

@@ -161,7 +161,8 @@ std::string Replica::customer_code_of(std::string_view record_id) const {
 
 Record Replica::require(std::string_view id_or_code) const {
   if (auto r = impl_->resolve(id_or_code)) return *r;
-  throw Error(Errc::not_found, "no customer or record \"" + std::string(id_or_code) + "\"");
+  const std::string typed(id_or_code);
+  throw Error(Errc::not_found, tr("no customer or record \"" + typed + "\"", "没有客户或记录“" + typed + "”"));
 }
 
 namespace {
@@ -266,9 +267,8 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
     }
   } else {
     if (has_customer_filters(q)) {
-      throw Error(
-          Errc::usage,
-          "--tag, --region, --owner, --stage and --stale filter customers, not " + coll.name);
+      throw Error(Errc::usage, tr("--tag, --region, --owner, --stage and --stale filter customers, not " + coll.name,
+                                  "--tag、--region、--owner、--stage 和 --stale 只用于筛选客户，不能用于 " + coll.name));
     }
     const std::vector<FieldFilter> filters = parse_where(coll, q.where);
     std::string sql = std::string("SELECT ") + kRecordColumns +
