@@ -115,8 +115,10 @@ std::vector<Column> map_columns(const Schema& schema, const std::vector<std::str
       if (j != i && o.customer == c.customer && (!o.alias || j < i)) winner = &o;
     }
     if (winner) {
-      report.notes.push_back("column \"" + c.header + "\" not imported: " + c.customer->zh + " (" +
-                             c.customer->key + ") comes from column \"" + winner->header + "\"");
+      const std::string field = c.customer->zh + " (" + c.customer->key + ")";
+      report.notes.push_back(tr("column \"" + c.header + "\" not imported: " + field + " comes from column \"" +
+                                    winner->header + "\"",
+                                "“" + c.header + "”列未导入：" + field + " 取自“" + winner->header + "”列"));
       c.customer = nullptr;
       c.followup = nullptr;
       c.alias = false;
@@ -176,12 +178,13 @@ std::size_t find_header(const Schema& schema, const std::vector<CsvRow>& rows,
       return i;
     }
     if (opts.header_row > rows.back().line) {
-      throw Error(Errc::usage, given + ": " + path + " has no row " +
-                                   std::to_string(opts.header_row) + " (its last row is " +
-                                   std::to_string(rows.back().line) + ")");
+      const std::string n = std::to_string(opts.header_row), last = std::to_string(rows.back().line);
+      throw Error(Errc::usage, tr(given + ": " + path + " has no row " + n + " (its last row is " + last + ")",
+                                  given + "：" + path + " 没有第 " + n + " 行（最后一行是第 " + last + " 行）"));
     }
-    throw Error(Errc::usage, given + ": row " + std::to_string(opts.header_row) + " of " + path +
-                                 " is empty; give the row that holds the column headers");
+    const std::string n = std::to_string(opts.header_row);
+    throw Error(Errc::usage, tr(given + ": row " + n + " of " + path + " is empty; give the row that holds the column headers",
+                                given + "：" + path + " 的第 " + n + " 行是空的；请给出表头所在的行"));
   }
   for (std::size_t i = 0; i < rows.size() && i < kHeaderSearchRows; ++i) {
     if (looks_like_header(schema, rows[i].cells, map)) return i;
@@ -298,7 +301,9 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
       if (values.contains(f.key)) continue;
       bool already = false;  // a bad value is reported once, not again as missing
       for (const auto& is : out.issues) already |= (is.field == f.zh || is.field == f.key);
-      if (!already) found.push_back({row.line, f.zh, "", f.zh + " (" + f.key + ") is required"});
+      if (!already) {
+        found.push_back({row.line, f.zh, "", tr(f.zh + " (" + f.key + ") is required", "必须填写：" + f.zh + " (" + f.key + ")")});
+      }
     }
     return found;
   };
@@ -340,7 +345,7 @@ bool has_same_followup(const Replica& replica, const Record& customer, const jso
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Errc::io, "cannot read " + path);
+  if (!in) throw Error(Errc::io, tr("cannot read " + path, "无法读取 " + path));
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -385,16 +390,19 @@ std::vector<std::pair<std::string, std::string>> check_map(
       followup_only = f != nullptr;
     }
     if (!f || f->key == "customer" || (f->derived && f->key != "code" && f->key != "created_at")) {
-      throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": no field \"" + t +
-                                   "\" (give a customer field key or label, e.g. name or 客户名称)");
+      throw Error(Errc::usage, tr("--map \"" + c + "=" + t + "\": no field \"" + t +
+                                      "\" (give a customer field key or label, e.g. name or 客户名称)",
+                                  "--map “" + c + "=" + t + "”：没有“" + t + "”这个字段（请给出客户字段的键或名称，如 name 或 客户名称）"));
     }
     if (followup_only && !f->custom &&
         followup_columns().end() == std::find_if(followup_columns().begin(), followup_columns().end(),
                                                  [&](const auto& kv) { return kv.second == f->key; })) {
-      throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": no field \"" + t + "\"");
+      throw Error(Errc::usage, tr("--map \"" + c + "=" + t + "\": no field \"" + t + "\"",
+                                  "--map “" + c + "=" + t + "”：没有“" + t + "”这个字段"));
     }
     if (!have.count(c)) {
-      throw Error(Errc::usage, "--map \"" + c + "=" + t + "\": the sheet has no column \"" + c + "\"");
+      throw Error(Errc::usage, tr("--map \"" + c + "=" + t + "\": the sheet has no column \"" + c + "\"",
+                                  "--map “" + c + "=" + t + "”：表格里没有“" + c + "”这一列"));
     }
     out.emplace_back(c, f->key);
   }
@@ -411,7 +419,7 @@ namespace sheet {
 
 ImportReport import_rows(Replica& replica, const std::string& path, const std::vector<CsvRow>& rows,
                          const ImportOptions& opts, ImportReport report) {
-  if (rows.empty()) throw Error(Errc::validation, path + ": the sheet is empty (no header row)");
+  if (rows.empty()) throw Error(Errc::validation, path + tr(": the sheet is empty (no header row)", "：表格是空的（没有表头行）"));
   const Schema& schema = replica.schema();
   const CollectionDef& cust_def = schema.collection(kCustomers);
   // The column map given now picks the header row too: its columns are known.
@@ -455,10 +463,11 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   bool any = false;
   for (const auto& c : cols) any |= (c.customer != nullptr);
   if (!any) {
+    const std::string first = header.empty() ? "" : header[0];
     throw Error(Errc::validation,
-                path + ": no column maps to a customer field (header: " +
-                    (header.empty() ? "" : header[0]) +
-                    " …); name them with --map \"列名=field\"");
+                tr(path + ": no column maps to a customer field (header: " + first +
+                       " …); name them with --map \"列名=field\"",
+                   path + "：没有一列对应到客户字段（表头：" + first + " …）；请用 --map \"列名=字段\" 指定"));
   }
   // A 跟进日期 column without 跟进人 or 跟进内容 beside it: the follow-up each date
   // makes gets the missing fields, so that the date is the customer's last
@@ -474,10 +483,13 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
       const char* missing = fu_keys.count("person")    ? "跟进内容"
                             : fu_keys.count("content") ? "跟进人"
                                                        : "跟进人 or 跟进内容";
-      report.notes.push_back(std::string("跟进日期 without a ") + missing +
-                             " column: each date becomes a follow-up (跟进人: the row's 负责人, else " +
-                             kFollowupPersonUnknown + "; 跟进内容: " + kFollowupDateOnly +
-                             "), the customer's last follow-up date");
+      const std::string missing_zh = std::string(missing) == "跟进人 or 跟进内容" ? "跟进人或跟进内容" : missing;
+      report.notes.push_back(tr(std::string("跟进日期 without a ") + missing +
+                                    " column: each date becomes a follow-up (跟进人: the row's 负责人, else " +
+                                    kFollowupPersonUnknown + "; 跟进内容: " + kFollowupDateOnly +
+                                    "), the customer's last follow-up date",
+                                "有跟进日期但没有" + missing_zh + "列：每个日期记为一条跟进记录（跟进人：该行的负责人，没有则为" +
+                                    kFollowupPersonUnknown + "；跟进内容：" + kFollowupDateOnly + "），即客户的最近跟进日期"));
     }
   }
   // Rows below the header: totals rows at the bottom and rows without any cell
@@ -696,13 +708,14 @@ SheetFormat sheet_format(const std::string& path) {
   for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
   if (lower == ".csv") return SheetFormat::csv;
   if (lower == ".xlsx") return SheetFormat::xlsx;
-  throw Error(Errc::usage, path + ": unsupported extension \"" + ext +
-                               "\": sheets are .csv (UTF-8 or GB18030) or .xlsx (Excel)");
+  throw Error(Errc::usage, tr(path + ": unsupported extension \"" + ext +
+                                  "\": sheets are .csv (UTF-8 or GB18030) or .xlsx (Excel)",
+                              path + "：不支持的扩展名“" + ext + "”：表格应为 .csv（UTF-8 或 GB18030）或 .xlsx（Excel）"));
 }
 
 ImportReport import_sheet(Replica& replica, const std::string& path, const ImportOptions& opts) {
   if (sheet_format(path) == SheetFormat::xlsx) return import_xlsx(replica, path, opts);
-  if (!opts.sheet.empty()) throw Error(Errc::usage, "--sheet is for .xlsx workbooks, not CSV");
+  if (!opts.sheet.empty()) throw Error(Errc::usage, tr("--sheet is for .xlsx workbooks, not CSV", "--sheet 只用于 .xlsx 工作簿，不能用于 CSV"));
   return import_csv(replica, path, opts);
 }
 
@@ -723,7 +736,7 @@ ImportReport import_csv(Replica& replica, const std::string& path, const ImportO
 std::size_t export_csv(const Replica& replica, const std::string& path, const RowProgress& progress) {
   sheet::ExportTable t = sheet::build_export(replica);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(Errc::io, "cannot write " + path);
+  if (!out) throw Error(Errc::io, tr("cannot write " + path, "无法写入 " + path));
   out << "\xEF\xBB\xBF";
   auto write_row = [&](const std::vector<std::string>& cells) {
     for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -754,7 +767,7 @@ std::size_t export_csv(const Replica& replica, const std::string& path, const Ro
     if (progress) progress(++written, t.rows.size());
   }
   out.flush();
-  if (!out) throw Error(Errc::io, "cannot write " + path);
+  if (!out) throw Error(Errc::io, tr("cannot write " + path, "无法写入 " + path));
   return t.rows.size();
 }
 
