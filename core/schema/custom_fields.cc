@@ -79,17 +79,20 @@ std::string check_label(const std::string& what, const std::string& raw, bool re
   std::string label = trim(raw);
   if (label.empty()) {
     if (!required) return label;
-    throw Error(Errc::validation, what + " is required, e.g. --label 会员等级");
+    throw Error(Errc::validation, tr(what + " is required, e.g. --label 会员等级", what + " 必须填写，如 --label 会员等级"));
   }
   if (!is_valid_utf8(label) || has_control(label)) {
-    throw Error(Errc::validation, what + " " + quote_text(label) + " must be plain UTF-8 text without control characters");
+    throw Error(Errc::validation, what + " " + quote_text(label) +
+                                      tr(" must be plain UTF-8 text without control characters", " 必须是不含控制字符的 UTF-8 文本"));
   }
   if (utf8_chars(label) > kMaxLabelChars) {
-    throw Error(Errc::validation, what + " " + quote_text(label) + " is longer than " +
-                                      std::to_string(kMaxLabelChars) + " characters");
+    const std::string max = std::to_string(kMaxLabelChars);
+    throw Error(Errc::validation, what + " " + quote_text(label) +
+                                      tr(" is longer than " + max + " characters", " 超过了 " + max + " 个字符"));
   }
   if (label.find_first_of("=,;") != std::string::npos) {
-    throw Error(Errc::validation, what + " " + quote_text(label) + " must not contain \"=\", \",\" or \";\"");
+    throw Error(Errc::validation, what + " " + quote_text(label) +
+                                      tr(" must not contain \"=\", \",\" or \";\"", " 不能含有“=”“,”或“;”"));
   }
   return label;
 }
@@ -149,10 +152,12 @@ std::vector<std::string> split_items(std::string_view text) {
 // Checks an enum value list given as an array [{"key", "label"}...].
 json check_values_array(const json& values) {
   if (!values.is_array()) throw Error(Errc::validation, "\"values\" must be a list of {key, label}");
-  if (values.empty()) throw Error(Errc::validation, "--values: an enum field needs at least one value");
+  if (values.empty()) {
+    throw Error(Errc::validation, tr("--values: an enum field needs at least one value", "--values：枚举字段至少要有一个可选值"));
+  }
   if (values.size() > kMaxEnumValues) {
-    throw Error(Errc::validation, "--values: " + std::to_string(values.size()) + " values; at most " +
-                                      std::to_string(kMaxEnumValues));
+    const std::string n = std::to_string(values.size()), max = std::to_string(kMaxEnumValues);
+    throw Error(Errc::validation, tr("--values: " + n + " values; at most " + max, "--values：有 " + n + " 个值；最多 " + max + " 个"));
   }
   json out = json::array();
   std::set<std::string> seen;  // keys and labels share one namespace: either finds a value
@@ -162,13 +167,16 @@ json check_values_array(const json& values) {
     std::string key = trim(string_member(v, "key"));
     if (key.empty()) key = label;
     if (key != label && !is_value_key(key)) {
-      throw Error(Errc::validation, "--values: value key " + quote_text(key) +
-                                        " must be 1 to 32 letters, digits or _ (or leave the key out: "
-                                        "the label is the key)");
+      throw Error(Errc::validation, tr("--values: value key " + quote_text(key) +
+                                           " must be 1 to 32 letters, digits or _ (or leave the key out: "
+                                           "the label is the key)",
+                                       "--values：值的键 " + quote_text(key) +
+                                           " 必须是 1 到 32 个字母、数字或 _（也可以不写键：名称就是键）"));
     }
     if (seen.count(key) || (key != label && seen.count(label))) {
-      throw Error(Errc::validation, "--values: " + quote_text(seen.count(key) ? key : label) +
-                                        " is given twice: every value's key and label must be unique");
+      const std::string twice = quote_text(seen.count(key) ? key : label);
+      throw Error(Errc::validation, tr("--values: " + twice + " is given twice: every value's key and label must be unique",
+                                       "--values：" + twice + " 出现了两次：每个值的键和名称都不能重复"));
     }
     seen.insert(key);
     seen.insert(label);
@@ -202,9 +210,11 @@ json parse_enum_values(std::string_view text) {
   for (const std::string& raw : split_items(text)) {
     std::string item = trim(raw);
     if (item.empty()) {
-      throw Error(Errc::validation, "--values " + quote_text(text) +
-                                        ": an empty value; separate values with commas, e.g. "
-                                        "--values \"金卡,银卡\" or --values \"gold:金卡,silver:银卡\"");
+      throw Error(Errc::validation, tr("--values " + quote_text(text) +
+                                           ": an empty value; separate values with commas, e.g. "
+                                           "--values \"金卡,银卡\" or --values \"gold:金卡,silver:银卡\"",
+                                       "--values " + quote_text(text) +
+                                           "：有一个空值；值之间用逗号分隔，如 --values \"金卡,银卡\" 或 --values \"gold:金卡,silver:银卡\""));
     }
     std::size_t colon = item.find(':');
     std::size_t width = 1;
@@ -217,7 +227,8 @@ json parse_enum_values(std::string_view text) {
     } else {
       std::string key = trim(item.substr(0, colon)), label = trim(item.substr(colon + width));
       if (key.empty() || label.empty()) {
-        throw Error(Errc::validation, "--values item " + quote_text(item) + ": expected KEY:LABEL, e.g. gold:金卡");
+        throw Error(Errc::validation, tr("--values item " + quote_text(item) + ": expected KEY:LABEL, e.g. gold:金卡",
+                                         "--values 的 " + quote_text(item) + "：应为 键:名称，如 gold:金卡"));
       }
       values.push_back({{"key", key}, {"label", label}});
     }
@@ -232,37 +243,44 @@ json check_custom_field(const Schema& current, const json& definition) {
   if (coll == nullptr) {
     std::string known;
     for (const auto& c : current.collections()) known += (known.empty() ? "" : ", ") + c.name;
-    throw Error(Errc::validation, "collection " + quote_text(coll_name) + " does not exist: expected one of " + known);
+    throw Error(Errc::validation, tr("collection " + quote_text(coll_name) + " does not exist: expected one of " + known,
+                                     "没有 " + quote_text(coll_name) + " 这个表：应为 " + known + " 之一"));
   }
   const std::string key = trim(string_member(definition, "key"));
   if (!is_key(key)) {
-    throw Error(Errc::validation, "key " + quote_text(key) +
-                                      " must match [a-z][a-z0-9_]{0,31}: a lowercase letter, then up to 31 "
-                                      "lowercase letters, digits or _");
+    throw Error(Errc::validation, tr("key " + quote_text(key) +
+                                         " must match [a-z][a-z0-9_]{0,31}: a lowercase letter, then up to 31 "
+                                         "lowercase letters, digits or _",
+                                     "键 " + quote_text(key) +
+                                         " 必须符合 [a-z][a-z0-9_]{0,31}：小写字母开头，后面最多 31 个小写字母、数字或 _"));
   }
   if (reserved_keys().count(key)) {
-    throw Error(Errc::validation, "key " + quote_text(key) + " is reserved by Kehu for the record itself");
+    throw Error(Errc::validation, tr("key " + quote_text(key) + " is reserved by Kehu for the record itself",
+                                     "键 " + quote_text(key) + " 是 Kehu 为记录本身保留的"));
   }
   if (const FieldDef* other = field_named(*coll, key)) {
-    throw Error(Errc::validation, "key " + quote_text(key) + " is already used by " + describe(*other) + " of " +
-                                      coll->zh + " (" + coll->name + ")");
+    const std::string where = coll->zh + " (" + coll->name + ")";
+    throw Error(Errc::validation, tr("key " + quote_text(key) + " is already used by " + describe(*other) + " of " + where,
+                                     "键 " + quote_text(key) + " 已被" + where + "的 " + describe(*other) + " 使用"));
   }
   const std::string type_name = trim(string_member(definition, "type"));
   const auto type = type_from_name(type_name);
   if (!type) {
-    throw Error(Errc::validation, "type " + quote_text(type_name) + " is not a field type: expected one of " +
-                                      joined_types());
+    throw Error(Errc::validation, tr("type " + quote_text(type_name) + " is not a field type: expected one of " + joined_types(),
+                                     "类型 " + quote_text(type_name) + " 不是字段类型：应为 " + joined_types() + " 之一"));
   }
   std::string label = check_label("--label", string_member(definition, "label"), true);
   std::string label_en = check_label("--label-en", string_member(definition, "label_en"), false);
   for (const std::string* l : {&label, &label_en}) {
     if (l->empty()) continue;
     if (const FieldDef* other = field_named(*coll, *l)) {
-      throw Error(Errc::validation, "label " + quote_text(*l) + " is already used by " + describe(*other) + " of " +
-                                        coll->zh + " (" + coll->name + ")");
+      const std::string where = coll->zh + " (" + coll->name + ")";
+      throw Error(Errc::validation, tr("label " + quote_text(*l) + " is already used by " + describe(*other) + " of " + where,
+                                       "名称 " + quote_text(*l) + " 已被" + where + "的 " + describe(*other) + " 使用"));
     }
     if (coll->name == "customers" && reserved_customer_labels().count(*l)) {
-      throw Error(Errc::validation, "label " + quote_text(*l) + " is a column of the customer sheet with another meaning");
+      throw Error(Errc::validation, tr("label " + quote_text(*l) + " is a column of the customer sheet with another meaning",
+                                       "名称 " + quote_text(*l) + " 是客户表里另有含义的列名"));
     }
   }
   if (!label_en.empty() && label_en == label) label_en.clear();
@@ -275,13 +293,15 @@ json check_custom_field(const Schema& current, const json& definition) {
                           !(values->is_string() && trim(values->get<std::string>()).empty());
   if (*type == FieldType::enumeration) {
     if (!has_values) {
-      throw Error(Errc::validation, "type enum needs --values, e.g. --values \"金卡,银卡\" or "
-                                    "--values \"gold:金卡,silver:银卡\"");
+      throw Error(Errc::validation, tr("type enum needs --values, e.g. --values \"金卡,银卡\" or "
+                                       "--values \"gold:金卡,silver:银卡\"",
+                                       "枚举类型需要 --values，如 --values \"金卡,银卡\" 或 --values \"gold:金卡,silver:银卡\""));
     }
     out["values"] = values->is_string() ? parse_enum_values(values->get<std::string>())
                                         : check_values_array(*values);
   } else if (has_values) {
-    throw Error(Errc::validation, "--values is only for type enum, not for type " + type_name);
+    throw Error(Errc::validation, tr("--values is only for type enum, not for type " + type_name,
+                                     "--values 只用于枚举类型（enum），不能用于 " + type_name));
   }
   return out;
 }
