@@ -114,7 +114,8 @@ void Replica::mark_awaiting(const std::string& change_id, std::int64_t request_i
     auto& db = impl_->db;
     db.cached("UPDATE changes SET state = 'awaiting', request = ?, reason = ? WHERE change_id = ?")
         .bind(1, request_id)
-        .bind(2, "awaiting approval (request #" + std::to_string(request_id) + ")")
+        .bind(2, tr("awaiting approval (request #" + std::to_string(request_id) + ")",
+                    "等待审批（申请 #" + std::to_string(request_id) + "）"))
         .bind(3, change_id)
         .run();
     if (auto record_id = impl_->record_of_change(change_id)) impl_->rebuild_view(*record_id);

@@ -1,5 +1,7 @@
 #include "role.h"
 
+#include "kehu/lang.h"
+
 namespace kehu::server {
 
 const char* role_name(Role role) noexcept {
@@ -10,6 +12,17 @@ const char* role_name(Role role) noexcept {
     case Role::auditor: return "auditor";
   }
   return "auditor";
+}
+
+std::string role_label(Role role) {
+  if (message_lang() != Lang::zh) return role_name(role);
+  switch (role) {
+    case Role::admin: return "管理员";
+    case Role::manager: return "经理";
+    case Role::sales: return "销售";
+    case Role::auditor: return "审计员";
+  }
+  return "审计员";
 }
 
 std::optional<Role> parse_role(std::string_view name) noexcept {

@@ -5,11 +5,11 @@
 //   sales    customers they own or in their territory, no restricted fields
 //   auditor  reads everything including history, writes nothing
 //
-// Region and territory scopes are not modelled yet: today a manager or a sales
-// user sees every record (minus restricted fields for sales). See access_policy.h.
+// Who sees which customer is access_policy.h's business.
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace kehu::server {
@@ -18,6 +18,8 @@ enum class Role { admin, manager, sales, auditor };
 
 // "admin", "manager", "sales", "auditor".
 const char* role_name(Role role) noexcept;
+// The role for people, in the thread's message language: "sales" or 销售.
+std::string role_label(Role role);
 // nullopt for anything else (case-sensitive).
 std::optional<Role> parse_role(std::string_view name) noexcept;
 

@@ -20,19 +20,20 @@ void check_field(const CollectionDef& coll, const std::string& key, const FieldC
   const FieldDef* f = coll.find(key);
   if (f == nullptr || f->key != key) {
     // Only canonical keys travel on the wire; a label here is a client bug.
-    throw Error(Errc::validation,
-                coll.zh + " (" + coll.name + ") has no field \"" + key + "\"");
+    throw Error(Errc::validation, tr(coll.zh + " (" + coll.name + ") has no field \"" + key + "\"",
+                                     coll.zh + " (" + coll.name + ") 没有“" + key + "”这个字段"));
   }
   // old == new is no write (merge.h), e.g. a create listing every field as null:
   // it needs no write permission and clears nothing.
   const bool writes = fc.old_value != fc.new_value;
   if (writes && !AccessPolicy::may_write_field(session.role, *f)) {
-    throw Error(Errc::forbidden, describe(*f) + " is a restricted field; role " +
-                                     role_name(session.role) + " may not change it");
+    throw Error(Errc::forbidden, tr(describe(*f) + " is a restricted field; role " + role_name(session.role) +
+                                        " may not change it",
+                                    describe(*f) + " 是受限字段；" + role_label(session.role) + "不能修改"));
   }
   if (fc.new_value.is_null()) {
     if (writes && f->required) {
-      throw Error(Errc::validation, describe(*f) + " is required and cannot be cleared");
+      throw Error(Errc::validation, tr(describe(*f) + " is required and cannot be cleared", describe(*f) + " 是必填字段，不能清空"));
     }
     return;
   }
@@ -44,7 +45,8 @@ void check_field(const CollectionDef& coll, const std::string& key, const FieldC
 const CollectionDef& ChangeValidator::check(const Change& change, const Session& session,
                                             const Schema& schema) {
   if (!AccessPolicy::may_write(session.role)) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not change records");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not change records",
+                                    role_label(session.role) + "不能修改记录"));
   }
   const CollectionDef* coll = schema.find(change.collection);
   if (coll == nullptr) throw Error(Errc::validation, "unknown collection \"" + change.collection + "\"");

@@ -178,14 +178,18 @@ std::string customer_label(const sync::RecordState& customer) {
 void require_write_access(Access access, const sync::RecordState& customer, const Session& session) {
   if (access == Access::write) return;
   if (access == Access::masked) {
-    throw Error(Errc::forbidden, customer_label(customer) +
-                                     " is in the public pool (公海): claim it first with `kehu customer claim " +
-                                     customer.code + "`");
+    throw Error(Errc::forbidden, tr(customer_label(customer) +
+                                        " is in the public pool (公海): claim it first with `kehu customer claim " +
+                                        customer.code + "`",
+                                    customer_label(customer) + " 在公海里：请先用 `kehu customer claim " + customer.code +
+                                        "` 认领"));
   }
-  throw Error(Errc::forbidden, customer_label(customer) + " is not in the scope of " + session.user + " (" +
-                                   role_name(session.role) +
-                                   (session.role == Role::sales ? ": customers you own or in your territory)"
-                                                                : ": customers in your regions)"));
+  throw Error(Errc::forbidden,
+              tr(customer_label(customer) + " is not in the scope of " + session.user + " (" + role_name(session.role) +
+                     (session.role == Role::sales ? ": customers you own or in your territory)"
+                                                  : ": customers in your regions)"),
+                 customer_label(customer) + " 不在 " + session.user + " 的范围内（" + role_label(session.role) +
+                     (session.role == Role::sales ? "：自己负责或所辖区域内的客户）" : "：所辖区域内的客户）")));
 }
 
 // Scope rules of access_policy.h for one change, before the merge. A sales
@@ -205,16 +209,21 @@ void check_scope(StoreTxn& txn, const Session& session, const sync::RecordState&
     if (!changes_owner || owner->second.new_value.is_null()) {
       c.fields["owner"] = FieldChange{json(), session.user};
     } else if (owner->second.new_value != session.user && !AccessPolicy::may_reassign(session.role)) {
-      throw Error(Errc::forbidden, std::string("负责人 (owner): ") + role_name(session.role) + " " + session.user +
-                                       " may only create customers they own, not " + owner->second.new_value.dump());
+      throw Error(Errc::forbidden,
+                  tr(std::string("负责人 (owner): ") + role_name(session.role) + " " + session.user +
+                         " may only create customers they own, not " + owner->second.new_value.dump(),
+                     "负责人 (owner)：" + role_label(session.role) + " " + session.user + " 只能新建自己负责的客户，不能是 " +
+                         owner->second.new_value.dump()));
     }
     return;  // the new state's scope is checked after the merge
   }
   require_write_access(AccessPolicy::customer_access(session, current.values()), current, session);
   if (changes_owner && !AccessPolicy::may_reassign(session.role)) {
-    throw Error(Errc::forbidden, "负责人 (owner) of " + customer_label(current) +
-                                     ": only a manager reassigns customers; release it to the pool with "
-                                     "`kehu customer release " + current.code + "`");
+    throw Error(Errc::forbidden, tr("负责人 (owner) of " + customer_label(current) +
+                                        ": only a manager reassigns customers; release it to the pool with "
+                                        "`kehu customer release " + current.code + "`",
+                                    customer_label(current) + " 的负责人 (owner)：只有经理能转交客户；可以用 `kehu customer release " +
+                                        current.code + "` 退回公海"));
   }
 }
 
@@ -436,8 +445,10 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   const Session* viewer = trusted ? nullptr : &session;
   if (!current.exists() || hidden_from(txn, viewer, current)) {
     if (c.op != Op::create) {
-      throw Error(Errc::not_found, "record " + c.record_id + " does not exist or is not in the scope of " +
-                                       session.user + " (" + op_name(c.op) + ")");
+      throw Error(Errc::not_found, tr("record " + c.record_id + " does not exist or is not in the scope of " +
+                                          session.user + " (" + op_name(c.op) + ")",
+                                      "记录 " + c.record_id + " 不存在，或不在 " + session.user + " 的范围内（" +
+                                          op_name(c.op) + "）"));
     }
     if (current.exists()) {
       throw Error(Errc::validation, "record id " + c.record_id + " is taken: a new record needs a new id");
