@@ -6,6 +6,7 @@
 #include "crypto.h"
 #include "http_errors.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "password.h"
 #include "server_config.h"
 
@@ -44,11 +45,12 @@ constexpr std::string_view kBearer = "Bearer ";
 // The token of an "Authorization" header value, or Error(unauthorized).
 std::string_view bearer_token(std::string_view authorization) {
   if (authorization.substr(0, kBearer.size()) != kBearer) {
-    throw Error(Errc::unauthorized, "missing or expired token: send \"Authorization: Bearer <token>\"");
+    throw Error(Errc::unauthorized, tr("missing or expired token: send \"Authorization: Bearer <token>\"",
+                                       "没有登录凭据或已过期：请发送 \"Authorization: Bearer <token>\""));
   }
   const std::string_view token = authorization.substr(kBearer.size());
   if (token.size() != config::kTokenBytes * 2) {
-    throw Error(Errc::unauthorized, "missing or expired token: malformed token");
+    throw Error(Errc::unauthorized, tr("missing or expired token: malformed token", "登录凭据无效：格式不对"));
   }
   return token;
 }
@@ -88,10 +90,10 @@ LoginResult Authenticator::login(std::string_view user, std::string_view passwor
   const bool ok = verify_password(password, found ? found->password_hash : decoy_hash());
   if (!found || !ok) {
     throttle_.record_failure(user, address);
-    throw Error(Errc::unauthorized, "wrong user or password");
+    throw Error(Errc::unauthorized, tr("wrong user or password", "用户名或密码不对"));
   }
   throttle_.record_success(found->name);
-  if (found->disabled) throw Error(Errc::forbidden, "user \"" + found->name + "\" is disabled");
+  if (found->disabled) throw Error(Errc::forbidden, tr("user \"" + found->name + "\" is disabled", "用户“" + found->name + "”已停用"));
 
   const std::int64_t now = now_();
   auto txn = store_.begin(TxnMode::write);
@@ -124,17 +126,17 @@ LoginResult Authenticator::change_password(std::string_view authorization, std::
   }
   if (!user || !verify_password(current, user->password_hash)) {
     throttle_.record_failure(session.user, address);
-    throw Error(Errc::forbidden, "the current password is wrong");
+    throw Error(Errc::forbidden, tr("the current password is wrong", "当前密码不对"));
   }
   throttle_.record_success(session.user);
   check_password_policy(next, session.user, "new_password");
-  if (next == current) throw Error(Errc::validation, "the new password must differ from the current one");
+  if (next == current) throw Error(Errc::validation, tr("the new password must differ from the current one", "新密码不能和当前密码一样"));
   const std::string hash = hash_password(next);
 
   const std::int64_t now = now_();
   auto txn = store_.begin(TxnMode::write);
   auto fresh = txn->find_user(session.user);  // as of this transaction, not of the check
-  if (!fresh) throw Error(Errc::unauthorized, "missing or expired token: the user no longer exists");
+  if (!fresh) throw Error(Errc::unauthorized, tr("missing or expired token: the user no longer exists", "登录凭据已失效：该用户已不存在"));
   fresh->password_hash = hash;
   txn->update_user(*fresh);
   txn->delete_user_tokens(session.user);  // every device, this one included ...
@@ -151,14 +153,16 @@ Session Authenticator::authenticate(std::string_view authorization) {
   auto stored = txn->find_token(crypto::sha256_hex(token));
   if (!stored) {
     throw Error(Errc::unauthorized,
-                "unknown token (logged out, revoked by a password change, or never issued): log in again");
+                tr("unknown token (logged out, revoked by a password change, or never issued): log in again",
+                   "登录凭据无效（已退出、因改密码而作废，或从未签发）：请重新登录"));
   }
   if (stored->expires_at <= now_()) {
-    throw Error(Errc::unauthorized, "the token expired at " + iso_utc(stored->expires_at) + ": log in again");
+    throw Error(Errc::unauthorized, tr("the token expired at " + iso_utc(stored->expires_at) + ": log in again",
+                                       "登录凭据已于 " + iso_utc(stored->expires_at) + " 过期：请重新登录"));
   }
   auto user = txn->find_user(stored->user);
-  if (!user) throw Error(Errc::unauthorized, "missing or expired token: the user no longer exists");
-  if (user->disabled) throw Error(Errc::forbidden, "user \"" + user->name + "\" is disabled");
+  if (!user) throw Error(Errc::unauthorized, tr("missing or expired token: the user no longer exists", "登录凭据已失效：该用户已不存在"));
+  if (user->disabled) throw Error(Errc::forbidden, tr("user \"" + user->name + "\" is disabled", "用户“" + user->name + "”已停用"));
   return Session{user->name, user->role, stored->device, user->regions, user->scope_version};
 }
 

@@ -51,7 +51,8 @@ HttpClient::HttpClient(std::string base_url, HttpOptions opts)
     : curl_(std::make_unique<Curl>()), base_url_(std::move(base_url)), opts_(std::move(opts)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   if (base_url_.rfind("http://", 0) != 0 && base_url_.rfind("https://", 0) != 0) {
-    throw Error(Errc::usage, "server URL \"" + base_url_ + "\" must start with http:// or https://");
+    throw Error(Errc::usage, tr("server URL \"" + base_url_ + "\" must start with http:// or https://",
+                                "服务器地址“" + base_url_ + "”必须以 http:// 或 https:// 开头"));
   }
   CURL* h = curl_->handle;
   check_curl(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L), "NOSIGNAL");
@@ -116,15 +117,16 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
     const bool refused = !tls.seen.untrusted.empty() || tls.seen.host_mismatch;
     if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
         (rc == CURLE_SSL_CONNECT_ERROR && refused)) {
-      throw TlsError("refused " + base_url_ + ": " + tls_why);
+      throw TlsError(tr("refused " + base_url_ + ": ", "拒绝连接 " + base_url_ + "：") + tls_why);
     }
     // A handshake cut off may be the network's fault: retryable, like any other.
-    if (rc == CURLE_SSL_CONNECT_ERROR) throw Error(Errc::network, "cannot reach " + base_url_ + ": " + tls_why);
+    const std::string unreachable = tr("cannot reach " + base_url_ + ": ", "连不上 " + base_url_ + "：");
+    if (rc == CURLE_SSL_CONNECT_ERROR) throw Error(Errc::network, unreachable + tls_why);
     std::string why = curl_->error[0] ? curl_->error : curl_easy_strerror(rc);
     if (rc == CURLE_GOT_NOTHING && base_url_.rfind("http://", 0) == 0) {
-      why += " (if the server uses TLS, its URL starts with https://)";
+      why += tr(" (if the server uses TLS, its URL starts with https://)", "（如果服务器使用 TLS，地址应以 https:// 开头）");
     }
-    throw Error(Errc::network, "cannot reach " + base_url_ + ": " + why);
+    throw Error(Errc::network, unreachable + why);
   }
   HttpResponse resp;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
@@ -132,8 +134,9 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
     // Every answer of the protocol has a JSON body. libcurl reports a connection
     // cut in the middle of the headers as a complete answer with no body (no
     // Content-Length seen, so the close "ends" it): that is a lost answer.
-    throw Error(Errc::network, "cannot reach " + base_url_ + ": the answer (HTTP " +
-                                   std::to_string(resp.status) + ") was cut off before its body");
+    const std::string status = std::to_string(resp.status);
+    throw Error(Errc::network, tr("cannot reach " + base_url_ + ": the answer (HTTP " + status + ") was cut off before its body",
+                                  "连不上 " + base_url_ + "：应答（HTTP " + status + "）在正文之前就断了"));
   }
   resp.body = json::parse(received, nullptr, /*allow_exceptions=*/false);
   if (resp.body.is_discarded()) {

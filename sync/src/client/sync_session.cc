@@ -36,11 +36,11 @@ std::string error_message(const HttpResponse& r) {
 // so a 401 is about that password, and a new login is no remedy.
 void raise_for_status(const HttpResponse& r, const std::string& what, bool credentials = false) {
   if (r.status >= 200 && r.status < 300) return;
-  std::string msg = what + ": " + error_message(r);
+  std::string msg = what + tr(": ", "：") + error_message(r);
   if (r.status == 401) {
     throw Error(Errc::unauthorized,
-                msg + (credentials ? "; check the user name and password"
-                                   : "; run `kehu login` for a new token"));
+                msg + (credentials ? tr("; check the user name and password", "；请检查用户名和密码")
+                                   : tr("; run `kehu login` for a new token", "；请运行 `kehu login` 重新登录")));
   }
   if (r.status == 403) throw Error(Errc::forbidden, msg);
   // Too many failed logins: the server's message says when to try again.
@@ -101,7 +101,8 @@ PulledRecord pulled_record(json&& j) {
 std::string logged_in_server(const Replica& rep) {
   std::string server = rep.meta("server");
   if (server.empty() || rep.meta("token").empty()) {
-    throw Error(Errc::unauthorized, "not logged in: run `kehu login --server URL --user NAME`");
+    throw Error(Errc::unauthorized, tr("not logged in: run `kehu login --server URL --user NAME`",
+                                       "还没有登录：请运行 `kehu login --server URL --user NAME`"));
   }
   return server;
 }
@@ -133,7 +134,7 @@ class Session {
                             r.body["error"].value("code", "") == "validation")) {
       return;
     }
-    raise_for_status(r, "lease of customer codes");
+    raise_for_status(r, tr("lease of customer codes", "申请客户编号"));
     rep_.add_code_lease(month, r.body.at("first").get<std::int64_t>(), r.body.at("last").get<std::int64_t>());
   }
 
@@ -143,7 +144,7 @@ class Session {
   void push(SyncReport& report) {
     auto send = [this](json request) {
       HttpResponse r = call("/v1/push", request);
-      raise_for_status(r, "push");
+      raise_for_status(r, tr("push", "上传修改"));
       return r;
     };
     auto request_of = [this](const std::vector<LoggedChange>& batch) {
@@ -252,10 +253,12 @@ class Session {
         failure = e.what();
       }
       if (attempt >= opts_.max_attempts) {
-        throw Error(code, path + " failed after " + std::to_string(attempt) + " attempts: " +
-                              failure + ". Nothing was lost; run `kehu sync` again.");
+        const std::string n = std::to_string(attempt);
+        throw Error(code, tr(path + " failed after " + n + " attempts: " + failure + ". Nothing was lost; run `kehu sync` again.",
+                             path + " 试了 " + n + " 次都失败了：" + failure + "。什么都没有丢失；请再运行 `kehu sync`。"));
       }
-      progress("retrying " + path + " in " + std::to_string(delay) + " ms (" + failure + ")");
+      progress(tr("retrying " + path + " in " + std::to_string(delay) + " ms (" + failure + ")",
+                  std::to_string(delay) + " 毫秒后重试 " + path + "（" + failure + "）"));
       std::this_thread::sleep_for(std::chrono::milliseconds(delay));
       delay = std::min(delay * 2, opts_.backoff_max_ms);
     }
@@ -273,7 +276,7 @@ class Session {
     json ids = json::array();
     for (const auto& w : waiting) ids.push_back(w.request);
     HttpResponse r = call("/v1/approvals", {{"ids", ids}});
-    raise_for_status(r, "approval status");
+    raise_for_status(r, tr("approval status", "查询审批状态"));
     std::map<std::int64_t, json> by_id;
     for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
     for (const LoggedChange& w : waiting) {
@@ -332,7 +335,7 @@ class Session {
   // so it touches nothing but its own connection.
   PulledPage fetch_page(const std::string& cursor) {
     HttpResponse r = call("/v1/pull", {{"cursor", cursor}, {"limit", opts_.pull_page}});
-    raise_for_status(r, "pull");
+    raise_for_status(r, tr("pull", "下载修改"));
     json& body = r.body;
     PulledPage page;
     page.next_cursor = body.value("next_cursor", cursor);
@@ -394,7 +397,7 @@ class Session {
     const json local = mine.empty() ? json() : json::parse(mine, nullptr, /*allow_exceptions=*/false);
     if (custom_fields_version(local) == schema_version_) return;
     HttpResponse r = call("/v1/schema", json::object());
-    raise_for_status(r, "schema");
+    raise_for_status(r, tr("schema", "读取字段定义"));
     rep_.set_meta(kCustomFieldsMeta, json{{"version", r.body.value("version", std::int64_t{0})},
                                           {"fields", r.body.value("fields", json::array())}}
                                          .dump());
@@ -418,7 +421,7 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
   HttpClient http(server_url, opts.http);
   HttpResponse r = http.post("/v1/login", {{"user", user}, {"password", password},
                                             {"device", replica.device_id()}});
-  raise_for_status(r, "login as " + user, /*credentials=*/true);
+  raise_for_status(r, tr("login as " + user, "以 " + user + " 登录"), /*credentials=*/true);
   std::string url = server_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   replica.batch([&] {
@@ -444,7 +447,7 @@ std::string logout(Replica& replica, const SyncOptions& opts) {
       HttpClient http(server, with_remembered_ca(replica, opts.http));
       http.set_token(token);
       HttpResponse r = http.post("/v1/logout", json::object());
-      raise_for_status(r, "logout");
+      raise_for_status(r, tr("logout", "退出登录"));
     } catch (const Error& e) {
       note = std::string("the server could not revoke the token (") + e.what() +
              "); it is forgotten here and expires on the server at " +
@@ -463,7 +466,7 @@ void change_password(Replica& replica, const std::string& current, const std::st
   HttpClient http(logged_in_server(replica), with_remembered_ca(replica, opts.http));
   http.set_token(replica.meta("token"));
   HttpResponse r = http.post("/v1/passwd", {{"password", current}, {"new_password", next}});
-  raise_for_status(r, "password change for " + replica.meta("user"));
+  raise_for_status(r, tr("password change for " + replica.meta("user"), "修改 " + replica.meta("user") + " 的密码"));
   replica.batch([&] {
     replica.set_meta("token", r.body.at("token").get<std::string>());
     replica.set_meta("token_expires", r.body.value("expires_at", ""));
