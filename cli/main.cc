@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "help_zh.h"
 #include "suggest.h"
 #include "kehu/error.h"
 
@@ -324,6 +325,8 @@ int main(int argc, char** argv) {
   slist->add_option("COLLECTION", schema_collection, "only this collection");
   slist->callback([&] { action = [&] { return cmd_schema_list(ctx, schema_collection); }; });
 
+  const bool zh = lang_from_environment(/*warn=*/false) == Lang::zh;
+  if (zh) localize_help(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -332,8 +335,12 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // A mistyped command or option: name it and suggest the nearest.
-    if (auto said = explain_unknown(app, argc, argv, lang_from_environment(/*warn=*/false) == Lang::zh)) {
+    if (auto said = explain_unknown(app, argc, argv, zh)) {
       std::cerr << "kehu: " << *said << '\n';
+      return 2;
+    }
+    if (zh) {
+      std::cerr << "kehu: " << parse_error_zh(app, e) << '\n';
       return 2;
     }
     app.exit(e);
@@ -347,7 +354,7 @@ int main(int argc, char** argv) {
     std::cerr << "kehu: " << e.what() << '\n';
     return exit_code(e.code());
   } catch (const std::exception& e) {
-    std::cerr << "kehu: internal error: " << e.what() << '\n';
+    std::cerr << tr("kehu: internal error: ", "kehu: 内部错误：") << e.what() << '\n';
     return 1;
   }
 }

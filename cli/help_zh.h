@@ -1,0 +1,24 @@
+// `kehu --help` and command-line mistakes in Chinese (KEHU_LANG=zh).
+//
+// The commands are declared once, in English, in main.cc; this walks the
+// finished CLI11 tree and puts each description, group and label into Chinese
+// from one catalog. A description the catalog lacks stays English, which
+// tests/cli/test_cli_help_zh.cpp finds by reading every command's --help.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+class ParseError;
+}  // namespace CLI
+
+namespace kehu::cli {
+
+// Every description, group name and CLI11 label of `app` and its subcommands
+// in Chinese.
+void localize_help(CLI::App& app);
+// A CLI11 parse error in Chinese, with the hint to the failing command's --help.
+std::string parse_error_zh(const CLI::App& app, const CLI::ParseError& e);
+
+}  // namespace kehu::cli
