@@ -26,7 +26,7 @@ sync::RecordState visible_customer(StoreTxn& txn, const Session& session, const 
   sync::RecordState c = id ? txn.load_record(*id) : sync::RecordState{};
   access = c.exists() && c.collection == "customers" ? AccessPolicy::customer_access(session, c.values())
                                                      : Access::none;
-  if (access == Access::none || c.deleted()) throw Error(Errc::not_found, "no customer " + code);
+  if (access == Access::none || c.deleted()) throw Error(Errc::not_found, tr("no customer " + code, "没有客户 " + code));
   return c;
 }
 
@@ -43,10 +43,11 @@ Change owner_change(const sync::RecordState& customer, const json& old_owner, co
   return c;
 }
 
-void require_manager(const Session& session, const char* what) {
+void require_manager(const Session& session, const char* what, const char* what_zh) {
   if (!AccessPolicy::may_reassign(session.role)) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not " + what +
-                                     "; a manager or an admin may");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not " + what +
+                                        "; a manager or an admin may",
+                                    role_label(session.role) + "不能" + what_zh + "；经理或管理员可以"));
   }
 }
 
@@ -75,11 +76,15 @@ bool may_see_request(StoreTxn& txn, const Session& session, const ChangeRequest&
 ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_t id) {
   auto r = txn.find_request(id);
   if (!r || !may_see_request(txn, session, *r)) {
-    throw Error(Errc::not_found, "no change request #" + std::to_string(id));
+    throw Error(Errc::not_found, tr("no change request #" + std::to_string(id), "没有修改申请 #" + std::to_string(id)));
   }
   if (r->status != "pending") {
-    throw Error(Errc::validation, "change request #" + std::to_string(id) + " is already " + r->status +
-                                      (r->decided_by.empty() ? "" : " by " + r->decided_by));
+    const std::string done_zh = r->status == "approved" ? "批准" : r->status == "rejected" ? "驳回" : r->status;
+    throw Error(Errc::validation,
+                tr("change request #" + std::to_string(id) + " is already " + r->status +
+                       (r->decided_by.empty() ? "" : " by " + r->decided_by),
+                   "修改申请 #" + std::to_string(id) + " 已经" + (r->decided_by.empty() ? "" : "由 " + r->decided_by) +
+                       done_zh));
   }
   return *r;
 }
@@ -110,23 +115,27 @@ json request_json(const ChangeRequest& r, const std::string& customer_code) {
 
 json TeamService::claim(const Session& session, const std::string& code) {
   if (!AccessPolicy::may_write(session.role)) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not claim customers");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not claim customers",
+                                    role_label(session.role) + "不能认领客户"));
   }
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
   sync::RecordState customer = visible_customer(*txn, session, code, access);
   const std::string owner = owner_of(customer);
   if (!owner.empty()) {
-    throw Error(Errc::validation, "customer " + code + " is not in the public pool (公海): its owner is " + owner);
+    throw Error(Errc::validation, tr("customer " + code + " is not in the public pool (公海): its owner is " + owner,
+                                     "客户 " + code + " 不在公海里：负责人是 " + owner));
   }
   const std::string day = today_local();
   const std::int64_t cap = settings::claim_cap(*txn);
   const std::int64_t claimed = txn->count_claims(session.user, day);
   if (claimed >= cap) {
-    throw Error(Errc::forbidden, "claim cap reached: " + session.user + " has claimed " + std::to_string(claimed) +
-                                     " of " + std::to_string(cap) +
-                                     " customers allowed per day; an admin can raise it with "
-                                     "`kehu-server pool set-cap N`");
+    const std::string n = std::to_string(claimed), max = std::to_string(cap);
+    throw Error(Errc::forbidden, tr("claim cap reached: " + session.user + " has claimed " + n + " of " + max +
+                                        " customers allowed per day; an admin can raise it with "
+                                        "`kehu-server pool set-cap N`",
+                                    "已达认领上限：" + session.user + " 今天已认领 " + n + " 个，每天最多 " + max +
+                                        " 个；管理员可以用 `kehu-server pool set-cap N` 调高"));
   }
   json result = push_.apply_server_change(
       *txn, session, owner_change(customer, json(), session.user, "claim from the public pool (公海)"));
@@ -136,14 +145,19 @@ json TeamService::claim(const Session& session, const std::string& code) {
 }
 
 json TeamService::release(const Session& session, const std::string& code, const std::string& reason) {
-  if (reason.empty()) throw Error(Errc::validation, "release of " + code + " needs a reason (--reason)");
+  if (reason.empty()) {
+    throw Error(Errc::validation, tr("release of " + code + " needs a reason (--reason)", "退回 " + code + " 需要写明原因（--reason）"));
+  }
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
   sync::RecordState customer = visible_customer(*txn, session, code, access);
   const std::string owner = owner_of(customer);
-  if (owner.empty()) throw Error(Errc::validation, "customer " + code + " is already in the public pool (公海)");
+  if (owner.empty()) {
+    throw Error(Errc::validation, tr("customer " + code + " is already in the public pool (公海)", "客户 " + code + " 已经在公海里"));
+  }
   if (access != Access::write || (owner != session.user && !AccessPolicy::may_reassign(session.role))) {
-    throw Error(Errc::forbidden, "customer " + code + " belongs to " + owner + "; only its owner or a manager may release it");
+    throw Error(Errc::forbidden, tr("customer " + code + " belongs to " + owner + "; only its owner or a manager may release it",
+                                    "客户 " + code + " 的负责人是 " + owner + "；只有负责人或经理能把它退回公海"));
   }
   json result = push_.apply_server_change(
       *txn, session, owner_change(customer, owner, json(), "release to the public pool (公海): " + reason));
@@ -153,21 +167,27 @@ json TeamService::release(const Session& session, const std::string& code, const
 
 json TeamService::reassign(const Session& session, const std::string& code, const std::string& new_owner,
                            const std::string& reason) {
-  require_manager(session, "reassign customers");
+  require_manager(session, "reassign customers", "转交客户");
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
   sync::RecordState customer = visible_customer(*txn, session, code, access);
-  if (access != Access::write) throw Error(Errc::forbidden, "customer " + code + " is not in your regions");
+  if (access != Access::write) {
+    throw Error(Errc::forbidden, tr("customer " + code + " is not in your regions", "客户 " + code + " 不在你负责的区域内"));
+  }
   auto user = txn->find_user(new_owner);
   if (!user || user->disabled) {
-    throw Error(Errc::validation, "负责人 (owner): \"" + new_owner + "\" is not an active user of this server");
+    throw Error(Errc::validation, tr("负责人 (owner): \"" + new_owner + "\" is not an active user of this server",
+                                     "负责人 (owner)：“" + new_owner + "”不是这台服务器上的在用用户"));
   }
   if (!AccessPolicy::may_write(user->role)) {
-    throw Error(Errc::validation, "负责人 (owner): \"" + new_owner + "\" is " + role_name(user->role) +
-                                      ", a role that may not change customers");
+    throw Error(Errc::validation, tr("负责人 (owner): \"" + new_owner + "\" is " + role_name(user->role) +
+                                         ", a role that may not change customers",
+                                     "负责人 (owner)：“" + new_owner + "”是" + role_label(user->role) + "，这个角色不能修改客户"));
   }
   const std::string owner = owner_of(customer);
-  if (owner == new_owner) throw Error(Errc::validation, "customer " + code + " already belongs to " + new_owner);
+  if (owner == new_owner) {
+    throw Error(Errc::validation, tr("customer " + code + " already belongs to " + new_owner, "客户 " + code + " 的负责人已经是 " + new_owner));
+  }
   std::string cause = "reassign from " + (owner.empty() ? std::string("the public pool") : owner) + " to " + new_owner;
   if (!reason.empty()) cause += ": " + reason;
   json result = push_.apply_server_change(
@@ -222,11 +242,12 @@ json TeamService::list_requests(const Session& session, const std::vector<std::i
 }
 
 json TeamService::approve(const Session& session, std::int64_t id) {
-  require_manager(session, "decide change requests");
+  require_manager(session, "decide change requests", "审批修改申请");
   auto txn = store_.begin(TxnMode::write);
   ChangeRequest r = pending_request(*txn, session, id);
   if (request_access(*txn, session, r) != Access::write) {
-    throw Error(Errc::forbidden, "change request #" + std::to_string(id) + " is about a customer outside your regions");
+    throw Error(Errc::forbidden, tr("change request #" + std::to_string(id) + " is about a customer outside your regions",
+                                    "修改申请 #" + std::to_string(id) + " 涉及的客户不在你负责的区域内"));
   }
   const sync::RecordState current = txn->load_record(r.record_id);
   const json values = current.values();
@@ -264,12 +285,16 @@ json TeamService::approve(const Session& session, std::int64_t id) {
 }
 
 json TeamService::reject(const Session& session, std::int64_t id, const std::string& reason) {
-  require_manager(session, "decide change requests");
-  if (reason.empty()) throw Error(Errc::validation, "rejecting request #" + std::to_string(id) + " needs a reason (--reason)");
+  require_manager(session, "decide change requests", "审批修改申请");
+  if (reason.empty()) {
+    throw Error(Errc::validation, tr("rejecting request #" + std::to_string(id) + " needs a reason (--reason)",
+                                     "驳回申请 #" + std::to_string(id) + " 需要写明原因（--reason）"));
+  }
   auto txn = store_.begin(TxnMode::write);
   ChangeRequest r = pending_request(*txn, session, id);
   if (request_access(*txn, session, r) != Access::write) {
-    throw Error(Errc::forbidden, "change request #" + std::to_string(id) + " is about a customer outside your regions");
+    throw Error(Errc::forbidden, tr("change request #" + std::to_string(id) + " is about a customer outside your regions",
+                                    "修改申请 #" + std::to_string(id) + " 涉及的客户不在你负责的区域内"));
   }
   r.status = "rejected";
   r.decided_by = session.user;
