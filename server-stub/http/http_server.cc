@@ -64,6 +64,9 @@ void log_request(const httplib::Request& req, const httplib::Response& res) {
   std::fwrite(line.data(), 1, line.size(), stderr);  // one write, so lines never interleave
   t_log = RequestLog{};
   t_session.reset();
+  // An answer the library makes before routing (a malformed request) is English,
+  // not in the language of whatever request this thread served before.
+  set_message_lang(Lang::en);
 }
 
 // Whether `text` nests arrays/objects deeper than `limit` (brackets inside
