@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/replica.h"
 #include "kehu/sheet.h"
 #include "kehu/xlsx.h"
@@ -36,9 +37,10 @@ struct WorkbookCloser {
   }
 };
 
-void check(lxw_error err, const std::string& path, const char* what) {
+void check(lxw_error err, const std::string& path, const std::string& what) {
   if (err != LXW_NO_ERROR) {
-    throw Error(Errc::io, "cannot write " + path + ": " + what + ": " + lxw_strerror(err));
+    throw Error(Errc::io, tr("cannot write " + path + ": " + what + ": " + lxw_strerror(err),
+                             "无法写入 " + path + "：" + what + "：" + lxw_strerror(err)));
   }
 }
 
@@ -188,7 +190,7 @@ void add_dropdown(lxw_worksheet* ws, lxw_col_t c, const FieldDef& f, const std::
   std::string message = "请从下拉列表中选择" + f.zh;
   dv.error_title = title.data();
   dv.error_message = message.data();
-  check(worksheet_data_validation_range(ws, 1, c, kLastRow, c, &dv), path, "dropdown");
+  check(worksheet_data_validation_range(ws, 1, c, kLastRow, c, &dv), path, tr("dropdown", "下拉列表"));
 }
 
 // One conditional format per coloured value of `f` on column `c` (cells equal to
@@ -204,7 +206,7 @@ void add_status_colours(lxw_worksheet* ws, lxw_col_t c, const FieldDef& f, const
     cf.criteria = LXW_CONDITIONAL_CRITERIA_EQUAL_TO;
     cf.value_string = value.data();
     cf.format = tone_of(fmt, vt.tone);
-    check(worksheet_conditional_format_range(ws, 1, c, kLastRow, c, &cf), path, "status colours");
+    check(worksheet_conditional_format_range(ws, 1, c, kLastRow, c, &cf), path, tr("status colours", "状态颜色"));
   }
 }
 
@@ -217,7 +219,7 @@ void add_overdue_colour(lxw_worksheet* ws, lxw_col_t c, const Formats& fmt,
   cf.type = LXW_CONDITIONAL_TYPE_FORMULA;
   cf.value_string = formula.data();
   cf.format = fmt.bad;
-  check(worksheet_conditional_format_range(ws, 1, c, kLastRow, c, &cf), path, "overdue colour");
+  check(worksheet_conditional_format_range(ws, 1, c, kLastRow, c, &cf), path, tr("overdue colour", "逾期颜色"));
 }
 
 // One worksheet `name` holding table `t`: bold, frozen header row with autofilter,
@@ -227,9 +229,11 @@ void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const
   const std::size_t ncols = t.columns.size();
   const std::size_t nrows = t.rows.size();
   if (nrows + 1 > LXW_ROW_MAX)
-    throw Error(Errc::io, "cannot write " + path + ": too many rows for Excel in " + name);
+    throw Error(Errc::io, tr("cannot write " + path + ": too many rows for Excel in " + name,
+                             "无法写入 " + path + "：" + name + " 的行数超出 Excel 的上限"));
   lxw_worksheet* ws = workbook_add_worksheet(wb, name);
-  if (!ws) throw Error(Errc::io, "cannot write " + path + ": cannot add the worksheet " + name);
+  if (!ws) throw Error(Errc::io, tr("cannot write " + path + ": cannot add the worksheet " + name,
+                                     "无法写入 " + path + "：无法添加工作表 " + name));
 
   std::vector<CellKind> kinds;
   std::vector<double> widths;
@@ -261,13 +265,13 @@ void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const
   };
   for (std::size_t j = 0; j < ncols; ++j) {
     auto c = static_cast<lxw_col_t>(j);
-    check(worksheet_set_column(ws, c, c, widths[j], col_format(j)), path, "column width");
+    check(worksheet_set_column(ws, c, c, widths[j], col_format(j)), path, tr("column width", "列宽"));
   }
 
   for (std::size_t j = 0; j < ncols; ++j) {
     check(worksheet_write_string(ws, 0, static_cast<lxw_col_t>(j), t.columns[j].header.c_str(),
                                  fmt.header),
-          path, "header");
+          path, tr("header", "表头"));
   }
   for (std::size_t i = 0; i < nrows; ++i) {
     if (progress && *progress && i > 0) (*progress)(i, nrows);
@@ -290,7 +294,7 @@ void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const
         if (s.empty()) continue;
         err = worksheet_write_string(ws, r, c, s.c_str(), fmt.text);
       }
-      check(err, path, "a cell");
+      check(err, path, tr("a cell", "单元格"));
     }
   }
 
@@ -298,7 +302,7 @@ void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const
   if (ncols > 0) {
     check(worksheet_autofilter(ws, 0, 0, static_cast<lxw_row_t>(std::max<std::size_t>(nrows, 1)),
                                static_cast<lxw_col_t>(ncols - 1)),
-          path, "autofilter");
+          path, tr("autofilter", "筛选"));
   }
   for (std::size_t j = 0; j < ncols; ++j) {
     const ExportColumn& col = t.columns[j];
@@ -329,7 +333,8 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path, const R
   lxw_workbook_options options{};
   options.constant_memory = LXW_TRUE;  // rows go to a temporary file as they are written
   std::unique_ptr<lxw_workbook, WorkbookCloser> wb(workbook_new_opt(path.c_str(), &options));
-  if (!wb) throw Error(Errc::io, "cannot write " + path + ": cannot create the workbook");
+  if (!wb) throw Error(Errc::io, tr("cannot write " + path + ": cannot create the workbook",
+                                    "无法写入 " + path + "：无法创建工作簿"));
   const Formats fmt = add_formats(wb.get());
   // The customers first: import reads the first sheet, so an export re-imports.
   write_sheet(wb.get(), "客户", customers, fmt, path, &progress);
@@ -337,7 +342,8 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path, const R
   write_sheet(wb.get(), "订单", orders, fmt, path);
   write_sheet(wb.get(), "联系人", contacts, fmt, path);
   lxw_error err = workbook_close(wb.release());
-  if (err != LXW_NO_ERROR) throw Error(Errc::io, "cannot write " + path + ": " + lxw_strerror(err));
+  if (err != LXW_NO_ERROR) throw Error(Errc::io, tr("cannot write " + path + ": " + lxw_strerror(err),
+                                                      "无法写入 " + path + "：" + lxw_strerror(err)));
   if (progress) progress(customers.rows.size(), customers.rows.size());
   return customers.rows.size();
 }
@@ -349,17 +355,21 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
   report.sheet = table.sheet;
   if (table.rows.empty()) {
     throw Error(Errc::validation,
-                path + ": sheet \"" + table.sheet + "\" is empty (no header row)");
+                tr(path + ": sheet \"" + table.sheet + "\" is empty (no header row)",
+                   path + "：工作表“" + table.sheet + "”是空的（没有表头行）"));
   }
   // The export's 跟进记录, 订单 and 联系人 sheets list child records, one per row; read as
   // customer rows they would only produce confusing "required" errors.
   for (const CollectionDef& c : replica.schema().collections()) {
     if (c.name != "customers" && c.zh == table.sheet) {
       throw Error(Errc::validation,
-                  path + ": sheet \"" + table.sheet + "\" lists " + c.zh + " (" + c.name +
-                      "), one per row; kehu import reads customer rows (the sheet 客户 of an "
-                      "export) and does not import " +
-                      c.name + " from their own sheet");
+                  tr(path + ": sheet \"" + table.sheet + "\" lists " + c.zh + " (" + c.name +
+                         "), one per row; kehu import reads customer rows (the sheet 客户 of an "
+                         "export) and does not import " +
+                         c.name + " from their own sheet",
+                     path + "：工作表“" + table.sheet + "”每行是一条" + c.zh + "（" + c.name +
+                         "）；kehu import 只读取客户行（导出文件中的“客户”工作表），不从单独的工作表导入" +
+                         c.zh));
     }
   }
   return sheet::import_rows(replica, path, table.rows, opts, std::move(report));
