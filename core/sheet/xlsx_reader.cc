@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/xlsx.h"
 
 namespace kehu {
@@ -29,7 +30,8 @@ constexpr std::size_t kMaxRows = 1048576;
 constexpr std::size_t kMaxCols = 16384;
 
 [[noreturn]] void fail(const std::string& file, const std::string& part, const std::string& what) {
-  throw Error(Errc::validation, file + ": " + (part.empty() ? "" : part + ": ") + what);
+  const std::string sep = tr(": ", "：");
+  throw Error(Errc::validation, file + sep + (part.empty() ? "" : part + sep) + what);
 }
 
 std::string_view local_name(const char* name) {
@@ -79,13 +81,15 @@ class Package {
     zip_error_init(&ze);
     zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &ze);
     if (!src)
-      fail(name_, "", "cannot open the zip archive: " + std::string(zip_error_strerror(&ze)));
+      fail(name_, "", tr("cannot open the zip archive: ", "无法打开 zip 压缩包：") +
+                           std::string(zip_error_strerror(&ze)));
     zip_t* z = zip_open_from_source(src, ZIP_RDONLY, &ze);
     if (!z) {
       zip_source_free(src);
       std::string why = zip_error_strerror(&ze);
       zip_error_fini(&ze);
-      fail(name_, "", "not an xlsx file (not a readable zip archive: " + why + ")");
+      fail(name_, "", tr("not an xlsx file (not a readable zip archive: " + why + ")",
+                         "不是 xlsx 文件（不是可读取的 zip 压缩包：" + why + "）"));
     }
     zip_error_fini(&ze);
     zip_.reset(z);
@@ -100,9 +104,10 @@ class Package {
   // or pushes the bytes read past the limit.
   void parse(const std::string& part, PartHandler& h) {
     zip_int64_t idx = locate(part);
-    if (idx < 0) fail(name_, part, "missing part (the file is not a complete xlsx workbook)");
+    if (idx < 0) fail(name_, part, tr("missing part (the file is not a complete xlsx workbook)",
+                                         "缺少部件（文件不是完整的 xlsx 工作簿）"));
     std::unique_ptr<zip_file_t, ZipFileCloser> f(zip_fopen_index(zip_.get(), idx, 0));
-    if (!f) fail(name_, part, std::string("cannot open: ") + zip_strerror(zip_.get()));
+    if (!f) fail(name_, part, tr("cannot open: ", "无法打开：") + zip_strerror(zip_.get()));
     std::unique_ptr<XML_ParserStruct, ParserFree> p(XML_ParserCreateNS(nullptr, kNsSep));
     if (!p) throw Error(Errc::internal, "out of memory creating an XML parser");
     State st{&h, p.get(), 0, limits_.max_xml_depth, nullptr, {}};
@@ -113,12 +118,14 @@ class Package {
     std::vector<char> buf(64 * 1024);
     for (;;) {
       zip_int64_t n = zip_fread(f.get(), buf.data(), buf.size());
-      if (n < 0) fail(name_, part, std::string("corrupt data: ") + zip_file_strerror(f.get()));
+      if (n < 0) fail(name_, part, tr("corrupt data: ", "数据已损坏：") + zip_file_strerror(f.get()));
       read_ += static_cast<std::uint64_t>(n);
       if (read_ > limits_.max_uncompressed_bytes) {
         fail(name_, part,
-             "more than " + std::to_string(limits_.max_uncompressed_bytes >> 20) +
-                 " MiB uncompressed (a zip bomb?)");
+             tr("more than " + std::to_string(limits_.max_uncompressed_bytes >> 20) +
+                    " MiB uncompressed (a zip bomb?)",
+                "解压后超过 " + std::to_string(limits_.max_uncompressed_bytes >> 20) +
+                    " MiB（是否为 zip 炸弹？）"));
       }
       bool last = n == 0;
       XML_Status s = XML_Parse(p.get(), buf.data(), static_cast<int>(n), last ? 1 : 0);
@@ -126,7 +133,8 @@ class Package {
       if (!st.stop_reason.empty()) fail(name_, part, st.stop_reason);
       if (s != XML_STATUS_OK) {
         fail(name_, part,
-             "bad XML at line " + std::to_string(XML_GetCurrentLineNumber(p.get())) + ": " +
+             tr("bad XML at line " + std::to_string(XML_GetCurrentLineNumber(p.get())) + ": ",
+                "XML 有误，第 " + std::to_string(XML_GetCurrentLineNumber(p.get())) + " 行：") +
                  XML_ErrorString(XML_GetErrorCode(p.get())));
       }
       if (last) break;
@@ -150,7 +158,8 @@ class Package {
       auto* s = static_cast<State*>(ud);
       if (s->error || !s->stop_reason.empty()) return;
       if (++s->depth > s->max_depth) {
-        s->stop("elements nested deeper than " + std::to_string(s->max_depth));
+        s->stop(tr("elements nested deeper than " + std::to_string(s->max_depth),
+                    "元素嵌套超过 " + std::to_string(s->max_depth) + " 层"));
         return;
       }
       try {
@@ -182,7 +191,7 @@ class Package {
       }
     }
     static void on_doctype(void* ud, const XML_Char*, const XML_Char*, const XML_Char*, int) {
-      static_cast<State*>(ud)->stop("a DOCTYPE is not allowed in an xlsx part");
+      static_cast<State*>(ud)->stop(tr("a DOCTYPE is not allowed in an xlsx part", "xlsx 部件中不允许 DOCTYPE"));
     }
   };
 
@@ -213,7 +222,7 @@ class WorkbookHandler : public PartHandler {
       const char* n = attr(atts, "name");
       const char* id = attr(atts, "id", true);
       sheets.push_back({n ? n : "", id ? id : ""});
-      if (sheets.size() > 100000) throw Error(Errc::validation, "too many sheets");
+      if (sheets.size() > 100000) throw Error(Errc::validation, tr("too many sheets", "工作表太多"));
     } else if (name == "workbookPr") {
       const char* d = attr(atts, "date1904");
       date1904 = d && (std::strcmp(d, "1") == 0 || std::strcmp(d, "true") == 0);
@@ -237,7 +246,7 @@ class RelsHandler : public PartHandler {
     const char* target = attr(atts, "Target");
     const char* type = attr(atts, "Type");
     if (id && target) rels[id] = {target, type ? type : ""};
-    if (rels.size() > 100000) throw Error(Errc::validation, "too many relationships");
+    if (rels.size() > 100000) throw Error(Errc::validation, tr("too many relationships", "关系太多"));
   }
   void end(std::string_view) override {}
 };
@@ -304,7 +313,8 @@ class SharedStringsHandler : public PartHandler {
     if (name == "si" && in_si_) {
       in_si_ = false;
       if (strings.size() >= max_) {
-        throw Error(Errc::validation, "more than " + std::to_string(max_) + " shared strings");
+        throw Error(Errc::validation, tr("more than " + std::to_string(max_) + " shared strings",
+                                          "共享字符串超过 " + std::to_string(max_) + " 个"));
       }
       strings.push_back(std::move(text_.value));
       text_.reset();
@@ -340,7 +350,7 @@ class StylesHandler : public PartHandler {
       const char* id = attr(atts, "numFmtId");
       std::size_t n = 0;
       xf_fmt.push_back(id && parse_uint(id, n) && n < 100000 ? static_cast<int>(n) : 0);
-      if (xf_fmt.size() > 1000000) throw Error(Errc::validation, "too many cell styles");
+      if (xf_fmt.size() > 1000000) throw Error(Errc::validation, tr("too many cell styles", "单元格样式太多"));
     }
   }
   void end(std::string_view name) override {
@@ -433,10 +443,10 @@ class SheetHandler : public PartHandler {
       std::size_t n = 0;
       if (r) {
         if (!parse_uint(r, n) || n == 0 || n > kMaxRows)
-          bad("row number \"" + std::string(r) + "\"");
+          bad(tr("row number \"" + std::string(r) + "\"", "行号“" + std::string(r) + "”有误"));
       } else {
         n = row_no_ + 1;
-        if (n > kMaxRows) bad("more than " + std::to_string(kMaxRows) + " rows");
+        if (n > kMaxRows) bad(tr("more than " + std::to_string(kMaxRows) + " rows", "超过 " + std::to_string(kMaxRows) + " 行"));
       }
       row_no_ = n;
       in_row_ = true;
@@ -444,14 +454,14 @@ class SheetHandler : public PartHandler {
       cur_.line = n;
       cur_.cells.clear();
     } else if (name == "c") {
-      if (!in_row_) bad("a cell outside a row");
+      if (!in_row_) bad(tr("a cell outside a row", "单元格不在任何行内"));
       const char* r = attr(atts, "r");
       if (r) {
         std::size_t row = 0;
-        if (!parse_ref(r, col_, row)) bad("cell reference \"" + std::string(r) + "\"");
+        if (!parse_ref(r, col_, row)) bad(tr("cell reference \"" + std::string(r) + "\"", "单元格引用“" + std::string(r) + "”有误"));
       } else {
         col_ = next_col_;
-        if (col_ >= kMaxCols) bad("more than " + std::to_string(kMaxCols) + " columns");
+        if (col_ >= kMaxCols) bad(tr("more than " + std::to_string(kMaxCols) + " columns", "超过 " + std::to_string(kMaxCols) + " 列"));
       }
       next_col_ = col_ + 1;
       const char* t = attr(atts, "t");
@@ -486,14 +496,19 @@ class SheetHandler : public PartHandler {
       if (!value.empty()) {
         text_bytes_ += value.size();
         if (text_bytes_ > max_text_) {
-          bad("more than " +
-              (max_text_ >= (1u << 20) ? std::to_string(max_text_ >> 20) + " MiB"
-                                       : std::to_string(max_text_) + " bytes") +
-              " of cell text (one long shared string in many cells?)");
+          bad(tr("more than " +
+                     (max_text_ >= (1u << 20) ? std::to_string(max_text_ >> 20) + " MiB"
+                                              : std::to_string(max_text_) + " bytes") +
+                     " of cell text (one long shared string in many cells?)",
+                 "单元格文本超过 " +
+                     (max_text_ >= (1u << 20) ? std::to_string(max_text_ >> 20) + " MiB"
+                                              : std::to_string(max_text_) + " 字节") +
+                     "（是否有很长的共享字符串用在了许多单元格里？）"));
         }
         if (cur_.cells.size() <= col_) {
           cells_ += col_ + 1 - cur_.cells.size();
-          if (cells_ > max_cells_) bad("more than " + std::to_string(max_cells_) + " cells");
+          if (cells_ > max_cells_) bad(tr("more than " + std::to_string(max_cells_) + " cells",
+                                          "超过 " + std::to_string(max_cells_) + " 个单元格"));
           cur_.cells.resize(col_ + 1);
         }
         cur_.cells[col_] = std::move(value);
@@ -510,14 +525,17 @@ class SheetHandler : public PartHandler {
       text_.text(s);
     } else if (in_v_) {
       v_.append(s);
-      if (v_.size() > (1u << 20)) bad("a cell value longer than 1 MiB");
+      if (v_.size() > (1u << 20)) bad(tr("a cell value longer than 1 MiB", "单元格的值超过 1 MiB"));
     }
   }
 
  private:
   [[noreturn]] void bad(const std::string& what) const {
-    std::string where = in_cell_ ? "cell " + col_name(col_) + std::to_string(row_no_) + ": "
-                                 : (in_row_ ? "row " + std::to_string(row_no_) + ": " : "");
+    std::string where =
+        in_cell_ ? tr("cell " + col_name(col_) + std::to_string(row_no_) + ": ",
+                      "单元格 " + col_name(col_) + std::to_string(row_no_) + "：")
+                 : (in_row_ ? tr("row " + std::to_string(row_no_) + ": ", "第 " + std::to_string(row_no_) + " 行：")
+                            : "");
     throw Error(Errc::validation, where + what);
   }
 
@@ -526,8 +544,9 @@ class SheetHandler : public PartHandler {
       std::size_t i = 0;
       if (v_.empty()) return {};
       if (!parse_uint(v_, i) || i >= sst_.size()) {
-        bad("shared string " + v_ + " does not exist (the workbook has " +
-            std::to_string(sst_.size()) + ")");
+        bad(tr("shared string " + v_ + " does not exist (the workbook has " +
+                   std::to_string(sst_.size()) + ")",
+               "共享字符串 " + v_ + " 不存在（工作簿只有 " + std::to_string(sst_.size()) + " 个）"));
       }
       return sst_[i];
     }
@@ -544,7 +563,7 @@ class SheetHandler : public PartHandler {
     if (v_.empty()) return {};
     bool ok = true;
     std::string num = number_text(v_, ok);
-    if (!ok) bad("\"" + v_ + "\" is not a number");
+    if (!ok) bad(tr("\"" + v_ + "\" is not a number", "“" + v_ + "”不是数字"));
     if (style_date_) {
       std::string date = excel_serial_to_date(std::strtod(num.c_str(), nullptr), date1904_);
       if (!date.empty()) return date;
@@ -681,7 +700,7 @@ XlsxTable read_xlsx_bytes(std::string_view bytes, const std::string& sheet_name,
 
   XlsxTable out;
   for (const auto& s : wb.sheets) out.sheets.push_back(s.name);
-  if (wb.sheets.empty()) fail(name, "xl/workbook.xml", "the workbook has no sheets");
+  if (wb.sheets.empty()) fail(name, "xl/workbook.xml", tr("the workbook has no sheets", "工作簿里没有工作表"));
   const SheetEntry* chosen = nullptr;
   for (const auto& s : wb.sheets) {
     if (sheet_name.empty() || s.name == sheet_name) {
@@ -691,15 +710,19 @@ XlsxTable read_xlsx_bytes(std::string_view bytes, const std::string& sheet_name,
   }
   if (!chosen) {
     std::string list;
+    std::string list_zh;
     for (const auto& s : wb.sheets) list += (list.empty() ? "" : ", ") + ("\"" + s.name + "\"");
+    for (const auto& s : wb.sheets) list_zh += (list_zh.empty() ? "" : "、") + ("“" + s.name + "”");
     throw Error(Errc::validation,
-                name + ": no sheet named \"" + sheet_name + "\"; the sheets are " + list);
+                tr(name + ": no sheet named \"" + sheet_name + "\"; the sheets are " + list,
+                   name + "：没有名为“" + sheet_name + "”的工作表；现有工作表：" + list_zh));
   }
   out.sheet = chosen->name;
   auto rel = rels.rels.find(chosen->rel_id);
   if (rel == rels.rels.end()) {
     fail(name, "xl/_rels/workbook.xml.rels",
-         "sheet \"" + chosen->name + "\" (" + chosen->rel_id + ") has no relationship");
+         tr("sheet \"" + chosen->name + "\" (" + chosen->rel_id + ") has no relationship",
+            "工作表“" + chosen->name + "”（" + chosen->rel_id + "）没有对应的关系"));
   }
   std::string sheet_part = resolve_target(rel->second.target);
 
@@ -729,10 +752,10 @@ XlsxTable read_xlsx_bytes(std::string_view bytes, const std::string& sheet_name,
 XlsxTable read_xlsx(const std::string& path, const std::string& sheet_name,
                     const XlsxLimits& limits) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Errc::io, "cannot read " + path);
+  if (!in) throw Error(Errc::io, tr("cannot read " + path, "无法读取 " + path));
   std::ostringstream ss;
   ss << in.rdbuf();
-  if (!in && !in.eof()) throw Error(Errc::io, "cannot read " + path);
+  if (!in && !in.eof()) throw Error(Errc::io, tr("cannot read " + path, "无法读取 " + path));
   std::string bytes = ss.str();
   return read_xlsx_bytes(bytes, sheet_name, path, limits);
 }
