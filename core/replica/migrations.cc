@@ -7,6 +7,7 @@
 
 #include "customer_index.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "replica_impl.h"
 
 namespace kehu {
@@ -140,10 +141,12 @@ int read_schema_version(db::Database& db) {
 void migrate(db::Database& db, ReplicaVersion target) {
   int version = read_schema_version(db);
   if (version > static_cast<int>(ReplicaVersion::current)) {
-    throw Error(Errc::storage, "replica " + db.path() + " has schema version " +
-                                   std::to_string(version) + ", newer than this kehu (" +
-                                   std::to_string(static_cast<int>(ReplicaVersion::current)) +
-                                   "): upgrade kehu");
+    throw Error(Errc::storage,
+                tr("replica " + db.path() + " has schema version " + std::to_string(version) +
+                       ", newer than this kehu (" + std::to_string(static_cast<int>(ReplicaVersion::current)) +
+                       "): upgrade kehu",
+                   "本地副本 " + db.path() + " 的结构版本为 " + std::to_string(version) + "，比当前 kehu 支持的（" +
+                       std::to_string(static_cast<int>(ReplicaVersion::current)) + "）更新：请升级 kehu"));
   }
   for (const auto& m : kMigrations) {
     if (static_cast<int>(m.to) <= version) continue;

@@ -5,6 +5,7 @@
 
 #include "kehu/calendar.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "replica_impl.h"
 
 namespace kehu {
@@ -18,9 +19,10 @@ std::int64_t days_between(std::string_view from, std::string_view to) {
 
 std::int64_t checked_days(std::int64_t days, const char* what) {
   if (days < 0 || days > kMaxRuleDays) {
-    throw Error(Errc::usage, std::string(what) + " " + std::to_string(days) +
-                                 ": expected a number of days from 0 to " +
-                                 std::to_string(kMaxRuleDays));
+    throw Error(Errc::usage, tr(std::string(what) + " " + std::to_string(days) +
+                                    ": expected a number of days from 0 to " + std::to_string(kMaxRuleDays),
+                                std::string(what) + " " + std::to_string(days) + "：天数应在 0 到 " +
+                                    std::to_string(kMaxRuleDays) + " 之间"));
   }
   return days;
 }
@@ -44,9 +46,10 @@ std::int64_t Replica::churn_days() const {
 
 void Replica::set_churn_days(std::int64_t days) {
   if (days < 1 || days > kMaxRuleDays) {
-    throw Error(Errc::validation, "churn-days " + std::to_string(days) +
-                                      ": expected a number of days from 1 to " +
-                                      std::to_string(kMaxRuleDays));
+    throw Error(Errc::validation, tr("churn-days " + std::to_string(days) +
+                                         ": expected a number of days from 1 to " + std::to_string(kMaxRuleDays),
+                                     "churn-days " + std::to_string(days) + "：天数应在 1 到 " +
+                                         std::to_string(kMaxRuleDays) + " 之间"));
   }
   set_meta(kChurnDaysMeta, std::to_string(days));
 }

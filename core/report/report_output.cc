@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/reports.h"
 #include "kehu/text.h"
 
@@ -115,7 +116,7 @@ void write_report_csv(const Report& r, Lang lang, const std::string& path) {
   }
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << out;
-  if (!f.flush()) throw Error(Errc::io, "cannot write " + path);
+  if (!f.flush()) throw Error(Errc::io, tr("cannot write " + path, "无法写入 " + path));
 }
 
 }  // namespace kehu

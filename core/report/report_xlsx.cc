@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/reports.h"
 #include "kehu/text.h"
 
@@ -16,7 +17,7 @@ void write_report_xlsx(const Report& r, Lang lang, const std::string& path) {
   std::error_code ec;
   std::filesystem::remove(path, ec);  // libxlsxwriter writes a new file or fails
   lxw_workbook* wb = workbook_new(path.c_str());
-  if (!wb) throw Error(Errc::io, "cannot create " + path);
+  if (!wb) throw Error(Errc::io, tr("cannot create " + path, "无法创建 " + path));
   lxw_format* header = workbook_add_format(wb);
   format_set_bold(header);
   format_set_bottom(header, LXW_BORDER_THIN);
@@ -83,7 +84,8 @@ void write_report_xlsx(const Report& r, Lang lang, const std::string& path) {
   }
   const lxw_error err = workbook_close(wb);
   if (err != LXW_NO_ERROR) {
-    throw Error(Errc::io, "cannot write " + path + ": " + lxw_strerror(err));
+    throw Error(Errc::io, tr("cannot write " + path + ": " + lxw_strerror(err),
+                             "无法写入 " + path + "：" + lxw_strerror(err)));
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "kehu/duplicates.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/replica.h"
 #include "kehu/text.h"
 
@@ -77,7 +78,7 @@ std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const jso
 void write_possible_duplicates_csv(const std::vector<PossibleDuplicate>& dups,
                                    const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(Errc::io, "cannot write " + path);
+  if (!out) throw Error(Errc::io, tr("cannot write " + path, "无法写入 " + path));
   out << "\xEF\xBB\xBF";  // so that Excel reads UTF-8
   auto row = [&](const std::vector<std::string>& cells) {
     for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_escape(cells[i]);
@@ -91,7 +92,7 @@ void write_possible_duplicates_csv(const std::vector<PossibleDuplicate>& dups,
          d.other_code, d.other_name});
   }
   out.flush();
-  if (!out) throw Error(Errc::io, "cannot write " + path);
+  if (!out) throw Error(Errc::io, tr("cannot write " + path, "无法写入 " + path));
 }
 
 }  // namespace kehu
