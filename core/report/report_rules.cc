@@ -6,6 +6,7 @@
 
 #include "kehu/calendar.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
 #include "kehu/text.h"
@@ -20,9 +21,9 @@ constexpr std::int64_t kMaxTargetFen = 1'000'000'000'000;
 
 std::int64_t checked_probability(const std::string& stage, const json& v) {
   if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 100) {
-    throw Error(Errc::validation, "stage-probability " + stage + "=" +
-                                      (v.is_string() ? v.get<std::string>() : v.dump()) +
-                                      ": expected a whole percent from 0 to 100");
+    const std::string given = "stage-probability " + stage + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    throw Error(Errc::validation, tr(given + ": expected a whole percent from 0 to 100",
+                                     given + "：应为 0 到 100 之间的整数百分比"));
   }
   return v.get<std::int64_t>();
 }
@@ -33,10 +34,14 @@ std::string checked_stage(const std::string& name) {
   if (!v || std::find(stages.begin(), stages.end(), v->key) == stages.end()) {
     std::string allowed;
     for (const auto& s : stages) allowed += (allowed.empty() ? "" : ", ") + s;
-    throw Error(Errc::validation, "stage-probability: \"" + name +
-                                      "\" is not an open sales stage (销售阶段 stage): "
-                                      "expected one of " +
-                                      allowed);
+    std::string allowed_zh;
+    for (const auto& s : stages) allowed_zh += (allowed_zh.empty() ? "" : "、") + s;
+    throw Error(Errc::validation, tr("stage-probability: \"" + name +
+                                         "\" is not an open sales stage (销售阶段 stage): "
+                                         "expected one of " +
+                                         allowed,
+                                     "stage-probability：“" + name + "”不是未结束的销售阶段（销售阶段 stage）：应为 " +
+                                         allowed_zh + " 之一"));
   }
   return v->key;
 }
@@ -64,28 +69,31 @@ StageProbabilities parse_stage_probabilities(const std::string& text) {
     if (item.empty()) continue;
     const std::size_t eq = item.find('=');
     if (eq == std::string::npos) {
-      throw Error(Errc::validation, "stage-probability \"" + item +
-                                        "\": expected STAGE=PERCENT, e.g. contact=10,needs=25");
+      throw Error(Errc::validation, tr("stage-probability \"" + item +
+                                           "\": expected STAGE=PERCENT, e.g. contact=10,needs=25",
+                                       "stage-probability “" + item + "”：应为 阶段=百分比，如 contact=10,needs=25"));
     }
     const std::string stage = checked_stage(item.substr(0, eq));
     const std::string num = trim(item.substr(eq + 1));
     char* end = nullptr;
     const long long n = num.empty() ? -1 : std::strtoll(num.c_str(), &end, 10);
     if (num.empty() || *end != '\0') {
-      throw Error(Errc::validation, "stage-probability " + stage + "=" + num +
-                                        ": expected a whole percent from 0 to 100");
+      throw Error(Errc::validation, tr("stage-probability " + stage + "=" + num +
+                                           ": expected a whole percent from 0 to 100",
+                                       "stage-probability " + stage + "=" + num + "：应为 0 到 100 之间的整数百分比"));
     }
     out[stage] = checked_probability(stage, json(n));
   }
   if (out.empty()) {
-    throw Error(Errc::validation, "stage-probability \"" + text +
-                                      "\": expected STAGE=PERCENT, e.g. contact=10,needs=25");
+    throw Error(Errc::validation, tr("stage-probability \"" + text +
+                                         "\": expected STAGE=PERCENT, e.g. contact=10,needs=25",
+                                     "stage-probability “" + text + "”：应为 阶段=百分比，如 contact=10,needs=25"));
   }
   return out;
 }
 
 StageProbabilities stage_probabilities_from_json(const json& j) {
-  if (!j.is_object()) throw Error(Errc::validation, "stage_probability must be an object");
+  if (!j.is_object()) throw Error(Errc::validation, tr("stage_probability must be an object", "stage_probability 必须是对象"));
   StageProbabilities out;
   for (const auto& [k, v] : j.items()) out[checked_stage(k)] = checked_probability(k, v);
   return out;
@@ -102,9 +110,10 @@ std::string checked_period(const std::string& period) {
     ok = day_number(period + "-01").has_value();
   }
   if (!ok || !day_number(period.substr(0, 4) + "-01-01")) {
-    throw Error(Errc::validation, "周期 (period) \"" + period +
-                                      "\": expected a year (2026), a month (2026-11) or a "
-                                      "quarter (2026-Q4)");
+    throw Error(Errc::validation, tr("周期 (period) \"" + period +
+                                         "\": expected a year (2026), a month (2026-11) or a "
+                                         "quarter (2026-Q4)",
+                                     "周期 (period)：“" + period + "”应为年份（2026）、月份（2026-11）或季度（2026-Q4）"));
   }
   return period;
 }
@@ -131,15 +140,17 @@ json targets_to_json(const std::vector<SalesTarget>& targets) {
 }
 
 std::vector<SalesTarget> targets_from_json(const json& j) {
-  if (!j.is_array()) throw Error(Errc::validation, "targets must be an array");
+  if (!j.is_array()) throw Error(Errc::validation, tr("targets must be an array", "targets 必须是数组"));
   std::vector<SalesTarget> out;
   for (const auto& t : j) {
     if (!t.is_object() || !t.contains("owner") || !t["owner"].is_string() ||
         trim(t["owner"].get<std::string>()).empty()) {
-      throw Error(Errc::validation, "target " + t.dump() + ": 负责人 (owner) is required");
+      throw Error(Errc::validation, tr("target " + t.dump() + ": 负责人 (owner) is required",
+                                       "目标 " + t.dump() + "：必须填写负责人 (owner)"));
     }
     if (!t.contains("period") || !t["period"].is_string()) {
-      throw Error(Errc::validation, "target " + t.dump() + ": 周期 (period) is required");
+      throw Error(Errc::validation, tr("target " + t.dump() + ": 周期 (period) is required",
+                                       "目标 " + t.dump() + "：必须填写周期 (period)"));
     }
     SalesTarget s;
     s.owner = trim(t["owner"].get<std::string>());
@@ -147,8 +158,9 @@ std::vector<SalesTarget> targets_from_json(const json& j) {
     const json& a = t.contains("amount") ? t["amount"] : json();
     if (!a.is_number_integer() || a.get<std::int64_t>() < 0 ||
         a.get<std::int64_t>() > kMaxTargetFen) {
-      throw Error(Errc::validation, "目标金额 (amount) " + a.dump() +
-                                        ": expected whole fen from 0 to 10^12 (10 billion yuan)");
+      throw Error(Errc::validation, tr("目标金额 (amount) " + a.dump() +
+                                           ": expected whole fen from 0 to 10^12 (10 billion yuan)",
+                                       "目标金额 (amount) " + a.dump() + "：应为 0 到 10^12 之间的整数（单位：分，即最多 100 亿元）"));
     }
     s.amount = a.get<std::int64_t>();
     out.push_back(std::move(s));
