@@ -7,6 +7,7 @@
 #include "kehu/calendar.h"
 #include "kehu/error.h"
 #include "kehu/field_filter.h"
+#include "kehu/lang.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
 
@@ -91,7 +92,8 @@ std::int64_t weighted(std::int64_t amount, std::int64_t percent) {
 Report report_funnel(const Replica& rep, const ReportOptions& opts) {
   const std::string& by = opts.by;
   if (!by.empty() && by != "owner" && by != "region" && by != "city") {
-    throw Error(Errc::usage, "report funnel --by \"" + by + "\": expected owner, region or city");
+    throw Error(Errc::usage, tr("report funnel --by \"" + by + "\": expected owner, region or city",
+                                "report funnel --by “" + by + "”：应为 owner、region 或 city"));
   }
   const FieldDef& stage_def = rep.schema().collection("customers").field("stage");
   const std::size_t n_stages = stage_def.values.size();
@@ -309,19 +311,23 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
   const std::size_t dot = target.find('.');
   if (dot == std::string::npos) {
     throw Error(Errc::usage,
-                "report sum \"" + target + "\": expected COLLECTION.FIELD, e.g. orders.amount");
+                tr("report sum \"" + target + "\": expected COLLECTION.FIELD, e.g. orders.amount",
+                   "report sum “" + target + "”：应为 表.字段，如 orders.amount"));
   }
   const CollectionDef& coll = rep.schema().collection(target.substr(0, dot));
   const FieldDef& field = coll.field(target.substr(dot + 1));
   if (field.type != FieldType::integer && field.type != FieldType::money) {
-    throw Error(Errc::usage, "report sum " + target + ": " + field.zh + " (" + field.key +
-                                 ") is a " + field_type_name(field.type) +
-                                 " field; sum needs an integer or money field");
+    throw Error(Errc::usage, tr("report sum " + target + ": " + field.zh + " (" + field.key +
+                                    ") is a " + field_type_name(field.type) +
+                                    " field; sum needs an integer or money field",
+                                "report sum " + target + "：" + field.zh + " (" + field.key + ") 是 " +
+                                    field_type_name(field.type) + " 类型的字段；求和需要整数或金额字段"));
   }
   const std::string& by = opts.by;
   if (by != "customer" && by != "owner" && by != "region" && by != "month") {
     throw Error(Errc::usage,
-                "report sum --by \"" + by + "\": expected customer, owner, region or month");
+                tr("report sum --by \"" + by + "\": expected customer, owner, region or month",
+                   "report sum --by “" + by + "”：应为 customer、owner、region 或 month"));
   }
   const std::vector<FieldFilter> filters = parse_where(coll, opts.where);
   const bool is_customers = coll.name == "customers";
@@ -336,7 +342,8 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
     }
     if (by == "month" && date_key.empty()) {
       throw Error(Errc::usage,
-                  "report sum " + target + " --by month: " + coll.name + " has no date field");
+                  tr("report sum " + target + " --by month: " + coll.name + " has no date field",
+                     "report sum " + target + " --by month：" + coll.zh + "（" + coll.name + "）没有日期字段"));
     }
   }
   std::vector<std::string> keys = {field.key, date_key, "owner", "province", "name"};
