@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu {
 namespace {
@@ -110,8 +111,10 @@ std::string gb18030_to_utf8(std::string_view bytes) {
     }
     const std::size_t at = static_cast<std::size_t>(in - bytes.data());
     throw Error(Errc::validation,
-                "byte " + std::to_string(at) + ": not valid UTF-8 or GB18030" +
-                    (errno == EINVAL ? " (incomplete character at end of input)" : ""));
+                tr("byte " + std::to_string(at) + ": not valid UTF-8 or GB18030" +
+                       (errno == EINVAL ? " (incomplete character at end of input)" : ""),
+                   "第 " + std::to_string(at) + " 字节：不是有效的 UTF-8 或 GB18030 编码" +
+                       (errno == EINVAL ? "（末尾有不完整的字符）" : "")));
   }
   // GB18030 is stateless, so there is no shift state left to flush.
   out.resize(used);
@@ -191,7 +194,8 @@ void read_quoted(Cursor& c, std::string& cell) {
     const std::size_t q = c.s.find('"', c.pos);
     if (q == kNone) {
       throw Error(Errc::validation,
-                  "line " + std::to_string(open_line) + ": unterminated quoted field");
+                  tr("line " + std::to_string(open_line) + ": unterminated quoted field",
+                     "第 " + std::to_string(open_line) + " 行：引号内的字段没有结束引号"));
     }
     const std::string_view chunk = c.s.substr(c.pos, q - c.pos);
     c.line += count_line_breaks(chunk);
@@ -320,8 +324,10 @@ DecodedText decode_sheet_bytes(std::string_view bytes) {
     // try GB18030.
     const std::string_view body = bytes.substr(kBom.size());
     if (const std::size_t bad = first_invalid_utf8(body); bad != kNone) {
-      throw Error(Errc::validation, "byte " + std::to_string(bad + kBom.size()) +
-                                        ": not valid UTF-8 (the file starts with a UTF-8 BOM)");
+      throw Error(Errc::validation,
+                  tr("byte " + std::to_string(bad + kBom.size()) +
+                         ": not valid UTF-8 (the file starts with a UTF-8 BOM)",
+                     "第 " + std::to_string(bad + kBom.size()) + " 字节：不是有效的 UTF-8 编码（文件以 UTF-8 BOM 开头）"));
     }
     return {std::string(body), SourceEncoding::utf8_bom};
   }
