@@ -100,14 +100,16 @@ std::string check_label(const std::string& what, const std::string& raw, bool re
 std::string string_member(const json& def, const char* key) {
   auto it = def.find(key);
   if (it == def.end() || it->is_null()) return {};
-  if (!it->is_string()) throw Error(Errc::validation, std::string("\"") + key + "\" must be a string");
+  if (!it->is_string()) throw Error(Errc::validation, tr(std::string("\"") + key + "\" must be a string",
+                                                                std::string("“") + key + "”必须是字符串"));
   return it->get<std::string>();
 }
 
 bool bool_member(const json& def, const char* key) {
   auto it = def.find(key);
   if (it == def.end() || it->is_null()) return false;
-  if (!it->is_boolean()) throw Error(Errc::validation, std::string("\"") + key + "\" must be true or false");
+  if (!it->is_boolean()) throw Error(Errc::validation, tr(std::string("\"") + key + "\" must be true or false",
+                                                                  std::string("“") + key + "”必须是 true 或 false"));
   return it->get<bool>();
 }
 
@@ -151,7 +153,7 @@ std::vector<std::string> split_items(std::string_view text) {
 
 // Checks an enum value list given as an array [{"key", "label"}...].
 json check_values_array(const json& values) {
-  if (!values.is_array()) throw Error(Errc::validation, "\"values\" must be a list of {key, label}");
+  if (!values.is_array()) throw Error(Errc::validation, tr("\"values\" must be a list of {key, label}", "“values”必须是 {key, label} 的列表"));
   if (values.empty()) {
     throw Error(Errc::validation, tr("--values: an enum field needs at least one value", "--values：枚举字段至少要有一个可选值"));
   }
@@ -162,8 +164,8 @@ json check_values_array(const json& values) {
   json out = json::array();
   std::set<std::string> seen;  // keys and labels share one namespace: either finds a value
   for (const auto& v : values) {
-    if (!v.is_object()) throw Error(Errc::validation, "\"values\" must be a list of {key, label}");
-    std::string label = check_label("--values: value label", string_member(v, "label"), true);
+    if (!v.is_object()) throw Error(Errc::validation, tr("\"values\" must be a list of {key, label}", "“values”必须是 {key, label} 的列表"));
+    std::string label = check_label(tr("--values: value label", "--values：可选值的名称"), string_member(v, "label"), true);
     std::string key = trim(string_member(v, "key"));
     if (key.empty()) key = label;
     if (key != label && !is_value_key(key)) {
@@ -237,7 +239,7 @@ json parse_enum_values(std::string_view text) {
 }
 
 json check_custom_field(const Schema& current, const json& definition) {
-  if (!definition.is_object()) throw Error(Errc::validation, "a field definition must be a JSON object");
+  if (!definition.is_object()) throw Error(Errc::validation, tr("a field definition must be a JSON object", "字段定义必须是 JSON 对象"));
   const std::string coll_name = trim(string_member(definition, "collection"));
   const CollectionDef* coll = current.find(coll_name);
   if (coll == nullptr) {
