@@ -6,6 +6,7 @@
 #include <optional>
 #include <tuple>
 
+#include "kehu/lang.h"
 #include "kehu/replica.h"
 #include "kehu/schema.h"
 
@@ -340,24 +341,33 @@ std::string who(const Record& r) {
 
 }  // namespace
 
+// The Chinese name of a duplicate kind ("phone" -> 电话).
+std::string kind_zh(std::string_view kind) {
+  if (kind == "phone") return "电话";
+  if (kind == "wechat") return "微信";
+  if (kind == "name") return "名称";
+  return std::string(kind);
+}
+
 std::string same_what(std::string_view kind, const std::string& value) {
-  if (kind == "name") return "similar name (" + value + ")";
-  return "same " + std::string(kind) + " " + value;
+  if (kind == "name") return tr("similar name (" + value + ")", "名称相近（" + value + "）");
+  return tr("same " + std::string(kind) + " " + value, kind_zh(kind) + "相同：" + value);
 }
 
 std::string describe_match(const DuplicateMatch& m) {
   std::string owner = m.customer.fields.value("owner", "");
-  return who(m.customer) + (owner.empty() ? "" : " (owner " + owner + ")") + ": " +
-         same_what(m.kind, m.value);
+  return who(m.customer) + (owner.empty() ? "" : tr(" (owner " + owner + ")", "（负责人 " + owner + "）")) +
+         tr(": ", "：") + same_what(m.kind, m.value);
 }
 
 std::string describe_pair(const DuplicatePair& p) {
   std::string why;
   for (const auto& k : p.kinds) {
-    if (!why.empty()) why += ", ";
-    why += k == "name" ? std::string("similar name") : same_what(k, value_of_kind(p.a, k));
+    if (!why.empty()) why += tr(", ", "；");
+    why += k == "name" ? tr("similar name", "名称相近") : same_what(k, value_of_kind(p.a, k));
   }
-  return "possible duplicate: " + who(p.a) + " and " + who(p.b) + " (" + why + ")";
+  return tr("possible duplicate: " + who(p.a) + " and " + who(p.b) + " (" + why + ")",
+            "可能重复：" + who(p.a) + " 与 " + who(p.b) + "（" + why + "）");
 }
 
 }  // namespace kehu

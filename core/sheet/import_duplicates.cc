@@ -33,7 +33,8 @@ std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const jso
   auto issue = [&](const DupKey& k, const std::string& why) {
     std::string value = k.kind == "name" ? name : k.key;
     issues.push_back({line, dup_kind_label(k.kind), value,
-                      "possible duplicate of " + why + "; import with --force to add it anyway"});
+                      tr("possible duplicate of " + why + "; import with --force to add it anyway",
+                         "可能重复：" + why + "；如仍要导入，请加 --force")});
   };
   // Against the replica.
   json only = json::object();
@@ -63,8 +64,9 @@ std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const jso
             {line, code, name, k.kind, k.kind == "name" ? name : k.key, s.line, s.code, s.name});
         break;
       }
-      issue(k, "line " + std::to_string(s.line) + " " + (s.code.empty() ? "" : s.code + " ") +
-                   s.name + ": " + same_what(k.kind, k.kind == "name" ? s.name : k.key));
+      issue(k, tr("line " + std::to_string(s.line) + " ", "第 " + std::to_string(s.line) + " 行 ") +
+                   (s.code.empty() ? "" : s.code + " ") + s.name + tr(": ", "：") +
+                   same_what(k.kind, k.kind == "name" ? s.name : k.key));
       break;
     }
   }
