@@ -351,7 +351,7 @@ std::string kind_zh(std::string_view kind) {
 
 std::string same_what(std::string_view kind, const std::string& value) {
   if (kind == "name") return tr("similar name (" + value + ")", "名称相近（" + value + "）");
-  return tr("same " + std::string(kind) + " " + value, kind_zh(kind) + "相同：" + value);
+  return tr("same " + std::string(kind) + " " + value, kind_zh(kind) + "相同 " + value);
 }
 
 std::string describe_match(const DuplicateMatch& m) {
