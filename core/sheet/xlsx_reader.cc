@@ -689,7 +689,7 @@ XlsxTable read_xlsx_bytes(std::string_view bytes, const std::string& sheet_name,
       pkg.parse(part, h);
     } catch (const Error& e) {
       std::string msg = e.what();
-      if (msg.rfind(name + ": ", 0) == 0) throw;
+      if (msg.rfind(name + tr(": ", "："), 0) == 0) throw;  // already named by fail()
       fail(name, part, msg);  // thrown by a handler: name the file and the part
     }
   };
