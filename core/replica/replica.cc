@@ -181,7 +181,7 @@ void Replica::rekey(std::string_view new_passphrase) {
   // SQLCipher rekeys page by page through the rollback journal, not the WAL, and
   // only the file's single connection may leave WAL mode: while another process
   // has the replica open this fails, before anything is rewritten.
-  std::string mode, why = "journal mode stayed WAL";
+  std::string mode, why = tr("journal mode stayed WAL", "日志模式仍为 WAL");
   try {
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     auto st = db.prepare("PRAGMA journal_mode = DELETE");
