@@ -5,6 +5,7 @@
 
 #include "access_policy.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "schema_service.h"
 #include "settings.h"
 
@@ -26,7 +27,7 @@ sync::RecordState visible_customer(StoreTxn& txn, const Session& session, const 
   sync::RecordState c = id ? txn.load_record(*id) : sync::RecordState{};
   access = c.exists() && c.collection == "customers" ? AccessPolicy::customer_access(session, c.values())
                                                      : Access::none;
-  if (access == Access::none || c.deleted()) throw Error(Errc::not_found, "no customer " + code);
+  if (access == Access::none || c.deleted()) throw Error(Errc::not_found, tr("no customer " + code, "找不到客户 " + code));
   return c;
 }
 
@@ -43,10 +44,11 @@ Change owner_change(const sync::RecordState& customer, const json& old_owner, co
   return c;
 }
 
-void require_manager(const Session& session, const char* what) {
+void require_manager(const Session& session, const char* what, const char* what_zh) {
   if (!AccessPolicy::may_reassign(session.role)) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not " + what +
-                                     "; a manager or an admin may");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not " + what +
+                                        "; a manager or an admin may",
+                                    role_label(session.role) + "不能" + what_zh + "；经理或管理员可以"));
   }
 }
 
@@ -75,11 +77,16 @@ bool may_see_request(StoreTxn& txn, const Session& session, const ChangeRequest&
 ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_t id) {
   auto r = txn.find_request(id);
   if (!r || !may_see_request(txn, session, *r)) {
-    throw Error(Errc::not_found, "no change request #" + std::to_string(id));
+    throw Error(Errc::not_found, tr("no change request #" + std::to_string(id), "找不到修改申请 #" + std::to_string(id)));
   }
   if (r->status != "pending") {
-    throw Error(Errc::validation, "change request #" + std::to_string(id) + " is already " + r->status +
-                                      (r->decided_by.empty() ? "" : " by " + r->decided_by));
+    throw Error(Errc::validation, tr("change request #" + std::to_string(id) + " is already " + r->status +
+                                      (r->decided_by.empty() ? "" : " by " + r->decided_by),
+                                  "修改申请 #" + std::to_string(id) + " 已" +
+                                      (r->decided_by.empty() ? "" : "由 " + r->decided_by + " ") +
+                                      (r->status == "approved" ? std::string("批准")
+                                       : r->status == "rejected" ? std::string("驳回")
+                                                                 : "处理（" + r->status + "）")));
   }
   return *r;
 }
@@ -88,7 +95,7 @@ ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_
 std::string date_minus_days(const std::string& date, int days) {
   std::tm tm{};
   if (date.size() != 10 || strptime(date.c_str(), "%Y-%m-%d", &tm) == nullptr) {
-    throw Error(Errc::validation, "date \"" + date + "\" is not YYYY-MM-DD");
+    throw Error(Errc::validation, tr("date \"" + date + "\" is not YYYY-MM-DD", "日期“" + date + "”不是 YYYY-MM-DD 格式"));
   }
   tm.tm_mday -= days;
   tm.tm_hour = 12;  // away from DST edges
@@ -110,23 +117,28 @@ json request_json(const ChangeRequest& r, const std::string& customer_code) {
 
 json TeamService::claim(const Session& session, const std::string& code) {
   if (!AccessPolicy::may_write(session.role)) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) + " may not claim customers");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not claim customers",
+                                    role_label(session.role) + "不能认领客户"));
   }
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
   sync::RecordState customer = visible_customer(*txn, session, code, access);
   const std::string owner = owner_of(customer);
   if (!owner.empty()) {
-    throw Error(Errc::validation, "customer " + code + " is not in the public pool (公海): its owner is " + owner);
+    throw Error(Errc::validation, tr("customer " + code + " is not in the public pool (公海): its owner is " + owner,
+                                  "客户 " + code + " 不在公海中：其负责人是 " + owner));
   }
   const std::string day = today_local();
   const std::int64_t cap = settings::claim_cap(*txn);
   const std::int64_t claimed = txn->count_claims(session.user, day);
   if (claimed >= cap) {
-    throw Error(Errc::forbidden, "claim cap reached: " + session.user + " has claimed " + std::to_string(claimed) +
+    throw Error(Errc::forbidden, tr("claim cap reached: " + session.user + " has claimed " + std::to_string(claimed) +
                                      " of " + std::to_string(cap) +
                                      " customers allowed per day; an admin can raise it with "
-                                     "`kehu-server pool set-cap N`");
+                                     "`kehu-server pool set-cap N`",
+                                 "已达认领上限：" + session.user + " 今天已认领 " + std::to_string(claimed) +
+                                     " 个客户，每天最多 " + std::to_string(cap) +
+                                     " 个；管理员可用 `kehu-server pool set-cap N` 调高上限"));
   }
   json result = push_.apply_server_change(
       *txn, session, owner_change(customer, json(), session.user, "claim from the public pool (公海)"));
@@ -136,14 +148,15 @@ json TeamService::claim(const Session& session, const std::string& code) {
 }
 
 json TeamService::release(const Session& session, const std::string& code, const std::string& reason) {
-  if (reason.empty()) throw Error(Errc::validation, "release of " + code + " needs a reason (--reason)");
+  if (reason.empty()) throw Error(Errc::validation, tr("release of " + code + " needs a reason (--reason)", "释放客户 " + code + " 需要填写原因（--reason）"));
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
   sync::RecordState customer = visible_customer(*txn, session, code, access);
   const std::string owner = owner_of(customer);
-  if (owner.empty()) throw Error(Errc::validation, "customer " + code + " is already in the public pool (公海)");
+  if (owner.empty()) throw Error(Errc::validation, tr("customer " + code + " is already in the public pool (公海)", "客户 " + code + " 已在公海中"));
   if (access != Access::write || (owner != session.user && !AccessPolicy::may_reassign(session.role))) {
-    throw Error(Errc::forbidden, "customer " + code + " belongs to " + owner + "; only its owner or a manager may release it");
+    throw Error(Errc::forbidden, tr("customer " + code + " belongs to " + owner + "; only its owner or a manager may release it",
+                                    "客户 " + code + " 的负责人是 " + owner + "；只有负责人或经理可以释放"));
   }
   json result = push_.apply_server_change(
       *txn, session, owner_change(customer, owner, json(), "release to the public pool (公海): " + reason));
@@ -153,21 +166,23 @@ json TeamService::release(const Session& session, const std::string& code, const
 
 json TeamService::reassign(const Session& session, const std::string& code, const std::string& new_owner,
                            const std::string& reason) {
-  require_manager(session, "reassign customers");
+  require_manager(session, "reassign customers", "转交客户");
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
   sync::RecordState customer = visible_customer(*txn, session, code, access);
-  if (access != Access::write) throw Error(Errc::forbidden, "customer " + code + " is not in your regions");
+  if (access != Access::write) throw Error(Errc::forbidden, tr("customer " + code + " is not in your regions", "客户 " + code + " 不在你的区域内"));
   auto user = txn->find_user(new_owner);
   if (!user || user->disabled) {
-    throw Error(Errc::validation, "负责人 (owner): \"" + new_owner + "\" is not an active user of this server");
+    throw Error(Errc::validation, tr("负责人 (owner): \"" + new_owner + "\" is not an active user of this server",
+                                  "负责人 (owner)：“" + new_owner + "”不是本服务器的有效用户"));
   }
   if (!AccessPolicy::may_write(user->role)) {
-    throw Error(Errc::validation, "负责人 (owner): \"" + new_owner + "\" is " + role_name(user->role) +
-                                      ", a role that may not change customers");
+    throw Error(Errc::validation, tr("负责人 (owner): \"" + new_owner + "\" is " + role_name(user->role) +
+                                      ", a role that may not change customers",
+                                  "负责人 (owner)：“" + new_owner + "”是" + role_label(user->role) + "，该角色不能修改客户"));
   }
   const std::string owner = owner_of(customer);
-  if (owner == new_owner) throw Error(Errc::validation, "customer " + code + " already belongs to " + new_owner);
+  if (owner == new_owner) throw Error(Errc::validation, tr("customer " + code + " already belongs to " + new_owner, "客户 " + code + " 的负责人已经是 " + new_owner));
   std::string cause = "reassign from " + (owner.empty() ? std::string("the public pool") : owner) + " to " + new_owner;
   if (!reason.empty()) cause += ": " + reason;
   json result = push_.apply_server_change(
@@ -177,7 +192,7 @@ json TeamService::reassign(const Session& session, const std::string& code, cons
 }
 
 json TeamService::recycle(const Session& session, int days, const std::string& today, bool dry_run) {
-  if (days < 1) throw Error(Errc::validation, "--days " + std::to_string(days) + " must be 1 or more");
+  if (days < 1) throw Error(Errc::validation, tr("--days " + std::to_string(days) + " must be 1 or more", "--days " + std::to_string(days) + " 必须大于等于 1"));
   const std::string cutoff = date_minus_days(today, days);
   auto txn = store_.begin(TxnMode::write);
   json out = json::array();
@@ -222,11 +237,12 @@ json TeamService::list_requests(const Session& session, const std::vector<std::i
 }
 
 json TeamService::approve(const Session& session, std::int64_t id) {
-  require_manager(session, "decide change requests");
+  require_manager(session, "decide change requests", "审批修改申请");
   auto txn = store_.begin(TxnMode::write);
   ChangeRequest r = pending_request(*txn, session, id);
   if (request_access(*txn, session, r) != Access::write) {
-    throw Error(Errc::forbidden, "change request #" + std::to_string(id) + " is about a customer outside your regions");
+    throw Error(Errc::forbidden, tr("change request #" + std::to_string(id) + " is about a customer outside your regions",
+                                    "修改申请 #" + std::to_string(id) + " 涉及的客户不在你的区域内"));
   }
   const sync::RecordState current = txn->load_record(r.record_id);
   const json values = current.values();
@@ -264,12 +280,13 @@ json TeamService::approve(const Session& session, std::int64_t id) {
 }
 
 json TeamService::reject(const Session& session, std::int64_t id, const std::string& reason) {
-  require_manager(session, "decide change requests");
-  if (reason.empty()) throw Error(Errc::validation, "rejecting request #" + std::to_string(id) + " needs a reason (--reason)");
+  require_manager(session, "decide change requests", "审批修改申请");
+  if (reason.empty()) throw Error(Errc::validation, tr("rejecting request #" + std::to_string(id) + " needs a reason (--reason)", "驳回申请 #" + std::to_string(id) + " 需要填写原因（--reason）"));
   auto txn = store_.begin(TxnMode::write);
   ChangeRequest r = pending_request(*txn, session, id);
   if (request_access(*txn, session, r) != Access::write) {
-    throw Error(Errc::forbidden, "change request #" + std::to_string(id) + " is about a customer outside your regions");
+    throw Error(Errc::forbidden, tr("change request #" + std::to_string(id) + " is about a customer outside your regions",
+                                    "修改申请 #" + std::to_string(id) + " 涉及的客户不在你的区域内"));
   }
   r.status = "rejected";
   r.decided_by = session.user;
