@@ -10,6 +10,7 @@
 #include "audit_filter.h"
 #include "hash_chain.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "revision_customers.h"
 #include "server_config.h"
 
@@ -68,13 +69,14 @@ std::int64_t parse_cursor(const json& body) {
   auto it = body.find("cursor");
   if (it == body.end() || it->is_null()) return 0;
   if (it->is_number_integer()) return std::max<std::int64_t>(0, it->get<std::int64_t>());
-  if (!it->is_string()) throw Error(Errc::protocol, "\"cursor\" must be a string");
+  if (!it->is_string()) throw Error(Errc::protocol, tr("\"cursor\" must be a string", "\"cursor\" 必须是字符串"));
   const std::string s = it->get<std::string>();
   if (s.empty()) return 0;
   std::int64_t seq = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seq);
   if (ec != std::errc() || end != s.data() + s.size() || seq < 0) {
-    throw Error(Errc::protocol, "\"cursor\" \"" + s + "\" is not a cursor this server made");
+    throw Error(Errc::protocol, tr("\"cursor\" \"" + s + "\" is not a cursor this server made",
+                                    "\"cursor\"“" + s + "”不是本服务器生成的游标"));
   }
   return seq;
 }
@@ -109,8 +111,10 @@ void scan_newest_first(StoreTxn& txn, std::int64_t before,
 
 json AuditService::query(const Session& session, const json& body) {
   if (!may_audit(session.role)) {
-    throw Error(Errc::forbidden, "the audit log is for managers, auditors and admins; " +
-                                     session.user + " is " + role_name(session.role));
+    throw Error(Errc::forbidden, tr("the audit log is for managers, auditors and admins; " +
+                                        session.user + " is " + role_name(session.role),
+                                    "审计日志仅供经理、审计员和管理员查看；" + session.user + " 是" +
+                                        role_label(session.role)));
   }
   check_members(body);
   AuditFilter filter;
@@ -128,7 +132,8 @@ json AuditService::query(const Session& session, const json& body) {
 
   auto txn = store_.begin(TxnMode::read);
   if (!filter.user.empty() && !txn->find_user(filter.user)) {
-    throw Error(Errc::validation, "\"user\": \"" + filter.user + "\" is not a user of this server");
+    throw Error(Errc::validation, tr("\"user\": \"" + filter.user + "\" is not a user of this server",
+                                  "\"user\"：“" + filter.user + "”不是本服务器的用户"));
   }
   RevisionCustomers customers(*txn);
   const auto schema = store_schema(*txn);
