@@ -95,12 +95,15 @@ std::string store_path(const CommandLine& cl) {
 std::optional<std::string> store_url(const CommandLine& cl) {
   auto url = cl.option("store");
   if (!url) {
-    if (!cl.option("data")) throw Error(Errc::usage, "missing --data DIR (SQLite) or --store URL (PostgreSQL)");
+    if (!cl.option("data")) throw Error(Errc::usage, tr("missing --data DIR (SQLite) or --store URL (PostgreSQL)",
+                                                        "缺少 --data DIR（SQLite）或 --store URL（PostgreSQL）"));
     return std::nullopt;
   }
-  if (cl.option("data")) throw Error(Errc::usage, "give either --data DIR or --store URL, not both");
+  if (cl.option("data")) throw Error(Errc::usage, tr("give either --data DIR or --store URL, not both",
+                                                    "--data DIR 和 --store URL 只能给一个，不能同时给出"));
   if (!pg::is_postgres_url(*url)) {
-    throw Error(Errc::usage, "--store \"" + pg::redact_url(*url) + "\" is not a postgresql:// URL");
+    throw Error(Errc::usage, tr("--store \"" + pg::redact_url(*url) + "\" is not a postgresql:// URL",
+                                "--store“" + pg::redact_url(*url) + "”不是 postgresql:// 地址"));
   }
   return url;
 }
@@ -128,7 +131,8 @@ std::vector<std::string> split_list(const std::string& text) {
 
 Role role_arg(const std::string& name) {
   auto role = parse_role(name);
-  if (!role) throw Error(Errc::usage, "unknown role \"" + name + "\": expected admin, manager, sales or auditor");
+  if (!role) throw Error(Errc::usage, tr("unknown role \"" + name + "\": expected admin, manager, sales or auditor",
+                                        "未知角色“" + name + "”：应为 admin、manager、sales 或 auditor"));
   return *role;
 }
 
@@ -142,7 +146,8 @@ int cmd_init(const CommandLine& cl) {
   std::filesystem::path dir = cl.required("data");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
+  if (ec) throw Error(Errc::io, tr("cannot create " + dir.string() + ": " + ec.message(),
+                                    "无法创建 " + dir.string() + "：" + ec.message()));
   const std::string path = store_path(cl);
   if (SqliteStore::initialise(path)) {
     std::printf("initialised %s\n", path.c_str());
@@ -196,7 +201,7 @@ int cmd_user(const CommandLine& cl) {
     UserAdmin(*store).set_disabled(name, verb == "disable");
     std::printf("%s %sd\n", name.c_str(), verb.c_str());
   } else {
-    throw Error(Errc::usage, "unknown user subcommand \"" + verb + "\"");
+    throw Error(Errc::usage, tr("unknown user subcommand \"" + verb + "\"", "未知的 user 子命令“" + verb + "”"));
   }
   return 0;
 }
@@ -206,7 +211,7 @@ ListenOptions listen_options(const CommandLine& cl) {
   std::string listen = cl.option("listen").value_or("127.0.0.1:8080");
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size()) {
-    throw Error(Errc::usage, "--listen \"" + listen + "\" is not HOST:PORT");
+    throw Error(Errc::usage, tr("--listen \"" + listen + "\" is not HOST:PORT", "--listen“" + listen + "”不是 HOST:PORT 格式"));
   }
   o.host = listen.substr(0, colon);
   if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') o.host = o.host.substr(1, o.host.size() - 2);
@@ -215,7 +220,7 @@ ListenOptions listen_options(const CommandLine& cl) {
     o.port = std::stoi(listen.substr(colon + 1), &used);
     if (used != listen.size() - colon - 1 || o.port < 0 || o.port > 65535) throw std::out_of_range("port");
   } catch (const std::exception&) {
-    throw Error(Errc::usage, "--listen \"" + listen + "\": port must be 0-65535");
+    throw Error(Errc::usage, tr("--listen \"" + listen + "\": port must be 0-65535", "--listen“" + listen + "”：端口必须在 0-65535 之间"));
   }
   o.tls_cert = cl.option("tls-cert").value_or("");
   o.tls_key = cl.option("tls-key").value_or("");
@@ -268,14 +273,14 @@ int cmd_serve(const CommandLine& cl) {
   finished = true;
   if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
-  if (!ok) throw Error(Errc::io, "the server stopped listening unexpectedly");
+  if (!ok) throw Error(Errc::io, tr("the server stopped listening unexpectedly", "服务器意外停止了监听"));
   std::fprintf(stderr, "stopped\n");
   return 0;
 }
 
 int cmd_customer(const CommandLine& cl) {
   const std::string& verb = cl.word(1, "customer subcommand (reassign)");
-  if (verb != "reassign") throw Error(Errc::usage, "unknown customer subcommand \"" + verb + "\"");
+  if (verb != "reassign") throw Error(Errc::usage, tr("unknown customer subcommand \"" + verb + "\"", "未知的 customer 子命令“" + verb + "”"));
   cl.expect({"data", "store", "reason"}, 4);
   const std::string& code = cl.word(2, "customer code");
   const std::string& owner = cl.word(3, "new owner (user name)");
@@ -285,8 +290,11 @@ int cmd_customer(const CommandLine& cl) {
   // The console acts as an admin; the revision's author says where it came from.
   const Session console{"kehu-server", Role::admin, "server", {}, 0};
   json r = TeamService(*store, push).reassign(console, code, owner, cl.option("reason").value_or(""));
-  std::printf("%s now belongs to %s (revision %lld)\n", code.c_str(), owner.c_str(),
-              static_cast<long long>(r.value("seq", std::int64_t{0})));
+  const std::string rev = std::to_string(r.value("seq", std::int64_t{0}));
+  std::fputs(tr(code + " now belongs to " + owner + " (revision " + rev + ")\n",
+                code + " 的负责人现在是 " + owner + "（修订 " + rev + "）\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
@@ -299,7 +307,7 @@ int cmd_pool_recycle(const CommandLine& cl) {
     days = std::stoi(days_text, &used);
     if (used != days_text.size()) throw std::invalid_argument(days_text);
   } catch (const std::exception&) {
-    throw Error(Errc::validation, "--days \"" + days_text + "\" is not a whole number");
+    throw Error(Errc::validation, tr("--days \"" + days_text + "\" is not a whole number", "--days“" + days_text + "”不是整数"));
   }
   std::unique_ptr<Store> store = open_store(cl);
   ServerClock clock;
@@ -311,14 +319,18 @@ int cmd_pool_recycle(const CommandLine& cl) {
     std::printf("%s\t%s\tlast follow-up %s\n", m["code"].get<std::string>().c_str(),
                 m["owner"].get<std::string>().c_str(), m["last"].get<std::string>().c_str());
   }
-  std::printf("%zu customers %s the public pool\n", moved.size(), dry_run ? "would go back to" : "went back to");
+  const std::string count = std::to_string(moved.size());
+  std::fputs(tr(count + " customers " + (dry_run ? "would go back to" : "went back to") + " the public pool\n",
+                count + " 个客户" + (dry_run ? "将退回公海" : "已退回公海") + "\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 int cmd_pool(const CommandLine& cl) {
   const std::string& verb = cl.word(1, "pool subcommand (set-cap, recycle)");
   if (verb == "recycle") return cmd_pool_recycle(cl);
-  if (verb != "set-cap") throw Error(Errc::usage, "unknown pool subcommand \"" + verb + "\"");
+  if (verb != "set-cap") throw Error(Errc::usage, tr("unknown pool subcommand \"" + verb + "\"", "未知的 pool 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 3);
   const std::string& n = cl.word(2, "claims per user per day");
   std::int64_t cap = 0;
@@ -327,13 +339,16 @@ int cmd_pool(const CommandLine& cl) {
     cap = std::stoll(n, &used);
     if (used != n.size()) throw std::invalid_argument(n);
   } catch (const std::exception&) {
-    throw Error(Errc::validation, "claim cap \"" + n + "\" is not a whole number");
+    throw Error(Errc::validation, tr("claim cap \"" + n + "\" is not a whole number", "认领上限“" + n + "”不是整数"));
   }
   std::unique_ptr<Store> store = open_store(cl);
   auto txn = store->begin(TxnMode::write);
   settings::set_claim_cap(*txn, cap);
   txn->commit();
-  std::printf("each user may claim %lld pool customers per day\n", static_cast<long long>(cap));
+  std::fputs(tr("each user may claim " + std::to_string(cap) + " pool customers per day\n",
+                "每个用户每天最多可从公海认领 " + std::to_string(cap) + " 个客户\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
@@ -379,7 +394,7 @@ int cmd_schema(const CommandLine& cl) {
                 f.value("type", "").c_str(), static_cast<long long>(added["version"].get<std::int64_t>()));
     return 0;
   }
-  if (verb != "protect") throw Error(Errc::usage, "unknown schema subcommand \"" + verb + "\"");
+  if (verb != "protect") throw Error(Errc::usage, tr("unknown schema subcommand \"" + verb + "\"", "未知的 schema 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 4);
   const std::string& collection = cl.word(2, "collection (customers, orders, ...)");
   const std::string& list = cl.word(3, "fields (comma-separated keys or labels)");
@@ -388,8 +403,12 @@ int cmd_schema(const CommandLine& cl) {
   txn->commit();
   std::string shown;
   for (const auto& k : keys) shown += (shown.empty() ? "" : ",") + k;
-  std::printf("protected fields of %s: %s (a sales user's edit of them waits for a manager)\n",
-              collection.c_str(), shown.empty() ? "none" : shown.c_str());
+  std::fputs(tr("protected fields of " + collection + ": " + (shown.empty() ? std::string("none") : shown) +
+                    " (a sales user's edit of them waits for a manager)\n",
+                collection + " 的受保护字段：" + (shown.empty() ? std::string("无") : shown) +
+                    "（销售修改这些字段需经理审批）\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
@@ -402,15 +421,18 @@ int cmd_audit_export(const CommandLine& cl) {
   filter.check();
   std::unique_ptr<Store> store = open_store(cl);
   ExportReport r = AuditExport(*store).write(filter, file);
-  std::printf("exported %lld revisions (%lld rows) to %s\n", static_cast<long long>(r.revisions),
-              static_cast<long long>(r.rows), file.c_str());
+  const std::string revisions = std::to_string(r.revisions), rows = std::to_string(r.rows);
+  std::fputs(tr("exported " + revisions + " revisions (" + rows + " rows) to " + file + "\n",
+                "已导出 " + revisions + " 条修订（" + rows + " 行）到 " + file + "\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 int cmd_audit(const CommandLine& cl) {
   const std::string& verb = cl.word(1, "audit subcommand (verify, export)");
   if (verb == "export") return cmd_audit_export(cl);
-  if (verb != "verify") throw Error(Errc::usage, "unknown audit subcommand \"" + verb + "\"");
+  if (verb != "verify") throw Error(Errc::usage, tr("unknown audit subcommand \"" + verb + "\"", "未知的 audit 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 2);
   std::unique_ptr<Store> store = open_store(cl);
   ChainReport r = ChainVerifier(*store).verify();
@@ -430,12 +452,17 @@ int cmd_backup(const CommandLine& cl) {
   const std::string& dest = cl.word(1, "backup file");
   if (store_url(cl)) {
     throw Error(Errc::usage,
-                "backup copies the SQLite store (--data DIR); back up a PostgreSQL store with pg_dump, "
-                "which takes one consistent snapshot while servers keep writing");
+                tr("backup copies the SQLite store (--data DIR); back up a PostgreSQL store with pg_dump, "
+                   "which takes one consistent snapshot while servers keep writing",
+                   "backup 只复制 SQLite 存储（--data DIR）；PostgreSQL 存储请用 pg_dump 备份，"
+                   "它能在服务器继续写入时取得一致的快照"));
   }
   SqliteStore store(store_path(cl));
   store.backup_to(dest);
-  std::printf("backup of %s written to %s\n", store.path().c_str(), dest.c_str());
+  std::fputs(tr("backup of " + store.path() + " written to " + dest + "\n",
+                store.path() + " 的备份已写入 " + dest + "\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
@@ -454,7 +481,7 @@ int run(int argc, char** argv) {
   if (command == "pool") return cmd_pool(cl);
   if (command == "schema") return cmd_schema(cl);
   if (command == "backup") return cmd_backup(cl);
-  throw Error(Errc::usage, "unknown command \"" + command + "\"");
+  throw Error(Errc::usage, tr("unknown command \"" + command + "\"", "未知命令“" + command + "”"));
 }
 
 }  // namespace
@@ -472,7 +499,7 @@ int main(int argc, char** argv) {
     return kehu::server::run(argc, argv);
   } catch (const kehu::Error& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());
-    if (e.code() == kehu::Errc::usage) std::fputs("run `kehu-server --help` for usage\n", stderr);
+    if (e.code() == kehu::Errc::usage) std::fputs(kehu::tr("run `kehu-server --help` for usage\n", "用法请运行 `kehu-server --help`\n").c_str(), stderr);
     return kehu::exit_code(e.code());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());
