@@ -26,7 +26,7 @@ CommandLine::CommandLine(int argc, char** argv, const std::set<std::string>& fla
 }
 
 const std::string& CommandLine::word(std::size_t i, const char* what) const {
-  if (i >= words_.size()) throw Error(Errc::usage, tr(std::string("missing ") + what, std::string("缺少 ") + what));
+  if (i >= words_.size()) throw Error(Errc::usage, tr(std::string("missing ") + what, std::string("缺少") + what));
   return words_[i];
 }
 

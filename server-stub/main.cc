@@ -158,7 +158,7 @@ int cmd_init(const CommandLine& cl) {
 }
 
 int cmd_user(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "user subcommand (add, passwd, role, set-role, set-regions, disable, enable, list)");
+  const std::string& verb = cl.word(1, tr("user subcommand (add, passwd, role, set-role, set-regions, disable, enable, list)", "user 子命令（add、passwd、role、set-role、set-regions、disable、enable、list）").c_str());
   if (verb == "list") {
     cl.expect({"data", "store"}, 2);
     std::unique_ptr<Store> store = open_store(cl);
@@ -170,7 +170,7 @@ int cmd_user(const CommandLine& cl) {
     }
     return 0;
   }
-  const std::string& name = cl.word(2, "user name");
+  const std::string& name = cl.word(2, tr("user name", "用户名").c_str());
   if (verb == "add") {
     cl.expect({"data", "store", "role"}, 3);
     Role role = role_arg(cl.required("role"));
@@ -184,14 +184,14 @@ int cmd_user(const CommandLine& cl) {
     std::printf("changed the password of %s; their tokens are revoked\n", name.c_str());
   } else if (verb == "set-regions") {
     cl.expect({"data", "store"}, 4);
-    const std::string& list = cl.word(3, "regions (comma-separated, e.g. 江苏,浙江/杭州)");
+    const std::string& list = cl.word(3, tr("regions (comma-separated, e.g. 江苏,浙江/杭州)", "区域（用逗号分隔，例如 江苏,浙江/杭州）").c_str());
     std::unique_ptr<Store> store = open_store(cl);
     auto regions = UserAdmin(*store).set_regions(name, split_list(list));
     std::printf("%s now covers %s; their devices re-pull their customers at the next sync\n", name.c_str(),
                 regions.empty() ? "no regions" : list.c_str());
   } else if (verb == "role" || verb == "set-role") {
     cl.expect({"data", "store"}, 4);
-    Role role = role_arg(cl.word(3, "role"));
+    Role role = role_arg(cl.word(3, tr("role", "角色").c_str()));
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_role(name, role);
     std::printf("%s is now %s\n", name.c_str(), role_name(role));
@@ -279,11 +279,11 @@ int cmd_serve(const CommandLine& cl) {
 }
 
 int cmd_customer(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "customer subcommand (reassign)");
+  const std::string& verb = cl.word(1, tr("customer subcommand (reassign)", "customer 子命令（reassign）").c_str());
   if (verb != "reassign") throw Error(Errc::usage, tr("unknown customer subcommand \"" + verb + "\"", "未知的 customer 子命令“" + verb + "”"));
   cl.expect({"data", "store", "reason"}, 4);
-  const std::string& code = cl.word(2, "customer code");
-  const std::string& owner = cl.word(3, "new owner (user name)");
+  const std::string& code = cl.word(2, tr("customer code", "客户编号").c_str());
+  const std::string& owner = cl.word(3, tr("new owner (user name)", "新负责人（用户名）").c_str());
   std::unique_ptr<Store> store = open_store(cl);
   ServerClock clock;
   PushService push(*store, clock);
@@ -328,11 +328,11 @@ int cmd_pool_recycle(const CommandLine& cl) {
 }
 
 int cmd_pool(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "pool subcommand (set-cap, recycle)");
+  const std::string& verb = cl.word(1, tr("pool subcommand (set-cap, recycle)", "pool 子命令（set-cap、recycle）").c_str());
   if (verb == "recycle") return cmd_pool_recycle(cl);
   if (verb != "set-cap") throw Error(Errc::usage, tr("unknown pool subcommand \"" + verb + "\"", "未知的 pool 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 3);
-  const std::string& n = cl.word(2, "claims per user per day");
+  const std::string& n = cl.word(2, tr("claims per user per day", "每人每天认领上限").c_str());
   std::int64_t cap = 0;
   try {
     std::size_t used = 0;
@@ -353,7 +353,7 @@ int cmd_pool(const CommandLine& cl) {
 }
 
 int cmd_schema(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "schema subcommand (protect, show, add-field)");
+  const std::string& verb = cl.word(1, tr("schema subcommand (protect, show, add-field)", "schema 子命令（protect、show、add-field）").c_str());
   std::unique_ptr<Store> store = open_store(cl);
   if (verb == "show") {
     cl.expect({"data", "store"}, 2);
@@ -377,8 +377,8 @@ int cmd_schema(const CommandLine& cl) {
   }
   if (verb == "add-field") {
     cl.expect({"data", "store", "type", "label", "label-en", "values", "required", "restricted"}, 4);
-    const json definition = {{"collection", cl.word(2, "collection (customers, orders, ...)")},
-                             {"key", cl.word(3, "key ([a-z][a-z0-9_]{0,31})")},
+    const json definition = {{"collection", cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str())},
+                             {"key", cl.word(3, tr("key ([a-z][a-z0-9_]{0,31})", "字段键（[a-z][a-z0-9_]{0,31}）").c_str())},
                              {"type", cl.required("type")},
                              {"label", cl.required("label")},
                              {"label_en", cl.option("label-en").value_or("")},
@@ -396,8 +396,8 @@ int cmd_schema(const CommandLine& cl) {
   }
   if (verb != "protect") throw Error(Errc::usage, tr("unknown schema subcommand \"" + verb + "\"", "未知的 schema 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 4);
-  const std::string& collection = cl.word(2, "collection (customers, orders, ...)");
-  const std::string& list = cl.word(3, "fields (comma-separated keys or labels)");
+  const std::string& collection = cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str());
+  const std::string& list = cl.word(3, tr("fields (comma-separated keys or labels)", "字段（用逗号分隔的键或标签）").c_str());
   auto txn = store->begin(TxnMode::write);
   auto keys = settings::set_protected_fields(*txn, collection, split_list(list));
   txn->commit();
@@ -414,7 +414,7 @@ int cmd_schema(const CommandLine& cl) {
 
 int cmd_audit_export(const CommandLine& cl) {
   cl.expect({"data", "store", "since", "until"}, 3);
-  const std::string& file = cl.word(2, "output file (FILE.csv)");
+  const std::string& file = cl.word(2, tr("output file (FILE.csv)", "输出文件（FILE.csv）").c_str());
   AuditFilter filter;
   filter.since = parse_time_bound("--since", cl.required("since"), TimeBound::start);
   if (auto until = cl.option("until")) filter.until = parse_time_bound("--until", *until, TimeBound::end);
@@ -430,7 +430,7 @@ int cmd_audit_export(const CommandLine& cl) {
 }
 
 int cmd_audit(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "audit subcommand (verify, export)");
+  const std::string& verb = cl.word(1, tr("audit subcommand (verify, export)", "audit 子命令（verify、export）").c_str());
   if (verb == "export") return cmd_audit_export(cl);
   if (verb != "verify") throw Error(Errc::usage, tr("unknown audit subcommand \"" + verb + "\"", "未知的 audit 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 2);
@@ -449,7 +449,7 @@ int cmd_audit(const CommandLine& cl) {
 
 int cmd_backup(const CommandLine& cl) {
   cl.expect({"data", "store"}, 2);
-  const std::string& dest = cl.word(1, "backup file");
+  const std::string& dest = cl.word(1, tr("backup file", "备份文件").c_str());
   if (store_url(cl)) {
     throw Error(Errc::usage,
                 tr("backup copies the SQLite store (--data DIR); back up a PostgreSQL store with pg_dump, "
