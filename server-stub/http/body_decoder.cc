@@ -18,7 +18,8 @@ namespace {
 constexpr std::size_t kChunk = 64 * 1024;
 
 HttpError inflated_too_large(std::size_t limit) {
-  return too_large("request body inflates to more than " + std::to_string(limit) + " bytes");
+  return too_large(tr("request body inflates to more than " + std::to_string(limit) + " bytes",
+                      "请求体解压后超过 " + std::to_string(limit) + " 字节"));
 }
 
 void append_capped(std::string& out, const char* data, std::size_t n, std::size_t limit) {
@@ -103,7 +104,8 @@ BodyEncoding body_encoding(std::string_view value) {
 std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit) {
   switch (encoding) {
     case BodyEncoding::identity:
-      if (data.size() > limit) throw too_large("request body above " + std::to_string(limit) + " bytes");
+      if (data.size() > limit) throw too_large(tr("request body above " + std::to_string(limit) + " bytes",
+                                                          "请求体超过 " + std::to_string(limit) + " 字节"));
       return std::string(data);
     case BodyEncoding::gzip: return inflate_zlib(data, limit, "gzip");
     case BodyEncoding::deflate: return inflate_zlib(data, limit, "deflate");

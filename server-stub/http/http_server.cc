@@ -260,8 +260,10 @@ void HttpServer::install_routes() {
       json body = parse_body(r);
       if (auto it = body.find("changes");
           it != body.end() && it->is_array() && it->size() > config::kMaxChangesPerPush) {
-        throw too_large(std::to_string(it->size()) + " changes in one push; at most " +
-                        std::to_string(config::kMaxChangesPerPush));
+        throw too_large(tr(std::to_string(it->size()) + " changes in one push; at most " +
+                               std::to_string(config::kMaxChangesPerPush),
+                           "一次推送了 " + std::to_string(it->size()) + " 条修改；最多 " +
+                               std::to_string(config::kMaxChangesPerPush) + " 条"));
       }
       return push_.push(s, body);
     });
@@ -389,7 +391,8 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
       const std::size_t limit = body_limit(req);
       if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos ||
           std::stoull(text) > limit) {
-        throw too_large("request body above " + std::to_string(limit) + " bytes");
+        throw too_large(tr("request body above " + std::to_string(limit) + " bytes",
+                           "请求体超过 " + std::to_string(limit) + " 字节"));
       }
     }
     // httplib would inflate without limit: keep the bytes as sent (body_decoder.h).
