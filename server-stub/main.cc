@@ -437,13 +437,20 @@ int cmd_audit(const CommandLine& cl) {
   std::unique_ptr<Store> store = open_store(cl);
   ChainReport r = ChainVerifier(*store).verify();
   if (r.ok) {
-    std::printf("ok: %lld revisions\n", static_cast<long long>(r.checked));
+    std::fputs(tr("ok: " + std::to_string(r.checked) + " revisions\n",
+                  "正常：共 " + std::to_string(r.checked) + " 条修订\n")
+                   .c_str(),
+               stdout);
     return 0;
   }
-  std::printf("broken: revision seq %lld (record %s): %s\n  expected: %s\n  stored:   %s\n"
-              "%lld revisions before it are intact\n",
-              static_cast<long long>(r.seq), r.record_id.c_str(), r.problem.c_str(), r.expected.c_str(),
-              r.stored.c_str(), static_cast<long long>(r.checked));
+  const std::string seq = std::to_string(r.seq), checked = std::to_string(r.checked);
+  std::fputs(tr("broken: revision seq " + seq + " (record " + r.record_id + "): " + r.problem +
+                    "\n  expected: " + r.expected + "\n  stored:   " + r.stored + "\n" + checked +
+                    " revisions before it are intact\n",
+                "已损坏：修订 seq " + seq + "（记录 " + r.record_id + "）：" + r.problem + "\n  应为：" +
+                    r.expected + "\n  实际：" + r.stored + "\n它之前的 " + checked + " 条修订完好\n")
+                 .c_str(),
+             stdout);
   return 1;
 }
 
