@@ -166,7 +166,7 @@ int cmd_user(const CommandLine& cl) {
       std::string regions;
       for (const auto& r : u.regions) regions += (regions.empty() ? "" : ",") + r;
       std::printf("%s\t%s\t%s%s\n", u.name.c_str(), role_name(u.role), regions.empty() ? "-" : regions.c_str(),
-                  u.disabled ? "\tdisabled" : "");
+                  u.disabled ? tr("\tdisabled", "\t已停用").c_str() : "");
     }
     return 0;
   }
@@ -316,7 +316,7 @@ int cmd_pool_recycle(const CommandLine& cl) {
   const bool dry_run = cl.flag("dry-run");
   json moved = TeamService(*store, push).recycle(console, days, cl.option("as-of").value_or(today_local()), dry_run);
   for (const auto& m : moved) {
-    std::printf("%s\t%s\tlast follow-up %s\n", m["code"].get<std::string>().c_str(),
+    std::printf(tr("%s\t%s\tlast follow-up %s\n", "%s\t%s\t最近跟进 %s\n").c_str(), m["code"].get<std::string>().c_str(),
                 m["owner"].get<std::string>().c_str(), m["last"].get<std::string>().c_str());
   }
   const std::string count = std::to_string(moved.size());
@@ -361,18 +361,23 @@ int cmd_schema(const CommandLine& cl) {
     for (const auto& coll : Schema::builtin().collections()) {
       std::string fields;
       for (const auto& f : settings::protected_fields(*txn, coll.name)) fields += (fields.empty() ? "" : ",") + f;
-      std::printf("%s\tprotected: %s\n", coll.name.c_str(), fields.empty() ? "-" : fields.c_str());
+      std::printf(tr("%s\tprotected: %s\n", "%s\t受保护字段：%s\n").c_str(), coll.name.c_str(),
+                  fields.empty() ? "-" : fields.c_str());
     }
     const json list = custom_field_list(*txn);
-    std::printf("custom fields (version %lld):%s\n", static_cast<long long>(list["version"].get<std::int64_t>()),
-                list["fields"].empty() ? " none" : "");
+    std::printf(tr("custom fields (version %lld):%s\n", "自定义字段（版本 %lld）：%s\n").c_str(),
+                static_cast<long long>(list["version"].get<std::int64_t>()),
+                list["fields"].empty() ? tr(" none", "无").c_str() : "");
     for (const auto& f : list["fields"]) {
-      std::printf("  %s.%s\t%s\t%s%s%s\tadded by %s at %s\n", f.value("collection", "").c_str(),
+      std::printf(tr("  %s.%s\t%s\t%s%s%s\tadded by %s at %s\n", "  %s.%s\t%s\t%s%s%s\t由 %s 于 %s 添加\n").c_str(),
+                  f.value("collection", "").c_str(),
                   f.value("key", "").c_str(), f.value("label", "").c_str(), f.value("type", "").c_str(),
-                  f.value("required", false) ? ", required" : "", f.value("restricted", false) ? ", restricted" : "",
+                  f.value("required", false) ? tr(", required", "，必填").c_str() : "",
+                  f.value("restricted", false) ? tr(", restricted", "，受限").c_str() : "",
                   f.value("added_by", "").c_str(), f.value("added_at", "").c_str());
     }
-    std::printf("claim cap: %lld per user per day\n", static_cast<long long>(settings::claim_cap(*txn)));
+    std::printf(tr("claim cap: %lld per user per day\n", "认领上限：每人每天 %lld 个\n").c_str(),
+                static_cast<long long>(settings::claim_cap(*txn)));
     return 0;
   }
   if (verb == "add-field") {
@@ -389,7 +394,9 @@ int cmd_schema(const CommandLine& cl) {
     const json added = add_custom_field(*txn, definition, "server-admin");
     txn->commit();
     const json& f = added["field"];
-    std::printf("added field %s.%s (%s, %s), schema version %lld; devices get it at their next sync\n",
+    std::printf(tr("added field %s.%s (%s, %s), schema version %lld; devices get it at their next sync\n",
+                   "已添加字段 %s.%s（%s，%s），表结构版本 %lld；各设备下次同步时获取\n")
+                    .c_str(),
                 f.value("collection", "").c_str(), f.value("key", "").c_str(), f.value("label", "").c_str(),
                 f.value("type", "").c_str(), static_cast<long long>(added["version"].get<std::int64_t>()));
     return 0;
