@@ -32,8 +32,9 @@ void check_members(const json& body) {
     if (std::find_if(std::begin(kMembers), std::end(kMembers),
                      [&](const char* m) { return it.key() == m; }) == std::end(kMembers)) {
       throw Error(Errc::validation,
-                  "unknown filter \"" + it.key() +
-                      "\": expected user, since, until, customer, limit or cursor");
+                  tr("unknown filter \"" + it.key() +
+                         "\": expected user, since, until, customer, limit or cursor",
+                     "未知的筛选条件“" + it.key() + "”：应为 user、since、until、customer、limit 或 cursor"));
     }
   }
 }
@@ -44,11 +45,13 @@ std::string text_member(const json& body, const char* key) {
   if (it == body.end() || it->is_null()) return {};
   if (!it->is_string()) {
     throw Error(Errc::validation,
-                std::string("\"") + key + "\": " + it->dump() + " is not a string");
+                tr(std::string("\"") + key + "\": " + it->dump() + " is not a string",
+                   std::string("\"") + key + "\"：" + it->dump() + " 不是字符串"));
   }
   if (it->get_ref<const std::string&>().empty()) {
     throw Error(Errc::validation,
-                std::string("\"") + key + "\": \"\" is empty: leave the filter out instead");
+                tr(std::string("\"") + key + "\": \"\" is empty: leave the filter out instead",
+                   std::string("\"") + key + "\"：值为空：不需要此筛选条件时请直接省略"));
   }
   return it->get<std::string>();
 }
@@ -58,8 +61,10 @@ std::int64_t parse_limit(const json& body) {
   if (it == body.end() || it->is_null()) return config::kDefaultAuditLimit;
   if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
     throw Error(Errc::validation,
-                "\"limit\": " + it->dump() + " is not a positive integer (at most " +
-                    std::to_string(config::kMaxAuditLimit) + " are sent per page)");
+                tr("\"limit\": " + it->dump() + " is not a positive integer (at most " +
+                       std::to_string(config::kMaxAuditLimit) + " are sent per page)",
+                   "\"limit\"：" + it->dump() + " 不是正整数（每页最多 " +
+                       std::to_string(config::kMaxAuditLimit) + " 条）"));
   }
   return std::min(it->get<std::int64_t>(), config::kMaxAuditLimit);
 }
@@ -160,8 +165,11 @@ json AuditService::query(const Session& session, const json& body) {
     if (!view || view->collection != "customers" ||
         access_to(session, CustomerOfRecord{view->id, view->code, view->fields}) == Access::none) {
       throw Error(Errc::not_found,
-                  "\"customer\": no customer \"" + customer + "\"" +
-                      (AccessPolicy::sees_everything(session.role) ? "" : " in your scope"));
+                  tr("\"customer\": no customer \"" + customer + "\"" +
+                         (AccessPolicy::sees_everything(session.role) ? "" : " in your scope"),
+                     "\"customer\"：" +
+                         std::string(AccessPolicy::sees_everything(session.role) ? "" : "你的权限范围内") +
+                         "找不到客户“" + customer + "”"));
     }
     filter.records.insert(view->id);
     for (auto& id : txn->child_ids(view->id)) filter.records.insert(std::move(id));
