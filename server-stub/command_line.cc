@@ -1,6 +1,7 @@
 #include "command_line.h"
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -19,13 +20,13 @@ CommandLine::CommandLine(int argc, char** argv, const std::set<std::string>& fla
     } else if (i + 1 < argc) {
       options_[name] = argv[++i];
     } else {
-      throw Error(Errc::usage, "option --" + name + " needs a value");
+      throw Error(Errc::usage, tr("option --" + name + " needs a value", "选项 --" + name + " 需要一个值"));
     }
   }
 }
 
 const std::string& CommandLine::word(std::size_t i, const char* what) const {
-  if (i >= words_.size()) throw Error(Errc::usage, std::string("missing ") + what);
+  if (i >= words_.size()) throw Error(Errc::usage, tr(std::string("missing ") + what, std::string("缺少") + what));
   return words_[i];
 }
 
@@ -37,7 +38,7 @@ std::optional<std::string> CommandLine::option(const std::string& name) const {
 
 std::string CommandLine::required(const std::string& name) const {
   auto v = option(name);
-  if (!v || v->empty()) throw Error(Errc::usage, "missing --" + name);
+  if (!v || v->empty()) throw Error(Errc::usage, tr("missing --" + name, "缺少 --" + name));
   return *v;
 }
 
@@ -45,9 +46,9 @@ void CommandLine::expect(std::initializer_list<const char*> allowed, std::size_t
   for (const auto& [name, value] : options_) {
     bool ok = false;
     for (const char* a : allowed) ok = ok || name == a;
-    if (!ok) throw Error(Errc::usage, "unknown option --" + name);
+    if (!ok) throw Error(Errc::usage, tr("unknown option --" + name, "未知选项 --" + name));
   }
-  if (words_.size() > max_words) throw Error(Errc::usage, "unexpected argument \"" + words_[max_words] + "\"");
+  if (words_.size() > max_words) throw Error(Errc::usage, tr("unexpected argument \"" + words_[max_words] + "\"", "多余的参数“" + words_[max_words] + "”"));
 }
 
 }  // namespace kehu::server

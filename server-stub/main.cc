@@ -87,6 +87,34 @@ constexpr const char* kUsage =
     "audit export: DATE is YYYY-MM-DD (a UTC day, --until included) or YYYY-MM-DDTHH:MM:SSZ;\n"
     "one CSV row per changed field, UTF-8 with BOM, written to FILE.csv.tmp then renamed.\n";
 
+constexpr const char* kUsageZh =
+    "用法：\n"
+    "  kehu-server init --data DIR\n"
+    "  kehu-server user add NAME --role admin|manager|sales|auditor --data DIR\n"
+    "  kehu-server user passwd NAME --data DIR\n"
+    "  kehu-server user role NAME ROLE --data DIR\n"
+    "  kehu-server user disable|enable NAME --data DIR\n"
+    "  kehu-server user list --data DIR\n"
+    "  kehu-server user set-role NAME ROLE --data DIR         （同 user role）\n"
+    "  kehu-server user set-regions NAME REGION[,REGION...] --data DIR   （省 或 省/市；\"\" 表示清空）\n"
+    "  kehu-server customer reassign CODE USER --data DIR [--reason TEXT]\n"
+    "  kehu-server pool set-cap N --data DIR                  （每人每天从公海认领的上限）\n"
+    "  kehu-server pool recycle --days N --data DIR [--as-of YYYY-MM-DD] [--dry-run]\n"
+    "                                     （今天或 --as-of 之前 N 天内没有跟进记录的客户退回公海）\n"
+    "  kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR   （\"\" 表示清空）\n"
+    "  kehu-server schema show --data DIR\n"
+    "  kehu-server schema add-field COLLECTION KEY --type TYPE --label 标签 [--label-en L] [--values a,b]\n"
+    "              [--required] [--restricted] --data DIR\n"
+    "  kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--reuse-port]\n"
+    "  kehu-server audit verify --data DIR\n"
+    "  kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv\n"
+    "  kehu-server backup --data DIR FILE\n"
+    "除 backup 外，所有命令都可以用 --store postgresql://USER@HOST[:PORT]/DB 代替 --data DIR：\n"
+    "即多个 `serve` 进程可共用的 PostgreSQL 存储（请用 pg_dump 备份）。\n"
+    "user add/passwd 的密码来自 KEHU_PASSWORD、提示输入或标准输入。\n"
+    "audit export：DATE 为 YYYY-MM-DD（UTC 日期，包含 --until 当天）或 YYYY-MM-DDTHH:MM:SSZ；\n"
+    "每个修改的字段一行 CSV，UTF-8 带 BOM，先写入 FILE.csv.tmp 再改名。\n";
+
 std::string store_path(const CommandLine& cl) {
   return (std::filesystem::path(cl.required("data")) / config::kStoreFileName).string();
 }
@@ -95,12 +123,15 @@ std::string store_path(const CommandLine& cl) {
 std::optional<std::string> store_url(const CommandLine& cl) {
   auto url = cl.option("store");
   if (!url) {
-    if (!cl.option("data")) throw Error(Errc::usage, "missing --data DIR (SQLite) or --store URL (PostgreSQL)");
+    if (!cl.option("data")) throw Error(Errc::usage, tr("missing --data DIR (SQLite) or --store URL (PostgreSQL)",
+                                                        "缺少 --data DIR（SQLite）或 --store URL（PostgreSQL）"));
     return std::nullopt;
   }
-  if (cl.option("data")) throw Error(Errc::usage, "give either --data DIR or --store URL, not both");
+  if (cl.option("data")) throw Error(Errc::usage, tr("give either --data DIR or --store URL, not both",
+                                                    "--data DIR 和 --store URL 只能给一个，不能同时给出"));
   if (!pg::is_postgres_url(*url)) {
-    throw Error(Errc::usage, "--store \"" + pg::redact_url(*url) + "\" is not a postgresql:// URL");
+    throw Error(Errc::usage, tr("--store \"" + pg::redact_url(*url) + "\" is not a postgresql:// URL",
+                                "--store“" + pg::redact_url(*url) + "”不是 postgresql:// 地址"));
   }
   return url;
 }
@@ -128,7 +159,8 @@ std::vector<std::string> split_list(const std::string& text) {
 
 Role role_arg(const std::string& name) {
   auto role = parse_role(name);
-  if (!role) throw Error(Errc::usage, "unknown role \"" + name + "\": expected admin, manager, sales or auditor");
+  if (!role) throw Error(Errc::usage, tr("unknown role \"" + name + "\": expected admin, manager, sales or auditor",
+                                        "未知角色“" + name + "”：应为 admin、manager、sales 或 auditor"));
   return *role;
 }
 
@@ -136,24 +168,27 @@ int cmd_init(const CommandLine& cl) {
   cl.expect({"data", "store"}, 1);
   if (auto url = store_url(cl)) {
     const std::string shown = pg::redact_url(*url);
-    std::printf(PostgresStore::initialise(*url) ? "initialised %s\n" : "%s is already initialised\n", shown.c_str());
+    std::printf(PostgresStore::initialise(*url) ? tr("initialised %s\n", "已初始化 %s\n").c_str()
+                                                : tr("%s is already initialised\n", "%s 已经初始化过了\n").c_str(),
+                shown.c_str());
     return 0;
   }
   std::filesystem::path dir = cl.required("data");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
+  if (ec) throw Error(Errc::io, tr("cannot create " + dir.string() + ": " + ec.message(),
+                                    "无法创建 " + dir.string() + "：" + ec.message()));
   const std::string path = store_path(cl);
   if (SqliteStore::initialise(path)) {
-    std::printf("initialised %s\n", path.c_str());
+    std::printf(tr("initialised %s\n", "已初始化 %s\n").c_str(), path.c_str());
   } else {
-    std::printf("%s is already initialised\n", path.c_str());
+    std::printf(tr("%s is already initialised\n", "%s 已经初始化过了\n").c_str(), path.c_str());
   }
   return 0;
 }
 
 int cmd_user(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "user subcommand (add, passwd, role, set-role, set-regions, disable, enable, list)");
+  const std::string& verb = cl.word(1, tr("user subcommand (add, passwd, role, set-role, set-regions, disable, enable, list)", "user 子命令（add、passwd、role、set-role、set-regions、disable、enable、list）").c_str());
   if (verb == "list") {
     cl.expect({"data", "store"}, 2);
     std::unique_ptr<Store> store = open_store(cl);
@@ -161,11 +196,11 @@ int cmd_user(const CommandLine& cl) {
       std::string regions;
       for (const auto& r : u.regions) regions += (regions.empty() ? "" : ",") + r;
       std::printf("%s\t%s\t%s%s\n", u.name.c_str(), role_name(u.role), regions.empty() ? "-" : regions.c_str(),
-                  u.disabled ? "\tdisabled" : "");
+                  u.disabled ? tr("\tdisabled", "\t已停用").c_str() : "");
     }
     return 0;
   }
-  const std::string& name = cl.word(2, "user name");
+  const std::string& name = cl.word(2, tr("user name", "用户名").c_str());
   if (verb == "add") {
     cl.expect({"data", "store", "role"}, 3);
     Role role = role_arg(cl.required("role"));
@@ -179,14 +214,14 @@ int cmd_user(const CommandLine& cl) {
     std::printf("changed the password of %s; their tokens are revoked\n", name.c_str());
   } else if (verb == "set-regions") {
     cl.expect({"data", "store"}, 4);
-    const std::string& list = cl.word(3, "regions (comma-separated, e.g. 江苏,浙江/杭州)");
+    const std::string& list = cl.word(3, tr("regions (comma-separated, e.g. 江苏,浙江/杭州)", "区域（用逗号分隔，例如 江苏,浙江/杭州）").c_str());
     std::unique_ptr<Store> store = open_store(cl);
     auto regions = UserAdmin(*store).set_regions(name, split_list(list));
     std::printf("%s now covers %s; their devices re-pull their customers at the next sync\n", name.c_str(),
                 regions.empty() ? "no regions" : list.c_str());
   } else if (verb == "role" || verb == "set-role") {
     cl.expect({"data", "store"}, 4);
-    Role role = role_arg(cl.word(3, "role"));
+    Role role = role_arg(cl.word(3, tr("role", "角色").c_str()));
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_role(name, role);
     std::printf("%s is now %s\n", name.c_str(), role_name(role));
@@ -196,7 +231,7 @@ int cmd_user(const CommandLine& cl) {
     UserAdmin(*store).set_disabled(name, verb == "disable");
     std::printf("%s %sd\n", name.c_str(), verb.c_str());
   } else {
-    throw Error(Errc::usage, "unknown user subcommand \"" + verb + "\"");
+    throw Error(Errc::usage, tr("unknown user subcommand \"" + verb + "\"", "未知的 user 子命令“" + verb + "”"));
   }
   return 0;
 }
@@ -206,7 +241,7 @@ ListenOptions listen_options(const CommandLine& cl) {
   std::string listen = cl.option("listen").value_or("127.0.0.1:8080");
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size()) {
-    throw Error(Errc::usage, "--listen \"" + listen + "\" is not HOST:PORT");
+    throw Error(Errc::usage, tr("--listen \"" + listen + "\" is not HOST:PORT", "--listen“" + listen + "”不是 HOST:PORT 格式"));
   }
   o.host = listen.substr(0, colon);
   if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') o.host = o.host.substr(1, o.host.size() - 2);
@@ -215,7 +250,7 @@ ListenOptions listen_options(const CommandLine& cl) {
     o.port = std::stoi(listen.substr(colon + 1), &used);
     if (used != listen.size() - colon - 1 || o.port < 0 || o.port > 65535) throw std::out_of_range("port");
   } catch (const std::exception&) {
-    throw Error(Errc::usage, "--listen \"" + listen + "\": port must be 0-65535");
+    throw Error(Errc::usage, tr("--listen \"" + listen + "\": port must be 0-65535", "--listen“" + listen + "”：端口必须在 0-65535 之间"));
   }
   o.tls_cert = cl.option("tls-cert").value_or("");
   o.tls_key = cl.option("tls-key").value_or("");
@@ -268,25 +303,28 @@ int cmd_serve(const CommandLine& cl) {
   finished = true;
   if (!signalled) pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
-  if (!ok) throw Error(Errc::io, "the server stopped listening unexpectedly");
+  if (!ok) throw Error(Errc::io, tr("the server stopped listening unexpectedly", "服务器意外停止了监听"));
   std::fprintf(stderr, "stopped\n");
   return 0;
 }
 
 int cmd_customer(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "customer subcommand (reassign)");
-  if (verb != "reassign") throw Error(Errc::usage, "unknown customer subcommand \"" + verb + "\"");
+  const std::string& verb = cl.word(1, tr("customer subcommand (reassign)", "customer 子命令（reassign）").c_str());
+  if (verb != "reassign") throw Error(Errc::usage, tr("unknown customer subcommand \"" + verb + "\"", "未知的 customer 子命令“" + verb + "”"));
   cl.expect({"data", "store", "reason"}, 4);
-  const std::string& code = cl.word(2, "customer code");
-  const std::string& owner = cl.word(3, "new owner (user name)");
+  const std::string& code = cl.word(2, tr("customer code", "客户编号").c_str());
+  const std::string& owner = cl.word(3, tr("new owner (user name)", "新负责人（用户名）").c_str());
   std::unique_ptr<Store> store = open_store(cl);
   ServerClock clock;
   PushService push(*store, clock);
   // The console acts as an admin; the revision's author says where it came from.
   const Session console{"kehu-server", Role::admin, "server", {}, 0};
   json r = TeamService(*store, push).reassign(console, code, owner, cl.option("reason").value_or(""));
-  std::printf("%s now belongs to %s (revision %lld)\n", code.c_str(), owner.c_str(),
-              static_cast<long long>(r.value("seq", std::int64_t{0})));
+  const std::string rev = std::to_string(r.value("seq", std::int64_t{0}));
+  std::fputs(tr(code + " now belongs to " + owner + " (revision " + rev + ")\n",
+                code + " 的负责人现在是 " + owner + "（修订 " + rev + "）\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
@@ -299,7 +337,7 @@ int cmd_pool_recycle(const CommandLine& cl) {
     days = std::stoi(days_text, &used);
     if (used != days_text.size()) throw std::invalid_argument(days_text);
   } catch (const std::exception&) {
-    throw Error(Errc::validation, "--days \"" + days_text + "\" is not a whole number");
+    throw Error(Errc::validation, tr("--days \"" + days_text + "\" is not a whole number", "--days“" + days_text + "”不是整数"));
   }
   std::unique_ptr<Store> store = open_store(cl);
   ServerClock clock;
@@ -308,37 +346,44 @@ int cmd_pool_recycle(const CommandLine& cl) {
   const bool dry_run = cl.flag("dry-run");
   json moved = TeamService(*store, push).recycle(console, days, cl.option("as-of").value_or(today_local()), dry_run);
   for (const auto& m : moved) {
-    std::printf("%s\t%s\tlast follow-up %s\n", m["code"].get<std::string>().c_str(),
+    std::printf(tr("%s\t%s\tlast follow-up %s\n", "%s\t%s\t最近跟进 %s\n").c_str(), m["code"].get<std::string>().c_str(),
                 m["owner"].get<std::string>().c_str(), m["last"].get<std::string>().c_str());
   }
-  std::printf("%zu customers %s the public pool\n", moved.size(), dry_run ? "would go back to" : "went back to");
+  const std::string count = std::to_string(moved.size());
+  std::fputs(tr(count + " customers " + (dry_run ? "would go back to" : "went back to") + " the public pool\n",
+                count + " 个客户" + (dry_run ? "将退回公海" : "已退回公海") + "\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 int cmd_pool(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "pool subcommand (set-cap, recycle)");
+  const std::string& verb = cl.word(1, tr("pool subcommand (set-cap, recycle)", "pool 子命令（set-cap、recycle）").c_str());
   if (verb == "recycle") return cmd_pool_recycle(cl);
-  if (verb != "set-cap") throw Error(Errc::usage, "unknown pool subcommand \"" + verb + "\"");
+  if (verb != "set-cap") throw Error(Errc::usage, tr("unknown pool subcommand \"" + verb + "\"", "未知的 pool 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 3);
-  const std::string& n = cl.word(2, "claims per user per day");
+  const std::string& n = cl.word(2, tr("claims per user per day", "每人每天认领上限").c_str());
   std::int64_t cap = 0;
   try {
     std::size_t used = 0;
     cap = std::stoll(n, &used);
     if (used != n.size()) throw std::invalid_argument(n);
   } catch (const std::exception&) {
-    throw Error(Errc::validation, "claim cap \"" + n + "\" is not a whole number");
+    throw Error(Errc::validation, tr("claim cap \"" + n + "\" is not a whole number", "认领上限“" + n + "”不是整数"));
   }
   std::unique_ptr<Store> store = open_store(cl);
   auto txn = store->begin(TxnMode::write);
   settings::set_claim_cap(*txn, cap);
   txn->commit();
-  std::printf("each user may claim %lld pool customers per day\n", static_cast<long long>(cap));
+  std::fputs(tr("each user may claim " + std::to_string(cap) + " pool customers per day\n",
+                "每个用户每天最多可从公海认领 " + std::to_string(cap) + " 个客户\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 int cmd_schema(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "schema subcommand (protect, show, add-field)");
+  const std::string& verb = cl.word(1, tr("schema subcommand (protect, show, add-field)", "schema 子命令（protect、show、add-field）").c_str());
   std::unique_ptr<Store> store = open_store(cl);
   if (verb == "show") {
     cl.expect({"data", "store"}, 2);
@@ -346,24 +391,29 @@ int cmd_schema(const CommandLine& cl) {
     for (const auto& coll : Schema::builtin().collections()) {
       std::string fields;
       for (const auto& f : settings::protected_fields(*txn, coll.name)) fields += (fields.empty() ? "" : ",") + f;
-      std::printf("%s\tprotected: %s\n", coll.name.c_str(), fields.empty() ? "-" : fields.c_str());
+      std::printf(tr("%s\tprotected: %s\n", "%s\t受保护字段：%s\n").c_str(), coll.name.c_str(),
+                  fields.empty() ? "-" : fields.c_str());
     }
     const json list = custom_field_list(*txn);
-    std::printf("custom fields (version %lld):%s\n", static_cast<long long>(list["version"].get<std::int64_t>()),
-                list["fields"].empty() ? " none" : "");
+    std::printf(tr("custom fields (version %lld):%s\n", "自定义字段（版本 %lld）：%s\n").c_str(),
+                static_cast<long long>(list["version"].get<std::int64_t>()),
+                list["fields"].empty() ? tr(" none", "无").c_str() : "");
     for (const auto& f : list["fields"]) {
-      std::printf("  %s.%s\t%s\t%s%s%s\tadded by %s at %s\n", f.value("collection", "").c_str(),
+      std::printf(tr("  %s.%s\t%s\t%s%s%s\tadded by %s at %s\n", "  %s.%s\t%s\t%s%s%s\t由 %s 于 %s 添加\n").c_str(),
+                  f.value("collection", "").c_str(),
                   f.value("key", "").c_str(), f.value("label", "").c_str(), f.value("type", "").c_str(),
-                  f.value("required", false) ? ", required" : "", f.value("restricted", false) ? ", restricted" : "",
+                  f.value("required", false) ? tr(", required", "，必填").c_str() : "",
+                  f.value("restricted", false) ? tr(", restricted", "，受限").c_str() : "",
                   f.value("added_by", "").c_str(), f.value("added_at", "").c_str());
     }
-    std::printf("claim cap: %lld per user per day\n", static_cast<long long>(settings::claim_cap(*txn)));
+    std::printf(tr("claim cap: %lld per user per day\n", "认领上限：每人每天 %lld 个\n").c_str(),
+                static_cast<long long>(settings::claim_cap(*txn)));
     return 0;
   }
   if (verb == "add-field") {
     cl.expect({"data", "store", "type", "label", "label-en", "values", "required", "restricted"}, 4);
-    const json definition = {{"collection", cl.word(2, "collection (customers, orders, ...)")},
-                             {"key", cl.word(3, "key ([a-z][a-z0-9_]{0,31})")},
+    const json definition = {{"collection", cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str())},
+                             {"key", cl.word(3, tr("key ([a-z][a-z0-9_]{0,31})", "字段键（[a-z][a-z0-9_]{0,31}）").c_str())},
                              {"type", cl.required("type")},
                              {"label", cl.required("label")},
                              {"label_en", cl.option("label-en").value_or("")},
@@ -374,75 +424,96 @@ int cmd_schema(const CommandLine& cl) {
     const json added = add_custom_field(*txn, definition, "server-admin");
     txn->commit();
     const json& f = added["field"];
-    std::printf("added field %s.%s (%s, %s), schema version %lld; devices get it at their next sync\n",
+    std::printf(tr("added field %s.%s (%s, %s), schema version %lld; devices get it at their next sync\n",
+                   "已添加字段 %s.%s（%s，%s），表结构版本 %lld；各设备下次同步时获取\n")
+                    .c_str(),
                 f.value("collection", "").c_str(), f.value("key", "").c_str(), f.value("label", "").c_str(),
                 f.value("type", "").c_str(), static_cast<long long>(added["version"].get<std::int64_t>()));
     return 0;
   }
-  if (verb != "protect") throw Error(Errc::usage, "unknown schema subcommand \"" + verb + "\"");
+  if (verb != "protect") throw Error(Errc::usage, tr("unknown schema subcommand \"" + verb + "\"", "未知的 schema 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 4);
-  const std::string& collection = cl.word(2, "collection (customers, orders, ...)");
-  const std::string& list = cl.word(3, "fields (comma-separated keys or labels)");
+  const std::string& collection = cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str());
+  const std::string& list = cl.word(3, tr("fields (comma-separated keys or labels)", "字段（用逗号分隔的键或标签）").c_str());
   auto txn = store->begin(TxnMode::write);
   auto keys = settings::set_protected_fields(*txn, collection, split_list(list));
   txn->commit();
   std::string shown;
   for (const auto& k : keys) shown += (shown.empty() ? "" : ",") + k;
-  std::printf("protected fields of %s: %s (a sales user's edit of them waits for a manager)\n",
-              collection.c_str(), shown.empty() ? "none" : shown.c_str());
+  std::fputs(tr("protected fields of " + collection + ": " + (shown.empty() ? std::string("none") : shown) +
+                    " (a sales user's edit of them waits for a manager)\n",
+                collection + " 的受保护字段：" + (shown.empty() ? std::string("无") : shown) +
+                    "（销售修改这些字段需经理审批）\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 int cmd_audit_export(const CommandLine& cl) {
   cl.expect({"data", "store", "since", "until"}, 3);
-  const std::string& file = cl.word(2, "output file (FILE.csv)");
+  const std::string& file = cl.word(2, tr("output file (FILE.csv)", "输出文件（FILE.csv）").c_str());
   AuditFilter filter;
   filter.since = parse_time_bound("--since", cl.required("since"), TimeBound::start);
   if (auto until = cl.option("until")) filter.until = parse_time_bound("--until", *until, TimeBound::end);
   filter.check();
   std::unique_ptr<Store> store = open_store(cl);
   ExportReport r = AuditExport(*store).write(filter, file);
-  std::printf("exported %lld revisions (%lld rows) to %s\n", static_cast<long long>(r.revisions),
-              static_cast<long long>(r.rows), file.c_str());
+  const std::string revisions = std::to_string(r.revisions), rows = std::to_string(r.rows);
+  std::fputs(tr("exported " + revisions + " revisions (" + rows + " rows) to " + file + "\n",
+                "已导出 " + revisions + " 条修订（" + rows + " 行）到 " + file + "\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 int cmd_audit(const CommandLine& cl) {
-  const std::string& verb = cl.word(1, "audit subcommand (verify, export)");
+  const std::string& verb = cl.word(1, tr("audit subcommand (verify, export)", "audit 子命令（verify、export）").c_str());
   if (verb == "export") return cmd_audit_export(cl);
-  if (verb != "verify") throw Error(Errc::usage, "unknown audit subcommand \"" + verb + "\"");
+  if (verb != "verify") throw Error(Errc::usage, tr("unknown audit subcommand \"" + verb + "\"", "未知的 audit 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 2);
   std::unique_ptr<Store> store = open_store(cl);
   ChainReport r = ChainVerifier(*store).verify();
   if (r.ok) {
-    std::printf("ok: %lld revisions\n", static_cast<long long>(r.checked));
+    std::fputs(tr("ok: " + std::to_string(r.checked) + " revisions\n",
+                  "正常：共 " + std::to_string(r.checked) + " 条修订\n")
+                   .c_str(),
+               stdout);
     return 0;
   }
-  std::printf("broken: revision seq %lld (record %s): %s\n  expected: %s\n  stored:   %s\n"
-              "%lld revisions before it are intact\n",
-              static_cast<long long>(r.seq), r.record_id.c_str(), r.problem.c_str(), r.expected.c_str(),
-              r.stored.c_str(), static_cast<long long>(r.checked));
+  const std::string seq = std::to_string(r.seq), checked = std::to_string(r.checked);
+  std::fputs(tr("broken: revision seq " + seq + " (record " + r.record_id + "): " + r.problem +
+                    "\n  expected: " + r.expected + "\n  stored:   " + r.stored + "\n" + checked +
+                    " revisions before it are intact\n",
+                "已损坏：修订 seq " + seq + "（记录 " + r.record_id + "）：" + r.problem + "\n  应为：" +
+                    r.expected + "\n  实际：" + r.stored + "\n它之前的 " + checked + " 条修订完好\n")
+                 .c_str(),
+             stdout);
   return 1;
 }
 
 int cmd_backup(const CommandLine& cl) {
   cl.expect({"data", "store"}, 2);
-  const std::string& dest = cl.word(1, "backup file");
+  const std::string& dest = cl.word(1, tr("backup file", "备份文件").c_str());
   if (store_url(cl)) {
     throw Error(Errc::usage,
-                "backup copies the SQLite store (--data DIR); back up a PostgreSQL store with pg_dump, "
-                "which takes one consistent snapshot while servers keep writing");
+                tr("backup copies the SQLite store (--data DIR); back up a PostgreSQL store with pg_dump, "
+                   "which takes one consistent snapshot while servers keep writing",
+                   "backup 只复制 SQLite 存储（--data DIR）；PostgreSQL 存储请用 pg_dump 备份，"
+                   "它能在服务器继续写入时取得一致的快照"));
   }
   SqliteStore store(store_path(cl));
   store.backup_to(dest);
-  std::printf("backup of %s written to %s\n", store.path().c_str(), dest.c_str());
+  std::fputs(tr("backup of " + store.path() + " written to " + dest + "\n",
+                store.path() + " 的备份已写入 " + dest + "\n")
+                 .c_str(),
+             stdout);
   return 0;
 }
 
 int run(int argc, char** argv) {
   CommandLine cl(argc, argv, {"help", "dry-run", "required", "restricted", "reuse-port"});
   if (cl.words().empty() || cl.flag("help") || cl.words()[0] == "help") {
-    std::fputs(kUsage, cl.words().empty() && !cl.flag("help") ? stderr : stdout);
+    std::fputs(tr(kUsage, kUsageZh).c_str(), cl.words().empty() && !cl.flag("help") ? stderr : stdout);
     return cl.words().empty() && !cl.flag("help") ? 2 : 0;
   }
   const std::string& command = cl.words()[0];
@@ -454,7 +525,7 @@ int run(int argc, char** argv) {
   if (command == "pool") return cmd_pool(cl);
   if (command == "schema") return cmd_schema(cl);
   if (command == "backup") return cmd_backup(cl);
-  throw Error(Errc::usage, "unknown command \"" + command + "\"");
+  throw Error(Errc::usage, tr("unknown command \"" + command + "\"", "未知命令“" + command + "”"));
 }
 
 }  // namespace
@@ -472,7 +543,7 @@ int main(int argc, char** argv) {
     return kehu::server::run(argc, argv);
   } catch (const kehu::Error& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());
-    if (e.code() == kehu::Errc::usage) std::fputs("run `kehu-server --help` for usage\n", stderr);
+    if (e.code() == kehu::Errc::usage) std::fputs(kehu::tr("run `kehu-server --help` for usage\n", "用法请运行 `kehu-server --help`\n").c_str(), stderr);
     return kehu::exit_code(e.code());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kehu-server: %s\n", e.what());

@@ -5,6 +5,7 @@
 
 #include "kehu/custom_fields.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -59,8 +60,8 @@ json SchemaService::get(const Session&) {
 
 json SchemaService::add_field(const Session& session, const json& body) {
   if (session.role != Role::admin) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) +
-                                     " may not add fields to the schema; an admin may");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not add fields to the schema; an admin may",
+                                    role_label(session.role) + "不能新增字段；管理员可以"));
   }
   auto txn = store_.begin(TxnMode::write);
   json out = add_custom_field(*txn, body, session.user);

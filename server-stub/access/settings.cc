@@ -1,6 +1,7 @@
 #include "settings.h"
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/schema.h"
 #include "schema_service.h"
 #include "server_config.h"
@@ -13,7 +14,8 @@ std::int64_t claim_cap(StoreTxn& txn) {
 }
 
 void set_claim_cap(StoreTxn& txn, std::int64_t cap) {
-  if (cap < 0) throw Error(Errc::validation, "claim cap " + std::to_string(cap) + " must be 0 or more");
+  if (cap < 0) throw Error(Errc::validation, tr("claim cap " + std::to_string(cap) + " must be 0 or more",
+                                            "认领上限 " + std::to_string(cap) + " 必须大于等于 0"));
   txn.put_setting("claim_cap", cap);
 }
 
@@ -33,7 +35,8 @@ std::vector<std::string> set_protected_fields(StoreTxn& txn, const std::string& 
   for (const auto& f : fields) {
     const FieldDef& def = coll.field(f);  // throws naming the unknown field
     if (def.derived) {
-      throw Error(Errc::validation, def.zh + " (" + def.key + ") is derived by Kehu and cannot be protected");
+      throw Error(Errc::validation, tr(def.zh + " (" + def.key + ") is derived by Kehu and cannot be protected",
+                                      def.zh + " (" + def.key + ") 由 Kehu 自动生成，不能设为受保护字段"));
     }
     keys.push_back(def.key);
   }

@@ -35,7 +35,8 @@ std::string session_device(std::string_view device) {
   for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
   if (!plain || lower == "server") {
     throw Error(Errc::validation,
-                "device: expected an id of 1-64 letters, digits, '-', '_' or '.' (not \"server\")");
+                tr("device: expected an id of 1-64 letters, digits, '-', '_' or '.' (not \"server\")",
+                   "device：应为 1 到 64 个字母、数字、'-'、'_' 或 '.' 组成的 ID（不能是 \"server\"）"));
   }
   return std::string(device);
 }

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <tuple>
 
+#include "kehu/lang.h"
+
 namespace kehu::server {
 
 namespace {
@@ -63,6 +65,16 @@ std::string iso_utc(std::int64_t unix_seconds) {
 }
 
 std::string LoginLock::message() const {
+  if (message_lang() == Lang::zh) {
+    const std::int64_t minutes = (retry_after + 59) / 60;
+    const std::string wait = retry_after < 60   ? std::to_string(std::max<std::int64_t>(retry_after, 1)) + " 秒"
+                             : minutes < 60     ? std::to_string(minutes) + " 分钟"
+                             : minutes % 60 == 0 ? std::to_string(minutes / 60) + " 小时"
+                                                 : std::to_string(minutes / 60) + " 小时 " +
+                                                       std::to_string(minutes % 60) + " 分钟";
+    return (by_address ? "来自 " + subject + " 的" : "用户“" + subject + "”") + "登录失败次数过多；请在 " + wait +
+           "后（" + iso_utc(until) + " 之后）再试";
+  }
   return std::string("too many failed logins ") +
          (by_address ? "from " + subject : "for \"" + subject + "\"") + "; try again in " +
          human_duration(retry_after) + " (after " + iso_utc(until) + ")";

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -35,10 +36,12 @@ std::unique_ptr<BIO, BioDeleter> open_pem(const std::string& path, const char* o
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f)
     throw Error(Errc::io,
-                std::string(option) + " " + path + ": cannot read it: " + std::strerror(errno));
+                tr(std::string(option) + " " + path + ": cannot read it: " + std::strerror(errno),
+                   std::string(option) + " " + path + "：无法读取：" + std::strerror(errno)));
   std::fclose(f);
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new_file(path.c_str(), "rb"));
-  if (!bio) throw Error(Errc::io, std::string(option) + " " + path + ": cannot read it");
+  if (!bio) throw Error(Errc::io, tr(std::string(option) + " " + path + ": cannot read it",
+                                           std::string(option) + " " + path + "：无法读取"));
   return bio;
 }
 
@@ -51,8 +54,9 @@ std::string check_tls_files(const std::string& cert_path, const std::string& key
   if (!cert) {
     ERR_clear_error();
     throw Error(Errc::io,
-                "--tls-cert " + cert_path +
-                    ": no PEM certificate in it (expected \"-----BEGIN CERTIFICATE-----\")");
+                tr("--tls-cert " + cert_path +
+                       ": no PEM certificate in it (expected \"-----BEGIN CERTIFICATE-----\")",
+                   "--tls-cert " + cert_path + "：其中没有 PEM 证书（应有 \"-----BEGIN CERTIFICATE-----\"）"));
   }
   auto key_bio = open_pem(key_path, "--tls-key");
   std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
@@ -60,22 +64,29 @@ std::string check_tls_files(const std::string& cert_path, const std::string& key
   if (!key) {
     ERR_clear_error();
     throw Error(Errc::io,
-                "--tls-key " + key_path +
-                    ": no unencrypted PEM private key in it (an encrypted key needs its passphrase "
-                    "removed: `openssl pkey -in KEY -out KEY.plain`)");
+                tr("--tls-key " + key_path +
+                       ": no unencrypted PEM private key in it (an encrypted key needs its passphrase "
+                       "removed: `openssl pkey -in KEY -out KEY.plain`)",
+                   "--tls-key " + key_path +
+                       "：其中没有未加密的 PEM 私钥（加密的私钥需先去掉口令："
+                       "`openssl pkey -in KEY -out KEY.plain`）"));
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
     throw Error(Errc::io,
-                "--tls-key " + key_path + " does not belong to the certificate in --tls-cert " +
-                    cert_path +
-                    " (their public keys differ); give the key the certificate was made for");
+                tr("--tls-key " + key_path + " does not belong to the certificate in --tls-cert " +
+                       cert_path +
+                       " (their public keys differ); give the key the certificate was made for",
+                   "--tls-key " + key_path + " 与 --tls-cert " + cert_path +
+                       " 中的证书不匹配（公钥不同）；请提供与该证书配对的私钥"));
   }
   if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
-    return "warning: the certificate in " + cert_path + " has expired; clients will refuse it";
+    return tr("warning: the certificate in " + cert_path + " has expired; clients will refuse it",
+              "警告：" + cert_path + " 中的证书已过期；客户端会拒绝它");
   }
   if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) > 0) {
-    return "warning: the certificate in " + cert_path + " is not valid yet; clients will refuse it";
+    return tr("warning: the certificate in " + cert_path + " is not valid yet; clients will refuse it",
+              "警告：" + cert_path + " 中的证书尚未生效；客户端会拒绝它");
   }
   return "";
 }

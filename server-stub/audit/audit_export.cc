@@ -9,6 +9,7 @@
 
 #include "hash_chain.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/schema.h"
 #include "kehu/text.h"
 #include "revision_customers.h"
@@ -71,7 +72,8 @@ ExportReport AuditExport::write(const AuditFilter& filter, const std::string& pa
   ExportReport report;
   try {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(Errc::io, "cannot write " + tmp + ": " + std::strerror(errno));
+    if (!out) throw Error(Errc::io, tr("cannot write " + tmp + ": " + std::strerror(errno),
+                                     "无法写入 " + tmp + "：" + std::strerror(errno)));
     out << "\xEF\xBB\xBF";
     write_row(out, header());
     auto txn = store_.begin(TxnMode::read);
@@ -112,11 +114,13 @@ ExportReport AuditExport::write(const AuditFilter& filter, const std::string& pa
       return static_cast<bool>(out);
     });
     out.flush();
-    if (!out) throw Error(Errc::io, "cannot write " + tmp + ": " + std::strerror(errno));
+    if (!out) throw Error(Errc::io, tr("cannot write " + tmp + ": " + std::strerror(errno),
+                                     "无法写入 " + tmp + "：" + std::strerror(errno)));
     out.close();
     std::error_code ec;
     std::filesystem::rename(tmp, path, ec);
-    if (ec) throw Error(Errc::io, "cannot move " + tmp + " to " + path + ": " + ec.message());
+    if (ec) throw Error(Errc::io, tr("cannot move " + tmp + " to " + path + ": " + ec.message(),
+                                  "无法把 " + tmp + " 移动到 " + path + "：" + ec.message()));
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);

@@ -1,6 +1,7 @@
 #include "audit_filter.h"
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -43,15 +44,19 @@ std::string parse_time_bound(std::string_view field, std::string_view text, Time
     return std::string(text) + (bound == TimeBound::start ? "T00:00:00Z" : "T23:59:59Z");
   }
   if (valid_time(text)) return std::string(text);
-  throw Error(Errc::validation, "\"" + std::string(field) + "\": \"" + std::string(text) +
+  throw Error(Errc::validation, tr("\"" + std::string(field) + "\": \"" + std::string(text) +
                                     "\" is not a date: expected YYYY-MM-DD (a UTC day) or "
-                                    "YYYY-MM-DDTHH:MM:SSZ (UTC), a day that exists");
+                                    "YYYY-MM-DDTHH:MM:SSZ (UTC), a day that exists",
+                                "\"" + std::string(field) + "\"：“" + std::string(text) +
+                                    "”不是日期：应为存在的日期，格式为 YYYY-MM-DD（UTC 日期）或 "
+                                    "YYYY-MM-DDTHH:MM:SSZ（UTC）"));
 }
 
 void AuditFilter::check() const {
   if (!since.empty() && !until.empty() && since > until) {
-    throw Error(Errc::validation, "\"since\": \"" + since + "\" is after \"until\": \"" + until +
-                                      "\": since must not be later than until");
+    throw Error(Errc::validation, tr("\"since\": \"" + since + "\" is after \"until\": \"" + until +
+                                      "\": since must not be later than until",
+                                  "\"since\"：“" + since + "”晚于 \"until\"：“" + until + "”：since 不能晚于 until"));
   }
 }
 

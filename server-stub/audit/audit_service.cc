@@ -10,6 +10,7 @@
 #include "audit_filter.h"
 #include "hash_chain.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "revision_customers.h"
 #include "server_config.h"
 
@@ -31,8 +32,9 @@ void check_members(const json& body) {
     if (std::find_if(std::begin(kMembers), std::end(kMembers),
                      [&](const char* m) { return it.key() == m; }) == std::end(kMembers)) {
       throw Error(Errc::validation,
-                  "unknown filter \"" + it.key() +
-                      "\": expected user, since, until, customer, limit or cursor");
+                  tr("unknown filter \"" + it.key() +
+                         "\": expected user, since, until, customer, limit or cursor",
+                     "未知的筛选条件“" + it.key() + "”：应为 user、since、until、customer、limit 或 cursor"));
     }
   }
 }
@@ -43,11 +45,13 @@ std::string text_member(const json& body, const char* key) {
   if (it == body.end() || it->is_null()) return {};
   if (!it->is_string()) {
     throw Error(Errc::validation,
-                std::string("\"") + key + "\": " + it->dump() + " is not a string");
+                tr(std::string("\"") + key + "\": " + it->dump() + " is not a string",
+                   std::string("\"") + key + "\"：" + it->dump() + " 不是字符串"));
   }
   if (it->get_ref<const std::string&>().empty()) {
     throw Error(Errc::validation,
-                std::string("\"") + key + "\": \"\" is empty: leave the filter out instead");
+                tr(std::string("\"") + key + "\": \"\" is empty: leave the filter out instead",
+                   std::string("\"") + key + "\"：值为空：不需要此筛选条件时请直接省略"));
   }
   return it->get<std::string>();
 }
@@ -57,8 +61,10 @@ std::int64_t parse_limit(const json& body) {
   if (it == body.end() || it->is_null()) return config::kDefaultAuditLimit;
   if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
     throw Error(Errc::validation,
-                "\"limit\": " + it->dump() + " is not a positive integer (at most " +
-                    std::to_string(config::kMaxAuditLimit) + " are sent per page)");
+                tr("\"limit\": " + it->dump() + " is not a positive integer (at most " +
+                       std::to_string(config::kMaxAuditLimit) + " are sent per page)",
+                   "\"limit\"：" + it->dump() + " 不是正整数（每页最多 " +
+                       std::to_string(config::kMaxAuditLimit) + " 条）"));
   }
   return std::min(it->get<std::int64_t>(), config::kMaxAuditLimit);
 }
@@ -68,13 +74,14 @@ std::int64_t parse_cursor(const json& body) {
   auto it = body.find("cursor");
   if (it == body.end() || it->is_null()) return 0;
   if (it->is_number_integer()) return std::max<std::int64_t>(0, it->get<std::int64_t>());
-  if (!it->is_string()) throw Error(Errc::protocol, "\"cursor\" must be a string");
+  if (!it->is_string()) throw Error(Errc::protocol, tr("\"cursor\" must be a string", "\"cursor\" 必须是字符串"));
   const std::string s = it->get<std::string>();
   if (s.empty()) return 0;
   std::int64_t seq = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seq);
   if (ec != std::errc() || end != s.data() + s.size() || seq < 0) {
-    throw Error(Errc::protocol, "\"cursor\" \"" + s + "\" is not a cursor this server made");
+    throw Error(Errc::protocol, tr("\"cursor\" \"" + s + "\" is not a cursor this server made",
+                                    "\"cursor\"“" + s + "”不是本服务器生成的游标"));
   }
   return seq;
 }
@@ -109,8 +116,10 @@ void scan_newest_first(StoreTxn& txn, std::int64_t before,
 
 json AuditService::query(const Session& session, const json& body) {
   if (!may_audit(session.role)) {
-    throw Error(Errc::forbidden, "the audit log is for managers, auditors and admins; " +
-                                     session.user + " is " + role_name(session.role));
+    throw Error(Errc::forbidden, tr("the audit log is for managers, auditors and admins; " +
+                                        session.user + " is " + role_name(session.role),
+                                    "审计日志仅供经理、审计员和管理员查看；" + session.user + " 是" +
+                                        role_label(session.role)));
   }
   check_members(body);
   AuditFilter filter;
@@ -128,7 +137,8 @@ json AuditService::query(const Session& session, const json& body) {
 
   auto txn = store_.begin(TxnMode::read);
   if (!filter.user.empty() && !txn->find_user(filter.user)) {
-    throw Error(Errc::validation, "\"user\": \"" + filter.user + "\" is not a user of this server");
+    throw Error(Errc::validation, tr("\"user\": \"" + filter.user + "\" is not a user of this server",
+                                  "\"user\"：“" + filter.user + "”不是本服务器的用户"));
   }
   RevisionCustomers customers(*txn);
   const auto schema = store_schema(*txn);
@@ -155,8 +165,11 @@ json AuditService::query(const Session& session, const json& body) {
     if (!view || view->collection != "customers" ||
         access_to(session, CustomerOfRecord{view->id, view->code, view->fields}) == Access::none) {
       throw Error(Errc::not_found,
-                  "\"customer\": no customer \"" + customer + "\"" +
-                      (AccessPolicy::sees_everything(session.role) ? "" : " in your scope"));
+                  tr("\"customer\": no customer \"" + customer + "\"" +
+                         (AccessPolicy::sees_everything(session.role) ? "" : " in your scope"),
+                     "\"customer\"：" +
+                         std::string(AccessPolicy::sees_everything(session.role) ? "" : "你的权限范围内") +
+                         "找不到客户“" + customer + "”"));
     }
     filter.records.insert(view->id);
     for (auto& id : txn->child_ids(view->id)) filter.records.insert(std::move(id));

@@ -1,6 +1,7 @@
 #include "chain_verifier.h"
 
 #include "hash_chain.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -12,14 +13,14 @@ std::string column_mismatch(const StoredRevision& r, const json& body, std::stri
   auto differs = [&](const char* key, const json& column) {
     auto it = body.find(key);
     if (it != body.end() && *it == column) return false;
-    expected = it == body.end() ? "(missing)" : it->dump();
+    expected = it == body.end() ? tr("(missing)", "（缺失）") : it->dump();
     stored = column.dump();
     return true;
   };
-  if (differs("seq", r.seq)) return "its seq column differs from the hashed revision";
-  if (differs("record_id", r.record_id)) return "its record_id column differs from the hashed revision";
-  if (differs("rev", r.rev)) return "its rev column differs from the hashed revision";
-  if (differs("change_id", r.change_id)) return "its change_id column differs from the hashed revision";
+  if (differs("seq", r.seq)) return tr("its seq column differs from the hashed revision", "其 seq 列与计算哈希的修订内容不一致");
+  if (differs("record_id", r.record_id)) return tr("its record_id column differs from the hashed revision", "其 record_id 列与计算哈希的修订内容不一致");
+  if (differs("rev", r.rev)) return tr("its rev column differs from the hashed revision", "其 rev 列与计算哈希的修订内容不一致");
+  if (differs("change_id", r.change_id)) return tr("its change_id column differs from the hashed revision", "其 change_id 列与计算哈希的修订内容不一致");
   return {};
 }
 
@@ -41,20 +42,24 @@ ChainReport ChainVerifier::verify() {
       return false;
     };
     if (r.prev_hash != prev) {
-      return broken("its prev_hash is not the hash of the revision before it (one was removed, "
-                    "inserted or reordered)",
+      return broken(tr("its prev_hash is not the hash of the revision before it (one was removed, "
+                       "inserted or reordered)",
+                       "其 prev_hash 不是前一条修订的哈希（有修订被删除、插入或调换了顺序）"),
                     prev, r.prev_hash);
     }
     json body;
     try {
       body = json::parse(r.body);
     } catch (const json::exception&) {
-      return broken("its stored body is not JSON", r.hash, "(unparseable)");
+      return broken(tr("its stored body is not JSON", "其存储的内容不是 JSON"), r.hash,
+                    tr("(unparseable)", "（无法解析）"));
     }
-    if (!body.is_object()) return broken("its stored body is not a JSON object", r.hash, r.body);
+    if (!body.is_object()) return broken(tr("its stored body is not a JSON object", "其存储的内容不是 JSON 对象"), r.hash, r.body);
     const std::string recomputed = chain_hash(prev, canonical_body(body));
     if (recomputed != r.hash) {
-      return broken("its content does not match its hash (the revision was edited)", recomputed, r.hash);
+      return broken(tr("its content does not match its hash (the revision was edited)",
+                       "其内容与哈希不符（该修订被改动过）"),
+                    recomputed, r.hash);
     }
     std::string expected, stored;
     std::string problem = column_mismatch(r, body, expected, stored);

@@ -2,6 +2,7 @@
 
 #include "crypto.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -35,9 +36,11 @@ json wire_revision(const StoredRevision& r) {
   try {
     j = json::parse(r.body);
   } catch (const json::exception& e) {
-    throw Error(Errc::storage, "revision " + std::to_string(r.seq) + " is damaged: " + e.what());
+    throw Error(Errc::storage, tr("revision " + std::to_string(r.seq) + " is damaged: " + e.what(),
+                                   "修订 " + std::to_string(r.seq) + " 已损坏：" + e.what()));
   }
-  if (!j.is_object()) throw Error(Errc::storage, "revision " + std::to_string(r.seq) + " is damaged");
+  if (!j.is_object()) throw Error(Errc::storage, tr("revision " + std::to_string(r.seq) + " is damaged",
+                                                              "修订 " + std::to_string(r.seq) + " 已损坏"));
   j["prev_hash"] = r.prev_hash;
   j["hash"] = r.hash;
   return j;

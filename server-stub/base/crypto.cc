@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server::crypto {
 
@@ -36,12 +37,12 @@ std::string from_hex(std::string_view hex) {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   };
-  if (hex.size() % 2 != 0) throw Error(Errc::validation, "hex string of odd length");
+  if (hex.size() % 2 != 0) throw Error(Errc::validation, tr("hex string of odd length", "十六进制字符串长度为奇数"));
   std::string out;
   out.reserve(hex.size() / 2);
   for (std::size_t i = 0; i < hex.size(); i += 2) {
     int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) throw Error(Errc::validation, "not a hex string");
+    if (hi < 0 || lo < 0) throw Error(Errc::validation, tr("not a hex string", "不是十六进制字符串"));
     out.push_back(static_cast<char>((hi << 4) | lo));
   }
   return out;

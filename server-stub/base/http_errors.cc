@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "kehu/lang.h"
+
 namespace kehu::server {
 
 HttpError too_large(const std::string& message) { return HttpError(413, "too_large", message); }
@@ -53,21 +55,23 @@ void respond_with_exception(std::exception_ptr error, httplib::Response& res) {
       // Storage problems are worth telling the client (it retries later); the
       // text of an internal error is for the log, not for the device.
       write_error(res, status, status == 503 ? "storage" : "internal",
-                  status == 503 ? "the store is busy or failing; retry later"
-                                : "internal error; the server log has the details");
+                  status == 503 ? tr("the store is busy or failing; retry later", "存储繁忙或出错；请稍后再试")
+                                : tr("internal error; the server log has the details", "服务器内部错误；详情见服务器日志"));
     } else {
       write_error(res, status, errc_name(e.code()), e.what());
     }
   } catch (const nlohmann::json::exception& e) {
     // Only request bodies are read as untrusted JSON, so a JSON error is the
     // request's shape being wrong.
-    write_error(res, 400, "protocol", std::string("malformed request: ") + e.what());
+    write_error(res, 400, "protocol", tr(std::string("malformed request: ") + e.what(), std::string("请求格式不对：") + e.what()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: internal: %s\n", e.what());
-    write_error(res, 500, "internal", "internal error; the server log has the details");
+    write_error(res, 500, "internal",
+                tr("internal error; the server log has the details", "服务器内部错误；详情见服务器日志"));
   } catch (...) {
     std::fprintf(stderr, "error: internal: unknown exception\n");
-    write_error(res, 500, "internal", "internal error; the server log has the details");
+    write_error(res, 500, "internal",
+                tr("internal error; the server log has the details", "服务器内部错误；详情见服务器日志"));
   }
 }
 

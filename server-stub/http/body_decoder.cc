@@ -9,6 +9,7 @@
 
 #include "http_errors.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -17,7 +18,8 @@ namespace {
 constexpr std::size_t kChunk = 64 * 1024;
 
 HttpError inflated_too_large(std::size_t limit) {
-  return too_large("request body inflates to more than " + std::to_string(limit) + " bytes");
+  return too_large(tr("request body inflates to more than " + std::to_string(limit) + " bytes",
+                      "请求体解压后超过 " + std::to_string(limit) + " 字节"));
 }
 
 void append_capped(std::string& out, const char* data, std::size_t n, std::size_t limit) {
@@ -48,15 +50,15 @@ std::string inflate_zlib(std::string_view data, std::size_t limit, const char* n
     s.z.avail_out = sizeof buf;
     const int rc = inflate(&s.z, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-      throw Error(Errc::protocol, std::string("body is not valid ") + name + " data");
+      throw Error(Errc::protocol, tr(std::string("body is not valid ") + name + " data", std::string("请求体不是有效的 ") + name + " 数据"));
     }
     append_capped(out, buf, sizeof buf - s.z.avail_out, limit);
     if (rc == Z_STREAM_END) break;
     if (rc == Z_BUF_ERROR || (s.z.avail_in == 0 && s.z.avail_out != 0)) {
-      throw Error(Errc::protocol, std::string("body ends inside its ") + name + " stream");
+      throw Error(Errc::protocol, tr(std::string("body ends inside its ") + name + " stream", std::string("请求体在 ") + name + " 数据流中途结束"));
     }
   }
-  if (s.z.avail_in != 0) throw Error(Errc::protocol, std::string("bytes after the end of the ") + name + " body");
+  if (s.z.avail_in != 0) throw Error(Errc::protocol, tr(std::string("bytes after the end of the ") + name + " body", std::string(name) + " 请求体结束后还有多余字节"));
   return out;
 }
 
@@ -76,12 +78,12 @@ std::string inflate_brotli(std::string_view data, std::size_t limit) {
     std::size_t out_left = sizeof buf;
     const BrotliDecoderResult rc =
         BrotliDecoderDecompressStream(state.get(), &in_left, &in, &out_left, &next_out, nullptr);
-    if (rc == BROTLI_DECODER_RESULT_ERROR) throw Error(Errc::protocol, "body is not valid br data");
+    if (rc == BROTLI_DECODER_RESULT_ERROR) throw Error(Errc::protocol, tr("body is not valid br data", "请求体不是有效的 br 数据"));
     append_capped(out, buf, sizeof buf - out_left, limit);
     if (rc == BROTLI_DECODER_RESULT_SUCCESS) break;
-    if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) throw Error(Errc::protocol, "body ends inside its br stream");
+    if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) throw Error(Errc::protocol, tr("body ends inside its br stream", "请求体在 br 数据流中途结束"));
   }
-  if (in_left != 0) throw Error(Errc::protocol, "bytes after the end of the br body");
+  if (in_left != 0) throw Error(Errc::protocol, tr("bytes after the end of the br body", "br 请求体结束后还有多余字节"));
   return out;
 }
 
@@ -102,14 +104,15 @@ BodyEncoding body_encoding(std::string_view value) {
 std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit) {
   switch (encoding) {
     case BodyEncoding::identity:
-      if (data.size() > limit) throw too_large("request body above " + std::to_string(limit) + " bytes");
+      if (data.size() > limit) throw too_large(tr("request body above " + std::to_string(limit) + " bytes",
+                                                          "请求体超过 " + std::to_string(limit) + " 字节"));
       return std::string(data);
     case BodyEncoding::gzip: return inflate_zlib(data, limit, "gzip");
     case BodyEncoding::deflate: return inflate_zlib(data, limit, "deflate");
     case BodyEncoding::brotli: return inflate_brotli(data, limit);
     case BodyEncoding::unsupported: break;
   }
-  throw HttpError(415, "unsupported_encoding", "unsupported Content-Encoding");
+  throw HttpError(415, "unsupported_encoding", tr("unsupported Content-Encoding", "不支持的 Content-Encoding"));
 }
 
 }  // namespace kehu::server

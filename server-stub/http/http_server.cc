@@ -96,24 +96,25 @@ bool nests_deeper_than(std::string_view text, std::size_t limit) {
 
 // The body as a JSON object, or Error(protocol).
 json parse_body(const httplib::Request& req) {
-  if (req.body.empty()) throw Error(Errc::protocol, "empty body: expected a JSON object");
+  if (req.body.empty()) throw Error(Errc::protocol, tr("empty body: expected a JSON object", "请求体为空：应为 JSON 对象"));
   if (nests_deeper_than(req.body, config::kMaxJsonDepth)) {
-    throw Error(Errc::protocol, "body nests JSON deeper than " + std::to_string(config::kMaxJsonDepth) + " levels");
+    throw Error(Errc::protocol, tr("body nests JSON deeper than " + std::to_string(config::kMaxJsonDepth) + " levels",
+                                    "请求体的 JSON 嵌套超过 " + std::to_string(config::kMaxJsonDepth) + " 层"));
   }
   json j;
   try {
     j = json::parse(req.body);
   } catch (const json::parse_error& e) {
-    throw Error(Errc::protocol, std::string("body is not JSON: ") + e.what());
+    throw Error(Errc::protocol, tr(std::string("body is not JSON: ") + e.what(), std::string("请求体不是 JSON：") + e.what()));
   }
-  if (!j.is_object()) throw Error(Errc::protocol, "body must be a JSON object");
+  if (!j.is_object()) throw Error(Errc::protocol, tr("body must be a JSON object", "请求体必须是 JSON 对象"));
   return j;
 }
 
 const std::string& string_member(const json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || !it->is_string()) {
-    throw Error(Errc::protocol, std::string("missing string member \"") + key + "\"");
+    throw Error(Errc::protocol, tr(std::string("missing string member \"") + key + "\"", std::string("缺少字符串成员 \"") + key + "\""));
   }
   return it->get_ref<const std::string&>();
 }
@@ -185,7 +186,7 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
       rules_(store),
       schema_(store) {
   if (options_.tls_cert.empty() != options_.tls_key.empty()) {
-    throw Error(Errc::usage, "--tls-cert and --tls-key go together");
+    throw Error(Errc::usage, tr("--tls-cert and --tls-key go together", "--tls-cert 和 --tls-key 必须同时给出"));
   }
   if (options_.tls_cert.empty()) {
     http_ = std::make_unique<GuardedServer<httplib::Server>>(options_.limits);
@@ -195,7 +196,8 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
     http_ = std::make_unique<GuardedServer<httplib::SSLServer>>(options_.limits, options_.tls_cert.c_str(),
                                                                  options_.tls_key.c_str());
     if (!http_->is_valid()) {
-      throw Error(Errc::io, "cannot load TLS certificate " + options_.tls_cert + " / key " + options_.tls_key);
+      throw Error(Errc::io, tr("cannot load TLS certificate " + options_.tls_cert + " / key " + options_.tls_key,
+                                   "无法加载 TLS 证书 " + options_.tls_cert + " / 私钥 " + options_.tls_key));
     }
   }
   // cpp-httplib's own socket options add SO_REUSEPORT, with which a second
@@ -261,8 +263,10 @@ void HttpServer::install_routes() {
       json body = parse_body(r);
       if (auto it = body.find("changes");
           it != body.end() && it->is_array() && it->size() > config::kMaxChangesPerPush) {
-        throw too_large(std::to_string(it->size()) + " changes in one push; at most " +
-                        std::to_string(config::kMaxChangesPerPush));
+        throw too_large(tr(std::to_string(it->size()) + " changes in one push; at most " +
+                               std::to_string(config::kMaxChangesPerPush),
+                           "一次推送了 " + std::to_string(it->size()) + " 条修改；最多 " +
+                               std::to_string(config::kMaxChangesPerPush) + " 条"));
       }
       return push_.push(s, body);
     });
@@ -319,7 +323,7 @@ json optional_body(const httplib::Request& req) { return req.body.empty() ? json
 std::string optional_string(const json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return {};
-  if (!it->is_string()) throw Error(Errc::protocol, std::string("\"") + key + "\" must be a string");
+  if (!it->is_string()) throw Error(Errc::protocol, tr(std::string("\"") + key + "\" must be a string", std::string("\"") + key + "\" 必须是字符串"));
   return it->get<std::string>();
 }
 
@@ -348,9 +352,9 @@ void HttpServer::install_team_routes() {
     json body = optional_body(r);
     std::vector<std::int64_t> ids;
     if (auto it = body.find("ids"); it != body.end()) {
-      if (!it->is_array()) throw Error(Errc::protocol, "\"ids\" must be an array of integers");
+      if (!it->is_array()) throw Error(Errc::protocol, tr("\"ids\" must be an array of integers", "\"ids\" 必须是整数数组"));
       for (const auto& id : *it) {
-        if (!id.is_number_integer()) throw Error(Errc::protocol, "\"ids\" must be an array of integers");
+        if (!id.is_number_integer()) throw Error(Errc::protocol, tr("\"ids\" must be an array of integers", "\"ids\" 必须是整数数组"));
         ids.push_back(id.get<std::int64_t>());
       }
     }
@@ -372,25 +376,26 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
     // A body must say its length: httplib reads a body without one until the
     // client closes, and a chunked one without any limit.
     if (req.has_header("Transfer-Encoding")) {
-      throw HttpError(411, "length_required", "chunked request bodies are not accepted; send Content-Length");
+      throw HttpError(411, "length_required", tr("chunked request bodies are not accepted; send Content-Length", "不接受分块传输的请求体；请发送 Content-Length"));
     }
     // One length and one encoding: with two, a proxy in front and this server
     // could each read another body (request smuggling, RFC 9112 6.3).
     for (const char* name : {"Content-Length", "Content-Encoding"}) {
       if (req.get_header_value_count(name) > 1) {
-        throw HttpError(400, "protocol", std::string("more than one ") + name + " header");
+        throw HttpError(400, "protocol", tr(std::string("more than one ") + name + " header", std::string("有多个 ") + name + " 请求头"));
       }
     }
     const bool has_length = req.has_header("Content-Length");
     if (!has_length && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
-      throw HttpError(411, "length_required", "a request body needs a Content-Length");
+      throw HttpError(411, "length_required", tr("a request body needs a Content-Length", "请求体需要 Content-Length"));
     }
     if (has_length) {
       const std::string text = req.get_header_value("Content-Length");
       const std::size_t limit = body_limit(req);
       if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos ||
           std::stoull(text) > limit) {
-        throw too_large("request body above " + std::to_string(limit) + " bytes");
+        throw too_large(tr("request body above " + std::to_string(limit) + " bytes",
+                           "请求体超过 " + std::to_string(limit) + " 字节"));
       }
     }
     // httplib would inflate without limit: keep the bytes as sent (body_decoder.h).
@@ -399,7 +404,8 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
       headers.erase("Content-Encoding");
       if (body_encoding(encoding) == BodyEncoding::unsupported) {
         throw HttpError(415, "unsupported_encoding",
-                        "Content-Encoding \"" + encoding + "\" is not one of gzip, deflate, br");
+                        tr("Content-Encoding \"" + encoding + "\" is not one of gzip, deflate, br",
+                           "Content-Encoding“" + encoding + "”不是 gzip、deflate、br 之一"));
       }
       headers.emplace(kSentEncoding, encoding);
     }
@@ -453,13 +459,16 @@ void HttpServer::handle_login(const httplib::Request& req, httplib::Response& re
 int HttpServer::bind() {
   if (options_.port == 0) {
     int port = http_->bind_to_any_port(options_.host);
-    if (port < 0) throw Error(Errc::io, "cannot listen on " + options_.host + " (any port)");
+    if (port < 0) throw Error(Errc::io, tr("cannot listen on " + options_.host + " (any port)", "无法在 " + options_.host + " 上监听（任意端口）"));
     return port;
   }
   if (!http_->bind_to_port(options_.host, options_.port)) {
-    throw Error(Errc::io, "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                              ": the port is in use (another kehu-server?) or the address is not one "
-                              "of this machine's; --reuse-port lets several servers share a port");
+    throw Error(Errc::io, tr("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                                 ": the port is in use (another kehu-server?) or the address is not one "
+                                 "of this machine's; --reuse-port lets several servers share a port",
+                             "无法在 " + options_.host + ":" + std::to_string(options_.port) +
+                                 " 上监听：端口已被占用（另一个 kehu-server？）或该地址不属于本机；"
+                                 "--reuse-port 可让多个服务器共用一个端口"));
   }
   return options_.port;
 }

@@ -2,6 +2,7 @@
 
 #include "access_policy.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::server {
 
@@ -13,7 +14,8 @@ void check_field(const CollectionDef& coll, const std::string& key, const FieldC
                  const Session& session) {
   if (key == kDeletedField) {
     if (!fc.new_value.is_boolean() && !fc.new_value.is_null()) {
-      throw Error(Errc::validation, "deleted: " + fc.new_value.dump() + " is not true or false");
+      throw Error(Errc::validation, tr("deleted: " + fc.new_value.dump() + " is not true or false",
+                                      "deleted：" + fc.new_value.dump() + " 不是 true 或 false"));
     }
     return;
   }
@@ -49,9 +51,11 @@ const CollectionDef& ChangeValidator::check(const Change& change, const Session&
                                     role_label(session.role) + "不能修改记录"));
   }
   const CollectionDef* coll = schema.find(change.collection);
-  if (coll == nullptr) throw Error(Errc::validation, "unknown collection \"" + change.collection + "\"");
+  if (coll == nullptr) throw Error(Errc::validation, tr("unknown collection \"" + change.collection + "\"",
+                                                     "未知的表“" + change.collection + "”"));
   if (change.hlc <= 0) {
-    throw Error(Errc::validation, "change " + change.change_id + " has no hybrid clock time (hlc)");
+    throw Error(Errc::validation, tr("change " + change.change_id + " has no hybrid clock time (hlc)",
+                                  "修改 " + change.change_id + " 缺少混合时钟时间（hlc）"));
   }
   for (const auto& [key, fc] : change.fields) check_field(*coll, key, fc, session);
   return *coll;

@@ -3,6 +3,7 @@
 #include "access_policy.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/record.h"
 #include "server_config.h"
 
@@ -10,24 +11,27 @@ namespace kehu::server {
 
 json LeaseService::lease(const Session& session, const json& body) {
   if (!AccessPolicy::may_write(session.role)) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) +
-                                     " may not create customers, so it gets no code lease");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) +
+                                        " may not create customers, so it gets no code lease",
+                                    role_label(session.role) + "不能新建客户，因此不分配客户编号"));
   }
   auto month = body.find("month");
   auto count = body.find("count");
-  if (month == body.end() || !month->is_string()) throw Error(Errc::protocol, "lease needs \"month\" (string)");
+  if (month == body.end() || !month->is_string()) throw Error(Errc::protocol, tr("lease needs \"month\" (string)", "编号租约需要 \"month\"（字符串）"));
   if (count == body.end() || !count->is_number_integer()) {
-    throw Error(Errc::protocol, "lease needs \"count\" (integer)");
+    throw Error(Errc::protocol, tr("lease needs \"count\" (integer)", "编号租约需要 \"count\"（整数）"));
   }
   const std::string m = month->get<std::string>();
   const std::int64_t n = count->get<std::int64_t>();
   if (!is_usable_code_month(m)) {
-    throw Error(Errc::validation, "month \"" + m + "\" is not YYYYMM from 200001 to next month (" +
-                                      this_month_local() + " is this month)");
+    throw Error(Errc::validation, tr("month \"" + m + "\" is not YYYYMM from 200001 to next month (" +
+                                      this_month_local() + " is this month)",
+                                  "月份“" + m + "”不是 200001 到下个月之间的 YYYYMM（本月是 " + this_month_local() + "）"));
   }
   if (n < 1 || n > config::kMaxLeaseCount) {
-    throw Error(Errc::validation, "count " + std::to_string(n) + " is outside 1.." +
-                                      std::to_string(config::kMaxLeaseCount));
+    throw Error(Errc::validation, tr("count " + std::to_string(n) + " is outside 1.." +
+                                      std::to_string(config::kMaxLeaseCount),
+                                  "count " + std::to_string(n) + " 超出范围 1.." + std::to_string(config::kMaxLeaseCount)));
   }
   auto txn = store_.begin(TxnMode::write);
   const std::int64_t first = txn->reserve_serials(m, n);

@@ -9,6 +9,7 @@
 #include "access_policy.h"
 #include "hash_chain.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "record_state_codec.h"
 #include "schema_service.h"
 #include "server_config.h"
@@ -35,14 +36,15 @@ Cursor parse_cursor(const json& body) {
   // The protocol sends it as a string; accept the integer a careless client
   // might send, since it cannot mean anything else.
   if (it->is_number_integer()) return {std::max<std::int64_t>(0, it->get<std::int64_t>()), 0};
-  if (!it->is_string()) throw Error(Errc::protocol, "\"cursor\" must be a string");
+  if (!it->is_string()) throw Error(Errc::protocol, tr("\"cursor\" must be a string", "\"cursor\" 必须是字符串"));
   const std::string s = it->get<std::string>();
   if (s.empty()) return {};
   Cursor c;
   const auto dot = s.find('.');
   const bool ok = parse_number(std::string_view(s).substr(0, dot), c.seq) &&
                   (dot == std::string::npos || parse_number(std::string_view(s).substr(dot + 1), c.scope));
-  if (!ok) throw Error(Errc::protocol, "\"cursor\" \"" + s + "\" is not a cursor this server made");
+  if (!ok) throw Error(Errc::protocol, tr("\"cursor\" \"" + s + "\" is not a cursor this server made",
+                                    "\"cursor\"“" + s + "”不是本服务器生成的游标"));
   return c;
 }
 
@@ -50,7 +52,7 @@ std::int64_t parse_limit(const json& body) {
   auto it = body.find("limit");
   if (it == body.end() || it->is_null()) return config::kDefaultPullLimit;
   if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
-    throw Error(Errc::protocol, "\"limit\" must be a positive integer");
+    throw Error(Errc::protocol, tr("\"limit\" must be a positive integer", "\"limit\" 必须是正整数"));
   }
   return std::min(it->get<std::int64_t>(), config::kMaxPullLimit);
 }
@@ -267,7 +269,7 @@ json PullService::history(const Session& session, std::string_view record_id) {
   auto txn = store_.begin(TxnMode::read);
   std::vector<StoredRevision> revs = txn->revisions_of(record_id);
   if (revs.empty() && !txn->find_record_view(record_id)) {
-    throw Error(Errc::not_found, "no record " + std::string(record_id));
+    throw Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
   }
   ScopeView scope(*txn, session);
   const auto schema = store_schema(*txn);
@@ -275,7 +277,7 @@ json PullService::history(const Session& session, std::string_view record_id) {
   const Access access = view ? scope.access_to_customer(scope.customer_of(*view)) : Access::none;
   if (access == Access::none) {
     // The same answer as for a record that does not exist: scope is not probeable.
-    throw Error(Errc::not_found, "no record " + std::string(record_id));
+    throw Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
   }
   json out = json::array();
   for (const auto& r : revs) out.push_back(revision_json(r, session.role, access, *schema));

@@ -11,6 +11,7 @@
 #include "code_assigner.h"
 #include "hash_chain.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/sync/merge.h"
 #include "schema_service.h"
 #include "server_config.h"
@@ -76,13 +77,15 @@ bool hidden_from(StoreTxn& txn, const Session* session, const sync::RecordState&
 void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c, const Session* session) {
   if (coll.parent_field.empty()) return;
   if (c.parent.empty()) {
-    throw Error(Errc::validation, coll.zh + " (" + coll.name + ") record " + c.record_id +
-                                      " needs a parent customer");
+    throw Error(Errc::validation, tr(coll.zh + " (" + coll.name + ") record " + c.record_id +
+                                      " needs a parent customer",
+                                  coll.zh + " (" + coll.name + ") 记录 " + c.record_id + " 需要所属客户"));
   }
   sync::RecordState parent = txn.load_record(c.parent);
   if (!parent.exists() || parent.collection != "customers" || hidden_from(txn, session, parent)) {
-    throw Error(Errc::not_found, "parent customer " + c.parent + " of " + c.record_id +
-                                     " does not exist or is not in your scope");
+    throw Error(Errc::not_found, tr("parent customer " + c.parent + " of " + c.record_id +
+                                     " does not exist or is not in your scope",
+                                 c.record_id + " 的所属客户 " + c.parent + " 不存在，或不在你的权限范围内"));
   }
 }
 
@@ -157,13 +160,14 @@ void check_derived(const CollectionDef& coll, Change& c, bool creating) {
     // names no other customer than its parent.
     if (key == coll.parent_field) {
       if (creating && fc.new_value != json(c.parent)) {
-        throw Error(Errc::validation, what + " of a new record must be its parent " + c.parent);
+        throw Error(Errc::validation, tr(what + " of a new record must be its parent " + c.parent,
+                                        "新记录的" + what + "必须是其所属客户 " + c.parent));
       }
       continue;
     }
     if (key == "code" && creating) continue;  // the record's own: CodeAssigner decides
     if (key != "created_at" || !creating) {
-      throw Error(Errc::validation, what + " is derived by Kehu and cannot be changed");
+      throw Error(Errc::validation, tr(what + " is derived by Kehu and cannot be changed", what + " 由 Kehu 自动生成，不能修改"));
     }
     const std::string latest = add_days(today_local(), 1);  // a device's calendar may be a day ahead
     if (fc.new_value.is_string() && fc.new_value.get<std::string>() > latest) fc.new_value = today_local();
@@ -238,8 +242,9 @@ std::string moved_parent(StoreTxn& txn, const Session& session, const Collection
   auto f = c.fields.find(coll.parent_field);
   if (f == c.fields.end() || f->second.new_value == f->second.old_value) return {};
   if (!f->second.new_value.is_string() || f->second.new_value.get<std::string>().empty()) {
-    throw Error(Errc::validation, coll.zh + " (" + coll.name + ") record " + c.record_id +
-                                      " cannot leave its customer without a new one");
+    throw Error(Errc::validation, tr(coll.zh + " (" + coll.name + ") record " + c.record_id +
+                                      " cannot leave its customer without a new one",
+                                  coll.zh + " (" + coll.name + ") 记录 " + c.record_id + " 不能脱离所属客户，除非指定新的客户"));
   }
   Change probe = c;
   probe.parent = f->second.new_value.get<std::string>();
@@ -259,8 +264,10 @@ void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& 
                     const sync::RecordState& current, const Change& c) {
   if (c.resolves.empty()) return;
   if (c.resolves.size() > config::kMaxResolvesPerChange) {
-    throw Error(Errc::validation, "a change settles at most " + std::to_string(config::kMaxResolvesPerChange) +
-                                      " conflicts, not " + std::to_string(c.resolves.size()));
+    throw Error(Errc::validation, tr("a change settles at most " + std::to_string(config::kMaxResolvesPerChange) +
+                                      " conflicts, not " + std::to_string(c.resolves.size()),
+                                  "一次修改最多解决 " + std::to_string(config::kMaxResolvesPerChange) + " 个冲突，而不是 " +
+                                      std::to_string(c.resolves.size()) + " 个"));
   }
   std::map<std::int64_t, json> conflicts_at;  // rev -> that revision's conflicts, for the revs named
   for (const ConflictRef& ref : c.resolves) conflicts_at.emplace(ref.rev, json());
@@ -273,8 +280,10 @@ void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& 
   for (const ConflictRef& ref : c.resolves) {
     const FieldDef* f = ref.field == kDeletedField ? nullptr : coll.find(ref.field);
     if (ref.field != kDeletedField && (f == nullptr || f->key != ref.field || !AccessPolicy::may_read_field(session.role, *f))) {
-      throw Error(Errc::validation, "resolves: " + coll.name + " has no field \"" + printable_prefix(ref.field) +
-                                        "\" that " + session.user + " may read");
+      throw Error(Errc::validation, tr("resolves: " + coll.name + " has no field \"" + printable_prefix(ref.field) +
+                                        "\" that " + session.user + " may read",
+                                    "resolves：" + coll.name + " 没有 " + session.user + " 可读的字段“" +
+                                        printable_prefix(ref.field) + "”"));
     }
     bool found = false;
     if (ref.rev <= current.rev) {
@@ -284,8 +293,10 @@ void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& 
       }
     }
     if (!found) {
-      throw Error(Errc::validation, "resolves: rev " + std::to_string(ref.rev) + " of record " + c.record_id +
-                                        " recorded no conflict on \"" + ref.field + "\"");
+      throw Error(Errc::validation, tr("resolves: rev " + std::to_string(ref.rev) + " of record " + c.record_id +
+                                        " recorded no conflict on \"" + ref.field + "\"",
+                                    "resolves：记录 " + c.record_id + " 的修订 " + std::to_string(ref.rev) +
+                                        " 在“" + ref.field + "”上没有冲突"));
     }
   }
 }
@@ -350,7 +361,7 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
 json PushService::push(const Session& session, const json& body) {
   auto it = body.find("changes");
   if (it == body.end() || !it->is_array()) {
-    throw Error(Errc::protocol, "push needs a \"changes\" array");
+    throw Error(Errc::protocol, tr("push needs a \"changes\" array", "推送需要一个 \"changes\" 数组"));
   }
   // One write transaction for the whole batch: a commit per change cost more than
   // the changes themselves (bench B5). Refusals are found before a change writes
@@ -377,15 +388,20 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
   }
   if (change.change_id.size() > config::kMaxIdBytes) {
     return rejected(change.change_id.substr(0, 64) + "…",
-                    Error(Errc::validation, "change_id is longer than " + std::to_string(config::kMaxIdBytes) +
-                                                " bytes (a UUID is 36)"));
+                    Error(Errc::validation, tr("change_id is longer than " + std::to_string(config::kMaxIdBytes) +
+                                                " bytes (a UUID is 36)",
+                                            "change_id 超过 " + std::to_string(config::kMaxIdBytes) +
+                                                " 字节（UUID 为 36 字节）")));
   }
   // Record ids end up in every pull, history, audit and URL: a plain id only.
   auto not_an_id = [&](const char* what, const std::string& id) {
     return rejected(change.change_id,
-                    Error(Errc::validation, std::string(what) + " \"" + printable_prefix(id) +
+                    Error(Errc::validation, tr(std::string(what) + " \"" + printable_prefix(id) +
                                                 "\" is not a record id: 1 to " + std::to_string(config::kMaxIdBytes) +
-                                                " of A-Z a-z 0-9 . _ : - (a UUID is 36)"));
+                                                " of A-Z a-z 0-9 . _ : - (a UUID is 36)",
+                                            std::string(what) + "“" + printable_prefix(id) +
+                                                "”不是记录 ID：应为 1 到 " + std::to_string(config::kMaxIdBytes) +
+                                                " 个 A-Z a-z 0-9 . _ : - 字符（UUID 为 36 个）")));
   };
   if (!is_plain_id(change.record_id)) return not_an_id("record_id", change.record_id);
   if (!change.parent.empty() && !is_plain_id(change.parent)) return not_an_id("parent", change.parent);
@@ -403,8 +419,9 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
     // which may hold values their role may not see. Not stored: the id is taken.
     if (sender_of(txn, *earlier) != session.user) {
       return rejected(change.change_id,
-                      Error(Errc::forbidden, "change id " + change.change_id +
-                                                 " is already used; every change needs a new id"));
+                      Error(Errc::forbidden, tr("change id " + change.change_id +
+                                                 " is already used; every change needs a new id",
+                                             "修改 ID " + change.change_id + " 已被使用；每次修改都需要新的 ID")));
     }
     earlier->result["duplicate"] = true;
     return std::move(earlier->result);
@@ -451,17 +468,21 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
                                           op_name(c.op) + "）"));
     }
     if (current.exists()) {
-      throw Error(Errc::validation, "record id " + c.record_id + " is taken: a new record needs a new id");
+      throw Error(Errc::validation, tr("record id " + c.record_id + " is taken: a new record needs a new id",
+                                    "记录 ID " + c.record_id + " 已被占用：新记录需要新的 ID"));
     }
     check_parent(txn, coll, c, viewer);
   } else if (current.collection != c.collection) {
-    throw Error(Errc::validation, "record " + c.record_id + " is in " + current.collection +
-                                      ", not in " + c.collection);
+    throw Error(Errc::validation, tr("record " + c.record_id + " is in " + current.collection +
+                                      ", not in " + c.collection,
+                                  "记录 " + c.record_id + " 属于 " + current.collection + " 表，而不是 " + c.collection));
   } else if (c.op != Op::create && c.base_rev > current.rev) {
     // A base the record never had would count every concurrent write as seen
     // and overwrite it without a conflict.
-    throw Error(Errc::validation, "base_rev " + std::to_string(c.base_rev) + " of record " + c.record_id +
-                                      " is ahead of its rev " + std::to_string(current.rev));
+    throw Error(Errc::validation, tr("base_rev " + std::to_string(c.base_rev) + " of record " + c.record_id +
+                                      " is ahead of its rev " + std::to_string(current.rev),
+                                  "记录 " + c.record_id + " 的 base_rev " + std::to_string(c.base_rev) +
+                                      " 超过了其当前修订 " + std::to_string(current.rev)));
   }
 
   if (!trusted) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/reminders.h"
 #include "kehu/reports.h"
 
@@ -45,7 +46,7 @@ json answer(StoreTxn& txn) {
 }  // namespace
 
 json RulesService::settings(const Session& session, const json& body) {
-  if (!body.is_object()) throw Error(Errc::protocol, "the settings body must be a JSON object");
+  if (!body.is_object()) throw Error(Errc::protocol, tr("the settings body must be a JSON object", "设置的请求体必须是 JSON 对象"));
   auto churn = body.find(kChurnDaysKey);
   auto probs = body.find(kStageProbabilityKey);
   auto target = body.find(kTargetKey);
@@ -54,23 +55,24 @@ json RulesService::settings(const Session& session, const json& body) {
     return answer(*txn);
   }
   if (session.role != Role::admin) {
-    throw Error(Errc::forbidden, std::string("role ") + role_name(session.role) +
-                                     " may not change the rules; an admin may");
+    throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not change the rules; an admin may",
+                                    role_label(session.role) + "不能修改规则；管理员可以"));
   }
   // Everything is checked before anything is written.
   if (churn != body.end() &&
       (!churn->is_number_integer() || churn->get<std::int64_t>() < 1 ||
        churn->get<std::int64_t>() > kMaxRuleDays)) {
-    throw Error(Errc::validation, "churn_days " + churn->dump() +
-                                      ": expected a whole number of days from 1 to " +
-                                      std::to_string(kMaxRuleDays));
+    throw Error(Errc::validation, tr("churn_days " + churn->dump() + ": expected a whole number of days from 1 to " +
+                                      std::to_string(kMaxRuleDays),
+                                  "churn_days " + churn->dump() + "：应为 1 到 " + std::to_string(kMaxRuleDays) +
+                                      " 之间的整数天数"));
   }
   StageProbabilities new_probs;
   if (probs != body.end()) new_probs = stage_probabilities_from_json(*probs);
   std::optional<SalesTarget> new_target;
   bool remove_target = false;
   if (target != body.end()) {
-    if (!target->is_object()) throw Error(Errc::validation, "target must be an object");
+    if (!target->is_object()) throw Error(Errc::validation, tr("target must be an object", "target 必须是对象"));
     json t = *target;
     remove_target = !t.contains("amount") || t["amount"].is_null();
     if (remove_target) t["amount"] = 0;

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/record.h"
 #include "kehu/text.h"
 #include "password.h"
@@ -18,7 +19,7 @@ void modify(Store& store, std::string_view name, bool revoke_tokens,
             const std::function<void(User&)>& edit) {
   auto txn = store.begin(TxnMode::write);
   auto user = txn->find_user(name);
-  if (!user) throw Error(Errc::not_found, "no user \"" + std::string(name) + "\"");
+  if (!user) throw Error(Errc::not_found, tr("no user \"" + std::string(name) + "\"", "没有用户“" + std::string(name) + "”"));
   edit(*user);
   txn->update_user(*user);
   if (revoke_tokens) txn->delete_user_tokens(name);
@@ -29,12 +30,13 @@ void modify(Store& store, std::string_view name, bool revoke_tokens,
 
 void check_user_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxUserName) {
-    throw Error(Errc::validation, "user name must be 1 to 64 bytes long");
+    throw Error(Errc::validation, tr("user name must be 1 to 64 bytes long", "用户名长度必须为 1 到 64 字节"));
   }
   for (unsigned char c : name) {
     if (c <= 0x20 || c == 0x7f || c == ':' || c == '/') {
-      throw Error(Errc::validation, "user name \"" + std::string(name) +
-                                        "\" contains a space, control character, ':' or '/'");
+      throw Error(Errc::validation, tr("user name \"" + std::string(name) +
+                                           "\" contains a space, control character, ':' or '/'",
+                                       "用户名“" + std::string(name) + "”含有空格、控制字符、':' 或 '/'"));
     }
   }
 }
@@ -69,7 +71,8 @@ std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std
     const auto slash = t.find('/');
     if (t.find_first_of(",\n") != std::string::npos || slash == 0 || slash + 1 == t.size() ||
         (slash != std::string::npos && t.find('/', slash + 1) != std::string::npos)) {
-      throw Error(Errc::validation, "region \"" + t + "\" is not 省 or 省/市 (for example 江苏 or 浙江/杭州)");
+      throw Error(Errc::validation, tr("region \"" + t + "\" is not 省 or 省/市 (for example 江苏 or 浙江/杭州)",
+                                       "区域“" + t + "”不是“省”或“省/市”格式（例如 江苏 或 浙江/杭州）"));
     }
     clean.push_back(t);
   }

@@ -1,5 +1,6 @@
 #include "postgres_store.h"
 
+#include "kehu/lang.h"
 #include "postgres_store_txn.h"
 #include "server_config.h"
 
@@ -108,7 +109,8 @@ int stored_version(pg::Connection& c) {
       {}, "list the tables");
   if (tables.int64(0, 0) == 0) return 0;
   if (tables.int64(0, 1) == 0) {
-    throw Error(Errc::storage, c.display_url() + " holds tables but is not a kehu-server store");
+    throw Error(Errc::storage, tr(c.display_url() + " holds tables but is not a kehu-server store",
+                                  c.display_url() + " 中有表，但不是 kehu-server 的存储"));
   }
   pg::Result v =
       c.run("SELECT value FROM meta WHERE key = 'schema_version'", {}, "read the layout version");
@@ -172,8 +174,8 @@ PostgresStore::PostgresStore(std::string url)
   check_server(*c);
   const int version = stored_version(*c);
   if (version == 0) {
-    throw Error(Errc::not_found, "no kehu-server store in " + c->display_url() +
-                                     ": run `kehu-server init --store URL` first");
+    throw Error(Errc::not_found, tr("no kehu-server store in " + c->display_url() + ": run `kehu-server init --store URL` first",
+                                    c->display_url() + " 中没有 kehu-server 存储：请先运行 `kehu-server init --store URL`"));
   }
   if (version != static_cast<int>(StoreVersion::current)) {
     throw Error(Errc::storage, c->display_url() + " has layout " + version_text(version) +

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "postgres_store.h"
 #include "record_state_codec.h"
 
@@ -144,7 +145,8 @@ std::vector<std::string> PostgresStoreTxn::column(const char* sql, const pg::Par
 void PostgresStoreTxn::add_user(const User& user) {
   require_write("add_user");
   // Writers are serialised, so nobody can take the name between these two.
-  if (find_user(user.name)) throw Error(Errc::exists, "user \"" + user.name + "\" exists already");
+  if (find_user(user.name)) throw Error(Errc::exists, tr("user \"" + user.name + "\" exists already",
+                                                          "用户“" + user.name + "”已存在"));
   pg::Params p;
   p.text(user.name).text(role_name(user.role)).text(user.password_hash).boolean(user.disabled);
   p.text(user.created_at).text(join_regions(user.regions)).int64(user.scope_version);
@@ -168,7 +170,7 @@ void PostgresStoreTxn::update_user(const User& user) {
       "UPDATE users SET role = $1, password = $2, disabled = $3, regions = $4, scope_version = $5 "
       "WHERE name = $6",
       p, "update_user");
-  if (r.affected() == 0) throw Error(Errc::not_found, "no user \"" + user.name + "\"");
+  if (r.affected() == 0) throw Error(Errc::not_found, tr("no user \"" + user.name + "\"", "没有用户“" + user.name + "”"));
 }
 
 std::vector<User> PostgresStoreTxn::list_users() {
@@ -563,7 +565,8 @@ void PostgresStoreTxn::update_request(const ChangeRequest& c) {
           "seq = $5 "
           "WHERE id = $6",
           p, "update_request");
-  if (r.affected() == 0) throw Error(Errc::not_found, "no change request #" + std::to_string(c.id));
+  if (r.affected() == 0) throw Error(Errc::not_found, tr("no change request #" + std::to_string(c.id),
+                                                              "找不到修改申请 #" + std::to_string(c.id)));
 }
 
 }  // namespace kehu::server

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/sqlite.h"
 #include "server_config.h"
 #include "sqlite_store_txn.h"
@@ -88,10 +89,11 @@ int stored_version(db::Database& db) {
   db::Statement meta = db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
   meta.step();
   if (meta.int64(0) == 0) {
-    throw Error(Errc::storage, db.path() + " is an SQLite file but not a kehu-server store");
+    throw Error(Errc::storage, tr(db.path() + " is an SQLite file but not a kehu-server store",
+                                  db.path() + " 是 SQLite 文件，但不是 kehu-server 的存储"));
   }
   db::Statement v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'");
-  if (!v.step()) throw Error(Errc::storage, db.path() + " has no schema_version");
+  if (!v.step()) throw Error(Errc::storage, tr(db.path() + " has no schema_version", db.path() + " 中没有 schema_version"));
   return std::stoi(v.text(0));
 }
 
@@ -117,9 +119,10 @@ bool SqliteStore::initialise(const std::string& path) {
   configure(db);
   int version = stored_version(db);
   if (version > static_cast<int>(StoreVersion::current)) {
-    throw Error(Errc::storage, path + " has layout v" + std::to_string(version) +
-                                   ", newer than this kehu-server (v" +
-                                   std::to_string(static_cast<int>(StoreVersion::current)) + ")");
+    throw Error(Errc::storage, tr(path + " has layout v" + std::to_string(version) + ", newer than this kehu-server (v" +
+                                      std::to_string(static_cast<int>(StoreVersion::current)) + ")",
+                                  path + " 的存储格式为 v" + std::to_string(version) + "，比此 kehu-server（v" +
+                                      std::to_string(static_cast<int>(StoreVersion::current)) + "）更新"));
   }
   if (version == static_cast<int>(StoreVersion::current)) return false;
   // WAL is a property of the file: set once here, every later connection uses it.
@@ -146,13 +149,17 @@ bool SqliteStore::initialise(const std::string& path) {
 
 SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
   if (!std::filesystem::exists(path_)) {
-    throw Error(Errc::not_found, "no store at " + path_ + ": run `kehu-server init` first");
+    throw Error(Errc::not_found, tr("no store at " + path_ + ": run `kehu-server init` first",
+                                    path_ + " 没有存储：请先运行 `kehu-server init`"));
   }
   int version = stored_version(connection());
   if (version != static_cast<int>(StoreVersion::current)) {
-    throw Error(Errc::storage, path_ + " has layout v" + std::to_string(version) + ", expected v" +
-                                   std::to_string(static_cast<int>(StoreVersion::current)) +
-                                   ": run `kehu-server init` to migrate it");
+    throw Error(Errc::storage, tr(path_ + " has layout v" + std::to_string(version) + ", expected v" +
+                                      std::to_string(static_cast<int>(StoreVersion::current)) +
+                                      ": run `kehu-server init` to migrate it",
+                                  path_ + " 的存储格式为 v" + std::to_string(version) + "，应为 v" +
+                                      std::to_string(static_cast<int>(StoreVersion::current)) +
+                                      "：请运行 `kehu-server init` 进行迁移"));
   }
 }
 
@@ -195,7 +202,8 @@ void SqliteStore::backup_to(const std::string& dest) {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, dest, ec);
-  if (ec) throw Error(Errc::io, "cannot move " + tmp + " to " + dest + ": " + ec.message());
+  if (ec) throw Error(Errc::io, tr("cannot move " + tmp + " to " + dest + ": " + ec.message(),
+                                  "无法把 " + tmp + " 移动到 " + dest + "：" + ec.message()));
 }
 
 }  // namespace kehu::server

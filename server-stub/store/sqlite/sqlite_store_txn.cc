@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "record_state_codec.h"
 
 namespace kehu::server {
@@ -105,7 +106,8 @@ void SqliteStoreTxn::require_write(const char* what) const {
 
 void SqliteStoreTxn::add_user(const User& user) {
   require_write("add_user");
-  if (find_user(user.name)) throw Error(Errc::exists, "user \"" + user.name + "\" exists already");
+  if (find_user(user.name)) throw Error(Errc::exists, tr("user \"" + user.name + "\" exists already",
+                                                          "用户“" + user.name + "”已存在"));
   Using st(db_,
            "INSERT INTO users(name, role, password, disabled, created_at, regions, scope_version) "
            "VALUES(?,?,?,?,?,?,?)");
@@ -129,7 +131,7 @@ void SqliteStoreTxn::update_user(const User& user) {
            "WHERE name = ?");
   st->bind(1, role_name(user.role)).bind(2, user.password_hash).bind(3, user.disabled ? 1 : 0);
   st->bind(4, join_regions(user.regions)).bind(5, user.scope_version).bind(6, user.name).run();
-  if (db_.changes() == 0) throw Error(Errc::not_found, "no user \"" + user.name + "\"");
+  if (db_.changes() == 0) throw Error(Errc::not_found, tr("no user \"" + user.name + "\"", "没有用户“" + user.name + "”"));
 }
 
 std::vector<User> SqliteStoreTxn::list_users() {
@@ -482,7 +484,8 @@ void SqliteStoreTxn::update_request(const ChangeRequest& r) {
            "WHERE id = ?");
   st->bind(1, r.status).bind(2, r.decided_by).bind(3, r.decided_at).bind(4, r.reason);
   st->bind(5, r.seq).bind(6, r.id).run();
-  if (db_.changes() == 0) throw Error(Errc::not_found, "no change request #" + std::to_string(r.id));
+  if (db_.changes() == 0) throw Error(Errc::not_found, tr("no change request #" + std::to_string(r.id),
+                                                              "找不到修改申请 #" + std::to_string(r.id)));
 }
 
 }  // namespace kehu::server

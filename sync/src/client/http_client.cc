@@ -144,7 +144,8 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
       resp.body = json();
       return resp;  // a proxy's HTML error page: treat as a 5xx, retryable
     }
-    throw Error(Errc::protocol, url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
+    throw Error(Errc::protocol, tr(url + " answered " + std::to_string(resp.status) + " with a body that is not JSON",
+                                   url + " 返回了 " + std::to_string(resp.status) + "，但正文不是 JSON"));
   }
   return resp;
 }

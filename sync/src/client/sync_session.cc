@@ -11,6 +11,7 @@
 #include "kehu/custom_fields.h"
 #include "kehu/duplicates.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
 
@@ -78,7 +79,8 @@ json take_array(json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return json::array();
   if (!it->is_array()) {
-    throw Error(Errc::protocol, std::string("pull answer: \"") + key + "\" is not an array");
+    throw Error(Errc::protocol, tr(std::string("pull answer: \"") + key + "\" is not an array",
+                                   std::string("拉取结果中的 \"") + key + "\" 不是数组"));
   }
   return std::move(*it);
 }
@@ -159,7 +161,8 @@ class Session {
     if (opts_.counts) {
       opts_.counts(ProgressKind::push_changes, 0, total);
     } else {
-      progress("pushing " + std::to_string(batch.size()) + " changes…");
+      progress(tr("pushing " + std::to_string(batch.size()) + " changes…",
+                  "正在推送 " + std::to_string(batch.size()) + " 条修改…"));
     }
     std::future<HttpResponse> in_flight = std::async(std::launch::async, send, request_of(batch));
     for (;;) {
@@ -169,7 +172,8 @@ class Session {
       if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
       auto next = rep_.pending_changes(batch.back().seq, opts_.push_page);
       if (!next.empty()) {
-        if (!opts_.counts) progress("pushing " + std::to_string(report.pushed + next.size()) + " changes…");
+        if (!opts_.counts) progress(tr("pushing " + std::to_string(report.pushed + next.size()) + " changes…",
+                                         "正在推送 " + std::to_string(report.pushed + next.size()) + " 条修改…"));
         in_flight = std::async(std::launch::async, send, request_of(next));
       }
       store_push_results(batch, r.body, report);
@@ -224,8 +228,8 @@ class Session {
             ++report.merged;
           }
         } else {
-          std::string why = res.contains("error") ? res["error"].value("message", "refused")
-                                                  : std::string("refused");
+          std::string why = res.contains("error") ? res["error"].value("message", tr("refused", "被拒绝"))
+                                                  : tr("refused", "被拒绝");
           rep_.mark_rejected(id, why);
           ++report.rejected;
           if (auto lc = logged.find(id); lc != logged.end()) report.rejections.push_back(refusal_of(*lc->second, why));
@@ -289,7 +293,8 @@ class Session {
         rep_.mark_decided(w.change.change_id, true, "");
         ++report.approved;
       } else {
-        std::string why = "request #" + std::to_string(w.request) + " rejected by " + by + ": " +
+        std::string why = tr("request #" + std::to_string(w.request) + " rejected by " + by + ": ",
+                             "申请 #" + std::to_string(w.request) + " 被 " + by + " 驳回：") +
                           it->second.value("reason", "");
         rep_.mark_decided(w.change.change_id, false, why);
         ++report.rejected;
@@ -382,7 +387,8 @@ class Session {
       if (opts_.counts) {
         opts_.counts(ProgressKind::pull_revisions, report.pulled_revisions, 0);
       } else {
-        progress("pulled " + std::to_string(report.pulled_revisions) + " revisions…");
+        progress(tr("pulled " + std::to_string(report.pulled_revisions) + " revisions…",
+                    "已拉取 " + std::to_string(report.pulled_revisions) + " 条修订…"));
       }
       if (!page.more) return;
       cursor = page.next_cursor;
@@ -440,7 +446,7 @@ std::string logout(Replica& replica, const SyncOptions& opts) {
   const std::string server = replica.meta("server"), token = replica.meta("token");
   std::string note;
   if (token.empty()) {
-    note = "not logged in";
+    note = tr("not logged in", "未登录");
   } else {
     // One attempt, no retries: logging out must not hang on a server that is gone.
     try {
@@ -449,9 +455,12 @@ std::string logout(Replica& replica, const SyncOptions& opts) {
       HttpResponse r = http.post("/v1/logout", json::object());
       raise_for_status(r, tr("logout", "退出登录"));
     } catch (const Error& e) {
-      note = std::string("the server could not revoke the token (") + e.what() +
-             "); it is forgotten here and expires on the server at " +
-             (replica.meta("token_expires").empty() ? std::string("its expiry") : replica.meta("token_expires"));
+      note = tr(std::string("the server could not revoke the token (") + e.what() +
+                    "); it is forgotten here and expires on the server at " +
+                    (replica.meta("token_expires").empty() ? std::string("its expiry") : replica.meta("token_expires")),
+                std::string("服务器未能注销登录状态（") + e.what() + "）；本机已清除，服务器上的登录状态将于" +
+                    (replica.meta("token_expires").empty() ? std::string("到期时") : " " + replica.meta("token_expires") + " ") +
+                    "失效");
     }
   }
   replica.batch([&] {

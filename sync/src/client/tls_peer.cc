@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 
+#include "kehu/lang.h"
+
 namespace kehu::sync {
 namespace {
 
@@ -111,7 +113,7 @@ CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* userptr) {
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out.empty() ? "no host name" : out;
+  return out.empty() ? tr("no host name", "没有主机名") : out;
 }
 
 }  // namespace
@@ -127,11 +129,20 @@ std::string TlsPeer::describe(CURLcode code, const std::string& curl_error, cons
                               const std::string& ca_file) const {
   const std::string detail = curl_error.empty() ? curl_easy_strerror(code) : curl_error;
   if (code == CURLE_SSL_CACERT_BADFILE) {
-    return "cannot use the CA file " +
-           (ca_file.empty() ? std::string("(system bundle)") : ca_file) + " (" + detail +
-           "); pass --ca-file with your team's CA certificate in PEM form";
+    const std::string file = ca_file.empty() ? tr("(system bundle)", "（系统证书库）") : ca_file;
+    return tr("cannot use the CA file " + file + " (" + detail +
+                  "); pass --ca-file with your team's CA certificate in PEM form",
+              "无法使用 CA 文件 " + file + "（" + detail + "）；请用 --ca-file 指定团队的 PEM 格式 CA 证书");
   }
   if (!seen.untrusted.empty()) {
+    if (message_lang() == Lang::zh) {
+      std::string about =
+          seen.leaf ? "；证书颁发给 " + joined(seen.names) + "，签发者 " + seen.issuer : "";
+      return "服务器证书不受信任（" + seen.untrusted + about + "）；" +
+             (ca_file.empty() ? std::string("请用 --ca-file 指定团队的 CA 证书")
+                              : ca_file + " 中的 CA 没有签发它：请用 --ca-file 指定签发它的 CA") +
+             "（或向管理员索取）";
+    }
     std::string about =
         seen.leaf ? "; certificate for " + joined(seen.names) + ", issued by " + seen.issuer : "";
     return "the server's certificate is not trusted (" + seen.untrusted + about + "); " +
@@ -141,16 +152,20 @@ std::string TlsPeer::describe(CURLcode code, const std::string& curl_error, cons
            " (or ask your admin for it)";
   }
   if (code == CURLE_PEER_FAILED_VERIFICATION && (seen.leaf || seen.host_mismatch)) {
-    return "the server's certificate is for host " + joined(seen.names) + ", not " + host +
-           "; connect with a name the certificate holds, or ask your admin for a certificate that "
-           "names " +
-           host;
+    return tr("the server's certificate is for host " + joined(seen.names) + ", not " + host +
+                  "; connect with a name the certificate holds, or ask your admin for a certificate that "
+                  "names " +
+                  host,
+              "服务器证书颁发给主机 " + joined(seen.names) + "，而不是 " + host +
+                  "；请用证书中的名称连接，或向管理员索取包含 " + host + " 的证书");
   }
   if (code == CURLE_PEER_FAILED_VERIFICATION) {
-    return "the server's certificate was refused (" + detail +
-           "); pass --ca-file with your team's CA certificate";
+    return tr("the server's certificate was refused (" + detail +
+                  "); pass --ca-file with your team's CA certificate",
+              "服务器证书被拒绝（" + detail + "）；请用 --ca-file 指定团队的 CA 证书");
   }
-  return "the TLS handshake failed (" + detail + "); is the server serving HTTPS at this address?";
+  return tr("the TLS handshake failed (" + detail + "); is the server serving HTTPS at this address?",
+            "TLS 握手失败（" + detail + "）；该地址上的服务器是否提供 HTTPS？");
 }
 
 }  // namespace kehu::sync

@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 
 namespace kehu::sync {
 
@@ -59,15 +60,19 @@ const FieldDef* find_field(const CollectionDef& collection, const std::string& k
 void check_change(const RecordState& current, const Change& change,
                   const CollectionDef& collection) {
   if (!current.exists() && change.op != Op::create) {
-    throw Error(Errc::validation, "record " + change.record_id + " does not exist on the server");
+    throw Error(Errc::validation, tr("record " + change.record_id + " does not exist on the server",
+                                  "服务器上不存在记录 " + change.record_id));
   }
   if (current.exists() && change.collection != current.collection) {
-    throw Error(Errc::validation, "record " + change.record_id + " is in " + current.collection +
-                                      ", not in " + change.collection);
+    throw Error(Errc::validation, tr("record " + change.record_id + " is in " + current.collection +
+                                      ", not in " + change.collection,
+                                  "记录 " + change.record_id + " 属于 " + current.collection + " 表，而不是 " +
+                                      change.collection));
   }
   for (const auto& [key, fc] : change.fields) {
     if (key != kDeletedField && !find_field(collection, key)) {
-      throw Error(Errc::validation, collection.name + " has no field \"" + key + "\"");
+      throw Error(Errc::validation, tr(collection.name + " has no field \"" + key + "\"",
+                                    collection.name + " 没有“" + key + "”这个字段"));
     }
   }
 }

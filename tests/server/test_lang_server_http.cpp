@@ -1,0 +1,117 @@
+// The server answers each request in the language its Accept-Language header
+// asks for: the "message" of an error (and of a refused change in a push result)
+// is Chinese for zh-CN, English otherwise, while the "code" never changes.
+//
+// The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
+// and li sales in 江苏, audit auditor.
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <string>
+
+#include "server_fixture.h"
+
+using kehu::test::hlc_now;
+using kehu::test::make_change;
+using kehu::test::new_customer_fields;
+using kehu::test::ServerFixture;
+using json = nlohmann::json;
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct Answer {
+  int status = 0;
+  json body;
+};
+
+// POSTs `body` as is to `path` with the given Accept-Language (and token).
+Answer post_in(ServerFixture& s, const std::string& lang, const std::string& path, const std::string& body,
+               const std::string& token = {}) {
+  httplib::Client c = s.client();
+  c.set_connection_timeout(20);
+  c.set_read_timeout(20);
+  httplib::Headers headers{{"Accept-Language", lang}};
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto r = c.Post(path, headers, body, "application/json");
+  REQUIRE(r);
+  Answer a;
+  a.status = r->status;
+  a.body = json::parse(r->body, nullptr, false);
+  INFO(r->body);
+  REQUIRE(!a.body.is_discarded());
+  return a;
+}
+
+std::string message_of(const json& j) { return j.at("error").at("message").get<std::string>(); }
+std::string code_of(const json& j) { return j.at("error").at("code").get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("lang: a wrong password is refused in the language the request asks for", "[server][lang]") {
+  ServerFixture s;
+  const std::string body = json{{"user", "wang"}, {"password", "not the password"}, {"device", "dev-zh"}}.dump();
+  Answer zh = post_in(s, "zh-CN", "/v1/login", body);
+  Answer en = post_in(s, "en", "/v1/login", body);
+  CHECK(zh.status == en.status);
+  CHECK(code_of(zh.body) == code_of(en.body));
+  CHECK(message_of(zh.body) == "用户名或密码不对");
+  CHECK(message_of(en.body) == "wrong user or password");
+}
+
+TEST_CASE("lang: a malformed body is refused in Chinese for zh-CN, with the same code", "[server][lang]") {
+  ServerFixture s;
+  const std::string token = s.login("wang");
+  Answer zh = post_in(s, "zh-CN, en;q=0.5", "/v1/push", "{not json", token);
+  Answer en = post_in(s, "en", "/v1/push", "{not json", token);
+  CHECK(zh.status == 400);
+  CHECK(en.status == 400);
+  CHECK(code_of(zh.body) == "protocol");
+  CHECK(code_of(en.body) == "protocol");
+  CHECK_THAT(message_of(zh.body), Contains("请求体不是 JSON"));
+  CHECK_THAT(message_of(en.body), Contains("body is not JSON"));
+
+  Answer no_changes_zh = post_in(s, "zh-CN", "/v1/push", json{{"device", "dev-test"}}.dump(), token);
+  CHECK(code_of(no_changes_zh.body) == "protocol");
+  CHECK_THAT(message_of(no_changes_zh.body), Contains("推送需要一个 \"changes\" 数组"));
+}
+
+TEST_CASE("lang: refused changes in a push say why in the salesperson's language", "[server][lang]") {
+  ServerFixture s;
+
+  SECTION("an auditor may not change records") {
+    const std::string token = s.login("audit", "dev-audit");
+    auto push = [&](const std::string& lang, const std::string& id) {
+      const json change = make_change(id, "rec-" + id, "create", 0, hlc_now(), "dev-audit", 1,
+                                      new_customer_fields("客户 " + id));
+      Answer a = post_in(s, lang, "/v1/push", json{{"device", "dev-audit"}, {"changes", {change}}}.dump(), token);
+      REQUIRE(a.status == 200);
+      REQUIRE(a.body["results"].size() == 1);
+      return a.body["results"][0];
+    };
+    const json zh = push("zh-CN", "lang-zh-1");
+    const json en = push("en", "lang-en-1");
+    CHECK(code_of(zh) == "forbidden");
+    CHECK(code_of(en) == "forbidden");
+    CHECK_THAT(message_of(zh), Contains("不能修改记录"));
+    CHECK_THAT(message_of(en), Contains("may not change records"));
+  }
+
+  SECTION("an unknown collection") {
+    const std::string token = s.login("wang", "dev-wang");
+    auto push = [&](const std::string& lang, const std::string& id) {
+      const json change = make_change(id, "rec-" + id, "create", 0, hlc_now(), "dev-wang", 1,
+                                      new_customer_fields("客户 " + id), "no_such_table");
+      Answer a = post_in(s, lang, "/v1/push", json{{"device", "dev-wang"}, {"changes", {change}}}.dump(), token);
+      REQUIRE(a.status == 200);
+      REQUIRE(a.body["results"].size() == 1);
+      return a.body["results"][0];
+    };
+    const json zh = push("zh-CN", "lang-zh-2");
+    const json en = push("en", "lang-en-2");
+    CHECK(code_of(zh) == "validation");
+    CHECK(code_of(en) == "validation");
+    CHECK(message_of(zh) == "未知的表“no_such_table”");
+    CHECK(message_of(en) == "unknown collection \"no_such_table\"");
+  }
+}
