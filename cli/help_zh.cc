@@ -131,7 +131,9 @@ const Catalog& catalog() {
         {"look this many days ahead (default 7)", "往后看这么多天（默认 7）"},
         {"at most this many per list (0 = all)", "每个列表最多这么多条（0 = 全部）"},
         {"the reminder rules; an admin sets churn-days", "提醒规则；管理员可设置 churn-days"},
-        {"contact=10,needs=25,... | target OWNER PERIOD AMOUNT", "contact=10,needs=25,... | target 负责人 期间 金额"},
+        {"set a rule for the whole team (admin): churn-days N | stage-probability contact=10,needs=25,... | "
+         "target OWNER PERIOD AMOUNT",
+         "为全团队设置规则（管理员）：churn-days 天数 | stage-probability contact=10,needs=25,... | target 负责人 期间 金额"},
         {"churn-days, stage-probability or target", "churn-days、stage-probability 或 target"},
         {"days | STAGE=PERCENT,... | OWNER PERIOD(YYYY, YYYY-MM, YYYY-Qn) YUAN",
          "天数 | 阶段=百分比,... | 负责人 期间（YYYY、YYYY-MM、YYYY-Qn） 元"},

@@ -117,7 +117,7 @@ TEST_CASE("zh: errors from the replica, the fields and the network are in Chines
       {{"customer", "add", "--set", "name=乙公司", "--set", "next_date=12/1/2026"}, 2, "有歧义：看不出哪个是月、哪个是日",
        "is ambiguous"},
       {{"customer", "add", "--set", "name=丙公司", "--set", "nosuch=1"}, 2, "没有“nosuch”这个字段", "has no field"},
-      {{"customer", "add", "--set", "phone=13912345678"}, 2, "必须填写：", "is required"},
+      {{"customer", "add", "--set", "phone=13912345678"}, 2, "必须填写：", "are required"},
       {{"customer", "show", "C209901001"}, 1, "没有客户 C209901001", "no customer C209901001"},
       {{"customer", "list", "--region", "/南京"}, 2, "不是地区：应为 省 或 省/市", "is not a region"},
       {{"sync"}, 1, "还没有登录：请运行 `kehu login", "not logged in"},

@@ -72,11 +72,13 @@ TEST_CASE("lang: a wrong login and a refused push are explained in the language 
   REQUIRE(status == 200);
   INFO(pushed.dump());
   CHECK(pushed["results"][0]["status"] == "rejected");
-  CHECK_THAT(pushed["results"][0]["reason"].get<std::string>(), Contains("受限字段") && Contains("销售"));
+  CHECK(pushed["results"][0]["error"]["code"] == "forbidden");
+  CHECK_THAT(pushed["results"][0]["error"]["message"].get<std::string>(), Contains("受限字段") && Contains("销售"));
   // The same refusal in English for a request without the header: the
   // language is the request's, not left over from the thread's last request.
   const json again = make_change("c-en", "rec-en", "create", 0, hlc_now(), "dev-w", 2, fields);
   json pushed_en = post(s, "/v1/push", {{"device", "dev-w"}, {"changes", json::array({again})}}, "", wang, &status);
   REQUIRE(status == 200);
-  CHECK_THAT(pushed_en["results"][0]["reason"].get<std::string>(), Contains("is a restricted field"));
+  CHECK(pushed_en["results"][0]["error"]["code"] == "forbidden");
+  CHECK_THAT(pushed_en["results"][0]["error"]["message"].get<std::string>(), Contains("is a restricted field"));
 }
