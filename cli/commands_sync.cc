@@ -47,7 +47,7 @@ std::string secret(const char* var, const std::string& prompt) {
   } catch (const Error& e) {
     if (e.code() != Errc::usage) throw;
     throw Error(Errc::usage, tr("no terminal to ask for the " + prompt + ": set " + var,
-                                "没有终端可以输入" + prompt + "：请设置 " + var));
+                                "没有终端可以输入“" + prompt + "”：请设置 " + var));
   }
 }
 

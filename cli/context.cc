@@ -40,7 +40,7 @@ std::string prompt_secret(const std::string& prompt) {
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     throw Error(Errc::usage, tr("no terminal to ask for the " + prompt + ": set KEHU_PASSPHRASE or use --key-file",
-                                "没有终端可以输入" + prompt + "：请设置 KEHU_PASSPHRASE 或使用 --key-file"));
+                                "没有终端可以输入“" + prompt + "”：请设置 KEHU_PASSPHRASE 或使用 --key-file"));
   }
   const std::string ask = prompt + tr(": ", "：");
   (void)!::write(fd, ask.data(), ask.size());

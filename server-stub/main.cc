@@ -206,30 +206,37 @@ int cmd_user(const CommandLine& cl) {
     Role role = role_arg(cl.required("role"));
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).add(name, role, read_new_password(name));
-    std::printf("added user %s (%s)\n", name.c_str(), role_name(role));
+    std::printf(tr("added user %s (%s)\n", "已添加用户 %s（%s）\n").c_str(), name.c_str(), role_name(role));
   } else if (verb == "passwd") {
     cl.expect({"data", "store"}, 3);
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_password(name, read_new_password(name));
-    std::printf("changed the password of %s; their tokens are revoked\n", name.c_str());
+    std::printf(tr("changed the password of %s; their tokens are revoked\n", "已修改 %s 的密码；其登录凭据均已作废\n").c_str(),
+                name.c_str());
   } else if (verb == "set-regions") {
     cl.expect({"data", "store"}, 4);
     const std::string& list = cl.word(3, tr("regions (comma-separated, e.g. 江苏,浙江/杭州)", "区域（用逗号分隔，例如 江苏,浙江/杭州）").c_str());
     std::unique_ptr<Store> store = open_store(cl);
     auto regions = UserAdmin(*store).set_regions(name, split_list(list));
-    std::printf("%s now covers %s; their devices re-pull their customers at the next sync\n", name.c_str(),
-                regions.empty() ? "no regions" : list.c_str());
+    std::printf(tr("%s now covers %s; their devices re-pull their customers at the next sync\n",
+                   "%s 现在负责 %s；其设备下次同步时会重新下载客户\n")
+                    .c_str(),
+                name.c_str(), regions.empty() ? tr("no regions", "（无区域）").c_str() : list.c_str());
   } else if (verb == "role" || verb == "set-role") {
     cl.expect({"data", "store"}, 4);
     Role role = role_arg(cl.word(3, tr("role", "角色").c_str()));
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_role(name, role);
-    std::printf("%s is now %s\n", name.c_str(), role_name(role));
+    std::printf(tr("%s is now %s\n", "%s 现在的角色是 %s\n").c_str(), name.c_str(), role_name(role));
   } else if (verb == "disable" || verb == "enable") {
     cl.expect({"data", "store"}, 3);
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_disabled(name, verb == "disable");
-    std::printf("%s %sd\n", name.c_str(), verb.c_str());
+    if (message_lang() == Lang::zh) {
+      std::printf("%s 已%s\n", name.c_str(), verb == "disable" ? "停用" : "启用");
+    } else {
+      std::printf("%s %sd\n", name.c_str(), verb.c_str());
+    }
   } else {
     throw Error(Errc::usage, tr("unknown user subcommand \"" + verb + "\"", "未知的 user 子命令“" + verb + "”"));
   }
