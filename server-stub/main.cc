@@ -59,61 +59,58 @@
 namespace kehu::server {
 namespace {
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  kehu-server init --data DIR\n"
-    "  kehu-server user add NAME --role admin|manager|sales|auditor --data DIR\n"
-    "  kehu-server user passwd NAME --data DIR\n"
-    "  kehu-server user role NAME ROLE --data DIR\n"
-    "  kehu-server user disable|enable NAME --data DIR\n"
-    "  kehu-server user list --data DIR\n"
-    "  kehu-server user set-role NAME ROLE --data DIR         (same as user role)\n"
-    "  kehu-server user set-regions NAME REGION[,REGION...] --data DIR   (省 or 省/市; \"\" clears)\n"
-    "  kehu-server customer reassign CODE USER --data DIR [--reason TEXT]\n"
-    "  kehu-server pool set-cap N --data DIR                  (pool claims per user per day)\n"
-    "  kehu-server pool recycle --days N --data DIR [--as-of YYYY-MM-DD] [--dry-run]\n"
-    "                                     (no follow-up for N days before today or --as-of: back to the pool)\n"
-    "  kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR   (\"\" clears)\n"
-    "  kehu-server schema show --data DIR\n"
-    "  kehu-server schema add-field COLLECTION KEY --type TYPE --label 标签 [--label-en L] [--values a,b]\n"
-    "              [--required] [--restricted] --data DIR\n"
-    "  kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--reuse-port]\n"
-    "  kehu-server audit verify --data DIR\n"
-    "  kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv\n"
-    "  kehu-server backup --data DIR FILE\n"
-    "Every command but backup takes --store postgresql://USER@HOST[:PORT]/DB instead of --data DIR:\n"
-    "a PostgreSQL store that several `serve` processes may share (back it up with pg_dump).\n"
-    "The password for user add/passwd comes from KEHU_PASSWORD, a prompt, or stdin.\n"
-    "audit export: DATE is YYYY-MM-DD (a UTC day, --until included) or YYYY-MM-DDTHH:MM:SSZ;\n"
-    "one CSV row per changed field, UTF-8 with BOM, written to FILE.csv.tmp then renamed.\n";
+// Each command's syntax once, with a note in each language.
+struct UsageLine {
+  const char* syntax;
+  const char* en;
+  const char* zh;
+};
 
-constexpr const char* kUsageZh =
-    "用法：\n"
-    "  kehu-server init --data DIR\n"
-    "  kehu-server user add NAME --role admin|manager|sales|auditor --data DIR\n"
-    "  kehu-server user passwd NAME --data DIR\n"
-    "  kehu-server user role NAME ROLE --data DIR\n"
-    "  kehu-server user disable|enable NAME --data DIR\n"
-    "  kehu-server user list --data DIR\n"
-    "  kehu-server user set-role NAME ROLE --data DIR         （同 user role）\n"
-    "  kehu-server user set-regions NAME REGION[,REGION...] --data DIR   （省 或 省/市；\"\" 表示清空）\n"
-    "  kehu-server customer reassign CODE USER --data DIR [--reason TEXT]\n"
-    "  kehu-server pool set-cap N --data DIR                  （每人每天从公海认领的上限）\n"
-    "  kehu-server pool recycle --days N --data DIR [--as-of YYYY-MM-DD] [--dry-run]\n"
-    "                                     （今天或 --as-of 之前 N 天内没有跟进记录的客户退回公海）\n"
-    "  kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR   （\"\" 表示清空）\n"
-    "  kehu-server schema show --data DIR\n"
-    "  kehu-server schema add-field COLLECTION KEY --type TYPE --label 标签 [--label-en L] [--values a,b]\n"
-    "              [--required] [--restricted] --data DIR\n"
-    "  kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--reuse-port]\n"
-    "  kehu-server audit verify --data DIR\n"
-    "  kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv\n"
-    "  kehu-server backup --data DIR FILE\n"
-    "除 backup 外，所有命令都可以用 --store postgresql://USER@HOST[:PORT]/DB 代替 --data DIR：\n"
-    "即多个 `serve` 进程可共用的 PostgreSQL 存储（请用 pg_dump 备份）。\n"
-    "user add/passwd 的密码来自 KEHU_PASSWORD、提示输入或标准输入。\n"
-    "audit export：DATE 为 YYYY-MM-DD（UTC 日期，包含 --until 当天）或 YYYY-MM-DDTHH:MM:SSZ；\n"
-    "每个修改的字段一行 CSV，UTF-8 带 BOM，先写入 FILE.csv.tmp 再改名。\n";
+constexpr UsageLine kUsageLines[] = {
+    {"kehu-server init --data DIR", "", ""},
+    {"kehu-server user add NAME --role admin|manager|sales|auditor --data DIR", "", ""},
+    {"kehu-server user passwd NAME --data DIR", "", ""},
+    {"kehu-server user role NAME ROLE --data DIR", "", ""},
+    {"kehu-server user disable|enable NAME --data DIR", "", ""},
+    {"kehu-server user list --data DIR", "", ""},
+    {"kehu-server user set-role NAME ROLE --data DIR        ", "(same as user role)", "（同 user role）"},
+    {"kehu-server user set-regions NAME REGION[,REGION...] --data DIR  ", "(省 or 省/市; \"\" clears)",
+     "（省 或 省/市；\"\" 表示清空）"},
+    {"kehu-server customer reassign CODE USER --data DIR [--reason TEXT]", "", ""},
+    {"kehu-server pool set-cap N --data DIR                 ", "(pool claims per user per day)",
+     "（每人每天从公海认领的上限）"},
+    {"kehu-server pool recycle --days N --data DIR [--as-of YYYY-MM-DD] [--dry-run]\n"
+     "                                    ",
+     "(no follow-up for N days before today or --as-of: back to the pool)",
+     "（今天或 --as-of 之前 N 天内没有跟进记录的客户退回公海）"},
+    {"kehu-server schema protect COLLECTION FIELD[,FIELD...] --data DIR  ", "(\"\" clears)", "（\"\" 表示清空）"},
+    {"kehu-server schema show --data DIR", "", ""},
+    {"kehu-server schema add-field COLLECTION KEY --type TYPE --label 标签 [--label-en L] [--values a,b]\n"
+     "              [--required] [--restricted] --data DIR",
+     "", ""},
+    {"kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--reuse-port]", "", ""},
+    {"kehu-server audit verify --data DIR", "", ""},
+    {"kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv", "", ""},
+    {"kehu-server backup --data DIR FILE", "", ""},
+};
+
+std::string usage() {
+  std::string out = tr("usage:\n", "用法：\n");
+  for (const UsageLine& l : kUsageLines) {
+    const std::string note = tr(l.en, l.zh);
+    out += std::string("  ") + l.syntax + (note.empty() ? "" : " " + note) + "\n";
+  }
+  return out + tr("Every command but backup takes --store postgresql://USER@HOST[:PORT]/DB instead of --data DIR:\n"
+                  "a PostgreSQL store that several `serve` processes may share (back it up with pg_dump).\n"
+                  "The password for user add/passwd comes from KEHU_PASSWORD, a prompt, or stdin.\n"
+                  "audit export: DATE is YYYY-MM-DD (a UTC day, --until included) or YYYY-MM-DDTHH:MM:SSZ;\n"
+                  "one CSV row per changed field, UTF-8 with BOM, written to FILE.csv.tmp then renamed.\n",
+                  "除 backup 外，所有命令都可以用 --store postgresql://USER@HOST[:PORT]/DB 代替 --data DIR：\n"
+                  "即多个 `serve` 进程可共用的 PostgreSQL 存储（请用 pg_dump 备份）。\n"
+                  "user add/passwd 的密码来自 KEHU_PASSWORD、提示输入或标准输入。\n"
+                  "audit export：DATE 为 YYYY-MM-DD（UTC 日期，包含 --until 当天）或 YYYY-MM-DDTHH:MM:SSZ；\n"
+                  "每个修改的字段一行 CSV，UTF-8 带 BOM，先写入 FILE.csv.tmp 再改名。\n");
+}
 
 std::string store_path(const CommandLine& cl) {
   return (std::filesystem::path(cl.required("data")) / config::kStoreFileName).string();
@@ -520,7 +517,7 @@ int cmd_backup(const CommandLine& cl) {
 int run(int argc, char** argv) {
   CommandLine cl(argc, argv, {"help", "dry-run", "required", "restricted", "reuse-port"});
   if (cl.words().empty() || cl.flag("help") || cl.words()[0] == "help") {
-    std::fputs(tr(kUsage, kUsageZh).c_str(), cl.words().empty() && !cl.flag("help") ? stderr : stdout);
+    std::fputs(usage().c_str(), cl.words().empty() && !cl.flag("help") ? stderr : stdout);
     return cl.words().empty() && !cl.flag("help") ? 2 : 0;
   }
   const std::string& command = cl.words()[0];
