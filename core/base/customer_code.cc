@@ -69,8 +69,13 @@ std::string canonical_code(std::string_view typed) {
   }
   if (parse_customer_code(upper)) return upper;
   std::string out(typed);
-  if (out.size() > 8 && out[0] == 'p' && out[7] == '-' && is_code_month(out.substr(1, 6))) {
-    out[0] = 'P';
+  if (out.size() > 8 && (out[0] == 'p' || out[0] == 'P') && out[7] == '-' && is_code_month(out.substr(1, 6))) {
+    // P + month, then the device tag (lower-case hex) and the serial.
+    out = "P" + upper.substr(1, 7);
+    for (std::size_t i = 8; i < typed.size(); ++i) {
+      const char c = typed[i];
+      out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
   }
   return out;
 }

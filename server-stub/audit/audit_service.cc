@@ -9,6 +9,7 @@
 #include "schema_service.h"
 #include "audit_filter.h"
 #include "hash_chain.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "revision_customers.h"
@@ -160,7 +161,7 @@ json AuditService::query(const Session& session, const json& body) {
   };
 
   if (!customer.empty()) {
-    const auto holder = txn->code_holder(customer);
+    const auto holder = txn->code_holder(canonical_code(customer));
     const auto view = holder ? txn->find_record_view(*holder) : std::nullopt;
     if (!view || view->collection != "customers" ||
         access_to(session, CustomerOfRecord{view->id, view->code, view->fields}) == Access::none) {

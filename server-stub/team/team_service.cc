@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "access_policy.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "schema_service.h"
 #include "settings.h"
@@ -20,8 +21,9 @@ std::string owner_of(const sync::RecordState& customer) {
 
 // The customer with `code` (or an old code) the session may see; the same
 // not_found for an invisible one as for one that does not exist.
-sync::RecordState visible_customer(StoreTxn& txn, const Session& session, const std::string& code,
+sync::RecordState visible_customer(StoreTxn& txn, const Session& session, const std::string& typed,
                                    Access& access) {
+  const std::string code = canonical_code(typed);  // c202612001 is C202612001, as in the CLI
   auto id = txn.code_holder(code);
   sync::RecordState c = id ? txn.load_record(*id) : sync::RecordState{};
   access = c.exists() && c.collection == "customers" ? AccessPolicy::customer_access(session, c.values())

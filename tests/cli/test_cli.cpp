@@ -30,7 +30,7 @@ namespace {
 // A passphrase with a space, a quote and non-ASCII: it must reach SQLCipher intact.
 const std::string kPass = "客户 secret 'quoted' 42";
 
-std::string sample(const char* name) { return std::string(KEHU_SHARED_DATA_DIR) + "/" + name; }
+std::string sample(const char* name) { return kehu::test::sample_sheet(name); }
 
 std::string chomp(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();

@@ -31,7 +31,7 @@ namespace {
 
 const std::string kBom = "\xEF\xBB\xBF";
 
-std::string sample(const char* name) { return std::string(KEHU_SHARED_DATA_DIR) + "/" + name; }
+std::string sample(const char* name) { return kehu::test::sample_sheet(name); }
 
 json run_json(const ReplicaCli& k, std::vector<std::string> args) {
   args.insert(args.begin(), "--json");

@@ -211,6 +211,8 @@ TEST_CASE("customer codes in any case are the upper-case code", "[schema][input]
   CHECK(canonical_code("C202611001") == "C202611001");
   CHECK(canonical_code("c2026111000") == "C2026111000");
   CHECK(canonical_code("p202611-3fa9-001") == "P202611-3fa9-001");
+  CHECK(canonical_code("P202611-3FA9-001") == "P202611-3fa9-001");  // the device tag typed in capitals
+  CHECK(canonical_code("p202611-3Fa9-001") == "P202611-3fa9-001");
   // Not a code's shape: unchanged (provisional tags, record ids, anything).
   CHECK(canonical_code("P-7f3a-0001") == "P-7f3a-0001");
   CHECK(canonical_code("c202613001") == "c202613001");   // month 13

@@ -126,7 +126,7 @@ std::size_t column(const std::vector<std::string>& header, const std::string& na
   return 0;
 }
 
-std::string sample(const char* name) { return std::string(KEHU_SHARED_DATA_DIR) + "/" + name; }
+std::string sample(const char* name) { return kehu::test::sample_sheet(name); }
 
 // Checks every good row of a sample sheet against the imported customers.
 void check_imported(const Replica& rep, const std::vector<std::vector<std::string>>& sheet,

@@ -163,7 +163,7 @@ class Kehu {
   }
 };
 
-std::string sample(const char* name) { return std::string(KEHU_SHARED_DATA_DIR) + "/" + name; }
+std::string sample(const char* name) { return kehu::test::sample_sheet(name); }
 
 // Column index of `header` in the first row of a table.
 std::size_t col(const XlsxTable& t, const std::string& header) {

@@ -405,3 +405,21 @@ TEST_CASE("security: kehu passwd checks the new password first, in the user's la
   CHECK(name.exit_code == 2);
   CHECK_THAT(name.err, Contains("user name"));
 }
+
+TEST_CASE("codes: the raw API takes a customer code in any case, as the CLI does", "[server][codes]") {
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root");
+  root_creates(s, root, "pool1", json::object(), 1);  // no owner: in the pool, in 江苏
+  const std::string code = code_of(pull_all(s, root), "pool1");
+  REQUIRE(code.size() > 1);
+  std::string lower = code;
+  lower[0] = static_cast<char>(lower[0] - 'A' + 'a');
+  const std::string wang = s.login("wang", "dev-w");
+  Reply claimed = s.post("/v1/customers/" + lower + "/claim", json::object(), wang);
+  INFO(claimed.body.dump());
+  CHECK(claimed.status == 200);
+  Reply audit = s.post("/v1/audit", {{"customer", lower}}, root);
+  INFO(audit.body.dump());
+  REQUIRE(audit.status == 200);
+  CHECK(audit.body["revisions"].size() == 2);  // the create and the claim
+}

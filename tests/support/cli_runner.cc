@@ -229,4 +229,16 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   if (!out) FAIL("cannot write " << path);
 }
 
+std::string sample_sheet(const std::string& name) {
+  static const ScratchDir dir("kehu-samples");
+  const std::string copy = dir.file(name);
+  if (!read_bytes(copy)) {
+    const std::string original = std::string(KEHU_SHARED_DATA_DIR) + "/" + name;
+    auto bytes = read_bytes(original);
+    if (!bytes) FAIL("no sample sheet " << original);
+    write_bytes(copy, *bytes);
+  }
+  return copy;
+}
+
 }  // namespace kehu::test

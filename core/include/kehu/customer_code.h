@@ -32,9 +32,10 @@ std::string format_customer_code(std::string_view month, std::int64_t serial);
 bool is_usable_code_month(std::string_view yyyymm);
 
 // The spelling of a code as a person typed it: a customer code in any case
-// ("c202611001") is upper-cased ("C202611001"), and a provisional code's
-// leading "p" ("p202611-3fa9-001") becomes "P" (its device tag is lower-case
-// hex, so the rest is left alone). Anything else comes back unchanged.
+// ("c202611001") is upper-cased ("C202611001"), and a provisional code in any
+// case ("p202611-3FA9-001") is "P" + month, then its device tag and serial in
+// lower case, as Kehu makes them ("P202611-3fa9-001"). Anything else comes back
+// unchanged.
 std::string canonical_code(std::string_view typed);
 
 // The month a code was made in: its YYYYMM after the leading "C" or "P" if that
