@@ -19,6 +19,7 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using kehu::test::CliResult;
 using kehu::test::EnvChanges;
+using kehu::test::lines_of;
 using kehu::test::read_bytes;
 using kehu::test::run_kehu;
 using kehu::test::ScratchDir;
@@ -35,13 +36,6 @@ std::string sample(const char* name) { return kehu::test::sample_sheet(name); }
 std::string chomp(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
 }
 
 // One user's replica: `kehu init` in a fresh directory, and a runner that points

@@ -273,7 +273,7 @@ TEST_CASE("daily: the replica passphrase needs 8 characters, counted as characte
   CHECK_THAT(rekey.err, Contains("8 characters"));
 }
 
-TEST_CASE("daily: status after logout shows no user; login and server messages", "[cli][daily]") {
+TEST_CASE("daily: status after logout shows no user - login and server messages", "[cli][daily]") {
   ServerFixture s;
   ReplicaCli r;
   // A wrong password: no advice to run `kehu login`, which is what was just run.

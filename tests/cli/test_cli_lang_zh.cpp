@@ -8,6 +8,7 @@
 
 using Catch::Contains;
 using kehu::test::CliResult;
+using kehu::test::lines_of;
 using kehu::test::ReplicaCli;
 
 namespace {
@@ -20,13 +21,6 @@ bool has_chinese(const std::string& s) {
     if (c >= 0xE3 && c <= 0xE9) return true;
   }
   return false;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
 }
 
 // The subcommand names a help text lists under 子命令:.

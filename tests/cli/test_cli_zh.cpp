@@ -54,7 +54,7 @@ TEST_CASE("zh: customer list --sort name --pinyin orders names by pinyin", "[cli
   CHECK(names({}) == std::vector<std::string>{"北方重工", "安达物流", "张氏贸易", "李记五金"});
 }
 
-TEST_CASE("display: money in tables has thousands separators; --json keeps the number", "[cli][display]") {
+TEST_CASE("display: money in tables has thousands separators - --json keeps the number", "[cli][display]") {
   ReplicaCli k;
   const std::string code = k.ok({"customer", "add", "--set", "name=甲公司", "--set", "contact=王", "--set",
                                  "phone=13800138000", "--set", "need=配件", "--set", "annual_spend=1234567.5"})

@@ -47,7 +47,7 @@ json pulled_record(ServerFixture& s, const std::string& token, const std::string
 
 }  // namespace
 
-TEST_CASE("security: a change id belongs to its sender; another user's replay learns nothing",
+TEST_CASE("security: a change id belongs to its sender - another user's replay learns nothing",
           "[server][security]") {
   ServerFixture s;
   const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
@@ -254,7 +254,7 @@ TEST_CASE("security: a sales user keeps only codes of its own device's lease", "
   CHECK(create(root, "C202612999999999") != "C202612999999999");
 }
 
-TEST_CASE("security: refusals are forgotten after their window; an auditor's are not stored",
+TEST_CASE("security: refusals are forgotten after their window - an auditor's are not stored",
           "[server][security][sqlite-only]") {
   ServerFixture s;
   const std::string audit = s.login("audit", "dev-audit"), wang = s.login("wang", "dev-wang");

@@ -229,6 +229,13 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   if (!out) FAIL("cannot write " << path);
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
 std::string sample_sheet(const std::string& name) {
   static const ScratchDir dir("kehu-samples");
   const std::string copy = dir.file(name);

@@ -81,6 +81,9 @@ class ScratchDir {
 std::optional<std::string> read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::string& bytes);
 
+// The lines of `text`, without their '\n'.
+std::vector<std::string> lines_of(const std::string& text);
+
 // A sample sheet of tests/data ("customers-sample.csv"), copied into a scratch
 // folder of this test process: an import writes beside its sheet
 // (SHEET.duplicates.csv), and that must never land in the source tree.
