@@ -172,8 +172,10 @@ void print_records(const Context& ctx, const std::vector<Record>& records, std::
     rows.push_back(std::move(row));
   }
   out << table(ctx, header, rows, 40);
-  out << records.size() << (ctx.lang == Lang::zh ? " 条记录" : records.size() == 1 ? " record" : " records")
-      << (ctx.lang == Lang::zh ? "（* 有未同步修改）" : " (* = pending changes)") << '\n';
+  bool any_pending = std::any_of(records.begin(), records.end(), [](const Record& r) { return r.pending; });
+  out << records.size() << (ctx.lang == Lang::zh ? " 条记录" : records.size() == 1 ? " record" : " records");
+  if (any_pending) out << (ctx.lang == Lang::zh ? "（* 有未同步修改）" : " (* = pending changes)");
+  out << '\n';
 }
 
 void print_list(const Context& ctx, const std::vector<Record>& records, std::ostream& out) {

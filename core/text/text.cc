@@ -520,25 +520,37 @@ std::string render_table(const std::vector<std::string>& header,
   return out;
 }
 
+namespace {
+
+// Blanks and invisible characters that text copied from the web, a PDF or an
+// office suite carries at its ends: NBSP, the Unicode spaces U+2000..U+200A,
+// zero-width space, non-joiner and joiner, narrow NBSP, medium math space, word
+// joiner, BOM, ideographic space.
+constexpr std::string_view kEdgeBlanks[] = {
+    "\xC2\xA0",     "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84",
+    "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A",
+    "\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x80\x8D", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE2\x81\xA0",
+    "\xEF\xBB\xBF", kIdeographicSpace};
+
+std::size_t blank_prefix(std::string_view s) {
+  if (!s.empty() && is_ascii_space(s.front())) return 1;
+  for (std::string_view b : kEdgeBlanks)
+    if (s.starts_with(b)) return b.size();
+  return 0;
+}
+
+std::size_t blank_suffix(std::string_view s) {
+  if (!s.empty() && is_ascii_space(s.back())) return 1;
+  for (std::string_view b : kEdgeBlanks)
+    if (s.ends_with(b)) return b.size();
+  return 0;
+}
+
+}  // namespace
+
 std::string_view trim_view(std::string_view s) {
-  for (;;) {
-    if (!s.empty() && is_ascii_space(s.front())) {
-      s.remove_prefix(1);
-    } else if (s.starts_with(kIdeographicSpace)) {
-      s.remove_prefix(kIdeographicSpace.size());
-    } else {
-      break;
-    }
-  }
-  for (;;) {
-    if (!s.empty() && is_ascii_space(s.back())) {
-      s.remove_suffix(1);
-    } else if (s.ends_with(kIdeographicSpace)) {
-      s.remove_suffix(kIdeographicSpace.size());
-    } else {
-      break;
-    }
-  }
+  while (std::size_t n = blank_prefix(s)) s.remove_prefix(n);
+  while (std::size_t n = blank_suffix(s)) s.remove_suffix(n);
   return s;
 }
 

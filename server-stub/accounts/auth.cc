@@ -89,12 +89,14 @@ LoginResult Authenticator::login(std::string_view user, std::string_view passwor
     found = txn->find_user(user);
   }
   const bool ok = verify_password(password, found ? found->password_hash : decoy_hash());
-  if (!found || !ok) {
+  // A disabled account answers exactly as a wrong password does: otherwise the
+  // answer would confirm a guessed password of an account no one watches.
+  if (!found || !ok || found->disabled) {
     throttle_.record_failure(user, address);
-    throw Error(Errc::unauthorized, tr("wrong user or password", "用户名或密码不对"));
+    throw Error(Errc::unauthorized, tr("wrong user or password, or the account is disabled",
+                                       "用户名或密码不对，或账号已停用"));
   }
   throttle_.record_success(found->name);
-  if (found->disabled) throw Error(Errc::forbidden, tr("user \"" + found->name + "\" is disabled", "用户“" + found->name + "”已停用"));
 
   const std::int64_t now = now_();
   auto txn = store_.begin(TxnMode::write);

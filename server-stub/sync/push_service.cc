@@ -231,6 +231,23 @@ void check_scope(StoreTxn& txn, const Session& session, const sync::RecordState&
   }
 }
 
+}  // namespace
+
+void require_assignable_owner(StoreTxn& txn, const std::string& owner) {
+  auto user = txn.find_user(owner);
+  if (!user || user->disabled) {
+    throw Error(Errc::validation, tr("负责人 (owner): \"" + owner + "\" is not an active user of this server",
+                                     "负责人 (owner)：“" + owner + "”不是这台服务器上的在用用户"));
+  }
+  if (!AccessPolicy::may_write(user->role)) {
+    throw Error(Errc::validation, tr("负责人 (owner): \"" + owner + "\" is " + role_name(user->role) +
+                                         ", a role that may not change customers",
+                                     "负责人 (owner)：“" + owner + "”是" + role_label(user->role) + "，这个角色不能修改客户"));
+  }
+}
+
+namespace {
+
 // A child record moved to another customer (kehu customer merge) changes its
 // parent field from the old customer's id to the new one's. The new customer
 // must exist and, for a user who does not see everything, be writable by them
@@ -488,6 +505,12 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   if (!trusted) {
     check_derived(coll, c, !current.exists());
     check_scope(txn, session, current, c);
+    // Moving an existing customer to someone follows /reassign's rule. (A new
+    // customer may carry a name from a sheet's 负责人 column.)
+    if (auto o = c.fields.find("owner"); current.exists() && coll.name == "customers" && o != c.fields.end() &&
+                                          o->second.new_value.is_string() && o->second.new_value != o->second.old_value) {
+      require_assignable_owner(txn, o->second.new_value.get<std::string>());
+    }
   }
   const std::string moved_to = moved_parent(txn, session, coll, current, c, trusted);
   check_resolves(txn, session, coll, current, c);

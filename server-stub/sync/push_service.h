@@ -34,6 +34,11 @@
 
 namespace kehu::server {
 
+// Refuses `owner` as a customer's new owner unless it names an active user
+// whose role may change customers: the rule of `/reassign`, and of an owner
+// edit pushed by a manager or an admin. Throws Error(validation).
+void require_assignable_owner(StoreTxn& txn, const std::string& owner);
+
 class PushService {
  public:
   PushService(Store& store, ServerClock& clock) : store_(store), clock_(clock) {}

@@ -6,12 +6,31 @@
 #include "access_policy.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
+#include "kehu/schema.h"
 #include "schema_service.h"
 #include "settings.h"
 
 namespace kehu::server {
 
 namespace {
+
+// A free-text reason (release, reassign, reject) follows the rules of a text
+// field: valid UTF-8, no control characters, not too long, trimmed; one line
+// (a tab or line break becomes a space). It goes into revisions and onto other
+// people's screens.
+std::string checked_reason(const std::string& reason) {
+  static const FieldDef field = [] {
+    FieldDef f;
+    f.key = "reason";
+    f.zh = "原因";
+    f.en = "Reason";
+    return f;
+  }();
+  json v = normalize_value(field, reason);
+  std::string out = v.is_string() ? v.get<std::string>() : std::string();
+  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
+  return out;
+}
 
 std::string owner_of(const sync::RecordState& customer) {
   json values = customer.values();
@@ -146,7 +165,8 @@ json TeamService::claim(const Session& session, const std::string& code) {
   return result;
 }
 
-json TeamService::release(const Session& session, const std::string& code, const std::string& reason) {
+json TeamService::release(const Session& session, const std::string& code, const std::string& typed_reason) {
+  const std::string reason = checked_reason(typed_reason);
   if (reason.empty()) {
     throw Error(Errc::validation, tr("release of " + code + " needs a reason (--reason)", "退回 " + code + " 需要写明原因（--reason）"));
   }
@@ -168,7 +188,8 @@ json TeamService::release(const Session& session, const std::string& code, const
 }
 
 json TeamService::reassign(const Session& session, const std::string& code, const std::string& new_owner,
-                           const std::string& reason) {
+                           const std::string& typed_reason) {
+  const std::string reason = checked_reason(typed_reason);
   require_manager(session, "reassign customers", "转交客户");
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
@@ -176,16 +197,7 @@ json TeamService::reassign(const Session& session, const std::string& code, cons
   if (access != Access::write) {
     throw Error(Errc::forbidden, tr("customer " + code + " is not in your regions", "客户 " + code + " 不在你负责的区域内"));
   }
-  auto user = txn->find_user(new_owner);
-  if (!user || user->disabled) {
-    throw Error(Errc::validation, tr("负责人 (owner): \"" + new_owner + "\" is not an active user of this server",
-                                     "负责人 (owner)：“" + new_owner + "”不是这台服务器上的在用用户"));
-  }
-  if (!AccessPolicy::may_write(user->role)) {
-    throw Error(Errc::validation, tr("负责人 (owner): \"" + new_owner + "\" is " + role_name(user->role) +
-                                         ", a role that may not change customers",
-                                     "负责人 (owner)：“" + new_owner + "”是" + role_label(user->role) + "，这个角色不能修改客户"));
-  }
+  require_assignable_owner(*txn, new_owner);
   const std::string owner = owner_of(customer);
   if (owner == new_owner) {
     throw Error(Errc::validation, tr("customer " + code + " already belongs to " + new_owner, "客户 " + code + " 的负责人已经是 " + new_owner));
@@ -286,7 +298,8 @@ json TeamService::approve(const Session& session, std::int64_t id) {
           {"result", result}};
 }
 
-json TeamService::reject(const Session& session, std::int64_t id, const std::string& reason) {
+json TeamService::reject(const Session& session, std::int64_t id, const std::string& typed_reason) {
+  const std::string reason = checked_reason(typed_reason);
   require_manager(session, "decide change requests", "审批修改申请");
   if (reason.empty()) {
     throw Error(Errc::validation, tr("rejecting request #" + std::to_string(id) + " needs a reason (--reason)",

@@ -386,4 +386,8 @@ TEST_CASE("daily: edits and deletes of child records sync to another device", "[
   REQUIRE(hist.size() == 3);
   for (const auto& e : hist) CHECK(e.state == "server");
   CHECK(sun.replica->history(c).front().revision.op == kehu::Op::remove);
+  // The "*" legend only when a listed row has a change not yet synced.
+  CHECK_THAT(run(sun, {"order", "list", code}), !Contains("pending"));
+  run(sun, {"order", "edit", last8(o), "--set", "quantity=6"});
+  CHECK_THAT(run(sun, {"order", "list", code}), Contains("* = pending changes"));
 }

@@ -380,6 +380,19 @@ TEST_CASE("trim removes ASCII whitespace and the ideographic space", "[text]") {
   CHECK(kehu::trim("客") == "客");  // E5 AE A2: no byte of it is whitespace
 }
 
+TEST_CASE("trim removes the invisible characters copied text carries, only at the ends", "[text]") {
+  CHECK(kehu::trim("\u200B华东公司\u00A0") == "华东公司");
+  CHECK(kehu::trim("\uFEFF\u2060 上海\u200D\u200C\u202F") == "上海");
+  CHECK(kehu::trim("\u2003\u200A\u205F").empty());
+  CHECK(kehu::trim("\u200B").empty());
+  // Inside the text they stay: a joiner inside an emoji sequence, a name's NBSP.
+  CHECK(kehu::trim("a\u200Db") == "a\u200Db");
+  CHECK(kehu::trim("A\u00A0B") == "A\u00A0B");
+  // Characters that share lead bytes with them are not blanks.
+  CHECK(kehu::trim("\u2010x\u2030") == "\u2010x\u2030");  // hyphen, per mille
+  CHECK(kehu::trim("\u00A9") == "\u00A9");                  // ©
+}
+
 // ---------------------------------------------------------------------------
 // The real sample sheets in shared/data.
 

@@ -146,6 +146,27 @@ TEST_CASE("account: a disabled user's token is refused at once", "[account]") {
   CHECK_THAT(sync.err, Contains("user \"li\" is disabled"));
 }
 
+TEST_CASE("account: a disabled user's login answers as a wrong password, right password or not",
+          "[account][security]") {
+  ServerFixture s;
+  auto off = run_server_command({"user", "disable", "li", "--data", s.data_dir()});
+  INFO(off.output);
+  REQUIRE(off.exit_code == 0);
+  Reply right = login(s, "li", ServerFixture::kPassword, "dev-1");
+  Reply wrong = login(s, "li", "not her password", "dev-1");
+  Reply nobody = login(s, "no-such-user", "whatever", "dev-1");
+  INFO(right.body.dump());
+  CHECK(right.status == 401);
+  CHECK(right.status == wrong.status);
+  CHECK(right.body == wrong.body);
+  CHECK(right.body == nobody.body);
+  CHECK_THAT(error_message(right), Contains("or the account is disabled"));
+  // Enabled again, the same password logs in.
+  auto on = run_server_command({"user", "enable", "li", "--data", s.data_dir()});
+  REQUIRE(on.exit_code == 0);
+  CHECK(login(s, "li", ServerFixture::kPassword, "dev-1").status == 200);
+}
+
 TEST_CASE("account: an expired token is refused with a message to log in again", "[account]") {
   ServerFixture s(ServeOptions{{}, {{"KEHU_TOKEN_TTL_SECONDS", "1"}}});
   ReplicaCli r;

@@ -91,8 +91,8 @@ TEST_CASE("lang: a wrong password is refused in the language the request asks fo
   CHECK(code_of(zh.body) == "unauthorized");
   CHECK(code_of(zh.body) == code_of(en.body));
   CHECK(code_of(none.body) == "unauthorized");
-  CHECK(message_of(zh.body) == "用户名或密码不对");
-  CHECK(message_of(en.body) == "wrong user or password");
+  CHECK(message_of(zh.body) == "用户名或密码不对，或账号已停用");
+  CHECK(message_of(en.body) == "wrong user or password, or the account is disabled");
   CHECK_THAT(message_of(none.body), Contains("wrong user or password"));
 }
 

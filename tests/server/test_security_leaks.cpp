@@ -252,6 +252,11 @@ std::string code_of(const json& pull, const std::string& id) {
 TEST_CASE("security: a pull's removed list names only customers the device could hold",
           "[server][security]") {
   ServerFixture s;
+  // zhou sells in 浙江: customers are moved to him (an owner must be a user).
+  auto add = run_server_command({"user", "add", "zhou", "--role", "sales", "--data", s.data_dir()},
+                                {{"KEHU_PASSWORD", ServerFixture::kPassword}});
+  INFO(add.output);
+  REQUIRE(add.exit_code == 0);
   const std::string root = s.login("root", "dev-root");
   const std::string wang = s.login("wang", "dev-w");
   // Never in wang's scope: made in 浙江 for zhou, then moved around outside it.

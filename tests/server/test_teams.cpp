@@ -253,6 +253,32 @@ TEST_CASE("teams: reassignment and territory changes move records between device
   CHECK(kehu::test::snapshot(*li.replica) == kehu::test::snapshot(*li2.replica));
 }
 
+TEST_CASE("teams: a manager's owner edit follows the rule of /reassign", "[teams][security]") {
+  Team t;
+  Device zhao(t.dir, t.server, "zhao");
+  // Neither a name nobody logs in as, nor an auditor, nor a disabled user may own a customer.
+  server_admin(t.server, {"user", "disable", "li"});
+  for (const char* owner_name : {"nobody", "audit", "li"}) {
+    const std::string owner = owner_name;
+    zhao.replica->edit(t.a, {{"owner", owner}});
+    auto r = zhao.sync();
+    CHECK(r.rejected == 1);
+    auto kept = zhao.replica->changes_in_state("rejected");
+    REQUIRE(kept.size() == 1);
+    INFO(kept[0].reason);
+    CHECK(kept[0].reason.find("负责人 (owner)") != std::string::npos);
+    CHECK(kept[0].reason.find("\"" + owner + "\"") != std::string::npos);
+    zhao.replica->dismiss_rejected(kept[0].seq);
+    CHECK(zhao.customer(t.a).fields["owner"] == "wang");
+  }
+  // An active sales user may: the same as `kehu customer reassign`.
+  server_admin(t.server, {"user", "enable", "li"});
+  zhao.replica->edit(t.a, {{"owner", "li"}});
+  CHECK(zhao.sync().rejected == 0);
+  t.root.sync();
+  CHECK(t.root.customer(t.a).fields["owner"] == "li");
+}
+
 TEST_CASE("teams: the public pool: release with a reason, masked until claimed, a daily cap", "[teams]") {
   Team t;
   Device wang(t.dir, t.server, "wang"), li(t.dir, t.server, "li");
@@ -263,6 +289,31 @@ TEST_CASE("teams: the public pool: release with a reason, masked until claimed, 
     auto r = li.kehu({"customer", "release", t.a, "--reason", "不是我的"});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("belongs to wang") != std::string::npos);
+  }
+  SECTION("a reason is one clean line of text: control characters refused, blanks trimmed") {
+    const std::string token = t.server.login("wang", "dev-w");
+    const std::string path = "/v1/customers/" + t.a + "/release";
+    for (const std::string& bad : {std::string("无预算\x1b[2J"), std::string("a\rb"), std::string("\x7f"),
+                                   std::string("\xC2\x85x"), std::string(2001, 'x')}) {
+      Reply r = t.server.post(path, {{"reason", bad}}, token);
+      INFO(r.body.dump());
+      CHECK(r.status == 400);
+      CHECK(r.body["error"]["code"] == "validation");
+      CHECK_THAT(r.body["error"]["message"].get<std::string>(), Catch::Matchers::Contains("原因 (reason)"));
+    }
+    // Only invisible blanks is no reason at all.
+    Reply blank = t.server.post(path, {{"reason", "\u200B\u00A0 \u3000"}}, token);
+    CHECK(blank.status == 400);
+    CHECK_THAT(blank.body["error"]["message"].get<std::string>(), Catch::Matchers::Contains("needs a reason"));
+    // Still the owner's: nothing was released.
+    t.root.sync();
+    CHECK(t.root.customer(t.a).fields["owner"] == "wang");
+    Reply ok = t.server.post(path, {{"reason", " 客户无预算\n下季度再跟\u200B"}}, token);
+    INFO(ok.body.dump());
+    REQUIRE(ok.status == 200);
+    t.root.sync();
+    CHECK(t.root.replica->history(t.a, "owner")[0].revision.cause ==
+          "release to the public pool (公海): 客户无预算 下季度再跟");
   }
   SECTION("release, claim, cap") {
     auto r = wang.kehu({"customer", "release", t.a, "--reason", "客户无预算"});

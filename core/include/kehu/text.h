@@ -70,8 +70,10 @@ std::string render_table(const std::vector<std::string>& header,
                          std::size_t max_cell_width = 0, std::size_t max_line_width = 0,
                          std::size_t* hidden_columns = nullptr);
 
-// Trims ASCII whitespace and the ideographic space U+3000 (what Chinese input
-// methods type as a "full-width space") from both ends.
+// Trims from both ends ASCII whitespace, the ideographic space U+3000 (what
+// Chinese input methods type as a "full-width space"), and the blanks and
+// invisible characters copied text carries: NBSP, the Unicode spaces, zero-width
+// space/joiners, word joiner and BOM. "\u200B 华东公司\u00A0" -> "华东公司".
 std::string_view trim_view(std::string_view s);
 inline std::string trim(std::string_view s) { return std::string(trim_view(s)); }
 
