@@ -27,19 +27,24 @@ void append_capped(std::string& out, const char* data, std::size_t n, std::size_
   out.append(data, n);
 }
 
+// zlib's windowBits: 15 + 16 reads a gzip stream only; 15 a zlib stream only
+// (HTTP's "deflate" is zlib-wrapped, RFC 9110 8.4.1.2). Each body is what its
+// Content-Encoding says, or it is refused.
+constexpr int kGzipBits = 15 + 16;
+constexpr int kZlibBits = 15;
+
 struct ZStream {
   z_stream z{};
-  ZStream() {
-    // 15 + 32: zlib or gzip header, detected (HTTP's "deflate" is zlib-wrapped).
-    if (inflateInit2(&z, 15 + 32) != Z_OK) throw Error(Errc::internal, "zlib inflateInit2 failed");
+  explicit ZStream(int window_bits) {
+    if (inflateInit2(&z, window_bits) != Z_OK) throw Error(Errc::internal, "zlib inflateInit2 failed");
   }
   ~ZStream() { inflateEnd(&z); }
   ZStream(const ZStream&) = delete;
   ZStream& operator=(const ZStream&) = delete;
 };
 
-std::string inflate_zlib(std::string_view data, std::size_t limit, const char* name) {
-  ZStream s;
+std::string inflate_zlib(std::string_view data, std::size_t limit, int window_bits, const char* name) {
+  ZStream s(window_bits);
   std::string out;
   char buf[kChunk];
   s.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -107,8 +112,8 @@ std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_
       if (data.size() > limit) throw too_large(tr("request body above " + std::to_string(limit) + " bytes",
                                                           "请求体超过 " + std::to_string(limit) + " 字节"));
       return std::string(data);
-    case BodyEncoding::gzip: return inflate_zlib(data, limit, "gzip");
-    case BodyEncoding::deflate: return inflate_zlib(data, limit, "deflate");
+    case BodyEncoding::gzip: return inflate_zlib(data, limit, kGzipBits, "gzip");
+    case BodyEncoding::deflate: return inflate_zlib(data, limit, kZlibBits, "deflate");
     case BodyEncoding::brotli: return inflate_brotli(data, limit);
     case BodyEncoding::unsupported: break;
   }

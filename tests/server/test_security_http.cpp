@@ -349,6 +349,48 @@ TEST_CASE("a gzip bomb is refused with 413 without being inflated", "[server][se
   }
 }
 
+namespace {
+
+// `data` compressed in one go: window_bits 15 + 16 gives gzip, 15 zlib ("deflate").
+std::string compressed(const std::string& data, int window_bits) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(out.size() - z.avail_out);
+  deflateEnd(&z);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a compressed body must be what its Content-Encoding says", "[server][security]") {
+  ServerFixture s;
+  const std::string token = s.login("wang");
+  auto send = [&](const std::string& encoding, const std::string& body) {
+    const int fd = connect_to(s.port());
+    send_all(fd, request("POST", "/v1/pull",
+                         "Authorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
+                                                            "Connection: close\r\nContent-Encoding: " + encoding + "\r\n",
+                         body));
+    const std::string answer = read_until_close(fd, 5.0);
+    ::close(fd);
+    return answer;
+  };
+  const std::string pull = R"({"cursor":"0","limit":10})";
+  CHECK(status_of(send("gzip", compressed(pull, 15 + 16))) == 200);
+  CHECK(status_of(send("deflate", compressed(pull, 15))) == 200);
+  const std::string gzip_as_deflate = send("deflate", compressed(pull, 15 + 16));
+  INFO(gzip_as_deflate);
+  CHECK(status_of(gzip_as_deflate) == 400);
+  CHECK(gzip_as_deflate.find("not valid deflate data") != std::string::npos);
+  CHECK(status_of(send("gzip", compressed(pull, 15))) == 400);
+}
+
 TEST_CASE("bodies are checked before they are read: token, encoding, length", "[server][security]") {
   ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "30"}}));
   SECTION("no token: 401 from the headers, the 30 MiB body is never awaited") {
