@@ -577,13 +577,17 @@ json normalize_date(const FieldDef& f, std::string_view s) {
 }
 
 // HH:MM or HH:MM:SS, two digits each. Returns "HH:MM:SS" or nullopt.
-std::optional<std::string> parse_time(std::string_view s, bool seconds_required) {
-  if (s.size() != 5 && s.size() != 8) return std::nullopt;
-  if (seconds_required && s.size() != 8) return std::nullopt;
+// "HH:MM" or "HH:MM:SS"; the hour may have one digit ("9:30") unless the form
+// is ISO's (`iso`: seconds required, two-digit hour).
+std::optional<std::string> parse_time(std::string_view s, bool iso) {
+  // A one-digit hour is read as if it had its leading zero.
+  const std::string padded = !iso && s.size() > 1 && s[1] == ':' ? "0" + std::string(s) : std::string(s);
+  if (padded.size() != 5 && padded.size() != 8) return std::nullopt;
+  if (iso && padded.size() != 8) return std::nullopt;
   int parts[3] = {0, 0, 0};
-  for (std::size_t i = 0; i * 3 < s.size(); ++i) {
-    const std::string_view p = s.substr(i * 3, 2);
-    if (!all_digits(p) || (i * 3 + 2 < s.size() && s[i * 3 + 2] != ':')) return std::nullopt;
+  for (std::size_t i = 0; i * 3 < padded.size(); ++i) {
+    const std::string_view p = std::string_view(padded).substr(i * 3, 2);
+    if (!all_digits(p) || (i * 3 + 2 < padded.size() && padded[i * 3 + 2] != ':')) return std::nullopt;
     parts[i] = (p[0] - '0') * 10 + (p[1] - '0');
   }
   if (parts[0] > 23 || parts[1] > 59 || parts[2] > 59) return std::nullopt;

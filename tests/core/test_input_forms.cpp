@@ -166,8 +166,12 @@ TEST_CASE("datetimes: the same date forms plus the time, or an Excel serial with
   CHECK(accepted(dt, "46357.375") == "2026-12-01T09:00:00Z");
   CHECK(accepted(dt, "46357.99999999") == "2026-12-02T00:00:00Z");  // rounds to the second
   CHECK(accepted(dt, "2026-12-01T09:30:00Z") == "2026-12-01T09:30:00Z");
+  // A one-digit hour, as people type it.
+  CHECK(accepted(dt, "2026/12/1 9:30") == "2026-12-01T09:30:00Z");
+  CHECK(accepted(dt, "2026年12月1日9:05:07") == "2026-12-01T09:05:07Z");
   for (const char* bad : {"2026年12月1日", "2026年12月1日 25:00", "46357.x", "2026/12/1T09:30:00",
-                          "4635.5"}) {
+                          "4635.5", "2026/12/1 9:3", "2026/12/1 :30", "2026-12-01T9:30:00Z",
+                          "2026/12/1 9:60"}) {
     INFO(bad);
     CHECK_THAT(rejection(dt, bad), Contains("is not a valid date and time"));
   }
