@@ -1,5 +1,6 @@
 // The sheet pipeline (sheet_internal.h) and its CSV ends: import_csv, export_csv.
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -12,6 +13,7 @@
 #include "kehu/replica.h"
 #include "kehu/schema.h"
 #include "kehu/sheet.h"
+#include "kehu/xlsx.h"
 #include "import_duplicates.h"
 #include "sheet_internal.h"
 
@@ -256,13 +258,33 @@ struct ParsedRow {
   std::vector<ImportIssue> issues;
 };
 
+// A bare serial day number in a date column of a 1904-system workbook (a cell
+// formatted General, so the reader could not tell it from a number): the date
+// Excel shows, which normalize_value then reads. The same numbers count as
+// serials as there (five digits, a fraction only for a date and time); anything
+// else is left as it is.
+std::string date_of_1904_serial(const FieldDef& f, const std::string& cell) {
+  if (f.type != FieldType::date && f.type != FieldType::datetime) return cell;
+  const std::size_t dot = cell.find('.');
+  const std::string whole = cell.substr(0, dot);
+  const std::string fraction = dot == std::string::npos ? "" : cell.substr(dot + 1);
+  auto digits = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  };
+  if (whole.size() != 5 || !digits(whole) || !digits(fraction)) return cell;
+  if (dot != std::string::npos && (fraction.empty() || f.type != FieldType::datetime)) return cell;
+  const std::string date = excel_serial_to_date(std::strtod(cell.c_str(), nullptr), true);
+  return date.empty() ? cell : date;
+}
+
 // Validates one row into stored values; collects every bad field. A row whose
 // code `is_update` knows updates that customer: it needs only the code and the
 // cells it changes, so required fields are checked only for new customers.
 // `fill`: follow-up fields the sheet has no column for, set on every follow-up
 // the row makes (person: the row's owner when it has one).
 ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<Column>& cols,
-                    const std::function<bool(const std::string&)>& is_update, const json& fill) {
+                    const std::function<bool(const std::string&)>& is_update, const json& fill,
+                    bool date1904) {
   ParsedRow out;
   out.line = row.line;
   bool has_followup = false;
@@ -270,6 +292,7 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
     const Column& c = cols[i];
     if (c.ignored) continue;
     std::string cell = i < row.cells.size() ? row.cells[i] : std::string();
+    if (date1904) cell = date_of_1904_serial(c.customer ? *c.customer : c.followup ? *c.followup : FieldDef(), cell);
     try {
       if (c.customer) {
         json v = normalize_value(*c.customer, cell);
@@ -418,7 +441,7 @@ std::string display_of(const FieldDef& f, const json& v) {
 namespace sheet {
 
 ImportReport import_rows(Replica& replica, const std::string& path, const std::vector<CsvRow>& rows,
-                         const ImportOptions& opts, ImportReport report) {
+                         const ImportOptions& opts, ImportReport report, bool date1904) {
   if (rows.empty()) throw Error(Errc::validation, path + tr(": the sheet is empty (no header row)", "：表格是空的（没有表头行）"));
   const Schema& schema = replica.schema();
   const CollectionDef& cust_def = schema.collection(kCustomers);
@@ -516,7 +539,7 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
     }
     if (i >= end) continue;  // a totals row
     ++report.rows;
-    ParsedRow pr = parse_row(schema, rows[i], cols, is_update, fill);
+    ParsedRow pr = parse_row(schema, rows[i], cols, is_update, fill, date1904);
     std::vector<PossibleDuplicate> possible;
     if (pr.issues.empty() && opts.check_duplicates)
       pr.issues = duplicates.check(pr.line, pr.customer, possible);

@@ -40,8 +40,10 @@ ExportTable build_child_export(const Replica& replica, const std::string& collec
 
 // The import pipeline: rows[0] is the header, the others are data rows with their
 // physical row numbers. `path` names the file in messages. Fills and returns
-// `report` (format, encoding and sheet are set by the caller).
+// `report` (format, encoding and sheet are set by the caller). `date1904`: the
+// rows come from a workbook that counts serial days from 1904 (xlsx.h), so a
+// bare serial in a date column is read in that system.
 ImportReport import_rows(Replica& replica, const std::string& path, const std::vector<CsvRow>& rows,
-                         const ImportOptions& opts, ImportReport report);
+                         const ImportOptions& opts, ImportReport report, bool date1904 = false);
 
 }  // namespace kehu::sheet

@@ -372,7 +372,7 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
                          c.zh));
     }
   }
-  return sheet::import_rows(replica, path, table.rows, opts, std::move(report));
+  return sheet::import_rows(replica, path, table.rows, opts, std::move(report), table.date1904);
 }
 
 }  // namespace kehu

@@ -746,6 +746,7 @@ XlsxTable read_xlsx_bytes(std::string_view bytes, const std::string& sheet_name,
   SheetHandler sheet(sst.strings, dates, wb.date1904, limits);
   parse(sheet_part, sheet);
   out.rows = std::move(sheet.rows);
+  out.date1904 = wb.date1904;
   return out;
 }
 

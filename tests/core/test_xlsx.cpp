@@ -343,6 +343,36 @@ TEST_CASE("xlsx reader: Excel serial dates in the 1900 and 1904 systems, and dat
   CHECK(t.rows[0].cells == std::vector<std::string>{"2025-01-01"});
 }
 
+TEST_CASE("xlsx import: a General-format serial in a date column follows the workbook's date system",
+          "[xlsx][cli]") {
+  // 44196 is 2025-01-01 counted from 1904, 2020-12-31 counted from 1900. Its cell
+  // has no date style, as when someone typed the number or pasted it as values.
+  // A five-digit number in a text column, and a year, stay numbers.
+  auto workbook = [](bool date1904) {
+    return Parts{{"xl/workbook.xml", workbook_xml({"客户"}, date1904)},
+                 {"xl/_rels/workbook.xml.rels", rels_xml(1)},
+                 {"xl/worksheets/sheet1.xml",
+                  sheet_xml("<row r=\"1\">" + istr("A1", "客户名称") + istr("B1", "联系人") + istr("C1", "联系电话") +
+                            istr("D1", "核心需求") + istr("E1", "下次跟进日期") + istr("F1", "备注") +
+                            "</row><row r=\"2\">" + istr("A2", "苹果园贸易") + istr("B2", "周敏") +
+                            istr("C2", "13800138000") + istr("D2", "包装") +
+                            "<c r=\"E2\"><v>44196</v></c><c r=\"F2\"><v>44196</v></c></row>")}};
+  };
+  for (bool date1904 : {true, false}) {
+    INFO("date1904 " << date1904);
+    Kehu k;
+    const std::string path = k.dir.file("serial.xlsx");
+    write_zip(path, workbook(date1904));
+    CliResult r = k.run({"import", path});
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    auto list = k.run_json({"customer", "list"});
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["next_date"] == (date1904 ? "2025-01-01" : "2020-12-31"));
+    CHECK(list[0]["notes"] == "44196");
+  }
+}
+
 TEST_CASE("xlsx reader: hostile and broken files are a clear Error naming the file and the part",
           "[xlsx][hostile]") {
   ScratchDir dir{"kehu-xlsx"};

@@ -44,6 +44,9 @@ struct XlsxTable {
   // Rows that hold at least one non-empty cell, in sheet order; `line` is the
   // 1-based row number in the sheet (r="12"), so a report can point at it.
   std::vector<CsvRow> rows;
+  // The workbook counts serial days from 1904-01-01 (old Mac workbooks). Cells
+  // in a date style are converted already; a number in a General cell is not.
+  bool date1904 = false;
 };
 
 // Reads one worksheet: `sheet_name`, or the first when empty. `path` names the
