@@ -283,9 +283,11 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
     if (!r.aliased_columns.empty()) {
       const CollectionDef& cust = rep.schema().collection("customers");
       std::cout << t("columns read by their common names:", "按常见列名识别的列:");
+      const char* sep = " ";
       for (const auto& [h, k] : r.aliased_columns) {
         const FieldDef* f = cust.find(k);
-        std::cout << " " << h << " -> " << (f ? f->zh + " (" + k + ")" : k) << ";";
+        std::cout << sep << h << " -> " << (f ? f->zh + " (" + k + ")" : k);
+        sep = zh ? "；" : "; ";
       }
       std::cout << '\n';
     }

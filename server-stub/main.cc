@@ -203,7 +203,7 @@ int cmd_user(const CommandLine& cl) {
     Role role = role_arg(cl.required("role"));
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).add(name, role, read_new_password(name));
-    std::printf(tr("added user %s (%s)\n", "已添加用户 %s（%s）\n").c_str(), name.c_str(), role_name(role));
+    std::printf(tr("added user %s (%s)\n", "已添加用户 %s（%s）\n").c_str(), name.c_str(), role_label(role).c_str());
   } else if (verb == "passwd") {
     cl.expect({"data", "store"}, 3);
     std::unique_ptr<Store> store = open_store(cl);
@@ -224,7 +224,7 @@ int cmd_user(const CommandLine& cl) {
     Role role = role_arg(cl.word(3, tr("role", "角色").c_str()));
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_role(name, role);
-    std::printf(tr("%s is now %s\n", "%s 现在的角色是 %s\n").c_str(), name.c_str(), role_name(role));
+    std::printf(tr("%s is now %s\n", "%s 现在的角色是 %s\n").c_str(), name.c_str(), role_label(role).c_str());
   } else if (verb == "disable" || verb == "enable") {
     cl.expect({"data", "store"}, 3);
     std::unique_ptr<Store> store = open_store(cl);

@@ -76,8 +76,18 @@ std::optional<Record> Replica::Impl::resolve(std::string_view id_or_code) {
   // case or in full-width forms ("c202611001", "Ｃ２０２６１１００１") is the
   // code. Tried second, so an exact id, code or alias always wins.
   const std::string typed = canonical_code(fold_fullwidth(trim_view(id_or_code)));
-  if (typed == id_or_code) return std::nullopt;
-  return exact(typed);
+  if (typed != id_or_code) {
+    if (auto r = exact(typed)) return r;
+  }
+  // A sheet's own code the server replaced (JS001) stays findable as an alias,
+  // in any case too ("js001"), unless two aliases differ only in case.
+  auto& st = db.cached("SELECT DISTINCT record_id FROM code_aliases WHERE alias = ? COLLATE NOCASE LIMIT 2");
+  st.bind(1, typed);
+  std::vector<std::string> ids;
+  while (st.step()) ids.push_back(st.text(0));
+  st.reset();
+  if (ids.size() == 1) return load(ids.front());
+  return std::nullopt;
 }
 
 std::int64_t Replica::Impl::rowid_of(std::string_view id) {

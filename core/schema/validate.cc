@@ -439,6 +439,7 @@ std::string format_date(const Ymd& d) {
 }
 
 constexpr const char* kDateForms = "YYYY-MM-DD, YYYY/M/D, YYYY.M.D or YYYY年M月D日";
+constexpr const char* kDateFormsZh = "YYYY-MM-DD、YYYY/M/D、YYYY.M.D 或 YYYY年M月D日";
 
 enum class DateParse { ok, bad, ambiguous };
 
@@ -516,7 +517,7 @@ TypedDate parse_typed_date(std::string_view s) {
   reject(f, s,
          tr("is ambiguous: the order of day and month is unknown (" + a + " or " + b +
                 "); write the year first: " + kDateForms,
-            "有歧义：看不出哪个是月、哪个是日（" + a + " 还是 " + b + "）；请把年份写在前面：" + kDateForms));
+            "有歧义：看不出哪个是月、哪个是日（" + a + " 还是 " + b + "）；请把年份写在前面：" + kDateFormsZh));
 }
 
 void check_year(const FieldDef& f, std::string_view s, const Ymd& d) {
@@ -571,7 +572,7 @@ json normalize_date(const FieldDef& f, std::string_view s) {
   if (t.result == DateParse::bad)
     reject(f, s,
            tr(std::string("is not a valid date: expected ") + kDateForms + " (or an Excel serial day number)",
-              std::string("不是有效日期：应为 ") + kDateForms + "（或 Excel 日期序号）"));
+              std::string("不是有效日期：应为 ") + kDateFormsZh + "（或 Excel 日期序号）"));
   check_year(f, s, t.date);
   return format_date(t.date);
 }
@@ -604,7 +605,7 @@ json normalize_datetime(const FieldDef& f, std::string_view s) {
     reject(f, s,
            tr(std::string("is not a valid date and time (a date as ") + kDateForms +
                   ", then HH:MM[:SS]; or YYYY-MM-DDTHH:MM:SSZ)",
-              std::string("不是有效的日期时间（日期写作 ") + kDateForms +
+              std::string("不是有效的日期时间（日期写作 ") + kDateFormsZh +
                   "，后接 HH:MM[:SS]；或 YYYY-MM-DDTHH:MM:SSZ）"));
   };
   std::string serial_time;

@@ -483,6 +483,25 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   std::map<std::string, std::string> map(report.column_map.begin(), report.column_map.end());
 
   std::vector<Column> cols = map_columns(schema, header, map, report);
+  // A salesperson's replica (role from the last login) may not set restricted
+  // fields: their columns are left out with a note, and the rest imports, where
+  // refusing every row would leave the whole sheet out for one column.
+  if (replica.meta("role") == "sales") {
+    for (Column& c : cols) {
+      const FieldDef* f = c.customer ? c.customer : c.followup;
+      if (c.ignored || !f || !f->restricted) continue;
+      const std::string field = f->zh + " (" + f->key + ")";
+      report.notes.push_back(tr("column \"" + c.header + "\" not imported: " + field +
+                                    " is restricted, and a salesperson may not set it; a manager can import it",
+                                "“" + c.header + "”列未导入：" + field + " 是受限字段，销售不能填写；可以请经理导入这一列"));
+      auto& aliased = report.aliased_columns;
+      aliased.erase(std::remove_if(aliased.begin(), aliased.end(), [&](const auto& a) { return a.first == c.header; }),
+                    aliased.end());
+      c.customer = c.followup = nullptr;
+      c.alias = false;
+      c.ignored = true;
+    }
+  }
   bool any = false;
   for (const auto& c : cols) any |= (c.customer != nullptr);
   if (!any) {

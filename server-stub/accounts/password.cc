@@ -5,6 +5,7 @@
 
 #include "crypto.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/secret_rules.h"
 #include "server_config.h"
 
@@ -30,7 +31,11 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 void check_password_policy(std::string_view password, std::string_view user, std::string_view field) {
   static_assert(config::kMinPasswordLength == kMinSecretChars, "one rule for server and CLI");
-  check_new_secret(password, field, user, Lang::en);
+  // In the message language: the field's JSON key in English, its name in Chinese.
+  const Lang lang = message_lang();
+  const std::string name =
+      lang == Lang::zh ? (field == "new_password" ? "新密码 (new_password)" : "密码 (password)") : std::string(field);
+  check_new_secret(password, name, user, lang);
 }
 
 std::string hash_password(std::string_view password) {

@@ -6,6 +6,7 @@
 // when stderr is not a terminal.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -390,4 +391,35 @@ TEST_CASE("daily: edits and deletes of child records sync to another device", "[
   CHECK_THAT(run(sun, {"order", "list", code}), !Contains("pending"));
   run(sun, {"order", "edit", last8(o), "--set", "quantity=6"});
   CHECK_THAT(run(sun, {"order", "list", code}), Contains("* = pending changes"));
+}
+
+TEST_CASE("daily: a salesperson's import leaves a restricted column out with a note - sheet codes any case",
+          "[cli][daily][sync]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device wang(dir, server, "wang");
+  const std::string sheet = dir.file("mine.csv");
+  {
+    std::ofstream f(sheet);
+    f << "客户编号,公司名称,联系人,手机,核心需求,地区,年消费额,信用等级\n"
+         "JS001,苏州甲公司,张三,13912349999,包装,江苏,1.2万,A\n"
+         "JS002,南京乙公司,李四,13800138000,印刷,江苏,,\n";
+  }
+  CliResult r = wang.kehu({"import", sheet});
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("column \"年消费额\" not imported: 年消费额 (annual_spend) is restricted") &&
+                        Contains("column \"信用等级\" not imported: 信用等级 (credit_rating) is restricted"));
+  CHECK_THAT(r.out, Contains("2 rows, 0 bad; 2 created"));
+  auto s = wang.sync();
+  CHECK(s.rejected == 0);
+  // The server gave them codes of its own; the sheet's stay findable, typed in any case.
+  for (const char* typed : {"JS001", "js001", "Js001"}) {
+    CliResult show = wang.kehu({"--json", "customer", "show", typed});
+    INFO(show.describe());
+    REQUIRE(show.exit_code == 0);
+    const json c = json::parse(show.out);
+    CHECK(c["name"] == "苏州甲公司");
+    CHECK_FALSE(c.contains("annual_spend"));
+  }
 }
