@@ -145,7 +145,7 @@ void print_record(const Context& ctx, const Record& r, std::ostream& out) {
     if (it == r.fields.end()) continue;
     rows.push_back({f.label(ctx.lang), shown(ctx, f, *it)});
   }
-  rows.push_back({zh ? "版本" : "Rev", std::to_string(r.rev) + (r.pending ? (zh ? " (有未同步修改)" : " (pending changes)") : "")});
+  rows.push_back({zh ? "版本" : "Rev", std::to_string(r.rev) + (r.pending ? (zh ? "（有未同步修改）" : " (pending changes)") : "")});
   if (r.deleted) rows.push_back({zh ? "状态" : "State", zh ? "在回收站" : "in the recycle bin"});
   out << render_table({zh ? "字段" : "Field", zh ? "值" : "Value"}, rows);
 }

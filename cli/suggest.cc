@@ -105,7 +105,21 @@ std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* 
     if (!level->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) {
       return std::nullopt;
     }
-    const auto near = nearest(arg, subs);
+    auto near = nearest(arg, subs);
+    if (!near) {
+      // A command one level down ("resolve" is `kehu conflicts resolve`).
+      const std::string prefix = level == &app ? "kehu " : "kehu " + level->get_name() + " ";
+      std::vector<std::string> nested;
+      for (const auto& s : subs) {
+        const std::vector<std::string> inner = subcommand_names(*level->get_subcommand(s));
+        if (std::find(inner.begin(), inner.end(), arg) != inner.end()) nested.push_back(prefix + s + " " + arg);
+      }
+      if (!nested.empty() && nested.size() <= 4) {
+        std::string joined;
+        for (const auto& n : nested) joined += (joined.empty() ? "'" : zh ? "'、'" : "', '") + n;
+        near = joined.substr(1);  // quoted below, like a single name
+      }
+    }
     if (zh) {
       return "未知命令 '" + arg + "'" + (near ? "；您是不是要输入 '" + *near + "'？" : "；可用的命令: " + quoted_list(subs));
     }

@@ -21,6 +21,12 @@ TEST_CASE("typos: unknown commands and options are named, with the nearest sugge
   auto opt = k.run({"customer", "list", "--sortt", "name"});
   CHECK(opt.exit_code == 2);
   CHECK_THAT(opt.err, Contains("unknown option '--sortt'; did you mean '--sort'?"));
+  // A command one level down, typed at the top: its full path.
+  auto nested = k.run({"resolve", "C1", "phone"});
+  CHECK(nested.exit_code == 2);
+  CHECK_THAT(nested.err, Contains("unknown command 'resolve'; did you mean 'kehu conflicts resolve'?"));
+  auto two = k.run({"claim", "C1"}, {{"KEHU_LANG", "zh"}});
+  CHECK_THAT(two.err, Contains("未知命令 'claim'；您是不是要输入 'kehu customer claim'？"));
   // Nothing near: the commands of that level are listed.
   auto far = k.run({"xyzzy"});
   CHECK(far.exit_code == 2);
