@@ -268,10 +268,15 @@ int cmd_conflicts(Context& ctx) {
 int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
                          const std::string& keep) {
   ctx.replica().resolve_conflict(code, field, keep);
-  std::cout << (ctx.lang == Lang::zh ? "冲突已解决：" : "resolved: ") << code << " " << field << " ("
-            << keep << ")"
-            << (ctx.lang == Lang::zh ? "；下次同步后，所有设备上的这个冲突都会关闭\n"
-                                     : "; the next sync closes it on every device\n");
+  const FieldDef* f = ctx.schema().collection("customers").find(field);
+  const std::string name = f ? label_of(ctx, "customers", f->key) : field;
+  if (ctx.lang == Lang::zh) {
+    std::cout << "冲突已解决：" << code << " " << name << "（" << (keep == "mine" ? "保留我的值" : "保留对方的值")
+              << "）；下次同步后，所有设备上的这个冲突都会关闭\n";
+  } else {
+    std::cout << "resolved: " << code << " " << name << " (" << keep << ")"
+              << "; the next sync closes it on every device\n";
+  }
   return 0;
 }
 

@@ -96,6 +96,7 @@ TEST_CASE("sync: the same field on both: the later edit wins, the other is a con
   auto res = qian.kehu({"conflicts", "resolve", code, "stage", "--keep", "mine"});
   INFO(res.describe());
   REQUIRE(res.exit_code == 0);
+  CHECK(res.out.find("resolved: " + code + " Sales stage (mine); the next sync closes it") != std::string::npos);
   CHECK(json::parse(qian.kehu({"--json", "conflicts"}).out).empty());
   qian.sync();
   sun.sync();
