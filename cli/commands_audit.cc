@@ -77,7 +77,7 @@ std::string record_cell(const Context& ctx, const json& rev) {
 }
 
 std::string cause_cell(const Context& ctx, const json& rev) {
-  std::string out = rev.value("cause", "");
+  std::string out = show_cause(ctx, rev.value("cause", ""));
   const std::string by = rev.value("approved_by", "");
   if (!by.empty()) {
     out += (out.empty() ? "" : "; ") +

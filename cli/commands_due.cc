@@ -409,7 +409,7 @@ int cmd_rules_apply_churn(Context& ctx, bool dry_run) {
   if (dry_run) {
     std::cout << (zh ? "预演：未做任何修改\n" : "dry run: nothing was changed\n");
   } else if (!items.empty()) {
-    std::cout << (zh ? std::to_string(items.size()) + " 个客户已设为流失客户（原因：" + cause +
+    std::cout << (zh ? std::to_string(items.size()) + " 个客户已设为流失客户（原因：" + show_cause(ctx, cause) +
                            "）；kehu sync 后提交\n"
                      : std::to_string(items.size()) + " customers set to lost (cause: \"" + cause +
                            "\"); `kehu sync` sends the changes\n");

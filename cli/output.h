@@ -47,6 +47,11 @@ std::string show_value(const Context& ctx, const std::string& collection, const 
 // A word the product keeps in English (an op, a state, a request's status) in
 // the context's language: "update" is 修改 in Chinese; an unknown word as it is.
 std::string show_word(const Context& ctx, const std::string& word);
+// A revision's cause as the user reads it. Causes are stored in English, from a
+// fixed set (the server's claim, release, reassignment, recycle and approval; the
+// device's churn rule, merge and revert); with KEHU_LANG=zh these read in
+// Chinese. Anything else is shown as stored.
+std::string show_cause(const Context& ctx, const std::string& cause);
 // A time for people: "2026-12-04 19:31" in the local time zone, or
 // "2026-12-04 11:31 UTC" with --utc. `iso` is YYYY-MM-DDTHH:MM:SS[.fff]Z (as the
 // server, the log and a device's clock keep it); anything else is shown as it is.

@@ -150,7 +150,8 @@ void Replica::hold_for_approval(const std::string& change_id, std::int64_t reque
         .bind(2, record_id)
         .bind(3, body.dump())
         .bind(4, request_id)
-        .bind(5, "awaiting approval (request #" + std::to_string(request_id) + ")")
+        .bind(5, tr("awaiting approval (request #" + std::to_string(request_id) + ")",
+                    "等待审批（申请 #" + std::to_string(request_id) + "）"))
         .bind(6, change_id)
         .run();
   });

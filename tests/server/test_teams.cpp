@@ -63,6 +63,16 @@ kehu::FieldInputs customer_in(const std::string& name, const std::string& provin
   return in;
 }
 
+// `kehu history CODE --field owner` on the device's replica, in Chinese.
+std::string history_zh(const Device& d, const std::string& code) {
+  kehu::test::RunOptions o;
+  o.env = {{"KEHU_PASSPHRASE", "pass-" + d.user}, {"KEHU_LANG", "zh"}, {"COLUMNS", "300"}};
+  auto r = kehu::test::run_kehu({"--db", d.path, "history", code, "--field", "owner"}, o);
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  return r.out;
+}
+
 void server_admin(ServerFixture& s, const std::vector<std::string>& args) {
   std::vector<std::string> full = args;
   full.insert(full.end(), {"--data", s.data_dir()});
@@ -238,6 +248,7 @@ TEST_CASE("teams: reassignment and territory changes move records between device
   auto h = li.replica->history(x, "owner");
   REQUIRE_FALSE(h.empty());
   CHECK(h[0].revision.cause == "reassign from wang to li: wang 调岗");
+  CHECK_THAT(history_zh(li, x), Catch::Matchers::Contains("修改（从 wang 转交给 li：wang 调岗）"));
   CHECK(h[0].revision.author == "kehu-server");
 
   // li moves to 浙江: 江苏 customers not hers leave, 浙江 ones arrive.
@@ -336,6 +347,9 @@ TEST_CASE("teams: the public pool: release with a reason, masked until claimed, 
     CHECK(li.customer(t.a).fields["owner"] == "li");
     CHECK(li.customer(t.a).fields["phone"] == "13800138000");  // unmasked once claimed
     CHECK(li.replica->history(t.a, "owner")[0].revision.cause == "claim from the public pool (公海)");
+    // In Chinese, the stored causes read in Chinese.
+    CHECK_THAT(history_zh(li, t.a), Catch::Matchers::Contains("修改（从公海认领）") &&
+                                        Catch::Matchers::Contains("修改（退回公海：客户无预算）"));
 
     // A customer with an owner cannot be claimed; the cap of 1 is used up.
     auto taken = wang.kehu({"customer", "claim", t.b});
@@ -382,6 +396,7 @@ TEST_CASE("teams: the pool's recycle rule returns neglected customers as revisio
   auto h = wang.replica->history(t.a, "owner");
   REQUIRE_FALSE(h.empty());
   CHECK(h[0].revision.cause.rfind("pool recycle: no follow-up for 30 days (last ", 0) == 0);
+  CHECK_THAT(history_zh(wang, t.a), Catch::Matchers::Contains("修改（回收到公海：30 天无跟进（最近 2026-"));
   CHECK(run_server_command({"audit", "verify", "--data", t.server.data_dir()}).exit_code == 0);
 }
 
