@@ -1,4 +1,5 @@
 // customer / followup / order / history subcommands.
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -105,7 +106,22 @@ std::string parent_code(Replica& rep, const Record& r) {
 int cmd_record_add(Context& ctx, const std::string& collection, const std::string& customer,
                    const std::vector<std::string>& sets) {
   if (sets.empty()) throw Error(Errc::usage, tr("nothing to add: give fields with --set FIELD=VALUE", "没有要添加的内容：请用 --set 字段=值 给出字段"));
-  Record r = ctx.replica().add(collection, parse_sets(sets), customer);
+  FieldInputs in = parse_sets(sets);
+  // What a salesperson logging a visit would otherwise type every time: a
+  // follow-up is today's and theirs, an order placed today, unless given.
+  if (collection == "followups" || collection == "orders") {
+    const CollectionDef& coll = ctx.schema().collection(collection);
+    auto given = [&](const char* key) {
+      return std::any_of(in.begin(), in.end(), [&](const auto& kv) {
+        const FieldDef* f = coll.find(kv.first);
+        return f && f->key == key;
+      });
+    };
+    if (!given("date")) in.emplace_back("date", today_local());
+    const std::string user = ctx.replica().meta("user");
+    if (collection == "followups" && !given("person") && !user.empty()) in.emplace_back("person", user);
+  }
+  Record r = ctx.replica().add(collection, in, customer);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
   } else if (collection == "customers") {

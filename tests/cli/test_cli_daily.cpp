@@ -423,3 +423,38 @@ TEST_CASE("daily: a salesperson's import leaves a restricted column out with a n
     CHECK_FALSE(c.contains("annual_spend"));
   }
 }
+
+TEST_CASE("daily: a follow-up is today's and the logged-in user's unless given - an order placed today",
+          "[cli][daily]") {
+  SECTION("logged in: only the content is needed") {
+    ServerFixture server;
+    ScratchDir dir;
+    Device qian(dir, server, "qian");
+    const std::string code = qian.replica->add("customers", kehu::test::new_customer("拜访客户")).code;
+    kehu::test::RunOptions o;
+    o.env = {{"KEHU_PASSPHRASE", "pass-qian"}, {"KEHU_LANG", "en"}, {"KEHU_TODAY", "2026-12-07"}};
+    auto add = kehu::test::run_kehu({"--db", qian.path, "--json", "followup", "add", code, "--set", "content=电话沟通"}, o);
+    INFO(add.describe());
+    REQUIRE(add.exit_code == 0);
+    const json f = json::parse(add.out);
+    CHECK(f["date"] == "2026-12-07");
+    CHECK(f["person"] == "qian");
+    // Given values win.
+    auto given = kehu::test::run_kehu({"--db", qian.path, "--json", "followup", "add", code, "--set", "跟进日期=2026/12/1",
+                                       "--set", "跟进人=孙", "--set", "content=上门"}, o);
+    REQUIRE(given.exit_code == 0);
+    CHECK(json::parse(given.out)["date"] == "2026-12-01");
+    CHECK(json::parse(given.out)["person"] == "孙");
+    auto order = kehu::test::run_kehu({"--db", qian.path, "--json", "order", "add", code, "--set", "product=纸箱"}, o);
+    REQUIRE(order.exit_code == 0);
+    CHECK(json::parse(order.out)["date"] == "2026-12-07");
+  }
+  SECTION("a replica nobody logged in to: the person is still needed, and named") {
+    Daily d;
+    const std::string code = chomp(d.ok({"customer", "add", "--set", "name=甲", "--set", "contact=张",
+                                         "--set", "phone=13800138000", "--set", "need=包装"}).out);
+    auto r = d.run({"followup", "add", code, "--set", "content=电话沟通"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("跟进人 (person) is required") && !Contains("(date)"));
+  }
+}
