@@ -80,8 +80,8 @@ std::string cause_cell(const Context& ctx, const json& rev) {
   std::string out = show_cause(ctx, rev.value("cause", ""));
   const std::string by = rev.value("approved_by", "");
   if (!by.empty()) {
-    out += (out.empty() ? "" : "; ") +
-           std::string(ctx.lang == Lang::zh ? "批准: " : "approved by ") + by;
+    out += (out.empty() ? "" : ctx.lang == Lang::zh ? "；" : "; ") +
+           std::string(ctx.lang == Lang::zh ? "批准：" : "approved by ") + by;
   }
   return out;
 }

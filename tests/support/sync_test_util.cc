@@ -57,9 +57,14 @@ bool random_edit(kehu::Replica& r, std::mt19937& rng, const std::string& user, i
     // Settling a conflict is an edit that syncs like any other (issue 15).
     auto open = r.open_conflicts();
     if (open.empty()) return false;
-    const kehu::OpenConflict& oc = open[pick(open.size())];
-    const bool made_here = oc.conflict.kept_device == r.device_id() || oc.conflict.lost_device == r.device_id();
-    r.resolve_conflict(oc.record_id, oc.conflict.field, made_here && pick(2) ? "mine" : "theirs");
+    const kehu::OpenConflict& picked = open[pick(open.size())];
+    // The newest open conflict on the field is the one settled (replica.h).
+    const kehu::OpenConflict* oc = &picked;
+    for (const auto& o : open) {
+      if (o.record_id == picked.record_id && o.conflict.field == picked.conflict.field && o.id > oc->id) oc = &o;
+    }
+    const bool made_here = oc->conflict.kept_device == r.device_id() || oc->conflict.lost_device == r.device_id();
+    r.resolve_conflict(oc->record_id, oc->conflict.field, made_here && pick(2) ? "mine" : "theirs");
   } else {
     return false;
   }

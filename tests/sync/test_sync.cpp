@@ -516,8 +516,12 @@ TEST_CASE("sync: a conflict settled on one device is closed on every device, a f
     CHECK(json::parse(d->kehu({"--json", "conflicts"}).out).empty());
     CHECK(d->customer(code).fields["stage"] == "contract");
   }
-  // A device that starts from nothing pulls the conflict and its settling.
-  Device fresh(dir, server, "qian", true, "qian-new-phone");
+  // A device that starts from nothing pulls the conflict and its settling, and
+  // its first sync counts no conflict to look at.
+  Device fresh(dir, server, "qian", false, "qian-new-phone");
+  auto first = fresh.sync();
+  CHECK(first.pulled_revisions >= 4);
+  CHECK(first.conflicts == 0);
   CHECK(json::parse(fresh.kehu({"--json", "conflicts"}).out).empty());
   // History names who settled it, on every device.
   auto hist = qian.kehu({"history", code, "--field", "stage"});

@@ -6,7 +6,9 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "kehu/custom_fields.h"
 #include "kehu/duplicates.h"
@@ -124,6 +126,8 @@ class Session {
 
   // Customers a pulled revision may have made duplicates of others (duplicate check).
   std::vector<std::string> arrived;
+  // The conflicts pulled revisions carry: record id, rev, field.
+  std::set<std::tuple<std::string, std::int64_t, std::string>> pulled_conflicts;
 
   void lease_codes() {
     std::string month = this_month_local();
@@ -375,7 +379,7 @@ class Session {
         next_page = std::async(std::launch::async, &Session::fetch_page, this, page.next_cursor);
       }
       for (const auto& rev : page.revisions) {
-        report.conflicts += rev.conflicts.size();
+        for (const auto& c : rev.conflicts) pulled_conflicts.emplace(rev.record_id, rev.rev, c.field);
         if (may_add_duplicates(rev)) arrived.push_back(rev.record_id);
       }
       report.removed += page.removed.size();
@@ -500,6 +504,12 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.push(report);
   s.check_approvals(report);
   s.pull(report);
+  // Conflicts that arrived and are still open: a fresh device pulls the whole
+  // history, and a conflict a later revision settled is nobody's to look at.
+  for (const OpenConflict& c : replica.open_conflicts()) {
+    report.conflicts += s.pulled_conflicts.count({c.record_id, c.rev, c.conflict.field});
+  }
+  std::set<std::tuple<std::string, std::int64_t, std::string>>().swap(s.pulled_conflicts);
   // 查重 across devices: what arrived and what was made here since the last sync.
   created_here.insert(created_here.end(), std::make_move_iterator(s.arrived.begin()),
                       std::make_move_iterator(s.arrived.end()));

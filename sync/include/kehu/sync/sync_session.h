@@ -44,7 +44,7 @@ struct SyncReport {
   std::size_t pulled_revisions = 0;
   std::size_t merged = 0;        // pushed changes merged with others' concurrent edits,
                                  // plus pulled records shown with local pending edits
-  std::size_t conflicts = 0;     // conflicts in pulled revisions
+  std::size_t conflicts = 0;     // conflicts in pulled revisions still open after the sync
   std::size_t awaiting = 0;      // pushed changes the server holds for a manager's approval
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
   std::size_t removed = 0;       // customers that left the user's scope and left the device
