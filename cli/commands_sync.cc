@@ -196,9 +196,13 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
               << "）；拉取 " << r.pulled_records << " 条记录、" << r.pulled_revisions << " 个版本；合并 "
               << r.merged << "；冲突 " << r.conflicts << '\n';
   } else {
-    std::cout << "pushed " << r.pushed << " changes (" << r.applied << " applied, " << r.rejected
-              << " rejected); pulled " << r.pulled_records << " records, " << r.pulled_revisions
-              << " revisions; merged " << r.merged << "; conflicts " << r.conflicts << '\n';
+    auto n = [](std::size_t count, const char* one, const char* many) {
+      return std::to_string(count) + " " + (count == 1 ? one : many);
+    };
+    std::cout << "pushed " << n(r.pushed, "change", "changes") << " (" << r.applied << " applied, " << r.rejected
+              << " rejected); pulled " << n(r.pulled_records, "record", "records") << ", "
+              << n(r.pulled_revisions, "revision", "revisions") << "; merged " << r.merged << "; conflicts "
+              << r.conflicts << '\n';
   }
   for (const auto& x : r.rejections) {
     std::cout << (zh ? "被拒: " : "rejected: ") << describe_refusal(ctx, x) << '\n';

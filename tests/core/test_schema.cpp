@@ -426,11 +426,12 @@ TEST_CASE("datetime: ISO UTC or date with HH:MM[:SS]", "[schema]") {
   check_accepts(dt, "2024-05-08 09:30", "2024-05-08T09:30:00Z");
   check_accepts(dt, "2024-05-08 23:59:59", "2024-05-08T23:59:59Z");
   check_accepts(dt, "2024/5/8 00:00", "2024-05-08T00:00:00Z");
+  check_accepts(dt, "2024-05-08 9:30", "2024-05-08T09:30:00Z");  // a one-digit hour, as typed
 
   const std::string rule = "is not a valid date and time (a date as YYYY-MM-DD";
   for (const char* bad : {"2024-05-08", "2024-05-08T09:30:00", "2024-05-08T09:30Z",
                           "2024-05-08 24:00", "2024-05-08 12:60", "2024-05-08 12:00:60",
-                          "2024-05-08 9:30", "2024-02-30 10:00", "2024-05-08 10:00Z", "10:00"})
+                          "2024-05-08 9:3", "2024-02-30 10:00", "2024-05-08 10:00Z", "10:00"})
     check_rejects(dt, bad, rule);
   check_rejects(dt, "1800-01-01 10:00", "is out of range");
 }

@@ -120,8 +120,9 @@ TEST_CASE("server: login", "[server]") {
     auto off = run_server_command({"user", "disable", "li", "--data", s.data_dir()});
     INFO(off.output);
     REQUIRE(off.exit_code == 0);
-    require_error(s.post("/v1/login", {{"user", "li"}, {"password", ServerFixture::kPassword}}), 403,
-                  "forbidden");
+    // Answered as a wrong password is: the answer never confirms the password.
+    require_error(s.post("/v1/login", {{"user", "li"}, {"password", ServerFixture::kPassword}}), 401,
+                  "unauthorized");
     require_error(s.post("/v1/pull", json::object(), token), 403, "forbidden");
     REQUIRE(run_server_command({"user", "enable", "li", "--data", s.data_dir()}).exit_code == 0);
     CHECK(s.post("/v1/pull", json::object(), token).status == 200);
