@@ -292,7 +292,7 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
     const Column& c = cols[i];
     if (c.ignored) continue;
     std::string cell = i < row.cells.size() ? row.cells[i] : std::string();
-    if (date1904) cell = date_of_1904_serial(c.customer ? *c.customer : c.followup ? *c.followup : FieldDef(), cell);
+    if (const FieldDef* f = c.customer ? c.customer : c.followup; date1904 && f) cell = date_of_1904_serial(*f, cell);
     try {
       if (c.customer) {
         json v = normalize_value(*c.customer, cell);

@@ -506,8 +506,10 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.pull(report);
   // Conflicts that arrived and are still open: a fresh device pulls the whole
   // history, and a conflict a later revision settled is nobody's to look at.
-  for (const OpenConflict& c : replica.open_conflicts()) {
-    report.conflicts += s.pulled_conflicts.count({c.record_id, c.rev, c.conflict.field});
+  if (!s.pulled_conflicts.empty()) {
+    for (const OpenConflict& c : replica.open_conflicts()) {
+      report.conflicts += s.pulled_conflicts.count({c.record_id, c.rev, c.conflict.field});
+    }
   }
   std::set<std::tuple<std::string, std::int64_t, std::string>>().swap(s.pulled_conflicts);
   // 查重 across devices: what arrived and what was made here since the last sync.
