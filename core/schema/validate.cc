@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -131,6 +132,33 @@ bool has_control(std::string_view s, std::string_view allowed) {
   return false;
 }
 
+// The first invisible formatting character in `s` that can make text show other
+// than it reads, as its code point, or 0: the bidi embeddings, overrides and
+// isolates (U+202A..U+202E, U+2066..U+2069: "Trojan Source"), the zero-width
+// space, the word joiner and the BOM (U+200B, U+2060, U+FEFF: "张\u200b三" is not
+// "张三" to a duplicate check), and the line and paragraph separators (U+2028,
+// U+2029). ZWNJ and ZWJ stay: emoji sequences need them.
+char32_t invisible_format(std::string_view s) {
+  for (std::size_t i = 0; i + 2 < s.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(s[i]), b1 = static_cast<unsigned char>(s[i + 1]),
+               b2 = static_cast<unsigned char>(s[i + 2]);
+    if (b0 == 0xEF && b1 == 0xBB && b2 == 0xBF) return 0xFEFF;
+    if (b0 != 0xE2) continue;
+    const char32_t cp = 0x2000 + ((b1 & 0x3F) << 6) + (b2 & 0x3F);
+    if ((b1 == 0x80 || b1 == 0x81) && (cp == 0x200B || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+                                       cp == 0x2060 || (cp >= 0x2066 && cp <= 0x2069))) {
+      return cp;
+    }
+  }
+  return 0;
+}
+
+std::string code_point_name(char32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+  return buf;
+}
+
 // ---------------------------------------------------------------------------
 // Messages.
 
@@ -164,6 +192,8 @@ std::string quote_value(std::string_view v) {
       (out += '\\') += static_cast<char>(b);
     else if (n == 0 || b < 0x20 || b == 0x7F)
       append_hex_escape(out, b);
+    else if (n == 3 && invisible_format(v.substr(i, 3)) != 0)
+      out += "<" + code_point_name(invisible_format(v.substr(i, 3))) + ">";  // shown, not obeyed
     else
       out.append(v.substr(i, n));
     i += (n == 0 ? 1 : n);
@@ -197,6 +227,12 @@ void check_clean_text(const FieldDef& f, std::string_view s, std::string_view al
   if (has_control(s, allowed))
     reject(f, s, tr(std::string("contains a control character (") + allowed_desc.en + ")",
                     std::string("含有控制字符（") + allowed_desc.zh + "）"));
+  if (const char32_t cp = invisible_format(s)) {
+    reject(f, s, tr("contains the invisible character " + code_point_name(cp) +
+                        " (bidi controls, zero-width spaces, word joiners, BOMs and line separators are not "
+                        "allowed inside text: they make it show other than it reads)",
+                    "含有不可见字符 " + code_point_name(cp) + "（文本中不允许双向控制符、零宽空格、连接符、BOM 和行分隔符：它们会让文字显示得与实际不同）"));
+  }
 }
 
 // A customer code: C + yyyymm + serial (C202405001), or a provisional code the

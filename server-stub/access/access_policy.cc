@@ -1,8 +1,78 @@
 #include "access_policy.h"
 
+#include <algorithm>
+#include <array>
+#include <utility>
+
 #include "kehu/text.h"
 
 namespace kehu::server {
+
+namespace {
+
+// The 34 provincial-level divisions: short Chinese name, pinyin and English.
+constexpr std::array<std::array<const char*, 3>, 34> kProvinces = {{
+    {"北京", "beijing", "peking"},       {"天津", "tianjin", ""},          {"上海", "shanghai", ""},
+    {"重庆", "chongqing", ""},           {"河北", "hebei", ""},            {"山西", "shanxi", ""},
+    {"辽宁", "liaoning", ""},            {"吉林", "jilin", ""},            {"黑龙江", "heilongjiang", ""},
+    {"江苏", "jiangsu", ""},             {"浙江", "zhejiang", ""},         {"安徽", "anhui", ""},
+    {"福建", "fujian", ""},              {"江西", "jiangxi", ""},          {"山东", "shandong", ""},
+    {"河南", "henan", ""},               {"湖北", "hubei", ""},            {"湖南", "hunan", ""},
+    {"广东", "guangdong", ""},           {"海南", "hainan", ""},           {"四川", "sichuan", ""},
+    {"贵州", "guizhou", ""},             {"云南", "yunnan", ""},           {"陕西", "shaanxi", ""},
+    {"甘肃", "gansu", ""},               {"青海", "qinghai", ""},          {"台湾", "taiwan", ""},
+    {"内蒙古", "neimenggu", "innermongolia"}, {"广西", "guangxi", ""},     {"西藏", "xizang", "tibet"},
+    {"宁夏", "ningxia", ""},             {"新疆", "xinjiang", ""},         {"香港", "xianggang", "hongkong"},
+    {"澳门", "aomen", "macau"},
+}};
+
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// Latin text lowercased with blanks, '-' and '.' dropped ("Inner Mongolia" ->
+// "innermongolia"); anything else trimmed and full-width folded.
+std::string plain(std::string_view name) {
+  std::string t = fold_fullwidth(trim_view(name));
+  if (std::any_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) return t;
+  std::string out;
+  for (char c : t) {
+    if (c == ' ' || c == '-' || c == '.' || c == '\t') continue;
+    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
+}
+
+// `s` without the first of `tails` it ends with (never all of it).
+std::string strip_tail(std::string s, std::initializer_list<std::string_view> tails) {
+  for (std::string_view tail : tails) {
+    if (ends_with(s, tail)) return s.substr(0, s.size() - tail.size());
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string canonical_province(std::string_view name) {
+  std::string t = strip_tail(plain(name), {"特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市",
+                                           "province", "municipality", "autonomousregion", "sar", "shi", "city"});
+  for (const auto& p : kProvinces) {
+    if (t == p[0] || t == p[1] || (*p[2] != '\0' && t == p[2])) return p[0];
+  }
+  if (t == "macao") return "澳门";
+  return t;
+}
+
+std::string canonical_city(std::string_view name) {
+  return strip_tail(plain(name), {"市", "地区", "city", "shi"});
+}
+
+std::string canonical_region(std::string_view region) {
+  const std::string t = trim(region);
+  const auto slash = t.find('/');
+  if (slash == std::string::npos) return canonical_province(t);
+  return canonical_province(t.substr(0, slash)) + "/" + canonical_city(t.substr(slash + 1));
+}
 
 namespace {
 
@@ -13,7 +83,8 @@ bool readable(Role role, const CollectionDef& coll, const std::string& key) {
 
 bool maskable(const CollectionDef& coll, const std::string& key) {
   const FieldDef* f = coll.find(key);
-  return f != nullptr && f->key == key && (f->type == FieldType::phone || key == "wechat");
+  return f != nullptr && f->key == key &&
+         (f->type == FieldType::phone || f->type == FieldType::email || key == "wechat");
 }
 
 std::string text_of(const json& values, const char* key) {
@@ -66,9 +137,10 @@ bool AccessPolicy::region_covers(const std::string& region, const std::string& p
                                  const std::string& city) {
   if (region.empty() || province.empty()) return false;
   const auto slash = region.find('/');
-  if (slash == std::string::npos) return region == province;
-  return region.compare(0, slash, province) == 0 && slash == province.size() &&
-         region.substr(slash + 1) == city;
+  const std::string p = canonical_province(province);
+  if (slash == std::string::npos) return canonical_province(region) == p;
+  return canonical_province(region.substr(0, slash)) == p && !trim_view(city).empty() &&
+         canonical_city(region.substr(slash + 1)) == canonical_city(city);
 }
 
 Access AccessPolicy::customer_access(const Session& s, const json& customer) {

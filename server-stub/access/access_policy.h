@@ -7,7 +7,7 @@
 //     writes restricted fields; reassigns owners.
 //   * sales: customers they own or in their territory (User::regions), read and
 //     write; customers in the public pool (公海: no owner) read only, with phone
-//     and WeChat masked, until claimed; never restricted fields.
+//     WeChat and email masked, until claimed; never restricted fields.
 // Follow-ups, orders, contacts and the other child records follow their
 // customer. Scope is decided on the customer's current state, so reassigning
 // a customer or changing a territory moves the customer and its children
@@ -83,7 +83,7 @@ class AccessPolicy {
   // Removes the members of `fields` (an object keyed by field key) that `role`
   // may not read. Unknown keys are kept (they are not restricted by definition).
   static void redact_fields(Role role, const CollectionDef& coll, json& fields);
-  // Masks phone numbers and WeChat ids in `fields` (values keyed by field key):
+  // Masks phone numbers, email addresses and WeChat ids in `fields` (values keyed by field key):
   // "13812345678" -> "138****5678".
   static void mask_fields(const CollectionDef& coll, json& fields);
   // Cuts unreadable fields from a revision's or push result's "changes" and
@@ -94,6 +94,14 @@ class AccessPolicy {
   // Removes conflicts about unreadable fields from an array of conflicts.
   static void redact_conflicts(Role role, const CollectionDef& coll, json& conflicts);
 };
+
+// A region, province or city name in one canonical form, so that the ways people
+// write the same place compare equal: 江苏, 江苏省 and Jiangsu are 江苏;
+// 广西壮族自治区 is 广西; 南京市 and 南京 are 南京; pinyin is lowercased without
+// spaces. canonical_region takes "省" or "省/市" (user regions, region_covers).
+std::string canonical_province(std::string_view name);
+std::string canonical_city(std::string_view name);
+std::string canonical_region(std::string_view region);
 
 // "138****5678" for a phone number, the first and last characters around ****
 // for anything else.

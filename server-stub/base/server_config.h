@@ -54,6 +54,11 @@ inline constexpr std::size_t kLoginThrottleMaxEntries = 10000;
 // deflate or br body (body_decoder.h): a 199 KB gzip body inflates to 200 MiB.
 inline constexpr std::size_t kMaxBodyBytes = 32u * 1024 * 1024;
 
+// Request bodies the whole process holds at once, as sent plus as inflated
+// (body_decoder.h BodyBudget): eight of the largest at a time; more are
+// answered 503 busy. Everyday pushes are kilobytes.
+inline constexpr std::size_t kMaxBodyBytesInFlight = 256u * 1024 * 1024;
+
 // At most 1000 changes per push (docs/protocol.md): each change is its own
 // transaction, so a batch this size still answers within a few seconds.
 inline constexpr std::size_t kMaxChangesPerPush = 1000;
@@ -85,6 +90,13 @@ inline constexpr std::int64_t kClockToleranceMs = 5LL * 60 * 1000;
 // 3-digit serial space by accident.
 inline constexpr std::int64_t kMaxLeaseCount = 100;
 
+// All of one user's leases of one month hold at most this many serials. A
+// device leases a block only when it has few codes left, so a user reaches this
+// after about 2,000 customers created in a month; beyond it the device's new
+// customers get provisional codes that the server codes at push. Without it one
+// account could take a month's every serial in seconds.
+inline constexpr std::int64_t kMaxLeasedPerUserMonth = 2000;
+
 // A manager or admin may keep a code of their own choosing (a sheet imported
 // with its codes) up to this serial: 100,000 customers a month is more than any
 // team's sheet; a code beyond it would push the month's counter out of reach of
@@ -98,6 +110,10 @@ inline constexpr std::size_t kMaxIdBytes = 128;
 // The most conflicts one change may settle ("resolves"): `kehu conflicts
 // resolve` settles one field's open conflicts, a handful at most.
 inline constexpr std::size_t kMaxResolvesPerChange = 100;
+
+// The most change requests one POST /v1/approvals asks about by id ("ids");
+// a device with more asks in pages of this size (sync_session.cc).
+inline constexpr std::size_t kMaxRequestIdsPerQuery = 500;
 
 // A refused change's answer is kept 30 days, then forgotten (login does the
 // housekeeping): a client that lost the answer retries at its next sync, hours

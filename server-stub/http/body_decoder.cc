@@ -22,8 +22,9 @@ HttpError inflated_too_large(std::size_t limit) {
                       "请求体解压后超过 " + std::to_string(limit) + " 字节"));
 }
 
-void append_capped(std::string& out, const char* data, std::size_t n, std::size_t limit) {
+void append_capped(std::string& out, const char* data, std::size_t n, std::size_t limit, BodyBudget::Hold& hold) {
   if (n > limit - out.size()) throw inflated_too_large(limit);
+  hold.grow(n);
   out.append(data, n);
 }
 
@@ -43,7 +44,8 @@ struct ZStream {
   ZStream& operator=(const ZStream&) = delete;
 };
 
-std::string inflate_zlib(std::string_view data, std::size_t limit, int window_bits, const char* name) {
+std::string inflate_zlib(std::string_view data, std::size_t limit, int window_bits, const char* name,
+                         BodyBudget::Hold& hold) {
   ZStream s(window_bits);
   std::string out;
   char buf[kChunk];
@@ -57,7 +59,7 @@ std::string inflate_zlib(std::string_view data, std::size_t limit, int window_bi
     if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
       throw Error(Errc::protocol, tr(std::string("body is not valid ") + name + " data", std::string("请求体不是有效的 ") + name + " 数据"));
     }
-    append_capped(out, buf, sizeof buf - s.z.avail_out, limit);
+    append_capped(out, buf, sizeof buf - s.z.avail_out, limit, hold);
     if (rc == Z_STREAM_END) break;
     if (rc == Z_BUF_ERROR || (s.z.avail_in == 0 && s.z.avail_out != 0)) {
       throw Error(Errc::protocol, tr(std::string("body ends inside its ") + name + " stream", std::string("请求体在 ") + name + " 数据流中途结束"));
@@ -71,7 +73,7 @@ struct BrotliFree {
   void operator()(BrotliDecoderState* s) const { BrotliDecoderDestroyInstance(s); }
 };
 
-std::string inflate_brotli(std::string_view data, std::size_t limit) {
+std::string inflate_brotli(std::string_view data, std::size_t limit, BodyBudget::Hold& hold) {
   std::unique_ptr<BrotliDecoderState, BrotliFree> state(BrotliDecoderCreateInstance(nullptr, nullptr, nullptr));
   if (!state) throw Error(Errc::internal, "BrotliDecoderCreateInstance failed");
   std::string out;
@@ -84,7 +86,7 @@ std::string inflate_brotli(std::string_view data, std::size_t limit) {
     const BrotliDecoderResult rc =
         BrotliDecoderDecompressStream(state.get(), &in_left, &in, &out_left, &next_out, nullptr);
     if (rc == BROTLI_DECODER_RESULT_ERROR) throw Error(Errc::protocol, tr("body is not valid br data", "请求体不是有效的 br 数据"));
-    append_capped(out, buf, sizeof buf - out_left, limit);
+    append_capped(out, buf, sizeof buf - out_left, limit, hold);
     if (rc == BROTLI_DECODER_RESULT_SUCCESS) break;
     if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) throw Error(Errc::protocol, tr("body ends inside its br stream", "请求体在 br 数据流中途结束"));
   }
@@ -106,15 +108,28 @@ BodyEncoding body_encoding(std::string_view value) {
   return BodyEncoding::unsupported;
 }
 
-std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit) {
+void BodyBudget::Hold::grow(std::size_t n) {
+  std::size_t used = budget_.used_.load();
+  do {
+    if (n > budget_.capacity_ - std::min(used, budget_.capacity_)) {
+      throw HttpError(503, "busy",
+                      tr("the server holds too many large request bodies at once; retry in a moment",
+                         "服务器同时处理的大请求太多；请稍后重试"),
+                      /*retry_after_seconds=*/1);
+    }
+  } while (!budget_.used_.compare_exchange_weak(used, used + n));
+  held_ += n;
+}
+
+std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit, BodyBudget::Hold& hold) {
   switch (encoding) {
     case BodyEncoding::identity:
       if (data.size() > limit) throw too_large(tr("request body above " + std::to_string(limit) + " bytes",
                                                           "请求体超过 " + std::to_string(limit) + " 字节"));
       return std::string(data);
-    case BodyEncoding::gzip: return inflate_zlib(data, limit, kGzipBits, "gzip");
-    case BodyEncoding::deflate: return inflate_zlib(data, limit, kZlibBits, "deflate");
-    case BodyEncoding::brotli: return inflate_brotli(data, limit);
+    case BodyEncoding::gzip: return inflate_zlib(data, limit, kGzipBits, "gzip", hold);
+    case BodyEncoding::deflate: return inflate_zlib(data, limit, kZlibBits, "deflate", hold);
+    case BodyEncoding::brotli: return inflate_brotli(data, limit, hold);
     case BodyEncoding::unsupported: break;
   }
   throw HttpError(415, "unsupported_encoding", tr("unsupported Content-Encoding", "不支持的 Content-Encoding"));

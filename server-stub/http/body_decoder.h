@@ -8,11 +8,40 @@
 // the route's cap.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace kehu::server {
+
+// The bytes of request bodies the whole process holds at once, as sent and as
+// inflated: every worker may hold a 32 MiB body, and 512 workers could then
+// hold 16 GiB. A request whose body would take the total past the capacity is
+// answered 503 busy (Retry-After: 1) and its body dropped. Thread-safe.
+class BodyBudget {
+ public:
+  explicit BodyBudget(std::size_t capacity) : capacity_(capacity) {}
+  // What one request holds; given back when it ends.
+  class Hold {
+   public:
+    explicit Hold(BodyBudget& budget) : budget_(budget) {}
+    ~Hold() { budget_.used_.fetch_sub(held_); }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    // Takes `n` more bytes, or throws HttpError 503 busy.
+    void grow(std::size_t n);
+
+   private:
+    BodyBudget& budget_;
+    std::size_t held_ = 0;
+  };
+  std::size_t used() const { return used_.load(); }
+
+ private:
+  const std::size_t capacity_;
+  std::atomic<std::size_t> used_{0};
+};
 
 enum class BodyEncoding { identity, gzip, deflate, brotli, unsupported };
 
@@ -25,6 +54,7 @@ BodyEncoding body_encoding(std::string_view content_encoding);
 // pass `limit` bytes (never holding more than about `limit` + 64 KiB), and
 // Error(protocol) if `data` is not one complete stream of `encoding` or has
 // bytes after it. REQUIRES: encoding is not `unsupported`.
-std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit);
+// Each block inflated is first taken from `hold`.
+std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit, BodyBudget::Hold& hold);
 
 }  // namespace kehu::server

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -43,12 +44,20 @@ std::size_t body_limit(const httplib::Request& req) {
   return req.path == "/v1/login" || req.path == "/v1/logout" ? config::kMaxLoginBodyBytes : config::kMaxBodyBytes;
 }
 
-// Replaces the body as sent by its inflated form (body_decoder.h). Throws
-// HttpError 413/415 or Error(protocol).
-void decode_request_body(const httplib::Request& req) {
-  const std::string sent = req.get_header_value(kSentEncoding);
+// The process's budget for request bodies held at once (body_decoder.h).
+BodyBudget& body_budget() {
+  static BodyBudget budget(config::kMaxBodyBytesInFlight);
+  return budget;
+}
+
+// Replaces the body as sent by its inflated form (body_decoder.h), both taken
+// from `hold`. Throws HttpError 413/415/503 or Error(protocol).
+void decode_request_body(const httplib::Request& req, BodyBudget::Hold& hold) {
   auto& r = const_cast<httplib::Request&>(req);  // the server's own object; the API is just const
-  r.body = decode_body(r.body, body_encoding(sent), body_limit(req));
+  hold.grow(r.body.size());
+  const BodyEncoding encoding = body_encoding(req.get_header_value(kSentEncoding));
+  if (encoding == BodyEncoding::identity && r.body.size() <= body_limit(req)) return;
+  r.body = decode_body(r.body, encoding, body_limit(req), hold);
 }
 
 void log_request(const httplib::Request& req, const httplib::Response& res) {
@@ -146,8 +155,9 @@ json login_answer(const LoginResult& r, std::int64_t server_hlc) {
 // becomes a JSON error here (http_errors.h). The body is inflated first.
 template <typename F>
 void guarded(const httplib::Request& req, httplib::Response& res, F&& fn) {
+  BodyBudget::Hold hold(body_budget());  // until the answer is made
   try {
-    decode_request_body(req);
+    decode_request_body(req, hold);
     fn();
   } catch (...) {
     respond_with_exception(std::current_exception(), res);
@@ -282,7 +292,18 @@ void HttpServer::install_routes() {
   });
   http_->Get(R"(/v1/records/([^/]+)/history)", [this](const httplib::Request& req, httplib::Response& res) {
     handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
-      return pull_.history(s, r.matches[1].str());
+      // ?limit=N&before=SEQ pages a long history (docs/protocol.md).
+      auto number = [&r](const char* name, std::int64_t otherwise) {
+        if (!r.has_param(name)) return otherwise;
+        const std::string text = r.get_param_value(name);
+        if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+          throw Error(Errc::protocol, tr(std::string("\"") + name + "\" must be a positive integer, not \"" +
+                                             text.substr(0, 20) + "\"",
+                                         std::string("\"") + name + "\" 必须是正整数，而不是“" + text.substr(0, 20) + "”"));
+        }
+        return static_cast<std::int64_t>(std::stoll(text));
+      };
+      return pull_.history(s, r.matches[1].str(), number("limit", config::kDefaultPullLimit), number("before", 0));
     });
   });
   http_->Post("/v1/leases", [this](const httplib::Request& req, httplib::Response& res) {
@@ -352,11 +373,17 @@ void HttpServer::install_team_routes() {
     json body = optional_body(r);
     std::vector<std::int64_t> ids;
     if (auto it = body.find("ids"); it != body.end()) {
-      if (!it->is_array()) throw Error(Errc::protocol, tr("\"ids\" must be an array of integers", "\"ids\" 必须是整数数组"));
+      const Error not_ids(Errc::protocol, tr("\"ids\" must be an array of at most " +
+                                                 std::to_string(config::kMaxRequestIdsPerQuery) + " integers",
+                                             "\"ids\" 必须是整数数组，最多 " +
+                                                 std::to_string(config::kMaxRequestIdsPerQuery) + " 个"));
+      if (!it->is_array() || it->size() > config::kMaxRequestIdsPerQuery) throw not_ids;
       for (const auto& id : *it) {
-        if (!id.is_number_integer()) throw Error(Errc::protocol, tr("\"ids\" must be an array of integers", "\"ids\" 必须是整数数组"));
+        if (!id.is_number_integer()) throw not_ids;
         ids.push_back(id.get<std::int64_t>());
       }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
     std::string status = body.contains("status") ? optional_string(body, "status") : std::string("pending");
     return team_.list_requests(s, ids, status == "all" ? std::string() : status);

@@ -166,9 +166,15 @@ class StoreTxn {
   virtual void append_revision(const StoredRevision& rev) = 0;
   // All revisions of one record, newest first.
   virtual std::vector<StoredRevision> revisions_of(std::string_view record_id) = 0;
+  // At most `limit` revisions of `record_id` with seq below `before`, newest first.
+  virtual std::vector<StoredRevision> revisions_before(std::string_view record_id, std::int64_t before,
+                                                       std::int64_t limit) = 0;
+  // The revision of `record_id` with rev `rev`, if any (one index read).
+  virtual std::optional<StoredRevision> revision_at(std::string_view record_id, std::int64_t rev) = 0;
   // Ids of the records of `collection`, in insertion order.
   virtual std::vector<std::string> record_ids(std::string_view collection) = 0;
-  // Ids of the records whose parent is `parent_id` (a customer's follow-ups, ...).
+  // Ids of the records whose parent is `parent_id` (a customer's follow-ups, ...),
+  // never a customer's: a customer has no parent, whatever an old store holds.
   virtual std::vector<std::string> child_ids(std::string_view parent_id) = 0;
   // Revisions with seq > after, oldest first, at most `limit`.
   virtual std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) = 0;
@@ -194,6 +200,8 @@ class StoreTxn {
   // Whether serial of `month` lies in a lease of `holder`'s `device`.
   virtual bool holds_lease(std::string_view month, std::int64_t serial, std::string_view holder,
                            std::string_view device) = 0;
+  // How many serials of `month` all of `holder`'s leases hold.
+  virtual std::int64_t leased_serials(std::string_view month, std::string_view holder) = 0;
 
   // --- settings ---
   virtual std::optional<json> get_setting(std::string_view key) = 0;

@@ -12,7 +12,9 @@ enum class StoreVersion : int {
   v3_result_sender = 3,  // results.sender and results.at: a change id belongs to its sender;
                          // code_leases: who holds which serials
   v4_request_resolves = 4,  // change_requests.resolves: the conflicts a held change settles
-  current = v4_request_resolves,
+  v5_revision_by_rev = 5,   // an index of revisions by (record_id, rev): a conflict a change
+                            // settles is found without reading the record's whole history
+  current = v5_revision_by_rev,
 };
 
 }  // namespace kehu::server

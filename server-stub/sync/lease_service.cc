@@ -34,6 +34,14 @@ json LeaseService::lease(const Session& session, const json& body) {
                                   "count " + std::to_string(n) + " 超出范围 1.." + std::to_string(config::kMaxLeaseCount)));
   }
   auto txn = store_.begin(TxnMode::write);
+  if (txn->leased_serials(m, session.user) + n > config::kMaxLeasedPerUserMonth) {
+    throw Error(Errc::validation,
+                tr(session.user + " already holds leases of " + std::to_string(config::kMaxLeasedPerUserMonth) +
+                       " code serials of " + m + " (the most a user gets in a month); new customers get their "
+                       "codes from the server at sync",
+                   session.user + " 在 " + m + " 已租用 " + std::to_string(config::kMaxLeasedPerUserMonth) +
+                       " 个客户编号（每人每月的上限）；新客户将在同步时由服务器编号"));
+  }
   const std::int64_t first = txn->reserve_serials(m, n);
   // The serials are this device's: a create that uses one keeps it (code_assigner.h).
   txn->add_lease(m, first, first + n - 1, session.user, session.device);

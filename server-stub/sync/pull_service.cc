@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -265,10 +266,16 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   return out;
 }
 
-json PullService::history(const Session& session, std::string_view record_id) {
+json PullService::history(const Session& session, std::string_view record_id, std::int64_t limit,
+                          std::int64_t before) {
+  limit = std::clamp<std::int64_t>(limit, 1, config::kMaxPullLimit);
   auto txn = store_.begin(TxnMode::read);
-  std::vector<StoredRevision> revs = txn->revisions_of(record_id);
-  if (revs.empty() && !txn->find_record_view(record_id)) {
+  // One more than asked for tells whether another page follows.
+  std::vector<StoredRevision> revs = txn->revisions_before(
+      record_id, before > 0 ? before : std::numeric_limits<std::int64_t>::max(), limit + 1);
+  const bool more = static_cast<std::int64_t>(revs.size()) > limit;
+  if (more) revs.pop_back();
+  if (!txn->find_record_view(record_id)) {
     throw Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
   }
   ScopeView scope(*txn, session);
@@ -281,7 +288,9 @@ json PullService::history(const Session& session, std::string_view record_id) {
   }
   json out = json::array();
   for (const auto& r : revs) out.push_back(revision_json(r, session.role, access, *schema));
-  return {{"revisions", std::move(out)}};
+  json answer = {{"revisions", std::move(out)}, {"more", more}};
+  if (more) answer["before"] = revs.back().seq;
+  return answer;
 }
 
 }  // namespace kehu::server

@@ -33,9 +33,11 @@ class PullService {
   // integer; a limit above the maximum is lowered to it.
   std::string pull(const Session& session, const json& body, std::int64_t server_hlc);
 
-  // {"revisions": [...]} of one record, newest first.
+  // {"revisions": [...], "more": bool[, "before": seq]} of one record, newest
+  // first: at most `limit` (lowered to the pull's maximum) with seq below
+  // `before` (0: from the newest). "before" is what the next page passes.
   // Throws Error(not_found) for an unknown record.
-  json history(const Session& session, std::string_view record_id);
+  json history(const Session& session, std::string_view record_id, std::int64_t limit, std::int64_t before);
 
  private:
   Store& store_;

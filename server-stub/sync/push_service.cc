@@ -63,19 +63,30 @@ std::string printable_prefix(std::string_view s) {
 // `session` may see. What a session may not see must look as if it did not exist
 // (docs/security.md): a change to it gets the answer an unknown id gets, with no
 // code, name or owner in it. Trusted changes (the server's own) pass nullptr.
+// A record that is neither a customer nor a child of one (the targets
+// collection) belongs to no customer's scope: only the roles that see
+// everything see it, as pull sends it (pull_service.cc).
 bool hidden_from(StoreTxn& txn, const Session* session, const sync::RecordState& record) {
   if (!session || !record.exists() || AccessPolicy::sees_everything(session->role)) return false;
   if (record.collection == "customers") {
     return AccessPolicy::customer_access(*session, record.values()) == Access::none;
   }
   const sync::RecordState customer = txn.load_record(record.parent);
-  return customer.exists() && AccessPolicy::customer_access(*session, customer.values()) == Access::none;
+  return !customer.exists() || AccessPolicy::customer_access(*session, customer.values()) == Access::none;
 }
 
 // A child record (follow-up, order, ...) must name an existing parent customer,
-// one the session (nullptr: the server itself) may see.
+// one the session (nullptr: the server itself) may see. A record of any other
+// collection names none: pull sends a customer's children along with it, so a
+// customer with a parent would reach everyone who sees that parent.
 void check_parent(StoreTxn& txn, const CollectionDef& coll, const Change& c, const Session* session) {
-  if (coll.parent_field.empty()) return;
+  if (coll.parent_field.empty()) {
+    if (c.parent.empty()) return;
+    throw Error(Errc::validation, tr(coll.zh + " (" + coll.name + ") record " + c.record_id +
+                                      " has no parent record, not " + printable_prefix(c.parent),
+                                  coll.zh + " (" + coll.name + ") 记录 " + c.record_id + " 没有所属记录，不能是 " +
+                                      printable_prefix(c.parent)));
+  }
   if (c.parent.empty()) {
     throw Error(Errc::validation, tr(coll.zh + " (" + coll.name + ") record " + c.record_id +
                                       " needs a parent customer",
@@ -198,9 +209,15 @@ void require_write_access(Access access, const sync::RecordState& customer, cons
 
 // Scope rules of access_policy.h for one change, before the merge. A sales
 // user's new customer without an owner is theirs: the owner is added to the change.
-void check_scope(StoreTxn& txn, const Session& session, const sync::RecordState& current, Change& c) {
+void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& coll, const sync::RecordState& current,
+                 Change& c) {
   if (AccessPolicy::sees_everything(session.role)) return;
   if (c.collection != "customers") {
+    if (coll.parent_field.empty()) {
+      // Not a customer's record (targets): the admin's, set with `kehu rules`.
+      throw Error(Errc::forbidden, tr(coll.zh + " (" + coll.name + ") records are the admin's to change",
+                                      coll.zh + " (" + coll.name + ") 记录只有管理员能修改"));
+    }
     const std::string parent_id = current.exists() ? current.parent : c.parent;
     const sync::RecordState parent = txn.load_record(parent_id);
     if (!parent.exists()) return;  // check_parent names the problem
@@ -286,13 +303,16 @@ void check_resolves(StoreTxn& txn, const Session& session, const CollectionDef& 
                                   "一次修改最多解决 " + std::to_string(config::kMaxResolvesPerChange) + " 个冲突，而不是 " +
                                       std::to_string(c.resolves.size()) + " 个"));
   }
-  std::map<std::int64_t, json> conflicts_at;  // rev -> that revision's conflicts, for the revs named
-  for (const ConflictRef& ref : c.resolves) conflicts_at.emplace(ref.rev, json());
-  for (const StoredRevision& r : txn.revisions_of(c.record_id)) {
-    auto named = conflicts_at.find(r.rev);
-    if (named == conflicts_at.end()) continue;
-    json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_object() && body.contains("conflicts")) named->second = body["conflicts"];
+  // rev -> that revision's conflicts, for the revs named: one index read each,
+  // however long the record's history (a change settles at most a few).
+  std::map<std::int64_t, json> conflicts_at;
+  for (const ConflictRef& ref : c.resolves) {
+    if (ref.rev > current.rev || conflicts_at.count(ref.rev)) continue;
+    json& at = conflicts_at[ref.rev];
+    if (auto r = txn.revision_at(c.record_id, ref.rev)) {
+      json body = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+      if (body.is_object() && body.contains("conflicts")) at = std::move(body["conflicts"]);
+    }
   }
   for (const ConflictRef& ref : c.resolves) {
     const FieldDef* f = ref.field == kDeletedField ? nullptr : coll.find(ref.field);
@@ -504,7 +524,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
 
   if (!trusted) {
     check_derived(coll, c, !current.exists());
-    check_scope(txn, session, current, c);
+    check_scope(txn, session, coll, current, c);
     // Moving an existing customer to someone follows /reassign's rule. (A new
     // customer may carry a name from a sheet's 负责人 column.)
     if (auto o = c.fields.find("owner"); current.exists() && coll.name == "customers" && o != c.fields.end() &&
@@ -549,7 +569,12 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   state.collection = c.collection;
   state.parent = !moved_to.empty() ? moved_to : current.exists() ? current.parent : c.parent;
   // The parent field only carries a move (above); the parent is the record's own.
+  // The stored record holds no parent field, so the merge saw none: the move's
+  // revision says where the record came from.
   if (!coll.parent_field.empty()) state.fields.erase(coll.parent_field);
+  if (auto a = merged.applied.find(coll.parent_field); !moved_to.empty() && a != merged.applied.end()) {
+    a->second.old_value = current.parent;
+  }
   state.code = current.code;
   std::string alias;
   if (!current.exists() && coll.name == "customers") {

@@ -1,7 +1,9 @@
 #include "user_admin.h"
 
+#include <algorithm>
 #include <functional>
 
+#include "access_policy.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/record.h"
@@ -74,7 +76,9 @@ std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std
       throw Error(Errc::validation, tr("region \"" + t + "\" is not 省 or 省/市 (for example 江苏 or 浙江/杭州)",
                                        "区域“" + t + "”不是“省”或“省/市”格式（例如 江苏 或 浙江/杭州）"));
     }
-    clean.push_back(t);
+    // One spelling per place: 江苏省, Jiangsu and 江苏 are all kept as 江苏.
+    const std::string canonical = canonical_region(t);
+    if (std::find(clean.begin(), clean.end(), canonical) == clean.end()) clean.push_back(canonical);
   }
   modify(store_, name, false, [&](User& u) {
     if (u.regions != clean) ++u.scope_version;  // devices re-pull their scope

@@ -569,6 +569,11 @@ TEST_CASE(
   REQUIRE_FALSE(h.empty());
   CHECK(h[0].revision.cause == "merged " + lc + " into " + wc);
   CHECK(h[0].state == "server");
+  // It says where the follow-up came from, not "old: null".
+  auto moved = h[0].revision.changes.find("customer");
+  REQUIRE(moved != h[0].revision.changes.end());
+  CHECK(moved->second.old_value == json(li.replica->require(lc).id));
+  CHECK(moved->second.new_value == json(keep_on_li.id));
   // And nothing is a duplicate any more.
   CHECK(json::parse(li.kehu({"--json", "customer", "duplicates"}).out).empty());
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kehu/record.h"
@@ -526,4 +527,168 @@ TEST_CASE("security: a change settles only real conflicts of its record on field
     CHECK(rev.dump().find("credit_rating") == std::string::npos);
   }
   CHECK(seen);
+}
+
+TEST_CASE("security: what the second attacker's review found is closed", "[server][security]") {
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang"),
+                    li = s.login("li", "dev-li"), zhao = s.login("zhao", "dev-zhao");
+  int n = 0;
+  auto uuid = [&] {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "5e000000-0000-4000-8000-%012d", ++n);
+    return std::string(buf);
+  };
+  // A pool customer every salesperson sees (no owner), and one of li's in 浙江.
+  const std::string pool = uuid();
+  REQUIRE(push_one(s, root, make_change(uuid(), pool, "create", 0, hlc_now(), "x", 1,
+                                        new_customer_fields("公海客户")))["status"] == "applied");
+
+  SECTION("a customer has no parent: one planted under a pool customer reaches nobody") {
+    const std::string planted = uuid();
+    json c = make_change(uuid(), planted, "create", 0, hlc_now(), "x", 2, new_customer_fields("钓鱼客户"),
+                         "customers", "", pool);
+    json r = push_one(s, wang, c);
+    INFO(r.dump());
+    CHECK(r["status"] == "rejected");
+    CHECK(r["error"]["code"] == "validation");
+    CHECK_THAT(r["error"]["message"].get<std::string>(), Catch::Matchers::Contains("has no parent record"));
+    Reply pulled = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, li);
+    REQUIRE(pulled.status == 200);
+    CHECK(pulled.body.dump().find("钓鱼客户") == std::string::npos);
+  }
+  SECTION("records of no customer (targets) are the admin's: sales and managers neither write nor probe them") {
+    const std::string target = uuid();
+    const json fields = {{"owner", {{"old", nullptr}, {"new", "wang"}}},
+                         {"period", {{"old", nullptr}, {"new", "2026-12"}}},
+                         {"amount", {{"old", nullptr}, {"new", 8800000}}}};
+    for (const std::string& token : {wang, zhao}) {
+      json r = push_one(s, token, make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 3, fields, "targets"));
+      INFO(r.dump());
+      CHECK(r["status"] == "rejected");
+      CHECK(r["error"]["code"] == "forbidden");
+    }
+    REQUIRE(push_one(s, root, make_change(uuid(), target, "create", 0, hlc_now(), "x", 4, fields, "targets"))["status"] ==
+            "applied");
+    // An old base and an old clock would have answered with a conflict that
+    // names the admin's value; now it is an unknown id.
+    json probe = push_one(s, wang, make_change(uuid(), target, "update", 0, 1, "x", 5,
+                                               {{"amount", {{"old", nullptr}, {"new", 1}}}}, "targets"));
+    INFO(probe.dump());
+    CHECK(probe["status"] == "rejected");
+    CHECK(probe["error"]["code"] == "not_found");
+    CHECK(probe.dump().find("8800000") == std::string::npos);
+  }
+  SECTION("POST /v1/approvals asks about at most 500 ids, each once") {
+    json many = json::array();
+    for (int i = 0; i < 501; ++i) many.push_back(i);
+    Reply r = s.post("/v1/approvals", {{"ids", many}}, zhao);
+    CHECK(r.status == 400);
+    CHECK_THAT(r.body.dump(), Catch::Matchers::Contains("at most 500"));
+    auto run = run_server_command({"schema", "protect", "customers", "need", "--data", s.data_dir()});
+    REQUIRE(run.exit_code == 0);
+    const std::string mine = uuid();
+    json fields = new_customer_fields("审批客户");
+    fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+    REQUIRE(push_one(s, root, make_change(uuid(), mine, "create", 0, hlc_now(), "x", 6, fields))["status"] ==
+            "applied");
+    json held = push_one(s, wang, make_change(uuid(), mine, "update", 1, hlc_now(), "x", 7,
+                                              {{"need", {{"old", "CT 设备"}, {"new", "MR"}}}}));
+    REQUIRE(held["status"] == "pending_approval");
+    const std::int64_t id = held["request"];
+    Reply twice = s.post("/v1/approvals", {{"ids", {id, id, id}}}, wang);
+    REQUIRE(twice.status == 200);
+    CHECK(twice.body["requests"].size() == 1);
+  }
+  SECTION("a user's code leases of a month hold at most 2000 serials") {
+    const std::string month = kehu::this_month_local();
+    int granted = 0;
+    Reply last;
+    for (int i = 0; i < 21; ++i) {
+      last = s.post("/v1/leases", {{"month", month}, {"count", 100}}, wang);
+      if (last.status != 200) break;
+      ++granted;
+    }
+    CHECK(granted == 20);
+    CHECK(last.status == 400);
+    CHECK(last.body["error"]["code"] == "validation");
+    CHECK_THAT(last.body.dump(), Catch::Matchers::Contains("2000"));
+    // Another user is not held back by wang's leases.
+    CHECK(s.post("/v1/leases", {{"month", month}, {"count", 100}}, li).status == 200);
+  }
+  SECTION("a region matches however the place is written: 江苏省, Jiangsu, 南京市") {
+    auto set = run_server_command({"user", "set-regions", "li", "Jiangsu,浙江省/杭州市", "--data", s.data_dir()});
+    INFO(set.output);
+    REQUIRE(set.exit_code == 0);
+    auto list = run_server_command({"user", "list", "--data", s.data_dir()});
+    CHECK_THAT(list.output, Catch::Matchers::Contains("li\tsales\t江苏,浙江/杭州"));
+    const std::string li2 = s.login("li", "dev-li-2");
+    std::vector<std::string> ids;
+    for (const auto& [name, province, city] : {std::tuple{"省份全称", "江苏省", ""}, std::tuple{"拼音", "JiangSu", ""},
+                                               std::tuple{"杭州客户", "浙江", "杭州"}, std::tuple{"宁波客户", "浙江", "宁波"}}) {
+      json f = new_customer_fields(name);
+      f["province"] = {{"old", nullptr}, {"new", province}};
+      if (*city) f["city"] = {{"old", nullptr}, {"new", city}};
+      f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+      ids.push_back(uuid());
+      REQUIRE(push_one(s, root, make_change(uuid(), ids.back(), "create", 0, hlc_now(), "x", 8, f))["status"] ==
+              "applied");
+    }
+    Reply pulled = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, li2);
+    REQUIRE(pulled.status == 200);
+    const std::string text = pulled.body.dump();
+    CHECK(text.find("省份全称") != std::string::npos);
+    CHECK(text.find("拼音") != std::string::npos);
+    CHECK(text.find("杭州客户") != std::string::npos);
+    CHECK(text.find("宁波客户") == std::string::npos);
+  }
+  SECTION("a record's history comes in pages, and a settled conflict is found in a long one") {
+    const std::string id = uuid();
+    json f = new_customer_fields("长历史客户");
+    f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+    REQUIRE(push_one(s, root, make_change(uuid(), id, "create", 0, hlc_now(), "x", 11, f))["status"] == "applied");
+    // rev 2 and its conflict at rev 3, then 4 more edits: 7 revisions.
+    push_one(s, root, make_change(uuid(), id, "update", 1, hlc_now(10), "dev-a", 1, {{"need", {{"old", nullptr}, {"new", "A"}}}}));
+    REQUIRE(push_one(s, root, make_change(uuid(), id, "update", 1, hlc_now(-60000), "dev-b", 1,
+                                          {{"need", {{"old", nullptr}, {"new", "B"}}}}))["conflicts"].size() == 1);
+    for (int i = 0; i < 4; ++i) {
+      push_one(s, root, make_change(uuid(), id, "update", 3 + i, hlc_now(20 + i), "dev-a", 2 + i,
+                                    {{"notes", {{"old", nullptr}, {"new", "第" + std::to_string(i) + "次"}}}}));
+    }
+    std::vector<std::int64_t> revs;
+    std::string query = "?limit=3";
+    for (int page = 0; page < 5; ++page) {
+      Reply h = s.get("/v1/records/" + id + "/history" + query, wang);
+      INFO(h.body.dump());
+      REQUIRE(h.status == 200);
+      CHECK(h.body["revisions"].size() <= 3);
+      for (const auto& r : h.body["revisions"]) revs.push_back(r["rev"]);
+      if (!h.body["more"].get<bool>()) break;
+      query = "?limit=3&before=" + std::to_string(h.body["before"].get<std::int64_t>());
+    }
+    CHECK(revs == std::vector<std::int64_t>{7, 6, 5, 4, 3, 2, 1});
+    CHECK(s.get("/v1/records/" + id + "/history?limit=x", wang).status == 400);
+    CHECK(s.get("/v1/records/" + id + "/history?before=-1", wang).status == 400);
+    json c = make_change(uuid(), id, "update", 7, hlc_now(30), "dev-wang", 1, json::object());
+    c["resolves"] = json::array({{{"rev", 3}, {"field", "need"}}});
+    CHECK(push_one(s, wang, c)["status"] == "applied");
+  }
+  SECTION("text that shows other than it reads is refused: bidi overrides, zero-width spaces, BOMs inside") {
+    for (const std::string& name : {std::string("张\u202e三公司"), std::string("张\u200b三公司"),
+                                    std::string("张\ufeff三公司"), std::string("张\u2066三\u2069公司")}) {
+      json f = new_customer_fields(name);
+      json r = push_one(s, wang, make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 9, f));
+      INFO(r.dump());
+      CHECK(r["status"] == "rejected");
+      CHECK_THAT(r["error"]["message"].get<std::string>(), Catch::Matchers::Contains("invisible character U+"));
+    }
+    json mine = new_customer_fields("王五的客户");
+    const std::string id = uuid();
+    json created = push_one(s, wang, make_change(uuid(), id, "create", 0, hlc_now(), "x", 10, mine));
+    REQUIRE(created["status"] == "applied");
+    Reply release = s.post("/v1/customers/" + created["code"].get<std::string>() + "/release",
+                           {{"reason", "客户\ufeff无预算"}}, wang);
+    CHECK(release.status == 400);
+    CHECK_THAT(release.body.dump(), Catch::Matchers::Contains("U+FEFF"));
+  }
 }

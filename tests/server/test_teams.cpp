@@ -93,7 +93,9 @@ struct Team {
   Team() {
     root.replica->batch([&] {
       auto add = [&](const std::string& name, const std::string& province, const std::string& owner) {
-        kehu::Record r = root.replica->add("customers", customer_in(name, province, owner));
+        kehu::FieldInputs in = customer_in(name, province, owner);
+        in.emplace_back("email", "sales@example.com");
+        kehu::Record r = root.replica->add("customers", in);
         root.replica->add("followups", {{"date", "2026-11-20"}, {"person", "root"}, {"content", "首次拜访 " + name}},
                           r.code);
         return r.code;
@@ -147,11 +149,13 @@ TEST_CASE("teams: each role pulls exactly its scope, and only the fields it may 
     CHECK(raw.find("浙江丙公司") == std::string::npos);
     const json& d = record_by_code(p, t.d);
     CHECK(d["fields"]["phone"] == "138****8000");
+    CHECK(d["fields"]["email"] == "s****m");  // a pool customer's contact ways wait for the claim
     CHECK(record_by_code(p, t.a)["fields"]["phone"] == "13800138000");
+    CHECK(record_by_code(p, t.a)["fields"]["email"] == "sales@example.com");
     // The exact fields of A as a salesperson receives them.
     std::set<std::string> keys;
     for (const auto& [k, v] : record_by_code(p, t.a)["fields"].items()) keys.insert(k);
-    CHECK(keys == std::set<std::string>{"name", "contact", "phone", "need", "type", "tags", "province", "owner",
+    CHECK(keys == std::set<std::string>{"name", "contact", "phone", "email", "need", "type", "tags", "province", "owner",
                                         "created_at"});
     // History of an out-of-scope record is the same 404 as an unknown one.
     json root_pull = pull_all(s, s.login("root"));

@@ -83,6 +83,11 @@ constexpr const char* kSchemaV4 = R"sql(
 ALTER TABLE change_requests ADD COLUMN resolves TEXT NOT NULL DEFAULT '[]';
 )sql";
 
+// Layout v5: revisions by record and rev (StoreTxn::revision_at).
+constexpr const char* kSchemaV5 = R"sql(
+CREATE INDEX revisions_by_record_rev ON revisions(record_id, rev);
+)sql";
+
 // PostgreSQL 11 brought EXECUTE FUNCTION in triggers; 10 identity columns.
 constexpr int kMinServerVersion = 110000;
 
@@ -154,6 +159,8 @@ bool PostgresStore::initialise(const std::string& url) {
     c.exec(kSchemaV3, "migrate to layout v3");
   if (version < static_cast<int>(StoreVersion::v4_request_resolves))
     c.exec(kSchemaV4, "migrate to layout v4");
+  if (version < static_cast<int>(StoreVersion::v5_revision_by_rev))
+    c.exec(kSchemaV5, "migrate to layout v5");
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;
   p.text(std::to_string(static_cast<int>(StoreVersion::current)));

@@ -368,6 +368,26 @@ std::vector<StoredRevision> PostgresStoreTxn::revisions_of(std::string_view reco
                             p, "revisions_of"));
 }
 
+std::vector<StoredRevision> PostgresStoreTxn::revisions_before(std::string_view record_id, std::int64_t before,
+                                                               std::int64_t limit) {
+  pg::Params p;
+  p.text(record_id).int64(before).int64(limit);
+  return read_revisions(run("SELECT " KEHU_REVISION_COLUMNS
+                            " FROM revisions WHERE record_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                            p, "revisions_before"));
+}
+
+std::optional<StoredRevision> PostgresStoreTxn::revision_at(std::string_view record_id, std::int64_t rev) {
+  pg::Params p;
+  p.text(record_id).int64(rev);
+  std::vector<StoredRevision> found = read_revisions(run("SELECT " KEHU_REVISION_COLUMNS
+                                                         " FROM revisions WHERE record_id = $1 AND rev = $2"
+                                                         " ORDER BY seq LIMIT 1",
+                                                         p, "revision_at"));
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
 std::vector<StoredRevision> PostgresStoreTxn::revisions_since(std::int64_t after,
                                                               std::int64_t limit) {
   pg::Params p;
@@ -463,6 +483,14 @@ bool PostgresStoreTxn::holds_lease(std::string_view month, std::int64_t serial, 
              .rows() > 0;
 }
 
+std::int64_t PostgresStoreTxn::leased_serials(std::string_view month, std::string_view holder) {
+  pg::Params p;
+  p.text(holder).text(month);
+  return run("SELECT COALESCE(SUM(last - first + 1), 0)::bigint FROM code_leases WHERE holder = $1 AND month = $2",
+             p, "leased_serials")
+      .int64(0, 0);
+}
+
 // --- children ---
 
 std::vector<std::string> PostgresStoreTxn::record_ids(std::string_view collection) {
@@ -474,7 +502,7 @@ std::vector<std::string> PostgresStoreTxn::record_ids(std::string_view collectio
 std::vector<std::string> PostgresStoreTxn::child_ids(std::string_view parent_id) {
   pg::Params p;
   p.text(parent_id);
-  return column("SELECT id FROM records WHERE parent = $1 ORDER BY pos", p, "child_ids");
+  return column("SELECT id FROM records WHERE parent = $1 AND collection <> 'customers' ORDER BY pos", p, "child_ids");
 }
 
 // --- settings ---

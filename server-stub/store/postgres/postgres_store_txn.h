@@ -59,6 +59,9 @@ class PostgresStoreTxn final : public StoreTxn {
   std::string last_hash() override;
   void append_revision(const StoredRevision& rev) override;
   std::vector<StoredRevision> revisions_of(std::string_view record_id) override;
+  std::optional<StoredRevision> revision_at(std::string_view record_id, std::int64_t rev) override;
+  std::vector<StoredRevision> revisions_before(std::string_view record_id, std::int64_t before,
+                                               std::int64_t limit) override;
   std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) override;
   void for_each_revision(const std::function<bool(const StoredRevision&)>& fn) override;
 
@@ -71,6 +74,7 @@ class PostgresStoreTxn final : public StoreTxn {
                  std::string_view device) override;
   bool holds_lease(std::string_view month, std::int64_t serial, std::string_view holder,
                    std::string_view device) override;
+  std::int64_t leased_serials(std::string_view month, std::string_view holder) override;
 
   std::vector<std::string> record_ids(std::string_view collection) override;
   std::vector<std::string> child_ids(std::string_view parent_id) override;

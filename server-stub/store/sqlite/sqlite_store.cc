@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -80,6 +81,11 @@ constexpr const char* kSchemaV4 = R"sql(
 ALTER TABLE change_requests ADD COLUMN resolves TEXT NOT NULL DEFAULT '[]';
 )sql";
 
+// Layout v5: revisions by record and rev (StoreTxn::revision_at).
+constexpr const char* kSchemaV5 = R"sql(
+CREATE INDEX revisions_by_record_rev ON revisions(record_id, rev);
+)sql";
+
 // The file's layout version: 0 for an empty file. Throws Error(storage) for a
 // file with tables but no Kehu metadata.
 int stored_version(db::Database& db) {
@@ -140,6 +146,9 @@ bool SqliteStore::initialise(const std::string& path) {
   if (version < static_cast<int>(StoreVersion::v4_request_resolves)) {
     db.exec(kSchemaV4);
   }
+  if (version < static_cast<int>(StoreVersion::v5_revision_by_rev)) {
+    db.exec(kSchemaV5);
+  }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");
   set.bind(1, std::to_string(static_cast<int>(StoreVersion::current))).run();
@@ -177,8 +186,16 @@ db::Database& SqliteStore::connection() {
 }
 
 std::unique_ptr<StoreTxn> SqliteStore::begin(TxnMode mode) {
-  std::unique_lock<std::mutex> writer;
-  if (mode == TxnMode::write) writer = std::unique_lock<std::mutex>(write_mu_);
+  std::unique_lock<std::timed_mutex> writer;
+  if (mode == TxnMode::write) {
+    writer = std::unique_lock<std::timed_mutex>(write_mu_, std::defer_lock);
+    if (!writer.try_lock_for(std::chrono::milliseconds(config::kBusyTimeoutMs))) {
+      throw Error(Errc::storage, tr("the store is busy: another write took longer than " +
+                                        std::to_string(config::kBusyTimeoutMs / 1000) + " s; retry later",
+                                    "存储繁忙：另一个写入超过了 " + std::to_string(config::kBusyTimeoutMs / 1000) +
+                                        " 秒；请稍后再试"));
+    }
+  }
   return std::make_unique<SqliteStoreTxn>(connection(), mode, std::move(writer));
 }
 

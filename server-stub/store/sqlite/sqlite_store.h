@@ -61,8 +61,9 @@ class SqliteStore final : public Store {
   // Writers of this process queue here, in order, before BEGIN IMMEDIATE: SQLite's
   // busy handler polls with growing sleeps, and under 8 concurrent pushers one of
   // them could wait past the busy timeout (bench B7). Other processes still meet
-  // the busy timeout.
-  std::mutex write_mu_;
+  // the busy timeout. A writer waits here at most as long (config::kBusyTimeoutMs),
+  // then the request fails with Error(storage), a 503 (docs/protocol.md).
+  std::timed_mutex write_mu_;
   std::map<std::thread::id, std::unique_ptr<db::Database>> connections_;
 };
 

@@ -64,7 +64,7 @@ std::string revision_query(const char* tail) {
 
 }  // namespace
 
-SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::mutex> writer)
+SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::timed_mutex> writer)
     : db_(db), mode_(mode), writer_(std::move(writer)) {
   if (mode == TxnMode::write) {
     write_.emplace(db_);
@@ -281,6 +281,24 @@ std::vector<StoredRevision> SqliteStoreTxn::revisions_of(std::string_view record
   return out;
 }
 
+std::vector<StoredRevision> SqliteStoreTxn::revisions_before(std::string_view record_id, std::int64_t before,
+                                                             std::int64_t limit) {
+  static const std::string sql = revision_query("WHERE record_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+  Using st(db_, sql.c_str());
+  st->bind(1, record_id).bind(2, before).bind(3, limit);
+  std::vector<StoredRevision> out;
+  while (st->step()) out.push_back(read_revision(*st));
+  return out;
+}
+
+std::optional<StoredRevision> SqliteStoreTxn::revision_at(std::string_view record_id, std::int64_t rev) {
+  static const std::string sql = revision_query("WHERE record_id = ? AND rev = ? ORDER BY seq LIMIT 1");
+  Using st(db_, sql.c_str());
+  st->bind(1, record_id).bind(2, rev);
+  if (!st->step()) return std::nullopt;
+  return read_revision(*st);
+}
+
 std::vector<StoredRevision> SqliteStoreTxn::revisions_since(std::int64_t after, std::int64_t limit) {
   static const std::string sql = revision_query("WHERE seq > ? ORDER BY seq LIMIT ?");
   Using st(db_, sql.c_str());
@@ -371,6 +389,13 @@ bool SqliteStoreTxn::holds_lease(std::string_view month, std::int64_t serial, st
   return st->step();
 }
 
+std::int64_t SqliteStoreTxn::leased_serials(std::string_view month, std::string_view holder) {
+  Using st(db_, "SELECT COALESCE(SUM(last - first + 1), 0) FROM code_leases WHERE holder = ? AND month = ?");
+  st->bind(1, holder).bind(2, month);
+  st->step();
+  return st->int64(0);
+}
+
 // --- children ---
 
 std::vector<std::string> SqliteStoreTxn::record_ids(std::string_view collection) {
@@ -382,7 +407,7 @@ std::vector<std::string> SqliteStoreTxn::record_ids(std::string_view collection)
 }
 
 std::vector<std::string> SqliteStoreTxn::child_ids(std::string_view parent_id) {
-  Using st(db_, "SELECT id FROM records WHERE parent = ? ORDER BY rowid");
+  Using st(db_, "SELECT id FROM records WHERE parent = ? AND collection <> 'customers' ORDER BY rowid");
   st->bind(1, parent_id);
   std::vector<std::string> out;
   while (st->step()) out.push_back(st->text(0));

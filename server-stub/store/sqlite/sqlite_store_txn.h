@@ -16,7 +16,7 @@ class SqliteStoreTxn final : public StoreTxn {
   // Begins: BEGIN IMMEDIATE for write (waits for other writers up to the busy
   // timeout), a deferred BEGIN for read (a snapshot from the first read on).
   // `writer` is held until the transaction ends (SqliteStore's writer queue).
-  SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::mutex> writer = {});
+  SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::timed_mutex> writer = {});
   ~SqliteStoreTxn() override;
 
   void commit() override;
@@ -46,6 +46,9 @@ class SqliteStoreTxn final : public StoreTxn {
   std::string last_hash() override;
   void append_revision(const StoredRevision& rev) override;
   std::vector<StoredRevision> revisions_of(std::string_view record_id) override;
+  std::optional<StoredRevision> revision_at(std::string_view record_id, std::int64_t rev) override;
+  std::vector<StoredRevision> revisions_before(std::string_view record_id, std::int64_t before,
+                                               std::int64_t limit) override;
   std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) override;
   void for_each_revision(const std::function<bool(const StoredRevision&)>& fn) override;
 
@@ -58,6 +61,7 @@ class SqliteStoreTxn final : public StoreTxn {
                  std::string_view device) override;
   bool holds_lease(std::string_view month, std::int64_t serial, std::string_view holder,
                    std::string_view device) override;
+  std::int64_t leased_serials(std::string_view month, std::string_view holder) override;
 
   std::vector<std::string> record_ids(std::string_view collection) override;
   std::vector<std::string> child_ids(std::string_view parent_id) override;
@@ -81,7 +85,7 @@ class SqliteStoreTxn final : public StoreTxn {
   TxnMode mode_;
   // Declared before write_, so a transaction that rolls back on destruction does
   // so before the next writer may begin.
-  std::unique_lock<std::mutex> writer_;
+  std::unique_lock<std::timed_mutex> writer_;
   std::optional<db::Transaction> write_;  // set for TxnMode::write
   bool open_ = true;
 };

@@ -281,12 +281,16 @@ class Session {
   void check_approvals(SyncReport& report) {
     auto waiting = rep_.changes_in_state("awaiting");
     if (waiting.empty()) return;
-    json ids = json::array();
-    for (const auto& w : waiting) ids.push_back(w.request);
-    HttpResponse r = call("/v1/approvals", {{"ids", ids}});
-    raise_for_status(r, tr("approval status", "查询审批状态"));
+    // The server answers at most 500 ids a request (docs/protocol.md).
+    constexpr std::size_t kPage = 500;
     std::map<std::int64_t, json> by_id;
-    for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
+    for (std::size_t first = 0; first < waiting.size(); first += kPage) {
+      json ids = json::array();
+      for (std::size_t i = first; i < std::min(first + kPage, waiting.size()); ++i) ids.push_back(waiting[i].request);
+      HttpResponse r = call("/v1/approvals", {{"ids", ids}});
+      raise_for_status(r, tr("approval status", "查询审批状态"));
+      for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
+    }
     for (const LoggedChange& w : waiting) {
       auto it = by_id.find(w.request);
       if (it == by_id.end()) continue;
