@@ -30,21 +30,32 @@ bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-// Latin text lowercased with blanks, '-' and '.' dropped ("Inner Mongolia" ->
-// "innermongolia"); anything else trimmed and full-width folded.
+// The name full-width folded, without blanks anywhere ("江苏 省" is 江苏省), and
+// Latin letters lowercased without '-' and '.' ("Inner Mongolia" -> "innermongolia").
 std::string plain(std::string_view name) {
-  std::string t = fold_fullwidth(trim_view(name));
-  if (std::any_of(t.begin(), t.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) return t;
+  const std::string t = fold_fullwidth(name);
   std::string out;
-  for (char c : t) {
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
     if (c == ' ' || c == '-' || c == '.' || c == '\t') continue;
+    if (c == '\xE3' && t.compare(i, 3, "\xE3\x80\x80") == 0) {  // U+3000, the ideographic space
+      i += 2;
+      continue;
+    }
     out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   return out;
 }
 
+// A province's own suffixes, longest first.
+constexpr std::array<std::string_view, 13> kProvinceTails = {
+    "特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市",
+    "province", "municipality", "autonomousregion", "sar", "shi", "city"};
+constexpr std::array<std::string_view, 4> kCityTails = {"市", "地区", "city", "shi"};
+
 // `s` without the first of `tails` it ends with (never all of it).
-std::string strip_tail(std::string s, std::initializer_list<std::string_view> tails) {
+template <typename Tails>
+std::string strip_tail(std::string s, const Tails& tails) {
   for (std::string_view tail : tails) {
     if (ends_with(s, tail)) return s.substr(0, s.size() - tail.size());
   }
@@ -54,17 +65,34 @@ std::string strip_tail(std::string s, std::initializer_list<std::string_view> ta
 }  // namespace
 
 std::string canonical_province(std::string_view name) {
-  std::string t = strip_tail(plain(name), {"特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市",
-                                           "province", "municipality", "autonomousregion", "sar", "shi", "city"});
+  return split_province(name).first;
+}
+
+std::pair<std::string, std::string> split_province(std::string_view name) {
+  const std::string whole = plain(name);
+  const std::string t = strip_tail(whole, kProvinceTails);
   for (const auto& p : kProvinces) {
-    if (t == p[0] || t == p[1] || (*p[2] != '\0' && t == p[2])) return p[0];
+    if (t == p[0] || t == p[1] || (*p[2] != '\0' && t == p[2])) return {p[0], ""};
   }
-  if (t == "macao") return "澳门";
-  return t;
+  if (t == "macao") return {"澳门", ""};
+  // A province with its city in one cell, as sheets often have it: 江苏省南京市.
+  for (const auto& p : kProvinces) {
+    const std::string_view zh = p[0];
+    if (whole.compare(0, zh.size(), zh) != 0) continue;
+    std::string rest = whole.substr(zh.size());
+    for (std::string_view tail : kProvinceTails) {
+      if (rest.compare(0, tail.size(), tail) == 0) {
+        rest.erase(0, tail.size());
+        break;
+      }
+    }
+    if (!rest.empty()) return {p[0], canonical_city(rest)};
+  }
+  return {t, ""};
 }
 
 std::string canonical_city(std::string_view name) {
-  return strip_tail(plain(name), {"市", "地区", "city", "shi"});
+  return strip_tail(plain(name), kCityTails);
 }
 
 std::string canonical_region(std::string_view region) {
@@ -108,14 +136,23 @@ void mask_json(json& v) {
 
 std::string mask_value(const std::string& value) {
   if (value.empty()) return value;
-  bool digits = value.size() >= 7;
-  for (char c : value) digits = digits && c >= '0' && c <= '9';
-  if (digits) return value.substr(0, 3) + "****" + value.substr(value.size() - 4);
-  // Keep the first and last byte only if they are ASCII, so UTF-8 is never cut.
+  const std::size_t n = value.size();
+  const bool digits = std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+  // A mobile number shows as people are used to (138****5678).
+  if (digits && n >= 11) return value.substr(0, 3) + "****" + value.substr(n - 4);
+  if (digits) {
+    // A QQ number or a short one: at least four digits and at least half hidden.
+    const std::size_t hidden = std::max<std::size_t>(4, (n + 1) / 2);
+    const std::size_t shown = n > hidden ? n - hidden : 0, head = shown / 2;
+    return value.substr(0, head) + "****" + value.substr(n - (shown - head));
+  }
+  // Text: the first and last characters only when they are ASCII (UTF-8 is never
+  // cut) and at least four more lie between them.
   std::string out;
-  if (static_cast<unsigned char>(value.front()) < 0x80) out += value.front();
+  const bool ends = n >= 6;
+  if (ends && static_cast<unsigned char>(value.front()) < 0x80) out += value.front();
   out += "****";
-  if (value.size() > 1 && static_cast<unsigned char>(value.back()) < 0x80) out += value.back();
+  if (ends && static_cast<unsigned char>(value.back()) < 0x80) out += value.back();
   return out;
 }
 
@@ -137,10 +174,11 @@ bool AccessPolicy::region_covers(const std::string& region, const std::string& p
                                  const std::string& city) {
   if (region.empty() || province.empty()) return false;
   const auto slash = region.find('/');
-  const std::string p = canonical_province(province);
+  auto [p, city_in_province] = split_province(province);
   if (slash == std::string::npos) return canonical_province(region) == p;
-  return canonical_province(region.substr(0, slash)) == p && !trim_view(city).empty() &&
-         canonical_city(region.substr(slash + 1)) == canonical_city(city);
+  const std::string c = city_in_province.empty() ? canonical_city(city) : city_in_province;
+  return canonical_province(region.substr(0, slash)) == p && !c.empty() &&
+         canonical_city(region.substr(slash + 1)) == c;
 }
 
 Access AccessPolicy::customer_access(const Session& s, const json& customer) {

@@ -29,6 +29,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kehu/record.h"
@@ -100,6 +102,9 @@ class AccessPolicy {
 // 广西壮族自治区 is 广西; 南京市 and 南京 are 南京; pinyin is lowercased without
 // spaces. canonical_region takes "省" or "省/市" (user regions, region_covers).
 std::string canonical_province(std::string_view name);
+// The province of `name` and the city it also names, if any ("江苏省南京市" ->
+// {"江苏", "南京"}, "江苏" -> {"江苏", ""}).
+std::pair<std::string, std::string> split_province(std::string_view name);
 std::string canonical_city(std::string_view name);
 std::string canonical_region(std::string_view region);
 

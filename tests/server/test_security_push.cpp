@@ -624,8 +624,10 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     CHECK_THAT(list.output, Catch::Matchers::Contains("li\tsales\t江苏,浙江/杭州"));
     const std::string li2 = s.login("li", "dev-li-2");
     std::vector<std::string> ids;
-    for (const auto& [name, province, city] : {std::tuple{"省份全称", "江苏省", ""}, std::tuple{"拼音", "JiangSu", ""},
-                                               std::tuple{"杭州客户", "浙江", "杭州"}, std::tuple{"宁波客户", "浙江", "宁波"}}) {
+    for (const auto& [name, province, city] :
+         {std::tuple{"省份全称", "江苏省", ""}, std::tuple{"拼音", "JiangSu", ""}, std::tuple{"杭州客户", "浙江", "杭州"},
+          std::tuple{"宁波客户", "浙江", "宁波"}, std::tuple{"空格省份", "江苏 省", ""},
+          std::tuple{"省市一格", "浙江省杭州市", ""}, std::tuple{"省市一格宁波", "浙江省宁波市", ""}}) {
       json f = new_customer_fields(name);
       f["province"] = {{"old", nullptr}, {"new", province}};
       if (*city) f["city"] = {{"old", nullptr}, {"new", city}};
@@ -641,6 +643,20 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     CHECK(text.find("拼音") != std::string::npos);
     CHECK(text.find("杭州客户") != std::string::npos);
     CHECK(text.find("宁波客户") == std::string::npos);
+    CHECK(text.find("空格省份") != std::string::npos);
+    CHECK(text.find("省市一格\"") != std::string::npos);
+    CHECK(text.find("省市一格宁波") == std::string::npos);
+  }
+  SECTION("a pool customer's short numbers and ids keep at least four characters hidden") {
+    const std::string id = uuid();
+    json f = new_customer_fields("短号客户");
+    f["wechat"] = {{"old", nullptr}, {"new", "1234567"}};
+    REQUIRE(push_one(s, root, make_change(uuid(), id, "create", 0, hlc_now(), "x", 12, f))["status"] == "applied");
+    CHECK(pulled_record(s, wang, id)["fields"]["wechat"] == "1****67");
+    const std::string other = uuid();
+    f["wechat"] = {{"old", nullptr}, {"new", "ab12"}};
+    REQUIRE(push_one(s, root, make_change(uuid(), other, "create", 0, hlc_now(), "x", 13, f))["status"] == "applied");
+    CHECK(pulled_record(s, wang, other)["fields"]["wechat"] == "****");
   }
   SECTION("a record's history comes in pages, and a settled conflict is found in a long one") {
     const std::string id = uuid();
