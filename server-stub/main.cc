@@ -228,11 +228,14 @@ int cmd_user(const CommandLine& cl) {
   } else if (verb == "disable" || verb == "enable") {
     cl.expect({"data", "store"}, 3);
     std::unique_ptr<Store> store = open_store(cl);
-    UserAdmin(*store).set_disabled(name, verb == "disable");
+    const bool ended = UserAdmin(*store).set_disabled(name, verb == "disable");
     if (message_lang() == Lang::zh) {
-      std::printf("%s 已%s\n", name.c_str(), verb == "disable" ? "停用" : "启用");
+      std::printf("%s 已%s%s\n", name.c_str(), verb == "disable" ? "停用" : "启用",
+                  ended ? "；停用前的登录已全部失效，每台设备需重新 `kehu login`" : "");
     } else {
-      std::printf("%s %sd\n", name.c_str(), verb.c_str());
+      std::printf("%s %sd%s\n", name.c_str(), verb.c_str(),
+                  ended ? "; its sessions from before it was disabled are ended: each device runs `kehu login` again"
+                        : "");
     }
   } else {
     throw Error(Errc::usage, tr("unknown user subcommand \"" + verb + "\"", "未知的 user 子命令“" + verb + "”"));

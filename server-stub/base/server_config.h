@@ -54,6 +54,16 @@ inline constexpr std::size_t kLoginThrottleMaxEntries = 10000;
 // deflate or br body (body_decoder.h): a 199 KB gzip body inflates to 200 MiB.
 inline constexpr std::size_t kMaxBodyBytes = 32u * 1024 * 1024;
 
+// The most JSON values one request body may hold (counted before parsing: each
+// opening bracket, comma and colon). A push of 1000 changes of 30 fields each is
+// about 100,000; 300,000 parse into some 30 MB. Each value is charged
+// kJsonValueBytes to the body budget (below) while its request is handled.
+inline constexpr std::size_t kMaxJsonValues = 300000;
+inline constexpr std::size_t kJsonValueBytes = 100;
+// After a request that held more than this, the freed memory goes back to the
+// system (malloc_trim) instead of staying with the process.
+inline constexpr std::size_t kTrimAfterBytes = 16u * 1024 * 1024;
+
 // Request bodies the whole process holds at once, as sent plus as inflated
 // (body_decoder.h BodyBudget): eight of the largest at a time; more are
 // answered 503 busy. Everyday pushes are kilobytes.
@@ -74,6 +84,9 @@ inline constexpr std::size_t kMaxJsonDepth = 64;
 // cap bounds the memory one request can make the server allocate.
 inline constexpr std::int64_t kDefaultPullLimit = 500;
 inline constexpr std::int64_t kMaxPullLimit = 5000;
+// A pull page also ends once its records and revisions pass this many bytes
+// (with "more": true): 5000 revisions of long texts were 192 MB in one answer.
+inline constexpr std::size_t kMaxPullBytes = 8u * 1024 * 1024;
 
 // Audit page size (POST /v1/audit): a page is read by a person or fetched by
 // `kehu audit --limit N`; the cap bounds what one query holds in memory.

@@ -31,6 +31,7 @@ class BodyBudget {
     Hold& operator=(const Hold&) = delete;
     // Takes `n` more bytes, or throws HttpError 503 busy.
     void grow(std::size_t n);
+    std::size_t held() const { return held_; }
 
    private:
     BodyBudget& budget_;

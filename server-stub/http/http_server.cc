@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <malloc.h>
 #include <optional>
 #include <string_view>
 
@@ -78,9 +79,17 @@ void log_request(const httplib::Request& req, const httplib::Response& res) {
   set_message_lang(Lang::en);
 }
 
-// Whether `text` nests arrays/objects deeper than `limit` (brackets inside
-// strings do not count). Checked before parsing: see config::kMaxJsonDepth.
-bool nests_deeper_than(std::string_view text, std::size_t limit) {
+// What a JSON text would build, read before parsing it: whether it nests
+// arrays/objects deeper than `limit`, and about how many values it holds
+// (openings and separators outside strings). See config::kMaxJsonDepth and
+// config::kMaxJsonValues.
+struct JsonShape {
+  bool too_deep = false;
+  std::size_t values = 0;
+};
+
+JsonShape shape_of(std::string_view text, std::size_t limit) {
+  JsonShape shape;
   std::size_t depth = 0;
   bool in_string = false, escaped = false;
   for (char c : text) {
@@ -95,21 +104,38 @@ bool nests_deeper_than(std::string_view text, std::size_t limit) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
+      ++shape.values;
+      if (++depth > limit) {
+        shape.too_deep = true;
+        return shape;
+      }
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
+    } else if (c == ',' || c == ':') {
+      ++shape.values;
     }
   }
-  return false;
+  return shape;
 }
+
+// The hold of the request this thread serves (guarded()), for parse_body.
+thread_local BodyBudget::Hold* t_hold = nullptr;
 
 // The body as a JSON object, or Error(protocol).
 json parse_body(const httplib::Request& req) {
   if (req.body.empty()) throw Error(Errc::protocol, tr("empty body: expected a JSON object", "请求体为空：应为 JSON 对象"));
-  if (nests_deeper_than(req.body, config::kMaxJsonDepth)) {
+  const JsonShape shape = shape_of(req.body, config::kMaxJsonDepth);
+  if (shape.too_deep) {
     throw Error(Errc::protocol, tr("body nests JSON deeper than " + std::to_string(config::kMaxJsonDepth) + " levels",
                                     "请求体的 JSON 嵌套超过 " + std::to_string(config::kMaxJsonDepth) + " 层"));
   }
+  // Parsed, each value costs about a hundred bytes ({} is 2 bytes of text): a
+  // 32 MiB body of empty objects became 1.1 GB before anything was checked.
+  if (shape.values > config::kMaxJsonValues) {
+    throw too_large(tr("body holds more than " + std::to_string(config::kMaxJsonValues) + " JSON values",
+                       "请求体中的 JSON 值超过 " + std::to_string(config::kMaxJsonValues) + " 个"));
+  }
+  if (t_hold) t_hold->grow(shape.values * config::kJsonValueBytes);
   json j;
   try {
     j = json::parse(req.body);
@@ -156,12 +182,16 @@ json login_answer(const LoginResult& r, std::int64_t server_hlc) {
 template <typename F>
 void guarded(const httplib::Request& req, httplib::Response& res, F&& fn) {
   BodyBudget::Hold hold(body_budget());  // until the answer is made
+  t_hold = &hold;
   try {
     decode_request_body(req, hold);
     fn();
   } catch (...) {
     respond_with_exception(std::current_exception(), res);
   }
+  t_hold = nullptr;
+  // glibc keeps what a large request freed for the next one: give it back.
+  if (hold.held() > config::kTrimAfterBytes) malloc_trim(0);
 }
 
 // A JSON body for errors httplib produces itself (no route, body too large,

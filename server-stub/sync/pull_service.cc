@@ -49,6 +49,9 @@ Cursor parse_cursor(const json& body) {
   return c;
 }
 
+// Revisions read from the store at a time while a pull page is built.
+constexpr std::int64_t kPullChunk = 200;
+
 std::int64_t parse_limit(const json& body) {
   auto it = body.find("limit");
   if (it == body.end() || it->is_null()) return config::kDefaultPullLimit;
@@ -201,11 +204,6 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   if (reset) cursor.seq = 0;
 
   auto txn = store_.begin(TxnMode::read);
-  // One more than asked for tells whether another page follows.
-  std::vector<StoredRevision> page = txn->revisions_since(cursor.seq, limit + 1);
-  const bool more = static_cast<std::int64_t>(page.size()) > limit;
-  if (more) page.pop_back();
-
   ScopeView scope(*txn, session);
   const json custom_fields = custom_field_list(*txn);
   const auto schema = store_schema(*txn);
@@ -223,7 +221,27 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   auto send_record = [&](const RecordView& v, Access access) {
     if (sent.insert(v.id).second) append(records, record_text(v, session.role, access, *schema));
   };
-  for (const auto& r : page) {
+  // The page is read from the store in chunks and ends at `limit` revisions or
+  // once the answer passes config::kMaxPullBytes, whichever comes first: a page
+  // of 5000 revisions near the text limit was 192 MB in memory at once.
+  std::int64_t next = cursor.seq, taken = 0;
+  bool more = false;
+  std::vector<StoredRevision> chunk;
+  auto full = [&] { return taken >= limit || records.size() + revisions.size() >= config::kMaxPullBytes; };
+  for (;;) {
+    if (full()) {
+      more = !txn->revisions_since(next, 1).empty();
+      break;
+    }
+    if (chunk.empty()) {
+      chunk = txn->revisions_since(next, std::min<std::int64_t>(limit - taken, kPullChunk));
+      if (chunk.empty()) break;
+      std::reverse(chunk.begin(), chunk.end());  // taken from the back, oldest first
+    }
+    const StoredRevision r = std::move(chunk.back());
+    chunk.pop_back();
+    next = r.seq;
+    ++taken;
     const auto& view = scope.record(r.record_id);
     if (!view) continue;  // cannot happen: a revision always saves its record
     const std::string customer = scope.customer_of(*view);
@@ -254,7 +272,6 @@ std::string PullService::pull(const Session& session, const json& body, std::int
       }
     }
   }
-  const std::int64_t next = page.empty() ? cursor.seq : page.back().seq;
   std::string next_cursor = std::to_string(next);
   if (session.scope_version != 0) next_cursor += "." + std::to_string(session.scope_version);
   std::string out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions +

@@ -87,10 +87,20 @@ std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std
   return clean;
 }
 
-void UserAdmin::set_disabled(std::string_view name, bool disabled) {
-  // Tokens are kept: a disabled user's requests get 403 (docs/protocol.md), and
-  // enabling the user again restores the devices' sessions.
-  modify(store_, name, false, [&](User& u) { u.disabled = disabled; });
+bool UserAdmin::set_disabled(std::string_view name, bool disabled) {
+  // While disabled, the tokens are kept so that each device is told why (403
+  // "disabled", docs/protocol.md). Enabling ends them all: a user is disabled when
+  // a device is lost, and the lost device must not come back with the user. Each
+  // device logs in again.
+  auto txn = store_.begin(TxnMode::write);
+  auto user = txn->find_user(name);
+  if (!user) throw Error(Errc::not_found, tr("no user \"" + std::string(name) + "\"", "没有用户“" + std::string(name) + "”"));
+  const bool enabling = user->disabled && !disabled;
+  user->disabled = disabled;
+  txn->update_user(*user);
+  if (enabling) txn->delete_user_tokens(name);
+  txn->commit();
+  return enabling;
 }
 
 std::vector<User> UserAdmin::list() {

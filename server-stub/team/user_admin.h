@@ -33,7 +33,9 @@ class UserAdmin {
   // Regions are "省" or "省/市"; empty entries are dropped. Throws
   // Error(validation) naming a malformed one. Returns the regions stored.
   std::vector<std::string> set_regions(std::string_view name, const std::vector<std::string>& regions);
-  void set_disabled(std::string_view name, bool disabled);
+  // Disables or enables a user. Enabling a disabled user ends all its earlier
+  // sessions (tokens): returns whether it did.
+  bool set_disabled(std::string_view name, bool disabled);
   std::vector<User> list();
 
  private:

@@ -131,7 +131,7 @@ TEST_CASE("account: logout with the server unreachable forgets the token and say
   CHECK_FALSE(r.meta("server").empty());  // kept, for the next login
 }
 
-TEST_CASE("account: a disabled user's token is refused at once", "[account]") {
+TEST_CASE("account: a disabled user's token is refused at once and ended when the user is enabled again", "[account][security]") {
   ServerFixture s;
   ReplicaCli r;
   log_in(r, s, "li");
@@ -144,6 +144,19 @@ TEST_CASE("account: a disabled user's token is refused at once", "[account]") {
   INFO(sync.describe());
   CHECK(sync.exit_code == 1);
   CHECK_THAT(sync.err, Contains("user \"li\" is disabled"));
+  // The user was disabled because the device was lost: enabling brings the
+  // user back, not the lost device's session.
+  auto on = run_server_command({"user", "enable", "li", "--data", s.data_dir()});
+  INFO(on.output);
+  REQUIRE(on.exit_code == 0);
+  CHECK_THAT(on.output, Contains("sessions from before it was disabled are ended"));
+  require_error(pull(s, token), 401, "unauthorized");
+  log_in(r, s, "li");
+  CHECK(pull(s, r.meta("token")).status == 200);
+  // Enabling a user who was not disabled ends nothing.
+  auto again = run_server_command({"user", "enable", "li", "--data", s.data_dir()});
+  CHECK_THAT(again.output, !Contains("ended"));
+  CHECK(pull(s, r.meta("token")).status == 200);
 }
 
 TEST_CASE("account: a disabled user's login answers as a wrong password, right password or not",

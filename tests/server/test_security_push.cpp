@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <ctime>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -657,6 +658,49 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     f["wechat"] = {{"old", nullptr}, {"new", "ab12"}};
     REQUIRE(push_one(s, root, make_change(uuid(), other, "create", 0, hlc_now(), "x", 13, f))["status"] == "applied");
     CHECK(pulled_record(s, wang, other)["fields"]["wechat"] == "****");
+  }
+  SECTION("a body of many small JSON values is refused before it is parsed") {
+    // 32 MiB of {} parsed into 1.1 GB; this one is 1.2 MB of 400,001 objects.
+    std::string body = "{\"changes\":[";
+    for (int i = 0; i < 400000; ++i) body += "{},";
+    body += "{}]}";
+    Reply r = s.post_raw("/v1/push", body, wang);
+    CHECK(r.status == 413);
+    CHECK_THAT(r.body.dump(), Catch::Matchers::Contains("JSON values"));
+    // An everyday push still goes through.
+    CHECK(push_one(s, wang, make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 14,
+                                        new_customer_fields("普通客户")))["status"] == "applied");
+  }
+  SECTION("a pull page ends at 8 MiB, however many revisions were asked for") {
+    const std::string big(1900, 'x');
+    std::set<std::string> made;
+    for (int batch = 0; batch < 2; ++batch) {
+      json changes = json::array();
+      for (int i = 0; i < 500; ++i) {
+        json f = new_customer_fields("大客户" + std::to_string(batch * 500 + i));
+        for (const char* key : {"notes", "address", "need", "contact"}) f[key] = {{"old", nullptr}, {"new", big}};
+        f["phone"] = {{"old", nullptr}, {"new", "1380000" + std::to_string(1000 + batch * 500 + i)}};
+        const std::string id = uuid();
+        made.insert(id);
+        changes.push_back(make_change(uuid(), id, "create", 0, hlc_now(), "x", 100 + batch * 500 + i, f));
+      }
+      Reply pushed = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, root);
+      REQUIRE(pushed.status == 200);
+    }
+    std::string cursor = "0";
+    std::set<std::string> pulled;
+    int pages = 0;
+    while (pages < 20) {
+      ++pages;
+      Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, wang);
+      REQUIRE(r.status == 200);
+      CHECK(r.body.dump().size() < 9u * 1024 * 1024);
+      for (const auto& rec : r.body["records"]) pulled.insert(rec["id"].get<std::string>());
+      cursor = r.body["next_cursor"];
+      if (!r.body["more"].get<bool>()) break;
+    }
+    CHECK(pages >= 2);  // 1000 customers of 15 KB each: not one page
+    for (const auto& id : made) CHECK(pulled.count(id) == 1);
   }
   SECTION("a record's history comes in pages, and a settled conflict is found in a long one") {
     const std::string id = uuid();

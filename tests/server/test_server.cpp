@@ -125,7 +125,9 @@ TEST_CASE("server: login", "[server]") {
                   "unauthorized");
     require_error(s.post("/v1/pull", json::object(), token), 403, "forbidden");
     REQUIRE(run_server_command({"user", "enable", "li", "--data", s.data_dir()}).exit_code == 0);
-    CHECK(s.post("/v1/pull", json::object(), token).status == 200);
+    // Enabled again: the user logs in again; the old session stays ended.
+    require_error(s.post("/v1/pull", json::object(), token), 401, "unauthorized");
+    CHECK(s.post("/v1/pull", json::object(), s.login("li")).status == 200);
   }
 }
 
