@@ -4,8 +4,10 @@
 #include <cctype>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "kehu/error.h"
+#include "kehu/text.h"
 
 namespace kehu {
 
@@ -93,10 +95,28 @@ std::string without_tail(std::string s) {
   return s;
 }
 
-// One character repeated, or one run of consecutive digits up or down.
+// The code points of `s`, each as its UTF-8 bytes.
+std::vector<std::string_view> code_points(std::string_view s) {
+  std::vector<std::string_view> out;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = 1;
+    while (i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) ++n;
+    out.push_back(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+// One or two characters repeated (counted in code points: 啊啊啊啊, abab, an
+// accented e of two), or one run of consecutive digits up or down.
 bool trivial_pattern(std::string_view s) {
   if (s.empty()) return true;
-  if (std::all_of(s.begin(), s.end(), [&](char c) { return c == s.front(); })) return true;
+  const std::vector<std::string_view> cps = code_points(s);
+  for (std::size_t unit : {1, 2}) {
+    bool repeats = cps.size() > unit;
+    for (std::size_t i = unit; repeats && i < cps.size(); ++i) repeats = cps[i] == cps[i % unit];
+    if (repeats) return true;
+  }
   bool up = true, down = true;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9') return false;
@@ -115,7 +135,12 @@ std::size_t utf8_chars(std::string_view s) {
 }
 
 bool is_common_secret(std::string_view secret) {
-  const std::string s = lower_ascii(secret);
+  // Full-width forms are what an input method types for the same keys
+  // (ｐａｓｓｗｏｒｄ is password); blanks of any width count as none.
+  std::string s;
+  for (char c : lower_ascii(fold_fullwidth(trim_view(secret)))) {
+    if (c != ' ') s += c;
+  }
   if (on_list(s) || trivial_pattern(s)) return true;
   const std::string core = without_tail(s);
   return core.empty() || on_list(core) || trivial_pattern(core);
@@ -131,6 +156,13 @@ void check_new_secret(std::string_view secret, std::string_view field, std::stri
                 zh ? name + "太短：至少 " + min + " 个字符（汉字、字母、数字都算一个），现在只有 " + has + " 个"
                    : name + " is too short: at least " + min +
                          " characters are needed (a Chinese character counts as one), it has " + has);
+  }
+  if (const char32_t cp = invisible_format(secret); cp != 0 || std::any_of(secret.begin(), secret.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+      })) {
+    throw Error(Errc::validation, zh ? name + "不能含有控制字符或不可见字符（如零宽空格、双向控制符）"
+                                     : name + " must not contain control characters or invisible ones (zero-width "
+                                              "spaces, bidi controls)");
   }
   if (is_common_secret(secret)) {
     throw Error(Errc::validation,

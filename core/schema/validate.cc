@@ -132,27 +132,6 @@ bool has_control(std::string_view s, std::string_view allowed) {
   return false;
 }
 
-// The first invisible formatting character in `s` that can make text show other
-// than it reads, as its code point, or 0: the bidi embeddings, overrides and
-// isolates (U+202A..U+202E, U+2066..U+2069: "Trojan Source"), the zero-width
-// space, the word joiner and the BOM (U+200B, U+2060, U+FEFF: "张\u200b三" is not
-// "张三" to a duplicate check), and the line and paragraph separators (U+2028,
-// U+2029). ZWNJ and ZWJ stay: emoji sequences need them.
-char32_t invisible_format(std::string_view s) {
-  for (std::size_t i = 0; i + 2 < s.size(); ++i) {
-    const auto b0 = static_cast<unsigned char>(s[i]), b1 = static_cast<unsigned char>(s[i + 1]),
-               b2 = static_cast<unsigned char>(s[i + 2]);
-    if (b0 == 0xEF && b1 == 0xBB && b2 == 0xBF) return 0xFEFF;
-    if (b0 != 0xE2) continue;
-    const char32_t cp = 0x2000 + ((b1 & 0x3F) << 6) + (b2 & 0x3F);
-    if ((b1 == 0x80 || b1 == 0x81) && (cp == 0x200B || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-                                       cp == 0x2060 || (cp >= 0x2066 && cp <= 0x2069))) {
-      return cp;
-    }
-  }
-  return 0;
-}
-
 std::string code_point_name(char32_t cp) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));

@@ -519,7 +519,27 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
     std::set<std::string> fu_keys;
     for (const auto& c : cols)
       if (c.followup && !c.customer) fu_keys.insert(c.followup->key);
-    if (fu_keys.count("date") && !(fu_keys.count("person") && fu_keys.count("content"))) {
+    // Other required follow-up fields (a team's custom ones) that no column gives:
+    // no follow-up can be made, so the dates are left out with a note, and the
+    // customers still import.
+    std::string lacking;
+    for (const FieldDef& f : schema.collection(kFollowups).fields) {
+      if (!f.required || f.derived || fu_keys.count(f.key) || f.key == "person" || f.key == "content") continue;
+      if (f.key == schema.collection(kFollowups).parent_field) continue;
+      lacking += (lacking.empty() ? "" : ", ") + f.zh + " (" + f.key + ")";
+    }
+    if (fu_keys.count("date") && !(fu_keys.count("person") && fu_keys.count("content")) && !lacking.empty()) {
+      for (auto& c : cols) {
+        if (c.followup && !c.customer) {
+          c.followup = nullptr;
+          c.ignored = true;
+        }
+      }
+      report.notes.push_back(tr("跟进日期 not imported: a follow-up also needs " + lacking +
+                                    ", which no column gives; add such a column (or --map one) to import the dates",
+                                "跟进日期未导入：跟进记录还必须填写 " + lacking +
+                                    "，表格里没有对应的列；加上这一列（或用 --map 指定）即可导入这些日期"));
+    } else if (fu_keys.count("date") && !(fu_keys.count("person") && fu_keys.count("content"))) {
       if (!fu_keys.count("person")) fill["person"] = kFollowupPersonUnknown;
       if (!fu_keys.count("content")) fill["content"] = kFollowupDateOnly;
       const char* missing = fu_keys.count("person")    ? "跟进内容"

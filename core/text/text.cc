@@ -548,6 +548,21 @@ std::size_t blank_suffix(std::string_view s) {
 
 }  // namespace
 
+char32_t invisible_format(std::string_view s) {
+  for (std::size_t i = 0; i + 2 < s.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(s[i]), b1 = static_cast<unsigned char>(s[i + 1]),
+               b2 = static_cast<unsigned char>(s[i + 2]);
+    if (b0 == 0xEF && b1 == 0xBB && b2 == 0xBF) return 0xFEFF;
+    if (b0 != 0xE2) continue;
+    const char32_t cp = 0x2000 + ((b1 & 0x3F) << 6) + (b2 & 0x3F);
+    if ((b1 == 0x80 || b1 == 0x81) && (cp == 0x200B || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+                                       cp == 0x2060 || (cp >= 0x2066 && cp <= 0x2069))) {
+      return cp;
+    }
+  }
+  return 0;
+}
+
 std::string_view trim_view(std::string_view s) {
   while (std::size_t n = blank_prefix(s)) s.remove_prefix(n);
   while (std::size_t n = blank_suffix(s)) s.remove_suffix(n);

@@ -124,6 +124,10 @@ inline constexpr std::size_t kMaxIdBytes = 128;
 // resolve` settles one field's open conflicts, a handful at most.
 inline constexpr std::size_t kMaxResolvesPerChange = 100;
 
+// The most change requests one salesperson may have waiting for a manager; a
+// protected-field edit past it is refused (validation) until some are decided.
+inline constexpr std::int64_t kMaxPendingRequestsPerUser = 200;
+
 // The most change requests one POST /v1/approvals asks about by id ("ids");
 // a device with more asks in pages of this size (sync_session.cc).
 inline constexpr std::size_t kMaxRequestIdsPerQuery = 500;

@@ -218,6 +218,8 @@ class StoreTxn {
   virtual std::optional<ChangeRequest> find_request(std::int64_t id) = 0;
   // Requests in `status` ("" = any), oldest first.
   virtual std::vector<ChangeRequest> list_requests(std::string_view status) = 0;
+  // How many of `requester`'s requests are pending.
+  virtual std::int64_t count_pending_requests(std::string_view requester) = 0;
   // Replaces status, decided_by, decided_at, reason and seq. Throws Error(not_found).
   virtual void update_request(const ChangeRequest& request) = 0;
 };

@@ -13,6 +13,7 @@
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/sync/merge.h"
+#include "kehu/text.h"
 #include "schema_service.h"
 #include "server_config.h"
 #include "settings.h"
@@ -50,13 +51,18 @@ bool is_plain_id(std::string_view id) {
          });
 }
 
-// At most 64 bytes of `s`, control characters as '?', for a message.
+// At most 64 bytes of `s`, cut between characters, control characters and
+// invalid UTF-8 as '?', for a message (an answer must stay valid JSON).
 std::string printable_prefix(std::string_view s) {
-  std::string out(s.substr(0, 64));
+  std::size_t end = std::min<std::size_t>(s.size(), 64);
+  while (end < s.size() && end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  std::string out(s.substr(0, end));
+  const bool utf8 = is_valid_utf8(out);
   for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f || (!utf8 && b >= 0x80)) c = '?';
   }
-  return s.size() > 64 ? out + "…" : out;
+  return end < s.size() ? out + "…" : out;
 }
 
 // Whether `record` (a customer, or a child of one) is outside everything
@@ -361,7 +367,18 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   auto is_guarded = [&](const std::string& key) {
     return std::find(guarded.begin(), guarded.end(), key) != guarded.end();
   };
-  if (std::none_of(applied.begin(), applied.end(), [&](const auto& f) { return is_guarded(f.first); })) {
+  // Deleting a customer whose protected fields hold values asks a manager too:
+  // a delete, a new record with the values wanted and its children moved over
+  // would change them without anyone's approval.
+  const json values = current.values();
+  const bool deletes_guarded =
+      applied.count(kDeletedField) && !current.deleted() &&
+      std::any_of(guarded.begin(), guarded.end(), [&](const std::string& key) {
+        auto v = values.find(key);
+        return v != values.end() && !v->is_null();
+      });
+  if (!deletes_guarded &&
+      std::none_of(applied.begin(), applied.end(), [&](const auto& f) { return is_guarded(f.first); })) {
     return std::nullopt;
   }
   // Only what the user changed: a field sent with old == new wrote nothing and
@@ -370,6 +387,13 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   for (const auto& [key, fc] : c.fields) {
     if (fc.old_value == fc.new_value) continue;
     (c.op == Op::update && !is_guarded(key) ? rest : asked).emplace(key, fc);
+  }
+  if (txn.count_pending_requests(session.user) >= config::kMaxPendingRequestsPerUser) {
+    throw Error(Errc::validation,
+                tr(session.user + " already has " + std::to_string(config::kMaxPendingRequestsPerUser) +
+                       " changes waiting for a manager's approval; this one can be sent again once some are decided",
+                   session.user + " 已有 " + std::to_string(config::kMaxPendingRequestsPerUser) +
+                       " 条修改在等待经理审批；等其中一些审批后再重新提交这一条"));
   }
   ChangeRequest r;
   r.change_id = c.change_id;
@@ -424,7 +448,7 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
     return rejected(id, e);
   }
   if (change.change_id.size() > config::kMaxIdBytes) {
-    return rejected(change.change_id.substr(0, 64) + "…",
+    return rejected(printable_prefix(change.change_id),
                     Error(Errc::validation, tr("change_id is longer than " + std::to_string(config::kMaxIdBytes) +
                                                 " bytes (a UUID is 36)",
                                             "change_id 超过 " + std::to_string(config::kMaxIdBytes) +
@@ -524,6 +548,12 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
 
   if (!trusted) {
     check_derived(coll, c, !current.exists());
+    // A record that has a creation date gets one, today's, when its create
+    // carries none: the pool recycle dates a customer from it.
+    if (const FieldDef* f = coll.find("created_at");
+        !current.exists() && c.op == Op::create && f && f->key == "created_at" && !c.fields.count("created_at")) {
+      c.fields["created_at"] = FieldChange{json(), today_local()};
+    }
     check_scope(txn, session, coll, current, c);
     // Moving an existing customer to someone follows /reassign's rule. (A new
     // customer may carry a name from a sheet's 负责人 column.)

@@ -220,11 +220,23 @@ json TeamService::recycle(const Session& session, int days, const std::string& t
     const std::string owner = owner_of(customer);
     if (owner.empty() || customer.deleted()) continue;
     const json values = customer.values();
+    // Since when the customer has been neglected: its creation date (a customer
+    // created without one, by an older client or a raw push, dates from its first
+    // revision), or its latest follow-up up to `today`: one dated later is a plan,
+    // not a contact (and one dated 2099 would keep it out of the pool forever).
     std::string last = values.value("created_at", std::string());
+    if (last.empty()) {
+      const auto revs = txn->revisions_of(id);
+      if (!revs.empty()) {
+        const json first = json::parse(revs.back().body, nullptr, /*allow_exceptions=*/false);
+        if (first.is_object()) last = first.value("at", std::string()).substr(0, 10);
+      }
+    }
     for (const auto& child : txn->child_ids(id)) {
       auto f = txn->find_record_view(child);
       if (!f || f->deleted || f->collection != "followups") continue;
-      last = std::max(last, f->fields.value("date", std::string()));
+      const std::string date = f->fields.value("date", std::string());
+      if (date <= today) last = std::max(last, date);
     }
     if (last.empty() || last >= cutoff) continue;
     out.push_back({{"code", customer.code}, {"owner", owner}, {"last", last}});

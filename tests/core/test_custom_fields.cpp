@@ -23,6 +23,7 @@ using kehu::test::new_customer;
 using kehu::test::Reply;
 using kehu::test::ScratchDir;
 using kehu::test::ServerFixture;
+using Catch::Matchers::Contains;
 
 namespace {
 
@@ -577,4 +578,34 @@ TEST_CASE("fields: a required custom follow-up field imports from its column, by
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err + bad.out, Catch::Matchers::Contains("拜访序号 (visit_no) is required"));
   CHECK(json::parse(root.kehu({"--json", "customer", "list", "--search", "丁商行"}).out).empty());
+}
+
+TEST_CASE("fields: a required custom follow-up field leaves a lone 跟进日期 column out - the customers still import",
+          "[fields][import]") {
+  ServerFixture s;
+  ScratchDir dir;
+  Device root(dir, s, "root");
+  root.replica.reset();
+  // The README's own example.
+  CliResult added = root.kehu({"schema", "add-field", "followups", "visit_no", "--type", "integer", "--label",
+                               "拜访序号", "--label-en", "Visit no.", "--required"});
+  INFO(added.describe());
+  REQUIRE(added.exit_code == 0);
+  const std::string bare = dir.file("dates.csv"), with_no = dir.file("dates-no.csv");
+  std::ofstream(bare, std::ios::binary) << "客户名称,联系人,联系电话,核心需求,跟进日期\n"
+                                           "日期甲公司,张三,13800138001,配件,2026-03-02\n";
+  std::ofstream(with_no, std::ios::binary) << "客户名称,联系人,联系电话,核心需求,跟进日期,拜访序号\n"
+                                              "日期乙公司,李四,13800138002,配件,2026-03-05,2\n";
+  CliResult r = root.kehu({"import", bare});
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("1 created") && Contains("跟进日期 not imported") && Contains("拜访序号 (visit_no)"));
+  CliResult r2 = root.kehu({"import", with_no});
+  INFO(r2.describe());
+  REQUIRE(r2.exit_code == 0);
+  CHECK_THAT(r2.out, Contains("1 created") && Contains("1 follow-up"));
+  CliResult synced = root.kehu({"--json", "sync"});
+  INFO(synced.describe());
+  REQUIRE(synced.exit_code == 0);
+  CHECK(json::parse(synced.out)["rejected"] == 0);
 }

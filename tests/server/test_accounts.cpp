@@ -49,6 +49,31 @@ void log_in(const ReplicaCli& r, ServerFixture& s, const std::string& user) {
 
 }  // namespace
 
+TEST_CASE("account: a replica is one user's - another user's login is refused, before and after logout",
+          "[account][security]") {
+  ServerFixture s;
+  ReplicaCli r;
+  log_in(r, s, "li");
+  r.ok({"sync"});
+  // What li typed must never be pushed under wang's name.
+  r.ok({"customer", "add", "--set", "name=李四的客户", "--set", "contact=张三", "--set", "phone=13800138111", "--set",
+        "need=CT", "--set", "province=江苏"});
+  for (bool logged_out : {false, true}) {
+    if (logged_out) r.ok({"logout"});
+    CliResult other = r.run({"login", "--server", s.base_url(), "--user", "wang"});
+    INFO(other.describe());
+    CHECK(other.exit_code == 2);
+    CHECK_THAT(other.err, Contains("this replica holds li's customers and edits") && Contains("kehu --db"));
+  }
+  CHECK(r.meta("user").empty());  // logged out, and nobody else logged in
+  log_in(r, s, "li");
+  CliResult synced = r.run({"--json", "sync"});
+  INFO(synced.describe());
+  REQUIRE(synced.exit_code == 0);
+  Reply pulled = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, s.login("root"));
+  for (const auto& rev : pulled.body["revisions"]) CHECK(rev["author"] != "wang");
+}
+
 TEST_CASE("account: passwd changes the password and signs out every other device", "[account]") {
   ServerFixture s;
   const std::string other_device = s.login("wang", "dev-other");

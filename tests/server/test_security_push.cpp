@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "kehu/calendar.h"
 #include "kehu/record.h"
 #include "kehu/sqlite.h"
 #include "server_fixture.h"
@@ -658,6 +659,80 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     f["wechat"] = {{"old", nullptr}, {"new", "ab12"}};
     REQUIRE(push_one(s, root, make_change(uuid(), other, "create", 0, hlc_now(), "x", 13, f))["status"] == "applied");
     CHECK(pulled_record(s, wang, other)["fields"]["wechat"] == "****");
+  }
+  SECTION("deleting a customer whose protected fields hold values waits for a manager") {
+    REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+    json f = new_customer_fields("受保护客户");
+    f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+    f["type"] = {{"old", nullptr}, {"new", "intention"}};
+    const std::string guarded = uuid(), plain = uuid();
+    REQUIRE(push_one(s, root, make_change(uuid(), guarded, "create", 0, hlc_now(), "x", 15, f))["status"] == "applied");
+    f.erase("type");
+    f["name"] = {{"old", nullptr}, {"new", "普通的客户"}};
+    REQUIRE(push_one(s, root, make_change(uuid(), plain, "create", 0, hlc_now(), "x", 16, f))["status"] == "applied");
+    const json del = {{"deleted", {{"old", false}, {"new", true}}}};
+    json held = push_one(s, wang, make_change(uuid(), guarded, "delete", 1, hlc_now(), "x", 17, del));
+    INFO(held.dump());
+    CHECK(held["status"] == "pending_approval");
+    CHECK(pulled_record(s, root, guarded)["deleted"] == false);
+    CHECK(push_one(s, wang, make_change(uuid(), plain, "delete", 1, hlc_now(), "x", 18, del))["status"] == "applied");
+  }
+  SECTION("a salesperson has at most 200 requests waiting") {
+    REQUIRE(run_server_command({"schema", "protect", "customers", "need", "--data", s.data_dir()}).exit_code == 0);
+    json f = new_customer_fields("审批洪水");
+    f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+    const std::string id = uuid();
+    REQUIRE(push_one(s, root, make_change(uuid(), id, "create", 0, hlc_now(), "x", 19, f))["status"] == "applied");
+    json changes = json::array();
+    for (int i = 0; i < 201; ++i) {
+      changes.push_back(make_change(uuid(), id, "update", 1, hlc_now(i), "x", 20 + i,
+                                    {{"need", {{"old", "CT 设备"}, {"new", "需求 " + std::to_string(i)}}}}));
+    }
+    Reply r = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, wang);
+    REQUIRE(r.status == 200);
+    CHECK(r.body["results"][199]["status"] == "pending_approval");
+    CHECK(r.body["results"][200]["status"] == "rejected");
+    CHECK_THAT(r.body["results"][200].dump(), Catch::Matchers::Contains("200 changes waiting"));
+  }
+  SECTION("the pool recycle dates a customer from its first revision, and a follow-up planned ahead is no contact") {
+    // A create without a creation date gets today's.
+    json f = new_customer_fields("无创建日期");
+    f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+    const std::string a = uuid(), d = uuid();
+    REQUIRE(push_one(s, wang, make_change(uuid(), a, "create", 0, hlc_now(), "x", 30, f))["status"] == "applied");
+    CHECK(pulled_record(s, root, a)["fields"]["created_at"] == kehu::today_local());
+    f["name"] = {{"old", nullptr}, {"new", "远期跟进"}};
+    REQUIRE(push_one(s, wang, make_change(uuid(), d, "create", 0, hlc_now(), "x", 31, f))["status"] == "applied");
+    json fu = make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 32,
+                          {{"date", {{"old", nullptr}, {"new", "2099-12-31"}}},
+                           {"person", {{"old", nullptr}, {"new", "wang"}}},
+                           {"content", {{"old", nullptr}, {"new", "future"}}},
+                           {"customer", {{"old", nullptr}, {"new", d}}}},
+                          "followups", "", d);
+    REQUIRE(push_one(s, wang, fu)["status"] == "applied");
+    const std::string as_of = kehu::add_days(kehu::today_local(), 60);
+    auto dry = run_server_command({"pool", "recycle", "--days", "30", "--as-of", as_of, "--dry-run", "--data",
+                                   s.data_dir()});
+    INFO(dry.output);
+    CHECK_THAT(dry.output, Catch::Matchers::Contains(pulled_record(s, root, a)["code"].get<std::string>()) &&
+                               Catch::Matchers::Contains(pulled_record(s, root, d)["code"].get<std::string>()));
+  }
+  SECTION("a long non-ASCII name in a refusal is cut between characters: one change is refused, not the batch") {
+    json good = make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 40, new_customer_fields("好客户"));
+    json bad = make_change(uuid(), pool, "update", 1, hlc_now(), "x", 41, json::object());
+    std::string name;
+    for (int i = 0; i < 30; ++i) name += "名";  // byte 64 falls inside a character
+    bad["resolves"] = json::array({{{"rev", 1}, {"field", name}}});
+    Reply r = s.post("/v1/push", {{"device", "x"}, {"changes", {good, bad}}}, root);
+    INFO(r.body.dump());
+    REQUIRE(r.status == 200);
+    CHECK(r.body["results"][0]["status"] == "applied");
+    CHECK(r.body["results"][1]["status"] == "rejected");
+    // A change id over the limit is named in the refusal by its first characters.
+    json long_id = make_change(std::string(63, 'z') + name + name, uuid(), "create", 0, hlc_now(), "x", 42,
+                               new_customer_fields("丙"));
+    json refused = push_one(s, root, long_id);
+    CHECK(refused["status"] == "rejected");
   }
   SECTION("a body of many small JSON values is refused before it is parsed") {
     // 32 MiB of {} parsed into 1.1 GB; this one is 1.2 MB of 400,001 objects.

@@ -77,6 +77,14 @@ std::string render_table(const std::vector<std::string>& header,
 std::string_view trim_view(std::string_view s);
 inline std::string trim(std::string_view s) { return std::string(trim_view(s)); }
 
+// The first invisible formatting character in `s` that can make text show other
+// than it reads, as its code point, or 0: the bidi embeddings, overrides and
+// isolates (U+202A..U+202E, U+2066..U+2069: "Trojan Source"), the zero-width
+// space, the word joiner and the BOM (U+200B, U+2060, U+FEFF: "张\u200b三" is not
+// "张三" to a duplicate check), and the line and paragraph separators (U+2028,
+// U+2029). ZWNJ and ZWJ are not among them: emoji sequences need them.
+char32_t invisible_format(std::string_view s);
+
 // Folds what a Chinese input method types in full-width mode to ASCII:
 // U+FF01..U+FF5E become U+0021..U+007E (１ -> 1, ，-> ",", ．-> ".", ：-> ":",
 // －-> "-", ＠-> "@", ｃ -> c), the ideographic space U+3000 a space and the

@@ -247,7 +247,7 @@ void PostgresStoreTxn::put_result(std::string_view change_id, std::string_view s
                                   std::int64_t expires_at, const json& result) {
   require_write("put_result");
   pg::Params p;
-  p.text(change_id).text(result.dump()).text(sender).int64(expires_at);
+  p.text(change_id).text(result.dump(-1, ' ', false, json::error_handler_t::replace)).text(sender).int64(expires_at);
   pg::Result r = run(
       "INSERT INTO results(change_id, result, sender, expires_at) VALUES($1, $2, $3, $4) "
       "ON CONFLICT (change_id) DO NOTHING",
@@ -570,6 +570,14 @@ std::optional<ChangeRequest> PostgresStoreTxn::find_request(std::int64_t id) {
       run("SELECT " KEHU_REQUEST_COLUMNS " FROM change_requests WHERE id = $1", p, "find_request");
   if (r.rows() == 0) return std::nullopt;
   return read_request(r, 0);
+}
+
+std::int64_t PostgresStoreTxn::count_pending_requests(std::string_view requester) {
+  pg::Params p;
+  p.text(requester);
+  return run("SELECT count(*) FROM change_requests WHERE status = 'pending' AND requester = $1", p,
+             "count_pending_requests")
+      .int64(0, 0);
 }
 
 std::vector<ChangeRequest> PostgresStoreTxn::list_requests(std::string_view status) {

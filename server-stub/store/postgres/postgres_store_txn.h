@@ -88,6 +88,7 @@ class PostgresStoreTxn final : public StoreTxn {
   std::int64_t add_request(const ChangeRequest& request) override;
   std::optional<ChangeRequest> find_request(std::int64_t id) override;
   std::vector<ChangeRequest> list_requests(std::string_view status) override;
+  std::int64_t count_pending_requests(std::string_view requester) override;
   void update_request(const ChangeRequest& request) override;
 
  private:

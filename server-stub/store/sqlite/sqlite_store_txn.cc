@@ -188,7 +188,7 @@ void SqliteStoreTxn::put_result(std::string_view change_id, std::string_view sen
                                 std::int64_t expires_at, const json& result) {
   require_write("put_result");
   Using st(db_, "INSERT INTO results(change_id, result, sender, expires_at) VALUES(?,?,?,?)");
-  st->bind(1, change_id).bind(2, result.dump()).bind(3, sender).bind(4, expires_at).run();
+  st->bind(1, change_id).bind(2, result.dump(-1, ' ', false, json::error_handler_t::replace)).bind(3, sender).bind(4, expires_at).run();
 }
 
 void SqliteStoreTxn::delete_expired_results(std::int64_t now) {
@@ -500,6 +500,13 @@ std::vector<ChangeRequest> SqliteStoreTxn::list_requests(std::string_view status
   std::vector<ChangeRequest> out;
   while (st->step()) out.push_back(read_request(*st));
   return out;
+}
+
+std::int64_t SqliteStoreTxn::count_pending_requests(std::string_view requester) {
+  Using st(db_, "SELECT count(*) FROM change_requests WHERE status = 'pending' AND requester = ?");
+  st->bind(1, requester);
+  st->step();
+  return st->int64(0);
 }
 
 void SqliteStoreTxn::update_request(const ChangeRequest& r) {

@@ -432,6 +432,19 @@ class Session {
 
 void login(Replica& replica, const std::string& server_url, const std::string& user,
            const std::string& password, const SyncOptions& opts) {
+  // A replica is one user's: it holds what that user may see and the edits they
+  // made. Another user's login would push those edits under the new name and
+  // pull on from the old user's cursor, leaving the new user's table incomplete.
+  std::string holder = replica.meta(kReplicaUserMeta);
+  if (holder.empty()) holder = replica.meta("user");  // a replica from before kReplicaUserMeta
+  if (!holder.empty() && holder != user) {
+    throw Error(Errc::validation,
+                tr("this replica holds " + holder + "'s customers and edits, and a replica belongs to one user: "
+                   "log in as " + holder + ", or give " + user + " a replica of their own "
+                   "(`kehu --db OTHER.db init`, then log in there)",
+                   "这个副本存放的是 " + holder + " 的客户和修改，一个副本只属于一个用户：请以 " + holder +
+                       " 登录，或为 " + user + " 另建一个副本（`kehu --db 另一个文件.db init`，再在那里登录）"));
+  }
   HttpClient http(server_url, opts.http);
   HttpResponse r = http.post("/v1/login", {{"user", user}, {"password", password},
                                             {"device", replica.device_id()}});
@@ -442,6 +455,7 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
     if (replica.meta("server") != url) replica.set_meta("cursor", "0");  // a new server: pull it all
     replica.set_meta("server", url);
     replica.set_meta("user", user);
+    replica.set_meta(kReplicaUserMeta, user);
     replica.set_meta("role", r.body.value("role", ""));
     replica.set_meta("token", r.body.at("token").get<std::string>());
     replica.set_meta("token_expires", r.body.value("expires_at", ""));
@@ -472,6 +486,8 @@ std::string logout(Replica& replica, const SyncOptions& opts) {
     }
   }
   replica.batch([&] {
+    // Whose data this is outlives the session (login checks it).
+    if (replica.meta(kReplicaUserMeta).empty()) replica.set_meta(kReplicaUserMeta, replica.meta("user"));
     replica.set_meta("token", "");
     replica.set_meta("token_expires", "");
   });

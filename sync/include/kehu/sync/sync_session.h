@@ -68,9 +68,15 @@ struct SyncReport {
   static constexpr std::size_t kDuplicatesReported = 200;
 };
 
+// The replica's meta key naming the user whose data it holds: set at the first
+// login, kept by logout.
+inline constexpr const char* kReplicaUserMeta = "replica_user";
+
 // Logs in with a password and stores server URL, user, role, token and
 // opts.http.ca_file (as given; later requests use it when their options name no
-// CA file) in the replica. Throws Error(unauthorized) for a wrong user or
+// CA file) in the replica. Throws Error(validation) before any request when the
+// replica holds another user's data (kReplicaUserMeta: a replica is one
+// user's), Error(unauthorized) for a wrong user or
 // password, Error(forbidden) while the server throttles the user (429), TlsError
 // for a refused certificate; the replica is unchanged then.
 void login(Replica& replica, const std::string& server_url, const std::string& user,
