@@ -150,6 +150,10 @@ void check_new_secret(std::string_view secret, std::string_view field, std::stri
   const bool zh = lang == Lang::zh;
   const std::string name(field);
   const std::size_t n = utf8_chars(secret);
+  if (secret.size() > kMaxSecretBytes) {
+    throw Error(Errc::validation, zh ? name + "太长：最多 " + std::to_string(kMaxSecretBytes) + " 字节"
+                                     : name + " is too long: at most " + std::to_string(kMaxSecretBytes) + " bytes");
+  }
   if (n < kMinSecretChars) {
     const std::string min = std::to_string(kMinSecretChars), has = std::to_string(n);
     throw Error(Errc::validation,

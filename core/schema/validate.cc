@@ -39,6 +39,9 @@ namespace {
 
 constexpr std::size_t kMaxTextBytes = 2000;
 constexpr std::size_t kMaxTagBytes = 50;
+// Tags of one value: a customer's labels, not a list of everything (a value of
+// a million tags made every later write of the record slow).
+constexpr std::size_t kMaxTags = 50;
 constexpr std::size_t kMaxEmailBytes = 254;  // RFC 5321 path limit
 constexpr std::size_t kMaxCodeChars = 32;
 constexpr std::size_t kMaxQuotedBytes = 80;  // longer values are cut in messages
@@ -702,6 +705,10 @@ json normalize_tags(const FieldDef& f, std::string_view s) {
   // std::string compares through char_traits<char>, i.e. as unsigned bytes.
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  if (tags.size() > kMaxTags) {
+    reject(f, s, tr("has " + std::to_string(tags.size()) + " tags: at most " + std::to_string(kMaxTags),
+                    "有 " + std::to_string(tags.size()) + " 个标签：最多 " + std::to_string(kMaxTags) + " 个"));
+  }
   return tags;
 }
 
@@ -909,6 +916,10 @@ void check_stored_value(const FieldDef& field, const json& value) {
         reject_stored(field, value, tr("is not a stored tag set: expected an array of strings",
                                        "不是存储格式的标签：应为字符串数组"));
       if (value.empty()) return;  // an emptied set (after merges) is fine
+      if (value.size() > kMaxTags) {
+        reject_stored(field, json(std::to_string(value.size()) + " tags"),
+                      tr("has more than " + std::to_string(kMaxTags) + " tags", "标签超过 " + std::to_string(kMaxTags) + " 个"));
+      }
       std::string joined;
       for (const json& t : value) joined += (joined.empty() ? "" : ";") + t.get<std::string>();
       // The canonical form is what normalisation of the joined tags produces.

@@ -45,7 +45,11 @@ constexpr std::string_view kBearer = "Bearer ";
 
 // The token of an "Authorization" header value, or Error(unauthorized).
 std::string_view bearer_token(std::string_view authorization) {
-  if (authorization.substr(0, kBearer.size()) != kBearer) {
+  // The scheme is case-insensitive (RFC 9110 11.1): "bearer" is "Bearer".
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (authorization.size() < kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                  [&](char a, char b) { return lower(a) == lower(b); })) {
     throw Error(Errc::unauthorized, tr("missing or expired token: send \"Authorization: Bearer <token>\"",
                                        "没有登录凭据或已过期：请发送 \"Authorization: Bearer <token>\""));
   }

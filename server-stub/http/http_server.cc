@@ -61,6 +61,25 @@ void decode_request_body(const httplib::Request& req, BodyBudget::Hold& hold) {
   r.body = decode_body(r.body, encoding, body_limit(req), hold);
 }
 
+// A client's text as the log line shows it: at most 200 bytes, with control
+// characters escaped, so that nobody writes lines or terminal codes into the log
+// ("%0A" in a path is a newline once decoded).
+std::string loggable(std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (char c : s.substr(0, 200)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7F || c == ' ' || c == '\\') {
+      out += "\\x";
+      out += hex[b >> 4];
+      out += hex[b & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return s.size() > 200 ? out + "..." : out;
+}
+
 void log_request(const httplib::Request& req, const httplib::Response& res) {
   std::string duration = "-";
   if (t_log.started) {
@@ -68,9 +87,9 @@ void log_request(const httplib::Request& req, const httplib::Response& res) {
                                                                     t_log.start);
     duration = std::to_string(ms.count()) + "ms";
   }
-  const std::string line = now_iso8601() + " " + req.method + " " + req.path + " " +
+  const std::string line = now_iso8601() + " " + loggable(req.method) + " " + loggable(req.path) + " " +
                            std::to_string(res.status) + " user=" +
-                           (t_log.user.empty() ? std::string("-") : t_log.user) + " " + duration + "\n";
+                           (t_log.user.empty() ? std::string("-") : loggable(t_log.user)) + " " + duration + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);  // one write, so lines never interleave
   t_log = RequestLog{};
   t_session.reset();
@@ -326,7 +345,8 @@ void HttpServer::install_routes() {
       auto number = [&r](const char* name, std::int64_t otherwise) {
         if (!r.has_param(name)) return otherwise;
         const std::string text = r.get_param_value(name);
-        if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+        if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos ||
+            text.find_first_not_of('0') == std::string::npos) {
           throw Error(Errc::protocol, tr(std::string("\"") + name + "\" must be a positive integer, not \"" +
                                              text.substr(0, 20) + "\"",
                                          std::string("\"") + name + "\" 必须是正整数，而不是“" + text.substr(0, 20) + "”"));
@@ -416,6 +436,10 @@ void HttpServer::install_team_routes() {
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
     std::string status = body.contains("status") ? optional_string(body, "status") : std::string("pending");
+    if (status != "pending" && status != "approved" && status != "rejected" && status != "all") {
+      throw Error(Errc::protocol, tr("\"status\" must be pending, approved, rejected or all",
+                                     "\"status\" 必须是 pending、approved、rejected 或 all"));
+    }
     return team_.list_requests(s, ids, status == "all" ? std::string() : status);
   });
   post(R"(/v1/approvals/(\d+)/approve)", [this](const Session& s, const httplib::Request& r) {

@@ -163,20 +163,35 @@ class ScopeView {
       for (const char* key : {"owner", "province", "city"}) {
         if (auto f = current.find(key); f != current.end()) state[key] = *f;
       }
-      for (const auto& r : txn_.revisions_of(customer_id)) {  // newest first
-        if (r.seq <= cursor) break;
-        const json rev = parse_stored(r.body, "revision");
-        if (rev.value("op", std::string()) == "create") break;  // before it, nothing to hold
-        if (auto ch = rev.find("changes"); ch != rev.end() && ch->is_object()) {
-          for (auto f = ch->begin(); f != ch->end(); ++f) {
-            if (!AccessPolicy::is_scope_field(f.key()) || !f->is_object()) continue;
-            auto old = f->find("old");
-            state[f.key()] = old == f->end() ? json() : *old;
+      // Newest first, a chunk at a time: a customer's history may be long.
+      std::int64_t before = std::numeric_limits<std::int64_t>::max();
+      bool done = false;
+      while (!done) {
+        const std::vector<StoredRevision> chunk = txn_.revisions_before(customer_id, before, kPullChunk);
+        done = chunk.empty();
+        for (const auto& r : chunk) {
+          before = r.seq;
+          if (r.seq <= cursor) {
+            done = true;
+            break;
           }
-        }
-        if (AccessPolicy::customer_access(session_, state) != Access::none) {
-          seen = true;
-          break;
+          const json rev = parse_stored(r.body, "revision");
+          if (rev.value("op", std::string()) == "create") {  // before it, nothing to hold
+            done = true;
+            break;
+          }
+          if (auto ch = rev.find("changes"); ch != rev.end() && ch->is_object()) {
+            for (auto f = ch->begin(); f != ch->end(); ++f) {
+              if (!AccessPolicy::is_scope_field(f.key()) || !f->is_object()) continue;
+              auto old = f->find("old");
+              state[f.key()] = old == f->end() ? json() : *old;
+            }
+          }
+          if (AccessPolicy::customer_access(session_, state) != Access::none) {
+            seen = true;
+            done = true;
+            break;
+          }
         }
       }
     }

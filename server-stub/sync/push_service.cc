@@ -537,7 +537,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
     throw Error(Errc::validation, tr("record " + c.record_id + " is in " + current.collection +
                                       ", not in " + c.collection,
                                   "记录 " + c.record_id + " 属于 " + current.collection + " 表，而不是 " + c.collection));
-  } else if (c.op != Op::create && c.base_rev > current.rev) {
+  } else if (c.op != Op::create && (c.base_rev > current.rev || c.base_rev < 0)) {
     // A base the record never had would count every concurrent write as seen
     // and overwrite it without a conflict.
     throw Error(Errc::validation, tr("base_rev " + std::to_string(c.base_rev) + " of record " + c.record_id +

@@ -312,3 +312,23 @@ TEST_CASE("throttle: a bad override in the environment stops serve with a usage 
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("KEHU_LOGIN_MAX_FAILURES=\"many\"") && Contains("whole number"));
 }
+
+TEST_CASE("account: password rules count characters, not bytes - repeats, full-width forms and invisible ones",
+          "[account][security]") {
+  ServerFixture s;
+  const std::string too_long(1100, 'q');
+  for (const std::string& weak : {std::string("啊啊啊啊啊啊啊啊"), std::string("ａａａａａａａａ"),
+                                  std::string("1111111１"), std::string("ｐａｓｓｗｏｒｄ"),
+                                  std::string("\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b"),
+                                  std::string("\u202eabcdefgh"), std::string("e\u0301e\u0301e\u0301e\u0301"),
+                                  std::string("\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000"), too_long}) {
+    auto r = run_server_command({"user", "add", "zhou", "--role", "sales", "--data", s.data_dir()},
+                                {{"KEHU_PASSWORD", weak}});
+    INFO(weak.substr(0, 40) << "\n" << r.output);
+    CHECK(r.exit_code == 2);
+  }
+  auto ok = run_server_command({"user", "add", "zhou", "--role", "sales", "--data", s.data_dir()},
+                               {{"KEHU_PASSWORD", "周报写完再说2026"}});
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+}

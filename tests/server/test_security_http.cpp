@@ -451,3 +451,21 @@ TEST_CASE("bodies are checked before they are read: token, encoding, length", "[
     CHECK(r->status == 200);
   }
 }
+
+TEST_CASE("the request log shows a client's text escaped: no forged lines, no terminal codes", "[server][security]") {
+  ServerFixture s;
+  const int fd = connect_to(s.port());
+  send_all(fd, "GET /v1/x%0A2026-01-01T00:00:00Z%20POST%20/v1/push%20200%20user=root%1B[2J HTTP/1.1\r\n"
+               "Host: 127.0.0.1\r\nAuthorization: bearer nope\r\nConnection: close\r\n\r\n");
+  const std::string answer = read_until_close(fd, 5.0);
+  ::close(fd);
+  INFO(answer);
+  // "bearer" in lower case is the Bearer scheme (RFC 9110): the token is judged.
+  CHECK(status_of(answer) == 401);
+  CHECK(answer.find("malformed token") != std::string::npos);  // past the scheme
+  const std::string log = s.log();
+  INFO(log);
+  CHECK(log.find("\n2026-01-01T00:00:00Z POST") == std::string::npos);
+  CHECK(log.find('\x1b') == std::string::npos);
+  CHECK(log.find("/v1/x\\x0a2026-01-01T00:00:00Z\\x20POST") != std::string::npos);
+}

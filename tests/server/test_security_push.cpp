@@ -734,6 +734,23 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     json refused = push_one(s, root, long_id);
     CHECK(refused["status"] == "rejected");
   }
+  SECTION("smaller gaps: a million tags, a negative base_rev, an unknown approvals status") {
+    json f = new_customer_fields("标签客户");
+    std::string tags;
+    for (int i = 0; i < 51; ++i) tags += "标签" + std::to_string(i) + ";";
+    json many = json::array();
+    for (int i = 0; i < 51; ++i) many.push_back("标签" + std::to_string(i));
+    std::sort(many.begin(), many.end());
+    f["tags"] = {{"old", nullptr}, {"new", many}};
+    json r = push_one(s, wang, make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 50, f));
+    INFO(r.dump());
+    CHECK(r["status"] == "rejected");
+    CHECK_THAT(r.dump(), Catch::Matchers::Contains("more than 50 tags"));
+    json neg = push_one(s, root, make_change(uuid(), pool, "update", -1, hlc_now(), "x", 51,
+                                             {{"need", {{"old", nullptr}, {"new", "x"}}}}));
+    CHECK(neg["status"] == "rejected");
+    CHECK(s.post("/v1/approvals", {{"status", "bogus"}}, zhao).status == 400);
+  }
   SECTION("a body of many small JSON values is refused before it is parsed") {
     // 32 MiB of {} parsed into 1.1 GB; this one is 1.2 MB of 400,001 objects.
     std::string body = "{\"changes\":[";
@@ -804,6 +821,7 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     CHECK(revs == std::vector<std::int64_t>{7, 6, 5, 4, 3, 2, 1});
     CHECK(s.get("/v1/records/" + id + "/history?limit=x", wang).status == 400);
     CHECK(s.get("/v1/records/" + id + "/history?before=-1", wang).status == 400);
+    CHECK(s.get("/v1/records/" + id + "/history?limit=0", wang).status == 400);
     json c = make_change(uuid(), id, "update", 7, hlc_now(30), "dev-wang", 1, json::object());
     c["resolves"] = json::array({{{"rev", 3}, {"field", "need"}}});
     CHECK(push_one(s, wang, c)["status"] == "applied");

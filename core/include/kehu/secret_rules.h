@@ -27,6 +27,8 @@
 namespace kehu {
 
 inline constexpr std::size_t kMinSecretChars = 8;
+// A login body is at most 16 KiB: a longer password could never be used.
+inline constexpr std::size_t kMaxSecretBytes = 1024;
 
 // The number of UTF-8 code points of `s` (each byte that does not continue a
 // sequence counts one, so invalid UTF-8 still gets a count).
