@@ -52,6 +52,18 @@ void online(Device& d, TeamOpResult& res, const std::string& path, const json& b
 
 std::vector<kehu::Record> live_customers(const kehu::Replica& r) { return r.list(kehu::ListQuery{}); }
 
+// The customers the server knows (rev > 0) most of the time; now and then any
+// live one, so that a code still unknown to the server is tried too.
+std::vector<kehu::Record> server_customers(const kehu::Replica& r, std::mt19937& rng) {
+  auto list = live_customers(r);
+  if (pick(rng, 5) == 0) return list;
+  std::vector<kehu::Record> out;
+  for (auto& c : list) {
+    if (c.rev > 0 && !c.code.empty()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 const std::vector<std::string> kAssignable = {"wang", "li"};  // the fixture's sales users
 
 void op_create(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
@@ -76,6 +88,8 @@ void op_protected(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
   kehu::FieldInputs in = {{"type", types[pick(rng, types.size())]}};
   if (pick(rng, 2)) in.emplace_back("need", "需求 " + std::to_string(op));
   local_write(d, res, [&] { d.replica->edit(c.id, in); });
+  // Often synced at once, so that managers find requests to decide.
+  if (res.done && pick(rng, 2)) res.syncs.push_back(d.sync());
 }
 
 void op_resolve(Device& d, std::mt19937& rng, TeamOpResult& res) {
@@ -90,22 +104,31 @@ void op_resolve(Device& d, std::mt19937& rng, TeamOpResult& res) {
 }
 
 void op_revert(Device& d, std::mt19937& rng, TeamOpResult& res) {
-  auto list = live_customers(*d.replica);
+  // A customer with more than one server revision, back to an earlier one.
+  std::vector<kehu::Record> list;
+  for (auto& c : live_customers(*d.replica)) {
+    if (c.rev >= 2) list.push_back(std::move(c));
+  }
   if (list.empty()) return;
   const kehu::Record& c = list[pick(rng, list.size())];
-  if (c.rev < 1) return;  // no server revision yet
-  const std::int64_t to = 1 + static_cast<std::int64_t>(pick(rng, static_cast<std::size_t>(c.rev)));
+  const std::int64_t to = 1 + static_cast<std::int64_t>(pick(rng, static_cast<std::size_t>(c.rev - 1)));
   std::vector<std::string> args = {"revert", c.code.empty() ? c.id : c.code, "--to-rev", std::to_string(to)};
   if (pick(rng, 3) == 0) args.insert(args.end(), {"--field", "stage"});
   const auto before = pending_ids(*d.replica);
   auto r = d.kehu(args);
   INFO(r.describe());
-  REQUIRE((r.exit_code == 0 || r.exit_code == 1));
-  if (r.exit_code != 0) res.refused = r.err;
+  // 1: refused (role, pool, missing revisions); 2: a value refused by
+  // validation. Either way nothing may be logged (checked below by the caller
+  // through new_changes). Exit 2 happens when the revisions of rev N were
+  // pulled masked (a pool customer seen by sales): see
+  // /work/findings/property.md, "revert writes masked values back".
+  REQUIRE((r.exit_code == 0 || r.exit_code == 1 || r.exit_code == 2));
+  if (r.exit_code != 0) res.refused = "exit " + std::to_string(r.exit_code) + ": " + r.err;
   for (const auto& id : pending_ids(*d.replica)) {
     if (!before.count(id)) res.new_changes.push_back(id);
   }
   res.done = !res.new_changes.empty();
+  if (r.exit_code != 0) CHECK(res.new_changes.empty());
 }
 
 void op_merge(Device& d, std::mt19937& rng, TeamOpResult& res) {
@@ -118,7 +141,7 @@ void op_merge(Device& d, std::mt19937& rng, TeamOpResult& res) {
 }
 
 void op_claim(Device& d, std::mt19937& rng, TeamOpResult& res) {
-  auto list = live_customers(*d.replica);
+  auto list = server_customers(*d.replica, rng);
   std::vector<kehu::Record> pool;
   for (const auto& c : list) {
     if (c.fields.value("owner", "").empty()) pool.push_back(c);
@@ -132,7 +155,7 @@ void op_claim(Device& d, std::mt19937& rng, TeamOpResult& res) {
 }
 
 void op_release(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
-  auto list = live_customers(*d.replica);
+  auto list = server_customers(*d.replica, rng);
   std::vector<kehu::Record> owned;
   for (const auto& c : list) {
     if (!c.fields.value("owner", "").empty()) owned.push_back(c);
@@ -144,7 +167,7 @@ void op_release(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
 }
 
 void op_reassign(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
-  auto list = live_customers(*d.replica);
+  auto list = server_customers(*d.replica, rng);
   if (list.empty()) return;
   const kehu::Record& c = list[pick(rng, list.size())];
   if (c.code.empty()) return;
@@ -227,8 +250,8 @@ TeamOpResult team_op(const std::string& name, Device& d, std::mt19937& rng, int 
 TeamOpResult random_team_op(Device& d, std::mt19937& rng, int op) {
   // Weights: plain edits most often, every other op regularly.
   static const std::vector<std::pair<std::string, int>> weights = {
-      {"edit", 8},    {"create", 3}, {"protected", 3}, {"resolve", 2}, {"revert", 1},  {"merge", 1},
-      {"claim", 2},   {"release", 1}, {"reassign", 2}, {"approve", 2}, {"reject", 1}, {"sync", 3}};
+      {"edit", 8},    {"create", 3}, {"protected", 3}, {"resolve", 3}, {"revert", 2},  {"merge", 1},
+      {"claim", 3},   {"release", 2}, {"reassign", 2}, {"approve", 3}, {"reject", 2}, {"sync", 3}};
   int total = 0;
   for (const auto& [n, w] : weights) total += w;
   int x = static_cast<int>(pick(rng, static_cast<std::size_t>(total)));
