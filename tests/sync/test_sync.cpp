@@ -838,23 +838,90 @@ TEST_CASE("sync: a conflict settled on one device is closed on every device, a f
   }
 }
 
-TEST_CASE("scratch: manager creates outside region", "[scratch][.]") {
+// Divergences the team property test found (/work/findings/property.md). Each
+// is a product bug or an open question, kept here strictly so it is not lost:
+// [!mayfail] until the product changes.
+
+// Team seed 1 (60 ops): C202612061 merged into another customer on one device;
+// the devices that had pulled its follow-up keep last_followup_at on the
+// merged-away customer, a fresh device has none. Reduced to three steps:
+TEST_CASE("sync: a follow-up moved by a pulled merge leaves the old customer's last follow-up stale",
+          "[sync][property][teams][.slow][!mayfail]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device root(dir, server, "root"), qian(dir, server, "qian");
+  std::string keep = root.replica->add("customers", new_customer("保留公司")).code;
+  std::string other = root.replica->add("customers", new_customer("重复公司")).code;
+  root.replica->add("followups", {{"date", "2026-11-12"}, {"person", "root"}, {"content", "回访"}}, other);
+  root.sync();
+  qian.sync();
+  REQUIRE(qian.customer(other).fields.value("last_followup_at", "") == "2026-11-12");
+  root.replica->merge_customers(keep, other);  // as `kehu customer merge KEEP OTHER`
+  root.sync();
+  qian.sync();
+  Device fresh(dir, server, "qian", true, "qian-fresh");
+  CHECK(qian.customer(keep).fields.value("last_followup_at", "") == "2026-11-12");
+  CHECK(fresh.customer(other).fields.count("last_followup_at") == 0);
+  CHECK(root.customer(other).fields.count("last_followup_at") == 0);
+  // The device that pulled the move still has it on the merged-away customer:
+  CHECK(qian.customer(other).fields.count("last_followup_at") == 0);
+  CHECK(snapshot(*qian.replica) == snapshot(*fresh.replica));
+}
+
+// Team seed 3 (60 ops, first version of the generator): zhao (manager of 江苏)
+// creates a customer in 浙江 for li. The device takes it (its policy check does
+// not know the manager's regions), the server refuses it at sync ("not in the
+// scope of zhao"), and the device keeps showing the customer, rev 0, for good:
+// its view never equals the server's.
+TEST_CASE("sync: a create the server refused stays shown on the device",
+          "[sync][property][teams][.slow][!mayfail]") {
   ServerFixture server;
   ScratchDir dir;
   Device zhao(dir, server, "zhao");
   kehu::FieldInputs in = new_customer("浙江客户");
   in.emplace_back("province", "浙江");
   in.emplace_back("owner", "li");
-  auto rec = zhao.replica->add("customers", in);
+  zhao.replica->add("customers", in);
   auto r = zhao.sync();
-  WARN("pushed " << r.pushed << " applied " << r.applied << " rejected " << r.rejected << " removed " << r.removed);
-  for (const char* st : {"pending", "acked", "rejected", "awaiting"})
-    for (const auto& lc : zhao.replica->changes_in_state(st)) WARN(st << " " << lc.change.change_id << " " << lc.reason);
-  WARN("device: " << snapshot(*zhao.replica).size() << " " << json(snapshot(*zhao.replica)).dump());
-  Device fresh(dir, server, "zhao", true, "fresh");
-  WARN("fresh: " << json(snapshot(*fresh.replica)).dump());
-  Device root(dir, server, "root");
-  WARN("root: " << json(snapshot(*root.replica)).dump());
+  CHECK(r.rejected == 1);  // kept with the reason: nothing lost
+  REQUIRE(zhao.replica->changes_in_state("rejected").size() == 1);
   zhao.sync();
-  WARN("device after 2nd sync: " << json(snapshot(*zhao.replica)).dump());
+  Device fresh(dir, server, "zhao", true, "zhao-fresh");
+  CHECK(snapshot(*zhao.replica) == snapshot(*fresh.replica));  // fails: the refused customer is still listed
+}
+
+// `kehu revert` rebuilds the values of rev N from the pulled revisions; a
+// salesperson's revisions of a pool customer were pulled masked, so after a
+// claim a revert to a pool-time rev writes the mask back as the value.
+TEST_CASE("sync: revert after a claim does not write masked pool values back",
+          "[sync][property][teams][.slow][!mayfail]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device root(dir, server, "root");
+  kehu::FieldInputs in = new_customer("公海公司");
+  in.emplace_back("province", "江苏");
+  in.emplace_back("wechat", "wx_mingda_2026");
+  std::string code = root.replica->add("customers", in).code;
+  root.sync();
+  root.replica->edit(code, {{"stage", "needs"}});  // rev 2
+  root.sync();
+  Device li(dir, server, "li");
+  REQUIRE(li.customer(code).fields.value("wechat", "") != "wx_mingda_2026");  // masked in the pool
+  kehu::sync::request(*li.replica, Device::options(), "/v1/customers/" + code + "/claim", json::object(), "claim");
+  li.sync();
+  REQUIRE(li.customer(code).fields.value("wechat", "") == "wx_mingda_2026");
+  // One field that held no masked value then either: the WeChat id was the same
+  // at rev 1, so there is nothing to revert.
+  auto one = li.kehu({"revert", code, "--to-rev", "1", "--field", "wechat"});
+  INFO(one.describe());
+  CHECK(one.exit_code == 0);
+  CHECK(li.customer(code).fields.value("wechat", "") == "wx_mingda_2026");  // not the mask
+  auto res = li.kehu({"revert", code, "--to-rev", "1"});
+  INFO(res.describe());
+  CHECK(res.exit_code == 0);  // exit 2 today: the masked phone 138****8000 is no phone number
+  li.sync();
+  root.sync();
+  CHECK(root.customer(code).fields.value("wechat", "") == "wx_mingda_2026");
+  CHECK(root.customer(code).fields.value("phone", "") == "13800138000");
+  CHECK(root.customer(code).fields.count("stage") == 0);  // what the revert was for
 }
