@@ -20,6 +20,7 @@
 #include "server_fixture.h"
 #include "device.h"
 #include "sync_test_util.h"
+#include "team_ops.h"
 
 using kehu::json;
 using kehu::Record;
@@ -407,6 +408,323 @@ TEST_CASE("sync: random operations and sync orders converge (many seeds)", "[syn
   for (std::uint32_t seed = first; seed <= last; ++seed) run_property(seed, 300, 4);
 }
 
+// The same property with the whole team: devices of every role (sales wang and
+// li, manager zhao, admins root and qian, auditor audit) doing every op that
+// changes a record (team_ops.h): edits, creates, deletes, restores, follow-ups,
+// protected-field edits that wait for approval, approve and reject, conflict
+// resolve, revert, merge of duplicates, pool claim and release, reassign. At
+// quiescence every device equals what a fresh device of its user pulls from the
+// server, no open conflict differs between devices, the revision chain
+// verifies, the auditor wrote nothing, and every change a device logged is a
+// server revision, a change request that was approved, or kept on the device
+// (refused, with the reason, or awaiting approval).
+namespace {
+
+using kehu::test::TeamOpResult;
+using kehu::test::role_of;
+
+struct Logged {
+  std::size_t device;
+  std::string change_id, op;
+};
+
+// Open conflicts as comparable tuples; `readable` drops fields the role may not read.
+std::set<std::string> conflict_keys(const Replica& r, const std::string& role) {
+  static const std::set<std::string> restricted = {"credit_rating", "annual_spend", "credit_limit"};
+  std::set<std::string> out;
+  for (const auto& oc : r.open_conflicts()) {
+    if (role == "sales" && restricted.count(oc.conflict.field)) continue;
+    out.insert(oc.record_id + " rev " + std::to_string(oc.rev) + " " + oc.conflict.field + " " +
+               oc.conflict.kind + " kept " + oc.conflict.kept.dump() + " lost " + oc.conflict.lost.dump());
+  }
+  return out;
+}
+
+// Syncs every device, in random orders, until a whole round pushes and pulls nothing.
+void quiesce(std::vector<std::unique_ptr<Device>>& devs, std::mt19937& rng, std::size_t& unchanged) {
+  for (int round = 0; round < 8; ++round) {
+    std::vector<std::size_t> order(devs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    bool quiet = true;
+    for (auto i : order) {
+      auto r = devs[i]->sync();
+      unchanged += r.unchanged;
+      if (r.pushed > 0 || r.pulled_revisions > 0 || r.removed > 0) quiet = false;
+    }
+    if (quiet) return;
+  }
+  FAIL("the devices did not reach quiescence in 8 rounds of syncs");
+}
+
+struct TeamRun {
+  std::map<std::string, int> done, refused;  // per op name
+  std::string trace;                         // the ops, one per line (for a failure's message)
+  int phantoms = 0;                          // records that differ in a known way (exempted, warned)
+};
+
+// `strict`: no exemption for the known divergence (a refused create stays shown).
+TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::string>& users,
+                          bool strict = false) {
+  INFO("team seed " << seed << " (rerun: this seed reproduces the failure)");
+  std::mt19937 rng(seed);
+  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  ServerFixture server;
+  ScratchDir dir;
+  // type and status need a manager's approval when sales edits them.
+  auto prot = run_server_command({"schema", "protect", "customers", "type,status", "--data", server.data_dir()});
+  INFO(prot.output);
+  REQUIRE(prot.exit_code == 0);
+  std::vector<std::unique_ptr<Device>> devs;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    devs.push_back(std::make_unique<Device>(dir, server, users[i], true, "dev" + std::to_string(i) + "-" + users[i]));
+  }
+  TeamRun run;
+  std::vector<Logged> logged;
+  std::size_t unchanged = 0;
+  for (int op = 0; op < ops; ++op) {
+    const std::size_t di = pick(devs.size());
+    Device& d = *devs[di];
+    if (pick(8) == 0) {
+      // Contention: another device edits the stage of a customer both hold,
+      // offline, just before this one does (the later clock wins, the other is
+      // a conflict every device must list alike once synced).
+      const std::size_t oi = pick(devs.size());
+      Device& o = *devs[oi];
+      auto theirs = o.replica->list(kehu::ListQuery{});
+      if (oi != di && !theirs.empty()) {
+        const kehu::Record& c = theirs[pick(theirs.size())];
+        if (d.replica->get(c.id)) {
+          static const std::vector<std::string> stages = {"contact", "needs", "proposal", "contract"};
+          for (Device* who : {&o, &d}) {
+            TeamOpResult res;
+            res.op = "contend";
+            const std::string stage = stages[pick(stages.size())];
+            const auto before = who->replica->pending_changes(0, 1000000).size();
+            try {
+              who->replica->edit(c.id, {{"stage", stage}});
+            } catch (const kehu::Error& e) {
+              res.refused = e.what();
+            }
+            auto after = who->replica->pending_changes(0, 1000000);
+            for (std::size_t k = before; k < after.size(); ++k) {
+              res.new_changes.push_back(after[k].change.change_id);
+            }
+            res.done = !res.new_changes.empty();
+            const std::size_t wi = who == &o ? oi : di;
+            run.trace += std::to_string(op) + " " + who->path.substr(who->path.rfind('/') + 1) + " contend " +
+                         c.code + " stage=" + stage + (res.done ? " done" : "") +
+                         (res.refused.empty() ? "" : " refused: " + res.refused) + "\n";
+            if (res.done) ++run.done["contend"];
+            if (!res.refused.empty()) ++run.refused["contend"];
+            for (const auto& id : res.new_changes) logged.push_back({wi, id, "contend"});
+            if (role_of(who->user) == "auditor") CHECK(res.new_changes.empty());
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          }
+          for (Device* who : {&o, &d, &o}) unchanged += who->sync().unchanged;
+          continue;
+        }
+      }
+    }
+    TeamOpResult res = kehu::test::random_team_op(d, rng, op);
+    // People sync often (the background replicator does it for them).
+    if (res.op != "sync" && pick(3) == 0) res.syncs.push_back(d.sync());
+    for (const auto& s : res.syncs) unchanged += s.unchanged;
+    run.trace += std::to_string(op) + " " + d.path.substr(d.path.rfind('/') + 1) + " " + res.op +
+                 (res.done ? " done" : "") + (res.refused.empty() ? "" : " refused: " + res.refused) + "\n";
+    if (res.done) ++run.done[res.op];
+    if (!res.refused.empty()) ++run.refused[res.op];
+    for (const auto& id : res.new_changes) logged.push_back({di, id, res.op});
+    if (role_of(d.user) == "auditor") {
+      // An auditor writes nothing, and is told so: no change logged, no server action.
+      INFO(run.trace);
+      CHECK(res.new_changes.empty());
+      CHECK_FALSE(res.done);
+    }
+  }
+  if (const char* env = std::getenv("KEHU_PROPERTY_TRACE"); env && *env) WARN(run.trace);
+  INFO(run.trace);
+  quiesce(devs, rng, unchanged);
+
+  // What the server holds for each user: a fresh device of that user.
+  std::map<std::string, std::unique_ptr<Device>> fresh;
+  for (const auto& u : users) {
+    if (!fresh.count(u)) fresh[u] = std::make_unique<Device>(dir, server, u, true, "fresh-" + u);
+  }
+  if (!fresh.count("root")) fresh["root"] = std::make_unique<Device>(dir, server, "root", true, "fresh-root");
+  const auto all = snapshot(*fresh["root"]->replica);
+  const auto all_conflicts = conflict_keys(*fresh["root"]->replica, "admin");
+  for (const auto& [u, f] : fresh) {
+    INFO("user " << u);
+    const auto truth = snapshot(*f->replica);
+    for (const auto& [id, rec] : truth) {
+      INFO("record " << rec.dump());
+      REQUIRE(all.count(id));
+      CHECK(all.at(id)["rev"] == rec["rev"]);
+    }
+    if (role_of(u) == "admin" || role_of(u) == "auditor") {
+      CHECK(truth == all);
+      CHECK(conflict_keys(*f->replica, role_of(u)) == all_conflicts);
+    }
+  }
+  for (auto& d : devs) {
+    INFO("device " << d->path << " of " << d->user);
+    CHECK(d->replica->status().pending == 0);
+    const auto& f = *fresh[d->user];
+    auto mine = snapshot(*d->replica);
+    const auto theirs = snapshot(*f.replica);
+    if (!strict) {
+      // Known divergence (findings/property.md, "a refused create stays on the
+      // device"): a record the server never accepted (rev 0, not on the server)
+      // whose create the server refused stays in the device's view. Counted and
+      // named here; the [!mayfail] case below checks it strictly.
+      std::set<std::string> refused_creates;
+      for (const auto& lc : d->replica->changes_in_state("rejected")) {
+        if (lc.change.op == kehu::Op::create) refused_creates.insert(lc.change.record_id);
+      }
+      for (auto it = mine.begin(); it != mine.end();) {
+        // Known divergence ("a pulled merge leaves last_followup_at stale"): a
+        // customer whose follow-ups moved away keeps the derived date. Only when
+        // that one derived field is all that differs.
+        if (auto t = theirs.find(it->first); t != theirs.end() && it->second != t->second) {
+          json a = it->second, b = t->second;
+          a["fields"].erase("last_followup_at");
+          b["fields"].erase("last_followup_at");
+          if (a == b) {
+            WARN("known divergence: " << d->path << " has last_followup_at "
+                                      << it->second["fields"].value("last_followup_at", "-") << " on "
+                                      << it->second.value("code", "") << ", a fresh device "
+                                      << t->second["fields"].value("last_followup_at", "-"));
+            ++run.phantoms;
+            it->second = t->second;
+          }
+        }
+        if (it->second["rev"] == 0 && !all.count(it->first) && refused_creates.count(it->first)) {
+          WARN("known divergence: " << d->path << " still shows " << it->first
+                                    << ", whose create the server refused");
+          ++run.phantoms;
+          it = mine.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    CHECK(mine == theirs);
+    if (mine != theirs) {
+      // Name each record that differs, with what the device's log holds about it
+      // and what the server holds (the admin's view).
+      for (const char* state : {"rejected", "awaiting", "pending"}) {
+        for (const auto& lc : d->replica->changes_in_state(state)) {
+          const auto& id = lc.change.record_id;
+          if ((mine.count(id) ? mine.at(id) : json()) == (theirs.count(id) ? theirs.at(id) : json())) continue;
+          WARN("differing record " << id << " has a " << state << " change " << lc.change.change_id << ": "
+                                   << lc.reason);
+        }
+      }
+      for (const auto& [id, rec] : mine) {
+        if (theirs.count(id) && theirs.at(id) == rec) continue;
+        WARN("record " << id << " differs: device " << rec.dump() << " / fresh "
+                       << (theirs.count(id) ? theirs.at(id).dump() : "-") << " / server "
+                       << (all.count(id) ? all.at(id).dump() : "-"));
+      }
+      for (const auto& [id, rec] : theirs) {
+        if (!mine.count(id)) WARN("record " << id << " missing on the device: fresh " << rec.dump());
+      }
+    }
+    {
+      auto mine_c = conflict_keys(*d->replica, role_of(d->user));
+      const auto theirs_c = conflict_keys(*f.replica, role_of(d->user));
+      if (!strict) {
+        // Known divergence ("a customer that leaves the scope and comes back"):
+        // the device lost the record's older revisions, so their conflicts too.
+        // Exempted only when the device's history of the record is shorter.
+        for (const auto& k : theirs_c) {
+          if (mine_c.count(k)) continue;
+          const std::string id = k.substr(0, k.find(' '));
+          if (d->replica->get(id) && d->replica->history(id).size() < f.replica->history(id).size()) {
+            WARN("known divergence: " << d->path << " lacks the open conflict " << k
+                                      << " and part of the record's history");
+            ++run.phantoms;
+            mine_c.insert(k);
+          }
+        }
+      }
+      CHECK(mine_c == theirs_c);
+    }
+    for (const auto& k : conflict_keys(*d->replica, role_of(d->user))) {
+      INFO("open conflict " << k);
+      CHECK(all_conflicts.count(k));
+    }
+  }
+  CHECK(run_server_command({"audit", "verify", "--data", server.data_dir()}).exit_code == 0);
+
+  // Every logged change: a server revision, an approved request, or kept on its
+  // device (refused with a reason, or awaiting approval).
+  std::set<std::string> revision_ids, causes;
+  for (const auto& [id, rec] : all) {
+    for (auto& e : fresh["root"]->replica->history(id)) {
+      revision_ids.insert(e.revision.change_id);
+      causes.insert(e.revision.cause);
+    }
+  }
+  std::map<std::string, json> requests;  // change id -> request
+  auto listed = server.post("/v1/approvals", {{"status", "all"}}, server.login("root"));
+  REQUIRE(listed.status == 200);
+  for (const auto& r : listed.body["requests"]) requests[r.value("change_id", "")] = r;
+  std::size_t missing = 0;
+  for (const auto& l : logged) {
+    INFO("change " << l.change_id << " (" << l.op << ") of " << devs[l.device]->path);
+    if (revision_ids.count(l.change_id)) continue;
+    if (auto it = requests.find(l.change_id); it != requests.end() && it->second["status"] == "approved") {
+      CHECK(causes.count("approved change request #" + std::to_string(it->second["id"].get<std::int64_t>())));
+      continue;
+    }
+    bool kept = false;
+    for (const char* state : {"rejected", "awaiting"}) {
+      for (const auto& lc : devs[l.device]->replica->changes_in_state(state)) {
+        if (lc.change.change_id == l.change_id) {
+          kept = true;
+          CHECK_FALSE(lc.reason.empty());
+        }
+      }
+    }
+    if (!kept) ++missing;
+  }
+  // A change the server found every value of already ("noop") leaves the log
+  // without a revision; nothing else may.
+  CHECK(missing == unchanged);
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("sync: every role doing every op converges (a few seeds)", "[sync][property][teams]") {
+  const std::vector<std::string> users = {"wang", "zhao", "root", "li", "audit", "qian"};
+  std::map<std::string, int> done, refused;
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    auto r = run_team_property(seed, 60, users);
+    for (const auto& [k, v] : r.done) done[k] += v;
+    for (const auto& [k, v] : r.refused) refused[k] += v;
+  }
+  std::string summary;
+  auto names = kehu::test::team_op_names();
+  names.push_back("contend");
+  for (const auto& n : names) {
+    summary += n + " " + std::to_string(done[n]) + "/" + std::to_string(refused[n]) + "  ";
+  }
+  WARN("ops done/refused: " << summary);
+}
+
+// Seeds 300..339 by default; KEHU_PROPERTY_SEED=N runs only seed N.
+TEST_CASE("sync: every role doing every op converges (many seeds)", "[sync][property][teams][.slow]") {
+  const std::vector<std::string> users = {"wang", "zhao", "root", "li", "audit", "qian", "wang", "zhao"};
+  std::uint32_t first = 300, last = 339;
+  if (const char* env = std::getenv("KEHU_PROPERTY_SEED"); env && *env) {
+    first = last = static_cast<std::uint32_t>(std::stoul(env));
+  }
+  for (std::uint32_t seed = first; seed <= last; ++seed) run_team_property(seed, 300, users);
+}
+
 // kill -9 of `kehu sync` at random points, then sync again: nothing lost, nothing
 // applied twice, codes unique.
 namespace {
@@ -553,4 +871,161 @@ TEST_CASE("sync: a conflict settled on one device is closed on every device, a f
     CHECK(json::parse(d->kehu({"--json", "conflicts"}).out).empty());
     CHECK(d->customer(code).fields["stage"] == "proposal");
   }
+}
+
+// Divergences the team property test found (/work/findings/property.md). Each
+// is a product bug or an open question, kept here strictly so it is not lost:
+// [!mayfail] until the product changes.
+
+// Team seed 1 (60 ops): C202612061 merged into another customer on one device;
+// the devices that had pulled its follow-up keep last_followup_at on the
+// merged-away customer, a fresh device has none. Reduced to three steps:
+TEST_CASE("sync: a follow-up moved by a pulled merge leaves the old customer's last follow-up stale",
+          "[sync][property][teams][.slow][!mayfail]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device root(dir, server, "root"), qian(dir, server, "qian");
+  std::string keep = root.replica->add("customers", new_customer("保留公司")).code;
+  std::string other = root.replica->add("customers", new_customer("重复公司")).code;
+  root.replica->add("followups", {{"date", "2026-11-12"}, {"person", "root"}, {"content", "回访"}}, other);
+  root.sync();
+  qian.sync();
+  REQUIRE(qian.customer(other).fields.value("last_followup_at", "") == "2026-11-12");
+  root.replica->merge_customers(keep, other);  // as `kehu customer merge KEEP OTHER`
+  root.sync();
+  qian.sync();
+  Device fresh(dir, server, "qian", true, "qian-fresh");
+  CHECK(qian.customer(keep).fields.value("last_followup_at", "") == "2026-11-12");
+  CHECK(fresh.customer(other).fields.count("last_followup_at") == 0);
+  CHECK(root.customer(other).fields.count("last_followup_at") == 0);
+  // The device that pulled the move still has it on the merged-away customer:
+  CHECK(qian.customer(other).fields.count("last_followup_at") == 0);
+  CHECK(snapshot(*qian.replica) == snapshot(*fresh.replica));
+}
+
+// Team seed 3 (60 ops, first version of the generator): zhao (manager of 江苏)
+// creates a customer in 浙江 for li. The device takes it (its policy check does
+// not know the manager's regions), the server refuses it at sync ("not in the
+// scope of zhao"), and the device keeps showing the customer, rev 0, for good:
+// its view never equals the server's.
+TEST_CASE("sync: a create the server refused stays shown on the device",
+          "[sync][property][teams][.slow][!mayfail]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device zhao(dir, server, "zhao");
+  kehu::FieldInputs in = new_customer("浙江客户");
+  in.emplace_back("province", "浙江");
+  in.emplace_back("owner", "li");
+  zhao.replica->add("customers", in);
+  auto r = zhao.sync();
+  CHECK(r.rejected == 1);  // kept with the reason: nothing lost
+  REQUIRE(zhao.replica->changes_in_state("rejected").size() == 1);
+  zhao.sync();
+  Device fresh(dir, server, "zhao", true, "zhao-fresh");
+  CHECK(snapshot(*zhao.replica) == snapshot(*fresh.replica));  // fails: the refused customer is still listed
+}
+
+// `kehu revert` rebuilds the values of rev N from the pulled revisions; a
+// salesperson's revisions of a pool customer were pulled masked, so after a
+// claim a revert to a pool-time rev writes the mask back as the value.
+TEST_CASE("sync: revert after a claim does not write masked pool values back",
+          "[sync][property][teams][.slow][!mayfail]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device root(dir, server, "root");
+  kehu::FieldInputs in = new_customer("公海公司");
+  in.emplace_back("province", "江苏");
+  in.emplace_back("wechat", "wx_mingda_2026");
+  std::string code = root.replica->add("customers", in).code;
+  root.sync();
+  root.replica->edit(code, {{"stage", "needs"}});  // rev 2
+  root.sync();
+  Device li(dir, server, "li");
+  REQUIRE(li.customer(code).fields.value("wechat", "") != "wx_mingda_2026");  // masked in the pool
+  kehu::sync::request(*li.replica, Device::options(), "/v1/customers/" + code + "/claim", json::object(), "claim");
+  li.sync();
+  REQUIRE(li.customer(code).fields.value("wechat", "") == "wx_mingda_2026");
+  // One field that held no masked value then either: the WeChat id was the same
+  // at rev 1, so there is nothing to revert.
+  auto one = li.kehu({"revert", code, "--to-rev", "1", "--field", "wechat"});
+  INFO(one.describe());
+  CHECK(one.exit_code == 0);
+  CHECK(li.customer(code).fields.value("wechat", "") == "wx_mingda_2026");  // not the mask
+  auto res = li.kehu({"revert", code, "--to-rev", "1"});
+  INFO(res.describe());
+  CHECK(res.exit_code == 0);  // exit 2 today: the masked phone 138****8000 is no phone number
+  li.sync();
+  root.sync();
+  CHECK(root.customer(code).fields.value("wechat", "") == "wx_mingda_2026");
+  CHECK(root.customer(code).fields.value("phone", "") == "13800138000");
+  CHECK(root.customer(code).fields.count("stage") == 0);  // what the revert was for
+}
+
+// Team seeds 1 and 2: qian and root (admins) are refused approve and reject
+// with "change request #1 is about a customer outside your regions".
+// request_access() (server-stub/team/team_service.cc) answers Access::read for
+// every role that sees everything, the auditor and the admin alike, and
+// approve/reject want Access::write; docs/protocol.md: "Managers and admins".
+TEST_CASE("sync: an admin decides change requests", "[sync][property][teams][.slow][!mayfail]") {
+  ServerFixture server;
+  ScratchDir dir;
+  auto prot = run_server_command({"schema", "protect", "customers", "type", "--data", server.data_dir()});
+  REQUIRE(prot.exit_code == 0);
+  Device root(dir, server, "root"), wang(dir, server, "wang");
+  kehu::FieldInputs in = new_customer("江苏客户");
+  in.emplace_back("province", "江苏");
+  std::string code = wang.replica->add("customers", in).code;
+  wang.sync();
+  wang.replica->edit(code, {{"type", "deal"}});
+  REQUIRE(wang.sync().awaiting == 1);
+  json listed = kehu::sync::request(*root.replica, Device::options(), "/v1/approvals", {{"status", "pending"}}, "list");
+  REQUIRE(listed["requests"].size() == 1);
+  const std::string id = std::to_string(listed["requests"][0]["id"].get<std::int64_t>());
+  CHECK_NOTHROW(kehu::sync::request(*root.replica, Device::options(), "/v1/approvals/" + id + "/approve",
+                                    json::object(), "approve"));
+  wang.sync();
+  root.sync();
+  CHECK(root.customer(code).fields.value("type", "") == "deal");
+}
+
+// Team seeds 302 and 311 (300 ops, 8 devices): wang's devices lack an open
+// conflict that a fresh device of wang lists. Reduced: a customer leaves
+// wang's scope (reassigned to li) and comes back; the device dropped its
+// revisions and conflicts when it left, and its return brings the current state
+// but not the older revisions, so the conflict (and the history) before the
+// round trip is gone from the device, while a fresh device pulls them all.
+TEST_CASE("sync: a customer that leaves a device's scope and comes back keeps its conflicts and history",
+          "[sync][property][teams][.slow][!mayfail]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device root(dir, server, "root"), qian(dir, server, "qian"), wang(dir, server, "wang");
+  kehu::FieldInputs in = new_customer("浙江客户");
+  in.emplace_back("province", "浙江");
+  in.emplace_back("owner", "wang");
+  std::string code = root.replica->add("customers", in).code;
+  root.sync();
+  qian.sync();
+  root.replica->edit(code, {{"stage", "needs"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  qian.replica->edit(code, {{"stage", "contract"}});
+  root.sync();
+  qian.sync();
+  wang.sync();
+  REQUIRE(wang.replica->open_conflicts().size() == 1);
+  const std::size_t history_before = wang.replica->history(code).size();
+  auto reassign = [&](const std::string& to) {
+    kehu::sync::request(*root.replica, Device::options(), "/v1/customers/" + code + "/reassign",
+                        {{"owner", to}, {"reason", "调岗"}}, "reassign");
+    root.sync();
+    wang.sync();
+  };
+  reassign("li");
+  REQUIRE_FALSE(wang.replica->find_customer(code));  // left wang's device
+  reassign("wang");
+  REQUIRE(wang.replica->find_customer(code));
+  Device fresh(dir, server, "wang", true, "wang-fresh");
+  CHECK(fresh.replica->open_conflicts().size() == 1);
+  CHECK(wang.replica->open_conflicts().size() == 1);
+  CHECK(wang.replica->history(code).size() == fresh.replica->history(code).size());
+  CHECK(wang.replica->history(code).size() == history_before + 2);
 }
