@@ -961,12 +961,12 @@ TEST_CASE("sync: revert after a claim does not write masked pool values back",
   CHECK(root.customer(code).fields.count("stage") == 0);  // what the revert was for
 }
 
-// Team seeds 1 and 2: qian and root (admins) are refused approve and reject
+// Fixed: team seeds 1 and 2: qian and root (admins) were refused approve and reject
 // with "change request #1 is about a customer outside your regions".
 // request_access() (server-stub/team/team_service.cc) answers Access::read for
 // every role that sees everything, the auditor and the admin alike, and
 // approve/reject want Access::write; docs/protocol.md: "Managers and admins".
-TEST_CASE("sync: an admin decides change requests", "[sync][property][teams][.slow][!mayfail]") {
+TEST_CASE("sync: an admin decides change requests", "[sync][property][teams]") {
   ServerFixture server;
   ScratchDir dir;
   auto prot = run_server_command({"schema", "protect", "customers", "type", "--data", server.data_dir()});
