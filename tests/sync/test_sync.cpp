@@ -542,6 +542,23 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
       CHECK_FALSE(res.done);
     }
   }
+  // A decision round, so that every run decides change requests: every device
+  // syncs once (the requests reach the server), then each manager's and admin's
+  // device approves or rejects what it may (admins are refused today: bug 4 in
+  // findings/property.md).
+  for (auto& d : devs) unchanged += d->sync().unchanged;
+  for (std::size_t di = 0; di < devs.size(); ++di) {
+    Device& d = *devs[di];
+    if (role_of(d.user) != "manager" && role_of(d.user) != "admin") continue;
+    for (int k = 0; k < 3; ++k) {
+      TeamOpResult res = kehu::test::team_op(pick(3) == 0 ? "reject" : "approve", d, rng, ops + k);
+      for (const auto& s : res.syncs) unchanged += s.unchanged;
+      run.trace += "decide " + d.path.substr(d.path.rfind('/') + 1) + " " + res.op + (res.done ? " done" : "") +
+                   (res.refused.empty() ? "" : " refused: " + res.refused) + "\n";
+      if (res.done) ++run.done[res.op];
+      if (!res.refused.empty()) ++run.refused[res.op];
+    }
+  }
   if (const char* env = std::getenv("KEHU_PROPERTY_TRACE"); env && *env) WARN(run.trace);
   INFO(run.trace);
   quiesce(devs, rng, unchanged);
