@@ -418,6 +418,12 @@ TEST_CASE("sync: random operations and sync orders converge (many seeds)", "[syn
 // verifies, the auditor wrote nothing, and every change a device logged is a
 // server revision, a change request that was approved, or kept on the device
 // (refused, with the reason, or awaiting approval).
+//
+// Known divergences (findings/property.md; each has a [!mayfail] case below)
+// are exempted in these runs by name, narrowly, with a WARN each: a create the
+// server refused still shown; last_followup_at left on a customer whose
+// follow-ups a pulled merge moved; conflicts (and history) lost on a device
+// when a customer left its scope and came back. Anything else fails.
 namespace {
 
 using kehu::test::TeamOpResult;
@@ -428,7 +434,7 @@ struct Logged {
   std::string change_id, op;
 };
 
-// Open conflicts as comparable tuples; `readable` drops fields the role may not read.
+// Open conflicts as comparable tuples; for `sales`, without the restricted fields.
 std::set<std::string> conflict_keys(const Replica& r, const std::string& role) {
   static const std::set<std::string> restricted = {"credit_rating", "annual_spend", "credit_limit"};
   std::set<std::string> out;
