@@ -82,7 +82,13 @@ void op_create(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
 // user's edit becomes a change request, split from the unprotected rest.
 void op_protected(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
   static const std::vector<std::string> types = {"potential", "intention", "deal", "lost"};
+  // Mostly a customer of 江苏 the server knows, where the manager may decide.
   auto list = live_customers(*d.replica);
+  std::vector<kehu::Record> jiangsu;
+  for (const auto& c : list) {
+    if (c.rev > 0 && c.fields.value("province", "") == "江苏") jiangsu.push_back(c);
+  }
+  if (!jiangsu.empty() && pick(rng, 4) != 0) list = std::move(jiangsu);
   if (list.empty()) return;
   const kehu::Record& c = list[pick(rng, list.size())];
   kehu::FieldInputs in = {{"type", types[pick(rng, types.size())]}};

@@ -418,6 +418,12 @@ TEST_CASE("sync: random operations and sync orders converge (many seeds)", "[syn
 // verifies, the auditor wrote nothing, and every change a device logged is a
 // server revision, a change request that was approved, or kept on the device
 // (refused, with the reason, or awaiting approval).
+//
+// Known divergences (findings/property.md; each has a [!mayfail] case below)
+// are exempted in these runs by name, narrowly, with a WARN each: a create the
+// server refused still shown; last_followup_at left on a customer whose
+// follow-ups a pulled merge moved; conflicts (and history) lost on a device
+// when a customer left its scope and came back. Anything else fails.
 namespace {
 
 using kehu::test::TeamOpResult;
@@ -428,7 +434,7 @@ struct Logged {
   std::string change_id, op;
 };
 
-// Open conflicts as comparable tuples; `readable` drops fields the role may not read.
+// Open conflicts as comparable tuples; for `sales`, without the restricted fields.
 std::set<std::string> conflict_keys(const Replica& r, const std::string& role) {
   static const std::set<std::string> restricted = {"credit_rating", "annual_spend", "credit_limit"};
   std::set<std::string> out;
@@ -540,6 +546,23 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
       INFO(run.trace);
       CHECK(res.new_changes.empty());
       CHECK_FALSE(res.done);
+    }
+  }
+  // A decision round, so that every run decides change requests: every device
+  // syncs once (the requests reach the server), then each manager's and admin's
+  // device approves or rejects what it may (admins are refused today: bug 4 in
+  // findings/property.md).
+  for (auto& d : devs) unchanged += d->sync().unchanged;
+  for (std::size_t di = 0; di < devs.size(); ++di) {
+    Device& d = *devs[di];
+    if (role_of(d.user) != "manager" && role_of(d.user) != "admin") continue;
+    for (int k = 0; k < 3; ++k) {
+      TeamOpResult res = kehu::test::team_op(pick(3) == 0 ? "reject" : "approve", d, rng, ops + k);
+      for (const auto& s : res.syncs) unchanged += s.unchanged;
+      run.trace += "decide " + d.path.substr(d.path.rfind('/') + 1) + " " + res.op + (res.done ? " done" : "") +
+                   (res.refused.empty() ? "" : " refused: " + res.refused) + "\n";
+      if (res.done) ++run.done[res.op];
+      if (!res.refused.empty()) ++run.refused[res.op];
     }
   }
   if (const char* env = std::getenv("KEHU_PROPERTY_TRACE"); env && *env) WARN(run.trace);
