@@ -51,6 +51,11 @@ int cmd_child_edit(Context& ctx, const std::string& collection, const std::strin
                    const std::vector<std::string>& sets);
 int cmd_child_delete(Context& ctx, const std::string& collection, const std::string& id, bool restore);
 int cmd_history(Context& ctx, const std::string& code, const std::string& field);
+// What a record of a child collection is called in messages ("follow-up", 跟进记录).
+std::string child_noun(const std::string& collection);
+// The record a typed reference names: a customer code, a record id, or a child
+// record's short id as lists show it. Error(not_found) for none.
+Record find_record_ref(Replica& rep, const std::string& typed);
 // import / export: .csv or .xlsx by the file's extension (commands_replica.cc).
 struct ImportArgs {
   bool dry_run = false, skip_bad = false;

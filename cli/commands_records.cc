@@ -30,6 +30,8 @@ std::string nothing_to_change() {
 
 std::string no_customer(const std::string& code) { return tr("no customer " + code, "没有客户 " + code); }
 
+}  // namespace
+
 // What a record of a child collection is called in messages ("follow-up", 跟进记录).
 std::string child_noun(const std::string& collection) {
   if (message_lang() == Lang::zh) {
@@ -42,6 +44,8 @@ std::string child_noun(const std::string& collection) {
   if (collection == "activities") return "activity";
   return collection;
 }
+
+namespace {
 
 // The subcommand of a child collection ("followup").
 std::string command_of(const std::string& collection) {
@@ -247,23 +251,25 @@ int cmd_child_delete(Context& ctx, const std::string& collection, const std::str
   return 0;
 }
 
-int cmd_history(Context& ctx, const std::string& code, const std::string& field) {
-  auto& rep = ctx.replica();
-  std::optional<Record> found = rep.find_customer(code);
-  if (!found) found = rep.get(code);
-  if (!found) {
-    // A child record's short id, as its list shows it: the collection that has it.
-    for (const CollectionDef& coll : rep.schema().collections()) {
-      if (coll.parent_field.empty()) continue;
-      try {
-        found = find_child(rep, coll.name, code);
-        break;
-      } catch (const Error& e) {
-        if (e.code() != Errc::not_found) throw;
-      }
+Record find_record_ref(Replica& rep, const std::string& typed) {
+  std::optional<Record> found = rep.find_customer(typed);
+  if (!found) found = rep.get(typed);
+  if (found) return *found;
+  // A child record's short id, as its list shows it: the collection that has it.
+  for (const CollectionDef& coll : rep.schema().collections()) {
+    if (coll.parent_field.empty()) continue;
+    try {
+      return find_child(rep, coll.name, typed);
+    } catch (const Error& e) {
+      if (e.code() != Errc::not_found) throw;
     }
   }
-  const Record r = found ? *found : rep.require(code);
+  return rep.require(typed);  // throws, naming what was asked
+}
+
+int cmd_history(Context& ctx, const std::string& code, const std::string& field) {
+  auto& rep = ctx.replica();
+  const Record r = find_record_ref(rep, code);
   print_history(ctx, r, rep.history(r.id, field), std::cout);
   return 0;
 }

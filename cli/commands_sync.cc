@@ -233,6 +233,7 @@ int cmd_conflicts(Context& ctx) {
       json j = to_json(oc.conflict);
       j["code"] = oc.code;
       j["record_id"] = oc.record_id;
+      if (auto rec = rep.get(oc.record_id)) j["collection"] = rec->collection;
       j["rev"] = oc.rev;
       j["kept_at"] = hlc_to_iso(oc.conflict.kept_hlc);
       j["lost_at"] = hlc_to_iso(oc.conflict.lost_hlc);
@@ -258,7 +259,10 @@ int cmd_conflicts(Context& ctx) {
     };
     const std::string kind = c.kind == "delete_edit" ? tr("deleted while edited", "删除与修改冲突")
                                                       : tr("both edited", "双方都修改了");
-    rows.push_back({oc.code, label_of(ctx, coll, c.field), kind, show(c.kept),
+    // A child record is named as `conflicts resolve` takes it: by its short id.
+    const std::string subject =
+        coll == "customers" ? oc.code : oc.code + " " + child_noun(coll) + " " + short_id(oc.record_id);
+    rows.push_back({subject, label_of(ctx, coll, c.field), kind, show(c.kept),
                     c.kept_author + " " + show_hlc_time(ctx, c.kept_hlc), show(c.lost),
                     c.lost_author + " " + show_hlc_time(ctx, c.lost_hlc)});
   }
@@ -269,11 +273,57 @@ int cmd_conflicts(Context& ctx) {
   return 0;
 }
 
-int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
+namespace {
+
+// Whether an open conflict is on `field` (a key or a label of the record's collection).
+bool conflict_on(const Replica& rep, const OpenConflict& oc, const std::string& collection, const std::string& field) {
+  if (field == kDeletedField) return oc.conflict.field == kDeletedField;
+  const CollectionDef* cd = rep.schema().find(collection);
+  const FieldDef* f = cd ? cd->find(field) : nullptr;
+  return f && f->key == oc.conflict.field;
+}
+
+// The record whose conflict on `field` the user means by `typed`: the record it
+// names (a code, an id, or a child's short id), or, for a customer code, the one
+// record of that customer with an open conflict on the field (a follow-up's
+// conflict is listed under its customer). Several such records: a usage error
+// that lists their short ids.
+Record conflict_record(Replica& rep, const std::string& typed, const std::string& field) {
+  const Record rec = find_record_ref(rep, typed);
+  if (rec.collection != "customers") return rec;
+  std::vector<Record> candidates;
+  bool on_customer = false;
+  for (const auto& oc : rep.open_conflicts()) {
+    auto r = rep.get(oc.record_id);
+    if (!r || !conflict_on(rep, oc, r->collection, field)) continue;
+    if (r->id == rec.id) on_customer = true;
+    if (r->parent == rec.id && std::none_of(candidates.begin(), candidates.end(),
+                                            [&](const Record& c) { return c.id == r->id; })) {
+      candidates.push_back(*r);
+    }
+  }
+  if (on_customer || candidates.empty()) return rec;  // resolve_conflict says what is wrong
+  if (candidates.size() > 1) {
+    std::string ids;
+    for (const auto& c : candidates) ids += (ids.empty() ? "" : ", ") + short_id(c.id);
+    throw Error(Errc::usage, tr(typed + " has " + std::to_string(candidates.size()) + " records with an open conflict on " +
+                                    field + ": name one by the id `kehu conflicts` shows (" + ids + ")",
+                                typed + " 有 " + std::to_string(candidates.size()) + " 条记录在“" + field +
+                                    "”上有未解决的冲突：请用 `kehu conflicts` 显示的编号指明一条（" + ids + "）"));
+  }
+  return candidates.front();
+}
+
+}  // namespace
+
+int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::string& field,
                          const std::string& keep) {
-  ctx.replica().resolve_conflict(code, field, keep);
-  const FieldDef* f = ctx.schema().collection("customers").find(field);
-  const std::string name = f ? label_of(ctx, "customers", f->key) : field;
+  auto& rep = ctx.replica();
+  const Record rec = conflict_record(rep, typed, field);
+  rep.resolve_conflict(rec.collection == "customers" ? typed : rec.id, field, keep);
+  const FieldDef* f = rep.schema().collection(rec.collection).find(field);
+  const std::string name = f ? label_of(ctx, rec.collection, f->key) : field;
+  const std::string code = rec.collection == "customers" ? rec.code : child_noun(rec.collection) + " " + short_id(rec.id);
   if (ctx.lang == Lang::zh) {
     std::cout << "冲突已解决：" << code << " " << name << "（" << (keep == "mine" ? "保留我的值" : "保留对方的值")
               << "）；下次同步后，所有设备上的这个冲突都会关闭\n";

@@ -23,8 +23,9 @@ std::string server_code(Context& ctx, const std::string& typed) {
 }
 
 // Runs one server action, syncs, and prints `done` (or the answer with --json).
-int act(Context& ctx, const std::string& path, const json& body, const std::string& what,
-        const std::string& done) {
+// Returns the server's answer.
+json act(Context& ctx, const std::string& path, const json& body, const std::string& what,
+         const std::string& done) {
   auto& rep = ctx.replica();
   const sync::SyncOptions opts = net_options(ctx, NetArgs{});
   json answer;
@@ -45,15 +46,23 @@ int act(Context& ctx, const std::string& path, const json& body, const std::stri
   } else {
     std::cout << done << '\n';
   }
-  return 0;
+  return answer;
 }
 
 // One line per field ("电话 (phone): old → new"), so a long change is shown whole.
-std::vector<std::string> show_fields(const Context& ctx, const std::string& collection, const json& fields) {
+// A field changed since the request says so, with today's value (`changed`).
+std::vector<std::string> show_fields(const Context& ctx, const std::string& collection, const json& fields,
+                                     const json& changed = json::object()) {
   std::vector<std::string> out;
+  const bool zh = ctx.lang == Lang::zh;
   for (const auto& [key, fc] : field_changes_from_json(fields)) {
-    out.push_back(label_of(ctx, collection, key) + ": " + show_value(ctx, collection, key, fc.old_value) + " → " +
-                  show_value(ctx, collection, key, fc.new_value));
+    std::string line = label_of(ctx, collection, key) + ": " + show_value(ctx, collection, key, fc.old_value) +
+                       " → " + show_value(ctx, collection, key, fc.new_value);
+    if (auto now = changed.find(key); now != changed.end()) {
+      const std::string v = show_value(ctx, collection, key, *now);
+      line += zh ? "（申请后已改为 " + v + "）" : " (changed since to " + v + ")";
+    }
+    out.push_back(std::move(line));
   }
   return out;
 }
@@ -63,23 +72,26 @@ std::vector<std::string> show_fields(const Context& ctx, const std::string& coll
 int cmd_claim(Context& ctx, const std::string& typed) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  return act(ctx, "/v1/customers/" + code + "/claim", json::object(), tr("claim " + code, "领取 " + code),
-             zh ? "已从公海领取 " + code : "claimed " + code + " from the public pool");
+  act(ctx, "/v1/customers/" + code + "/claim", json::object(), tr("claim " + code, "领取 " + code),
+      zh ? "已从公海领取 " + code : "claimed " + code + " from the public pool");
+  return 0;
 }
 
 int cmd_release(Context& ctx, const std::string& typed, const std::string& reason) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  return act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}}, tr("release " + code, "退回 " + code),
-             zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
+  act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}}, tr("release " + code, "退回 " + code),
+      zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
+  return 0;
 }
 
 int cmd_reassign(Context& ctx, const std::string& typed, const std::string& owner,
                  const std::string& reason) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  return act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
-             tr("reassign " + code, "转交 " + code), zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
+  act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
+      tr("reassign " + code, "转交 " + code), zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
+  return 0;
 }
 
 int cmd_approvals(Context& ctx, bool all) {
@@ -103,7 +115,8 @@ int cmd_approvals(Context& ctx, bool all) {
       status = status == "pending" ? "待审批" : status == "approved" ? "已批准" : status == "rejected" ? "已驳回" : status;
     }
     if (!r.value("decided_by", "").empty()) status += " (" + r.value("decided_by", "") + ")";
-    std::vector<std::string> lines = show_fields(ctx, collection, r.value("fields", json::object()));
+    std::vector<std::string> lines =
+        show_fields(ctx, collection, r.value("fields", json::object()), r.value("changed_since", json::object()));
     if (lines.empty()) lines.emplace_back();
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const bool first = i == 0;
@@ -125,12 +138,30 @@ int cmd_decide(Context& ctx, const std::string& id, bool approve, const std::str
     throw Error(Errc::usage, tr("change request id \"" + id + "\" is not a number (see `kehu approvals`)",
                                 "修改申请编号“" + id + "”不是数字（见 `kehu approvals`）"));
   }
-  if (approve) {
-    return act(ctx, "/v1/approvals/" + id + "/approve", json::object(), tr("approve request #" + id, "批准申请 #" + id),
-               zh ? "已批准 #" + id : "approved request #" + id);
+  if (!approve) {
+    act(ctx, "/v1/approvals/" + id + "/reject", {{"reason", reason}}, tr("reject request #" + id, "驳回申请 #" + id),
+        zh ? "已驳回 #" + id : "rejected request #" + id);
+    return 0;
   }
-  return act(ctx, "/v1/approvals/" + id + "/reject", {{"reason", reason}}, tr("reject request #" + id, "驳回申请 #" + id),
-             zh ? "已驳回 #" + id : "rejected request #" + id);
+  const json answer = act(ctx, "/v1/approvals/" + id + "/approve", json::object(),
+                          tr("approve request #" + id, "批准申请 #" + id), zh ? "已批准 #" + id : "approved request #" + id);
+  if (ctx.json) return 0;
+  // A field changed after the request: the approved value won, and the value it
+  // replaced is kept as a conflict. Say so, so nobody's edit goes unnoticed.
+  const std::string collection = answer["request"].value("collection", "customers");
+  const std::string code = answer["request"].value("customer", "");
+  for (const auto& k : answer["result"].value("conflicts", json::array())) {
+    const std::string field = k.value("field", "");
+    const std::string lost = show_value(ctx, collection, field, k.value("lost", json()));
+    const std::string who = k.value("lost_author", "");
+    std::cout << (zh ? "注意：" + label_of(ctx, collection, field) + " 在申请后被 " + who + " 改为 " + lost +
+                           "；批准的值已生效，被替换的值作为冲突保留，见 `kehu conflicts`（" + code + "）"
+                     : "note: " + label_of(ctx, collection, field) + " was changed to " + lost + " by " + who +
+                           " after the request; the approved value applies, and the value it replaced is kept " +
+                           "as a conflict: see `kehu conflicts` (" + code + ")")
+              << '\n';
+  }
+  return 0;
 }
 
 }  // namespace kehu::cli

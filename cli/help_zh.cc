@@ -29,6 +29,7 @@ const Catalog& catalog() {
          "kehu：离线优先的客户表（加密的本地副本，按字段合并同步）"},
         {"Print this help message and exit", "显示本帮助并退出"},
         {"customer code", "客户编号"},
+        {"customer code, or the record id `kehu conflicts` shows", "客户编号，或 `kehu conflicts` 显示的记录编号"},
         {"FIELD=VALUE (key or Chinese label)", "字段=值（字段键或中文名）"},
         {"list the recycle bin", "列出回收站里的"},
         {"FIELD=VALUE; an empty VALUE clears the field", "字段=值；值为空则清空该字段"},

@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
     if (!action) action = [&] { return cmd_conflicts(ctx); };
   });
   auto* resolve = conflicts->add_subcommand("resolve", "keep one side of a conflict");
-  resolve->add_option("CODE", code, "customer code")->required();
+  resolve->add_option("CODE", code, "customer code, or the record id `kehu conflicts` shows")->required();
   resolve->add_option("FIELD", field, "field key or label")->required();
   resolve->add_option("--keep", keep, "theirs|mine")->required();
   resolve->callback([&] { action = [&] { return cmd_conflict_resolve(ctx, code, field, keep); }; });

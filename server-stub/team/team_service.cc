@@ -80,6 +80,24 @@ std::string customer_code_of(StoreTxn& txn, const ChangeRequest& r) {
   return parent ? parent->code : std::string();
 }
 
+json value_or_null(const json& values, const std::string& key) {
+  auto it = values.find(key);
+  return it == values.end() ? json() : *it;
+}
+
+// The fields a pending request asks for whose value changed after it was made,
+// with today's value: the decider sees what approving would replace.
+json changed_since(StoreTxn& txn, const ChangeRequest& r) {
+  json out = json::object();
+  auto rec = txn.find_record_view(r.record_id);
+  if (r.status != "pending" || !rec) return out;
+  for (const auto& [key, fc] : r.fields.items()) {
+    json now = value_or_null(rec->fields, key);
+    if (fc.is_object() && now != fc.value("old", json())) out[key] = std::move(now);
+  }
+  return out;
+}
+
 // The session's access to the customer a request is about.
 Access request_access(StoreTxn& txn, const Session& session, const ChangeRequest& r) {
   // An admin decides any request; an auditor reads them all.
@@ -256,7 +274,14 @@ json TeamService::list_requests(const Session& session, const std::vector<std::i
   auto txn = store_.begin(TxnMode::read);
   json out = json::array();
   auto add = [&](const ChangeRequest& r) {
-    if (may_see_request(*txn, session, r)) out.push_back(request_json(r, customer_code_of(*txn, r)));
+    if (!may_see_request(*txn, session, r)) return;
+    json j = request_json(r, customer_code_of(*txn, r));
+    // For those who decide (a salesperson's own request needs no warning, and
+    // a field may have become one they cannot read since).
+    if (session.role != Role::sales) {
+      if (json now = changed_since(*txn, r); !now.empty()) j["changed_since"] = std::move(now);
+    }
+    out.push_back(std::move(j));
   };
   if (!ids.empty()) {
     for (std::int64_t id : ids) {
@@ -284,18 +309,23 @@ json TeamService::approve(const Session& session, std::int64_t id) {
   c.parent = current.parent;
   c.code = current.code;
   c.op = Op::update;
-  c.base_rev = current.rev;
-  // Applied on the record as it is now: the requested values replace today's.
   // Never a derived field or the owner, whatever an older request holds: those
   // are not a salesperson's to ask for (push_service.cc checks them at push).
   const auto schema = store_schema(*txn);
   const CollectionDef& coll = schema->collection(r.collection);
+  bool stale = false;  // a field asked for changed after the request was made
   for (const auto& [key, fc] : field_changes_from_json(r.fields)) {
     const FieldDef* def = coll.find(key);
     if (key == "owner" || (def && def->derived)) continue;
-    auto it = values.find(key);
-    c.fields[key] = FieldChange{it == values.end() ? json() : *it, fc.new_value};
+    stale = stale || value_or_null(values, key) != fc.old_value;
+    c.fields[key] = fc;
   }
+  // The decision is an edit made now on what the requester saw. When the asked
+  // fields still hold what they saw, it applies on the record as it is. When one
+  // was changed since (a manager's newer edit), it merges like any concurrent
+  // edit from the request's base: the later decision wins, and the value it
+  // replaces is kept as a conflict for review, never overwritten unseen.
+  c.base_rev = stale ? r.base_rev : current.rev;
   c.resolves = r.resolves;
   c.cause = "approved change request #" + std::to_string(id);
   c.approved_by = session.user;

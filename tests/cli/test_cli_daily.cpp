@@ -393,6 +393,48 @@ TEST_CASE("daily: edits and deletes of child records sync to another device", "[
   CHECK_THAT(run(sun, {"order", "list", code}), Contains("* = pending changes"));
 }
 
+TEST_CASE("daily: a follow-up's conflict is listed by its short id and resolved by it or by the customer code",
+          "[cli][daily][sync]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  const std::string code = qian.replica->add("customers", kehu::test::new_customer("冲突客户")).code;
+  auto run = [](Device& d, const std::vector<std::string>& args) {
+    CliResult r = d.kehu(args);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    return chomp(r.out);
+  };
+  const std::string f = run(qian, {"followup", "add", code, "--set", "date=2026-11-02", "--set", "content=电话"});
+  const std::string g = run(qian, {"followup", "add", code, "--set", "date=2026-11-03", "--set", "content=邮件"});
+  qian.sync();
+  sun.sync();
+  // Both edit the content of both follow-ups offline: two conflicts on one customer.
+  for (const std::string& id : {f, g}) {
+    run(sun, {"followup", "edit", last8(id), "--set", "content=孙改的"});
+    run(qian, {"followup", "edit", last8(id), "--set", "content=钱改的"});
+  }
+  sun.sync();
+  qian.sync();
+  const std::string listed = run(qian, {"conflicts"});
+  CHECK_THAT(listed, Contains(code + " follow-up " + last8(f)));
+  CHECK_THAT(listed, Contains(code + " follow-up " + last8(g)));
+
+  // The customer code alone is ambiguous here: the message lists the short ids.
+  CliResult both = qian.kehu({"conflicts", "resolve", code, "content", "--keep", "theirs"});
+  CHECK(both.exit_code == 2);
+  CHECK_THAT(both.err, Contains(last8(f)) && Contains(last8(g)));
+  // The short id the list shows, and the field's Chinese label.
+  CHECK_THAT(run(qian, {"conflicts", "resolve", last8(f), "跟进内容", "--keep", "theirs"}), Contains("resolved:"));
+  // One left on the customer: its code is enough.
+  CHECK_THAT(run(qian, {"conflicts", "resolve", code, "content", "--keep", "mine"}), Contains("resolved:"));
+  CHECK(qian.replica->open_conflicts().empty());
+  qian.sync();
+  sun.sync();
+  CHECK(sun.replica->open_conflicts().empty());
+  CHECK(sun.replica->get(g)->fields["content"] == "钱改的");
+}
+
 TEST_CASE("daily: a salesperson's import leaves a restricted column out with a note - sheet codes any case",
           "[cli][daily][sync]") {
   ServerFixture server;

@@ -404,6 +404,50 @@ TEST_CASE("teams: the pool's recycle rule returns neglected customers as revisio
   CHECK(run_server_command({"audit", "verify", "--data", t.server.data_dir()}).exit_code == 0);
 }
 
+TEST_CASE("teams: approving a request after a newer edit of the field keeps that edit as a conflict",
+          "[teams]") {
+  Team t;
+  server_admin(t.server, {"schema", "protect", "customers", "type"});
+  Device wang(t.dir, t.server, "wang"), zhao(t.dir, t.server, "zhao");
+  wang.replica->edit(t.a, {{"type", "成交客户"}});
+  REQUIRE(wang.sync().awaiting == 1);
+  // The manager changes the field after the request was made.
+  zhao.replica->edit(t.a, {{"type", "流失客户"}});
+  zhao.sync();
+
+  // The list says the field changed since, with its value now.
+  auto listed = zhao.kehu({"approvals", "--json"});
+  INFO(listed.describe());
+  REQUIRE(listed.exit_code == 0);
+  const json requests = json::parse(listed.out);
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0]["fields"]["type"]["old"] == "intention");
+  CHECK(requests[0]["changed_since"]["type"] == "lost");
+  auto table = zhao.kehu({"approvals"});
+  CHECK_THAT(table.out, Catch::Matchers::Contains("(changed since to"));
+
+  // Approving applies the decision, and the manager's value is not lost: it is
+  // an open conflict on every device, named on the approve's output.
+  auto approved = zhao.kehu({"approve", "1"});
+  INFO(approved.describe());
+  REQUIRE(approved.exit_code == 0);
+  CHECK_THAT(approved.out, Catch::Matchers::Contains("was changed to") && Catch::Matchers::Contains("by zhao"));
+  for (Device* d : {&wang, &zhao}) {
+    d->sync();
+    CHECK(d->customer(t.a).fields["type"] == "deal");
+    auto open = d->replica->open_conflicts();
+    REQUIRE(open.size() == 1);
+    CHECK(open[0].conflict.field == "type");
+    CHECK(open[0].conflict.kept == "deal");
+    CHECK(open[0].conflict.lost == "lost");
+    CHECK(open[0].conflict.lost_author == "zhao");
+  }
+  auto h = zhao.replica->history(t.a, "type");
+  REQUIRE_FALSE(h.empty());
+  CHECK(h[0].revision.approved_by == "zhao");
+  CHECK(h[0].revision.author == "wang");
+}
+
 TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval", "[teams]") {
   Team t;
   server_admin(t.server, {"schema", "protect", "customers", "type,合作状态"});
