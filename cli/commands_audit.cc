@@ -126,9 +126,12 @@ std::string rev_range(const std::string& what, std::int64_t first, std::int64_t 
 }
 
 // Fields a revert leaves alone: fixed at creation, derived by Kehu, or the link
-// to the parent customer. The recycle bin has its own commands (delete/restore).
+// to the parent customer. The recycle bin has its own commands (delete/restore),
+// and so has a customer's owner (claim, release, reassign): a revert past a
+// claim must not hand the customer back to the pool.
 bool revertible(const CollectionDef& coll, const std::string& key) {
   if (key == kDeletedField || key == "code" || key == coll.parent_field) return false;
+  if (coll.name == "customers" && key == "owner") return false;
   const FieldDef* f = coll.find(key);
   return f == nullptr || !f->derived;
 }

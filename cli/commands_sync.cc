@@ -160,6 +160,14 @@ std::string describe_refusal(const Context& ctx, const sync::SyncReport::Refusal
 
 }  // namespace
 
+namespace {
+
+// 1 when the server refused an edit: the sync ran, but not everything typed is
+// on the server, and a script must be able to tell (`git push` does the same).
+int sync_exit_code(const sync::SyncReport& r) { return r.rejected > 0 ? 1 : 0; }
+
+}  // namespace
+
 int cmd_sync(Context& ctx, const NetArgs& net) {
   auto opts = net_options(ctx, net);
   const bool zh_progress = ctx.lang == Lang::zh;
@@ -188,7 +196,7 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"possible_duplicates", r.possible_duplicates},
                 {"more_possible_duplicates", r.more_possible_duplicates}},
                std::cout);
-    return 0;
+    return sync_exit_code(r);
   }
   bool zh = ctx.lang == Lang::zh;
   if (zh) {
@@ -221,7 +229,7 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
   if (r.conflicts) {
     std::cout << (zh ? "用 `kehu conflicts` 查看冲突\n" : "see them with `kehu conflicts`\n");
   }
-  return 0;
+  return sync_exit_code(r);
 }
 
 int cmd_conflicts(Context& ctx) {

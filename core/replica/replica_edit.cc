@@ -183,6 +183,35 @@ void Replica::Impl::carry_next_followup(const Record& followup) {
   if (after.fields != customer->fields) write_change(customer, std::move(after), Op::update);
 }
 
+void Replica::Impl::withdraw_next_followup(const Record& removed) {
+  const std::string next = removed.fields.value("next_date", "");
+  if (next.empty() || removed.parent.empty()) return;
+  std::optional<Record> customer = load(removed.parent);
+  if (!customer || customer->deleted || customer->fields.value("next_date", "") != next) return;
+  // The latest follow-up left (write_change() has just recomputed the dates).
+  json latest;
+  auto& st = db.cached(
+      "SELECT fields FROM records WHERE parent = ? AND collection = 'followups' AND deleted = 0");
+  st.bind(1, removed.parent);
+  while (st.step()) {
+    json f = json::parse(st.text(0));
+    const std::string d = f.value("date", "");
+    if (latest.is_null() || d > latest.value("date", "") ||
+        (d == latest.value("date", "") && !f.value("next_date", "").empty())) {
+      latest = std::move(f);
+    }
+  }
+  st.reset();
+  Record after = *customer;
+  after.fields.erase("next_date");
+  after.fields.erase("next_plan");
+  if (latest.is_object() && !latest.value("next_date", "").empty()) {
+    after.fields["next_date"] = latest["next_date"];
+    if (latest.contains("next_plan")) after.fields["next_plan"] = latest["next_plan"];
+  }
+  if (after.fields != customer->fields) write_change(customer, std::move(after), Op::update);
+}
+
 void Replica::Impl::refresh_derived(const std::string& customer_id, bool unset) {
   auto& st = db.cached(
       "SELECT fields FROM records WHERE parent = ? AND collection = 'followups' AND deleted = 0");
@@ -283,7 +312,9 @@ Record Replica::remove(std::string_view id_or_code) {
     }
     Record after = before;
     after.deleted = true;
-    return impl_->write_change(before, std::move(after), Op::remove);
+    Record written = impl_->write_change(before, std::move(after), Op::remove);
+    if (before.collection == "followups") impl_->withdraw_next_followup(before);
+    return written;
   });
 }
 
@@ -296,7 +327,9 @@ Record Replica::restore(std::string_view id_or_code) {
     }
     Record after = before;
     after.deleted = false;
-    return impl_->write_change(before, std::move(after), Op::restore);
+    Record written = impl_->write_change(before, std::move(after), Op::restore);
+    if (written.collection == "followups") impl_->carry_next_followup(written);
+    return written;
   });
 }
 

@@ -93,6 +93,10 @@ struct Replica::Impl {
   // (下次跟进日期) carries its next_date and next_plan to the customer, as an
   // edit of the same user: `kehu due` reminds from the customer's next_date.
   void carry_next_followup(const Record& followup);
+  // A follow-up gone to the recycle bin takes its plan with it: the customer's
+  // next date, when the follow-up gave it, comes from the latest one left (or is
+  // cleared when that one plans nothing).
+  void withdraw_next_followup(const Record& removed);
   // Recomputes derived fields of a customer (last_followup_at) from its follow-ups.
   // `unset`: the customer's derived columns are known to be empty still (just
   // inserted), so a customer without follow-ups needs no write.
@@ -114,6 +118,9 @@ struct Replica::Impl {
   // Drops customers that left the user's scope, with their child records and
   // everything pulled about them (apply_pulled).
   void drop_customers(const std::vector<std::string>& customer_ids);
+  // A record the server never had, with no change pending, leaves the replica
+  // (a customer with its children).
+  void drop_unsynced(const Record& rec);
   // Drops every pulled record without pending local edits (a scope reset).
   void drop_everything_pulled();
 };

@@ -33,6 +33,20 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
                                     f->zh + " (" + f->key + ") 是受限字段：销售（" + user +
                                         "）不能修改；请找经理。什么都没有改"));
   }
+  // The server makes a salesperson's new customer theirs: one made for someone
+  // else (a sheet's 业务员 column) would be refused at sync.
+  if (!before && after.collection == "customers") {
+    auto it = c.fields.find("owner");
+    if (it != c.fields.end() && it->second.new_value.is_string() && it->second.new_value != user) {
+      const std::string owner = it->second.new_value.get<std::string>();
+      throw Error(Errc::forbidden,
+                  tr("负责人 (owner) \"" + owner + "\": a salesperson (" + user +
+                         ", role sales) creates customers of their own only; leave 负责人 empty or put " + user +
+                         ", and ask a manager to reassign it. Nothing was changed",
+                     "负责人 (owner)“" + owner + "”：销售（" + user + "）只能新建自己的客户；负责人请留空或填 " + user +
+                         "，再请经理转交。什么都没有改"));
+    }
+  }
   // The customer the edit is about: the record itself or its parent.
   std::optional<Record> customer;
   if (after.collection == "customers") {
@@ -62,6 +76,24 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
                                           who + " --reason …` 退回公海"));
     }
   }
+}
+
+void Replica::check_allowed(std::string_view collection, const std::optional<Record>& before, const json& values,
+                            std::string_view parent_id) const {
+  Record after;
+  if (before) {
+    after = *before;
+  } else {
+    after.collection = std::string(collection);
+    after.parent = std::string(parent_id);
+  }
+  Change c;
+  for (const auto& [key, value] : values.items()) {
+    json old = before ? before->fields.value(key, json()) : json();
+    if (old != value) c.fields[key] = FieldChange{std::move(old), value};
+    after.fields[key] = value;
+  }
+  impl_->check_local_policy(before, after, c);
 }
 
 }  // namespace kehu

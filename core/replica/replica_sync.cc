@@ -1,6 +1,7 @@
 // The replica's sync gateway: what kehu_sync reads from and writes to the
 // replica. Each call is one transaction, so an interrupted sync leaves either the
 // state before a page or the state after it.
+#include <algorithm>
 #include <set>
 
 #include "kehu/error.h"
@@ -97,7 +98,14 @@ void Replica::mark_rejected(const std::string& change_id, const std::string& rea
     } else {
       st.reset();
     }
-    if (auto record_id = impl_->record_of_change(change_id)) impl_->rebuild_view(*record_id);
+    if (auto record_id = impl_->record_of_change(change_id)) {
+      impl_->rebuild_view(*record_id);
+      // A refused create of a record the server never had leaves the tables: it
+      // is not the team's, and a fresh device would not show it. What was typed
+      // stays in the refused change (`kehu rejected retry` makes it again).
+      auto rec = impl_->load(*record_id);
+      if (rec && rec->rev == 0 && !impl_->has_pending(rec->id)) impl_->drop_unsynced(*rec);
+    }
   });
 }
 
@@ -204,7 +212,16 @@ Record Replica::reapply_rejected(std::int64_t seq, const FieldInputs& replace,
   return impl_->in_tx([&] {
     const LoggedChange lc = rejected_change(impl_->db, seq);
     const Change& c = lc.change;
-    Record rec = require(c.record_id);
+    std::optional<Record> found = impl_->load(c.record_id);
+    if (!found && c.op == Op::create) {
+      // Dropped when refused (mark_rejected): made again from the change.
+      found.emplace();
+      found->id = c.record_id;
+      found->collection = c.collection;
+      found->parent = c.parent;
+      if (c.collection == "customers") found->code = c.code.empty() || impl_->resolve(c.code) ? impl_->allocate_code() : c.code;
+    }
+    Record rec = found ? *found : require(c.record_id);
     const CollectionDef& coll = impl_->schema().collection(rec.collection);
     json values = json::object();
     for (const auto& [key, fc] : c.fields) {
@@ -255,7 +272,7 @@ void Replica::dismiss_rejected(std::int64_t seq) {
     // A never-synced record whose create is forgotten leaves with it.
     if (lc.change.op == Op::create) {
       if (auto rec = impl_->load(lc.change.record_id); rec && rec->rev == 0 && !impl_->has_pending(rec->id)) {
-        impl_->drop_customers({rec->id});
+        impl_->drop_unsynced(*rec);
       }
     } else {
       impl_->rebuild_view(lc.change.record_id);
@@ -270,6 +287,18 @@ std::optional<std::string> Replica::Impl::record_of_change(const std::string& ch
   if (st.step()) out = st.text(0);
   st.reset();
   return out;
+}
+
+void Replica::Impl::drop_unsynced(const Record& rec) {
+  if (rec.collection == "customers") {
+    drop_customers({rec.id});
+    return;
+  }
+  for (const char* sql : {"DELETE FROM revisions WHERE record_id = ?", "DELETE FROM conflicts WHERE record_id = ?",
+                          "DELETE FROM records WHERE id = ?"}) {
+    db.cached(sql).bind(1, rec.id).run();
+  }
+  if (rec.collection == "followups" && !rec.parent.empty()) refresh_derived(rec.parent);
 }
 
 void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids) {
@@ -350,7 +379,15 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
     auto& db = impl_->db;
     if (reset) impl_->drop_everything_pulled();
     impl_->drop_customers(removed);
-    for (const Revision& rev : revisions) {
+    // In seq order: a customer back in scope brings its older revisions along,
+    // whose conflicts the later ones may settle.
+    std::vector<const Revision*> in_order;
+    in_order.reserve(revisions.size());
+    for (const Revision& rev : revisions) in_order.push_back(&rev);
+    std::stable_sort(in_order.begin(), in_order.end(),
+                     [](const Revision* a, const Revision* b) { return a->seq < b->seq; });
+    for (const Revision* in : in_order) {
+      const Revision& rev = *in;
       json body = to_json(rev);
       db.cached("INSERT OR REPLACE INTO revisions(record_id, rev, seq, change_id, body) "
                 "VALUES (?, ?, ?, ?, ?)")
@@ -366,11 +403,20 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
           .bind(1, rev.change_id)
           .run();
       for (const Conflict& c : rev.conflicts) {
+        // Sent again (unmasked, after a claim): the values change, whether it
+        // was settled does not.
+        const std::string text = to_json(c).dump();
         db.cached("INSERT OR IGNORE INTO conflicts(record_id, rev, field, body) VALUES (?, ?, ?, ?)")
             .bind(1, rev.record_id)
             .bind(2, rev.rev)
             .bind(3, c.field)
-            .bind(4, to_json(c).dump())
+            .bind(4, text)
+            .run();
+        db.cached("UPDATE conflicts SET body = ? WHERE record_id = ? AND rev = ? AND field = ?")
+            .bind(1, text)
+            .bind(2, rev.record_id)
+            .bind(3, rev.rev)
+            .bind(4, c.field)
             .run();
       }
       impl_->settle_conflicts(rev.record_id, rev.resolves, true);
@@ -396,6 +442,14 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
           new_customers.insert(p.id);
         }
       } else {
+        // A follow-up moved to another customer (a merge) leaves its old one's
+        // last follow-up date to be recomputed too.
+        if (p.collection == "followups") {
+          auto& old = db.cached("SELECT parent FROM records WHERE rowid = ?");
+          old.bind(1, rowid);
+          if (old.step() && !old.is_null(0) && old.text(0) != p.parent) customers_to_refresh.insert(old.text(0));
+          old.reset();
+        }
         auto& up = db.cached(
             "UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ?, "
             "server_fields = ?, server_deleted = ? WHERE rowid = ?");

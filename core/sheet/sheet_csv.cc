@@ -352,6 +352,25 @@ json changed_fields(const Record& have, const json& want) {
   return diff;
 }
 
+// What the user's role may not do (a salesperson's row for another 负责人, a
+// reassignment, a pool customer's follow-up) is the row's issue, named by its
+// line, before anything is written: a dry run then promises only what the
+// import does, and nothing is refused later at sync.
+void check_row_allowed(const Replica& replica, ParsedRow& pr) {
+  const std::string code = pr.customer.value("code", "");
+  const std::optional<Record> have = code.empty() ? std::nullopt : replica.find_customer(code);
+  try {
+    replica.check_allowed(kCustomers, have, have ? changed_fields(*have, pr.customer) : pr.customer);
+    if (!pr.followup.empty()) replica.check_allowed(kFollowups, std::nullopt, pr.followup, have ? have->id : "");
+  } catch (const Error& e) {
+    if (e.code() != Errc::forbidden) throw;
+    ImportIssue issue;
+    issue.line = pr.line;
+    issue.reason = e.what();
+    pr.issues.push_back(std::move(issue));
+  }
+}
+
 bool has_same_followup(const Replica& replica, const Record& customer, const json& fu) {
   ListQuery q;
   q.collection = kFollowups;
@@ -582,6 +601,7 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
     std::vector<PossibleDuplicate> possible;
     if (pr.issues.empty() && opts.check_duplicates)
       pr.issues = duplicates.check(pr.line, pr.customer, possible);
+    if (pr.issues.empty()) check_row_allowed(replica, pr);
     if (pr.issues.empty()) {
       for (auto& p : possible) report.possible_duplicates.push_back(std::move(p));
       if (pr.customer.contains("code")) codes_above.insert(pr.customer["code"].get<std::string>());

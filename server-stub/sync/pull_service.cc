@@ -157,9 +157,33 @@ class ScopeView {
     auto it = in_scope_since_.find(customer_id);
     if (it != in_scope_since_.end()) return it->second;
     bool seen = false;
+    replay_scope(customer_id, cursor, [&](const json& state) {
+      seen = AccessPolicy::customer_access(session_, state) != Access::none;
+      return seen;
+    });
+    in_scope_since_.emplace(customer_id, seen);
+    return seen;
+  }
+
+  // The session's access to the customer at `cursor` (Access::write when it
+  // was created after it: the device gets every revision of it anyway). The
+  // same replay as in_scope_since, to the cursor.
+  Access access_at(const std::string& customer_id, std::int64_t cursor) {
+    std::optional<json> at = replay_scope(customer_id, cursor, [](const json&) { return false; });
+    return at ? AccessPolicy::customer_access(session_, *at) : Access::write;
+  }
+
+ private:
+  // Walks the customer's revisions after `cursor`, newest first, undoing their
+  // changes to owner, province and city from the current values; `step` sees the
+  // values before each revision and stops the walk by returning true. Returns
+  // the values where the walk ended (at the cursor unless stopped), or nullopt
+  // when it met the customer's create (it did not exist before).
+  template <class Step>
+  std::optional<json> replay_scope(const std::string& customer_id, std::int64_t cursor, Step step) {
+    json state = json::object();
     if (const auto& c = record(customer_id)) {
       const json current = parse_stored(c->fields_text, "record fields");
-      json state = json::object();
       for (const char* key : {"owner", "province", "city"}) {
         if (auto f = current.find(key); f != current.end()) state[key] = *f;
       }
@@ -176,10 +200,7 @@ class ScopeView {
             break;
           }
           const json rev = parse_stored(r.body, "revision");
-          if (rev.value("op", std::string()) == "create") {  // before it, nothing to hold
-            done = true;
-            break;
-          }
+          if (rev.value("op", std::string()) == "create") return std::nullopt;  // before it, nothing to hold
           if (auto ch = rev.find("changes"); ch != rev.end() && ch->is_object()) {
             for (auto f = ch->begin(); f != ch->end(); ++f) {
               if (!AccessPolicy::is_scope_field(f.key()) || !f->is_object()) continue;
@@ -187,19 +208,13 @@ class ScopeView {
               state[f.key()] = old == f->end() ? json() : *old;
             }
           }
-          if (AccessPolicy::customer_access(session_, state) != Access::none) {
-            seen = true;
-            done = true;
-            break;
-          }
+          if (step(state)) return state;
         }
       }
     }
-    in_scope_since_.emplace(customer_id, seen);
-    return seen;
+    return state;
   }
 
- private:
   StoreTxn& txn_;
   const Session& session_;
   std::map<std::string, std::optional<RecordView>> records_;
@@ -228,7 +243,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   const bool per_customer = !AccessPolicy::sees_everything(session.role);
   std::string records, revisions;
   json removed = json::array();
-  std::set<std::string> sent, gone;
+  std::set<std::string> sent, gone, resent;
   auto append = [](std::string& list, const std::string& item) {
     if (!list.empty()) list += ',';
     list += item;
@@ -274,6 +289,32 @@ std::string PullService::pull(const Session& session, const json& body, std::int
         removed.push_back(customer);
       }
       continue;
+    }
+    // A customer that comes (back) into the scope, or out of the pool into the
+    // user's hands: the device dropped its revisions when it left, or holds them
+    // masked. Its whole history before the cursor goes along, as a fresh device
+    // pulls it (the device applies a page's revisions in seq order).
+    if (moved && per_customer && cursor.seq > 0 && resent.insert(customer).second) {
+      const Access then = scope.access_at(customer, cursor.seq);
+      if (then < access && then <= Access::masked) {
+        std::vector<std::string> ids = txn->child_ids(customer);
+        ids.insert(ids.begin(), customer);
+        for (const auto& id : ids) {
+          std::vector<StoredRevision> older;
+          for (std::int64_t before = cursor.seq + 1;;) {
+            std::vector<StoredRevision> part = txn->revisions_before(id, before, kPullChunk);
+            if (part.empty()) break;
+            before = part.back().seq;
+            for (auto& p : part) older.push_back(std::move(p));
+          }
+          for (auto o = older.rbegin(); o != older.rend(); ++o) {
+            json w = wire_revision(*o);
+            AccessPolicy::redact_revision(session.role, access, w, *schema);
+            AccessPolicy::strip_chain(session.role, w);
+            append(revisions, text_of(w));
+          }
+        }
+      }
     }
     AccessPolicy::redact_revision(session.role, access, wire, *schema);
     AccessPolicy::strip_chain(session.role, wire);

@@ -167,6 +167,25 @@ TEST_CASE("daily: editing the latest follow-up's next date moves the customer's"
   CHECK(c["next_plan"] == "送样品");
 }
 
+TEST_CASE("daily: deleting the follow-up that planned the next date takes the plan back - restore brings it",
+          "[cli][daily]") {
+  Daily k;
+  const std::string code = k.customer("撤回计划客户");
+  k.child("followup", code, {"date=2026-11-01", "person=李四", "content=电话", "next_date=2026-11-08", "next_plan=报价"});
+  const std::string f =
+      k.child("followup", code, {"date=2026-11-02", "person=李四", "content=拜访", "next_date=2026-11-10"});
+  CHECK(k.ok_json({"customer", "show", code})["next_date"] == "2026-11-10");
+  // Deleted: the latest follow-up left plans the 8th.
+  k.ok({"followup", "delete", last8(f)});
+  json c = k.ok_json({"customer", "show", code});
+  CHECK(c["next_date"] == "2026-11-08");
+  CHECK(c["next_plan"] == "报价");
+  k.ok({"followup", "restore", last8(f)});
+  c = k.ok_json({"customer", "show", code});
+  CHECK(c["next_date"] == "2026-11-10");
+  CHECK_FALSE(c.contains("next_plan"));
+}
+
 TEST_CASE("daily: customer show lists the customer's follow-ups, orders and contacts", "[cli][daily]") {
   Daily k;
   const std::string code = k.customer("展示客户");
@@ -464,6 +483,54 @@ TEST_CASE("daily: a salesperson's import leaves a restricted column out with a n
     CHECK(c["name"] == "苏州甲公司");
     CHECK_FALSE(c.contains("annual_spend"));
   }
+}
+
+TEST_CASE("daily: a salesperson's import names the rows their role may not write - and sync exits 1 on a refusal",
+          "[cli][daily][sync]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device wang(dir, server, "wang"), zhao(dir, server, "zhao");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.file(name)) << text;
+    return dir.file(name);
+  };
+  const std::string owners = write("owners.csv",
+                                   "客户编号,公司名称,联系人,手机,核心需求,地区,业务员\n"
+                                   "JS101,苏州自己公司,张三,13912349999,包装,江苏,wang\n"
+                                   "JS102,南京别人公司,李四,13800138000,印刷,江苏,li\n");
+  // The dry run promises only what the import does: the other salesperson's row is named.
+  for (const bool dry : {true, false}) {
+    std::vector<std::string> args = {"import", owners};
+    if (dry) args.push_back("--dry-run");
+    CliResult r = wang.kehu(args);
+    INFO(r.describe());
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("owners.csv:3:") && Contains("creates customers of their own only"));
+  }
+  CHECK(wang.replica->status().pending == 0);  // nothing half-written
+  CliResult skipped = wang.kehu({"import", owners, "--skip-bad"});
+  INFO(skipped.describe());
+  REQUIRE(skipped.exit_code == 0);
+  REQUIRE(wang.kehu({"sync"}).exit_code == 0);
+
+  // A reassignment in a sheet is a manager's: refused at its line, dry run included.
+  const std::string reassign = write("reassign.csv", "客户编号,业务员\nJS101,li\n");
+  CliResult dry = wang.kehu({"import", reassign, "--dry-run"});
+  INFO(dry.describe());
+  CHECK(dry.exit_code == 2);
+  CHECK_THAT(dry.err, Contains("reassign.csv:2:") && Contains("only a manager reassigns"));
+
+  // What the device cannot foresee (a manager moved the customer out of wang's
+  // regions meanwhile) is refused at sync: the summary says so, exit code 1.
+  const std::string code = wang.replica->require("JS101").code;
+  REQUIRE(wang.kehu({"customer", "edit", code, "--set", "need=新需求"}).exit_code == 0);
+  zhao.sync();
+  REQUIRE(zhao.kehu({"customer", "edit", code, "--set", "province=浙江", "--set", "owner=li"}).exit_code == 0);
+  zhao.sync();
+  CliResult refused = wang.kehu({"sync"});
+  INFO(refused.describe());
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.out, Contains("1 rejected") && Contains("kehu rejected"));
 }
 
 TEST_CASE("daily: a follow-up is today's and the logged-in user's unless given - an order placed today",

@@ -417,13 +417,8 @@ TEST_CASE("sync: random operations and sync orders converge (many seeds)", "[syn
 // server, no open conflict differs between devices, the revision chain
 // verifies, the auditor wrote nothing, and every change a device logged is a
 // server revision, a change request that was approved, or kept on the device
-// (refused, with the reason, or awaiting approval).
-//
-// Known divergences (findings/property.md; each has a [!mayfail] case below)
-// are exempted in these runs by name, narrowly, with a WARN each: a create the
-// server refused still shown; last_followup_at left on a customer whose
-// follow-ups a pulled merge moved; conflicts (and history) lost on a device
-// when a customer left its scope and came back. Anything else fails.
+// (refused, with the reason, or awaiting approval). The divergences it found
+// have a reduced case each below; none is exempted.
 namespace {
 
 using kehu::test::TeamOpResult;
@@ -466,12 +461,9 @@ void quiesce(std::vector<std::unique_ptr<Device>>& devs, std::mt19937& rng, std:
 struct TeamRun {
   std::map<std::string, int> done, refused;  // per op name
   std::string trace;                         // the ops, one per line (for a failure's message)
-  int phantoms = 0;                          // records that differ in a known way (exempted, warned)
 };
 
-// `strict`: no exemption for the known divergence (a refused create stays shown).
-TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::string>& users,
-                          bool strict = false) {
+TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::string>& users) {
   INFO("team seed " << seed << " (rerun: this seed reproduces the failure)");
   std::mt19937 rng(seed);
   auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
@@ -594,44 +586,8 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
     INFO("device " << d->path << " of " << d->user);
     CHECK(d->replica->status().pending == 0);
     const auto& f = *fresh[d->user];
-    auto mine = snapshot(*d->replica);
+    const auto mine = snapshot(*d->replica);
     const auto theirs = snapshot(*f.replica);
-    if (!strict) {
-      // Known divergence (findings/property.md, "a refused create stays on the
-      // device"): a record the server never accepted (rev 0, not on the server)
-      // whose create the server refused stays in the device's view. Counted and
-      // named here; the [!mayfail] case below checks it strictly.
-      std::set<std::string> refused_creates;
-      for (const auto& lc : d->replica->changes_in_state("rejected")) {
-        if (lc.change.op == kehu::Op::create) refused_creates.insert(lc.change.record_id);
-      }
-      for (auto it = mine.begin(); it != mine.end();) {
-        // Known divergence ("a pulled merge leaves last_followup_at stale"): a
-        // customer whose follow-ups moved away keeps the derived date. Only when
-        // that one derived field is all that differs.
-        if (auto t = theirs.find(it->first); t != theirs.end() && it->second != t->second) {
-          json a = it->second, b = t->second;
-          a["fields"].erase("last_followup_at");
-          b["fields"].erase("last_followup_at");
-          if (a == b) {
-            WARN("known divergence: " << d->path << " has last_followup_at "
-                                      << it->second["fields"].value("last_followup_at", "-") << " on "
-                                      << it->second.value("code", "") << ", a fresh device "
-                                      << t->second["fields"].value("last_followup_at", "-"));
-            ++run.phantoms;
-            it->second = t->second;
-          }
-        }
-        if (it->second["rev"] == 0 && !all.count(it->first) && refused_creates.count(it->first)) {
-          WARN("known divergence: " << d->path << " still shows " << it->first
-                                    << ", whose create the server refused");
-          ++run.phantoms;
-          it = mine.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
     CHECK(mine == theirs);
     if (mine != theirs) {
       // Name each record that differs, with what the device's log holds about it
@@ -655,23 +611,8 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
       }
     }
     {
-      auto mine_c = conflict_keys(*d->replica, role_of(d->user));
+      const auto mine_c = conflict_keys(*d->replica, role_of(d->user));
       const auto theirs_c = conflict_keys(*f.replica, role_of(d->user));
-      if (!strict) {
-        // Known divergence ("a customer that leaves the scope and comes back"):
-        // the device lost the record's older revisions, so their conflicts too.
-        // Exempted only when the device's history of the record is shorter.
-        for (const auto& k : theirs_c) {
-          if (mine_c.count(k)) continue;
-          const std::string id = k.substr(0, k.find(' '));
-          if (d->replica->get(id) && d->replica->history(id).size() < f.replica->history(id).size()) {
-            WARN("known divergence: " << d->path << " lacks the open conflict " << k
-                                      << " and part of the record's history");
-            ++run.phantoms;
-            mine_c.insert(k);
-          }
-        }
-      }
       CHECK(mine_c == theirs_c);
     }
     for (const auto& k : conflict_keys(*d->replica, role_of(d->user))) {
@@ -896,15 +837,14 @@ TEST_CASE("sync: a conflict settled on one device is closed on every device, a f
   }
 }
 
-// Divergences the team property test found (/work/findings/property.md). Each
-// is a product bug or an open question, kept here strictly so it is not lost:
-// [!mayfail] until the product changes.
+// Divergences the team property test found, each reduced to a few steps (all
+// fixed: they were [!mayfail] until the product changed).
 
 // Team seed 1 (60 ops): C202612061 merged into another customer on one device;
 // the devices that had pulled its follow-up keep last_followup_at on the
 // merged-away customer, a fresh device has none. Reduced to three steps:
 TEST_CASE("sync: a follow-up moved by a pulled merge leaves the old customer's last follow-up stale",
-          "[sync][property][teams][.slow][!mayfail]") {
+          "[sync][property][teams]") {
   ServerFixture server;
   ScratchDir dir;
   Device root(dir, server, "root"), qian(dir, server, "qian");
@@ -932,7 +872,7 @@ TEST_CASE("sync: a follow-up moved by a pulled merge leaves the old customer's l
 // scope of zhao"), and the device keeps showing the customer, rev 0, for good:
 // its view never equals the server's.
 TEST_CASE("sync: a create the server refused stays shown on the device",
-          "[sync][property][teams][.slow][!mayfail]") {
+          "[sync][property][teams]") {
   ServerFixture server;
   ScratchDir dir;
   Device zhao(dir, server, "zhao");
@@ -952,7 +892,7 @@ TEST_CASE("sync: a create the server refused stays shown on the device",
 // salesperson's revisions of a pool customer were pulled masked, so after a
 // claim a revert to a pool-time rev writes the mask back as the value.
 TEST_CASE("sync: revert after a claim does not write masked pool values back",
-          "[sync][property][teams][.slow][!mayfail]") {
+          "[sync][property][teams]") {
   ServerFixture server;
   ScratchDir dir;
   Device root(dir, server, "root");
@@ -976,7 +916,7 @@ TEST_CASE("sync: revert after a claim does not write masked pool values back",
   CHECK(li.customer(code).fields.value("wechat", "") == "wx_mingda_2026");  // not the mask
   auto res = li.kehu({"revert", code, "--to-rev", "1"});
   INFO(res.describe());
-  CHECK(res.exit_code == 0);  // exit 2 today: the masked phone 138****8000 is no phone number
+  CHECK(res.exit_code == 0);  // was exit 2: the masked phone 138****8000 is no phone number
   li.sync();
   root.sync();
   CHECK(root.customer(code).fields.value("wechat", "") == "wx_mingda_2026");
@@ -1018,7 +958,7 @@ TEST_CASE("sync: an admin decides change requests", "[sync][property][teams]") {
 // but not the older revisions, so the conflict (and the history) before the
 // round trip is gone from the device, while a fresh device pulls them all.
 TEST_CASE("sync: a customer that leaves a device's scope and comes back keeps its conflicts and history",
-          "[sync][property][teams][.slow][!mayfail]") {
+          "[sync][property][teams]") {
   ServerFixture server;
   ScratchDir dir;
   Device root(dir, server, "root"), qian(dir, server, "qian"), wang(dir, server, "wang");

@@ -139,6 +139,12 @@ class Replica {
   // travels with the change and the server copies it into the revision.
   Record edit_values(std::string_view id_or_code, const json& values, std::string_view cause = {});
   Record add_values(std::string_view collection, json values, std::string_view parent_code = {});
+  // Throws Error(forbidden), as edit_values / add_values would, when the role of
+  // the last login may not set `values` on `before` (on a new record of
+  // `collection` under the customer with id `parent_id` when `before` is empty).
+  // Writes nothing: an import checks each row with it before writing any.
+  void check_allowed(std::string_view collection, const std::optional<Record>& before, const json& values,
+                     std::string_view parent_id = {}) const;
   // Moves a record to the recycle bin / brings it back. Both are revisions.
   Record remove(std::string_view id_or_code);
   Record restore(std::string_view id_or_code);
