@@ -172,6 +172,26 @@ class Session {
     for (;;) {
       HttpResponse r = in_flight.get();
       observe(r.body);
+      // The server stopped at its time budget under the write lock: the last
+      // `deferred` changes were not looked at. They are sent again, before any
+      // later change, so changes still reach the server in device order.
+      const std::size_t deferred = r.body.is_object() && r.body.value("deferred", json()).is_number_unsigned()
+                                       ? r.body["deferred"].get<std::size_t>()
+                                       : 0;
+      if (deferred > 0) {
+        if (deferred >= batch.size()) {
+          throw Error(Errc::protocol, tr("push: the server answered none of " + std::to_string(batch.size()) + " changes",
+                                       "上传修改：服务器对 " + std::to_string(batch.size()) + " 条修改都没有答复"));
+        }
+        const std::int64_t answered_up_to = batch[batch.size() - deferred - 1].seq;
+        report.pushed += batch.size() - deferred;
+        if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
+        store_push_results(batch, r.body, report);
+        batch = rep_.pending_changes(answered_up_to, opts_.push_page);
+        if (batch.empty()) return;
+        in_flight = std::async(std::launch::async, send, request_of(batch));
+        continue;
+      }
       report.pushed += batch.size();
       if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
       auto next = rep_.pending_changes(batch.back().seq, opts_.push_page);
