@@ -951,6 +951,7 @@ TEST_CASE("security: what the third attacker's review found is closed", "[server
     const std::string hidden = uuid();
     json zj = new_customer_fields("浙江客户");
     zj["province"] = {{"old", nullptr}, {"new", "浙江"}};
+    zj["owner"] = {{"old", nullptr}, {"new", "root"}};  // a customer without an owner is the pool's: everyone's
     REQUIRE(push_one(s, root, make_change(uuid(), hidden, "create", 0, hlc_now(), "x", 1, zj))["status"] ==
             "applied");
     CHECK(update_with("merged " + hidden + " into " + keep_code, 4)["status"] == "rejected");

@@ -67,7 +67,7 @@ TEST_CASE("sync: a push the server defers at its time budget is sent again in de
   o.env["KEHU_PUSH_BATCH_BUDGET_MS"] = "1";
   ServerFixture server(o);
   ScratchDir dir;
-  Device wang(dir, server, "wang"), li(dir, server, "li");
+  Device wang(dir, server, "wang"), qian(dir, server, "qian");
   std::vector<std::string> codes;
   for (int i = 0; i < 20; ++i) {
     codes.push_back(wang.replica->add("customers", new_customer("延后客户 " + std::to_string(i))).code);
@@ -77,9 +77,9 @@ TEST_CASE("sync: a push the server defers at its time budget is sent again in de
   auto report = wang.sync();
   CHECK(report.rejected == 0);
   CHECK(wang.replica->status().pending == 0);
-  li.sync();
+  qian.sync();
   for (int i = 0; i < 20; ++i) {
-    Record c = li.customer(wang.customer(codes[i]).code);
+    Record c = qian.customer(wang.customer(codes[i]).code);
     CHECK(c.fields["phone"] == "139" + std::to_string(10000000 + i));
   }
 }
