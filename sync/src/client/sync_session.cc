@@ -150,6 +150,10 @@ class Session {
   void push(SyncReport& report) {
     auto send = [this](json request) {
       HttpResponse r = call("/v1/push", request);
+      // A role that may not write (an auditor whose replica did not know its
+      // role) is refused the whole push from its headers: each change of the
+      // page is refused with that reason, and the sync goes on to its pull.
+      if (r.status == 403) return r;
       raise_for_status(r, tr("push", "上传修改"));
       return r;
     };
@@ -171,6 +175,20 @@ class Session {
     std::future<HttpResponse> in_flight = std::async(std::launch::async, send, request_of(batch));
     for (;;) {
       HttpResponse r = in_flight.get();
+      if (r.status == 403) {
+        const std::string why = error_message(r);
+        rep_.batch([&] {
+          for (const auto& lc : batch) {
+            rep_.mark_rejected(lc.change.change_id, why);
+            ++report.rejected;
+            report.rejections.push_back(refusal_of(lc, why));
+          }
+        });
+        batch = rep_.pending_changes(batch.back().seq, opts_.push_page);
+        if (batch.empty()) return;
+        in_flight = std::async(std::launch::async, send, request_of(batch));
+        continue;
+      }
       observe(r.body);
       // The server stopped at its time budget under the write lock: the last
       // `deferred` changes were not looked at. They are sent again, before any
