@@ -95,9 +95,17 @@ int cmd_reassign(Context& ctx, const std::string& typed, const std::string& owne
 }
 
 int cmd_approvals(Context& ctx, bool all) {
-  json answer = sync::request(ctx.replica(), net_options(ctx, NetArgs{}), "/v1/approvals",
-                              {{"status", all ? "all" : "pending"}}, tr("list change requests", "列出修改申请"));
-  const json& requests = answer["requests"];
+  // The server answers a page at a time (docs/protocol.md): read them all.
+  json requests = json::array();
+  for (std::int64_t after = 0;;) {
+    json answer = sync::request(ctx.replica(), net_options(ctx, NetArgs{}), "/v1/approvals",
+                                {{"status", all ? "all" : "pending"}, {"after", after}},
+                                tr("list change requests", "列出修改申请"));
+    for (auto& r : answer["requests"]) requests.push_back(std::move(r));
+    const std::int64_t next = answer.value("next_after", after);
+    if (!answer.value("more", false) || next <= after) break;
+    after = next;
+  }
   if (ctx.json) {
     print_json(requests, std::cout);
     return 0;

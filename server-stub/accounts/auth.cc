@@ -31,12 +31,25 @@ std::string session_device(std::string_view device) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
            c == '_' || c == '.';
   });
-  std::string lower(device);
-  for (char& ch : lower) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-  if (!plain || lower == "server") {
+  if (!plain) {
     throw Error(Errc::validation,
-                tr("device: expected an id of 1-64 letters, digits, '-', '_' or '.' (not \"server\")",
-                   "device：应为 1 到 64 个字母、数字、'-'、'_' 或 '.' 组成的 ID（不能是 \"server\"）"));
+                tr("device: expected an id of 1-64 letters, digits, '-', '_' or '.'",
+                   "device：应为 1 到 64 个字母、数字、'-'、'_' 或 '.' 组成的 ID"));
+  }
+  // Letters and digits only, lower case: "Server.", "kehu_server" and "SERVER-1"
+  // all read like the server's own device in a revision (claims, approvals and
+  // the pool recycle are recorded with device "server"), so none is a device's.
+  std::string folded;
+  for (char ch : device) {
+    if (ch >= 'A' && ch <= 'Z') folded += static_cast<char>(ch - 'A' + 'a');
+    else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) folded += ch;
+  }
+  if (folded.find("server") != std::string::npos) {
+    throw Error(Errc::validation,
+                tr("device \"" + std::string(device) + "\": a device id may not contain \"server\" (any case or "
+                   "punctuation): that name is reserved for the server's own changes",
+                   "device“" + std::string(device) + "”：设备 ID 不能包含 \"server\"（不论大小写或标点）："
+                   "这个名字留给服务器自己的修改"));
   }
   return std::string(device);
 }

@@ -68,10 +68,19 @@ inline constexpr std::size_t kTrimAfterBytes = 16u * 1024 * 1024;
 // (body_decoder.h BodyBudget): eight of the largest at a time; more are
 // answered 503 busy. Everyday pushes are kilobytes.
 inline constexpr std::size_t kMaxBodyBytesInFlight = 256u * 1024 * 1024;
+// A body above 1 MiB is charged to that budget from its Content-Length, before
+// it is read, and must leave 32 MiB of it free: uploads of large bodies, stalled
+// or not, never turn away the everyday small requests (body_decoder.h).
+inline constexpr std::size_t kLargeBodyBytes = 1u * 1024 * 1024;
+inline constexpr std::size_t kSmallBodyReserve = 32u * 1024 * 1024;
 
 // At most 1000 changes per push (docs/protocol.md): each change is its own
 // transaction, so a batch this size still answers within a few seconds.
 inline constexpr std::size_t kMaxChangesPerPush = 1000;
+// A push batch applies changes under the write lock for at most this long (then
+// answers the rest "deferred"; docs/protocol.md): other writers and logins wait
+// 10 s for the lock before they give up with 503.
+inline constexpr long kPushBatchBudgetMs = 2000;
 
 // JSON request bodies may nest arrays and objects at most this deep; deeper is
 // 400 protocol. The protocol needs 7 levels (push > changes > change > fields >
@@ -128,9 +137,17 @@ inline constexpr std::size_t kMaxResolvesPerChange = 100;
 // protected-field edit past it is refused (validation) until some are decided.
 inline constexpr std::int64_t kMaxPendingRequestsPerUser = 200;
 
+// Customers a salesperson may release to the public pool per day. Every sales
+// device pulls the whole pool: without a cap, one salesperson created and
+// released junk customers into every colleague's replica (about 200 a second).
+// Managers and admins, who may reassign, are not capped.
+inline constexpr std::int64_t kMaxReleasesPerSalesDay = 30;
+
 // The most change requests one POST /v1/approvals asks about by id ("ids");
 // a device with more asks in pages of this size (sync_session.cc).
 inline constexpr std::size_t kMaxRequestIdsPerQuery = 500;
+// Change requests in one page of POST /v1/approvals (at most; the default).
+inline constexpr std::int64_t kMaxRequestsPerPage = 200;
 
 // A refused change's answer is kept 30 days, then forgotten (login does the
 // housekeeping): a client that lost the answer retries at its next sync, hours
@@ -175,6 +192,11 @@ inline constexpr int kHeaderDeadlineSeconds = 10;
 // below the rate. No deadline while a handler runs.
 inline constexpr int kBodyDeadlineSeconds = 10;
 inline constexpr std::size_t kBodyMinBytesPerSecond = 16 * 1024;
+// However fast it started, a body must have arrived 300 s after the end of its
+// headers: a 32 MiB body trickled at the minimum rate held its bytes of the
+// budget for 34 minutes. 300 s is 15 MB at a poor mobile link's 50 KB/s, far
+// more than a push of 1000 changes holds.
+inline constexpr int kBodyMaxSeconds = 300;
 
 // Connections open at once from one client address; more are refused (503
 // too_many_connections) at once. The app keeps one sync connection per device;

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <optional>
 
 #include "http_errors.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
+#include "server_config.h"
 
 namespace kehu::server {
 
@@ -108,10 +110,11 @@ BodyEncoding body_encoding(std::string_view value) {
   return BodyEncoding::unsupported;
 }
 
-void BodyBudget::Hold::grow(std::size_t n) {
+void BodyBudget::Hold::grow(std::size_t n, std::size_t keep_free) {
   std::size_t used = budget_.used_.load();
   do {
-    if (n > budget_.capacity_ - std::min(used, budget_.capacity_)) {
+    const std::size_t free = budget_.capacity_ - std::min(used, budget_.capacity_);
+    if (n > free || free - n < keep_free) {
       throw HttpError(503, "busy",
                       tr("the server holds too many large request bodies at once; retry in a moment",
                          "服务器同时处理的大请求太多；请稍后重试"),
@@ -120,6 +123,21 @@ void BodyBudget::Hold::grow(std::size_t n) {
   } while (!budget_.used_.compare_exchange_weak(used, used + n));
   held_ += n;
 }
+
+namespace {
+thread_local std::optional<BodyBudget::Hold> t_request_hold;
+}  // namespace
+
+BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_length) {
+  t_request_hold.emplace(budget);
+  t_request_hold->grow(content_length,
+                       content_length > config::kLargeBodyBytes ? config::kSmallBodyReserve : 0);
+  return *t_request_hold;
+}
+
+BodyBudget::Hold* request_body_hold() { return t_request_hold ? &*t_request_hold : nullptr; }
+
+void end_request_body() { t_request_hold.reset(); }
 
 std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit, BodyBudget::Hold& hold) {
   switch (encoding) {

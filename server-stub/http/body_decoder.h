@@ -29,8 +29,10 @@ class BodyBudget {
     ~Hold() { budget_.used_.fetch_sub(held_); }
     Hold(const Hold&) = delete;
     Hold& operator=(const Hold&) = delete;
-    // Takes `n` more bytes, or throws HttpError 503 busy.
-    void grow(std::size_t n);
+    // Takes `n` more bytes, or throws HttpError 503 busy. `keep_free`: bytes of
+    // the capacity that must stay free after it (what large bodies leave to
+    // small ones).
+    void grow(std::size_t n, std::size_t keep_free = 0);
     std::size_t held() const { return held_; }
 
    private:
@@ -43,6 +45,20 @@ class BodyBudget {
   const std::size_t capacity_;
   std::atomic<std::size_t> used_{0};
 };
+
+// The hold of the request this thread serves, taken in the pre-routing handler
+// (before httplib reads the body) and charged with its Content-Length then, so
+// a body still arriving counts too: a client trickling 32 MiB holds its bytes
+// of the budget, not memory beside it. A body above
+// config::kLargeBodyBytes must leave config::kSmallBodyReserve of the budget
+// free, so stalled large uploads cannot turn ordinary requests away. Throws
+// HttpError 503 busy. Ends with end_request_body() (the connection loop calls it
+// after each request, answered or not).
+BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_length);
+// The current request's hold, or null if none was reserved.
+BodyBudget::Hold* request_body_hold();
+// Gives the current request's hold back. Safe to call twice.
+void end_request_body();
 
 enum class BodyEncoding { identity, gzip, deflate, brotli, unsupported };
 

@@ -41,7 +41,10 @@ Clock::time_point read_deadline() {
   if (!t_conn.in_body) return t_conn.header_deadline;
   const auto& l = *t_conn.limits;
   const auto earned = std::chrono::milliseconds(t_conn.body_bytes * 1000 / l.body_min_bytes_per_second);
-  return t_conn.body_start + std::chrono::seconds(l.body_deadline_seconds) + earned;
+  // The rate earns time, but never past the body's whole limit (a body trickled
+  // at the minimum rate held its bytes of the budget for half an hour).
+  return std::min(t_conn.body_start + std::chrono::seconds(l.body_deadline_seconds) + earned,
+                  t_conn.body_start + std::chrono::seconds(std::max(l.body_max_seconds, l.body_deadline_seconds)));
 }
 
 // Waits until `sock` has `events` or `deadline` passes. 1 ready, 0 deadline, -1 error.

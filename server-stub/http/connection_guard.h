@@ -9,7 +9,8 @@
 //   header_deadline_seconds of the moment the server began to wait for them
 //   (keep-alive idle time and the TLS handshake count too).
 // - Body deadline: from begin_body() (the pre-routing handler, after the headers)
-//   the body must arrive by body_deadline_seconds + received / min rate.
+//   the body must arrive by body_deadline_seconds + received / min rate, and
+//   within body_max_seconds however fast it came.
 // - No deadline while the route's handler runs; the answer is bounded by the
 //   per-send write timeout.
 // Every read of the connection goes through this file's Stream, which waits with

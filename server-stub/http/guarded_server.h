@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "body_decoder.h"
 #include "connection_guard.h"
 #include "elastic_pool.h"
 #include "http_limits.h"
@@ -40,7 +41,10 @@ class GuardedServer : public Base {
     if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) tls = this->ssl_context();
     return serve_connection(sock, tls, limits_, peers_, this->svr_sock_, this->keep_alive_max_count_,
                             [this](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
-                              return this->process_request(strm, close_connection, connection_closed, nullptr);
+                              const bool served =
+                                  this->process_request(strm, close_connection, connection_closed, nullptr);
+                              end_request_body();  // answered or not, its body budget is given back
+                              return served;
                             });
   }
 

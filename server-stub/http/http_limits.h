@@ -5,6 +5,7 @@
 //   KEHU_HTTP_HEADER_DEADLINE_SECONDS      request line + headers, keep-alive idle included (10)
 //   KEHU_HTTP_BODY_DEADLINE_SECONDS        grace before the body's minimum rate applies (10)
 //   KEHU_HTTP_BODY_MIN_BYTES_PER_SECOND    the body's minimum average rate (16384)
+//   KEHU_HTTP_BODY_MAX_SECONDS             the body's whole time at most, however fast (300)
 //   KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections per client address (64)
 //   KEHU_HTTP_MAX_WORKERS                  worker threads at most (512)
 #pragma once
@@ -20,6 +21,7 @@ struct HttpLimits {
   int header_deadline_seconds = config::kHeaderDeadlineSeconds;
   int body_deadline_seconds = config::kBodyDeadlineSeconds;
   std::size_t body_min_bytes_per_second = config::kBodyMinBytesPerSecond;
+  int body_max_seconds = config::kBodyMaxSeconds;
   int max_connections_per_address = config::kMaxConnectionsPerAddress;
   std::size_t max_workers = config::kMaxWorkers;
 };

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <malloc.h>
+#include <limits>
 #include <optional>
 #include <string_view>
 
@@ -15,6 +16,7 @@
 #include "guarded_server.h"
 #include "http_errors.h"
 #include "kehu/error.h"
+#include "access_policy.h"
 #include "kehu/lang.h"
 #include "server_config.h"
 #include "tls_files.h"
@@ -55,7 +57,8 @@ BodyBudget& body_budget() {
 // from `hold`. Throws HttpError 413/415/503 or Error(protocol).
 void decode_request_body(const httplib::Request& req, BodyBudget::Hold& hold) {
   auto& r = const_cast<httplib::Request&>(req);  // the server's own object; the API is just const
-  hold.grow(r.body.size());
+  // The Content-Length was charged before the body was read (refuse_before_body).
+  if (r.body.size() > hold.held()) hold.grow(r.body.size() - hold.held());
   const BodyEncoding encoding = body_encoding(req.get_header_value(kSentEncoding));
   if (encoding == BodyEncoding::identity && r.body.size() <= body_limit(req)) return;
   r.body = decode_body(r.body, encoding, body_limit(req), hold);
@@ -200,7 +203,10 @@ json login_answer(const LoginResult& r, std::int64_t server_hlc) {
 // becomes a JSON error here (http_errors.h). The body is inflated first.
 template <typename F>
 void guarded(const httplib::Request& req, httplib::Response& res, F&& fn) {
-  BodyBudget::Hold hold(body_budget());  // until the answer is made
+  // The hold the pre-routing handler took from the Content-Length, until the
+  // connection loop ends the request; a request without a body gets its own.
+  std::optional<BodyBudget::Hold> own;
+  BodyBudget::Hold& hold = request_body_hold() ? *request_body_hold() : own.emplace(body_budget());
   t_hold = &hold;
   try {
     decode_request_body(req, hold);
@@ -276,6 +282,7 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_log = RequestLog{std::chrono::steady_clock::now(), true, {}};
     t_session.reset();
+    end_request_body();
     // Messages for people in this request's answer are in the language it asks for.
     set_message_lang(lang_from_accept_language(req.get_header_value("Accept-Language")));
     if (refuse_before_body(req, res)) return httplib::Server::HandlerResponse::Handled;
@@ -440,7 +447,23 @@ void HttpServer::install_team_routes() {
       throw Error(Errc::protocol, tr("\"status\" must be pending, approved, rejected or all",
                                      "\"status\" 必须是 pending、approved、rejected 或 all"));
     }
-    return team_.list_requests(s, ids, status == "all" ? std::string() : status);
+    // ?limit and after page the list (docs/protocol.md): oldest first, at most
+    // kMaxRequestsPerPage a page.
+    auto count = [&body](const char* key, std::int64_t otherwise, std::int64_t least, std::int64_t most) {
+      auto it = body.find(key);
+      if (it == body.end() || it->is_null()) return otherwise;
+      if (!it->is_number_integer() || it->get<std::int64_t>() < least || it->get<std::int64_t>() > most) {
+        throw Error(Errc::protocol, tr(std::string("\"") + key + "\" " + it->dump().substr(0, 40) +
+                                           ": expected an integer from " + std::to_string(least) + " to " +
+                                           std::to_string(most),
+                                       std::string("\"") + key + "\" " + it->dump().substr(0, 40) + "：应为 " +
+                                           std::to_string(least) + " 到 " + std::to_string(most) + " 之间的整数"));
+      }
+      return it->get<std::int64_t>();
+    };
+    const std::int64_t limit = count("limit", config::kMaxRequestsPerPage, 1, config::kMaxRequestsPerPage);
+    const std::int64_t after = count("after", 0, 0, std::numeric_limits<std::int64_t>::max());
+    return team_.list_requests(s, ids, after, limit, status == "all" ? std::string() : status);
   });
   post(R"(/v1/approvals/(\d+)/approve)", [this](const Session& s, const httplib::Request& r) {
     return team_.approve(s, request_id(r));
@@ -470,14 +493,21 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
     if (!has_length && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
       throw HttpError(411, "length_required", tr("a request body needs a Content-Length", "请求体需要 Content-Length"));
     }
+    std::size_t content_length = 0;
     if (has_length) {
       const std::string text = req.get_header_value("Content-Length");
       const std::size_t limit = body_limit(req);
-      if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos ||
-          std::stoull(text) > limit) {
+      // RFC 9110 8.6: 1*DIGIT. "-1" or "+26" is a malformed request, not a large one.
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+        throw HttpError(400, "protocol",
+                        tr("Content-Length \"" + text.substr(0, 20) + "\" is not a decimal number of bytes",
+                           "Content-Length“" + text.substr(0, 20) + "”不是十进制的字节数"));
+      }
+      if (text.size() > 12 || std::stoull(text) > limit) {
         throw too_large(tr("request body above " + std::to_string(limit) + " bytes",
                            "请求体超过 " + std::to_string(limit) + " 字节"));
       }
+      content_length = std::stoull(text);
     }
     // httplib would inflate without limit: keep the bytes as sent (body_decoder.h).
     if (req.has_header("Content-Encoding")) {
@@ -495,7 +525,15 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
     // capped at 16 KiB; logout needs only a well-formed token (its route checks).
     if (req.path != "/v1/login" && req.path != "/v1/logout") {
       t_session = authenticate(req);
+      // A role that may not write (the auditor) is refused a push from its
+      // headers: its body was read and parsed only to answer each change "no".
+      if (req.path == "/v1/push" && !AccessPolicy::may_write(t_session->role)) {
+        throw Error(Errc::forbidden, tr(std::string("role ") + role_name(t_session->role) + " may not push changes",
+                                        role_label(t_session->role) + "不能上传修改"));
+      }
     }
+    // The body is charged to the budget before it is read (body_decoder.h).
+    if (content_length > 0) reserve_request_body(body_budget(), content_length);
   } catch (...) {
     respond_with_exception(std::current_exception(), res);
     // The body, if any, is unread: it must not be parsed as the next request.

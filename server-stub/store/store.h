@@ -169,6 +169,11 @@ class StoreTxn {
   // At most `limit` revisions of `record_id` with seq below `before`, newest first.
   virtual std::vector<StoredRevision> revisions_before(std::string_view record_id, std::int64_t before,
                                                        std::int64_t limit) = 0;
+  // At most `limit` revisions with seq below `before`, newest first, of the
+  // customer `customer_id` and of the records whose parent it is now (its
+  // follow-ups, orders, ...): one page of a customer's audit trail.
+  virtual std::vector<StoredRevision> customer_revisions_before(std::string_view customer_id, std::int64_t before,
+                                                                std::int64_t limit) = 0;
   // The revision of `record_id` with rev `rev`, if any (one index read).
   virtual std::optional<StoredRevision> revision_at(std::string_view record_id, std::int64_t rev) = 0;
   // Ids of the records of `collection`, in insertion order.
@@ -211,13 +216,19 @@ class StoreTxn {
   virtual void add_claim(std::string_view user, std::string_view day, std::string_view record_id) = 0;
   // How many customers `user` claimed on `day` ("YYYY-MM-DD").
   virtual std::int64_t count_claims(std::string_view user, std::string_view day) = 0;
+  // Releases to the pool, for the daily release cap (layout v6).
+  virtual void add_release(std::string_view user, std::string_view day, std::string_view record_id) = 0;
+  // How many customers `user` released on `day` ("YYYY-MM-DD").
+  virtual std::int64_t count_releases(std::string_view user, std::string_view day) = 0;
 
   // --- change requests ---
   // Stores a new request and returns its id (ignores request.id).
   virtual std::int64_t add_request(const ChangeRequest& request) = 0;
   virtual std::optional<ChangeRequest> find_request(std::int64_t id) = 0;
-  // Requests in `status` ("" = any), oldest first.
-  virtual std::vector<ChangeRequest> list_requests(std::string_view status) = 0;
+  // At most `limit` requests in `status` ("" = any) with id above `after`,
+  // oldest first.
+  virtual std::vector<ChangeRequest> list_requests(std::string_view status, std::int64_t after,
+                                                   std::int64_t limit) = 0;
   // How many of `requester`'s requests are pending.
   virtual std::int64_t count_pending_requests(std::string_view requester) = 0;
   // Replaces status, decided_by, decided_at, reason and seq. Throws Error(not_found).

@@ -14,7 +14,9 @@ enum class StoreVersion : int {
   v4_request_resolves = 4,  // change_requests.resolves: the conflicts a held change settles
   v5_revision_by_rev = 5,   // an index of revisions by (record_id, rev): a conflict a change
                             // settles is found without reading the record's whole history
-  current = v5_revision_by_rev,
+  v6_releases = 6,          // releases: who released which customer to the pool on which day
+                            // (the daily release cap)
+  current = v6_releases,
 };
 
 }  // namespace kehu::server

@@ -1,6 +1,7 @@
 #include "push_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <optional>
 
@@ -15,6 +16,7 @@
 #include "kehu/sync/merge.h"
 #include "kehu/text.h"
 #include "schema_service.h"
+#include "env_setting.h"
 #include "server_config.h"
 #include "settings.h"
 
@@ -136,8 +138,25 @@ bool is_code_token(std::string_view s) {
 // cause (an approval, a claim, a reassignment, the pool recycle) is the
 // server's, and free text is nobody's: an audit trail that a device could write
 // "approved change request #1" into would prove nothing.
-void check_device_cause(std::string_view cause) {
+//
+// The codes of a merge cause and the rev of a revert must be real: each code or
+// id of "merged OTHER into KEEP" names a customer the sender sees (a hidden one
+// is refused like an unknown one), and a revert names a rev the record had, so
+// the cause carries no free text into the hashed audit trail.
+void check_device_cause(StoreTxn& txn, const Session& session, const Change& change) {
+  const std::string_view cause = change.cause;
   if (cause.empty()) return;
+  auto refuse = [&](const std::string& why_en, const std::string& why_zh) {
+    throw Error(Errc::validation, tr("cause \"" + printable_prefix(cause) + "\": " + why_en,
+                                     "原因“" + printable_prefix(cause) + "”：" + why_zh));
+  };
+  // A customer the session sees, by code, alias or id.
+  auto names_customer = [&](std::string_view token) {
+    std::string id(token);
+    if (auto holder = txn.code_holder(token)) id = *holder;
+    const sync::RecordState r = txn.load_record(id);
+    return r.exists() && r.collection == "customers" && !hidden_from(txn, &session, r);
+  };
   constexpr std::string_view churn = "churn rule: no order or follow-up for ", merged = "merged ",
                              into = " into ", revert = "revert to rev ";
   // A number of 1 to `most` digits, then exactly `tail`.
@@ -148,19 +167,34 @@ void check_device_cause(std::string_view cause) {
   if (cause.substr(0, churn.size()) == churn) {
     if (number_then(cause.substr(churn.size()), 4, " days")) return;
   } else if (cause.substr(0, revert.size()) == revert) {
-    if (number_then(cause.substr(revert.size()), 18, "")) return;
+    if (number_then(cause.substr(revert.size()), 18, "")) {
+      const std::int64_t rev = std::stoll(std::string(cause.substr(revert.size())));
+      const sync::RecordState current = txn.load_record(change.record_id);
+      if (rev >= 1 && current.exists() && rev <= current.rev) return;
+      refuse("record " + change.record_id + " has no rev " + std::to_string(rev) + " to revert to",
+             "记录 " + change.record_id + " 没有可以恢复的修订 " + std::to_string(rev));
+    }
   } else if (cause.substr(0, merged.size()) == merged) {
     // "merged OTHER into KEEP" on what moves and on KEEP, "merged into KEEP" on OTHER.
     std::string_view rest = cause.substr(merged.size() - 1);
     const std::size_t at = rest.find(into);
     if (at != std::string_view::npos && (at == 0 || is_code_token(rest.substr(1, at - 1))) &&
         is_code_token(rest.substr(at + into.size()))) {
+      std::vector<std::string_view> tokens{rest.substr(at + into.size())};
+      if (at != 0) tokens.push_back(rest.substr(1, at - 1));
+      for (std::string_view token : tokens) {
+        if (!names_customer(token)) {
+          refuse("\"" + std::string(token) + "\" is not the code or id of a customer you can see; a merge cause "
+                 "names the two customers merged",
+                 "“" + std::string(token) + "”不是你能看到的客户的编号或 ID；合并原因只能写被合并的两个客户");
+        }
+      }
       return;
     }
   }
-  throw Error(Errc::validation, "cause \"" + std::string(cause.substr(0, 80)) +
-                                    "\": a device may only give the churn rule, a customer merge or a "
-                                    "revert as cause; the other causes are the server's");
+  refuse("a device may only give the churn rule, a customer merge or a revert as cause; the other causes are the "
+         "server's",
+         "设备只能以流失规则、客户合并或恢复作为原因；其他原因只能由服务器给出");
 }
 
 // Derived fields are the server's or the replica's to set (schema.h): the
@@ -419,6 +453,11 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
 
 }  // namespace
 
+PushService::PushService(Store& store, ServerClock& clock)
+    : store_(store), clock_(clock), batch_budget_ms_(config::kPushBatchBudgetMs) {
+  read_positive("KEHU_PUSH_BATCH_BUDGET_MS", batch_budget_ms_, 3600L * 1000);
+}
+
 json PushService::push(const Session& session, const json& body) {
   auto it = body.find("changes");
   if (it == body.end() || !it->is_array()) {
@@ -427,13 +466,29 @@ json PushService::push(const Session& session, const json& body) {
   // One write transaction for the whole batch: a commit per change cost more than
   // the changes themselves (bench B5). Refusals are found before a change writes
   // anything (apply_new), so a refused change leaves nothing behind in it.
+  // The batch holds the write lock: past its time budget it stops, commits what
+  // it answered and leaves the rest unanswered ("deferred"), so one user's push
+  // cannot keep every other writer (and every login) waiting for minutes. At
+  // least one change is answered, so a client that sends the rest again always
+  // gets on.
   auto txn = store_.begin(TxnMode::write);
+  const auto start = std::chrono::steady_clock::now();
+  const auto budget = std::chrono::milliseconds(batch_budget_ms_);
   std::int64_t latest = 0;
   json results = json::array();
-  for (const auto& change : *it) results.push_back(apply(*txn, session, change, latest));
+  std::size_t deferred = 0;
+  for (const auto& change : *it) {
+    if (!results.empty() && std::chrono::steady_clock::now() - start >= budget) {
+      deferred = it->size() - results.size();
+      break;
+    }
+    results.push_back(apply(*txn, session, change, latest));
+  }
   txn->commit();
   if (latest != 0) clock_.observe(latest);
-  return {{"results", std::move(results)}};
+  json out = {{"results", std::move(results)}};
+  if (deferred > 0) out["deferred"] = deferred;
+  return out;
 }
 
 json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, std::int64_t& latest_hlc) {
@@ -490,7 +545,7 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
   json result;
   std::int64_t expires_at = 0;  // an applied change is answered the same for good
   try {
-    check_device_cause(change.cause);
+    check_device_cause(txn, session, change);
     result = apply_new(txn, session, change, client_hlc, /*trusted=*/false);
     latest_hlc = std::max(latest_hlc, change.hlc);
   } catch (const Error& e) {

@@ -41,9 +41,14 @@ void require_assignable_owner(StoreTxn& txn, const std::string& owner);
 
 class PushService {
  public:
-  PushService(Store& store, ServerClock& clock) : store_(store), clock_(clock) {}
+  // The batch's time budget under the write lock is config::kPushBatchBudgetMs,
+  // or KEHU_PUSH_BATCH_BUDGET_MS from the environment (tests).
+  PushService(Store& store, ServerClock& clock);
 
-  // `body` is {"device": ..., "changes": [...]}. Returns {"results": [...]}.
+  // `body` is {"device": ..., "changes": [...]}. Returns {"results": [...]},
+  // one per change in order, up to the change where the batch's time budget ran
+  // out; then "deferred": N says the last N changes were not looked at (the
+  // client sends them again; docs/protocol.md).
   // Throws Error(protocol) when "changes" is missing or not an array. The caller
   // enforces the batch-size limit. Throws Error(storage) / Error(internal) as above.
   json push(const Session& session, const json& body);
@@ -70,6 +75,7 @@ class PushService {
 
   Store& store_;
   ServerClock& clock_;
+  long batch_budget_ms_;
 };
 
 }  // namespace kehu::server

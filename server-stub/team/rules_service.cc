@@ -1,5 +1,6 @@
 #include "rules_service.h"
 
+#include <cstdio>
 #include <optional>
 #include <vector>
 
@@ -7,6 +8,7 @@
 #include "kehu/lang.h"
 #include "kehu/reminders.h"
 #include "kehu/reports.h"
+#include "kehu/text.h"
 
 namespace kehu::server {
 namespace {
@@ -43,10 +45,53 @@ json answer(StoreTxn& txn) {
           {kTargetsKey, targets_to_json(targets(txn))}};
 }
 
+// A target's owner is a user name as `kehu-server user add` takes it: 1 to 64
+// bytes of UTF-8, no control characters, and nothing that shows other than it
+// reads (bidi overrides, zero-width spaces): the answer goes to every role.
+void check_target_owner(const json& target) {
+  auto it = target.find("owner");
+  if (it == target.end() || !it->is_string()) return;  // targets_from_json names it
+  const std::string& owner = it->get_ref<const std::string&>();
+  constexpr std::size_t kMaxOwnerBytes = 64;
+  const std::string shown = owner.size() > 40 ? owner.substr(0, 40) + "..." : owner;
+  if (owner.size() > kMaxOwnerBytes) {
+    throw Error(Errc::validation, tr("target owner of " + std::to_string(owner.size()) + " bytes: a user name has at most " +
+                                         std::to_string(kMaxOwnerBytes),
+                                     "目标负责人长 " + std::to_string(owner.size()) + " 字节：用户名最多 " +
+                                         std::to_string(kMaxOwnerBytes) + " 字节"));
+  }
+  bool control = !is_valid_utf8(owner);
+  for (unsigned char c : owner) control = control || c < 0x20 || c == 0x7f;
+  if (control) {
+    throw Error(Errc::validation, tr("target owner: control characters or invalid UTF-8 are not allowed in a user name",
+                                     "目标负责人：用户名中不能有控制字符或无效的 UTF-8"));
+  }
+  if (char32_t cp = invisible_format(owner)) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
+    throw Error(Errc::validation, tr(std::string("target owner \"") + shown + "\": invisible formatting character " + hex +
+                                         " (bidi control, zero-width space or BOM) is not allowed",
+                                     std::string("目标负责人“") + shown + "”：不能包含不可见的格式字符 " + hex +
+                                         "（双向控制符、零宽空格或 BOM）"));
+  }
+}
+
 }  // namespace
 
 json RulesService::settings(const Session& session, const json& body) {
   if (!body.is_object()) throw Error(Errc::protocol, tr("the settings body must be a JSON object", "设置的请求体必须是 JSON 对象"));
+  // A key this endpoint does not know changed nothing and answered 200, so a
+  // typo ("claim_cap", "targets") looked applied.
+  for (const auto& [key, value] : body.items()) {
+    if (key != kChurnDaysKey && key != kStageProbabilityKey && key != kTargetKey) {
+      const std::string shown = key.size() > 40 ? key.substr(0, 40) + "..." : key;
+      throw Error(Errc::validation, tr("settings: unknown key \"" + shown + "\"; the keys are churn_days, "
+                                           "stage_probability and target (the pool's claim cap is "
+                                           "`kehu-server pool set-cap`)",
+                                       "设置：未知的键“" + shown + "”；可用的键是 churn_days、stage_probability 和 "
+                                           "target（公海认领上限用 `kehu-server pool set-cap`）"));
+    }
+  }
   auto churn = body.find(kChurnDaysKey);
   auto probs = body.find(kStageProbabilityKey);
   auto target = body.find(kTargetKey);
@@ -74,6 +119,7 @@ json RulesService::settings(const Session& session, const json& body) {
   if (target != body.end()) {
     if (!target->is_object()) throw Error(Errc::validation, tr("target must be an object", "target 必须是对象"));
     json t = *target;
+    check_target_owner(t);
     remove_target = !t.contains("amount") || t["amount"].is_null();
     if (remove_target) t["amount"] = 0;
     new_target = targets_from_json(json::array({t})).front();

@@ -1,5 +1,7 @@
 #include "team_service.h"
 
+#include "server_config.h"
+
 #include <algorithm>
 #include <ctime>
 
@@ -200,8 +202,23 @@ json TeamService::release(const Session& session, const std::string& code, const
     throw Error(Errc::forbidden, tr("customer " + code + " belongs to " + owner + "; only its owner or a manager may release it",
                                     "客户 " + code + " 的负责人是 " + owner + "；只有负责人或经理能把它退回公海"));
   }
+  // Every sales device pulls the pool: a salesperson's releases are capped per
+  // day, or one could create and release junk into every colleague's replica.
+  const std::string day = today_local();
+  if (session.role == Role::sales) {
+    const std::int64_t released = txn->count_releases(session.user, day);
+    if (released >= config::kMaxReleasesPerSalesDay) {
+      const std::string n = std::to_string(released), max = std::to_string(config::kMaxReleasesPerSalesDay);
+      throw Error(Errc::forbidden, tr("release cap reached: " + session.user + " has released " + n + " of " + max +
+                                          " customers a salesperson may release to the pool (公海) per day; a "
+                                          "manager may release more",
+                                      "已达退回上限：" + session.user + " 今天已退回 " + n + " 个客户，业务员每天最多退回 " +
+                                          max + " 个到公海；经理可以退回更多"));
+    }
+  }
   json result = push_.apply_server_change(
       *txn, session, owner_change(customer, owner, json(), "release to the public pool (公海): " + reason));
+  txn->add_release(session.user, day, customer.id);
   txn->commit();
   return result;
 }
@@ -269,8 +286,8 @@ json TeamService::recycle(const Session& session, int days, const std::string& t
   return out;
 }
 
-json TeamService::list_requests(const Session& session, const std::vector<std::int64_t>& ids,
-                                const std::string& status) {
+json TeamService::list_requests(const Session& session, const std::vector<std::int64_t>& ids, std::int64_t after,
+                                std::int64_t limit, const std::string& status) {
   auto txn = store_.begin(TxnMode::read);
   json out = json::array();
   auto add = [&](const ChangeRequest& r) {
@@ -287,10 +304,25 @@ json TeamService::list_requests(const Session& session, const std::vector<std::i
     for (std::int64_t id : ids) {
       if (auto r = txn->find_request(id)) add(*r);
     }
-  } else {
-    for (const auto& r : txn->list_requests(status)) add(r);
+    return {{"requests", std::move(out)}, {"more", false}};
   }
-  return {{"requests", std::move(out)}};
+  // Read in chunks until the page holds one more than asked for (which says
+  // another page follows): the list was read and answered whole (70 MB for
+  // 200,000 requests).
+  constexpr std::int64_t kChunk = 200;
+  for (std::int64_t cursor = after;;) {
+    const std::vector<ChangeRequest> chunk = txn->list_requests(status, cursor, kChunk);
+    for (const auto& r : chunk) {
+      add(r);
+      if (static_cast<std::int64_t>(out.size()) > limit) break;
+    }
+    if (static_cast<std::int64_t>(out.size()) > limit || static_cast<std::int64_t>(chunk.size()) < kChunk) break;
+    cursor = chunk.back().id;
+  }
+  const bool more = static_cast<std::int64_t>(out.size()) > limit;
+  if (more) out.erase(out.size() - 1);
+  const std::int64_t next = out.empty() ? after : out.back()["id"].get<std::int64_t>();
+  return {{"requests", std::move(out)}, {"more", more}, {"next_after", next}};
 }
 
 json TeamService::approve(const Session& session, std::int64_t id) {

@@ -51,7 +51,10 @@ class TeamService {
   // {"requests": [...]}: with `ids`, those of them the session may see; else the
   // requests in `status` ("" = all) the session may decide (managers, admins:
   // their scope) or made (sales).
-  json list_requests(const Session& session, const std::vector<std::int64_t>& ids,
+  // One page: the first `limit` requests the session may see with id above
+  // `after` ({"requests", "more", "next_after"}); with `ids`, those requests.
+  json list_requests(const Session& session, const std::vector<std::int64_t>& ids, std::int64_t after,
+                     std::int64_t limit,
                      const std::string& status);
   json approve(const Session& session, std::int64_t id);
   json reject(const Session& session, std::int64_t id, const std::string& reason);

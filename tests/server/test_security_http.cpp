@@ -452,6 +452,92 @@ TEST_CASE("bodies are checked before they are read: token, encoding, length", "[
   }
 }
 
+TEST_CASE("a Content-Length that is not a number of bytes is 400 - not 413", "[server][security]") {
+  // The third attacker's review (F16): "-1" and "+26" were answered 413 "above 33554432 bytes".
+  ServerFixture s(short_deadlines());
+  const std::string token = s.login("wang");
+  for (const char* length : {"-1", "+26", "1e3", "0x10"}) {
+    INFO(length);
+    const int fd = connect_to(s.port());
+    send_all(fd, std::string("POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ") + token +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n{}");
+    const std::string answer = read_until_close(fd, 5.0);
+    ::close(fd);
+    INFO(answer);
+    CHECK(status_of(answer) == 400);
+    CHECK(answer.find("Content-Length") != std::string::npos);
+  }
+}
+
+TEST_CASE("bodies are charged to the budget while they arrive: stalled uploads cannot pass it", "[server][security]") {
+  // The third attacker's review (F3): a body was charged only once httplib had
+  // all of it; 128 stalled 32 MiB uploads held 4.2 GB beside the 256 MiB budget.
+  // Now each is charged from its Content-Length before it is read, and a large
+  // one must leave 32 MiB of the budget to small requests.
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "120"}}));
+  const std::string token = s.login("audit");
+  const std::string head = "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                           "\r\nContent-Type: application/json\r\nContent-Length: ";
+  std::vector<int> stalled;
+  for (int i = 0; i < 7; ++i) {  // 7 x 32 MiB = 224 MiB of the 256 MiB budget
+    const int fd = connect_to(s.port());
+    send_all(fd, head + "33554432\r\n\r\n" + std::string(1024, ' '));
+    stalled.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all 7 are being read
+  // An eighth large body would leave less than 32 MiB: 503 busy, at once, unread.
+  const int fd = connect_to(s.port());
+  send_all(fd, head + "2097152\r\n\r\n");
+  bool closed = false;
+  const std::string answer = read_until_close(fd, 5.0, &closed);
+  ::close(fd);
+  INFO(answer);
+  CHECK(status_of(answer) == 503);
+  CHECK(answer.find("Retry-After: 1") != std::string::npos);
+  CHECK(answer.find("busy") != std::string::npos);
+  // A small request still passes.
+  const std::string wang = s.login("wang");
+  CHECK(s.post("/v1/pull", {{"cursor", "0"}, {"limit", 10}}, wang).status == 200);
+  // The stalled uploads give their share back when their connections end.
+  for (int f : stalled) ::close(f);
+  bool freed = false;
+  for (int i = 0; i < 50 && !freed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const int again = connect_to(s.port());
+    send_all(again, head + "2097152\r\n\r\n" + std::string(2097150, ' ') + "{}");
+    freed = status_of(read_until_close(again, 10.0)) == 200;
+    ::close(again);
+  }
+  CHECK(freed);
+}
+
+TEST_CASE("a body has a whole time limit however fast it comes", "[server][security]") {
+  // F3: the deadline grew with every byte, so a 32 MiB body at the minimum rate
+  // held its worker and its bytes for 34 minutes.
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_MAX_SECONDS", "3"}}));
+  const std::string token = s.login("wang");
+  const int fd = connect_to(s.port());
+  send_all(fd, "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                   "\r\nContent-Type: application/json\r\nContent-Length: 30000000\r\n\r\n{");
+  const auto start = Clock::now();
+  std::atomic<bool> done{false};
+  std::thread sender([&] {  // 16 KiB every 100 ms: 160 KiB/s, far above the 1 KiB/s minimum
+    const std::string chunk(16 * 1024, ' ');
+    while (!done && seconds_since(start) < 20) {
+      send_all(fd, chunk);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  bool closed = false;
+  read_until_close(fd, 15.0, &closed);
+  const double took = seconds_since(start);
+  done = true;
+  sender.join();
+  ::close(fd);
+  CHECK(closed);
+  CHECK(took < 10.0);
+}
+
 TEST_CASE("the request log shows a client's text escaped: no forged lines, no terminal codes", "[server][security]") {
   ServerFixture s;
   const int fd = connect_to(s.port());

@@ -4,6 +4,7 @@
 //
 // The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
 // and li sales in 江苏, audit auditor.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <ctime>
@@ -264,7 +265,7 @@ TEST_CASE("security: refusals are forgotten after their window - an auditor's ar
   const std::string change_id = "55555555-2222-4333-8444-555555555501";
   json c = make_change(change_id, "7d3b2c1e-0000-4000-8000-00000000e001", "create", 0, hlc_now(), "dev", 1,
                        new_customer_fields("瑞丰电子"));
-  CHECK(push_one(s, audit, c)["status"] == "rejected");
+  CHECK(s.post("/v1/push", {{"device", "dev"}, {"changes", json::array({c})}}, audit).status == 403);
   // Nothing was kept of it: the id is still free for whoever sends a change with it.
   CHECK(push_one(s, wang, c)["status"] == "applied");
   json bad = make_change("55555555-2222-4333-8444-555555555502", "7d3b2c1e-0000-4000-8000-00000000e002", "create",
@@ -844,4 +845,222 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     CHECK(release.status == 400);
     CHECK_THAT(release.body.dump(), Catch::Matchers::Contains("U+FEFF"));
   }
+}
+
+TEST_CASE("security: what the third attacker's review found is closed", "[server][security]") {
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang"),
+                    zhao = s.login("zhao", "dev-zhao");
+  int n = 0;
+  auto uuid = [&] {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "3e000000-0000-4000-8000-%012d", ++n);
+    return std::string(buf);
+  };
+  SECTION("a salesperson releases at most 30 customers a day to the pool") {
+    // F13: create-then-release had no cap; every sales device pulls the pool.
+    json changes = json::array();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 31; ++i) {
+      ids.push_back(uuid());
+      changes.push_back(make_change(uuid(), ids.back(), "create", 0, hlc_now(i), "x", i + 1,
+                                    new_customer_fields("退回客户 " + std::to_string(i))));
+    }
+    Reply pushed = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, wang);
+    REQUIRE(pushed.status == 200);
+    std::vector<std::string> codes;
+    for (const auto& r : pushed.body["results"]) {
+      REQUIRE(r["status"] == "applied");
+      codes.push_back(r["code"]);
+    }
+    for (int i = 0; i < 30; ++i) {
+      Reply r = s.post("/v1/customers/" + codes[i] + "/release", {{"reason", "不跟了"}}, wang);
+      INFO(r.body.dump());
+      REQUIRE(r.status == 200);
+    }
+    Reply over = s.post("/v1/customers/" + codes[30] + "/release", {{"reason", "不跟了"}}, wang);
+    INFO(over.body.dump());
+    CHECK(over.status == 403);
+    CHECK(over.body["error"]["code"] == "forbidden");
+    CHECK_THAT(over.body.dump(), Catch::Matchers::Contains("release cap reached") &&
+                                     Catch::Matchers::Contains("30"));
+    // A manager is not capped, and wang's cap is wang's.
+    CHECK(s.post("/v1/customers/" + codes[30] + "/release", {{"reason", "清理"}}, zhao).status == 200);
+  }
+  SECTION("an auditor's push is refused from its headers: the body is not parsed") {
+    // The body is not even JSON: refused 403 by role, not 400 by the parser.
+    Reply r = s.post_raw("/v1/push", "{\"changes\": [not json", s.login("audit", "dev-audit"));
+    INFO(r.body.dump());
+    CHECK(r.status == 403);
+    CHECK(r.body["error"]["code"] == "forbidden");
+    CHECK_THAT(r.body.dump(), Catch::Matchers::Contains("auditor may not push"));
+  }
+  SECTION("settings refuse unknown keys and a target owner too long or with invisible characters") {
+    Reply typo = s.post("/v1/settings", {{"claim_cap", 1000}}, root);
+    INFO(typo.body.dump());
+    CHECK(typo.status == 400);
+    CHECK_THAT(typo.body.dump(), Catch::Matchers::Contains("unknown key \\\"claim_cap\\\""));
+    CHECK(s.post("/v1/settings", {{"targets", json::array()}}, root).status == 400);
+    Reply rlo = s.post("/v1/settings", {{"target", {{"owner", "\u202ewang"}, {"period", "2026-12"}, {"amount", 1}}}},
+                       root);
+    INFO(rlo.body.dump());
+    CHECK(rlo.status == 400);
+    CHECK_THAT(rlo.body.dump(), Catch::Matchers::Contains("U+202E"));
+    Reply longer = s.post("/v1/settings",
+                          {{"target", {{"owner", std::string(65, 'w')}, {"period", "2026-12"}, {"amount", 1}}}}, root);
+    INFO(longer.body.dump());
+    CHECK(longer.status == 400);
+    CHECK_THAT(longer.body.dump(), Catch::Matchers::Contains("at most 64"));
+    Reply ok = s.post("/v1/settings", {{"target", {{"owner", "王五"}, {"period", "2026-12"}, {"amount", 1}}}}, root);
+    INFO(ok.body.dump());
+    CHECK(ok.status == 200);
+    CHECK(ok.body["targets"].dump().find("\u202e") == std::string::npos);
+  }
+  SECTION("a device id that reads like the server's is refused at login") {
+    for (const char* device : {"server.", "Server_", "kehu-server", "SERVER-1", "my.server.box"}) {
+      Reply r = s.post("/v1/login", {{"user", "wang"}, {"password", ServerFixture::kPassword}, {"device", device}});
+      INFO(device << ": " << r.body.dump());
+      CHECK(r.status == 400);
+      CHECK_THAT(r.body.dump(), Catch::Matchers::Contains("may not contain \\\"server\\\""));
+    }
+    CHECK(s.post("/v1/login", {{"user", "wang"}, {"password", ServerFixture::kPassword}, {"device", "serve-1"}})
+              .status == 200);
+  }
+  SECTION("a merge cause names customers the sender sees, a revert a rev the record had") {
+    const std::string keep = uuid(), other = uuid();
+    json made = push_one(s, wang, make_change(uuid(), keep, "create", 0, hlc_now(), "x", 1,
+                                              new_customer_fields("保留客户")));
+    REQUIRE(made["status"] == "applied");
+    const std::string keep_code = made["code"];
+    REQUIRE(push_one(s, wang, make_change(uuid(), other, "create", 0, hlc_now(1), "x", 2,
+                                          new_customer_fields("并入客户")))["status"] == "applied");
+    auto update_with = [&](const std::string& cause, int seq) {
+      json c = make_change(uuid(), keep, "update", 1, hlc_now(seq), "x", seq,
+                           {{"need", {{"old", "CT 设备"}, {"new", "需求 " + std::to_string(seq)}}}});
+      c["cause"] = cause;
+      return push_one(s, wang, c);
+    };
+    // Free text shaped like codes went into the hashed audit trail.
+    json forged = update_with("merged APPROVED-BY-ZHAO-REQUEST-12 into " + keep_code, 3);
+    INFO(forged.dump());
+    CHECK(forged["status"] == "rejected");
+    CHECK(forged["error"]["code"] == "validation");
+    CHECK_THAT(forged.dump(), Catch::Matchers::Contains("APPROVED-BY-ZHAO-REQUEST-12") &&
+                                  Catch::Matchers::Contains("not the code or id of a customer you can see"));
+    // A customer out of wang's sight is refused as an unknown one.
+    const std::string hidden = uuid();
+    json zj = new_customer_fields("浙江客户");
+    zj["province"] = {{"old", nullptr}, {"new", "浙江"}};
+    zj["owner"] = {{"old", nullptr}, {"new", "root"}};  // a customer without an owner is the pool's: everyone's
+    REQUIRE(push_one(s, root, make_change(uuid(), hidden, "create", 0, hlc_now(), "x", 1, zj))["status"] ==
+            "applied");
+    CHECK(update_with("merged " + hidden + " into " + keep_code, 4)["status"] == "rejected");
+    CHECK(update_with("merged " + other + " into " + keep_code, 5)["status"] == "applied");
+    CHECK(update_with("merged into " + keep, 6)["status"] == "applied");
+    // A revert names a rev the record had; a create has none.
+    CHECK(update_with("revert to rev 999999999", 7)["status"] == "rejected");
+    json c = make_change(uuid(), uuid(), "create", 0, hlc_now(8), "x", 8, new_customer_fields("恢复客户"));
+    c["cause"] = "revert to rev 999999999999999999";
+    json r = push_one(s, wang, c);
+    CHECK(r["status"] == "rejected");
+    CHECK_THAT(r.dump(), Catch::Matchers::Contains("no rev 999999999999999999"));
+  }
+  SECTION("the approvals list comes in pages: limit, after, more") {
+    REQUIRE(run_server_command({"schema", "protect", "customers", "need", "--data", s.data_dir()}).exit_code == 0);
+    json f = new_customer_fields("审批分页");
+    f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+    const std::string id = uuid();
+    REQUIRE(push_one(s, root, make_change(uuid(), id, "create", 0, hlc_now(), "x", 1, f))["status"] == "applied");
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(push_one(s, wang, make_change(uuid(), id, "update", 1, hlc_now(i + 1), "x", 2 + i,
+                                            {{"need", {{"old", "CT 设备"}, {"new", "需求 " + std::to_string(i)}}}}))
+                  ["status"] == "pending_approval");
+    }
+    std::vector<std::int64_t> seen;
+    std::int64_t after = 0;
+    int pages = 0;
+    for (bool more = true; more && pages < 10; ++pages) {
+      Reply page = s.post("/v1/approvals", {{"limit", 2}, {"after", after}}, zhao);
+      INFO(page.body.dump());
+      REQUIRE(page.status == 200);
+      CHECK(page.body["requests"].size() <= 2);
+      for (const auto& r : page.body["requests"]) seen.push_back(r["id"]);
+      more = page.body["more"];
+      after = page.body["next_after"];
+    }
+    CHECK(pages == 3);
+    CHECK(seen.size() == 5);
+    CHECK(std::is_sorted(seen.begin(), seen.end()));
+    CHECK(std::set<std::int64_t>(seen.begin(), seen.end()).size() == 5);
+    for (const json& bad : {json{{"limit", 0}}, json{{"limit", 201}}, json{{"after", -1}}, json{{"limit", "2"}}}) {
+      Reply r = s.post("/v1/approvals", bad, zhao);
+      INFO(bad.dump() << ": " << r.body.dump());
+      CHECK(r.status == 400);
+    }
+    // The CLI reads every page.
+  }
+  SECTION("the audit customer filter pages through the customer and its children") {
+    const std::string id = uuid();
+    json created = push_one(s, wang, make_change(uuid(), id, "create", 0, hlc_now(), "x", 1,
+                                                 new_customer_fields("审计分页")));
+    REQUIRE(created["status"] == "applied");
+    const std::string code = created["code"];
+    json fu = {{"customer", {{"old", nullptr}, {"new", id}}},
+               {"date", {{"old", nullptr}, {"new", "2026-11-01"}}},
+               {"person", {{"old", nullptr}, {"new", "王"}}},
+               {"content", {{"old", nullptr}, {"new", "跟进"}}}};
+    json made = push_one(s, wang, make_change(uuid(), uuid(), "create", 0, hlc_now(1), "x", 2, fu, "followups", "", id));
+    INFO(made.dump());
+    REQUIRE(made["status"] == "applied");
+    for (int i = 0; i < 4; ++i) {
+      REQUIRE(push_one(s, wang, make_change(uuid(), id, "update", 1 + i, hlc_now(2 + i), "x", 3 + i,
+                                            {{"need", {{"old", i == 0 ? "CT 设备" : "需求 " + std::to_string(i - 1)},
+                                                       {"new", "需求 " + std::to_string(i)}}}}))["status"] == "applied");
+    }
+    // Another customer's revisions are not in the filter.
+    REQUIRE(push_one(s, wang, make_change(uuid(), uuid(), "create", 0, hlc_now(9), "x", 9,
+                                          new_customer_fields("别的客户")))["status"] == "applied");
+    std::vector<std::int64_t> seqs;
+    json cursor = "";
+    for (int pages = 0; pages < 10; ++pages) {
+      Reply page = s.post("/v1/audit", {{"customer", code}, {"limit", 2}, {"cursor", cursor}}, zhao);
+      INFO(page.body.dump());
+      REQUIRE(page.status == 200);
+      for (const auto& r : page.body["revisions"]) seqs.push_back(r["seq"]);
+      if (!page.body["more"].get<bool>()) break;
+      cursor = page.body["next_cursor"];
+    }
+    CHECK(seqs.size() == 6);  // the create, the follow-up, four updates
+    CHECK(std::is_sorted(seqs.rbegin(), seqs.rend()));
+  }
+}
+
+TEST_CASE("security: a push batch stops at its time budget under the write lock and defers the rest",
+          "[server][security]") {
+  // F1: one push of 1000 changes held the write lock for minutes; now the batch
+  // stops at its budget (here 1 ms) and answers how many it did not look at.
+  kehu::test::ServeOptions o;
+  o.env["KEHU_PUSH_BATCH_BUDGET_MS"] = "1";
+  ServerFixture s(o);
+  const std::string wang = s.login("wang", "dev-wang");
+  json changes = json::array();
+  for (int i = 0; i < 300; ++i) {
+    char id[40];
+    std::snprintf(id, sizeof id, "4e000000-0000-4000-8000-%012d", i);
+    changes.push_back(make_change(std::string(id) + "c", id, "create", 0, hlc_now(i), "x", i + 1,
+                                  new_customer_fields("批量 " + std::to_string(i))));
+  }
+  Reply r = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, wang);
+  INFO(r.body.dump().substr(0, 2000));
+  REQUIRE(r.status == 200);
+  const std::size_t answered = r.body["results"].size();
+  CHECK(answered >= 1);
+  CHECK(answered < 300);
+  REQUIRE(r.body.contains("deferred"));
+  CHECK(r.body["deferred"] == 300 - answered);
+  for (const auto& res : r.body["results"]) CHECK(res["status"] == "applied");
+  // Sent again, the answered ones are duplicates and the next ones go on.
+  Reply again = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, wang);
+  REQUIRE(again.status == 200);
+  CHECK(again.body["results"][0]["duplicate"] == true);
 }

@@ -455,10 +455,13 @@ TEST_CASE("server: roles", "[server]") {
   const std::string auditor = s.login("audit", "dev-x");
   create_customer(s, wang, "rec-1");
   SECTION("an auditor may read but not write") {
-    json r = push_one(s, auditor, make_change("x-1", "rec-1", "update", 1, hlc_now(), "dev-x", 1,
-                                              {{"need", field(nullptr, "x")}}));
-    CHECK(r["status"] == "rejected");
-    CHECK(r["error"]["code"] == "forbidden");
+    // Refused by role from the headers, before its body is read (docs/protocol.md).
+    Reply r = s.post("/v1/push", {{"device", "dev-x"},
+                                  {"changes", json::array({make_change("x-1", "rec-1", "update", 1, hlc_now(),
+                                                                       "dev-x", 1, {{"need", field(nullptr, "x")}})})}},
+                     auditor);
+    CHECK(r.status == 403);
+    CHECK(r.body["error"]["code"] == "forbidden");
     CHECK(pull_all(s, auditor)["revisions"].size() == 1);
   }
   SECTION("restricted fields never reach a sales user") {

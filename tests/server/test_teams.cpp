@@ -508,3 +508,46 @@ TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval"
   CHECK(wang.sync().awaiting == 0);
   CHECK(wang.customer(t.a).fields["need"] == "扩容");
 }
+
+TEST_CASE("teams: kehu approvals reads every page of a long list", "[teams]") {
+  // The server answers the approvals list in pages of at most 200 (F9); the CLI
+  // reads them all: wang's 200 requests and li's one, 201 for zhao.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "need", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root", "dev-root");
+  const std::string customer = "6e000000-0000-4000-8000-000000000001";
+  json f = kehu::test::new_customer_fields("长列表");
+  f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  Reply made = s.post("/v1/push", {{"device", "x"},
+                                   {"changes", json::array({kehu::test::make_change(
+                                                   "6e000000-0000-4000-8000-100000000001", customer, "create", 0,
+                                                   kehu::test::hlc_now(), "x", 1, f)})}},
+                      root);
+  REQUIRE(made.status == 200);
+  REQUIRE(made.body["results"][0]["status"] == "applied");
+  int n = 0;
+  auto requests_from = [&](const std::string& user, int count) {
+    json changes = json::array();
+    for (int i = 0; i < count; ++i, ++n) {
+      char id[40];
+      std::snprintf(id, sizeof id, "6e000000-0000-4000-8000-2%011d", n);
+      changes.push_back(kehu::test::make_change(id, customer, "update", 1, kehu::test::hlc_now(n), "x", n + 1,
+                                                {{"need", {{"old", "CT 设备"}, {"new", "需求 " + std::to_string(n)}}}}));
+    }
+    Reply r = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, s.login(user, "dev-" + user));
+    REQUIRE(r.status == 200);
+    for (const auto& res : r.body["results"]) REQUIRE(res["status"] == "pending_approval");
+  };
+  requests_from("wang", 200);
+  requests_from("li", 1);
+  ScratchDir dir;
+  Device zhao(dir, s, "zhao");
+  auto listed = zhao.kehu({"approvals", "--json"});
+  INFO(listed.describe().substr(0, 2000));
+  REQUIRE(listed.exit_code == 0);
+  json requests = json::parse(listed.out);
+  CHECK(requests.size() == 201);
+  std::set<std::int64_t> ids;
+  for (const auto& r : requests) ids.insert(r["id"].get<std::int64_t>());
+  CHECK(ids.size() == 201);
+}

@@ -60,6 +60,30 @@ TEST_CASE("sync: edits to different fields on two offline replicas are both kept
   CHECK(snapshot(*qian.replica) == snapshot(*sun.replica));
 }
 
+TEST_CASE("sync: a push the server defers at its time budget is sent again in device order", "[sync]") {
+  // The server stops a batch at its time budget under the write lock (here 1 ms)
+  // and answers "deferred": N for the rest; the client sends those again first.
+  kehu::test::ServeOptions o;
+  o.env["KEHU_PUSH_BATCH_BUDGET_MS"] = "1";
+  ServerFixture server(o);
+  ScratchDir dir;
+  Device wang(dir, server, "wang"), qian(dir, server, "qian");
+  std::vector<std::string> codes;
+  for (int i = 0; i < 20; ++i) {
+    codes.push_back(wang.replica->add("customers", new_customer("延后客户 " + std::to_string(i))).code);
+    // Each customer edited right after its create: out of order, the edit would reach the server first.
+    wang.replica->edit(codes.back(), {{"phone", "139" + std::to_string(10000000 + i)}});
+  }
+  auto report = wang.sync();
+  CHECK(report.rejected == 0);
+  CHECK(wang.replica->status().pending == 0);
+  qian.sync();
+  for (int i = 0; i < 20; ++i) {
+    Record c = qian.customer(wang.customer(codes[i]).code);
+    CHECK(c.fields["phone"] == "139" + std::to_string(10000000 + i));
+  }
+}
+
 TEST_CASE("sync: the same field on both: the later edit wins, the other is a conflict", "[sync]") {
   ServerFixture server;
   ScratchDir dir;

@@ -88,6 +88,12 @@ constexpr const char* kSchemaV5 = R"sql(
 CREATE INDEX revisions_by_record_rev ON revisions(record_id, rev);
 )sql";
 
+// Layout v6 (as in SQLite): releases to the pool, for the daily release cap.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE releases("user" TEXT NOT NULL, day TEXT NOT NULL, record_id TEXT NOT NULL);
+CREATE INDEX releases_by_user_day ON releases("user", day);
+)sql";
+
 // PostgreSQL 11 brought EXECUTE FUNCTION in triggers; 10 identity columns.
 constexpr int kMinServerVersion = 110000;
 
@@ -161,6 +167,8 @@ bool PostgresStore::initialise(const std::string& url) {
     c.exec(kSchemaV4, "migrate to layout v4");
   if (version < static_cast<int>(StoreVersion::v5_revision_by_rev))
     c.exec(kSchemaV5, "migrate to layout v5");
+  if (version < static_cast<int>(StoreVersion::v6_releases))
+    c.exec(kSchemaV6, "migrate to layout v6");
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;
   p.text(std::to_string(static_cast<int>(StoreVersion::current)));

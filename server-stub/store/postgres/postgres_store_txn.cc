@@ -377,6 +377,17 @@ std::vector<StoredRevision> PostgresStoreTxn::revisions_before(std::string_view 
                             p, "revisions_before"));
 }
 
+std::vector<StoredRevision> PostgresStoreTxn::customer_revisions_before(std::string_view customer_id,
+                                                                        std::int64_t before, std::int64_t limit) {
+  pg::Params p;
+  p.text(customer_id).int64(before).int64(limit);
+  return read_revisions(run("SELECT " KEHU_REVISION_COLUMNS
+                            " FROM revisions WHERE record_id IN (SELECT id FROM records WHERE id = $1"
+                            " UNION ALL SELECT id FROM records WHERE parent = $1 AND collection <> 'customers')"
+                            " AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                            p, "customer_revisions_before"));
+}
+
 std::optional<StoredRevision> PostgresStoreTxn::revision_at(std::string_view record_id, std::int64_t rev) {
   pg::Params p;
   p.text(record_id).int64(rev);
@@ -541,6 +552,21 @@ std::int64_t PostgresStoreTxn::count_claims(std::string_view user, std::string_v
       .int64(0, 0);
 }
 
+void PostgresStoreTxn::add_release(std::string_view user, std::string_view day,
+                                   std::string_view record_id) {
+  require_write("add_release");
+  pg::Params p;
+  p.text(user).text(day).text(record_id);
+  run("INSERT INTO releases(\"user\", day, record_id) VALUES($1, $2, $3)", p, "add_release");
+}
+
+std::int64_t PostgresStoreTxn::count_releases(std::string_view user, std::string_view day) {
+  pg::Params p;
+  p.text(user).text(day);
+  return run("SELECT count(*) FROM releases WHERE \"user\" = $1 AND day = $2", p, "count_releases")
+      .int64(0, 0);
+}
+
 // --- change requests ---
 
 std::int64_t PostgresStoreTxn::add_request(const ChangeRequest& c) {
@@ -580,12 +606,13 @@ std::int64_t PostgresStoreTxn::count_pending_requests(std::string_view requester
       .int64(0, 0);
 }
 
-std::vector<ChangeRequest> PostgresStoreTxn::list_requests(std::string_view status) {
+std::vector<ChangeRequest> PostgresStoreTxn::list_requests(std::string_view status, std::int64_t after,
+                                                           std::int64_t limit) {
   pg::Params p;
-  p.text(status);
+  p.text(status).int64(after).int64(limit);
   pg::Result r = run("SELECT " KEHU_REQUEST_COLUMNS
-                     " FROM change_requests WHERE $1::text = '' OR status = $1 "
-                     "ORDER BY id",
+                     " FROM change_requests WHERE ($1::text = '' OR status = $1) AND id > $2 "
+                     "ORDER BY id LIMIT $3",
                      p, "list_requests");
   std::vector<ChangeRequest> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_request(r, i));

@@ -62,6 +62,8 @@ class PostgresStoreTxn final : public StoreTxn {
   std::optional<StoredRevision> revision_at(std::string_view record_id, std::int64_t rev) override;
   std::vector<StoredRevision> revisions_before(std::string_view record_id, std::int64_t before,
                                                std::int64_t limit) override;
+  std::vector<StoredRevision> customer_revisions_before(std::string_view customer_id, std::int64_t before,
+                                                          std::int64_t limit) override;
   std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) override;
   void for_each_revision(const std::function<bool(const StoredRevision&)>& fn) override;
 
@@ -84,10 +86,13 @@ class PostgresStoreTxn final : public StoreTxn {
 
   void add_claim(std::string_view user, std::string_view day, std::string_view record_id) override;
   std::int64_t count_claims(std::string_view user, std::string_view day) override;
+  void add_release(std::string_view user, std::string_view day, std::string_view record_id) override;
+  std::int64_t count_releases(std::string_view user, std::string_view day) override;
 
   std::int64_t add_request(const ChangeRequest& request) override;
   std::optional<ChangeRequest> find_request(std::int64_t id) override;
-  std::vector<ChangeRequest> list_requests(std::string_view status) override;
+  std::vector<ChangeRequest> list_requests(std::string_view status, std::int64_t after,
+                                           std::int64_t limit) override;
   std::int64_t count_pending_requests(std::string_view requester) override;
   void update_request(const ChangeRequest& request) override;
 

@@ -86,6 +86,12 @@ constexpr const char* kSchemaV5 = R"sql(
 CREATE INDEX revisions_by_record_rev ON revisions(record_id, rev);
 )sql";
 
+// Layout v6: releases to the pool, for the daily release cap.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE releases(user TEXT NOT NULL, day TEXT NOT NULL, record_id TEXT NOT NULL);
+CREATE INDEX releases_by_user_day ON releases(user, day);
+)sql";
+
 // The file's layout version: 0 for an empty file. Throws Error(storage) for a
 // file with tables but no Kehu metadata.
 int stored_version(db::Database& db) {
@@ -148,6 +154,9 @@ bool SqliteStore::initialise(const std::string& path) {
   }
   if (version < static_cast<int>(StoreVersion::v5_revision_by_rev)) {
     db.exec(kSchemaV5);
+  }
+  if (version < static_cast<int>(StoreVersion::v6_releases)) {
+    db.exec(kSchemaV6);
   }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");

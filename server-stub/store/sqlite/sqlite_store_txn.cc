@@ -291,6 +291,19 @@ std::vector<StoredRevision> SqliteStoreTxn::revisions_before(std::string_view re
   return out;
 }
 
+std::vector<StoredRevision> SqliteStoreTxn::customer_revisions_before(std::string_view customer_id,
+                                                                      std::int64_t before, std::int64_t limit) {
+  static const std::string sql = revision_query(
+      "WHERE record_id IN (SELECT id FROM records WHERE id = ? "
+      "UNION ALL SELECT id FROM records WHERE parent = ? AND collection != 'customers') "
+      "AND seq < ? ORDER BY seq DESC LIMIT ?");
+  Using st(db_, sql.c_str());
+  st->bind(1, customer_id).bind(2, customer_id).bind(3, before).bind(4, limit);
+  std::vector<StoredRevision> out;
+  while (st->step()) out.push_back(read_revision(*st));
+  return out;
+}
+
 std::optional<StoredRevision> SqliteStoreTxn::revision_at(std::string_view record_id, std::int64_t rev) {
   static const std::string sql = revision_query("WHERE record_id = ? AND rev = ? ORDER BY seq LIMIT 1");
   Using st(db_, sql.c_str());
@@ -444,6 +457,19 @@ std::int64_t SqliteStoreTxn::count_claims(std::string_view user, std::string_vie
   return st->int64(0);
 }
 
+void SqliteStoreTxn::add_release(std::string_view user, std::string_view day, std::string_view record_id) {
+  require_write("add_release");
+  Using st(db_, "INSERT INTO releases(user, day, record_id) VALUES(?,?,?)");
+  st->bind(1, user).bind(2, day).bind(3, record_id).run();
+}
+
+std::int64_t SqliteStoreTxn::count_releases(std::string_view user, std::string_view day) {
+  Using st(db_, "SELECT count(*) FROM releases WHERE user = ? AND day = ?");
+  st->bind(1, user).bind(2, day);
+  st->step();
+  return st->int64(0);
+}
+
 // --- change requests ---
 
 namespace {
@@ -493,10 +519,11 @@ std::optional<ChangeRequest> SqliteStoreTxn::find_request(std::int64_t id) {
   return read_request(*st);
 }
 
-std::vector<ChangeRequest> SqliteStoreTxn::list_requests(std::string_view status) {
-  static const std::string sql = request_query("WHERE ? = '' OR status = ? ORDER BY id");
+std::vector<ChangeRequest> SqliteStoreTxn::list_requests(std::string_view status, std::int64_t after,
+                                                         std::int64_t limit) {
+  static const std::string sql = request_query("WHERE (? = '' OR status = ?) AND id > ? ORDER BY id LIMIT ?");
   Using st(db_, sql.c_str());
-  st->bind(1, status).bind(2, status);
+  st->bind(1, status).bind(2, status).bind(3, after).bind(4, limit);
   std::vector<ChangeRequest> out;
   while (st->step()) out.push_back(read_request(*st));
   return out;

@@ -150,6 +150,10 @@ class Session {
   void push(SyncReport& report) {
     auto send = [this](json request) {
       HttpResponse r = call("/v1/push", request);
+      // A role that may not write (an auditor whose replica did not know its
+      // role) is refused the whole push from its headers: each change of the
+      // page is refused with that reason, and the sync goes on to its pull.
+      if (r.status == 403) return r;
       raise_for_status(r, tr("push", "上传修改"));
       return r;
     };
@@ -171,7 +175,41 @@ class Session {
     std::future<HttpResponse> in_flight = std::async(std::launch::async, send, request_of(batch));
     for (;;) {
       HttpResponse r = in_flight.get();
+      if (r.status == 403) {
+        const std::string why = error_message(r);
+        rep_.batch([&] {
+          for (const auto& lc : batch) {
+            rep_.mark_rejected(lc.change.change_id, why);
+            ++report.rejected;
+            report.rejections.push_back(refusal_of(lc, why));
+          }
+        });
+        batch = rep_.pending_changes(batch.back().seq, opts_.push_page);
+        if (batch.empty()) return;
+        in_flight = std::async(std::launch::async, send, request_of(batch));
+        continue;
+      }
       observe(r.body);
+      // The server stopped at its time budget under the write lock: the last
+      // `deferred` changes were not looked at. They are sent again, before any
+      // later change, so changes still reach the server in device order.
+      const std::size_t deferred = r.body.is_object() && r.body.value("deferred", json()).is_number_unsigned()
+                                       ? r.body["deferred"].get<std::size_t>()
+                                       : 0;
+      if (deferred > 0) {
+        if (deferred >= batch.size()) {
+          throw Error(Errc::protocol, tr("push: the server answered none of " + std::to_string(batch.size()) + " changes",
+                                       "上传修改：服务器对 " + std::to_string(batch.size()) + " 条修改都没有答复"));
+        }
+        const std::int64_t answered_up_to = batch[batch.size() - deferred - 1].seq;
+        report.pushed += batch.size() - deferred;
+        if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
+        store_push_results(batch, r.body, report);
+        batch = rep_.pending_changes(answered_up_to, opts_.push_page);
+        if (batch.empty()) return;
+        in_flight = std::async(std::launch::async, send, request_of(batch));
+        continue;
+      }
       report.pushed += batch.size();
       if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
       auto next = rep_.pending_changes(batch.back().seq, opts_.push_page);
