@@ -339,13 +339,11 @@ int main(int argc, char** argv) {
       std::cerr << "kehu: " << *said << '\n';
       return 2;
     }
-    if (zh) {
-      std::cerr << "kehu: " << parse_error_zh(app, e) << '\n';
-      return 2;
-    }
-    app.exit(e);
+    std::cerr << "kehu: " << parse_error_text(app, e, zh) << '\n';
     return 2;
   }
+  // Before anything that may fail (KEHU_TODAY), so that its message is in the user's language.
+  set_message_lang(zh ? Lang::zh : Lang::en);
   try {
     set_today_from_env();
     apply_environment(ctx);

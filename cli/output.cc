@@ -34,6 +34,14 @@ std::vector<std::string> list_columns(const Schema& schema, const std::string& c
   return keys;
 }
 
+// A stored value as a person reads it in a table.
+std::string shown(const Context& ctx, const FieldDef& f, const json& v) {
+  std::string text = display_value(f, v, ctx.lang);
+  return f.type == FieldType::money ? group_thousands(text) : text;
+}
+
+}  // namespace
+
 // "1234567.50" → "1,234,567.50": money in tables is read at a glance (sheets,
 // --json and exports keep the plain number).
 std::string group_thousands(const std::string& number) {
@@ -50,14 +58,6 @@ std::string group_thousands(const std::string& number) {
   }
   return out + number.substr(end);
 }
-
-// A stored value as a person reads it in a table.
-std::string shown(const Context& ctx, const FieldDef& f, const json& v) {
-  std::string text = display_value(f, v, ctx.lang);
-  return f.type == FieldType::money ? group_thousands(text) : text;
-}
-
-}  // namespace
 
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v) {

@@ -88,8 +88,7 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
     if (!v) {
       throw Error(Errc::usage, tr("--stage " + quoted(*q.stage) + " is not a sales stage (" + f.zh +
                                       "): expected one of " + choices(f),
-                                  "--stage " + quoted(*q.stage) + " 不是销售阶段（" + f.zh + "）：应为 " + choices(f) +
-                                      " 之一"));
+                                  "--stage " + quoted(*q.stage) + " 不是" + f.zh + "：应为 " + choices(f) + " 之一"));
     }
     stage_ = v->key;
     terms_.push_back(CustomerIndex::facet_term("stage", stage_));

@@ -147,3 +147,40 @@ TEST_CASE("walk: a two-character Chinese name inside a longer password is refuse
   // Two ASCII letters turn up in passwords by chance: still accepted.
   CHECK(add("ab", "ab-xyz-ab-Lantern").exit_code == 0);
 }
+
+TEST_CASE("walk: command-line mistakes name the rule and the whole command in both languages", "[cli][walk]") {
+  ReplicaCli k;
+  CliResult stale = k.run({"customer", "list", "--stale", "abc"});
+  INFO(stale.describe());
+  CHECK(stale.exit_code == 2);
+  CHECK_THAT(stale.err, Contains("kehu: --stale \"abc\" is not valid: expected a whole number") &&
+                            Contains("run `kehu customer list --help`") && !Contains("Could not convert"));
+  CliResult limit = k.run({"customer", "list", "--limit", "abc"}, kZh);
+  CHECK_THAT(limit.err, Contains("--limit 的值“abc”格式不对：应为"));
+  CliResult show = k.run({"customer", "show"});
+  CHECK(show.exit_code == 2);
+  CHECK_THAT(show.err, Contains("kehu: missing CODE") && Contains("kehu customer show --help"));
+  CliResult typo = k.run({"customer", "list", "--ower", "王五"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Contains("did you mean '--owner'") && Contains("(see kehu customer list --help)"));
+  CliResult stage = k.run({"customer", "list", "--stage", "签约"}, kZh);
+  CHECK(stage.exit_code == 2);
+  CHECK_THAT(stage.err, Contains("“签约” 不是销售阶段：应为") || Contains("不是销售阶段：应为"));
+  CHECK_THAT(stage.err, !Contains("不是销售阶段（销售阶段）"));
+  // KEHU_TODAY is read after the language is set.
+  CliResult today = k.run({"due"}, {{"KEHU_LANG", "zh"}, {"KEHU_TODAY", "2026-02-30"}});
+  CHECK(today.exit_code == 2);
+  CHECK_THAT(today.err, Contains("KEHU_TODAY “2026-02-30”不是日期") && !Contains("is not a date"));
+}
+
+TEST_CASE("walk: reports show money with thousands separators, CSV keeps the plain number", "[cli][walk]") {
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "name=大额订单有限公司", "--set", "contact=张三", "--set",
+                                 "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏"})
+                               .out.substr(0, 10);
+  k.ok({"order", "add", code, "--set", "product=设备", "--set", "amount=300012000"});
+  CliResult sum = k.ok({"report", "sum", "orders.amount", "--by", "customer"});
+  CHECK_THAT(sum.out, Contains("300,012,000.00") && !Contains("300012000.00"));
+  CliResult csv = k.ok({"report", "sum", "orders.amount", "--by", "customer", "--csv", k.dir.file("r.csv")});
+  CHECK_THAT(kehu::test::read_bytes(k.dir.file("r.csv")).value_or(""), Contains("300012000.00"));
+}
