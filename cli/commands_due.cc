@@ -257,7 +257,7 @@ void require_admin(const Replica& rep) {
   const std::string role = rep.meta("role");
   if (role == "admin") return;
   const std::string user = rep.meta("user");
-  const std::string shown_role = role.empty() ? tr("unknown", "未知") : role;
+  const std::string shown_role = role.empty() ? tr("unknown", "未知") : role_shown(role);
   throw Error(Errc::forbidden,
               tr("only an admin may change the rules: this replica is " +
                      (user.empty() ? std::string("not logged in") : "logged in as " + user + " (role " + shown_role + ")") +

@@ -52,6 +52,7 @@ const Catalog& catalog() {
         {"customers with this tag (repeatable: all must be on it)", "带这个标签的客户（可重复：须带有全部标签）"},
         {"PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京", "省 或 省/市，如 江苏 或 江苏/南京"},
         {"customers of this owner (负责人)", "这个负责人的客户"},
+        {"customers in the public pool (公海), with no owner", "公海里的客户（没有负责人）"},
         {"sales stage (销售阶段): key or Chinese label", "销售阶段：键或中文名"},
         {"not followed up in DAYS days (never followed up counts)", "DAYS 天内没有跟进（从未跟进也算）"},
         {"move a customer to the recycle bin", "把客户移入回收站"},

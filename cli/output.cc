@@ -44,6 +44,14 @@ std::string shown(const Context& ctx, const FieldDef& f, const json& v) {
 
 // "1234567.50" → "1,234,567.50": money in tables is read at a glance (sheets,
 // --json and exports keep the plain number).
+std::string role_shown(const std::string& role) {
+  if (message_lang() != Lang::zh) return role;
+  static const std::map<std::string, std::string> zh = {
+      {"admin", "管理员"}, {"manager", "经理"}, {"sales", "销售"}, {"auditor", "审计员"}};
+  auto it = zh.find(role);
+  return it == zh.end() ? role : it->second;
+}
+
 std::string group_thousands(const std::string& number) {
   std::size_t start = !number.empty() && number[0] == '-' ? 1 : 0;
   std::size_t end = number.find('.');
@@ -119,9 +127,12 @@ std::size_t terminal_columns() {
 
 std::string table(const Context& ctx, const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width) {
-  if (ctx.wide) return render_table(header, rows);
+  // A pipe or a file (no COLUMNS, no terminal) gets every cell whole, as README
+  // says: a reader of `kehu schema list > f.txt` must see every allowed value.
+  const std::size_t columns = terminal_columns();
+  if (ctx.wide || columns == 0) return render_table(header, rows);
   std::size_t hidden = 0;
-  std::string out = render_table(header, rows, max_cell_width, terminal_columns(), &hidden);
+  std::string out = render_table(header, rows, max_cell_width, columns, &hidden);
   if (hidden > 0) {
     out += ctx.lang == Lang::zh ? "（另有 " + std::to_string(hidden) + " 列未显示，--wide 显示全部）\n"
                                 : "(" + std::to_string(hidden) + " more column" + (hidden == 1 ? "" : "s") +
@@ -326,7 +337,7 @@ std::string show_word(const Context& ctx, const std::string& word) {
       // field types
       {"text", "文本"},           {"integer", "整数"},    {"money", "金额"},    {"date", "日期"},
       {"datetime", "日期时间"},   {"enum", "枚举"},       {"tags", "标签"},     {"phone", "电话"},
-      {"email", "邮箱"},
+      {"email", "邮箱"},          {"reference", "引用"},
   };
   auto it = zh.find(word);
   return it == zh.end() ? word : it->second;

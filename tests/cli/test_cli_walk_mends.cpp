@@ -184,3 +184,55 @@ TEST_CASE("walk: reports show money with thousands separators, CSV keeps the pla
   CliResult csv = k.ok({"report", "sum", "orders.amount", "--by", "customer", "--csv", k.dir.file("r.csv")});
   CHECK_THAT(kehu::test::read_bytes(k.dir.file("r.csv")).value_or(""), Contains("300012000.00"));
 }
+
+TEST_CASE("walk: a service record is dated today unless given and any date takes 今天", "[cli][walk]") {
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "name=服务记录有限公司", "--set", "contact=张三", "--set",
+                                 "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏"})
+                               .out.substr(0, 10);
+  const kehu::test::EnvChanges day = {{"KEHU_TODAY", "2026-12-05"}, {"KEHU_LANG", "zh"}};
+  CliResult add = k.run({"service", "add", code, "--set", "类型=投诉", "--set", "内容=设备噪音大"}, day);
+  INFO(add.describe());
+  CHECK(add.exit_code == 0);
+  CliResult today = k.run({"followup", "add", code, "--set", "跟进内容=微信", "--set", "跟进人=王五", "--set", "下次跟进日期=今天"}, day);
+  INFO(today.describe());
+  CHECK(today.exit_code == 0);
+  CHECK_THAT(k.ok({"--json", "service", "list", code}).out, Contains("\"date\": \"2026-12-05\""));
+  CHECK_THAT(k.ok({"--json", "followup", "list", code}).out, Contains("\"next_date\": \"2026-12-05\""));
+  // An impossible day is said as such, not as a wrong form.
+  CliResult feb30 = k.run({"followup", "add", code, "--set", "跟进内容=微信", "--set", "跟进人=王五", "--set", "下次跟进日期=2026-02-30"}, day);
+  CHECK(feb30.exit_code == 2);
+  CHECK_THAT(feb30.err, Contains("2026年2月没有30日") && !Contains("应为 YYYY-MM-DD"));
+  CliResult en = k.run({"followup", "add", code, "--set", "content=x", "--set", "person=wang", "--set", "next_date=2026/2/30"});
+  CHECK_THAT(en.err, Contains("February 2026 has no day 30"));
+}
+
+TEST_CASE("walk: tables into a pipe or a file are not cut", "[cli][walk]") {
+  ReplicaCli k;
+  CliResult schema = k.ok({"schema", "list", "customers"}, kZh);
+  CHECK_THAT(schema.out, Contains("lost=流失客户"));
+  CHECK_THAT(k.ok({"schema", "list", "followups"}, kZh).out, Contains("引用") && !Contains("reference"));
+  CliResult narrow = k.ok({"schema", "list", "customers"}, {{"KEHU_LANG", "zh"}, {"COLUMNS", "80"}});
+  CHECK_THAT(narrow.out, Contains("…"));
+}
+
+TEST_CASE("walk: customer list --pool lists the customers with no owner", "[cli][walk]") {
+  ReplicaCli k;
+  auto add = [&](const std::string& name, const std::vector<std::string>& more) {
+    std::vector<std::string> args = {"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set",
+                                     "phone=1380013811" + std::to_string(name.size() % 10), "--set", "need=复印机",
+                                     "--force"};
+    for (const auto& m : more) args.insert(args.end(), {"--set", m});
+    return k.ok(args).out.substr(0, 10);
+  };
+  const std::string owned = add("有主客户有限公司", {"owner=王五"});
+  const std::string pool = add("公海客户有限公司", {});
+  CliResult list = k.ok({"customer", "list", "--pool"});
+  CHECK_THAT(list.out, Contains(pool) && !Contains(owned));
+  CliResult both = k.run({"customer", "list", "--pool", "--owner", "王五"}, kZh);
+  CHECK(both.exit_code == 2);
+  CHECK_THAT(both.err, Contains("不能与 --owner 同时使用"));
+  CliResult empty_owner = k.run({"customer", "list", "--owner", ""}, kZh);
+  CHECK(empty_owner.exit_code == 2);
+  CHECK_THAT(empty_owner.err, Contains("公海客户用 --pool 列出"));
+}
