@@ -127,12 +127,9 @@ std::size_t terminal_columns() {
 
 std::string table(const Context& ctx, const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width) {
-  // A pipe or a file (no COLUMNS, no terminal) gets every cell whole, as README
-  // says: a reader of `kehu schema list > f.txt` must see every allowed value.
-  const std::size_t columns = terminal_columns();
-  if (ctx.wide || columns == 0) return render_table(header, rows);
+  if (ctx.wide) return render_table(header, rows);
   std::size_t hidden = 0;
-  std::string out = render_table(header, rows, max_cell_width, columns, &hidden);
+  std::string out = render_table(header, rows, max_cell_width, terminal_columns(), &hidden);
   if (hidden > 0) {
     out += ctx.lang == Lang::zh ? "（另有 " + std::to_string(hidden) + " 列未显示，--wide 显示全部）\n"
                                 : "(" + std::to_string(hidden) + " more column" + (hidden == 1 ? "" : "s") +

@@ -299,7 +299,7 @@ TEST_CASE("every validation rule is enforced through the CLI and writes nothing"
       {with("客户来源=地推"), {"客户来源 (source)", "\"地推\"", "is not one of"}},
       {with("birthday=2024-13-45"), {"生日 (birthday)", "\"2024-13-45\"", "not a valid date"}},
       {with("下次跟进日期=2023-02-29"),
-       {"下次跟进日期 (next_date)", "\"2023-02-29\"", "not a valid date"}},
+       {"下次跟进日期 (next_date)", "\"2023-02-29\"", "February 2023 has no day 29"}},
       {with("email=not-an-email"), {"邮箱 (email)", "\"not-an-email\"", "not an email address"}},
       {with("annual_spend=12.345"),
        {"年消费额 (annual_spend)", "\"12.345\"", "more than 2 decimals"}},
