@@ -34,6 +34,7 @@ struct ListArgs {
   bool pinyin = false;                          // --pinyin: text sorts in pinyin order
   std::vector<std::string> tags;                // --tag (repeatable)
   std::optional<std::string> region, owner, stage;
+  bool pool = false;  // --pool: the public pool (公海), customers with no owner
   std::optional<std::int64_t> stale_days;       // --stale DAYS
 };
 int cmd_customer_list(Context& ctx, const ListArgs& args);

@@ -243,7 +243,7 @@ int cmd_rules_show(Context& ctx) {
                     probs_set ? synced : (zh ? "默认" : "default")});
   }
   for (const auto& t : targets) {
-    rows.push_back({"target " + t.owner + " " + t.period, cell_text(Cell::of_money(t.amount)), synced});
+    rows.push_back({"target " + t.owner + " " + t.period, group_thousands(cell_text(Cell::of_money(t.amount))), synced});
   }
   std::cout << table(ctx, zh ? std::vector<std::string>{"规则", "值", "来源"}
                                : std::vector<std::string>{"Rule", "Value", "Source"},
@@ -257,7 +257,7 @@ void require_admin(const Replica& rep) {
   const std::string role = rep.meta("role");
   if (role == "admin") return;
   const std::string user = rep.meta("user");
-  const std::string shown_role = role.empty() ? tr("unknown", "未知") : role;
+  const std::string shown_role = role.empty() ? tr("unknown", "未知") : role_shown(role);
   throw Error(Errc::forbidden,
               tr("only an admin may change the rules: this replica is " +
                      (user.empty() ? std::string("not logged in") : "logged in as " + user + " (role " + shown_role + ")") +
@@ -359,7 +359,7 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
       print_json({{"owner", t.owner}, {"period", t.period}, {"amount", t.amount}}, std::cout);
     } else {
       std::cout << (zh ? "目标：" : "target: ") << t.owner << " " << t.period << " "
-                << cell_text(Cell::of_money(t.amount))
+                << group_thousands(cell_text(Cell::of_money(t.amount)))
                 << (zh ? "（其他设备同步后生效）\n" : " (other devices get it at their next sync)\n");
     }
     return 0;

@@ -112,8 +112,8 @@ int cmd_record_add(Context& ctx, const std::string& collection, const std::strin
   if (sets.empty()) throw Error(Errc::usage, tr("nothing to add: give fields with --set FIELD=VALUE", "没有要添加的内容：请用 --set 字段=值 给出字段"));
   FieldInputs in = parse_sets(sets);
   // What a salesperson logging a visit would otherwise type every time: a
-  // follow-up is today's and theirs, an order placed today, unless given.
-  if (collection == "followups" || collection == "orders") {
+  // follow-up is today's and theirs, an order placed and a service given today, unless given.
+  if (collection == "followups" || collection == "orders" || collection == "services") {
     const CollectionDef& coll = ctx.schema().collection(collection);
     auto given = [&](const char* key) {
       return std::any_of(in.begin(), in.end(), [&](const auto& kv) {
@@ -184,6 +184,7 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   q.tags = args.tags;
   q.region = args.region;
   q.owner = args.owner;
+  q.pool = args.pool;
   q.stage = args.stage;
   q.stale_days = args.stale_days;
   if (q.stale_days) q.today = today_local();
@@ -244,10 +245,12 @@ int cmd_child_delete(Context& ctx, const std::string& collection, const std::str
   }
   const bool zh = ctx.lang == Lang::zh;
   const std::string code = parent_code(rep, r);
+  // No blank after a closing full-width bracket: "（客户 C…）已移入回收站".
+  const std::string gap = zh && !code.empty() ? "" : " ";
   std::cout << child_noun(collection) << ' ' << short_id(r.id)
             << (code.empty() ? "" : (zh ? "（客户 " + code + "）" : " of " + code))
-            << (restore ? (zh ? " 已恢复\n" : " restored\n")
-                        : (zh ? " 已移入回收站\n" : " moved to the recycle bin\n"));
+            << (restore ? (zh ? gap + "已恢复\n" : " restored\n")
+                        : (zh ? gap + "已移入回收站\n" : " moved to the recycle bin\n"));
   return 0;
 }
 

@@ -8,6 +8,16 @@
 #include "output.h"
 
 namespace kehu::cli {
+namespace {
+
+// The customer a refused change was for; the code the change carried when the
+// customer has left the device (reassigned, moved out of the user's regions).
+std::string code_of(const Replica& rep, const Change& c) {
+  std::string code = rep.customer_code_of(c.record_id);
+  return code.empty() ? c.code : code;
+}
+
+}  // namespace
 
 int cmd_rejected(Context& ctx) {
   auto& rep = ctx.replica();
@@ -20,7 +30,7 @@ int cmd_rejected(Context& ctx) {
         if (fc.old_value != fc.new_value) fields[key] = fc.new_value;
       }
       arr.push_back({{"seq", lc.seq},
-                     {"code", rep.customer_code_of(lc.change.record_id)},
+                     {"code", code_of(rep, lc.change)},
                      {"collection", lc.change.collection},
                      {"op", op_name(lc.change.op)},
                      {"typed", fields},
@@ -40,7 +50,7 @@ int cmd_rejected(Context& ctx) {
     const Change& c = lc.change;
     bool first = true;
     auto add = [&](const std::string& field, const std::string& typed) {
-      rows.push_back({first ? std::to_string(lc.seq) : "", first ? rep.customer_code_of(c.record_id) : "",
+      rows.push_back({first ? std::to_string(lc.seq) : "", first ? code_of(rep, c) : "",
                       first ? show_time(ctx, lc.at) : "", field, typed, first ? lc.reason : ""});
       first = false;
     };

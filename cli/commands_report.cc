@@ -55,7 +55,8 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& row : t.rows) {
       std::vector<std::string> cells;
-      for (const auto& c : row) cells.push_back(cell_text(c));
+      // Money with thousands separators, as in every table (the CSV and --json keep the plain number).
+      for (const auto& c : row) cells.push_back(c.kind == CellKind::money ? group_thousands(cell_text(c)) : cell_text(c));
       rows.push_back(std::move(cells));
     }
     std::cout << '\n' << table(ctx, header, rows, 60);

@@ -34,7 +34,7 @@ std::string role_description(const Replica& rep) {
   const std::string user = rep.meta("user"), role = rep.meta("role");
   if (user.empty()) return tr("not logged in", "未登录");
   return tr("logged in as " + user + " (role " + (role.empty() ? std::string("unknown") : role) + ")",
-            "以 " + user + " 登录（角色 " + (role.empty() ? std::string("未知") : role) + "）");
+            "以 " + user + " 登录（角色：" + (role.empty() ? std::string("未知") : role_shown(role)) + "）");
 }
 
 }  // namespace

@@ -215,6 +215,13 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
   for (const auto& x : r.rejections) {
     std::cout << (zh ? "被拒: " : "rejected: ") << describe_refusal(ctx, x) << '\n';
   }
+  if (!r.removed_codes.empty()) {
+    std::string codes;
+    for (const auto& c : r.removed_codes) codes += (codes.empty() ? "" : zh ? "、" : ", ") + c;
+    std::cout << (zh ? "已不在你的范围内（转给了别人、退回公海或移出了你的区域），已从本机移除：" + codes + "\n"
+                     : "no longer in your scope (reassigned, returned to the public pool or moved out of your "
+                       "regions), removed from this device: " + codes + "\n");
+  }
   if (!r.rejections.empty()) {
     std::cout << (zh ? "被拒的修改保存在本机：用 `kehu rejected` 查看、改后重新提交或放弃\n"
                      : "refused edits are kept on this device: `kehu rejected` lists them to re-apply or dismiss\n");

@@ -53,6 +53,7 @@ const Catalog& catalog() {
         {"customers with this tag (repeatable: all must be on it)", "带这个标签的客户（可重复：须带有全部标签）"},
         {"PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京", "省 或 省/市，如 江苏 或 江苏/南京"},
         {"customers of this owner (负责人)", "这个负责人的客户"},
+        {"customers in the public pool (公海), with no owner", "公海里的客户（没有负责人）"},
         {"sales stage (销售阶段): key or Chinese label", "销售阶段：键或中文名"},
         {"not followed up in DAYS days (never followed up counts)", "DAYS 天内没有跟进（从未跟进也算）"},
         {"move a customer to the recycle bin", "把客户移入回收站"},
@@ -238,32 +239,59 @@ void localize_help(CLI::App& app) {
   localize(app, f);
 }
 
-std::string parse_error_zh(const CLI::App& app, const CLI::ParseError& e) {
+namespace {
+
+// The deepest subcommand the command line named.
+const CLI::App& innermost(const CLI::App& app) {
+  const CLI::App* at = &app;
+  for (auto parsed = at->get_subcommands(); !parsed.empty(); parsed = at->get_subcommands()) at = parsed.back();
+  return *at;
+}
+
+// What a value of `option` must look like, from its CLI11 type ("" when unknown).
+std::string value_rule(const CLI::App& app, const std::string& option, bool zh) {
+  const CLI::Option* o = innermost(app).get_option_no_throw(option);
+  if (o == nullptr) return "";
+  const std::string type = o->get_type_name();
+  if (type == "INT") return zh ? "应为整数，如 30" : "expected a whole number, e.g. 30";
+  if (type == "UINT") return zh ? "应为 0 或正整数，如 30" : "expected a whole number of 0 or more, e.g. 30";
+  if (type == "FLOAT") return zh ? "应为数字，如 2.5" : "expected a number, e.g. 2.5";
+  return "";
+}
+
+}  // namespace
+
+std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, bool zh) {
   const std::string what = e.what();
   std::smatch m;
   std::string said;
   if (what == "A subcommand is required" || std::regex_match(what, std::regex("Requires at least .* subcommands"))) {
-    said = "缺少子命令";
+    said = zh ? "缺少子命令" : "a subcommand is missing";
   } else if (std::regex_match(what, m, std::regex("(.+) is required"))) {
-    said = "缺少 " + m[1].str();
+    said = (zh ? "缺少 " : "missing ") + m[1].str();
   } else if (std::regex_match(what, m, std::regex("Could not convert: (.+) = (.*)"))) {
-    said = m[1].str() + " 的值“" + m[2].str() + "”格式不对";
+    const std::string rule = value_rule(app, m[1].str(), zh);
+    said = zh ? m[1].str() + " 的值“" + m[2].str() + "”格式不对" + (rule.empty() ? "" : "：" + rule)
+              : m[1].str() + " \"" + m[2].str() + "\" is not valid" + (rule.empty() ? "" : ": " + rule);
   } else if (std::regex_match(what, m, std::regex("The value (.+) is not an allowed value for (.+)"))) {
-    said = m[1].str() + " 不是 " + m[2].str() + " 允许的值";
+    said = zh ? m[1].str() + " 不是 " + m[2].str() + " 允许的值" : m[1].str() + " is not allowed for " + m[2].str();
   } else if (std::regex_match(what, m, std::regex("The following arguments? (?:was|were) not expected: (.*)"))) {
-    said = "多余的参数：" + m[1].str();
+    said = (zh ? "多余的参数：" : "unexpected arguments: ") + m[1].str();
   } else if (std::regex_match(what, m, std::regex("(.+): \\d+ required \\S+ missing"))) {
-    said = m[1].str() + " 后面缺少值";
+    said = m[1].str() + (zh ? " 后面缺少值" : " needs a value after it");
   } else if (std::regex_match(what, m, std::regex("Expected (?:exactly|at least) (\\d+) arguments? to (.+), got (\\d+)"))) {
-    said = m[2].str() + " 需要 " + m[1].str() + " 个值，实际给了 " + m[3].str() + " 个";
+    said = zh ? m[2].str() + " 需要 " + m[1].str() + " 个值，实际给了 " + m[3].str() + " 个"
+              : m[2].str() + " needs " + m[1].str() + " values, got " + m[3].str();
   } else if (std::regex_match(what, m, std::regex("(.+) requires (.+)"))) {
-    said = m[1].str() + " 需要同时给出 " + m[2].str();
+    said = zh ? m[1].str() + " 需要同时给出 " + m[2].str() : m[1].str() + " needs " + m[2].str() + " too";
   } else if (std::regex_match(what, m, std::regex("(.+) excludes (.+)"))) {
-    said = m[1].str() + " 不能与 " + m[2].str() + " 同时使用";
+    said = zh ? m[1].str() + " 不能与 " + m[2].str() + " 同时使用"
+              : m[1].str() + " cannot be used with " + m[2].str();
   } else {
-    said = "命令行有误：" + what;
+    said = (zh ? "命令行有误：" : "") + what;
   }
-  return said + "\n运行 `kehu" + command_path(app) + " --help` 查看用法";
+  return said + (zh ? "\n运行 `kehu" + command_path(app) + " --help` 查看用法"
+                    : "\nrun `kehu" + command_path(app) + " --help` for usage");
 }
 
 }  // namespace kehu::cli

@@ -18,7 +18,9 @@ namespace kehu::cli {
 // Every description, group name and CLI11 label of `app` and its subcommands
 // in Chinese.
 void localize_help(CLI::App& app);
-// A CLI11 parse error in Chinese, with the hint to the failing command's --help.
-std::string parse_error_zh(const CLI::App& app, const CLI::ParseError& e);
+// A CLI11 parse error in kehu's words (Chinese when `zh`), naming the rule a
+// value broke where the option's type says it, with the hint to the failing
+// command's --help.
+std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, bool zh);
 
 }  // namespace kehu::cli

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
   clist->add_option("--tag", list_args.tags, "customers with this tag (repeatable: all must be on it)");
   clist->add_option("--region", list_args.region, "PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京");
   clist->add_option("--owner", list_args.owner, "customers of this owner (负责人)");
+  clist->add_flag("--pool", list_args.pool, "customers in the public pool (公海), with no owner");
   clist->add_option("--stage", list_args.stage, "sales stage (销售阶段): key or Chinese label");
   clist->add_option("--stale", list_args.stale_days, "not followed up in DAYS days (never followed up counts)");
   clist->callback([&] { action = [&] { return cmd_customer_list(ctx, list_args); }; });
@@ -339,13 +340,11 @@ int main(int argc, char** argv) {
       std::cerr << "kehu: " << *said << '\n';
       return 2;
     }
-    if (zh) {
-      std::cerr << "kehu: " << parse_error_zh(app, e) << '\n';
-      return 2;
-    }
-    app.exit(e);
+    std::cerr << "kehu: " << parse_error_text(app, e, zh) << '\n';
     return 2;
   }
+  // Before anything that may fail (KEHU_TODAY), so that its message is in the user's language.
+  set_message_lang(zh ? Lang::zh : Lang::en);
   try {
     set_today_from_env();
     apply_environment(ctx);

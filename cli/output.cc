@@ -34,8 +34,24 @@ std::vector<std::string> list_columns(const Schema& schema, const std::string& c
   return keys;
 }
 
+// A stored value as a person reads it in a table.
+std::string shown(const Context& ctx, const FieldDef& f, const json& v) {
+  std::string text = display_value(f, v, ctx.lang);
+  return f.type == FieldType::money ? group_thousands(text) : text;
+}
+
+}  // namespace
+
 // "1234567.50" → "1,234,567.50": money in tables is read at a glance (sheets,
 // --json and exports keep the plain number).
+std::string role_shown(const std::string& role) {
+  if (message_lang() != Lang::zh) return role;
+  static const std::map<std::string, std::string> zh = {
+      {"admin", "管理员"}, {"manager", "经理"}, {"sales", "销售"}, {"auditor", "审计员"}};
+  auto it = zh.find(role);
+  return it == zh.end() ? role : it->second;
+}
+
 std::string group_thousands(const std::string& number) {
   std::size_t start = !number.empty() && number[0] == '-' ? 1 : 0;
   std::size_t end = number.find('.');
@@ -50,14 +66,6 @@ std::string group_thousands(const std::string& number) {
   }
   return out + number.substr(end);
 }
-
-// A stored value as a person reads it in a table.
-std::string shown(const Context& ctx, const FieldDef& f, const json& v) {
-  std::string text = display_value(f, v, ctx.lang);
-  return f.type == FieldType::money ? group_thousands(text) : text;
-}
-
-}  // namespace
 
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v) {
@@ -326,7 +334,7 @@ std::string show_word(const Context& ctx, const std::string& word) {
       // field types
       {"text", "文本"},           {"integer", "整数"},    {"money", "金额"},    {"date", "日期"},
       {"datetime", "日期时间"},   {"enum", "枚举"},       {"tags", "标签"},     {"phone", "电话"},
-      {"email", "邮箱"},
+      {"email", "邮箱"},          {"reference", "引用"},
   };
   auto it = zh.find(word);
   return it == zh.end() ? word : it->second;

@@ -19,6 +19,10 @@ json record_json(const Record& r);
 // The short id lists show for a child record: the last 8 characters of its id
 // (a UUIDv7 starts with its creation time; its end is random).
 std::string short_id(const std::string& id);
+// "1234567.50" -> "1,234,567.50" (anything but a plain number comes back as it is).
+std::string group_thousands(const std::string& number);
+// A role key ("manager") as people read it: 经理 under KEHU_LANG=zh, the key in English.
+std::string role_shown(const std::string& role);
 
 void print_record(const Context& ctx, const Record& r, std::ostream& out);
 void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out);

@@ -72,6 +72,19 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return d[a.size()][b.size()];
 }
 
+namespace {
+
+// "kehu customer list": the whole command a level stands for, not only its own name.
+std::string command_of(const CLI::App* level) {
+  std::string path;
+  for (; level != nullptr && level->get_parent() != nullptr; level = level->get_parent()) {
+    path = " " + level->get_name() + path;
+  }
+  return "kehu" + path;
+}
+
+}  // namespace
+
 std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* const* argv, bool zh) {
   CLI::App* level = &app;
   for (int i = 1; i < argc; ++i) {
@@ -82,7 +95,7 @@ std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* 
       const CLI::Option* o = find_option(level, name);
       if (o == nullptr) {
         const auto near = nearest(name, option_names(level));
-        std::string path = level == &app ? "kehu" : "kehu " + level->get_name();
+        const std::string path = command_of(level);
         if (zh) {
           return "未知选项 '" + name + "'" + (near ? "；您是不是要输入 '" + *near + "'？" : "") + "（见 " + path +
                  " --help）";
@@ -108,7 +121,7 @@ std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* 
     auto near = nearest(arg, subs);
     if (!near) {
       // A command one level down ("resolve" is `kehu conflicts resolve`).
-      const std::string prefix = level == &app ? "kehu " : "kehu " + level->get_name() + " ";
+      const std::string prefix = command_of(level) + " ";
       std::vector<std::string> nested;
       for (const auto& s : subs) {
         const std::vector<std::string> inner = subcommand_names(*level->get_subcommand(s));

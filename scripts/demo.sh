@@ -26,8 +26,9 @@ echo "王五 and 李四 both sell in 江苏 (their territory); each also sees th
 "$server" user set-regions 李四 江苏 --data "$work/server"
 "$server" serve --data "$work/server" --listen 127.0.0.1:0 >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-url="http://$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$work/server.out" | head -1)"
+# The startup line follows KEHU_LANG: "正在监听 127.0.0.1:PORT" ("listening on ..." in English).
+for _ in $(seq 1 100); do grep -qE "listening on|正在监听" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+url="http://$(sed -nE 's/.*(listening on|正在监听) ([0-9.:]*).*/\2/p' "$work/server.out" | head -1)"
 echo "server at $url"
 
 wang() { KEHU_PASSPHRASE=wang-replica-key "$kehu" --db "$work/wang.db" "$@"; }

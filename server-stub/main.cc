@@ -189,10 +189,14 @@ int cmd_user(const CommandLine& cl) {
   if (verb == "list") {
     cl.expect({"data", "store"}, 2);
     std::unique_ptr<Store> store = open_store(cl);
+    // Tab-separated for scripts, under a header; the role as `user add` names it
+    // (管理员, 经理, ... under KEHU_LANG=zh; the role key in English).
+    std::fputs(tr("user\trole\tregions\n", "用户\t角色\t区域\n").c_str(), stdout);
     for (const User& u : UserAdmin(*store).list()) {
       std::string regions;
       for (const auto& r : u.regions) regions += (regions.empty() ? "" : ",") + r;
-      std::printf("%s\t%s\t%s%s\n", u.name.c_str(), role_name(u.role), regions.empty() ? "-" : regions.c_str(),
+      const std::string role = role_label(u.role);
+      std::printf("%s\t%s\t%s%s\n", u.name.c_str(), role.c_str(), regions.empty() ? "-" : regions.c_str(),
                   u.disabled ? tr("\tdisabled", "\t已停用").c_str() : "");
     }
     return 0;
@@ -290,7 +294,8 @@ int cmd_serve(const CommandLine& cl) {
   ServerClock clock;
   HttpServer server(*store, clock, options, auth);
   const int port = server.bind();
-  std::printf("listening on %s:%d\n", options.host.c_str(), port);
+  // tests/support/server_fixture.cc reads the port from the English line.
+  std::printf(tr("listening on %s:%d\n", "正在监听 %s:%d\n").c_str(), options.host.c_str(), port);
   std::fflush(stdout);
 
   std::atomic<bool> finished{false}, signalled{false};
@@ -352,9 +357,14 @@ int cmd_pool_recycle(const CommandLine& cl) {
   const Session console{"kehu-server", Role::admin, "server", {}, 0};
   const bool dry_run = cl.flag("dry-run");
   json moved = TeamService(*store, push).recycle(console, days, cl.option("as-of").value_or(today_local()), dry_run);
+  if (!moved.empty()) std::fputs(tr("customer\towner\tneglected since\n", "客户\t负责人\t未跟进自\n").c_str(), stdout);
   for (const auto& m : moved) {
-    std::printf(tr("%s\t%s\tlast follow-up %s\n", "%s\t%s\t最近跟进 %s\n").c_str(), m["code"].get<std::string>().c_str(),
-                m["owner"].get<std::string>().c_str(), m["last"].get<std::string>().c_str());
+    const std::string last = m["last"].get<std::string>();
+    const std::string since = m.value("followed_up", false)
+                                  ? tr("last follow-up " + last, "最近跟进 " + last)
+                                  : tr("no follow-up since it was added on " + last, last + " 添加后没有跟进过");
+    std::printf("%s\t%s\t%s\n", m["code"].get<std::string>().c_str(), m["owner"].get<std::string>().c_str(),
+                since.c_str());
   }
   const std::string count = std::to_string(moved.size());
   std::fputs(tr(count + " customers " + (dry_run ? "would go back to" : "went back to") + " the public pool\n",

@@ -76,9 +76,17 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
     if (!city_.empty()) terms_.push_back(CustomerIndex::facet_term("city", city_));
   }
 
+  if (q.pool && q.owner) {
+    throw Error(Errc::usage, tr("--pool lists customers with no owner: it cannot be used with --owner",
+                                "--pool 列出没有负责人的公海客户：不能与 --owner 同时使用"));
+  }
+  pool_ = q.pool;
   if (q.owner) {
     owner_ = trim(*q.owner);
-    if (owner_.empty()) throw Error(Errc::usage, tr("--owner needs a name, e.g. --owner 王五", "--owner 后面要有姓名，如 --owner 王五"));
+    if (owner_.empty()) {
+      throw Error(Errc::usage, tr("--owner needs a name, e.g. --owner 王五 (--pool lists the public pool)",
+                                  "--owner 后面要有姓名，如 --owner 王五（公海客户用 --pool 列出）"));
+    }
     terms_.push_back(CustomerIndex::facet_term("owner", owner_));
   }
 
@@ -88,8 +96,7 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
     if (!v) {
       throw Error(Errc::usage, tr("--stage " + quoted(*q.stage) + " is not a sales stage (" + f.zh +
                                       "): expected one of " + choices(f),
-                                  "--stage " + quoted(*q.stage) + " 不是销售阶段（" + f.zh + "）：应为 " + choices(f) +
-                                      " 之一"));
+                                  "--stage " + quoted(*q.stage) + " 不是" + f.zh + "：应为 " + choices(f) + " 之一"));
     }
     stage_ = v->key;
     terms_.push_back(CustomerIndex::facet_term("stage", stage_));
@@ -130,6 +137,7 @@ bool CustomerFilter::matches(const Record& r) const {
   if (!province_.empty() && text_of(f, "province") != province_) return false;
   if (!city_.empty() && text_of(f, "city") != city_) return false;
   if (!owner_.empty() && text_of(f, "owner") != owner_) return false;
+  if (pool_ && !text_of(f, "owner").empty()) return false;
   if (!stage_.empty() && text_of(f, "stage") != stage_) return false;
   if (!tags_.empty()) {
     auto it = f.find("tags");

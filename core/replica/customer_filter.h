@@ -35,6 +35,7 @@ class CustomerFilter {
   std::vector<FieldFilter> where_;
   std::vector<std::string> terms_;  // facet terms and search pairs: all must be there
   std::string province_, city_, owner_, stage_;
+  bool pool_ = false;  // only customers with no owner
   std::vector<std::string> tags_;
   std::string search_;                       // folded
   std::optional<std::string> stale_before_;  // last follow-up before this day, or never

@@ -1,6 +1,7 @@
 // Local edits: validation, the record's new state and its change-log entry, in
 // one transaction.
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "kehu/customer_code.h"
@@ -22,8 +23,16 @@ bool is_set_once(const FieldDef& f) { return f.key == "code" || f.key == "create
 // Validates typed inputs into stored values {key: value-or-null}.
 json parse_inputs(const CollectionDef& coll, const FieldInputs& inputs, bool creating) {
   json values = json::object();
+  std::map<std::string, std::string> typed;  // key -> the value given for it
   for (const auto& [name, text] : inputs) {
     const FieldDef& f = coll.field(name);
+    // One value per field: the second would drop the first without a word.
+    if (auto [it, fresh] = typed.emplace(f.key, text); !fresh) {
+      throw Error(Errc::validation,
+                  tr(f.zh + " (" + f.key + ") is given twice (\"" + it->second + "\", \"" + text +
+                         "\"): give each field once",
+                     f.zh + " (" + f.key + ") 给了两次（“" + it->second + "”、“" + text + "”）：每个字段只能给一次"));
+    }
     if (is_computed(f) || f.key == coll.parent_field || (is_set_once(f) && !creating) ||
         (f.derived && !is_set_once(f))) {
       throw Error(Errc::validation, f.zh + " (" + f.key + ")" +
@@ -281,7 +290,11 @@ Record Replica::add_values(std::string_view collection, json values, std::string
 Record Replica::edit(std::string_view id_or_code, const FieldInputs& inputs) {
   Record before = require(id_or_code);
   const CollectionDef& coll = impl_->schema().collection(before.collection);
-  return edit_values(before.id, parse_inputs(coll, inputs, /*creating=*/false));
+  json values = parse_inputs(coll, inputs, /*creating=*/false);
+  // A typed restricted field is refused even when it changes nothing: a
+  // salesperson's "clear 年消费额" (which they never see) would pass as a no-op.
+  impl_->check_typed_restricted(coll, values);
+  return edit_values(before.id, values);
 }
 
 Record Replica::edit_values(std::string_view id_or_code, const json& values, std::string_view cause) {

@@ -104,6 +104,8 @@ struct Replica::Impl {
   // Refuses at once, with the reason, an edit the server would refuse from this
   // device's user and role as of the last login (replica_policy.cc).
   void check_local_policy(const std::optional<Record>& before, const Record& after, const Change& c);
+  // Refuses a salesperson's typed value (even an empty one) for a restricted field.
+  void check_typed_restricted(const CollectionDef& coll, const json& values);
   // Marks the conflicts `refs` names on `record_id` (and the field's older ones)
   // settled, or open again (a refused settling).
   void settle_conflicts(const std::string& record_id, const std::vector<ConflictRef>& refs, bool settled);

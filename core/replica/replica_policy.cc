@@ -12,7 +12,24 @@ std::string label(const Record& customer) {
   return customer.code.empty() ? customer.id : customer.code;
 }
 
+// A salesperson's edit of a restricted field, refused.
+Error restricted_field(const FieldDef& f, const std::string& user) {
+  return Error(Errc::forbidden, tr(f.zh + " (" + f.key + ") is restricted: a salesperson (" + user +
+                                       ", role sales) may not change it; ask a manager. Nothing was changed",
+                                   f.zh + " (" + f.key + ") 是受限字段：销售（" + user +
+                                       "）不能修改；请找经理。什么都没有改"));
+}
+
 }  // namespace
+
+void Replica::Impl::check_typed_restricted(const CollectionDef& coll, const json& values) {
+  const std::string role = meta("role"), user = meta("user");
+  if (role != "sales") return;
+  for (const auto& [key, v] : values.items()) {
+    const FieldDef* f = coll.find(key);
+    if (f != nullptr && f->restricted) throw restricted_field(*f, user);
+  }
+}
 
 void Replica::Impl::check_local_policy(const std::optional<Record>& before, const Record& after,
                                        const Change& c) {
@@ -28,10 +45,7 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
   for (const auto& [key, fc] : c.fields) {
     const FieldDef* f = coll.find(key);
     if (f == nullptr || f->key != key || !f->restricted || fc.old_value == fc.new_value) continue;
-    throw Error(Errc::forbidden, tr(f->zh + " (" + f->key + ") is restricted: a salesperson (" + user +
-                                        ", role sales) may not change it; ask a manager. Nothing was changed",
-                                    f->zh + " (" + f->key + ") 是受限字段：销售（" + user +
-                                        "）不能修改；请找经理。什么都没有改"));
+    throw restricted_field(*f, user);
   }
   // The server makes a salesperson's new customer theirs: one made for someone
   // else (a sheet's 业务员 column) would be refused at sync.

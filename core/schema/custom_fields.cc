@@ -196,7 +196,8 @@ const FieldDef* field_named(const CollectionDef& coll, const std::string& name) 
 }
 
 std::string describe(const FieldDef& f) {
-  return f.zh + " (" + f.key + ")" + (f.custom ? ", a custom field" : ", a built-in field");
+  return f.zh + " (" + f.key + ")" +
+         (f.custom ? tr(", a custom field", "（自定义字段）") : tr(", a built-in field", "（内置字段）"));
 }
 
 }  // namespace

@@ -148,7 +148,8 @@ bool is_common_secret(std::string_view secret) {
 
 void check_new_secret(std::string_view secret, std::string_view field, std::string_view user, Lang lang) {
   const bool zh = lang == Lang::zh;
-  const std::string name(field);
+  // "密码 (password)" reads run together with the Chinese after it ("(password)太短").
+  const std::string name = std::string(field) + (zh && !field.empty() && field.back() == ')' ? " " : "");
   const std::size_t n = utf8_chars(secret);
   if (secret.size() > kMaxSecretBytes) {
     throw Error(Errc::validation, zh ? name + "太长：最多 " + std::to_string(kMaxSecretBytes) + " 字节"
@@ -177,7 +178,12 @@ void check_new_secret(std::string_view secret, std::string_view field, std::stri
   }
   if (!user.empty()) {
     const std::string s = lower_ascii(secret), u = lower_ascii(user);
-    if (s == u || without_tail(s) == u || (utf8_chars(u) >= 3 && s.find(u) != std::string::npos)) {
+    // Inside a longer password, a name counts from three characters, or two
+    // that are not ASCII: most Chinese names are two characters (王五), while
+    // two ASCII letters ("ab") turn up in passwords by chance.
+    const bool ascii = std::all_of(u.begin(), u.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    const std::size_t chars = utf8_chars(u);
+    if (s == u || without_tail(s) == u || ((chars >= 3 || (chars >= 2 && !ascii)) && s.find(u) != std::string::npos)) {
       const std::string uname(user);
       throw Error(Errc::validation, zh ? name + "不能是或包含用户名 " + uname
                                        : name + " must not be or contain the user name " + uname);

@@ -28,6 +28,7 @@
 #include "kehu/calendar.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
+#include "kehu/record.h"
 #include "kehu/schema.h"
 #include "kehu/text.h"
 
@@ -583,10 +584,34 @@ std::optional<std::string> excel_serial(std::string_view s, bool allow_fraction,
   return date_of_day(day);
 }
 
+// "2026-02-30" (and 2026/2/30, 2026年2月30日): the form is right and the day does
+// not exist, which is what the person must be told. nullopt when s is not
+// year, month and day in digits, or the day exists.
+std::optional<std::string> missing_day(std::string_view s) {
+  int y = 0, m = 0, d = 0;
+  char a[8] = {}, b[8] = {};
+  const std::string text(s);
+  const bool ascii = std::sscanf(text.c_str(), "%4d%1[-/.]%2d%1[-/.]%2d", &y, a, &m, b, &d) == 5 && a[0] == b[0];
+  const bool chinese = std::sscanf(text.c_str(), "%4d年%2d月%2d日", &y, &m, &d) == 3;
+  if (!(ascii || chinese) || y < 1000 || m < 1 || m > 12 || d < 1) return std::nullopt;
+  if (day_number(std::to_string(y) + "-" + (m < 10 ? "0" : "") + std::to_string(m) + "-" + (d < 10 ? "0" : "") +
+                 std::to_string(d))) {
+    return std::nullopt;
+  }
+  static const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                        "July",    "August",   "September", "October", "November", "December"};
+  return tr("is not a day: " + std::string(kMonths[m - 1]) + " " + std::to_string(y) + " has no day " +
+                std::to_string(d),
+            "不是真实存在的日期：" + std::to_string(y) + "年" + std::to_string(m) + "月没有" + std::to_string(d) + "日");
+}
+
 json normalize_date(const FieldDef& f, std::string_view s) {
   if (std::optional<std::string> serial = excel_serial(s, false, nullptr)) return *serial;
+  // As people say it when they type it (a service record dated today).
+  if (const std::string_view word = trim_view(s); word == "今天" || word == "today") return today_local();
   const TypedDate t = parse_typed_date(s);
   if (t.result == DateParse::ambiguous) reject_ambiguous(f, s, t);
+  if (t.result == DateParse::bad && missing_day(s)) reject(f, s, *missing_day(s));
   if (t.result == DateParse::bad)
     reject(f, s,
            tr(std::string("is not a valid date: expected ") + kDateForms + " (or an Excel serial day number)",

@@ -261,6 +261,7 @@ json TeamService::recycle(const Session& session, int days, const std::string& t
     // revision), or its latest follow-up up to `today`: one dated later is a plan,
     // not a contact (and one dated 2099 would keep it out of the pool forever).
     std::string last = values.value("created_at", std::string());
+    bool followed_up = false;
     if (last.empty()) {
       const auto revs = txn->revisions_of(id);
       if (!revs.empty()) {
@@ -272,10 +273,14 @@ json TeamService::recycle(const Session& session, int days, const std::string& t
       auto f = txn->find_record_view(child);
       if (!f || f->deleted || f->collection != "followups") continue;
       const std::string date = f->fields.value("date", std::string());
-      if (date <= today) last = std::max(last, date);
+      if (date <= today && date >= last) {
+        last = date;
+        followed_up = true;
+      }
     }
     if (last.empty() || last >= cutoff) continue;
-    out.push_back({{"code", customer.code}, {"owner", owner}, {"last", last}});
+    // "followed_up": `last` is a follow-up's date, else the day the customer was added.
+    out.push_back({{"code", customer.code}, {"owner", owner}, {"last", last}, {"followed_up", followed_up}});
     if (dry_run) continue;
     push_.apply_server_change(*txn, session,
                               owner_change(customer, owner, json(),

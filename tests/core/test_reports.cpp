@@ -583,7 +583,7 @@ TEST_CASE("targets and stage probabilities set by an admin reach a sales replica
   json w = rules_of(wang);
   CHECK(w["stage_probability"]["contact"] == 40);
   CHECK(w["targets"] == a["targets"]);
-  CHECK_THAT(wang.ok({"rules"}).out, Contains("target 王五 2026-Q4") && Contains("30000.00"));
+  CHECK_THAT(wang.ok({"rules"}).out, Contains("target 王五 2026-Q4") && Contains("30,000.00"));
 
   admin.ok({"rules", "unset", "target", "王五", "2026-Q4"});
   wang.ok({"sync"});

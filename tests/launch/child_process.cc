@@ -185,13 +185,15 @@ StartedServer start_server(const ChildSpec& spec, std::chrono::milliseconds time
   std::filesystem::remove(spec.stdout_path, ec);
   StartedServer out;
   out.pid = start_child(spec);
-  const std::string prefix = "listening on 127.0.0.1:";
+  // The line is in the operator's language (KEHU_LANG, else the locale).
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     const std::string text = read_text_file(spec.stdout_path);
-    if (auto at = text.find(prefix); at != std::string::npos && text.find('\n', at) != std::string::npos) {
-      out.port = std::stoi(text.substr(at + prefix.size()));
-      return out;
+    for (const std::string prefix : {"listening on 127.0.0.1:", "正在监听 127.0.0.1:"}) {
+      if (auto at = text.find(prefix); at != std::string::npos && text.find('\n', at) != std::string::npos) {
+        out.port = std::stoi(text.substr(at + prefix.size()));
+        return out;
+      }
     }
     int status = 0;
     if (waitpid(out.pid, &status, WNOHANG) == out.pid) {

@@ -219,7 +219,7 @@ TEST_CASE("account: an expired token is refused with a message to log in again",
   CliResult sync = r.run({"sync"});
   INFO(sync.describe());
   CHECK(sync.exit_code == 1);
-  CHECK_THAT(sync.err, Contains("token expired at") && Contains("kehu login"));
+  CHECK_THAT(sync.err, Contains("no longer logged in") && Contains("expired") && Contains("kehu login"));
   CHECK_THAT(s.log(), Contains("token_ttl_seconds=1"));
 
   log_in(r, s, "wang");  // and logging in again works

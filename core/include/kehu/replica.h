@@ -62,6 +62,7 @@ struct ListQuery {
   std::vector<std::string> tags;      // --tag: every one of these tags is on the customer
   std::optional<std::string> region;  // --region: "PROVINCE" or "PROVINCE/CITY"
   std::optional<std::string> owner;   // --owner: 负责人, exactly
+  bool pool = false;                  // --pool: the public pool (公海), no 负责人 (not with owner)
   std::optional<std::string> stage;   // --stage: 销售阶段, key or label
   std::optional<std::int64_t> stale_days;  // --stale: last follow-up this many days ago or more, or never
   std::string today;  // "YYYY-MM-DD" that --stale counts from; empty: today_local()

@@ -40,12 +40,21 @@ std::string error_message(const HttpResponse& r) {
 void raise_for_status(const HttpResponse& r, const std::string& what, bool credentials = false) {
   if (r.status >= 200 && r.status < 300) return;
   std::string msg = what + tr(": ", "：") + error_message(r);
-  if (r.status == 401) {
+  if (r.status == 401 && !credentials) {
+    // The device's session is over (logged out, a password change on another
+    // device, expired, or the user was re-enabled): said by the code, not with
+    // the server's words about tokens, with what to do and that nothing is lost.
     throw Error(Errc::unauthorized,
-                msg + (credentials ? tr("; check the user name and password", "；请检查用户名和密码")
-                                   : tr("; run `kehu login` for a new token", "；请运行 `kehu login` 重新登录")));
+                what + tr(": this device is no longer logged in (logged out, the password was changed on another "
+                          "device, or the login expired); run `kehu login` again - your edits on this device are kept",
+                          "：本机的登录已失效（已退出、在别的设备上改了密码，或登录已过期）；请运行 `kehu login` "
+                          "重新登录，本机的修改都还在"));
   }
-  if (r.status == 403) throw Error(Errc::forbidden, msg);
+  if (r.status == 401) throw Error(Errc::unauthorized, msg + tr("; check the user name and password", "；请检查用户名和密码"));
+  if (r.status == 403) {
+    throw Error(Errc::forbidden, msg + tr("; your edits on this device are kept - ask your administrator",
+                                          "；本机的修改仍保留，请联系管理员"));
+  }
   // Too many failed logins: the server's message says when to try again.
   if (r.status == 429) throw Error(Errc::forbidden, msg);
   if (r.status >= 500) throw Error(Errc::server, msg);
@@ -55,6 +64,17 @@ void raise_for_status(const HttpResponse& r, const std::string& what, bool crede
   if (code == "validation") throw Error(Errc::validation, msg);
   if (code == "not_found") throw Error(Errc::not_found, msg);
   throw Error(Errc::protocol, msg);
+}
+
+// std::async on the caller's message language: a thread starts in English
+// (the language is per thread), so the request it sends would ask the server
+// for English and its own messages would be English under KEHU_LANG=zh.
+template <class F>
+auto async_in_callers_lang(F f) {
+  return std::async(std::launch::async, [f = std::move(f), lang = message_lang()]() mutable {
+    MessageLangScope scope(lang);
+    return f();
+  });
 }
 
 // Whether a pulled revision may have made its customer a duplicate of another:
@@ -154,7 +174,7 @@ class Session {
       // role) is refused the whole push from its headers: each change of the
       // page is refused with that reason, and the sync goes on to its pull.
       if (r.status == 403) return r;
-      raise_for_status(r, tr("push", "上传修改"));
+      raise_for_status(r, tr("sync (sending your edits)", "同步（上传修改）"));
       return r;
     };
     auto request_of = [this](const std::vector<LoggedChange>& batch) {
@@ -172,7 +192,7 @@ class Session {
       progress(tr("pushing " + std::to_string(batch.size()) + " changes…",
                   "正在推送 " + std::to_string(batch.size()) + " 条修改…"));
     }
-    std::future<HttpResponse> in_flight = std::async(std::launch::async, send, request_of(batch));
+    std::future<HttpResponse> in_flight = async_in_callers_lang([send, request = request_of(batch)] { return send(request); });
     for (;;) {
       HttpResponse r = in_flight.get();
       if (r.status == 403) {
@@ -186,7 +206,7 @@ class Session {
         });
         batch = rep_.pending_changes(batch.back().seq, opts_.push_page);
         if (batch.empty()) return;
-        in_flight = std::async(std::launch::async, send, request_of(batch));
+        in_flight = async_in_callers_lang([send, request = request_of(batch)] { return send(request); });
         continue;
       }
       observe(r.body);
@@ -207,7 +227,7 @@ class Session {
         store_push_results(batch, r.body, report);
         batch = rep_.pending_changes(answered_up_to, opts_.push_page);
         if (batch.empty()) return;
-        in_flight = std::async(std::launch::async, send, request_of(batch));
+        in_flight = async_in_callers_lang([send, request = request_of(batch)] { return send(request); });
         continue;
       }
       report.pushed += batch.size();
@@ -216,7 +236,7 @@ class Session {
       if (!next.empty()) {
         if (!opts_.counts) progress(tr("pushing " + std::to_string(report.pushed + next.size()) + " changes…",
                                          "正在推送 " + std::to_string(report.pushed + next.size()) + " 条修改…"));
-        in_flight = std::async(std::launch::async, send, request_of(next));
+        in_flight = async_in_callers_lang([send, request = request_of(next)] { return send(request); });
       }
       store_push_results(batch, r.body, report);
       if (next.empty()) return;
@@ -270,14 +290,33 @@ class Session {
             ++report.merged;
           }
         } else {
-          std::string why = res.contains("error") ? res["error"].value("message", tr("refused", "被拒绝"))
-                                                  : tr("refused", "被拒绝");
+          std::string why = refusal_reason(res, logged.count(id) ? &logged[id]->change : nullptr);
           rep_.mark_rejected(id, why);
           ++report.rejected;
           if (auto lc = logged.find(id); lc != logged.end()) report.rejections.push_back(refusal_of(*lc->second, why));
         }
       }
     });
+  }
+
+  // Why the server refused a pushed change, for the person who typed it. A
+  // not_found answer names the record by its id and the user by name; the
+  // customer's code and what probably happened say it better, in the user's
+  // language (chosen by the code, not the server's words).
+  std::string refusal_reason(const json& result, const Change* change) {
+    const json error = result.value("error", json::object());
+    const std::string message = error.is_object() ? error.value("message", "") : std::string();
+    const std::string code = error.is_object() ? error.value("code", "") : std::string();
+    if (code == "not_found" && change && change->op != Op::create) {
+      std::string customer = rep_.customer_code_of(change->record_id);
+      if (customer.empty()) customer = change->code;
+      if (!customer.empty()) {
+        return tr(customer + " is no longer yours to change (reassigned, returned to the public pool or moved out "
+                             "of your regions); it leaves this device at this sync",
+                  customer + " 已不在你的负责范围内（已转给别人、退回公海或不在你的区域），本次同步后从本机移除");
+      }
+    }
+    return message.empty() ? tr("refused", "被拒绝") : message;
   }
 
   // POSTs with retries: network errors and 5xx are retried with capped
@@ -386,7 +425,7 @@ class Session {
   // so it touches nothing but its own connection.
   PulledPage fetch_page(const std::string& cursor) {
     HttpResponse r = call("/v1/pull", {{"cursor", cursor}, {"limit", opts_.pull_page}});
-    raise_for_status(r, tr("pull", "下载修改"));
+    raise_for_status(r, tr("sync (receiving changes)", "同步（下载修改）"));
     json& body = r.body;
     PulledPage page;
     page.next_cursor = body.value("next_cursor", cursor);
@@ -412,19 +451,23 @@ class Session {
   void pull(SyncReport& report) {
     std::string cursor = rep_.meta("cursor");
     if (cursor.empty()) cursor = "0";
-    std::future<PulledPage> next_page =
-        std::async(std::launch::async, &Session::fetch_page, this, cursor);
+    std::future<PulledPage> next_page = async_in_callers_lang([this, cursor] { return fetch_page(cursor); });
     for (;;) {
       PulledPage page = next_page.get();
       if (page.schema_version >= 0) schema_version_ = page.schema_version;
       if (page.more) {
-        next_page = std::async(std::launch::async, &Session::fetch_page, this, page.next_cursor);
+        next_page = async_in_callers_lang([this, next = page.next_cursor] { return fetch_page(next); });
       }
       for (const auto& rev : page.revisions) {
         for (const auto& c : rev.conflicts) pulled_conflicts.emplace(rev.record_id, rev.rev, c.field);
         if (may_add_duplicates(rev)) arrived.push_back(rev.record_id);
       }
       report.removed += page.removed.size();
+      for (const auto& id : page.removed) {
+        if (auto rec = rep_.get(id); rec && rec->collection == "customers" && !rec->code.empty()) {
+          report.removed_codes.push_back(rec->code);
+        }
+      }
       report.merged += rep_.apply_pulled(page.records, page.revisions, page.next_cursor,
                                          page.removed, page.reset);
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);

@@ -48,6 +48,7 @@ struct SyncReport {
   std::size_t awaiting = 0;      // pushed changes the server holds for a manager's approval
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
   std::size_t removed = 0;       // customers that left the user's scope and left the device
+  std::vector<std::string> removed_codes;  // the codes of those customers the device held
   // A change the server refused (kept on the device: `kehu rejected`) or holds
   // for a manager's approval: which customer, which fields, and why.
   struct Refusal {

@@ -1,0 +1,234 @@
+// Mends of a new user's walkthrough (/work/findings/walk.md), each through the
+// real `kehu` and `kehu-server` binaries: what the server says comes back in
+// the user's language, bad input is named, tables and reports read well.
+#include <catch2/catch.hpp>
+
+#include "replica_cli.h"
+
+using Catch::Contains;
+using kehu::test::CliResult;
+using kehu::test::ReplicaCli;
+using kehu::test::run_server_command;
+using kehu::test::ServerFixture;
+
+namespace {
+
+const kehu::test::EnvChanges kZh = {{"KEHU_LANG", "zh"}};
+
+void log_in(const ReplicaCli& r, ServerFixture& s, const std::string& user) {
+  r.ok({"login", "--server", s.base_url(), "--user", user});
+}
+
+// A customer of wang's in 南京, synced; its code.
+std::string add_synced_customer(const ReplicaCli& wang, const std::string& name) {
+  wang.ok({"sync"});  // leases customer codes
+  const std::string code = wang.ok({"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set",
+                                    "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏", "--set",
+                                    "city=南京"})
+                               .out.substr(0, 10);
+  wang.ok({"sync"});
+  return code;
+}
+
+}  // namespace
+
+TEST_CASE("walk: a refusal for a customer that left the salesperson's scope is in Chinese and names the code",
+          "[cli][zh][walk]") {
+  ServerFixture s;
+  ReplicaCli wang, root;
+  log_in(wang, s, "wang");
+  log_in(root, s, "root");
+  const std::string code = add_synced_customer(wang, "南京远航科技有限公司");
+  REQUIRE(code.rfind("C", 0) == 0);
+  // An admin moves the customer to a colleague outside wang's regions.
+  root.ok({"sync"});
+  root.ok({"customer", "edit", code, "--set", "province=浙江", "--set", "city=杭州", "--set", "owner=zhao"});
+  root.ok({"sync"});
+  wang.ok({"customer", "edit", code, "--set", "备注=明天拜访"});
+  CliResult sync = wang.run({"sync"}, kZh);
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 0);
+  const std::string all = sync.out + sync.err;
+  CHECK_THAT(all, Contains(code + " 已不在你的负责范围内") && !Contains("record ") && !Contains("does not exist") &&
+                      !Contains("scope"));
+  CHECK_THAT(sync.out, Contains("已从本机移除：" + code));
+  CHECK(wang.run({"customer", "show", code}).exit_code == 1);
+  CliResult rejected = wang.ok({"rejected"}, kZh);
+  CHECK_THAT(rejected.out, Contains(code) && Contains("已不在你的负责范围内") && !Contains("record "));
+}
+
+TEST_CASE("walk: a disabled user's and a revoked token's sync are said in Chinese with what to do",
+          "[cli][zh][walk]") {
+  ServerFixture s;
+  ReplicaCli wang, wang2;
+  log_in(wang, s, "wang");
+  log_in(wang2, s, "wang");
+  wang.ok({"sync"});
+  // The other device after a password change.
+  wang.ok({"passwd"}, {{"KEHU_NEW_PASSWORD", "another horse 43 x"}});
+  CliResult revoked = wang2.run({"sync"}, kZh);
+  INFO(revoked.describe());
+  CHECK(revoked.exit_code == 1);
+  CHECK_THAT(revoked.err, Contains("kehu login") && Contains("本机的修改都还在") && !Contains("token") &&
+                              !Contains("pull") && !Contains("log in"));
+  auto off = run_server_command({"user", "disable", "wang", "--data", s.data_dir()});
+  REQUIRE(off.exit_code == 0);
+  CliResult disabled = wang.run({"sync"}, kZh);
+  INFO(disabled.describe());
+  CHECK(disabled.exit_code == 1);
+  CHECK_THAT(disabled.err, Contains("已停用") && Contains("请联系管理员") && !Contains("pull") &&
+                               !Contains("disabled"));
+}
+
+TEST_CASE("walk: a salesperson clearing a restricted field is refused like setting it", "[cli][walk]") {
+  ServerFixture s;
+  ReplicaCli wang;
+  log_in(wang, s, "wang");
+  const std::string code = add_synced_customer(wang, "南京清空受限字段有限公司");
+  CliResult clear = wang.run({"customer", "edit", code, "--set", "年消费额="}, kZh);
+  INFO(clear.describe());
+  CHECK(clear.exit_code == 1);
+  CHECK_THAT(clear.err, Contains("年消费额 (annual_spend) 是受限字段") && Contains("什么都没有改"));
+}
+
+TEST_CASE("walk: a field given twice is refused naming the field and both values", "[cli][walk]") {
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "name=甲乙丙有限公司", "--set", "contact=张三", "--set",
+                                 "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏"})
+                               .out.substr(0, 10);
+  CliResult twice = k.run({"customer", "edit", code, "--set", "城市=南京", "--set", "city=苏州"}, kZh);
+  INFO(twice.describe());
+  CHECK(twice.exit_code == 2);
+  CHECK_THAT(twice.err, Contains("城市 (city) 给了两次（“南京”、“苏州”）"));
+  CliResult en = k.run({"customer", "add", "--set", "name=丁公司", "--set", "name=戊公司"});
+  CHECK(en.exit_code == 2);
+  CHECK_THAT(en.err, Contains("(name) is given twice (\"丁公司\", \"戊公司\")"));
+  CHECK_THAT(k.ok({"customer", "show", code}).out, !Contains("苏州") && !Contains("南京"));
+}
+
+TEST_CASE("walk: kehu-server's own output follows KEHU_LANG=zh", "[server][zh][walk]") {
+  kehu::test::ServeOptions zh_serve;
+  zh_serve.env = {{"KEHU_LANG", "zh"}};
+  ServerFixture s(zh_serve);
+  CHECK_THAT(kehu::test::read_bytes(s.data_dir() + "/server.out").value_or(""),
+             Contains("正在监听 127.0.0.1:") && !Contains("listening"));
+  const std::map<std::string, std::string> zh = {{"KEHU_LANG", "zh"}};
+  auto list = run_server_command({"user", "list", "--data", s.data_dir()}, zh);
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.output, Contains("用户\t角色\t区域") && Contains("wang\t销售\t江苏") && Contains("root\t管理员") &&
+                              !Contains("sales"));
+  auto en = run_server_command({"user", "list", "--data", s.data_dir()});
+  CHECK_THAT(en.output, Contains("user\trole\tregions") && Contains("wang\tsales\t江苏"));
+  auto short_pw = run_server_command({"user", "add", "小红", "--role", "sales", "--data", s.data_dir()},
+                                     {{"KEHU_LANG", "zh"}, {"KEHU_PASSWORD", "123456"}});
+  CHECK(short_pw.exit_code == 2);
+  CHECK_THAT(short_pw.output, Contains("密码 (password) 太短"));
+  // A salesperson's customer never followed up: the recycle says since when, truthfully.
+  ReplicaCli wang;
+  log_in(wang, s, "wang");
+  const std::string code = add_synced_customer(wang, "南京从未跟进有限公司");
+  auto recycle = run_server_command({"pool", "recycle", "--days", "30", "--as-of", "2099-01-01", "--dry-run",
+                                     "--data", s.data_dir()});
+  INFO(recycle.output);
+  CHECK(recycle.exit_code == 0);
+  CHECK_THAT(recycle.output, Contains("customer\towner\tneglected since") && Contains(code + "\twang\tno follow-up since it was added on ") &&
+                                 !Contains("last follow-up"));
+}
+
+TEST_CASE("walk: a two-character Chinese name inside a longer password is refused", "[server][walk]") {
+  ServerFixture s;
+  auto add = [&](const std::string& name, const std::string& password) {
+    return run_server_command({"user", "add", name, "--role", "sales", "--data", s.data_dir()},
+                              {{"KEHU_PASSWORD", password}});
+  };
+  auto in_longer = add("小张", "我是老小张啊啊好呀");
+  CHECK(in_longer.exit_code == 2);
+  CHECK_THAT(in_longer.output, Contains("must not be or contain the user name 小张"));
+  // Two ASCII letters turn up in passwords by chance: still accepted.
+  CHECK(add("ab", "ab-xyz-ab-Lantern").exit_code == 0);
+}
+
+TEST_CASE("walk: command-line mistakes name the rule and the whole command in both languages", "[cli][walk]") {
+  ReplicaCli k;
+  CliResult stale = k.run({"customer", "list", "--stale", "abc"});
+  INFO(stale.describe());
+  CHECK(stale.exit_code == 2);
+  CHECK_THAT(stale.err, Contains("kehu: --stale \"abc\" is not valid: expected a whole number") &&
+                            Contains("run `kehu customer list --help`") && !Contains("Could not convert"));
+  CliResult limit = k.run({"customer", "list", "--limit", "abc"}, kZh);
+  CHECK_THAT(limit.err, Contains("--limit 的值“abc”格式不对：应为"));
+  CliResult show = k.run({"customer", "show"});
+  CHECK(show.exit_code == 2);
+  CHECK_THAT(show.err, Contains("kehu: missing CODE") && Contains("kehu customer show --help"));
+  CliResult typo = k.run({"customer", "list", "--ower", "王五"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Contains("did you mean '--owner'") && Contains("(see kehu customer list --help)"));
+  CliResult stage = k.run({"customer", "list", "--stage", "签约"}, kZh);
+  CHECK(stage.exit_code == 2);
+  CHECK_THAT(stage.err, Contains("“签约” 不是销售阶段：应为") || Contains("不是销售阶段：应为"));
+  CHECK_THAT(stage.err, !Contains("不是销售阶段（销售阶段）"));
+  // KEHU_TODAY is read after the language is set.
+  CliResult today = k.run({"due"}, {{"KEHU_LANG", "zh"}, {"KEHU_TODAY", "2026-02-30"}});
+  CHECK(today.exit_code == 2);
+  CHECK_THAT(today.err, Contains("KEHU_TODAY “2026-02-30”不是日期") && !Contains("is not a date"));
+}
+
+TEST_CASE("walk: reports show money with thousands separators, CSV keeps the plain number", "[cli][walk]") {
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "name=大额订单有限公司", "--set", "contact=张三", "--set",
+                                 "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏"})
+                               .out.substr(0, 10);
+  k.ok({"order", "add", code, "--set", "product=设备", "--set", "amount=300012000"});
+  CliResult sum = k.ok({"report", "sum", "orders.amount", "--by", "customer"});
+  CHECK_THAT(sum.out, Contains("300,012,000.00") && !Contains("300012000.00"));
+  CliResult csv = k.ok({"report", "sum", "orders.amount", "--by", "customer", "--csv", k.dir.file("r.csv")});
+  CHECK_THAT(kehu::test::read_bytes(k.dir.file("r.csv")).value_or(""), Contains("300012000.00"));
+}
+
+TEST_CASE("walk: a service record is dated today unless given and any date takes 今天", "[cli][walk]") {
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "name=服务记录有限公司", "--set", "contact=张三", "--set",
+                                 "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏"})
+                               .out.substr(0, 10);
+  const kehu::test::EnvChanges day = {{"KEHU_TODAY", "2026-12-05"}, {"KEHU_LANG", "zh"}};
+  CliResult add = k.run({"service", "add", code, "--set", "类型=投诉", "--set", "内容=设备噪音大"}, day);
+  INFO(add.describe());
+  CHECK(add.exit_code == 0);
+  CliResult today = k.run({"followup", "add", code, "--set", "跟进内容=微信", "--set", "跟进人=王五", "--set", "下次跟进日期=今天"}, day);
+  INFO(today.describe());
+  CHECK(today.exit_code == 0);
+  CHECK_THAT(k.ok({"--json", "service", "list", code}).out, Contains("\"date\": \"2026-12-05\""));
+  CHECK_THAT(k.ok({"--json", "followup", "list", code}).out, Contains("\"next_date\": \"2026-12-05\""));
+  // An impossible day is said as such, not as a wrong form.
+  CliResult feb30 = k.run({"followup", "add", code, "--set", "跟进内容=微信", "--set", "跟进人=王五", "--set", "下次跟进日期=2026-02-30"}, day);
+  CHECK(feb30.exit_code == 2);
+  CHECK_THAT(feb30.err, Contains("2026年2月没有30日") && !Contains("应为 YYYY-MM-DD"));
+  CliResult en = k.run({"followup", "add", code, "--set", "content=x", "--set", "person=wang", "--set", "next_date=2026/2/30"});
+  CHECK_THAT(en.err, Contains("February 2026 has no day 30"));
+}
+
+TEST_CASE("walk: the reference type is shown in Chinese", "[cli][walk]") {
+  ReplicaCli k;
+  CHECK_THAT(k.ok({"schema", "list", "followups"}, kZh).out, Contains("引用") && !Contains("reference"));
+}
+
+TEST_CASE("walk: customer list --pool lists the customers with no owner", "[cli][walk]") {
+  ReplicaCli k;
+  auto add = [&](const std::string& name, const std::vector<std::string>& more) {
+    std::vector<std::string> args = {"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set",
+                                     "phone=1380013811" + std::to_string(name.size() % 10), "--set", "need=复印机",
+                                     "--force"};
+    for (const auto& m : more) args.insert(args.end(), {"--set", m});
+    return k.ok(args).out.substr(0, 10);
+  };
+  const std::string owned = add("有主客户有限公司", {"owner=王五"});
+  const std::string pool = add("公海客户有限公司", {});
+  CliResult list = k.ok({"customer", "list", "--pool"});
+  CHECK_THAT(list.out, Contains(pool) && !Contains(owned));
+  CliResult both = k.run({"customer", "list", "--pool", "--owner", "王五"}, kZh);
+  CHECK(both.exit_code == 2);
+  CHECK_THAT(both.err, Contains("不能与 --owner 同时使用"));
+  CliResult empty_owner = k.run({"customer", "list", "--owner", ""}, kZh);
+  CHECK(empty_owner.exit_code == 2);
+  CHECK_THAT(empty_owner.err, Contains("公海客户用 --pool 列出"));
+}
