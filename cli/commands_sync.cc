@@ -333,6 +333,10 @@ Record conflict_record(Replica& rep, const std::string& typed, const std::string
 
 int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::string& field,
                          const std::string& keep) {
+  if (keep != "mine" && keep != "theirs") {
+    throw Error(Errc::usage, tr("--keep must be \"mine\" or \"theirs\", not \"" + keep + "\"",
+                                "--keep 应为 mine（我的）或 theirs（对方的），不能是“" + keep + "”"));
+  }
   auto& rep = ctx.replica();
   const Record rec = conflict_record(rep, typed, field);
   rep.resolve_conflict(rec.collection == "customers" ? typed : rec.id, field, keep);

@@ -47,7 +47,7 @@ TEST_CASE("walk: a refusal for a customer that left the salesperson's scope is i
   wang.ok({"customer", "edit", code, "--set", "备注=明天拜访"});
   CliResult sync = wang.run({"sync"}, kZh);
   INFO(sync.describe());
-  CHECK(sync.exit_code == 0);
+  CHECK(sync.exit_code == 1);  // an edit was refused
   const std::string all = sync.out + sync.err;
   CHECK_THAT(all, Contains(code + " 已不在你的负责范围内") && !Contains("record ") && !Contains("does not exist") &&
                       !Contains("scope"));

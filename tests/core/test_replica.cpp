@@ -569,13 +569,19 @@ TEST_CASE("mark_rejected keeps the change with its reason", "[replica]") {
   CHECK(st.rejected == 1);
   CHECK(st.pending == 0);
 
-  // It stays visible in the record's history, with the reason, after a reopen.
+  // The server never had the customer: it leaves the list, and the change with
+  // what was typed stays, after a reopen too; a retry makes the customer again.
+  CHECK_FALSE(rep.get(a.id));
   fx.reopen();
-  auto hist = fx.rep->history(a.code);
-  REQUIRE(hist.size() == 1);
-  CHECK(hist[0].state == "rejected");
-  CHECK(hist[0].reason == "forbidden: 华南 is outside your territory");
-  CHECK(fx.rep->changes_in_state("rejected").size() == 1);
+  CHECK_FALSE(fx.rep->get(a.id));
+  const auto kept = fx.rep->changes_in_state("rejected");
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].reason == "forbidden: 华南 is outside your territory");
+  const Record again = fx.rep->reapply_rejected(kept[0].seq, {}, {});
+  CHECK(again.id == a.id);
+  CHECK(again.fields["name"] == "被拒客户");
+  CHECK(fx.rep->changes_in_state("rejected").empty());
+  CHECK(fx.rep->status().pending == 1);
 }
 
 TEST_CASE("the replica file holds no plaintext", "[replica]") {

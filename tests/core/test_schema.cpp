@@ -412,7 +412,11 @@ TEST_CASE("date: YYYY-MM-DD and common sheet spellings, real calendar dates", "[
   check_accepts(birthday, "2200-12-31", "2200-12-31");
 
   const std::string rule = "is not a valid date: expected YYYY-MM-DD";
-  for (const char* bad : {"2024-13-45", "2023-02-29", "1900-02-29", "2024-04-31", "2024-00-10",
+  // A date of the right shape on a day the month does not have says so.
+  check_rejects(birthday, "2023-02-29", "is not a day: February 2023 has no day 29");
+  check_rejects(birthday, "1900-02-29", "is not a day: February 1900 has no day 29");
+  check_rejects(birthday, "2024-04-31", "is not a day: April 2024 has no day 31");
+  for (const char* bad : {"2024-13-45", "2024-00-10",
                           "2024-01-00", "2024-05/08", "24-05-08", "2024-005-08", "2024-05-08 10:00",
                           "20240508", "May 8 2024", "2024年13月8日", "2024-05-"})
     check_rejects(birthday, bad, rule);

@@ -88,7 +88,7 @@ TEST_CASE("refusals: a refused edit is named by sync and kept to re-apply or dis
   REQUIRE(wang.kehu({"customer", "edit", s.owned, "--set", "need=扫描仪", "--set", "stage=needs"}).exit_code == 0);
   auto sync = wang.kehu({"sync"});
   INFO(sync.describe());
-  REQUIRE(sync.exit_code == 0);
+  REQUIRE(sync.exit_code == 1);  // a refusal: a script can tell
   CHECK(sync.out.find("rejected: " + s.owned) != std::string::npos);
   CHECK(sync.out.find("(need)") != std::string::npos);
   CHECK(sync.out.find("kehu rejected") != std::string::npos);
