@@ -312,6 +312,10 @@ Record Replica::edit_values(std::string_view id_or_code, const json& values, std
     // A corrected plan on the customer's latest follow-up is the customer's plan,
     // as it is when the follow-up is added.
     if (replans) impl_->carry_next_followup(written);
+    // A plan cleared on the follow-up that gave it is cleared on the customer too.
+    if (replans && !before.fields.value("next_date", "").empty() && written.fields.value("next_date", "").empty()) {
+      impl_->withdraw_next_followup(before);
+    }
     return written;
   });
 }

@@ -549,14 +549,22 @@ std::size_t blank_suffix(std::string_view s) {
 }  // namespace
 
 char32_t invisible_format(std::string_view s) {
-  for (std::size_t i = 0; i + 2 < s.size(); ++i) {
-    const auto b0 = static_cast<unsigned char>(s[i]), b1 = static_cast<unsigned char>(s[i + 1]),
-               b2 = static_cast<unsigned char>(s[i + 2]);
-    if (b0 == 0xEF && b1 == 0xBB && b2 == 0xBF) return 0xFEFF;
-    if (b0 != 0xE2) continue;
-    const char32_t cp = 0x2000 + ((b1 & 0x3F) << 6) + (b2 & 0x3F);
-    if ((b1 == 0x80 || b1 == 0x81) && (cp == 0x200B || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-                                       cp == 0x2060 || (cp >= 0x2066 && cp <= 0x2069))) {
+  for (std::size_t i = 0; i < s.size();) {
+    if (static_cast<unsigned char>(s[i]) < 0xC2) {  // ASCII (or a stray byte): never one of these
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(s, i, &cp);
+    i += len ? len : 1;
+    // Direction marks and controls, zero-width and joiner-like spaces that show
+    // nothing, invisible math operators, tag characters, and letters that draw
+    // as blanks (Hangul fillers, the braille blank). ZWJ/ZWNJ stay: scripts and
+    // emoji need them.
+    if (cp == 0x00AD || cp == 0x061C || cp == 0x115F || cp == 0x1160 || cp == 0x180E || cp == 0x200B ||
+        cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
+        (cp >= 0x2066 && cp <= 0x206F) || cp == 0x2800 || cp == 0x3164 || cp == 0xFEFF || cp == 0xFFA0 ||
+        (cp >= 0xE0000 && cp <= 0xE007F)) {
       return cp;
     }
   }

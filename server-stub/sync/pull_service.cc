@@ -51,6 +51,11 @@ Cursor parse_cursor(const json& body) {
 
 // Revisions read from the store at a time while a pull page is built.
 constexpr std::int64_t kPullChunk = 200;
+// A customer back in scope brings at most this many older revisions (its own and
+// its children's): past it, none (its history stays on the server), so that a
+// long history cannot make one page huge (attacker review 4, N1). One resend
+// also ends its page.
+constexpr std::size_t kMaxResentRevisions = 1000;
 
 std::int64_t parse_limit(const json& body) {
   auto it = body.find("limit");
@@ -299,20 +304,27 @@ std::string PullService::pull(const Session& session, const json& body, std::int
       if (then < access && then <= Access::masked) {
         std::vector<std::string> ids = txn->child_ids(customer);
         ids.insert(ids.begin(), customer);
+        std::vector<StoredRevision> older;
         for (const auto& id : ids) {
-          std::vector<StoredRevision> older;
-          for (std::int64_t before = cursor.seq + 1;;) {
+          for (std::int64_t before = cursor.seq + 1; older.size() <= kMaxResentRevisions;) {
             std::vector<StoredRevision> part = txn->revisions_before(id, before, kPullChunk);
             if (part.empty()) break;
             before = part.back().seq;
             for (auto& p : part) older.push_back(std::move(p));
           }
-          for (auto o = older.rbegin(); o != older.rend(); ++o) {
-            json w = wire_revision(*o);
+          if (older.size() > kMaxResentRevisions) break;
+        }
+        if (older.size() <= kMaxResentRevisions) {
+          // Oldest first (the device applies a page in seq order anyway).
+          std::sort(older.begin(), older.end(),
+                    [](const StoredRevision& a, const StoredRevision& b) { return a.seq < b.seq; });
+          for (const auto& o : older) {
+            json w = wire_revision(o);
             AccessPolicy::redact_revision(session.role, access, w, *schema);
             AccessPolicy::strip_chain(session.role, w);
             append(revisions, text_of(w));
           }
+          if (!older.empty()) taken = limit;  // the page ends here
         }
       }
     }

@@ -94,7 +94,8 @@ json changed_since(StoreTxn& txn, const ChangeRequest& r) {
   auto rec = txn.find_record_view(r.record_id);
   if (r.status != "pending" || !rec) return out;
   for (const auto& [key, fc] : r.fields.items()) {
-    json now = value_or_null(rec->fields, key);
+    // "deleted" is not among a view's fields: the view says it.
+    json now = key == kDeletedField ? json(rec->deleted) : value_or_null(rec->fields, key);
     if (fc.is_object() && now != fc.value("old", json())) out[key] = std::move(now);
   }
   return out;

@@ -184,6 +184,10 @@ TEST_CASE("daily: deleting the follow-up that planned the next date takes the pl
   c = k.ok_json({"customer", "show", code});
   CHECK(c["next_date"] == "2026-11-10");
   CHECK_FALSE(c.contains("next_plan"));
+  // Clearing the plan on that follow-up clears the customer's (none left later).
+  k.ok({"followup", "edit", last8(f), "--set", "next_date="});
+  c = k.ok_json({"customer", "show", code});
+  CHECK_FALSE(c.contains("next_date"));
 }
 
 TEST_CASE("daily: customer show lists the customer's follow-ups, orders and contacts", "[cli][daily]") {

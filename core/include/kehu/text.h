@@ -81,8 +81,11 @@ inline std::string trim(std::string_view s) { return std::string(trim_view(s)); 
 // than it reads, as its code point, or 0: the bidi embeddings, overrides and
 // isolates (U+202A..U+202E, U+2066..U+2069: "Trojan Source"), the zero-width
 // space, the word joiner and the BOM (U+200B, U+2060, U+FEFF: "张\u200b三" is not
-// "张三" to a duplicate check), and the line and paragraph separators (U+2028,
-// U+2029). ZWNJ and ZWJ are not among them: emoji sequences need them.
+// "张三" to a duplicate check), the line and paragraph separators (U+2028,
+// U+2029), the direction marks (U+200E, U+200F, U+061C), the soft hyphen, the
+// invisible operators (U+2061..U+2064), tag characters (U+E0000..U+E007F) and
+// letters drawn as blanks (Hangul fillers, the braille blank). ZWNJ and ZWJ are
+// not among them: emoji sequences need them.
 char32_t invisible_format(std::string_view s);
 
 // Folds what a Chinese input method types in full-width mode to ASCII:
