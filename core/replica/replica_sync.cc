@@ -345,6 +345,16 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
   st.reset();
   auto rec = load(record_id);
   if (!rec) return;
+  const std::string view_parent = rec->parent;
+  // The server's parent (kept with its fields by apply_pulled): a refused move
+  // to another customer goes back to it.
+  const std::string& parent_field = Schema::builtin().collection(rec->collection).parent_field;
+  if (!parent_field.empty()) {
+    if (auto it = fields.find(parent_field); it != fields.end()) {
+      if (it->is_string()) rec->parent = it->get<std::string>();
+      fields.erase(it);
+    }
+  }
   auto& pc = db.cached(
       "SELECT body FROM changes WHERE record_id = ? AND state = 'pending' ORDER BY seq");
   pc.bind(1, record_id);
@@ -357,7 +367,6 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
       deleted = it->second.new_value == true;
     }
     // A pending move to another customer (merge): the parent, not a field.
-    const std::string& parent_field = Schema::builtin().collection(rec->collection).parent_field;
     if (auto it = c.fields.find(parent_field); !parent_field.empty() && it != c.fields.end()) {
       if (it->second.new_value.is_string()) rec->parent = it->second.new_value.get<std::string>();
       fields.erase(parent_field);
@@ -367,8 +376,12 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
   rec->fields = std::move(fields);
   rec->deleted = deleted;
   store(*rec);
-  // A follow-up that comes back (a refused delete) or goes counts again.
-  if (rec->collection == "followups" && !rec->parent.empty()) refresh_derived(rec->parent);
+  // A follow-up that comes back (a refused delete) or goes counts again, for
+  // the customer it left too.
+  if (rec->collection == "followups") {
+    if (!rec->parent.empty()) refresh_derived(rec->parent);
+    if (!view_parent.empty() && view_parent != rec->parent) refresh_derived(view_parent);
+  }
 }
 
 std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
@@ -425,8 +438,17 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
     for (const PulledRecord& p : records) {
       impl_->take_code(p.code, p.id);
       std::string fields = p.fields.dump();
-      // The server's state is stored as sent; the view is the same text unless
-      // local edits are still pending on top of it (rebuilt below).
+      // The server's state is stored as sent, a child's parent with it (under
+      // the parent field, which is not a field of the view); the view is the
+      // same fields unless local edits are still pending on top of it (rebuilt below).
+      std::string server_fields = fields;
+      if (!p.parent.empty()) {
+        if (const CollectionDef* coll = Schema::builtin().find(p.collection); coll && !coll->parent_field.empty()) {
+          json sf = p.fields;
+          sf[coll->parent_field] = p.parent;
+          server_fields = sf.dump();
+        }
+      }
       const std::int64_t rowid = impl_->rowid_of(p.id);
       if (rowid == 0) {
         auto& ins = db.cached(
@@ -434,7 +456,7 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
             "server_deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
         ins.bind(1, p.id).bind(2, p.collection).bind_text_or_null(3, p.code);
         ins.bind_text_or_null(4, p.parent).bind(5, p.rev).bind(6, p.deleted ? 1 : 0);
-        ins.bind(7, fields).bind(8, fields).bind(9, p.deleted ? 1 : 0).run();
+        ins.bind(7, fields).bind(8, server_fields).bind(9, p.deleted ? 1 : 0).run();
         if (p.collection == "customers") {
           impl_->index.put(db.last_insert_rowid(), p.code, p.deleted, p.fields, /*fresh=*/true);
           // Its follow-ups may have come first (an earlier page, or before a
@@ -454,7 +476,7 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
             "UPDATE records SET code = ?, parent = ?, rev = ?, deleted = ?, fields = ?, "
             "server_fields = ?, server_deleted = ? WHERE rowid = ?");
         up.bind_text_or_null(1, p.code).bind_text_or_null(2, p.parent).bind(3, p.rev);
-        up.bind(4, p.deleted ? 1 : 0).bind(5, fields).bind(6, fields).bind(7, p.deleted ? 1 : 0);
+        up.bind(4, p.deleted ? 1 : 0).bind(5, fields).bind(6, server_fields).bind(7, p.deleted ? 1 : 0);
         up.bind(8, rowid).run();
         if (impl_->has_pending(p.id)) {
           impl_->rebuild_view(p.id);

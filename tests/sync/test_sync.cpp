@@ -912,6 +912,37 @@ TEST_CASE("sync: a create the server refused stays shown on the device",
   CHECK(snapshot(*zhao.replica) == snapshot(*fresh.replica));  // fails: the refused customer is still listed
 }
 
+// Team seed 333 (300 ops, [.slow]): wang's revert moved a follow-up back to a
+// customer the server would not let him write; the server refused the move,
+// and the device kept showing the follow-up under that customer (and its last
+// follow-up date there) for good: a refused move never went back to the
+// server's parent. Reduced: a merge into a customer reassigned meanwhile.
+TEST_CASE("sync: a follow-up move the server refused goes back to the server's customer",
+          "[sync][property][teams]") {
+  ServerFixture server;
+  ScratchDir dir;
+  Device root(dir, server, "root"), wang(dir, server, "wang");
+  auto mine = [](const char* name) {
+    kehu::FieldInputs in = new_customer(name);
+    in.emplace_back("owner", "wang");
+    return in;
+  };
+  std::string keep = root.replica->add("customers", mine("保留公司")).code;
+  std::string other = root.replica->add("customers", mine("重复公司")).code;
+  root.replica->add("followups", {{"date", "2026-11-12"}, {"person", "wang"}, {"content", "回访"}}, other);
+  root.sync();
+  wang.sync();
+  wang.replica->merge_customers(keep, other);  // offline, as `kehu customer merge KEEP OTHER`
+  REQUIRE(wang.customer(keep).fields.value("last_followup_at", "") == "2026-11-12");
+  root.replica->edit(keep, {{"owner", "li"}});  // meanwhile: KEEP is li's now
+  root.sync();
+  auto r = wang.sync();
+  CHECK(r.rejected > 0);  // the move into li's customer is refused, and kept with its reason
+  wang.sync();
+  Device fresh(dir, server, "wang", true, "wang-fresh");
+  CHECK(snapshot(*wang.replica) == snapshot(*fresh.replica));
+}
+
 // `kehu revert` rebuilds the values of rev N from the pulled revisions; a
 // salesperson's revisions of a pool customer were pulled masked, so after a
 // claim a revert to a pool-time rev writes the mask back as the value.
