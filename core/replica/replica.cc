@@ -153,7 +153,9 @@ void Replica::backup(const std::string& dest_path) {
   // The copy gets the same cipher settings and key. sqlcipher_export() runs inside
   // one read transaction, so the copy is consistent even while others write.
   try {
-    db.exec("PRAGMA cipher_default_page_size = 4096; PRAGMA cipher_default_kdf_iter = 256000;");
+    db.exec(("PRAGMA cipher_default_page_size = 4096; PRAGMA cipher_default_kdf_iter = " +
+             std::to_string(db::kReplicaKdfIterations) + ";")
+                .c_str());
     db.prepare("ATTACH DATABASE ? AS backup KEY ?")
         .bind(1, dest_path)
         .bind(2, impl_->passphrase)

@@ -14,14 +14,15 @@ namespace {
 
 // Kehu's cipher settings, applied right after the key on every connection. Page
 // size 4096 is about 3x faster than SQLCipher 3's default 1024 here; the KDF
-// iteration count makes brute-forcing a stolen laptop's replica expensive.
-constexpr const char* kCipherSettings = "PRAGMA cipher_page_size = 4096; PRAGMA kdf_iter = 256000;";
+// iteration count is kReplicaKdfIterations.
+const std::string kCipherSettings =
+    "PRAGMA cipher_page_size = 4096; PRAGMA kdf_iter = " + std::to_string(kReplicaKdfIterations) + ";";
 
 // Keys `db` and reads the schema, which decrypts page 1. Returns the SQLite code
 // of the first failure: SQLITE_NOTADB when the key is wrong; SQLITE_ROW on success.
 int key_and_read(sqlite3* db, std::string_view passphrase) {
   int rc = sqlite3_key(db, passphrase.data(), static_cast<int>(passphrase.size()));
-  if (rc == SQLITE_OK) rc = sqlite3_exec(db, kCipherSettings, nullptr, nullptr, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, kCipherSettings.c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return rc;
   sqlite3_stmt* st = nullptr;
   rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, nullptr);

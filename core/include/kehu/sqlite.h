@@ -16,6 +16,15 @@ struct sqlite3_stmt;
 
 namespace kehu::db {
 
+// PBKDF2 rounds that turn a replica's passphrase into its key: they make
+// brute-forcing a stolen laptop's replica expensive. Sanitizer and fuzz builds,
+// never shipped, set fewer (CMakeLists.txt): OpenSSL allocates on every round,
+// and under ASan the rounds were most of the CI's sanitizer stage.
+#ifndef KEHU_REPLICA_KDF_ITER
+#define KEHU_REPLICA_KDF_ITER 256000
+#endif
+inline constexpr int kReplicaKdfIterations = KEHU_REPLICA_KDF_ITER;
+
 // Throws Error(storage) with SQLite's message unless rc is OK, ROW or DONE.
 // SQLITE_NOTADB becomes Error(wrong_passphrase).
 void check_sqlite(int rc, sqlite3* db, const char* what);
