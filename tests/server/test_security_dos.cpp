@@ -1,0 +1,160 @@
+// Denial of service through the real server (the fourth attacker's review,
+// /work/findings/attack.md N2-N10): raw HTTP against a kehu-server on loopback.
+// Page caps and scan budgets are lowered through the server's KEHU_* environment
+// so that each case stays small; every assertion is on status codes, page sizes
+// and counts, never on timings.
+//
+// The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
+// and li sales in 江苏, audit auditor, qian and sun admins.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "server_fixture.h"
+
+using kehu::test::hlc_now;
+using kehu::test::json;
+using kehu::test::make_change;
+using kehu::test::new_customer_fields;
+using kehu::test::Reply;
+using kehu::test::ServeOptions;
+using kehu::test::ServerFixture;
+
+namespace {
+
+// Pushes `changes` as `token`'s user; REQUIREs every change applied.
+void push_applied(ServerFixture& s, const std::string& token, const json& changes) {
+  Reply r = s.post("/v1/push", {{"changes", changes}}, token);
+  INFO(r.body.dump().substr(0, 2000));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["results"].size() == changes.size());
+  for (const auto& res : r.body["results"]) REQUIRE(res["status"] == "applied");
+}
+
+// The cursor after every page from `cursor` on.
+std::string pull_to_end(ServerFixture& s, const std::string& token, std::string cursor = "0") {
+  for (int i = 0; i < 1000; ++i) {
+    Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, token);
+    REQUIRE(r.status == 200);
+    cursor = r.body["next_cursor"];
+    if (!r.body["more"].get<bool>()) return cursor;
+  }
+  FAIL("pull never ended");
+  return cursor;
+}
+
+const std::string kCustomer = "c0ffee00-0000-4000-8000-000000000001";
+
+json followup_fields(int i) {
+  return {{"date", {{"old", nullptr}, {"new", "2026-11-27"}}},
+          {"person", {{"old", nullptr}, {"new", "王五"}}},
+          {"content", {{"old", nullptr}, {"new", "visit " + std::to_string(i) + " " + std::string(1800, 'x')}}}};
+}
+
+// kCustomer (江苏/南京, owned by wang) with `children` follow-ups of ~1.9 KB each, made by root.
+void make_customer_with_children(ServerFixture& s, const std::string& root, int children) {
+  json fields = new_customer_fields("翻城客户");
+  fields["city"] = {{"old", nullptr}, {"new", "南京"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  push_applied(s, root, json::array({make_change("c0ffee01-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  json kids = json::array();
+  for (int i = 0; i < children; ++i) {
+    char id[64];
+    std::snprintf(id, sizeof id, "c0ffee02-0000-4000-8000-%012d", i);
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee03-0000-4000-8000-%012d", i);
+    kids.push_back(make_change(change, id, "create", 0, hlc_now(), "dev-test", 2 + i, followup_fields(i),
+                               "followups", "", kCustomer));
+  }
+  push_applied(s, root, kids);
+}
+
+// `n` city flips of kCustomer (南京 <-> 苏州) from rev `rev`, by root.
+void flip_city(ServerFixture& s, const std::string& root, int n, std::int64_t rev, int device_seq) {
+  const char* city[] = {"南京", "苏州"};
+  json flips = json::array();
+  for (int i = 0; i < n; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee04-0000-4000-8000-%012d", device_seq + i);
+    flips.push_back(make_change(change, kCustomer, "update", rev + i, hlc_now(), "dev-test", device_seq + i,
+                                {{"city", {{"old", city[i % 2]}, {"new", city[(i + 1) % 2]}}}}));
+  }
+  push_applied(s, root, flips);
+}
+
+}  // namespace
+
+TEST_CASE("a customer whose city flips costs a colleague's pull one package per page - not one page per flip",
+          "[server][security]") {
+  // N5: each scope-moving revision of a customer brought all its children again
+  // after the page's byte check, so a manager's pull advanced one revision per
+  // page (12-24 MB each). The page cap (32 KiB here) now holds for the children
+  // too, and a customer that moves several times in a page brings them once.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  const std::string zhao = s.login("zhao", "dev-z");
+  make_customer_with_children(s, root, 40);  // ~80 KB of children: more than two pages
+  const std::string cursor = pull_to_end(s, zhao);
+  flip_city(s, root, 30, 1, 100);
+  // zhao (manager of 江苏) keeps the customer in scope through every flip.
+  std::string c = cursor;
+  int pages = 0, flips_seen = 0;
+  std::size_t children_sent = 0;
+  for (bool more = true; more && pages < 200; ++pages) {
+    Reply r = s.post("/v1/pull", {{"cursor", c}}, zhao);  // the default limit, as kehu sync asks
+    REQUIRE(r.status == 200);
+    INFO("page " << pages);
+    CHECK(r.body["records"].dump().size() + r.body["revisions"].dump().size() < 32768 + 4096);
+    for (const auto& rev : r.body["revisions"]) {
+      if (rev.value("record_id", "") == kCustomer) ++flips_seen;
+    }
+    for (const auto& rec : r.body["records"]) {
+      if (rec.value("collection", "") == "followups") ++children_sent;
+    }
+    more = r.body["more"].get<bool>();
+    CHECK(r.body["next_cursor"] != c);
+    c = r.body["next_cursor"];
+  }
+  CHECK(flips_seen == 30);
+  CHECK(children_sent >= 40);   // every child arrives
+  CHECK(children_sent <= 80);   // not once per flip (1200)
+  CHECK(pages <= 6);            // 3 pages of children, the flips; it was 30 pages
+}
+
+TEST_CASE("a pull's scope replay reads at most its scan budget and then answers cautiously", "[server][security]") {
+  // N3: deciding whether a customer moved into or out of view replayed every
+  // revision of it after the cursor: 94,000 revisions, 7.5 s of CPU for one
+  // empty page. The replay now stops after KEHU_PULL_SCAN_BUDGET revisions (20
+  // here) and takes the cautious answer: the device may lack the customer, so its
+  // history before the cursor is sent again.
+  auto run = [](const char* budget) {
+    ServeOptions o;
+    o.env = {{"KEHU_PULL_SCAN_BUDGET", budget}};
+    ServerFixture s(o);
+    const std::string root = s.login("root");
+    const std::string wang = s.login("wang", "dev-w");
+    make_customer_with_children(s, root, 2);
+    const std::string cursor = pull_to_end(s, wang);
+    json edits = json::array();
+    for (int i = 0; i < 30; ++i) {  // 30 edits that move nothing
+      char change[64];
+      std::snprintf(change, sizeof change, "c0ffee05-0000-4000-8000-%012d", i);
+      edits.push_back(make_change(change, kCustomer, "update", 1 + i, hlc_now(), "dev-test", 200 + i,
+                                  {{"need", {{"old", i == 0 ? json("CT 设备") : json("n" + std::to_string(i - 1))},
+                                             {"new", "n" + std::to_string(i)}}}}));
+    }
+    push_applied(s, root, edits);
+    flip_city(s, root, 1, 31, 300);  // 南京 -> 苏州: wang still owns it, a move all the same
+    Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, wang);
+    REQUIRE(r.status == 200);
+    return r.body["revisions"].size();
+  };
+  // Within the budget the replay is exact: wang held the customer at the cursor,
+  // nothing is resent (30 edits and the move).
+  CHECK(run("1000") == 31);
+  // Past it: the 3 revisions before the cursor (the create, 2 children) come again.
+  CHECK(run("20") == 34);
+}
