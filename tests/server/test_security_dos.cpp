@@ -7,6 +7,9 @@
 // The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
 // and li sales in 江苏, audit auditor, qian and sun admins.
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -157,4 +160,55 @@ TEST_CASE("a pull's scope replay reads at most its scan budget and then answers 
   CHECK(run("1000") == 31);
   // Past it: the 3 revisions before the cursor (the create, 2 children) come again.
   CHECK(run("20") == 34);
+}
+
+TEST_CASE("one user has one push at a time: a second one in parallel is 429 before it waits for the lock",
+          "[server][security]") {
+  // N2: the 2 s budget bounded one batch, not one user: 24 parallel batches of
+  // one salesperson held the write lock and 28% of others' logins got 503.
+  ServeOptions o;
+  o.env = {{"KEHU_PUSH_BATCH_BUDGET_MS", "60000"}};  // the first batch runs long enough to be overlapped
+  ServerFixture s(o);
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string wang2 = s.login("wang", "dev-w2");  // another device of the same user
+  const std::string li = s.login("li", "dev-l");
+  auto batch = [](const std::string& prefix, const std::string& device) {
+    json changes = json::array();
+    for (int i = 0; i < 1000; ++i) {
+      char id[64];
+      std::snprintf(id, sizeof id, "%s-0000-4000-8000-%012d", prefix.c_str(), i);
+      json f = new_customer_fields("客户" + std::to_string(i));
+      f["need"] = {{"old", nullptr}, {"new", std::string(1500, 'n')}};
+      changes.push_back(make_change(id, id, "create", 0, hlc_now(), device, 1 + i, f));
+    }
+    return json{{"changes", changes}};
+  };
+  const json first = batch("aaaaaaaa", "dev-w"), second = batch("bbbbbbbb", "dev-w2"), other = batch("cccccccc", "dev-l");
+  // While wang's first batch is applied, his second is refused at once; li's
+  // (another user) is applied. The first must still be running when the second
+  // arrives: tried until that happens (a fast machine may finish it first).
+  int refused = 0;
+  for (int attempt = 0; attempt < 5 && refused == 0; ++attempt) {
+    json a = first, b = second;
+    for (auto& c : a["changes"]) c["change_id"] = c["change_id"].get<std::string>() + std::to_string(attempt);
+    for (auto& c : b["changes"]) c["change_id"] = c["change_id"].get<std::string>() + std::to_string(attempt);
+    auto running = std::async(std::launch::async, [&] { return s.post("/v1/push", a, wang); });
+    for (int i = 0; i < 50 && refused == 0; ++i) {
+      if (running.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready) break;
+      Reply r = s.post("/v1/push", {{"changes", json::array()}}, wang2);
+      if (r.status == 429) {
+        ++refused;
+        INFO(r.body.dump());
+        CHECK(r.body["error"]["code"] == "too_many_pushes");
+        CHECK(r.body["error"]["message"].get<std::string>().find("wang") != std::string::npos);
+        // Another user is not held back by wang's push.
+        Reply l = s.post("/v1/push", other, li);
+        CHECK(l.status == 200);
+      }
+    }
+    CHECK(running.get().status == 200);
+  }
+  CHECK(refused == 1);
+  // Once the first is answered, the next push of wang is taken.
+  CHECK(s.post("/v1/push", second, wang2).status == 200);
 }
