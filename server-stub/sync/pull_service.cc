@@ -442,26 +442,44 @@ json PullService::history(const Session& session, std::string_view record_id, st
                           std::int64_t before) {
   limit = std::clamp<std::int64_t>(limit, 1, config::kMaxPullLimit);
   auto txn = store_.begin(TxnMode::read);
-  // One more than asked for tells whether another page follows.
-  std::vector<StoredRevision> revs = txn->revisions_before(
-      record_id, before > 0 ? before : std::numeric_limits<std::int64_t>::max(), limit + 1);
-  const bool more = static_cast<std::int64_t>(revs.size()) > limit;
-  if (more) revs.pop_back();
-  if (!txn->find_record_view(record_id)) {
-    throw Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
-  }
+  const auto no_record = [&] {
+    return Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
+  };
+  // Scope first, before any revision is read: a record out of scope costs what
+  // an unknown id costs, and answers the same (N3: its history was read first).
   ScopeView scope(*txn, session);
-  const auto schema = store_schema(*txn);
   const auto& view = scope.record(std::string(record_id));
-  const Access access = view ? scope.access_to_customer(scope.customer_of(*view)) : Access::none;
-  if (access == Access::none) {
-    // The same answer as for a record that does not exist: scope is not probeable.
-    throw Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
-  }
+  if (!view) throw no_record();
+  const Access access = scope.access_to_customer(scope.customer_of(*view));
+  if (access == Access::none) throw no_record();  // scope is not probeable
+  const auto schema = store_schema(*txn);
+  // Read a chunk at a time; the page ends at `limit` revisions or once its
+  // revisions pass max_bytes_, as a pull page does (N9: ?limit=5000 of large
+  // revisions was a 140 MB answer). At least one revision per page.
   json out = json::array();
-  for (const auto& r : revs) out.push_back(revision_json(r, session.role, access, *schema));
+  std::size_t bytes = 0;
+  std::int64_t next_before = before > 0 ? before : std::numeric_limits<std::int64_t>::max();
+  bool more = false;
+  for (;;) {
+    const std::int64_t want = std::min<std::int64_t>(limit - static_cast<std::int64_t>(out.size()), kPullChunk);
+    if (want <= 0 || (!out.empty() && bytes >= max_bytes_)) {
+      more = !txn->revisions_before(record_id, next_before, 1).empty();
+      break;
+    }
+    const std::vector<StoredRevision> revs = txn->revisions_before(record_id, next_before, want);
+    for (const auto& r : revs) {
+      if (!out.empty() && bytes + r.body.size() > max_bytes_) {
+        bytes = max_bytes_;  // full: the next chunk is not read
+        break;
+      }
+      bytes += r.body.size();
+      out.push_back(revision_json(r, session.role, access, *schema));
+      next_before = r.seq;
+    }
+    if (revs.empty()) break;
+  }
   json answer = {{"revisions", std::move(out)}, {"more", more}};
-  if (more) answer["before"] = revs.back().seq;
+  if (more) answer["before"] = next_before;
   return answer;
 }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -211,4 +212,40 @@ TEST_CASE("one user has one push at a time: a second one in parallel is 429 befo
   CHECK(refused == 1);
   // Once the first is answered, the next push of wang is taken.
   CHECK(s.post("/v1/push", second, wang2).status == 200);
+}
+
+TEST_CASE("history pages end at the byte cap as pull pages do", "[server][security]") {
+  // N9: GET /v1/records/{id}/history?limit=5000 read and answered all 5000
+  // revisions whatever their size: 140 MB in one answer. The page cap is 32 KiB
+  // here (KEHU_PULL_MAX_BYTES), the revisions ~1.9 KB each.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 0);
+  json edits = json::array();
+  for (int i = 0; i < 60; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee06-0000-4000-8000-%012d", i);
+    const std::string old_need = i == 0 ? "CT 设备" : std::to_string(i - 1) + std::string(1800, 'h');
+    edits.push_back(make_change(change, kCustomer, "update", 1 + i, hlc_now(), "dev-test", 400 + i,
+                                {{"need", {{"old", old_need}, {"new", std::to_string(i) + std::string(1800, 'h')}}}}));
+  }
+  push_applied(s, root, edits);
+  std::string before;
+  std::set<std::int64_t> seen;
+  int pages = 0;
+  for (bool more = true; more && pages < 100; ++pages) {
+    Reply r = s.get("/v1/records/" + kCustomer + "/history?limit=5000" + (before.empty() ? "" : "&before=" + before),
+                    root);
+    REQUIRE(r.status == 200);
+    const auto& revs = r.body["revisions"];
+    CHECK(!revs.empty());
+    CHECK(revs.dump().size() < 32768 + 4096);
+    for (const auto& rev : revs) CHECK(seen.insert(rev["seq"].get<std::int64_t>()).second);
+    more = r.body["more"].get<bool>();
+    if (more) before = std::to_string(r.body["before"].get<std::int64_t>());
+  }
+  CHECK(seen.size() == 61);  // the create and 60 edits, each once
+  CHECK(pages >= 3);
 }
