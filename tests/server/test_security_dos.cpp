@@ -249,3 +249,91 @@ TEST_CASE("history pages end at the byte cap as pull pages do", "[server][securi
   CHECK(seen.size() == 61);  // the create and 60 edits, each once
   CHECK(pages >= 3);
 }
+
+TEST_CASE("an audit query examines at most its scan budget per page and caps a page by bytes", "[server][security]") {
+  // N7: a filter that matched nothing read the whole revision log for one page
+  // (11-14 s of CPU), and a customer's page was capped by count only (1000
+  // revisions = 58 MB). Here the budget is 10 revisions a page and the byte cap
+  // 32 KiB.
+  ServeOptions o;
+  o.env = {{"KEHU_AUDIT_SCAN_BUDGET", "10"}, {"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 0);
+  json edits = json::array();
+  for (int i = 0; i < 40; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee07-0000-4000-8000-%012d", i);
+    const std::string old_need = i == 0 ? "CT 设备" : std::to_string(i - 1) + std::string(1800, 'a');
+    edits.push_back(make_change(change, kCustomer, "update", 1 + i, hlc_now(), "dev-test", 500 + i,
+                                {{"need", {{"old", old_need}, {"new", std::to_string(i) + std::string(1800, 'a')}}}}));
+  }
+  push_applied(s, root, edits);
+  // Nothing by zhao: every page is empty and examined at most 10 revisions; the
+  // cursor moves down until the log is done.
+  {
+    std::string cursor = "0";
+    int pages = 0;
+    for (bool more = true; more && pages < 100; ++pages) {
+      Reply r = s.post("/v1/audit", {{"user", "zhao"}, {"limit", 1}, {"cursor", cursor}}, root);
+      REQUIRE(r.status == 200);
+      CHECK(r.body["revisions"].empty());
+      more = r.body["more"].get<bool>();
+      if (more) CHECK(r.body["next_cursor"] != cursor);
+      cursor = r.body["next_cursor"];
+    }
+    CHECK(pages >= 4);  // 41 revisions, 10 a page
+  }
+  // Everything by root: pages of at most 10 (the budget) and 32 KiB; all 41 arrive once.
+  {
+    std::string cursor = "0";
+    std::set<std::int64_t> seen;
+    int pages = 0;
+    for (bool more = true; more && pages < 100; ++pages) {
+      Reply r = s.post("/v1/audit", {{"user", "root"}, {"limit", 1000}, {"cursor", cursor}}, root);
+      REQUIRE(r.status == 200);
+      CHECK(r.body["revisions"].size() <= 10);
+      for (const auto& rev : r.body["revisions"]) CHECK(seen.insert(rev["seq"].get<std::int64_t>()).second);
+      more = r.body["more"].get<bool>();
+      cursor = r.body["next_cursor"];
+    }
+    CHECK(seen.size() == 41);
+  }
+  // A customer's page: the 32 KiB cap holds (the budget counts its revisions too).
+  Reply code_of = s.post("/v1/pull", {{"cursor", "0"}}, root);
+  std::string code;
+  for (const auto& rec : code_of.body["records"]) {
+    if (rec["id"] == kCustomer) code = rec["code"];
+  }
+  REQUIRE_FALSE(code.empty());
+  {
+    std::string cursor = "0";
+    std::set<std::int64_t> seen;
+    int pages = 0;
+    for (bool more = true; more && pages < 100; ++pages) {
+      Reply r = s.post("/v1/audit", {{"customer", code}, {"limit", 1000}, {"cursor", cursor}}, root);
+      REQUIRE(r.status == 200);
+      // The cap ends a page once passed: one revision over it at most, plus the
+      // fields the wire adds to each (hash, code).
+      CHECK(r.body["revisions"].dump().size() < 32768 + 8192);
+      for (const auto& rev : r.body["revisions"]) CHECK(seen.insert(rev["seq"].get<std::int64_t>()).second);
+      more = r.body["more"].get<bool>();
+      cursor = r.body["next_cursor"];
+    }
+    CHECK(seen.size() == 41);
+  }
+}
+
+TEST_CASE("an audit page ends at the byte cap before the scan budget", "[server][security]") {
+  // N7, the byte half: a customer's page of 1000 revisions was 58 MB.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 30);  // 30 follow-ups of ~1.9 KB: ~57 KB
+  Reply r = s.post("/v1/audit", {{"user", "root"}, {"limit", 1000}}, root);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["more"] == true);
+  CHECK(r.body["revisions"].dump().size() < 32768 + 8192);
+  CHECK(r.body["revisions"].size() < 31);
+}
