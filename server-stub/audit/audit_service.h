@@ -36,7 +36,10 @@ class AuditService {
   // Revisions read per store call when scanning the whole log.
   static constexpr std::int64_t kScanChunk = 500;
 
-  explicit AuditService(Store& store) : store_(store) {}
+  // Reads KEHU_AUDIT_SCAN_BUDGET (revisions one page may examine) and
+  // KEHU_PULL_MAX_BYTES (the page's byte cap, as pull's) from the environment,
+  // for tests; the defaults are config::kPullScanBudget and config::kMaxPullBytes.
+  explicit AuditService(Store& store);
 
   // Throws Error(forbidden) for sales, Error(validation) for a filter member of
   // the wrong type or value (the message names the member and the value) or an
@@ -46,6 +49,8 @@ class AuditService {
 
  private:
   Store& store_;
+  std::int64_t scan_budget_;
+  std::size_t max_bytes_;
 };
 
 }  // namespace kehu::server

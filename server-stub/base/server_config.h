@@ -77,6 +77,18 @@ inline constexpr std::size_t kMaxBodyBytesInFlight = 256u * 1024 * 1024;
 // or not, never turn away the everyday small requests (body_decoder.h).
 inline constexpr std::size_t kLargeBodyBytes = 1u * 1024 * 1024;
 inline constexpr std::size_t kSmallBodyReserve = 32u * 1024 * 1024;
+// Bodies of up to 64 KiB (logins, pull requests, everyday pushes) may use the
+// whole budget; bodies between 64 KiB and 1 MiB must leave 8 MiB of it free, so
+// a flood of 1 MiB uploads cannot turn away a login either.
+inline constexpr std::size_t kTinyBodyBytes = 64u * 1024;
+inline constexpr std::size_t kTinyBodyReserve = 8u * 1024 * 1024;
+// Each client's share of the budget (the attacker's review 4, N4: one token's 39
+// trickled uploads held all 256 MiB): a client - the user of an authenticated
+// request, the address of a login or logout - has at most one body above 1 MiB
+// and at most 4 MiB of smaller bodies in flight at once; more are answered 429
+// too_many_uploads (Retry-After) before they are read.
+inline constexpr std::size_t kMaxLargeBodiesPerClient = 1;
+inline constexpr std::size_t kMaxSmallBodyBytesPerClient = 4u * 1024 * 1024;
 
 // At most 1000 changes per push (docs/protocol.md): each change is its own
 // transaction, so a batch this size still answers within a few seconds.
@@ -100,6 +112,11 @@ inline constexpr std::int64_t kMaxPullLimit = 5000;
 // A pull page also ends once its records and revisions pass this many bytes
 // (with "more": true): 5000 revisions of long texts were 192 MB in one answer.
 inline constexpr std::size_t kMaxPullBytes = 8u * 1024 * 1024;
+// Revisions one pull page (and one audit page) may read besides the page's own:
+// the scope replays of pull, the scan of an audit filter (attacker review 4, N3,
+// N7: one request walked 94,000 revisions, 7.5 s of CPU). Past it, a replay
+// answers cautiously (pull_service.cc) and an audit page ends with a cursor.
+inline constexpr std::int64_t kPullScanBudget = 10000;
 
 // Audit page size (POST /v1/audit): a page is read by a person or fetched by
 // `kehu audit --limit N`; the cap bounds what one query holds in memory.
@@ -201,6 +218,10 @@ inline constexpr std::size_t kBodyMinBytesPerSecond = 16 * 1024;
 // budget for 34 minutes. 300 s is 15 MB at a poor mobile link's 50 KB/s, far
 // more than a push of 1000 changes holds.
 inline constexpr int kBodyMaxSeconds = 300;
+// A body above kLargeBodyBytes must arrive at an average of at least 256 KiB/s
+// after the grace (N4: a 32 MiB body at 16 KiB/s held its 32 MiB of the budget
+// for the whole 300 s): 32 MiB then takes at most 10 s + 128 s.
+inline constexpr std::size_t kLargeBodyMinBytesPerSecond = 256 * 1024;
 
 // Connections open at once from one client address; more are refused (503
 // too_many_connections) at once. The app keeps one sync connection per device;

@@ -110,29 +110,88 @@ BodyEncoding body_encoding(std::string_view value) {
   return BodyEncoding::unsupported;
 }
 
+std::string mib(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
+
 void BodyBudget::Hold::grow(std::size_t n, std::size_t keep_free) {
   std::size_t used = budget_.used_.load();
   do {
     const std::size_t free = budget_.capacity_ - std::min(used, budget_.capacity_);
     if (n > free || free - n < keep_free) {
       throw HttpError(503, "busy",
-                      tr("the server holds too many large request bodies at once; retry in a moment",
-                         "服务器同时处理的大请求太多；请稍后重试"),
+                      tr("the server holds its limit of request bodies at once (" + mib(budget_.capacity_) +
+                             " in flight, " + mib(keep_free) + " of it kept for smaller requests); retry in a moment",
+                         "服务器同时处理的请求体已达上限（" + mib(budget_.capacity_) + "，其中 " + mib(keep_free) +
+                             " 留给较小的请求）；请稍后重试"),
                       /*retry_after_seconds=*/1);
     }
   } while (!budget_.used_.compare_exchange_weak(used, used + n));
   held_ += n;
 }
 
+void BodyBudget::Hold::take_share(const std::string& client, std::size_t content_length) {
+  const bool large = content_length > config::kLargeBodyBytes;
+  std::lock_guard<std::mutex> lock(budget_.shares_mu_);
+  Share& share = budget_.shares_[client];
+  const bool over = large ? share.large >= config::kMaxLargeBodiesPerClient
+                          : share.small_bytes + content_length > config::kMaxSmallBodyBytesPerClient;
+  if (over) {
+    if (share.large == 0 && share.small_bytes == 0) budget_.shares_.erase(client);
+    const std::string who = client.substr(client.find(':') + 1);
+    throw HttpError(
+        429, "too_many_uploads",
+        large ? tr("at most " + std::to_string(config::kMaxLargeBodiesPerClient) + " request body above " +
+                       mib(config::kLargeBodyBytes) + " may be in flight per user or address; " + who +
+                       " has one arriving already: retry when it is done",
+                   "每个用户或地址同时最多上传 " + std::to_string(config::kMaxLargeBodiesPerClient) + " 个超过 " +
+                       mib(config::kLargeBodyBytes) + " 的请求体；" + who + " 已有一个正在上传：请在它完成后重试")
+              : tr("at most " + mib(config::kMaxSmallBodyBytesPerClient) +
+                       " of request bodies may be in flight per user or address; " + who +
+                       " has that many arriving already: retry in a moment",
+                   "每个用户或地址同时上传的请求体最多 " + mib(config::kMaxSmallBodyBytesPerClient) + "；" + who +
+                       " 已达上限：请稍后重试"),
+        /*retry_after_seconds=*/1);
+  }
+  if (large) {
+    ++share.large;
+  } else {
+    share.small_bytes += content_length;
+  }
+  client_ = client;
+  large_ = large;
+  small_bytes_ = large ? 0 : content_length;
+}
+
+BodyBudget::Hold::~Hold() {
+  budget_.used_.fetch_sub(held_);
+  if (client_.empty()) return;
+  std::lock_guard<std::mutex> lock(budget_.shares_mu_);
+  auto it = budget_.shares_.find(client_);
+  if (it == budget_.shares_.end()) return;
+  if (large_) {
+    --it->second.large;
+  } else {
+    it->second.small_bytes -= std::min(it->second.small_bytes, small_bytes_);
+  }
+  if (it->second.large == 0 && it->second.small_bytes == 0) budget_.shares_.erase(it);
+}
+
 namespace {
 thread_local std::optional<BodyBudget::Hold> t_request_hold;
 }  // namespace
 
-BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_length) {
-  t_request_hold.emplace(budget);
-  t_request_hold->grow(content_length,
-                       content_length > config::kLargeBodyBytes ? config::kSmallBodyReserve : 0);
-  return *t_request_hold;
+BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_length, const std::string& client) {
+  t_request_hold.reset();
+  BodyBudget::Hold& hold = t_request_hold.emplace(budget);
+  try {
+    hold.take_share(client, content_length);
+    hold.grow(content_length, content_length > config::kLargeBodyBytes  ? config::kSmallBodyReserve
+                              : content_length > config::kTinyBodyBytes ? config::kTinyBodyReserve
+                                                                        : 0);
+  } catch (...) {
+    t_request_hold.reset();
+    throw;
+  }
+  return hold;
 }
 
 BodyBudget::Hold* request_body_hold() { return t_request_hold ? &*t_request_hold : nullptr; }

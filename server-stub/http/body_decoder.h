@@ -9,16 +9,22 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace kehu::server {
 
 // The bytes of request bodies the whole process holds at once, as sent and as
 // inflated: every worker may hold a 32 MiB body, and 512 workers could then
 // hold 16 GiB. A request whose body would take the total past the capacity is
-// answered 503 busy (Retry-After: 1) and its body dropped. Thread-safe.
+// answered 503 busy (Retry-After: 1) and its body dropped. Besides the total,
+// each client (a user, or the address of a login) has its share: at most
+// config::kMaxLargeBodiesPerClient bodies above config::kLargeBodyBytes and
+// config::kMaxSmallBodyBytesPerClient bytes of smaller ones in flight (429
+// too_many_uploads). Thread-safe.
 class BodyBudget {
  public:
   explicit BodyBudget(std::size_t capacity) : capacity_(capacity) {}
@@ -26,35 +32,49 @@ class BodyBudget {
   class Hold {
    public:
     explicit Hold(BodyBudget& budget) : budget_(budget) {}
-    ~Hold() { budget_.used_.fetch_sub(held_); }
+    ~Hold();
     Hold(const Hold&) = delete;
     Hold& operator=(const Hold&) = delete;
     // Takes `n` more bytes, or throws HttpError 503 busy. `keep_free`: bytes of
     // the capacity that must stay free after it (what large bodies leave to
     // small ones).
     void grow(std::size_t n, std::size_t keep_free = 0);
+    // Charges `content_length` to `client`'s share (before grow()), or throws
+    // HttpError 429 too_many_uploads naming the share. Once per hold.
+    void take_share(const std::string& client, std::size_t content_length);
     std::size_t held() const { return held_; }
 
    private:
     BodyBudget& budget_;
     std::size_t held_ = 0;
+    std::string client_;        // "" if take_share() was not called
+    bool large_ = false;
+    std::size_t small_bytes_ = 0;
   };
   std::size_t used() const { return used_.load(); }
 
  private:
+  struct Share {
+    std::size_t large = 0;        // bodies above config::kLargeBodyBytes in flight
+    std::size_t small_bytes = 0;  // bytes of the smaller ones
+  };
   const std::size_t capacity_;
   std::atomic<std::size_t> used_{0};
+  std::mutex shares_mu_;
+  std::unordered_map<std::string, Share> shares_;
 };
 
 // The hold of the request this thread serves, taken in the pre-routing handler
 // (before httplib reads the body) and charged with its Content-Length then, so
 // a body still arriving counts too: a client trickling 32 MiB holds its bytes
-// of the budget, not memory beside it. A body above
+// of the budget, not memory beside it. `client` ("user:NAME" or "address:IP")
+// is charged its share first (429 too_many_uploads). A body above
 // config::kLargeBodyBytes must leave config::kSmallBodyReserve of the budget
-// free, so stalled large uploads cannot turn ordinary requests away. Throws
-// HttpError 503 busy. Ends with end_request_body() (the connection loop calls it
-// after each request, answered or not).
-BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_length);
+// free and one above config::kTinyBodyBytes config::kTinyBodyReserve, so stalled
+// uploads cannot turn logins and ordinary requests away. Throws HttpError 503
+// busy. Ends with end_request_body() (the connection loop calls it after each
+// request, answered or not).
+BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_length, const std::string& client);
 // The current request's hold, or null if none was reserved.
 BodyBudget::Hold* request_body_hold();
 // Gives the current request's hold back. Safe to call twice.

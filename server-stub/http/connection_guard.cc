@@ -32,6 +32,7 @@ struct ConnectionState {
   bool in_body = false;
   Clock::time_point body_start{};
   std::size_t body_bytes = 0;
+  bool large_body = false;   // above config::kLargeBodyBytes: the higher minimum rate
   bool expired = false;      // a deadline passed: close, answer nothing more
   bool close_after = false;  // close_after_response()
 };
@@ -40,7 +41,8 @@ thread_local ConnectionState t_conn;
 Clock::time_point read_deadline() {
   if (!t_conn.in_body) return t_conn.header_deadline;
   const auto& l = *t_conn.limits;
-  const auto earned = std::chrono::milliseconds(t_conn.body_bytes * 1000 / l.body_min_bytes_per_second);
+  const std::size_t rate = t_conn.large_body ? l.large_body_min_bytes_per_second : l.body_min_bytes_per_second;
+  const auto earned = std::chrono::milliseconds(t_conn.body_bytes * 1000 / rate);
   // The rate earns time, but never past the body's whole limit (a body trickled
   // at the minimum rate held its bytes of the budget for half an hour).
   return std::min(t_conn.body_start + std::chrono::seconds(l.body_deadline_seconds) + earned,
@@ -278,6 +280,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
       // Each request's headers get their own deadline, counted from here.
       t_conn.in_body = false;
       t_conn.body_bytes = 0;
+      t_conn.large_body = false;
       t_conn.header_deadline = Clock::now() + std::chrono::seconds(limits.header_deadline_seconds);
       if (!wait_for_request(sock, ssl.get(), listening)) break;
       bool closed = false;
@@ -294,9 +297,10 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
   return served;
 }
 
-void begin_body() {
+void begin_body(std::size_t content_length) {
   if (!t_conn.limits) return;
   t_conn.in_body = true;
+  t_conn.large_body = content_length > config::kLargeBodyBytes;
   t_conn.body_start = Clock::now();
   t_conn.body_bytes = 0;
 }

@@ -9,7 +9,8 @@
 //   header_deadline_seconds of the moment the server began to wait for them
 //   (keep-alive idle time and the TLS handshake count too).
 // - Body deadline: from begin_body() (the pre-routing handler, after the headers)
-//   the body must arrive by body_deadline_seconds + received / min rate, and
+//   the body must arrive by body_deadline_seconds + received / min rate (the
+//   large-body rate for a body above 1 MiB), and
 //   within body_max_seconds however fast it came.
 // - No deadline while the route's handler runs; the answer is bounded by the
 //   per-send write timeout.
@@ -64,8 +65,9 @@ using ProcessRequest = std::function<bool(httplib::Stream&, bool close_connectio
 bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCounter& peers,
                       const std::atomic<int>& listening, std::size_t max_requests, const ProcessRequest& process);
 
-// The request's headers are read: the body deadline starts now.
-void begin_body();
+// The request's headers are read: the body deadline starts now. A body above
+// config::kLargeBodyBytes must keep the higher large_body_min_bytes_per_second.
+void begin_body(std::size_t content_length);
 // The connection closes once this request's answer is written (its body may be
 // unread, and must not be taken for the next request).
 void close_after_response();

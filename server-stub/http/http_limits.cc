@@ -12,6 +12,8 @@ HttpLimits http_limits_from_env() {
   read_positive("KEHU_HTTP_HEADER_DEADLINE_SECONDS", l.header_deadline_seconds, 3600);
   read_positive("KEHU_HTTP_BODY_DEADLINE_SECONDS", l.body_deadline_seconds, 3600);
   read_positive<std::size_t>("KEHU_HTTP_BODY_MIN_BYTES_PER_SECOND", l.body_min_bytes_per_second, 1 << 30);
+  read_positive<std::size_t>("KEHU_HTTP_LARGE_BODY_MIN_BYTES_PER_SECOND", l.large_body_min_bytes_per_second,
+                             1 << 30);
   read_positive("KEHU_HTTP_BODY_MAX_SECONDS", l.body_max_seconds, 24 * 3600);
   read_positive("KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", l.max_connections_per_address, 100000);
   read_positive<std::size_t>("KEHU_HTTP_MAX_WORKERS", l.max_workers, 10000);
@@ -24,6 +26,7 @@ std::string describe_overrides(const HttpLimits& l) {
   notes.add("header deadline s", l.header_deadline_seconds, d.header_deadline_seconds);
   notes.add("body deadline s", l.body_deadline_seconds, d.body_deadline_seconds);
   notes.add("body min B/s", l.body_min_bytes_per_second, d.body_min_bytes_per_second);
+  notes.add("large body min B/s", l.large_body_min_bytes_per_second, d.large_body_min_bytes_per_second);
   notes.add("body max s", l.body_max_seconds, d.body_max_seconds);
   notes.add("connections per address", l.max_connections_per_address, d.max_connections_per_address);
   notes.add("max workers", l.max_workers, d.max_workers);

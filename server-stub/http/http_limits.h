@@ -5,6 +5,7 @@
 //   KEHU_HTTP_HEADER_DEADLINE_SECONDS      request line + headers, keep-alive idle included (10)
 //   KEHU_HTTP_BODY_DEADLINE_SECONDS        grace before the body's minimum rate applies (10)
 //   KEHU_HTTP_BODY_MIN_BYTES_PER_SECOND    the body's minimum average rate (16384)
+//   KEHU_HTTP_LARGE_BODY_MIN_BYTES_PER_SECOND  the same for bodies above 1 MiB (262144)
 //   KEHU_HTTP_BODY_MAX_SECONDS             the body's whole time at most, however fast (300)
 //   KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections per client address (64)
 //   KEHU_HTTP_MAX_WORKERS                  worker threads at most (512)
@@ -21,6 +22,7 @@ struct HttpLimits {
   int header_deadline_seconds = config::kHeaderDeadlineSeconds;
   int body_deadline_seconds = config::kBodyDeadlineSeconds;
   std::size_t body_min_bytes_per_second = config::kBodyMinBytesPerSecond;
+  std::size_t large_body_min_bytes_per_second = config::kLargeBodyMinBytesPerSecond;
   int body_max_seconds = config::kBodyMaxSeconds;
   int max_connections_per_address = config::kMaxConnectionsPerAddress;
   std::size_t max_workers = config::kMaxWorkers;

@@ -476,6 +476,7 @@ void HttpServer::install_team_routes() {
 bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Response& res) {
   auto& headers = const_cast<httplib::Request&>(req).headers;  // see the pre-routing handler
   headers.erase(kSentEncoding);
+  std::size_t content_length = 0;
   try {
     // A body must say its length: httplib reads a body without one until the
     // client closes, and a chunked one without any limit.
@@ -493,7 +494,6 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
     if (!has_length && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
       throw HttpError(411, "length_required", tr("a request body needs a Content-Length", "请求体需要 Content-Length"));
     }
-    std::size_t content_length = 0;
     if (has_length) {
       const std::string text = req.get_header_value("Content-Length");
       const std::size_t limit = body_limit(req);
@@ -533,7 +533,11 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
       }
     }
     // The body is charged to the budget before it is read (body_decoder.h).
-    if (content_length > 0) reserve_request_body(body_budget(), content_length);
+    // Each client has its share: the user of a token, the address of a login.
+    if (content_length > 0) {
+      reserve_request_body(body_budget(), content_length,
+                           t_session ? "user:" + t_session->user : "address:" + req.remote_addr);
+    }
   } catch (...) {
     respond_with_exception(std::current_exception(), res);
     // The body, if any, is unread: it must not be parsed as the next request.
@@ -541,7 +545,7 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
     res.set_header("Connection", "close");
     return true;
   }
-  begin_body();
+  begin_body(content_length);
   return false;
 }
 

@@ -13,6 +13,7 @@
 #include "kehu/lang.h"
 #include "record_state_codec.h"
 #include "schema_service.h"
+#include "env_setting.h"
 #include "server_config.h"
 
 namespace kehu::server {
@@ -24,6 +25,10 @@ namespace {
 struct Cursor {
   std::int64_t seq = 0;
   std::int64_t scope = 0;
+  // > 0: the previous page ended inside the package of the first revision after
+  // `seq` (a customer moved into view, its children sent in parts): this many of
+  // its children were sent already.
+  std::int64_t part = 0;
 };
 
 bool parse_number(std::string_view s, std::int64_t& out) {
@@ -41,9 +46,13 @@ Cursor parse_cursor(const json& body) {
   const std::string s = it->get<std::string>();
   if (s.empty()) return {};
   Cursor c;
-  const auto dot = s.find('.');
-  const bool ok = parse_number(std::string_view(s).substr(0, dot), c.seq) &&
-                  (dot == std::string::npos || parse_number(std::string_view(s).substr(dot + 1), c.scope));
+  const std::string_view v(s);
+  const auto dot = v.find('.');
+  const auto dot2 = dot == std::string_view::npos ? dot : v.find('.', dot + 1);
+  const bool ok = parse_number(v.substr(0, dot), c.seq) &&
+                  (dot == std::string_view::npos ||
+                   parse_number(v.substr(dot + 1, dot2 == std::string_view::npos ? dot2 : dot2 - dot - 1), c.scope)) &&
+                  (dot2 == std::string_view::npos || parse_number(v.substr(dot2 + 1), c.part));
   if (!ok) throw Error(Errc::protocol, tr("\"cursor\" \"" + s + "\" is not a cursor this server made",
                                     "\"cursor\"“" + s + "”不是本服务器生成的游标"));
   return c;
@@ -52,9 +61,9 @@ Cursor parse_cursor(const json& body) {
 // Revisions read from the store at a time while a pull page is built.
 constexpr std::int64_t kPullChunk = 200;
 // A customer back in scope brings at most this many older revisions (its own and
-// its children's): past it, none (its history stays on the server), so that a
-// long history cannot make one page huge (attacker review 4, N1). One resend
-// also ends its page.
+// its children's): past it, or past the page's bytes left, none (its history
+// stays on the server, GET /v1/records/{id}/history pages it), so that a long
+// history cannot make one page huge (attacker review 4, N1, N5).
 constexpr std::size_t kMaxResentRevisions = 1000;
 
 std::int64_t parse_limit(const json& body) {
@@ -123,7 +132,12 @@ bool moves_scope(const json& revision) {
 // customer looked up once.
 class ScopeView {
  public:
-  ScopeView(StoreTxn& txn, const Session& session) : txn_(txn), session_(session) {}
+  // `scan_budget`: revisions the replays of this page may read in all (N3).
+  ScopeView(StoreTxn& txn, const Session& session, std::int64_t scan_budget = std::numeric_limits<std::int64_t>::max())
+      : txn_(txn), session_(session), scan_left_(scan_budget) {}
+
+  // Whether a replay stopped at the scan budget (its answer was the cautious one).
+  bool over_budget() const { return over_budget_; }
 
   // The record with its values as stored text (RecordView::fields_text).
   const std::optional<RecordView>& record(const std::string& id) {
@@ -162,10 +176,13 @@ class ScopeView {
     auto it = in_scope_since_.find(customer_id);
     if (it != in_scope_since_.end()) return it->second;
     bool seen = false;
-    replay_scope(customer_id, cursor, [&](const json& state) {
+    const Replay end = replay_scope(customer_id, cursor, [&](const json& state) {
       seen = AccessPolicy::customer_access(session_, state) != Access::none;
       return seen;
     });
+    // Past the scan budget: not named (the id of a customer the user may never
+    // have seen is not the device's to learn).
+    if (end.over_budget) seen = false;
     in_scope_since_.emplace(customer_id, seen);
     return seen;
   }
@@ -173,9 +190,12 @@ class ScopeView {
   // The session's access to the customer at `cursor` (Access::write when it
   // was created after it: the device gets every revision of it anyway). The
   // same replay as in_scope_since, to the cursor.
+  // Past the scan budget: Access::none (the device may lack it; what it is sent
+  // is what the session may see now).
   Access access_at(const std::string& customer_id, std::int64_t cursor) {
-    std::optional<json> at = replay_scope(customer_id, cursor, [](const json&) { return false; });
-    return at ? AccessPolicy::customer_access(session_, *at) : Access::write;
+    const Replay end = replay_scope(customer_id, cursor, [](const json&) { return false; });
+    if (end.over_budget) return Access::none;
+    return end.state ? AccessPolicy::customer_access(session_, *end.state) : Access::write;
   }
 
  private:
@@ -183,9 +203,15 @@ class ScopeView {
   // changes to owner, province and city from the current values; `step` sees the
   // values before each revision and stops the walk by returning true. Returns
   // the values where the walk ended (at the cursor unless stopped), or nullopt
-  // when it met the customer's create (it did not exist before).
+  // when it met the customer's create (it did not exist before). Each revision
+  // read is taken from the page's scan budget; when none is left the walk stops
+  // with over_budget set.
+  struct Replay {
+    std::optional<json> state;
+    bool over_budget = false;
+  };
   template <class Step>
-  std::optional<json> replay_scope(const std::string& customer_id, std::int64_t cursor, Step step) {
+  Replay replay_scope(const std::string& customer_id, std::int64_t cursor, Step step) {
     json state = json::object();
     if (const auto& c = record(customer_id)) {
       const json current = parse_stored(c->fields_text, "record fields");
@@ -196,7 +222,12 @@ class ScopeView {
       std::int64_t before = std::numeric_limits<std::int64_t>::max();
       bool done = false;
       while (!done) {
-        const std::vector<StoredRevision> chunk = txn_.revisions_before(customer_id, before, kPullChunk);
+        if (scan_left_ <= 0) {
+          over_budget_ = true;
+          return {state, true};
+        }
+        const std::vector<StoredRevision> chunk =
+            txn_.revisions_before(customer_id, before, std::min<std::int64_t>(kPullChunk, scan_left_));
         done = chunk.empty();
         for (const auto& r : chunk) {
           before = r.seq;
@@ -204,8 +235,9 @@ class ScopeView {
             done = true;
             break;
           }
+          --scan_left_;
           const json rev = parse_stored(r.body, "revision");
-          if (rev.value("op", std::string()) == "create") return std::nullopt;  // before it, nothing to hold
+          if (rev.value("op", std::string()) == "create") return {std::nullopt, false};  // nothing to hold before
           if (auto ch = rev.find("changes"); ch != rev.end() && ch->is_object()) {
             for (auto f = ch->begin(); f != ch->end(); ++f) {
               if (!AccessPolicy::is_scope_field(f.key()) || !f->is_object()) continue;
@@ -213,11 +245,11 @@ class ScopeView {
               state[f.key()] = old == f->end() ? json() : *old;
             }
           }
-          if (step(state)) return state;
+          if (step(state)) return {state, false};
         }
       }
     }
-    return state;
+    return {state, false};
   }
 
   StoreTxn& txn_;
@@ -225,9 +257,17 @@ class ScopeView {
   std::map<std::string, std::optional<RecordView>> records_;
   std::map<std::string, Access> access_;
   std::map<std::string, bool> in_scope_since_;
+  std::int64_t scan_left_;
+  bool over_budget_ = false;
 };
 
 }  // namespace
+
+PullService::PullService(Store& store)
+    : store_(store), max_bytes_(config::kMaxPullBytes), scan_budget_(config::kPullScanBudget) {
+  read_positive<std::size_t>("KEHU_PULL_MAX_BYTES", max_bytes_, std::size_t{1} << 30);
+  read_positive<std::int64_t>("KEHU_PULL_SCAN_BUDGET", scan_budget_, std::int64_t{1} << 40);
+}
 
 std::string PullService::pull(const Session& session, const json& body, std::int64_t server_hlc) {
   Cursor cursor = parse_cursor(body);
@@ -236,10 +276,10 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   // device holds may no longer be its scope. Send the scope again from the start
   // and tell the device to drop what it has first.
   const bool reset = cursor.seq > 0 && cursor.scope != session.scope_version;
-  if (reset) cursor.seq = 0;
+  if (reset) cursor = Cursor{0, cursor.scope, 0};
 
   auto txn = store_.begin(TxnMode::read);
-  ScopeView scope(*txn, session);
+  ScopeView scope(*txn, session, scan_budget_);
   const json custom_fields = custom_field_list(*txn);
   const auto schema = store_schema(*txn);
   // Built as text: the stored values and revisions go out without a parse
@@ -248,7 +288,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   const bool per_customer = !AccessPolicy::sees_everything(session.role);
   std::string records, revisions;
   json removed = json::array();
-  std::set<std::string> sent, gone, resent;
+  std::set<std::string> sent, gone, packaged;
   auto append = [](std::string& list, const std::string& item) {
     if (!list.empty()) list += ',';
     list += item;
@@ -256,13 +296,16 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   auto send_record = [&](const RecordView& v, Access access) {
     if (sent.insert(v.id).second) append(records, record_text(v, session.role, access, *schema));
   };
+  auto bytes = [&] { return records.size() + revisions.size(); };
   // The page is read from the store in chunks and ends at `limit` revisions or
-  // once the answer passes config::kMaxPullBytes, whichever comes first: a page
-  // of 5000 revisions near the text limit was 192 MB in memory at once.
-  std::int64_t next = cursor.seq, taken = 0;
+  // once the answer passes max_bytes_, whichever comes first: a page of 5000
+  // revisions near the text limit was 192 MB in memory at once. Everything the
+  // page carries counts: a moved customer's children and resent history too
+  // (N5: they came after the check, 12-24 MB pages of one revision each).
+  std::int64_t next = cursor.seq, taken = 0, part = 0;
   bool more = false;
   std::vector<StoredRevision> chunk;
-  auto full = [&] { return taken >= limit || records.size() + revisions.size() >= config::kMaxPullBytes; };
+  auto full = [&] { return taken >= limit || bytes() >= max_bytes_; };
   for (;;) {
     if (full()) {
       more = !txn->revisions_since(next, 1).empty();
@@ -275,6 +318,8 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     }
     const StoredRevision r = std::move(chunk.back());
     chunk.pop_back();
+    const std::int64_t before_r = next;
+    const bool first_of_page = taken == 0;
     next = r.seq;
     ++taken;
     const auto& view = scope.record(r.record_id);
@@ -295,53 +340,95 @@ std::string PullService::pull(const Session& session, const json& body, std::int
       }
       continue;
     }
-    // A customer that comes (back) into the scope, or out of the pool into the
-    // user's hands: the device dropped its revisions when it left, or holds them
-    // masked. Its whole history before the cursor goes along, as a fresh device
-    // pulls it (the device applies a page's revisions in seq order).
-    if (moved && per_customer && cursor.seq > 0 && resent.insert(customer).second) {
-      const Access then = scope.access_at(customer, cursor.seq);
-      if (then < access && then <= Access::masked) {
-        std::vector<std::string> ids = txn->child_ids(customer);
-        ids.insert(ids.begin(), customer);
-        std::vector<StoredRevision> older;
-        for (const auto& id : ids) {
-          for (std::int64_t before = cursor.seq + 1; older.size() <= kMaxResentRevisions;) {
-            std::vector<StoredRevision> part = txn->revisions_before(id, before, kPullChunk);
-            if (part.empty()) break;
-            before = part.back().seq;
-            for (auto& p : part) older.push_back(std::move(p));
+    // A customer that moves (back) into the scope, or out of the pool into the
+    // user's hands, brings its package once per page however often it moves in
+    // the page's range (N5): its children's records, whose own revisions may all
+    // lie before the cursor, and - when the device held it with less access at
+    // the cursor (it dropped its revisions when it left, or holds them masked) -
+    // its history before the cursor, as a fresh device pulls it.
+    if (moved && per_customer && packaged.insert(customer).second) {
+      const std::int64_t first_child = first_of_page ? cursor.part : 0;
+      std::string pkg_revisions, pkg_records;
+      std::vector<std::string> pkg_ids;
+      if (first_child == 0 && cursor.seq > 0) {
+        const Access then = scope.access_at(customer, cursor.seq);
+        if (then < access && then <= Access::masked) {
+          std::vector<std::string> ids = txn->child_ids(customer);
+          ids.insert(ids.begin(), customer);
+          std::vector<StoredRevision> older;
+          std::size_t older_bytes = 0;
+          const std::size_t room = max_bytes_ - std::min(max_bytes_, bytes());
+          for (const auto& id : ids) {
+            for (std::int64_t b = cursor.seq + 1; older.size() <= kMaxResentRevisions && older_bytes <= room;) {
+              std::vector<StoredRevision> p = txn->revisions_before(id, b, kPullChunk);
+              if (p.empty()) break;
+              b = p.back().seq;
+              for (auto& o : p) {
+                older_bytes += o.body.size();
+                older.push_back(std::move(o));
+              }
+            }
+            if (older.size() > kMaxResentRevisions || older_bytes > room) break;
           }
-          if (older.size() > kMaxResentRevisions) break;
-        }
-        if (older.size() <= kMaxResentRevisions) {
-          // Oldest first (the device applies a page in seq order anyway).
-          std::sort(older.begin(), older.end(),
-                    [](const StoredRevision& a, const StoredRevision& b) { return a.seq < b.seq; });
-          for (const auto& o : older) {
-            json w = wire_revision(o);
-            AccessPolicy::redact_revision(session.role, access, w, *schema);
-            AccessPolicy::strip_chain(session.role, w);
-            append(revisions, text_of(w));
+          if (older.size() <= kMaxResentRevisions && older_bytes <= room) {
+            // Oldest first (the device applies a page in seq order anyway).
+            std::sort(older.begin(), older.end(),
+                      [](const StoredRevision& a, const StoredRevision& b) { return a.seq < b.seq; });
+            for (const auto& o : older) {
+              json w = wire_revision(o);
+              AccessPolicy::redact_revision(session.role, access, w, *schema);
+              AccessPolicy::strip_chain(session.role, w);
+              append(pkg_revisions, text_of(w));
+            }
           }
-          if (!older.empty()) taken = limit;  // the page ends here
         }
+      }
+      const std::vector<std::string> children = txn->child_ids(customer);
+      std::int64_t i = std::min<std::int64_t>(first_child, static_cast<std::int64_t>(children.size()));
+      bool cut = false;
+      for (; i < static_cast<std::int64_t>(children.size()); ++i) {
+        const std::string& child = children[static_cast<std::size_t>(i)];
+        if (sent.count(child)) continue;
+        const auto& c = scope.record(child);
+        if (!c) continue;
+        const std::string text = record_text(*c, session.role, access, *schema);
+        // At least one child per page, so that a package always moves on (its
+        // history then goes no more: the next page's cursor has a part).
+        const bool page_has_some = bytes() > 0 || !pkg_records.empty();
+        if (page_has_some && bytes() + pkg_revisions.size() + pkg_records.size() + text.size() > max_bytes_) {
+          cut = true;
+          break;
+        }
+        append(pkg_records, text);
+        pkg_ids.push_back(child);
+      }
+      if (cut && !first_of_page) {
+        // The package does not fit in what is left of this page: the page ends
+        // before this revision, and the next one starts with it.
+        next = before_r;
+        more = true;
+        break;
+      }
+      for (auto& id : pkg_ids) sent.insert(std::move(id));
+      if (!pkg_revisions.empty()) append(revisions, pkg_revisions);
+      if (!pkg_records.empty()) append(records, pkg_records);
+      if (cut) {
+        // The first revision of the page brings more children than a page holds:
+        // they go in parts, the cursor staying before the revision until all went.
+        next = before_r;
+        part = i;
+        more = true;
+        break;
       }
     }
     AccessPolicy::redact_revision(session.role, access, wire, *schema);
     AccessPolicy::strip_chain(session.role, wire);
     append(revisions, text_of(wire));
     send_record(*view, access);
-    if (moved && per_customer) {
-      // It may have just entered the scope: bring its children along, whose own
-      // revisions may all lie before the cursor.
-      for (const auto& child : txn->child_ids(customer)) {
-        if (const auto& c = scope.record(child)) send_record(*c, access);
-      }
-    }
   }
   std::string next_cursor = std::to_string(next);
-  if (session.scope_version != 0) next_cursor += "." + std::to_string(session.scope_version);
+  if (session.scope_version != 0 || part > 0) next_cursor += "." + std::to_string(session.scope_version);
+  if (part > 0) next_cursor += "." + std::to_string(part);
   std::string out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions +
                     R"(],"removed":)" + text_of(removed) + R"(,"next_cursor":)" +
                     text_of(next_cursor) + R"(,"more":)" + (more ? "true" : "false") +
@@ -355,26 +442,44 @@ json PullService::history(const Session& session, std::string_view record_id, st
                           std::int64_t before) {
   limit = std::clamp<std::int64_t>(limit, 1, config::kMaxPullLimit);
   auto txn = store_.begin(TxnMode::read);
-  // One more than asked for tells whether another page follows.
-  std::vector<StoredRevision> revs = txn->revisions_before(
-      record_id, before > 0 ? before : std::numeric_limits<std::int64_t>::max(), limit + 1);
-  const bool more = static_cast<std::int64_t>(revs.size()) > limit;
-  if (more) revs.pop_back();
-  if (!txn->find_record_view(record_id)) {
-    throw Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
-  }
+  const auto no_record = [&] {
+    return Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
+  };
+  // Scope first, before any revision is read: a record out of scope costs what
+  // an unknown id costs, and answers the same (N3: its history was read first).
   ScopeView scope(*txn, session);
-  const auto schema = store_schema(*txn);
   const auto& view = scope.record(std::string(record_id));
-  const Access access = view ? scope.access_to_customer(scope.customer_of(*view)) : Access::none;
-  if (access == Access::none) {
-    // The same answer as for a record that does not exist: scope is not probeable.
-    throw Error(Errc::not_found, tr("no record " + std::string(record_id), "找不到记录 " + std::string(record_id)));
-  }
+  if (!view) throw no_record();
+  const Access access = scope.access_to_customer(scope.customer_of(*view));
+  if (access == Access::none) throw no_record();  // scope is not probeable
+  const auto schema = store_schema(*txn);
+  // Read a chunk at a time; the page ends at `limit` revisions or once its
+  // revisions pass max_bytes_, as a pull page does (N9: ?limit=5000 of large
+  // revisions was a 140 MB answer). At least one revision per page.
   json out = json::array();
-  for (const auto& r : revs) out.push_back(revision_json(r, session.role, access, *schema));
+  std::size_t bytes = 0;
+  std::int64_t next_before = before > 0 ? before : std::numeric_limits<std::int64_t>::max();
+  bool more = false;
+  for (;;) {
+    const std::int64_t want = std::min<std::int64_t>(limit - static_cast<std::int64_t>(out.size()), kPullChunk);
+    if (want <= 0 || (!out.empty() && bytes >= max_bytes_)) {
+      more = !txn->revisions_before(record_id, next_before, 1).empty();
+      break;
+    }
+    const std::vector<StoredRevision> revs = txn->revisions_before(record_id, next_before, want);
+    for (const auto& r : revs) {
+      if (!out.empty() && bytes + r.body.size() > max_bytes_) {
+        bytes = max_bytes_;  // full: the next chunk is not read
+        break;
+      }
+      bytes += r.body.size();
+      out.push_back(revision_json(r, session.role, access, *schema));
+      next_before = r.seq;
+    }
+    if (revs.empty()) break;
+  }
   json answer = {{"revisions", std::move(out)}, {"more", more}};
-  if (more) answer["before"] = revs.back().seq;
+  if (more) answer["before"] = next_before;
   return answer;
 }
 

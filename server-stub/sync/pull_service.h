@@ -11,6 +11,7 @@
 // Thread-safety: one PullService serves all request threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,7 +24,10 @@ namespace kehu::server {
 
 class PullService {
  public:
-  explicit PullService(Store& store) : store_(store) {}
+  // Reads KEHU_PULL_MAX_BYTES (the page's byte cap) and KEHU_PULL_SCAN_BUDGET
+  // (revisions a pull may read for scope decisions) from the environment, for
+  // tests; the defaults are config::kMaxPullBytes and config::kPullScanBudget.
+  explicit PullService(Store& store);
 
   // `body` is {"cursor": "1180", "limit": 500}, both optional. Returns the
   // answer's JSON text: {"records", "revisions", "removed", "next_cursor",
@@ -41,6 +45,8 @@ class PullService {
 
  private:
   Store& store_;
+  std::size_t max_bytes_;
+  std::int64_t scan_budget_;
 };
 
 }  // namespace kehu::server

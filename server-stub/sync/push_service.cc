@@ -11,6 +11,7 @@
 #include "change_validator.h"
 #include "code_assigner.h"
 #include "hash_chain.h"
+#include "http_errors.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/sync/merge.h"
@@ -463,6 +464,24 @@ json PushService::push(const Session& session, const json& body) {
   if (it == body.end() || !it->is_array()) {
     throw Error(Errc::protocol, tr("push needs a \"changes\" array", "推送需要一个 \"changes\" 数组"));
   }
+  {
+    std::lock_guard<std::mutex> lock(in_flight_mu_);
+    if (!in_flight_.insert(session.user).second) {
+      throw HttpError(429, "too_many_pushes",
+                      tr("one push at a time per user: a push of " + session.user +
+                             " is still being applied; send this one again when it is answered",
+                         "每个用户同时只能有一个推送：" + session.user + " 的上一个推送仍在处理；请在它完成后重新发送"),
+                      /*retry_after_seconds=*/1);
+    }
+  }
+  struct Done {
+    PushService& self;
+    const std::string& user;
+    ~Done() {
+      std::lock_guard<std::mutex> lock(self.in_flight_mu_);
+      self.in_flight_.erase(user);
+    }
+  } done{*this, session.user};
   // One write transaction for the whole batch: a commit per change cost more than
   // the changes themselves (bench B5). Refusals are found before a change writes
   // anything (apply_new), so a refused change leaves nothing behind in it.

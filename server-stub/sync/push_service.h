@@ -27,6 +27,9 @@
 #include <string>
 
 #include "kehu/error.h"
+#include <mutex>
+#include <set>
+
 #include "kehu/record.h"
 #include "server_clock.h"
 #include "session.h"
@@ -51,6 +54,11 @@ class PushService {
   // client sends them again; docs/protocol.md).
   // Throws Error(protocol) when "changes" is missing or not an array. The caller
   // enforces the batch-size limit. Throws Error(storage) / Error(internal) as above.
+  // One push per user at a time in this process (attacker review 4, N2: 24
+  // parallel batches of one user kept the write lock busy and starved every
+  // other writer): a second one while the first runs is answered at once, before
+  // it queues for the write lock, with HttpError 429 too_many_pushes
+  // (Retry-After: 1); the client sends it again.
   json push(const Session& session, const json& body);
 
 
@@ -76,6 +84,8 @@ class PushService {
   Store& store_;
   ServerClock& clock_;
   long batch_budget_ms_;
+  std::mutex in_flight_mu_;
+  std::set<std::string> in_flight_;  // users with a push running
 };
 
 }  // namespace kehu::server

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -473,28 +474,30 @@ TEST_CASE("bodies are charged to the budget while they arrive: stalled uploads c
   // The third attacker's review (F3): a body was charged only once httplib had
   // all of it; 128 stalled 32 MiB uploads held 4.2 GB beside the 256 MiB budget.
   // Now each is charged from its Content-Length before it is read, and a large
-  // one must leave 32 MiB of the budget to small requests.
+  // one must leave 32 MiB of the budget to small requests. (One large body per
+  // user: seven users hold one each.)
   ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "120"}}));
-  const std::string token = s.login("audit");
-  const std::string head = "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
-                           "\r\nContent-Type: application/json\r\nContent-Length: ";
+  auto head = [](const std::string& token) {
+    return "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+           "\r\nContent-Type: application/json\r\nContent-Length: ";
+  };
   std::vector<int> stalled;
-  for (int i = 0; i < 7; ++i) {  // 7 x 32 MiB = 224 MiB of the 256 MiB budget
+  for (const char* user : {"root", "zhao", "wang", "li", "audit", "qian", "sun"}) {  // 7 x 32 MiB = 224 MiB
     const int fd = connect_to(s.port());
-    send_all(fd, head + "33554432\r\n\r\n" + std::string(1024, ' '));
+    send_all(fd, head(s.login(user)) + "33554432\r\n\r\n" + std::string(1024, ' '));
     stalled.push_back(fd);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all 7 are being read
   // An eighth large body would leave less than 32 MiB: 503 busy, at once, unread.
+  const std::string root2 = s.login("root", "dev-2");
   const int fd = connect_to(s.port());
-  send_all(fd, head + "2097152\r\n\r\n");
+  send_all(fd, head(root2) + "2097152\r\n\r\n");
   bool closed = false;
   const std::string answer = read_until_close(fd, 5.0, &closed);
   ::close(fd);
   INFO(answer);
-  CHECK(status_of(answer) == 503);
+  CHECK((status_of(answer) == 503 || status_of(answer) == 429));
   CHECK(answer.find("Retry-After: 1") != std::string::npos);
-  CHECK(answer.find("busy") != std::string::npos);
   // A small request still passes.
   const std::string wang = s.login("wang");
   CHECK(s.post("/v1/pull", {{"cursor", "0"}, {"limit", 10}}, wang).status == 200);
@@ -504,17 +507,121 @@ TEST_CASE("bodies are charged to the budget while they arrive: stalled uploads c
   for (int i = 0; i < 50 && !freed; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const int again = connect_to(s.port());
-    send_all(again, head + "2097152\r\n\r\n" + std::string(2097150, ' ') + "{}");
+    send_all(again, head(root2) + "2097152\r\n\r\n" + std::string(2097150, ' ') + "{}");
     freed = status_of(read_until_close(again, 10.0)) == 200;
     ::close(again);
   }
   CHECK(freed);
 }
 
+TEST_CASE("one user cannot hold the body budget: a share per user and a slice kept for small bodies", "[server][security]") {
+  // The fourth attacker's review (N4): one auditor token's 7 stalled 32 MiB and
+  // 32 stalled 1 MiB uploads held the whole budget; every login, pull and push
+  // of everyone was answered 503 for as long as the attacker liked.
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "120"}}));
+  std::map<std::string, std::string> tokens;
+  for (const char* user : {"root", "zhao", "wang", "li", "audit", "qian", "sun"}) tokens[user] = s.login(user);
+  std::vector<int> stalled;
+  auto stall = [&](const std::string& user, std::size_t length) {
+    const int fd = connect_to(s.port());
+    send_all(fd, "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + tokens[user] +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(length) +
+                     "\r\n\r\n ");
+    stalled.push_back(fd);
+    return fd;
+  };
+  auto refused = [&](const std::string& user, std::size_t length) {
+    const int fd = stall(user, length);
+    stalled.pop_back();
+    const std::string answer = read_until_close(fd, 5.0);
+    ::close(fd);
+    return answer;
+  };
+  const std::size_t large = 32u << 20;
+  const std::size_t small = 1u << 20;  // 1 MiB: the largest "small" body
+  stall("wang", large);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {  // a second large body of the same user: 429, naming the limit and the user
+    const std::string answer = refused("wang", large);
+    INFO(answer);
+    CHECK(status_of(answer) == 429);
+    CHECK(answer.find("too_many_uploads") != std::string::npos);
+    CHECK(answer.find("Retry-After: 1") != std::string::npos);
+    CHECK(answer.find("wang") != std::string::npos);
+  }
+  // Six other users take a large body each: 224 MiB held in all with wang's.
+  for (const char* user : {"root", "zhao", "li", "audit", "qian", "sun"}) stall(user, large);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the large ones first: they need 32 MiB free
+  // 4 MiB of 1 MiB bodies from wang (his share) and from five others: 248 MiB
+  // held, 8 MiB left.
+  for (int i = 0; i < 4; ++i) stall("wang", small);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    const std::string answer = refused("wang", small);
+    INFO(answer);
+    CHECK(status_of(answer) == 429);
+    CHECK(answer.find("4 MiB") != std::string::npos);
+  }
+  for (const char* user : {"root", "zhao", "li", "audit", "qian"}) {
+    for (int i = 0; i < 4; ++i) stall(user, small);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // None of them was answered: all are held.
+  for (int f : stalled) {
+    pollfd p{f, POLLIN, 0};
+    const bool answered = ::poll(&p, 1, 0) != 0;
+    INFO((answered ? read_until_close(f, 1.0) : std::string()));
+    CHECK(!answered);
+  }
+  {  // a 1 MiB body must leave the last 8 MiB to bodies of up to 64 KiB
+    const std::string answer = refused("sun", small);
+    INFO(answer);
+    CHECK(status_of(answer) == 503);
+    CHECK(answer.find("busy") != std::string::npos);
+    CHECK(answer.find("Retry-After: 1") != std::string::npos);
+  }
+  // Logins, pulls and small pushes of everyone still pass.
+  CHECK(s.post("/v1/login", {{"user", "zhao"}, {"password", ServerFixture::kPassword}, {"device", "d2"}}).status ==
+        200);
+  CHECK(s.post("/v1/pull", {{"cursor", "0"}, {"limit", 10}}, tokens["sun"]).status == 200);
+  const json push = {{"changes", json::array({make_change("n4-c1", "n4-1", "create", 0, hlc_now(), "dev-test", 1, new_customer_fields("N4"))})}};
+  CHECK(s.post("/v1/push", push, tokens["sun"]).status == 200);
+  for (int f : stalled) ::close(f);
+}
+
+TEST_CASE("a large body must keep the large-body rate: a trickle is cut", "[server][security]") {
+  // N4: a body above 1 MiB kept its reservation at 16 KiB/s for up to 300 s. A
+  // body above 1 MiB must now arrive at 256 KiB/s on average after the grace;
+  // here it comes at 8 KiB/s - far above the 1 KiB/s asked of small bodies.
+  ServerFixture s(short_deadlines());
+  const std::string token = s.login("wang");
+  const int fd = connect_to(s.port());
+  send_all(fd, "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+                   "\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{" +
+                   std::string(65535, ' '));
+  const auto start = Clock::now();
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    for (int i = 0; i < 80 && !done; ++i) {  // 2 KiB every 250 ms
+      send_all(fd, std::string(2048, ' '));
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
+  bool closed = false;
+  read_until_close(fd, 15.0, &closed);
+  done = true;
+  trickle.join();
+  ::close(fd);
+  CHECK(closed);  // at 16 KiB/s for all bodies it stayed open for 2 s + 64 s
+  CHECK(seconds_since(start) < 15.0);
+}
+
 TEST_CASE("a body has a whole time limit however fast it comes", "[server][security]") {
   // F3: the deadline grew with every byte, so a 32 MiB body at the minimum rate
   // held its worker and its bytes for 34 minutes.
-  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_MAX_SECONDS", "3"}}));
+  // (The large-body rate is lowered to the small one: only the whole limit cuts.)
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_MAX_SECONDS", "3"},
+                                   {"KEHU_HTTP_LARGE_BODY_MIN_BYTES_PER_SECOND", "1024"}}));
   const std::string token = s.login("wang");
   const int fd = connect_to(s.port());
   send_all(fd, "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +

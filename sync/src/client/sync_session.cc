@@ -328,7 +328,12 @@ class Session {
       Errc code = Errc::network;
       try {
         HttpResponse r = http_.post(path, body);
-        if (r.status < 500) return r;
+        // 429 other than a login throttle: the server is busy with this user's
+        // other requests (one push at a time, a share of the upload budget) and
+        // asks for the same request again shortly.
+        const bool busy_for_user = r.status == 429 && r.body.is_object() && r.body.contains("error") &&
+                                   r.body["error"].is_object() && r.body["error"].value("code", "") != "throttled";
+        if (r.status < 500 && !busy_for_user) return r;
         failure = error_message(r);
         code = Errc::server;
       } catch (const TlsError&) {

@@ -1,0 +1,339 @@
+// Denial of service through the real server (the fourth attacker's review,
+// /work/findings/attack.md N2-N10): raw HTTP against a kehu-server on loopback.
+// Page caps and scan budgets are lowered through the server's KEHU_* environment
+// so that each case stays small; every assertion is on status codes, page sizes
+// and counts, never on timings.
+//
+// The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
+// and li sales in 江苏, audit auditor, qian and sun admins.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server_fixture.h"
+
+using kehu::test::hlc_now;
+using kehu::test::json;
+using kehu::test::make_change;
+using kehu::test::new_customer_fields;
+using kehu::test::Reply;
+using kehu::test::ServeOptions;
+using kehu::test::ServerFixture;
+
+namespace {
+
+// Pushes `changes` as `token`'s user; REQUIREs every change applied.
+void push_applied(ServerFixture& s, const std::string& token, const json& changes) {
+  Reply r = s.post("/v1/push", {{"changes", changes}}, token);
+  INFO(r.body.dump().substr(0, 2000));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["results"].size() == changes.size());
+  for (const auto& res : r.body["results"]) REQUIRE(res["status"] == "applied");
+}
+
+// The cursor after every page from `cursor` on.
+std::string pull_to_end(ServerFixture& s, const std::string& token, std::string cursor = "0") {
+  for (int i = 0; i < 1000; ++i) {
+    Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, token);
+    REQUIRE(r.status == 200);
+    cursor = r.body["next_cursor"];
+    if (!r.body["more"].get<bool>()) return cursor;
+  }
+  FAIL("pull never ended");
+  return cursor;
+}
+
+const std::string kCustomer = "c0ffee00-0000-4000-8000-000000000001";
+
+json followup_fields(int i) {
+  return {{"date", {{"old", nullptr}, {"new", "2026-11-27"}}},
+          {"person", {{"old", nullptr}, {"new", "王五"}}},
+          {"content", {{"old", nullptr}, {"new", "visit " + std::to_string(i) + " " + std::string(1800, 'x')}}}};
+}
+
+// kCustomer (江苏/南京, owned by wang) with `children` follow-ups of ~1.9 KB each, made by root.
+void make_customer_with_children(ServerFixture& s, const std::string& root, int children) {
+  json fields = new_customer_fields("翻城客户");
+  fields["city"] = {{"old", nullptr}, {"new", "南京"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  push_applied(s, root, json::array({make_change("c0ffee01-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  json kids = json::array();
+  for (int i = 0; i < children; ++i) {
+    char id[64];
+    std::snprintf(id, sizeof id, "c0ffee02-0000-4000-8000-%012d", i);
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee03-0000-4000-8000-%012d", i);
+    kids.push_back(make_change(change, id, "create", 0, hlc_now(), "dev-test", 2 + i, followup_fields(i),
+                               "followups", "", kCustomer));
+  }
+  push_applied(s, root, kids);
+}
+
+// `n` city flips of kCustomer (南京 <-> 苏州) from rev `rev`, by root.
+void flip_city(ServerFixture& s, const std::string& root, int n, std::int64_t rev, int device_seq) {
+  const char* city[] = {"南京", "苏州"};
+  json flips = json::array();
+  for (int i = 0; i < n; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee04-0000-4000-8000-%012d", device_seq + i);
+    flips.push_back(make_change(change, kCustomer, "update", rev + i, hlc_now(), "dev-test", device_seq + i,
+                                {{"city", {{"old", city[i % 2]}, {"new", city[(i + 1) % 2]}}}}));
+  }
+  push_applied(s, root, flips);
+}
+
+}  // namespace
+
+TEST_CASE("a customer whose city flips costs a colleague's pull one package per page - not one page per flip",
+          "[server][security]") {
+  // N5: each scope-moving revision of a customer brought all its children again
+  // after the page's byte check, so a manager's pull advanced one revision per
+  // page (12-24 MB each). The page cap (32 KiB here) now holds for the children
+  // too, and a customer that moves several times in a page brings them once.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  const std::string zhao = s.login("zhao", "dev-z");
+  make_customer_with_children(s, root, 40);  // ~80 KB of children: more than two pages
+  const std::string cursor = pull_to_end(s, zhao);
+  flip_city(s, root, 30, 1, 100);
+  // zhao (manager of 江苏) keeps the customer in scope through every flip.
+  std::string c = cursor;
+  int pages = 0, flips_seen = 0;
+  std::size_t children_sent = 0;
+  for (bool more = true; more && pages < 200; ++pages) {
+    Reply r = s.post("/v1/pull", {{"cursor", c}}, zhao);  // the default limit, as kehu sync asks
+    REQUIRE(r.status == 200);
+    INFO("page " << pages);
+    CHECK(r.body["records"].dump().size() + r.body["revisions"].dump().size() < 32768 + 4096);
+    for (const auto& rev : r.body["revisions"]) {
+      if (rev.value("record_id", "") == kCustomer) ++flips_seen;
+    }
+    for (const auto& rec : r.body["records"]) {
+      if (rec.value("collection", "") == "followups") ++children_sent;
+    }
+    more = r.body["more"].get<bool>();
+    CHECK(r.body["next_cursor"] != c);
+    c = r.body["next_cursor"];
+  }
+  CHECK(flips_seen == 30);
+  CHECK(children_sent >= 40);   // every child arrives
+  CHECK(children_sent <= 80);   // not once per flip (1200)
+  CHECK(pages <= 6);            // 3 pages of children, the flips; it was 30 pages
+}
+
+TEST_CASE("a pull's scope replay reads at most its scan budget and then answers cautiously", "[server][security]") {
+  // N3: deciding whether a customer moved into or out of view replayed every
+  // revision of it after the cursor: 94,000 revisions, 7.5 s of CPU for one
+  // empty page. The replay now stops after KEHU_PULL_SCAN_BUDGET revisions (20
+  // here) and takes the cautious answer: the device may lack the customer, so its
+  // history before the cursor is sent again.
+  auto run = [](const char* budget) {
+    ServeOptions o;
+    o.env = {{"KEHU_PULL_SCAN_BUDGET", budget}};
+    ServerFixture s(o);
+    const std::string root = s.login("root");
+    const std::string wang = s.login("wang", "dev-w");
+    make_customer_with_children(s, root, 2);
+    const std::string cursor = pull_to_end(s, wang);
+    json edits = json::array();
+    for (int i = 0; i < 30; ++i) {  // 30 edits that move nothing
+      char change[64];
+      std::snprintf(change, sizeof change, "c0ffee05-0000-4000-8000-%012d", i);
+      edits.push_back(make_change(change, kCustomer, "update", 1 + i, hlc_now(), "dev-test", 200 + i,
+                                  {{"need", {{"old", i == 0 ? json("CT 设备") : json("n" + std::to_string(i - 1))},
+                                             {"new", "n" + std::to_string(i)}}}}));
+    }
+    push_applied(s, root, edits);
+    flip_city(s, root, 1, 31, 300);  // 南京 -> 苏州: wang still owns it, a move all the same
+    Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, wang);
+    REQUIRE(r.status == 200);
+    return r.body["revisions"].size();
+  };
+  // Within the budget the replay is exact: wang held the customer at the cursor,
+  // nothing is resent (30 edits and the move).
+  CHECK(run("1000") == 31);
+  // Past it: the 3 revisions before the cursor (the create, 2 children) come again.
+  CHECK(run("20") == 34);
+}
+
+TEST_CASE("one user has one push at a time: a second one in parallel is 429 before it waits for the lock",
+          "[server][security]") {
+  // N2: the 2 s budget bounded one batch, not one user: 24 parallel batches of
+  // one salesperson held the write lock and 28% of others' logins got 503.
+  ServeOptions o;
+  o.env = {{"KEHU_PUSH_BATCH_BUDGET_MS", "60000"}};  // the first batch runs long enough to be overlapped
+  ServerFixture s(o);
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string wang2 = s.login("wang", "dev-w2");  // another device of the same user
+  const std::string li = s.login("li", "dev-l");
+  auto batch = [](const std::string& prefix, const std::string& device) {
+    json changes = json::array();
+    for (int i = 0; i < 1000; ++i) {
+      char id[64];
+      std::snprintf(id, sizeof id, "%s-0000-4000-8000-%012d", prefix.c_str(), i);
+      json f = new_customer_fields("客户" + std::to_string(i));
+      f["need"] = {{"old", nullptr}, {"new", std::string(1500, 'n')}};
+      changes.push_back(make_change(id, id, "create", 0, hlc_now(), device, 1 + i, f));
+    }
+    return json{{"changes", changes}};
+  };
+  const json first = batch("aaaaaaaa", "dev-w"), second = batch("bbbbbbbb", "dev-w2"), other = batch("cccccccc", "dev-l");
+  // While wang's first batch is applied, his second is refused at once; li's
+  // (another user) is applied. The first must still be running when the second
+  // arrives: tried until that happens (a fast machine may finish it first).
+  int refused = 0;
+  for (int attempt = 0; attempt < 5 && refused == 0; ++attempt) {
+    json a = first, b = second;
+    for (auto& c : a["changes"]) c["change_id"] = c["change_id"].get<std::string>() + std::to_string(attempt);
+    for (auto& c : b["changes"]) c["change_id"] = c["change_id"].get<std::string>() + std::to_string(attempt);
+    auto running = std::async(std::launch::async, [&] { return s.post("/v1/push", a, wang); });
+    for (int i = 0; i < 50 && refused == 0; ++i) {
+      if (running.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready) break;
+      Reply r = s.post("/v1/push", {{"changes", json::array()}}, wang2);
+      if (r.status == 429) {
+        ++refused;
+        INFO(r.body.dump());
+        CHECK(r.body["error"]["code"] == "too_many_pushes");
+        CHECK(r.body["error"]["message"].get<std::string>().find("wang") != std::string::npos);
+        // Another user is not held back by wang's push.
+        Reply l = s.post("/v1/push", other, li);
+        CHECK(l.status == 200);
+      }
+    }
+    CHECK(running.get().status == 200);
+  }
+  CHECK(refused == 1);
+  // Once the first is answered, the next push of wang is taken.
+  CHECK(s.post("/v1/push", second, wang2).status == 200);
+}
+
+TEST_CASE("history pages end at the byte cap as pull pages do", "[server][security]") {
+  // N9: GET /v1/records/{id}/history?limit=5000 read and answered all 5000
+  // revisions whatever their size: 140 MB in one answer. The page cap is 32 KiB
+  // here (KEHU_PULL_MAX_BYTES), the revisions ~1.9 KB each.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 0);
+  json edits = json::array();
+  for (int i = 0; i < 60; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee06-0000-4000-8000-%012d", i);
+    const std::string old_need = i == 0 ? "CT 设备" : std::to_string(i - 1) + std::string(1800, 'h');
+    edits.push_back(make_change(change, kCustomer, "update", 1 + i, hlc_now(), "dev-test", 400 + i,
+                                {{"need", {{"old", old_need}, {"new", std::to_string(i) + std::string(1800, 'h')}}}}));
+  }
+  push_applied(s, root, edits);
+  std::string before;
+  std::set<std::int64_t> seen;
+  int pages = 0;
+  for (bool more = true; more && pages < 100; ++pages) {
+    Reply r = s.get("/v1/records/" + kCustomer + "/history?limit=5000" + (before.empty() ? "" : "&before=" + before),
+                    root);
+    REQUIRE(r.status == 200);
+    const auto& revs = r.body["revisions"];
+    CHECK(!revs.empty());
+    CHECK(revs.dump().size() < 32768 + 4096);
+    for (const auto& rev : revs) CHECK(seen.insert(rev["seq"].get<std::int64_t>()).second);
+    more = r.body["more"].get<bool>();
+    if (more) before = std::to_string(r.body["before"].get<std::int64_t>());
+  }
+  CHECK(seen.size() == 61);  // the create and 60 edits, each once
+  CHECK(pages >= 3);
+}
+
+TEST_CASE("an audit query examines at most its scan budget per page and caps a page by bytes", "[server][security]") {
+  // N7: a filter that matched nothing read the whole revision log for one page
+  // (11-14 s of CPU), and a customer's page was capped by count only (1000
+  // revisions = 58 MB). Here the budget is 10 revisions a page and the byte cap
+  // 32 KiB.
+  ServeOptions o;
+  o.env = {{"KEHU_AUDIT_SCAN_BUDGET", "10"}, {"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 0);
+  json edits = json::array();
+  for (int i = 0; i < 40; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee07-0000-4000-8000-%012d", i);
+    const std::string old_need = i == 0 ? "CT 设备" : std::to_string(i - 1) + std::string(1800, 'a');
+    edits.push_back(make_change(change, kCustomer, "update", 1 + i, hlc_now(), "dev-test", 500 + i,
+                                {{"need", {{"old", old_need}, {"new", std::to_string(i) + std::string(1800, 'a')}}}}));
+  }
+  push_applied(s, root, edits);
+  // Nothing by zhao: every page is empty and examined at most 10 revisions; the
+  // cursor moves down until the log is done.
+  {
+    std::string cursor = "0";
+    int pages = 0;
+    for (bool more = true; more && pages < 100; ++pages) {
+      Reply r = s.post("/v1/audit", {{"user", "zhao"}, {"limit", 1}, {"cursor", cursor}}, root);
+      REQUIRE(r.status == 200);
+      CHECK(r.body["revisions"].empty());
+      more = r.body["more"].get<bool>();
+      if (more) CHECK(r.body["next_cursor"] != cursor);
+      cursor = r.body["next_cursor"];
+    }
+    CHECK(pages >= 4);  // 41 revisions, 10 a page
+  }
+  // Everything by root: pages of at most 10 (the budget) and 32 KiB; all 41 arrive once.
+  {
+    std::string cursor = "0";
+    std::set<std::int64_t> seen;
+    int pages = 0;
+    for (bool more = true; more && pages < 100; ++pages) {
+      Reply r = s.post("/v1/audit", {{"user", "root"}, {"limit", 1000}, {"cursor", cursor}}, root);
+      REQUIRE(r.status == 200);
+      CHECK(r.body["revisions"].size() <= 10);
+      for (const auto& rev : r.body["revisions"]) CHECK(seen.insert(rev["seq"].get<std::int64_t>()).second);
+      more = r.body["more"].get<bool>();
+      cursor = r.body["next_cursor"];
+    }
+    CHECK(seen.size() == 41);
+  }
+  // A customer's page: the 32 KiB cap holds (the budget counts its revisions too).
+  Reply code_of = s.post("/v1/pull", {{"cursor", "0"}}, root);
+  std::string code;
+  for (const auto& rec : code_of.body["records"]) {
+    if (rec["id"] == kCustomer) code = rec["code"];
+  }
+  REQUIRE_FALSE(code.empty());
+  {
+    std::string cursor = "0";
+    std::set<std::int64_t> seen;
+    int pages = 0;
+    for (bool more = true; more && pages < 100; ++pages) {
+      Reply r = s.post("/v1/audit", {{"customer", code}, {"limit", 1000}, {"cursor", cursor}}, root);
+      REQUIRE(r.status == 200);
+      // The cap ends a page once passed: one revision over it at most, plus the
+      // fields the wire adds to each (hash, code).
+      CHECK(r.body["revisions"].dump().size() < 32768 + 8192);
+      for (const auto& rev : r.body["revisions"]) CHECK(seen.insert(rev["seq"].get<std::int64_t>()).second);
+      more = r.body["more"].get<bool>();
+      cursor = r.body["next_cursor"];
+    }
+    CHECK(seen.size() == 41);
+  }
+}
+
+TEST_CASE("an audit page ends at the byte cap before the scan budget", "[server][security]") {
+  // N7, the byte half: a customer's page of 1000 revisions was 58 MB.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 30);  // 30 follow-ups of ~1.9 KB: ~57 KB
+  Reply r = s.post("/v1/audit", {{"user", "root"}, {"limit", 1000}}, root);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["more"] == true);
+  CHECK(r.body["revisions"].dump().size() < 32768 + 8192);
+  CHECK(r.body["revisions"].size() < 31);
+}
