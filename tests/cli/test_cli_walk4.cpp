@@ -1,0 +1,96 @@
+// Mends of the fourth new-user walkthrough (/work/findings/walk.md, R4-*), each
+// through the real `kehu` and `kehu-server` binaries.
+#include <catch2/catch.hpp>
+
+#include "replica_cli.h"
+
+using Catch::Contains;
+using kehu::test::CliResult;
+using kehu::test::ReplicaCli;
+using kehu::test::run_server_command;
+using kehu::test::ServerFixture;
+
+namespace {
+
+const kehu::test::EnvChanges kZh = {{"KEHU_LANG", "zh"}};
+
+void log_in(const ReplicaCli& r, ServerFixture& s, const std::string& user) {
+  r.ok({"login", "--server", s.base_url(), "--user", user});
+}
+
+// A customer of `who` in 江苏/南京 (or the given place), synced; its code.
+std::string add_synced_customer(const ReplicaCli& who, const std::string& name, const std::string& phone,
+                                const std::string& province = "江苏", const std::string& city = "南京") {
+  who.ok({"sync"});  // leases customer codes
+  const std::string code = who.ok({"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set",
+                                   "phone=" + phone, "--set", "need=复印机", "--set", "province=" + province,
+                                   "--set", "city=" + city})
+                               .out.substr(0, 10);
+  who.ok({"sync"});
+  return code;
+}
+
+}  // namespace
+
+TEST_CASE("walk4: an export re-imports unchanged with a required follow-up field and a masked pool phone",
+          "[cli][walk][sheets]") {
+  ServerFixture s;
+  ReplicaCli root, wang, li, zhao;
+  log_in(root, s, "root");
+  log_in(wang, s, "wang");
+  log_in(li, s, "li");
+  log_in(zhao, s, "zhao");
+  root.ok({"schema", "add-field", "followups", "visit_no", "--type", "integer", "--label", "拜访序号", "--required"});
+  root.ok({"sync"});
+  wang.ok({"sync"});
+  const std::string own = add_synced_customer(wang, "南京自有客户有限公司", "13800138111");
+  wang.ok({"followup", "add", own, "--set", "date=2026-12-01", "--set", "person=wang", "--set", "content=上门拜访",
+           "--set", "visit_no=1"});
+  wang.ok({"sync"});
+  // A colleague's customer released to the pool: wang sees it with its phone masked.
+  const std::string pooled = add_synced_customer(li, "南京公海客户有限公司", "13300135600");
+  li.ok({"customer", "release", pooled, "--reason", "暂无预算"});
+  li.ok({"sync"});
+  wang.ok({"sync"});
+  REQUIRE_THAT(wang.ok({"customer", "list", "--pool"}).out, Contains(pooled));
+  for (const char* name : {"w.xlsx", "w.csv"}) {
+    const std::string file = wang.dir.file(name);
+    wang.ok({"export", file});
+    CliResult dry = wang.run({"import", file, "--dry-run"}, kZh);
+    INFO(dry.describe());
+    CHECK(dry.exit_code == 0);
+    CHECK_THAT(dry.out + dry.err, !Contains("必须填写") && !Contains("不是电话号码") && Contains("0 行有错") &&
+                                      !Contains("受限字段"));
+    CliResult json = wang.ok({"--json", "import", file, "--dry-run"});
+    INFO(json.out);
+    CHECK_THAT(json.out, Contains("\"created\": 0") && Contains("\"updated\": 0") && Contains("\"followups\": 0") &&
+                             Contains("\"bad_rows\": 0"));
+    CliResult real = wang.run({"import", file}, kZh);
+    INFO(real.describe());
+    CHECK(real.exit_code == 0);
+  }
+  CHECK_THAT(wang.ok({"status"}).out, Catch::Matches("(.|\n)*pending changes +0\n(.|\n)*"));
+  CHECK_THAT(wang.ok({"customer", "show", pooled}).out, Contains("133****5600"));
+  // A masked value in a new customer's row is not a number to store: said so.
+  {
+    const std::string file = wang.dir.file("new.csv");
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("客户名称,联系人,联系电话,核心需求,省份,城市\n南京新客户有限公司,李雷,133****5601,复印机,江苏,南京\n", f);
+    std::fclose(f);
+    CliResult masked = wang.run({"import", file, "--dry-run"}, kZh);
+    INFO(masked.describe());
+    CHECK(masked.exit_code == 2);
+    CHECK_THAT(masked.out + masked.err, Contains("133****5601") && Contains("遮盖"));
+  }
+  // A manager's export likewise.
+  zhao.ok({"sync"});
+  const std::string mfile = zhao.dir.file("m.csv");
+  zhao.ok({"export", mfile});
+  CliResult mdry = zhao.run({"import", mfile, "--dry-run"}, kZh);
+  INFO(mdry.describe());
+  CHECK(mdry.exit_code == 0);
+  CHECK_THAT(mdry.out + mdry.err, !Contains("必须填写"));
+  CHECK_THAT(zhao.ok({"--json", "import", mfile, "--dry-run"}).out,
+             Contains("\"created\": 0") && Contains("\"updated\": 0") && Contains("\"followups\": 0"));
+}
