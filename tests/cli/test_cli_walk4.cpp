@@ -94,3 +94,30 @@ TEST_CASE("walk4: an export re-imports unchanged with a required follow-up field
   CHECK_THAT(zhao.ok({"--json", "import", mfile, "--dry-run"}).out,
              Contains("\"created\": 0") && Contains("\"updated\": 0") && Contains("\"followups\": 0"));
 }
+
+TEST_CASE("walk4: --region 江苏 and 江苏/南京 find customers written 江苏省 and 南京市", "[cli][walk]") {
+  ReplicaCli k;
+  auto add = [&](const std::string& name, const std::string& phone, const std::string& province,
+                 const std::string& city) {
+    return k.ok({"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set", "phone=" + phone,
+                 "--set", "need=复印机", "--set", "province=" + province, "--set", "city=" + city})
+        .out.substr(0, 10);
+  };
+  const std::string short_name = add("南京短名有限公司", "13800138111", "江苏", "南京");
+  const std::string full_name = add("南京全称有限公司", "13800138112", "江苏省", "南京市");
+  const std::string suzhou = add("苏州有限公司", "13800138113", "江苏省", "苏州市");
+  const std::string hangzhou = add("杭州有限公司", "13800138114", "浙江省", "杭州市");
+  for (const std::string region : {"江苏", "江苏省", "Jiangsu"}) {
+    CliResult list = k.ok({"customer", "list", "--region", region});
+    INFO(region << "\n" << list.out);
+    CHECK_THAT(list.out, Contains(short_name) && Contains(full_name) && Contains(suzhou) && !Contains(hangzhou));
+  }
+  for (const std::string region : {"江苏/南京", "江苏省/南京市", "江苏省南京市"}) {
+    CliResult list = k.ok({"customer", "list", "--region", region});
+    INFO(region << "\n" << list.out);
+    CHECK_THAT(list.out, Contains(short_name) && Contains(full_name) && !Contains(suzhou) && !Contains(hangzhou));
+  }
+  // --where compares the value as stored.
+  CliResult where = k.ok({"customer", "list", "--where", "province=江苏省"});
+  CHECK_THAT(where.out, Contains(full_name) && Contains(suzhou) && !Contains(short_name));
+}
