@@ -121,3 +121,49 @@ TEST_CASE("walk4: --region 江苏 and 江苏/南京 find customers written 江�
   CliResult where = k.ok({"customer", "list", "--where", "province=江苏省"});
   CHECK_THAT(where.out, Contains(full_name) && Contains(suzhou) && !Contains(short_name));
 }
+
+TEST_CASE("walk4: a conflict edited again shows the current value and resolving never overwrites the later edit",
+          "[cli][walk][sync]") {
+  ServerFixture s;
+  ReplicaCli qian, sun;
+  log_in(qian, s, "qian");
+  log_in(sun, s, "sun");
+  const std::string code = add_synced_customer(qian, "南京冲突后又改有限公司", "13800138111");
+  sun.ok({"sync"});
+  sun.ok({"customer", "edit", code, "--set", "type=lost"});
+  qian.ok({"customer", "edit", code, "--set", "type=deal"});
+  sun.ok({"sync"});
+  qian.ok({"sync"});
+  sun.ok({"sync"});
+  CHECK_THAT(qian.ok({"conflicts"}).out, Contains("Deal") && Contains("Lost") && !Contains("changed since"));
+  // A later edit of the field: the table says what it holds now.
+  sun.ok({"customer", "edit", code, "--set", "type=intention"});
+  sun.ok({"sync"});
+  qian.ok({"sync"});
+  CliResult listed = qian.ok({"conflicts"});
+  INFO(listed.out);
+  CHECK_THAT(listed.out, Contains("Deal (changed since to Intention)"));
+  CHECK_THAT(qian.ok({"conflicts"}, kZh).out, Contains("成交客户（之后已改为 意向客户）"));
+  CHECK_THAT(qian.ok({"--json", "conflicts"}).out, Contains("\"current\": \"intention\""));
+  // Either side's value would overwrite the later edit: refused, nothing written.
+  for (const char* keep : {"mine", "theirs"}) {
+    CliResult r = qian.run({"conflicts", "resolve", code, "type", "--keep", keep});
+    INFO(r.describe());
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("was changed to \"Intention\" after this conflict") && Contains("--keep current"));
+  }
+  CliResult zh = qian.run({"conflicts", "resolve", code, "客户类型", "--keep", "mine"}, kZh);
+  CHECK_THAT(zh.err, Contains("之后又改成了“意向客户”") && Contains("什么都没有改"));
+  CHECK_THAT(qian.ok({"customer", "show", code}).out, Contains("Intention"));
+  CHECK_THAT(qian.ok({"conflicts", "resolve", code, "type", "--keep", "current"}).out, Contains("resolved:"));
+  qian.ok({"sync"});
+  sun.ok({"sync"});
+  for (const ReplicaCli* r : {&qian, &sun}) {
+    CHECK_THAT(r->ok({"conflicts"}).out, Contains("no open conflicts"));
+    CHECK_THAT(r->ok({"customer", "show", code}).out, Contains("Intention"));
+  }
+  // R4-8: no open conflict left: the message names the record as typed, in Chinese.
+  CliResult none = qian.run({"conflicts", "resolve", code, "客户类型", "--keep", "mine"}, kZh);
+  CHECK(none.exit_code == 1);
+  CHECK_THAT(none.err, Contains(code + " 的 客户类型 上没有未解决的冲突") && !Contains(" type "));
+}
