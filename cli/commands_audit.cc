@@ -72,7 +72,9 @@ std::string record_cell(const Context& ctx, const json& rev) {
   const std::string collection = rev.value("collection", "");
   const CollectionDef* coll = Schema::builtin().find(collection);
   std::string out = coll ? (ctx.lang == Lang::zh ? coll->zh : coll->en) : collection;
-  if (collection != "customers") out += " " + rev.value("record_id", "").substr(0, 8);
+  // A child record as `kehu conflicts` names it: its noun and the short id its
+  // list and `history ID` show.
+  if (collection != "customers") out = child_noun(collection) + " " + short_id(rev.value("record_id", ""));
   return out + " r" + std::to_string(rev.value("rev", std::int64_t{0}));
 }
 

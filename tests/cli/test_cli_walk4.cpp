@@ -2,6 +2,8 @@
 // through the real `kehu` and `kehu-server` binaries.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "replica_cli.h"
 
 using Catch::Contains;
@@ -166,4 +168,25 @@ TEST_CASE("walk4: a conflict edited again shows the current value and resolving 
   CliResult none = qian.run({"conflicts", "resolve", code, "客户类型", "--keep", "mine"}, kZh);
   CHECK(none.exit_code == 1);
   CHECK_THAT(none.err, Contains(code + " 的 客户类型 上没有未解决的冲突") && !Contains(" type "));
+}
+
+TEST_CASE("walk4: kehu audit names child records by the short id their list shows", "[cli][walk]") {
+  ServerFixture s;
+  ReplicaCli wang, audit;
+  log_in(wang, s, "wang");
+  log_in(audit, s, "audit");
+  const std::string code = add_synced_customer(wang, "南京审计子记录有限公司", "13800138111");
+  const std::string a = wang.ok({"order", "add", code, "--set", "product=大单", "--set", "amount=1000"}).out;
+  const std::string b = wang.ok({"order", "add", code, "--set", "product=仓储", "--set", "amount=2000"}).out;
+  wang.ok({"sync"});
+  CliResult orders = wang.ok({"--json", "order", "list", code});
+  const auto list = nlohmann::json::parse(orders.out);
+  REQUIRE(list.size() == 2);
+  CliResult log = audit.ok({"audit", "--customer", code});
+  INFO(log.out);
+  for (const auto& o : list) {
+    const std::string id = o["id"].get<std::string>();
+    CHECK_THAT(log.out, Contains("order " + id.substr(id.size() - 8)));
+    CHECK_THAT(log.out, !Contains(id.substr(0, 8) + " r"));
+  }
 }
