@@ -158,7 +158,7 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
   while (more && static_cast<std::int64_t>(revisions.size()) < args.limit) {
     filter["cursor"] = cursor;
     filter["limit"] = args.limit - static_cast<std::int64_t>(revisions.size());
-    json page = sync::request(rep, opts, "/v1/audit", filter, "audit");
+    json page = sync::request(rep, opts, "/v1/audit", filter, tr("audit", "查看审计日志"));
     for (auto& r : page.value("revisions", json::array())) revisions.push_back(std::move(r));
     more = page.value("more", false);
     cursor = page.value("next_cursor", cursor);

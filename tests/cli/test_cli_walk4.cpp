@@ -190,3 +190,43 @@ TEST_CASE("walk4: kehu audit names child records by the short id their list show
     CHECK_THAT(log.out, !Contains(id.substr(0, 8) + " r"));
   }
 }
+
+TEST_CASE("walk4: retrying an edit of a customer that left the scope says so with the code", "[cli][zh][walk]") {
+  ServerFixture s;
+  ReplicaCli wang, root;
+  log_in(wang, s, "wang");
+  log_in(root, s, "root");
+  const std::string code = add_synced_customer(wang, "南京离开范围有限公司", "13800138111");
+  root.ok({"sync"});
+  root.ok({"customer", "edit", code, "--set", "province=浙江", "--set", "city=杭州", "--set", "owner=zhao"});
+  root.ok({"sync"});
+  wang.ok({"customer", "edit", code, "--set", "address=新地址"});
+  CHECK(wang.run({"sync"}).exit_code == 1);
+  const auto refused = nlohmann::json::parse(wang.ok({"--json", "rejected"}).out);
+  REQUIRE(refused.size() == 1);
+  const std::string n = std::to_string(refused[0]["seq"].get<std::int64_t>());
+  CliResult retry = wang.run({"rejected", "retry", n}, kZh);
+  INFO(retry.describe());
+  CHECK(retry.exit_code == 1);
+  CHECK_THAT(retry.err, Contains(code + " 已不在你的负责范围内") && Contains("kehu rejected dismiss " + n) &&
+                            !Contains("没有客户或记录") && !Contains("-"));
+  CliResult en = wang.run({"rejected", "retry", n});
+  CHECK_THAT(en.err, Contains(code + " is no longer yours to edit") && Contains("kehu rejected dismiss " + n));
+  wang.ok({"rejected", "dismiss", n});
+}
+
+TEST_CASE("walk4: a refusal that wrote nothing does not say local edits are kept", "[cli][zh][walk]") {
+  ServerFixture s;
+  ReplicaCli wang, audit;
+  log_in(wang, s, "wang");
+  log_in(audit, s, "audit");
+  CliResult log = wang.run({"audit"}, kZh);
+  INFO(log.describe());
+  CHECK(log.exit_code == 1);
+  CHECK_THAT(log.err, Contains("审计日志仅供") && !Contains("本机的修改仍保留") && !Contains("audit："));
+  CliResult approve = audit.run({"approve", "1"}, kZh);
+  INFO(approve.describe());
+  CHECK(approve.exit_code == 1);
+  CHECK_THAT(approve.err, !Contains("本机的修改仍保留"));
+  CHECK_THAT(wang.run({"audit"}).err, !Contains("edits on this device are kept"));
+}

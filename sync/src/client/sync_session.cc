@@ -37,7 +37,11 @@ std::string error_message(const HttpResponse& r) {
 // Turns a non-2xx answer that retrying cannot fix into an Error.
 // `credentials`: the request itself sent a password (login, password change),
 // so a 401 is about that password, and a new login is no remedy.
-void raise_for_status(const HttpResponse& r, const std::string& what, bool credentials = false) {
+// `carries_edits`: the request sends or receives the device's edits (sync), so a
+// refusal says they are kept; a request that writes nothing (approve, claim,
+// audit) has no local edits to speak of.
+void raise_for_status(const HttpResponse& r, const std::string& what, bool credentials = false,
+                      bool carries_edits = true) {
   if (r.status >= 200 && r.status < 300) return;
   std::string msg = what + tr(": ", "：") + error_message(r);
   if (r.status == 401 && !credentials) {
@@ -51,6 +55,7 @@ void raise_for_status(const HttpResponse& r, const std::string& what, bool crede
                           "重新登录，本机的修改都还在"));
   }
   if (r.status == 401) throw Error(Errc::unauthorized, msg + tr("; check the user name and password", "；请检查用户名和密码"));
+  if (r.status == 403 && !carries_edits) throw Error(Errc::forbidden, msg);
   if (r.status == 403) {
     throw Error(Errc::forbidden, msg + tr("; your edits on this device are kept - ask your administrator",
                                           "；本机的修改仍保留，请联系管理员"));
@@ -592,7 +597,7 @@ json request(Replica& replica, const SyncOptions& opts, const std::string& path,
              const std::string& what) {
   Session s(replica, opts);
   HttpResponse r = s.call(path, body);
-  raise_for_status(r, what);
+  raise_for_status(r, what, /*credentials=*/false, /*carries_edits=*/false);
   s.observe(r.body);
   return r.body;
 }
