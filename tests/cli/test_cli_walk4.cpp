@@ -230,3 +230,20 @@ TEST_CASE("walk4: a refusal that wrote nothing does not say local edits are kept
   CHECK_THAT(approve.err, !Contains("本机的修改仍保留"));
   CHECK_THAT(wang.run({"audit"}).err, !Contains("edits on this device are kept"));
 }
+
+TEST_CASE("walk4: tables into a pipe keep every cell whole and a narrow terminal never cuts a date",
+          "[cli][walk][width]") {
+  ReplicaCli k;
+  const kehu::test::EnvChanges pipe = {{"COLUMNS", std::nullopt}};
+  CliResult schema = k.ok({"schema", "list", "customers"}, pipe);
+  CHECK_THAT(schema.out, !Contains("…") && Contains("lost="));
+  const std::string code = k.ok({"customer", "add", "--set", "name=南京青石建材科技有限公司", "--set", "contact=张三",
+                                 "--set", "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏",
+                                 "--set", "owner=王五", "--set", "next_date=2026-12-09"})
+                               .out.substr(0, 10);
+  CliResult due = k.ok({"due", "--limit", "1"}, {{"KEHU_TODAY", "2026-12-21"}, {"COLUMNS", "40"}});
+  INFO(due.out);
+  CHECK_THAT(due.out, Contains("2026-12-09") && Contains(code));
+  CliResult whole = k.ok({"due", "--limit", "1"}, {{"KEHU_TODAY", "2026-12-21"}, {"COLUMNS", std::nullopt}});
+  CHECK_THAT(whole.out, Contains("南京青石建材科技有限公司") && !Contains("…"));
+}
