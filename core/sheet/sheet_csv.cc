@@ -158,10 +158,14 @@ bool blank_row(const CsvRow& row) {
   return true;
 }
 
+bool is_totals_word(std::string cell);
+
 // A data row with nothing in it but its 序号: templates number empty rows ahead.
+// A 合计 in the 序号 column (where sheets usually write it) is no number: the
+// row is a totals row, not an empty one.
 bool empty_data_row(const CsvRow& row, const std::vector<Column>& cols) {
   for (std::size_t i = 0; i < row.cells.size(); ++i) {
-    if (i < cols.size() && cols[i].header == "序号") continue;
+    if (i < cols.size() && cols[i].header == "序号" && !is_totals_word(trim(row.cells[i]))) continue;
     if (!trim(row.cells[i]).empty()) return false;
   }
   return true;
@@ -395,6 +399,14 @@ void check_row_allowed(const Replica& replica, ParsedRow& pr) {
     ImportIssue issue;
     issue.line = pr.line;
     issue.reason = e.what();
+    // A row for another 负责人 is about that cell: named like a bad value.
+    const std::string reason = e.what();
+    if (const FieldDef* owner = replica.schema().collection(kCustomers).find("owner");
+        owner && pr.customer.contains("owner") && pr.customer["owner"].is_string() &&
+        reason.find("(owner)") != std::string::npos) {
+      issue.field = owner->zh;
+      issue.value = pr.customer["owner"].get<std::string>();
+    }
     pr.issues.push_back(std::move(issue));
   }
 }

@@ -247,3 +247,75 @@ TEST_CASE("walk4: tables into a pipe keep every cell whole and a narrow terminal
   CliResult whole = k.ok({"due", "--limit", "1"}, {{"KEHU_TODAY", "2026-12-21"}, {"COLUMNS", std::nullopt}});
   CHECK_THAT(whole.out, Contains("南京青石建材科技有限公司") && !Contains("…"));
 }
+
+TEST_CASE("walk4: a login URL with an extra path is said to be the wrong address, not a wrong password",
+          "[cli][zh][walk]") {
+  ServerFixture s;
+  ReplicaCli wang;
+  CliResult zh = wang.run({"login", "--server", s.base_url() + "/kehu", "--user", "wang"}, kZh);
+  INFO(zh.describe());
+  CHECK(zh.exit_code == 2);
+  CHECK_THAT(zh.err, Contains("不是 Kehu 服务器") && Contains("多了路径 /kehu") && Contains(s.base_url()) &&
+                         !Contains("请检查用户名和密码") && !Contains("Bearer"));
+  CliResult en = wang.run({"login", "--server", s.base_url() + "/kehu/", "--user", "wang"});
+  CHECK(en.exit_code == 2);
+  CHECK_THAT(en.err, Contains("is not a Kehu server's address") && Contains("an extra path /kehu?"));
+  // The right address still logs in, and a wrong password is still said as one.
+  CliResult bad = wang.run({"login", "--server", s.base_url(), "--user", "wang"}, {{"KEHU_PASSWORD", "wrong password 1"}});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, !Contains("is not a Kehu server"));
+  log_in(wang, s, "wang");
+}
+
+TEST_CASE("walk4: kehu-server suggests the command or option a typo meant", "[server][zh][walk]") {
+  ServerFixture s;
+  auto serv = run_server_command({"serv", "--data", s.data_dir()}, {{"KEHU_LANG", "zh"}});
+  CHECK(serv.exit_code == 2);
+  CHECK_THAT(serv.output, Contains("未知命令“serv”；您是不是要输入 'serve'？"));
+  auto dat = run_server_command({"user", "list", "--dat", s.data_dir()});
+  CHECK(dat.exit_code == 2);
+  CHECK_THAT(dat.output, Contains("unknown option --dat; did you mean '--data'?"));
+  auto far = run_server_command({"frobnicate", "--data", s.data_dir()});
+  CHECK(far.exit_code == 2);
+  CHECK_THAT(far.output, Contains("unknown command \"frobnicate\"") && !Contains("did you mean"));
+}
+
+TEST_CASE("walk4: kehu-server pool recycle --days 0 is refused in Chinese under KEHU_LANG=zh", "[server][zh][walk]") {
+  ServerFixture s;
+  auto zero = run_server_command({"pool", "recycle", "--days", "0", "--dry-run", "--data", s.data_dir()},
+                                 {{"KEHU_LANG", "zh"}});
+  CHECK(zero.exit_code == 2);
+  CHECK_THAT(zero.output, Contains("--days 0 应为 1 或更大的天数") && !Contains("must be"));
+}
+
+TEST_CASE("walk4: a 合计 row written in the 序号 column is named as a totals row not a blank one",
+          "[cli][walk][sheets]") {
+  ReplicaCli k;
+  const std::string file = k.dir.file("s1.csv");
+  FILE* f = std::fopen(file.c_str(), "w");
+  REQUIRE(f);
+  std::fputs("序号,客户名称,联系人,联系电话,核心需求,省份\n1,南京甲有限公司,张三,13800138111,复印机,江苏\n"
+             "2,南京乙有限公司,李四,13800138112,打印机,江苏\n合计：2家,,,,,\n",
+             f);
+  std::fclose(f);
+  CliResult json = k.ok({"--json", "import", file, "--dry-run"});
+  INFO(json.out);
+  CHECK_THAT(json.out, Contains("\"blank_rows\": 0") && Contains("\"totals_rows\": [\n    4\n  ]"));
+  CliResult zh = k.ok({"import", file, "--dry-run"}, kZh);
+  CHECK_THAT(zh.out + zh.err, Contains("合计行") && !Contains("空行"));
+}
+
+TEST_CASE("walk4: import --json names the 负责人 cell of a row for another salesperson", "[cli][walk][sheets]") {
+  ServerFixture s;
+  ReplicaCli wang;
+  log_in(wang, s, "wang");
+  wang.ok({"sync"});
+  const std::string file = wang.dir.file("other.csv");
+  FILE* f = std::fopen(file.c_str(), "w");
+  REQUIRE(f);
+  std::fputs("客户名称,联系人,联系电话,核心需求,省份,负责人\n南京别人的有限公司,张三,13800138111,复印机,江苏,li\n", f);
+  std::fclose(f);
+  CliResult json = wang.run({"--json", "import", file, "--dry-run"});
+  INFO(json.describe());
+  CHECK_THAT(json.out, Contains("\"field\": \"负责人\"") && Contains("\"value\": \"li\""));
+}
