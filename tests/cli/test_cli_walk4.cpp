@@ -248,7 +248,7 @@ TEST_CASE("walk4: tables into a pipe keep every cell whole and a narrow terminal
   CHECK_THAT(whole.out, Contains("南京青石建材科技有限公司") && !Contains("…"));
 }
 
-TEST_CASE("walk4: a login URL with an extra path is said to be the wrong address, not a wrong password",
+TEST_CASE("walk4: a login URL with an extra path is said to be the wrong address not a wrong password",
           "[cli][zh][walk]") {
   ServerFixture s;
   ReplicaCli wang;
