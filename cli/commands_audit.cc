@@ -72,7 +72,9 @@ std::string record_cell(const Context& ctx, const json& rev) {
   const std::string collection = rev.value("collection", "");
   const CollectionDef* coll = Schema::builtin().find(collection);
   std::string out = coll ? (ctx.lang == Lang::zh ? coll->zh : coll->en) : collection;
-  if (collection != "customers") out += " " + rev.value("record_id", "").substr(0, 8);
+  // A child record as `kehu conflicts` names it: its noun and the short id its
+  // list and `history ID` show.
+  if (collection != "customers") out = child_noun(collection) + " " + short_id(rev.value("record_id", ""));
   return out + " r" + std::to_string(rev.value("rev", std::int64_t{0}));
 }
 
@@ -156,7 +158,7 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
   while (more && static_cast<std::int64_t>(revisions.size()) < args.limit) {
     filter["cursor"] = cursor;
     filter["limit"] = args.limit - static_cast<std::int64_t>(revisions.size());
-    json page = sync::request(rep, opts, "/v1/audit", filter, "audit");
+    json page = sync::request(rep, opts, "/v1/audit", filter, tr("audit", "查看审计日志"));
     for (auto& r : page.value("revisions", json::array())) revisions.push_back(std::move(r));
     more = page.value("more", false);
     cursor = page.value("next_cursor", cursor);

@@ -72,7 +72,21 @@ int cmd_rejected(Context& ctx) {
 
 int cmd_rejected_retry(Context& ctx, std::int64_t seq, const std::vector<std::string>& sets,
                        const std::vector<std::string>& drop) {
-  Record r = ctx.replica().reapply_rejected(seq, parse_sets(sets), drop);
+  auto& rep = ctx.replica();
+  // An edit of a record that has left the device (reassigned, moved out of the
+  // user's regions) has nothing to apply to: said with the code, not an id.
+  for (const auto& lc : rep.changes_in_state("rejected")) {
+    if (lc.seq != seq || lc.change.op == Op::create || rep.get(lc.change.record_id)) continue;
+    const std::string code = code_of(rep, lc.change);
+    const std::string n = std::to_string(seq);
+    throw Error(Errc::forbidden,
+                tr(code + " is no longer yours to edit (it has left this device: reassigned, or outside your regions), "
+                          "so refused edit #" + n + " cannot be re-applied; forget it with `kehu rejected dismiss " + n +
+                          "`, or ask a manager to make the change",
+                   code + " 已不在你的负责范围内（本机已没有这个客户：已转给别人，或不在你的区域），被拒的修改 #" + n +
+                       " 无法重新提交；用 `kehu rejected dismiss " + n + "` 放弃，或请经理处理"));
+  }
+  Record r = rep.reapply_rejected(seq, parse_sets(sets), drop);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
     return 0;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -239,6 +240,19 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
   return sync_exit_code(r);
 }
 
+namespace {
+
+// The field's value now, when an edit after the conflict changed it from the
+// kept value (never for a delete/edit conflict: `deleted` is no field value).
+std::optional<json> changed_since(const std::optional<Record>& rec, const Conflict& c) {
+  if (!rec || c.field == kDeletedField) return std::nullopt;
+  json now = rec->fields.value(c.field, json());
+  if (now == c.kept || (now.is_null() && c.kept.is_string() && c.kept.get<std::string>().empty())) return std::nullopt;
+  return now;
+}
+
+}  // namespace
+
 int cmd_conflicts(Context& ctx) {
   auto& rep = ctx.replica();
   auto open = rep.open_conflicts();
@@ -252,6 +266,9 @@ int cmd_conflicts(Context& ctx) {
       j["rev"] = oc.rev;
       j["kept_at"] = hlc_to_iso(oc.conflict.kept_hlc);
       j["lost_at"] = hlc_to_iso(oc.conflict.lost_hlc);
+      if (auto rec = rep.get(oc.record_id)) {
+        if (std::optional<json> now = changed_since(rec, oc.conflict)) j["current"] = *now;
+      }
       arr.push_back(j);
     }
     print_json(arr, std::cout);
@@ -277,7 +294,13 @@ int cmd_conflicts(Context& ctx) {
     // A child record is named as `conflicts resolve` takes it: by its short id.
     const std::string subject =
         coll == "customers" ? oc.code : oc.code + " " + child_noun(coll) + " " + short_id(oc.record_id);
-    rows.push_back({subject, label_of(ctx, coll, c.field), kind, show(c.kept),
+    // A later edit of the field (kept Deal, then set to Intention): the table
+    // says what the field holds now, as `approvals` does.
+    std::string kept = show(c.kept);
+    if (std::optional<json> now = changed_since(rec, c)) {
+      kept += ctx.lang == Lang::zh ? "（之后已改为 " + show(*now) + "）" : " (changed since to " + show(*now) + ")";
+    }
+    rows.push_back({subject, label_of(ctx, coll, c.field), kind, kept,
                     c.kept_author + " " + show_hlc_time(ctx, c.kept_hlc), show(c.lost),
                     c.lost_author + " " + show_hlc_time(ctx, c.lost_hlc)});
   }
@@ -332,22 +355,64 @@ Record conflict_record(Replica& rep, const std::string& typed, const std::string
 }  // namespace
 
 int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::string& field,
-                         const std::string& keep) {
-  if (keep != "mine" && keep != "theirs") {
-    throw Error(Errc::usage, tr("--keep must be \"mine\" or \"theirs\", not \"" + keep + "\"",
-                                "--keep 应为 mine（我的）或 theirs（对方的），不能是“" + keep + "”"));
+                         const std::string& keep_given) {
+  if (keep_given != "mine" && keep_given != "theirs" && keep_given != "current") {
+    throw Error(Errc::usage, tr("--keep must be \"mine\", \"theirs\" or \"current\", not \"" + keep_given + "\"",
+                                "--keep 应为 mine（我的）、theirs（对方的）或 current（当前值），不能是“" + keep_given + "”"));
   }
   auto& rep = ctx.replica();
   const Record rec = conflict_record(rep, typed, field);
-  rep.resolve_conflict(rec.collection == "customers" ? typed : rec.id, field, keep);
-  const FieldDef* f = rep.schema().collection(rec.collection).find(field);
+  const CollectionDef& coll = rep.schema().collection(rec.collection);
+  const FieldDef* f = coll.find(field);
+  const std::string key = field == kDeletedField ? std::string(kDeletedField) : f ? f->key : field;
   const std::string name = f ? label_of(ctx, rec.collection, f->key) : field;
+  // The record as the user typed it: its code, or a child's noun and short id.
   const std::string code = rec.collection == "customers" ? rec.code : child_noun(rec.collection) + " " + short_id(rec.id);
-  if (ctx.lang == Lang::zh) {
-    std::cout << "冲突已解决：" << code << " " << name << "（" << (keep == "mine" ? "保留我的值" : "保留对方的值")
-              << "）；下次同步后，所有设备上的这个冲突都会关闭\n";
+  const bool zh = ctx.lang == Lang::zh;
+  std::optional<OpenConflict> newest;
+  for (auto& oc : rep.open_conflicts()) {
+    if (oc.record_id == rec.id && oc.conflict.field == key) newest = std::move(oc);
+  }
+  if (!newest && (f || key == kDeletedField)) {
+    throw Error(Errc::not_found, tr("no open conflict on " + code + " " + name, code + " 的 " + name + " 上没有未解决的冲突"));
+  }
+  std::string keep = keep_given;
+  if (newest) {
+    const Conflict& c = newest->conflict;
+    const bool kept_is_mine = c.kept_device == rep.device_id();
+    const std::string kept_side = kept_is_mine ? "mine" : "theirs";
+    auto show = [&](const json& v) { return f ? display_value(*f, v, ctx.lang) : v.dump(); };
+    if (std::optional<json> now = changed_since(rec, c)) {
+      // Edited again after the conflict: only the value it holds now may settle
+      // it; either side's value would overwrite that later edit.
+      const json& chosen = keep == "current" ? *now : (keep == kept_side ? c.kept : c.lost);
+      if (chosen != *now) {
+        const std::string cmd = "kehu conflicts resolve " + typed + " " + field + " --keep current";
+        throw Error(Errc::usage,
+                    tr(code + " " + name + " was changed to \"" + show(*now) + "\" after this conflict (kept \"" +
+                           show(c.kept) + "\", lost \"" + show(c.lost) + "\"): --keep " + keep +
+                           " would overwrite that later edit, so nothing was changed. Keep the value it holds now with `" +
+                           cmd + "`, or edit the field first and then settle it so",
+                       code + " 的 " + name + " 在这个冲突之后又改成了“" + show(*now) + "”（保留值“" + show(c.kept) +
+                           "”，落选值“" + show(c.lost) + "”）：--keep " + keep +
+                           " 会覆盖这次较新的修改，所以什么都没有改。保留当前值请用 `" + cmd +
+                           "`；要改成别的值，请先修改这个字段，再这样关闭冲突"));
+      }
+      keep = kept_side;  // settles without writing the field: it keeps its value
+    } else if (keep == "current") {
+      keep = kept_side;
+    }
+  } else if (keep == "current") {
+    keep = "theirs";  // resolve_conflict names what is wrong
+  }
+  rep.resolve_conflict(rec.collection == "customers" ? typed : rec.id, field, keep);
+  const std::string how = keep_given == "current" ? (zh ? "保留当前值" : "current")
+                          : keep == "mine"        ? (zh ? "保留我的值" : "mine")
+                                                  : (zh ? "保留对方的值" : "theirs");
+  if (zh) {
+    std::cout << "冲突已解决：" << code << " " << name << "（" << how << "）；下次同步后，所有设备上的这个冲突都会关闭\n";
   } else {
-    std::cout << "resolved: " << code << " " << name << " (" << keep << ")"
+    std::cout << "resolved: " << code << " " << name << " (" << how << ")"
               << "; the next sync closes it on every device\n";
   }
   return 0;

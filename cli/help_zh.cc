@@ -112,7 +112,7 @@ const Catalog& catalog() {
         {"list open conflicts", "列出未解决的冲突"},
         {"keep one side of a conflict", "保留冲突的一方"},
         {"field key or label", "字段键或字段名"},
-        {"theirs|mine", "theirs（对方的）| mine（我的）"},
+        {"theirs|mine|current (the value the field holds now)", "theirs（对方的）| mine（我的）| current（字段现在的值）"},
         {"edits the server refused, kept with what was typed", "被服务器拒绝的修改，连同输入的内容一起保留"},
         {"re-apply a refused edit, changed with --set / --drop", "重新提交被拒的修改，可用 --set / --drop 调整"},
         {"the # that `kehu rejected` shows", "`kehu rejected` 显示的编号"},

@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   auto* resolve = conflicts->add_subcommand("resolve", "keep one side of a conflict");
   resolve->add_option("CODE", code, "customer code, or the record id `kehu conflicts` shows")->required();
   resolve->add_option("FIELD", field, "field key or label")->required();
-  resolve->add_option("--keep", keep, "theirs|mine")->required();
+  resolve->add_option("--keep", keep, "theirs|mine|current (the value the field holds now)")->required();
   resolve->callback([&] { action = [&] { return cmd_conflict_resolve(ctx, code, field, keep); }; });
 
   std::int64_t seq = 0;

@@ -127,9 +127,12 @@ std::size_t terminal_columns() {
 
 std::string table(const Context& ctx, const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width) {
-  if (ctx.wide) return render_table(header, rows);
+  // Output to a pipe or a file (no COLUMNS given): every cell whole, so that a
+  // refusal's reason or a list of values is never cut where nothing shows more.
+  const std::size_t columns = terminal_columns();
+  if (ctx.wide || columns == 0) return render_table(header, rows);
   std::size_t hidden = 0;
-  std::string out = render_table(header, rows, max_cell_width, terminal_columns(), &hidden);
+  std::string out = render_table(header, rows, max_cell_width, columns, &hidden);
   if (hidden > 0) {
     out += ctx.lang == Lang::zh ? "（另有 " + std::to_string(hidden) + " 列未显示，--wide 显示全部）\n"
                                 : "(" + std::to_string(hidden) + " more column" + (hidden == 1 ? "" : "s") +

@@ -30,10 +30,10 @@ void print_records(const Context& ctx, const std::vector<Record>& records, std::
 void print_list(const Context& ctx, const std::vector<Record>& records, std::ostream& out);
 void print_history(const Context& ctx, const Record& r,
                    const std::vector<Replica::HistoryEntry>& entries, std::ostream& out);
-// A table for people (kehu::render_table): cells cut at `max_cell_width` and the
-// lines fitted to the terminal's width (COLUMNS, else the size of the terminal
-// standard output is, else no limit), cut cells ending with "…" and columns left
-// off said under the table; with --wide, every cell whole.
+// A table for people (kehu::render_table): on a terminal (or with COLUMNS set),
+// cells cut at `max_cell_width` and the lines fitted to its width, cut cells
+// ending with "…" and columns left off said under the table; into a pipe or a
+// file without COLUMNS, and with --wide, every cell whole.
 std::string table(const Context& ctx, const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width = 0);
 // The width tables are fitted to: COLUMNS when it is a positive number, else the

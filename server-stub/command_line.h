@@ -13,6 +13,12 @@
 
 namespace kehu::server {
 
+// The name among `names` nearest to a mistyped `word` (edit distance, as kehu's
+// own suggestions: at most 2 and under half the word), or nullopt.
+std::optional<std::string> nearest_name(const std::string& word, const std::vector<std::string>& names);
+// "; did you mean 'serve'?" for a near name, else "".
+std::string did_you_mean(const std::optional<std::string>& near);
+
 class CommandLine {
  public:
   // Throws Error(usage) for an option without its value.

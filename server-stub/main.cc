@@ -542,7 +542,9 @@ int run(int argc, char** argv) {
   if (command == "pool") return cmd_pool(cl);
   if (command == "schema") return cmd_schema(cl);
   if (command == "backup") return cmd_backup(cl);
-  throw Error(Errc::usage, tr("unknown command \"" + command + "\"", "未知命令“" + command + "”"));
+  const std::string hint = did_you_mean(
+      nearest_name(command, {"init", "user", "serve", "audit", "customer", "pool", "schema", "backup", "help"}));
+  throw Error(Errc::usage, tr("unknown command \"" + command + "\"", "未知命令“" + command + "”") + hint);
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "customer_filter.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "kehu/calendar.h"
 #include "kehu/error.h"
+#include "kehu/place.h"
 #include "kehu/text.h"
 #include "search_grams.h"
 
@@ -33,6 +35,9 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
   where_ = parse_where(coll, q.where);
   for (const auto& f : where_) {
     if (!CustomerIndex::is_facet(f.field->key)) continue;
+    // The index holds places canonically (--region's rule); --where compares
+    // the value as stored, so it checks each record.
+    if (f.field->key == "province" || f.field->key == "city") continue;
     if (f.value.is_array()) {
       for (const auto& t : f.value) {
         terms_.push_back(CustomerIndex::facet_term(f.field->key, t.get<std::string>()));
@@ -71,6 +76,14 @@ CustomerFilter::CustomerFilter(const ListQuery& q, const CollectionDef& coll) {
                   tr("--region " + quoted(*q.region) +
                          " is not a region: expected PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京",
                      "--region " + quoted(*q.region) + " 不是地区：应为 省 或 省/市，如 江苏 或 江苏/南京"));
+    }
+    // Read as the index reads a customer's place (kehu/place.h): 江苏省/南京市 is
+    // 江苏/南京, and 江苏省南京市 names both.
+    if (slash == std::string::npos) {
+      std::tie(province_, city_) = split_province(province_);
+    } else {
+      province_ = canonical_province(province_);
+      city_ = canonical_city(city_);
     }
     terms_.push_back(CustomerIndex::facet_term("province", province_));
     if (!city_.empty()) terms_.push_back(CustomerIndex::facet_term("city", city_));
@@ -134,8 +147,10 @@ std::optional<std::vector<std::int64_t>> CustomerFilter::candidates(CustomerInde
 bool CustomerFilter::matches(const Record& r) const {
   if (!where_matches(r, where_)) return false;
   const json& f = r.fields;
-  if (!province_.empty() && text_of(f, "province") != province_) return false;
-  if (!city_.empty() && text_of(f, "city") != city_) return false;
+  if (!province_.empty()) {
+    const auto [province, city] = canonical_place(text_of(f, "province"), text_of(f, "city"));
+    if (province != province_ || (!city_.empty() && city != city_)) return false;
+  }
   if (!owner_.empty() && text_of(f, "owner") != owner_) return false;
   if (pool_ && !text_of(f, "owner").empty()) return false;
   if (!stage_.empty() && text_of(f, "stage") != stage_) return false;

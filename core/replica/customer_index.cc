@@ -4,6 +4,7 @@
 #include <iterator>
 #include <utility>
 
+#include "kehu/place.h"
 #include "search_grams.h"
 
 namespace kehu {
@@ -43,7 +44,14 @@ Described describe(const std::string& code, const json& fields) {
   };
   add_text(code);
   for (const char* key : kTextFields) add_text(string_field(fields, key));
+  // A place is indexed as place.h reads it (江苏省 as 江苏), as --region looks it up.
+  const auto [province, city] = canonical_place(string_field(fields, "province"), string_field(fields, "city"));
   for (const char* key : kFacetFields) {
+    if (std::string_view(key) == "province" || std::string_view(key) == "city") {
+      const std::string& place = *key == 'p' ? province : city;
+      if (!place.empty()) terms.push_back(CustomerIndex::facet_term(key, place));
+      continue;
+    }
     auto it = fields.find(key);
     if (it == fields.end()) continue;
     if (it->is_string()) {

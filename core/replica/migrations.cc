@@ -3,6 +3,7 @@
 // PRAGMA user_version holds the ReplicaVersion of the file. Each migration moves
 // exactly one version up and runs in the same transaction as the version bump, so
 // a crash leaves the file at one version or the next, never between.
+#include <cstdlib>
 #include <string>
 
 #include "customer_index.h"
@@ -138,6 +139,33 @@ int read_schema_version(db::Database& db) {
   return v;
 }
 
+namespace {
+
+// What the customer index holds changed without a new table: its rules have a
+// number of their own, in `meta`, and an index made by older rules is rebuilt
+// once. 1: provinces and cities indexed canonically (kehu/place.h), so that
+// --region 江苏 finds 江苏省 too.
+constexpr int kCustomerIndexRules = 1;
+constexpr const char* kCustomerIndexRulesKey = "customer_index_rules";
+
+void refresh_customer_index(db::Database& db, int version) {
+  if (version < static_cast<int>(ReplicaVersion::v4_customer_index)) return;
+  auto rules = [&] {
+    auto st = db.prepare("SELECT value FROM meta WHERE key = ?");
+    st.bind(1, std::string(kCustomerIndexRulesKey));
+    return st.step() ? std::atoi(st.text(0).c_str()) : 0;
+  };
+  if (rules() >= kCustomerIndexRules) return;
+  db::Transaction tx(db);
+  if (rules() >= kCustomerIndexRules) return;  // another process did it meanwhile
+  CustomerIndex(db, version >= static_cast<int>(ReplicaVersion::v5_duplicate_keys)).rebuild();
+  auto put = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)");
+  put.bind(1, std::string(kCustomerIndexRulesKey)).bind(2, std::to_string(kCustomerIndexRules)).run();
+  tx.commit();
+}
+
+}  // namespace
+
 void migrate(db::Database& db, ReplicaVersion target) {
   int version = read_schema_version(db);
   if (version > static_cast<int>(ReplicaVersion::current)) {
@@ -158,6 +186,7 @@ void migrate(db::Database& db, ReplicaVersion target) {
     tx.commit();
     version = static_cast<int>(m.to);
   }
+  refresh_customer_index(db, version);
 }
 
 }  // namespace kehu

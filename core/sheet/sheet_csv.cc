@@ -158,10 +158,14 @@ bool blank_row(const CsvRow& row) {
   return true;
 }
 
+bool is_totals_word(std::string cell);
+
 // A data row with nothing in it but its 序号: templates number empty rows ahead.
+// A 合计 in the 序号 column (where sheets usually write it) is no number: the
+// row is a totals row, not an empty one.
 bool empty_data_row(const CsvRow& row, const std::vector<Column>& cols) {
   for (std::size_t i = 0; i < row.cells.size(); ++i) {
-    if (i < cols.size() && cols[i].header == "序号") continue;
+    if (i < cols.size() && cols[i].header == "序号" && !is_totals_word(trim(row.cells[i]))) continue;
     if (!trim(row.cells[i]).empty()) return false;
   }
   return true;
@@ -277,22 +281,47 @@ std::string date_of_1904_serial(const FieldDef& f, const std::string& cell) {
   return date.empty() ? cell : date;
 }
 
+// A phone number, e-mail address or WeChat id as a pool customer shows it to a
+// salesperson (138****5678, an export writes it so): not a value, it stands for
+// the one the server keeps.
+bool masked_cell(const FieldDef& f, const std::string& cell) {
+  return (f.type == FieldType::phone || f.type == FieldType::email || f.key == "wechat") &&
+         cell.find("****") != std::string::npos;
+}
+
 // Validates one row into stored values; collects every bad field. A row whose
 // code `is_update` knows updates that customer: it needs only the code and the
-// cells it changes, so required fields are checked only for new customers.
+// cells it changes, so required fields are checked only for new customers, and a
+// masked cell leaves its field as it is. A follow-up that `followup_known` says
+// the customer already has is not made again, so its fields are not required.
 // `fill`: follow-up fields the sheet has no column for, set on every follow-up
 // the row makes (person: the row's owner when it has one).
 ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<Column>& cols,
-                    const std::function<bool(const std::string&)>& is_update, const json& fill,
-                    bool date1904) {
+                    const std::function<bool(const std::string&)>& is_update,
+                    const std::function<bool(const std::string&, const json&)>& followup_known,
+                    const json& fill, bool date1904) {
   ParsedRow out;
   out.line = row.line;
   bool has_followup = false;
+  std::string row_code;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].customer && cols[i].customer->key == "code" && i < row.cells.size()) row_code = trim(row.cells[i]);
+  }
+  const bool updates = !row_code.empty() && is_update(row_code);
   for (std::size_t i = 0; i < cols.size(); ++i) {
     const Column& c = cols[i];
     if (c.ignored) continue;
     std::string cell = i < row.cells.size() ? row.cells[i] : std::string();
     if (const FieldDef* f = c.customer ? c.customer : c.followup; date1904 && f) cell = date_of_1904_serial(*f, cell);
+    if (const FieldDef* f = c.customer ? c.customer : c.followup; f && masked_cell(*f, cell)) {
+      if (updates) continue;  // unchanged
+      const std::string field = f->zh + " (" + f->key + ")";
+      out.issues.push_back({row.line, c.header, cell,
+                            tr(field + ": \"" + cell + "\" is masked (a pool customer's number as a salesperson sees it); "
+                                   "give the whole value, or leave the cell empty",
+                               field + "：“" + cell + "”是遮盖后的值（公海客户的号码，销售看到的样子）；请填写完整的值，或者留空")});
+      continue;
+    }
     try {
       if (c.customer) {
         json v = normalize_value(*c.customer, cell);
@@ -309,6 +338,7 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
       out.issues.push_back({row.line, c.header, cell, e.what()});
     }
   }
+  if (has_followup && updates && followup_known(row_code, out.followup)) has_followup = false;
   if (!has_followup) {
     out.followup = json::object();
   } else {
@@ -360,13 +390,23 @@ void check_row_allowed(const Replica& replica, ParsedRow& pr) {
   const std::string code = pr.customer.value("code", "");
   const std::optional<Record> have = code.empty() ? std::nullopt : replica.find_customer(code);
   try {
-    replica.check_allowed(kCustomers, have, have ? changed_fields(*have, pr.customer) : pr.customer);
+    // A row that changes nothing (an export's, a pool customer's too) asks nothing.
+    const json diff = have ? changed_fields(*have, pr.customer) : pr.customer;
+    if (!have || !diff.empty()) replica.check_allowed(kCustomers, have, diff);
     if (!pr.followup.empty()) replica.check_allowed(kFollowups, std::nullopt, pr.followup, have ? have->id : "");
   } catch (const Error& e) {
     if (e.code() != Errc::forbidden) throw;
     ImportIssue issue;
     issue.line = pr.line;
     issue.reason = e.what();
+    // A row for another 负责人 is about that cell: named like a bad value.
+    const std::string reason = e.what();
+    if (const FieldDef* owner = replica.schema().collection(kCustomers).find("owner");
+        owner && pr.customer.contains("owner") && pr.customer["owner"].is_string() &&
+        reason.find("(owner)") != std::string::npos) {
+      issue.field = owner->zh;
+      issue.value = pr.customer["owner"].get<std::string>();
+    }
     pr.issues.push_back(std::move(issue));
   }
 }
@@ -505,12 +545,19 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   // A salesperson's replica (role from the last login) may not set restricted
   // fields: their columns are left out with a note, and the rest imports, where
   // refusing every row would leave the whole sheet out for one column.
+  // An empty such column (the export writes it, empty, for a salesperson) is
+  // left out without a note: nothing in it is lost.
   if (replica.meta("role") == "sales") {
-    for (Column& c : cols) {
+    for (std::size_t ci = 0; ci < cols.size(); ++ci) {
+      Column& c = cols[ci];
       const FieldDef* f = c.customer ? c.customer : c.followup;
       if (c.ignored || !f || !f->restricted) continue;
       const std::string field = f->zh + " (" + f->key + ")";
-      report.notes.push_back(tr("column \"" + c.header + "\" not imported: " + field +
+      bool filled = false;
+      for (std::size_t r = head + 1; r < rows.size() && !filled; ++r) {
+        filled = ci < rows[r].cells.size() && !trim(rows[r].cells[ci]).empty();
+      }
+      if (filled) report.notes.push_back(tr("column \"" + c.header + "\" not imported: " + field +
                                     " is restricted, and a salesperson may not set it; a manager can import it",
                                 "“" + c.header + "”列未导入：" + field + " 是受限字段，销售不能填写；可以请经理导入这一列"));
       auto& aliased = report.aliased_columns;
@@ -589,6 +636,16 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   auto is_update = [&](const std::string& code) {
     return codes_above.count(code) > 0 || replica.find_customer(code).has_value();
   };
+  // The row's follow-up as the customer already has it (an export's latest one):
+  // re-importing adds no second one. `fill` is compared as the row would get it.
+  auto followup_known = [&](const std::string& code, json fu) {
+    const std::optional<Record> have = replica.find_customer(code);
+    if (!have) return false;
+    for (const auto& [k, v] : fill.items()) {
+      if (!fu.contains(k)) fu[k] = v;
+    }
+    return has_same_followup(replica, *have, fu);
+  };
   ImportDuplicateCheck duplicates(replica);  // 查重 (duplicates.h)
   for (std::size_t i = head + 1; i < rows.size(); ++i) {
     if (empty_data_row(rows[i], cols)) {
@@ -597,7 +654,7 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
     }
     if (i >= end) continue;  // a totals row
     ++report.rows;
-    ParsedRow pr = parse_row(schema, rows[i], cols, is_update, fill, date1904);
+    ParsedRow pr = parse_row(schema, rows[i], cols, is_update, followup_known, fill, date1904);
     std::vector<PossibleDuplicate> possible;
     if (pr.issues.empty() && opts.check_duplicates)
       pr.issues = duplicates.check(pr.line, pr.customer, possible);

@@ -430,15 +430,17 @@ std::string truncate_display(std::string_view s, std::size_t width) {
 namespace {
 
 // Narrows `widths` so that the columns and their two-space gaps fit in
-// `line_width`. The first column (the code or ID a row is known by) keeps its
-// width; the others may go down to 6 columns each (their own width when less).
+// `line_width`. The first column (the code or ID a row is known by) and the
+// `whole` ones (dates: a cut date says nothing) keep their width; the others may
+// go down to 6 columns each (their own width when less).
 // When even that does not fit, columns are left off from the right. Then a cap
 // on the others is lowered from the widest down until the line fits, so the
 // widest columns give up the most. Returns how many columns are shown.
-std::size_t fit_widths(std::vector<std::size_t>& widths, std::size_t line_width) {
+std::size_t fit_widths(std::vector<std::size_t>& widths, const std::vector<bool>& whole, std::size_t line_width) {
   constexpr std::size_t kNarrowest = 6;
   std::vector<std::size_t> floor(widths.size());
-  for (std::size_t j = 0; j < widths.size(); ++j) floor[j] = j == 0 ? widths[0] : std::min(widths[j], kNarrowest);
+  for (std::size_t j = 0; j < widths.size(); ++j)
+    floor[j] = j == 0 || whole[j] ? widths[j] : std::min(widths[j], kNarrowest);
   auto line_at = [&](std::size_t n, std::size_t cap) {
     std::size_t total = 2 * (n - 1);
     for (std::size_t j = 0; j < n; ++j) total += std::max(floor[j], std::min(widths[j], cap));
@@ -451,6 +453,20 @@ std::size_t fit_widths(std::vector<std::size_t>& widths, std::size_t line_width)
   while (cap > 0 && line_at(shown, cap) > line_width) --cap;
   for (std::size_t j = 0; j < shown; ++j) widths[j] = std::max(floor[j], std::min(widths[j], cap));
   return shown;
+}
+
+// A date or a date and time as tables show them: "2026-12-21", "2026-12-05 22:26".
+bool date_cell(std::string_view s) {
+  if (s.size() != 10 && s.size() != 16) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool ok = (i == 4 || i == 7)  ? c == '-'
+                    : i == 10           ? c == ' '
+                    : i == 13           ? c == ':'
+                                        : (c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -491,11 +507,22 @@ std::string render_table(const std::vector<std::string>& header,
     for (std::size_t j = 1; j < ncols; ++j) {
       if (filled[j] || rows.empty()) keep.push_back(j);
     }
+    // A column of dates is never cut: other columns give way first.
+    std::vector<bool> whole;
+    for (const std::size_t j : keep) {
+      bool dates = false, only_dates = true;
+      for (std::size_t r = 1; r < grid.size() && only_dates; ++r) {
+        if (j >= grid[r].size() || grid[r][j].empty()) continue;
+        dates = true;
+        only_dates = date_cell(grid[r][j]);
+      }
+      whole.push_back(dates && only_dates);
+    }
     const std::size_t shown = [&] {
       std::vector<std::size_t> kept;
       for (const std::size_t j : keep) kept.push_back(widths[j]);
       widths = std::move(kept);
-      return fit_widths(widths, max_line_width);
+      return fit_widths(widths, whole, max_line_width);
     }();
     keep.resize(shown);
     if (hidden_columns != nullptr) *hidden_columns = ncols - shown;

@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "kehu/place.h"
 #include "kehu/record.h"
 #include "kehu/schema.h"
 #include "role.h"
@@ -97,16 +98,12 @@ class AccessPolicy {
   static void redact_conflicts(Role role, const CollectionDef& coll, json& conflicts);
 };
 
-// A region, province or city name in one canonical form, so that the ways people
-// write the same place compare equal: 江苏, 江苏省 and Jiangsu are 江苏;
-// 广西壮族自治区 is 广西; 南京市 and 南京 are 南京; pinyin is lowercased without
-// spaces. canonical_region takes "省" or "省/市" (user regions, region_covers).
-std::string canonical_province(std::string_view name);
-// The province of `name` and the city it also names, if any ("江苏省南京市" ->
-// {"江苏", "南京"}, "江苏" -> {"江苏", ""}).
-std::pair<std::string, std::string> split_province(std::string_view name);
-std::string canonical_city(std::string_view name);
-std::string canonical_region(std::string_view region);
+// The place rules (canonical_province, split_province, canonical_city,
+// canonical_region) are core's, shared with the client's --region filter.
+using kehu::canonical_city;
+using kehu::canonical_province;
+using kehu::canonical_region;
+using kehu::split_province;
 
 // "138****5678" for a phone number, the first and last characters around ****
 // for anything else.

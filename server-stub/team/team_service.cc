@@ -248,7 +248,10 @@ json TeamService::reassign(const Session& session, const std::string& code, cons
 }
 
 json TeamService::recycle(const Session& session, int days, const std::string& today, bool dry_run) {
-  if (days < 1) throw Error(Errc::validation, "--days " + std::to_string(days) + " must be 1 or more");
+  if (days < 1) {
+    throw Error(Errc::validation, tr("--days " + std::to_string(days) + " must be 1 or more",
+                                     "--days " + std::to_string(days) + " 应为 1 或更大的天数"));
+  }
   const std::string cutoff = date_minus_days(today, days);
   auto txn = store_.begin(TxnMode::write);
   json out = json::array();

@@ -838,7 +838,8 @@ TEST_CASE("customer list lines up Chinese text by display width", "[cli]") {
     by_code_rows[k.add_customer(r.name, r.phone, sets)] = r;
   }
 
-  CliResult r = k.run({"customer", "list"}, {{"KEHU_LANG", "zh"}});
+  // A wide terminal: cells are capped (into a pipe without COLUMNS they are whole).
+  CliResult r = k.run({"customer", "list"}, {{"KEHU_LANG", "zh"}, {"COLUMNS", "250"}});
   INFO(r.describe());
   REQUIRE(r.exit_code == 0);
   auto lines = lines_of(r.out);

@@ -116,7 +116,7 @@ TEST_CASE("zh: errors from the replica, the fields and the network are in Chines
       {{"customer", "show", "C209901001"}, 1, "没有客户 C209901001", "no customer C209901001"},
       {{"customer", "list", "--region", "/南京"}, 2, "不是地区：应为 省 或 省/市", "is not a region"},
       {{"sync"}, 1, "还没有登录：请运行 `kehu login", "not logged in"},
-      {{"conflicts", "resolve", "C1", "phone", "--keep", "both"}, 2, "--keep 应为 mine（我的）或 theirs（对方的）",
+      {{"conflicts", "resolve", "C1", "phone", "--keep", "both"}, 2, "--keep 应为 mine（我的）、theirs（对方的）或 current（当前值）",
        "--keep must be"},
       {{"rejected", "retry", "7"}, 1, "没有编号为 #7 的被拒修改", "no refused edit #7"},
       {{"import", "sheet.txt"}, 2, "不支持的扩展名", "unsupported extension"},

@@ -37,7 +37,11 @@ std::string error_message(const HttpResponse& r) {
 // Turns a non-2xx answer that retrying cannot fix into an Error.
 // `credentials`: the request itself sent a password (login, password change),
 // so a 401 is about that password, and a new login is no remedy.
-void raise_for_status(const HttpResponse& r, const std::string& what, bool credentials = false) {
+// `carries_edits`: the request sends or receives the device's edits (sync), so a
+// refusal says they are kept; a request that writes nothing (approve, claim,
+// audit) has no local edits to speak of.
+void raise_for_status(const HttpResponse& r, const std::string& what, bool credentials = false,
+                      bool carries_edits = true) {
   if (r.status >= 200 && r.status < 300) return;
   std::string msg = what + tr(": ", "：") + error_message(r);
   if (r.status == 401 && !credentials) {
@@ -51,6 +55,7 @@ void raise_for_status(const HttpResponse& r, const std::string& what, bool crede
                           "重新登录，本机的修改都还在"));
   }
   if (r.status == 401) throw Error(Errc::unauthorized, msg + tr("; check the user name and password", "；请检查用户名和密码"));
+  if (r.status == 403 && !carries_edits) throw Error(Errc::forbidden, msg);
   if (r.status == 403) {
     throw Error(Errc::forbidden, msg + tr("; your edits on this device are kept - ask your administrator",
                                           "；本机的修改仍保留，请联系管理员"));
@@ -516,6 +521,31 @@ class Session {
 
 }  // namespace
 
+namespace {
+
+// A login sends no token, so an answer that asks for one (or a 404) came from
+// somewhere other than the login endpoint: the address is wrong, most often by
+// a path after host:port (http://host:8443/kehu). Said so, instead of "check the
+// password", which is right.
+void check_login_reached(const HttpResponse& r, const std::string& server_url) {
+  const bool asks_token = r.status == 401 && error_message(r).find("Authorization: Bearer") != std::string::npos;
+  if (!asks_token && r.status != 404) return;
+  std::string url = server_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  const std::size_t scheme = url.find("://");
+  const std::size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  const std::string root = slash == std::string::npos ? url : url.substr(0, slash);
+  const std::string path = slash == std::string::npos ? "" : url.substr(slash);
+  const std::string guess = path.empty() ? "" : tr(" (an extra path " + path + "?)", "（多了路径 " + path + "？）");
+  const std::string hint = path.empty() ? tr("; check the address and port", "；请检查地址和端口")
+                                        : tr("; give the server's address, e.g. " + root, "；请给出服务器地址，如 " + root);
+  throw Error(Errc::usage, tr("--server " + server_url + " is not a Kehu server's address: its login is not there" +
+                                  guess + hint,
+                              "服务器地址 " + server_url + " 不是 Kehu 服务器：那里没有登录入口" + guess + hint));
+}
+
+}  // namespace
+
 void login(Replica& replica, const std::string& server_url, const std::string& user,
            const std::string& password, const SyncOptions& opts) {
   // A replica is one user's: it holds what that user may see and the edits they
@@ -534,6 +564,7 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
   HttpClient http(server_url, opts.http);
   HttpResponse r = http.post("/v1/login", {{"user", user}, {"password", password},
                                             {"device", replica.device_id()}});
+  check_login_reached(r, server_url);
   raise_for_status(r, tr("login as " + user, "以 " + user + " 登录"), /*credentials=*/true);
   std::string url = server_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -597,7 +628,7 @@ json request(Replica& replica, const SyncOptions& opts, const std::string& path,
              const std::string& what) {
   Session s(replica, opts);
   HttpResponse r = s.call(path, body);
-  raise_for_status(r, what);
+  raise_for_status(r, what, /*credentials=*/false, /*carries_edits=*/false);
   s.observe(r.body);
   return r.body;
 }
