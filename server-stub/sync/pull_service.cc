@@ -180,9 +180,10 @@ class ScopeView {
       seen = AccessPolicy::customer_access(session_, state) != Access::none;
       return seen;
     });
-    // Past the scan budget: not named (the id of a customer the user may never
-    // have seen is not the device's to learn).
-    if (end.over_budget) seen = false;
+    // Past the scan budget: named. The device may hold the customer, and keeping
+    // a copy of a customer it may no longer see is worse than learning the id of
+    // one it never had (an opaque UUID, nothing else).
+    if (end.over_budget) seen = true;
     in_scope_since_.emplace(customer_id, seen);
     return seen;
   }
