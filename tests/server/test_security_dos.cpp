@@ -177,7 +177,9 @@ TEST_CASE("a pull's scope replay past its scan budget still names a customer tha
     make_customer_with_children(s, root, 1);
     const std::string cursor = pull_to_end(s, wang);  // wang holds it
     json edits = json::array({make_change("c0ffee06-0000-4000-8000-000000000000", kCustomer, "update", 1, hlc_now(),
-                                          "dev-test", 100, {{"owner", {{"old", "wang"}, {"new", "li"}}}})});
+                                          "dev-test", 100,
+                                          {{"owner", {{"old", "wang"}, {"new", "li"}}},
+                                           {"province", {{"old", "江苏"}, {"new", "浙江"}}}})});
     for (int i = 0; i < 30; ++i) {  // then 30 edits that move nothing
       char change[64];
       std::snprintf(change, sizeof change, "c0ffee07-0000-4000-8000-%012d", i);
