@@ -68,13 +68,12 @@ std::string time_bound(const char* option, const std::string& text, bool end_of_
 }
 
 // The "Record" column: what the revision was about within its customer.
-std::string record_cell(const Context& ctx, const json& rev) {
+std::string record_cell(const json& rev) {
   const std::string collection = rev.value("collection", "");
-  const CollectionDef* coll = Schema::builtin().find(collection);
-  std::string out = coll ? (ctx.lang == Lang::zh ? coll->zh : coll->en) : collection;
   // A child record as `kehu conflicts` names it: its noun and the short id its
-  // list and `history ID` show.
-  if (collection != "customers") out = child_noun(collection) + " " + short_id(rev.value("record_id", ""));
+  // list and `history ID` show (a customer: its code is the column before).
+  std::string out = child_noun(collection);
+  if (collection != "customers") out += " " + short_id(rev.value("record_id", ""));
   return out + " r" + std::to_string(rev.value("rev", std::int64_t{0}));
 }
 
@@ -100,7 +99,7 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
     bool first = true;
     auto add = [&](const std::string& field, const std::string& change) {
       rows.push_back({first ? show_time(ctx, r.at) : "", first ? r.author : "", first ? rev.value("code", "") : "",
-                      first ? record_cell(ctx, rev) : "", field, change,
+                      first ? record_cell(rev) : "", field, change,
                       first ? cause_cell(ctx, rev) : ""});
       first = false;
     };

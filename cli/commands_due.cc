@@ -253,20 +253,6 @@ int cmd_rules_show(Context& ctx) {
 
 namespace {
 
-void require_admin(const Replica& rep) {
-  const std::string role = rep.meta("role");
-  if (role == "admin") return;
-  const std::string user = rep.meta("user");
-  const std::string shown_role = role.empty() ? tr("unknown", "未知") : role_shown(role);
-  throw Error(Errc::forbidden,
-              tr("only an admin may change the rules: this replica is " +
-                     (user.empty() ? std::string("not logged in") : "logged in as " + user + " (role " + shown_role + ")") +
-                     "; ask an admin, or `kehu login` as one",
-                 "只有管理员可以修改规则：这个本地副本" +
-                     (user.empty() ? std::string("未登录") : "以 " + user + " 登录（角色 " + shown_role + "）") +
-                     "；请找管理员，或用管理员账号 `kehu login`"));
-}
-
 void expect_values(const std::string& what, const std::vector<std::string>& values, std::size_t n,
                    const char* shape) {
   if (values.size() != n) {
@@ -308,7 +294,7 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
     expect_values("set churn-days", values, 1, "churn-days N");
     const std::int64_t days = parse_days(name, values[0]);
     auto& rep = ctx.replica();
-    require_admin(rep);
+    require_admin(rep, "change the rules", "修改规则");
     // The server keeps the team's value; every device copies it at `kehu sync`.
     post_settings(rep, {{"churn_days", days}}, tr("setting churn-days", "设置 churn-days"));
     if (ctx.json) {
@@ -326,7 +312,7 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
     expect_values("set stage-probability", values, 1, "stage-probability contact=10,needs=25,...");
     const StageProbabilities p = parse_stage_probabilities(values[0]);
     auto& rep = ctx.replica();
-    require_admin(rep);
+    require_admin(rep, "change the rules", "修改规则");
     json body = json::object();
     for (const auto& [k, v] : p) body[k] = v;
     json answer = post_settings(rep, {{"stage_probability", body}}, tr("setting stage-probability", "设置 stage-probability"));
@@ -352,7 +338,7 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
     }
     t.amount = fen.get<std::int64_t>();
     auto& rep = ctx.replica();
-    require_admin(rep);
+    require_admin(rep, "change the rules", "修改规则");
     post_settings(rep, {{"target", {{"owner", t.owner}, {"period", t.period}, {"amount", t.amount}}}},
                   tr("setting a target", "设置目标"));
     if (ctx.json) {
@@ -377,7 +363,7 @@ int cmd_rules_unset(Context& ctx, const std::string& name, const std::vector<std
   expect_values("unset target", values, 2, "target OWNER PERIOD");
   const SalesTarget t = target_of(values);
   auto& rep = ctx.replica();
-  require_admin(rep);
+  require_admin(rep, "change the rules", "修改规则");
   post_settings(rep, {{"target", {{"owner", t.owner}, {"period", t.period}, {"amount", nullptr}}}},
                 tr("removing a target", "删除目标"));
   if (ctx.json) {

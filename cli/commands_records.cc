@@ -37,6 +37,7 @@ std::string child_noun(const std::string& collection) {
   if (message_lang() == Lang::zh) {
     if (const CollectionDef* c = Schema::builtin().find(collection)) return c->zh;
   }
+  if (collection == "customers") return "customer";
   if (collection == "followups") return "follow-up";
   if (collection == "orders") return "order";
   if (collection == "contacts") return "contact";

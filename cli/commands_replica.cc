@@ -66,7 +66,7 @@ std::string dup_line(const PossibleDuplicate& d) {
 
 int cmd_init(Context& ctx) {
   const std::string passphrase = ctx.passphrase(tr("New replica passphrase", "新本地副本的口令"), /*confirm=*/true);
-  check_new_secret(passphrase, ctx.lang == Lang::zh ? "副本密码" : "the replica passphrase", "", ctx.lang);
+  check_new_secret(passphrase, ctx.lang == Lang::zh ? "本地副本口令" : "the replica passphrase", "", ctx.lang);
   auto rep = Replica::create(ctx.db_path, passphrase);
   if (ctx.json) {
     print_json({{"path", rep->path()}, {"device_id", rep->device_id()},
@@ -158,7 +158,7 @@ int cmd_rekey(Context& ctx) {
       throw Error(Errc::usage, tr("the two passphrases differ", "两次输入的口令不一样"));
     }
   }
-  check_new_secret(next, ctx.lang == Lang::zh ? "新的副本密码" : "the new replica passphrase", "", ctx.lang);
+  check_new_secret(next, ctx.lang == Lang::zh ? "新的本地副本口令" : "the new replica passphrase", "", ctx.lang);
   rep.rekey(next);
   std::cout << (ctx.lang == Lang::zh ? "密码已更换\n" : "passphrase changed\n");
   return 0;

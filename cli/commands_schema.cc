@@ -30,13 +30,6 @@ json field_json(const FieldDef& f) {
   return j;
 }
 
-std::string role_description(const Replica& rep) {
-  const std::string user = rep.meta("user"), role = rep.meta("role");
-  if (user.empty()) return tr("not logged in", "未登录");
-  return tr("logged in as " + user + " (role " + (role.empty() ? std::string("unknown") : role) + ")",
-            "以 " + user + " 登录（角色：" + (role.empty() ? std::string("未知") : role_shown(role)) + "）");
-}
-
 }  // namespace
 
 int cmd_schema_add_field(Context& ctx, const AddFieldArgs& args, const NetArgs& net) {
@@ -48,12 +41,7 @@ int cmd_schema_add_field(Context& ctx, const AddFieldArgs& args, const NetArgs& 
                      {"label_en", args.label_en},     {"values", args.values},
                      {"required", args.required},     {"restricted", args.restricted}};
   json checked = check_custom_field(rep.schema(), definition);
-  if (rep.meta("role") != "admin") {
-    throw Error(Errc::forbidden, tr("only an admin may add fields: this replica is " + role_description(rep) +
-                                        "; ask an admin, or `kehu login` as one",
-                                    "只有管理员可以添加字段：这个本地副本" + role_description(rep) +
-                                        "；请找管理员，或用管理员账号 `kehu login`"));
-  }
+  require_admin(rep, "add fields", "添加字段");
   const auto opts = net_options(ctx, net);
   json answer = sync::request(rep, opts, "/v1/schema/fields", checked,
                               tr("adding field ", "添加字段 ") + checked.value("collection", "") + "." +

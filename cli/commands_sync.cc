@@ -188,6 +188,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
     print_json({{"pushed", r.pushed},
                 {"applied", r.applied},
                 {"rejected", r.rejected},
+                {"approved", r.approved},
+                {"turned_down", r.turned_down},
                 {"pulled_records", r.pulled_records},
                 {"pulled_revisions", r.pulled_revisions},
                 {"merged", r.merged},
@@ -200,18 +202,32 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
     return sync_exit_code(r);
   }
   bool zh = ctx.lang == Lang::zh;
+  // The parenthesis counts what this push sent; requests of earlier syncs a
+  // manager decided since are said on a line of their own.
+  const std::size_t refused_now = r.rejected - r.turned_down;
   if (zh) {
-    std::cout << "推送 " << r.pushed << " 条修改（接受 " << r.applied << "，拒绝 " << r.rejected
-              << "）；拉取 " << r.pulled_records << " 条记录、" << r.pulled_revisions << " 个版本；合并 "
+    std::cout << "推送 " << r.pushed << " 条修改（接受 " << r.applied << "，拒绝 " << refused_now
+              << (r.awaiting ? "，待审批 " + std::to_string(r.awaiting) : std::string()) << "）；拉取 " << r.pulled_records << " 条记录、" << r.pulled_revisions << " 个版本；合并 "
               << r.merged << "；冲突 " << r.conflicts << '\n';
   } else {
     auto n = [](std::size_t count, const char* one, const char* many) {
       return std::to_string(count) + " " + (count == 1 ? one : many);
     };
-    std::cout << "pushed " << n(r.pushed, "change", "changes") << " (" << r.applied << " applied, " << r.rejected
-              << " rejected); pulled " << n(r.pulled_records, "record", "records") << ", "
+    std::cout << "pushed " << n(r.pushed, "change", "changes") << " (" << r.applied << " applied, " << refused_now
+              << " rejected" << (r.awaiting ? ", " + std::to_string(r.awaiting) + " awaiting approval" : std::string())
+              << "); pulled " << n(r.pulled_records, "record", "records") << ", "
               << n(r.pulled_revisions, "revision", "revisions") << "; merged " << r.merged << "; conflicts "
               << r.conflicts << '\n';
+  }
+  if (r.approved) {
+    std::cout << (zh ? "经理已批准 " + std::to_string(r.approved) + " 条之前等待审批的修改\n"
+                     : std::to_string(r.approved) + (r.approved == 1 ? " change" : " changes") +
+                           " awaiting approval " + (r.approved == 1 ? "was" : "were") + " approved\n");
+  }
+  if (r.turned_down) {
+    std::cout << (zh ? "经理驳回了 " + std::to_string(r.turned_down) + " 条之前等待审批的修改\n"
+                     : std::to_string(r.turned_down) + (r.turned_down == 1 ? " change" : " changes") +
+                           " awaiting approval " + (r.turned_down == 1 ? "was" : "were") + " turned down by a manager\n");
   }
   for (const auto& x : r.rejections) {
     std::cout << (zh ? "被拒: " : "rejected: ") << describe_refusal(ctx, x) << '\n';
@@ -300,13 +316,15 @@ int cmd_conflicts(Context& ctx) {
     if (std::optional<json> now = changed_since(rec, c)) {
       kept += ctx.lang == Lang::zh ? "（之后已改为 " + show(*now) + "）" : " (changed since to " + show(*now) + ")";
     }
-    rows.push_back({subject, label_of(ctx, coll, c.field), kind, kept,
-                    c.kept_author + " " + show_hlc_time(ctx, c.kept_hlc), show(c.lost),
-                    c.lost_author + " " + show_hlc_time(ctx, c.lost_hlc)});
+    // The two values first: on a narrow terminal the columns on the right give
+    // way, and what would be lost must still show.
+    rows.push_back({subject, label_of(ctx, coll, c.field), kept, show(c.lost),
+                    c.kept_author + " " + show_hlc_time(ctx, c.kept_hlc),
+                    c.lost_author + " " + show_hlc_time(ctx, c.lost_hlc), kind});
   }
   std::vector<std::string> header =
-      zh ? std::vector<std::string>{"客户", "字段", "类型", "保留值", "保留方", "落选值", "落选方"}
-         : std::vector<std::string>{"Customer", "Field", "Kind", "Kept", "Kept by", "Lost", "Lost by"};
+      zh ? std::vector<std::string>{"客户", "字段", "保留值", "落选值", "保留方", "落选方", "类型"}
+         : std::vector<std::string>{"Customer", "Field", "Kept", "Lost", "Kept by", "Lost by", "Kind"};
   std::cout << table(ctx, header, rows, 40);
   return 0;
 }
@@ -392,11 +410,11 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
                     tr(code + " " + name + " was changed to \"" + show(*now) + "\" after this conflict (kept \"" +
                            show(c.kept) + "\", lost \"" + show(c.lost) + "\"): --keep " + keep +
                            " would overwrite that later edit, so nothing was changed. Keep the value it holds now with `" +
-                           cmd + "`, or edit the field first and then settle it so",
+                           cmd + "`; for another value, edit the field first, then settle the conflict with --keep current",
                        code + " 的 " + name + " 在这个冲突之后又改成了“" + show(*now) + "”（保留值“" + show(c.kept) +
                            "”，落选值“" + show(c.lost) + "”）：--keep " + keep +
                            " 会覆盖这次较新的修改，所以什么都没有改。保留当前值请用 `" + cmd +
-                           "`；要改成别的值，请先修改这个字段，再这样关闭冲突"));
+                           "`；要改成别的值，请先修改这个字段，再用 --keep current 关闭冲突"));
       }
       keep = kept_side;  // settles without writing the field: it keeps its value
     } else if (keep == "current") {

@@ -19,7 +19,13 @@ namespace {
 // canonical spelling (a pool customer may not be in the replica yet).
 std::string server_code(Context& ctx, const std::string& typed) {
   if (auto r = ctx.replica().find_customer(typed); r && !r->code.empty()) return r->code;
-  return canonical_code(fold_fullwidth(trim(typed)));
+  const std::string code = canonical_code(fold_fullwidth(trim(typed)));
+  // Not a customer this device holds, nor a code's shape: a mistyped argument.
+  if (!parse_customer_code(code)) {
+    throw Error(Errc::usage, tr("\"" + typed + "\" is not a customer code (like C202612001)",
+                                "“" + typed + "”不是客户编号（应如 C202612001）"));
+  }
+  return code;
 }
 
 // Runs one server action, syncs, and prints `done` (or the answer with --json).
@@ -72,8 +78,8 @@ std::vector<std::string> show_fields(const Context& ctx, const std::string& coll
 int cmd_claim(Context& ctx, const std::string& typed) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  act(ctx, "/v1/customers/" + code + "/claim", json::object(), tr("claim " + code, "领取 " + code),
-      zh ? "已从公海领取 " + code : "claimed " + code + " from the public pool");
+  act(ctx, "/v1/customers/" + code + "/claim", json::object(), tr("claim " + code, "认领 " + code),
+      zh ? "已从公海认领 " + code : "claimed " + code + " from the public pool");
   return 0;
 }
 

@@ -22,6 +22,8 @@ struct Context {
   // The open replica's schema (built-in plus its custom fields); the built-in
   // one while no replica is open.
   const Schema& schema() const { return replica_ ? replica_->schema() : Schema::builtin(); }
+  // The role of the open replica's last login ("" while none is open or logged in).
+  std::string role() const { return replica_ ? replica_->meta("role") : std::string(); }
   // The passphrase: KEHU_PASSPHRASE, the key file, or a prompt without echo.
   std::string passphrase(const std::string& prompt, bool confirm = false) const;
 

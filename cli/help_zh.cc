@@ -259,6 +259,17 @@ std::string value_rule(const CLI::App& app, const std::string& option, bool zh) 
   return "";
 }
 
+// A positional argument's name as a Chinese message says it ("NUMBER" -> 编号).
+std::string argument_name(const std::string& name, bool zh) {
+  if (!zh) return name;
+  static const std::map<std::string, std::string> names = {
+      {"CODE", "客户编号"}, {"COLLECTION", "表"},     {"FIELD", "字段"}, {"FILE", "文件"},   {"ID", "记录 ID"},
+      {"KEY", "字段键"},    {"NAME", "名称"},       {"NUMBER", "编号"}, {"OTHER", "另一个客户编号"},
+      {"USER", "用户名"},   {"VALUE", "值"},        {"KEEP", "保留哪一方"}};
+  auto it = names.find(name);
+  return it == names.end() ? name : it->second;
+}
+
 }  // namespace
 
 std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, bool zh) {
@@ -268,10 +279,10 @@ std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, bool
   if (what == "A subcommand is required" || std::regex_match(what, std::regex("Requires at least .* subcommands"))) {
     said = zh ? "缺少子命令" : "a subcommand is missing";
   } else if (std::regex_match(what, m, std::regex("(.+) is required"))) {
-    said = (zh ? "缺少 " : "missing ") + m[1].str();
+    said = (zh ? "缺少 " : "missing ") + argument_name(m[1].str(), zh);
   } else if (std::regex_match(what, m, std::regex("Could not convert: (.+) = (.*)"))) {
     const std::string rule = value_rule(app, m[1].str(), zh);
-    said = zh ? m[1].str() + " 的值“" + m[2].str() + "”格式不对" + (rule.empty() ? "" : "：" + rule)
+    said = zh ? argument_name(m[1].str(), zh) + " 的值“" + m[2].str() + "”格式不对" + (rule.empty() ? "" : "：" + rule)
               : m[1].str() + " \"" + m[2].str() + "\" is not valid" + (rule.empty() ? "" : ": " + rule);
   } else if (std::regex_match(what, m, std::regex("The value (.+) is not an allowed value for (.+)"))) {
     said = zh ? m[1].str() + " 不是 " + m[2].str() + " 允许的值" : m[1].str() + " is not allowed for " + m[2].str();

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <ostream>
 
+#include "kehu/error.h"
 #include "kehu/hlc.h"
 #include "kehu/text.h"
 
@@ -16,8 +17,9 @@ namespace kehu::cli {
 namespace {
 
 // The columns a list shows per collection: what a salesperson scans the sheet for.
-// Custom fields (custom_fields.h) follow the built-in columns.
-std::vector<std::string> list_columns(const Schema& schema, const std::string& collection) {
+// Custom fields (custom_fields.h) follow the built-in columns. A salesperson
+// gets no column for a restricted field: the server never sends them its values.
+std::vector<std::string> list_columns(const Schema& schema, const std::string& collection, bool sales) {
   std::vector<std::string> keys;
   if (collection == "customers") {
     keys = {"name", "type", "stage", "contact", "phone", "province", "city", "owner", "last_followup_at"};
@@ -29,6 +31,7 @@ std::vector<std::string> list_columns(const Schema& schema, const std::string& c
   const bool all = keys.empty();
   for (const auto& f : schema.collection(collection).fields) {
     // A child list is of one customer's records: no column for the customer.
+    if (sales && f.restricted) continue;
     if ((all && f.type != FieldType::reference) || f.custom) keys.push_back(f.key);
   }
   return keys;
@@ -210,13 +213,26 @@ std::string show_cause(const Context& ctx, const std::string& cause) {
   return cause;
 }
 
+void require_admin(const Replica& rep, const std::string& action_en, const std::string& action_zh) {
+  const std::string user = rep.meta("user"), role = rep.meta("role");
+  if (role == "admin") return;
+  const std::string shown = role.empty() ? tr("unknown", "未知") : role_shown(role);
+  throw Error(Errc::forbidden,
+              tr("only an admin may " + action_en + ": this replica is " +
+                     (user.empty() ? std::string("not logged in") : "logged in as " + user + " (role " + shown + ")") +
+                     "; ask an admin to do it on their own device (or with kehu-server on the server)",
+                 "只有管理员可以" + action_zh + "：这个本地副本" +
+                     (user.empty() ? std::string("未登录") : "以 " + user + " 登录（角色：" + shown + "）") +
+                     "；请管理员在自己的设备上操作（或在服务器上用 kehu-server）"));
+}
+
 void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out) {
   if (records.empty()) {
     out << (ctx.lang == Lang::zh ? "（无记录）\n" : "(no records)\n");
     return;
   }
   const std::string& collection = records.front().collection;
-  std::vector<std::string> keys = list_columns(ctx.schema(), collection);
+  std::vector<std::string> keys = list_columns(ctx.schema(), collection, ctx.role() == "sales");
   std::vector<std::string> header;
   bool coded = collection == "customers";
   if (coded) header.push_back(ctx.lang == Lang::zh ? "客户编号" : "Code");

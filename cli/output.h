@@ -23,6 +23,10 @@ std::string short_id(const std::string& id);
 std::string group_thousands(const std::string& number);
 // A role key ("manager") as people read it: 经理 under KEHU_LANG=zh, the key in English.
 std::string role_shown(const std::string& role);
+// Throws Error(forbidden) unless the replica's last login is an admin's, naming
+// the action ("add fields" / "添加字段"), who this replica is, and who can do it.
+// A replica belongs to one user: logging in here as an admin is no way out.
+void require_admin(const Replica& rep, const std::string& action_en, const std::string& action_zh);
 
 void print_record(const Context& ctx, const Record& r, std::ostream& out);
 void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out);

@@ -107,9 +107,18 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
   report.churn_days = churn_days();
   const std::string& today = report.today;
   auto& idx = impl_->index;
+  // On a team's device, a customer in the public pool (公海: no 负责人) is
+  // nobody's to follow up until someone claims it: its plans and dates are not
+  // this user's reminders. A replica that never logged in has no pool.
+  const bool team = !meta("user").empty();
+  auto load = [&](std::int64_t docid) {
+    std::optional<Record> customer = impl_->load_customer_docid(docid);
+    if (customer && team && customer->fields.value("owner", "").empty()) customer.reset();
+    return customer;
+  };
 
   for (const auto& row : idx.next_date_until(add_days(today, days))) {
-    auto customer = impl_->load_customer_docid(row.docid);
+    auto customer = load(row.docid);
     if (!customer) continue;
     DueItem item;
     item.date = row.next_date;
@@ -128,7 +137,7 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
     if (!next) continue;
     const std::int64_t until = days_between(today, *next);
     if (until > days) continue;
-    auto customer = impl_->load_customer_docid(row.docid);
+    auto customer = load(row.docid);
     if (!customer) continue;
     DueItem item;
     item.customer = std::move(*customer);
@@ -144,7 +153,7 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
 
   const std::string quiet_since = add_days(today, 1 - kIntentionStaleDays);
   for (const auto& row : idx.facet_followed_up_before("type", "intention", quiet_since)) {
-    auto customer = impl_->load_customer_docid(row.docid);
+    auto customer = load(row.docid);
     if (!customer) continue;
     DueItem item;
     item.customer = std::move(*customer);

@@ -303,7 +303,14 @@ void Replica::Impl::drop_unsynced(const Record& rec) {
 
 void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids) {
   for (const auto& id : customer_ids) {
-    if (std::int64_t docid = rowid_of(id)) index.erase(docid);
+    // A child record named alone (moved to a customer out of sight): its old
+    // customer stays, and its dates are recomputed without it.
+    std::string parent;
+    auto& of = db.cached("SELECT parent FROM records WHERE id = ? AND collection <> 'customers'");
+    of.bind(1, id);
+    if (of.step()) parent = of.text(0);
+    of.reset();
+    if (std::int64_t docid = parent.empty() ? rowid_of(id) : 0) index.erase(docid);
     // The customer's own rows, then its children's (by parent).
     for (const char* sql : {"DELETE FROM revisions WHERE record_id = ?1 OR record_id IN "
                             "(SELECT id FROM records WHERE parent = ?1)",
@@ -313,6 +320,7 @@ void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids)
                             "DELETE FROM records WHERE id = ?1 OR parent = ?1"}) {
       db.cached(sql).bind(1, id).run();
     }
+    if (!parent.empty()) refresh_derived(parent);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "kehu/error.h"
 #include "kehu/field_filter.h"
 #include "kehu/lang.h"
+#include "kehu/place.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
 
@@ -50,10 +51,13 @@ std::string checked_report_today(const ReportOptions& opts) {
   return checked_today(opts.today, "today");
 }
 
+// A customer's province (and city) as a report groups it: 江苏, 江苏省 and
+// Jiangsu are one group, as they are one region (kehu/place.h).
+std::string province_of(const json& f) { return or_none(canonical_place(str(f, "province"), "").first); }
+
 std::string region_of(const json& f, bool with_city) {
-  const std::string& p = str(f, "province");
-  if (!with_city) return or_none(p);
-  const std::string& c = str(f, "city");
+  if (!with_city) return province_of(f);
+  const auto [p, c] = canonical_place(str(f, "province"), str(f, "city"));
   return or_none(p) + "/" + or_none(c);
 }
 
@@ -67,7 +71,7 @@ std::unordered_map<std::string, CustomerInfo> customer_infos(const Replica& rep)
   rep.for_each_record(
       "customers", {"name", "owner", "province", "stage", "type"}, [&](const Record& r) {
         const json& f = r.fields;
-        out.emplace(r.id, CustomerInfo{r.code, str(f, "name"), str(f, "owner"), str(f, "province"),
+        out.emplace(r.id, CustomerInfo{r.code, str(f, "name"), str(f, "owner"), province_of(f),
                                        str(f, "stage"), str(f, "type")});
       });
   return out;
@@ -366,7 +370,7 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
     } else if (is_customers) {
       key = by == "customer" ? r.code
             : by == "owner"  ? or_none(str(f, "owner"))
-                             : or_none(str(f, "province"));
+                             : province_of(f);
       name = str(f, "name");
     } else {
       auto it = customers.find(r.parent);
@@ -374,7 +378,7 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
         key = kNone;
       } else {
         const CustomerInfo& c = it->second;
-        key = by == "customer" ? c.code : by == "owner" ? or_none(c.owner) : or_none(c.province);
+        key = by == "customer" ? c.code : by == "owner" ? or_none(c.owner) : c.province;
         name = c.name;
       }
     }

@@ -314,7 +314,7 @@ const FieldDef* CollectionDef::find_header(std::string_view header) const {
 const FieldDef& CollectionDef::field(std::string_view key_or_label) const {
   if (const FieldDef* f = find(key_or_label)) return *f;
   const std::string typed(key_or_label);
-  throw Error(Errc::validation, tr(zh + " (" + name + ") has no field \"" + typed + "\"",
+  throw Error(Errc::validation, tr(name + " has no field \"" + typed + "\"",
                                    zh + " (" + name + ") 没有“" + typed + "”这个字段"));
 }
 

@@ -584,16 +584,23 @@ std::optional<std::string> excel_serial(std::string_view s, bool allow_fraction,
   return date_of_day(day);
 }
 
-// "2026-02-30" (and 2026/2/30, 2026年2月30日): the form is right and the day does
-// not exist, which is what the person must be told. nullopt when s is not
-// year, month and day in digits, or the day exists.
-std::optional<std::string> missing_day(std::string_view s) {
-  int y = 0, m = 0, d = 0;
+// "2026-02-30" or "2026-13-02" (and 2026/2/30, 2026年13月2日): the form is right
+// and the day or the month does not exist, which is what the person must be
+// told. nullopt when s is not year, month and day in digits, or the day exists.
+std::optional<std::string> impossible_day(std::string_view s) {
+  int y = 0, m = 0, d = 0, end = -1;
   char a[8] = {}, b[8] = {};
   const std::string text(s);
-  const bool ascii = std::sscanf(text.c_str(), "%4d%1[-/.]%2d%1[-/.]%2d", &y, a, &m, b, &d) == 5 && a[0] == b[0];
-  const bool chinese = std::sscanf(text.c_str(), "%4d年%2d月%2d日", &y, &m, &d) == 3;
-  if (!(ascii || chinese) || y < 1000 || m < 1 || m > 12 || d < 1) return std::nullopt;
+  const int whole = static_cast<int>(text.size());
+  const bool ascii = std::sscanf(text.c_str(), "%4d%1[-/.]%2d%1[-/.]%2d%n", &y, a, &m, b, &d, &end) == 5 &&
+                     end == whole && a[0] == b[0];
+  end = -1;
+  const bool chinese = !ascii && std::sscanf(text.c_str(), "%4d年%2d月%2d日%n", &y, &m, &d, &end) == 3 && end == whole;
+  if (!(ascii || chinese) || y < 1000 || m < 0 || d < 0) return std::nullopt;
+  if (m < 1 || m > 12) {
+    return tr("is not a day: there is no month " + std::to_string(m) + " (months are 1 to 12)",
+              "不是真实存在的日期：没有 " + std::to_string(m) + " 月（月份为 1 到 12）");
+  }
   if (day_number(std::to_string(y) + "-" + (m < 10 ? "0" : "") + std::to_string(m) + "-" + (d < 10 ? "0" : "") +
                  std::to_string(d))) {
     return std::nullopt;
@@ -611,7 +618,8 @@ json normalize_date(const FieldDef& f, std::string_view s) {
   if (const std::string_view word = trim_view(s); word == "今天" || word == "today") return today_local();
   const TypedDate t = parse_typed_date(s);
   if (t.result == DateParse::ambiguous) reject_ambiguous(f, s, t);
-  if (t.result == DateParse::bad && missing_day(s)) reject(f, s, *missing_day(s));
+  if (t.result == DateParse::bad)
+    if (std::optional<std::string> why = impossible_day(s)) reject(f, s, *why);
   if (t.result == DateParse::bad)
     reject(f, s,
            tr(std::string("is not a valid date: expected ") + kDateForms + " (or an Excel serial day number)",

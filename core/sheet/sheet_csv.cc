@@ -1,6 +1,7 @@
 // The sheet pipeline (sheet_internal.h) and its CSV ends: import_csv, export_csv.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -8,6 +9,8 @@
 #include <set>
 #include <sstream>
 #include <unordered_map>
+
+#include <unistd.h>
 
 #include "kehu/error.h"
 #include "kehu/replica.h"
@@ -302,6 +305,27 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
                     const json& fill, bool date1904) {
   ParsedRow out;
   out.line = row.line;
+  // Cells right of the header's last column would be lost: most often an
+  // unquoted comma inside a cell (付款方式:月结,30天) that shifted the row. The
+  // row is refused whole; its other cells are likely shifted too.
+  std::string extra;
+  std::size_t last = 0;
+  for (std::size_t i = cols.size(); i < row.cells.size(); ++i) {
+    if (trim(row.cells[i]).empty()) continue;
+    extra += (extra.empty() ? "" : ",") + row.cells[i];
+    last = i + 1;
+  }
+  if (!extra.empty()) {
+    const std::string n = std::to_string(last), k = std::to_string(cols.size());
+    out.issues.push_back({row.line, "", extra,
+                          tr("the row has " + n + " cells but the header has " + k + " columns: \"" + extra +
+                                 "\" is in no column and would be lost (a comma inside a cell? put that cell in "
+                                 "double quotes, or give the column a header)",
+                             "这一行有 " + n + " 个单元格，表头只有 " + k + " 列：“" + extra +
+                                 "”不在任何一列里，导入会丢掉它（是不是某个单元格里有逗号？请给那个单元格加上英文双引号，"
+                                 "或者给这一列加上表头）")});
+    return out;
+  }
   bool has_followup = false;
   std::string row_code;
   for (std::size_t i = 0; i < cols.size(); ++i) {
@@ -354,9 +378,21 @@ ParsedRow parse_row(const Schema& schema, const CsvRow& row, const std::vector<C
       if (values.contains(f.key)) continue;
       bool already = false;  // a bad value is reported once, not again as missing
       for (const auto& is : out.issues) already |= (is.field == f.zh || is.field == f.key);
-      if (!already) {
-        found.push_back({row.line, f.zh, "", tr(f.zh + " (" + f.key + ") is required", "必须填写：" + f.zh + " (" + f.key + ")")});
+      if (already) continue;
+      std::string why = tr(f.zh + " (" + f.key + ") is required", "必须填写：" + f.zh + " (" + f.key + ")");
+      // A new follow-up on a row of a sheet with no column for it (an export's
+      // 客户 sheet after a team added a required follow-up field): say where.
+      const bool column = std::any_of(cols.begin(), cols.end(), [&](const Column& c) {
+        const FieldDef* fills = coll.name == kFollowups ? c.followup : c.customer;
+        return fills && fills->key == f.key;
+      });
+      if (coll.name == kFollowups && !column) {
+        why += tr(" for the new follow-up this row makes, and the sheet has no " +
+                      f.zh + " column: add one (or --map one), or add the follow-up with `kehu followup add`",
+                  "（这一行会新增一条跟进记录），表格里没有“" + f.zh +
+                      "”列：加上这一列（或用 --map 指定），或者用 `kehu followup add` 添加这条跟进");
       }
+      found.push_back({row.line, f.zh, "", why});
     }
     return found;
   };
@@ -386,7 +422,9 @@ json changed_fields(const Record& have, const json& want) {
 // reassignment, a pool customer's follow-up) is the row's issue, named by its
 // line, before anything is written: a dry run then promises only what the
 // import does, and nothing is refused later at sync.
-void check_row_allowed(const Replica& replica, ParsedRow& pr) {
+// `other_issues`: the row is bad already; a refusal is added to its issues, so
+// that all of them are named at once, and anything else is left to those.
+void check_row_allowed(const Replica& replica, ParsedRow& pr, bool other_issues = false) {
   const std::string code = pr.customer.value("code", "");
   const std::optional<Record> have = code.empty() ? std::nullopt : replica.find_customer(code);
   try {
@@ -395,7 +433,10 @@ void check_row_allowed(const Replica& replica, ParsedRow& pr) {
     if (!have || !diff.empty()) replica.check_allowed(kCustomers, have, diff);
     if (!pr.followup.empty()) replica.check_allowed(kFollowups, std::nullopt, pr.followup, have ? have->id : "");
   } catch (const Error& e) {
-    if (e.code() != Errc::forbidden) throw;
+    if (e.code() != Errc::forbidden) {
+      if (other_issues) return;
+      throw;
+    }
     ImportIssue issue;
     issue.line = pr.line;
     issue.reason = e.what();
@@ -658,7 +699,8 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
     std::vector<PossibleDuplicate> possible;
     if (pr.issues.empty() && opts.check_duplicates)
       pr.issues = duplicates.check(pr.line, pr.customer, possible);
-    if (pr.issues.empty()) check_row_allowed(replica, pr);
+    // Who may write the row is asked of a bad row too: every issue at once.
+    if (pr.issues.empty() || !pr.customer.empty()) check_row_allowed(replica, pr, !pr.issues.empty());
     if (pr.issues.empty()) {
       for (auto& p : possible) report.possible_duplicates.push_back(std::move(p));
       if (pr.customer.contains("code")) codes_above.insert(pr.customer["code"].get<std::string>());
@@ -848,8 +890,8 @@ SheetFormat sheet_format(const std::string& path) {
   if (lower == ".csv") return SheetFormat::csv;
   if (lower == ".xlsx") return SheetFormat::xlsx;
   throw Error(Errc::usage, tr(path + ": unsupported extension \"" + ext +
-                                  "\": sheets are .csv (UTF-8 or GB18030) or .xlsx (Excel)",
-                              path + "：不支持的扩展名“" + ext + "”：表格应为 .csv（UTF-8 或 GB18030）或 .xlsx（Excel）"));
+                                  "\": sheets are .csv or .xlsx (Excel)",
+                              path + "：不支持的扩展名“" + ext + "”：表格应为 .csv 或 .xlsx（Excel）"));
 }
 
 ImportReport import_sheet(Replica& replica, const std::string& path, const ImportOptions& opts) {
@@ -858,8 +900,40 @@ ImportReport import_sheet(Replica& replica, const std::string& path, const Impor
   return import_csv(replica, path, opts);
 }
 
+namespace {
+
+// Refuses, before any work, a destination that cannot be written, saying why
+// in the user's words (a missing folder is the usual one).
+void check_destination(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (fs::is_directory(target, ec)) {
+    throw Error(Errc::usage, tr("cannot write " + path + ": it is a folder; give a file name, e.g. " +
+                                    (target / "客户.xlsx").string(),
+                                "无法写入 " + path + "：这是一个文件夹；请给出文件名，如 " + (target / "客户.xlsx").string()));
+  }
+  if (!fs::exists(dir, ec)) {
+    throw Error(Errc::usage, tr("cannot write " + path + ": the folder " + dir.string() + " does not exist",
+                                "无法写入 " + path + "：文件夹 " + dir.string() + " 不存在"));
+  }
+  if (!fs::is_directory(dir, ec)) {
+    throw Error(Errc::usage, tr("cannot write " + path + ": " + dir.string() + " is not a folder",
+                                "无法写入 " + path + "：" + dir.string() + " 不是文件夹"));
+  }
+  if (::access(dir.c_str(), W_OK) != 0 || (fs::exists(target, ec) && ::access(path.c_str(), W_OK) != 0)) {
+    throw Error(Errc::io, tr("cannot write " + path + ": no permission to write there",
+                             "无法写入 " + path + "：没有写入权限"));
+  }
+}
+
+}  // namespace
+
 std::size_t export_sheet(const Replica& replica, const std::string& path, const RowProgress& progress) {
-  if (sheet_format(path) == SheetFormat::xlsx) return export_xlsx(replica, path, progress);
+  const SheetFormat format = sheet_format(path);
+  check_destination(path);
+  if (format == SheetFormat::xlsx) return export_xlsx(replica, path, progress);
   return export_csv(replica, path, progress);
 }
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kehu/error.h"
@@ -326,9 +327,13 @@ void write_sheet(lxw_workbook* wb, const char* name, const ExportTable& t, const
 
 std::size_t export_xlsx(const Replica& replica, const std::string& path, const RowProgress& progress) {
   const ExportTable customers = sheet::build_export(replica);
-  const ExportTable followups = sheet::build_child_export(replica, "followups");
-  const ExportTable orders = sheet::build_child_export(replica, "orders");
-  const ExportTable contacts = sheet::build_child_export(replica, "contacts");
+  // Every collection of a customer's records gets a sheet of its own, named as
+  // the collection (跟进记录, 订单, 联系人, 服务记录, 市场活动): a backup to Excel
+  // leaves nothing out.
+  std::vector<std::pair<std::string, ExportTable>> children;
+  for (const CollectionDef& c : replica.schema().collections()) {
+    if (!c.parent_field.empty()) children.emplace_back(c.zh, sheet::build_child_export(replica, c.name));
+  }
 
   lxw_workbook_options options{};
   options.constant_memory = LXW_TRUE;  // rows go to a temporary file as they are written
@@ -338,9 +343,7 @@ std::size_t export_xlsx(const Replica& replica, const std::string& path, const R
   const Formats fmt = add_formats(wb.get());
   // The customers first: import reads the first sheet, so an export re-imports.
   write_sheet(wb.get(), "客户", customers, fmt, path, &progress);
-  write_sheet(wb.get(), "跟进记录", followups, fmt, path);
-  write_sheet(wb.get(), "订单", orders, fmt, path);
-  write_sheet(wb.get(), "联系人", contacts, fmt, path);
+  for (const auto& [sheet, table] : children) write_sheet(wb.get(), sheet.c_str(), table, fmt, path);
   lxw_error err = workbook_close(wb.release());
   if (err != LXW_NO_ERROR) throw Error(Errc::io, tr("cannot write " + path + ": " + lxw_strerror(err),
                                                       "无法写入 " + path + "：" + lxw_strerror(err)));
@@ -358,7 +361,7 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
                 tr(path + ": sheet \"" + table.sheet + "\" is empty (no header row)",
                    path + "：工作表“" + table.sheet + "”是空的（没有表头行）"));
   }
-  // The export's 跟进记录, 订单 and 联系人 sheets list child records, one per row; read as
+  // The export's 跟进记录, 订单, 联系人, 服务记录 and 市场活动 sheets list child records, one per row; read as
   // customer rows they would only produce confusing "required" errors.
   for (const CollectionDef& c : replica.schema().collections()) {
     if (c.name != "customers" && c.zh == table.sheet) {

@@ -469,6 +469,13 @@ bool date_cell(std::string_view s) {
   return true;
 }
 
+// A customer code as tables show it: "C202612001", "C202612001*" (a pending edit).
+bool code_cell(std::string_view s) {
+  if (!s.empty() && s.back() == '*') s.remove_suffix(1);
+  if (s.size() != 10 || s[0] != 'C') return false;
+  return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
 
 std::string render_table(const std::vector<std::string>& header,
@@ -507,16 +514,17 @@ std::string render_table(const std::vector<std::string>& header,
     for (std::size_t j = 1; j < ncols; ++j) {
       if (filled[j] || rows.empty()) keep.push_back(j);
     }
-    // A column of dates is never cut: other columns give way first.
+    // A column of dates, or of customer codes, is never cut: a cut one names
+    // nothing. Other columns give way first.
     std::vector<bool> whole;
     for (const std::size_t j : keep) {
-      bool dates = false, only_dates = true;
-      for (std::size_t r = 1; r < grid.size() && only_dates; ++r) {
+      bool any = false, only_fixed = true;
+      for (std::size_t r = 1; r < grid.size() && only_fixed; ++r) {
         if (j >= grid[r].size() || grid[r][j].empty()) continue;
-        dates = true;
-        only_dates = date_cell(grid[r][j]);
+        any = true;
+        only_fixed = date_cell(grid[r][j]) || code_cell(grid[r][j]);
       }
-      whole.push_back(dates && only_dates);
+      whole.push_back(any && only_fixed);
     }
     const std::size_t shown = [&] {
       std::vector<std::size_t> kept;
@@ -534,6 +542,14 @@ std::string render_table(const std::vector<std::string>& header,
       }
       cells = std::move(fitted);
     }
+    // A row whose every shown cell is empty (the second line of a revision
+    // that changed several fields, its fields hidden) would be a blank line.
+    grid.erase(std::remove_if(grid.begin() + 1, grid.end(),
+                              [](const std::vector<std::string>& cells) {
+                                return std::all_of(cells.begin(), cells.end(),
+                                                   [](const std::string& c) { return c.empty(); });
+                              }),
+               grid.end());
   }
 
   std::vector<std::string> dashes;
@@ -585,12 +601,16 @@ char32_t invisible_format(std::string_view s) {
     const std::size_t len = decode_utf8(s, i, &cp);
     i += len ? len : 1;
     // Direction marks and controls, zero-width and joiner-like spaces that show
-    // nothing, invisible math operators, tag characters, and letters that draw
-    // as blanks (Hangul fillers, the braille blank). ZWJ/ZWNJ stay: scripts and
-    // emoji need them.
-    if (cp == 0x00AD || cp == 0x061C || cp == 0x115F || cp == 0x1160 || cp == 0x180E || cp == 0x200B ||
-        cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
-        (cp >= 0x2066 && cp <= 0x206F) || cp == 0x2800 || cp == 0x3164 || cp == 0xFEFF || cp == 0xFFA0 ||
+    // nothing, invisible math operators, tag characters, the other format
+    // characters (interlinear annotation, musical, shorthand and Egyptian
+    // format controls), the combining grapheme joiner, and letters that draw as
+    // blanks (Hangul fillers, the braille blank, the Khmer inherent vowels).
+    // ZWJ/ZWNJ stay: scripts and emoji need them.
+    if (cp == 0x00AD || cp == 0x034F || cp == 0x061C || cp == 0x115F || cp == 0x1160 || cp == 0x17B4 ||
+        cp == 0x17B5 || cp == 0x180E || cp == 0x200B || cp == 0x200E || cp == 0x200F ||
+        (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x206F) ||
+        cp == 0x2800 || cp == 0x3164 || cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+        (cp >= 0x13430 && cp <= 0x1343F) || (cp >= 0x1BCA0 && cp <= 0x1BCA3) || (cp >= 0x1D173 && cp <= 0x1D17A) ||
         (cp >= 0xE0000 && cp <= 0xE007F)) {
       return cp;
     }

@@ -125,6 +125,10 @@ void AccessPolicy::redact_fields(Role role, const CollectionDef& coll, json& fie
   }
 }
 
+bool AccessPolicy::looks_masked(const CollectionDef& coll, const std::string& key, const json& value) {
+  return value.is_string() && maskable(coll, key) && value.get_ref<const std::string&>().find("****") != std::string::npos;
+}
+
 void AccessPolicy::mask_fields(const CollectionDef& coll, json& fields) {
   if (!fields.is_object()) return;
   for (auto it = fields.begin(); it != fields.end(); ++it) {

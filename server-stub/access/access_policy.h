@@ -89,6 +89,10 @@ class AccessPolicy {
   // Masks phone numbers, email addresses and WeChat ids in `fields` (values keyed by field key):
   // "13812345678" -> "138****5678".
   static void mask_fields(const CollectionDef& coll, json& fields);
+  // Whether `value` for the field `key` reads as a masked one ("w****5"): a
+  // salesperson's copy of a pool customer written back after a claim would
+  // replace the real number (attacker review 5, A5-13).
+  static bool looks_masked(const CollectionDef& coll, const std::string& key, const json& value);
   // Cuts unreadable fields from a revision's or push result's "changes" and
   // "conflicts", and masks them when `access` is masked. `collection` is looked
   // up in `schema` (the store's: built-in plus custom fields, schema_service.h).

@@ -72,8 +72,9 @@ std::string LoginLock::message() const {
                              : minutes % 60 == 0 ? std::to_string(minutes / 60) + " 小时"
                                                  : std::to_string(minutes / 60) + " 小时 " +
                                                        std::to_string(minutes % 60) + " 分钟";
+    // The wait alone: a UTC stamp inside a Chinese sentence reads as a wrong clock.
     return (by_address ? "来自 " + subject + " 的" : "用户“" + subject + "”") + "登录失败次数过多；请在 " + wait +
-           "后（" + iso_utc(until) + " 之后）再试";
+           "后再试";
   }
   return std::string("too many failed logins ") +
          (by_address ? "from " + subject : "for \"" + subject + "\"") + "; try again in " +

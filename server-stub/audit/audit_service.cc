@@ -104,7 +104,11 @@ Access access_to(const Session& session, const CustomerOfRecord& customer) {
 // gaps, which are skipped.
 void scan_newest_first(StoreTxn& txn, std::int64_t before,
                        const std::function<bool(const StoredRevision&)>& fn) {
-  std::int64_t hi = (before > 0 ? before : txn.next_seq()) - 1;
+  // A cursor is the client's: one past the log's end starts at its end (attacker
+  // review 5, A5-2: a cursor near 2^63 stepped down through empty chunks for
+  // ever, none of them counted against the scan budget).
+  const std::int64_t end = txn.next_seq();
+  std::int64_t hi = (before > 0 ? std::min(before, end) : end) - 1;
   while (hi >= 1) {
     const std::int64_t lo = std::max<std::int64_t>(0, hi - AuditService::kScanChunk);
     const std::vector<StoredRevision> chunk = txn.revisions_since(lo, hi - lo);

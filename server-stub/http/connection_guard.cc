@@ -7,6 +7,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +37,14 @@ struct ConnectionState {
   bool large_body = false;   // above config::kLargeBodyBytes: the higher minimum rate
   bool expired = false;      // a deadline passed: close, answer nothing more
   bool close_after = false;  // close_after_response()
+  // The answer being written: it must be read as fast as a body must arrive
+  // (a 10 s grace, then 16 KiB/s), or the connection is cut (attacker review 5,
+  // A5-10: a client reading a few bytes every 20 s held a worker and ~10 MB of
+  // answer for as long as it liked). A read from the client starts a new one.
+  bool answering = false;
+  Clock::time_point answer_start{};
+  std::size_t answer_bytes = 0;
+  bool answer_expired = false;  // reset, not closed: the bytes queued for it are dropped
 };
 thread_local ConnectionState t_conn;
 
@@ -68,9 +78,50 @@ int wait_to_read(int sock) {
   return r;
 }
 
-Clock::time_point write_deadline() { return Clock::now() + std::chrono::seconds(config::kWriteTimeoutSeconds); }
+// One send waits at most kWriteTimeoutSeconds, and never past the answer's
+// deadline: its start plus the grace plus what the bytes the client took so far
+// earned. Taken, not sent: the kernel's send buffer (4 MB) holds bytes the
+// client has not read (SIOCOUTQ: those not yet acknowledged).
+Clock::time_point write_deadline(int sock) {
+  const Clock::time_point now = Clock::now();
+  const Clock::time_point one_send = now + std::chrono::seconds(config::kWriteTimeoutSeconds);
+  if (t_conn.limits == nullptr) return one_send;
+  if (!t_conn.answering) {
+    t_conn.answering = true;
+    t_conn.answer_start = now;
+    t_conn.answer_bytes = 0;
+  }
+  const auto& l = *t_conn.limits;
+  std::size_t taken = t_conn.answer_bytes;
+  int queued = 0;
+  if (::ioctl(sock, SIOCOUTQ, &queued) == 0 && queued > 0) taken -= std::min(taken, static_cast<std::size_t>(queued));
+  const auto earned = std::chrono::milliseconds(taken * 1000 / l.body_min_bytes_per_second);
+  return std::min(one_send, t_conn.answer_start + std::chrono::seconds(l.body_deadline_seconds) + earned);
+}
+
+// Waits until `sock` has `events` (POLLOUT, or POLLIN for a TLS write), the
+// deadline taken again each second: it moves on as the client reads.
+// 1 ready, 0 deadline, -1 error.
+int wait_to_write(int sock, short events = POLLOUT) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(write_deadline(sock) - Clock::now()).count();
+    if (left <= 0) {
+      t_conn.expired = t_conn.answer_expired = true;
+      return 0;
+    }
+    pollfd p{sock, events, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (n > 0) return 1;
+    if (n < 0 && errno != EINTR) return -1;
+  }
+}
+
+void count_written(ssize_t n) {
+  if (n > 0) t_conn.answer_bytes += static_cast<std::size_t>(n);
+}
 
 void count_read(ssize_t n) {
+  if (n > 0) t_conn.answering = false;  // the client sends: a new request, a new answer
   if (n > 0 && t_conn.in_body) t_conn.body_bytes += static_cast<std::size_t>(n);
 }
 
@@ -94,7 +145,7 @@ class PlainStream : public httplib::Stream {
  public:
   explicit PlainStream(int sock) : sock_(sock) {}
   bool is_readable() const override { return wait_to_read(sock_) > 0; }
-  bool is_writable() const override { return wait_for(sock_, POLLOUT, write_deadline()) > 0; }
+  bool is_writable() const override { return wait_to_write(sock_) > 0; }
   ssize_t read(char* ptr, size_t size) override {
     if (wait_to_read(sock_) <= 0) return -1;
     ssize_t n;
@@ -104,13 +155,18 @@ class PlainStream : public httplib::Stream {
     count_read(n);
     return n;
   }
+  // Never blocks in send(): a blocking send of a whole answer went on as long
+  // as the client took a few bytes now and then, past every deadline. What
+  // fits is sent, and the caller writes the rest (each time with the deadline
+  // the bytes read so far earned).
   ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) return -1;
-    ssize_t n;
-    do {
-      n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    for (;;) {
+      if (!is_writable()) return -1;
+      const ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      count_written(n);
+      return n;
+    }
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(sock_, true, ip, port); }
   void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(sock_, false, ip, port); }
@@ -131,7 +187,7 @@ class TlsStream : public httplib::Stream {
  public:
   TlsStream(int sock, SSL* ssl) : sock_(sock), ssl_(ssl) {}
   bool is_readable() const override { return SSL_pending(ssl_) > 0 || wait_to_read(sock_) > 0; }
-  bool is_writable() const override { return wait_for(sock_, POLLOUT, write_deadline()) > 0; }
+  bool is_writable() const override { return wait_to_write(sock_) > 0; }
   ssize_t read(char* ptr, size_t size) override {
     const int want = static_cast<int>(std::min<size_t>(size, 1 << 30));
     for (;;) {
@@ -152,19 +208,23 @@ class TlsStream : public httplib::Stream {
       }
     }
   }
+  // Partial writes (SSL_MODE_ENABLE_PARTIAL_WRITE): a record at a time, so the
+  // answer deadline follows the bytes the client took, as for plain sockets.
   ssize_t write(const char* ptr, size_t size) override {
     const int want = static_cast<int>(std::min<size_t>(size, 1 << 30));
-    const auto deadline = write_deadline();
     for (;;) {
       const int n = SSL_write(ssl_, ptr, want);
-      if (n > 0) return n;
+      if (n > 0) {
+        count_written(n);
+        return n;
+      }
       const int err = SSL_get_error(ssl_, n);
       const short ev = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
       if (ev == 0) {
         ERR_clear_error();
         return -1;
       }
-      if (wait_for(sock_, ev, deadline) <= 0) return -1;
+      if (wait_to_write(sock_, ev) <= 0) return -1;
     }
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(sock_, true, ip, port); }
@@ -258,7 +318,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
   std::string address;
   int port = 0;
   address_of(sock, true, address, port);
-  bool served = false;
+  bool served = false, reset = false;
   if (!peers.acquire(address)) {
     refuse(sock, tls != nullptr, address, limits.max_connections_per_address);
   } else {
@@ -270,6 +330,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
     if (tls) {
       ::fcntl(sock, F_SETFL, ::fcntl(sock, F_GETFL) | O_NONBLOCK);
       ssl.reset(SSL_new(tls));
+      if (ssl) SSL_set_mode(ssl.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
       if (ssl && SSL_set_fd(ssl.get(), sock) == 1 && tls_accept(sock, ssl.get())) {
         stream = std::make_unique<TlsStream>(sock, ssl.get());
       }
@@ -289,10 +350,18 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
     }
     if (stream && t_conn.close_after && !t_conn.expired) linger(*stream);
     if (ssl && !t_conn.expired) SSL_shutdown(ssl.get());
+    reset = t_conn.answer_expired;
     t_conn = ConnectionState{};
     peers.release(address);
   }
-  ::shutdown(sock, SHUT_RDWR);
+  if (reset) {
+    // A reset: after a close the kernel would go on feeding the slow reader
+    // the megabytes still queued for it.
+    const struct ::linger now{1, 0};
+    ::setsockopt(sock, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+  } else {
+    ::shutdown(sock, SHUT_RDWR);
+  }
   ::close(sock);
   return served;
 }

@@ -105,6 +105,10 @@ struct StoredResult {
 enum class TxnMode {
   read,   // a consistent snapshot; write calls throw Error(internal)
   write,  // exclusive among writers; readers keep their snapshots
+  // A write of a push batch: a write that waits behind the short writes
+  // (logins, leases, claims) waiting with it (writer_gate.h); it holds the
+  // writer for its time budget at most.
+  batch_write,
 };
 
 // One transaction. Rolls back on destruction unless commit() was called, so an
@@ -181,6 +185,14 @@ class StoreTxn {
   // Ids of the records whose parent is `parent_id` (a customer's follow-ups, ...),
   // never a customer's: a customer has no parent, whatever an old store holds.
   virtual std::vector<std::string> child_ids(std::string_view parent_id) = 0;
+  // The same children placed after `after` in insertion order (0: all), each
+  // with its place: a number that only grows, so a reader can resume after the
+  // last one it took however the list changed meanwhile.
+  struct ChildRef {
+    std::string id;
+    std::int64_t place = 0;
+  };
+  virtual std::vector<ChildRef> children_after(std::string_view parent_id, std::int64_t after) = 0;
   // Revisions with seq > after, oldest first, at most `limit`.
   virtual std::vector<StoredRevision> revisions_since(std::int64_t after, std::int64_t limit) = 0;
   // Calls fn for every revision in seq order, one at a time (constant memory),

@@ -33,6 +33,12 @@ void check_field(const CollectionDef& coll, const std::string& key, const FieldC
                                         " may not change it",
                                     describe(*f) + " 是受限字段；" + role_label(session.role) + "不能修改"));
   }
+  if (writes && AccessPolicy::looks_masked(coll, key, fc.new_value)) {
+    throw Error(Errc::validation,
+                tr(describe(*f) + ": \"" + fc.new_value.get<std::string>() +
+                       "\" is a masked value (as a pool customer's number shows); give the whole value",
+                   describe(*f) + "：“" + fc.new_value.get<std::string>() + "”是遮盖后的值（公海客户的号码显示成这样）；请填写完整的值"));
+  }
   if (fc.new_value.is_null()) {
     if (writes && f->required) {
       throw Error(Errc::validation, tr(describe(*f) + " is required and cannot be cleared", describe(*f) + " 是必填字段，不能清空"));
@@ -58,6 +64,26 @@ const CollectionDef& ChangeValidator::check(const Change& change, const Session&
                                   "修改 " + change.change_id + " 缺少混合时钟时间（hlc）"));
   }
   for (const auto& [key, fc] : change.fields) check_field(*coll, key, fc, session);
+  // The op says what the change does, and the log keeps the op: a delete that
+  // deletes nothing, or an update that deletes, would make history say what
+  // did not happen (attacker review 5, A5-4, A5-7). Kehu's own clients write
+  // `deleted` with delete and restore only.
+  const auto deleted = change.fields.find(kDeletedField);
+  const bool sets = deleted != change.fields.end();
+  const bool ok = change.op == Op::remove   ? sets && deleted->second.new_value == true
+                  : change.op == Op::restore ? sets && deleted->second.new_value == false
+                                             : !sets;
+  if (!ok) {
+    throw Error(Errc::validation,
+                tr("change " + change.change_id + ": a " + op_name(change.op) +
+                       (change.op == Op::remove || change.op == Op::restore
+                            ? std::string(" must set \"deleted\" to ") + (change.op == Op::remove ? "true" : "false")
+                            : std::string(" must not set \"deleted\" (delete and restore do)")),
+                   "修改 " + change.change_id + "：" + op_name(change.op) +
+                       (change.op == Op::remove || change.op == Op::restore
+                            ? std::string(" 必须把 \"deleted\" 设为 ") + (change.op == Op::remove ? "true" : "false")
+                            : std::string(" 不能修改 \"deleted\"（删除和恢复才能）"))));
+  }
   return *coll;
 }
 

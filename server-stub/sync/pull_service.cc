@@ -188,6 +188,34 @@ class ScopeView {
     return seen;
   }
 
+  // The seq of the customer's newest revision that moves its scope (owner,
+  // province, city); 0 past the scan budget (then every move counts as the
+  // last, as before), or when none does.
+  std::int64_t last_scope_move(const std::string& customer_id) {
+    auto it = last_move_.find(customer_id);
+    if (it != last_move_.end()) return it->second;
+    std::int64_t found = 0;
+    for (std::int64_t before = std::numeric_limits<std::int64_t>::max(); found == 0;) {
+      if (scan_left_ <= 0) {
+        over_budget_ = true;
+        break;
+      }
+      const std::vector<StoredRevision> chunk =
+          txn_.revisions_before(customer_id, before, std::min<std::int64_t>(kPullChunk, scan_left_));
+      if (chunk.empty()) break;
+      for (const auto& r : chunk) {
+        before = r.seq;
+        --scan_left_;
+        if (moves_scope(parse_stored(r.body, "revision"))) {
+          found = r.seq;
+          break;
+        }
+      }
+    }
+    last_move_.emplace(customer_id, found);
+    return found;
+  }
+
   // The session's access to the customer at `cursor` (Access::write when it
   // was created after it: the device gets every revision of it anyway). The
   // same replay as in_scope_since, to the cursor.
@@ -258,6 +286,7 @@ class ScopeView {
   std::map<std::string, std::optional<RecordView>> records_;
   std::map<std::string, Access> access_;
   std::map<std::string, bool> in_scope_since_;
+  std::map<std::string, std::int64_t> last_move_;
   std::int64_t scan_left_;
   bool over_budget_ = false;
 };
@@ -336,8 +365,33 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     const bool moved = moves_scope(wire);
     if (access == Access::none) {
       // The device may hold the customer from before this change: tell it to drop it.
-      if (moved && gone.insert(customer).second && scope.in_scope_since(customer, cursor.seq)) {
-        removed.push_back(customer);
+      if (moved && !gone.count(customer)) {
+        const bool seen = scope.in_scope_since(customer, cursor.seq);
+        if (scope.over_budget() && !first_of_page) {
+          // The page's scan budget is spent, and the cautious answer would name
+          // a customer the user may never have seen (attacker review 5, A5-6):
+          // the page ends before this revision; the next one replays afresh.
+          next = before_r;
+          more = true;
+          break;
+        }
+        gone.insert(customer);
+        if (seen) removed.push_back(customer);
+      }
+      // A child moved to a customer out of sight: the device may hold it under
+      // its old customer, which it may see; it drops it (attacker review 5,
+      // A5-12: it stayed there for good).
+      const CollectionDef* coll = schema->find(view->collection);
+      if (coll && !coll->parent_field.empty() && !gone.count(r.record_id)) {
+        const json& changes = wire.value("changes", json::object());
+        const json& to = changes.is_object() && changes.contains(coll->parent_field) ? changes[coll->parent_field]
+                                                                                      : json();
+        const json old = to.is_object() ? to.value("old", json()) : json();
+        if (old.is_string() && !old.get<std::string>().empty() &&
+            (scope.access_to_customer(old) != Access::none || scope.in_scope_since(old, cursor.seq))) {
+          gone.insert(r.record_id);
+          removed.push_back(r.record_id);
+        }
       }
       continue;
     }
@@ -347,7 +401,10 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     // lie before the cursor, and - when the device held it with less access at
     // the cursor (it dropped its revisions when it left, or holds them masked) -
     // its history before the cursor, as a fresh device pulls it.
-    if (moved && per_customer && packaged.insert(customer).second) {
+    // Only its last move brings it (access is the customer's now, so the device
+    // keeps it from then on): two customers with large packages flipping city
+    // in turn made every page carry one revision (attacker review 5, A5-9).
+    if (moved && per_customer && r.seq >= scope.last_scope_move(customer) && packaged.insert(customer).second) {
       const std::int64_t first_child = first_of_page ? cursor.part : 0;
       std::string pkg_revisions, pkg_records;
       std::vector<std::string> pkg_ids;
@@ -384,15 +441,19 @@ std::string PullService::pull(const Session& session, const json& body, std::int
           }
         }
       }
-      const std::vector<std::string> children = txn->child_ids(customer);
-      std::int64_t i = std::min<std::int64_t>(first_child, static_cast<std::int64_t>(children.size()));
+      // Resumed after the place of the last child sent, not at a position in
+      // the list: a child moved away between two pages shifted the list, and
+      // the device never got the one after it (attacker review 5, A5-11).
+      const std::vector<StoreTxn::ChildRef> children = txn->children_after(customer, first_child);
+      std::int64_t last_place = first_child;
       bool cut = false;
-      for (; i < static_cast<std::int64_t>(children.size()); ++i) {
-        const std::string& child = children[static_cast<std::size_t>(i)];
-        if (sent.count(child)) continue;
-        const auto& c = scope.record(child);
-        if (!c) continue;
-        const std::string text = record_text(*c, session.role, access, *schema);
+      for (const auto& [child, place] : children) {
+        const std::optional<RecordView>* c = sent.count(child) ? nullptr : &scope.record(child);
+        if (!c || !*c) {
+          last_place = place;  // sent already in this page, or gone
+          continue;
+        }
+        const std::string text = record_text(**c, session.role, access, *schema);
         // At least one child per page, so that a package always moves on (its
         // history then goes no more: the next page's cursor has a part).
         const bool page_has_some = bytes() > 0 || !pkg_records.empty();
@@ -402,6 +463,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
         }
         append(pkg_records, text);
         pkg_ids.push_back(child);
+        last_place = place;
       }
       if (cut && !first_of_page) {
         // The package does not fit in what is left of this page: the page ends
@@ -417,7 +479,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
         // The first revision of the page brings more children than a page holds:
         // they go in parts, the cursor staying before the revision until all went.
         next = before_r;
-        part = i;
+        part = last_place;
         more = true;
         break;
       }

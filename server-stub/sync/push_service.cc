@@ -490,7 +490,7 @@ json PushService::push(const Session& session, const json& body) {
   // cannot keep every other writer (and every login) waiting for minutes. At
   // least one change is answered, so a client that sends the rest again always
   // gets on.
-  auto txn = store_.begin(TxnMode::write);
+  auto txn = store_.begin(TxnMode::batch_write);
   const auto start = std::chrono::steady_clock::now();
   const auto budget = std::chrono::milliseconds(batch_budget_ms_);
   std::int64_t latest = 0;
@@ -607,6 +607,12 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
                                     "记录 ID " + c.record_id + " 已被占用：新记录需要新的 ID"));
     }
     check_parent(txn, coll, c, viewer);
+  } else if (c.op == Op::create) {
+    // A create of a record that exists would be stored as a create (attacker
+    // review 5, A5-4); a lost answer's resend has the same change id and never
+    // gets here.
+    throw Error(Errc::validation, tr("record id " + c.record_id + " is taken: a new record needs a new id",
+                                  "记录 ID " + c.record_id + " 已被占用：新记录需要新的 ID"));
   } else if (current.collection != c.collection) {
     throw Error(Errc::validation, tr("record " + c.record_id + " is in " + current.collection +
                                       ", not in " + c.collection,

@@ -16,41 +16,25 @@ namespace {
 
 const kehu::test::EnvChanges kZh = {{"KEHU_LANG", "zh"}};
 
-void log_in(const ReplicaCli& r, ServerFixture& s, const std::string& user) {
-  r.ok({"login", "--server", s.base_url(), "--user", user});
-}
-
-// A customer of `who` in 江苏/南京 (or the given place), synced; its code.
-std::string add_synced_customer(const ReplicaCli& who, const std::string& name, const std::string& phone,
-                                const std::string& province = "江苏", const std::string& city = "南京") {
-  who.ok({"sync"});  // leases customer codes
-  const std::string code = who.ok({"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set",
-                                   "phone=" + phone, "--set", "need=复印机", "--set", "province=" + province,
-                                   "--set", "city=" + city})
-                               .out.substr(0, 10);
-  who.ok({"sync"});
-  return code;
-}
-
 }  // namespace
 
 TEST_CASE("walk4: an export re-imports unchanged with a required follow-up field and a masked pool phone",
           "[cli][walk][sheets]") {
   ServerFixture s;
   ReplicaCli root, wang, li, zhao;
-  log_in(root, s, "root");
-  log_in(wang, s, "wang");
-  log_in(li, s, "li");
-  log_in(zhao, s, "zhao");
+  root.log_in(s, "root");
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  zhao.log_in(s, "zhao");
   root.ok({"schema", "add-field", "followups", "visit_no", "--type", "integer", "--label", "拜访序号", "--required"});
   root.ok({"sync"});
   wang.ok({"sync"});
-  const std::string own = add_synced_customer(wang, "南京自有客户有限公司", "13800138111");
+  const std::string own = wang.add_synced_customer("南京自有客户有限公司", "13800138111");
   wang.ok({"followup", "add", own, "--set", "date=2026-12-01", "--set", "person=wang", "--set", "content=上门拜访",
            "--set", "visit_no=1"});
   wang.ok({"sync"});
   // A colleague's customer released to the pool: wang sees it with its phone masked.
-  const std::string pooled = add_synced_customer(li, "南京公海客户有限公司", "13300135600");
+  const std::string pooled = li.add_synced_customer("南京公海客户有限公司", "13300135600");
   li.ok({"customer", "release", pooled, "--reason", "暂无预算"});
   li.ok({"sync"});
   wang.ok({"sync"});
@@ -128,9 +112,9 @@ TEST_CASE("walk4: a conflict edited again shows the current value and resolving 
           "[cli][walk][sync]") {
   ServerFixture s;
   ReplicaCli qian, sun;
-  log_in(qian, s, "qian");
-  log_in(sun, s, "sun");
-  const std::string code = add_synced_customer(qian, "南京冲突后又改有限公司", "13800138111");
+  qian.log_in(s, "qian");
+  sun.log_in(s, "sun");
+  const std::string code = qian.add_synced_customer("南京冲突后又改有限公司", "13800138111");
   sun.ok({"sync"});
   sun.ok({"customer", "edit", code, "--set", "type=lost"});
   qian.ok({"customer", "edit", code, "--set", "type=deal"});
@@ -173,9 +157,9 @@ TEST_CASE("walk4: a conflict edited again shows the current value and resolving 
 TEST_CASE("walk4: kehu audit names child records by the short id their list shows", "[cli][walk]") {
   ServerFixture s;
   ReplicaCli wang, audit;
-  log_in(wang, s, "wang");
-  log_in(audit, s, "audit");
-  const std::string code = add_synced_customer(wang, "南京审计子记录有限公司", "13800138111");
+  wang.log_in(s, "wang");
+  audit.log_in(s, "audit");
+  const std::string code = wang.add_synced_customer("南京审计子记录有限公司", "13800138111");
   const std::string a = wang.ok({"order", "add", code, "--set", "product=大单", "--set", "amount=1000"}).out;
   const std::string b = wang.ok({"order", "add", code, "--set", "product=仓储", "--set", "amount=2000"}).out;
   wang.ok({"sync"});
@@ -194,9 +178,9 @@ TEST_CASE("walk4: kehu audit names child records by the short id their list show
 TEST_CASE("walk4: retrying an edit of a customer that left the scope says so with the code", "[cli][zh][walk]") {
   ServerFixture s;
   ReplicaCli wang, root;
-  log_in(wang, s, "wang");
-  log_in(root, s, "root");
-  const std::string code = add_synced_customer(wang, "南京离开范围有限公司", "13800138111");
+  wang.log_in(s, "wang");
+  root.log_in(s, "root");
+  const std::string code = wang.add_synced_customer("南京离开范围有限公司", "13800138111");
   root.ok({"sync"});
   root.ok({"customer", "edit", code, "--set", "province=浙江", "--set", "city=杭州", "--set", "owner=zhao"});
   root.ok({"sync"});
@@ -218,8 +202,8 @@ TEST_CASE("walk4: retrying an edit of a customer that left the scope says so wit
 TEST_CASE("walk4: a refusal that wrote nothing does not say local edits are kept", "[cli][zh][walk]") {
   ServerFixture s;
   ReplicaCli wang, audit;
-  log_in(wang, s, "wang");
-  log_in(audit, s, "audit");
+  wang.log_in(s, "wang");
+  audit.log_in(s, "audit");
   CliResult log = wang.run({"audit"}, kZh);
   INFO(log.describe());
   CHECK(log.exit_code == 1);
@@ -264,7 +248,7 @@ TEST_CASE("walk4: a login URL with an extra path is said to be the wrong address
   CliResult bad = wang.run({"login", "--server", s.base_url(), "--user", "wang"}, {{"KEHU_PASSWORD", "wrong password 1"}});
   CHECK(bad.exit_code == 1);
   CHECK_THAT(bad.err, !Contains("is not a Kehu server"));
-  log_in(wang, s, "wang");
+  wang.log_in(s, "wang");
 }
 
 TEST_CASE("walk4: kehu-server suggests the command or option a typo meant", "[server][zh][walk]") {
@@ -308,7 +292,7 @@ TEST_CASE("walk4: a 合计 row written in the 序号 column is named as a totals
 TEST_CASE("walk4: import --json names the 负责人 cell of a row for another salesperson", "[cli][walk][sheets]") {
   ServerFixture s;
   ReplicaCli wang;
-  log_in(wang, s, "wang");
+  wang.log_in(s, "wang");
   wang.ok({"sync"});
   const std::string file = wang.dir.file("other.csv");
   FILE* f = std::fopen(file.c_str(), "w");

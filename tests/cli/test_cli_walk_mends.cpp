@@ -15,30 +15,15 @@ namespace {
 
 const kehu::test::EnvChanges kZh = {{"KEHU_LANG", "zh"}};
 
-void log_in(const ReplicaCli& r, ServerFixture& s, const std::string& user) {
-  r.ok({"login", "--server", s.base_url(), "--user", user});
-}
-
-// A customer of wang's in 南京, synced; its code.
-std::string add_synced_customer(const ReplicaCli& wang, const std::string& name) {
-  wang.ok({"sync"});  // leases customer codes
-  const std::string code = wang.ok({"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set",
-                                    "phone=13800138111", "--set", "need=复印机", "--set", "province=江苏", "--set",
-                                    "city=南京"})
-                               .out.substr(0, 10);
-  wang.ok({"sync"});
-  return code;
-}
-
 }  // namespace
 
 TEST_CASE("walk: a refusal for a customer that left the salesperson's scope is in Chinese and names the code",
           "[cli][zh][walk]") {
   ServerFixture s;
   ReplicaCli wang, root;
-  log_in(wang, s, "wang");
-  log_in(root, s, "root");
-  const std::string code = add_synced_customer(wang, "南京远航科技有限公司");
+  wang.log_in(s, "wang");
+  root.log_in(s, "root");
+  const std::string code = wang.add_synced_customer("南京远航科技有限公司");
   REQUIRE(code.rfind("C", 0) == 0);
   // An admin moves the customer to a colleague outside wang's regions.
   root.ok({"sync"});
@@ -61,8 +46,8 @@ TEST_CASE("walk: a disabled user's and a revoked token's sync are said in Chines
           "[cli][zh][walk]") {
   ServerFixture s;
   ReplicaCli wang, wang2;
-  log_in(wang, s, "wang");
-  log_in(wang2, s, "wang");
+  wang.log_in(s, "wang");
+  wang2.log_in(s, "wang");
   wang.ok({"sync"});
   // The other device after a password change.
   wang.ok({"passwd"}, {{"KEHU_NEW_PASSWORD", "another horse 43 x"}});
@@ -83,8 +68,8 @@ TEST_CASE("walk: a disabled user's and a revoked token's sync are said in Chines
 TEST_CASE("walk: a salesperson clearing a restricted field is refused like setting it", "[cli][walk]") {
   ServerFixture s;
   ReplicaCli wang;
-  log_in(wang, s, "wang");
-  const std::string code = add_synced_customer(wang, "南京清空受限字段有限公司");
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("南京清空受限字段有限公司");
   CliResult clear = wang.run({"customer", "edit", code, "--set", "年消费额="}, kZh);
   INFO(clear.describe());
   CHECK(clear.exit_code == 1);
@@ -125,8 +110,8 @@ TEST_CASE("walk: kehu-server's own output follows KEHU_LANG=zh", "[server][zh][w
   CHECK_THAT(short_pw.output, Contains("密码 (password) 太短"));
   // A salesperson's customer never followed up: the recycle says since when, truthfully.
   ReplicaCli wang;
-  log_in(wang, s, "wang");
-  const std::string code = add_synced_customer(wang, "南京从未跟进有限公司");
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("南京从未跟进有限公司");
   auto recycle = run_server_command({"pool", "recycle", "--days", "30", "--as-of", "2099-01-01", "--dry-run",
                                      "--data", s.data_dir()});
   INFO(recycle.output);

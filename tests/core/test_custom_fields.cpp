@@ -321,7 +321,14 @@ TEST_CASE("fields: an admin adds a field, a sales replica syncs it, sets it and 
   CliResult refused = wang.kehu({"schema", "add-field", "customers", "vip_level", "--type", "enum", "--label",
                                  "会员等级", "--values", "gold:金卡,银卡"});
   CHECK(refused.exit_code != 0);
-  CHECK_THAT(refused.err, Catch::Contains("only an admin may add fields"));
+  CHECK_THAT(refused.err, Catch::Contains("only an admin may add fields") &&
+                              Catch::Contains("logged in as wang (role sales)") &&
+                              Catch::Contains("on their own device") && !Catch::Contains("kehu login"));
+  // So for the rules, in Chinese: a replica is one user's, logging in as an admin is no way out.
+  CliResult rules = wang.kehu({"rules", "set", "churn-days", "30"}, "zh");
+  CHECK(rules.exit_code == 1);
+  CHECK_THAT(rules.err, Catch::Contains("只有管理员可以修改规则") && Catch::Contains("请管理员在自己的设备上操作") &&
+                            !Catch::Contains("kehu login"));
   Reply direct = s.post("/v1/schema/fields", def("vip_level", "enum", "会员等级", "金卡"), s.login("wang"));
   CHECK(direct.status == 403);
   // A bad definition is a usage error naming the value and the rule, before any request.
@@ -577,7 +584,18 @@ TEST_CASE("fields: a required custom follow-up field imports from its column, by
   CliResult bad = root.kehu({"import", missing});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err + bad.out, Catch::Matchers::Contains("拜访序号 (visit_no) is required"));
+  // The sheet has no such column: the message says where it would go.
+  CHECK_THAT(bad.err, Catch::Matchers::Contains("the sheet has no 拜访序号 column") &&
+                          Catch::Matchers::Contains("kehu followup add"));
+  CliResult zh = root.kehu({"import", missing}, "zh");
+  CHECK_THAT(zh.err, Catch::Matchers::Contains("表格里没有“拜访序号”列"));
   CHECK(json::parse(root.kehu({"--json", "customer", "list", "--search", "丁商行"}).out).empty());
+  // A sheet with the column and an empty cell: no word about a column.
+  const std::string empty_cell = sheet("empty.csv", head + ",拜访序号\n丁商行,钱七,13800000004,文具,2026-11-03,李四,微信,\n");
+  CliResult bad2 = root.kehu({"import", empty_cell});
+  CHECK(bad2.exit_code == 2);
+  CHECK_THAT(bad2.err, Catch::Matchers::Contains("拜访序号 (visit_no) is required") &&
+                           !Catch::Matchers::Contains("no 拜访序号 column"));
 }
 
 TEST_CASE("fields: a required custom follow-up field leaves a lone 跟进日期 column out - the customers still import",

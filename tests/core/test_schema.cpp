@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/schema.h"
 
 using namespace kehu;
@@ -226,7 +227,17 @@ TEST_CASE("fields are found by key, Chinese label and English label", "[schema]"
     FAIL("field() should throw");
   } catch (const Error& e) {
     CHECK(e.code() == Errc::validation);
-    CHECK_THAT(e.what(), Contains("客户 (customers)") && Contains("\"大客户等级\""));
+    // English names the collection in English (the walkthrough's R5-9).
+    CHECK(std::string(e.what()) == "customers has no field \"大客户等级\"");
+  }
+  {
+    kehu::MessageLangScope zh(kehu::Lang::zh);
+    try {
+      (void)c.field("大客户等级");
+      FAIL("field() should throw");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Contains("客户 (customers)") && Contains("“大客户等级”"));
+    }
   }
 
   CHECK(Schema::builtin().find("orders")->name == "orders");
@@ -416,9 +427,13 @@ TEST_CASE("date: YYYY-MM-DD and common sheet spellings, real calendar dates", "[
   check_rejects(birthday, "2023-02-29", "is not a day: February 2023 has no day 29");
   check_rejects(birthday, "1900-02-29", "is not a day: February 1900 has no day 29");
   check_rejects(birthday, "2024-04-31", "is not a day: April 2024 has no day 31");
-  for (const char* bad : {"2024-13-45", "2024-00-10",
-                          "2024-01-00", "2024-05/08", "24-05-08", "2024-005-08", "2024-05-08 10:00",
-                          "20240508", "May 8 2024", "2024年13月8日", "2024-05-"})
+  // So does a month that does not exist, and day 0.
+  check_rejects(birthday, "2024-13-45", "is not a day: there is no month 13 (months are 1 to 12)");
+  check_rejects(birthday, "2024-00-10", "is not a day: there is no month 0");
+  check_rejects(birthday, "2024年13月8日", "is not a day: there is no month 13");
+  check_rejects(birthday, "2024-01-00", "is not a day: January 2024 has no day 0");
+  for (const char* bad : {"2024-13-45x", "2024-13/45", "2024-05/08", "24-05-08", "2024-005-08", "2024-05-08 10:00",
+                          "20240508", "May 8 2024", "2024年13月8日后", "2024-05-"})
     check_rejects(birthday, bad, rule);
   check_rejects(birthday, "1899-12-31", "is out of range: the year must be between 1900 and 2200");
   check_rejects(birthday, "2201-01-01", "is out of range");
@@ -573,8 +588,10 @@ TEST_CASE("the five bad values of the sample sheet get exact messages", "[schema
         "客户类型 (type): \"大客户\" is not one of: 潜在客户/potential, 意向客户/intention, "
         "成交客户/deal, "
         "流失客户/lost");
-  CHECK(rejection(fld("followups", "date"), "2024-13-45") ==
-        "跟进日期 (date): \"2024-13-45\" is not a valid date: expected YYYY-MM-DD, YYYY/M/D, "
+  CHECK(rejection(fld("followups", "date"), "2024-31-45") ==
+        "跟进日期 (date): \"2024-31-45\" is not a day: there is no month 31 (months are 1 to 12)");
+  CHECK(rejection(fld("followups", "date"), "2024-5-8x") ==
+        "跟进日期 (date): \"2024-5-8x\" is not a valid date: expected YYYY-MM-DD, YYYY/M/D, "
         "YYYY.M.D or YYYY年M月D日 (or an Excel serial day number)");
   CHECK(rejection(customer("email"), "not-an-email") ==
         "邮箱 (email): \"not-an-email\" is not an email address");
@@ -654,7 +671,8 @@ TEST_CASE("check_stored_value rejects wrong shapes and non-normalised values", "
   check_stored_rejects(customer("annual_spend"), "1234.50", "is not a stored amount");
   check_stored_rejects(customer("birthday"), "2024/05/08",
                        "is not in stored form: expected \"2024-05-08\"");
-  check_stored_rejects(customer("birthday"), "2024-13-45", "is not a valid date: expected YYYY-MM-DD");
+  check_stored_rejects(customer("birthday"), "2024-13-45", "there is no month 13");
+  check_stored_rejects(customer("birthday"), "2024-05-0x", "is not a valid date: expected YYYY-MM-DD");
   check_stored_rejects(customer("birthday"), 20240508, "is not a date string");
   check_stored_rejects(datetime_field(), "2024-05-08 09:30", "is not in stored form");
   check_stored_rejects(customer("type"), "意向客户",

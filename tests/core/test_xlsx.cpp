@@ -524,7 +524,7 @@ TEST_CASE("xlsx writer: the export read back cell by cell, with formats, dropdow
   CHECK(n == in.created + 1);
 
   XlsxTable t = read_xlsx(path, "");
-  CHECK(t.sheets == std::vector<std::string>{"客户", "跟进记录", "订单", "联系人"});
+  CHECK(t.sheets == std::vector<std::string>{"客户", "跟进记录", "订单", "联系人", "服务记录", "市场活动"});
   REQUIRE(t.rows.size() == n + 1);
   const std::vector<std::string> head = {"序号",     "客户编号", "客户名称", "所属行业",
                                          "客户类型", "销售阶段", "联系人",   "联系人职位",
@@ -653,6 +653,9 @@ TEST_CASE(
   contact("C202601001", {{"name", "周八"}, {"title", "经理"}, {"is_primary", "是"}});
   contact("C202601001", {{"name", "吴九"}, {"email", "wu@example.com"}});
   contact("C202601003", {{"name", "不会出现"}});
+  rep->add("services", {{"date", "2026-03-09"}, {"kind", "投诉"}, {"content", "包装破损"}}, "C202601002");
+  rep->add("activities", {{"name", "春季展会"}, {"date", "2026-04-10"}}, "C202601001");
+  rep->add("services", {{"date", "2026-03-09"}, {"kind", "咨询"}, {"content", "不会出现"}}, "C202601003");
   // A customer in the recycle bin takes its follow-ups, orders and contacts off the sheets.
   rep->remove("C202601003");
 
@@ -660,7 +663,7 @@ TEST_CASE(
   CHECK(export_xlsx(*rep, path) == 2);
 
   XlsxTable f = read_xlsx(path, "跟进记录");
-  CHECK(f.sheets == std::vector<std::string>{"客户", "跟进记录", "订单", "联系人"});
+  CHECK(f.sheets == std::vector<std::string>{"客户", "跟进记录", "订单", "联系人", "服务记录", "市场活动"});
   CHECK(f.sheet == "跟进记录");
   REQUIRE(f.rows.size() == 4);
   CHECK(cells(f.rows[0]) == std::vector<std::string>{"客户编号", "客户名称", "跟进日期", "跟进人",
@@ -704,6 +707,16 @@ TEST_CASE(
                                                       "", "", "", "是"});
   CHECK(cells(ct.rows[3]) == std::vector<std::string>{"C202601002", "乙贸易公司", "孙七", "采购",
                                                       "13900000022"});
+  // Service records and activities have sheets too: nothing a customer holds is left out.
+  XlsxTable sv = read_xlsx(path, "服务记录");
+  REQUIRE(sv.rows.size() == 2);
+  CHECK(cells(sv.rows[1]).at(0) == "C202601002");
+  CHECK(cells(sv.rows[1]).at(3) == "投诉");
+  CHECK(cells(sv.rows[1]).at(4) == "包装破损");
+  XlsxTable ac = read_xlsx(path, "市场活动");
+  REQUIRE(ac.rows.size() == 2);
+  CHECK(cells(ac.rows[1]).at(0) == "C202601001");
+  CHECK(cells(ac.rows[1]).at(2) == "春季展会");
 
   // The XML: dates and amounts are numbers (serials, yuan), not text; frozen
   // headers, dropdowns, and the order status colours in the shared palette.
@@ -755,7 +768,7 @@ TEST_CASE(
   REQUIRE(other->find_customer("C202601001").has_value());
   CHECK(other->find_customer("C202601001")->fields.value("name", "") == "甲科技有限公司");
   // The child sheets are refused by name, before any row is read as a customer.
-  for (const char* sheet : {"跟进记录", "订单", "联系人"}) {
+  for (const char* sheet : {"跟进记录", "订单", "联系人", "服务记录", "市场活动"}) {
     INFO(sheet);
     ImportOptions o;
     o.sheet = sheet;

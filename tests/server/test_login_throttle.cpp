@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "login_throttle.h"  // the server's own code (server-stub/accounts/)
+#include "kehu/lang.h"
 
 using kehu::server::LoginThrottle;
 using kehu::server::ThrottleLimits;
@@ -60,6 +61,10 @@ TEST_CASE("throttle: a user is locked after too many failures, until the lock en
   CHECK(lock->retry_after == 60);
   CHECK(lock->message().find("too many failed logins for \"wang\"") != std::string::npos);
   CHECK(lock->message().find("try again in 1 min") != std::string::npos);
+  {
+    kehu::MessageLangScope zh(kehu::Lang::zh);
+    CHECK(lock->message() == "用户“wang”登录失败次数过多；请在 1 分钟后再试");
+  }
   CHECK_FALSE(f.throttle.locked("li", "10.0.0.2"));  // other names are not affected
 
   f.now = kStart + 59;

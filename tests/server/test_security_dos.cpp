@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "device.h"
 #include "server_fixture.h"
 
 using kehu::test::hlc_now;
@@ -23,6 +25,7 @@ using kehu::test::new_customer_fields;
 using kehu::test::Reply;
 using kehu::test::ServeOptions;
 using kehu::test::ServerFixture;
+using kehu::test::run_server_command;
 
 namespace {
 
@@ -47,6 +50,26 @@ std::string pull_to_end(ServerFixture& s, const std::string& token, std::string 
   return cursor;
 }
 
+// Pulls page after page from `cursor` as kehu sync does (the default limit, or
+// `limit`), handing each answer to `page`, until none is left (200 pages at
+// most); every page moves the cursor on. Returns the number of pages.
+int pull_pages(ServerFixture& s, const std::string& token, std::string cursor,
+               const std::function<void(const json&)>& page, std::int64_t limit = 0) {
+  int pages = 0;
+  for (bool more = true; more && pages < 200; ++pages) {
+    json body = {{"cursor", cursor}};
+    if (limit > 0) body["limit"] = limit;
+    Reply r = s.post("/v1/pull", body, token);
+    REQUIRE(r.status == 200);
+    INFO("page " << pages);
+    page(r.body);
+    more = r.body["more"].get<bool>();
+    if (more) CHECK(r.body["next_cursor"] != cursor);
+    cursor = r.body["next_cursor"];
+  }
+  return pages;
+}
+
 const std::string kCustomer = "c0ffee00-0000-4000-8000-000000000001";
 
 json followup_fields(int i) {
@@ -55,21 +78,26 @@ json followup_fields(int i) {
           {"content", {{"old", nullptr}, {"new", "visit " + std::to_string(i) + " " + std::string(1800, 'x')}}}};
 }
 
-// kCustomer (江苏/南京, owned by wang) with `children` follow-ups of ~1.9 KB each, made by root.
-void make_customer_with_children(ServerFixture& s, const std::string& root, int children) {
-  json fields = new_customer_fields("翻城客户");
+// A customer (江苏/南京, owned by wang; kCustomer unless `id` is given) with
+// `children` follow-ups of ~1.9 KB each, made by root. `n` tells the ids of one
+// such customer from another's.
+void make_customer_with_children(ServerFixture& s, const std::string& root, int children,
+                                 const std::string& id = kCustomer, int n = 0) {
+  json fields = new_customer_fields("翻城客户" + std::to_string(n));
   fields["city"] = {{"old", nullptr}, {"new", "南京"}};
   fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
-  push_applied(s, root, json::array({make_change("c0ffee01-0000-4000-8000-000000000000", kCustomer, "create", 0,
-                                                 hlc_now(), "dev-test", 1, fields)}));
+  const std::string device = "dev-test" + (n ? std::to_string(n) : std::string());
+  char create[64];
+  std::snprintf(create, sizeof create, "c0ffee01-%04d-4000-8000-000000000000", n);
+  push_applied(s, root, json::array({make_change(create, id, "create", 0, hlc_now(), device, 1, fields)}));
   json kids = json::array();
   for (int i = 0; i < children; ++i) {
-    char id[64];
-    std::snprintf(id, sizeof id, "c0ffee02-0000-4000-8000-%012d", i);
+    char child[64];
+    std::snprintf(child, sizeof child, "c0ffee02-%04d-4000-8000-%012d", n, i);
     char change[64];
-    std::snprintf(change, sizeof change, "c0ffee03-0000-4000-8000-%012d", i);
-    kids.push_back(make_change(change, id, "create", 0, hlc_now(), "dev-test", 2 + i, followup_fields(i),
-                               "followups", "", kCustomer));
+    std::snprintf(change, sizeof change, "c0ffee03-%04d-4000-8000-%012d", n, i);
+    kids.push_back(make_change(change, child, "create", 0, hlc_now(), device, 2 + i, followup_fields(i),
+                               "followups", "", id));
   }
   push_applied(s, root, kids);
 }
@@ -104,24 +132,13 @@ TEST_CASE("a customer whose city flips costs a colleague's pull one package per 
   const std::string cursor = pull_to_end(s, zhao);
   flip_city(s, root, 30, 1, 100);
   // zhao (manager of 江苏) keeps the customer in scope through every flip.
-  std::string c = cursor;
-  int pages = 0, flips_seen = 0;
+  int flips_seen = 0;
   std::size_t children_sent = 0;
-  for (bool more = true; more && pages < 200; ++pages) {
-    Reply r = s.post("/v1/pull", {{"cursor", c}}, zhao);  // the default limit, as kehu sync asks
-    REQUIRE(r.status == 200);
-    INFO("page " << pages);
-    CHECK(r.body["records"].dump().size() + r.body["revisions"].dump().size() < 32768 + 4096);
-    for (const auto& rev : r.body["revisions"]) {
-      if (rev.value("record_id", "") == kCustomer) ++flips_seen;
-    }
-    for (const auto& rec : r.body["records"]) {
-      if (rec.value("collection", "") == "followups") ++children_sent;
-    }
-    more = r.body["more"].get<bool>();
-    CHECK(r.body["next_cursor"] != c);
-    c = r.body["next_cursor"];
-  }
+  const int pages = pull_pages(s, zhao, cursor, [&](const json& page) {
+    CHECK(page["records"].dump().size() + page["revisions"].dump().size() < 32768 + 4096);
+    for (const auto& rev : page["revisions"]) flips_seen += rev.value("record_id", "") == kCustomer;
+    for (const auto& rec : page["records"]) children_sent += rec.value("collection", "") == "followups";
+  });
   CHECK(flips_seen == 30);
   CHECK(children_sent >= 40);   // every child arrives
   CHECK(children_sent <= 80);   // not once per flip (1200)
@@ -372,4 +389,193 @@ TEST_CASE("an audit page ends at the byte cap before the scan budget", "[server]
   CHECK(r.body["more"] == true);
   CHECK(r.body["revisions"].dump().size() < 32768 + 8192);
   CHECK(r.body["revisions"].size() < 31);
+}
+
+TEST_CASE("an audit cursor past the log's end reads from the end and the page ends", "[server][security]") {
+  // A5-2: a forged cursor near 2^63 stepped down through empty chunks for ever
+  // (none counted against the scan budget), on a worker that outlived the client.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string zhao = s.login("zhao");
+  make_customer_with_children(s, root, 2);
+  for (const json& cursor : {json("9223372036854775807"), json(std::int64_t{4611686018427387904})}) {
+    INFO(cursor.dump());
+    Reply r = s.post("/v1/audit", {{"cursor", cursor}, {"limit", 2}}, zhao);
+    REQUIRE(r.status == 200);
+    CHECK(r.body["revisions"].size() == 2);  // the newest two: as with no cursor
+    Reply first = s.post("/v1/audit", {{"limit", 2}}, zhao);
+    CHECK(r.body["revisions"] == first.body["revisions"]);
+  }
+}
+
+TEST_CASE("two customers whose packages each fill half a page flipping city in turn cost a manager few pages",
+          "[server][security]") {
+  // A5-9: a package went with every page a customer moved in, and one that did
+  // not fit the rest of the page ended it; two customers flipping in turn made
+  // each page one revision (4.8 MB a revision for every 江苏 device). A package
+  // now goes with the customer's last move only.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  const std::string zhao = s.login("zhao", "dev-z");
+  const std::string a = kCustomer, b = "c0ffee00-0000-4000-8000-000000000002";
+  make_customer_with_children(s, root, 10, a, 1);  // ~19 KB of children each: more than half a page
+  make_customer_with_children(s, root, 10, b, 2);
+  // li covers 江苏/南京 only: the flips move both in and out of his scope.
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string li = s.login("li", "dev-l");
+  const char* city[] = {"南京", "苏州"};
+  // Round r flips a, then b: 南京 -> 苏州 on even rounds, back on odd ones.
+  auto flip_rounds = [&](int from, int to) {
+    json flips = json::array();
+    for (int i = 2 * from; i < 2 * to; ++i) {
+      char change[64];
+      std::snprintf(change, sizeof change, "c0ffee08-0000-4000-8000-%012d", i);
+      const int round = i / 2;
+      flips.push_back(make_change(change, i % 2 ? b : a, "update", 1 + round, hlc_now(), "dev-flip", 1 + i,
+                                  {{"city", {{"old", city[round % 2]}, {"new", city[(round + 1) % 2]}}}}));
+    }
+    push_applied(s, root, flips);
+  };
+  flip_rounds(0, 1);  // both in 苏州: li's device does not hold them
+  const std::string start = pull_to_end(s, zhao);
+  const std::string li_start = pull_to_end(s, li);
+  flip_rounds(1, 20);  // 38 flips, both end in 南京
+  int flips_seen = 0;
+  const int pages = pull_pages(s, zhao, start, [&](const json& page) {
+    for (const auto& rev : page["revisions"]) {
+      const std::string id = rev.value("record_id", "");
+      flips_seen += id == a || id == b;
+    }
+  });
+  CHECK(flips_seen == 38);
+  CHECK(pages <= 4);  // the flips, then each package once; it was one page per flip
+  // li, whose scope the flips cross, gets every child of the customers that
+  // end in it, though his device held neither at his cursor.
+  std::size_t children = 0;
+  pull_pages(s, li, li_start, [&](const json& page) {
+    for (const auto& rec : page["records"]) children += rec.value("collection", "") == "followups";
+  });
+  CHECK(children >= 20);  // both end in 南京: every child arrives
+  CHECK(children <= 40);
+}
+
+TEST_CASE("past the scan budget a pull page ends rather than name a customer the user never saw",
+          "[server][security]") {
+  // A5-6: once a page's replays had spent the budget, every later customer the
+  // page moved out of sight was named in `removed`, seen or not: a salesperson
+  // could list the ids of other regions' new customers by choosing the cursor.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_SCAN_BUDGET", "20"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  make_customer_with_children(s, root, 1);
+  const std::string cursor = pull_to_end(s, wang);  // wang holds kCustomer
+  json edits = json::array();
+  // An edit wang sees opens the page; then kCustomer leaves his scope and is
+  // edited 30 times (its replay spends the budget).
+  edits.push_back(make_change("c0ffee09-0000-4000-8000-000000000000", kCustomer, "update", 1, hlc_now(), "dev-test",
+                              200, {{"need", {{"old", "CT 设备"}, {"new", "n"}}}}));
+  edits.push_back(make_change("c0ffee09-0000-4000-8000-000000000001", kCustomer, "update", 2, hlc_now(), "dev-test",
+                              201, {{"owner", {{"old", "wang"}, {"new", "li"}}},
+                                    {"province", {{"old", "江苏"}, {"new", "浙江"}}}}));
+  for (int i = 0; i < 30; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee0a-0000-4000-8000-%012d", i);
+    edits.push_back(make_change(change, kCustomer, "update", 3 + i, hlc_now(), "dev-test", 202 + i,
+                                {{"need", {{"old", i == 0 ? json("n") : json("m" + std::to_string(i - 1))},
+                                           {"new", "m" + std::to_string(i)}}}}));
+  }
+  // A customer of 浙江 wang never saw, created and moved on.
+  const std::string other = "c0ffee00-0000-4000-8000-00000000000f";
+  json fields = new_customer_fields("浙江客户");
+  fields["province"] = {{"old", nullptr}, {"new", "浙江"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "li"}};
+  edits.push_back(make_change("c0ffee09-0000-4000-8000-000000000002", other, "create", 0, hlc_now(), "dev-test", 240,
+                              fields));
+  edits.push_back(make_change("c0ffee09-0000-4000-8000-000000000003", other, "update", 1, hlc_now(), "dev-test", 241,
+                              {{"province", {{"old", "浙江"}, {"new", "上海"}}}}));
+  push_applied(s, root, edits);
+  json removed = json::array();
+  pull_pages(
+      s, wang, cursor, [&](const json& page) {
+        for (const auto& id : page["removed"]) removed.push_back(id);
+      },
+      5000);
+  CHECK(removed == json::array({kCustomer}));  // the one wang held; never the other
+}
+
+TEST_CASE("a package sent in parts resumes after the last child sent though a child moved away meanwhile",
+          "[server][security]") {
+  // A5-11: the parts of a package resumed at a position in the children's list;
+  // a child moved away between two pages shifted the list, and the device never
+  // got the child after it.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 40);  // ~80 KB of children: three pages
+  flip_city(s, root, 1, 1, 100);             // to 苏州: out of li's scope
+  const std::string cursor = pull_to_end(s, li);
+  // Another customer, of 浙江, for a child to move to.
+  const std::string other = "c0ffee00-0000-4000-8000-0000000000aa";
+  json fields = new_customer_fields("别处客户");
+  fields["province"] = {{"old", nullptr}, {"new", "浙江"}};
+  push_applied(s, root, json::array({make_change("c0ffee0b-0000-4000-8000-000000000000", other, "create", 0,
+                                                 hlc_now(), "dev-test", 300, fields)}));
+  // Back to 南京: the package goes to li.
+  push_applied(s, root, json::array({make_change("c0ffee0b-0000-4000-8000-000000000002", kCustomer, "update", 2,
+                                                 hlc_now(), "dev-test", 302,
+                                                 {{"city", {{"old", "苏州"}, {"new", "南京"}}}})}));
+  std::set<std::string> children;
+  bool moved = false;
+  pull_pages(s, li, cursor, [&](const json& page) {
+    for (const auto& rec : page["records"]) {
+      if (rec.value("collection", "") == "followups") children.insert(rec.value("id", ""));
+    }
+    if (!moved && !children.empty() && page["more"].get<bool>()) {
+      // After the first part: a child li got moves to the other customer.
+      const std::string away = *children.begin();
+      push_applied(s, root, json::array({make_change("c0ffee0b-0000-4000-8000-000000000001", away, "update", 1,
+                                                     hlc_now(), "dev-test", 301,
+                                                     {{"customer", {{"old", kCustomer}, {"new", other}}}},
+                                                     "followups")}));
+      moved = true;
+    }
+  });
+  CHECK(moved);
+  CHECK(children.size() == 40);  // every child reached li, none skipped by the shift
+}
+
+TEST_CASE("a child moved to a customer out of sight leaves the device that held it", "[server][security]") {
+  // A5-12: `removed` named customers only; a follow-up moved to a customer of
+  // another region stayed on the devices that held it under its old customer.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 2);
+  kehu::test::ScratchDir dir;
+  kehu::test::Device wang(dir, s, "wang");  // 江苏: holds kCustomer and its two follow-ups
+  const std::string child = "c0ffee02-0000-4000-8000-000000000000";
+  REQUIRE(wang.replica->get(child).has_value());
+  const std::string other = "c0ffee00-0000-4000-8000-0000000000bb";
+  json fields = new_customer_fields("浙江的客户");
+  fields["province"] = {{"old", nullptr}, {"new", "浙江"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "li"}};  // not in the pool, which every salesperson sees
+  push_applied(s, root, json::array({make_change("c0ffee0c-0000-4000-8000-000000000000", other, "create", 0,
+                                                 hlc_now(), "dev-test", 400, fields)}));
+  push_applied(s, root, json::array({make_change("c0ffee0c-0000-4000-8000-000000000001", child, "update", 1,
+                                                 hlc_now(), "dev-test", 401,
+                                                 {{"customer", {{"old", kCustomer}, {"new", other}}}},
+                                                 "followups")}));
+  Reply page = s.post("/v1/pull", {{"cursor", wang.replica->meta("cursor")}}, s.login("wang", "dev-look"));
+  INFO(page.body.dump());
+  CHECK(page.body["removed"] == json::array({child}));  // named to the device that held it
+  wang.sync();
+  CHECK_FALSE(wang.replica->get(child).has_value());                      // gone from the device
+  CHECK(wang.replica->get("c0ffee02-0000-4000-8000-000000000001").has_value());  // its sibling stays
+  CHECK(wang.customer(kCustomer).fields.contains("name"));                // and the customer
 }

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <cerrno>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "kehu/record.h"
 #include "server_fixture.h"
 
 using kehu::test::hlc_now;
@@ -661,4 +663,51 @@ TEST_CASE("the request log shows a client's text escaped: no forged lines, no te
   CHECK(log.find("\n2026-01-01T00:00:00Z POST") == std::string::npos);
   CHECK(log.find('\x1b') == std::string::npos);
   CHECK(log.find("/v1/x\\x0a2026-01-01T00:00:00Z\\x20POST") != std::string::npos);
+}
+
+TEST_CASE("an answer read below the minimum rate is cut at its deadline", "[server][security]") {
+  // A5-10: a client that read its pull answer a few bytes every 20 s held a
+  // worker and ~10 MB of answer for as long as it liked (each send waited up
+  // to 60 s, and every few bytes read let one more through). An answer must now
+  // be read as a body must arrive: 2 s of grace here, then 1 KiB/s.
+  ServerFixture s(short_deadlines());
+  const std::string root = s.login("root");
+  // ~5 MB of revisions: more than the socket buffers hold.
+  for (int batch = 0; batch < 12; ++batch) {
+    json changes = json::array();
+    for (int i = 0; i < 200; ++i) {
+      json f = new_customer_fields("慢读客户" + std::to_string(batch) + "-" + std::to_string(i));
+      f["notes"] = {{"old", nullptr}, {"new", std::string(1900, 'n')}};
+      char id[64];
+      std::snprintf(id, sizeof id, "5e0d0000-0000-4000-8000-%06d%06d", batch, i);
+      changes.push_back(make_change(kehu::new_uuid(), id, "create", 0, hlc_now(), "dev-slow", 1 + batch * 200 + i, f));
+    }
+    auto r = s.post("/v1/push", {{"changes", changes}}, root);
+    REQUIRE(r.status == 200);
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  const int small = 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);  // before connect: a small window
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(s.port()));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  send_all(fd, request("POST", "/v1/pull", "Authorization: Bearer " + root + "\r\nContent-Type: application/json\r\n",
+                       R"({"cursor":"0","limit":5000})"));
+  // 100 bytes every 250 ms (400 B/s) for at most 30 s.
+  std::size_t got = 0;
+  bool closed = false;
+  for (int i = 0; i < 120 && !closed; ++i) {
+    char buf[100];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) closed = true;
+    if (n > 0) got += static_cast<std::size_t>(n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ::close(fd);
+  INFO("read " << got << " bytes");
+  CHECK(closed);               // cut; before, the answer went on at the reader's pace
+  CHECK(got < 4 * 1024 * 1024);  // not the whole answer
 }

@@ -348,7 +348,7 @@ TEST_CASE("security: kehu init refuses a short or common replica passphrase", "[
   }
   CliResult zh = init_replica(dir, "weak.db", "短密码", "zh");
   CHECK(zh.exit_code == 2);
-  CHECK_THAT(zh.err, Contains("副本密码") && Contains("至少 8 个字符"));
+  CHECK_THAT(zh.err, Contains("本地副本口令") && Contains("至少 8 个字符"));
   // Eight Chinese characters are enough.
   CliResult ok = init_replica(dir, "ok.db", "客户资料加密保存");
   INFO(ok.describe());

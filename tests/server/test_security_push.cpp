@@ -125,8 +125,26 @@ TEST_CASE("security: a protected field needs approval whatever op writes it", "[
     return push_one(s, wang, c);
   };
   const json to_deal = {{"type", {{"old", nullptr}, {"new", "deal"}}}};
-  SECTION("create of an id that exists") { CHECK(attempt("create", to_deal)["status"] == "pending_approval"); }
-  SECTION("restore") { CHECK(attempt("restore", to_deal)["status"] == "pending_approval"); }
+  // A create of an id that exists, a restore that restores nothing: refused
+  // outright (A5-4), as an update that deletes is (A5-7).
+  SECTION("create of an id that exists") {
+    json r = attempt("create", to_deal);
+    CHECK(r["status"] == "rejected");
+    CHECK_THAT(r.dump(), Catch::Matchers::Contains("is taken"));
+  }
+  SECTION("restore") {
+    CHECK(attempt("restore", to_deal)["status"] == "rejected");
+    json res = to_deal;
+    res["deleted"] = {{"old", true}, {"new", false}};
+    CHECK(attempt("restore", res)["status"] == "pending_approval");
+  }
+  SECTION("delete that deletes nothing") { CHECK(attempt("delete", to_deal)["status"] == "rejected"); }
+  SECTION("update that deletes") {
+    json del = {{"deleted", {{"old", false}, {"new", true}}}};
+    json r = attempt("update", del);
+    CHECK(r["status"] == "rejected");
+    CHECK_THAT(r.dump(), Catch::Matchers::Contains("must not set"));
+  }
   SECTION("delete") {
     json del = to_deal;
     del["deleted"] = {{"old", false}, {"new", true}};
@@ -829,7 +847,11 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
   }
   SECTION("text that shows other than it reads is refused: bidi overrides, zero-width spaces, BOMs inside") {
     for (const std::string& name : {std::string("张\u202e三公司"), std::string("张\u200b三公司"),
-                                    std::string("张\ufeff三公司"), std::string("张\u2066三\u2069公司")}) {
+                                    std::string("张\ufeff三公司"), std::string("张\u2066三\u2069公司"),
+                                    // A5's N6 rest: the combining grapheme joiner and the other format characters
+                                    std::string("张\u034f三公司"), std::string("张\u17b4三公司"),
+                                    std::string("张\ufff9三公司"), std::string("张\U0001d173三公司"),
+                                    std::string("张\U0001bca0三公司"), std::string("张\U00013430三公司")}) {
       json f = new_customer_fields(name);
       json r = push_one(s, wang, make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 9, f));
       INFO(r.dump());
@@ -1063,4 +1085,31 @@ TEST_CASE("security: a push batch stops at its time budget under the write lock 
   Reply again = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, wang);
   REQUIRE(again.status == 200);
   CHECK(again.body["results"][0]["duplicate"] == true);
+}
+
+TEST_CASE("security: a masked number written back is refused, not stored over the real one", "[server][security]") {
+  // A5-13: a salesperson's copy of a pool customer has "w****5" for its WeChat;
+  // written back after the claim (an old export imported), it replaced the real id.
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
+  const std::string id = kehu::new_uuid();
+  json fields = new_customer_fields("遮盖回写客户");
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  fields["wechat"] = {{"old", nullptr}, {"new", "wxid_pool55"}};
+  REQUIRE(push_one(s, root, make_change(kehu::new_uuid(), id, "create", 0, hlc_now(), "dev-root", 1, fields))["status"] ==
+          "applied");
+  for (const char* key : {"wechat", "phone"}) {
+    INFO(key);
+    const json old = key == std::string("wechat") ? json("wxid_pool55") : json("13800138000");
+    const json masked = key == std::string("wechat") ? json("w****5") : json("138****8000");
+    json r = push_one(s, wang, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(), "dev-wang", 2,
+                                           {{key, {{"old", old}, {"new", masked}}}}));
+    CHECK(r["status"] == "rejected");
+  }
+  json r = push_one(s, wang, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(), "dev-wang", 3,
+                                         {{"wechat", {{"old", "wxid_pool55"}, {"new", "w****5"}}}}));
+  CHECK_THAT(r.dump(), Catch::Matchers::Contains("masked value"));
+  Reply h = s.get("/v1/records/" + id + "/history", root);
+  REQUIRE(h.status == 200);
+  CHECK(h.body["revisions"].size() == 1);  // nothing written over it
 }

@@ -40,12 +40,12 @@ struct Device {
   kehu::sync::SyncReport sync() { return kehu::sync::sync(*replica, options()); }
   kehu::Record customer(const std::string& code) { return replica->require(code); }
   // Runs the kehu binary on this replica.
-  kehu::test::CliResult kehu(const std::vector<std::string>& args) {
+  kehu::test::CliResult kehu(const std::vector<std::string>& args, const std::string& lang = "en") {
     std::vector<std::string> full = {"--db", path};
     full.insert(full.end(), args.begin(), args.end());
     kehu::test::RunOptions o;
     o.env["KEHU_PASSPHRASE"] = "pass-" + user;
-    o.env["KEHU_LANG"] = "en";
+    o.env["KEHU_LANG"] = lang;
     return kehu::test::run_kehu(full, o);
   }
 };

@@ -191,6 +191,13 @@ std::string injected_500() {
          std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 }
 
+std::string injected_429() {
+  const std::string body =
+      R"j({"error":{"code":"too_many_pushes","message":"busy, injected by the test's fault proxy"}})j";
+  return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
 int connect_local(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
@@ -268,6 +275,7 @@ FaultProxy::Plan FaultProxy::draw() {
   Plan p;
   p.fraction = fraction < 1.0 ? fraction : 0.0;
   const FaultOptions& o = options_;
+  p.busy = o.busy;
   double edge = 0;
   for (auto [prob, fault] : {std::pair{o.drop_request, Fault::drop_request},
                              std::pair{o.drop_response, Fault::drop_response},
@@ -342,7 +350,7 @@ void FaultProxy::serve(int client_fd, Plan plan) {
   const std::string up_bytes = upstream_bytes(*req);
 
   if (plan.fault == Fault::error_before) {
-    io.send_all(client.get(), injected_500());
+    io.send_all(client.get(), plan.busy ? injected_429() : injected_500());
     count(plan.fault);
     return;
   }

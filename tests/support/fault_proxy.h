@@ -50,6 +50,9 @@ struct FaultOptions {
   double error_after = 0;
   double delay = 0;
   int max_delay_ms = 100;
+  // error_before answers 429 too_many_pushes with "Retry-After: 1" (a busy
+  // server asking for the same request again) instead of a 500.
+  bool busy = false;
 
   // No faults at all: a plain pass-through proxy.
   static FaultOptions none() { return {}; }
@@ -100,6 +103,7 @@ class FaultProxy {
     Fault fault = Fault::pass;
     int delay_ms = 0;
     double fraction = 0;  // how much of the request/answer/body to forward, in [0, 1)
+    bool busy = false;    // error_before is a 429 (FaultOptions::busy)
   };
   struct Worker {
     std::thread thread;

@@ -49,6 +49,23 @@ class ReplicaCli {
     return r;
   }
 
+  // `kehu login` to the fixture's server as `user` (its password from the fixture).
+  void log_in(ServerFixture& s, const std::string& user) const {
+    ok({"login", "--server", s.base_url(), "--user", user});
+  }
+
+  // A customer of this user in 江苏/南京 (or the place given), synced: its code.
+  std::string add_synced_customer(const std::string& name, const std::string& phone = "13800138111",
+                                  const std::string& province = "江苏", const std::string& city = "南京") const {
+    ok({"sync"});  // leases customer codes
+    const std::string code = ok({"customer", "add", "--set", "name=" + name, "--set", "contact=张三", "--set",
+                                 "phone=" + phone, "--set", "need=复印机", "--set", "province=" + province,
+                                 "--set", "city=" + city})
+                                 .out.substr(0, 10);
+    ok({"sync"});
+    return code;
+  }
+
   // A metadata value of the replica ("server", "token", "ca_file", ...), read
   // with the library while no kehu process runs.
   std::string meta(const std::string& key) const {

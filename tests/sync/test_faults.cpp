@@ -698,3 +698,69 @@ TEST_CASE("faults: the CSV reader and importer refuse bad bytes with kehu::Error
   }
   CHECK(replica->status().customers == customers_before);  // nothing half-written
 }
+
+TEST_CASE("faults: a server that stays busy is waited for as it asks and named in the user's words",
+          "[faults]") {
+  ServerFixture server;
+  ScratchDir dir;
+  FaultOptions busy;
+  busy.error_before = 1;
+  busy.busy = true;  // every request: 429 with Retry-After: 1
+  FaultProxy proxy(server.port(), 7, busy);
+  auto rep = Replica::create(dir.file("w.db"), "pass-wang");
+  kehu::sync::login(*rep, server_url(server), "wang", ServerFixture::kPassword, fault_sync_options());
+  rep->set_meta("server", proxy.url());
+  rep->add("customers", kehu::test::new_customer("忙碌服务器客户"));
+  auto opts = fault_sync_options();  // 3 attempts, backoff 5..40 ms
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    kehu::sync::sync(*rep, opts);
+    FAIL("a sync through a server answering 429 to everything succeeded");
+  } catch (const kehu::Error& e) {
+    CHECK(e.code() == kehu::Errc::server);
+    CHECK_THAT(e.what(), Catch::Contains("failed after 3 attempts") && Catch::Contains("run `kehu sync` again") &&
+                             !Catch::Contains("/v1/"));
+  }
+  // Two waits of the server's Retry-After (1 s each), not the client's 5..40 ms.
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(1900));
+  CHECK(rep->status().pending == 1);  // nothing lost
+  // An online command is told to run itself again, not `kehu sync`.
+  try {
+    kehu::sync::request(*rep, opts, "/v1/customers/C202612001/claim", kehu::json::object(), "claim C202612001");
+    FAIL("a claim through a busy server succeeded");
+  } catch (const kehu::Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("claim C202612001 failed after 3 attempts") &&
+                             Catch::Contains("run the same command again later") && !Catch::Contains("kehu sync"));
+  }
+}
+
+TEST_CASE("faults: a push page stays under 512 KiB of JSON however long the notes", "[faults]") {
+  // A5-3: a 500-change page of long notes was a 1.6 MB body, cut at every sync
+  // on an uplink slower than the server's large-body rate.
+  ServerFixture server;
+  ScratchDir dir;
+  std::uint64_t requests[2] = {0, 0};
+  for (int big = 0; big < 2; ++big) {
+    FaultProxy proxy(server.port(), 11, FaultOptions::none());
+    Device d(dir, proxy.url(), "wang", big ? "long-notes" : "short-notes");
+    auto opts = fault_sync_options();
+    opts.push_page = 500;
+    opts.pull_page = 500;
+    kehu::sync::sync(*d.replica, opts);  // the lease of codes
+    const std::string note = big ? std::string(1900, 'x') : std::string("短");  // 2000 bytes at most
+    d.replica->batch([&] {
+      for (int i = 0; i < 400; ++i) {
+        auto c = kehu::test::new_customer((big ? "长备注客户" : "短备注客户") + std::to_string(i));
+        c.push_back({"notes", note});
+        d.replica->add("customers", c);
+      }
+    });
+    const std::uint64_t before = proxy.stats().connections;
+    kehu::sync::sync(*d.replica, opts);
+    CHECK(d.replica->status().pending == 0);
+    requests[big] = proxy.stats().connections - before;
+  }
+  INFO("short notes: " << requests[0] << " requests, long notes: " << requests[1]);
+  // 400 changes of ~2.2 KB are ~0.9 MB: two pages where the short notes take one.
+  CHECK(requests[1] >= requests[0] + 1);
+}

@@ -136,7 +136,14 @@ TEST_CASE("refusals: a refused edit re-applied in another form goes through", "[
   CHECK(approvals.out.find("扫描仪") == std::string::npos);  // not held: already applied
   REQUIRE(zhao.kehu({"reject", "1", "--reason", "阶段由经理定"}).exit_code == 0);
   auto second = wang.kehu({"sync"});
+  INFO(second.describe());
+  CHECK(second.exit_code == 1);
   CHECK(second.out.find("阶段由经理定") != std::string::npos);
+  // The request was pushed by the sync before: this push refused nothing, and
+  // the manager's decision is said on a line of its own.
+  CHECK(second.out.find("pushed 0 changes (0 applied, 0 rejected)") != std::string::npos);
+  CHECK(second.out.find("1 change awaiting approval was turned down by a manager") != std::string::npos);
+  CHECK(json::parse(wang.kehu({"--json", "sync"}).out)["turned_down"] == 0);
   json list = json::parse(wang.kehu({"--json", "rejected"}).out);
   REQUIRE(list.size() == 1);
   CHECK(list[0]["typed"]["stage"] == "needs");
@@ -151,9 +158,14 @@ TEST_CASE("refusals: a refused edit re-applied in another form goes through", "[
   CHECK(wang.customer(s.owned).fields["notes"] == "客户在做需求分析");
   // A second protected edit waits whole; approved, history names the approver.
   REQUIRE(wang.kehu({"customer", "edit", s.owned, "--set", "stage=proposal"}).exit_code == 0);
-  wang.sync();
+  auto held = wang.kehu({"sync"});
+  INFO(held.describe());
+  CHECK(held.out.find("pushed 1 change (0 applied, 0 rejected, 1 awaiting approval)") != std::string::npos);
   REQUIRE(zhao.kehu({"approve", "2"}).exit_code == 0);
-  wang.sync();
+  auto approved = wang.kehu({"sync"}, "zh");
+  INFO(approved.describe());
+  CHECK(approved.exit_code == 0);
+  CHECK(approved.out.find("经理已批准 1 条之前等待审批的修改") != std::string::npos);
   CHECK(wang.customer(s.owned).fields["stage"] == "proposal");
   auto hist = wang.kehu({"history", s.owned, "--field", "stage"});
   INFO(hist.describe());

@@ -203,6 +203,9 @@ PostgresStore::PostgresStore(std::string url)
 PostgresStore::~PostgresStore() = default;
 
 std::unique_ptr<StoreTxn> PostgresStore::begin(TxnMode mode) {
+  // PostgreSQL's advisory lock is the writers' queue here (roughly in order,
+  // across processes); a batch has no lower priority.
+  if (mode == TxnMode::batch_write) mode = TxnMode::write;
   // Idle pooled connections may have died (the database restarted, a network
   // blip): each is closed and the next tried, up to a fresh one, so the request
   // never sees it.

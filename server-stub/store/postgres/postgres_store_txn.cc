@@ -516,6 +516,18 @@ std::vector<std::string> PostgresStoreTxn::child_ids(std::string_view parent_id)
   return column("SELECT id FROM records WHERE parent = $1 AND collection <> 'customers' ORDER BY pos", p, "child_ids");
 }
 
+std::vector<StoreTxn::ChildRef> PostgresStoreTxn::children_after(std::string_view parent_id, std::int64_t after) {
+  pg::Params p;
+  p.text(parent_id).int64(after);
+  pg::Result r = run("SELECT id, pos FROM records WHERE parent = $1 AND collection <> 'customers' AND pos > $2 "
+                     "ORDER BY pos",
+                     p, "children_after");
+  std::vector<ChildRef> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back({r.text(i, 0), r.int64(i, 1)});
+  return out;
+}
+
 // --- settings ---
 
 std::optional<json> PostgresStoreTxn::get_setting(std::string_view key) {

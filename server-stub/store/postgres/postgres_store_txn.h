@@ -80,6 +80,7 @@ class PostgresStoreTxn final : public StoreTxn {
 
   std::vector<std::string> record_ids(std::string_view collection) override;
   std::vector<std::string> child_ids(std::string_view parent_id) override;
+  std::vector<ChildRef> children_after(std::string_view parent_id, std::int64_t after) override;
 
   std::optional<json> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, const json& value) override;

@@ -195,10 +195,11 @@ db::Database& SqliteStore::connection() {
 }
 
 std::unique_ptr<StoreTxn> SqliteStore::begin(TxnMode mode) {
-  std::unique_lock<std::timed_mutex> writer;
-  if (mode == TxnMode::write) {
-    writer = std::unique_lock<std::timed_mutex>(write_mu_, std::defer_lock);
-    if (!writer.try_lock_for(std::chrono::milliseconds(config::kBusyTimeoutMs))) {
+  WriterGate::Pass writer;
+  if (mode != TxnMode::read) {
+    writer = gate_.enter(mode == TxnMode::batch_write, std::chrono::milliseconds(config::kBusyTimeoutMs));
+    mode = TxnMode::write;
+    if (!writer) {
       throw Error(Errc::storage, tr("the store is busy: another write took longer than " +
                                         std::to_string(config::kBusyTimeoutMs / 1000) + " s; retry later",
                                     "存储繁忙：另一个写入超过了 " + std::to_string(config::kBusyTimeoutMs / 1000) +

@@ -20,6 +20,7 @@
 
 #include "store.h"
 #include "store_version.h"
+#include "writer_gate.h"
 
 namespace kehu::db {
 class Database;
@@ -58,12 +59,13 @@ class SqliteStore final : public Store {
 
   std::string path_;
   std::mutex mu_;  // guards connections_
-  // Writers of this process queue here, in order, before BEGIN IMMEDIATE: SQLite's
-  // busy handler polls with growing sleeps, and under 8 concurrent pushers one of
-  // them could wait past the busy timeout (bench B7). Other processes still meet
-  // the busy timeout. A writer waits here at most as long (config::kBusyTimeoutMs),
-  // then the request fails with Error(storage), a 503 (docs/protocol.md).
-  std::timed_mutex write_mu_;
+  // Writers of this process queue here, in order (short writes before push
+  // batches, writer_gate.h), before BEGIN IMMEDIATE: SQLite's busy handler polls
+  // with growing sleeps, and under 8 concurrent pushers one of them could wait
+  // past the busy timeout (bench B7). Other processes still meet the busy
+  // timeout. A writer waits here at most as long (config::kBusyTimeoutMs), then
+  // the request fails with Error(storage), a 503 (docs/protocol.md).
+  WriterGate gate_;
   std::map<std::thread::id, std::unique_ptr<db::Database>> connections_;
 };
 

@@ -64,7 +64,7 @@ std::string revision_query(const char* tail) {
 
 }  // namespace
 
-SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::timed_mutex> writer)
+SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode, WriterGate::Pass writer)
     : db_(db), mode_(mode), writer_(std::move(writer)) {
   if (mode == TxnMode::write) {
     write_.emplace(db_);
@@ -89,7 +89,7 @@ void SqliteStoreTxn::commit() {
   if (!open_) throw Error(Errc::internal, "transaction committed twice");
   if (write_) {
     write_->commit();
-    if (writer_.owns_lock()) writer_.unlock();
+    writer_.release();
   } else {
     db_.exec("COMMIT");
   }
@@ -424,6 +424,16 @@ std::vector<std::string> SqliteStoreTxn::child_ids(std::string_view parent_id) {
   st->bind(1, parent_id);
   std::vector<std::string> out;
   while (st->step()) out.push_back(st->text(0));
+  return out;
+}
+
+std::vector<StoreTxn::ChildRef> SqliteStoreTxn::children_after(std::string_view parent_id, std::int64_t after) {
+  Using st(db_,
+           "SELECT id, rowid FROM records WHERE parent = ? AND collection <> 'customers' AND rowid > ? ORDER BY rowid");
+  st->bind(1, parent_id);
+  st->bind(2, after);
+  std::vector<ChildRef> out;
+  while (st->step()) out.push_back({st->text(0), st->int64(1)});
   return out;
 }
 

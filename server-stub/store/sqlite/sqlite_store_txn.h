@@ -8,6 +8,7 @@
 
 #include "kehu/sqlite.h"
 #include "store.h"
+#include "writer_gate.h"
 
 namespace kehu::server {
 
@@ -16,7 +17,7 @@ class SqliteStoreTxn final : public StoreTxn {
   // Begins: BEGIN IMMEDIATE for write (waits for other writers up to the busy
   // timeout), a deferred BEGIN for read (a snapshot from the first read on).
   // `writer` is held until the transaction ends (SqliteStore's writer queue).
-  SqliteStoreTxn(db::Database& db, TxnMode mode, std::unique_lock<std::timed_mutex> writer = {});
+  SqliteStoreTxn(db::Database& db, TxnMode mode, WriterGate::Pass writer = {});
   ~SqliteStoreTxn() override;
 
   void commit() override;
@@ -67,6 +68,7 @@ class SqliteStoreTxn final : public StoreTxn {
 
   std::vector<std::string> record_ids(std::string_view collection) override;
   std::vector<std::string> child_ids(std::string_view parent_id) override;
+  std::vector<ChildRef> children_after(std::string_view parent_id, std::int64_t after) override;
 
   std::optional<json> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, const json& value) override;
@@ -91,7 +93,7 @@ class SqliteStoreTxn final : public StoreTxn {
   TxnMode mode_;
   // Declared before write_, so a transaction that rolls back on destruction does
   // so before the next writer may begin.
-  std::unique_lock<std::timed_mutex> writer_;
+  WriterGate::Pass writer_;
   std::optional<db::Transaction> write_;  // set for TxnMode::write
   bool open_ = true;
 };

@@ -28,6 +28,43 @@ std::string url_host(const std::string& url) {
   return rest.substr(0, rest.find(':'));
 }
 
+// Why a request never got an answer, in the user's language: what the person
+// can check first, then libcurl's own words for whoever diagnoses it.
+std::string unreachable_reason(CURLcode rc, const std::string& detail) {
+  const char* zh = nullptr;
+  const char* en = nullptr;
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+      zh = "连接不上（服务器没有运行，或地址、端口不对）";
+      en = "is the server running, and are the address and port right?";
+      break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      zh = "找不到这个主机名（检查服务器地址和网络）";
+      en = "check the server's address and the network";
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      zh = "等待应答超时（网络慢或服务器太忙，稍后再试）";
+      en = "the network is slow or the server is busy; try again later";
+      break;
+    case CURLE_GOT_NOTHING:
+      zh = "服务器没有应答就断开了连接";
+      break;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      zh = "连接中途断了";
+      break;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      zh = "服务器地址的格式不对（应如 http://host:port 或 https://host）";
+      en = "a server address looks like http://host:port or https://host";
+      break;
+    default:
+      break;
+  }
+  if (message_lang() == Lang::zh) return zh ? std::string(zh) + "（" + detail + "）" : detail;
+  return en ? detail + " (" + en + ")" : detail;
+}
+
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
@@ -122,7 +159,7 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
     // A handshake cut off may be the network's fault: retryable, like any other.
     const std::string unreachable = tr("cannot reach " + base_url_ + ": ", "连不上 " + base_url_ + "：");
     if (rc == CURLE_SSL_CONNECT_ERROR) throw Error(Errc::network, unreachable + tls_why);
-    std::string why = curl_->error[0] ? curl_->error : curl_easy_strerror(rc);
+    std::string why = unreachable_reason(rc, curl_->error[0] ? curl_->error : curl_easy_strerror(rc));
     if (rc == CURLE_GOT_NOTHING && base_url_.rfind("http://", 0) == 0) {
       why += tr(" (if the server uses TLS, its URL starts with https://)", "（如果服务器使用 TLS，地址应以 https:// 开头）");
     }
@@ -130,6 +167,10 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
   }
   HttpResponse resp;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+  curl_off_t retry_after = 0;
+  if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0) {
+    resp.retry_after_s = static_cast<long>(retry_after);
+  }
   if (received.empty()) {
     // Every answer of the protocol has a JSON body. libcurl reports a connection
     // cut in the middle of the headers as a complete answer with no body (no

@@ -24,6 +24,9 @@ namespace {
 // which it asks again: enough to create customers for a week offline.
 constexpr std::int64_t kLeaseBlock = 20;
 constexpr std::int64_t kLeaseLowWater = 5;
+// The JSON a push page carries at most (one change more when it alone is larger):
+// under the 1 MiB above which the server asks bodies for a minimum rate.
+constexpr std::size_t kMaxPushPageBytes = 512 * 1024;
 
 // The server's message for a person: its error kind ("validation", ...) is for
 // programs and decides the Errc below, never shown.
@@ -157,7 +160,8 @@ class Session {
   void lease_codes() {
     std::string month = this_month_local();
     if (rep_.leased_codes_left(month) >= kLeaseLowWater) return;
-    HttpResponse r = call("/v1/leases", {{"month", month}, {"count", kLeaseBlock}});
+    const std::string what = tr("lease of customer codes", "申请客户编号");
+    HttpResponse r = call("/v1/leases", {{"month", month}, {"count", kLeaseBlock}}, what);
     // A role that may not create customers gets no lease, nor does a device whose
     // calendar runs months ahead of the server's (400 validation): its sync goes
     // on, and its new customers get provisional codes that the server re-codes.
@@ -165,7 +169,7 @@ class Session {
                             r.body["error"].value("code", "") == "validation")) {
       return;
     }
-    raise_for_status(r, tr("lease of customer codes", "申请客户编号"));
+    raise_for_status(r, what);
     rep_.add_code_lease(month, r.body.at("first").get<std::int64_t>(), r.body.at("last").get<std::int64_t>());
   }
 
@@ -174,12 +178,13 @@ class Session {
   // still reach the server one at a time and in device order.
   void push(SyncReport& report) {
     auto send = [this](json request) {
-      HttpResponse r = call("/v1/push", request);
+      const std::string what = tr("sync (sending your edits)", "同步（上传修改）");
+      HttpResponse r = call("/v1/push", request, what);
       // A role that may not write (an auditor whose replica did not know its
       // role) is refused the whole push from its headers: each change of the
       // page is refused with that reason, and the sync goes on to its pull.
       if (r.status == 403) return r;
-      raise_for_status(r, tr("sync (sending your edits)", "同步（上传修改）"));
+      raise_for_status(r, what);
       return r;
     };
     auto request_of = [this](const std::vector<LoggedChange>& batch) {
@@ -187,7 +192,22 @@ class Session {
       for (const auto& lc : batch) changes.push_back(to_json(lc.change));
       return json{{"device", rep_.device_id()}, {"changes", std::move(changes)}};
     };
-    auto batch = rep_.pending_changes(0, opts_.push_page);
+    // A page is at most push_page changes and kMaxPushPageBytes of JSON (at
+    // least one change): a body over 1 MiB must keep the server's large-body
+    // rate, which a slow uplink cannot, and the same page would be cut at every
+    // sync (attacker review 5, A5-3).
+    auto page_after = [this](std::int64_t seq) {
+      std::vector<LoggedChange> page = rep_.pending_changes(seq, opts_.push_page);
+      std::size_t bytes = 0, keep = 0;
+      while (keep < page.size()) {
+        bytes += to_json(page[keep].change).dump().size() + 1;
+        if (keep > 0 && bytes > kMaxPushPageBytes) break;
+        ++keep;
+      }
+      page.resize(keep);
+      return page;
+    };
+    auto batch = page_after(0);
     if (batch.empty()) return;
     const std::size_t total =
         opts_.counts ? static_cast<std::size_t>(rep_.status().pending) : std::size_t{0};
@@ -209,7 +229,7 @@ class Session {
             report.rejections.push_back(refusal_of(lc, why));
           }
         });
-        batch = rep_.pending_changes(batch.back().seq, opts_.push_page);
+        batch = page_after(batch.back().seq);
         if (batch.empty()) return;
         in_flight = async_in_callers_lang([send, request = request_of(batch)] { return send(request); });
         continue;
@@ -230,14 +250,14 @@ class Session {
         report.pushed += batch.size() - deferred;
         if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
         store_push_results(batch, r.body, report);
-        batch = rep_.pending_changes(answered_up_to, opts_.push_page);
+        batch = page_after(answered_up_to);
         if (batch.empty()) return;
         in_flight = async_in_callers_lang([send, request = request_of(batch)] { return send(request); });
         continue;
       }
       report.pushed += batch.size();
       if (opts_.counts) opts_.counts(ProgressKind::push_changes, report.pushed, std::max(total, report.pushed));
-      auto next = rep_.pending_changes(batch.back().seq, opts_.push_page);
+      auto next = page_after(batch.back().seq);
       if (!next.empty()) {
         if (!opts_.counts) progress(tr("pushing " + std::to_string(report.pushed + next.size()) + " changes…",
                                          "正在推送 " + std::to_string(report.pushed + next.size()) + " 条修改…"));
@@ -324,15 +344,20 @@ class Session {
     return message.empty() ? tr("refused", "被拒绝") : message;
   }
 
-  // POSTs with retries: network errors and 5xx are retried with capped
-  // exponential backoff; anything else is answered at once.
-  HttpResponse call(const std::string& path, const json& body) {
+  // POSTs with retries: network errors, 5xx and a busy server's 429 are
+  // retried with capped exponential backoff, never sooner than the server's
+  // Retry-After; anything else is answered at once. `what` names the request in
+  // the user's words when it gives up; `in_sync`: the request is part of
+  // `kehu sync`, which is what to run again (else the same command).
+  HttpResponse call(const std::string& path, const json& body, const std::string& what, bool in_sync = true) {
     int delay = opts_.backoff_initial_ms;
     for (int attempt = 1;; ++attempt) {
       std::string failure;
       Errc code = Errc::network;
+      long retry_after_s = 0;
       try {
         HttpResponse r = http_.post(path, body);
+        retry_after_s = r.retry_after_s;
         // 429 other than a login throttle: the server is busy with this user's
         // other requests (one push at a time, a share of the upload budget) and
         // asks for the same request again shortly.
@@ -349,12 +374,16 @@ class Session {
       }
       if (attempt >= opts_.max_attempts) {
         const std::string n = std::to_string(attempt);
-        throw Error(code, tr(path + " failed after " + n + " attempts: " + failure + ". Nothing was lost; run `kehu sync` again.",
-                             path + " 试了 " + n + " 次都失败了：" + failure + "。什么都没有丢失；请再运行 `kehu sync`。"));
+        throw Error(code, tr(what + " failed after " + n + " attempts: " + failure + ". Nothing was lost; " +
+                                 (in_sync ? "run `kehu sync` again." : "run the same command again later."),
+                             what + " 试了 " + n + " 次都没有成功：" + failure + "。什么都没有丢失；" +
+                                 (in_sync ? "请再运行 `kehu sync`。" : "请稍后再运行同一条命令。")));
       }
-      progress(tr("retrying " + path + " in " + std::to_string(delay) + " ms (" + failure + ")",
-                  std::to_string(delay) + " 毫秒后重试 " + path + "（" + failure + "）"));
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+      // A busy server says when to come back (at most a minute is waited).
+      const long wait = std::max<long>(delay, std::min<long>(retry_after_s, 60) * 1000);
+      progress(tr("retrying " + what + " in " + std::to_string(wait) + " ms (" + failure + ")",
+                  std::to_string(wait) + " 毫秒后重试" + what + "（" + failure + "）"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
       delay = std::min(delay * 2, opts_.backoff_max_ms);
     }
   }
@@ -374,8 +403,9 @@ class Session {
     for (std::size_t first = 0; first < waiting.size(); first += kPage) {
       json ids = json::array();
       for (std::size_t i = first; i < std::min(first + kPage, waiting.size()); ++i) ids.push_back(waiting[i].request);
-      HttpResponse r = call("/v1/approvals", {{"ids", ids}});
-      raise_for_status(r, tr("approval status", "查询审批状态"));
+      const std::string what = tr("approval status", "查询审批状态");
+      HttpResponse r = call("/v1/approvals", {{"ids", ids}}, what);
+      raise_for_status(r, what);
       for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
     }
     for (const LoggedChange& w : waiting) {
@@ -393,6 +423,7 @@ class Session {
                           it->second.value("reason", "");
         rep_.mark_decided(w.change.change_id, false, why);
         ++report.rejected;
+        ++report.turned_down;
         report.rejections.push_back(refusal_of(w, why));
       }
     }
@@ -434,8 +465,9 @@ class Session {
   // Fetches and decodes the page after `cursor`. Runs on the prefetch thread,
   // so it touches nothing but its own connection.
   PulledPage fetch_page(const std::string& cursor) {
-    HttpResponse r = call("/v1/pull", {{"cursor", cursor}, {"limit", opts_.pull_page}});
-    raise_for_status(r, tr("sync (receiving changes)", "同步（下载修改）"));
+    const std::string what = tr("sync (receiving changes)", "同步（下载修改）");
+    HttpResponse r = call("/v1/pull", {{"cursor", cursor}, {"limit", opts_.pull_page}}, what);
+    raise_for_status(r, what);
     json& body = r.body;
     PulledPage page;
     page.next_cursor = body.value("next_cursor", cursor);
@@ -501,8 +533,9 @@ class Session {
     const std::string mine = rep_.meta(kCustomFieldsMeta);
     const json local = mine.empty() ? json() : json::parse(mine, nullptr, /*allow_exceptions=*/false);
     if (custom_fields_version(local) == schema_version_) return;
-    HttpResponse r = call("/v1/schema", json::object());
-    raise_for_status(r, tr("schema", "读取字段定义"));
+    const std::string what = tr("schema", "读取字段定义");
+    HttpResponse r = call("/v1/schema", json::object(), what);
+    raise_for_status(r, what);
     rep_.set_meta(kCustomFieldsMeta, json{{"version", r.body.value("version", std::int64_t{0})},
                                           {"fields", r.body.value("fields", json::array())}}
                                          .dump());
@@ -592,7 +625,7 @@ std::string logout(Replica& replica, const SyncOptions& opts) {
       HttpClient http(server, with_remembered_ca(replica, opts.http));
       http.set_token(token);
       HttpResponse r = http.post("/v1/logout", json::object());
-      raise_for_status(r, tr("logout", "退出登录"));
+      raise_for_status(r, tr("logout", "退出登录"), /*credentials=*/false, /*carries_edits=*/false);
     } catch (const Error& e) {
       note = tr(std::string("the server could not revoke the token (") + e.what() +
                     "); it is forgotten here and expires on the server at " +
@@ -616,7 +649,9 @@ void change_password(Replica& replica, const std::string& current, const std::st
   HttpClient http(logged_in_server(replica), with_remembered_ca(replica, opts.http));
   http.set_token(replica.meta("token"));
   HttpResponse r = http.post("/v1/passwd", {{"password", current}, {"new_password", next}});
-  raise_for_status(r, tr("password change for " + replica.meta("user"), "修改 " + replica.meta("user") + " 的密码"));
+  // A refusal is about the current password typed: nothing local is at stake.
+  raise_for_status(r, tr("password change for " + replica.meta("user"), "修改 " + replica.meta("user") + " 的密码"),
+                   /*credentials=*/true, /*carries_edits=*/false);
   replica.batch([&] {
     replica.set_meta("token", r.body.at("token").get<std::string>());
     replica.set_meta("token_expires", r.body.value("expires_at", ""));
@@ -627,7 +662,7 @@ void change_password(Replica& replica, const std::string& current, const std::st
 json request(Replica& replica, const SyncOptions& opts, const std::string& path, const json& body,
              const std::string& what) {
   Session s(replica, opts);
-  HttpResponse r = s.call(path, body);
+  HttpResponse r = s.call(path, body, what, /*in_sync=*/false);
   raise_for_status(r, what, /*credentials=*/false, /*carries_edits=*/false);
   s.observe(r.body);
   return r.body;
@@ -660,7 +695,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.list_held(report);
   s.refresh_schema();
   // The team's rules (kehu rules set, admin); a server without them keeps ours.
-  HttpResponse rules = s.call("/v1/settings", json::object());
+  HttpResponse rules = s.call("/v1/settings", json::object(), tr("the team's rules", "读取团队规则"));
   auto it = rules.body.find("churn_days");
   if (rules.status == 200 && it != rules.body.end() && it->is_number_integer()) {
     replica.set_churn_days(it->get<std::int64_t>());

@@ -32,6 +32,7 @@ struct HttpOptions {
 struct HttpResponse {
   long status = 0;
   json body;                    // parsed JSON (null if the body was empty)
+  long retry_after_s = 0;       // a Retry-After header in seconds (0: none)
 };
 
 class HttpClient {

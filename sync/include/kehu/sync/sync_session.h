@@ -39,7 +39,10 @@ struct SyncReport {
   std::size_t applied = 0;       // accepted (first time or duplicate)
   std::size_t unchanged = 0;     // of those, changes the server had every value of
                                  // already ("noop": no revision carries them)
-  std::size_t rejected = 0;      // refused by the server, kept on the device
+  std::size_t rejected = 0;      // refused by the server, kept on the device (with
+                                 // turned_down: the exit code and `kehu rejected` count both)
+  std::size_t turned_down = 0;   // of those, changes that were awaiting approval and a
+                                 // manager rejected now (pushed by an earlier sync)
   std::size_t pulled_records = 0;
   std::size_t pulled_revisions = 0;
   std::size_t merged = 0;        // pushed changes merged with others' concurrent edits,
