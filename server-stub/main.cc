@@ -31,6 +31,7 @@
 #include <csignal>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -44,9 +45,11 @@
 #include "command_line.h"
 #include "auth_settings.h"
 #include "http_server.h"
+#include "kehu/custom_fields.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/record.h"
+#include "kehu/text.h"
 #include "password_prompt.h"
 #include "schema_service.h"
 #include "server_config.h"
@@ -157,8 +160,18 @@ std::vector<std::string> split_list(const std::string& text) {
 Role role_arg(const std::string& name) {
   auto role = parse_role(name);
   if (!role) throw Error(Errc::usage, tr("unknown role \"" + name + "\": expected admin, manager, sales or auditor",
-                                        "未知角色“" + name + "”：应为 admin、manager、sales 或 auditor"));
+                                        "未知角色“" + name + "”：应为 admin、manager、sales 或 auditor") +
+                                         did_you_mean(nearest_names(name, {"admin", "manager", "sales", "auditor"})));
   return *role;
+}
+
+// Error(usage) unless `verb` is one of `group`'s subcommands `verbs`; names the
+// nearest for a typo (`user lst`). Checked before the verb's own words are read,
+// so a typo is not told "missing user name".
+void check_verb(const std::string& group, const std::string& verb, const std::vector<std::string>& verbs) {
+  if (std::find(verbs.begin(), verbs.end(), verb) != verbs.end()) return;
+  throw Error(Errc::usage, tr("unknown " + group + " subcommand \"" + verb + "\"", "未知的 " + group + " 子命令“" + verb + "”") +
+                               did_you_mean(nearest_names(verb, verbs)));
 }
 
 int cmd_init(const CommandLine& cl) {
@@ -186,6 +199,7 @@ int cmd_init(const CommandLine& cl) {
 
 int cmd_user(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("user subcommand (add, passwd, role, set-role, set-regions, disable, enable, list)", "user 子命令（add、passwd、role、set-role、set-regions、disable、enable、list）").c_str());
+  check_verb("user", verb, {"add", "passwd", "role", "set-role", "set-regions", "disable", "enable", "list"});
   if (verb == "list") {
     cl.expect({"data", "store"}, 2);
     std::unique_ptr<Store> store = open_store(cl);
@@ -229,7 +243,7 @@ int cmd_user(const CommandLine& cl) {
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_role(name, role);
     std::printf(tr("%s is now %s\n", "%s 现在的角色是 %s\n").c_str(), name.c_str(), role_label(role).c_str());
-  } else if (verb == "disable" || verb == "enable") {
+  } else {  // disable or enable (check_verb)
     cl.expect({"data", "store"}, 3);
     std::unique_ptr<Store> store = open_store(cl);
     const bool ended = UserAdmin(*store).set_disabled(name, verb == "disable");
@@ -241,8 +255,6 @@ int cmd_user(const CommandLine& cl) {
                   ended ? "; its sessions from before it was disabled are ended: each device runs `kehu login` again"
                         : "");
     }
-  } else {
-    throw Error(Errc::usage, tr("unknown user subcommand \"" + verb + "\"", "未知的 user 子命令“" + verb + "”"));
   }
   return 0;
 }
@@ -322,7 +334,7 @@ int cmd_serve(const CommandLine& cl) {
 
 int cmd_customer(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("customer subcommand (reassign)", "customer 子命令（reassign）").c_str());
-  if (verb != "reassign") throw Error(Errc::usage, tr("unknown customer subcommand \"" + verb + "\"", "未知的 customer 子命令“" + verb + "”"));
+  check_verb("customer", verb, {"reassign"});
   cl.expect({"data", "store", "reason"}, 4);
   const std::string& code = cl.word(2, tr("customer code", "客户编号").c_str());
   const std::string& owner = cl.word(3, tr("new owner (user name)", "新负责人（用户名）").c_str());
@@ -376,8 +388,8 @@ int cmd_pool_recycle(const CommandLine& cl) {
 
 int cmd_pool(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("pool subcommand (set-cap, recycle)", "pool 子命令（set-cap、recycle）").c_str());
+  check_verb("pool", verb, {"set-cap", "recycle"});
   if (verb == "recycle") return cmd_pool_recycle(cl);
-  if (verb != "set-cap") throw Error(Errc::usage, tr("unknown pool subcommand \"" + verb + "\"", "未知的 pool 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 3);
   const std::string& n = cl.word(2, tr("claims per user per day", "每人每天认领上限").c_str());
   std::int64_t cap = 0;
@@ -399,8 +411,21 @@ int cmd_pool(const CommandLine& cl) {
   return 0;
 }
 
+// --type of schema add-field, with a hint for a typo (interger): the check in
+// add_custom_field lists the types but cannot guess which was meant.
+std::string type_arg(const CommandLine& cl) {
+  const std::string type = trim(cl.required("type"));
+  const std::vector<std::string>& types = custom_field_types();
+  if (std::find(types.begin(), types.end(), type) != types.end()) return type;
+  const std::vector<std::string> near = nearest_names(type, types);
+  if (near.empty()) return type;  // add_custom_field names it with the list
+  throw Error(Errc::validation, tr("type \"" + type + "\" is not a field type", "类型“" + type + "”不是字段类型") +
+                                    did_you_mean(near));
+}
+
 int cmd_schema(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("schema subcommand (protect, show, add-field)", "schema 子命令（protect、show、add-field）").c_str());
+  check_verb("schema", verb, {"protect", "show", "add-field"});
   std::unique_ptr<Store> store = open_store(cl);
   if (verb == "show") {
     cl.expect({"data", "store"}, 2);
@@ -431,7 +456,7 @@ int cmd_schema(const CommandLine& cl) {
     cl.expect({"data", "store", "type", "label", "label-en", "values", "required", "restricted"}, 4);
     const json definition = {{"collection", cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str())},
                              {"key", cl.word(3, tr("key ([a-z][a-z0-9_]{0,31})", "字段键（[a-z][a-z0-9_]{0,31}）").c_str())},
-                             {"type", cl.required("type")},
+                             {"type", type_arg(cl)},
                              {"label", cl.required("label")},
                              {"label_en", cl.option("label-en").value_or("")},
                              {"values", cl.option("values").value_or("")},
@@ -448,7 +473,6 @@ int cmd_schema(const CommandLine& cl) {
                 f.value("type", "").c_str(), static_cast<long long>(added["version"].get<std::int64_t>()));
     return 0;
   }
-  if (verb != "protect") throw Error(Errc::usage, tr("unknown schema subcommand \"" + verb + "\"", "未知的 schema 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 4);
   const std::string& collection = cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str());
   const std::string& list = cl.word(3, tr("fields (comma-separated keys or labels)", "字段（用逗号分隔的键或标签）").c_str());
@@ -485,8 +509,8 @@ int cmd_audit_export(const CommandLine& cl) {
 
 int cmd_audit(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("audit subcommand (verify, export)", "audit 子命令（verify、export）").c_str());
+  check_verb("audit", verb, {"verify", "export"});
   if (verb == "export") return cmd_audit_export(cl);
-  if (verb != "verify") throw Error(Errc::usage, tr("unknown audit subcommand \"" + verb + "\"", "未知的 audit 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 2);
   std::unique_ptr<Store> store = open_store(cl);
   ChainReport r = ChainVerifier(*store).verify();

@@ -1,0 +1,67 @@
+// Mends of the fifth new-user walkthrough's kehu-server findings
+// (/work/findings/walk.md R5-13, R5-1, R5-7; walk-round4.md R4-17), each through
+// the real `kehu-server` binary.
+//
+// The fixture's team (server_fixture.h): root admin, zhao manager of 江苏, wang
+// and li sales in 江苏, audit auditor.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <regex>
+#include <string>
+
+#include "server_fixture.h"
+
+using Catch::Contains;
+using kehu::test::CommandResult;
+using kehu::test::run_server_command;
+using kehu::test::ServerFixture;
+
+namespace {
+
+const std::map<std::string, std::string> kZh = {{"KEHU_LANG", "zh"}};
+const std::map<std::string, std::string> kEn = {{"KEHU_LANG", "en"}};
+
+CommandResult admin(const ServerFixture& s, std::vector<std::string> args,
+                    const std::map<std::string, std::string>& env = kEn) {
+  args.push_back("--data");
+  args.push_back(s.data_dir());
+  return run_server_command(args, env);
+}
+
+}  // namespace
+
+TEST_CASE("walk5: kehu-server suggests the sub-verb or role a typo meant", "[server][zh][walk]") {
+  ServerFixture s;
+  const CommandResult lst = admin(s, {"user", "lst"});
+  INFO(lst.output);
+  CHECK(lst.exit_code == 2);
+  CHECK_THAT(lst.output, Contains("unknown user subcommand \"lst\"; did you mean 'list'?") &&
+                             !Contains("missing user name"));
+  const std::vector<std::pair<std::vector<std::string>, std::string>> typos = {
+      {{"user", "set-region", "wang", "江苏"}, "未知的 user 子命令“set-region”；您是不是要输入“set-regions”？"},
+      {{"audit", "verfy"}, "未知的 audit 子命令“verfy”；您是不是要输入“verify”？"},
+      {{"pool", "recyle", "--days", "30"}, "未知的 pool 子命令“recyle”；您是不是要输入“recycle”？"},
+      {{"schema", "shwo"}, "未知的 schema 子命令“shwo”；您是不是要输入“show”？"},
+      {{"customer", "reasign", "C202612001", "wang"}, "未知的 customer 子命令“reasign”；您是不是要输入“reassign”？"},
+      {{"user", "add", "qian", "--role", "salse"}, "未知角色“salse”：应为 admin、manager、sales 或 auditor；您是不是要输入“sales”？"},
+      {{"user", "role", "wang", "mangaer"}, "您是不是要输入“manager”？"},
+      {{"schema", "add-field", "customers", "visits", "--type", "interger", "--label", "拜访数"},
+       "类型“interger”不是字段类型；您是不是要输入“integer”？"},
+      // One quote style in Chinese, for commands and options too.
+      {{"serv"}, "未知命令“serv”；您是不是要输入“serve”？"},
+      {{"user", "list", "--dat", "x"}, "未知选项 --dat；您是不是要输入“--data”？"},
+  };
+  for (const auto& [args, expected] : typos) {
+    const CommandResult r = admin(s, args, kZh);
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Contains(expected) && !Contains("'"));
+  }
+  const CommandResult role = admin(s, {"user", "add", "qian", "--role", "salse"});
+  CHECK_THAT(role.output, Contains("unknown role \"salse\": expected admin, manager, sales or auditor; did you mean 'sales'?"));
+  // Far from every verb: named, no guess.
+  const CommandResult far = admin(s, {"user", "frobnicate", "wang"});
+  CHECK(far.exit_code == 2);
+  CHECK_THAT(far.output, Contains("unknown user subcommand \"frobnicate\"") && !Contains("did you mean"));
+}
