@@ -232,11 +232,12 @@ int cmd_user(const CommandLine& cl) {
     cl.expect({"data", "store"}, 4);
     const std::string& list = cl.word(3, tr("regions (comma-separated, e.g. 江苏,浙江/杭州)", "区域（用逗号分隔，例如 江苏,浙江/杭州）").c_str());
     std::unique_ptr<Store> store = open_store(cl);
-    auto regions = UserAdmin(*store).set_regions(name, split_list(list));
+    std::string stored;  // as kept (江苏省南京市 -> 江苏/南京), not as typed
+    for (const auto& r : UserAdmin(*store).set_regions(name, split_list(list))) stored += (stored.empty() ? "" : ",") + r;
     std::printf(tr("%s now covers %s; their devices re-pull their customers at the next sync\n",
                    "%s 现在负责 %s；其设备下次同步时会重新下载客户\n")
                     .c_str(),
-                name.c_str(), regions.empty() ? tr("no regions", "（无区域）").c_str() : list.c_str());
+                name.c_str(), stored.empty() ? tr("no regions", "（无区域）").c_str() : stored.c_str());
   } else if (verb == "role" || verb == "set-role") {
     cl.expect({"data", "store"}, 4);
     Role role = role_arg(cl.word(3, tr("role", "角色").c_str()));

@@ -29,7 +29,57 @@ CommandResult admin(const ServerFixture& s, std::vector<std::string> args,
   return run_server_command(args, env);
 }
 
+// wang's line of `user list`: his regions as stored.
+std::string wang_line(const ServerFixture& s) {
+  const CommandResult list = admin(s, {"user", "list"});
+  REQUIRE(list.exit_code == 0);
+  const auto at = list.output.find("\nwang\t");
+  REQUIRE(at != std::string::npos);
+  return list.output.substr(at + 1, list.output.find('\n', at + 1) - at - 1);
+}
+
 }  // namespace
+
+TEST_CASE("walk5: set-regions refuses a province that is none of the 34 and writes nothing",
+          "[server][zh][walk]") {
+  ServerFixture s;
+  REQUIRE(wang_line(s) == "wang\tsales\t江苏");
+
+  // No province at all: the rule and the shape, no guess.
+  const CommandResult mars = admin(s, {"user", "set-regions", "wang", "火星"}, kZh);
+  INFO(mars.output);
+  CHECK(mars.exit_code == 2);
+  CHECK_THAT(mars.output, Contains("区域“火星”不是已知的省份") && Contains("“省”或“省/市”") &&
+                              Contains("江苏/南京") && !Contains("您是不是"));
+  // A typo of 江苏 (江西 is as near): both named.
+  const CommandResult typo = admin(s, {"user", "set-regions", "wang", "江酥"}, kZh);
+  INFO(typo.output);
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.output, Contains("区域“江酥”不是已知的省份") && Contains("您是不是要输入“江苏”"));
+  // A city alone, in English; and a typo inside a 省/市 region is suggested whole.
+  const CommandResult city = admin(s, {"user", "set-regions", "wang", "南京"});
+  INFO(city.output);
+  CHECK(city.exit_code == 2);
+  CHECK_THAT(city.output, Contains("region \"南京\" is not one of the 34 provinces") &&
+                              Contains("a region is 省 or 省/市 (for example 江苏 or 江苏/南京)"));
+  const CommandResult pinyin = admin(s, {"user", "set-regions", "wang", "江苏,Jiangsy/Nanjing"});
+  INFO(pinyin.output);
+  CHECK(pinyin.exit_code == 2);
+  CHECK_THAT(pinyin.output, Contains("region \"Jiangsy/Nanjing\": \"Jiangsy\" is not one of the 34 provinces") &&
+                                Contains("did you mean '江苏/Nanjing'?"));
+  // Nothing was written: wang still sells in 江苏.
+  CHECK(wang_line(s) == "wang\tsales\t江苏");
+
+  // The ways people write a known province still pass, each stored one way;
+  // 江苏省南京市 is 江苏/南京 (not all of 江苏).
+  const CommandResult ok = admin(s, {"user", "set-regions", "wang", "江苏省南京市,Zhejiang,广东/广州"}, kZh);
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.output, Contains("wang 现在负责 江苏/南京,浙江,广东/广州"));
+  CHECK(wang_line(s) == "wang\tsales\t江苏/南京,浙江,广东/广州");
+  CHECK(admin(s, {"user", "set-regions", "wang", "江苏省, Jiangsu"}).exit_code == 0);
+  CHECK(wang_line(s) == "wang\tsales\t江苏");
+}
 
 TEST_CASE("walk5: kehu-server suggests the sub-verb or role a typo meant", "[server][zh][walk]") {
   ServerFixture s;
