@@ -46,7 +46,9 @@
 #include "auth_settings.h"
 #include "http_server.h"
 #include "kehu/custom_fields.h"
+#include "kehu/display_time.h"
 #include "kehu/error.h"
+#include "kehu/field_type_words.h"
 #include "kehu/lang.h"
 #include "kehu/record.h"
 #include "kehu/text.h"
@@ -172,6 +174,26 @@ void check_verb(const std::string& group, const std::string& verb, const std::ve
   if (std::find(verbs.begin(), verbs.end(), verb) != verbs.end()) return;
   throw Error(Errc::usage, tr("unknown " + group + " subcommand \"" + verb + "\"", "未知的 " + group + " 子命令“" + verb + "”") +
                                did_you_mean(nearest_names(verb, verbs)));
+}
+
+// A field as the operator reads it: "客户类型 (type)" under KEHU_LANG=zh, the key
+// (what the commands take) in English.
+std::string shown_field(const CollectionDef& coll, const std::string& key) {
+  const FieldDef* f = coll.find(key);
+  if (message_lang() != Lang::zh || f == nullptr) return key;
+  return f->zh + " (" + key + ")";
+}
+
+// A collection the same way: "客户 (customers)" or "customers".
+std::string shown_collection(const CollectionDef& coll) {
+  return message_lang() == Lang::zh ? coll.zh + " (" + coll.name + ")" : coll.name;
+}
+
+// Fields joined for a sentence: "客户类型 (type)、状态 (status)" or "type,status".
+std::string shown_fields(const CollectionDef& coll, const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : tr(",", "、")) + shown_field(coll, k);
+  return out;
 }
 
 int cmd_init(const CommandLine& cl) {
@@ -431,10 +453,10 @@ int cmd_schema(const CommandLine& cl) {
   if (verb == "show") {
     cl.expect({"data", "store"}, 2);
     auto txn = store->begin(TxnMode::read);
-    for (const auto& coll : Schema::builtin().collections()) {
-      std::string fields;
-      for (const auto& f : settings::protected_fields(*txn, coll.name)) fields += (fields.empty() ? "" : ",") + f;
-      std::printf(tr("%s\tprotected: %s\n", "%s\t受保护字段：%s\n").c_str(), coll.name.c_str(),
+    const auto schema = store_schema(*txn);
+    for (const auto& coll : schema->collections()) {
+      const std::string fields = shown_fields(coll, settings::protected_fields(*txn, coll.name));
+      std::printf(tr("%s\tprotected: %s\n", "%s\t受保护字段：%s\n").c_str(), shown_collection(coll).c_str(),
                   fields.empty() ? "-" : fields.c_str());
     }
     const json list = custom_field_list(*txn);
@@ -444,10 +466,11 @@ int cmd_schema(const CommandLine& cl) {
     for (const auto& f : list["fields"]) {
       std::printf(tr("  %s.%s\t%s\t%s%s%s\tadded by %s at %s\n", "  %s.%s\t%s\t%s%s%s\t由 %s 于 %s 添加\n").c_str(),
                   f.value("collection", "").c_str(),
-                  f.value("key", "").c_str(), f.value("label", "").c_str(), f.value("type", "").c_str(),
+                  f.value("key", "").c_str(), f.value("label", "").c_str(),
+                  field_type_word(f.value("type", ""), message_lang()).c_str(),
                   f.value("required", false) ? tr(", required", "，必填").c_str() : "",
                   f.value("restricted", false) ? tr(", restricted", "，受限").c_str() : "",
-                  f.value("added_by", "").c_str(), f.value("added_at", "").c_str());
+                  f.value("added_by", "").c_str(), display_time(f.value("added_at", "")).c_str());
     }
     std::printf(tr("claim cap: %lld per user per day\n", "认领上限：每人每天 %lld 个\n").c_str(),
                 static_cast<long long>(settings::claim_cap(*txn)));
@@ -471,7 +494,8 @@ int cmd_schema(const CommandLine& cl) {
                    "已添加字段 %s.%s（%s，%s），表结构版本 %lld；各设备下次同步时获取\n")
                     .c_str(),
                 f.value("collection", "").c_str(), f.value("key", "").c_str(), f.value("label", "").c_str(),
-                f.value("type", "").c_str(), static_cast<long long>(added["version"].get<std::int64_t>()));
+                field_type_word(f.value("type", ""), message_lang()).c_str(),
+                static_cast<long long>(added["version"].get<std::int64_t>()));
     return 0;
   }
   cl.expect({"data", "store"}, 4);
@@ -479,12 +503,12 @@ int cmd_schema(const CommandLine& cl) {
   const std::string& list = cl.word(3, tr("fields (comma-separated keys or labels)", "字段（用逗号分隔的键或标签）").c_str());
   auto txn = store->begin(TxnMode::write);
   auto keys = settings::set_protected_fields(*txn, collection, split_list(list));
+  const CollectionDef& coll = store_schema(*txn)->collection(collection);
   txn->commit();
-  std::string shown;
-  for (const auto& k : keys) shown += (shown.empty() ? "" : ",") + k;
-  std::fputs(tr("protected fields of " + collection + ": " + (shown.empty() ? std::string("none") : shown) +
+  const std::string shown = shown_fields(coll, keys), named = shown_collection(coll);
+  std::fputs(tr("protected fields of " + named + ": " + (shown.empty() ? std::string("none") : shown) +
                     " (a sales user's edit of them waits for a manager)\n",
-                collection + " 的受保护字段：" + (shown.empty() ? std::string("无") : shown) +
+                named + " 的受保护字段：" + (shown.empty() ? std::string("无") : shown) +
                     "（销售修改这些字段需经理审批）\n")
                  .c_str(),
              stdout);

@@ -115,3 +115,36 @@ TEST_CASE("walk5: kehu-server suggests the sub-verb or role a typo meant", "[ser
   CHECK(far.exit_code == 2);
   CHECK_THAT(far.output, Contains("unknown user subcommand \"frobnicate\"") && !Contains("did you mean"));
 }
+
+TEST_CASE("walk5: schema show and protect speak Chinese under KEHU_LANG=zh", "[server][zh][walk]") {
+  ServerFixture s;
+  REQUIRE(admin(s, {"schema", "add-field", "customers", "vip_level", "--type", "enum", "--label", "会员等级",
+                    "--values", "gold:金卡,silver:银卡"})
+              .exit_code == 0);
+  const CommandResult margin =
+      admin(s, {"schema", "add-field", "customers", "margin_rate", "--type", "integer", "--label", "毛利率", "--restricted"},
+            kZh);
+  INFO(margin.output);
+  REQUIRE(margin.exit_code == 0);
+  CHECK_THAT(margin.output, Contains("已添加字段 customers.margin_rate（毛利率，整数）"));
+
+  const CommandResult protect = admin(s, {"schema", "protect", "customers", "type,会员等级"}, kZh);
+  INFO(protect.output);
+  CHECK(protect.exit_code == 0);
+  CHECK_THAT(protect.output, Contains("客户 (customers) 的受保护字段：客户类型 (type)、会员等级 (vip_level)（销售修改"));
+
+  const CommandResult show = admin(s, {"schema", "show"}, kZh);
+  INFO(show.output);
+  CHECK(show.exit_code == 0);
+  CHECK_THAT(show.output, Contains("客户 (customers)\t受保护字段：客户类型 (type)、会员等级 (vip_level)\n") &&
+                              Contains("customers.vip_level\t会员等级\t枚举\t") &&
+                              Contains("customers.margin_rate\t毛利率\t整数，受限\t") && !Contains("enum") &&
+                              !Contains("integer"));
+  // When: the local minute, not a UTC ISO stamp.
+  CHECK(std::regex_search(show.output, std::regex("\t由 server-admin 于 \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} 添加\n")));
+  CHECK_FALSE(std::regex_search(show.output, std::regex("\\d{2}:\\d{2}:\\d{2}Z")));
+
+  // English keeps the keys the commands take.
+  const CommandResult en = admin(s, {"schema", "show"});
+  CHECK_THAT(en.output, Contains("customers\tprotected: type,vip_level\n") && Contains("\tenum\t"));
+}
