@@ -9,8 +9,8 @@ namespace kehu {
 std::string display_time(const std::string& iso, bool utc) {
   std::tm tm{};
   int end = 0;
-  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &end) != 6) {
+  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &end) != 6) {
     return iso;
   }
   // Whole seconds, or a fraction (a device's clock: 01:55:26.923Z); then Z.

@@ -13,7 +13,8 @@ namespace {
 std::vector<std::string> code_points(const std::string& s) {
   std::vector<std::string> out;
   for (unsigned char c : s) {
-    if ((c & 0xC0) == 0x80 && !out.empty() && (static_cast<unsigned char>(out.back()[0]) & 0xC0) == 0xC0) {
+    if ((c & 0xC0) == 0x80 && !out.empty() &&
+        (static_cast<unsigned char>(out.back()[0]) & 0xC0) == 0xC0) {
       out.back() += static_cast<char>(c);
     } else {
       out.emplace_back(1, static_cast<char>(c));
@@ -28,8 +29,10 @@ std::size_t edit_distance(const std::vector<std::string>& a, const std::vector<s
   for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.size()][b.size()];
@@ -37,7 +40,8 @@ std::size_t edit_distance(const std::vector<std::string>& a, const std::vector<s
 
 }  // namespace
 
-std::vector<std::string> nearest_names(const std::string& word, const std::vector<std::string>& names) {
+std::vector<std::string> nearest_names(const std::string& word,
+                                       const std::vector<std::string>& names) {
   const std::vector<std::string> typed = code_points(word);
   std::vector<std::string> best;
   std::size_t best_d = 0;
@@ -50,11 +54,13 @@ std::vector<std::string> nearest_names(const std::string& word, const std::vecto
       best.push_back(n);
     }
   }
-  if (best.empty() || best_d > 2 || best_d * 2 >= std::max<std::size_t>(display_width(word), 2)) return {};
+  if (best.empty() || best_d > 2 || best_d * 2 >= std::max<std::size_t>(display_width(word), 2))
+    return {};
   return best;
 }
 
-std::optional<std::string> nearest_name(const std::string& word, const std::vector<std::string>& names) {
+std::optional<std::string> nearest_name(const std::string& word,
+                                        const std::vector<std::string>& names) {
   std::vector<std::string> near = nearest_names(word, names);
   if (near.empty()) return std::nullopt;
   return near.front();

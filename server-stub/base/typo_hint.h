@@ -15,9 +15,11 @@ namespace kehu::server {
 // half the word's display width, a Chinese character counting 2. So `lst` is
 // near `list`, 江酥 is near 江苏 (and as near 江西: both are returned), and 火星
 // is near no province.
-std::vector<std::string> nearest_names(const std::string& word, const std::vector<std::string>& names);
+std::vector<std::string> nearest_names(const std::string& word,
+                                       const std::vector<std::string>& names);
 // The first of nearest_names(), or nullopt.
-std::optional<std::string> nearest_name(const std::string& word, const std::vector<std::string>& names);
+std::optional<std::string> nearest_name(const std::string& word,
+                                        const std::vector<std::string>& names);
 
 // "; did you mean 'serve'?" / "；您是不是要输入“serve”？" for a near name, else "".
 std::string did_you_mean(const std::optional<std::string>& near);

@@ -43,12 +43,14 @@ void check_known_province(const std::string& t) {
     const std::string region = canonical_province(spelling) + city;
     if (std::find(near.begin(), near.end(), region) == near.end()) near.push_back(region);
   }
-  if (near.size() > 3) near.resize(3);  // 湖东 is as near 山东, 湖北, 湖南 and 广东: a few are a hint, all are noise
-  const std::string shown_en = slash == std::string::npos ? "region \"" + t + "\" is" : "region \"" + t + "\": \"" + typed + "\" is";
-  const std::string shown_zh = slash == std::string::npos ? "区域“" + t + "”" : "区域“" + t + "”：“" + typed + "”";
+  // 湖东 is as near 山东, 湖北, 湖南 and 广东: a few are a hint, all of them noise.
+  if (near.size() > 3) near.resize(3);
+  const bool whole = slash == std::string::npos;  // the region is its province
+  const std::string en = "region \"" + t + "\"" + (whole ? "" : ": \"" + typed + "\"");
+  const std::string zh = "区域“" + t + "”" + (whole ? "" : "：“" + typed + "”");
   throw Error(Errc::validation,
-              tr(shown_en + " not one of the 34 provinces; a region is 省 or 省/市 (for example 江苏 or 江苏/南京)",
-                 shown_zh + "不是已知的省份（34 个省级行政区之一）；区域应为“省”或“省/市”（例如 江苏 或 江苏/南京）") +
+              tr(en + " is not one of the 34 provinces; a region is 省 or 省/市 (for example 江苏 or 江苏/南京)",
+                 zh + "不是已知的省份（34 个省级行政区之一）；区域应为“省”或“省/市”（例如 江苏 或 江苏/南京）") +
                   did_you_mean(near));
 }
 

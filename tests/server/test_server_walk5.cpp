@@ -9,7 +9,10 @@
 #include <map>
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "kehu/place.h"
 #include "server_fixture.h"
 
 using Catch::Contains;
@@ -65,14 +68,16 @@ TEST_CASE("walk5: set-regions refuses a province that is none of the 34 and writ
   const CommandResult pinyin = admin(s, {"user", "set-regions", "wang", "江苏,Jiangsy/Nanjing"});
   INFO(pinyin.output);
   CHECK(pinyin.exit_code == 2);
-  CHECK_THAT(pinyin.output, Contains("region \"Jiangsy/Nanjing\": \"Jiangsy\" is not one of the 34 provinces") &&
-                                Contains("did you mean '江苏/Nanjing'?"));
+  CHECK_THAT(pinyin.output,
+             Contains("region \"Jiangsy/Nanjing\": \"Jiangsy\" is not one of the 34 provinces") &&
+                 Contains("did you mean '江苏/Nanjing'?"));
   // Nothing was written: wang still sells in 江苏.
   CHECK(wang_line(s) == "wang\tsales\t江苏");
 
   // The ways people write a known province still pass, each stored one way;
   // 江苏省南京市 is 江苏/南京 (not all of 江苏).
-  const CommandResult ok = admin(s, {"user", "set-regions", "wang", "江苏省南京市,Zhejiang,广东/广州"}, kZh);
+  const CommandResult ok =
+      admin(s, {"user", "set-regions", "wang", "江苏省南京市,Zhejiang,广东/广州"}, kZh);
   INFO(ok.output);
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.output, Contains("wang 现在负责 江苏/南京,浙江,广东/广州"));
@@ -89,12 +94,15 @@ TEST_CASE("walk5: kehu-server suggests the sub-verb or role a typo meant", "[ser
   CHECK_THAT(lst.output, Contains("unknown user subcommand \"lst\"; did you mean 'list'?") &&
                              !Contains("missing user name"));
   const std::vector<std::pair<std::vector<std::string>, std::string>> typos = {
-      {{"user", "set-region", "wang", "江苏"}, "未知的 user 子命令“set-region”；您是不是要输入“set-regions”？"},
+      {{"user", "set-region", "wang", "江苏"},
+       "未知的 user 子命令“set-region”；您是不是要输入“set-regions”？"},
       {{"audit", "verfy"}, "未知的 audit 子命令“verfy”；您是不是要输入“verify”？"},
       {{"pool", "recyle", "--days", "30"}, "未知的 pool 子命令“recyle”；您是不是要输入“recycle”？"},
       {{"schema", "shwo"}, "未知的 schema 子命令“shwo”；您是不是要输入“show”？"},
-      {{"customer", "reasign", "C202612001", "wang"}, "未知的 customer 子命令“reasign”；您是不是要输入“reassign”？"},
-      {{"user", "add", "qian", "--role", "salse"}, "未知角色“salse”：应为 admin、manager、sales 或 auditor；您是不是要输入“sales”？"},
+      {{"customer", "reasign", "C202612001", "wang"},
+       "未知的 customer 子命令“reasign”；您是不是要输入“reassign”？"},
+      {{"user", "add", "qian", "--role", "salse"},
+       "未知角色“salse”：应为 admin、manager、sales 或 auditor；您是不是要输入“sales”？"},
       {{"user", "role", "wang", "mangaer"}, "您是不是要输入“manager”？"},
       {{"schema", "add-field", "customers", "visits", "--type", "interger", "--label", "拜访数"},
        "类型“interger”不是字段类型；您是不是要输入“integer”？"},
@@ -109,21 +117,24 @@ TEST_CASE("walk5: kehu-server suggests the sub-verb or role a typo meant", "[ser
     CHECK_THAT(r.output, Contains(expected) && !Contains("'"));
   }
   const CommandResult role = admin(s, {"user", "add", "qian", "--role", "salse"});
-  CHECK_THAT(role.output, Contains("unknown role \"salse\": expected admin, manager, sales or auditor; did you mean 'sales'?"));
+  CHECK_THAT(role.output, Contains("unknown role \"salse\": expected admin, manager, sales or "
+                                   "auditor; did you mean 'sales'?"));
   // Far from every verb: named, no guess.
   const CommandResult far = admin(s, {"user", "frobnicate", "wang"});
   CHECK(far.exit_code == 2);
-  CHECK_THAT(far.output, Contains("unknown user subcommand \"frobnicate\"") && !Contains("did you mean"));
+  CHECK_THAT(far.output,
+             Contains("unknown user subcommand \"frobnicate\"") && !Contains("did you mean"));
 }
 
 TEST_CASE("walk5: schema show and protect speak Chinese under KEHU_LANG=zh", "[server][zh][walk]") {
   ServerFixture s;
-  REQUIRE(admin(s, {"schema", "add-field", "customers", "vip_level", "--type", "enum", "--label", "会员等级",
-                    "--values", "gold:金卡,silver:银卡"})
+  REQUIRE(admin(s, {"schema", "add-field", "customers", "vip_level", "--type", "enum", "--label",
+                    "会员等级", "--values", "gold:金卡,silver:银卡"})
               .exit_code == 0);
-  const CommandResult margin =
-      admin(s, {"schema", "add-field", "customers", "margin_rate", "--type", "integer", "--label", "毛利率", "--restricted"},
-            kZh);
+  const CommandResult margin = admin(s,
+                                     {"schema", "add-field", "customers", "margin_rate", "--type",
+                                      "integer", "--label", "毛利率", "--restricted"},
+                                     kZh);
   INFO(margin.output);
   REQUIRE(margin.exit_code == 0);
   CHECK_THAT(margin.output, Contains("已添加字段 customers.margin_rate（毛利率，整数）"));
@@ -131,20 +142,36 @@ TEST_CASE("walk5: schema show and protect speak Chinese under KEHU_LANG=zh", "[s
   const CommandResult protect = admin(s, {"schema", "protect", "customers", "type,会员等级"}, kZh);
   INFO(protect.output);
   CHECK(protect.exit_code == 0);
-  CHECK_THAT(protect.output, Contains("客户 (customers) 的受保护字段：客户类型 (type)、会员等级 (vip_level)（销售修改"));
+  CHECK_THAT(
+      protect.output,
+      Contains("客户 (customers) 的受保护字段：客户类型 (type)、会员等级 (vip_level)（销售修改"));
 
   const CommandResult show = admin(s, {"schema", "show"}, kZh);
   INFO(show.output);
   CHECK(show.exit_code == 0);
-  CHECK_THAT(show.output, Contains("客户 (customers)\t受保护字段：客户类型 (type)、会员等级 (vip_level)\n") &&
-                              Contains("customers.vip_level\t会员等级\t枚举\t") &&
-                              Contains("customers.margin_rate\t毛利率\t整数，受限\t") && !Contains("enum") &&
-                              !Contains("integer"));
+  CHECK_THAT(show.output,
+             Contains("客户 (customers)\t受保护字段：客户类型 (type)、会员等级 (vip_level)\n") &&
+                 Contains("customers.vip_level\t会员等级\t枚举\t") &&
+                 Contains("customers.margin_rate\t毛利率\t整数，受限\t") && !Contains("enum") &&
+                 !Contains("integer"));
   // When: the local minute, not a UTC ISO stamp.
-  CHECK(std::regex_search(show.output, std::regex("\t由 server-admin 于 \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} 添加\n")));
+  CHECK(std::regex_search(
+      show.output, std::regex("\t由 server-admin 于 \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} 添加\n")));
   CHECK_FALSE(std::regex_search(show.output, std::regex("\\d{2}:\\d{2}:\\d{2}Z")));
 
   // English keeps the keys the commands take.
   const CommandResult en = admin(s, {"schema", "show"});
   CHECK_THAT(en.output, Contains("customers\tprotected: type,vip_level\n") && Contains("\tenum\t"));
+}
+
+TEST_CASE("walk5: known_province reads a province however it is written", "[core][walk]") {
+  for (const char* known : {"江苏", "江苏省", "Jiangsu", "JIANG SU", "江苏/南京", "江苏省南京市",
+                            " 内蒙古自治区 ", "Macao", "香港特别行政区"}) {
+    INFO(known);
+    CHECK(kehu::known_province(known));
+  }
+  for (const char* unknown : {"火星", "江酥", "南京", "南京市", "", "/南京", "Jiangsy"}) {
+    INFO(unknown);
+    CHECK_FALSE(kehu::known_province(unknown));
+  }
 }
