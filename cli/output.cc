@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstdio>
-#include <ctime>
 #include <ostream>
 
+#include "kehu/display_time.h"
 #include "kehu/error.h"
+#include "kehu/field_type_words.h"
 #include "kehu/hlc.h"
 #include "kehu/text.h"
 
@@ -350,42 +350,12 @@ std::string show_word(const Context& ctx, const std::string& word) {
       {"create", "新建"},         {"update", "修改"},     {"delete", "删除"},   {"restore", "恢复"},
       {"pending", "待同步"},      {"acked", "已送达"},    {"rejected", "被拒"}, {"approved", "已批准"},
       {"open", "未解决"},         {"resolved", "已解决"},
-      // field types
-      {"text", "文本"},           {"integer", "整数"},    {"money", "金额"},    {"date", "日期"},
-      {"datetime", "日期时间"},   {"enum", "枚举"},       {"tags", "标签"},     {"phone", "电话"},
-      {"email", "邮箱"},          {"reference", "引用"},
   };
   auto it = zh.find(word);
-  return it == zh.end() ? word : it->second;
+  return it == zh.end() ? field_type_word(word, ctx.lang) : it->second;
 }
 
-std::string show_time(const Context& ctx, const std::string& iso) {
-  std::tm tm{};
-  int end = 0;
-  if (std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &end) != 6) {
-    return iso;
-  }
-  // Whole seconds, or a fraction (a device's clock: 01:55:26.923Z); then Z.
-  std::size_t rest = static_cast<std::size_t>(end);
-  if (rest < iso.size() && iso[rest] == '.') {
-    ++rest;
-    while (rest < iso.size() && iso[rest] >= '0' && iso[rest] <= '9') ++rest;
-  }
-  if (rest + 1 != iso.size() || iso[rest] != 'Z') return iso;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t t = timegm(&tm);
-  std::tm shown{};
-  if (ctx.utc) {
-    gmtime_r(&t, &shown);
-  } else {
-    localtime_r(&t, &shown);
-  }
-  char buf[40];
-  std::strftime(buf, sizeof buf, ctx.utc ? "%Y-%m-%d %H:%M UTC" : "%Y-%m-%d %H:%M", &shown);
-  return buf;
-}
+std::string show_time(const Context& ctx, const std::string& iso) { return display_time(iso, ctx.utc); }
 
 std::string show_hlc_time(const Context& ctx, std::int64_t hlc) {
   return hlc == 0 ? std::string() : show_time(ctx, hlc_to_iso(hlc));

@@ -52,8 +52,9 @@ std::string label_of(const Context& ctx, const std::string& collection, const st
 // A stored value as the sheet shows it (enum labels, money in yuan, tags a;b).
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v);
-// A word the product keeps in English (an op, a state, a request's status) in
-// the context's language: "update" is 修改 in Chinese; an unknown word as it is.
+// A word the product keeps in English (an op, a state, a request's status, a
+// field type: kehu/field_type_words.h) in the context's language: "update" is
+// 修改 in Chinese; an unknown word as it is.
 std::string show_word(const Context& ctx, const std::string& word);
 // A revision's cause as the user reads it. Causes are stored in English, from a
 // fixed set (the server's claim, release, reassignment, recycle and approval; the

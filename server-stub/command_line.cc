@@ -1,7 +1,5 @@
 #include "command_line.h"
 
-#include <algorithm>
-
 #include "kehu/error.h"
 #include "kehu/lang.h"
 
@@ -30,43 +28,6 @@ CommandLine::CommandLine(int argc, char** argv, const std::set<std::string>& fla
 const std::string& CommandLine::word(std::size_t i, const char* what) const {
   if (i >= words_.size()) throw Error(Errc::usage, tr(std::string("missing ") + what, std::string("缺少") + what));
   return words_[i];
-}
-
-namespace {
-
-// Optimal string alignment distance, as cli/suggest.cc's (a swap counts 1).
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-}  // namespace
-
-std::optional<std::string> nearest_name(const std::string& word, const std::vector<std::string>& names) {
-  std::optional<std::string> best;
-  std::size_t best_d = 0;
-  for (const auto& n : names) {
-    const std::size_t d = edit_distance(word, n);
-    if (!best || d < best_d) {
-      best = n;
-      best_d = d;
-    }
-  }
-  if (best && best_d <= 2 && best_d * 2 < std::max<std::size_t>(word.size(), 2)) return best;
-  return std::nullopt;
-}
-
-std::string did_you_mean(const std::optional<std::string>& near) {
-  if (!near) return "";
-  return tr("; did you mean '" + *near + "'?", "；您是不是要输入 '" + *near + "'？");
 }
 
 std::optional<std::string> CommandLine::option(const std::string& name) const {

@@ -11,13 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace kehu::server {
+#include "typo_hint.h"
 
-// The name among `names` nearest to a mistyped `word` (edit distance, as kehu's
-// own suggestions: at most 2 and under half the word), or nullopt.
-std::optional<std::string> nearest_name(const std::string& word, const std::vector<std::string>& names);
-// "; did you mean 'serve'?" for a near name, else "".
-std::string did_you_mean(const std::optional<std::string>& near);
+namespace kehu::server {
 
 class CommandLine {
  public:

@@ -31,6 +31,7 @@
 #include <csignal>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -44,9 +45,13 @@
 #include "command_line.h"
 #include "auth_settings.h"
 #include "http_server.h"
+#include "kehu/custom_fields.h"
+#include "kehu/display_time.h"
 #include "kehu/error.h"
+#include "kehu/field_type_words.h"
 #include "kehu/lang.h"
 #include "kehu/record.h"
+#include "kehu/text.h"
 #include "password_prompt.h"
 #include "schema_service.h"
 #include "server_config.h"
@@ -74,8 +79,8 @@ constexpr UsageLine kUsageLines[] = {
     {"kehu-server user disable|enable NAME --data DIR", "", ""},
     {"kehu-server user list --data DIR", "", ""},
     {"kehu-server user set-role NAME ROLE --data DIR        ", "(same as user role)", "（同 user role）"},
-    {"kehu-server user set-regions NAME REGION[,REGION...] --data DIR  ", "(省 or 省/市; \"\" clears)",
-     "（省 或 省/市；\"\" 表示清空）"},
+    {"kehu-server user set-regions NAME REGION[,REGION...] --data DIR  ",
+     "(省 or 省/市, one of the 34 provinces; \"\" clears)", "（省 或 省/市，省须是 34 个省级行政区之一；\"\" 表示清空）"},
     {"kehu-server customer reassign CODE USER --data DIR [--reason TEXT]", "", ""},
     {"kehu-server pool set-cap N --data DIR                 ", "(pool claims per user per day)",
      "（每人每天从公海认领的上限）"},
@@ -157,8 +162,38 @@ std::vector<std::string> split_list(const std::string& text) {
 Role role_arg(const std::string& name) {
   auto role = parse_role(name);
   if (!role) throw Error(Errc::usage, tr("unknown role \"" + name + "\": expected admin, manager, sales or auditor",
-                                        "未知角色“" + name + "”：应为 admin、manager、sales 或 auditor"));
+                                        "未知角色“" + name + "”：应为 admin、manager、sales 或 auditor") +
+                                         did_you_mean(nearest_names(name, {"admin", "manager", "sales", "auditor"})));
   return *role;
+}
+
+// Error(usage) unless `verb` is one of `group`'s subcommands `verbs`; names the
+// nearest for a typo (`user lst`). Checked before the verb's own words are read,
+// so a typo is not told "missing user name".
+void check_verb(const std::string& group, const std::string& verb, const std::vector<std::string>& verbs) {
+  if (std::find(verbs.begin(), verbs.end(), verb) != verbs.end()) return;
+  throw Error(Errc::usage, tr("unknown " + group + " subcommand \"" + verb + "\"", "未知的 " + group + " 子命令“" + verb + "”") +
+                               did_you_mean(nearest_names(verb, verbs)));
+}
+
+// A field as the operator reads it: "客户类型 (type)" under KEHU_LANG=zh, the key
+// (what the commands take) in English.
+std::string shown_field(const CollectionDef& coll, const std::string& key) {
+  const FieldDef* f = coll.find(key);
+  if (message_lang() != Lang::zh || f == nullptr) return key;
+  return f->zh + " (" + key + ")";
+}
+
+// A collection the same way: "客户 (customers)" or "customers".
+std::string shown_collection(const CollectionDef& coll) {
+  return message_lang() == Lang::zh ? coll.zh + " (" + coll.name + ")" : coll.name;
+}
+
+// Fields joined for a sentence: "客户类型 (type)、状态 (status)" or "type,status".
+std::string shown_fields(const CollectionDef& coll, const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : tr(",", "、")) + shown_field(coll, k);
+  return out;
 }
 
 int cmd_init(const CommandLine& cl) {
@@ -186,6 +221,7 @@ int cmd_init(const CommandLine& cl) {
 
 int cmd_user(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("user subcommand (add, passwd, role, set-role, set-regions, disable, enable, list)", "user 子命令（add、passwd、role、set-role、set-regions、disable、enable、list）").c_str());
+  check_verb("user", verb, {"add", "passwd", "role", "set-role", "set-regions", "disable", "enable", "list"});
   if (verb == "list") {
     cl.expect({"data", "store"}, 2);
     std::unique_ptr<Store> store = open_store(cl);
@@ -218,18 +254,19 @@ int cmd_user(const CommandLine& cl) {
     cl.expect({"data", "store"}, 4);
     const std::string& list = cl.word(3, tr("regions (comma-separated, e.g. 江苏,浙江/杭州)", "区域（用逗号分隔，例如 江苏,浙江/杭州）").c_str());
     std::unique_ptr<Store> store = open_store(cl);
-    auto regions = UserAdmin(*store).set_regions(name, split_list(list));
+    std::string stored;  // as kept (江苏省南京市 -> 江苏/南京), not as typed
+    for (const auto& r : UserAdmin(*store).set_regions(name, split_list(list))) stored += (stored.empty() ? "" : ",") + r;
     std::printf(tr("%s now covers %s; their devices re-pull their customers at the next sync\n",
                    "%s 现在负责 %s；其设备下次同步时会重新下载客户\n")
                     .c_str(),
-                name.c_str(), regions.empty() ? tr("no regions", "（无区域）").c_str() : list.c_str());
+                name.c_str(), stored.empty() ? tr("no regions", "（无区域）").c_str() : stored.c_str());
   } else if (verb == "role" || verb == "set-role") {
     cl.expect({"data", "store"}, 4);
     Role role = role_arg(cl.word(3, tr("role", "角色").c_str()));
     std::unique_ptr<Store> store = open_store(cl);
     UserAdmin(*store).set_role(name, role);
     std::printf(tr("%s is now %s\n", "%s 现在的角色是 %s\n").c_str(), name.c_str(), role_label(role).c_str());
-  } else if (verb == "disable" || verb == "enable") {
+  } else {  // disable or enable (check_verb)
     cl.expect({"data", "store"}, 3);
     std::unique_ptr<Store> store = open_store(cl);
     const bool ended = UserAdmin(*store).set_disabled(name, verb == "disable");
@@ -241,8 +278,6 @@ int cmd_user(const CommandLine& cl) {
                   ended ? "; its sessions from before it was disabled are ended: each device runs `kehu login` again"
                         : "");
     }
-  } else {
-    throw Error(Errc::usage, tr("unknown user subcommand \"" + verb + "\"", "未知的 user 子命令“" + verb + "”"));
   }
   return 0;
 }
@@ -322,7 +357,7 @@ int cmd_serve(const CommandLine& cl) {
 
 int cmd_customer(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("customer subcommand (reassign)", "customer 子命令（reassign）").c_str());
-  if (verb != "reassign") throw Error(Errc::usage, tr("unknown customer subcommand \"" + verb + "\"", "未知的 customer 子命令“" + verb + "”"));
+  check_verb("customer", verb, {"reassign"});
   cl.expect({"data", "store", "reason"}, 4);
   const std::string& code = cl.word(2, tr("customer code", "客户编号").c_str());
   const std::string& owner = cl.word(3, tr("new owner (user name)", "新负责人（用户名）").c_str());
@@ -376,8 +411,8 @@ int cmd_pool_recycle(const CommandLine& cl) {
 
 int cmd_pool(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("pool subcommand (set-cap, recycle)", "pool 子命令（set-cap、recycle）").c_str());
+  check_verb("pool", verb, {"set-cap", "recycle"});
   if (verb == "recycle") return cmd_pool_recycle(cl);
-  if (verb != "set-cap") throw Error(Errc::usage, tr("unknown pool subcommand \"" + verb + "\"", "未知的 pool 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 3);
   const std::string& n = cl.word(2, tr("claims per user per day", "每人每天认领上限").c_str());
   std::int64_t cap = 0;
@@ -399,16 +434,29 @@ int cmd_pool(const CommandLine& cl) {
   return 0;
 }
 
+// --type of schema add-field, with a hint for a typo (interger): the check in
+// add_custom_field lists the types but cannot guess which was meant.
+std::string type_arg(const CommandLine& cl) {
+  const std::string type = trim(cl.required("type"));
+  const std::vector<std::string>& types = custom_field_types();
+  if (std::find(types.begin(), types.end(), type) != types.end()) return type;
+  const std::vector<std::string> near = nearest_names(type, types);
+  if (near.empty()) return type;  // add_custom_field names it with the list
+  throw Error(Errc::validation, tr("type \"" + type + "\" is not a field type", "类型“" + type + "”不是字段类型") +
+                                    did_you_mean(near));
+}
+
 int cmd_schema(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("schema subcommand (protect, show, add-field)", "schema 子命令（protect、show、add-field）").c_str());
+  check_verb("schema", verb, {"protect", "show", "add-field"});
   std::unique_ptr<Store> store = open_store(cl);
   if (verb == "show") {
     cl.expect({"data", "store"}, 2);
     auto txn = store->begin(TxnMode::read);
-    for (const auto& coll : Schema::builtin().collections()) {
-      std::string fields;
-      for (const auto& f : settings::protected_fields(*txn, coll.name)) fields += (fields.empty() ? "" : ",") + f;
-      std::printf(tr("%s\tprotected: %s\n", "%s\t受保护字段：%s\n").c_str(), coll.name.c_str(),
+    const auto schema = store_schema(*txn);
+    for (const auto& coll : schema->collections()) {
+      const std::string fields = shown_fields(coll, settings::protected_fields(*txn, coll.name));
+      std::printf(tr("%s\tprotected: %s\n", "%s\t受保护字段：%s\n").c_str(), shown_collection(coll).c_str(),
                   fields.empty() ? "-" : fields.c_str());
     }
     const json list = custom_field_list(*txn);
@@ -418,10 +466,11 @@ int cmd_schema(const CommandLine& cl) {
     for (const auto& f : list["fields"]) {
       std::printf(tr("  %s.%s\t%s\t%s%s%s\tadded by %s at %s\n", "  %s.%s\t%s\t%s%s%s\t由 %s 于 %s 添加\n").c_str(),
                   f.value("collection", "").c_str(),
-                  f.value("key", "").c_str(), f.value("label", "").c_str(), f.value("type", "").c_str(),
+                  f.value("key", "").c_str(), f.value("label", "").c_str(),
+                  field_type_word(f.value("type", ""), message_lang()).c_str(),
                   f.value("required", false) ? tr(", required", "，必填").c_str() : "",
                   f.value("restricted", false) ? tr(", restricted", "，受限").c_str() : "",
-                  f.value("added_by", "").c_str(), f.value("added_at", "").c_str());
+                  f.value("added_by", "").c_str(), display_time(f.value("added_at", "")).c_str());
     }
     std::printf(tr("claim cap: %lld per user per day\n", "认领上限：每人每天 %lld 个\n").c_str(),
                 static_cast<long long>(settings::claim_cap(*txn)));
@@ -431,7 +480,7 @@ int cmd_schema(const CommandLine& cl) {
     cl.expect({"data", "store", "type", "label", "label-en", "values", "required", "restricted"}, 4);
     const json definition = {{"collection", cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str())},
                              {"key", cl.word(3, tr("key ([a-z][a-z0-9_]{0,31})", "字段键（[a-z][a-z0-9_]{0,31}）").c_str())},
-                             {"type", cl.required("type")},
+                             {"type", type_arg(cl)},
                              {"label", cl.required("label")},
                              {"label_en", cl.option("label-en").value_or("")},
                              {"values", cl.option("values").value_or("")},
@@ -445,21 +494,21 @@ int cmd_schema(const CommandLine& cl) {
                    "已添加字段 %s.%s（%s，%s），表结构版本 %lld；各设备下次同步时获取\n")
                     .c_str(),
                 f.value("collection", "").c_str(), f.value("key", "").c_str(), f.value("label", "").c_str(),
-                f.value("type", "").c_str(), static_cast<long long>(added["version"].get<std::int64_t>()));
+                field_type_word(f.value("type", ""), message_lang()).c_str(),
+                static_cast<long long>(added["version"].get<std::int64_t>()));
     return 0;
   }
-  if (verb != "protect") throw Error(Errc::usage, tr("unknown schema subcommand \"" + verb + "\"", "未知的 schema 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 4);
   const std::string& collection = cl.word(2, tr("collection (customers, orders, ...)", "表（customers、orders 等）").c_str());
   const std::string& list = cl.word(3, tr("fields (comma-separated keys or labels)", "字段（用逗号分隔的键或标签）").c_str());
   auto txn = store->begin(TxnMode::write);
   auto keys = settings::set_protected_fields(*txn, collection, split_list(list));
+  const CollectionDef& coll = store_schema(*txn)->collection(collection);
   txn->commit();
-  std::string shown;
-  for (const auto& k : keys) shown += (shown.empty() ? "" : ",") + k;
-  std::fputs(tr("protected fields of " + collection + ": " + (shown.empty() ? std::string("none") : shown) +
+  const std::string shown = shown_fields(coll, keys), named = shown_collection(coll);
+  std::fputs(tr("protected fields of " + named + ": " + (shown.empty() ? std::string("none") : shown) +
                     " (a sales user's edit of them waits for a manager)\n",
-                collection + " 的受保护字段：" + (shown.empty() ? std::string("无") : shown) +
+                named + " 的受保护字段：" + (shown.empty() ? std::string("无") : shown) +
                     "（销售修改这些字段需经理审批）\n")
                  .c_str(),
              stdout);
@@ -485,8 +534,8 @@ int cmd_audit_export(const CommandLine& cl) {
 
 int cmd_audit(const CommandLine& cl) {
   const std::string& verb = cl.word(1, tr("audit subcommand (verify, export)", "audit 子命令（verify、export）").c_str());
+  check_verb("audit", verb, {"verify", "export"});
   if (verb == "export") return cmd_audit_export(cl);
-  if (verb != "verify") throw Error(Errc::usage, tr("unknown audit subcommand \"" + verb + "\"", "未知的 audit 子命令“" + verb + "”"));
   cl.expect({"data", "store"}, 2);
   std::unique_ptr<Store> store = open_store(cl);
   ChainReport r = ChainVerifier(*store).verify();

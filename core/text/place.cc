@@ -91,6 +91,26 @@ std::pair<std::string, std::string> split_province(std::string_view name) {
   return {t, ""};
 }
 
+bool known_province(std::string_view name) {
+  const std::string t = trim(name);
+  const std::string province = canonical_province(std::string_view(t).substr(0, t.find('/')));
+  for (const auto& p : kProvinces) {
+    if (province == p[0]) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> province_spellings() {
+  std::vector<std::string> out;
+  for (const auto& p : kProvinces) {
+    for (const char* spelling : p) {
+      if (*spelling != '\0') out.emplace_back(spelling);
+    }
+  }
+  out.emplace_back("macao");
+  return out;
+}
+
 std::string canonical_city(std::string_view name) {
   return strip_tail(plain(name), kCityTails);
 }

@@ -6,9 +6,11 @@
 #include "access_policy.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
+#include "kehu/place.h"
 #include "kehu/record.h"
 #include "kehu/text.h"
 #include "password.h"
+#include "typo_hint.h"
 
 namespace kehu::server {
 
@@ -26,6 +28,30 @@ void modify(Store& store, std::string_view name, bool revoke_tokens,
   txn->update_user(*user);
   if (revoke_tokens) txn->delete_user_tokens(name);
   txn->commit();
+}
+
+// Error(validation) unless the province of region `t` ("省" or "省/市") is one of
+// the 34: a typo (江酥) or a city alone (南京) would give the user a territory
+// with no customers in it, and their devices drop every customer at the next sync.
+void check_known_province(const std::string& t) {
+  if (known_province(t)) return;
+  const auto slash = t.find('/');
+  const std::string typed = trim(t.substr(0, slash));
+  const std::string city = slash == std::string::npos ? "" : t.substr(slash);
+  std::vector<std::string> near;  // whole regions: 江苏/南京 for 江酥/南京
+  for (const auto& spelling : nearest_names(canonical_province(typed), province_spellings())) {
+    const std::string region = canonical_province(spelling) + city;
+    if (std::find(near.begin(), near.end(), region) == near.end()) near.push_back(region);
+  }
+  // 湖东 is as near 山东, 湖北, 湖南 and 广东: a few are a hint, all of them noise.
+  if (near.size() > 3) near.resize(3);
+  const bool whole = slash == std::string::npos;  // the region is its province
+  const std::string en = "region \"" + t + "\"" + (whole ? "" : ": \"" + typed + "\"");
+  const std::string zh = "区域“" + t + "”" + (whole ? "" : "：“" + typed + "”");
+  throw Error(Errc::validation,
+              tr(en + " is not one of the 34 provinces; a region is 省 or 省/市 (for example 江苏 or 江苏/南京)",
+                 zh + "不是已知的省份（34 个省级行政区之一）；区域应为“省”或“省/市”（例如 江苏 或 江苏/南京）") +
+                  did_you_mean(near));
 }
 
 }  // namespace
@@ -76,8 +102,12 @@ std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std
       throw Error(Errc::validation, tr("region \"" + t + "\" is not 省 or 省/市 (for example 江苏 or 浙江/杭州)",
                                        "区域“" + t + "”不是“省”或“省/市”格式（例如 江苏 或 浙江/杭州）"));
     }
-    // One spelling per place: 江苏省, Jiangsu and 江苏 are all kept as 江苏.
-    const std::string canonical = canonical_region(t);
+    check_known_province(t);
+    // One spelling per place: 江苏省, Jiangsu and 江苏 are all kept as 江苏, and
+    // 江苏省南京市 as 江苏/南京 (not as 江苏, which would cover the whole province).
+    const auto [province, city] = split_province(t);
+    const std::string canonical = slash == std::string::npos && !city.empty() ? province + "/" + city
+                                                                              : canonical_region(t);
     if (std::find(clean.begin(), clean.end(), canonical) == clean.end()) clean.push_back(canonical);
   }
   modify(store_, name, false, [&](User& u) {

@@ -30,8 +30,10 @@ class UserAdmin {
   // A new role or new regions change what the user's devices may hold: both
   // bump the user's scope version, so each device's next pull starts over.
   void set_role(std::string_view name, Role role);
-  // Regions are "省" or "省/市"; empty entries are dropped. Throws
-  // Error(validation) naming a malformed one. Returns the regions stored.
+  // Regions are "省" or "省/市" (江苏省南京市 is read as 江苏/南京); empty entries
+  // are dropped. Throws Error(validation), before anything is written, naming a
+  // malformed one or one whose province is none of the 34 (known_province(),
+  // with the nearest provinces as a hint). Returns the regions stored, canonical.
   std::vector<std::string> set_regions(std::string_view name, const std::vector<std::string>& regions);
   // Disables or enables a user. Enabling a disabled user ends all its earlier
   // sessions (tokens): returns whether it did.

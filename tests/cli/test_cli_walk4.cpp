@@ -255,7 +255,7 @@ TEST_CASE("walk4: kehu-server suggests the command or option a typo meant", "[se
   ServerFixture s;
   auto serv = run_server_command({"serv", "--data", s.data_dir()}, {{"KEHU_LANG", "zh"}});
   CHECK(serv.exit_code == 2);
-  CHECK_THAT(serv.output, Contains("未知命令“serv”；您是不是要输入 'serve'？"));
+  CHECK_THAT(serv.output, Contains("未知命令“serv”；您是不是要输入“serve”？"));
   auto dat = run_server_command({"user", "list", "--dat", s.data_dir()});
   CHECK(dat.exit_code == 2);
   CHECK_THAT(dat.output, Contains("unknown option --dat; did you mean '--data'?"));

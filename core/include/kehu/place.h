@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace kehu {
 
@@ -20,6 +21,13 @@ std::string canonical_province(std::string_view name);
 std::pair<std::string, std::string> split_province(std::string_view name);
 std::string canonical_city(std::string_view name);
 std::string canonical_region(std::string_view region);
+// Whether the province of `name` is one of the 34 provincial-level divisions,
+// read by the rules above: 江苏, 江苏省, Jiangsu, 江苏/南京 (a region "省/市") and
+// 江苏省南京市 are; 火星, 江酥 and a city alone (南京) are not. The city is not checked.
+bool known_province(std::string_view name);
+// Every name known_province() knows a province by, without suffixes: the
+// Chinese name, pinyin and English of each (江苏, jiangsu, ...), for suggestions.
+std::vector<std::string> province_spellings();
 // A customer's province and city cells, canonical: the city from the province
 // cell when it names one ("江苏省南京市"), else from the city cell.
 std::pair<std::string, std::string> canonical_place(std::string_view province, std::string_view city);
