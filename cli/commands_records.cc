@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "kehu/error.h"
+#include "kehu/place.h"
 #include "output.h"
 
 namespace kehu::cli {
@@ -191,6 +192,16 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   if (q.stale_days) q.today = today_local();
   auto records = ctx.replica().list(q);
   print_list(ctx, records, std::cout);
+  // --region 南京: a city alone names no province, and finds nothing. Said, with
+  // the form that would (customers may hold other words, such as 华东: those
+  // still filter).
+  if (records.empty() && q.region) {
+    const std::string province = q.region->substr(0, q.region->find('/'));
+    if (!known_province(province)) {
+      std::cerr << tr("note: \"" + province + "\" is not a province; --region is 省 or 省/市, e.g. 江苏/南京\n",
+                      "提示：“" + province + "”不是省份；--region 应为 省 或 省/市，如 江苏/南京\n");
+    }
+  }
   return 0;
 }
 

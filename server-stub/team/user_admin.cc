@@ -92,12 +92,30 @@ void UserAdmin::set_role(std::string_view name, Role role) {
 }
 
 std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std::vector<std::string>& regions) {
-  std::vector<std::string> clean;
+  // As a Chinese keyboard types them: 江苏／南京 (full-width slash), 江苏，浙江 and
+  // 江苏、浙江 (two regions). Each spelling once: before, 江苏／南京 and 江苏，浙江
+  // were read as the whole of 江苏 (attacker review 5, A5-1).
+  std::vector<std::string> typed;
   for (const auto& r : regions) {
+    std::string folded = fold_fullwidth(r);
+    for (const char* other : {"、", "∕", "\\"}) {
+      for (std::size_t at; (at = folded.find(other)) != std::string::npos;) {
+        folded.replace(at, std::string_view(other).size(), std::string_view(other) == "、" ? "," : "/");
+      }
+    }
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = folded.find(',', start);
+      typed.push_back(folded.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  std::vector<std::string> clean;
+  for (const auto& r : typed) {
     const std::string t = trim(r);
     if (t.empty()) continue;
     const auto slash = t.find('/');
-    if (t.find_first_of(",\n") != std::string::npos || slash == 0 || slash + 1 == t.size() ||
+    if (t.find_first_of("\n|;:*?<>\"'()[]{}") != std::string::npos || slash == 0 || slash + 1 == t.size() ||
         (slash != std::string::npos && t.find('/', slash + 1) != std::string::npos)) {
       throw Error(Errc::validation, tr("region \"" + t + "\" is not 省 or 省/市 (for example 江苏 or 浙江/杭州)",
                                        "区域“" + t + "”不是“省”或“省/市”格式（例如 江苏 或 浙江/杭州）"));

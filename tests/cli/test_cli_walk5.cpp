@@ -219,3 +219,14 @@ TEST_CASE("walk5: an import names a row's bad value and its refusal at once", "[
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("there is no month 13") && Contains("负责人 (owner)"));
 }
+
+TEST_CASE("walk5: --region with a city alone finds nothing and says how to write it", "[cli][zh][walk]") {
+  ReplicaCli k;
+  k.ok({"customer", "add", "--set", "name=南京城市有限公司", "--set", "contact=张三", "--set", "phone=13800138111",
+        "--set", "need=复印机", "--set", "province=江苏", "--set", "city=南京"});
+  CliResult city = k.ok({"customer", "list", "--region", "南京"}, {{"KEHU_LANG", "zh"}});
+  CHECK_THAT(city.err, Contains("“南京”不是省份") && Contains("江苏/南京"));
+  CliResult right = k.ok({"customer", "list", "--region", "江苏/南京"}, {{"KEHU_LANG", "zh"}});
+  CHECK_THAT(right.out, Contains("南京城市有限公司"));
+  CHECK(right.err.empty());
+}

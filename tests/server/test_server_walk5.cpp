@@ -84,6 +84,21 @@ TEST_CASE("walk5: set-regions refuses a province that is none of the 34 and writ
   CHECK(wang_line(s) == "wang\tsales\t江苏/南京,浙江,广东/广州");
   CHECK(admin(s, {"user", "set-regions", "wang", "江苏省, Jiangsu"}).exit_code == 0);
   CHECK(wang_line(s) == "wang\tsales\t江苏");
+
+  // A5-1: as a Chinese keyboard types them - a full-width slash, a full-width
+  // comma, 、 - these were read as the whole of 江苏.
+  for (const auto& [typed, stored] : std::vector<std::pair<std::string, std::string>>{
+           {"江苏／南京", "江苏/南京"}, {"江苏∕南京", "江苏/南京"}, {"江苏，浙江", "江苏,浙江"},
+           {"江苏、浙江/杭州", "江苏,浙江/杭州"}, {"江苏南京", "江苏/南京"}}) {
+    INFO(typed);
+    const CommandResult r = admin(s, {"user", "set-regions", "wang", typed});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(wang_line(s) == "wang\tsales\t" + stored);
+  }
+  const CommandResult bar = admin(s, {"user", "set-regions", "wang", "江苏|南京"});
+  CHECK(bar.exit_code == 2);
+  CHECK(wang_line(s) == "wang\tsales\t江苏/南京");
 }
 
 TEST_CASE("walk5: kehu-server suggests the sub-verb or role a typo meant", "[server][zh][walk]") {
