@@ -126,7 +126,11 @@ void AccessPolicy::redact_fields(Role role, const CollectionDef& coll, json& fie
 }
 
 bool AccessPolicy::looks_masked(const CollectionDef& coll, const std::string& key, const json& value) {
-  return value.is_string() && maskable(coll, key) && value.get_ref<const std::string&>().find("****") != std::string::npos;
+  if (!value.is_string() || !maskable(coll, key)) return false;
+  // Full-width ＊ and the operator ∗ too (attacker review 6, A6-6).
+  std::string text = fold_fullwidth(value.get_ref<const std::string&>());
+  for (std::size_t at; (at = text.find("∗")) != std::string::npos;) text.replace(at, std::string_view("∗").size(), "*");
+  return text.find("****") != std::string::npos;
 }
 
 void AccessPolicy::mask_fields(const CollectionDef& coll, json& fields) {

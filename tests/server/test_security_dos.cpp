@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <string>
@@ -578,4 +579,48 @@ TEST_CASE("a child moved to a customer out of sight leaves the device that held 
   CHECK_FALSE(wang.replica->get(child).has_value());                      // gone from the device
   CHECK(wang.replica->get("c0ffee02-0000-4000-8000-000000000001").has_value());  // its sibling stays
   CHECK(wang.customer(kCustomer).fields.contains("name"));                // and the customer
+}
+
+TEST_CASE("a package sent in parts finishes though its children are edited between the pages", "[server][security]") {
+  // A6-4: on SQLite an edit gave a record a new rowid, the place a package's
+  // parts resume after; children edited before every page kept a colleague's
+  // pull on the same revision for good.
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  ServerFixture s(o);
+  const std::string root = s.login("root");
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 40);  // ~80 KB of children: three pages
+  flip_city(s, root, 1, 1, 100);             // to 苏州: out of li's scope
+  const std::string cursor = pull_to_end(s, li);
+  push_applied(s, root, json::array({make_change("c0ffee0d-0000-4000-8000-000000000000", kCustomer, "update", 2,
+                                                 hlc_now(), "dev-test", 500,
+                                                 {{"city", {{"old", "苏州"}, {"new", "南京"}}}})}));
+  std::set<std::string> children;
+  int round = 0, in_parts = 0;
+  pull_pages(s, li, cursor, [&](const json& page) {
+    for (const auto& rec : page["records"]) {
+      if (rec.value("collection", "") == "followups") children.insert(rec.value("id", ""));
+    }
+    // SEQ.SCOPE.PART: the page ended inside the package.
+    const std::string next = page["next_cursor"];
+    in_parts += std::count(next.begin(), next.end(), '.') == 2;
+    if (!page["more"].get<bool>() || round >= 10) return;
+    // Every child edited before the next page.
+    json edits = json::array();
+    for (int i = 0; i < 40; ++i) {
+      char child[64], change[64];
+      std::snprintf(child, sizeof child, "c0ffee02-0000-4000-8000-%012d", i);
+      std::snprintf(change, sizeof change, "c0ffee0e-%04d-4000-8000-%012d", round, i);
+      edits.push_back(make_change(change, child, "update", 1 + round, hlc_now(), "dev-test", 600 + round * 40 + i,
+                                  {{"next_plan", {{"old", round == 0 ? json() : json("r" + std::to_string(round - 1))},
+                                                 {"new", "r" + std::to_string(round)}}}},
+                                  "followups"));
+    }
+    push_applied(s, root, edits);
+    ++round;
+  });
+  CHECK(children.size() == 40);
+  CHECK(in_parts <= 3);  // 80 KB in 32 KiB pages; before, the package started again at every page
 }

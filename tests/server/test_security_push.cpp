@@ -139,6 +139,7 @@ TEST_CASE("security: a protected field needs approval whatever op writes it", "[
     CHECK(attempt("restore", res)["status"] == "pending_approval");
   }
   SECTION("delete that deletes nothing") { CHECK(attempt("delete", to_deal)["status"] == "rejected"); }
+
   SECTION("update that deletes") {
     json del = {{"deleted", {{"old", false}, {"new", true}}}};
     json r = attempt("update", del);
@@ -851,7 +852,9 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
                                     // A5's N6 rest: the combining grapheme joiner and the other format characters
                                     std::string("张\u034f三公司"), std::string("张\u17b4三公司"),
                                     std::string("张\ufff9三公司"), std::string("张\U0001d173三公司"),
-                                    std::string("张\U0001bca0三公司"), std::string("张\U00013430三公司")}) {
+                                    std::string("张\U0001bca0三公司"), std::string("张\U00013430三公司"),
+                                    std::string("张\u0600三公司"), std::string("张\u06dd三公司"),
+                                    std::string("张\u070f三公司"), std::string("张\U000110bd三公司")}) {
       json f = new_customer_fields(name);
       json r = push_one(s, wang, make_change(uuid(), uuid(), "create", 0, hlc_now(), "x", 9, f));
       INFO(r.dump());
@@ -1109,6 +1112,12 @@ TEST_CASE("security: a masked number written back is refused, not stored over th
   json r = push_one(s, wang, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(), "dev-wang", 3,
                                          {{"wechat", {{"old", "wxid_pool55"}, {"new", "w****5"}}}}));
   CHECK_THAT(r.dump(), Catch::Matchers::Contains("masked value"));
+  for (const char* masked : {"w＊＊＊＊5", "w∗∗∗∗5"}) {  // A6-6: full-width and operator asterisks
+    INFO(masked);
+    CHECK(push_one(s, wang, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(), "dev-wang", 4,
+                                        {{"wechat", {{"old", "wxid_pool55"}, {"new", masked}}}}))["status"] ==
+          "rejected");
+  }
   Reply h = s.get("/v1/records/" + id + "/history", root);
   REQUIRE(h.status == 200);
   CHECK(h.body["revisions"].size() == 1);  // nothing written over it

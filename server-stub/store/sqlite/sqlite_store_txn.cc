@@ -239,8 +239,19 @@ std::optional<RecordView> SqliteStoreTxn::find_record_view(std::string_view id) 
 
 void SqliteStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq) {
   require_write("save_record");
-  // REPLACE is SQLite 3.15's upsert (no ON CONFLICT DO UPDATE before 3.24); the
-  // row has no dependants, so delete-then-insert is harmless.
+  // An update keeps the row (and its rowid: the place a pull resumes a package
+  // after, attacker review 6, A6-4; REPLACE gave every edited record a new one,
+  // so a package whose children were edited between pages never finished). A
+  // new record is inserted (SQLite 3.15 has no ON CONFLICT DO UPDATE).
+  {
+    Using up(db_,
+             "UPDATE OR REPLACE records SET collection = ?, parent = ?, code = ?, rev = ?, deleted = ?, state = ?, "
+             "fields = ?, updated_seq = ? WHERE id = ?");
+    up->bind(1, s.collection).bind(2, s.parent).bind_text_or_null(3, s.code);
+    up->bind(4, s.rev).bind(5, s.deleted() ? 1 : 0).bind(6, encode_field_versions(s.fields));
+    up->bind(7, s.values().dump()).bind(8, seq).bind(9, s.id).run();
+  }
+  if (db_.changes() > 0) return;
   Using st(db_,
            "INSERT OR REPLACE INTO records(id, collection, parent, code, rev, deleted, state, fields, "
            "updated_seq) VALUES(?,?,?,?,?,?,?,?,?)");
