@@ -73,6 +73,13 @@ int pull_pages(ServerFixture& s, const std::string& token, std::string cursor,
 
 const std::string kCustomer = "c0ffee00-0000-4000-8000-000000000001";
 
+// A server whose pull pages end at 32 KiB, so a customer's children fill pages.
+ServeOptions small_pages() {
+  ServeOptions o;
+  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
+  return o;
+}
+
 json followup_fields(int i) {
   return {{"date", {{"old", nullptr}, {"new", "2026-11-27"}}},
           {"person", {{"old", nullptr}, {"new", "王五"}}},
@@ -124,9 +131,7 @@ TEST_CASE("a customer whose city flips costs a colleague's pull one package per 
   // after the page's byte check, so a manager's pull advanced one revision per
   // page (12-24 MB each). The page cap (32 KiB here) now holds for the children
   // too, and a customer that moves several times in a page brings them once.
-  ServeOptions o;
-  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
-  ServerFixture s(o);
+  ServerFixture s(small_pages());
   const std::string root = s.login("root");
   const std::string zhao = s.login("zhao", "dev-z");
   make_customer_with_children(s, root, 40);  // ~80 KB of children: more than two pages
@@ -272,9 +277,7 @@ TEST_CASE("history pages end at the byte cap as pull pages do", "[server][securi
   // N9: GET /v1/records/{id}/history?limit=5000 read and answered all 5000
   // revisions whatever their size: 140 MB in one answer. The page cap is 32 KiB
   // here (KEHU_PULL_MAX_BYTES), the revisions ~1.9 KB each.
-  ServeOptions o;
-  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
-  ServerFixture s(o);
+  ServerFixture s(small_pages());
   const std::string root = s.login("root");
   make_customer_with_children(s, root, 0);
   json edits = json::array();
@@ -380,9 +383,7 @@ TEST_CASE("an audit query examines at most its scan budget per page and caps a p
 
 TEST_CASE("an audit page ends at the byte cap before the scan budget", "[server][security]") {
   // N7, the byte half: a customer's page of 1000 revisions was 58 MB.
-  ServeOptions o;
-  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
-  ServerFixture s(o);
+  ServerFixture s(small_pages());
   const std::string root = s.login("root");
   make_customer_with_children(s, root, 30);  // 30 follow-ups of ~1.9 KB: ~57 KB
   Reply r = s.post("/v1/audit", {{"user", "root"}, {"limit", 1000}}, root);
@@ -415,9 +416,7 @@ TEST_CASE("two customers whose packages each fill half a page flipping city in t
   // not fit the rest of the page ended it; two customers flipping in turn made
   // each page one revision (4.8 MB a revision for every 江苏 device). A package
   // now goes with the customer's last move only.
-  ServeOptions o;
-  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
-  ServerFixture s(o);
+  ServerFixture s(small_pages());
   const std::string root = s.login("root");
   const std::string zhao = s.login("zhao", "dev-z");
   const std::string a = kCustomer, b = "c0ffee00-0000-4000-8000-000000000002";
@@ -513,9 +512,7 @@ TEST_CASE("a package sent in parts resumes after the last child sent though a ch
   // A5-11: the parts of a package resumed at a position in the children's list;
   // a child moved away between two pages shifted the list, and the device never
   // got the child after it.
-  ServeOptions o;
-  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
-  ServerFixture s(o);
+  ServerFixture s(small_pages());
   const std::string root = s.login("root");
   REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
   const std::string li = s.login("li", "dev-l");
@@ -585,9 +582,7 @@ TEST_CASE("a package sent in parts finishes though its children are edited betwe
   // A6-4: on SQLite an edit gave a record a new rowid, the place a package's
   // parts resume after; children edited before every page kept a colleague's
   // pull on the same revision for good.
-  ServeOptions o;
-  o.env = {{"KEHU_PULL_MAX_BYTES", "32768"}};
-  ServerFixture s(o);
+  ServerFixture s(small_pages());
   const std::string root = s.login("root");
   REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
   const std::string li = s.login("li", "dev-l");
