@@ -54,6 +54,7 @@
 #include "kehu/text.h"
 #include "password_prompt.h"
 #include "schema_service.h"
+#include "scope_index.h"
 #include "server_config.h"
 #include "settings.h"
 #include "team_service.h"
@@ -141,9 +142,18 @@ std::optional<std::string> store_url(const CommandLine& cl) {
 // The store every command but init and backup works on: --store URL
 // (PostgreSQL, shared by any number of server processes) or --data DIR (the
 // SQLite file DIR/kehu-server.db, the default).
+// The scope index a migration to layout v7 left to fill is filled first
+// (scope_index.h): `init` does it, and whatever command comes first after an
+// interrupted one.
 std::unique_ptr<Store> open_store(const CommandLine& cl) {
-  if (auto url = store_url(cl)) return std::make_unique<PostgresStore>(*url);
-  return std::make_unique<SqliteStore>(store_path(cl));
+  std::unique_ptr<Store> store;
+  if (auto url = store_url(cl)) {
+    store = std::make_unique<PostgresStore>(*url);
+  } else {
+    store = std::make_unique<SqliteStore>(store_path(cl));
+  }
+  build_scope_index(*store);
+  return store;
 }
 
 // "a,b,,c" -> {"a", "b", "c"}.
@@ -203,6 +213,7 @@ int cmd_init(const CommandLine& cl) {
     std::printf(PostgresStore::initialise(*url) ? tr("initialised %s\n", "已初始化 %s\n").c_str()
                                                 : tr("%s is already initialised\n", "%s 已经初始化过了\n").c_str(),
                 shown.c_str());
+    open_store(cl);
     return 0;
   }
   std::filesystem::path dir = cl.required("data");
@@ -216,6 +227,7 @@ int cmd_init(const CommandLine& cl) {
   } else {
     std::printf(tr("%s is already initialised\n", "%s 已经初始化过了\n").c_str(), path.c_str());
   }
+  open_store(cl);
   return 0;
 }
 

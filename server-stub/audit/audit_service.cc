@@ -122,7 +122,7 @@ void scan_newest_first(StoreTxn& txn, std::int64_t before,
 }  // namespace
 
 AuditService::AuditService(Store& store)
-    : store_(store), scan_budget_(config::kPullScanBudget), max_bytes_(config::kMaxPullBytes) {
+    : store_(store), scan_budget_(config::kAuditScanBudget), max_bytes_(config::kMaxPullBytes) {
   read_positive<std::int64_t>("KEHU_AUDIT_SCAN_BUDGET", scan_budget_, std::int64_t{1} << 40);
   read_positive<std::size_t>("KEHU_PULL_MAX_BYTES", max_bytes_, std::size_t{1} << 30);
 }

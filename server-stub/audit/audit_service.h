@@ -38,7 +38,7 @@ class AuditService {
 
   // Reads KEHU_AUDIT_SCAN_BUDGET (revisions one page may examine) and
   // KEHU_PULL_MAX_BYTES (the page's byte cap, as pull's) from the environment,
-  // for tests; the defaults are config::kPullScanBudget and config::kMaxPullBytes.
+  // for tests; the defaults are config::kAuditScanBudget and config::kMaxPullBytes.
   explicit AuditService(Store& store);
 
   // Throws Error(forbidden) for sales, Error(validation) for a filter member of

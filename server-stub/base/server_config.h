@@ -112,11 +112,11 @@ inline constexpr std::int64_t kMaxPullLimit = 5000;
 // A pull page also ends once its records and revisions pass this many bytes
 // (with "more": true): 5000 revisions of long texts were 192 MB in one answer.
 inline constexpr std::size_t kMaxPullBytes = 8u * 1024 * 1024;
-// Revisions one pull page (and one audit page) may read besides the page's own:
-// the scope replays of pull, the scan of an audit filter (attacker review 4, N3,
-// N7: one request walked 94,000 revisions, 7.5 s of CPU). Past it, a replay
-// answers cautiously (pull_service.cc) and an audit page ends with a cursor.
-inline constexpr std::int64_t kPullScanBudget = 10000;
+// Revisions one audit page may examine for its filter (attacker review 4, N7:
+// one request walked 94,000 revisions, 7.5 s of CPU); past it the page ends
+// with a cursor. (Pull decides scope from the scope index, scope_index.h, and
+// needs no such budget.)
+inline constexpr std::int64_t kAuditScanBudget = 10000;
 
 // Audit page size (POST /v1/audit): a page is read by a person or fetched by
 // `kehu audit --limit N`; the cap bounds what one query holds in memory.

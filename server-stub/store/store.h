@@ -17,6 +17,8 @@
 //   settings     admin settings by key (claim cap, protected fields), JSON text
 //   claims       who claimed which pool customer on which day (the daily cap)
 //   requests     change requests: protected-field edits awaiting a manager
+//   scope moves  a customer's owner, province and city after each revision
+//                that set them (derived from the revisions; rebuilt on migration)
 #pragma once
 
 #include <cstdint>
@@ -198,6 +200,21 @@ class StoreTxn {
   // Calls fn for every revision in seq order, one at a time (constant memory),
   // until fn returns false.
   virtual void for_each_revision(const std::function<bool(const StoredRevision&)>& fn) = 0;
+
+  // --- the scope index (layout v7) ---
+  // A customer's owner, province and city after each of its revisions that set
+  // one of them, its create included: `values` is the JSON text of an object of
+  // those fields, nulls left out (scope_index.h writes and reads it). Pull decides
+  // scope from it in one read per customer, however long the history.
+  virtual void add_scope_move(std::string_view customer_id, std::int64_t seq, const std::string& values) = 0;
+  // The values of the customer's newest move at or before `seq`; none when it
+  // did not exist then.
+  virtual std::optional<std::string> scope_at(std::string_view customer_id, std::int64_t seq) = 0;
+  // The distinct values of its moves after `after`, at most `limit` of them.
+  virtual std::vector<std::string> scope_values_after(std::string_view customer_id, std::int64_t after,
+                                                      std::int64_t limit) = 0;
+  // The seq of its newest move; 0 when none.
+  virtual std::int64_t last_scope_move(std::string_view customer_id) = 0;
 
   // --- customer codes ---
   // The id of the record holding `code` as its code or as an alias, if any.

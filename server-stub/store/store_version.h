@@ -16,7 +16,10 @@ enum class StoreVersion : int {
                             // settles is found without reading the record's whole history
   v6_releases = 6,          // releases: who released which customer to the pool on which day
                             // (the daily release cap)
-  current = v6_releases,
+  v7_scope_moves = 7,       // scope_moves: a customer's owner, province and city after each
+                            // revision that set them (StoreTxn::add_scope_move), built from
+                            // the revisions by the first command after the migration
+  current = v7_scope_moves,
 };
 
 }  // namespace kehu::server

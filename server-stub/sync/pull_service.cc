@@ -13,6 +13,7 @@
 #include "kehu/lang.h"
 #include "record_state_codec.h"
 #include "schema_service.h"
+#include "scope_index.h"
 #include "env_setting.h"
 #include "server_config.h"
 
@@ -121,23 +122,18 @@ json revision_json(const StoredRevision& r, Role role, Access access, const Sche
 bool moves_scope(const json& revision) {
   if (revision.value("collection", std::string()) != "customers") return false;
   auto it = revision.find("changes");
-  if (it == revision.end() || !it->is_object()) return false;
-  for (auto f = it->begin(); f != it->end(); ++f) {
-    if (AccessPolicy::is_scope_field(f.key())) return true;
-  }
-  return false;
+  return it != revision.end() && changes_scope(*it);
 }
 
-// Scope decisions for one pull page, on the records' current state, each
-// customer looked up once.
+// A customer with more distinct scope values than this after a cursor (owner,
+// province, city: each a move) is taken as seen by in_scope_since.
+constexpr std::int64_t kMaxScopeStates = 10000;
+
+// Scope decisions for one pull page, on the records' current state and the
+// scope index (scope_index.h), each customer looked up once.
 class ScopeView {
  public:
-  // `scan_budget`: revisions the replays of this page may read in all (N3).
-  ScopeView(StoreTxn& txn, const Session& session, std::int64_t scan_budget = std::numeric_limits<std::int64_t>::max())
-      : txn_(txn), session_(session), scan_left_(scan_budget) {}
-
-  // Whether a replay stopped at the scan budget (its answer was the cautious one).
-  bool over_budget() const { return over_budget_; }
+  ScopeView(StoreTxn& txn, const Session& session) : txn_(txn), session_(session) {}
 
   // The record with its values as stored text (RecordView::fields_text).
   const std::optional<RecordView>& record(const std::string& id) {
@@ -166,137 +162,57 @@ class ScopeView {
   }
 
   // Whether a customer the session cannot see now was in its scope at some
-  // moment after `cursor`: at the cursor or right after a later revision. Only
-  // then may the device hold it (pull sent it or could have), so only then does
+  // moment after `cursor`: at the cursor or right after a later move. Only then
+  // may the device hold it (pull sent it or could have), so only then does
   // "removed" name it; the id of a customer that was never in scope is not the
-  // device's to learn. Exact: replays owner, province and city back from their
-  // current values through the customer's revisions after the cursor (one index
-  // read per such customer, and only for customers a page moves out of sight).
+  // device's to learn. Exact, from the scope index: the values at the cursor
+  // and the distinct values of the moves since.
   bool in_scope_since(const std::string& customer_id, std::int64_t cursor) {
     auto it = in_scope_since_.find(customer_id);
     if (it != in_scope_since_.end()) return it->second;
+    const auto sees = [&](const std::string& values) {
+      return AccessPolicy::customer_access(session_, parse_stored(values, "scope values")) != Access::none;
+    };
     bool seen = false;
-    const Replay end = replay_scope(customer_id, cursor, [&](const json& state) {
-      seen = AccessPolicy::customer_access(session_, state) != Access::none;
-      return seen;
-    });
-    // Past the scan budget: named. The device may hold the customer, and keeping
-    // a copy of a customer it may no longer see is worse than learning the id of
-    // one it never had (an opaque UUID, nothing else).
-    if (end.over_budget) seen = true;
+    if (const auto then = txn_.scope_at(customer_id, cursor)) seen = sees(*then);
+    if (!seen) {
+      const std::vector<std::string> since = txn_.scope_values_after(customer_id, cursor, kMaxScopeStates + 1);
+      // More states than that: taken as seen (the device may hold the customer,
+      // and keeping a copy it may no longer see is worse than learning an id).
+      seen = static_cast<std::int64_t>(since.size()) > kMaxScopeStates || std::any_of(since.begin(), since.end(), sees);
+    }
     in_scope_since_.emplace(customer_id, seen);
     return seen;
   }
 
   // The seq of the customer's newest revision that moves its scope (owner,
-  // province, city); 0 past the scan budget (then every move counts as the
-  // last, as before), or when none does.
+  // province, city), its create included; 0 when none.
   std::int64_t last_scope_move(const std::string& customer_id) {
     auto it = last_move_.find(customer_id);
-    if (it != last_move_.end()) return it->second;
-    std::int64_t found = 0;
-    for (std::int64_t before = std::numeric_limits<std::int64_t>::max(); found == 0;) {
-      if (scan_left_ <= 0) {
-        over_budget_ = true;
-        break;
-      }
-      const std::vector<StoredRevision> chunk =
-          txn_.revisions_before(customer_id, before, std::min<std::int64_t>(kPullChunk, scan_left_));
-      if (chunk.empty()) break;
-      for (const auto& r : chunk) {
-        before = r.seq;
-        --scan_left_;
-        if (moves_scope(parse_stored(r.body, "revision"))) {
-          found = r.seq;
-          break;
-        }
-      }
-    }
-    last_move_.emplace(customer_id, found);
-    return found;
+    if (it == last_move_.end()) it = last_move_.emplace(customer_id, txn_.last_scope_move(customer_id)).first;
+    return it->second;
   }
 
   // The session's access to the customer at `cursor` (Access::write when it
-  // was created after it: the device gets every revision of it anyway). The
-  // same replay as in_scope_since, to the cursor.
-  // Past the scan budget: Access::none (the device may lack it; what it is sent
-  // is what the session may see now).
+  // did not exist then: the device gets every revision of it anyway).
   Access access_at(const std::string& customer_id, std::int64_t cursor) {
-    const Replay end = replay_scope(customer_id, cursor, [](const json&) { return false; });
-    if (end.over_budget) return Access::none;
-    return end.state ? AccessPolicy::customer_access(session_, *end.state) : Access::write;
+    const auto then = txn_.scope_at(customer_id, cursor);
+    return then ? AccessPolicy::customer_access(session_, parse_stored(*then, "scope values")) : Access::write;
   }
 
  private:
-  // Walks the customer's revisions after `cursor`, newest first, undoing their
-  // changes to owner, province and city from the current values; `step` sees the
-  // values before each revision and stops the walk by returning true. Returns
-  // the values where the walk ended (at the cursor unless stopped), or nullopt
-  // when it met the customer's create (it did not exist before). Each revision
-  // read is taken from the page's scan budget; when none is left the walk stops
-  // with over_budget set.
-  struct Replay {
-    std::optional<json> state;
-    bool over_budget = false;
-  };
-  template <class Step>
-  Replay replay_scope(const std::string& customer_id, std::int64_t cursor, Step step) {
-    json state = json::object();
-    if (const auto& c = record(customer_id)) {
-      const json current = parse_stored(c->fields_text, "record fields");
-      for (const char* key : {"owner", "province", "city"}) {
-        if (auto f = current.find(key); f != current.end()) state[key] = *f;
-      }
-      // Newest first, a chunk at a time: a customer's history may be long.
-      std::int64_t before = std::numeric_limits<std::int64_t>::max();
-      bool done = false;
-      while (!done) {
-        if (scan_left_ <= 0) {
-          over_budget_ = true;
-          return {state, true};
-        }
-        const std::vector<StoredRevision> chunk =
-            txn_.revisions_before(customer_id, before, std::min<std::int64_t>(kPullChunk, scan_left_));
-        done = chunk.empty();
-        for (const auto& r : chunk) {
-          before = r.seq;
-          if (r.seq <= cursor) {
-            done = true;
-            break;
-          }
-          --scan_left_;
-          const json rev = parse_stored(r.body, "revision");
-          if (rev.value("op", std::string()) == "create") return {std::nullopt, false};  // nothing to hold before
-          if (auto ch = rev.find("changes"); ch != rev.end() && ch->is_object()) {
-            for (auto f = ch->begin(); f != ch->end(); ++f) {
-              if (!AccessPolicy::is_scope_field(f.key()) || !f->is_object()) continue;
-              auto old = f->find("old");
-              state[f.key()] = old == f->end() ? json() : *old;
-            }
-          }
-          if (step(state)) return {state, false};
-        }
-      }
-    }
-    return {state, false};
-  }
-
   StoreTxn& txn_;
   const Session& session_;
   std::map<std::string, std::optional<RecordView>> records_;
   std::map<std::string, Access> access_;
   std::map<std::string, bool> in_scope_since_;
   std::map<std::string, std::int64_t> last_move_;
-  std::int64_t scan_left_;
-  bool over_budget_ = false;
 };
 
 }  // namespace
 
-PullService::PullService(Store& store)
-    : store_(store), max_bytes_(config::kMaxPullBytes), scan_budget_(config::kPullScanBudget) {
+PullService::PullService(Store& store) : store_(store), max_bytes_(config::kMaxPullBytes) {
   read_positive<std::size_t>("KEHU_PULL_MAX_BYTES", max_bytes_, std::size_t{1} << 30);
-  read_positive<std::int64_t>("KEHU_PULL_SCAN_BUDGET", scan_budget_, std::int64_t{1} << 40);
 }
 
 std::string PullService::pull(const Session& session, const json& body, std::int64_t server_hlc) {
@@ -309,7 +225,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   if (reset) cursor = Cursor{0, cursor.scope, 0};
 
   auto txn = store_.begin(TxnMode::read);
-  ScopeView scope(*txn, session, scan_budget_);
+  ScopeView scope(*txn, session);
   const json custom_fields = custom_field_list(*txn);
   const auto schema = store_schema(*txn);
   // Built as text: the stored values and revisions go out without a parse
@@ -366,17 +282,8 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     if (access == Access::none) {
       // The device may hold the customer from before this change: tell it to drop it.
       if (moved && !gone.count(customer)) {
-        const bool seen = scope.in_scope_since(customer, cursor.seq);
-        if (scope.over_budget() && !first_of_page) {
-          // The page's scan budget is spent, and the cautious answer would name
-          // a customer the user may never have seen (attacker review 5, A5-6):
-          // the page ends before this revision; the next one replays afresh.
-          next = before_r;
-          more = true;
-          break;
-        }
         gone.insert(customer);
-        if (seen) removed.push_back(customer);
+        if (scope.in_scope_since(customer, cursor.seq)) removed.push_back(customer);
       }
       // A child moved to a customer out of sight: the device may hold it under
       // its old customer, which it may see; it drops it (attacker review 5,
@@ -390,11 +297,6 @@ std::string PullService::pull(const Session& session, const json& body, std::int
                                                                                        : std::string();
         const bool held = !old.empty() && (scope.access_to_customer(old) != Access::none ||
                                            scope.in_scope_since(old, cursor.seq));
-        if (held && scope.over_budget() && !first_of_page) {
-          next = before_r;  // as for a customer (A5-6): no naming on a guess (A6-9)
-          more = true;
-          break;
-        }
         if (held) {
           gone.insert(r.record_id);
           removed.push_back(r.record_id);

@@ -24,9 +24,8 @@ namespace kehu::server {
 
 class PullService {
  public:
-  // Reads KEHU_PULL_MAX_BYTES (the page's byte cap) and KEHU_PULL_SCAN_BUDGET
-  // (revisions a pull may read for scope decisions) from the environment, for
-  // tests; the defaults are config::kMaxPullBytes and config::kPullScanBudget.
+  // Reads KEHU_PULL_MAX_BYTES (the page's byte cap) from the environment, for
+  // tests; the default is config::kMaxPullBytes.
   explicit PullService(Store& store);
 
   // `body` is {"cursor": "1180", "limit": 500}, both optional. Returns the
@@ -46,7 +45,6 @@ class PullService {
  private:
   Store& store_;
   std::size_t max_bytes_;
-  std::int64_t scan_budget_;
 };
 
 }  // namespace kehu::server

@@ -17,6 +17,7 @@
 #include "kehu/sync/merge.h"
 #include "kehu/text.h"
 #include "schema_service.h"
+#include "scope_index.h"
 #include "env_setting.h"
 #include "server_config.h"
 #include "settings.h"
@@ -719,6 +720,12 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   r.resolves = c.resolves;
   txn.append_revision(seal_revision(r, txn.last_hash()));
   txn.save_record(state, r.seq);
+  if (coll.name == "customers" &&
+      (c.op == Op::create || std::any_of(merged.applied.begin(), merged.applied.end(), [](const auto& a) {
+         return AccessPolicy::is_scope_field(a.first);
+       }))) {
+    txn.add_scope_move(c.record_id, r.seq, scope_values(state.values()));
+  }
   if (!alias.empty()) txn.add_code_alias(alias, c.record_id);
 
   json conflicts = conflicts_json(merged.conflicts);

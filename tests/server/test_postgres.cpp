@@ -122,7 +122,7 @@ TEST_CASE("postgres: init creates the tables once, and every admin command takes
   CHECK(again.exit_code == 0);
   CHECK_THAT(again.output, Catch::Contains("already initialised"));
   CHECK(sql_rows(s, "SELECT value FROM meta WHERE key = 'schema_version'") ==
-        std::vector<std::string>{"6"});  // layout v6: releases (the daily release cap)
+        std::vector<std::string>{"7"});  // layout v7: the scope index
 
   auto list = run_server_command({"user", "list", "--store", s.store_url()});
   CHECK(list.exit_code == 0);
@@ -532,4 +532,29 @@ TEST_CASE(
 
 TEST_CASE("postgres: server processes killed mid-push, many times", "[pg][crash][.slow]") {
   for (std::uint32_t seed = 400; seed < 405; ++seed) kill_mid_push(seed, 1500, 12);
+}
+
+TEST_CASE("postgres: a store migrated to layout v7 gets its scope index from the revisions it holds", "[pg]") {
+  ServerFixture s(on_postgres());
+  const std::string root = s.login("root", "dev-root");
+  const std::string id = "7d3b2c1e-0000-4000-8000-0000000070a1";
+  REQUIRE(push_change(s, root, make_change("mig-1", id, "create", 0, hlc_now(), "dev-root", 1,
+                                           new_customer_fields("迁移客户")))["status"] == "applied");
+  REQUIRE(push_change(s, root, make_change("mig-2", id, "update", 1, hlc_now(), "dev-root", 2,
+                                           {{"need", field("CT 设备", "MR")}}))["status"] == "applied");
+  REQUIRE(push_change(s, root, make_change("mig-3", id, "update", 2, hlc_now(), "dev-root", 3,
+                                           {{"province", field("江苏", "浙江")}}))["status"] == "applied");
+  const std::string query = "SELECT customer_id || ' ' || seq || ' ' || vals FROM scope_moves ORDER BY seq";
+  const std::vector<std::string> written = sql_rows(s, query);
+  REQUIRE(written.size() == 2);  // the create and the move
+  CHECK(written[1].find(R"("province":"浙江")") != std::string::npos);
+  REQUIRE(s.stop() == 0);
+  sql_rows(s, "DROP TABLE scope_moves; UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+  auto init = run_server_command({"init", "--store", s.store_url()});
+  INFO(init.output);
+  REQUIRE(init.exit_code == 0);
+  CHECK_THAT(init.output, Catch::StartsWith("initialised"));
+  CHECK(sql_rows(s, query) == written);
+  CHECK(sql_rows(s, "SELECT value FROM settings WHERE key = 'scope_index_pending'") ==
+        std::vector<std::string>{"null"});
 }

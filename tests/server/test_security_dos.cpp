@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "device.h"
+#include "kehu/sqlite.h"
 #include "server_fixture.h"
 
 using kehu::test::hlc_now;
@@ -151,73 +152,91 @@ TEST_CASE("a customer whose city flips costs a colleague's pull one package per 
   CHECK(pages <= 6);            // 3 pages of children, the flips; it was 30 pages
 }
 
-TEST_CASE("a pull's scope replay reads at most its scan budget and then answers cautiously", "[server][security]") {
+namespace {
+
+// The scan budget an older server gave a pull's scope replays, set low: a
+// server that still replays revisions to decide scope answers cautiously past
+// it, and the tests below fail there. This one reads the scope index instead.
+ServeOptions old_scan_budget(ServeOptions o = {}) {
+  o.env["KEHU_PULL_SCAN_BUDGET"] = "20";
+  return o;
+}
+
+// `n` edits of customer `id` that move nothing (its need: "CT 设备" -> n0 ->
+// n1 ...), from rev `rev`, by root; `tag` (8 hex digits) keeps their change ids
+// apart from other edits'.
+void edit_need(ServerFixture& s, const std::string& root, const std::string& id, int n, std::int64_t rev,
+               const char* tag) {
+  json edits = json::array();
+  for (int i = 0; i < n; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "%s-0000-4000-8000-%012d", tag, i);
+    edits.push_back(make_change(change, id, "update", rev + i, hlc_now(), "dev-need", 5000 + i,
+                                {{"need", {{"old", i == 0 ? json("CT 设备") : json("n" + std::to_string(i - 1))},
+                                           {"new", "n" + std::to_string(i)}}}}));
+  }
+  push_applied(s, root, edits);
+}
+
+// Rounds `from` to `to` of city flips of customers a, then b, by root: 南京 ->
+// 苏州 on even rounds, back on odd ones; round r edits each at rev `rev + r`.
+// `tag` (8 hex digits) keeps their change ids apart.
+void flip_in_turn(ServerFixture& s, const std::string& root, const std::string& a, const std::string& b, int from,
+                  int to, std::int64_t rev, const char* tag) {
+  const char* city[] = {"南京", "苏州"};
+  json flips = json::array();
+  for (int i = 2 * from; i < 2 * to; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "%s-0000-4000-8000-%012d", tag, i);
+    const int round = i / 2;
+    flips.push_back(make_change(change, i % 2 ? b : a, "update", rev + round, hlc_now(), "dev-flip", 1 + i,
+                                {{"city", {{"old", city[round % 2]}, {"new", city[(round + 1) % 2]}}}}));
+  }
+  push_applied(s, root, flips);
+}
+
+}  // namespace
+
+TEST_CASE("a pull's scope decisions are exact however long a customer's history since the cursor",
+          "[server][security]") {
   // N3: deciding whether a customer moved into or out of view replayed every
   // revision of it after the cursor: 94,000 revisions, 7.5 s of CPU for one
-  // empty page. The replay now stops after KEHU_PULL_SCAN_BUDGET revisions (20
-  // here) and takes the cautious answer: the device may lack the customer, so its
-  // history before the cursor is sent again.
-  auto run = [](const char* budget) {
-    ServeOptions o;
-    o.env = {{"KEHU_PULL_SCAN_BUDGET", budget}};
-    ServerFixture s(o);
+  // empty page. A scan budget then cut the replay short and took the cautious
+  // answer, which an attacker could have at will by padding the history (A6-1,
+  // A6-10). The scope index answers in one read: exact at any length.
+  {
+    ServerFixture s(old_scan_budget());
     const std::string root = s.login("root");
     const std::string wang = s.login("wang", "dev-w");
     make_customer_with_children(s, root, 2);
     const std::string cursor = pull_to_end(s, wang);
-    json edits = json::array();
-    for (int i = 0; i < 30; ++i) {  // 30 edits that move nothing
-      char change[64];
-      std::snprintf(change, sizeof change, "c0ffee05-0000-4000-8000-%012d", i);
-      edits.push_back(make_change(change, kCustomer, "update", 1 + i, hlc_now(), "dev-test", 200 + i,
-                                  {{"need", {{"old", i == 0 ? json("CT 设备") : json("n" + std::to_string(i - 1))},
-                                             {"new", "n" + std::to_string(i)}}}}));
-    }
-    push_applied(s, root, edits);
+    edit_need(s, root, kCustomer, 30, 1, "c0ffee05");
     flip_city(s, root, 1, 31, 300);  // 南京 -> 苏州: wang still owns it, a move all the same
     Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, wang);
     REQUIRE(r.status == 200);
-    return r.body["revisions"].size();
-  };
-  // Within the budget the replay is exact: wang held the customer at the cursor,
-  // nothing is resent (30 edits and the move).
-  CHECK(run("1000") == 31);
-  // Past it: the 3 revisions before the cursor (the create, 2 children) come again.
-  CHECK(run("20") == 34);
-}
-
-TEST_CASE("a pull's scope replay past its scan budget still names a customer that left the scope",
-          "[server][security]") {
-  // The first cautious answer of N3 was "not named": a customer reassigned and
-  // then edited more often than the budget stayed on its old salesperson's
-  // device for good, a copy they may no longer see. Past the budget it is named.
-  auto removed = [](const char* budget) {
-    ServeOptions o;
-    o.env = {{"KEHU_PULL_SCAN_BUDGET", budget}};
-    ServerFixture s(o);
+    // wang held the customer at the cursor: nothing before it comes again (the
+    // create and 2 children did, past the budget), only the 30 edits and the move.
+    CHECK(r.body["revisions"].size() == 31);
+  }
+  {
+    // The first cautious answer of N3 was "not named": a customer reassigned
+    // and then edited more often than the budget stayed on its old
+    // salesperson's device for good, a copy they may no longer see.
+    ServerFixture s(old_scan_budget());
     const std::string root = s.login("root");
     const std::string wang = s.login("wang", "dev-w");
     make_customer_with_children(s, root, 1);
     const std::string cursor = pull_to_end(s, wang);  // wang holds it
-    json edits = json::array({make_change("c0ffee06-0000-4000-8000-000000000000", kCustomer, "update", 1, hlc_now(),
-                                          "dev-test", 100,
-                                          {{"owner", {{"old", "wang"}, {"new", "li"}}},
-                                           {"province", {{"old", "江苏"}, {"new", "浙江"}}}})});
-    for (int i = 0; i < 30; ++i) {  // then 30 edits that move nothing
-      char change[64];
-      std::snprintf(change, sizeof change, "c0ffee07-0000-4000-8000-%012d", i);
-      edits.push_back(make_change(change, kCustomer, "update", 2 + i, hlc_now(), "dev-test", 101 + i,
-                                  {{"need", {{"old", i == 0 ? json("CT 设备") : json("n" + std::to_string(i - 1))},
-                                             {"new", "n" + std::to_string(i)}}}}));
-    }
-    push_applied(s, root, edits);
+    push_applied(s, root, json::array({make_change("c0ffee06-0000-4000-8000-000000000000", kCustomer, "update", 1,
+                                                   hlc_now(), "dev-test", 100,
+                                                   {{"owner", {{"old", "wang"}, {"new", "li"}}},
+                                                    {"province", {{"old", "江苏"}, {"new", "浙江"}}}})}));
+    edit_need(s, root, kCustomer, 30, 2, "c0ffee07");  // then 30 edits that move nothing
     Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, wang);
     REQUIRE(r.status == 200);
     INFO(r.body.dump());
-    return r.body.value("removed", json::array());
-  };
-  CHECK(removed("1000") == json::array({kCustomer}));  // exact: wang held it at the cursor
-  CHECK(removed("20") == json::array({kCustomer}));    // past the budget: named all the same
+    CHECK(r.body.value("removed", json::array()) == json::array({kCustomer}));  // wang held it at the cursor
+  }
 }
 
 TEST_CASE("one user has one push at a time: a second one in parallel is 429 before it waits for the lock",
@@ -415,8 +434,10 @@ TEST_CASE("two customers whose packages each fill half a page flipping city in t
   // A5-9: a package went with every page a customer moved in, and one that did
   // not fit the rest of the page ended it; two customers flipping in turn made
   // each page one revision (4.8 MB a revision for every 江苏 device). A package
-  // now goes with the customer's last move only.
-  ServerFixture s(small_pages());
+  // now goes with the customer's last move only - found in the scope index, so
+  // that edits after the flips cannot hide it (A6-1: past the scan budget every
+  // move counted as the last again).
+  ServerFixture s(old_scan_budget(small_pages()));
   const std::string root = s.login("root");
   const std::string zhao = s.login("zhao", "dev-z");
   const std::string a = kCustomer, b = "c0ffee00-0000-4000-8000-000000000002";
@@ -425,23 +446,11 @@ TEST_CASE("two customers whose packages each fill half a page flipping city in t
   // li covers 江苏/南京 only: the flips move both in and out of his scope.
   REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
   const std::string li = s.login("li", "dev-l");
-  const char* city[] = {"南京", "苏州"};
-  // Round r flips a, then b: 南京 -> 苏州 on even rounds, back on odd ones.
-  auto flip_rounds = [&](int from, int to) {
-    json flips = json::array();
-    for (int i = 2 * from; i < 2 * to; ++i) {
-      char change[64];
-      std::snprintf(change, sizeof change, "c0ffee08-0000-4000-8000-%012d", i);
-      const int round = i / 2;
-      flips.push_back(make_change(change, i % 2 ? b : a, "update", 1 + round, hlc_now(), "dev-flip", 1 + i,
-                                  {{"city", {{"old", city[round % 2]}, {"new", city[(round + 1) % 2]}}}}));
-    }
-    push_applied(s, root, flips);
-  };
-  flip_rounds(0, 1);  // both in 苏州: li's device does not hold them
+  flip_in_turn(s, root, a, b, 0, 1, 1, "c0ffee08");  // both in 苏州: li's device does not hold them
   const std::string start = pull_to_end(s, zhao);
   const std::string li_start = pull_to_end(s, li);
-  flip_rounds(1, 20);  // 38 flips, both end in 南京
+  flip_in_turn(s, root, a, b, 1, 20, 1, "c0ffee08");  // 38 flips, both end in 南京
+  edit_need(s, root, a, 30, 21, "c0ffee0c");          // and 30 edits of a that move nothing
   int flips_seen = 0;
   const int pages = pull_pages(s, zhao, start, [&](const json& page) {
     for (const auto& rev : page["revisions"]) {
@@ -449,7 +458,7 @@ TEST_CASE("two customers whose packages each fill half a page flipping city in t
       flips_seen += id == a || id == b;
     }
   });
-  CHECK(flips_seen == 38);
+  CHECK(flips_seen == 38 + 30);
   CHECK(pages <= 4);  // the flips, then each package once; it was one page per flip
   // li, whose scope the flips cross, gets every child of the customers that
   // end in it, though his device held neither at his cursor.
@@ -461,14 +470,44 @@ TEST_CASE("two customers whose packages each fill half a page flipping city in t
   CHECK(children <= 40);
 }
 
-TEST_CASE("past the scan budget a pull page ends rather than name a customer the user never saw",
+TEST_CASE("customers with long histories moving in turn cost a device that never saw them one page, naming none",
           "[server][security]") {
-  // A5-6: once a page's replays had spent the budget, every later customer the
-  // page moved out of sight was named in `removed`, seen or not: a salesperson
-  // could list the ids of other regions' new customers by choosing the cursor.
-  ServeOptions o;
-  o.env = {{"KEHU_PULL_SCAN_BUDGET", "20"}};
-  ServerFixture s(o);
+  // A6-10: a customer moved out of sight was replayed to decide whether to name
+  // it; past the scan budget the page ended before the next such move, so two
+  // customers with long histories moving in turn made every page one revision
+  // and one full scan, for every device outside their scope - and named them
+  // to devices that never had them.
+  ServerFixture s(old_scan_budget());
+  const std::string root = s.login("root");
+  REQUIRE(run_server_command({"user", "set-regions", "li", "浙江", "--data", s.data_dir()}).exit_code == 0);
+  const std::string li = s.login("li", "dev-l");
+  const std::string a = kCustomer, b = "c0ffee00-0000-4000-8000-000000000002";
+  make_customer_with_children(s, root, 0, a, 1);
+  make_customer_with_children(s, root, 0, b, 2);
+  const std::string cursor = pull_to_end(s, li);
+  edit_need(s, root, a, 25, 1, "c0ffee0d");
+  edit_need(s, root, b, 25, 1, "c0ffee0e");
+  flip_in_turn(s, root, a, b, 0, 20, 26, "c0ffee0f");  // 40 moves within 江苏, never li's
+  json removed = json::array();
+  std::size_t revisions = 0;
+  const int pages = pull_pages(
+      s, li, cursor,
+      [&](const json& page) {
+        for (const auto& id : page["removed"]) removed.push_back(id);
+        revisions += page["revisions"].size();
+      },
+      5000);
+  CHECK(pages == 1);
+  CHECK(revisions == 0);
+  CHECK(removed.empty());
+}
+
+TEST_CASE("a pull names no customer the user never saw, however long its history", "[server][security]") {
+  // A5-6: once a page's replays had spent the scan budget, every later customer
+  // the page moved out of sight was named in `removed`, seen or not: a
+  // salesperson could list the ids of other regions' new customers by choosing
+  // the cursor.
+  ServerFixture s(old_scan_budget());
   const std::string root = s.login("root");
   const std::string wang = s.login("wang", "dev-w");
   make_customer_with_children(s, root, 1);
@@ -618,4 +657,47 @@ TEST_CASE("a package sent in parts finishes though its children are edited betwe
   });
   CHECK(children.size() == 40);
   CHECK(in_parts <= 3);  // 80 KB in 32 KiB pages; before, the package started again at every page
+}
+
+TEST_CASE("a store migrated to layout v7 gets its scope index from the revisions it holds",
+          "[server][security][sqlite-only]") {
+  // The scope index (scope_index.h) is written with each revision; a store made
+  // before it has it built from its revisions by `kehu-server init`.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  make_customer_with_children(s, root, 1);
+  const std::string cursor = pull_to_end(s, wang);  // wang holds kCustomer
+  edit_need(s, root, kCustomer, 3, 1, "c0ffee10");
+  push_applied(s, root, json::array({make_change("c0ffee11-0000-4000-8000-000000000000", kCustomer, "update", 4,
+                                                 hlc_now(), "dev-test", 900,
+                                                 {{"owner", {{"old", "wang"}, {"new", "li"}}},
+                                                  {"province", {{"old", "江苏"}, {"new", "浙江"}}}})}));
+  REQUIRE(s.stop() == 0);
+  auto index = [&] {
+    kehu::db::Database db(s.store_path(), false);
+    kehu::db::Statement rows = db.prepare("SELECT customer_id, seq, vals FROM scope_moves ORDER BY seq");
+    std::vector<std::string> out;
+    while (rows.step()) out.push_back(rows.text(0) + " " + std::to_string(rows.int64(1)) + " " + rows.text(2));
+    return out;
+  };
+  const std::vector<std::string> written = index();
+  REQUIRE(written.size() == 2);  // the create and the move; the edits and the child move nothing
+  CHECK(written[1].find(R"({"city":"南京","owner":"li","province":"浙江"})") != std::string::npos);
+  {
+    // What a layout v6 store holds: no index.
+    kehu::db::Database db(s.store_path(), false);
+    db.exec("DROP TABLE scope_moves");
+    db.exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+  }
+  auto init = run_server_command({"init", "--data", s.data_dir()});
+  INFO(init.output);
+  REQUIRE(init.exit_code == 0);
+  CHECK_THAT(init.output, Catch::StartsWith("initialised"));
+  CHECK(index() == written);
+  s.start();
+  // Decided from the rebuilt index: wang held the customer at his cursor.
+  Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, s.login("wang", "dev-w"));
+  REQUIRE(r.status == 200);
+  CHECK(r.body["removed"] == json::array({kCustomer}));
 }

@@ -94,6 +94,18 @@ CREATE TABLE releases("user" TEXT NOT NULL, day TEXT NOT NULL, record_id TEXT NO
 CREATE INDEX releases_by_user_day ON releases("user", day);
 )sql";
 
+// Layout v7 (as in SQLite): the scope index; filled from the revisions a
+// store already holds by build_scope_index (scope_index.h), which the setting
+// kScopeIndexPending asks for.
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE scope_moves(
+  customer_id TEXT NOT NULL, seq BIGINT NOT NULL, vals TEXT NOT NULL,
+  PRIMARY KEY(customer_id, seq));
+)sql";
+constexpr const char* kScopeIndexPending =
+    "INSERT INTO settings(key, value) VALUES('scope_index_pending', 'true') "
+    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value";
+
 // PostgreSQL 11 brought EXECUTE FUNCTION in triggers; 10 identity columns.
 constexpr int kMinServerVersion = 110000;
 
@@ -169,6 +181,10 @@ bool PostgresStore::initialise(const std::string& url) {
     c.exec(kSchemaV5, "migrate to layout v5");
   if (version < static_cast<int>(StoreVersion::v6_releases))
     c.exec(kSchemaV6, "migrate to layout v6");
+  if (version < static_cast<int>(StoreVersion::v7_scope_moves)) {
+    c.exec(kSchemaV7, "migrate to layout v7");
+    if (version > 0) c.exec(kScopeIndexPending, "ask for the scope index");
+  }
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;
   p.text(std::to_string(static_cast<int>(StoreVersion::current)));

@@ -528,6 +528,39 @@ std::vector<StoreTxn::ChildRef> PostgresStoreTxn::children_after(std::string_vie
   return out;
 }
 
+// --- the scope index ---
+
+void PostgresStoreTxn::add_scope_move(std::string_view customer_id, std::int64_t seq, const std::string& values) {
+  require_write("add_scope_move");
+  pg::Params p;
+  p.text(customer_id).int64(seq).text(values);
+  run("INSERT INTO scope_moves(customer_id, seq, vals) VALUES($1, $2, $3)", p, "add_scope_move");
+}
+
+std::optional<std::string> PostgresStoreTxn::scope_at(std::string_view customer_id, std::int64_t seq) {
+  pg::Params p;
+  p.text(customer_id).int64(seq);
+  pg::Result r = run("SELECT vals FROM scope_moves WHERE customer_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1",
+                     p, "scope_at");
+  if (r.rows() == 0) return std::nullopt;
+  return r.text(0, 0);
+}
+
+std::vector<std::string> PostgresStoreTxn::scope_values_after(std::string_view customer_id, std::int64_t after,
+                                                              std::int64_t limit) {
+  pg::Params p;
+  p.text(customer_id).int64(after).int64(limit);
+  return column("SELECT DISTINCT vals FROM scope_moves WHERE customer_id = $1 AND seq > $2 LIMIT $3", p,
+                "scope_values_after");
+}
+
+std::int64_t PostgresStoreTxn::last_scope_move(std::string_view customer_id) {
+  pg::Params p;
+  p.text(customer_id);
+  return run("SELECT COALESCE(MAX(seq), 0) FROM scope_moves WHERE customer_id = $1", p, "last_scope_move")
+      .int64(0, 0);
+}
+
 // --- settings ---
 
 std::optional<json> PostgresStoreTxn::get_setting(std::string_view key) {

@@ -92,6 +92,17 @@ CREATE TABLE releases(user TEXT NOT NULL, day TEXT NOT NULL, record_id TEXT NOT 
 CREATE INDEX releases_by_user_day ON releases(user, day);
 )sql";
 
+// Layout v7: the scope index (StoreTxn::scope_at). A store with revisions
+// already gets it filled from them by build_scope_index (scope_index.h), which
+// the setting kScopeIndexPending asks for.
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE scope_moves(
+  customer_id TEXT NOT NULL, seq INTEGER NOT NULL, vals TEXT NOT NULL,
+  PRIMARY KEY(customer_id, seq)) WITHOUT ROWID;
+)sql";
+constexpr const char* kScopeIndexPending =
+    "INSERT OR REPLACE INTO settings(key, value) VALUES('scope_index_pending', 'true')";
+
 // The file's layout version: 0 for an empty file. Throws Error(storage) for a
 // file with tables but no Kehu metadata.
 int stored_version(db::Database& db) {
@@ -157,6 +168,10 @@ bool SqliteStore::initialise(const std::string& path) {
   }
   if (version < static_cast<int>(StoreVersion::v6_releases)) {
     db.exec(kSchemaV6);
+  }
+  if (version < static_cast<int>(StoreVersion::v7_scope_moves)) {
+    db.exec(kSchemaV7);
+    if (version > 0) db.exec(kScopeIndexPending);
   }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");

@@ -448,6 +448,37 @@ std::vector<StoreTxn::ChildRef> SqliteStoreTxn::children_after(std::string_view 
   return out;
 }
 
+// --- the scope index ---
+
+void SqliteStoreTxn::add_scope_move(std::string_view customer_id, std::int64_t seq, const std::string& values) {
+  require_write("add_scope_move");
+  Using st(db_, "INSERT INTO scope_moves(customer_id, seq, vals) VALUES(?,?,?)");
+  st->bind(1, customer_id).bind(2, seq).bind(3, values).run();
+}
+
+std::optional<std::string> SqliteStoreTxn::scope_at(std::string_view customer_id, std::int64_t seq) {
+  Using st(db_, "SELECT vals FROM scope_moves WHERE customer_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1");
+  st->bind(1, customer_id).bind(2, seq);
+  if (!st->step()) return std::nullopt;
+  return st->text(0);
+}
+
+std::vector<std::string> SqliteStoreTxn::scope_values_after(std::string_view customer_id, std::int64_t after,
+                                                            std::int64_t limit) {
+  Using st(db_, "SELECT DISTINCT vals FROM scope_moves WHERE customer_id = ? AND seq > ? LIMIT ?");
+  st->bind(1, customer_id).bind(2, after).bind(3, limit);
+  std::vector<std::string> out;
+  while (st->step()) out.push_back(st->text(0));
+  return out;
+}
+
+std::int64_t SqliteStoreTxn::last_scope_move(std::string_view customer_id) {
+  Using st(db_, "SELECT COALESCE(MAX(seq), 0) FROM scope_moves WHERE customer_id = ?");
+  st->bind(1, customer_id);
+  st->step();
+  return st->int64(0);
+}
+
 // --- settings ---
 
 std::optional<json> SqliteStoreTxn::get_setting(std::string_view key) {
