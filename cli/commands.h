@@ -67,7 +67,7 @@ struct ImportArgs {
   std::string duplicates_csv;     // --duplicates-csv FILE; empty: next to the sheet
 };
 int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args);
-int cmd_export(Context& ctx, const std::string& file);
+int cmd_export(Context& ctx, const std::string& file, bool replace);
 int cmd_status(Context& ctx);
 int cmd_backup(Context& ctx, const std::string& file);
 int cmd_rekey(Context& ctx);

@@ -1,4 +1,5 @@
 // init / status / backup / rekey / import / export subcommands.
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -380,8 +381,16 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
   return stopped ? 2 : 0;
 }
 
-int cmd_export(Context& ctx, const std::string& file) {
+int cmd_export(Context& ctx, const std::string& file, bool replace) {
   sheet_format(file);  // an unknown extension is a usage error before anything is written
+  // An existing sheet is often the one the customers came from, with rows the
+  // import refused and columns Kehu does not keep (walkthrough 6, R6-7).
+  std::error_code ec;
+  if (!replace && std::filesystem::exists(file, ec) && !std::filesystem::is_directory(file, ec)) {
+    throw Error(Errc::usage, tr(file + " already exists: add --force to replace it, or choose another file name; "
+                                          "nothing was written",
+                                   file + " 已经存在：要覆盖它请加 --force，或换一个文件名；什么都没有写"));
+  }
   std::size_t n = 0;
   {
     ProgressLine line(ProgressKind::export_customers, ctx.lang == Lang::zh);

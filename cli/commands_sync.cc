@@ -96,14 +96,19 @@ int cmd_login(Context& ctx, const std::string& server, const std::string& user, 
 int cmd_logout(Context& ctx, const NetArgs& net) {
   auto& rep = ctx.replica();
   const std::string note = sync::logout(rep, net_options(ctx, net));
-  // Nobody is logged in any more: status shows no user, and edits made before
-  // the next login are the device's (the server stamps the user who pushes them).
-  rep.batch([&] {
-    rep.set_meta("user", "");
-    rep.set_meta("role", "");
-  });
+  // Nobody is logged in any more: status shows no user. The role stays: the
+  // replica is still its user's (login refuses anyone else), and edits made
+  // before the next login are checked as that role's, at once, not refused at
+  // the next sync (walkthrough 6, R6-5).
+  rep.set_meta("user", "");
   bool zh = ctx.lang == Lang::zh;
   if (!note.empty()) std::cerr << (zh ? "kehu: 注意: " : "kehu: note: ") << note << '\n';
+  if (const std::int64_t pending = rep.status().pending; pending > 0) {
+    std::cerr << (zh ? "kehu: 注意: 还有 " + std::to_string(pending) +
+                           " 条修改没有同步，仍在这个副本里；下次登录后运行 `kehu sync` 上传\n"
+                     : "kehu: note: " + std::to_string(pending) +
+                           " change(s) not synced yet stay in this replica; run `kehu sync` after the next login\n");
+  }
   std::cout << (zh ? "已退出登录\n" : "logged out\n");
   return 0;
 }

@@ -96,6 +96,8 @@ const Catalog& catalog() {
          "表内疑似重复清单写到哪里（默认：表格旁的 表格名.duplicates.csv）"},
         {"export customers: .csv (UTF-8 with BOM) or .xlsx (Excel)", "导出客户：.csv（带 BOM 的 UTF-8）或 .xlsx（Excel）"},
         {"output file", "输出文件"},
+        {"replace FILE if it exists (without it an existing file is kept and nothing is written)",
+         "FILE 已存在时覆盖它（不加时保留原文件，什么都不写）"},
         {"replica, sync and pending-change status", "本地副本、同步和待同步修改的状态"},
         {"write a consistent encrypted copy", "写一份完整一致的加密备份"},
         {"destination", "备份文件"},

@@ -175,7 +175,9 @@ int main(int argc, char** argv) {
   imp->callback([&] { action = [&] { return cmd_import(ctx, file, import_args); }; });
   auto* exp = app.add_subcommand("export", "export customers: .csv (UTF-8 with BOM) or .xlsx (Excel)");
   exp->add_option("FILE", file, "output file")->required();
-  exp->callback([&] { action = [&] { return cmd_export(ctx, file); }; });
+  bool replace = false;
+  exp->add_flag("--force", replace, "replace FILE if it exists (without it an existing file is kept and nothing is written)");
+  exp->callback([&] { action = [&] { return cmd_export(ctx, file, replace); }; });
 
   app.add_subcommand("status", "replica, sync and pending-change status")->callback([&] {
     action = [&] { return cmd_status(ctx); };

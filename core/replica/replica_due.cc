@@ -110,10 +110,18 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
   // On a team's device, a customer in the public pool (公海: no 负责人) is
   // nobody's to follow up until someone claims it: its plans and dates are not
   // this user's reminders. A replica that never logged in has no pool.
-  const bool team = !meta("user").empty();
+  // A salesperson's reminders are for their own customers: a colleague's in
+  // the same territory are the colleague's to follow up (walkthrough 7, R7-6).
+  // A manager's are the whole team's.
+  const std::string user = meta("user").empty() ? meta("replica_user") : meta("user");
+  const bool team = !user.empty();
+  const bool own_only = team && meta("role") == "sales";
   auto load = [&](std::int64_t docid) {
     std::optional<Record> customer = impl_->load_customer_docid(docid);
-    if (customer && team && customer->fields.value("owner", "").empty()) customer.reset();
+    if (customer && team) {
+      const std::string owner = customer->fields.value("owner", "");
+      if (owner.empty() || (own_only && owner != user)) customer.reset();
+    }
     return customer;
   };
 

@@ -3,6 +3,7 @@
 // last login; the server stays the authority and checks everything again, so
 // this is only about telling the user now instead of after the next sync.
 #include "kehu/error.h"
+#include "kehu/place.h"
 #include "replica_impl.h"
 
 namespace kehu {
@@ -33,12 +34,20 @@ void Replica::Impl::check_typed_restricted(const CollectionDef& coll, const json
 
 void Replica::Impl::check_local_policy(const std::optional<Record>& before, const Record& after,
                                        const Change& c) {
-  const std::string role = meta("role"), user = meta("user");
+  // After a logout the replica is still its user's, with the role of the last
+  // login (kehu logout keeps it).
+  const std::string role = meta("role"), user = meta("user").empty() ? meta("replica_user") : meta("user");
   if (role.empty() || user.empty()) return;  // never logged in: a standalone replica
   if (role == "auditor") {
     throw Error(Errc::forbidden, tr(user + " is an auditor (role from the last login): an auditor reads and "
                                            "audits but edits nothing; nothing was changed",
                                     user + " 是审计员（上次登录时的角色）：审计员只能查看和审计，不能修改；什么都没有改"));
+  }
+  if (after.collection == "customers" && (role == "sales" || role == "manager")) {
+    if (auto p = c.fields.find("province");
+        p != c.fields.end() && p->second.new_value.is_string() && p->second.new_value != p->second.old_value) {
+      require_known_province(p->second.new_value.get<std::string>());
+    }
   }
   if (role != "sales") return;
   const CollectionDef& coll = schema().collection(after.collection);

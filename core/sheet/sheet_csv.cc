@@ -933,8 +933,21 @@ void check_destination(const std::string& path) {
 std::size_t export_sheet(const Replica& replica, const std::string& path, const RowProgress& progress) {
   const SheetFormat format = sheet_format(path);
   check_destination(path);
-  if (format == SheetFormat::xlsx) return export_xlsx(replica, path, progress);
-  return export_csv(replica, path, progress);
+  // Written beside it and renamed over it once whole: a failure half-way
+  // leaves the file that was there, not half a sheet.
+  const std::string part = path + ".part";
+  try {
+    const std::size_t n = format == SheetFormat::xlsx ? export_xlsx(replica, part, progress)
+                                                      : export_csv(replica, part, progress);
+    std::error_code ec;
+    std::filesystem::rename(part, path, ec);
+    if (ec) throw Error(Errc::io, tr("cannot write " + path + ": " + ec.message(), "无法写入 " + path + "：" + ec.message()));
+    return n;
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(part, ec);
+    throw;
+  }
 }
 
 ImportReport import_csv(Replica& replica, const std::string& path, const ImportOptions& opts) {

@@ -1,9 +1,12 @@
 // Place names (kehu/place.h): the rule that says 江苏省, Jiangsu and 江苏 are one.
 #include "kehu/place.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
+#include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/text.h"
 
 namespace kehu {
@@ -26,6 +29,40 @@ constexpr std::array<std::array<const char*, 3>, 34> kProvinces = {{
     {"澳门", "aomen", "macau"},
 }};
 
+// Other names of the same provinces (attacker review 6, A6-11: 江蘇 and Kiangsu
+// matched no region, so a customer written so was its owner's alone): the
+// traditional characters, the one-character abbreviations (苏, 浙, 沪 ...) and
+// the old postal romanisation. Pinyin with tone marks is folded in plain().
+constexpr std::pair<std::string_view, std::string_view> kAliases[] = {
+    {"江蘇", "江苏"}, {"廣東", "广东"}, {"廣西", "广西"}, {"遼寧", "辽宁"}, {"黑龍江", "黑龙江"},
+    {"貴州", "贵州"}, {"雲南", "云南"}, {"陝西", "陕西"}, {"甘肅", "甘肃"}, {"寧夏", "宁夏"},
+    {"臺灣", "台湾"}, {"台灣", "台湾"}, {"澳門", "澳门"}, {"內蒙古", "内蒙古"}, {"山東", "山东"},
+    {"重慶", "重庆"},
+    {"京", "北京"}, {"津", "天津"}, {"沪", "上海"}, {"滬", "上海"}, {"渝", "重庆"}, {"冀", "河北"},
+    {"晋", "山西"}, {"晉", "山西"}, {"辽", "辽宁"}, {"遼", "辽宁"}, {"吉", "吉林"}, {"黑", "黑龙江"},
+    {"苏", "江苏"}, {"蘇", "江苏"}, {"浙", "浙江"}, {"皖", "安徽"}, {"闽", "福建"}, {"閩", "福建"},
+    {"赣", "江西"}, {"贛", "江西"}, {"鲁", "山东"}, {"魯", "山东"}, {"豫", "河南"}, {"鄂", "湖北"},
+    {"湘", "湖南"}, {"粤", "广东"}, {"粵", "广东"}, {"琼", "海南"}, {"瓊", "海南"}, {"川", "四川"},
+    {"蜀", "四川"}, {"贵", "贵州"}, {"貴", "贵州"}, {"黔", "贵州"}, {"云", "云南"}, {"雲", "云南"},
+    {"滇", "云南"}, {"陕", "陕西"}, {"陝", "陕西"}, {"秦", "陕西"}, {"甘", "甘肃"}, {"陇", "甘肃"},
+    {"隴", "甘肃"}, {"青", "青海"}, {"台", "台湾"}, {"臺", "台湾"}, {"蒙", "内蒙古"}, {"桂", "广西"},
+    {"藏", "西藏"}, {"宁", "宁夏"}, {"寧", "宁夏"}, {"新", "新疆"}, {"港", "香港"}, {"澳", "澳门"},
+    {"kiangsu", "江苏"}, {"chekiang", "浙江"}, {"kwangtung", "广东"}, {"kwangsi", "广西"},
+    {"fukien", "福建"}, {"szechwan", "四川"}, {"szechuan", "四川"}, {"shantung", "山东"},
+    {"hupeh", "湖北"}, {"honan", "河南"}, {"hopeh", "河北"}, {"hopei", "河北"}, {"anhwei", "安徽"},
+    {"kiangsi", "江西"}, {"kweichow", "贵州"}, {"shensi", "陕西"}, {"shansi", "山西"}, {"kansu", "甘肃"},
+    {"tsinghai", "青海"}, {"kirin", "吉林"}, {"heilungkiang", "黑龙江"}, {"sinkiang", "新疆"},
+    {"ningsia", "宁夏"}, {"chungking", "重庆"}, {"tientsin", "天津"},
+};
+
+// Pinyin vowels with tone marks (and ü) as plain letters: Jiāngsū is jiangsu.
+constexpr std::pair<std::string_view, char> kToneMarks[] = {
+    {"ā", 'a'}, {"á", 'a'}, {"ǎ", 'a'}, {"à", 'a'}, {"ē", 'e'}, {"é", 'e'}, {"ě", 'e'}, {"è", 'e'},
+    {"ī", 'i'}, {"í", 'i'}, {"ǐ", 'i'}, {"ì", 'i'}, {"ō", 'o'}, {"ó", 'o'}, {"ǒ", 'o'}, {"ò", 'o'},
+    {"ū", 'u'}, {"ú", 'u'}, {"ǔ", 'u'}, {"ù", 'u'}, {"ǖ", 'v'}, {"ǘ", 'v'}, {"ǚ", 'v'}, {"ǜ", 'v'},
+    {"ü", 'v'},
+};
+
 bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
@@ -41,6 +78,15 @@ std::string plain(std::string_view name) {
     if (c == '\xE3' && t.compare(i, 3, "\xE3\x80\x80") == 0) {  // U+3000, the ideographic space
       i += 2;
       continue;
+    }
+    if (static_cast<unsigned char>(c) >= 0xC3 && static_cast<unsigned char>(c) <= 0xC7) {
+      const auto mark = std::find_if(std::begin(kToneMarks), std::end(kToneMarks),
+                                     [&](const auto& m) { return t.compare(i, m.first.size(), m.first) == 0; });
+      if (mark != std::end(kToneMarks)) {
+        out += mark->second;
+        i += mark->first.size() - 1;
+        continue;
+      }
     }
     out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
@@ -75,6 +121,9 @@ std::pair<std::string, std::string> split_province(std::string_view name) {
     if (t == p[0] || t == p[1] || (*p[2] != '\0' && t == p[2])) return {p[0], ""};
   }
   if (t == "macao") return {"澳门", ""};
+  for (const auto& [alias, zh] : kAliases) {
+    if (t == alias || whole == alias) return {std::string(zh), ""};
+  }
   // A province with its city in one cell, as sheets often have it: 江苏省南京市.
   for (const auto& p : kProvinces) {
     const std::string_view zh = p[0];
@@ -100,6 +149,16 @@ bool known_province(std::string_view name) {
   return false;
 }
 
+void require_known_province(std::string_view value) {
+  if (trim(value).empty() || known_province(value)) return;
+  const std::string v(value);
+  throw Error(Errc::validation,
+              tr("省份 (province) \"" + v + "\" is not a known province: write one of the 34 provincial-level "
+                 "divisions (e.g. 江苏, 江苏省, Jiangsu), or no region covers the customer and only its owner sees it",
+                 "省份 (province)“" + v + "”不是已知的省份：请填 34 个省级行政区之一（如 江苏、江苏省、Jiangsu），"
+                 "否则没有哪个区域包含这个客户，只有负责人看得到它"));
+}
+
 std::vector<std::string> province_spellings() {
   std::vector<std::string> out;
   for (const auto& p : kProvinces) {
@@ -112,7 +171,10 @@ std::vector<std::string> province_spellings() {
 }
 
 std::string canonical_city(std::string_view name) {
-  return strip_tail(plain(name), kCityTails);
+  // A city with its district, as cells often have it: 南京市鼓楼区 is 南京.
+  std::string t = plain(name);
+  if (const auto shi = t.find("市"); shi != std::string::npos && shi > 0 && shi + 3 < t.size()) t.erase(shi);
+  return strip_tail(t, kCityTails);
 }
 
 std::string canonical_region(std::string_view region) {

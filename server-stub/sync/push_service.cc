@@ -15,6 +15,7 @@
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/sync/merge.h"
+#include "kehu/place.h"
 #include "kehu/text.h"
 #include "schema_service.h"
 #include "scope_index.h"
@@ -265,6 +266,10 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
     if (!parent.exists()) return;  // check_parent names the problem
     require_write_access(AccessPolicy::customer_access(session, parent.values()), parent, session);
     return;
+  }
+  if (auto p = c.fields.find("province");
+      p != c.fields.end() && p->second.new_value.is_string() && p->second.new_value != p->second.old_value) {
+    require_known_province(p->second.new_value.get<std::string>());
   }
   auto owner = c.fields.find("owner");
   const bool changes_owner = owner != c.fields.end() && owner->second.old_value != owner->second.new_value;

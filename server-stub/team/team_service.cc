@@ -358,8 +358,15 @@ json TeamService::approve(const Session& session, std::int64_t id) {
   for (const auto& [key, fc] : field_changes_from_json(r.fields)) {
     const FieldDef* def = coll.find(key);
     if (key == "owner" || (def && def->derived)) continue;
-    stale = stale || value_or_null(values, key) != fc.old_value;
+    const json now = key == kDeletedField ? json(current.deleted()) : value_or_null(values, key);
+    stale = stale || now != fc.old_value;
     c.fields[key] = fc;
+  }
+  // A held delete or restore applies as one: an update may not set "deleted"
+  // (ChangeValidator), and approving a salesperson's delete failed on that
+  // (walkthrough 7, R7-1).
+  if (auto d = c.fields.find(kDeletedField); d != c.fields.end()) {
+    c.op = d->second.new_value == json(true) ? Op::remove : Op::restore;
   }
   // The decision is an edit made now on what the requester saw. When the asked
   // fields still hold what they saw, it applies on the record as it is. When one

@@ -54,6 +54,34 @@ void check_known_province(const std::string& t) {
                   did_you_mean(near));
 }
 
+// Whether `s` is one or more CJK ideographs and nothing else (UTF-8).
+bool all_ideographs(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if ((b & 0xF0) != 0xE0 || i + 2 >= s.size()) return false;  // the ideographs below are 3 bytes each
+    const char32_t cp = ((b & 0x0F) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3F) << 6) |
+                        (static_cast<unsigned char>(s[i + 2]) & 0x3F);
+    if (!((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))) return false;
+    i += 3;
+  }
+  return true;
+}
+
+// Error(validation) unless the city of region `t` (after the '/') is written in
+// Chinese characters, as customers' cities are, and is not a province: 江苏/Nanjing
+// was kept as 江苏/nanjing and matched no customer, so the salesperson's devices
+// dropped every one (walkthrough 7, R7-4); junk such as 江苏/·南京 the same
+// (attacker review 6, A6-7).
+void check_city(const std::string& t, const std::string& city) {
+  if (city.empty()) return;
+  if (all_ideographs(city) && !known_province(city)) return;
+  throw Error(Errc::validation,
+              tr("region \"" + t + "\": the city \"" + city +
+                     "\" must be a city written in Chinese characters, as customers' cities are (for example 江苏/南京)",
+                 "区域“" + t + "”：城市“" + city + "”应为用汉字写的城市名，与客户的城市一致（例如 江苏/南京）"));
+}
+
 }  // namespace
 
 void check_user_name(std::string_view name) {
@@ -126,6 +154,7 @@ std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std
     const auto [province, city] = split_province(t);
     const std::string canonical = slash == std::string::npos && !city.empty() ? province + "/" + city
                                                                               : canonical_region(t);
+    if (const auto cut = canonical.find('/'); cut != std::string::npos) check_city(t, canonical.substr(cut + 1));
     if (std::find(clean.begin(), clean.end(), canonical) == clean.end()) clean.push_back(canonical);
   }
   modify(store_, name, false, [&](User& u) {

@@ -25,6 +25,12 @@ std::string canonical_region(std::string_view region);
 // read by the rules above: 江苏, 江苏省, Jiangsu, 江苏/南京 (a region "省/市") and
 // 江苏省南京市 are; 火星, 江酥 and a city alone (南京) are not. The city is not checked.
 bool known_province(std::string_view name);
+// Refuses, with Error(validation), a customer's province that is neither empty
+// nor one of the 34 as known_province() reads it: no region covers such a
+// customer, so its owner alone would see it, out of the manager's reach
+// (attacker review 6, A6-11). The device checks a salesperson's or manager's
+// edit at once, the server again at push.
+void require_known_province(std::string_view value);
 // Every name known_province() knows a province by, without suffixes: the
 // Chinese name, pinyin and English of each (江苏, jiangsu, ...), for suggestions.
 std::vector<std::string> province_spellings();

@@ -1,0 +1,189 @@
+// Mends of the seventh new-user walkthrough and of round-6 items left open
+// (/work/findings/walk.md), each through the real `kehu` and `kehu-server` binaries.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "replica_cli.h"
+
+using Catch::Contains;
+using kehu::test::CliResult;
+using kehu::test::ReplicaCli;
+using kehu::test::run_server_command;
+using kehu::test::ServerFixture;
+using json = nlohmann::json;
+
+namespace {
+
+const kehu::test::EnvChanges kZh = {{"KEHU_LANG", "zh"}};
+
+std::string read_file(const std::string& path) {
+  std::string out;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+    std::fclose(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("walk7: a salesperson's delete held for approval is approved as a delete", "[cli][walk][sync]") {
+  // R7-1: deleting a customer whose protected fields hold values asks a
+  // manager; approving it failed ("an update must not set deleted"), so it
+  // could only be rejected.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("南京待删有限公司");
+  zhao.ok({"sync"});
+  zhao.ok({"customer", "edit", code, "--set", "type=deal"});  // a protected value, set by the manager
+  zhao.ok({"sync"});
+  wang.ok({"sync"});
+  wang.ok({"customer", "delete", code});
+  CliResult held = wang.ok({"sync"});
+  INFO(held.out);
+  CHECK_THAT(held.out + held.err, Contains("awaiting approval"));
+  zhao.ok({"sync"});
+  const json list = json::parse(zhao.ok({"--json", "approvals"}).out);
+  REQUIRE(list.is_array());
+  REQUIRE(list.size() == 1);
+  const std::string id = std::to_string(list[0]["id"].get<std::int64_t>());
+  CliResult approved = zhao.run({"approve", id});
+  INFO(approved.describe());
+  CHECK(approved.exit_code == 0);
+  zhao.ok({"sync"});
+  CHECK_THAT(zhao.ok({"customer", "show", code}).out, Contains("recycle bin"));
+  wang.ok({"sync"});
+  CHECK_THAT(wang.ok({"customer", "show", code}).out, Contains("recycle bin"));
+}
+
+TEST_CASE("walk7: export keeps an existing file unless --force is given", "[cli][zh][walk][sheets]") {
+  // R6-7: `kehu export keep.csv` replaced the sheet the customers came from,
+  // with the rows its import had refused, without a word.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  wang.add_synced_customer("南京导出有限公司");
+  const std::string file = wang.dir.file("keep.csv");
+  {
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f);
+    std::fputs("客户名称,备注\n原表,导入时被拒的行\n", f);
+    std::fclose(f);
+  }
+  CliResult zh = wang.run({"export", file}, kZh);
+  INFO(zh.describe());
+  CHECK(zh.exit_code == 2);
+  CHECK_THAT(zh.err, Contains(file + " 已经存在") && Contains("--force") && Contains("什么都没有写"));
+  CliResult en = wang.run({"export", file});
+  CHECK(en.exit_code == 2);
+  CHECK_THAT(en.err, Contains("already exists") && Contains("--force"));
+  CHECK(read_file(file) == "客户名称,备注\n原表,导入时被拒的行\n");  // untouched
+  wang.ok({"export", file, "--force"});
+  CHECK_THAT(read_file(file), Contains("南京导出有限公司"));
+  CHECK_FALSE(std::filesystem::exists(file + ".part"));
+}
+
+TEST_CASE("walk7: a logged-out replica still checks edits as its user's role, and logout names unsynced edits",
+          "[cli][zh][walk]") {
+  // R6-5: after `kehu logout` the replica forgot the role, took a salesperson's
+  // edits of restricted fields and pool customers, and the next sync refused
+  // them all.
+  ServerFixture s;
+  ReplicaCli wang, li;
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  const std::string pooled = li.add_synced_customer("南京公海有限公司", "13300135601");
+  li.ok({"customer", "release", pooled, "--reason", "暂无预算"});
+  li.ok({"sync"});
+  const std::string own = wang.add_synced_customer("南京自有有限公司", "13300135602");
+  wang.ok({"sync"});
+  wang.ok({"customer", "edit", own, "--set", "notes=未同步"});
+  CliResult out = wang.run({"logout"}, kZh);
+  INFO(out.describe());
+  CHECK(out.exit_code == 0);
+  CHECK_THAT(out.err, Contains("还有 1 条修改没有同步") && Contains("kehu sync"));
+  CliResult restricted = wang.run({"customer", "edit", own, "--set", "credit_rating=A"});
+  INFO(restricted.describe());
+  CHECK(restricted.exit_code != 0);
+  CHECK_THAT(restricted.err, Contains("restricted"));
+  CliResult pool = wang.run({"customer", "edit", pooled, "--set", "notes=x"});
+  INFO(pool.describe());
+  CHECK(pool.exit_code != 0);
+  CHECK_THAT(pool.err, Contains("customer pool"));
+  wang.ok({"customer", "edit", own, "--set", "notes=离线也能改自己的"});  // their own: fine
+  wang.log_in(s, "wang");
+  CliResult sync = wang.ok({"sync"});
+  CHECK_THAT(sync.out + sync.err, !Contains("rejected:"));
+}
+
+TEST_CASE("walk7: a salesperson's due list holds their own customers, a manager's the team's", "[cli][walk][due]") {
+  // R7-6: a salesperson's `due` listed a colleague's customers of the same
+  // territory as their own to-dos.
+  ServerFixture s;
+  ReplicaCli wang, li, zhao;
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  zhao.log_in(s, "zhao");
+  const kehu::test::EnvChanges today = {{"KEHU_TODAY", "2026-12-07"}};
+  const std::string lis = li.add_synced_customer("南京李四的待办有限公司", "13300135603");
+  li.ok({"customer", "edit", lis, "--set", "next_date=2026-12-08"});
+  li.ok({"sync"});
+  const std::string wangs = wang.add_synced_customer("南京王五的待办有限公司", "13300135604");
+  wang.ok({"customer", "edit", wangs, "--set", "next_date=2026-12-09"});
+  wang.ok({"sync"});
+  zhao.ok({"sync"});
+  REQUIRE_THAT(wang.ok({"customer", "list"}).out, Contains(lis));  // wang sees li's customer of his territory
+  CliResult due = wang.ok({"due"}, today);
+  INFO(due.out);
+  CHECK_THAT(due.out, Contains(wangs) && !Contains(lis));
+  CliResult team = zhao.ok({"due"}, today);
+  INFO(team.out);
+  CHECK_THAT(team.out, Contains(wangs) && Contains(lis));
+}
+
+TEST_CASE("walk7: a province no region covers is refused at once, and other spellings of one are read as it",
+          "[cli][zh][walk]") {
+  // A6-11: a customer whose province was written 江蘇 or Kiangsu matched no
+  // region: its owner alone saw it, out of the manager's reach.
+  ServerFixture s;
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("南京省份有限公司", "13300135605");
+  CliResult junk = wang.run({"customer", "edit", code, "--set", "province=火星"}, kZh);
+  INFO(junk.describe());
+  CHECK(junk.exit_code == 2);
+  CHECK_THAT(junk.err, Contains("省份 (province)“火星”不是已知的省份") && Contains("只有负责人看得到"));
+  for (const char* spelling : {"江蘇", "苏", "Kiangsu", "Jiāngsū"}) {
+    INFO(spelling);
+    wang.ok({"customer", "edit", code, "--set", std::string("province=") + spelling});
+    wang.ok({"sync"});
+    zhao.ok({"sync"});
+    CHECK_THAT(zhao.ok({"customer", "list"}).out, Contains(code));  // the manager of 江苏 still has it
+  }
+}
+
+TEST_CASE("walk7: set-regions wants the city in Chinese characters", "[server][zh][walk]") {
+  // R7-4: `set-regions bob Jiangsu/Nanjing` stored 江苏/nanjing, which matches
+  // no customer: the salesperson's devices dropped every one. A6-7: junk after
+  // the province was kept as a city.
+  ServerFixture s;
+  for (const char* region : {"Jiangsu/Nanjing", "江苏X", "江苏/·南京", "江苏/江苏"}) {
+    INFO(region);
+    auto r = run_server_command({"user", "set-regions", "wang", region, "--data", s.data_dir()}, {{"KEHU_LANG", "zh"}});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Contains("应为用汉字写的城市名"));
+  }
+  auto ok = run_server_command({"user", "set-regions", "wang", "Jiangsu/南京市鼓楼区", "--data", s.data_dir()});
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.output, Contains("江苏/南京"));
+}
