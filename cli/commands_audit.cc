@@ -116,7 +116,7 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
                                     "字段", "旧值 → 新值", "原因/批准"}
          : std::vector<std::string>{"Time",  "User",      "Customer",      "Record",
                                     "Field", "Old → New", "Cause/approver"};
-  out << table(ctx, header, rows, 40);
+  out << table(ctx, header, rows, 40, Narrow::blocks);
 }
 
 // A server revision's number as --to-rev names it in messages.

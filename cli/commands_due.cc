@@ -80,7 +80,7 @@ void print_items(const Context& ctx, Section s, const std::vector<DueItem>& item
   const std::vector<std::string> header =
       zh ? std::vector<std::string>{"客户编号", "客户名称", "负责人", "日期", "原因"}
          : std::vector<std::string>{"Code", "Name", "Owner", "Date", "Reason"};
-  out << table(ctx, header, rows, 60);
+  out << table(ctx, header, rows, 60, Narrow::blocks);
 }
 
 // "… and 3 more" under a list cut by --limit.

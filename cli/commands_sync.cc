@@ -212,7 +212,10 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
   const std::size_t refused_now = r.rejected - r.turned_down;
   if (zh) {
     std::cout << "推送 " << r.pushed << " 条修改（接受 " << r.applied << "，拒绝 " << refused_now
-              << (r.awaiting ? "，待审批 " + std::to_string(r.awaiting) : std::string()) << "）；拉取 " << r.pulled_records << " 条记录、" << r.pulled_revisions << " 个版本；合并 "
+              << (r.awaiting ? "，待审批 " + std::to_string(r.awaiting) : std::string())
+              << (r.partly_awaiting ? "；接受的修改中有 " + std::to_string(r.partly_awaiting) + " 条的部分字段待审批"
+                                    : std::string())
+              << "）；拉取 " << r.pulled_records << " 条记录、" << r.pulled_revisions << " 个版本；合并 "
               << r.merged << "；冲突 " << r.conflicts << '\n';
   } else {
     auto n = [](std::size_t count, const char* one, const char* many) {
@@ -220,6 +223,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
     };
     std::cout << "pushed " << n(r.pushed, "change", "changes") << " (" << r.applied << " applied, " << refused_now
               << " rejected" << (r.awaiting ? ", " + std::to_string(r.awaiting) + " awaiting approval" : std::string())
+              << (r.partly_awaiting ? "; " + std::to_string(r.partly_awaiting) + " applied with fields awaiting approval"
+                                    : std::string())
               << "); pulled " << n(r.pulled_records, "record", "records") << ", "
               << n(r.pulled_revisions, "revision", "revisions") << "; merged " << r.merged << "; conflicts "
               << r.conflicts << '\n';
@@ -330,7 +335,7 @@ int cmd_conflicts(Context& ctx) {
   std::vector<std::string> header =
       zh ? std::vector<std::string>{"客户", "字段", "保留值", "落选值", "保留方", "落选方", "类型"}
          : std::vector<std::string>{"Customer", "Field", "Kept", "Lost", "Kept by", "Lost by", "Kind"};
-  std::cout << table(ctx, header, rows, 40);
+  std::cout << table(ctx, header, rows, 40, Narrow::blocks);
   return 0;
 }
 

@@ -142,7 +142,7 @@ int cmd_approvals(Context& ctx, bool all) {
   std::cout << table(ctx, zh ? std::vector<std::string>{"编号", "客户", "申请人", "修改", "状态", "提交时间", "原因"}
                                : std::vector<std::string>{"ID", "Customer", "Requester", "Change", "Status",
                                                           "Requested", "Reason"},
-                            rows, 200);
+                            rows, 200, Narrow::blocks);
   return 0;
 }
 

@@ -128,12 +128,52 @@ std::size_t terminal_columns() {
   return 0;
 }
 
+namespace {
+
+// Rows as blocks of "header: value" lines, cells whole (Narrow::blocks).
+std::string render_blocks(const Context& ctx, const std::vector<std::string>& header,
+                          const std::vector<std::vector<std::string>>& rows) {
+  const std::string colon = ctx.lang == Lang::zh ? "：" : ": ";
+  std::string out;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    const bool continues = r > 0 && (row.empty() || row[0].empty());
+    if (r > 0 && !continues) out += "--\n";
+    for (std::size_t j = 0; j < row.size(); ++j) {
+      // A cell of several lines goes on under its label, indented; blank
+      // lines in it are left out.
+      std::string lines;
+      for (std::size_t at = 0; at <= row[j].size();) {
+        std::size_t nl = row[j].find('\n', at);
+        if (nl == std::string::npos) nl = row[j].size();
+        const std::string part = trim(std::string_view(row[j]).substr(at, nl - at));
+        if (!part.empty()) lines += (lines.empty() ? "" : "\n  ") + part;
+        at = nl + 1;
+      }
+      if (lines.empty()) continue;
+      out += (j < header.size() ? header[j] : std::string()) + colon + lines + '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string table(const Context& ctx, const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width) {
+                  const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width, Narrow narrow) {
   // Output to a pipe or a file (no COLUMNS given): every cell whole, so that a
   // refusal's reason or a list of values is never cut where nothing shows more.
   const std::size_t columns = terminal_columns();
   if (ctx.wide || columns == 0) return render_table(header, rows);
+  if (narrow == Narrow::blocks) {
+    // When the table is wider than the terminal, the rows whole, one block each.
+    std::string full = render_table(header, rows, max_cell_width);
+    std::size_t widest = 0;
+    for (std::size_t at = 0, nl; (nl = full.find('\n', at)) != std::string::npos; at = nl + 1) {
+      widest = std::max(widest, display_width(std::string_view(full).substr(at, nl - at)));
+    }
+    return widest <= columns ? full : render_blocks(ctx, header, rows);
+  }
   std::size_t hidden = 0;
   std::string out = render_table(header, rows, max_cell_width, columns, &hidden);
   if (hidden > 0) {
@@ -341,7 +381,7 @@ void print_history(const Context& ctx, const Record& r,
   }
   std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "修改时间", "作者", "操作", "字段", "旧值 → 新值"}
                                        : std::vector<std::string>{"Rev", "Edited", "Author", "Op", "Field", "Old → New"};
-  out << table(ctx, header, rows, 60);
+  out << table(ctx, header, rows, 60, Narrow::blocks);
 }
 
 std::string show_word(const Context& ctx, const std::string& word) {

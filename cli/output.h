@@ -38,8 +38,16 @@ void print_history(const Context& ctx, const Record& r,
 // cells cut at `max_cell_width` and the lines fitted to its width, cut cells
 // ending with "…" and columns left off said under the table; into a pipe or a
 // file without COLUMNS, and with --wide, every cell whole.
+//
+// `Narrow::blocks`: a table whose every column says what happened (audit,
+// history, conflicts, refusals, approvals, reminders) does not give way on a
+// narrow terminal; each row is printed as a block of "header: value" lines
+// instead, whole (walkthrough 6, R6-2: at 40 columns only who and when were
+// left). A row whose first cell is empty continues the block above it.
+enum class Narrow { hide_columns, blocks };
 std::string table(const Context& ctx, const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width = 0);
+                  const std::vector<std::vector<std::string>>& rows, std::size_t max_cell_width = 0,
+                  Narrow narrow = Narrow::hide_columns);
 // The width tables are fitted to: COLUMNS when it is a positive number, else the
 // width of the terminal that standard output is, else 0 (no limit).
 std::size_t terminal_columns();

@@ -44,9 +44,8 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
                                     user + " 是审计员（上次登录时的角色）：审计员只能查看和审计，不能修改；什么都没有改"));
   }
   if (after.collection == "customers" && (role == "sales" || role == "manager")) {
-    if (auto p = c.fields.find("province");
-        p != c.fields.end() && p->second.new_value.is_string() && p->second.new_value != p->second.old_value) {
-      require_known_province(p->second.new_value.get<std::string>());
+    if (auto p = c.fields.find("province"); p != c.fields.end()) {
+      check_province_change(p->second.old_value, p->second.new_value);
     }
   }
   if (role != "sales") return;

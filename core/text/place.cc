@@ -5,6 +5,8 @@
 #include <array>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/text.h"
@@ -149,6 +151,36 @@ bool known_province(std::string_view name) {
   return false;
 }
 
+namespace {
+
+// City -> province: the provincial capitals and the other large cities.
+constexpr std::pair<std::string_view, std::string_view> kCities[] = {
+    {"南京", "江苏"}, {"苏州", "江苏"}, {"无锡", "江苏"}, {"常州", "江苏"}, {"南通", "江苏"}, {"徐州", "江苏"},
+    {"扬州", "江苏"}, {"镇江", "江苏"}, {"盐城", "江苏"}, {"泰州", "江苏"}, {"淮安", "江苏"}, {"连云港", "江苏"},
+    {"宿迁", "江苏"}, {"杭州", "浙江"}, {"宁波", "浙江"}, {"温州", "浙江"}, {"绍兴", "浙江"}, {"嘉兴", "浙江"},
+    {"金华", "浙江"}, {"台州", "浙江"}, {"湖州", "浙江"}, {"广州", "广东"}, {"深圳", "广东"}, {"东莞", "广东"},
+    {"佛山", "广东"}, {"珠海", "广东"}, {"中山", "广东"}, {"惠州", "广东"}, {"汕头", "广东"}, {"成都", "四川"},
+    {"绵阳", "四川"}, {"武汉", "湖北"}, {"宜昌", "湖北"}, {"襄阳", "湖北"}, {"长沙", "湖南"}, {"株洲", "湖南"},
+    {"郑州", "河南"}, {"洛阳", "河南"}, {"济南", "山东"}, {"青岛", "山东"}, {"烟台", "山东"}, {"潍坊", "山东"},
+    {"临沂", "山东"}, {"石家庄", "河北"}, {"唐山", "河北"}, {"保定", "河北"}, {"太原", "山西"}, {"大同", "山西"},
+    {"沈阳", "辽宁"}, {"大连", "辽宁"}, {"长春", "吉林"}, {"哈尔滨", "黑龙江"}, {"大庆", "黑龙江"},
+    {"合肥", "安徽"}, {"芜湖", "安徽"}, {"福州", "福建"}, {"厦门", "福建"}, {"泉州", "福建"}, {"南昌", "江西"},
+    {"赣州", "江西"}, {"西安", "陕西"}, {"兰州", "甘肃"}, {"西宁", "青海"}, {"银川", "宁夏"},
+    {"乌鲁木齐", "新疆"}, {"拉萨", "西藏"}, {"呼和浩特", "内蒙古"}, {"包头", "内蒙古"}, {"南宁", "广西"},
+    {"桂林", "广西"}, {"柳州", "广西"}, {"海口", "海南"}, {"三亚", "海南"}, {"贵阳", "贵州"}, {"遵义", "贵州"},
+    {"昆明", "云南"}, {"台北", "台湾"},
+};
+
+}  // namespace
+
+std::string province_of_city(std::string_view city) {
+  const std::string c = canonical_city(city);
+  for (const auto& [name, province] : kCities) {
+    if (c == name) return std::string(province);
+  }
+  return {};
+}
+
 void require_known_province(std::string_view value) {
   if (trim(value).empty() || known_province(value)) return;
   const std::string v(value);
@@ -157,6 +189,22 @@ void require_known_province(std::string_view value) {
                  "divisions (e.g. 江苏, 江苏省, Jiangsu), or no region covers the customer and only its owner sees it",
                  "省份 (province)“" + v + "”不是已知的省份：请填 34 个省级行政区之一（如 江苏、江苏省、Jiangsu），"
                  "否则没有哪个区域包含这个客户，只有负责人看得到它"));
+}
+
+void check_province_change(const nlohmann::json& old_value, const nlohmann::json& new_value) {
+  if (old_value == new_value) return;
+  const bool had = old_value.is_string() && !trim(old_value.get<std::string>()).empty();
+  const bool has = new_value.is_string() && !trim(new_value.get<std::string>()).empty();
+  if (has) {
+    require_known_province(new_value.get<std::string>());
+  } else if (had) {
+    const std::string old = old_value.get<std::string>();
+    throw Error(Errc::validation,
+                tr("省份 (province) \"" + old + "\" may not be cleared: without a province no region covers the "
+                   "customer and only its owner sees it; write the province it is in",
+                   "省份 (province)“" + old + "”不能清空：没有省份，没有哪个区域包含这个客户，只有负责人看得到它；"
+                   "请填它所在的省份"));
+  }
 }
 
 std::vector<std::string> province_spellings() {

@@ -210,11 +210,13 @@ class StoreTxn {
   // The values of the customer's newest move at or before `seq`; none when it
   // did not exist then.
   virtual std::optional<std::string> scope_at(std::string_view customer_id, std::int64_t seq) = 0;
-  // The distinct values of its moves after `after`, at most `limit` of them.
-  virtual std::vector<std::string> scope_values_after(std::string_view customer_id, std::int64_t after,
-                                                      std::int64_t limit) = 0;
-  // The seq of its newest move; 0 when none.
-  virtual std::int64_t last_scope_move(std::string_view customer_id) = 0;
+  // Its moves after `after`, newest first, at most `limit`: (seq, values).
+  struct ScopeMove {
+    std::int64_t seq = 0;
+    std::string values;
+  };
+  virtual std::vector<ScopeMove> scope_moves_after(std::string_view customer_id, std::int64_t after,
+                                                   std::int64_t limit) = 0;
 
   // --- customer codes ---
   // The id of the record holding `code` as its code or as an alias, if any.

@@ -76,6 +76,22 @@ std::int64_t parse_limit(const json& body) {
   return std::min(it->get<std::int64_t>(), config::kMaxPullLimit);
 }
 
+// The smallest byte cap a device may ask pages to keep under.
+constexpr std::size_t kMinPullBytes = 64 * 1024;
+
+// The page's byte cap: the server's, or less when the device asks ("max_bytes":
+// a slow link whose downloads break past some size, attacker review 6, A6-3),
+// never under kMinPullBytes.
+std::size_t parse_max_bytes(const json& body, std::size_t server_cap) {
+  auto it = body.find("max_bytes");
+  if (it == body.end() || it->is_null()) return server_cap;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 1) {
+    throw Error(Errc::protocol, tr("\"max_bytes\" must be a positive integer", "\"max_bytes\" 必须是正整数"));
+  }
+  const auto asked = static_cast<std::size_t>(it->get<std::int64_t>());
+  return std::min(server_cap, std::max(asked, kMinPullBytes));
+}
+
 // JSON text of a value; invalid UTF-8 (only a damaged store could hold it) is
 // replaced, as in every other answer (http_server.cc write_json).
 std::string text_of(const json& value) {
@@ -125,9 +141,9 @@ bool moves_scope(const json& revision) {
   return it != revision.end() && changes_scope(*it);
 }
 
-// A customer with more distinct scope values than this after a cursor (owner,
-// province, city: each a move) is taken as seen by in_scope_since.
-constexpr std::int64_t kMaxScopeStates = 10000;
+// The scope moves of one customer after a cursor a page reads at most, newest
+// first (a few bytes each): past them, older moves are not looked at.
+constexpr std::int64_t kMaxScopeMoves = 10000;
 
 // Scope decisions for one pull page, on the records' current state and the
 // scope index (scope_index.h), each customer looked up once.
@@ -168,45 +184,71 @@ class ScopeView {
   // device's to learn. Exact, from the scope index: the values at the cursor
   // and the distinct values of the moves since.
   bool in_scope_since(const std::string& customer_id, std::int64_t cursor) {
-    auto it = in_scope_since_.find(customer_id);
-    if (it != in_scope_since_.end()) return it->second;
-    const auto sees = [&](const std::string& values) {
-      return AccessPolicy::customer_access(session_, parse_stored(values, "scope values")) != Access::none;
-    };
-    bool seen = false;
-    if (const auto then = txn_.scope_at(customer_id, cursor)) seen = sees(*then);
-    if (!seen) {
-      const std::vector<std::string> since = txn_.scope_values_after(customer_id, cursor, kMaxScopeStates + 1);
-      // More states than that: taken as seen (the device may hold the customer,
-      // and keeping a copy it may no longer see is worse than learning an id).
-      seen = static_cast<std::int64_t>(since.size()) > kMaxScopeStates || std::any_of(since.begin(), since.end(), sees);
-    }
-    in_scope_since_.emplace(customer_id, seen);
-    return seen;
+    const Moves& m = moves_since(customer_id, cursor);
+    return (m.at_cursor && *m.at_cursor != Access::none) ||
+           std::any_of(m.after.begin(), m.after.end(), [](const auto& move) { return move.second != Access::none; });
   }
 
-  // The seq of the customer's newest revision that moves its scope (owner,
-  // province, city), its create included; 0 when none.
-  std::int64_t last_scope_move(const std::string& customer_id) {
-    auto it = last_move_.find(customer_id);
-    if (it == last_move_.end()) it = last_move_.emplace(customer_id, txn_.last_scope_move(customer_id)).first;
-    return it->second;
+  // The seq of the customer's last move after `cursor` that raised the
+  // session's access to it (out of scope or masked before, more after): the
+  // move at which the device may lack the customer's children, and gets them
+  // (its package). 0 when no move since the cursor did: a move within the
+  // scope, or in the pool, changes nothing the device holds (attacker review
+  // 7, A7-1: every move brought the package again). A customer made after the
+  // cursor has none either: its children's revisions all come in the pull.
+  std::int64_t last_raise(const std::string& customer_id, std::int64_t cursor) {
+    const Moves& m = moves_since(customer_id, cursor);
+    for (std::size_t i = 0; i < m.after.size(); ++i) {
+      const bool oldest = i + 1 == m.after.size();
+      if (oldest && !m.complete) break;  // its before lies past what was read
+      const std::optional<Access> before = oldest ? m.at_cursor : std::optional<Access>(m.after[i + 1].second);
+      if (before && *before < m.after[i].second) return m.after[i].first;
+    }
+    return 0;
   }
 
   // The session's access to the customer at `cursor` (Access::write when it
   // did not exist then: the device gets every revision of it anyway).
   Access access_at(const std::string& customer_id, std::int64_t cursor) {
-    const auto then = txn_.scope_at(customer_id, cursor);
-    return then ? AccessPolicy::customer_access(session_, parse_stored(*then, "scope values")) : Access::write;
+    const Moves& m = moves_since(customer_id, cursor);
+    return m.at_cursor ? *m.at_cursor : Access::write;
   }
 
  private:
+  // The session's access to a customer at a cursor (none when it did not
+  // exist) and after each of its moves since, newest first.
+  struct Moves {
+    std::optional<Access> at_cursor;
+    std::vector<std::pair<std::int64_t, Access>> after;
+    bool complete = true;  // every move since the cursor was read
+  };
+  const Moves& moves_since(const std::string& customer_id, std::int64_t cursor) {
+    auto it = moves_.find(customer_id);
+    if (it != moves_.end()) return it->second;
+    std::map<std::string, Access> decided;  // by values: a few distinct ones, parsed once
+    const auto access = [&](const std::string& values) {
+      auto d = decided.find(values);
+      if (d == decided.end()) {
+        d = decided.emplace(values, AccessPolicy::customer_access(session_, parse_stored(values, "scope values")))
+                .first;
+      }
+      return d->second;
+    };
+    Moves m;
+    if (const auto then = txn_.scope_at(customer_id, cursor)) m.at_cursor = access(*then);
+    const auto since = txn_.scope_moves_after(customer_id, cursor, kMaxScopeMoves + 1);
+    m.complete = static_cast<std::int64_t>(since.size()) <= kMaxScopeMoves;
+    for (std::size_t i = 0; i < since.size() && i < static_cast<std::size_t>(kMaxScopeMoves); ++i) {
+      m.after.emplace_back(since[i].seq, access(since[i].values));
+    }
+    return moves_.emplace(customer_id, std::move(m)).first->second;
+  }
+
   StoreTxn& txn_;
   const Session& session_;
   std::map<std::string, std::optional<RecordView>> records_;
   std::map<std::string, Access> access_;
-  std::map<std::string, bool> in_scope_since_;
-  std::map<std::string, std::int64_t> last_move_;
+  std::map<std::string, Moves> moves_;
 };
 
 }  // namespace
@@ -218,6 +260,7 @@ PullService::PullService(Store& store) : store_(store), max_bytes_(config::kMaxP
 std::string PullService::pull(const Session& session, const json& body, std::int64_t server_hlc) {
   Cursor cursor = parse_cursor(body);
   const std::int64_t limit = parse_limit(body);
+  const std::size_t page_bytes = parse_max_bytes(body, max_bytes_);
   // The user's role or regions changed since this cursor was made: what the
   // device holds may no longer be its scope. Send the scope again from the start
   // and tell the device to drop what it has first.
@@ -244,14 +287,14 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   };
   auto bytes = [&] { return records.size() + revisions.size(); };
   // The page is read from the store in chunks and ends at `limit` revisions or
-  // once the answer passes max_bytes_, whichever comes first: a page of 5000
+  // once the answer passes page_bytes, whichever comes first: a page of 5000
   // revisions near the text limit was 192 MB in memory at once. Everything the
   // page carries counts: a moved customer's children and resent history too
   // (N5: they came after the check, 12-24 MB pages of one revision each).
   std::int64_t next = cursor.seq, taken = 0, part = 0;
   bool more = false;
   std::vector<StoredRevision> chunk;
-  auto full = [&] { return taken >= limit || bytes() >= max_bytes_; };
+  auto full = [&] { return taken >= limit || bytes() >= page_bytes; };
   for (;;) {
     if (full()) {
       more = !txn->revisions_since(next, 1).empty();
@@ -310,10 +353,12 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     // lie before the cursor, and - when the device held it with less access at
     // the cursor (it dropped its revisions when it left, or holds them masked) -
     // its history before the cursor, as a fresh device pulls it.
-    // Only its last move brings it (access is the customer's now, so the device
-    // keeps it from then on): two customers with large packages flipping city
-    // in turn made every page carry one revision (attacker review 5, A5-9).
-    if (moved && per_customer && r.seq >= scope.last_scope_move(customer) && packaged.insert(customer).second) {
+    // Only its last move since the cursor that raised the user's access brings
+    // it (access is the customer's now, so the device keeps it from then on):
+    // two customers with large packages flipping city in turn made every page
+    // carry one revision (attacker review 5, A5-9), and a move within the scope
+    // sent the whole package again to every device that held it (A7-1).
+    if (moved && per_customer && r.seq == scope.last_raise(customer, cursor.seq) && packaged.insert(customer).second) {
       const std::int64_t first_child = first_of_page ? cursor.part : 0;
       std::string pkg_revisions, pkg_records;
       std::vector<std::string> pkg_ids;
@@ -324,7 +369,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
           ids.insert(ids.begin(), customer);
           std::vector<StoredRevision> older;
           std::size_t older_bytes = 0;
-          const std::size_t room = max_bytes_ - std::min(max_bytes_, bytes());
+          const std::size_t room = page_bytes - std::min(page_bytes, bytes());
           for (const auto& id : ids) {
             for (std::int64_t b = cursor.seq + 1; older.size() <= kMaxResentRevisions && older_bytes <= room;) {
               std::vector<StoredRevision> p = txn->revisions_before(id, b, kPullChunk);
@@ -366,7 +411,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
         // At least one child per page, so that a package always moves on (its
         // history then goes no more: the next page's cursor has a part).
         const bool page_has_some = bytes() > 0 || !pkg_records.empty();
-        if (page_has_some && bytes() + pkg_revisions.size() + pkg_records.size() + text.size() > max_bytes_) {
+        if (page_has_some && bytes() + pkg_revisions.size() + pkg_records.size() + text.size() > page_bytes) {
           cut = true;
           break;
         }

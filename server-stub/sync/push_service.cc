@@ -267,9 +267,10 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
     require_write_access(AccessPolicy::customer_access(session, parent.values()), parent, session);
     return;
   }
-  if (auto p = c.fields.find("province");
-      p != c.fields.end() && p->second.new_value.is_string() && p->second.new_value != p->second.old_value) {
-    require_known_province(p->second.new_value.get<std::string>());
+  if (auto p = c.fields.find("province"); p != c.fields.end()) {
+    // Against what the record holds, not what the change claims it held.
+    check_province_change(current.exists() ? current.values().value("province", json()) : json(),
+                          p->second.new_value);
   }
   auto owner = c.fields.find("owner");
   const bool changes_owner = owner != c.fields.end() && owner->second.old_value != owner->second.new_value;

@@ -3,6 +3,8 @@
 #include <map>
 
 #include "access_policy.h"
+#include "kehu/error.h"
+#include "kehu/place.h"
 #include "record_state_codec.h"
 
 namespace kehu::server {
@@ -12,10 +14,22 @@ constexpr const char* kPending = "scope_index_pending";
 }  // namespace
 
 std::string scope_values(const json& fields) {
+  auto text = [&](const char* key) {
+    auto f = fields.find(key);
+    return f != fields.end() && f->is_string() ? f->get<std::string>() : std::string();
+  };
+  // As scope reads them (AccessPolicy::customer_access): 江苏省/南京市 is
+  // 江苏/南京, so that moves between spellings of one place are one value. No
+  // user, province or city name is longer than kLongest; a longer value is kept
+  // as a mark that matches nothing, so that a row stays small (attacker review
+  // 7, A7-2: 4 KB cities made each scope decision a parse of megabytes).
+  constexpr std::size_t kLongest = 64;
+  const auto shorten = [](std::string s) { return s.size() > kLongest ? std::string("\x01") : s; };
+  const auto [province, city] = canonical_place(text("province"), text("city"));
   json out = json::object();
-  for (const char* key : {"owner", "province", "city"}) {
-    if (auto f = fields.find(key); f != fields.end() && !f->is_null()) out[key] = *f;
-  }
+  if (const std::string owner = text("owner"); !owner.empty()) out["owner"] = shorten(owner);
+  if (!province.empty()) out["province"] = shorten(province);
+  if (!city.empty()) out["city"] = shorten(city);
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -40,7 +54,14 @@ bool build_scope_index(Store& store) {
   // fields as they stood after each revision. One small object per customer.
   std::map<std::string, json> state;
   txn->for_each_revision([&](const StoredRevision& r) {
-    const json rev = parse_stored(r.body, "revision");
+    json rev;
+    try {
+      rev = parse_stored(r.body, "revision");
+    } catch (const Error&) {
+      // A damaged revision (`audit verify` names it) moves nothing here: the
+      // store must stay usable to find it (attacker review 7, A7-5).
+      return true;
+    }
     if (rev.value("collection", std::string()) != "customers") return true;
     const json changes = rev.value("changes", json::object());
     const bool create = rev.value("op", std::string()) == "create";

@@ -15,8 +15,9 @@
 
 namespace kehu::server {
 
-// The scope fields of `fields` (a record's values), nulls left out, as the
-// canonical JSON text the index keeps: equal values give equal text.
+// The scope fields of `fields` (a record's values) as scope reads them
+// (江苏省/南京市 is 江苏/南京), empty ones left out, as the canonical JSON text
+// the index keeps: equal values give equal text.
 std::string scope_values(const json& fields);
 
 // Whether `changes` ({field: {"old", "new"}}) set a field that decides a

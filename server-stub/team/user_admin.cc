@@ -37,6 +37,14 @@ void check_known_province(const std::string& t) {
   if (known_province(t)) return;
   const auto slash = t.find('/');
   const std::string typed = trim(t.substr(0, slash));
+  // A city where the province belongs (南京): its province, not a name spelled
+  // alike (南京 was "did you mean 北京?", walkthrough 6, R6-1).
+  if (const std::string p = province_of_city(typed); !p.empty() && slash == std::string::npos) {
+    const std::string region = p + "/" + canonical_city(typed);
+    throw Error(Errc::validation, tr("region \"" + t + "\" is a city, not a province: a region is 省 or 省/市; did you mean " +
+                                         region + "?",
+                                     "区域“" + t + "”是城市，不是省份：区域应为“省”或“省/市”；您是不是要输入“" + region + "”？"));
+  }
   const std::string city = slash == std::string::npos ? "" : t.substr(slash);
   std::vector<std::string> near;  // whole regions: 江苏/南京 for 江酥/南京
   for (const auto& spelling : nearest_names(canonical_province(typed), province_spellings())) {
@@ -73,8 +81,14 @@ bool all_ideographs(std::string_view s) {
 // was kept as 江苏/nanjing and matched no customer, so the salesperson's devices
 // dropped every one (walkthrough 7, R7-4); junk such as 江苏/·南京 the same
 // (attacker review 6, A6-7).
-void check_city(const std::string& t, const std::string& city) {
+void check_city(const std::string& t, const std::string& province, const std::string& city) {
   if (city.empty()) return;
+  if (const std::string p = province_of_city(city); !p.empty() && p != province) {
+    throw Error(Errc::validation,
+                tr("region \"" + t + "\": " + city + " is in " + p + ", not in " + province + "; did you mean " + p + "/" +
+                       city + "?",
+                   "区域“" + t + "”：" + city + " 在" + p + "，不在" + province + "；您是不是要输入“" + p + "/" + city + "”？"));
+  }
   if (all_ideographs(city) && !known_province(city)) return;
   throw Error(Errc::validation,
               tr("region \"" + t + "\": the city \"" + city +
@@ -154,7 +168,9 @@ std::vector<std::string> UserAdmin::set_regions(std::string_view name, const std
     const auto [province, city] = split_province(t);
     const std::string canonical = slash == std::string::npos && !city.empty() ? province + "/" + city
                                                                               : canonical_region(t);
-    if (const auto cut = canonical.find('/'); cut != std::string::npos) check_city(t, canonical.substr(cut + 1));
+    if (const auto cut = canonical.find('/'); cut != std::string::npos) {
+      check_city(t, canonical.substr(0, cut), canonical.substr(cut + 1));
+    }
     if (std::find(clean.begin(), clean.end(), canonical) == clean.end()) clean.push_back(canonical);
   }
   modify(store_, name, false, [&](User& u) {

@@ -187,3 +187,73 @@ TEST_CASE("walk7: set-regions wants the city in Chinese characters", "[server][z
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.output, Contains("江苏/南京"));
 }
+
+TEST_CASE("walk7: set-regions names the province of a city typed alone or under another province",
+          "[server][zh][walk]") {
+  // R6-1: 南京 alone was "did you mean 北京?", 苏州 "贵州?"; 江苏/杭州 was taken.
+  ServerFixture s;
+  auto zh = [&](const char* region) {
+    auto r = run_server_command({"user", "set-regions", "wang", region, "--data", s.data_dir()}, {{"KEHU_LANG", "zh"}});
+    INFO(r.output);
+    CHECK(r.exit_code == 2);
+    return r.output;
+  };
+  CHECK_THAT(zh("南京"), Contains("是城市，不是省份") && Contains("“江苏/南京”") && !Contains("北京"));
+  CHECK_THAT(zh("苏州市"), Contains("“江苏/苏州”") && !Contains("贵州"));
+  CHECK_THAT(zh("江苏/杭州"), Contains("杭州 在浙江，不在江苏") && Contains("“浙江/杭州”"));
+}
+
+TEST_CASE("walk7: an edit applied but for a protected field is counted once in the sync line", "[cli][zh][walk][sync]") {
+  // R6-6: "pushed 2 changes (2 applied, 0 rejected, 1 awaiting approval)".
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("南京部分待审有限公司");
+  wang.ok({"customer", "edit", code, "--set", "type=deal", "--set", "notes=两项"});
+  CliResult en = wang.ok({"sync"});
+  INFO(en.out);
+  CHECK_THAT(en.out, Contains("pushed 1 change (1 applied, 0 rejected; 1 applied with fields awaiting approval)"));
+  wang.ok({"customer", "edit", code, "--set", "type=lost", "--set", "notes=再改"});
+  CliResult zh = wang.ok({"sync"}, kZh);
+  INFO(zh.out);
+  CHECK_THAT(zh.out, Contains("推送 1 条修改（接受 1，拒绝 0；接受的修改中有 1 条的部分字段待审批）"));
+}
+
+TEST_CASE("walk7: on a narrow terminal audit, history, conflicts and due show what happened, row by row",
+          "[cli][zh][walk][width]") {
+  // R6-2: at 40 columns these tables kept who and when and left off the field,
+  // the values and the reason.
+  ServerFixture s;
+  ReplicaCli wang, li, audit;
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  audit.log_in(s, "audit");
+  const std::string code = wang.add_synced_customer("南京窄屏有限公司");
+  li.ok({"sync"});
+  wang.ok({"customer", "edit", code, "--set", "address=南京市鼓楼区中山路一号", "--set", "next_date=2026-12-08",
+           "--set", "next_plan=送样品给采购部"});
+  li.ok({"customer", "edit", code, "--set", "address=南京市玄武区珠江路二号"});
+  wang.ok({"sync"});
+  li.ok({"sync"});
+  audit.ok({"sync"});
+  const kehu::test::EnvChanges narrow = {{"COLUMNS", "40"}, {"KEHU_LANG", "zh"}, {"KEHU_TODAY", "2026-12-07"}};
+  const CliResult log = audit.ok({"audit", "--customer", code}, narrow);
+  INFO(log.out);
+  CHECK_THAT(log.out, Contains("南京市鼓楼区中山路一号") && Contains("地址") && Contains(code) && !Contains("未显示"));
+  const CliResult history = wang.ok({"history", code}, narrow);
+  INFO(history.out);
+  CHECK_THAT(history.out, Contains("南京市鼓楼区中山路一号") && Contains("地址"));
+  const CliResult conflicts = li.ok({"conflicts"}, narrow);
+  INFO(conflicts.out);
+  CHECK_THAT(conflicts.out, Contains("南京市鼓楼区中山路一号") && Contains("南京市玄武区珠江路二号"));
+  const CliResult due = wang.ok({"due"}, narrow);
+  INFO(due.out);
+  CHECK_THAT(due.out, Contains("送样品给采购部") && Contains(code));
+  for (const CliResult* r : {&log, &history, &conflicts}) {  // (due's sections are apart by design)
+    INFO(r->out);
+    for (std::size_t at = 0, nl; (nl = r->out.find('\n', at)) != std::string::npos; at = nl + 1) {
+      CHECK(r->out.find_first_not_of(' ', at) < nl);  // no blank lines
+    }
+  }
+}

@@ -131,21 +131,37 @@ TEST_CASE("a customer whose city flips costs a colleague's pull one package per 
   // N5: each scope-moving revision of a customer brought all its children again
   // after the page's byte check, so a manager's pull advanced one revision per
   // page (12-24 MB each). The page cap (32 KiB here) now holds for the children
-  // too, and a customer that moves several times in a page brings them once.
+  // too, and a customer that moves several times in a page brings them once:
+  // at its last move that brought it (back) into the user's scope, and never at
+  // a move within the scope (A7-1: every such move sent them all again).
   ServerFixture s(small_pages());
   const std::string root = s.login("root");
   const std::string zhao = s.login("zhao", "dev-z");
+  // li covers 江苏/南京 only: the flips take the customer out of his scope and back.
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string li = s.login("li", "dev-l");
   make_customer_with_children(s, root, 40);  // ~80 KB of children: more than two pages
   const std::string cursor = pull_to_end(s, zhao);
-  flip_city(s, root, 30, 1, 100);
-  // zhao (manager of 江苏) keeps the customer in scope through every flip.
+  const std::string li_cursor = pull_to_end(s, li);
+  flip_city(s, root, 30, 1, 100);  // ends in 南京
+  auto pull = [&](const std::string& token, const std::string& from, int& flips, std::size_t& children) {
+    return pull_pages(s, token, from, [&](const json& page) {
+      CHECK(page["records"].dump().size() + page["revisions"].dump().size() < 32768 + 4096);
+      for (const auto& rev : page["revisions"]) flips += rev.value("record_id", "") == kCustomer;
+      for (const auto& rec : page["records"]) children += rec.value("collection", "") == "followups";
+    });
+  };
+  // zhao (manager of 江苏) keeps the customer in scope through every flip: his
+  // device holds the children, and none is sent again.
   int flips_seen = 0;
   std::size_t children_sent = 0;
-  const int pages = pull_pages(s, zhao, cursor, [&](const json& page) {
-    CHECK(page["records"].dump().size() + page["revisions"].dump().size() < 32768 + 4096);
-    for (const auto& rev : page["revisions"]) flips_seen += rev.value("record_id", "") == kCustomer;
-    for (const auto& rec : page["records"]) children_sent += rec.value("collection", "") == "followups";
-  });
+  CHECK(pull(zhao, cursor, flips_seen, children_sent) == 1);
+  CHECK(flips_seen == 30);
+  CHECK(children_sent == 0);
+  // li's scope it leaves and enters 15 times: the children come once.
+  flips_seen = 0;
+  children_sent = 0;
+  const int pages = pull(li, li_cursor, flips_seen, children_sent);
   CHECK(flips_seen == 30);
   CHECK(children_sent >= 40);   // every child arrives
   CHECK(children_sent <= 80);   // not once per flip (1200)
@@ -700,4 +716,95 @@ TEST_CASE("a store migrated to layout v7 gets its scope index from the revisions
   Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, s.login("wang", "dev-w"));
   REQUIRE(r.status == 200);
   CHECK(r.body["removed"] == json::array({kCustomer}));
+}
+
+TEST_CASE("a pull asks for smaller pages with max_bytes, never under 64 KiB", "[server][security]") {
+  // A6-3: a device on a slow link could never finish a large page; it now asks
+  // for a smaller byte cap.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 100);  // ~190 KB of children
+  std::size_t children = 0;
+  int pages = 0;
+  std::string cursor = "0";
+  for (bool more = true; more && pages < 100; ++pages) {
+    Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}, {"max_bytes", 1000}}, root);
+    REQUIRE(r.status == 200);
+    CHECK(r.body["records"].dump().size() + r.body["revisions"].dump().size() < 65536 + 8192);
+    for (const auto& rec : r.body["records"]) children += rec.value("collection", "") == "followups";
+    more = r.body["more"].get<bool>();
+    cursor = r.body["next_cursor"];
+  }
+  CHECK(children == 100);
+  CHECK(pages >= 4);  // 64 KiB at a time, the floor (1000 asked)
+  for (const json& bad : {json(0), json(-5), json("64k"), json(1.5)}) {
+    Reply r = s.post("/v1/pull", {{"cursor", "0"}, {"max_bytes", bad}}, root);
+    INFO(bad.dump());
+    CHECK(r.status == 400);
+  }
+}
+
+TEST_CASE("a damaged revision does not keep a migrated store from opening", "[server][security][sqlite-only]") {
+  // A7-5: the scope index was built by parsing every revision; one damaged
+  // revision made `init` fail after the layout was v7, and every command after
+  // it died on the parse, `audit verify` (which names the damage) included.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 1);
+  REQUIRE(s.stop() == 0);
+  {
+    kehu::db::Database db(s.store_path(), false);
+    db.exec("DROP TABLE scope_moves");
+    db.exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+    db.exec("INSERT INTO revisions(seq, record_id, rev, change_id, body, prev_hash, hash) "
+            "SELECT MAX(seq) + 1, 'c0ffee00-0000-4000-8000-000000000001', 9, 'damaged', '{\"collection\":\"cust', "
+            "'x', 'y' FROM revisions");
+  }
+  auto init = run_server_command({"init", "--data", s.data_dir()});
+  INFO(init.output);
+  CHECK(init.exit_code == 0);
+  auto list = run_server_command({"user", "list", "--data", s.data_dir()});
+  INFO(list.output);
+  CHECK(list.exit_code == 0);
+  auto verify = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(verify.output);
+  CHECK(verify.exit_code != 0);  // it names the damage
+  CHECK_THAT(verify.output, Catch::Contains("revision seq 3"));
+}
+
+TEST_CASE("a salesperson cannot take a customer out of every region by its province", "[server][security]") {
+  // A6-11, A7-3: a province no region covers (江蘇 then, 火星, or none at all)
+  // hid a customer from its owner's manager.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string zhao = s.login("zhao", "dev-z");
+  make_customer_with_children(s, root, 0);  // wang's, 江苏/南京
+  std::int64_t rev = 1;
+  int n = 0;
+  auto push = [&](const json& province) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee12-0000-4000-8000-%012d", ++n);
+    Reply r = s.post("/v1/push", {{"changes", json::array({make_change(change, kCustomer, "update", rev, hlc_now(),
+                                                                          "dev-w", rev, {{"province", {{"old", "江苏"}, {"new", province}}}})})}},
+                     wang);
+    REQUIRE(r.status == 200);
+    const json result = r.body["results"][0];
+    if (result["status"] == "applied") rev = result["rev"].get<std::int64_t>();
+    return result;
+  };
+  for (const json& hidden : {json("火星"), json(""), json(nullptr)}) {
+    INFO(hidden.dump());
+    const json r = push(hidden);
+    CHECK(r["status"] == "rejected");
+    CHECK_THAT(r.dump(), Catch::Contains("province"));
+  }
+  for (const char* spelling : {"江蘇", "苏", "Kiangsu", "Jiāngsū"}) {
+    INFO(spelling);
+    const json r = push(spelling);
+    INFO(r.dump());
+    CHECK(r["status"] == "applied");
+    Reply h = s.get("/v1/records/" + kCustomer + "/history?limit=1", zhao);
+    CHECK(h.status == 200);  // the manager of 江苏 still reaches it
+  }
 }

@@ -63,8 +63,8 @@ TEST_CASE("walk5: set-regions refuses a province that is none of the 34 and writ
   const CommandResult city = admin(s, {"user", "set-regions", "wang", "南京"});
   INFO(city.output);
   CHECK(city.exit_code == 2);
-  CHECK_THAT(city.output, Contains("region \"南京\" is not one of the 34 provinces") &&
-                              Contains("a region is 省 or 省/市 (for example 江苏 or 江苏/南京)"));
+  CHECK_THAT(city.output, Contains("region \"南京\" is a city, not a province") &&
+                              Contains("a region is 省 or 省/市; did you mean 江苏/南京?"));
   const CommandResult pinyin = admin(s, {"user", "set-regions", "wang", "江苏,Jiangsy/Nanjing"});
   INFO(pinyin.output);
   CHECK(pinyin.exit_code == 2);

@@ -395,6 +395,16 @@ void FaultProxy::serve(int client_fd, Plan plan) {
     }
     default: break;
   }
+  std::size_t max_answer = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    max_answer = options_.max_answer_bytes;
+  }
+  if (max_answer > 0 && out.size() > max_answer) {
+    out = out.substr(0, max_answer);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.truncated;
+  }
   io.send_all(client.get(), out);
   count(plan.fault);
 }

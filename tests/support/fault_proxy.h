@@ -53,6 +53,9 @@ struct FaultOptions {
   // error_before answers 429 too_many_pushes with "Retry-After: 1" (a busy
   // server asking for the same request again) instead of a 500.
   bool busy = false;
+  // > 0: a link that breaks any answer longer than this many bytes (cut there,
+  // then closed), as a slow mobile link whose downloads the server resets.
+  std::size_t max_answer_bytes = 0;
 
   // No faults at all: a plain pass-through proxy.
   static FaultOptions none() { return {}; }

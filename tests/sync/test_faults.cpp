@@ -764,3 +764,46 @@ TEST_CASE("faults: a push page stays under 512 KiB of JSON however long the note
   // 400 changes of ~2.2 KB are ~0.9 MB: two pages where the short notes take one.
   CHECK(requests[1] >= requests[0] + 1);
 }
+
+TEST_CASE("faults: a link that breaks large answers still syncs: pull pages get smaller after a break",
+          "[faults]") {
+  // A6-3: a device whose downloads break past some size (the server resets a
+  // reader slower than 16 KiB/s) asked for the same page again and again and
+  // never synced. After a break the client now asks for smaller pages
+  // ("max_bytes"), down to 64 KiB.
+  ServerFixture server;
+  ScratchDir dir;
+  Device wang(dir, server_url(server), "wang", "wang");
+  kehu::sync::sync(*wang.replica, fault_sync_options());  // the lease of codes
+  const auto customer = wang.replica->add("customers", kehu::test::new_customer("慢速链路客户"));
+  // Text that does not compress (answers are gzipped): letters from an LCG.
+  std::uint32_t lcg = 12345;
+  auto noise = [&](std::size_t n) {
+    std::string s;
+    for (std::size_t k = 0; k < n; ++k) s += static_cast<char>('a' + ((lcg = lcg * 1103515245u + 12345u) >> 16) % 26);
+    return s;
+  };
+  wang.replica->batch([&] {
+    for (int i = 0; i < 300; ++i) {
+      wang.replica->add("followups",
+                        {{"date", "2026-11-20"}, {"person", "wang"},
+                         {"content", "回访 " + std::to_string(i) + " " + noise(1500)}},
+                        customer.code);
+    }
+  });
+  kehu::sync::sync(*wang.replica, fault_sync_options());
+  FaultOptions slow;
+  slow.max_answer_bytes = 200 * 1024;  // every answer longer than this breaks
+  FaultProxy proxy(server.port(), 11, slow);
+  Device root(dir, server_url(server), "root", "root");
+  root.replica->set_meta("server", proxy.url());
+  auto opts = fault_sync_options();
+  opts.pull_page = 500;  // pages by bytes, as kehu's default does
+  opts.max_attempts = 6;
+  kehu::sync::sync(*root.replica, opts);
+  INFO(proxy.stats().describe());
+  CHECK(proxy.stats().truncated >= 1);  // the link did break
+  kehu::ListQuery followups;
+  followups.collection = "followups";
+  CHECK(root.replica->list(followups).size() == 300);
+}

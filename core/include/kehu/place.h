@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace kehu {
 
 // A region, province or city name in one canonical form, so that the ways people
@@ -31,6 +33,15 @@ bool known_province(std::string_view name);
 // (attacker review 6, A6-11). The device checks a salesperson's or manager's
 // edit at once, the server again at push.
 void require_known_province(std::string_view value);
+// The same for a change of a customer's province from `old_value` to
+// `new_value` (JSON values): an unknown province is refused, and so is
+// clearing one (attacker review 7, A7-3: a salesperson hid his customer from
+// his manager by emptying it).
+void check_province_change(const nlohmann::json& old_value, const nlohmann::json& new_value);
+// The province of a well-known city (南京 or 南京市 -> 江苏; the capitals and the
+// largest cities of every province), "" for any other: a hint when a city is
+// typed where a province belongs, or under another province.
+std::string province_of_city(std::string_view city);
 // Every name known_province() knows a province by, without suffixes: the
 // Chinese name, pinyin and English of each (江苏, jiangsu, ...), for suggestions.
 std::vector<std::string> province_spellings();

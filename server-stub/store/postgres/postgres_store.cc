@@ -101,6 +101,8 @@ constexpr const char* kSchemaV7 = R"sql(
 CREATE TABLE scope_moves(
   customer_id TEXT NOT NULL, seq BIGINT NOT NULL, vals TEXT NOT NULL,
   PRIMARY KEY(customer_id, seq));
+-- The place rules changed with it: every device re-pulls its scope under them.
+UPDATE users SET scope_version = scope_version + 1;
 )sql";
 constexpr const char* kScopeIndexPending =
     "INSERT INTO settings(key, value) VALUES('scope_index_pending', 'true') "

@@ -546,19 +546,16 @@ std::optional<std::string> PostgresStoreTxn::scope_at(std::string_view customer_
   return r.text(0, 0);
 }
 
-std::vector<std::string> PostgresStoreTxn::scope_values_after(std::string_view customer_id, std::int64_t after,
-                                                              std::int64_t limit) {
+std::vector<StoreTxn::ScopeMove> PostgresStoreTxn::scope_moves_after(std::string_view customer_id,
+                                                                     std::int64_t after, std::int64_t limit) {
   pg::Params p;
   p.text(customer_id).int64(after).int64(limit);
-  return column("SELECT DISTINCT vals FROM scope_moves WHERE customer_id = $1 AND seq > $2 LIMIT $3", p,
-                "scope_values_after");
-}
-
-std::int64_t PostgresStoreTxn::last_scope_move(std::string_view customer_id) {
-  pg::Params p;
-  p.text(customer_id);
-  return run("SELECT COALESCE(MAX(seq), 0) FROM scope_moves WHERE customer_id = $1", p, "last_scope_move")
-      .int64(0, 0);
+  pg::Result r = run("SELECT seq, vals FROM scope_moves WHERE customer_id = $1 AND seq > $2 ORDER BY seq DESC LIMIT $3",
+                     p, "scope_moves_after");
+  std::vector<ScopeMove> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back({r.int64(i, 0), r.text(i, 1)});
+  return out;
 }
 
 // --- settings ---

@@ -84,9 +84,8 @@ class PostgresStoreTxn final : public StoreTxn {
 
   void add_scope_move(std::string_view customer_id, std::int64_t seq, const std::string& values) override;
   std::optional<std::string> scope_at(std::string_view customer_id, std::int64_t seq) override;
-  std::vector<std::string> scope_values_after(std::string_view customer_id, std::int64_t after,
-                                              std::int64_t limit) override;
-  std::int64_t last_scope_move(std::string_view customer_id) override;
+  std::vector<ScopeMove> scope_moves_after(std::string_view customer_id, std::int64_t after,
+                                           std::int64_t limit) override;
   std::optional<json> get_setting(std::string_view key) override;
   void put_setting(std::string_view key, const json& value) override;
 

@@ -99,6 +99,9 @@ constexpr const char* kSchemaV7 = R"sql(
 CREATE TABLE scope_moves(
   customer_id TEXT NOT NULL, seq INTEGER NOT NULL, vals TEXT NOT NULL,
   PRIMARY KEY(customer_id, seq)) WITHOUT ROWID;
+-- The place rules changed with it (江蘇, 苏 and 南京市鼓楼区 read as 江苏 and 南京):
+-- every device re-pulls its scope under them.
+UPDATE users SET scope_version = scope_version + 1;
 )sql";
 constexpr const char* kScopeIndexPending =
     "INSERT OR REPLACE INTO settings(key, value) VALUES('scope_index_pending', 'true')";

@@ -463,20 +463,13 @@ std::optional<std::string> SqliteStoreTxn::scope_at(std::string_view customer_id
   return st->text(0);
 }
 
-std::vector<std::string> SqliteStoreTxn::scope_values_after(std::string_view customer_id, std::int64_t after,
-                                                            std::int64_t limit) {
-  Using st(db_, "SELECT DISTINCT vals FROM scope_moves WHERE customer_id = ? AND seq > ? LIMIT ?");
+std::vector<StoreTxn::ScopeMove> SqliteStoreTxn::scope_moves_after(std::string_view customer_id,
+                                                                   std::int64_t after, std::int64_t limit) {
+  Using st(db_, "SELECT seq, vals FROM scope_moves WHERE customer_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?");
   st->bind(1, customer_id).bind(2, after).bind(3, limit);
-  std::vector<std::string> out;
-  while (st->step()) out.push_back(st->text(0));
+  std::vector<ScopeMove> out;
+  while (st->step()) out.push_back({st->int64(0), st->text(1)});
   return out;
-}
-
-std::int64_t SqliteStoreTxn::last_scope_move(std::string_view customer_id) {
-  Using st(db_, "SELECT COALESCE(MAX(seq), 0) FROM scope_moves WHERE customer_id = ?");
-  st->bind(1, customer_id);
-  st->step();
-  return st->int64(0);
 }
 
 // --- settings ---

@@ -49,6 +49,7 @@ struct SyncReport {
                                  // plus pulled records shown with local pending edits
   std::size_t conflicts = 0;     // conflicts in pulled revisions still open after the sync
   std::size_t awaiting = 0;      // pushed changes the server holds for a manager's approval
+  std::size_t partly_awaiting = 0;  // applied ones whose protected fields wait (counted in applied)
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
   std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> removed_codes;  // the codes of those customers the device held
