@@ -433,20 +433,26 @@ void check_row_allowed(const Replica& replica, ParsedRow& pr, bool other_issues 
     if (!have || !diff.empty()) replica.check_allowed(kCustomers, have, diff);
     if (!pr.followup.empty()) replica.check_allowed(kFollowups, std::nullopt, pr.followup, have ? have->id : "");
   } catch (const Error& e) {
-    if (e.code() != Errc::forbidden) {
+    // The role's refusals, and the place rules (a province no region covers,
+    // walkthrough 8, R8-2: one such row ended the whole import), are the row's.
+    if (e.code() != Errc::forbidden && e.code() != Errc::validation) {
       if (other_issues) return;
       throw;
     }
     ImportIssue issue;
     issue.line = pr.line;
     issue.reason = e.what();
-    // A row for another 负责人 is about that cell: named like a bad value.
+    // A row for another 负责人, or with such a 省份, is about that cell: named
+    // like a bad value.
     const std::string reason = e.what();
-    if (const FieldDef* owner = replica.schema().collection(kCustomers).find("owner");
-        owner && pr.customer.contains("owner") && pr.customer["owner"].is_string() &&
-        reason.find("(owner)") != std::string::npos) {
-      issue.field = owner->zh;
-      issue.value = pr.customer["owner"].get<std::string>();
+    for (const char* key : {"owner", "province"}) {
+      const FieldDef* f = replica.schema().collection(kCustomers).find(key);
+      if (f && pr.customer.contains(key) && pr.customer[key].is_string() &&
+          reason.find("(" + std::string(key) + ")") != std::string::npos) {
+        issue.field = f->zh;
+        issue.value = pr.customer[key].get<std::string>();
+        break;
+      }
     }
     pr.issues.push_back(std::move(issue));
   }

@@ -127,9 +127,14 @@ void AccessPolicy::redact_fields(Role role, const CollectionDef& coll, json& fie
 
 bool AccessPolicy::looks_masked(const CollectionDef& coll, const std::string& key, const json& value) {
   if (!value.is_string() || !maskable(coll, key)) return false;
-  // Full-width ＊ and the operator ∗ too (attacker review 6, A6-6).
+  // Full-width ＊ and the operator ∗ too (attacker review 6, A6-6), the other
+  // stars, dots and underscores a mask can be drawn with, blanks between them
+  // left out (A6-6 again in review 7: ⁎, ﹡, ✱, ●, "** **", "____").
   std::string text = fold_fullwidth(value.get_ref<const std::string&>());
-  for (std::size_t at; (at = text.find("∗")) != std::string::npos;) text.replace(at, std::string_view("∗").size(), "*");
+  for (const char* mark : {"∗", "⁎", "﹡", "✱", "✲", "✳", "●", "•", "·", "_"}) {
+    for (std::size_t at; (at = text.find(mark)) != std::string::npos;) text.replace(at, std::string_view(mark).size(), "*");
+  }
+  text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
   return text.find("****") != std::string::npos;
 }
 

@@ -642,10 +642,12 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
       c.fields["created_at"] = FieldChange{json(), today_local()};
     }
     check_scope(txn, session, coll, current, c);
-    // Moving an existing customer to someone follows /reassign's rule. (A new
-    // customer may carry a name from a sheet's 负责人 column.)
-    if (auto o = c.fields.find("owner"); current.exists() && coll.name == "customers" && o != c.fields.end() &&
-                                          o->second.new_value.is_string() && o->second.new_value != o->second.old_value) {
+    // Moving an existing customer to someone follows /reassign's rule, and so
+    // does a new customer made for someone else (a sheet's 负责人 column naming
+    // nobody made a customer of a user that does not exist, walkthrough 8, R8-5).
+    if (auto o = c.fields.find("owner"); coll.name == "customers" && o != c.fields.end() &&
+                                         o->second.new_value.is_string() && o->second.new_value != o->second.old_value &&
+                                         (current.exists() || o->second.new_value != session.user)) {
       require_assignable_owner(txn, o->second.new_value.get<std::string>());
     }
   }

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
 
 #include "access_policy.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/schema.h"
+#include "record_state_codec.h"
 #include "schema_service.h"
 #include "settings.h"
 
@@ -367,6 +369,19 @@ json TeamService::approve(const Session& session, std::int64_t id) {
   // (walkthrough 7, R7-1).
   if (auto d = c.fields.find(kDeletedField); d != c.fields.end()) {
     c.op = d->second.new_value == json(true) ? Op::remove : Op::restore;
+    // A delete its requester undid since (a slip, restored at once) is not
+    // theirs to approve any more (walkthrough 8, R8-4).
+    for (const auto& rev : txn->revisions_before(r.record_id, std::numeric_limits<std::int64_t>::max(), 100)) {
+      if (rev.rev <= r.base_rev) break;
+      const json body = parse_stored(rev.body, "revision");
+      if (body.value("op", std::string()) == "restore" && body.value("author", std::string()) == r.requester) {
+        throw Error(Errc::validation,
+                    tr("change request #" + std::to_string(id) + " asks to delete a record " + r.requester +
+                           " restored since: nothing is left to approve; reject it",
+                       "修改申请 #" + std::to_string(id) + " 要删除的记录之后已被 " + r.requester +
+                           " 恢复：没有可批准的内容；请驳回"));
+      }
+    }
   }
   // The decision is an edit made now on what the requester saw. When the asked
   // fields still hold what they saw, it applies on the record as it is. When one
@@ -377,7 +392,21 @@ json TeamService::approve(const Session& session, std::int64_t id) {
   c.resolves = r.resolves;
   c.cause = "approved change request #" + std::to_string(id);
   c.approved_by = session.user;
-  const Session requester{r.requester, Role::sales, r.device, {}, 0};
+  // The requester must still be one who could make the change: a customer
+  // moved out of their territory or reassigned since (or a user disabled) is
+  // no longer theirs to change, and approving would write an edit in their
+  // name to a customer they cannot see (attacker review 7, A7-10).
+  const auto user = txn->find_user(r.requester);
+  const Session requester{r.requester, user ? user->role : Role::sales, r.device,
+                          user ? user->regions : std::vector<std::string>{}, 0};
+  if (!user || user->disabled || request_access(*txn, requester, r) != Access::write) {
+    throw Error(Errc::validation,
+                tr("change request #" + std::to_string(id) + " can no longer be approved: the record is not " +
+                       r.requester + "'s to change any more (moved, reassigned or the user disabled); reject it "
+                                     "with a reason",
+                   "修改申请 #" + std::to_string(id) + " 已不能批准：这条记录已不归 " + r.requester +
+                       " 修改（客户已转移、转交，或该用户已停用）；请驳回并写明原因"));
+  }
   json result = push_.apply_server_change(*txn, requester, c);
   r.status = "approved";
   r.decided_by = session.user;

@@ -89,7 +89,9 @@ void check_city(const std::string& t, const std::string& province, const std::st
                        city + "?",
                    "区域“" + t + "”：" + city + " 在" + p + "，不在" + province + "；您是不是要输入“" + p + "/" + city + "”？"));
   }
-  if (all_ideographs(city) && !known_province(city)) return;
+  // 上海/上海: a municipality is its own city.
+  const bool municipality = city == province && (city == "北京" || city == "上海" || city == "天津" || city == "重庆");
+  if (all_ideographs(city) && (!known_province(city) || municipality)) return;
   throw Error(Errc::validation,
               tr("region \"" + t + "\": the city \"" + city +
                      "\" must be a city written in Chinese characters, as customers' cities are (for example 江苏/南京)",

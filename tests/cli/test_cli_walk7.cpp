@@ -257,3 +257,92 @@ TEST_CASE("walk7: on a narrow terminal audit, history, conflicts and due show wh
     }
   }
 }
+
+namespace {
+
+std::string write_text(const ReplicaCli& k, const std::string& name, const std::string& text) {
+  const std::string file = k.dir.file(name);
+  FILE* f = std::fopen(file.c_str(), "w");
+  REQUIRE(f);
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  return file;
+}
+
+}  // namespace
+
+TEST_CASE("walk8: a row whose 省份 no region covers is that row's problem, named by its line", "[cli][zh][walk][sheets]") {
+  // R8-2: one such row ended the whole import, with no line and no summary.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  wang.ok({"sync"});
+  const std::string sheet = write_text(wang, "p.csv",
+                                       "客户名称,联系人,联系电话,核心需求,省份,城市\n"
+                                       "甲省份有限公司,张三,13300135611,复印机,江苏,南京\n"
+                                       "乙省份有限公司,李四,13300135612,复印机,华东,南京\n"
+                                       "丙省份有限公司,王五,13300135613,复印机,江苏省,南京市\n");
+  CliResult bad = wang.run({"import", sheet}, kZh);
+  INFO(bad.describe());
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.out + bad.err, Contains("p.csv:3") && Contains("“华东”不是已知的省份"));
+  CliResult skip = wang.run({"import", sheet, "--skip-bad"}, kZh);
+  INFO(skip.describe());
+  CHECK(skip.exit_code == 0);
+  const std::string list = wang.ok({"customer", "list"}).out;
+  CHECK_THAT(list, Contains("甲省份有限公司") && Contains("丙省份有限公司") && !Contains("乙省份有限公司"));
+}
+
+TEST_CASE("walk8: set-regions takes a municipality as its own city", "[server][walk]") {
+  // R8-1: 上海/上海 was refused as "not written in Chinese characters".
+  ServerFixture s;
+  auto r = run_server_command({"user", "set-regions", "wang", "上海/上海,北京/北京", "--data", s.data_dir()});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  auto same = run_server_command({"user", "set-regions", "wang", "江苏/江苏", "--data", s.data_dir()});
+  CHECK(same.exit_code == 2);
+}
+
+TEST_CASE("walk8: a held delete its requester restored since cannot be approved", "[cli][walk][sync]") {
+  // R8-4: delete, then restore at once (a slip): approving the delete request
+  // deleted the customer the salesperson had put back.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("南京恢复有限公司");
+  zhao.ok({"sync"});
+  zhao.ok({"customer", "edit", code, "--set", "type=deal"});
+  zhao.ok({"sync"});
+  wang.ok({"sync"});
+  wang.ok({"customer", "delete", code});
+  wang.ok({"customer", "restore", code});  // undone at once, before a sync
+  wang.ok({"sync"});
+  zhao.ok({"sync"});
+  const json list = json::parse(zhao.ok({"--json", "approvals"}).out);
+  REQUIRE(list.size() == 1);
+  const std::string id = std::to_string(list[0]["id"].get<std::int64_t>());
+  CliResult approve = zhao.run({"approve", id});
+  INFO(approve.describe());
+  CHECK(approve.exit_code == 2);
+  CHECK_THAT(approve.err, Contains("restored since"));
+  zhao.ok({"reject", id, "--reason", "已恢复"});
+  zhao.ok({"sync"});
+  CHECK_THAT(zhao.ok({"customer", "show", code}).out, !Contains("recycle bin"));
+}
+
+TEST_CASE("walk8: a new customer for a 负责人 who is no user is refused", "[cli][walk][sheets]") {
+  // R8-5: a sheet's 业务员 column naming nobody made a customer owned by a user
+  // that does not exist.
+  ServerFixture s;
+  ReplicaCli zhao;
+  zhao.log_in(s, "zhao");
+  zhao.ok({"sync"});
+  zhao.ok({"customer", "add", "--set", "name=南京无主有限公司", "--set", "contact=张三", "--set", "phone=13300135614",
+           "--set", "need=复印机", "--set", "province=江苏", "--set", "city=南京", "--set", "owner=王麻子"});
+  CliResult sync = zhao.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 1);
+  CHECK_THAT(sync.out + sync.err, Contains("王麻子") && Contains("not an active user"));
+}

@@ -808,3 +808,33 @@ TEST_CASE("a salesperson cannot take a customer out of every region by its provi
     CHECK(h.status == 200);  // the manager of 江苏 still reaches it
   }
 }
+
+TEST_CASE("a change request whose customer left the requester's hands can no longer be approved",
+          "[server][security]") {
+  // A7-10: once the customer had moved to another region and owner, a request
+  // of its old salesperson was still approved, and written as his edit of a
+  // customer he can no longer see.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  make_customer_with_children(s, root, 0);  // wang's, 江苏/南京
+  Reply asked = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee13-0000-4000-8000-000000000000",
+                                                                         kCustomer, "update", 1, hlc_now(), "dev-w", 1,
+                                                                         {{"type", {{"old", nullptr}, {"new", "deal"}}}})})}},
+                       wang);
+  REQUIRE(asked.status == 200);
+  INFO(asked.body.dump());
+  REQUIRE(asked.body["results"][0]["status"] == "pending_approval");
+  const std::int64_t id = asked.body["results"][0]["request"].get<std::int64_t>();
+  push_applied(s, root, json::array({make_change("c0ffee13-0000-4000-8000-000000000001", kCustomer, "update", 1,
+                                                 hlc_now(), "dev-root", 2,
+                                                 {{"owner", {{"old", "wang"}, {"new", "li"}}},
+                                                  {"province", {{"old", "江苏"}, {"new", "浙江"}}}})}));
+  Reply approve = s.post("/v1/approvals/" + std::to_string(id) + "/approve", json::object(), root);
+  INFO(approve.body.dump());
+  CHECK(approve.status == 400);
+  CHECK_THAT(approve.body.dump(), Catch::Contains("can no longer be approved"));
+  Reply reject = s.post("/v1/approvals/" + std::to_string(id) + "/reject", {{"reason", "客户已转给李四"}}, root);
+  CHECK(reject.status == 200);
+}

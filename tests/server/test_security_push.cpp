@@ -1112,7 +1112,9 @@ TEST_CASE("security: a masked number written back is refused, not stored over th
   json r = push_one(s, wang, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(), "dev-wang", 3,
                                          {{"wechat", {{"old", "wxid_pool55"}, {"new", "w****5"}}}}));
   CHECK_THAT(r.dump(), Catch::Matchers::Contains("masked value"));
-  for (const char* masked : {"w＊＊＊＊5", "w∗∗∗∗5"}) {  // A6-6: full-width and operator asterisks
+  // A6-6: full-width and operator asterisks; review 7: other stars, dots,
+  // underscores, blanks between them.
+  for (const char* masked : {"w＊＊＊＊5", "w∗∗∗∗5", "w⁎⁎⁎⁎5", "w﹡﹡﹡﹡5", "w✱✱✱✱5", "w●●●●5", "w** **5", "w____5"}) {
     INFO(masked);
     CHECK(push_one(s, wang, make_change(kehu::new_uuid(), id, "update", 1, hlc_now(), "dev-wang", 4,
                                         {{"wechat", {{"old", "wxid_pool55"}, {"new", masked}}}}))["status"] ==
