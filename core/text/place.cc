@@ -182,8 +182,18 @@ std::string province_of_city(std::string_view city) {
 }
 
 void require_known_province(std::string_view value) {
-  if (trim(value).empty() || known_province(value)) return;
+  if (trim(value).empty()) return;
   const std::string v(value);
+  // Read as scope reads the cell: whole, a '/' in it included (attacker review
+  // 8, A8-2: 江蘇/南京 passed as 江苏 and matched no region).
+  if (fold_fullwidth(v).find('/') != std::string::npos) {
+    throw Error(Errc::validation,
+                tr("省份 (province) \"" + v + "\" may not contain '/': write the province alone (e.g. 江苏) and the "
+                   "city in 城市 (city)",
+                   "省份 (province)“" + v + "”不能含有“/”：省份一栏只写省（如 江苏），城市写在“城市 (city)”一栏"));
+  }
+  const std::string province = canonical_province(v);
+  if (std::any_of(kProvinces.begin(), kProvinces.end(), [&](const auto& p) { return province == p[0]; })) return;
   throw Error(Errc::validation,
               tr("省份 (province) \"" + v + "\" is not a known province: write one of the 34 provincial-level "
                  "divisions (e.g. 江苏, 江苏省, Jiangsu), or no region covers the customer and only its owner sees it",

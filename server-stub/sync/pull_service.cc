@@ -185,7 +185,8 @@ class ScopeView {
   // and the distinct values of the moves since.
   bool in_scope_since(const std::string& customer_id, std::int64_t cursor) {
     const Moves& m = moves_since(customer_id, cursor);
-    return (m.at_cursor && *m.at_cursor != Access::none) ||
+    // Past the window the device may hold it: named (attacker review 8, A8-9).
+    return !m.complete || (m.at_cursor && *m.at_cursor != Access::none) ||
            std::any_of(m.after.begin(), m.after.end(), [](const auto& move) { return move.second != Access::none; });
   }
 
@@ -198,13 +199,18 @@ class ScopeView {
   // cursor has none either: its children's revisions all come in the pull.
   std::int64_t last_raise(const std::string& customer_id, std::int64_t cursor) {
     const Moves& m = moves_since(customer_id, cursor);
+    // Made after the cursor: every revision of it and of its children comes in
+    // the pull (attacker review 8, A8-6: its children came twice).
+    if (!m.at_cursor && m.complete) return 0;
     for (std::size_t i = 0; i < m.after.size(); ++i) {
       const bool oldest = i + 1 == m.after.size();
       if (oldest && !m.complete) break;  // its before lies past what was read
       const std::optional<Access> before = oldest ? m.at_cursor : std::optional<Access>(m.after[i + 1].second);
       if (before && *before < m.after[i].second) return m.after[i].first;
     }
-    return 0;
+    // Past the window a raise may lie further back: the package goes with the
+    // newest move, the device may lack it (attacker review 8, A8-4).
+    return !m.complete && !m.after.empty() ? m.after.front().first : 0;
   }
 
   // The session's access to the customer at `cursor` (Access::write when it

@@ -732,7 +732,10 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
       (c.op == Op::create || std::any_of(merged.applied.begin(), merged.applied.end(), [](const auto& a) {
          return AccessPolicy::is_scope_field(a.first);
        }))) {
-    txn.add_scope_move(c.record_id, r.seq, scope_values(state.values()));
+    // A move between spellings of one place (南京 -> 南京市) moves nothing: no
+    // row (attacker review 8, A8-4: such edits filled a page's window of moves).
+    const std::string values = scope_values(state.values());
+    if (c.op == Op::create || txn.scope_at(c.record_id, r.seq) != values) txn.add_scope_move(c.record_id, r.seq, values);
   }
   if (!alias.empty()) txn.add_code_alias(alias, c.record_id);
 

@@ -52,7 +52,7 @@ bool build_scope_index(Store& store) {
   if (!pending || pending->is_null()) return false;  // another process built it meanwhile
   // Replayed in seq order from the changes' new values: each customer's scope
   // fields as they stood after each revision. One small object per customer.
-  std::map<std::string, json> state;
+  std::map<std::string, std::pair<json, std::string>> state;  // values, and their last row's text
   txn->for_each_revision([&](const StoredRevision& r) {
     json rev;
     try {
@@ -66,12 +66,15 @@ bool build_scope_index(Store& store) {
     const json changes = rev.value("changes", json::object());
     const bool create = rev.value("op", std::string()) == "create";
     if (!create && !changes_scope(changes)) return true;
-    json& s = state[r.record_id];
+    auto& [s, last] = state[r.record_id];
     if (create) s = json::object();
     for (auto f = changes.begin(); f != changes.end(); ++f) {
       if (AccessPolicy::is_scope_field(f.key()) && f->is_object()) s[f.key()] = f->value("new", json());
     }
-    txn->add_scope_move(r.record_id, r.seq, scope_values(s));  // fn may use the transaction
+    // As at push: a move between spellings of one place is no row.
+    std::string values = scope_values(s);
+    if (create || values != last) txn->add_scope_move(r.record_id, r.seq, values);  // fn may use the transaction
+    last = std::move(values);
     return true;
   });
   txn->put_setting(kPending, json());

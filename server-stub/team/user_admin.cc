@@ -83,6 +83,10 @@ bool all_ideographs(std::string_view s) {
 // (attacker review 6, A6-7).
 void check_city(const std::string& t, const std::string& province, const std::string& city) {
   if (city.empty()) return;
+  if (city.size() > 64) {  // no city's name is this long (attacker review 8, A8-5)
+    throw Error(Errc::validation, tr("region \"" + t + "\": the city is longer than any city's name",
+                                     "区域“" + t + "”：城市名太长，不是城市的名字"));
+  }
   if (const std::string p = province_of_city(city); !p.empty() && p != province) {
     throw Error(Errc::validation,
                 tr("region \"" + t + "\": " + city + " is in " + p + ", not in " + province + "; did you mean " + p + "/" +

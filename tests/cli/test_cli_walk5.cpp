@@ -63,24 +63,11 @@ TEST_CASE("walk5: a narrow terminal still shows both values of a conflict", "[cl
   CHECK_THAT(narrow.out, Contains("Deal") && Contains("Lost") && Contains(code));
 }
 
-namespace {
-
-std::string write_sheet(const ReplicaCli& k, const std::string& name, const std::string& text) {
-  const std::string file = k.dir.file(name);
-  FILE* f = std::fopen(file.c_str(), "w");
-  REQUIRE(f);
-  std::fputs(text.c_str(), f);
-  std::fclose(f);
-  return file;
-}
-
-}  // namespace
-
 TEST_CASE("walk5: a row with more cells than the header is refused naming the cells it would lose",
           "[cli][walk][sheets]") {
   ReplicaCli k;
   // An unquoted comma in the last cell (备注), and one in the middle (¥12,000.50).
-  const std::string file = write_sheet(k, "comma.csv",
+  const std::string file = k.write_file("comma.csv",
                                        "序号,公司名称,联系人,手机号,核心需求,备注\n"
                                        "1,南京长江测试有限公司,周七,13311112222,软件,付款方式:月结,30天\n"
                                        "2,南京黄河测试有限公司,吴八,13311113333,硬件,首付\n"
@@ -106,7 +93,7 @@ TEST_CASE("walk5: a row with more cells than the header is refused naming the ce
 
 TEST_CASE("walk5: reports group 江苏省 and 南京市 with 江苏 and 南京", "[cli][walk][report]") {
   ReplicaCli k;
-  const std::string file = write_sheet(k, "places.csv",
+  const std::string file = k.write_file("places.csv",
                                        "客户名称,联系人,联系电话,核心需求,省份,城市\n"
                                        "南京甲有限公司,张三,13800138111,复印机,江苏,南京\n"
                                        "南京乙有限公司,李四,13800138112,打印机,江苏省,南京市\n"
@@ -211,7 +198,7 @@ TEST_CASE("walk5: an import names a row's bad value and its refusal at once", "[
   ReplicaCli wang;
   wang.log_in(s, "wang");
   wang.ok({"sync"});
-  const std::string file = write_sheet(wang, "both.csv",
+  const std::string file = wang.write_file("both.csv",
                                        "客户名称,联系人,联系电话,核心需求,省份,负责人,跟进日期,跟进人,跟进内容\n"
                                        "南京两处错有限公司,张三,13800138111,复印机,江苏,li,2026-13-02,li,电话\n");
   CliResult r = wang.run({"import", file, "--dry-run"});

@@ -70,13 +70,7 @@ TEST_CASE("walk7: export keeps an existing file unless --force is given", "[cli]
   ReplicaCli wang;
   wang.log_in(s, "wang");
   wang.add_synced_customer("南京导出有限公司");
-  const std::string file = wang.dir.file("keep.csv");
-  {
-    FILE* f = std::fopen(file.c_str(), "w");
-    REQUIRE(f);
-    std::fputs("客户名称,备注\n原表,导入时被拒的行\n", f);
-    std::fclose(f);
-  }
+  const std::string file = wang.write_file("keep.csv", "客户名称,备注\n原表,导入时被拒的行\n");
   CliResult zh = wang.run({"export", file}, kZh);
   INFO(zh.describe());
   CHECK(zh.exit_code == 2);
@@ -258,26 +252,13 @@ TEST_CASE("walk7: on a narrow terminal audit, history, conflicts and due show wh
   }
 }
 
-namespace {
-
-std::string write_text(const ReplicaCli& k, const std::string& name, const std::string& text) {
-  const std::string file = k.dir.file(name);
-  FILE* f = std::fopen(file.c_str(), "w");
-  REQUIRE(f);
-  std::fputs(text.c_str(), f);
-  std::fclose(f);
-  return file;
-}
-
-}  // namespace
-
 TEST_CASE("walk8: a row whose 省份 no region covers is that row's problem, named by its line", "[cli][zh][walk][sheets]") {
   // R8-2: one such row ended the whole import, with no line and no summary.
   ServerFixture s;
   ReplicaCli wang;
   wang.log_in(s, "wang");
   wang.ok({"sync"});
-  const std::string sheet = write_text(wang, "p.csv",
+  const std::string sheet = wang.write_file("p.csv",
                                        "客户名称,联系人,联系电话,核心需求,省份,城市\n"
                                        "甲省份有限公司,张三,13300135611,复印机,江苏,南京\n"
                                        "乙省份有限公司,李四,13300135612,复印机,华东,南京\n"

@@ -310,7 +310,7 @@ TEST_CASE("security: a push to a customer out of scope answers as one to an unkn
   const std::string hidden = "7d3b2c1e-0000-4000-8000-00000000f001", unknown = "7d3b2c1e-0000-4000-8000-00000000f0ff";
   json fields = new_customer_fields("华信商贸");
   fields["province"] = {{"old", nullptr}, {"new", "浙江"}};
-  fields["owner"] = {{"old", nullptr}, {"new", "zhou"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "li"}};  // an owner must be a user (walkthrough 8, R8-5)
   json made = push_one(s, root, make_change("66666666-2222-4333-8444-555555555500", hidden, "create", 0, hlc_now(),
                                             "dev-root", 1, fields));
   REQUIRE(made["status"] == "applied");

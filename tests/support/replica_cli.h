@@ -66,6 +66,16 @@ class ReplicaCli {
     return code;
   }
 
+  // Writes `text` to the file `name` in this replica's folder; its path.
+  std::string write_file(const std::string& name, const std::string& text) const {
+    const std::string file = dir.file(name);
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f);
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+    return file;
+  }
+
   // A metadata value of the replica ("server", "token", "ca_file", ...), read
   // with the library while no kehu process runs.
   std::string meta(const std::string& key) const {
