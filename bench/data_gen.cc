@@ -79,6 +79,12 @@ const Pool kNeed = {"门店装修设计", "员工培训服务", "CT 设备采购
                     "冷链物流方案", "办公家具采购", "年度审计服务",     "网络安全评估",
                     "企业礼品定制", "数据中心建设", "生产线自动化改造", "品牌营销推广"};
 const Pool kOwner = {"王五", "李四", "张三", "赵六", "钱七", "孙八"};
+
+}  // namespace
+
+const std::vector<std::string>& owner_names() { return kOwner; }
+
+namespace {
 const Pool kPlan = {"安排技术演示", "发送报价单", "上门拜访",
                     "电话回访",     "寄送样品",   "确认合同条款"};
 const Pool kTag = {"重点客户",   "高预算",   "需要演示", "老客户转介绍",

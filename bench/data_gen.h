@@ -77,4 +77,8 @@ std::string read_first_line(const std::string& path);
 // all generated customers (`kehu-server user set-regions`).
 std::string all_provinces();
 
+// The salespeople the generated customers belong to (负责人): a server the
+// customers are pushed to has them as users, since an owner must be one.
+const std::vector<std::string>& owner_names();
+
 }  // namespace kehu::bench

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "child_process.h"
+#include "data_gen.h"
 #include "kehu/error.h"
 
 namespace kehu::bench {
@@ -53,6 +54,7 @@ ServerProcess::ServerProcess(std::string dir, std::string store_url)
   std::vector<std::string> args{"init"};
   for (auto& a : store_args()) args.push_back(a);
   run_admin(args, {}, dir_);
+  for (const auto& owner : owner_names()) add_user(owner, "sales");
 }
 
 ServerProcess::ServerProcess(std::string dir, const ServerProcess& first)

@@ -82,7 +82,7 @@ void server_admin(ServerFixture& s, const std::vector<std::string>& args) {
 }
 
 // The team's customers, made by the admin: A and B in 江苏 owned by wang and li,
-// C in 浙江 owned by zhou (no account here), D in the pool in 浙江. Each has one
+// C in 浙江 owned by zhou (a salesperson with no region), D in the pool in 浙江. Each has one
 // follow-up; A has restricted credit data.
 struct Team {
   ServerFixture server;
@@ -91,6 +91,12 @@ struct Team {
   std::string a, b, c, d;
 
   Team() {
+    // zhou sells in 浙江 (an owner must be a user, walkthrough 8, R8-5).
+    const auto zhou = kehu::test::run_server_command({"user", "add", "zhou", "--role", "sales", "--data",
+                                                      server.data_dir()},
+                                                     {{"KEHU_PASSWORD", ServerFixture::kPassword}});
+    INFO(zhou.output);
+    REQUIRE(zhou.exit_code == 0);
     root.replica->batch([&] {
       auto add = [&](const std::string& name, const std::string& province, const std::string& owner) {
         kehu::FieldInputs in = customer_in(name, province, owner);
