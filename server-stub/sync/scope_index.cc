@@ -63,7 +63,8 @@ bool build_scope_index(Store& store) {
       return true;
     }
     if (rev.value("collection", std::string()) != "customers") return true;
-    const json changes = rev.value("changes", json::object());
+    json changes = rev.value("changes", json::object());
+    if (!changes.is_object()) changes = json::object();  // damaged, but parseable
     const bool create = rev.value("op", std::string()) == "create";
     if (!create && !changes_scope(changes)) return true;
     auto& [s, last] = state[r.record_id];
