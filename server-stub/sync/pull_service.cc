@@ -181,8 +181,8 @@ class ScopeView {
   // moment after `cursor`: at the cursor or right after a later move. Only then
   // may the device hold it (pull sent it or could have), so only then does
   // "removed" name it; the id of a customer that was never in scope is not the
-  // device's to learn. Exact, from the scope index: the values at the cursor
-  // and the distinct values of the moves since.
+  // device's to learn. From the scope index: the values at the cursor and
+  // after each move since (the newest kMaxScopeMoves).
   bool in_scope_since(const std::string& customer_id, std::int64_t cursor) {
     const Moves& m = moves_since(customer_id, cursor);
     // Past the window the device may hold it: named (attacker review 8, A8-9).
