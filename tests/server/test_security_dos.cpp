@@ -301,7 +301,12 @@ TEST_CASE("one user has one push at a time: a second one in parallel is 429 befo
         CHECK(l.status == 200);
       }
     }
-    CHECK(running.get().status == 200);
+    // An empty poll of wang2 may have been in flight when the first batch
+    // arrived: then that batch was the one refused (the same rule, the other
+    // way round), and the attempt is made again.
+    const Reply first_answer = running.get();
+    if (first_answer.status == 429 && refused == 0) continue;
+    CHECK(first_answer.status == 200);
   }
   CHECK(refused == 1);
   // Once the first is answered, the next push of wang is taken.
