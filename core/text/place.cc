@@ -181,6 +181,8 @@ std::string province_of_city(std::string_view city) {
   return {};
 }
 
+namespace {
+
 void require_known_province(std::string_view value) {
   if (trim(value).empty()) return;
   const std::string v(value);
@@ -200,6 +202,8 @@ void require_known_province(std::string_view value) {
                  "省份 (province)“" + v + "”不是已知的省份：请填 34 个省级行政区之一（如 江苏、江苏省、Jiangsu），"
                  "否则没有哪个区域包含这个客户，只有负责人看得到它"));
 }
+
+}  // namespace
 
 void check_province_change(const nlohmann::json& old_value, const nlohmann::json& new_value) {
   if (old_value == new_value) return;

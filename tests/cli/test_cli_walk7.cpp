@@ -29,31 +29,47 @@ std::string read_file(const std::string& path) {
   return out;
 }
 
+// wang's customer `code` whose protected field (type) holds a value the
+// manager zhao set: a delete of it by wang waits for zhao's approval.
+struct HeldDelete {
+  ServerFixture s;
+  ReplicaCli wang, zhao;
+  std::string code;
+
+  explicit HeldDelete(const std::string& name) {
+    REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+    wang.log_in(s, "wang");
+    zhao.log_in(s, "zhao");
+    code = wang.add_synced_customer(name);
+    zhao.ok({"sync"});
+    zhao.ok({"customer", "edit", code, "--set", "type=deal"});
+    zhao.ok({"sync"});
+    wang.ok({"sync"});
+  }
+
+  // The id of the one request zhao's device lists, after a sync.
+  std::string request_id() {
+    zhao.ok({"sync"});
+    const json list = json::parse(zhao.ok({"--json", "approvals"}).out);
+    REQUIRE(list.is_array());
+    REQUIRE(list.size() == 1);
+    return std::to_string(list[0]["id"].get<std::int64_t>());
+  }
+};
+
 }  // namespace
 
 TEST_CASE("walk7: a salesperson's delete held for approval is approved as a delete", "[cli][walk][sync]") {
   // R7-1: deleting a customer whose protected fields hold values asks a
   // manager; approving it failed ("an update must not set deleted"), so it
   // could only be rejected.
-  ServerFixture s;
-  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
-  ReplicaCli wang, zhao;
-  wang.log_in(s, "wang");
-  zhao.log_in(s, "zhao");
-  const std::string code = wang.add_synced_customer("南京待删有限公司");
-  zhao.ok({"sync"});
-  zhao.ok({"customer", "edit", code, "--set", "type=deal"});  // a protected value, set by the manager
-  zhao.ok({"sync"});
-  wang.ok({"sync"});
+  HeldDelete t("南京待删有限公司");
+  auto& [s, wang, zhao, code] = t;
   wang.ok({"customer", "delete", code});
   CliResult held = wang.ok({"sync"});
   INFO(held.out);
   CHECK_THAT(held.out + held.err, Contains("awaiting approval"));
-  zhao.ok({"sync"});
-  const json list = json::parse(zhao.ok({"--json", "approvals"}).out);
-  REQUIRE(list.is_array());
-  REQUIRE(list.size() == 1);
-  const std::string id = std::to_string(list[0]["id"].get<std::int64_t>());
+  const std::string id = t.request_id();
   CliResult approved = zhao.run({"approve", id});
   INFO(approved.describe());
   CHECK(approved.exit_code == 0);
@@ -287,23 +303,12 @@ TEST_CASE("walk8: set-regions takes a municipality as its own city", "[server][w
 TEST_CASE("walk8: a held delete its requester restored since cannot be approved", "[cli][walk][sync]") {
   // R8-4: delete, then restore at once (a slip): approving the delete request
   // deleted the customer the salesperson had put back.
-  ServerFixture s;
-  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
-  ReplicaCli wang, zhao;
-  wang.log_in(s, "wang");
-  zhao.log_in(s, "zhao");
-  const std::string code = wang.add_synced_customer("南京恢复有限公司");
-  zhao.ok({"sync"});
-  zhao.ok({"customer", "edit", code, "--set", "type=deal"});
-  zhao.ok({"sync"});
-  wang.ok({"sync"});
+  HeldDelete t("南京恢复有限公司");
+  auto& [s, wang, zhao, code] = t;
   wang.ok({"customer", "delete", code});
   wang.ok({"customer", "restore", code});  // undone at once, before a sync
   wang.ok({"sync"});
-  zhao.ok({"sync"});
-  const json list = json::parse(zhao.ok({"--json", "approvals"}).out);
-  REQUIRE(list.size() == 1);
-  const std::string id = std::to_string(list[0]["id"].get<std::int64_t>());
+  const std::string id = t.request_id();
   CliResult approve = zhao.run({"approve", id});
   INFO(approve.describe());
   CHECK(approve.exit_code == 2);

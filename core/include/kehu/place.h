@@ -27,16 +27,13 @@ std::string canonical_region(std::string_view region);
 // read by the rules above: 江苏, 江苏省, Jiangsu, 江苏/南京 (a region "省/市") and
 // 江苏省南京市 are; 火星, 江酥 and a city alone (南京) are not. The city is not checked.
 bool known_province(std::string_view name);
-// Refuses, with Error(validation), a customer's province that is neither empty
-// nor one of the 34 as known_province() reads it: no region covers such a
+// Refuses, with Error(validation), a change of a customer's province from
+// `old_value` to `new_value` (JSON values) to one that is not one of the 34 as
+// scope reads the cell (a '/' in it refused): no region covers such a
 // customer, so its owner alone would see it, out of the manager's reach
-// (attacker review 6, A6-11). The device checks a salesperson's or manager's
-// edit at once, the server again at push.
-void require_known_province(std::string_view value);
-// The same for a change of a customer's province from `old_value` to
-// `new_value` (JSON values): an unknown province is refused, and so is
-// clearing one (attacker review 7, A7-3: a salesperson hid his customer from
-// his manager by emptying it).
+// (attacker review 6, A6-11; 8, A8-2). Clearing one is refused too (7, A7-3).
+// The device checks a salesperson's or manager's edit at once, the server again
+// at push.
 void check_province_change(const nlohmann::json& old_value, const nlohmann::json& new_value);
 // The province of a well-known city (南京 or 南京市 -> 江苏; the capitals and the
 // largest cities of every province), "" for any other: a hint when a city is
