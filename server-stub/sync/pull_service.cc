@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <cstdio>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -62,9 +64,9 @@ Cursor parse_cursor(const json& body) {
 // Revisions read from the store at a time while a pull page is built.
 constexpr std::int64_t kPullChunk = 200;
 // A customer back in scope brings at most this many older revisions (its own and
-// its children's): past it, or past the page's bytes left, none (its history
-// stays on the server, GET /v1/records/{id}/history pages it), so that a long
-// history cannot make one page huge (attacker review 4, N1, N5).
+// its children's), the newest, and at most a page of them: past that, the older
+// ones stay on the server (GET /v1/records/{id}/history pages them), so that a
+// long history cannot make one page huge (attacker review 4, N1, N5).
 constexpr std::size_t kMaxResentRevisions = 1000;
 
 std::int64_t parse_limit(const json& body) {
@@ -115,22 +117,52 @@ std::string record_text(const RecordView& v, Role role, Access access, const Sch
          R"(,"old_codes":)" + text_of(v.old_codes) + R"(,"fields":)" + fields + "}";
 }
 
+// A damaged revision (its stored text is not a JSON object: only a damaged or
+// tampered store holds one) is left out of pull and history answers, with a
+// line in the server's log the first time: one such revision made every pull
+// that reached it fail with 503, for every user, for good (attacker review 8,
+// A8-3). `audit verify` names it; the records' current state still syncs.
+void note_damaged(const StoredRevision& r, const char* why) {
+  static std::mutex mu;
+  static std::set<std::int64_t> logged;
+  std::lock_guard<std::mutex> lock(mu);
+  if (logged.size() >= 1000 || !logged.insert(r.seq).second) return;
+  const std::string line = now_iso8601() + " error: revision " + std::to_string(r.seq) + " of record " + r.record_id +
+                           " is damaged (" + why + "); pull and history leave it out; run `kehu-server audit verify`\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+// The revision as JSON, or nothing when it is damaged.
+std::optional<json> wire_or_skip(const StoredRevision& r) {
+  try {
+    return wire_revision(r);
+  } catch (const Error& e) {
+    if (e.code() != Errc::storage) throw;
+    note_damaged(r, "not a JSON object");
+    return std::nullopt;
+  }
+}
+
 // A revision as pull sends it: its stored canonical text with the chain's two
-// hashes added, without a parse when nothing of it is cut for the role.
-std::string revision_text(const StoredRevision& r) {
+// hashes added, without building a document when nothing of it is cut for the
+// role (the text is checked, since it goes into the answer as it is). Nothing
+// when it is damaged.
+std::optional<std::string> revision_text(const StoredRevision& r) {
   const std::string& body = r.body;
-  if (body.size() < 3 || body.front() != '{' || body.back() != '}') {
-    // Not the text of an object: the parse names the damage (Error(storage)).
-    return text_of(wire_revision(r));
+  if (body.size() < 3 || body.front() != '{' || body.back() != '}' || !json::accept(body)) {
+    const auto j = wire_or_skip(r);
+    if (!j) return std::nullopt;
+    return text_of(*j);
   }
   return body.substr(0, body.size() - 1) + R"(,"prev_hash":)" + text_of(r.prev_hash) +
          R"(,"hash":)" + text_of(r.hash) + "}";
 }
 
-json revision_json(const StoredRevision& r, Role role, Access access, const Schema& schema) {
-  json j = wire_revision(r);
-  AccessPolicy::redact_revision(role, access, j, schema);
-  AccessPolicy::strip_chain(role, j);
+std::optional<json> revision_json(const StoredRevision& r, Role role, Access access, const Schema& schema) {
+  std::optional<json> j = wire_or_skip(r);
+  if (!j) return j;
+  AccessPolicy::redact_revision(role, access, *j, schema);
+  AccessPolicy::strip_chain(role, *j);
   return j;
 }
 
@@ -190,34 +222,36 @@ class ScopeView {
            std::any_of(m.after.begin(), m.after.end(), [](const auto& move) { return move.second != Access::none; });
   }
 
-  // The seq of the customer's last move after `cursor` that raised the
-  // session's access to it (out of scope or masked before, more after): the
-  // move at which the device may lack the customer's children, and gets them
-  // (its package). 0 when no move since the cursor did: a move within the
-  // scope, or in the pool, changes nothing the device holds (attacker review
-  // 7, A7-1: every move brought the package again). A customer made after the
-  // cursor has none either: its children's revisions all come in the pull.
-  std::int64_t last_raise(const std::string& customer_id, std::int64_t cursor) {
+  // The customer's last move after `cursor` that raised the session's access
+  // to it (out of scope or masked before, more after): the move at which the
+  // device may lack the customer's children, and gets them (its package).
+  struct Raise {
+    std::int64_t seq = 0;  // 0: none
+    // The access just before it. The device may have dropped the customer's
+    // history then - told "removed" on an earlier page - although its access
+    // at the cursor was more (attacker review 8, A8-8).
+    Access before = Access::none;
+  };
+  // None when no move since the cursor raised it: a move within the scope, or
+  // in the pool, changes nothing the device holds (attacker review 7, A7-1:
+  // every move brought the package again). A customer made after the cursor
+  // has none either: its children's revisions all come in the pull.
+  Raise last_raise(const std::string& customer_id, std::int64_t cursor) {
     const Moves& m = moves_since(customer_id, cursor);
     // Made after the cursor: every revision of it and of its children comes in
     // the pull (attacker review 8, A8-6: its children came twice).
-    if (!m.at_cursor && m.complete) return 0;
+    if (!m.at_cursor && m.complete) return {};
     for (std::size_t i = 0; i < m.after.size(); ++i) {
       const bool oldest = i + 1 == m.after.size();
       if (oldest && !m.complete) break;  // its before lies past what was read
       const std::optional<Access> before = oldest ? m.at_cursor : std::optional<Access>(m.after[i + 1].second);
-      if (before && *before < m.after[i].second) return m.after[i].first;
+      if (before && *before < m.after[i].second) return {m.after[i].first, *before};
     }
     // Past the window a raise may lie further back: the package goes with the
-    // newest move, the device may lack it (attacker review 8, A8-4).
-    return !m.complete && !m.after.empty() ? m.after.front().first : 0;
-  }
-
-  // The session's access to the customer at `cursor` (Access::write when it
-  // did not exist then: the device gets every revision of it anyway).
-  Access access_at(const std::string& customer_id, std::int64_t cursor) {
-    const Moves& m = moves_since(customer_id, cursor);
-    return m.at_cursor ? *m.at_cursor : Access::write;
+    // newest move, the device may lack it and its history (attacker review 8,
+    // A8-4).
+    if (!m.complete && !m.after.empty()) return {m.after.front().first, Access::none};
+    return {};
   }
 
  private:
@@ -322,11 +356,16 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     const std::string customer = scope.customer_of(*view);
     const Access access = scope.access_to_customer(customer);
     if (!per_customer && !AccessPolicy::redacts(session.role, access)) {
-      append(revisions, revision_text(r));
+      if (const auto text = revision_text(r)) append(revisions, *text);
       send_record(*view, access);
       continue;
     }
-    json wire = wire_revision(r);
+    std::optional<json> parsed = wire_or_skip(r);
+    if (!parsed) {
+      if (access != Access::none) send_record(*view, access);
+      continue;
+    }
+    json& wire = *parsed;
     const bool moved = moves_scope(wire);
     if (access == Access::none) {
       // The device may hold the customer from before this change: tell it to drop it.
@@ -364,42 +403,55 @@ std::string PullService::pull(const Session& session, const json& body, std::int
     // two customers with large packages flipping city in turn made every page
     // carry one revision (attacker review 5, A5-9), and a move within the scope
     // sent the whole package again to every device that held it (A7-1).
-    if (moved && per_customer && r.seq == scope.last_raise(customer, cursor.seq) && packaged.insert(customer).second) {
+    const ScopeView::Raise raise =
+        moved && per_customer && !packaged.count(customer) ? scope.last_raise(customer, cursor.seq) : ScopeView::Raise{};
+    if (raise.seq == r.seq) {
+      packaged.insert(customer);
       const std::int64_t first_child = first_of_page ? cursor.part : 0;
       std::string pkg_revisions, pkg_records;
       std::vector<std::string> pkg_ids;
-      if (first_child == 0 && cursor.seq > 0) {
-        const Access then = scope.access_at(customer, cursor.seq);
-        if (then < access && then <= Access::masked) {
-          std::vector<std::string> ids = txn->child_ids(customer);
-          ids.insert(ids.begin(), customer);
-          std::vector<StoredRevision> older;
-          std::size_t older_bytes = 0;
-          const std::size_t room = page_bytes - std::min(page_bytes, bytes());
-          for (const auto& id : ids) {
-            for (std::int64_t b = cursor.seq + 1; older.size() <= kMaxResentRevisions && older_bytes <= room;) {
-              std::vector<StoredRevision> p = txn->revisions_before(id, b, kPullChunk);
-              if (p.empty()) break;
-              b = p.back().seq;
-              for (auto& o : p) {
-                older_bytes += o.body.size();
-                older.push_back(std::move(o));
-              }
-            }
-            if (older.size() > kMaxResentRevisions || older_bytes > room) break;
-          }
-          if (older.size() <= kMaxResentRevisions && older_bytes <= room) {
-            // Oldest first (the device applies a page in seq order anyway).
-            std::sort(older.begin(), older.end(),
-                      [](const StoredRevision& a, const StoredRevision& b) { return a.seq < b.seq; });
-            for (const auto& o : older) {
-              json w = wire_revision(o);
-              AccessPolicy::redact_revision(session.role, access, w, *schema);
-              AccessPolicy::strip_chain(session.role, w);
-              append(pkg_revisions, text_of(w));
+      if (first_child == 0 && cursor.seq > 0 && raise.before < access && raise.before <= Access::masked) {
+        std::vector<std::string> ids = txn->child_ids(customer);
+        ids.insert(ids.begin(), customer);
+        std::vector<StoredRevision> older;
+        std::size_t older_bytes = 0;
+        for (const auto& id : ids) {
+          for (std::int64_t b = cursor.seq + 1; older.size() <= kMaxResentRevisions && older_bytes <= page_bytes;) {
+            std::vector<StoredRevision> p = txn->revisions_before(id, b, kPullChunk);
+            if (p.empty()) break;
+            b = p.back().seq;
+            for (auto& o : p) {
+              older_bytes += o.body.size();
+              older.push_back(std::move(o));
             }
           }
+          if (older.size() > kMaxResentRevisions || older_bytes > page_bytes) break;
         }
+        const std::size_t room = page_bytes - std::min(page_bytes, bytes());
+        if (older_bytes > room && bytes() > 0) {
+          // Not in what is left of this page, but maybe in a page of its own:
+          // the page ends before this revision, and the next one starts with
+          // it (attacker review 8, A8-1: the history was left out at the end
+          // of a full page).
+          next = before_r;
+          more = true;
+          break;
+        }
+        // Newest first: past 1000 revisions or a page, the newest that fit go
+        // and the older ones stay on the server (GET /v1/records/{id}/history).
+        std::sort(older.begin(), older.end(),
+                  [](const StoredRevision& a, const StoredRevision& b) { return a.seq > b.seq; });
+        std::vector<std::string> texts;
+        std::size_t texts_bytes = 0;
+        for (const auto& o : older) {
+          if (texts.size() >= kMaxResentRevisions || texts_bytes + o.body.size() > room) break;
+          std::optional<json> w = revision_json(o, session.role, access, *schema);
+          if (!w) continue;
+          texts_bytes += o.body.size();
+          texts.push_back(text_of(*w));
+        }
+        // Oldest first (the device applies a page in seq order anyway).
+        for (auto t = texts.rbegin(); t != texts.rend(); ++t) append(pkg_revisions, *t);
       }
       // Resumed after the place of the last child sent, not at a position in
       // the list: a child moved away between two pages shifted the list, and
@@ -496,8 +548,8 @@ json PullService::history(const Session& session, std::string_view record_id, st
         break;
       }
       bytes += r.body.size();
-      out.push_back(revision_json(r, session.role, access, *schema));
       next_before = r.seq;
+      if (auto j = revision_json(r, session.role, access, *schema)) out.push_back(std::move(*j));
     }
     if (revs.empty()) break;
   }

@@ -849,3 +849,123 @@ TEST_CASE("a change request whose customer left the requester's hands can no lon
   Reply reject = s.post("/v1/approvals/" + std::to_string(id) + "/reject", {{"reason", "客户已转给李四"}}, root);
   CHECK(reject.status == 200);
 }
+
+TEST_CASE("a damaged revision is left out of pulls and history instead of failing them for everyone",
+          "[server][security][sqlite-only]") {
+  // A8-3: one damaged revision made every pull that reached it 503 "the store
+  // is busy or failing", for every user and for good. A damaged text that
+  // still looked like an object went into an admin's page as it was, and the
+  // whole answer was not JSON.
+  ServerFixture s;
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 2);  // seq 1 the customer's create, 2 and 3 its follow-ups
+  REQUIRE(s.stop() == 0);
+  {
+    kehu::db::Database db(s.store_path(), false);
+    db.exec("DROP TRIGGER revisions_no_update");  // as tampering would
+    db.exec("UPDATE revisions SET body = '{\"collection\":\"cust' WHERE seq = 1");
+    db.exec("UPDATE revisions SET body = '{not json}' WHERE seq = 2");
+  }
+  s.start();
+  for (const char* user : {"root", "wang", "li", "zhao", "audit"}) {
+    INFO(user);
+    const std::string token = s.login(user, std::string("dev-") + user);
+    Reply r = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 100}}, token);
+    INFO(r.body.dump().substr(0, 2000));
+    REQUIRE(r.status == 200);
+    std::set<std::int64_t> seqs;
+    std::set<std::string> records;
+    for (const auto& rev : r.body["revisions"]) seqs.insert(rev.value("seq", std::int64_t{0}));
+    for (const auto& rec : r.body["records"]) records.insert(rec.value("id", ""));
+    CHECK(seqs == std::set<std::int64_t>{3});  // the sound one
+    CHECK(records.count(kCustomer) == 1);      // the records' state still syncs
+    CHECK(records.size() == 3);
+    Reply h = s.get("/v1/records/" + kCustomer + "/history", token);
+    CHECK(h.status == 200);
+    CHECK(h.body["revisions"].empty());
+  }
+}
+
+TEST_CASE("a customer told removed on one page and back in scope on the next comes with its history",
+          "[server][security]") {
+  // A8-8: the history resend went by the access at the page's cursor, where the
+  // customer was still in scope: a device told "removed" on the page before
+  // (by a move within the scope, read on the customer's state then) got it back
+  // without its history or its children's.
+  ServerFixture s;
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 2);  // 江苏/南京: li's
+  const std::string cursor = pull_to_end(s, li);
+  const auto city = [&](int n, std::int64_t rev, const char* from, const char* to) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee14-0000-4000-8000-%012d", n);
+    push_applied(s, root, json::array({make_change(change, kCustomer, "update", rev, hlc_now(), "dev-test", 400 + n,
+                                                   {{"city", {{"old", from}, {"new", to}}}})}));
+  };
+  city(0, 1, "南京", "南京市");  // a move within li's scope
+  city(1, 2, "南京市", "苏州");  // out
+  Reply first = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 1}}, li);
+  REQUIRE(first.status == 200);
+  INFO(first.body.dump());
+  REQUIRE(first.body["removed"] == json::array({kCustomer}));  // li drops it and what it pulled of it
+  city(2, 3, "苏州", "南京");  // back in
+  std::set<std::pair<std::string, std::int64_t>> got;
+  pull_pages(s, li, first.body["next_cursor"], [&](const json& page) {
+    for (const auto& rev : page["revisions"]) got.emplace(rev.value("record_id", ""), rev.value("rev", std::int64_t{0}));
+  });
+  CHECK(got.count({kCustomer, 1}) == 1);  // its create, from before the first cursor
+  CHECK(got.count({kCustomer, 2}) == 1);
+  CHECK(got.count({"c0ffee02-0000-4000-8000-000000000000", 1}) == 1);  // its children's
+  CHECK(got.count({"c0ffee02-0000-4000-8000-000000000001", 1}) == 1);
+}
+
+TEST_CASE("history resent with a customer that does not fit the rest of a page starts the next page",
+          "[server][security]") {
+  // A8-1: the package's older history was left out without a word when it did
+  // not fit in what was left of the page: at the end of any full page, and
+  // always at the client's smaller pages after a broken connection.
+  ServerFixture s(small_pages());  // 32 KiB pages
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 0);
+  flip_city(s, root, 1, 1, 100);  // to 苏州: out of li's scope
+  json edits = json::array();     // ~15 KB of its own history, out of li's sight
+  for (int i = 0; i < 8; ++i) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee17-0000-4000-8000-%012d", i);
+    edits.push_back(make_change(change, kCustomer, "update", 2 + i, hlc_now(), "dev-test", 600 + i,
+                                {{"need", {{"old", i == 0 ? json("CT 设备") : json("need " + std::to_string(i - 1) +
+                                                                                  std::string(1800, 'x'))},
+                                           {"new", "need " + std::to_string(i) + std::string(1800, 'x')}}}}));
+  }
+  push_applied(s, root, edits);
+  const std::string filler = "c0ffee00-0000-4000-8000-0000000000bb";
+  make_customer_with_children(s, root, 0, filler, 1);  // 南京: li's
+  const std::string cursor = pull_to_end(s, li);
+  // ~19 KB of pages for li before the customer comes back: ~13 KB left.
+  json kids = json::array();
+  for (int i = 0; i < 5; ++i) {
+    char child[64], change[64];
+    std::snprintf(child, sizeof child, "c0ffee15-0000-4000-8000-%012d", i);
+    std::snprintf(change, sizeof change, "c0ffee16-0000-4000-8000-%012d", i);
+    kids.push_back(make_change(change, child, "create", 0, hlc_now(), "dev-test", 500 + i, followup_fields(i),
+                               "followups", "", filler));
+  }
+  push_applied(s, root, kids);
+  push_applied(s, root, json::array({make_change("c0ffee16-0000-4000-8000-0000000000ff", kCustomer, "update", 10,
+                                                 hlc_now(), "dev-test", 510,
+                                                 {{"city", {{"old", "苏州"}, {"new", "南京"}}}})}));
+  std::set<std::pair<std::string, std::int64_t>> got;
+  const int pages = pull_pages(s, li, cursor, [&](const json& page) {
+    for (const auto& rev : page["revisions"]) got.emplace(rev.value("record_id", ""), rev.value("rev", std::int64_t{0}));
+  });
+  CHECK(pages >= 2);
+  for (int rev = 1; rev <= 11; ++rev) {
+    INFO("rev " << rev);
+    CHECK(got.count({kCustomer, rev}) == 1);
+  }
+}
