@@ -13,6 +13,28 @@
 
 namespace kehu {
 
+namespace {
+
+// Whether a row that carries an existing customer's code names another
+// customer: both have a name, phone or WeChat key, and they share none. Sheets
+// from another office use the same template's codes (C + yyyymm + serial) for
+// other companies; the row would have overwritten an unrelated customer's
+// name, phone and place without a word (walkthrough 9, R9-5).
+bool names_another_customer(const Record& existing, const json& row, const std::vector<DupKey>& row_keys,
+                            const std::vector<DupKey>& had) {
+  if (row.value("name", "") == existing.fields.value("name", "")) return false;
+  if (row_keys.empty() || had.empty()) return false;  // nothing to tell them apart by
+  for (const DupKey& k : row_keys) {
+    for (const DupKey& h : had) {
+      if (k.kind == h.kind && k.key == h.key && (k.kind != "name" || regions_compatible(k.region, h.region)))
+        return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const json& customer,
                                                      std::vector<PossibleDuplicate>& possible) {
   std::vector<ImportIssue> issues;
@@ -21,8 +43,21 @@ std::vector<ImportIssue> ImportDuplicateCheck::check(std::size_t line, const jso
   std::vector<DupKey> keys = duplicate_keys(customer);
   std::vector<DupKey> fresh = keys;
   if (existing) {
-    // An update: keys the customer already has were checked when it came in.
     const std::vector<DupKey> had = duplicate_keys(existing->fields);
+    if (names_another_customer(*existing, customer, keys, had)) {
+      const std::string have_name = existing->fields.value("name", "");
+      const std::string have_phone = existing->fields.value("phone", "");
+      const std::string what = have_name + (have_phone.empty() ? "" : tr(" (" + have_phone + ")", "（" + have_phone + "）"));
+      issues.push_back({line, "客户编号", code,
+                        tr(code + " is " + what + " here, but this row is " + customer.value("name", "") +
+                               ": a different customer? Clear the code to import it as a new customer, or "
+                               "import with --force to overwrite " + code,
+                           code + " 在本机是 " + what + "，表里这一行是 " + customer.value("name", "") +
+                               "：不是同一个客户？清空这一行的客户编号即作为新客户导入；确实要覆盖 " + code +
+                               " 请加 --force")});
+      return issues;
+    }
+    // An update: keys the customer already has were checked when it came in.
     fresh.erase(std::remove_if(fresh.begin(), fresh.end(),
                                [&](const DupKey& k) {
                                  return std::find(had.begin(), had.end(), k) != had.end();
