@@ -69,7 +69,7 @@ struct ImportArgs {
 int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args);
 int cmd_export(Context& ctx, const std::string& file, bool replace);
 int cmd_status(Context& ctx);
-int cmd_backup(Context& ctx, const std::string& file);
+int cmd_backup(Context& ctx, const std::string& file, bool replace);
 int cmd_rekey(Context& ctx);
 
 struct NetArgs {

@@ -63,6 +63,13 @@ std::string dup_line(const PossibleDuplicate& d) {
                 d.other_name + "（" + why + "）");
 }
 
+// An existing file the command would replace: kept unless --force.
+Error exists_error(const std::string& file) {
+  return Error(Errc::usage, tr(file + " already exists: add --force to replace it, or choose another file name; "
+                                      "nothing was written",
+                               file + " 已经存在：要覆盖它请加 --force，或换一个文件名；什么都没有写"));
+}
+
 }  // namespace
 
 int cmd_init(Context& ctx) {
@@ -142,8 +149,26 @@ int cmd_status(Context& ctx) {
   return 0;
 }
 
-int cmd_backup(Context& ctx, const std::string& file) {
-  ctx.replica().backup(file);
+int cmd_backup(Context& ctx, const std::string& file, bool replace) {
+  // As export does: an existing file is kept unless --force (walkthrough 9,
+  // R9-10: the refusal had no way forward). The copy is made beside it first,
+  // so a failed one leaves the old backup as it was.
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) {
+    if (!replace || std::filesystem::is_directory(file, ec)) {
+      throw exists_error(file);
+    }
+    const std::string part = file + ".part";
+    std::filesystem::remove(part, ec);
+    ctx.replica().backup(part);
+    std::filesystem::rename(part, file, ec);
+    if (ec) {
+      throw Error(Errc::io, tr("cannot move " + part + " to " + file + ": " + ec.message(),
+                               "无法把 " + part + " 移动到 " + file + "：" + ec.message()));
+    }
+  } else {
+    ctx.replica().backup(file);
+  }
   std::cout << (ctx.lang == Lang::zh ? "已备份到 " : "encrypted backup written to ") << file << '\n';
   return 0;
 }
@@ -188,6 +213,14 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
   }
   sheet_format(file);  // an unknown extension is a usage error before the replica is opened
   auto& rep = ctx.replica();
+  // An auditor writes nothing: said once, before the sheet is read (walkthrough
+  // 9, R9-8: every row said it, with advice to use --force or --skip-bad).
+  if (rep.meta("role") == "auditor") {
+    const std::string user = rep.meta("user").empty() ? rep.meta("replica_user") : rep.meta("user");
+    throw Error(Errc::forbidden, tr(user + " is an auditor (role from the last login): an auditor reads and audits "
+                                           "but imports nothing; nothing was written",
+                                    user + " 是审计员（上次登录时的角色）：审计员只能查看和审计，不能导入；什么都没有写入"));
+  }
   ImportReport r;
   {
     ProgressLine line(ProgressKind::import_rows, ctx.lang == Lang::zh);
@@ -387,9 +420,7 @@ int cmd_export(Context& ctx, const std::string& file, bool replace) {
   // import refused and columns Kehu does not keep (walkthrough 6, R6-7).
   std::error_code ec;
   if (!replace && std::filesystem::exists(file, ec) && !std::filesystem::is_directory(file, ec)) {
-    throw Error(Errc::usage, tr(file + " already exists: add --force to replace it, or choose another file name; "
-                                          "nothing was written",
-                                   file + " 已经存在：要覆盖它请加 --force，或换一个文件名；什么都没有写"));
+    throw exists_error(file);
   }
   std::size_t n = 0;
   {

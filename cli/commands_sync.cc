@@ -1,6 +1,7 @@
 // login / logout / passwd / sync / conflicts subcommands.
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -313,7 +314,7 @@ int cmd_conflicts(Context& ctx) {
     const CollectionDef* cd = rep.schema().find(coll);
     const FieldDef* f = cd ? cd->find(c.field) : nullptr;
     auto show = [&](const json& v) {
-      return f ? display_value(*f, v, ctx.lang) : (v.is_null() ? "" : v.dump());
+      return f ? display_value(*f, v, ctx.lang) : show_value(ctx, coll, c.field, v);
     };
     const std::string kind = c.kind == "delete_edit" ? tr("deleted while edited", "删除与修改冲突")
                                                       : tr("both edited", "双方都修改了");
@@ -382,8 +383,16 @@ Record conflict_record(Replica& rep, const std::string& typed, const std::string
 
 }  // namespace
 
-int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::string& field,
+int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::string& typed_field,
                          const std::string& keep_given) {
+  // The delete-edit conflict's field as `kehu conflicts` shows it (已删除,
+  // Deleted) or the recycle bin: the key (walkthrough 9, R9-15).
+  std::string lowered = typed_field;
+  for (char& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string field =
+      lowered == "deleted" || lowered == "recycle bin" || typed_field == "已删除" || typed_field == "回收站"
+          ? std::string(kDeletedField)
+          : typed_field;
   if (keep_given != "mine" && keep_given != "theirs" && keep_given != "current") {
     throw Error(Errc::usage, tr("--keep must be \"mine\", \"theirs\" or \"current\", not \"" + keep_given + "\"",
                                 "--keep 应为 mine（我的）、theirs（对方的）或 current（当前值），不能是“" + keep_given + "”"));
@@ -393,7 +402,7 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
   const CollectionDef& coll = rep.schema().collection(rec.collection);
   const FieldDef* f = coll.find(field);
   const std::string key = field == kDeletedField ? std::string(kDeletedField) : f ? f->key : field;
-  const std::string name = f ? label_of(ctx, rec.collection, f->key) : field;
+  const std::string name = f ? label_of(ctx, rec.collection, f->key) : label_of(ctx, rec.collection, field);
   // The record as the user typed it: its code, or a child's noun and short id.
   const std::string code = rec.collection == "customers" ? rec.code : child_noun(rec.collection) + " " + short_id(rec.id);
   const bool zh = ctx.lang == Lang::zh;
@@ -409,7 +418,9 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
     const Conflict& c = newest->conflict;
     const bool kept_is_mine = c.kept_device == rep.device_id();
     const std::string kept_side = kept_is_mine ? "mine" : "theirs";
-    auto show = [&](const json& v) { return f ? display_value(*f, v, ctx.lang) : v.dump(); };
+    auto show = [&](const json& v) {
+      return f ? display_value(*f, v, ctx.lang) : show_value(ctx, rec.collection, key, v);
+    };
     if (std::optional<json> now = changed_since(rec, c)) {
       // Edited again after the conflict: only the value it holds now may settle
       // it; either side's value would overwrite that later edit.

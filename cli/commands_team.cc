@@ -126,7 +126,11 @@ int cmd_approvals(Context& ctx, bool all) {
     const std::string collection = r.value("collection", "customers");
     std::string status = r.value("status", "");
     if (zh) {
-      status = status == "pending" ? "待审批" : status == "approved" ? "已批准" : status == "rejected" ? "已驳回" : status;
+      status = status == "pending"     ? "待审批"
+               : status == "approved"  ? "已批准"
+               : status == "rejected"  ? "已驳回"
+               : status == "withdrawn" ? "已撤回"
+                                       : status;
     }
     if (!r.value("decided_by", "").empty()) status += " (" + r.value("decided_by", "") + ")";
     std::vector<std::string> lines =

@@ -184,7 +184,9 @@ int main(int argc, char** argv) {
   });
   auto* backup = app.add_subcommand("backup", "write a consistent encrypted copy");
   backup->add_option("FILE", file, "destination")->required();
-  backup->callback([&] { action = [&] { return cmd_backup(ctx, file); }; });
+  bool replace_backup = false;
+  backup->add_flag("--force", replace_backup, "replace FILE if it exists (without it an existing file is kept and nothing is written)");
+  backup->callback([&] { action = [&] { return cmd_backup(ctx, file, replace_backup); }; });
   app.add_subcommand("rekey", "change the passphrase")->callback([&] {
     action = [&] { return cmd_rekey(ctx); };
   });

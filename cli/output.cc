@@ -72,7 +72,11 @@ std::string group_thousands(const std::string& number) {
 
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v) {
-  if (key == kDeletedField) return v == true ? "yes" : (v.is_null() ? "" : "no");
+  if (key == kDeletedField) {
+    if (v.is_null()) return "";
+    const bool zh = ctx.lang == Lang::zh;
+    return v == true ? (zh ? "在回收站" : "in the recycle bin") : (zh ? "未删除" : "not deleted");
+  }
   const CollectionDef* coll = ctx.schema().find(collection);
   const FieldDef* f = coll ? coll->find(key) : nullptr;
   if (!f) return v.is_string() ? v.get<std::string>() : (v.is_null() ? "" : v.dump());

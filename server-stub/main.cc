@@ -16,8 +16,8 @@
 //               [--values a,b] [--required] [--restricted] --data DIR
 //   kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--reuse-port]
 //   kehu-server audit verify --data DIR
-//   kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv
-//   kehu-server backup --data DIR FILE
+//   kehu-server audit export --data DIR --since DATE [--until DATE] [--force] FILE.csv
+//   kehu-server backup --data DIR [--force] FILE
 //
 // Every command but backup takes --store postgresql://... instead of --data DIR:
 // a PostgreSQL store that several serve processes may share (postgres_store.h).
@@ -96,8 +96,8 @@ constexpr UsageLine kUsageLines[] = {
      "", ""},
     {"kehu-server serve --data DIR [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM] [--reuse-port]", "", ""},
     {"kehu-server audit verify --data DIR", "", ""},
-    {"kehu-server audit export --data DIR --since DATE [--until DATE] FILE.csv", "", ""},
-    {"kehu-server backup --data DIR FILE", "", ""},
+    {"kehu-server audit export --data DIR --since DATE [--until DATE] [--force] FILE.csv", "", ""},
+    {"kehu-server backup --data DIR [--force] FILE", "", ""},
 };
 
 std::string usage() {
@@ -527,13 +527,24 @@ int cmd_schema(const CommandLine& cl) {
   return 0;
 }
 
+// An existing file is kept unless --force: re-running yesterday's command must
+// not replace last week's good copy without a word (walkthrough 9, R9-10).
+void refuse_existing(const CommandLine& cl, const std::string& file) {
+  std::error_code ec;
+  if (cl.flag("force") || !std::filesystem::exists(file, ec)) return;
+  throw Error(Errc::usage, tr(file + " already exists: add --force to replace it, or choose another file name; "
+                                     "nothing was written",
+                              file + " 已经存在：要覆盖它请加 --force，或换一个文件名；什么都没有写"));
+}
+
 int cmd_audit_export(const CommandLine& cl) {
-  cl.expect({"data", "store", "since", "until"}, 3);
+  cl.expect({"data", "store", "since", "until", "force"}, 3);
   const std::string& file = cl.word(2, tr("output file (FILE.csv)", "输出文件（FILE.csv）").c_str());
   AuditFilter filter;
   filter.since = parse_time_bound("--since", cl.required("since"), TimeBound::start);
   if (auto until = cl.option("until")) filter.until = parse_time_bound("--until", *until, TimeBound::end);
   filter.check();
+  refuse_existing(cl, file);
   std::unique_ptr<Store> store = open_store(cl);
   ExportReport r = AuditExport(*store).write(filter, file);
   const std::string revisions = std::to_string(r.revisions), rows = std::to_string(r.rows);
@@ -570,7 +581,7 @@ int cmd_audit(const CommandLine& cl) {
 }
 
 int cmd_backup(const CommandLine& cl) {
-  cl.expect({"data", "store"}, 2);
+  cl.expect({"data", "store", "force"}, 2);
   const std::string& dest = cl.word(1, tr("backup file", "备份文件").c_str());
   if (store_url(cl)) {
     throw Error(Errc::usage,
@@ -579,6 +590,7 @@ int cmd_backup(const CommandLine& cl) {
                    "backup 只复制 SQLite 存储（--data DIR）；PostgreSQL 存储请用 pg_dump 备份，"
                    "它能在服务器继续写入时取得一致的快照"));
   }
+  refuse_existing(cl, dest);
   SqliteStore store(store_path(cl));
   store.backup_to(dest);
   std::fputs(tr("backup of " + store.path() + " written to " + dest + "\n",
@@ -589,7 +601,7 @@ int cmd_backup(const CommandLine& cl) {
 }
 
 int run(int argc, char** argv) {
-  CommandLine cl(argc, argv, {"help", "dry-run", "required", "restricted", "reuse-port"});
+  CommandLine cl(argc, argv, {"help", "dry-run", "required", "restricted", "reuse-port", "force"});
   if (cl.words().empty() || cl.flag("help") || cl.words()[0] == "help") {
     std::fputs(usage().c_str(), cl.words().empty() && !cl.flag("help") ? stderr : stdout);
     return cl.words().empty() && !cl.flag("help") ? 2 : 0;

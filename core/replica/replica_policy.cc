@@ -44,8 +44,14 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
                                     user + " 是审计员（上次登录时的角色）：审计员只能查看和审计，不能修改；什么都没有改"));
   }
   if (after.collection == "customers" && (role == "sales" || role == "manager")) {
-    if (auto p = c.fields.find("province"); p != c.fields.end()) {
+    const auto p = c.fields.find("province");
+    if (!before) {
+      check_new_customer_province(p == c.fields.end() ? json() : p->second.new_value);
+    } else if (p != c.fields.end()) {
       check_province_change(p->second.old_value, p->second.new_value);
+    }
+    if (const auto city = c.fields.find("city"); city != c.fields.end()) {
+      check_city_change(city->second.old_value, city->second.new_value);
     }
   }
   if (role != "sales") return;

@@ -1,8 +1,13 @@
 // Place names (kehu/place.h): the rule that says 江苏省, Jiangsu and 江苏 are one.
 #include "kehu/place.h"
 
+#include <unicode/translit.h>
+#include <unicode/unistr.h>
+
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <unordered_map>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -69,16 +74,32 @@ bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-// The name full-width folded, without blanks anywhere ("江苏 省" is 江苏省), and
-// Latin letters lowercased without '-' and '.' ("Inner Mongolia" -> "innermongolia").
+// The UTF-8 length of an invisible character at `i` (a zero-width or no-break
+// space, a joiner, a bidi mark, a variation selector), 0 for any other: 南\u200c京
+// shows as 南京 and must read as it (attacker review 9, A9-7).
+std::size_t invisible_at(const std::string& t, std::size_t i) {
+  const auto b = [&](std::size_t k) { return i + k < t.size() ? static_cast<unsigned char>(t[i + k]) : 0; };
+  if (b(0) == 0xC2 && b(1) == 0xA0) return 2;                                      // U+00A0
+  if (b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) return 3;                      // U+3000
+  if (b(0) == 0xE2 && b(1) == 0x80 && ((b(2) >= 0x8B && b(2) <= 0x8F) || (b(2) >= 0xAA && b(2) <= 0xAF)))
+    return 3;                                                                      // U+200B-200F, 202A-202F
+  if (b(0) == 0xE2 && b(1) == 0x81 && (b(2) == 0xA0 || (b(2) >= 0xA6 && b(2) <= 0xA9))) return 3;  // U+2060, 2066-2069
+  if (b(0) == 0xEF && b(1) == 0xB8 && b(2) >= 0x80 && b(2) <= 0x8F) return 3;     // U+FE00-FE0F
+  if (b(0) == 0xEF && b(1) == 0xBB && b(2) == 0xBF) return 3;                      // U+FEFF
+  return 0;
+}
+
+// The name full-width folded, without blanks or invisible characters anywhere
+// ("江苏 省" is 江苏省), and Latin letters lowercased without '-' and '.'
+// ("Inner Mongolia" -> "innermongolia").
 std::string plain(std::string_view name) {
   const std::string t = fold_fullwidth(name);
   std::string out;
   for (std::size_t i = 0; i < t.size(); ++i) {
     const char c = t[i];
     if (c == ' ' || c == '-' || c == '.' || c == '\t') continue;
-    if (c == '\xE3' && t.compare(i, 3, "\xE3\x80\x80") == 0) {  // U+3000, the ideographic space
-      i += 2;
+    if (const std::size_t n = invisible_at(t, i); n > 0) {
+      i += n - 1;
       continue;
     }
     if (static_cast<unsigned char>(c) >= 0xC3 && static_cast<unsigned char>(c) <= 0xC7) {
@@ -153,29 +174,40 @@ bool known_province(std::string_view name) {
 
 namespace {
 
-// City -> province: the provincial capitals and the other large cities.
-constexpr std::pair<std::string_view, std::string_view> kCities[] = {
-    {"南京", "江苏"}, {"苏州", "江苏"}, {"无锡", "江苏"}, {"常州", "江苏"}, {"南通", "江苏"}, {"徐州", "江苏"},
-    {"扬州", "江苏"}, {"镇江", "江苏"}, {"盐城", "江苏"}, {"泰州", "江苏"}, {"淮安", "江苏"}, {"连云港", "江苏"},
-    {"宿迁", "江苏"}, {"杭州", "浙江"}, {"宁波", "浙江"}, {"温州", "浙江"}, {"绍兴", "浙江"}, {"嘉兴", "浙江"},
-    {"金华", "浙江"}, {"台州", "浙江"}, {"湖州", "浙江"}, {"广州", "广东"}, {"深圳", "广东"}, {"东莞", "广东"},
-    {"佛山", "广东"}, {"珠海", "广东"}, {"中山", "广东"}, {"惠州", "广东"}, {"汕头", "广东"}, {"成都", "四川"},
-    {"绵阳", "四川"}, {"武汉", "湖北"}, {"宜昌", "湖北"}, {"襄阳", "湖北"}, {"长沙", "湖南"}, {"株洲", "湖南"},
-    {"郑州", "河南"}, {"洛阳", "河南"}, {"济南", "山东"}, {"青岛", "山东"}, {"烟台", "山东"}, {"潍坊", "山东"},
-    {"临沂", "山东"}, {"石家庄", "河北"}, {"唐山", "河北"}, {"保定", "河北"}, {"太原", "山西"}, {"大同", "山西"},
-    {"沈阳", "辽宁"}, {"大连", "辽宁"}, {"长春", "吉林"}, {"哈尔滨", "黑龙江"}, {"大庆", "黑龙江"},
-    {"合肥", "安徽"}, {"芜湖", "安徽"}, {"福州", "福建"}, {"厦门", "福建"}, {"泉州", "福建"}, {"南昌", "江西"},
-    {"赣州", "江西"}, {"西安", "陕西"}, {"兰州", "甘肃"}, {"西宁", "青海"}, {"银川", "宁夏"},
-    {"乌鲁木齐", "新疆"}, {"拉萨", "西藏"}, {"呼和浩特", "内蒙古"}, {"包头", "内蒙古"}, {"南宁", "广西"},
-    {"桂林", "广西"}, {"柳州", "广西"}, {"海口", "海南"}, {"三亚", "海南"}, {"贵阳", "贵州"}, {"遵义", "贵州"},
-    {"昆明", "云南"}, {"台北", "台湾"},
+// City -> province: the provincial capitals and the other large cities, with
+// their pinyin (Nanjing, nánjīng: a city typed so is read as 南京, walkthrough
+// 8, R8-9; attacker review 8, A8-7).
+struct City {
+  std::string_view name, province, pinyin;
+};
+constexpr City kCities[] = {
+    {"南京", "江苏", "nanjing"}, {"苏州", "江苏", "suzhou"}, {"无锡", "江苏", "wuxi"}, {"常州", "江苏", "changzhou"},
+    {"南通", "江苏", "nantong"}, {"徐州", "江苏", "xuzhou"}, {"扬州", "江苏", "yangzhou"}, {"镇江", "江苏", "zhenjiang"},
+    {"盐城", "江苏", "yancheng"}, {"泰州", "江苏", "taizhou"}, {"淮安", "江苏", "huaian"}, {"连云港", "江苏", "lianyungang"},
+    {"宿迁", "江苏", "suqian"}, {"杭州", "浙江", "hangzhou"}, {"宁波", "浙江", "ningbo"}, {"温州", "浙江", "wenzhou"},
+    {"绍兴", "浙江", "shaoxing"}, {"嘉兴", "浙江", "jiaxing"}, {"金华", "浙江", "jinhua"}, {"台州", "浙江", "taizhou"},
+    {"湖州", "浙江", "huzhou"}, {"广州", "广东", "guangzhou"}, {"深圳", "广东", "shenzhen"}, {"东莞", "广东", "dongguan"},
+    {"佛山", "广东", "foshan"}, {"珠海", "广东", "zhuhai"}, {"中山", "广东", "zhongshan"}, {"惠州", "广东", "huizhou"},
+    {"汕头", "广东", "shantou"}, {"成都", "四川", "chengdu"}, {"绵阳", "四川", "mianyang"}, {"武汉", "湖北", "wuhan"},
+    {"宜昌", "湖北", "yichang"}, {"襄阳", "湖北", "xiangyang"}, {"长沙", "湖南", "changsha"}, {"株洲", "湖南", "zhuzhou"},
+    {"郑州", "河南", "zhengzhou"}, {"洛阳", "河南", "luoyang"}, {"济南", "山东", "jinan"}, {"青岛", "山东", "qingdao"},
+    {"烟台", "山东", "yantai"}, {"潍坊", "山东", "weifang"}, {"临沂", "山东", "linyi"}, {"石家庄", "河北", "shijiazhuang"},
+    {"唐山", "河北", "tangshan"}, {"保定", "河北", "baoding"}, {"太原", "山西", "taiyuan"}, {"大同", "山西", "datong"},
+    {"沈阳", "辽宁", "shenyang"}, {"大连", "辽宁", "dalian"}, {"长春", "吉林", "changchun"}, {"哈尔滨", "黑龙江", "haerbin"},
+    {"大庆", "黑龙江", "daqing"}, {"合肥", "安徽", "hefei"}, {"芜湖", "安徽", "wuhu"}, {"福州", "福建", "fuzhou"},
+    {"厦门", "福建", "xiamen"}, {"泉州", "福建", "quanzhou"}, {"南昌", "江西", "nanchang"}, {"赣州", "江西", "ganzhou"},
+    {"西安", "陕西", "xian"}, {"兰州", "甘肃", "lanzhou"}, {"西宁", "青海", "xining"}, {"银川", "宁夏", "yinchuan"},
+    {"乌鲁木齐", "新疆", "wulumuqi"}, {"拉萨", "西藏", "lasa"}, {"呼和浩特", "内蒙古", "huhehaote"}, {"包头", "内蒙古", "baotou"},
+    {"南宁", "广西", "nanning"}, {"桂林", "广西", "guilin"}, {"柳州", "广西", "liuzhou"}, {"海口", "海南", "haikou"},
+    {"三亚", "海南", "sanya"}, {"贵阳", "贵州", "guiyang"}, {"遵义", "贵州", "zunyi"}, {"昆明", "云南", "kunming"},
+    {"台北", "台湾", "taibei"},
 };
 
 }  // namespace
 
 std::string province_of_city(std::string_view city) {
   const std::string c = canonical_city(city);
-  for (const auto& [name, province] : kCities) {
+  for (const auto& [name, province, pinyin] : kCities) {
     if (c == name) return std::string(province);
   }
   return {};
@@ -221,6 +253,18 @@ void check_province_change(const nlohmann::json& old_value, const nlohmann::json
   }
 }
 
+void check_new_customer_province(const nlohmann::json& value) {
+  if (value.is_string() && !trim(value.get<std::string>()).empty()) {
+    require_known_province(value.get<std::string>());
+    return;
+  }
+  throw Error(Errc::validation,
+              tr("省份 (province) is required for a new customer: without a province no region covers it and only "
+                 "its owner sees it, out of the manager's and colleagues' reach; write the province it is in (e.g. 江苏)",
+                 "新客户必须填写省份 (province)：没有省份，没有哪个区域包含这个客户，只有负责人看得到它，经理和同事都看不到；"
+                 "请填它所在的省份（如 江苏）"));
+}
+
 std::vector<std::string> province_spellings() {
   std::vector<std::string> out;
   for (const auto& p : kProvinces) {
@@ -232,11 +276,85 @@ std::vector<std::string> province_spellings() {
   return out;
 }
 
+namespace {
+
+// Other names of the cities above: English and the old postal romanisation.
+constexpr std::pair<std::string_view, std::string_view> kCityAliases[] = {
+    {"nanking", "南京"},  {"soochow", "苏州"}, {"hangchow", "杭州"}, {"canton", "广州"}, {"amoy", "厦门"},
+    {"tsingtao", "青岛"}, {"harbin", "哈尔滨"}, {"urumqi", "乌鲁木齐"}, {"hohhot", "呼和浩特"},
+    {"lhasa", "拉萨"},    {"taipei", "台北"},  {"sian", "西安"},
+};
+
+// The text with traditional characters as simplified ones (蘇州 is 苏州,
+// 鼓樓區 is 鼓楼区), by ICU's Traditional-Simplified; answers are kept per
+// thread, since a team writes few distinct cities (a transliterator is not
+// safe to share between threads).
+std::string simplified(const std::string& text) {
+  thread_local std::unique_ptr<icu::Transliterator> to_simplified;
+  thread_local std::unordered_map<std::string, std::string> known;
+  if (auto it = known.find(text); it != known.end()) return it->second;
+  if (!to_simplified) {
+    UErrorCode status = U_ZERO_ERROR;
+    to_simplified.reset(icu::Transliterator::createInstance("Traditional-Simplified", UTRANS_FORWARD, status));
+    if (U_FAILURE(status)) to_simplified.reset();
+  }
+  std::string out = text;
+  if (to_simplified) {
+    icu::UnicodeString u = icu::UnicodeString::fromUTF8(text);
+    to_simplified->transliterate(u);
+    out.clear();
+    u.toUTF8String(out);
+  }
+  if (known.size() >= 4096) known.clear();
+  known.emplace(text, out);
+  return out;
+}
+
+// The city a pinyin or English name (plain: lower case, no blanks or tone
+// marks) stands for, when exactly one of the cities above has it (taizhou is
+// 泰州 and 台州: neither); "" for any other.
+std::string city_of_latin(std::string t) {
+  t.erase(std::remove(t.begin(), t.end(), '\''), t.end());  // xi'an
+  for (const auto& [alias, zh] : kCityAliases) {
+    if (t == alias) return std::string(zh);
+  }
+  std::string found;
+  for (const City& c : kCities) {
+    if (t != c.pinyin) continue;
+    if (!found.empty()) return {};
+    found = c.name;
+  }
+  return found;
+}
+
+}  // namespace
+
 std::string canonical_city(std::string_view name) {
-  // A city with its district, as cells often have it: 南京市鼓楼区 is 南京.
   std::string t = plain(name);
+  const bool latin = !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || c == '\'';
+  });
+  if (!latin) t = simplified(t);
+  // A city with its district, as cells often have it: 南京市鼓楼区 is 南京.
   if (const auto shi = t.find("市"); shi != std::string::npos && shi > 0 && shi + 3 < t.size()) t.erase(shi);
-  return strip_tail(t, kCityTails);
+  t = strip_tail(t, kCityTails);
+  if (latin) {
+    if (std::string city = city_of_latin(t); !city.empty()) return city;
+  }
+  return t;
+}
+
+void check_city_change(const nlohmann::json& old_value, const nlohmann::json& new_value) {
+  if (old_value == new_value || !new_value.is_string()) return;
+  const std::string v = new_value.get<std::string>();
+  const std::string c = canonical_city(v);
+  if (std::none_of(c.begin(), c.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); }))
+    return;
+  throw Error(Errc::validation,
+              tr("城市 (city) \"" + v + "\" is not a city name in Chinese characters: regions name cities so (江苏/南京), "
+                 "and a customer whose city is written otherwise is in no city's region; write it as 南京, 苏州 ...",
+                 "城市 (city)“" + v + "”不是用汉字写的城市名：区域按汉字城市名划分（如 江苏/南京），"
+                 "写成拼音、英文或数字的城市不在任何城市的区域里；请写成 南京、苏州 这样的城市名"));
 }
 
 std::string canonical_region(std::string_view region) {

@@ -443,9 +443,10 @@ void HttpServer::install_team_routes() {
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
     std::string status = body.contains("status") ? optional_string(body, "status") : std::string("pending");
-    if (status != "pending" && status != "approved" && status != "rejected" && status != "all") {
-      throw Error(Errc::protocol, tr("\"status\" must be pending, approved, rejected or all",
-                                     "\"status\" 必须是 pending、approved、rejected 或 all"));
+    if (status != "pending" && status != "approved" && status != "rejected" && status != "withdrawn" &&
+        status != "all") {
+      throw Error(Errc::protocol, tr("\"status\" must be pending, approved, rejected, withdrawn or all",
+                                     "\"status\" 必须是 pending、approved、rejected、withdrawn 或 all"));
     }
     // ?limit and after page the list (docs/protocol.md): oldest first, at most
     // kMaxRequestsPerPage a page.

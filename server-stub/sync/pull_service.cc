@@ -249,7 +249,10 @@ class ScopeView {
     }
     // Past the window a raise may lie further back: the package goes with the
     // newest move, the device may lack it and its history (attacker review 8,
-    // A8-4).
+    // A8-4). (A page that reaches the newest move may find the window
+    // complete and no raise in it, so the package may never come: attacker
+    // review 9, A9-1, open. A package at every page's first move would let
+    // 10,001 moves cost a page per move, as A5-9 did.)
     if (!m.complete && !m.after.empty()) return {m.after.front().first, Access::none};
     return {};
   }
@@ -304,10 +307,15 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   // The user's role or regions changed since this cursor was made: what the
   // device holds may no longer be its scope. Send the scope again from the start
   // and tell the device to drop what it has first.
-  const bool reset = cursor.seq > 0 && cursor.scope != session.scope_version;
+  bool reset = cursor.seq > 0 && cursor.scope != session.scope_version;
+  auto txn = store_.begin(TxnMode::read);
+  // A cursor past the store's last revision was made by this server before the
+  // store was restored from a backup: the device holds what the store no
+  // longer has and would skip what is written until the numbering passes it
+  // (attacker review 9, A9-8). It starts again as a changed scope does.
+  reset = reset || (cursor.seq > 0 && cursor.seq >= txn->next_seq());
   if (reset) cursor = Cursor{0, cursor.scope, 0};
 
-  auto txn = store_.begin(TxnMode::read);
   ScopeView scope(*txn, session);
   const json custom_fields = custom_field_list(*txn);
   const auto schema = store_schema(*txn);

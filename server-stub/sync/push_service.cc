@@ -267,10 +267,14 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
     require_write_access(AccessPolicy::customer_access(session, parent.values()), parent, session);
     return;
   }
-  if (auto p = c.fields.find("province"); p != c.fields.end()) {
+  if (const auto p = c.fields.find("province"); !current.exists()) {
+    check_new_customer_province(p == c.fields.end() ? json() : p->second.new_value);
+  } else if (p != c.fields.end()) {
     // Against what the record holds, not what the change claims it held.
-    check_province_change(current.exists() ? current.values().value("province", json()) : json(),
-                          p->second.new_value);
+    check_province_change(current.values().value("province", json()), p->second.new_value);
+  }
+  if (const auto city = c.fields.find("city"); city != c.fields.end()) {
+    check_city_change(current.exists() ? current.values().value("city", json()) : json(), city->second.new_value);
   }
   auto owner = c.fields.find("owner");
   const bool changes_owner = owner != c.fields.end() && owner->second.old_value != owner->second.new_value;
@@ -457,6 +461,20 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
     c.fields = std::move(rest);
   }
   return out;
+}
+
+// A user who restores a record whose delete of theirs waits for a manager has
+// undone it: the request is withdrawn, not left for a manager to reject and
+// its requester to be told of the rejection (walkthrough 9, R9-1).
+void withdraw_held_deletes(StoreTxn& txn, const Session& session, const std::string& record_id) {
+  for (ChangeRequest& r : txn.pending_requests(session.user, record_id)) {
+    const auto d = r.fields.find(kDeletedField);
+    if (d == r.fields.end() || !d->is_object() || d->value("new", json()) != json(true)) continue;
+    r.status = "withdrawn";
+    r.decided_by = session.user;
+    r.decided_at = now_iso8601();
+    txn.update_request(r);
+  }
 }
 
 }  // namespace
@@ -651,6 +669,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
       require_assignable_owner(txn, o->second.new_value.get<std::string>());
     }
   }
+  if (!trusted && c.op == Op::restore) withdraw_held_deletes(txn, session, c.record_id);
   const std::string moved_to = moved_parent(txn, session, coll, current, c, trusted);
   check_resolves(txn, session, coll, current, c);
   // An update that changes no field (every old value equals its new one) is

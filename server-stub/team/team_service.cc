@@ -9,6 +9,7 @@
 #include "access_policy.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
+#include "kehu/place.h"
 #include "kehu/schema.h"
 #include "record_state_codec.h"
 #include "schema_service.h"
@@ -124,7 +125,10 @@ ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_
     throw Error(Errc::not_found, tr("no change request #" + std::to_string(id), "没有修改申请 #" + std::to_string(id)));
   }
   if (r->status != "pending") {
-    const std::string done_zh = r->status == "approved" ? "批准" : r->status == "rejected" ? "驳回" : r->status;
+    const std::string done_zh = r->status == "approved"    ? "批准"
+                                : r->status == "rejected"  ? "驳回"
+                                : r->status == "withdrawn" ? "撤回"
+                                                           : r->status;
     throw Error(Errc::validation,
                 tr("change request #" + std::to_string(id) + " is already " + r->status +
                        (r->decided_by.empty() ? "" : " by " + r->decided_by),
@@ -363,6 +367,17 @@ json TeamService::approve(const Session& session, std::int64_t id) {
     const json now = key == kDeletedField ? json(current.deleted()) : value_or_null(values, key);
     stale = stale || now != fc.old_value;
     c.fields[key] = fc;
+  }
+  // The place rules hold for what is approved as for what is pushed, on the
+  // customer as it is now: a request held while it had no province cleared
+  // the one it got since (attacker review 9, A9-4).
+  if (r.collection == "customers") {
+    if (auto p = c.fields.find("province"); p != c.fields.end()) {
+      check_province_change(value_or_null(values, "province"), p->second.new_value);
+    }
+    if (auto city = c.fields.find("city"); city != c.fields.end()) {
+      check_city_change(value_or_null(values, "city"), city->second.new_value);
+    }
   }
   // A held delete or restore applies as one: an update may not set "deleted"
   // (ChangeValidator), and approving a salesperson's delete failed on that

@@ -93,9 +93,19 @@ void check_city(const std::string& t, const std::string& province, const std::st
                        city + "?",
                    "区域“" + t + "”：" + city + " 在" + p + "，不在" + province + "；您是不是要输入“" + p + "/" + city + "”？"));
   }
-  // 上海/上海: a municipality is its own city.
-  const bool municipality = city == province && (city == "北京" || city == "上海" || city == "天津" || city == "重庆");
-  if (all_ideographs(city) && (!known_province(city) || municipality)) return;
+  // 上海/上海: a municipality is its own city, and 吉林/吉林 a city of its
+  // province's name (attacker review 9, A9-9).
+  const bool own_name = city == province &&
+                        (city == "北京" || city == "上海" || city == "天津" || city == "重庆" || city == "吉林");
+  if (all_ideographs(city) && (!known_province(city) || own_name)) return;
+  if (all_ideographs(city)) {
+    // 江苏/苏 was told "must be written in Chinese characters" (walkthrough 9).
+    const std::string named = canonical_province(city);
+    throw Error(Errc::validation,
+                tr("region \"" + t + "\": \"" + city + "\" is a province's name (" + named +
+                       "), not a city's; write the city's full name, for example 江苏/苏州",
+                   "区域“" + t + "”：“" + city + "”是省份的名字（" + named + "），不是城市；请写城市的全名，例如 江苏/苏州"));
+  }
   throw Error(Errc::validation,
               tr("region \"" + t + "\": the city \"" + city +
                      "\" must be a city written in Chinese characters, as customers' cities are (for example 江苏/南京)",

@@ -2,9 +2,11 @@
 // (/work/findings/walk.md), each through the real `kehu` and `kehu-server` binaries.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "replica_cli.h"
+#include "server_fixture.h"
 
 using Catch::Contains;
 using kehu::test::CliResult;
@@ -50,4 +52,170 @@ TEST_CASE("walk9: a sheet row with an existing code but another company is a bad
   INFO(forced.describe());
   CHECK(forced.exit_code == 0);
   CHECK_THAT(wang.ok({"customer", "show", code}).out, Contains("启航食品集团有限公司"));
+}
+
+TEST_CASE("walk8: a salesperson's or manager's new customer needs a province, on the device and on the server",
+          "[cli][zh][walk][sync]") {
+  // R8-3: a customer added or imported without 省份 was accepted, and then
+  // only its owner saw it: no region covers it, the manager included.
+  ServerFixture s;
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  wang.ok({"sync"});
+  CliResult add = wang.run({"customer", "add", "--set", "name=无省份测试公司", "--set", "contact=甲", "--set",
+                            "phone=13912349999", "--set", "need=软件", "--set", "city=南京"},
+                           kZh);
+  INFO(add.describe());
+  CHECK(add.exit_code == 2);
+  CHECK_THAT(add.out + add.err, Contains("新客户必须填写省份 (province)") && Contains("经理和同事都看不到"));
+  const std::string sheet = wang.write_file("np.csv",
+                                            "客户名称,联系人,联系电话,核心需求,省份,城市\n"
+                                            "甲有省份有限公司,张三,13300135621,复印机,江苏,南京\n"
+                                            "乙无省份有限公司,李四,13300135622,复印机,,南京\n");
+  CliResult imp = wang.run({"import", sheet}, kZh);
+  INFO(imp.describe());
+  CHECK(imp.exit_code == 2);
+  CHECK_THAT(imp.out + imp.err, Contains("np.csv:3") && Contains("新客户必须填写省份"));
+  // A manager too.
+  zhao.ok({"sync"});
+  CliResult mgr = zhao.run({"customer", "add", "--set", "name=经理无省份公司", "--set", "contact=乙", "--set",
+                            "phone=13912348888", "--set", "need=软件"});
+  INFO(mgr.describe());
+  CHECK(mgr.exit_code == 2);
+  CHECK_THAT(mgr.out + mgr.err, Contains("province) is required for a new customer"));
+  // The server refuses such a create from any device of a salesperson.
+  const std::string token = s.login("wang", "dev-raw");
+  json fields = kehu::test::new_customer_fields("原始无省份公司");
+  fields.erase("province");
+  auto r = s.post("/v1/push", {{"changes", json::array({kehu::test::make_change(
+                                               "c0ffee20-0000-4000-8000-000000000000",
+                                               "c0ffee21-0000-4000-8000-000000000000", "create", 0,
+                                               kehu::test::hlc_now(), "dev-raw", 1, fields)})}},
+                  token);
+  INFO(r.body.dump());
+  REQUIRE(r.status == 200);
+  CHECK(r.body["results"][0]["status"] == "rejected");
+  CHECK_THAT(r.body["results"][0].dump(), Contains("required for a new customer"));
+}
+
+TEST_CASE("walk9: a delete undone by restore before it was decided withdraws the request", "[cli][walk][sync]") {
+  // R9-1: delete then restore sent the delete to approval all the same; the
+  // manager could not approve it and had to reject it, and the salesperson
+  // was then told of a rejection for what they had undone.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("撤回删除有限公司");
+  zhao.ok({"sync"});
+  zhao.ok({"customer", "edit", code, "--set", "type=deal"});
+  zhao.ok({"sync"});
+  wang.ok({"sync"});
+  wang.ok({"customer", "delete", code});
+  wang.ok({"customer", "restore", code});
+  CliResult first = wang.run({"sync"});
+  INFO(first.describe());
+  CHECK(first.exit_code == 0);
+  zhao.ok({"sync"});
+  CHECK(json::parse(zhao.ok({"--json", "approvals"}).out).empty());  // nothing for the manager to decide
+  CliResult again = wang.run({"sync"});
+  INFO(again.describe());
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.out, Contains("0 rejected") && !Contains("awaiting"));
+  CHECK_THAT(wang.ok({"rejected"}).out, !Contains(code));
+  CHECK(json::parse(wang.ok({"--json", "approvals", "--all"}).out).at(0).at("status") == "withdrawn");
+  CHECK_THAT(wang.ok({"customer", "show", code}).out, !Contains("recycle bin"));
+  CHECK_THAT(zhao.ok({"customer", "show", code}).out, !Contains("recycle bin"));
+}
+
+TEST_CASE("walk9: a delete-edit conflict is resolved by the name the conflicts table shows", "[cli][zh][walk][sync]") {
+  // R9-15: `conflicts` showed the field as 已删除 with the value true, and
+  // `conflicts resolve CODE 已删除` said there was no such field.
+  ServerFixture s;
+  ReplicaCli one, two;
+  one.log_in(s, "wang");
+  two.log_in(s, "wang");
+  const std::string code = one.add_synced_customer("删改冲突有限公司");
+  two.ok({"sync"});
+  two.ok({"customer", "edit", code, "--set", "notes=离线修改"});
+  one.ok({"customer", "delete", code});
+  one.ok({"sync"});
+  two.ok({"sync"});
+  const std::string table = two.ok({"conflicts"}, kZh).out;
+  INFO(table);
+  CHECK_THAT(table, Contains("已删除") && Contains("在回收站") && !Contains("true"));
+  CliResult resolved = two.run({"conflicts", "resolve", code, "已删除", "--keep", "mine"}, kZh);
+  INFO(resolved.describe());
+  CHECK(resolved.exit_code == 0);
+  CHECK_THAT(resolved.out, Contains("冲突已解决：" + code + " 已删除"));
+  two.ok({"sync"});
+  one.ok({"sync"});
+  CHECK_THAT(one.ok({"customer", "show", code}).out, !Contains("recycle bin") && Contains("离线修改"));
+}
+
+TEST_CASE("walk9: backups and audit exports keep an existing file unless --force", "[cli][server][walk]") {
+  // R9-10: kehu-server backup and audit export replaced an existing file
+  // without a word; kehu backup refused with no way forward.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string dest = wang.write_file("keep.db", "last week's good copy");
+  CliResult refused = wang.run({"backup", dest}, kZh);
+  INFO(refused.describe());
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Contains("已经存在：要覆盖它请加 --force"));
+  CHECK(wang.ok({"backup", dest, "--force"}).exit_code == 0);
+  CHECK(std::filesystem::file_size(dest) > 1000);  // the replica's copy now
+  const std::string server_copy = wang.write_file("srv.db", "keep me");
+  auto kept = run_server_command({"backup", "--data", s.data_dir(), server_copy});
+  INFO(kept.output);
+  CHECK(kept.exit_code == 2);
+  CHECK(std::filesystem::file_size(server_copy) == 7);
+  CHECK(run_server_command({"backup", "--data", s.data_dir(), server_copy, "--force"}).exit_code == 0);
+  CHECK(std::filesystem::file_size(server_copy) > 1000);
+  const std::string csv = wang.write_file("audit.csv", "keep me");
+  auto audit = run_server_command({"audit", "export", "--data", s.data_dir(), "--since", "2026-01-01", csv});
+  INFO(audit.output);
+  CHECK(audit.exit_code == 2);
+  CHECK_THAT(audit.output, Contains("already exists"));
+  CHECK(run_server_command({"audit", "export", "--data", s.data_dir(), "--since", "2026-01-01", csv, "--force"})
+            .exit_code == 0);
+}
+
+TEST_CASE("walk9: an auditor's import is refused once, before the sheet is read", "[cli][zh][walk][sheets]") {
+  // R9-8: each row said it, with advice to use --force or --skip-bad, and
+  // --skip-bad then exited 0 having written nothing.
+  ServerFixture s;
+  ReplicaCli audit;
+  audit.log_in(s, "audit");
+  const std::string sheet = audit.write_file("a.csv", "客户名称,联系人,联系电话,核心需求,省份\n审计导入公司,甲,13300135631,复印机,江苏\n");
+  for (const char* flag : {"--dry-run", "--skip-bad"}) {
+    CliResult r = audit.run({"import", sheet, flag}, kZh);
+    INFO(r.describe());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains("审计员只能查看和审计，不能导入；什么都没有写入") && !Contains("--force"));
+  }
+}
+
+TEST_CASE("walk8: a customer's city in traditional characters or pinyin is read as the city; other Latin is refused",
+          "[cli][walk][sync]") {
+  // R8-9, A8-7: 蘇州, Nanjing or nánjīng left the city's territory while the
+  // province manager still saw the customer.
+  ServerFixture s;
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, li;
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  const std::string a = wang.add_synced_customer("拼音城市有限公司", "13800138121", "江苏", "Nanjing");
+  const std::string b = wang.add_synced_customer("声调城市有限公司", "13800138122", "江苏", "nánjīng shì");
+  const std::string c = wang.add_synced_customer("繁体城市有限公司", "13800138123", "江蘇", "南京市鼓樓區");
+  li.ok({"sync"});
+  const std::string list = li.ok({"customer", "list"}).out;
+  CHECK_THAT(list, Contains(a) && Contains(b) && Contains(c));
+  CliResult latin = wang.run({"customer", "edit", a, "--set", "city=Kunshan"});
+  INFO(latin.describe());
+  CHECK(latin.exit_code == 2);
+  CHECK_THAT(latin.err, Contains("not a city name in Chinese characters"));
 }

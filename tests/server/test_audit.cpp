@@ -419,7 +419,7 @@ TEST_CASE("audit export writes one CSV row per changed field, and audit verify p
 
   SECTION("a range with nothing in it writes only the header") {
     auto none = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since",
-                                    "2001-01-01", "--until", "2001-12-31", file});
+                                    "2001-01-01", "--until", "2001-12-31", file, "--force"});
     INFO(none.output);
     CHECK(none.exit_code == 0);
     CHECK_THAT(none.output, Catch::Contains("exported 0 revisions (0 rows)"));

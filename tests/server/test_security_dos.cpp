@@ -978,3 +978,87 @@ TEST_CASE("history resent with a customer that does not fit the rest of a page s
     CHECK(got.count({kCustomer, rev}) == 1);
   }
 }
+
+TEST_CASE("a cursor past the store's last revision starts the device again", "[server][security]") {
+  // A9-8: after a restore from an older backup, a device's cursor lay past the
+  // store's end: it was echoed back, and the device skipped every revision
+  // written until the numbering passed it, and kept what the store had lost.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  make_customer_with_children(s, root, 1);
+  const std::string cursor = pull_to_end(s, wang);
+  const auto dot = cursor.find('.');
+  const std::string ahead = "99999" + (dot == std::string::npos ? std::string() : cursor.substr(dot));
+  Reply r = s.post("/v1/pull", {{"cursor", ahead}}, wang);
+  REQUIRE(r.status == 200);
+  INFO(r.body.dump());
+  CHECK(r.body.value("reset", false));
+  CHECK(r.body["records"].size() == 2);  // the customer and its follow-up, again
+  Reply same = s.post("/v1/pull", {{"cursor", cursor}}, wang);  // a cursor at the end is no reset
+  CHECK_FALSE(same.body.value("reset", false));
+}
+
+TEST_CASE("an approved request cannot clear a customer's province either", "[server][security]") {
+  // A9-4: a request held while the customer had no province carried
+  // "province -> null"; approved after the customer got one, it cleared it.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "need,province", "--data", s.data_dir()}).exit_code ==
+          0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string zhao = s.login("zhao", "dev-z");
+  json fields = new_customer_fields("无省份老客户");
+  fields.erase("province");
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  push_applied(s, root, json::array({make_change("c0ffee22-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  Reply held = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee22-0000-4000-8000-000000000001",
+                                                                        kCustomer, "update", 1, hlc_now(), "dev-w", 1,
+                                                                        {{"need", {{"old", "CT 设备"}, {"new", "y"}}},
+                                                                         {"province", {{"old", "江苏"}, {"new", nullptr}}}})})}},
+                      wang);
+  REQUIRE(held.status == 200);
+  INFO(held.body.dump());
+  REQUIRE(held.body["results"][0]["status"] == "pending_approval");
+  const std::int64_t id = held.body["results"][0]["request"].get<std::int64_t>();
+  push_applied(s, root, json::array({make_change("c0ffee22-0000-4000-8000-000000000002", kCustomer, "update", 1,
+                                                 hlc_now(), "dev-test", 2,
+                                                 {{"province", {{"old", nullptr}, {"new", "江苏"}}}})}));
+  Reply approve = s.post("/v1/approvals/" + std::to_string(id) + "/approve", json::object(), zhao);
+  INFO(approve.body.dump());
+  CHECK(approve.status == 400);
+  CHECK_THAT(approve.body.dump(), Catch::Contains("may not be cleared"));
+  Reply mine = s.post("/v1/pull", {{"cursor", "0"}}, zhao);
+  CHECK_THAT(mine.body["records"].dump(), Catch::Contains(kCustomer));  // still the manager's
+}
+
+TEST_CASE("invisible characters in a customer's city do not take it out of the city's region", "[server][security]") {
+  // A9-7: 南\u200c京 showed as 南京, and the 江苏/南京 salesperson lost it.
+  ServerFixture s;
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string li = s.login("li", "dev-l");
+  json fields = new_customer_fields("隐形字符公司");
+  fields["city"] = {{"old", nullptr}, {"new", "南\u200c京\ufe0f"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  push_applied(s, root, json::array({make_change("c0ffee23-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  Reply r = s.post("/v1/pull", {{"cursor", "0"}}, li);
+  REQUIRE(r.status == 200);
+  CHECK_THAT(r.body["records"].dump(), Catch::Contains(kCustomer));
+}
+
+TEST_CASE("set-regions takes a city named as its province and names a province written as a city", "[server][walk]") {
+  // A9-9: 吉林/吉林 (吉林省吉林市) was refused; 江苏/苏 was told it was not
+  // written in Chinese characters.
+  ServerFixture s;
+  auto jilin = run_server_command({"user", "set-regions", "li", "吉林/吉林", "--data", s.data_dir()});
+  INFO(jilin.output);
+  CHECK(jilin.exit_code == 0);
+  auto su = run_server_command({"user", "set-regions", "li", "江苏/苏", "--data", s.data_dir()},
+                               {{"KEHU_LANG", "zh"}});
+  INFO(su.output);
+  CHECK(su.exit_code == 2);
+  CHECK_THAT(su.output, Catch::Contains("“苏”是省份的名字（江苏），不是城市"));
+}

@@ -418,7 +418,7 @@ TEST_CASE("server: refused changes name the reason and change nothing", "[server
   create_customer(s, wang, "rec-1");
   json changes = json::array({
       make_change("v-1", "rec-1", "update", 1, hlc_now(), "dev-a", 2, {{"phone", field("13800138000", "1395678")}}),
-      make_change("v-2", "rec-2", "create", 0, hlc_now(), "dev-a", 3, {{"name", field(nullptr, "缺少字段")}}),
+      make_change("v-2", "rec-2", "create", 0, hlc_now(), "dev-a", 3, {{"name", field(nullptr, "缺少字段")}, {"province", field(nullptr, "江苏")}}),
       make_change("v-3", "rec-1", "update", 1, hlc_now(), "dev-a", 4, {{"no_such_field", field(nullptr, "x")}}),
       make_change("v-4", "rec-9", "update", 1, hlc_now(), "dev-a", 5, {{"need", field(nullptr, "x")}}),
       make_change("v-5", "fu-1", "create", 0, hlc_now(), "dev-a", 6,

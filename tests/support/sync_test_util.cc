@@ -4,9 +4,10 @@
 
 namespace kehu::test {
 
+// A salesperson's or manager's new customer needs its province (walkthrough 8, R8-3).
 kehu::FieldInputs new_customer(const std::string& name) {
-  return {{"name", name}, {"contact", "张三"}, {"phone", "13800138000"}, {"need", "办公家具"},
-          {"type", "intention"}, {"tags", "华东地区;重点客户"}};
+  return {{"name", name},         {"contact", "张三"}, {"phone", "13800138000"}, {"need", "办公家具"},
+          {"type", "intention"}, {"tags", "华东地区;重点客户"}, {"province", "江苏"}};
 }
 
 std::map<std::string, kehu::json> snapshot(const kehu::Replica& r) {

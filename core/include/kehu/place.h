@@ -35,6 +35,15 @@ bool known_province(std::string_view name);
 // The device checks a salesperson's or manager's edit at once, the server again
 // at push.
 void check_province_change(const nlohmann::json& old_value, const nlohmann::json& new_value);
+// The same for a new customer's province (`value`, null when the change sets
+// none): it must be one of the 34. A salesperson's or manager's customer made
+// without one was seen by its owner alone (walkthrough 8, R8-3).
+void check_new_customer_province(const nlohmann::json& value);
+// Refuses, with Error(validation), a customer's city that is not written in
+// Chinese characters once canonical (Kunshan; Nanjing is read as 南京): no
+// city region covers it (attacker review 8, A8-7). Checked for a salesperson's
+// or manager's edit, as the province is.
+void check_city_change(const nlohmann::json& old_value, const nlohmann::json& new_value);
 // The province of a well-known city (南京 or 南京市 -> 江苏; the capitals and the
 // largest cities of every province), "" for any other: a hint when a city is
 // typed where a province belongs, or under another province.

@@ -661,6 +661,19 @@ std::vector<ChangeRequest> PostgresStoreTxn::list_requests(std::string_view stat
   return out;
 }
 
+std::vector<ChangeRequest> PostgresStoreTxn::pending_requests(std::string_view requester,
+                                                              std::string_view record_id) {
+  pg::Params p;
+  p.text(requester).text(record_id);
+  pg::Result r = run("SELECT " KEHU_REQUEST_COLUMNS
+                     " FROM change_requests WHERE status = 'pending' AND requester = $1 AND record_id = $2 "
+                     "ORDER BY id",
+                     p, "pending_requests");
+  std::vector<ChangeRequest> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_request(r, i));
+  return out;
+}
+
 void PostgresStoreTxn::update_request(const ChangeRequest& c) {
   require_write("update_request");
   pg::Params p;

@@ -99,6 +99,7 @@ class PostgresStoreTxn final : public StoreTxn {
   std::vector<ChangeRequest> list_requests(std::string_view status, std::int64_t after,
                                            std::int64_t limit) override;
   std::int64_t count_pending_requests(std::string_view requester) override;
+  std::vector<ChangeRequest> pending_requests(std::string_view requester, std::string_view record_id) override;
   void update_request(const ChangeRequest& request) override;
 
  private:

@@ -581,6 +581,17 @@ std::int64_t SqliteStoreTxn::count_pending_requests(std::string_view requester) 
   return st->int64(0);
 }
 
+std::vector<ChangeRequest> SqliteStoreTxn::pending_requests(std::string_view requester,
+                                                            std::string_view record_id) {
+  static const std::string sql =
+      request_query("WHERE status = 'pending' AND requester = ? AND record_id = ? ORDER BY id");
+  Using st(db_, sql.c_str());
+  st->bind(1, requester).bind(2, record_id);
+  std::vector<ChangeRequest> out;
+  while (st->step()) out.push_back(read_request(*st));
+  return out;
+}
+
 void SqliteStoreTxn::update_request(const ChangeRequest& r) {
   require_write("update_request");
   Using st(db_,

@@ -423,6 +423,9 @@ class Session {
       if (status == "approved") {
         rep_.mark_decided(w.change.change_id, true, "");
         ++report.approved;
+      } else if (status == "withdrawn") {
+        // The user's own restore undid the held delete: nothing to report.
+        rep_.mark_decided(w.change.change_id, true, "");
       } else {
         std::string why = tr("request #" + std::to_string(w.request) + " rejected by " + by + ": ",
                              "申请 #" + std::to_string(w.request) + " 被 " + by + " 驳回：") +
