@@ -143,8 +143,9 @@ int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string&
   }
   if (!dry_run) {
     std::cout << "  " << (r.other.code.empty() ? r.other.id : r.other.code)
-              << (zh ? " 已移入回收站（可用 kehu customer restore 恢复）\n"
-                     : " is in the recycle bin (kehu customer restore brings it back)\n");
+              << (zh ? " 已移入回收站（可用 kehu customer restore 恢复）"
+                     : " is in the recycle bin (kehu customer restore brings it back)")
+              << sales_delete_note(ctx) << '\n';
   }
   return 0;
 }

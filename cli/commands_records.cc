@@ -213,8 +213,9 @@ int cmd_customer_delete(Context& ctx, const std::string& code, bool restore) {
     print_json(record_json(r), std::cout);
   } else {
     bool zh = ctx.lang == Lang::zh;
-    std::cout << r.code << (restore ? (zh ? " 已恢复\n" : " restored\n")
-                                    : (zh ? " 已移入回收站\n" : " moved to the recycle bin\n"));
+    std::cout << r.code
+              << (restore ? (zh ? " 已恢复\n" : " restored\n")
+                          : (zh ? " 已移入回收站" : " moved to the recycle bin") + sales_delete_note(ctx) + "\n");
   }
   return 0;
 }

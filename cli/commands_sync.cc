@@ -250,6 +250,20 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                      : "no longer in your scope (reassigned, returned to the public pool or moved out of your "
                        "regions), removed from this device: " + codes + "\n");
   }
+  if (!r.renumbered.empty()) {
+    // At most 20 named: an import of hundreds would fill the screen.
+    constexpr std::size_t kShown = 20;
+    std::string list;
+    for (std::size_t i = 0; i < r.renumbered.size() && i < kShown; ++i) {
+      list += (i ? (zh ? "、" : ", ") : "") + r.renumbered[i].first + " → " + r.renumbered[i].second;
+    }
+    if (r.renumbered.size() > kShown) list += zh ? " 等" : ", …";
+    const std::string n = std::to_string(r.renumbered.size());
+    std::cout << (zh ? "服务器给 " + n + " 个新客户换了编号：" + list + "；用旧编号仍能找到它们（kehu customer show 旧编号）\n"
+                     : "the server gave " + n + (r.renumbered.size() == 1 ? " new customer another code: "
+                                                                            : " new customers other codes: ") + list +
+                           "; the old codes still find them (kehu customer show OLD-CODE)\n");
+  }
   if (!r.rejections.empty()) {
     std::cout << (zh ? "被拒的修改保存在本机：用 `kehu rejected` 查看、改后重新提交或放弃\n"
                      : "refused edits are kept on this device: `kehu rejected` lists them to re-apply or dismiss\n");

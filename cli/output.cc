@@ -99,6 +99,13 @@ std::vector<std::string> in_schema_order(const std::string& collection,
   return keys;
 }
 
+std::string sales_delete_note(Context& ctx) {
+  if (ctx.replica().meta("role") != "sales") return {};
+  return ctx.lang == Lang::zh ? "（客户的受保护字段有值时，同步后删除要经理批准，批准前其他人仍看得到它）"
+                              : " (when its protected fields hold values, the delete waits for a manager's approval "
+                                "after the sync, and the others keep seeing it until then)";
+}
+
 std::string label_of(const Context& ctx, const std::string& collection, const std::string& key) {
   if (key == kDeletedField) return ctx.lang == Lang::zh ? "已删除" : "Deleted";
   const CollectionDef* coll = ctx.schema().find(collection);

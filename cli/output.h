@@ -57,6 +57,9 @@ void print_json(const json& j, std::ostream& out);
 
 // A field's label in the context's language (the key for unknown fields).
 std::string label_of(const Context& ctx, const std::string& collection, const std::string& key);
+// What a salesperson's customer delete may still wait for, said where the
+// delete is (walkthrough 8, R8-10; 9, R9-2); "" for other roles.
+std::string sales_delete_note(Context& ctx);
 // A stored value as the sheet shows it (enum labels, money in yuan, tags a;b).
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v);

@@ -13,6 +13,17 @@ std::string label(const Record& customer) {
   return customer.code.empty() ? customer.id : customer.code;
 }
 
+std::string text(const json& fields, const char* key) {
+  auto it = fields.find(key);
+  return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Whether the user sees a customer with these fields: theirs, or in one of
+// their regions (the server's rule, kehu/place.h regions_cover).
+bool in_reach(const json& fields, const std::string& user, const std::vector<std::string>& regions) {
+  return text(fields, "owner") == user || regions_cover(regions, text(fields, "province"), text(fields, "city"));
+}
+
 // A salesperson's edit of a restricted field, refused.
 Error restricted_field(const FieldDef& f, const std::string& user) {
   return Error(Errc::forbidden, tr(f.zh + " (" + f.key + ") is restricted: a salesperson (" + user +
@@ -22,6 +33,31 @@ Error restricted_field(const FieldDef& f, const std::string& user) {
 }
 
 }  // namespace
+
+void Replica::Impl::check_stays_in_reach(const Record& before, const Record& after, const std::string& user) {
+  const std::string stored = meta(kRegionsMeta);
+  if (stored.empty()) return;  // no login or pull has told the regions yet
+  const json parsed = json::parse(stored, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_array()) return;
+  std::vector<std::string> regions;
+  for (const auto& r : parsed) {
+    if (r.is_string()) regions.push_back(r.get<std::string>());
+  }
+  if (!in_reach(before.fields, user, regions) || in_reach(after.fields, user, regions)) return;
+  // A manager's slip (浙江 for 江苏) took the customer out of their hands at
+  // the next sync, and their own correction was refused (walkthrough 8, R8-11).
+  std::string place = text(after.fields, "province");
+  if (!text(after.fields, "city").empty()) place += "/" + text(after.fields, "city");
+  std::string mine;
+  for (const auto& r : regions) mine += (mine.empty() ? "" : tr(", ", "、")) + r;
+  const std::string who = label(before);
+  throw Error(Errc::validation,
+              tr(who + " in " + place + " would be outside your regions (" + mine + "): you could no longer see or "
+                     "change it after the next sync. Nothing was changed; if it really is there, ask its owner or an "
+                     "admin to change it",
+                 who + " 改到 " + place + " 后不在你的区域（" + mine + "）内：下次同步后你将看不到、也改不了它。"
+                     "什么都没有改；如果客户确实在那里，请让它的负责人或管理员来改"));
+}
 
 void Replica::Impl::check_typed_restricted(const CollectionDef& coll, const json& values) {
   const std::string role = meta("role"), user = meta("user");
@@ -53,6 +89,7 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
     if (const auto city = c.fields.find("city"); city != c.fields.end()) {
       check_city_change(city->second.old_value, city->second.new_value);
     }
+    if (before) check_stays_in_reach(*before, after, user);
   }
   if (role != "sales") return;
   const CollectionDef& coll = schema().collection(after.collection);

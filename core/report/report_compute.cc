@@ -353,7 +353,10 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
   std::vector<std::string> keys = {field.key, date_key, "owner", "province", "name"};
   for (const auto& f : filters) keys.push_back(f.field->key);
   std::unordered_map<std::string, CustomerInfo> customers;
-  if (!is_customers && by != "month") customers = customer_infos(rep);
+  // A child record counts with its customer: those of a customer in the recycle
+  // bin are left out, as report value leaves them out (walkthrough 9, R9-13:
+  // they were summed under an anonymous "-" row).
+  if (!is_customers) customers = customer_infos(rep);
   struct Sum {
     std::string name;
     std::int64_t records = 0, total = 0;
@@ -362,6 +365,7 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
   std::int64_t all_records = 0, all_total = 0;
   rep.for_each_record(coll.name, keys, [&](const Record& r) {
     if (!where_matches(r, filters)) return;
+    if (!is_customers && !customers.count(r.parent)) return;
     const json& f = r.fields;
     std::string key, name;
     if (by == "month") {
@@ -373,14 +377,9 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
                              : province_of(f);
       name = str(f, "name");
     } else {
-      auto it = customers.find(r.parent);
-      if (it == customers.end()) {
-        key = kNone;
-      } else {
-        const CustomerInfo& c = it->second;
-        key = by == "customer" ? c.code : by == "owner" ? or_none(c.owner) : c.province;
-        name = c.name;
-      }
+      const CustomerInfo& c = customers.at(r.parent);
+      key = by == "customer" ? c.code : by == "owner" ? or_none(c.owner) : c.province;
+      name = c.name;
     }
     Sum& s = sums[key];
     if (by == "customer") s.name = name;

@@ -369,4 +369,22 @@ std::pair<std::string, std::string> canonical_place(std::string_view province, s
   return {p, c.empty() ? canonical_city(city) : c};
 }
 
+bool regions_cover(const std::vector<std::string>& regions, std::string_view province_cell,
+                   std::string_view city_cell) {
+  if (regions.empty()) return false;
+  const auto [province, city] = canonical_place(trim(province_cell), trim(city_cell));
+  if (province.empty()) return false;
+  for (const auto& region : regions) {
+    if (region.empty()) continue;
+    const auto slash = region.find('/');
+    if (slash == std::string::npos) {
+      if (canonical_province(region) == province) return true;
+    } else if (canonical_province(region.substr(0, slash)) == province && !city.empty() &&
+               canonical_city(region.substr(slash + 1)) == city) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace kehu

@@ -26,28 +26,8 @@ std::string text_of(const json& values, const char* key) {
   return it != values.end() && it->is_string() ? trim(it->get<std::string>()) : std::string();
 }
 
-// Whether "省" or "省/市" `region` covers a place already canonical.
-bool covers_place(const std::string& region, const std::string& province, const std::string& city) {
-  if (region.empty() || province.empty()) return false;
-  const auto slash = region.find('/');
-  if (slash == std::string::npos) return canonical_province(region) == province;
-  return canonical_province(region.substr(0, slash)) == province && !city.empty() &&
-         canonical_city(region.substr(slash + 1)) == city;
-}
-
-// The customer's province and city, canonical (split_province), once per customer.
-std::pair<std::string, std::string> place_of(const std::string& province, const std::string& city) {
-  auto [p, c] = split_province(province);
-  return {p, c.empty() ? canonical_city(city) : c};
-}
-
 bool covered_by_any(const std::vector<std::string>& regions, const json& customer) {
-  if (regions.empty()) return false;
-  const auto [province, city] = place_of(text_of(customer, "province"), text_of(customer, "city"));
-  for (const auto& r : regions) {
-    if (covers_place(r, province, city)) return true;
-  }
-  return false;
+  return regions_cover(regions, text_of(customer, "province"), text_of(customer, "city"));
 }
 
 void mask_json(json& v) {
@@ -94,9 +74,7 @@ bool AccessPolicy::in_pool(const json& customer) { return text_of(customer, "own
 
 bool AccessPolicy::region_covers(const std::string& region, const std::string& province,
                                  const std::string& city) {
-  if (province.empty()) return false;
-  const auto [p, c] = place_of(province, city);
-  return covers_place(region, p, c);
+  return regions_cover({region}, province, city);
 }
 
 Access AccessPolicy::customer_access(const Session& s, const json& customer) {

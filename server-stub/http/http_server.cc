@@ -196,6 +196,7 @@ json login_answer(const LoginResult& r, std::int64_t server_hlc) {
           {"expires_at", iso_from_unix(r.expires_at)},
           {"user", r.session.user},
           {"role", role_name(r.session.role)},
+          {"regions", r.session.regions},
           {"server_hlc", server_hlc}};
 }
 

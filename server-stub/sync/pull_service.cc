@@ -517,6 +517,9 @@ std::string PullService::pull(const Session& session, const json& body, std::int
                     text_of(next_cursor) + R"(,"more":)" + (more ? "true" : "false") +
                     R"(,"schema_version":)" + text_of(custom_fields["version"]);
   if (reset) out += R"(,"reset":true)";
+  // The user's regions as they are now: the device checks an edit that would
+  // take a customer out of them (walkthrough 8, R8-11).
+  out += R"(,"regions":)" + text_of(json(session.regions));
   out += R"(,"server_hlc":)" + std::to_string(server_hlc) + "}";
   return out;
 }

@@ -52,7 +52,13 @@ sync::RecordState visible_customer(StoreTxn& txn, const Session& session, const 
   sync::RecordState c = id ? txn.load_record(*id) : sync::RecordState{};
   access = c.exists() && c.collection == "customers" ? AccessPolicy::customer_access(session, c.values())
                                                      : Access::none;
-  if (access == Access::none || c.deleted()) throw Error(Errc::not_found, tr("no customer " + code, "没有客户 " + code));
+  // The same words either way, but they say both (walkthrough 9, R9-4: a
+  // manager was told a customer of another region did not exist).
+  if (access == Access::none || c.deleted()) {
+    throw Error(Errc::not_found, tr("no customer " + code + " within your reach (none has the code, or it is outside "
+                                        "your regions or in the recycle bin)",
+                                    "你的范围内没有客户 " + code + "（没有这个编号，或它不在你的区域内、在回收站里）"));
+  }
   return c;
 }
 

@@ -957,7 +957,8 @@ TEST_CASE("backup while another process has the replica open", "[cli]") {
     CHECK(bytes.find("打开中添加") == std::string::npos);
     // An existing file is never overwritten.
     CliResult again = k.run({"backup", copy});
-    CHECK(again.exit_code == 1);
+    CHECK(again.exit_code == 2);
+    CHECK_THAT(again.err, Contains("already exists: add --force"));
     CHECK_THAT(again.err, Contains("exists"));
     CHECK(read_bytes(copy).value() == bytes);
   }

@@ -199,7 +199,7 @@ TEST_CASE("walk9: an auditor's import is refused once, before the sheet is read"
   }
 }
 
-TEST_CASE("walk8: a customer's city in traditional characters or pinyin is read as the city; other Latin is refused",
+TEST_CASE("walk8: a customer's city in traditional characters or pinyin is read as the city, other Latin is refused",
           "[cli][walk][sync]") {
   // R8-9, A8-7: 蘇州, Nanjing or nánjīng left the city's territory while the
   // province manager still saw the customer.
@@ -218,4 +218,70 @@ TEST_CASE("walk8: a customer's city in traditional characters or pinyin is read 
   INFO(latin.describe());
   CHECK(latin.exit_code == 2);
   CHECK_THAT(latin.err, Contains("not a city name in Chinese characters"));
+}
+
+TEST_CASE("walk9: sync names the new customers whose codes the server replaced", "[cli][zh][walk][sync]") {
+  // R9-6: a salesperson's import of a sheet with its own codes came back with
+  // 25 codes changed, and neither import nor sync said so.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  wang.ok({"sync"});
+  const std::string sheet = wang.write_file("codes.csv",
+                                            "客户编号,客户名称,联系人,联系电话,核心需求,省份,城市\n"
+                                            "C202407003,新锐物流股份有限公司,张三,13300135641,物流,江苏,南京\n");
+  wang.ok({"import", sheet});
+  CliResult sync = wang.run({"sync"}, kZh);
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 0);
+  CHECK_THAT(sync.out, Contains("服务器给 1 个新客户换了编号：C202407003 → C") && Contains("用旧编号仍能找到"));
+  CHECK_THAT(wang.ok({"customer", "show", "C202407003"}).out, Contains("新锐物流股份有限公司"));
+}
+
+TEST_CASE("walk9: a customer in the recycle bin leaves report sum as it leaves report value", "[cli][walk][reports]") {
+  // R9-13: report sum booked its orders to an anonymous "-" row.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string kept = wang.add_synced_customer("留下的客户有限公司", "13300135651");
+  const std::string gone = wang.add_synced_customer("删掉的客户有限公司", "13300135652");
+  wang.ok({"order", "add", kept, "--set", "product=纸", "--set", "amount=100"});
+  wang.ok({"order", "add", gone, "--set", "product=纸", "--set", "amount=12088"});
+  wang.ok({"customer", "delete", gone});
+  for (const char* by : {"owner", "customer", "month"}) {
+    CliResult sum = wang.ok({"report", "sum", "orders.amount", "--by", by});
+    INFO(by << "\n" << sum.out);
+    CHECK_THAT(sum.out, Contains("100") && !Contains("12,088"));
+  }
+}
+
+TEST_CASE("walk8: a manager's edit that would take a customer out of their regions is refused at once",
+          "[cli][zh][walk][sync]") {
+  // R8-11: 赵六 (江苏) set a customer's 省份 to 浙江 without a word; at sync
+  // it left his hands, and his own correction made before syncing was refused.
+  ServerFixture s;
+  ReplicaCli wang, zhao, li;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("省份笔误有限公司", "13300135661");
+  zhao.ok({"sync"});
+  CliResult slip = zhao.run({"customer", "edit", code, "--set", "province=浙江"}, kZh);
+  INFO(slip.describe());
+  CHECK(slip.exit_code == 2);
+  CHECK_THAT(slip.err, Contains(code + " 改到 浙江/南京 后不在你的区域（江苏）内") && Contains("什么都没有改"));
+  CHECK_THAT(zhao.ok({"customer", "show", code}).out, Contains("江苏"));
+  // Within the regions, and the owner's own edits, go as before.
+  zhao.ok({"customer", "edit", code, "--set", "city=苏州"});
+  wang.ok({"sync"});
+  CHECK(wang.run({"customer", "edit", code, "--set", "province=浙江", "--set", "city=杭州"}).exit_code == 0);
+  // A salesperson of 江苏/南京 editing a colleague's customer away is refused
+  // too, and the regions a device checks by follow set-regions at the next sync.
+  REQUIRE(run_server_command({"user", "set-regions", "li", "浙江", "--data", s.data_dir()}).exit_code == 0);
+  li.log_in(s, "li");
+  wang.ok({"sync"});
+  li.ok({"sync"});
+  CHECK(li.run({"customer", "edit", code, "--set", "province=江苏"}).exit_code == 2);
+  REQUIRE(run_server_command({"user", "set-regions", "li", "浙江,江苏", "--data", s.data_dir()}).exit_code == 0);
+  li.ok({"sync"});
+  CHECK(li.run({"customer", "edit", code, "--set", "province=江苏"}).exit_code == 0);
 }

@@ -268,8 +268,7 @@ TEST_CASE("audit: a manager sees only the customers in their scope", "[audit]") 
   ScratchDir dir;
   Device root(dir, server, "root");
   auto in = [](const std::string& name, const std::string& province) {
-    kehu::FieldInputs f = new_customer(name);
-    f.emplace_back("province", province);
+    kehu::FieldInputs f = new_customer(name, province);
     f.emplace_back("owner", "root");
     return f;
   };

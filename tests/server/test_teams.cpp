@@ -57,8 +57,7 @@ std::size_t children_of(const json& pull, const std::string& customer_id) {
 }
 
 kehu::FieldInputs customer_in(const std::string& name, const std::string& province, const std::string& owner) {
-  kehu::FieldInputs in = new_customer(name);
-  in.emplace_back("province", province);
+  kehu::FieldInputs in = new_customer(name, province);
   if (!owner.empty()) in.emplace_back("owner", owner);
   return in;
 }

@@ -5,9 +5,9 @@
 namespace kehu::test {
 
 // A salesperson's or manager's new customer needs its province (walkthrough 8, R8-3).
-kehu::FieldInputs new_customer(const std::string& name) {
+kehu::FieldInputs new_customer(const std::string& name, const std::string& province) {
   return {{"name", name},         {"contact", "张三"}, {"phone", "13800138000"}, {"need", "办公家具"},
-          {"type", "intention"}, {"tags", "华东地区;重点客户"}, {"province", "江苏"}};
+          {"type", "intention"}, {"tags", "华东地区;重点客户"}, {"province", province}};
 }
 
 std::map<std::string, kehu::json> snapshot(const kehu::Replica& r) {

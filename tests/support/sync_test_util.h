@@ -12,7 +12,7 @@
 namespace kehu::test {
 
 // The fields of a valid new customer named `name`, as a user types them.
-kehu::FieldInputs new_customer(const std::string& name);
+kehu::FieldInputs new_customer(const std::string& name, const std::string& province = "江苏");
 
 // Record views without local bookkeeping (customers and follow-ups, live and
 // deleted), keyed by id: what "two replicas are equal" means.

@@ -68,8 +68,7 @@ const std::vector<std::string> kAssignable = {"wang", "li"};  // the fixture's s
 
 void op_create(Device& d, std::mt19937& rng, int op, TeamOpResult& res) {
   static const std::vector<std::string> provinces = {"江苏", "江苏", "江苏", "浙江"};
-  kehu::FieldInputs in = new_customer("团队客户" + std::to_string(op));
-  in.emplace_back("province", provinces[pick(rng, provinces.size())]);
+  kehu::FieldInputs in = new_customer("团队客户" + std::to_string(op), provinces[pick(rng, provinces.size())]);
   const std::string role = role_of(d.user);
   if (role == "admin" || role == "manager") {
     const std::size_t k = pick(rng, kAssignable.size() + 1);

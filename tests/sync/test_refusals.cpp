@@ -29,7 +29,6 @@ struct Shop {
   Shop() {
     auto in = [](const std::string& name, const std::string& owner) {
       kehu::FieldInputs f = new_customer(name);
-      f.emplace_back("province", "江苏");
       if (!owner.empty()) f.emplace_back("owner", owner);
       return f;
     };

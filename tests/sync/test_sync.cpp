@@ -900,8 +900,7 @@ TEST_CASE("sync: a create the server refused stays shown on the device",
   ServerFixture server;
   ScratchDir dir;
   Device zhao(dir, server, "zhao");
-  kehu::FieldInputs in = new_customer("浙江客户");
-  in.emplace_back("province", "浙江");
+  kehu::FieldInputs in = new_customer("浙江客户", "浙江");
   in.emplace_back("owner", "li");
   zhao.replica->add("customers", in);
   auto r = zhao.sync();
@@ -923,7 +922,7 @@ TEST_CASE("sync: a follow-up move the server refused goes back to the server's c
   ScratchDir dir;
   Device root(dir, server, "root"), wang(dir, server, "wang");
   auto mine = [](const char* name) {
-    kehu::FieldInputs in = new_customer(name);
+    kehu::FieldInputs in = new_customer(name, "浙江");  // wang's by ownership only, not by his region
     in.emplace_back("owner", "wang");
     return in;
   };
@@ -952,7 +951,6 @@ TEST_CASE("sync: revert after a claim does not write masked pool values back",
   ScratchDir dir;
   Device root(dir, server, "root");
   kehu::FieldInputs in = new_customer("公海公司");
-  in.emplace_back("province", "江苏");
   in.emplace_back("wechat", "wx_mingda_2026");
   std::string code = root.replica->add("customers", in).code;
   root.sync();
@@ -991,7 +989,6 @@ TEST_CASE("sync: an admin decides change requests", "[sync][property][teams]") {
   REQUIRE(prot.exit_code == 0);
   Device root(dir, server, "root"), wang(dir, server, "wang");
   kehu::FieldInputs in = new_customer("江苏客户");
-  in.emplace_back("province", "江苏");
   std::string code = wang.replica->add("customers", in).code;
   wang.sync();
   wang.replica->edit(code, {{"type", "deal"}});
@@ -1017,8 +1014,7 @@ TEST_CASE("sync: a customer that leaves a device's scope and comes back keeps it
   ServerFixture server;
   ScratchDir dir;
   Device root(dir, server, "root"), qian(dir, server, "qian"), wang(dir, server, "wang");
-  kehu::FieldInputs in = new_customer("浙江客户");
-  in.emplace_back("province", "浙江");
+  kehu::FieldInputs in = new_customer("浙江客户", "浙江");
   in.emplace_back("owner", "wang");
   std::string code = root.replica->add("customers", in).code;
   root.sync();

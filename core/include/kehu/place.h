@@ -51,6 +51,13 @@ std::string province_of_city(std::string_view city);
 // Every name known_province() knows a province by, without suffixes: the
 // Chinese name, pinyin and English of each (江苏, jiangsu, ...), for suggestions.
 std::vector<std::string> province_spellings();
+// Whether one of `regions` ("江苏" or "江苏/南京", as set-regions stores them)
+// covers a customer whose province and city cells are these: the rule of scope
+// (server-stub/access/access_policy.h), also the device's check of an edit.
+bool regions_cover(const std::vector<std::string>& regions, std::string_view province, std::string_view city);
+// The replica's meta key holding the user's regions as a JSON array, from the
+// last login or pull ("" before the server sent any).
+inline constexpr const char* kRegionsMeta = "regions";
 // A customer's province and city cells, canonical: the city from the province
 // cell when it names one ("江苏省南京市"), else from the city cell.
 std::pair<std::string, std::string> canonical_place(std::string_view province, std::string_view city);

@@ -15,11 +15,23 @@
 #include "kehu/duplicates.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
+#include "kehu/place.h"
 #include "kehu/replica.h"
 #include "kehu/reports.h"
 
 namespace kehu::sync {
 namespace {
+
+// The user's regions a login or pull answer carries, as kRegionsMeta keeps
+// them; "" when it carries none (an older server).
+std::string regions_meta(const json& body) {
+  auto it = body.find("regions");
+  if (it == body.end() || !it->is_array()) return {};
+  for (const auto& r : *it) {
+    if (!r.is_string()) return {};
+  }
+  return it->dump();
+}
 
 // Customer-code serials a device asks for at a time, and the low-water mark at
 // which it asks again: enough to create customers for a week offline.
@@ -297,7 +309,16 @@ class Session {
         }
         if (status == "applied") {
           std::int64_t rev = res.value("rev", std::int64_t{0});
-          rep_.mark_accepted(id, rev, res.value("code", ""));
+          const std::string code = res.value("code", "");
+          // A new customer's code the server replaced (a salesperson's sheet
+          // codes, a provisional code): named, since the user knows the old one
+          // (walkthrough 9, R9-6).
+          if (auto s = sent.find(id); s != sent.end() && s->second->op == Op::create &&
+                                      s->second->collection == "customers" && !s->second->code.empty() &&
+                                      !code.empty() && code != s->second->code) {
+            report.renumbered.emplace_back(s->second->code, code);
+          }
+          rep_.mark_accepted(id, rev, code);
           ++report.applied;
           // Applied except its protected fields, which wait for a manager.
           const json held = res.value("held", json());
@@ -469,6 +490,7 @@ class Session {
     bool more = false, reset = false;
     std::int64_t schema_version = -1;  // -1: not told
     std::optional<std::int64_t> server_hlc;
+    std::string regions;  // regions_meta(): "" when the server sent none
   };
 
   // Fetches and decodes the page after `cursor`. Runs on the prefetch thread,
@@ -501,6 +523,7 @@ class Session {
       page.revisions.push_back(revision_from_json(j));
     }
     page.removed = body.value("removed", std::vector<std::string>{});
+    page.regions = regions_meta(body);
     return page;
   }
 
@@ -530,6 +553,7 @@ class Session {
       report.merged += rep_.apply_pulled(page.records, page.revisions, page.next_cursor,
                                          page.removed, page.reset);
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
+      if (!page.regions.empty() && page.regions != rep_.meta(kRegionsMeta)) rep_.set_meta(kRegionsMeta, page.regions);
       report.pulled_records += page.records.size();
       report.pulled_revisions += page.revisions.size();
       if (opts_.counts) {
@@ -627,6 +651,7 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
     replica.set_meta("user", user);
     replica.set_meta(kReplicaUserMeta, user);
     replica.set_meta("role", r.body.value("role", ""));
+    replica.set_meta(kRegionsMeta, regions_meta(r.body));
     replica.set_meta("token", r.body.at("token").get<std::string>());
     replica.set_meta("token_expires", r.body.value("expires_at", ""));
     replica.set_meta("ca_file", opts.http.ca_file);  // a login without one forgets the old one

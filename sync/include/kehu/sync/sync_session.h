@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kehu/progress.h"
@@ -53,6 +54,8 @@ struct SyncReport {
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
   std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> removed_codes;  // the codes of those customers the device held
+  // New customers' codes the server replaced at this push: (sent, given).
+  std::vector<std::pair<std::string, std::string>> renumbered;
   // A change the server refused (kept on the device: `kehu rejected`) or holds
   // for a manager's approval: which customer, which fields, and why.
   struct Refusal {
