@@ -669,7 +669,6 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
       require_assignable_owner(txn, o->second.new_value.get<std::string>());
     }
   }
-  if (!trusted && c.op == Op::restore) withdraw_held_deletes(txn, session, c.record_id);
   const std::string moved_to = moved_parent(txn, session, coll, current, c, trusted);
   check_resolves(txn, session, coll, current, c);
   // An update that changes no field (every old value equals its new one) is
@@ -757,6 +756,9 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
     if (c.op == Op::create || txn.scope_at(c.record_id, r.seq) != values) txn.add_scope_move(c.record_id, r.seq, values);
   }
   if (!alias.empty()) txn.add_code_alias(alias, c.record_id);
+  // Once the restore is written: a refused one withdraws nothing (the batch
+  // goes on after a refusal, with what it wrote kept).
+  if (!trusted && c.op == Op::restore) withdraw_held_deletes(txn, session, c.record_id);
 
   json conflicts = conflicts_json(merged.conflicts);
   AccessPolicy::redact_conflicts(session.role, coll, conflicts);

@@ -493,7 +493,7 @@ TEST_CASE("daily: a salesperson's import names the rows their role may not write
           "[cli][daily][sync]") {
   ServerFixture server;
   ScratchDir dir;
-  Device wang(dir, server, "wang"), zhao(dir, server, "zhao");
+  Device wang(dir, server, "wang"), root(dir, server, "root");
   auto write = [&](const std::string& name, const std::string& text) {
     std::ofstream(dir.file(name)) << text;
     return dir.file(name);
@@ -524,13 +524,13 @@ TEST_CASE("daily: a salesperson's import names the rows their role may not write
   CHECK(dry.exit_code == 2);
   CHECK_THAT(dry.err, Contains("reassign.csv:2:") && Contains("only a manager reassigns"));
 
-  // What the device cannot foresee (a manager moved the customer out of wang's
+  // What the device cannot foresee (an admin moved the customer out of wang's
   // regions meanwhile) is refused at sync: the summary says so, exit code 1.
   const std::string code = wang.replica->require("JS101").code;
   REQUIRE(wang.kehu({"customer", "edit", code, "--set", "need=新需求"}).exit_code == 0);
-  zhao.sync();
-  REQUIRE(zhao.kehu({"customer", "edit", code, "--set", "province=浙江", "--set", "owner=li"}).exit_code == 0);
-  zhao.sync();
+  root.sync();
+  REQUIRE(root.kehu({"customer", "edit", code, "--set", "province=浙江", "--set", "owner=li"}).exit_code == 0);
+  root.sync();
   CliResult refused = wang.kehu({"sync"});
   INFO(refused.describe());
   CHECK(refused.exit_code == 1);

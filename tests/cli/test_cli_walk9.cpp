@@ -155,7 +155,7 @@ TEST_CASE("walk9: a delete-edit conflict is resolved by the name the conflicts t
   CHECK_THAT(one.ok({"customer", "show", code}).out, !Contains("recycle bin") && Contains("离线修改"));
 }
 
-TEST_CASE("walk9: backups and audit exports keep an existing file unless --force", "[cli][server][walk]") {
+TEST_CASE("walk9: backups and audit exports keep an existing file unless --force", "[cli][server][walk][sqlite-only]") {
   // R9-10: kehu-server backup and audit export replaced an existing file
   // without a word; kehu backup refused with no way forward.
   ServerFixture s;

@@ -1062,3 +1062,45 @@ TEST_CASE("set-regions takes a city named as its province and names a province w
   CHECK(su.exit_code == 2);
   CHECK_THAT(su.output, Catch::Contains("“苏”是省份的名字（江苏），不是城市"));
 }
+
+TEST_CASE("a restore withdraws its sender's held delete only once it is written, and no one else's",
+          "[server][security]") {
+  // R9-1's withdrawal: a restore that was refused later in its checks had
+  // withdrawn the request already; another salesperson's restore must not.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 0);  // wang's, 江苏/南京
+  push_applied(s, root, json::array({make_change("c0ffee24-0000-4000-8000-000000000000", kCustomer, "update", 1,
+                                                 hlc_now(), "dev-test", 2, {{"type", {{"old", nullptr}, {"new", "deal"}}}})}));
+  Reply held = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee24-0000-4000-8000-000000000001",
+                                                                        kCustomer, "delete", 2, hlc_now(), "dev-w", 1,
+                                                                        {{"deleted", {{"old", false}, {"new", true}}}})})}},
+                      wang);
+  REQUIRE(held.status == 200);
+  REQUIRE(held.body["results"][0]["status"] == "pending_approval");
+  const std::int64_t id = held.body["results"][0]["request"].get<std::int64_t>();
+  const auto status = [&] {
+    Reply r = s.post("/v1/approvals", {{"ids", json::array({id})}}, root);
+    REQUIRE(r.status == 200);
+    return r.body["requests"][0]["status"].get<std::string>();
+  };
+  json bad = make_change("c0ffee24-0000-4000-8000-000000000002", kCustomer, "restore", 2, hlc_now(), "dev-w", 2,
+                         {{"deleted", {{"old", true}, {"new", false}}}});
+  bad["resolves"] = json::array({{{"rev", 1}, {"field", "need"}}});  // no such conflict: refused
+  Reply refused = s.post("/v1/push", {{"changes", json::array({bad})}}, wang);
+  INFO(refused.body.dump());
+  REQUIRE(refused.body["results"][0]["status"] == "rejected");
+  CHECK(status() == "pending");
+  Reply other = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee24-0000-4000-8000-000000000003",
+                                                                         kCustomer, "restore", 2, hlc_now(), "dev-l", 1,
+                                                                         {{"deleted", {{"old", true}, {"new", false}}}})})}},
+                       li);
+  INFO(other.body.dump());
+  CHECK(status() == "pending");  // li's restore is no withdrawal of wang's request
+  push_applied(s, wang, json::array({make_change("c0ffee24-0000-4000-8000-000000000004", kCustomer, "restore", 2,
+                                                 hlc_now(), "dev-w", 3, {{"deleted", {{"old", true}, {"new", false}}}})}));
+  CHECK(status() == "withdrawn");
+}

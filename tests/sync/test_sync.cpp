@@ -263,7 +263,7 @@ TEST_CASE("sync: history on every replica names the right author", "[sync]") {
   ServerFixture server;
   ScratchDir dir;
   Device qian(dir, server, "qian"), sun(dir, server, "sun");
-  std::string code = qian.replica->add("customers", new_customer("万嘉医疗器械有限公司")).code;
+  std::string code = qian.replica->add("customers", new_customer("万嘉医疗器械有限公司", "浙江")).code;
   qian.sync();
   sun.sync();
   sun.replica->edit(code, {{"city", "苏州"}});
