@@ -145,7 +145,8 @@ int cmd_schema_list(Context& ctx, const std::string& collection);
 // duplicate (exit 2) unless `force`.
 int cmd_customer_add(Context& ctx, const std::vector<std::string>& sets, bool force);
 int cmd_customer_duplicates(Context& ctx);
-int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string& other, bool dry_run);
+int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string& other, bool dry_run,
+                       bool force);
 // The sync report's possible-duplicate lines (the first 20, then a count).
 void print_possible_duplicates(const std::vector<std::string>& lines, bool more, bool zh,
                                std::ostream& out);

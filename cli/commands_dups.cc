@@ -101,8 +101,23 @@ int cmd_customer_duplicates(Context& ctx) {
 }
 
 int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string& other,
-                       bool dry_run) {
-  MergeReport r = ctx.replica().merge_customers(keep, other, dry_run);
+                       bool dry_run, bool force) {
+  // Two customers with no name, phone or WeChat in common are no duplicates: a
+  // mistyped code moved a colleague's follow-ups onto the wrong customer, and
+  // no restore brings them back (walkthrough 10, R10-8).
+  auto& rep = ctx.replica();
+  const std::optional<Record> a = rep.find_customer(keep), b = rep.find_customer(other);
+  if (!force && a && b && a->id != b->id && !shares_duplicate_key(a->fields, b->fields)) {
+    const auto named = [](const Record& r) { return r.code + " " + r.fields.value("name", ""); };
+    throw Error(Errc::validation,
+                tr(named(*b) + " and " + named(*a) + " share no name, phone or WeChat: they do not look like one "
+                   "customer, and a merge moves the follow-ups, orders and contacts for good. Check the codes "
+                   "(kehu customer duplicates lists likely pairs); to merge them anyway add --force. Nothing was changed",
+                   named(*b) + " 与 " + named(*a) + " 没有相同的名称、电话或微信：不像是同一个客户，而合并会把跟进记录、"
+                   "订单和联系人永久移过去。请核对编号（kehu customer duplicates 列出疑似重复）；确实要合并请加 "
+                   "--force。什么都没有改"));
+  }
+  MergeReport r = rep.merge_customers(keep, other, dry_run);
   if (ctx.json) {
     json moved = json::object();
     for (const auto& [c, n] : r.moved) moved[c] = n;
@@ -121,7 +136,8 @@ int cmd_customer_merge(Context& ctx, const std::string& keep, const std::string&
             << (zh ? "合并 " : "merged ") << short_label(r.other) << (zh ? " 到 " : " into ")
             << short_label(r.keep) << '\n';
   for (const auto& [c, n] : r.moved) {
-    std::cout << (zh ? "  移入 " : "  moved ") << n << " " << c << '\n';
+    const CollectionDef* coll = ctx.schema().find(c);
+    std::cout << (zh ? "  移入 " : "  moved ") << n << " " << (zh && coll ? coll->zh : c) << '\n';
   }
   auto list = [&](const char* what, const std::vector<std::string>& keys) {
     if (keys.empty()) return;

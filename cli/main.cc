@@ -120,7 +120,11 @@ int main(int argc, char** argv) {
   cmerge->add_option("KEEP", code, "the customer that stays")->required();
   cmerge->add_option("OTHER", merge_other, "the customer merged into it")->required();
   cmerge->add_flag("--dry-run", merge_dry_run, "show what would happen, write nothing");
-  cmerge->callback([&] { action = [&] { return cmd_customer_merge(ctx, code, merge_other, merge_dry_run); }; });
+  bool merge_force = false;
+  cmerge->add_flag("--force", merge_force, "merge two customers that share no name, phone or WeChat");
+  cmerge->callback([&] {
+    action = [&] { return cmd_customer_merge(ctx, code, merge_other, merge_dry_run, merge_force); };
+  });
 
   std::string reason, owner;
   auto* cclaim = customer->add_subcommand("claim", "take a customer from the public pool (公海)");

@@ -301,6 +301,17 @@ bool regions_compatible(std::string_view a, std::string_view b) {
 bool DupKey::operator<(const DupKey& o) const {
   return std::tie(kind, key, region) < std::tie(o.kind, o.key, o.region);
 }
+bool shares_duplicate_key(const json& a, const json& b) {
+  const std::vector<DupKey> ka = duplicate_keys(a), kb = duplicate_keys(b);
+  for (const DupKey& x : ka) {
+    for (const DupKey& y : kb) {
+      if (x.kind == y.kind && x.key == y.key && (x.kind != "name" || regions_compatible(x.region, y.region)))
+        return true;
+    }
+  }
+  return false;
+}
+
 bool DupKey::operator==(const DupKey& o) const {
   return kind == o.kind && key == o.key && region == o.region;
 }

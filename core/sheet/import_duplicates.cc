@@ -24,13 +24,7 @@ bool names_another_customer(const Record& existing, const json& row, const std::
                             const std::vector<DupKey>& had) {
   if (row.value("name", "") == existing.fields.value("name", "")) return false;
   if (row_keys.empty() || had.empty()) return false;  // nothing to tell them apart by
-  for (const DupKey& k : row_keys) {
-    for (const DupKey& h : had) {
-      if (k.kind == h.kind && k.key == h.key && (k.kind != "name" || regions_compatible(k.region, h.region)))
-        return false;
-    }
-  }
-  return true;
+  return !shares_duplicate_key(existing.fields, row);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "kehu/reminders.h"
 #include "kehu/reports.h"
 #include "kehu/text.h"
+#include "push_service.h"
 
 namespace kehu::server {
 namespace {
@@ -125,6 +126,9 @@ json RulesService::settings(const Session& session, const json& body) {
     new_target = targets_from_json(json::array({t})).front();
   }
   auto txn = store_.begin(TxnMode::write);
+  // A target for a name that is no user's was kept, and the targets report
+  // then hid it (walkthrough 9, R9-9). Removing one is always allowed.
+  if (new_target && !remove_target) require_assignable_owner(*txn, new_target->owner);
   if (churn != body.end()) txn->put_setting(kChurnDaysKey, churn->get<std::int64_t>());
   if (probs != body.end()) {
     json merged = stage_probability(*txn);

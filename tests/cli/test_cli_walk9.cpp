@@ -285,3 +285,55 @@ TEST_CASE("walk8: a manager's edit that would take a customer out of their regio
   li.ok({"sync"});
   CHECK(li.run({"customer", "edit", code, "--set", "province=江苏"}).exit_code == 0);
 }
+
+TEST_CASE("walk10: a sync while the user is disabled keeps the edits pending for after the enable",
+          "[cli][walk][sync]") {
+  // R10-1: the push was refused as a whole (403) and the client filed every
+  // edit as refused; after enable and login, sync pushed nothing.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("停用期间有限公司", "13300135671");
+  wang.ok({"customer", "edit", code, "--set", "need=停用期间的修改"});
+  REQUIRE(run_server_command({"user", "disable", "wang", "--data", s.data_dir()}).exit_code == 0);
+  CliResult off = wang.run({"sync"});
+  INFO(off.describe());
+  CHECK(off.exit_code == 1);
+  CHECK_THAT(off.err, Contains("disabled"));
+  CHECK_THAT(wang.ok({"rejected"}).out, !Contains(code));
+  REQUIRE(run_server_command({"user", "enable", "wang", "--data", s.data_dir()}).exit_code == 0);
+  wang.log_in(s, "wang");
+  CliResult on = wang.run({"sync"});
+  INFO(on.describe());
+  CHECK(on.exit_code == 0);
+  CHECK_THAT(on.out, Contains("pushed 1 change"));
+  ReplicaCli fresh;
+  fresh.log_in(s, "wang");
+  fresh.ok({"sync"});
+  CHECK_THAT(fresh.ok({"customer", "show", code}).out, Contains("停用期间的修改"));
+}
+
+TEST_CASE("walk10: customers that share no name, phone or WeChat are merged only with --force",
+          "[cli][zh][walk][dups]") {
+  // R10-8: a mistyped second code merged a colleague's customer into one's own:
+  // its follow-ups moved for good, with no warning, --dry-run included.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string mine = wang.add_synced_customer("自己的客户有限公司", "13300135681");
+  const std::string other = wang.add_synced_customer("毫不相干有限公司", "13300135682");
+  wang.ok({"followup", "add", other, "--set", "content=别人的跟进"});
+  for (const char* dry : {"--dry-run", ""}) {
+    std::vector<std::string> args = {"customer", "merge", mine, other};
+    if (*dry) args.emplace_back(dry);
+    CliResult r = wang.run(args, kZh);
+    INFO(r.describe());
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("没有相同的名称、电话或微信") && Contains("--force") && Contains("什么都没有改"));
+  }
+  CHECK_THAT(wang.ok({"followup", "list", other}).out, Contains("别人的跟进"));
+  CliResult forced = wang.run({"customer", "merge", mine, other, "--force"}, kZh);
+  INFO(forced.describe());
+  CHECK(forced.exit_code == 0);
+  CHECK_THAT(forced.out, Contains("移入 1 跟进记录"));
+}

@@ -544,26 +544,30 @@ TEST_CASE("targets and stage probabilities set by an admin reach a sales replica
     return json::parse(r.ok({"--json", "rules"}).out);
   };
 
-  admin.ok({"rules", "set", "target", "王五", "2026-11", "12000.50"});
-  admin.ok({"rules", "set", "target", "王五", "2026-Q4", "30000"});
+  admin.ok({"rules", "set", "target", "wang", "2026-11", "12000.50"});
+  admin.ok({"rules", "set", "target", "wang", "2026-Q4", "30000"});
   admin.ok({"rules", "set", "stage-probability", "contact=40,方案制定=60"});
   json a = rules_of(admin);
   CHECK(a["stage_probability"]["contact"] == 40);
   CHECK(a["stage_probability"]["proposal"] == 60);
   CHECK(a["stage_probability"]["needs"] == 25);
   REQUIRE(a["targets"].size() == 2);
-  CHECK(a["targets"][0] == json{{"owner", "王五"}, {"period", "2026-11"}, {"amount", 1200050}});
+  CHECK(a["targets"][0] == json{{"owner", "wang"}, {"period", "2026-11"}, {"amount", 1200050}});
 
   // Refused: a sales user (exit 1), bad values (exit 2 naming value and rule).
-  CliResult refused = wang.run({"rules", "set", "target", "王五", "2026-11", "1"});
+  CliResult refused = wang.run({"rules", "set", "target", "wang", "2026-11", "1"});
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.err, Contains("only an admin") && Contains("wang"));
-  CliResult bad_period = admin.run({"rules", "set", "target", "王五", "2026-13", "100"});
+  CliResult bad_period = admin.run({"rules", "set", "target", "wang", "2026-13", "100"});
   CHECK(bad_period.exit_code == 2);
   CHECK_THAT(bad_period.err, Contains("2026-13") && Contains("period"));
-  CliResult bad_amount = admin.run({"rules", "set", "target", "王五", "2026-12", "12abc"});
+  CliResult bad_amount = admin.run({"rules", "set", "target", "wang", "2026-12", "12abc"});
   CHECK(bad_amount.exit_code == 2);
   CHECK_THAT(bad_amount.err, Contains("12abc") && Contains("amount"));
+  // A target for a name that is no user's (a typo) is refused (walkthrough 9, R9-9).
+  CliResult typo = admin.run({"rules", "set", "target", "王伍", "2026-12", "100"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Contains("王伍") && Contains("not an active user"));
   CliResult bad_prob = admin.run({"rules", "set", "stage-probability", "needs=150"});
   CHECK(bad_prob.exit_code == 2);
   CHECK_THAT(bad_prob.err, Contains("needs=150") && Contains("0 to 100"));
@@ -571,7 +575,7 @@ TEST_CASE("targets and stage probabilities set by an admin reach a sales replica
   const std::string wang_token = server.login("wang");
   CHECK(server
             .post("/v1/settings",
-                  {{"target", {{"owner", "王五"}, {"period", "2026"}, {"amount", 1}}}}, wang_token)
+                  {{"target", {{"owner", "wang"}, {"period", "2026"}, {"amount", 1}}}}, wang_token)
             .status == 403);
   CHECK(
       server.post("/v1/settings", {{"stage_probability", {{"contact", 101}}}}, server.login("root"))
@@ -583,9 +587,9 @@ TEST_CASE("targets and stage probabilities set by an admin reach a sales replica
   json w = rules_of(wang);
   CHECK(w["stage_probability"]["contact"] == 40);
   CHECK(w["targets"] == a["targets"]);
-  CHECK_THAT(wang.ok({"rules"}).out, Contains("target 王五 2026-Q4") && Contains("30,000.00"));
+  CHECK_THAT(wang.ok({"rules"}).out, Contains("target wang 2026-Q4") && Contains("30,000.00"));
 
-  admin.ok({"rules", "unset", "target", "王五", "2026-Q4"});
+  admin.ok({"rules", "unset", "target", "wang", "2026-Q4"});
   wang.ok({"sync"});
   w = rules_of(wang);
   REQUIRE(w["targets"].size() == 1);

@@ -936,7 +936,7 @@ TEST_CASE("security: what the third attacker's review found is closed", "[server
     INFO(longer.body.dump());
     CHECK(longer.status == 400);
     CHECK_THAT(longer.body.dump(), Catch::Matchers::Contains("at most 64"));
-    Reply ok = s.post("/v1/settings", {{"target", {{"owner", "王五"}, {"period", "2026-12"}, {"amount", 1}}}}, root);
+    Reply ok = s.post("/v1/settings", {{"target", {{"owner", "wang"}, {"period", "2026-12"}, {"amount", 1}}}}, root);
     INFO(ok.body.dump());
     CHECK(ok.status == 200);
     CHECK(ok.body["targets"].dump().find("\u202e") == std::string::npos);

@@ -67,6 +67,10 @@ NameKey name_key(std::string_view name);
 
 // Whether two regions allow a name match: equal, or either empty.
 bool regions_compatible(std::string_view a, std::string_view b);
+// Whether two customers' stored fields share a phone, WeChat or name key (a
+// name in compatible regions): what tells "the same customer" for a merge and
+// for a sheet row that carries an existing customer's code.
+bool shares_duplicate_key(const json& a, const json& b);
 
 // One key of a customer.
 struct DupKey {

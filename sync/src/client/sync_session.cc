@@ -234,6 +234,11 @@ class Session {
     for (;;) {
       HttpResponse r = in_flight.get();
       if (r.status == 403) {
+        // Refused for the account (a disabled user), not for its role: every
+        // request is. The changes stay pending for when it is enabled again;
+        // they were filed as refused, and never went out (walkthrough 10, R10-1).
+        const std::string what = tr("sync (sending your edits)", "同步（上传修改）");
+        if (call("/v1/schema", json::object(), what).status == 403) raise_for_status(r, what);
         const std::string why = error_message(r);
         rep_.batch([&] {
           for (const auto& lc : batch) {
