@@ -552,6 +552,14 @@ int cmd_audit_export(const CommandLine& cl) {
                 "已导出 " + revisions + " 条修订（" + rows + " 行）到 " + file + "\n")
                  .c_str(),
              stdout);
+  if (r.damaged > 0) {
+    const std::string n = std::to_string(r.damaged);
+    std::fputs(tr(n + " damaged revision(s) left out: `kehu-server audit verify` names the first\n",
+                  n + " 条已损坏的修订未导出：`kehu-server audit verify` 会指出第一条\n")
+                   .c_str(),
+               stderr);
+    return 1;
+  }
   return 0;
 }
 

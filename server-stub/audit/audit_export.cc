@@ -80,7 +80,12 @@ ExportReport AuditExport::write(const AuditFilter& filter, const std::string& pa
     RevisionCustomers customers(*txn);
     txn->for_each_revision([&](const StoredRevision& r) {
       if (!filter.may_match(r.body)) return true;
-      const json j = wire_revision(r);
+      const std::optional<json> parsed = wire_revision_or_skip(r);
+      if (!parsed) {
+        ++report.damaged;
+        return true;
+      }
+      const json& j = *parsed;
       if (!filter.matches(j)) return true;
       const Revision rev = revision_from_json(j);
       const CollectionDef* coll = Schema::builtin().find(rev.collection);

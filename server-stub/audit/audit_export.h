@@ -26,6 +26,7 @@ namespace kehu::server {
 struct ExportReport {
   std::int64_t revisions = 0;  // revisions written
   std::int64_t rows = 0;       // CSV rows below the header
+  std::int64_t damaged = 0;    // damaged revisions left out (audit verify names them)
 };
 
 class AuditExport {

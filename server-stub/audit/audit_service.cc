@@ -173,7 +173,9 @@ json AuditService::query(const Session& session, const json& body) {
     }
     last_examined = r.seq;
     if (!filter.may_match(r.body)) return true;
-    json j = wire_revision(r);
+    std::optional<json> parsed = wire_revision_or_skip(r);
+    if (!parsed) return true;
+    json& j = *parsed;
     if (!filter.matches(j)) return true;
     const CustomerOfRecord& c = customers.of(r.record_id);
     const Access access = access_to(session, c);

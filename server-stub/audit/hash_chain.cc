@@ -1,5 +1,9 @@
 #include "hash_chain.h"
 
+#include <cstdio>
+#include <mutex>
+#include <set>
+
 #include "crypto.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
@@ -44,6 +48,24 @@ json wire_revision(const StoredRevision& r) {
   j["prev_hash"] = r.prev_hash;
   j["hash"] = r.hash;
   return j;
+}
+
+std::optional<json> wire_revision_or_skip(const StoredRevision& r) {
+  try {
+    return wire_revision(r);
+  } catch (const Error& e) {
+    if (e.code() != Errc::storage) throw;
+    static std::mutex mu;
+    static std::set<std::int64_t> logged;
+    std::lock_guard<std::mutex> lock(mu);
+    if (logged.size() < 1000 && logged.insert(r.seq).second) {
+      const std::string line = now_iso8601() + " error: revision " + std::to_string(r.seq) + " of record " +
+                               r.record_id + " is damaged (not a JSON object); pull, history and audit leave it "
+                               "out; run `kehu-server audit verify`\n";
+      std::fwrite(line.data(), 1, line.size(), stderr);
+    }
+    return std::nullopt;
+  }
 }
 
 }  // namespace kehu::server

@@ -11,6 +11,7 @@
 // breaks every later link; ChainVerifier (chain_verifier.h) finds the first one.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,5 +35,10 @@ StoredRevision seal_revision(const Revision& r, const std::string& prev_hash);
 // The wire form: the body with "prev_hash" and "hash" added.
 // Throws Error(storage) if the stored body is not a JSON object.
 json wire_revision(const StoredRevision& r);
+// The same, or nothing for a damaged revision, which is named in the server's
+// log the first time: pull, history and audit leave it out rather than fail
+// every page that reaches it, for every user (attacker reviews 8 and 10, A8-3,
+// A10-6); `kehu-server audit verify` names it.
+std::optional<json> wire_revision_or_skip(const StoredRevision& r);
 
 }  // namespace kehu::server

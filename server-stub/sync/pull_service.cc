@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
-#include <cstdio>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 
@@ -117,40 +115,14 @@ std::string record_text(const RecordView& v, Role role, Access access, const Sch
          R"(,"old_codes":)" + text_of(v.old_codes) + R"(,"fields":)" + fields + "}";
 }
 
-// A damaged revision (its stored text is not a JSON object: only a damaged or
-// tampered store holds one) is left out of pull and history answers, with a
-// line in the server's log the first time: one such revision made every pull
-// that reached it fail with 503, for every user, for good (attacker review 8,
-// A8-3). `audit verify` names it; the records' current state still syncs.
-void note_damaged(const StoredRevision& r, const char* why) {
-  static std::mutex mu;
-  static std::set<std::int64_t> logged;
-  std::lock_guard<std::mutex> lock(mu);
-  if (logged.size() >= 1000 || !logged.insert(r.seq).second) return;
-  const std::string line = now_iso8601() + " error: revision " + std::to_string(r.seq) + " of record " + r.record_id +
-                           " is damaged (" + why + "); pull and history leave it out; run `kehu-server audit verify`\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
-}
-
-// The revision as JSON, or nothing when it is damaged.
-std::optional<json> wire_or_skip(const StoredRevision& r) {
-  try {
-    return wire_revision(r);
-  } catch (const Error& e) {
-    if (e.code() != Errc::storage) throw;
-    note_damaged(r, "not a JSON object");
-    return std::nullopt;
-  }
-}
-
 // A revision as pull sends it: its stored canonical text with the chain's two
 // hashes added, without building a document when nothing of it is cut for the
 // role (the text is checked, since it goes into the answer as it is). Nothing
-// when it is damaged.
+// when it is damaged (wire_revision_or_skip).
 std::optional<std::string> revision_text(const StoredRevision& r) {
   const std::string& body = r.body;
   if (body.size() < 3 || body.front() != '{' || body.back() != '}' || !json::accept(body)) {
-    const auto j = wire_or_skip(r);
+    const auto j = wire_revision_or_skip(r);
     if (!j) return std::nullopt;
     return text_of(*j);
   }
@@ -159,7 +131,7 @@ std::optional<std::string> revision_text(const StoredRevision& r) {
 }
 
 std::optional<json> revision_json(const StoredRevision& r, Role role, Access access, const Schema& schema) {
-  std::optional<json> j = wire_or_skip(r);
+  std::optional<json> j = wire_revision_or_skip(r);
   if (!j) return j;
   AccessPolicy::redact_revision(role, access, *j, schema);
   AccessPolicy::strip_chain(role, *j);
@@ -368,7 +340,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
       send_record(*view, access);
       continue;
     }
-    std::optional<json> parsed = wire_or_skip(r);
+    std::optional<json> parsed = wire_revision_or_skip(r);
     if (!parsed) {
       if (access != Access::none) send_record(*view, access);
       continue;

@@ -1104,3 +1104,27 @@ TEST_CASE("a restore withdraws its sender's held delete only once it is written,
                                                  hlc_now(), "dev-w", 3, {{"deleted", {{"old", true}, {"new", false}}}})}));
   CHECK(status() == "withdrawn");
 }
+
+TEST_CASE("a damaged revision is left out of audit queries and exports, which say so", "[server][security][sqlite-only]") {
+  // A10-6: the audit endpoint answered 503 for the damaged record's customer
+  // and every page below it, and audit export wrote no file.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  make_customer_with_children(s, root, 2);
+  REQUIRE(s.stop() == 0);
+  {
+    kehu::db::Database db(s.store_path(), false);
+    db.exec("DROP TRIGGER revisions_no_update");  // as tampering would
+    db.exec("UPDATE revisions SET body = '{\"collection\":\"cust' WHERE seq = 2");
+  }
+  const std::string csv = s.data_dir() + "/audit.csv";
+  auto exported = run_server_command({"audit", "export", "--data", s.data_dir(), "--since", "2000-01-01", csv});
+  INFO(exported.output);
+  CHECK(exported.exit_code == 1);
+  CHECK_THAT(exported.output, Catch::Contains("exported 2 revisions") && Catch::Contains("1 damaged revision"));
+  s.start();
+  Reply audit = s.post("/v1/audit", json::object(), s.login("audit", "dev-a"));
+  INFO(audit.body.dump().substr(0, 2000));
+  REQUIRE(audit.status == 200);
+  CHECK(audit.body["revisions"].size() == 2);
+}
