@@ -74,16 +74,18 @@ bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-// The UTF-8 length of an invisible character at `i` (a zero-width or no-break
-// space, a joiner, a bidi mark, a variation selector), 0 for any other: 南\u200c京
+// The UTF-8 length of an invisible character at `i` (a space of any width, a
+// zero-width or no-break one, a joiner, a bidi mark, a variation selector), 0
+// for any other: 南\u200c京
 // shows as 南京 and must read as it (attacker review 9, A9-7).
 std::size_t invisible_at(const std::string& t, std::size_t i) {
   const auto b = [&](std::size_t k) { return i + k < t.size() ? static_cast<unsigned char>(t[i + k]) : 0; };
   if (b(0) == 0xC2 && b(1) == 0xA0) return 2;                                      // U+00A0
   if (b(0) == 0xE3 && b(1) == 0x80 && b(2) == 0x80) return 3;                      // U+3000
-  if (b(0) == 0xE2 && b(1) == 0x80 && ((b(2) >= 0x8B && b(2) <= 0x8F) || (b(2) >= 0xAA && b(2) <= 0xAF)))
-    return 3;                                                                      // U+200B-200F, 202A-202F
-  if (b(0) == 0xE2 && b(1) == 0x81 && (b(2) == 0xA0 || (b(2) >= 0xA6 && b(2) <= 0xA9))) return 3;  // U+2060, 2066-2069
+  if (b(0) == 0xE2 && b(1) == 0x80 && (b(2) <= 0x8F || (b(2) >= 0xAA && b(2) <= 0xAF)))
+    return 3;                                                                      // U+2000-200F, 202A-202F
+  if (b(0) == 0xE2 && b(1) == 0x81 && (b(2) == 0x9F || b(2) == 0xA0 || (b(2) >= 0xA6 && b(2) <= 0xA9)))
+    return 3;                                                                      // U+205F, 2060, 2066-2069
   if (b(0) == 0xEF && b(1) == 0xB8 && b(2) >= 0x80 && b(2) <= 0x8F) return 3;     // U+FE00-FE0F
   if (b(0) == 0xEF && b(1) == 0xBB && b(2) == 0xBF) return 3;                      // U+FEFF
   return 0;
@@ -226,7 +228,14 @@ void require_known_province(std::string_view value) {
                    "city in 城市 (city)",
                    "省份 (province)“" + v + "”不能含有“/”：省份一栏只写省（如 江苏），城市写在“城市 (city)”一栏"));
   }
-  const std::string province = canonical_province(v);
+  const auto [province, city] = split_province(v);
+  if (!city.empty() && !all_ideographs(city)) {
+    // 江苏省Kunshan: read as 江苏 and a city no region names (attacker review 10, A10-2).
+    throw Error(Errc::validation,
+                tr("省份 (province) \"" + v + "\": write the province alone (e.g. 江苏) and the city, in Chinese "
+                   "characters, in 城市 (city)",
+                   "省份 (province)“" + v + "”：省份一栏只写省（如 江苏），城市用汉字写在“城市 (city)”一栏"));
+  }
   if (std::any_of(kProvinces.begin(), kProvinces.end(), [&](const auto& p) { return province == p[0]; })) return;
   throw Error(Errc::validation,
               tr("省份 (province) \"" + v + "\" is not a known province: write one of the 34 provincial-level "
@@ -344,12 +353,25 @@ std::string canonical_city(std::string_view name) {
   return t;
 }
 
+bool all_ideographs(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if ((b & 0xF0) != 0xE0 || i + 2 >= s.size()) return false;  // the ideographs below are 3 bytes each
+    const char32_t cp = ((b & 0x0F) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3F) << 6) |
+                        (static_cast<unsigned char>(s[i + 2]) & 0x3F);
+    if (!((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))) return false;
+    i += 3;
+  }
+  return true;
+}
+
 void check_city_change(const nlohmann::json& old_value, const nlohmann::json& new_value) {
   if (old_value == new_value || !new_value.is_string()) return;
   const std::string v = new_value.get<std::string>();
-  const std::string c = canonical_city(v);
-  if (std::none_of(c.begin(), c.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); }))
-    return;
+  // Chinese characters only once canonical: other scripts, symbols and odd
+  // spaces left every city's region as Latin did (attacker review 10, A10-2).
+  if (trim(v).empty() || all_ideographs(canonical_city(v))) return;
   throw Error(Errc::validation,
               tr("城市 (city) \"" + v + "\" is not a city name in Chinese characters: regions name cities so (江苏/南京), "
                  "and a customer whose city is written otherwise is in no city's region; write it as 南京, 苏州 ...",

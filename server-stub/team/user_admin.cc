@@ -62,20 +62,6 @@ void check_known_province(const std::string& t) {
                   did_you_mean(near));
 }
 
-// Whether `s` is one or more CJK ideographs and nothing else (UTF-8).
-bool all_ideographs(std::string_view s) {
-  if (s.empty()) return false;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xF0) != 0xE0 || i + 2 >= s.size()) return false;  // the ideographs below are 3 bytes each
-    const char32_t cp = ((b & 0x0F) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3F) << 6) |
-                        (static_cast<unsigned char>(s[i + 2]) & 0x3F);
-    if (!((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))) return false;
-    i += 3;
-  }
-  return true;
-}
-
 // Error(validation) unless the city of region `t` (after the '/') is written in
 // Chinese characters, as customers' cities are, and is not a province: 江苏/Nanjing
 // was kept as 江苏/nanjing and matched no customer, so the salesperson's devices

@@ -218,6 +218,15 @@ TEST_CASE("walk8: a customer's city in traditional characters or pinyin is read 
   INFO(latin.describe());
   CHECK(latin.exit_code == 2);
   CHECK_THAT(latin.err, Contains("not a city name in Chinese characters"));
+  // Other scripts and symbols too, and a city hidden in the province cell (A10-2).
+  for (const char* city : {"Нанкин", "난징", "南京🏙"}) {
+    INFO(city);
+    CHECK(wang.run({"customer", "edit", a, "--set", std::string("city=") + city}).exit_code == 2);
+  }
+  CliResult in_province = wang.run({"customer", "edit", a, "--set", "province=江苏省Kunshan"});
+  INFO(in_province.describe());
+  CHECK(in_province.exit_code == 2);
+  CHECK_THAT(in_province.err, Contains("write the province alone"));
 }
 
 TEST_CASE("walk9: sync names the new customers whose codes the server replaced", "[cli][zh][walk][sync]") {

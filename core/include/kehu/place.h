@@ -39,6 +39,9 @@ void check_province_change(const nlohmann::json& old_value, const nlohmann::json
 // none): it must be one of the 34. A salesperson's or manager's customer made
 // without one was seen by its owner alone (walkthrough 8, R8-3).
 void check_new_customer_province(const nlohmann::json& value);
+// Whether `s` is one or more CJK ideographs and nothing else (UTF-8): how
+// regions and customers' cities are written.
+bool all_ideographs(std::string_view s);
 // Refuses, with Error(validation), a customer's city that is not written in
 // Chinese characters once canonical (Kunshan; Nanjing is read as 南京): no
 // city region covers it (attacker review 8, A8-7). Checked for a salesperson's
