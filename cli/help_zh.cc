@@ -98,6 +98,7 @@ const Catalog& catalog() {
         {"output file", "输出文件"},
         {"replace FILE if it exists (without it an existing file is kept and nothing is written)",
          "FILE 已存在时覆盖它（不加时保留原文件，什么都不写）"},
+        {"merge two customers that share no name, phone or WeChat", "合并两个名称、电话、微信都不相同的客户"},
         {"replica, sync and pending-change status", "本地副本、同步和待同步修改的状态"},
         {"write a consistent encrypted copy", "写一份完整一致的加密备份"},
         {"destination", "备份文件"},
