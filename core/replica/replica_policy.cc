@@ -89,7 +89,10 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
     if (const auto city = c.fields.find("city"); city != c.fields.end()) {
       check_city_change(city->second.old_value, city->second.new_value);
     }
-    if (before) check_stays_in_reach(*before, after, user);
+    // Only an edit of what decides reach reads the regions (an import edits
+    // every row: no meta read and parse per row for the rest).
+    const bool moves = c.fields.count("province") || c.fields.count("city") || c.fields.count("owner");
+    if (before && moves) check_stays_in_reach(*before, after, user);
   }
   if (role != "sales") return;
   const CollectionDef& coll = schema().collection(after.collection);
