@@ -228,7 +228,9 @@ void require_known_province(std::string_view value) {
                    "city in 城市 (city)",
                    "省份 (province)“" + v + "”不能含有“/”：省份一栏只写省（如 江苏），城市写在“城市 (city)”一栏"));
   }
-  const auto [province, city] = split_province(v);
+  const auto parts = split_province(v);
+  const std::string& province = parts.first;
+  const std::string& city = parts.second;
   if (!city.empty() && !all_ideographs(city)) {
     // 江苏省Kunshan: read as 江苏 and a city no region names (attacker review 10, A10-2).
     throw Error(Errc::validation,
