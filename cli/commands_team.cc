@@ -3,6 +3,7 @@
 // approve, reject). Each asks the server, then syncs, so the replica shows the
 // result straight away.
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "kehu/customer_code.h"
@@ -75,6 +76,18 @@ std::vector<std::string> show_fields(const Context& ctx, const std::string& coll
 
 }  // namespace
 
+// Why the server withdrew a request, in Chinese (push_service.h withdraw_requests).
+static std::string withdrawn_reason_zh(const std::string& reason) {
+  const auto after = [&](const std::string& head) {
+    return reason.rfind(head, 0) == 0 ? std::optional<std::string>(reason.substr(head.size())) : std::nullopt;
+  };
+  if (reason == "restored") return "申请人已恢复记录";
+  if (reason == "released to the public pool") return "已退回公海";
+  if (auto n = after("superseded by ")) return "被申请 " + *n + " 取代";
+  if (auto n = after("reassigned to ")) return "已转给 " + *n;
+  return reason;
+}
+
 int cmd_claim(Context& ctx, const std::string& typed) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
@@ -83,11 +96,26 @@ int cmd_claim(Context& ctx, const std::string& typed) {
   return 0;
 }
 
+// The change requests of the customer's former owner that a release or a
+// reassignment withdrew (the server's answer "withdrawn").
+static void say_withdrawn(const Context& ctx, const json& answer, const std::string& owner) {
+  const json ids = answer.value("withdrawn", json::array());
+  if (ctx.json || !ids.is_array() || ids.empty()) return;
+  std::string list;
+  for (const auto& id : ids) list += (list.empty() ? "#" : ", #") + id.dump();
+  std::cout << (ctx.lang == Lang::zh
+                    ? owner + " 对它的 " + std::to_string(ids.size()) + " 条待审批申请已撤回（" + list + "）\n"
+                    : std::to_string(ids.size()) + " pending change request(s) of " + owner + " on it withdrawn (" +
+                          list + ")\n");
+}
+
 int cmd_release(Context& ctx, const std::string& typed, const std::string& reason) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}}, tr("release " + code, "退回 " + code),
-      zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
+  const json answer = act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}},
+                          tr("release " + code, "退回 " + code),
+                          zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
+  say_withdrawn(ctx, answer, zh ? "负责人" : "its owner");
   return 0;
 }
 
@@ -95,8 +123,10 @@ int cmd_reassign(Context& ctx, const std::string& typed, const std::string& owne
                  const std::string& reason) {
   const std::string code = server_code(ctx, typed);
   const bool zh = ctx.lang == Lang::zh;
-  act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
-      tr("reassign " + code, "转交 " + code), zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
+  const json answer = act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
+                          tr("reassign " + code, "转交 " + code),
+                          zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
+  say_withdrawn(ctx, answer, zh ? "原负责人" : "its former owner");
   return 0;
 }
 
@@ -133,6 +163,8 @@ int cmd_approvals(Context& ctx, bool all) {
                                        : status;
     }
     if (!r.value("decided_by", "").empty()) status += " (" + r.value("decided_by", "") + ")";
+    std::string reason = r.value("reason", "");
+    if (zh && r.value("status", "") == "withdrawn") reason = withdrawn_reason_zh(reason);
     std::vector<std::string> lines =
         show_fields(ctx, collection, r.value("fields", json::object()), r.value("changed_since", json::object()));
     if (lines.empty()) lines.emplace_back();
@@ -140,7 +172,7 @@ int cmd_approvals(Context& ctx, bool all) {
       const bool first = i == 0;
       rows.push_back({first ? std::to_string(r.value("id", 0)) : "", first ? r.value("customer", "") : "",
                       first ? r.value("requester", "") : "", lines[i], first ? status : "",
-                      first ? show_time(ctx, r.value("created_at", "")) : "", first ? r.value("reason", "") : ""});
+                      first ? show_time(ctx, r.value("created_at", "")) : "", first ? reason : ""});
     }
   }
   std::cout << table(ctx, zh ? std::vector<std::string>{"编号", "客户", "申请人", "修改", "状态", "提交时间", "原因"}

@@ -50,9 +50,24 @@ Replica::~Replica() = default;
 
 std::unique_ptr<Replica> Replica::create(const std::string& path, std::string_view passphrase) {
   if (passphrase.empty()) throw Error(Errc::usage, tr("the passphrase must not be empty", "口令不能为空"));
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw Error(Errc::usage, tr(path + " is a folder, not a replica file: name a file in it (e.g. " + path +
+                                    "/replica.db)",
+                                path + " 是一个文件夹，不是本地副本文件：请给出其中的一个文件名（如 " + path +
+                                    "/replica.db）"));
+  }
   if (file_exists(path)) {
     throw Error(Errc::exists, tr("replica " + path + " already exists; use it, or remove it first",
                                  "本地副本 " + path + " 已经存在；请直接使用，或先删除它"));
+  }
+  // SQLite says only "unable to open database file" (walkthrough 10, R10-6).
+  if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    const std::string folder = path.substr(0, slash);
+    if (struct stat st{}; ::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      throw Error(Errc::usage, tr("folder " + folder + " does not exist: create it first, or choose another place "
+                                      "for the replica",
+                                  "文件夹 " + folder + " 不存在：请先创建它，或把本地副本放在别处"));
+    }
   }
   try {
     db::Database db(path, /*create=*/true);

@@ -278,6 +278,14 @@ Record Replica::add_values(std::string_view collection, json values, std::string
       if (!values.contains("created_at") || values["created_at"].is_null()) {
         values["created_at"] = today_local();
       }
+      // A salesperson's new customer is theirs (the server makes it so at
+      // push): theirs at once, so that `due`, `--owner` and reports count it
+      // on the offline days before the sync (walkthrough 10, R10-14).
+      if (const auto o = values.find("owner");
+          (o == values.end() || o->is_null() || (o->is_string() && o->get_ref<const std::string&>().empty())) &&
+          impl_->meta("role") == "sales" && !impl_->meta("user").empty()) {
+        values["owner"] = impl_->meta("user");
+      }
     }
     apply_values(r.fields, values);
     check_required(coll, r.fields);

@@ -104,9 +104,9 @@ struct Replica::Impl {
   // Refuses at once, with the reason, an edit the server would refuse from this
   // device's user and role as of the last login (replica_policy.cc).
   void check_local_policy(const std::optional<Record>& before, const Record& after, const Change& c);
-  // Refuses a salesperson's or manager's edit that would take a customer they
-  // see out of their reach (kRegionsMeta; walkthrough 8, R8-11).
-  void check_stays_in_reach(const Record& before, const Record& after, const std::string& user);
+  // Refuses a salesperson's or manager's new customer outside their regions,
+  // or a move out of them (kRegionsMeta; kehu/place.h check_stays_in_regions).
+  void check_stays_in_reach(const Record* before, const Record& after);
   // Refuses a salesperson's typed value (even an empty one) for a restricted field.
   void check_typed_restricted(const CollectionDef& coll, const json& values);
   // Marks the conflicts `refs` names on `record_id` (and the field's older ones)

@@ -18,12 +18,6 @@ std::string text(const json& fields, const char* key) {
   return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Whether the user sees a customer with these fields: theirs, or in one of
-// their regions (the server's rule, kehu/place.h regions_cover).
-bool in_reach(const json& fields, const std::string& user, const std::vector<std::string>& regions) {
-  return text(fields, "owner") == user || regions_cover(regions, text(fields, "province"), text(fields, "city"));
-}
-
 // A salesperson's edit of a restricted field, refused.
 Error restricted_field(const FieldDef& f, const std::string& user) {
   return Error(Errc::forbidden, tr(f.zh + " (" + f.key + ") is restricted: a salesperson (" + user +
@@ -34,7 +28,7 @@ Error restricted_field(const FieldDef& f, const std::string& user) {
 
 }  // namespace
 
-void Replica::Impl::check_stays_in_reach(const Record& before, const Record& after, const std::string& user) {
+void Replica::Impl::check_stays_in_reach(const Record* before, const Record& after) {
   const std::string stored = meta(kRegionsMeta);
   if (stored.empty()) return;  // no login or pull has told the regions yet
   const json parsed = json::parse(stored, nullptr, /*allow_exceptions=*/false);
@@ -43,20 +37,20 @@ void Replica::Impl::check_stays_in_reach(const Record& before, const Record& aft
   for (const auto& r : parsed) {
     if (r.is_string()) regions.push_back(r.get<std::string>());
   }
-  if (!in_reach(before.fields, user, regions) || in_reach(after.fields, user, regions)) return;
-  // A manager's slip (浙江 for 江苏) took the customer out of their hands at
-  // the next sync, and their own correction was refused (walkthrough 8, R8-11).
-  std::string place = text(after.fields, "province");
-  if (!text(after.fields, "city").empty()) place += "/" + text(after.fields, "city");
-  std::string mine;
-  for (const auto& r : regions) mine += (mine.empty() ? "" : tr(", ", "、")) + r;
-  const std::string who = label(before);
+  const Record& named = before != nullptr ? *before : after;
+  std::string who = label(named);
+  if (before == nullptr) who = text(after.fields, "name").empty() ? who : text(after.fields, "name");
+  check_stays_in_regions(regions, before != nullptr ? &before->fields : nullptr, after.fields, who);
+}
+
+void Replica::check_readable(const FieldDef& f) const {
+  if (!f.restricted || meta("role") != "sales") return;
+  const std::string user = meta("user").empty() ? meta("replica_user") : meta("user");
   throw Error(Errc::validation,
-              tr(who + " in " + place + " would be outside your regions (" + mine + "): you could no longer see or "
-                     "change it after the next sync. Nothing was changed; if it really is there, ask its owner or an "
-                     "admin to change it",
-                 who + " 改到 " + place + " 后不在你的区域（" + mine + "）内：下次同步后你将看不到、也改不了它。"
-                     "什么都没有改；如果客户确实在那里，请让它的负责人或管理员来改"));
+              tr(f.zh + " (" + f.key + ") is restricted: a salesperson's device (" + user + ", role sales) never "
+                     "receives its values, so it cannot filter, sort or sum by it; ask a manager",
+                 f.zh + " (" + f.key + ") 是受限字段：销售（" + user + "）的设备上没有它的值，不能按它筛选、排序或汇总；"
+                     "请找经理"));
 }
 
 void Replica::Impl::check_typed_restricted(const CollectionDef& coll, const json& values) {
@@ -89,10 +83,11 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
     if (const auto city = c.fields.find("city"); city != c.fields.end()) {
       check_city_change(city->second.old_value, city->second.new_value);
     }
-    // Only an edit of what decides reach reads the regions (an import edits
-    // every row: no meta read and parse per row for the rest).
-    const bool moves = c.fields.count("province") || c.fields.count("city") || c.fields.count("owner");
-    if (before && moves) check_stays_in_reach(*before, after, user);
+    // Only a new customer or a move reads the regions (an import edits every
+    // row: no meta read and parse per row for the rest).
+    if (!before || c.fields.count("province") || c.fields.count("city")) {
+      check_stays_in_reach(before ? &*before : nullptr, after);
+    }
   }
   if (role != "sales") return;
   const CollectionDef& coll = schema().collection(after.collection);

@@ -232,8 +232,11 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
     // others (contacts) by name, else as stored.
     key = coll.name == kCustomers ? "code" : coll.find("date") ? "date" : coll.find("name") ? "name" : "";
   } else if (key != "code") {
-    key = coll.field(key).key;
+    const FieldDef& f = coll.field(key);
+    check_readable(f);
+    key = f.key;
   }
+  for (const auto& [name, value] : q.where) check_readable(coll.field(name));
   std::vector<Record> out;
   auto& db = impl_->db;
   if (coll.name == kCustomers && q.parent.empty()) {

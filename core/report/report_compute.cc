@@ -333,7 +333,9 @@ Report report_sum(const Replica& rep, const std::string& target, const ReportOpt
                 tr("report sum --by \"" + by + "\": expected customer, owner, region or month",
                    "report sum --by “" + by + "”：应为 customer、owner、region 或 month"));
   }
+  rep.check_readable(field);
   const std::vector<FieldFilter> filters = parse_where(coll, opts.where);
+  for (const auto& f : filters) rep.check_readable(*f.field);
   const bool is_customers = coll.name == "customers";
   std::string date_key = "created_at";
   if (!is_customers) {

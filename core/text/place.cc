@@ -411,4 +411,41 @@ bool regions_cover(const std::vector<std::string>& regions, std::string_view pro
   return false;
 }
 
+namespace {
+
+std::string cell(const nlohmann::json& fields, const char* key) {
+  auto it = fields.find(key);
+  return it != fields.end() && it->is_string() ? trim(it->get<std::string>()) : std::string();
+}
+
+bool covers(const std::vector<std::string>& regions, const nlohmann::json& fields) {
+  return regions_cover(regions, cell(fields, "province"), cell(fields, "city"));
+}
+
+}  // namespace
+
+void check_stays_in_regions(const std::vector<std::string>& regions, const nlohmann::json* before,
+                            const nlohmann::json& after, const std::string& label) {
+  if (regions.empty() || !after.is_object() || covers(regions, after)) return;
+  if (before != nullptr && (!before->is_object() || !covers(regions, *before))) return;  // not theirs to keep
+  std::string place = cell(after, "province");
+  if (const std::string city = cell(after, "city"); !city.empty()) place += "/" + city;
+  std::string mine;
+  for (const auto& r : regions) mine += (mine.empty() ? "" : tr(", ", "、")) + r;
+  if (before == nullptr) {
+    throw Error(Errc::validation,
+                tr("new customer " + label + " in " + place + " would be outside your regions (" + mine +
+                       "): your manager and team would not see it. Nothing was added; if it really is there, ask "
+                       "an admin to add it",
+                   "新客户 " + label + " 在 " + place + "，不在你的区域（" + mine + "）内：你的经理和同事都看不到它。"
+                       "什么都没有新建；如果客户确实在那里，请让管理员来新建"));
+  }
+  throw Error(Errc::validation,
+              tr(label + " in " + place + " would be outside your regions (" + mine + "): your manager and team "
+                     "could no longer see or change it after the next sync. Nothing was changed; if it really is "
+                     "there, ask an admin to change it",
+                 label + " 改到 " + place + " 后不在你的区域（" + mine + "）内：下次同步后你的经理和同事将看不到、"
+                     "也改不了它。什么都没有改；如果客户确实在那里，请让管理员来改"));
+}
+
 }  // namespace kehu

@@ -21,8 +21,9 @@ namespace kehu::server {
 
 namespace {
 
-// The cursor: "SEQ" or "SEQ.SCOPE", the seq of the last revision sent and the
-// user's scope version it was sent under (absent = 0).
+// The cursor: "SEQ", "SEQ.SCOPE" or "SEQ.SCOPE.PART", each with "-TAG" after
+// it: the seq of the last revision sent, the user's scope version it was sent
+// under (absent = 0), and the timeline_tag of the revision at SEQ.
 struct Cursor {
   std::int64_t seq = 0;
   std::int64_t scope = 0;
@@ -30,7 +31,19 @@ struct Cursor {
   // `seq` (a customer moved into view, its children sent in parts): this many of
   // its children were sent already.
   std::int64_t part = 0;
+  std::string tag;  // "" in cursors of earlier servers
 };
+
+// The start of the hash of the revision at `seq` ("" when there is none): what
+// ties a cursor to the store's timeline. A store restored from a backup and
+// written on numbers its revisions again from the backup's end, so a device's
+// cursor from before the restore names a seq whose revision is another one, or
+// none (attacker review 10, A10-3: only a cursor past the end was noticed).
+std::string timeline_tag(StoreTxn& txn, std::int64_t seq) {
+  if (seq <= 0) return {};
+  const auto at = txn.revisions_since(seq - 1, 1);
+  return !at.empty() && at.front().seq == seq ? at.front().hash.substr(0, 12) : std::string();
+}
 
 bool parse_number(std::string_view s, std::int64_t& out) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -42,12 +55,20 @@ Cursor parse_cursor(const json& body) {
   if (it == body.end() || it->is_null()) return {};
   // The protocol sends it as a string; accept the integer a careless client
   // might send, since it cannot mean anything else.
-  if (it->is_number_integer()) return {std::max<std::int64_t>(0, it->get<std::int64_t>()), 0};
+  if (it->is_number_integer()) {
+    Cursor c;
+    c.seq = std::max<std::int64_t>(0, it->get<std::int64_t>());
+    return c;
+  }
   if (!it->is_string()) throw Error(Errc::protocol, tr("\"cursor\" must be a string", "\"cursor\" 必须是字符串"));
   const std::string s = it->get<std::string>();
   if (s.empty()) return {};
   Cursor c;
-  const std::string_view v(s);
+  std::string_view v(s);
+  if (const auto dash = v.find('-'); dash != std::string_view::npos) {
+    c.tag = std::string(v.substr(dash + 1));
+    v = v.substr(0, dash);
+  }
   const auto dot = v.find('.');
   const auto dot2 = dot == std::string_view::npos ? dot : v.find('.', dot + 1);
   const bool ok = parse_number(v.substr(0, dot), c.seq) &&
@@ -195,11 +216,13 @@ class ScopeView {
   }
 
   // The customer's last move after `cursor` that raised the session's access
-  // to it (out of scope or masked before, more after): the move at which the
-  // device may lack the customer's children, and gets them (its package).
+  // to it (out of scope or masked before, more after), or masked it (into the
+  // pool): the move at which the device may lack the customer's children, or
+  // hold them unmasked, and gets them (its package).
   struct Raise {
     std::int64_t seq = 0;  // 0: none
-    // The access just before it. The device may have dropped the customer's
+    // The lowest access the device may have held before it: at the cursor or
+    // after any move since. The device may have dropped the customer's
     // history then - told "removed" on an earlier page - although its access
     // at the cursor was more (attacker review 8, A8-8).
     Access before = Access::none;
@@ -217,7 +240,21 @@ class ScopeView {
       const bool oldest = i + 1 == m.after.size();
       if (oldest && !m.complete) break;  // its before lies past what was read
       const std::optional<Access> before = oldest ? m.at_cursor : std::optional<Access>(m.after[i + 1].second);
-      if (before && *before < m.after[i].second) return {m.after[i].first, *before};
+      if (!before) continue;
+      // A move into the pool (write -> masked) counts too: the device holds
+      // the children as it read them, phones unmasked, and gets them again
+      // masked (attacker review 10, A10-7); the history goes only on a raise.
+      const bool raises = *before < m.after[i].second;
+      const bool masks = m.after[i].second == Access::masked && Access::masked < *before;
+      if (!raises && !masks) continue;
+      // What the device may lack is decided by the lowest access it may have
+      // held at any moment before the raise, not just before it: in the pool,
+      // claimed, in the pool again, its last raise is masked -> write, yet the
+      // device may have held nothing at its cursor (attacker review 10, A10-5).
+      Access lowest = *before;
+      for (std::size_t j = i + 1; j < m.after.size(); ++j) lowest = std::min(lowest, m.after[j].second);
+      lowest = !m.complete ? Access::none : std::min(lowest, m.at_cursor.value_or(Access::none));
+      return {m.after[i].first, lowest};
     }
     // Past the window a raise may lie further back: the package goes with the
     // newest move, the device may lack it and its history (attacker review 8,
@@ -286,7 +323,14 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   // longer has and would skip what is written until the numbering passes it
   // (attacker review 9, A9-8). It starts again as a changed scope does.
   reset = reset || (cursor.seq > 0 && cursor.seq >= txn->next_seq());
-  if (reset) cursor = Cursor{0, cursor.scope, 0};
+  // Nor may it name another revision than the one it was made at: the
+  // restored store's numbering passed it (A10-3).
+  reset = reset || (cursor.seq > 0 && !cursor.tag.empty() && timeline_tag(*txn, cursor.seq) != cursor.tag);
+  if (reset) {
+    const std::int64_t scope_version = cursor.scope;
+    cursor = Cursor{};
+    cursor.scope = scope_version;
+  }
 
   ScopeView scope(*txn, session);
   const json custom_fields = custom_field_list(*txn);
@@ -391,21 +435,20 @@ std::string PullService::pull(const Session& session, const json& body, std::int
       std::string pkg_revisions, pkg_records;
       std::vector<std::string> pkg_ids;
       if (first_child == 0 && cursor.seq > 0 && raise.before < access && raise.before <= Access::masked) {
-        std::vector<std::string> ids = txn->child_ids(customer);
-        ids.insert(ids.begin(), customer);
+        // Newest first across the customer and its children: past 1000
+        // revisions or a page, the newest that fit go and the older ones stay
+        // on the server (GET /v1/records/{id}/history). Collected child by
+        // child, the newest children's were the ones left out (A10-4).
         std::vector<StoredRevision> older;
         std::size_t older_bytes = 0;
-        for (const auto& id : ids) {
-          for (std::int64_t b = cursor.seq + 1; older.size() <= kMaxResentRevisions && older_bytes <= page_bytes;) {
-            std::vector<StoredRevision> p = txn->revisions_before(id, b, kPullChunk);
-            if (p.empty()) break;
-            b = p.back().seq;
-            for (auto& o : p) {
-              older_bytes += o.body.size();
-              older.push_back(std::move(o));
-            }
+        for (std::int64_t b = cursor.seq + 1; older.size() <= kMaxResentRevisions && older_bytes <= page_bytes;) {
+          std::vector<StoredRevision> p = txn->customer_revisions_before(customer, b, kPullChunk);
+          if (p.empty()) break;
+          b = p.back().seq;
+          for (auto& o : p) {
+            older_bytes += o.body.size();
+            older.push_back(std::move(o));
           }
-          if (older.size() > kMaxResentRevisions || older_bytes > page_bytes) break;
         }
         const std::size_t room = page_bytes - std::min(page_bytes, bytes());
         if (older_bytes > room && bytes() > 0) {
@@ -417,10 +460,6 @@ std::string PullService::pull(const Session& session, const json& body, std::int
           more = true;
           break;
         }
-        // Newest first: past 1000 revisions or a page, the newest that fit go
-        // and the older ones stay on the server (GET /v1/records/{id}/history).
-        std::sort(older.begin(), older.end(),
-                  [](const StoredRevision& a, const StoredRevision& b) { return a.seq > b.seq; });
         std::vector<std::string> texts;
         std::size_t texts_bytes = 0;
         for (const auto& o : older) {
@@ -484,6 +523,10 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   std::string next_cursor = std::to_string(next);
   if (session.scope_version != 0 || part > 0) next_cursor += "." + std::to_string(session.scope_version);
   if (part > 0) next_cursor += "." + std::to_string(part);
+  if (const std::string tag = next == cursor.seq && !cursor.tag.empty() ? cursor.tag : timeline_tag(*txn, next);
+      !tag.empty()) {
+    next_cursor += "-" + tag;
+  }
   std::string out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions +
                     R"(],"removed":)" + text_of(removed) + R"(,"next_cursor":)" +
                     text_of(next_cursor) + R"(,"more":)" + (more ? "true" : "false") +

@@ -276,6 +276,16 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
   if (const auto city = c.fields.find("city"); city != c.fields.end()) {
     check_city_change(current.exists() ? current.values().value("city", json()) : json(), city->second.new_value);
   }
+  // Nor out of the user's regions: the device refuses it at once (R8-11), a
+  // raw client or an old kehu met no rule here (attacker review 10, A10-8).
+  if (!current.exists() || c.fields.count("province") || c.fields.count("city")) {
+    const json before = current.exists() ? current.values() : json();
+    json after = current.exists() ? before : json::object();
+    for (const auto& [key, f] : c.fields) after[key] = f.new_value;
+    std::string label = current.exists() ? customer_label(current) : c.code;
+    if (!current.exists() && after.value("name", json()).is_string()) label = after["name"].get<std::string>();
+    check_stays_in_regions(session.regions, current.exists() ? &before : nullptr, after, label);
+  }
   auto owner = c.fields.find("owner");
   const bool changes_owner = owner != c.fields.end() && owner->second.old_value != owner->second.new_value;
   if (!current.exists()) {
@@ -456,6 +466,17 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   }
   c.resolves = std::move(settled_now);
   HeldForApproval out{txn.add_request(r), {}};
+  // The requester's own older requests on the same fields are replaced by
+  // this one: approving a stale one undid their later choice (walkthrough 10,
+  // R10-5). One that also asks for other fields stays.
+  withdraw_requests(txn, session.user, c.record_id, session.user, "superseded by #" + std::to_string(out.request),
+                    [&](const ChangeRequest& old) {
+                      if (old.id == out.request) return false;
+                      for (const auto& [key, v] : old.fields.items()) {
+                        if (!asked.count(key)) return false;
+                      }
+                      return true;
+                    });
   if (!rest.empty()) {
     for (const auto& [key, fc] : asked) out.held.push_back(key);
     c.fields = std::move(rest);
@@ -467,17 +488,29 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
 // undone it: the request is withdrawn, not left for a manager to reject and
 // its requester to be told of the rejection (walkthrough 9, R9-1).
 void withdraw_held_deletes(StoreTxn& txn, const Session& session, const std::string& record_id) {
-  for (ChangeRequest& r : txn.pending_requests(session.user, record_id)) {
+  withdraw_requests(txn, session.user, record_id, session.user, "restored", [](const ChangeRequest& r) {
     const auto d = r.fields.find(kDeletedField);
-    if (d == r.fields.end() || !d->is_object() || d->value("new", json()) != json(true)) continue;
-    r.status = "withdrawn";
-    r.decided_by = session.user;
-    r.decided_at = now_iso8601();
-    txn.update_request(r);
-  }
+    return d != r.fields.end() && d->is_object() && d->value("new", json()) == json(true);
+  });
 }
 
 }  // namespace
+
+std::vector<std::int64_t> withdraw_requests(StoreTxn& txn, const std::string& requester, const std::string& record_id,
+                                            const std::string& by, const std::string& reason,
+                                            const std::function<bool(const ChangeRequest&)>& which) {
+  std::vector<std::int64_t> out;
+  for (ChangeRequest& r : txn.pending_requests(requester, record_id)) {
+    if (which && !which(r)) continue;
+    r.status = "withdrawn";
+    r.decided_by = by;
+    r.decided_at = now_iso8601();
+    r.reason = reason;
+    txn.update_request(r);
+    out.push_back(r.id);
+  }
+  return out;
+}
 
 PushService::PushService(Store& store, ServerClock& clock)
     : store_(store), clock_(clock), batch_budget_ms_(config::kPushBatchBudgetMs) {

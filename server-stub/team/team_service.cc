@@ -144,6 +144,20 @@ ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_
   return *r;
 }
 
+// The pending requests of a customer's owner on it and its children, once it
+// left their hands: approved later, one changed the next owner's customer
+// without a word (walkthrough 10, R10-13).
+json withdraw_owners_requests(StoreTxn& txn, const std::string& customer_id, const std::string& owner,
+                              const std::string& by, const std::string& reason) {
+  json ids = json::array();
+  std::vector<std::string> records = txn.child_ids(customer_id);
+  records.insert(records.begin(), customer_id);
+  for (const auto& id : records) {
+    for (std::int64_t n : withdraw_requests(txn, owner, id, by, reason)) ids.push_back(n);
+  }
+  return ids;
+}
+
 // "YYYY-MM-DD" `days` days before `date`. Throws Error(validation) for a bad date.
 std::string date_minus_days(const std::string& date, int days) {
   std::tm tm{};
@@ -232,6 +246,7 @@ json TeamService::release(const Session& session, const std::string& code, const
   json result = push_.apply_server_change(
       *txn, session, owner_change(customer, owner, json(), "release to the public pool (公海): " + reason));
   txn->add_release(session.user, day, customer.id);
+  result["withdrawn"] = withdraw_owners_requests(*txn, customer.id, owner, session.user, "released to the public pool");
   txn->commit();
   return result;
 }
@@ -255,6 +270,9 @@ json TeamService::reassign(const Session& session, const std::string& code, cons
   if (!reason.empty()) cause += ": " + reason;
   json result = push_.apply_server_change(
       *txn, session, owner_change(customer, owner.empty() ? json() : json(owner), new_owner, cause));
+  if (!owner.empty()) {
+    result["withdrawn"] = withdraw_owners_requests(*txn, customer.id, owner, session.user, "reassigned to " + new_owner);
+  }
   txn->commit();
   return result;
 }
@@ -302,6 +320,7 @@ json TeamService::recycle(const Session& session, int days, const std::string& t
                               owner_change(customer, owner, json(),
                                            "pool recycle: no follow-up for " + std::to_string(days) +
                                                " days (last " + last + ")"));
+    withdraw_owners_requests(*txn, customer.id, owner, session.user, "released to the public pool");
   }
   if (!dry_run) txn->commit();
   return out;

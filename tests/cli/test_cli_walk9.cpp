@@ -279,20 +279,32 @@ TEST_CASE("walk8: a manager's edit that would take a customer out of their regio
   CHECK(slip.exit_code == 2);
   CHECK_THAT(slip.err, Contains(code + " 改到 浙江/南京 后不在你的区域（江苏）内") && Contains("什么都没有改"));
   CHECK_THAT(zhao.ok({"customer", "show", code}).out, Contains("江苏"));
-  // Within the regions, and the owner's own edits, go as before.
+  // Within the regions it goes as before.
   zhao.ok({"customer", "edit", code, "--set", "city=苏州"});
+  // Its owner may not take it out of the regions either: his manager would
+  // lose it (attacker review 10, A10-8), and so may not a new customer start
+  // outside them (walkthrough 10, R10-7).
+  wang.ok({"sync"});
+  CliResult away = wang.run({"customer", "edit", code, "--set", "province=浙江", "--set", "city=杭州"});
+  INFO(away.describe());
+  CHECK(away.exit_code == 2);
+  CHECK_THAT(away.err, Contains("would be outside your regions (江苏)"));
+  CliResult far = wang.run({"customer", "add", "--set", "name=拉萨远方有限公司", "--set", "phone=13300135662",
+                            "--set", "contact=扎西", "--set", "need=茶叶", "--set", "province=西藏", "--set", "city=拉萨"}, kZh);
+  INFO(far.describe());
+  CHECK(far.exit_code == 2);
+  CHECK_THAT(far.err, Contains("新客户 拉萨远方有限公司 在 西藏/拉萨，不在你的区域（江苏）内"));
+  CHECK_THAT(wang.ok({"customer", "list"}).out, !Contains("拉萨远方有限公司"));
+  // The regions a device checks by follow set-regions at the next sync.
+  REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏,浙江", "--data", s.data_dir()}).exit_code == 0);
   wang.ok({"sync"});
   CHECK(wang.run({"customer", "edit", code, "--set", "province=浙江", "--set", "city=杭州"}).exit_code == 0);
-  // A salesperson of 江苏/南京 editing a colleague's customer away is refused
-  // too, and the regions a device checks by follow set-regions at the next sync.
+  wang.ok({"sync"});
+  // A salesperson of 浙江 may not edit it away from there.
   REQUIRE(run_server_command({"user", "set-regions", "li", "浙江", "--data", s.data_dir()}).exit_code == 0);
   li.log_in(s, "li");
-  wang.ok({"sync"});
   li.ok({"sync"});
   CHECK(li.run({"customer", "edit", code, "--set", "province=江苏"}).exit_code == 2);
-  REQUIRE(run_server_command({"user", "set-regions", "li", "浙江,江苏", "--data", s.data_dir()}).exit_code == 0);
-  li.ok({"sync"});
-  CHECK(li.run({"customer", "edit", code, "--set", "province=江苏"}).exit_code == 0);
 }
 
 TEST_CASE("walk10: a sync while the user is disabled keeps the edits pending for after the enable",
@@ -345,4 +357,116 @@ TEST_CASE("walk10: customers that share no name, phone or WeChat are merged only
   INFO(forced.describe());
   CHECK(forced.exit_code == 0);
   CHECK_THAT(forced.out, Contains("移入 1 跟进记录"));
+}
+
+TEST_CASE("walk10: a newer request on the same field replaces the older one", "[cli][zh][walk][sync]") {
+  // R10-5: both stayed pending; approving the stale one (listed first) undid
+  // the salesperson's later choice and made a conflict with himself.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("改主意有限公司");
+  wang.ok({"customer", "edit", code, "--set", "type=deal"});
+  wang.ok({"sync"});
+  wang.ok({"customer", "edit", code, "--set", "type=lost"});
+  wang.ok({"sync"});
+  const json pending = json::parse(zhao.ok({"--json", "approvals"}).out);
+  INFO(pending.dump());
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0]["fields"]["type"]["new"] == "lost");
+  CliResult all = zhao.run({"approvals", "--all"}, kZh);
+  CHECK_THAT(all.out, Contains("已撤回") && Contains("被申请 #" + pending[0]["id"].dump() + " 取代"));
+  zhao.ok({"approve", pending[0]["id"].dump()});
+  CliResult sync = wang.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 0);
+  CHECK_THAT(wang.ok({"rejected"}).out, !Contains(code));
+  CHECK_THAT(wang.ok({"conflicts"}).out, !Contains(code));
+  CHECK_THAT(wang.ok({"customer", "show", code}).out, Contains("Lost") || Contains("lost"));
+}
+
+TEST_CASE("walk10: releasing a customer withdraws its owner's pending requests on it, and says so",
+          "[cli][walk][sync]") {
+  // R10-13: the request outlived the release; approved after a colleague had
+  // claimed the customer, it changed his customer without a word.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, li, zhao;
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("退回前的申请有限公司");
+  wang.ok({"customer", "edit", code, "--set", "type=deal"});
+  wang.ok({"sync"});
+  CliResult release = wang.run({"customer", "release", code, "--reason", "不做了"});
+  INFO(release.describe());
+  CHECK(release.exit_code == 0);
+  CHECK_THAT(release.out, Contains("1 pending change request(s) of its owner on it withdrawn (#"));
+  li.ok({"sync"});
+  li.ok({"customer", "claim", code});
+  CHECK(json::parse(zhao.ok({"--json", "approvals"}).out).empty());  // nothing left to approve
+  CliResult sync = wang.run({"sync"});
+  INFO(sync.describe());
+  CHECK_THAT(wang.ok({"rejected"}).out, Contains(code) && Contains("withdrawn: the customer was released"));
+}
+
+TEST_CASE("walk10: a salesperson's customer added offline is theirs before the sync", "[cli][walk][due]") {
+  // R10-14: it had no 负责人 until the sync, so `due` and `--owner` left it
+  // out on the offline days, when they are needed most.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const kehu::test::EnvChanges today = {{"KEHU_TODAY", "2026-12-06"}};
+  CliResult add = wang.run({"customer", "add", "--set", "name=离线新客户有限公司", "--set", "phone=13300135681",
+                            "--set", "contact=周", "--set", "need=纸", "--set", "province=江苏", "--set", "city=南京",
+                            "--set", "next_date=2026-12-07"},
+                           today);
+  INFO(add.describe());
+  REQUIRE(add.exit_code == 0);
+  CHECK_THAT(wang.ok({"customer", "list", "--owner", "wang"}).out, Contains("离线新客户有限公司"));
+  CliResult due = wang.run({"--json", "due", "--days", "3"}, today);
+  INFO(due.describe());
+  CHECK_THAT(due.out, Contains("离线新客户有限公司"));
+  CliResult sync = wang.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 0);
+  CHECK_THAT(sync.out, Contains("0 rejected"));
+}
+
+TEST_CASE("walk10: a salesperson cannot sum, filter or sort by a field his device never receives",
+          "[cli][zh][walk][reports]") {
+  // R10-12: `report sum customers.annual_spend` printed a table of zeros, and
+  // --where/--sort worked on values the device does not have.
+  ServerFixture s;
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  wang.add_synced_customer("受限字段有限公司", "13300135691");
+  zhao.ok({"sync"});
+  for (const auto& args : {std::vector<std::string>{"report", "sum", "customers.annual_spend", "--by", "owner"},
+                           std::vector<std::string>{"report", "sum", "customers.信用额度", "--by", "owner"},
+                           std::vector<std::string>{"customer", "list", "--where", "annual_spend=12000.50"},
+                           std::vector<std::string>{"customer", "list", "--sort", "-年消费额"}}) {
+    CliResult r = wang.run(args, kZh);
+    INFO(r.describe());
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(") 是受限字段") && Contains("不能按它筛选、排序或汇总"));
+  }
+  CHECK(zhao.run({"report", "sum", "customers.annual_spend", "--by", "owner"}).exit_code == 0);
+}
+
+TEST_CASE("walk10: init names a missing folder, and a folder given as the replica", "[cli][zh][walk]") {
+  // R10-6: SQLite's English "unable to open database file", and "already
+  // exists; remove it first" for a folder.
+  ReplicaCli k;
+  CliResult missing = k.run({"init"}, {{"KEHU_DB", k.dir.file("nodir") + "/x.db"}, {"KEHU_LANG", "zh"}});
+  INFO(missing.describe());
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Contains("文件夹 " + k.dir.file("nodir") + " 不存在：请先创建它"));
+  CliResult folder = k.run({"init"}, {{"KEHU_DB", k.dir.path()}});
+  INFO(folder.describe());
+  CHECK(folder.exit_code == 2);
+  CHECK_THAT(folder.err, Contains("is a folder, not a replica file"));
 }

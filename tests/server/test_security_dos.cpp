@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <future>
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <set>
 #include <string>
@@ -1127,4 +1128,214 @@ TEST_CASE("a damaged revision is left out of audit queries and exports, which sa
   INFO(audit.body.dump().substr(0, 2000));
   REQUIRE(audit.status == 200);
   CHECK(audit.body["revisions"].size() == 2);
+}
+
+TEST_CASE("the server refuses a salesperson's or manager's customer outside their regions, new or moved",
+          "[server][security]") {
+  // A10-8: the device refused such edits (R8-11), the server took them from a
+  // raw client: 西藏 customers nobody but their owner saw, and a salesperson's
+  // customer moved from his manager's 江苏 to 浙江. With the province protected,
+  // the city part of such a move applied at once.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "province", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string zhao = s.login("zhao", "dev-z");
+  make_customer_with_children(s, root, 0);  // wang's, 江苏/南京
+  int n = 0;
+  auto push = [&](const std::string& token, const std::string& op, const std::string& id, const json& fields) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee30-0000-4000-8000-%012d", ++n);
+    Reply r = s.post("/v1/push", {{"changes", json::array({make_change(change, id, op, op == "create" ? 0 : 1,
+                                                                          hlc_now(), "dev-w", n, fields)})}},
+                     token);
+    REQUIRE(r.status == 200);
+    return r.body["results"][0];
+  };
+  json far = new_customer_fields("拉萨远方有限公司");
+  far["province"] = {{"old", nullptr}, {"new", "西藏"}};
+  far["city"] = {{"old", nullptr}, {"new", "拉萨"}};
+  const json created = push(wang, "create", "c0ffee30-1111-4000-8000-000000000001", far);
+  INFO(created.dump());
+  CHECK(created["status"] == "rejected");
+  CHECK_THAT(created.dump(), Catch::Contains("outside your regions"));
+  const json moved = push(wang, "update", kCustomer,
+                          {{"province", {{"old", "江苏"}, {"new", "浙江"}}}, {"city", {{"old", "南京"}, {"new", "杭州"}}}});
+  INFO(moved.dump());
+  CHECK(moved["status"] == "rejected");
+  const json by_manager = push(zhao, "update", kCustomer, {{"province", {{"old", "江苏"}, {"new", "西藏"}}}});
+  CHECK(by_manager["status"] == "rejected");
+  const json city_only = push(wang, "update", kCustomer, {{"city", {{"old", "南京"}, {"new", "苏州"}}}});
+  CHECK(city_only["status"] == "applied");  // within the regions, as before
+  Reply mine = s.post("/v1/pull", {{"cursor", "0"}}, zhao);
+  CHECK_THAT(mine.body["records"].dump(), Catch::Contains(kCustomer) && !Catch::Contains("拉萨远方"));
+  // An admin places customers anywhere.
+  const json admin = push(root, "update", kCustomer, {{"province", {{"old", "江苏"}, {"new", "浙江"}}}});
+  CHECK(admin["status"] == "applied");
+}
+
+TEST_CASE("a cursor of the timeline before a restore starts the device again once the numbering passes it",
+          "[server][security][sqlite-only]") {
+  // A10-3: only a cursor past the restored store's end was noticed; a few
+  // writes later the device skipped every revision up to its cursor for good
+  // and kept the customers the restore had taken away.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  auto make = [&](int n) {
+    char id[64];
+    std::snprintf(id, sizeof id, "c0ffee40-%04d-4000-8000-000000000000", n);
+    make_customer_with_children(s, root, 0, id, 40 + n);
+    return std::string(id);
+  };
+  make(0);
+  const std::string file = s.data_dir() + "/before.db";
+  REQUIRE(run_server_command({"backup", "--data", s.data_dir(), file}).exit_code == 0);
+  const std::string lost = make(1);
+  make(2);
+  const std::string cursor = pull_to_end(s, wang);
+  REQUIRE(s.stop() == 0);
+  std::filesystem::copy_file(file, s.store_path(), std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(s.store_path() + "-wal");
+  std::filesystem::remove(s.store_path() + "-shm");
+  s.start(s.port());
+  std::vector<std::string> written;
+  for (int n = 3; n < 7; ++n) written.push_back(make(n));  // the new timeline passes the cursor
+  Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, wang);
+  REQUIRE(r.status == 200);
+  INFO(r.body.dump().substr(0, 3000));
+  CHECK(r.body.value("reset", false));
+  const std::string records = r.body["records"].dump();
+  for (const auto& id : written) CHECK_THAT(records, Catch::Contains(id));
+  CHECK_THAT(records, !Catch::Contains(lost));
+  // The cursor it gets is of the new timeline, and takes the device on.
+  Reply on = s.post("/v1/pull", {{"cursor", r.body["next_cursor"]}}, wang);
+  CHECK_FALSE(on.body.value("reset", false));
+  CHECK(on.body["records"].empty());
+}
+
+TEST_CASE("a customer that went round the pool between two syncs comes with its history", "[server][security]") {
+  // A10-5: into a device's scope, then released, reassigned and released again
+  // before the device synced: it came with its children but none of the
+  // history from before the cursor, because the last raise (masked -> write)
+  // was taken as all the device had missed.
+  ServerFixture s;
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 2);  // wang's, 江苏/南京
+  std::int64_t rev = 1;
+  const auto city = [&](int n, const char* from, const char* to) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee41-0000-4000-8000-%012d", n);
+    push_applied(s, root, json::array({make_change(change, kCustomer, "update", rev, hlc_now(), "dev-test", 500 + n,
+                                                   {{"city", {{"old", from}, {"new", to}}}})}));
+    ++rev;
+  };
+  city(0, "南京", "苏州");  // out of li's 南京 before li's cursor
+  const std::string cursor = pull_to_end(s, li);
+  std::string code;
+  const Reply all = s.post("/v1/pull", {{"cursor", "0"}}, root);
+  for (const auto& r : all.body["records"]) {
+    if (r["id"] == kCustomer) code = r["code"];
+  }
+  REQUIRE_FALSE(code.empty());
+  city(1, "苏州", "南京");  // in: write
+  const auto pool = [&](const std::string& op, const json& body) {
+    Reply r = s.post("/v1/customers/" + code + "/" + op, body, root);
+    INFO(r.body.dump());
+    REQUIRE(r.status == 200);
+  };
+  pool("release", {{"reason", "整理"}});                      // masked
+  pool("reassign", {{"owner", "wang"}, {"reason", "交回"}});  // write
+  pool("release", {{"reason", "再整理"}});                    // masked
+  std::set<std::pair<std::string, std::int64_t>> got;
+  pull_pages(s, li, cursor, [&](const json& page) {
+    for (const auto& r : page["revisions"]) got.emplace(r.value("record_id", ""), r.value("rev", std::int64_t{0}));
+  });
+  CHECK(got.count({kCustomer, 1}) == 1);  // its create and first move, from before the cursor
+  CHECK(got.count({kCustomer, 2}) == 1);
+  CHECK(got.count({"c0ffee02-0000-4000-8000-000000000000", 1}) == 1);  // its children's
+  CHECK(got.count({"c0ffee02-0000-4000-8000-000000000001", 1}) == 1);
+}
+
+TEST_CASE("a customer released to the pool takes its children's phones masked to the devices that held them",
+          "[server][security]") {
+  // A10-7: the customer came again masked, its contacts did not: every sales
+  // device of the region kept their phones, a fresh device had them masked.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 0);  // wang's, 江苏/南京: li's region
+  const std::string contact = "c0ffee42-0000-4000-8000-000000000001";
+  push_applied(s, root, json::array({make_change("c0ffee42-0000-4000-8000-000000000002", contact, "create", 0,
+                                                 hlc_now(), "dev-test", 600,
+                                                 {{"name", {{"old", nullptr}, {"new", "采购张"}}},
+                                                  {"phone", {{"old", nullptr}, {"new", "13912345678"}}}},
+                                                 "contacts", "", kCustomer)}));
+  const std::string cursor = pull_to_end(s, li);
+  std::string code;
+  const Reply all = s.post("/v1/pull", {{"cursor", "0"}}, root);
+  for (const auto& r : all.body["records"]) {
+    if (r["id"] == kCustomer) code = r["code"];
+  }
+  Reply released = s.post("/v1/customers/" + code + "/release", {{"reason", "整理"}}, wang);
+  INFO(released.body.dump());
+  REQUIRE(released.status == 200);
+  std::string phone;
+  pull_pages(s, li, cursor, [&](const json& page) {
+    for (const auto& r : page["records"]) {
+      if (r["id"] == contact) phone = r["fields"].value("phone", "");
+    }
+  });
+  CHECK(phone == "139****5678");
+  // A device that keeps syncing gets the package once, not at every page.
+  Reply again = s.post("/v1/pull", {{"cursor", pull_to_end(s, li, cursor)}}, li);
+  CHECK(again.body["records"].empty());
+}
+
+TEST_CASE("history resent past a page is the newest across the customer and its children", "[server][security]") {
+  // A10-4: collected child by child until the page was full, the history left
+  // out the newest children's revisions: those came with none at all.
+  ServerFixture s(small_pages());
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 60);  // ~114 KB of follow-ups: more than a 32 KiB page
+  auto city = [&](int n, std::int64_t rev, const char* from, const char* to) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee43-0000-4000-8000-%012d", n);
+    push_applied(s, root, json::array({make_change(change, kCustomer, "update", rev, hlc_now(), "dev-test", 700 + n,
+                                                   {{"city", {{"old", from}, {"new", to}}}})}));
+  };
+  city(0, 1, "南京", "苏州");  // out of li's reach before li's cursor
+  const std::string cursor = pull_to_end(s, li);
+  city(1, 2, "苏州", "南京");  // in
+  std::set<std::string> created;  // the children whose create came
+  pull_pages(
+      s, li, cursor,
+      [&](const json& page) {
+        for (const auto& r : page["revisions"]) {
+          if (r.value("op", "") == "create" && r.value("collection", "") == "followups") created.insert(r["record_id"]);
+        }
+      },
+      0);
+  INFO(created.size());
+  CHECK_FALSE(created.empty());
+  CHECK(created.size() < 60);  // not all fit in a page
+  auto child = [](int i) {
+    char id[64];
+    std::snprintf(id, sizeof id, "c0ffee02-0000-4000-8000-%012d", i);
+    return std::string(id);
+  };
+  CHECK(created.count(child(59)) == 1);  // the newest is there
+  // What came is the newest: no child is left out while an older one came.
+  bool gap = false, any = false;
+  for (int i = 59; i >= 0; --i) {
+    const bool got = created.count(child(i)) == 1;
+    if (!got) gap = true;
+    if (got && gap) any = true;
+  }
+  CHECK_FALSE(any);
 }

@@ -187,28 +187,31 @@ TEST_CASE("teams: pushes outside the scope are refused per change, with the reas
   wang.replica->edit(t.d, {{"need", "想改公海客户"}});
   // Reassigning by editing the owner is a manager's power.
   wang.replica->edit(t.b, {{"owner", "wang"}});
-  // A new customer without owner is the creator's.
-  std::string mine = wang.replica->add("customers", customer_in("王的新客户", "浙江", "")).code;
+  // A new customer without owner is the creator's; one outside the creator's
+  // regions is refused: his manager would not see it (attacker review 10, A10-8).
+  std::string mine = wang.replica->add("customers", customer_in("王的新客户", "江苏", "")).code;
+  wang.replica->add("customers", customer_in("王的浙江新客户", "浙江", ""));
   auto report = wang.sync();
   CHECK(report.applied == 2);
-  CHECK(report.rejected == 2);
+  CHECK(report.rejected == 3);
   auto rejected = wang.replica->changes_in_state("rejected");
-  REQUIRE(rejected.size() == 2);
-  std::string reasons = rejected[0].reason + "\n" + rejected[1].reason;
+  REQUIRE(rejected.size() == 3);
+  std::string reasons = rejected[0].reason + "\n" + rejected[1].reason + "\n" + rejected[2].reason;
   CHECK(reasons.find("public pool") != std::string::npos);
   CHECK(reasons.find("kehu customer claim") != std::string::npos);
   CHECK(reasons.find("only a manager reassigns") != std::string::npos);
+  CHECK(reasons.find("would be outside your regions (江苏)") != std::string::npos);
   // The refused values stay in the change log; the records show the server's.
   CHECK(rejected[0].change.fields.size() == 1);
   CHECK(wang.customer(t.d).fields["need"] == "办公家具");
   CHECK(wang.customer(t.b).fields["owner"] == "li");
   CHECK(wang.customer(t.a).fields["need"] == "MRI 设备");
   CHECK(wang.customer(mine).fields["owner"] == "wang");
-  // The manager of 江苏 does not see wang's customer in 浙江; the admin does.
+  // The manager of 江苏 sees it, as the admin does.
   t.root.sync();
   CHECK(t.root.customer(mine).fields["owner"] == "wang");
   Device zhao(t.dir, t.server, "zhao");
-  CHECK(zhao.replica->find_customer(mine) == std::nullopt);
+  CHECK(zhao.replica->find_customer(mine).has_value());
   CHECK(zhao.replica->find_customer(t.a).has_value());
   // An auditor writes nothing.
   Device audit(t.dir, t.server, "audit");
@@ -221,11 +224,14 @@ TEST_CASE("teams: pushes outside the scope are refused per change, with the reas
 TEST_CASE("teams: reassignment and territory changes move records between devices", "[teams]") {
   Team t;
   Device wang(t.dir, t.server, "wang"), li(t.dir, t.server, "li");
-  // wang's own customer in 浙江, with a follow-up: only wang (and admins) hold it.
-  std::string x = wang.replica->add("customers", customer_in("浙江戊公司", "浙江", "")).code;
-  wang.replica->add("followups", {{"date", "2026-11-21"}, {"person", "wang"}, {"content", "电话"}}, x);
+  // wang's customer in 浙江 (an admin placed it there: wang may not), with a
+  // follow-up: only wang (and admins) hold it.
+  std::string x = t.root.replica->add("customers", customer_in("浙江戊公司", "浙江", "wang")).code;
+  t.root.replica->add("followups", {{"date", "2026-11-21"}, {"person", "wang"}, {"content", "电话"}}, x);
+  t.root.sync();
+  x = t.root.replica->find_customer(x)->code;  // the final code
   wang.sync();
-  x = wang.replica->find_customer(x)->code;  // the final code
+  REQUIRE(wang.replica->find_customer(x).has_value());
   li.sync();
   CHECK(li.replica->find_customer(x) == std::nullopt);
 

@@ -902,6 +902,10 @@ TEST_CASE("sync: a create the server refused stays shown on the device",
   Device zhao(dir, server, "zhao");
   kehu::FieldInputs in = new_customer("浙江客户", "浙江");
   in.emplace_back("owner", "li");
+  // The device now refuses it at once (it knows zhao's regions from the
+  // login); one that does not know them yet leaves it to the server.
+  CHECK_THROWS_WITH(zhao.replica->add("customers", in), Catch::Contains("outside your regions"));
+  zhao.replica->set_meta("regions", "");
   zhao.replica->add("customers", in);
   auto r = zhao.sync();
   CHECK(r.rejected == 1);  // kept with the reason: nothing lost

@@ -58,6 +58,15 @@ std::vector<std::string> province_spellings();
 // covers a customer whose province and city cells are these: the rule of scope
 // (server-stub/access/access_policy.h), also the device's check of an edit.
 bool regions_cover(const std::vector<std::string>& regions, std::string_view province, std::string_view city);
+// Refuses, with Error(validation), a salesperson's or manager's edit that takes
+// a customer out of their regions (walkthrough 8, R8-11; attacker review 10,
+// A10-8): a new customer (`before` null) in no region of theirs, or one their
+// regions covered moved out of them. Their manager and team would no longer
+// see it: its owner alone, or another region's team, would. Fields are the
+// customer's (province, city) before and after; `label` names it. A user with
+// no regions has none to keep. The device checks at once, the server at push.
+void check_stays_in_regions(const std::vector<std::string>& regions, const nlohmann::json* before,
+                            const nlohmann::json& after, const std::string& label);
 // The replica's meta key holding the user's regions as a JSON array, from the
 // last login or pull ("" before the server sent any).
 inline constexpr const char* kRegionsMeta = "regions";

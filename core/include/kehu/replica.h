@@ -146,6 +146,10 @@ class Replica {
   // Writes nothing: an import checks each row with it before writing any.
   void check_allowed(std::string_view collection, const std::optional<Record>& before, const json& values,
                      std::string_view parent_id = {}) const;
+  // Throws Error(validation) when the role of the last login never receives
+  // `field`'s values (a restricted field for sales): a filter, sort or sum by
+  // it would work on values this device does not have (walkthrough 10, R10-12).
+  void check_readable(const FieldDef& field) const;
   // Moves a record to the recycle bin / brings it back. Both are revisions.
   Record remove(std::string_view id_or_code);
   Record restore(std::string_view id_or_code);

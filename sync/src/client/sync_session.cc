@@ -449,13 +449,28 @@ class Session {
       if (status == "approved") {
         rep_.mark_decided(w.change.change_id, true, "");
         ++report.approved;
-      } else if (status == "withdrawn") {
-        // The user's own restore undid the held delete: nothing to report.
+      } else if (const std::string reason = it->second.value("reason", "");
+                 status == "withdrawn" && (reason.empty() || reason == "restored" ||
+                                           reason.rfind("superseded by ", 0) == 0)) {
+        // The user's own restore undid the held delete, or their own later
+        // request replaced this one: nothing to report.
         rep_.mark_decided(w.change.change_id, true, "");
       } else {
-        std::string why = tr("request #" + std::to_string(w.request) + " rejected by " + by + ": ",
-                             "申请 #" + std::to_string(w.request) + " 被 " + by + " 驳回：") +
-                          it->second.value("reason", "");
+        // Rejected, or withdrawn because the customer left the user's hands
+        // (released, reassigned): the values typed are kept as refused.
+        const std::string n = std::to_string(w.request);
+        std::string why;
+        if (status == "withdrawn") {
+          const bool released = reason == "released to the public pool";
+          const bool reassigned = reason.rfind("reassigned to ", 0) == 0;
+          why = tr("request #" + n + " withdrawn: the customer was " + reason,
+                   "申请 #" + n + " 已撤回：客户" +
+                       (released     ? std::string("已退回公海")
+                        : reassigned ? "已转给 " + reason.substr(std::string("reassigned to ").size())
+                                     : reason));
+        } else {
+          why = tr("request #" + n + " rejected by " + by + ": ", "申请 #" + n + " 被 " + by + " 驳回：") + reason;
+        }
         rep_.mark_decided(w.change.change_id, false, why);
         ++report.rejected;
         ++report.turned_down;
