@@ -49,6 +49,24 @@ json pulled_record(ServerFixture& s, const std::string& token, const std::string
   return json();
 }
 
+// `n` customers (江苏, owned by wang) made by `root`, 50 a push: their ids.
+std::vector<std::string> customers_of_wang(ServerFixture& s, const std::string& root, int n) {
+  std::vector<std::string> ids;
+  for (int first = 0; first < n; first += 50) {
+    json changes = json::array();
+    for (int i = first; i < std::min(n, first + 50); ++i) {
+      json f = kehu::test::new_customer_fields("审批客户" + std::to_string(i));
+      f["owner"] = {{"old", nullptr}, {"new", "wang"}};
+      ids.push_back(kehu::new_uuid());
+      changes.push_back(make_change(kehu::new_uuid(), ids.back(), "create", 0, hlc_now(), "x", 1000 + i, f));
+    }
+    Reply r = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, root);
+    REQUIRE(r.status == 200);
+    for (const auto& res : r.body["results"]) REQUIRE(res["status"] == "applied");
+  }
+  return ids;
+}
+
 }  // namespace
 
 TEST_CASE("security: a change id belongs to its sender - another user's replay learns nothing",
@@ -699,13 +717,12 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
   }
   SECTION("a salesperson has at most 200 requests waiting") {
     REQUIRE(run_server_command({"schema", "protect", "customers", "need", "--data", s.data_dir()}).exit_code == 0);
-    json f = new_customer_fields("审批洪水");
-    f["owner"] = {{"old", nullptr}, {"new", "wang"}};
-    const std::string id = uuid();
-    REQUIRE(push_one(s, root, make_change(uuid(), id, "create", 0, hlc_now(), "x", 19, f))["status"] == "applied");
+    // One request per customer: a newer request on the same field replaces
+    // the older one (walkthrough 10, R10-5), so they would never add up.
+    const std::vector<std::string> ids = customers_of_wang(s, root, 201);
     json changes = json::array();
     for (int i = 0; i < 201; ++i) {
-      changes.push_back(make_change(uuid(), id, "update", 1, hlc_now(i), "x", 20 + i,
+      changes.push_back(make_change(uuid(), ids[i], "update", 1, hlc_now(i), "x", 20 + i,
                                     {{"need", {{"old", "CT 设备"}, {"new", "需求 " + std::to_string(i)}}}}));
     }
     Reply r = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, wang);
@@ -992,12 +1009,9 @@ TEST_CASE("security: what the third attacker's review found is closed", "[server
   }
   SECTION("the approvals list comes in pages: limit, after, more") {
     REQUIRE(run_server_command({"schema", "protect", "customers", "need", "--data", s.data_dir()}).exit_code == 0);
-    json f = new_customer_fields("审批分页");
-    f["owner"] = {{"old", nullptr}, {"new", "wang"}};
-    const std::string id = uuid();
-    REQUIRE(push_one(s, root, make_change(uuid(), id, "create", 0, hlc_now(), "x", 1, f))["status"] == "applied");
+    const std::vector<std::string> ids = customers_of_wang(s, root, 5);
     for (int i = 0; i < 5; ++i) {
-      REQUIRE(push_one(s, wang, make_change(uuid(), id, "update", 1, hlc_now(i + 1), "x", 2 + i,
+      REQUIRE(push_one(s, wang, make_change(uuid(), ids[i], "update", 1, hlc_now(i + 1), "x", 2 + i,
                                             {{"need", {{"old", "CT 设备"}, {"new", "需求 " + std::to_string(i)}}}}))
                   ["status"] == "pending_approval");
     }
