@@ -233,6 +233,7 @@ class ScopeView {
   // has none either: its children's revisions all come in the pull.
   Raise last_raise(const std::string& customer_id, std::int64_t cursor) {
     const Moves& m = moves_since(customer_id, cursor);
+    Raise masked;  // the newest move into the pool
     // Made after the cursor: every revision of it and of its children comes in
     // the pull (attacker review 8, A8-6: its children came twice).
     if (!m.at_cursor && m.complete) return {};
@@ -241,12 +242,17 @@ class ScopeView {
       if (oldest && !m.complete) break;  // its before lies past what was read
       const std::optional<Access> before = oldest ? m.at_cursor : std::optional<Access>(m.after[i + 1].second);
       if (!before) continue;
-      // A move into the pool (write -> masked) counts too: the device holds
-      // the children as it read them, phones unmasked, and gets them again
-      // masked (attacker review 10, A10-7); the history goes only on a raise.
-      const bool raises = *before < m.after[i].second;
-      const bool masks = m.after[i].second == Access::masked && Access::masked < *before;
-      if (!raises && !masks) continue;
+      // A move into the pool (write -> masked) with no raise since the cursor
+      // brings the package too: the device holds the children as it read
+      // them, phones unmasked, and gets them again masked (attacker review 10,
+      // A10-7). After a raise the package goes with the raise, with the
+      // children as they are now (masked) and the history the device may lack:
+      // taken to the later move into the pool, it lost that history when a
+      // page ended between the two (attacker review 11, A11-3).
+      if (m.after[i].second == Access::masked && Access::masked < *before && masked.seq == 0) {
+        masked = {m.after[i].first, *before};
+      }
+      if (!(*before < m.after[i].second)) continue;
       // What the device may lack is decided by the lowest access it may have
       // held at any moment before the raise, not just before it: in the pool,
       // claimed, in the pool again, its last raise is masked -> write, yet the
@@ -263,7 +269,7 @@ class ScopeView {
     // review 9, A9-1, open. A package at every page's first move would let
     // 10,001 moves cost a page per move, as A5-9 did.)
     if (!m.complete && !m.after.empty()) return {m.after.front().first, Access::none};
-    return {};
+    return masked;
   }
 
  private:

@@ -267,21 +267,31 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
     require_write_access(AccessPolicy::customer_access(session, parent.values()), parent, session);
     return;
   }
-  if (const auto p = c.fields.find("province"); !current.exists()) {
-    check_new_customer_province(p == c.fields.end() ? json() : p->second.new_value);
-  } else if (p != c.fields.end()) {
+  // What the merge writes: a field sent with old == new writes nothing, so it
+  // must not pass a check either (attacker review 11, A11-6: a create whose
+  // province was sent so was stored without one; A11-1: a no-op province
+  // made a city move look like one within the user's region).
+  const auto written = [&](const char* key) {
+    const auto f = c.fields.find(key);
+    return f != c.fields.end() && f->second.old_value != f->second.new_value ? &f->second : nullptr;
+  };
+  if (const FieldChange* p = written("province"); !current.exists()) {
+    check_new_customer_province(p == nullptr ? json() : p->new_value);
+  } else if (p != nullptr) {
     // Against what the record holds, not what the change claims it held.
-    check_province_change(current.values().value("province", json()), p->second.new_value);
+    check_province_change(current.values().value("province", json()), p->new_value);
   }
-  if (const auto city = c.fields.find("city"); city != c.fields.end()) {
-    check_city_change(current.exists() ? current.values().value("city", json()) : json(), city->second.new_value);
+  if (const FieldChange* city = written("city"); city != nullptr) {
+    check_city_change(current.exists() ? current.values().value("city", json()) : json(), city->new_value);
   }
   // Nor out of the user's regions: the device refuses it at once (R8-11), a
   // raw client or an old kehu met no rule here (attacker review 10, A10-8).
-  if (!current.exists() || c.fields.count("province") || c.fields.count("city")) {
+  if (!current.exists() || written("province") || written("city")) {
     const json before = current.exists() ? current.values() : json();
     json after = current.exists() ? before : json::object();
-    for (const auto& [key, f] : c.fields) after[key] = f.new_value;
+    for (const auto& [key, f] : c.fields) {
+      if (f.old_value != f.new_value) after[key] = f.new_value;
+    }
     std::string label = current.exists() ? customer_label(current) : c.code;
     if (!current.exists() && after.value("name", json()).is_string()) label = after["name"].get<std::string>();
     check_stays_in_regions(session.regions, current.exists() ? &before : nullptr, after, label);
@@ -440,9 +450,15 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   // Only what the user changed: a field sent with old == new wrote nothing and
   // passed no check, so it must not be written when the request is approved.
   std::map<std::string, FieldChange> asked, rest;
+  // A place moves as a whole: a city applied at once while its province
+  // waits made a place neither the user's regions nor anyone's covered
+  // (attacker review 11, A11-1: 江苏/杭州 from a 浙江/杭州 move).
+  const auto p = c.fields.find("province");
+  const bool province_held = is_guarded("province") && p != c.fields.end() && p->second.old_value != p->second.new_value;
   for (const auto& [key, fc] : c.fields) {
     if (fc.old_value == fc.new_value) continue;
-    (c.op == Op::update && !is_guarded(key) ? rest : asked).emplace(key, fc);
+    const bool waits = is_guarded(key) || (province_held && key == "city");
+    (c.op == Op::update && !waits ? rest : asked).emplace(key, fc);
   }
   if (txn.count_pending_requests(session.user) >= config::kMaxPendingRequestsPerUser) {
     throw Error(Errc::validation,
@@ -495,6 +511,17 @@ void withdraw_held_deletes(StoreTxn& txn, const Session& session, const std::str
 }
 
 }  // namespace
+
+json withdraw_owners_requests(StoreTxn& txn, const std::string& customer_id, const std::string& owner,
+                              const std::string& by, const std::string& reason) {
+  json ids = json::array();
+  std::vector<std::string> records = txn.child_ids(customer_id);
+  records.insert(records.begin(), customer_id);
+  for (const auto& id : records) {
+    for (std::int64_t n : withdraw_requests(txn, owner, id, by, reason)) ids.push_back(n);
+  }
+  return ids;
+}
 
 std::vector<std::int64_t> withdraw_requests(StoreTxn& txn, const std::string& requester, const std::string& record_id,
                                             const std::string& by, const std::string& reason,
@@ -792,6 +819,16 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   // Once the restore is written: a refused one withdraws nothing (the batch
   // goes on after a refusal, with what it wrote kept).
   if (!trusted && c.op == Op::restore) withdraw_held_deletes(txn, session, c.record_id);
+  // A customer whose owner a manager's or admin's edit changed left its former
+  // owner's hands, as by /reassign (attacker review 11, A11-2).
+  if (const auto o = merged.applied.find("owner"); !trusted && coll.name == "customers" && o != merged.applied.end() &&
+                                                   o->second.old_value.is_string() &&
+                                                   !o->second.old_value.get<std::string>().empty()) {
+    const std::string reason = o->second.new_value.is_string() && !o->second.new_value.get<std::string>().empty()
+                                   ? "reassigned to " + o->second.new_value.get<std::string>()
+                                   : std::string("released to the public pool");
+    withdraw_owners_requests(txn, c.record_id, o->second.old_value.get<std::string>(), session.user, reason);
+  }
 
   json conflicts = conflicts_json(merged.conflicts);
   AccessPolicy::redact_conflicts(session.role, coll, conflicts);

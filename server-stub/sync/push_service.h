@@ -50,6 +50,11 @@ void require_assignable_owner(StoreTxn& txn, const std::string& owner);
 std::vector<std::int64_t> withdraw_requests(StoreTxn& txn, const std::string& requester, const std::string& record_id,
                                             const std::string& by, const std::string& reason,
                                             const std::function<bool(const ChangeRequest&)>& which = {});
+// The pending requests of a customer's former owner on it and its children,
+// once it left their hands (released, reassigned): approved later, one changed
+// the next owner's customer without a word (walkthrough 10, R10-13). Their ids.
+json withdraw_owners_requests(StoreTxn& txn, const std::string& customer_id, const std::string& owner,
+                              const std::string& by, const std::string& reason);
 
 class PushService {
  public:

@@ -144,20 +144,6 @@ ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_
   return *r;
 }
 
-// The pending requests of a customer's owner on it and its children, once it
-// left their hands: approved later, one changed the next owner's customer
-// without a word (walkthrough 10, R10-13).
-json withdraw_owners_requests(StoreTxn& txn, const std::string& customer_id, const std::string& owner,
-                              const std::string& by, const std::string& reason) {
-  json ids = json::array();
-  std::vector<std::string> records = txn.child_ids(customer_id);
-  records.insert(records.begin(), customer_id);
-  for (const auto& id : records) {
-    for (std::int64_t n : withdraw_requests(txn, owner, id, by, reason)) ids.push_back(n);
-  }
-  return ids;
-}
-
 // "YYYY-MM-DD" `days` days before `date`. Throws Error(validation) for a bad date.
 std::string date_minus_days(const std::string& date, int days) {
   std::tm tm{};

@@ -1339,3 +1339,110 @@ TEST_CASE("history resent past a page is the newest across the customer and its 
   }
   CHECK_FALSE(any);
 }
+
+TEST_CASE("the place rules read what the merge writes: a field sent unchanged passes no check",
+          "[server][security]") {
+  // A11-6: a create whose province and city were sent with old == new was
+  // stored without either, seen by its owner alone. A11-1: a no-op province
+  // 江苏省南京市 beside a city move 南京 -> 苏州 passed the region check of a
+  // 江苏/南京 salesperson; and with the province protected, the city of a
+  // 江苏/南京 -> 浙江/杭州 move applied alone (江苏/杭州, nobody's region).
+  ServerFixture s;
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏,浙江", "--data", s.data_dir()}).exit_code == 0);
+  REQUIRE(run_server_command({"schema", "protect", "customers", "province", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 0);  // wang's, 江苏/南京
+  int n = 0;
+  auto push = [&](const std::string& token, const std::string& op, const std::string& id, const json& fields) {
+    char change[64];
+    std::snprintf(change, sizeof change, "c0ffee44-0000-4000-8000-%012d", ++n);
+    Reply r = s.post("/v1/push", {{"changes", json::array({make_change(change, id, op, op == "create" ? 0 : 1,
+                                                                          hlc_now(), "dev-x", n, fields)})}},
+                     token);
+    REQUIRE(r.status == 200);
+    return r.body["results"][0];
+  };
+  json unplaced = new_customer_fields("无处可寻有限公司");
+  unplaced["province"] = {{"old", "江苏"}, {"new", "江苏"}};
+  unplaced["city"] = {{"old", "南京"}, {"new", "南京"}};
+  const json created = push(wang, "create", "c0ffee44-1111-4000-8000-000000000001", unplaced);
+  INFO(created.dump());
+  CHECK(created["status"] == "rejected");
+  CHECK_THAT(created.dump(), Catch::Contains("province"));
+  const json sideways = push(li, "update", kCustomer,
+                             {{"province", {{"old", "江苏省南京市"}, {"new", "江苏省南京市"}}},
+                              {"city", {{"old", "南京"}, {"new", "苏州"}}}});
+  INFO(sideways.dump());
+  CHECK(sideways["status"] == "rejected");
+  CHECK_THAT(sideways.dump(), Catch::Contains("outside your regions"));
+  const json moved = push(wang, "update", kCustomer,
+                          {{"province", {{"old", "江苏"}, {"new", "浙江"}}}, {"city", {{"old", "南京"}, {"new", "杭州"}}}});
+  INFO(moved.dump());
+  CHECK(moved["status"] == "pending_approval");  // the whole place waits
+  const Reply all = s.post("/v1/pull", {{"cursor", "0"}}, root);
+  for (const auto& r : all.body["records"]) {
+    if (r["id"] == kCustomer) CHECK(r["fields"]["city"] == "南京");
+  }
+}
+
+TEST_CASE("a manager's owner edit withdraws the former owner's pending requests, as reassign does",
+          "[server][security]") {
+  // A11-2: only /reassign withdrew them; after an owner edit pushed by the
+  // manager, approving wang's request changed li's customer.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string zhao = s.login("zhao", "dev-z");
+  make_customer_with_children(s, root, 0);  // wang's
+  Reply held = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee45-0000-4000-8000-000000000001",
+                                                                        kCustomer, "update", 1, hlc_now(), "dev-w", 1,
+                                                                        {{"type", {{"old", nullptr}, {"new", "deal"}}}})})}},
+                      wang);
+  REQUIRE(held.status == 200);
+  INFO(held.body.dump());
+  REQUIRE(held.body["results"][0]["status"] == "pending_approval");
+  const std::int64_t id = held.body["results"][0]["request"].get<std::int64_t>();
+  push_applied(s, zhao, json::array({make_change("c0ffee45-0000-4000-8000-000000000002", kCustomer, "update", 1,
+                                                 hlc_now(), "dev-z", 1, {{"owner", {{"old", "wang"}, {"new", "li"}}}})}));
+  Reply approve = s.post("/v1/approvals/" + std::to_string(id) + "/approve", json::object(), zhao);
+  INFO(approve.body.dump());
+  CHECK(approve.status == 400);
+  CHECK_THAT(approve.body.dump(), Catch::Contains("withdrawn"));
+  Reply listed = s.post("/v1/approvals", {{"ids", json::array({id})}}, zhao);
+  CHECK(listed.body["requests"][0]["reason"] == "reassigned to li");
+}
+
+TEST_CASE("a customer into the scope and then the pool keeps its history when a page ends between the two",
+          "[server][security]") {
+  // A11-3: the package went with the later move into the pool, whose page's
+  // cursor knew the device had held the customer: no history came.
+  ServerFixture s;
+  REQUIRE(run_server_command({"user", "set-regions", "li", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string li = s.login("li", "dev-l");
+  make_customer_with_children(s, root, 1);  // wang's, 江苏/南京
+  push_applied(s, root, json::array({make_change("c0ffee46-0000-4000-8000-000000000001", kCustomer, "update", 1,
+                                                 hlc_now(), "dev-test", 800, {{"city", {{"old", "南京"}, {"new", "苏州"}}}})}));
+  const std::string cursor = pull_to_end(s, li);
+  push_applied(s, root, json::array({make_change("c0ffee46-0000-4000-8000-000000000002", kCustomer, "update", 2,
+                                                 hlc_now(), "dev-test", 801, {{"city", {{"old", "苏州"}, {"new", "南京"}}}})}));
+  const Reply all = s.post("/v1/pull", {{"cursor", "0"}}, root);
+  std::string code;
+  for (const auto& r : all.body["records"]) {
+    if (r["id"] == kCustomer) code = r["code"];
+  }
+  REQUIRE(s.post("/v1/customers/" + code + "/release", {{"reason", "整理"}}, root).status == 200);
+  std::set<std::pair<std::string, std::int64_t>> got;
+  pull_pages(
+      s, li, cursor,
+      [&](const json& page) {
+        for (const auto& r : page["revisions"]) got.emplace(r.value("record_id", ""), r.value("rev", std::int64_t{0}));
+      },
+      1);
+  CHECK(got.count({kCustomer, 1}) == 1);  // its create, from before the cursor
+  CHECK(got.count({"c0ffee02-0000-4000-8000-000000000000", 1}) == 1);  // its child's
+}
