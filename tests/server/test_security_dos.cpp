@@ -840,18 +840,21 @@ TEST_CASE("a change request whose customer left the requester's hands can no lon
   const std::string root = s.login("root");
   const std::string wang = s.login("wang", "dev-w");
   make_customer_with_children(s, root, 0);  // wang's, 江苏/南京
+  // li's, in wang's region: wang's request holds by the region alone. (A move
+  // of the owner would withdraw the request of its former owner: A11-2.)
+  push_applied(s, root, json::array({make_change("c0ffee13-0000-4000-8000-000000000002", kCustomer, "update", 1,
+                                                 hlc_now(), "dev-root", 1, {{"owner", {{"old", "wang"}, {"new", "li"}}}})}));
   Reply asked = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee13-0000-4000-8000-000000000000",
-                                                                         kCustomer, "update", 1, hlc_now(), "dev-w", 1,
+                                                                         kCustomer, "update", 2, hlc_now(), "dev-w", 1,
                                                                          {{"type", {{"old", nullptr}, {"new", "deal"}}}})})}},
                        wang);
   REQUIRE(asked.status == 200);
   INFO(asked.body.dump());
   REQUIRE(asked.body["results"][0]["status"] == "pending_approval");
   const std::int64_t id = asked.body["results"][0]["request"].get<std::int64_t>();
-  push_applied(s, root, json::array({make_change("c0ffee13-0000-4000-8000-000000000001", kCustomer, "update", 1,
+  push_applied(s, root, json::array({make_change("c0ffee13-0000-4000-8000-000000000001", kCustomer, "update", 2,
                                                  hlc_now(), "dev-root", 2,
-                                                 {{"owner", {{"old", "wang"}, {"new", "li"}}},
-                                                  {"province", {{"old", "江苏"}, {"new", "浙江"}}}})}));
+                                                 {{"province", {{"old", "江苏"}, {"new", "浙江"}}}})}));
   Reply approve = s.post("/v1/approvals/" + std::to_string(id) + "/approve", json::object(), root);
   INFO(approve.body.dump());
   CHECK(approve.status == 400);
