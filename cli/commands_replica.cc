@@ -140,8 +140,12 @@ int cmd_status(Context& ctx) {
   std::cout << table(ctx, {zh ? "项目" : "item", zh ? "值" : "value"}, rows);
   auto list = [&](const std::vector<LoggedChange>& changes, const char* label) {
     for (const auto& c : changes) {
+      // A wait is said in today's language, whatever the sync that stored it (R12-8).
+      const std::string n = std::to_string(c.request);
+      const std::string why = c.state == "awaiting" ? (zh ? "等待审批（申请 #" + n + "）" : "awaiting approval (request #" + n + ")")
+                                                    : c.reason;
       std::cout << label << (c.change.code.empty() ? c.change.record_id : c.change.code) << " "
-                << show_word(ctx, op_name(c.change.op)) << (zh ? "：" : ": ") << c.reason << '\n';
+                << show_word(ctx, op_name(c.change.op)) << (zh ? "：" : ": ") << why << '\n';
     }
   };
   list(rejected, zh ? "被拒：" : "rejected: ");

@@ -203,7 +203,11 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"rejections", refusals_json(r.rejections)},
                 {"awaiting_approval", refusals_json(r.held)},
                 {"possible_duplicates", r.possible_duplicates},
-                {"more_possible_duplicates", r.more_possible_duplicates}},
+                {"more_possible_duplicates", r.more_possible_duplicates},
+                {"server_restored", r.server_restored},
+                {"vanished", r.vanished_codes},
+                {"rebased", r.rebased},
+                {"copy_before_restore", r.copy_before_restore}},
                std::cout);
     return sync_exit_code(r);
   }
@@ -242,6 +246,32 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
   }
   for (const auto& x : r.rejections) {
     std::cout << (zh ? "被拒: " : "rejected: ") << describe_refusal(ctx, x) << '\n';
+  }
+  if (r.server_restored) {
+    // Walkthrough 11, R11-5: the sync said nothing of what the restore took.
+    std::cout << (zh ? "服务器的数据从备份恢复过：本机已重新下载全部数据"
+                     : "the server's data was restored from a backup: this device pulled it all again");
+    if (r.rebased) {
+      std::cout << (zh ? "；" + std::to_string(r.rebased) + " 条本机修改按恢复后的数据重新提交"
+                       : "; " + std::to_string(r.rebased) + " edit(s) of this device sent again on the restored data");
+    }
+    std::cout << '\n';
+    std::cout << (zh ? "恢复前本机数据的加密副本：" + r.copy_before_restore + "（用 `kehu --db 该文件 customer show 编号` 查看）\n"
+                     : "an encrypted copy of this device's data from before: " + r.copy_before_restore +
+                           " (read it with `kehu --db FILE customer show CODE`)\n");
+    if (!r.vanished_codes.empty()) {
+      constexpr std::size_t kShown = 20;
+      std::string codes;
+      for (std::size_t i = 0; i < r.vanished_codes.size() && i < kShown; ++i) {
+        codes += (i ? (zh ? "、" : ", ") : "") + r.vanished_codes[i];
+      }
+      if (r.vanished_codes.size() > kShown) codes += zh ? " 等" : ", …";
+      const std::string n = std::to_string(r.vanished_codes.size());
+      std::cout << (zh ? "恢复后的服务器上没有这 " + n + " 个客户（备份之后才添加或转来的）：" + codes +
+                             "；它们在上面的副本里，需要的话请重新录入\n"
+                       : n + " customer(s) this device held are not on the restored server (added or moved to you "
+                             "after the backup): " + codes + "; they are in the copy above, to add again if needed\n");
+    }
   }
   if (!r.removed_codes.empty()) {
     std::string codes;

@@ -83,6 +83,7 @@ static std::string withdrawn_reason_zh(const std::string& reason) {
   };
   if (reason == "restored") return "申请人已恢复记录";
   if (reason == "released to the public pool") return "已退回公海";
+  if (reason == "superseded by a later edit") return "申请人之后又改了这些字段";
   if (auto n = after("superseded by ")) return "被申请 " + *n + " 取代";
   if (auto n = after("reassigned to ")) return "已转给 " + *n;
   return reason;

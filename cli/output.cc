@@ -388,7 +388,20 @@ void print_history(const Context& ctx, const Record& r,
               (zh ? " 版的冲突" : ""));
     }
     if (first) add("", "");
-    if (!e.reason.empty()) rows.back()[5] += (zh ? "  [被拒：" : "  [rejected: ") + e.reason + "]";
+    if (e.state == "awaiting") {
+      // Waiting for a manager, not refused; said in today's language, whatever
+      // the language of the sync that stored the reason (walkthrough 12, R12-7).
+      const auto hash = e.reason.find('#');
+      std::string request;
+      for (std::size_t i = hash == std::string::npos ? e.reason.size() : hash + 1;
+           i < e.reason.size() && e.reason[i] >= '0' && e.reason[i] <= '9'; ++i) {
+        request += e.reason[i];
+      }
+      rows.back()[5] += request.empty() ? (zh ? "  [待审批]" : "  [awaiting approval]")
+                                        : (zh ? "  [待审批：申请 #" : "  [awaiting approval: request #") + request + "]";
+    } else if (!e.reason.empty()) {
+      rows.back()[5] += (zh ? "  [被拒：" : "  [rejected: ") + e.reason + "]";
+    }
   }
   std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "修改时间", "作者", "操作", "字段", "旧值 → 新值"}
                                        : std::vector<std::string>{"Rev", "Edited", "Author", "Op", "Field", "Old → New"};
@@ -400,6 +413,7 @@ std::string show_word(const Context& ctx, const std::string& word) {
   static const std::map<std::string, std::string> zh = {
       {"create", "新建"},         {"update", "修改"},     {"delete", "删除"},   {"restore", "恢复"},
       {"pending", "待同步"},      {"acked", "已送达"},    {"rejected", "被拒"}, {"approved", "已批准"},
+      {"awaiting", "待审批"},
       {"open", "未解决"},         {"resolved", "已解决"},
   };
   auto it = zh.find(word);

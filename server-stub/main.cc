@@ -529,6 +529,25 @@ int cmd_schema(const CommandLine& cl) {
 
 // An existing file is kept unless --force: re-running yesterday's command must
 // not replace last week's good copy without a word (walkthrough 9, R9-10).
+// A backup (or an audit export) written over the store, its journal or its
+// WAL replaces the data: --force does not ask for that (walkthrough 11,
+// R11-14; attacker review 12, A12-3).
+void refuse_existing_store_file(const std::string& store, const std::string& dest) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path to = fs::weakly_canonical(dest, ec);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const fs::path file = fs::weakly_canonical(store + suffix, ec);
+    const bool same = fs::exists(dest, ec) && fs::exists(store + suffix, ec) ? fs::equivalent(dest, store + suffix, ec)
+                                                                            : file == to;
+    if (!same) continue;
+    const std::string which = file.string() == dest ? std::string() : " (" + file.string() + ")";
+    throw Error(Errc::usage, tr(dest + " is the store's own file" + which +
+                                    ": write to another file, outside the data folder; nothing was written",
+                                dest + " 就是存储自身的文件" + which + "：请写到数据文件夹以外的另一个文件；什么都没有写"));
+  }
+}
+
 void refuse_existing(const CommandLine& cl, const std::string& file) {
   std::error_code ec;
   if (cl.flag("force") || !std::filesystem::exists(file, ec)) return;
@@ -544,6 +563,7 @@ int cmd_audit_export(const CommandLine& cl) {
   filter.since = parse_time_bound("--since", cl.required("since"), TimeBound::start);
   if (auto until = cl.option("until")) filter.until = parse_time_bound("--until", *until, TimeBound::end);
   filter.check();
+  if (!store_url(cl)) refuse_existing_store_file(store_path(cl), file);  // A12-3
   refuse_existing(cl, file);
   std::unique_ptr<Store> store = open_store(cl);
   ExportReport r = AuditExport(*store).write(filter, file);
@@ -568,7 +588,29 @@ int cmd_audit(const CommandLine& cl) {
   check_verb("audit", verb, {"verify", "export"});
   if (verb == "export") return cmd_audit_export(cl);
   cl.expect({"data", "store"}, 2);
-  std::unique_ptr<Store> store = open_store(cl);
+  const auto damaged = [](const std::string& path, const std::vector<std::string>& problems) {
+    std::string lines;
+    for (const auto& p : problems) lines += "  " + p + "\n";
+    std::fputs(tr("damaged: the store file " + path + " fails SQLite's integrity check:\n" + lines +
+                      "restore the newest backup (README, \"Restore a backup\")\n",
+                  "已损坏：存储文件 " + path + " 未通过 SQLite 完整性检查：\n" + lines +
+                      "请恢复最新的备份（见 README 的“Restore a backup”）\n")
+                   .c_str(),
+               stdout);
+    return 1;
+  };
+  std::unique_ptr<Store> store;
+  try {
+    store = open_store(cl);
+  } catch (const Error& e) {
+    // A file SQLite cannot open as a database (a damaged header, a cut-off
+    // file) is damage too, said as such (walkthrough 12, R12-11).
+    if (store_url(cl) || (e.code() != Errc::storage && e.code() != Errc::wrong_passphrase)) throw;
+    return damaged(store_path(cl), {e.what()});
+  }
+  if (auto* file = dynamic_cast<SqliteStore*>(store.get())) {
+    if (const auto problems = file->integrity_problems(); !problems.empty()) return damaged(file->path(), problems);
+  }
   ChainReport r = ChainVerifier(*store).verify();
   if (r.ok) {
     std::fputs(tr("ok: " + std::to_string(r.checked) + " revisions\n",
@@ -597,6 +639,22 @@ int cmd_backup(const CommandLine& cl) {
                    "which takes one consistent snapshot while servers keep writing",
                    "backup 只复制 SQLite 存储（--data DIR）；PostgreSQL 存储请用 pg_dump 备份，"
                    "它能在服务器继续写入时取得一致的快照"));
+  }
+  refuse_existing_store_file(store_path(cl), dest);
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // A folder is no backup file (--force left FOLDER.tmp, a whole copy of the
+  // store, behind: walkthrough 12, R12-4), nor is a path whose folder is missing.
+  if (fs::is_directory(dest, ec)) {
+    throw Error(Errc::usage, tr(dest + " is a folder: give a file name, such as " +
+                                    (fs::path(dest) / ("kehu-" + today_local() + ".db")).string() +
+                                    "; nothing was written",
+                                dest + " 是文件夹：请给出文件名，例如 " +
+                                    (fs::path(dest) / ("kehu-" + today_local() + ".db")).string() + "；什么都没有写"));
+  }
+  if (const fs::path folder = fs::path(dest).parent_path(); !folder.empty() && !fs::is_directory(folder, ec)) {
+    throw Error(Errc::usage, tr("there is no folder " + folder.string() + " for " + dest + "; nothing was written",
+                                "没有文件夹 " + folder.string() + "，无法写入 " + dest + "；什么都没有写"));
   }
   refuse_existing(cl, dest);
   SqliteStore store(store_path(cl));

@@ -122,7 +122,8 @@ std::string Replica::Impl::allocate_code() {
 }
 
 Record Replica::Impl::write_change(const std::optional<Record>& before, Record after, Op op,
-                                   std::string_view cause, std::vector<ConflictRef> resolves) {
+                                   std::string_view cause, std::vector<ConflictRef> resolves,
+                                   const std::map<std::string, json>& restated) {
   Change c;
   c.record_id = after.id;
   c.collection = after.collection;
@@ -138,6 +139,9 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
   for (const auto& k : keys) {
     json o = old_fields.value(k, json()), n = after.fields.value(k, json());
     if (o != n) c.fields[k] = FieldChange{o, n};
+  }
+  for (const auto& [k, asked] : restated) {
+    if (!c.fields.count(k)) c.fields[k] = FieldChange{asked, old_fields.value(k, json())};
   }
   // A child moved to another customer (merge): the parent travels as the parent
   // field's change, so the server moves it too and history shows it.
@@ -313,10 +317,22 @@ Record Replica::edit_values(std::string_view id_or_code, const json& values, std
     Record after = before;
     apply_values(after.fields, values);
     check_required_after_edit(coll, before.fields, after.fields);
+    // A field typed back to the value it holds while the user's request to
+    // change it waits for a manager: the edit is the user's latest word, and
+    // takes the field out of the request (the server's supersede_requests).
+    // Dropped as "no change", the request was approved later with the value
+    // the user had undone (walkthrough 11, R11-1).
+    std::map<std::string, json> restated;
+    for (auto& [key, asked] : impl_->awaiting_fields(before.id)) {
+      const json now = after.fields.value(key, json());
+      if (values.contains(key) && before.fields.value(key, json()) == now && asked != now) {
+        restated.emplace(key, std::move(asked));
+      }
+    }
     const bool replans = coll.name == "followups" && !before.deleted &&
                          (values.contains("next_date") || values.contains("next_plan") ||
                           values.contains("date"));
-    Record written = impl_->write_change(before, std::move(after), Op::update, cause);
+    Record written = impl_->write_change(before, std::move(after), Op::update, cause, {}, restated);
     // A corrected plan on the customer's latest follow-up is the customer's plan,
     // as it is when the follow-up is added.
     if (replans) impl_->carry_next_followup(written);

@@ -1,7 +1,9 @@
 // Internal state of a Replica, shared by the replica_*.cc files. Not installed.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <memory>
@@ -86,8 +88,16 @@ struct Replica::Impl {
   // `before`) when an update changes nothing. `cause`: Change::cause.
   // `resolves`: the conflicts the change settles; such a change is written even
   // when it changes no value (kehu conflicts resolve --keep for the kept side).
+  // `restated`: fields the user typed with the value they hold while a request
+  // of theirs asks for another (field -> the value asked for): written all the
+  // same, from the value asked for to the one typed, so the server takes them
+  // out of the request (or, approved meanwhile, sets them back).
   Record write_change(const std::optional<Record>& before, Record after, Op op,
-                      std::string_view cause = {}, std::vector<ConflictRef> resolves = {});
+                      std::string_view cause = {}, std::vector<ConflictRef> resolves = {},
+                      const std::map<std::string, json>& restated = {});
+  // What the user's changes waiting for a manager's approval ask for: field ->
+  // value (the latest change's, when several ask for one field).
+  std::map<std::string, json> awaiting_fields(const std::string& record_id);
 
   // A new follow-up that is the customer's latest and plans the next one
   // (下次跟进日期) carries its next_date and next_plan to the customer, as an

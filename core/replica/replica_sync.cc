@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "kehu/place.h"
 #include "kehu/error.h"
 #include "replica_impl.h"
 
@@ -115,6 +116,37 @@ void Replica::mark_unchanged(const std::string& change_id) {
     impl_->db.cached("DELETE FROM changes WHERE change_id = ?").bind(1, change_id).run();
     if (record_id) impl_->rebuild_view(*record_id);
   });
+}
+
+std::size_t Replica::rebase_changes(const std::vector<std::string>& change_ids) {
+  std::size_t n = 0;
+  impl_->in_tx([&] {
+    for (const auto& id : change_ids) {
+      auto& st = impl_->db.cached(
+          "SELECT c.body, r.rev FROM changes c JOIN records r ON r.id = c.record_id "
+          "WHERE c.change_id = ? AND c.state = 'pending'");
+      st.bind(1, id);
+      if (!st.step()) {
+        st.reset();
+        continue;
+      }
+      Change c = change_from_json(json::parse(st.text(0)));
+      const std::int64_t rev = st.int64(1);
+      st.reset();
+      if (c.base_rev <= rev) continue;
+      c.base_rev = rev;
+      c.change_id = new_uuid();
+      json body = to_json(c);
+      body.erase("device_seq");
+      impl_->db.cached("UPDATE changes SET change_id = ?, body = ? WHERE change_id = ?")
+          .bind(1, c.change_id)
+          .bind(2, body.dump())
+          .bind(3, id)
+          .run();
+      ++n;
+    }
+  });
+  return n;
 }
 
 void Replica::mark_awaiting(const std::string& change_id, std::int64_t request_id) {
@@ -339,6 +371,73 @@ void Replica::Impl::drop_everything_pulled() {
   while (st.step()) kept.push_back(st.text(0));
   st.reset();
   for (const auto& id : kept) refresh_derived(id);
+}
+
+std::map<std::string, json> Replica::Impl::awaiting_fields(const std::string& record_id) {
+  std::map<std::string, json> out;
+  auto& st = db.cached("SELECT body FROM changes WHERE record_id = ? AND state = 'awaiting' ORDER BY seq");
+  st.bind(1, record_id);
+  while (st.step()) {
+    for (auto& [key, fc] : change_from_json(json::parse(st.text(0))).fields) out[key] = std::move(fc.new_value);
+  }
+  st.reset();
+  return out;
+}
+
+std::string Replica::requeue_awaiting(const std::string& change_id) {
+  std::string fresh;
+  impl_->in_tx([&] {
+    auto& st = impl_->db.cached("SELECT record_id, body FROM changes WHERE change_id = ? AND state = 'awaiting'");
+    st.bind(1, change_id);
+    if (!st.step()) {
+      st.reset();
+      return;
+    }
+    const std::string record_id = st.text(0);
+    Change c = change_from_json(json::parse(st.text(1)));
+    st.reset();
+    c.change_id = fresh = new_uuid();
+    json body = to_json(c);
+    body.erase("device_seq");
+    impl_->db
+        .cached("UPDATE changes SET change_id = ?, body = ?, state = 'pending', request = NULL, reason = NULL "
+                "WHERE change_id = ?")
+        .bind(1, fresh)
+        .bind(2, body.dump())
+        .bind(3, change_id)
+        .run();
+    impl_->rebuild_view(record_id);
+  });
+  return fresh;
+}
+
+void Replica::narrow_awaiting(const std::string& record_id, const std::vector<std::string>& fields) {
+  impl_->in_tx([&] {
+    std::vector<std::pair<std::string, Change>> touched;
+    auto& st = impl_->db.cached("SELECT change_id, body FROM changes WHERE record_id = ? AND state = 'awaiting'");
+    st.bind(1, record_id);
+    while (st.step()) {
+      Change c = change_from_json(json::parse(st.text(1)));
+      bool hit = false;
+      for (const auto& key : superseded_fields(fields)) hit = c.fields.erase(key) > 0 || hit;
+      if (hit) touched.emplace_back(st.text(0), std::move(c));
+    }
+    st.reset();
+    for (auto& entry : touched) {
+      const std::string& id = entry.first;
+      Change& c = entry.second;  // no structured binding: a lambda captures it (clang)
+      if (c.fields.empty()) {
+        impl_->db.cached("DELETE FROM changes WHERE change_id = ?").bind(1, id).run();
+        continue;
+      }
+      c.resolves.erase(std::remove_if(c.resolves.begin(), c.resolves.end(),
+                                      [&](const ConflictRef& ref) { return !c.fields.count(ref.field); }),
+                       c.resolves.end());
+      json body = to_json(c);
+      body.erase("device_seq");
+      impl_->db.cached("UPDATE changes SET body = ? WHERE change_id = ?").bind(1, body.dump()).bind(2, id).run();
+    }
+  });
 }
 
 void Replica::Impl::rebuild_view(const std::string& record_id) {

@@ -264,7 +264,8 @@ class StoreTxn {
   virtual std::int64_t count_pending_requests(std::string_view requester) = 0;
   // `requester`'s pending requests about `record_id`, oldest first.
   virtual std::vector<ChangeRequest> pending_requests(std::string_view requester, std::string_view record_id) = 0;
-  // Replaces status, decided_by, decided_at, reason and seq. Throws Error(not_found).
+  // Replaces status, decided_by, decided_at, reason, seq, fields and resolves
+  // (a request narrowed by its requester's later edit). Throws Error(not_found).
   virtual void update_request(const ChangeRequest& request) = 0;
 };
 

@@ -328,10 +328,11 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   // store was restored from a backup: the device holds what the store no
   // longer has and would skip what is written until the numbering passes it
   // (attacker review 9, A9-8). It starts again as a changed scope does.
-  reset = reset || (cursor.seq > 0 && cursor.seq >= txn->next_seq());
   // Nor may it name another revision than the one it was made at: the
   // restored store's numbering passed it (A10-3).
-  reset = reset || (cursor.seq > 0 && !cursor.tag.empty() && timeline_tag(*txn, cursor.seq) != cursor.tag);
+  const bool restored = cursor.seq > 0 && (cursor.seq >= txn->next_seq() ||
+                                           (!cursor.tag.empty() && timeline_tag(*txn, cursor.seq) != cursor.tag));
+  reset = reset || restored;
   if (reset) {
     const std::int64_t scope_version = cursor.scope;
     cursor = Cursor{};
@@ -538,6 +539,8 @@ std::string PullService::pull(const Session& session, const json& body, std::int
                     text_of(next_cursor) + R"(,"more":)" + (more ? "true" : "false") +
                     R"(,"schema_version":)" + text_of(custom_fields["version"]);
   if (reset) out += R"(,"reset":true)";
+  // The device tells its user why it holds less than before (walkthrough 11, R11-5).
+  if (restored) out += R"(,"restored":true)";
   // The user's regions as they are now: the device checks an edit that would
   // take a customer out of them (walkthrough 8, R8-11).
   out += R"(,"regions":)" + text_of(json(session.regions));

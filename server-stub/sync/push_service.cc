@@ -460,7 +460,19 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
     const bool waits = is_guarded(key) || (province_held && key == "city");
     (c.op == Op::update && !waits ? rest : asked).emplace(key, fc);
   }
-  if (txn.count_pending_requests(session.user) >= config::kMaxPendingRequestsPerUser) {
+  // A request that replaces older ones of the user (supersede_requests) adds
+  // none to the count: the cap refused the very edit that would have tidied
+  // it (attacker review 11, A11-5).
+  std::vector<std::string> named;
+  for (const auto& [key, fc] : c.fields) named.push_back(key);
+  const std::vector<std::string> gone = superseded_fields(named);
+  std::int64_t replaced = 0;
+  for (const ChangeRequest& old : txn.pending_requests(session.user, c.record_id)) {
+    bool covered = true;
+    for (const auto& [key, v] : old.fields.items()) covered = covered && std::count(gone.begin(), gone.end(), key) > 0;
+    replaced += covered ? 1 : 0;
+  }
+  if (txn.count_pending_requests(session.user) - replaced >= config::kMaxPendingRequestsPerUser) {
     throw Error(Errc::validation,
                 tr(session.user + " already has " + std::to_string(config::kMaxPendingRequestsPerUser) +
                        " changes waiting for a manager's approval; this one can be sent again once some are decided",
@@ -482,22 +494,42 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   }
   c.resolves = std::move(settled_now);
   HeldForApproval out{txn.add_request(r), {}};
-  // The requester's own older requests on the same fields are replaced by
-  // this one: approving a stale one undid their later choice (walkthrough 10,
-  // R10-5). One that also asks for other fields stays.
-  withdraw_requests(txn, session.user, c.record_id, session.user, "superseded by #" + std::to_string(out.request),
-                    [&](const ChangeRequest& old) {
-                      if (old.id == out.request) return false;
-                      for (const auto& [key, v] : old.fields.items()) {
-                        if (!asked.count(key)) return false;
-                      }
-                      return true;
-                    });
   if (!rest.empty()) {
     for (const auto& [key, fc] : asked) out.held.push_back(key);
     c.fields = std::move(rest);
   }
   return out;
+}
+
+// A later edit of a field that the same user's pending request asks for
+// replaces that part of the request: approving it undid the later choice (a
+// newer request, walkthrough 10, R10-5; a field typed back to the value it
+// holds while the request waited, walkthrough 11, R11-1). `typed` is every
+// field the edit names, those it leaves as they are included. The request
+// keeps its other fields; one left with none is withdrawn. `newer` is the
+// request this edit filed, if any.
+void supersede_requests(StoreTxn& txn, const std::string& user, const std::string& record_id,
+                        const std::set<std::string>& typed, std::int64_t newer) {
+  const std::vector<std::string> gone = superseded_fields(typed);
+  for (ChangeRequest& r : txn.pending_requests(user, record_id)) {
+    if (r.id == newer) continue;
+    json left = r.fields;
+    for (const auto& key : gone) left.erase(key);
+    if (left.size() == r.fields.size()) continue;
+    if (left.empty()) {
+      // Withdrawn with what it asked for, which the list of decided requests shows.
+      r.status = "withdrawn";
+      r.decided_by = user;
+      r.decided_at = now_iso8601();
+      r.reason = newer ? "superseded by #" + std::to_string(newer) : std::string(kSupersededByEdit);
+    } else {
+      r.fields = std::move(left);
+      r.resolves.erase(std::remove_if(r.resolves.begin(), r.resolves.end(),
+                                      [&](const ConflictRef& ref) { return !r.fields.contains(ref.field); }),
+                       r.resolves.end());
+    }
+    txn.update_request(r);
+  }
 }
 
 // A user who restores a record whose delete of theirs waits for a manager has
@@ -652,6 +684,9 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
     check_device_cause(txn, session, change);
     result = apply_new(txn, session, change, client_hlc, /*trusted=*/false);
     latest_hlc = std::max(latest_hlc, change.hlc);
+    // Written nothing, as a refusal: the device sends the change again under
+    // a new id once it holds the restored store.
+    if (result.value("status", "") == "rebase") expires_at = std::time(nullptr) + config::kRefusalMemorySeconds;
   } catch (const Error& e) {
     if (!is_refusal(e.code())) throw;
     result = rejected(change.change_id, e);
@@ -702,13 +737,28 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
     throw Error(Errc::validation, tr("record " + c.record_id + " is in " + current.collection +
                                       ", not in " + c.collection,
                                   "记录 " + c.record_id + " 属于 " + current.collection + " 表，而不是 " + c.collection));
-  } else if (c.op != Op::create && (c.base_rev > current.rev || c.base_rev < 0)) {
-    // A base the record never had would count every concurrent write as seen
-    // and overwrite it without a conflict.
+  } else if (c.op != Op::create && c.base_rev < 0) {
     throw Error(Errc::validation, tr("base_rev " + std::to_string(c.base_rev) + " of record " + c.record_id +
-                                      " is ahead of its rev " + std::to_string(current.rev),
-                                  "记录 " + c.record_id + " 的 base_rev " + std::to_string(c.base_rev) +
-                                      " 超过了其当前修订 " + std::to_string(current.rev)));
+                                      " is negative",
+                                  "记录 " + c.record_id + " 的 base_rev " + std::to_string(c.base_rev) + " 是负数"));
+  } else if (c.op != Op::create && c.base_rev > current.rev) {
+    // A base the record never had would count every concurrent write as seen
+    // and overwrite it without a conflict. The device saw revisions this store
+    // no longer has: it was restored from a backup. Nothing is written; the
+    // device keeps the change, pulls the restored store (its cursor's tag
+    // no longer matches) and sends it again on the record's present rev
+    // (walkthrough 11, R11-4: it was refused, and kept as refused).
+    return {{"change_id", c.change_id},
+            {"status", "rebase"},
+            {"rev", current.rev},
+            {"error",
+             {{"code", "validation"},
+              {"message", tr("the server holds record " + c.record_id + " at rev " + std::to_string(current.rev) +
+                                 ", older than the rev " + std::to_string(c.base_rev) +
+                                 " this device saw: the server was restored from a backup; sync again",
+                             "服务器上记录 " + c.record_id + " 的修订是 " + std::to_string(current.rev) +
+                                 "，比本设备见过的修订 " + std::to_string(c.base_rev) +
+                                 " 旧：服务器从备份恢复过；请再同步一次")}}}};
   }
 
   if (!trusted) {
@@ -737,9 +787,26 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   // it, and every sync order must store the same clocks, merge.cc.)
   // A change that settles a conflict is kept even when it keeps the value as it
   // is: the settling is the edit, and every device closes the conflict by it.
-  if (c.op == Op::update && c.resolves.empty() && std::all_of(c.fields.begin(), c.fields.end(), [](const auto& f) {
-        return f.second.old_value == f.second.new_value;
-      })) {
+  // Nor is a field whose new value the record holds from a write its author
+  // had seen (a value typed back while a request for another waits: kehu sends
+  // it from the value asked for, so that an approval it did not see is undone,
+  // walkthrough 12, R12-2): the merge would write nothing, and the revision
+  // would be empty.
+  std::set<std::string> typed;
+  for (const auto& [key, fc] : c.fields) typed.insert(key);
+  const auto writes_nothing = [&](const auto& f) {
+    if (f.second.old_value == f.second.new_value) return true;
+    const auto held = current.fields.find(f.first);
+    if (held == current.fields.end()) {
+      return f.first == kDeletedField ? f.second.new_value == json(false) : f.second.new_value.is_null();
+    }
+    return held->second.value == f.second.new_value && held->second.rev <= c.base_rev;
+  };
+  // A delete or restore of what the record already is writes nothing either: it
+  // was kept as a revision that audit showed as a delete (attacker review 12, A12-6).
+  if (c.op != Op::create && c.resolves.empty() && std::all_of(c.fields.begin(), c.fields.end(), writes_nothing)) {
+    if (!trusted && c.op == Op::restore) withdraw_held_deletes(txn, session, c.record_id);
+    if (!trusted) supersede_requests(txn, session.user, c.record_id, typed, 0);
     return {{"change_id", c.change_id}, {"status", "applied"}, {"rev", current.rev},
             {"code", current.code},      {"conflicts", json::array()}, {"noop", true}};
   }
@@ -749,6 +816,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   if (!trusted) {
     held = protected_request(txn, session, current, c, merged.applied);
     if (held && held->held.empty()) {
+      supersede_requests(txn, session.user, c.record_id, typed, held->request);
       return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", held->request}};
     }
     if (held) merged = sync::apply_change(current, c, coll);  // the unprotected rest
@@ -819,6 +887,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   // Once the restore is written: a refused one withdraws nothing (the batch
   // goes on after a refusal, with what it wrote kept).
   if (!trusted && c.op == Op::restore) withdraw_held_deletes(txn, session, c.record_id);
+  if (!trusted) supersede_requests(txn, session.user, c.record_id, typed, held ? held->request : 0);
   // A customer whose owner a manager's or admin's edit changed left its former
   // owner's hands, as by /reassign (attacker review 11, A11-2).
   if (const auto o = merged.applied.find("owner"); !trusted && coll.name == "customers" && o != merged.applied.end() &&

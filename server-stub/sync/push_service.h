@@ -38,6 +38,9 @@
 
 namespace kehu::server {
 
+// The reason of a request whose every field the requester edited again.
+inline constexpr const char* kSupersededByEdit = "superseded by a later edit";
+
 // Refuses `owner` as a customer's new owner unless it names an active user
 // whose role may change customers: the rule of `/reassign`, and of an owner
 // edit pushed by a manager or an admin. Throws Error(validation).
@@ -45,8 +48,8 @@ void require_assignable_owner(StoreTxn& txn, const std::string& owner);
 
 // Withdraws `requester`'s pending change requests on `record_id` that `which`
 // picks (every one when it is empty), as decided by `by` for `reason` ("released
-// to the public pool", "superseded by #7": stored as they are, shown in the
-// user's language by kehu). Returns their ids.
+// to the public pool", "superseded by #7", kSupersededByEdit: stored as they
+// are, shown in the user's language by kehu). Returns their ids.
 std::vector<std::int64_t> withdraw_requests(StoreTxn& txn, const std::string& requester, const std::string& record_id,
                                             const std::string& by, const std::string& reason,
                                             const std::function<bool(const ChangeRequest&)>& which = {});

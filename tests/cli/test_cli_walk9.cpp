@@ -470,3 +470,177 @@ TEST_CASE("walk10: init names a missing folder, and a folder given as the replic
   CHECK(folder.exit_code == 2);
   CHECK_THAT(folder.err, Contains("is a folder, not a replica file"));
 }
+
+TEST_CASE("walk11: a protected field typed back while its request waits takes it out of the request",
+          "[cli][zh][walk][sync]") {
+  // R11-1: the edit was dropped as "no change" (the device shows the server's
+  // value while the request waits); approved later, the request set the value
+  // the salesperson had undone.
+  ServerFixture s;
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("改回原值有限公司");
+  wang.ok({"customer", "edit", code, "--set", "type=deal", "--set", "stage=contact"});
+  wang.ok({"sync"});
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type,stage", "--data", s.data_dir()}).exit_code == 0);
+
+  SECTION("every field of the request typed back: withdrawn, and nothing to approve") {
+    wang.ok({"customer", "edit", code, "--set", "type=lost"});
+    wang.ok({"sync"});
+    REQUIRE(json::parse(zhao.ok({"--json", "approvals"}).out).size() == 1);
+    CliResult back = wang.run({"customer", "edit", code, "--set", "type=deal"});
+    INFO(back.describe());
+    CHECK(back.exit_code == 0);
+    CliResult sync = wang.run({"sync"});
+    INFO(sync.describe());
+    CHECK(sync.exit_code == 0);
+    CHECK(json::parse(zhao.ok({"--json", "approvals"}).out).empty());
+    CHECK_THAT(zhao.run({"approvals", "--all"}, kZh).out, Contains("已撤回") && Contains("申请人之后又改了这些字段"));
+    CHECK_THAT(wang.ok({"rejected"}).out, !Contains(code));
+    CHECK(json::parse(wang.ok({"--json", "customer", "show", code}).out)["type"] == "deal");
+  }
+  SECTION("one field of two typed back: the request keeps the other") {
+    wang.ok({"customer", "edit", code, "--set", "type=lost", "--set", "stage=needs"});
+    wang.ok({"sync"});
+    wang.ok({"customer", "edit", code, "--set", "type=deal"});
+    // R12-1: the device listed both fields as waiting, and kept both as refused.
+    CHECK_THAT(wang.ok({"sync"}).out, Contains("(stage)") && !Contains("(type)"));
+    const json pending = json::parse(zhao.ok({"--json", "approvals"}).out);
+    INFO(pending.dump());
+    REQUIRE(pending.size() == 1);
+    CHECK_FALSE(pending[0]["fields"].contains("type"));
+    CHECK(pending[0]["fields"]["stage"]["new"] == "needs");
+    zhao.ok({"approve", pending[0]["id"].dump()});
+    wang.ok({"sync"});
+    const json shown = json::parse(wang.ok({"--json", "customer", "show", code}).out);
+    INFO(shown.dump());
+    CHECK(shown["type"] == "deal");
+    CHECK(shown["stage"] == "needs");
+    CHECK_THAT(wang.ok({"rejected"}).out, !Contains(code));
+  }
+  SECTION("typed back offline while a manager approves: the later choice is kept as a conflict") {
+    // R12-2: the sync said "applied" and the approved value stayed, without a trace.
+    wang.ok({"customer", "edit", code, "--set", "type=lost"});
+    wang.ok({"sync"});
+    wang.ok({"customer", "edit", code, "--set", "type=deal"});  // offline
+    const json first = json::parse(zhao.ok({"--json", "approvals"}).out);
+    REQUIRE(first.size() == 1);
+    zhao.ok({"approve", first[0]["id"].dump()});
+    CliResult sync = wang.run({"sync"});
+    INFO(sync.describe());
+    CHECK(sync.exit_code == 0);
+    CHECK_THAT(sync.out, Contains("conflicts 1"));
+    // The approval is the later word; what the salesperson typed before it is
+    // kept for review, to settle (kehu conflicts resolve) like any other.
+    const json conflicts = json::parse(wang.ok({"--json", "conflicts"}).out);
+    INFO(conflicts.dump());
+    REQUIRE(conflicts.size() == 1);
+    CHECK(conflicts.dump().find("deal") != std::string::npos);
+    CHECK(json::parse(wang.ok({"--json", "customer", "show", code}).out)["type"] == "lost");
+  }
+  SECTION("a place moves as a whole: typing the city back withdraws the province with it") {
+    // A12-1: the request kept its province alone, and approving it made
+    // 浙江/南京, a place nobody had asked for.
+    REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏,浙江", "--data", s.data_dir()}).exit_code == 0);
+    REQUIRE(run_server_command({"schema", "protect", "customers", "province", "--data", s.data_dir()}).exit_code == 0);
+    wang.ok({"sync"});
+    wang.ok({"customer", "edit", code, "--set", "province=浙江", "--set", "city=杭州"});
+    wang.ok({"sync"});
+    REQUIRE(json::parse(zhao.ok({"--json", "approvals"}).out).size() == 1);
+    wang.ok({"customer", "edit", code, "--set", "city=南京"});
+    wang.ok({"sync"});
+    CHECK(json::parse(zhao.ok({"--json", "approvals"}).out).empty());
+    const json shown = json::parse(wang.ok({"--json", "customer", "show", code}).out);
+    CHECK(shown["province"] == "江苏");
+    CHECK(shown["city"] == "南京");
+  }
+}
+
+TEST_CASE("walk11: after the server's restore, a sync sends edits again, keeps a copy and names what vanished",
+          "[cli][zh][walk][sync][sqlite-only]") {
+  // R11-4: an edit made on a revision the restored store lacked was refused
+  // ("base_rev 3 超过了其当前修订 2") and kept as refused. R11-5: the sync said
+  // nothing of the customers the restore took away from the device.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string kept = wang.add_synced_customer("备份前的客户有限公司", "13300135690");
+  const std::string file = s.data_dir() + "/before.db";
+  REQUIRE(run_server_command({"backup", "--data", s.data_dir(), file}).exit_code == 0);
+  wang.ok({"customer", "edit", kept, "--set", "need=备份后的需求"});
+  wang.ok({"sync"});  // its rev 2 goes with the restore
+  const std::string lost = wang.add_synced_customer("备份后的客户有限公司", "13300135691");
+  const std::string edited = wang.add_synced_customer("备份后又改的客户有限公司", "13300135692");
+  s.restore_backup(file);
+
+  wang.ok({"customer", "edit", kept, "--set", "contact=李四"});  // on rev 2, which the store lacks
+  wang.ok({"customer", "edit", edited, "--set", "contact=王二"});  // of a customer the store lacks
+  CliResult sync = wang.run({"sync"}, kZh);
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 1);  // the edit of the customer the store lacks is refused
+  CHECK_THAT(sync.out, Contains("服务器的数据从备份恢复过") && Contains("1 条本机修改按恢复后的数据重新提交") &&
+                           Contains("恢复后的服务器上没有这 2 个客户") && Contains(lost) && Contains(edited));
+  CHECK_THAT(sync.out, Contains("服务器上已没有 " + edited) && !Contains("已转给别人"));
+  CHECK_THAT(wang.ok({"rejected"}).out, !Contains(kept) && Contains(edited));
+  CHECK(wang.run({"customer", "show", lost}).exit_code != 0);
+
+  ReplicaCli fresh;
+  fresh.log_in(s, "wang");
+  fresh.ok({"sync"});
+  const json shown = json::parse(fresh.ok({"--json", "customer", "show", kept}).out);
+  INFO(shown.dump());
+  CHECK(shown["contact"] == "李四");
+  CHECK(shown["need"] == "复印机");  // pushed and pulled back before the restore: lost with the store
+
+  // The copy taken before the drop still holds the customer the store lost.
+  std::string copy;
+  for (const auto& e : std::filesystem::directory_iterator(wang.dir.path())) {
+    if (e.path().filename().string().rfind("replica.db.before-restore-", 0) == 0) copy = e.path().string();
+  }
+  REQUIRE_FALSE(copy.empty());
+  CHECK_THAT(sync.out, Contains(copy));
+  CHECK_THAT(wang.ok({"--db", copy, "customer", "show", lost}).out, Contains("备份后的客户有限公司"));
+  // A second sync has nothing more to say of the restore.
+  CHECK_THAT(wang.ok({"sync"}, kZh).out, !Contains("恢复"));
+}
+
+TEST_CASE("walk12: a request lost with the server's restore is sent again, never taken for another's",
+          "[cli][walk][sync][sqlite-only]") {
+  // A12-2, R12-3: request ids are given again after a restore, and the device
+  // took another user's approved #1 for its own and dropped the edit; a request
+  // id the restored store lacked was waited for forever.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, li, zhao;
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  zhao.log_in(s, "zhao");
+  const std::string mine = wang.add_synced_customer("王的客户有限公司", "13300135701");
+  const std::string his = li.add_synced_customer("李的客户有限公司", "13300135702");
+  const std::string file = s.data_dir() + "/before.db";
+  REQUIRE(run_server_command({"backup", "--data", s.data_dir(), file}).exit_code == 0);
+  wang.ok({"customer", "edit", mine, "--set", "type=lost"});
+  wang.ok({"sync"});  // request #1, lost with the restore
+  s.restore_backup(file);
+
+  li.ok({"customer", "edit", his, "--set", "type=deal"});
+  li.ok({"sync"});  // #1 again, li's
+  const json first = json::parse(zhao.ok({"--json", "approvals"}).out);
+  REQUIRE(first.size() == 1);
+  REQUIRE(first[0]["requester"] == "li");
+  zhao.ok({"approve", first[0]["id"].dump()});
+
+  CliResult sync = wang.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 0);
+  CHECK_THAT(sync.out, !Contains("approved"));
+  const json pending = json::parse(zhao.ok({"--json", "approvals"}).out);
+  INFO(pending.dump());
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0]["requester"] == "wang");
+  CHECK(pending[0]["fields"]["type"]["new"] == "lost");
+  zhao.ok({"approve", pending[0]["id"].dump()});
+  wang.ok({"sync"});
+  CHECK(json::parse(wang.ok({"--json", "customer", "show", mine}).out)["type"] == "lost");
+}

@@ -1197,17 +1197,14 @@ TEST_CASE("a cursor of the timeline before a restore starts the device again onc
   const std::string lost = make(1);
   make(2);
   const std::string cursor = pull_to_end(s, wang);
-  REQUIRE(s.stop() == 0);
-  std::filesystem::copy_file(file, s.store_path(), std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::remove(s.store_path() + "-wal");
-  std::filesystem::remove(s.store_path() + "-shm");
-  s.start(s.port());
+  s.restore_backup(file);
   std::vector<std::string> written;
   for (int n = 3; n < 7; ++n) written.push_back(make(n));  // the new timeline passes the cursor
   Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 5000}}, wang);
   REQUIRE(r.status == 200);
   INFO(r.body.dump().substr(0, 3000));
   CHECK(r.body.value("reset", false));
+  CHECK(r.body.value("restored", false));  // R11-5: the device tells its user why
   const std::string records = r.body["records"].dump();
   for (const auto& id : written) CHECK_THAT(records, Catch::Contains(id));
   CHECK_THAT(records, !Catch::Contains(lost));

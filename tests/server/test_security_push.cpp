@@ -468,10 +468,14 @@ TEST_CASE("security: what the attacker's review found, closed", "[server][securi
                                         "create", 0, hlc_now(), "x", 201, new_customer_fields("丙公司")))["status"] ==
           "applied");
   }
-  SECTION("a base_rev ahead of the record is refused") {
+  SECTION("a base_rev ahead of the record writes nothing: the device is told to base it anew") {
+    // Only a store restored from a backup makes one honestly (walkthrough 11, R11-4).
     json r = push_one(s, wang, change("update", 1LL << 62, {{"need", {{"old", nullptr}, {"new", "x"}}}}));
-    CHECK(r["status"] == "rejected");
-    CHECK(r["error"]["code"] == "validation");
+    CHECK(r["status"] == "rebase");
+    CHECK(r["rev"] == 1);
+    CHECK(pulled_record(s, wang, a)["fields"]["need"] == "CT 设备");
+    CHECK(push_one(s, wang, change("update", -1, {{"need", {{"old", nullptr}, {"new", "x"}}}}))["status"] ==
+          "rejected");
   }
   SECTION("claiming another user's device id wins nothing") {
     CHECK(s.post("/v1/login", {{"user", "wang"}, {"password", ServerFixture::kPassword}, {"device", "SERVER"}})
@@ -730,6 +734,14 @@ TEST_CASE("security: what the second attacker's review found is closed", "[serve
     CHECK(r.body["results"][199]["status"] == "pending_approval");
     CHECK(r.body["results"][200]["status"] == "rejected");
     CHECK_THAT(r.body["results"][200].dump(), Catch::Matchers::Contains("200 changes waiting"));
+    // At the cap, a newer request that replaces one of them adds none
+    // (attacker review 11, A11-5): the older one is withdrawn.
+    json again = push_one(s, wang, make_change(uuid(), ids[0], "update", 1, hlc_now(300), "x", 300,
+                                               {{"need", {{"old", "CT 设备"}, {"new", "改过的需求"}}}}));
+    INFO(again.dump());
+    CHECK(again["status"] == "pending_approval");
+    CHECK(s.post("/v1/approvals", {{"ids", json::array({r.body["results"][0]["request"]})}}, wang)
+              .body["requests"][0]["status"] == "withdrawn");
   }
   SECTION("the pool recycle dates a customer from its first revision, and a follow-up planned ahead is no contact") {
     // A create without a creation date gets today's.

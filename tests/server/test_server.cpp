@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <chrono>
@@ -588,6 +589,90 @@ TEST_CASE("server: a backup taken while serving restores to a verifiable store (
   const long n = std::stol(verify.output.substr(4));
   CHECK(n >= 20);
   CHECK(n <= static_cast<long>(pull_all(s, wang)["revisions"].size()));
+}
+
+// Walkthrough 11, R11-14: `backup --force` onto the store's own file or its WAL
+// replaced the live data under the running server.
+TEST_CASE("server: backup refuses the store itself, its WAL and journal, even with --force (SQLite file)",
+          "[server][sqlite-only]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  for (int i = 1; i <= 5; ++i) create_customer(s, wang, "rec-" + std::to_string(i), "dev-a", i);
+  for (const std::string& target : {s.store_path(), s.store_path() + "-wal", s.store_path() + "-shm",
+                                   s.store_path() + "-journal", s.data_dir() + "/./kehu-server.db"}) {
+    auto r = run_server_command({"backup", "--data", s.data_dir(), "--force", target});
+    INFO(target << "\n" << r.output);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("is the store's own file") && Catch::Contains("nothing was written"));
+  }
+  CHECK_FALSE(std::filesystem::exists(s.store_path() + "-journal"));
+  // R12-4: a folder left FOLDER.tmp behind, a whole copy of the store.
+  auto folder = run_server_command({"backup", "--data", s.data_dir(), "--force", s.data_dir()});
+  INFO(folder.output);
+  CHECK(folder.exit_code == 2);
+  CHECK_THAT(folder.output, Catch::Contains("is a folder") && Catch::Contains("nothing was written"));
+  CHECK_FALSE(std::filesystem::exists(s.data_dir() + ".tmp"));
+  // A12-3: audit export --force wrote its CSV over the store's WAL.
+  auto exported = run_server_command(
+      {"audit", "export", "--data", s.data_dir(), "--since", "2000-01-01", "--force", s.store_path() + "-wal"});
+  INFO(exported.output);
+  CHECK(exported.exit_code == 2);
+  CHECK_THAT(exported.output, Catch::Contains("is the store's own file"));
+  auto nowhere = run_server_command({"backup", "--data", s.data_dir(), s.data_dir() + "/no/such/b.db"});
+  INFO(nowhere.output);
+  CHECK(nowhere.exit_code == 2);
+  CHECK_THAT(nowhere.output, Catch::Contains("there is no folder " + s.data_dir() + "/no/such"));
+  create_customer(s, wang, "rec-6", "dev-a", 6);  // the server still writes to the same store
+  CHECK(pull_all(s, wang)["records"].size() == 6);
+  REQUIRE(s.stop() == 0);
+  auto verify = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(verify.output);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.output, Catch::Contains("ok: 6 revisions"));
+  auto beside = run_server_command({"backup", "--data", s.data_dir(), s.data_dir() + "/copy.db"});
+  INFO(beside.output);
+  CHECK(beside.exit_code == 0);
+}
+
+// Walkthrough 11, R11-13: a damaged page that no revision lies on (an index)
+// passed `audit verify` as "ok".
+TEST_CASE("server: audit verify runs SQLite's integrity check first (SQLite file)", "[server][sqlite-only]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  for (int i = 1; i <= 30; ++i) create_customer(s, wang, "rec-" + std::to_string(i), "dev-a", i);
+  REQUIRE(s.stop() == 0);
+  std::int64_t page = 0, page_size = 0;
+  {
+    kehu::db::Database db(s.store_path(), false);
+    auto q = db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'records_by_parent'");
+    REQUIRE(q.step());
+    page = q.int64(0);
+    auto size = db.prepare("PRAGMA page_size");
+    REQUIRE(size.step());
+    page_size = size.int64(0);
+  }
+  REQUIRE(page > 1);
+  {
+    std::fstream f(s.store_path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp((page - 1) * page_size);
+    const std::string junk(static_cast<std::size_t>(page_size), '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    REQUIRE(f.good());
+  }
+  auto verify = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(verify.output);
+  CHECK(verify.exit_code == 1);
+  CHECK_THAT(verify.output, Catch::StartsWith("damaged: the store file") && Catch::Contains("integrity check"));
+  {
+    // R12-11: a header SQLite cannot read was a raw "file is encrypted or is not a database".
+    std::fstream f(s.store_path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.write("XXXXXXXXXXXXXXXX", 16);
+    REQUIRE(f.good());
+  }
+  auto header = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(header.output);
+  CHECK(header.exit_code == 1);
+  CHECK_THAT(header.output, Catch::StartsWith("damaged: the store file") && Catch::Contains("Restore a backup"));
 }
 
 TEST_CASE("server: SIGTERM and SIGINT stop it cleanly", "[server]") {

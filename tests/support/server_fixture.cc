@@ -204,6 +204,14 @@ int ServerFixture::stop(int sig) {
   return code;
 }
 
+void ServerFixture::restore_backup(const std::string& backup) {
+  REQUIRE(stop() == 0);
+  std::filesystem::copy_file(backup, store_path(), std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(store_path() + "-wal");
+  std::filesystem::remove(store_path() + "-shm");
+  start(port());
+}
+
 std::string ServerFixture::log() const { return launch::read_text_file(dir_ + "/server.log"); }
 
 bool ServerFixture::tls() const {

@@ -100,6 +100,10 @@ class ServerFixture {
   // number if a signal killed it). REQUIRES: running.
   int stop(int sig = SIGTERM);
   bool running() const { return pid_ > 0; }
+  // The README's "Restore a backup" on the SQLite store: stops the server,
+  // replaces the store by `backup` (its -wal and -shm removed) and starts it
+  // again on the same port. REQUIRES: running, not on_postgres().
+  void restore_backup(const std::string& backup);
 
   // The server's own folder (logs; and the SQLite store when on_postgres() is
   // false). run_server_command() replaces "--data" data_dir() by store_args(),

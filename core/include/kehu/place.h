@@ -3,6 +3,7 @@
 // client's --region filter, so both read a place the same way.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,5 +74,22 @@ inline constexpr const char* kRegionsMeta = "regions";
 // A customer's province and city cells, canonical: the city from the province
 // cell when it names one ("江苏省南京市"), else from the city cell.
 std::pair<std::string, std::string> canonical_place(std::string_view province, std::string_view city);
+// The fields a later edit takes out of an earlier change request of its user
+// (server: supersede_requests; device: Replica::narrow_awaiting): those it names,
+// with province and city together, since a place moves as a whole (a request
+// cut to its province or city wrote a place neither side asked for, attacker
+// review 12, A12-1).
+template <class Keys>
+std::vector<std::string> superseded_fields(const Keys& named) {
+  std::vector<std::string> out(named.begin(), named.end());
+  const bool place = std::find(out.begin(), out.end(), "province") != out.end() ||
+                     std::find(out.begin(), out.end(), "city") != out.end();
+  if (place) {
+    for (const char* key : {"province", "city"}) {
+      if (std::find(out.begin(), out.end(), key) == out.end()) out.emplace_back(key);
+    }
+  }
+  return out;
+}
 
 }  // namespace kehu

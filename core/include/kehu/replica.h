@@ -251,6 +251,18 @@ class Replica {
   // The server had every value of the change already ("noop": no revision will
   // ever carry it): it leaves the change log now.
   void mark_unchanged(const std::string& change_id);
+  // Pending changes made on a revision the server no longer has (its store was
+  // restored from a backup): each is based on the revision the replica now
+  // holds, under a new change id, to be pushed again. Returns how many were.
+  std::size_t rebase_changes(const std::vector<std::string>& change_ids);
+  // The server took `fields` out of the user's requests on the record (a later
+  // change of theirs named them): the same for the changes awaiting approval
+  // here; one left with no field leaves the log.
+  void narrow_awaiting(const std::string& record_id, const std::vector<std::string>& fields);
+  // A change awaiting approval whose request the server does not know as its
+  // own (its store was restored from a backup, and the id is gone or another's):
+  // pending again under a new change id, to be pushed again. The new id.
+  std::string requeue_awaiting(const std::string& change_id);
   // The server made the change a request for a manager's approval (protected
   // fields): it leaves the record's view until approved.
   void mark_awaiting(const std::string& change_id, std::int64_t request_id);

@@ -678,9 +678,10 @@ void PostgresStoreTxn::update_request(const ChangeRequest& c) {
   require_write("update_request");
   pg::Params p;
   p.text(c.status).text(c.decided_by).text(c.decided_at).text(c.reason).int64(c.seq).int64(c.id);
+  p.text(c.fields.dump()).text(resolves_to_json(c.resolves).dump());
   pg::Result r =
       run("UPDATE change_requests SET status = $1, decided_by = $2, decided_at = $3, reason = $4, "
-          "seq = $5 "
+          "seq = $5, fields = $7, resolves = $8 "
           "WHERE id = $6",
           p, "update_request");
   if (r.affected() == 0) throw Error(Errc::not_found, tr("no change request #" + std::to_string(c.id),

@@ -227,10 +227,35 @@ std::unique_ptr<StoreTxn> SqliteStore::begin(TxnMode mode) {
   return std::make_unique<SqliteStoreTxn>(connection(), mode, std::move(writer));
 }
 
+std::vector<std::string> SqliteStore::integrity_problems() {
+  std::vector<std::string> out;
+  try {
+    db::Statement check = connection().prepare("PRAGMA integrity_check(10)");
+    while (check.step()) {
+      std::string line = check.text(0);
+      if (line != "ok") out.push_back(std::move(line));
+    }
+  } catch (const Error& e) {
+    // A page too damaged for the check to walk stops it with SQLITE_CORRUPT.
+    if (e.code() != Errc::storage) throw;
+    out.push_back(e.what());
+  }
+  return out;
+}
+
 void SqliteStore::backup_to(const std::string& dest) {
   db::Database& src = connection();
   const std::string tmp = dest + ".tmp";
   std::filesystem::remove(tmp);
+  // A copy cut short is removed: it holds the store's users and customers.
+  struct RemoveUnlessKept {
+    const std::string& path;
+    bool kept = false;
+    ~RemoveUnlessKept() {
+      std::error_code ignored;
+      if (!kept) std::filesystem::remove(path, ignored);
+    }
+  } partial{tmp};
   {
     sqlite3* raw = nullptr;
     int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -247,6 +272,7 @@ void SqliteStore::backup_to(const std::string& dest) {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, dest, ec);
+  partial.kept = !ec;
   if (ec) throw Error(Errc::io, tr("cannot move " + tmp + " to " + dest + ": " + ec.message(),
                                   "无法把 " + tmp + " 移动到 " + dest + "：" + ec.message()));
 }

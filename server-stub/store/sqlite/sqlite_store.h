@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "store.h"
@@ -51,6 +52,12 @@ class SqliteStore final : public Store {
   // one read snapshot). Writes dest + ".tmp" and renames, so `dest` is either the
   // old file or a complete copy. Throws Error(storage) or Error(io).
   void backup_to(const std::string& dest);
+
+  // What SQLite's integrity check finds wrong with the file, the first ten
+  // lines; empty when it is sound. A damaged page the revision chain never
+  // reads (an index, free space) is found here, not by the chain check
+  // (walkthrough 11, R11-13).
+  std::vector<std::string> integrity_problems();
 
   const std::string& path() const { return path_; }
 

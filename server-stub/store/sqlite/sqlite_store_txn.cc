@@ -595,10 +595,10 @@ std::vector<ChangeRequest> SqliteStoreTxn::pending_requests(std::string_view req
 void SqliteStoreTxn::update_request(const ChangeRequest& r) {
   require_write("update_request");
   Using st(db_,
-           "UPDATE change_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, seq = ? "
-           "WHERE id = ?");
+           "UPDATE change_requests SET status = ?, decided_by = ?, decided_at = ?, reason = ?, seq = ?, "
+           "fields = ?, resolves = ? WHERE id = ?");
   st->bind(1, r.status).bind(2, r.decided_by).bind(3, r.decided_at).bind(4, r.reason);
-  st->bind(5, r.seq).bind(6, r.id).run();
+  st->bind(5, r.seq).bind(6, r.fields.dump()).bind(7, resolves_to_json(r.resolves).dump()).bind(8, r.id).run();
   if (db_.changes() == 0) throw Error(Errc::not_found, tr("no change request #" + std::to_string(r.id),
                                                               "找不到修改申请 #" + std::to_string(r.id)));
 }

@@ -167,6 +167,14 @@ class Session {
 
   // Customers a pulled revision may have made duplicates of others (duplicate check).
   std::vector<std::string> arrived;
+  // Pushed changes the server answered "rebase", and whether they were sent again.
+  std::vector<std::string> to_rebase;
+  std::size_t answered_rebase = 0;  // of those, pushed (the rest: requeue_awaiting)
+  bool rebased_once_ = false;
+  // Customers (id, code) the device held when the pull found the server
+  // restored, less those the pull brought again.
+  std::map<std::string, std::string> held_before_restore;
+  std::set<std::string> vanished_;  // the codes of those the restored store does not have
   // The conflicts pulled revisions carry: record id, rev, field.
   std::set<std::tuple<std::string, std::int64_t, std::string>> pulled_conflicts;
 
@@ -301,6 +309,29 @@ class Session {
       for (const auto& res : answer.value("results", json::array())) {
         std::string id = res.value("change_id", "");
         const std::string status = res.value("status", "");
+        // Made on a revision the server's restored store does not have: kept
+        // pending, sent again once the pull brought the restored store
+        // (sync()). A second such answer is a refusal like any other.
+        // An edit of a record the server does not have waits too: the pull may
+        // find the store restored without it, which the refusal then says (a
+        // customer "reassigned", walkthrough 11, R11-4).
+        const bool unknown_record = status == "rejected" && res.value("error", json::object()).is_object() &&
+                                    res.value("error", json::object()).value("code", "") == "not_found" &&
+                                    sent.count(id) && sent[id]->op != Op::create;
+        if ((status == "rebase" || unknown_record) && !rebased_once_) {
+          to_rebase.push_back(id);
+          ++answered_rebase;
+          continue;
+        }
+        // Taken: the server took the fields it names out of the user's older
+        // requests on the record (docs/protocol.md); the device's waiting
+        // changes follow, or they listed, and a retry sent again, what the user
+        // had undone (walkthrough 12, R12-1).
+        if (auto s = sent.find(id); s != sent.end() && (status == "applied" || status == "pending_approval")) {
+          std::vector<std::string> keys;
+          for (const auto& [key, fc] : s->second->fields) keys.push_back(key);
+          rep_.narrow_awaiting(s->second->record_id, keys);
+        }
         if (status == "pending_approval") {
           rep_.mark_awaiting(id, res.value("request", std::int64_t{0}));
           ++report.awaiting;
@@ -362,6 +393,11 @@ class Session {
     if (code == "not_found" && change && change->op != Op::create) {
       std::string customer = rep_.customer_code_of(change->record_id);
       if (customer.empty()) customer = change->code;
+      if (vanished_.count(customer)) {
+        return tr("the server no longer has " + customer + ": it was restored from a backup taken before " +
+                      customer + " was added; the values you typed are kept here",
+                  "服务器上已没有 " + customer + "：服务器从 " + customer + " 添加之前的备份恢复了；你输入的内容保留在本机");
+      }
       if (!customer.empty()) {
         return tr(customer + " is no longer yours to change (reassigned, returned to the public pool or moved out "
                              "of your regions); it leaves this device at this sync",
@@ -442,7 +478,18 @@ class Session {
     }
     for (const LoggedChange& w : waiting) {
       auto it = by_id.find(w.request);
-      if (it == by_id.end()) continue;
+      // A request the server does not know as this change's: its store was
+      // restored from a backup taken before the request, and the id is gone or
+      // numbers another's. Taken for this one, another's approval dropped the
+      // edit; waiting for it, the edit waited for good (attacker review 12,
+      // A12-2; walkthrough 12, R12-3). Pending again, it is sent after the pull.
+      if (it == by_id.end() || it->second.value("record_id", "") != w.change.record_id ||
+          it->second.value("requester", "") != rep_.meta("user")) {
+        if (std::string fresh = rep_.requeue_awaiting(w.change.change_id); !fresh.empty()) {
+          to_rebase.push_back(std::move(fresh));
+        }
+        continue;
+      }
       const std::string status = it->second.value("status", "");
       if (status == "pending") continue;
       const std::string by = it->second.value("decided_by", "");
@@ -498,7 +545,12 @@ class Session {
 
   // The changes the server holds for a manager's approval now.
   void list_held(SyncReport& report) {
-    for (const LoggedChange& lc : rep_.changes_in_state("awaiting")) report.held.push_back(refusal_of(lc, lc.reason));
+    // Said in this sync's language, whatever the one that stored it (R12-8).
+    for (const LoggedChange& lc : rep_.changes_in_state("awaiting")) {
+      const std::string n = std::to_string(lc.request);
+      report.held.push_back(
+          refusal_of(lc, tr("awaiting approval (request #" + n + ")", "等待审批（申请 #" + n + "）")));
+    }
   }
 
   // One pull answer, decoded.
@@ -507,7 +559,7 @@ class Session {
     std::vector<Revision> revisions;
     std::vector<std::string> removed;
     std::string next_cursor;
-    bool more = false, reset = false;
+    bool more = false, reset = false, restored = false;
     std::int64_t schema_version = -1;  // -1: not told
     std::optional<std::int64_t> server_hlc;
     std::string regions;  // regions_meta(): "" when the server sent none
@@ -532,6 +584,7 @@ class Session {
     page.next_cursor = body.value("next_cursor", cursor);
     page.more = body.value("more", false) && page.next_cursor != cursor;
     page.reset = body.value("reset", false);
+    page.restored = page.reset && body.value("restored", false);
     if (auto v = body.find("schema_version"); v != body.end() && v->is_number_integer()) {
       page.schema_version = v->get<std::int64_t>();
     }
@@ -564,6 +617,20 @@ class Session {
         for (const auto& c : rev.conflicts) pulled_conflicts.emplace(rev.record_id, rev.rev, c.field);
         if (may_add_duplicates(rev)) arrived.push_back(rev.record_id);
       }
+      if (page.restored && !report.server_restored) {
+        report.server_restored = true;
+        // What the device holds may be the only copy left of what the store
+        // lost: kept, encrypted like the replica, before anything is dropped.
+        std::string stamp = now_iso8601();
+        stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char ch) { return ch == '-' || ch == ':'; }),
+                    stamp.end());
+        report.copy_before_restore = rep_.path() + ".before-restore-" + stamp;
+        rep_.backup(report.copy_before_restore);
+        rep_.for_each_record("customers", std::vector<std::string>{}, [&](const Record& r) {
+          if (!r.deleted && !r.code.empty()) held_before_restore.emplace(r.id, r.code);
+        });
+      }
+      for (const auto& p : page.records) held_before_restore.erase(p.id);  // the restored store has it
       report.removed += page.removed.size();
       for (const auto& id : page.removed) {
         if (auto rec = rep_.get(id); rec && rec->collection == "customers" && !rec->code.empty()) {
@@ -582,8 +649,14 @@ class Session {
         progress(tr("pulled " + std::to_string(report.pulled_revisions) + " revisions…",
                     "已拉取 " + std::to_string(report.pulled_revisions) + " 条修订…"));
       }
-      if (!page.more) return;
+      if (!page.more) break;
       cursor = page.next_cursor;
+    }
+    // Not sent again: the restored store does not have them. One with an edit
+    // not yet pushed stays on the device, and the push refuses the edit.
+    for (const auto& [id, code] : held_before_restore) {
+      report.vanished_codes.push_back(code);
+      vanished_.insert(code);
     }
   }
 
@@ -741,6 +814,12 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.push(report);
   s.check_approvals(report);
   s.pull(report);
+  if (!s.to_rebase.empty()) {
+    report.rebased = replica.rebase_changes(s.to_rebase);
+    s.rebased_once_ = true;
+    report.pushed -= s.answered_rebase;  // sent again: counted once
+    s.push(report);
+  }
   // Conflicts that arrived and are still open: a fresh device pulls the whole
   // history, and a conflict a later revision settled is nobody's to look at.
   if (!s.pulled_conflicts.empty()) {

@@ -54,6 +54,18 @@ struct SyncReport {
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
   std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> removed_codes;  // the codes of those customers the device held
+  // The server's store was restored from a backup since the last sync: the
+  // device pulled it again from the start (docs/protocol.md, "restored").
+  bool server_restored = false;
+  // Customers the device held before that the restored store does not have
+  // (written after the backup was taken); their codes.
+  std::vector<std::string> vanished_codes;
+  // The encrypted copy of the replica taken before it dropped what it had
+  // pulled (Replica::backup): what vanished can still be read there.
+  std::string copy_before_restore;
+  // Edits made on revisions the restored store no longer has, sent again on
+  // its present ones ("rebase" answers).
+  std::size_t rebased = 0;
   // New customers' codes the server replaced at this push: (sent, given).
   std::vector<std::pair<std::string, std::string>> renumbered;
   // A change the server refused (kept on the device: `kehu rejected`) or holds
