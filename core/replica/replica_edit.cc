@@ -121,6 +121,12 @@ std::string Replica::Impl::allocate_code() {
   }
 }
 
+std::string Replica::Impl::change_log_body(const Change& c) {
+  json body = to_json(c);
+  body.erase("device_seq");
+  return body.dump();
+}
+
 Record Replica::Impl::write_change(const std::optional<Record>& before, Record after, Op op,
                                    std::string_view cause, std::vector<ConflictRef> resolves,
                                    const std::map<std::string, json>& restated) {
@@ -164,12 +170,11 @@ Record Replica::Impl::write_change(const std::optional<Record>& before, Record a
 
   after.pending = true;
   store(after);
-  json body = to_json(c);
-  body.erase("device_seq");  // the change log's own seq column is the device order
+  const std::string body = change_log_body(c);
   db.cached("INSERT INTO changes(change_id, record_id, body, state, at) VALUES (?, ?, ?, 'pending', ?)")
       .bind(1, c.change_id)
       .bind(2, c.record_id)
-      .bind(3, body.dump())
+      .bind(3, body)
       .bind(4, now_iso8601())
       .run();
   clock_dirty = true;

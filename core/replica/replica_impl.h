@@ -88,6 +88,9 @@ struct Replica::Impl {
   // `before`) when an update changes nothing. `cause`: Change::cause.
   // `resolves`: the conflicts the change settles; such a change is written even
   // when it changes no value (kehu conflicts resolve --keep for the kept side).
+  // A change as the change log stores it: its JSON without device_seq (the
+  // log's own seq column is the device order).
+  static std::string change_log_body(const Change& c);
   // `restated`: fields the user typed with the value they hold while a request
   // of theirs asks for another (field -> the value asked for): written all the
   // same, from the value asked for to the one typed, so the server takes them

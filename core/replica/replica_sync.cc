@@ -136,11 +136,10 @@ std::size_t Replica::rebase_changes(const std::vector<std::string>& change_ids) 
       if (c.base_rev <= rev) continue;
       c.base_rev = rev;
       c.change_id = new_uuid();
-      json body = to_json(c);
-      body.erase("device_seq");
+      const std::string body = Impl::change_log_body(c);
       impl_->db.cached("UPDATE changes SET change_id = ?, body = ? WHERE change_id = ?")
           .bind(1, c.change_id)
-          .bind(2, body.dump())
+          .bind(2, body)
           .bind(3, id)
           .run();
       ++n;
@@ -182,13 +181,12 @@ void Replica::hold_for_approval(const std::string& change_id, std::int64_t reque
     held.fields = std::move(kept);
     held.resolves.clear();
     held.change_id = new_uuid();
-    json body = to_json(held);
-    body.erase("device_seq");
+    const std::string body = Impl::change_log_body(held);
     impl_->db.cached("INSERT INTO changes(change_id, record_id, body, state, at, request, reason) "
                      "SELECT ?, ?, ?, 'awaiting', at, ?, ? FROM changes WHERE change_id = ?")
         .bind(1, held.change_id)
         .bind(2, record_id)
-        .bind(3, body.dump())
+        .bind(3, body)
         .bind(4, request_id)
         .bind(5, tr("awaiting approval (request #" + std::to_string(request_id) + ")",
                     "等待审批（申请 #" + std::to_string(request_id) + "）"))
@@ -397,13 +395,12 @@ std::string Replica::requeue_awaiting(const std::string& change_id) {
     Change c = change_from_json(json::parse(st.text(1)));
     st.reset();
     c.change_id = fresh = new_uuid();
-    json body = to_json(c);
-    body.erase("device_seq");
+    const std::string body = Impl::change_log_body(c);
     impl_->db
         .cached("UPDATE changes SET change_id = ?, body = ?, state = 'pending', request = NULL, reason = NULL "
                 "WHERE change_id = ?")
         .bind(1, fresh)
-        .bind(2, body.dump())
+        .bind(2, body)
         .bind(3, change_id)
         .run();
     impl_->rebuild_view(record_id);
@@ -433,9 +430,8 @@ void Replica::narrow_awaiting(const std::string& record_id, const std::vector<st
       c.resolves.erase(std::remove_if(c.resolves.begin(), c.resolves.end(),
                                       [&](const ConflictRef& ref) { return !c.fields.count(ref.field); }),
                        c.resolves.end());
-      json body = to_json(c);
-      body.erase("device_seq");
-      impl_->db.cached("UPDATE changes SET body = ? WHERE change_id = ?").bind(1, body.dump()).bind(2, id).run();
+      const std::string body = Impl::change_log_body(c);
+      impl_->db.cached("UPDATE changes SET body = ? WHERE change_id = ?").bind(1, body).bind(2, id).run();
     }
   });
 }

@@ -652,23 +652,23 @@ TEST_CASE("server: audit verify runs SQLite's integrity check first (SQLite file
     page_size = size.int64(0);
   }
   REQUIRE(page > 1);
-  {
+  // Overwrites `bytes` bytes of the store file at `offset` with junk, as a
+  // failing disk or a stray write would.
+  const auto damage = [&](std::int64_t offset, std::int64_t bytes) {
     std::fstream f(s.store_path(), std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp((page - 1) * page_size);
-    const std::string junk(static_cast<std::size_t>(page_size), '\x5a');
+    f.seekp(offset);
+    const std::string junk(static_cast<std::size_t>(bytes), '\x5a');
     f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
     REQUIRE(f.good());
-  }
+  };
+  damage((page - 1) * page_size, page_size);
   auto verify = run_server_command({"audit", "verify", "--data", s.data_dir()});
   INFO(verify.output);
   CHECK(verify.exit_code == 1);
   CHECK_THAT(verify.output, Catch::StartsWith("damaged: the store file") && Catch::Contains("integrity check"));
-  {
-    // R12-11: a header SQLite cannot read was a raw "file is encrypted or is not a database".
-    std::fstream f(s.store_path(), std::ios::in | std::ios::out | std::ios::binary);
-    f.write("XXXXXXXXXXXXXXXX", 16);
-    REQUIRE(f.good());
-  }
+  // R12-11: a header SQLite cannot read (its 16-byte magic string) was a raw
+  // "file is encrypted or is not a database".
+  damage(0, 16);
   auto header = run_server_command({"audit", "verify", "--data", s.data_dir()});
   INFO(header.output);
   CHECK(header.exit_code == 1);
