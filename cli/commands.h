@@ -128,6 +128,7 @@ struct ReportArgs {
   std::size_t limit = 20;
   std::vector<std::string> where;  // sum: FIELD=VALUE
   std::string csv, xlsx;           // files to write besides the output
+  bool force = false;              // replace them if they exist
 };
 int cmd_report(Context& ctx, const ReportArgs& args);
 int cmd_rules_apply_churn(Context& ctx, bool dry_run);

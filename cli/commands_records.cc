@@ -12,11 +12,18 @@ namespace kehu::cli {
 FieldInputs parse_pairs(const std::string& option, const std::vector<std::string>& pairs) {
   FieldInputs out;
   for (const auto& s : pairs) {
+    // ＝ is what a Chinese input method types in full-width mode (walkthrough 13, R13-12).
+    static const std::string kWideEquals = "\xEF\xBC\x9D";
     auto eq = s.find('=');
+    std::size_t width = 1;
+    if (const auto wide = s.find(kWideEquals); wide != std::string::npos && wide < eq) {
+      eq = wide;
+      width = kWideEquals.size();
+    }
     if (eq == std::string::npos || eq == 0) {
       throw Error(Errc::usage, tr(option + " \"" + s + "\": expected FIELD=VALUE", option + " “" + s + "”：应为 字段=值"));
     }
-    out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+    out.emplace_back(s.substr(0, eq), s.substr(eq + width));
   }
   return out;
 }
@@ -138,13 +145,38 @@ int cmd_record_add(Context& ctx, const std::string& collection, const std::strin
   return 0;
 }
 
+// The protected fields among `inputs` (keys or labels) of a salesperson's edit
+// of a `collection` record, as labels; empty for other roles.
+std::string protected_labels(Context& ctx, const std::string& collection, const FieldInputs& inputs) {
+  if (ctx.replica().meta("role") != "sales") return {};
+  const auto keys = protected_fields(ctx, collection);
+  const CollectionDef& coll = ctx.schema().collection(collection);
+  std::string out;
+  for (const auto& [name, value] : inputs) {
+    const FieldDef* f = coll.find(name);
+    if (f && std::find(keys.begin(), keys.end(), f->key) != keys.end()) {
+      out += (out.empty() ? "" : ctx.lang == Lang::zh ? "、" : ", ") + f->label(ctx.lang);
+    }
+  }
+  return out;
+}
+
 int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<std::string>& sets) {
   if (sets.empty()) throw Error(Errc::usage, nothing_to_change());
-  Record r = ctx.replica().edit(code, parse_sets(sets));
+  const FieldInputs inputs = parse_sets(sets);
+  Record r = ctx.replica().edit(code, inputs);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
-  } else {
-    print_record(ctx, r, std::cout);
+    return 0;
+  }
+  print_record(ctx, r, std::cout);
+  // Said before the sync, not after (walkthrough 12, R12-10).
+  if (const std::string labels = protected_labels(ctx, r.collection, inputs); !labels.empty()) {
+    std::cout << (ctx.lang == Lang::zh
+                      ? labels + " 是受保护字段：同步时作为修改申请发给经理，批准前服务器上仍是原来的值\n"
+                      : labels + (labels.find(", ") == std::string::npos ? " is a protected field" : " are protected fields") +
+                            ": the sync sends the change as a request to a manager, and the server keeps the old "
+                            "value until it is approved\n");
   }
   return 0;
 }
@@ -158,9 +190,26 @@ int cmd_customer_show(Context& ctx, const std::string& code) {
     return 0;
   }
   print_record(ctx, *r, std::cout);
+  const bool zh = ctx.lang == Lang::zh;
+  // What waits for a manager: the table above shows the server's values until
+  // then (walkthrough 12, R12-10).
+  std::vector<std::vector<std::string>> waiting;
+  for (const LoggedChange& c : rep.changes_in_state("awaiting")) {
+    if (c.change.record_id != r->id) continue;
+    for (const auto& [key, fc] : c.change.fields) {
+      waiting.push_back({label_of(ctx, r->collection, key),
+                         show_value(ctx, r->collection, key, fc.old_value) + " → " +
+                             show_value(ctx, r->collection, key, fc.new_value),
+                         "#" + std::to_string(c.request)});
+    }
+  }
+  if (!waiting.empty()) {
+    std::cout << '\n' << (zh ? "待经理审批（批准前上表仍是原来的值）" : "Awaiting a manager's approval (the values above stay until then)")
+              << '\n'
+              << table(ctx, {zh ? "字段" : "Field", zh ? "修改" : "Change", zh ? "申请" : "Request"}, waiting);
+  }
   // Under the fields, the customer's child records, one table per collection
   // that has any: what a salesperson reads before a call.
-  const bool zh = ctx.lang == Lang::zh;
   for (const CollectionDef& coll : rep.schema().collections()) {
     if (coll.parent_field.empty()) continue;
     ListQuery q;
@@ -185,6 +234,9 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   q.deleted = args.deleted;
   q.tags = args.tags;
   q.region = args.region;
+  if (q.region) {  // 江苏／南京, typed in full-width mode (walkthrough 13, R13-12)
+    for (std::size_t at; (at = q.region->find("\xEF\xBC\x8F")) != std::string::npos;) q.region->replace(at, 3, "/");
+  }
   q.owner = args.owner;
   q.pool = args.pool;
   q.stage = args.stage;

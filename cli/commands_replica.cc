@@ -63,12 +63,6 @@ std::string dup_line(const PossibleDuplicate& d) {
                 d.other_name + "（" + why + "）");
 }
 
-// An existing file the command would replace: kept unless --force.
-Error exists_error(const std::string& file) {
-  return Error(Errc::usage, tr(file + " already exists: add --force to replace it, or choose another file name; "
-                                      "nothing was written",
-                               file + " 已经存在：要覆盖它请加 --force，或换一个文件名；什么都没有写"));
-}
 
 }  // namespace
 
@@ -422,10 +416,7 @@ int cmd_export(Context& ctx, const std::string& file, bool replace) {
   sheet_format(file);  // an unknown extension is a usage error before anything is written
   // An existing sheet is often the one the customers came from, with rows the
   // import refused and columns Kehu does not keep (walkthrough 6, R6-7).
-  std::error_code ec;
-  if (!replace && std::filesystem::exists(file, ec) && !std::filesystem::is_directory(file, ec)) {
-    throw exists_error(file);
-  }
+  refuse_existing_file(file, replace);
   std::size_t n = 0;
   {
     ProgressLine line(ProgressKind::export_customers, ctx.lang == Lang::zh);

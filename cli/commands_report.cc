@@ -42,6 +42,11 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
   else
     throw Error(Errc::usage, tr("unknown report \"" + args.kind + "\"", "没有“" + args.kind + "”这种报表"));
 
+  // As export: an existing file (the customer sheet, a typo away) is kept
+  // unless --force (walkthrough 13, R13-4).
+  for (const std::string* file : {&args.csv, &args.xlsx}) {
+    if (!file->empty()) refuse_existing_file(*file, args.force);
+  }
   if (!args.csv.empty()) write_report_csv(report, ctx.lang, args.csv);
   if (!args.xlsx.empty()) write_report_xlsx(report, ctx.lang, args.xlsx);
   if (ctx.json) {

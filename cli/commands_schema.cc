@@ -1,4 +1,5 @@
 // kehu schema add-field / list: the team's custom fields (kehu/custom_fields.h).
+#include <algorithm>
 #include <iostream>
 
 #include "commands.h"
@@ -79,11 +80,19 @@ int cmd_schema_list(Context& ctx, const std::string& collection) {
   const std::string stored = ctx.replica().meta(kCustomFieldsMeta);
   const std::int64_t version =
       custom_fields_version(stored.empty() ? json() : json::parse(stored, nullptr, false));
+  // Walkthrough 12, R12-10: which fields a salesperson's edit waits for a manager for.
+  const auto is_protected = [&](const CollectionDef& c, const FieldDef& f) {
+    const auto keys = protected_fields(ctx, c.name);
+    return std::find(keys.begin(), keys.end(), f.key) != keys.end();
+  };
   if (ctx.json) {
     json arr = json::array();
     for (const auto* c : colls) {
       json fields = json::array();
-      for (const auto& f : c->fields) fields.push_back(field_json(f));
+      for (const auto& f : c->fields) {
+        fields.push_back(field_json(f));
+        fields.back()["protected"] = is_protected(*c, f);
+      }
       arr.push_back({{"name", c->name}, {"label", c->zh}, {"label_en", c->en}, {"fields", fields}});
     }
     print_json({{"version", version}, {"collections", arr}}, std::cout);
@@ -100,6 +109,7 @@ int cmd_schema_list(Context& ctx, const std::string& collection) {
       add(f.required, "必填", "required");
       add(f.restricted, "受限", "restricted");
       add(f.derived, "自动", "derived");
+      add(is_protected(*c, f), "销售修改需审批", "sales edits need approval");
       rows.push_back({zh ? c->zh : c->name, f.key, f.label(ctx.lang), show_word(ctx, field_type_name(f.type)), rules,
                       zh ? (f.custom ? "自定义" : "内置") : (f.custom ? "custom" : "built-in"), values_text(f)});
     }

@@ -107,8 +107,9 @@ int cmd_logout(Context& ctx, const NetArgs& net) {
   if (const std::int64_t pending = rep.status().pending; pending > 0) {
     std::cerr << (zh ? "kehu: 注意: 还有 " + std::to_string(pending) +
                            " 条修改没有同步，仍在这个副本里；下次登录后运行 `kehu sync` 上传\n"
-                     : "kehu: note: " + std::to_string(pending) +
-                           " change(s) not synced yet stay in this replica; run `kehu sync` after the next login\n");
+                     : "kehu: note: " + std::to_string(pending) + (pending == 1 ? " change" : " changes") +
+                           " not synced yet " + (pending == 1 ? "stays" : "stay") +
+                           " in this replica; run `kehu sync` after the next login\n");
   }
   std::cout << (zh ? "已退出登录\n" : "logged out\n");
   return 0;
@@ -165,6 +166,16 @@ std::string describe_refusal(const Context& ctx, const sync::SyncReport::Refusal
   return out + tr(": ", "：") + x.reason;
 }
 
+// Codes as a list in the user's language, the first 20 of them.
+std::string listed_codes(const Context& ctx, const std::vector<std::string>& codes) {
+  constexpr std::size_t kShown = 20;
+  const bool zh = ctx.lang == Lang::zh;
+  std::string out;
+  for (std::size_t i = 0; i < codes.size() && i < kShown; ++i) out += (i ? (zh ? "、" : ", ") : "") + codes[i];
+  if (codes.size() > kShown) out += zh ? " 等" : ", …";
+  return out;
+}
+
 }  // namespace
 
 namespace {
@@ -206,6 +217,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"more_possible_duplicates", r.more_possible_duplicates},
                 {"server_restored", r.server_restored},
                 {"vanished", r.vanished_codes},
+                {"changed_by_restore", r.changed_by_restore},
+                {"withdrawn_by_edit", r.withdrawn_by_edit},
                 {"rebased", r.rebased},
                 {"copy_before_restore", r.copy_before_restore}},
                std::cout);
@@ -247,30 +260,42 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
   for (const auto& x : r.rejections) {
     std::cout << (zh ? "被拒: " : "rejected: ") << describe_refusal(ctx, x) << '\n';
   }
+  for (const std::int64_t n : r.withdrawn_by_edit) {
+    std::cout << (zh ? "申请 #" + std::to_string(n) + " 已撤回：你之后又改了这些字段\n"
+                     : "request #" + std::to_string(n) + " withdrawn: you changed those fields again\n");
+  }
   if (r.server_restored) {
     // Walkthrough 11, R11-5: the sync said nothing of what the restore took.
     std::cout << (zh ? "服务器的数据从备份恢复过：本机已重新下载全部数据"
                      : "the server's data was restored from a backup: this device pulled it all again");
     if (r.rebased) {
       std::cout << (zh ? "；" + std::to_string(r.rebased) + " 条本机修改按恢复后的数据重新提交"
-                       : "; " + std::to_string(r.rebased) + " edit(s) of this device sent again on the restored data");
+                       : "; " + std::to_string(r.rebased) + (r.rebased == 1 ? " edit" : " edits") +
+                             " of this device sent again on the restored data");
     }
     std::cout << '\n';
     std::cout << (zh ? "恢复前本机数据的加密副本：" + r.copy_before_restore + "（用 `kehu --db 该文件 customer show 编号` 查看）\n"
                      : "an encrypted copy of this device's data from before: " + r.copy_before_restore +
                            " (read it with `kehu --db FILE customer show CODE`)\n");
     if (!r.vanished_codes.empty()) {
-      constexpr std::size_t kShown = 20;
-      std::string codes;
-      for (std::size_t i = 0; i < r.vanished_codes.size() && i < kShown; ++i) {
-        codes += (i ? (zh ? "、" : ", ") : "") + r.vanished_codes[i];
-      }
-      if (r.vanished_codes.size() > kShown) codes += zh ? " 等" : ", …";
+      const std::string codes = listed_codes(ctx, r.vanished_codes);
       const std::string n = std::to_string(r.vanished_codes.size());
-      std::cout << (zh ? "恢复后的服务器上没有这 " + n + " 个客户（备份之后才添加或转来的）：" + codes +
+      const bool one = n == "1";
+      std::cout << (zh ? "恢复后的服务器上没有这 " + n + " 个客户（备份之后才添加或改动进来的）：" + codes +
                              "；它们在上面的副本里，需要的话请重新录入\n"
-                       : n + " customer(s) this device held are not on the restored server (added or moved to you "
-                             "after the backup): " + codes + "; they are in the copy above, to add again if needed\n");
+                       : n + (one ? " customer" : " customers") + " this device held " + (one ? "is" : "are") +
+                             " not on the restored server (added, or changed into your view, after the backup): " +
+                             codes + "; " + (one ? "it is" : "they are") + " in the copy above, to add again if needed\n");
+    }
+    if (!r.changed_by_restore.empty()) {
+      const std::string codes = listed_codes(ctx, r.changed_by_restore), n = std::to_string(r.changed_by_restore.size());
+      const bool one = n == "1";
+      std::cout << (zh ? n + " 个客户在恢复后的服务器上与本机之前的值不同（备份之后的修改没了）：" + codes +
+                             "；用上面的副本对照（kehu --db 副本 customer show 编号），需要的话请重新修改\n"
+                       : n + (one ? " customer holds" : " customers hold") +
+                             " other values on the restored server than this device held (edits after the backup are "
+                             "gone): " + codes + "; compare with the copy above (kehu --db COPY customer show CODE) "
+                             "and edit again if needed\n");
     }
   }
   if (!r.removed_codes.empty()) {
@@ -458,6 +483,7 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
     throw Error(Errc::not_found, tr("no open conflict on " + code + " " + name, code + " 的 " + name + " 上没有未解决的冲突"));
   }
   std::string keep = keep_given;
+  std::string value_kept;  // what the field ends up holding, as shown
   if (newest) {
     const Conflict& c = newest->conflict;
     const bool kept_is_mine = c.kept_device == rep.device_id();
@@ -485,6 +511,10 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
     } else if (keep == "current") {
       keep = kept_side;
     }
+    // Which value stays, said in words: "theirs" of a conflict neither side of
+    // which was made here is the kept one (walkthrough 13, R13-3).
+    const bool keeps_kept = (keep == "mine") == kept_is_mine;
+    value_kept = show(keeps_kept ? c.kept : c.lost);
   } else if (keep == "current") {
     keep = "theirs";  // resolve_conflict names what is wrong
   }
@@ -493,9 +523,12 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
                           : keep == "mine"        ? (zh ? "保留我的值" : "mine")
                                                   : (zh ? "保留对方的值" : "theirs");
   if (zh) {
-    std::cout << "冲突已解决：" << code << " " << name << "（" << how << "）；下次同步后，所有设备上的这个冲突都会关闭\n";
+    std::cout << "冲突已解决：" << code << " " << name << "（" << how << "）"
+              << (newest ? "，保留“" + value_kept + "”" : std::string())
+              << "；下次同步后，所有设备上的这个冲突都会关闭\n";
   } else {
     std::cout << "resolved: " << code << " " << name << " (" << how << ")"
+              << (newest ? ", keeping \"" + value_kept + "\"" : std::string())
               << "; the next sync closes it on every device\n";
   }
   return 0;

@@ -76,7 +76,7 @@ std::vector<std::string> show_fields(const Context& ctx, const std::string& coll
 
 }  // namespace
 
-// Why the server withdrew a request, in Chinese (push_service.h withdraw_requests).
+// Why the server withdrew or narrowed a request, in Chinese (push_service.h withdraw_requests).
 static std::string withdrawn_reason_zh(const std::string& reason) {
   const auto after = [&](const std::string& head) {
     return reason.rfind(head, 0) == 0 ? std::optional<std::string>(reason.substr(head.size())) : std::nullopt;
@@ -86,6 +86,14 @@ static std::string withdrawn_reason_zh(const std::string& reason) {
   if (reason == "superseded by a later edit") return "申请人之后又改了这些字段";
   if (auto n = after("superseded by ")) return "被申请 " + *n + " 取代";
   if (auto n = after("reassigned to ")) return "已转给 " + *n;
+  // "narrowed TIME: type, stage taken out by a later edit" (a pending request).
+  if (auto rest = after("narrowed ")) {
+    const auto colon = rest->find(": ");
+    const auto tail = rest->rfind(" taken out by a later edit");
+    if (colon != std::string::npos && tail != std::string::npos && tail > colon) {
+      return rest->substr(0, colon) + " 缩小：申请人之后又改了 " + rest->substr(colon + 2, tail - colon - 2);
+    }
+  }
   return reason;
 }
 
@@ -165,7 +173,9 @@ int cmd_approvals(Context& ctx, bool all) {
     }
     if (!r.value("decided_by", "").empty()) status += " (" + r.value("decided_by", "") + ")";
     std::string reason = r.value("reason", "");
-    if (zh && r.value("status", "") == "withdrawn") reason = withdrawn_reason_zh(reason);
+    if (zh && (r.value("status", "") == "withdrawn" || r.value("status", "") == "pending")) {
+      reason = withdrawn_reason_zh(reason);
+    }
     std::vector<std::string> lines =
         show_fields(ctx, collection, r.value("fields", json::object()), r.value("changed_since", json::object()));
     if (lines.empty()) lines.emplace_back();
@@ -183,8 +193,10 @@ int cmd_approvals(Context& ctx, bool all) {
   return 0;
 }
 
-int cmd_decide(Context& ctx, const std::string& id, bool approve, const std::string& reason) {
+int cmd_decide(Context& ctx, const std::string& typed, bool approve, const std::string& reason) {
   const bool zh = ctx.lang == Lang::zh;
+  // "#6", as every listing writes a request (walkthrough 13, R13-6).
+  const std::string id = !typed.empty() && typed[0] == '#' ? typed.substr(1) : typed;
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
     throw Error(Errc::usage, tr("change request id \"" + id + "\" is not a number (see `kehu approvals`)",
                                 "修改申请编号“" + id + "”不是数字（见 `kehu approvals`）"));

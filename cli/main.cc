@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <vector>
 #include <clocale>
 #include <functional>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "help_zh.h"
 #include "suggest.h"
 #include "kehu/error.h"
+#include "kehu/text.h"
 
 using namespace kehu;
 using namespace kehu::cli;
@@ -293,6 +295,8 @@ int main(int argc, char** argv) {
     auto* sub = report->add_subcommand(kind, what);
     sub->add_option("--csv", report_args.csv, "also write the table to this CSV file");
     sub->add_option("--xlsx", report_args.xlsx, "also write an Excel workbook with a chart");
+    sub->add_flag("--force", report_args.force,
+                  "replace FILE if it exists (without it an existing file is kept and nothing is written)");
     sub->callback([&, kind] {
       report_args.kind = kind;
       action = [&] { return cmd_report(ctx, report_args); };
@@ -336,8 +340,18 @@ int main(int argc, char** argv) {
 
   const bool zh = lang_from_environment(/*warn=*/false) == Lang::zh;
   if (zh) localize_help(app);
+  // A number typed with the input method in full-width mode (approve ６,
+  // --days ７, rejected dismiss ３２) is the number (walkthrough 13, R13-6).
+  std::vector<std::string> folded(argv, argv + argc);
+  std::vector<char*> args;
+  for (auto& a : folded) {
+    if (std::string f = fold_fullwidth(a); f != a && !f.empty() && f.find_first_not_of("#0123456789") == std::string::npos) {
+      a = std::move(f);
+    }
+    args.push_back(a.data());
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(argc, args.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

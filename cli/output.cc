@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <ostream>
 
+#include "kehu/custom_fields.h"
 #include "kehu/display_time.h"
 #include "kehu/error.h"
 #include "kehu/field_type_words.h"
@@ -106,6 +108,18 @@ std::string sales_delete_note(Context& ctx) {
                                 "after the sync, and the others keep seeing it until then)";
 }
 
+std::vector<std::string> protected_fields(Context& ctx, const std::string& collection) {
+  const json all = json::parse(ctx.replica().meta(kProtectedFieldsMeta), nullptr, /*allow_exceptions=*/false);
+  std::vector<std::string> out;
+  if (!all.is_object()) return out;
+  const auto it = all.find(collection);
+  if (it == all.end() || !it->is_array()) return out;
+  for (const auto& k : *it) {
+    if (k.is_string()) out.push_back(k.get<std::string>());
+  }
+  return out;
+}
+
 std::string label_of(const Context& ctx, const std::string& collection, const std::string& key) {
   if (key == kDeletedField) return ctx.lang == Lang::zh ? "已删除" : "Deleted";
   const CollectionDef* coll = ctx.schema().find(collection);
@@ -193,6 +207,19 @@ std::string table(const Context& ctx, const std::vector<std::string>& header,
                                       " not shown: --wide shows them all)\n";
   }
   return out;
+}
+
+Error exists_error(const std::string& file) {
+  return Error(Errc::usage, tr(file + " already exists: add --force to replace it, or choose another file name; "
+                                      "nothing was written",
+                               file + " 已经存在：要覆盖它请加 --force，或换一个文件名；什么都没有写"));
+}
+
+void refuse_existing_file(const std::string& file, bool replace) {
+  std::error_code ec;
+  if (!replace && std::filesystem::exists(file, ec) && !std::filesystem::is_directory(file, ec)) {
+    throw exists_error(file);
+  }
 }
 
 void print_json(const json& j, std::ostream& out) {
@@ -387,7 +414,9 @@ void print_history(const Context& ctx, const Record& r,
           (zh ? "解决了第 " : "settled the conflict of rev ") + std::to_string(ref.rev) +
               (zh ? " 版的冲突" : ""));
     }
-    if (first) add("", "");
+    // A revision whose every field the role may not read (an admin's edit of
+    // 信用等级) arrives with none: said, not an empty row (walkthrough 13, R13-11).
+    if (first) add("", e.state == "server" ? (zh ? "（无权查看的字段）" : "(fields you may not see)") : "");
     if (e.state == "awaiting") {
       // Waiting for a manager, not refused; said in today's language, whatever
       // the language of the sync that stored the reason (walkthrough 12, R12-7).

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "context.h"
+#include "kehu/error.h"
 #include "kehu/record.h"
 #include "kehu/replica.h"
 
@@ -52,6 +53,11 @@ std::string table(const Context& ctx, const std::vector<std::string>& header,
 // width of the terminal that standard output is, else 0 (no limit).
 std::size_t terminal_columns();
 
+// An existing file the command would replace: kept unless --force.
+Error exists_error(const std::string& file);
+// Throws exists_error for an existing FILE (not a folder) unless `replace`.
+void refuse_existing_file(const std::string& file, bool replace);
+
 // Writes j as pretty JSON with non-ASCII kept as UTF-8.
 void print_json(const json& j, std::ostream& out);
 
@@ -60,6 +66,9 @@ std::string label_of(const Context& ctx, const std::string& collection, const st
 // What a salesperson's customer delete may still wait for, said where the
 // delete is (walkthrough 8, R8-10; 9, R9-2); "" for other roles.
 std::string sales_delete_note(Context& ctx);
+// The fields of `collection` whose edit by a sales user waits for a manager's
+// approval, as the last sync said (kProtectedFieldsMeta); none before one.
+std::vector<std::string> protected_fields(Context& ctx, const std::string& collection);
 // A stored value as the sheet shows it (enum labels, money in yuan, tags a;b).
 std::string show_value(const Context& ctx, const std::string& collection, const std::string& key,
                        const json& v);

@@ -612,19 +612,31 @@ int cmd_audit(const CommandLine& cl) {
     if (const auto problems = file->integrity_problems(); !problems.empty()) return damaged(file->path(), problems);
   }
   ChainReport r = ChainVerifier(*store).verify();
+  const std::string checked = std::to_string(r.checked), records = std::to_string(r.records);
   if (r.ok) {
-    std::fputs(tr("ok: " + std::to_string(r.checked) + " revisions\n",
-                  "正常：共 " + std::to_string(r.checked) + " 条修订\n")
+    std::fputs(tr("ok: " + checked + " revisions, and the " + records + " records match them\n",
+                  "正常：共 " + checked + " 条修订，" + records + " 条记录与之相符\n")
                    .c_str(),
                stdout);
     return 0;
   }
-  const std::string seq = std::to_string(r.seq), checked = std::to_string(r.checked);
+  if (r.seq == 0) {  // the chain is whole; a record, or the store, is not
+    const std::string what =
+        r.record_id.empty() ? std::string() : tr("record " + r.record_id + ": ", "记录 " + r.record_id + "：");
+    std::fputs(tr("broken: " + what + r.problem + "\n  expected: " + r.expected + "\n  stored:   " + r.stored +
+                      "\nrestore the newest backup (README, \"Restore a backup\")\n",
+                  "已损坏：" + what + r.problem + "\n  应为：" + r.expected + "\n  实际：" + r.stored +
+                      "\n请恢复最新的备份（见 README 的“Restore a backup”）\n")
+                   .c_str(),
+               stdout);
+    return 1;
+  }
+  const std::string seq = std::to_string(r.seq);
   std::fputs(tr("broken: revision seq " + seq + " (record " + r.record_id + "): " + r.problem +
                     "\n  expected: " + r.expected + "\n  stored:   " + r.stored + "\n" + checked +
-                    " revisions before it are intact\n",
+                    " revisions before it are intact\nrestore the newest backup (README, \"Restore a backup\")\n",
                 "已损坏：修订 seq " + seq + "（记录 " + r.record_id + "）：" + r.problem + "\n  应为：" +
-                    r.expected + "\n  实际：" + r.stored + "\n它之前的 " + checked + " 条修订完好\n")
+                    r.expected + "\n  实际：" + r.stored + "\n它之前的 " + checked + " 条修订完好\n请恢复最新的备份（见 README 的“Restore a backup”）\n")
                  .c_str(),
              stdout);
   return 1;

@@ -296,8 +296,9 @@ std::string new_uuid() {
   return uuid_text(b);
 }
 
-std::string now_iso8601() {
-  std::time_t t = std::time(nullptr);
+std::string now_iso8601() { return iso8601_utc(std::time(nullptr)); }
+
+std::string iso8601_utc(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

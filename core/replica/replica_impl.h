@@ -82,6 +82,8 @@ struct Replica::Impl {
   // rows follow (customer_index.h).
   void store(const Record& r);
   bool has_pending(const std::string& record_id);
+  // Whether a delete (or restore) of the record waits for a manager's approval.
+  bool awaits_delete(const std::string& record_id);
 
   // Writes one local change: the record's new state and its change-log entry.
   // `before` is the state the user saw (nullopt for a create). No-op (returns

@@ -41,6 +41,19 @@ bool Replica::Impl::has_pending(const std::string& record_id) {
   return found;
 }
 
+bool Replica::Impl::awaits_delete(const std::string& record_id) {
+  auto& st = db.cached("SELECT body FROM changes WHERE record_id = ? AND state = 'awaiting'");
+  st.bind(1, record_id);
+  bool found = false;
+  while (!found && st.step()) {
+    const json body = json::parse(st.text(0));
+    const auto f = body.find("fields");
+    found = f != body.end() && f->is_object() && f->contains(kDeletedField);
+  }
+  st.reset();
+  return found;
+}
+
 std::optional<Record> Replica::Impl::load(std::string_view id) {
   auto& st = db.cached(std::string("SELECT ") + kRecordColumns + " FROM records WHERE id = ?");
   st.bind(1, id);

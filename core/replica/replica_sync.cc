@@ -408,23 +408,32 @@ std::string Replica::requeue_awaiting(const std::string& change_id) {
   return fresh;
 }
 
-void Replica::narrow_awaiting(const std::string& record_id, const std::vector<std::string>& fields) {
+std::vector<std::int64_t> Replica::narrow_awaiting(const std::string& record_id,
+                                                   const std::vector<std::string>& fields) {
+  std::vector<std::int64_t> emptied;
   impl_->in_tx([&] {
-    std::vector<std::pair<std::string, Change>> touched;
-    auto& st = impl_->db.cached("SELECT change_id, body FROM changes WHERE record_id = ? AND state = 'awaiting'");
+    struct Touched {
+      std::string id;
+      Change change;
+      std::int64_t request = 0;
+    };
+    std::vector<Touched> touched;
+    auto& st =
+        impl_->db.cached("SELECT change_id, body, request FROM changes WHERE record_id = ? AND state = 'awaiting'");
     st.bind(1, record_id);
     while (st.step()) {
       Change c = change_from_json(json::parse(st.text(1)));
       bool hit = false;
       for (const auto& key : superseded_fields(fields)) hit = c.fields.erase(key) > 0 || hit;
-      if (hit) touched.emplace_back(st.text(0), std::move(c));
+      if (hit) touched.push_back({st.text(0), std::move(c), st.is_null(2) ? 0 : st.int64(2)});
     }
     st.reset();
     for (auto& entry : touched) {
-      const std::string& id = entry.first;
-      Change& c = entry.second;  // no structured binding: a lambda captures it (clang)
+      const std::string& id = entry.id;
+      Change& c = entry.change;
       if (c.fields.empty()) {
         impl_->db.cached("DELETE FROM changes WHERE change_id = ?").bind(1, id).run();
+        emptied.push_back(entry.request);
         continue;
       }
       c.resolves.erase(std::remove_if(c.resolves.begin(), c.resolves.end(),
@@ -434,6 +443,7 @@ void Replica::narrow_awaiting(const std::string& record_id, const std::vector<st
       impl_->db.cached("UPDATE changes SET body = ? WHERE change_id = ?").bind(1, body).bind(2, id).run();
     }
   });
+  return emptied;
 }
 
 void Replica::Impl::rebuild_view(const std::string& record_id) {
@@ -458,11 +468,18 @@ void Replica::Impl::rebuild_view(const std::string& record_id) {
       fields.erase(it);
     }
   }
+  // A delete waiting for a manager keeps the record in its user's recycle
+  // bin (README, "Roles"); the values a request asks for show once approved
+  // (walkthrough 13, R13-8: the customer came back at the first sync).
   auto& pc = db.cached(
-      "SELECT body FROM changes WHERE record_id = ? AND state = 'pending' ORDER BY seq");
+      "SELECT body, state FROM changes WHERE record_id = ? AND state IN ('pending', 'awaiting') ORDER BY seq");
   pc.bind(1, record_id);
   while (pc.step()) {
     Change c = change_from_json(json::parse(pc.text(0)));
+    if (pc.text(1) == "awaiting") {
+      if (auto it = c.fields.find(kDeletedField); it != c.fields.end()) deleted = it->second.new_value == true;
+      continue;
+    }
     fields = overlay_change(fields, c, [&](const std::string& k) {
       return is_tags_field(schema(), rec->collection, k);
     });
@@ -584,6 +601,8 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
         if (impl_->has_pending(p.id)) {
           impl_->rebuild_view(p.id);
           ++merged;
+        } else if (impl_->awaits_delete(p.id)) {
+          impl_->rebuild_view(p.id);
         } else if (p.collection == "customers") {
           impl_->index.put(rowid, p.code, p.deleted, p.fields);
         }
@@ -692,7 +711,12 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
       if (!c.lost.is_null()) check_stored_value(coll.field(key), c.lost);
       if (c.lost.is_null()) after.fields.erase(key); else after.fields[key] = c.lost;
     }
-    impl_->write_change(rec, std::move(after), op, {}, std::move(settles));
+    const bool follow_up = rec.collection == "followups";
+    Record written = impl_->write_change(rec, std::move(after), op, {}, std::move(settles));
+    // A follow-up brought back or kept out by the choice plans the customer's
+    // next date as `followup restore` and `delete` do (walkthrough 13, R13-15).
+    if (follow_up && rec.deleted && !written.deleted) impl_->carry_next_followup(written);
+    if (follow_up && !rec.deleted && written.deleted) impl_->withdraw_next_followup(rec);
     for (const auto& oc : on_field) {
       impl_->db.cached("UPDATE conflicts SET resolved = 1 WHERE id = ?").bind(1, oc.id).run();
     }

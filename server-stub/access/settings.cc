@@ -1,10 +1,13 @@
 #include "settings.h"
 
+#include <algorithm>
+
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/schema.h"
 #include "schema_service.h"
 #include "server_config.h"
+#include "store_version.h"
 
 namespace kehu::server::settings {
 
@@ -25,6 +28,22 @@ std::vector<std::string> protected_fields(StoreTxn& txn, const std::string& coll
   auto it = v->find(collection);
   if (it == v->end() || !it->is_array()) return {};
   return it->get<std::vector<std::string>>();
+}
+
+std::string cursor_tag_key(StoreTxn& txn) {
+  auto v = txn.get_setting(kCursorTagKeySetting);
+  return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+json all_protected_fields(StoreTxn& txn) {
+  json out = json::object();
+  auto v = txn.get_setting("protected_fields");
+  if (!v || !v->is_object()) return out;
+  for (const auto& [collection, keys] : v->items()) {
+    if (!keys.is_array() || keys.empty()) continue;
+    if (std::all_of(keys.begin(), keys.end(), [](const json& k) { return k.is_string(); })) out[collection] = keys;
+  }
+  return out;
 }
 
 std::vector<std::string> set_protected_fields(StoreTxn& txn, const std::string& collection,

@@ -4,6 +4,8 @@
 //   "claim_cap"         integer: pool customers one user may claim per day
 //   "protected_fields"  {"customers": ["type", "status", ...]}: fields whose
 //                       edit by a sales user needs a manager's approval
+//   "cursor_tag_key"    string: 64 random hex digits, the key of the pull
+//                       cursor's TAG (written once, by the layout v8 migration)
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,11 @@ std::int64_t claim_cap(StoreTxn& txn);
 void set_claim_cap(StoreTxn& txn, std::int64_t cap);
 
 std::vector<std::string> protected_fields(StoreTxn& txn, const std::string& collection);
+// Every collection's: {"customers": ["type", ...]}, collections without any left out.
+json all_protected_fields(StoreTxn& txn);
+
+// The key of the pull cursor's TAG ("" in a store not migrated to layout v8).
+std::string cursor_tag_key(StoreTxn& txn);
 // Replaces the protected fields of `collection`; keys or labels, each checked
 // against the schema (Error(validation) naming the unknown one). Returns the keys.
 std::vector<std::string> set_protected_fields(StoreTxn& txn, const std::string& collection,

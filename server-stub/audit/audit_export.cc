@@ -1,5 +1,8 @@
 #include "audit_export.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -71,6 +74,15 @@ ExportReport AuditExport::write(const AuditFilter& filter, const std::string& pa
   const std::string tmp = path + ".tmp";
   ExportReport report;
   try {
+    // FILE.tmp is made new, never written through: a link there to the store
+    // truncated the store (attacker review 13, A13-2). One already there is
+    // removed (the link, not what it names) or, if not ours to remove, refused.
+    std::error_code gone;
+    std::filesystem::remove(tmp, gone);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) throw Error(Errc::io, tr("cannot write " + tmp + ": " + std::strerror(errno),
+                                       "无法写入 " + tmp + "：" + std::strerror(errno)));
+    ::close(fd);
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(Errc::io, tr("cannot write " + tmp + ": " + std::strerror(errno),
                                      "无法写入 " + tmp + "：" + std::strerror(errno)));

@@ -6,9 +6,16 @@
 // when its hash does not match its body (the body was edited), or when the
 // store's columns (seq, record, rev, change id) disagree with the hashed body
 // (a row was moved to another record).
+//
+// Then each record against its revisions (attacker review 12, A12-4): its rev
+// must be its newest revision's, and its values the ones its revisions wrote,
+// or a row was changed outside the chain, or the chain's tail was cut. Every
+// record must have revisions, every revision a record, and the triggers that
+// keep revisions append-only must be in place.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "store.h"
@@ -17,8 +24,11 @@ namespace kehu::server {
 
 struct ChainReport {
   std::int64_t checked = 0;  // revisions whose link was verified
+  std::int64_t records = 0;  // records that match their revisions
   bool ok = true;
-  // When !ok: the first broken link.
+  // When !ok: the first broken link (seq > 0), or what is wrong beside the
+  // chain (seq == 0): a record that disagrees with its revisions (record_id
+  // set), or the store as a whole.
   std::int64_t seq = 0;
   std::string record_id;
   std::string problem;       // a sentence a person can act on
@@ -34,6 +44,9 @@ class ChainVerifier {
   ChainReport verify();
 
  private:
+  // The second pass, once the chain is whole: `ids` are the records it names.
+  void check_records(StoreTxn& txn, const std::set<std::string>& ids, ChainReport& report);
+
   Store& store_;
 };
 

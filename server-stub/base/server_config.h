@@ -157,6 +157,13 @@ inline constexpr std::size_t kMaxResolvesPerChange = 100;
 // The most change requests one salesperson may have waiting for a manager; a
 // protected-field edit past it is refused (validation) until some are decided.
 inline constexpr std::int64_t kMaxPendingRequestsPerUser = 200;
+// And the most one may file in 24 hours, whatever became of them: a request
+// withdrawn by a no-op of its own asker left a row each time, without limit
+// (attacker review 13, A13-1: 100,000 rows in 24 s).
+inline constexpr std::int64_t kMaxRequestsPerUserPerDay = 1000;
+// The most change requests one listing page examines: past it the page ends
+// ("more", "next_after") however few of them the caller may see.
+inline constexpr std::int64_t kMaxRequestsExamined = 5000;
 
 // Customers a salesperson may release to the public pool per day. Every sales
 // device pulls the whole pool: without a cap, one salesperson created and
@@ -177,6 +184,13 @@ inline constexpr std::int64_t kMaxRequestsPerPage = 200;
 // (one row per revision). Without the window every refused push, an auditor's
 // spam included, stayed forever.
 inline constexpr std::int64_t kRefusalMemorySeconds = 30LL * 24 * 3600;
+
+// Answers kept for that window, refusals, no-ops and "rebase" answers, wrote no
+// revision, so nothing else bounds them: at most this many are kept per user
+// (attacker review 12, A12-7: 1000 no-ops a push added 1000 rows for good). Past
+// it the answer is given but not kept; a retry of such a change is judged again,
+// which gives the same answer while nothing changed.
+inline constexpr std::int64_t kMaxExpiringResultsPerUser = 5000;
 
 // SQLite waits this long for another writer before failing with "database is
 // locked". Writes are single-change transactions of a few ms, so 10 s means the

@@ -151,6 +151,8 @@ class StoreTxn {
                           const json& result) = 0;
   // Forgets every result whose expires_at is in (0, now].
   virtual void delete_expired_results(std::int64_t now) = 0;
+  // How many results stored for `sender` are to be forgotten (expires_at > 0).
+  virtual std::int64_t count_expiring_results(std::string_view sender) = 0;
 
   // --- records ---
   // The record's state; a state with rev 0 (exists() == false) if there is none.
@@ -163,6 +165,10 @@ class StoreTxn {
   // Error(storage) otherwise) and its flat values. `seq` is the revision that
   // produced this state.
   virtual void save_record(const sync::RecordState& state, std::int64_t seq) = 0;
+  // How many records the store holds, of every collection.
+  virtual std::int64_t count_records() = 0;
+  // Whether the triggers that make revisions append-only are all in place.
+  virtual bool revisions_guarded() = 0;
 
   // --- revisions ---
   // The seq the next appended revision must carry: 1 + the greatest so far.
@@ -262,6 +268,8 @@ class StoreTxn {
                                                    std::int64_t limit) = 0;
   // How many of `requester`'s requests are pending.
   virtual std::int64_t count_pending_requests(std::string_view requester) = 0;
+  // How many requests `requester` filed at or after `since` (ISO 8601 UTC), whatever became of them.
+  virtual std::int64_t count_requests_since(std::string_view requester, std::string_view since) = 0;
   // `requester`'s pending requests about `record_id`, oldest first.
   virtual std::vector<ChangeRequest> pending_requests(std::string_view requester, std::string_view record_id) = 0;
   // Replaces status, decided_by, decided_at, reason, seq, fields and resolves

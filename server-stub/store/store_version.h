@@ -19,7 +19,15 @@ enum class StoreVersion : int {
   v7_scope_moves = 7,       // scope_moves: a customer's owner, province and city after each
                             // revision that set them (StoreTxn::add_scope_move), built from
                             // the revisions by the first command after the migration
-  current = v7_scope_moves,
+  v8_expiring_results_by_sender = 8,  // results(sender) where expires_at > 0: the answers a
+                                      // user may still have stored (config::kMaxExpiringResultsPerUser);
+                                      // change_requests(requester, created_at): the requests a user
+                                      // filed in a day; settings.cursor_tag_key
+  current = v8_expiring_results_by_sender,
 };
+
+// Written by the v8 migration (both stores): the key of the pull cursor's TAG,
+// so a TAG reveals nothing of the chain hash (attacker review 13, A13-7).
+inline constexpr const char* kCursorTagKeySetting = "cursor_tag_key";
 
 }  // namespace kehu::server

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "access_policy.h"
+#include "crypto.h"
 #include "hash_chain.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
@@ -16,6 +17,7 @@
 #include "scope_index.h"
 #include "env_setting.h"
 #include "server_config.h"
+#include "settings.h"
 
 namespace kehu::server {
 
@@ -24,6 +26,9 @@ namespace {
 // The cursor: "SEQ", "SEQ.SCOPE" or "SEQ.SCOPE.PART", each with "-TAG" after
 // it: the seq of the last revision sent, the user's scope version it was sent
 // under (absent = 0), and the timeline_tag of the revision at SEQ.
+// The digits of a TAG.
+constexpr std::size_t kTagDigits = 16;
+
 struct Cursor {
   std::int64_t seq = 0;
   std::int64_t scope = 0;
@@ -39,10 +44,14 @@ struct Cursor {
 // written on numbers its revisions again from the backup's end, so a device's
 // cursor from before the restore names a seq whose revision is another one, or
 // none (attacker review 10, A10-3: only a cursor past the end was noticed).
-std::string timeline_tag(StoreTxn& txn, std::int64_t seq) {
+// It is keyed (settings::cursor_tag_key): the hash itself, whose first digits
+// it was, let a reader whose masked values were the only unknown of a
+// revision guess them, 10,000 tries for a pool phone (attacker review 13, A13-7).
+std::string timeline_tag(StoreTxn& txn, const std::string& key, std::int64_t seq) {
   if (seq <= 0) return {};
   const auto at = txn.revisions_since(seq - 1, 1);
-  return !at.empty() && at.front().seq == seq ? at.front().hash.substr(0, 12) : std::string();
+  if (at.empty() || at.front().seq != seq) return {};
+  return crypto::sha256_hex(key + "\n" + at.front().hash).substr(0, kTagDigits);
 }
 
 bool parse_number(std::string_view s, std::int64_t& out) {
@@ -68,6 +77,10 @@ Cursor parse_cursor(const json& body) {
   if (const auto dash = v.find('-'); dash != std::string_view::npos) {
     c.tag = std::string(v.substr(dash + 1));
     v = v.substr(0, dash);
+    // A TAG of an earlier server (12 digits of the hash) is never compared, not
+    // even to reset: that would answer guesses about the hash. The next page
+    // carries a keyed one.
+    if (c.tag.size() != kTagDigits) c.tag.clear();
   }
   const auto dot = v.find('.');
   const auto dot2 = dot == std::string_view::npos ? dot : v.find('.', dot + 1);
@@ -324,6 +337,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   // and tell the device to drop what it has first.
   bool reset = cursor.seq > 0 && cursor.scope != session.scope_version;
   auto txn = store_.begin(TxnMode::read);
+  const std::string tag_key = settings::cursor_tag_key(*txn);
   // A cursor past the store's last revision was made by this server before the
   // store was restored from a backup: the device holds what the store no
   // longer has and would skip what is written until the numbering passes it
@@ -331,7 +345,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   // Nor may it name another revision than the one it was made at: the
   // restored store's numbering passed it (A10-3).
   const bool restored = cursor.seq > 0 && (cursor.seq >= txn->next_seq() ||
-                                           (!cursor.tag.empty() && timeline_tag(*txn, cursor.seq) != cursor.tag));
+                                           (!cursor.tag.empty() && timeline_tag(*txn, tag_key, cursor.seq) != cursor.tag));
   reset = reset || restored;
   if (reset) {
     const std::int64_t scope_version = cursor.scope;
@@ -530,7 +544,7 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   std::string next_cursor = std::to_string(next);
   if (session.scope_version != 0 || part > 0) next_cursor += "." + std::to_string(session.scope_version);
   if (part > 0) next_cursor += "." + std::to_string(part);
-  if (const std::string tag = next == cursor.seq && !cursor.tag.empty() ? cursor.tag : timeline_tag(*txn, next);
+  if (const std::string tag = next == cursor.seq && !cursor.tag.empty() ? cursor.tag : timeline_tag(*txn, tag_key, next);
       !tag.empty()) {
     next_cursor += "-" + tag;
   }
@@ -544,6 +558,9 @@ std::string PullService::pull(const Session& session, const json& body, std::int
   // The user's regions as they are now: the device checks an edit that would
   // take a customer out of them (walkthrough 8, R8-11).
   out += R"(,"regions":)" + text_of(json(session.regions));
+  // What a sales user's edit must wait for a manager for: the device says so
+  // before the edit is sent (walkthrough 12, R12-10).
+  out += R"(,"protected":)" + text_of(settings::all_protected_fields(*txn));
   out += R"(,"server_hlc":)" + std::to_string(server_hlc) + "}";
   return out;
 }

@@ -173,6 +173,10 @@ void check_device_cause(StoreTxn& txn, const Session& session, const Change& cha
     if (number_then(cause.substr(revert.size()), 18, "")) {
       const std::int64_t rev = std::stoll(std::string(cause.substr(revert.size())));
       const sync::RecordState current = txn.load_record(change.record_id);
+      // A record unknown or out of scope is answered as any change to it, by
+      // apply_new: the rev told whether it existed, and bisection its rev
+      // (attacker review 13, A13-4).
+      if (current.exists() ? hidden_from(txn, &session, current) : change.op != Op::create) return;
       if (rev >= 1 && current.exists() && rev <= current.rev) return;
       refuse("record " + change.record_id + " has no rev " + std::to_string(rev) + " to revert to",
              "记录 " + change.record_id + " 没有可以恢复的修订 " + std::to_string(rev));
@@ -455,9 +459,13 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   // (attacker review 11, A11-1: 江苏/杭州 from a 浙江/杭州 move).
   const auto p = c.fields.find("province");
   const bool province_held = is_guarded("province") && p != c.fields.end() && p->second.old_value != p->second.new_value;
+  // And the other way: a city held with its province applied moved the
+  // customer to 江苏/杭州 (attacker review 13, A13-9).
+  const auto city = c.fields.find("city");
+  const bool city_held = is_guarded("city") && city != c.fields.end() && city->second.old_value != city->second.new_value;
   for (const auto& [key, fc] : c.fields) {
     if (fc.old_value == fc.new_value) continue;
-    const bool waits = is_guarded(key) || (province_held && key == "city");
+    const bool waits = is_guarded(key) || (province_held && key == "city") || (city_held && key == "province");
     (c.op == Op::update && !waits ? rest : asked).emplace(key, fc);
   }
   // A request that replaces older ones of the user (supersede_requests) adds
@@ -478,6 +486,15 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
                        " changes waiting for a manager's approval; this one can be sent again once some are decided",
                    session.user + " 已有 " + std::to_string(config::kMaxPendingRequestsPerUser) +
                        " 条修改在等待经理审批；等其中一些审批后再重新提交这一条"));
+  }
+  const std::string day_ago = iso8601_utc(std::time(nullptr) - 24 * 3600);
+  if (txn.count_requests_since(session.user, day_ago) >= config::kMaxRequestsPerUserPerDay) {
+    throw Error(Errc::validation,
+                tr(session.user + " has filed " + std::to_string(config::kMaxRequestsPerUserPerDay) +
+                       " change requests in the last 24 hours; this one can be sent again tomorrow, or a manager "
+                       "can make the change",
+                   session.user + " 在 24 小时内已提交 " + std::to_string(config::kMaxRequestsPerUserPerDay) +
+                       " 条修改申请；这一条请明天再提交，或请经理来改"));
   }
   ChangeRequest r;
   r.change_id = c.change_id;
@@ -523,6 +540,13 @@ void supersede_requests(StoreTxn& txn, const std::string& user, const std::strin
       r.decided_at = now_iso8601();
       r.reason = newer ? "superseded by #" + std::to_string(newer) : std::string(kSupersededByEdit);
     } else {
+      // Said where the manager reads it: what was taken out, and when (attacker
+      // reviews 12 and 13, A13-3: the narrowing left no trace).
+      std::string taken;
+      for (const auto& [key, v] : r.fields.items()) {
+        if (!left.contains(key)) taken += (taken.empty() ? "" : ", ") + key;
+      }
+      r.reason = "narrowed " + now_iso8601() + ": " + taken + " taken out by a later edit";
       r.fields = std::move(left);
       r.resolves.erase(std::remove_if(r.resolves.begin(), r.resolves.end(),
                                       [&](const ConflictRef& ref) { return !r.fields.contains(ref.field); }),
@@ -611,6 +635,7 @@ json PushService::push(const Session& session, const json& body) {
   const auto start = std::chrono::steady_clock::now();
   const auto budget = std::chrono::milliseconds(batch_budget_ms_);
   std::int64_t latest = 0;
+  std::int64_t may_keep = config::kMaxExpiringResultsPerUser - txn->count_expiring_results(session.user);
   json results = json::array();
   std::size_t deferred = 0;
   for (const auto& change : *it) {
@@ -618,7 +643,7 @@ json PushService::push(const Session& session, const json& body) {
       deferred = it->size() - results.size();
       break;
     }
-    results.push_back(apply(*txn, session, change, latest));
+    results.push_back(apply(*txn, session, change, latest, may_keep));
   }
   txn->commit();
   if (latest != 0) clock_.observe(latest);
@@ -627,7 +652,8 @@ json PushService::push(const Session& session, const json& body) {
   return out;
 }
 
-json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, std::int64_t& latest_hlc) {
+json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, std::int64_t& latest_hlc,
+                        std::int64_t& may_keep) {
   Change change;
   try {
     change = change_from_json(raw);
@@ -684,9 +710,11 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
     check_device_cause(txn, session, change);
     result = apply_new(txn, session, change, client_hlc, /*trusted=*/false);
     latest_hlc = std::max(latest_hlc, change.hlc);
-    // Written nothing, as a refusal: the device sends the change again under
-    // a new id once it holds the restored store.
-    if (result.value("status", "") == "rebase") expires_at = std::time(nullptr) + config::kRefusalMemorySeconds;
+    // Written nothing, as a refusal: a no-op, and a "rebase" (the device sends
+    // the change again under a new id once it holds the restored store).
+    if (result.value("status", "") == "rebase" || result.value("noop", false)) {
+      expires_at = std::time(nullptr) + config::kRefusalMemorySeconds;
+    }
   } catch (const Error& e) {
     if (!is_refusal(e.code())) throw;
     result = rejected(change.change_id, e);
@@ -694,6 +722,10 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
     // record of it; any other refusal is remembered as long as a retry may come.
     if (!AccessPolicy::may_write(session.role)) return result;
     expires_at = std::time(nullptr) + config::kRefusalMemorySeconds;
+  }
+  if (expires_at > 0) {
+    if (may_keep <= 0) return result;  // see kMaxExpiringResultsPerUser
+    --may_keep;
   }
   txn.put_result(change.change_id, session.user, expires_at, result);
   return result;

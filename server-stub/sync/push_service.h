@@ -96,7 +96,9 @@ class PushService {
   // The result of one change of a batch (a JSON object as docs/protocol.md
   // shows), stored under its change_id in `txn`; raises `latest_hlc` to the
   // change's clock when it applies.
-  json apply(StoreTxn& txn, const Session& session, const json& change, std::int64_t& latest_hlc);
+  // `may_keep`: how many more answers that expire may be stored for the user.
+  json apply(StoreTxn& txn, const Session& session, const json& change, std::int64_t& latest_hlc,
+             std::int64_t& may_keep);
 
   Store& store_;
   ServerClock& clock_;

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "access_policy.h"
+#include "kehu/calendar.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/place.h"
@@ -138,24 +139,17 @@ ChangeRequest pending_request(StoreTxn& txn, const Session& session, std::int64_
     throw Error(Errc::validation,
                 tr("change request #" + std::to_string(id) + " is already " + r->status +
                        (r->decided_by.empty() ? "" : " by " + r->decided_by),
-                   "修改申请 #" + std::to_string(id) + " 已经" + (r->decided_by.empty() ? "" : "由 " + r->decided_by) +
+                   "修改申请 #" + std::to_string(id) + " 已经" + (r->decided_by.empty() ? "" : "由 " + r->decided_by + " ") +
                        done_zh));
   }
   return *r;
 }
 
-// "YYYY-MM-DD" `days` days before `date`. Throws Error(validation) for a bad date.
+// "YYYY-MM-DD" `days` days before `date` (--as-of). Throws Error(usage) for a
+// day that does not exist, in the user's language: strptime took 2027-02-30
+// as 2 March (walkthrough 13, R13-16).
 std::string date_minus_days(const std::string& date, int days) {
-  std::tm tm{};
-  if (date.size() != 10 || strptime(date.c_str(), "%Y-%m-%d", &tm) == nullptr) {
-    throw Error(Errc::validation, "date \"" + date + "\" is not YYYY-MM-DD");
-  }
-  tm.tm_mday -= days;
-  tm.tm_hour = 12;  // away from DST edges
-  std::mktime(&tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+  return add_days(checked_today(date, "--as-of"), -days);
 }
 
 }  // namespace
@@ -335,19 +329,30 @@ json TeamService::list_requests(const Session& session, const std::vector<std::i
   // Read in chunks until the page holds one more than asked for (which says
   // another page follows): the list was read and answered whole (70 MB for
   // 200,000 requests).
+  // At most kMaxRequestsExamined rows a page, however few the caller may see:
+  // a manager's listing read a salesperson's 100,000 withdrawn requests of
+  // another region at every call (attacker review 13, A13-1).
   constexpr std::int64_t kChunk = 200;
+  std::int64_t examined = 0, scanned_to = after;
+  bool budget_spent = false;
   for (std::int64_t cursor = after;;) {
     const std::vector<ChangeRequest> chunk = txn->list_requests(status, cursor, kChunk);
     for (const auto& r : chunk) {
       add(r);
+      ++examined;
       if (static_cast<std::int64_t>(out.size()) > limit) break;
+      scanned_to = r.id;
     }
     if (static_cast<std::int64_t>(out.size()) > limit || static_cast<std::int64_t>(chunk.size()) < kChunk) break;
+    if (examined >= config::kMaxRequestsExamined) {
+      budget_spent = true;
+      break;
+    }
     cursor = chunk.back().id;
   }
-  const bool more = static_cast<std::int64_t>(out.size()) > limit;
-  if (more) out.erase(out.size() - 1);
-  const std::int64_t next = out.empty() ? after : out.back()["id"].get<std::int64_t>();
+  const bool more = budget_spent || static_cast<std::int64_t>(out.size()) > limit;
+  if (static_cast<std::int64_t>(out.size()) > limit) out.erase(out.size() - 1);
+  const std::int64_t next = budget_spent ? scanned_to : out.empty() ? after : out.back()["id"].get<std::int64_t>();
   return {{"requests", std::move(out)}, {"more", more}, {"next_after", next}};
 }
 
@@ -432,6 +437,27 @@ json TeamService::approve(const Session& session, std::int64_t id) {
                                      "with a reason",
                    "修改申请 #" + std::to_string(id) + " 已不能批准：这条记录已不归 " + r.requester +
                        " 修改（客户已转移、转交，或该用户已停用）；请驳回并写明原因"));
+  }
+  // Nor may it move the customer out of the requester's regions, or the
+  // manager's: the push checked the requester's regions when the request was
+  // made, and those may have shrunk since (defence in depth, attacker review 12).
+  if (r.collection == "customers" && (c.fields.count("province") || c.fields.count("city"))) {
+    json after = values;
+    for (const auto& [key, f] : c.fields) {
+      if (key == "province" || key == "city") after[key] = f.new_value;
+    }
+    for (const Session* who : {&requester, &session}) {
+      try {
+        check_stays_in_regions(who->regions, &values, after, current.code.empty() ? current.id : current.code);
+      } catch (const Error& e) {
+        if (e.code() != Errc::validation) throw;
+        throw Error(Errc::validation,
+                    tr("change request #" + std::to_string(id) + " can no longer be approved (" + who->user +
+                           "'s regions): " + e.what() + "; reject it with a reason",
+                       "修改申请 #" + std::to_string(id) + " 已不能批准（" + who->user + " 的区域）：" + e.what() +
+                           "；请驳回并写明原因"));
+      }
+    }
   }
   json result = push_.apply_server_change(*txn, requester, c);
   r.status = "approved";

@@ -458,6 +458,39 @@ TEST_CASE("daily: a follow-up's conflict is listed by its short id and resolved 
   CHECK(sun.replica->get(g)->fields["content"] == "钱改的");
 }
 
+TEST_CASE("daily: a follow-up a conflict's resolution brings back plans the customer's next date again",
+          "[cli][daily][sync][due]") {
+  // Walkthrough 13, R13-15: deleted on one device, edited on another, brought
+  // back by `conflicts resolve … deleted --keep theirs`: the customer's next
+  // date, cleared by the delete, stayed cleared, and `due` lost the customer.
+  ServerFixture server;
+  ScratchDir dir;
+  Device qian(dir, server, "qian"), sun(dir, server, "sun");
+  const std::string code = qian.replica->add("customers", kehu::test::new_customer("回来的跟进")).code;
+  auto run = [](Device& d, const std::vector<std::string>& args) {
+    CliResult r = d.kehu(args);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    return chomp(r.out);
+  };
+  const std::string f = run(qian, {"followup", "add", code, "--set", "date=2026-11-02", "--set", "content=电话",
+                                   "--set", "next_date=2026-11-20"});
+  qian.sync();
+  sun.sync();
+  run(qian, {"followup", "delete", last8(f)});
+  CHECK(qian.customer(code).fields.value("next_date", "") == "");
+  run(sun, {"followup", "edit", last8(f), "--set", "content=孙改的"});
+  qian.sync();
+  sun.sync();
+  qian.sync();
+  REQUIRE(qian.replica->open_conflicts().size() == 1);
+  CHECK_THAT(run(qian, {"conflicts", "resolve", last8(f), "deleted", "--keep", "theirs"}), Contains("resolved:"));
+  CHECK(qian.customer(code).fields.value("next_date", "") == "2026-11-20");  // what `due` reads
+  qian.sync();
+  sun.sync();
+  CHECK(sun.customer(code).fields.value("next_date", "") == "2026-11-20");
+}
+
 TEST_CASE("daily: a salesperson's import leaves a restricted column out with a note - sheet codes any case",
           "[cli][daily][sync]") {
   ServerFixture server;

@@ -270,6 +270,18 @@ TEST_CASE("walk4: kehu-server pool recycle --days 0 is refused in Chinese under 
                                  {{"KEHU_LANG", "zh"}});
   CHECK(zero.exit_code == 2);
   CHECK_THAT(zero.output, Contains("--days 0 应为 1 或更大的天数") && !Contains("must be"));
+  // Walkthrough 13, R13-16: 2027-02-30 was taken as 2 March, and the date
+  // errors were English.
+  for (const char* day : {"2027-02-30", "2026-12-32", "8/12"}) {
+    auto bad = run_server_command({"pool", "recycle", "--days", "30", "--dry-run", "--as-of", day, "--data", s.data_dir()},
+                                  {{"KEHU_LANG", "zh"}});
+    INFO(bad.output);
+    CHECK(bad.exit_code == 2);
+    CHECK_THAT(bad.output, Contains(std::string("--as-of “") + day + "”不是日期"));
+  }
+  CHECK(run_server_command({"pool", "recycle", "--days", "30", "--dry-run", "--as-of", "2027-02-28", "--data",
+                            s.data_dir()})
+            .exit_code == 0);
 }
 
 TEST_CASE("walk4: a 合计 row written in the 序号 column is named as a totals row not a blank one",

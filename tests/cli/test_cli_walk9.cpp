@@ -3,12 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "replica_cli.h"
 #include "server_fixture.h"
 
 using Catch::Contains;
+using Catch::StartsWith;
 using kehu::test::CliResult;
 using kehu::test::ReplicaCli;
 using kehu::test::run_server_command;
@@ -18,6 +20,16 @@ using json = nlohmann::json;
 namespace {
 
 const kehu::test::EnvChanges kZh = {{"KEHU_LANG", "zh"}};
+
+// The first line of `text` that contains `part` ("" if none).
+std::string line_with(const std::string& text, const std::string& part) {
+  std::size_t at = text.find(part);
+  if (at == std::string::npos) return {};
+  const std::size_t begin = text.rfind('\n', at);
+  const std::size_t end = text.find('\n', at);
+  return text.substr(begin == std::string::npos ? 0 : begin + 1,
+                     end == std::string::npos ? std::string::npos : end - (begin == std::string::npos ? 0 : begin + 1));
+}
 
 }  // namespace
 
@@ -495,6 +507,7 @@ TEST_CASE("walk11: a protected field typed back while its request waits takes it
     CliResult sync = wang.run({"sync"});
     INFO(sync.describe());
     CHECK(sync.exit_code == 0);
+    CHECK_THAT(sync.out, Contains("request #1 withdrawn: you changed those fields again"));  // R13-14
     CHECK(json::parse(zhao.ok({"--json", "approvals"}).out).empty());
     CHECK_THAT(zhao.run({"approvals", "--all"}, kZh).out, Contains("已撤回") && Contains("申请人之后又改了这些字段"));
     CHECK_THAT(wang.ok({"rejected"}).out, !Contains(code));
@@ -511,6 +524,7 @@ TEST_CASE("walk11: a protected field typed back while its request waits takes it
     REQUIRE(pending.size() == 1);
     CHECK_FALSE(pending[0]["fields"].contains("type"));
     CHECK(pending[0]["fields"]["stage"]["new"] == "needs");
+    CHECK_THAT(pending[0]["reason"].get<std::string>(), Contains("type taken out by a later edit"));  // A13-3
     zhao.ok({"approve", pending[0]["id"].dump()});
     wang.ok({"sync"});
     const json shown = json::parse(wang.ok({"--json", "customer", "show", code}).out);
@@ -582,6 +596,10 @@ TEST_CASE("walk11: after the server's restore, a sync sends edits again, keeps a
   CHECK_THAT(sync.out, Contains("服务器的数据从备份恢复过") && Contains("1 条本机修改按恢复后的数据重新提交") &&
                            Contains("恢复后的服务器上没有这 2 个客户") && Contains(lost) && Contains(edited));
   CHECK_THAT(sync.out, Contains("服务器上已没有 " + edited) && !Contains("已转给别人"));
+  // R12-5: the customer the store kept, without the edit pushed after the backup, is named.
+  const std::string changed = line_with(sync.out, "与本机之前的值不同");
+  CHECK_THAT(changed, StartsWith("1 个客户") && Contains(kept) && !Contains(lost) && !Contains(edited));
+  CHECK(json::parse(wang.ok({"--json", "sync"}).out)["changed_by_restore"].empty());  // said once
   CHECK_THAT(wang.ok({"rejected"}).out, !Contains(kept) && Contains(edited));
   CHECK(wang.run({"customer", "show", lost}).exit_code != 0);
 
@@ -643,4 +661,147 @@ TEST_CASE("walk12: a request lost with the server's restore is sent again, never
   zhao.ok({"approve", pending[0]["id"].dump()});
   wang.ok({"sync"});
   CHECK(json::parse(wang.ok({"--json", "customer", "show", mine}).out)["type"] == "lost");
+}
+
+TEST_CASE("walk12: a salesperson sees which fields need approval, before and while a change waits",
+          "[cli][zh][walk][sync]") {
+  // R12-10: `schema list` showed no rule for type/stage, `customer show` no
+  // sign of the waiting request, and the edit itself said nothing.
+  ServerFixture s;
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("审批提示有限公司");
+  wang.ok({"customer", "edit", code, "--set", "type=potential"});
+  wang.ok({"sync"});
+  CHECK_THAT(wang.ok({"schema", "list", "customers"}).out, !Contains("sales edits need approval"));
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type,stage", "--data", s.data_dir()}).exit_code == 0);
+  wang.ok({"sync"});  // the device learns the rule at its pull
+
+  const CliResult listed = wang.run({"schema", "list", "customers"});
+  INFO(listed.describe());
+  CHECK_THAT(listed.out, Contains("sales edits need approval"));
+  const json fields = json::parse(wang.ok({"--json", "schema", "list", "customers"}).out)["collections"][0]["fields"];
+  std::set<std::string> marked;
+  for (const auto& f : fields) {
+    if (f.value("protected", false)) marked.insert(f["key"].get<std::string>());
+  }
+  CHECK(marked == std::set<std::string>{"type", "stage"});
+  CHECK_THAT(wang.run({"schema", "list", "customers"}, kZh).out, Contains("销售修改需审批"));
+
+  const CliResult edit = wang.run({"customer", "edit", code, "--set", "type=deal", "--set", "notes=见面"}, kZh);
+  INFO(edit.describe());
+  CHECK(edit.exit_code == 0);
+  CHECK_THAT(edit.out, Contains("客户类型 是受保护字段") && !Contains("备注 是受保护"));
+  CHECK_THAT(wang.run({"customer", "edit", code, "--set", "notes=再见"}).out, !Contains("protected field"));
+  wang.ok({"sync"});
+
+  const CliResult shown = wang.run({"customer", "show", code});
+  INFO(shown.describe());
+  CHECK_THAT(shown.out, Contains("Awaiting a manager's approval") && Contains("Potential → Deal") &&
+                            Contains("#1"));
+  CHECK_THAT(wang.run({"customer", "show", code}, kZh).out, Contains("待经理审批"));
+  // A manager's own edit is not a request: no note.
+  CHECK_THAT(zhao.ok({"sync"}).out, !Contains("protected"));
+  CHECK_THAT(zhao.run({"customer", "edit", code, "--set", "stage=needs"}).out, !Contains("protected field"));
+  // Approved: nothing waits any more. (R13-6: "＃１", as the IME types "#1".)
+  zhao.ok({"approve", "＃１"});
+  wang.ok({"sync"});
+  CHECK_THAT(wang.ok({"customer", "show", code}).out, !Contains("Awaiting") && Contains("Deal"));
+}
+
+TEST_CASE("walk13: a report written to a file keeps an existing file unless --force", "[cli][zh][walk][reports]") {
+  // R13-4: `report funnel --csv mysheet.csv` replaced the customer sheet without a word.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  wang.add_synced_customer("报表覆盖有限公司");
+  const std::string sheet = wang.write_file("mysheet.csv", "客户名称,联系人\n我的客户,张三\n");
+  for (const char* flag : {"--csv", "--xlsx"}) {
+    const CliResult kept = wang.run({"report", "funnel", flag, sheet}, kZh);
+    INFO(kept.describe());
+    CHECK(kept.exit_code == 2);
+    CHECK_THAT(kept.err, Contains("已经存在") && Contains("--force"));
+    CHECK(wang.read_file("mysheet.csv") == "客户名称,联系人\n我的客户,张三\n");
+  }
+  const CliResult forced = wang.run({"report", "funnel", "--csv", sheet, "--force"});
+  INFO(forced.describe());
+  CHECK(forced.exit_code == 0);
+  CHECK_THAT(wang.read_file("mysheet.csv"), Contains("Stage"));
+}
+
+TEST_CASE("walk13: numbers, = and / typed in full-width mode read as what they are", "[cli][zh][walk]") {
+  // R13-6: `--limit ２`, `approve ６` were "not a number"; R13-12: --region
+  // 江苏／南京 found nothing and `--set notes＝…` was refused.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("全角输入有限公司");
+  wang.add_synced_customer("远航贸易有限公司", "13300135693");
+  const json two = json::parse(wang.ok({"--json", "customer", "list", "--limit", "２"}).out);
+  CHECK(two.size() == 2);
+  CHECK(json::parse(wang.ok({"--json", "customer", "list", "--limit", "１"}).out).size() == 1);
+  CHECK(json::parse(wang.ok({"--json", "customer", "list", "--region", "江苏／南京"}).out).size() == 2);
+  const CliResult edited = wang.run({"customer", "edit", code, "--set", "notes＝全角等号"}, kZh);
+  INFO(edited.describe());
+  CHECK(edited.exit_code == 0);
+  CHECK(json::parse(wang.ok({"--json", "customer", "show", code}).out)["notes"] == "全角等号");
+  CHECK(json::parse(wang.ok({"--json", "customer", "list", "--where", "notes＝全角等号"}).out).size() == 1);
+  // A name is not a number: only all-digit arguments are read so.
+  CHECK(wang.run({"customer", "list", "--limit", "２个"}, kZh).exit_code == 2);
+}
+
+TEST_CASE("walk13: a delete waiting for approval stays in its user's recycle bin after the sync, and can be undone",
+          "[cli][walk][sync]") {
+  // R13-8: the customer came back live on the salesperson's own device at the
+  // first sync (lists, `due`), and `customer restore` could no longer withdraw
+  // the request ("not in the recycle bin").
+  ServerFixture s;
+  ReplicaCli wang, zhao;
+  wang.log_in(s, "wang");
+  zhao.log_in(s, "zhao");
+  const std::string code = wang.add_synced_customer("待审批删除有限公司");
+  wang.ok({"customer", "edit", code, "--set", "type=intention"});
+  wang.ok({"sync"});
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  wang.ok({"customer", "delete", code});
+  CHECK_THAT(wang.ok({"sync"}).out, Contains("awaiting approval"));
+  const auto in_bin = [&] {
+    return wang.ok({"customer", "list", "--deleted"}).out.find(code) != std::string::npos;
+  };
+  CHECK(in_bin());
+  CHECK_THAT(wang.ok({"customer", "list"}).out, !Contains(code));
+  CHECK_THAT(wang.ok({"due", "--days", "30"}).out, !Contains(code));
+  wang.ok({"sync"});
+  CHECK(in_bin());
+  // The others keep seeing it while the request waits.
+  zhao.ok({"sync"});
+  CHECK_THAT(zhao.ok({"customer", "list"}).out, Contains(code));
+  // Restored before the decision: the request is withdrawn, nothing is refused.
+  const CliResult restored = wang.run({"customer", "restore", code});
+  INFO(restored.describe());
+  CHECK(restored.exit_code == 0);
+  const CliResult sync = wang.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 0);
+  CHECK_FALSE(in_bin());
+  CHECK_THAT(wang.ok({"customer", "list"}).out, Contains(code));
+  CHECK_THAT(wang.ok({"rejected"}).out, !Contains(code));
+  CHECK(json::parse(zhao.ok({"--json", "approvals"}).out).empty());
+}
+
+TEST_CASE("walk13: an edit of fields a salesperson may not read shows as such in their history", "[cli][zh][walk]") {
+  // R13-11: an admin's edit of 信用等级 was an empty "update" row.
+  ServerFixture s;
+  ReplicaCli wang, root;
+  wang.log_in(s, "wang");
+  root.log_in(s, "root");
+  const std::string code = wang.add_synced_customer("受限字段历史有限公司");
+  root.ok({"sync"});
+  root.ok({"customer", "edit", code, "--set", "credit_rating=A"});
+  root.ok({"sync"});
+  wang.ok({"sync"});
+  CHECK_THAT(wang.ok({"history", code}).out, Contains("(fields you may not see)"));
+  CHECK_THAT(wang.run({"history", code}, kZh).out, Contains("（无权查看的字段）"));
+  CHECK_THAT(root.ok({"history", code}).out, !Contains("may not see") && Contains("A"));
 }

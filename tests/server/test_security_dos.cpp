@@ -1037,6 +1037,111 @@ TEST_CASE("an approved request cannot clear a customer's province either", "[ser
   CHECK_THAT(mine.body["records"].dump(), Catch::Contains(kCustomer));  // still the manager's
 }
 
+TEST_CASE("an approval may not move a customer out of its requester's regions as they are now", "[server][security]") {
+  // Attacker review 12: the regions were checked when the request was made
+  // only; the requester's may have shrunk since.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "city", "--data", s.data_dir()}).exit_code == 0);
+  REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  const std::string zhao = s.login("zhao", "dev-z");
+  json fields = new_customer_fields("区域收窄公司");
+  fields["province"] = {{"old", nullptr}, {"new", "江苏"}};
+  fields["city"] = {{"old", nullptr}, {"new", "南京"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  push_applied(s, root, json::array({make_change("c0ffee24-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  Reply held = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee24-0000-4000-8000-000000000001",
+                                                                        kCustomer, "update", 1, hlc_now(), "dev-w", 1,
+                                                                        {{"city", {{"old", "南京"}, {"new", "苏州"}}}})})}},
+                      wang);
+  REQUIRE(held.status == 200);
+  INFO(held.body.dump());
+  REQUIRE(held.body["results"][0]["status"] == "pending_approval");
+  const std::string approve = "/v1/approvals/" + held.body["results"][0]["request"].dump() + "/approve";
+  REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏/南京", "--data", s.data_dir()}).exit_code == 0);
+  Reply refused = s.post(approve, json::object(), zhao);
+  INFO(refused.body.dump());
+  CHECK(refused.status == 400);
+  CHECK_THAT(refused.body.dump(), Catch::Contains("can no longer be approved (wang's regions)") &&
+                                      Catch::Contains("苏州"));
+  CHECK_THAT(s.post("/v1/pull", {{"cursor", "0"}}, zhao).body["records"].dump(), Catch::Contains("南京"));
+  // With the regions that allowed it, the same request is approved.
+  REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏", "--data", s.data_dir()}).exit_code == 0);
+  Reply approved = s.post(approve, json::object(), zhao);
+  INFO(approved.body.dump());
+  CHECK(approved.status == 200);
+}
+
+TEST_CASE("a move whose city waits for approval waits whole, province too", "[server][security]") {
+  // A13-9: with city protected and province not, the province applied at once
+  // and the city waited: the customer sat at 江苏/杭州.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "city", "--data", s.data_dir()}).exit_code == 0);
+  REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏,浙江", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  json fields = new_customer_fields("整体搬迁公司");
+  fields["province"] = {{"old", nullptr}, {"new", "浙江"}};
+  fields["city"] = {{"old", nullptr}, {"new", "杭州"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  push_applied(s, root, json::array({make_change("c0ffee25-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  Reply held = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee25-0000-4000-8000-000000000001",
+                                                                        kCustomer, "update", 1, hlc_now(), "dev-w", 1,
+                                                                        {{"province", {{"old", "浙江"}, {"new", "江苏"}}},
+                                                                         {"city", {{"old", "杭州"}, {"new", "南京"}}}})})}},
+                      wang);
+  REQUIRE(held.status == 200);
+  INFO(held.body.dump());
+  CHECK(held.body["results"][0]["status"] == "pending_approval");
+  const json record = s.post("/v1/pull", {{"cursor", "0"}}, root).body["records"][0];
+  CHECK(record["fields"]["province"] == "浙江");
+  CHECK(record["fields"]["city"] == "杭州");
+  const json listed = s.post("/v1/approvals", {{"status", "pending"}}, root).body["requests"];
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["fields"].contains("province"));
+  CHECK(listed[0]["fields"].contains("city"));
+}
+
+TEST_CASE("a revert cause tells nothing of a customer out of scope", "[server][security]") {
+  // A13-4: "revert to rev N" was checked before the scope: "has no rev N"
+  // answered whether the customer existed, and bisection its rev.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  json fields = new_customer_fields("广东远方公司");
+  fields["province"] = {{"old", nullptr}, {"new", "广东"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "root"}};
+  push_applied(s, root, json::array({make_change("c0ffee26-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  int n = 0;
+  const auto answer = [&](const std::string& record, const std::string& cause) {
+    ++n;
+    json c = make_change("c0ffee26-0000-4000-8000-00000000010" + std::to_string(n), record, "update", 1, hlc_now(),
+                         "dev-w", n, {{"notes", {{"old", nullptr}, {"new", "x"}}}});
+    if (!cause.empty()) c["cause"] = cause;
+    Reply r = s.post("/v1/push", {{"changes", json::array({c})}}, wang);
+    REQUIRE(r.status == 200);
+    json a = r.body["results"][0];
+    a.erase("change_id");
+    return a.dump();
+  };
+  const std::string unknown = "c0ffee26-9999-4000-8000-000000000000";
+  const std::string plain = answer(kCustomer, "");
+  CHECK_THAT(plain, Catch::Contains("does not exist or is not in the scope"));
+  for (const char* cause : {"revert to rev 1", "revert to rev 99"}) {
+    INFO(cause);
+    const std::string hidden = answer(kCustomer, cause);
+    std::string missing = answer(unknown, cause);
+    CHECK(hidden == plain);
+    REQUIRE(missing.find(unknown) != std::string::npos);
+    missing.replace(missing.find(unknown), unknown.size(), kCustomer);
+    CHECK(missing == hidden);  // the same words, whether it exists or not
+  }
+}
+
 TEST_CASE("invisible characters in a customer's city do not take it out of the city's region", "[server][security]") {
   // A9-7: 南\u200c京 showed as 南京, and the 江苏/南京 salesperson lost it.
   ServerFixture s;
@@ -1212,6 +1317,41 @@ TEST_CASE("a cursor of the timeline before a restore starts the device again onc
   Reply on = s.post("/v1/pull", {{"cursor", r.body["next_cursor"]}}, wang);
   CHECK_FALSE(on.body.value("reset", false));
   CHECK(on.body["records"].empty());
+}
+
+TEST_CASE("a cursor's TAG gives nothing of the chain hash away", "[server][security]") {
+  // A13-7: TAG was the first 12 digits of the revision's hash, which sales are
+  // not sent: a salesperson whose only unknown in a revision was a masked pool
+  // phone found its 4 digits in 10,000 guesses, and a forged cursor answered
+  // guesses (reset or not).
+  ServerFixture s;
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  make_customer_with_children(s, root, 0, "c0ffee41-0000-4000-8000-000000000000", 41);
+  Reply all = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, root);
+  REQUIRE(all.status == 200);
+  const json& last = all.body["revisions"].back();
+  const std::string hash = last["hash"].get<std::string>();
+  const std::string cursor = all.body["next_cursor"].get<std::string>();
+  const std::string seq = cursor.substr(0, cursor.find('-'));  // SEQ[.SCOPE]
+  REQUIRE(seq.substr(0, seq.find('.')) == last["seq"].dump());
+  const std::string tag = cursor.substr(cursor.find('-') + 1);
+  CHECK(tag.size() == 16);
+  CHECK(hash.find(tag) == std::string::npos);
+  CHECK(hash.find(tag.substr(0, 8)) == std::string::npos);
+  // A TAG of the old form is not compared at all: the true hash prefix and a
+  // wrong one get the same answer.
+  for (const std::string& guess : {hash.substr(0, 12), std::string("000000000000")}) {
+    Reply r = s.post("/v1/pull", {{"cursor", seq + "-" + guess}}, root);
+    REQUIRE(r.status == 200);
+    CHECK_FALSE(r.body.value("reset", false));
+    CHECK(r.body["next_cursor"] == cursor);  // and it gets a keyed one back
+  }
+  // The keyed TAG still ties the cursor to the timeline.
+  Reply wrong = s.post("/v1/pull", {{"cursor", seq + "-0000000000000000"}}, root);
+  CHECK(wrong.body.value("restored", false));
+  Reply right = s.post("/v1/pull", {{"cursor", cursor}}, root);
+  CHECK_FALSE(right.body.value("reset", false));
 }
 
 TEST_CASE("a customer that went round the pool between two syncs comes with its history", "[server][security]") {

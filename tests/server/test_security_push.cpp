@@ -321,6 +321,130 @@ TEST_CASE("security: refusals are forgotten after their window - an auditor's ar
   CHECK_FALSE(st.step());
 }
 
+// Attacker review 12, A12-7: every no-op was kept for good, so one salesperson
+// with a raw client grew the store by megabytes a second. Answers that wrote
+// nothing are kept 30 days, and at most 5000 a user (kMaxExpiringResultsPerUser).
+TEST_CASE("security: answers that wrote nothing are kept 30 days and at most 5000 a user",
+          "[server][security][sqlite-only]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-wang");
+  const std::string id = "7d3b2c1e-0000-4000-8000-00000000f001";
+  REQUIRE(push_one(s, wang, make_change("create-f001", id, "create", 0, hlc_now(), "dev-wang", 1,
+                                        new_customer_fields("恒通")))["status"] == "applied");
+  const auto noop = [&](int i) {
+    return make_change("noop-" + std::to_string(i), id, "update", 1, hlc_now(), "dev-wang", 1 + i,
+                       {{"name", {{"old", "恒通"}, {"new", "恒通"}}}});
+  };
+  constexpr int kSent = 5600;
+  for (int first = 1; first <= kSent;) {
+    json batch = json::array();
+    for (int i = first; i < first + 1000 && i <= kSent; ++i) batch.push_back(noop(i));
+    Reply r = s.post("/v1/push", {{"device", "dev-wang"}, {"changes", batch}}, wang);
+    REQUIRE(r.status == 200);
+    for (const auto& answer : r.body["results"]) CHECK(answer.value("noop", false));
+    first += static_cast<int>(r.body["results"].size());  // the rest, if deferred, goes again
+  }
+  // The first 5000 are remembered: a retry gets the stored answer.
+  json again = push_one(s, wang, noop(1));
+  CHECK(again.value("noop", false));
+  CHECK(again.value("duplicate", false));
+  // Past the cap the answer was given but not kept: a retry is judged again,
+  // with the same answer.
+  again = push_one(s, wang, noop(kSent));
+  CHECK(again.value("noop", false));
+  CHECK_FALSE(again.contains("duplicate"));
+  REQUIRE(s.stop() == 0);
+  kehu::db::Database db(s.store_path(), false);
+  auto kept = db.prepare("SELECT count(*), min(expires_at) FROM results WHERE sender = 'wang' AND expires_at > 0");
+  REQUIRE(kept.step());
+  CHECK(kept.int64(0) == 5000);
+  CHECK(kept.int64(1) > std::time(nullptr) + 29LL * 24 * 3600);
+  auto forever = db.prepare("SELECT change_id FROM results WHERE sender = 'wang' AND expires_at = 0");
+  REQUIRE(forever.step());
+  CHECK(forever.text(0) == "create-f001");  // the one answer that wrote a revision
+  CHECK_FALSE(forever.step());
+}
+
+// Attacker review 13, A13-1: ask, then withdraw the request with a no-op,
+// over and over: a row each time, without limit, and every manager's listing
+// read them all at each call.
+TEST_CASE("security: a salesperson files at most 1000 requests a day, and a listing page examines at most 5000",
+          "[server][security][sqlite-only]") {
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  const std::string wang = s.login("wang", "dev-wang"), zhao = s.login("zhao", "dev-zhao");
+  const std::string id = "7d3b2c1e-0000-4000-8000-00000000f101";
+  json fields = new_customer_fields("反复申请");
+  fields["type"] = {{"old", nullptr}, {"new", "potential"}};
+  REQUIRE(push_one(s, wang, make_change("create-f101", id, "create", 0, hlc_now(), "dev-wang", 1, fields))["status"] ==
+          "applied");
+  int seq = 1;
+  const auto ask = [&] {
+    ++seq;
+    return make_change("ask-" + std::to_string(seq), id, "update", 1, hlc_now(), "dev-wang", seq,
+                       {{"type", {{"old", "potential"}, {"new", "deal"}}}});
+  };
+  const auto take_back = [&] {
+    ++seq;
+    return make_change("back-" + std::to_string(seq), id, "update", 1, hlc_now(), "dev-wang", seq,
+                       {{"type", {{"old", "deal"}, {"new", "potential"}}}});
+  };
+  for (int round = 0; round < 2; ++round) {
+    json batch = json::array();
+    for (int i = 0; i < 500; ++i) {
+      batch.push_back(ask());
+      batch.push_back(take_back());
+    }
+    for (std::size_t done = 0; done < batch.size();) {
+      json rest(batch.begin() + static_cast<std::ptrdiff_t>(done), batch.end());
+      Reply r = s.post("/v1/push", {{"device", "dev-wang"}, {"changes", rest}}, wang);
+      REQUIRE(r.status == 200);
+      for (const auto& answer : r.body["results"]) {
+        INFO(answer.dump());
+        CHECK(answer["status"] != "rejected");
+      }
+      done += r.body["results"].size();
+    }
+  }
+  const json refused = push_one(s, wang, ask());
+  INFO(refused.dump());
+  CHECK(refused["status"] == "rejected");
+  CHECK_THAT(refused.dump(), Catch::Contains("1000 change requests in the last 24 hours"));
+  // A manager's listing pages through them at most 5000 rows at a time, and
+  // the pages together hold every one.
+  {
+    kehu::db::Database db(s.store_path(), false);
+    db.exec("INSERT INTO change_requests(change_id, record_id, collection, requester, device, base_rev, fields, "
+            "status, created_at) SELECT 'copy-' || change_id, record_id, collection, requester, device, base_rev, "
+            "fields, status, created_at FROM change_requests");
+    db.exec("INSERT INTO change_requests(change_id, record_id, collection, requester, device, base_rev, fields, "
+            "status, created_at) SELECT 'again-' || change_id, record_id, collection, requester, device, base_rev, "
+            "fields, status, created_at FROM change_requests");
+    db.exec("INSERT INTO change_requests(change_id, record_id, collection, requester, device, base_rev, fields, "
+            "status, created_at) SELECT 'more-' || change_id, record_id, collection, requester, device, base_rev, "
+            "fields, status, created_at FROM change_requests");
+  }
+  // Every page of a listing: (requests listed, calls made).
+  const auto list_all = [&] {
+    std::size_t listed = 0, calls = 0;
+    for (std::int64_t after = 0;;) {
+      Reply page = s.post("/v1/approvals", {{"status", "all"}, {"after", after}, {"limit", 200}}, zhao);
+      REQUIRE(page.status == 200);
+      ++calls;
+      listed += page.body["requests"].size();
+      if (!page.body.value("more", false)) break;
+      REQUIRE(page.body["next_after"].get<std::int64_t>() > after);
+      after = page.body["next_after"].get<std::int64_t>();
+    }
+    return std::make_pair(listed, calls);
+  };
+  CHECK(list_all() == std::make_pair(std::size_t{8000}, std::size_t{40}));
+  // A manager of another region sees none of them, in two calls, not one
+  // that reads all 8000.
+  REQUIRE(run_server_command({"user", "set-regions", "zhao", "广东", "--data", s.data_dir()}).exit_code == 0);
+  CHECK(list_all() == std::make_pair(std::size_t{0}, std::size_t{2}));
+}
+
 TEST_CASE("security: a push to a customer out of scope answers as one to an unknown id", "[server][security]") {
   ServerFixture s;
   const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");

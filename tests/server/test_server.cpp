@@ -618,6 +618,23 @@ TEST_CASE("server: backup refuses the store itself, its WAL and journal, even wi
   INFO(exported.output);
   CHECK(exported.exit_code == 2);
   CHECK_THAT(exported.output, Catch::Contains("is the store's own file"));
+  // A13-2: a link at FILE.tmp to the store was written through, which cut the
+  // store down to the CSV's header.
+  const std::string out = s.data_dir() + "/export.csv";
+  for (const bool hard : {false, true}) {
+    if (hard) {
+      std::filesystem::create_hard_link(s.store_path(), out + ".tmp");
+    } else {
+      std::filesystem::create_symlink(s.store_path(), out + ".tmp");
+    }
+    const auto before = std::filesystem::file_size(s.store_path());
+    auto linked = run_server_command({"audit", "export", "--data", s.data_dir(), "--since", "2000-01-01", out});
+    INFO(linked.output);
+    CHECK(linked.exit_code == 0);
+    CHECK(std::filesystem::file_size(s.store_path()) == before);
+    CHECK_FALSE(std::filesystem::exists(out + ".tmp"));
+    std::filesystem::remove(out);
+  }
   auto nowhere = run_server_command({"backup", "--data", s.data_dir(), s.data_dir() + "/no/such/b.db"});
   INFO(nowhere.output);
   CHECK(nowhere.exit_code == 2);
@@ -673,6 +690,65 @@ TEST_CASE("server: audit verify runs SQLite's integrity check first (SQLite file
   INFO(header.output);
   CHECK(header.exit_code == 1);
   CHECK_THAT(header.output, Catch::StartsWith("damaged: the store file") && Catch::Contains("Restore a backup"));
+}
+
+// Attacker review 12, A12-4, and walkthrough 12, R12-12: the chain covers the
+// revisions only, so a record changed by hand, a damaged cell, or a chain cut
+// short at its end (triggers dropped, then put back) all passed as "ok".
+TEST_CASE("server: audit verify checks every record against its revisions (SQLite file)", "[server][sqlite-only]") {
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-a");
+  create_customer(s, wang, "rec-1");
+  create_customer(s, wang, "rec-2", "dev-a", 2);
+  push_one(s, wang, make_change("u-3", "rec-1", "update", 1, hlc_now(), "dev-a", 3,
+                                {{"phone", field("13800138000", "13900139000")}}));
+  REQUIRE(s.stop() == 0);
+  const std::string pristine = s.data_dir() + "/pristine.db";
+  std::filesystem::copy_file(s.store_path(), pristine);
+  const auto verify_after = [&](const std::string& sql) {
+    std::filesystem::copy_file(pristine, s.store_path(), std::filesystem::copy_options::overwrite_existing);
+    {
+      kehu::db::Database db(s.store_path(), false);
+      db.exec(sql.c_str());
+    }
+    auto r = run_server_command({"audit", "verify", "--data", s.data_dir()});
+    UNSCOPED_INFO(sql << "\n" << r.output);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::StartsWith("broken: ") && Catch::Contains("Restore a backup"));
+    return r.output;
+  };
+  auto ok = run_server_command({"audit", "verify", "--data", s.data_dir()});
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.output, Catch::Contains("ok: 3 revisions, and the 2 records match them"));
+
+  // A value changed where the server merges from, and where devices are sent it from.
+  CHECK_THAT(verify_after("UPDATE records SET state = replace(state, '13900139000', '13911112222') WHERE id = 'rec-1'"),
+             Catch::Contains("record rec-1: its field phone is not the value its revisions wrote") &&
+                 Catch::Contains("\"13900139000\"") && Catch::Contains("\"13911112222\""));
+  CHECK_THAT(verify_after("UPDATE records SET fields = replace(fields, '13900139000', '13911112222') WHERE id = 'rec-1'"),
+             Catch::Contains("record rec-1: the values devices are sent differ from its state"));
+  // A damaged cell: not JSON any more.
+  CHECK_THAT(verify_after("UPDATE records SET fields = '{\"name\":}' WHERE id = 'rec-2'"),
+             Catch::Contains("record rec-2: its stored row cannot be read"));
+  const std::string put_guard_back =
+      "CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions "
+      "BEGIN SELECT RAISE(ABORT, 'revisions are append-only'); END;";
+  // A revision cut from the middle breaks the next link.
+  CHECK_THAT(verify_after("DROP TRIGGER revisions_no_delete; DELETE FROM revisions WHERE seq = 2; " + put_guard_back),
+             Catch::Contains("broken: revision seq 3"));
+  // The last one cut off, the guard put back: the chain is whole, but the
+  // record is ahead of it.
+  CHECK_THAT(verify_after("DROP TRIGGER revisions_no_delete; DELETE FROM revisions WHERE seq = 3; " + put_guard_back),
+             Catch::Contains("record rec-1: its rev is not its newest revision's") && Catch::Contains("rev 1") &&
+                 Catch::Contains("rev 2"));
+  // The guard itself dropped.
+  CHECK_THAT(verify_after("DROP TRIGGER revisions_no_update"), Catch::Contains("append-only are missing"));
+  // A row added beside the chain.
+  CHECK_THAT(verify_after("INSERT INTO records(id, collection, parent, code, rev, deleted, state, fields, updated_seq) "
+                          "SELECT 'rec-9', collection, parent, NULL, rev, deleted, state, fields, updated_seq "
+                          "FROM records WHERE id = 'rec-2'"),
+             Catch::Contains("the store holds 3 records, but its revisions wrote 2"));
 }
 
 TEST_CASE("server: SIGTERM and SIGINT stop it cleanly", "[server]") {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +76,13 @@ class ReplicaCli {
     std::fputs(text.c_str(), f);
     std::fclose(f);
     return file;
+  }
+
+  // The text of the file `name` in this replica's folder.
+  std::string read_file(const std::string& name) const {
+    std::ifstream in(dir.file(name), std::ios::binary);
+    REQUIRE(in);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
 
   // A metadata value of the replica ("server", "token", "ca_file", ...), read

@@ -121,7 +121,9 @@ TEST_CASE("sync: the same field on both: the later edit wins, the other is a con
   auto res = qian.kehu({"conflicts", "resolve", code, "stage", "--keep", "mine"});
   INFO(res.describe());
   REQUIRE(res.exit_code == 0);
-  CHECK(res.out.find("resolved: " + code + " Sales stage (mine); the next sync closes it") != std::string::npos);
+  // R13-3: the value kept is named, not only the side.
+  CHECK(res.out.find("resolved: " + code + " Sales stage (mine), keeping \"Needs analysis\"; the next sync closes it") !=
+        std::string::npos);
   CHECK(json::parse(qian.kehu({"--json", "conflicts"}).out).empty());
   qian.sync();
   sun.sync();
@@ -644,7 +646,11 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
       CHECK(all_conflicts.count(k));
     }
   }
-  CHECK(run_server_command({"audit", "verify", "--data", server.data_dir()}).exit_code == 0);
+  // The chain is whole and every record holds what its revisions wrote, after every op.
+  const auto verified = run_server_command({"audit", "verify", "--data", server.data_dir()});
+  INFO(verified.output);
+  CHECK(verified.exit_code == 0);
+  CHECK_THAT(verified.output, Catch::Contains(std::to_string(all.size()) + " records match them"));
 
   // Every logged change: a server revision, an approved request, or kept on its
   // device (refused with a reason, or awaiting approval).

@@ -32,6 +32,10 @@ namespace kehu {
 
 // Key of the replica's meta table that holds the synced list (the JSON above).
 inline constexpr const char* kCustomFieldsMeta = "custom_fields";
+// Key of the replica's meta table that holds the fields whose edit by a sales
+// user waits for a manager's approval, as the last pull said:
+// {"customers": ["type", "stage"], ...} (docs/protocol.md, "protected").
+inline constexpr const char* kProtectedFieldsMeta = "protected_fields";
 
 // The types a custom field may have (reference is built-in only).
 // "text, integer, money, date, datetime, enum, tags, phone, email".

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -136,6 +137,8 @@ std::string new_random_uuid();
 // Current UTC time as "YYYY-MM-DDTHH:MM:SSZ"; today's date in the local time zone
 // as "YYYY-MM-DD" (sales teams date follow-ups by their own calendar).
 std::string now_iso8601();
+// `t` as now_iso8601() writes it: YYYY-MM-DDTHH:MM:SSZ.
+std::string iso8601_utc(std::time_t t);
 std::string today_local();
 // The month of today_local() as "YYYYMM": the month part of customer codes.
 std::string this_month_local();

@@ -258,7 +258,8 @@ class Replica {
   // The server took `fields` out of the user's requests on the record (a later
   // change of theirs named them): the same for the changes awaiting approval
   // here; one left with no field leaves the log.
-  void narrow_awaiting(const std::string& record_id, const std::vector<std::string>& fields);
+  // Returns the request numbers of the waiting changes it emptied (withdrawn).
+  std::vector<std::int64_t> narrow_awaiting(const std::string& record_id, const std::vector<std::string>& fields);
   // A change awaiting approval whose request the server does not know as its
   // own (its store was restored from a backup, and the id is gone or another's):
   // pending again under a new change id, to be pushed again. The new id.

@@ -1,5 +1,6 @@
 #include "postgres_store.h"
 
+#include "crypto.h"
 #include "kehu/lang.h"
 #include "postgres_store_txn.h"
 #include "server_config.h"
@@ -97,6 +98,12 @@ CREATE INDEX releases_by_user_day ON releases("user", day);
 // Layout v7 (as in SQLite): the scope index; filled from the revisions a
 // store already holds by build_scope_index (scope_index.h), which the setting
 // kScopeIndexPending asks for.
+// Layout v8: the answers stored for a user that are to be forgotten, counted per push.
+constexpr const char* kSchemaV8 = R"sql(
+CREATE INDEX IF NOT EXISTS results_expiring_by_sender ON results(sender) WHERE expires_at > 0;
+CREATE INDEX IF NOT EXISTS change_requests_by_requester ON change_requests(requester, created_at);
+)sql";
+
 constexpr const char* kSchemaV7 = R"sql(
 CREATE TABLE scope_moves(
   customer_id TEXT NOT NULL, seq BIGINT NOT NULL, vals TEXT NOT NULL,
@@ -186,6 +193,12 @@ bool PostgresStore::initialise(const std::string& url) {
   if (version < static_cast<int>(StoreVersion::v7_scope_moves)) {
     c.exec(kSchemaV7, "migrate to layout v7");
     if (version > 0) c.exec(kScopeIndexPending, "ask for the scope index");
+  }
+  if (version < static_cast<int>(StoreVersion::v8_expiring_results_by_sender)) {
+    c.exec(kSchemaV8, "migrate to layout v8");
+    pg::Params key;
+    key.text(kCursorTagKeySetting).text(json(crypto::to_hex(crypto::random_bytes(32))).dump());
+    c.run("INSERT INTO settings(key, value) VALUES($1, $2) ON CONFLICT (key) DO NOTHING", key, "the cursor key");
   }
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;

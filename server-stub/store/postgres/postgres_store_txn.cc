@@ -236,6 +236,24 @@ std::optional<StoredResult> PostgresStoreTxn::find_result(std::string_view chang
   return StoredResult{r.text(0, 0), parse_stored(r.text(0, 1), "change result")};
 }
 
+std::int64_t PostgresStoreTxn::count_expiring_results(std::string_view sender) {
+  pg::Params p;
+  p.text(sender);
+  return run("SELECT count(*) FROM results WHERE sender = $1 AND expires_at > 0", p, "count_expiring_results")
+      .int64(0, 0);
+}
+
+std::int64_t PostgresStoreTxn::count_records() {
+  return run("SELECT count(*) FROM records", pg::Params(), "count_records").int64(0, 0);
+}
+
+bool PostgresStoreTxn::revisions_guarded() {
+  return run("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'revisions'::regclass AND tgenabled <> 'D' "
+             "AND tgname IN ('revisions_no_update', 'revisions_no_delete', 'revisions_no_truncate')",
+             pg::Params(), "revisions_guarded")
+             .int64(0, 0) == 3;
+}
+
 void PostgresStoreTxn::delete_expired_results(std::int64_t now) {
   require_write("delete_expired_results");
   pg::Params p;
@@ -645,6 +663,14 @@ std::int64_t PostgresStoreTxn::count_pending_requests(std::string_view requester
   p.text(requester);
   return run("SELECT count(*) FROM change_requests WHERE status = 'pending' AND requester = $1", p,
              "count_pending_requests")
+      .int64(0, 0);
+}
+
+std::int64_t PostgresStoreTxn::count_requests_since(std::string_view requester, std::string_view since) {
+  pg::Params p;
+  p.text(requester).text(since);
+  return run("SELECT count(*) FROM change_requests WHERE requester = $1 AND created_at >= $2", p,
+             "count_requests_since")
       .int64(0, 0);
 }
 

@@ -46,6 +46,9 @@ class PostgresStoreTxn final : public StoreTxn {
   void delete_user_tokens(std::string_view user) override;
 
   std::optional<StoredResult> find_result(std::string_view change_id) override;
+  std::int64_t count_expiring_results(std::string_view sender) override;
+  std::int64_t count_records() override;
+  bool revisions_guarded() override;
   void put_result(std::string_view change_id, std::string_view sender, std::int64_t expires_at,
                   const json& result) override;
   void delete_expired_results(std::int64_t now) override;
@@ -99,6 +102,7 @@ class PostgresStoreTxn final : public StoreTxn {
   std::vector<ChangeRequest> list_requests(std::string_view status, std::int64_t after,
                                            std::int64_t limit) override;
   std::int64_t count_pending_requests(std::string_view requester) override;
+  std::int64_t count_requests_since(std::string_view requester, std::string_view since) override;
   std::vector<ChangeRequest> pending_requests(std::string_view requester, std::string_view record_id) override;
   void update_request(const ChangeRequest& request) override;
 

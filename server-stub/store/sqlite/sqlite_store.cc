@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "crypto.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/sqlite.h"
@@ -103,6 +104,12 @@ CREATE TABLE scope_moves(
 -- every device re-pulls its scope under them.
 UPDATE users SET scope_version = scope_version + 1;
 )sql";
+// Layout v8: the answers stored for a user that are to be forgotten, counted
+// per push (IF NOT EXISTS: tests move a current store's version back).
+constexpr const char* kSchemaV8 = R"sql(
+CREATE INDEX IF NOT EXISTS results_expiring_by_sender ON results(sender) WHERE expires_at > 0;
+CREATE INDEX IF NOT EXISTS change_requests_by_requester ON change_requests(requester, created_at);
+)sql";
 constexpr const char* kScopeIndexPending =
     "INSERT OR REPLACE INTO settings(key, value) VALUES('scope_index_pending', 'true')";
 
@@ -175,6 +182,11 @@ bool SqliteStore::initialise(const std::string& path) {
   if (version < static_cast<int>(StoreVersion::v7_scope_moves)) {
     db.exec(kSchemaV7);
     if (version > 0) db.exec(kScopeIndexPending);
+  }
+  if (version < static_cast<int>(StoreVersion::v8_expiring_results_by_sender)) {
+    db.exec(kSchemaV8);
+    db::Statement key = db.prepare("INSERT OR IGNORE INTO settings(key, value) VALUES(?, ?)");
+    key.bind(1, kCursorTagKeySetting).bind(2, json(crypto::to_hex(crypto::random_bytes(32))).dump()).run();
   }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");

@@ -191,6 +191,27 @@ void SqliteStoreTxn::put_result(std::string_view change_id, std::string_view sen
   st->bind(1, change_id).bind(2, result.dump(-1, ' ', false, json::error_handler_t::replace)).bind(3, sender).bind(4, expires_at).run();
 }
 
+std::int64_t SqliteStoreTxn::count_expiring_results(std::string_view sender) {
+  Using st(db_, "SELECT count(*) FROM results WHERE sender = ? AND expires_at > 0");
+  st->bind(1, sender);
+  st->step();
+  return st->int64(0);
+}
+
+std::int64_t SqliteStoreTxn::count_records() {
+  Using st(db_, "SELECT count(*) FROM records");
+  st->step();
+  return st->int64(0);
+}
+
+bool SqliteStoreTxn::revisions_guarded() {
+  Using st(db_,
+           "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'revisions' "
+           "AND name IN ('revisions_no_update', 'revisions_no_delete')");
+  st->step();
+  return st->int64(0) == 2;
+}
+
 void SqliteStoreTxn::delete_expired_results(std::int64_t now) {
   require_write("delete_expired_results");
   Using st(db_, "DELETE FROM results WHERE expires_at > 0 AND expires_at <= ?");
@@ -577,6 +598,13 @@ std::vector<ChangeRequest> SqliteStoreTxn::list_requests(std::string_view status
 std::int64_t SqliteStoreTxn::count_pending_requests(std::string_view requester) {
   Using st(db_, "SELECT count(*) FROM change_requests WHERE status = 'pending' AND requester = ?");
   st->bind(1, requester);
+  st->step();
+  return st->int64(0);
+}
+
+std::int64_t SqliteStoreTxn::count_requests_since(std::string_view requester, std::string_view since) {
+  Using st(db_, "SELECT count(*) FROM change_requests WHERE requester = ? AND created_at >= ?");
+  st->bind(1, requester).bind(2, since);
   st->step();
   return st->int64(0);
 }

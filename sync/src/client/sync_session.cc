@@ -174,6 +174,8 @@ class Session {
   // Customers (id, code) the device held when the pull found the server
   // restored, less those the pull brought again.
   std::map<std::string, std::string> held_before_restore;
+  // The values of every live customer the device held then, by id (code, fields).
+  std::map<std::string, std::pair<std::string, json>> values_before_restore;
   std::set<std::string> vanished_;  // the codes of those the restored store does not have
   // The conflicts pulled revisions carry: record id, rev, field.
   std::set<std::tuple<std::string, std::int64_t, std::string>> pulled_conflicts;
@@ -330,7 +332,11 @@ class Session {
         if (auto s = sent.find(id); s != sent.end() && (status == "applied" || status == "pending_approval")) {
           std::vector<std::string> keys;
           for (const auto& [key, fc] : s->second->fields) keys.push_back(key);
-          rep_.narrow_awaiting(s->second->record_id, keys);
+          const std::vector<std::int64_t> emptied = rep_.narrow_awaiting(s->second->record_id, keys);
+          // Withdrawn by this edit, not replaced by a newer request (R13-14).
+          if (status == "applied") {
+            report.withdrawn_by_edit.insert(report.withdrawn_by_edit.end(), emptied.begin(), emptied.end());
+          }
         }
         if (status == "pending_approval") {
           rep_.mark_awaiting(id, res.value("request", std::int64_t{0}));
@@ -500,8 +506,10 @@ class Session {
                  status == "withdrawn" && (reason.empty() || reason == "restored" ||
                                            reason.rfind("superseded by ", 0) == 0)) {
         // The user's own restore undid the held delete, or their own later
-        // request replaced this one: nothing to report.
+        // request replaced this one: nothing to report. Their later edit of
+        // the same fields is said (walkthrough 13, R13-14).
         rep_.mark_decided(w.change.change_id, true, "");
+        if (reason == "superseded by a later edit") report.withdrawn_by_edit.push_back(w.request);
       } else {
         // Rejected, or withdrawn because the customer left the user's hands
         // (released, reassigned): the values typed are kept as refused.
@@ -563,6 +571,7 @@ class Session {
     std::int64_t schema_version = -1;  // -1: not told
     std::optional<std::int64_t> server_hlc;
     std::string regions;  // regions_meta(): "" when the server sent none
+    std::string protected_fields;  // the "protected" object as text; "" when not sent
   };
 
   // Fetches and decodes the page after `cursor`. Runs on the prefetch thread,
@@ -597,6 +606,7 @@ class Session {
     }
     page.removed = body.value("removed", std::vector<std::string>{});
     page.regions = regions_meta(body);
+    if (auto p = body.find("protected"); p != body.end() && p->is_object()) page.protected_fields = p->dump();
     return page;
   }
 
@@ -627,7 +637,9 @@ class Session {
         report.copy_before_restore = rep_.path() + ".before-restore-" + stamp;
         rep_.backup(report.copy_before_restore);
         rep_.for_each_record("customers", std::vector<std::string>{}, [&](const Record& r) {
-          if (!r.deleted && !r.code.empty()) held_before_restore.emplace(r.id, r.code);
+          if (r.deleted || r.code.empty()) return;
+          held_before_restore.emplace(r.id, r.code);
+          values_before_restore.emplace(r.id, std::make_pair(r.code, r.fields));
         });
       }
       for (const auto& p : page.records) held_before_restore.erase(p.id);  // the restored store has it
@@ -641,6 +653,9 @@ class Session {
                                          page.removed, page.reset);
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
       if (!page.regions.empty() && page.regions != rep_.meta(kRegionsMeta)) rep_.set_meta(kRegionsMeta, page.regions);
+      if (!page.protected_fields.empty() && page.protected_fields != rep_.meta(kProtectedFieldsMeta)) {
+        rep_.set_meta(kProtectedFieldsMeta, page.protected_fields);
+      }
       report.pulled_records += page.records.size();
       report.pulled_revisions += page.revisions.size();
       if (opts_.counts) {
@@ -658,6 +673,17 @@ class Session {
       report.vanished_codes.push_back(code);
       vanished_.insert(code);
     }
+  }
+
+  // Once the sync has sent this device's edits again: the customers that hold
+  // other values than before the restore.
+  void name_changed_by_restore(SyncReport& report) {
+    for (const auto& [id, before] : values_before_restore) {
+      if (vanished_.count(before.first)) continue;
+      const auto now = rep_.get(id);
+      if (now && (now->deleted || now->fields != before.second)) report.changed_by_restore.push_back(before.first);
+    }
+    std::map<std::string, std::pair<std::string, json>>().swap(values_before_restore);
   }
 
   // Copies the team's custom fields (custom_fields.h) when the pull said the
@@ -820,6 +846,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
     report.pushed -= s.answered_rebase;  // sent again: counted once
     s.push(report);
   }
+  s.name_changed_by_restore(report);
   // Conflicts that arrived and are still open: a fresh device pulls the whole
   // history, and a conflict a later revision settled is nobody's to look at.
   if (!s.pulled_conflicts.empty()) {

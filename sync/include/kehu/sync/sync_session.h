@@ -52,6 +52,9 @@ struct SyncReport {
   std::size_t awaiting = 0;      // pushed changes the server holds for a manager's approval
   std::size_t partly_awaiting = 0;  // applied ones whose protected fields wait (counted in applied)
   std::size_t approved = 0;      // changes that were awaiting approval and are approved now
+  // Requests of this user withdrawn because the user changed their fields
+  // again (typed the old value back): their numbers (walkthrough 13, R13-14).
+  std::vector<std::int64_t> withdrawn_by_edit;
   std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> removed_codes;  // the codes of those customers the device held
   // The server's store was restored from a backup since the last sync: the
@@ -60,6 +63,10 @@ struct SyncReport {
   // Customers the device held before that the restored store does not have
   // (written after the backup was taken); their codes.
   std::vector<std::string> vanished_codes;
+  // Customers the restored store has, whose values differ from what the device
+  // held before (edits written after the backup are gone, walkthrough 12,
+  // R12-5); their codes. The copy below holds what they were.
+  std::vector<std::string> changed_by_restore;
   // The encrypted copy of the replica taken before it dropped what it had
   // pulled (Replica::backup): what vanished can still be read there.
   std::string copy_before_restore;
