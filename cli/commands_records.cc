@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iostream>
 #include <optional>
+#include <set>
 
 #include "commands.h"
 #include "kehu/error.h"
@@ -147,14 +148,22 @@ int cmd_record_add(Context& ctx, const std::string& collection, const std::strin
 
 // The protected fields among `inputs` (keys or labels) of a salesperson's edit
 // of a `collection` record, as labels; empty for other roles.
-std::string protected_labels(Context& ctx, const std::string& collection, const FieldInputs& inputs) {
+std::string protected_labels(Context& ctx, const std::string& collection, const std::string& record_id,
+                             const FieldInputs& inputs) {
   if (ctx.replica().meta("role") != "sales") return {};
   const auto keys = protected_fields(ctx, collection);
   const CollectionDef& coll = ctx.schema().collection(collection);
+  // A field a waiting request of theirs asks for: the edit changes that
+  // request (typed back, it withdraws it), said by the sync (walkthrough 14, R14-1).
+  std::set<std::string> waiting;
+  for (const LoggedChange& c : ctx.replica().changes_in_state("awaiting")) {
+    if (c.change.record_id != record_id) continue;
+    for (const auto& [key, fc] : c.change.fields) waiting.insert(key);
+  }
   std::string out;
   for (const auto& [name, value] : inputs) {
     const FieldDef* f = coll.find(name);
-    if (f && std::find(keys.begin(), keys.end(), f->key) != keys.end()) {
+    if (f && !waiting.count(f->key) && std::find(keys.begin(), keys.end(), f->key) != keys.end()) {
       out += (out.empty() ? "" : ctx.lang == Lang::zh ? "、" : ", ") + f->label(ctx.lang);
     }
   }
@@ -171,7 +180,7 @@ int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<s
   }
   print_record(ctx, r, std::cout);
   // Said before the sync, not after (walkthrough 12, R12-10).
-  if (const std::string labels = protected_labels(ctx, r.collection, inputs); !labels.empty()) {
+  if (const std::string labels = protected_labels(ctx, r.collection, r.id, inputs); !labels.empty()) {
     std::cout << (ctx.lang == Lang::zh
                       ? labels + " 是受保护字段：同步时作为修改申请发给经理，批准前服务器上仍是原来的值\n"
                       : labels + (labels.find(", ") == std::string::npos ? " is a protected field" : " are protected fields") +

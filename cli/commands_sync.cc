@@ -508,13 +508,14 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
                            "`；要改成别的值，请先修改这个字段，再用 --keep current 关闭冲突"));
       }
       keep = kept_side;  // settles without writing the field: it keeps its value
-    } else if (keep == "current") {
-      keep = kept_side;
+      value_kept = show(*now);  // not the kept side's older value (walkthrough 14, R14-3)
+    } else {
+      if (keep == "current") keep = kept_side;
+      // Which value stays, said in words: "theirs" of a conflict neither side
+      // of which was made here is the kept one (walkthrough 13, R13-3).
+      const bool keeps_kept = (keep == "mine") == kept_is_mine;
+      value_kept = show(keeps_kept ? c.kept : c.lost);
     }
-    // Which value stays, said in words: "theirs" of a conflict neither side of
-    // which was made here is the kept one (walkthrough 13, R13-3).
-    const bool keeps_kept = (keep == "mine") == kept_is_mine;
-    value_kept = show(keeps_kept ? c.kept : c.lost);
   } else if (keep == "current") {
     keep = "theirs";  // resolve_conflict names what is wrong
   }

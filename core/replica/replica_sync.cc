@@ -416,6 +416,7 @@ std::vector<std::int64_t> Replica::narrow_awaiting(const std::string& record_id,
       std::string id;
       Change change;
       std::int64_t request = 0;
+      bool deletes = false;  // a waiting delete (or restore)
     };
     std::vector<Touched> touched;
     auto& st =
@@ -423,9 +424,10 @@ std::vector<std::int64_t> Replica::narrow_awaiting(const std::string& record_id,
     st.bind(1, record_id);
     while (st.step()) {
       Change c = change_from_json(json::parse(st.text(1)));
+      const bool deletes = c.fields.count(kDeletedField) > 0;
       bool hit = false;
       for (const auto& key : superseded_fields(fields)) hit = c.fields.erase(key) > 0 || hit;
-      if (hit) touched.push_back({st.text(0), std::move(c), st.is_null(2) ? 0 : st.int64(2)});
+      if (hit) touched.push_back({st.text(0), std::move(c), st.is_null(2) ? 0 : st.int64(2), deletes});
     }
     st.reset();
     for (auto& entry : touched) {
@@ -433,7 +435,8 @@ std::vector<std::int64_t> Replica::narrow_awaiting(const std::string& record_id,
       Change& c = entry.change;
       if (c.fields.empty()) {
         impl_->db.cached("DELETE FROM changes WHERE change_id = ?").bind(1, id).run();
-        emptied.push_back(entry.request);
+        // A waiting delete undone by a restore is not "changed again" (R14-2).
+        if (!entry.deletes) emptied.push_back(entry.request);
         continue;
       }
       c.resolves.erase(std::remove_if(c.resolves.begin(), c.resolves.end(),

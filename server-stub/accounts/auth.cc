@@ -90,7 +90,9 @@ LoginResult Authenticator::issue_token(StoreTxn& txn, const Session& session, st
   out.token = crypto::to_hex(crypto::random_bytes(config::kTokenBytes));
   out.expires_at = now + token_lifetime_;
   out.session = session;
-  txn.put_token(Token{crypto::sha256_hex(out.token), session.user, session.device, out.expires_at});
+  const std::string hash = crypto::sha256_hex(out.token);
+  txn.put_token(Token{hash, session.user, session.device, out.expires_at});
+  txn.trim_user_tokens(session.user, config::kMaxTokensPerUser, hash);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hash_chain.h"
+#include "private_temp.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/schema.h"
@@ -71,21 +72,15 @@ void write_row(std::ofstream& out, const std::vector<std::string>& cells) {
 }  // namespace
 
 ExportReport AuditExport::write(const AuditFilter& filter, const std::string& path) {
-  const std::string tmp = path + ".tmp";
   ExportReport report;
-  try {
-    // FILE.tmp is made new, never written through: a link there to the store
-    // truncated the store (attacker review 13, A13-2). One already there is
-    // removed (the link, not what it names) or, if not ours to remove, refused.
-    std::error_code gone;
-    std::filesystem::remove(tmp, gone);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) throw Error(Errc::io, tr("cannot write " + tmp + ": " + std::strerror(errno),
-                                       "无法写入 " + tmp + "：" + std::strerror(errno)));
-    ::close(fd);
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(Errc::io, tr("cannot write " + tmp + ": " + std::strerror(errno),
-                                     "无法写入 " + tmp + "：" + std::strerror(errno)));
+  // Written in a folder of its own beside FILE, then renamed onto it: a link at
+  // FILE.tmp to the store took the write to the store (attacker reviews 13 and
+  // 14, A13-2, A14-6). A failure leaves nothing behind.
+  PrivateTemp tmp(path);
+  {
+    std::ofstream out(tmp.path(), std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(Errc::io, tr("cannot write " + tmp.path() + ": " + std::strerror(errno),
+                                     "无法写入 " + tmp.path() + "：" + std::strerror(errno)));
     out << "\xEF\xBB\xBF";
     write_row(out, header());
     auto txn = store_.begin(TxnMode::read);
@@ -131,18 +126,11 @@ ExportReport AuditExport::write(const AuditFilter& filter, const std::string& pa
       return static_cast<bool>(out);
     });
     out.flush();
-    if (!out) throw Error(Errc::io, tr("cannot write " + tmp + ": " + std::strerror(errno),
-                                     "无法写入 " + tmp + "：" + std::strerror(errno)));
+    if (!out) throw Error(Errc::io, tr("cannot write " + tmp.path() + ": " + std::strerror(errno),
+                                     "无法写入 " + tmp.path() + "：" + std::strerror(errno)));
     out.close();
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw Error(Errc::io, tr("cannot move " + tmp + " to " + path + ": " + ec.message(),
-                                  "无法把 " + tmp + " 移动到 " + path + "：" + ec.message()));
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw;
   }
+  tmp.commit();
   return report;
 }
 

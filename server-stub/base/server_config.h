@@ -20,6 +20,9 @@ inline constexpr std::int64_t kTokenLifetimeSeconds = 30LL * 24 * 3600;
 
 // 256 random bits per token (docs/protocol.md): unguessable; only the SHA-256 is stored.
 inline constexpr std::size_t kTokenBytes = 32;
+// A user's live sign-ins: a login past it ends the one that expires first.
+// Each login added a 30-day row, without limit (attacker review 13, A13-11).
+inline constexpr std::int64_t kMaxTokensPerUser = 100;
 
 // PBKDF2-HMAC-SHA256 work factor for new passwords: OWASP's 2023 floor is 600k for
 // SHA-256, but logins here are rare (one per 30 days per device) and the server is a

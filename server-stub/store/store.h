@@ -141,6 +141,9 @@ class StoreTxn {
   virtual void delete_expired_tokens(std::int64_t now) = 0;
   // Deletes every token of `user` (password change, disable).
   virtual void delete_user_tokens(std::string_view user) = 0;
+  // Deletes the tokens of `user` but `keep`: the one whose hash is `newest`
+  // and those that expire last (of equal times, the latest written).
+  virtual void trim_user_tokens(std::string_view user, std::int64_t keep, std::string_view newest) = 0;
 
   // --- change results (idempotency) ---
   virtual std::optional<StoredResult> find_result(std::string_view change_id) = 0;

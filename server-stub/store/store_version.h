@@ -22,7 +22,8 @@ enum class StoreVersion : int {
   v8_expiring_results_by_sender = 8,  // results(sender) where expires_at > 0: the answers a
                                       // user may still have stored (config::kMaxExpiringResultsPerUser);
                                       // change_requests(requester, created_at): the requests a user
-                                      // filed in a day; settings.cursor_tag_key
+                                      // filed in a day; tokens(user, expires_at): a user's live
+                                      // tokens (config::kMaxTokensPerUser); settings.cursor_tag_key
   current = v8_expiring_results_by_sender,
 };
 

@@ -34,10 +34,21 @@ bool is_refusal(Errc code) {
          code == Errc::protocol;
 }
 
+// A refusal's message names what was sent, which may be huge (an unknown field
+// name of megabytes), and it is kept 30 days: cut to kMaxRefusalBytes at a
+// character's start (attacker review 14, A14-3: 30 MB a refusal).
+constexpr std::size_t kMaxRefusalBytes = 2000;
+
 json rejected(const std::string& change_id, const Error& e) {
+  std::string message = e.what();
+  if (message.size() > kMaxRefusalBytes) {
+    std::size_t end = kMaxRefusalBytes;
+    while (end > 0 && (static_cast<unsigned char>(message[end]) & 0xC0) == 0x80) --end;
+    message = message.substr(0, end) + "…";
+  }
   return {{"change_id", change_id},
           {"status", "rejected"},
-          {"error", {{"code", errc_name(e.code())}, {"message", e.what()}}}};
+          {"error", {{"code", errc_name(e.code())}, {"message", std::move(message)}}}};
 }
 
 json conflicts_json(const std::vector<Conflict>& conflicts) {

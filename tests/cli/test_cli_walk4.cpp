@@ -141,7 +141,9 @@ TEST_CASE("walk4: a conflict edited again shows the current value and resolving 
   CliResult zh = qian.run({"conflicts", "resolve", code, "客户类型", "--keep", "mine"}, kZh);
   CHECK_THAT(zh.err, Contains("之后又改成了“意向客户”") && Contains("什么都没有改"));
   CHECK_THAT(qian.ok({"customer", "show", code}).out, Contains("Intention"));
-  CHECK_THAT(qian.ok({"conflicts", "resolve", code, "type", "--keep", "current"}).out, Contains("resolved:"));
+  // Walkthrough 14, R14-3: it named the kept side's older value, Deal.
+  CHECK_THAT(qian.ok({"conflicts", "resolve", code, "type", "--keep", "current"}).out,
+             Contains("resolved:") && Contains("keeping \"Intention\""));
   qian.ok({"sync"});
   sun.ok({"sync"});
   for (const ReplicaCli* r : {&qian, &sun}) {

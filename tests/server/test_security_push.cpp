@@ -335,6 +335,12 @@ TEST_CASE("security: answers that wrote nothing are kept 30 days and at most 500
     return make_change("noop-" + std::to_string(i), id, "update", 1, hlc_now(), "dev-wang", 1 + i,
                        {{"name", {{"old", "恒通"}, {"new", "恒通"}}}});
   };
+  // Attacker review 14, A14-3: a refusal names what was sent; a field name of
+  // a megabyte made a 30 MB answer, kept 30 days.
+  const json huge = push_one(s, wang, make_change("huge-name", id, "update", 1, hlc_now(), "dev-wang", 9999,
+                                                  {{std::string(1 << 20, 'x'), {{"old", nullptr}, {"new", "1"}}}}));
+  CHECK(huge["status"] == "rejected");
+  CHECK(huge.dump().size() < 3000);
   constexpr int kSent = 5600;
   for (int first = 1; first <= kSent;) {
     json batch = json::array();
@@ -359,6 +365,10 @@ TEST_CASE("security: answers that wrote nothing are kept 30 days and at most 500
   REQUIRE(kept.step());
   CHECK(kept.int64(0) == 5000);
   CHECK(kept.int64(1) > std::time(nullptr) + 29LL * 24 * 3600);
+  auto size = db.prepare("SELECT max(length(result)) FROM results WHERE change_id = 'huge-name'");
+  REQUIRE(size.step());
+  CHECK(size.int64(0) > 0);
+  CHECK(size.int64(0) < 3000);  // A14-3: the megabyte name is not kept
   auto forever = db.prepare("SELECT change_id FROM results WHERE sender = 'wang' AND expires_at = 0");
   REQUIRE(forever.step());
   CHECK(forever.text(0) == "create-f001");  // the one answer that wrote a revision
@@ -443,6 +453,23 @@ TEST_CASE("security: a salesperson files at most 1000 requests a day, and a list
   // that reads all 8000.
   REQUIRE(run_server_command({"user", "set-regions", "zhao", "广东", "--data", s.data_dir()}).exit_code == 0);
   CHECK(list_all() == std::make_pair(std::size_t{0}, std::size_t{2}));
+}
+
+// Attacker review 13, A13-11: every login added a 30-day token row, without limit.
+TEST_CASE("security: a user keeps at most 100 live sign-ins, the newest", "[server][security][sqlite-only]") {
+  ServerFixture s;
+  const std::string first = s.login("wang", "dev-0");
+  std::string last;
+  for (int i = 1; i <= 100; ++i) last = s.login("wang", "dev-" + std::to_string(i));
+  CHECK(s.post("/v1/pull", {{"cursor", "0"}}, last).status == 200);
+  CHECK(s.post("/v1/pull", {{"cursor", "0"}}, first).status == 401);  // the oldest of 101 ended
+  const std::string li = s.login("li", "dev-li");
+  CHECK(s.post("/v1/pull", {{"cursor", "0"}}, li).status == 200);  // another user's are their own
+  REQUIRE(s.stop() == 0);
+  kehu::db::Database db(s.store_path(), false);
+  auto n = db.prepare("SELECT count(*) FROM tokens WHERE user = 'wang'");
+  REQUIRE(n.step());
+  CHECK(n.int64(0) == 100);
 }
 
 TEST_CASE("security: a push to a customer out of scope answers as one to an unknown id", "[server][security]") {

@@ -226,6 +226,15 @@ void PostgresStoreTxn::delete_user_tokens(std::string_view user) {
   run("DELETE FROM tokens WHERE \"user\" = $1", p, "delete_user_tokens");
 }
 
+void PostgresStoreTxn::trim_user_tokens(std::string_view user, std::int64_t keep, std::string_view newest) {
+  require_write("trim_user_tokens");
+  pg::Params p;
+  p.text(user).int64(keep).text(newest);
+  run("DELETE FROM tokens WHERE \"user\" = $1 AND hash NOT IN (SELECT hash FROM tokens WHERE \"user\" = $1 "
+      "ORDER BY hash = $3 DESC, expires_at DESC LIMIT $2)",
+      p, "trim_user_tokens");
+}
+
 // --- results ---
 
 std::optional<StoredResult> PostgresStoreTxn::find_result(std::string_view change_id) {

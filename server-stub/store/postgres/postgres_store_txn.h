@@ -44,6 +44,7 @@ class PostgresStoreTxn final : public StoreTxn {
   void delete_token(std::string_view hash) override;
   void delete_expired_tokens(std::int64_t now) override;
   void delete_user_tokens(std::string_view user) override;
+  void trim_user_tokens(std::string_view user, std::int64_t keep, std::string_view newest) override;
 
   std::optional<StoredResult> find_result(std::string_view change_id) override;
   std::int64_t count_expiring_results(std::string_view sender) override;

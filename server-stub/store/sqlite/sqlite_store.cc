@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "crypto.h"
+#include "private_temp.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/sqlite.h"
@@ -109,6 +110,7 @@ UPDATE users SET scope_version = scope_version + 1;
 constexpr const char* kSchemaV8 = R"sql(
 CREATE INDEX IF NOT EXISTS results_expiring_by_sender ON results(sender) WHERE expires_at > 0;
 CREATE INDEX IF NOT EXISTS change_requests_by_requester ON change_requests(requester, created_at);
+CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user, expires_at);
 )sql";
 constexpr const char* kScopeIndexPending =
     "INSERT OR REPLACE INTO settings(key, value) VALUES('scope_index_pending', 'true')";
@@ -257,17 +259,9 @@ std::vector<std::string> SqliteStore::integrity_problems() {
 
 void SqliteStore::backup_to(const std::string& dest) {
   db::Database& src = connection();
-  const std::string tmp = dest + ".tmp";
-  std::filesystem::remove(tmp);
-  // A copy cut short is removed: it holds the store's users and customers.
-  struct RemoveUnlessKept {
-    const std::string& path;
-    bool kept = false;
-    ~RemoveUnlessKept() {
-      std::error_code ignored;
-      if (!kept) std::filesystem::remove(path, ignored);
-    }
-  } partial{tmp};
+  // A copy cut short is removed with its folder: it holds the store's users and customers.
+  PrivateTemp partial(dest);
+  const std::string& tmp = partial.path();
   {
     sqlite3* raw = nullptr;
     int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -282,11 +276,7 @@ void SqliteStore::backup_to(const std::string& dest) {
     if (rc != SQLITE_DONE) db::check_sqlite(rc, out.get(), "backup");
     db::check_sqlite(finish, out.get(), "backup");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, dest, ec);
-  partial.kept = !ec;
-  if (ec) throw Error(Errc::io, tr("cannot move " + tmp + " to " + dest + ": " + ec.message(),
-                                  "无法把 " + tmp + " 移动到 " + dest + "：" + ec.message()));
+  partial.commit();
 }
 
 }  // namespace kehu::server

@@ -175,6 +175,14 @@ void SqliteStoreTxn::delete_user_tokens(std::string_view user) {
   st->bind(1, user).run();
 }
 
+void SqliteStoreTxn::trim_user_tokens(std::string_view user, std::int64_t keep, std::string_view newest) {
+  require_write("trim_user_tokens");
+  Using st(db_,
+           "DELETE FROM tokens WHERE user = ? AND hash NOT IN (SELECT hash FROM tokens WHERE user = ? "
+           "ORDER BY hash = ? DESC, expires_at DESC, rowid DESC LIMIT ?)");
+  st->bind(1, user).bind(2, user).bind(3, newest).bind(4, keep).run();
+}
+
 // --- results ---
 
 std::optional<StoredResult> SqliteStoreTxn::find_result(std::string_view change_id) {

@@ -636,7 +636,9 @@ class Session {
                     stamp.end());
         report.copy_before_restore = rep_.path() + ".before-restore-" + stamp;
         rep_.backup(report.copy_before_restore);
-        rep_.for_each_record("customers", std::vector<std::string>{}, [&](const Record& r) {
+        // Every field: read with no keys, no value was kept, and every
+        // customer differed afterwards (walkthrough 14, R14-8).
+        rep_.for_each_record("customers", [&](const Record& r) {
           if (r.deleted || r.code.empty()) return;
           held_before_restore.emplace(r.id, r.code);
           values_before_restore.emplace(r.id, std::make_pair(r.code, r.fields));
@@ -678,10 +680,15 @@ class Session {
   // Once the sync has sent this device's edits again: the customers that hold
   // other values than before the restore.
   void name_changed_by_restore(SyncReport& report) {
+    if (values_before_restore.empty()) return;
+    // Read as they were read before: the same folding of derived fields.
+    std::set<std::string> same;
+    rep_.for_each_record("customers", [&](const Record& r) {
+      const auto before = values_before_restore.find(r.id);
+      if (before != values_before_restore.end() && before->second.second == r.fields) same.insert(r.id);
+    });
     for (const auto& [id, before] : values_before_restore) {
-      if (vanished_.count(before.first)) continue;
-      const auto now = rep_.get(id);
-      if (now && (now->deleted || now->fields != before.second)) report.changed_by_restore.push_back(before.first);
+      if (!same.count(id) && !vanished_.count(before.first)) report.changed_by_restore.push_back(before.first);
     }
     std::map<std::string, std::pair<std::string, json>>().swap(values_before_restore);
   }
