@@ -1,6 +1,8 @@
 // kehu schema add-field / list: the team's custom fields (kehu/custom_fields.h).
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <vector>
 
 #include "commands.h"
 #include "kehu/custom_fields.h"
@@ -81,8 +83,11 @@ int cmd_schema_list(Context& ctx, const std::string& collection) {
   const std::int64_t version =
       custom_fields_version(stored.empty() ? json() : json::parse(stored, nullptr, false));
   // Walkthrough 12, R12-10: which fields a salesperson's edit waits for a manager for.
+  // Read once, not once a field.
+  std::map<std::string, std::vector<std::string>> guarded;
+  for (const auto* c : colls) guarded[c->name] = protected_fields(ctx, c->name);
   const auto is_protected = [&](const CollectionDef& c, const FieldDef& f) {
-    const auto keys = protected_fields(ctx, c.name);
+    const auto& keys = guarded[c.name];
     return std::find(keys.begin(), keys.end(), f.key) != keys.end();
   };
   if (ctx.json) {
