@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
+#include "kehu/schema.h"
 #include "kehu/sync/sync_session.h"
 #include "kehu/text.h"
 #include "output.h"
@@ -36,7 +37,22 @@ std::string utc_iso(std::time_t t) {
 // as it is (the server checks it).
 std::string time_bound(const char* option, const std::string& text, bool end_of_day) {
   if (text.size() == 20 && text[10] == 'T' && text.back() == 'Z') return text;
-  const std::string day = text == "today" ? today_local() : text;
+  // A day as people type it everywhere else: 2026/12/1, 2026年12月1日,
+  // full-width digits (walkthrough 15, R15-10); what no date reader takes falls
+  // through to the message below.
+  std::string day = text == "today" ? today_local() : text;
+  if (day.size() != 10) {
+    FieldDef as_date;
+    as_date.key = option;
+    as_date.zh = option;
+    as_date.en = option;
+    as_date.type = FieldType::date;
+    try {
+      const json read = normalize_value(as_date, day);
+      if (read.is_string()) day = read.get<std::string>();
+    } catch (const Error&) {
+    }
+  }
   int y = 0, m = 0, d = 0;
   char tail = 0;
   std::tm tm{};
@@ -168,7 +184,7 @@ int cmd_audit(Context& ctx, const AuditArgs& args, const NetArgs& net) {
   }
   print_audit(ctx, revisions, std::cout);
   const bool zh = ctx.lang == Lang::zh;
-  std::cout << revisions.size() << (zh ? " 个修改" : " revisions");
+  std::cout << revisions.size() << (zh ? " 个修改" : revisions.size() == 1 ? " revision" : " revisions");
   if (more)
     std::cout << (zh ? "（还有更早的：加大 --limit）" : " (older ones follow: raise --limit)");
   std::cout << '\n';

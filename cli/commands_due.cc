@@ -87,7 +87,7 @@ void print_items(const Context& ctx, Section s, const std::vector<DueItem>& item
 void print_more(const Context& ctx, std::size_t more, std::ostream& out) {
   if (more == 0) return;
   out << (ctx.lang == Lang::zh ? "  ……另有 " + std::to_string(more) + " 条（--limit）\n"
-                               : "  ... and " + std::to_string(more) + " more (--limit)\n");
+                               : "  … and " + std::to_string(more) + " more (--limit)\n");
 }
 
 // The first `limit` items (0: all).
@@ -217,9 +217,12 @@ int cmd_due(Context& ctx, std::int64_t days, std::int64_t limit_arg) {
 
 int cmd_rules_show(Context& ctx) {
   auto& rep = ctx.replica();
-  const bool set = !rep.meta(kChurnDaysMeta).empty();
-  const bool probs_set = !rep.meta(kStageProbabilityMeta).empty();
+  // The server sends every rule, the defaults too: a value is the admin's when
+  // it differs from the default (walkthrough 13-14, R13-10/R14-14: every stage
+  // said "set by an admin" once one was).
+  const bool set = !rep.meta(kChurnDaysMeta).empty() && rep.churn_days() != kDefaultChurnDays;
   const StageProbabilities probs = stage_probabilities(rep);
+  const StageProbabilities defaults = default_stage_probabilities();
   const std::vector<SalesTarget> targets = sales_targets(rep);
   if (ctx.json) {
     json p = json::object();
@@ -238,9 +241,11 @@ int cmd_rules_show(Context& ctx) {
       {"intention-days", std::to_string(kIntentionStaleDays), zh ? "固定" : "fixed"}};
   for (const auto& stage : probability_stages()) {
     auto it = probs.find(stage);
+    auto d = defaults.find(stage);
+    const bool admins = it != probs.end() && (d == defaults.end() || d->second != it->second);
     rows.push_back({"stage-probability " + stage,
                     std::to_string(it == probs.end() ? 0 : it->second) + "%",
-                    probs_set ? synced : (zh ? "默认" : "default")});
+                    admins ? synced : (zh ? "默认" : "default")});
   }
   for (const auto& t : targets) {
     rows.push_back({"target " + t.owner + " " + t.period, group_thousands(cell_text(Cell::of_money(t.amount))), synced});
@@ -397,7 +402,8 @@ int cmd_rules_apply_churn(Context& ctx, bool dry_run) {
   } else if (!items.empty()) {
     std::cout << (zh ? std::to_string(items.size()) + " 个客户已设为流失客户（原因：" + show_cause(ctx, cause) +
                            "）；kehu sync 后提交\n"
-                     : std::to_string(items.size()) + " customers set to lost (cause: \"" + cause +
+                     : std::to_string(items.size()) + (items.size() == 1 ? " customer" : " customers") +
+                           " set to lost (cause: \"" + cause +
                            "\"); `kehu sync` sends the changes\n");
   }
   return 0;

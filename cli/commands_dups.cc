@@ -3,8 +3,10 @@
 #include <iostream>
 
 #include "commands.h"
+#include "kehu/customer_code.h"
 #include "kehu/duplicates.h"
 #include "kehu/error.h"
+#include "kehu/text.h"
 #include "output.h"
 
 namespace kehu::cli {
@@ -32,12 +34,19 @@ int cmd_customer_add(Context& ctx, const std::vector<std::string>& sets, bool fo
     throw Error(Errc::usage, tr("nothing to add: give fields with --set FIELD=VALUE", "没有要添加的内容：请用 --set 字段=值 给出字段"));
   }
   auto& rep = ctx.replica();
+  const FieldInputs inputs = parse_sets(sets);
+  // A code the server would replace at the sync is refused now (walkthrough 15, R15-1).
+  const CollectionDef& coll = rep.schema().collection("customers");
+  for (const auto& [name, value] : inputs) {
+    const FieldDef* f = coll.find(name);
+    if (f && f->key == "code") check_chosen_code(fold_fullwidth(trim(value)));
+  }
   Record added;
   std::vector<DuplicateMatch> dups;
   // Added and checked in one transaction: a refused add leaves nothing behind
   // (not even a used code).
   rep.batch([&] {
-    added = rep.add("customers", parse_sets(sets));
+    added = rep.add("customers", inputs);
     dups = rep.find_duplicates(added.fields, added.id);
     if (!dups.empty() && !force) {
       std::string msg = tr("possible duplicate of an existing customer:", "可能与已有客户重复：");

@@ -251,8 +251,17 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   q.stage = args.stage;
   q.stale_days = args.stale_days;
   if (q.stale_days) q.today = today_local();
+  // One more than asked says whether the page is the whole list (walkthrough
+  // 15, R15-6: "3 records" of 3112, without a word).
+  if (q.limit) ++q.limit;
   auto records = ctx.replica().list(q);
+  const bool more = args.limit && records.size() > args.limit;
+  if (more) records.resize(args.limit);
   print_list(ctx, records, std::cout);
+  if (more && !ctx.json) {
+    std::cerr << tr("more customers match: raise --limit, or narrow the list with --where, --search, --region or --owner\n",
+                    "还有更多符合条件的客户：调大 --limit，或用 --where、--search、--region、--owner 缩小范围\n");
+  }
   // --region 南京: a city alone names no province, and finds nothing. Said, with
   // the form that would (customers may hold other words, such as 华东: those
   // still filter).

@@ -65,7 +65,7 @@ int cmd_rejected(Context& ctx) {
       zh ? std::vector<std::string>{"编号", "客户", "时间", "字段", "输入的值", "被拒原因"}
          : std::vector<std::string>{"#", "Customer", "At", "Field", "Typed", "Why refused"};
   std::cout << table(ctx, header, rows, 50, Narrow::blocks);
-  std::cout << (zh ? "改后重新提交: kehu rejected retry 编号 [--set 字段=值] [--drop 字段]；放弃: kehu rejected dismiss 编号\n"
+  std::cout << (zh ? "改后重新提交：kehu rejected retry 编号 [--set 字段=值] [--drop 字段]；放弃：kehu rejected dismiss 编号\n"
                    : "re-apply: kehu rejected retry # [--set FIELD=VALUE] [--drop FIELD]; forget: kehu rejected dismiss #\n");
   return 0;
 }

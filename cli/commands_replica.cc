@@ -305,7 +305,7 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
                      : "header row " + std::to_string(r.header_row))
               << (r.header_row_given ? t(", as --header-row gave", "（由 --header-row 指定）") : "");
     if (!r.above_header.empty()) {
-      std::cout << t("; skipped above it:", "；跳过其上方:");
+      std::cout << t("; skipped above it:", "；跳过其上方：");
       for (std::size_t i = 0; i < r.above_header.size(); ++i) {
         std::cout << (i ? "," : "") << " "
                   << (r.above_header[i].empty() ? std::string(t("a blank row", "空行")) : "\"" + r.above_header[i] + "\"");
@@ -314,7 +314,7 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
     std::cout << '\n';
     if (!r.aliased_columns.empty()) {
       const CollectionDef& cust = rep.schema().collection("customers");
-      std::cout << t("columns read by their common names:", "按常见列名识别的列:");
+      std::cout << t("columns read by their common names:", "按常见列名识别的列：");
       const char* sep = " ";
       for (const auto& [h, k] : r.aliased_columns) {
         const FieldDef* f = cust.find(k);
@@ -361,7 +361,7 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
     if (zh) {
       std::cout << "): " << r.rows << " 行，" << r.bad_rows << " 行有错；";
     } else {
-      std::cout << "): " << r.rows << " rows, " << r.bad_rows << " bad; ";
+      std::cout << "): " << r.rows << (r.rows == 1 ? " row, " : " rows, ") << r.bad_rows << " bad; ";
     }
     if (stopped) {
       // import stops before counting what the good rows would do.

@@ -1,6 +1,7 @@
 // `kehu report ...`: the reports of kehu/reports.h, offline on the replica, as an
 // aligned table, JSON (--json), CSV (--csv FILE) or an Excel workbook with a
 // native chart (--xlsx FILE).
+#include <algorithm>
 #include <iostream>
 
 #include "commands.h"
@@ -10,6 +11,28 @@
 #include "output.h"
 
 namespace kehu::cli {
+
+namespace {
+
+// Why a report has no rows, and what would give it some (walkthrough 13, R13-5:
+// an empty table came without a word).
+std::string empty_report_hint(const std::string& kind, bool no_customers, bool zh) {
+  if (no_customers) {
+    return zh ? "本机还没有客户：用 `kehu customer add`、`kehu import` 添加，或 `kehu sync` 同步"
+              : "no customers on this device yet: add some with `kehu customer add` or `kehu import`, or `kehu sync`";
+  }
+  if (kind == "forecast") {
+    return zh ? "没有未完成的订单（未交付、未取消，且客户未成交、未流失）"
+              : "no open orders (neither delivered nor cancelled, of customers neither won nor lost)";
+  }
+  if (kind == "value") {
+    return zh ? "过去 12 个月没有订单" : "no orders in the last 12 months";
+  }
+  if (kind == "sum") return zh ? "没有可汇总的记录" : "no records to sum";
+  return zh ? "没有可统计的客户" : "no customers to count";
+}
+
+}  // namespace
 
 int cmd_report(Context& ctx, const ReportArgs& args) {
   ReportOptions opts;
@@ -66,8 +89,18 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
     }
     std::cout << '\n' << table(ctx, header, rows, 60);
   }
-  for (const auto& n : report.notes) std::cout << n << '\n';
   const bool zh = ctx.lang == Lang::zh;
+  // The funnel and its kin have a row per stage or source even with no customers.
+  ListQuery any;
+  any.limit = 1;
+  // The targets report says itself what to do when there are none.
+  const bool no_customers = rep.list(any).empty();
+  const bool empty =
+      args.kind != "targets" &&
+      (no_customers ||
+       std::all_of(report.tables.begin(), report.tables.end(), [](const auto& t) { return t.rows.empty(); }));
+  if (empty) std::cout << '\n' << empty_report_hint(args.kind, no_customers, zh) << '\n';
+  for (const auto& n : report.notes) std::cout << n << '\n';
   if (!args.csv.empty()) std::cout << (zh ? "已写入 " : "written to ") << args.csv << '\n';
   if (!args.xlsx.empty()) std::cout << (zh ? "已写入 " : "written to ") << args.xlsx << '\n';
   return 0;

@@ -182,7 +182,7 @@ namespace {
 
 // 1 when the server refused an edit: the sync ran, but not everything typed is
 // on the server, and a script must be able to tell (`git push` does the same).
-int sync_exit_code(const sync::SyncReport& r) { return r.rejected > 0 ? 1 : 0; }
+int sync_exit_code(const sync::SyncReport& r) { return r.rejected > 0 || !r.held_back.empty() ? 1 : 0; }
 
 }  // namespace
 
@@ -220,6 +220,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"changed_by_restore", r.changed_by_restore},
                 {"withdrawn_by_edit", r.withdrawn_by_edit},
                 {"rebased", r.rebased},
+                {"held_back", r.held_back_changes},
+                {"held_back_reason", r.held_back},
                 {"copy_before_restore", r.copy_before_restore}},
                std::cout);
     return sync_exit_code(r);
@@ -258,7 +260,13 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                            " awaiting approval " + (r.turned_down == 1 ? "was" : "were") + " turned down by a manager\n");
   }
   for (const auto& x : r.rejections) {
-    std::cout << (zh ? "被拒: " : "rejected: ") << describe_refusal(ctx, x) << '\n';
+    std::cout << (zh ? "被拒：" : "rejected: ") << describe_refusal(ctx, x) << '\n';
+  }
+  if (!r.held_back.empty()) {
+    const std::string n = std::to_string(r.held_back_changes);
+    std::cout << (zh ? n + " 条修改还没有上传（仍在本机）：" + r.held_back + "\n"
+                     : n + (r.held_back_changes == 1 ? " change was" : " changes were") +
+                           " not sent (still on this device): " + r.held_back + "\n");
   }
   for (const std::int64_t n : r.withdrawn_by_edit) {
     std::cout << (zh ? "申请 #" + std::to_string(n) + " 已撤回：你之后又改了这些字段\n"

@@ -14,7 +14,7 @@ using Catalog = std::map<std::string, std::string>;
 
 // The child-record commands (main.cc add_child_commands) say their noun.
 void add_child_phrases(Catalog& c, const std::string& name, const std::string& plural, const std::string& zh) {
-  c["add a " + name + " to a customer"] = "给客户添加" + zh;
+  c["add " + article(name) + " " + name + " to a customer"] = "给客户添加" + zh;
   c["list a customer's " + plural + ", with their IDs"] = "列出客户的" + zh + "及其编号";
   c["change fields of a " + name] = "修改" + zh + "的字段";
   c["the ID `" + name + " list` shows"] = "`" + name + " list` 显示的编号";
@@ -296,6 +296,19 @@ std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, bool
   } else if (std::regex_match(what, m, std::regex("Expected (?:exactly|at least) (\\d+) arguments? to (.+), got (\\d+)"))) {
     said = zh ? m[2].str() + " 需要 " + m[1].str() + " 个值，实际给了 " + m[3].str() + " 个"
               : m[2].str() + " needs " + m[1].str() + " values, got " + m[3].str();
+  } else if (std::regex_match(what, m, std::regex("(.+): expected a whole number, 0 or more, not (.*)"))) {
+    said = zh ? argument_name(m[1].str(), zh) + " 的值“" + m[2].str() + "”不对：应为 0 或正整数"
+              : m[1].str() + " \"" + m[2].str() + "\" is not valid: expected a whole number, 0 or more";
+  } else if (std::regex_match(what, m, std::regex("(.+): At Most (\\d+) required but received (\\d+)"))) {
+    // An option typed twice (walkthrough 14, R14-16).
+    const bool once = m[2].str() == "1";
+    said = zh ? argument_name(m[1].str(), zh) + (once ? " 只能给一次" : " 最多给 " + m[2].str() + " 次") + "，实际给了 " +
+                    m[3].str() + " 次"
+              : m[1].str() + (once ? " may be given once" : " may be given at most " + m[2].str() + " times") +
+                    ", not " + m[3].str() + " times";
+  } else if (std::regex_match(what, m, std::regex("Requires at most (\\d+) options? be (?:given|used).* from \\[(.+)\\]"))) {
+    said = zh ? m[2].str() + " 中最多只能给 " + m[1].str() + " 个"
+              : "at most " + m[1].str() + " of " + m[2].str() + " may be given";
   } else if (std::regex_match(what, m, std::regex("(.+) requires (.+)"))) {
     said = zh ? m[1].str() + " 需要同时给出 " + m[2].str() : m[1].str() + " needs " + m[2].str() + " too";
   } else if (std::regex_match(what, m, std::regex("(.+) excludes (.+)"))) {

@@ -23,4 +23,9 @@ void localize_help(CLI::App& app);
 // command's --help.
 std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, bool zh);
 
+// "a" or "an" before an English noun of a command ("an order", "a contact").
+inline std::string article(const std::string& noun) {
+  return !noun.empty() && std::string("aeiou").find(noun[0]) != std::string::npos ? "an" : "a";
+}
+
 }  // namespace kehu::cli

@@ -19,12 +19,20 @@ using namespace kehu::cli;
 
 namespace {
 
+// A count option (std::size_t): CLI11 reads "-1" through strtoull as the
+// largest number, so `--limit -1` listed everything (walkthrough 15, R15-6).
+const CLI::Validator kCount(
+    [](std::string& s) -> std::string {
+      return s.find('-') == std::string::npos ? std::string() : "expected a whole number, 0 or more, not " + s;
+    },
+    "UINT");
+
 // Adds "SUB add|list|edit|delete|restore" commands for a child collection of customers.
 void add_child_commands(CLI::App& app, Context& ctx, std::function<int()>& action,
                         const char* name, const char* collection, const char* what) {
   auto* cmd = app.add_subcommand(name, what);
   cmd->require_subcommand(1);
-  auto* add = cmd->add_subcommand("add", std::string("add a ") + name + " to a customer");
+  auto* add = cmd->add_subcommand("add", "add " + article(name) + " " + name + " to a customer");
   auto code = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
   auto deleted = std::make_shared<bool>(false);
@@ -99,7 +107,7 @@ int main(int argc, char** argv) {
   clist->add_option("--search", list_args.search, "text in code, name, contact, phone, need or notes");
   clist->add_option("--sort", list_args.sort, "field to sort by; -FIELD for descending");
   clist->add_flag("--pinyin", list_args.pinyin, "sort text by pinyin (安 < 北 < 张), e.g. --sort name --pinyin");
-  clist->add_option("--limit", list_args.limit, "at most this many");
+  clist->add_option("--limit", list_args.limit, "at most this many")->check(kCount);
   clist->add_flag("--deleted", list_args.deleted, "list the recycle bin");
   clist->add_option("--tag", list_args.tags, "customers with this tag (repeatable: all must be on it)");
   clist->add_option("--region", list_args.region, "PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京");
@@ -315,7 +323,8 @@ int main(int argc, char** argv) {
   add_report("targets", "targets against delivered order amounts, per owner and period");
   add_report("forecast", "open pipeline weighted by stage probability, per owner and month");
   add_report("value", "customer value by recency, frequency and amount (RFM)")
-      ->add_option("--limit", report_args.limit, "customers listed per segment (default 20, 0 = all)");
+      ->add_option("--limit", report_args.limit, "customers listed per segment (default 20, 0 = all)")
+      ->check(kCount);
 
   AddFieldArgs field_args;
   std::string schema_collection;
@@ -357,6 +366,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // `kehu audit verify`: the chain lives on the server (walkthrough 15, R15-11).
+    for (int i = 1; i + 1 < argc; ++i) {
+      if (std::string(argv[i]) == "audit" && std::string(argv[i + 1]) == "verify") {
+        std::cerr << (zh ? "kehu: 修订链在服务器上，由服务器管理员检查：kehu-server audit verify --data 目录（或 --store URL）\n"
+                         : "kehu: the revision chain is on the server, checked there by its admin: kehu-server audit "
+                           "verify --data DIR (or --store URL)\n");
+        return 2;
+      }
+    }
     // A mistyped command or option: name it and suggest the nearest.
     if (auto said = explain_unknown(app, argc, argv, zh)) {
       std::cerr << "kehu: " << *said << '\n';

@@ -4,24 +4,10 @@
 #include <algorithm>
 #include <vector>
 
+#include "kehu/typo_hint.h"
+
 namespace kehu::cli {
 namespace {
-
-// The candidate nearest to `word`, if near enough to be a typo: at most 2 edits,
-// and fewer than half of the word.
-std::optional<std::string> nearest(const std::string& word, const std::vector<std::string>& names) {
-  std::optional<std::string> best;
-  std::size_t best_d = 0;
-  for (const auto& n : names) {
-    const std::size_t d = edit_distance(word, n);
-    if (!best || d < best_d) {
-      best = n;
-      best_d = d;
-    }
-  }
-  if (best && best_d <= 2 && best_d * 2 < std::max<std::size_t>(word.size(), 2)) return best;
-  return std::nullopt;
-}
 
 std::vector<std::string> subcommand_names(CLI::App& app) {
   std::vector<std::string> out;
@@ -53,27 +39,6 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return out;
 }
 
-}  // namespace
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  // Optimal string alignment: insertions, deletions, substitutions and swaps of
-  // two neighbours (shwo → show) each cost 1.
-  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-namespace {
-
 // "kehu customer list": the whole command a level stands for, not only its own name.
 std::string command_of(const CLI::App* level) {
   std::string path;
@@ -94,7 +59,7 @@ std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* 
       const std::string name = arg.substr(0, arg.find('='));
       const CLI::Option* o = find_option(level, name);
       if (o == nullptr) {
-        const auto near = nearest(name, option_names(level));
+        const auto near = nearest_name(name, option_names(level));
         const std::string path = command_of(level);
         if (zh) {
           return "未知选项 '" + name + "'" + (near ? "；您是不是要输入 '" + *near + "'？" : "") + "（见 " + path +
@@ -118,7 +83,7 @@ std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* 
     if (!level->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) {
       return std::nullopt;
     }
-    auto near = nearest(arg, subs);
+    auto near = nearest_name(arg, subs);
     if (!near) {
       // A command one level down ("resolve" is `kehu conflicts resolve`).
       const std::string prefix = command_of(level) + " ";

@@ -16,7 +16,4 @@ namespace kehu::cli {
 // distance), or nullopt when neither is the trouble (CLI11's own message then).
 std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* const* argv, bool zh);
 
-// Edit distance over bytes (names are ASCII), a swap of neighbours counting 1.
-std::size_t edit_distance(const std::string& a, const std::string& b);
-
 }  // namespace kehu::cli

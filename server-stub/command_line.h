@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "typo_hint.h"
+#include "kehu/typo_hint.h"
 
 namespace kehu::server {
 

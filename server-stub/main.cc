@@ -614,8 +614,16 @@ int cmd_audit(const CommandLine& cl) {
   ChainReport r = ChainVerifier(*store).verify();
   const std::string checked = std::to_string(r.checked), records = std::to_string(r.records);
   if (r.ok) {
-    std::fputs(tr("ok: " + checked + " revisions, and the " + records + " records match them\n",
-                  "正常：共 " + checked + " 条修订，" + records + " 条记录与之相符\n")
+    // The newest revision, to compare with what the team last saw: a chain cut
+    // at its end together with its records is an older store to every check.
+    const std::string newest =
+        r.newest_seq ? tr("; the newest revision: seq " + std::to_string(r.newest_seq) + ", written " + r.newest_at +
+                              ", hash " + r.newest_hash,
+                          "；最新一条修订：序号 " + std::to_string(r.newest_seq) + "，写入于 " + r.newest_at + "，哈希 " +
+                              r.newest_hash)
+                     : std::string();
+    std::fputs(tr("ok: " + checked + " revisions, and the " + records + " records match them" + newest + "\n",
+                  "正常：共 " + checked + " 条修订，" + records + " 条记录与之相符" + newest + "\n")
                    .c_str(),
                stdout);
     return 0;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/record.h"
 
 namespace kehu {
@@ -78,6 +80,44 @@ std::string canonical_code(std::string_view typed) {
     }
   }
   return out;
+}
+
+std::string code_sort_key(std::string_view code) {
+  char len[16];
+  std::snprintf(len, sizeof len, "%06zu", code.size());
+  std::string key(code.substr(0, 7));
+  key.append(7 - key.size(), '\0');
+  return key + len + std::string(code);
+}
+
+bool code_less(std::string_view a, std::string_view b) {
+  const std::string_view pa = a.substr(0, 7), pb = b.substr(0, 7);
+  if (pa != pb) return pa < pb;
+  if (a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+void check_chosen_code(std::string_view typed) {
+  const std::string code(typed);
+  if (code.size() < 8 || (code[0] != 'C' && code[0] != 'c') || !is_code_month(code.substr(1, 6))) return;
+  const std::string serial = code.substr(7);
+  if (!all_digits(serial)) return;
+  const std::size_t first = serial.find_first_not_of('0');
+  const std::string digits = first == std::string::npos ? "0" : serial.substr(first);  // the number, unpadded
+  if (serial.size() > 3 && serial[0] == '0' && digits.size() <= 5) {
+    const std::string fixed = format_customer_code(code.substr(1, 6), std::stoll(digits));
+    throw Error(Errc::validation,
+                tr("客户编号 (code): \"" + code + "\" is not a code the server keeps: a serial of more than 3 digits has "
+                       "no leading zero (" + fixed + ")",
+                   "客户编号 (code)：“" + code + "”不是服务器会保留的编号：超过 3 位的序号不能以 0 开头（应为 " + fixed + "）"));
+  }
+  if (digits.size() > 5) {
+    throw Error(Errc::validation,
+                tr("客户编号 (code): \"" + code + "\": a chosen code's serial goes up to " +
+                       std::to_string(kMaxChosenCodeSerial) + " (C + month + 3 to 5 digits)",
+                   "客户编号 (code)：“" + code + "”：自定编号的序号最多为 " + std::to_string(kMaxChosenCodeSerial) +
+                       "（C + 年月 + 3 到 5 位数字）"));
+  }
 }
 
 std::optional<std::string> code_month(std::string_view code) {

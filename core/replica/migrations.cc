@@ -93,6 +93,13 @@ CREATE TABLE customer_keys(
 CREATE INDEX customer_keys_docid ON customer_keys(docid);
 )sql";
 
+// Version 6: codes in the order they were made (code_sort_key in
+// customer_code.h): C202611999 before C2026111000, which text order puts between
+// C202611100 and C202611101. list() walks it for a page in code order.
+const char* const kV6 =
+    "CREATE INDEX IF NOT EXISTS records_code_order ON records(substr(code, 1, 7), length(code), code) "
+    "WHERE code IS NOT NULL;";
+
 // v4 runs before customer_keys exists.
 void index_customers(db::Database& db) { CustomerIndex(db, /*with_keys=*/false).rebuild(); }
 
@@ -127,6 +134,7 @@ const Migration kMigrations[] = {
     {ReplicaVersion::v3_change_requests, kV3, nullptr},
     {ReplicaVersion::v4_customer_index, kV4, index_customers},
     {ReplicaVersion::v5_duplicate_keys, kV5, index_duplicate_keys},
+    {ReplicaVersion::v6_code_order, kV6, nullptr},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "replica_impl.h"
 
@@ -26,7 +27,8 @@ std::string value_of_kind(const Record& r, const std::string& kind) {
 std::string label(const Record& r) { return r.code.empty() ? r.id : r.code; }
 
 bool by_code(const Record& a, const Record& b) {
-  return std::tie(a.code, a.id) < std::tie(b.code, b.id);
+  if (a.code != b.code) return code_less(a.code, b.code);
+  return a.id < b.id;
 }
 
 // The groups of one (kind, key): a name key whose holders name two regions or
@@ -103,8 +105,8 @@ std::vector<DuplicateGroup> Replica::duplicate_groups() const {
   // Phone first (the surest), then WeChat, then names; each by its first code.
   auto rank = [](const std::string& k) { return k == "phone" ? 0 : k == "wechat" ? 1 : 2; };
   std::stable_sort(out.begin(), out.end(), [&](const DuplicateGroup& a, const DuplicateGroup& b) {
-    return std::make_tuple(rank(a.kind), a.customers[0].code) <
-           std::make_tuple(rank(b.kind), b.customers[0].code);
+    if (rank(a.kind) != rank(b.kind)) return rank(a.kind) < rank(b.kind);
+    return code_less(a.customers[0].code, b.customers[0].code);
   });
   return out;
 }
@@ -164,7 +166,8 @@ std::vector<DuplicatePair> Replica::duplicates_involving(const std::vector<std::
       if (kinds.count(k)) out.back().kinds.push_back(k);
   }
   std::sort(out.begin(), out.end(), [](const DuplicatePair& x, const DuplicatePair& y) {
-    return std::tie(x.a.code, x.b.code) < std::tie(y.a.code, y.b.code);
+    if (x.a.code != y.a.code) return code_less(x.a.code, y.a.code);
+    return code_less(x.b.code, y.b.code);
   });
   return out;
 }

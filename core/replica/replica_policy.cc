@@ -2,7 +2,9 @@
 // nothing typed is lost silently). The device knows its user and role from its
 // last login; the server stays the authority and checks everything again, so
 // this is only about telling the user now instead of after the next sync.
+#include "kehu/calendar.h"
 #include "kehu/error.h"
+#include "kehu/lang.h"
 #include "kehu/place.h"
 #include "replica_impl.h"
 
@@ -48,8 +50,8 @@ void Replica::check_readable(const FieldDef& f) const {
   const std::string user = meta("user").empty() ? meta("replica_user") : meta("user");
   throw Error(Errc::validation,
               tr(f.zh + " (" + f.key + ") is restricted: a salesperson's device (" + user + ", role sales) never "
-                     "receives its values, so it cannot filter, sort or sum by it; ask a manager",
-                 f.zh + " (" + f.key + ") 是受限字段：销售（" + user + "）的设备上没有它的值，不能按它筛选、排序或汇总；"
+                     "receives its values, so it cannot filter, sort or sum by it, or show its history; ask a manager",
+                 f.zh + " (" + f.key + ") 是受限字段：销售（" + user + "）的设备上没有它的值，不能按它筛选、排序、汇总或查看其历史；"
                      "请找经理"));
 }
 
@@ -64,6 +66,23 @@ void Replica::Impl::check_typed_restricted(const CollectionDef& coll, const json
 
 void Replica::Impl::check_local_policy(const std::optional<Record>& before, const Record& after,
                                        const Change& c) {
+  // A follow-up records contact made. One dated after today became the
+  // customer's last follow-up and kept today's real one from setting the next
+  // date (walkthrough 13 and 15, R13-2, R15-2): refused, for every role, with
+  // where a planned visit goes. An import names the row.
+  if (after.collection == "followups") {
+    const auto d = c.fields.find("date");
+    const std::string today = today_local();
+    if (d != c.fields.end() && d->second.new_value.is_string() && d->second.new_value.get<std::string>() > today) {
+      const std::string date = d->second.new_value.get<std::string>();
+      throw Error(Errc::validation,
+                  tr("跟进日期 (date): \"" + date + "\" is after today (" + today +
+                         "): a follow-up records contact made; to plan one, set 下次跟进日期 (next_date) on the "
+                         "follow-up or the customer",
+                     "跟进日期 (date)：“" + date + "”在今天（" + today +
+                         "）之后：跟进记录记的是已经做过的跟进；要计划下次跟进，请设置跟进记录或客户的 下次跟进日期"));
+    }
+  }
   // After a logout the replica is still its user's, with the role of the last
   // login (kehu logout keeps it).
   const std::string role = meta("role"), user = meta("user").empty() ? meta("replica_user") : meta("user");
@@ -87,6 +106,7 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
     // row: no meta read and parse per row for the rest).
     if (!before || c.fields.count("province") || c.fields.count("city")) {
       check_stays_in_reach(before ? &*before : nullptr, after);
+      check_city_in_province(after.fields.value("province", json()), after.fields.value("city", json()));
     }
   }
   if (role != "sales") return;

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "kehu/calendar.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/field_filter.h"
 #include "kehu/lang.h"
@@ -557,10 +558,13 @@ Report report_forecast(const Replica& rep, const ReportOptions& opts) {
   }
   t.chart = {ChartKind::bar, 1, {4, 5}, 0, t.rows.size()};
   report.tables.push_back(std::move(t));
+  // Each stage by its label (walkthrough 14, R14-15: the zh note showed keys).
+  const FieldDef& stage_def = rep.schema().collection("customers").field("stage");
   std::string probs_text;
   for (const auto& s : probability_stages()) {
     auto it = probs.find(s);
-    probs_text += (probs_text.empty() ? "" : ", ") + s + " " +
+    probs_text += (probs_text.empty() ? "" : lang_text(opts.lang, "，", ", ")) +
+                  enum_cell(stage_def, s, opts.lang).text + " " +
                   std::to_string(it == probs.end() ? 0 : it->second) + "%";
   }
   report.notes.push_back(lang_text(opts.lang, "阶段概率：", "stage probabilities: ") + probs_text);
@@ -647,7 +651,7 @@ Report report_value(const Replica& rep, const ReportOptions& opts) {
   std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
     if (a.segment != b.segment) return a.segment < b.segment;
     if (a.monetary != b.monetary) return a.monetary > b.monetary;
-    return a.c->code < b.c->code;
+    return code_less(a.c->code, b.c->code);
   });
   Report report;
   report.name = "value";

@@ -24,6 +24,20 @@ std::vector<FieldFilter> parse_where(
     if (v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty())) {
       throw Error(Errc::usage, tr("--where " + name + "= needs a value", "--where " + name + "= 后面要有值"));
     }
+    // Filters are all applied: a second value of a one-value field matches
+    // nothing, without a word (walkthrough 15, R15-9). Tags hold several.
+    if (f.type != FieldType::tags) {
+      for (const auto& [name2, text2] : where) {
+        if (&name2 == &name) break;
+        if (coll.find(name2) == &f) {
+          throw Error(Errc::usage,
+                      tr("--where " + f.key + " is given twice (\"" + text2 + "\", \"" + text +
+                             "\"): a record holds one value of it, so both never match; give it once",
+                         "--where " + f.key + " 给了两次（“" + text2 + "”、“" + text +
+                             "”）：一条记录只有一个值，两个条件不可能同时满足；请只给一次"));
+        }
+      }
+    }
     out.push_back({&f, std::move(v)});
   }
   return out;

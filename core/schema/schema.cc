@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "kehu/error.h"
+#include "kehu/lang.h"
+#include "kehu/typo_hint.h"
 
 namespace kehu {
 
@@ -314,8 +316,15 @@ const FieldDef* CollectionDef::find_header(std::string_view header) const {
 const FieldDef& CollectionDef::field(std::string_view key_or_label) const {
   if (const FieldDef* f = find(key_or_label)) return *f;
   const std::string typed(key_or_label);
-  throw Error(Errc::validation, tr(name + " has no field \"" + typed + "\"",
-                                   zh + " (" + name + ") 没有“" + typed + "”这个字段"));
+  // The nearest key or label, for a typo (walkthrough 13, R13-1).
+  std::vector<std::string> names;
+  for (const FieldDef& f : fields) {
+    names.push_back(f.key);
+    names.push_back(f.zh);
+  }
+  const std::string hint = did_you_mean(nearest_name(typed, names));
+  throw Error(Errc::validation, tr(name + " has no field \"" + typed + "\"" + hint,
+                                   zh + " (" + name + ") 没有“" + typed + "”这个字段" + hint));
 }
 
 const Schema& Schema::builtin() {

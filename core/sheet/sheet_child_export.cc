@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "kehu/customer_code.h"
 #include "kehu/replica.h"
 #include "kehu/schema.h"
 #include "sheet_internal.h"
@@ -51,7 +52,7 @@ ExportTable build_child_export(const Replica& replica, const std::string& collec
   }
   // By code, keeping list()'s order within a customer.
   std::stable_sort(rows.begin(), rows.end(),
-                   [](const auto& a, const auto& b) { return a.first->code < b.first->code; });
+                   [](const auto& a, const auto& b) { return code_less(a.first->code, b.first->code); });
 
   t.rows.reserve(rows.size());
   for (const auto& [customer, record] : rows) {

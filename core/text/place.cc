@@ -381,6 +381,20 @@ void check_city_change(const nlohmann::json& old_value, const nlohmann::json& ne
                  "写成拼音、英文或数字的城市不在任何城市的区域里；请写成 南京、苏州 这样的城市名"));
 }
 
+void check_city_in_province(const nlohmann::json& province, const nlohmann::json& city) {
+  if (!province.is_string() || !city.is_string()) return;
+  const auto [p, c] = canonical_place(province.get<std::string>(), city.get<std::string>());
+  if (p.empty() || c.empty()) return;
+  const std::string of = province_of_city(c);
+  if (of.empty() || of == p) return;
+  const std::string typed_city = city.get<std::string>(), typed_province = province.get<std::string>();
+  throw Error(Errc::validation,
+              tr("城市 (city) \"" + typed_city + "\" is a city of " + of + ", not of " + typed_province +
+                     ": give the province " + of + ", or a city of " + typed_province,
+                 "城市 (city)“" + typed_city + "”属于" + of + "，不属于" + typed_province + "：请把省份写成 " + of +
+                     "，或写 " + typed_province + " 的城市"));
+}
+
 std::string canonical_region(std::string_view region) {
   const std::string t = trim(region);
   const auto slash = t.find('/');

@@ -111,7 +111,7 @@ LoginResult Authenticator::login(std::string_view user, std::string_view passwor
   // A disabled account answers exactly as a wrong password does: otherwise the
   // answer would confirm a guessed password of an account no one watches.
   if (!found || !ok || found->disabled) {
-    throttle_.record_failure(user, address);
+    throttle_.record_failure(user, address, /*account=*/found.has_value());
     throw Error(Errc::unauthorized, tr("wrong user or password, or the account is disabled",
                                        "用户名或密码不对，或账号已停用"));
   }
@@ -147,7 +147,7 @@ LoginResult Authenticator::change_password(std::string_view authorization, std::
     user = txn->find_user(session.user);
   }
   if (!user || !verify_password(current, user->password_hash)) {
-    throttle_.record_failure(session.user, address);
+    throttle_.record_failure(session.user, address, /*account=*/true);
     throw Error(Errc::forbidden, tr("the current password is wrong", "当前密码不对"));
   }
   throttle_.record_success(session.user);

@@ -1,5 +1,8 @@
 #include "login_throttle.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -35,8 +38,18 @@ std::string printable(std::string_view s) {
 std::string user_key(std::string_view user) {
   return "u:" + std::string(user.substr(0, kMaxKeyBytes));
 }
+// An IPv6 client holds a whole /64 (2^64 addresses): its failures count per
+// /64, or a flood from one host could pass any per-address limit and fill the
+// table (attacker review 15, A15-7). IPv4 (and v4-mapped) addresses as they are.
 std::string address_key(std::string_view address) {
-  return "a:" + std::string(address.substr(0, kMaxKeyBytes));
+  std::string a(address.substr(0, kMaxKeyBytes));
+  in6_addr v6{};
+  if (a.find(':') != std::string::npos && inet_pton(AF_INET6, a.c_str(), &v6) == 1 && !IN6_IS_ADDR_V4MAPPED(&v6)) {
+    for (int i = 8; i < 16; ++i) v6.s6_addr[i] = 0;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET6, &v6, text, sizeof text) != nullptr) a = std::string(text) + "/64";
+  }
+  return "a:" + a;
 }
 
 // "45 s", "15 min", "2 h 30 min": rounded up, never "0 s".
@@ -130,7 +143,7 @@ std::size_t LoginThrottle::add_failure(const std::string& key, int max_failures,
   return count;
 }
 
-void LoginThrottle::record_failure(std::string_view user, std::string_view address) {
+void LoginThrottle::record_failure(std::string_view user, std::string_view address, bool account) {
   const std::int64_t now = now_();
   std::vector<std::string> lines;
   {
@@ -140,6 +153,7 @@ void LoginThrottle::record_failure(std::string_view user, std::string_view addre
     std::int64_t user_lock = 0, address_lock = 0;
     const std::string ukey = user_key(user);
     const std::size_t user_count = add_failure(ukey, limits_.max_user_failures, now, user_lock);
+    if (account) entries_[ukey].account = true;
     std::size_t address_count = 0;
     if (!address.empty()) {
       address_count =
@@ -183,15 +197,16 @@ void LoginThrottle::prune(std::int64_t now) {
     }
   }
   if (entries_.size() + 2 <= limits_.max_entries) return;
-  // Still full: drop the longest idle, unlocked ones first, down to 90%, so a
-  // flood of made-up names costs one sort per tenth of the table, not one per request.
-  std::vector<std::tuple<bool, std::int64_t, std::string>> order;
+  // Still full: drop made-up names and addresses before accounts, and of those
+  // the longest idle, unlocked ones first, down to 90%, so a flood of made-up
+  // names costs one sort per tenth of the table, not one per request.
+  std::vector<std::tuple<bool, bool, std::int64_t, std::string>> order;
   order.reserve(entries_.size());
-  for (const auto& [key, e] : entries_) order.emplace_back(e.locked_until > now, e.last_seen, key);
+  for (const auto& [key, e] : entries_) order.emplace_back(e.account, e.locked_until > now, e.last_seen, key);
   std::sort(order.begin(), order.end());
   const std::size_t keep = limits_.max_entries * 9 / 10;
   const std::size_t drop = entries_.size() + 2 > keep ? entries_.size() + 2 - keep : 0;
-  for (std::size_t i = 0; i < drop && i < order.size(); ++i) entries_.erase(std::get<2>(order[i]));
+  for (std::size_t i = 0; i < drop && i < order.size(); ++i) entries_.erase(std::get<3>(order[i]));
 }
 
 }  // namespace kehu::server

@@ -81,7 +81,12 @@ class LoginThrottle {
   std::optional<LoginLock> locked(std::string_view user, std::string_view address);
 
   // Counts a failed password check; may start a lock of the user or the address.
-  void record_failure(std::string_view user, std::string_view address);
+  // `account`: the name is an existing user's. Such entries go last when the
+  // table is full, so a flood of made-up names from many addresses cannot
+  // evict a real account's failures and buy a guesser fresh tries at it
+  // (attacker review 14, A14-10); their number is bounded by the accounts.
+  // Made-up names are counted and locked all the same (no oracle for names).
+  void record_failure(std::string_view user, std::string_view address, bool account = false);
 
   // Forgets the user's failures and locks (a password check succeeded).
   void record_success(std::string_view user);
@@ -97,6 +102,7 @@ class LoginThrottle {
     int locks = 0;                       // locks so far; each doubles the next
     std::int64_t locked_until = 0;
     std::int64_t last_seen = 0;  // time of the last failure
+    bool account = false;        // the name of an existing account: evicted last
   };
 
   // Adds a failure to `key`'s entry; returns the failures in the window, and

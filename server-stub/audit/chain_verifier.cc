@@ -38,9 +38,9 @@ ChainReport ChainVerifier::verify() {
   auto txn = store_.begin(TxnMode::read);
   const auto unguarded = [&] {
     report.ok = false;
-    report.problem = tr("the triggers that keep revisions append-only are missing or disabled: the store was "
-                        "changed by hand, and removed revisions would go unnoticed",
-                        "保证修订只能追加的触发器缺失或被停用：存储被人手工改过，删掉的修订将无从发现");
+    report.problem = tr("the triggers that keep revisions append-only are missing, disabled or rewritten: the "
+                        "store was changed by hand, and removed revisions would go unnoticed",
+                        "保证修订只能追加的触发器缺失、被停用或被改写：存储被人手工改过，删掉的修订将无从发现");
     report.expected = "revisions_no_update, revisions_no_delete";
     report.stored = tr("(missing)", "（缺失）");
   };
@@ -80,6 +80,9 @@ ChainReport ChainVerifier::verify() {
     if (!problem.empty()) return broken(problem, expected, stored);
     prev = r.hash;
     ++report.checked;
+    report.newest_seq = r.seq;
+    report.newest_hash = r.hash;
+    if (auto at = body.find("at"); at != body.end() && at->is_string()) report.newest_at = at->get<std::string>();
     ids.insert(r.record_id);
     return true;
   });

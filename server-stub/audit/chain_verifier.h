@@ -25,6 +25,9 @@ namespace kehu::server {
 struct ChainReport {
   std::int64_t checked = 0;  // revisions whose link was verified
   std::int64_t records = 0;  // records that match their revisions
+  std::int64_t newest_seq = 0;  // the last revision verified, its hash and time: a chain
+  std::string newest_hash;      // cut at its end with its records looks whole, these tell
+  std::string newest_at;
   bool ok = true;
   // When !ok: the first broken link (seq > 0), or what is wrong beside the
   // chain (seq == 0): a record that disagrees with its revisions (record_id

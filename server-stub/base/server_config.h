@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kehu/customer_code.h"
 #include "kehu/secret_rules.h"
 
 namespace kehu::server::config {
@@ -92,6 +93,16 @@ inline constexpr std::size_t kTinyBodyReserve = 8u * 1024 * 1024;
 // too_many_uploads (Retry-After) before they are read.
 inline constexpr std::size_t kMaxLargeBodiesPerClient = 1;
 inline constexpr std::size_t kMaxSmallBodyBytesPerClient = 4u * 1024 * 1024;
+// Answers above kTinyBodyBytes being written to one client (a user, or the
+// address of a login) at once: three pull pages at the 8 MiB cap; past it 429
+// too_many_answers (one answer always fits). A slow reader holds its share,
+// not everyone's budget (attacker review 15, A15-2).
+inline constexpr std::size_t kMaxAnswerBytesPerClient = 24u * 1024 * 1024;
+// Reads (pull, history, audit) of one user being built at once: each holds a
+// page and its JSON in memory before the answer is charged (attacker review
+// 15, A15-3: 75 parallel pulls of one token took the process to 1 GB). Past it
+// 429 too_many_reads; the client asks again.
+inline constexpr int kMaxReadsPerUser = 2;
 
 // At most 1000 changes per push (docs/protocol.md): each change is its own
 // transaction, so a batch this size still answers within a few seconds.
@@ -100,6 +111,19 @@ inline constexpr std::size_t kMaxChangesPerPush = 1000;
 // answers the rest "deferred"; docs/protocol.md): other writers and logins wait
 // 10 s for the lock before they give up with 503.
 inline constexpr long kPushBatchBudgetMs = 2000;
+
+// Accepted changes one user may write (WriteBudget, sync/write_budget.h): up to
+// this many at once, then this many an hour (KEHU_WRITE_BURST and
+// KEHU_WRITES_PER_HOUR override them). A salesperson's busiest day is a few
+// hundred edits, a first sync of a big sheet some thousands; a script at 650 a
+// second (attacker review 14, A14-8) is held to 5.5 a second.
+inline constexpr std::int64_t kWriteBurstChanges = 20000;
+inline constexpr std::int64_t kWritesPerHour = 20000;
+// And of their bytes as sent (KEHU_WRITE_BURST_BYTES, KEHU_WRITE_BYTES_PER_HOUR):
+// a first sync of a 20000-customer sheet is about 15 MiB; changes of 8 KB each
+// at the count's pace filled 4 GB a day (attacker review 15, A15-5).
+inline constexpr std::int64_t kWriteBurstBytes = 64LL << 20;
+inline constexpr std::int64_t kWriteBytesPerHour = 8LL << 20;
 
 // JSON request bodies may nest arrays and objects at most this deep; deeper is
 // 400 protocol. The protocol needs 7 levels (push > changes > change > fields >
@@ -147,7 +171,7 @@ inline constexpr std::int64_t kMaxLeasedPerUserMonth = 2000;
 // with its codes) up to this serial: 100,000 customers a month is more than any
 // team's sheet; a code beyond it would push the month's counter out of reach of
 // ordinary codes (C202612999999999 once moved it to a billion).
-inline constexpr std::int64_t kMaxChosenSerial = 99999;
+inline constexpr std::int64_t kMaxChosenSerial = kMaxChosenCodeSerial;
 
 // Change and record ids are UUIDs (36 characters); anything longer than this
 // is refused, so a client cannot store megabytes under one id.

@@ -135,7 +135,7 @@ void BodyBudget::Hold::take_share(const std::string& client, std::size_t content
   const bool over = large ? share.large >= config::kMaxLargeBodiesPerClient
                           : share.small_bytes + content_length > config::kMaxSmallBodyBytesPerClient;
   if (over) {
-    if (share.large == 0 && share.small_bytes == 0) budget_.shares_.erase(client);
+    if (share.empty()) budget_.shares_.erase(client);
     const std::string who = client.substr(client.find(':') + 1);
     throw HttpError(
         429, "too_many_uploads",
@@ -161,18 +161,50 @@ void BodyBudget::Hold::take_share(const std::string& client, std::size_t content
   small_bytes_ = large ? 0 : content_length;
 }
 
+void BodyBudget::Hold::take_answer_share(const std::string& client, std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(budget_.shares_mu_);
+  Share& share = budget_.shares_[client];
+  if (share.answer_bytes > 0 && share.answer_bytes + bytes > config::kMaxAnswerBytesPerClient) {
+    if (share.empty()) budget_.shares_.erase(client);
+    const std::string who = client.substr(client.find(':') + 1);
+    throw HttpError(429, "too_many_answers",
+                    tr("at most " + mib(config::kMaxAnswerBytesPerClient) +
+                           " of large answers may be on their way per user or address; " + who +
+                           " has that many being read already: retry when they are done",
+                       "每个用户或地址同时最多接收 " + mib(config::kMaxAnswerBytesPerClient) + " 的大应答；" + who +
+                           " 已有这么多正在接收：请在它们完成后重试"),
+                    /*retry_after_seconds=*/1);
+  }
+  share.answer_bytes += bytes;
+  answer_client_ = client;
+  answer_bytes_ = bytes;
+}
+
+bool BodyBudget::answer_share_spent(const std::string& client) {
+  std::lock_guard<std::mutex> lock(shares_mu_);
+  auto it = shares_.find(client);
+  return it != shares_.end() && it->second.answer_bytes >= config::kMaxAnswerBytesPerClient;
+}
+
 BodyBudget::Hold::~Hold() {
   budget_.used_.fetch_sub(held_);
-  if (client_.empty()) return;
+  if (client_.empty() && answer_client_.empty()) return;
   std::lock_guard<std::mutex> lock(budget_.shares_mu_);
-  auto it = budget_.shares_.find(client_);
-  if (it == budget_.shares_.end()) return;
-  if (large_) {
-    --it->second.large;
-  } else {
-    it->second.small_bytes -= std::min(it->second.small_bytes, small_bytes_);
-  }
-  if (it->second.large == 0 && it->second.small_bytes == 0) budget_.shares_.erase(it);
+  auto release = [&](const std::string& client, auto&& give_back) {
+    if (client.empty()) return;
+    auto it = budget_.shares_.find(client);
+    if (it == budget_.shares_.end()) return;
+    give_back(it->second);
+    if (it->second.empty()) budget_.shares_.erase(it);
+  };
+  release(client_, [&](Share& s) {
+    if (large_) {
+      --s.large;
+    } else {
+      s.small_bytes -= std::min(s.small_bytes, small_bytes_);
+    }
+  });
+  release(answer_client_, [&](Share& s) { s.answer_bytes -= std::min(s.answer_bytes, answer_bytes_); });
 }
 
 namespace {
@@ -197,6 +229,22 @@ BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_l
 BodyBudget::Hold* request_body_hold() { return t_request_hold ? &*t_request_hold : nullptr; }
 
 void end_request_body() { t_request_hold.reset(); }
+
+void reserve_answer(BodyBudget& budget, const std::string& client, std::size_t bytes) {
+  BodyBudget::Hold& hold = t_request_hold ? *t_request_hold : t_request_hold.emplace(budget);
+  hold.take_answer_share(client, bytes);
+  try {
+    hold.grow(bytes, bytes > config::kLargeBodyBytes ? config::kSmallBodyReserve
+                     : bytes > config::kTinyBodyBytes ? config::kTinyBodyReserve
+                                                       : 0);
+  } catch (const HttpError&) {
+    throw HttpError(503, "busy",
+                    tr("the server is sending its limit of large answers at once (" + mib(budget.capacity()) +
+                           " with request bodies); retry in a moment",
+                       "服务器同时发送的大应答已达上限（连同请求体共 " + mib(budget.capacity()) + "）；请稍后重试"),
+                    /*retry_after_seconds=*/1);
+  }
+}
 
 std::string decode_body(std::string_view data, BodyEncoding encoding, std::size_t limit, BodyBudget::Hold& hold) {
   switch (encoding) {

@@ -42,6 +42,10 @@ class BodyBudget {
     // Charges `content_length` to `client`'s share (before grow()), or throws
     // HttpError 429 too_many_uploads naming the share. Once per hold.
     void take_share(const std::string& client, std::size_t content_length);
+    // Charges an answer of `bytes` to `client`'s share of answers in flight
+    // (config::kMaxAnswerBytesPerClient; one answer always fits), or throws
+    // HttpError 429 too_many_answers. Once per hold.
+    void take_answer_share(const std::string& client, std::size_t bytes);
     std::size_t held() const { return held_; }
 
    private:
@@ -50,13 +54,21 @@ class BodyBudget {
     std::string client_;        // "" if take_share() was not called
     bool large_ = false;
     std::size_t small_bytes_ = 0;
+    std::string answer_client_;  // "" if take_answer_share() was not called
+    std::size_t answer_bytes_ = 0;
   };
   std::size_t used() const { return used_.load(); }
+  std::size_t capacity() const { return capacity_; }
+  // Whether `client` has its whole share of answers in flight: a request of
+  // theirs is refused before its answer is built.
+  bool answer_share_spent(const std::string& client);
 
  private:
   struct Share {
-    std::size_t large = 0;        // bodies above config::kLargeBodyBytes in flight
-    std::size_t small_bytes = 0;  // bytes of the smaller ones
+    std::size_t large = 0;         // bodies above config::kLargeBodyBytes in flight
+    std::size_t small_bytes = 0;   // bytes of the smaller ones
+    std::size_t answer_bytes = 0;  // answers above config::kTinyBodyBytes being written
+    bool empty() const { return large == 0 && small_bytes == 0 && answer_bytes == 0; }
   };
   const std::size_t capacity_;
   std::atomic<std::size_t> used_{0};
@@ -79,6 +91,19 @@ BodyBudget::Hold& reserve_request_body(BodyBudget& budget, std::size_t content_l
 BodyBudget::Hold* request_body_hold();
 // Gives the current request's hold back. Safe to call twice.
 void end_request_body();
+
+// Charges an answer of `bytes` to the current request's hold (taking one if it
+// has none), where it stays while httplib writes the answer, until
+// end_request_body(): a slow reader of a large answer (a pull page) holds its
+// bytes of the budget, so 60 slow readers of 8 MiB pages no longer hold 0.5 GiB
+// beside it (attacker review 13, A13-8). `client` ("user:NAME" or
+// "address:IP") is charged its share first (429 too_many_answers), so one
+// user's slow readers cannot take the budget from everyone (attacker review
+// 15, A15-2). An answer above
+// config::kLargeBodyBytes leaves config::kSmallBodyReserve free, as a large
+// request body does. Throws HttpError 503 busy (Retry-After: 1) when it does not
+// fit; the client asks again.
+void reserve_answer(BodyBudget& budget, const std::string& client, std::size_t bytes);
 
 enum class BodyEncoding { identity, gzip, deflate, brotli, unsupported };
 

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <malloc.h>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string_view>
 
@@ -52,6 +54,45 @@ BodyBudget& body_budget() {
   static BodyBudget budget(config::kMaxBodyBytesInFlight);
   return budget;
 }
+
+// One of the config::kMaxReadsPerUser reads (pull, history, audit) a user may
+// have being built at once, held while the handler runs; past them HttpError
+// 429 too_many_reads (the client asks again after Retry-After).
+class ReadSlot {
+ public:
+  explicit ReadSlot(const std::string& user) : user_(user) {
+    std::lock_guard<std::mutex> lock(mu());
+    int& n = readers()[user_];
+    if (n >= config::kMaxReadsPerUser) {
+      throw HttpError(429, "too_many_reads",
+                      tr("at most " + std::to_string(config::kMaxReadsPerUser) +
+                             " reads (pull, history, audit) of one user are answered at once; " + user_ +
+                             " has that many running: retry in a moment",
+                         "每个用户同时最多处理 " + std::to_string(config::kMaxReadsPerUser) + " 个读取请求（拉取、历史、审计）；" +
+                             user_ + " 已有这么多正在处理：请稍后重试"),
+                      /*retry_after_seconds=*/1);
+    }
+    ++n;
+  }
+  ~ReadSlot() {
+    std::lock_guard<std::mutex> lock(mu());
+    auto it = readers().find(user_);
+    if (it != readers().end() && --it->second <= 0) readers().erase(it);
+  }
+  ReadSlot(const ReadSlot&) = delete;
+  ReadSlot& operator=(const ReadSlot&) = delete;
+
+ private:
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::map<std::string, int>& readers() {
+    static std::map<std::string, int> r;
+    return r;
+  }
+  std::string user_;
+};
 
 // Replaces the body as sent by its inflated form (body_decoder.h), both taken
 // from `hold`. Throws HttpError 413/415/503 or Error(protocol).
@@ -216,6 +257,18 @@ void guarded(const httplib::Request& req, httplib::Response& res, F&& fn) {
     respond_with_exception(std::current_exception(), res);
   }
   t_hold = nullptr;
+  // The answer stays in memory while it is written, for as long as the reader
+  // takes: it holds its bytes of the budget until then.
+  if (res.body.size() > config::kTinyBodyBytes) {
+    try {
+      reserve_answer(body_budget(), t_session ? "user:" + t_session->user : "address:" + req.remote_addr,
+                     res.body.size());
+    } catch (...) {
+      res.body.clear();
+      respond_with_exception(std::current_exception(), res);
+      malloc_trim(0);  // the page built and refused is given back, not kept by glibc
+    }
+  }
   // glibc keeps what a large request freed for the next one: give it back.
   if (hold.held() > config::kTrimAfterBytes) malloc_trim(0);
 }
@@ -281,6 +334,13 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
   http_->set_read_timeout(config::kReadTimeoutSeconds);
   http_->set_write_timeout(config::kWriteTimeoutSeconds);
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // The Request is the server's own mutable object; the handler API is just const.
+    auto& request = const_cast<httplib::Request&>(req);
+    // No answer of the API is read in parts, errors included. cpp-httplib would
+    // cut one into every range asked for after the handler, a copy each, never
+    // charged: 40 ranges made one pull page 336 MB (attacker review 15, A15-1).
+    request.ranges.clear();
+    request.headers.erase("Range");
     t_log = RequestLog{std::chrono::steady_clock::now(), true, {}};
     t_session.reset();
     end_request_body();
@@ -289,8 +349,7 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
     if (refuse_before_body(req, res)) return httplib::Server::HandlerResponse::Handled;
     // cpp-httplib 0.11 prefers brotli when a client offers it, at quality 11: about
     // 1 s of CPU per 800 KB pull page, against ~20 ms for gzip. Offer only gzip.
-    // The Request is the server's own mutable object; the handler API is just const.
-    auto& headers = const_cast<httplib::Request&>(req).headers;
+    auto& headers = request.headers;
     auto it = headers.find("Accept-Encoding");
     if (it != headers.end() && it->second.find("br") != std::string::npos) {
       it->second = it->second.find("gzip") != std::string::npos ? "gzip" : "";
@@ -342,6 +401,7 @@ void HttpServer::install_routes() {
   http_->Post("/v1/pull", [this](const httplib::Request& req, httplib::Response& res) {
     guarded(req, res, [&] {
       const Session session = authenticate(req);
+      const ReadSlot slot(session.user);
       const json body = req.body.empty() ? json::object() : parse_body(req);
       res.status = 200;
       res.set_content(pull_.pull(session, body, clock_.now()), "application/json");
@@ -361,6 +421,7 @@ void HttpServer::install_routes() {
         }
         return static_cast<std::int64_t>(std::stoll(text));
       };
+      const ReadSlot slot(s.user);
       return pull_.history(s, r.matches[1].str(), number("limit", config::kDefaultPullLimit), number("before", 0));
     });
   });
@@ -383,6 +444,7 @@ void HttpServer::install_routes() {
   });
   http_->Post("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
     handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
+      const ReadSlot slot(s.user);
       return audit_.query(s, r.body.empty() ? json::object() : parse_body(r));
     });
   });
@@ -527,6 +589,16 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
     // capped at 16 KiB; logout needs only a well-formed token (its route checks).
     if (req.path != "/v1/login" && req.path != "/v1/logout") {
       t_session = authenticate(req);
+      // A user whose large answers already on their way fill the share gets no
+      // more built until one is read (attacker review 15, A15-2/A15-3).
+      if (body_budget().answer_share_spent("user:" + t_session->user)) {
+        throw HttpError(429, "too_many_answers",
+                        tr(t_session->user + " has " + std::to_string(config::kMaxAnswerBytesPerClient >> 20) +
+                               " MiB of answers on their way already: retry when they are read",
+                           t_session->user + " 已有 " + std::to_string(config::kMaxAnswerBytesPerClient >> 20) +
+                               " MiB 的应答正在接收：请在接收完后重试"),
+                        /*retry_after_seconds=*/1);
+      }
       // A role that may not write (the auditor) is refused a push from its
       // headers: its body was read and parsed only to answer each change "no".
       if (req.path == "/v1/push" && !AccessPolicy::may_write(t_session->role)) {

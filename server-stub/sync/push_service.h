@@ -31,10 +31,12 @@
 #include <mutex>
 #include <set>
 
+#include "http_errors.h"
 #include "kehu/record.h"
 #include "server_clock.h"
 #include "session.h"
 #include "store.h"
+#include "write_budget.h"
 
 namespace kehu::server {
 
@@ -76,6 +78,10 @@ class PushService {
   // other writer): a second one while the first runs is answered at once, before
   // it queues for the write lock, with HttpError 429 too_many_pushes
   // (Retry-After: 1); the client sends it again.
+  // A user whose write budget (write_budget.h) is spent gets HttpError 429
+  // too_many_changes with the seconds until the next change in Retry-After; a
+  // batch that spends it on the way answers up to there and defers the rest.
+  // apply_server_change() spends the author's budget too, and throws the same.
   json push(const Session& session, const json& body);
 
 
@@ -103,6 +109,9 @@ class PushService {
   Store& store_;
   ServerClock& clock_;
   long batch_budget_ms_;
+  WriteBudget writes_;  // accepted changes per user (config::kWriteBurstChanges)
+  // HttpError 429 too_many_changes for `user`, naming the limits.
+  HttpError write_limit_reached(const std::string& user);
   std::mutex in_flight_mu_;
   std::set<std::string> in_flight_;  // users with a push running
 };

@@ -446,6 +446,19 @@ json TeamService::approve(const Session& session, std::int64_t id) {
     for (const auto& [key, f] : c.fields) {
       if (key == "province" || key == "city") after[key] = f.new_value;
     }
+    // A city asked for under the province the customer had then: moved to
+    // another province since, it would land under that one (苏州 under 浙江;
+    // attacker review 14 and 15, A14-4, A15-6), as would a province asked for
+    // under the city kept.
+    try {
+      check_city_in_province(after.value("province", json()), after.value("city", json()));
+    } catch (const Error& e) {
+      if (e.code() != Errc::validation) throw;
+      throw Error(Errc::validation,
+                  tr("change request #" + std::to_string(id) + " can no longer be approved: " + e.what() +
+                         "; reject it with a reason",
+                     "修改申请 #" + std::to_string(id) + " 已不能批准：" + e.what() + "；请驳回并写明原因"));
+    }
     for (const Session* who : {&requester, &session}) {
       try {
         check_stays_in_regions(who->regions, &values, after, current.code.empty() ? current.id : current.code);

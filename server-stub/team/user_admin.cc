@@ -9,8 +9,8 @@
 #include "kehu/place.h"
 #include "kehu/record.h"
 #include "kehu/text.h"
+#include "kehu/typo_hint.h"
 #include "password.h"
-#include "typo_hint.h"
 
 namespace kehu::server {
 

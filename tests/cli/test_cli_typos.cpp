@@ -46,3 +46,32 @@ TEST_CASE("typos: an unsupported KEHU_LANG is said, not silently replaced", "[cl
   auto en = k.run({"status"}, {{"KEHU_LANG", "en"}});
   CHECK_THAT(en.err, !Contains("not supported"));
 }
+
+TEST_CASE("typos: an option typed twice is named in the user's language", "[cli][typos][walk14]") {
+  // R14-16: CLI11's own "--limit: At Most 1 required but received 2" came through, in English for zh too.
+  ReplicaCli k;
+  auto en = k.run({"customer", "list", "--limit", "3", "--limit", "4"});
+  INFO(en.describe());
+  CHECK(en.exit_code == 2);
+  CHECK_THAT(en.err, Contains("--limit may be given once, not 2 times") && !Contains("At Most"));
+  auto zh = k.run({"customer", "list", "--limit", "3", "--limit", "4"}, {{"KEHU_LANG", "zh"}});
+  INFO(zh.describe());
+  CHECK(zh.exit_code == 2);
+  CHECK_THAT(zh.err, Contains("只能给一次，实际给了 2 次") && !Contains("At Most") && !Contains("required"));
+}
+
+TEST_CASE("typos: a mistyped field name suggests the nearest field", "[cli][typos][walk13]") {
+  // R13-1: `--set nmae=…` said only that there is no such field.
+  ReplicaCli k;
+  auto en = k.run({"customer", "add", "--set", "nmae=甲公司", "--set", "phone=13912345678"});
+  INFO(en.describe());
+  CHECK(en.exit_code == 2);
+  CHECK_THAT(en.err, Contains("customers has no field \"nmae\"; did you mean 'name'?"));
+  auto zh = k.run({"customer", "list", "--where", "联系电化=13912345678"}, {{"KEHU_LANG", "zh"}});
+  INFO(zh.describe());
+  CHECK(zh.exit_code == 2);
+  CHECK_THAT(zh.err, Contains("没有“联系电化”这个字段；您是不是要输入“联系电话”？"));
+  auto far = k.run({"customer", "list", "--where", "fax=1"});
+  CHECK(far.exit_code == 2);
+  CHECK_THAT(far.err, Contains("has no field \"fax\"") && !Contains("did you mean"));
+}

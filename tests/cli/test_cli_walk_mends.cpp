@@ -217,3 +217,105 @@ TEST_CASE("walk: customer list --pool lists the customers with no owner", "[cli]
   CHECK(empty_owner.exit_code == 2);
   CHECK_THAT(empty_owner.err, Contains("公海客户用 --pool 列出"));
 }
+
+TEST_CASE("walk: a follow-up dated after today is refused, with where a planned visit goes", "[cli][walk][walk13]") {
+  // R13-2: "next visit on the 8th" logged as a follow-up dated the 8th was taken
+  // without a word, and no reminder came; R15-2: with a note only, it became the
+  // last follow-up and kept the real one of today from setting the next date.
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "name=未来跟进有限公司", "--set", "contact=张三", "--set",
+                                 "phone=13800138111", "--set", "need=复印机"})
+                               .out.substr(0, 10);
+  CliResult future = k.run({"followup", "add", code, "--set", "date=2099-01-08", "--set", "content=上门演示", "--set", "person=张三"});
+  INFO(future.describe());
+  CHECK(future.exit_code == 2);
+  CHECK_THAT(future.err, Contains("\"2099-01-08\" is after today") && Contains("next_date"));
+  CliResult zh = k.run({"followup", "add", code, "--set", "跟进日期=2099-02-01", "--set", "跟进内容=电话", "--set", "跟进人=张三"}, kZh);
+  CHECK(zh.exit_code == 2);
+  CHECK_THAT(zh.err, Contains("在今天") && Contains("下次跟进日期"));
+  // Today's visit with the next one planned: the customer's next date is it.
+  const std::string id = k.ok({"followup", "add", code, "--set", "content=今天的拜访", "--set", "person=张三", "--set",
+                               "next_date=2099-01-08"}).out.substr(0, 36);
+  CHECK_THAT(k.ok({"customer", "show", code}).out, Contains("2099-01-08"));
+  // Moved into the future by an edit: refused the same way, nothing changed.
+  CliResult edit = k.run({"followup", "edit", id, "--set", "date=2099-01-09"});
+  CHECK(edit.exit_code == 2);
+  CHECK_THAT(k.ok({"followup", "list", code}).out, !Contains("2099-01-09"));
+}
+
+TEST_CASE("walk: a report with nothing to show says why", "[cli][walk][walk13]") {
+  // R13-5: an empty table, or one of zeros, came without a word.
+  ReplicaCli k;
+  CHECK_THAT(k.ok({"report", "funnel"}).out, Contains("no customers on this device yet"));
+  CHECK_THAT(k.ok({"report", "value"}, kZh).out, Contains("本机还没有客户"));
+  k.ok({"customer", "add", "--set", "name=有客户有限公司", "--set", "contact=张三", "--set", "phone=13800138111",
+        "--set", "need=复印机"});
+  CHECK_THAT(k.ok({"report", "funnel"}).out, !Contains("no customers on this device yet"));
+  CHECK_THAT(k.ok({"report", "forecast"}).out, Contains("no open orders"));
+  // The targets report's own note, once (R15-14).
+  const std::string targets = k.ok({"report", "targets"}).out;
+  CHECK(targets.find("no targets") == targets.rfind("no targets"));
+  CHECK(targets.find("no sales targets") == std::string::npos);
+}
+
+TEST_CASE("walk15: codes, limits and filters a person mistypes are refused at once, naming the rule", "[cli][walk][walk15]") {
+  ReplicaCli k;
+  auto add = [&](const std::string& code) {
+    return k.run({"customer", "add", "--set", "code=" + code, "--set", "name=编号" + code, "--set", "contact=张三",
+                  "--set", "phone=13800138111", "--set", "need=复印机", "--force"});
+  };
+  // R15-1: codes the server would have replaced at the sync.
+  CliResult zero = add("c2026120998");
+  INFO(zero.describe());
+  CHECK(zero.exit_code == 2);
+  CHECK_THAT(zero.err, Contains("no leading zero (C202612998)"));
+  CliResult big = add("C202612100000");
+  CHECK(big.exit_code == 2);
+  CHECK_THAT(big.err, Contains("goes up to 99999"));
+  CliResult lower = add("c202612998");
+  INFO(lower.describe());
+  REQUIRE(lower.exit_code == 0);
+  CHECK_THAT(lower.out, Contains("C202612998"));
+  add("C2026121000");
+  // R15-6: a negative count, and a page that is not the whole list.
+  CliResult negative = k.run({"customer", "list", "--limit", "-1"});
+  CHECK(negative.exit_code == 2);
+  CHECK_THAT(negative.err, Contains("--limit \"-1\" is not valid: expected a whole number, 0 or more"));
+  CliResult negative_zh = k.run({"customer", "list", "--limit=-1"}, kZh);
+  CHECK(negative_zh.exit_code == 2);
+  CHECK_THAT(negative_zh.err, Contains("应为 0 或正整数"));
+  CliResult page = k.ok({"customer", "list", "--limit", "1"});
+  CHECK_THAT(page.out, Contains("C202612998") && !Contains("C2026121000"));
+  CHECK_THAT(page.err, Contains("more customers match: raise --limit"));
+  CHECK_THAT(k.ok({"customer", "list", "--limit", "2"}).err, !Contains("more customers match"));
+  // R15-9: one field filtered twice.
+  CliResult twice = k.run({"customer", "list", "--where", "city=南京", "--where", "城市=苏州"});
+  CHECK(twice.exit_code == 2);
+  CHECK_THAT(twice.err, Contains("--where city is given twice (\"南京\", \"苏州\")"));
+  // R15-11: the chain is checked on the server.
+  CliResult verify = k.run({"audit", "verify"});
+  CHECK(verify.exit_code == 2);
+  CHECK_THAT(verify.err, Contains("kehu-server audit verify --data DIR"));
+}
+
+TEST_CASE("walk15: a salesperson's history of a restricted field says so; audit takes dates as typed elsewhere",
+          "[cli][walk][walk15]") {
+  ServerFixture s;
+  ReplicaCli wang, audit;
+  wang.log_in(s, "wang");
+  audit.log_in(s, "audit");
+  const std::string code = wang.add_synced_customer("受限历史有限公司");
+  // R15-7
+  CliResult h = wang.run({"history", code, "--field", "annual_spend"});
+  INFO(h.describe());
+  CHECK(h.exit_code == 2);
+  CHECK_THAT(h.err, Contains("is restricted") && Contains("show its history"));
+  // R15-10
+  for (const std::string since : {"2026/12/1", "2026年12月1日", "２０２６-１２-０１"}) {
+    INFO(since);
+    CliResult a = audit.run({"audit", "--since", since});
+    INFO(a.describe());
+    CHECK(a.exit_code == 0);
+  }
+  CHECK(audit.run({"audit", "--since", "12/1/2026"}).exit_code == 2);
+}

@@ -160,7 +160,7 @@ TEST_CASE("dups: phone and WeChat keys", "[dups]") {
 TEST_CASE("dups: the replica finds live duplicates through its key index", "[dups]") {
   ScratchDir dir("kehu-dups");
   auto rep = Replica::create(dir.file("r.db"), "pw");
-  CHECK(rep->schema_version() == static_cast<int>(ReplicaVersion::v5_duplicate_keys));
+  CHECK(rep->schema_version() >= static_cast<int>(ReplicaVersion::v5_duplicate_keys));
   const std::string a = rep->add("customers", customer("北京明达科技有限公司", "13800138000")).code;
   const std::string b =
       rep->add("customers", customer("华信电子", "13900139000", {{"wechat", "HuaXin88"}})).code;
@@ -269,7 +269,7 @@ TEST_CASE("dups: migration v5 builds the keys of an older replica, live customer
     db.exec("DROP TABLE customer_keys; PRAGMA user_version = 4;");
   }
   auto rep = Replica::open(path, "pw");
-  CHECK(rep->schema_version() == 5);
+  CHECK(rep->schema_version() == 6);
   CHECK(codes_of(rep->find_duplicates({{"name", "明达科技集团"}})) == std::set<std::string>{live});
   CHECK(rep->find_duplicates({{"phone", "13900139000"}}).empty());
   rep->restore(binned);

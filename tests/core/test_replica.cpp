@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/record.h"
 #include "kehu/replica.h"
@@ -442,6 +443,39 @@ TEST_CASE("customer codes across a month boundary: a code being taken is never h
     CHECK(again != next.code);
     CHECK(all_codes(rep).size() == 6);
   }
+}
+
+TEST_CASE("customers list in the order their codes were made, past serial 999", "[replica][walk14]") {
+  // R14-6: as text, C2026111000 sorts between C202611100 and C202611101, so
+  // --sort code and every page of `customer list --limit` put the thousandth
+  // customer of a month among the hundreds.
+  CHECK(code_less("C202611999", "C2026111000"));
+  CHECK_FALSE(code_less("C2026111000", "C202611101"));
+  CHECK(code_less("C202611101", "C202612001"));
+  CHECK(code_less("C2026119999", "C202612001"));
+  CHECK(code_sort_key("C202611999") < code_sort_key("C2026111000"));
+  CHECK(code_sort_key("C202611100") < code_sort_key("C202611101"));
+  ReplicaFixture fx;
+  Replica& rep = *fx.rep;
+  std::vector<PulledRecord> pulled;
+  for (const char* code : {"C2026111000", "C202611101", "C202612001", "C202611100", "C202611999", "C2026111001"})
+    pulled.push_back(pulled_customer(code, std::string("客户") + code));
+  rep.apply_pulled(pulled, {}, "1");
+  const std::vector<std::string> want = {"C202611100", "C202611101", "C202611999",
+                                         "C2026111000", "C2026111001", "C202612001"};
+  auto codes = [&](const std::string& sort, std::size_t limit) {
+    ListQuery q;
+    q.sort = sort;
+    q.limit = limit;
+    std::vector<std::string> out;
+    for (const auto& r : rep.list(q)) out.push_back(r.code);
+    return out;
+  };
+  CHECK(codes("", 0) == want);  // read and sorted
+  CHECK(codes("code", 0) == want);
+  CHECK(codes("", 4) == std::vector<std::string>(want.begin(), want.begin() + 4));  // the index walk
+  CHECK(codes("-code", 3) == std::vector<std::string>{"C202612001", "C2026111001", "C2026111000"});
+  CHECK(codes("-code", 0) == std::vector<std::string>(want.rbegin(), want.rend()));
 }
 
 TEST_CASE("apply_pulled shows server state plus pending edits", "[replica]") {

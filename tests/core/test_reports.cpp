@@ -297,7 +297,12 @@ TEST_CASE("report forecast: open orders of open customers weighted by stage prob
   // 4000 × 33 % = 1320.00; 1000 × 40 % = 400.00; needs keeps its default 25.
   CHECK(lines(r) == Lines{"李四|2026-11|1|200.00|50.00||", "李四|2026-12|1|4000.00|1320.00||",
                           "王五|2026-11|1|1000.00|400.00|12000.00|3.3%"});
-  CHECK_THAT(r.notes.at(0), Contains("contact 40%") && Contains("needs 25%"));
+  CHECK_THAT(r.notes.at(0), Contains("Initial contact 40%") && Contains("Needs analysis 25%"));
+  // R14-15: stages by their labels in Chinese too, never their keys.
+  ReportOptions zh = fx.opts();
+  zh.lang = Lang::zh;
+  const std::string zh_note = report_forecast(*fx.rep, zh).notes.at(0);
+  CHECK_THAT(zh_note, Contains("初步接触 40%") && Contains("需求分析 25%") && !Contains("contact") && !Contains("needs"));
   // Rounding half up to the fen: 0.05 yuan × 10 % = 0.005 yuan → 0.01.
   {
     fx.rep->add("orders", {{"product", "纸"}, {"date", "2027-01-02"}, {"amount", "0.05"}},
@@ -588,6 +593,17 @@ TEST_CASE("targets and stage probabilities set by an admin reach a sales replica
   CHECK(w["stage_probability"]["contact"] == 40);
   CHECK(w["targets"] == a["targets"]);
   CHECK_THAT(wang.ok({"rules"}).out, Contains("target wang 2026-Q4") && Contains("30,000.00"));
+  // R13-10/R14-14: only what the admin changed says so; the rest are defaults.
+  const std::string shown = wang.ok({"rules"}).out;
+  auto source_of = [&](const std::string& rule) {
+    const auto at = shown.find(rule + " ");
+    REQUIRE(at != std::string::npos);
+    return shown.substr(at, shown.find('\n', at) - at);
+  };
+  CHECK_THAT(source_of("stage-probability contact"), Contains("set by an admin"));
+  CHECK_THAT(source_of("stage-probability proposal"), Contains("set by an admin"));
+  CHECK_THAT(source_of("stage-probability needs"), Contains("default") && !Contains("admin"));
+  CHECK_THAT(source_of("churn-days"), Contains("default") && !Contains("admin"));
 
   admin.ok({"rules", "unset", "target", "wang", "2026-Q4"});
   wang.ok({"sync"});

@@ -147,10 +147,41 @@ TEST_CASE("throttle: the table stays bounded and old entries are pruned", "[thro
   CHECK(f.throttle.size() == 1);
 }
 
+TEST_CASE("throttle: a flood of made-up names does not evict a real account's failures", "[throttle]") {
+  // A14-10: two guesses at wang, then made-up names from many addresses filled
+  // the table; wang's entry, idle the longest, went first, and the guesser had
+  // three fresh tries again.
+  ThrottleLimits limits = small_limits();
+  limits.max_entries = 50;
+  Fixture f(limits);
+  f.throttle.record_failure("wang", "10.9.0.1", /*account=*/true);
+  f.throttle.record_failure("wang", "10.9.0.2", /*account=*/true);
+  for (int i = 0; i < 500; ++i) {
+    f.now += 1;
+    f.fail("nobody" + std::to_string(i), "10.2." + std::to_string(i / 200) + "." + std::to_string(i % 200));
+    REQUIRE(f.throttle.size() <= 50);
+  }
+  CHECK_FALSE(f.throttle.locked("wang", "10.9.0.3"));
+  f.throttle.record_failure("wang", "10.9.0.3", /*account=*/true);  // the third in the window: locked
+  CHECK(f.throttle.locked("wang", "10.9.0.4"));
+}
+
 TEST_CASE("throttle: names are logged without control characters", "[throttle]") {
   Fixture f(small_limits());
   f.fail("evil\nlogin failed: user=root", "10.0.0.1");
   REQUIRE(f.log.size() == 1);
   CHECK(f.log[0].find('\n') == std::string::npos);
   CHECK(f.log[0].find("user=evil?login?failed:?user=root") != std::string::npos);
+}
+
+TEST_CASE("throttle: an IPv6 client's failures count per /64", "[throttle]") {
+  // A15-7: a host holds 2^64 addresses of its /64; per address, it had as many
+  // tries as it liked.
+  Fixture f(small_limits());  // 5 failures per address
+  for (int i = 1; i <= 5; ++i) f.fail("name" + std::to_string(i), "2001:db8:1:2::" + std::to_string(i));
+  auto lock = f.throttle.locked("someone", "2001:db8:1:2:ffff::9");
+  REQUIRE(lock);
+  CHECK(lock->by_address);
+  CHECK_FALSE(f.throttle.locked("someone", "2001:db8:1:3::1"));  // the next /64
+  CHECK_FALSE(f.throttle.locked("someone", "10.0.0.1"));
 }

@@ -209,6 +209,35 @@ TEST_CASE("postgres: revisions are append-only, and audit verify names a tampere
   CHECK_THAT(broken.output, Catch::Contains("seq 2") && Catch::Contains("rec-1"));
 }
 
+TEST_CASE("postgres: audit verify finds the append-only guard rewritten under its names", "[pg]") {
+  // A14-2: a trigger kept by name, its function made to let everything through
+  // or a WHEN that never holds, passed as "ok".
+  for (const char* sql :
+       {"CREATE OR REPLACE FUNCTION kehu_revisions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RETURN NEW; END $$",
+        "DROP TRIGGER revisions_no_update ON revisions; CREATE TRIGGER revisions_no_update BEFORE UPDATE ON "
+        "revisions FOR EACH ROW WHEN (false) EXECUTE FUNCTION kehu_revisions_append_only()",
+        "DROP TRIGGER revisions_no_delete ON revisions; CREATE TRIGGER revisions_no_delete AFTER DELETE ON "
+        "revisions FOR EACH ROW EXECUTE FUNCTION kehu_revisions_append_only()",
+        "ALTER TABLE revisions ENABLE REPLICA TRIGGER revisions_no_update"}) {
+    INFO(sql);
+    ServerFixture s(on_postgres());
+    const std::string wang = s.login("wang", "dev-a");
+    REQUIRE(push_change(s, wang,
+                        make_change("c-1", "rec-1", "create", 0, hlc_now(), "dev-a", 1, new_customer_fields("守卫")))
+                ["status"] == "applied");
+    require_verified(s, 1);
+    const std::string db = s.store_url().substr(s.store_url().rfind('/') + 1);
+    auto tamper = PostgresCluster::shared().psql(db, sql);
+    INFO(tamper.output);
+    REQUIRE(tamper.exit_code == 0);
+    auto broken = run_server_command({"audit", "verify", "--store", s.store_url()});
+    INFO(broken.output);
+    CHECK(broken.exit_code == 1);
+    CHECK_THAT(broken.output, Catch::Contains("append-only are missing, disabled or rewritten"));
+  }
+}
+
 TEST_CASE("postgres: connections the database dropped are replaced without failing a request",
           "[pg]") {
   ServerFixture s(on_postgres());

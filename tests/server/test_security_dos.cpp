@@ -1074,6 +1074,39 @@ TEST_CASE("an approval may not move a customer out of its requester's regions as
   CHECK(approved.status == 200);
 }
 
+TEST_CASE("a city asked for under one province is not approved under another", "[server][security]") {
+  // A14-4: a request for 苏州 made while the customer was in 江苏, approved after
+  // the province moved to 浙江, set 浙江/苏州.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "city", "--data", s.data_dir()}).exit_code == 0);
+  REQUIRE(run_server_command({"user", "set-regions", "wang", "江苏,浙江", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  const std::string wang = s.login("wang", "dev-w");
+  json fields = new_customer_fields("城市错省公司");
+  fields["province"] = {{"old", nullptr}, {"new", "江苏"}};
+  fields["city"] = {{"old", nullptr}, {"new", "南京"}};
+  fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  push_applied(s, root, json::array({make_change("c0ffee26-0000-4000-8000-000000000000", kCustomer, "create", 0,
+                                                 hlc_now(), "dev-test", 1, fields)}));
+  Reply held = s.post("/v1/push", {{"changes", json::array({make_change("c0ffee26-0000-4000-8000-000000000001",
+                                                                        kCustomer, "update", 1, hlc_now(), "dev-w", 1,
+                                                                        {{"city", {{"old", "南京"}, {"new", "苏州"}}}})})}},
+                      wang);
+  REQUIRE(held.status == 200);
+  REQUIRE(held.body["results"][0]["status"] == "pending_approval");
+  const std::string approve = "/v1/approvals/" + held.body["results"][0]["request"].dump() + "/approve";
+  push_applied(s, root, json::array({make_change("c0ffee26-0000-4000-8000-000000000002", kCustomer, "update", 1,
+                                                 hlc_now(), "dev-test", 2,
+                                                 {{"province", {{"old", "江苏"}, {"new", "浙江"}}},
+                                                  {"city", {{"old", "南京"}, {"new", "杭州"}}}})}));
+  Reply refused = s.post(approve, json::object(), root);
+  INFO(refused.body.dump());
+  CHECK(refused.status == 400);
+  CHECK_THAT(refused.body.dump(), Catch::Contains("a city of 江苏") && Catch::Contains("浙江"));
+  const json record = s.post("/v1/pull", {{"cursor", "0"}}, root).body["records"][0];
+  CHECK(record["fields"]["city"] == "杭州");
+}
+
 TEST_CASE("a move whose city waits for approval waits whole, province too", "[server][security]") {
   // A13-9: with city protected and province not, the province applied at once
   // and the city waited: the customer sat at 江苏/杭州.

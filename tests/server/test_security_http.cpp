@@ -472,6 +472,29 @@ TEST_CASE("a Content-Length that is not a number of bytes is 400 - not 413", "[s
   }
 }
 
+namespace {
+
+// A pull's request line and headers up to its Content-Length value.
+std::string pull_head(const std::string& token) {
+  return "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+         "\r\nContent-Type: application/json\r\nContent-Length: ";
+}
+
+// Seven users' 32 MiB bodies, stalled after their first KiB: 224 MiB of the
+// 256 MiB budget held (one large body per user). Their connections.
+std::vector<int> stall_large_uploads(ServerFixture& s) {
+  std::vector<int> stalled;
+  for (const char* user : {"root", "zhao", "wang", "li", "audit", "qian", "sun"}) {
+    const int fd = connect_to(s.port());
+    send_all(fd, pull_head(s.login(user)) + "33554432\r\n\r\n" + std::string(1024, ' '));
+    stalled.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all 7 are being read
+  return stalled;
+}
+
+}  // namespace
+
 TEST_CASE("bodies are charged to the budget while they arrive: stalled uploads cannot pass it", "[server][security]") {
   // The third attacker's review (F3): a body was charged only once httplib had
   // all of it; 128 stalled 32 MiB uploads held 4.2 GB beside the 256 MiB budget.
@@ -479,21 +502,11 @@ TEST_CASE("bodies are charged to the budget while they arrive: stalled uploads c
   // one must leave 32 MiB of the budget to small requests. (One large body per
   // user: seven users hold one each.)
   ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "120"}}));
-  auto head = [](const std::string& token) {
-    return "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
-           "\r\nContent-Type: application/json\r\nContent-Length: ";
-  };
-  std::vector<int> stalled;
-  for (const char* user : {"root", "zhao", "wang", "li", "audit", "qian", "sun"}) {  // 7 x 32 MiB = 224 MiB
-    const int fd = connect_to(s.port());
-    send_all(fd, head(s.login(user)) + "33554432\r\n\r\n" + std::string(1024, ' '));
-    stalled.push_back(fd);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all 7 are being read
+  const std::vector<int> stalled = stall_large_uploads(s);
   // An eighth large body would leave less than 32 MiB: 503 busy, at once, unread.
   const std::string root2 = s.login("root", "dev-2");
   const int fd = connect_to(s.port());
-  send_all(fd, head(root2) + "2097152\r\n\r\n");
+  send_all(fd, pull_head(root2) + "2097152\r\n\r\n");
   bool closed = false;
   const std::string answer = read_until_close(fd, 5.0, &closed);
   ::close(fd);
@@ -509,9 +522,68 @@ TEST_CASE("bodies are charged to the budget while they arrive: stalled uploads c
   for (int i = 0; i < 50 && !freed; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const int again = connect_to(s.port());
-    send_all(again, head(root2) + "2097152\r\n\r\n" + std::string(2097150, ' ') + "{}");
+    send_all(again, pull_head(root2) + "2097152\r\n\r\n" + std::string(2097150, ' ') + "{}");
     freed = status_of(read_until_close(again, 10.0)) == 200;
     ::close(again);
+  }
+  CHECK(freed);
+}
+
+TEST_CASE("a Range header is ignored: no answer is cut into parts, each a copy", "[server][security]") {
+  // A15-1: 40 ranges of "0-" made one 8.4 MB pull page a 336 MB multipart answer.
+  ServerFixture s;
+  const std::string wang = s.login("wang");
+  std::string ranges = "bytes=0-";
+  for (int i = 0; i < 40; ++i) ranges += ",0-";
+  for (const std::string& path : {std::string("/v1/pull"), std::string("/v1/nope")}) {
+    INFO(path);
+    const int fd = connect_to(s.port());
+    send_all(fd, request("POST", path,
+                         "Authorization: Bearer " + wang + "\r\nContent-Type: application/json\r\nRange: " + ranges +
+                             "\r\nConnection: close\r\n",
+                         "{\"cursor\":\"0\"}"));
+    const std::string answer = read_until_close(fd, 10.0);
+    ::close(fd);
+    CHECK(status_of(answer) == (path == "/v1/pull" ? 200 : 404));
+    CHECK(answer.find("multipart") == std::string::npos);
+    CHECK(answer.find("Content-Type: application/json") != std::string::npos);
+    CHECK(answer.find("Content-Range") == std::string::npos);
+  }
+}
+
+TEST_CASE("a large answer is charged to the budget while it is written", "[server][security]") {
+  // A13-8: answers were charged to nothing; 60 slow readers of 8.5 MB pull pages
+  // held about 1 GB beside the 256 MiB budget. An answer above 64 KiB now holds
+  // its bytes until it is written, as a body does while it arrives, and one above
+  // 1 MiB must leave 32 MiB of the budget free.
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_BODY_DEADLINE_SECONDS", "120"}}));
+  const std::string root = s.login("root", "dev-root");
+  json changes = json::array();
+  for (int i = 0; i < 700; ++i) {
+    json f = new_customer_fields("长备注客户 " + std::to_string(i));
+    f["notes"] = {{"old", nullptr}, {"new", std::string(1990, 'n')}};
+    changes.push_back(make_change(kehu::new_uuid(), kehu::new_uuid(), "create", 0, hlc_now(i), "dev-root", i + 1, f));
+  }
+  REQUIRE(s.post("/v1/push", {{"device", "dev-root"}, {"changes", changes}}, root).status == 200);
+  const json big = {{"cursor", "0"}, {"limit", 1000}}, small = {{"cursor", "0"}, {"limit", 10}};
+  // The large page passes while the budget is free (about 1.5 MB).
+  kehu::test::Reply whole = s.post("/v1/pull", big, root);
+  REQUIRE(whole.status == 200);
+  REQUIRE(whole.body.dump().size() > (1u << 20));
+  const std::vector<int> stalled = stall_large_uploads(s);
+  // 32 MiB left: the page is built, and not sent, as it would leave less.
+  kehu::test::Reply busy = s.post("/v1/pull", big, root);
+  INFO(busy.body.dump());
+  CHECK(busy.status == 503);
+  CHECK(busy.body["error"]["code"] == "busy");
+  CHECK_THAT(busy.body["error"]["message"].get<std::string>(), Catch::Matchers::Contains("large answers"));
+  // A small page still passes.
+  CHECK(s.post("/v1/pull", small, root).status == 200);
+  for (int f : stalled) ::close(f);
+  bool freed = false;
+  for (int i = 0; i < 50 && !freed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    freed = s.post("/v1/pull", big, root).status == 200;
   }
   CHECK(freed);
 }

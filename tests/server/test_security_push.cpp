@@ -16,6 +16,7 @@
 #include "kehu/calendar.h"
 #include "kehu/record.h"
 #include "kehu/sqlite.h"
+#include "replica_cli.h"
 #include "server_fixture.h"
 
 using kehu::test::hlc_now;
@@ -1265,6 +1266,144 @@ TEST_CASE("security: a push batch stops at its time budget under the write lock 
   Reply again = s.post("/v1/push", {{"device", "x"}, {"changes", changes}}, wang);
   REQUIRE(again.status == 200);
   CHECK(again.body["results"][0]["duplicate"] == true);
+}
+
+TEST_CASE("security: a user's accepted changes have a write budget, past which the rest wait on the device",
+          "[server][security]") {
+  // A14-8: one salesperson's script wrote 650 revisions a second, each kept for
+  // good. Here the budget is 5 at once and 1 an hour.
+  kehu::test::ServeOptions o;
+  o.env["KEHU_WRITE_BURST"] = "5";
+  o.env["KEHU_WRITES_PER_HOUR"] = "2";
+  ServerFixture s(o);
+  const std::string wang = s.login("wang", "dev-wang"), li = s.login("li", "dev-li");
+  json changes = json::array();
+  // Two refusals first: what writes nothing is not counted.
+  for (int i = 0; i < 2; ++i) {
+    json f = new_customer_fields("拒绝 " + std::to_string(i));
+    f["no_such_field"] = {{"old", nullptr}, {"new", "x"}};
+    changes.push_back(make_change(kehu::new_uuid(), kehu::new_uuid(), "create", 0, hlc_now(i), "dev-wang", i + 1, f));
+  }
+  for (int i = 0; i < 8; ++i) {
+    changes.push_back(make_change(kehu::new_uuid(), kehu::new_uuid(), "create", 0, hlc_now(10 + i), "dev-wang", 10 + i,
+                                  new_customer_fields("预算 " + std::to_string(i))));
+  }
+  Reply r = s.post("/v1/push", {{"device", "dev-wang"}, {"changes", changes}}, wang);
+  INFO(r.body.dump().substr(0, 2000));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body["results"].size() == 7);
+  CHECK(r.body["results"][0]["status"] == "rejected");
+  CHECK(r.body["results"][1]["status"] == "rejected");
+  for (int i = 2; i < 7; ++i) CHECK(r.body["results"][i]["status"] == "applied");
+  CHECK(r.body["deferred"] == 3);
+  // The rest: refused whole, with when to come back.
+  json rest = json::array();
+  for (int i = 7; i < 10; ++i) rest.push_back(changes[i]);
+  Reply spent = s.post("/v1/push", {{"device", "dev-wang"}, {"changes", rest}}, wang);
+  INFO(spent.body.dump());
+  CHECK(spent.status == 429);
+  CHECK(spent.body["error"]["code"] == "too_many_changes");
+  CHECK_THAT(spent.body["error"]["message"].get<std::string>(),
+             Catch::Matchers::Contains("wang has reached this server's write limit (5 changes or 64 MiB at once, "
+                                       "then 2 changes or 8 MiB an hour)"));
+  CHECK(spent.body["error"]["message"].get<std::string>().find("again in") == std::string::npos);
+  // Nothing of it was written, and a colleague is not held by wang's budget.
+  Reply li_push = s.post("/v1/push",
+                         {{"device", "dev-li"},
+                          {"changes", {make_change(kehu::new_uuid(), kehu::new_uuid(), "create", 0, hlc_now(30),
+                                                   "dev-li", 1, new_customer_fields("李的客户"))}}},
+                         li);
+  REQUIRE(li_push.status == 200);
+  CHECK(li_push.body["results"][0]["status"] == "applied");
+  for (const auto& c : rest) {
+    Reply h = s.get("/v1/records/" + c["record_id"].get<std::string>() + "/history", wang);
+    CHECK(h.status == 404);
+  }
+
+  // Through kehu: the sync sends what the budget allows, says how many wait and
+  // why, goes on to its pull, and keeps the rest pending for a later sync.
+  kehu::test::ReplicaCli zhao;
+  zhao.log_in(s, "zhao");
+  zhao.ok({"sync"});
+  for (int i = 0; i < 7; ++i) {
+    zhao.ok({"customer", "add", "--set", "name=赵的客户" + std::to_string(i), "--set", "contact=赵", "--set",
+             "phone=1390000000" + std::to_string(i), "--set", "need=复印机", "--set", "province=江苏"});
+  }
+  REQUIRE(s.post("/v1/push",
+                 {{"device", "dev-li"},
+                  {"changes", {make_change(kehu::new_uuid(), kehu::new_uuid(), "create", 0, hlc_now(40), "dev-li", 2,
+                                           new_customer_fields("李的第二个客户"))}}},
+                 li)
+              .status == 200);
+  kehu::test::CliResult sync = zhao.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 1);
+  CHECK_THAT(sync.out, Catch::Matchers::Contains("2 changes were not sent (still on this device)") &&
+                           Catch::Matchers::Contains("go with later syncs"));
+  CHECK_THAT(zhao.ok({"customer", "list", "--search", "李的第二个客户"}).out, Catch::Matchers::Contains("李的第二个客户"));
+  kehu::test::CliResult status = zhao.ok({"status", "--json"});
+  CHECK(json::parse(status.out)["pending"] == 2);
+  kehu::test::CliResult zh = zhao.run({"sync"}, {{"KEHU_LANG", "zh"}});
+  CHECK(zh.exit_code == 1);
+  CHECK_THAT(zh.out, Catch::Matchers::Contains("2 条修改还没有上传（仍在本机）") && Catch::Matchers::Contains("之后每次同步继续上传"));
+}
+
+TEST_CASE("security: the write budget counts bytes, and what the server writes for a user too", "[server][security]") {
+  // A15-5: 8 KB changes at the count's pace filled 4 GB a day; A15-4: a
+  // manager's script reassigned 200 times a second, charged to nothing.
+  kehu::test::ServeOptions o;
+  o.env["KEHU_WRITE_BURST"] = "4";
+  o.env["KEHU_WRITES_PER_HOUR"] = "2";
+  o.env["KEHU_WRITE_BURST_BYTES"] = "20000";
+  o.env["KEHU_WRITE_BYTES_PER_HOUR"] = "10";
+  ServerFixture s(o);
+  const std::string li = s.login("li", "dev-li"), zhao = s.login("zhao", "dev-z");
+  // Bytes: six 2 KB texts a change, about 12 KB; the count would take four.
+  json changes = json::array();
+  for (int i = 0; i < 3; ++i) {
+    json f = new_customer_fields("大备注 " + std::to_string(i));
+    f["notes"] = {{"old", nullptr}, {"new", std::string(1990, 'n') + std::to_string(i)}};
+    f["need"] = {{"old", nullptr}, {"new", std::string(1990, 'd') + std::to_string(i)}};
+    f["address"] = {{"old", nullptr}, {"new", std::string(1990, 'a') + std::to_string(i)}};
+    for (const char* k : {"industry", "title", "next_plan"}) {
+      f[k] = {{"old", nullptr}, {"new", std::string(1990, k[0]) + std::to_string(i)}};
+    }
+    changes.push_back(make_change(kehu::new_uuid(), kehu::new_uuid(), "create", 0, hlc_now(i), "dev-li", i + 1, f));
+  }
+  REQUIRE(changes[0].dump().size() > 10000);
+  Reply r = s.post("/v1/push", {{"device", "dev-li"}, {"changes", changes}}, li);
+  INFO(r.body.dump().substr(0, 1000));
+  REQUIRE(r.status == 200);
+  CHECK(r.body["results"].size() == 2);  // 12 KB + 12 KB passes 20000 bytes: the third waits
+  CHECK(r.body["deferred"] == 1);
+  Reply spent = s.post("/v1/push", {{"device", "dev-li"}, {"changes", {changes[2]}}}, li);
+  CHECK(spent.status == 429);
+  CHECK(spent.body["error"]["code"] == "too_many_changes");
+
+  // The server's writes for a manager: each reassignment is a revision of theirs.
+  const std::string root = s.login("root", "dev-root");
+  json created = new_customer_fields("来回转交公司");
+  created["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  const std::string id = kehu::new_uuid();
+  const json made = s.post("/v1/push", {{"device", "dev-root"},
+                                         {"changes", {make_change(kehu::new_uuid(), id, "create", 0, hlc_now(50),
+                                                                  "dev-root", 1, created)}}},
+                            root)
+                         .body["results"][0];
+  REQUIRE(made["status"] == "applied");
+  const std::string code = made["code"];
+  int answered = 0, refused = 0;
+  std::string said;
+  for (int i = 0; i < 5; ++i) {
+    Reply moved = s.post("/v1/customers/" + code + "/reassign", {{"owner", i % 2 ? "wang" : "li"}, {"reason", "x"}}, zhao);
+    said += std::to_string(moved.status) + " " + moved.body.dump() + "\n";
+    if (moved.status == 200) ++answered;
+    if (moved.status == 429 && moved.body["error"]["code"] == "too_many_changes") ++refused;
+  }
+  INFO(said);
+  CHECK(answered == 4);
+  CHECK(refused == 1);
+  CHECK_THAT(said, Catch::Matchers::Contains("zhao has reached this server's write limit (4 changes or 19 KiB at once"));
 }
 
 TEST_CASE("security: a masked number written back is refused, not stored over the real one", "[server][security]") {

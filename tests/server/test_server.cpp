@@ -752,6 +752,13 @@ TEST_CASE("server: audit verify checks every record against its revisions (SQLit
                  Catch::Contains("rev 2"));
   // The guard itself dropped.
   CHECK_THAT(verify_after("DROP TRIGGER revisions_no_update"), Catch::Contains("append-only are missing"));
+  // A14-2: kept by name, but never firing.
+  CHECK_THAT(verify_after("DROP TRIGGER revisions_no_update; CREATE TRIGGER revisions_no_update BEFORE UPDATE ON "
+                          "revisions WHEN 0 BEGIN SELECT RAISE(ABORT, 'revisions are append-only'); END;"),
+             Catch::Contains("append-only are missing, disabled or rewritten"));
+  CHECK_THAT(verify_after("DROP TRIGGER revisions_no_delete; CREATE TRIGGER revisions_no_delete BEFORE DELETE ON "
+                          "revisions BEGIN SELECT 1; END;"),
+             Catch::Contains("append-only are missing, disabled or rewritten"));
   // A row added beside the chain.
   CHECK_THAT(verify_after("INSERT INTO records(id, collection, parent, code, rev, deleted, state, fields, updated_seq) "
                           "SELECT 'rec-9', collection, parent, NULL, rev, deleted, state, fields, updated_seq "

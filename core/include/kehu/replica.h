@@ -41,7 +41,8 @@ enum class ReplicaVersion : int {
   v3_change_requests = 3,  // changes.request: the approval request of an awaiting change
   v4_customer_index = 4,   // customer_index, customer_facets, customer_text (FTS4 pairs)
   v5_duplicate_keys = 5,   // customer_keys: phone / WeChat / name keys of live customers (duplicates.h)
-  current = v5_duplicate_keys,
+  v6_code_order = 6,       // records_code_order: codes by month, then serial as a number (customer_code.h)
+  current = v6_code_order,
 };
 
 // (field key or Chinese/English label, raw text as typed). Order matters only for

@@ -257,8 +257,19 @@ std::int64_t PostgresStoreTxn::count_records() {
 }
 
 bool PostgresStoreTxn::revisions_guarded() {
-  return run("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'revisions'::regclass AND tgenabled <> 'D' "
-             "AND tgname IN ('revisions_no_update', 'revisions_no_delete', 'revisions_no_truncate')",
+  // Enabled for every session ('O' origin, 'A' always; 'R' fires only under
+  // session_replication_role = replica: attacker review 15, A15-8), with no
+  // WHEN, of the kind the layout made (tgtype: 1 row, 2 before, 8 delete, 16
+  // update, 32 truncate), and calling the function as the layout wrote it: one
+  // kept by name but rewritten guards nothing (attacker review 14, A14-2).
+  return run("SELECT count(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+             "WHERE t.tgrelid = 'revisions'::regclass AND t.tgenabled IN ('O', 'A') AND t.tgqual IS NULL "
+             "AND p.proname = 'kehu_revisions_append_only' "
+             "AND btrim(regexp_replace(p.prosrc, '\\s+', ' ', 'g')) = "
+             "'BEGIN RAISE EXCEPTION ''revisions are append-only''; END' "
+             "AND ((t.tgname = 'revisions_no_update' AND t.tgtype = 19) "
+             "OR (t.tgname = 'revisions_no_delete' AND t.tgtype = 11) "
+             "OR (t.tgname = 'revisions_no_truncate' AND t.tgtype = 34))",
              pg::Params(), "revisions_guarded")
              .int64(0, 0) == 3;
 }

@@ -1,5 +1,7 @@
 #include "sqlite_store_txn.h"
 
+#include <map>
+#include <string>
 #include <utility>
 
 #include "kehu/error.h"
@@ -212,12 +214,40 @@ std::int64_t SqliteStoreTxn::count_records() {
   return st->int64(0);
 }
 
+namespace {
+
+// `sql` with every run of blanks one space.
+std::string squeezed(const std::string& sql) {
+  std::string out;
+  for (const char c : sql) {
+    const bool blank = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (blank && (out.empty() || out.back() == ' ')) continue;
+    out += blank ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 bool SqliteStoreTxn::revisions_guarded() {
-  Using st(db_,
-           "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'revisions' "
-           "AND name IN ('revisions_no_update', 'revisions_no_delete')");
-  st->step();
-  return st->int64(0) == 2;
+  // Each trigger as the store's layout writes it (sqlite_store.cc), blanks
+  // aside: one kept by name but rewritten (`WHEN 0`, another statement) guards
+  // nothing (attacker review 14, A14-2).
+  static const std::map<std::string, std::string> kExpected = {
+      {"revisions_no_update",
+       "CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions BEGIN SELECT RAISE(ABORT, "
+       "'revisions are append-only'); END"},
+      {"revisions_no_delete",
+       "CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions BEGIN SELECT RAISE(ABORT, "
+       "'revisions are append-only'); END"}};
+  Using st(db_, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'revisions'");
+  std::size_t intact = 0;
+  while (st->step()) {
+    auto it = kExpected.find(st->text(0));
+    if (it != kExpected.end() && squeezed(st->text(1)) == it->second) ++intact;
+  }
+  return intact == kExpected.size();
 }
 
 void SqliteStoreTxn::delete_expired_results(std::int64_t now) {

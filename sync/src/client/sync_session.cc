@@ -206,7 +206,7 @@ class Session {
       // A role that may not write (an auditor whose replica did not know its
       // role) is refused the whole push from its headers: each change of the
       // page is refused with that reason, and the sync goes on to its pull.
-      if (r.status == 403) return r;
+      if (r.status == 403 || too_many_changes(r)) return r;
       raise_for_status(r, what);
       return r;
     };
@@ -243,6 +243,13 @@ class Session {
     std::future<HttpResponse> in_flight = async_in_callers_lang([send, request = request_of(batch)] { return send(request); });
     for (;;) {
       HttpResponse r = in_flight.get();
+      if (too_many_changes(r)) {
+        // The user's write budget is spent: what is not sent waits on the
+        // device, and the sync goes on to its pull.
+        report.held_back = error_message(r);
+        report.held_back_changes = static_cast<std::size_t>(rep_.status().pending);
+        return;
+      }
       if (r.status == 403) {
         // Refused for the account (a disabled user), not for its role: every
         // request is. The changes stay pending for when it is enabled again;
@@ -434,8 +441,11 @@ class Session {
         // 429 other than a login throttle: the server is busy with this user's
         // other requests (one push at a time, a share of the upload budget) and
         // asks for the same request again shortly.
+        // Not a spent write budget either: that lasts minutes, and the push
+        // stops at it (too_many_changes).
         const bool busy_for_user = r.status == 429 && r.body.is_object() && r.body.contains("error") &&
-                                   r.body["error"].is_object() && r.body["error"].value("code", "") != "throttled";
+                                   r.body["error"].is_object() && r.body["error"].value("code", "") != "throttled" &&
+                                   !too_many_changes(r);
         if (r.status < 500 && !busy_for_user) return r;
         failure = error_message(r);
         code = Errc::server;
@@ -450,7 +460,7 @@ class Session {
         const std::string n = std::to_string(attempt);
         throw Error(code, tr(what + " failed after " + n + " attempts: " + failure + ". Nothing was lost; " +
                                  (in_sync ? "run `kehu sync` again." : "run the same command again later."),
-                             what + " 试了 " + n + " 次都没有成功：" + failure + "。什么都没有丢失；" +
+                             what + "试了 " + n + " 次都没有成功：" + failure + "。什么都没有丢失；" +
                                  (in_sync ? "请再运行 `kehu sync`。" : "请稍后再运行同一条命令。")));
       }
       // A busy server says when to come back (at most a minute is waited).
@@ -460,6 +470,11 @@ class Session {
       std::this_thread::sleep_for(std::chrono::milliseconds(wait));
       delay = std::min(delay * 2, opts_.backoff_max_ms);
     }
+  }
+
+  static bool too_many_changes(const HttpResponse& r) {
+    return r.status == 429 && r.body.is_object() && r.body.contains("error") && r.body["error"].is_object() &&
+           r.body["error"].value("code", "") == "too_many_changes";
   }
 
   void observe(const json& body) {

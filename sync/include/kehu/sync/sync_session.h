@@ -55,6 +55,10 @@ struct SyncReport {
   // Requests of this user withdrawn because the user changed their fields
   // again (typed the old value back): their numbers (walkthrough 13, R13-14).
   std::vector<std::int64_t> withdrawn_by_edit;
+  // The server's write limit for this user was reached (429 too_many_changes):
+  // its words, saying when to sync again; the changes not sent stay pending.
+  std::string held_back;
+  std::size_t held_back_changes = 0;  // how many changes wait for that
   std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> removed_codes;  // the codes of those customers the device held
   // The server's store was restored from a backup since the last sync: the

@@ -1,11 +1,11 @@
-#include "typo_hint.h"
+#include "kehu/typo_hint.h"
 
 #include <algorithm>
 
 #include "kehu/lang.h"
 #include "kehu/text.h"
 
-namespace kehu::server {
+namespace kehu {
 
 namespace {
 
@@ -83,4 +83,4 @@ std::string did_you_mean(const std::vector<std::string>& near) {
   return tr("; did you mean " + en + "?", "；您是不是要输入" + zh + "？");
 }
 
-}  // namespace kehu::server
+}  // namespace kehu
