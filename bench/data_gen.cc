@@ -1,5 +1,6 @@
 #include "data_gen.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -229,7 +230,8 @@ GeneratedCustomer CustomerGenerator::next(std::int64_t index) {
   };
   GeneratedCustomer c;
   c.values = normalise(customers, typed);
-  const int fu_month = month + 1 + static_cast<int>(r.below(3));
+  // Within the months above: a follow-up dated after today is refused (R15-2).
+  const int fu_month = std::min(month + 1 + static_cast<int>(r.below(3)), kMonths - 1);
   c.followup = normalise(followups, {{"date", date_in(2019 + fu_month / 12, 1 + fu_month % 12,
                                                       1 + static_cast<int>(r.below(28)))},
                                      {"person", owner},

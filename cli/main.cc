@@ -25,7 +25,7 @@ const CLI::Validator kCount(
     [](std::string& s) -> std::string {
       return s.find('-') == std::string::npos ? std::string() : "expected a whole number, 0 or more, not " + s;
     },
-    "UINT");
+    "");  // no description: the option's type name stays UINT (help_zh.cc value_rule)
 
 // Adds "SUB add|list|edit|delete|restore" commands for a child collection of customers.
 void add_child_commands(CLI::App& app, Context& ctx, std::function<int()>& action,

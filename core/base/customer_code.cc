@@ -99,9 +99,16 @@ bool code_less(std::string_view a, std::string_view b) {
 
 void check_chosen_code(std::string_view typed) {
   const std::string code(typed);
-  if (code.size() < 8 || (code[0] != 'C' && code[0] != 'c') || !is_code_month(code.substr(1, 6))) return;
+  if (code.size() < 8 || (code[0] != 'C' && code[0] != 'c') || !all_digits(code.substr(1))) return;
+  // C + digits: a Kehu code, or a mistyped one (walkthrough 16, R16-3: month 13 was renumbered at the sync).
+  const std::string month = code.substr(1, 6);
+  if (!is_usable_code_month(month)) {
+    throw Error(Errc::validation,
+                tr("客户编号 (code): \"" + code + "\": " + month +
+                       " is not a month a code can have (C + year and month, 200001 up to next month, + serial)",
+                   "客户编号 (code)：“" + code + "”：" + month + " 不是编号可用的年月（C + 年月（200001 至下个月）+ 序号）"));
+  }
   const std::string serial = code.substr(7);
-  if (!all_digits(serial)) return;
   const std::size_t first = serial.find_first_not_of('0');
   const std::string digits = first == std::string::npos ? "0" : serial.substr(first);  // the number, unpadded
   if (serial.size() > 3 && serial[0] == '0' && digits.size() <= 5) {
@@ -117,6 +124,14 @@ void check_chosen_code(std::string_view typed) {
                        std::to_string(kMaxChosenCodeSerial) + " (C + month + 3 to 5 digits)",
                    "客户编号 (code)：“" + code + "”：自定编号的序号最多为 " + std::to_string(kMaxChosenCodeSerial) +
                        "（C + 年月 + 3 到 5 位数字）"));
+  }
+  // Short serials (C2026121) and serial 0 (attacker review 16).
+  if (!parse_customer_code(canonical_code(code))) {
+    throw Error(Errc::validation,
+                tr("客户编号 (code): \"" + code + "\" is not a code the server keeps: C + year and month + a serial of "
+                       "3 to 5 digits, 001 to " + std::to_string(kMaxChosenCodeSerial) + " (C202612001)",
+                   "客户编号 (code)：“" + code + "”不是服务器会保留的编号：应为 C + 年月 + 3 到 5 位序号（001 到 " +
+                       std::to_string(kMaxChosenCodeSerial) + "，如 C202612001）"));
   }
 }
 

@@ -314,13 +314,16 @@ const FieldDef* CollectionDef::find_header(std::string_view header) const {
 }
 
 const FieldDef& CollectionDef::field(std::string_view key_or_label) const {
-  if (const FieldDef* f = find(key_or_label)) return *f;
+  // The column names sheets use (手机, 地区) name their fields on the command
+  // line too (walkthrough 16, R16-7: 地区 was "did you mean 地址").
+  if (const FieldDef* f = find_header(key_or_label)) return *f;
   const std::string typed(key_or_label);
   // The nearest key or label, for a typo (walkthrough 13, R13-1).
   std::vector<std::string> names;
   for (const FieldDef& f : fields) {
     names.push_back(f.key);
     names.push_back(f.zh);
+    names.insert(names.end(), f.aliases.begin(), f.aliases.end());
   }
   const std::string hint = did_you_mean(nearest_name(typed, names));
   throw Error(Errc::validation, tr(name + " has no field \"" + typed + "\"" + hint,

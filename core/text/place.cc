@@ -383,11 +383,31 @@ void check_city_change(const nlohmann::json& old_value, const nlohmann::json& ne
 
 void check_city_in_province(const nlohmann::json& province, const nlohmann::json& city) {
   if (!province.is_string() || !city.is_string()) return;
-  const auto [p, c] = canonical_place(province.get<std::string>(), city.get<std::string>());
+  const std::string typed_city = city.get<std::string>(), typed_province = province.get<std::string>();
+  // Each cell read alone too: a province cell carrying a city (浙江杭州) or a
+  // city cell carrying a province (江苏南京) is one place only when both say the
+  // same (attacker review 16: 浙江杭州 + 南京 passed, checked as 杭州).
+  const auto [cell_p, cell_c] = split_province(typed_province);
+  const auto [city_p, city_c] = split_province(typed_city);
+  const std::string city_alone = city_c.empty() ? canonical_city(typed_city) : city_c;
+  if (!cell_c.empty() && !trim(typed_city).empty() && cell_c != city_alone) {
+    throw Error(Errc::validation,
+                tr("省份 (province) \"" + typed_province + "\" names the city " + cell_c + ", but 城市 (city) is \"" +
+                       typed_city + "\": give the province alone (" + cell_p + ") and the city in its own cell",
+                   "省份 (province)“" + typed_province + "”里写了城市 " + cell_c + "，而城市 (city) 是“" + typed_city +
+                       "”：省份只写 " + cell_p + "，城市写在城市一栏"));
+  }
+  if (!city_c.empty() && known_province(city_p) && city_p != cell_p) {
+    throw Error(Errc::validation,
+                tr("城市 (city) \"" + typed_city + "\" names the province " + city_p + ", not " + typed_province +
+                       ": give the city alone (" + city_c + ") under its own province",
+                   "城市 (city)“" + typed_city + "”里写了省份 " + city_p + "，不是" + typed_province + "：城市只写 " + city_c +
+                       "，并填写它所在的省份"));
+  }
+  const std::string p = cell_p, c = city_alone;
   if (p.empty() || c.empty()) return;
   const std::string of = province_of_city(c);
   if (of.empty() || of == p) return;
-  const std::string typed_city = city.get<std::string>(), typed_province = province.get<std::string>();
   throw Error(Errc::validation,
               tr("城市 (city) \"" + typed_city + "\" is a city of " + of + ", not of " + typed_province +
                      ": give the province " + of + ", or a city of " + typed_province,

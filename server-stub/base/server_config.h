@@ -98,11 +98,12 @@ inline constexpr std::size_t kMaxSmallBodyBytesPerClient = 4u * 1024 * 1024;
 // too_many_answers (one answer always fits). A slow reader holds its share,
 // not everyone's budget (attacker review 15, A15-2).
 inline constexpr std::size_t kMaxAnswerBytesPerClient = 24u * 1024 * 1024;
-// Reads (pull, history, audit) of one user being built at once: each holds a
-// page and its JSON in memory before the answer is charged (attacker review
-// 15, A15-3: 75 parallel pulls of one token took the process to 1 GB). Past it
-// 429 too_many_reads; the client asks again.
-inline constexpr int kMaxReadsPerUser = 2;
+// Requests of one user being answered at once (every authenticated route): each
+// holds a page and its JSON in memory before the answer is charged (attacker
+// review 15, A15-3: 75 parallel pulls of one token took the process to 1 GB;
+// review 16: 40 approvals lists). Past it 429 too_many_reads; the client asks
+// again. Three: two devices of one user syncing, and a command beside them.
+inline constexpr int kMaxReadsPerUser = 3;
 
 // At most 1000 changes per push (docs/protocol.md): each change is its own
 // transaction, so a batch this size still answers within a few seconds.

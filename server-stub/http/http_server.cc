@@ -55,9 +55,10 @@ BodyBudget& body_budget() {
   return budget;
 }
 
-// One of the config::kMaxReadsPerUser reads (pull, history, audit) a user may
-// have being built at once, held while the handler runs; past them HttpError
-// 429 too_many_reads (the client asks again after Retry-After).
+// One of the config::kMaxReadsPerUser requests a user may have being answered
+// at once (every authenticated route: pull, history, audit, approvals, ...),
+// held while the handler builds its answer; past them HttpError 429
+// too_many_reads (the client asks again after Retry-After).
 class ReadSlot {
  public:
   explicit ReadSlot(const std::string& user) : user_(user) {
@@ -66,10 +67,10 @@ class ReadSlot {
     if (n >= config::kMaxReadsPerUser) {
       throw HttpError(429, "too_many_reads",
                       tr("at most " + std::to_string(config::kMaxReadsPerUser) +
-                             " reads (pull, history, audit) of one user are answered at once; " + user_ +
+                             " requests of one user are answered at once; " + user_ +
                              " has that many running: retry in a moment",
-                         "每个用户同时最多处理 " + std::to_string(config::kMaxReadsPerUser) + " 个读取请求（拉取、历史、审计）；" +
-                             user_ + " 已有这么多正在处理：请稍后重试"),
+                         "每个用户同时最多处理 " + std::to_string(config::kMaxReadsPerUser) + " 个请求；" + user_ +
+                             " 已有这么多正在处理：请稍后重试"),
                       /*retry_after_seconds=*/1);
     }
     ++n;
@@ -421,7 +422,6 @@ void HttpServer::install_routes() {
         }
         return static_cast<std::int64_t>(std::stoll(text));
       };
-      const ReadSlot slot(s.user);
       return pull_.history(s, r.matches[1].str(), number("limit", config::kDefaultPullLimit), number("before", 0));
     });
   });
@@ -444,7 +444,6 @@ void HttpServer::install_routes() {
   });
   http_->Post("/v1/audit", [this](const httplib::Request& req, httplib::Response& res) {
     handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
-      const ReadSlot slot(s.user);
       return audit_.query(s, r.body.empty() ? json::object() : parse_body(r));
     });
   });
@@ -634,6 +633,7 @@ void HttpServer::handle_authenticated(const httplib::Request& req, httplib::Resp
                                       const Route& route) {
   guarded(req, res, [&] {
     const Session session = authenticate(req);
+    const ReadSlot slot(session.user);
     json out = route(session, req);
     out["server_hlc"] = clock_.now();
     write_json(res, out);

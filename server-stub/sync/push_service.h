@@ -65,7 +65,11 @@ class PushService {
  public:
   // The batch's time budget under the write lock is config::kPushBatchBudgetMs,
   // or KEHU_PUSH_BATCH_BUDGET_MS from the environment (tests).
-  PushService(Store& store, ServerClock& clock);
+  // `limit_writes`: users' writes come out of their write budget (the HTTP
+  // server); the console's commands (kehu-server pool recycle, customer
+  // reassign) are the server admin's, on the server, and are not limited
+  // (attacker review 16: a recycle of more than one budget did nothing).
+  PushService(Store& store, ServerClock& clock, bool limit_writes = true);
 
   // `body` is {"device": ..., "changes": [...]}. Returns {"results": [...]},
   // one per change in order, up to the change where the batch's time budget ran
@@ -110,8 +114,10 @@ class PushService {
   ServerClock& clock_;
   long batch_budget_ms_;
   WriteBudget writes_;  // accepted changes per user (config::kWriteBurstChanges)
-  // HttpError 429 too_many_changes for `user`, naming the limits.
-  HttpError write_limit_reached(const std::string& user);
+  bool limit_writes_;
+  // HttpError 429 too_many_changes for `user`, naming the limits; `pushed`: the
+  // changes wait on the device (a push), else nothing was done (a claim, ...).
+  HttpError write_limit_reached(const std::string& user, bool pushed);
   std::mutex in_flight_mu_;
   std::set<std::string> in_flight_;  // users with a push running
 };

@@ -46,7 +46,11 @@ void WriteBudget::spend(const std::string& user, std::int64_t changes, std::int6
   std::lock_guard<std::mutex> lock(mu_);
   Bucket& b = refill(user, now);
   b.changes = std::max(0.0, b.changes - static_cast<double>(changes));
-  b.bytes = std::max(0.0, b.bytes - static_cast<double>(bytes));
+  // Bytes are known once a change is written, and a batch's first change is
+  // written whatever its size: what it took beyond the bucket is a debt, paid
+  // before the next one (attacker review 16: clamped at 0, one fat change a push
+  // passed the byte limit every time).
+  b.bytes -= static_cast<double>(bytes);
   // Users whose buckets are full again are forgotten: the map holds only those
   // who wrote lately.
   for (auto it = buckets_.begin(); it != buckets_.end() && buckets_.size() > 1024;) {
@@ -59,7 +63,7 @@ long WriteBudget::seconds_until_next(const std::string& user, Clock::time_point 
   const Bucket& b = refill(user, now);
   double seconds = 1;
   if (b.changes < 1.0) seconds = std::max(seconds, (1.0 - b.changes) * 3600.0 / static_cast<double>(limits_.changes_per_hour));
-  if (b.bytes < kOrdinaryChangeBytes) {
+  if (b.bytes < kOrdinaryChangeBytes) {  // a debt included
     seconds = std::max(seconds, (kOrdinaryChangeBytes - b.bytes) * 3600.0 / static_cast<double>(limits_.bytes_per_hour));
   }
   return static_cast<long>(std::ceil(seconds));

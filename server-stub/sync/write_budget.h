@@ -28,14 +28,15 @@ class WriteBudget {
   using Clock = std::chrono::steady_clock;
   struct Allowance {
     std::int64_t changes = 0, bytes = 0;
-    bool any() const { return changes >= 1 && bytes >= 1; }
+    bool any() const { return changes >= 1 && bytes >= 1; }  // bytes < 1 while a debt is owed
   };
 
   explicit WriteBudget(WriteLimits limits) : limits_(limits) {}
 
   // What `user` may write now.
   Allowance available(const std::string& user, Clock::time_point now = Clock::now());
-  // Takes `changes` written changes of `bytes` from `user`'s buckets.
+  // Takes `changes` written changes of `bytes` from `user`'s buckets; bytes
+  // beyond what the bucket holds stay owed (the bucket goes below 0).
   void spend(const std::string& user, std::int64_t changes, std::int64_t bytes, Clock::time_point now = Clock::now());
   // Seconds until `user` may write one change of a few KB again (at least 1).
   long seconds_until_next(const std::string& user, Clock::time_point now = Clock::now());

@@ -700,7 +700,7 @@ TEST_CASE("follow-ups, last follow-up date and orders in fen", "[cli]") {
 
 TEST_CASE("a follow-up's next date becomes the customer's, and kehu due reminds of it", "[cli][due]") {
   Kehu k;
-  const EnvChanges today = {{"KEHU_TODAY", "2026-12-01"}};
+  EnvChanges today = {{"KEHU_TODAY", "2026-12-01"}};
   std::string code = k.add_customer("回访客户");
   auto followup = [&](const std::string& date, std::vector<std::string> more) {
     std::vector<std::string> args = {"followup", "add", code, "--set", "date=" + date, "--set", "person=李四",
@@ -728,8 +728,11 @@ TEST_CASE("a follow-up's next date becomes the customer's, and kehu due reminds 
   // A back-dated follow-up does not replace the later plan.
   followup("2026-11-20", {"next_date=2026-11-25"});
   CHECK(k.show(code)["next_date"] == "2026-12-08");
-  // A newer one without a plan of its own keeps the date it names, and no stale plan.
+  // A newer one without a plan of its own keeps the date it names, and no stale
+  // plan (logged the next day: a follow-up dated after today is refused).
+  today["KEHU_TODAY"] = "2026-12-02";
   followup("2026-12-02", {"next_date=2026-12-20"});
+  today["KEHU_TODAY"] = "2026-12-01";
   c = k.show(code);
   CHECK(c["next_date"] == "2026-12-20");
   CHECK_FALSE(c.contains("next_plan"));

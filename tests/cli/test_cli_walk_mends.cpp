@@ -269,6 +269,18 @@ TEST_CASE("walk15: codes, limits and filters a person mistypes are refused at on
   INFO(zero.describe());
   CHECK(zero.exit_code == 2);
   CHECK_THAT(zero.err, Contains("no leading zero (C202612998)"));
+  for (const char* month : {"C202613001", "C202600001", "C209912001"}) {
+    CliResult bad_month = add(month);
+    INFO(bad_month.describe());
+    CHECK(bad_month.exit_code == 2);
+    CHECK_THAT(bad_month.err, Contains("is not a month a code can have"));
+  }
+  for (const char* short_serial : {"C2026121", "C20261200", "C202612000"}) {
+    CliResult bad_serial = add(short_serial);
+    INFO(bad_serial.describe());
+    CHECK(bad_serial.exit_code == 2);
+    CHECK_THAT(bad_serial.err, Contains("a serial of 3 to 5 digits"));
+  }
   CliResult big = add("C202612100000");
   CHECK(big.exit_code == 2);
   CHECK_THAT(big.err, Contains("goes up to 99999"));
@@ -298,7 +310,7 @@ TEST_CASE("walk15: codes, limits and filters a person mistypes are refused at on
   CHECK_THAT(verify.err, Contains("kehu-server audit verify --data DIR"));
 }
 
-TEST_CASE("walk15: a salesperson's history of a restricted field says so; audit takes dates as typed elsewhere",
+TEST_CASE("walk15: a salesperson's history of a restricted field says so, and audit takes dates as typed elsewhere",
           "[cli][walk][walk15]") {
   ServerFixture s;
   ReplicaCli wang, audit;
@@ -318,4 +330,17 @@ TEST_CASE("walk15: a salesperson's history of a restricted field says so; audit 
     CHECK(a.exit_code == 0);
   }
   CHECK(audit.run({"audit", "--since", "12/1/2026"}).exit_code == 2);
+}
+
+TEST_CASE("walk16: the column names of sheets name fields on the command line too", "[cli][walk][walk16]") {
+  // R16-7: --set 手机=… was "no field", and --where 地区=江苏 suggested 地址.
+  ReplicaCli k;
+  const std::string code = k.ok({"customer", "add", "--set", "公司名称=别名有限公司", "--set", "联系人=张三", "--set",
+                                 "手机=13800138111", "--set", "need=复印机", "--set", "地区=江苏"})
+                               .out.substr(0, 10);
+  CliResult shown = k.ok({"--json", "customer", "show", code});
+  const nlohmann::json c = nlohmann::json::parse(shown.out);
+  CHECK(c["phone"] == "13800138111");
+  CHECK(c["province"] == "江苏");
+  CHECK_THAT(k.ok({"customer", "list", "--where", "地区=江苏"}).out, Contains(code));
 }

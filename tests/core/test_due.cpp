@@ -971,7 +971,7 @@ TEST_CASE(
   CHECK(k.ok_json({"customer", "show", quiet})["type"] == "deal");
 
   CliResult applied = k.ok({"rules", "apply-churn"}, today);
-  CHECK_THAT(applied.out, Contains(quiet) && Contains("1 customers set to lost"));
+  CHECK_THAT(applied.out, Contains(quiet) && Contains("1 customer set to lost"));
   CHECK(k.ok_json({"customer", "show", quiet})["type"] == "lost");
   CHECK(k.ok_json({"customer", "show", busy})["type"] == "deal");
   json h = k.ok_json({"history", quiet});

@@ -934,7 +934,7 @@ TEST_CASE("kehu import --map names odd headers, and the map is remembered per he
   REQUIRE(second.exit_code == 0);
   CHECK_THAT(second.out, Contains("using the column map remembered for these headers:"));
   CHECK_THAT(second.out, Contains("--map \"手机=phone\""));
-  CHECK_THAT(second.out, Contains("(xlsx, sheet \"Sheet1\"): 1 rows, 0 bad; 1 created"));
+  CHECK_THAT(second.out, Contains("(xlsx, sheet \"Sheet1\"): 1 row, 0 bad; 1 created"));
   auto got = k.customers();
   REQUIRE(got.size() == 2);
   std::set<std::string> names;

@@ -1107,6 +1107,36 @@ TEST_CASE("a city asked for under one province is not approved under another", "
   CHECK(record["fields"]["city"] == "杭州");
 }
 
+TEST_CASE("a city under another province is refused however the cells carry them, from any role", "[server][security]") {
+  // Attacker review 16: 浙江杭州 in the province cell with 南京 in the city cell
+  // was checked as 杭州; 江苏南京 in the city cell was no known city; walkthrough
+  // 16, R16-2: an admin's 浙江/南京 was not checked at all.
+  ServerFixture s;
+  const std::string root = s.login("root");
+  auto create = [&](const std::string& province, const std::string& city) {
+    json f = new_customer_fields("省市 " + province + city);
+    f["province"] = {{"old", nullptr}, {"new", province}};
+    f["city"] = {{"old", nullptr}, {"new", city}};
+    Reply r = s.post("/v1/push", {{"changes", json::array({make_change(kehu::new_uuid(), kehu::new_uuid(), "create",
+                                                                       0, hlc_now(), "dev-test", 1, f)})}},
+                     root);
+    REQUIRE(r.status == 200);
+    return r.body["results"][0];
+  };
+  for (const auto& [province, city] : std::vector<std::pair<std::string, std::string>>{
+           {"浙江", "南京"}, {"浙江杭州", "南京"}, {"浙江省杭州市", "南京"}, {"浙江", "江苏南京"}, {"浙江", "江苏省南京市"},
+           {"江苏南京", "杭州"}}) {
+    INFO(province << " / " << city);
+    const json r = create(province, city);
+    CHECK(r["status"] == "rejected");
+  }
+  for (const auto& [province, city] : std::vector<std::pair<std::string, std::string>>{
+           {"江苏", "南京"}, {"江苏省", "南京市"}, {"江苏省南京市", "南京"}, {"江苏", "昆山"}}) {
+    INFO(province << " / " << city);
+    CHECK(create(province, city)["status"] == "applied");
+  }
+}
+
 TEST_CASE("a move whose city waits for approval waits whole, province too", "[server][security]") {
   // A13-9: with city protected and province not, the province applied at once
   // and the city waited: the customer sat at 江苏/杭州.

@@ -6,10 +6,12 @@
 // and li sales in 江苏, audit auditor.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -1355,7 +1357,7 @@ TEST_CASE("security: the write budget counts bytes, and what the server writes f
   o.env["KEHU_WRITE_BURST"] = "4";
   o.env["KEHU_WRITES_PER_HOUR"] = "2";
   o.env["KEHU_WRITE_BURST_BYTES"] = "20000";
-  o.env["KEHU_WRITE_BYTES_PER_HOUR"] = "10";
+  o.env["KEHU_WRITE_BYTES_PER_HOUR"] = "36000";  // 10 bytes a second
   ServerFixture s(o);
   const std::string li = s.login("li", "dev-li"), zhao = s.login("zhao", "dev-z");
   // Bytes: six 2 KB texts a change, about 12 KB; the count would take four.
@@ -1379,6 +1381,11 @@ TEST_CASE("security: the write budget counts bytes, and what the server writes f
   Reply spent = s.post("/v1/push", {{"device", "dev-li"}, {"changes", {changes[2]}}}, li);
   CHECK(spent.status == 429);
   CHECK(spent.body["error"]["code"] == "too_many_changes");
+  // What the second change took beyond the bucket (about 4 KB) is owed: half a
+  // second later, at 10 bytes a second, the bucket is still empty (attacker
+  // review 16: clamped at 0, one fat change a push always passed).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(s.post("/v1/push", {{"device", "dev-li"}, {"changes", {changes[2]}}}, li).status == 429);
 
   // The server's writes for a manager: each reassignment is a revision of theirs.
   const std::string root = s.login("root", "dev-root");
@@ -1403,7 +1410,30 @@ TEST_CASE("security: the write budget counts bytes, and what the server writes f
   INFO(said);
   CHECK(answered == 4);
   CHECK(refused == 1);
-  CHECK_THAT(said, Catch::Matchers::Contains("zhao has reached this server's write limit (4 changes or 19 KiB at once"));
+  CHECK_THAT(said, Catch::Matchers::Contains("zhao has reached this server's write limit (4 changes or 19 KiB at once") &&
+                       Catch::Matchers::Contains("nothing was done; ask again in about") &&
+                       !Catch::Matchers::Contains("wait on the device"));
+}
+
+TEST_CASE("security: a follow-up dated after tomorrow is refused at push too", "[server][security]") {
+  // Attacker review 16: kehu refused it, a raw push wrote 2099 as every
+  // device's last follow-up.
+  ServerFixture s;
+  const std::string wang = s.login("wang", "dev-wang");
+  const std::string mine = kehu::new_uuid();
+  REQUIRE(push_one(s, wang, make_change(kehu::new_uuid(), mine, "create", 0, hlc_now(), "dev-wang", 1,
+                                        new_customer_fields("未来跟进公司")))["status"] == "applied");
+  auto followup = [&](const std::string& date, int seq) {
+    const json f = {{"date", {{"old", nullptr}, {"new", date}}},
+                    {"person", {{"old", nullptr}, {"new", "王五"}}},
+                    {"content", {{"old", nullptr}, {"new", "电话"}}}};
+    return push_one(s, wang, make_change(kehu::new_uuid(), kehu::new_uuid(), "create", 0, hlc_now(), "dev-wang", seq,
+                                         f, "followups", "", mine));
+  };
+  const json future = followup("2099-01-01", 2);
+  CHECK(future["status"] == "rejected");
+  CHECK_THAT(future.dump(), Catch::Matchers::Contains("is after today"));
+  CHECK(followup(kehu::today_local(), 3)["status"] == "applied");
 }
 
 TEST_CASE("security: a masked number written back is refused, not stored over the real one", "[server][security]") {

@@ -67,7 +67,9 @@ struct CollectionDef {
   // A sheet's column header: find(), else the field with `header` among its
   // aliases. nullptr if none.
   const FieldDef* find_header(std::string_view header) const;
-  // Like find(), but throws Error(validation) naming the collection and the field.
+  // Like find_header() (a sheet's column name is a name of its field on the
+  // command line too), but throws Error(validation) naming the collection, the
+  // field and the nearest name.
   const FieldDef& field(std::string_view key_or_label) const;
 };
 
