@@ -97,13 +97,20 @@ void require_verified(const ServerFixture& s, std::int64_t revisions) {
 
 // One push per user at a time in each process: a parallel one of the same user
 // is 429 too_many_pushes and is sent again, as the kehu client does.
-json push_change(ServerFixture& s, const std::string& token, const json& change) {
-  const json body = {{"device", change["device"]}, {"changes", json::array({change})}};
-  Reply r = s.post("/v1/push", body, token);
+// POSTs `body`, sent again while the server answers 429 (one push, and three
+// requests, of a user at once per process), as the kehu client does.
+Reply post_until_taken(ServerFixture& s, const std::string& path, const json& body, const std::string& token) {
+  Reply r = s.post(path, body, token);
   for (int again = 0; again < 1000 && r.status == 429; ++again) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    r = s.post("/v1/push", body, token);
+    r = s.post(path, body, token);
   }
+  return r;
+}
+
+json push_change(ServerFixture& s, const std::string& token, const json& change) {
+  const json body = {{"device", change["device"]}, {"changes", json::array({change})}};
+  const Reply r = post_until_taken(s, "/v1/push", body, token);
   if (r.status != 200) return {{"status", "http " + std::to_string(r.status)}, {"body", r.body}};
   return r.body["results"][0];
 }
@@ -308,7 +315,7 @@ TEST_CASE(
         json r1 = push_change(s, token, edit);
         json r2 = push_change(a, root_a, twice), r3 = push_change(b, root_b, twice);
         json r4 = push_change(s, token, created);
-        Reply lease = s.post("/v1/leases", {{"month", next_month}, {"count", 2}}, token);
+        Reply lease = post_until_taken(s, "/v1/leases", {{"month", next_month}, {"count", 2}}, token);
         std::lock_guard<std::mutex> lock(mu);
         results.insert(results.end(), {r1, r2, r3});
         codes.push_back(r4);
@@ -324,7 +331,7 @@ TEST_CASE(
     std::string cursor = "0";
     for (int n = 0; writing || n % 2; ++n) {
       ServerFixture& s = n % 2 ? b : a;
-      Reply r = s.post("/v1/pull", {{"cursor", cursor}, {"limit", 7}}, n % 2 ? root_b : root_a);
+      Reply r = post_until_taken(s, "/v1/pull", {{"cursor", cursor}, {"limit", 7}}, n % 2 ? root_b : root_a);
       if (r.status != 200) {
         reader_error = r.body.dump();
         return;
@@ -333,7 +340,7 @@ TEST_CASE(
       cursor = r.body["next_cursor"];
     }
     for (bool more = true; more;) {  // the rest, after the last commit
-      Reply r = a.post("/v1/pull", {{"cursor", cursor}, {"limit", 50}}, root_a);
+      Reply r = post_until_taken(a, "/v1/pull", {{"cursor", cursor}, {"limit", 50}}, root_a);
       for (const auto& rev : r.body["revisions"]) pulled.push_back(rev["seq"]);
       cursor = r.body["next_cursor"];
       more = r.body["more"];
