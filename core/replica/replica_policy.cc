@@ -106,11 +106,8 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
     // row: no meta read and parse per row for the rest).
     if (!before || c.fields.count("province") || c.fields.count("city")) {
       check_stays_in_reach(before ? &*before : nullptr, after);
+      check_city_in_province(after.fields.value("province", json()), after.fields.value("city", json()));
     }
-  }
-  // A well-known city under another province, from any role (walkthrough 16, R16-2).
-  if (after.collection == "customers" && (!before || c.fields.count("province") || c.fields.count("city"))) {
-    check_city_in_province(after.fields.value("province", json()), after.fields.value("city", json()));
   }
   if (role != "sales") return;
   const CollectionDef& coll = schema().collection(after.collection);

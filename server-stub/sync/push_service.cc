@@ -269,9 +269,9 @@ void require_write_access(Access access, const sync::RecordState& customer, cons
 // Scope rules of access_policy.h for one change, before the merge. A sales
 // user's new customer without an owner is theirs: the owner is added to the change.
 // A customer's well-known city under another province (南京 under 浙江), new or
-// moved, from any role: it would leave its city's regions and enter the
-// province's (attacker review 15, A15-6; walkthrough 16, R16-2: an admin's
-// passed). Checked on the pair as the change leaves it.
+// moved by a salesperson or a manager: it would leave its city's regions and
+// enter the province's (attacker review 15, A15-6). Checked on the pair as the
+// change leaves it. (An admin places customers anywhere, as with regions.)
 void check_place_pair(const sync::RecordState& current, const Change& c) {
   if (c.collection != "customers") return;
   const auto written = [&](const char* key) {
@@ -330,6 +330,7 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
     if (!current.exists() && after.value("name", json()).is_string()) label = after["name"].get<std::string>();
     check_stays_in_regions(session.regions, current.exists() ? &before : nullptr, after, label);
   }
+  check_place_pair(current, c);
   auto owner = c.fields.find("owner");
   const bool changes_owner = owner != c.fields.end() && owner->second.old_value != owner->second.new_value;
   if (!current.exists()) {
@@ -911,7 +912,6 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
       c.fields["created_at"] = FieldChange{json(), today_local()};
     }
     check_scope(txn, session, coll, current, c);
-    check_place_pair(current, c);
     // A follow-up records contact made: one dated after tomorrow (a device a
     // time zone ahead) would be every device's last follow-up and hide the
     // customer from the reminders for years (attacker review 16). kehu refuses

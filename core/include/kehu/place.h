@@ -50,9 +50,9 @@ bool all_ideographs(std::string_view s);
 void check_city_change(const nlohmann::json& old_value, const nlohmann::json& new_value);
 // Refuses, with Error(validation), a customer's well-known city under another
 // province (南京 under 浙江): it would leave the regions of its city and enter
-// those of the province (attacker review 15, A15-6). Checked, for anyone's new
-// customer or move, on the pair as it will be: by the device, at push and at
-// approval. Other cities pass.
+// those of the province (attacker review 15, A15-6). Checked, for a
+// salesperson's or manager's new customer or move, on the pair as it will be:
+// by the device, at push and at approval. Other cities pass.
 void check_city_in_province(const nlohmann::json& province, const nlohmann::json& city);
 // The province of a well-known city (南京 or 南京市 -> 江苏; the capitals and the
 // largest cities of every province), "" for any other: a hint when a city is
