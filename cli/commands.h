@@ -30,6 +30,7 @@ struct ListArgs {
   std::vector<std::string> where;
   std::string search, sort;
   std::size_t limit = 0;
+  std::size_t offset = 0;                       // --offset: matches skipped (the next page)
   bool deleted = false;
   bool pinyin = false;                          // --pinyin: text sorts in pinyin order
   std::vector<std::string> tags;                // --tag (repeatable)

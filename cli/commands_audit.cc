@@ -40,19 +40,8 @@ std::string time_bound(const char* option, const std::string& text, bool end_of_
   // A day as people type it everywhere else: 2026/12/1, 2026年12月1日,
   // full-width digits (walkthrough 15, R15-10); what no date reader takes falls
   // through to the message below.
-  std::string day = text == "today" ? today_local() : text;
-  if (day.size() != 10) {
-    FieldDef as_date;
-    as_date.key = option;
-    as_date.zh = option;
-    as_date.en = option;
-    as_date.type = FieldType::date;
-    try {
-      const json read = normalize_value(as_date, day);
-      if (read.is_string()) day = read.get<std::string>();
-    } catch (const Error&) {
-    }
-  }
+  // It names the rule a day breaks ("there is no month 13"; walkthrough 16, R16-14).
+  const std::string day = read_day(option, text);
   int y = 0, m = 0, d = 0;
   char tail = 0;
   std::tm tm{};
@@ -125,6 +114,8 @@ void print_audit(const Context& ctx, const json& revisions, std::ostream& out) {
                                                 " → " +
                                                 show_value(ctx, r.collection, key, fc.new_value));
     }
+    // A resolution that kept the value stored changes no field (walkthrough 16, R16-6).
+    for (const auto& [field, text] : conflict_cells(ctx, r)) add(field, text);
     if (first) add("", show_word(ctx, op_name(r.op)));
   }
   const std::vector<std::string> header =

@@ -240,6 +240,7 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   q.sort = args.sort;
   q.pinyin = args.pinyin;
   q.limit = args.limit;
+  q.offset = args.offset;
   q.deleted = args.deleted;
   q.tags = args.tags;
   q.region = args.region;
@@ -259,8 +260,10 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   if (more) records.resize(args.limit);
   print_list(ctx, records, std::cout);
   if (more && !ctx.json) {
-    std::cerr << tr("more customers match: raise --limit, or narrow the list with --where, --search, --region or --owner\n",
-                    "还有更多符合条件的客户：调大 --limit，或用 --where、--search、--region、--owner 缩小范围\n");
+    const std::string next = "--offset " + std::to_string(args.offset + args.limit);
+    std::cerr << tr("more customers match: the next page is " + next + ", or narrow the list with --where, --search, "
+                        "--region or --owner\n",
+                    "还有更多符合条件的客户：下一页用 " + next + "，或用 --where、--search、--region、--owner 缩小范围\n");
   }
   // --region 南京: a city alone names no province, and finds nothing. Said, with
   // the form that would (customers may hold other words, such as 华东: those

@@ -90,16 +90,17 @@ int cmd_report(Context& ctx, const ReportArgs& args) {
     std::cout << '\n' << table(ctx, header, rows, 60);
   }
   const bool zh = ctx.lang == Lang::zh;
-  // The funnel and its kin have a row per stage or source even with no customers.
-  ListQuery any;
-  any.limit = 1;
-  // The targets report says itself what to do when there are none.
-  const bool no_customers = rep.list(any).empty();
-  const bool empty =
-      args.kind != "targets" &&
-      (no_customers ||
-       std::all_of(report.tables.begin(), report.tables.end(), [](const auto& t) { return t.rows.empty(); }));
-  if (empty) std::cout << '\n' << empty_report_hint(args.kind, no_customers, zh) << '\n';
+  // The funnel and its kin have a row per stage or source even with no
+  // customers. The targets report says itself what to do when there are none.
+  if (args.kind != "targets") {
+    ListQuery any;
+    any.limit = 1;
+    const bool no_customers = rep.list(any).empty();
+    if (no_customers ||
+        std::all_of(report.tables.begin(), report.tables.end(), [](const auto& t) { return t.rows.empty(); })) {
+      std::cout << '\n' << empty_report_hint(args.kind, no_customers, zh) << '\n';
+    }
+  }
   for (const auto& n : report.notes) std::cout << n << '\n';
   if (!args.csv.empty()) std::cout << (zh ? "已写入 " : "written to ") << args.csv << '\n';
   if (!args.xlsx.empty()) std::cout << (zh ? "已写入 " : "written to ") << args.xlsx << '\n';

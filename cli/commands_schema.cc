@@ -44,7 +44,7 @@ int cmd_schema_add_field(Context& ctx, const AddFieldArgs& args, const NetArgs& 
                      {"label_en", args.label_en},     {"values", args.values},
                      {"required", args.required},     {"restricted", args.restricted}};
   json checked = check_custom_field(rep.schema(), definition);
-  require_admin(rep, "add fields", "添加字段");
+  require_admin(rep, "add fields", "添加字段", "kehu-server schema add-field");
   const auto opts = net_options(ctx, net);
   json answer = sync::request(rep, opts, "/v1/schema/fields", checked,
                               tr("adding field ", "添加字段 ") + checked.value("collection", "") + "." +

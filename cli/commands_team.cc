@@ -176,6 +176,11 @@ int cmd_approvals(Context& ctx, bool all) {
     if (zh && (r.value("status", "") == "withdrawn" || r.value("status", "") == "pending")) {
       reason = withdrawn_reason_zh(reason);
     }
+    // Waiting, yet no longer approvable: why, before anyone tries (walkthrough 16, R16-10).
+    if (const std::string blocked = r.value("blocked", ""); !blocked.empty()) {
+      status = zh ? "待审批，已不能批准" : "pending, can no longer be approved";
+      reason = blocked;
+    }
     std::vector<std::string> lines =
         show_fields(ctx, collection, r.value("fields", json::object()), r.value("changed_since", json::object()));
     if (lines.empty()) lines.emplace_back();

@@ -50,6 +50,8 @@ const Catalog& catalog() {
         {"field to sort by; -FIELD for descending", "排序字段；-字段 表示降序"},
         {"sort text by pinyin (安 < 北 < 张), e.g. --sort name --pinyin", "按拼音排序文字（安 < 北 < 张），如 --sort name --pinyin"},
         {"at most this many", "最多显示这么多条"},
+        {"skip this many matches first (the next page: --offset 50 --limit 50)",
+         "跳过前面这么多条（翻到下一页：--offset 50 --limit 50）"},
         {"customers with this tag (repeatable: all must be on it)", "带这个标签的客户（可重复：须带有全部标签）"},
         {"PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京", "省 或 省/市，如 江苏 或 江苏/南京"},
         {"customers of this owner (负责人)", "这个负责人的客户"},

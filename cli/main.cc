@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
   clist->add_option("--sort", list_args.sort, "field to sort by; -FIELD for descending");
   clist->add_flag("--pinyin", list_args.pinyin, "sort text by pinyin (安 < 北 < 张), e.g. --sort name --pinyin");
   clist->add_option("--limit", list_args.limit, "at most this many")->check(kCount);
+  clist->add_option("--offset", list_args.offset, "skip this many matches first (the next page: --offset 50 --limit 50)")
+      ->check(kCount);
   clist->add_flag("--deleted", list_args.deleted, "list the recycle bin");
   clist->add_option("--tag", list_args.tags, "customers with this tag (repeatable: all must be on it)");
   clist->add_option("--region", list_args.region, "PROVINCE or PROVINCE/CITY, e.g. 江苏 or 江苏/南京");

@@ -291,17 +291,20 @@ std::string show_cause(const Context& ctx, const std::string& cause) {
   return cause;
 }
 
-void require_admin(const Replica& rep, const std::string& action_en, const std::string& action_zh) {
+void require_admin(const Replica& rep, const std::string& action_en, const std::string& action_zh,
+                   const char* server_command) {
   const std::string user = rep.meta("user"), role = rep.meta("role");
   if (role == "admin") return;
   const std::string shown = role.empty() ? tr("unknown", "未知") : role_shown(role);
   throw Error(Errc::forbidden,
               tr("only an admin may " + action_en + ": this replica is " +
                      (user.empty() ? std::string("not logged in") : "logged in as " + user + " (role " + shown + ")") +
-                     "; ask an admin to do it on their own device (or with kehu-server on the server)",
+                     "; ask an admin to do it on their own device" +
+                     (server_command ? std::string(" (or with `") + server_command + "` on the server)" : ""),
                  "只有管理员可以" + action_zh + "：这个本地副本" +
                      (user.empty() ? std::string("未登录") : "以 " + user + " 登录（角色：" + shown + "）") +
-                     "；请管理员在自己的设备上操作（或在服务器上用 kehu-server）"));
+                     "；请管理员在自己的设备上操作" +
+                     (server_command ? std::string("（或在服务器上用 `") + server_command + "`）" : "")));
 }
 
 void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out) {
@@ -403,17 +406,7 @@ void print_history(const Context& ctx, const Record& r,
           show_value(ctx, r.collection, key, fc.old_value) + " → " +
               show_value(ctx, r.collection, key, fc.new_value));
     }
-    for (const auto& c : e.revision.conflicts) {
-      add(label_of(ctx, r.collection, c.field),
-          (zh ? "冲突：保留 " : "conflict: kept ") + show_value(ctx, r.collection, c.field, c.kept) +
-              " (" + c.kept_author + ")" + (zh ? "，落选 " : ", lost ") +
-              show_value(ctx, r.collection, c.field, c.lost) + " (" + c.lost_author + ")");
-    }
-    for (const auto& ref : e.revision.resolves) {
-      add(label_of(ctx, r.collection, ref.field),
-          (zh ? "解决了第 " : "settled the conflict of rev ") + std::to_string(ref.rev) +
-              (zh ? " 版的冲突" : ""));
-    }
+    for (const auto& [field, text] : conflict_cells(ctx, e.revision)) add(field, text);
     // A revision whose every field the role may not read (an admin's edit of
     // 信用等级) arrives with none: said, not an empty row (walkthrough 13, R13-11).
     if (first) add("", e.state == "server" ? (zh ? "（无权查看的字段）" : "(fields you may not see)") : "");
@@ -435,6 +428,23 @@ void print_history(const Context& ctx, const Record& r,
   std::vector<std::string> header = zh ? std::vector<std::string>{"版本", "修改时间", "作者", "操作", "字段", "旧值 → 新值"}
                                        : std::vector<std::string>{"Rev", "Edited", "Author", "Op", "Field", "Old → New"};
   out << table(ctx, header, rows, 60, Narrow::blocks);
+}
+
+std::vector<std::pair<std::string, std::string>> conflict_cells(const Context& ctx, const Revision& rev) {
+  const bool zh = ctx.lang == Lang::zh;
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& c : rev.conflicts) {
+    out.emplace_back(label_of(ctx, rev.collection, c.field),
+                     (zh ? "冲突：保留 " : "conflict: kept ") + show_value(ctx, rev.collection, c.field, c.kept) +
+                         " (" + c.kept_author + ")" + (zh ? "，落选 " : ", lost ") +
+                         show_value(ctx, rev.collection, c.field, c.lost) + " (" + c.lost_author + ")");
+  }
+  for (const auto& ref : rev.resolves) {
+    out.emplace_back(label_of(ctx, rev.collection, ref.field),
+                     (zh ? "解决了第 " : "settled the conflict of rev ") + std::to_string(ref.rev) +
+                         (zh ? " 版的冲突" : ""));
+  }
+  return out;
 }
 
 std::string show_word(const Context& ctx, const std::string& word) {

@@ -27,7 +27,9 @@ std::string role_shown(const std::string& role);
 // Throws Error(forbidden) unless the replica's last login is an admin's, naming
 // the action ("add fields" / "添加字段"), who this replica is, and who can do it.
 // A replica belongs to one user: logging in here as an admin is no way out.
-void require_admin(const Replica& rep, const std::string& action_en, const std::string& action_zh);
+// `server_command`: the kehu-server command that does the same on the server, if any.
+void require_admin(const Replica& rep, const std::string& action_en, const std::string& action_zh,
+                   const char* server_command = nullptr);
 
 void print_record(const Context& ctx, const Record& r, std::ostream& out);
 void print_records(const Context& ctx, const std::vector<Record>& records, std::ostream& out);
@@ -88,6 +90,10 @@ std::string show_time(const Context& ctx, const std::string& iso);
 // The wall-clock time of a hybrid clock reading (when a device made an edit).
 std::string show_hlc_time(const Context& ctx, std::int64_t hlc);
 
+// A revision's conflicts and the conflicts it settled, as (field label, text)
+// rows of `history` and `audit`: "conflict: kept A (wang), lost B (li)",
+// "settled the conflict of rev 3".
+std::vector<std::pair<std::string, std::string>> conflict_cells(const Context& ctx, const Revision& rev);
 // The changed fields in the order the sheet shows them (schema order), then any
 // the schema does not know, then the recycle-bin flag.
 std::vector<std::string> in_schema_order(const std::string& collection,

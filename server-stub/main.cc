@@ -51,6 +51,7 @@
 #include "kehu/field_type_words.h"
 #include "kehu/lang.h"
 #include "kehu/record.h"
+#include "kehu/schema.h"
 #include "kehu/text.h"
 #include "password_prompt.h"
 #include "schema_service.h"
@@ -559,9 +560,15 @@ void refuse_existing(const CommandLine& cl, const std::string& file) {
 int cmd_audit_export(const CommandLine& cl) {
   cl.expect({"data", "store", "since", "until", "force"}, 3);
   const std::string& file = cl.word(2, tr("output file (FILE.csv)", "输出文件（FILE.csv）").c_str());
+  // A day as typed anywhere else (2026/12/1, 2026年12月1日, full-width digits;
+  // walkthrough 16, R16-8), or an instant YYYY-MM-DDTHH:MM:SSZ.
+  const auto bound = [](const std::string& option, const std::string& text, TimeBound end) {
+    const bool instant = text.size() == 20 && text[10] == 'T' && text.back() == 'Z';
+    return parse_time_bound(option, instant ? text : read_day(option, text), end);
+  };
   AuditFilter filter;
-  filter.since = parse_time_bound("--since", cl.required("since"), TimeBound::start);
-  if (auto until = cl.option("until")) filter.until = parse_time_bound("--until", *until, TimeBound::end);
+  filter.since = bound("--since", cl.required("since"), TimeBound::start);
+  if (auto until = cl.option("until")) filter.until = bound("--until", *until, TimeBound::end);
   filter.check();
   if (!store_url(cl)) refuse_existing_store_file(store_path(cl), file);  // A12-3
   refuse_existing(cl, file);

@@ -265,11 +265,17 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
                               "ORDER BY substr(code, 1, 7) DESC, length(code) DESC, code DESC"
                             : "SELECT rowid FROM records WHERE code IS NOT NULL "
                               "ORDER BY substr(code, 1, 7), length(code), code");
+      std::size_t skipped = 0;
       while (out.size() < q.limit && st.step()) {
         const std::int64_t docid = st.int64(0);
         if (docids && !std::binary_search(docids->begin(), docids->end(), docid)) continue;
         auto r = impl_->load_customer_docid(docid, nullptr);
-        if (r && r->deleted == q.deleted && filter.matches(*r)) out.push_back(std::move(*r));
+        if (!r || r->deleted != q.deleted || !filter.matches(*r)) continue;
+        if (skipped < q.offset) {
+          ++skipped;
+        } else {
+          out.push_back(std::move(*r));
+        }
       }
       return out;
     }
@@ -324,10 +330,11 @@ std::vector<Record> Replica::list(const ListQuery& q) const {
   std::stable_sort(order.begin(), order.end(), [desc](const auto& a, const auto& b) {
     return desc ? a.first > b.first : a.first < b.first;
   });
-  const std::size_t n = q.limit ? std::min<std::size_t>(q.limit, order.size()) : order.size();
+  const std::size_t first = std::min(q.offset, order.size());
+  const std::size_t n = q.limit ? std::min<std::size_t>(q.limit, order.size() - first) : order.size() - first;
   std::vector<Record> sorted;
   sorted.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) sorted.push_back(std::move(out[order[i].second]));
+  for (std::size_t i = first; i < first + n; ++i) sorted.push_back(std::move(out[order[i].second]));
   return sorted;
 }
 

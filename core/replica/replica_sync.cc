@@ -356,11 +356,15 @@ void Replica::Impl::drop_customers(const std::vector<std::string>& customer_ids)
 
 void Replica::Impl::drop_everything_pulled() {
   // Records with local edits not yet pushed stay: they were made here, and the
-  // next push either lands them or has them refused and kept in the log.
+  // next push either lands them or has them refused and kept in the log. Their
+  // pulled history goes, as everyone else's: the restored store's comes back
+  // with the pull (walkthrough 16, R16-1: revisions the store no longer had
+  // stayed in `history` and `revert --to-rev` built on them). A conflict this
+  // device settled stays settled; the pull brings back the open ones.
   db.exec(
       "DELETE FROM records WHERE id NOT IN (SELECT record_id FROM changes WHERE state = 'pending');"
-      "DELETE FROM revisions WHERE record_id NOT IN (SELECT id FROM records);"
-      "DELETE FROM conflicts WHERE record_id NOT IN (SELECT id FROM records);"
+      "DELETE FROM revisions;"
+      "DELETE FROM conflicts WHERE resolved = 0 OR record_id NOT IN (SELECT id FROM records);"
       "DELETE FROM code_aliases WHERE record_id NOT IN (SELECT id FROM records);");
   index.erase_orphans();
   // A customer kept for its pending edits may have lost pulled follow-ups.

@@ -58,7 +58,10 @@ StageProbabilities default_stage_probabilities() {
   return {{"potential", 5}, {"contact", 10}, {"needs", 25}, {"proposal", 50}, {"contract", 80}};
 }
 
-StageProbabilities parse_stage_probabilities(const std::string& text) {
+StageProbabilities parse_stage_probabilities(const std::string& typed) {
+  // contact＝２５，needs＝５０％ as typed in Chinese input mode, and 25%
+  // (walkthrough 16, R16-9).
+  const std::string text = fold_fullwidth(typed);
   StageProbabilities out;
   std::size_t start = 0;
   while (start <= text.size()) {
@@ -74,7 +77,8 @@ StageProbabilities parse_stage_probabilities(const std::string& text) {
                                        "stage-probability “" + item + "”：应为 阶段=百分比，如 contact=10,needs=25"));
     }
     const std::string stage = checked_stage(item.substr(0, eq));
-    const std::string num = trim(item.substr(eq + 1));
+    std::string num = trim(item.substr(eq + 1));
+    if (!num.empty() && num.back() == '%') num = trim(num.substr(0, num.size() - 1));
     char* end = nullptr;
     const long long n = num.empty() ? -1 : std::strtoll(num.c_str(), &end, 10);
     if (num.empty() || *end != '\0') {
@@ -85,9 +89,9 @@ StageProbabilities parse_stage_probabilities(const std::string& text) {
     out[stage] = checked_probability(stage, json(n));
   }
   if (out.empty()) {
-    throw Error(Errc::validation, tr("stage-probability \"" + text +
+    throw Error(Errc::validation, tr("stage-probability \"" + typed +
                                          "\": expected STAGE=PERCENT, e.g. contact=10,needs=25",
-                                     "stage-probability “" + text + "”：应为 阶段=百分比，如 contact=10,needs=25"));
+                                     "stage-probability “" + typed + "”：应为 阶段=百分比，如 contact=10,needs=25"));
   }
   return out;
 }

@@ -184,7 +184,8 @@ std::string quote_value(std::string_view v) {
   return out + "\"";
 }
 
-std::string field_name(const FieldDef& f) { return f.zh + " (" + f.key + ")"; }
+// An option read as a field (read_day) is named once: "--since", not "--since (--since)".
+std::string field_name(const FieldDef& f) { return f.key == f.zh ? f.zh : f.zh + " (" + f.key + ")"; }
 
 [[noreturn]] void reject(const FieldDef& f, std::string_view value, const std::string& rule) {
   throw Error(Errc::validation, field_name(f) + tr(": ", "：") + quote_value(value) + " " + rule);
@@ -934,6 +935,15 @@ json normalize_value(const FieldDef& field, std::string_view input) {
   const std::string_view s = trim_view(input);
   if (s.empty()) return nullptr;
   return folds_fullwidth(field) ? normalize_folded(field, s) : normalize_by_type(field, s);
+}
+
+std::string read_day(const std::string& what, std::string_view typed) {
+  FieldDef as_date;
+  as_date.key = as_date.zh = as_date.en = what;
+  as_date.type = FieldType::date;
+  const json day = normalize_value(as_date, typed);
+  if (!day.is_string()) reject(as_date, typed, tr("is empty: a day is needed", "为空：需要一个日期"));
+  return day.get<std::string>();
 }
 
 void check_stored_value(const FieldDef& field, const json& value) {

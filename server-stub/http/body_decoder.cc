@@ -112,6 +112,21 @@ BodyEncoding body_encoding(std::string_view value) {
 
 std::string mib(std::size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
 
+namespace {
+
+HttpError too_many_answers(const std::string& client) {
+  const std::string who = client.substr(client.find(':') + 1);
+  return HttpError(429, "too_many_answers",
+                   tr("at most " + mib(config::kMaxAnswerBytesPerClient) +
+                          " of large answers may be on their way per user or address; " + who +
+                          " has that many being read already: retry when they are done",
+                      "每个用户或地址同时最多接收 " + mib(config::kMaxAnswerBytesPerClient) + " 的大应答；" + who +
+                          " 已有这么多正在接收：请在它们完成后重试"),
+                   /*retry_after_seconds=*/1);
+}
+
+}  // namespace
+
 void BodyBudget::Hold::grow(std::size_t n, std::size_t keep_free) {
   std::size_t used = budget_.used_.load();
   do {
@@ -166,24 +181,19 @@ void BodyBudget::Hold::take_answer_share(const std::string& client, std::size_t 
   Share& share = budget_.shares_[client];
   if (share.answer_bytes > 0 && share.answer_bytes + bytes > config::kMaxAnswerBytesPerClient) {
     if (share.empty()) budget_.shares_.erase(client);
-    const std::string who = client.substr(client.find(':') + 1);
-    throw HttpError(429, "too_many_answers",
-                    tr("at most " + mib(config::kMaxAnswerBytesPerClient) +
-                           " of large answers may be on their way per user or address; " + who +
-                           " has that many being read already: retry when they are done",
-                       "每个用户或地址同时最多接收 " + mib(config::kMaxAnswerBytesPerClient) + " 的大应答；" + who +
-                           " 已有这么多正在接收：请在它们完成后重试"),
-                    /*retry_after_seconds=*/1);
+    throw too_many_answers(client);
   }
   share.answer_bytes += bytes;
   answer_client_ = client;
   answer_bytes_ = bytes;
 }
 
-bool BodyBudget::answer_share_spent(const std::string& client) {
+void BodyBudget::require_answer_share(const std::string& client) {
   std::lock_guard<std::mutex> lock(shares_mu_);
   auto it = shares_.find(client);
-  return it != shares_.end() && it->second.answer_bytes >= config::kMaxAnswerBytesPerClient;
+  if (it != shares_.end() && it->second.answer_bytes >= config::kMaxAnswerBytesPerClient) {
+    throw too_many_answers(client);
+  }
 }
 
 BodyBudget::Hold::~Hold() {

@@ -59,9 +59,9 @@ class BodyBudget {
   };
   std::size_t used() const { return used_.load(); }
   std::size_t capacity() const { return capacity_; }
-  // Whether `client` has its whole share of answers in flight: a request of
-  // theirs is refused before its answer is built.
-  bool answer_share_spent(const std::string& client);
+  // Throws HttpError 429 too_many_answers when `client` has its whole share of
+  // answers in flight: a request of theirs is refused before its answer is built.
+  void require_answer_share(const std::string& client);
 
  private:
   struct Share {

@@ -16,6 +16,7 @@
 #include "body_decoder.h"
 #include "connection_guard.h"
 #include "guarded_server.h"
+#include "read_slots.h"
 #include "http_errors.h"
 #include "kehu/error.h"
 #include "access_policy.h"
@@ -54,46 +55,6 @@ BodyBudget& body_budget() {
   static BodyBudget budget(config::kMaxBodyBytesInFlight);
   return budget;
 }
-
-// One of the config::kMaxReadsPerUser requests a user may have being answered
-// at once (every authenticated route: pull, history, audit, approvals, ...),
-// held while the handler builds its answer; past them HttpError 429
-// too_many_reads (the client asks again after Retry-After).
-class ReadSlot {
- public:
-  explicit ReadSlot(const std::string& user) : user_(user) {
-    std::lock_guard<std::mutex> lock(mu());
-    int& n = readers()[user_];
-    if (n >= config::kMaxReadsPerUser) {
-      throw HttpError(429, "too_many_reads",
-                      tr("at most " + std::to_string(config::kMaxReadsPerUser) +
-                             " requests of one user are answered at once; " + user_ +
-                             " has that many running: retry in a moment",
-                         "每个用户同时最多处理 " + std::to_string(config::kMaxReadsPerUser) + " 个请求；" + user_ +
-                             " 已有这么多正在处理：请稍后重试"),
-                      /*retry_after_seconds=*/1);
-    }
-    ++n;
-  }
-  ~ReadSlot() {
-    std::lock_guard<std::mutex> lock(mu());
-    auto it = readers().find(user_);
-    if (it != readers().end() && --it->second <= 0) readers().erase(it);
-  }
-  ReadSlot(const ReadSlot&) = delete;
-  ReadSlot& operator=(const ReadSlot&) = delete;
-
- private:
-  static std::mutex& mu() {
-    static std::mutex m;
-    return m;
-  }
-  static std::map<std::string, int>& readers() {
-    static std::map<std::string, int> r;
-    return r;
-  }
-  std::string user_;
-};
 
 // Replaces the body as sent by its inflated form (body_decoder.h), both taken
 // from `hold`. Throws HttpError 413/415/503 or Error(protocol).
@@ -304,7 +265,8 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
       audit_(store),
       team_(store, push_),
       rules_(store),
-      schema_(store) {
+      schema_(store),
+      reads_(std::make_unique<ReadSlots>(config::kMaxReadsPerUser)) {
   if (options_.tls_cert.empty() != options_.tls_key.empty()) {
     throw Error(Errc::usage, tr("--tls-cert and --tls-key go together", "--tls-cert 和 --tls-key 必须同时给出"));
   }
@@ -402,7 +364,7 @@ void HttpServer::install_routes() {
   http_->Post("/v1/pull", [this](const httplib::Request& req, httplib::Response& res) {
     guarded(req, res, [&] {
       const Session session = authenticate(req);
-      const ReadSlot slot(session.user);
+      const ReadSlots::Slot slot(*reads_, session.user);
       const json body = req.body.empty() ? json::object() : parse_body(req);
       res.status = 200;
       res.set_content(pull_.pull(session, body, clock_.now()), "application/json");
@@ -590,14 +552,7 @@ bool HttpServer::refuse_before_body(const httplib::Request& req, httplib::Respon
       t_session = authenticate(req);
       // A user whose large answers already on their way fill the share gets no
       // more built until one is read (attacker review 15, A15-2/A15-3).
-      if (body_budget().answer_share_spent("user:" + t_session->user)) {
-        throw HttpError(429, "too_many_answers",
-                        tr(t_session->user + " has " + std::to_string(config::kMaxAnswerBytesPerClient >> 20) +
-                               " MiB of answers on their way already: retry when they are read",
-                           t_session->user + " 已有 " + std::to_string(config::kMaxAnswerBytesPerClient >> 20) +
-                               " MiB 的应答正在接收：请在接收完后重试"),
-                        /*retry_after_seconds=*/1);
-      }
+      body_budget().require_answer_share("user:" + t_session->user);
       // A role that may not write (the auditor) is refused a push from its
       // headers: its body was read and parsed only to answer each change "no".
       if (req.path == "/v1/push" && !AccessPolicy::may_write(t_session->role)) {
@@ -633,7 +588,7 @@ void HttpServer::handle_authenticated(const httplib::Request& req, httplib::Resp
                                       const Route& route) {
   guarded(req, res, [&] {
     const Session session = authenticate(req);
-    const ReadSlot slot(session.user);
+    const ReadSlots::Slot slot(*reads_, session.user);
     json out = route(session, req);
     out["server_hlc"] = clock_.now();
     write_json(res, out);

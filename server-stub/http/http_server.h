@@ -41,6 +41,8 @@ struct Response;
 
 namespace kehu::server {
 
+class ReadSlots;
+
 struct ListenOptions {
   std::string host = "127.0.0.1";
   int port = 8080;          // 0: pick a free port
@@ -97,6 +99,7 @@ class HttpServer {
   TeamService team_;
   RulesService rules_;
   SchemaService schema_;
+  std::unique_ptr<ReadSlots> reads_;  // config::kMaxReadsPerUser (read_slots.h)
   std::unique_ptr<httplib::Server> http_;
 };
 

@@ -268,24 +268,6 @@ void require_write_access(Access access, const sync::RecordState& customer, cons
 
 // Scope rules of access_policy.h for one change, before the merge. A sales
 // user's new customer without an owner is theirs: the owner is added to the change.
-// A customer's well-known city under another province (南京 under 浙江), new or
-// moved by a salesperson or a manager: it would leave its city's regions and
-// enter the province's (attacker review 15, A15-6). Checked on the pair as the
-// change leaves it. (An admin places customers anywhere, as with regions.)
-void check_place_pair(const sync::RecordState& current, const Change& c) {
-  if (c.collection != "customers") return;
-  const auto written = [&](const char* key) {
-    const auto f = c.fields.find(key);
-    return f != c.fields.end() && f->second.old_value != f->second.new_value;
-  };
-  if (current.exists() && !written("province") && !written("city")) return;
-  json after = current.exists() ? current.values() : json::object();
-  for (const auto& [key, f] : c.fields) {
-    if (f.old_value != f.new_value) after[key] = f.new_value;
-  }
-  check_city_in_province(after.value("province", json()), after.value("city", json()));
-}
-
 void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& coll, const sync::RecordState& current,
                  Change& c) {
   if (AccessPolicy::sees_everything(session.role)) return;
@@ -320,6 +302,10 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
   }
   // Nor out of the user's regions: the device refuses it at once (R8-11), a
   // raw client or an old kehu met no rule here (attacker review 10, A10-8).
+  // Nor a well-known city under another province (南京 under 浙江): it would
+  // leave its city's regions and enter the province's (attacker review 15,
+  // A15-6), checked on the pair as the change leaves it. (An admin places
+  // customers anywhere, as with regions.)
   if (!current.exists() || written("province") || written("city")) {
     const json before = current.exists() ? current.values() : json();
     json after = current.exists() ? before : json::object();
@@ -329,8 +315,8 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
     std::string label = current.exists() ? customer_label(current) : c.code;
     if (!current.exists() && after.value("name", json()).is_string()) label = after["name"].get<std::string>();
     check_stays_in_regions(session.regions, current.exists() ? &before : nullptr, after, label);
+    check_city_in_province(after.value("province", json()), after.value("city", json()));
   }
-  check_place_pair(current, c);
   auto owner = c.fields.find("owner");
   const bool changes_owner = owner != c.fields.end() && owner->second.old_value != owner->second.new_value;
   if (!current.exists()) {

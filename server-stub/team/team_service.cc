@@ -306,6 +306,133 @@ json TeamService::recycle(const Session& session, int days, const std::string& t
   return out;
 }
 
+namespace {
+
+// What approving request `r` writes, and in whose name.
+struct Approval {
+  Change change;
+  Session requester;
+};
+
+// The change approving `r` would apply, checked as approve() checks it: throws
+// Error(validation) saying why `r` can no longer be approved (the list shows
+// the same words beside the request; walkthrough 16, R16-10). REQUIRES: `r` is
+// pending and `session` may decide it.
+Approval plan_approval(StoreTxn& txn, const Session& session, const ChangeRequest& r) {
+  const std::int64_t id = r.id;
+  const sync::RecordState current = txn.load_record(r.record_id);
+  const json values = current.values();
+  Change c;
+  c.record_id = r.record_id;
+  c.collection = r.collection;
+  c.parent = current.parent;
+  c.code = current.code;
+  c.op = Op::update;
+  // Never a derived field or the owner, whatever an older request holds: those
+  // are not a salesperson's to ask for (push_service.cc checks them at push).
+  const auto schema = store_schema(txn);
+  const CollectionDef& coll = schema->collection(r.collection);
+  bool stale = false;  // a field asked for changed after the request was made
+  for (const auto& [key, fc] : field_changes_from_json(r.fields)) {
+    const FieldDef* def = coll.find(key);
+    if (key == "owner" || (def && def->derived)) continue;
+    const json now = key == kDeletedField ? json(current.deleted()) : value_or_null(values, key);
+    stale = stale || now != fc.old_value;
+    c.fields[key] = fc;
+  }
+  // The place rules hold for what is approved as for what is pushed, on the
+  // customer as it is now: a request held while it had no province cleared
+  // the one it got since (attacker review 9, A9-4).
+  if (r.collection == "customers") {
+    if (auto p = c.fields.find("province"); p != c.fields.end()) {
+      check_province_change(value_or_null(values, "province"), p->second.new_value);
+    }
+    if (auto city = c.fields.find("city"); city != c.fields.end()) {
+      check_city_change(value_or_null(values, "city"), city->second.new_value);
+    }
+  }
+  // A held delete or restore applies as one: an update may not set "deleted"
+  // (ChangeValidator), and approving a salesperson's delete failed on that
+  // (walkthrough 7, R7-1).
+  if (auto d = c.fields.find(kDeletedField); d != c.fields.end()) {
+    c.op = d->second.new_value == json(true) ? Op::remove : Op::restore;
+    // A delete its requester undid since (a slip, restored at once) is not
+    // theirs to approve any more (walkthrough 8, R8-4).
+    for (const auto& rev : txn.revisions_before(r.record_id, std::numeric_limits<std::int64_t>::max(), 100)) {
+      if (rev.rev <= r.base_rev) break;
+      const json body = parse_stored(rev.body, "revision");
+      if (body.value("op", std::string()) == "restore" && body.value("author", std::string()) == r.requester) {
+        throw Error(Errc::validation,
+                    tr("change request #" + std::to_string(id) + " asks to delete a record " + r.requester +
+                           " restored since: nothing is left to approve; reject it",
+                       "修改申请 #" + std::to_string(id) + " 要删除的记录之后已被 " + r.requester +
+                           " 恢复：没有可批准的内容；请驳回"));
+      }
+    }
+  }
+  // The decision is an edit made now on what the requester saw. When the asked
+  // fields still hold what they saw, it applies on the record as it is. When one
+  // was changed since (a manager's newer edit), it merges like any concurrent
+  // edit from the request's base: the later decision wins, and the value it
+  // replaces is kept as a conflict for review, never overwritten unseen.
+  c.base_rev = stale ? r.base_rev : current.rev;
+  c.resolves = r.resolves;
+  c.cause = "approved change request #" + std::to_string(id);
+  c.approved_by = session.user;
+  // The requester must still be one who could make the change: a customer
+  // moved out of their territory or reassigned since (or a user disabled) is
+  // no longer theirs to change, and approving would write an edit in their
+  // name to a customer they cannot see (attacker review 7, A7-10).
+  const auto user = txn.find_user(r.requester);
+  const Session requester{r.requester, user ? user->role : Role::sales, r.device,
+                          user ? user->regions : std::vector<std::string>{}, 0};
+  if (!user || user->disabled || request_access(txn, requester, r) != Access::write) {
+    throw Error(Errc::validation,
+                tr("change request #" + std::to_string(id) + " can no longer be approved: the record is not " +
+                       r.requester + "'s to change any more (moved, reassigned or the user disabled); reject it "
+                                     "with a reason",
+                   "修改申请 #" + std::to_string(id) + " 已不能批准：这条记录已不归 " + r.requester +
+                       " 修改（客户已转移、转交，或该用户已停用）；请驳回并写明原因"));
+  }
+  // Nor may it move the customer out of the requester's regions, or the
+  // manager's: the push checked the requester's regions when the request was
+  // made, and those may have shrunk since (defence in depth, attacker review 12).
+  if (r.collection == "customers" && (c.fields.count("province") || c.fields.count("city"))) {
+    json after = values;
+    for (const auto& [key, f] : c.fields) {
+      if (key == "province" || key == "city") after[key] = f.new_value;
+    }
+    // A city asked for under the province the customer had then: moved to
+    // another province since, it would land under that one (苏州 under 浙江;
+    // attacker review 14 and 15, A14-4, A15-6), as would a province asked for
+    // under the city kept.
+    try {
+      check_city_in_province(after.value("province", json()), after.value("city", json()));
+    } catch (const Error& e) {
+      if (e.code() != Errc::validation) throw;
+      throw Error(Errc::validation,
+                  tr("change request #" + std::to_string(id) + " can no longer be approved: " + e.what() +
+                         "; reject it with a reason",
+                     "修改申请 #" + std::to_string(id) + " 已不能批准：" + e.what() + "；请驳回并写明原因"));
+    }
+    for (const Session* who : {&requester, &session}) {
+      try {
+        check_stays_in_regions(who->regions, &values, after, current.code.empty() ? current.id : current.code);
+      } catch (const Error& e) {
+        if (e.code() != Errc::validation) throw;
+        throw Error(Errc::validation,
+                    tr("change request #" + std::to_string(id) + " can no longer be approved (" + who->user +
+                           "'s regions): " + e.what() + "; reject it with a reason",
+                       "修改申请 #" + std::to_string(id) + " 已不能批准（" + who->user + " 的区域）：" + e.what() +
+                           "；请驳回并写明原因"));
+      }
+    }
+  }
+  return {std::move(c), requester};
+}
+
+}  // namespace
+
 json TeamService::list_requests(const Session& session, const std::vector<std::int64_t>& ids, std::int64_t after,
                                 std::int64_t limit, const std::string& status) {
   auto txn = store_.begin(TxnMode::read);
@@ -317,6 +444,16 @@ json TeamService::list_requests(const Session& session, const std::vector<std::i
     // a field may have become one they cannot read since).
     if (session.role != Role::sales) {
       if (json now = changed_since(*txn, r); !now.empty()) j["changed_since"] = std::move(now);
+      // One that can no longer be approved says why, before anyone tries
+      // (walkthrough 16, R16-10: it was listed as waiting like any other).
+      if (r.status == "pending" && request_access(*txn, session, r) == Access::write) {
+        try {
+          plan_approval(*txn, session, r);
+        } catch (const Error& e) {
+          if (e.code() != Errc::validation) throw;
+          j["blocked"] = e.what();
+        }
+      }
     }
     out.push_back(std::move(j));
   };
@@ -364,122 +501,15 @@ json TeamService::approve(const Session& session, std::int64_t id) {
     throw Error(Errc::forbidden, tr("change request #" + std::to_string(id) + " is about a customer outside your regions",
                                     "修改申请 #" + std::to_string(id) + " 涉及的客户不在你负责的区域内"));
   }
-  const sync::RecordState current = txn->load_record(r.record_id);
-  const json values = current.values();
-  Change c;
-  c.record_id = r.record_id;
-  c.collection = r.collection;
-  c.parent = current.parent;
-  c.code = current.code;
-  c.op = Op::update;
-  // Never a derived field or the owner, whatever an older request holds: those
-  // are not a salesperson's to ask for (push_service.cc checks them at push).
-  const auto schema = store_schema(*txn);
-  const CollectionDef& coll = schema->collection(r.collection);
-  bool stale = false;  // a field asked for changed after the request was made
-  for (const auto& [key, fc] : field_changes_from_json(r.fields)) {
-    const FieldDef* def = coll.find(key);
-    if (key == "owner" || (def && def->derived)) continue;
-    const json now = key == kDeletedField ? json(current.deleted()) : value_or_null(values, key);
-    stale = stale || now != fc.old_value;
-    c.fields[key] = fc;
-  }
-  // The place rules hold for what is approved as for what is pushed, on the
-  // customer as it is now: a request held while it had no province cleared
-  // the one it got since (attacker review 9, A9-4).
-  if (r.collection == "customers") {
-    if (auto p = c.fields.find("province"); p != c.fields.end()) {
-      check_province_change(value_or_null(values, "province"), p->second.new_value);
-    }
-    if (auto city = c.fields.find("city"); city != c.fields.end()) {
-      check_city_change(value_or_null(values, "city"), city->second.new_value);
-    }
-  }
-  // A held delete or restore applies as one: an update may not set "deleted"
-  // (ChangeValidator), and approving a salesperson's delete failed on that
-  // (walkthrough 7, R7-1).
-  if (auto d = c.fields.find(kDeletedField); d != c.fields.end()) {
-    c.op = d->second.new_value == json(true) ? Op::remove : Op::restore;
-    // A delete its requester undid since (a slip, restored at once) is not
-    // theirs to approve any more (walkthrough 8, R8-4).
-    for (const auto& rev : txn->revisions_before(r.record_id, std::numeric_limits<std::int64_t>::max(), 100)) {
-      if (rev.rev <= r.base_rev) break;
-      const json body = parse_stored(rev.body, "revision");
-      if (body.value("op", std::string()) == "restore" && body.value("author", std::string()) == r.requester) {
-        throw Error(Errc::validation,
-                    tr("change request #" + std::to_string(id) + " asks to delete a record " + r.requester +
-                           " restored since: nothing is left to approve; reject it",
-                       "修改申请 #" + std::to_string(id) + " 要删除的记录之后已被 " + r.requester +
-                           " 恢复：没有可批准的内容；请驳回"));
-      }
-    }
-  }
-  // The decision is an edit made now on what the requester saw. When the asked
-  // fields still hold what they saw, it applies on the record as it is. When one
-  // was changed since (a manager's newer edit), it merges like any concurrent
-  // edit from the request's base: the later decision wins, and the value it
-  // replaces is kept as a conflict for review, never overwritten unseen.
-  c.base_rev = stale ? r.base_rev : current.rev;
-  c.resolves = r.resolves;
-  c.cause = "approved change request #" + std::to_string(id);
-  c.approved_by = session.user;
-  // The requester must still be one who could make the change: a customer
-  // moved out of their territory or reassigned since (or a user disabled) is
-  // no longer theirs to change, and approving would write an edit in their
-  // name to a customer they cannot see (attacker review 7, A7-10).
-  const auto user = txn->find_user(r.requester);
-  const Session requester{r.requester, user ? user->role : Role::sales, r.device,
-                          user ? user->regions : std::vector<std::string>{}, 0};
-  if (!user || user->disabled || request_access(*txn, requester, r) != Access::write) {
-    throw Error(Errc::validation,
-                tr("change request #" + std::to_string(id) + " can no longer be approved: the record is not " +
-                       r.requester + "'s to change any more (moved, reassigned or the user disabled); reject it "
-                                     "with a reason",
-                   "修改申请 #" + std::to_string(id) + " 已不能批准：这条记录已不归 " + r.requester +
-                       " 修改（客户已转移、转交，或该用户已停用）；请驳回并写明原因"));
-  }
-  // Nor may it move the customer out of the requester's regions, or the
-  // manager's: the push checked the requester's regions when the request was
-  // made, and those may have shrunk since (defence in depth, attacker review 12).
-  if (r.collection == "customers" && (c.fields.count("province") || c.fields.count("city"))) {
-    json after = values;
-    for (const auto& [key, f] : c.fields) {
-      if (key == "province" || key == "city") after[key] = f.new_value;
-    }
-    // A city asked for under the province the customer had then: moved to
-    // another province since, it would land under that one (苏州 under 浙江;
-    // attacker review 14 and 15, A14-4, A15-6), as would a province asked for
-    // under the city kept.
-    try {
-      check_city_in_province(after.value("province", json()), after.value("city", json()));
-    } catch (const Error& e) {
-      if (e.code() != Errc::validation) throw;
-      throw Error(Errc::validation,
-                  tr("change request #" + std::to_string(id) + " can no longer be approved: " + e.what() +
-                         "; reject it with a reason",
-                     "修改申请 #" + std::to_string(id) + " 已不能批准：" + e.what() + "；请驳回并写明原因"));
-    }
-    for (const Session* who : {&requester, &session}) {
-      try {
-        check_stays_in_regions(who->regions, &values, after, current.code.empty() ? current.id : current.code);
-      } catch (const Error& e) {
-        if (e.code() != Errc::validation) throw;
-        throw Error(Errc::validation,
-                    tr("change request #" + std::to_string(id) + " can no longer be approved (" + who->user +
-                           "'s regions): " + e.what() + "; reject it with a reason",
-                       "修改申请 #" + std::to_string(id) + " 已不能批准（" + who->user + " 的区域）：" + e.what() +
-                           "；请驳回并写明原因"));
-      }
-    }
-  }
-  json result = push_.apply_server_change(*txn, requester, c);
+  const Approval a = plan_approval(*txn, session, r);
+  json result = push_.apply_server_change(*txn, a.requester, a.change);
   r.status = "approved";
   r.decided_by = session.user;
   r.decided_at = now_iso8601();
   r.seq = result.value("seq", std::int64_t{0});
   txn->update_request(r);
   txn->commit();
-  return {{"request", request_json(r, current.collection == "customers" ? current.code : std::string())},
+  return {{"request", request_json(r, a.change.collection == "customers" ? a.change.code : std::string())},
           {"result", result}};
 }
 

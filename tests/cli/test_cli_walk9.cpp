@@ -625,6 +625,38 @@ TEST_CASE("walk11: after the server's restore, a sync sends edits again, keeps a
   CHECK_THAT(wang.ok({"sync"}, kZh).out, !Contains("恢复"));
 }
 
+TEST_CASE("walk16: after the server's restore, the device with an unsynced edit keeps none of the lost history",
+          "[cli][walk][walk16][sync][sqlite-only]") {
+  // R16-1: the device kept the revisions the restored store no longer had, in
+  // `history` and as a base for `revert --to-rev`; a fresh device had none.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("恢复前的客户有限公司", "13300135711");
+  const std::string file = s.data_dir() + "/before.db";
+  REQUIRE(run_server_command({"backup", "--data", s.data_dir(), file}).exit_code == 0);
+  wang.ok({"customer", "edit", code, "--set", "need=恢复后丢失的需求"});
+  wang.ok({"sync"});  // rev 2
+  wang.ok({"customer", "edit", code, "--set", "notes=恢复后丢失的备注"});
+  wang.ok({"sync"});  // rev 3
+  s.restore_backup(file);
+
+  wang.ok({"customer", "edit", code, "--set", "contact=李四"});  // unsynced when the restore is seen
+  wang.ok({"sync"});
+  const json mine = json::parse(wang.ok({"--json", "history", code}).out);
+  ReplicaCli fresh;
+  fresh.log_in(s, "wang");
+  fresh.ok({"sync"});
+  const json theirs = json::parse(fresh.ok({"--json", "history", code}).out);
+  INFO(mine.dump() << "\n" << theirs.dump());
+  CHECK(mine.size() == 2);  // the create and the edit made since
+  CHECK(mine.size() == theirs.size());
+  CHECK(mine.dump().find("恢复后丢失") == std::string::npos);
+  CHECK(mine[0]["changes"]["contact"]["new"] == "李四");
+  CHECK(wang.run({"revert", code, "--to-rev", "3"}).exit_code == 2);  // no such revision here either
+  CHECK(fresh.run({"revert", code, "--to-rev", "3"}).exit_code == 2);
+}
+
 TEST_CASE("walk12: a request lost with the server's restore is sent again, never taken for another's",
           "[cli][walk][sync][sqlite-only]") {
   // A12-2, R12-3: request ids are given again after a restore, and the device
@@ -807,4 +839,44 @@ TEST_CASE("walk13: an edit of fields a salesperson may not read shows as such in
   CHECK_THAT(wang.ok({"history", code}).out, Contains("(fields you may not see)"));
   CHECK_THAT(wang.run({"history", code}, kZh).out, Contains("（无权查看的字段）"));
   CHECK_THAT(root.ok({"history", code}).out, !Contains("may not see") && Contains("A"));
+}
+
+TEST_CASE("walk16: a request that can no longer be approved is listed with why, in the list and at approve",
+          "[cli][zh][walk][walk16][sync]") {
+  // R16-10: a disabled requester's request was listed as waiting like any
+  // other, and only approve said it could not be.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "type", "--data", s.data_dir()}).exit_code == 0);
+  ReplicaCli wang, li, zhao;
+  wang.log_in(s, "wang");
+  li.log_in(s, "li");
+  zhao.log_in(s, "zhao");
+  const std::string mine = wang.add_synced_customer("停用后待批有限公司", "13300135721");
+  const std::string his = li.add_synced_customer("照常待批有限公司", "13300135722");
+  wang.ok({"customer", "edit", mine, "--set", "type=lost"});
+  wang.ok({"sync"});
+  li.ok({"customer", "edit", his, "--set", "type=lost"});
+  li.ok({"sync"});
+  REQUIRE(run_server_command({"user", "disable", "wang", "--data", s.data_dir()}).exit_code == 0);
+
+  const json listed = json::parse(zhao.ok({"--json", "approvals"}).out);
+  INFO(listed.dump());
+  REQUIRE(listed.size() == 2);
+  for (const json& r : listed) {
+    if (r["requester"] == "wang") {
+      CHECK_THAT(r.value("blocked", ""), Contains("can no longer be approved") && Contains("wang"));
+    } else {
+      CHECK_FALSE(r.contains("blocked"));  // li's request is approvable
+    }
+  }
+  CHECK_THAT(zhao.ok({"approvals"}).out, Contains("pending, can no longer be approved"));
+  CHECK_THAT(zhao.ok({"approvals"}, kZh).out, Contains("已不能批准"));
+  std::string id;
+  for (const json& r : listed) {
+    if (r["requester"] == "wang") id = r["id"].dump();
+  }
+  const CliResult approve = zhao.run({"approve", id});
+  INFO(approve.describe());
+  CHECK(approve.exit_code == 2);
+  CHECK_THAT(approve.err, Contains("can no longer be approved"));
 }

@@ -2,6 +2,7 @@
 // real `kehu` and `kehu-server` binaries: what the server says comes back in
 // the user's language, bad input is named, tables and reports read well.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "replica_cli.h"
 
@@ -10,6 +11,7 @@ using kehu::test::CliResult;
 using kehu::test::ReplicaCli;
 using kehu::test::run_server_command;
 using kehu::test::ServerFixture;
+using json = nlohmann::json;
 
 namespace {
 
@@ -298,8 +300,19 @@ TEST_CASE("walk15: codes, limits and filters a person mistypes are refused at on
   CHECK_THAT(negative_zh.err, Contains("应为 0 或正整数"));
   CliResult page = k.ok({"customer", "list", "--limit", "1"});
   CHECK_THAT(page.out, Contains("C202612998") && !Contains("C2026121000"));
-  CHECK_THAT(page.err, Contains("more customers match: raise --limit"));
+  CHECK_THAT(page.err, Contains("more customers match: the next page is --offset 1"));
   CHECK_THAT(k.ok({"customer", "list", "--limit", "2"}).err, !Contains("more customers match"));
+  // R16-11: the next page, in code order and in any other.
+  CliResult next = k.ok({"customer", "list", "--offset", "1", "--limit", "1"});
+  CHECK_THAT(next.out, !Contains("C202612998") && Contains("C2026121000"));
+  CHECK_THAT(next.err, !Contains("more customers match"));
+  const json by_code_desc = json::parse(k.ok({"--json", "customer", "list", "--sort", "-code"}).out);
+  REQUIRE(by_code_desc.size() == 2);
+  const json second = json::parse(k.ok({"--json", "customer", "list", "--sort", "-code", "--offset", "1"}).out);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0]["code"] == by_code_desc[1]["code"]);
+  CHECK(json::parse(k.ok({"--json", "customer", "list", "--offset", "5"}).out).empty());
+  CHECK(k.run({"customer", "list", "--offset", "-1"}).exit_code == 2);
   // R15-9: one field filtered twice.
   CliResult twice = k.run({"customer", "list", "--where", "city=南京", "--where", "城市=苏州"});
   CHECK(twice.exit_code == 2);

@@ -563,6 +563,12 @@ TEST_CASE("targets and stage probabilities set by an admin reach a sales replica
   CliResult refused = wang.run({"rules", "set", "target", "wang", "2026-11", "1"});
   CHECK(refused.exit_code == 1);
   CHECK_THAT(refused.err, Contains("only an admin") && Contains("wang"));
+  CHECK_THAT(refused.err, !Contains("kehu-server"));  // R16-9: there is no such server command
+  // R16-9: percents as typed in Chinese input mode.
+  admin.ok({"rules", "set", "stage-probability", "needs＝３０％，proposal=70%"});
+  CHECK(rules_of(admin)["stage_probability"]["needs"] == 30);
+  CHECK(rules_of(admin)["stage_probability"]["proposal"] == 70);
+  admin.ok({"rules", "set", "stage-probability", "needs=25,proposal=60"});
   CliResult bad_period = admin.run({"rules", "set", "target", "wang", "2026-13", "100"});
   CHECK(bad_period.exit_code == 2);
   CHECK_THAT(bad_period.err, Contains("2026-13") && Contains("period"));

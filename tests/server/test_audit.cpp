@@ -154,6 +154,8 @@ TEST_CASE("audit: by date range", "[audit]") {
     CliResult bad = t.auditor.kehu({"audit", "--since", "2026-02-30"});
     CHECK(bad.exit_code == 2);
     CHECK_THAT(bad.err, Catch::Contains("--since") && Catch::Contains("2026-02-30"));
+    // R16-14: the rule it breaks, the option named once.
+    CHECK_THAT(bad.err, Catch::Contains("February 2026 has no day 30") && !Catch::Contains("(--since)"));
   }
   SECTION("the server validates what it is sent") {
     const std::string token = t.server.login("audit", "dev-x");
@@ -429,6 +431,18 @@ TEST_CASE("audit export writes one CSV row per changed field, and audit verify p
         {"audit", "export", "--data", t.server.data_dir(), "--since", "2026-02-30", file});
     CHECK(bad.exit_code == 2);
     CHECK_THAT(bad.output, Catch::Contains("--since") && Catch::Contains("2026-02-30"));
+    // R16-8: a day as typed elsewhere, and the rule a bad one breaks.
+    for (const std::string typed : {"2000年1月1日", "２０００/１/１", "2000.1.1"}) {
+      auto as_typed = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since", typed, file,
+                                          "--force"});
+      INFO(typed << ": " << as_typed.output);
+      CHECK(as_typed.exit_code == 0);
+      CHECK_THAT(as_typed.output, Catch::Contains("exported") && !Catch::Contains("exported 0 revisions"));
+    }
+    std::filesystem::remove(file);
+    auto month = run_server_command({"audit", "export", "--data", t.server.data_dir(), "--since", "2026-13-01", file});
+    CHECK(month.exit_code == 2);
+    CHECK_THAT(month.output, Catch::Contains("--since: \"2026-13-01\"") && Catch::Contains("no month 13"));
     auto missing = run_server_command({"audit", "export", "--data", t.server.data_dir(), file});
     CHECK(missing.exit_code == 2);
     const std::string nowhere = t.dir.file("no/such/dir/audit.csv");

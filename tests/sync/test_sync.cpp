@@ -846,6 +846,12 @@ TEST_CASE("sync: a conflict settled on one device is closed on every device, a f
   }
   CHECK(settled_by_sun);
   CHECK(snapshot(*qian.replica) == snapshot(*sun.replica));
+  // So does the audit, which showed the settling as a bare "update" (walkthrough 16, R16-6).
+  Device root(dir, server, "root");
+  auto audit = root.kehu({"audit", "--customer", code});
+  INFO(audit.describe());
+  CHECK(audit.exit_code == 0);
+  CHECK_THAT(audit.out, Catch::Contains("conflict: kept") && Catch::Contains("settled the conflict of rev"));
 
   // The losing side settles a second conflict for its own value: the value and
   // the settling travel together.

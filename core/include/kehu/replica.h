@@ -58,6 +58,7 @@ struct ListQuery {
   std::string sort;        // field key; "-key" for descending; default: code / date
   bool pinyin = false;     // text sorts in pinyin order (安 < 北 < 张), not by code point
   std::size_t limit = 0;   // 0 = all
+  std::size_t offset = 0;  // matches skipped before the first returned (the next page)
   // Customers only (Error(usage) for other collections). Values are validated:
   // Error(usage) naming the flag, the value and what is allowed.
   std::vector<std::string> tags;      // --tag: every one of these tags is on the customer

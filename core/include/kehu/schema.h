@@ -102,6 +102,12 @@ class Schema {
 //   starting with 1, optional +86) or a landline with area code
 nlohmann::json normalize_value(const FieldDef& field, std::string_view input);
 
+// A day as people type it where a field's date is taken (2026-12-01, 2026/12/1,
+// 2026.12.1, 2026年12月1日, full-width digits, today/今天), as "YYYY-MM-DD".
+// Throws Error(validation) naming `what` (an option such as "--since"), the text
+// and the rule, as normalize_value does for a field.
+std::string read_day(const std::string& what, std::string_view typed);
+
 // Checks that an already-normalised JSON value has the stored shape of `field`
 // (used for values arriving from sync or from a JSON API). Throws Error(validation).
 void check_stored_value(const FieldDef& field, const nlohmann::json& value);
