@@ -326,7 +326,13 @@ int cmd_rules_set(Context& ctx, const std::string& name, const std::vector<std::
       return 0;
     }
     std::string text;
-    for (const auto& [k, v] : stage_probabilities(rep)) text += (text.empty() ? "" : ", ") + k + " " + std::to_string(v) + "%";
+    // In the funnel's order, as `kehu rules` lists them (not by name).
+    const StageProbabilities now = stage_probabilities(rep);
+    for (const auto& stage : probability_stages()) {
+      if (auto it = now.find(stage); it != now.end()) {
+        text += (text.empty() ? "" : ", ") + stage + " " + std::to_string(it->second) + "%";
+      }
+    }
     std::cout << (zh ? "阶段概率：" : "stage probabilities: ") << text
               << (zh ? "（其他设备同步后生效）\n" : " (other devices get them at their next sync)\n");
     return 0;

@@ -565,7 +565,9 @@ TEST_CASE("targets and stage probabilities set by an admin reach a sales replica
   CHECK_THAT(refused.err, Contains("only an admin") && Contains("wang"));
   CHECK_THAT(refused.err, !Contains("kehu-server"));  // R16-9: there is no such server command
   // R16-9: percents as typed in Chinese input mode.
-  admin.ok({"rules", "set", "stage-probability", "needs＝３０％，proposal=70%"});
+  const CliResult typed = admin.ok({"rules", "set", "stage-probability", "needs＝３０％，proposal=70%"});
+  // In the funnel's order (R15-14).
+  CHECK_THAT(typed.out, Contains("potential 5%, contact 40%, needs 30%, proposal 70%, contract 80%"));
   CHECK(rules_of(admin)["stage_probability"]["needs"] == 30);
   CHECK(rules_of(admin)["stage_probability"]["proposal"] == 70);
   admin.ok({"rules", "set", "stage-probability", "needs=25,proposal=60"});
