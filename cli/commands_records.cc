@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "kehu/error.h"
 #include "kehu/place.h"
+#include "kehu/typo_hint.h"
 #include "output.h"
 
 namespace kehu::cli {
@@ -268,9 +269,19 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   // --region 南京: a city alone names no province, and finds nothing. Said, with
   // the form that would (customers may hold other words, such as 华东: those
   // still filter).
+  // A typo of a province (江酥) is a usage error, with the nearest named, as
+  // the server says it (walkthrough 17, R17-7: exit 0 and an empty list).
   if (records.empty() && q.region) {
     const std::string province = q.region->substr(0, q.region->find('/'));
     if (!known_province(province)) {
+      // (A city alone, 南京, is near 北京 too: it gets the note below.)
+      const std::string near = province_of_city(province).empty()
+                                   ? did_you_mean(nearest_names(province, province_spellings()))
+                                   : std::string();
+      if (!near.empty()) {
+        throw Error(Errc::usage, tr("--region \"" + *q.region + "\": \"" + province + "\" is not a province" + near,
+                                    "--region “" + *q.region + "”：“" + province + "”不是省份" + near));
+      }
       std::cerr << tr("note: \"" + province + "\" is not a province; --region is 省 or 省/市, e.g. 江苏/南京\n",
                       "提示：“" + province + "”不是省份；--region 应为 省 或 省/市，如 江苏/南京\n");
     }
@@ -324,19 +335,25 @@ int cmd_child_edit(Context& ctx, const std::string& collection, const std::strin
 int cmd_child_delete(Context& ctx, const std::string& collection, const std::string& id, bool restore) {
   auto& rep = ctx.replica();
   const Record before = find_child(rep, collection, id);
+  const bool zh = ctx.lang == Lang::zh;
+  const std::string code = parent_code(rep, before);
+  // "follow-up 935240d7 of C202612048", as lists and conflicts name it, not its
+  // full id (walkthrough 17, R17-16). No blank after a closing full-width
+  // bracket: "（客户 C…）已移入回收站".
+  const std::string name =
+      child_noun(collection) + ' ' + short_id(before.id) + (code.empty() ? "" : (zh ? "（客户 " + code + "）" : " of " + code));
+  const std::string gap = zh && !code.empty() ? "" : " ";
+  if (before.deleted != restore) {
+    throw Error(Errc::validation, name + (restore ? (zh ? gap + "不在回收站里" : " is not in the recycle bin")
+                                                  : (zh ? gap + "已经在回收站里" : " is already in the recycle bin")));
+  }
   Record r = restore ? rep.restore(before.id) : rep.remove(before.id);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
     return 0;
   }
-  const bool zh = ctx.lang == Lang::zh;
-  const std::string code = parent_code(rep, r);
-  // No blank after a closing full-width bracket: "（客户 C…）已移入回收站".
-  const std::string gap = zh && !code.empty() ? "" : " ";
-  std::cout << child_noun(collection) << ' ' << short_id(r.id)
-            << (code.empty() ? "" : (zh ? "（客户 " + code + "）" : " of " + code))
-            << (restore ? (zh ? gap + "已恢复\n" : " restored\n")
-                        : (zh ? gap + "已移入回收站\n" : " moved to the recycle bin\n"));
+  std::cout << name << (restore ? (zh ? gap + "已恢复\n" : " restored\n")
+                                : (zh ? gap + "已移入回收站\n" : " moved to the recycle bin\n"));
   return 0;
 }
 

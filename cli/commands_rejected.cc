@@ -74,17 +74,24 @@ int cmd_rejected_retry(Context& ctx, std::int64_t seq, const std::vector<std::st
                        const std::vector<std::string>& drop) {
   auto& rep = ctx.replica();
   // An edit of a record that has left the device (reassigned, moved out of the
-  // user's regions) has nothing to apply to: said with the code, not an id.
+  // user's regions, lost with a server's restore), or a new follow-up of such
+  // a customer, has nothing to apply to: said with the code and why it left,
+  // not an id (walkthrough 17, R17-4: "it goes at the next sync", refused again).
   for (const auto& lc : rep.changes_in_state("rejected")) {
-    if (lc.seq != seq || lc.change.op == Op::create || rep.get(lc.change.record_id)) continue;
-    const std::string code = code_of(rep, lc.change);
+    if (lc.seq != seq) continue;
+    const bool gone = lc.change.op == Op::create ? !lc.change.parent.empty() && !rep.get(lc.change.parent)
+                                                 : !rep.get(lc.change.record_id);
+    if (!gone) break;
+    std::string code = code_of(rep, lc.change);
+    if (code.empty()) code = tr("its customer", "它的客户");
     const std::string n = std::to_string(seq);
     throw Error(Errc::forbidden,
-                tr(code + " is no longer yours to edit (it has left this device: reassigned, or outside your regions), "
-                          "so refused edit #" + n + " cannot be re-applied; forget it with `kehu rejected dismiss " + n +
-                          "`, or ask a manager to make the change",
-                   code + " 已不在你的负责范围内（本机已没有这个客户：已转给别人，或不在你的区域），被拒的修改 #" + n +
-                       " 无法重新提交；用 `kehu rejected dismiss " + n + "` 放弃，或请经理处理"));
+                tr(code + " is no longer yours to edit (it has left this device: reassigned, outside your regions, "
+                          "or not on the server since its restore from a backup), so refused edit #" + n +
+                       " cannot be re-applied; forget it with `kehu rejected dismiss " + n +
+                       "`, or ask a manager to make the change",
+                   code + " 已不在你的负责范围内（本机已没有这个客户：已转给别人、不在你的区域，或服务器从备份恢复后已没有它），被拒的修改 #" +
+                       n + " 无法重新提交；用 `kehu rejected dismiss " + n + "` 放弃，或请经理处理"));
   }
   Record r = rep.reapply_rejected(seq, parse_sets(sets), drop);
   if (ctx.json) {

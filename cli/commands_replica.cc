@@ -152,6 +152,21 @@ int cmd_backup(Context& ctx, const std::string& file, bool replace) {
   // R9-10: the refusal had no way forward). The copy is made beside it first,
   // so a failed one leaves the old backup as it was.
   std::error_code ec;
+  // Not onto the replica itself, or its journal: with --force that replaced the
+  // open database under its own connection, and said "backup written"
+  // (walkthrough 17, R17-11).
+  const auto same = [&](const std::string& a, const std::string& b) {
+    std::error_code e1, e2;
+    return std::filesystem::weakly_canonical(a, e1) == std::filesystem::weakly_canonical(b, e2) && !e1 && !e2;
+  };
+  const std::string own = ctx.replica().path();
+  for (const char* tail : {"", "-wal", "-shm", "-journal"}) {
+    if (same(file, own + tail)) {
+      throw Error(Errc::usage, tr(file + " is this replica's own file: write the backup to another file; nothing "
+                                         "was written",
+                                  file + " 是本机副本自己的文件：请把备份写到别的文件；什么都没有写入"));
+    }
+  }
   if (std::filesystem::exists(file, ec)) {
     if (!replace || std::filesystem::is_directory(file, ec)) {
       throw exists_error(file);

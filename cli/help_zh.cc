@@ -49,7 +49,7 @@ const Catalog& catalog() {
         {"text in code, name, contact, phone, need or notes", "在编号、名称、联系人、电话、需求或备注中搜索文字"},
         {"field to sort by; -FIELD for descending", "排序字段；-字段 表示降序"},
         {"sort text by pinyin (安 < 北 < 张), e.g. --sort name --pinyin", "按拼音排序文字（安 < 北 < 张），如 --sort name --pinyin"},
-        {"at most this many", "最多显示这么多条"},
+        {"at most this many (0: all)", "最多显示这么多条（0：全部）"},
         {"skip this many matches first (the next page: --offset 50 --limit 50)",
          "跳过前面这么多条（翻到下一页：--offset 50 --limit 50）"},
         {"customers with this tag (repeatable: all must be on it)", "带这个标签的客户（可重复：须带有全部标签）"},

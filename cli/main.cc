@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   clist->add_option("--search", list_args.search, "text in code, name, contact, phone, need or notes");
   clist->add_option("--sort", list_args.sort, "field to sort by; -FIELD for descending");
   clist->add_flag("--pinyin", list_args.pinyin, "sort text by pinyin (安 < 北 < 张), e.g. --sort name --pinyin");
-  clist->add_option("--limit", list_args.limit, "at most this many")->check(kCount);
+  clist->add_option("--limit", list_args.limit, "at most this many (0: all)")->check(kCount);
   clist->add_option("--offset", list_args.offset, "skip this many matches first (the next page: --offset 50 --limit 50)")
       ->check(kCount);
   clist->add_flag("--deleted", list_args.deleted, "list the recycle bin");

@@ -73,16 +73,17 @@ std::optional<std::string> explain_unknown(CLI::App& app, int argc, const char* 
       continue;
     }
     if (arg.rfind('-', 0) == 0) continue;  // a short option: CLI11's message says enough
+    // A positional argument of a command (a file, a code, an id): the options
+    // after it are still looked at (walkthrough 17, R17-20: `import FILE
+    // --dryrun` said "unexpected arguments", with no suggestion).
     const std::vector<std::string> subs = subcommand_names(*level);
-    if (subs.empty()) return std::nullopt;  // a positional argument of a command
+    if (subs.empty()) continue;
     if (std::find(subs.begin(), subs.end(), arg) != subs.end()) {
       level = level->get_subcommand(arg);
       continue;
     }
     // A level with positional arguments of its own may take this word as one.
-    if (!level->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) {
-      return std::nullopt;
-    }
+    if (!level->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) continue;
     auto near = nearest_name(arg, subs);
     if (!near) {
       // A command one level down ("resolve" is `kehu conflicts resolve`).

@@ -54,16 +54,45 @@ void Replica::set_churn_days(std::int64_t days) {
   set_meta(kChurnDaysMeta, std::to_string(days));
 }
 
+namespace {
+
+// Whose reminders a customer is on this device. On a team's device, a customer
+// in the public pool (公海: no 负责人) is nobody's to follow up until someone
+// claims it: its plans and dates are not this user's reminders. A replica that
+// never logged in has no pool. A salesperson's reminders are for their own
+// customers: a colleague's in the same territory are the colleague's to follow
+// up (walkthrough 7, R7-6), and to mark lost (walkthrough 17, R17-8: `rules
+// apply-churn` listed them, then failed on a pool customer). A manager's are
+// the whole team's.
+class ReminderScope {
+ public:
+  explicit ReminderScope(const Replica& rep)
+      : user_(rep.meta("user").empty() ? rep.meta("replica_user") : rep.meta("user")),
+        own_only_(!user_.empty() && rep.meta("role") == "sales") {}
+  bool keeps(const Record& customer) const {
+    if (user_.empty()) return true;
+    const std::string owner = customer.fields.value("owner", "");
+    return !owner.empty() && (!own_only_ || owner == user_);
+  }
+
+ private:
+  std::string user_;
+  bool own_only_;
+};
+
+}  // namespace
+
 std::vector<DueItem> Replica::churn_candidates(std::string_view today_text) const {
   const std::string today = checked_today(today_text, "today");
   const std::int64_t n = churn_days();
   // Quiet for n days or more: the latest activity is before this day.
   const std::string cutoff = add_days(today, 1 - n);
   auto& idx = impl_->index;
+  const ReminderScope scope(*this);
   std::vector<DueItem> out;
   for (const auto& row : idx.facet_followed_up_before("type", "deal", cutoff)) {
     auto customer = impl_->load_customer_docid(row.docid);
-    if (!customer) continue;
+    if (!customer || !scope.keeps(*customer)) continue;
     std::string last_order;
     auto& orders = impl_->db.cached(
         "SELECT fields FROM records WHERE parent = ? AND collection = 'orders' AND deleted = 0");
@@ -107,21 +136,10 @@ DueReport Replica::due(std::string_view today_text, std::int64_t days) const {
   report.churn_days = churn_days();
   const std::string& today = report.today;
   auto& idx = impl_->index;
-  // On a team's device, a customer in the public pool (公海: no 负责人) is
-  // nobody's to follow up until someone claims it: its plans and dates are not
-  // this user's reminders. A replica that never logged in has no pool.
-  // A salesperson's reminders are for their own customers: a colleague's in
-  // the same territory are the colleague's to follow up (walkthrough 7, R7-6).
-  // A manager's are the whole team's.
-  const std::string user = meta("user").empty() ? meta("replica_user") : meta("user");
-  const bool team = !user.empty();
-  const bool own_only = team && meta("role") == "sales";
+  const ReminderScope scope(*this);
   auto load = [&](std::int64_t docid) {
     std::optional<Record> customer = impl_->load_customer_docid(docid);
-    if (customer && team) {
-      const std::string owner = customer->fields.value("owner", "");
-      if (owner.empty() || (own_only && owner != user)) customer.reset();
-    }
+    if (customer && !scope.keeps(*customer)) customer.reset();
     return customer;
   };
 

@@ -119,6 +119,8 @@ struct Replica::Impl {
   // Refuses at once, with the reason, an edit the server would refuse from this
   // device's user and role as of the last login (replica_policy.cc).
   void check_local_policy(const std::optional<Record>& before, const Record& after, const Change& c);
+  // Throws Error(forbidden) when the last login was an auditor's: they edit nothing.
+  void refuse_auditor();
   // Refuses a salesperson's or manager's new customer outside their regions,
   // or a move out of them (kRegionsMeta; kehu/place.h check_stays_in_regions).
   void check_stays_in_reach(const Record* before, const Record& after);

@@ -64,6 +64,14 @@ void Replica::Impl::check_typed_restricted(const CollectionDef& coll, const json
   }
 }
 
+void Replica::Impl::refuse_auditor() {
+  const std::string user = meta("user").empty() ? meta("replica_user") : meta("user");
+  if (meta("role") != "auditor" || user.empty()) return;
+  throw Error(Errc::forbidden, tr(user + " is an auditor (role from the last login): an auditor reads and "
+                                         "audits but edits nothing; nothing was changed",
+                                  user + " 是审计员（上次登录时的角色）：审计员只能查看和审计，不能修改；什么都没有改"));
+}
+
 void Replica::Impl::check_local_policy(const std::optional<Record>& before, const Record& after,
                                        const Change& c) {
   // A follow-up records contact made. One dated after today became the
@@ -87,11 +95,7 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
   // login (kehu logout keeps it).
   const std::string role = meta("role"), user = meta("user").empty() ? meta("replica_user") : meta("user");
   if (role.empty() || user.empty()) return;  // never logged in: a standalone replica
-  if (role == "auditor") {
-    throw Error(Errc::forbidden, tr(user + " is an auditor (role from the last login): an auditor reads and "
-                                           "audits but edits nothing; nothing was changed",
-                                    user + " 是审计员（上次登录时的角色）：审计员只能查看和审计，不能修改；什么都没有改"));
-  }
+  refuse_auditor();
   if (after.collection == "customers" && (role == "sales" || role == "manager")) {
     const auto p = c.fields.find("province");
     if (!before) {

@@ -110,6 +110,18 @@ void Replica::mark_rejected(const std::string& change_id, const std::string& rea
   });
 }
 
+void Replica::forget_customer(const std::string& customer_id, const std::string& reason) {
+  impl_->in_tx([&] {
+    impl_->db
+        .cached("UPDATE changes SET state = 'rejected', reason = ?1 WHERE state IN ('pending', 'awaiting') "
+                "AND (record_id = ?2 OR record_id IN (SELECT id FROM records WHERE parent = ?2))")
+        .bind(1, reason)
+        .bind(2, customer_id)
+        .run();
+    impl_->drop_customers({customer_id});
+  });
+}
+
 void Replica::mark_unchanged(const std::string& change_id) {
   impl_->in_tx([&] {
     auto record_id = impl_->record_of_change(change_id);
@@ -681,6 +693,8 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
     throw Error(Errc::usage, tr("--keep must be \"mine\" or \"theirs\", not \"" + std::string(keep) + "\"",
                                 "--keep 应为 mine（我的）或 theirs（对方的），不能是“" + std::string(keep) + "”"));
   }
+  // Said first, not after advice that leads to it (walkthrough 17, R17-23).
+  impl_->refuse_auditor();
   impl_->in_tx([&] {
     Record rec = require(code);
     const CollectionDef& coll = impl_->schema().collection(rec.collection);

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "kehu/calendar.h"
+#include "kehu/cause_text.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/field_filter.h"
@@ -281,7 +282,8 @@ Report report_churn(const Replica& rep, const ReportOptions& opts) {
     auto it = lost_at.find(r.id);
     if (it != lost_at.end() && it->second.at.size() >= 4) {
       year = it->second.at.substr(0, 4);
-      reason = it->second.cause;
+      // As history and audit show it (walkthrough 17, R17-19).
+      reason = cause_text(it->second.cause, opts.lang);
     } else if (is_date(str(f, "created_at"))) {
       year = str(f, "created_at").substr(0, 4);
     }

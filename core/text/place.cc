@@ -404,6 +404,15 @@ void check_city_in_province(const nlohmann::json& province, const nlohmann::json
                    "城市 (city)“" + typed_city + "”里写了省份 " + city_p + "，不是" + typed_province + "：城市只写 " + city_c +
                        "，并填写它所在的省份"));
   }
+  // A city cell that is a province-level place of its own (上海, 北京市) under
+  // another province (attacker review 17, A17-1: 浙江/上海 passed).
+  if (city_c.empty() && !cell_p.empty() && known_province(city_p) && city_p != cell_p) {
+    throw Error(Errc::validation,
+                tr("城市 (city) \"" + typed_city + "\" is the province-level " + city_p + ", not a city of " +
+                       typed_province + ": give the province " + city_p + ", or a city of " + typed_province,
+                   "城市 (city)“" + typed_city + "”是省级的" + city_p + "，不是" + typed_province + "的城市：请把省份写成 " +
+                       city_p + "，或写 " + typed_province + " 的城市"));
+  }
   const std::string p = cell_p, c = city_alone;
   if (p.empty() || c.empty()) return;
   const std::string of = province_of_city(c);
@@ -461,7 +470,16 @@ bool covers(const std::vector<std::string>& regions, const nlohmann::json& field
 void check_stays_in_regions(const std::vector<std::string>& regions, const nlohmann::json* before,
                             const nlohmann::json& after, const std::string& label) {
   if (regions.empty() || !after.is_object() || covers(regions, after)) return;
-  if (before != nullptr && (!before->is_object() || !covers(regions, *before))) return;  // not theirs to keep
+  if (before != nullptr && !before->is_object()) return;
+  // One outside the user's regions already (claimed from the pool, given by a
+  // reassignment) stays where it is or moves into them, never elsewhere: moved
+  // on, it left every manager's sight (attacker review 17, A17-2: 江苏/南京
+  // taken to 西藏/拉萨).
+  if (before != nullptr &&
+      canonical_place(cell(*before, "province"), cell(*before, "city")) ==
+          canonical_place(cell(after, "province"), cell(after, "city"))) {
+    return;
+  }
   std::string place = cell(after, "province");
   if (const std::string city = cell(after, "city"); !city.empty()) place += "/" + city;
   std::string mine;

@@ -335,25 +335,6 @@ DecodedText decode_sheet_bytes(std::string_view bytes) {
   return {gb18030_to_utf8(bytes), SourceEncoding::gb18030};
 }
 
-std::vector<CsvRow> parse_csv(std::string_view utf8_text) {
-  std::vector<CsvRow> rows;
-  // Counting LFs is a cheap pass that sizes the vector once for LF/CRLF files.
-  rows.reserve(static_cast<std::size_t>(std::count(utf8_text.begin(), utf8_text.end(), '\n')) + 1);
-  Cursor c{utf8_text};
-  std::size_t width_hint = 0;
-  while (!c.at_end()) {
-    if (skip_blank_line(c)) continue;
-    rows.push_back(read_row(c, width_hint));
-    width_hint = rows.back().cells.size();
-    for (auto& cell : rows.back().cells) {
-      if (cell.size() > 1 && cell[0] == '\'' && std::string_view("=+-@\t\r").find(cell[1]) != kNone) {
-        cell.erase(0, 1);
-      }
-    }
-  }
-  return rows;
-}
-
 namespace {
 
 // A cell a spreadsheet would run as a formula ("=HYPERLINK(...)", "@SUM(...)"):
@@ -374,13 +355,37 @@ bool is_formula_trigger(std::string_view cell) {
   return !digits;
 }
 
+// A value csv_escape() guards with a leading apostrophe.
+bool needs_guard(std::string_view cell) {
+  // "'=x" as typed needs one too, or the import would take its own apostrophe
+  // for the guard (walkthrough 17, R17-24).
+  return is_formula_trigger(cell) || (cell.size() > 1 && cell[0] == '\'' && needs_guard(cell.substr(1)));
+}
+
 }  // namespace
+
+std::vector<CsvRow> parse_csv(std::string_view utf8_text) {
+  std::vector<CsvRow> rows;
+  // Counting LFs is a cheap pass that sizes the vector once for LF/CRLF files.
+  rows.reserve(static_cast<std::size_t>(std::count(utf8_text.begin(), utf8_text.end(), '\n')) + 1);
+  Cursor c{utf8_text};
+  std::size_t width_hint = 0;
+  while (!c.at_end()) {
+    if (skip_blank_line(c)) continue;
+    rows.push_back(read_row(c, width_hint));
+    width_hint = rows.back().cells.size();
+    for (auto& cell : rows.back().cells) {
+      if (cell.size() > 1 && cell[0] == '\'' && needs_guard(std::string_view(cell).substr(1))) cell.erase(0, 1);
+    }
+  }
+  return rows;
+}
 
 std::string csv_escape(std::string_view raw) {
   // OWASP's CSV-injection defence: a leading apostrophe makes Excel/WPS show the
   // cell as text. parse_csv takes it off again, so a round trip keeps the value.
   std::string neutral;
-  if (is_formula_trigger(raw)) neutral = "'" + std::string(raw);
+  if (needs_guard(raw)) neutral = "'" + std::string(raw);
   std::string_view cell = neutral.empty() ? raw : std::string_view(neutral);
   if (cell.find_first_of(",\"\r\n") == kNone) return std::string(cell);
   std::string out;

@@ -727,12 +727,15 @@ json PushService::apply(StoreTxn& txn, const Session& session, const json& raw, 
                          : std::string();
     return rejected(id, e);
   }
-  if (change.change_id.size() > config::kMaxIdBytes) {
-    return rejected(printable_prefix(change.change_id),
-                    Error(Errc::validation, tr("change_id is longer than " + std::to_string(config::kMaxIdBytes) +
-                                                " bytes (a UUID is 36)",
-                                            "change_id 超过 " + std::to_string(config::kMaxIdBytes) +
-                                                " 字节（UUID 为 36 字节）")));
+  // A plain id too: it is hashed into the revision for good and shown to every
+  // reader (attacker review 17, A17-4: NUL, ESC, newlines and bidi controls).
+  if (!is_plain_id(change.change_id)) {
+    const std::string shown = printable_prefix(change.change_id);
+    return rejected(shown, Error(Errc::validation,
+                                 tr("change_id \"" + shown + "\" is not an id: 1 to " +
+                                        std::to_string(config::kMaxIdBytes) + " of A-Z a-z 0-9 . _ : - (a UUID is 36)",
+                                    "change_id“" + shown + "”不是 ID：应为 1 到 " + std::to_string(config::kMaxIdBytes) +
+                                        " 个 A-Z a-z 0-9 . _ : - 字符（UUID 为 36 个）")));
   }
   // Record ids end up in every pull, history, audit and URL: a plain id only.
   auto not_an_id = [&](const char* what, const std::string& id) {

@@ -183,6 +183,11 @@ TEST_CASE("daily: deleting the follow-up that planned the next date takes the pl
   k.ok({"followup", "restore", last8(f)});
   c = k.ok_json({"customer", "show", code});
   CHECK(c["next_date"] == "2026-11-10");
+  // R17-16: named as lists name it, not by its full id.
+  const auto again = k.run({"followup", "restore", last8(f)});
+  CHECK(again.exit_code == 2);
+  CHECK_THAT(again.err, Contains("follow-up " + last8(f) + " of " + code + " is not in the recycle bin") &&
+                            !Contains(f));
   CHECK_FALSE(c.contains("next_plan"));
   // Clearing the plan on that follow-up clears the customer's (none left later).
   k.ok({"followup", "edit", last8(f), "--set", "next_date="});

@@ -35,6 +35,15 @@ TEST_CASE("typos: unknown commands and options are named, with the nearest sugge
   auto zh = k.run({"sycn"}, {{"KEHU_LANG", "zh"}});
   CHECK_THAT(zh.err, Contains("未知命令 'sycn'；您是不是要输入 'sync'？"));
   CHECK(k.run({"customer", "list"}).exit_code == 0);
+  // R17-20: an option after a file, code or id is looked at too.
+  auto after_file = k.run({"import", "sheet.csv", "--dryrun"});
+  CHECK(after_file.exit_code == 2);
+  CHECK_THAT(after_file.err, Contains("unknown option '--dryrun'; did you mean '--dry-run'?"));
+  auto after_code = k.run({"customer", "edit", "C202612001", "--sett", "notes=a"});
+  CHECK(after_code.exit_code == 2);
+  CHECK_THAT(after_code.err, Contains("unknown option '--sett'; did you mean '--set'?"));
+  auto field = k.run({"history", "C202612001", "--feild", "notes"}, {{"KEHU_LANG", "zh"}});
+  CHECK_THAT(field.err, Contains("未知选项 '--feild'；您是不是要输入 '--field'？"));
 }
 
 TEST_CASE("typos: an unsupported KEHU_LANG is said, not silently replaced", "[cli][typos]") {

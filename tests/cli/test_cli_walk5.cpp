@@ -213,6 +213,10 @@ TEST_CASE("walk5: --region with a city alone finds nothing and says how to write
         "--set", "need=复印机", "--set", "province=江苏", "--set", "city=南京"});
   CliResult city = k.ok({"customer", "list", "--region", "南京"}, {{"KEHU_LANG", "zh"}});
   CHECK_THAT(city.err, Contains("“南京”不是省份") && Contains("江苏/南京"));
+  // R17-7: a mistyped province is a usage error naming the nearest.
+  CliResult typo = k.run({"customer", "list", "--region", "江酥"}, {{"KEHU_LANG", "zh"}});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Contains("“江酥”不是省份") && Contains("江苏"));
   CliResult right = k.ok({"customer", "list", "--region", "江苏/南京"}, {{"KEHU_LANG", "zh"}});
   CHECK_THAT(right.out, Contains("南京城市有限公司"));
   CHECK(right.err.empty());

@@ -156,6 +156,23 @@ TEST_CASE("walk7: a salesperson's due list holds their own customers, a manager'
   CliResult team = zhao.ok({"due"}, today);
   INFO(team.out);
   CHECK_THAT(team.out, Contains(wangs) && Contains(lis));
+  // R17-8: nor are a colleague's customers a salesperson's churn candidates,
+  // which `rules apply-churn` listed and then failed on.
+  li.ok({"customer", "edit", lis, "--set", "type=deal"});
+  li.ok({"sync"});
+  wang.ok({"customer", "edit", wangs, "--set", "type=deal"});
+  wang.ok({"sync"});
+  zhao.ok({"sync"});
+  const kehu::test::EnvChanges later = {{"KEHU_TODAY", "2027-12-07"}};
+  CliResult dry = wang.ok({"rules", "apply-churn", "--dry-run"}, later);
+  INFO(dry.out);
+  CHECK_THAT(dry.out, Contains(wangs) && !Contains(lis));
+  CHECK_THAT(wang.ok({"due"}, later).out, Contains(wangs) && !Contains(lis));
+  CHECK_THAT(zhao.ok({"rules", "apply-churn", "--dry-run"}, later).out, Contains(wangs) && Contains(lis));
+  CliResult applied = wang.run({"rules", "apply-churn"}, later);
+  INFO(applied.describe());
+  CHECK(applied.exit_code == 0);
+  wang.ok({"sync"});  // nothing refused (exit 0)
 }
 
 TEST_CASE("walk7: a province no region covers is refused at once, and other spellings of one are read as it",

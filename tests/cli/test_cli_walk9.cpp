@@ -180,6 +180,14 @@ TEST_CASE("walk9: backups and audit exports keep an existing file unless --force
   CHECK_THAT(refused.err, Contains("已经存在：要覆盖它请加 --force"));
   CHECK(wang.ok({"backup", dest, "--force"}).exit_code == 0);
   CHECK(std::filesystem::file_size(dest) > 1000);  // the replica's copy now
+  // R17-11: not onto the replica itself, however the path is written.
+  for (const std::string& self : {wang.db, wang.dir.path() + "/./replica.db", wang.db + "-wal"}) {
+    CliResult onto = wang.run({"backup", self, "--force"});
+    INFO(onto.describe());
+    CHECK(onto.exit_code == 2);
+    CHECK_THAT(onto.err, Contains("this replica's own file"));
+  }
+  CHECK(wang.ok({"status"}).exit_code == 0);
   const std::string server_copy = wang.write_file("srv.db", "keep me");
   auto kept = run_server_command({"backup", "--data", s.data_dir(), server_copy});
   INFO(kept.output);
@@ -655,6 +663,52 @@ TEST_CASE("walk16: after the server's restore, the device with an unsynced edit 
   CHECK(mine[0]["changes"]["contact"]["new"] == "李四");
   CHECK(wang.run({"revert", code, "--to-rev", "3"}).exit_code == 2);  // no such revision here either
   CHECK(fresh.run({"revert", code, "--to-rev", "3"}).exit_code == 2);
+}
+
+TEST_CASE("walk17: a customer the restored store lacks leaves the device that edited it offline, its edits refused by code",
+          "[cli][walk][walk17][sync][sqlite-only]") {
+  // R17-4: it stayed on that device for good (a fresh device had none), and a
+  // retry was refused as "reassigned". R17-5: its new follow-up was refused
+  // naming two ids.
+  ServerFixture s;
+  ReplicaCli one, two;
+  one.log_in(s, "wang");
+  two.log_in(s, "wang");
+  const std::string file = s.data_dir() + "/before.db";
+  REQUIRE(run_server_command({"backup", "--data", s.data_dir(), file}).exit_code == 0);
+  const std::string code = one.add_synced_customer("恢复后消失的电子有限公司", "13300135731");
+  two.ok({"sync"});
+  two.ok({"customer", "edit", code, "--set", "notes=离线备注"});
+  two.ok({"followup", "add", code, "--set", "content=离线跟进"});
+  s.restore_backup(file);
+
+  const CliResult sync = two.run({"sync"});
+  INFO(sync.describe());
+  CHECK(sync.exit_code == 1);
+  CHECK(two.run({"customer", "show", code}).exit_code == 1);  // gone, as on every other device
+  const json refused = json::parse(two.ok({"--json", "rejected"}).out);
+  INFO(refused.dump());
+  REQUIRE(refused.size() == 2);
+  bool note = false, followup = false;
+  for (const json& r : refused) {
+    const std::string why = r.value("reason", "");
+    CHECK_THAT(why, Contains("the server no longer has " + code) && Contains("restored from a backup"));
+    CHECK_THAT(why, !Contains("reassigned") && !Contains("parent customer"));
+    note = note || r["typed"].value("notes", "") == "离线备注";
+    followup = followup || r["typed"].value("content", "") == "离线跟进";
+  }
+  CHECK(note);
+  CHECK(followup);
+  const std::string n = refused[0]["seq"].dump();
+  const CliResult retry = two.run({"rejected", "retry", n});
+  INFO(retry.describe());
+  CHECK(retry.exit_code == 1);
+  CHECK_THAT(retry.err, Contains("no longer yours to edit") && Contains("restore"));
+  // Both devices of the user hold what the store holds.
+  one.ok({"sync"});
+  CHECK(json::parse(one.ok({"--json", "customer", "list"}).out) ==
+        json::parse(two.ok({"--json", "customer", "list"}).out));
+  CHECK(one.run({"customer", "show", code}).exit_code == 1);
 }
 
 TEST_CASE("walk12: a request lost with the server's restore is sent again, never taken for another's",

@@ -1027,4 +1027,7 @@ TEST_CASE(
   CHECK(h[0]["rev"].is_number_integer());
   CHECK(h[0]["cause"] == "churn rule: no order or follow-up for 60 days");
   CHECK(h[0]["changes"]["type"]["new"] == "lost");
+  // R17-19: the churn report gives the cause as history does.
+  CHECK_THAT(wang.ok({"report", "churn"}, {{"KEHU_LANG", "zh"}}).out, Contains("流失规则：60 天无订单或跟进"));
+  CHECK_THAT(wang.ok({"report", "churn"}).out, Contains("churn rule: no order or follow-up for 60 days"));
 }

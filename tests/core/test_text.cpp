@@ -219,7 +219,10 @@ TEST_CASE("csv_escape keeps formulas from running in a spreadsheet, and the roun
   CHECK(kehu::csv_escape("+8613800138000") == "+8613800138000");
   CHECK(kehu::csv_escape("'quoted already") == "'quoted already");
 
-  const std::vector<std::string> cells = {"=1+1", "@x", "-", "-12.5", "+86", "'text", "'", "\tTAB"};
+  // R17-24: a value typed with the guard's own look keeps its apostrophe.
+  CHECK(kehu::csv_escape("'=不是公式") == "''=不是公式");
+  const std::vector<std::string> cells = {"=1+1", "@x", "-", "-12.5", "+86", "'text", "'", "\tTAB", "'=不是公式",
+                                          "''@x"};
   std::string line;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) line += ',';

@@ -1126,7 +1126,7 @@ TEST_CASE("a city under another province is refused however the cells carry them
   };
   for (const auto& [province, city] : std::vector<std::pair<std::string, std::string>>{
            {"浙江", "南京"}, {"浙江杭州", "南京"}, {"浙江省杭州市", "南京"}, {"浙江", "江苏南京"}, {"浙江", "江苏省南京市"},
-           {"江苏南京", "杭州"}}) {
+           {"江苏南京", "杭州"}, {"浙江", "上海"}, {"江苏", "北京市"}}) {
     INFO(province << " / " << city);
     const json r = create(province, city);
     CHECK(r["status"] == "rejected");
@@ -1344,6 +1344,17 @@ TEST_CASE("the server refuses a salesperson's or manager's customer outside thei
   // An admin places customers anywhere.
   const json admin = push(root, "update", kCustomer, {{"province", {{"old", "江苏"}, {"new", "浙江"}}}, {"city", {{"old", "苏州"}, {"new", "杭州"}}}});
   CHECK(admin["status"] == "applied");
+  // A17-2: wang's customer, outside his regions now, may not move on to a place
+  // no region of his covers (it left every manager's sight); back into them it may.
+  const json away = push(wang, "update", kCustomer,
+                         {{"province", {{"old", "浙江"}, {"new", "西藏"}}}, {"city", {{"old", "杭州"}, {"new", "拉萨"}}}});
+  INFO(away.dump());
+  CHECK(away["status"] == "rejected");
+  CHECK_THAT(away.dump(), Catch::Contains("outside your regions"));
+  const json home = push(wang, "update", kCustomer,
+                         {{"province", {{"old", "浙江"}, {"new", "江苏"}}}, {"city", {{"old", "杭州"}, {"new", "南京"}}}});
+  INFO(home.dump());
+  CHECK(home["status"] == "pending_approval");  // the province is protected here
 }
 
 TEST_CASE("a cursor of the timeline before a restore starts the device again once the numbering passes it",

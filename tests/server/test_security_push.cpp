@@ -617,6 +617,18 @@ TEST_CASE("security: what the attacker's review found, closed", "[server][securi
                               {"customer", {{"old", nullptr}, {"new", "a/../b"}}}},
                              "followups", "", "a/../b");
     CHECK(push_one(s, wang, child)["status"] == "rejected");
+    // A17-4: so is a change id, which is hashed into the revision for good.
+    int m = 0;
+    for (const std::string& id : {std::string("a\nb"), std::string("\x1b[31mred"), std::string("   "),
+                                  std::string("a\u202eb"), std::string(200, 'c')}) {
+      INFO(id.substr(0, 40));
+      ++m;
+      json c = make_change(id, "7d3b2c1e-0000-4000-8000-00000000bb0" + std::to_string(m), "create", 0, hlc_now(),
+                           "x", 300 + m, new_customer_fields("丁公司"));
+      json r = push_one(s, root, c);
+      CHECK(r["status"] == "rejected");
+      CHECK_THAT(r.dump(), Catch::Matchers::Contains("is not an id"));
+    }
     // A UUID still goes through.
     CHECK(push_one(s, root, make_change("99999999-2222-4333-8444-555555555598", "7d3b2c1e-0000-4000-8000-00000000aa02",
                                         "create", 0, hlc_now(), "x", 201, new_customer_fields("丙公司")))["status"] ==

@@ -67,9 +67,10 @@ std::vector<std::string> province_spellings();
 bool regions_cover(const std::vector<std::string>& regions, std::string_view province, std::string_view city);
 // Refuses, with Error(validation), a salesperson's or manager's edit that takes
 // a customer out of their regions (walkthrough 8, R8-11; attacker review 10,
-// A10-8): a new customer (`before` null) in no region of theirs, or one their
-// regions covered moved out of them. Their manager and team would no longer
-// see it: its owner alone, or another region's team, would. Fields are the
+// A10-8): a new customer (`before` null) in no region of theirs, or one moved
+// to a place none of them covers (one outside them already may stay where it
+// is or move into them; A17-2). Their manager and team would no longer see
+// it: its owner alone, or another region's team, would. Fields are the
 // customer's (province, city) before and after; `label` names it. A user with
 // no regions has none to keep. The device checks at once, the server at push.
 void check_stays_in_regions(const std::vector<std::string>& regions, const nlohmann::json* before,

@@ -250,6 +250,11 @@ class Replica {
   void mark_accepted(const std::string& change_id, std::int64_t rev,
                      const std::string& final_code);
   void mark_rejected(const std::string& change_id, const std::string& reason);
+  // A customer the server no longer has at all (restored from a backup taken
+  // before it was added): it leaves the device with its children, revisions
+  // and conflicts; its and its children's changes not yet refused are refused
+  // with `reason` and stay in the log with what was typed (`kehu rejected`).
+  void forget_customer(const std::string& customer_id, const std::string& reason);
   // The server had every value of the change already ("noop": no revision will
   // ever carry it): it leaves the change log now.
   void mark_unchanged(const std::string& change_id);

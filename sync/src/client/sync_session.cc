@@ -66,9 +66,10 @@ void raise_for_status(const HttpResponse& r, const std::string& what, bool crede
     // the server's words about tokens, with what to do and that nothing is lost.
     throw Error(Errc::unauthorized,
                 what + tr(": this device is no longer logged in (logged out, the password was changed on another "
-                          "device, or the login expired); run `kehu login` again - your edits on this device are kept",
-                          "：本机的登录已失效（已退出、在别的设备上改了密码，或登录已过期）；请运行 `kehu login` "
-                          "重新登录，本机的修改都还在"));
+                          "device, the login expired, or the server was restored from a backup older than the "
+                          "login); run `kehu login` again - your edits on this device are kept",
+                          "：本机的登录已失效（已退出、在别的设备上改了密码、登录已过期，或服务器从登录之前的备份恢复了）；"
+                          "请运行 `kehu login` 重新登录，本机的修改都还在"));
   }
   if (r.status == 401) throw Error(Errc::unauthorized, msg + tr("; check the user name and password", "；请检查用户名和密码"));
   if (r.status == 403 && !carries_edits) throw Error(Errc::forbidden, msg);
@@ -177,6 +178,7 @@ class Session {
   // The values of every live customer the device held then, by id (code, fields).
   std::map<std::string, std::pair<std::string, json>> values_before_restore;
   std::set<std::string> vanished_;  // the codes of those the restored store does not have
+  std::string copy_before_restore_;  // the replica's copy made when the pull found the server restored
   // The conflicts pulled revisions carry: record id, rev, field.
   std::set<std::tuple<std::string, std::int64_t, std::string>> pulled_conflicts;
 
@@ -321,12 +323,15 @@ class Session {
         // Made on a revision the server's restored store does not have: kept
         // pending, sent again once the pull brought the restored store
         // (sync()). A second such answer is a refusal like any other.
-        // An edit of a record the server does not have waits too: the pull may
-        // find the store restored without it, which the refusal then says (a
-        // customer "reassigned", walkthrough 11, R11-4).
+        // An edit of a record the server does not have waits too, as does a
+        // new follow-up of such a customer: the pull may find the store
+        // restored without it, which the refusal then says (a customer
+        // "reassigned", walkthrough 11, R11-4; its follow-ups named by ids,
+        // walkthrough 17, R17-5).
         const bool unknown_record = status == "rejected" && res.value("error", json::object()).is_object() &&
                                     res.value("error", json::object()).value("code", "") == "not_found" &&
-                                    sent.count(id) && sent[id]->op != Op::create;
+                                    sent.count(id) &&
+                                    (sent[id]->op != Op::create || sent[id]->collection != "customers");
         if ((status == "rebase" || unknown_record) && !rebased_once_) {
           to_rebase.push_back(id);
           ++answered_rebase;
@@ -403,15 +408,11 @@ class Session {
     const json error = result.value("error", json::object());
     const std::string message = error.is_object() ? error.value("message", "") : std::string();
     const std::string code = error.is_object() ? error.value("code", "") : std::string();
-    if (code == "not_found" && change && change->op != Op::create) {
+    if (code == "not_found" && change) {
       std::string customer = rep_.customer_code_of(change->record_id);
       if (customer.empty()) customer = change->code;
-      if (vanished_.count(customer)) {
-        return tr("the server no longer has " + customer + ": it was restored from a backup taken before " +
-                      customer + " was added; the values you typed are kept here",
-                  "服务器上已没有 " + customer + "：服务器从 " + customer + " 添加之前的备份恢复了；你输入的内容保留在本机");
-      }
-      if (!customer.empty()) {
+      if (vanished_.count(customer)) return vanished_reason(customer);
+      if (change->op != Op::create && !customer.empty()) {
         return tr(customer + " is no longer yours to change (reassigned, returned to the public pool or moved out "
                              "of your regions); it leaves this device at this sync",
                   customer + " 已不在你的负责范围内（已转给别人、退回公海或不在你的区域），本次同步后从本机移除");
@@ -492,7 +493,8 @@ class Session {
     for (std::size_t first = 0; first < waiting.size(); first += kPage) {
       json ids = json::array();
       for (std::size_t i = first; i < std::min(first + kPage, waiting.size()); ++i) ids.push_back(waiting[i].request);
-      const std::string what = tr("approval status", "查询审批状态");
+      // Named as the step of the sync the user ran (walkthrough 17, R17-6).
+      const std::string what = tr("sync (approval status)", "同步（查询审批状态）");
       HttpResponse r = call("/v1/approvals", {{"ids", ids}}, what);
       raise_for_status(r, what);
       for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
@@ -649,14 +651,16 @@ class Session {
         std::string stamp = now_iso8601();
         stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char ch) { return ch == '-' || ch == ':'; }),
                     stamp.end());
-        report.copy_before_restore = rep_.path() + ".before-restore-" + stamp;
+        report.copy_before_restore = copy_before_restore_ = rep_.path() + ".before-restore-" + stamp;
         rep_.backup(report.copy_before_restore);
         // Every field: read with no keys, no value was kept, and every
         // customer differed afterwards (walkthrough 14, R14-8).
         rep_.for_each_record("customers", [&](const Record& r) {
           if (r.deleted || r.code.empty()) return;
-          held_before_restore.emplace(r.id, r.code);
           values_before_restore.emplace(r.id, std::make_pair(r.code, r.fields));
+          // Never on the server (a new customer the push held back): not the store's to lose.
+          if (r.rev == 0) return;
+          held_before_restore.emplace(r.id, r.code);
         });
       }
       for (const auto& p : page.records) held_before_restore.erase(p.id);  // the restored store has it
@@ -685,11 +689,32 @@ class Session {
       cursor = page.next_cursor;
     }
     // Not sent again: the restored store does not have them. One with an edit
-    // not yet pushed stays on the device, and the push refuses the edit.
+    // not yet pushed leaves the device after the push (drop_vanished), which
+    // refuses the edit.
     for (const auto& [id, code] : held_before_restore) {
       report.vanished_codes.push_back(code);
       vanished_.insert(code);
     }
+  }
+
+  // Why an edit of `customer` (or of its follow-ups, orders, ...) is refused
+  // when the restored store does not have the customer.
+  std::string vanished_reason(const std::string& customer) const {
+    const std::string copy = copy_before_restore_.empty() ? std::string() : " (" + copy_before_restore_ + ")";
+    return tr("the server no longer has " + customer + ": it was restored from a backup taken before " + customer +
+                  " was added; what you typed is kept here and in the copy made before the restore" + copy,
+              "服务器上已没有 " + customer + "：服务器从 " + customer + " 添加之前的备份恢复了；你输入的内容保留在本机，" +
+                  "也在恢复前做的副本里" + (copy_before_restore_.empty() ? "" : "（" + copy_before_restore_ + "）"));
+  }
+
+  // Once the sync has sent this device's edits again: the customers the
+  // restored store does not have leave the device, as they left every other
+  // (README, "Restore a backup"); what was typed on them stays refused in the
+  // change log, with the restore's reason (walkthrough 17, R17-4: they stayed
+  // on the device for good, unlike on a fresh one).
+  void drop_vanished() {
+    for (const auto& [id, code] : held_before_restore) rep_.forget_customer(id, vanished_reason(code));
+    std::map<std::string, std::string>().swap(held_before_restore);
   }
 
   // Once the sync has sent this device's edits again: the customers that hold
@@ -868,6 +893,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
     report.pushed -= s.answered_rebase;  // sent again: counted once
     s.push(report);
   }
+  s.drop_vanished();
   s.name_changed_by_restore(report);
   // Conflicts that arrived and are still open: a fresh device pulls the whole
   // history, and a conflict a later revision settled is nobody's to look at.
