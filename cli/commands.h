@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "context.h"
+#include "kehu/record_name.h"
 
 namespace kehu::cli {
 
@@ -53,8 +54,6 @@ int cmd_child_edit(Context& ctx, const std::string& collection, const std::strin
                    const std::vector<std::string>& sets);
 int cmd_child_delete(Context& ctx, const std::string& collection, const std::string& id, bool restore);
 int cmd_history(Context& ctx, const std::string& code, const std::string& field);
-// What a record of a child collection is called in messages ("follow-up", 跟进记录).
-std::string child_noun(const std::string& collection);
 // The record a typed reference names: a customer code, a record id, or a child
 // record's short id as lists show it. Error(not_found) for none.
 Record find_record_ref(Replica& rep, const std::string& typed);

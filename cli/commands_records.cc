@@ -42,20 +42,6 @@ std::string no_customer(const std::string& code) { return tr("no customer " + co
 
 }  // namespace
 
-// What a record of a child collection is called in messages ("follow-up", 跟进记录).
-std::string child_noun(const std::string& collection) {
-  if (message_lang() == Lang::zh) {
-    if (const CollectionDef* c = Schema::builtin().find(collection)) return c->zh;
-  }
-  if (collection == "customers") return "customer";
-  if (collection == "followups") return "follow-up";
-  if (collection == "orders") return "order";
-  if (collection == "contacts") return "contact";
-  if (collection == "services") return "service record";
-  if (collection == "activities") return "activity";
-  return collection;
-}
-
 namespace {
 
 // The subcommand of a child collection ("followup").
@@ -78,7 +64,7 @@ constexpr std::size_t kMinShortId = 6;
 Record find_child(Replica& rep, const std::string& collection, std::string id) {
   // Copied from a list with its "pending changes" mark.
   if (!id.empty() && id.back() == '*') id.pop_back();
-  const std::string noun = child_noun(collection);
+  const std::string noun = collection_noun(collection);
   if (auto r = rep.get(id)) {
     if (r->collection == collection) return *r;
     throw Error(Errc::not_found, tr(id + " is not a " + noun + " (it is in " + r->collection + ")",
@@ -335,25 +321,16 @@ int cmd_child_edit(Context& ctx, const std::string& collection, const std::strin
 int cmd_child_delete(Context& ctx, const std::string& collection, const std::string& id, bool restore) {
   auto& rep = ctx.replica();
   const Record before = find_child(rep, collection, id);
-  const bool zh = ctx.lang == Lang::zh;
-  const std::string code = parent_code(rep, before);
   // "follow-up 935240d7 of C202612048", as lists and conflicts name it, not its
-  // full id (walkthrough 17, R17-16). No blank after a closing full-width
-  // bracket: "（客户 C…）已移入回收站".
-  const std::string name =
-      child_noun(collection) + ' ' + short_id(before.id) + (code.empty() ? "" : (zh ? "（客户 " + code + "）" : " of " + code));
-  const std::string gap = zh && !code.empty() ? "" : " ";
-  if (before.deleted != restore) {
-    throw Error(Errc::validation, name + (restore ? (zh ? gap + "不在回收站里" : " is not in the recycle bin")
-                                                  : (zh ? gap + "已经在回收站里" : " is already in the recycle bin")));
-  }
+  // full id (walkthrough 17, R17-16); the core names it so when it refuses.
   Record r = restore ? rep.restore(before.id) : rep.remove(before.id);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
     return 0;
   }
-  std::cout << name << (restore ? (zh ? gap + "已恢复\n" : " restored\n")
-                                : (zh ? gap + "已移入回收站\n" : " moved to the recycle bin\n"));
+  const std::string name = record_name(collection, before.id, parent_code(rep, before));
+  std::cout << (restore ? name_with(name, "restored", "已恢复") : name_with(name, "moved to the recycle bin", "已移入回收站"))
+            << '\n';
   return 0;
 }
 

@@ -397,7 +397,7 @@ int cmd_conflicts(Context& ctx) {
                                                       : tr("both edited", "双方都修改了");
     // A child record is named as `conflicts resolve` takes it: by its short id.
     const std::string subject =
-        coll == "customers" ? oc.code : oc.code + " " + child_noun(coll) + " " + short_id(oc.record_id);
+        coll == "customers" ? oc.code : oc.code + " " + collection_noun(coll) + " " + short_id(oc.record_id);
     // A later edit of the field (kept Deal, then set to Intention): the table
     // says what the field holds now, as `approvals` does.
     std::string kept = show(c.kept);
@@ -481,7 +481,7 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
   const std::string key = field == kDeletedField ? std::string(kDeletedField) : f ? f->key : field;
   const std::string name = f ? label_of(ctx, rec.collection, f->key) : label_of(ctx, rec.collection, field);
   // The record as the user typed it: its code, or a child's noun and short id.
-  const std::string code = rec.collection == "customers" ? rec.code : child_noun(rec.collection) + " " + short_id(rec.id);
+  const std::string code = rec.collection == "customers" ? rec.code : collection_noun(rec.collection) + " " + short_id(rec.id);
   const bool zh = ctx.lang == Lang::zh;
   std::optional<OpenConflict> newest;
   for (auto& oc : rep.open_conflicts()) {

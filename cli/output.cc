@@ -128,10 +128,6 @@ std::string label_of(const Context& ctx, const std::string& collection, const st
   return f ? f->label(ctx.lang) : key;
 }
 
-std::string short_id(const std::string& id) {
-  return id.size() > 8 ? id.substr(id.size() - 8) : id;
-}
-
 json record_json(const Record& r) {
   json j = r.fields;
   j["id"] = r.id;

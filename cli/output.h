@@ -10,6 +10,7 @@
 #include "context.h"
 #include "kehu/error.h"
 #include "kehu/record.h"
+#include "kehu/record_name.h"
 #include "kehu/replica.h"
 
 namespace kehu::cli {
@@ -17,9 +18,6 @@ namespace kehu::cli {
 // {canonical field keys..., "id", "code", "rev", "deleted", "pending"}.
 json record_json(const Record& r);
 
-// The short id lists show for a child record: the last 8 characters of its id
-// (a UUIDv7 starts with its creation time; its end is random).
-std::string short_id(const std::string& id);
 // "1234567.50" -> "1,234,567.50" (anything but a plain number comes back as it is).
 std::string group_thousands(const std::string& number);
 // A role key ("manager") as people read it: 经理 under KEHU_LANG=zh, the key in English.

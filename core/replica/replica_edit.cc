@@ -6,12 +6,19 @@
 
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
+#include "kehu/record_name.h"
 #include "replica_impl.h"
 
 namespace kehu {
 namespace {
 
 constexpr const char* kCustomers = "customers";
+
+// `r` as messages name it: a child record with its customer's code.
+std::string name_of(const Replica& rep, const Record& r) {
+  std::optional<Record> customer = r.parent.empty() ? std::nullopt : rep.get(r.parent);
+  return record_name(r.collection, r.id, customer ? customer->code : r.code);
+}
 
 // Fields the replica computes; nobody sets them, and they never sync.
 bool is_computed(const FieldDef& f) { return f.key == "last_followup_at"; }
@@ -353,8 +360,7 @@ Record Replica::remove(std::string_view id_or_code) {
   return impl_->in_tx([&] {
     Record before = require(id_or_code);
     if (before.deleted) {
-      throw Error(Errc::validation, (before.code.empty() ? before.id : before.code) +
-                                        tr(" is already in the recycle bin", " 已经在回收站里"));
+      throw Error(Errc::validation, name_with(name_of(*this, before), "is already in the recycle bin", "已经在回收站里"));
     }
     Record after = before;
     after.deleted = true;
@@ -368,8 +374,7 @@ Record Replica::restore(std::string_view id_or_code) {
   return impl_->in_tx([&] {
     Record before = require(id_or_code);
     if (!before.deleted) {
-      throw Error(Errc::validation,
-                  (before.code.empty() ? before.id : before.code) + tr(" is not in the recycle bin", " 不在回收站里"));
+      throw Error(Errc::validation, name_with(name_of(*this, before), "is not in the recycle bin", "不在回收站里"));
     }
     Record after = before;
     after.deleted = false;

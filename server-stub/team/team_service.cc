@@ -317,8 +317,8 @@ struct Approval {
 // The change approving `r` would apply, checked as approve() checks it: throws
 // Error(validation) saying why `r` can no longer be approved (the list shows
 // the same words beside the request; walkthrough 16, R16-10). REQUIRES: `r` is
-// pending and `session` may decide it.
-Approval plan_approval(StoreTxn& txn, const Session& session, const ChangeRequest& r) {
+// pending and `session` may decide it; `schema` is the store's.
+Approval plan_approval(StoreTxn& txn, const Schema& schema, const Session& session, const ChangeRequest& r) {
   const std::int64_t id = r.id;
   const sync::RecordState current = txn.load_record(r.record_id);
   const json values = current.values();
@@ -330,8 +330,7 @@ Approval plan_approval(StoreTxn& txn, const Session& session, const ChangeReques
   c.op = Op::update;
   // Never a derived field or the owner, whatever an older request holds: those
   // are not a salesperson's to ask for (push_service.cc checks them at push).
-  const auto schema = store_schema(txn);
-  const CollectionDef& coll = schema->collection(r.collection);
+  const CollectionDef& coll = schema.collection(r.collection);
   bool stale = false;  // a field asked for changed after the request was made
   for (const auto& [key, fc] : field_changes_from_json(r.fields)) {
     const FieldDef* def = coll.find(key);
@@ -436,6 +435,7 @@ Approval plan_approval(StoreTxn& txn, const Session& session, const ChangeReques
 json TeamService::list_requests(const Session& session, const std::vector<std::int64_t>& ids, std::int64_t after,
                                 std::int64_t limit, const std::string& status) {
   auto txn = store_.begin(TxnMode::read);
+  const auto schema = store_schema(*txn);  // read once a page, not once a request
   json out = json::array();
   auto add = [&](const ChangeRequest& r) {
     if (!may_see_request(*txn, session, r)) return;
@@ -448,7 +448,7 @@ json TeamService::list_requests(const Session& session, const std::vector<std::i
       // (walkthrough 16, R16-10: it was listed as waiting like any other).
       if (r.status == "pending" && request_access(*txn, session, r) == Access::write) {
         try {
-          plan_approval(*txn, session, r);
+          plan_approval(*txn, *schema, session, r);
         } catch (const Error& e) {
           if (e.code() != Errc::validation) throw;
           j["blocked"] = e.what();
@@ -501,7 +501,7 @@ json TeamService::approve(const Session& session, std::int64_t id) {
     throw Error(Errc::forbidden, tr("change request #" + std::to_string(id) + " is about a customer outside your regions",
                                     "修改申请 #" + std::to_string(id) + " 涉及的客户不在你负责的区域内"));
   }
-  const Approval a = plan_approval(*txn, session, r);
+  const Approval a = plan_approval(*txn, *store_schema(*txn), session, r);
   json result = push_.apply_server_change(*txn, a.requester, a.change);
   r.status = "approved";
   r.decided_by = session.user;

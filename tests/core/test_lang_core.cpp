@@ -11,6 +11,7 @@
 #include "kehu/duplicates.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
+#include "kehu/record_name.h"
 #include "kehu/reports.h"
 #include "kehu/text.h"
 #include "kehu/xlsx.h"
@@ -86,4 +87,18 @@ TEST_CASE("lang core: what makes two customers duplicates", "[lang]") {
   }
   CHECK(kehu::same_what("phone", "13800138000") == "same phone 13800138000");
   CHECK(kehu::same_what("name", "华信电子") == "similar name (华信电子)");
+}
+
+TEST_CASE("lang core: records are named as lists show them", "[lang]") {
+  const std::string id = "0192f1c2-7a3b-7c4d-8e5f-60718293a4b5";
+  CHECK(kehu::record_name("customers", id, "C202612001") == "C202612001");
+  CHECK(kehu::record_name("customers", id, "") == id);
+  CHECK(kehu::record_name("followups", id, "C202612001") == "follow-up 8293a4b5 of C202612001");
+  CHECK(kehu::name_with(kehu::record_name("orders", id, ""), "restored", "已恢复") == "order 8293a4b5 restored");
+  MessageLangScope zh(Lang::zh);
+  const std::string child = kehu::record_name("followups", id, "C202612001");
+  CHECK(child == "跟进记录 8293a4b5（客户 C202612001）");
+  // No blank after the closing full-width bracket; one after a bare code.
+  CHECK(kehu::name_with(child, "restored", "已恢复") == child + "已恢复");
+  CHECK(kehu::name_with("C202612001", "restored", "已恢复") == "C202612001 已恢复");
 }
