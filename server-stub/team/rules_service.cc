@@ -1,11 +1,13 @@
 #include "rules_service.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <vector>
 
 #include "kehu/error.h"
 #include "kehu/lang.h"
+#include "kehu/place.h"
 #include "kehu/reminders.h"
 #include "kehu/reports.h"
 #include "kehu/text.h"
@@ -40,10 +42,28 @@ std::vector<SalesTarget> targets(StoreTxn& txn) {
   return v && v->is_array() ? targets_from_json(*v) : std::vector<SalesTarget>{};
 }
 
-json answer(StoreTxn& txn) {
+// Whether `session` may read the target of `owner`, as it may read that user's
+// customers: an admin or auditor everyone's; a manager their own and those of
+// the users whose every region lies in the manager's; a salesperson their own
+// (targets are often pay: attacker review 17, A17-3).
+bool may_read_target(StoreTxn& txn, const Session& session, const std::string& owner) {
+  if (session.role == Role::admin || session.role == Role::auditor || owner == session.user) return true;
+  if (session.role != Role::manager) return false;
+  const auto user = txn.find_user(owner);
+  if (!user || user->regions.empty()) return false;
+  return std::all_of(user->regions.begin(), user->regions.end(), [&](const std::string& region) {
+    const auto slash = region.find('/');
+    return slash == std::string::npos ? regions_cover(session.regions, region, "")
+                                      : regions_cover(session.regions, region.substr(0, slash), region.substr(slash + 1));
+  });
+}
+
+json answer(StoreTxn& txn, const Session& session) {
+  std::vector<SalesTarget> shown = targets(txn);
+  std::erase_if(shown, [&](const SalesTarget& t) { return !may_read_target(txn, session, t.owner); });
   return {{kChurnDaysKey, churn_days(txn)},
           {kStageProbabilityKey, stage_probability(txn)},
-          {kTargetsKey, targets_to_json(targets(txn))}};
+          {kTargetsKey, targets_to_json(shown)}};
 }
 
 // A target's owner is a user name as `kehu-server user add` takes it: 1 to 64
@@ -98,7 +118,7 @@ json RulesService::settings(const Session& session, const json& body) {
   auto target = body.find(kTargetKey);
   if (churn == body.end() && probs == body.end() && target == body.end()) {
     auto txn = store_.begin(TxnMode::read);
-    return answer(*txn);
+    return answer(*txn, session);
   }
   if (session.role != Role::admin) {
     throw Error(Errc::forbidden, tr(std::string("role ") + role_name(session.role) + " may not change the rules; an admin may",
@@ -143,7 +163,7 @@ json RulesService::settings(const Session& session, const json& body) {
     if (!remove_target) all.push_back(*new_target);
     txn->put_setting(kTargetsKey, targets_to_json(all));
   }
-  json out = answer(*txn);
+  json out = answer(*txn, session);
   txn->commit();
   return out;
 }

@@ -1484,3 +1484,33 @@ TEST_CASE("security: a masked number written back is refused, not stored over th
   REQUIRE(h.status == 200);
   CHECK(h.body["revisions"].size() == 1);  // nothing written over it
 }
+
+TEST_CASE("security: sales targets are read as the owners' customers are", "[server][security]") {
+  // Attacker review 17, A17-3: `{}` answered every salesperson's and manager's
+  // target to any signed-in role.
+  ServerFixture s;
+  const auto added = run_server_command({"user", "add", "zhou", "--role", "sales", "--data", s.data_dir()},
+                                        {{"KEHU_PASSWORD", ServerFixture::kPassword}});
+  INFO(added.output);
+  REQUIRE(added.exit_code == 0);
+  REQUIRE(run_server_command({"user", "set-regions", "zhou", "浙江", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root");
+  for (const char* owner : {"wang", "li", "zhao", "zhou"}) {
+    REQUIRE(s.post("/v1/settings", {{"target", {{"owner", owner}, {"period", "2026-12"}, {"amount", 100}}}}, root)
+                .status == 200);
+  }
+  auto owners = [&](const std::string& token) {
+    Reply r = s.post("/v1/settings", json::object(), token);
+    INFO(r.body.dump());
+    REQUIRE(r.status == 200);
+    std::set<std::string> out;
+    for (const auto& t : r.body["targets"]) out.insert(t["owner"].get<std::string>());
+    return out;
+  };
+  CHECK(owners(s.login("wang", "dev-w")) == std::set<std::string>{"wang"});
+  CHECK(owners(s.login("zhou", "dev-zh")) == std::set<std::string>{"zhou"});
+  // zhao manages 江苏: wang and li, and zhao; not zhou of 浙江.
+  CHECK(owners(s.login("zhao", "dev-z")) == std::set<std::string>{"li", "wang", "zhao"});
+  CHECK(owners(s.login("audit", "dev-a")) == std::set<std::string>{"li", "zhou", "wang", "zhao"});
+  CHECK(owners(root) == std::set<std::string>{"li", "zhou", "wang", "zhao"});
+}
