@@ -862,6 +862,9 @@ json normalize_by_type(const FieldDef& f, std::string_view s) {
       return p;
     }
     case FieldType::email: {
+      // Invisible and bidi characters as in any text: an RLO made an address
+      // read as another one, a zero-width space hid a duplicate (A17-6).
+      check_clean_text(f, s, "", {"email addresses have none", "电子邮箱里不能有"});
       std::string e = normalize_email(s);
       if (e.empty()) reject(f, s, tr("is not an email address", "不是电子邮箱地址"));
       return e;

@@ -559,6 +559,11 @@ TEST_CASE("email: one @, local part, dotted domain, domain lower-cased", "[schem
     check_rejects(email, bad, "is not an email address");
   check_rejects(email, std::string(250, 'a') + "@example.com", "is not an email address",
                 std::string(80, 'a') + "…");  // quoted value is cut for long input
+  // Invisible and bidi characters, quoted or not, as in any text (A17-6).
+  check_rejects(email, "a\u202e@b.cn", "contains the invisible character U+202E", "a<U+202E>@b.cn");
+  check_rejects(email, "\"\u200b\"@b.cn", "contains the invisible character U+200B", "\\\"<U+200B>\\\"@b.cn");
+  check_rejects(email, "x\ufeff@b.cn", "contains the invisible character U+FEFF", "x<U+FEFF>@b.cn");
+  check_rejects(email, "x\u2028@b.cn", "contains the invisible character U+2028", "x<U+2028>@b.cn");
 }
 
 TEST_CASE("reference: a non-empty record id", "[schema]") {
