@@ -85,6 +85,37 @@ void Authenticator::check_throttle(std::string_view user, std::string_view addre
   if (auto lock = throttle_.locked(user, address)) throw throttled(lock->message(), lock->retry_after);
 }
 
+std::string Authenticator::device_cookie(std::string_view user, std::string_view device) {
+  constexpr const char* kKeySetting = "device_cookie_key";
+  std::string key;
+  {
+    std::lock_guard<std::mutex> lock(cookie_key_mu_);
+    key = cookie_key_;
+  }
+  if (key.empty()) {
+    auto stored = [&](StoreTxn& txn) {
+      auto v = txn.get_setting(kKeySetting);
+      return v && v->is_string() ? v->get<std::string>() : std::string();
+    };
+    {
+      auto txn = store_.begin(TxnMode::write);
+      if (stored(*txn).empty()) {
+        txn->put_setting(kKeySetting, crypto::to_hex(crypto::random_bytes(32)));
+        txn->commit();
+      }
+    }
+    // Read back: another server of the store may have written its key first.
+    auto txn = store_.begin(TxnMode::read);
+    key = stored(*txn);
+    std::lock_guard<std::mutex> lock(cookie_key_mu_);
+    cookie_key_ = key;
+  }
+  std::string data(user);
+  data += '\0';
+  data += device;
+  return crypto::hmac_sha256_hex(key, data);
+}
+
 LoginResult Authenticator::issue_token(StoreTxn& txn, const Session& session, std::int64_t now) {
   LoginResult out;
   out.token = crypto::to_hex(crypto::random_bytes(config::kTokenBytes));
@@ -97,11 +128,15 @@ LoginResult Authenticator::issue_token(StoreTxn& txn, const Session& session, st
 }
 
 LoginResult Authenticator::login(std::string_view user, std::string_view password,
-                                 std::string_view device, std::string_view address) {
+                                 std::string_view device, std::string_view address,
+                                 std::string_view device_cookie_sent) {
   const std::string session_dev = session_device(device);
   // Checked before the password, so a locked name answers the same whether or
-  // not the guess was right.
-  check_throttle(user, address);
+  // not the guess was right. A device that signed in as this name before is
+  // past the address's lock (A17-5); its failures still count there.
+  const bool known_device = !device_cookie_sent.empty() &&
+                            crypto::constant_time_equal(device_cookie_sent, device_cookie(user, session_dev));
+  check_throttle(user, known_device ? std::string_view() : address);
   std::optional<User> found;
   {
     auto txn = store_.begin(TxnMode::read);
@@ -124,6 +159,7 @@ LoginResult Authenticator::login(std::string_view user, std::string_view passwor
   LoginResult out = issue_token(
       *txn, Session{found->name, found->role, session_dev, found->regions, found->scope_version}, now);
   txn->commit();
+  out.device_cookie = device_cookie(found->name, session_dev);
   return out;
 }
 
@@ -140,7 +176,7 @@ std::optional<std::string> Authenticator::logout(std::string_view authorization)
 LoginResult Authenticator::change_password(std::string_view authorization, std::string_view current,
                                            std::string_view next, std::string_view address) {
   const Session session = authenticate(authorization);
-  check_throttle(session.user, address);
+  check_throttle(session.user, {});
   std::optional<User> user;
   {
     auto txn = store_.begin(TxnMode::read);
@@ -164,6 +200,7 @@ LoginResult Authenticator::change_password(std::string_view authorization, std::
   txn->delete_user_tokens(session.user);  // every device, this one included ...
   LoginResult out = issue_token(*txn, session, now);  // ... which gets a fresh token
   txn->commit();
+  out.device_cookie = device_cookie(session.user, session.device);
   return out;
 }
 

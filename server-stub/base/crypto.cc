@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -71,6 +72,15 @@ std::string pbkdf2_sha256(std::string_view password, std::string_view salt, int 
                               static_cast<int>(length), reinterpret_cast<unsigned char*>(out.data())),
             "PBKDF2");
   return out;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const unsigned char* done = HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                                   reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  check_ssl(done != nullptr ? 1 : 0, "HMAC");
+  return to_hex(std::string_view(reinterpret_cast<const char*>(mac), len));
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -29,6 +29,9 @@ std::string random_bytes(std::size_t n);
 std::string pbkdf2_sha256(std::string_view password, std::string_view salt, int iterations,
                           std::size_t length);
 
+// Lower-case hex HMAC-SHA256 of `data` under `key`.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
 // Compares in time that depends only on the length (CRYPTO_memcmp), so a wrong
 // guess does not reveal how many leading bytes were right.
 bool constant_time_equal(std::string_view a, std::string_view b);

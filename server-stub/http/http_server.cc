@@ -200,6 +200,7 @@ json login_answer(const LoginResult& r, std::int64_t server_hlc) {
           {"user", r.session.user},
           {"role", role_name(r.session.role)},
           {"regions", r.session.regions},
+          {"device_cookie", r.device_cookie},
           {"server_hlc", server_hlc}};
 }
 
@@ -600,9 +601,12 @@ void HttpServer::handle_login(const httplib::Request& req, httplib::Response& re
     const json body = parse_body(req);
     const std::string& user = string_member(body, "user");
     const std::string& password = string_member(body, "password");
-    std::string device;
-    if (auto it = body.find("device"); it != body.end() && it->is_string()) device = it->get<std::string>();
-    LoginResult r = auth_.login(user, password, device, req.remote_addr);
+    auto optional_text = [&](const char* key) {
+      auto it = body.find(key);
+      return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    LoginResult r =
+        auth_.login(user, password, optional_text("device"), req.remote_addr, optional_text("device_cookie"));
     t_log.user = r.session.user;
     write_json(res, login_answer(r, clock_.now()));
   });

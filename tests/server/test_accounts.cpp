@@ -278,6 +278,47 @@ TEST_CASE("throttle: failed logins lock the user, whatever the password", "[thro
       429, "throttled");
 }
 
+TEST_CASE("throttle: a device that signed in before is past its address's lock, not its name's",
+          "[throttle][account]") {
+  // Attacker review 17, A17-5: 20 made-up names from one address (an office
+  // NAT, a load balancer) kept every account of the team out.
+  ServerFixture s(ServeOptions{{}, {{"KEHU_LOGIN_MAX_ADDRESS_FAILURES", "4"}, {"KEHU_LOGIN_MAX_FAILURES", "3"}}});
+  const Reply first = login(s, "wang", ServerFixture::kPassword, "dev-w");
+  REQUIRE(first.status == 200);
+  const std::string cookie = first.body.value("device_cookie", "");
+  REQUIRE(cookie.size() == 64);
+  // The kehu client keeps the one it is given, across a logout.
+  ReplicaCli r;
+  r.log_in(s, "li");
+  r.ok({"logout"});
+  const std::string li_cookie = r.meta("device_cookie");
+  REQUIRE(li_cookie.size() == 64);
+  for (int i = 0; i < 4; ++i) require_error(login(s, "nobody" + std::to_string(i), "wrong"), 401, "unauthorized");
+  auto with_cookie = [&](const std::string& user, const std::string& device, const std::string& c,
+                         const std::string& password = ServerFixture::kPassword) {
+    return s.post("/v1/login", {{"user", user}, {"password", password}, {"device", device}, {"device_cookie", c}});
+  };
+  // The address is locked: without the cookie, with another device's or another
+  // user's, the right password is refused.
+  require_error(login(s, "wang", ServerFixture::kPassword, "dev-w"), 429, "throttled");
+  require_error(with_cookie("wang", "dev-other", cookie), 429, "throttled");
+  require_error(with_cookie("zhao", "dev-w", cookie), 429, "throttled");
+  require_error(with_cookie("wang", "dev-w", std::string(64, '0')), 429, "throttled");
+  // With its own, the device signs in, and so does the kehu client.
+  const Reply again = with_cookie("wang", "dev-w", cookie);
+  INFO(again.body.dump());
+  CHECK(again.status == 200);
+  CHECK(again.body.value("device_cookie", "") == cookie);
+  const CliResult back = r.run({"login", "--server", s.base_url(), "--user", "li"});
+  INFO(back.describe());
+  CHECK(back.exit_code == 0);
+  CHECK(r.meta("device_cookie") == li_cookie);
+  // The name's own lock holds for every device: guesses with a stolen cookie
+  // lock the name.
+  for (int i = 0; i < 3; ++i) require_error(with_cookie("wang", "dev-w", cookie, "wrong"), 401, "unauthorized");
+  require_error(with_cookie("wang", "dev-w", cookie), 429, "throttled");
+}
+
 TEST_CASE("throttle: a lock ends by itself", "[throttle][account]") {
   ServerFixture s(
       ServeOptions{{}, {{"KEHU_LOGIN_MAX_FAILURES", "2"}, {"KEHU_LOGIN_LOCK_SECONDS", "1"}}});

@@ -22,6 +22,9 @@
 namespace kehu::sync {
 namespace {
 
+// The device cookie the server gave at the last login (POST /v1/login).
+constexpr const char* kDeviceCookieMeta = "device_cookie";
+
 // The user's regions a login or pull answer carries, as kRegionsMeta keeps
 // them; "" when it carries none (an older server).
 std::string regions_meta(const json& body) {
@@ -805,12 +808,18 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
                        " 登录，或为 " + user + " 另建一个副本（`kehu --db 另一个文件.db init`，再在那里登录）"));
   }
   HttpClient http(server_url, opts.http);
-  HttpResponse r = http.post("/v1/login", {{"user", user}, {"password", password},
-                                            {"device", replica.device_id()}});
-  check_login_reached(r, server_url);
-  raise_for_status(r, tr("login as " + user, "以 " + user + " 登录"), /*credentials=*/true);
+  json body = {{"user", user}, {"password", password}, {"device", replica.device_id()}};
+  // This device's proof of an earlier sign-in: past a lock of a shared address
+  // (docs/protocol.md, "POST /v1/login"). Kept across logouts; only this
+  // server's counts.
   std::string url = server_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
+  if (replica.meta("server") == url && !replica.meta(kDeviceCookieMeta).empty()) {
+    body["device_cookie"] = replica.meta(kDeviceCookieMeta);
+  }
+  HttpResponse r = http.post("/v1/login", body);
+  check_login_reached(r, server_url);
+  raise_for_status(r, tr("login as " + user, "以 " + user + " 登录"), /*credentials=*/true);
   replica.batch([&] {
     if (replica.meta("server") != url) replica.set_meta("cursor", "0");  // a new server: pull it all
     replica.set_meta("server", url);
@@ -820,6 +829,7 @@ void login(Replica& replica, const std::string& server_url, const std::string& u
     replica.set_meta(kRegionsMeta, regions_meta(r.body));
     replica.set_meta("token", r.body.at("token").get<std::string>());
     replica.set_meta("token_expires", r.body.value("expires_at", ""));
+    replica.set_meta(kDeviceCookieMeta, r.body.value("device_cookie", ""));
     replica.set_meta("ca_file", opts.http.ca_file);  // a login without one forgets the old one
   });
   if (r.body.contains("server_hlc")) replica.observe_clock(r.body["server_hlc"].get<std::int64_t>());
@@ -866,6 +876,7 @@ void change_password(Replica& replica, const std::string& current, const std::st
   replica.batch([&] {
     replica.set_meta("token", r.body.at("token").get<std::string>());
     replica.set_meta("token_expires", r.body.value("expires_at", ""));
+    if (r.body.contains("device_cookie")) replica.set_meta(kDeviceCookieMeta, r.body.value("device_cookie", ""));
   });
   if (r.body.contains("server_hlc")) replica.observe_clock(r.body["server_hlc"].get<std::int64_t>());
 }
