@@ -207,6 +207,27 @@ void Replica::hold_for_approval(const std::string& change_id, std::int64_t reque
   });
 }
 
+bool Replica::adopt_awaiting(const Change& change, std::int64_t request_id, const std::string& at) {
+  return impl_->in_tx([&] {
+    auto& known = impl_->db.cached("SELECT 1 FROM changes WHERE request = ? OR change_id = ?");
+    known.bind(1, request_id).bind(2, change.change_id);
+    const bool here = known.step();
+    known.reset();
+    if (here || !get(change.record_id)) return false;
+    impl_->db.cached("INSERT INTO changes(change_id, record_id, body, state, at, request, reason) "
+                     "VALUES (?, ?, ?, 'awaiting', ?, ?, ?)")
+        .bind(1, change.change_id)
+        .bind(2, change.record_id)
+        .bind(3, Impl::change_log_body(change))
+        .bind(4, at)
+        .bind(5, request_id)
+        .bind(6, tr("awaiting approval (request #" + std::to_string(request_id) + ")",
+                    "等待审批（申请 #" + std::to_string(request_id) + "）"))
+        .run();
+    return true;
+  });
+}
+
 void Replica::mark_decided(const std::string& change_id, bool approved, const std::string& reason) {
   if (approved) {
     impl_->in_tx([&] {

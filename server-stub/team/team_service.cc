@@ -157,6 +157,7 @@ std::string date_minus_days(const std::string& date, int days) {
 json request_json(const ChangeRequest& r, const std::string& customer_code) {
   return {{"id", r.id},           {"change_id", r.change_id},   {"record_id", r.record_id},
           {"collection", r.collection}, {"customer", customer_code}, {"requester", r.requester},
+          {"device", r.device},   {"base_rev", r.base_rev},
           {"fields", r.fields},   {"status", r.status},         {"created_at", r.created_at},
           {"decided_by", r.decided_by}, {"decided_at", r.decided_at}, {"reason", r.reason},
           {"seq", r.seq}, {"resolves", resolves_to_json(r.resolves)}};

@@ -459,6 +459,56 @@ TEST_CASE("teams: approving a request after a newer edit of the field keeps that
   CHECK(h[0].revision.author == "wang");
 }
 
+TEST_CASE("teams: a salesperson's waiting request shows on each of their devices", "[teams]") {
+  // Walkthrough 17, R17-18: only the device that sent it knew; the other showed
+  // the customer unchanged, and the salesperson typed the change again there.
+  Team t;
+  server_admin(t.server, {"schema", "protect", "customers", "type"});
+  Device phone(t.dir, t.server, "wang"), laptop(t.dir, t.server, "wang", true, "wang-laptop"),
+      zhao(t.dir, t.server, "zhao");
+  phone.replica->edit(t.a, {{"type", "成交客户"}, {"notes", "签约在即"}});
+  REQUIRE(phone.sync().partly_awaiting == 1);  // the notes apply, the type waits
+  REQUIRE(phone.replica->status().awaiting == 1);
+  const auto fresh = laptop.sync();
+  CHECK(fresh.held.size() == 1);
+  CHECK(laptop.replica->status().awaiting == 1);
+  CHECK(laptop.customer(t.a).fields["notes"] == "签约在即");  // applied at once
+  CHECK(laptop.customer(t.a).fields["type"] == "intention");   // waits, as on the phone
+  auto show = laptop.kehu({"customer", "show", t.a});
+  INFO(show.describe());
+  CHECK_THAT(show.out, Catch::Contains("Awaiting a manager's approval") && Catch::Contains("Intention → Deal  #1"));
+  auto history = laptop.kehu({"history", t.a, "--field", "type"});
+  INFO(history.describe());
+  CHECK_THAT(history.out, Catch::Contains("awaiting approval: request #1"));
+  // A second sync adds nothing; the sender's own entry is not doubled.
+  laptop.sync();
+  phone.sync();
+  CHECK(laptop.replica->status().awaiting == 1);
+  CHECK(phone.replica->status().awaiting == 1);
+  // Rejected: each device keeps what was typed, with the manager's reason.
+  REQUIRE(zhao.kehu({"reject", "1", "--reason", "合同未签"}).exit_code == 0);
+  for (Device* d : {&phone, &laptop}) {
+    const auto report = d->sync();
+    CHECK(report.turned_down == 1);
+    CHECK(d->replica->status().awaiting == 0);
+    const auto refused = d->replica->changes_in_state("rejected");
+    REQUIRE(refused.size() == 1);
+    CHECK_THAT(refused[0].reason, Catch::Contains("合同未签"));
+  }
+  // Approved from another device's request: it leaves the laptop as it leaves the phone.
+  phone.replica->edit(t.a, {{"type", "流失客户"}});
+  phone.sync();
+  laptop.sync();
+  REQUIRE(laptop.replica->status().awaiting == 1);
+  REQUIRE(zhao.kehu({"approve", "2"}).exit_code == 0);
+  for (Device* d : {&phone, &laptop}) {
+    const auto report = d->sync();
+    CHECK(report.approved == 1);
+    CHECK(d->replica->status().awaiting == 0);
+    CHECK(d->customer(t.a).fields["type"] == "lost");
+  }
+}
+
 TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval", "[teams]") {
   Team t;
   server_admin(t.server, {"schema", "protect", "customers", "type,合作状态"});

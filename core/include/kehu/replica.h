@@ -282,6 +282,14 @@ class Replica {
   // of their own, awaiting, while the rest is accepted.
   void hold_for_approval(const std::string& change_id, std::int64_t request_id,
                          const std::vector<std::string>& fields);
+  // A change of this user's that another of their devices sent, which the
+  // server holds for a manager's approval (request `request_id`, made at
+  // `at`): awaiting here too, so that every device of the user shows it in
+  // status, `customer show` and history (walkthrough 17, R17-18). It is never
+  // sent from here; decided, it leaves or is refused as the sender's is.
+  // Nothing is done when the request or the change is here already, or the
+  // record is not. Returns whether it was added.
+  bool adopt_awaiting(const Change& change, std::int64_t request_id, const std::string& at);
   void mark_decided(const std::string& change_id, bool approved, const std::string& reason);
 
   // ---- Refused edits (kehu rejected): kept with what was typed until the user

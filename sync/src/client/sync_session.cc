@@ -511,6 +511,11 @@ class Session {
       // A12-2; walkthrough 12, R12-3). Pending again, it is sent after the pull.
       if (it == by_id.end() || it->second.value("record_id", "") != w.change.record_id ||
           it->second.value("requester", "") != rep_.meta("user")) {
+        // Another device's: that one sends it again, not this one.
+        if (!w.change.device.empty() && w.change.device != rep_.device_id()) {
+          rep_.mark_decided(w.change.change_id, true, "");
+          continue;
+        }
         if (std::string fresh = rep_.requeue_awaiting(w.change.change_id); !fresh.empty()) {
           to_rebase.push_back(std::move(fresh));
         }
@@ -551,6 +556,43 @@ class Session {
         ++report.turned_down;
         report.rejections.push_back(refusal_of(w, why));
       }
+    }
+  }
+
+  // A salesperson's requests sent from their other devices: awaiting here too,
+  // so that every device of the user shows them (status, customer show,
+  // history) and nobody types the change again (walkthrough 17, R17-18).
+  void adopt_other_devices_requests() {
+    if (rep_.meta("role") != "sales") return;  // others' edits are never held
+    const std::string me = rep_.meta("user"), device = rep_.device_id();
+    const std::string what = tr("sync (approval status)", "同步（查询审批状态）");
+    json after = 0;
+    // A salesperson's list is their own requests; a few pages at most.
+    for (int page = 0; page < 20; ++page) {
+      HttpResponse r = call("/v1/approvals", {{"status", "pending"}, {"after", after}}, what);
+      raise_for_status(r, what);
+      for (const auto& req : r.body.value("requests", json::array())) {
+        if (req.value("requester", "") != me || req.value("device", "") == device) continue;
+        Change c;
+        c.change_id = req.value("change_id", "");
+        c.record_id = req.value("record_id", "");
+        c.collection = req.value("collection", "");
+        const std::optional<Record> held = rep_.get(c.record_id);
+        if (c.change_id.empty() || !held) continue;
+        c.parent = held->parent;
+        c.code = held->code;
+        c.base_rev = req.value("base_rev", std::int64_t{0});
+        c.device = req.value("device", "");
+        c.author = me;
+        c.fields = field_changes_from_json(req.value("fields", json::object()));
+        c.op = Op::update;
+        if (auto d = c.fields.find(kDeletedField); d != c.fields.end()) {
+          c.op = d->second.new_value == json(true) ? Op::remove : Op::restore;
+        }
+        rep_.adopt_awaiting(c, req.value("id", std::int64_t{0}), req.value("created_at", ""));
+      }
+      if (!r.body.value("more", false)) break;
+      after = r.body.value("next_after", json(0));
     }
   }
 
@@ -905,6 +947,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
     s.push(report);
   }
   s.drop_vanished();
+  s.adopt_other_devices_requests();  // after the pull: a fresh device has the records now
   s.name_changed_by_restore(report);
   // Conflicts that arrived and are still open: a fresh device pulls the whole
   // history, and a conflict a later revision settled is nobody's to look at.
