@@ -364,6 +364,20 @@ int consume_cn_unit(std::string_view& v) {
 constexpr std::uint64_t kInt64Max =
     static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
+// The largest magnitudes stored: 10^15 for integers, 10^13 fen (1000亿元) for
+// money. Reports add and weight them in int64 (a million orders at the largest
+// amount still fit); an int64 extreme made totals wrap (attacker review 18, A18-1).
+constexpr std::uint64_t kMaxIntegerMagnitude = 1000000000000000ULL;
+constexpr std::uint64_t kMaxMoneyFen = 10000000000000ULL;
+
+std::string too_large_rule(const FieldDef& f) {
+  return f.type == FieldType::money
+             ? tr("is too large: an amount is at most 100,000,000,000.00 yuan (1000亿元) either way",
+                  "太大：金额最多 1000亿元（正负都是）")
+             : tr("is too large: an integer is at most 1,000,000,000,000,000 either way",
+                  "太大：整数最多 1,000,000,000,000,000（正负都是）");
+}
+
 // Applies the sign to a magnitude already checked against kInt64Max (+1 if negative).
 std::int64_t apply_sign(std::uint64_t magnitude, bool negative) {
   if (!negative) return static_cast<std::int64_t>(magnitude);
@@ -377,11 +391,11 @@ json normalize_integer(const FieldDef& f, std::string_view s) {
   if (!negative) consume_prefix(digits, "+");
   const int unit = consume_cn_unit(digits);  // 1.2万 = 12000
   std::uint64_t magnitude = 0;
-  switch (parse_scaled_decimal(digits, unit, kInt64Max + (negative ? 1 : 0), magnitude)) {
+  switch (parse_scaled_decimal(digits, unit, kMaxIntegerMagnitude, magnitude)) {
     case NumParse::ok:
       return apply_sign(magnitude, negative);
     case NumParse::overflow:
-      reject(f, s, tr("is too large: integers must fit in 64 bits", "太大：整数必须在 64 位范围内"));
+      reject(f, s, too_large_rule(f));
     case NumParse::too_precise:
       if (unit > 0)
         reject(f, s,
@@ -414,11 +428,11 @@ json normalize_money(const FieldDef& f, std::string_view s) {
   }
   const int exp = 2 + unit;  // fen per yuan, times the unit
   std::uint64_t fen = 0;
-  switch (parse_scaled_decimal(v, exp, kInt64Max + (negative ? 1 : 0), fen)) {
+  switch (parse_scaled_decimal(v, exp, kMaxMoneyFen, fen)) {
     case NumParse::ok:
       return apply_sign(fen, negative);
     case NumParse::overflow:
-      reject(f, s, tr("is too large: amounts must fit in 64 bits of fen", "太大：金额超出范围"));
+      reject(f, s, too_large_rule(f));
     case NumParse::too_precise:
       reject(f, s,
              tr("has more than " + std::to_string(exp) + " decimals: money is kept in whole fen (0.01 yuan)",
@@ -917,6 +931,9 @@ void check_stored_integer(const FieldDef& f, const json& value) {
                   f.type == FieldType::money
                       ? tr("is not a stored amount: expected an integer number of fen", "不是存储格式的金额：应为以分计的整数")
                       : tr("is not a stored integer: expected a 64-bit JSON integer", "不是存储格式的整数：应为 64 位 JSON 整数"));
+  const std::int64_t n = value.get<std::int64_t>();
+  const std::uint64_t magnitude = n < 0 ? static_cast<std::uint64_t>(-(n + 1)) + 1 : static_cast<std::uint64_t>(n);
+  if (magnitude > (f.type == FieldType::money ? kMaxMoneyFen : kMaxIntegerMagnitude)) reject_stored(f, value, too_large_rule(f));
 }
 
 }  // namespace
