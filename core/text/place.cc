@@ -118,6 +118,9 @@ std::string plain(std::string_view name) {
   return out;
 }
 
+// Traditional characters as simplified ones (below).
+std::string simplified(const std::string& text);
+
 // A province's own suffixes, longest first.
 constexpr std::array<std::string_view, 13> kProvinceTails = {
     "特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市",
@@ -140,7 +143,9 @@ std::string canonical_province(std::string_view name) {
 }
 
 std::pair<std::string, std::string> split_province(std::string_view name) {
-  const std::string whole = plain(name);
+  // Traditional characters read as simplified, as for cities: 江蘇省南京市 is
+  // 江苏/南京 (attacker review 18, A18-4: the province went unseen).
+  const std::string whole = simplified(plain(name));
   const std::string t = strip_tail(whole, kProvinceTails);
   for (const auto& p : kProvinces) {
     if (t == p[0] || t == p[1] || (*p[2] != '\0' && t == p[2])) return {p[0], ""};
@@ -382,8 +387,9 @@ void check_city_change(const nlohmann::json& old_value, const nlohmann::json& ne
 }
 
 void check_city_in_province(const nlohmann::json& province, const nlohmann::json& city) {
-  if (!province.is_string() || !city.is_string()) return;
-  const std::string typed_city = city.get<std::string>(), typed_province = province.get<std::string>();
+  if (!province.is_string()) return;
+  const std::string typed_province = province.get<std::string>();
+  const std::string typed_city = city.is_string() ? city.get<std::string>() : std::string();
   // Each cell read alone too: a province cell carrying a city (浙江杭州) or a
   // city cell carrying a province (江苏南京) is one place only when both say the
   // same (attacker review 16: 浙江杭州 + 南京 passed, checked as 杭州).
@@ -412,6 +418,18 @@ void check_city_in_province(const nlohmann::json& province, const nlohmann::json
                        typed_province + ": give the province " + city_p + ", or a city of " + typed_province,
                    "城市 (city)“" + typed_city + "”是省级的" + city_p + "，不是" + typed_province + "的城市：请把省份写成 " +
                        city_p + "，或写 " + typed_province + " 的城市"));
+  }
+  // The province cell's own city with no city cell: 浙江南京, 浙江上海, 浙江江苏
+  // went unchecked (attacker review 18, A18-5).
+  if (!cell_c.empty() && trim(typed_city).empty()) {
+    const std::string of = known_province(cell_c) ? canonical_province(cell_c) : province_of_city(cell_c);
+    if (!of.empty() && of != cell_p) {
+      throw Error(Errc::validation,
+                  tr("省份 (province) \"" + typed_province + "\" names " + cell_c + ", which is " + of + "'s, not " +
+                         cell_p + "'s: give the province " + of + ", or a city of " + cell_p + " in 城市 (city)",
+                     "省份 (province)“" + typed_province + "”里写的 " + cell_c + " 属于" + of + "，不属于" + cell_p +
+                         "：请把省份写成 " + of + "，或在城市一栏写 " + cell_p + " 的城市"));
+    }
   }
   const std::string p = cell_p, c = city_alone;
   if (p.empty() || c.empty()) return;

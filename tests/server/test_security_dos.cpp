@@ -1114,8 +1114,8 @@ TEST_CASE("a city under another province is refused however the cells carry them
   ServerFixture s;
   REQUIRE(run_server_command({"user", "set-regions", "zhao", "江苏,浙江", "--data", s.data_dir()}).exit_code == 0);
   const std::string root = s.login("zhao");
-  auto create = [&](const std::string& province, const std::string& city) {
-    json f = new_customer_fields("省市 " + province + city);
+  auto create = [&](const std::string& province, const json& city) {
+    json f = new_customer_fields("省市 " + province + (city.is_string() ? city.get<std::string>() : ""));
     f["province"] = {{"old", nullptr}, {"new", province}};
     f["city"] = {{"old", nullptr}, {"new", city}};
     Reply r = s.post("/v1/push", {{"changes", json::array({make_change(kehu::new_uuid(), kehu::new_uuid(), "create",
@@ -1124,16 +1124,21 @@ TEST_CASE("a city under another province is refused however the cells carry them
     REQUIRE(r.status == 200);
     return r.body["results"][0];
   };
-  for (const auto& [province, city] : std::vector<std::pair<std::string, std::string>>{
+  // Traditional characters (A18-4) and a province cell carrying another
+  // province's city with the city cell empty (A18-5) too.
+  for (const auto& [province, city] : std::vector<std::pair<std::string, json>>{
            {"浙江", "南京"}, {"浙江杭州", "南京"}, {"浙江省杭州市", "南京"}, {"浙江", "江苏南京"}, {"浙江", "江苏省南京市"},
-           {"江苏南京", "杭州"}, {"浙江", "上海"}, {"江苏", "北京市"}}) {
-    INFO(province << " / " << city);
+           {"江苏南京", "杭州"}, {"浙江", "上海"}, {"江苏", "北京市"}, {"浙江", "江蘇省南京市"}, {"浙江", "江蘇南京"},
+           {"浙江", "廣東廣州"}, {"浙江", "重慶渝中"}, {"浙江南京", nullptr}, {"浙江省南京市", nullptr},
+           {"浙江上海", nullptr}, {"浙江江苏", nullptr}, {"浙江蘇州", nullptr}, {"浙江 南京", ""}}) {
+    INFO(province << " / " << city.dump());
     const json r = create(province, city);
     CHECK(r["status"] == "rejected");
   }
-  for (const auto& [province, city] : std::vector<std::pair<std::string, std::string>>{
-           {"江苏", "南京"}, {"江苏省", "南京市"}, {"江苏省南京市", "南京"}, {"江苏", "昆山"}}) {
-    INFO(province << " / " << city);
+  for (const auto& [province, city] : std::vector<std::pair<std::string, json>>{
+           {"江苏", "南京"}, {"江苏省", "南京市"}, {"江苏省南京市", "南京"}, {"江苏", "昆山"}, {"江蘇省", "南京"},
+           {"江苏南京", nullptr}, {"浙江杭州", nullptr}, {"浙江", nullptr}}) {
+    INFO(province << " / " << city.dump());
     CHECK(create(province, city)["status"] == "applied");
   }
 }
