@@ -313,6 +313,15 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                      : "no longer in your scope (reassigned, returned to the public pool or moved out of your "
                        "regions), removed from this device: " + codes + "\n");
   }
+  if (!r.to_pool_codes.empty()) {
+    std::string codes;
+    for (const auto& c : r.to_pool_codes) codes += (codes.empty() ? "" : zh ? "、" : ", ") + c;
+    const std::string n = std::to_string(r.to_pool_codes.size());
+    std::cout << (zh ? n + " 个你的客户被退回了公海（见 kehu history 客户编号），任何人都可认领；要收回请 kehu customer claim 客户编号：" +
+                           codes + "\n"
+                     : n + " of your customers went back to the public pool (kehu history CODE says why); anyone may "
+                           "claim them now, you too: kehu customer claim CODE: " + codes + "\n");
+  }
   if (!r.renumbered.empty()) {
     // At most 20 named: an import of hundreds would fill the screen.
     constexpr std::size_t kShown = 20;

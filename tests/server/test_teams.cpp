@@ -404,8 +404,15 @@ TEST_CASE("teams: the pool's recycle rule returns neglected customers as revisio
   CHECK(bad.exit_code == 2);
   CHECK(bad.output.find("--days \"soon\" is not a whole number") != std::string::npos);
 
-  server_admin(t.server, {"pool", "recycle", "--days", "30", "--as-of", as_of});
   Device wang(t.dir, t.server, "wang");
+  REQUIRE(wang.customer(t.a).fields["owner"] == "wang");
+  server_admin(t.server, {"pool", "recycle", "--days", "30", "--as-of", as_of});
+  // Their owner's sync says so (walkthrough 18, R18-21: nothing was said).
+  const auto said = wang.kehu({"sync"});
+  INFO(said.describe());
+  CHECK_THAT(said.out, Catch::Matchers::Contains("of your customers went back to the public pool") &&
+                           Catch::Matchers::Contains(t.a) && !Catch::Matchers::Contains(t.d));
+  CHECK_THAT(wang.kehu({"sync"}).out, !Catch::Matchers::Contains("public pool"));  // once
   CHECK(wang.customer(t.a).fields.count("owner") == 0);
   CHECK(wang.customer(t.a).fields["phone"] == "138****8000");  // pool: masked
   auto h = wang.replica->history(t.a, "owner");

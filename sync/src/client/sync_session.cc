@@ -561,10 +561,12 @@ class Session {
 
   // A salesperson's requests sent from their other devices: awaiting here too,
   // so that every device of the user shows them (status, customer show,
-  // history) and nobody types the change again (walkthrough 17, R17-18).
+  // history) and nobody types the change again (walkthrough 17, R17-18). And
+  // this device's own that a restored store holds pending again, after its
+  // approval had taken them off the log (walkthrough 18, R18-29).
   void adopt_other_devices_requests() {
     if (rep_.meta("role") != "sales") return;  // others' edits are never held
-    const std::string me = rep_.meta("user"), device = rep_.device_id();
+    const std::string me = rep_.meta("user");
     const std::string what = tr("sync (approval status)", "同步（查询审批状态）");
     json after = 0;
     // A salesperson's list is their own requests; a few pages at most.
@@ -572,7 +574,7 @@ class Session {
       HttpResponse r = call("/v1/approvals", {{"status", "pending"}, {"after", after}}, what);
       raise_for_status(r, what);
       for (const auto& req : r.body.value("requests", json::array())) {
-        if (req.value("requester", "") != me || req.value("device", "") == device) continue;
+        if (req.value("requester", "") != me) continue;
         Change c;
         c.change_id = req.value("change_id", "");
         c.record_id = req.value("record_id", "");
@@ -715,6 +717,7 @@ class Session {
           report.removed_codes.push_back(rec->code);
         }
       }
+      note_returned_to_pool(page, report);
       report.merged += rep_.apply_pulled(page.records, page.revisions, page.next_cursor,
                                          page.removed, page.reset);
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
@@ -739,6 +742,26 @@ class Session {
     for (const auto& [id, code] : held_before_restore) {
       report.vanished_codes.push_back(code);
       vanished_.insert(code);
+    }
+  }
+
+  // The user's customers that arrive without an owner, by another's hand.
+  void note_returned_to_pool(const PulledPage& page, SyncReport& report) {
+    const std::string me = rep_.meta("user");
+    if (me.empty() || page.reset) return;
+    auto owner_of = [](const json& fields) {
+      auto it = fields.find("owner");
+      return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::map<std::string, std::string> last_author;
+    for (const auto& rev : page.revisions) last_author[rev.record_id] = rev.author;
+    for (const auto& p : page.records) {
+      if (p.collection != "customers" || p.deleted || !owner_of(p.fields).empty()) continue;
+      const auto by = last_author.find(p.id);
+      if (by == last_author.end() || by->second == me) continue;  // the user's own release
+      if (auto held = rep_.get(p.id); held && owner_of(held->fields) == me) {
+        report.to_pool_codes.push_back(held->code);
+      }
     }
   }
 

@@ -61,6 +61,10 @@ struct SyncReport {
   std::size_t held_back_changes = 0;  // how many changes wait for that
   std::size_t removed = 0;       // customers that left the user's scope and left the device
   std::vector<std::string> removed_codes;  // the codes of those customers the device held
+  // The user's customers someone else returned to the public pool (the pool
+  // recycle, a manager's release): still on the device, masked now, and
+  // anyone's to claim (walkthrough 18, R18-21). Their codes.
+  std::vector<std::string> to_pool_codes;
   // The server's store was restored from a backup since the last sync: the
   // device pulled it again from the start (docs/protocol.md, "restored").
   bool server_restored = false;
