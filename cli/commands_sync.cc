@@ -217,6 +217,7 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"more_possible_duplicates", r.more_possible_duplicates},
                 {"server_restored", r.server_restored},
                 {"vanished", r.vanished_codes},
+                {"to_pool", r.to_pool_codes},
                 {"changed_by_restore", r.changed_by_restore},
                 {"withdrawn_by_edit", r.withdrawn_by_edit},
                 {"rebased", r.rebased},
@@ -289,11 +290,16 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
       const std::string codes = listed_codes(ctx, r.vanished_codes);
       const std::string n = std::to_string(r.vanished_codes.size());
       const bool one = n == "1";
-      std::cout << (zh ? "恢复后的服务器上没有这 " + n + " 个客户（备份之后才添加或改动进来的）：" + codes +
-                             "；它们在上面的副本里，需要的话请重新录入\n"
+      // Added after the backup, or given to the user after it (a reassignment,
+      // a claim): the device cannot tell, and adding again would duplicate
+      // the second kind (walkthrough 18, R18-15).
+      std::cout << (zh ? "恢复后的服务器上没有这 " + n + " 个客户，或它们已不在你的范围内（备份之后才添加、转给你或认领的）：" +
+                             codes + "；它们在上面的副本里。重新录入前请先问经理它是否仍在服务器上、归别人负责（否则会录重）\n"
                        : n + (one ? " customer" : " customers") + " this device held " + (one ? "is" : "are") +
-                             " not on the restored server (added, or changed into your view, after the backup): " +
-                             codes + "; " + (one ? "it is" : "they are") + " in the copy above, to add again if needed\n");
+                             " not on the restored server, or not yours there (added, reassigned to you or claimed "
+                             "after the backup): " + codes + "; " + (one ? "it is" : "they are") +
+                             " in the copy above. Before adding one again, ask a manager whether it is on the server "
+                             "under another owner (adding it would make a duplicate)\n");
     }
     if (!r.changed_by_restore.empty()) {
       const std::string codes = listed_codes(ctx, r.changed_by_restore), n = std::to_string(r.changed_by_restore.size());
@@ -327,7 +333,16 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
     constexpr std::size_t kShown = 20;
     std::string list;
     for (std::size_t i = 0; i < r.renumbered.size() && i < kShown; ++i) {
-      list += (i ? (zh ? "、" : ", ") : "") + r.renumbered[i].first + " → " + r.renumbered[i].second;
+      const auto& [sent, given] = r.renumbered[i];
+      list += (i ? (zh ? "、" : ", ") : "") + sent + " → " + given;
+      // A code a restored store handed out again names the other customer now
+      // (walkthrough 18, R18-10): said, not "the old code still finds it".
+      const auto now_sent = ctx.replica().find_customer(sent), now_given = ctx.replica().find_customer(given);
+      if (now_sent && now_given && now_sent->id != now_given->id) {
+        list += zh ? "（" + sent + " 现在是另一个客户的编号：服务器从备份恢复过，这个编号又给了别的客户）"
+                   : " (" + sent + " now names another customer: the server was restored from a backup and gave "
+                         "that code out again)";
+      }
     }
     if (r.renumbered.size() > kShown) list += zh ? " 等" : ", …";
     const std::string n = std::to_string(r.renumbered.size());

@@ -559,12 +559,13 @@ class Session {
     }
   }
 
-  // A salesperson's requests sent from their other devices: awaiting here too,
-  // so that every device of the user shows them (status, customer show,
-  // history) and nobody types the change again (walkthrough 17, R17-18). And
-  // this device's own that a restored store holds pending again, after its
-  // approval had taken them off the log (walkthrough 18, R18-29).
-  void adopt_other_devices_requests() {
+  // A salesperson's requests this device does not hold: awaiting here too.
+  // Those sent from their other devices, so that every device of the user
+  // shows them (status, customer show, history) and nobody types the change
+  // again (walkthrough 17, R17-18); and this device's own that a restored
+  // store holds pending again after their approval had taken them off the log
+  // (walkthrough 18, R18-29).
+  void adopt_own_requests() {
     if (rep_.meta("role") != "sales") return;  // others' edits are never held
     const std::string me = rep_.meta("user");
     const std::string what = tr("sync (approval status)", "同步（查询审批状态）");
@@ -769,10 +770,12 @@ class Session {
   // when the restored store does not have the customer.
   std::string vanished_reason(const std::string& customer) const {
     const std::string copy = copy_before_restore_.empty() ? std::string() : " (" + copy_before_restore_ + ")";
-    return tr("the server no longer has " + customer + ": it was restored from a backup taken before " + customer +
-                  " was added; what you typed is kept here and in the copy made before the restore" + copy,
-              "服务器上已没有 " + customer + "：服务器从 " + customer + " 添加之前的备份恢复了；你输入的内容保留在本机，" +
-                  "也在恢复前做的副本里" + (copy_before_restore_.empty() ? "" : "（" + copy_before_restore_ + "）"));
+    return tr("the server no longer has " + customer + " for you: it was restored from a backup taken before " +
+                  customer + " was added, reassigned to you or claimed; what you typed is kept here and in the copy "
+                  "made before the restore" + copy,
+              "服务器上已没有 " + customer + "（或它已不归你）：服务器从 " + customer + " 添加、转给你或被认领之前的备份恢复了；" +
+                  "你输入的内容保留在本机，也在恢复前做的副本里" +
+                  (copy_before_restore_.empty() ? "" : "（" + copy_before_restore_ + "）"));
   }
 
   // Once the sync has sent this device's edits again: the customers the
@@ -970,7 +973,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
     s.push(report);
   }
   s.drop_vanished();
-  s.adopt_other_devices_requests();  // after the pull: a fresh device has the records now
+  s.adopt_own_requests();  // after the pull: a fresh device has the records now
   s.name_changed_by_restore(report);
   // Conflicts that arrived and are still open: a fresh device pulls the whole
   // history, and a conflict a later revision settled is nobody's to look at.
