@@ -30,6 +30,8 @@ using Clock = std::chrono::steady_clock;
 // The deadlines of the connection this thread serves.
 struct ConnectionState {
   const HttpLimits* limits = nullptr;  // null: this thread serves no connection
+  PeerCounter* peers = nullptr;        // its address's count, and its place in it
+  PeerCounter::Slot* slot = nullptr;
   Clock::time_point header_deadline{};
   bool in_body = false;
   Clock::time_point body_start{};
@@ -59,11 +61,15 @@ Clock::time_point read_deadline() {
                   t_conn.body_start + std::chrono::seconds(std::max(l.body_max_seconds, l.body_deadline_seconds)));
 }
 
-// Waits until `sock` has `events` or `deadline` passes. 1 ready, 0 deadline, -1 error.
+// A newer connection of the address took this one's place (PeerCounter).
+bool evicted() { return t_conn.slot != nullptr && t_conn.slot->evict.load(); }
+
+// Waits until `sock` has `events` or `deadline` passes (or the connection is
+// evicted, seen within a second). 1 ready, 0 deadline, -1 error.
 int wait_for(int sock, short events, Clock::time_point deadline) {
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return 0;
+    if (left <= 0 || evicted()) return 0;
     pollfd p{sock, events, 0};
     const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
     if (n > 0) return 1;
@@ -258,7 +264,7 @@ bool wait_for_request(int sock, SSL* ssl, const std::atomic<int>& listening) {
     const auto slice = std::min(t_conn.header_deadline, Clock::now() + std::chrono::milliseconds(100));
     const int r = wait_for(sock, POLLIN, slice);
     if (r != 0) return r > 0;
-    if (Clock::now() >= t_conn.header_deadline) return false;
+    if (Clock::now() >= t_conn.header_deadline || evicted()) return false;
   }
   return false;
 }
@@ -296,21 +302,45 @@ void linger(httplib::Stream& stream) {
 
 }  // namespace
 
-bool PeerCounter::acquire(const std::string& address) {
+std::shared_ptr<PeerCounter::Slot> PeerCounter::acquire(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
-  int& n = open_[address];
-  if (n >= max_) {
-    if (n == 0) open_.erase(address);
-    return false;
+  auto& slots = open_[address];
+  // Those told to close are on their way out (within a second): not counted.
+  int staying = 0;
+  Slot* oldest = nullptr;
+  const Clock::time_point now = Clock::now();
+  for (const auto& s : slots) {
+    if (s->evict.load()) continue;
+    ++staying;
+    if (s->waiting && now - s->since >= kEvictAfter && (oldest == nullptr || s->since < oldest->since)) {
+      oldest = s.get();
+    }
   }
-  ++n;
-  return true;
+  if (staying >= max_) {
+    if (oldest == nullptr) {
+      if (slots.empty()) open_.erase(address);
+      return nullptr;
+    }
+    oldest->waiting = false;
+    oldest->evict = true;
+  }
+  slots.push_back(std::make_shared<Slot>());
+  return slots.back();
 }
 
-void PeerCounter::release(const std::string& address) {
+void PeerCounter::release(const std::string& address, const std::shared_ptr<Slot>& slot) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = open_.find(address);
-  if (it != open_.end() && --it->second <= 0) open_.erase(it);
+  if (it == open_.end()) return;
+  std::erase(it->second, slot);
+  if (it->second.empty()) open_.erase(it);
+}
+
+void PeerCounter::set_waiting(Slot& slot, bool waiting) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (slot.evict.load()) return;
+  slot.waiting = waiting;
+  if (waiting) slot.since = Clock::now();
 }
 
 bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCounter& peers,
@@ -319,11 +349,15 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
   int port = 0;
   address_of(sock, true, address, port);
   bool served = false, reset = false;
-  if (!peers.acquire(address)) {
+  const std::shared_ptr<PeerCounter::Slot> slot = peers.acquire(address);
+  if (!slot) {
     refuse(sock, tls != nullptr, address, limits.max_connections_per_address);
   } else {
     t_conn = ConnectionState{};
     t_conn.limits = &limits;
+    t_conn.peers = &peers;
+    t_conn.slot = slot.get();
+    peers.set_waiting(*slot, true);  // the TLS handshake and the first request
     t_conn.header_deadline = Clock::now() + std::chrono::seconds(limits.header_deadline_seconds);
     SslPtr ssl;
     std::unique_ptr<httplib::Stream> stream;
@@ -343,6 +377,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
       t_conn.body_bytes = 0;
       t_conn.large_body = false;
       t_conn.header_deadline = Clock::now() + std::chrono::seconds(limits.header_deadline_seconds);
+      peers.set_waiting(*slot, true);
       if (!wait_for_request(sock, ssl.get(), listening)) break;
       bool closed = false;
       served = process(*stream, left == 1, closed);
@@ -352,7 +387,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
     if (ssl && !t_conn.expired) SSL_shutdown(ssl.get());
     reset = t_conn.answer_expired;
     t_conn = ConnectionState{};
-    peers.release(address);
+    peers.release(address, slot);
   }
   if (reset) {
     // A reset: after a close the kernel would go on feeding the slow reader
@@ -368,6 +403,8 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
 
 void begin_body(std::size_t content_length) {
   if (!t_conn.limits) return;
+  // The headers are in: a request in flight is never evicted.
+  if (t_conn.peers != nullptr) t_conn.peers->set_waiting(*t_conn.slot, false);
   t_conn.in_body = true;
   t_conn.large_body = content_length > config::kLargeBodyBytes;
   t_conn.body_start = Clock::now();

@@ -2,9 +2,13 @@
 // a slow or idle client from holding a worker (http_limits.h, docs/protocol.md
 // "Connections"):
 //
-// - At most `max_connections_per_address` connections per client address; one
-//   more is answered 503 too_many_connections and closed before any byte of it
-//   is read (PeerCounter).
+// - At most `max_connections_per_address` connections per client address. At
+//   the cap, the connection of that address that has waited longest (at least
+//   kEvictAfter) for a request's line and headers is closed to make room: 64
+//   half-sent requests kept every other client behind the same address (a NAT)
+//   out (attacker review 18, A18-2). With none to close, one more is answered
+//   503 too_many_connections and closed before any byte of it is read
+//   (PeerCounter).
 // - Header deadline: a request's line and headers must have arrived within
 //   header_deadline_seconds of the moment the server began to wait for them
 //   (keep-alive idle time and the TLS handshake count too).
@@ -25,11 +29,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "http_limits.h"
 
@@ -43,16 +50,33 @@ namespace kehu::server {
 // Open connections per client address. Thread-safe.
 class PeerCounter {
  public:
+  using Clock = std::chrono::steady_clock;
+  // How long a connection must have waited for a request before a new one of
+  // its address may take its place: a flood of fresh connections cannot close
+  // each other, and a client's request in flight is never cut.
+  static constexpr std::chrono::milliseconds kEvictAfter{1000};
+
+  // One open connection.
+  struct Slot {
+    bool waiting = false;         // for a request's line and headers (guarded by the counter)
+    Clock::time_point since{};    // ... since then
+    std::atomic<bool> evict{false};  // told to close: a newer connection took its place
+  };
+
   explicit PeerCounter(int max_per_address) : max_(max_per_address) {}
-  // Counts one more connection from `address`; false, and not counted, if it has
-  // the maximum open already.
-  bool acquire(const std::string& address);
-  // REQUIRES: a successful acquire(address) not yet released.
-  void release(const std::string& address);
+  // Counts one more connection from `address`: its slot. At the maximum, the
+  // one of that address that has waited longest for a request, if kEvictAfter
+  // or more, is told to close and the new one counts in its place; with none,
+  // null, and nothing is counted.
+  std::shared_ptr<Slot> acquire(const std::string& address);
+  // REQUIRES: `slot` came from acquire(address) and is not yet released.
+  void release(const std::string& address, const std::shared_ptr<Slot>& slot);
+  // The connection waits for a request (true) or reads a body or is answered.
+  void set_waiting(Slot& slot, bool waiting);
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, int> open_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Slot>>> open_;
   const int max_;
 };
 

@@ -265,6 +265,39 @@ TEST_CASE("connections over the per-address cap are refused at once", "[server][
   for (int fd : held) ::close(fd);
 }
 
+TEST_CASE("at the per-address cap, a connection that waits for its request makes room for a new one",
+          "[server][security]") {
+  // Attacker review 18, A18-2: 64 half-sent requests, renewed as the header
+  // deadline cut them, kept every other client of the address (a NAT) out.
+  ServerFixture s(short_deadlines({{"KEHU_HTTP_HEADER_DEADLINE_SECONDS", "20"},
+                                   {"KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "4"}}));
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(connect_to(s.port(), "127.0.0.1"));
+    send_all(held.back(), "POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // and no more
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past PeerCounter::kEvictAfter
+  // Each kept open (keep-alive), so that the next one finds the cap reached again.
+  std::vector<int> served;
+  for (int round = 0; round < 3; ++round) {
+    served.push_back(connect_to(s.port(), "127.0.0.1"));
+    send_all(served.back(), request("POST", "/v1/login", "", R"({"user":"wang","password":"x"})"));
+    const std::string answer = read_until_close(served.back(), 1.0);
+    INFO(answer);
+    CHECK(status_of(answer) == 401);  // answered, not 503 too_many_connections
+  }
+  for (int fd : served) ::close(fd);
+  // The half-sent ones were closed to make room, the oldest first.
+  int closed_by_server = 0;
+  for (int fd : held) {
+    bool closed = false;
+    read_until_close(fd, 1.0, &closed);
+    closed_by_server += closed ? 1 : 0;
+    ::close(fd);
+  }
+  CHECK(closed_by_server >= 3);
+}
+
 TEST_CASE("a body that trickles below the minimum rate is cut at its deadline", "[server][security]") {
   ServerFixture s(short_deadlines());
   const std::string token = s.login("wang");
