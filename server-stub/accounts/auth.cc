@@ -93,20 +93,16 @@ std::string Authenticator::device_cookie(std::string_view user, std::string_view
     key = cookie_key_;
   }
   if (key.empty()) {
-    auto stored = [&](StoreTxn& txn) {
-      auto v = txn.get_setting(kKeySetting);
-      return v && v->is_string() ? v->get<std::string>() : std::string();
-    };
-    {
-      auto txn = store_.begin(TxnMode::write);
-      if (stored(*txn).empty()) {
-        txn->put_setting(kKeySetting, crypto::to_hex(crypto::random_bytes(32)));
-        txn->commit();
-      }
+    // Writers of one store go one at a time (PostgreSQL servers too): the first
+    // to look makes the key, every other one reads it.
+    auto txn = store_.begin(TxnMode::write);
+    if (auto v = txn->get_setting(kKeySetting); v && v->is_string()) {
+      key = v->get<std::string>();
+    } else {
+      key = crypto::to_hex(crypto::random_bytes(32));
+      txn->put_setting(kKeySetting, key);
+      txn->commit();
     }
-    // Read back: another server of the store may have written its key first.
-    auto txn = store_.begin(TxnMode::read);
-    key = stored(*txn);
     std::lock_guard<std::mutex> lock(cookie_key_mu_);
     cookie_key_ = key;
   }

@@ -601,12 +601,8 @@ void HttpServer::handle_login(const httplib::Request& req, httplib::Response& re
     const json body = parse_body(req);
     const std::string& user = string_member(body, "user");
     const std::string& password = string_member(body, "password");
-    auto optional_text = [&](const char* key) {
-      auto it = body.find(key);
-      return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    LoginResult r =
-        auth_.login(user, password, optional_text("device"), req.remote_addr, optional_text("device_cookie"));
+    LoginResult r = auth_.login(user, password, optional_string(body, "device"), req.remote_addr,
+                                optional_string(body, "device_cookie"));
     t_log.user = r.session.user;
     write_json(res, login_answer(r, clock_.now()));
   });

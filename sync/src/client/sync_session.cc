@@ -502,6 +502,7 @@ class Session {
       raise_for_status(r, what);
       for (const auto& req : r.body.value("requests", json::array())) by_id[req.value("id", std::int64_t{0})] = req;
     }
+    const std::string me = rep_.meta("user"), device = rep_.device_id();
     for (const LoggedChange& w : waiting) {
       auto it = by_id.find(w.request);
       // A request the server does not know as this change's: its store was
@@ -510,9 +511,9 @@ class Session {
       // edit; waiting for it, the edit waited for good (attacker review 12,
       // A12-2; walkthrough 12, R12-3). Pending again, it is sent after the pull.
       if (it == by_id.end() || it->second.value("record_id", "") != w.change.record_id ||
-          it->second.value("requester", "") != rep_.meta("user")) {
+          it->second.value("requester", "") != me) {
         // Another device's: that one sends it again, not this one.
-        if (!w.change.device.empty() && w.change.device != rep_.device_id()) {
+        if (!w.change.device.empty() && w.change.device != device) {
           rep_.mark_decided(w.change.change_id, true, "");
           continue;
         }
@@ -718,7 +719,7 @@ class Session {
           report.removed_codes.push_back(rec->code);
         }
       }
-      note_returned_to_pool(page, report);
+      if (cursor != "0") note_returned_to_pool(page, report);  // a first pull: none were held here
       report.merged += rep_.apply_pulled(page.records, page.revisions, page.next_cursor,
                                          page.removed, page.reset);
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
