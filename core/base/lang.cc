@@ -64,6 +64,29 @@ Lang lang_from_environment(bool warn) {
 Lang message_lang() noexcept { return t_lang; }
 void set_message_lang(Lang lang) noexcept { t_lang = lang; }
 
+// Packed as RS en US zh: separators that no clean text holds (check_clean_text
+// refuses control characters), so a plain text never reads as packed.
+constexpr char kBothStart = '\x1e';
+constexpr char kBothSplit = '\x1f';
+
+std::string in_both(const std::string& en, const std::string& zh) {
+  if (en == zh) return en;
+  std::string out;
+  out.reserve(en.size() + zh.size() + 2);
+  out += kBothStart;
+  out += en;
+  out += kBothSplit;
+  out += zh;
+  return out;
+}
+
+std::string in_message_lang(const std::string& kept) {
+  if (kept.empty() || kept.front() != kBothStart) return kept;
+  const auto split = kept.find(kBothSplit);
+  if (split == std::string::npos) return kept.substr(1);
+  return message_lang() == Lang::zh ? kept.substr(split + 1) : kept.substr(1, split - 1);
+}
+
 Lang lang_from_accept_language(const std::string& header) {
   double zh = -1, en = -1;
   std::string_view rest(header);

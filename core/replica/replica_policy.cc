@@ -6,6 +6,7 @@
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "kehu/place.h"
+#include "kehu/text.h"
 #include "replica_impl.h"
 
 namespace kehu {
@@ -112,6 +113,18 @@ void Replica::Impl::check_local_policy(const std::optional<Record>& before, cons
       check_stays_in_reach(before ? &*before : nullptr, after);
       check_city_in_province(after.fields.value("province", json()), after.fields.value("city", json()));
     }
+  } else if (after.collection == "customers" && role == "admin" &&
+             (c.fields.count("province") || c.fields.count("city"))) {
+    // Anywhere, or in no region, but in a real place (the server's rule;
+    // walkthrough 19, R19-4).
+    if (const auto p = c.fields.find("province"); p != c.fields.end() && p->second.new_value.is_string() &&
+                                                  !trim(p->second.new_value.get<std::string>()).empty()) {
+      check_new_customer_province(p->second.new_value);
+    }
+    if (const auto city = c.fields.find("city"); city != c.fields.end()) {
+      check_city_change(city->second.old_value, city->second.new_value);
+    }
+    check_city_in_province(after.fields.value("province", json()), after.fields.value("city", json()));
   }
   if (role != "sales") return;
   const CollectionDef& coll = schema().collection(after.collection);

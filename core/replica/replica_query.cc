@@ -394,7 +394,7 @@ std::vector<Replica::HistoryEntry> Replica::history(std::string_view id_or_code,
     e.revision.changes = std::move(c.fields);
     e.revision.resolves = std::move(c.resolves);
     e.state = lc.text(2);
-    e.reason = lc.text(3);
+    e.reason = in_message_lang(lc.text(3));
     out.push_back(std::move(e));
   }
   lc.reset();

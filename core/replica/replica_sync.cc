@@ -18,10 +18,16 @@ LoggedChange logged_from_row(db::Statement& st) {
   lc.change = change_from_json(json::parse(st.text(1)));
   lc.change.device_seq = lc.seq;
   lc.state = st.text(2);
-  lc.reason = st.text(3);
+  lc.reason = in_message_lang(st.text(3));
   lc.at = st.text(4);
   lc.request = st.is_null(5) ? 0 : st.int64(5);
   return lc;
+}
+
+// Kept in both languages: it is read later, in the reader's (lang.h).
+std::string awaiting_reason(std::int64_t request_id) {
+  const std::string n = std::to_string(request_id);
+  return in_both("awaiting approval (request #" + n + ")", "等待审批（申请 #" + n + "）");
 }
 
 bool is_tags_field(const Schema& schema, const std::string& collection, const std::string& key) {
@@ -165,8 +171,7 @@ void Replica::mark_awaiting(const std::string& change_id, std::int64_t request_i
     auto& db = impl_->db;
     db.cached("UPDATE changes SET state = 'awaiting', request = ?, reason = ? WHERE change_id = ?")
         .bind(1, request_id)
-        .bind(2, tr("awaiting approval (request #" + std::to_string(request_id) + ")",
-                    "等待审批（申请 #" + std::to_string(request_id) + "）"))
+        .bind(2, awaiting_reason(request_id))
         .bind(3, change_id)
         .run();
     if (auto record_id = impl_->record_of_change(change_id)) impl_->rebuild_view(*record_id);
@@ -200,8 +205,7 @@ void Replica::hold_for_approval(const std::string& change_id, std::int64_t reque
         .bind(2, record_id)
         .bind(3, body)
         .bind(4, request_id)
-        .bind(5, tr("awaiting approval (request #" + std::to_string(request_id) + ")",
-                    "等待审批（申请 #" + std::to_string(request_id) + "）"))
+        .bind(5, awaiting_reason(request_id))
         .bind(6, change_id)
         .run();
   });
@@ -221,8 +225,7 @@ bool Replica::adopt_awaiting(const Change& change, std::int64_t request_id, cons
         .bind(3, Impl::change_log_body(change))
         .bind(4, at)
         .bind(5, request_id)
-        .bind(6, tr("awaiting approval (request #" + std::to_string(request_id) + ")",
-                    "等待审批（申请 #" + std::to_string(request_id) + "）"))
+        .bind(6, awaiting_reason(request_id))
         .run();
     return true;
   });

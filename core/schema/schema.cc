@@ -109,10 +109,10 @@ CollectionDef customers() {
                            {"other", "其他", "Other"}}),
               // The region a sheet names (华东, 江苏, …): kept as the province, which
               // --region filters on.
-              with_aliases(text("province", "省份", "Province"), {"地区", "区域", "所属区域", "省"}),
-              text("city", "城市", "City"),
+              with_aliases(text("province", "省份", "Province"), {"地区", "区域", "所属区域", "省", "所在省份", "所在地区", "所在省"}),
+              with_aliases(text("city", "城市", "City"), {"所在城市", "所在市", "城市名称"}),
               text("address", "地址", "Address"),
-              text("need", "核心需求", "Core need", kRequired),
+              with_aliases(text("need", "核心需求", "Core need", kRequired), {"客户需求", "需求"}),
               with_aliases(text("owner", "负责人", "Owner"), {"业务员", "销售", "销售员", "客户经理"}),
               enumeration("status", "合作状态", "Cooperation status",
                           {{"negotiating", "洽谈中", "Negotiating"},

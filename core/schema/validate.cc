@@ -627,10 +627,23 @@ std::optional<std::string> impossible_day(std::string_view s) {
             "不是真实存在的日期：" + std::to_string(y) + "年" + std::to_string(m) + "月没有" + std::to_string(d) + "日");
 }
 
+std::optional<std::string> parse_time(std::string_view s, bool iso);
+
 json normalize_date(const FieldDef& f, std::string_view s) {
-  if (std::optional<std::string> serial = excel_serial(s, false, nullptr)) return *serial;
+  // A serial's fraction is a time of day, which a day does not keep.
+  if (std::optional<std::string> serial = excel_serial(s, true, nullptr)) return *serial;
   // As people say it when they type it (a service record dated today).
-  if (const std::string_view word = trim_view(s); word == "今天" || word == "today") return today_local();
+  const std::string_view word = trim_view(s);
+  if (word == "今天" || word == "today") return today_local();
+  // A day with a time of day after it ("2026-12-23 0:00", "2026/12/24 12:00:00",
+  // "2026-12-24T09:30:00Z"): how other systems export a date, and what Excel shows
+  // as the day in a date column; the day is taken (walkthrough 19, R19-7).
+  if (const std::size_t sep = word.find_first_of("T "); sep != std::string_view::npos && sep >= 8) {
+    std::string_view time = trim_view(word.substr(sep + 1));
+    const bool iso = word[sep] == 'T';
+    if (iso) consume_suffix(time, "Z");
+    if (parse_time(time, iso)) return normalize_date(f, word.substr(0, sep));
+  }
   const TypedDate t = parse_typed_date(s);
   if (t.result == DateParse::ambiguous) reject_ambiguous(f, s, t);
   if (t.result == DateParse::bad)

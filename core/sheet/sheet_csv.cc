@@ -66,13 +66,41 @@ const FieldDef* custom_followup_field(const Schema& schema, const std::string& n
   return f && f->custom && !schema.collection(kCustomers).find(name) ? f : nullptr;
 }
 
+// A header cell as its column is named: trimmed, and without the marks that
+// import templates put on it, a required column's * (*客户名称, 联系人*) and a
+// bracketed 必填 or 选填 (备注（选填）) (walkthrough 19, R19-6). --map names
+// columns so too.
+std::string header_name(std::string_view raw) {
+  std::string_view s = trim_view(raw);
+  for (bool again = true; again && !s.empty();) {
+    again = false;
+    for (std::string_view star : {"*", "＊", "※"}) {
+      if (s.size() > star.size() && s.substr(0, star.size()) == star) s = trim_view(s.substr(star.size())), again = true;
+      if (s.size() > star.size() && s.substr(s.size() - star.size()) == star)
+        s = trim_view(s.substr(0, s.size() - star.size())), again = true;
+    }
+    for (std::string_view open : {"(", "（", "[", "【"}) {
+      for (std::string_view word : {"必填", "选填", "可选", "非必填", "必填项", "选填项"}) {
+        for (std::string_view close : {")", "）", "]", "】"}) {
+          const std::string mark = std::string(open) + std::string(word) + std::string(close);
+          if (s.size() > mark.size() && s.substr(s.size() - mark.size()) == mark) {
+            s = trim_view(s.substr(0, s.size() - mark.size()));
+            again = true;
+          }
+        }
+      }
+    }
+  }
+  return std::string(s);
+}
+
 // One header cell; `map`: header -> the field name (key or label) it stands for (--map).
 Column resolve_column(const Schema& schema, const std::string& raw,
                       const std::map<std::string, std::string>& map) {
   const CollectionDef& cust = schema.collection(kCustomers);
   const CollectionDef& fu = schema.collection(kFollowups);
   Column c;
-  c.header = trim(raw);
+  c.header = header_name(raw);
   std::string name = c.header;
   if (auto m = map.find(c.header); m != map.end()) {
     // A mapped column fills the customer field of that name, else the follow-up's.
@@ -484,7 +512,7 @@ std::string read_file(const std::string& path) {
 std::string map_meta_key(const std::vector<std::string>& header) {
   std::vector<std::string> names;
   for (const auto& h : header) {
-    std::string t = trim(h);
+    std::string t = header_name(h);
     if (!t.empty()) names.push_back(t);
   }
   std::sort(names.begin(), names.end());
@@ -508,10 +536,10 @@ std::vector<std::pair<std::string, std::string>> check_map(
   const CollectionDef& cust = schema.collection(kCustomers);
   const CollectionDef& fu = schema.collection(kFollowups);
   std::set<std::string> have;
-  for (const auto& h : header) have.insert(trim(h));
+  for (const auto& h : header) have.insert(header_name(h));
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [col, target] : given) {
-    std::string c = trim(col), t = trim(target);
+    std::string c = header_name(col), t = trim(target);
     const FieldDef* f = cust.find(t);
     bool followup_only = false;
     if (!f) {
@@ -546,6 +574,15 @@ std::string display_of(const FieldDef& f, const json& v) {
 
 namespace sheet {
 
+bool has_customer_header(const Schema& schema, const std::vector<CsvRow>& rows, const ImportOptions& opts) {
+  std::map<std::string, std::string> given_map;
+  for (const auto& [h, f] : opts.map) given_map[header_name(h)] = trim(f);
+  for (std::size_t i = 0; i < rows.size() && i < kHeaderSearchRows; ++i) {
+    if (looks_like_header(schema, rows[i].cells, given_map)) return true;
+  }
+  return false;
+}
+
 ImportReport import_rows(Replica& replica, const std::string& path, const std::vector<CsvRow>& rows,
                          const ImportOptions& opts, ImportReport report, bool date1904) {
   if (rows.empty()) throw Error(Errc::validation, path + tr(": the sheet is empty (no header row)", "：表格是空的（没有表头行）"));
@@ -553,7 +590,7 @@ ImportReport import_rows(Replica& replica, const std::string& path, const std::v
   const CollectionDef& cust_def = schema.collection(kCustomers);
   // The column map given now picks the header row too: its columns are known.
   std::map<std::string, std::string> given_map;
-  for (const auto& [h, f] : opts.map) given_map[trim(h)] = trim(f);
+  for (const auto& [h, f] : opts.map) given_map[header_name(h)] = trim(f);
   const std::size_t head = find_header(schema, rows, given_map, opts, path);
   report.header_row = rows[head].line;
   report.header_row_given = opts.header_row > 0;

@@ -46,4 +46,8 @@ ExportTable build_child_export(const Replica& replica, const std::string& collec
 ImportReport import_rows(Replica& replica, const std::string& path, const std::vector<CsvRow>& rows,
                          const ImportOptions& opts, ImportReport report, bool date1904 = false);
 
+// Whether one of the first rows of `rows` is a customer header, as import_rows
+// finds it (with opts.map; --header-row is not looked at).
+bool has_customer_header(const Schema& schema, const std::vector<CsvRow>& rows, const ImportOptions& opts);
+
 }  // namespace kehu::sheet

@@ -355,6 +355,21 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
   XlsxTable table = read_xlsx(path, opts.sheet);
   ImportReport report;
   report.format = "xlsx";
+  // Templates often open with an instructions sheet (填写说明) and keep the rows
+  // on another: without --sheet, the first sheet with a customer header is read,
+  // and the summary says so (walkthrough 19, R19-11).
+  if (opts.sheet.empty() && !sheet::has_customer_header(replica.schema(), table.rows, opts)) {
+    for (std::size_t i = 1; i < table.sheets.size(); ++i) {
+      XlsxTable other = read_xlsx(path, table.sheets[i]);
+      if (!sheet::has_customer_header(replica.schema(), other.rows, opts)) continue;
+      report.notes.push_back(tr("the first sheet \"" + table.sheet + "\" has no customer header row; read sheet \"" +
+                                    other.sheet + "\" (choose another with --sheet NAME)",
+                                "第一个工作表“" + table.sheet + "”没有客户表头行；已读取工作表“" + other.sheet +
+                                    "”（可用 --sheet 名称 指定其他工作表）"));
+      table = std::move(other);
+      break;
+    }
+  }
   report.sheet = table.sheet;
   if (table.rows.empty()) {
     throw Error(Errc::validation,

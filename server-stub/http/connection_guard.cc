@@ -36,6 +36,7 @@ struct ConnectionState {
   bool in_body = false;
   Clock::time_point body_start{};
   std::size_t body_bytes = 0;
+  std::size_t body_length = 0;  // Content-Length: once that much is read, the request is served
   bool large_body = false;   // above config::kLargeBodyBytes: the higher minimum rate
   bool expired = false;      // a deadline passed: close, answer nothing more
   bool close_after = false;  // close_after_response()
@@ -127,8 +128,14 @@ void count_written(ssize_t n) {
 }
 
 void count_read(ssize_t n) {
-  if (n > 0) t_conn.answering = false;  // the client sends: a new request, a new answer
-  if (n > 0 && t_conn.in_body) t_conn.body_bytes += static_cast<std::size_t>(n);
+  if (n <= 0) return;
+  t_conn.answering = false;  // the client sends: a new request, a new answer
+  if (!t_conn.in_body) return;
+  const bool was_short = t_conn.body_bytes < t_conn.body_length;
+  t_conn.body_bytes += static_cast<std::size_t>(n);
+  if (was_short && t_conn.body_bytes >= t_conn.body_length && t_conn.peers != nullptr) {
+    t_conn.peers->set_phase(*t_conn.slot, PeerCounter::Phase::served);
+  }
 }
 
 void address_of(int sock, bool peer, std::string& ip, int& port) {
@@ -309,10 +316,15 @@ std::shared_ptr<PeerCounter::Slot> PeerCounter::acquire(const std::string& addre
   int staying = 0;
   Slot* oldest = nullptr;
   const Clock::time_point now = Clock::now();
+  // Headers before bodies: a body in progress is the later part of a request.
+  auto before = [](const Slot& a, const Slot& b) {
+    if (a.phase != b.phase) return a.phase == Phase::headers;
+    return a.since < b.since;
+  };
   for (const auto& s : slots) {
     if (s->evict.load()) continue;
     ++staying;
-    if (s->waiting && now - s->since >= kEvictAfter && (oldest == nullptr || s->since < oldest->since)) {
+    if (s->phase != Phase::served && now - s->since >= kEvictAfter && (oldest == nullptr || before(*s, *oldest))) {
       oldest = s.get();
     }
   }
@@ -321,7 +333,7 @@ std::shared_ptr<PeerCounter::Slot> PeerCounter::acquire(const std::string& addre
       if (slots.empty()) open_.erase(address);
       return nullptr;
     }
-    oldest->waiting = false;
+    oldest->phase = Phase::served;
     oldest->evict = true;
   }
   slots.push_back(std::make_shared<Slot>());
@@ -336,11 +348,11 @@ void PeerCounter::release(const std::string& address, const std::shared_ptr<Slot
   if (it->second.empty()) open_.erase(it);
 }
 
-void PeerCounter::set_waiting(Slot& slot, bool waiting) {
+void PeerCounter::set_phase(Slot& slot, Phase phase) {
   std::lock_guard<std::mutex> lock(mu_);
   if (slot.evict.load()) return;
-  slot.waiting = waiting;
-  if (waiting) slot.since = Clock::now();
+  slot.phase = phase;
+  slot.since = Clock::now();
 }
 
 bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCounter& peers,
@@ -357,7 +369,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
     t_conn.limits = &limits;
     t_conn.peers = &peers;
     t_conn.slot = slot.get();
-    peers.set_waiting(*slot, true);  // the TLS handshake and the first request
+    peers.set_phase(*slot, PeerCounter::Phase::headers);  // the TLS handshake and the first request
     t_conn.header_deadline = Clock::now() + std::chrono::seconds(limits.header_deadline_seconds);
     SslPtr ssl;
     std::unique_ptr<httplib::Stream> stream;
@@ -377,7 +389,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
       t_conn.body_bytes = 0;
       t_conn.large_body = false;
       t_conn.header_deadline = Clock::now() + std::chrono::seconds(limits.header_deadline_seconds);
-      peers.set_waiting(*slot, true);
+      peers.set_phase(*slot, PeerCounter::Phase::headers);
       if (!wait_for_request(sock, ssl.get(), listening)) break;
       bool closed = false;
       served = process(*stream, left == 1, closed);
@@ -403,12 +415,15 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
 
 void begin_body(std::size_t content_length) {
   if (!t_conn.limits) return;
-  // The headers are in: a request in flight is never evicted.
-  if (t_conn.peers != nullptr) t_conn.peers->set_waiting(*t_conn.slot, false);
+  // The headers are in; a request whose body is in too is never evicted.
+  if (t_conn.peers != nullptr) {
+    t_conn.peers->set_phase(*t_conn.slot, content_length > 0 ? PeerCounter::Phase::body : PeerCounter::Phase::served);
+  }
   t_conn.in_body = true;
   t_conn.large_body = content_length > config::kLargeBodyBytes;
   t_conn.body_start = Clock::now();
   t_conn.body_bytes = 0;
+  t_conn.body_length = content_length;
 }
 
 void close_after_response() { t_conn.close_after = true; }

@@ -3,10 +3,13 @@
 // "Connections"):
 //
 // - At most `max_connections_per_address` connections per client address. At
-//   the cap, the connection of that address that has waited longest (at least
-//   kEvictAfter) for a request's line and headers is closed to make room: 64
-//   half-sent requests kept every other client behind the same address (a NAT)
-//   out (attacker review 18, A18-2). With none to close, one more is answered
+//   the cap, a connection of that address that has not sent its whole request
+//   for at least kEvictAfter is closed to make room: the one that has waited
+//   longest for a request's line and headers, else the one whose body has been
+//   coming longest. 64 half-sent requests kept every other client behind the
+//   same address (a NAT) out: headers trickled (attacker review 18, A18-2), or
+//   whole headers then a trickled body (attacker review 19, A19-1). A request
+//   whose body is in is never cut. With none to close, one more is answered
 //   503 too_many_connections and closed before any byte of it is read
 //   (PeerCounter).
 // - Header deadline: a request's line and headers must have arrived within
@@ -56,23 +59,28 @@ class PeerCounter {
   // each other, and a client's request in flight is never cut.
   static constexpr std::chrono::milliseconds kEvictAfter{1000};
 
+  // Where a connection's request stands.
+  enum class Phase {
+    served,   // its body is in: handled and answered, never evicted
+    headers,  // waiting for a request's line and headers
+    body,     // reading the request's body
+  };
   // One open connection.
   struct Slot {
-    bool waiting = false;         // for a request's line and headers (guarded by the counter)
-    Clock::time_point since{};    // ... since then
+    Phase phase = Phase::served;     // guarded by the counter
+    Clock::time_point since{};       // ... since it entered `phase`
     std::atomic<bool> evict{false};  // told to close: a newer connection took its place
   };
 
   explicit PeerCounter(int max_per_address) : max_(max_per_address) {}
-  // Counts one more connection from `address`: its slot. At the maximum, the
-  // one of that address that has waited longest for a request, if kEvictAfter
-  // or more, is told to close and the new one counts in its place; with none,
-  // null, and nothing is counted.
+  // Counts one more connection from `address`: its slot. At the maximum, one of
+  // that address in `headers` (first) or `body` for kEvictAfter or more, the
+  // longest there, is told to close and the new one counts in its place; with
+  // none, null, and nothing is counted.
   std::shared_ptr<Slot> acquire(const std::string& address);
   // REQUIRES: `slot` came from acquire(address) and is not yet released.
   void release(const std::string& address, const std::shared_ptr<Slot>& slot);
-  // The connection waits for a request (true) or reads a body or is answered.
-  void set_waiting(Slot& slot, bool waiting);
+  void set_phase(Slot& slot, Phase phase);
 
  private:
   std::mutex mu_;

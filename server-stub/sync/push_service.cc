@@ -248,6 +248,42 @@ std::string customer_label(const sync::RecordState& customer) {
   return "customer " + (customer.code.empty() ? customer.id : customer.code);
 }
 
+// What the merge writes of `key`: a field sent with old == new writes nothing,
+// so it must not pass a check either (attacker review 11, A11-6: a create whose
+// province was sent so was stored without one; A11-1: a no-op province made a
+// city move look like one within the user's region).
+const FieldChange* written_field(const Change& c, const char* key) {
+  const auto f = c.fields.find(key);
+  return f != c.fields.end() && f->second.old_value != f->second.new_value ? &f->second : nullptr;
+}
+
+// The customer's place as the change leaves it.
+json place_after(const sync::RecordState& current, const Change& c) {
+  json after = current.exists() ? current.values() : json::object();
+  for (const auto& [key, f] : c.fields) {
+    if (f.old_value != f.new_value) after[key] = f.new_value;
+  }
+  return after;
+}
+
+// An admin places a customer in any region, or in none, but in a real place: a
+// province given is one of the 34, and a city is one of that province
+// (walkthrough 19, R19-4: 江酥, and 江苏/杭州, filed customers where no manager
+// of either province saw them).
+void check_real_place(const sync::RecordState& current, const Change& c) {
+  const FieldChange* province = written_field(c, "province");
+  const FieldChange* city = written_field(c, "city");
+  if (province == nullptr && city == nullptr) return;
+  if (province != nullptr && province->new_value.is_string() && !trim(province->new_value.get<std::string>()).empty()) {
+    check_new_customer_province(province->new_value);
+  }
+  if (city != nullptr) {
+    check_city_change(current.exists() ? current.values().value("city", json()) : json(), city->new_value);
+  }
+  const json after = place_after(current, c);
+  check_city_in_province(after.value("province", json()), after.value("city", json()));
+}
+
 // Refuses a change the session may not make to a customer it sees with `access`.
 void require_write_access(Access access, const sync::RecordState& customer, const Session& session) {
   if (access == Access::write) return;
@@ -270,7 +306,10 @@ void require_write_access(Access access, const sync::RecordState& customer, cons
 // user's new customer without an owner is theirs: the owner is added to the change.
 void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& coll, const sync::RecordState& current,
                  Change& c) {
-  if (AccessPolicy::sees_everything(session.role)) return;
+  if (AccessPolicy::sees_everything(session.role)) {
+    if (c.collection == "customers") check_real_place(current, c);
+    return;
+  }
   if (c.collection != "customers") {
     if (coll.parent_field.empty()) {
       // Not a customer's record (targets): the admin's, set with `kehu rules`.
@@ -283,14 +322,7 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
     require_write_access(AccessPolicy::customer_access(session, parent.values()), parent, session);
     return;
   }
-  // What the merge writes: a field sent with old == new writes nothing, so it
-  // must not pass a check either (attacker review 11, A11-6: a create whose
-  // province was sent so was stored without one; A11-1: a no-op province
-  // made a city move look like one within the user's region).
-  const auto written = [&](const char* key) {
-    const auto f = c.fields.find(key);
-    return f != c.fields.end() && f->second.old_value != f->second.new_value ? &f->second : nullptr;
-  };
+  const auto written = [&](const char* key) { return written_field(c, key); };
   if (const FieldChange* p = written("province"); !current.exists()) {
     check_new_customer_province(p == nullptr ? json() : p->new_value);
   } else if (p != nullptr) {
@@ -308,10 +340,7 @@ void check_scope(StoreTxn& txn, const Session& session, const CollectionDef& col
   // customers anywhere, as with regions.)
   if (!current.exists() || written("province") || written("city")) {
     const json before = current.exists() ? current.values() : json();
-    json after = current.exists() ? before : json::object();
-    for (const auto& [key, f] : c.fields) {
-      if (f.old_value != f.new_value) after[key] = f.new_value;
-    }
+    const json after = place_after(current, c);
     std::string label = current.exists() ? customer_label(current) : c.code;
     if (!current.exists() && after.value("name", json()).is_string()) label = after["name"].get<std::string>();
     check_stays_in_regions(session.regions, current.exists() ? &before : nullptr, after, label);

@@ -301,6 +301,50 @@ TEST_CASE("sheets: an xlsx with a merged title, a blank row and a totals row", "
   CHECK(owners == std::vector<std::string>{"孙八", "孙八"});
 }
 
+TEST_CASE("sheets: a template with an instructions sheet first, marked headers and dates with a time",
+          "[cli][sheets][walk19]") {
+  // Walkthrough 19: R19-11 (the first sheet is 填写说明), R19-6 (*客户名称,
+  // 联系人*, 备注（选填）, 所在省份), R19-7 (a date cell holding a time of day).
+  ReplicaCli k;
+  const std::string xlsx = k.dir.file("模板.xlsx");
+  {
+    lxw_workbook* wb = workbook_new(xlsx.c_str());
+    REQUIRE(wb != nullptr);
+    lxw_worksheet* help = workbook_add_worksheet(wb, "填写说明");
+    worksheet_write_string(help, 0, 0, "1. 带 * 的列为必填", nullptr);
+    worksheet_write_string(help, 1, 0, "2. 日期请写成 2026/12/1", nullptr);
+    lxw_worksheet* ws = workbook_add_worksheet(wb, "客户信息");
+    lxw_format* date = workbook_add_format(wb);
+    format_set_num_format_index(date, 14);  // m/d/yyyy: shown as a plain date
+    const std::vector<std::string> header = {"*客户名称", "联系人*", "手机号码", "所在省份", "所在城市",
+                                             "客户需求", "下次跟进日期", "备注（选填）"};
+    for (std::size_t j = 0; j < header.size(); ++j)
+      worksheet_write_string(ws, 0, static_cast<lxw_col_t>(j), header[j].c_str(), nullptr);
+    const std::vector<std::string> row = {"南京建邺科技", "马一", "13912340301", "江苏", "南京", "官网改版"};
+    for (std::size_t j = 0; j < row.size(); ++j)
+      worksheet_write_string(ws, 1, static_cast<lxw_col_t>(j), row[j].c_str(), nullptr);
+    worksheet_write_number(ws, 1, 6, 46380.5, date);  // 2026-12-24 12:00
+    worksheet_write_string(ws, 1, 7, "无", nullptr);
+    REQUIRE(workbook_close(wb) == LXW_NO_ERROR);
+  }
+  CliResult r = k.run({"import", xlsx});
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("sheet \"客户信息\"") && Contains("\"填写说明\" has no customer header row"));
+  CHECK_THAT(r.out, Contains("1 rows, 0 bad") || Contains("1 row, 0 bad"));
+  CHECK(r.out.find("matches no field") == std::string::npos);
+  const auto all = customers(k);
+  REQUIRE(all.size() == 1);
+  const json& c = all.begin()->second;
+  CHECK(c["name"] == "南京建邺科技");
+  CHECK(c["contact"] == "马一");
+  CHECK(c["province"] == "江苏");
+  CHECK(c["city"] == "南京");
+  CHECK(c["need"] == "官网改版");
+  CHECK(c["next_date"] == "2026-12-24");
+  CHECK(c["notes"] == "无");
+}
+
 TEST_CASE("sheets: same-named rows with their own codes are imported and listed for review",
           "[cli][sheets]") {
   ReplicaCli k;

@@ -102,3 +102,18 @@ TEST_CASE("lang core: records are named as lists show them", "[lang]") {
   CHECK(kehu::name_with(child, "restored", "已恢复") == child + "已恢复");
   CHECK(kehu::name_with("C202612001", "restored", "已恢复") == "C202612001 已恢复");
 }
+
+TEST_CASE("lang core: a message kept for later is read in the reader's language", "[lang]") {
+  const std::string kept = kehu::in_both("request #3 rejected", "申请 #3 被驳回");
+  {
+    MessageLangScope zh(Lang::zh);
+    CHECK(kehu::in_message_lang(kept) == "申请 #3 被驳回");
+  }
+  {
+    MessageLangScope en(Lang::en);
+    CHECK(kehu::in_message_lang(kept) == "request #3 rejected");
+  }
+  // A text kept in one language (older replicas, the server's words) is as it is.
+  CHECK(kehu::in_message_lang("合同未签") == "合同未签");
+  CHECK(kehu::in_both("C202612001", "C202612001") == "C202612001");
+}

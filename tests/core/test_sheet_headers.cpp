@@ -108,3 +108,23 @@ TEST_CASE("sheet headers: rows with nothing but a 序号 are skipped, not refuse
   CHECK(r.blank_rows == 3);
   CHECK(r.created == 2);
 }
+
+TEST_CASE("sheet headers: a template's required and optional marks are not part of the name", "[sheets]") {
+  // Walkthrough 19, R19-6: every row was told 客户名称 and 联系人 were required.
+  const std::string sheet =
+      "序号,*客户名称,联系人*,手机号码 ,所在省份,所在城市,客户需求,客户经理,备注（选填）,金额(必填)\n"
+      "1,南京建邺科技,马一,13912340301,江苏,南京,官网改版,王五,无,\n";
+  kehu::ImportReport r = import_text(sheet);
+  CHECK(r.bad_rows == 0);
+  CHECK(r.created == 1);
+  // A column that names no field is still reported, under its name without the mark.
+  REQUIRE(r.unknown_columns.size() == 1);
+  CHECK(r.unknown_columns[0] == "金额");
+  // --map names a marked column without its mark, or with it.
+  for (const char* given : {"金额", "金额(必填)"}) {
+    kehu::ImportOptions o;
+    o.map = {{given, "address"}};
+    CHECK(import_text(sheet, o).unknown_columns.empty());
+  }
+  CHECK_FALSE(kehu::Schema::builtin().collection("customers").find_header("*客户名称"));
+}

@@ -269,12 +269,23 @@ TEST_CASE("at the per-address cap, a connection that waits for its request makes
           "[server][security]") {
   // Attacker review 18, A18-2: 64 half-sent requests, renewed as the header
   // deadline cut them, kept every other client of the address (a NAT) out.
+  // Review 19, A19-1: the same with whole headers and a trickled body.
+  std::string half_sent = "POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\n";  // and no more
+  // An idle keep-alive (the answered ones below) goes before a body in
+  // progress: with bodies, only the first round closes a half-sent one.
+  int closed_at_least = 3;
+  SECTION("the headers are not all sent") {}
+  SECTION("the headers are sent, the body is not") {
+    half_sent += "Content-Type: application/json\r\nContent-Length: 16384\r\n\r\n{\"user\":";
+    closed_at_least = 1;
+  }
   ServerFixture s(short_deadlines({{"KEHU_HTTP_HEADER_DEADLINE_SECONDS", "20"},
+                                   {"KEHU_HTTP_BODY_DEADLINE_SECONDS", "20"},
                                    {"KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "4"}}));
   std::vector<int> held;
   for (int i = 0; i < 4; ++i) {
     held.push_back(connect_to(s.port(), "127.0.0.1"));
-    send_all(held.back(), "POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\n");  // and no more
+    send_all(held.back(), half_sent);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past PeerCounter::kEvictAfter
   // Each kept open (keep-alive), so that the next one finds the cap reached again.
@@ -295,7 +306,7 @@ TEST_CASE("at the per-address cap, a connection that waits for its request makes
     closed_by_server += closed ? 1 : 0;
     ::close(fd);
   }
-  CHECK(closed_by_server >= 3);
+  CHECK(closed_by_server >= closed_at_least);
 }
 
 TEST_CASE("a body that trickles below the minimum rate is cut at its deadline", "[server][security]") {

@@ -570,6 +570,15 @@ TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval"
   REQUIRE(kept.size() == 1);
   CHECK(kept[0].reason == "request #2 rejected by zhao: 客户仍在合作");
   CHECK(kept[0].change.fields.at("type").new_value == "lost");
+  // Read later in either language, not frozen in the sync's (R17-3).
+  for (const std::string lang : {"en", "zh"}) {
+    auto shown = wang.kehu({"rejected"}, lang);
+    INFO(shown.describe());
+    REQUIRE(shown.exit_code == 0);
+    CHECK(shown.out.find(lang == "zh" ? "申请 #2 被 zhao 驳回：客户仍在合作" : "request #2 rejected by zhao: 客户仍在合作") !=
+          std::string::npos);
+    CHECK(shown.out.find(lang == "zh" ? "rejected by" : "驳回") == std::string::npos);
+  }
   CHECK(wang.customer(t.a).fields["type"] == "deal");
   // Unprotected fields still apply at once.
   wang.replica->edit(t.a, {{"need", "扩容"}});

@@ -24,6 +24,14 @@ inline std::string tr(std::string en, std::string zh) {
   return message_lang() == Lang::zh ? std::move(zh) : std::move(en);
 }
 
+// A message kept to be read later, such as why the server refused an edit in
+// the change log: both texts, packed, so that whoever reads it reads it in
+// their language then, not in the language of the sync that received it
+// (walkthrough 17, R17-3). in_message_lang() unpacks; any other text is
+// returned as it is.
+std::string in_both(const std::string& en, const std::string& zh);
+std::string in_message_lang(const std::string& kept);
+
 // Sets the thread's message language for a scope (a server request) and puts
 // the old one back after.
 class MessageLangScope {

@@ -416,9 +416,9 @@ class Session {
       if (customer.empty()) customer = change->code;
       if (vanished_.count(customer)) return vanished_reason(customer);
       if (change->op != Op::create && !customer.empty()) {
-        return tr(customer + " is no longer yours to change (reassigned, returned to the public pool or moved out "
-                             "of your regions); it leaves this device at this sync",
-                  customer + " 已不在你的负责范围内（已转给别人、退回公海或不在你的区域），本次同步后从本机移除");
+        return in_both(customer + " is no longer yours to change (reassigned, returned to the public pool or moved "
+                                  "out of your regions); it leaves this device at this sync",
+                       customer + " 已不在你的负责范围内（已转给别人、退回公海或不在你的区域），本次同步后从本机移除");
       }
     }
     return message.empty() ? tr("refused", "被拒绝") : message;
@@ -544,13 +544,13 @@ class Session {
         if (status == "withdrawn") {
           const bool released = reason == "released to the public pool";
           const bool reassigned = reason.rfind("reassigned to ", 0) == 0;
-          why = tr("request #" + n + " withdrawn: the customer was " + reason,
-                   "申请 #" + n + " 已撤回：客户" +
+          why = in_both("request #" + n + " withdrawn: the customer was " + reason,
+                        "申请 #" + n + " 已撤回：客户" +
                        (released     ? std::string("已退回公海")
                         : reassigned ? "已转给 " + reason.substr(std::string("reassigned to ").size())
                                      : reason));
         } else {
-          why = tr("request #" + n + " rejected by " + by + ": ", "申请 #" + n + " 被 " + by + " 驳回：") + reason;
+          why = in_both("request #" + n + " rejected by " + by + ": " + reason, "申请 #" + n + " 被 " + by + " 驳回：" + reason);
         }
         rep_.mark_decided(w.change.change_id, false, why);
         ++report.rejected;
@@ -605,7 +605,7 @@ class Session {
   SyncReport::Refusal refusal_of(const LoggedChange& lc, const std::string& why) {
     SyncReport::Refusal out;
     out.seq = lc.seq;
-    out.reason = why;
+    out.reason = in_message_lang(why);
     out.request = lc.request;
     const Change& c = lc.change;
     out.collection = c.collection;
@@ -771,7 +771,7 @@ class Session {
   // when the restored store does not have the customer.
   std::string vanished_reason(const std::string& customer) const {
     const std::string copy = copy_before_restore_.empty() ? std::string() : " (" + copy_before_restore_ + ")";
-    return tr("the server no longer has " + customer + " for you: it was restored from a backup taken before " +
+    return in_both("the server no longer has " + customer + " for you: it was restored from a backup taken before " +
                   customer + " was added, reassigned to you or claimed; what you typed is kept here and in the copy "
                   "made before the restore" + copy,
               "服务器上已没有 " + customer + "（或它已不归你）：服务器从 " + customer + " 添加、转给你或被认领之前的备份恢复了；" +
