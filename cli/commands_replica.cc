@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "kehu/error.h"
+#include "kehu/record_name.h"
 #include "kehu/schema.h"
 #include "kehu/secret_rules.h"
 #include "kehu/sheet.h"
@@ -255,6 +256,12 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
     json issues = json::array();
     for (const auto& i : r.issues) {
       issues.push_back({{"line", i.line}, {"field", i.field}, {"value", i.value}, {"reason", i.reason}});
+      if (!i.sheet.empty()) issues.back()["sheet"] = i.sheet;
+    }
+    json child_sheets = json::array();
+    for (const auto& c : r.child_sheets) {
+      child_sheets.push_back({{"sheet", c.sheet}, {"collection", c.collection}, {"rows", c.rows},
+                              {"added", c.added}, {"unchanged", c.unchanged}, {"added_lines", c.added_lines}});
     }
     json changes = json::array();
     for (const auto& c : r.changes) {
@@ -301,6 +308,7 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
                 {"blank_rows", r.blank_rows},
                 {"notes", r.notes},
                 {"possible_duplicates", dups},
+                {"child_sheets", child_sheets},
                 {"duplicates_csv", dup_written.empty() ? json() : json(dup_written)}},
                std::cout);
     if (!dup_error.empty()) std::cerr << tr("kehu: warning: ", "kehu: 警告：") << dup_error << '\n';
@@ -349,7 +357,9 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
                                : ": column \"" + c + "\" matches no field; not imported (name its field with --map \"" + c +
                                      "=FIELD\")\n");
     }
-    for (const auto& i : r.issues) std::cerr << file << ":" << i.line << ": " << i.reason << '\n';
+    for (const auto& i : r.issues) {
+      std::cerr << file << (i.sheet.empty() ? "" : "[" + i.sheet + "]") << ":" << i.line << ": " << i.reason << '\n';
+    }
     // A dry run lists every update; a real run the rows that need a look.
     for (const auto& c : r.changes) {
       if (!opts.dry_run && c.kind == "update") continue;
@@ -394,6 +404,24 @@ int cmd_import(Context& ctx, const std::string& file, const ImportArgs& args) {
       if (r.conflicts) std::cout << ", " << r.conflicts << " conflicts";
       if (r.skipped_deleted) std::cout << ", " << r.skipped_deleted << " in the recycle bin (skipped)";
       std::cout << '\n';
+    }
+    for (const auto& c : r.child_sheets) {
+      if (stopped || c.rows == 0) continue;
+      std::string lines;
+      for (std::size_t i = 0; i < c.added_lines.size() && i < 10; ++i) {
+        lines += (i ? ", " : "") + std::to_string(c.added_lines[i]);
+      }
+      if (c.added_lines.size() > 10) lines += ", …";
+      if (zh) {
+        std::cout << "工作表“" << c.sheet << "”：" << c.rows << " 行；" << (r.written ? "新增 " : "将新增 ") << c.added
+                  << " 条" << collection_noun(c.collection) << (lines.empty() ? "" : "（第 " + lines + " 行）") << "；" << c.unchanged
+                  << " 行已在 Kehu 中\n";
+      } else {
+        std::cout << "sheet \"" << c.sheet << "\": " << c.rows << (c.rows == 1 ? " row; " : " rows; ") << c.added
+                  << (r.written ? " added" : " would be added")
+                  << (lines.empty() ? "" : " (row" + std::string(c.added_lines.size() == 1 ? " " : "s ") + lines + ")")
+                  << "; " << c.unchanged << " already in Kehu\n";
+      }
     }
     if (stopped) {
       std::cerr << t("fix the bad rows, or import the good ones with --skip-bad\n",

@@ -21,7 +21,42 @@
 #include "sheet_internal.h"
 
 namespace kehu {
+namespace sheet {
+
+// A header cell as its column is named: trimmed, and without the marks that
+// import templates put on it, a required column's * (*客户名称, 联系人*) and a
+// bracketed 必填 or 选填 (备注（选填）) (walkthrough 19, R19-6). --map names
+// columns so too.
+std::string header_name(std::string_view raw) {
+  std::string_view s = trim_view(raw);
+  for (bool again = true; again && !s.empty();) {
+    again = false;
+    for (std::string_view star : {"*", "＊", "※"}) {
+      if (s.size() > star.size() && s.substr(0, star.size()) == star) s = trim_view(s.substr(star.size())), again = true;
+      if (s.size() > star.size() && s.substr(s.size() - star.size()) == star)
+        s = trim_view(s.substr(0, s.size() - star.size())), again = true;
+    }
+    for (std::string_view open : {"(", "（", "[", "【"}) {
+      for (std::string_view word : {"必填", "选填", "可选", "非必填", "必填项", "选填项"}) {
+        for (std::string_view close : {")", "）", "]", "】"}) {
+          const std::string mark = std::string(open) + std::string(word) + std::string(close);
+          if (s.size() > mark.size() && s.substr(s.size() - mark.size()) == mark) {
+            s = trim_view(s.substr(0, s.size() - mark.size()));
+            again = true;
+          }
+        }
+      }
+    }
+  }
+  return std::string(s);
+}
+
+}  // namespace sheet
+
 namespace {
+
+using sheet::header_name;
+
 
 constexpr const char* kCustomers = "customers";
 constexpr const char* kFollowups = "followups";
@@ -64,34 +99,6 @@ struct Column {
 const FieldDef* custom_followup_field(const Schema& schema, const std::string& name) {
   const FieldDef* f = schema.collection(kFollowups).find(name);
   return f && f->custom && !schema.collection(kCustomers).find(name) ? f : nullptr;
-}
-
-// A header cell as its column is named: trimmed, and without the marks that
-// import templates put on it, a required column's * (*客户名称, 联系人*) and a
-// bracketed 必填 or 选填 (备注（选填）) (walkthrough 19, R19-6). --map names
-// columns so too.
-std::string header_name(std::string_view raw) {
-  std::string_view s = trim_view(raw);
-  for (bool again = true; again && !s.empty();) {
-    again = false;
-    for (std::string_view star : {"*", "＊", "※"}) {
-      if (s.size() > star.size() && s.substr(0, star.size()) == star) s = trim_view(s.substr(star.size())), again = true;
-      if (s.size() > star.size() && s.substr(s.size() - star.size()) == star)
-        s = trim_view(s.substr(0, s.size() - star.size())), again = true;
-    }
-    for (std::string_view open : {"(", "（", "[", "【"}) {
-      for (std::string_view word : {"必填", "选填", "可选", "非必填", "必填项", "选填项"}) {
-        for (std::string_view close : {")", "）", "]", "】"}) {
-          const std::string mark = std::string(open) + std::string(word) + std::string(close);
-          if (s.size() > mark.size() && s.substr(s.size() - mark.size()) == mark) {
-            s = trim_view(s.substr(0, s.size() - mark.size()));
-            again = true;
-          }
-        }
-      }
-    }
-  }
-  return std::string(s);
 }
 
 // One header cell; `map`: header -> the field name (key or label) it stands for (--map).

@@ -8,6 +8,7 @@
 #include "kehu/schema.h"
 #include "kehu/sheet.h"
 #include "kehu/text.h"
+#include "kehu/xlsx.h"
 
 namespace kehu::sheet {
 
@@ -45,6 +46,29 @@ ExportTable build_child_export(const Replica& replica, const std::string& collec
 // bare serial in a date column is read in that system.
 ImportReport import_rows(Replica& replica, const std::string& path, const std::vector<CsvRow>& rows,
                          const ImportOptions& opts, ImportReport report, bool date1904 = false);
+
+// A header cell as its column is named: trimmed, without a template's marks
+// (*客户名称, 备注（选填）).
+std::string header_name(std::string_view raw);
+
+// The new rows of an export's child sheets, checked, to add once the customer
+// sheet is imported (walkthrough 19, R19-17: rows added in Excel were dropped
+// without a word).
+struct ChildRows {
+  struct Row {
+    std::string collection;
+    std::string customer_code;
+    json values;
+  };
+  std::vector<Row> rows;
+};
+// Reads every sheet of the workbook named as a child collection (跟进记录, ...)
+// but the one `customers` is; bad rows go to report.issues and bad_rows, each
+// sheet's counts to report.child_sheets.
+ChildRows read_child_sheets(const Replica& replica, const std::string& path, const XlsxTable& customers,
+                            ImportReport& report);
+// Adds `rows` (on a dry run, only counts them).
+void add_child_rows(Replica& replica, const ChildRows& rows, bool dry_run, ImportReport& report);
 
 // Whether one of the first rows of `rows` is a customer header, as import_rows
 // finds it (with opts.map; --header-row is not looked at).

@@ -390,7 +390,19 @@ ImportReport import_xlsx(Replica& replica, const std::string& path, const Import
                          c.zh));
     }
   }
-  return sheet::import_rows(replica, path, table.rows, opts, std::move(report), table.date1904);
+  // The export's other sheets: rows added there in Excel are imported with the
+  // customers, in one transaction (walkthrough 19, R19-17).
+  const sheet::ChildRows children = sheet::read_child_sheets(replica, path, table, report);
+  auto run = [&] {
+    report = sheet::import_rows(replica, path, table.rows, opts, std::move(report), table.date1904);
+    if (report.bad_rows == 0 || opts.skip_bad) sheet::add_child_rows(replica, children, opts.dry_run, report);
+  };
+  if (opts.dry_run) {
+    run();
+  } else {
+    replica.batch(run);
+  }
+  return report;
 }
 
 }  // namespace kehu

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli_runner.h"
+#include "kehu/xlsx.h"
 #include "device.h"
 #include "replica_cli.h"
 #include "server_fixture.h"
@@ -343,6 +344,88 @@ TEST_CASE("sheets: a template with an instructions sheet first, marked headers a
   CHECK(c["need"] == "官网改版");
   CHECK(c["next_date"] == "2026-12-24");
   CHECK(c["notes"] == "无");
+}
+
+namespace {
+
+// Writes the workbook at `from` again to `to`, every cell as text, with `extra`
+// (header -> cell) appended to the sheet `sheet`: a row a person typed into an
+// export in Excel.
+void add_row_to_workbook(const std::string& from, const std::string& to, const std::string& sheet,
+                         const std::map<std::string, std::string>& extra) {
+  const std::vector<std::string> names = kehu::read_xlsx(from, "").sheets;
+  lxw_workbook* wb = workbook_new(to.c_str());
+  REQUIRE(wb != nullptr);
+  for (const std::string& name : names) {
+    const kehu::XlsxTable t = kehu::read_xlsx(from, name);
+    lxw_worksheet* ws = workbook_add_worksheet(wb, name.c_str());
+    lxw_row_t r = 0;
+    for (const auto& row : t.rows) {
+      for (std::size_t j = 0; j < row.cells.size(); ++j)
+        worksheet_write_string(ws, r, static_cast<lxw_col_t>(j), row.cells[j].c_str(), nullptr);
+      ++r;
+    }
+    if (name != sheet) continue;
+    REQUIRE_FALSE(t.rows.empty());
+    const auto& header = t.rows[0].cells;
+    for (std::size_t j = 0; j < header.size(); ++j) {
+      auto it = extra.find(header[j]);
+      if (it != extra.end()) worksheet_write_string(ws, r, static_cast<lxw_col_t>(j), it->second.c_str(), nullptr);
+    }
+  }
+  REQUIRE(workbook_close(wb) == LXW_NO_ERROR);
+}
+
+std::vector<json> followups_of(const ReplicaCli& k, const std::string& code) {
+  return run_json(k, {"followup", "list", code}).get<std::vector<json>>();
+}
+
+}  // namespace
+
+TEST_CASE("sheets: rows added to an export's child sheets are imported with its customers", "[cli][sheets][walk19]") {
+  // Walkthrough 19, R19-17: a follow-up typed into the export's 跟进记录 sheet
+  // was dropped on re-import without a word.
+  ReplicaCli k;
+  k.ok({"customer", "add", "--set", "name=南京玄武文化传媒", "--set", "contact=马一", "--set", "phone=13912340301",
+        "--set", "province=江苏", "--set", "need=官网改版"});
+  const std::string code = customers(k).begin()->first;
+  k.ok({"followup", "add", code, "--set", "date=2026-12-01", "--set", "person=王五", "--set", "content=初次拜访"});
+  const std::string exported = k.dir.file("导出.xlsx"), edited = k.dir.file("补录.xlsx");
+  k.ok({"export", exported});
+  add_row_to_workbook(exported, edited, "跟进记录",
+                      {{"客户编号", code}, {"客户名称", "南京玄武文化传媒"}, {"跟进日期", "2026-12-06"},
+                       {"跟进人", "赵六"}, {"跟进内容", "经理补录：客户确认下周签约"}});
+
+  CliResult dry = k.run({"import", edited, "--dry-run"});
+  INFO(dry.describe());
+  REQUIRE(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Contains("sheet \"跟进记录\": 2 rows; 1 would be added (row 3); 1 already in Kehu"));
+  CHECK(followups_of(k, code).size() == 1);
+
+  CliResult done = k.run({"import", edited}, {{"KEHU_LANG", "zh"}});
+  INFO(done.describe());
+  REQUIRE(done.exit_code == 0);
+  CHECK_THAT(done.out, Contains("工作表“跟进记录”：2 行；新增 1 条跟进记录（第 3 行）；1 行已在 Kehu 中"));
+  std::vector<json> fus = followups_of(k, code);
+  REQUIRE(fus.size() == 2);
+  CHECK(std::any_of(fus.begin(), fus.end(), [](const json& f) {
+    return f["content"] == "经理补录：客户确认下周签约" && f["person"] == "赵六" && f["date"] == "2026-12-06";
+  }));
+  // Again: nothing new.
+  json again = run_json(k, {"import", edited});
+  REQUIRE(again["child_sheets"].is_array());
+  CHECK(again["child_sheets"][0]["added"] == 0);
+  CHECK(followups_of(k, code).size() == 2);
+
+  // A row naming no customer is a bad row of its sheet, and nothing is written.
+  const std::string wrong = k.dir.file("错号.xlsx");
+  add_row_to_workbook(exported, wrong, "跟进记录",
+                      {{"客户编号", "C209901999"}, {"跟进日期", "2026-12-06"}, {"跟进人", "赵六"}, {"跟进内容", "错的编号"}});
+  CliResult bad = k.run({"import", wrong});
+  INFO(bad.describe());
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains(wrong + "[跟进记录]:3:") && Contains("C209901999"));
+  CHECK(followups_of(k, code).size() == 2);
 }
 
 TEST_CASE("sheets: same-named rows with their own codes are imported and listed for review",

@@ -81,10 +81,27 @@ struct RowChange {
 };
 
 struct ImportIssue {
+  ImportIssue() = default;
+  ImportIssue(std::size_t line_, std::string field_, std::string value_, std::string reason_, std::string sheet_ = {})
+      : line(line_), field(std::move(field_)), value(std::move(value_)), reason(std::move(reason_)),
+        sheet(std::move(sheet_)) {}
   std::size_t line = 0;  // physical line in the file (the header is line 1)
   std::string field;     // the column's header as written in the file
   std::string value;
   std::string reason;    // the validation message
+  std::string sheet;     // xlsx: another sheet than the one read (a child sheet); else empty
+};
+
+// An export's child sheet (跟进记录, 订单, 联系人, ...) read back with its
+// customer sheet: the rows Kehu does not hold (live or in the recycle bin) are
+// added as records of the collection, under the customer their 客户编号 names.
+struct ChildSheetImport {
+  std::string sheet;       // 跟进记录
+  std::string collection;  // followups
+  std::size_t rows = 0;       // rows with a value
+  std::size_t unchanged = 0;  // already held
+  std::size_t added = 0;      // added (dry run: would be)
+  std::vector<std::size_t> added_lines;
 };
 
 struct ImportReport {
@@ -122,6 +139,8 @@ struct ImportReport {
   std::vector<std::string> notes;
   // Rows with their own distinct codes that look like each other (imported).
   std::vector<PossibleDuplicate> possible_duplicates;
+  // xlsx: the export's child sheets read with the customer sheet.
+  std::vector<ChildSheetImport> child_sheets;
 };
 
 // Writes `dups` as a CSV a spreadsheet opens (UTF-8 with BOM, Chinese headers:
