@@ -1,4 +1,5 @@
 // init / status / backup / rekey / import / export subcommands.
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -110,6 +111,7 @@ int cmd_status(Context& ctx) {
                 {"rejected_changes", brief(rejected)},
                 {"awaiting_approval", s.awaiting},
                 {"awaiting_changes", brief(awaiting)},
+                {"requests_to_decide", std::atoll(ctx.replica().meta("requests_to_decide").c_str())},
                 {"conflicts", s.conflicts},
                 {"customers", s.customers},
                 {"deleted_customers", s.deleted_customers}},
@@ -132,6 +134,13 @@ int cmd_status(Context& ctx) {
       {zh ? "客户" : "customers", std::to_string(s.customers)},
       {zh ? "回收站" : "in recycle bin", std::to_string(s.deleted_customers)},
   };
+  // A manager's or admin's: the requests waiting for their decision at the last
+  // sync (walkthrough 19, R19-16).
+  if (const std::string role = ctx.replica().meta("role"); role == "manager" || role == "admin") {
+    const std::string n = ctx.replica().meta("requests_to_decide");
+    rows.insert(rows.begin() + 10, {zh ? "待我审批的申请（上次同步时）" : "requests to decide (at last sync)",
+                                    n.empty() ? "0" : n});
+  }
   std::cout << table(ctx, {zh ? "项目" : "item", zh ? "值" : "value"}, rows);
   auto list = [&](const std::vector<LoggedChange>& changes, const char* label) {
     for (const auto& c : changes) {

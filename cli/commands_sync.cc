@@ -218,6 +218,7 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"server_restored", r.server_restored},
                 {"vanished", r.vanished_codes},
                 {"to_pool", r.to_pool_codes},
+                {"requests_to_decide", r.requests_to_decide},
                 {"changed_by_restore", r.changed_by_restore},
                 {"withdrawn_by_edit", r.withdrawn_by_edit},
                 {"rebased", r.rebased},
@@ -327,6 +328,13 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                            codes + "\n"
                      : n + " of your customers went back to the public pool (kehu history CODE says why); anyone may "
                            "claim them now, you too: kehu customer claim CODE: " + codes + "\n");
+  }
+  if (r.requests_to_decide > 0) {
+    const std::string n = std::to_string(r.requests_to_decide) +
+                          (r.requests_to_decide >= sync::SyncReport::kRequestsCounted ? "+" : "");
+    std::cout << (zh ? n + " 个修改申请等待你审批：kehu approvals\n"
+                     : n + (r.requests_to_decide == 1 ? " change request waits" : " change requests wait") +
+                           " for your decision: kehu approvals\n");
   }
   if (!r.renumbered.empty()) {
     // At most 20 named: an import of hundreds would fill the screen.

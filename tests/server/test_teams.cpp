@@ -536,6 +536,13 @@ TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval"
   auto refused = wang.kehu({"approve", "1"});
   CHECK(refused.exit_code == 1);
 
+  // The manager's own sync and status say that a request waits for them (R19-16).
+  CHECK(zhao.sync().requests_to_decide == 1);
+  auto zstatus = zhao.kehu({"--json", "status"});
+  REQUIRE(zstatus.exit_code == 0);
+  CHECK(json::parse(zstatus.out)["requests_to_decide"] == 1);
+  CHECK(wang.sync().requests_to_decide == 0);  // a salesperson decides none
+
   auto listed = zhao.kehu({"approvals", "--json"});
   INFO(listed.describe());
   REQUIRE(listed.exit_code == 0);
@@ -557,6 +564,7 @@ TEST_CASE("teams: protected fields: a sales edit waits for a manager's approval"
   CHECK(h[0].revision.approved_by == "zhao");
   CHECK(h[0].revision.cause == "approved change request #1");
   CHECK(zhao.kehu({"approve", "1"}).exit_code == 2);  // already decided
+  CHECK(zhao.sync().requests_to_decide == 0);
 
   // A rejected request comes back to the device as a rejected change, reason kept.
   wang.replica->edit(t.a, {{"type", "流失客户"}});

@@ -600,6 +600,27 @@ class Session {
     }
   }
 
+  // The requests a manager or admin may decide, counted at each sync and kept
+  // for `kehu status` (meta requests_to_decide): the salesperson is told at every
+  // sync that a change waits, and the one who decides it was told nothing
+  // (walkthrough 19, R19-16).
+  void count_requests_to_decide(SyncReport& report) {
+    const std::string role = rep_.meta("role");
+    if (role != "manager" && role != "admin") return;
+    const std::string what = tr("sync (change requests to decide)", "同步（查询待审批申请）");
+    json after = 0;
+    std::size_t n = 0;
+    while (n < SyncReport::kRequestsCounted) {
+      HttpResponse r = call("/v1/approvals", {{"status", "pending"}, {"after", after}}, what);
+      raise_for_status(r, what);
+      n += r.body.value("requests", json::array()).size();
+      if (!r.body.value("more", false)) break;
+      after = r.body.value("next_after", json(0));
+    }
+    report.requests_to_decide = std::min(n, SyncReport::kRequestsCounted);
+    rep_.set_meta("requests_to_decide", std::to_string(report.requests_to_decide));
+  }
+
   // What the user needs to find a refused or held change again: the customer's
   // code, the fields it set, and why.
   SyncReport::Refusal refusal_of(const LoggedChange& lc, const std::string& why) {
@@ -975,6 +996,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   }
   s.drop_vanished();
   s.adopt_own_requests();  // after the pull: a fresh device has the records now
+  s.count_requests_to_decide(report);
   s.name_changed_by_restore(report);
   // Conflicts that arrived and are still open: a fresh device pulls the whole
   // history, and a conflict a later revision settled is nobody's to look at.

@@ -65,6 +65,10 @@ struct SyncReport {
   // recycle, a manager's release): still on the device, masked now, and
   // anyone's to claim (walkthrough 18, R18-21). Their codes.
   std::vector<std::string> to_pool_codes;
+  // A manager's or admin's: the change requests waiting for their decision
+  // (`kehu approvals`), counted up to kRequestsCounted (walkthrough 19, R19-16).
+  static constexpr std::size_t kRequestsCounted = 1000;
+  std::size_t requests_to_decide = 0;
   // The server's store was restored from a backup since the last sync: the
   // device pulled it again from the start (docs/protocol.md, "restored").
   bool server_restored = false;
