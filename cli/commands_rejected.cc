@@ -12,10 +12,7 @@ namespace {
 
 // The customer a refused change was for; the code the change carried when the
 // customer has left the device (reassigned, moved out of the user's regions).
-std::string code_of(const Replica& rep, const Change& c) {
-  std::string code = rep.customer_code_of(c.record_id);
-  return code.empty() ? c.code : code;
-}
+std::string code_of(const Replica& rep, const Change& c) { return rep.customer_code_of(c); }
 
 }  // namespace
 

@@ -90,11 +90,11 @@ int cmd_status(Context& ctx) {
   if (rep.meta("token").empty()) s.user.clear();  // logged out, or never logged in
   auto rejected = rep.changes_in_state("rejected");
   auto awaiting = rep.changes_in_state("awaiting");
-  auto brief = [](const std::vector<LoggedChange>& changes) {
+  auto brief = [&rep](const std::vector<LoggedChange>& changes) {
     json out = json::array();
     for (const auto& c : changes) {
       out.push_back({{"change_id", c.change.change_id}, {"record_id", c.change.record_id},
-                     {"code", c.change.code}, {"reason", c.reason}});
+                     {"code", rep.customer_code_of(c.change)}, {"reason", c.reason}});
     }
     return out;
   };
@@ -148,7 +148,8 @@ int cmd_status(Context& ctx) {
       const std::string n = std::to_string(c.request);
       const std::string why = c.state == "awaiting" ? (zh ? "等待审批（申请 #" + n + "）" : "awaiting approval (request #" + n + ")")
                                                     : c.reason;
-      std::cout << label << (c.change.code.empty() ? c.change.record_id : c.change.code) << " "
+      const std::string code = rep.customer_code_of(c.change);
+      std::cout << label << (code.empty() ? c.change.record_id : code) << " "
                 << show_word(ctx, op_name(c.change.op)) << (zh ? "：" : ": ") << why << '\n';
     }
   };

@@ -202,6 +202,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
   sync::SyncReport r = sync::sync(ctx.replica(), opts);
   if (opts.progress) std::cerr << "\r\033[K";
   if (ctx.json) {
+    json away_json = json::array();
+    for (const auto& [code, owner] : r.reassigned_away) away_json.push_back({{"code", code}, {"owner", owner}});
     print_json({{"pushed", r.pushed},
                 {"applied", r.applied},
                 {"rejected", r.rejected},
@@ -219,6 +221,8 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"vanished", r.vanished_codes},
                 {"to_pool", r.to_pool_codes},
                 {"requests_to_decide", r.requests_to_decide},
+                {"reassigned_to_you", r.reassigned_to_you},
+                {"reassigned_away", away_json},
                 {"changed_by_restore", r.changed_by_restore},
                 {"withdrawn_by_edit", r.withdrawn_by_edit},
                 {"rebased", r.rebased},
@@ -328,6 +332,22 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                            codes + "\n"
                      : n + " of your customers went back to the public pool (kehu history CODE says why); anyone may "
                            "claim them now, you too: kehu customer claim CODE: " + codes + "\n");
+  }
+  if (!r.reassigned_to_you.empty()) {
+    std::string codes;
+    for (const auto& c : r.reassigned_to_you) codes += (codes.empty() ? "" : zh ? "、" : ", ") + c;
+    const std::string n = std::to_string(r.reassigned_to_you.size());
+    std::cout << (zh ? n + " 个客户转给了你（kehu history 客户编号 可看原因）：" + codes + "\n"
+                     : n + (r.reassigned_to_you.size() == 1 ? " customer was" : " customers were") +
+                           " given to you (kehu history CODE says why): " + codes + "\n");
+  }
+  if (!r.reassigned_away.empty()) {
+    std::string list;
+    for (const auto& [code, owner] : r.reassigned_away) list += (list.empty() ? "" : zh ? "、" : ", ") + code + " → " + owner;
+    const std::string n = std::to_string(r.reassigned_away.size());
+    std::cout << (zh ? n + " 个你的客户已转给别人（kehu history 客户编号 可看原因）：" + list + "\n"
+                     : n + " of your customers now " + (r.reassigned_away.size() == 1 ? "belongs" : "belong") +
+                           " to a colleague (kehu history CODE says why): " + list + "\n");
   }
   if (r.requests_to_decide > 0) {
     const std::string n = std::to_string(r.requests_to_decide) +

@@ -182,6 +182,12 @@ std::string Replica::customer_code_of(std::string_view record_id) const {
   return rec ? rec->code : std::string();
 }
 
+std::string Replica::customer_code_of(const Change& change) const {
+  std::string code = customer_code_of(change.record_id);
+  if (code.empty() && !change.parent.empty()) code = customer_code_of(change.parent);
+  return code.empty() ? change.code : code;
+}
+
 Record Replica::require(std::string_view id_or_code) const {
   if (auto r = impl_->resolve(id_or_code)) return *r;
   const std::string typed(id_or_code);

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "kehu/calendar.h"
+#include "kehu/record.h"
 #include "replica_cli.h"
 
 using Catch::Contains;
@@ -356,4 +358,30 @@ TEST_CASE("walk16: the column names of sheets name fields on the command line to
   CHECK(c["phone"] == "13800138111");
   CHECK(c["province"] == "江苏");
   CHECK_THAT(k.ok({"customer", "list", "--where", "地区=江苏"}).out, Contains(code));
+}
+
+TEST_CASE("walk19: a follow-up the server refused names its customer", "[cli][walk][walk19]") {
+  // Walkthrough 19, R19-1: `kehu rejected`, the sync's refusals and their JSON
+  // had no customer for a refused follow-up. A device whose calendar runs ahead
+  // (KEHU_TODAY) writes a follow-up the server finds dated in the future.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("南京玄武文化传媒");
+  const std::string ahead = kehu::add_days(kehu::today_local(), 5);
+  wang.ok({"followup", "add", code, "--set", "date=" + ahead, "--set", "content=拜访", "--set", "person=王五"},
+          {{"KEHU_TODAY", ahead}});
+  CliResult synced = wang.run({"--json", "sync"});
+  INFO(synced.describe());
+  CHECK(synced.exit_code == 1);
+  const json report = json::parse(synced.out);
+  REQUIRE(report["rejections"].size() == 1);
+  CHECK(report["rejections"][0]["code"] == code);
+  CliResult listed = wang.run({"--json", "rejected"});
+  REQUIRE(listed.exit_code == 0);
+  const json refused = json::parse(listed.out);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0]["code"] == code);
+  CliResult status = wang.run({"status"});
+  CHECK_THAT(status.out, Contains("rejected: " + code));
 }

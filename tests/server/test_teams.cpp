@@ -253,7 +253,7 @@ TEST_CASE("teams: reassignment and territory changes move records between device
   followups.collection = "followups";
   CHECK(wang.replica->list(followups).size() == 3);  // A's, B's and D's, not x's
 
-  li.sync();
+  CHECK(li.sync().reassigned_to_you == std::vector<std::string>{x});
   REQUIRE(li.replica->find_customer(x).has_value());
   CHECK(li.customer(x).fields["owner"] == "li");
   kehu::ListQuery q;
@@ -265,6 +265,21 @@ TEST_CASE("teams: reassignment and territory changes move records between device
   CHECK(h[0].revision.cause == "reassign from wang to li: wang 调岗");
   CHECK_THAT(history_zh(li, x), Catch::Matchers::Contains("修改（从 wang 转交给 li：wang 调岗）"));
   CHECK(h[0].revision.author == "kehu-server");
+
+  // Given to li: li's sync says so (walkthrough 19, R19-15). Within both
+  // territories (江苏), the old owner keeps the customer and is told who has it.
+  // (li's sync above was her first since x left wang: it was given to her.)
+  REQUIRE(wang.replica->find_customer(t.b).has_value());  // wang's territory holds li's customer too
+  const std::string a = wang.replica->find_customer(t.a)->code;
+  server_admin(t.server, {"customer", "reassign", a, "li", "--reason", "分配"});
+  const auto gave = wang.sync();
+  CHECK(gave.reassigned_away == std::vector<std::pair<std::string, std::string>>{{a, "li"}});
+  CHECK(gave.reassigned_to_you.empty());
+  CHECK(li.sync().reassigned_to_you == std::vector<std::string>{a});
+  CHECK(wang.sync().reassigned_away.empty());  // said once
+  server_admin(t.server, {"customer", "reassign", a, "wang", "--reason", "还回"});
+  CHECK(wang.sync().reassigned_to_you == std::vector<std::string>{a});
+  CHECK(li.sync().reassigned_away == std::vector<std::pair<std::string, std::string>>{{a, "wang"}});
 
   // li moves to 浙江: 江苏 customers not hers leave, 浙江 ones arrive.
   server_admin(t.server, {"user", "set-regions", "li", "浙江"});

@@ -168,6 +168,10 @@ class Replica {
   // The code of the customer a record is about: its own, or its parent's; empty
   // for a record this replica does not hold.
   std::string customer_code_of(std::string_view record_id) const;
+  // The code of the customer `change` is for (its record, or the parent of a
+  // child record that is gone, such as a refused follow-up), else the code the
+  // change carried (walkthrough 19, R19-1).
+  std::string customer_code_of(const Change& change) const;
   std::vector<Record> list(const ListQuery& q) const;
   // Revisions of a record, newest first: unconfirmed local changes first (rev 0,
   // state pending/rejected), then server revisions. With `field`, only those that

@@ -412,10 +412,11 @@ class Session {
     const std::string message = error.is_object() ? error.value("message", "") : std::string();
     const std::string code = error.is_object() ? error.value("code", "") : std::string();
     if (code == "not_found" && change) {
-      std::string customer = rep_.customer_code_of(change->record_id);
-      if (customer.empty()) customer = change->code;
+      const std::string customer = rep_.customer_code_of(*change);
       if (vanished_.count(customer)) return vanished_reason(customer);
-      if (change->op != Op::create && !customer.empty()) {
+      // A follow-up (or order, ...) made for a customer that has left the user's
+      // hands is refused for a parent the server does not let them see.
+      if ((change->op != Op::create || !change->parent.empty()) && !customer.empty()) {
         return in_both(customer + " is no longer yours to change (reassigned, returned to the public pool or moved "
                                   "out of your regions); it leaves this device at this sync",
                        customer + " 已不在你的负责范围内（已转给别人、退回公海或不在你的区域），本次同步后从本机移除");
@@ -630,8 +631,7 @@ class Session {
     out.request = lc.request;
     const Change& c = lc.change;
     out.collection = c.collection;
-    out.code = rep_.customer_code_of(c.record_id);
-    if (out.code.empty()) out.code = c.code;
+    out.code = rep_.customer_code_of(c);
     for (const auto& [key, fc] : c.fields) {
       if (fc.old_value != fc.new_value) out.fields.push_back(key);
     }
@@ -740,7 +740,7 @@ class Session {
           report.removed_codes.push_back(rec->code);
         }
       }
-      if (cursor != "0") note_returned_to_pool(page, report);  // a first pull: none were held here
+      if (cursor != "0") note_owner_changes(page, report);  // a first pull: none were held here
       report.merged += rep_.apply_pulled(page.records, page.revisions, page.next_cursor,
                                          page.removed, page.reset);
       if (page.server_hlc) rep_.observe_clock(*page.server_hlc);
@@ -768,8 +768,10 @@ class Session {
     }
   }
 
-  // The user's customers that arrive without an owner, by another's hand.
-  void note_returned_to_pool(const PulledPage& page, SyncReport& report) {
+  // Customers whose owner another's hand changed to or from the user: returned
+  // to the public pool, given to the user, or given to a colleague while still
+  // in the user's territory (walkthrough 19, R19-15: a reassignment said nothing).
+  void note_owner_changes(const PulledPage& page, SyncReport& report) {
     const std::string me = rep_.meta("user");
     if (me.empty() || page.reset) return;
     auto owner_of = [](const json& fields) {
@@ -779,11 +781,18 @@ class Session {
     std::map<std::string, std::string> last_author;
     for (const auto& rev : page.revisions) last_author[rev.record_id] = rev.author;
     for (const auto& p : page.records) {
-      if (p.collection != "customers" || p.deleted || !owner_of(p.fields).empty()) continue;
+      if (p.collection != "customers" || p.deleted) continue;
       const auto by = last_author.find(p.id);
-      if (by == last_author.end() || by->second == me) continue;  // the user's own release
-      if (auto held = rep_.get(p.id); held && owner_of(held->fields) == me) {
+      if (by == last_author.end() || by->second == me) continue;  // the user's own release or claim
+      const std::optional<Record> held = rep_.get(p.id);
+      const std::string was = held ? owner_of(held->fields) : std::string(), now = owner_of(p.fields);
+      if (was == now) continue;
+      if (was == me && now.empty()) {
         report.to_pool_codes.push_back(held->code);
+      } else if (was == me) {
+        report.reassigned_away.emplace_back(held->code, now);
+      } else if (now == me) {
+        report.reassigned_to_you.push_back(p.code.empty() && held ? held->code : p.code);
       }
     }
   }

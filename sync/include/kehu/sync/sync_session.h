@@ -65,6 +65,10 @@ struct SyncReport {
   // recycle, a manager's release): still on the device, masked now, and
   // anyone's to claim (walkthrough 18, R18-21). Their codes.
   std::vector<std::string> to_pool_codes;
+  // Customers another's hand gave the user, and the user's customers given to
+  // a colleague that stay in the user's reach: codes, and code -> new owner.
+  std::vector<std::string> reassigned_to_you;
+  std::vector<std::pair<std::string, std::string>> reassigned_away;
   // A manager's or admin's: the change requests waiting for their decision
   // (`kehu approvals`), counted up to kRequestsCounted (walkthrough 19, R19-16).
   static constexpr std::size_t kRequestsCounted = 1000;
