@@ -360,13 +360,17 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
     // At most 20 named: an import of hundreds would fill the screen.
     constexpr std::size_t kShown = 20;
     std::string list;
-    for (std::size_t i = 0; i < r.renumbered.size() && i < kShown; ++i) {
+    std::size_t reused = 0;
+    for (std::size_t i = 0; i < r.renumbered.size(); ++i) {
       const auto& [sent, given] = r.renumbered[i];
+      const auto now_sent = ctx.replica().find_customer(sent), now_given = ctx.replica().find_customer(given);
+      const bool other = now_sent && now_given && now_sent->id != now_given->id;
+      reused += other ? 1 : 0;
+      if (i >= kShown) continue;
       list += (i ? (zh ? "、" : ", ") : "") + sent + " → " + given;
       // A code a restored store handed out again names the other customer now
       // (walkthrough 18, R18-10): said, not "the old code still finds it".
-      const auto now_sent = ctx.replica().find_customer(sent), now_given = ctx.replica().find_customer(given);
-      if (now_sent && now_given && now_sent->id != now_given->id) {
+      if (other) {
         list += zh ? "（" + sent + " 现在是另一个客户的编号：服务器从备份恢复过，这个编号又给了别的客户）"
                    : " (" + sent + " now names another customer: the server was restored from a backup and gave "
                          "that code out again)";
@@ -374,10 +378,19 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
     }
     if (r.renumbered.size() > kShown) list += zh ? " 等" : ", …";
     const std::string n = std::to_string(r.renumbered.size());
-    std::cout << (zh ? "服务器给 " + n + " 个新客户换了编号：" + list + "；用旧编号仍能找到它们（kehu customer show 旧编号）\n"
+    // Old codes find their customers on this device only (walkthrough 19,
+    // R19-21), and not those given out again (R19-22).
+    const std::string tail =
+        reused == r.renumbered.size()
+            ? tr("; use the new codes from now on", "；今后请用新编号")
+        : reused > 0 ? tr("; on this device the other old codes still find their customers (kehu customer show OLD-CODE)",
+                          "；在本机上，其他旧编号仍能找到对应的客户（kehu customer show 旧编号）")
+                     : tr("; on this device the old codes still find them (kehu customer show OLD-CODE)",
+                          "；在本机上用旧编号仍能找到它们（kehu customer show 旧编号）");
+    std::cout << (zh ? "服务器给 " + n + " 个新客户换了编号：" + list + tail + "\n"
                      : "the server gave " + n + (r.renumbered.size() == 1 ? " new customer another code: "
                                                                             : " new customers other codes: ") + list +
-                           "; the old codes still find them (kehu customer show OLD-CODE)\n");
+                           tail + "\n");
   }
   if (!r.rejections.empty()) {
     std::cout << (zh ? "被拒的修改保存在本机：用 `kehu rejected` 查看、改后重新提交或放弃\n"
@@ -454,7 +467,10 @@ int cmd_conflicts(Context& ctx) {
     // says what the field holds now, as `approvals` does.
     std::string kept = show(c.kept);
     if (std::optional<json> now = changed_since(rec, c)) {
-      kept += ctx.lang == Lang::zh ? "（之后已改为 " + show(*now) + "）" : " (changed since to " + show(*now) + ")";
+      // A field cleared since says so, not "changed since to " and nothing (R19-14).
+      const std::string v = show(*now);
+      kept += ctx.lang == Lang::zh ? (v.empty() ? "（之后已清空）" : "（之后已改为 " + v + "）")
+                                   : (v.empty() ? " (cleared since)" : " (changed since to " + v + ")");
     }
     // The two values first: on a narrow terminal the columns on the right give
     // way, and what would be lost must still show.
@@ -558,11 +574,13 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
       if (chosen != *now) {
         const std::string cmd = "kehu conflicts resolve " + typed + " " + field + " --keep current";
         throw Error(Errc::usage,
-                    tr(code + " " + name + " was changed to \"" + show(*now) + "\" after this conflict (kept \"" +
+                    tr(code + " " + name + (show(*now).empty() ? " was cleared" : " was changed to \"" + show(*now) + "\"") +
+                           " after this conflict (kept \"" +
                            show(c.kept) + "\", lost \"" + show(c.lost) + "\"): --keep " + keep +
                            " would overwrite that later edit, so nothing was changed. Keep the value it holds now with `" +
                            cmd + "`; for another value, edit the field first, then settle the conflict with --keep current",
-                       code + " 的 " + name + " 在这个冲突之后又改成了“" + show(*now) + "”（保留值“" + show(c.kept) +
+                       code + " 的 " + name + (show(*now).empty() ? " 在这个冲突之后被清空了" : " 在这个冲突之后又改成了“" + show(*now) + "”") +
+                           "（保留值“" + show(c.kept) +
                            "”，落选值“" + show(c.lost) + "”）：--keep " + keep +
                            " 会覆盖这次较新的修改，所以什么都没有改。保留当前值请用 `" + cmd +
                            "`；要改成别的值，请先修改这个字段，再用 --keep current 关闭冲突"));

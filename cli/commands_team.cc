@@ -67,7 +67,8 @@ std::vector<std::string> show_fields(const Context& ctx, const std::string& coll
                        " → " + show_value(ctx, collection, key, fc.new_value);
     if (auto now = changed.find(key); now != changed.end()) {
       const std::string v = show_value(ctx, collection, key, *now);
-      line += zh ? "（申请后已改为 " + v + "）" : " (changed since to " + v + ")";
+      line += zh ? (v.empty() ? "（申请后已清空）" : "（申请后已改为 " + v + "）")
+                 : (v.empty() ? " (cleared since)" : " (changed since to " + v + ")");
     }
     out.push_back(std::move(line));
   }

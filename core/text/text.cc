@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 #include "kehu/error.h"
@@ -623,6 +624,34 @@ char32_t invisible_format(std::string_view s) {
     }
   }
   return 0;
+}
+
+std::string loggable(std::string_view s, std::size_t max_bytes) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size() && i < max_bytes) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    char32_t cp = 0;
+    const std::size_t len = decode_utf8(s, i, &cp);
+    if (len == 0 || b < 0x20 || b == 0x7F || b == ' ' || b == '\\') {
+      out += "\\x";
+      out += hex[b >> 4];
+      out += hex[b & 0xF];
+      ++i;
+      continue;
+    }
+    if (i + len > max_bytes) break;
+    if ((cp >= 0x80 && cp <= 0x9F) || invisible_format(s.substr(i, len)) != 0) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "<U+%04X>", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  return i < s.size() ? out + "..." : out;
 }
 
 std::string_view trim_view(std::string_view s) {

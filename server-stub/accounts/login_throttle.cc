@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "kehu/lang.h"
+#include "kehu/text.h"
 
 namespace kehu::server {
 
@@ -24,16 +25,9 @@ void write_stderr(const std::string& line) {
   std::fwrite(text.data(), 1, text.size(), stderr);  // one write, so lines never interleave
 }
 
-// A user-typed name as it may appear in a log line: no control characters (a
-// newline would forge a line), bounded length.
-std::string printable(std::string_view s) {
-  std::string out(s.substr(0, kMaxKeyBytes));
-  for (char& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == ' ') c = '?';
-  }
-  return out.empty() ? "-" : out;
-}
+// A user-typed name as it may appear in a log line (text.h): no control
+// characters (a newline would forge a line) nor bidi overrides, bounded length.
+std::string printable(std::string_view s) { return s.empty() ? "-" : loggable(s, kMaxKeyBytes); }
 
 std::string user_key(std::string_view user) {
   return "u:" + std::string(user.substr(0, kMaxKeyBytes));

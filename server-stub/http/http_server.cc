@@ -21,6 +21,7 @@
 #include "kehu/error.h"
 #include "access_policy.h"
 #include "kehu/lang.h"
+#include "kehu/text.h"
 #include "server_config.h"
 #include "tls_files.h"
 
@@ -67,24 +68,10 @@ void decode_request_body(const httplib::Request& req, BodyBudget::Hold& hold) {
   r.body = decode_body(r.body, encoding, body_limit(req), hold);
 }
 
-// A client's text as the log line shows it: at most 200 bytes, with control
-// characters escaped, so that nobody writes lines or terminal codes into the log
-// ("%0A" in a path is a newline once decoded).
-std::string loggable(std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (char c : s.substr(0, 200)) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b < 0x20 || b == 0x7F || c == ' ' || c == '\\') {
-      out += "\\x";
-      out += hex[b >> 4];
-      out += hex[b & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return s.size() > 200 ? out + "..." : out;
-}
+// A client's text as the log line shows it (text.h): at most 200 bytes, so
+// that nobody writes lines, terminal codes or bidi overrides into the log ("%0A"
+// in a path is a newline once decoded).
+std::string loggable(std::string_view s) { return kehu::loggable(s, 200); }
 
 void log_request(const httplib::Request& req, const httplib::Response& res) {
   std::string duration = "-";

@@ -993,4 +993,7 @@ TEST_CASE("walk18: a code a restored store gave out again is said to name the ot
   const CliResult sync = one.run({"sync"});
   INFO(sync.describe());
   CHECK_THAT(sync.out, Contains(offline + " → ") && Contains(offline + " now names another customer"));
+  // Not also that the old code still finds it (walkthrough 19, R19-22).
+  CHECK_THAT(sync.out, Contains("use the new codes from now on"));
+  CHECK(sync.out.find("still find") == std::string::npos);
 }

@@ -169,9 +169,19 @@ TEST_CASE("throttle: a flood of made-up names does not evict a real account's fa
 TEST_CASE("throttle: names are logged without control characters", "[throttle]") {
   Fixture f(small_limits());
   f.fail("evil\nlogin failed: user=root", "10.0.0.1");
-  REQUIRE(f.log.size() == 1);
-  CHECK(f.log[0].find('\n') == std::string::npos);
-  CHECK(f.log[0].find("user=evil?login?failed:?user=root") != std::string::npos);
+  // Bidi overrides and line separators neither (attacker review 19, A19-3):
+  // "\u202enimda\u202c" read as "admin" in a bidi-aware viewer.
+  f.fail("\u202enimda\u202c", "10.0.0.2");
+  f.fail("x\u2028 login locked: user=admin", "10.0.0.3");
+  REQUIRE(f.log.size() == 3);
+  for (const std::string& line : f.log) {
+    CHECK(line.find('\n') == std::string::npos);
+    CHECK(line.find("\u202e") == std::string::npos);
+    CHECK(line.find("\u2028") == std::string::npos);
+  }
+  CHECK(f.log[0].find("user=evil\\x0alogin\\x20failed:\\x20user=root") != std::string::npos);
+  CHECK(f.log[1].find("user=<U+202E>nimda<U+202C>") != std::string::npos);
+  CHECK(f.log[2].find("user=x<U+2028>\\x20login") != std::string::npos);
 }
 
 TEST_CASE("throttle: an IPv6 client's failures count per /64", "[throttle]") {

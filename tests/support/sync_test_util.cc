@@ -27,7 +27,7 @@ std::map<std::string, kehu::json> snapshot(const kehu::Replica& r) {
 }
 
 bool random_edit(kehu::Replica& r, std::mt19937& rng, const std::string& user, int op) {
-  static const std::vector<std::string> cities = {"南京", "苏州", "杭州", "广州", "成都"};
+  static const std::vector<std::string> cities = {"南京", "苏州", "无锡", "常州", "扬州"};  // the customers are in 江苏
   static const std::vector<std::string> stages = {"potential", "contact", "needs", "proposal", "contract", "won"};
   static const std::vector<std::string> tags = {"重点客户", "高预算", "价格敏感", "需要演示"};
   auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };

@@ -268,9 +268,9 @@ TEST_CASE("sync: history on every replica names the right author", "[sync]") {
   std::string code = qian.replica->add("customers", new_customer("万嘉医疗器械有限公司", "浙江")).code;
   qian.sync();
   sun.sync();
-  sun.replica->edit(code, {{"city", "苏州"}});
+  sun.replica->edit(code, {{"city", "杭州"}});
   sun.sync();
-  qian.replica->edit(code, {{"province", "江苏"}});
+  qian.replica->edit(code, {{"province", "浙江省"}});
   qian.sync();
   sun.sync();
   for (Device* d : {&qian, &sun}) {
@@ -281,10 +281,10 @@ TEST_CASE("sync: history on every replica names the right author", "[sync]") {
     REQUIRE(h.size() == 3);  // newest first
     CHECK(h[0]["rev"] == 3);
     CHECK(h[0]["author"] == "qian");
-    CHECK(h[0]["changes"]["province"]["new"] == "江苏");
+    CHECK(h[0]["changes"]["province"]["new"] == "浙江省");
     CHECK(h[1]["rev"] == 2);
     CHECK(h[1]["author"] == "sun");
-    CHECK(h[1]["changes"]["city"]["new"] == "苏州");
+    CHECK(h[1]["changes"]["city"]["new"] == "杭州");
     CHECK(h[2]["rev"] == 1);
     CHECK(h[2]["author"] == "qian");
     CHECK(h[2]["changes"]["name"]["new"] == "万嘉医疗器械有限公司");

@@ -88,6 +88,14 @@ inline std::string trim(std::string_view s) { return std::string(trim_view(s)); 
 // not among them: emoji sequences need them.
 char32_t invisible_format(std::string_view s);
 
+// A client's text as a log line may show it: at most `max_bytes` of it ("..."
+// after a cut), ASCII controls, the blank and '\\' as \xHH, bytes that are not
+// UTF-8 as \xHH, and the C1 controls and every invisible_format() character as
+// <U+XXXX>: no line, terminal code, bidi override or line separator can reach
+// the log from outside (attacker review 19, A19-3: U+202E made a login-failure
+// line read "user=admin").
+std::string loggable(std::string_view s, std::size_t max_bytes);
+
 // Folds what a Chinese input method types in full-width mode to ASCII:
 // U+FF01..U+FF5E become U+0021..U+007E (１ -> 1, ，-> ",", ．-> ".", ：-> ":",
 // －-> "-", ＠-> "@", ｃ -> c), the ideographic space U+3000 a space and the
