@@ -298,13 +298,23 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
       // Added after the backup, or given to the user after it (a reassignment,
       // a claim): the device cannot tell, and adding again would duplicate
       // the second kind (walkthrough 18, R18-15).
+      // Whom to ask depends on who reads it: a manager or admin is the one a
+      // salesperson would ask (walkthrough 19, R19-3).
+      const std::string role = ctx.replica().meta("role");
+      const bool decides = role == "manager" || role == "admin";
       std::cout << (zh ? "恢复后的服务器上没有这 " + n + " 个客户，或它们已不在你的范围内（备份之后才添加、转给你或认领的）：" +
-                             codes + "；它们在上面的副本里。重新录入前请先问经理它是否仍在服务器上、归别人负责（否则会录重）\n"
+                             codes + "；它们在上面的副本里。重新录入之前，" +
+                             (decides ? std::string("请先用 kehu audit 或管理员的 kehu-server 查一下它们是否仍在服务器上、归别人负责")
+                                      : std::string("请先问经理它们是否仍在服务器上、归别人负责")) +
+                             "（否则会录重）\n"
                        : n + (one ? " customer" : " customers") + " this device held " + (one ? "is" : "are") +
                              " not on the restored server, or not yours there (added, reassigned to you or claimed "
                              "after the backup): " + codes + "; " + (one ? "it is" : "they are") +
-                             " in the copy above. Before adding one again, ask a manager whether it is on the server "
-                             "under another owner (adding it would make a duplicate)\n");
+                             " in the copy above. Before adding one again, " +
+                             (decides ? std::string("check with kehu audit (or an admin's kehu-server) whether it is on "
+                                                    "the server under another owner")
+                                      : std::string("ask a manager whether it is on the server under another owner")) +
+                             " (adding it would make a duplicate)\n");
     }
     if (!r.changed_by_restore.empty()) {
       const std::string codes = listed_codes(ctx, r.changed_by_restore), n = std::to_string(r.changed_by_restore.size());

@@ -475,7 +475,7 @@ struct HeldForApproval {
   std::vector<std::string> held;
 };
 
-std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& session,
+std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& session, const CollectionDef& coll,
                                                  const sync::RecordState& current, Change& c,
                                                  const std::map<std::string, FieldChange>& applied) {
   if (session.role != Role::sales || !current.exists()) return std::nullopt;
@@ -485,11 +485,15 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   };
   // Deleting a customer whose protected fields hold values asks a manager too:
   // a delete, a new record with the values wanted and its children moved over
-  // would change them without anyone's approval.
+  // would change them without anyone's approval. A protected field the user
+  // may not read counts as holding one: whether the delete waits must not say
+  // whether it is set (attacker review 19, A19-2: a restricted credit_rating).
   const json values = current.values();
   const bool deletes_guarded =
       applied.count(kDeletedField) && !current.deleted() &&
       std::any_of(guarded.begin(), guarded.end(), [&](const std::string& key) {
+        const FieldDef* f = coll.find(key);
+        if (f != nullptr && f->restricted) return true;  // never the sales role's to read
         auto v = values.find(key);
         return v != values.end() && !v->is_null();
       });
@@ -989,7 +993,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   sync::MergeResult merged = sync::apply_change(current, c, coll);
   std::optional<HeldForApproval> held;  // the request holding the protected part
   if (!trusted) {
-    held = protected_request(txn, session, current, c, merged.applied);
+    held = protected_request(txn, session, coll, current, c, merged.applied);
     if (held && held->held.empty()) {
       supersede_requests(txn, session.user, c.record_id, typed, held->request);
       return {{"change_id", c.change_id}, {"status", "pending_approval"}, {"request", held->request}};

@@ -186,6 +186,28 @@ TEST_CASE("security: a protected field needs approval whatever op writes it", "[
   CHECK(rec["deleted"] == false);
 }
 
+TEST_CASE("security: whether a salesperson's delete waits does not say whether a restricted field is set",
+          "[server][security]") {
+  // Attacker review 19, A19-2: with only credit_rating (restricted) protected,
+  // a delete waited when the manager had set it and applied when not.
+  ServerFixture s;
+  REQUIRE(run_server_command({"schema", "protect", "customers", "credit_rating", "--data", s.data_dir()}).exit_code == 0);
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
+  std::int64_t seq = 0;
+  for (const json& rating : {json(), json("A")}) {
+    const std::string id = kehu::new_uuid();
+    json fields = new_customer_fields("评级探测 " + rating.dump());
+    fields["owner"] = {{"old", nullptr}, {"new", "wang"}};
+    if (!rating.is_null()) fields["credit_rating"] = {{"old", nullptr}, {"new", rating}};
+    REQUIRE(push_one(s, root, make_change(kehu::new_uuid(), id, "create", 0, hlc_now(), "dev-root", ++seq, fields))["status"] ==
+            "applied");
+    const json r = push_one(s, wang, make_change(kehu::new_uuid(), id, "delete", 1, hlc_now(), "dev-wang", ++seq,
+                                                 {{"deleted", {{"old", false}, {"new", true}}}}));
+    INFO(rating.dump() << ": " << r.dump());
+    CHECK(r["status"] == "pending_approval");
+  }
+}
+
 TEST_CASE("security: the device, the cause and the derived fields are not the client's to choose",
           "[server][security]") {
   ServerFixture s;
