@@ -311,7 +311,8 @@ void print_history(const Context& ctx, const Record& r,
       j["author"] = e.revision.author;
       j["device"] = e.revision.device;
       j["at"] = e.revision.at;  // when the server took it (or the device logged it)
-      j["edited_at"] = hlc_to_iso(e.revision.client_hlc ? e.revision.client_hlc : e.revision.hlc);
+      const std::int64_t hlc = e.revision.client_hlc ? e.revision.client_hlc : e.revision.hlc;
+      j["edited_at"] = hlc != 0 || e.revision.at.empty() ? hlc_to_iso(hlc) : e.revision.at;  // adopted: filed (R19-2)
       j["hlc"] = e.revision.hlc;
       j["changes"] = field_changes_to_json(e.revision.changes);
       if (!e.revision.cause.empty()) j["cause"] = e.revision.cause;
@@ -337,8 +338,10 @@ void print_history(const Context& ctx, const Record& r,
     std::string who = e.revision.author + "@" + e.revision.device.substr(0, 8);
     // When the edit was made, by the device's clock: an edit made offline at
     // 11:31 and synced at 11:33 shows 11:31 (--json has both).
-    const std::string edited =
-        show_hlc_time(ctx, e.revision.client_hlc ? e.revision.client_hlc : e.revision.hlc);
+    // A request adopted from another device of the user has no clock of this
+    // one: the time the server filed it (walkthrough 19, R19-2).
+    const std::int64_t hlc = e.revision.client_hlc ? e.revision.client_hlc : e.revision.hlc;
+    const std::string edited = hlc != 0 || e.revision.at.empty() ? show_hlc_time(ctx, hlc) : show_time(ctx, e.revision.at);
     std::string cause = show_cause(ctx, e.revision.cause);
     if (!e.revision.approved_by.empty()) {
       cause += (cause.empty() ? "" : "; ") + std::string(zh ? "批准：" : "approved by ") + e.revision.approved_by;

@@ -1,5 +1,6 @@
 // The child sheets of an export read back (sheet_internal.h): rows a person
 // added to 跟进记录, 订单, 联系人, ... in Excel become records of that collection.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -52,6 +53,21 @@ bool holds(const Record& have, const json& row) {
   return true;
 }
 
+// A customer's records of `collection`, live and in the recycle bin.
+std::vector<Record> records_of(const Replica& replica, const std::string& collection, const std::string& customer_id) {
+  ListQuery q;
+  q.collection = collection;
+  q.parent = customer_id;
+  std::vector<Record> all = replica.list(q);
+  q.deleted = true;
+  for (Record& r : replica.list(q)) all.push_back(std::move(r));
+  return all;
+}
+
+bool held(const std::vector<Record>& records, const json& row) {
+  return std::any_of(records.begin(), records.end(), [&](const Record& r) { return holds(r, row); });
+}
+
 }  // namespace
 
 ChildRows read_child_sheets(const Replica& replica, const std::string& path, const XlsxTable& customers,
@@ -93,19 +109,14 @@ ChildRows read_child_sheets(const Replica& replica, const std::string& path, con
       }
       fields[j] = f;
     }
-    // A customer's records of the collection, live and in the recycle bin, read once.
-    std::unordered_map<std::string, std::vector<Record>> held;
-    auto records_of = [&](const std::string& customer_id) -> const std::vector<Record>& {
-      auto it = held.find(customer_id);
-      if (it != held.end()) return it->second;
-      ListQuery q;
-      q.collection = coll.name;
-      q.parent = customer_id;
-      std::vector<Record> all = replica.list(q);
-      q.deleted = true;
-      for (Record& r : replica.list(q)) all.push_back(std::move(r));
-      return held.emplace(customer_id, std::move(all)).first->second;
+    // Each customer's records of the collection, read once.
+    std::unordered_map<std::string, std::vector<Record>> have;
+    auto records_of_customer = [&](const std::string& customer_id) -> const std::vector<Record>& {
+      auto it = have.find(customer_id);
+      if (it != have.end()) return it->second;
+      return have.emplace(customer_id, records_of(replica, coll.name, customer_id)).first->second;
     };
+    const std::size_t sheet_index = report.child_sheets.size();
     for (std::size_t i = 1; i < table.rows.size(); ++i) {
       const CsvRow& row = table.rows[i];
       auto cell = [&](std::size_t j) { return j < row.cells.size() ? trim(row.cells[j]) : std::string(); };
@@ -141,9 +152,8 @@ ChildRows read_child_sheets(const Replica& replica, const std::string& path, con
         }
       }
       if (issues.empty() && customer) {
-        bool known = customer->deleted;  // its records went to the recycle bin with it
-        for (const Record& r : records_of(customer->id)) known |= holds(r, values);
-        if (known) {
+        // A customer in the recycle bin took its records with it.
+        if (customer->deleted || held(records_of_customer(customer->id), values)) {
           ++summary.unchanged;
           continue;
         }
@@ -158,8 +168,7 @@ ChildRows read_child_sheets(const Replica& replica, const std::string& path, con
         for (auto& is : issues) report.issues.push_back(std::move(is));
         continue;
       }
-      summary.added_lines.push_back(row.line);
-      out.rows.push_back({coll.name, code, std::move(values)});
+      out.rows.push_back({coll.name, code, std::move(values), sheet_index, row.line});
     }
     report.child_sheets.push_back(std::move(summary));
   }
@@ -167,8 +176,19 @@ ChildRows read_child_sheets(const Replica& replica, const std::string& path, con
 }
 
 void add_child_rows(Replica& replica, const ChildRows& rows, bool dry_run, ImportReport& report) {
-  if (!dry_run) {
-    for (const ChildRows::Row& r : rows.rows) replica.add_values(r.collection, r.values, r.customer_code);
+  for (const ChildRows::Row& r : rows.rows) {
+    ChildSheetImport& s = report.child_sheets[r.sheet];
+    if (!dry_run) {
+      // A customer this import created has the follow-up its own row carried
+      // (the 客户 sheet's latest one), which its 跟进记录 row repeats: not twice.
+      const std::optional<Record> customer = replica.find_customer(r.customer_code);
+      if (customer && held(records_of(replica, r.collection, customer->id), r.values)) {
+        ++s.unchanged;
+        continue;
+      }
+      replica.add_values(r.collection, r.values, r.customer_code);
+    }
+    s.added_lines.push_back(r.line);
   }
   for (ChildSheetImport& s : report.child_sheets) s.added = s.added_lines.size();
 }

@@ -59,6 +59,8 @@ struct ChildRows {
     std::string collection;
     std::string customer_code;
     json values;
+    std::size_t sheet = 0;  // its index in ImportReport::child_sheets
+    std::size_t line = 0;   // its row in that sheet
   };
   std::vector<Row> rows;
 };

@@ -417,6 +417,15 @@ TEST_CASE("sheets: rows added to an export's child sheets are imported with its 
   CHECK(again["child_sheets"][0]["added"] == 0);
   CHECK(followups_of(k, code).size() == 2);
 
+  // Into an empty replica: the customer, and its follow-ups once each (its row
+  // on 客户 carries the latest one, which 跟进记录 lists too).
+  ReplicaCli empty;
+  CliResult restored = empty.run({"import", edited});
+  INFO(restored.describe());
+  REQUIRE(restored.exit_code == 0);
+  REQUIRE(customers(empty).size() == 1);
+  CHECK(followups_of(empty, customers(empty).begin()->first).size() == 2);
+
   // A row naming no customer is a bad row of its sheet, and nothing is written.
   const std::string wrong = k.dir.file("错号.xlsx");
   add_row_to_workbook(exported, wrong, "跟进记录",

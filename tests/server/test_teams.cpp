@@ -502,6 +502,11 @@ TEST_CASE("teams: a salesperson's waiting request shows on each of their devices
   auto history = laptop.kehu({"history", t.a, "--field", "type"});
   INFO(history.describe());
   CHECK_THAT(history.out, Catch::Contains("awaiting approval: request #1"));
+  // With the time the request was filed, as the sender's row has its edit's (R19-2).
+  auto adopted = json::parse(laptop.kehu({"--json", "history", t.a, "--field", "type"}).out);
+  REQUIRE_FALSE(adopted.empty());
+  CHECK(adopted[0]["state"] == "awaiting");
+  CHECK(adopted[0]["edited_at"].get<std::string>().rfind("20", 0) == 0);
   // A second sync adds nothing; the sender's own entry is not doubled.
   laptop.sync();
   phone.sync();
