@@ -177,14 +177,38 @@ int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<s
   return 0;
 }
 
+namespace {
+
+// The customer merged away that `typed` names, when `r` is the one it was
+// merged into: said before what is shown of `r`.
+std::optional<Record> merged_away(Replica& rep, const std::string& typed, const Record& r) {
+  auto own = rep.find_customer(typed);
+  if (!own || own->id == r.id) return std::nullopt;
+  return own;
+}
+
+void say_merged(const Context& ctx, const Record& gone, const Record& into) {
+  std::cout << (ctx.lang == Lang::zh
+                    ? gone.code + " 已合并到 " + into.code + "，以下是 " + into.code + "（要找回 " + gone.code +
+                          "：kehu customer restore " + gone.code + "）\n"
+                    : gone.code + " was merged into " + into.code + "; showing " + into.code + " (to bring " +
+                          gone.code + " back: kehu customer restore " + gone.code + ")\n");
+}
+
+}  // namespace
+
 int cmd_customer_show(Context& ctx, const std::string& code) {
   auto& rep = ctx.replica();
-  auto r = rep.find_customer(code);
+  auto r = rep.find_customer_forwarded(code);
   if (!r) throw Error(Errc::not_found, no_customer(code));
+  const auto gone = merged_away(rep, code, *r);
   if (ctx.json) {
-    print_json(record_json(*r), std::cout);
+    json j = record_json(*r);
+    if (gone) j["merged_from"] = gone->code;
+    print_json(j, std::cout);
     return 0;
   }
+  if (gone) say_merged(ctx, *gone, *r);
   print_record(ctx, *r, std::cout);
   const bool zh = ctx.lang == Lang::zh;
   // What waits for a manager: the table above shows the server's values until
@@ -352,7 +376,14 @@ Record find_record_ref(Replica& rep, const std::string& typed) {
 
 int cmd_history(Context& ctx, const std::string& code, const std::string& field) {
   auto& rep = ctx.replica();
-  const Record r = find_record_ref(rep, code);
+  Record r = find_record_ref(rep, code);
+  // A customer merged away: the history of the one it was merged into, which
+  // holds its children and what was edited since (issue 22).
+  if (auto into = r.collection == "customers" && r.deleted ? rep.find_customer_forwarded(code) : std::nullopt;
+      into && into->id != r.id) {
+    if (!ctx.json) say_merged(ctx, r, *into);
+    r = *into;
+  }
   print_history(ctx, r, rep.history(r.id, field), std::cout);
   return 0;
 }

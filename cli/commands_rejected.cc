@@ -22,15 +22,12 @@ int cmd_rejected(Context& ctx) {
   if (ctx.json) {
     json arr = json::array();
     for (const auto& lc : refused) {
-      json fields = json::object();
-      for (const auto& [key, fc] : lc.change.fields) {
-        if (fc.old_value != fc.new_value) fields[key] = fc.new_value;
-      }
       arr.push_back({{"seq", lc.seq},
+                     {"record_id", lc.change.record_id},
                      {"code", code_of(rep, lc.change)},
                      {"collection", lc.change.collection},
                      {"op", op_name(lc.change.op)},
-                     {"typed", fields},
+                     {"typed", typed_values(lc.change)},
                      {"reason", lc.reason},
                      {"at", lc.at}});
     }

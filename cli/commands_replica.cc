@@ -94,7 +94,8 @@ int cmd_status(Context& ctx) {
     json out = json::array();
     for (const auto& c : changes) {
       out.push_back({{"change_id", c.change.change_id}, {"record_id", c.change.record_id},
-                     {"code", rep.customer_code_of(c.change)}, {"reason", c.reason}});
+                     {"code", rep.customer_code_of(c.change)}, {"collection", c.change.collection},
+                     {"op", op_name(c.change.op)}, {"typed", typed_values(c.change)}, {"reason", c.reason}});
     }
     return out;
   };

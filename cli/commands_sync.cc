@@ -148,10 +148,16 @@ json refusals_json(const std::vector<sync::SyncReport::Refusal>& list) {
   json out = json::array();
   for (const auto& x : list) {
     json j = {{"seq", x.seq}, {"code", x.code}, {"collection", x.collection}, {"fields", x.fields},
-              {"reason", x.reason}};
+              {"typed", x.typed},     {"reason", x.reason}};
     if (x.request) j["request"] = x.request;
     out.push_back(std::move(j));
   }
+  return out;
+}
+
+json forwarded_json(const std::vector<std::pair<std::string, std::string>>& list) {
+  json out = json::array();
+  for (const auto& [from, to] : list) out.push_back({{"from", from}, {"to", to}});
   return out;
 }
 
@@ -214,6 +220,7 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                 {"merged", r.merged},
                 {"conflicts", r.conflicts},
                 {"rejections", refusals_json(r.rejections)},
+                {"forwarded", forwarded_json(r.forwarded)},
                 {"awaiting_approval", refusals_json(r.held)},
                 {"possible_duplicates", r.possible_duplicates},
                 {"more_possible_duplicates", r.more_possible_duplicates},
@@ -366,6 +373,10 @@ int cmd_sync(Context& ctx, const NetArgs& net) {
                      : n + (r.requests_to_decide == 1 ? " change request waits" : " change requests wait") +
                            " for your decision: kehu approvals\n");
   }
+  for (const auto& [from, to] : r.forwarded) {
+    std::cout << (zh ? from + " 已被合并到 " + to + "：你对它的修改和新记录已记到 " + to + " 上\n"
+                     : from + " was merged into " + to + ": your edits and new records of it went to " + to + "\n");
+  }
   if (!r.renumbered.empty()) {
     // At most 20 named: an import of hundreds would fill the screen.
     constexpr std::size_t kShown = 20;
@@ -425,9 +436,25 @@ namespace {
 // kept value (never for a delete/edit conflict: `deleted` is no field value).
 std::optional<json> changed_since(const std::optional<Record>& rec, const Conflict& c) {
   if (!rec || c.field == kDeletedField) return std::nullopt;
+  if (c.kind == "tag") {  // the member's presence, as the conflict's sides hold it
+    const bool now = tag_set(rec->fields.value(c.field, json())).count(c.member) > 0;
+    if (json(now) == c.kept) return std::nullopt;
+    return json(now);
+  }
   json now = rec->fields.value(c.field, json());
   if (now == c.kept || (now.is_null() && c.kept.is_string() && c.kept.get<std::string>().empty())) return std::nullopt;
   return now;
+}
+
+// A side of a conflict as a person reads it. A tag conflict's sides say whether
+// the tag is there: "with 重点客户" / "without 重点客户".
+std::string show_side(const Context& ctx, const Conflict& c, const FieldDef* f, const std::string& collection,
+                      const json& v) {
+  if (c.kind == "tag") {
+    return v == true ? tr("with \"" + c.member + "\"", "有“" + c.member + "”")
+                     : tr("without \"" + c.member + "\"", "没有“" + c.member + "”");
+  }
+  return f ? display_value(*f, v, ctx.lang) : show_value(ctx, collection, c.field, v);
 }
 
 }  // namespace
@@ -465,11 +492,10 @@ int cmd_conflicts(Context& ctx) {
     std::string coll = rec ? rec->collection : "customers";
     const CollectionDef* cd = rep.schema().find(coll);
     const FieldDef* f = cd ? cd->find(c.field) : nullptr;
-    auto show = [&](const json& v) {
-      return f ? display_value(*f, v, ctx.lang) : show_value(ctx, coll, c.field, v);
-    };
+    auto show = [&](const json& v) { return show_side(ctx, c, f, coll, v); };
     const std::string kind = c.kind == "delete_edit" ? tr("deleted while edited", "删除与修改冲突")
-                                                      : tr("both edited", "双方都修改了");
+                             : c.kind == "tag"       ? tr("tag added and removed", "标签一方加、一方删")
+                                                     : tr("both edited", "双方都修改了");
     // A child record is named as `conflicts resolve` takes it: by its short id.
     const std::string subject =
         coll == "customers" ? oc.code : oc.code + " " + collection_noun(coll) + " " + short_id(oc.record_id);
@@ -561,9 +587,13 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
   // The record as the user typed it: its code, or a child's noun and short id.
   const std::string code = rec.collection == "customers" ? rec.code : collection_noun(rec.collection) + " " + short_id(rec.id);
   const bool zh = ctx.lang == Lang::zh;
-  std::optional<OpenConflict> newest;
+  std::optional<OpenConflict> newest;  // as Replica::resolve_conflict picks it: one with a side made here first
   for (auto& oc : rep.open_conflicts()) {
-    if (oc.record_id == rec.id && oc.conflict.field == key) newest = std::move(oc);
+    if (oc.record_id != rec.id || oc.conflict.field != key) continue;
+    const bool here = oc.conflict.kept_device == rep.device_id() || oc.conflict.lost_device == rep.device_id();
+    const bool newest_here = newest && (newest->conflict.kept_device == rep.device_id() ||
+                                        newest->conflict.lost_device == rep.device_id());
+    if (here || !newest_here) newest = std::move(oc);
   }
   if (!newest && (f || key == kDeletedField)) {
     throw Error(Errc::not_found, tr("no open conflict on " + code + " " + name, code + " 的 " + name + " 上没有未解决的冲突"));
@@ -574,9 +604,7 @@ int cmd_conflict_resolve(Context& ctx, const std::string& typed, const std::stri
     const Conflict& c = newest->conflict;
     const bool kept_is_mine = c.kept_device == rep.device_id();
     const std::string kept_side = kept_is_mine ? "mine" : "theirs";
-    auto show = [&](const json& v) {
-      return f ? display_value(*f, v, ctx.lang) : show_value(ctx, rec.collection, key, v);
-    };
+    auto show = [&](const json& v) { return show_side(ctx, c, f, rec.collection, v); };
     if (std::optional<json> now = changed_since(rec, c)) {
       // Edited again after the conflict: only the value it holds now may settle
       // it; either side's value would overwrite that later edit.

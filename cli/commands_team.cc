@@ -30,13 +30,16 @@ std::string server_code(Context& ctx, const std::string& typed) {
 }
 
 // Runs one server action, syncs, and prints `done` (or the answer with --json).
-// Returns the server's answer.
+// Returns the server's answer. `push_first`: edits typed before the action are
+// pushed before it (a release or reassignment would leave the user's own edits
+// of the customer, made while it was theirs, refused as no longer theirs).
 json act(Context& ctx, const std::string& path, const json& body, const std::string& what,
-         const std::string& done) {
+         const std::string& done, bool push_first = false) {
   auto& rep = ctx.replica();
   const sync::SyncOptions opts = net_options(ctx, NetArgs{});
   json answer;
   try {
+    if (push_first && rep.status().pending > 0) sync::sync(rep, opts);
     answer = sync::request(rep, opts, path, body, what);
   } catch (const Error& e) {
     // The server decides these at once (two people may claim the same customer):
@@ -124,7 +127,8 @@ int cmd_release(Context& ctx, const std::string& typed, const std::string& reaso
   const bool zh = ctx.lang == Lang::zh;
   const json answer = act(ctx, "/v1/customers/" + code + "/release", {{"reason", reason}},
                           tr("release " + code, "退回 " + code),
-                          zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool");
+                          zh ? "已将 " + code + " 退回公海" : "released " + code + " to the public pool",
+                          /*push_first=*/true);
   say_withdrawn(ctx, answer, zh ? "负责人" : "its owner");
   return 0;
 }
@@ -135,7 +139,7 @@ int cmd_reassign(Context& ctx, const std::string& typed, const std::string& owne
   const bool zh = ctx.lang == Lang::zh;
   const json answer = act(ctx, "/v1/customers/" + code + "/reassign", {{"owner", owner}, {"reason", reason}},
                           tr("reassign " + code, "转交 " + code),
-                          zh ? code + " 已转给 " + owner : code + " now belongs to " + owner);
+                          zh ? code + " 已转给 " + owner : code + " now belongs to " + owner, /*push_first=*/true);
   say_withdrawn(ctx, answer, zh ? "原负责人" : "its former owner");
   return 0;
 }

@@ -58,6 +58,9 @@ T member(const json& j, const char* key, T fallback) {
   }
 }
 
+
+}  // namespace
+
 std::set<std::string> tag_set(const json& v) {
   std::set<std::string> out;
   if (v.is_array()) {
@@ -68,7 +71,13 @@ std::set<std::string> tag_set(const json& v) {
   return out;
 }
 
-}  // namespace
+json typed_values(const Change& c) {
+  json out = json::object();
+  for (const auto& [key, fc] : c.fields) {
+    if (fc.old_value != fc.new_value) out[key] = fc.new_value;
+  }
+  return out;
+}
 
 json resolves_to_json(const std::vector<ConflictRef>& refs) {
   json out = json::array();
@@ -145,11 +154,13 @@ Change change_from_json(const json& j) {
 }
 
 json to_json(const Conflict& c) {
-  return {{"field", c.field},           {"kind", c.kind},
+  json j = {{"field", c.field},           {"kind", c.kind},
           {"kept", c.kept},             {"lost", c.lost},
           {"kept_author", c.kept_author}, {"kept_device", c.kept_device},
           {"kept_hlc", c.kept_hlc},     {"lost_author", c.lost_author},
           {"lost_device", c.lost_device}, {"lost_hlc", c.lost_hlc}};
+  if (!c.member.empty()) j["member"] = c.member;
+  return j;
 }
 
 Conflict conflict_from_json(const json& j) {
@@ -157,6 +168,7 @@ Conflict conflict_from_json(const json& j) {
   Conflict c;
   c.field = member<std::string>(j, "field", "");
   c.kind = member<std::string>(j, "kind", "field");
+  c.member = member<std::string>(j, "member", "");
   c.kept = j.value("kept", json());
   c.lost = j.value("lost", json());
   c.kept_author = member<std::string>(j, "kept_author", "");

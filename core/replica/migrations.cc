@@ -100,6 +100,25 @@ const char* const kV6 =
     "CREATE INDEX IF NOT EXISTS records_code_order ON records(substr(code, 1, 7), length(code), code) "
     "WHERE code IS NOT NULL;";
 
+// Version 7: a revision may record more than one conflict on a field (the
+// sides of tags members, or every value that lost to the kept one, merge.h):
+// n numbers them within (record_id, rev, field).
+const char* const kV7 = R"sql(
+CREATE TABLE conflicts_v7(
+  id INTEGER PRIMARY KEY,
+  record_id TEXT NOT NULL,
+  rev INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  n INTEGER NOT NULL DEFAULT 0,
+  body TEXT NOT NULL,
+  resolved INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(record_id, rev, field, n));
+INSERT INTO conflicts_v7(id, record_id, rev, field, body, resolved)
+  SELECT id, record_id, rev, field, body, resolved FROM conflicts;
+DROP TABLE conflicts;
+ALTER TABLE conflicts_v7 RENAME TO conflicts;
+)sql";
+
 // v4 runs before customer_keys exists.
 void index_customers(db::Database& db) { CustomerIndex(db, /*with_keys=*/false).rebuild(); }
 
@@ -135,6 +154,7 @@ const Migration kMigrations[] = {
     {ReplicaVersion::v4_customer_index, kV4, index_customers},
     {ReplicaVersion::v5_duplicate_keys, kV5, index_duplicate_keys},
     {ReplicaVersion::v6_code_order, kV6, nullptr},
+    {ReplicaVersion::v7_conflict_sides, kV7, nullptr},
 };
 
 }  // namespace

@@ -69,7 +69,12 @@ struct Replica::Impl {
   // Row access.
   std::optional<Record> load(std::string_view id);
   std::optional<Record> load_by_code(std::string_view code);
-  std::optional<Record> resolve(std::string_view id_or_code);  // id, code, or alias
+  // An id, code, or alias. `forward`: a customer merged away is found as the
+  // customer it was merged into.
+  std::optional<Record> resolve(std::string_view id_or_code, bool forward = false);
+  // The customer `r`, merged away, was merged into, following merges of merges
+  // (the cause of its delete names it); nullopt when it was not merged away.
+  std::optional<Record> merged_into(const Record& r);
   // The rowid of a record in `records` (the customer index's docid); 0 if none.
   std::int64_t rowid_of(std::string_view id);
   // A customer by its docid (customer_index.h); nullopt if that row is no customer.

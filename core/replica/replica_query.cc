@@ -72,7 +72,40 @@ std::optional<Record> Replica::Impl::load_by_code(std::string_view code) {
   return r;
 }
 
-std::optional<Record> Replica::Impl::resolve(std::string_view id_or_code) {
+std::optional<Record> Replica::Impl::merged_into(const Record& r) {
+  std::optional<Record> at = r;
+  for (int hop = 0; hop < 8 && at && at->collection == "customers" && at->deleted; ++hop) {
+    // The delete's cause: a pending one (merged here, not synced yet) first.
+    std::string body;
+    auto& pending = db.cached("SELECT body FROM changes WHERE record_id = ? AND state IN ('pending', 'acked') "
+                              "ORDER BY seq DESC LIMIT 1");
+    pending.bind(1, at->id);
+    if (pending.step()) body = pending.text(0);
+    pending.reset();
+    if (body.empty()) {
+      auto& pulled = db.cached("SELECT body FROM revisions WHERE record_id = ? ORDER BY rev DESC LIMIT 1");
+      pulled.bind(1, at->id);
+      if (pulled.step()) body = pulled.text(0);
+      pulled.reset();
+    }
+    const json j = json::parse(body.empty() ? std::string("{}") : body, nullptr, /*allow_exceptions=*/false);
+    const std::string cause = j.is_object() ? j.value("cause", std::string()) : std::string();
+    constexpr std::string_view head = "merged into ";
+    if (cause.rfind(head, 0) != 0) break;
+    at = resolve(cause.substr(head.size()), /*forward=*/false);
+  }
+  if (!at || at->id == r.id || at->deleted || at->collection != "customers") return std::nullopt;
+  return at;
+}
+
+std::optional<Record> Replica::Impl::resolve(std::string_view id_or_code, bool forward) {
+  if (forward) {
+    std::optional<Record> r = resolve(id_or_code, false);
+    if (r && r->deleted && r->collection == "customers") {
+      if (auto survivor = merged_into(*r)) return survivor;
+    }
+    return r;
+  }
   auto exact = [&](std::string_view key) -> std::optional<Record> {
     if (auto r = load_by_code(key)) return r;
     auto& st = db.cached("SELECT record_id FROM code_aliases WHERE alias = ?");
@@ -176,6 +209,12 @@ std::optional<Record> Replica::find_customer(std::string_view code_or_id) const 
   return r;
 }
 
+std::optional<Record> Replica::find_customer_forwarded(std::string_view code_or_id) const {
+  auto r = impl_->resolve(code_or_id, /*forward=*/true);
+  if (r && r->collection != "customers") return std::nullopt;
+  return r;
+}
+
 std::string Replica::customer_code_of(std::string_view record_id) const {
   auto rec = impl_->load(record_id);
   if (rec && rec->collection != "customers") rec = impl_->load(rec->parent);
@@ -241,8 +280,19 @@ std::string sort_value(const Record& r, const std::string& key, bool pinyin) {
 
 }  // namespace
 
-std::vector<Record> Replica::list(const ListQuery& q) const {
-  const CollectionDef& coll = impl_->schema().collection(q.collection);
+std::vector<Record> Replica::list(const ListQuery& given) const {
+  const CollectionDef& coll = impl_->schema().collection(given.collection);
+  // An old code searched for (a provisional P… code, a sheet's own code the
+  // server replaced, a customer merged into another) finds the customer that
+  // holds it now, as `customer show` does (issue 22).
+  ListQuery forwarded;
+  const bool old_code = coll.name == kCustomers && given.parent.empty() && !given.search.empty() && !given.deleted;
+  if (auto r = old_code ? impl_->resolve(trim_view(given.search), /*forward=*/true) : std::nullopt;
+      r && r->collection == kCustomers && !r->deleted && !r->code.empty() && r->code != given.search) {
+    forwarded = given;
+    forwarded.search = r->code;
+  }
+  const ListQuery& q = forwarded.search.empty() ? given : forwarded;
   std::string key = q.sort;
   const bool desc = !key.empty() && key[0] == '-';
   if (desc) key.erase(0, 1);

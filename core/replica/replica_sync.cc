@@ -574,25 +574,39 @@ std::size_t Replica::apply_pulled(const std::vector<PulledRecord>& records,
           .bind(5, body.dump())
           .run();
       // The server has this change now (even if its push answer was lost): it
-      // leaves the change log and lives on as a server revision.
+      // leaves the change log and lives on as a server revision. A change the
+      // server forwarded (an edit of a customer merged into another, issue 22)
+      // lives on another record: the one it was made on shows the server's values again.
+      std::string made_on;
+      {
+        auto& st = db.cached("SELECT record_id FROM changes WHERE change_id = ? AND state IN ('pending', 'acked')");
+        st.bind(1, rev.change_id);
+        if (st.step()) made_on = st.text(0);
+        st.reset();
+      }
       db.cached("DELETE FROM changes WHERE change_id = ? AND state IN ('pending', 'acked')")
           .bind(1, rev.change_id)
           .run();
+      if (!made_on.empty() && made_on != rev.record_id) impl_->rebuild_view(made_on);
+      std::map<std::string, std::int64_t> nth;  // field -> conflicts on it so far in this revision
       for (const Conflict& c : rev.conflicts) {
         // Sent again (unmasked, after a claim): the values change, whether it
         // was settled does not.
         const std::string text = to_json(c).dump();
-        db.cached("INSERT OR IGNORE INTO conflicts(record_id, rev, field, body) VALUES (?, ?, ?, ?)")
+        const std::int64_t n = nth[c.field]++;
+        db.cached("INSERT OR IGNORE INTO conflicts(record_id, rev, field, n, body) VALUES (?, ?, ?, ?, ?)")
             .bind(1, rev.record_id)
             .bind(2, rev.rev)
             .bind(3, c.field)
-            .bind(4, text)
+            .bind(4, n)
+            .bind(5, text)
             .run();
-        db.cached("UPDATE conflicts SET body = ? WHERE record_id = ? AND rev = ? AND field = ?")
+        db.cached("UPDATE conflicts SET body = ? WHERE record_id = ? AND rev = ? AND field = ? AND n = ?")
             .bind(1, text)
             .bind(2, rev.record_id)
             .bind(3, rev.rev)
             .bind(4, c.field)
+            .bind(5, n)
             .run();
       }
       impl_->settle_conflicts(rev.record_id, rev.resolves, true);
@@ -733,7 +747,12 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
       throw Error(Errc::not_found, tr("no open conflict on " + std::string(code) + " " + key,
                                       std::string(code) + " " + key + " 上没有未解决的冲突"));
     }
-    const Conflict& c = on_field.back().conflict;
+    // With several (three devices wrote the field): the newest with a side made
+    // here, so that each device that lost can keep its own value (W22-1).
+    const auto mine = std::find_if(on_field.rbegin(), on_field.rend(), [&](const OpenConflict& oc) {
+      return oc.conflict.kept_device == device_id() || oc.conflict.lost_device == device_id();
+    });
+    const Conflict& c = mine != on_field.rend() ? mine->conflict : on_field.back().conflict;
     const bool kept_is_mine = c.kept_device == device_id();
     if (!kept_is_mine && c.lost_device != device_id() && keep == "mine") {
       throw Error(Errc::usage, tr("neither side of this conflict was made on this device; "
@@ -747,7 +766,18 @@ void Replica::resolve_conflict(std::string_view code, std::string_view field,
     // the settling, so every device closes the conflict when it pulls it.
     Record after = rec;
     Op op = Op::update;
-    if (!want_kept && key == kDeletedField) {
+    if (c.kind == "tag") {
+      // Each tag added on one side and removed on the other takes the chosen
+      // side's presence (its newest open conflict decides whose side is whose).
+      std::map<std::string, const Conflict*> by_member;
+      for (const auto& oc : on_field) by_member[oc.conflict.member] = &oc.conflict;
+      std::set<std::string> tags = tag_set(rec.fields.value(key, json()));
+      for (const auto& [member, k] : by_member) {
+        const bool keeps = (keep == "mine") == (k->kept_device == device_id());
+        if ((keeps ? k->kept : k->lost) == true) tags.insert(member); else tags.erase(member);
+      }
+      if (tags.empty()) after.fields.erase(key); else after.fields[key] = json(std::vector<std::string>(tags.begin(), tags.end()));
+    } else if (!want_kept && key == kDeletedField) {
       if (rec.deleted) {
         after.deleted = false;
         op = Op::restore;

@@ -392,6 +392,99 @@ namespace {
 // must exist and, for a user who does not see everything, be writable by them
 // (check_scope already checked the old one). Returns the new parent's id, or ""
 // when the change moves nothing.
+// The rev an edit of a merged-away customer meets the survivor at: the
+// survivor's rev at the merge (what the merge wrote there, from the customer
+// the edit was made on, counts as seen), but below the last write of any field
+// where the survivor held a value of its own, other than the one the edit
+// replaced, so that the two meet as concurrent edits (later clock wins, the
+// other kept as a conflict) rather than the edit overwriting it unseen
+// (walkthrough 22, W22-4).
+std::int64_t survivor_base(const sync::RecordState& keep, std::int64_t merged_rev, const Change& c) {
+  std::int64_t base = merged_rev;
+  for (const auto& [key, fc] : c.fields) {
+    const auto it = keep.fields.find(key);
+    if (it == keep.fields.end() || !it->second.members.empty() || it->second.value == fc.old_value ||
+        it->second.value.is_null()) {
+      continue;
+    }
+    std::int64_t first = it->second.rev;
+    for (const auto& w : it->second.also) first = std::min(first, w.rev);
+    base = std::min(base, first - 1);
+  }
+  return std::max<std::int64_t>(base, 0);
+}
+
+// What arrives for a customer merged away lands on the customer it was merged
+// into (issue 22): an edit of its fields (on the survivor's rev at the merge,
+// so a value written there since is met as a concurrent edit), a new child, a
+// child moved to it. The revision names the cause. Returns the two customers'
+// codes when the change was forwarded (both empty when not).
+struct Forwarded {
+  std::string from, to;
+};
+
+Forwarded forward_from_merged(StoreTxn& txn, const CollectionDef& coll, const Session* viewer, Change& c) {
+  // A settling names conflicts of the record it was made on: it stays there.
+  if (!c.resolves.empty()) return {};
+  std::optional<sync::RecordState> survivor;
+  const auto forward = [&](const std::string& id, std::string& survivor_id) -> Forwarded {
+    const sync::RecordState gone = txn.load_record(id);
+    if (!gone.exists() || gone.collection != "customers") return {};
+    survivor = survivor_of(txn, gone);
+    // Not into a customer the sender may not see: the change is answered as
+    // one to the merged-away customer, naming nothing else (attacker review 22, A22-6).
+    if (!survivor || hidden_from(txn, viewer, *survivor)) return {};
+    if (c.cause.empty()) c.cause = "merged " + gone.code + " into " + survivor->code;
+    survivor_id = survivor->id;
+    return {gone.code, survivor->code};
+  };
+  std::string to_id;
+  if (coll.name == "customers") {
+    if (c.op != Op::update) return {};  // a delete or restore is the merged-away customer's own
+    const sync::RecordState gone = txn.load_record(c.record_id);
+    Forwarded f = forward(c.record_id, to_id);
+    if (f.to.empty()) return {};
+    c.record_id = to_id;
+    c.code = f.to;
+    c.base_rev = survivor_base(*survivor, gone.merged_rev, c);
+    return f;
+  }
+  if (coll.parent_field.empty()) return {};
+  const auto pf = c.fields.find(coll.parent_field);
+  if (c.op == Op::create && !c.parent.empty()) {
+    Forwarded f = forward(c.parent, to_id);
+    if (f.to.empty()) return {};
+    c.parent = to_id;
+    if (pf != c.fields.end()) pf->second.new_value = to_id;
+    return f;
+  }
+  if (c.op == Op::update && pf != c.fields.end() && pf->second.new_value.is_string() &&
+      pf->second.new_value != pf->second.old_value) {
+    Forwarded f = forward(pf->second.new_value.get<std::string>(), to_id);
+    if (!f.to.empty()) pf->second.new_value = to_id;
+    return f;
+  }
+  return {};
+}
+
+// The customer a merge's delete names ("merged into KEEP": a code, an alias or
+// an id), live and not the deleted one itself.
+std::optional<sync::RecordState> merge_target(StoreTxn& txn, const sync::RecordState& gone, const std::string& cause) {
+  constexpr std::string_view head = "merged into ";
+  if (cause.rfind(head, 0) != 0) return std::nullopt;
+  std::string token = cause.substr(head.size());
+  if (auto holder = txn.code_holder(token)) token = *holder;
+  sync::RecordState keep = txn.load_record(token);
+  if (!keep.exists() || keep.collection != "customers" || keep.id == gone.id) return std::nullopt;
+  if (keep.deleted()) {
+    auto survivor = survivor_of(txn, keep);
+    // A merged into B, then B into A: B would forward to itself (A22-7).
+    if (!survivor || survivor->id == gone.id) return std::nullopt;
+    return survivor;
+  }
+  return keep;
+}
+
 std::string moved_parent(StoreTxn& txn, const Session& session, const CollectionDef& coll,
                          const sync::RecordState& current, const Change& c, bool trusted) {
   if (coll.parent_field.empty() || !current.exists()) return {};
@@ -873,10 +966,109 @@ json PushService::apply_server_change(StoreTxn& txn, const Session& author, Chan
   return result;
 }
 
+std::optional<sync::RecordState> survivor_of(StoreTxn& txn, const sync::RecordState& customer) {
+  sync::RecordState at = customer;
+  // A chain of merges is short; a loop (two restored and merged into each
+  // other) ends here too.
+  for (int hop = 0; hop < 16 && at.exists() && at.deleted() && !at.merged_into.empty(); ++hop) {
+    at = txn.load_record(at.merged_into);
+  }
+  if (!at.exists() || at.collection != "customers" || at.deleted() || at.id == customer.id) return std::nullopt;
+  return at;
+}
+
+void PushService::move_children(StoreTxn& txn, const Session& session, const sync::RecordState& gone,
+                                const sync::RecordState& keep) {
+  const auto schema = store_schema(txn);
+  for (const std::string& id : txn.child_ids(gone.id)) {
+    const sync::RecordState child = txn.load_record(id);
+    const CollectionDef* coll = schema->find(child.collection);
+    if (!child.exists() || child.parent != gone.id || !coll || coll->parent_field.empty()) continue;
+    Change move;
+    move.change_id = new_uuid();
+    move.record_id = child.id;
+    move.collection = child.collection;
+    move.parent = keep.id;
+    move.op = Op::update;
+    move.base_rev = child.rev;
+    move.hlc = clock_.now();
+    move.device = "server";
+    move.author = session.user;
+    move.cause = "merged " + gone.code + " into " + keep.code;
+    move.fields[coll->parent_field] = FieldChange{gone.id, keep.id};
+    apply_new(txn, session, move, move.hlc, /*trusted=*/true);
+  }
+}
+
+void PushService::carry_unseen_edits(StoreTxn& txn, const Session& /*merger*/, const sync::RecordState& gone,
+                                     const Change& merge, const sync::RecordState& keep) {
+  const auto schema = store_schema(txn);
+  const CollectionDef& coll = schema->collection("customers");
+  const auto seen = [&](std::int64_t rev, const std::string& device, const std::string& author, std::int64_t seq) {
+    return rev <= merge.base_rev || (device == merge.device && author == merge.author && seq < merge.device_seq);
+  };
+  // One change per write (clock, device, author): each goes on as its author's
+  // own edit would, with their rights (a scope move, a protected field or a
+  // customer they may not write is refused or held as it would be for them).
+  std::map<std::tuple<std::int64_t, std::string, std::string>, Change> by_write;
+  const auto change_of = [&](std::int64_t hlc, const std::string& device, const std::string& author) -> Change& {
+    Change& c = by_write[{hlc, device, author}];
+    if (c.change_id.empty()) {
+      c.change_id = new_uuid();
+      c.record_id = keep.id;
+      c.collection = "customers";
+      c.code = keep.code;
+      c.op = Op::update;
+      c.hlc = hlc;
+      c.device = "server";
+      c.author = author;
+      c.cause = "merged " + gone.code + " into " + keep.code;
+    }
+    return c;
+  };
+  // The value a write replaced on the merged-away customer, from its revision.
+  const auto replaced = [&](std::int64_t rev, const std::string& key) {
+    if (auto r = txn.revision_at(gone.id, rev)) {
+      const json body = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+      if (body.is_object() && body.contains("changes") && body["changes"].contains(key)) {
+        return body["changes"][key].value("old", json());
+      }
+    }
+    return json();
+  };
+  for (const auto& [key, fv] : gone.fields) {
+    const FieldDef* f = coll.find(key);
+    if (key == kDeletedField || !f || f->derived || key == "owner" || key == "code" || key == "created_at") continue;
+    if (f->type == FieldType::tags) {
+      for (const auto& [tag, mv] : fv.members) {
+        if (seen(mv.rev, mv.device, mv.author, mv.device_seq)) continue;
+        const json one = json::array({tag});
+        change_of(mv.hlc, mv.device, mv.author).fields[key] =
+            mv.present ? FieldChange{json(), one} : FieldChange{one, json()};
+      }
+      continue;
+    }
+    if (seen(fv.rev, fv.device, fv.author, fv.device_seq)) continue;
+    change_of(fv.hlc, fv.device, fv.author).fields[key] = FieldChange{replaced(fv.rev, key), fv.value};
+  }
+  for (auto& [write, c] : by_write) {
+    const std::optional<User> author = txn.find_user(c.author);
+    if (!author || author->disabled) continue;
+    Session as{author->name, author->role, "server", author->regions, author->scope_version};
+    c.base_rev = survivor_base(txn.load_record(keep.id), keep.rev, c);
+    try {
+      apply_new(txn, as, c, c.hlc, /*trusted=*/false);
+    } catch (const Error&) {
+      // Refused for its author: it stays on the merged-away customer, in the recycle bin.
+    }
+  }
+}
+
 json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
                             std::int64_t client_hlc, bool trusted) {
   const auto schema = store_schema(txn);  // kept alive for `coll`
   const CollectionDef& coll = ChangeValidator::check(c, session, *schema);
+  const Forwarded forwarded = forward_from_merged(txn, coll, trusted ? nullptr : &session, c);
   const sync::RecordState current = txn.load_record(c.record_id);
   const Session* viewer = trusted ? nullptr : &session;
   if (!current.exists() || hidden_from(txn, viewer, current)) {
@@ -1050,9 +1242,37 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   r.client_hlc = client_hlc;
   r.changes = merged.applied;
   r.conflicts = merged.conflicts;
+  // What the user settled, and what the change closed by replacing the values
+  // those conflicts kept (merge.h): every device closes both when it pulls this.
   r.resolves = c.resolves;
+  r.resolves.insert(r.resolves.end(), merged.settled.begin(), merged.settled.end());
+  // A customer merged away forwards what arrives for it later; a restore ends that.
+  std::optional<sync::RecordState> merged_into;
+  if (coll.name == "customers" && merged.applied.count(kDeletedField)) {
+    if (state.deleted()) merged_into = merge_target(txn, state, c.cause);
+    // Only into a customer the merger may write: what forwards there later is
+    // written with their authority (a pool customer a salesperson sees masked,
+    // named by a forged cause, would take children nobody may move there).
+    if (merged_into && !trusted && AccessPolicy::customer_access(session, merged_into->values()) != Access::write) {
+      merged_into.reset();
+    }
+    if (merged_into) {
+      state.merged_into = merged_into->id;
+      state.merged_rev = merged_into->rev;
+    } else if (!state.deleted()) {
+      state.merged_into.clear();
+      state.merged_rev = 0;
+    }
+  }
   txn.append_revision(seal_revision(r, txn.last_hash()));
   txn.save_record(state, r.seq);
+  // Children of the merged-away customer its merger's device did not hold (made
+  // on another device, not pulled yet) move to the survivor too, as the
+  // device's own moves did.
+  if (merged_into) {
+    move_children(txn, session, state, *merged_into);
+    carry_unseen_edits(txn, session, state, c, *merged_into);
+  }
   if (coll.name == "customers" &&
       (c.op == Op::create || std::any_of(merged.applied.begin(), merged.applied.end(), [](const auto& a) {
          return AccessPolicy::is_scope_field(a.first);
@@ -1085,6 +1305,11 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   if (held) {
     result["request"] = held->request;
     result["held"] = held->held;
+  }
+  if (!forwarded.to.empty()) {
+    // The device's record keeps its own code; the answer says where it went.
+    if (coll.name == "customers") result["code"] = forwarded.from;
+    result["forwarded_to"] = forwarded.to;
   }
   return result;
 }

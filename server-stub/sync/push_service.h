@@ -61,6 +61,11 @@ std::vector<std::int64_t> withdraw_requests(StoreTxn& txn, const std::string& re
 json withdraw_owners_requests(StoreTxn& txn, const std::string& customer_id, const std::string& owner,
                               const std::string& by, const std::string& reason);
 
+// The live customer that `customer`, merged away (kehu customer merge), forwards
+// to, following merges of merges; nullopt when it is not merged away, or when
+// the customer it was merged into is in the recycle bin too.
+std::optional<sync::RecordState> survivor_of(StoreTxn& txn, const sync::RecordState& customer);
+
 class PushService {
  public:
   // The batch's time budget under the write lock is config::kPushBatchBudgetMs,
@@ -103,6 +108,15 @@ class PushService {
   // its own authorisation (apply_server_change).
   json apply_new(StoreTxn& txn, const Session& session, Change& change, std::int64_t client_hlc,
                  bool trusted);
+  // Moves the children still on `gone`, merged into `keep`, to `keep`: one
+  // revision each, by the merger, with the merge's cause.
+  void move_children(StoreTxn& txn, const Session& session, const sync::RecordState& gone,
+                     const sync::RecordState& keep);
+  // Puts on `keep` the edits of `gone` that the merge's delete `merge` had not
+  // seen (made on another device, pushed before it): as a forwarded edit, on
+  // `keep`'s rev at the merge, at each edit's own clock.
+  void carry_unseen_edits(StoreTxn& txn, const Session& session, const sync::RecordState& gone,
+                          const Change& merge, const sync::RecordState& keep);
   // The result of one change of a batch (a JSON object as docs/protocol.md
   // shows), stored under its change_id in `txn`; raises `latest_hlc` to the
   // change's clock when it applies.

@@ -51,6 +51,11 @@ sync::RecordState visible_customer(StoreTxn& txn, const Session& session, const 
   const std::string code = canonical_code(typed);  // c202612001 is C202612001, as in the CLI
   auto id = txn.code_holder(code);
   sync::RecordState c = id ? txn.load_record(*id) : sync::RecordState{};
+  // A customer merged away is found as the one it was merged into (issue 22):
+  // a claim, release or reassignment by its old code lands there.
+  if (c.exists() && c.deleted()) {
+    if (auto survivor = survivor_of(txn, c)) c = std::move(*survivor);
+  }
   access = c.exists() && c.collection == "customers" ? AccessPolicy::customer_access(session, c.values())
                                                      : Access::none;
   // The same words either way, but they say both (walkthrough 9, R9-4: a
@@ -170,9 +175,46 @@ json TeamService::claim(const Session& session, const std::string& code) {
   }
   auto txn = store_.begin(TxnMode::write);
   Access access = Access::none;
-  sync::RecordState customer = visible_customer(*txn, session, code, access);
+  sync::RecordState customer;
+  try {
+    customer = visible_customer(*txn, session, code, access);
+  } catch (const Error& e) {
+    // Claimed by someone else since this user saw it in the pool: out of reach
+    // now, and "no customer" would be wrong (issue 22). Only a pool customer
+    // claimed by its owner (who wrote themselves in, after its creation) says
+    // so, and not who: any salesperson could see it while it was in the pool.
+    if (e.code() == Errc::not_found) {
+      const std::string canonical = canonical_code(code);
+      const auto id = txn->code_holder(canonical);
+      const sync::RecordState held = id ? txn->load_record(*id) : sync::RecordState{};
+      const auto o = held.fields.find("owner");
+      // Its owner came by a claim (the revision that set it says so): nothing
+      // about a customer that was never in the pool (attacker review 22, A22-5).
+      const auto claimed = [&] {
+        if (o == held.fields.end() || o->second.value == json(session.user)) return false;
+        const auto r = txn->revision_at(held.id, o->second.rev);
+        const json body = r ? json::parse(r->body, nullptr, /*allow_exceptions=*/false) : json();
+        return body.is_object() && body.value("cause", std::string()) == "claim from the public pool (公海)";
+      };
+      if (held.exists() && held.collection == "customers" && !held.deleted() && claimed()) {
+        throw Error(Errc::validation, tr("customer " + canonical + " is no longer in the public pool (公海): someone else "
+                                           "claimed it first",
+                                       "客户 " + canonical + " 已不在公海里：已被别人先认领了"));
+      }
+    }
+    throw;
+  }
   const std::string owner = owner_of(customer);
   if (!owner.empty()) {
+    const auto o = customer.fields.find("owner");
+    const auto r = o != customer.fields.end() ? txn->revision_at(customer.id, o->second.rev) : std::nullopt;
+    const json body = r ? json::parse(r->body, nullptr, /*allow_exceptions=*/false) : json();
+    if (owner != session.user && body.is_object() &&
+        body.value("cause", std::string()) == "claim from the public pool (公海)") {
+      throw Error(Errc::validation, tr("customer " + code + " is no longer in the public pool (公海): " + owner +
+                                           " claimed it first",
+                                       "客户 " + code + " 已不在公海里：" + owner + " 先认领了"));
+    }
     throw Error(Errc::validation, tr("customer " + code + " is not in the public pool (公海): its owner is " + owner,
                                      "客户 " + code + " 不在公海里：负责人是 " + owner));
   }

@@ -202,6 +202,24 @@ void op_decide(Device& d, std::mt19937& rng, int op, bool approve, TeamOpResult&
   online(d, res, path, approve ? json::object() : json{{"reason", "不符合报价规定 " + std::to_string(op)}});
 }
 
+// One tag added to or removed from a customer the device holds: a small pool of
+// tags, so that devices add and remove the same one concurrently (issue 22).
+void op_tag(Device& d, std::mt19937& rng, TeamOpResult& res) {
+  static const std::vector<std::string> pool = {"重点客户", "高预算", "需要演示"};
+  auto list = live_customers(*d.replica);
+  if (list.empty()) {
+    res.op = "tag(none)";
+    return;
+  }
+  const kehu::Record c = list[pick(rng, list.size())];
+  std::set<std::string> tags = kehu::tag_set(c.fields.value("tags", json()));
+  const std::string t = pool[pick(rng, pool.size())];
+  if (tags.count(t)) tags.erase(t); else tags.insert(t);
+  std::string joined;
+  for (const auto& x : tags) joined += (joined.empty() ? "" : ";") + x;
+  local_write(d, res, [&] { d.replica->edit(c.id, {{"tags", joined}}); });
+}
+
 }  // namespace
 
 const std::string& role_of(const std::string& user) {
@@ -213,7 +231,7 @@ const std::string& role_of(const std::string& user) {
 const std::vector<std::string>& team_op_names() {
   static const std::vector<std::string> names = {"edit",    "create",   "protected", "resolve", "revert",
                                                  "merge",   "claim",    "release",   "reassign", "approve",
-                                                 "reject",  "sync"};
+                                                 "reject",  "tag",      "sync"};
   return names;
 }
 
@@ -244,6 +262,8 @@ TeamOpResult team_op(const std::string& name, Device& d, std::mt19937& rng, int 
     op_reassign(d, rng, op, res);
   } else if (name == "approve" || name == "reject") {
     op_decide(d, rng, op, name == "approve", res);
+  } else if (name == "tag") {
+    op_tag(d, rng, res);
   } else if (name == "sync") {
     res.syncs.push_back(d.sync());
   } else {
@@ -256,7 +276,7 @@ TeamOpResult random_team_op(Device& d, std::mt19937& rng, int op) {
   // Weights: plain edits most often, every other op regularly.
   static const std::vector<std::pair<std::string, int>> weights = {
       {"edit", 8},    {"create", 3}, {"protected", 3}, {"resolve", 3}, {"revert", 2},  {"merge", 1},
-      {"claim", 3},   {"release", 2}, {"reassign", 2}, {"approve", 3}, {"reject", 2}, {"sync", 3}};
+      {"claim", 3},   {"release", 2}, {"reassign", 2}, {"approve", 3}, {"reject", 2}, {"tag", 3},      {"sync", 3}};
   int total = 0;
   for (const auto& [n, w] : weights) total += w;
   int x = static_cast<int>(pick(rng, static_cast<std::size_t>(total)));

@@ -7,7 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <numeric>
+#include <optional>
+#include <set>
 #include <random>
 #include <string>
 #include <vector>
@@ -215,8 +218,11 @@ TEST_CASE("writing the value a seen field already holds records no diff", "[merg
   MergeResult r = apply(s, edit(1, 20, "dev-a", "phone", "13700137000", "13800138000"));
   CHECK(r.applied.empty());
   CHECK(r.conflicts.empty());
-  CHECK(r.state.fields.at("phone").rev == 1);
-  CHECK(r.state.fields.at("phone").device == "dev-z");
+  // The value is the same, but dev-a wrote it too, having seen dev-z's write:
+  // dev-a's write is the one a later change must have seen.
+  CHECK(r.state.fields.at("phone").rev == 2);
+  CHECK(r.state.fields.at("phone").device == "dev-a");
+  CHECK(r.state.fields.at("phone").also.empty());
 }
 
 TEST_CASE("null clears a field", "[merge]") {
@@ -373,9 +379,13 @@ TEST_CASE("concurrent edits to the same value are no conflict", "[merge]") {
   CHECK(r.conflicts.empty());
   CHECK(r.applied.empty());
   CHECK(r.state.values().at("type") == "signed");
-  // The field's rev stays where the value changed; its clock is the later writer's.
-  CHECK(r.state.fields.at("type").rev == 2);
+  // The later writer holds the value; the earlier one stays beside it, since
+  // neither had seen the other (a change that saw only one saw not both).
   CHECK(r.state.fields.at("type").hlc == 30);
+  CHECK(r.state.fields.at("type").rev == 3);
+  REQUIRE(r.state.fields.at("type").also.size() == 1);
+  CHECK(r.state.fields.at("type").also[0].device == "dev-a");
+  CHECK(r.state.fields.at("type").also[0].rev == 2);
 
   SECTION("so a third, earlier write cannot beat the later one") {
     // dev-c (clock 25) is later than dev-a but earlier than dev-b's "signed".
@@ -719,4 +729,278 @@ TEST_CASE("concurrent single-field changes converge in any order of arrival", "[
       CHECK(s.rev == base.rev + static_cast<std::int64_t>(n));
     } while (std::next_permutation(order.begin(), order.end()));
   }
+}
+
+// Issue 22 (merge gaps): tags member by member, and open conflicts that are the
+// same whatever order the changes arrived in.
+
+namespace {
+
+// The open conflicts as a device lists them: every conflict a revision recorded,
+// less those a later revision settled (rev <= the named rev, same field).
+struct DeviceConflicts {
+  std::vector<std::pair<std::int64_t, Conflict>> all;
+  void take(const MergeResult& r) {
+    for (const auto& ref : r.settled) {
+      std::erase_if(all, [&](const auto& e) { return e.second.field == ref.field && e.first <= ref.rev; });
+    }
+    for (const auto& c : r.conflicts) all.emplace_back(r.state.rev, c);
+  }
+  std::multiset<std::string> keys() const {
+    std::multiset<std::string> out;
+    for (const auto& [rev, c] : all) out.insert(kehu::to_json(c).dump());
+    return out;
+  }
+};
+
+// Conflicts as open_keys() gives them, a delete_edit flag without its edit's side.
+std::multiset<std::string> flags_without_edit(const std::multiset<std::string>& keys) {
+  std::multiset<std::string> out;
+  for (const auto& k : keys) {
+    json j = json::parse(k);
+    if (j["kind"] == "delete_edit") {
+      for (const char* side : {"lost_author", "lost_device", "lost_hlc"}) j.erase(side);
+    }
+    out.insert(j.dump());
+  }
+  return out;
+}
+
+std::multiset<std::string> open_keys(const RecordState& s) {
+  std::multiset<std::string> out;
+  for (const auto& [key, fv] : s.fields) {
+    for (const auto& u : fv.open) {
+      if (!u.hidden) out.insert(kehu::to_json(u.conflict).dump());
+    }
+  }
+  return out;
+}
+
+// One random change on `seen` (the state its device had pulled): a plain field,
+// one tag added or removed, a delete or a restore.
+Change random_causal_change(std::mt19937& rng, const RecordState& seen, std::int64_t hlc, const std::string& device) {
+  static const std::vector<json> phones = {"13800138000", "13911111111", "13922222222", nullptr};
+  static const std::vector<json> names = {"甲", "乙", nullptr};
+  static const std::vector<std::string> pool = {"x", "y", "z"};
+  const json values = seen.values();
+  switch (rng() % 6) {
+    case 0:
+      return seen.deleted() ? restore_change(seen.rev, hlc, device) : delete_change(seen.rev, hlc, device);
+    case 1: {
+      json v = names[rng() % names.size()];
+      return edit(seen.rev, hlc, device, "name", values.value("name", json()), v);
+    }
+    case 2: {
+      json v = phones[rng() % phones.size()];
+      return edit(seen.rev, hlc, device, "phone", values.value("phone", json()), v);
+    }
+    default: {
+      const json old_tags = values.value("tags", json());
+      std::set<std::string> tags = kehu::tag_set(old_tags);
+      const std::string t = pool[rng() % pool.size()];
+      if (tags.count(t)) tags.erase(t); else tags.insert(t);
+      json now = tags.empty() ? json() : json(std::vector<std::string>(tags.begin(), tags.end()));
+      return edit(seen.rev, hlc, device, "tags", old_tags, now);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tags: an older remove never beats a later add, in either order", "[merge][tags]") {
+  // The issue's race: A adds x; C pulls it and clears the tags; B, which had not
+  // seen A's add, sets x,y later than C's clear.
+  RecordState base = apply(created(), edit(1, 15, "dev-z", "tags", json::array({"a", "b"}), nullptr, 2)).state;
+  Change a = edit(2, 20, "dev-a", "tags", nullptr, json::array({"x"}));
+  Change c = edit(3, 30, "dev-c", "tags", json::array({"x"}), nullptr);  // saw a (rev 3)
+  Change b = edit(2, 40, "dev-b", "tags", nullptr, json::array({"x", "y"}));
+  std::multiset<std::string> first_conflicts;
+  for (bool b_first : {true, false}) {
+    INFO("b before c: " << b_first);
+    RecordState s = apply(base, a).state;
+    DeviceConflicts dev;
+    // c saw rev 3 (a's); arriving after b it still names rev 3.
+    for (const Change* ch : b_first ? std::vector<const Change*>{&b, &c} : std::vector<const Change*>{&c, &b}) {
+      MergeResult r = apply(s, *ch);
+      dev.take(r);
+      s = r.state;
+    }
+    CHECK(s.values().at("tags") == json::array({"x", "y"}));
+    REQUIRE(open_keys(s).size() == 1);
+    const Conflict k = s.fields.at("tags").open.at(0).conflict;
+    CHECK(k.kind == "tag");
+    CHECK(k.member == "x");
+    CHECK(k.kept == true);
+    CHECK(k.kept_device == "dev-b");
+    CHECK(k.lost == false);
+    CHECK(k.lost_device == "dev-c");
+    CHECK(dev.keys() == open_keys(s));
+    if (first_conflicts.empty()) first_conflicts = open_keys(s); else CHECK(open_keys(s) == first_conflicts);
+  }
+}
+
+TEST_CASE("tags: a later remove beats an earlier concurrent add", "[merge][tags]") {
+  RecordState base = created();  // a, b
+  Change add = edit(1, 20, "dev-a", "tags", json::array({"a", "b"}), json::array({"a", "b", "x"}));
+  Change del = edit(2, 30, "dev-c", "tags", json::array({"a", "b", "x"}), json::array({"a", "b"}));
+  Change add2 = edit(1, 25, "dev-b", "tags", json::array({"a", "b"}), json::array({"a", "b", "x"}));
+  for (bool add2_first : {true, false}) {
+    RecordState s = apply(base, add).state;
+    s = apply_all(s, add2_first ? std::vector<Change>{add2, del} : std::vector<Change>{del, add2});
+    CHECK(s.values().at("tags") == json::array({"a", "b"}));
+    // c's remove came after seeing only a's add: b's add (earlier) loses to it.
+    REQUIRE(open_keys(s).size() == 1);
+    CHECK(s.fields.at("tags").open.at(0).conflict.lost_device == "dev-b");
+  }
+}
+
+TEST_CASE("open conflicts: a restore closes the delete's flags, in every order", "[merge]") {
+  // A delete, two edits made without seeing it, then a restore by someone who
+  // saw everything before it.
+  RecordState base = created();
+  Change del = delete_change(1, 20, "dev-a");
+  Change e1 = edit(1, 30, "dev-b", "phone", "13800138000", "13900139000");
+  Change e2 = edit(1, 25, "dev-c", "name", "明达医疗器械有限公司", "明达");
+  std::vector<Change> three = {del, e1, e2};
+  std::vector<std::size_t> order = {0, 1, 2};
+  std::set<std::multiset<std::string>> flags;
+  do {
+    RecordState s = base;
+    DeviceConflicts dev;
+    for (std::size_t i : order) {
+      MergeResult r = apply(s, three[i]);
+      dev.take(r);
+      s = r.state;
+    }
+    INFO("order " << order[0] << order[1] << order[2]);
+    // One flag, naming the latest edit the delete did not see, in every order.
+    REQUIRE(open_keys(s).size() == 1);
+    CHECK(s.fields.at("deleted").open.at(0).conflict.lost_device == "dev-b");
+    CHECK(dev.keys() == open_keys(s));
+    flags.insert(open_keys(s));
+    MergeResult back = apply(s, restore_change(s.rev, 40, "dev-d"));
+    dev.take(back);
+    CHECK(open_keys(back.state).empty());
+    CHECK(dev.keys().empty());
+    CHECK(back.state.values().at("phone") == "13900139000");
+  } while (std::next_permutation(order.begin(), order.end()));
+  CHECK(flags.size() == 1);
+}
+
+TEST_CASE("open conflicts: three concurrent writes leave the same conflicts in every order", "[merge]") {
+  RecordState base = created();
+  std::vector<Change> writes = {edit(1, 20, "dev-a", "phone", "13800138000", "13911111111"),
+                                edit(1, 30, "dev-b", "phone", "13800138000", "13922222222"),
+                                edit(1, 40, "dev-c", "phone", "13800138000", "13933333333")};
+  std::vector<std::size_t> order = {0, 1, 2};
+  std::set<std::multiset<std::string>> seen_sets;
+  do {
+    RecordState s = base;
+    DeviceConflicts dev;
+    for (std::size_t i : order) {
+      MergeResult r = apply(s, writes[i]);
+      dev.take(r);
+      s = r.state;
+    }
+    CHECK(s.values().at("phone") == "13933333333");
+    CHECK(open_keys(s).size() == 2);  // kept c's; lost a's and b's
+    CHECK(dev.keys() == open_keys(s));
+    seen_sets.insert(open_keys(s));
+  } while (std::next_permutation(order.begin(), order.end()));
+  CHECK(seen_sets.size() == 1);
+
+  SECTION("an edit made after seeing the conflict closes it") {
+    RecordState s = apply_all(base, writes);
+    MergeResult r = apply(s, edit(s.rev, 50, "dev-d", "phone", "13933333333", "13944444444"));
+    CHECK(open_keys(r.state).empty());
+    REQUIRE(r.settled.size() == 1);
+    CHECK(r.settled[0].field == "phone");
+    CHECK(r.settled[0].rev == s.rev);
+  }
+  SECTION("a change that settles the conflict removes it") {
+    RecordState s = apply_all(base, writes);
+    Change settle = change(Op::update, s.rev, 50, "dev-d");
+    settle.resolves.push_back({s.rev, "phone"});
+    MergeResult r = apply(s, settle);
+    CHECK(open_keys(r.state).empty());
+  }
+}
+
+// Changes made on devices that had each pulled a prefix of the others, arriving
+// in every order that agrees with what each had seen: every such order ends with
+// the same values and the same open conflicts, and a device that pulled every
+// revision lists exactly those conflicts.
+TEST_CASE("random causal histories: values and open conflicts do not depend on arrival order", "[merge][property]") {
+  std::size_t orders_checked = 0;
+  // KEHU_MERGE_SEEDS=N runs seeds 1..N (default 300).
+  unsigned seeds = 300;
+  if (const char* env = std::getenv("KEHU_MERGE_SEEDS"); env && *env) seeds = static_cast<unsigned>(std::stoul(env));
+  for (unsigned seed = 1; seed <= seeds; ++seed) {
+    INFO("seed " << seed);
+    std::mt19937 rng(seed);
+    RecordState base = created();
+    const std::size_t n = 3 + rng() % 3;
+    // Reference order 0..n-1; change i saw the first saw[i] changes of it.
+    std::vector<Change> changes;
+    std::vector<std::size_t> saw;
+    std::vector<RecordState> prefix = {base};
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = rng() % (i + 1);
+      std::int64_t hlc = 100;
+      for (std::size_t j = 0; j < k; ++j) hlc = std::max(hlc, changes[j].hlc);
+      hlc += 1 + static_cast<std::int64_t>(rng() % 5);
+      changes.push_back(random_causal_change(rng, prefix[k], hlc, "dev-" + std::to_string(i)));
+      saw.push_back(k);
+      prefix.push_back(apply(prefix.back(), changes.back()).state);
+    }
+    std::string plan;
+    for (std::size_t i = 0; i < n; ++i) {
+      plan += std::to_string(i) + " saw " + std::to_string(saw[i]) + ": " + kehu::to_json(changes[i]).dump() + "\n";
+    }
+    INFO(plan);
+    std::optional<json> want_values;
+    std::optional<bool> want_deleted;
+    std::optional<std::multiset<std::string>> want_open;
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    do {
+      // Valid: for each change, its seen prefix arrived first, as a set.
+      bool valid = true;
+      std::vector<std::size_t> pos(n);
+      for (std::size_t p = 0; p < n; ++p) pos[order[p]] = p;
+      for (std::size_t i = 0; i < n && valid; ++i) {
+        for (std::size_t p = 0; p < saw[i]; ++p) valid = valid && order[p] < saw[i];
+        valid = valid && pos[i] >= saw[i];
+      }
+      if (!valid) continue;
+      ++orders_checked;
+      RecordState s = base;
+      DeviceConflicts dev;
+      for (std::size_t i : order) {
+        Change c = changes[i];
+        c.base_rev = base.rev + static_cast<std::int64_t>(saw[i]);
+        MergeResult r = apply(s, c);
+        dev.take(r);
+        s = r.state;
+      }
+      std::string trace;
+      for (std::size_t i : order) trace += std::to_string(i) + " ";
+      INFO("order " << trace);
+      CHECK(dev.keys() == open_keys(s));
+      if (!want_values) {
+        want_values = s.values();
+        want_deleted = s.deleted();
+        want_open = open_keys(s);
+        continue;
+      }
+      CHECK(s.values() == *want_values);
+      CHECK(s.deleted() == *want_deleted);
+      // Known limit: a delete_edit flag names the latest edit its delete had not
+      // seen among the writes still held; an edit overwritten (by a concurrent
+      // later one) before the delete arrived is not named in every order. The
+      // flag itself, and every other conflict, is the same.
+      CHECK(flags_without_edit(open_keys(s)) == flags_without_edit(*want_open));
+    } while (std::next_permutation(order.begin(), order.end()));
+  }
+  CHECK(orders_checked > 1000);
 }

@@ -81,3 +81,65 @@ TEST_CASE("record state: a damaged state is a storage error, not a crash", "[cod
   CHECK_THROWS_AS(parse_stored("{\"name\":", "record state"), kehu::Error);
   CHECK_THROWS_AS(decode_field_versions(json::array()), kehu::Error);
 }
+
+TEST_CASE("record state: tag members, open conflicts and a merge's forwarding read back", "[codec]") {
+  std::map<std::string, FieldVersion> fields;
+  fields["tags"] = version(json::array({"x"}), 5, "dev-c", "zhao");
+  auto member = [](bool present, std::int64_t rev, std::int64_t hlc, std::string device, std::int64_t seq,
+                   std::string author) {
+    kehu::sync::MemberVersion mv;
+    mv.present = present;
+    mv.rev = rev;
+    mv.hlc = hlc;
+    mv.device = std::move(device);
+    mv.device_seq = seq;
+    mv.author = std::move(author);
+    return mv;
+  };
+  fields["tags"].members["x"] = member(true, 5, 500, "dev-c", 3, "zhao");
+  fields["tags"].members["x"].also.push_back(kehu::sync::Write{4, 450, "dev-b", 7, "li"});
+  fields["tags"].members["重点 \"客户\""] = member(false, 4, 400, "dev-a", 1, "wang");
+  fields["tags"].also.push_back(kehu::sync::Write{3, 300, "dev-d", 2, "qian"});
+  kehu::Conflict k;
+  k.field = "tags";
+  k.kind = "tag";
+  k.member = "x";
+  k.kept = true;
+  k.lost = false;
+  k.kept_author = "zhao";
+  k.lost_author = "wang";
+  k.kept_hlc = 500;
+  k.lost_hlc = 400;
+  fields["tags"].open.push_back(kehu::sync::Unsettled{5, 4, k, false});
+  fields["tags"].open.push_back(kehu::sync::Unsettled{6, 5, k, true});
+  fields["deleted"] = version(true, 6, "server", "admin");
+
+  const std::string text = encode_field_versions(fields, "0b7d2c9e-0000-4000-8000-000000000009", 12);
+  std::string merged_into;
+  std::int64_t merged_rev = 0;
+  const auto back = decode_field_versions(parse_stored(text, "record state"), &merged_into, &merged_rev);
+  require_same(fields, back);
+  CHECK(merged_into == "0b7d2c9e-0000-4000-8000-000000000009");
+  CHECK(merged_rev == 12);
+  const auto& tags = back.at("tags");
+  REQUIRE(tags.members.size() == 2);
+  CHECK(tags.members.at("x").present);
+  CHECK(tags.members.at("x").device_seq == 3);
+  CHECK_FALSE(tags.members.at("重点 \"客户\"").present);
+  REQUIRE(tags.members.at("x").also.size() == 1);
+  CHECK(tags.members.at("x").also[0].author == "li");
+  CHECK(tags.members.at("x").also[0].hlc == 450);
+  REQUIRE(tags.also.size() == 1);
+  CHECK(tags.also[0].device == "dev-d");
+  CHECK(tags.also[0].rev == 3);
+  CHECK(tags.members.at("重点 \"客户\"").author == "wang");
+  REQUIRE(tags.open.size() == 2);
+  CHECK_FALSE(tags.open[0].hidden);
+  CHECK(tags.open[1].hidden);
+  CHECK(tags.open[0].rev == 5);
+  CHECK(tags.open[0].lost_rev == 4);
+  CHECK(kehu::to_json(tags.open[0].conflict) == kehu::to_json(k));
+  // Without a forwarding address there is no such member, and "@" keys are not fields.
+  CHECK(json::parse(encode_field_versions(fields)).count("@merged_into") == 0);
+  CHECK(back.count("@merged_into") == 0);
+}

@@ -453,7 +453,16 @@ using kehu::test::role_of;
 struct Logged {
   std::size_t device;
   std::string change_id, op;
+  json typed;  // what the change set, as logged (typed_values)
 };
+
+// The values a change just logged on `r` set.
+json typed_of(const Replica& r, const std::string& change_id) {
+  for (const auto& lc : r.pending_changes(0, 1000000)) {
+    if (lc.change.change_id == change_id) return kehu::typed_values(lc.change);
+  }
+  return json::object();
+}
 
 // Open conflicts as comparable tuples; for `sales`, without the restricted fields.
 std::set<std::string> conflict_keys(const Replica& r, const std::string& role) {
@@ -461,7 +470,7 @@ std::set<std::string> conflict_keys(const Replica& r, const std::string& role) {
   std::set<std::string> out;
   for (const auto& oc : r.open_conflicts()) {
     if (role == "sales" && restricted.count(oc.conflict.field)) continue;
-    out.insert(oc.record_id + " rev " + std::to_string(oc.rev) + " " + oc.conflict.field + " " +
+    out.insert(oc.record_id + " rev " + std::to_string(oc.rev) + " " + oc.conflict.field + " " + oc.conflict.member + " " +
                oc.conflict.kind + " kept " + oc.conflict.kept.dump() + " lost " + oc.conflict.lost.dump());
   }
   return out;
@@ -541,7 +550,7 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
                          (res.refused.empty() ? "" : " refused: " + res.refused) + "\n";
             if (res.done) ++run.done["contend"];
             if (!res.refused.empty()) ++run.refused["contend"];
-            for (const auto& id : res.new_changes) logged.push_back({wi, id, "contend"});
+            for (const auto& id : res.new_changes) logged.push_back({wi, id, "contend", typed_of(*who->replica, id)});
             if (role_of(who->user) == "auditor") CHECK(res.new_changes.empty());
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
           }
@@ -558,7 +567,7 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
                  (res.done ? " done" : "") + (res.refused.empty() ? "" : " refused: " + res.refused) + "\n";
     if (res.done) ++run.done[res.op];
     if (!res.refused.empty()) ++run.refused[res.op];
-    for (const auto& id : res.new_changes) logged.push_back({di, id, res.op});
+    for (const auto& id : res.new_changes) logged.push_back({di, id, res.op, typed_of(*d.replica, id)});
     if (role_of(d.user) == "auditor") {
       // An auditor writes nothing, and is told so: no change logged, no server action.
       INFO(run.trace);
@@ -679,6 +688,15 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
         if (lc.change.change_id == l.change_id) {
           kept = true;
           CHECK_FALSE(lc.reason.empty());
+          // What was typed stays readable (kehu rejected, --json): each value
+          // the kept change sets is the one typed (a later edit may have taken
+          // a field out of a request, never changed one).
+          const json kept_typed = kehu::typed_values(lc.change);
+          for (const auto& [key, value] : kept_typed.items()) {
+            INFO("field " << key);
+            CHECK(l.typed.value(key, json("(not typed)")) == value);
+          }
+          if (lc.change.op == kehu::Op::update && !l.typed.empty()) CHECK_FALSE(kept_typed.empty());
         }
       }
     }

@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,8 +75,9 @@ struct Change {
 // The losing side of a concurrent edit of one field, or a delete that met an edit.
 struct Conflict {
   std::string field;
-  std::string kind = "field";  // "field" | "delete_edit"
-  json kept;
+  std::string kind = "field";  // "field" | "delete_edit" | "tag"
+  std::string member;          // "tag": the tag added on one side, removed on the other
+  json kept;                   // "tag": true (the member is present) or false
   json lost;
   std::string kept_author, kept_device;
   std::int64_t kept_hlc = 0;
@@ -120,6 +122,11 @@ std::vector<ConflictRef> resolves_from_json(const json& j);  // throws Error(pro
 // Tags merge as sets: applies what a change added (new - old) and removed
 // (old - new) to `current`. Returns a sorted array without duplicates.
 json merge_tags(const json& current, const json& old_value, const json& new_value);
+// What a change typed: {field: new value} for each field it changed (old != new).
+// A refused change keeps these on the device (kehu rejected, --json).
+json typed_values(const Change& c);
+// The members of a tags value (an array of strings; anything else is empty).
+std::set<std::string> tag_set(const json& v);
 
 // Applies a device's own change on top of a record's values as the device shows
 // it before the server has it: tags by set difference, other fields overwritten,

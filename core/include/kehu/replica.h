@@ -42,7 +42,8 @@ enum class ReplicaVersion : int {
   v4_customer_index = 4,   // customer_index, customer_facets, customer_text (FTS4 pairs)
   v5_duplicate_keys = 5,   // customer_keys: phone / WeChat / name keys of live customers (duplicates.h)
   v6_code_order = 6,       // records_code_order: codes by month, then serial as a number (customer_code.h)
-  current = v6_code_order,
+  v7_conflict_sides = 7,   // conflicts.n: more than one conflict per revision and field
+  current = v7_conflict_sides,
 };
 
 // (field key or Chinese/English label, raw text as typed). Order matters only for
@@ -163,6 +164,10 @@ class Replica {
   std::optional<Record> get(std::string_view id) const;
   // A customer by code, by a former (provisional) code, or by id.
   std::optional<Record> find_customer(std::string_view code_or_id) const;
+  // The same, except that a customer merged into another (kehu customer merge;
+  // the cause of its delete names the other) is found as that one, following
+  // merges of merges, as long as it is live. customer list --search does the same.
+  std::optional<Record> find_customer_forwarded(std::string_view code_or_id) const;
   // Like find_customer/get but throws Error(not_found) naming what was asked.
   Record require(std::string_view id_or_code) const;
   // The code of the customer a record is about: its own, or its parent's; empty

@@ -310,7 +310,7 @@ sync::RecordState PostgresStoreTxn::load_record(std::string_view id) {
   s.parent = r.text(0, 1);
   s.code = r.text(0, 2);
   s.rev = r.int64(0, 3);
-  s.fields = decode_field_versions(parse_stored(r.text(0, 4), "record state"));
+  s.fields = decode_field_versions(parse_stored(r.text(0, 4), "record state"), &s.merged_into, &s.merged_rev);
   return s;
 }
 
@@ -357,7 +357,7 @@ void PostgresStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq)
       .text_or_null(s.code)
       .int64(s.rev)
       .boolean(s.deleted());
-  p.text(encode_field_versions(s.fields)).text(s.values().dump()).int64(seq);
+  p.text(encode_field_versions(s.fields, s.merged_into, s.merged_rev)).text(s.values().dump()).int64(seq);
   // An upsert keeps the row's pos, so record_ids() stays in insertion order.
   run("INSERT INTO records(id, collection, parent, code, rev, deleted, state, fields, updated_seq) "
       "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO UPDATE SET "

@@ -268,7 +268,7 @@ sync::RecordState SqliteStoreTxn::load_record(std::string_view id) {
   s.parent = st->text(1);
   s.code = st->text(2);
   s.rev = st->int64(3);
-  s.fields = decode_field_versions(parse_stored(st->text(4), "record state"));
+  s.fields = decode_field_versions(parse_stored(st->text(4), "record state"), &s.merged_into, &s.merged_rev);
   return s;
 }
 
@@ -307,7 +307,7 @@ void SqliteStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq) {
              "UPDATE OR REPLACE records SET collection = ?, parent = ?, code = ?, rev = ?, deleted = ?, state = ?, "
              "fields = ?, updated_seq = ? WHERE id = ?");
     up->bind(1, s.collection).bind(2, s.parent).bind_text_or_null(3, s.code);
-    up->bind(4, s.rev).bind(5, s.deleted() ? 1 : 0).bind(6, encode_field_versions(s.fields));
+    up->bind(4, s.rev).bind(5, s.deleted() ? 1 : 0).bind(6, encode_field_versions(s.fields, s.merged_into, s.merged_rev));
     up->bind(7, s.values().dump()).bind(8, seq).bind(9, s.id).run();
   }
   if (db_.changes() > 0) return;
@@ -315,7 +315,7 @@ void SqliteStoreTxn::save_record(const sync::RecordState& s, std::int64_t seq) {
            "INSERT OR REPLACE INTO records(id, collection, parent, code, rev, deleted, state, fields, "
            "updated_seq) VALUES(?,?,?,?,?,?,?,?,?)");
   st->bind(1, s.id).bind(2, s.collection).bind(3, s.parent).bind_text_or_null(4, s.code);
-  st->bind(5, s.rev).bind(6, s.deleted() ? 1 : 0).bind(7, encode_field_versions(s.fields));
+  st->bind(5, s.rev).bind(6, s.deleted() ? 1 : 0).bind(7, encode_field_versions(s.fields, s.merged_into, s.merged_rev));
   st->bind(8, s.values().dump()).bind(9, seq).run();
 }
 

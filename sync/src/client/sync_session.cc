@@ -377,6 +377,13 @@ class Session {
           }
           rep_.mark_accepted(id, rev, code);
           ++report.applied;
+          if (const std::string to = res.value("forwarded_to", ""); !to.empty()) {
+            const std::string from = sent.count(id) ? rep_.customer_code_of(*sent[id]) : std::string();
+            const std::pair<std::string, std::string> moved{from, to};
+            if (std::find(report.forwarded.begin(), report.forwarded.end(), moved) == report.forwarded.end()) {
+              report.forwarded.push_back(moved);
+            }
+          }
           // Applied except its protected fields, which wait for a manager.
           const json held = res.value("held", json());
           if (res.contains("request") && held.is_array()) {
@@ -632,9 +639,8 @@ class Session {
     const Change& c = lc.change;
     out.collection = c.collection;
     out.code = rep_.customer_code_of(c);
-    for (const auto& [key, fc] : c.fields) {
-      if (fc.old_value != fc.new_value) out.fields.push_back(key);
-    }
+    out.typed = typed_values(c);
+    for (const auto& [key, value] : out.typed.items()) out.fields.push_back(key);
     return out;
   }
 

@@ -91,6 +91,9 @@ struct SyncReport {
   std::size_t rebased = 0;
   // New customers' codes the server replaced at this push: (sent, given).
   std::vector<std::pair<std::string, std::string>> renumbered;
+  // Edits and new child records of a customer merged into another meanwhile,
+  // which the server put on that one: (merged-away code, survivor's code), once each.
+  std::vector<std::pair<std::string, std::string>> forwarded;
   // A change the server refused (kept on the device: `kehu rejected`) or holds
   // for a manager's approval: which customer, which fields, and why.
   struct Refusal {
@@ -98,6 +101,7 @@ struct SyncReport {
     std::string code;              // the customer's code (a child's: its customer's)
     std::string collection;        // the changed record's collection
     std::vector<std::string> fields;  // the fields the change set
+    json typed;                    // what it set them to (typed_values), readable after a refusal
     std::string reason;            // the server's words, or "awaiting approval (request #N)"
     std::int64_t request = 0;      // the change request holding it, 0 when refused
   };
