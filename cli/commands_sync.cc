@@ -447,12 +447,13 @@ std::optional<json> changed_since(const std::optional<Record>& rec, const Confli
 }
 
 // A side of a conflict as a person reads it. A tag conflict's sides say whether
-// the tag is there: "with 重点客户" / "without 重点客户".
+// the tag is there: "with tag 重点客户" / "without tag 重点客户" (no quotes: the
+// messages quote the side).
 std::string show_side(const Context& ctx, const Conflict& c, const FieldDef* f, const std::string& collection,
                       const json& v) {
   if (c.kind == "tag") {
-    return v == true ? tr("with \"" + c.member + "\"", "有“" + c.member + "”")
-                     : tr("without \"" + c.member + "\"", "没有“" + c.member + "”");
+    return v == true ? tr("with tag " + c.member, "有标签 " + c.member)
+                     : tr("without tag " + c.member, "没有标签 " + c.member);
   }
   return f ? display_value(*f, v, ctx.lang) : show_value(ctx, collection, c.field, v);
 }

@@ -19,7 +19,14 @@ namespace {
 // old provisional code): the replica's when it has the customer, else the
 // canonical spelling (a pool customer may not be in the replica yet).
 std::string server_code(Context& ctx, const std::string& typed) {
-  if (auto r = ctx.replica().find_customer(typed); r && !r->code.empty()) return r->code;
+  if (auto r = ctx.replica().find_customer_forwarded(typed); r && !r->code.empty()) {
+    // A customer merged into another: the server acts on that one; said so (W22-6).
+    if (auto own = ctx.replica().find_customer(typed); own && own->id != r->id && !ctx.json) {
+      std::cout << (ctx.lang == Lang::zh ? own->code + " 已合并到 " + r->code + "，以下针对 " + r->code + "\n"
+                                         : own->code + " was merged into " + r->code + "; acting on " + r->code + "\n");
+    }
+    return r->code;
+  }
   const std::string code = canonical_code(fold_fullwidth(trim(typed)));
   // Not a customer this device holds, nor a code's shape: a mistyped argument.
   if (!parse_customer_code(code)) {

@@ -153,7 +153,12 @@ void AccessPolicy::redact_revision(Role role, Access access, json& revision, con
     }
   }
   // Settled conflicts name their field like conflicts do.
-  if (auto it = revision.find("resolves"); it != revision.end()) redact_conflicts(role, *coll, *it);
+  if (auto it = revision.find("resolves"); it != revision.end()) {
+    redact_conflicts(role, *coll, *it);
+    // No empty list left behind: it would say conflicts on hidden fields closed
+    // there (attacker review 22, A22-7).
+    if (it->is_array() && it->empty()) revision.erase(it);
+  }
   if (auto it = revision.find("conflicts"); it != revision.end()) {
     redact_conflicts(role, *coll, *it);
     if (access == Access::masked && it->is_array()) {

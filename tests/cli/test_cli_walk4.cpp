@@ -122,10 +122,10 @@ TEST_CASE("walk4: a conflict edited again shows the current value and resolving 
   qian.ok({"sync"});
   sun.ok({"sync"});
   CHECK_THAT(qian.ok({"conflicts"}).out, Contains("Deal") && Contains("Lost") && !Contains("changed since"));
-  // A later edit of the field: the table says what it holds now.
-  sun.ok({"customer", "edit", code, "--set", "type=intention"});
-  sun.ok({"sync"});
-  qian.ok({"sync"});
+  // A later edit of the field, made here and not synced yet: the table says
+  // what it holds now. (Once synced, the edit closes the conflict on every
+  // device: issue 22, tests/sync/test_merge_gaps.cpp.)
+  qian.ok({"customer", "edit", code, "--set", "type=intention"});
   CliResult listed = qian.ok({"conflicts"});
   INFO(listed.out);
   CHECK_THAT(listed.out, Contains("Deal (changed since to Intention)"));

@@ -545,7 +545,7 @@ TEST_CASE("a version-3 replica migrates to version 4: its customers are indexed"
         .run();
   }
   auto rep = Replica::open(path, "old-key");
-  CHECK(rep->schema_version() == 6);
+  CHECK(rep->schema_version() == 7);
   CHECK(search(*rep, "信息科技") == std::vector<std::string>{"C202411001"});
   CHECK(search(*rep, "审计", true) == std::vector<std::string>{"C202411002"});
   ListQuery q;

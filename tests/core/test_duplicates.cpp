@@ -269,7 +269,7 @@ TEST_CASE("dups: migration v5 builds the keys of an older replica, live customer
     db.exec("DROP TABLE customer_keys; PRAGMA user_version = 4;");
   }
   auto rep = Replica::open(path, "pw");
-  CHECK(rep->schema_version() == 6);
+  CHECK(rep->schema_version() == 7);
   CHECK(codes_of(rep->find_duplicates({{"name", "明达科技集团"}})) == std::set<std::string>{live});
   CHECK(rep->find_duplicates({{"phone", "13900139000"}}).empty());
   rep->restore(binned);
@@ -465,8 +465,10 @@ TEST_CASE("dups: kehu customer merge moves children, fills fields and keeps both
   CHECK(json::parse(k.ok({"--json", "followup", "list", other}).out).empty());
 
   // OTHER is in the recycle bin, with its cause; both histories are there.
+  // Its code finds KEEP now (issue 22), saying it was merged.
   json o_after = json::parse(k.ok({"--json", "customer", "show", other}).out);
-  CHECK(o_after["deleted"] == true);
+  CHECK(o_after["code"] == keep);
+  CHECK(o_after["merged_from"] == other);
   json bin = json::parse(k.ok({"--json", "customer", "list", "--deleted"}).out);
   REQUIRE(bin.size() == 1);
   CHECK(bin[0]["code"] == other);

@@ -33,7 +33,7 @@ TEST_CASE("a version-1 replica migrates to the current version and keeps its dat
   }
   auto rep = kehu::Replica::open(path, "old-key");
   CHECK(rep->schema_version() == static_cast<int>(ReplicaVersion::current));
-  CHECK(rep->schema_version() == 6);
+  CHECK(rep->schema_version() == 7);
   auto c = rep->find_customer("C202411001");
   REQUIRE(c);
   CHECK(c->fields["name"] == "明达医疗器械有限公司");
@@ -59,5 +59,5 @@ TEST_CASE("a version-1 replica migrates to the current version and keeps its dat
   CHECK(h[0].revision.changes.count("last_followup_at") == 0);
   // Opening again is a no-op.
   rep.reset();
-  CHECK(kehu::Replica::open(path, "old-key")->schema_version() == 6);
+  CHECK(kehu::Replica::open(path, "old-key")->schema_version() == 7);
 }

@@ -43,7 +43,7 @@ namespace kehu::sync {
 // The open conflicts a field shows at most (the latest losing writes), and the
 // tags a tags field remembers at most, removed ones included (the oldest removed
 // ones are forgotten first): a record's state stays bounded (attacker review 22).
-inline constexpr std::size_t kMaxOpenConflictsPerField = 20;
+inline constexpr std::size_t kMaxOpenConflictsPerField = 10;
 inline constexpr std::size_t kMaxTagMembers = 256;
 
 // One write of a value: the record rev it arrived at, its clock and its author.
