@@ -3,14 +3,19 @@
 // Each field of a server record is a last-writer-wins register that also knows
 // which record rev wrote it, so a change can tell a value it had seen (apply)
 // from one written behind its back (concurrent: later hybrid clock wins).
-// Three choices keep the outcome independent of the order concurrent changes
-// arrive in (tests/sync/test_merge.cpp checks this on random changes):
+// These choices keep the outcome independent of the order concurrent changes
+// arrive in (tests/sync/test_merge.cpp checks this on random changes and on
+// random causal histories, conflicts included):
 //   * a field cleared to null keeps its version (a tombstone with a null value,
 //     which values() omits) instead of disappearing; otherwise a concurrent write
 //     arriving after the clear would find "no writer" and win whatever its clock;
-//   * a concurrent write of the value the field already holds takes over the
-//     field's clock when it is later, so the field carries the latest time that
-//     value was written and a third, earlier write cannot beat it;
+//   * a write of the value the field already holds joins its writers (join()):
+//     the latest clock holds it, so a third, earlier write cannot beat it, and a
+//     change that saw only some of the writes has not seen the others;
+//   * each member of a tags field is such a register (merge_member()), with
+//     removed members kept as tombstones (bounded, merge.h);
+//   * open conflicts live with the fields they are about (open_conflicts()):
+//     replaced, carried or closed by each change the same way in every order;
 //   * a field a change carries with old == new is no write: the device did not
 //     change it, so it must not beat (or be beaten by) a real concurrent edit.
 #include "kehu/sync/merge.h"
