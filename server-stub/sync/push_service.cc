@@ -423,13 +423,15 @@ struct Forwarded {
   std::string from, to;
 };
 
-Forwarded forward_from_merged(StoreTxn& txn, const CollectionDef& coll, const Session* viewer, Change& c) {
+// `record`: the change's record as stored (loaded once by the caller: this runs
+// for every pushed change).
+Forwarded forward_from_merged(StoreTxn& txn, const CollectionDef& coll, const Session* viewer,
+                              const sync::RecordState& record, Change& c) {
   // A settling names conflicts of the record it was made on: it stays there.
   if (!c.resolves.empty()) return {};
   std::optional<sync::RecordState> survivor;
-  const auto forward = [&](const std::string& id, std::string& survivor_id) -> Forwarded {
-    const sync::RecordState gone = txn.load_record(id);
-    if (!gone.exists() || gone.collection != "customers") return {};
+  const auto forward = [&](const sync::RecordState& gone, std::string& survivor_id) -> Forwarded {
+    if (!gone.exists() || gone.collection != "customers" || gone.merged_into.empty()) return {};
     survivor = survivor_of(txn, gone);
     // Not into a customer the sender may not see: the change is answered as
     // one to the merged-away customer, naming nothing else (attacker review 22, A22-6).
@@ -441,18 +443,17 @@ Forwarded forward_from_merged(StoreTxn& txn, const CollectionDef& coll, const Se
   std::string to_id;
   if (coll.name == "customers") {
     if (c.op != Op::update) return {};  // a delete or restore is the merged-away customer's own
-    const sync::RecordState gone = txn.load_record(c.record_id);
-    Forwarded f = forward(c.record_id, to_id);
+    Forwarded f = forward(record, to_id);
     if (f.to.empty()) return {};
     c.record_id = to_id;
     c.code = f.to;
-    c.base_rev = survivor_base(*survivor, gone.merged_rev, c);
+    c.base_rev = survivor_base(*survivor, record.merged_rev, c);
     return f;
   }
   if (coll.parent_field.empty()) return {};
   const auto pf = c.fields.find(coll.parent_field);
   if (c.op == Op::create && !c.parent.empty()) {
-    Forwarded f = forward(c.parent, to_id);
+    Forwarded f = forward(txn.load_record(c.parent), to_id);
     if (f.to.empty()) return {};
     c.parent = to_id;
     if (pf != c.fields.end()) pf->second.new_value = to_id;
@@ -460,7 +461,7 @@ Forwarded forward_from_merged(StoreTxn& txn, const CollectionDef& coll, const Se
   }
   if (c.op == Op::update && pf != c.fields.end() && pf->second.new_value.is_string() &&
       pf->second.new_value != pf->second.old_value) {
-    Forwarded f = forward(pf->second.new_value.get<std::string>(), to_id);
+    Forwarded f = forward(txn.load_record(pf->second.new_value.get<std::string>()), to_id);
     if (!f.to.empty()) pf->second.new_value = to_id;
     return f;
   }
@@ -1068,8 +1069,10 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
                             std::int64_t client_hlc, bool trusted) {
   const auto schema = store_schema(txn);  // kept alive for `coll`
   const CollectionDef& coll = ChangeValidator::check(c, session, *schema);
-  const Forwarded forwarded = forward_from_merged(txn, coll, trusted ? nullptr : &session, c);
-  const sync::RecordState current = txn.load_record(c.record_id);
+  sync::RecordState loaded = txn.load_record(c.record_id);
+  const Forwarded forwarded = forward_from_merged(txn, coll, trusted ? nullptr : &session, loaded, c);
+  if (!forwarded.to.empty() && coll.name == "customers") loaded = txn.load_record(c.record_id);  // the survivor
+  const sync::RecordState& current = loaded;
   const Session* viewer = trusted ? nullptr : &session;
   if (!current.exists() || hidden_from(txn, viewer, current)) {
     if (c.op != Op::create) {
