@@ -753,6 +753,18 @@ struct DeviceConflicts {
   }
 };
 
+// Applies `changes` in `order` to `base`; `dev` lists the conflicts as a device
+// pulling each revision would.
+RecordState apply_in_order(RecordState s, const std::vector<Change>& changes, const std::vector<std::size_t>& order,
+                           DeviceConflicts& dev) {
+  for (std::size_t i : order) {
+    MergeResult r = apply(s, changes[i]);
+    dev.take(r);
+    s = r.state;
+  }
+  return s;
+}
+
 // Conflicts as open_keys() gives them, a delete_edit flag without its edit's side.
 std::multiset<std::string> flags_without_edit(const std::multiset<std::string>& keys) {
   std::multiset<std::string> out;
@@ -865,13 +877,8 @@ TEST_CASE("open conflicts: a restore closes the delete's flags, in every order",
   std::vector<std::size_t> order = {0, 1, 2};
   std::set<std::multiset<std::string>> flags;
   do {
-    RecordState s = base;
     DeviceConflicts dev;
-    for (std::size_t i : order) {
-      MergeResult r = apply(s, three[i]);
-      dev.take(r);
-      s = r.state;
-    }
+    RecordState s = apply_in_order(base, three, order, dev);
     INFO("order " << order[0] << order[1] << order[2]);
     // One flag, naming the latest edit the delete did not see, in every order.
     REQUIRE(open_keys(s).size() == 1);
@@ -895,13 +902,8 @@ TEST_CASE("open conflicts: three concurrent writes leave the same conflicts in e
   std::vector<std::size_t> order = {0, 1, 2};
   std::set<std::multiset<std::string>> seen_sets;
   do {
-    RecordState s = base;
     DeviceConflicts dev;
-    for (std::size_t i : order) {
-      MergeResult r = apply(s, writes[i]);
-      dev.take(r);
-      s = r.state;
-    }
+    RecordState s = apply_in_order(base, writes, order, dev);
     CHECK(s.values().at("phone") == "13933333333");
     CHECK(open_keys(s).size() == 2);  // kept c's; lost a's and b's
     CHECK(dev.keys() == open_keys(s));
