@@ -934,8 +934,8 @@ TEST_CASE("open conflicts: three concurrent writes leave the same conflicts in e
 // revision lists exactly those conflicts.
 TEST_CASE("random causal histories: values and open conflicts do not depend on arrival order", "[merge][property]") {
   std::size_t orders_checked = 0;
-  // KEHU_MERGE_SEEDS=N runs seeds 1..N (default 300).
-  unsigned seeds = 300;
+  // KEHU_MERGE_SEEDS=N runs seeds 1..N (default 2000: under a second).
+  unsigned seeds = 2000;
   if (const char* env = std::getenv("KEHU_MERGE_SEEDS"); env && *env) seeds = static_cast<unsigned>(std::stoul(env));
   for (unsigned seed = 1; seed <= seeds; ++seed) {
     INFO("seed " << seed);
@@ -997,10 +997,14 @@ TEST_CASE("random causal histories: values and open conflicts do not depend on a
       }
       CHECK(s.values() == *want_values);
       CHECK(s.deleted() == *want_deleted);
-      // Known limit: a delete_edit flag names the latest edit its delete had not
-      // seen among the writes still held; an edit overwritten (by a concurrent
-      // later one) before the delete arrived is not named in every order. The
-      // flag itself, and every other conflict, is the same.
+      // Known limits, so the check leaves out which edit a delete_edit flag names:
+      // the flag names the latest edit its delete had not seen among the writes
+      // still held, and an edit overwritten (by a concurrent later one) before the
+      // delete arrived is not named in every order. Seeds 1..20000 pass this
+      // check but one (4876): edits made in the recycle bin after delete A, a
+      // restore having seen A, and a delete B concurrent with all three get B's
+      // flag only when B arrives after the restore (A still holds the field
+      // until then, and the edits had seen A).
       CHECK(flags_without_edit(open_keys(s)) == flags_without_edit(*want_open));
     } while (std::next_permutation(order.begin(), order.end()));
   }

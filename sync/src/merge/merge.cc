@@ -56,9 +56,9 @@ struct Merge {
   std::int64_t base_rev;
   MergeResult out;
   std::vector<Unsettled> found;  // conflicts this change met, before open_conflicts() files them
-  std::set<Slot> won;            // slots where the change beat a write it had not seen
   std::set<Slot> changed;        // slots whose value the change replaced
   std::set<Slot> joined;         // slots whose value the change wrote again (join())
+  std::set<Slot> wrote;          // slots the change wrote, whatever came of it
 };
 
 // Change fields are keyed by canonical keys only, so no label lookup is needed
@@ -175,6 +175,14 @@ bool saw_any(const Version& v, const Merge& m) {
   return seen(v, m) || std::any_of(v.also.begin(), v.also.end(), [&](const Write& w) { return seen(w, m); });
 }
 
+// A change that wrote a slot and lost had still seen the writes of the value
+// it tried to replace: those drop out of its writers, as if the change had won
+// and then lost to the unseen write (the order that would give).
+template <class Version>
+void drop_seen_writers(Version& v, const Merge& m) {
+  std::erase_if(v.also, [&](const Write& w) { return seen(w, m); });
+}
+
 bool later(const Write& a, const Write& b) { return std::tie(a.hlc, a.device) > std::tie(b.hlc, b.device); }
 
 const Write& latest(const std::vector<Write>& writes) {
@@ -253,9 +261,9 @@ void merge_concurrent(Merge& m, const std::string& key, FieldVersion& fv, const 
   const Write& rival = latest(unseen);
   if (change_wins(c, rival)) {
     found(m, make_conflict(key, "field", side_of(c, value), side_of(rival, fv.value)), rival.rev);
-    m.won.insert({key, ""});
     write(m, key, value);
   } else {
+    drop_seen_writers(fv, m);
     found(m, make_conflict(key, "field", side_of(fv, fv.value), side_of(c, value)), m.out.state.rev);
   }
 }
@@ -264,6 +272,7 @@ void merge_concurrent(Merge& m, const std::string& key, FieldVersion& fv, const 
 // register of its own, merged like a plain field.
 void merge_member(Merge& m, const std::string& key, FieldVersion& fv, const std::string& tag, bool present) {
   const Change& c = m.change;
+  m.wrote.insert({key, tag});
   auto [it, fresh] = fv.members.try_emplace(tag);
   MemberVersion& mv = it->second;
   const bool was = !fresh && mv.present;
@@ -277,10 +286,10 @@ void merge_member(Merge& m, const std::string& key, FieldVersion& fv, const std:
     Conflict k = make_conflict(key, "tag", side_of(c, json(present)), side_of(rival, json(mv.present)));
     k.member = tag;
     found(m, std::move(k), rival.rev);
-    m.won.insert({key, tag});
     mv.present = present;
     stamp(m, mv);
   } else {
+    drop_seen_writers(mv, m);
     Conflict k = make_conflict(key, "tag", side_of(mv, json(mv.present)), side_of(c, json(present)));
     k.member = tag;
     found(m, std::move(k), m.out.state.rev);
@@ -335,6 +344,7 @@ void merge_field(Merge& m, const std::string& key, const FieldChange& fc) {
     merge_tags_field(m, key, fc);
     return;
   }
+  m.wrote.insert({key, ""});
   auto it = m.out.state.fields.find(key);
   if (it == m.out.state.fields.end()) {
     write(m, key, fc.new_value);  // never written: nothing concurrent
@@ -353,7 +363,15 @@ void merge_field(Merge& m, const std::string& key, const FieldChange& fc) {
   }
 }
 
-// The writes to fields other than "deleted" that `m`'s change had not seen.
+// Whether the change's author had seen the losing write of an open conflict.
+bool saw_lost(const Unsettled& u, const Merge& m) {
+  const Conflict& k = u.conflict;
+  return u.lost_rev <= m.base_rev || (k.lost_device == m.change.device && k.lost_author == m.change.author &&
+                                      k.lost_hlc < m.change.hlc);
+}
+
+// The writes to fields other than "deleted" that `m`'s change had not seen,
+// those that lost a conflict still open included (they were edits all the same).
 std::vector<Write> concurrent_edits(const RecordState& current, const Merge& m) {
   std::vector<Write> unseen;
   for (const auto& [key, fv] : current.fields) {
@@ -365,6 +383,12 @@ std::vector<Write> concurrent_edits(const RecordState& current, const Merge& m) 
     }
     for (const auto& [tag, mv] : fv.members) {
       for (auto& w : unseen_writes(mv, m)) unseen.push_back(std::move(w));
+    }
+    for (const auto& u : fv.open) {
+      const Conflict& k = u.conflict;
+      if (k.kind != "delete_edit" && !saw_lost(u, m)) {
+        unseen.push_back(Write{u.lost_rev, k.lost_hlc, k.lost_device, 0, k.lost_author});
+      }
     }
   }
   return unseen;
@@ -400,13 +424,6 @@ void flag_delete_edit(const RecordState& current, Merge& m) {
   }
 }
 
-// Whether the change's author had seen the losing write of an open conflict.
-bool saw_lost(const Unsettled& u, const Merge& m) {
-  const Conflict& k = u.conflict;
-  return u.lost_rev <= m.base_rev || (k.lost_device == m.change.device && k.lost_author == m.change.author &&
-                                      k.lost_hlc < m.change.hlc);
-}
-
 // The kept side of every conflict on a slot is the slot's current write.
 void keep_current(const FieldVersion& fv, Conflict& k) {
   if (!k.member.empty()) {
@@ -429,9 +446,11 @@ bool same(const Unsettled& a, const Unsettled& b) {
 }
 
 // Files the conflicts a change met among the field's open ones (see merge.h):
-// a conflict the user settled leaves; one whose kept value the change replaced is
-// closed, or kept against the new value when the change beat a write it had not
-// seen and had not seen the losing side either; each slot keeps one conflict per
+// a conflict the user settled leaves; a losing write is a write like the
+// holder's: a change that wrote the slot having seen it closes its conflict
+// (whatever became of the change's own value), and a change that replaced the
+// kept value without having seen it keeps the conflict against the new value;
+// each slot keeps one conflict per
 // value that lost (the latest such write), and one delete_edit flag (the latest
 // edit). When nothing already open changed, the revision records only what is
 // new; otherwise the field's open conflicts are closed and recorded anew.
@@ -453,13 +472,17 @@ void open_conflicts(const RecordState& current, Merge& m) {
     std::vector<Unsettled> after;
     for (const auto& u : before) {
       const Slot slot{key, u.conflict.member};
-      // A change that wrote the kept value again having seen the losing write
-      // replaced it knowingly (a delete that had seen the edit a flag names: the
-      // record would be in the recycle bin without the concurrent one too).
-      if (m.joined.count(slot) && saw_lost(u, m)) continue;
+      const bool flag = u.conflict.kind == "delete_edit";
+      // A change that wrote the slot having seen the losing write replaced it
+      // knowingly, whether or not its own value held: the losing value is
+      // overwritten as if it had won (a delete that had seen the edit a flag
+      // names: the record would be in the recycle bin without the concurrent one too).
+      if ((flag ? m.joined.count(slot) : m.wrote.count(slot)) && saw_lost(u, m)) continue;
       if (!m.changed.count(slot)) {
         after.push_back(u);
-      } else if (m.won.count(slot) && u.conflict.kind != "delete_edit" && !saw_lost(u, m)) {
+      } else if (!flag && !saw_lost(u, m)) {
+        // A new value over a losing write the change had not seen: that write
+        // still lost (to a later clock: the change saw what beat it), now to this value.
         after.push_back(u);
         after.back().rev = m.out.state.rev;
       }
