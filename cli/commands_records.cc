@@ -270,6 +270,16 @@ int cmd_customer_list(Context& ctx, const ListArgs& args) {
   const bool more = args.limit && records.size() > args.limit;
   if (more) records.resize(args.limit);
   print_list(ctx, records, std::cout);
+  // --search by a code merged away lists the survivor: said, as show says it
+  // (walkthrough 22, W22-6).
+  if (!args.search.empty() && !ctx.json) {
+    const auto into = ctx.replica().find_customer_forwarded(args.search);
+    const auto gone = into ? merged_away(ctx.replica(), args.search, *into) : std::nullopt;
+    if (gone && std::any_of(records.begin(), records.end(), [&](const Record& r) { return r.id == into->id; })) {
+      std::cerr << tr(gone->code + " was merged into " + into->code + ", listed as " + into->code + "\n",
+                      gone->code + " 已合并到 " + into->code + "，列为 " + into->code + "\n");
+    }
+  }
   if (more && !ctx.json) {
     const std::string next = "--offset " + std::to_string(args.offset + args.limit);
     std::cerr << tr("more customers match: the next page is " + next + ", or narrow the list with --where, --search, "

@@ -22,7 +22,13 @@ std::string cause_text(const std::string& cause, Lang lang) {
   std::string last;
   if (starts("claim from the public pool (公海)")) return "从公海认领";
   if (starts("release to the public pool (公海): ")) return "退回公海：" + after("release to the public pool (公海): ");
-  if (starts("approved change request #")) return "批准修改申请 #" + after("approved change request #");
+  if (starts("approved change request #")) {
+    // "#12" or "#12: the held change's own cause".
+    const std::string rest = after("approved change request #");
+    const std::size_t colon = rest.find(": ");
+    if (colon == std::string::npos) return "批准修改申请 #" + rest;
+    return "批准修改申请 #" + rest.substr(0, colon) + "：" + cause_text(rest.substr(colon + 2), lang);
+  }
   if (starts("revert to rev ")) return "回退到第 " + after("revert to rev ") + " 版";
   if (starts("churn rule: no order or follow-up for ")) {
     const std::string n = days_of(after("churn rule: no order or follow-up for "), last);
@@ -51,6 +57,26 @@ std::string cause_text(const std::string& cause, Lang lang) {
     }
   }
   return cause;
+}
+
+namespace {
+constexpr std::string_view kApproved = "approved change request #";
+constexpr std::string_view kMergedInto = "merged into ";
+}  // namespace
+
+std::string approval_cause(std::int64_t id, const std::string& held) {
+  return std::string(kApproved) + std::to_string(id) + (held.empty() ? "" : ": " + held);
+}
+
+std::string merge_target_of(const std::string& cause) {
+  std::string_view c = cause;
+  if (c.rfind(kApproved, 0) == 0) {
+    const std::size_t colon = c.find(": ");
+    if (colon == std::string_view::npos) return {};
+    c.remove_prefix(colon + 2);
+  }
+  if (c.rfind(kMergedInto, 0) != 0) return {};
+  return std::string(c.substr(kMergedInto.size()));
 }
 
 }  // namespace kehu

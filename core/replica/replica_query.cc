@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "customer_filter.h"
+#include "kehu/cause_text.h"
 #include "kehu/customer_code.h"
 #include "kehu/collate.h"
 #include "kehu/error.h"
@@ -90,9 +91,9 @@ std::optional<Record> Replica::Impl::merged_into(const Record& r) {
     }
     const json j = json::parse(body.empty() ? std::string("{}") : body, nullptr, /*allow_exceptions=*/false);
     const std::string cause = j.is_object() ? j.value("cause", std::string()) : std::string();
-    constexpr std::string_view head = "merged into ";
-    if (cause.rfind(head, 0) != 0) break;
-    at = resolve(cause.substr(head.size()), /*forward=*/false);
+    const std::string target = merge_target_of(cause);
+    if (target.empty()) break;
+    at = resolve(target, /*forward=*/false);
   }
   if (!at || at->id == r.id || at->deleted || at->collection != "customers") return std::nullopt;
   return at;

@@ -59,6 +59,7 @@ struct ChangeRequest {
   std::int64_t base_rev = 0;
   json fields = json::object();  // {field: {"old": ..., "new": ...}} (field_changes_to_json)
   std::vector<ConflictRef> resolves;  // the conflicts the held values settle, once approved
+  std::string cause;        // the change's own cause ("merged into K"), carried into the approval's
   std::string status = "pending";  // "pending" | "approved" | "rejected"
   std::string created_at;
   std::string decided_by, decided_at, reason;

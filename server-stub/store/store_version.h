@@ -24,7 +24,9 @@ enum class StoreVersion : int {
                                       // change_requests(requester, created_at): the requests a user
                                       // filed in a day; tokens(user, expires_at): a user's live
                                       // tokens (config::kMaxTokensPerUser); settings.cursor_tag_key
-  current = v8_expiring_results_by_sender,
+  v9_request_cause = 9,     // change_requests.cause: the cause a held change came with (a merge's
+                            // delete names the survivor), carried into the approval's cause
+  current = v9_request_cause,
 };
 
 // Written by the v8 migration (both stores): the key of the pull cursor's TAG,

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "access_policy.h"
+#include "kehu/cause_text.h"
 #include "kehu/calendar.h"
 #include "kehu/schema.h"
 #include "change_validator.h"
@@ -468,12 +469,11 @@ Forwarded forward_from_merged(StoreTxn& txn, const CollectionDef& coll, const Se
   return {};
 }
 
-// The customer a merge's delete names ("merged into KEEP": a code, an alias or
-// an id), live and not the deleted one itself.
+// The customer a merge's delete names ("merged into KEEP", as pushed or as
+// approved: a code, an alias or an id), live and not the deleted one itself.
 std::optional<sync::RecordState> merge_target(StoreTxn& txn, const sync::RecordState& gone, const std::string& cause) {
-  constexpr std::string_view head = "merged into ";
-  if (cause.rfind(head, 0) != 0) return std::nullopt;
-  std::string token = cause.substr(head.size());
+  std::string token = merge_target_of(cause);
+  if (token.empty()) return std::nullopt;
   if (auto holder = txn.code_holder(token)) token = *holder;
   sync::RecordState keep = txn.load_record(token);
   if (!keep.exists() || keep.collection != "customers" || keep.id == gone.id) return std::nullopt;
@@ -649,6 +649,8 @@ std::optional<HeldForApproval> protected_request(StoreTxn& txn, const Session& s
   r.base_rev = c.base_rev;
   r.fields = field_changes_to_json(asked);
   r.created_at = now_iso8601();
+  // A merge's delete held for approval still names the survivor when approved.
+  r.cause = c.cause;
   std::vector<ConflictRef> settled_now;
   for (ConflictRef& ref : c.resolves) {
     (rest.empty() || asked.count(ref.field) ? r.resolves : settled_now).push_back(std::move(ref));
@@ -1255,8 +1257,10 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
     if (state.deleted()) merged_into = merge_target(txn, state, c.cause);
     // Only into a customer the merger may write: what forwards there later is
     // written with their authority (a pool customer a salesperson sees masked,
-    // named by a forged cause, would take children nobody may move there).
-    if (merged_into && !trusted && AccessPolicy::customer_access(session, merged_into->values()) != Access::write) {
+    // named by a forged cause, would take children nobody may move there). An
+    // approved merge is written in its requester's name (TeamService::approve),
+    // so the requester's rights count, as they are now.
+    if (merged_into && AccessPolicy::customer_access(session, merged_into->values()) != Access::write) {
       merged_into.reset();
     }
     if (merged_into) {

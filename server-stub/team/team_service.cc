@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "access_policy.h"
+#include "kehu/cause_text.h"
 #include "kehu/calendar.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
@@ -417,9 +418,12 @@ Approval plan_approval(StoreTxn& txn, const Schema& schema, const Session& sessi
   // was changed since (a manager's newer edit), it merges like any concurrent
   // edit from the request's base: the later decision wins, and the value it
   // replaces is kept as a conflict for review, never overwritten unseen.
-  c.base_rev = stale ? r.base_rev : current.rev;
+  // A merge's delete is the merging device's, whatever the decision: what was
+  // written on the customer after it merged goes on to the survivor
+  // (PushService::carry_unseen_edits), as it would have without the wait.
+  c.base_rev = stale || !merge_target_of(r.cause).empty() ? r.base_rev : current.rev;
   c.resolves = r.resolves;
-  c.cause = "approved change request #" + std::to_string(id);
+  c.cause = approval_cause(id, r.cause);
   c.approved_by = session.user;
   // The requester must still be one who could make the change: a customer
   // moved out of their territory or reassigned since (or a user disabled) is

@@ -129,7 +129,7 @@ TEST_CASE("postgres: init creates the tables once, and every admin command takes
   CHECK(again.exit_code == 0);
   CHECK_THAT(again.output, Catch::Contains("already initialised"));
   CHECK(sql_rows(s, "SELECT value FROM meta WHERE key = 'schema_version'") ==
-        std::vector<std::string>{"8"});  // layout v8: results and requests counted per user
+        std::vector<std::string>{"9"});  // layout v9: a held change's cause
 
   auto list = run_server_command({"user", "list", "--store", s.store_url()});
   CHECK(list.exit_code == 0);

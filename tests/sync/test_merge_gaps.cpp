@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "device.h"
+#include "kehu/cause_text.h"
 #include "kehu/replica.h"
 #include "server_fixture.h"
 #include "sync_test_util.h"
@@ -346,6 +347,64 @@ TEST_CASE("gaps: a merge leaves a forwarding address, in every sync order", "[sy
     const json listed = json::parse(found.out);
     REQUIRE(listed.size() == 1);
     CHECK(listed[0]["code"] == keep);
+    auto said = b.kehu({"customer", "list", "--search", other}, "zh");
+    CHECK_THAT(said.out, Catch::Contains(keep));
+    CHECK_THAT(said.err, Catch::Contains(other + " 已合并到 " + keep));
+  }
+}
+
+TEST_CASE("gaps: a merge held for approval forwards once approved, whichever comes first", "[sync][gaps][teams]") {
+  // wang (sales) merges two of his customers; the merge's delete waits for a
+  // manager (the customer has a protected field set). Meanwhile root, offline,
+  // adds a follow-up to the merged-away one and edits it, and syncs either
+  // before or after zhao approves.
+  for (bool root_first : {true, false}) {
+    INFO("root syncs before the approval: " << root_first);
+    ServerFixture server;
+    ScratchDir dir;
+    auto protect = kehu::test::run_server_command({"schema", "protect", "customers", "type", "--data", server.data_dir()});
+    INFO(protect.output);
+    REQUIRE(protect.exit_code == 0);
+    Device root(dir, server, "root"), wang(dir, server, "wang"), zhao(dir, server, "zhao");
+    auto make = [&](const char* name) {
+      kehu::FieldInputs in = new_customer(name);
+      in.emplace_back("owner", "wang");  // type set (new_customer): a protected field holds a value
+      return root.replica->add("customers", in).code;
+    };
+    const std::string keep = make("明达医疗器械有限公司"), other = make("明达医疗器械公司");
+    settle({&root, &wang, &zhao});
+    wang.replica->merge_customers(keep, other);
+    const auto held = wang.sync();
+    REQUIRE(held.awaiting == 1);
+    tick();
+    root.replica->add("followups", {{"date", "2026-12-02"}, {"person", "root"}, {"content", "回访：确认二期"}}, other);
+    root.replica->edit(other, {{"need", "二期扩容 80 套"}});
+    if (root_first) root.sync();
+    zhao.sync();
+    auto approved = zhao.kehu({"approve", "1"});
+    INFO(approved.describe());
+    REQUIRE(approved.exit_code == 0);
+    settle({&root, &wang, &zhao});
+    for (Device* d : {&root, &wang, &zhao}) {
+      INFO(d->user);
+      CHECK(d->customer(other).deleted);
+      const kehu::Record k = d->customer(keep);
+      kehu::ListQuery fq;
+      fq.collection = "followups";
+      fq.parent = k.id;
+      const auto fus = d->replica->list(fq);
+      CHECK(std::any_of(fus.begin(), fus.end(),
+                        [](const kehu::Record& f) { return f.fields.value("content", "") == "回访：确认二期"; }));
+      CHECK(k.fields.value("last_followup_at", "") == "2026-12-02");
+      CHECK(k.fields.value("need", "") == "二期扩容 80 套");
+    }
+    // O's code finds K, and O's delete names both the approval and the survivor.
+    auto shown = root.kehu({"customer", "show", other});
+    CHECK_THAT(shown.out, Catch::Contains(other + " was merged into " + keep));
+    const auto h = root.replica->history(other);
+    REQUIRE_FALSE(h.empty());
+    CHECK(h.front().revision.cause == "approved change request #1: merged into " + keep);
+    CHECK(kehu::cause_text(h.front().revision.cause, kehu::Lang::zh) == "批准修改申请 #1：已合并到 " + keep);
   }
 }
 

@@ -109,6 +109,11 @@ CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens("user", expires_at);
 RESET client_min_messages;
 )sql";
 
+// Layout v9: the cause a held change came with.
+constexpr const char* kSchemaV9 = R"sql(
+ALTER TABLE change_requests ADD COLUMN cause TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr const char* kSchemaV7 = R"sql(
 CREATE TABLE scope_moves(
   customer_id TEXT NOT NULL, seq BIGINT NOT NULL, vals TEXT NOT NULL,
@@ -205,6 +210,8 @@ bool PostgresStore::initialise(const std::string& url) {
     key.text(kCursorTagKeySetting).text(json(crypto::to_hex(crypto::random_bytes(32))).dump());
     c.run("INSERT INTO settings(key, value) VALUES($1, $2) ON CONFLICT (key) DO NOTHING", key, "the cursor key");
   }
+  if (version < static_cast<int>(StoreVersion::v9_request_cause))
+    c.exec(kSchemaV9, "migrate to layout v9");
   // Later migrations go here, one `if (version < vN)` block each.
   pg::Params p;
   p.text(std::to_string(static_cast<int>(StoreVersion::current)));

@@ -30,7 +30,7 @@ constexpr std::int64_t kRevisionPage = 1000;
 #define KEHU_REQUEST_COLUMNS                                                               \
   "id, change_id, record_id, collection, requester, device, base_rev, fields, status, "    \
   "created_at, COALESCE(decided_by, ''), COALESCE(decided_at, ''), COALESCE(reason, ''), " \
-  "COALESCE(seq, 0), resolves"
+  "COALESCE(seq, 0), resolves, cause"
 
 User read_user(const pg::Result& r, int row) {
   User u;
@@ -77,6 +77,7 @@ ChangeRequest read_request(const pg::Result& r, int row) {
   c.reason = r.text(row, 12);
   c.seq = r.int64(row, 13);
   c.resolves = resolves_from_json(parse_stored(r.text(row, 14), "change request resolves"));
+  c.cause = r.text(row, 15);
   return c;
 }
 
@@ -654,13 +655,13 @@ std::int64_t PostgresStoreTxn::add_request(const ChangeRequest& c) {
   pg::Params p;
   p.text(c.change_id).text(c.record_id).text(c.collection).text(c.requester).text(c.device);
   p.int64(c.base_rev).text(c.fields.dump()).text(c.status).text(c.created_at);
-  p.text(resolves_to_json(c.resolves).dump());
+  p.text(resolves_to_json(c.resolves).dump()).text(c.cause);
   // max + 1 under the writer lock: no gaps, as SQLite's INTEGER PRIMARY KEY.
   pg::Result r =
       run("INSERT INTO change_requests(id, change_id, record_id, collection, requester, device, "
           "base_rev, fields, "
-          "status, created_at, resolves) VALUES((SELECT COALESCE(MAX(id), 0) + 1 FROM change_requests), "
-          "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (change_id) DO NOTHING RETURNING id",
+          "status, created_at, resolves, cause) VALUES((SELECT COALESCE(MAX(id), 0) + 1 FROM change_requests), "
+          "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (change_id) DO NOTHING RETURNING id",
           p, "add_request");
   if (r.rows() == 0) {
     throw Error(Errc::storage,

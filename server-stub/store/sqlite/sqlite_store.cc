@@ -112,6 +112,10 @@ CREATE INDEX IF NOT EXISTS results_expiring_by_sender ON results(sender) WHERE e
 CREATE INDEX IF NOT EXISTS change_requests_by_requester ON change_requests(requester, created_at);
 CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user, expires_at);
 )sql";
+// Layout v9: the cause a held change came with.
+constexpr const char* kSchemaV9 = R"sql(
+ALTER TABLE change_requests ADD COLUMN cause TEXT NOT NULL DEFAULT '';
+)sql";
 constexpr const char* kScopeIndexPending =
     "INSERT OR REPLACE INTO settings(key, value) VALUES('scope_index_pending', 'true')";
 
@@ -189,6 +193,9 @@ bool SqliteStore::initialise(const std::string& path) {
     db.exec(kSchemaV8);
     db::Statement key = db.prepare("INSERT OR IGNORE INTO settings(key, value) VALUES(?, ?)");
     key.bind(1, kCursorTagKeySetting).bind(2, json(crypto::to_hex(crypto::random_bytes(32))).dump()).run();
+  }
+  if (version < static_cast<int>(StoreVersion::v9_request_cause)) {
+    db.exec(kSchemaV9);
   }
   // Later migrations go here, one `if (version < vN)` block each.
   db::Statement set = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");

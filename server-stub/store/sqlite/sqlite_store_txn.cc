@@ -51,7 +51,7 @@ std::string user_query(const char* tail) { return std::string("SELECT ") + kUser
 
 constexpr const char* kRequestColumns =
     "id, change_id, record_id, collection, requester, device, base_rev, fields, status, created_at, "
-    "COALESCE(decided_by, ''), COALESCE(decided_at, ''), COALESCE(reason, ''), COALESCE(seq, 0), resolves";
+    "COALESCE(decided_by, ''), COALESCE(decided_at, ''), COALESCE(reason, ''), COALESCE(seq, 0), resolves, cause";
 
 constexpr const char* kRevisionColumns = "seq, record_id, rev, change_id, body, prev_hash, hash";
 
@@ -595,6 +595,7 @@ ChangeRequest read_request(db::Statement& st) {
   r.reason = st.text(12);
   r.seq = st.int64(13);
   r.resolves = resolves_from_json(parse_stored(st.text(14), "change request resolves"));
+  r.cause = st.text(15);
   return r;
 }
 
@@ -608,10 +609,10 @@ std::int64_t SqliteStoreTxn::add_request(const ChangeRequest& r) {
   require_write("add_request");
   Using st(db_,
            "INSERT INTO change_requests(change_id, record_id, collection, requester, device, base_rev, "
-           "fields, status, created_at, resolves) VALUES(?,?,?,?,?,?,?,?,?,?)");
+           "fields, status, created_at, resolves, cause) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   st->bind(1, r.change_id).bind(2, r.record_id).bind(3, r.collection).bind(4, r.requester);
   st->bind(5, r.device).bind(6, r.base_rev).bind(7, r.fields.dump()).bind(8, r.status);
-  st->bind(9, r.created_at).bind(10, resolves_to_json(r.resolves).dump()).run();
+  st->bind(9, r.created_at).bind(10, resolves_to_json(r.resolves).dump()).bind(11, r.cause).run();
   return db_.last_insert_rowid();
 }
 

@@ -25,6 +25,7 @@
 #include <set>
 #include <tuple>
 
+#include "kehu/cause_text.h"
 #include "kehu/error.h"
 #include "kehu/lang.h"
 
@@ -403,7 +404,7 @@ void flag_delete_edit(const RecordState& current, Merge& m) {
   if (c.op == Op::remove) {
     // A merge's delete (kehu customer merge): what was edited on the customer
     // goes on to the one it was merged into (PushService), nothing to flag.
-    if (c.cause.rfind("merged into ", 0) == 0) return;
+    if (!merge_target_of(c.cause).empty()) return;
     // A delete that took effect now, over edits its author never saw.
     // Each one a flag; open_conflicts() shows the latest (merge.h, Unsettled).
     if (m.out.applied.count(kDeletedField)) {
