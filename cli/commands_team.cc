@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "kehu/cause_text.h"
 #include "kehu/customer_code.h"
 #include "kehu/error.h"
 #include "kehu/sync/sync_session.h"
@@ -195,6 +196,11 @@ int cmd_approvals(Context& ctx, bool all) {
     }
     std::vector<std::string> lines =
         show_fields(ctx, collection, r.value("fields", json::object()), r.value("changed_since", json::object()));
+    // What approving does beside the fields: a merge's delete forwards to the
+    // survivor (attacker review 22b, A22b-2).
+    if (const std::string cause = r.value("cause", ""); !cause.empty()) {
+      lines.push_back((zh ? "起因：" : "cause: ") + cause_text(cause, ctx.lang));
+    }
     if (lines.empty()) lines.emplace_back();
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const bool first = i == 0;

@@ -1003,16 +1003,21 @@ void PushService::move_children(StoreTxn& txn, const Session& session, const syn
   }
 }
 
-void PushService::carry_unseen_edits(StoreTxn& txn, const Session& /*merger*/, const sync::RecordState& gone,
+void PushService::carry_unseen_edits(StoreTxn& txn, const Session& merger, const sync::RecordState& gone,
                                      const Change& merge, const sync::RecordState& keep) {
   const auto schema = store_schema(txn);
   const CollectionDef& coll = schema->collection("customers");
   const auto seen = [&](std::int64_t rev, const std::string& device, const std::string& author, std::int64_t seq) {
     return rev <= merge.base_rev || (device == merge.device && author == merge.author && seq < merge.device_seq);
   };
-  // One change per write (clock, device, author): each goes on as its author's
-  // own edit would, with their rights (a scope move, a protected field or a
-  // customer they may not write is refused or held as it would be for them).
+  // One change per write (clock, device, author), at the write's clock. Each is
+  // the merger's edit, with the merger's rights: which writes count as unseen
+  // rests on the delete's base_rev, the merger's word, so carrying a write in
+  // its author's name let a salesperson replay an admin's values (a move out of
+  // their regions, a protected field cleared) onto a customer of their choosing
+  // (attacker review 22b, A22b-1). A write the merger may not make (a scope move,
+  // a field they may not write) is refused and stays on the merged-away
+  // customer; a protected one waits for a manager, as theirs.
   std::map<std::tuple<std::int64_t, std::string, std::string>, Change> by_write;
   const auto change_of = [&](std::int64_t hlc, const std::string& device, const std::string& author) -> Change& {
     Change& c = by_write[{hlc, device, author}];
@@ -1024,7 +1029,7 @@ void PushService::carry_unseen_edits(StoreTxn& txn, const Session& /*merger*/, c
       c.op = Op::update;
       c.hlc = hlc;
       c.device = "server";
-      c.author = author;
+      c.author = merger.user;
       c.cause = "merged " + gone.code + " into " + keep.code;
     }
     return c;
@@ -1055,14 +1060,11 @@ void PushService::carry_unseen_edits(StoreTxn& txn, const Session& /*merger*/, c
     change_of(fv.hlc, fv.device, fv.author).fields[key] = FieldChange{replaced(fv.rev, key), fv.value};
   }
   for (auto& [write, c] : by_write) {
-    const std::optional<User> author = txn.find_user(c.author);
-    if (!author || author->disabled) continue;
-    Session as{author->name, author->role, "server", author->regions, author->scope_version};
     c.base_rev = survivor_base(txn.load_record(keep.id), keep.rev, c);
     try {
-      apply_new(txn, as, c, c.hlc, /*trusted=*/false);
+      apply_new(txn, merger, c, c.hlc, /*trusted=*/false);
     } catch (const Error&) {
-      // Refused for its author: it stays on the merged-away customer, in the recycle bin.
+      // Refused for the merger: it stays on the merged-away customer, in the recycle bin.
     }
   }
 }

@@ -166,7 +166,7 @@ json request_json(const ChangeRequest& r, const std::string& customer_code) {
           {"device", r.device},   {"base_rev", r.base_rev},
           {"fields", r.fields},   {"status", r.status},         {"created_at", r.created_at},
           {"decided_by", r.decided_by}, {"decided_at", r.decided_at}, {"reason", r.reason},
-          {"seq", r.seq}, {"resolves", resolves_to_json(r.resolves)}};
+          {"seq", r.seq}, {"resolves", resolves_to_json(r.resolves)}, {"cause", r.cause}};
 }
 
 json TeamService::claim(const Session& session, const std::string& code) {

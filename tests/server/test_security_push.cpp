@@ -1536,3 +1536,46 @@ TEST_CASE("security: sales targets are read as the owners' customers are", "[ser
   CHECK(owners(s.login("audit", "dev-a")) == std::set<std::string>{"li", "zhou", "wang", "zhao"});
   CHECK(owners(root) == std::set<std::string>{"li", "zhou", "wang", "zhao"});
 }
+
+TEST_CASE("security: a merge carries what its merger had not seen as the merger's own writes", "[server][security]") {
+  // Attacker review 22b, A22b-1: a merge's delete with base_rev 0 counted every
+  // write of the merged-away customer as unseen and carried each onto the
+  // survivor in its author's name, with their rights: an admin's 西藏 onto a
+  // salesperson's 南京 customer, out of the manager's sight.
+  ServerFixture s;
+  const std::string root = s.login("root", "dev-root"), wang = s.login("wang", "dev-wang");
+  const std::string keep = kehu::new_uuid(), gone = kehu::new_uuid();
+  json mine = new_customer_fields("南京客户");
+  mine["city"] = {{"old", nullptr}, {"new", "南京"}};
+  json k = push_one(s, wang, make_change(kehu::new_uuid(), keep, "create", 0, hlc_now(1), "dev-wang", 1, mine));
+  REQUIRE(k["status"] == "applied");
+  json far = new_customer_fields("拉萨客户");
+  far["province"] = {{"old", nullptr}, {"new", "西藏"}};
+  far["city"] = {{"old", nullptr}, {"new", "拉萨"}};
+  far["owner"] = {{"old", nullptr}, {"new", "wang"}};
+  REQUIRE(push_one(s, root, make_change(kehu::new_uuid(), gone, "create", 0, hlc_now(2), "dev-root", 1, far))["status"] ==
+          "applied");
+  json del = make_change(kehu::new_uuid(), gone, "delete", 0, hlc_now(3), "dev-wang", 2, {{"deleted", {{"old", false}, {"new", true}}}});
+  del["cause"] = "merged into " + k["code"].get<std::string>();
+  REQUIRE(push_one(s, wang, del)["status"] == "applied");
+  // The survivor stays in 江苏 (wang may not move it out of his regions), the
+  // manager of 江苏 still sees it, and nothing on it is written in root's name.
+  const json survivor = pulled_record(s, root, keep);
+  CHECK(survivor["fields"]["province"] == "江苏");
+  CHECK(survivor["fields"]["city"] == "南京");
+  const std::string zhao = s.login("zhao", "dev-zhao");
+  CHECK(pulled_record(s, zhao, keep)["fields"]["name"] == "南京客户");
+  Reply pulled = s.post("/v1/pull", {{"cursor", "0"}, {"limit", 5000}}, root);
+  REQUIRE(pulled.status == 200);
+  int carried = 0;
+  for (const auto& rev : pulled.body["revisions"]) {
+    if (rev["record_id"] != keep) continue;
+    CHECK(rev["author"] == "wang");
+    carried += rev.value("cause", "").rfind("merged ", 0) == 0 ? 1 : 0;
+  }
+  // root's create wrote the move with the rest: refused for wang as a whole, it
+  // stays on the merged-away customer, in the recycle bin.
+  CHECK(carried == 0);
+  CHECK(survivor["fields"]["name"] == "南京客户");
+  CHECK(pulled_record(s, root, gone)["fields"]["province"] == "西藏");
+}

@@ -109,9 +109,11 @@ CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens("user", expires_at);
 RESET client_min_messages;
 )sql";
 
-// Layout v9: the cause a held change came with.
+// Layout v9: the cause a held change came with (IF NOT EXISTS: as v8).
 constexpr const char* kSchemaV9 = R"sql(
-ALTER TABLE change_requests ADD COLUMN cause TEXT NOT NULL DEFAULT '';
+SET client_min_messages = warning;
+ALTER TABLE change_requests ADD COLUMN IF NOT EXISTS cause TEXT NOT NULL DEFAULT '';
+RESET client_min_messages;
 )sql";
 
 constexpr const char* kSchemaV7 = R"sql(

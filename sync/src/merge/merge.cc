@@ -451,9 +451,8 @@ bool same(const Unsettled& a, const Unsettled& b) {
 // holder's: a change that wrote the slot having seen it closes its conflict
 // (whatever became of the change's own value), and a change that replaced the
 // kept value without having seen it keeps the conflict against the new value;
-// each slot keeps one conflict per
-// value that lost (the latest such write), and one delete_edit flag (the latest
-// edit). When nothing already open changed, the revision records only what is
+// each slot keeps one conflict per value that lost (the latest such write), and
+// one delete_edit flag (the latest edit). When nothing already open changed, the revision records only what is
 // new; otherwise the field's open conflicts are closed and recorded anew.
 void open_conflicts(const RecordState& current, Merge& m) {
   std::set<std::string> keys;
