@@ -102,10 +102,25 @@ std::string parent_code(Replica& rep, const Record& r) {
   return customer ? customer->code : std::string();
 }
 
+// The customer a typed code names for a write: a customer merged into
+// another is that one, as show and the server have it (walkthrough 22b, W22-4:
+// an edit went to the merged-away one in the recycle bin until the next sync).
+// Said on stderr: stdout is the written record.
+std::string write_target(Context& ctx, const std::string& typed) {
+  auto own = ctx.replica().find_customer(typed);
+  if (!own || !own->deleted) return typed;
+  auto into = ctx.replica().find_customer_forwarded(typed);
+  if (!into || into->id == own->id) return typed;
+  std::cerr << tr(own->code + " was merged into " + into->code + "; writing to " + into->code + "\n",
+                  own->code + " 已合并到 " + into->code + "，写入 " + into->code + "\n");
+  return into->code;
+}
+
 }  // namespace
 
-int cmd_record_add(Context& ctx, const std::string& collection, const std::string& customer,
+int cmd_record_add(Context& ctx, const std::string& collection, const std::string& typed_customer,
                    const std::vector<std::string>& sets) {
+  const std::string customer = typed_customer.empty() ? typed_customer : write_target(ctx, typed_customer);
   if (sets.empty()) throw Error(Errc::usage, tr("nothing to add: give fields with --set FIELD=VALUE", "没有要添加的内容：请用 --set 字段=值 给出字段"));
   FieldInputs in = parse_sets(sets);
   // What a salesperson logging a visit would otherwise type every time: a
@@ -160,7 +175,7 @@ std::string protected_labels(Context& ctx, const std::string& collection, const 
 int cmd_customer_edit(Context& ctx, const std::string& code, const std::vector<std::string>& sets) {
   if (sets.empty()) throw Error(Errc::usage, nothing_to_change());
   const FieldInputs inputs = parse_sets(sets);
-  Record r = ctx.replica().edit(code, inputs);
+  Record r = ctx.replica().edit(write_target(ctx, code), inputs);
   if (ctx.json) {
     print_json(record_json(r), std::cout);
     return 0;
@@ -389,10 +404,17 @@ int cmd_history(Context& ctx, const std::string& code, const std::string& field)
   Record r = find_record_ref(rep, code);
   // A customer merged away: the history of the one it was merged into, which
   // holds its children and what was edited since (issue 22).
+  // Its own history follows, down to the merge (walkthrough 22b, W22-1: it was
+  // readable nowhere but in a manager's audit).
   if (auto into = r.collection == "customers" && r.deleted ? rep.find_customer_forwarded(code) : std::nullopt;
       into && into->id != r.id) {
     if (!ctx.json) say_merged(ctx, r, *into);
-    r = *into;
+    print_history(ctx, *into, rep.history(into->id, field), std::cout);
+    if (ctx.json) return 0;
+    std::cout << '\n'
+              << tr(r.code + "'s own history, until it was merged into " + into->code + ":",
+                    r.code + " 自己的历史（直到合并到 " + into->code + "）：")
+              << '\n';
   }
   print_history(ctx, r, rep.history(r.id, field), std::cout);
   return 0;

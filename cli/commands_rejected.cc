@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "kehu/cause_text.h"
 #include "kehu/error.h"
 #include "kehu/text.h"
 #include "output.h"
@@ -28,6 +29,7 @@ int cmd_rejected(Context& ctx) {
                      {"collection", lc.change.collection},
                      {"op", op_name(lc.change.op)},
                      {"typed", typed_values(lc.change)},
+                     {"cause", lc.change.cause},
                      {"reason", lc.reason},
                      {"at", lc.at}});
     }
@@ -53,7 +55,11 @@ int cmd_rejected(Context& ctx) {
       if (fc.old_value == fc.new_value || key == kDeletedField) continue;
       add(label_of(ctx, c.collection, key), show_value(ctx, c.collection, key, fc.new_value));
     }
-    if (first) add("", show_word(ctx, op_name(c.op)));
+    // A merge's delete says so: rejecting it leaves the customer where it was,
+    // and what the merge moved stays on the survivor (walkthrough 22b, W22-5).
+    if (first) {
+      add("", show_word(ctx, op_name(c.op)) + (c.cause.empty() ? "" : " (" + cause_text(c.cause, ctx.lang) + ")"));
+    }
   }
   const std::vector<std::string> header =
       zh ? std::vector<std::string>{"编号", "客户", "时间", "字段", "输入的值", "被拒原因"}

@@ -312,6 +312,13 @@ Record Replica::reapply_rejected(std::int64_t seq, const FieldInputs& replace,
       values[f.key] = normalize_value(f, text);
     }
     impl_->db.cached("DELETE FROM changes WHERE seq = ?").bind(1, seq).run();
+    // A merge's delete goes again as one, naming the survivor (walkthrough 22b,
+    // W22-5: re-applied as a plain delete, the old code no longer led there).
+    if (c.op == Op::remove && !c.cause.empty() && !rec.deleted) {
+      Record after = rec;
+      after.deleted = true;
+      return impl_->write_change(rec, std::move(after), Op::remove, c.cause);
+    }
     if (c.op == Op::remove) return remove(rec.id);
     if (c.op == Op::restore) return restore(rec.id);
     if (c.op == Op::create && rec.rev == 0) {

@@ -10,6 +10,7 @@
 #include "device.h"
 #include "kehu/cause_text.h"
 #include "kehu/replica.h"
+#include "kehu/text.h"
 #include "server_fixture.h"
 #include "sync_test_util.h"
 
@@ -405,7 +406,56 @@ TEST_CASE("gaps: a merge held for approval forwards once approved, whichever com
     REQUIRE_FALSE(h.empty());
     CHECK(h.front().revision.cause == "approved change request #1: merged into " + keep);
     CHECK(kehu::cause_text(h.front().revision.cause, kehu::Lang::zh) == "批准修改申请 #1：已合并到 " + keep);
+    // history by O's code shows K's, then O's own down to the merge (W22-1).
+    auto hist = root.kehu({"history", other}, "zh");
+    INFO(hist.describe());
+    CHECK_THAT(hist.out, Catch::Contains(other + " 自己的历史") && Catch::Contains("批准修改申请 #1：已合并到 " + keep));
+    // A write by O's code goes to K on a device that knows of the merge (W22-4).
+    auto added = root.kehu({"followup", "add", other, "--set", "content=电话回访"});
+    INFO(added.describe());
+    REQUIRE(added.exit_code == 0);
+    CHECK_THAT(added.err, Catch::Contains(other + " was merged into " + keep));
+    CHECK(root.replica->get(kehu::trim(added.out))->parent == root.customer(keep).id);
   }
+}
+
+TEST_CASE("gaps: a rejected merge says it was one, and goes again as one", "[sync][gaps][teams]") {
+  ServerFixture server;
+  ScratchDir dir;
+  auto protect = kehu::test::run_server_command({"schema", "protect", "customers", "type", "--data", server.data_dir()});
+  REQUIRE(protect.exit_code == 0);
+  Device root(dir, server, "root"), wang(dir, server, "wang"), zhao(dir, server, "zhao");
+  auto make = [&](const char* name) {
+    kehu::FieldInputs in = new_customer(name);
+    in.emplace_back("owner", "wang");
+    return root.replica->add("customers", in).code;
+  };
+  const std::string keep = make("明达医疗器械有限公司"), other = make("明达医疗器械公司");
+  settle({&root, &wang, &zhao});
+  wang.replica->merge_customers(keep, other);
+  REQUIRE(wang.sync().awaiting == 1);
+  zhao.sync();
+  auto listed = zhao.kehu({"approvals"});
+  INFO(listed.describe());
+  CHECK_THAT(listed.out, Catch::Contains("cause: merged into " + keep));
+  REQUIRE(zhao.kehu({"reject", "1", "--reason", "不是同一家"}).exit_code == 0);
+  wang.sync();
+  auto refused = wang.kehu({"rejected"}, "zh");
+  INFO(refused.describe());
+  CHECK_THAT(refused.out, Catch::Contains("已合并到 " + keep));
+  const json js = json::parse(wang.kehu({"rejected", "--json"}).out);
+  REQUIRE(js.size() == 1);
+  CHECK(js[0]["cause"] == "merged into " + keep);
+  // Retried, it is a merge's delete again: approved, O forwards to K.
+  REQUIRE(wang.kehu({"rejected", "retry", js[0]["seq"].dump()}).exit_code == 0);
+  REQUIRE(wang.sync().awaiting == 1);
+  zhao.sync();
+  auto approved = zhao.kehu({"approve", "2"});
+  INFO(approved.describe());
+  REQUIRE(approved.exit_code == 0);
+  settle({&root, &wang, &zhao});
+  CHECK(root.customer(other).deleted);
+  CHECK(root.replica->find_customer_forwarded(other)->code == keep);
 }
 
 TEST_CASE("gaps: a provisional code is found by --search as by show", "[sync][gaps]") {
