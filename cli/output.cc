@@ -392,10 +392,16 @@ std::vector<std::pair<std::string, std::string>> conflict_cells(const Context& c
                          " (" + c.kept_author + ")" + (zh ? "，落选 " : ", lost ") +
                          show_value(ctx, rev.collection, c.field, c.lost) + " (" + c.lost_author + ")");
   }
+  // A ref closes the field's conflicts up to its rev (protocol.md); a revision
+  // that lists the field's conflicts too recorded them anew: no one settled them
+  // (walkthrough 22b, W22-7).
   for (const auto& ref : rev.resolves) {
+    const bool again = std::any_of(rev.conflicts.begin(), rev.conflicts.end(),
+                                   [&](const Conflict& c) { return c.field == ref.field; });
+    const std::string n = std::to_string(ref.rev);
     out.emplace_back(label_of(ctx, rev.collection, ref.field),
-                     (zh ? "解决了第 " : "settled the conflict of rev ") + std::to_string(ref.rev) +
-                         (zh ? " 版的冲突" : ""));
+                     again ? (zh ? "第 " + n + " 版及之前的冲突：已在上面重新记录" : "conflicts up to rev " + n + ": recorded again above")
+                           : (zh ? "解决了第 " + n + " 版及之前的冲突" : "settled the conflicts up to rev " + n));
   }
   return out;
 }

@@ -90,7 +90,7 @@ std::string show_hlc_time(const Context& ctx, std::int64_t hlc);
 
 // A revision's conflicts and the conflicts it settled, as (field label, text)
 // rows of `history` and `audit`: "conflict: kept A (wang), lost B (li)",
-// "settled the conflict of rev 3".
+// "settled the conflicts up to rev 3".
 std::vector<std::pair<std::string, std::string>> conflict_cells(const Context& ctx, const Revision& rev);
 // The changed fields in the order the sheet shows them (schema order), then any
 // the schema does not know, then the recycle-bin flag.

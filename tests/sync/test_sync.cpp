@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli_runner.h"
+#include "kehu/cause_text.h"
 #include "kehu/error.h"
 #include "kehu/replica.h"
 #include "kehu/sync/sync_session.h"
@@ -679,7 +680,7 @@ TeamRun run_team_property(std::uint32_t seed, int ops, const std::vector<std::st
     INFO("change " << l.change_id << " (" << l.op << ") of " << devs[l.device]->path);
     if (revision_ids.count(l.change_id)) continue;
     if (auto it = requests.find(l.change_id); it != requests.end() && it->second["status"] == "approved") {
-      CHECK(causes.count("approved change request #" + std::to_string(it->second["id"].get<std::int64_t>())));
+      CHECK(causes.count(kehu::approval_cause(it->second["id"].get<std::int64_t>(), it->second.value("cause", ""))));
       continue;
     }
     bool kept = false;
@@ -856,7 +857,7 @@ TEST_CASE("sync: a conflict settled on one device is closed on every device, a f
   // History names who settled it, on every device.
   auto hist = qian.kehu({"history", code, "--field", "stage"});
   INFO(hist.describe());
-  CHECK(hist.out.find("settled the conflict of rev") != std::string::npos);
+  CHECK(hist.out.find("settled the conflicts up to rev") != std::string::npos);
   auto hist_json = json::parse(fresh.kehu({"--json", "history", code}).out);
   bool settled_by_sun = false;
   for (const auto& e : hist_json) {
@@ -869,7 +870,7 @@ TEST_CASE("sync: a conflict settled on one device is closed on every device, a f
   auto audit = root.kehu({"audit", "--customer", code});
   INFO(audit.describe());
   CHECK(audit.exit_code == 0);
-  CHECK_THAT(audit.out, Catch::Contains("conflict: kept") && Catch::Contains("settled the conflict of rev"));
+  CHECK_THAT(audit.out, Catch::Contains("conflict: kept") && Catch::Contains("settled the conflicts up to rev"));
 
   // The losing side settles a second conflict for its own value: the value and
   // the settling travel together.
