@@ -5,6 +5,7 @@
 #include <set>
 
 #include "commands.h"
+#include "kehu/cause_text.h"
 #include "kehu/error.h"
 #include "kehu/place.h"
 #include "kehu/typo_hint.h"
@@ -231,10 +232,12 @@ int cmd_customer_show(Context& ctx, const std::string& code) {
   std::vector<std::vector<std::string>> waiting;
   for (const LoggedChange& c : rep.changes_in_state("awaiting")) {
     if (c.change.record_id != r->id) continue;
+    // A merge's delete says whose it is (walkthrough 22b, W22-6).
+    const std::string why = c.change.cause.empty() ? "" : " (" + cause_text(c.change.cause, ctx.lang) + ")";
     for (const auto& [key, fc] : c.change.fields) {
       waiting.push_back({label_of(ctx, r->collection, key),
                          show_value(ctx, r->collection, key, fc.old_value) + " → " +
-                             show_value(ctx, r->collection, key, fc.new_value),
+                             show_value(ctx, r->collection, key, fc.new_value) + why,
                          "#" + std::to_string(c.request)});
     }
   }

@@ -377,6 +377,10 @@ TEST_CASE("gaps: a merge held for approval forwards once approved, whichever com
     wang.replica->merge_customers(keep, other);
     const auto held = wang.sync();
     REQUIRE(held.awaiting == 1);
+    // Meanwhile wang's device says the waiting delete is a merge's (W22-6).
+    auto waiting = wang.kehu({"customer", "show", other});
+    INFO(waiting.describe());
+    CHECK_THAT(waiting.out, Catch::Contains("(merged into " + keep + ")"));
     tick();
     root.replica->add("followups", {{"date", "2026-12-02"}, {"person", "root"}, {"content", "回访：确认二期"}}, other);
     root.replica->edit(other, {{"need", "二期扩容 80 套"}});
