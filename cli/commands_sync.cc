@@ -511,7 +511,11 @@ int cmd_conflicts(Context& ctx) {
     }
     // The two values first: on a narrow terminal the columns on the right give
     // way, and what would be lost must still show.
-    rows.push_back({subject, label_of(ctx, coll, c.field), kept, show(c.lost),
+    // A delete_edit's losing side is the record left live with the edit, which
+    // is kept either way: said, not an empty cell (walkthrough 22b, W22-8).
+    const std::string lost = c.kind == "delete_edit" ? tr("not deleted (the edit is kept)", "未删除（修改已保留）")
+                                                     : show(c.lost);
+    rows.push_back({subject, label_of(ctx, coll, c.field), kept, lost,
                     c.kept_author + " " + show_hlc_time(ctx, c.kept_hlc),
                     c.lost_author + " " + show_hlc_time(ctx, c.lost_hlc), kind});
   }

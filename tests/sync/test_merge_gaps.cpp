@@ -143,6 +143,9 @@ TEST_CASE("gaps: delete, two edits and a restore leave the same conflicts in eve
       if (first.empty()) first = list; else CHECK(list == first);
     }
     before_restore.insert(first);
+    auto shown = b.kehu({"conflicts"});
+    INFO(shown.describe());
+    CHECK_THAT(shown.out, Catch::Contains("not deleted (the edit is kept)") && Catch::Contains("deleted while edited"));
     // A later restore closes it everywhere.
     b.replica->restore(code);
     settle(devs);
