@@ -482,3 +482,34 @@ TEST_CASE("gaps: a provisional code is found by --search as by show", "[sync][ga
   REQUIRE(listed.size() == 1);
   CHECK(listed[0]["code"] == final_code);
 }
+
+TEST_CASE("gaps: a held merge into a customer outside the manager's regions waits for one who may write both",
+          "[sync][gaps][teams]") {
+  // Attacker review 22c, A22c-1: zhao (江苏) approved wang's merge into wang's
+  // 浙江 customer, and zhao's region's data went out of his sight.
+  ServerFixture server;
+  ScratchDir dir;
+  REQUIRE(kehu::test::run_server_command({"schema", "protect", "customers", "type", "--data", server.data_dir()})
+              .exit_code == 0);
+  Device root(dir, server, "root"), wang(dir, server, "wang"), zhao(dir, server, "zhao");
+  kehu::FieldInputs far = new_customer("浙江远方公司", "浙江");
+  far.emplace_back("owner", "wang");
+  const std::string keep = root.replica->add("customers", far).code;
+  kehu::FieldInputs near = new_customer("江苏近处公司");
+  near.emplace_back("owner", "wang");
+  const std::string other = root.replica->add("customers", near).code;
+  settle({&root, &wang, &zhao});
+  wang.replica->merge_customers(keep, other);
+  REQUIRE(wang.sync().awaiting == 1);
+  zhao.sync();
+  auto refused = zhao.kehu({"approve", "1"});
+  INFO(refused.describe());
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("outside your regions"));
+  root.sync();
+  auto approved = root.kehu({"approve", "1"});
+  INFO(approved.describe());
+  CHECK(approved.exit_code == 0);
+  settle({&root, &wang, &zhao});
+  CHECK(root.customer(other).deleted);
+}
