@@ -277,6 +277,17 @@ inline constexpr int kMaxConnectionsPerAddress = 64;
 // each keeping a sync connection, twice over) and idle workers above 8 exit after
 // 60 s. A thread costs its stack's touched pages (tens of KB), not the 8 MB
 // reserved. Past 512 connections wait for a worker in accept order.
+// Waiting pulls (commit_feed.h): a pull is held at most 60 s (the client asks
+// for less: proxies and NATs close connections quiet for longer); at most 384
+// at once, three quarters of the workers, so that a quarter always serves the
+// other requests (KEHU_HTTP_MAX_WAITING_PULLS); at most 8 per user (a
+// salesperson's phone, laptop and `kehu watch`, with room to spare).
+inline constexpr std::int64_t kMaxPullWaitSeconds = 60;
+inline constexpr std::size_t kMaxWaitingPulls = 384;
+inline constexpr std::size_t kMaxWaitingPullsPerUser = 8;
+// How long a waiting pull waits for one of its user's reads (above) before
+// each look: several of one user's, woken by one commit, take turns.
+inline constexpr int kWaitingPullPatienceMs = 10000;
 inline constexpr std::size_t kMinWorkers = 8;
 inline constexpr std::size_t kMaxWorkers = 512;
 inline constexpr int kWorkerIdleSeconds = 60;

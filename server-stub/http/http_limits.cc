@@ -1,5 +1,6 @@
 #include "http_limits.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -17,6 +18,9 @@ HttpLimits http_limits_from_env() {
   read_positive("KEHU_HTTP_BODY_MAX_SECONDS", l.body_max_seconds, 24 * 3600);
   read_positive("KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS", l.max_connections_per_address, 100000);
   read_positive<std::size_t>("KEHU_HTTP_MAX_WORKERS", l.max_workers, 10000);
+  read_positive<std::size_t>("KEHU_HTTP_MAX_WAITING_PULLS", l.max_waiting_pulls, 10000);
+  // Waiting pulls hold workers: some must stay for everything else.
+  l.max_waiting_pulls = std::min(l.max_waiting_pulls, l.max_workers > 32 ? l.max_workers - 16 : l.max_workers / 2);
   return l;
 }
 
@@ -30,6 +34,7 @@ std::string describe_overrides(const HttpLimits& l) {
   notes.add("body max s", l.body_max_seconds, d.body_max_seconds);
   notes.add("connections per address", l.max_connections_per_address, d.max_connections_per_address);
   notes.add("max workers", l.max_workers, d.max_workers);
+  notes.add("max waiting pulls", l.max_waiting_pulls, d.max_waiting_pulls);
   return notes.str();
 }
 

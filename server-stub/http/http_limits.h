@@ -9,6 +9,8 @@
 //   KEHU_HTTP_BODY_MAX_SECONDS             the body's whole time at most, however fast (300)
 //   KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS  open connections per client address (64)
 //   KEHU_HTTP_MAX_WORKERS                  worker threads at most (512)
+//   KEHU_HTTP_MAX_WAITING_PULLS            pulls held waiting at once (384; at most
+//                                          the workers less 16, commit_feed.h)
 #pragma once
 
 #include <cstddef>
@@ -26,6 +28,7 @@ struct HttpLimits {
   int body_max_seconds = config::kBodyMaxSeconds;
   int max_connections_per_address = config::kMaxConnectionsPerAddress;
   std::size_t max_workers = config::kMaxWorkers;
+  std::size_t max_waiting_pulls = config::kMaxWaitingPulls;
 };
 
 // The defaults with the environment's overrides. Throws Error(usage) naming the

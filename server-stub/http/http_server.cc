@@ -245,7 +245,9 @@ void fill_library_error(const httplib::Request& req, httplib::Response& res) {
 
 HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, AuthSettings auth)
     : options_(std::move(options)),
+      store_(store),
       clock_(clock),
+      feed_(options_.limits.max_waiting_pulls, config::kMaxWaitingPullsPerUser),
       auth_(store, nullptr, std::move(auth)),
       push_(store, clock),
       pull_(store),
@@ -310,9 +312,10 @@ HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, 
   http_->set_error_handler(fill_library_error);
   http_->set_logger(log_request);
   install_routes();
+  store_.listen([this](const CommitNotice& notice) { feed_.publish(notice); });
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() { store_.listen(nullptr); }
 
 void HttpServer::install_routes() {
   http_->Post("/v1/login", [this](const httplib::Request& req, httplib::Response& res) {
@@ -349,15 +352,7 @@ void HttpServer::install_routes() {
     });
   });
   // Not a Route: the answer is built as text (PullService::pull says why).
-  http_->Post("/v1/pull", [this](const httplib::Request& req, httplib::Response& res) {
-    guarded(req, res, [&] {
-      const Session session = authenticate(req);
-      const ReadSlots::Slot slot(*reads_, session.user);
-      const json body = req.body.empty() ? json::object() : parse_body(req);
-      res.status = 200;
-      res.set_content(pull_.pull(session, body, clock_.now()), "application/json");
-    });
-  });
+  http_->Post("/v1/pull", [this](const httplib::Request& req, httplib::Response& res) { handle_pull(req, res); });
   http_->Get(R"(/v1/records/([^/]+)/history)", [this](const httplib::Request& req, httplib::Response& res) {
     handle_authenticated(req, res, [this](const Session& s, const httplib::Request& r) {
       // ?limit=N&before=SEQ pages a long history (docs/protocol.md).
@@ -614,6 +609,52 @@ int HttpServer::bind() {
 
 bool HttpServer::run() { return http_->listen_after_bind(); }
 
-void HttpServer::stop() { http_->stop(); }
+void HttpServer::stop() {
+  feed_.close();
+  http_->stop();
+}
+
+void HttpServer::handle_pull(const httplib::Request& req, httplib::Response& res) {
+  guarded(req, res, [&] {
+    Session session = authenticate(req);
+    json body = req.body.empty() ? json::object() : parse_body(req);
+    const int wait = PullService::parse_wait(body);
+    // Counted before the first look: what commits between it and the wait wakes it.
+    std::optional<CommitFeed::Waiter> waiter;
+    if (wait > 0) waiter.emplace(feed_, session);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+    std::string context;
+    for (bool last = !waiter;;) {
+      PullPage page;
+      {
+        // Held while the page is built, not while it waits: a user's waiting
+        // devices do not use up the reads of the others. Woken together, they
+        // take turns.
+        const ReadSlots::Slot slot(*reads_, session.user,
+                                   std::chrono::milliseconds(waiter ? config::kWaitingPullPatienceMs : 0));
+        page = pull_.pull(session, body, clock_.now());
+      }
+      if (context.empty()) context = page.context;
+      if (last || page.news || page.context != context) {
+        res.status = 200;
+        res.set_content(std::move(page.text), "application/json");
+        return;
+      }
+      // Nothing for this user: wait on from past what the page passed over.
+      body["cursor"] = page.next_cursor;
+      switch (waiter->wait_until(deadline)) {
+        case CommitFeed::Wake::data: break;
+        case CommitFeed::Wake::account:
+          // A revoked token or a disabled user ends the wait with 401 (throws);
+          // not authenticate(): it answers this request's first session again.
+          session = auth_.authenticate(req.get_header_value("Authorization"));
+          waiter->update(session);
+          break;
+        case CommitFeed::Wake::timeout:
+        case CommitFeed::Wake::closed: last = true; break;
+      }
+    }
+  });
+}
 
 }  // namespace kehu::server

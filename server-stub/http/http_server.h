@@ -23,6 +23,7 @@
 
 #include "audit_service.h"
 #include "auth.h"
+#include "commit_feed.h"
 #include "http_limits.h"
 #include "lease_service.h"
 #include "pull_service.h"
@@ -71,8 +72,11 @@ class HttpServer {
   // Serves until stop(). REQUIRES: bind() succeeded. Returns false if the
   // server failed rather than was stopped.
   bool run();
-  // Makes run() return after the requests in flight are answered.
+  // Makes run() return after the requests in flight are answered; waiting
+  // pulls are answered at once.
   void stop();
+  // Pulls waiting now (for tests and the benchmark's report).
+  std::size_t waiting_pulls() const { return feed_.waiting(); }
 
  private:
   using Route = std::function<json(const Session&, const httplib::Request&)>;
@@ -89,8 +93,13 @@ class HttpServer {
   // POST `pattern` through handle_authenticated.
   void post(const char* pattern, Route route);
 
+  // Answers POST /v1/pull, waiting for news when asked to (commit_feed.h).
+  void handle_pull(const httplib::Request& req, httplib::Response& res);
+
   ListenOptions options_;
+  Store& store_;
   ServerClock& clock_;
+  CommitFeed feed_;  // before the services: the store tells it of commits until ~HttpServer
   Authenticator auth_;
   PushService push_;
   PullService pull_;

@@ -5,8 +5,14 @@
 
 namespace kehu::server {
 
-ReadSlots::Slot::Slot(ReadSlots& slots, const std::string& user) : slots_(slots), user_(user) {
-  std::lock_guard<std::mutex> lock(slots_.mu_);
+ReadSlots::Slot::Slot(ReadSlots& slots, const std::string& user) : Slot(slots, user, std::chrono::milliseconds(0)) {}
+
+ReadSlots::Slot::Slot(ReadSlots& slots, const std::string& user, std::chrono::milliseconds patience)
+    : slots_(slots), user_(user) {
+  std::unique_lock<std::mutex> lock(slots_.mu_);
+  if (patience.count() > 0) {
+    slots_.freed_.wait_for(lock, patience, [&] { return slots_.held_[user_] < slots_.per_user_; });
+  }
   int& n = slots_.held_[user_];
   if (n >= slots_.per_user_) {
     const std::string most = std::to_string(slots_.per_user_);
@@ -23,6 +29,7 @@ ReadSlots::Slot::~Slot() {
   std::lock_guard<std::mutex> lock(slots_.mu_);
   auto it = slots_.held_.find(user_);
   if (it != slots_.held_.end() && --it->second <= 0) slots_.held_.erase(it);
+  slots_.freed_.notify_all();
 }
 
 int ReadSlots::held(const std::string& user) const {

@@ -6,6 +6,8 @@
 // Thread-safe.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
@@ -23,6 +25,10 @@ class ReadSlots {
    public:
     // Throws HttpError 429 too_many_reads when `user` holds every slot.
     Slot(ReadSlots& slots, const std::string& user);
+    // Waits up to `patience` for one of `user`'s slots to come free first: a
+    // user's waiting pulls woken by one commit look one after another
+    // (commit_feed.h), not fail.
+    Slot(ReadSlots& slots, const std::string& user, std::chrono::milliseconds patience);
     ~Slot();
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -38,6 +44,7 @@ class ReadSlots {
  private:
   const int per_user_;
   mutable std::mutex mu_;
+  std::condition_variable freed_;
   std::map<std::string, int> held_;  // users holding none are absent
 };
 

@@ -24,11 +24,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "commit_notice.h"
 #include "kehu/record.h"
 #include "kehu/sync/merge.h"
 #include "role.h"
@@ -123,7 +125,17 @@ class StoreTxn {
  public:
   virtual ~StoreTxn() = default;
   // Makes the writes durable. The transaction may not be used afterwards.
+  // Then tells the store's commit listener (Store::listen) what changed, if
+  // anything a waiting pull cares about did.
   virtual void commit() = 0;
+
+  // What this transaction changed, for its commit notice (commit_notice.h).
+  // The backends note revisions, accounts and settings themselves; the code
+  // that writes a revision notes whose scope it touched.
+  void note_scope(const json& customer_values);
+  // A revision no customer's scope covers was written.
+  void note_everyone() { notice_.everyone = true; }
+  const CommitNotice& notice() const { return notice_; }
 
   // --- users ---
   // Throws Error(exists) if the name is taken.
@@ -279,6 +291,9 @@ class StoreTxn {
   // Replaces status, decided_by, decided_at, reason, seq, fields and resolves
   // (a request narrowed by its requester's later edit). Throws Error(not_found).
   virtual void update_request(const ChangeRequest& request) = 0;
+
+ protected:
+  CommitNotice notice_;
 };
 
 // A store: a factory of transactions.
@@ -286,10 +301,31 @@ class StoreTxn {
 // transaction is then confined to its thread. Writers are serialised.
 class Store {
  public:
+  using CommitListener = std::function<void(const CommitNotice&)>;
   virtual ~Store() = default;
   // Starts a transaction. A write transaction waits for other writers (bounded by a
   // busy timeout, then Error(storage)).
   virtual std::unique_ptr<StoreTxn> begin(TxnMode mode) = 0;
+
+  // Hears of every committed transaction with a non-empty notice: on the
+  // committing thread, after the commit; with PostgreSQL also of those other
+  // server processes committed (LISTEN/NOTIFY), on a thread of the store's.
+  // `listener` must not throw and must not begin a transaction; an empty one
+  // ends the listening (it is not called after this returns).
+  virtual void listen(CommitListener listener) {
+    std::lock_guard<std::mutex> lock(listen_mu_);
+    listener_ = std::move(listener);
+  }
+  // For the backends' transactions, once committed.
+  void tell(const CommitNotice& notice) const {
+    if (notice.empty()) return;
+    std::lock_guard<std::mutex> lock(listen_mu_);
+    if (listener_) listener_(notice);
+  }
+
+ private:
+  mutable std::mutex listen_mu_;
+  CommitListener listener_;
 };
 
 }  // namespace kehu::server

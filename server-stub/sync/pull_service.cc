@@ -328,7 +328,7 @@ PullService::PullService(Store& store) : store_(store), max_bytes_(config::kMaxP
   read_positive<std::size_t>("KEHU_PULL_MAX_BYTES", max_bytes_, std::size_t{1} << 30);
 }
 
-std::string PullService::pull(const Session& session, const json& body, std::int64_t server_hlc) {
+PullPage PullService::pull(const Session& session, const json& body, std::int64_t server_hlc) {
   Cursor cursor = parse_cursor(body);
   const std::int64_t limit = parse_limit(body);
   const std::size_t page_bytes = parse_max_bytes(body, max_bytes_);
@@ -548,21 +548,34 @@ std::string PullService::pull(const Session& session, const json& body, std::int
       !tag.empty()) {
     next_cursor += "-" + tag;
   }
-  std::string out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions +
-                    R"(],"removed":)" + text_of(removed) + R"(,"next_cursor":)" +
-                    text_of(next_cursor) + R"(,"more":)" + (more ? "true" : "false") +
-                    R"(,"schema_version":)" + text_of(custom_fields["version"]);
+  PullPage page;
+  page.news = !records.empty() || !revisions.empty() || !removed.empty() || more || reset || restored;
+  page.next_cursor = next_cursor;
+  // The user's regions as they are now: the device checks an edit that would
+  // take a customer out of them (walkthrough 8, R8-11). What a sales user's
+  // edit must wait for a manager for: the device says so before the edit is
+  // sent (walkthrough 12, R12-10).
+  page.context = R"(,"schema_version":)" + text_of(custom_fields["version"]) + R"(,"regions":)" +
+                 text_of(json(session.regions)) + R"(,"protected":)" + text_of(settings::all_protected_fields(*txn));
+  std::string& out = page.text;
+  out = R"({"records":[)" + records + R"(],"revisions":[)" + revisions + R"(],"removed":)" + text_of(removed) +
+        R"(,"next_cursor":)" + text_of(next_cursor) + R"(,"more":)" + (more ? "true" : "false") + page.context;
   if (reset) out += R"(,"reset":true)";
   // The device tells its user why it holds less than before (walkthrough 11, R11-5).
   if (restored) out += R"(,"restored":true)";
-  // The user's regions as they are now: the device checks an edit that would
-  // take a customer out of them (walkthrough 8, R8-11).
-  out += R"(,"regions":)" + text_of(json(session.regions));
-  // What a sales user's edit must wait for a manager for: the device says so
-  // before the edit is sent (walkthrough 12, R12-10).
-  out += R"(,"protected":)" + text_of(settings::all_protected_fields(*txn));
   out += R"(,"server_hlc":)" + std::to_string(server_hlc) + "}";
-  return out;
+  return page;
+}
+
+int PullService::parse_wait(const json& body) {
+  auto it = body.find("wait");
+  if (it == body.end() || it->is_null()) return 0;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
+    const std::string shown = it->dump().substr(0, 40);
+    throw Error(Errc::protocol, tr("\"wait\" must be a whole number of seconds, 0 or more, not " + shown,
+                                   "\"wait\" 必须是 0 或更大的整数秒，而不是 " + shown));
+  }
+  return static_cast<int>(std::min<std::int64_t>(it->get<std::int64_t>(), config::kMaxPullWaitSeconds));
 }
 
 json PullService::history(const Session& session, std::string_view record_id, std::int64_t limit,

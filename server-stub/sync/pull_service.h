@@ -22,19 +22,37 @@
 
 namespace kehu::server {
 
+// One pull page.
+struct PullPage {
+  std::string text;  // the answer's JSON text
+  std::string next_cursor;
+  // It carries something for the device: records, revisions, removals, a next
+  // page, or a reset. A waiting pull without news waits on from next_cursor.
+  bool news = false;
+  // The user's regions, the protected fields and the schema version: a waiting
+  // pull answers when they change, news or not.
+  std::string context;
+};
+
 class PullService {
  public:
   // Reads KEHU_PULL_MAX_BYTES (the page's byte cap) from the environment, for
   // tests; the default is config::kMaxPullBytes.
   explicit PullService(Store& store);
 
-  // `body` is {"cursor": "1180", "limit": 500}, both optional. Returns the
-  // answer's JSON text: {"records", "revisions", "removed", "next_cursor",
+  // `body` is {"cursor": "1180", "limit": 500}, both optional ("wait" is the
+  // HTTP layer's, parse_wait). Returns the page, whose text is
+  // {"records", "revisions", "removed", "next_cursor",
   // "more", "schema_version", "server_hlc"} (built as text, so stored values
   // are not parsed and printed again). Throws Error(protocol) for
   // a cursor that is not one this server made or a limit that is not a positive
   // integer; a limit above the maximum is lowered to it.
-  std::string pull(const Session& session, const json& body, std::int64_t server_hlc);
+  PullPage pull(const Session& session, const json& body, std::int64_t server_hlc);
+
+  // The body's "wait": how many seconds a pull without news may be held
+  // (0, the default: none), lowered to config::kMaxPullWaitSeconds. Throws
+  // Error(protocol) unless it is a non-negative integer.
+  static int parse_wait(const json& body);
 
   // {"revisions": [...], "more": bool[, "before": seq]} of one record, newest
   // first: at most `limit` (lowered to the pull's maximum) with seq below

@@ -469,23 +469,6 @@ Forwarded forward_from_merged(StoreTxn& txn, const CollectionDef& coll, const Se
   return {};
 }
 
-// The customer a merge's delete names ("merged into KEEP", as pushed or as
-// approved: a code, an alias or an id), live and not the deleted one itself.
-std::optional<sync::RecordState> merge_target(StoreTxn& txn, const sync::RecordState& gone, const std::string& cause) {
-  std::string token = merge_target_of(cause);
-  if (token.empty()) return std::nullopt;
-  if (auto holder = txn.code_holder(token)) token = *holder;
-  sync::RecordState keep = txn.load_record(token);
-  if (!keep.exists() || keep.collection != "customers" || keep.id == gone.id) return std::nullopt;
-  if (keep.deleted()) {
-    auto survivor = survivor_of(txn, keep);
-    // A merged into B, then B into A: B would forward to itself (A22-7).
-    if (!survivor || survivor->id == gone.id) return std::nullopt;
-    return survivor;
-  }
-  return keep;
-}
-
 std::string moved_parent(StoreTxn& txn, const Session& session, const CollectionDef& coll,
                          const sync::RecordState& current, const Change& c, bool trusted) {
   if (coll.parent_field.empty() || !current.exists()) return {};
@@ -969,6 +952,42 @@ json PushService::apply_server_change(StoreTxn& txn, const Session& author, Chan
   return result;
 }
 
+namespace {
+
+// Whose waiting pulls the revision that took `before` to `after` concerns
+// (commit_notice.h): the scopes of its customer before and after, or of a
+// child's customers; a record of no customer concerns everyone.
+void note_audience(StoreTxn& txn, const sync::RecordState& before, const sync::RecordState& after) {
+  if (after.collection == "customers") {
+    if (before.exists()) txn.note_scope(before.values());
+    txn.note_scope(after.values());
+  } else if (!after.parent.empty()) {
+    txn.note_scope(txn.load_record(after.parent).values());
+    if (before.exists() && !before.parent.empty() && before.parent != after.parent) {
+      txn.note_scope(txn.load_record(before.parent).values());
+    }
+  } else {
+    txn.note_everyone();
+  }
+}
+
+}  // namespace
+
+std::optional<sync::RecordState> merge_target(StoreTxn& txn, const sync::RecordState& gone, const std::string& cause) {
+  std::string token = merge_target_of(cause);
+  if (token.empty()) return std::nullopt;
+  if (auto holder = txn.code_holder(token)) token = *holder;
+  sync::RecordState keep = txn.load_record(token);
+  if (!keep.exists() || keep.collection != "customers" || keep.id == gone.id) return std::nullopt;
+  if (keep.deleted()) {
+    auto survivor = survivor_of(txn, keep);
+    // A merged into B, then B into A: B would forward to itself (A22-7).
+    if (!survivor || survivor->id == gone.id) return std::nullopt;
+    return survivor;
+  }
+  return keep;
+}
+
 std::optional<sync::RecordState> survivor_of(StoreTxn& txn, const sync::RecordState& customer) {
   sync::RecordState at = customer;
   // A chain of merges is short; a loop (two restored and merged into each
@@ -1275,6 +1294,7 @@ json PushService::apply_new(StoreTxn& txn, const Session& session, Change& c,
   }
   txn.append_revision(seal_revision(r, txn.last_hash()));
   txn.save_record(state, r.seq);
+  note_audience(txn, current, state);
   // Children of the merged-away customer its merger's device did not hold (made
   // on another device, not pulled yet) move to the survivor too, as the
   // device's own moves did.

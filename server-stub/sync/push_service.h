@@ -65,6 +65,11 @@ json withdraw_owners_requests(StoreTxn& txn, const std::string& customer_id, con
 // to, following merges of merges; nullopt when it is not merged away, or when
 // the customer it was merged into is in the recycle bin too.
 std::optional<sync::RecordState> survivor_of(StoreTxn& txn, const sync::RecordState& customer);
+// The live customer a merge's delete of `gone` names in `cause` ("merged into
+// KEEP", as pushed or as approved: a code, an alias or an id), followed through
+// merges of merges; nullopt when there is none, or when it would be `gone`
+// itself (A merged into B, then B into A).
+std::optional<sync::RecordState> merge_target(StoreTxn& txn, const sync::RecordState& gone, const std::string& cause);
 
 class PushService {
  public:

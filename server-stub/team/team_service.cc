@@ -478,16 +478,14 @@ Approval plan_approval(StoreTxn& txn, const Schema& schema, const Session& sessi
   // later writes go there): the decider must be able to write that customer
   // too, or a manager's approval sends their region's data out of their sight
   // (attacker review 22c, A22c-1).
-  if (const std::string into = merge_target_of(r.cause); !into.empty()) {
-    const sync::RecordState keep = txn.load_record(txn.code_holder(into).value_or(into));
-    if (keep.exists() && keep.collection == "customers" && !keep.deleted() && keep.id != r.record_id &&
-        AccessPolicy::customer_access(session, keep.values()) != Access::write) {
-      throw Error(Errc::validation,
-                  tr("change request #" + std::to_string(id) + " merges the customer into one outside your "
-                         "regions: an admin, or a manager of both, may approve it; or reject it with a reason",
-                     "修改申请 #" + std::to_string(id) + " 会把客户合并到你负责区域以外的客户：请管理员或同时负责两边的经理审批，"
-                                                         "或驳回并写明原因"));
-    }
+  // Followed as the forwarding will be: through merges of merges.
+  if (const auto keep = merge_target(txn, current, r.cause);
+      keep && AccessPolicy::customer_access(session, keep->values()) != Access::write) {
+    throw Error(Errc::validation,
+                tr("change request #" + std::to_string(id) + " merges the customer into one outside your "
+                       "regions: an admin, or a manager of both, may approve it; or reject it with a reason",
+                   "修改申请 #" + std::to_string(id) + " 会把客户合并到你负责区域以外的客户：请管理员或同时负责两边的经理审批，"
+                                                       "或驳回并写明原因"));
   }
   return {std::move(c), requester};
 }

@@ -195,4 +195,15 @@ Result Connection::run(const char* sql, const Params& params, const char* what) 
                what);
 }
 
+int Connection::socket() const { return PQsocket(conn_.get()); }
+
+bool Connection::take_notifications(std::string_view channel, std::vector<std::string>& payloads) {
+  if (PQconsumeInput(conn_.get()) == 0 || PQstatus(conn_.get()) != CONNECTION_OK) return false;
+  while (PGnotify* n = PQnotifies(conn_.get())) {
+    if (channel == n->relname) payloads.emplace_back(n->extra ? n->extra : "");
+    PQfreemem(n);
+  }
+  return true;
+}
+
 }  // namespace kehu::server::pg

@@ -118,6 +118,12 @@ class Connection {
   int server_version() const;
   const std::string& display_url() const { return display_url_; }
 
+  // For LISTEN (postgres_store.cc's listener): the socket to poll for input,
+  // then the payloads of the notifications that came on `channel`. Returns
+  // false when the connection is lost.
+  int socket() const;
+  bool take_notifications(std::string_view channel, std::vector<std::string>& payloads);
+
  private:
   Result check(pg_result* r, const char* what);
 

@@ -1,5 +1,12 @@
 #include "postgres_store.h"
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "crypto.h"
 #include "kehu/lang.h"
 #include "postgres_store_txn.h"
@@ -229,7 +236,8 @@ bool PostgresStore::initialise(const std::string& url) {
 
 PostgresStore::PostgresStore(std::string url)
     : pool_(std::move(url), config::kPostgresMaxConnections, config::kBusyTimeoutMs,
-            setup_session) {
+            setup_session),
+      origin_(crypto::to_hex(crypto::random_bytes(8))) {
   pg::Lease c = pool_.acquire();
   check_server(*c);
   const int version = stored_version(*c);
@@ -245,7 +253,64 @@ PostgresStore::PostgresStore(std::string url)
   }
 }
 
-PostgresStore::~PostgresStore() = default;
+PostgresStore::~PostgresStore() {
+  if (listener_thread_.joinable()) {
+    stopping_ = true;
+    const char byte = 0;
+    if (::write(wake_[1], &byte, 1) < 0) std::perror("kehu-server: waking the PostgreSQL listener");
+    listener_thread_.join();
+  }
+  for (int fd : wake_) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+void PostgresStore::listen(CommitListener listener) {
+  const bool listening = static_cast<bool>(listener);
+  Store::listen(std::move(listener));
+  if (!listening || listener_thread_.joinable()) return;
+  if (::pipe(wake_) != 0) throw Error(Errc::io, std::string("cannot create a pipe: ") + std::strerror(errno));
+  listener_thread_ = std::thread([this] { listen_loop(); });
+}
+
+void PostgresStore::listen_loop() {
+  // Waits up to `ms` (-1: for ever) for `fd` or the destructor; false once stopping.
+  auto wait_for = [this](int fd, int ms) {
+    pollfd fds[2] = {{wake_[0], POLLIN, 0}, {fd, POLLIN, 0}};
+    while (::poll(fds, fd >= 0 ? 2 : 1, ms) < 0 && errno == EINTR) {
+    }
+    return !stopping_;
+  };
+  CommitNotice missed;  // what a gap in listening may have hidden
+  missed.revisions = missed.everyone = missed.all_users = true;
+  bool connected_before = false;
+  while (!stopping_) {
+    try {
+      pg::Connection conn(pool_.url());
+      conn.exec("LISTEN kehu_commits", "listen");
+      if (connected_before) tell(missed);
+      connected_before = true;
+      std::vector<std::string> payloads;
+      while (wait_for(conn.socket(), -1)) {
+        payloads.clear();
+        if (!conn.take_notifications(kNotifyChannel, payloads)) break;
+        for (const auto& text : payloads) {
+          CommitNotice notice;
+          std::string origin;
+          CommitNotice::from_text(text, notice, origin);
+          if (origin != origin_) tell(notice);
+        }
+      }
+      if (stopping_) return;
+      std::fprintf(stderr, "kehu-server: lost the PostgreSQL connection that listens for other servers' commits; "
+                           "reconnecting\n");
+    } catch (const Error& e) {
+      std::fprintf(stderr, "kehu-server: cannot listen for other servers' commits (%s); retrying in 1 s\n", e.what());
+    }
+    connected_before = true;  // a failed first attempt may have missed some too
+    wait_for(-1, 1000);
+  }
+}
 
 std::unique_ptr<StoreTxn> PostgresStore::begin(TxnMode mode) {
   // PostgreSQL's advisory lock is the writers' queue here (roughly in order,
@@ -269,7 +334,7 @@ std::unique_ptr<StoreTxn> PostgresStore::begin(TxnMode mode) {
       }
       throw;
     }
-    return std::make_unique<PostgresStoreTxn>(std::move(lease), mode);
+    return std::make_unique<PostgresStoreTxn>(*this, std::move(lease), mode);
   }
 }
 

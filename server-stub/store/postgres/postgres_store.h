@@ -28,9 +28,11 @@
 // rolls back.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "postgres_pool.h"
 #include "store.h"
@@ -61,12 +63,29 @@ class PostgresStore final : public Store {
   PostgresStore& operator=(const PostgresStore&) = delete;
 
   std::unique_ptr<StoreTxn> begin(TxnMode mode) override;
+  // Also LISTENs on kNotifyChannel, on a connection and thread of its own, and
+  // tells `listener` what other processes committed: each write transaction
+  // NOTIFYs its notice there (PostgreSQL delivers it at COMMIT, to every
+  // listening process). After a lost connection it reconnects every second
+  // and then tells a notice that concerns everyone (some may have been missed).
+  void listen(CommitListener listener) override;
 
   // The URL without its password.
   std::string display_url() const { return pg::redact_url(pool_.url()); }
 
+  static constexpr const char* kNotifyChannel = "kehu_commits";
+  // Names this process in its notices, so that its listener skips its own
+  // (they were told at commit already).
+  const std::string& origin() const { return origin_; }
+
  private:
+  void listen_loop();
+
   pg::ConnectionPool pool_;
+  const std::string origin_;
+  std::thread listener_thread_;
+  std::atomic<bool> stopping_{false};
+  int wake_[2] = {-1, -1};  // a pipe: the destructor ends the listener's poll()
 };
 
 }  // namespace kehu::server

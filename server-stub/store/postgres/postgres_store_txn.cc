@@ -104,6 +104,12 @@ PostgresStoreTxn::~PostgresStoreTxn() {
 
 void PostgresStoreTxn::commit() {
   if (!open_) throw Error(Errc::internal, "transaction committed twice");
+  // Delivered to every listening process when, and only if, COMMIT succeeds.
+  if (!notice_.empty()) {
+    pg::Params p;
+    p.text(notice_.to_text(store_.origin()));
+    lease_->run("SELECT pg_notify('kehu_commits', $1)", p, "notify");
+  }
   open_ = false;
   pg::Result r;
   try {
@@ -119,6 +125,7 @@ void PostgresStoreTxn::commit() {
   if (r.status() != "COMMIT") {
     throw Error(Errc::storage, "the transaction was rolled back after an earlier error");
   }
+  store_.tell(notice_);
 }
 
 void PostgresStoreTxn::require_write(const char* what) const {
@@ -171,6 +178,7 @@ void PostgresStoreTxn::update_user(const User& user) {
       "UPDATE users SET role = $1, password = $2, disabled = $3, regions = $4, scope_version = $5 "
       "WHERE name = $6",
       p, "update_user");
+  notice_.users.push_back(user.name);
   if (r.affected() == 0) throw Error(Errc::not_found, tr("no user \"" + user.name + "\"", "没有用户“" + user.name + "”"));
 }
 
@@ -211,6 +219,7 @@ void PostgresStoreTxn::delete_token(std::string_view hash) {
   pg::Params p;
   p.text(hash);
   run("DELETE FROM tokens WHERE hash = $1", p, "delete_token");
+  notice_.all_users = true;
 }
 
 void PostgresStoreTxn::delete_expired_tokens(std::int64_t now) {
@@ -225,15 +234,17 @@ void PostgresStoreTxn::delete_user_tokens(std::string_view user) {
   pg::Params p;
   p.text(user);
   run("DELETE FROM tokens WHERE \"user\" = $1", p, "delete_user_tokens");
+  notice_.users.emplace_back(user);
 }
 
 void PostgresStoreTxn::trim_user_tokens(std::string_view user, std::int64_t keep, std::string_view newest) {
   require_write("trim_user_tokens");
   pg::Params p;
   p.text(user).int64(keep).text(newest);
-  run("DELETE FROM tokens WHERE \"user\" = $1 AND hash NOT IN (SELECT hash FROM tokens WHERE \"user\" = $1 "
+  const pg::Result r = run("DELETE FROM tokens WHERE \"user\" = $1 AND hash NOT IN (SELECT hash FROM tokens WHERE \"user\" = $1 "
       "ORDER BY hash = $3 DESC, expires_at DESC LIMIT $2)",
       p, "trim_user_tokens");
+  if (r.affected() > 0) notice_.users.emplace_back(user);
 }
 
 // --- results ---
@@ -395,6 +406,7 @@ void PostgresStoreTxn::append_revision(const StoredRevision& rev) {
   p.text(rev.body).text(rev.prev_hash).text(rev.hash);
   run("INSERT INTO revisions(" KEHU_REVISION_COLUMNS ") VALUES($1, $2, $3, $4, $5, $6, $7)", p,
       "append_revision");
+  notice_.revisions = true;
   next_seq_ = rev.seq + 1;
   last_hash_ = rev.hash;
 }
@@ -614,6 +626,7 @@ void PostgresStoreTxn::put_setting(std::string_view key, const json& value) {
   run("INSERT INTO settings(key, value) VALUES($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
       "EXCLUDED.value",
       p, "put_setting");
+  notice_.everyone = true;
 }
 
 // --- claims ---

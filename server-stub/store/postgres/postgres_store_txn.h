@@ -17,6 +17,8 @@
 
 namespace kehu::server {
 
+class PostgresStore;
+
 class PostgresStoreTxn final : public StoreTxn {
  public:
   // Runs BEGIN on `c`: for write, READ COMMITTED plus the writer lock (waits up
@@ -28,7 +30,9 @@ class PostgresStoreTxn final : public StoreTxn {
   static void abandon(pg::Lease& lease) noexcept;
 
   // REQUIRES: start(*lease, mode) succeeded.
-  PostgresStoreTxn(pg::Lease lease, TxnMode mode) : lease_(std::move(lease)), mode_(mode) {}
+  // `store` is told of the commit (Store::tell), which NOTIFYs the other processes.
+  PostgresStoreTxn(const PostgresStore& store, pg::Lease lease, TxnMode mode)
+      : store_(store), lease_(std::move(lease)), mode_(mode) {}
   // Rolls back unless committed, and gives the connection back.
   ~PostgresStoreTxn() override;
 
@@ -114,6 +118,7 @@ class PostgresStoreTxn final : public StoreTxn {
   pg::Result run(const char* sql, const pg::Params& params, const char* what);
   std::vector<std::string> column(const char* sql, const pg::Params& params, const char* what);
 
+  const PostgresStore& store_;
   pg::Lease lease_;
   TxnMode mode_;
   bool open_ = true;

@@ -1,9 +1,16 @@
 #include "sqlite_store.h"
 
+#include <poll.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "crypto.h"
@@ -225,7 +232,92 @@ SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
   }
 }
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  if (listener_thread_.joinable()) {
+    stopping_ = true;
+    const char byte = 0;
+    if (::write(wake_[1], &byte, 1) < 0) std::perror("kehu-server: waking the notice listener");
+    listener_thread_.join();
+  }
+  for (int fd : {wake_[0], wake_[1], notice_socket_}) {
+    if (fd >= 0) ::close(fd);
+  }
+  if (notice_socket_ >= 0) ::unlink((path_ + ".notify").c_str());
+}
+
+namespace {
+
+// The address of the notice socket of the store at `path`; false when the
+// path is too long for one (the commits of other processes then go unheard
+// until a waiting pull's deadline).
+bool notice_address(const std::string& path, sockaddr_un& addr) {
+  const std::string name = path + ".notify";
+  addr = sockaddr_un{};
+  addr.sun_family = AF_UNIX;
+  if (name.size() >= sizeof addr.sun_path) return false;
+  std::memcpy(addr.sun_path, name.c_str(), name.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+void SqliteStore::listen(CommitListener listener) {
+  const bool listening = static_cast<bool>(listener);
+  Store::listen(std::move(listener));
+  if (!listening || listener_thread_.joinable()) return;
+  sockaddr_un addr;
+  if (!notice_address(path_, addr)) {
+    std::fprintf(stderr, "kehu-server: %s.notify is too long a socket path: waiting pulls hear of commits by "
+                         "other kehu-server commands only at their deadline\n", path_.c_str());
+    return;
+  }
+  notice_socket_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (notice_socket_ < 0 || ::pipe(wake_) != 0) {
+    throw Error(Errc::io, std::string("cannot create the notice socket: ") + std::strerror(errno));
+  }
+  ::unlink(addr.sun_path);  // left by a server that was killed
+  const mode_t old_mask = ::umask(0077);
+  const int bound = ::bind(notice_socket_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::umask(old_mask);
+  if (bound != 0) {
+    throw Error(Errc::io, std::string("cannot bind ") + addr.sun_path + ": " + std::strerror(errno));
+  }
+  listener_thread_ = std::thread([this] { listen_loop(); });
+}
+
+void SqliteStore::listen_loop() {
+  std::string buffer(8192, '\0');
+  while (!stopping_) {
+    pollfd fds[2] = {{wake_[0], POLLIN, 0}, {notice_socket_, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (stopping_) return;
+    if (!(fds[1].revents & POLLIN)) continue;
+    const ssize_t n = ::recv(notice_socket_, buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n <= 0) continue;
+    CommitNotice notice;
+    std::string origin;
+    CommitNotice::from_text(buffer.substr(0, static_cast<std::size_t>(n)), notice, origin);
+    tell(notice);
+  }
+}
+
+void SqliteStore::committed(const CommitNotice& notice) const {
+  if (notice.empty()) return;
+  if (notice_socket_ >= 0) {
+    tell(notice);
+    return;
+  }
+  // Another process may be serving this file: best effort, never blocking (a
+  // serve that is not running, or is busy, misses nothing it would need: its
+  // waiting pulls still answer at their deadline).
+  sockaddr_un addr;
+  if (!notice_address(path_, addr)) return;
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return;
+  const std::string text = notice.to_text("");
+  (void)::sendto(fd, text.data(), text.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::close(fd);
+}
 
 db::Database& SqliteStore::connection() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -250,7 +342,7 @@ std::unique_ptr<StoreTxn> SqliteStore::begin(TxnMode mode) {
                                         " 秒；请稍后再试"));
     }
   }
-  return std::make_unique<SqliteStoreTxn>(connection(), mode, std::move(writer));
+  return std::make_unique<SqliteStoreTxn>(*this, connection(), mode, std::move(writer));
 }
 
 std::vector<std::string> SqliteStore::integrity_problems() {

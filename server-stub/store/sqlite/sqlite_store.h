@@ -12,12 +12,13 @@
 // A db::Database is never shared between threads.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "store.h"
 #include "store_version.h"
@@ -61,8 +62,18 @@ class SqliteStore final : public Store {
 
   const std::string& path() const { return path_; }
 
+  // Also hears of the commits of other processes on the file (`kehu-server
+  // user disable`, `customer reassign`, ... beside `serve`): they send their
+  // notices as datagrams to the socket path() + ".notify", which this binds
+  // (owner-only, in the server's private folder) and reads on a thread of
+  // its own. The PostgreSQL store's NOTIFY, for one file.
+  void listen(CommitListener listener) override;
+  // A transaction committed: tell the listener, or the listening process.
+  void committed(const CommitNotice& notice) const;
+
  private:
   db::Database& connection();
+  void listen_loop();
 
   std::string path_;
   std::mutex mu_;  // guards connections_
@@ -74,6 +85,11 @@ class SqliteStore final : public Store {
   // the request fails with Error(storage), a 503 (docs/protocol.md).
   WriterGate gate_;
   std::map<std::thread::id, std::unique_ptr<db::Database>> connections_;
+  // The notice socket: bound by listen() (-1 in a process that does not listen).
+  int notice_socket_ = -1;
+  int wake_[2] = {-1, -1};  // a pipe: the destructor ends the listener's poll()
+  std::atomic<bool> stopping_{false};
+  std::thread listener_thread_;
 };
 
 }  // namespace kehu::server

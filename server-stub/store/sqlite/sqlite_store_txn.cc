@@ -7,6 +7,7 @@
 #include "kehu/error.h"
 #include "kehu/lang.h"
 #include "record_state_codec.h"
+#include "sqlite_store.h"
 
 namespace kehu::server {
 
@@ -66,8 +67,8 @@ std::string revision_query(const char* tail) {
 
 }  // namespace
 
-SqliteStoreTxn::SqliteStoreTxn(db::Database& db, TxnMode mode, WriterGate::Pass writer)
-    : db_(db), mode_(mode), writer_(std::move(writer)) {
+SqliteStoreTxn::SqliteStoreTxn(const SqliteStore& store, db::Database& db, TxnMode mode, WriterGate::Pass writer)
+    : store_(store), db_(db), mode_(mode), writer_(std::move(writer)) {
   if (mode == TxnMode::write) {
     write_.emplace(db_);
   } else {
@@ -96,6 +97,7 @@ void SqliteStoreTxn::commit() {
     db_.exec("COMMIT");
   }
   open_ = false;
+  store_.committed(notice_);
 }
 
 void SqliteStoreTxn::require_write(const char* what) const {
@@ -133,6 +135,7 @@ void SqliteStoreTxn::update_user(const User& user) {
            "WHERE name = ?");
   st->bind(1, role_name(user.role)).bind(2, user.password_hash).bind(3, user.disabled ? 1 : 0);
   st->bind(4, join_regions(user.regions)).bind(5, user.scope_version).bind(6, user.name).run();
+  notice_.users.push_back(user.name);
   if (db_.changes() == 0) throw Error(Errc::not_found, tr("no user \"" + user.name + "\"", "没有用户“" + user.name + "”"));
 }
 
@@ -163,6 +166,7 @@ void SqliteStoreTxn::delete_token(std::string_view hash) {
   require_write("delete_token");
   Using st(db_, "DELETE FROM tokens WHERE hash = ?");
   st->bind(1, hash).run();
+  notice_.all_users = true;
 }
 
 void SqliteStoreTxn::delete_expired_tokens(std::int64_t now) {
@@ -175,6 +179,7 @@ void SqliteStoreTxn::delete_user_tokens(std::string_view user) {
   require_write("delete_user_tokens");
   Using st(db_, "DELETE FROM tokens WHERE user = ?");
   st->bind(1, user).run();
+  notice_.users.emplace_back(user);
 }
 
 void SqliteStoreTxn::trim_user_tokens(std::string_view user, std::int64_t keep, std::string_view newest) {
@@ -183,6 +188,7 @@ void SqliteStoreTxn::trim_user_tokens(std::string_view user, std::int64_t keep, 
            "DELETE FROM tokens WHERE user = ? AND hash NOT IN (SELECT hash FROM tokens WHERE user = ? "
            "ORDER BY hash = ? DESC, expires_at DESC, rowid DESC LIMIT ?)");
   st->bind(1, user).bind(2, user).bind(3, newest).bind(4, keep).run();
+  if (db_.changes() > 0) notice_.users.emplace_back(user);
 }
 
 // --- results ---
@@ -340,6 +346,7 @@ void SqliteStoreTxn::append_revision(const StoredRevision& r) {
            "VALUES(?,?,?,?,?,?,?)");
   st->bind(1, r.seq).bind(2, r.record_id).bind(3, r.rev).bind(4, r.change_id);
   st->bind(5, r.body).bind(6, r.prev_hash).bind(7, r.hash).run();
+  notice_.revisions = true;
 }
 
 std::vector<StoredRevision> SqliteStoreTxn::revisions_of(std::string_view record_id) {
@@ -544,6 +551,7 @@ void SqliteStoreTxn::put_setting(std::string_view key, const json& value) {
   require_write("put_setting");
   Using st(db_, "INSERT OR REPLACE INTO settings(key, value) VALUES(?,?)");
   st->bind(1, key).bind(2, value.dump()).run();
+  notice_.everyone = true;
 }
 
 // --- claims ---

@@ -12,12 +12,15 @@
 
 namespace kehu::server {
 
+class SqliteStore;
+
 class SqliteStoreTxn final : public StoreTxn {
  public:
   // Begins: BEGIN IMMEDIATE for write (waits for other writers up to the busy
   // timeout), a deferred BEGIN for read (a snapshot from the first read on).
   // `writer` is held until the transaction ends (SqliteStore's writer queue).
-  SqliteStoreTxn(db::Database& db, TxnMode mode, WriterGate::Pass writer = {});
+  // `store` is told of the commit (Store::tell).
+  SqliteStoreTxn(const SqliteStore& store, db::Database& db, TxnMode mode, WriterGate::Pass writer = {});
   ~SqliteStoreTxn() override;
 
   void commit() override;
@@ -99,6 +102,7 @@ class SqliteStoreTxn final : public StoreTxn {
   // Throws Error(internal) unless this is a write transaction.
   void require_write(const char* what) const;
 
+  const SqliteStore& store_;
   db::Database& db_;
   TxnMode mode_;
   // Declared before write_, so a transaction that rolls back on destruction does

@@ -1,0 +1,102 @@
+// Waiting pulls (docs/protocol.md "Waiting pulls"): a POST /v1/pull with
+// "wait" that finds nothing new is held until a commit may concern its user,
+// then looks again. The store tells the feed of every commit (Store::listen;
+// with PostgreSQL, of other server processes' commits too), and the feed wakes
+// the waiters the commit may concern:
+//   - revisions whose customers' scopes (owner, province, city, before and
+//     after) the waiter's session may see (AccessPolicy::customer_access), or
+//     any revisions for the roles that see everything, or revisions or settings
+//     that concern everyone;
+//   - a change to the waiter's account (tokens, role, regions, disabled), or a
+//     token deleted by its hash alone: the waiter checks its token again.
+// A waiter is woken at most once per call of wait_until however many commits
+// came: a burst costs one look.
+//
+// Waiting holds the request's worker thread (elastic_pool.h), so the feed has
+// a capacity: at most `max_waiters` at once (then 503 too_many_waiting with
+// Retry-After: the client pulls without waiting), and `max_per_user` per user
+// (429), so that one token cannot take them all.
+//
+// Thread-safety: every member may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <list>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "commit_notice.h"
+#include "session.h"
+
+namespace kehu::server {
+
+class CommitFeed {
+  // One waiter's state, guarded by mu_.
+  struct Entry {
+    Session session;
+    bool data = false, account = false;
+    std::condition_variable cv;
+  };
+
+ public:
+  CommitFeed(std::size_t max_waiters, std::size_t max_per_user);
+  CommitFeed(const CommitFeed&) = delete;
+  CommitFeed& operator=(const CommitFeed&) = delete;
+
+  // Wakes the waiters `notice` may concern. Never throws.
+  void publish(const CommitNotice& notice) noexcept;
+  // Wakes every waiter for good and lets none wait again (the server stops).
+  void close();
+  // Waiters now (for tests and the benchmark).
+  std::size_t waiting() const;
+
+  // Whether revisions described by `notice` may be in `session`'s scope.
+  static bool concerns(const Session& session, const CommitNotice& notice);
+
+  enum class Wake {
+    timeout,  // the deadline passed
+    data,     // a commit may concern the session: look again
+    account,  // the session's account changed: authenticate again, then look
+    closed,   // the server stops
+  };
+
+  // One waiting request; counted from construction, so that nothing committed
+  // between the request's first look and its first wait is missed.
+  class Waiter {
+   public:
+    // Throws HttpError 503 too_many_waiting (Retry-After) when the feed holds
+    // max_waiters, 429 too_many_waiting when session.user holds max_per_user,
+    // and 503 when the feed is closed.
+    Waiter(CommitFeed& feed, const Session& session);
+    ~Waiter();
+    Waiter(const Waiter&) = delete;
+    Waiter& operator=(const Waiter&) = delete;
+
+    // Returns at once for what came since the last call, else waits until
+    // `deadline` for the next. `account` before `data`: the caller looks again
+    // after it anyway.
+    Wake wait_until(std::chrono::steady_clock::time_point deadline);
+    // The session after a new authentication (role and regions may differ).
+    void update(const Session& session);
+
+   private:
+    CommitFeed& feed_;
+    std::list<Entry>::iterator entry_;
+  };
+
+  // Seconds a client is told to wait (Retry-After) before waiting again when
+  // the feed is full.
+  static constexpr long kRetryAfterSeconds = 15;
+
+ private:
+  const std::size_t max_waiters_, max_per_user_;
+  mutable std::mutex mu_;
+  std::list<Entry> waiters_;
+  std::map<std::string, std::size_t> per_user_;
+  bool closed_ = false;
+};
+
+}  // namespace kehu::server
