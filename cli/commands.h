@@ -91,6 +91,12 @@ int cmd_login(Context& ctx, const std::string& server, const std::string& user, 
 int cmd_logout(Context& ctx, const NetArgs& net);
 int cmd_passwd(Context& ctx, const NetArgs& net);
 int cmd_sync(Context& ctx, const NetArgs& net);
+// commands_watch.cc: `kehu sync --watch`, continuous sync until Ctrl-C or
+// SIGTERM (exit 0), or an error retrying cannot mend (unauthorized, ...).
+// `wait_seconds`: how long each waiting pull may be held.
+int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds);
+// Under the minute after which proxies and NAT gateways drop a quiet connection.
+inline constexpr int kWatchWaitSeconds = 25;
 int cmd_conflicts(Context& ctx);
 int cmd_conflict_resolve(Context& ctx, const std::string& code, const std::string& field,
                          const std::string& keep);

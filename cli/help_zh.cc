@@ -114,6 +114,8 @@ const Catalog& catalog() {
         {"change your password on the server (KEHU_PASSWORD / KEHU_NEW_PASSWORD or prompts)",
          "在服务器上修改密码（KEHU_PASSWORD / KEHU_NEW_PASSWORD，或按提示输入）"},
         {"push local changes, then pull the team's", "上传本机修改，再下载团队的修改"},
+        {"keep syncing: push each edit at once, receive the team's as they land; Ctrl-C stops",
+         "持续同步：每次修改立即上传，团队的修改一到就收下；按 Ctrl-C 停止"},
         {"list open conflicts", "列出未解决的冲突"},
         {"keep one side of a conflict", "保留冲突的一方"},
         {"field key or label", "字段键或字段名"},

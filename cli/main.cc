@@ -227,7 +227,12 @@ int main(int argc, char** argv) {
   auto* sync = app.add_subcommand("sync", "push local changes, then pull the team's");
   sync->add_option("--ca-file", net.ca_file, "trust this CA bundle");
   sync->add_flag("--insecure", net.insecure, "skip TLS certificate checks (development only)");
-  sync->callback([&] { action = [&] { return cmd_sync(ctx, net); }; });
+  bool watch = false;
+  sync->add_flag("--watch", watch,
+                 "keep syncing: push each edit at once, receive the team's as they land; Ctrl-C stops");
+  sync->callback([&] {
+    action = [&] { return watch ? cmd_sync_watch(ctx, net, kWatchWaitSeconds) : cmd_sync(ctx, net); };
+  });
   auto* conflicts = app.add_subcommand("conflicts", "list open conflicts");
   conflicts->callback([&] {
     if (!action) action = [&] { return cmd_conflicts(ctx); };

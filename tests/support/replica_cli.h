@@ -31,6 +31,18 @@ class ReplicaCli {
   std::string db = dir.file("replica.db");
 
   CliResult run(const std::vector<std::string>& args, const EnvChanges& extra = {}) const {
+    return run_kehu(args, options(extra));
+  }
+
+  // `kehu ARGS` for at most `seconds`, then SIGTERM (timeout --preserve-status):
+  // the exit code is kehu's own.
+  CliResult run_for(int seconds, const std::vector<std::string>& args, const EnvChanges& extra = {}) const {
+    std::vector<std::string> full = {"--preserve-status", "-s", "TERM", std::to_string(seconds), kehu_binary()};
+    full.insert(full.end(), args.begin(), args.end());
+    return run_program("/usr/bin/timeout", full, options(extra));
+  }
+
+  RunOptions options(const EnvChanges& extra) const {
     RunOptions o;
     o.env = {{"KEHU_DB", db},
              {"KEHU_PASSPHRASE", kPassphrase},
@@ -40,7 +52,7 @@ class ReplicaCli {
              {"LANG", "C.UTF-8"},
              {"LC_ALL", std::nullopt}};
     for (const auto& [k, v] : extra) o.env[k] = v;
-    return run_kehu(args, o);
+    return o;
   }
 
   // Runs and requires exit code 0.

@@ -115,9 +115,23 @@ HttpResponse HttpClient::post(const std::string& path, const json& body) {
   return perform(path, &text);
 }
 
+HttpResponse HttpClient::post(const std::string& path, const json& body, const std::function<bool()>& interrupted) {
+  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return perform(path, &text, &interrupted);
+}
+
+namespace {
+
+int poll_interrupted(void* fn, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(fn))() ? 1 : 0;
+}
+
+}  // namespace
+
 HttpResponse HttpClient::get(const std::string& path) { return perform(path, nullptr); }
 
-HttpResponse HttpClient::perform(const std::string& path, const std::string* body) {
+HttpResponse HttpClient::perform(const std::string& path, const std::string* body,
+                                 const std::function<bool()>* interrupted) {
   CURL* h = curl_->handle;
   std::string url = base_url_ + path;
   std::string received;
@@ -146,8 +160,16 @@ HttpResponse HttpClient::perform(const std::string& path, const std::string* bod
   } else {
     check_curl(curl_easy_setopt(h, CURLOPT_HTTPGET, 1L), "HTTPGET");
   }
+  const bool watched = interrupted && *interrupted;
+  if (watched) {
+    check_curl(curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, poll_interrupted), "XFERINFOFUNCTION");
+    check_curl(curl_easy_setopt(h, CURLOPT_XFERINFODATA, interrupted), "XFERINFODATA");
+    check_curl(curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L), "NOPROGRESS");
+  }
   CURLcode rc = curl_easy_perform(h);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);  // the list dies with this call
+  if (watched) curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) throw Interrupted();
   if (rc != CURLE_OK) {
     const TlsPeer& tls = curl_->tls;
     const std::string tls_why = tls.describe(rc, curl_->error, url_host(base_url_), opts_.ca_file);

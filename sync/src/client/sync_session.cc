@@ -53,6 +53,13 @@ std::string error_message(const HttpResponse& r) {
   return "HTTP " + std::to_string(r.status);
 }
 
+// The "code" of an error answer ("" when it has none).
+std::string error_code(const HttpResponse& r) {
+  return r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()
+             ? r.body["error"].value("code", "")
+             : std::string();
+}
+
 // Turns a non-2xx answer that retrying cannot fix into an Error.
 // `credentials`: the request itself sent a password (login, password change),
 // so a 401 is about that password, and a new login is no remedy.
@@ -83,9 +90,7 @@ void raise_for_status(const HttpResponse& r, const std::string& what, bool crede
   // Too many failed logins: the server's message says when to try again.
   if (r.status == 429) throw Error(Errc::forbidden, msg);
   if (r.status >= 500) throw Error(Errc::server, msg);
-  const std::string code = r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()
-                               ? r.body["error"].value("code", "")
-                               : std::string();
+  const std::string code = error_code(r);
   if (code == "validation") throw Error(Errc::validation, msg);
   if (code == "not_found") throw Error(Errc::not_found, msg);
   throw Error(Errc::protocol, msg);
@@ -171,6 +176,7 @@ class Session {
 
   // Customers a pulled revision may have made duplicates of others (duplicate check).
   std::vector<std::string> arrived;
+  bool waited() const { return waited_; }
   // Pushed changes the server answered "rebase", and whether they were sent again.
   std::vector<std::string> to_rebase;
   std::size_t answered_rebase = 0;  // of those, pushed (the rest: requeue_awaiting)
@@ -440,7 +446,8 @@ class Session {
   // `after_break`, when given, may change the body before a retry that follows
   // a broken connection (a pull asks for smaller pages then).
   HttpResponse call(const std::string& path, const json& first_body, const std::string& what, bool in_sync = true,
-                    const std::function<void(json&)>& after_break = {}) {
+                    const std::function<void(json&)>& after_break = {},
+                    const std::function<bool()>& interrupted = {}) {
     int delay = opts_.backoff_initial_ms;
     json body = first_body;
     for (int attempt = 1;; ++attempt) {
@@ -448,8 +455,15 @@ class Session {
       Errc code = Errc::network;
       long retry_after_s = 0;
       try {
-        HttpResponse r = http_.post(path, body);
+        HttpResponse r = interrupted && body.contains("wait") ? http_.post(path, body, interrupted)
+                                                              : http_.post(path, body);
         retry_after_s = r.retry_after_s;
+        // The server holds as many waiting pulls as it may: ask without waiting.
+        if ((r.status == 503 || r.status == 429) && body.contains("wait") && error_code(r) == "too_many_waiting") {
+          body.erase("wait");
+          --attempt;
+          continue;
+        }
         // 429 other than a login throttle: the server is busy with this user's
         // other requests (one push at a time, a share of the upload budget) and
         // asks for the same request again shortly.
@@ -463,6 +477,8 @@ class Session {
         code = Errc::server;
       } catch (const TlsError&) {
         throw;  // a refused certificate stays refused: no retries
+      } catch (const Interrupted&) {
+        throw;  // the caller asked to stop
       } catch (const Error& e) {
         if (e.code() != Errc::network) throw;
         failure = e.what();
@@ -669,17 +685,37 @@ class Session {
 
   // Fetches and decodes the page after `cursor`. Runs on the prefetch thread,
   // so it touches nothing but its own connection.
-  PulledPage fetch_page(const std::string& cursor) {
+  // `wait`: seconds the server may hold it for news (SyncOptions::wait_seconds);
+  // a wait the caller stops is a page with nothing new.
+  PulledPage fetch_page(const std::string& cursor, int wait = 0) {
     const std::string what = tr("sync (receiving changes)", "同步（下载修改）");
     json request = {{"cursor", cursor}, {"limit", opts_.pull_page}};
     if (page_bytes_ > 0) request["max_bytes"] = page_bytes_;
+    std::function<bool()> stop;
+    if (wait > 0) {
+      request["wait"] = wait;
+      waited_ = true;
+      if (opts_.waiting) opts_.waiting();
+      stop = opts_.stop_waiting ? opts_.stop_waiting : [] { return false; };
+    }
     // A connection that breaks while a page comes (a slow link the server
     // resets, attacker review 6, A6-3): the pages asked for from then on are a
     // quarter of the size, down to the server's floor of 64 KiB.
-    HttpResponse r = call("/v1/pull", request, what, true, [this](json& body) {
-      page_bytes_ = page_bytes_ == 0 ? kFirstSmallerPage : std::max<std::int64_t>(kSmallestPage, page_bytes_ / 4);
-      body["max_bytes"] = page_bytes_;
-    });
+    HttpResponse r;
+    try {
+      r = call(
+          "/v1/pull", request, what, true,
+          [this](json& body) {
+            page_bytes_ =
+                page_bytes_ == 0 ? kFirstSmallerPage : std::max<std::int64_t>(kSmallestPage, page_bytes_ / 4);
+            body["max_bytes"] = page_bytes_;
+          },
+          stop);
+    } catch (const Interrupted&) {
+      PulledPage nothing;
+      nothing.next_cursor = cursor;
+      return nothing;
+    }
     raise_for_status(r, what);
     json& body = r.body;
     PulledPage page;
@@ -709,7 +745,10 @@ class Session {
   void pull(SyncReport& report) {
     std::string cursor = rep_.meta("cursor");
     if (cursor.empty()) cursor = "0";
-    std::future<PulledPage> next_page = async_in_callers_lang([this, cursor] { return fetch_page(cursor); });
+    // Only the sync's first pull waits (a second one follows a rebase).
+    const int wait = waited_ ? 0 : opts_.wait_seconds;
+    std::future<PulledPage> next_page =
+        async_in_callers_lang([this, cursor, wait] { return fetch_page(cursor, wait); });
     for (;;) {
       PulledPage page = next_page.get();
       if (page.schema_version >= 0) schema_version_ = page.schema_version;
@@ -864,6 +903,7 @@ class Session {
   Replica& rep_;
   const SyncOptions& opts_;
   HttpClient http_;
+  bool waited_ = false;  // the pull waited for news (SyncReport::waited)
   std::int64_t schema_version_ = -1;  // the server's custom-field list version; -1: not told
   // The byte cap pull pages are asked to keep under ("max_bytes"); 0: the server's.
   static constexpr std::int64_t kFirstSmallerPage = 1 << 20, kSmallestPage = 64 * 1024;
@@ -1003,6 +1043,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.push(report);
   s.check_approvals(report);
   s.pull(report);
+  report.waited = s.waited();
   if (!s.to_rebase.empty()) {
     report.rebased = replica.rebase_changes(s.to_rebase);
     s.rebased_once_ = true;

@@ -5,6 +5,7 @@
 // Not thread-safe: one HttpClient per thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,12 @@ namespace kehu::sync {
 class TlsError : public Error {
  public:
   explicit TlsError(const std::string& message) : Error(Errc::network, message) {}
+};
+
+// A request abandoned because its `interrupted` callback said so (post()).
+class Interrupted : public Error {
+ public:
+  Interrupted() : Error(Errc::network, "interrupted") {}
 };
 
 struct HttpOptions {
@@ -50,10 +57,15 @@ class HttpClient {
   // answer cut off — the message says which), and Error(protocol) when the
   // answer is not JSON.
   HttpResponse post(const std::string& path, const json& body);
+  // The same, abandoned when `interrupted` returns true: libcurl polls it about
+  // once a second while the request is in flight, and at each part of the
+  // answer. Throws Interrupted then. It runs on the calling thread.
+  HttpResponse post(const std::string& path, const json& body, const std::function<bool()>& interrupted);
   HttpResponse get(const std::string& path);
 
  private:
-  HttpResponse perform(const std::string& path, const std::string* body);
+  HttpResponse perform(const std::string& path, const std::string* body,
+                       const std::function<bool()>* interrupted = nullptr);
   struct Curl;
   std::unique_ptr<Curl> curl_;
   std::string base_url_;

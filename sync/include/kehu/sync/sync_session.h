@@ -33,6 +33,17 @@ struct SyncOptions {
   // unknown), after each page. May be empty; when set, `progress` gets only
   // the other lines (retries).
   std::function<void(ProgressKind kind, std::size_t done, std::size_t total)> counts;
+  // A waiting pull (docs/protocol.md "Waiting pulls"): when the push is done
+  // and nothing is new, the first pull page is held by the server up to this
+  // many seconds (at most 60) until something in the user's scope is. 0: not
+  // held. A server that holds as many as it may is asked again without.
+  int wait_seconds = 0;
+  // While the pull waits: `waiting` is called as it begins, then
+  // `stop_waiting` about once a second; true ends the wait at once, and the
+  // sync returns as if nothing came (a local edit to push, Ctrl-C). Either may
+  // be empty. They run on a thread of the sync's.
+  std::function<void()> waiting;
+  std::function<bool()> stop_waiting;
 };
 
 struct SyncReport {
@@ -44,6 +55,7 @@ struct SyncReport {
                                  // turned_down: the exit code and `kehu rejected` count both)
   std::size_t turned_down = 0;   // of those, changes that were awaiting approval and a
                                  // manager rejected now (pushed by an earlier sync)
+  bool waited = false;           // the pull waited for news (wait_seconds)
   std::size_t pulled_records = 0;
   std::size_t pulled_revisions = 0;
   std::size_t merged = 0;        // pushed changes merged with others' concurrent edits,

@@ -1,0 +1,105 @@
+// kehu sync --watch (issue 16): continuous sync in the foreground. The team's
+// edits arrive with no sync typed, an edit made here goes at once, a server
+// that goes away and comes back is found again, and SIGTERM stops it cleanly.
+//
+// "Arrives" is polled for up to 15 s: the watch learns of it through a waiting
+// pull at once, so the margin is for a loaded machine, not the design.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <thread>
+
+#include "replica_cli.h"
+#include "server_fixture.h"
+
+using kehu::test::CliResult;
+using kehu::test::ReplicaCli;
+using kehu::test::ServerFixture;
+
+namespace {
+
+// Polls `ready` every 200 ms for up to `seconds`.
+bool eventually(const std::function<bool()>& ready, int seconds = 15) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return ready();
+}
+
+bool lists(const ReplicaCli& r, const std::string& text) {
+  const CliResult l = r.run({"customer", "list"});
+  return l.exit_code == 0 && l.out.find(text) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("cli watch: the team's edits arrive and this device's go, with no sync typed", "[cli][watch]") {
+  ServerFixture s;
+  ReplicaCli wang, root;
+  wang.log_in(s, "wang");
+  root.log_in(s, "root");
+  const std::string code = wang.add_synced_customer("观察者测试公司");
+  auto watching = std::async(std::launch::async, [&] { return wang.run_for(25, {"sync", "--watch"}); });
+
+  // The team's edit reaches it through the waiting pull.
+  root.ok({"sync"});
+  root.ok({"customer", "edit", code, "--set", "need=核磁共振"});
+  root.ok({"sync"});
+  CHECK(eventually([&] { return wang.run({"customer", "show", code}).out.find("核磁共振") != std::string::npos; }));
+  // An edit made here (another kehu process) ends the wait and is pushed.
+  wang.ok({"customer", "edit", code, "--set", "contact=李四"});
+  CHECK(eventually([&] {
+    root.ok({"sync"});
+    return root.run({"customer", "show", code}).out.find("李四") != std::string::npos;
+  }));
+  CHECK(kehu::json::parse(wang.ok({"status", "--json"}).out)["pending"] == 0);
+
+  const CliResult w = watching.get();
+  INFO(w.describe());
+  CHECK(w.exit_code == 0);  // SIGTERM: stopped cleanly
+  CHECK_THAT(w.out, Catch::Contains("syncing continuously with"));
+  CHECK_THAT(w.out, Catch::Contains("received"));
+  CHECK_THAT(w.out, Catch::Contains("sent 1 change"));
+  CHECK_THAT(w.out, Catch::EndsWith("stopped\n"));
+}
+
+TEST_CASE("cli watch: offline it retries with backoff, and finds the server again", "[cli][watch]") {
+  ServerFixture s;
+  ReplicaCli wang, root;
+  wang.log_in(s, "wang");
+  root.log_in(s, "root");
+  const int port = s.port();
+  s.stop();
+  auto watching = std::async(std::launch::async, [&] {
+    return wang.run_for(30, {"sync", "--watch", "--json"}, {{"KEHU_LANG", "zh"}});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  s.start(port);
+  const std::string code = root.add_synced_customer("重新连上公司");
+  CHECK(eventually([&] { return lists(wang, "重新连上公司"); }, 20));
+  const CliResult w = watching.get();
+  INFO(w.describe());
+  CHECK(w.exit_code == 0);
+  // One JSON object a line: offline with the error and the delay, then synced.
+  CHECK_THAT(w.out, Catch::Contains(R"("state":"offline")"));
+  CHECK_THAT(w.out, Catch::Contains(R"("retry_in_ms")"));
+  CHECK_THAT(w.out, Catch::Contains(R"("state":"synced")"));
+  CHECK_THAT(w.out, Catch::Contains("离线"));
+  (void)code;
+}
+
+TEST_CASE("cli watch: a refused token stops it with the reason and exit 1", "[cli][watch]") {
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  auto off = kehu::test::run_server_command({"user", "disable", "wang", "--data", s.data_dir()});
+  INFO(off.output);
+  REQUIRE(off.exit_code == 0);
+  const CliResult w = wang.run_for(20, {"sync", "--watch"});
+  INFO(w.describe());
+  CHECK(w.exit_code == 1);
+  CHECK_THAT(w.out, Catch::Contains("stopped:"));
+}
