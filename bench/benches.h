@@ -23,6 +23,9 @@ Figure bench_b4_first_sync(Workspace& ws);  // `kehu sync` into an empty replica
 Figure bench_b6_round_trip(Workspace& ws);  // edit one field + sync, p50
 Figure bench_b7_concurrent(Workspace& ws);  // 8 replicas push at once
 Figure bench_b8_memory(Workspace& ws);      // peak RSS of the client in B4, the server in B7
+// Live sync (bench_live.cc): edit on device A to device B's waiting sync
+// delivering it, with 200 other devices waiting.
+Figure bench_b10_live(Workspace& ws);
 
 // The big replica of ws (built untimed if B1 did not run). Returns it.
 Replica& ensure_big_replica(Workspace& ws);

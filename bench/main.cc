@@ -100,7 +100,8 @@ int run(int argc, char** argv) {
       {"B1", bench_b1_edits},      {"B2", bench_b2_cli_edit},   {"B9", bench_b9_list},
       {"R1", bench_r1_report_funnel},
       {"B3", bench_b3_import},     {"B5", bench_b5_push},       {"B4", bench_b4_first_sync},
-      {"B6", bench_b6_round_trip}, {"B7", bench_b7_concurrent}, {"B8", bench_b8_memory}};
+      {"B6", bench_b6_round_trip}, {"B7", bench_b7_concurrent}, {"B8", bench_b8_memory},
+      {"B10", bench_b10_live}};
   RunInfo info{kehu::today_local(), sysconf(_SC_NPROCESSORS_ONLN), args.scale, 0};
   std::vector<Figure> figures;
   bool all_ran = true;

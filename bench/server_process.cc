@@ -94,7 +94,7 @@ void ServerProcess::start() {
   for (auto& a : store_args()) args.push_back(a);
   args.insert(args.end(), {"--listen", "127.0.0.1:0"});
   const launch::StartedServer started =
-      launch::start_server({server_binary(), args, {}, dir_ + "/server.out", dir_ + "/server.log"});
+      launch::start_server({server_binary(), args, env_, dir_ + "/server.out", dir_ + "/server.log"});
   pid_ = started.pid;
   port_ = started.port;
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ class ServerProcess {
   void add_user(const std::string& name, const std::string& role);
   // `kehu-server user set-regions NAME REGIONS` (comma-separated).
   void set_regions(const std::string& name, const std::string& regions);
+  // Environment for the next start() (e.g. KEHU_HTTP_* limits).
+  void set_env(std::map<std::string, std::string> env) { env_ = std::move(env); }
   // Starts serving; returns once the port is known (10 s at most, else throws).
   void start();
   void stop();
@@ -66,6 +69,7 @@ class ServerProcess {
   std::vector<std::string> store_args() const;
 
   std::string dir_;
+  std::map<std::string, std::string> env_;
   std::string store_url_;  // "" for the SQLite store in dir_
   pid_t pid_ = -1;
   int port_ = 0;

@@ -285,6 +285,8 @@ inline constexpr int kMaxConnectionsPerAddress = 64;
 inline constexpr std::int64_t kMaxPullWaitSeconds = 60;
 inline constexpr std::size_t kMaxWaitingPulls = 384;
 inline constexpr std::size_t kMaxWaitingPullsPerUser = 8;
+// A waiting pull's body ({"cursor", "limit", "max_bytes", "wait"}) at most.
+inline constexpr std::size_t kMaxWaitingPullBodyBytes = 4096;
 // How long a waiting pull waits for one of its user's reads (above) before
 // each look: several of one user's, woken by one commit, take turns.
 inline constexpr int kWaitingPullPatienceMs = 10000;

@@ -30,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 // The deadlines of the connection this thread serves.
 struct ConnectionState {
   const HttpLimits* limits = nullptr;  // null: this thread serves no connection
+  int sock = -1;
   PeerCounter* peers = nullptr;        // its address's count, and its place in it
   PeerCounter::Slot* slot = nullptr;
   Clock::time_point header_deadline{};
@@ -367,6 +368,7 @@ bool serve_connection(int sock, SSL_CTX* tls, const HttpLimits& limits, PeerCoun
   } else {
     t_conn = ConnectionState{};
     t_conn.limits = &limits;
+    t_conn.sock = sock;
     t_conn.peers = &peers;
     t_conn.slot = slot.get();
     peers.set_phase(*slot, PeerCounter::Phase::headers);  // the TLS handshake and the first request
@@ -427,5 +429,11 @@ void begin_body(std::size_t content_length) {
 }
 
 void close_after_response() { t_conn.close_after = true; }
+
+bool peer_gone() {
+  if (t_conn.limits == nullptr || t_conn.sock < 0) return false;
+  pollfd p{t_conn.sock, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
 
 }  // namespace kehu::server

@@ -103,5 +103,9 @@ void begin_body(std::size_t content_length);
 // The connection closes once this request's answer is written (its body may be
 // unread, and must not be taken for the next request).
 void close_after_response();
+// Whether the client has closed this thread's connection, or it failed: a
+// waiting pull whose device went away stops waiting (attacker review 16,
+// A16-6). False on a thread that serves none.
+bool peer_gone();
 
 }  // namespace kehu::server

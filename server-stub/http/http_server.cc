@@ -243,11 +243,22 @@ void fill_library_error(const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
+namespace {
+
+// Waiting pulls one client address may hold: three quarters of its
+// connections, the rest for its other requests (commit_feed.h, A16-1).
+std::size_t waiting_pulls_per_address(int max_connections_per_address) {
+  return static_cast<std::size_t>(std::max(1, max_connections_per_address * 3 / 4));
+}
+
+}  // namespace
+
 HttpServer::HttpServer(Store& store, ServerClock& clock, ListenOptions options, AuthSettings auth)
     : options_(std::move(options)),
       store_(store),
       clock_(clock),
-      feed_(options_.limits.max_waiting_pulls, config::kMaxWaitingPullsPerUser),
+      feed_(options_.limits.max_waiting_pulls, config::kMaxWaitingPullsPerUser,
+            waiting_pulls_per_address(options_.limits.max_connections_per_address)),
       auth_(store, nullptr, std::move(auth)),
       push_(store, clock),
       pull_(store),
@@ -619,14 +630,32 @@ void HttpServer::handle_pull(const httplib::Request& req, httplib::Response& res
     Session session = authenticate(req);
     json body = req.body.empty() ? json::object() : parse_body(req);
     const int wait = PullService::parse_wait(body);
+    if (wait > 0) {
+      // A pull's body is a cursor and two numbers: a waiting one gives its
+      // share of the body budget, and the memory, back before it waits
+      // (attacker review 16, A16-7: seven padded 32 MiB waits held the budget
+      // and refused every large push).
+      if (req.body.size() > config::kMaxWaitingPullBodyBytes) {
+        throw too_large(tr("a waiting pull's body is at most " +
+                               std::to_string(config::kMaxWaitingPullBodyBytes / 1024) + " KiB",
+                           "等待拉取的请求体最多 " + std::to_string(config::kMaxWaitingPullBodyBytes / 1024) +
+                               " KiB"));
+      }
+      auto& request = const_cast<httplib::Request&>(req);  // the server's own object (see the pre-routing handler)
+      std::string().swap(request.body);
+      end_request_body();
+    }
     // Counted before the first look: what commits between it and the wait wakes it.
     std::optional<CommitFeed::Waiter> waiter;
-    if (wait > 0) waiter.emplace(feed_, session);
+    if (wait > 0) waiter.emplace(feed_, session, req.remote_addr);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
     std::string context;
     for (bool last = !waiter;;) {
       PullPage page;
       {
+        // After a wait: one of a few at a time (CommitFeed::Turn).
+        std::optional<CommitFeed::Turn> turn;
+        if (!context.empty()) turn.emplace(feed_);
         // Held while the page is built, not while it waits: a user's waiting
         // devices do not use up the reads of the others. Woken together, they
         // take turns.
@@ -642,17 +671,26 @@ void HttpServer::handle_pull(const httplib::Request& req, httplib::Response& res
       }
       // Nothing for this user: wait on from past what the page passed over.
       body["cursor"] = page.next_cursor;
-      switch (waiter->wait_until(deadline)) {
-        case CommitFeed::Wake::data: break;
-        case CommitFeed::Wake::account:
-          // A revoked token or a disabled user ends the wait with 401 (throws);
-          // not authenticate(): it answers this request's first session again.
-          session = auth_.authenticate(req.get_header_value("Authorization"));
-          waiter->update(session);
-          break;
-        case CommitFeed::Wake::timeout:
-        case CommitFeed::Wake::closed: last = true; break;
+      // In slices of a second: a device that went away (its connection closed)
+      // frees its worker and its waiting slots at once, not at the deadline.
+      CommitFeed::Wake wake;
+      for (;;) {
+        wake = waiter->wait_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
+        if (wake != CommitFeed::Wake::timeout || std::chrono::steady_clock::now() >= deadline) break;
+        if (peer_gone()) {
+          close_after_response();
+          res.status = 204;  // to nobody: the log says so
+          return;
+        }
       }
+      last = wake == CommitFeed::Wake::timeout || wake == CommitFeed::Wake::closed;
+      // Every look after a wait checks the token again, whatever woke it: one
+      // revoked, expired or of a disabled user is answered 401/403 (throws),
+      // and new regions or role take effect. A notice lost on the way costs
+      // time, never data (attacker review 16, A16-3, A16-4). Not
+      // authenticate(): it answers this request's first session again.
+      session = auth_.authenticate(req.get_header_value("Authorization"));
+      waiter->update(session);
     }
   });
 }

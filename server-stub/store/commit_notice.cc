@@ -37,11 +37,7 @@ std::string CommitNotice::to_text(const std::string& origin, std::size_t max_byt
 bool CommitNotice::from_text(const std::string& text, CommitNotice& out, std::string& origin) {
   out = CommitNotice{};
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("o") || !j["o"].is_string()) {
-    out.revisions = out.everyone = out.all_users = true;
-    origin.clear();
-    return false;
-  }
+  if (!j.is_object() || !j.contains("o") || !j["o"].is_string()) return false;
   origin = j["o"].get<std::string>();
   auto flag = [&j](const char* key) { return j.contains(key) && j[key].is_boolean() && j[key].get<bool>(); };
   out.revisions = flag("r");

@@ -25,7 +25,8 @@ struct CommitNotice {
   // covers, or a setting (the schema, the protected fields).
   bool everyone = false;
   // Accounts whose tokens, role, regions or state changed: their waiters check
-  // their token again. `all_users`: a token was deleted by its hash alone.
+  // their token again. `all_users`: every waiter does (the users did not fit
+  // in a NOTIFY, or notices may have been missed).
   std::vector<std::string> users;
   bool all_users = false;
 
@@ -37,8 +38,9 @@ struct CommitNotice {
   // scopes and users are dropped and it says everyone / all_users), and back.
   // `origin` names the process that committed, so it skips its own.
   std::string to_text(const std::string& origin, std::size_t max_bytes = 7900) const;
-  // Returns false for text that is not a notice (it is then read as
-  // "everyone and all users": a notice is never lost).
+  // Returns false for text that is not a notice: the listener drops it (only
+  // kehu-server sends them; a stray sender must not make every waiting pull
+  // look again, attacker review 16, A16-2).
   static bool from_text(const std::string& text, CommitNotice& out, std::string& origin);
 };
 

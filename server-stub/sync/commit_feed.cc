@@ -8,8 +8,24 @@
 
 namespace kehu::server {
 
-CommitFeed::CommitFeed(std::size_t max_waiters, std::size_t max_per_user)
-    : max_waiters_(max_waiters), max_per_user_(max_per_user) {}
+CommitFeed::CommitFeed(std::size_t max_waiters, std::size_t max_per_user, std::size_t max_per_address,
+                       std::size_t max_looking)
+    : max_waiters_(max_waiters),
+      max_per_user_(max_per_user),
+      max_per_address_(max_per_address),
+      max_looking_(std::max<std::size_t>(1, max_looking)) {}
+
+CommitFeed::Turn::Turn(CommitFeed& feed) : feed_(feed) {
+  std::unique_lock<std::mutex> lock(feed.mu_);
+  feed.turns_.wait(lock, [&] { return feed.looking_ < feed.max_looking_ || feed.closed_; });
+  ++feed.looking_;
+}
+
+CommitFeed::Turn::~Turn() {
+  std::lock_guard<std::mutex> lock(feed_.mu_);
+  --feed_.looking_;
+  feed_.turns_.notify_one();
+}
 
 bool CommitFeed::concerns(const Session& session, const CommitNotice& notice) {
   if (!notice.revisions && !notice.everyone) return false;
@@ -41,6 +57,7 @@ void CommitFeed::close() {
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   for (Entry& e : waiters_) e.cv.notify_one();
+  turns_.notify_all();
 }
 
 std::size_t CommitFeed::waiting() const {
@@ -48,7 +65,7 @@ std::size_t CommitFeed::waiting() const {
   return waiters_.size();
 }
 
-CommitFeed::Waiter::Waiter(CommitFeed& feed, const Session& session) : feed_(feed) {
+CommitFeed::Waiter::Waiter(CommitFeed& feed, const Session& session, const std::string& address) : feed_(feed) {
   std::lock_guard<std::mutex> lock(feed.mu_);
   if (feed.closed_) {
     throw HttpError(503, "shutting_down", tr("the server is stopping: pull again in a moment",
@@ -64,8 +81,20 @@ CommitFeed::Waiter::Waiter(CommitFeed& feed, const Session& session) : feed_(fee
                                                                  "Retry-After 之后再等待"),
                     kRetryAfterSeconds);
   }
-  std::size_t& mine = feed.per_user_[session.user];
-  if (mine >= feed.max_per_user_) {
+  auto count = [](const std::map<std::string, std::size_t>& counts, const std::string& key) {
+    auto it = counts.find(key);
+    return it == counts.end() ? std::size_t{0} : it->second;
+  };
+  if (count(feed.per_address_, address) >= feed.max_per_address_) {
+    const std::string per = std::to_string(feed.max_per_address_);
+    throw HttpError(503, "too_many_waiting",
+                    tr("this address has " + per + " pulls waiting already, the most one address may have, so "
+                           "that its other requests get in: pull without \"wait\", and wait again after Retry-After",
+                       "这个地址已有 " + per + " 个等待中的拉取，这是每个地址的上限（为其他请求留出连接）：现在请不带 \"wait\" "
+                                                "拉取，Retry-After 之后再等待"),
+                    kRetryAfterSeconds);
+  }
+  if (count(feed.per_user_, session.user) >= feed.max_per_user_) {
     const std::string per = std::to_string(feed.max_per_user_);
     throw HttpError(429, "too_many_waiting",
                     tr(session.user + " has " + per + " pulls waiting already, the most one user may have; "
@@ -74,15 +103,19 @@ CommitFeed::Waiter::Waiter(CommitFeed& feed, const Session& session) : feed_(fee
                                                        "或结束其中一个"),
                     kRetryAfterSeconds);
   }
-  ++mine;
+  ++feed.per_user_[session.user];
+  ++feed.per_address_[address];
   entry_ = feed.waiters_.emplace(feed.waiters_.end());
   entry_->session = session;
+  entry_->address = address;
 }
 
 CommitFeed::Waiter::~Waiter() {
   std::lock_guard<std::mutex> lock(feed_.mu_);
   auto it = feed_.per_user_.find(entry_->session.user);
   if (it != feed_.per_user_.end() && --it->second == 0) feed_.per_user_.erase(it);
+  auto at = feed_.per_address_.find(entry_->address);
+  if (at != feed_.per_address_.end() && --at->second == 0) feed_.per_address_.erase(at);
   feed_.waiters_.erase(entry_);
 }
 

@@ -14,8 +14,11 @@
 //
 // Waiting holds the request's worker thread (elastic_pool.h), so the feed has
 // a capacity: at most `max_waiters` at once (then 503 too_many_waiting with
-// Retry-After: the client pulls without waiting), and `max_per_user` per user
-// (429), so that one token cannot take them all.
+// Retry-After: the client pulls without waiting), `max_per_user` per user
+// (429), so that one token cannot take them all, and `max_per_address` per
+// client address (503), so that waiting devices behind one NAT leave room
+// under the per-address connection cap for everything else (attacker review
+// 16, A16-1: 64 of them kept every other request of the address out).
 //
 // Thread-safety: every member may be called from any thread.
 #pragma once
@@ -37,12 +40,14 @@ class CommitFeed {
   // One waiter's state, guarded by mu_.
   struct Entry {
     Session session;
+    std::string address;
     bool data = false, account = false;
     std::condition_variable cv;
   };
 
  public:
-  CommitFeed(std::size_t max_waiters, std::size_t max_per_user);
+  CommitFeed(std::size_t max_waiters, std::size_t max_per_user, std::size_t max_per_address,
+             std::size_t max_looking = 8);
   CommitFeed(const CommitFeed&) = delete;
   CommitFeed& operator=(const CommitFeed&) = delete;
 
@@ -68,9 +73,9 @@ class CommitFeed {
   class Waiter {
    public:
     // Throws HttpError 503 too_many_waiting (Retry-After) when the feed holds
-    // max_waiters, 429 too_many_waiting when session.user holds max_per_user,
-    // and 503 when the feed is closed.
-    Waiter(CommitFeed& feed, const Session& session);
+    // max_waiters or `address` max_per_address, 429 too_many_waiting when
+    // session.user holds max_per_user, and 503 when the feed is closed.
+    Waiter(CommitFeed& feed, const Session& session, const std::string& address);
     ~Waiter();
     Waiter(const Waiter&) = delete;
     Waiter& operator=(const Waiter&) = delete;
@@ -87,15 +92,32 @@ class CommitFeed {
     std::list<Entry>::iterator entry_;
   };
 
+  // A woken waiter's turn to look again: at most `max_looking` build their
+  // pages at once, the others queue in arrival order, so one commit that
+  // wakes hundreds costs a few pages' memory at a time (attacker review 16,
+  // A16-9: a bulk write woke 160, and memory rose by 590 MB).
+  class Turn {
+   public:
+    explicit Turn(CommitFeed& feed);
+    ~Turn();
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+
+   private:
+    CommitFeed& feed_;
+  };
+
   // Seconds a client is told to wait (Retry-After) before waiting again when
   // the feed is full.
   static constexpr long kRetryAfterSeconds = 15;
 
  private:
-  const std::size_t max_waiters_, max_per_user_;
+  const std::size_t max_waiters_, max_per_user_, max_per_address_, max_looking_;
+  std::size_t looking_ = 0;
+  std::condition_variable turns_;
   mutable std::mutex mu_;
   std::list<Entry> waiters_;
-  std::map<std::string, std::size_t> per_user_;
+  std::map<std::string, std::size_t> per_user_, per_address_;
   bool closed_ = false;
 };
 

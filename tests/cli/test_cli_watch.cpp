@@ -49,6 +49,11 @@ TEST_CASE("cli watch: the team's edits arrive and this device's go, with no sync
   root.ok({"customer", "edit", code, "--set", "need=核磁共振"});
   root.ok({"sync"});
   CHECK(eventually([&] { return wang.run({"customer", "show", code}).out.find("核磁共振") != std::string::npos; }));
+  // A one-shot sync on the same replica takes turns with the watch: it is not
+  // held up for the watch's 25 s wait.
+  const auto before = std::chrono::steady_clock::now();
+  wang.ok({"sync"});
+  CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(15));
   // An edit made here (another kehu process) ends the wait and is pushed.
   wang.ok({"customer", "edit", code, "--set", "contact=李四"});
   CHECK(eventually([&] {

@@ -5,6 +5,11 @@
 //
 // "At once" is checked against the wait asked for (20 s) with a wide margin:
 // answered within half of it means it was woken, not timed out.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
@@ -305,4 +310,76 @@ TEST_CASE("pg: a waiting pull on one server process wakes for a commit on anothe
   const Waited ended = again.get();
   CHECK(ended.reply.status == 401);
   CHECK(ended.seconds < kWait / 2);
+}
+
+TEST_CASE("waiting pull: attacker review 16's holes stay closed", "[server][waiting][security]") {
+  SECTION("A16-1: one address's waiting pulls leave room under its connection cap") {
+    ServeOptions o;
+    o.env["KEHU_HTTP_MAX_CONNECTIONS_PER_ADDRESS"] = "8";  // 6 of them may wait
+    ServerFixture s(o);
+    const std::string wang = s.login("wang");
+    const std::string cursor = cursor_at_end(s, wang);
+    std::vector<std::future<Waited>> held;
+    for (int i = 0; i < 7; ++i) held.push_back(wait_pull(s, wang, cursor, 4));
+    int refused = 0;
+    for (auto& f : held) {
+      const Waited w = f.get();
+      INFO(w.reply.body.dump());
+      if (w.reply.status != 200) {
+        CHECK(w.reply.status == 503);
+        CHECK(w.reply.body["error"]["code"] == "too_many_waiting");
+        ++refused;
+      }
+    }
+    CHECK(refused == 1);
+  }
+  SECTION("A16-4: a token that expires while it waits gets no data after") {
+    ServeOptions o;
+    o.env["KEHU_TOKEN_TTL_SECONDS"] = "3";
+    ServerFixture s(o);
+    const std::string wang = s.login("wang");
+    auto waiting = wait_pull(s, wang, cursor_at_end(s, wang), 15);
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    const std::string root = s.login("root", "dev-root");
+    create(s, root, "after-expiry", {{"owner", "wang"}}, 1);
+    const Waited w = waiting.get();
+    INFO(w.reply.body.dump());
+    CHECK(w.reply.status == 401);
+    CHECK_FALSE(pulled(w.reply.body, "after-expiry"));
+  }
+  SECTION("A16-7: a waiting pull's body is small") {
+    ServerFixture s;
+    const std::string wang = s.login("wang");
+    Reply r = s.post("/v1/pull", {{"cursor", "0"}, {"wait", 5}, {"pad", std::string(8000, 'x')}}, wang);
+    CHECK(r.status == 413);
+    CHECK(r.body["error"]["code"] == "too_large");
+  }
+  SECTION("A16-6: a device that hangs up stops waiting at once") {
+    ServerFixture s;
+    const std::string wang = s.login("wang");
+    const std::string cursor = cursor_at_end(s, wang);
+    const std::string body = json({{"cursor", cursor}, {"wait", 60}}).dump();
+    const std::string request = "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + wang +
+                                "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (int i = 0; i < 8; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      REQUIRE(fd >= 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+      REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::close(fd);
+    }
+    // Their 8 slots come free within a second or two, not after 60 s.
+    bool waited = false;
+    for (int i = 0; i < 30 && !waited; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      waited = s.post("/v1/pull", {{"cursor", cursor}, {"wait", 1}}, wang).status == 200;
+    }
+    CHECK(waited);
+  }
 }

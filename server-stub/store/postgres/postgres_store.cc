@@ -297,8 +297,7 @@ void PostgresStore::listen_loop() {
         for (const auto& text : payloads) {
           CommitNotice notice;
           std::string origin;
-          CommitNotice::from_text(text, notice, origin);
-          if (origin != origin_) tell(notice);
+          if (CommitNotice::from_text(text, notice, origin) && origin != origin_) tell(notice);
         }
       }
       if (stopping_) return;

@@ -218,8 +218,9 @@ void PostgresStoreTxn::delete_token(std::string_view hash) {
   require_write("delete_token");
   pg::Params p;
   p.text(hash);
+  // Its user's waiting pulls look at their tokens again, no one else's (A16-8).
+  if (auto token = find_token(hash)) notice_.users.push_back(token->user);
   run("DELETE FROM tokens WHERE hash = $1", p, "delete_token");
-  notice_.all_users = true;
 }
 
 void PostgresStoreTxn::delete_expired_tokens(std::int64_t now) {

@@ -242,7 +242,11 @@ SqliteStore::~SqliteStore() {
   for (int fd : {wake_[0], wake_[1], notice_socket_}) {
     if (fd >= 0) ::close(fd);
   }
-  if (notice_socket_ >= 0) ::unlink((path_ + ".notify").c_str());
+  // Only the socket this process bound (a successor may have bound the name since).
+  struct stat st {};
+  if (notice_socket_ >= 0 && ::stat((path_ + ".notify").c_str(), &st) == 0 && st.st_ino == notice_inode_) {
+    ::unlink((path_ + ".notify").c_str());
+  }
 }
 
 namespace {
@@ -271,6 +275,21 @@ void SqliteStore::listen(CommitListener listener) {
                          "other kehu-server commands only at their deadline\n", path_.c_str());
     return;
   }
+  // Another `serve` on this file holds it: leave it be (attacker review 16,
+  // A16-3: a second serve took it over, and the first one's exit removed it).
+  // This one's waiting pulls then hear of other processes' commits at their
+  // deadline; each look checks its token again all the same.
+  {
+    const int probe = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const bool taken = probe >= 0 && ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+    if (probe >= 0) ::close(probe);
+    if (taken) {
+      std::fprintf(stderr, "kehu-server: another kehu-server serves %s and hears the other commands' commits "
+                           "(%s): this one's waiting pulls hear of them at their deadline\n",
+                   path_.c_str(), addr.sun_path);
+      return;
+    }
+  }
   notice_socket_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (notice_socket_ < 0 || ::pipe(wake_) != 0) {
     throw Error(Errc::io, std::string("cannot create the notice socket: ") + std::strerror(errno));
@@ -282,6 +301,8 @@ void SqliteStore::listen(CommitListener listener) {
   if (bound != 0) {
     throw Error(Errc::io, std::string("cannot bind ") + addr.sun_path + ": " + std::strerror(errno));
   }
+  struct stat st {};
+  if (::stat(addr.sun_path, &st) == 0) notice_inode_ = st.st_ino;
   listener_thread_ = std::thread([this] { listen_loop(); });
 }
 
@@ -296,8 +317,9 @@ void SqliteStore::listen_loop() {
     if (n <= 0) continue;
     CommitNotice notice;
     std::string origin;
-    CommitNotice::from_text(buffer.substr(0, static_cast<std::size_t>(n)), notice, origin);
-    tell(notice);
+    // What is not a notice is dropped: only this user can send here, but a
+    // stray script must not make every waiting pull look again in a loop (A16-2).
+    if (CommitNotice::from_text(buffer.substr(0, static_cast<std::size_t>(n)), notice, origin)) tell(notice);
   }
 }
 

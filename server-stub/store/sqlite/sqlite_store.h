@@ -87,6 +87,7 @@ class SqliteStore final : public Store {
   std::map<std::thread::id, std::unique_ptr<db::Database>> connections_;
   // The notice socket: bound by listen() (-1 in a process that does not listen).
   int notice_socket_ = -1;
+  unsigned long notice_inode_ = 0;  // the socket file this process bound
   int wake_[2] = {-1, -1};  // a pipe: the destructor ends the listener's poll()
   std::atomic<bool> stopping_{false};
   std::thread listener_thread_;

@@ -164,9 +164,10 @@ std::optional<Token> SqliteStoreTxn::find_token(std::string_view hash) {
 
 void SqliteStoreTxn::delete_token(std::string_view hash) {
   require_write("delete_token");
+  // Its user's waiting pulls look at their tokens again, no one else's (A16-8).
+  if (auto token = find_token(hash)) notice_.users.push_back(token->user);
   Using st(db_, "DELETE FROM tokens WHERE hash = ?");
   st->bind(1, hash).run();
-  notice_.all_users = true;
 }
 
 void SqliteStoreTxn::delete_expired_tokens(std::int64_t now) {

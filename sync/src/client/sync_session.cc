@@ -1,6 +1,12 @@
 #include "kehu/sync/sync_session.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -167,10 +173,45 @@ HttpOptions with_remembered_ca(const Replica& rep, HttpOptions http) {
   return http;
 }
 
+// One sync of a replica at a time, across processes too: `kehu sync`, `kehu
+// sync --watch` and an app's replicator on one file take turns (flock on
+// FILE.sync-lock; the kernel lets go if the process dies). A waiting pull
+// lets go while it waits, so a one-shot sync is never held up by it.
+class SyncLock {
+ public:
+  explicit SyncLock(const std::string& replica_path) {
+    if (replica_path.empty()) return;
+    const std::string path = replica_path + ".sync-lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      throw Error(Errc::io, tr("cannot open " + path + ": " + std::strerror(errno),
+                               "无法打开 " + path + "：" + std::strerror(errno)));
+    }
+    acquire();
+  }
+  ~SyncLock() {
+    if (fd_ >= 0) ::close(fd_);  // and the lock with it
+  }
+  SyncLock(const SyncLock&) = delete;
+  SyncLock& operator=(const SyncLock&) = delete;
+  void acquire() {
+    while (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  void release() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 class Session {
  public:
-  Session(Replica& rep, const SyncOptions& opts)
-      : rep_(rep), opts_(opts), http_(logged_in_server(rep), with_remembered_ca(rep, opts.http)) {
+  // `lock`: the sync's (a waiting pull lets go of it while it waits); null
+  // for one request of an online command.
+  Session(Replica& rep, const SyncOptions& opts, SyncLock* lock = nullptr)
+      : rep_(rep), opts_(opts), lock_(lock), http_(logged_in_server(rep), with_remembered_ca(rep, opts.http)) {
     http_.set_token(rep.meta("token"));
   }
 
@@ -702,6 +743,15 @@ class Session {
     // resets, attacker review 6, A6-3): the pages asked for from then on are a
     // quarter of the size, down to the server's floor of 64 KiB.
     HttpResponse r;
+    // Another sync of this replica may run while this one waits (SyncLock).
+    SyncLock* const let_go = wait > 0 ? lock_ : nullptr;
+    if (let_go) let_go->release();
+    struct Retake {
+      SyncLock* lock;
+      ~Retake() {
+        if (lock) lock->acquire();
+      }
+    } retake{let_go};
     try {
       r = call(
           "/v1/pull", request, what, true,
@@ -743,14 +793,17 @@ class Session {
   // stored, so the server's work, the decoding and the writes overlap. At most
   // two pages are in memory.
   void pull(SyncReport& report) {
-    std::string cursor = rep_.meta("cursor");
-    if (cursor.empty()) cursor = "0";
+    const std::string stored = rep_.meta("cursor");
+    std::string cursor = stored.empty() ? "0" : stored;
     // Only the sync's first pull waits (a second one follows a rebase).
     const int wait = waited_ ? 0 : opts_.wait_seconds;
     std::future<PulledPage> next_page =
         async_in_callers_lang([this, cursor, wait] { return fetch_page(cursor, wait); });
-    for (;;) {
+    for (bool first = true;; first = false) {
       PulledPage page = next_page.get();
+      // Another sync of this replica pulled while this one waited: what it
+      // brought is stored already, and this page would go back before it.
+      if (first && wait > 0 && rep_.meta("cursor") != stored) return;
       if (page.schema_version >= 0) schema_version_ = page.schema_version;
       if (page.more) {
         next_page = async_in_callers_lang([this, next = page.next_cursor] { return fetch_page(next); });
@@ -902,6 +955,7 @@ class Session {
 
   Replica& rep_;
   const SyncOptions& opts_;
+  SyncLock* lock_;
   HttpClient http_;
   bool waited_ = false;  // the pull waited for news (SyncReport::waited)
   std::int64_t schema_version_ = -1;  // the server's custom-field list version; -1: not told
@@ -1036,7 +1090,8 @@ json request(Replica& replica, const SyncOptions& opts, const std::string& path,
 }
 
 SyncReport sync(Replica& replica, const SyncOptions& opts) {
-  Session s(replica, opts);
+  SyncLock lock(replica.path());
+  Session s(replica, opts, &lock);
   SyncReport report;
   s.lease_codes();
   std::vector<std::string> created_here = replica.pending_customer_creates();
