@@ -66,8 +66,9 @@ Args parse_args(int argc, char** argv) {
     } else if (arg == "--only") {
       std::stringstream ss(value());
       for (std::string id; std::getline(ss, id, ',');) {
-        if (id.size() != 2 || (id[0] != 'B' && id[0] != 'R') || id[1] < '1' || id[1] > '9')
-          usage("unknown benchmark \"" + id + "\"");
+        static const std::set<std::string> known = {"B1", "B2", "B3", "B4", "B5", "B6", "B7",
+                                                    "B8", "B9", "B10", "R1"};
+        if (!known.count(id)) usage("unknown benchmark \"" + id + "\"");
         a.only.insert(id);
       }
     } else if (arg == "--json") {
