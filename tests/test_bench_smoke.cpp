@@ -63,7 +63,7 @@ TEST_CASE("kehu-bench measures every figure at a tiny scale", "[bench]") {
     CHECK(f.at("pass").is_boolean());
     CHECK_FALSE(f.at("unit").get<std::string>().empty());
   }
-  CHECK(seen == std::set<std::string>{"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "R1"});
+  CHECK(seen == std::set<std::string>{"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "R1"});
   // The table goes to stdout, one line per figure.
   for (const char* id : {"B1", "B5", "B9"})
     CHECK(r.out.find(std::string("\n") + id + "  ") != std::string::npos);
