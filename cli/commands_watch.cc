@@ -31,6 +31,11 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_stop_signal(int) { g_stop = true; }
 
+void restore_signals(const struct sigaction& old_int, const struct sigaction& old_term) {
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+}
+
 // The replica's file and its WAL as last written: another process's edit
 // changes them. Our own writes happen outside the wait.
 struct FileMark {
@@ -65,7 +70,16 @@ class StatusLines {
     last_text_ = text;
     const std::time_t now = std::time(nullptr);
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%H:%M:%S", std::localtime(&now));
+    // Text: the local time of day; JSON: ISO-8601 UTC, as every --json time
+    // (walkthrough 16, W16-3).
+    std::tm parts{};
+    if (json_) {
+      gmtime_r(&now, &parts);
+      std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    } else {
+      localtime_r(&now, &parts);
+      std::strftime(stamp, sizeof stamp, "%H:%M:%S", &parts);
+    }
     if (json_) {
       json line = {{"state", state}, {"message", text}, {"at", stamp}};
       line.update(extra);
@@ -85,6 +99,13 @@ class StatusLines {
 
 int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
   Replica& rep = ctx.replica();
+  // Said as every command says it (stderr, exit 1), before any status line
+  // (walkthrough 16, W16-4).
+  if (rep.meta("token").empty()) {
+    throw Error(Errc::unauthorized, tr("not logged in: run `kehu login --server URL --user NAME`",
+                                       "未登录：请运行 `kehu login --server URL --user NAME`"));
+  }
+  const std::string server = rep.meta("server");
   auto opts = net_options(ctx, net);
   opts.progress = nullptr;  // one line per state instead of a rewritten one
   // A request is tried twice, then the round fails and this loop's backoff,
@@ -102,9 +123,14 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
   FileMark at_wait;
   bool local_edit = false;
   std::chrono::steady_clock::time_point wait_began;
+  const int kFirstBackoffMs = 1000, kMaxBackoffMs = 300000;
+  std::atomic<int> backoff_ms{kFirstBackoffMs};
   opts.waiting = [&] {
     at_wait = mark_of(ctx.db_path);
     wait_began = std::chrono::steady_clock::now();
+    // The server answered this round's push and pull: an outage that begins
+    // now starts again at the first step (walkthrough 16, W16-1).
+    backoff_ms = kFirstBackoffMs;
   };
   opts.stop_waiting = [&] {
     if (g_stop) return true;
@@ -128,16 +154,13 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
   };
 
   std::mt19937 rng(std::random_device{}());
-  const int kFirstBackoffMs = 1000, kMaxBackoffMs = 300000;
-  int backoff_ms = kFirstBackoffMs;
-  int rc = 0;
   bool first = true;
-  status.say("connecting", tr("syncing continuously with " + rep.meta("server"),
-                              "正在与 " + rep.meta("server") + " 持续同步"));
+  status.say("connecting", tr("syncing continuously with " + server, "正在与 " + server + " 持续同步"));
   while (!g_stop) {
     // The first round does not wait: what is pending goes, what is new comes.
     opts.wait_seconds = first ? 0 : wait_seconds;
     local_edit = false;
+    const std::string token = rep.meta("token");
     try {
       sync::SyncReport r = sync::sync(rep, opts);
       first = false;
@@ -161,22 +184,38 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
       }
     } catch (const Error& e) {
       if (g_stop) break;
-      if (e.code() == Errc::unauthorized || e.code() == Errc::forbidden || e.code() == Errc::validation ||
-          e.code() == Errc::protocol || e.code() == Errc::storage || e.code() == Errc::internal ||
-          e.code() == Errc::usage || e.code() == Errc::io) {
-        // Not the network's fault: retrying would not help.
+      // `kehu passwd` on this device replaced the token the round was using:
+      // go on with the new one (walkthrough 16, W16-5). The server revokes
+      // the old one before `kehu passwd` has stored the new one: give it a
+      // moment.
+      if (e.code() == Errc::unauthorized) {
+        bool replaced = false;
+        for (int i = 0; i < 30 && !replaced && !g_stop; ++i) {
+          const std::string now = rep.meta("token");
+          replaced = !now.empty() && now != token;
+          if (!replaced) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        if (replaced) continue;
+      }
+      if (e.code() != Errc::network && e.code() != Errc::server) {
+        // Not the network's fault: retrying would not help. Said on stdout as
+        // a state, and as every error on stderr with its exit code.
         status.say("stopped", tr("stopped: ", "已停止：") + e.what(), {{"error", errc_name(e.code())}});
-        rc = exit_code(e.code());
-        break;
+        restore_signals(old_int, old_term);
+        throw;
       }
       // Offline, or the server failing: wait, doubling up to 5 minutes, with
-      // jitter so that a team's devices do not all come back at once.
+      // jitter so that a team's devices do not all come back at once. The
+      // line says where and how long; JSON has the whole message.
       const int sleep_ms = std::uniform_int_distribution<int>(backoff_ms / 2, backoff_ms)(rng);
-      status.say("offline", tr("offline: " + std::string(e.what()) + "; retrying in " +
-                                   std::to_string((sleep_ms + 999) / 1000) + " s",
-                               std::string("离线：") + e.what() + "；" + std::to_string((sleep_ms + 999) / 1000) +
-                                   " 秒后重试"),
-                 {{"error", errc_name(e.code())}, {"retry_in_ms", sleep_ms}});
+      const std::string in = std::to_string(std::max(1, (sleep_ms + 500) / 1000));
+      status.say("offline",
+                 e.code() == Errc::network
+                     ? tr("offline: cannot reach " + server + "; trying again in " + in + " s",
+                          "离线：连不上 " + server + "；" + in + " 秒后再试")
+                     : tr("the server " + server + " is failing; trying again in " + in + " s",
+                          "服务器 " + server + " 出错；" + in + " 秒后再试"),
+                 {{"error", errc_name(e.code())}, {"detail", e.what()}, {"retry_in_ms", sleep_ms}});
       backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
       const FileMark before = mark_of(ctx.db_path);
       for (int slept = 0; slept < sleep_ms && !g_stop; slept += 100) {
@@ -184,13 +223,11 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
         // A local edit is worth trying again at once.
         if (mark_of(ctx.db_path) != before) break;
       }
-      status.say("connecting", tr("connecting to " + rep.meta("server"), "正在连接 " + rep.meta("server")));
     }
   }
-  if (g_stop) status.say("stopped", tr("stopped", "已停止"));
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-  return rc;
+  status.say("stopped", tr("stopped", "已停止"));
+  restore_signals(old_int, old_term);
+  return 0;
 }
 
 }  // namespace kehu::cli

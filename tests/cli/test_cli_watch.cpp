@@ -61,6 +61,12 @@ TEST_CASE("cli watch: the team's edits arrive and this device's go, with no sync
     return root.run({"customer", "show", code}).out.find("李四") != std::string::npos;
   }));
   CHECK(kehu::json::parse(wang.ok({"status", "--json"}).out)["pending"] == 0);
+  // `kehu passwd` on this device replaces the token the watch holds: it goes
+  // on with the new one (walkthrough 16, W16-5).
+  wang.ok({"passwd"}, {{"KEHU_NEW_PASSWORD", "another horse 43"}});
+  root.ok({"customer", "edit", code, "--set", "need=超声"});
+  root.ok({"sync"});
+  CHECK(eventually([&] { return wang.run({"customer", "show", code}).out.find("超声") != std::string::npos; }));
 
   const CliResult w = watching.get();
   INFO(w.describe());
@@ -90,6 +96,13 @@ TEST_CASE("cli watch: offline it retries with backoff, and finds the server agai
   CHECK(w.exit_code == 0);
   // One JSON object a line: offline with the error and the delay, then synced.
   CHECK_THAT(w.out, Catch::Contains(R"("state":"offline")"));
+  // Times in ISO-8601 UTC, as every --json time (W16-3).
+  const auto at = w.out.find(R"("at":")");
+  REQUIRE(at != std::string::npos);
+  const std::string stamp = w.out.substr(at + 6, 20);  // 2026-12-07T23:57:59Z
+  CHECK(stamp.substr(0, 2) == "20");
+  CHECK(stamp[10] == 'T');
+  CHECK(stamp[19] == 'Z');
   CHECK_THAT(w.out, Catch::Contains(R"("retry_in_ms")"));
   CHECK_THAT(w.out, Catch::Contains(R"("state":"synced")"));
   CHECK_THAT(w.out, Catch::Contains("离线"));
@@ -107,4 +120,11 @@ TEST_CASE("cli watch: a refused token stops it with the reason and exit 1", "[cl
   INFO(w.describe());
   CHECK(w.exit_code == 1);
   CHECK_THAT(w.out, Catch::Contains("stopped:"));
+  CHECK_THAT(w.err, Catch::Contains("disabled"));
+  // Not logged in: said as any command says it, with no status line (W16-4).
+  ReplicaCli fresh;
+  const CliResult none = fresh.run_for(20, {"sync", "--watch"});
+  CHECK(none.exit_code == 1);
+  CHECK(none.out.empty());
+  CHECK_THAT(none.err, Catch::Contains("not logged in"));
 }
