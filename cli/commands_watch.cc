@@ -111,6 +111,10 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
   // A request is tried twice, then the round fails and this loop's backoff,
   // which knows no bound of attempts, takes over.
   opts.max_attempts = 2;
+  // Ctrl-C ends any request at once, and a server that stops answering is
+  // given up after the wait and a margin (walkthrough 16, W16-8).
+  opts.cancelled = [] { return g_stop.load(); };
+  opts.http.stall_timeout_s = wait_seconds + 20;
   StatusLines status(ctx.json);
   g_stop = false;
   struct sigaction sa {};
@@ -153,6 +157,14 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
     }
   };
 
+  // Sleeps `ms`, less if stopped or an edit is made here (worth trying at once).
+  auto pause = [&ctx](int ms) {
+    const FileMark before = mark_of(ctx.db_path);
+    for (int slept = 0; slept < ms && !g_stop; slept += 100) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (mark_of(ctx.db_path) != before) break;
+    }
+  };
   std::mt19937 rng(std::random_device{}());
   bool first = true;
   status.say("connecting", tr("syncing continuously with " + server, "正在与 " + server + " 持续同步"));
@@ -181,6 +193,15 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
         status.say("synced", line,
                    {{"pushed", r.pushed}, {"pulled_revisions", r.pulled_revisions}, {"conflicts", r.conflicts},
                     {"rejected", r.rejected}, {"awaiting_approval", r.awaiting}});
+      }
+      // The server holds as many waiting devices as it may: poll, as it asks,
+      // instead of asking again at once (walkthrough 16, W16-9).
+      if (r.poll_after_s > 0) {
+        const std::string every = std::to_string(r.poll_after_s);
+        status.say("polling", tr("the server is busy with waiting devices: checking every " + every + " s instead",
+                                 "服务器等待中的设备已满：改为每 " + every + " 秒检查一次"),
+                   {{"poll_every_s", r.poll_after_s}});
+        pause(static_cast<int>(r.poll_after_s) * 1000);
       }
     } catch (const Error& e) {
       if (g_stop) break;
@@ -217,12 +238,7 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
                           "服务器 " + server + " 出错；" + in + " 秒后再试"),
                  {{"error", errc_name(e.code())}, {"detail", e.what()}, {"retry_in_ms", sleep_ms}});
       backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
-      const FileMark before = mark_of(ctx.db_path);
-      for (int slept = 0; slept < sleep_ms && !g_stop; slept += 100) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        // A local edit is worth trying again at once.
-        if (mark_of(ctx.db_path) != before) break;
-      }
+      pause(sleep_ms);
     }
   }
   status.say("stopped", tr("stopped", "已停止"));

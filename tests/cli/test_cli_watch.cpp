@@ -10,6 +10,8 @@
 #include <future>
 #include <thread>
 
+#include <csignal>
+
 #include "replica_cli.h"
 #include "server_fixture.h"
 
@@ -127,4 +129,57 @@ TEST_CASE("cli watch: a refused token stops it with the reason and exit 1", "[cl
   CHECK(none.exit_code == 1);
   CHECK(none.out.empty());
   CHECK_THAT(none.err, Catch::Contains("not logged in"));
+}
+
+TEST_CASE("cli watch: a server that stops answering does not hold it: SIGTERM still stops it at once",
+          "[cli][watch]") {
+  // Walkthrough 16, W16-8: with the server frozen (SIGSTOP: connections are
+  // accepted, never answered) a local edit's push hung, and SIGTERM waited
+  // minutes for it.
+  ServerFixture s;
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const std::string code = wang.add_synced_customer("冻结测试公司");
+  const auto start = std::chrono::steady_clock::now();
+  auto watching = std::async(std::launch::async, [&] { return wang.run_for(8, {"sync", "--watch"}); });
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  REQUIRE(::kill(s.pid(), SIGSTOP) == 0);
+  wang.ok({"customer", "edit", code, "--set", "contact=冻结时改的"});
+  const CliResult w = watching.get();
+  const auto took = std::chrono::steady_clock::now() - start;
+  ::kill(s.pid(), SIGCONT);
+  INFO(w.describe());
+  CHECK(w.exit_code == 0);
+  CHECK(took < std::chrono::seconds(14));  // SIGTERM at 8 s; not the request's 45 s or 120 s
+  CHECK_THAT(w.out, Catch::EndsWith("stopped\n"));
+  CHECK(kehu::json::parse(wang.ok({"status", "--json"}).out)["pending"] == 1);  // kept, to go later
+}
+
+TEST_CASE("cli watch: told the server holds enough waiting devices, it polls as asked", "[cli][watch]") {
+  // Walkthrough 16, W16-9: it asked again at once, about 1,300 times a second.
+  kehu::test::ServeOptions o;
+  o.env["KEHU_HTTP_MAX_WAITING_PULLS"] = "1";
+  ServerFixture s(o);
+  const std::string li = s.login("li");
+  auto holder = std::async(std::launch::async, [&] {
+    return s.post("/v1/pull", {{"cursor", "0"}, {"limit", 1}}, li).body.value("next_cursor", "0");
+  }).get();
+  auto holding = std::async(std::launch::async, [&] {
+    return s.post("/v1/pull", {{"cursor", holder}, {"wait", 15}}, li).status;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ReplicaCli wang;
+  wang.log_in(s, "wang");
+  const CliResult w = wang.run_for(6, {"sync", "--watch", "--json"});
+  INFO(w.describe());
+  CHECK(w.exit_code == 0);
+  CHECK_THAT(w.out, Catch::Contains(R"("state":"polling")"));
+  std::size_t pulls = 0;
+  const std::string log = s.log();
+  for (std::size_t at = log.find("POST /v1/pull"); at != std::string::npos; at = log.find("POST /v1/pull", at + 1)) {
+    const std::size_t end = log.find('\n', at);
+    if (log.substr(at, end - at).find("user=wang") != std::string::npos) ++pulls;
+  }
+  CHECK(pulls < 10);  // a few rounds in 6 s, not thousands
+  CHECK(holding.get() == 200);
 }

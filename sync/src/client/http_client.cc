@@ -97,6 +97,10 @@ HttpClient::HttpClient(std::string base_url, HttpOptions opts)
   check_curl(curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip"), "ACCEPT_ENCODING");
   check_curl(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s), "CONNECTTIMEOUT");
   check_curl(curl_easy_setopt(h, CURLOPT_TIMEOUT, opts_.timeout_s), "TIMEOUT");
+  if (opts_.stall_timeout_s > 0) {
+    check_curl(curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L), "LOW_SPEED_LIMIT");
+    check_curl(curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, opts_.stall_timeout_s), "LOW_SPEED_TIME");
+  }
   check_curl(curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L), "TCP_KEEPALIVE");
   check_curl(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body), "WRITEFUNCTION");
   check_curl(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts_.insecure ? 0L : 1L), "VERIFYPEER");

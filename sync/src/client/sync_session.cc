@@ -218,6 +218,7 @@ class Session {
   // Customers a pulled revision may have made duplicates of others (duplicate check).
   std::vector<std::string> arrived;
   bool waited() const { return waited_; }
+  long wait_refused_s() const { return wait_refused_s_; }
   // Pushed changes the server answered "rebase", and whether they were sent again.
   std::vector<std::string> to_rebase;
   std::size_t answered_rebase = 0;  // of those, pushed (the rest: requeue_awaiting)
@@ -496,12 +497,13 @@ class Session {
       Errc code = Errc::network;
       long retry_after_s = 0;
       try {
-        HttpResponse r = interrupted && body.contains("wait") ? http_.post(path, body, interrupted)
-                                                              : http_.post(path, body);
+        const std::function<bool()>& stop = interrupted && body.contains("wait") ? interrupted : opts_.cancelled;
+        HttpResponse r = stop ? http_.post(path, body, stop) : http_.post(path, body);
         retry_after_s = r.retry_after_s;
         // The server holds as many waiting pulls as it may: ask without waiting.
         if ((r.status == 503 || r.status == 429) && body.contains("wait") && error_code(r) == "too_many_waiting") {
           body.erase("wait");
+          wait_refused_s_ = std::max<long>(1, r.retry_after_s);
           --attempt;
           continue;
         }
@@ -737,7 +739,9 @@ class Session {
       request["wait"] = wait;
       waited_ = true;
       if (opts_.waiting) opts_.waiting();
-      stop = opts_.stop_waiting ? opts_.stop_waiting : [] { return false; };
+      stop = [this] {
+        return (opts_.cancelled && opts_.cancelled()) || (opts_.stop_waiting && opts_.stop_waiting());
+      };
     }
     // A connection that breaks while a page comes (a slow link the server
     // resets, attacker review 6, A6-3): the pages asked for from then on are a
@@ -762,6 +766,7 @@ class Session {
           },
           stop);
     } catch (const Interrupted&) {
+      if (opts_.cancelled && opts_.cancelled()) throw;  // the whole sync stops
       PulledPage nothing;
       nothing.next_cursor = cursor;
       return nothing;
@@ -958,6 +963,7 @@ class Session {
   SyncLock* lock_;
   HttpClient http_;
   bool waited_ = false;  // the pull waited for news (SyncReport::waited)
+  long wait_refused_s_ = 0;  // SyncReport::poll_after_s
   std::int64_t schema_version_ = -1;  // the server's custom-field list version; -1: not told
   // The byte cap pull pages are asked to keep under ("max_bytes"); 0: the server's.
   static constexpr std::int64_t kFirstSmallerPage = 1 << 20, kSmallestPage = 64 * 1024;
@@ -1099,6 +1105,7 @@ SyncReport sync(Replica& replica, const SyncOptions& opts) {
   s.check_approvals(report);
   s.pull(report);
   report.waited = s.waited();
+  report.poll_after_s = s.wait_refused_s();
   if (!s.to_rebase.empty()) {
     report.rebased = replica.rebase_changes(s.to_rebase);
     s.rebased_once_ = true;

@@ -34,6 +34,10 @@ struct HttpOptions {
   bool insecure = false;        // skip certificate checks: development only
   long connect_timeout_s = 10;
   long timeout_s = 120;         // whole request; a 500-record page takes well under this
+  // A request that receives nothing for this long is given up (0: never):
+  // a server that hangs, or a link that drops without a reset, is noticed
+  // (walkthrough 16, W16-8). Above a waiting pull's wait.
+  long stall_timeout_s = 0;
 };
 
 struct HttpResponse {

@@ -44,6 +44,10 @@ struct SyncOptions {
   // be empty. They run on a thread of the sync's.
   std::function<void()> waiting;
   std::function<bool()> stop_waiting;
+  // Polled about once a second during every request of the sync; true
+  // abandons the sync at once (Interrupted, an Error(network)): Ctrl-C of a
+  // continuous sync. Nothing is half-written, as when the network fails.
+  std::function<bool()> cancelled;
 };
 
 struct SyncReport {
@@ -56,6 +60,9 @@ struct SyncReport {
   std::size_t turned_down = 0;   // of those, changes that were awaiting approval and a
                                  // manager rejected now (pushed by an earlier sync)
   bool waited = false;           // the pull waited for news (wait_seconds)
+  // The server would not hold the pull (it holds as many waiting as it may):
+  // the seconds it asks a device to poll for, instead, before waiting again.
+  long poll_after_s = 0;
   std::size_t pulled_records = 0;
   std::size_t pulled_revisions = 0;
   std::size_t merged = 0;        // pushed changes merged with others' concurrent edits,
