@@ -241,10 +241,6 @@ void fill_library_error(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // Waiting pulls one client address may hold: three quarters of its
 // connections, the rest for its other requests (commit_feed.h, A16-1).
 std::size_t waiting_pulls_per_address(int max_connections_per_address) {

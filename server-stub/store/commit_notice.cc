@@ -20,6 +20,10 @@ void StoreTxn::note_scope(const json& customer_values) {
   }
 }
 
+void StoreTxn::note_customer(const std::string& id) {
+  if (noted_customers_.insert(id).second) note_scope(load_record(id).values());
+}
+
 std::string CommitNotice::to_text(const std::string& origin, std::size_t max_bytes) const {
   json j = {{"o", origin}};
   if (revisions) j["r"] = true;

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,9 @@ class StoreTxn {
   // The backends note revisions, accounts and settings themselves; the code
   // that writes a revision notes whose scope it touched.
   void note_scope(const json& customer_values);
+  // note_scope() of the customer `id` as it is now, read once per
+  // transaction: a push of 500 follow-ups of a few customers reads a few.
+  void note_customer(const std::string& id);
   // A revision no customer's scope covers was written.
   void note_everyone() { notice_.everyone = true; }
   const CommitNotice& notice() const { return notice_; }
@@ -294,6 +298,7 @@ class StoreTxn {
 
  protected:
   CommitNotice notice_;
+  std::set<std::string> noted_customers_;  // note_customer()
 };
 
 // A store: a factory of transactions.

@@ -40,15 +40,13 @@ void CommitFeed::publish(const CommitNotice& notice) noexcept {
   for (Entry& e : waiters_) {
     const bool account = notice.all_users || std::find(notice.users.begin(), notice.users.end(),
                                                        e.session.user) != notice.users.end();
-    bool data = false;
+    bool data = true;  // looking again is always safe
     try {
       data = concerns(e.session, notice);
     } catch (...) {
-      data = true;  // looking again is always safe
     }
     if (!account && !data) continue;
-    e.account = e.account || account;
-    e.data = e.data || data;
+    e.woken = true;
     e.cv.notify_one();
   }
 }
@@ -122,12 +120,11 @@ CommitFeed::Waiter::~Waiter() {
 CommitFeed::Wake CommitFeed::Waiter::wait_until(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(feed_.mu_);
   Entry& e = *entry_;
-  const bool woken = e.cv.wait_until(lock, deadline, [&] { return feed_.closed_ || e.account || e.data; });
+  const bool woken = e.cv.wait_until(lock, deadline, [&] { return feed_.closed_ || e.woken; });
   if (feed_.closed_) return Wake::closed;
   if (!woken) return Wake::timeout;
-  const Wake wake = e.account ? Wake::account : Wake::data;
-  e.account = e.data = false;
-  return wake;
+  e.woken = false;
+  return Wake::woken;
 }
 
 void CommitFeed::Waiter::update(const Session& session) {

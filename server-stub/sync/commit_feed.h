@@ -41,7 +41,7 @@ class CommitFeed {
   struct Entry {
     Session session;
     std::string address;
-    bool data = false, account = false;
+    bool woken = false;  // a notice concerned it since its last wait
     std::condition_variable cv;
   };
 
@@ -63,8 +63,8 @@ class CommitFeed {
 
   enum class Wake {
     timeout,  // the deadline passed
-    data,     // a commit may concern the session: look again
-    account,  // the session's account changed: authenticate again, then look
+    woken,    // a commit may concern the session, or its account changed:
+              // authenticate again, then look again
     closed,   // the server stops
   };
 
@@ -81,8 +81,7 @@ class CommitFeed {
     Waiter& operator=(const Waiter&) = delete;
 
     // Returns at once for what came since the last call, else waits until
-    // `deadline` for the next. `account` before `data`: the caller looks again
-    // after it anyway.
+    // `deadline` for the next.
     Wake wait_until(std::chrono::steady_clock::time_point deadline);
     // The session after a new authentication (role and regions may differ).
     void update(const Session& session);

@@ -962,10 +962,8 @@ void note_audience(StoreTxn& txn, const sync::RecordState& before, const sync::R
     if (before.exists()) txn.note_scope(before.values());
     txn.note_scope(after.values());
   } else if (!after.parent.empty()) {
-    txn.note_scope(txn.load_record(after.parent).values());
-    if (before.exists() && !before.parent.empty() && before.parent != after.parent) {
-      txn.note_scope(txn.load_record(before.parent).values());
-    }
+    txn.note_customer(after.parent);
+    if (before.exists() && !before.parent.empty()) txn.note_customer(before.parent);
   } else {
     txn.note_everyone();
   }

@@ -253,45 +253,26 @@ PostgresStore::PostgresStore(std::string url)
   }
 }
 
-PostgresStore::~PostgresStore() {
-  if (listener_thread_.joinable()) {
-    stopping_ = true;
-    const char byte = 0;
-    if (::write(wake_[1], &byte, 1) < 0) std::perror("kehu-server: waking the PostgreSQL listener");
-    listener_thread_.join();
-  }
-  for (int fd : wake_) {
-    if (fd >= 0) ::close(fd);
-  }
-}
+PostgresStore::~PostgresStore() = default;
 
 void PostgresStore::listen(CommitListener listener) {
   const bool listening = static_cast<bool>(listener);
   Store::listen(std::move(listener));
-  if (!listening || listener_thread_.joinable()) return;
-  if (::pipe(wake_) != 0) throw Error(Errc::io, std::string("cannot create a pipe: ") + std::strerror(errno));
-  listener_thread_ = std::thread([this] { listen_loop(); });
+  if (listening) listener_.start([this] { listen_loop(); });
 }
 
 void PostgresStore::listen_loop() {
-  // Waits up to `ms` (-1: for ever) for `fd` or the destructor; false once stopping.
-  auto wait_for = [this](int fd, int ms) {
-    pollfd fds[2] = {{wake_[0], POLLIN, 0}, {fd, POLLIN, 0}};
-    while (::poll(fds, fd >= 0 ? 2 : 1, ms) < 0 && errno == EINTR) {
-    }
-    return !stopping_;
-  };
   CommitNotice missed;  // what a gap in listening may have hidden
   missed.revisions = missed.everyone = missed.all_users = true;
   bool connected_before = false;
-  while (!stopping_) {
+  while (!listener_.stopping()) {
     try {
       pg::Connection conn(pool_.url());
       conn.exec("LISTEN kehu_commits", "listen");
       if (connected_before) tell(missed);
       connected_before = true;
       std::vector<std::string> payloads;
-      while (wait_for(conn.socket(), -1)) {
+      while (listener_.wait(conn.socket(), -1)) {
         payloads.clear();
         if (!conn.take_notifications(kNotifyChannel, payloads)) break;
         for (const auto& text : payloads) {
@@ -300,14 +281,14 @@ void PostgresStore::listen_loop() {
           if (CommitNotice::from_text(text, notice, origin) && origin != origin_) tell(notice);
         }
       }
-      if (stopping_) return;
+      if (listener_.stopping()) return;
       std::fprintf(stderr, "kehu-server: lost the PostgreSQL connection that listens for other servers' commits; "
                            "reconnecting\n");
     } catch (const Error& e) {
       std::fprintf(stderr, "kehu-server: cannot listen for other servers' commits (%s); retrying in 1 s\n", e.what());
     }
     connected_before = true;  // a failed first attempt may have missed some too
-    wait_for(-1, 1000);
+    listener_.wait(-1, 1000);
   }
 }
 

@@ -28,12 +28,11 @@
 // rolls back.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "listener_thread.h"
 #include "postgres_pool.h"
 #include "store.h"
 #include "store_version.h"
@@ -83,9 +82,7 @@ class PostgresStore final : public Store {
 
   pg::ConnectionPool pool_;
   const std::string origin_;
-  std::thread listener_thread_;
-  std::atomic<bool> stopping_{false};
-  int wake_[2] = {-1, -1};  // a pipe: the destructor ends the listener's poll()
+  ListenerThread listener_;  // last: stopped before what its loop uses goes
 };
 
 }  // namespace kehu::server

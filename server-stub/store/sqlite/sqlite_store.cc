@@ -233,15 +233,8 @@ SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {
 }
 
 SqliteStore::~SqliteStore() {
-  if (listener_thread_.joinable()) {
-    stopping_ = true;
-    const char byte = 0;
-    if (::write(wake_[1], &byte, 1) < 0) std::perror("kehu-server: waking the notice listener");
-    listener_thread_.join();
-  }
-  for (int fd : {wake_[0], wake_[1], notice_socket_}) {
-    if (fd >= 0) ::close(fd);
-  }
+  listener_.stop();  // before the socket it reads is closed
+  if (notice_socket_ >= 0) ::close(notice_socket_);
   // Only the socket this process bound (a successor may have bound the name since).
   struct stat st {};
   if (notice_socket_ >= 0 && ::stat((path_ + ".notify").c_str(), &st) == 0 && st.st_ino == notice_inode_) {
@@ -268,7 +261,7 @@ bool notice_address(const std::string& path, sockaddr_un& addr) {
 void SqliteStore::listen(CommitListener listener) {
   const bool listening = static_cast<bool>(listener);
   Store::listen(std::move(listener));
-  if (!listening || listener_thread_.joinable()) return;
+  if (!listening || listener_.running()) return;
   sockaddr_un addr;
   if (!notice_address(path_, addr)) {
     std::fprintf(stderr, "kehu-server: %s.notify is too long a socket path: waiting pulls hear of commits by "
@@ -291,7 +284,7 @@ void SqliteStore::listen(CommitListener listener) {
     }
   }
   notice_socket_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (notice_socket_ < 0 || ::pipe(wake_) != 0) {
+  if (notice_socket_ < 0) {
     throw Error(Errc::io, std::string("cannot create the notice socket: ") + std::strerror(errno));
   }
   ::unlink(addr.sun_path);  // left by a server that was killed
@@ -303,16 +296,12 @@ void SqliteStore::listen(CommitListener listener) {
   }
   struct stat st {};
   if (::stat(addr.sun_path, &st) == 0) notice_inode_ = st.st_ino;
-  listener_thread_ = std::thread([this] { listen_loop(); });
+  listener_.start([this] { listen_loop(); });
 }
 
 void SqliteStore::listen_loop() {
   std::string buffer(8192, '\0');
-  while (!stopping_) {
-    pollfd fds[2] = {{wake_[0], POLLIN, 0}, {notice_socket_, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
-    if (stopping_) return;
-    if (!(fds[1].revents & POLLIN)) continue;
+  while (listener_.wait(notice_socket_, -1)) {
     const ssize_t n = ::recv(notice_socket_, buffer.data(), buffer.size(), MSG_DONTWAIT);
     if (n <= 0) continue;
     CommitNotice notice;

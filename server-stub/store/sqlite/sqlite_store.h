@@ -12,7 +12,6 @@
 // A db::Database is never shared between threads.
 #pragma once
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "listener_thread.h"
 #include "store.h"
 #include "store_version.h"
 #include "writer_gate.h"
@@ -88,9 +88,7 @@ class SqliteStore final : public Store {
   // The notice socket: bound by listen() (-1 in a process that does not listen).
   int notice_socket_ = -1;
   unsigned long notice_inode_ = 0;  // the socket file this process bound
-  int wake_[2] = {-1, -1};  // a pipe: the destructor ends the listener's poll()
-  std::atomic<bool> stopping_{false};
-  std::thread listener_thread_;
+  ListenerThread listener_;
 };
 
 }  // namespace kehu::server
