@@ -125,25 +125,27 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
   sigaction(SIGTERM, &sa, &old_term);
 
   FileMark at_wait;
+  bool local_edit = false;
   std::chrono::steady_clock::time_point wait_began;
   const int kFirstBackoffMs = 1000, kMaxBackoffMs = 300000;
   std::atomic<int> backoff_ms{kFirstBackoffMs};
   opts.waiting = [&] {
     at_wait = mark_of(ctx.db_path);
     wait_began = std::chrono::steady_clock::now();
-    // The server answered this round's push: an outage that begins now
-    // starts again at the first step (walkthrough 16, W16-1).
+    // The server answered this round's push and pull: an outage that begins
+    // now starts again at the first step (walkthrough 16, W16-1).
     backoff_ms = kFirstBackoffMs;
   };
-  // Ctrl-C ends the wait through opts.cancelled; an edit made here ends it too.
   opts.stop_waiting = [&] {
+    if (g_stop) return true;
     // Said once the server holds the pull (a pull that brings something back
     // at once, this device's own push, is not waiting).
     if (std::chrono::steady_clock::now() - wait_began > std::chrono::milliseconds(500)) {
       status.say("idle", tr("up to date; waiting for the team's changes (Ctrl-C stops)",
                             "已是最新；等待团队的修改（Ctrl-C 停止）"));
     }
-    return mark_of(ctx.db_path) != at_wait;
+    local_edit = mark_of(ctx.db_path) != at_wait;
+    return local_edit;
   };
   opts.counts = [&](ProgressKind kind, std::size_t done, std::size_t total) {
     if (kind == ProgressKind::push_changes && total > 0 && done == 0) {
@@ -169,6 +171,7 @@ int cmd_sync_watch(Context& ctx, const NetArgs& net, int wait_seconds) {
   while (!g_stop) {
     // The first round does not wait: what is pending goes, what is new comes.
     opts.wait_seconds = first ? 0 : wait_seconds;
+    local_edit = false;
     const std::string token = rep.meta("token");
     try {
       sync::SyncReport r = sync::sync(rep, opts);

@@ -497,7 +497,7 @@ class Session {
       Errc code = Errc::network;
       long retry_after_s = 0;
       try {
-        const std::function<bool()>& stop = interrupted ? interrupted : opts_.cancelled;
+        const std::function<bool()>& stop = interrupted && body.contains("wait") ? interrupted : opts_.cancelled;
         HttpResponse r = stop ? http_.post(path, body, stop) : http_.post(path, body);
         retry_after_s = r.retry_after_s;
         // The server holds as many waiting pulls as it may: ask without waiting.
